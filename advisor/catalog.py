@@ -1,0 +1,138 @@
+"""PostgreSQL's own parameter catalog (`pg_settings`), one file per major version.
+
+The files in `advisor/catalogs/` were dumped from real servers by `scripts/dump_pg_catalog.py`;
+they give every parameter's type, base unit, range, enum values, boot value and context.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+SUPPORTED_MAJORS = (14, 15, 16, 17, 18)
+DEFAULT_MAJOR = SUPPORTED_MAJORS[-1]
+
+# Old names PostgreSQL still accepts and maps to the new ones (guc.c map_old_guc_names),
+# with the first major where each applies.
+_OLD_NAMES = {
+    "sort_mem": ("work_mem", 8),
+    "vacuum_mem": ("maintenance_work_mem", 8),
+    "ssl_ecdh_curve": ("ssl_groups", 18),
+}
+
+_CATALOG_DIR = Path(__file__).with_name("catalogs")
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    vartype: str  # bool, integer, real, string, enum
+    unit: str | None
+    min_val: float | None
+    max_val: float | None
+    enumvals: tuple[str, ...]
+    hidden_enumvals: tuple[str, ...]
+    boot_val: str | None
+    context: str
+    short_desc: str
+
+    @property
+    def needs(self) -> str:
+        """What a change of this parameter takes to apply: restart, reload or nothing."""
+        if self.context == "postmaster":
+            return "restart"
+        if self.context in ("sighup", "superuser-backend", "backend"):
+            return "reload"
+        if self.context == "internal":
+            return "cannot be changed"
+        return "reload"  # user/superuser: a reload sets the new default for sessions
+
+    @property
+    def boot_value(self):
+        """The boot value typed like a parsed value (bytes stay in the base unit)."""
+        raw = self.boot_val
+        if raw is None:
+            return None
+        if self.vartype == "integer":
+            return int(raw)
+        if self.vartype == "real":
+            return float(raw)
+        if self.vartype == "bool":
+            return raw == "on"
+        return raw
+
+
+class Catalog:
+    def __init__(self, major: int, data: dict) -> None:
+        self.major = major
+        self.server_version = data.get("server_version", "")
+        self._params: dict[str, Parameter] = {}
+        for s in data["settings"]:
+            self._params[s["name"].lower()] = Parameter(
+                name=s["name"],
+                vartype=s["vartype"],
+                unit=s.get("unit"),
+                min_val=_num(s.get("min_val")),
+                max_val=_num(s.get("max_val")),
+                enumvals=tuple(s.get("enumvals") or ()),
+                hidden_enumvals=tuple(s.get("hidden_enumvals") or ()),
+                boot_val=s.get("boot_val"),
+                context=s.get("context", "user"),
+                short_desc=s.get("short_desc") or "",
+            )
+
+    def lookup(self, name: str) -> Parameter | None:
+        """The parameter for a name as written (any case; old aliases resolved)."""
+        low = name.lower()
+        param = self._params.get(low)
+        if param is None and low in _OLD_NAMES:
+            new, since = _OLD_NAMES[low]
+            if self.major >= since:
+                param = self._params.get(new)
+        return param
+
+    def names(self) -> list[str]:
+        return [p.name for p in self._params.values()]
+
+    def suggest(self, name: str) -> str | None:
+        """The closest known parameter name, for a did-you-mean."""
+        import difflib
+
+        matches = difflib.get_close_matches(name.lower(), list(self._params), n=1, cutoff=0.75)
+        return self._params[matches[0]].name if matches else None
+
+
+def _num(text: str | None) -> float | None:
+    if text is None:
+        return None
+    value = float(text)
+    return int(value) if value == int(value) else value
+
+
+@lru_cache(maxsize=None)
+def load_catalog(major: int = DEFAULT_MAJOR) -> Catalog:
+    if major not in SUPPORTED_MAJORS:
+        raise ValueError(
+            f"PostgreSQL {major} is not supported (choose one of {', '.join(map(str, SUPPORTED_MAJORS))})"
+        )
+    path = _CATALOG_DIR / f"pg{major}.json"
+    with path.open(encoding="utf-8") as f:
+        return Catalog(major, json.load(f))
+
+
+def parse_pg_version(text: str | int | None) -> int:
+    """`16`, `16.4`, `PostgreSQL 16` -> 16; None -> the newest supported major."""
+    if text is None or text == "":
+        return DEFAULT_MAJOR
+    digits = str(text).strip().lower().removeprefix("postgresql").removeprefix("pg").strip()
+    try:
+        major = int(digits.split(".")[0])
+    except ValueError:
+        raise ValueError(f"cannot read PostgreSQL version {text!r} (write e.g. 16 or 16.4)") from None
+    if major not in SUPPORTED_MAJORS:
+        raise ValueError(
+            f"PostgreSQL {major} is not supported (choose one of {', '.join(map(str, SUPPORTED_MAJORS))})"
+        )
+    return major

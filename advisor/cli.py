@@ -1,0 +1,170 @@
+"""The `pgpath` command line: parses arguments, calls the engine, prints a reporter's output.
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable input,
+3 an internal error (a bug in pgpath: please report it).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(
+    name="pgpath",
+    help="Lint the connection path to PostgreSQL: postgresql.conf, PgBouncer, HAProxy, clients.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+EXIT_INTERNAL = 3
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"pgpath: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        from advisor import __version__
+
+        typer.echo(f"pgpath {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True, help="Show the version."),
+) -> None:
+    """Lint the connection path to PostgreSQL."""
+
+
+@app.command()
+def check(
+    paths: List[str] = typer.Argument(None, help="Files or directories (default: the current directory)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="Output format: text or json."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Rules to run: codes, names or families (PG, TLS)."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Rules to skip: codes, names or families."),
+    pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18; default 18)."),
+    pgbouncer_version: Optional[str] = typer.Option(None, "--pgbouncer-version", help="PgBouncer version (default: newest)."),
+    ram: Optional[str] = typer.Option(None, "--ram", help="Server memory for the memory rules, e.g. 64GB."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Lowest severity that fails the run: error, warning (default), info."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Read the named files as this kind (postgresql, ...)."),
+    config: Optional[str] = typer.Option(None, "--config", help="Settings file (default: pgpath.yaml here or above)."),
+    no_config: bool = typer.Option(False, "--no-config", help="Ignore pgpath.yaml."),
+    haproxy_binary: Optional[str] = typer.Option(None, "--haproxy-binary", help="Also run `haproxy -c` with this binary."),
+    color: str = typer.Option("auto", "--color", help="auto, always or never."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+) -> None:
+    """Check configuration files and report problems along the connection path."""
+    from advisor.engine import UsageError, make_settings, run
+    from advisor.reporters import FORMATS, render
+
+    if fmt not in FORMATS:
+        _fail(f"unknown format {fmt!r} (choose {', '.join(FORMATS)})")
+    if color not in ("auto", "always", "never"):
+        _fail("--color takes auto, always or never")
+    cli = {
+        "paths": paths or None,
+        "select": select,
+        "ignore": ignore,
+        "pg_version": pg_version,
+        "pgbouncer_version": pgbouncer_version,
+        "ram": ram,
+        "fail_on": fail_on,
+        "kind": kind,
+        "haproxy_binary": haproxy_binary,
+    }
+    try:
+        settings = make_settings(cli, config_path=config, use_config=not no_config)
+        report = run(settings)
+    except UsageError as exc:
+        _fail(str(exc))
+    colour = color == "always" or (color == "auto" and output is None and sys.stdout.isatty())
+    text = render(report, fmt, colour=colour) if fmt == "text" else render(report, fmt)
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror}")
+    else:
+        sys.stdout.write(text)
+    if fmt == "text" and report.input_errors and not sys.stderr.isatty():
+        pass
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def rules(fmt: str = typer.Option("text", "--format", "-f", help="text or json.")) -> None:
+    """List every rule with its code, name, default severity and summary."""
+    from advisor.rules import ALL_RULES
+
+    if fmt == "json":
+        import json
+
+        data = [{"code": r.code, "name": r.name, "severity": str(r.severity), "summary": r.summary} for r in ALL_RULES]
+        typer.echo(json.dumps(data, indent=2))
+        return
+    if fmt != "text":
+        _fail("--format takes text or json")
+    width = max(len(r.name) for r in ALL_RULES)
+    for r in ALL_RULES:
+        typer.echo(f"{r.code:<7} {r.name:<{width}}  {str(r.severity):<7}  {r.summary}")
+
+
+@app.command()
+def explain(rule: str = typer.Argument(..., help="A rule code (PG001) or name (unknown-parameter).")) -> None:
+    """Print a rule's documentation: what it checks, why, an example and the fix."""
+    from advisor.docs import rule_page
+    from advisor.rules import find_rule
+
+    found = find_rule(rule)
+    if found is None:
+        _fail(f"unknown rule {rule!r} (see `pgpath rules`)")
+    typer.echo(rule_page(found), nl=False)
+
+
+@app.command()
+def dump(
+    file: str = typer.Argument(..., help="The configuration file to load."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Read it as this kind instead of guessing."),
+    pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18)."),
+    pgbouncer_version: Optional[str] = typer.Option(None, "--pgbouncer-version", help="PgBouncer version."),
+) -> None:
+    """Print the loaded document as JSON: every setting with its raw text, value, unit and span."""
+    import json
+
+    from advisor.engine import UsageError, load_documents, make_settings, _kind_of
+    from advisor.loaders import InputError
+
+    try:
+        settings = make_settings({"pg_version": pg_version, "pgbouncer_version": pgbouncer_version, "kind": kind},
+                                 use_config=False)
+        found_kind = settings.kind or _kind_of(file, sniff=True, explicit=True)
+        if found_kind is None:
+            raise UsageError(f"{file}: not a configuration file pgpath recognises; name its kind with --kind")
+        docs, errors = load_documents(settings, [(file, found_kind)])
+    except UsageError as exc:
+        _fail(str(exc))
+    if errors:
+        e: InputError = errors[0]
+        _fail(f"{e.path}{':' + str(e.line) if e.line else ''}: {e.message}")
+    typer.echo(json.dumps(docs[0].to_dict(), indent=2, ensure_ascii=False, default=str))
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        typer.echo("pgpath: interrupted", err=True)
+        sys.exit(130)
+    except BaseException as exc:  # noqa: BLE001 - no traceback ever reaches the user
+        typer.echo(f"pgpath: internal error: {type(exc).__name__}: {exc} (please report this)", err=True)
+        sys.exit(EXIT_INTERNAL)

@@ -1,0 +1,342 @@
+"""The one place where a run is put together.
+
+settings (defaults < pgpath.yaml < command line) -> discover files -> load documents ->
+select rules -> run them -> apply severity overrides and suppressions -> sorted `Report`.
+Reporters turn the report into text; the CLI only parses arguments and calls `run`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from advisor.findings import Finding, Severity
+from advisor.loaders import InputError, detect_kind, load_file, LOADERS, read_text
+from advisor.model import ConfigDoc
+
+CONFIG_NAMES = ("pgpath.yaml", "pgpath.yml", ".pgpath.yaml")
+SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
+SNIFF_SUFFIXES = {"", ".conf", ".cfg", ".ini", ".template", ".tmpl", ".tpl", ".j2", ".erb", ".sample", ".txt"}
+SNIFF_MAX_BYTES = 4 * 1024 * 1024
+
+
+class UsageError(Exception):
+    """Bad arguments or configuration: exit code 2, with this message."""
+
+
+@dataclass
+class Settings:
+    paths: list[str] = field(default_factory=lambda: ["."])
+    select: list[str] = field(default_factory=lambda: ["ALL"])
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, Severity] = field(default_factory=dict)
+    fail_on: Severity = Severity.WARNING
+    pg_version: int | None = None
+    pgbouncer_version: str | None = None
+    ram_bytes: int | None = None
+    kind: str | None = None
+    exclude: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    config_file: str | None = None
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    docs: list[ConfigDoc]
+    input_errors: list[InputError]
+    not_recognised: list[str]
+    settings: Settings
+    rules_run: list[str]
+
+    @property
+    def exit_code(self) -> int:
+        if self.input_errors:
+            return 2
+        if any(f.severity >= self.settings.fail_on for f in self.findings):
+            return 1
+        return 0
+
+    def counts(self) -> dict[str, int]:
+        out = {"error": 0, "warning": 0, "info": 0}
+        for f in self.findings:
+            out[str(f.severity)] += 1
+        return out
+
+
+# ------------------------------------------------------------------------------------------------
+# settings
+
+
+def find_config(start: str = ".") -> str | None:
+    """pgpath.yaml in the current directory or the nearest parent that has one."""
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        for name in CONFIG_NAMES:
+            candidate = folder / name
+            if candidate.is_file():
+                return str(candidate)
+        if (folder / ".git").exists():
+            break
+    return None
+
+
+def read_config(path: str) -> dict[str, Any]:
+    """pgpath.yaml, validated against schemas/pgpath.schema.json."""
+    import yaml
+
+    try:
+        text = read_text(path)
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise UsageError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        return {}
+    from advisor.schemas import validate
+
+    problem = validate(data, "pgpath.schema.json")
+    if problem:
+        raise UsageError(f"{path}: {problem}")
+    return data
+
+
+def make_settings(cli: dict[str, Any], config_path: str | None = None, use_config: bool = True) -> Settings:
+    """Settings from defaults, then pgpath.yaml, then the command line (None = not given)."""
+    from advisor.catalog import parse_pg_version
+    from advisor.units import parse_size
+
+    settings = Settings()
+    merged: dict[str, Any] = {}
+    path = config_path or (find_config() if use_config else None)
+    if config_path and not os.path.isfile(config_path):
+        raise UsageError(f"{config_path}: no such configuration file")
+    if path:
+        merged.update({k.replace("-", "_"): v for k, v in read_config(path).items()})
+        base = os.path.dirname(path)
+        if "paths" in merged:
+            merged["paths"] = [p if os.path.isabs(p) else os.path.join(base, p) for p in merged["paths"]]
+        settings.config_file = path
+    merged.update({k: v for k, v in cli.items() if v is not None and v != []})
+
+    if "paths" in merged:
+        settings.paths = list(merged["paths"])
+    if "select" in merged:
+        settings.select = _split(merged["select"])
+    if "ignore" in merged:
+        settings.ignore = _split(merged["ignore"])
+    if "extend_ignore" in merged:
+        settings.ignore += _split(merged["extend_ignore"])
+    try:
+        if merged.get("fail_on"):
+            settings.fail_on = Severity.parse(str(merged["fail_on"]))
+        for code, level in (merged.get("severity") or {}).items():
+            settings.severity[code.upper()] = Severity.parse(str(level))
+        settings.pg_version = parse_pg_version(merged.get("pg_version"))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if merged.get("pgbouncer_version"):
+        settings.pgbouncer_version = str(merged["pgbouncer_version"])
+    if merged.get("ram") is not None:
+        ram = parse_size(str(merged["ram"]))
+        if not ram:
+            raise UsageError(f"cannot read RAM size {merged['ram']!r} (write e.g. 64GB)")
+        settings.ram_bytes = ram
+    if merged.get("kind"):
+        if merged["kind"] not in LOADERS:
+            raise UsageError(f"unknown kind {merged['kind']!r} (choose one of {', '.join(LOADERS)})")
+        settings.kind = merged["kind"]
+    settings.exclude = list(merged.get("exclude") or [])
+    settings.extra = dict(merged.get("extra") or {})
+    for key in ("haproxy_binary",):
+        if merged.get(key):
+            settings.extra[key] = merged[key]
+    from advisor.rules import find_rule
+
+    for code in settings.select + settings.ignore + list(settings.severity):
+        if code.upper() != "ALL" and not _is_family(code) and find_rule(code) is None:
+            raise UsageError(f"unknown rule {code!r} (see `pgpath rules`)")
+    return settings
+
+
+def _split(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    out: list[str] = []
+    for item in value:
+        out.extend(part.strip() for part in str(item).split(",") if part.strip())
+    return out
+
+
+def _is_family(text: str) -> bool:
+    from advisor.rules import ALL_RULES
+
+    return any(_family(r.code) == text.upper() for r in ALL_RULES)
+
+
+def _family(code: str) -> str:
+    return re.sub(r"\d+$", "", code)
+
+
+def _matches(rule, patterns: list[str]) -> bool:
+    for p in patterns:
+        up = p.upper()
+        if up == "ALL" or up == rule.code or up == _family(rule.code) or p.lower() == rule.name:
+            return True
+    return False
+
+
+def selected_rules(settings: Settings):
+    from advisor.rules import ALL_RULES
+
+    return [r for r in ALL_RULES if _matches(r, settings.select) and not _matches(r, settings.ignore)]
+
+
+# ------------------------------------------------------------------------------------------------
+# discovery and loading
+
+
+def discover(settings: Settings) -> tuple[list[tuple[str, str]], list[str], list[InputError]]:
+    """(path, kind) of each configuration file under the given paths, the files named on the
+    command line that pgpath cannot read as any kind, and paths that do not exist."""
+    found: list[tuple[str, str]] = []
+    unknown: list[str] = []
+    errors: list[InputError] = []
+    for given in settings.paths:
+        if not os.path.exists(given):
+            errors.append(InputError(given, "no such file or directory"))
+            continue
+        if os.path.isdir(given):
+            for root, dirs, files in os.walk(given):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                for name in sorted(files):
+                    path = os.path.join(root, name)
+                    if _excluded(path, settings):
+                        continue
+                    kind = _kind_of(path, sniff=True)
+                    if kind:
+                        found.append((path, kind))
+            continue
+        kind = settings.kind or _kind_of(given, sniff=True, explicit=True)
+        if kind:
+            found.append((given, kind))
+        else:
+            unknown.append(given)
+    return found, unknown, errors
+
+
+def _excluded(path: str, settings: Settings) -> bool:
+    return any(fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern)
+               for pattern in settings.exclude)
+
+
+def _kind_of(path: str, sniff: bool, explicit: bool = False) -> str | None:
+    kind = detect_kind(path)
+    if kind or not sniff:
+        return kind
+    suffix = Path(path).suffix.lower()
+    if not explicit and suffix not in SNIFF_SUFFIXES:
+        return None
+    try:
+        if os.path.getsize(path) > SNIFF_MAX_BYTES:
+            return None
+        text = read_text(path)
+    except (InputError, OSError):
+        return None
+    return detect_kind(path, text)
+
+
+def load_documents(settings: Settings, found: list[tuple[str, str]]) -> tuple[list[ConfigDoc], list[InputError]]:
+    options: dict[str, Any] = {"pg_major": settings.pg_version, "pgbouncer_version": settings.pgbouncer_version}
+    options.update(settings.extra)
+    docs: list[ConfigDoc] = []
+    errors: list[InputError] = []
+    for path, kind in found:
+        try:
+            docs.append(load_file(path, kind, options))
+        except InputError as exc:
+            errors.append(exc)
+    # a file another document read as an include is checked as part of that document
+    included = {os.path.realpath(f) for d in docs for f in d.files[1:]}
+    docs = [d for d in docs if os.path.realpath(d.path) not in included]
+    return docs, errors
+
+
+# ------------------------------------------------------------------------------------------------
+# the run
+
+
+def run(settings: Settings) -> Report:
+    from advisor.rules import Context
+
+    found, unknown, errors = discover(settings)
+    for path in unknown:
+        errors.append(InputError(path, "not a configuration file pgpath recognises; name its kind with --kind "
+                                       f"({', '.join(LOADERS)})"))
+    docs, load_errors = load_documents(settings, found)
+    errors.extend(load_errors)
+    rules = selected_rules(settings)
+    ctx = Context(docs=docs, options={"ram_bytes": settings.ram_bytes, "pg_version": settings.pg_version,
+                                      "pgbouncer_version": settings.pgbouncer_version, **settings.extra})
+    findings: list[Finding] = []
+    for rule in rules:
+        findings.extend(rule.check(ctx))
+    findings = apply_suppressions(findings, docs, rules)
+    findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
+    findings = _dedupe(findings)
+    findings.sort(key=Finding.sort_key)
+    return Report(findings, docs, errors, [], settings, [r.code for r in rules])
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen = set()
+    out = []
+    for f in findings:
+        key = (f.code, f.span, f.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def apply_suppressions(findings: list[Finding], docs: list[ConfigDoc], rules) -> list[Finding]:
+    """Drop findings silenced by inline `pgpath: ignore[...]`; report unused suppressions."""
+    from advisor.rules import find_rule
+    from advisor.rules.adv.adv002_unused_suppression import RULE as UNUSED
+
+    by_place: dict[tuple[str, int], list] = {}
+    for doc in docs:
+        for s in doc.suppressions:
+            by_place.setdefault((s.span.file, s.applies_to_line), []).append(s)
+    kept = []
+    for f in findings:
+        silenced = False
+        for s in by_place.get((f.span.file, f.span.line or 0), ()):
+            if any(c.upper() == f.code or c.lower() == f.name for c in s.codes):
+                s.used = True
+                silenced = True
+        if not silenced:
+            kept.append(f)
+    if UNUSED in rules:
+        run_codes = {r.code for r in rules}
+        for doc in docs:
+            for s in doc.suppressions:
+                if s.used:
+                    continue
+                unknown = [c for c in s.codes if find_rule(c) is None]
+                if unknown:
+                    kept.append(UNUSED.finding(s.span, f"suppression names no rule: {', '.join(unknown)}",
+                                               "correct the code (see `pgpath rules`) or delete the comment"))
+                elif all(find_rule(c).code in run_codes for c in s.codes):
+                    kept.append(UNUSED.finding(
+                        s.span, f"suppression of {', '.join(s.codes)} silences nothing on line {s.applies_to_line}",
+                        "delete the comment"))
+    return kept

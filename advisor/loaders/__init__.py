@@ -1,0 +1,65 @@
+"""Loaders: one module per file format, each turning a file into a `ConfigDoc`.
+
+`detect_kind` decides which loader reads a file, by name first and then by content;
+`load_file` runs it. Loader modules are imported only when a file of their kind is read.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+from typing import Callable
+
+from advisor.loaders.source import InputError, read_text
+from advisor.loaders.template import strip_template_suffix
+
+# kind -> module that defines `load(path, options) -> ConfigDoc`
+LOADERS: dict[str, str] = {
+    "postgresql": "advisor.loaders.postgresql_conf",
+    # pgbouncer, haproxy and client formats add their lines here
+}
+
+KINDS = tuple(LOADERS)
+
+_PG_NAME = re.compile(r"^([\w.-]*[-_.])?postgres(ql)?([-_.][\w.-]*)?\.conf(\.sample)?$")
+_PG_CONTENT = re.compile(
+    r"^[ \t]*#?[ \t]*(shared_buffers|max_connections|listen_addresses|work_mem|wal_level|"
+    r"effective_cache_size|maintenance_work_mem|tcp_keepalives_idle|statement_timeout|"
+    r"log_line_prefix|max_wal_size|ssl|port|checkpoint_timeout|hba_file|data_directory)[ \t]*=",
+    re.MULTILINE,
+)
+
+
+def detect_kind(path: str, text: str | None = None) -> str | None:
+    """The kind of configuration in a file, or None when pgpath does not read it."""
+    name = strip_template_suffix(Path(path).name).lower()
+    if _PG_NAME.match(name):
+        return "postgresql"
+    for kind, detector in _EXTRA_DETECTORS:
+        found = detector(name, None)
+        if found:
+            return found
+    if text is None:
+        return None
+    for kind, detector in _EXTRA_DETECTORS:
+        found = detector(name, text)
+        if found:
+            return found
+    if name.endswith((".conf", ".conf.template")) or name == Path(path).name.lower():
+        if len(_PG_CONTENT.findall(text[:200_000])) >= 3 and not re.search(r"^\s*\[[\w.-]+\]\s*$", text, re.M):
+            return "postgresql"
+    return None
+
+
+# (kind, detector(name, text_or_None) -> kind | None): other formats register here, in order
+_EXTRA_DETECTORS: list[tuple[str, Callable[[str, str | None], str | None]]] = []
+
+
+def load_file(path: str, kind: str, options: dict):
+    """Load one file with the loader for `kind`. Raises InputError for unreadable input."""
+    module = importlib.import_module(LOADERS[kind])
+    return module.load(path, options)
+
+
+__all__ = ["InputError", "read_text", "detect_kind", "load_file", "LOADERS", "KINDS"]

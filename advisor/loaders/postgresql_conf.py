@@ -1,0 +1,473 @@
+"""postgresql.conf, read exactly as PostgreSQL reads it (guc-file.l and guc.c).
+
+- Lexing follows guc-file.l token by token (longest match, first rule on ties), so the same
+  lines are syntax errors here as in PostgreSQL, at the same place.
+- `include`, `include_if_exists` and `include_dir` are followed relative to the including file;
+  `include_dir` reads only `*.conf` files not starting with a dot, in byte order. Loops and
+  nesting deeper than PostgreSQL's limit of 10 are reported at the include line.
+- `postgresql.auto.conf` beside the main file is read last, as ALTER SYSTEM's values override.
+- Values are typed with the real `pg_settings` catalog of the chosen major version: base units,
+  unit conversion and rounding, booleans and their prefixes, enums, ranges.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from advisor.catalog import Catalog, Parameter, load_catalog
+from advisor.loaders.directives import read_comment
+from advisor.loaders.source import InputError, read_text
+from advisor.loaders.template import is_template, looks_like_caps_placeholder, placeholders
+from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown
+from advisor.units import format_bytes, pg_memory_literal, pg_parse_bool, pg_parse_int, pg_parse_real
+
+MAX_DEPTH = 10  # CONF_FILE_MAX_DEPTH
+MAX_SYNTAX_ERRORS = 100
+
+# token kinds, as guc-file.l names them
+ID, QUALIFIED_ID, STRING, UNQUOTED_STRING, INTEGER, REAL, EQUALS, ERROR, TEMPLATE = (
+    "ID", "QUALIFIED_ID", "STRING", "UNQUOTED_STRING", "INTEGER", "REAL", "EQUALS", "ERROR", "TEMPLATE",
+)
+
+_L = r"A-Za-z_\u0080-\uffff"
+_LD = r"A-Za-z_0-9\u0080-\uffff"
+_ID = re.compile(rf"[{_L}][{_LD}]*")
+_QUALIFIED_ID = re.compile(rf"[{_L}][{_LD}]*\.[{_L}][{_LD}]*")
+_STRING = re.compile(r"'(?:[^'\\\n]|\\.|'')*'")
+_UNQUOTED_STRING = re.compile(rf"[{_L}](?:[{_LD}]|[-._:/])*")
+_INTEGER = re.compile(r"[-+]?(?:[0-9]+|0x[0-9a-fA-F]+)[a-zA-Z]*")
+_REAL = re.compile(r"[-+]?[0-9]*\.[0-9]*(?:[Ee][-+]?[0-9]+)?")
+_SPACE = re.compile(r"[ \t\r]+")
+_BY_FIRST_CHAR = {"'": ((STRING, _STRING),)}
+_WORD_RULES = ((ID, _ID), (QUALIFIED_ID, _QUALIFIED_ID), (UNQUOTED_STRING, _UNQUOTED_STRING))
+_NUMBER_RULES = ((INTEGER, _INTEGER), (REAL, _REAL))
+
+VALUE_TOKENS = (ID, STRING, INTEGER, REAL, UNQUOTED_STRING, TEMPLATE)
+
+
+@dataclass(slots=True)
+class Token:
+    kind: str
+    text: str
+    start: int
+    end: int
+
+
+def lex_line(line: str, masks: list[tuple[int, int, bool]] | None = None) -> tuple[list[Token], tuple[int, str] | None]:
+    """Tokens of one line and its comment (column, text after '#'), as guc-file.l lexes them.
+
+    `masks` are template tags: expressions become TEMPLATE tokens (glued to any adjacent
+    non-blank characters), statements are skipped like white space.
+    """
+    tokens: list[Token] = []
+    pos, n = 0, len(line)
+    mask_at = {start: (end, expr) for start, end, expr in masks or ()}
+    while pos < n:
+        if pos in mask_at:
+            end, expression = mask_at[pos]
+            if expression:
+                # glue following non-blank text (`{{ x }}MB`, `{{ a }}.{{ b }}`) into one token
+                while end < n and line[end] not in " \t\r#=":
+                    end = mask_at[end][0] if end in mask_at else end + 1
+                if tokens and tokens[-1].kind != EQUALS and tokens[-1].end == pos:
+                    tokens[-1] = Token(TEMPLATE, line[tokens[-1].start:end], tokens[-1].start, end)
+                else:
+                    tokens.append(Token(TEMPLATE, line[pos:end], pos, end))
+            pos = end
+            continue
+        ch = line[pos]
+        if ch in " \t\r":
+            pos = _SPACE.match(line, pos).end()
+            continue
+        if ch == "#":
+            return tokens, (pos, line[pos + 1:])
+        if ch == "=":
+            tokens.append(Token(EQUALS, "=", pos, pos + 1))
+            pos += 1
+            continue
+        if ch == "'":
+            rules = _BY_FIRST_CHAR["'"]
+        elif ch.isascii() and (ch.isalpha() or ch == "_") or not ch.isascii():
+            rules = _WORD_RULES
+        elif ch.isdigit() or ch in "+-.":
+            rules = _NUMBER_RULES
+        else:
+            rules = ()
+        best_kind, best_end = ERROR, pos + 1
+        longest = pos
+        for kind, rx in rules:  # longest match wins; on a tie, the earlier rule (as flex does)
+            m = rx.match(line, pos)
+            if m and m.end() > longest:
+                best_kind, best_end, longest = kind, m.end(), m.end()
+        if masks and best_kind != ERROR:
+            for start, end, expression in masks:
+                if pos < start < best_end and expression:
+                    # a word running into a template tag: `prefix{{ x }}` is one unknown value
+                    best_kind = TEMPLATE
+                    best_end = start
+                    break
+        tokens.append(Token(best_kind, line[pos:best_end], pos, best_end))
+        if best_kind == TEMPLATE and best_end in mask_at:
+            end = best_end
+            while end < n and (end in mask_at or line[end] not in " \t\r#="):
+                end = mask_at[end][0] if end in mask_at else end + 1
+            tokens[-1] = Token(TEMPLATE, line[pos:end], pos, end)
+            best_end = end
+        pos = best_end
+    return tokens, None
+
+
+def deescape(quoted: str) -> str:
+    """The value of a quoted string, decoded as DeescapeQuotedString() decodes it."""
+    s = quoted[1:-1]
+    out: list[str] = []
+    i, n = 0, len(s)
+    while i < n:
+        ch = s[i]
+        if ch == "\\" and i + 1 < n:
+            i += 1
+            esc = s[i]
+            if esc in "bfnrt":
+                out.append({"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}[esc])
+            elif "0" <= esc <= "7":
+                k, octal = 0, 0
+                while k < 3 and i + k < n and "0" <= s[i + k] <= "7":
+                    octal = (octal << 3) + int(s[i + k])
+                    k += 1
+                i += k - 1
+                out.append(chr(octal & 0xFF))
+            else:
+                out.append(esc)
+        elif ch == "'" and i + 1 < n and s[i + 1] == "'":
+            i += 1
+            out.append("'")
+        else:
+            out.append(ch)
+        i += 1
+    value = "".join(out)
+    nul = value.find("\0")
+    return value if nul < 0 else value[:nul]  # a C string ends at the first NUL
+
+
+@dataclass(slots=True)
+class RawItem:
+    """One `name = value` line before typing: what ParseConfigFp hands to guc.c."""
+
+    name: str
+    value: str
+    raw: str
+    quoted: bool
+    template: bool
+    span: Span
+    value_span: Span
+
+
+class _Reader:
+    def __init__(self, doc: ConfigDoc, template: bool) -> None:
+        self.doc = doc
+        self.template = template
+        self.items: list[RawItem] = []
+
+    def parse_file(self, path: str, depth: int, stack: tuple[str, ...], text: str | None = None) -> None:
+        if text is None:
+            text = read_text(path)
+        real = os.path.realpath(path)
+        self.doc.files.append(path)
+        template = self.template or is_template(path, text)
+        errors = 0
+        for lineno, line in enumerate(text.split("\n"), start=1):
+            masks = placeholders(line) if template else None
+            tokens, comment = lex_line(line, masks)
+            if comment is not None:
+                col, body = comment
+                read_comment(self.doc, body, Span(path, lineno, col + 1, lineno, len(line) + 1), trailing=bool(tokens))
+            if not tokens:
+                continue
+            error = self._parse_line(path, lineno, line, tokens, depth, stack + (real,))
+            if error:
+                errors += 1
+                if errors >= MAX_SYNTAX_ERRORS:
+                    self.doc.diagnostics.append(
+                        Diagnostic("syntax-error", Span(path, lineno, 1), "too many syntax errors found, abandoning file")
+                    )
+                    break
+
+    def _parse_line(self, path, lineno, line, tokens, depth, stack) -> bool:
+        """Handle one logical line; True when it was a syntax error."""
+        def span(a: Token, b: Token) -> Span:
+            return Span(path, lineno, a.start + 1, lineno, b.end + 1)
+
+        name_tok = tokens[0]
+        i = 1
+        if name_tok.kind not in (ID, QUALIFIED_ID, TEMPLATE):
+            return self._syntax_error(path, lineno, line, name_tok, None)
+        if i < len(tokens) and tokens[i].kind == EQUALS:
+            i += 1
+        if i >= len(tokens):
+            return self._syntax_error(path, lineno, line, None, name_tok)
+        value_tok = tokens[i]
+        if value_tok.kind not in VALUE_TOKENS:
+            return self._syntax_error(path, lineno, line, value_tok, name_tok)
+        if i + 1 < len(tokens):
+            return self._syntax_error(path, lineno, line, tokens[i + 1], name_tok, value_tok)
+        if name_tok.kind == TEMPLATE:
+            return False  # `{{ item.name }} = {{ item.value }}`: a generated line, name unknown
+        name = name_tok.text
+        if value_tok.kind == STRING:
+            value = deescape(value_tok.text)
+        else:
+            value = value_tok.text
+        is_tpl = value_tok.kind == TEMPLATE or (
+            self.template_value(value_tok) if value_tok.kind == STRING else False
+        )
+        item = RawItem(
+            name=name,
+            value=value,
+            raw=value_tok.text,
+            quoted=value_tok.kind == STRING,
+            template=is_tpl,
+            span=span(name_tok, value_tok),
+            value_span=span(value_tok, value_tok),
+        )
+        low = name.lower()
+        if low in ("include", "include_if_exists", "include_dir"):
+            self._include(path, item, low, depth, stack)
+        else:
+            self.items.append(item)
+        return False
+
+    def template_value(self, tok: Token) -> bool:
+        return False
+
+    def _syntax_error(self, path, lineno, line, bad: Token | None, name: Token | None, value: Token | None = None) -> bool:
+        if bad is None:
+            message = "syntax error near end of line"
+            col = len(line.rstrip()) + 1
+        else:
+            message = f'syntax error near token "{bad.text}"'
+            col = bad.start + 1
+        fix = None
+        if bad is not None and bad.kind == ERROR and bad.text == "'":
+            fix = "close the quoted value with ' on the same line (write '' for a quote inside it)"
+        elif name is not None and value is not None and bad is not None:
+            rest = line[value.start:]
+            hash_at = rest.find("#")
+            rest = (rest if hash_at < 0 else rest[:hash_at]).rstrip()
+            if "'" not in rest:
+                fix = f"quote the value: {name.text} = '{rest}'"
+        elif name is not None and bad is not None and bad.kind == QUALIFIED_ID:
+            fix = f"quote the value: {name.text} = '{bad.text}'"
+        elif name is not None and bad is None:
+            fix = f"give {name.text} a value, or comment the line out with #"
+        self.doc.diagnostics.append(Diagnostic("syntax-error", Span(path, lineno, col), message, fix))
+        return True
+
+    def _include(self, path: str, item: RawItem, directive: str, depth: int, stack: tuple[str, ...]) -> None:
+        if item.template:
+            self.doc.meta.setdefault("unresolved_includes", []).append(item.span.to_dict())
+            return
+        target = item.value
+        if target == "":
+            self.doc.diagnostics.append(
+                Diagnostic("include-error", item.value_span, f'empty configuration file name in {directive}')
+            )
+            return
+        if not os.path.isabs(target):
+            target = os.path.join(os.path.dirname(path) or ".", target)
+        if depth + 1 > MAX_DEPTH:
+            self.doc.diagnostics.append(
+                Diagnostic(
+                    "include-error",
+                    item.value_span,
+                    f'could not open configuration file "{item.value}": maximum nesting depth exceeded ({MAX_DEPTH})',
+                )
+            )
+            return
+        if directive == "include_dir":
+            if not os.path.isdir(target):
+                self.doc.diagnostics.append(
+                    Diagnostic("include-error", item.value_span,
+                               f'could not open configuration directory "{target}": no such directory',
+                               "create the directory or remove the include_dir line")
+                )
+                return
+            names = sorted(
+                name for name in os.listdir(target)
+                if len(name) >= 6 and not name.startswith(".") and name.endswith(".conf")
+                and not os.path.isdir(os.path.join(target, name))
+            )
+            for name in names:
+                self._include_file(os.path.join(target, name), item, depth, stack, strict=True)
+            return
+        self._include_file(target, item, depth, stack, strict=directive == "include")
+
+    def _include_file(self, target: str, item: RawItem, depth: int, stack: tuple[str, ...], strict: bool) -> None:
+        real = os.path.realpath(target)
+        if real in stack:
+            chain = " -> ".join(os.path.basename(p) for p in stack + (real,))
+            self.doc.diagnostics.append(
+                Diagnostic("include-error", item.value_span, f"include loop: {chain}",
+                           "remove the include that leads back to a file already being read")
+            )
+            return
+        if not os.path.exists(target):
+            if strict:
+                self.doc.diagnostics.append(
+                    Diagnostic("include-error", item.value_span,
+                               f'could not open configuration file "{target}": No such file or directory',
+                               "create the file, fix the path, or use include_if_exists")
+                )
+            else:
+                self.doc.meta.setdefault("skipped_includes", []).append(target)
+            return
+        try:
+            text = read_text(target)
+        except InputError as exc:
+            self.doc.diagnostics.append(Diagnostic("include-error", item.value_span, f"cannot include {target}: {exc.message}"))
+            return
+        self.parse_file(target, depth + 1, stack, text)
+
+
+def load(path: str, options: dict | None = None) -> ConfigDoc:
+    """Read a postgresql.conf (and what it includes, and postgresql.auto.conf beside it)."""
+    options = options or {}
+    catalog: Catalog = options.get("catalog") or load_catalog(options.get("pg_major") or 18)
+    text = read_text(path)
+    doc = ConfigDoc(path=path, kind="postgresql")
+    doc.template = is_template(path, text)
+    doc.meta["pg_version"] = catalog.major
+    reader = _Reader(doc, doc.template)
+    reader.parse_file(path, 0, (), text)
+    if os.path.basename(path) != "postgresql.auto.conf" and not options.get("no_auto_conf"):
+        auto = os.path.join(os.path.dirname(path) or ".", "postgresql.auto.conf")
+        if os.path.isfile(auto):
+            try:
+                reader.parse_file(auto, 0, (), read_text(auto))
+            except InputError as exc:
+                doc.diagnostics.append(Diagnostic("include-error", Span(auto), exc.message))
+    type_items(doc, reader.items, catalog)
+    return doc
+
+
+def type_items(doc: ConfigDoc, items: list[RawItem], catalog: Catalog) -> None:
+    """Turn raw items into typed settings; the last occurrence of each name is effective."""
+    last: dict[str, int] = {}
+    for item in items:
+        param = catalog.lookup(item.name)
+        if param is None:
+            name = item.name.lower()
+            if "." not in item.name:
+                suggestion = catalog.suggest(item.name)
+                doc.diagnostics.append(
+                    Diagnostic(
+                        "unknown-parameter",
+                        item.span,
+                        f'unrecognized configuration parameter "{item.name}" (PostgreSQL {catalog.major})',
+                        f"did you mean {suggestion}?" if suggestion else "remove the line, or check the name for a typo",
+                    )
+                )
+            setting = Setting(name, item.raw, Unknown(item.raw) if item.template else item.value, item.span,
+                              item.value_span, None)
+        else:
+            value = parse_value(doc, item, param, catalog)
+            setting = Setting(param.name, item.raw, value, item.span, item.value_span, param.unit, applies=param.needs)
+        last[setting.name] = len(doc.settings)
+        doc.settings.append(setting)
+    for index, setting in enumerate(doc.settings):
+        setting.effective = last[setting.name] == index
+
+
+def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalog):
+    """The typed value of an item in the parameter's base unit; None (and a diagnostic) if invalid."""
+    text = item.value
+    if item.template or (doc.template and not item.quoted and looks_like_caps_placeholder(text)):
+        return Unknown(item.raw)
+    if doc.template and placeholders(text):
+        return Unknown(item.raw)
+
+    def invalid(message: str, fix: str | None = None, kind: str = "invalid-value") -> None:
+        doc.diagnostics.append(Diagnostic(kind, item.value_span, message, fix))
+
+    vartype = param.vartype
+    if vartype == "bool":
+        value = pg_parse_bool(text)
+        if value is None:
+            invalid(f'parameter "{param.name}" requires a Boolean value, not "{text}"', f"{param.name} = on  (or off)")
+        return value
+    if vartype in ("integer", "real"):
+        parse = pg_parse_int if vartype == "integer" else pg_parse_real
+        value, hint = parse(text, param.unit)
+        if value is None:
+            what = "an integer" if vartype == "integer" else "a numeric"
+            message = f'invalid value for parameter "{param.name}": "{text}" ({what} value'
+            message += f" in {param.unit}" if param.unit else ""
+            message += ")"
+            fix = _unit_fix(param, text, hint)
+            invalid(message + (f"; {hint}" if hint else ""), fix)
+            return None
+        lo, hi = param.min_val, param.max_val
+        if lo is not None and hi is not None and not (lo <= value <= hi):
+            bound = lo if value < lo else hi
+            invalid(
+                f'{param.name} = {text}{_is(text, value, param.unit)}, outside the valid range '
+                f'{_with_unit(lo, param.unit)} .. {_with_unit(hi, param.unit)}',
+                f"{param.name} = {_literal(bound, param.unit)}  (the {'minimum' if bound == lo else 'maximum'})",
+                kind="out-of-range",
+            )
+            return None
+        return value
+    if vartype == "enum":
+        low = text.lower()
+        for choice in param.enumvals + param.hidden_enumvals:
+            if choice.lower() == low:
+                return choice if choice in param.enumvals else low
+        choices = ", ".join(param.enumvals)
+        invalid(f'invalid value for parameter "{param.name}": "{text}" (available values: {choices})',
+                f"use one of: {choices}")
+        return None
+    return text
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def _with_unit(value: float, unit: str | None) -> str:
+    """`12 × 8kB (96kB)`, `900s`, `0`: a value in its base unit, readable."""
+    if unit == "8kB":
+        return f"{_num(value)} × 8kB ({format_bytes(value * 8192)})" if value >= 0 else _num(value)
+    return f"{_num(value)}{unit or ''}"
+
+
+def _is(text: str, value: float, unit: str | None) -> str:
+    shown = _with_unit(value, unit)
+    return "" if shown == text.strip() else f" is {shown}"
+
+
+def _literal(value: float, unit: str | None) -> str:
+    """A bound written as a postgresql.conf value: `128kB`, `600s`, `1`."""
+    if unit == "8kB" and value >= 0:
+        return pg_memory_literal(value * 8192)
+    if unit in ("B", "kB", "MB", "ms", "s", "min") and value >= 0:
+        return f"{_num(value)}{unit}"
+    return _num(value)
+
+
+_WRONG_CASE_UNITS = {
+    "kb": "kB", "mb": "MB", "gb": "GB", "tb": "TB", "b": "B", "KB": "kB", "Mb": "MB", "Gb": "GB",
+    "m": "min", "M": "min", "mins": "min", "minute": "min", "minutes": "min", "sec": "s", "secs": "s",
+    "S": "s", "H": "h", "hr": "h", "hour": "h", "hours": "h", "D": "d", "day": "d", "days": "d", "MS": "ms",
+}
+
+
+def _unit_fix(param: Parameter, text: str, hint: str | None) -> str | None:
+    m = re.match(r"^\s*([-+]?[0-9.]+)\s*([A-Za-z]+)\s*$", text)
+    if m and m.group(2) in _WRONG_CASE_UNITS:
+        return f"{param.name} = '{m.group(1)}{_WRONG_CASE_UNITS[m.group(2)]}'"
+    if hint:
+        return hint
+    if param.unit:
+        return f"write a number in {param.unit}, or a number with a unit"
+    return None

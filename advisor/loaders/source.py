@@ -1,0 +1,50 @@
+"""Reading files safely: size limit, binary detection, encoding."""
+
+from __future__ import annotations
+
+import os
+
+MAX_BYTES = 16 * 1024 * 1024
+
+
+class InputError(Exception):
+    """A file that cannot be read as configuration at all (missing, binary, too large)."""
+
+    def __init__(self, path: str, message: str, line: int | None = None) -> None:
+        super().__init__(f"{path}{':' + str(line) if line else ''}: {message}")
+        self.path = path
+        self.message = message
+        self.line = line
+
+
+def read_text(path: str, max_bytes: int = MAX_BYTES) -> str:
+    """The text of a configuration file, or InputError saying why it cannot be read."""
+    try:
+        if os.path.isdir(path):
+            raise InputError(path, "is a directory, not a file")
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise InputError(
+                path, f"file is too large ({size / 1048576:.1f} MiB; the limit is {max_bytes // 1048576} MiB)"
+            )
+        with open(path, "rb") as f:
+            data = f.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except PermissionError:
+        raise InputError(path, "permission denied") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, not a file") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+    nul = data.find(b"\0")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise InputError(path, f"binary file (NUL byte at offset {nul}), not a configuration file", line)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # PostgreSQL, PgBouncer and HAProxy read bytes; Latin-1 keeps every byte as one character
+        return data.decode("latin-1")

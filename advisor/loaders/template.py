@@ -1,0 +1,54 @@
+"""Template files (Jinja, ERB, Go/Helm, confd): where their placeholders are.
+
+pgpath lints templates as they are written: a placeholder's value is unknown until deploy, so
+the loaders read it as `Unknown`, never as an error; control statements (`{% if %}`,
+`<% end %>`) and template comments are read as blank.
+"""
+
+from __future__ import annotations
+
+import re
+
+TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".erb", ".tmpl", ".tpl", ".template", ".ctmpl", ".mustache")
+
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>|\$\{[^}\n]*\}")
+_CONTENT_HINT = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<%=?.*?%>")
+
+
+def strip_template_suffix(name: str) -> str:
+    """`postgresql.conf.j2` -> `postgresql.conf`; `pgbouncer.ini.erb` -> `pgbouncer.ini`."""
+    lower = name.lower()
+    for suffix in TEMPLATE_SUFFIXES:
+        if lower.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    m = re.match(r"^(.*\.conf)-[\w.]+\.j2$", name)
+    return m.group(1) if m else name
+
+
+def is_template(path: str, text: str) -> bool:
+    """True for a file with a template suffix, or with template tags in its text."""
+    if path.lower().endswith(TEMPLATE_SUFFIXES) or re.search(r"\.conf-[\w.]+\.j2$", path):
+        return True
+    return bool(_CONTENT_HINT.search(text))
+
+
+def placeholders(line: str) -> list[tuple[int, int, bool]]:
+    """(start, end, is_expression) of each template tag on a line.
+
+    Expressions (`{{ x }}`, `<%= x %>`, `${X}`) stand for a value; statements and comments
+    (`{% if %}`, `{# #}`, `<% end %>`) stand for nothing.
+    """
+    out = []
+    for m in _TAG.finditer(line):
+        tag = m.group()
+        expression = tag.startswith("{{") or tag.startswith("<%=") or tag.startswith("${")
+        out.append((m.start(), m.end(), expression))
+    return out
+
+
+_CAPS_PLACEHOLDER = re.compile(r"^[A-Z][A-Z0-9]*_[A-Z0-9_]+$|^[A-Z]{3,}$")
+
+
+def looks_like_caps_placeholder(value: str) -> bool:
+    """A bare `MAX_CONNECTIONS`-style token that a deploy script substitutes (sed/envsubst)."""
+    return bool(_CAPS_PLACEHOLDER.match(value))

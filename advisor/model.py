@@ -1,0 +1,189 @@
+"""The document model every loader produces and every rule reads.
+
+A `ConfigDoc` is one configuration file (with whatever it included) turned into a list of
+`Setting` occurrences in read order. Each occurrence keeps its raw text, its typed value in the
+parameter's base unit and the `Span` where it was written, so a finding can always point at a
+file, line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """Where something was written: 1-based line and column, end exclusive.
+
+    Formats without lines (JSON from a cloud API) use `key`, a logical path such as
+    `$.LoadBalancerAttributes[2].Value`, and leave the line and column empty.
+    """
+
+    file: str
+    line: int | None = None
+    col: int | None = None
+    end_line: int | None = None
+    end_col: int | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        if self.line is None:
+            return f"{self.file}:{self.key}" if self.key else self.file
+        return f"{self.file}:{self.line}:{self.col or 1}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file}
+        for name in ("line", "col", "end_line", "end_col", "key"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        return out
+
+
+class Unknown:
+    """A value that cannot be known before deploy: a template placeholder or `${VAR}`.
+
+    Rules treat it as "could be anything": they neither flag it nor compute with it.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str = "") -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"Unknown({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown)
+
+    def __hash__(self) -> int:
+        return hash(Unknown)
+
+
+def is_known(value: Any) -> bool:
+    """True when the value is a real value (not a placeholder, not invalid)."""
+    return value is not None and not isinstance(value, Unknown)
+
+
+@dataclass(slots=True)
+class Setting:
+    """One occurrence of `name = value` in a file.
+
+    `value` is typed and in the parameter's base unit (`unit`), `None` when the raw text is
+    invalid, or an `Unknown` for a template placeholder. `effective` is False for occurrences
+    that a later one overrides. `section` is the ini section or proxy the setting belongs to.
+    """
+
+    name: str
+    raw: str
+    value: Any
+    span: Span
+    value_span: Span | None = None
+    unit: str | None = None
+    section: str | None = None
+    effective: bool = True
+    secret: bool = False
+    applies: str | None = None  # what a change takes to apply: "restart", "reload", ...
+
+    @property
+    def display_raw(self) -> str:
+        return "***" if self.secret else self.raw
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, Unknown):
+            value = {"unknown": value.text}
+        elif self.secret:
+            value = "***"
+        out: dict[str, Any] = {
+            "name": self.name,
+            "raw": self.display_raw,
+            "value": value,
+            "unit": self.unit,
+            "effective": self.effective,
+            "span": self.span.to_dict(),
+        }
+        if self.section is not None:
+            out["section"] = self.section
+        if self.value_span is not None:
+            out["value_span"] = self.value_span.to_dict()
+        if self.applies is not None:
+            out["applies"] = self.applies
+        return out
+
+
+@dataclass(slots=True)
+class Diagnostic:
+    """A problem a loader found while reading: the rule named by `kind` reports it.
+
+    Loaders never raise on user input; they record what is wrong where, and the thin rule
+    modules (ADV001 syntax-error, PG001 unknown-parameter, ...) turn these into findings, so
+    every message the tool prints belongs to a documented, selectable rule.
+    """
+
+    kind: str
+    span: Span
+    message: str
+    fix: str | None = None
+    related: tuple[Span, ...] = ()
+
+
+@dataclass(slots=True)
+class Suppression:
+    """An inline `pgpath: ignore[CODE, ...] reason` comment."""
+
+    codes: tuple[str, ...]
+    reason: str
+    span: Span
+    applies_to_line: int
+    used: bool = False
+
+
+@dataclass(slots=True)
+class ConfigDoc:
+    """One loaded configuration file, its includes folded in, in read order."""
+
+    path: str
+    kind: str
+    settings: list[Setting] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    template: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+    model: Any = None
+
+    def effective(self) -> dict[str, Setting]:
+        """The effective occurrence of each name (the last one read wins)."""
+        return {s.name: s for s in self.settings if s.effective}
+
+    def get(self, name: str, section: str | None = None) -> Setting | None:
+        """The effective occurrence of `name`, or None when it is not set."""
+        found = None
+        for setting in self.settings:
+            if setting.name == name and setting.effective and (section is None or setting.section == section):
+                found = setting
+        return found
+
+    def value(self, name: str, default: Any = None, section: str | None = None) -> Any:
+        setting = self.get(name, section)
+        return default if setting is None or setting.value is None else setting.value
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path,
+            "kind": self.kind,
+            "template": self.template,
+            "files": list(self.files),
+            "settings": [s.to_dict() for s in self.settings],
+            "diagnostics": [
+                {"kind": d.kind, "message": d.message, "span": d.span.to_dict()} for d in self.diagnostics
+            ],
+        }
+        if self.meta:
+            out["meta"] = self.meta
+        if self.model is not None and hasattr(self.model, "to_dict"):
+            out["model"] = self.model.to_dict()
+        return out

@@ -1,0 +1,38 @@
+"""`path:line:col: CODE severity message`, then the fix, one finding per block.
+
+The first line is the form every editor and CI log understands (flake8's). Colour only when
+writing to a terminal.
+"""
+
+from __future__ import annotations
+
+_COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def render(report, colour: bool = False, show_fix: bool = True) -> str:
+    lines: list[str] = []
+    for f in report.findings:
+        sev = str(f.severity)
+        if colour:
+            head = f"{_BOLD}{f.span}{_RESET}: {_COLOURS[sev]}{f.code}{_RESET} {_COLOURS[sev]}{sev}{_RESET} {f.message}"
+        else:
+            head = f"{f.span}: {f.code} {sev} {f.message}"
+        lines.append(head)
+        if show_fix and f.fix:
+            lines.append(f"    {_DIM if colour else ''}fix: {f.fix}{_RESET if colour else ''}")
+        for r in f.related:
+            lines.append(f"    {_DIM if colour else ''}see: {r}{_RESET if colour else ''}")
+    for e in report.input_errors:
+        where = f"{e.path}:{e.line}" if e.line else e.path
+        lines.append(f"{where}: cannot read: {e.message}")
+    c = report.counts()
+    files = sum(len(d.files) for d in report.docs)
+    summary = (
+        f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} "
+        f"({c['error']} error, {c['warning']} warning, {c['info']} info) in {files} file{'s' if files != 1 else ''}"
+    )
+    if report.input_errors:
+        summary += f"; {len(report.input_errors)} unreadable"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,37 @@
+"""A parameter name the chosen PostgreSQL version does not know.
+
+## What it checks
+Every name in postgresql.conf (and the files it includes) is looked up in the real `pg_settings`
+catalog of the PostgreSQL major selected with `--pg-version` (default: the newest). Names are
+case-insensitive. Names with a dot (`pg_stat_statements.max`, `my.setting`) are custom settings
+and always accepted. A near miss gets a did-you-mean.
+
+## Why it matters
+PostgreSQL refuses to start with an unrecognized parameter in its configuration files, and a
+typo in a timeout means the timeout you thought you set does not exist. Parameters also come and
+go between majors (`idle_session_timeout` is 14+, `transaction_timeout` 17+).
+
+## Fix
+Correct the spelling, or remove the setting for versions that do not have it.
+
+## References
+- PostgreSQL: Server Configuration — https://www.postgresql.org/docs/current/runtime-config.html
+"""
+
+from advisor.findings import Severity
+from advisor.rules.rule import Rule, report_diagnostics
+
+
+def check(ctx):
+    return report_diagnostics(RULE, ctx, "unknown-parameter")
+
+
+RULE = Rule(
+    code="PG001",
+    name="unknown-parameter",
+    severity=Severity.ERROR,
+    summary="A parameter name this PostgreSQL version does not know",
+    needs=("postgresql",),
+    check=check,
+    doc=__doc__,
+)

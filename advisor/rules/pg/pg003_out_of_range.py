@@ -1,0 +1,34 @@
+"""A value outside the parameter's valid range.
+
+## What it checks
+After unit conversion and rounding, integer and real values must lie between the parameter's
+`min_val` and `max_val` in the real `pg_settings` catalog of the selected version.
+
+## Why it matters
+PostgreSQL refuses to start with an out-of-range value. Conversion surprises are common:
+`shared_buffers = 100kB` is 12 blocks of 8 kB, below the minimum of 16.
+
+## Fix
+Choose a value inside the range shown in the message.
+
+## References
+- PostgreSQL: pg_settings — https://www.postgresql.org/docs/current/view-pg-settings.html
+"""
+
+from advisor.findings import Severity
+from advisor.rules.rule import Rule, report_diagnostics
+
+
+def check(ctx):
+    return report_diagnostics(RULE, ctx, "out-of-range", ("postgresql",))
+
+
+RULE = Rule(
+    code="PG003",
+    name="out-of-range",
+    severity=Severity.ERROR,
+    summary="A value outside the parameter's valid range",
+    needs=("postgresql",),
+    check=check,
+    doc=__doc__,
+)

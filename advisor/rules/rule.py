@@ -1,0 +1,81 @@
+"""What a rule is: metadata, its documentation, and a function that yields findings.
+
+A rule module defines `RULE = Rule(...)` and a `check(ctx)` generator. The docstring of the
+module is the rule's documentation, with the sections *What it checks*, *Why it matters*,
+*Fix* and *References*; *Example* is generated from the rule's fixture folder
+(`tests/rules/<CODE>/`), so the documented examples are tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+from advisor.findings import Finding, Severity
+from advisor.model import ConfigDoc, Diagnostic, Setting, Span
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    needs: tuple[str, ...]  # document kinds the rule reads
+    check: Callable[["Context"], Iterable[Finding]]
+    doc: str = ""
+
+    def finding(
+        self,
+        span: Span,
+        message: str,
+        fix: str | None = None,
+        related: Iterable[Span] = (),
+        severity: Severity | None = None,
+    ) -> Finding:
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=severity or self.severity,
+            message=message,
+            span=span,
+            fix=fix,
+            related=tuple(related),
+        )
+
+    def from_diagnostic(self, d: Diagnostic) -> Finding:
+        return self.finding(d.span, d.message, d.fix, d.related)
+
+
+@dataclass
+class Context:
+    """What a rule may look at: the loaded documents and the run's options.
+
+    Rules do no I/O and read no configuration of their own; everything comes from here.
+    """
+
+    docs: list[ConfigDoc]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def of_kind(self, kind: str) -> list[ConfigDoc]:
+        return [d for d in self.docs if d.kind == kind]
+
+    def diagnostics(self, kind: str) -> Iterator[Diagnostic]:
+        for doc in self.docs:
+            for d in doc.diagnostics:
+                if d.kind == kind:
+                    yield d
+
+
+def report_diagnostics(rule: Rule, ctx: Context, kind: str, kinds_of_doc: tuple[str, ...] = ()) -> Iterator[Finding]:
+    """The findings of a rule that reports what loaders found (syntax errors, unknown names...)."""
+    for doc in ctx.docs:
+        if kinds_of_doc and doc.kind not in kinds_of_doc:
+            continue
+        for d in doc.diagnostics:
+            if d.kind == kind:
+                yield rule.from_diagnostic(d)
+
+
+def setting_span(setting: Setting) -> Span:
+    return setting.value_span or setting.span

@@ -1,0 +1,37 @@
+"""Validation of pgpath's own JSON/YAML inputs against `schemas/` (jsonschema, loaded lazily)."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+# In a checkout the schemas live in the top-level schemas/ folder; an installed package carries
+# them as advisor/_schemas (a link to that folder, copied into the wheel).
+_CANDIDATES = (
+    Path(__file__).resolve().parent.parent / "schemas",
+    Path(__file__).resolve().parent / "_schemas",
+)
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    for folder in _CANDIDATES:
+        path = folder / name
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+    raise FileNotFoundError(f"schema {name} not found")
+
+
+def validate(data: Any, schema_name: str) -> str | None:
+    """None when `data` is valid, else the first problem as `at <path>: <message>`."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(load_schema(schema_name))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return None
+    e = errors[0]
+    where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
+    return f"at {where}: {e.message}"

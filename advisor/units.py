@@ -1,0 +1,281 @@
+"""Numbers and units, converted the way each piece of software converts them.
+
+PostgreSQL, PgBouncer and HAProxy disagree on units: PostgreSQL's are case-sensitive with a
+per-parameter base unit (`statement_timeout = 90` is 90 ms, `tcp_keepalives_idle = 90` is
+90 s, `shared_buffers = 16` is 16 blocks of 8 kB), PgBouncer takes plain seconds and no
+suffix at all, HAProxy defaults to milliseconds and knows `m` for minutes. Each format has its
+own section here; loaders call these and never convert units themselves.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+INT_MAX = 2147483647
+INT_MIN = -2147483648
+
+# ---------------------------------------------------------------------------------------------
+# C library number prefixes (strtol with base 0, strtod), as PostgreSQL and PgBouncer use them.
+
+_STRTOL = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+_STRTOD = re.compile(
+    r"[ \t\n\v\f\r]*([+-]?)("
+    r"0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?"
+    r"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+    r"|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?"
+    r"|[nN][aA][nN](?:\([0-9A-Za-z_]*\))?"
+    r")"
+)
+
+
+def c_strtol(text: str) -> tuple[int | None, int, bool]:
+    """strtol(text, &end, 0): (value, index after the number, overflowed).
+
+    The value is None when no digits were read (end is then 0). Overflow clamps like C's
+    `long` on a 64-bit system and is reported with the flag (errno == ERANGE).
+    """
+    m = _STRTOL.match(text)
+    if not m:
+        return None, 0, False
+    sign, digits = m.group(1), m.group(2)
+    if digits[:2] in ("0x", "0X"):
+        value = int(digits[2:], 16)
+    elif digits.startswith("0"):
+        value = int(digits, 8)
+    else:
+        value = int(digits)
+    if sign == "-":
+        value = -value
+    overflow = not (-(2**63) <= value <= 2**63 - 1)
+    return value, m.end(), overflow
+
+
+def c_strtod(text: str) -> tuple[float | None, int, bool]:
+    """strtod(text, &end): (value, index after the number, out of range)."""
+    m = _STRTOD.match(text)
+    if not m:
+        return None, 0, False
+    sign, body = m.group(1), m.group(2)
+    low = body.lower()
+    if low.startswith("inf"):
+        value = math.inf
+    elif low.startswith("nan"):
+        value = math.nan
+    elif low.startswith("0x"):
+        value = _hex_float(low[2:])
+    else:
+        try:
+            value = float(body)
+        except OverflowError:  # pragma: no cover - float() returns inf instead
+            value = math.inf
+    if sign == "-":
+        value = -value
+    erange = math.isinf(value) and not low.startswith("inf")
+    if not erange and value == 0.0 and any(c in "123456789" for c in body.split("e")[0].split("p")[0]):
+        erange = True  # underflow to zero
+    return value, m.end(), erange
+
+
+def _hex_float(body: str) -> float:
+    mantissa, _, exponent = body.partition("p")
+    whole, _, frac = mantissa.partition(".")
+    value = float(int(whole or "0", 16))
+    for i, digit in enumerate(frac, start=1):
+        value += int(digit, 16) / (16**i)
+    try:
+        return math.ldexp(value, int(exponent or "0"))
+    except OverflowError:
+        return math.inf
+
+
+def c_isspace(ch: str) -> bool:
+    return ch in " \t\n\v\f\r"
+
+
+def c_rint(value: float) -> float:
+    """rint() in the default rounding mode: halves go to the even neighbour."""
+    if math.isinf(value) or math.isnan(value):
+        return value
+    return float(round(value))
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL (guc.c: parse_int, parse_real, convert_to_base_unit)
+
+PG_MEMORY_UNITS = ("TB", "GB", "MB", "kB", "B")
+PG_TIME_UNITS = ("d", "h", "min", "s", "ms", "us")
+PG_MEMORY_HINT = 'Valid units for this parameter are "B", "kB", "MB", "GB", and "TB".'
+PG_TIME_HINT = 'Valid units for this parameter are "us", "ms", "s", "min", "h", and "d".'
+
+_KB = 1024.0
+# size of each unit in bytes, and of each base unit as pg_settings names it
+_PG_MEMORY_BYTES = {"TB": _KB**4, "GB": _KB**3, "MB": _KB**2, "kB": _KB, "B": 1.0}
+_PG_MEMORY_BASE = {"B": 1.0, "kB": _KB, "MB": _KB**2, "8kB": 8 * _KB}
+# size of each unit in microseconds
+_PG_TIME_US = {"d": 86400e6, "h": 3600e6, "min": 60e6, "s": 1e6, "ms": 1e3, "us": 1.0}
+_PG_TIME_BASE = {"ms": 1e3, "s": 1e6, "min": 60e6}
+
+
+def pg_unit_kind(base_unit: str | None) -> str | None:
+    """'memory', 'time' or None for a pg_settings unit."""
+    if base_unit in _PG_MEMORY_BASE:
+        return "memory"
+    if base_unit in _PG_TIME_BASE:
+        return "time"
+    return None
+
+
+def pg_convert_to_base_unit(value: float, unit_text: str, base_unit: str) -> float | None:
+    """Convert `value unit_text` into `base_unit` exactly as PostgreSQL does, or None.
+
+    The unit is case-sensitive and at most three characters, optionally followed by
+    whitespace. A fractional result is rounded to a multiple of the next smaller unit.
+    """
+    unit = unit_text[:3]
+    rest = unit_text[len(unit):]
+    # PostgreSQL copies characters up to whitespace, at most three of them
+    for i, ch in enumerate(unit):
+        if c_isspace(ch):
+            unit, rest = unit[:i], unit_text[i:]
+            break
+    if rest.strip(" \t\n\v\f\r"):
+        return None
+    if base_unit in _PG_MEMORY_BASE:
+        table, base = _PG_MEMORY_BYTES, _PG_MEMORY_BASE[base_unit]
+        order = PG_MEMORY_UNITS
+    elif base_unit in _PG_TIME_BASE:
+        table, base = _PG_TIME_US, _PG_TIME_BASE[base_unit]
+        order = PG_TIME_UNITS
+    else:
+        return None
+    if unit not in table:
+        return None
+    converted = value * (table[unit] / base)
+    index = order.index(unit)
+    if index + 1 < len(order):
+        smaller = table[order[index + 1]] / base
+        converted = c_rint(converted / smaller) * smaller
+    return converted
+
+
+def pg_parse_int(text: str, base_unit: str | None) -> tuple[int | None, str | None]:
+    """PostgreSQL's parse_int: (value in base unit, hint) — value None when invalid."""
+    number, end, overflow = c_strtol(text)
+    # strtol leaves `end` at 0 when it read nothing; PostgreSQL re-parses as a float only
+    # when it stopped at a decimal point or an exponent, or overflowed
+    value = float(number) if number is not None else 0.0
+    if overflow or text[end:end + 1] in (".", "e", "E"):
+        real, end, erange = c_strtod(text)
+        if real is None or erange:
+            return None, None
+        value = real
+    elif number is None:
+        return None, None
+    if math.isnan(value):
+        return None, None
+    rest = text[end:].lstrip(" \t\n\v\f\r")
+    if rest:
+        if pg_unit_kind(base_unit) is None:
+            return None, None
+        converted = pg_convert_to_base_unit(value, rest, base_unit)  # type: ignore[arg-type]
+        if converted is None:
+            return None, PG_MEMORY_HINT if pg_unit_kind(base_unit) == "memory" else PG_TIME_HINT
+        value = converted
+    value = c_rint(value)
+    if math.isinf(value) or value > INT_MAX or value < INT_MIN:
+        return None, "Value exceeds integer range."
+    return int(value), None
+
+
+def pg_parse_real(text: str, base_unit: str | None) -> tuple[float | None, str | None]:
+    """PostgreSQL's parse_real: (value in base unit, hint) — value None when invalid."""
+    value, end, erange = c_strtod(text)
+    if value is None or erange or math.isnan(value):
+        return None, None
+    rest = text[end:].lstrip(" \t\n\v\f\r")
+    if rest:
+        if pg_unit_kind(base_unit) is None:
+            return None, None
+        converted = pg_convert_to_base_unit(value, rest, base_unit)  # type: ignore[arg-type]
+        if converted is None:
+            return None, PG_MEMORY_HINT if pg_unit_kind(base_unit) == "memory" else PG_TIME_HINT
+        value = converted
+    return value, None
+
+
+def pg_parse_bool(text: str) -> bool | None:
+    """PostgreSQL's parse_bool: on/off/true/false/yes/no/1/0 and unambiguous prefixes."""
+    low = text.lower()
+    n = len(low)
+    if n == 0:
+        return None
+    first = low[0]
+    if first == "t" and "true".startswith(low):
+        return True
+    if first == "f" and "false".startswith(low):
+        return False
+    if first == "y" and "yes".startswith(low):
+        return True
+    if first == "n" and "no".startswith(low):
+        return False
+    if first == "o":
+        if low == "on":
+            return True
+        if n >= 2 and "off".startswith(low):
+            return False
+    if low == "1":
+        return True
+    if low == "0":
+        return False
+    return None
+
+
+def pg_to_bytes(value: float, base_unit: str | None) -> float:
+    """A memory value in its base unit, as bytes."""
+    return value * _PG_MEMORY_BASE.get(base_unit or "B", 1.0)
+
+
+def pg_to_seconds(value: float, base_unit: str | None) -> float:
+    """A time value in its base unit, as seconds."""
+    return value * _PG_TIME_BASE.get(base_unit or "s", 1e6) / 1e6
+
+
+# ---------------------------------------------------------------------------------------------
+# Human-readable output and input shared by every format.
+
+_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B?|B|kB)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int | None:
+    """A size given on the command line or in pgpath.yaml: `64GB`, `64GiB`, `512M`, `1024`."""
+    m = _SIZE_RE.match(text)
+    if not m:
+        return None
+    number = float(m.group(1))
+    unit = (m.group(2) or "B").upper().rstrip("B").rstrip("I")
+    factor = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}[unit]
+    return int(number * factor)
+
+
+def format_bytes(n: float) -> str:
+    """`12 GB`, `1.5 MB`: binary multiples, written the way PostgreSQL spells them."""
+    for unit, size in (("TB", _KB**4), ("GB", _KB**3), ("MB", _KB**2), ("kB", _KB)):
+        if abs(n) >= size:
+            value = n / size
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{n:.0f} B"
+
+
+def format_seconds(s: float) -> str:
+    """`7200 s`, `0.5 s`."""
+    return f"{s:g} s"
+
+
+def pg_memory_literal(n_bytes: float) -> str:
+    """The largest PostgreSQL unit that represents `n_bytes` (rounded down to kB) exactly."""
+    kb = int(n_bytes // 1024)
+    for unit, size in (("TB", 1024**3), ("GB", 1024**2), ("MB", 1024)):
+        if kb >= size and kb % size == 0:
+            return f"{kb // size}{unit}"
+    return f"{kb}kB"

@@ -1,0 +1,21 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("PGPATH_SHARED", ROOT.parent / "shared"))
+CORPUS = SHARED / "corpus"
+
+
+def corpus_files(folder: str, pattern: str = "*") -> list[Path]:
+    """Files of ../shared/corpus/<folder>; empty when the corpus is absent."""
+    base = CORPUS / folder
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.glob(pattern) if p.is_file())
+
+
+def require_corpus() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"../shared/corpus is absent here ({CORPUS}); corpus tests need the shared checkout")
