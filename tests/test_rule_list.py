@@ -18,6 +18,8 @@ def rule_modules():
             continue
         package = importlib.import_module(f"advisor.rules.{family.name}")
         for mod in pkgutil.iter_modules(package.__path__):
+            if not re.match(r"[a-z]{2,4}\d{3}_", mod.name):
+                continue  # shared helpers of a family (common.py), not rules
             yield importlib.import_module(f"advisor.rules.{family.name}.{mod.name}")
 
 

@@ -8,8 +8,18 @@ module is listed here, that codes and names are unique, and that each has its fi
 from __future__ import annotations
 
 from advisor.rules.adv import adv001_syntax_error, adv002_unused_suppression, adv003_include_error
-from advisor.rules.pg import pg001_unknown_parameter, pg002_invalid_value, pg003_out_of_range
+from advisor.rules.mem import mem001_worst_case_memory
+from advisor.rules.pg import (
+    pg001_unknown_parameter,
+    pg002_invalid_value,
+    pg003_out_of_range,
+    pg010_statement_timeout_in_config,
+    pg011_idle_session_timeout_global,
+    pg012_rounds_to_zero,
+    pg013_keepalives_os_default,
+)
 from advisor.rules.rule import Context, Rule
+from advisor.rules.tls import tls001_ssl_off, tls002_tls_version_too_low, tls003_tls_range_empty
 
 ALL_RULES: list[Rule] = [
     # ADV: the tool's own
@@ -20,8 +30,16 @@ ALL_RULES: list[Rule] = [
     pg001_unknown_parameter.RULE,
     pg002_invalid_value.RULE,
     pg003_out_of_range.RULE,
+    pg010_statement_timeout_in_config.RULE,
+    pg011_idle_session_timeout_global.RULE,
+    pg012_rounds_to_zero.RULE,
+    pg013_keepalives_os_default.RULE,
     # TLS
+    tls001_ssl_off.RULE,
+    tls002_tls_version_too_low.RULE,
+    tls003_tls_range_empty.RULE,
     # MEM
+    mem001_worst_case_memory.RULE,
     # PGB: PgBouncer
     # HAP: HAProxy
     # APP: client drivers and pools

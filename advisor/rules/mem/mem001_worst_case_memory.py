@@ -1,0 +1,124 @@
+"""Worst-case memory use of the server exceeds (or crowds) the machine's RAM.
+
+## What it checks
+The memory PostgreSQL may use when every allowed connection runs a query at once, summed from
+postgresql.conf (defaults where a parameter is not set):
+
+    shared_buffers + wal_buffers
+    + max_connections × per-query memory
+    + max_parallel_workers × per-query memory
+    + autovacuum_max_workers × (autovacuum_work_mem, or maintenance_work_mem when it is -1)
+
+where *per-query memory* = `work_mem` × 1 sort node + `work_mem` × `hash_mem_multiplier` × 1
+hash node. One sort and one hash per query is this rule's documented assumption: `work_mem` is a
+limit per sort or hash operation, not per connection, and complex queries use several; the real
+worst case is higher. Autovacuum memory is capped at 1 GB per worker before PostgreSQL 17.
+
+The machine's RAM comes from `--ram 64GB`, `ram:` in pgpath.yaml, or a
+`# pgpath: ram=64GB` comment in postgresql.conf. Without it the rule says nothing.
+
+It is an **error** above 100 % of RAM and a **warning** above 80 %: the operating system, the page
+cache PostgreSQL relies on (`effective_cache_size`), per-backend overhead (a few MB each) and
+other processes need the remaining fifth.
+
+## Why it matters
+When the sum is reached, the Linux OOM killer kills a backend with SIGKILL; the postmaster then
+terminates every session and reinitialises. All clients see `server closed the connection
+unexpectedly` (or `SSL SYSCALL error: EOF detected` over TLS) at the same moment.
+
+## Fix
+The message proposes the largest `work_mem` that keeps the sum within 80 % of RAM. Other levers:
+fewer `max_connections` with a pooler in front (PgBouncer), a lower `hash_mem_multiplier`, and
+`vm.overcommit_memory = 2` so allocations fail instead of the OOM killer striking.
+
+## References
+- PostgreSQL: Resource Consumption, work_mem and hash_mem_multiplier — https://www.postgresql.org/docs/current/runtime-config-resource.html
+- PostgreSQL: Linux Memory Overcommit — https://www.postgresql.org/docs/current/kernel-resources.html#LINUX-MEMORY-OVERCOMMIT
+"""
+
+from advisor.findings import Severity
+from advisor.rules.pg.common import effective, where
+from advisor.rules.rule import Rule
+from advisor.units import format_bytes, pg_memory_literal, pg_to_bytes
+
+SAFE_SHARE = 0.8
+SORT_NODES = 1
+HASH_NODES = 1
+AUTOVACUUM_CAP = 1024**3  # bytes; dead-tuple memory limit before PostgreSQL 17
+MIN_WORK_MEM = 64 * 1024
+
+
+def _bytes(doc, name, unit):
+    value, setting = effective(doc, name)
+    return (None if value is None else pg_to_bytes(value, unit)), setting
+
+
+def check(ctx):
+    for doc in ctx.of_kind("postgresql"):
+        ram = ctx.options.get("ram_bytes") or doc.meta.get("ram_bytes")
+        if not ram:
+            continue
+        shared, s_shared = _bytes(doc, "shared_buffers", "8kB")
+        work_mem, s_work = _bytes(doc, "work_mem", "kB")
+        maint, s_maint = _bytes(doc, "maintenance_work_mem", "kB")
+        av_mem, s_av_mem = effective(doc, "autovacuum_work_mem")
+        connections, s_conn = effective(doc, "max_connections")
+        workers, s_workers = effective(doc, "max_parallel_workers")
+        av_workers, s_av = effective(doc, "autovacuum_max_workers")
+        hash_mult, s_hash = effective(doc, "hash_mem_multiplier")
+        wal, s_wal = effective(doc, "wal_buffers")
+        if None in (shared, work_mem, maint, av_mem, connections, workers, av_workers, hash_mult, wal):
+            continue  # a placeholder or invalid value: the sum is unknown
+        if wal == -1:
+            wal_bytes = min(max(shared / 32, 64 * 1024), 16 * 1024**2)
+        else:
+            wal_bytes = max(wal * 8192, 32 * 1024)
+        av_each = maint if av_mem == -1 else av_mem * 1024
+        av_name = "maintenance_work_mem" if av_mem == -1 else "autovacuum_work_mem"
+        if doc.meta.get("pg_version", 18) < 17:
+            av_each = min(av_each, AUTOVACUUM_CAP)
+        factor = SORT_NODES + HASH_NODES * hash_mult
+        per_query = work_mem * factor
+        fixed = shared + wal_bytes + av_workers * av_each
+        total = fixed + (connections + workers) * per_query
+
+        if total <= ram * SAFE_SHARE:
+            continue
+        severity = Severity.ERROR if total > ram else Severity.WARNING
+        terms = (
+            f"shared_buffers {format_bytes(shared)} + wal_buffers {format_bytes(wal_bytes)}"
+            f" + max_connections {connections} × work_mem {format_bytes(work_mem)} × "
+            f"({SORT_NODES} sort + {HASH_NODES} hash × hash_mem_multiplier {hash_mult:g}) = "
+            f"{format_bytes(connections * per_query)}"
+            f" + max_parallel_workers {workers} × {format_bytes(per_query)} = {format_bytes(workers * per_query)}"
+            f" + autovacuum_max_workers {av_workers} × {av_name} {format_bytes(av_each)} = "
+            f"{format_bytes(av_workers * av_each)}"
+        )
+        verdict = "RAM" if total > ram else f"{SAFE_SHARE:.0%} of RAM ({format_bytes(ram * SAFE_SHARE)})"
+        message = f"worst-case memory {format_bytes(total)} > {verdict} {format_bytes(ram) if total > ram else ''}".rstrip()
+        message += f": {terms}"
+        budget = ram * SAFE_SHARE - fixed
+        fitting = budget / ((connections + workers) * factor) if budget > 0 else 0
+        if fitting >= MIN_WORK_MEM:
+            mb = int(fitting // (1024 * 1024))
+            fitting_literal = f"{mb}MB" if mb >= 1 else pg_memory_literal(fitting)
+            fix = (f"work_mem = {fitting_literal}  (fits {SAFE_SHARE:.0%} of {format_bytes(ram)}); or fewer "
+                   "max_connections behind a pooler")
+        else:
+            fix = (f"lower max_connections (a pooler such as PgBouncer in front) or shared_buffers "
+                   f"(about 25% of RAM = {pg_memory_literal(ram / 4)}); no work_mem >= 64kB fits")
+        primary = s_work or s_conn or s_shared
+        related = [s.value_span or s.span for s in (s_shared, s_conn, s_maint, s_av_mem, s_workers, s_av, s_hash, s_wal)
+                   if s is not None and s is not primary]
+        yield RULE.finding(where(doc, primary), message, fix, related, severity=severity)
+
+
+RULE = Rule(
+    code="MEM001",
+    name="worst-case-memory",
+    severity=Severity.ERROR,
+    summary="Worst-case memory use above RAM (error) or above 80% of it (warning)",
+    needs=("postgresql",),
+    check=check,
+    doc=__doc__,
+)

@@ -1,0 +1,48 @@
+"""`statement_timeout` set for every session in postgresql.conf.
+
+## What it checks
+A non-zero `statement_timeout` in postgresql.conf or a file it includes (and so in every
+session of every role and database, including maintenance and replication sessions).
+
+## Why it matters
+The PostgreSQL documentation advises against it: a server-wide limit cancels long maintenance,
+migrations, `pg_dump` and batch jobs along with the runaway queries it was meant for. Per role or
+per database limits are the supported way. A pooler's `query_timeout` or a proxy timeout must
+also be kept consistent with it (rules PGB and HAP compare them).
+
+## Fix
+Remove it from postgresql.conf and set it where it belongs:
+`ALTER ROLE app SET statement_timeout = '30s';` (or per database, or per session by the client).
+
+## References
+- PostgreSQL: Client Connection Defaults, statement_timeout — https://www.postgresql.org/docs/current/runtime-config-client.html#GUC-STATEMENT-TIMEOUT
+"""
+
+from advisor.findings import Severity
+from advisor.rules.rule import Rule
+from advisor.units import pg_to_seconds
+
+
+def check(ctx):
+    for doc in ctx.of_kind("postgresql"):
+        setting = doc.get("statement_timeout")
+        if setting is None or not isinstance(setting.value, int) or setting.value <= 0:
+            continue
+        seconds = pg_to_seconds(setting.value, "ms")
+        yield RULE.finding(
+            setting.value_span or setting.span,
+            f"statement_timeout = {setting.raw} ({seconds:g} s) applies to every session of every role, "
+            "maintenance and migrations included",
+            f"remove it here and run ALTER ROLE <app_role> SET statement_timeout = '{setting.raw.strip(chr(39))}'",
+        )
+
+
+RULE = Rule(
+    code="PG010",
+    name="statement-timeout-in-config",
+    severity=Severity.WARNING,
+    summary="statement_timeout set server-wide in postgresql.conf",
+    needs=("postgresql",),
+    check=check,
+    doc=__doc__,
+)

@@ -1,0 +1,53 @@
+"""A non-zero value that PostgreSQL silently rounds to 0 — which usually means "disabled".
+
+## What it checks
+Integer settings whose written value is not zero but becomes 0 after PostgreSQL converts it to
+the parameter's base unit and rounds: `idle_session_timeout = 0.5` (0.5 ms -> 0),
+`statement_timeout = '400us'`, `tcp_keepalives_idle = '500ms'` (seconds -> 0).
+
+## Why it matters
+For every timeout and keepalive parameter 0 means off (or "use the OS default"), so the value
+meant as a very short limit switches the feature off, without any error or warning from
+PostgreSQL.
+
+## Fix
+Write the value with an explicit unit large enough to survive rounding, e.g.
+`idle_session_timeout = '500ms'`, or `0` if off is what you want.
+
+## References
+- PostgreSQL: Parameter Names and Values (rounding) — https://www.postgresql.org/docs/current/config-setting.html#CONFIG-SETTING-NAMES-VALUES
+"""
+
+from advisor.findings import Severity
+from advisor.rules.rule import Rule
+from advisor.units import c_strtod
+
+
+def check(ctx):
+    for doc in ctx.of_kind("postgresql"):
+        for setting in doc.settings:
+            if setting.value != 0 or isinstance(setting.value, bool) or not isinstance(setting.value, int):
+                continue
+            text = setting.raw.strip("'")
+            number, _, _ = c_strtod(text)
+            if number is None or number == 0:
+                continue
+            unit = setting.unit or ""
+            yield RULE.finding(
+                setting.value_span or setting.span,
+                f"{setting.name} = {setting.raw} rounds to 0{unit} (its base unit is {unit or 'a whole number'}), "
+                f"and 0 turns {setting.name} off",
+                f"{setting.name} = '1{unit}'  (or the intended value with a unit, e.g. '500ms')"
+                if unit else f"{setting.name} = 1",
+            )
+
+
+RULE = Rule(
+    code="PG012",
+    name="rounds-to-zero",
+    severity=Severity.WARNING,
+    summary="A non-zero value that rounds to 0 and disables the setting",
+    needs=("postgresql",),
+    check=check,
+    doc=__doc__,
+)
