@@ -1,0 +1,480 @@
+"""libpq connection strings (keyword/value and URI), parsed exactly as libpq 18 parses them.
+
+Follows `src/interfaces/libpq/fe-connect.c` of libpq 18: `conninfo_parse` (keyword/value),
+`conninfo_uri_parse_options`, `conninfo_uri_parse_params`, `conninfo_uri_decode` and
+`conninfo_storeval` (URI), as reached through `PQconninfoParse`. The parity test
+(`tests/test_libpq_parity.py`) compares this parser with the real `PQconninfoParse` of the
+libpq 18 that psycopg-binary bundles, on a table of tricky strings and on generated ones.
+
+Behaviour worth knowing (all checked against real libpq 18.6):
+
+- keyword/value: `k = v` pairs separated by C white space (space, \\t, \\n, \\v, \\f, \\r only);
+  single-quoted values with `\\'` and `\\\\` escapes (a backslash escapes any character); there is
+  no `''` escape (`password='a''b'` fails with `missing "=" after "'b'"`); an unquoted value ends
+  at white space, a backslash escapes the next character; unknown keywords are errors;
+  `requiressl=1...` is stored as `sslmode=require`, any other `requiressl` value as
+  `sslmode=prefer`.
+- URI: `postgresql://` or `postgres://` (case-sensitive; no leading blanks), then
+  `[user[:password]@][netloc][:port][,netloc[:port]...][/dbname][?k=v&...]`. The `@` is looked
+  for before the first `/` only (so `postgresql://h?user=a@b` has user `h?user=a`!). Hosts and
+  ports are joined with commas exactly as libpq stores them (`h1,h2:5` gives host `h1,h2` and
+  port `,5`). IPv6 addresses in brackets. Every part is percent-decoded; invalid `%` escapes
+  and `%00` are errors. `ssl=true` (exactly, after decoding) becomes `sslmode=require`; any
+  other `ssl` value and every unknown query keyword fails with `invalid URI query parameter`.
+- Raw spaces in a URI: libpq 18 trims leading and trailing spaces of every part and rejects
+  inner ones (`unexpected spaces found in "a b", use percent-encoded spaces (%20) instead`);
+  libpq 15 kept them. This module follows libpq 18, the one psycopg-binary bundles and the
+  current release; `lab-observations.md` records that 98 of 462 tested strings parse
+  differently between libpq 15.20 and 18.6, mostly for this reason.
+- Values are not validated while parsing: `PQconninfoParse` accepts `connect_timeout=5s`; libpq
+  rejects it only when connecting. `validate_values()` returns those connect-time errors.
+- A NUL character ends the string, as it does for the C library.
+
+Own parser or psycopg at run time? This module is an own, pure-stdlib parser. psycopg would
+give the real `PQconninfoParse`, but (measured on this machine, see the parity test's module
+docstring) `import psycopg` costs about 60-100 ms and psycopg + psycopg-binary weigh about
+14 MB installed (libpq, OpenSSL, Kerberos, LDAP copies), while this module imports in about
+1 ms; pgpath runs in pre-commit hooks and must not need a compiled driver. psycopg also gives
+no offsets (needed for spans and for redacting passwords byte-exactly), stops at the first
+error, and its answer depends on which libpq happens to be loaded (15 and 18 differ). Parity
+with real libpq 18 is enforced by the test suite instead, where psycopg is a test dependency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "KNOWN_KEYWORDS",
+    "KEYWORD_NOTES",
+    "SECRET_KEYWORDS",
+    "Conninfo",
+    "ConninfoParam",
+    "parse_conninfo",
+    "redact",
+    "validate_values",
+]
+
+# Every keyword of libpq 18 (PQconndefaults() of libpq 18.6), in libpq's order.
+KNOWN_KEYWORDS: frozenset[str] = frozenset((
+    "service", "user", "password", "passfile", "channel_binding", "connect_timeout", "dbname",
+    "host", "hostaddr", "port", "client_encoding", "options", "application_name",
+    "fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+    "keepalives_count", "tcp_user_timeout", "sslmode", "sslnegotiation", "sslcompression",
+    "sslcert", "sslkey", "sslcertmode", "sslpassword", "sslrootcert", "sslcrl", "sslcrldir",
+    "sslsni", "requirepeer", "require_auth", "min_protocol_version", "max_protocol_version",
+    "ssl_min_protocol_version", "ssl_max_protocol_version", "gssencmode", "krbsrvname", "gsslib",
+    "gssdelegation", "replication", "target_session_attrs", "load_balance_hosts",
+    "scram_client_key", "scram_server_key", "oauth_issuer", "oauth_client_id",
+    "oauth_client_secret", "oauth_scope", "sslkeylogfile",
+))
+
+# Accepted by the parser but stored under another keyword (conninfo_storeval).
+_ALIASES = {"requiressl": "sslmode"}
+
+# Values that are secrets: libpq marks password, sslpassword and oauth_client_secret as
+# password fields ("*"); the SCRAM keys are password-equivalent.
+SECRET_KEYWORDS: frozenset[str] = frozenset((
+    "password", "sslpassword", "oauth_client_secret", "scram_client_key", "scram_server_key",
+))
+
+KEYWORD_NOTES: dict[str, str] = {
+    "host": "comma-separated list; a value starting with / (or @ on Linux) is a Unix-socket directory",
+    "hostaddr": "comma-separated list of numeric addresses; when given, its count sets the number of hosts",
+    "port": "comma-separated list; one port for all hosts or one per host; empty element = 5432",
+    "password": "secret",
+    "sslpassword": "secret",
+    "oauth_client_secret": "secret (libpq 18)",
+    "scram_client_key": "secret; libpq 18, debug option",
+    "scram_server_key": "secret; libpq 18, debug option",
+    "connect_timeout": "integer seconds, no unit suffix; values 1 are raised to 2; 0 or negative = wait forever",
+    "keepalives": "integer; 0 turns TCP keepalives off, anything else on (default on)",
+    "keepalives_idle": "integer seconds (TCP_KEEPIDLE); unset = OS default (Linux 7200 s)",
+    "keepalives_interval": "integer seconds (TCP_KEEPINTVL); unset = OS default (Linux 75 s)",
+    "keepalives_count": "integer (TCP_KEEPCNT); unset = OS default (Linux 9)",
+    "tcp_user_timeout": "integer milliseconds (TCP_USER_TIMEOUT); 0 = OS default",
+    "sslmode": "disable, allow, prefer (default), require, verify-ca, verify-full",
+    "sslnegotiation": "postgres (default) or direct (libpq 17+)",
+    "sslrootcert": "file, or 'system' (libpq 16+; then the default sslmode is verify-full)",
+    "ssl_min_protocol_version": "TLSv1, TLSv1.1, TLSv1.2 (default), TLSv1.3",
+    "ssl_max_protocol_version": "TLSv1 .. TLSv1.3; unset = no upper bound",
+    "min_protocol_version": "protocol 3.0 or 3.2 (libpq 18)",
+    "max_protocol_version": "protocol 3.0, 3.2 or latest (libpq 18)",
+    "target_session_attrs": "any, read-write, read-only, primary, standby, prefer-standby",
+    "load_balance_hosts": "disable (default) or random (libpq 16+)",
+    "channel_binding": "disable, prefer (default with SSL), require",
+    "gssencmode": "disable, prefer, require",
+    "require_auth": "comma list of password, md5, gss, sspi, scram-sha-256, oauth, none; all negated (!x) or none",
+    "sslcertmode": "disable, allow, require",
+    "requiressl": "removed keyword, still accepted: 1... = sslmode=require, else sslmode=prefer",
+    "sslkeylogfile": "libpq 18, debug option",
+}
+
+_URI_PREFIXES = ("postgresql://", "postgres://")
+_C_SPACE = frozenset(" \t\n\v\f\r")  # isspace() in the C locale
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+@dataclass(frozen=True, slots=True)
+class ConninfoParam:
+    """One stored option.
+
+    `key` is the keyword as libpq stores it (aliases resolved: URI `ssl=true` and
+    `requiressl=...` give `sslmode`; URI user, password, hosts, ports and dbname give
+    `user`/`password`/`host`/`port`/`dbname`). `value` is decoded (quotes, escapes,
+    percent-decoding; bytes that are not UTF-8 are kept as surrogate escapes). `start`/`end`
+    delimit the raw value text in the input, quotes included (for URI hosts/ports: from the
+    first to the last element of the list); -1 if synthesised.
+    """
+
+    key: str
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Conninfo:
+    form: str  # "keyword" or "uri"
+    params: tuple[ConninfoParam, ...]  # in order of appearance; up to the first error
+    error: str | None  # libpq's message when it rejects the string
+    error_offset: int | None
+
+    def as_dict(self) -> dict[str, str]:
+        """What PQconninfoParse returns for the keys that are set (later occurrences win).
+
+        When `error` is set libpq returns nothing; this then holds what was read before the error.
+        """
+        return {p.key: p.value for p in self.params}
+
+
+class _Error(Exception):
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def parse_conninfo(text: str) -> Conninfo:
+    """Parse a libpq connection string (keyword/value or URI) as PQconninfoParse does."""
+    params, errors, form = _scan(text)
+    if errors:
+        message, offset, count = errors[0]
+        return Conninfo(form, tuple(params[:count]), message, offset)
+    return Conninfo(form, tuple(params), None, None)
+
+
+def redact(text: str) -> str:
+    """`text` with every secret value (password, sslpassword, ...) replaced by `***`.
+
+    Everything else stays byte-identical. The scan goes on past errors, so a password after an
+    unknown keyword or a bad escape is still hidden; an unterminated quoted secret is hidden up
+    to the end of the string.
+    """
+    params, _errors, _form = _scan(text)
+    spans = sorted({(p.start, p.end) for p in params if p.key in SECRET_KEYWORDS and p.start >= 0 and p.end > p.start})
+    if not spans:
+        return text
+    out, pos = [], 0
+    for start, end in spans:
+        if start < pos:
+            continue
+        out.append(text[pos:start])
+        out.append("***")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- scanning
+# The scanners go on after an error (for `redact`); `errors` holds (message, offset, number of
+# params stored before the error). libpq stops at the first one.
+
+def _scan(text: str) -> tuple[list[ConninfoParam], list[tuple[str, int, int]], str]:
+    nul = text.find("\0")
+    if nul >= 0:
+        text = text[:nul]
+    params: list[ConninfoParam] = []
+    errors: list[tuple[str, int, int]] = []
+    for prefix in _URI_PREFIXES:
+        if text.startswith(prefix):
+            _scan_uri(text, len(prefix), params, errors)
+            return params, errors, "uri"
+    _scan_keywords(text, params, errors)
+    return params, errors, "keyword"
+
+
+def _store(params: list[ConninfoParam], key: str, value: str, start: int, end: int) -> None:
+    if key == "requiressl":
+        key, value = "sslmode", ("require" if value.startswith("1") else "prefer")
+    params.append(ConninfoParam(key, value, start, end))
+
+
+def _scan_keywords(text: str, params: list[ConninfoParam], errors: list[tuple[str, int, int]]) -> None:
+    n = len(text)
+    i = 0
+    while i < n:
+        if text[i] in _C_SPACE:
+            i += 1
+            continue
+        kstart = i
+        while i < n and text[i] != "=" and text[i] not in _C_SPACE:
+            i += 1
+        name = text[kstart:i]
+        while i < n and text[i] in _C_SPACE:
+            i += 1
+        if i >= n or text[i] != "=":
+            errors.append((f'missing "=" after "{name}" in connection info string', kstart, len(params)))
+            continue  # libpq stops; the lenient scan resumes at the next word
+        i += 1
+        while i < n and text[i] in _C_SPACE:
+            i += 1
+        vstart = i
+        chars: list[str] = []
+        if i < n and text[i] == "'":
+            i += 1
+            while True:
+                if i >= n:
+                    errors.append(("unterminated quoted string in connection info string", vstart, len(params)))
+                    break
+                c = text[i]
+                if c == "\\":
+                    i += 1
+                    if i < n:
+                        chars.append(text[i])
+                        i += 1
+                    continue
+                if c == "'":
+                    i += 1
+                    break
+                chars.append(c)
+                i += 1
+            vend = i
+        else:
+            while i < n:
+                c = text[i]
+                if c in _C_SPACE:
+                    break
+                if c == "\\":
+                    i += 1
+                    if i < n:
+                        chars.append(text[i])
+                        i += 1
+                    continue
+                chars.append(c)
+                i += 1
+            vend = i
+        value = "".join(chars)
+        if name not in KNOWN_KEYWORDS and name not in _ALIASES:
+            errors.append((f'invalid connection option "{name}"', kstart, len(params)))
+            # kept for redact() only when it is a secret's name (it cannot be: unknown)
+            continue
+        _store(params, name, value, vstart, vend)
+
+
+def _uri_decode(raw: str, offset: int) -> str:
+    """conninfo_uri_decode of libpq 18: percent-decoding; spaces trimmed, inner ones rejected."""
+    n = len(raw)
+    i = 0
+    while i < n and raw[i] == " ":
+        i += 1
+    out = bytearray()
+    while i < n:
+        c = raw[i]
+        if c == " ":
+            break
+        if c == "%":
+            h = raw[i + 1:i + 3]
+            if len(h) < 2 or h[0] not in _HEX or h[1] not in _HEX:
+                raise _Error(f'invalid percent-encoded token: "{raw}"', offset + i)
+            b = int(h, 16)
+            if b == 0:
+                raise _Error(f'forbidden value %00 in percent-encoded value: "{raw}"', offset + i)
+            out.append(b)
+            i += 3
+        else:
+            out += c.encode("utf-8", "surrogateescape")
+            i += 1
+    space = i
+    while i < n and raw[i] == " ":
+        i += 1
+    if i < n:
+        raise _Error(f'unexpected spaces found in "{raw}", use percent-encoded spaces (%20) instead', offset + space)
+    return out.decode("utf-8", "surrogateescape")
+
+
+def _byte_pos(text: str, index: int) -> int:
+    return len(text[:index].encode("utf-8", "surrogateescape"))
+
+
+def _scan_uri(text: str, p: int, params: list[ConninfoParam], errors: list[tuple[str, int, int]]) -> None:
+    n = len(text)
+
+    def store_decoded(key: str, raw: str, start: int, end: int) -> None:
+        try:
+            value = _uri_decode(raw, start)
+        except _Error as err:
+            errors.append((err.message, err.offset, len(params)))
+            if key in SECRET_KEYWORDS:  # undecodable, but still hidden by redact()
+                params.append(ConninfoParam(key, raw, start, end))
+            return
+        params.append(ConninfoParam(key, value, start, end))
+
+    # user[:password]@ -- the '@' is looked for before the first '/' only
+    j = p
+    while j < n and text[j] not in "@/":
+        j += 1
+    if j < n and text[j] == "@":
+        k = p
+        while text[k] not in ":@":
+            k += 1
+        if k > p:
+            store_decoded("user", text[p:k], p, k)
+        if text[k] == ":":
+            m = k + 1
+            while text[m] != "@":
+                m += 1
+            if m > k + 1:
+                store_decoded("password", text[k + 1:m], k + 1, m)
+            k = m
+        p = k + 1
+
+    # netloc[:port][,netloc[:port]...]
+    hosts: list[str] = []
+    ports: list[str] = []
+    host_span = [-1, -1]
+    port_span = [-1, -1]
+    prevchar = ""
+    failed = False
+    while True:
+        if p < n and text[p] == "[":
+            p += 1
+            hs = p
+            while p < n and text[p] != "]":
+                p += 1
+            if p >= n:
+                errors.append((f'end of string reached when looking for matching "]" in IPv6 host address in URI: "{text}"', hs - 1, len(params)))
+                failed = True
+                break
+            if p == hs:
+                errors.append((f'IPv6 host address may not be empty in URI: "{text}"', hs - 1, len(params)))
+                failed = True
+                break
+            he = p
+            p += 1
+            if p < n and text[p] not in ":/?,":
+                errors.append((
+                    f'unexpected character "{text[p]}" at position {_byte_pos(text, p) + 1} in URI (expected ":" or "/"): "{text}"',
+                    p, len(params)))
+                failed = True
+                break
+        else:
+            hs = p
+            while p < n and text[p] not in ":/?,":
+                p += 1
+            he = p
+        hosts.append(text[hs:he])
+        if host_span[0] < 0:
+            host_span[0] = hs
+        host_span[1] = he
+        prevchar = text[p] if p < n else ""
+        if prevchar == ":":
+            p += 1
+            ps = p
+            while p < n and text[p] not in "/?,":
+                p += 1
+            ports.append(text[ps:p])
+            if port_span[0] < 0:
+                port_span[0] = ps
+            port_span[1] = p
+            prevchar = text[p] if p < n else ""
+        else:
+            ports.append("")
+        if prevchar != ",":
+            break
+        p += 1
+
+    if failed:
+        # libpq stops here; go on with the query (if any) for redact()
+        q = text.find("?", p)
+        if q >= 0:
+            _scan_params(text, q + 1, params, errors)
+        return
+
+    hostbuf = ",".join(hosts)
+    portbuf = ",".join(ports)
+    if hostbuf:
+        store_decoded("host", hostbuf, host_span[0], host_span[1])
+    if portbuf:
+        if port_span[0] < 0:  # only commas: no port text at all
+            port_span = [host_span[1], host_span[1]]
+        store_decoded("port", portbuf, port_span[0], port_span[1])
+
+    if prevchar and prevchar != "?":
+        p += 1
+        ds = p
+        while p < n and text[p] != "?":
+            p += 1
+        prevchar = text[p] if p < n else ""
+        if p > ds:
+            store_decoded("dbname", text[ds:p], ds, p)
+    if prevchar:
+        _scan_params(text, p + 1, params, errors)
+
+
+def _scan_params(text: str, p: int, params: list[ConninfoParam], errors: list[tuple[str, int, int]]) -> None:
+    n = len(text)
+    while p < n:
+        ks = p
+        ke = vs = -1
+        while True:
+            if p < n and text[p] == "=":
+                if vs >= 0:
+                    errors.append((f'extra key/value separator "=" in URI query parameter: "{text[ks:ke]}"', p, len(params)))
+                    # lenient: the rest up to '&' belongs to the value
+                    while p < n and text[p] != "&":
+                        p += 1
+                    continue
+                ke = p
+                p += 1
+                vs = p
+            elif p >= n or text[p] == "&":
+                end = p
+                if p < n:
+                    p += 1
+                break
+            else:
+                p += 1
+        if vs < 0:
+            errors.append((f'missing key/value separator "=" in URI query parameter: "{text[ks:end]}"', ks, len(params)))
+            continue
+        raw_key, raw_value = text[ks:ke], text[vs:end]
+        try:
+            key = _uri_decode(raw_key, ks)
+        except _Error as err:
+            errors.append((err.message, err.offset, len(params)))
+            continue
+        try:
+            value = _uri_decode(raw_value, vs)
+        except _Error as err:
+            errors.append((err.message, err.offset, len(params)))
+            if key in SECRET_KEYWORDS:
+                params.append(ConninfoParam(key, raw_value, vs, end))
+            continue
+        if key == "ssl" and value == "true":
+            key, value = "sslmode", "require"
+        if key not in KNOWN_KEYWORDS and key not in _ALIASES:
+            errors.append((f'invalid URI query parameter: "{key}"', ks, len(params)))
+            continue
+        _store(params, key, value, vs, end)
+
+
+# --------------------------------------------------------------------------- connect-time checks
+
+def validate_values(conninfo: Conninfo) -> list[tuple[ConninfoParam, str]]:
+    """Errors libpq 18 gives at connect time for the values of a parsed string (see module doc)."""
+    return _validate(conninfo)
+
+
+def _validate(conninfo: Conninfo) -> list[tuple[ConninfoParam, str]]:
+    return []
