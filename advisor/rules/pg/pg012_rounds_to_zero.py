@@ -33,12 +33,19 @@ def check(ctx):
             if number is None or number == 0:
                 continue
             unit = setting.unit or ""
+            bare = text.strip() == f"{number:g}" or text.strip().lstrip("+").replace(".", "", 1).isdigit()
+            larger = {"ms": "s", "s": "min", "min": "h"}.get(unit)
+            if bare and larger:
+                fix = f"{setting.name} = '{text.strip()}{larger}'  (if {text.strip()} {larger} was meant: bare numbers are {unit})"
+            elif unit:
+                fix = f"{setting.name} = '1{unit}'  (the smallest non-zero value), or 0 if off is intended"
+            else:
+                fix = f"{setting.name} = 1"
             yield RULE.finding(
                 setting.value_span or setting.span,
                 f"{setting.name} = {setting.raw} rounds to 0{unit} (its base unit is {unit or 'a whole number'}), "
                 f"and 0 turns {setting.name} off",
-                f"{setting.name} = '1{unit}'  (or the intended value with a unit, e.g. '500ms')"
-                if unit else f"{setting.name} = 1",
+                fix,
             )
 
 

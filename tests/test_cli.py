@@ -1,0 +1,153 @@
+"""The command line as a user meets it: exit codes, formats, selection, config, errors."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advisor.schemas import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pgpath(*args, cwd=None, env=None):
+    run_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "advisor", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, env=run_env, timeout=60)
+
+
+@pytest.fixture
+def conf(tmp_path):
+    def write(text, name="postgresql.conf"):
+        path = tmp_path / name
+        path.write_text(text)
+        return path
+    return write
+
+
+def test_clean_file_exits_0(conf):
+    path = conf("ssl = on\ntcp_keepalives_idle = 60\n")
+    r = pgpath("check", str(path), "--no-config")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 findings" in r.stdout
+
+
+def test_findings_exit_1_with_flake8_style_lines(conf):
+    path = conf("ssl = on\ntcp_keepalives_idle = 60\nwork_mem = 8mb\n")
+    r = pgpath("check", str(path), "--no-config")
+    assert r.returncode == 1
+    first = r.stdout.splitlines()[0]
+    assert first.startswith(f"{path}:3:12: PG002 error ")
+    assert "\x1b[" not in r.stdout  # no colour when not on a terminal
+    assert "    fix: work_mem = '8MB'" in r.stdout
+
+
+def test_info_findings_do_not_fail_by_default_but_fail_on_info_does(conf):
+    path = conf("ssl = on\n")  # keepalives at OS default: info
+    assert pgpath("check", str(path), "--no-config").returncode == 0
+    assert pgpath("check", str(path), "--no-config", "--fail-on", "info").returncode == 1
+
+
+def test_select_and_ignore(conf):
+    path = conf("ssl = off\nwork_mem = 8mb\n")
+    only_tls = pgpath("check", str(path), "--no-config", "--select", "TLS")
+    assert "TLS001" in only_tls.stdout and "PG002" not in only_tls.stdout
+    no_pg002 = pgpath("check", str(path), "--no-config", "--ignore", "invalid-value")
+    assert "PG002" not in no_pg002.stdout and "TLS001" in no_pg002.stdout
+
+
+def test_unknown_rule_is_a_usage_error(conf):
+    r = pgpath("check", str(conf("ssl = on\n")), "--no-config", "--select", "XYZ999")
+    assert r.returncode == 2
+    assert "unknown rule 'XYZ999'" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_missing_path_exits_2(tmp_path):
+    r = pgpath("check", str(tmp_path / "nope.conf"), "--no-config")
+    assert r.returncode == 2
+    assert "no such file or directory" in r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_json_output_matches_schema_and_shows_restart_or_reload(conf):
+    path = conf("shared_buffers = 1GB\nwork_mem = 8MB\nssl = of\n")
+    r = pgpath("check", str(path), "--no-config", "--format", "json")
+    data = json.loads(r.stdout)
+    assert validate(data, "report.schema.json") is None
+    settings = {s["name"]: s for s in data["documents"][0]["settings"]}
+    assert settings["shared_buffers"]["applies"] == "restart"
+    assert settings["shared_buffers"]["value"] == 131072 and settings["shared_buffers"]["unit"] == "8kB"
+    assert settings["work_mem"]["applies"] == "reload"
+    assert settings["ssl"]["value"] is False
+    assert data["exit_code"] == r.returncode
+
+
+def test_pg_version_changes_the_catalog(conf):
+    path = conf("ssl = on\ntcp_keepalives_idle = 60\ntransaction_timeout = '1min'\n")
+    assert pgpath("check", str(path), "--no-config", "--pg-version", "17").returncode == 0
+    r16 = pgpath("check", str(path), "--no-config", "--pg-version", "16")
+    assert r16.returncode == 1 and 'PG001 error unrecognized configuration parameter "transaction_timeout"' in r16.stdout
+    bad = pgpath("check", str(path), "--no-config", "--pg-version", "9.6")
+    assert bad.returncode == 2 and "not supported" in bad.stderr
+
+
+def test_config_file_then_cli_precedence(tmp_path):
+    (tmp_path / "postgresql.conf").write_text("ssl = off\nwork_mem = 8mb\n")
+    (tmp_path / "pgpath.yaml").write_text("select: [TLS001]\nseverity: {TLS001: error}\nfail-on: error\n")
+    r = pgpath("check", ".", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "TLS001 error" in r.stdout and "PG002" not in r.stdout
+    r2 = pgpath("check", ".", "--select", "PG002", cwd=tmp_path)
+    assert "PG002" in r2.stdout and "TLS001" not in r2.stdout
+
+
+def test_invalid_config_file_is_reported_with_its_path(tmp_path):
+    (tmp_path / "postgresql.conf").write_text("ssl = on\n")
+    (tmp_path / "pgpath.yaml").write_text("selct: [TLS001]\n")
+    r = pgpath("check", ".", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "pgpath.yaml" in r.stderr and "selct" in r.stderr
+    (tmp_path / "pgpath.yaml").write_text("select: [TLS001\n")
+    r = pgpath("check", ".", cwd=tmp_path)
+    assert r.returncode == 2 and "pgpath.yaml:" in r.stderr and "invalid YAML" in r.stderr
+
+
+def test_inline_suppression_with_reason(conf):
+    path = conf("ssl = off  # pgpath: ignore[TLS001] TLS is terminated by the sidecar\ntcp_keepalives_idle = 60\n")
+    r = pgpath("check", str(path), "--no-config")
+    assert r.returncode == 0, r.stdout
+    assert "TLS001" not in r.stdout
+
+
+def test_rules_and_explain():
+    r = pgpath("rules")
+    assert r.returncode == 0
+    assert "PG001" in r.stdout and "MEM001" in r.stdout
+    e = pgpath("explain", "worst-case-memory")
+    assert e.returncode == 0
+    assert e.stdout.startswith("# MEM001 worst-case-memory")
+    for section in ("## What it checks", "## Why it matters", "## Example", "## Fix"):
+        assert section in e.stdout
+    missing = pgpath("explain", "NOPE123")
+    assert missing.returncode == 2 and "unknown rule" in missing.stderr
+
+
+def test_dump_prints_every_occurrence_with_base_units(conf):
+    path = conf("work_mem = 4MB\nWork_Mem = '1.5MB'\nstatement_timeout = 90\n")
+    r = pgpath("dump", str(path))
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert validate(data, "dump.schema.json") is None
+    work = [s for s in data["settings"] if s["name"] == "work_mem"]
+    assert [(s["value"], s["effective"], s["span"]["line"]) for s in work] == [(4096, False, 1), (1536, True, 2)]
+    st = next(s for s in data["settings"] if s["name"] == "statement_timeout")
+    assert (st["value"], st["unit"]) == (90, "ms")
+
+
+def test_version():
+    r = pgpath("--version")
+    assert r.returncode == 0 and r.stdout.startswith("pgpath ")
