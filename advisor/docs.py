@@ -52,8 +52,8 @@ def _examples(code: str) -> list[str]:
         lines.append("")
         base = case if case.is_dir() else case.parent
         for f in _case_files(case):
-            rel = f.relative_to(base) if case.is_dir() else f.name
-            lines.append(f"`{rel}`:")
+            if case.is_dir():
+                lines.append(f"`{f.relative_to(base)}`:")
             lines.append("```")
             lines.append(f.read_text(encoding="utf-8", errors="replace").rstrip("\n"))
             lines.append("```")
