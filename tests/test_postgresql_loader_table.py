@@ -1,0 +1,158 @@
+"""postgresql.conf loading, as tables of input -> value/span, and a property that nothing raises.
+
+Facts from ../shared/reference/connection-timeouts.md 1.2 and lab-observations.md, observed on
+real PostgreSQL; tests/test_postgresql_parity.py checks the same against a running server.
+"""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from advisor.catalog import load_catalog
+from advisor.loaders.postgresql_conf import deescape, lex_line, load
+
+CAT15 = load_catalog(15)
+
+
+def load_text(tmp_path, text, name="postgresql.conf", major=15):
+    path = tmp_path / name
+    path.write_text(text)
+    return load(str(path), {"catalog": load_catalog(major)})
+
+
+@pytest.mark.parametrize(
+    "line,name,value",
+    [
+        ("statement_timeout = 90", "statement_timeout", 90),  # bare number: base unit ms
+        ("tcp_keepalives_idle = 90", "tcp_keepalives_idle", 90),  # base unit s
+        ("shared_buffers = 16", "shared_buffers", 16),  # 8 kB blocks
+        ("shared_buffers = 128MB", "shared_buffers", 16384),
+        ("work_mem = '1.5MB'", "work_mem", 1536),
+        ("statement_timeout = '1500us'", "statement_timeout", 2),  # rounded half to even
+        ("statement_timeout = '1.5min'", "statement_timeout", 90000),
+        ("idle_session_timeout = 0.5", "idle_session_timeout", 0),
+        ("work_mem = '8 MB'", "work_mem", 8192),  # space allowed inside quotes
+        ("max_connections = '0x64'", "max_connections", 100),
+        ("max_connections = '0144'", "max_connections", 100),  # octal
+        ("Work_Mem 12MB", "work_mem", 12288),  # '=' optional, names case-insensitive
+        ("ssl = of", "ssl", False),  # unambiguous prefix
+        ("ssl = TRUE", "ssl", True),
+        ("huge_pages = yes", "huge_pages", "yes"),  # hidden enum spelling
+        ("wal_level = REPLICA", "wal_level", "replica"),
+        ("cluster_name = 'it''s'", "cluster_name", "it's"),
+        ("cluster_name = 'a\\'b'", "cluster_name", "a'b"),
+        ("cluster_name = '\\101\\t'", "cluster_name", "A\t"),
+        ("cluster_name = '\\x41'", "cluster_name", "x41"),
+        ("cluster_name = a.b-c", "cluster_name", "a.b-c"),  # unquoted string with '-' is one token
+        ("my.custom = 'x'", "my.custom", "x"),
+    ],
+)
+def test_values(tmp_path, line, name, value):
+    doc = load_text(tmp_path, line + "\n")
+    assert not doc.diagnostics, doc.diagnostics
+    assert doc.get(name).value == value
+
+
+@pytest.mark.parametrize(
+    "line,kind,col",
+    [
+        ("work_mem = 8 MB", "syntax-error", 14),
+        ("work_mem = 1.5GB", "syntax-error", 15),  # unquoted fraction with unit
+        ("cluster_name = a.b", "syntax-error", 16),
+        ("include x.conf", "syntax-error", 9),
+        ("listen_addresses = 'x", "syntax-error", 20),
+        ("= 5", "syntax-error", 1),
+        ("work_mem =", "syntax-error", 11),
+        ("work_mem = 8mb", "invalid-value", 12),
+        ("tcp_keepalives_idle = 1m", "invalid-value", 23),
+        ("work_mem = '10 mb'", "invalid-value", 12),
+        ("ssl = o", "invalid-value", 7),
+        ("ssl_min_protocol_version = 'TLSv1.0'", "invalid-value", 28),
+        ("shared_buffers = 100kB", "out-of-range", 18),
+        ("shared_bufers = 1GB", "unknown-parameter", 1),
+    ],
+)
+def test_errors_at_line_and_column(tmp_path, line, kind, col):
+    doc = load_text(tmp_path, "# first line\n" + line + "\n")
+    kinds = [(d.kind, d.span.line, d.span.col) for d in doc.diagnostics]
+    assert (kind, 2, col) in kinds, kinds
+
+
+def test_last_occurrence_wins_and_all_are_kept(tmp_path):
+    doc = load_text(tmp_path, "work_mem = 4MB\nwork_mem = 8MB\n")
+    occ = [(s.value, s.effective, s.span.line) for s in doc.settings if s.name == "work_mem"]
+    assert occ == [(4096, False, 1), (8192, True, 2)]
+
+
+def test_rest_of_file_is_read_after_a_syntax_error(tmp_path):
+    doc = load_text(tmp_path, "work_mem = 8 MB\nmax_connections = 50\n")
+    assert doc.get("max_connections").value == 50
+
+
+def test_auto_conf_beside_the_file_is_applied_last(tmp_path):
+    (tmp_path / "postgresql.auto.conf").write_text("work_mem = '64MB'\n")
+    doc = load_text(tmp_path, "work_mem = 4MB\n")
+    assert doc.get("work_mem").value == 65536
+    assert doc.get("work_mem").span.file.endswith("postgresql.auto.conf")
+
+
+def test_include_dir_reads_only_conf_files_in_byte_order(tmp_path):
+    d = tmp_path / "conf.d"
+    d.mkdir()
+    (d / "b.conf").write_text("work_mem = 2MB\n")
+    (d / "a.conf").write_text("work_mem = 1MB\n")
+    (d / ".hidden.conf").write_text("work_mem = 3MB\n")
+    (d / "c.conf.bak").write_text("work_mem = 4MB\n")
+    (d / "B.conf").write_text("work_mem = 5MB\n")  # 'B' < 'a' in byte order: read first
+    doc = load_text(tmp_path, "include_dir 'conf.d'\n")
+    assert [s.value for s in doc.settings] == [5120, 1024, 2048]
+
+
+def test_include_is_relative_to_the_including_file(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "a.conf").write_text("include 'b.conf'\n")
+    (tmp_path / "sub" / "b.conf").write_text("work_mem = 2MB\n")
+    doc = load_text(tmp_path, "include 'sub/a.conf'\n")
+    assert doc.get("work_mem").value == 2048 and not doc.diagnostics
+
+
+def test_template_placeholders_are_unknown_not_errors(tmp_path):
+    text = (
+        "max_connections = {{ pg_max_connections }}\n"
+        "shared_buffers = '{{ sb }}MB'\n"
+        "{% if ssl %}\nssl = on\n{% endif %}\n"
+        "{{ item.key }} = {{ item.value }}\n"
+        "work_mem = {{ wm }}MB\n"
+    )
+    doc = load_text(tmp_path, text, name="postgresql.conf.j2")
+    assert doc.template
+    assert not doc.diagnostics, doc.diagnostics
+    assert doc.get("ssl").value is True
+    assert type(doc.get("max_connections").value).__name__ == "Unknown"
+    assert type(doc.get("work_mem").value).__name__ == "Unknown"
+
+
+def test_deescape_matches_postgresql():
+    assert deescape("'a''b'") == "a'b"
+    assert deescape(r"'\n\101\q'") == "\nAq"
+    assert deescape(r"'ab\000cd'") == "ab"  # a C string ends at NUL
+
+
+lines = st.text(alphabet=st.sampled_from(list("ab_.=#'\\ \t0123456789xXeE+-MBkmsinhd{}%<>$\u00e9\r")), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(lines, max_size=8))
+def test_no_input_makes_the_loader_raise(tmp_path_factory, body):
+    tmp = tmp_path_factory.mktemp("h")
+    path = tmp / "postgresql.conf"
+    path.write_text("\n".join(body), encoding="utf-8")
+    doc = load(str(path), {"catalog": CAT15})
+    for d in doc.diagnostics:
+        assert d.span.line is not None and d.span.line >= 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_lexer_never_raises(line):
+    lex_line(line.replace("\n", " "))
