@@ -279,3 +279,86 @@ def pg_memory_literal(n_bytes: float) -> str:
         if kb >= size and kb % size == 0:
             return f"{kb // size}{unit}"
     return f"{kb}kB"
+
+
+# ---------------------------------------------------------------------------------------------
+# PgBouncer (lib/usual/cfparser.c: cf_set_int, cf_set_uint, cf_set_time_usec; src/loader.c atoi)
+#
+# Integers are read with strtol(base 0) and stored in a C int; times with strtod as plain,
+# fractional seconds (no unit suffix at all), stored as whole microseconds and shown by
+# SHOW CONFIG with "%g". Any text after the number makes the value invalid.
+
+PGB_UNIT_SECONDS = {
+    "us": 1e-6, "ms": 1e-3, "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hr": 3600.0, "hour": 3600.0, "hours": 3600.0, "d": 86400.0, "day": 86400.0, "days": 86400.0,
+}
+PGB_UNIT_BYTES = {"b": 1, "kb": 1024, "k": 1024, "kib": 1024, "mb": 1024**2, "m": 1024**2, "mib": 1024**2,
+                  "gb": 1024**3, "g": 1024**3, "gib": 1024**3}
+_PGB_WITH_UNIT = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]+)\s*$")
+
+
+def _c_int(value: int) -> int:
+    """A C `long` stored into an `int`: the low 32 bits, two's complement."""
+    value &= 0xFFFFFFFF
+    return value - 2**32 if value >= 2**31 else value
+
+
+def pgb_parse_int(text: str) -> int | None:
+    """cf_set_int: the int PgBouncer stores, or None when it rejects the text."""
+    value, end, _overflow = c_strtol(text)
+    if value is None or end != len(text):
+        return None
+    value = max(min(value, 2**63 - 1), -(2**63))  # strtol clamps to LONG_MIN/LONG_MAX
+    return _c_int(value)
+
+
+def pgb_parse_uint(text: str) -> int | None:
+    """cf_set_uint: strtoul (a leading '-' negates modulo 2**64) stored into an unsigned int."""
+    value, end, overflow = c_strtol(text)
+    if value is None or end != len(text):
+        return None
+    if overflow:
+        value = 2**64 - 1
+    return value % 2**64 & 0xFFFFFFFF
+
+
+def pgb_parse_time(text: str) -> float | None:
+    """cf_set_time_usec: seconds as PgBouncer keeps them (whole microseconds), or None if invalid.
+
+    Rejected: empty text, anything after the number (`30s`), negative values, out of range.
+    `inf` and `nan` are accepted by strtod but give garbage in PgBouncer; they are rejected here.
+    """
+    value, end, erange = c_strtod(text)
+    if value is None or end != len(text) or erange or value < 0 or math.isnan(value) or math.isinf(value):
+        return None
+    usec = math.floor(value * 1e6)
+    if usec >= 2**64:
+        return None
+    return usec / 1e6
+
+
+def pgb_format_time(seconds: float) -> str:
+    """A time as SHOW CONFIG prints it (`%g`: `3600`, `1.5`, `1.23457e+06`)."""
+    return "%g" % seconds
+
+
+def pgb_atoi(text: str) -> int:
+    """atoi() as src/loader.c uses it for connection-string numbers: a prefix, else 0."""
+    m = re.match(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", text)
+    return _c_int(int(m.group(1))) if m else 0
+
+
+def pgb_unit_suffix(text: str, unit: str | None) -> tuple[float, str] | None:
+    """(value in `unit`, the suffix) for `30s`, `5min`, `4kB`: text PgBouncer rejects, read as meant."""
+    m = _PGB_WITH_UNIT.match(text)
+    if not m:
+        return None
+    number, suffix = float(m.group(1)), m.group(2)
+    low = suffix.lower()
+    if unit in ("s", "ms") and (suffix in PGB_UNIT_SECONDS or low in PGB_UNIT_SECONDS):
+        seconds = number * PGB_UNIT_SECONDS.get(suffix, PGB_UNIT_SECONDS.get(low, 1.0))
+        return (seconds if unit == "s" else seconds * 1000.0), suffix
+    if unit == "B" and low in PGB_UNIT_BYTES:
+        return number * PGB_UNIT_BYTES[low], suffix
+    return None

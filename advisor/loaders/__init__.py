@@ -17,6 +17,7 @@ from advisor.loaders.template import strip_template_suffix
 # kind -> module that defines `load(path, options) -> ConfigDoc`
 LOADERS: dict[str, str] = {
     "postgresql": "advisor.loaders.postgresql_conf",
+    "pgbouncer": "advisor.loaders.pgbouncer_ini",
     # pgbouncer, haproxy and client formats add their lines here
 }
 
@@ -54,6 +55,27 @@ def detect_kind(path: str, text: str | None = None) -> str | None:
 
 # (kind, detector(name, text_or_None) -> kind | None): other formats register here, in order
 _EXTRA_DETECTORS: list[tuple[str, Callable[[str, str | None], str | None]]] = []
+
+_PGB_NAME = re.compile(r"^(.*[-_.])?pgbouncer([-_.].*)?\.ini$")
+_PGB_MAIN = re.compile(r"^[ \t]*\[pgbouncer\][ \t]*\r?$", re.MULTILINE)
+_PGB_DATABASES = re.compile(r"^[ \t]*\[databases\][ \t]*\r?$", re.MULTILINE)
+_PGB_CONNSTR = re.compile(r"^[ \t]*[\w.*-]+[ \t]*=.*\b(host|dbname|port|pool_size|auth_user)=", re.MULTILINE)
+_PGB_TEMPLATE_ENTRY = re.compile(r"^[ \t]*(<%=|\{\{).*=", re.MULTILINE)
+
+
+def _detect_pgbouncer(name: str, text: str | None) -> str | None:
+    """pgbouncer*.ini (and templates of it), or an ini with [pgbouncer] or a [databases] of connection strings."""
+    if text is None:
+        return "pgbouncer" if _PGB_NAME.match(name) else None
+    head = text[:200_000]
+    if _PGB_MAIN.search(head) or (
+        _PGB_DATABASES.search(head) and (_PGB_CONNSTR.search(head) or _PGB_TEMPLATE_ENTRY.search(head))
+    ):
+        return "pgbouncer"
+    return None
+
+
+_EXTRA_DETECTORS.append(("pgbouncer", _detect_pgbouncer))
 
 
 def load_file(path: str, kind: str, options: dict):

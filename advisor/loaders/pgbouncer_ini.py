@@ -1,0 +1,739 @@
+"""pgbouncer.ini, read exactly as PgBouncer reads it (lib/usual/cfparser.c, src/main.c, src/loader.c).
+
+- Sections `[pgbouncer]`, `[databases]`, `[users]` and (1.19+) `[peers]`; any other section is
+  fatal. Section and key names are case-sensitive. A `[pgbouncer]` header resets every setting
+  to its default (PgBouncer fills the defaults at each header), so a second header silently
+  drops everything set before it: the earlier settings are marked not effective and the header
+  is reported (`pgbouncer-section-reset`).
+- A comment is a line whose first non-blank character is `;` or `#`. Anywhere else `;` and `#`
+  are part of the value: `server_idle_timeout = 30 ; note` is the invalid value `30 ; note`.
+- `%include FILE` is followed where it stands; the current section carries on into the included
+  file and back. A relative FILE is resolved against the *current working directory* of the
+  PgBouncer process, not the including file (options["pgbouncer_cwd"], default: pgpath's own
+  working directory). PgBouncer stops at nesting level 10 (which is also how it ends a loop).
+- Values are typed with the setting table of the selected version (`pgbouncer_settings.py`):
+  integers with strtol (base 0: `0777` is octal, `on`/`yes` are invalid), times as plain
+  fractional seconds (strtod; any suffix such as `30s` is invalid), enums case-insensitively.
+- `[databases]`/`[users]`/`[peers]` values are connection strings (`key=value` separated by
+  spaces, `'quoted'` with `''` for a quote) parsed into their keys, each with its own span;
+  `password` is secret. `*` (the fallback database) is read the same way, although PgBouncer
+  only parses it when a client connects.
+- The auth file (`auth_file`, userlist.txt) is never opened: only its path is kept.
+- A file without a `[pgbouncer]` section is an include fragment: its keys are read in the
+  section they appear in (a fragment without any header is read as `[pgbouncer]` keys) and no
+  "main section missing" error is raised.
+
+The effective model (`doc.model`, a `PgBouncerModel`) holds every `[pgbouncer]` setting of the
+version, from the file or from the version's default, plus the databases, users and peers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from advisor.loaders.directives import read_comment
+from advisor.loaders.pgbouncer_settings import (
+    BY_NAME, DATABASE_KEYS, ENUM, INT, NEWEST, PARAMS, PEER_KEYS, RESERVED_DATABASES, SECTIONS, STR, TIME,
+    TLS_PROTOCOL_WORDS, UINT, USER_KEYS, Param, Version, parse_version, suggest,
+)
+from advisor.loaders.source import InputError, read_text
+from advisor.loaders.template import is_template, looks_like_caps_placeholder, placeholders
+from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown, is_known
+from advisor.units import (
+    pgb_atoi, pgb_format_time, pgb_parse_int, pgb_parse_time, pgb_parse_uint, pgb_unit_suffix,
+)
+
+MAX_INCLUDE = 10
+KIND_UNKNOWN = "pgbouncer-unknown-key"
+KIND_INVALID = "pgbouncer-invalid-value"
+KIND_UNIT = "pgbouncer-unit-suffix"
+KIND_RESET = "pgbouncer-section-reset"
+KIND_COMMENT = "pgbouncer-inline-comment"
+
+_TAG_CHAR = "\ue000"  # stands in for each character of a template expression
+_KEY_CHARS = re.compile(r"[A-Za-z0-9_.\-*]*")
+_SPACE = " \t\n\v\f\r"
+_BOOL_WORDS = {"on": "1", "off": "0", "true": "1", "false": "0", "yes": "1", "no": "0", "t": "1", "f": "0",
+               "y": "1", "n": "0"}
+_SHELL_VAR = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
+_TRAILING_COMMENT = re.compile(r"^(.*?\S)?\s+([;#].*)$")
+
+
+def _version_text(v: Version) -> str:
+    return f"{v[0]}.{v[1]}"
+
+
+@dataclass(slots=True)
+class Entry:
+    """One line of `[databases]`, `[users]` or `[peers]`: a name and its connection string."""
+
+    section: str
+    name: str
+    span: Span
+    params: dict[str, Setting] = field(default_factory=dict)
+    unknown: bool = False  # the connection string is (partly) a template placeholder
+    effective: bool = True
+
+    def value(self, key: str, default: Any = None) -> Any:
+        s = self.params.get(key)
+        return default if s is None or s.value is None else s.value
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "span": self.span.to_dict(),
+                               "params": {k: s.to_dict() for k, s in self.params.items()}}
+        if self.unknown:
+            out["unknown"] = True
+        if not self.effective:
+            out["effective"] = False
+        return out
+
+
+@dataclass(slots=True)
+class PgBouncerModel:
+    """The configuration PgBouncer ends up with: every setting of the version, and the pools."""
+
+    version: Version
+    values: dict[str, Any]
+    set_in_file: dict[str, Setting]
+    databases: list[Entry] = field(default_factory=list)
+    users: list[Entry] = field(default_factory=list)
+    peers: list[Entry] = field(default_factory=list)
+    fragment: bool = False
+
+    def value(self, name: str) -> Any:
+        return self.values.get(name)
+
+    def setting(self, name: str) -> Setting | None:
+        return self.set_in_file.get(name)
+
+    def is_default(self, name: str) -> bool:
+        return name not in self.set_in_file
+
+    def shown(self, name: str) -> str | None:
+        """The value as SHOW CONFIG prints it (for parity tests)."""
+        return show_value(BY_NAME[name], self.values.get(name))
+
+    def effective_databases(self) -> list[Entry]:
+        return [d for d in self.databases if d.effective]
+
+    def effective_users(self) -> list[Entry]:
+        return [u for u in self.users if u.effective]
+
+    def pool_modes(self) -> list[tuple[str, Setting | None]]:
+        """Every pool mode in force: the global one and each per-database/per-user override."""
+        out: list[tuple[str, Setting | None]] = []
+        if is_known(self.values.get("pool_mode")):
+            out.append((self.values["pool_mode"], self.set_in_file.get("pool_mode")))
+        for entry in self.effective_databases() + self.effective_users():
+            s = entry.params.get("pool_mode")
+            if s is not None and is_known(s.value):
+                out.append((s.value, s))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        def plain(name: str, value: Any) -> Any:
+            if isinstance(value, Unknown):
+                return {"unknown": value.text}
+            if BY_NAME[name].secret and value:
+                return "***"
+            return value
+
+        return {
+            "pgbouncer_version": _version_text(self.version),
+            "fragment": self.fragment,
+            "settings": {name: {"value": plain(name, value), "unit": BY_NAME[name].unit,
+                                "source": "file" if name in self.set_in_file else "default"}
+                         for name, value in self.values.items()},
+            "databases": [d.to_dict() for d in self.databases],
+            "users": [u.to_dict() for u in self.users],
+            "peers": [p.to_dict() for p in self.peers],
+        }
+
+
+def show_value(param: Param, value: Any) -> str | None:
+    if value is None or isinstance(value, Unknown):
+        return None
+    if param.type == TIME:
+        return pgb_format_time(value)
+    return str(value)
+
+
+# ------------------------------------------------------------------------------------------------
+# reading lines
+
+
+@dataclass(slots=True)
+class _Item:
+    kind: str  # "section" or "key"
+    name: str
+    value: str
+    raw: str
+    span: Span
+    value_span: Span | None
+    template: bool
+    value_col: int = 0  # 0-based column of the value in the line (for connection-string spans)
+    line_text: str = ""
+
+
+class _Reader:
+    def __init__(self, doc: ConfigDoc, cwd: str) -> None:
+        self.doc = doc
+        self.cwd = cwd
+        self.items: list[_Item] = []
+
+    def parse_file(self, path: str, level: int, stack: tuple[str, ...], text: str | None = None) -> None:
+        if text is None:
+            text = read_text(path)
+        self.doc.files.append(path)
+        template = self.doc.template or is_template(path, text)
+        real = os.path.realpath(path)
+        for lineno, original in enumerate(text.split("\n"), start=1):
+            line = original
+            if template:
+                line = self._mask(original)
+            self._parse_line(path, lineno, original, line, template, level, stack + (real,))
+
+    @staticmethod
+    def _mask(line: str) -> str:
+        """Template statements become blanks; expressions become private characters (same width)."""
+        tags = placeholders(line)
+        if not tags:
+            return line
+        out = list(line)
+        for start, end, expression in tags:
+            for i in range(start, end):
+                out[i] = _TAG_CHAR if expression else " "
+        return "".join(out)
+
+    def _parse_line(self, path, lineno, original, line, template, level, stack) -> None:
+        n = len(line)
+        pos = 0
+        while True:
+            while pos < n and line[pos] in _SPACE:
+                pos += 1
+            if pos >= n:
+                return
+            if line.startswith("%include", pos) and pos + 8 < n and line[pos + 8] in " \t":
+                start = pos
+                pos += 8
+                while pos < n and line[pos] in " \t":
+                    pos += 1
+                value = line[pos:].rstrip(_SPACE)
+                span = Span(path, lineno, start + 1, lineno, pos + len(value) + 1)
+                vspan = Span(path, lineno, pos + 1, lineno, pos + len(value) + 1)
+                self._include(original[pos:pos + len(value)], value, span, vspan, level, stack, template)
+                return
+            ch = line[pos]
+            if ch in "#;":
+                read_comment(self.doc, original[pos + 1:], Span(path, lineno, pos + 1, lineno, n + 1), trailing=False)
+                return
+            if ch == "[":
+                close = line.find("]", pos + 1)
+                if close < 0:
+                    self.doc.diagnostics.append(Diagnostic(
+                        "syntax-error", Span(path, lineno, pos + 1),
+                        "syntax error in configuration: section header without ']' (PgBouncer stops loading)",
+                        f"close the header: [{line[pos + 1:].strip()}]"))
+                    return
+                name = line[pos + 1:close]
+                self.items.append(_Item("section", name, "", original[pos:close + 1],
+                                        Span(path, lineno, pos + 1, lineno, close + 2), None,
+                                        _TAG_CHAR in name))
+                pos = close + 1
+                continue
+            # key = value
+            key_start = pos
+            m = _KEY_CHARS.match(line, pos)
+            pos = m.end()
+            key = line[key_start:pos]
+            while pos < n and line[pos] in " \t":
+                pos += 1
+            if template and (line.startswith(_TAG_CHAR, key_start) or line.startswith(_TAG_CHAR, pos)):
+                return  # `<%= name %> = ...`: a generated line, its name is unknown
+            if pos >= n or line[pos] != "=":
+                bad = line[key_start:].rstrip(_SPACE)
+                fix = None
+                if key and pos < n and line[pos] in ":":
+                    fix = f"{key} = {line[pos + 1:].strip()}"
+                elif key and pos >= n:
+                    fix = f"give {key} a value ({key} = ...), or comment the line out with ;"
+                elif key:
+                    fix = f"{key} = {line[pos:].strip()}"
+                self.doc.diagnostics.append(Diagnostic(
+                    "syntax-error", Span(path, lineno, pos + 1),
+                    f'syntax error in configuration: expected "=" after "{key}"' if key else
+                    f'syntax error in configuration near "{bad[:40]}" (PgBouncer stops loading)', fix))
+                return
+            pos += 1
+            while pos < n and line[pos] in " \t":
+                pos += 1
+            value = line[pos:].rstrip(_SPACE)
+            raw = original[pos:pos + len(value)]
+            end = pos + len(value)
+            self.items.append(_Item(
+                "key", key, value, raw, Span(path, lineno, key_start + 1, lineno, max(end, pos) + 1),
+                Span(path, lineno, pos + 1, lineno, end + 1), _TAG_CHAR in value, pos, original))
+            return
+
+    def _include(self, raw: str, value: str, span: Span, vspan: Span, level: int, stack, template: bool) -> None:
+        if _TAG_CHAR in value or (template and _SHELL_VAR.search(value)):
+            self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
+            return
+        if level >= MAX_INCLUDE:
+            self.doc.diagnostics.append(Diagnostic(
+                "include-error", vspan,
+                f"include nesting level too deep ({MAX_INCLUDE}): PgBouncer stops loading at %include {raw}",
+                "include files at most 10 levels deep, and never a file that includes itself"))
+            return
+        target = value if os.path.isabs(value) else os.path.join(self.cwd, value)
+        real = os.path.realpath(target)
+        if real in stack:
+            chain = " -> ".join(os.path.basename(p) for p in stack + (real,))
+            self.doc.diagnostics.append(Diagnostic(
+                "include-error", vspan,
+                f"include loop: {chain}; PgBouncer follows it until nesting level {MAX_INCLUDE} and refuses to start",
+                "remove the %include that leads back to a file already being read"))
+            return
+        if not os.path.isfile(target) and template and os.path.isabs(value):
+            # a deploy-time path in a template: nothing to read here, and no error to report
+            self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
+            return
+        if not os.path.isfile(target):
+            where = "" if os.path.isabs(value) else f" (relative paths are resolved against PgBouncer's working directory, here {self.cwd})"
+            self.doc.diagnostics.append(Diagnostic(
+                "include-error", vspan,
+                f'could not load file "{value}": No such file or directory{where}; PgBouncer refuses to start',
+                "create the file or fix the path; use an absolute path in %include" if not os.path.isabs(value)
+                else "create the file or fix the path"))
+            return
+        try:
+            text = read_text(target)
+        except InputError as exc:
+            self.doc.diagnostics.append(Diagnostic("include-error", vspan, f"cannot include {value}: {exc.message}"))
+            return
+        self.parse_file(target, level + 1, stack, text)
+
+
+# ------------------------------------------------------------------------------------------------
+# typing
+
+
+class _Typer:
+    def __init__(self, doc: ConfigDoc, version: Version, template: bool) -> None:
+        self.doc = doc
+        self.version = version
+        self.vtext = _version_text(version)
+        self.template = template
+
+    def diag(self, kind: str, span: Span, message: str, fix: str | None = None, related=()) -> None:
+        self.doc.diagnostics.append(Diagnostic(kind, span, message, fix, tuple(related)))
+
+    def is_placeholder(self, item_template: bool, value: str) -> bool:
+        if item_template or _TAG_CHAR in value:
+            return True
+        if self.template and (_SHELL_VAR.search(value) or looks_like_caps_placeholder(value)):
+            return True
+        return False
+
+    # -- [pgbouncer] -------------------------------------------------------------------------
+
+    def setting(self, item: _Item, section: str) -> Setting:
+        param = BY_NAME.get(item.name)
+        if param is None or not param.known_in(self.version):
+            self.unknown_key(item, param)
+            value: Any = Unknown(item.raw) if self.is_placeholder(item.template, item.value) else item.value
+            return Setting(item.name, item.raw, value, item.span, item.value_span, None, section=section)
+        if self.is_placeholder(item.template, item.value):
+            value = Unknown(item.raw)
+        else:
+            value = self.typed(param, item)
+        return Setting(param.name, item.raw, value, item.span, item.value_span, param.unit, section=section,
+                       secret=param.secret, applies="restart" if param.restart else "reload")
+
+    def unknown_key(self, item: _Item, param: Param | None) -> None:
+        if param is not None:
+            when = (f"added in {_version_text(param.since)}" if self.version < param.since
+                    else f"removed in {_version_text(param.until)}")
+            self.diag(KIND_UNKNOWN, item.span,
+                      f'unknown parameter "{item.name}" in PgBouncer {self.vtext} ({when}); PgBouncer refuses to start',
+                      f"remove the line, or lint for the PgBouncer version you run (--pgbouncer-version)")
+            return
+        if item.name == "":
+            self.diag(KIND_UNKNOWN, item.span, "a setting without a name; PgBouncer refuses to start",
+                      "write name = value, or comment the line out with ;")
+            return
+        hint = suggest(item.name, self.version)
+        if hint and hint.lower() == item.name.lower():
+            message = f'unknown parameter "{item.name}": PgBouncer keys are case-sensitive; PgBouncer refuses to start'
+        else:
+            message = f'unknown parameter "{item.name}" (PgBouncer {self.vtext}); PgBouncer refuses to start'
+        fix = f"did you mean {hint}? ({hint} = {item.raw})" if hint else "remove the line, or check the name for a typo"
+        self.diag(KIND_UNKNOWN, item.span, message, fix)
+
+    def typed(self, param: Param, item: _Item) -> Any:
+        text = item.value
+        if param.type == INT or param.type == UINT:
+            value = pgb_parse_int(text) if param.type == INT else pgb_parse_uint(text)
+            if value is None:
+                self.invalid_number(param, item, "an integer")
+            return value
+        if param.type == TIME:
+            value = pgb_parse_time(text)
+            if value is None:
+                self.invalid_number(param, item, "a number of seconds")
+            return value
+        if param.type == ENUM:
+            for choice in param.choices:
+                if choice.lower() == text.lower():
+                    return choice
+            fix = None
+            m = _TRAILING_COMMENT.match(text)
+            if m and m.group(1) and m.group(1).lower() in param.choices:
+                fix = f"{param.name} = {m.group(1).lower()}  (and put the comment on a line of its own, starting with ;)"
+            self.diag(KIND_INVALID, item.value_span,
+                      f'invalid value "{text}" for parameter {param.name} (one of {", ".join(param.choices)}); '
+                      "PgBouncer refuses to start", fix or f"use one of: {', '.join(param.choices)}")
+            return None
+        # strings
+        m = _TRAILING_COMMENT.match(text)
+        if m and m.group(1):
+            self.diag(KIND_COMMENT, item.value_span,
+                      f"{param.name} is \"{'***' if param.secret else text}\": PgBouncer reads ';' and '#' as comments "
+                      "only at the start of a line, so the comment is part of the value",
+                      f"{param.name} = {'***' if param.secret else m.group(1)}  (and put the comment on a line of its own)")
+        return text
+
+    def invalid_number(self, param: Param, item: _Item, what: str) -> None:
+        text = item.value
+        span = item.value_span
+        suffix = pgb_unit_suffix(text, param.unit)
+        if suffix is not None:
+            number, unit_text = suffix
+            unit = param.unit
+            shown = ("%g" % number) if unit != "s" or param.type == TIME else str(int(round(number)))
+            if param.type != TIME:
+                shown = str(int(round(number)))
+            unit_name = {"s": "seconds", "ms": "milliseconds", "B": "bytes"}.get(unit or "", unit or "")
+            self.diag(KIND_UNIT, span,
+                      f'{param.name} = {text}: PgBouncer takes a plain number of {unit_name} with no unit suffix, '
+                      f'"{unit_text}" makes the value invalid and PgBouncer refuses to start',
+                      f"{param.name} = {shown}")
+            return
+        low = text.strip().lower()
+        if param.type in (INT, UINT) and low in _BOOL_WORDS:
+            self.diag(KIND_INVALID, span,
+                      f'invalid value "{text}" for parameter {param.name}: PgBouncer reads it with strtol, '
+                      "only numbers (1 or 0) are accepted; PgBouncer refuses to start",
+                      f"{param.name} = {_BOOL_WORDS[low]}")
+            return
+        m = _TRAILING_COMMENT.match(text)
+        if m and m.group(1):
+            head = m.group(1)
+            ok = (pgb_parse_time(head) if param.type == TIME else pgb_parse_int(head)) is not None
+            if ok:
+                self.diag(KIND_INVALID, span,
+                          f'invalid value "{text}" for parameter {param.name}: PgBouncer reads ";" and "#" as a '
+                          "comment only at the start of a line; PgBouncer refuses to start",
+                          f"{param.name} = {head}  (and put the comment on a line of its own, starting with ;)")
+                return
+        reason = ""
+        if param.type == TIME:
+            value_neg = pgb_parse_time(text.lstrip("-")) if text.strip().startswith("-") else None
+            if value_neg is not None:
+                reason = " (negative times are rejected)"
+            elif text.strip().lower() in ("inf", "infinity", "nan"):
+                reason = " (strtod reads it, but PgBouncer turns it into a meaningless number)"
+        self.diag(KIND_INVALID, span,
+                  f'invalid value "{text}" for parameter {param.name}: {what} is required{reason}; '
+                  "PgBouncer refuses to start",
+                  f"{param.name} = {param.default(self.version) or 0}  (the default)" if param.default(self.version)
+                  else f"write {what}")
+
+    # -- connection strings ------------------------------------------------------------------
+
+    def entry(self, item: _Item, section: str) -> Entry:
+        keys = {"databases": DATABASE_KEYS, "users": USER_KEYS, "peers": PEER_KEYS}[section]
+        entry = Entry(section, item.name, item.span)
+        if item.template and _TAG_CHAR in item.value and not item.value.replace(_TAG_CHAR, "").strip():
+            entry.unknown = True
+            return entry
+        if section == "databases" and item.name in RESERVED_DATABASES:
+            self.diag(KIND_INVALID, item.span,
+                      f'database name "{item.name}" is reserved (the admin console); PgBouncer refuses to start',
+                      "rename the database entry")
+        if section == "peers":
+            pid = pgb_parse_int(item.name) if re.fullmatch(r"[0-9]+", item.name or "") else None
+            if pid is None or not 1 <= pid <= 0xFFFF:
+                self.diag(KIND_INVALID, item.span,
+                          f'peer id "{item.name}" must be a number from 1 to 65535; PgBouncer refuses to start',
+                          "name the peer by its peer_id, e.g. 1 = host=10.0.0.2")
+        autodb = section == "databases" and item.name == "*"
+        fails = ("PgBouncer starts, but every client that falls back to * fails" if autodb
+                 else "PgBouncer refuses to start")
+        pairs, error = parse_connstr(item.value)
+        base_col = item.value_col
+        lineno = item.span.line
+        path = item.span.file
+        for key, val, kstart, vstart, vend in pairs:
+            span = Span(path, lineno, base_col + kstart + 1, lineno, base_col + vend + 1)
+            vspan = Span(path, lineno, base_col + vstart + 1, lineno, base_col + vend + 1)
+            raw = item.line_text[base_col + vstart:base_col + vend] if item.line_text else val
+            spec = keys.get(key)
+            secret = key == "password"
+            if spec is None or self.version < spec[1]:
+                known = [k for k, (_, since) in keys.items() if self.version >= since]
+                hint = suggest(key, self.version, known)
+                when = f" (added in {_version_text(spec[1])})" if spec else ""
+                what = {"databases": "connection parameter", "users": "user parameter",
+                        "peers": "peer parameter"}[section]
+                self.diag(KIND_UNKNOWN, span,
+                          f'unrecognized {what} "{key}" for {item.name} in PgBouncer {self.vtext}{when}; {fails}',
+                          f"did you mean {hint}?" if hint else f"remove {key}=... from the line")
+                entry.params[key] = Setting(key, raw, Unknown(raw) if _TAG_CHAR in val else val, span, vspan,
+                                            section=f"{section}.{item.name}", secret=secret)
+                continue
+            typ = spec[0]
+            value: Any
+            if self.is_placeholder(False, val):
+                value = Unknown(raw)
+                entry.unknown = entry.unknown or key in ("host", "port", "pool_size")
+            elif typ in ("str", "secret"):
+                value = val
+            elif typ == "port":
+                value = pgb_atoi(val)
+                if value == 0:
+                    self.diag(KIND_INVALID, vspan, f'invalid port "{val}" for {item.name}; {fails}',
+                              "port=5432")
+                    value = None
+            elif typ == "int":
+                value = pgb_atoi(val)
+                if not re.fullmatch(r"\s*[+-]?[0-9]+", val):
+                    self.diag(KIND_INVALID, vspan,
+                              f'{key}={val} for {item.name} is read with atoi as {value}; PgBouncer starts, '
+                              f"but the pool gets {key} {value}",
+                              f"{key}={value if value else 'N'}  (a plain whole number)")
+            else:  # enum
+                choices = typ.split(":", 1)[1].split(",")
+                value = next((c for c in choices if c.lower() == val.lower()), None)
+                if value is None:
+                    self.diag(KIND_INVALID, vspan,
+                              f'invalid {key} "{val}" for {item.name} (one of {", ".join(choices)}); {fails}',
+                              f"{key}={choices[0]}")
+            unit = "s" if key in ("server_lifetime", "client_idle_timeout", "query_timeout") else None
+            entry.params[key] = Setting(key, raw, value, span, vspan, unit, section=f"{section}.{item.name}",
+                                        secret=secret)
+        if error is not None:
+            col, message = error
+            self.diag(KIND_INVALID, Span(path, lineno, base_col + col + 1),
+                      f"syntax error in the connection string of {item.name}: {message}; {fails}",
+                      "write key=value pairs separated by spaces; quote values with spaces as 'a b' ('' for a quote)")
+        if section == "peers" and "host" not in entry.params and error is None:
+            self.diag(KIND_INVALID, item.span, f"peer {item.name} has no host; PgBouncer refuses to start",
+                      f"{item.name} = host=... port=6432")
+        return entry
+
+
+def parse_connstr(text: str) -> tuple[list[tuple[str, str, int, int, int]], tuple[int, str] | None]:
+    """`key=value` pairs as src/loader.c reads them: (key, value, key start, value start, value end).
+
+    The second element is (column, message) for the first syntax error, or None.
+    """
+    out: list[tuple[str, str, int, int, int]] = []
+    i, n = 0, len(text)
+
+    def skip(j: int) -> int:
+        while j < n and text[j] in _SPACE:
+            j += 1
+        return j
+
+    while True:
+        i = skip(i)
+        if i >= n:
+            return out, None
+        kstart = i
+        while i < n and text[i] not in "= ":
+            i += 1
+        kend = i
+        i = skip(i)
+        if i >= n or text[i] != "=" or kend == kstart:
+            return out, (kstart, f'expected key=value at "{text[kstart:kstart + 30]}"')
+        key = text[kstart:kend]
+        i = skip(i + 1)
+        vstart = i
+        if i < n and text[i] == "'":
+            j = i + 1
+            chars: list[str] = []
+            while True:
+                if j >= n:
+                    return out, (vstart, f"unterminated quoted value for {key}")
+                if text[j] == "'":
+                    if j + 1 < n and text[j + 1] == "'":
+                        chars.append("'")
+                        j += 2
+                        continue
+                    break
+                chars.append(text[j])
+                j += 1
+            value = "".join(chars)
+            vend = j + 1
+            i = vend
+            if i < n:
+                i += 1  # the character after the closing quote is cut off, whatever it is
+        else:
+            while i < n and text[i] != " ":
+                i += 1
+            value = text[vstart:i]
+            vend = i
+            if i < n:
+                i += 1
+        if value == "":
+            return out, (vstart, f"empty value for {key}")
+        out.append((key, value, kstart, vstart, vend))
+
+
+# ------------------------------------------------------------------------------------------------
+# the document
+
+
+def load(path: str, options: dict | None = None) -> ConfigDoc:
+    """Read a pgbouncer.ini (and what it %includes) into a ConfigDoc with a PgBouncerModel."""
+    options = options or {}
+    text = read_text(path)
+    doc = ConfigDoc(path=path, kind="pgbouncer")
+    doc.template = is_template(path, text)
+    try:
+        version = parse_version(options.get("pgbouncer_version"))
+    except ValueError as exc:
+        doc.diagnostics.append(Diagnostic("include-error", Span(path), str(exc)))
+        version = NEWEST
+    doc.meta["pgbouncer_version"] = _version_text(version)
+    reader = _Reader(doc, options.get("pgbouncer_cwd") or os.getcwd())
+    reader.parse_file(path, 0, (), text)
+    doc.model = build(doc, reader.items, version)
+    return doc
+
+
+def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerModel:
+    typer = _Typer(doc, version, doc.template)
+    has_main = any(i.kind == "section" and i.name == "pgbouncer" for i in items)
+    has_section = any(i.kind == "section" for i in items)
+    section: str | None = None if has_section else "pgbouncer"
+    main_headers: list[_Item] = []
+    entries: dict[str, list[Entry]] = {"databases": [], "users": [], "peers": []}
+    for item in items:
+        if item.kind == "section":
+            name = item.name
+            if item.template:
+                section = None
+                continue
+            since = SECTIONS.get(name)
+            if since is None or version < since:
+                extra = f" (added in {_version_text(since)})" if since else ""
+                hint = suggest(name, version, [s for s, v in SECTIONS.items() if version >= v])
+                doc.diagnostics.append(Diagnostic(
+                    KIND_UNKNOWN, item.span,
+                    f'invalid section "{name}" in PgBouncer {typer.vtext}{extra}; PgBouncer refuses to start',
+                    f"did you mean [{hint}]?" if hint else "use [databases], [users], [peers] or [pgbouncer]"))
+                section = None
+                continue
+            section = name
+            if name == "pgbouncer":
+                earlier = [s for s in doc.settings if s.section == "pgbouncer" and s.effective]
+                if main_headers:
+                    first = main_headers[0]
+                    lost = ", ".join(s.name for s in earlier[:8]) + (", ..." if len(earlier) > 8 else "")
+                    doc.diagnostics.append(Diagnostic(
+                        KIND_RESET, item.span,
+                        f"a second [pgbouncer] header (first at line {first.span.line}) resets every setting to its "
+                        f"default: {len(earlier)} setting(s) read before it are lost" + (f" ({lost})" if earlier else ""),
+                        "merge the two [pgbouncer] sections into one",
+                        tuple([first.span] + [s.span for s in earlier[:20]])))
+                for s in earlier:
+                    s.effective = False
+                main_headers.append(item)
+            continue
+        if section is None:
+            if has_section:
+                doc.diagnostics.append(Diagnostic(
+                    "syntax-error", item.span,
+                    f'"{item.name}" is outside any section (or in an invalid one); PgBouncer refuses to start',
+                    "put it under [pgbouncer], [databases], [users] or [peers]"))
+            continue
+        if section == "pgbouncer":
+            setting = typer.setting(item, "pgbouncer")
+            for s in doc.settings:
+                if s.section == "pgbouncer" and s.name == setting.name:
+                    s.effective = False
+            doc.settings.append(setting)
+            continue
+        entry = typer.entry(item, section)
+        for old in entries[section]:
+            if old.name == entry.name:
+                old.effective = False
+        entries[section].append(entry)
+        display = _display_connstr(entry, item)
+        doc.settings.append(Setting(item.name, display, Unknown(display) if entry.unknown else display,
+                                    item.span, item.value_span, section=section))
+        for s in doc.settings[:-1]:
+            if s.section == section and s.name == item.name:
+                s.effective = False
+        doc.settings.extend(entry.params.values())
+
+    values: dict[str, Any] = {}
+    set_in_file: dict[str, Setting] = {}
+    for param in PARAMS:
+        if not param.known_in(version):
+            continue
+        default = param.default(version)
+        values[param.name] = _typed_default(param, default)
+    for s in doc.settings:
+        if s.section == "pgbouncer" and s.effective and s.name in values:
+            set_in_file[s.name] = s
+            values[s.name] = s.value
+    model = PgBouncerModel(version, values, set_in_file, entries["databases"], entries["users"], entries["peers"],
+                           fragment=not has_main)
+    _check_tls_protocols(doc, model)
+    return model
+
+
+def _typed_default(param: Param, default: str | None) -> Any:
+    if default is None:
+        return None
+    if param.type == INT:
+        return pgb_parse_int(default)
+    if param.type == UINT:
+        return pgb_parse_uint(default)
+    if param.type == TIME:
+        return pgb_parse_time(default)
+    return default
+
+
+def _display_connstr(entry: Entry, item: _Item) -> str:
+    """The connection string as written, with the password replaced by ***."""
+    text = item.raw
+    pw = entry.params.get("password")
+    if pw is None or pw.value_span is None or not item.line_text:
+        return text
+    a = pw.value_span.col - 1 - item.value_col
+    b = pw.value_span.end_col - 1 - item.value_col
+    return text[:a] + "***" + text[b:]
+
+
+def _check_tls_protocols(doc: ConfigDoc, model: PgBouncerModel) -> None:
+    """`*_tls_protocols` are parsed when that side's TLS is set up (sslmode other than disable)."""
+    for side in ("client", "server"):
+        setting = model.setting(f"{side}_tls_protocols")
+        mode = model.value(f"{side}_tls_sslmode")
+        if setting is None or not isinstance(setting.value, str) or mode in (None, "disable") or not is_known(mode):
+            continue
+        words = [w for w in re.split(r"[\s,:]+", setting.value.strip().lower()) if w]
+        bad = [w for w in words if w not in TLS_PROTOCOL_WORDS]
+        if bad or not words:
+            doc.diagnostics.append(Diagnostic(
+                KIND_INVALID, setting.value_span or setting.span,
+                f'invalid {side}_tls_protocols "{setting.value}" ({side}_tls_sslmode = {mode}): '
+                f"unknown {', '.join(bad) or 'empty list'}; PgBouncer says \"TLS setup failed\" and refuses to start",
+                f"{side}_tls_protocols = secure"))
