@@ -24,6 +24,26 @@ _OLD_NAMES = {
 
 _CATALOG_DIR = Path(__file__).with_name("catalogs")
 
+# Parameters that exist in every supported major but are marked GUC_NO_SHOW_ALL, so pg_settings
+# (and the dumped catalogs) do not list them. PostgreSQL knows these names: setting one in a file
+# is not an "unrecognized parameter" (whether the value is accepted is the loader's business).
+_NOT_IN_PG_SETTINGS = (
+    # name, vartype, min, max, boot, context, description
+    ("default_with_oids", "bool", None, None, "off", "user", "WITH OIDS is no longer supported; only off is accepted."),
+    ("seed", "real", -1, 1, "0", "user", "Sets the seed for random-number generation."),
+    ("role", "string", None, None, "none", "user", "Sets the current role."),
+    ("session_authorization", "string", None, None, None, "superuser", "Sets the session user name."),
+    ("is_superuser", "bool", None, None, "off", "internal", "Shows whether the current user is a superuser."),
+)
+
+# How PostgreSQL shows an enum value (config_enum_lookup_by_value: the first label with the same
+# number). Hidden spellings of on/off (`true`, `yes`, `1`, ...) show as on/off, `debug` as `debug2`,
+# wal_level's `archive` and `hot_standby` as `replica`;
+# wal_compression (an enum from 15 on) lists `pglz` before `on`, which has the same number.
+_HIDDEN_ENUM_SHOWN = {"true": "on", "yes": "on", "1": "on", "false": "off", "no": "off", "0": "off",
+                      "debug": "debug2", "archive": "replica", "hot_standby": "replica"}
+_ENUM_SHOWN = {("wal_compression", "on"): "pglz"}
+
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
@@ -48,6 +68,18 @@ class Parameter:
         if self.context == "internal":
             return "cannot be changed"
         return "reload"  # user/superuser: a reload sets the new default for sessions
+
+    def enum_value(self, text: str) -> str | None:
+        """An enum label as written (any case, hidden spellings too) -> the value PostgreSQL shows."""
+        low = text.lower()
+        for choice in self.enumvals:
+            if choice.lower() == low:
+                return _ENUM_SHOWN.get((self.name, choice), choice)
+        for choice in self.hidden_enumvals:
+            if choice.lower() == low:
+                shown = _HIDDEN_ENUM_SHOWN.get(low, low)
+                return _ENUM_SHOWN.get((self.name, shown), shown)
+        return None
 
     @property
     def boot_value(self):
@@ -82,6 +114,9 @@ class Catalog:
                 context=s.get("context", "user"),
                 short_desc=s.get("short_desc") or "",
             )
+        for name, vartype, lo, hi, boot, context, desc in _NOT_IN_PG_SETTINGS:
+            if name not in self._params:
+                self._params[name] = Parameter(name, vartype, None, lo, hi, (), (), boot, context, desc)
 
     def lookup(self, name: str) -> Parameter | None:
         """The parameter for a name as written (any case; old aliases resolved)."""

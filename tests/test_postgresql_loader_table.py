@@ -37,7 +37,7 @@ def load_text(tmp_path, text, name="postgresql.conf", major=15):
         ("Work_Mem 12MB", "work_mem", 12288),  # '=' optional, names case-insensitive
         ("ssl = of", "ssl", False),  # unambiguous prefix
         ("ssl = TRUE", "ssl", True),
-        ("huge_pages = yes", "huge_pages", "yes"),  # hidden enum spelling
+        ("huge_pages = yes", "huge_pages", "on"),  # hidden enum spelling, shown as PostgreSQL shows it
         ("wal_level = REPLICA", "wal_level", "replica"),
         ("cluster_name = 'it''s'", "cluster_name", "it's"),
         ("cluster_name = 'a\\'b'", "cluster_name", "a'b"),

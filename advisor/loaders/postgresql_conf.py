@@ -31,13 +31,15 @@ ID, QUALIFIED_ID, STRING, UNQUOTED_STRING, INTEGER, REAL, EQUALS, ERROR, TEMPLAT
     "ID", "QUALIFIED_ID", "STRING", "UNQUOTED_STRING", "INTEGER", "REAL", "EQUALS", "ERROR", "TEMPLATE",
 )
 
-_L = r"A-Za-z_\u0080-\uffff"
-_LD = r"A-Za-z_0-9\u0080-\uffff"
+# guc-file.l works on bytes: every byte >= 0x80 is a LETTER, so every non-ASCII character is one
+_L = r"A-Za-z_\u0080-\U0010ffff"
+_LD = r"A-Za-z_0-9\u0080-\U0010ffff"
 _ID = re.compile(rf"[{_L}][{_LD}]*")
 _QUALIFIED_ID = re.compile(rf"[{_L}][{_LD}]*\.[{_L}][{_LD}]*")
 _STRING = re.compile(r"'(?:[^'\\\n]|\\.|'')*'")
 _UNQUOTED_STRING = re.compile(rf"[{_L}](?:[{_LD}]|[-._:/])*")
-_INTEGER = re.compile(r"[-+]?(?:[0-9]+|0x[0-9a-fA-F]+)[a-zA-Z]*")
+# hex first: flex takes the longest match (`0x1000`), Python the first alternative that matches
+_INTEGER = re.compile(r"[-+]?(?:0x[0-9a-fA-F]+|[0-9]+)[a-zA-Z]*")
 _REAL = re.compile(r"[-+]?[0-9]*\.[0-9]*(?:[Ee][-+]?[0-9]+)?")
 _SPACE = re.compile(r"[ \t\r]+")
 _BY_FIRST_CHAR = {"'": ((STRING, _STRING),)}
@@ -332,6 +334,11 @@ class _Reader:
 
 def load(path: str, options: dict | None = None) -> ConfigDoc:
     """Read a postgresql.conf (and what it includes, and postgresql.auto.conf beside it)."""
+    return read(path, options)[0]
+
+
+def read(path: str, options: dict | None = None) -> tuple[ConfigDoc, list[RawItem]]:
+    """The loaded document and the raw items (name, de-escaped value, span) in read order."""
     options = options or {}
     catalog: Catalog = options.get("catalog") or load_catalog(options.get("pg_major") or 18)
     text = read_text(path)
@@ -348,13 +355,22 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
             except InputError as exc:
                 doc.diagnostics.append(Diagnostic("include-error", Span(auto), exc.message))
     type_items(doc, reader.items, catalog)
-    return doc
+    return doc, reader.items
 
 
 def type_items(doc: ConfigDoc, items: list[RawItem], catalog: Catalog) -> None:
-    """Turn raw items into typed settings; the last occurrence of each name is effective."""
+    """Turn raw items into typed settings; the last occurrence of each name is effective.
+
+    Like ProcessConfigFileInternal, an occurrence of a known parameter that a later occurrence
+    spelled exactly the same way (strcmp: case counts) overrides is skipped, never validated: an
+    invalid value there does not stop the server, so it is not reported. An earlier occurrence
+    spelled differently (`Work_Mem` before `work_mem`) is still applied, and so still checked.
+    """
     last: dict[str, int] = {}
-    for item in items:
+    later_names: dict[str, int] = {}
+    for index, item in enumerate(items):
+        later_names[item.name] = index
+    for index, item in enumerate(items):
         param = catalog.lookup(item.name)
         if param is None:
             name = item.name.lower()
@@ -371,7 +387,11 @@ def type_items(doc: ConfigDoc, items: list[RawItem], catalog: Catalog) -> None:
             setting = Setting(name, item.raw, Unknown(item.raw) if item.template else item.value, item.span,
                               item.value_span, None)
         else:
+            skipped = later_names[item.name] > index
+            reported = len(doc.diagnostics)
             value = parse_value(doc, item, param, catalog)
+            if skipped:
+                del doc.diagnostics[reported:]
             setting = Setting(param.name, item.raw, value, item.span, item.value_span, param.unit, applies=param.needs)
         last[setting.name] = len(doc.settings)
         doc.settings.append(setting)
@@ -390,12 +410,17 @@ def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalo
     def invalid(message: str, fix: str | None = None, kind: str = "invalid-value") -> None:
         doc.diagnostics.append(Diagnostic(kind, item.value_span, message, fix))
 
+    if param.context == "internal":
+        invalid(f'parameter "{param.name}" cannot be changed (it is fixed when PostgreSQL is built or initdb runs)',
+                f"remove the {param.name} line")
+        return None
+    hook = _CHECK_HOOKS.get(param.name)
     vartype = param.vartype
     if vartype == "bool":
         value = pg_parse_bool(text)
         if value is None:
             invalid(f'parameter "{param.name}" requires a Boolean value, not "{text}"', f"{param.name} = on  (or off)")
-        return value
+        return hook(param, value, invalid) if hook and value is not None else value
     if vartype in ("integer", "real"):
         parse = pg_parse_int if vartype == "integer" else pg_parse_real
         value, hint = parse(text, param.unit)
@@ -417,20 +442,55 @@ def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalo
                 kind="out-of-range",
             )
             return None
-        return value
+        return hook(param, value, invalid) if hook else value
     if vartype == "enum":
-        low = text.lower()
-        for choice in param.enumvals + param.hidden_enumvals:
-            if choice.lower() == low:
-                return choice if choice in param.enumvals else low
+        value = param.enum_value(text)
+        if value is not None:
+            return value
         choices = ", ".join(param.enumvals)
         invalid(f'invalid value for parameter "{param.name}": "{text}" (available values: {choices})',
                 f"use one of: {choices}")
         return None
-    return text
+    return hook(param, text, invalid) if hook else text
+
+
+# check hooks of guc.c that change or reject a value the type and range accept (same in 14-18)
+def _at_least(minimum: int):
+    def hook(param, value, invalid):
+        # check_wal_buffers (1..3 -> 4 blocks), check_autovacuum_work_mem (0..1023 -> 1024 kB); -1 = auto
+        return minimum if -1 < value < minimum else value
+    return hook
+
+
+def _no_oids(param, value, invalid):
+    if value:
+        invalid("tables declared WITH OIDS are not supported (default_with_oids only accepts off)",
+                "remove the default_with_oids line")
+        return None
+    return value
+
+
+def _not_at_startup(param, value, invalid):
+    # check_role / check_session_authorization need a catalog lookup, impossible while the
+    # configuration file is read: every value is rejected at startup
+    invalid(f'invalid value for parameter "{param.name}": "{value}" ({param.name} cannot be set in postgresql.conf; '
+            "use ALTER ROLE ... SET or SET ROLE in a session)",
+            f"remove the {param.name} line")
+    return None
+
+
+_CHECK_HOOKS = {
+    "wal_buffers": _at_least(4),
+    "autovacuum_work_mem": _at_least(1024),
+    "default_with_oids": _no_oids,
+    "role": _not_at_startup,
+    "session_authorization": _not_at_startup,
+}
 
 
 def _num(value: float) -> str:
+    if value != value or value in (float("inf"), float("-inf")):
+        return str(value)
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
