@@ -235,7 +235,7 @@ class _Reader:
                 if close < 0:
                     self.doc.diagnostics.append(Diagnostic(
                         "syntax-error", Span(path, lineno, pos + 1),
-                        "syntax error in configuration: section header without ']' (PgBouncer stops loading)",
+                        "syntax error in configuration: section header without ']'; PgBouncer refuses to start",
                         f"close the header: [{line[pos + 1:].strip()}]"))
                     return
                 name = line[pos + 1:close]
@@ -264,8 +264,8 @@ class _Reader:
                     fix = f"{key} = {line[pos:].strip()}"
                 self.doc.diagnostics.append(Diagnostic(
                     "syntax-error", Span(path, lineno, pos + 1),
-                    f'syntax error in configuration: expected "=" after "{key}"' if key else
-                    f'syntax error in configuration near "{bad[:40]}" (PgBouncer stops loading)', fix))
+                    f'syntax error in configuration: expected "=" after "{key}"; PgBouncer refuses to start' if key else
+                    f'syntax error in configuration near "{bad[:40]}"; PgBouncer refuses to start', fix))
                 return
             pos += 1
             while pos < n and line[pos] in " \t":
@@ -285,7 +285,7 @@ class _Reader:
         if level >= MAX_INCLUDE:
             self.doc.diagnostics.append(Diagnostic(
                 "include-error", vspan,
-                f"include nesting level too deep ({MAX_INCLUDE}): PgBouncer stops loading at %include {raw}",
+                f"include nesting level too deep ({MAX_INCLUDE}) at %include {raw}; PgBouncer refuses to start",
                 "include files at most 10 levels deep, and never a file that includes itself"))
             return
         target = value if os.path.isabs(value) else os.path.join(self.cwd, value)
@@ -312,7 +312,7 @@ class _Reader:
         try:
             text = read_text(target)
         except InputError as exc:
-            self.doc.diagnostics.append(Diagnostic("include-error", vspan, f"cannot include {value}: {exc.message}"))
+            self.doc.diagnostics.append(Diagnostic("include-error", vspan, f"cannot include {value}: {exc.message}; PgBouncer refuses to start"))
             return
         self.parse_file(target, level + 1, stack, text)
 
@@ -607,7 +607,7 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     try:
         version = parse_version(options.get("pgbouncer_version"))
     except ValueError as exc:
-        doc.diagnostics.append(Diagnostic("include-error", Span(path), str(exc)))
+        doc.diagnostics.append(Diagnostic(KIND_INVALID, Span(path), f"{exc}; linting for PgBouncer {_version_text(NEWEST)}"))
         version = NEWEST
     doc.meta["pgbouncer_version"] = _version_text(version)
     reader = _Reader(doc, options.get("pgbouncer_cwd") or os.getcwd())
@@ -671,8 +671,10 @@ def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerMode
             continue
         entry = typer.entry(item, section)
         for old in entries[section]:
-            if old.name == entry.name:
+            if old.name == entry.name and old.effective:
                 old.effective = False
+                if section == "databases" and "user" in old.params and "user" not in entry.params:
+                    entry.params["user"] = old.params["user"]  # "losing forced user not supported"
         entries[section].append(entry)
         display = _display_connstr(entry, item)
         doc.settings.append(Setting(item.name, display, Unknown(display) if entry.unknown else display,
