@@ -362,3 +362,60 @@ def pgb_unit_suffix(text: str, unit: str | None) -> tuple[float, str] | None:
     if unit == "B" and low in PGB_UNIT_BYTES:
         return number * PGB_UNIT_BYTES[low], suffix
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# HAProxy (tools.c parse_time_err, as HAProxy 2.6 .. 3.x parse time values)
+
+HAP_TIME_UNITS = ("us", "ms", "s", "m", "h", "d")
+# size of each unit in microseconds
+_HAP_TIME_US = {"us": 1, "ms": 1000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
+HAP_TIMER_MAX_MS = 2147483647  # timeouts are stored as int milliseconds (~24.8 days)
+
+
+def hap_parse_time(text: str, default_unit: str = "ms") -> tuple[int | None, str | None, str | None]:
+    """(value in `default_unit`, error, warning) of an HAProxy time value such as `30s` or `5000`.
+
+    Digits only (no sign, no fraction, no space), then an optional case-sensitive unit among
+    us, ms, s, m, h, d; a bare number is in the keyword's default unit (ms for timeouts, s for
+    `*tcpka-idle/intvl`). Conversions round up, as HAProxy does (`1us` is 1 ms). Text after a
+    valid unit is only a warning in HAProxy 2.6 (`10ms1`). The value is None when HAProxy
+    rejects the text; `error` then says what HAProxy says.
+    """
+    i = 0
+    while i < len(text) and "0" <= text[i] <= "9":
+        i += 1
+    if i == 0:
+        if not text:
+            return None, "expects an integer value", None
+        return None, f"unexpected character '{text[0]}'", None
+    value = int(text[:i])
+    rest = text[i:]
+    if not rest:
+        return value, None, None
+    unit = None
+    for candidate in ("us", "ms", "s", "m", "h", "d"):
+        if rest.startswith(candidate):
+            unit = candidate
+            break
+    if unit is None:
+        return None, f"unexpected character '{rest[0]}'", None
+    warning = None
+    if len(rest) > len(unit):
+        warning = (f"unexpected character '{rest[len(unit)]}' after the timer value '{text}' "
+                   "(HAProxy 2.6 ignores it with a warning; later versions reject it)")
+    out_us = _HAP_TIME_US[default_unit]
+    in_us = _HAP_TIME_US[unit]
+    result = -(-value * in_us // out_us)  # ceiling division
+    if result >= 2**32:
+        return None, "timer overflow", warning
+    return result, None, warning
+
+
+def hap_format_ms(ms: float) -> str:
+    """`30m`, `90s`, `1500ms`: the shortest exact HAProxy spelling of a time in milliseconds."""
+    ms = int(ms)
+    for unit, size in (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000)):
+        if ms and ms % size == 0:
+            return f"{ms // size}{unit}"
+    return f"{ms}ms"

@@ -18,6 +18,8 @@ from advisor.loaders.template import strip_template_suffix
 LOADERS: dict[str, str] = {
     "postgresql": "advisor.loaders.postgresql_conf",
     "pgbouncer": "advisor.loaders.pgbouncer_ini",
+    "haproxy": "advisor.loaders.haproxy_cfg",
+    "client": "advisor.loaders.client",
     # pgbouncer, haproxy and client formats add their lines here
 }
 
@@ -76,6 +78,27 @@ def _detect_pgbouncer(name: str, text: str | None) -> str | None:
 
 
 _EXTRA_DETECTORS.append(("pgbouncer", _detect_pgbouncer))
+
+_HAP_NAME = re.compile(r"^(.*[-_.])?haproxy([-_.].*)?(\.cfg)?$")
+_HAP_SECTION = re.compile(r"^(frontend|backend|listen)[ \t]+\S|^defaults([ \t]|\r?$)", re.MULTILINE)
+_HAP_KEYWORD = re.compile(r"^[ \t]+(bind|server|mode|timeout|balance|option|default_backend|use_backend)[ \t]", re.MULTILINE)
+
+
+def _detect_haproxy(name: str, text: str | None) -> str | None:
+    """haproxy*.cfg (and templates of it), or text with HAProxy section lines and proxy keywords."""
+    if text is None:
+        return "haproxy" if _HAP_NAME.match(name) and not name.endswith((".ini", ".conf", ".yaml", ".yml", ".json")) else None
+    head = text[:200_000]
+    if _HAP_SECTION.search(head) and _HAP_KEYWORD.search(head):
+        return "haproxy"
+    return None
+
+
+_EXTRA_DETECTORS.append(("haproxy", _detect_haproxy))
+
+from advisor.loaders.client_detect import detect as _detect_client  # noqa: E402
+
+_EXTRA_DETECTORS.append(("client", _detect_client))
 
 
 def load_file(path: str, kind: str, options: dict):

@@ -8,6 +8,18 @@ module is listed here, that codes and names are unique, and that each has its fi
 from __future__ import annotations
 
 from advisor.rules.adv import adv001_syntax_error, adv002_unused_suppression, adv003_include_error
+from advisor.rules.hap import (
+    hap001_missing_timeout,
+    hap002_client_server_timeout_mismatch,
+    hap003_pg_backend_without_health_check,
+    hap004_one_sided_tcp_keepalive,
+    hap005_idle_timeout_closes_pg_sessions,
+    hap006_unknown_keyword,
+    hap007_unknown_timeout,
+    hap008_config_error,
+    hap009_undecided_condition,
+    hap010_haproxy_check,
+)
 from advisor.rules.mem import mem001_worst_case_memory
 from advisor.rules.pg import (
     pg001_unknown_parameter,
@@ -42,6 +54,16 @@ ALL_RULES: list[Rule] = [
     mem001_worst_case_memory.RULE,
     # PGB: PgBouncer
     # HAP: HAProxy
+    hap001_missing_timeout.RULE,
+    hap002_client_server_timeout_mismatch.RULE,
+    hap003_pg_backend_without_health_check.RULE,
+    hap004_one_sided_tcp_keepalive.RULE,
+    hap005_idle_timeout_closes_pg_sessions.RULE,
+    hap006_unknown_keyword.RULE,
+    hap007_unknown_timeout.RULE,
+    hap008_config_error.RULE,
+    hap009_undecided_condition.RULE,
+    hap010_haproxy_check.RULE,
     # APP: client drivers and pools
 ]
 

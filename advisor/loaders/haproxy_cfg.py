@@ -1,0 +1,1319 @@
+"""haproxy.cfg, read as HAProxy reads it (cfgparse.c, tools.c parse_line, cfgcond.c).
+
+- Lines are cut into words as HAProxy's `parse_line` cuts them: blanks separate words; `#`
+  outside quotes starts a comment anywhere (even inside a word: `2s#x` is `2s`); a backslash
+  outside single quotes escapes ` `, `#`, `\\`, `'`, `"`, `$` and gives `\\n \\r \\t \\xNN`
+  (before any other character it stays a backslash); double quotes group and expand
+  environment variables (`"${VAR}"`, `"$VAR"`: an `Unknown` value, never guessed); single
+  quotes group and keep everything literally. An unmatched quote is a syntax error.
+- Sections: `global`, `defaults [name] [from <defaults>]`, `frontend|backend|listen <name>
+  [from <defaults>]`. A proxy takes its presets from `from <name>` or else from the last
+  `defaults` section read before it (named or not); a `defaults` section starts empty (or from
+  its own `from`), so each one resets what the previous ones set. `userlist`, `peers`,
+  `resolvers`, `mailers`, `program`, `http-errors`, `ring`, `cache`, `crt-store`, `traces`,
+  `log-forward`, `fcgi-app` and `acme` are recognised and their contents are not checked.
+- Keywords are checked against HAProxy's own lists (`haproxy_keywords.py`, generated from the
+  HAProxy documentation and the binary); misspelled keywords, options and timeout names get a
+  did-you-mean. Time values follow `advisor.units.hap_parse_time` (ms by default, seconds for
+  `clitcpka-idle/intvl` and `srvtcpka-idle/intvl`).
+- `.if/.elif/.else/.endif` are evaluated when the condition can be decided without the running
+  process: integers, `streq/strneq` of known strings, `version_atleast/version_before` (against
+  option `haproxy_version`; without it only versions up to 2.4, the first release with
+  conditional blocks, are decided), `defined(X)` and `feature(X)` only when the option
+  `haproxy_env` (a dict) or `haproxy_features` (a list) is given. A block that cannot be decided
+  is reported (`haproxy-undecided-condition`) and everything set inside it reads as `Unknown`.
+- Several files are one configuration when HAProxy is started with several `-f`: the loader reads
+  `load_many([...])` in order, the end of each file ending its section. In a directory, files
+  named `NN-*.cfg` (a number, then `-` or `_`) are read, in name order, before any other
+  HAProxy file of that directory, as `haproxy -f 10-global.cfg -f postgres.cfg` would read them
+  (HariSekhon's layout). `doc.files` lists the checked file first and the files read with it
+  after; `doc.meta["read_order"]` is the order HAProxy reads them in. Each other file is its own
+  configuration (a `pgpath.yaml` topology will name groups explicitly).
+
+The effective configuration of every proxy (`doc.model`, printed by `pgpath dump`) is built by
+`HaproxyModel`: mode, timeouts after inheritance with where each was set, keepalive per side,
+health checks, TLS versions, and the frontend -> backend routes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from advisor.loaders import haproxy_keywords as KW
+from advisor.loaders.directives import read_comment
+from advisor.loaders.source import InputError, read_text
+from advisor.loaders.template import is_template, placeholders
+from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown, is_known
+from advisor.units import HAP_TIMER_MAX_MS, hap_format_ms, hap_parse_time
+
+PROXY_SECTIONS = ("defaults", "frontend", "backend", "listen")
+OTHER_SECTIONS = (
+    "userlist", "peers", "resolvers", "mailers", "program", "http-errors", "ring", "cache", "crt-store",
+    "traces", "log-forward", "fcgi-app", "acme", "dynamic-update",
+)
+SECTIONS = ("global",) + PROXY_SECTIONS + OTHER_SECTIONS
+_LETTER = {"defaults": "d", "frontend": "f", "listen": "l", "backend": "b"}
+# timeouts HAProxy's `timeout` keyword applies per side
+CLIENT_SIDE_TIMEOUTS = ("client", "client-fin", "client-hs", "http-request", "http-keep-alive")
+NUMBERED = re.compile(r"^\d+[-_].*\.cfg$")
+MAX_ERRORS = 200
+# HAProxy 2.4 introduced conditional blocks: any version able to read `.if` is at least 2.4
+FIRST_COND_VERSION = (2, 4)
+
+
+# ------------------------------------------------------------------------------------------------
+# words
+
+
+@dataclass(slots=True)
+class Word:
+    text: str  # after quotes, escapes and (known) variables are resolved
+    start: int  # 0-based column of the first character
+    end: int  # column after the last character
+    unknown: bool = False  # holds an environment variable or a template placeholder
+    quoted: bool = False
+
+
+_GO_CONTROL = re.compile(r"^\{\{-?\s*(range|end|if|else|with|define|block|template|\$\w+\s*:?=)")
+_ENV = re.compile(r"\$(?:\{(\.?[A-Za-z_][A-Za-z0-9_]*)(\[\*\])?(?:-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def tokenize(line: str, masks=None, env: dict | None = None):
+    """(words, comment, error) of one line, cut as HAProxy's parse_line cuts it.
+
+    `comment` is (column, text after '#') or None; `error` is (column, message) or None.
+    `masks` are template tags (start, end, is_expression): expressions are unknown text inside
+    the current word, statements are blanks.
+    """
+    words: list[Word] = []
+    buf: list[str] = []
+    start = -1
+    unknown = quoted = False
+    squote = dquote = False
+    quote_at = -1
+    mask_at = {}
+    for a, b, expr in masks or ():
+        if expr and _GO_CONTROL.match(line[a:b]):
+            expr = False
+        mask_at[a] = (b, expr)
+    i, n = 0, len(line)
+
+    def flush(end: int) -> None:
+        nonlocal buf, start, unknown, quoted
+        if start >= 0:
+            words.append(Word("".join(buf), start, end, unknown, quoted))
+        buf, start, unknown, quoted = [], -1, False, False
+
+    while i < n:
+        if i in mask_at:
+            end, expr = mask_at[i]
+            if expr:
+                if start < 0:
+                    start = i
+                buf.append(line[i:end])
+                unknown = True
+            elif not (squote or dquote):
+                flush(i)
+            i = end
+            continue
+        c = line[i]
+        if squote:
+            if c == "'":
+                squote = False
+            else:
+                buf.append(c)
+            i += 1
+            continue
+        if c == "\\":
+            if start < 0:
+                start = i
+            nxt = line[i + 1] if i + 1 < n else ""
+            if nxt in (" ", "\t", "#", "\\", "'", '"', "$"):
+                buf.append(nxt)
+                i += 2
+            elif nxt in ("n", "r", "t"):
+                buf.append({"n": "\n", "r": "\r", "t": "\t"}[nxt])
+                i += 2
+            elif nxt == "x" and re.match(r"[0-9a-fA-F]{2}", line[i + 2:i + 4]):
+                buf.append(chr(int(line[i + 2:i + 4], 16)))
+                i += 4
+            else:
+                buf.append("\\")
+                i += 1
+            continue
+        if dquote:
+            if c == '"':
+                dquote = False
+                i += 1
+                continue
+            if c == "$":
+                m = _ENV.match(line, i)
+                if m:
+                    name = m.group(1) or m.group(4)
+                    if env is not None and name in env:
+                        buf.append(str(env[name]))
+                    elif env is not None and not name.startswith("."):
+                        buf.append(m.group(3) or "")  # known environment without it: default or empty
+                    else:
+                        buf.append(m.group(0))
+                        unknown = True
+                    i = m.end()
+                    continue
+            buf.append(c)
+            i += 1
+            continue
+        if c in " \t\r\n":
+            flush(i)
+            i += 1
+            continue
+        if c == "#":
+            flush(i)
+            return words, (i, line[i + 1:]), None
+        if c == '"' or c == "'":
+            if start < 0:
+                start = i
+            quoted = True
+            quote_at = i
+            if c == '"':
+                dquote = True
+            else:
+                squote = True
+            i += 1
+            continue
+        if start < 0:
+            start = i
+        buf.append(c)
+        i += 1
+    if squote or dquote:
+        return words, None, (quote_at, f"unmatched quote at position {quote_at + 1}")
+    flush(n)
+    return words, None, None
+
+
+# ------------------------------------------------------------------------------------------------
+# conditions (.if / .elif)
+
+
+class _CondError(Exception):
+    pass
+
+
+def _version_tuple(text: str) -> tuple[int, ...] | None:
+    m = re.match(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?", text.strip())
+    if not m:
+        return None
+    return tuple(int(g) for g in m.groups() if g is not None)
+
+
+def _cmp_version(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    n = max(len(a), len(b))
+    a = a + (0,) * (n - len(a))
+    b = b + (0,) * (n - len(b))
+    return (a > b) - (a < b)
+
+
+class CondEvaluator:
+    """Evaluates `.if` expressions to True, False or None (cannot be decided statically)."""
+
+    PREDICATES = ("defined", "feature", "streq", "strneq", "version_atleast", "version_before",
+                  "openssl_version_atleast", "openssl_version_before", "ssllib_name_startswith", "enabled")
+
+    def __init__(self, options: dict) -> None:
+        self.version = _version_tuple(str(options["haproxy_version"])) if options.get("haproxy_version") else None
+        self.env = options.get("haproxy_env")
+        features = options.get("haproxy_features")
+        self.features = None if features is None else {str(f).upper() for f in features}
+        self.reasons: list[str] = []
+
+    def evaluate(self, words: list[Word]):
+        if any(w.unknown for w in words):
+            self.reasons.append("it uses an environment variable or template value")
+            return None
+        text = " ".join(w.text for w in words)
+        self.text, self.pos = text, 0
+        if not text.strip():
+            return False
+        value = self._or()
+        self._skip()
+        if self.pos < len(self.text):
+            raise _CondError(f"unparsable conditional expression '{text}' at position {self.pos + 1}")
+        return value
+
+    def _skip(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos] in " \t":
+            self.pos += 1
+
+    def _or(self):
+        values = [self._and()]
+        while True:
+            self._skip()
+            if self.text.startswith("||", self.pos):
+                self.pos += 2
+                values.append(self._and())
+            else:
+                break
+        if any(v is True for v in values):
+            return True
+        return False if all(v is False for v in values) else None
+
+    def _and(self):
+        values = [self._term()]
+        while True:
+            self._skip()
+            if self.text.startswith("&&", self.pos):
+                self.pos += 2
+                values.append(self._term())
+            else:
+                break
+        if any(v is False for v in values):
+            return False
+        return True if all(v is True for v in values) else None
+
+    def _term(self):
+        self._skip()
+        t = self.text
+        if t.startswith("!", self.pos):
+            self.pos += 1
+            v = self._term()
+            return None if v is None else not v
+        if t.startswith("(", self.pos):
+            self.pos += 1
+            v = self._or()
+            self._skip()
+            if not t.startswith(")", self.pos):
+                raise _CondError(f"unparsable conditional expression '{t}' at position {self.pos + 1}")
+            self.pos += 1
+            return v
+        m = re.compile(r"-?\d+").match(t, self.pos)
+        if m:
+            self.pos = m.end()
+            return int(m.group()) != 0
+        m = re.compile(r"[a-z_]+").match(t, self.pos)
+        if not m or m.group() not in self.PREDICATES:
+            raise _CondError(f"unparsable conditional expression '{t}' at position {self.pos + 1}")
+        name = m.group()
+        self.pos = m.end()
+        args: list[str] = []
+        if t.startswith("(", self.pos):
+            close = t.find(")", self.pos)
+            if close < 0:
+                raise _CondError(f"unparsable conditional expression '{t}' at position {self.pos + 1}")
+            inner = t[self.pos + 1:close]
+            args = [a.strip() for a in inner.split(",")] if inner.strip() else []
+            self.pos = close + 1
+        return self._predicate(name, args)
+
+    def _predicate(self, name: str, args: list[str]):
+        arg = args[0] if args else ""
+        if name in ("streq", "strneq"):
+            if len(args) != 2:
+                raise _CondError(f"'{name}' expects 2 arguments")
+            equal = args[0] == args[1]
+            return equal if name == "streq" else not equal
+        if name in ("version_atleast", "version_before"):
+            wanted = _version_tuple(arg)
+            if wanted is None:
+                raise _CondError(f"'{name}' expects a version")
+            if self.version is not None:
+                at_least = _cmp_version(self.version, wanted) >= 0
+                return at_least if name == "version_atleast" else not at_least
+            if _cmp_version(wanted, FIRST_COND_VERSION) <= 0:
+                return name == "version_atleast"
+            self.reasons.append(f"{name}({arg}) depends on the HAProxy version (give haproxy_version)")
+            return None
+        if name == "defined":
+            if self.env is not None:
+                return arg in self.env
+            self.reasons.append(f"defined({arg}) depends on the environment HAProxy starts with")
+            return None
+        if name == "feature":
+            if self.features is not None:
+                return arg.upper() in self.features
+            self.reasons.append(f"feature({arg}) depends on how HAProxy was built (haproxy -vv)")
+            return None
+        self.reasons.append(f"{name}({', '.join(args)}) depends on the HAProxy build")
+        return None
+
+
+# ------------------------------------------------------------------------------------------------
+# raw sections
+
+
+@dataclass(slots=True)
+class Line:
+    file: str
+    lineno: int
+    text: str
+    words: list[Word]
+    conditional: bool = False  # inside a block whose condition cannot be decided
+
+    def span(self, first: int = 0, last: int | None = None) -> Span:
+        if not self.words:
+            return Span(self.file, self.lineno, 1)
+        a = self.words[min(first, len(self.words) - 1)]
+        b = self.words[-1] if last is None else self.words[min(last, len(self.words) - 1)]
+        return Span(self.file, self.lineno, a.start + 1, self.lineno, b.end + 1)
+
+    def word_span(self, i: int) -> Span:
+        if i >= len(self.words):
+            end = len(self.text.rstrip()) + 1
+            return Span(self.file, self.lineno, end, self.lineno, end)
+        w = self.words[i]
+        return Span(self.file, self.lineno, w.start + 1, self.lineno, w.end + 1)
+
+
+@dataclass(slots=True)
+class Section:
+    kind: str
+    name: str | None
+    from_name: str | None
+    header: Line
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.kind if self.name is None else f"{self.kind} {self.name}"
+
+
+# ------------------------------------------------------------------------------------------------
+# the effective model
+
+
+@dataclass(slots=True)
+class Val:
+    """A value and where it was set (`origin` names the section: `listen pg`, `defaults d1`)."""
+
+    value: Any
+    span: Span | None
+    origin: str
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, Unknown):
+            value = {"unknown": value.text}
+        out: dict[str, Any] = {"value": value, "set_in": self.origin}
+        if self.span is not None:
+            out["span"] = self.span.to_dict()
+        return out
+
+
+@dataclass(slots=True)
+class Server:
+    name: str
+    address: str
+    port: int | None | Unknown
+    span: Span
+    check: Val | None = None
+    inter_ms: Val | None = None
+    check_port: Val | None = None
+    ssl: bool = False
+    ssl_min_ver: str | None = None
+    ssl_max_ver: str | None = None
+    backup: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        port = {"unknown": self.port.text} if isinstance(self.port, Unknown) else self.port
+        out: dict[str, Any] = {"name": self.name, "address": self.address, "port": port, "span": self.span.to_dict(),
+                               "backup": self.backup, "ssl": self.ssl}
+        for key in ("check", "inter_ms", "check_port"):
+            v = getattr(self, key)
+            if v is not None:
+                out[key] = v.to_dict()
+        if self.ssl_min_ver:
+            out["ssl_min_ver"] = self.ssl_min_ver
+        if self.ssl_max_ver:
+            out["ssl_max_ver"] = self.ssl_max_ver
+        return out
+
+
+@dataclass(slots=True)
+class Bind:
+    address: str
+    span: Span
+    ssl: bool = False
+    ssl_min_ver: str | None = None
+    ssl_max_ver: str | None = None
+
+    @property
+    def port(self) -> int | None:
+        m = re.search(r":(\d+)(?:-\d+)?$", self.address)
+        return int(m.group(1)) if m else None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"address": self.address, "span": self.span.to_dict(), "ssl": self.ssl}
+        if self.ssl_min_ver:
+            out["ssl_min_ver"] = self.ssl_min_ver
+        if self.ssl_max_ver:
+            out["ssl_max_ver"] = self.ssl_max_ver
+        return out
+
+
+_KA_OPTIONS = ("clitcpka", "srvtcpka", "tcpka")
+_KA_PARAMS = ("clitcpka-idle", "clitcpka-intvl", "clitcpka-cnt", "srvtcpka-idle", "srvtcpka-intvl", "srvtcpka-cnt")
+_CHECK_OPTIONS = ("pgsql-check", "httpchk", "tcp-check", "mysql-check", "ssl-hello-chk", "ldap-check", "redis-check",
+                  "smtpchk", "spop-check", "external-check")
+
+
+@dataclass
+class Proxy:
+    """One `defaults`, `frontend`, `backend` or `listen` section after inheritance."""
+
+    kind: str
+    name: str | None
+    span: Span
+    defaults: str | None = None  # label of the defaults section it inherited from
+    defaults_span: Span | None = None
+    conditional: bool = False
+    mode: Val | None = None
+    timeouts: dict[str, Val] = field(default_factory=dict)
+    options: dict[str, Val] = field(default_factory=dict)  # option name -> Val(True/False/Unknown)
+    ka_params: dict[str, Val] = field(default_factory=dict)  # clitcpka-idle (s), ... -cnt
+    default_server: dict[str, Val] = field(default_factory=dict)
+    servers: list[Server] = field(default_factory=list)
+    binds: list[Bind] = field(default_factory=list)
+    default_backend: Val | None = None
+    use_backends: list[Val] = field(default_factory=list)
+    check_user: Val | None = None  # option pgsql-check user <u>
+
+    @property
+    def label(self) -> str:
+        return self.kind if self.name is None else f"{self.kind} {self.name}"
+
+    def effective_mode(self) -> str | Unknown:
+        if self.mode is None:
+            return "tcp"
+        return self.mode.value
+
+    def timeout(self, name: str) -> Val | None:
+        return self.timeouts.get(name)
+
+    def option(self, name: str) -> Val | None:
+        return self.options.get(name)
+
+    def keepalive(self, side: str) -> dict[str, Any]:
+        """{"enabled": Val|None, "idle": Val|None, "intvl": Val|None, "cnt": Val|None} of one side.
+
+        `option tcpka` sets both sides; `option clitcpka`/`srvtcpka` (and `no option ...`) one
+        side; the last line read wins (the loader keeps that in `options`).
+        """
+        prefix = "clitcpka" if side == "client" else "srvtcpka"
+        return {
+            "enabled": self.options.get(prefix),
+            "idle": self.ka_params.get(f"{prefix}-idle"),
+            "intvl": self.ka_params.get(f"{prefix}-intvl"),
+            "cnt": self.ka_params.get(f"{prefix}-cnt"),
+        }
+
+    def has_client_side(self) -> bool:
+        return self.kind in ("frontend", "listen")
+
+    def has_server_side(self) -> bool:
+        return self.kind in ("backend", "listen")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "name": self.name, "span": self.span.to_dict()}
+        if self.defaults:
+            out["defaults"] = self.defaults
+        if self.conditional:
+            out["conditional"] = True
+        mode = self.effective_mode()
+        out["mode"] = self.mode.to_dict() if self.mode else {"value": "tcp", "set_in": "(HAProxy default)"}
+        out["timeouts"] = {k: v.to_dict() for k, v in sorted(self.timeouts.items())}
+        sides = []
+        if self.kind in ("frontend", "listen", "defaults"):
+            sides.append("client")
+        if self.kind in ("backend", "listen", "defaults"):
+            sides.append("server")
+        out["keepalive"] = {
+            side: {k: (v.to_dict() if v is not None else None) for k, v in self.keepalive(side).items()} for side in sides
+        }
+        out["options"] = {k: v.to_dict() for k, v in sorted(self.options.items()) if k not in _KA_OPTIONS}
+        if self.check_user is not None:
+            out["pgsql_check_user"] = self.check_user.to_dict()
+        if self.default_server:
+            out["default_server"] = {k: v.to_dict() for k, v in self.default_server.items()}
+        if self.servers:
+            out["servers"] = [s.to_dict() for s in self.servers]
+        if self.binds:
+            out["binds"] = [b.to_dict() for b in self.binds]
+        if self.default_backend is not None:
+            out["default_backend"] = self.default_backend.to_dict()
+        if self.use_backends:
+            out["use_backend"] = [v.to_dict() for v in self.use_backends]
+        if self.kind != "defaults" and mode == "tcp":
+            idle = idle_timeout(self, self) if self.kind == "listen" else None
+            if idle is not None:
+                out["idle_timeout"] = idle.to_dict()
+        return out
+
+
+@dataclass(slots=True)
+class IdleTimeout:
+    """How long an idle TCP session lives through a frontend/backend pair (or a listen)."""
+
+    ms: int | None | Unknown  # None = never closed for idleness
+    reason: str  # the arithmetic
+    spans: tuple[Span, ...]
+    via_tunnel: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        ms = {"unknown": self.ms.text} if isinstance(self.ms, Unknown) else self.ms
+        return {"ms": ms, "reason": self.reason, "via_tunnel": self.via_tunnel,
+                "spans": [s.to_dict() for s in self.spans]}
+
+
+def idle_timeout(front: Proxy, back: Proxy) -> IdleTimeout:
+    """The effective idle timeout of a plain TCP session through `front` then `back`.
+
+    In `mode tcp` the stream becomes a tunnel as soon as no analyzer remains (at once for a
+    plain pg proxy), and from then on `timeout tunnel` (from the backend), when set, replaces
+    both `timeout client` (frontend) and `timeout server` (backend). Without it, the session
+    ends when either side has been idle for its timeout: min(client, server), 0 = never.
+    TCP keepalive probes carry no data and never reset these timers.
+    """
+    tunnel = back.timeout("tunnel")
+    if tunnel is not None and tunnel.value != 0:
+        if isinstance(tunnel.value, Unknown):
+            return IdleTimeout(tunnel.value, f"timeout tunnel {tunnel.value.text or '?'} (unknown)", _spans(tunnel), True)
+        return IdleTimeout(tunnel.value, f"timeout tunnel {hap_format_ms(tunnel.value)} (set in {tunnel.origin})",
+                           _spans(tunnel), True)
+    client = front.timeout("client")
+    server = back.timeout("server")
+    parts = []
+    values = []
+    for side, v in (("client", client), ("server", server)):
+        if v is None or v.value == 0:
+            parts.append(f"timeout {side} not set (infinite)")
+            continue
+        if isinstance(v.value, Unknown):
+            return IdleTimeout(v.value, f"timeout {side} is unknown ({v.origin})", _spans(client, server), False)
+        parts.append(f"timeout {side} {hap_format_ms(v.value)} (set in {v.origin})")
+        values.append(v.value)
+    ms = min(values) if values else None
+    return IdleTimeout(ms, ", ".join(parts) + ", no timeout tunnel", _spans(client, server), False)
+
+
+def _spans(*vals: Val | None) -> tuple[Span, ...]:
+    return tuple(v.span for v in vals if v is not None and v.span is not None)
+
+
+@dataclass
+class Route:
+    """Where a client connection goes: a listen, or a frontend and one backend it uses."""
+
+    front: Proxy
+    back: Proxy
+
+    @property
+    def label(self) -> str:
+        if self.front is self.back:
+            return self.front.label
+        return f"{self.front.label} -> {self.back.label}"
+
+
+@dataclass
+class HaproxyModel:
+    """The effective configuration of every proxy, plus the global TLS defaults."""
+
+    proxies: list[Proxy] = field(default_factory=list)
+    defaults: list[Proxy] = field(default_factory=list)
+    global_settings: dict[str, Val] = field(default_factory=dict)
+
+    def by_name(self, kind: str, name: str) -> Proxy | None:
+        found = None
+        for p in self.proxies:
+            if p.name == name and (p.kind == kind or p.kind == "listen"):
+                found = p
+        return found
+
+    def backend(self, name: str) -> Proxy | None:
+        for p in self.proxies:
+            if p.name == name and p.kind in ("backend", "listen"):
+                return p
+        return None
+
+    def routes(self) -> list[Route]:
+        out: list[Route] = []
+        for p in self.proxies:
+            if p.kind == "listen":
+                out.append(Route(p, p))
+            elif p.kind == "frontend":
+                seen = set()
+                for v in ([p.default_backend] if p.default_backend else []) + p.use_backends:
+                    if not is_known(v.value) or v.value in seen:
+                        continue
+                    seen.add(v.value)
+                    back = self.backend(v.value)
+                    if back is not None:
+                        out.append(Route(p, back))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "global": {k: v.to_dict() for k, v in self.global_settings.items()},
+            "defaults": [d.to_dict() for d in self.defaults],
+            "proxies": [p.to_dict() for p in self.proxies],
+            "routes": [
+                {"route": r.label, "mode": _mode_text(r.back.effective_mode()),
+                 "idle_timeout": idle_timeout(r.front, r.back).to_dict()}
+                for r in self.routes()
+            ],
+        }
+
+
+def _mode_text(mode) -> Any:
+    return {"unknown": mode.text} if isinstance(mode, Unknown) else mode
+
+
+# ------------------------------------------------------------------------------------------------
+# reading
+
+
+class _Reader:
+    def __init__(self, doc: ConfigDoc, options: dict) -> None:
+        self.doc = doc
+        self.options = options
+        self.env = options.get("haproxy_env")
+        self.sections: list[Section] = []
+        self.errors = 0
+
+    def error(self, kind: str, span: Span, message: str, fix: str | None = None, related=()) -> None:
+        if self.errors >= MAX_ERRORS:
+            return
+        self.errors += 1
+        self.doc.diagnostics.append(Diagnostic(kind, span, message, fix, tuple(related)))
+
+    # -- files and lines ---------------------------------------------------------------------
+
+    def read_file(self, path: str, text: str) -> None:
+        template = self.doc.template or is_template(path, text)
+        cond = CondEvaluator(self.options)
+        # stack of [state, seen_else, undecided, line]: state "take", "skip" (a later branch may
+        # still be taken), "done" (a branch was taken), "unknown" (undecided)
+        stack: list[list[Any]] = []
+        current: Section | None = None
+        for lineno, raw in enumerate(text.split("\n"), start=1):
+            masks = placeholders(raw) if template else None
+            words, comment, error = tokenize(raw, masks, self.env)
+            if comment is not None:
+                col, body = comment
+                read_comment(self.doc, body, Span(path, lineno, col + 1, lineno, len(raw) + 1), trailing=bool(words))
+            active = all(frame[0] in ("take", "unknown") for frame in stack)
+            if error is not None:
+                if active:
+                    self.error("syntax-error", Span(path, lineno, error[0] + 1), error[1],
+                               "close the quote on the same line (a quote inside a value is written \\\" or \\')")
+                continue
+            if not words:
+                continue
+            first = words[0].text
+            if first.startswith(".") and not words[0].unknown:
+                if self._directive(path, lineno, raw, words, stack, cond, active):
+                    continue
+            if not active:
+                continue
+            line = Line(path, lineno, raw, words, any(frame[0] == "unknown" for frame in stack))
+            if words[0].unknown:
+                continue  # a generated keyword (`{{ key }} {{ value }}`): cannot be checked
+            if first in SECTIONS:
+                current = self._open_section(line)
+                continue
+            if current is None:
+                self.error("syntax-error", line.word_span(0), f"unknown keyword '{first}' out of section",
+                           "start the file with a section (global, defaults, frontend, backend, listen): each file "
+                           "given with -f starts outside any section")
+                continue
+            current.lines.append(line)
+        for frame in stack:
+            self.error("syntax-error", Span(path, frame[3], 1), "non-terminated '.if' block",
+                       "close the block with .endif in the same file")
+
+    def _directive(self, path, lineno, raw, words, stack, cond: CondEvaluator, active: bool) -> bool:
+        name = words[0].text
+        span = Span(path, lineno, words[0].start + 1, lineno, words[-1].end + 1)
+        parent_active = all(frame[0] in ("take", "unknown") for frame in stack[:-1]) if stack else True
+        if name == ".if":
+            if not active:
+                stack.append(["done", False, False, lineno])  # nested inside a skipped block
+                return True
+            value = self._evaluate(cond, words[1:], span)
+            stack.append([{True: "take", False: "skip", None: "unknown"}[value], False, value is None, lineno])
+            return True
+        if name == ".elif":
+            if not stack or stack[-1][1]:
+                self.error("syntax-error", span, "'.elif' after '.else' is not allowed" if stack else
+                           "lone '.elif' with no matching '.if'")
+                return True
+            frame = stack[-1]
+            if not parent_active:
+                return True
+            if frame[0] == "take" or frame[0] == "done":
+                frame[0] = "done"
+                return True
+            value = self._evaluate(cond, words[1:], span)
+            if frame[0] == "unknown" or frame[2]:
+                frame[0] = "unknown" if value is not False else "skip"
+                frame[2] = True
+            else:
+                frame[0] = {True: "take", False: "skip", None: "unknown"}[value]
+                frame[2] = value is None
+            return True
+        if name == ".else":
+            if not stack or stack[-1][1]:
+                self.error("syntax-error", span, "'.else' after '.else' is not allowed" if stack else
+                           "lone '.else' with no matching '.if'")
+                return True
+            frame = stack[-1]
+            frame[1] = True
+            if frame[0] in ("take", "done"):
+                frame[0] = "done"
+            elif frame[0] == "skip" and not frame[2]:
+                frame[0] = "take"
+            else:
+                frame[0] = "unknown"
+            return True
+        if name == ".endif":
+            if not stack:
+                self.error("syntax-error", span, "lone '.endif' with no matching '.if'")
+            else:
+                stack.pop()
+            return True
+        if name in (".diag", ".notice", ".warning", ".alert"):
+            if active and name == ".alert":
+                message = " ".join(w.text for w in words[1:])
+                undecided = any(frame[0] == "unknown" for frame in stack)
+                if not undecided:
+                    self.error("haproxy-config-error", span, f".alert: {message} (HAProxy stops here)",
+                               "fix what the alert asks for, or remove the .alert line")
+            return True
+        return False
+
+    def _evaluate(self, cond: CondEvaluator, words: list[Word], span: Span):
+        cond.reasons = []
+        try:
+            value = cond.evaluate(words)
+        except _CondError as exc:
+            self.error("syntax-error", span, str(exc), "use integers, !, &&, ||, parentheses and the predicates "
+                       "defined, feature, streq, strneq, version_atleast, version_before")
+            return False
+        if value is None:
+            text = " ".join(w.text for w in words)
+            why = "; ".join(dict.fromkeys(cond.reasons)) or "it depends on the running process"
+            self.error("haproxy-undecided-condition", span,
+                       f"cannot decide `.if {text}` statically: {why}; settings inside this block are read as unknown",
+                       "nothing to fix; pass haproxy_version / haproxy_env / haproxy_features in pgpath.yaml `extra` "
+                       "to decide it")
+        return value
+
+    def _open_section(self, line: Line) -> Section:
+        kind = line.words[0].text
+        args = line.words[1:]
+        name = None
+        from_name = None
+        if kind in PROXY_SECTIONS:
+            rest = [w.text for w in args]
+            if kind != "defaults" and (not rest or rest[0] == "from"):
+                self.error("haproxy-config-error", line.span(), f"'{kind}' expects an <id> argument",
+                           f"name the section: {kind} <name>")
+                rest = rest if not rest or rest[0] == "from" else rest
+            if rest and rest[0] != "from":
+                name = rest.pop(0)
+            if rest and rest[0] == "from":
+                if len(rest) < 2 or not rest[1]:
+                    self.error("haproxy-config-error", line.span(), f"'{kind}': 'from' expects the name of a defaults "
+                               "section", "write `from <name>` with the name of a named defaults section")
+                else:
+                    from_name = rest[1]
+                rest = rest[2:]
+            if rest:
+                self.error("haproxy-config-error", line.word_span(len(line.words) - len(rest)),
+                           f"'{kind} {name or ''}': unexpected argument '{rest[0]}' (addresses go on a 'bind' line)",
+                           f"{kind} {name or '<name>'}" + (f" from {from_name}" if from_name else ""))
+        elif kind != "global":
+            name = args[0].text if args else None
+        section = Section(kind, name, from_name, line)
+        self.sections.append(section)
+        return section
+
+
+# ------------------------------------------------------------------------------------------------
+# building the model
+
+
+class _Builder:
+    def __init__(self, reader: _Reader) -> None:
+        self.r = reader
+        self.doc = reader.doc
+        self.model = HaproxyModel()
+        self.named: dict[str, list[tuple[Proxy, Section]]] = {}
+        self.names: dict[str, list[tuple[str, Span]]] = {}
+
+    def build(self) -> HaproxyModel:
+        last: Proxy | None = None
+        for section in self.r.sections:
+            if section.kind == "global":
+                self._global(section)
+                continue
+            if section.kind not in PROXY_SECTIONS:
+                continue
+            base = last
+            if section.from_name is not None:
+                base = self._lookup_defaults(section)
+            elif section.kind == "defaults":
+                base = None
+            proxy = Proxy(section.kind, section.name, section.header.span(), conditional=section.header.conditional)
+            if base is not None:
+                self._inherit(proxy, base)
+            self._apply(proxy, section)
+            if section.kind == "defaults":
+                self.model.defaults.append(proxy)
+                if section.name:
+                    self.named.setdefault(section.name, []).append((proxy, section))
+                last = proxy
+            else:
+                self._check_name(proxy, section)
+                self.model.proxies.append(proxy)
+        self._check_links()
+        return self.model
+
+    def _lookup_defaults(self, section: Section) -> Proxy | None:
+        found = self.named.get(section.from_name or "", [])
+        who = f"proxy '{section.name}'" if section.kind != "defaults" else f"defaults '{section.name or ''}'"
+        if not found:
+            self.r.error("haproxy-config-error", section.header.span(),
+                         f"defaults section '{section.from_name}' not found for {who}",
+                         "declare `defaults <name>` before the sections that use `from <name>`")
+            return None
+        if len(found) > 1:
+            first, second = found[0][1].header, found[1][1].header
+            self.r.error("haproxy-config-error", section.header.span(),
+                         f"ambiguous defaults section name '{section.from_name}' referenced by {who} exists at least at "
+                         f"{first.file}:{first.lineno} and {second.file}:{second.lineno}",
+                         "give each named defaults section a unique name",
+                         related=(first.span(), second.span()))
+            return found[-1][0]
+        return found[0][0]
+
+    def _check_name(self, proxy: Proxy, section: Section) -> None:
+        if proxy.name is None or self.doc.template:
+            return
+        caps = {"frontend": {"f"}, "backend": {"b"}, "listen": {"f", "b"}}[proxy.kind]
+        for kind, span in self.names.get(proxy.name, []):
+            other = {"frontend": {"f"}, "backend": {"b"}, "listen": {"f", "b"}}[kind]
+            if caps & other:
+                self.r.error("haproxy-config-error", proxy.span,
+                             f"{proxy.kind} '{proxy.name}' has the same name as {kind} '{proxy.name}' declared at "
+                             f"{span.file}:{span.line}", "rename one of them", related=(span,))
+                return
+        self.names.setdefault(proxy.name, []).append((proxy.kind, proxy.span))
+
+    def _check_links(self) -> None:
+        if self.doc.template:
+            return
+        for p in self.model.proxies:
+            if not p.has_client_side():
+                continue
+            for v, what in ([(p.default_backend, "default_backend")] if p.default_backend else []) + [
+                (u, "use_backend") for u in p.use_backends
+            ]:
+                if not is_known(v.value) or "%[" in v.value:
+                    continue
+                if self.model.backend(v.value) is None:
+                    self.r.error("haproxy-config-error", v.span or p.span,
+                                 f"Proxy '{p.name}': unable to find required {what}: '{v.value}'",
+                                 f"declare `backend {v.value}` or correct the name")
+
+    @staticmethod
+    def _inherit(proxy: Proxy, base: Proxy) -> None:
+        proxy.defaults = base.label
+        proxy.defaults_span = base.span
+        proxy.mode = base.mode
+        proxy.timeouts = dict(base.timeouts)
+        proxy.options = dict(base.options)
+        proxy.ka_params = dict(base.ka_params)
+        proxy.default_server = dict(base.default_server)
+        if proxy.has_client_side() or proxy.kind == "defaults":
+            proxy.default_backend = base.default_backend
+        proxy.check_user = base.check_user
+
+    # -- global --------------------------------------------------------------------------------
+
+    def _global(self, section: Section) -> None:
+        for line in section.lines:
+            keyword = line.words[0].text
+            if keyword in ("no", "default") and len(line.words) > 1:
+                keyword = line.words[1].text
+            if keyword not in KW.GLOBAL:
+                self._unknown(line, 0, keyword, KW.GLOBAL, "global")
+                continue
+            raw = " ".join(w.text for w in line.words[1:])
+            value: Any = raw
+            if any(w.unknown for w in line.words[1:]) or line.conditional:
+                value = Unknown(raw)
+            if keyword in ("ssl-default-bind-options", "ssl-default-server-options"):
+                if is_known(value):
+                    value = _ssl_options([w.text for w in line.words[1:]])
+                self.model.global_settings[keyword] = Val(value, line.span(), "global")
+            elif keyword in ("maxconn", "zero-warning", "strict-limits"):
+                self.model.global_settings[keyword] = Val(value if line.words[1:] else True, line.span(), "global")
+            self._setting(line, keyword, raw, value, None, "global")
+
+    # -- proxies -------------------------------------------------------------------------------
+
+    def _setting(self, line: Line, name: str, raw: str, value: Any, unit: str | None, section: str,
+                 value_index: int | None = None) -> None:
+        self.doc.settings.append(Setting(
+            name=name, raw=raw, value=value, span=line.span(), unit=unit, section=section,
+            value_span=line.word_span(value_index) if value_index is not None else None,
+        ))
+
+    def _apply(self, proxy: Proxy, section: Section) -> None:
+        letter = _LETTER[proxy.kind]
+        origin = proxy.label
+        if proxy.kind == "defaults":
+            origin = f"{proxy.label} at {os.path.basename(section.header.file)}:{section.header.lineno}"
+        for line in section.lines:
+            words = line.words
+            texts = [w.text for w in words]
+            keyword = texts[0]
+            negate = keyword == "no"
+            if keyword in ("no", "default"):
+                if len(texts) < 2 or texts[1] not in ("option", "log"):
+                    self.r.error("haproxy-config-error", line.word_span(0),
+                                 "negation/default currently supported only for options and log",
+                                 "remove the `no`/`default` prefix")
+                    continue
+                words, texts = words[1:], texts[1:]
+                keyword = texts[0]
+                shift = 1
+            else:
+                shift = 0
+            if keyword not in KW.PROXY:
+                self._unknown(line, shift, keyword, KW.PROXY, proxy.kind)
+                continue
+            unknown = line.conditional or any(w.unknown for w in words[1:])
+            raw = " ".join(texts[1:])
+            if keyword == "option":
+                self._option(proxy, line, words, texts, negate, shift, unknown, origin)
+            elif keyword == "timeout":
+                self._timeout(proxy, line, texts, shift, unknown, origin)
+            elif keyword in _KA_PARAMS:
+                self._ka_param(proxy, line, keyword, texts, shift, unknown, origin)
+            elif keyword == "mode":
+                value = Unknown(raw) if unknown else (texts[1] if len(texts) > 1 else "")
+                if is_known(value) and value not in ("tcp", "http", "health", "log", "spop"):
+                    self.r.error("haproxy-config-error", line.word_span(shift + 1), f"unknown proxy mode '{value}'",
+                                 "mode tcp (PostgreSQL) or mode http")
+                    continue
+                proxy.mode = Val(value, line.span(), origin)
+                self._setting(line, "mode", raw, value, None, origin, shift + 1)
+            elif keyword in ("server", "server-template"):
+                if letter in "df":
+                    self.r.error("haproxy-config-error", line.word_span(shift),
+                                 f"'{keyword}' not allowed in '{proxy.kind}' section" if letter == "d" else
+                                 f"'{keyword}' not allowed because frontend '{proxy.name}' has no backend capability",
+                                 "put servers in a backend or listen section")
+                    continue
+                self._server(proxy, line, texts, shift, unknown, origin, template=keyword == "server-template")
+            elif keyword == "default-server":
+                if letter == "f":
+                    continue  # ignored by HAProxy with a warning
+                self._default_server(proxy, line, texts[1:], unknown, origin)
+                self._setting(line, "default-server", raw, Unknown(raw) if unknown else raw, None, origin)
+            elif keyword == "bind":
+                if letter == "d":
+                    self.r.error("haproxy-config-error", line.word_span(shift), "'bind' not allowed in 'defaults' section",
+                                 "put bind lines in a frontend or listen section")
+                    continue
+                if letter == "b":
+                    continue  # ignored with a warning
+                self._bind(proxy, line, texts, unknown)
+                self._setting(line, "bind", raw, Unknown(raw) if unknown else raw, None, origin)
+            elif keyword in ("default_backend", "use_backend"):
+                if len(texts) < 2:
+                    self.r.error("haproxy-config-error", line.span(), f"'{keyword}' expects a backend name",
+                                 f"{keyword} <backend>")
+                    continue
+                target = Unknown(texts[1]) if (unknown or words[1].unknown) else texts[1]
+                val = Val(target, line.word_span(shift + 1), origin)
+                if keyword == "default_backend":
+                    proxy.default_backend = val
+                else:
+                    proxy.use_backends.append(val)
+                self._setting(line, keyword, raw, target, None, origin, shift + 1)
+            elif keyword in ("clitimeout", "srvtimeout", "contimeout"):
+                new = {"clitimeout": "client", "srvtimeout": "server", "contimeout": "connect"}[keyword]
+                self.r.error("haproxy-config-error", line.word_span(shift),
+                             f"the '{keyword}' directive is not supported anymore since HAProxy 2.1. Use 'timeout {new}'.",
+                             f"timeout {new} {texts[1] if len(texts) > 1 else '<time>'}")
+            else:
+                self._setting(line, keyword, raw, Unknown(raw) if unknown else raw, None, origin)
+
+    def _unknown(self, line: Line, index: int, keyword: str, known, section_kind: str) -> None:
+        match = difflib.get_close_matches(keyword, list(known), n=1, cutoff=0.75)
+        where = "users" if section_kind == "userlist" else section_kind
+        message = f"unknown keyword '{keyword}' in '{where}' section"
+        fix = None
+        if match:
+            message += f"; did you mean '{match[0]}'?"
+            fix = f"{match[0]} ..."
+        self.r.error("haproxy-unknown-keyword", line.word_span(index), message,
+                     fix or "check the spelling against the HAProxy configuration manual")
+
+    def _option(self, proxy, line, words, texts, negate, shift, unknown, origin) -> None:
+        if len(texts) < 2 or not texts[1]:
+            self.r.error("haproxy-config-error", line.span(), "'option' expects an option name", "option <name>")
+            return
+        name = texts[1]
+        if words[1].unknown:
+            return
+        if name not in KW.OPTIONS:
+            match = difflib.get_close_matches(name, list(KW.OPTIONS), n=1, cutoff=0.7)
+            self.r.error("haproxy-unknown-keyword", line.word_span(shift + 1),
+                         f"unknown option '{name}'" + (f"; did you mean '{match[0]}'?" if match else ""),
+                         f"option {match[0]}" if match else "check the option name in the HAProxy manual")
+            return
+        if texts[0] == "option" and shift and line.words[0].text in ("no", "default") and name not in KW.NEGATABLE_OPTIONS:
+            self.r.error("haproxy-config-error", line.span(), f"negation/default is not supported for option '{name}'",
+                         f"remove `option {name}` from the defaults instead" if name == "tcpka" else
+                         f"remove the `{line.words[0].text}` prefix")
+            return
+        value: Any = not negate
+        if unknown:
+            value = Unknown(" ".join(texts))
+        if name == "pgsql-check":
+            if len(texts) < 4 or texts[2] != "user":
+                self.r.error("haproxy-config-error", line.span(), "'option pgsql-check' expects 'user <username>' as argument",
+                             "option pgsql-check user <a role that exists, e.g. haproxy_check>")
+                return
+            proxy.check_user = Val(Unknown(texts[3]) if (unknown or words[3].unknown) else texts[3], line.span(), origin)
+        if name in _CHECK_OPTIONS and not negate:
+            # the check options replace one another: the last one wins
+            for other in _CHECK_OPTIONS:
+                proxy.options.pop(other, None)
+        proxy.options[name] = Val(value, line.span(), origin)
+        if name == "tcpka":
+            proxy.options["clitcpka"] = proxy.options["srvtcpka"] = Val(value, line.span(), origin)
+        self._setting(line, ("no option " if negate else "option ") + name, " ".join(texts[2:]), value, None, origin,
+                      shift + 1)
+
+    def _timeout(self, proxy, line, texts, shift, unknown, origin) -> None:
+        name = texts[1] if len(texts) > 1 else ""
+        if line.words[shift + 1:shift + 2] and line.words[shift + 1].unknown:
+            return
+        if name not in KW.TIMEOUTS:
+            names = sorted(KW.TIMEOUTS)
+            match = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            message = (f"unknown timeout '{name}'" if name else "'timeout' expects a timeout name")
+            message += f"; did you mean 'timeout {match[0]}'?" if match else ""
+            message += f" (HAProxy knows: {', '.join(names)})"
+            self.r.error("haproxy-unknown-timeout", line.word_span(shift + 1), message,
+                         f"timeout {match[0]} {texts[2] if len(texts) > 2 else '<time>'}" if match else
+                         "use one of the timeout names listed")
+            return
+        keyword = f"timeout {name}"
+        if len(texts) < 3:
+            self.r.error("haproxy-config-error", line.span(), f"'{keyword}' expects an integer value (in milliseconds)",
+                         f"{keyword} 30s")
+            return
+        if len(texts) > 3:
+            self.r.error("haproxy-config-error", line.word_span(shift + 3),
+                         f"'{keyword}' : unexpected extra argument '{texts[3]}' after value '{texts[2]}'",
+                         f"{keyword} {texts[2]}{texts[3]}" if re.fullmatch(r"\d+", texts[2]) else f"{keyword} {texts[2]}")
+            return
+        raw = texts[2]
+        value_word = line.words[shift + 2]
+        if unknown or value_word.unknown:
+            value: Any = Unknown(raw)
+        else:
+            value, error, _warning = hap_parse_time(raw, "ms")
+            if error is None and value is not None and value > HAP_TIMER_MAX_MS:
+                error = "timer overflow"
+            if error is not None:
+                if error == "timer overflow":
+                    message = (f"timer overflow in argument '{raw}' to '{keyword}' (maximum value is "
+                               f"{HAP_TIMER_MAX_MS} ms or ~24.8 days)")
+                    fix = f"{keyword} 24d"
+                else:
+                    message = f"{error} in '{keyword}' (time values are digits and one of us, ms, s, m, h, d)"
+                    fix = _time_fix(keyword, raw)
+                self.r.error("haproxy-config-error", line.word_span(shift + 2), message, fix)
+                return
+        letter = _LETTER[proxy.kind]
+        proxy_ok = letter in KW.TIMEOUTS[name] or proxy.kind == "listen"
+        if proxy_ok:
+            proxy.timeouts[name] = Val(value, line.span(), origin)
+        self._setting(line, keyword, raw, value, "ms", origin, shift + 2)
+
+    def _ka_param(self, proxy, line, keyword, texts, shift, unknown, origin) -> None:
+        if len(texts) < 2:
+            self.r.error("haproxy-config-error", line.span(), f"'{keyword}' expects an integer value", f"{keyword} 60")
+            return
+        raw = texts[1]
+        if unknown or line.words[shift + 1].unknown:
+            value: Any = Unknown(raw)
+            unit = "s" if not keyword.endswith("cnt") else None
+        elif keyword.endswith("-cnt"):
+            unit = None
+            if not re.fullmatch(r"\d+", raw):
+                bad = next((c for c in raw if not c.isdigit()), raw[:1])
+                self.r.error("haproxy-config-error", line.word_span(shift + 1),
+                             f"'{keyword}' : unexpected character '{bad}' in integer value '{raw}'", f"{keyword} 3")
+                return
+            value = int(raw)
+        else:
+            unit = "s"
+            value, error, _warning = hap_parse_time(raw, "s")
+            if error is not None:
+                self.r.error("haproxy-config-error", line.word_span(shift + 1),
+                             f"{error} in argument to <{keyword}> (a number of seconds, or a number and one of us, ms, "
+                             "s, m, h, d)", _time_fix(keyword, raw, default="60"))
+                return
+        proxy.ka_params[keyword] = Val(value, line.span(), origin)
+        self._setting(line, keyword, raw, value, unit, origin, shift + 1)
+
+    def _server_options(self, words: list[str], unknown: bool, span: Span, origin: str, target: dict) -> None:
+        i = 0
+        while i < len(words):
+            w = words[i]
+            nxt = words[i + 1] if i + 1 < len(words) else None
+            if w in ("check", "no-check"):
+                target["check"] = Val(Unknown(w) if unknown else w == "check", span, origin)
+            elif w == "inter" and nxt is not None:
+                ms, error, _ = hap_parse_time(nxt, "ms")
+                target["inter_ms"] = Val(Unknown(nxt) if unknown or ms is None else ms, span, origin)
+                i += 1
+            elif w == "port" and nxt is not None:
+                target["check_port"] = Val(int(nxt) if nxt.isdigit() and not unknown else Unknown(nxt), span, origin)
+                i += 1
+            elif w in ("ssl-min-ver", "ssl-max-ver") and nxt is not None:
+                target[w] = Val(nxt, span, origin)
+                i += 1
+            elif w in ("ssl", "no-ssl"):
+                target["ssl"] = Val(w == "ssl", span, origin)
+            elif w in ("backup", "no-backup"):
+                target["backup"] = Val(w == "backup", span, origin)
+            i += 1
+
+    def _default_server(self, proxy, line, texts, unknown, origin) -> None:
+        self._server_options(texts, unknown, line.span(), origin, proxy.default_server)
+
+    def _server(self, proxy, line, texts, shift, unknown, origin, template: bool) -> None:
+        base = 1 + (1 if template else 0)  # server-template <prefix> <num> <addr>
+        if len(texts) < base + 2:
+            self.r.error("haproxy-config-error", line.span(), f"'{texts[0]}' expects <name> and <addr>[:<port>] as arguments",
+                         f"{texts[0]} pg1 10.0.0.1:5432 check")
+            return
+        name = texts[1]
+        addr_i = base + 1
+        addr = texts[addr_i]
+        addr_word = line.words[shift + addr_i]
+        port: Any = None
+        if addr_word.unknown or unknown:
+            m = re.search(r":(\d+)$", addr)
+            port = int(m.group(1)) if m and not unknown else Unknown(addr)
+        else:
+            m = re.search(r":(\d+)$", addr)
+            port = int(m.group(1)) if m else None
+        opts: dict[str, Val] = dict(proxy.default_server)
+        self._server_options(texts[addr_i + 1:], unknown, line.span(), proxy.label, opts)
+        server = Server(name=name, address=addr, port=port, span=line.span(), check=opts.get("check"),
+                        inter_ms=opts.get("inter_ms"), check_port=opts.get("check_port"),
+                        ssl=bool(opts.get("ssl").value) if opts.get("ssl") else False,
+                        ssl_min_ver=opts["ssl-min-ver"].value if "ssl-min-ver" in opts else None,
+                        ssl_max_ver=opts["ssl-max-ver"].value if "ssl-max-ver" in opts else None,
+                        backup=bool(opts.get("backup").value) if opts.get("backup") else False)
+        proxy.servers.append(server)
+        self._setting(line, texts[0], " ".join(texts[1:]), Unknown(addr) if unknown else addr, None, origin, shift + addr_i)
+
+    def _bind(self, proxy, line, texts, unknown) -> None:
+        bind = Bind(address=texts[1] if len(texts) > 1 else "", span=line.span())
+        rest = texts[2:]
+        for i, w in enumerate(rest):
+            if w == "ssl":
+                bind.ssl = True
+            elif w in ("ssl-min-ver", "ssl-max-ver") and i + 1 < len(rest):
+                setattr(bind, w.replace("-", "_"), rest[i + 1])
+        proxy.binds.append(bind)
+
+
+def _ssl_options(words: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {"options": words}
+    for i, w in enumerate(words):
+        if w in ("ssl-min-ver", "ssl-max-ver") and i + 1 < len(words):
+            out[w.replace("-", "_")] = words[i + 1]
+    return out
+
+
+def _time_fix(keyword: str, raw: str, default: str = "30s") -> str:
+    m = re.fullmatch(r"(\d+)\s*([A-Za-z]+)", raw)
+    if m:
+        unit = m.group(2)
+        fixed = {"S": "s", "sec": "s", "secs": "s", "min": "m", "mins": "m", "M": "m", "H": "h", "D": "d",
+                 "MS": "ms", "Ms": "ms", "hr": "h", "hour": "h", "hours": "h", "day": "d", "days": "d",
+                 "minute": "m", "minutes": "m", "second": "s", "seconds": "s"}.get(unit)
+        if fixed:
+            return f"{keyword} {m.group(1)}{fixed}"
+    m = re.fullmatch(r"(\d+)\.(\d+)([a-z]*)", raw)
+    if m and m.group(3) in ("s", "m", "h"):
+        ms = float(f"{m.group(1)}.{m.group(2)}") * {"s": 1000, "m": 60000, "h": 3600000}[m.group(3)]
+        return f"{keyword} {hap_format_ms(ms)}"
+    return f"{keyword} {default}"
+
+
+# ------------------------------------------------------------------------------------------------
+# entry points
+
+
+def group_for(path: str) -> list[str]:
+    """The files HAProxy should read together with `path`, in read order (see module doc)."""
+    folder = os.path.dirname(path) or "."
+    name = os.path.basename(path)
+    try:
+        siblings = sorted(n for n in os.listdir(folder) if NUMBERED.match(n) and os.path.isfile(os.path.join(folder, n)))
+    except OSError:
+        return [path]
+    if NUMBERED.match(name):
+        before = [n for n in siblings if n < name]
+    else:
+        before = siblings
+    return [os.path.join(folder, n) for n in before] + [path]
+
+
+def load(path: str, options: dict | None = None) -> ConfigDoc:
+    """Read an HAProxy configuration file, with the `NN-*.cfg` files of its directory before it."""
+    options = options or {}
+    text = read_text(path)
+    order = group_for(path) if not options.get("haproxy_single_file") else [path]
+    texts = {}
+    for other in order:
+        if other == path:
+            texts[other] = text
+            continue
+        try:
+            texts[other] = read_text(other)
+        except InputError:
+            continue
+    return _load([p for p in order if p in texts], texts, options, main=path)
+
+
+def load_many(paths: list[str], options: dict | None = None) -> ConfigDoc:
+    """Read several files as one configuration, as `haproxy -f a -f b` does."""
+    texts = {p: read_text(p) for p in paths}
+    return _load(list(paths), texts, options or {}, main=paths[-1])
+
+
+def _load(order: list[str], texts: dict[str, str], options: dict, main: str) -> ConfigDoc:
+    doc = ConfigDoc(path=main, kind="haproxy")
+    doc.template = any(is_template(p, texts[p]) for p in order)
+    doc.files = [main] + [p for p in order if p != main]
+    doc.meta["read_order"] = list(order)
+    reader = _Reader(doc, options)
+    for p in order:
+        reader.read_file(p, texts[p])
+    doc.model = _Builder(reader).build()
+    return doc

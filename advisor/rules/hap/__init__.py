@@ -1,0 +1,1 @@
+"""HAP: HAProxy rules (the loader is advisor/loaders/haproxy_cfg.py)."""

@@ -1,0 +1,62 @@
+"""`timeout client` and `timeout server` differ on a TCP proxy.
+
+## What it checks
+For every `listen` in `mode tcp`, and every `frontend` -> `backend` pair it routes to, the
+`timeout client` (from the frontend) and `timeout server` (from the backend), after
+inheritance, are both set and differ, while no `timeout tunnel` replaces them.
+
+## Why it matters
+In TCP mode HAProxy cannot tell which side is expected to talk: a PostgreSQL session that waits
+for a long query result is idle on the client side, an idle pooled connection is idle on both
+sides. The shorter timeout closes the session, so the longer one is never what happens, and the
+configuration reads as if it were. The HAProxy manual advises equal client and server timeouts
+in TCP mode.
+
+## Fix
+Give both the same value (the longer one if sessions must survive it), or set `timeout tunnel`,
+which replaces both once the TCP session is established.
+
+## References
+- HAProxy configuration manual: timeout client ("in TCP mode ... set both to the same value") — https://docs.haproxy.org/2.6/configuration.html#4-timeout%20client
+"""
+
+from advisor.findings import Severity
+from advisor.rules.hap._common import haproxy_docs, known_ms
+from advisor.rules.rule import Rule
+from advisor.units import hap_format_ms
+
+
+def check(ctx):
+    for doc in haproxy_docs(ctx):
+        for route in doc.model.routes():
+            if route.back.effective_mode() != "tcp":
+                continue
+            tunnel = route.back.timeout("tunnel")
+            if tunnel is not None and tunnel.value != 0:
+                continue
+            client, server = route.front.timeout("client"), route.back.timeout("server")
+            c, s = known_ms(client), known_ms(server)
+            if not c or not s or c == s:
+                continue
+            shorter, longer = ("client", "server") if c < s else ("server", "client")
+            low, high = min(c, s), max(c, s)
+            yield RULE.finding(
+                route.front.span,
+                f"{route.label}: timeout client {hap_format_ms(c)} ({client.origin}) != timeout server "
+                f"{hap_format_ms(s)} ({server.origin}): in TCP mode an idle session is closed by timeout {shorter} "
+                f"after {low / 1000:g} s, the {high / 1000:g} s of timeout {longer} never applies",
+                f"timeout client {hap_format_ms(high)} and timeout server {hap_format_ms(high)} (equal values), "
+                f"or timeout tunnel {hap_format_ms(high)}",
+                related=[v.span for v in (client, server) if v.span],
+            )
+
+
+RULE = Rule(
+    code="HAP002",
+    name="client-server-timeout-mismatch",
+    severity=Severity.WARNING,
+    summary="timeout client and timeout server differ on a TCP proxy",
+    needs=("haproxy",),
+    check=check,
+    doc=__doc__,
+)

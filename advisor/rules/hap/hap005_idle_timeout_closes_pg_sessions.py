@@ -1,0 +1,77 @@
+"""Idle PostgreSQL sessions are cut by HAProxy's `timeout client/server` (or `timeout tunnel`).
+
+## What it checks
+For every TCP route to PostgreSQL (a `listen`, or a `frontend` and the `backend` it uses; see
+HAP003 for how a PostgreSQL backend is recognised) the effective idle timeout, after
+inheritance: in `mode tcp` the session becomes a tunnel as soon as no analyzer remains (at
+once for a plain PostgreSQL proxy), so `timeout tunnel` (from the backend) applies when it is
+set; otherwise the shorter of `timeout client` (frontend) and `timeout server` (backend). The
+finding is informational, and a warning when the idle timeout is under 10 minutes, the default
+idle time of common client pools (HikariCP `idleTimeout`, psycopg_pool `max_idle`: 600 s).
+
+## Why it matters
+HAProxy closes a session after that much time without data in either direction. A pooled
+PostgreSQL connection that sits idle longer is cut: the client's next query fails with
+`server closed the connection unexpectedly` (or `SSL SYSCALL error: EOF detected` over TLS),
+and PostgreSQL logs `could not receive data from client: Connection reset by peer`.
+
+**TCP keepalives do not prevent it**: probes carry no data and do not reset HAProxy's timers
+(lab rows H3/H4: closed at the 2 s timeout with 1 s keepalives on both sides, libpq and
+`option clitcpka/srvtcpka`). Only real traffic (a pool's keepalive query such as HikariCP
+`keepaliveTime`), `timeout tunnel`, or a longer timeout keeps an idle session (lab row H5:
+`timeout tunnel 30s` kept a 5 s idle session that `timeout client/server 2s` alone would cut).
+
+## Fix
+Either make clients recycle or ping idle connections before the timeout (pool max idle time
+or lifetime a little shorter, or a keepalive query), or set `timeout tunnel` in the backend /
+listen to the longest idle time sessions must survive.
+
+## References
+- HAProxy configuration manual: timeout tunnel, timeout client, timeout server — https://docs.haproxy.org/2.6/configuration.html#4-timeout%20tunnel
+- pgpath reference: connection-timeouts.md §0 and §4; lab-observations.md rows H1–H5
+"""
+
+from advisor.findings import Severity
+from advisor.model import Unknown
+from advisor.loaders.haproxy_cfg import idle_timeout
+from advisor.rules.hap._common import haproxy_docs, is_postgres
+from advisor.rules.rule import Rule
+from advisor.units import hap_format_ms
+
+WARN_BELOW_MS = 600_000
+
+
+def check(ctx):
+    for doc in haproxy_docs(ctx):
+        for route in doc.model.routes():
+            if route.back.effective_mode() != "tcp" or not is_postgres(route.back, doc.model):
+                continue
+            idle = idle_timeout(route.front, route.back)
+            if idle.ms is None or isinstance(idle.ms, Unknown):
+                continue  # infinite: HAP001; unknown: a template value
+            seconds = idle.ms / 1000
+            severity = Severity.WARNING if idle.ms < WARN_BELOW_MS else None
+            longer = hap_format_ms(max(idle.ms * 2, 3_600_000))
+            yield RULE.finding(
+                route.front.span,
+                f"{route.label}: idle PostgreSQL sessions are closed after {hap_format_ms(idle.ms)} = {seconds:g} s "
+                f"({idle.reason}); TCP keepalives do not reset this timer, so a pooled connection idle longer "
+                f"than {seconds:g} s is cut and its next query fails",
+                (f"keep client pools' max idle time / lifetime below {seconds:g} s (or ping idle connections), "
+                 f"or raise timeout tunnel in {route.back.label} (e.g. timeout tunnel {longer})") if idle.via_tunnel else
+                (f"keep client pools' max idle time / lifetime below {seconds:g} s (or ping idle connections), "
+                 f"or add timeout tunnel {longer} to {route.back.label}"),
+                related=idle.spans,
+                severity=severity,
+            )
+
+
+RULE = Rule(
+    code="HAP005",
+    name="idle-timeout-closes-pg-sessions",
+    severity=Severity.INFO,
+    summary="HAProxy's effective idle timeout cuts idle PostgreSQL sessions",
+    needs=("haproxy",),
+    check=check,
+    doc=__doc__,
+)

@@ -1,0 +1,39 @@
+"""A value or reference HAProxy rejects: bad time value, unknown defaults, missing backend.
+
+## What it checks
+What HAProxy checks after cutting a line into words: time values (digits and one of `us`, `ms`,
+`s`, `m`, `h`, `d`, case-sensitive, no fraction, no space: `1.5s`, `30S` and `30 s` are errors;
+at most 2147483647 ms, about 24.8 days), a missing or extra argument (`timeout client`,
+`timeout client 1 s`), `mode` other than tcp/http, `from <name>` naming no (or an ambiguous)
+named `defaults` section, two proxies with the same name, `default_backend`/`use_backend`
+naming no backend, `bind`/`server` where they are not allowed, `no option` on an option that
+cannot be negated (`no option tcpka`), `option pgsql-check` without `user <name>`, the removed
+`clitimeout`/`srvtimeout`/`contimeout`, and an active `.alert`.
+
+## Why it matters
+Each of these makes `haproxy -c` fail and HAProxy refuse to start or reload.
+
+## Fix
+The message quotes HAProxy's own error; the fix shows the corrected line.
+
+## References
+- HAProxy configuration manual: 2.5 Time format, 4 Proxies — https://docs.haproxy.org/2.6/configuration.html#2.5
+"""
+
+from advisor.findings import Severity
+from advisor.rules.rule import Rule, report_diagnostics
+
+
+def check(ctx):
+    return report_diagnostics(RULE, ctx, "haproxy-config-error")
+
+
+RULE = Rule(
+    code="HAP008",
+    name="config-error",
+    severity=Severity.ERROR,
+    summary="A value or reference HAProxy rejects",
+    needs=("haproxy",),
+    check=check,
+    doc=__doc__,
+)
