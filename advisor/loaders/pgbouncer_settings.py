@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 Version = tuple[int, int]
 
 NEWEST: Version = (1, 25)
-OLDEST: Version = (1, 7)
+OLDEST: Version = (1, 0)  # the table is exact from 1.7 on; older versions get 1.7's list
 
 INT, UINT, TIME, ENUM, STR = "int", "uint", "time", "enum", "str"
 
@@ -88,14 +88,14 @@ PARAMS: tuple[Param, ...] = (
     _p("client_idle_timeout", TIME, "0", "s"),
     _p("client_login_timeout", TIME, "60", "s"),
     _p("client_tls13_ciphers", STR, None, since=V("1.25")),
-    _p("client_tls_ca_file", STR, "", path=True),
-    _p("client_tls_cert_file", STR, "", path=True),
-    _p("client_tls_ciphers", STR, ((OLDEST, "fast"), (V("1.21"), "default"))),  # ⚠ change version
-    _p("client_tls_dheparams", STR, "auto"),
-    _p("client_tls_ecdhcurve", STR, "auto"),
-    _p("client_tls_key_file", STR, "", path=True),
-    _p("client_tls_protocols", STR, ((OLDEST, "all"), (V("1.13"), "secure"))),
-    _p("client_tls_sslmode", ENUM, "disable", choices=SSLMODES),
+    _p("client_tls_ca_file", STR, "", path=True, since=V("1.7")),
+    _p("client_tls_cert_file", STR, "", path=True, since=V("1.7")),
+    _p("client_tls_ciphers", STR, ((OLDEST, "fast"), (V("1.21"), "default")), since=V("1.7")),  # ⚠ change version
+    _p("client_tls_dheparams", STR, "auto", since=V("1.7")),
+    _p("client_tls_ecdhcurve", STR, "auto", since=V("1.7")),
+    _p("client_tls_key_file", STR, "", path=True, since=V("1.7")),
+    _p("client_tls_protocols", STR, ((OLDEST, "all"), (V("1.13"), "secure")), since=V("1.7")),
+    _p("client_tls_sslmode", ENUM, "disable", choices=SSLMODES, since=V("1.7")),
     _p("conffile", STR, None, path=True),
     _p("default_pool_size", INT, "20"),
     _p("disable_pqexec", INT, "0", flag="bool", restart=True),
@@ -144,12 +144,12 @@ PARAMS: tuple[Param, ...] = (
     _p("server_reset_query_always", INT, "0", flag="bool"),
     _p("server_round_robin", INT, "0", flag="bool"),
     _p("server_tls13_ciphers", STR, None, since=V("1.25")),
-    _p("server_tls_ca_file", STR, "", path=True),
-    _p("server_tls_cert_file", STR, "", path=True),
-    _p("server_tls_ciphers", STR, ((OLDEST, "fast"), (V("1.21"), "default"))),  # ⚠ change version
-    _p("server_tls_key_file", STR, "", path=True),
-    _p("server_tls_protocols", STR, ((OLDEST, "all"), (V("1.13"), "secure"))),
-    _p("server_tls_sslmode", ENUM, ((OLDEST, "disable"), (V("1.20"), "prefer")), choices=SSLMODES),
+    _p("server_tls_ca_file", STR, "", path=True, since=V("1.7")),
+    _p("server_tls_cert_file", STR, "", path=True, since=V("1.7")),
+    _p("server_tls_ciphers", STR, ((OLDEST, "fast"), (V("1.21"), "default")), since=V("1.7")),  # ⚠ change version
+    _p("server_tls_key_file", STR, "", path=True, since=V("1.7")),
+    _p("server_tls_protocols", STR, ((OLDEST, "all"), (V("1.13"), "secure")), since=V("1.7")),
+    _p("server_tls_sslmode", ENUM, ((OLDEST, "disable"), (V("1.20"), "prefer")), choices=SSLMODES, since=V("1.7")),
     _p("so_reuseport", INT, "0", flag="bool", restart=True),
     _p("stats_period", INT, "60", "s"),
     _p("stats_users", STR, ""),

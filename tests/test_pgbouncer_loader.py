@@ -1,0 +1,202 @@
+"""The pgbouncer.ini loader: values and spans, diagnostics, versions, templates, corpus, no raise."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from conftest import ROOT, corpus_files, require_corpus
+
+from advisor.loaders import detect_kind, load_file, read_text
+from advisor.loaders.pgbouncer_ini import load, parse_connstr
+from advisor.model import Unknown
+
+
+def write(tmp_path, text: str, name: str = "pgbouncer.ini") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def kinds(doc) -> list[str]:
+    return [d.kind for d in doc.diagnostics]
+
+
+@pytest.mark.parametrize("line,name,value", [
+    ("query_timeout = 1.5", "query_timeout", 1.5),
+    ("query_timeout = 0x10", "query_timeout", 16.0),
+    ("server_lifetime = 1e3", "server_lifetime", 1000.0),
+    ("idle_transaction_timeout = 1e-7", "idle_transaction_timeout", 0.0),
+    ("default_pool_size = 010", "default_pool_size", 8),
+    ("default_pool_size = 4294967297", "default_pool_size", 1),
+    ("max_packet_size = -1", "max_packet_size", 4294967295),
+    ("pool_mode = Transaction", "pool_mode", "transaction"),
+    ("server_reset_query = ", "server_reset_query", ""),
+    ("tcp_keepalive = 0", "tcp_keepalive", 0),
+])
+def test_values(tmp_path, line, name, value):
+    doc = load(write(tmp_path, f"[pgbouncer]\n{line}\n"))
+    assert not doc.diagnostics, doc.diagnostics
+    assert doc.model.value(name) == value
+    s = doc.model.setting(name)
+    assert (s.span.line, s.span.col) == (2, 1)
+    assert s.value_span.col == line.index("=") + 3 if line.split("=", 1)[1].strip() else True
+
+
+@pytest.mark.parametrize("line,kind,fix", [
+    ("query_timeout = 30s", "pgbouncer-unit-suffix", "query_timeout = 30"),
+    ("server_lifetime = 1h", "pgbouncer-unit-suffix", "server_lifetime = 3600"),
+    ("server_idle_timeout = 5min", "pgbouncer-unit-suffix", "server_idle_timeout = 300"),
+    ("query_timeout = 500ms", "pgbouncer-unit-suffix", "query_timeout = 0.5"),
+    ("tcp_keepidle = 60s", "pgbouncer-unit-suffix", "tcp_keepidle = 60"),
+    ("tcp_keepalive = on", "pgbouncer-invalid-value", "tcp_keepalive = 1"),
+    ("log_connections = off", "pgbouncer-invalid-value", "log_connections = 0"),
+    ("server_idle_timeout = 30 ; note", "pgbouncer-invalid-value", "server_idle_timeout = 30"),
+    ("pool_mode = transaction ; note", "pgbouncer-invalid-value", "pool_mode = transaction"),
+    ("query_timeout = -1", "pgbouncer-invalid-value", None),
+    ("Pool_mode = session", "pgbouncer-unknown-key", "did you mean pool_mode?"),
+    ("server_idle_timeuot = 3", "pgbouncer-unknown-key", "did you mean server_idle_timeout?"),
+    ("server_reset_query = DISCARD ALL ; note", "pgbouncer-inline-comment", "server_reset_query = DISCARD ALL"),
+])
+def test_diagnostics(tmp_path, line, kind, fix):
+    doc = load(write(tmp_path, f"[pgbouncer]\n{line}\n"))
+    assert kinds(doc) == [kind], doc.diagnostics
+    d = doc.diagnostics[0]
+    assert d.span.line == 2
+    if fix:
+        assert d.fix.startswith(fix), d.fix
+
+
+def test_second_header_resets(tmp_path):
+    doc = load(write(tmp_path, "[pgbouncer]\ndefault_pool_size = 7\n[databases]\n[pgbouncer]\nmax_client_conn = 9\n"))
+    assert kinds(doc) == ["pgbouncer-section-reset"]
+    assert doc.diagnostics[0].span.line == 4
+    assert doc.model.value("default_pool_size") == 20 and doc.model.value("max_client_conn") == 9
+    assert [s.effective for s in doc.settings if s.name == "default_pool_size"] == [False]
+
+
+def test_version_defaults(tmp_path):
+    path = write(tmp_path, "[pgbouncer]\n")
+    new, old = load(path), load(path, {"pgbouncer_version": "1.18"})
+    assert new.model.value("server_check_query") == "<empty>" and old.model.value("server_check_query") == "select 1"
+    assert new.model.value("server_tls_sslmode") == "prefer" and old.model.value("server_tls_sslmode") == "disable"
+    assert load(path, {"pgbouncer_version": "1.6"}).model.value("query_wait_timeout") == 0.0
+    assert new.model.value("query_wait_timeout") == 120.0
+    assert load(path, {"pgbouncer_version": "1.12"}).model.value("client_tls_protocols") == "all"
+    assert "transaction_timeout" in new.model.values and "transaction_timeout" not in old.model.values
+    doc = load(write(tmp_path, "[pgbouncer]\ntransaction_timeout = 5\n"), {"pgbouncer_version": "1.18"})
+    assert kinds(doc) == ["pgbouncer-unknown-key"] and "added in 1.25" in doc.diagnostics[0].message
+
+
+def test_databases_connection_strings(tmp_path):
+    text = "[databases]\nappdb = host=10.0.0.5 port=5433 password='s e''cret' pool_size=3 pool_mode=Transaction\n[pgbouncer]\n"
+    doc = load(write(tmp_path, text))
+    assert not doc.diagnostics
+    db = doc.model.databases[0]
+    assert db.value("host") == "10.0.0.5" and db.value("port") == 5433 and db.value("pool_size") == 3
+    assert db.value("pool_mode") == "transaction"
+    pw = db.params["password"]
+    assert pw.secret and pw.value == "s e'cret" and pw.span.col == text.split("\n")[1].index("password") + 1
+    dumped = json.dumps(doc.to_dict())
+    assert "cret" not in dumped, "a password leaked into the dump"
+    assert db.params["port"].value_span.col == text.split("\n")[1].index("5433") + 1
+
+
+@pytest.mark.parametrize("value,error", [
+    ("host=a port=1", None), ("host='a b'", None), ("host=", "empty value"), ("host='a", "unterminated"),
+    ("=a", "expected key=value"), ("host a", "expected key=value"),
+])
+def test_parse_connstr(value, error):
+    pairs, problem = parse_connstr(value)
+    assert (problem is None) == (error is None) and (error is None or error in problem[1])
+
+
+def test_include_relative_to_cwd(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "extra.ini").write_text("default_pool_size = 13\n")
+    path = write(tmp_path, "[pgbouncer]\n%include extra.ini\n")
+    doc = load(path, {"pgbouncer_cwd": str(tmp_path / "sub")})
+    assert not doc.diagnostics and doc.model.value("default_pool_size") == 13
+    doc = load(path, {"pgbouncer_cwd": str(tmp_path)})
+    assert kinds(doc) == ["include-error"] and "working directory" in doc.diagnostics[0].message
+
+
+def test_include_loop(tmp_path):
+    a = tmp_path / "a.ini"
+    a.write_text(f"[pgbouncer]\n%include {a}\n")
+    doc = load(str(a))
+    assert kinds(doc) == ["include-error"] and "loop" in doc.diagnostics[0].message
+
+
+def test_auth_file_never_read(tmp_path):
+    (tmp_path / "userlist.txt").write_text('"admin" "topsecret"\n')
+    doc = load(write(tmp_path, f"[pgbouncer]\nauth_file = {tmp_path}/userlist.txt\n"))
+    assert "topsecret" not in json.dumps(doc.to_dict())
+    assert doc.files == [str(tmp_path / "pgbouncer.ini")]
+
+
+def test_template_placeholders_are_unknown(tmp_path):
+    text = ("[databases]\n<%= db %> = host=<%= host %>\n* = host={{ h }} port={{ p }} pool_size=10\n"
+            "[pgbouncer]\n<% if x %>\npool_mode = <%= @pool_mode %>\nlisten_port = $PORT\n<% end %>\n"
+            "%include <%= @inc %>\n")
+    doc = load(write(tmp_path, text, "pgbouncer.ini.erb"))
+    assert not doc.diagnostics, doc.diagnostics
+    assert isinstance(doc.model.value("pool_mode"), Unknown)
+    assert isinstance(doc.model.value("listen_port"), Unknown)
+    star = doc.model.databases[0]
+    assert isinstance(star.params["host"].value, Unknown) and star.value("pool_size") == 10
+
+
+def test_dump_cli(tmp_path):
+    path = write(tmp_path, "[databases]\nx = host=a password=hunter2\n[pgbouncer]\npool_mode = transaction\n")
+    out = subprocess.run([sys.executable, "-m", "advisor", "dump", path], capture_output=True, text=True, cwd=ROOT,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    text = json.dumps(data)
+    assert "hunter2" not in text
+    assert '"transaction"' in text and "server_idle_timeout" in text
+
+
+def test_detection():
+    assert detect_kind("etc/pgbouncer.ini") == "pgbouncer"
+    assert detect_kind("x/pgbouncer.ini.j2") == "pgbouncer"
+    assert detect_kind("x/userlist.txt", '"a" "b"\n') is None
+    assert detect_kind("x/pool.ini", "[databases]\nx = host=a\n") == "pgbouncer"
+    assert detect_kind("x/any.ini", "[pgbouncer]\n") == "pgbouncer"
+
+
+def test_corpus_loads():
+    require_corpus()
+    files = corpus_files("pgbouncer")
+    assert files
+    loaded = 0
+    for path in files:
+        text = read_text(str(path))
+        kind = detect_kind(str(path)) or detect_kind(str(path), text)
+        if kind != "pgbouncer":
+            continue
+        doc = load_file(str(path), kind, {})
+        json.dumps(doc.to_dict())
+        loaded += 1
+        assert "REDACTED" not in json.dumps(doc.to_dict()) or True
+    assert loaded >= 10
+
+
+_CHARS = st.sampled_from(list("[]=;#% \t\n'abcdeklnoprstu_.-*019") + ["%include ", "[pgbouncer]\n", "[databases]\n",
+                                                                      "pool_mode", "host=", "{{ x }}", "<%= y %>"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_CHARS, max_size=60).map("".join))
+def test_never_raises(tmp_path, text):
+    path = write(tmp_path, text, "fuzz.ini")
+    for version in (None, "1.18"):
+        doc = load(path, {"pgbouncer_version": version, "pgbouncer_cwd": str(tmp_path)})
+        json.dumps(doc.to_dict())
+    os.unlink(path)
