@@ -282,6 +282,108 @@ def pg_memory_literal(n_bytes: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Client drivers and pools (libpq, pgjdbc, HikariCP, SQLAlchemy, Django, psycopg_pool, pgx,
+# node-postgres). Each library has its own number syntax: libpq and pgx take plain integers
+# (`connect_timeout=5s` is rejected), HikariCP takes Java longs in milliseconds, pgx pool settings
+# are Go durations (`1h30m`), node-postgres takes JavaScript numbers in milliseconds.
+
+_GO_DURATION_UNITS = {
+    "ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
+}
+_GO_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+
+
+def go_parse_duration(text: str) -> float | None:
+    """Go's time.ParseDuration, in seconds, or None when Go would reject the text.
+
+    A duration is an optional sign and a sequence of decimal numbers, each with an optional
+    fraction and a required unit (`ns us µs ms s m h`): `1h30m`, `1.5s`, `-300ms`. A bare `0` is
+    the only number allowed without a unit; there is no `d`.
+    """
+    s = text
+    if not s:
+        return None
+    sign = 1.0
+    if s[0] in "+-":
+        sign = -1.0 if s[0] == "-" else 1.0
+        s = s[1:]
+    if s == "0":
+        return 0.0
+    if not s:
+        return None
+    total, pos = 0.0, 0
+    while pos < len(s):
+        m = _GO_DURATION_PART.match(s, pos)
+        if not m or m.group(1) in ("", "."):
+            return None
+        total += float(m.group(1)) * _GO_DURATION_UNITS[m.group(2)]
+        pos = m.end()
+    if total * 1e9 > 2**63 - 1:
+        return None  # overflows time.Duration
+    return sign * total
+
+
+def go_format_duration(seconds: float) -> str:
+    """A Go duration literal for a number of seconds: `5m0s` style shortened to `5m`, `90s`."""
+    whole = int(round(seconds))
+    if whole == seconds and whole % 3600 == 0 and whole:
+        return f"{whole // 3600}h"
+    if whole == seconds and whole % 60 == 0 and whole:
+        return f"{whole // 60}m"
+    return f"{seconds:g}s"
+
+
+_DEC_INT = re.compile(r"^[ \t\n\v\f\r]*([+-]?[0-9]+)[ \t\n\v\f\r]*$")
+
+
+def libpq_parse_int(text: str) -> int | None:
+    """libpq's parse_int_param: a decimal integer with optional surrounding white space."""
+    m = _DEC_INT.match(text)
+    if not m:
+        return None
+    value = int(m.group(1))
+    return value if INT_MIN <= value <= INT_MAX else None
+
+
+def java_parse_long(text: str) -> int | None:
+    """Long.parseLong after Spring/Hikari trim it: an optional sign and decimal digits only."""
+    m = re.fullmatch(r"[+-]?[0-9]+", text.strip())
+    if not m:
+        return None
+    value = int(text.strip())
+    return value if -(2**63) <= value <= 2**63 - 1 else None
+
+
+def java_parse_int(text: str) -> int | None:
+    """Integer.parseInt (pgjdbc's integer properties): decimal digits, no unit."""
+    value = java_parse_long(text)
+    return value if value is not None and INT_MIN <= value <= INT_MAX else None
+
+
+def js_parse_number(text: str) -> float | None:
+    """A JSON/YAML number as node-postgres would receive it (no unit suffixes)."""
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return None if math.isnan(value) or math.isinf(value) else value
+
+
+def client_bool(text: str) -> bool | None:
+    """A boolean as drivers read it from configuration text: true/false/yes/no/on/off/1/0."""
+    low = text.strip().lower()
+    if low in ("true", "yes", "on", "1"):
+        return True
+    if low in ("false", "no", "off", "0"):
+        return False
+    return None
+
+
+def ms_to_seconds(ms: float) -> float:
+    return ms / 1000.0
+
+
+# ---------------------------------------------------------------------------------------------
 # PgBouncer (lib/usual/cfparser.c: cf_set_int, cf_set_uint, cf_set_time_usec; src/loader.c atoi)
 #
 # Integers are read with strtol(base 0) and stored in a C int; times with strtod as plain,

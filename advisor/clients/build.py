@@ -1,0 +1,536 @@
+"""From the parameters found in a file to typed `ClientEndpoint`s, one builder per library.
+
+Each builder takes the parameters as written (`Value`s whose `value` is the raw text, or an
+`Unknown` for placeholders), types them in the library's own units and syntax, fills in the
+library's documented defaults (`origin="default"`), and records what the library would reject
+as a `Diagnostic` of kind `client-invalid-value` (rule APP009). Facts and their sources are in
+`../shared/reference/connection-timeouts.md` section 6.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+from advisor.clients.endpoint import (
+    GO_KEEPALIVE, OS_KEEPALIVE, ClientEndpoint, Keepalive, Pool, Value, default,
+)
+from advisor.clients.strings import Locator, ParsedString, RawParam, parse, redact_any
+from advisor.model import Diagnostic, Span, Unknown
+from advisor.units import (
+    client_bool, go_format_duration, go_parse_duration, java_parse_int, java_parse_long, js_parse_number,
+    libpq_parse_int,
+)
+
+INVALID = "client-invalid-value"
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+LIBPQ_KEEPALIVE_KEYS = ("keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout")
+PGX_POOL_KEYS = ("pool_max_conns", "pool_min_conns", "pool_min_idle_conns", "pool_max_conn_lifetime",
+                 "pool_max_conn_lifetime_jitter", "pool_max_conn_idle_time", "pool_health_check_period")
+
+
+class Builder:
+    """Collects the diagnostics of one file while endpoints are built."""
+
+    def __init__(self, template: bool = False) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self.template = template
+
+    def invalid(self, v: Value, message: str, fix: str | None = None) -> None:
+        v.error = message
+        span = v.span or Span("?")
+        self.diagnostics.append(Diagnostic(INVALID, span, message, fix))
+
+    # ---------------------------------------------------------------------------- typing helpers
+
+    def typed(self, v: Value | None, parse_fn: Callable[[str], Any], message: Callable[[Value], str],
+              fix: Callable[[Value], str | None] | None = None, unit: str | None = None) -> Value | None:
+        """`v` with its raw text typed by `parse_fn`; invalid -> value None and a diagnostic."""
+        if v is None:
+            return None
+        out = Value(v.value, v.raw, v.span, v.origin, v.key, v.secret, v.hint, unit or v.unit)
+        if isinstance(v.value, Unknown) or v.origin in ("default", "os-default"):
+            return out
+        raw = v.value
+        if isinstance(raw, bool):
+            raw = "true" if raw else "false"
+        result = parse_fn(str(raw))
+        if result is None:
+            out.value = None
+            self.invalid(out, message(out), fix(out) if fix else None)
+        else:
+            out.value = result
+        return out
+
+
+def param_value(key: str, text: Any, span: Span | None, unknown: bool = False, hint: str | None = None,
+                secret: bool = False, origin: str = "set") -> Value:
+    """A parameter as written: raw text (or Unknown), never typed yet."""
+    if isinstance(text, Unknown):
+        unknown, raw = True, text.text
+    elif isinstance(text, bool):
+        raw = "true" if text else "false"
+    elif text is None:
+        raw = ""
+    else:
+        raw = str(text)
+    value: Any = Unknown("***" if secret else raw) if unknown else (text if isinstance(text, (bool, int, float)) and not isinstance(text, str) else raw)
+    return Value(value=value, raw="***" if secret else raw, span=span, origin=origin, key=key, secret=secret,
+                 hint=None if secret else hint)
+
+
+def params_from_string(parsed: ParsedString, loc: Locator) -> dict[str, Value]:
+    """The parameters of a parsed connection string as `Value`s with exact spans (later wins;
+    `host`/`port` of pgjdbc lists are joined with commas like libpq stores them)."""
+    from advisor.clients.libpq import SECRET_KEYWORDS
+
+    out: dict[str, Value] = {}
+    for p in list(parsed.params) + list(parsed.unknown_keys):
+        secret = p.key.lower() in SECRET_KEYWORDS or p.key.lower() == "password"
+        v = param_value(p.key, p.value, loc.span(p.start, p.end), p.unknown, p.hint, secret)
+        if parsed.form == "jdbc" and p.key in ("host", "port") and p.key in out:
+            prev = out[p.key]
+            joined = f"{prev.raw},{v.raw}"
+            unknown = prev.unknown or v.unknown
+            out[p.key] = Value(Unknown(joined) if unknown else joined, joined, prev.span, key=p.key)
+            continue
+        out[p.key] = v
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# libpq and everything built on it (psycopg, psycopg2, Django, SQLAlchemy+psycopg, psycopg_pool)
+
+
+def _list(v: Value | None, key: str) -> list[Value]:
+    if v is None:
+        return []
+    if v.unknown:
+        return [v]
+    return [Value(part, part, v.span, v.origin, key) for part in str(v.value).split(",")]
+
+
+def _libpq_int_msg(key: str) -> Callable[[Value], str]:
+    return lambda v: f'invalid integer value "{v.raw}" for connection option "{key}"'
+
+
+def _libpq_int_fix(key: str, scale: float = 1.0) -> Callable[[Value], str]:
+    def fix(v: Value) -> str:
+        secs = go_parse_duration(str(v.raw).strip()) if v.raw else None
+        if secs is not None:
+            return f"{key}={int(round(secs * scale))} (a plain integer; {'milliseconds' if scale == 1000 else 'seconds'})"
+        return f"{key}=<integer {'milliseconds' if scale == 1000 else 'seconds'}, no unit>"
+    return fix
+
+
+def libpq_endpoint(b: Builder, name: str, span: Span, form: str, params: dict[str, Value],
+                   driver: str = "libpq", validate: bool = True) -> ClientEndpoint:
+    """An endpoint of a libpq-family client. `validate` reports values libpq rejects at connect
+    time (integers with units); off for drivers that only share the syntax."""
+    ep = ClientEndpoint(driver=driver, name=name, span=span, form=form, params=params, template=b.template)
+    ep.hosts = _list(params.get("host") or params.get("hostaddr"), "host")
+    ep.ports = _list(params.get("port"), "port")
+    ep.dbname = params.get("dbname")
+    ep.user = params.get("user")
+    ep.password = params.get("password")
+
+    def libpq_int(key: str, scale: float = 1.0, unit: str = "s") -> Value | None:
+        v = params.get(key)
+        if v is None:
+            return None
+        if not validate:
+            bb = Builder()
+            t = bb.typed(v, libpq_parse_int, _libpq_int_msg(key), unit=unit)
+        else:
+            t = b.typed(v, libpq_parse_int, _libpq_int_msg(key), _libpq_int_fix(key, 1000.0 if unit == "ms" else 1.0), unit=unit)
+        if t is not None and t.known:
+            t.value = t.value / scale
+        return t
+
+    unix = bool(ep.hosts) and all(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts)
+    enabled = libpq_int("keepalives")
+    if enabled is not None and enabled.known:
+        enabled.value = enabled.value != 0
+    idle = libpq_int("keepalives_idle")
+    interval = libpq_int("keepalives_interval")
+    count = libpq_int("keepalives_count")
+    ep.keepalive = Keepalive(
+        enabled=enabled or default(not unix),
+        idle=_os_or(idle, 0),
+        interval=_os_or(interval, 1),
+        count=_os_or(count, 2),
+        note="Unix socket: no TCP keepalives" if unix else "",
+    )
+    tut = libpq_int("tcp_user_timeout", scale=1000.0, unit="ms")
+    ep.tcp_user_timeout = tut or default(0.0, "os-default")
+    ct = libpq_int("connect_timeout")
+    if ct is not None and ct.known:
+        ct.value = math.inf if ct.value <= 0 else max(ct.value, 2.0)
+    ep.connect_timeout = ct or default(math.inf)
+    _tls(b, ep, params)
+    return ep
+
+
+def _os_or(v: Value | None, index: int) -> Value:
+    """A keepalive timer: the value when set and > 0, else the Linux default (7200/75/9)."""
+    os_value = OS_KEEPALIVE[index]
+    if v is None:
+        return default(float(os_value) if index < 2 else os_value, "os-default")
+    if v.known and v.value <= 0:
+        out = Value(float(os_value) if index < 2 else os_value, v.raw, v.span, "os-default", v.key)
+        return out
+    if v.known and index == 2:
+        v.value = int(v.value)
+    return v
+
+
+def _tls(b: Builder, ep: ClientEndpoint, params: dict[str, Value], default_mode: str = "prefer") -> None:
+    mode = params.get("sslmode")
+    root = params.get("sslrootcert")
+    if mode is not None and mode.known and str(mode.value) not in SSLMODES:
+        b.invalid(mode, f'invalid sslmode value: "{mode.raw}"', f"sslmode={'verify-full'} (one of {', '.join(SSLMODES)})")
+        mode = Value(None, mode.raw, mode.span, key=mode.key, error=mode.error)
+    if mode is None:
+        mode = default("verify-full" if root is not None and root.known and root.value == "system" else default_mode)
+    ep.sslmode = mode
+    ep.sslrootcert = root
+    for key in ("ssl_min_protocol_version", "ssl_max_protocol_version"):
+        v = params.get(key)
+        if v is not None and v.known and str(v.value) and str(v.value) not in TLS_VERSIONS:
+            b.invalid(v, f'invalid {key} value: "{v.raw}"', f"{key}=TLSv1.2 (one of {', '.join(TLS_VERSIONS)})")
+            v = Value(None, v.raw, v.span, key=key, error=v.error)
+        setattr(ep, key, v)
+    if ep.ssl_min_protocol_version is None:
+        ep.ssl_min_protocol_version = default("TLSv1.2")
+
+
+def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: dict[str, Value] | None = None,
+                         driver_hint: str | None = None) -> ClientEndpoint | None:
+    """The endpoint a connection string describes, with `extra` options written beside it
+    (pool settings, Spring properties...). None when the text is no connection string."""
+    parsed = parse(text)
+    if parsed is None:
+        return None
+    params = params_from_string(parsed, loc)
+    extra = extra or {}
+    span = loc.whole
+    if parsed.form == "jdbc":
+        return jdbc_endpoint(b, name, span, params, extra)
+    if parsed.form == "sqlalchemy":
+        return sqlalchemy_endpoint(b, name, span, params, extra, parsed.dbapi, parsed)
+    keys = set(params)
+    if driver_hint == "pgx" or keys.intersection(PGX_POOL_KEYS) or extra.keys() & set(PGX_POOL_KEYS):
+        return pgx_endpoint(b, name, span, parsed.form, {**params, **extra})
+    if driver_hint == "psycopg_pool":
+        ep = libpq_endpoint(b, name, span, parsed.form, params)
+        ep.driver = "psycopg_pool"
+        ep.pool = psycopg_pool_plan(b, extra)
+        _syntax(b, parsed, loc, name)
+        return ep
+    if parsed.unknown_keys and driver_hint != "libpq":
+        # parameters libpq would reject: the string is read by another library (an ORM, pop,
+        # a Go driver...) that strips its own keys; keep what libpq would make of the rest
+        ep = libpq_endpoint(b, name, span, parsed.form, params, driver="url", validate=False)
+        ep.keepalive = None
+        return ep
+    ep = libpq_endpoint(b, name, span, parsed.form, params, driver=driver_hint or "libpq")
+    _syntax(b, parsed, loc, name)
+    return ep
+
+
+def _syntax(b: Builder, parsed: ParsedString, loc: Locator, name: str) -> None:
+    if parsed.error:
+        where = loc.span(parsed.error_offset or 0, (parsed.error_offset or 0) + 1)
+        b.diagnostics.append(Diagnostic("syntax-error", where, f"{name}: libpq rejects this connection string: "
+                                        f"{redact_any(parsed.error)}", "write the connection string as libpq's "
+                                        "documentation describes (keyword=value pairs or a postgresql:// URI)"))
+
+
+# ------------------------------------------------------------------------------------------------
+# pgx / pgxpool
+
+
+def pgx_endpoint(b: Builder, name: str, span: Span, form: str, params: dict[str, Value]) -> ClientEndpoint:
+    """pgx: libpq-like DSN, but Go's own keepalive (15 s/15 s/9) and libpq's keepalives_* keys are
+    not recognised (pgx sends unknown keys to the server, which rejects them: rule APP010)."""
+    ep = libpq_endpoint(b, name, span, form, params, driver="pgx", validate=False)
+    ct = params.get("connect_timeout")
+    if ct is not None:
+        t = b.typed(ct, libpq_parse_int, _libpq_int_msg("connect_timeout"), _libpq_int_fix("connect_timeout"), unit="s")
+        if t is not None and t.known:
+            t.value = math.inf if t.value <= 0 else float(t.value)
+        ep.connect_timeout = t
+    ep.keepalive = Keepalive(
+        enabled=default(True),
+        idle=default(GO_KEEPALIVE[0]),
+        interval=default(GO_KEEPALIVE[1]),
+        count=default(GO_KEEPALIVE[2]),
+        honours_libpq_keys=False,
+        note="Go net.Dialer default keepalive (15 s idle, 15 s interval, 9 probes); libpq keepalives_* are not read",
+    )
+    ep.tcp_user_timeout = default(0.0, "os-default")
+    if set(params).intersection(PGX_POOL_KEYS):
+        ep.pool = pgxpool_plan(b, params)
+    return ep
+
+
+def _go_duration(b: Builder, v: Value | None) -> Value | None:
+    def msg(x: Value) -> str:
+        return f'{x.key}: Go cannot parse "{x.raw}" as a duration (time.ParseDuration needs a unit: ns us ms s m h)'
+
+    def fix(x: Value) -> str:
+        n = js_parse_number(str(x.raw))
+        if n is not None:
+            return f"{x.key}={go_format_duration(n)} if {x.raw} meant seconds"
+        return f"{x.key}=1h (a Go duration such as 30m, 1h30m, 90s)"
+    return b.typed(v, go_parse_duration, msg, fix, unit="duration")
+
+
+def pgxpool_plan(b: Builder, params: dict[str, Value]) -> Pool:
+    life = _go_duration(b, params.get("pool_max_conn_lifetime")) or default(3600.0)
+    idle = _go_duration(b, params.get("pool_max_conn_idle_time")) or default(1800.0)
+    hc = _go_duration(b, params.get("pool_health_check_period")) or default(60.0)
+    size = params.get("pool_max_conns")
+    if size is not None:
+        size = b.typed(size, java_parse_int, lambda x: f'pool_max_conns: invalid integer "{x.raw}"')
+    for v in (life, idle):
+        if v.known and v.value == 0:
+            v.value = math.inf if v is life else v.value
+    return Pool("pgxpool", life, idle, default(True), "pgxpool pings a connection idle for more than 1 s on Acquire",
+                size or default("max(4, NumCPU)"), health_check_period=hc)
+
+
+# ------------------------------------------------------------------------------------------------
+# pgjdbc and HikariCP
+
+HIKARI_KEYS = {  # lower-cased, without - and _ (Spring relaxed binding) -> canonical name
+    k.lower(): k for k in (
+        "maxLifetime", "idleTimeout", "keepaliveTime", "connectionTimeout", "validationTimeout",
+        "maximumPoolSize", "minimumIdle", "connectionTestQuery", "leakDetectionThreshold", "initializationFailTimeout",
+        "jdbcUrl", "username", "password", "dataSourceClassName", "driverClassName", "poolName", "autoCommit",
+    )
+}
+
+
+def canonical_hikari(key: str) -> str | None:
+    return HIKARI_KEYS.get(key.replace("-", "").replace("_", "").lower())
+
+
+def _jdbc_seconds(b: Builder, v: Value | None, key: str) -> Value | None:
+    def msg(x: Value) -> str:
+        return f'pgjdbc {key}: "{x.raw}" is not an integer number of seconds'
+
+    def fix(x: Value) -> str:
+        secs = go_parse_duration(str(x.raw).strip())
+        return f"{key}={int(secs)} (seconds)" if secs is not None else f"{key}=<integer seconds>"
+    t = b.typed(v, java_parse_int, msg, fix, unit="s")
+    if t is not None and t.known:
+        t.value = float(t.value)
+    return t
+
+
+def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], extra: dict[str, Value]) -> ClientEndpoint:
+    """pgjdbc (with HikariCP when `extra` has Hikari keys). Driver properties may also come from
+    `extra` (Spring `hikari.data-source-properties.*`, hikari.properties `dataSource.*`)."""
+    props = dict(params)
+    for key, v in extra.items():
+        if key.startswith("dataSource.") or key.startswith("data-source-properties."):
+            props[key.split(".", 1)[1]] = v
+    for key in ("user", "password"):
+        if key not in props and key in extra:
+            props[key] = extra[key]
+    ep = ClientEndpoint(driver="pgjdbc", name=name, span=span, form="jdbc", params=props, template=b.template)
+    ep.hosts = _list(props.get("host"), "host") or [default("localhost")]
+    ep.ports = _list(props.get("port"), "port") or [default("5432")]
+    ep.dbname = props.get("dbname")
+    ep.user = props.get("user")
+    ep.password = props.get("password")
+    tka = props.get("tcpKeepAlive")
+    if tka is not None:
+        tka = b.typed(tka, client_bool, lambda x: f'pgjdbc tcpKeepAlive: "{x.raw}" is not true or false')
+    enabled = tka or default(False)
+    ep.keepalive = Keepalive(enabled=enabled, idle=default(OS_KEEPALIVE[0], "os-default"),
+                             interval=default(OS_KEEPALIVE[1], "os-default"), count=default(OS_KEEPALIVE[2], "os-default"),
+                             note="pgjdbc only switches SO_KEEPALIVE on or off; the timers are the OS defaults")
+    ep.connect_timeout = _jdbc_seconds(b, props.get("connectTimeout"), "connectTimeout") or default(10.0)
+    ep.socket_timeout = _jdbc_seconds(b, props.get("socketTimeout"), "socketTimeout") or default(0.0)
+    _jdbc_seconds(b, props.get("loginTimeout"), "loginTimeout")
+    ep.tcp_user_timeout = default(0.0, "os-default")
+    mode = props.get("sslmode")
+    ssl = props.get("ssl")
+    if mode is None and ssl is not None and ssl.known and client_bool(str(ssl.value)):
+        mode = Value("verify-full", ssl.raw, ssl.span, "set", "ssl")
+    if mode is not None and mode.known and str(mode.value) not in SSLMODES:
+        b.invalid(mode, f'pgjdbc: invalid sslmode value "{mode.raw}"', f"sslmode=verify-full (one of {', '.join(SSLMODES)})")
+    ep.sslmode = mode or default("prefer")
+    ep.sslrootcert = props.get("sslrootcert")
+    hikari = {canonical_hikari(k): v for k, v in extra.items() if canonical_hikari(k)}
+    if hikari or extra.get("__hikari__") is not None:
+        ep.pool = hikari_plan(b, hikari)
+    return ep
+
+
+def _hikari_ms(b: Builder, v: Value | None, key: str) -> Value | None:
+    def msg(x: Value) -> str:
+        return f'HikariCP {key}: "{x.raw}" is not a number of milliseconds (HikariCP reads a plain long, no unit)'
+
+    def fix(x: Value) -> str:
+        secs = go_parse_duration(str(x.raw).strip().replace("min", "m"))
+        if secs is not None:
+            return f"{key}={int(secs * 1000)} (milliseconds)"
+        return f"{key}=<milliseconds>"
+    t = b.typed(v, java_parse_long, msg, fix, unit="ms")
+    if t is not None and t.known:
+        t.value = t.value / 1000.0
+    return t
+
+
+def hikari_plan(b: Builder, hikari: dict[str, Value]) -> Pool:
+    life = _hikari_ms(b, hikari.get("maxLifetime"), "maxLifetime")
+    if life is None:
+        life = default(1800.0)
+    elif life.known:
+        if life.value == 0:
+            life.value = math.inf
+        elif life.value < 30:
+            life.value = 1800.0  # HikariCP resets a maxLifetime below 30000 ms to the default
+            life.error = "below HikariCP's minimum of 30000 ms: reset to the default 1800000 ms"
+    idle = _hikari_ms(b, hikari.get("idleTimeout"), "idleTimeout") or default(600.0)
+    if idle.known and idle.value == 0:
+        idle.value = math.inf
+    keep = _hikari_ms(b, hikari.get("keepaliveTime"), "keepaliveTime") or default(0.0)
+    _hikari_ms(b, hikari.get("connectionTimeout"), "connectionTimeout")
+    _hikari_ms(b, hikari.get("validationTimeout"), "validationTimeout")
+    size = hikari.get("maximumPoolSize")
+    if size is not None:
+        size = b.typed(size, java_parse_int, lambda x: f'HikariCP maximumPoolSize: "{x.raw}" is not an integer')
+    return Pool("hikaricp", life, idle, default(True),
+                "HikariCP validates a pooled connection unused for more than 500 ms before handing it out",
+                size or default(10), keepalive_time=keep)
+
+
+# ------------------------------------------------------------------------------------------------
+# SQLAlchemy
+
+
+def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], extra: dict[str, Value],
+                        dbapi: str | None, parsed: ParsedString | None = None) -> ClientEndpoint:
+    from advisor.clients.strings import PSYCOPG_DBAPIS
+
+    libpq_family = dbapi is None or dbapi in PSYCOPG_DBAPIS
+    ep = libpq_endpoint(b, name, span, "sqlalchemy", params, driver="sqlalchemy", validate=libpq_family)
+    ep.dbapi = dbapi or "psycopg2"
+    if not libpq_family:
+        ep.keepalive = None  # asyncpg, pg8000: not libpq; their keepalive is not modelled
+    ep.pool = sqlalchemy_plan(b, extra)
+    return ep
+
+
+def sqlalchemy_plan(b: Builder, extra: dict[str, Value]) -> Pool:
+    def number(x: str) -> float | None:
+        return js_parse_number(x)
+    recycle = extra.get("pool_recycle")
+    if recycle is not None:
+        recycle = b.typed(recycle, number, lambda x: f'SQLAlchemy pool_recycle: "{x.raw}" is not a number of seconds',
+                          lambda x: "pool_recycle=1800 (seconds)", unit="s")
+        if recycle is not None and recycle.known and recycle.value < 0:
+            recycle.value = math.inf
+    pre_ping = extra.get("pool_pre_ping")
+    if pre_ping is not None:
+        pre_ping = b.typed(pre_ping, client_bool, lambda x: f'SQLAlchemy pool_pre_ping: "{x.raw}" is not a boolean')
+    size = extra.get("pool_size")
+    if size is not None:
+        size = b.typed(size, java_parse_int, lambda x: f'SQLAlchemy pool_size: "{x.raw}" is not an integer')
+    return Pool("sqlalchemy", recycle or default(math.inf), default(math.inf), pre_ping or default(False),
+                "SQLAlchemy tests a connection on checkout only with pool_pre_ping=True", size or default(5))
+
+
+# ------------------------------------------------------------------------------------------------
+# psycopg_pool
+
+
+def psycopg_pool_plan(b: Builder, extra: dict[str, Value]) -> Pool:
+    def secs(key: str, dflt: float) -> Value:
+        v = extra.get(key)
+        if v is None:
+            return default(dflt)
+        t = b.typed(v, js_parse_number, lambda x: f'psycopg_pool {key}: "{x.raw}" is not a number of seconds',
+                    lambda x: f"{key}=<seconds>", unit="s")
+        return t  # type: ignore[return-value]
+    check = extra.get("check")
+    validation = default(False)
+    if check is not None:
+        known = not check.unknown and str(check.value).strip().lower() not in ("", "none", "null", "false")
+        validation = Value(Unknown(check.raw or "") if check.unknown else known, check.raw, check.span, "set", check.key)
+    size = extra.get("max_size") or extra.get("min_size")
+    return Pool("psycopg_pool", secs("max_lifetime", 3600.0), secs("max_idle", 600.0), validation,
+                "psycopg_pool checks a connection before handing it out only with check= (e.g. "
+                "ConnectionPool.check_connection)", size or default(4))
+
+
+# ------------------------------------------------------------------------------------------------
+# node-postgres (pg Client + pg-pool)
+
+NODE_KEYS = ("keepAlive", "keepAliveInitialDelayMillis", "idleTimeoutMillis", "connectionTimeoutMillis",
+             "maxLifetimeSeconds", "connectionString", "statement_timeout", "query_timeout",
+             "idle_in_transaction_session_timeout", "max", "min", "ssl", "allowExitOnIdle", "maxUses")
+
+
+def node_endpoint(b: Builder, name: str, span: Span, opts: dict[str, Value], loc: Locator | None = None) -> ClientEndpoint:
+    params: dict[str, Value] = {}
+    cs = opts.get("connectionString")
+    if cs is not None and cs.known and loc is not None:
+        parsed = parse(str(cs.value))
+        if parsed is not None:
+            params.update(params_from_string(parsed, loc))
+    for key, target in (("host", "host"), ("port", "port"), ("database", "dbname"), ("user", "user"), ("password", "password")):
+        if key in opts:
+            params[target] = opts[key]
+    ep = libpq_endpoint(b, name, span, "options", params, driver="node-postgres", validate=False)
+    ep.params.update({k: v for k, v in opts.items() if k not in ("password",)})
+
+    def num(key: str) -> Value | None:
+        return b.typed(opts.get(key), js_parse_number,
+                       lambda x: f'node-postgres {key}: "{x.raw}" is not a number', lambda x: f"{key}=<number>")
+    ka = opts.get("keepAlive")
+    if ka is not None:
+        ka = b.typed(ka, client_bool, lambda x: f'node-postgres keepAlive: "{x.raw}" is not true or false')
+    delay = num("keepAliveInitialDelayMillis")
+    if delay is not None and delay.known:
+        delay.value = delay.value / 1000.0 if delay.value > 0 else OS_KEEPALIVE[0]
+        if delay.value == OS_KEEPALIVE[0]:
+            delay.origin = "os-default"
+    ep.keepalive = Keepalive(enabled=ka or default(False), idle=delay or default(OS_KEEPALIVE[0], "os-default"),
+                             interval=default(OS_KEEPALIVE[1], "os-default"), count=default(OS_KEEPALIVE[2], "os-default"),
+                             note="node-postgres sets only the initial delay (socket.setKeepAlive)")
+    ct = num("connectionTimeoutMillis")
+    if ct is not None and ct.known:
+        ct.value = math.inf if ct.value <= 0 else ct.value / 1000.0
+    ep.connect_timeout = ct or default(math.inf)
+    ep.tcp_user_timeout = default(0.0, "os-default")
+    ssl = opts.get("ssl")
+    mode: Value
+    if ssl is None:
+        mode = ep.sslmode if ep.sslmode is not None and ep.sslmode.is_set else default("disable")
+    elif ssl.unknown:
+        mode = Value(Unknown(ssl.raw or ""), ssl.raw, ssl.span, key="ssl")
+    elif isinstance(ssl.value, dict):
+        reject = ssl.value.get("rejectUnauthorized")
+        mode = Value("require" if reject is False or str(reject).lower() == "false" else "verify-full",
+                     "{...}", ssl.span, key="ssl")
+    else:
+        on = client_bool(str(ssl.value))
+        mode = Value("verify-full" if on else "disable", ssl.raw, ssl.span, key="ssl")
+    ep.sslmode = mode
+    life = num("maxLifetimeSeconds")
+    if life is not None and life.known:
+        life.value = math.inf if life.value <= 0 else life.value
+    idle = num("idleTimeoutMillis")
+    if idle is not None and idle.known:
+        idle.value = math.inf if idle.value <= 0 else idle.value / 1000.0
+    size = num("max")
+    if any(k in opts for k in ("idleTimeoutMillis", "maxLifetimeSeconds", "max", "min", "allowExitOnIdle", "maxUses")):
+        ep.pool = Pool("pg-pool", life or default(math.inf), idle or default(10.0), default(False),
+                       "pg-pool hands out idle clients without checking them", size or default(10))
+    return ep

@@ -1,0 +1,227 @@
+"""Django `DATABASES` in a settings module, read with `ast` and never executed.
+
+`DATABASES = {"default": {...}}` (also `DATABASE = {...}` of NetBox-style configuration files).
+Keys: ENGINE (only `...postgresql`/`postgis` backends are clients pgpath models), NAME, USER,
+PASSWORD, HOST, PORT, CONN_MAX_AGE (seconds; 0 = close after each request, None = unlimited),
+CONN_HEALTH_CHECKS (Django 4.1+), OPTIONS (passed to psycopg, i.e. libpq keywords such as
+`sslmode`, `connect_timeout`, `keepalives_idle`; `pool` = Django 5.1+ psycopg_pool).
+`dj_database_url.config(default=..., conn_max_age=..., conn_health_checks=...)` is understood too.
+
+Anything computed at run time (`os.environ[...]`, `os.getenv("X", "d")`, `env("X")`, names, calls)
+is `Unknown`; a constant default is kept as a hint.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from typing import Any
+
+from advisor.clients.build import Builder, endpoint_from_string, libpq_endpoint, param_value, psycopg_pool_plan
+from advisor.clients.endpoint import ClientEndpoint, Pool, Value, default
+from advisor.clients.extract import is_secret_key, record
+from advisor.clients.strings import Locator
+from advisor.model import ConfigDoc, Diagnostic, Span, Unknown
+from advisor.units import client_bool
+
+NOT_LIBPQ_OPTIONS = {"pool", "isolation_level", "server_side_binding", "assume_role", "cursor_factory", "context"}
+_ENV_CALLS = {"get", "getenv", "env", "config", "int", "bool", "str", "float", "db", "url", "get_value"}
+
+
+def _span(path: str, node: ast.AST) -> Span:
+    return Span(path, node.lineno, node.col_offset + 1, getattr(node, "end_lineno", None),
+                (getattr(node, "end_col_offset", None) or 0) + 1)
+
+
+def _locator(path: str, text_lines: list[str], node: ast.AST, value: str) -> Locator:
+    whole = _span(path, node)
+    if node.lineno == getattr(node, "end_lineno", None):
+        src = text_lines[node.lineno - 1][node.col_offset:node.end_col_offset]
+        prefix = 0
+        while prefix < len(src) and src[prefix] in "rRbBuU":
+            prefix += 1
+        body = src[prefix:]
+        if len(body) >= 2 and body[0] in "'\"" and body[1:-1] == value:
+            return Locator(path, node.lineno, node.col_offset + prefix + 2, True, whole)
+    return Locator.approximate(whole)
+
+
+def evaluate(node: ast.AST) -> tuple[Any, bool, str | None]:
+    """(value, known, hint) of an expression without running it."""
+    if isinstance(node, ast.Constant):
+        return node.value, True, None
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        return -node.operand.value, True, None
+    if isinstance(node, ast.Dict):
+        out = {}
+        for k, v in zip(node.keys, node.values):
+            if isinstance(k, ast.Constant):
+                out[k.value] = v
+        return out, True, None
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name in _ENV_CALLS:
+            dflt = None
+            if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+                dflt = node.args[1].value
+            for kw in node.keywords:
+                if kw.arg == "default" and isinstance(kw.value, ast.Constant):
+                    dflt = kw.value.value
+            return None, False, None if dflt is None else str(dflt)
+    return None, False, None
+
+
+class _Reader:
+    def __init__(self, doc: ConfigDoc, b: Builder, path: str, text: str) -> None:
+        self.doc, self.b, self.path, self.lines = doc, b, path, text.split("\n")
+
+    def value(self, key: str, node: ast.AST, secret: bool = False) -> Value:
+        v, known, hint = evaluate(node)
+        span = _span(self.path, node)
+        if not known:
+            src = ast.get_source_segment("\n".join(self.lines), node) or "?"
+            return param_value(key, Unknown(src), span, True, hint, secret)
+        return param_value(key, v, span, False, None, secret)
+
+    def alias(self, alias: str, node: ast.Dict, anchor: ast.AST) -> ClientEndpoint | None:
+        entries = {k.value: v for k, v in zip(node.keys, node.values) if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+        engine = entries.get("ENGINE")
+        if engine is None:
+            return None
+        ev, known, _ = evaluate(engine)
+        if known and not ("postgresql" in str(ev) or "postgis" in str(ev)):
+            return None
+        section = f"DATABASES[{alias!r}]"
+        params: dict[str, Value] = {}
+        for key, target in (("NAME", "dbname"), ("USER", "user"), ("PASSWORD", "password"), ("HOST", "host"), ("PORT", "port")):
+            if key in entries:
+                v = self.value(target, entries[key], secret=key == "PASSWORD")
+                self._record(f"{key}", v, entries[key], section)
+                if v.known and v.value in ("", None):
+                    continue  # Django: empty = libpq's default
+                params[target] = v
+        options_node = entries.get("OPTIONS")
+        pool_node = None
+        if isinstance(options_node, ast.Dict):
+            for k, vnode in zip(options_node.keys, options_node.values):
+                if not isinstance(k, ast.Constant) or not isinstance(k.value, str):
+                    continue
+                if k.value == "pool":
+                    pool_node = vnode
+                    continue
+                v = self.value(k.value, vnode, secret=is_secret_key(k.value))
+                if isinstance(vnode, ast.Constant) and isinstance(vnode.value, str):
+                    v.span = _locator(self.path, self.lines, vnode, vnode.value).whole
+                self._record(f"OPTIONS.{k.value}", v, vnode, section)
+                if k.value not in NOT_LIBPQ_OPTIONS:
+                    params[k.value] = v
+        ep = libpq_endpoint(self.b, section, _span(self.path, anchor), "django", params, driver="django")
+        age_node, hc_node = entries.get("CONN_MAX_AGE"), entries.get("CONN_HEALTH_CHECKS")
+        age = self.value("CONN_MAX_AGE", age_node) if age_node is not None else default(0.0)
+        if age_node is not None:
+            self._record("CONN_MAX_AGE", age, age_node, section)
+            if isinstance(age_node, ast.Constant) and age_node.value is None:
+                age.value = math.inf
+            elif age.known:
+                if not isinstance(age.value, (int, float)) or isinstance(age.value, bool):
+                    self.b.invalid(age, f"CONN_MAX_AGE must be a number of seconds or None, not {age.raw!r}",
+                                   "CONN_MAX_AGE = 60")
+                    age.value = None
+                else:
+                    age.value = float(age.value)
+        hc = self.value("CONN_HEALTH_CHECKS", hc_node) if hc_node is not None else default(False)
+        if hc_node is not None:
+            self._record("CONN_HEALTH_CHECKS", hc, hc_node, section)
+            if hc.known and not isinstance(hc.value, bool):
+                hc.value = client_bool(str(hc.value))
+        persistent = not (age.known and age.value == 0)
+        ep.pool = Pool("django", age, default(math.inf), hc,
+                       "Django checks a persistent connection before reusing it only with CONN_HEALTH_CHECKS=True",
+                       persistent=persistent)
+        if pool_node is not None:
+            pv, known, _ = evaluate(pool_node)
+            if not (known and pv is False):
+                extra = {}
+                if isinstance(pv, dict):
+                    for k, vnode in pv.items():
+                        extra[k] = self.value(k, vnode)
+                ep.pool = psycopg_pool_plan(self.b, extra)
+                ep.pool.library = "psycopg_pool"
+        return ep
+
+    def _record(self, name: str, v: Value, node: ast.AST, section: str) -> None:
+        v.span = v.span or _span(self.path, node)
+        record(self.doc, name, v, section)
+
+    def dj_database_url(self, alias: str, call: ast.Call) -> ClientEndpoint | None:
+        kw = {k.arg: k.value for k in call.keywords if k.arg}
+        url_node = kw.get("default") or (call.args[0] if call.args else None)
+        func = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+        ep = None
+        if func == "parse" and isinstance(url_node, ast.Constant) and isinstance(url_node.value, str):
+            loc = _locator(self.path, self.lines, url_node, url_node.value)
+            ep = endpoint_from_string(self.b, f"DATABASES[{alias!r}]", url_node.value, loc, driver_hint="libpq")
+        if ep is None:
+            # config(): the URL comes from the DATABASE_URL variable at run time
+            unknown = Value(Unknown("DATABASE_URL"), "DATABASE_URL", _span(self.path, call), key="DATABASE_URL",
+                            hint=None)
+            ep = ClientEndpoint("django", f"DATABASES[{alias!r}]", _span(self.path, call), "unknown", template=True)
+            ep.hosts, ep.sslmode, ep.connect_timeout, ep.keepalive = [unknown], unknown, unknown, None
+        ep.driver = "django"
+        age = self.value("conn_max_age", kw["conn_max_age"]) if "conn_max_age" in kw else default(0.0)
+        if isinstance(kw.get("conn_max_age"), ast.Constant) and kw["conn_max_age"].value is None:
+            age.value = math.inf
+        elif age.known and isinstance(age.value, (int, float)):
+            age.value = float(age.value)
+        hc = self.value("conn_health_checks", kw["conn_health_checks"]) if "conn_health_checks" in kw else default(False)
+        ep.pool = Pool("django", age, default(math.inf), hc,
+                       "Django checks a persistent connection before reusing it only with CONN_HEALTH_CHECKS=True",
+                       persistent=not (age.known and age.value == 0))
+        return ep
+
+
+def django_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[ClientEndpoint]:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError) as exc:
+        line = getattr(exc, "lineno", 1) or 1
+        doc.diagnostics.append(Diagnostic("syntax-error", Span(path, line, (getattr(exc, "offset", 1) or 1)),
+                                          f"Python cannot parse this settings module: {getattr(exc, 'msg', exc)}"))
+        return []
+    except RecursionError:
+        return []
+    reader = _Reader(doc, b, path, text)
+    out: list[ClientEndpoint] = []
+    for node in ast.walk(tree):
+        targets: list[ast.AST] = []
+        value = None
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        for target in targets:
+            name = target.id if isinstance(target, ast.Name) else None
+            if name == "DATABASES" and isinstance(value, ast.Dict):
+                for k, v in zip(value.keys, value.values):
+                    alias = k.value if isinstance(k, ast.Constant) else "?"
+                    if isinstance(v, ast.Dict):
+                        ep = reader.alias(str(alias), v, k or v)
+                    elif isinstance(v, ast.Call):
+                        ep = reader.dj_database_url(str(alias), v)
+                    else:
+                        ep = None
+                    if ep is not None:
+                        out.append(ep)
+            elif name == "DATABASE" and isinstance(value, ast.Dict):
+                ep = reader.alias("default", value, target)
+                if ep is not None:
+                    out.append(ep)
+            elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                  and target.value.id == "DATABASES" and isinstance(value, (ast.Dict, ast.Call))):
+                key = target.slice
+                alias = key.value if isinstance(key, ast.Constant) else "?"
+                ep = reader.alias(str(alias), value, target) if isinstance(value, ast.Dict) else reader.dj_database_url(str(alias), value)
+                if ep is not None:
+                    out.append(ep)
+    return out

@@ -1,0 +1,234 @@
+"""The normalized client endpoint: what one application's connection settings amount to.
+
+Every client format (libpq strings, JDBC URLs, Spring/HikariCP, SQLAlchemy, Django, psycopg_pool,
+pgx, node-postgres, environment blocks, pg_service.conf) is turned into `ClientEndpoint`s, so the
+rules ask one question ("does this client validate pooled connections?") whatever the library.
+
+Conventions:
+- every time is in **seconds** (`float`), whatever unit the library uses; `math.inf` = never;
+- each `Value` keeps the raw text as written, the key as written and its `Span`; `origin` says
+  where the value comes from: `set` (written in the file), `env` (a PG* variable beside it),
+  `default` (the library's documented default) or `os-default` (the kernel's keepalive timers);
+- a value that cannot be known before deploy (template placeholder, `${VAR}`, `${VAR:default}`,
+  `os.environ[...]`) is `Unknown`; the default of `${VAR:default}` is kept as `hint` only;
+- a value the library would reject is `None` with `error` saying why;
+- passwords are `secret`: their raw text is never kept (`***`), and neither is their hint.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from advisor.model import Span, Unknown, is_known
+
+# Linux net.ipv4.tcp_keepalive_time / _intvl / _probes
+OS_KEEPALIVE = (7200.0, 75.0, 9)
+# Go's net.Dialer default KeepAliveConfig (pgx dials with a zero net.Dialer)
+GO_KEEPALIVE = (15.0, 15.0, 9)
+
+DRIVERS = ("libpq", "pgjdbc", "sqlalchemy", "django", "psycopg_pool", "pgx", "node-postgres", "url")
+
+
+@dataclass(slots=True)
+class Value:
+    """One client setting: typed value, where it came from, and how it was written."""
+
+    value: Any
+    raw: str | None = None
+    span: Span | None = None
+    origin: str = "set"  # set | env | default | os-default
+    key: str | None = None
+    secret: bool = False
+    hint: str | None = None
+    unit: str | None = None  # unit of the raw text: s, ms, duration, ...
+    error: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return is_known(self.value)
+
+    @property
+    def is_set(self) -> bool:
+        return self.origin in ("set", "env")
+
+    @property
+    def unknown(self) -> bool:
+        return isinstance(self.value, Unknown)
+
+    @property
+    def display(self) -> str:
+        if self.secret:
+            return "***"
+        return self.raw if self.raw is not None else _show(self.value)
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value
+        if isinstance(value, Unknown):
+            value = {"unknown": "***" if self.secret else value.text}
+        elif self.secret:
+            value = "***"
+        elif isinstance(value, float) and math.isinf(value):
+            value = "never"
+        out: dict[str, Any] = {"value": value, "origin": self.origin}
+        if self.raw is not None:
+            out["raw"] = "***" if self.secret else self.raw
+        if self.key:
+            out["key"] = self.key
+        if self.unit:
+            out["unit"] = self.unit
+        if self.hint is not None and not self.secret:
+            out["hint"] = self.hint
+        if self.error:
+            out["error"] = self.error
+        if self.span is not None:
+            out["span"] = self.span.to_dict()
+        return out
+
+
+def default(value: Any, origin: str = "default", unit: str | None = None) -> Value:
+    return Value(value=value, origin=origin, unit=unit)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "never"
+        return f"{value:g}"
+    return str(value)
+
+
+def seconds(value: Value | None) -> float | None:
+    """The value in seconds when it is a known number, else None."""
+    if value is None or not value.known or isinstance(value.value, bool):
+        return None
+    if isinstance(value.value, (int, float)):
+        return float(value.value)
+    return None
+
+
+@dataclass(slots=True)
+class Keepalive:
+    """The TCP keepalive plan of a client socket.
+
+    `idle`, `interval`, `count` are the effective timers (the OS or Go defaults when the driver
+    leaves them unset). `honours_libpq_keys` is False for pgx, which ignores `keepalives_*` in
+    its DSN (and forwards them to the server, which rejects them).
+    """
+
+    enabled: Value
+    idle: Value
+    interval: Value
+    count: Value
+    honours_libpq_keys: bool = True
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {name: getattr(self, name).to_dict() for name in ("enabled", "idle", "interval", "count")}
+        out["honours_libpq_keys"] = self.honours_libpq_keys
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(slots=True)
+class Pool:
+    """A connection pool's recycle plan.
+
+    `max_lifetime` / `max_idle` in seconds (`math.inf` = never); `validation` True when a
+    pooled connection is checked before it is handed out, with `validation_note` saying how.
+    """
+
+    library: str
+    max_lifetime: Value
+    max_idle: Value
+    validation: Value
+    validation_note: str = ""
+    size: Value | None = None
+    keepalive_time: Value | None = None  # HikariCP keepaliveTime
+    health_check_period: Value | None = None  # pgxpool
+    persistent: bool = True  # Django CONN_MAX_AGE=0 closes the connection after each request
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"library": self.library, "persistent": self.persistent}
+        for name in ("max_lifetime", "max_idle", "validation", "size", "keepalive_time", "health_check_period"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value.to_dict()
+        if self.validation_note:
+            out["validation_note"] = self.validation_note
+        return out
+
+
+@dataclass(slots=True)
+class ClientEndpoint:
+    """One client as configured in one place: driver, target, keepalives, TLS, pool."""
+
+    driver: str
+    name: str
+    span: Span
+    form: str
+    hosts: list[Value] = field(default_factory=list)
+    ports: list[Value] = field(default_factory=list)
+    dbname: Value | None = None
+    user: Value | None = None
+    password: Value | None = None
+    keepalive: Keepalive | None = None
+    tcp_user_timeout: Value | None = None
+    connect_timeout: Value | None = None
+    socket_timeout: Value | None = None
+    sslmode: Value | None = None
+    sslrootcert: Value | None = None
+    ssl_min_protocol_version: Value | None = None
+    ssl_max_protocol_version: Value | None = None
+    pool: Pool | None = None
+    params: dict[str, Value] = field(default_factory=dict)
+    dbapi: str | None = None  # SQLAlchemy dialect driver (psycopg2, asyncpg, ...)
+    template: bool = False
+
+    def param(self, *names: str) -> Value | None:
+        """The first of these keys set on the endpoint (case-sensitive, as the driver reads them)."""
+        for name in names:
+            if name in self.params:
+                return self.params[name]
+        return None
+
+    def target(self) -> str:
+        """`host:port/db` for messages (never credentials)."""
+        hosts = ",".join(v.display for v in self.hosts) or "(default host)"
+        port = ",".join(v.display for v in self.ports)
+        db = f"/{self.dbname.display}" if self.dbname is not None else ""
+        return f"{hosts}{':' + port if port else ''}{db}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"driver": self.driver, "name": self.name, "form": self.form, "span": self.span.to_dict()}
+        if self.dbapi:
+            out["dbapi"] = self.dbapi
+        out["hosts"] = [v.to_dict() for v in self.hosts]
+        out["ports"] = [v.to_dict() for v in self.ports]
+        for name in ("dbname", "user", "password", "tcp_user_timeout", "connect_timeout", "socket_timeout",
+                     "sslmode", "sslrootcert", "ssl_min_protocol_version", "ssl_max_protocol_version"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value.to_dict()
+        if self.keepalive is not None:
+            out["keepalive"] = self.keepalive.to_dict()
+        if self.pool is not None:
+            out["pool"] = self.pool.to_dict()
+        out["params"] = {k: v.to_dict() for k, v in self.params.items()}
+        out["template"] = self.template
+        return out
+
+
+@dataclass(slots=True)
+class ClientFile:
+    """The model of one client configuration file: its endpoints, in file order."""
+
+    format: str
+    endpoints: list[ClientEndpoint] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "endpoints": [e.to_dict() for e in self.endpoints]}

@@ -1,0 +1,425 @@
+"""From leaves (any structured format) to client endpoints.
+
+Three passes, each claiming the leaves it uses:
+1. environment blocks: a `.env` file, docker-compose `environment:` (list or mapping) and
+   Kubernetes `env:` lists (`name`/`value`, `valueFrom` = unknown). `DATABASE_URL`, `*_DATABASE_URL`,
+   `*_DSN` and any variable holding a connection string become endpoints; `PG*` variables fill
+   the libpq parameters those strings leave unset (libpq reads them as defaults), or form an
+   endpoint of their own. There is no environment variable for keepalives.
+2. Spring / HikariCP: `<prefix>.datasource.url|jdbc-url|username|password|hikari.*` (relaxed
+   binding: `max-lifetime`, `maxLifetime`, `max_lifetime`), and hikari.properties
+   (`jdbcUrl`, `maxLifetime`, `dataSource.*` at the top level).
+3. every other mapping: a connection string with the options beside it (SQLAlchemy
+   `pool_recycle`/`pool_pre_ping`, psycopg_pool `max_lifetime`/`check`, pgx `pool_*`), node-postgres
+   option objects, SQLAlchemy `sqlalchemy.*` keys of Pyramid/Alembic ini files.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from advisor.clients.build import (
+    NODE_KEYS, Builder, canonical_hikari, endpoint_from_string, jdbc_endpoint, libpq_endpoint, node_endpoint,
+    param_value, sqlalchemy_endpoint, sqlalchemy_plan,
+)
+from advisor.clients.endpoint import ClientEndpoint, Value
+from advisor.clients.strings import Locator, kind_of, parse, placeholder_hint, redact_any
+from advisor.clients.tree import Leaf
+from advisor.model import ConfigDoc, Setting, Span, Unknown
+
+SECRET_NAME = re.compile(r"pass(word|wd)?$|passwd|password|secret|token|credential|private.?key|api.?key", re.I)
+URL_NAME = re.compile(r"(^|_)(DATABASE_URL|DATABASE_URI|DB_URL|DB_URI|DSN|DB_DSN|PG_URL|POSTGRES_URL|POSTGRESQL_URL|"
+                      r"CONNECTION_STRING|CONN_STR)$", re.I)
+
+PG_ENV = {
+    "PGHOST": "host", "PGHOSTADDR": "hostaddr", "PGPORT": "port", "PGDATABASE": "dbname", "PGUSER": "user",
+    "PGPASSWORD": "password", "PGSERVICE": "service", "PGOPTIONS": "options", "PGAPPNAME": "application_name",
+    "PGSSLMODE": "sslmode", "PGREQUIRESSL": "requiressl", "PGSSLROOTCERT": "sslrootcert", "PGSSLCERT": "sslcert",
+    "PGSSLKEY": "sslkey", "PGSSLCRL": "sslcrl", "PGSSLMINPROTOCOLVERSION": "ssl_min_protocol_version",
+    "PGSSLMAXPROTOCOLVERSION": "ssl_max_protocol_version", "PGSSLNEGOTIATION": "sslnegotiation",
+    "PGCONNECT_TIMEOUT": "connect_timeout", "PGTARGETSESSIONATTRS": "target_session_attrs",
+    "PGLOADBALANCEHOSTS": "load_balance_hosts", "PGGSSENCMODE": "gssencmode", "PGCHANNELBINDING": "channel_binding",
+    "PGPASSFILE": "passfile", "PGSSLSNI": "sslsni", "PGREQUIREAUTH": "require_auth",
+}
+
+SQLA_OPTIONS = ("pool_recycle", "pool_pre_ping", "pool_size", "max_overflow", "pool_timeout", "pool_use_lifo")
+PSYCOPG_POOL_OPTIONS = ("max_lifetime", "max_idle", "check", "min_size", "max_size", "reconnect_timeout")
+OPTION_CHILDREN = ("engine_options", "engine", "pool", "options", "connect_args", "kwargs", "SQLALCHEMY_ENGINE_OPTIONS",
+                   "pool_options")
+
+
+def is_secret_key(key: str) -> bool:
+    return bool(SECRET_NAME.search(key))
+
+
+def leaf_value(leaf: Leaf, key: str | None = None, secret: bool | None = None) -> Value:
+    secret = is_secret_key(leaf.key) if secret is None else secret
+    value = leaf.value
+    hint = None
+    unknown = False
+    if isinstance(value, Unknown):
+        unknown = True
+    elif isinstance(value, str):
+        from advisor.clients.strings import has_placeholder
+
+        if has_placeholder(value):
+            unknown = True
+            hint = placeholder_hint(value)
+    return param_value(key or leaf.key, value, leaf.loc.whole, unknown, hint, secret)
+
+
+def record(doc: ConfigDoc, name: str, leaf_or_value: Leaf | Value, section: str | None = None) -> None:
+    """A Setting for a leaf pgpath used; secrets shown as ***, connection strings redacted."""
+    if isinstance(leaf_or_value, Leaf):
+        v = leaf_value(leaf_or_value)
+        span = leaf_or_value.key_span
+        value_span = leaf_or_value.loc.whole
+    else:
+        v = leaf_or_value
+        span = v.span or Span(doc.path)
+        value_span = v.span
+    raw = "***" if v.secret else redact_any(v.raw or "")
+    value = v.value
+    if v.secret:
+        value = Unknown("***") if isinstance(value, Unknown) else "***"
+    elif isinstance(value, str):
+        value = redact_any(value)
+    elif isinstance(value, Unknown):
+        value = Unknown(redact_any(value.text))
+    doc.settings.append(Setting(name=name, raw=raw, value=value, span=span, value_span=value_span,
+                                section=section, secret=v.secret))
+
+
+# ------------------------------------------------------------------------------------------------
+
+
+def extract(doc: ConfigDoc, leaves: list[Leaf], b: Builder, env_file: bool = False) -> list[ClientEndpoint]:
+    used: set[int] = set()
+    endpoints: list[ClientEndpoint] = []
+    # 1. environment blocks
+    for name, entries in _env_blocks(leaves, env_file, used):
+        endpoints.extend(env_endpoints(doc, b, name, entries))
+    # 2. Spring / HikariCP
+    endpoints.extend(_spring(doc, b, leaves, used))
+    # 3. everything else, mapping by mapping
+    endpoints.extend(_groups(doc, b, leaves, used))
+    endpoints.sort(key=lambda e: (e.span.line or 0, e.span.col or 0))
+    return endpoints
+
+
+# ---------------------------------------------------------------------------- 1. environment
+
+
+def _env_blocks(leaves: list[Leaf], env_file: bool, used: set[int]) -> Iterable[tuple[str, list[tuple[str, Leaf, Value]]]]:
+    if env_file:
+        entries = [(lf.key, lf, leaf_value(lf, lf.key)) for lf in leaves]
+        used.update(id(lf) for lf in leaves)
+        yield "environment", entries
+        return
+    blocks: dict[tuple[str, ...], list[tuple[str, Leaf, Value]]] = {}
+    k8s: dict[tuple[str, ...], dict[str, Leaf]] = {}
+    for lf in leaves:
+        p = lf.path
+        # compose list form: environment: ["KEY=value"]
+        if len(p) >= 2 and p[-1].isdigit() and p[-2] == "environment":
+            if isinstance(lf.value, str) and "=" in lf.value:
+                key, _, value = lf.value.partition("=")
+                shift = len(key) + 1
+                loc = Locator(lf.loc.file, lf.loc.line, lf.loc.col + shift, lf.loc.exact, lf.loc.whole)
+                sub = Leaf(p[:-1] + (key,), value, value, loc, lf.key_span)
+                blocks.setdefault(p[:-1], []).append((key.strip(), sub, leaf_value(sub, key.strip())))
+                used.add(id(lf))
+            continue
+        # compose mapping form: environment: {KEY: value}
+        if len(p) >= 2 and p[-2] == "environment":
+            blocks.setdefault(p[:-1], []).append((p[-1], lf, leaf_value(lf, p[-1])))
+            used.add(id(lf))
+            continue
+        # Kubernetes: env: [{name: X, value: Y}] or {name: X, valueFrom: {...}}
+        for i in range(len(p) - 2, -1, -1):
+            if p[i] == "env" and p[i + 1].isdigit() and i + 2 < len(p):
+                field = p[i + 2]
+                if field in ("name", "value") and i + 3 == len(p):
+                    k8s.setdefault(p[:i + 2], {})[field] = lf
+                elif field == "valueFrom":
+                    k8s.setdefault(p[:i + 2], {}).setdefault("valueFrom", lf)
+                break
+    for item, parts in k8s.items():
+        name_leaf = parts.get("name")
+        if name_leaf is None or not isinstance(name_leaf.value, str):
+            continue
+        key = name_leaf.value
+        used.add(id(name_leaf))
+        if "value" in parts:
+            lf = parts["value"]
+            used.add(id(lf))
+            blocks.setdefault(item[:-1], []).append((key, lf, leaf_value(lf, key)))
+        else:
+            ref = parts.get("valueFrom") or name_leaf
+            blocks.setdefault(item[:-1], []).append(
+                (key, ref, Value(Unknown("valueFrom"), "valueFrom", ref.loc.whole, key=key, secret=is_secret_key(key))))
+    for block, entries in blocks.items():
+        yield ".".join(block), entries
+
+
+def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: list[tuple[str, Leaf, Value]]) -> list[ClientEndpoint]:
+    endpoints: list[ClientEndpoint] = []
+    pg: dict[str, Value] = {}
+    for key, lf, v in entries:
+        secret = is_secret_key(key)
+        if secret:
+            v.secret = True
+            v.raw = "***"
+            v.hint = None
+        record(doc, key, v, section=block or None)
+        if key in PG_ENV:
+            pv = Value(v.value, v.raw, v.span, "env", key, secret or PG_ENV[key] == "password", v.hint)
+            pg[PG_ENV[key]] = pv
+    for key, lf, v in entries:
+        if key in PG_ENV or not isinstance(lf.value, str):
+            continue
+        text = lf.value
+        form = kind_of(text) if not v.unknown or "://" in text or "=" in text else None
+        if form is None and v.unknown and URL_NAME.search(key):
+            endpoints.append(unknown_endpoint(b, "url", key, lf, v))
+            continue
+        if form is None:
+            continue
+        if form == "keyword" and not URL_NAME.search(key):
+            continue
+        ep = endpoint_from_string(b, key, text, lf.loc)
+        if ep is None:
+            continue
+        if ep.driver == "libpq" and pg:
+            _fill_from_env(b, ep, pg)
+        endpoints.append(ep)
+    if pg and not endpoints:
+        first = next(v for v in pg.values())
+        span = first.span or Span(doc.path)
+        endpoints.append(libpq_endpoint(b, "PG* environment", span, "env", dict(pg)))
+    return endpoints
+
+
+def _fill_from_env(b: Builder, ep: ClientEndpoint, pg: dict[str, Value]) -> None:
+    merged = dict(pg)
+    merged.update(ep.params)
+    if merged.keys() == ep.params.keys():
+        return
+    fresh = libpq_endpoint(Builder(), ep.name, ep.span, ep.form, merged, driver=ep.driver)
+    for name in ("hosts", "ports", "dbname", "user", "password", "keepalive", "tcp_user_timeout", "connect_timeout",
+                 "sslmode", "sslrootcert", "ssl_min_protocol_version", "ssl_max_protocol_version"):
+        setattr(ep, name, getattr(fresh, name))
+    ep.params = merged
+
+
+def unknown_endpoint(b: Builder, driver: str, name: str, lf: Leaf, v: Value) -> ClientEndpoint:
+    """A client whose connection string is a placeholder: everything about it is unknown."""
+    unknown = Value(Unknown(v.raw or ""), v.raw, lf.loc.whole, key=name, hint=None if v.secret else v.hint)
+    ep = ClientEndpoint(driver=driver, name=name, span=lf.loc.whole, form="unknown", template=True)
+    ep.hosts = [unknown]
+    ep.sslmode = unknown
+    ep.connect_timeout = unknown
+    ep.tcp_user_timeout = unknown
+    ep.keepalive = None
+    return ep
+
+
+# ---------------------------------------------------------------------------- 2. Spring / Hikari
+
+
+
+def _datasource_key(path: tuple[str, ...]) -> tuple[str, str] | None:
+    """(`spring.datasource`, `hikari.max-lifetime`) for a Spring datasource key, else None.
+    A named datasource below it (`spring.datasource.events.url`) is a datasource of its own."""
+    low = [p.replace("-", "").replace("_", "").lower() for p in path]
+    if "hikari" in low:
+        i = low.index("hikari")
+        prefix, rest = path[:i], ".".join(path[i:])
+    elif low and low[-1] in ("url", "jdbcurl", "username", "password"):
+        prefix, rest = path[:-1], path[-1]
+    else:
+        return None
+    if not any("datasource" in p for p in low[:len(prefix)]):
+        return None
+    return ".".join(prefix), rest
+
+
+def _spring(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> list[ClientEndpoint]:
+    groups: dict[str, dict[str, Leaf]] = {}
+    for lf in leaves:
+        if id(lf) in used:
+            continue
+        split = _datasource_key(lf.path)
+        if split:
+            groups.setdefault(split[0], {})[split[1]] = lf
+    # hikari.properties: Hikari keys at the top level
+    top = {lf.dotted: lf for lf in leaves if id(lf) not in used and len(lf.path) >= 1
+           and (canonical_hikari(lf.path[0]) or lf.path[0] == "dataSource")}
+    if any(canonical_hikari(k) in ("jdbcUrl", "maxLifetime", "maximumPoolSize", "dataSourceClassName") for k in top):
+        groups.setdefault("", {}).update({k: lf for k, lf in top.items()})
+    endpoints = []
+    for prefix, items in groups.items():
+        url_leaf = None
+        extra: dict[str, Value] = {}
+        for rest, lf in items.items():
+            used.add(id(lf))
+            record(doc, f"{prefix}.{rest}" if prefix else rest, lf)
+            key = rest.split(".", 1)[1] if rest.lower().startswith("hikari.") else rest
+            low = key.replace("-", "").replace("_", "").lower()
+            if low in ("url", "jdbcurl") and url_leaf is None:
+                url_leaf = lf
+                continue
+            if low.startswith("datasourceproperties.") or low.startswith("datasource."):
+                extra["dataSource." + key.split(".", 1)[1]] = leaf_value(lf, key.split(".", 1)[1])
+                continue
+            if low == "username":
+                extra["user"] = leaf_value(lf, "user")
+                continue
+            if low == "password":
+                extra["password"] = leaf_value(lf, "password", secret=True)
+                continue
+            canon = canonical_hikari(key)
+            if canon:
+                extra[canon] = leaf_value(lf, key)
+        extra["__hikari__"] = Value(True, origin="default")
+        name = f"{prefix}" if prefix else "hikari"
+        anchor = url_leaf or next(iter(items.values()))
+        if url_leaf is not None and not isinstance(url_leaf.value, str):
+            continue
+        text = url_leaf.value if url_leaf is not None else ""
+        if url_leaf is not None and kind_of(text) == "jdbc" and not leaf_value(url_leaf).unknown:
+            parsed = parse(text)
+            from advisor.clients.build import params_from_string
+
+            params = params_from_string(parsed, url_leaf.loc) if parsed else {}
+            ep = jdbc_endpoint(b, name, url_leaf.loc.whole, params, extra)
+        else:
+            ep = jdbc_endpoint(b, name, anchor.loc.whole, {}, extra)
+            if url_leaf is not None:
+                v = leaf_value(url_leaf)
+                ep.form = "unknown"
+                ep.template = True
+                if v.unknown:
+                    unknown = Value(Unknown(v.raw or ""), v.raw, url_leaf.loc.whole, key="url", hint=v.hint)
+                else:
+                    unknown = Value(Unknown(redact_any(text)), redact_any(text), url_leaf.loc.whole, key="url")
+                ep.hosts, ep.ports = [unknown], []
+                ep.sslmode = unknown
+                ep.connect_timeout = unknown
+                ep.socket_timeout = unknown
+                ep.keepalive = None
+        ep.params.pop("__hikari__", None)
+        endpoints.append(ep)
+    return endpoints
+
+
+# ---------------------------------------------------------------------------- 3. other mappings
+
+
+def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> list[ClientEndpoint]:
+    by_parent: dict[tuple[str, ...], list[Leaf]] = {}
+    for lf in leaves:
+        if id(lf) not in used:
+            by_parent.setdefault(lf.path[:-1], []).append(lf)
+    endpoints = []
+    for parent, group in by_parent.items():
+        keys = {lf.key: lf for lf in group}
+        # options nested one level down (engine_options:, pool:, connect_args:)
+        nested: dict[str, Leaf] = {}
+        for child in OPTION_CHILDREN:
+            for lf in by_parent.get(parent + (child,), []):
+                nested.setdefault(lf.key, lf)
+        options = {**nested, **keys}
+        sqlalchemy_prefix = parent[-1:] == ("sqlalchemy",)
+        node = [k for k in keys if k in NODE_KEYS and k not in ("max", "min", "ssl")]
+        sqla = [k for k in options if k in SQLA_OPTIONS]
+        ppool = [k for k in options if k in PSYCOPG_POOL_OPTIONS]
+        made = False
+        for lf in group:
+            if not isinstance(lf.value, str) or lf.key == "connectionString" and node:
+                continue
+            v = leaf_value(lf)
+            text = lf.value
+            form = kind_of(text)
+            if form is None and v.unknown and (URL_NAME.search(lf.key) or (sqlalchemy_prefix and lf.key == "url")):
+                endpoints.append(unknown_endpoint(b, "sqlalchemy" if sqlalchemy_prefix else "url",
+                                                  ".".join(lf.path), lf, v))
+                _record_group(doc, lf, options, sqla + ppool)
+                used.add(id(lf))
+                made = True
+                continue
+            if form is None or (form == "keyword" and not (URL_NAME.search(lf.key) or lf.key in ("conninfo", "dsn"))):
+                continue
+            name = ".".join(lf.path)
+            extra = {k: leaf_value(options[k], k) for k in sqla + ppool}
+            used.add(id(lf))
+            if form == "uri" and (sqla or sqlalchemy_prefix or re.search(r"sqlalchemy", name, re.I)):
+                parsed = parse(text)
+                from advisor.clients.build import params_from_string
+
+                params = params_from_string(parsed, lf.loc) if parsed else {}
+                ep = sqlalchemy_endpoint(b, name, lf.loc.whole, params, extra, None)
+            elif ppool and form in ("uri", "keyword"):
+                ep = endpoint_from_string(b, name, text, lf.loc, extra, driver_hint="psycopg_pool")
+            else:
+                ep = endpoint_from_string(b, name, text, lf.loc, extra)
+            if ep is None:
+                continue
+            if ep.driver == "sqlalchemy" and ep.pool is not None and not sqla:
+                ep.pool = sqlalchemy_plan(b, {})
+            _record_group(doc, lf, options, sqla + ppool)
+            endpoints.append(ep)
+            made = True
+        if made:
+            continue
+        if node and ("keepAlive" in keys or len(node) >= 1 and any(k in keys for k in ("host", "connectionString", "database"))
+                     or len(node) >= 2):
+            opts = {k: leaf_value(lf, k, secret=k == "password") for k, lf in keys.items()}
+            for lf in group:
+                used.add(id(lf))
+                record(doc, lf.dotted, lf)
+            cs = keys.get("connectionString")
+            first = min(group, key=lambda lf: (lf.key_span.line or 0, lf.key_span.col or 0))
+            ep = node_endpoint(b, ".".join(parent) or "pg options", first.key_span, opts, cs.loc if cs else None)
+            endpoints.append(ep)
+            continue
+        if sqla and any(k in ("pool_recycle", "pool_pre_ping") for k in sqla):
+            extra = {k: leaf_value(options[k], k) for k in sqla}
+            for k in sqla:
+                used.add(id(options[k]))
+                record(doc, options[k].dotted, options[k])
+            first = options[sqla[0]]
+            ep = sqlalchemy_endpoint(b, ".".join(parent) or "engine options", first.key_span, {}, extra, None)
+            ep.form = "options"
+            ep.sslmode = Value(Unknown("not in this file"), None, None)
+            ep.keepalive = None
+            endpoints.append(ep)
+    return endpoints
+
+
+def _record_group(doc: ConfigDoc, url_leaf: Leaf, options: dict[str, Leaf], keys: list[str]) -> None:
+    record(doc, url_leaf.dotted, url_leaf)
+    for k in keys:
+        record(doc, options[k].dotted, options[k])
+
+
+def scan_text(doc: ConfigDoc, b: Builder, text: str, path: str) -> list[ClientEndpoint]:
+    """Fallback for files no structured reader can read (templates, Ruby, shell): every
+    connection URL on every line, and nothing else."""
+    from advisor.clients.strings import FIND_URL
+
+    endpoints = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        stripped = line.lstrip()
+        if stripped.startswith(("#", "//", ";", "--")):
+            continue
+        for m in FIND_URL.finditer(line):
+            url = m.group().rstrip(",;)")
+            loc = Locator.verbatim(path, lineno, m.start() + 1, url)
+            ep = endpoint_from_string(b, f"line {lineno}", url, loc)
+            if ep is not None:
+                doc.settings.append(Setting(name=f"url@{lineno}", raw=redact_any(url), value=redact_any(url),
+                                            span=loc.whole, value_span=loc.whole))
+                endpoints.append(ep)
+    return endpoints

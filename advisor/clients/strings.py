@@ -1,0 +1,414 @@
+"""Connection strings found inside configuration values: which kind, and their parameters.
+
+Recognised forms, wherever a value holds them:
+- libpq URIs (`postgresql://`, `postgres://`) and keyword/value strings (`host=db port=5432`),
+  parsed with `advisor.clients.libpq` (libpq's own grammar);
+- pgjdbc URLs `jdbc:postgresql://host:port,host2/db?prop=value&...` (pgjdbc's Driver.parseURL:
+  query properties are percent-decoded, several hosts separated by commas);
+- SQLAlchemy URLs `postgresql+<dbapi>://user:pw@host:port/db?k=v` (the query goes to the DBAPI;
+  for the psycopg family that is libpq).
+
+Template placeholders (`${VAR}`, `${VAR:default}`, `${VAR:-default}`, `$VAR`, `{{ x }}`, `<%= x %>`)
+are masked before parsing, with a same-length run of letters, so offsets stay exact; a value
+that overlaps a placeholder is `Unknown`, and the default of `${VAR:default}` is kept as a hint.
+
+Every parameter is returned as a `RawParam` with offsets into the original text, so spans point
+at the value itself; the caller maps offsets to file positions (`Locator`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from advisor.model import Span
+
+_PLACEHOLDER = re.compile(
+    r"\$\{(?P<var>[^}:\-\s]*)(?:(?P<sep>:-|:|-)(?P<default>[^}]*))?\}"
+    r"|\{\{.*?\}\}|<%=?.*?%>|\{%.*?%\}"
+    r"|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
+)
+
+URI_PREFIXES = ("postgresql://", "postgres://")
+_SQLA = re.compile(r"^(postgres(?:ql)?)\+([A-Za-z0-9_]+)://")
+_JDBC = "jdbc:postgresql:"
+# a URL anywhere inside a longer text (a line of Ruby, a comment, a command line)
+FIND_URL = re.compile(r"(?:jdbc:postgresql:|postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://)[^\s'\"`<>]*")
+
+PSYCOPG_DBAPIS = ("psycopg", "psycopg2", "psycopg_async", "psycopg2cffi")
+
+
+@dataclass(frozen=True, slots=True)
+class Placeholder:
+    start: int
+    end: int
+    hint: str | None
+
+
+@dataclass(slots=True)
+class RawParam:
+    """One parameter of a connection string: key as the driver reads it, decoded value."""
+
+    key: str
+    value: str
+    start: int  # offsets of the raw value in the original text; -1 when synthesised
+    end: int
+    unknown: bool = False
+    hint: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedString:
+    form: str  # uri | keyword | jdbc | sqlalchemy
+    params: list[RawParam]
+    unknown_keys: list[RawParam]  # keys the libpq grammar does not know (pgx pool_*, app params)
+    error: str | None = None
+    error_offset: int | None = None
+    dbapi: str | None = None
+
+
+def find_placeholders(text: str) -> list[Placeholder]:
+    out = []
+    for m in _PLACEHOLDER.finditer(text):
+        hint = m.group("default") if m.group("sep") else None
+        out.append(Placeholder(m.start(), m.end(), hint))
+    return out
+
+
+def has_placeholder(text: str) -> bool:
+    return bool(_PLACEHOLDER.search(text))
+
+
+def placeholder_hint(text: str) -> str | None:
+    """The default of a value that is exactly one `${VAR:default}` placeholder."""
+    m = _PLACEHOLDER.fullmatch(text.strip())
+    if m and m.group("sep"):
+        return m.group("default")
+    return None
+
+
+def mask(text: str) -> tuple[str, list[Placeholder]]:
+    """`text` with each placeholder replaced by as many `Z` letters (offsets unchanged)."""
+    holders = find_placeholders(text)
+    if not holders:
+        return text, []
+    out, pos = [], 0
+    for h in holders:
+        out.append(text[pos:h.start])
+        out.append("Z" * (h.end - h.start))
+        pos = h.end
+    out.append(text[pos:])
+    return "".join(out), holders
+
+
+def _mark_unknown(params: list[RawParam], holders: list[Placeholder], text: str) -> None:
+    for p in params:
+        if p.start < 0:
+            continue
+        for h in holders:
+            if h.start < max(p.end, p.start + 1) and p.start < h.end:
+                p.unknown = True
+                if h.start <= p.start and p.end <= h.end and h.hint is not None:
+                    p.hint = h.hint
+                break
+
+
+def kind_of(text: str) -> str | None:
+    """Which connection-string form a value is, or None when it is none of them."""
+    s = text.strip()
+    if s.startswith(URI_PREFIXES):
+        return "uri"
+    if s.startswith(_JDBC):
+        return "jdbc"
+    if _SQLA.match(s):
+        return "sqlalchemy"
+    if looks_like_keyword_string(s):
+        return "keyword"
+    return None
+
+
+_KV_KEY = re.compile(r"(?:^|\s)([a-z_]+)\s*=")
+_KV_ANCHORS = {"host", "hostaddr", "dbname", "service", "port", "user", "sslmode"}
+
+
+def looks_like_keyword_string(text: str) -> bool:
+    """`host=db port=5432 ...`: a keyword/value string (at least two libpq keywords, one of them
+    naming a target), as opposed to any `a=b` text."""
+    from advisor.clients.libpq import KNOWN_KEYWORDS
+
+    masked, _ = mask(text)
+    keys = _KV_KEY.findall(masked)
+    known = [k for k in keys if k in KNOWN_KEYWORDS]
+    if not keys or keys[0] not in KNOWN_KEYWORDS:
+        return False
+    return len(known) >= 2 and bool(_KV_ANCHORS.intersection(known))
+
+
+def parse(text: str) -> ParsedString | None:
+    """Parse a connection string of any recognised form (leading/trailing blanks allowed)."""
+    lead = len(text) - len(text.lstrip())
+    body = text.strip()
+    form = kind_of(body)
+    if form is None:
+        return None
+    masked, holders = mask(body)
+    if form == "jdbc":
+        parsed = _parse_jdbc(masked)
+    elif form == "sqlalchemy":
+        parsed = _parse_sqlalchemy(masked)
+    elif form == "uri":
+        parsed = _parse_uri(masked)
+    else:
+        parsed = _parse_keyword(masked)
+    for group in (parsed.params, parsed.unknown_keys):
+        _mark_unknown(group, holders, body)
+        for p in group:
+            if p.start >= 0:
+                if p.unknown or any(h.start < p.end and p.start < h.end for h in holders):
+                    p.value = body[p.start:p.end]
+                p.start += lead
+                p.end += lead
+    if parsed.error_offset is not None:
+        parsed.error_offset += lead
+    if holders and parsed.error is not None:
+        # an error caused by a placeholder (a templated port, a templated key) is not an error
+        if any(h.start <= (parsed.error_offset or 0) - lead < h.end + 1 for h in holders):
+            parsed.error = None
+    return parsed
+
+
+def _parse_uri(text: str, offset: int = 0) -> ParsedString:
+    """A libpq URI; the query part is read here too so unknown keys are kept (pgx, apps)."""
+    from advisor.clients.libpq import KNOWN_KEYWORDS, parse_conninfo
+
+    q = text.find("?")
+    head = text if q < 0 else text[:q]
+    info = parse_conninfo(head)
+    params = [RawParam(p.key, p.value, p.start, p.end) for p in info.params]
+    unknown: list[RawParam] = []
+    error, error_offset = info.error, info.error_offset
+    if q >= 0:
+        pos = q + 1
+        for piece in text[q + 1:].split("&"):
+            start = pos
+            pos += len(piece) + 1
+            if not piece:
+                continue
+            key_raw, eq, value_raw = piece.partition("=")
+            vstart = start + len(key_raw) + 1
+            key, value = unquote(key_raw), unquote(value_raw)
+            if not eq:
+                if error is None:
+                    error, error_offset = f'missing key/value separator "=" in URI query parameter: "{key_raw}"', start
+                continue
+            if key == "ssl":
+                if value == "true":
+                    params.append(RawParam("sslmode", "require", vstart, vstart + len(value_raw)))
+                    continue
+            if key in KNOWN_KEYWORDS:
+                params.append(RawParam(key, value, vstart, vstart + len(value_raw)))
+            else:
+                unknown.append(RawParam(key, value, vstart, vstart + len(value_raw)))
+                if error is None:
+                    error, error_offset = f'invalid URI query parameter: "{key}"', start
+    return ParsedString("uri", _shift(params, offset), _shift(unknown, offset), error,
+                        None if error_offset is None else error_offset + offset)
+
+
+def _shift(params: list[RawParam], offset: int) -> list[RawParam]:
+    if offset:
+        for p in params:
+            if p.start >= 0:
+                p.start += offset
+                p.end += offset
+    return params
+
+
+def _parse_keyword(text: str) -> ParsedString:
+    """A keyword/value string; keys libpq does not know are set aside (and blanked) so the rest
+    still parses with libpq's grammar."""
+    from advisor.clients.libpq import parse_conninfo
+
+    unknown: list[RawParam] = []
+    first_error: tuple[str, int] | None = None
+    work = text
+    for _ in range(64):
+        info = parse_conninfo(work)
+        if info.error is None:
+            break
+        if first_error is None:
+            first_error = (info.error, info.error_offset or 0)
+        m = re.match(r'invalid connection option "(.*)"$', info.error)
+        if not m or info.error_offset is None:
+            break
+        k0 = info.error_offset
+        k1 = _pair_end(work, k0)
+        key = m.group(1)
+        eq = work.find("=", k0, k1)
+        vstart = eq + 1 if eq >= 0 else k1
+        while vstart < k1 and work[vstart] in " \t\n\v\f\r":
+            vstart += 1
+        value = work[vstart:k1]
+        if value.startswith("'") and value.endswith("'") and len(value) >= 2:
+            value = value[1:-1].replace("\\'", "'").replace("\\\\", "\\")
+        unknown.append(RawParam(key, value, vstart, k1))
+        work = work[:k0] + " " * (k1 - k0) + work[k1:]
+    params = [RawParam(p.key, p.value, p.start, p.end) for p in info.params]
+    error, offset = (info.error, info.error_offset) if info.error else (first_error if first_error else (None, None))
+    return ParsedString("keyword", params, unknown, error, offset)
+
+
+def _pair_end(text: str, i: int) -> int:
+    """End of the `key = value` pair starting at i (libpq's keyword/value grammar)."""
+    n = len(text)
+    while i < n and text[i] != "=" and text[i] not in " \t\n\v\f\r":
+        i += 1
+    while i < n and text[i] in " \t\n\v\f\r":
+        i += 1
+    if i >= n or text[i] != "=":
+        return i
+    i += 1
+    while i < n and text[i] in " \t\n\v\f\r":
+        i += 1
+    if i < n and text[i] == "'":
+        i += 1
+        while i < n and text[i] != "'":
+            i += 2 if text[i] == "\\" else 1
+        return min(i + 1, n)
+    while i < n and text[i] not in " \t\n\v\f\r":
+        i += 2 if text[i] == "\\" else 1
+    return min(i, n)
+
+
+def _parse_sqlalchemy(text: str) -> ParsedString:
+    """`postgresql+psycopg2://...`: the URL grammar is libpq's URI (user, password, host, port,
+    database, query); the scheme names the DBAPI."""
+    m = _SQLA.match(text)
+    assert m is not None
+    scheme_len = m.end()
+    rewritten = "postgresql://" + text[scheme_len:]
+    parsed = _parse_uri(rewritten, 0)
+    delta = scheme_len - len("postgresql://")
+    for group in (parsed.params, parsed.unknown_keys):
+        _shift(group, delta)
+    if parsed.error_offset is not None:
+        parsed.error_offset += delta
+    parsed.form = "sqlalchemy"
+    parsed.dbapi = m.group(2)
+    if parsed.dbapi not in PSYCOPG_DBAPIS:
+        # asyncpg, pg8000...: the query goes to a driver with its own names; nothing is an error
+        parsed.error = None
+    return parsed
+
+
+def _parse_jdbc(text: str) -> ParsedString:
+    """pgjdbc's URL grammar: `jdbc:postgresql:` then `//hosts/db`, `/db`, `db` or nothing, then
+    `?k=v&...` (keys case-sensitive, values percent-decoded)."""
+    params: list[RawParam] = []
+    error = None
+    error_offset = None
+    pos = len(_JDBC)
+    q = text.find("?", pos)
+    main_end = len(text) if q < 0 else q
+    if text.startswith("//", pos):
+        pos += 2
+        slash = text.find("/", pos, main_end)
+        if slash < 0:
+            error, error_offset = "pgjdbc needs a / after the host list (jdbc:postgresql://host:port/database)", main_end
+            slash = main_end
+        hosts_start = pos
+        for piece in text[hosts_start:slash].split(","):
+            start = pos
+            pos += len(piece) + 1
+            host, port_text = piece, None
+            if piece.startswith("["):
+                close = piece.find("]")
+                host = piece[: close + 1] if close >= 0 else piece
+                rest = piece[close + 1:] if close >= 0 else ""
+                if rest.startswith(":"):
+                    port_text = rest[1:]
+            elif ":" in piece:
+                host, _, port_text = piece.rpartition(":")
+            params.append(RawParam("host", host or "localhost", start if host else -1, start + len(host) if host else -1))
+            if port_text is not None:
+                pstart = start + len(piece) - len(port_text)
+                params.append(RawParam("port", port_text, pstart, pstart + len(port_text)))
+        pos = slash + 1
+    elif text.startswith("/", pos):
+        pos += 1
+    db = text[pos:main_end]
+    if db:
+        params.append(RawParam("dbname", unquote(db), pos, main_end))
+    if q >= 0:
+        pos = q + 1
+        for piece in text[q + 1:].split("&"):
+            start = pos
+            pos += len(piece) + 1
+            if not piece:
+                continue
+            key, _, value = piece.partition("=")
+            vstart = start + len(key) + 1
+            params.append(RawParam(key, unquote(value), vstart, vstart + len(value)))
+    return ParsedString("jdbc", params, [], error, error_offset)
+
+
+# ------------------------------------------------------------------------------------------------
+# redaction of any connection string (libpq's redact plus the JDBC / SQLAlchemy forms)
+
+_URL_PASSWORD = re.compile(r"(://[^:/@\s?#]*:)([^@\s]*)(@)")
+_QUERY_PASSWORD = re.compile(r"([?&;](?:password|sslpassword)=)([^&\s]*)", re.IGNORECASE)
+_KV_PASSWORD = re.compile(r"(\b(?:password|sslpassword)\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
+
+
+def redact_any(text: str) -> str:
+    """`text` with every password in any connection-string form replaced by `***`: libpq's own
+    redaction for libpq strings, then the `user:password@` part and `password=` parameters of
+    every URL inside the text, then `password=` pairs of keyword/value text."""
+    from advisor.clients.libpq import redact
+
+    out = text
+    try:
+        if text.strip().startswith(URI_PREFIXES) or looks_like_keyword_string(text):
+            out = redact(text)
+    except Exception:  # noqa: BLE001 - redaction must never fail; the regexes below still run
+        out = text
+
+    def url(m: re.Match) -> str:
+        u = _URL_PASSWORD.sub(lambda n: n.group(1) + "***" + n.group(3), m.group())
+        return _QUERY_PASSWORD.sub(lambda n: n.group(1) + "***", u)
+
+    out = FIND_URL.sub(url, out)
+    if not FIND_URL.search(out):
+        out = _KV_PASSWORD.sub(lambda m: m.group(1) + "***", out)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# offsets inside a value -> file spans
+
+
+@dataclass(frozen=True, slots=True)
+class Locator:
+    """Where a value's text sits in its file. `exact` when the value is written verbatim on one
+    line (no escapes, no folding), so an offset in the value is an offset on that line."""
+
+    file: str
+    line: int
+    col: int  # 1-based column of the value's first character
+    exact: bool
+    whole: Span
+
+    def span(self, start: int, end: int) -> Span:
+        if self.exact and start >= 0:
+            return Span(self.file, self.line, self.col + start, self.line, self.col + max(end, start))
+        return self.whole
+
+    @classmethod
+    def verbatim(cls, file: str, line: int, col: int, text: str) -> "Locator":
+        whole = Span(file, line, col, line, col + len(text))
+        return cls(file, line, col, "\n" not in text, whole)
+
+    @classmethod
+    def approximate(cls, whole: Span) -> "Locator":
+        return cls(whole.file, whole.line or 1, whole.col or 1, False, whole)

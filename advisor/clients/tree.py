@@ -1,0 +1,401 @@
+"""Structured files (YAML, JSON, TOML, ini, Java properties, .env) as flat `Leaf`s with spans.
+
+Every format is reduced to the same shape, one leaf per scalar: its path (keys split on dots,
+so `spring.datasource.url` in a properties file and the same keys nested in YAML give the same
+path; list items are indexes), its value typed as the format types it, and a `Locator` that maps
+offsets inside the value to file positions. The extractor (`advisor.clients.extract`) then
+looks at leaves only, whatever the format.
+
+YAML uses `yaml.compose` (node marks give line and column; imported lazily). JSON is read as
+YAML (a JSON text is YAML), falling back to `json` with logical spans (`$.a.b[0]`). TOML and ini
+are read line by line (tables, `key = value`, quoted strings); a line they cannot read is skipped:
+these files are application configs, and only the keys pgpath knows matter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from advisor.clients.strings import Locator
+from advisor.model import Span, Unknown
+
+
+@dataclass(slots=True)
+class Leaf:
+    path: tuple[str, ...]
+    value: Any  # str, int, float, bool, None, Unknown, or a dict for an inline mapping
+    raw: str
+    loc: Locator
+    key_span: Span
+
+    @property
+    def key(self) -> str:
+        return self.path[-1] if self.path else ""
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(self.path)
+
+
+class TreeError(Exception):
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
+
+
+def _split(key: str) -> tuple[str, ...]:
+    return tuple(part for part in key.split(".") if part != "") or (key,)
+
+
+# ------------------------------------------------------------------------------------------------
+# YAML / JSON
+
+
+def yaml_leaves(path: str, text: str) -> list[Leaf]:
+    """Leaves of every document of a YAML (or JSON) text. Raises TreeError on invalid YAML."""
+    import yaml
+
+    lines = text.split("\n")
+    leaves: list[Leaf] = []
+    try:
+        docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        span = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path, 1, 1)
+        raise TreeError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", span) from None
+    except RecursionError:
+        raise TreeError("invalid YAML: nesting too deep", Span(path, 1, 1)) from None
+    for index, node in enumerate(docs):
+        if node is not None:
+            _walk_yaml(path, lines, node, (str(index),) if len(docs) > 1 else (), leaves, 0)
+    return leaves
+
+
+def _node_span(path: str, node) -> Span:
+    s, e = node.start_mark, node.end_mark
+    return Span(path, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+
+
+def _walk_yaml(path: str, lines: list[str], node, prefix: tuple[str, ...], out: list[Leaf], depth: int) -> None:
+    import yaml
+
+    if depth > 64:
+        return
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+                continue
+            key_path = prefix + _split(key_node.value)
+            if isinstance(value_node, yaml.ScalarNode):
+                out.append(_yaml_leaf(path, lines, key_path, value_node, _node_span(path, key_node)))
+            else:
+                if isinstance(value_node, yaml.MappingNode) and _is_flow_mapping(value_node):
+                    pass
+                _walk_yaml(path, lines, value_node, key_path, out, depth + 1)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            if isinstance(item, yaml.ScalarNode):
+                out.append(_yaml_leaf(path, lines, prefix + (str(i),), item, _node_span(path, item)))
+            else:
+                _walk_yaml(path, lines, item, prefix + (str(i),), out, depth + 1)
+    elif isinstance(node, yaml.ScalarNode):
+        out.append(_yaml_leaf(path, lines, prefix, node, _node_span(path, node)))
+
+
+def _is_flow_mapping(node) -> bool:
+    return bool(getattr(node, "flow_style", False))
+
+
+_YAML_BOOL = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+
+
+def _yaml_leaf(path: str, lines: list[str], key_path: tuple[str, ...], node, key_span: Span) -> Leaf:
+    tag = node.tag or ""
+    text = node.value
+    value: Any = text
+    if tag.endswith(":bool"):
+        value = _YAML_BOOL.get(text.lower(), text)
+    elif tag.endswith(":int"):
+        try:
+            value = int(text.replace("_", ""), 0) if not re.fullmatch(r"0[0-7]+", text) else int(text, 8)
+        except ValueError:
+            value = text
+    elif tag.endswith(":float"):
+        try:
+            value = float(text.replace("_", ""))
+        except ValueError:
+            value = text
+    elif tag.endswith(":null"):
+        value = None
+    s, e = node.start_mark, node.end_mark
+    whole = Span(path, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
+    exact = False
+    col = s.column + 1
+    if s.line == e.line and s.line < len(lines):
+        source = lines[s.line][s.column:e.column]
+        if node.style is None and source == text:
+            exact = True
+        elif node.style in ("'", '"') and source[1:-1] == text:
+            exact, col = True, s.column + 2
+    loc = Locator(path, s.line + 1, col, exact, whole)
+    return Leaf(key_path, value, text, loc, key_span)
+
+
+def json_leaves(path: str, text: str) -> list[Leaf]:
+    """JSON through the YAML reader (for line numbers); plain `json` with logical spans if YAML
+    cannot read it (tabs, unusual escapes)."""
+    try:
+        return yaml_leaves(path, text)
+    except TreeError:
+        pass
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise TreeError(f"invalid JSON: {exc}", Span(path, getattr(exc, "lineno", 1), getattr(exc, "colno", 1))) from None
+    out: list[Leaf] = []
+
+    def walk(obj: Any, prefix: tuple[str, ...], key: str, depth: int) -> None:
+        if depth > 64:
+            return
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk(v, prefix + _split(str(k)), f"{key}.{k}", depth + 1)
+        elif isinstance(obj, list):
+            for i, v in enumerate(obj):
+                walk(v, prefix + (str(i),), f"{key}[{i}]", depth + 1)
+        else:
+            span = Span(path, key=key)
+            raw = obj if isinstance(obj, str) else json.dumps(obj)
+            out.append(Leaf(prefix, obj, raw, Locator(path, 1, 1, False, span), span))
+    walk(data, (), "$", 0)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# line-based formats
+
+
+def _scalar(raw: str) -> tuple[Any, int, str]:
+    """A TOML/ini value: (typed value, offset of the text inside raw, text)."""
+    s = raw.strip()
+    lead = len(raw) - len(raw.lstrip())
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        inner = s[1:-1]
+        if s[0] == '"' and "\\" in inner:
+            try:
+                decoded = bytes(inner, "utf-8").decode("unicode_escape")
+            except UnicodeDecodeError:
+                decoded = inner
+            return decoded, -1, inner
+        return inner, lead + 1, inner
+    low = s.lower()
+    if low in ("true", "false"):
+        return low == "true", lead, s
+    if re.fullmatch(r"[+-]?[0-9][0-9_]*", s):
+        return int(s.replace("_", "")), lead, s
+    if re.fullmatch(r"[+-]?[0-9][0-9_]*\.[0-9_]+(?:[eE][+-]?[0-9]+)?", s):
+        return float(s.replace("_", "")), lead, s
+    return s, lead, s
+
+
+def _line_leaf(path: str, lineno: int, line: str, prefix: tuple[str, ...], key: str, key_col: int,
+               value_col: int, raw_value: str, typed: bool) -> Leaf:
+    if typed:
+        value, offset, text = _scalar(raw_value)
+    else:
+        value, offset, text = raw_value.strip(), len(raw_value) - len(raw_value.lstrip()), raw_value.strip()
+    whole = Span(path, lineno, value_col + 1, lineno, value_col + 1 + len(raw_value.rstrip()))
+    if offset >= 0:
+        loc = Locator(path, lineno, value_col + 1 + offset, True, whole)
+    else:
+        loc = Locator.approximate(whole)
+    key_span = Span(path, lineno, key_col + 1, lineno, key_col + 1 + len(key))
+    return Leaf(prefix + _split(key), value, text, loc, key_span)
+
+
+_TOML_TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_TOML_KEY = re.compile(r'^(\s*)("[^"]*"|\'[^\']*\'|[A-Za-z0-9_.\-]+)\s*=\s*')
+
+
+def toml_leaves(path: str, text: str) -> list[Leaf]:
+    out: list[Leaf] = []
+    table: tuple[str, ...] = ()
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        m = _TOML_TABLE.match(line)
+        if m:
+            table = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
+            continue
+        m = _TOML_KEY.match(line)
+        if not m:
+            continue
+        key = m.group(2).strip("\"'")
+        rest = line[m.end():]
+        value_text = _strip_toml_comment(rest)
+        if value_text.strip().startswith(("[", "{", '"""', "'''")):
+            continue
+        out.append(_line_leaf(path, lineno, line, table, key, len(m.group(1)), m.end(), value_text, True))
+    return out
+
+
+def _strip_toml_comment(rest: str) -> str:
+    quote = None
+    for i, ch in enumerate(rest):
+        if quote:
+            if ch == "\\" and quote == '"':
+                continue
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#":
+            return rest[:i].rstrip()
+    return rest.rstrip()
+
+
+_INI_SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
+_INI_KEY = re.compile(r"^([^\s=:;#\[][^=:]*?)\s*[=:]\s?")
+
+
+def ini_leaves(path: str, text: str) -> list[Leaf]:
+    """configparser's grammar: `[section]`, `key = value` or `key: value`, full-line `#`/`;`
+    comments; indented lines continue the previous value (only its first line is read)."""
+    out: list[Leaf] = []
+    section: tuple[str, ...] = ()
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("#", ";")) or line[:1] in " \t":
+            continue
+        m = _INI_SECTION.match(line)
+        if m:
+            section = (m.group(1).strip(),)
+            continue
+        m = _INI_KEY.match(line)
+        if not m:
+            continue
+        key = m.group(1).strip()
+        raw_value = line[m.end():]
+        value, offset, text_value = raw_value.strip(), len(raw_value) - len(raw_value.lstrip()), raw_value.strip()
+        whole = Span(path, lineno, m.end() + 1, lineno, m.end() + 1 + len(raw_value.rstrip()))
+        loc = Locator(path, lineno, m.end() + 1 + offset, True, whole)
+        out.append(Leaf(section + _split(key), value, text_value, loc, Span(path, lineno, 1, lineno, 1 + len(key))))
+    return out
+
+
+def properties_leaves(path: str, text: str) -> list[Leaf]:
+    """java.util.Properties.load: `key=value`, `key: value` or `key value`; `#`/`!` comments;
+    a trailing backslash continues the line; `\\uXXXX` and `\\x` escapes."""
+    out: list[Leaf] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        lineno = i + 1
+        line = lines[i].rstrip("\r")
+        i += 1
+        stripped = line.lstrip(" \t\f")
+        if not stripped or stripped[0] in "#!":
+            continue
+        logical = line
+        continued = False
+        while _odd_backslashes(logical) and i < len(lines):
+            logical = logical[:-1] + lines[i].rstrip("\r").lstrip(" \t\f")
+            i += 1
+            continued = True
+        start = len(logical) - len(logical.lstrip(" \t\f"))
+        j = start
+        while j < len(logical):
+            ch = logical[j]
+            if ch == "\\":
+                j += 2
+                continue
+            if ch in "=: \t\f":
+                break
+            j += 1
+        key = _unescape(logical[start:j])
+        k = j
+        while k < len(logical) and logical[k] in " \t\f":
+            k += 1
+        if k < len(logical) and logical[k] in "=:":
+            k += 1
+            while k < len(logical) and logical[k] in " \t\f":
+                k += 1
+        raw_value = logical[k:]
+        value = _unescape(raw_value)
+        whole = Span(path, lineno, k + 1, lineno, k + 1 + len(raw_value))
+        exact = not continued and value == raw_value
+        loc = Locator(path, lineno, k + 1, exact, whole)
+        out.append(Leaf(_split(key), value, value, loc, Span(path, lineno, start + 1, lineno, j + 1)))
+    return out
+
+
+def _odd_backslashes(s: str) -> bool:
+    n = len(s) - len(s.rstrip("\\"))
+    return n % 2 == 1
+
+
+def _unescape(s: str) -> str:
+    if "\\" not in s:
+        return s
+    out, i = [], 0
+    while i < len(s):
+        ch = s[i]
+        if ch == "\\" and i + 1 < len(s):
+            nxt = s[i + 1]
+            if nxt == "u" and re.fullmatch(r"[0-9a-fA-F]{4}", s[i + 2:i + 6] or ""):
+                out.append(chr(int(s[i + 2:i + 6], 16)))
+                i += 6
+                continue
+            out.append({"t": "\t", "n": "\n", "r": "\r", "f": "\f"}.get(nxt, nxt))
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+_ENV_LINE = re.compile(r"^(\s*)(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*")
+
+
+def env_leaves(path: str, text: str) -> list[Leaf]:
+    """A dotenv file: `KEY=value`, `export KEY=value`, values single-quoted (literal),
+    double-quoted (`\\n` and `\\"` escapes) or bare (a ` #` starts a comment)."""
+    out: list[Leaf] = []
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _ENV_LINE.match(line)
+        if not m:
+            continue
+        key = m.group(2)
+        rest = line[m.end():]
+        col = m.end()
+        if rest[:1] in ("'", '"'):
+            q = rest[0]
+            end = rest.find(q, 1)
+            while q == '"' and end > 0 and rest[end - 1] == "\\":
+                end = rest.find(q, end + 1)
+            inner = rest[1:end] if end > 0 else rest[1:]
+            value = inner.replace('\\"', '"').replace("\\n", "\n") if q == '"' else inner
+            exact = value == inner
+            whole = Span(path, lineno, col + 1, lineno, col + 1 + len(rest))
+            loc = Locator(path, lineno, col + 2, exact, whole)
+        else:
+            cut = re.search(r"\s#", rest)
+            value = (rest[:cut.start()] if cut else rest).strip()
+            whole = Span(path, lineno, col + 1, lineno, col + 1 + len(value))
+            loc = Locator(path, lineno, col + 1, True, whole)
+        out.append(Leaf((key,), value, value, loc, Span(path, lineno, len(m.group(1)) + 1, lineno, len(m.group(1)) + 1 + len(key))))
+    return out
+
+
+def unknown_if_placeholder(value: Any) -> Any:
+    from advisor.clients.strings import has_placeholder
+
+    if isinstance(value, str) and has_placeholder(value):
+        return Unknown(value)
+    return value

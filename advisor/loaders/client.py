@@ -1,0 +1,120 @@
+"""Client configuration files (kind `client`): where applications keep their connection settings.
+
+One kind for every client format; `doc.meta["format"]` says which reader was used and
+`doc.model` is an `advisor.clients.endpoint.ClientFile` with the normalized endpoints:
+
+| format       | files                                                                 |
+|--------------|-----------------------------------------------------------------------|
+| `env`        | `.env`, `.env.*`, `*.env`, dotenv-like files                          |
+| `yaml`       | docker-compose, Kubernetes manifests, Spring `application*.yml`, app YAML (node-postgres, SQLAlchemy, psycopg_pool, pgx DSNs) |
+| `json`       | app JSON (node-postgres options, DSNs)                                 |
+| `toml`       | app TOML                                                               |
+| `ini`        | `*.ini`/`*.cfg` app configs (`sqlalchemy.url`, URLs)                   |
+| `properties` | Spring `application*.properties`, `hikari.properties`                  |
+| `django`     | Python settings modules (`DATABASES`), read with `ast`                 |
+| `service`    | `pg_service.conf`                                                     |
+| `text`       | anything else, or a structured file that does not parse (templates): URLs on each line |
+
+`doc.settings` lists the keys pgpath used (passwords as `***`, connection strings redacted), each
+with its span; the endpoints hold the typed values. Loading never raises on content: a file that
+does not parse becomes a `syntax-error` diagnostic plus the line-by-line URL scan.
+"""
+
+from __future__ import annotations
+
+import os
+
+from advisor.loaders.client_detect import format_of
+from advisor.loaders.source import read_text
+from advisor.loaders.template import is_template, strip_template_suffix
+from advisor.model import ConfigDoc, Diagnostic
+
+_SUFFIX_FORMAT = {
+    ".yml": "yaml", ".yaml": "yaml", ".json": "json", ".toml": "toml", ".ini": "ini", ".cfg": "ini",
+    ".properties": "properties", ".py": "django",
+}
+
+
+def choose_format(path: str, text: str) -> str:
+    name = strip_template_suffix(os.path.basename(path)).lower()
+    fmt = format_of(name)
+    if fmt:
+        return fmt
+    suffix = os.path.splitext(name)[1]
+    if suffix in _SUFFIX_FORMAT:
+        return _SUFFIX_FORMAT[suffix]
+    if name.endswith(".conf"):
+        return "text"
+    from advisor.loaders.client_detect import _ENV_FILE_LINE
+
+    lines = [ln for ln in text.split("\n")[:500] if ln.strip() and not ln.lstrip().startswith("#")]
+    if lines and len(_ENV_FILE_LINE.findall("\n".join(lines))) >= max(1, int(len(lines) * 0.8)):
+        return "env"
+    return "text"
+
+
+def load(path: str, options: dict | None = None) -> ConfigDoc:
+    from advisor.clients.build import Builder
+    from advisor.clients.endpoint import ClientFile
+
+    text = read_text(path)
+    doc = ConfigDoc(path=path, kind="client")
+    doc.files.append(path)
+    doc.template = is_template(path, text)
+    fmt = choose_format(path, text)
+    b = Builder(template=doc.template)
+    try:
+        endpoints = _read(doc, b, fmt, path, text)
+    except RecursionError:
+        endpoints = []
+    doc.meta["format"] = doc.meta.get("format", fmt)
+    doc.diagnostics.extend(b.diagnostics)
+    doc.model = ClientFile(doc.meta["format"], endpoints)
+    _suppressions(doc, text, path)
+    return doc
+
+
+def _read(doc: ConfigDoc, b, fmt: str, path: str, text: str):
+    from advisor.clients import tree
+    from advisor.clients.extract import extract, scan_text
+
+    if fmt == "service":
+        from advisor.clients.service import service_endpoints
+
+        return service_endpoints(doc, b, path, text)
+    if fmt == "django":
+        from advisor.clients.django import django_endpoints
+
+        return django_endpoints(doc, b, path, text)
+    if fmt == "text":
+        return scan_text(doc, b, text, path)
+    readers = {
+        "env": tree.env_leaves, "yaml": tree.yaml_leaves, "json": tree.json_leaves, "toml": tree.toml_leaves,
+        "ini": tree.ini_leaves, "properties": tree.properties_leaves,
+    }
+    try:
+        leaves = readers[fmt](path, text)
+    except tree.TreeError as exc:
+        if not doc.template:
+            doc.diagnostics.append(Diagnostic("syntax-error", exc.span, exc.message))
+        doc.meta["format"] = "text"
+        return scan_text(doc, b, text, path)
+    return extract(doc, leaves, b, env_file=fmt == "env")
+
+
+def _suppressions(doc: ConfigDoc, text: str, path: str) -> None:
+    """`# pgpath: ignore[APP003] reason` comments (any of `#`, `//`, `;`, `!` comment signs)."""
+    if "pgpath" not in text:
+        return
+    from advisor.loaders.directives import read_comment
+    from advisor.model import Span
+
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if "pgpath" not in line:
+            continue
+        for sign in ("#", "//", ";", "!"):
+            at = line.find(sign)
+            if at >= 0 and "pgpath" in line[at:]:
+                trailing = bool(line[:at].strip())
+                read_comment(doc, line[at + len(sign):], Span(path, lineno, at + 1), trailing=trailing)
+                break

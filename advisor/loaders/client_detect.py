@@ -1,0 +1,69 @@
+"""Which files hold client connection settings (kind `client`), by name and then by content.
+
+Light on purpose (regexes only): `detect_kind` imports it on every run. By name: `pg_service.conf`,
+dotenv files (`.env`, `.env.*`, `*.env`), Spring `application[-profile].properties|yml|yaml`,
+`hikari.properties`. By content, only for the suffixes applications use for configuration
+(`.yml .yaml .json .toml .ini .cfg .properties .py`, dotenv-like files without a suffix) and
+only with a client signal: a PostgreSQL URL (`postgres://`, `postgresql+psycopg2://`,
+`jdbc:postgresql:`), a `DATABASE_URL`/`*_DSN`/`PG*` variable, a Spring datasource, SQLAlchemy or
+node-postgres pool options, or a Django `DATABASES` with a PostgreSQL engine. Never `.conf`
+files other than pg_service.conf, never ini files with `[pgbouncer]`/`[databases]` (PgBouncer)
+or HAProxy sections, so postgresql.conf, pgbouncer.ini and haproxy.cfg are never claimed.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ENV_NAME = re.compile(r"^(\.env(\..+)?|.+\.env|.+\.env\.[\w-]+|env\.(list|file))$")
+_SPRING_NAME = re.compile(r"^(application|bootstrap)(-[\w.-]+)?\.(properties|ya?ml)$|^hikari\.properties$")
+_URL = re.compile(r"(?:jdbc:postgresql:|\bpostgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://)")
+_ENV_VAR = re.compile(r"(?:^|[\s\"'\-])(?:[A-Z0-9_]*DATABASE_URL|[A-Z0-9_]+_DSN|PG(?:HOST|PORT|DATABASE|USER|PASSWORD|"
+                      r"SSLMODE|CONNECT_TIMEOUT|SERVICE|SSLROOTCERT|OPTIONS))\s*[=:]", re.MULTILINE)
+_SPRING = re.compile(r"datasource[.:]\s*(?:\n\s+)?(?:url|jdbc-?url|hikari)|\bhikari\s*:\s*\n\s+(?:max|keepalive|idle|minimum)",
+                     re.IGNORECASE)
+_POOL = re.compile(r"\b(pool_pre_ping|pool_recycle|keepAliveInitialDelayMillis|idleTimeoutMillis|maxLifetimeSeconds|"
+                   r"pool_max_conn_lifetime|sqlalchemy\.url)\b")
+_DJANGO = re.compile(r"^\s*DATABASES?\s*(?::[^=\n]*)?=", re.MULTILINE)
+_PGB = re.compile(r"^[ \t]*\[(pgbouncer|databases)\][ \t]*\r?$", re.MULTILINE)
+_HAP = re.compile(r"^(frontend|backend|listen|defaults|global)\b", re.MULTILINE)
+_ENV_FILE_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=", re.MULTILINE)
+
+CONTENT_SUFFIXES = (".yml", ".yaml", ".json", ".toml", ".ini", ".cfg", ".properties", ".py")
+
+
+def format_of(name: str) -> str | None:
+    """The client format a (lower-case, template-suffix-free) file name implies, if any."""
+    if name.endswith("pg_service.conf"):
+        return "service"
+    if _ENV_NAME.match(name):
+        return "env"
+    if _SPRING_NAME.match(name):
+        return "properties" if name.endswith(".properties") else "yaml"
+    return None
+
+
+def detect(name: str, text: str | None) -> str | None:
+    if text is None:
+        return "client" if format_of(name) else None
+    head = text[:2_000_000]
+    suffix = name[name.rfind("."):] if "." in name else ""
+    if suffix in (".ini", ".cfg"):
+        if _PGB.search(head) or _HAP.search(head):
+            return None
+        return "client" if (_URL.search(head) or _POOL.search(head)) else None
+    if suffix == ".py":
+        if _DJANGO.search(head) and re.search(r"postgres|postgis|dj_database_url", head):
+            return "client"
+        return None
+    if suffix in CONTENT_SUFFIXES:
+        if _URL.search(head) or _ENV_VAR.search(head) or _SPRING.search(head) or _POOL.search(head):
+            return "client"
+        return None
+    if suffix in ("", ".txt", ".example", ".sample", ".local", ".dev", ".prod", ".production", ".postgres"):
+        # a dotenv-like file: most non-comment lines are KEY=value, and a client signal
+        lines = [ln for ln in head.split("\n")[:500] if ln.strip() and not ln.lstrip().startswith("#")]
+        if lines and len(_ENV_FILE_LINE.findall("\n".join(lines))) >= max(1, int(len(lines) * 0.8)):
+            if _ENV_VAR.search(head) or _URL.search(head):
+                return "client"
+    return None
