@@ -420,7 +420,7 @@ def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalo
         value = pg_parse_bool(text)
         if value is None:
             invalid(f'parameter "{param.name}" requires a Boolean value, not "{text}"', f"{param.name} = on  (or off)")
-        return hook(param, value, invalid) if hook and value is not None else value
+        return hook(param, value, invalid, catalog.major) if hook and value is not None else value
     if vartype in ("integer", "real"):
         parse = pg_parse_int if vartype == "integer" else pg_parse_real
         value, hint = parse(text, param.unit)
@@ -442,7 +442,7 @@ def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalo
                 kind="out-of-range",
             )
             return None
-        return hook(param, value, invalid) if hook else value
+        return hook(param, value, invalid, catalog.major) if hook else value
     if vartype == "enum":
         value = param.enum_value(text)
         if value is not None:
@@ -451,18 +451,18 @@ def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalo
         invalid(f'invalid value for parameter "{param.name}": "{text}" (available values: {choices})',
                 f"use one of: {choices}")
         return None
-    return hook(param, text, invalid) if hook else text
+    return hook(param, text, invalid, catalog.major) if hook else text
 
 
-# check hooks of guc.c that change or reject a value the type and range accept (same in 14-18)
+# check hooks of guc.c that change or reject a value the type and range accept
 def _at_least(minimum: int):
-    def hook(param, value, invalid):
+    def hook(param, value, invalid, major):
         # check_wal_buffers (1..3 -> 4 blocks), check_autovacuum_work_mem (0..1023 -> 1024 kB); -1 = auto
         return minimum if -1 < value < minimum else value
     return hook
 
 
-def _no_oids(param, value, invalid):
+def _no_oids(param, value, invalid, major):
     if value:
         invalid("tables declared WITH OIDS are not supported (default_with_oids only accepts off)",
                 "remove the default_with_oids line")
@@ -470,7 +470,7 @@ def _no_oids(param, value, invalid):
     return value
 
 
-def _not_at_startup(param, value, invalid):
+def _not_at_startup(param, value, invalid, major):
     # check_role / check_session_authorization need a catalog lookup, impossible while the
     # configuration file is read: every value is rejected at startup
     invalid(f'invalid value for parameter "{param.name}": "{value}" ({param.name} cannot be set in postgresql.conf; '
@@ -479,7 +479,23 @@ def _not_at_startup(param, value, invalid):
     return None
 
 
+def _clean_ascii(param, value, invalid, major):
+    # check_cluster_name / check_application_name (pg_clean_ascii): every byte outside printable
+    # ASCII becomes '?' up to 15, `\xNN` from 16 on. Bytes are the value's UTF-8 encoding.
+    if all(" " <= ch <= "~" for ch in value):
+        return value
+    out = []
+    for byte in value.encode("utf-8", "surrogateescape"):
+        if 32 <= byte <= 126:
+            out.append(chr(byte))
+        else:
+            out.append("?" if major <= 15 else f"\\x{byte:02x}")
+    return "".join(out)
+
+
 _CHECK_HOOKS = {
+    "cluster_name": _clean_ascii,
+    "application_name": _clean_ascii,
     "wal_buffers": _at_least(4),
     "autovacuum_work_mem": _at_least(1024),
     "default_with_oids": _no_oids,
