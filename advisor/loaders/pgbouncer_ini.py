@@ -102,6 +102,12 @@ class PgBouncerModel:
     users: list[Entry] = field(default_factory=list)
     peers: list[Entry] = field(default_factory=list)
     fragment: bool = False
+    header: Span | None = None  # the [pgbouncer] header in force (the last one)
+
+    def span_of(self, name: str) -> Span | None:
+        """Where a setting was written, or the [pgbouncer] header when it takes its default."""
+        s = self.set_in_file.get(name)
+        return (s.value_span or s.span) if s is not None else self.header
 
     def value(self, name: str) -> Any:
         return self.values.get(name)
@@ -696,7 +702,7 @@ def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerMode
             set_in_file[s.name] = s
             values[s.name] = s.value
     model = PgBouncerModel(version, values, set_in_file, entries["databases"], entries["users"], entries["peers"],
-                           fragment=not has_main)
+                           fragment=not has_main, header=main_headers[-1].span if main_headers else None)
     _check_tls_protocols(doc, model)
     return model
 

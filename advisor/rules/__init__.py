@@ -30,6 +30,24 @@ from advisor.rules.pg import (
     pg012_rounds_to_zero,
     pg013_keepalives_os_default,
 )
+from advisor.rules.pgb import (
+    pgb001_unknown_key,
+    pgb002_invalid_value,
+    pgb003_unit_suffix,
+    pgb004_section_reset,
+    pgb005_inline_comment,
+    pgb010_keepalive_disabled,
+    pgb011_keepalive_os_default,
+    pgb012_idle_session_timeout,
+    pgb013_query_timeout,
+    pgb014_idle_transaction_timeout,
+    pgb015_client_idle_timeout,
+    pgb016_pool_size,
+    pgb017_client_tls,
+    pgb018_server_tls,
+    pgb019_tls_protocols,
+    pgb020_reset_query_transaction,
+)
 from advisor.rules.rule import Context, Rule
 from advisor.rules.tls import tls001_ssl_off, tls002_tls_version_too_low, tls003_tls_range_empty
 
@@ -53,6 +71,22 @@ ALL_RULES: list[Rule] = [
     # MEM
     mem001_worst_case_memory.RULE,
     # PGB: PgBouncer
+    pgb001_unknown_key.RULE,
+    pgb002_invalid_value.RULE,
+    pgb003_unit_suffix.RULE,
+    pgb004_section_reset.RULE,
+    pgb005_inline_comment.RULE,
+    pgb010_keepalive_disabled.RULE,
+    pgb011_keepalive_os_default.RULE,
+    pgb012_idle_session_timeout.RULE,
+    pgb013_query_timeout.RULE,
+    pgb014_idle_transaction_timeout.RULE,
+    pgb015_client_idle_timeout.RULE,
+    pgb016_pool_size.RULE,
+    pgb017_client_tls.RULE,
+    pgb018_server_tls.RULE,
+    pgb019_tls_protocols.RULE,
+    pgb020_reset_query_transaction.RULE,
     # HAP: HAProxy
     hap001_missing_timeout.RULE,
     hap002_client_server_timeout_mismatch.RULE,

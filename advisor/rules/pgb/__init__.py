@@ -1,0 +1,63 @@
+"""PGB: PgBouncer rules, and the few helpers they share.
+
+Rules read the effective model the loader built (`doc.model`, a PgBouncerModel): every setting
+of the selected PgBouncer version, from the file or from the version's default, and the
+databases, users and peers. Include fragments (files without a `[pgbouncer]` section) and
+template placeholders (`Unknown` values) are never judged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from advisor.model import ConfigDoc, Setting, Span, is_known
+
+LOOPBACK = ("127.", "::1", "localhost")
+
+
+def bouncers(ctx) -> Iterator[tuple[ConfigDoc, Any]]:
+    """(doc, model) of every PgBouncer configuration in the run that is a whole configuration."""
+    for doc in ctx.of_kind("pgbouncer"):
+        model = doc.model
+        if model is None or model.fragment:
+            continue
+        yield doc, model
+
+
+def where(doc: ConfigDoc, model, name: str) -> Span:
+    """The span of a setting, or of the [pgbouncer] header when the setting takes its default."""
+    return model.span_of(name) or Span(doc.path, 1, 1)
+
+
+def source(model, name: str, unit: str = "") -> str:
+    """`server_idle_timeout = 600 s` or `server_idle_timeout = 600 s (default)`."""
+    value = model.value(name)
+    shown = "%g" % value if isinstance(value, float) else str(value)
+    return f"{name} = {shown}{' ' + unit if unit else ''}" + (" (default)" if model.is_default(name) else "")
+
+
+def pg_value(doc: ConfigDoc, name: str) -> tuple[Any, Setting | None]:
+    """A PostgreSQL parameter in its base unit: (value, the setting) or (the version's default, None)."""
+    setting = doc.get(name)
+    if setting is not None:
+        return (setting.value if is_known(setting.value) else None), setting
+    from advisor.catalog import load_catalog
+
+    try:
+        param = load_catalog(doc.meta.get("pg_version") or 18).lookup(name)
+    except Exception:  # noqa: BLE001 - a catalog we do not ship: no default known
+        return None, None
+    if param is None or param.boot_val is None:
+        return None, None
+    try:
+        return (float(param.boot_val) if param.vartype == "real" else int(param.boot_val)), None
+    except ValueError:
+        return param.boot_val, None
+
+
+def pg_source(doc: ConfigDoc, name: str, value: Any, setting: Setting | None, unit: str = "") -> str:
+    return f"{name} = {value}{unit}" + (" (default)" if setting is None else "")
+
+
+def is_loopback(host: str) -> bool:
+    return host.startswith(LOOPBACK) or host.startswith("/") or host == ""

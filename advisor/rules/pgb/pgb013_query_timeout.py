@@ -1,0 +1,73 @@
+"""PgBouncer `query_timeout` at or below PostgreSQL's `statement_timeout`.
+
+## What it checks
+When a PostgreSQL configuration is in the run and both timeouts are set, `query_timeout`
+(PgBouncer, seconds) should be slightly **above** `statement_timeout` (PostgreSQL,
+milliseconds), as PgBouncer's documentation advises: the server cancels slow statements itself,
+and PgBouncer's timer only catches connections that are stuck (a dead network, a hung server).
+`query_timeout` without any `statement_timeout` is reported as information.
+
+## Why it matters
+When PgBouncer's timer fires first it does not cancel the statement the way the server does:
+it closes the server connection and the client gets an error instead of a clean
+`canceling statement due to statement timeout` (57014) that leaves the session usable.
+
+## Fix
+`query_timeout` a few seconds above `statement_timeout`, e.g. `statement_timeout = 60s` and
+`query_timeout = 65`.
+
+## References
+- PgBouncer: query_timeout — https://www.pgbouncer.org/config.html#query_timeout
+- PostgreSQL: statement_timeout — https://www.postgresql.org/docs/current/runtime-config-client.html
+"""
+
+from advisor.findings import Severity
+from advisor.model import is_known
+from advisor.rules.pgb import bouncers, pg_value, source, where
+from advisor.rules.rule import Rule, setting_span
+
+
+def check(ctx):
+    servers = ctx.of_kind("postgresql")
+    if not servers:
+        return
+    for doc, model in bouncers(ctx):
+        qt = model.value("query_timeout")
+        if not is_known(qt) or qt <= 0:
+            continue
+        for pg in servers:
+            st_ms, st_setting = pg_value(pg, "statement_timeout")
+            if not is_known(st_ms):
+                continue
+            if st_ms <= 0:
+                yield RULE.finding(
+                    where(doc, model, "query_timeout"),
+                    f"{source(model, 'query_timeout', 's')} while PostgreSQL statement_timeout = 0 "
+                    f"({'default' if st_setting is None else 'off'}): PgBouncer's timer is the only limit, and it "
+                    "closes the server connection instead of cancelling the statement",
+                    f"statement_timeout = '{max(qt - 5, qt * 0.9):g}s' in PostgreSQL (slightly below query_timeout)",
+                    [setting_span(st_setting)] if st_setting else [],
+                    severity=Severity.INFO,
+                )
+                continue
+            st = st_ms / 1000.0
+            if qt <= st:
+                yield RULE.finding(
+                    where(doc, model, "query_timeout"),
+                    f"{source(model, 'query_timeout', 's')} ≤ PostgreSQL statement_timeout {st_ms:g} ms ({st:g} s): "
+                    "PgBouncer gives up first and closes the server connection instead of letting the server cancel "
+                    "the statement",
+                    f"query_timeout = {st + 5:g}",
+                    [setting_span(st_setting)] if st_setting else [],
+                )
+
+
+RULE = Rule(
+    code="PGB013",
+    name="pgbouncer-query-timeout",
+    severity=Severity.WARNING,
+    summary="query_timeout not slightly above PostgreSQL's statement_timeout",
+    needs=("pgbouncer", "postgresql"),
+    check=check,
+    doc=__doc__,
+)

@@ -1,0 +1,63 @@
+"""PgBouncer `client_idle_timeout` with transaction or statement pooling closes idle clients.
+
+## What it checks
+`client_idle_timeout` > 0 while any pool runs in `transaction` or `statement` mode (the global
+`pool_mode`, or a `pool_mode=` in `[databases]` or `[users]`). In session pooling the setting is
+reported only when no pool can be affected.
+
+## Why it matters
+PgBouncer's janitor closes a client that has been idle longer than `client_idle_timeout` only
+when the client holds no server connection. In transaction and statement pooling that is every
+client between transactions: an application pool that keeps connections idle longer than the
+timeout finds them closed, and its next query fails with `08P01 client_idle_timeout` (lab row
+B1t; TLS makes no difference, B2t). In session pooling the client keeps its server connection,
+so it is never closed by this setting (lab rows B1, B2). Client TCP keepalives do not help: they
+carry no data.
+
+## Fix
+Make every client pool retire idle connections before PgBouncer does (e.g. HikariCP
+`idleTimeout`/`maxLifetime`, SQLAlchemy `pool_recycle`, psycopg_pool `max_idle` below the
+timeout), let pools validate connections on borrow, or set `client_idle_timeout = 0`.
+
+## References
+- PgBouncer: client_idle_timeout — https://www.pgbouncer.org/config.html#client_idle_timeout
+- PgBouncer source: src/janitor.c (the client_idle_timeout loop skips clients with a server link)
+- pgpath lab observations, rows B1, B1t, B2, B2t
+"""
+
+from advisor.findings import Severity
+from advisor.model import is_known
+from advisor.rules.pgb import bouncers, source, where
+from advisor.rules.rule import Rule
+
+
+def check(ctx):
+    for doc, model in bouncers(ctx):
+        timeout = model.value("client_idle_timeout")
+        if not is_known(timeout) or timeout <= 0:
+            continue
+        pooled = [(mode, s) for mode, s in model.pool_modes() if mode in ("transaction", "statement")]
+        if not pooled:
+            continue
+        mode, setting = pooled[0]
+        where_mode = "" if setting is None or setting.section == "pgbouncer" else " (in [{}] {})".format(*setting.section.split(".", 1))
+        related = [s.value_span or s.span for _, s in pooled if s is not None]
+        yield RULE.finding(
+            where(doc, model, "client_idle_timeout"),
+            f"{source(model, 'client_idle_timeout', 's')} with pool_mode = {mode}{where_mode}: a client idle between "
+            f"transactions for more than {timeout:g} s holds no server connection, so PgBouncer closes it and its "
+            "next query fails with 08P01 client_idle_timeout (keepalives do not count as activity)",
+            f"client_idle_timeout = 0, or make every client pool retire idle connections in less than {timeout:g} s",
+            related,
+        )
+
+
+RULE = Rule(
+    code="PGB015",
+    name="pgbouncer-client-idle-timeout",
+    severity=Severity.WARNING,
+    summary="client_idle_timeout closes idle clients in transaction/statement pooling",
+    needs=("pgbouncer",),
+    check=check,
+    doc=__doc__,
+)

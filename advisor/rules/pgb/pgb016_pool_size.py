@@ -1,0 +1,121 @@
+"""PgBouncer pools that can open more server connections than PostgreSQL accepts.
+
+## What it checks
+When a PostgreSQL configuration is in the run, the connections PgBouncer may open are added up
+and compared with what the server accepts from ordinary roles,
+`max_connections − superuser_reserved_connections − reserved_connections` (the last one PG16+).
+Each `[databases]` entry gets one pool per user (one pool when the entry forces a `user=`),
+of `pool_size` (or `default_pool_size`) plus `reserve_pool` (or `reserve_pool_size`),
+capped by `max_db_connections`. The number of users is the number of `[users]` entries
+when there are any, otherwise one user is assumed and the message says so. The fallback
+database `*` and users not listed can only add to the total. `max_db_connections` above the
+server's limit is reported as well.
+
+## Why it matters
+When the pools grow past the server's limit, new server connections fail with `FATAL: sorry,
+too many clients already` (53300) or `remaining connection slots are reserved`; PgBouncer
+retries with `server_login_retry` and clients wait, then fail with `query_wait_timeout`.
+
+## Fix
+Lower `default_pool_size`/`pool_size`, cap each database with `max_db_connections`, or raise
+`max_connections` on the server (each backend costs memory; see the MEM rules).
+
+## References
+- PgBouncer: default_pool_size, max_db_connections — https://www.pgbouncer.org/config.html
+- PostgreSQL: max_connections, superuser_reserved_connections, reserved_connections —
+  https://www.postgresql.org/docs/current/runtime-config-connection.html
+"""
+
+from advisor.findings import Severity
+from advisor.model import is_known
+from advisor.rules.pgb import bouncers, pg_value, where
+from advisor.rules.rule import Rule, setting_span
+
+
+def _server_limit(pg):
+    parts, related = [], []
+    total = None
+    for name, sign in (("max_connections", 1), ("superuser_reserved_connections", -1), ("reserved_connections", -1)):
+        value, setting = pg_value(pg, name)
+        if value is None and name == "reserved_connections":
+            continue  # before PostgreSQL 16
+        if not is_known(value):
+            return None, "", []
+        total = value if total is None else total + sign * value
+        if sign < 0 and value == 0:
+            continue
+        parts.append(f"{'' if sign > 0 else '− '}{name} {value}{' (default)' if setting is None else ''}")
+        if setting is not None:
+            related.append(setting_span(setting))
+    return total, " ".join(parts), related
+
+
+def check(ctx):
+    servers = ctx.of_kind("postgresql")
+    for pg in servers:
+        limit, limit_text, pg_related = _server_limit(pg)
+        if limit is None:
+            continue
+        for doc, model in bouncers(ctx):
+            yield from _check_one(doc, model, limit, limit_text, pg_related)
+
+
+def _check_one(doc, model, limit, limit_text, pg_related):
+    dps, rps, mdb = model.value("default_pool_size"), model.value("reserve_pool_size"), model.value("max_db_connections")
+    if not all(is_known(v) for v in (dps, rps, mdb)):
+        return
+    users = [u for u in model.effective_users()]
+    n_users = len(users) or 1
+    terms, total, related, n_pools = [], 0, list(pg_related), 0
+    for db in model.effective_databases():
+        if db.name == "*" or db.unknown:
+            continue
+        size, reserve, cap = db.value("pool_size", dps), db.value("reserve_pool", rps), db.value("max_db_connections", mdb)
+        if not all(is_known(v) for v in (size, reserve, cap)):
+            return
+        pools = 1 if db.value("user") else n_users
+        count = pools * (size + reserve)
+        n_pools += pools
+        text = f"{db.name} {pools} × ({size} + {reserve})" if pools > 1 else f"{db.name} {size} + {reserve}"
+        if cap and cap > 0 and count > cap:
+            count, text = cap, f"{db.name} {cap} (max_db_connections)"
+        terms.append((text, count))
+        total += count
+        related.append(db.span)
+    user_note = "" if users else "; one user assumed per database without user=, each further user adds a pool"
+    if terms and total > limit:
+        shown = " + ".join(t for t, _ in terms[:8]) + (" + ..." if len(terms) > 8 else "")
+        yield RULE.finding(
+            where(doc, model, "default_pool_size"),
+            f"PgBouncer can open {shown} = {total} server connections > PostgreSQL {limit_text} = {limit}"
+            f" (pool_size + reserve per database × user{user_note})",
+            f"default_pool_size = {max(1, limit // max(1, n_pools) - rps)} ({n_pools} pools) or max_db_connections "
+            f"per database so that the sum stays below {limit}",
+            related,
+        )
+    if mdb > limit:
+        yield RULE.finding(
+            where(doc, model, "max_db_connections"),
+            f"max_db_connections = {mdb} > PostgreSQL {limit_text} = {limit}: one database alone can exhaust the server",
+            f"max_db_connections = {limit}",
+            pg_related,
+        )
+    if not terms and any(db.name == "*" for db in model.effective_databases()) and dps + rps > limit:
+        yield RULE.finding(
+            where(doc, model, "default_pool_size"),
+            f"default_pool_size {dps} + reserve_pool_size {rps} = {dps + rps} > PostgreSQL {limit_text} = {limit}: "
+            "a single database × user pool through * can exhaust the server",
+            f"default_pool_size = {max(1, limit - rps)}",
+            pg_related,
+        )
+
+
+RULE = Rule(
+    code="PGB016",
+    name="pgbouncer-pool-exceeds-max-connections",
+    severity=Severity.WARNING,
+    summary="PgBouncer pools add up to more connections than PostgreSQL's max_connections allows",
+    needs=("pgbouncer", "postgresql"),
+    check=check,
+    doc=__doc__,
+)
