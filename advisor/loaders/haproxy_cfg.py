@@ -703,10 +703,9 @@ class _Reader:
                 col, body = comment
                 read_comment(self.doc, body, Span(path, lineno, col + 1, lineno, len(raw) + 1), trailing=bool(words))
             active = all(frame[0] in ("take", "unknown") for frame in stack)
-            if error is not None:
-                if active:
-                    self.error("syntax-error", Span(path, lineno, error[0] + 1), error[1],
-                               "close the quote on the same line (a quote inside a value is written \\\" or \\')")
+            if error is not None:  # HAProxy cuts every line into words, even inside a skipped .if block
+                self.error("syntax-error", Span(path, lineno, error[0] + 1), error[1],
+                           "close the quote on the same line (a quote inside a value is written \\\" or \\')")
                 continue
             if not words:
                 continue
@@ -901,10 +900,12 @@ class _Builder:
     def _check_name(self, proxy: Proxy, section: Section) -> None:
         if proxy.name is None or self.doc.template:
             return
-        caps = {"frontend": {"f"}, "backend": {"b"}, "listen": {"f", "b"}}[proxy.kind]
+        # as cfgparse-listen.c: a section with a frontend side clashes with an earlier proxy that
+        # has a frontend side, a backend with an earlier one that has a backend side
+        want = "f" if proxy.kind in ("frontend", "listen") else "b"
         for kind, span in self.names.get(proxy.name, []):
             other = {"frontend": {"f"}, "backend": {"b"}, "listen": {"f", "b"}}[kind]
-            if caps & other:
+            if want in other:
                 self.r.error("haproxy-config-error", proxy.span,
                              f"{proxy.kind} '{proxy.name}' has the same name as {kind} '{proxy.name}' declared at "
                              f"{span.file}:{span.line}", "rename one of them", related=(span,))
@@ -1200,7 +1201,7 @@ class _Builder:
             i += 1
 
     def _default_server(self, proxy, line, texts, unknown, origin) -> None:
-        self._server_options(texts, unknown, line.span(), origin, proxy.default_server)
+        self._server_options(texts, line.conditional, line.span(), origin, proxy.default_server)
 
     def _server(self, proxy, line, texts, shift, unknown, origin, template: bool) -> None:
         base = 1 + (1 if template else 0)  # server-template <prefix> <num> <addr>
@@ -1212,15 +1213,12 @@ class _Builder:
         addr_i = base + 1
         addr = texts[addr_i]
         addr_word = line.words[shift + addr_i]
-        port: Any = None
-        if addr_word.unknown or unknown:
-            m = re.search(r":(\d+)$", addr)
-            port = int(m.group(1)) if m and not unknown else Unknown(addr)
-        else:
-            m = re.search(r":(\d+)$", addr)
-            port = int(m.group(1)) if m else None
+        m = re.search(r":(\d+)$", addr)
+        port: Any = int(m.group(1)) if m else None
+        if line.conditional or (addr_word.unknown and not m):
+            port = Unknown(addr)
         opts: dict[str, Val] = dict(proxy.default_server)
-        self._server_options(texts[addr_i + 1:], unknown, line.span(), proxy.label, opts)
+        self._server_options(texts[addr_i + 1:], line.conditional, line.span(), proxy.label, opts)
         server = Server(name=name, address=addr, port=port, span=line.span(), check=opts.get("check"),
                         inter_ms=opts.get("inter_ms"), check_port=opts.get("check_port"),
                         ssl=bool(opts.get("ssl").value) if opts.get("ssl") else False,
