@@ -117,7 +117,7 @@ def _libpq_int_msg(key: str) -> Callable[[Value], str]:
 
 def _libpq_int_fix(key: str, scale: float = 1.0) -> Callable[[Value], str]:
     def fix(v: Value) -> str:
-        secs = go_parse_duration(str(v.raw).strip()) if v.raw else None
+        secs = go_parse_duration(str(v.raw).strip().replace("min", "m")) if v.raw else None
         if secs is not None:
             return f"{key}={int(round(secs * scale))} (a plain integer; {'milliseconds' if scale == 1000 else 'seconds'})"
         return f"{key}=<integer {'milliseconds' if scale == 1000 else 'seconds'}, no unit>"

@@ -366,8 +366,10 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
                 ep = endpoint_from_string(b, name, text, lf.loc, extra)
             if ep is None:
                 continue
-            if ep.driver == "sqlalchemy" and ep.pool is not None and not sqla:
-                ep.pool = sqlalchemy_plan(b, {})
+            if ep.driver == "sqlalchemy" and ep.pool is not None and not sqla and not sqlalchemy_prefix:
+                # a bare URL: create_engine's options are in code, not here; do not assume defaults
+                unknown = Value(Unknown("engine options not in this file"), None, None)
+                ep.pool.max_lifetime = ep.pool.validation = unknown
             _record_group(doc, lf, options, sqla + ppool)
             endpoints.append(ep)
             made = True

@@ -23,12 +23,14 @@ _ENV_VAR = re.compile(r"(?:^|[\s\"'\-])(?:[A-Z0-9_]*DATABASE_URL|[A-Z0-9_]+_DSN|
 _SPRING = re.compile(r"datasource[.:]\s*(?:\n\s+)?(?:url|jdbc-?url|hikari)|\bhikari\s*:\s*\n\s+(?:max|keepalive|idle|minimum)",
                      re.IGNORECASE)
 _POOL = re.compile(r"\b(pool_pre_ping|pool_recycle|keepAliveInitialDelayMillis|idleTimeoutMillis|maxLifetimeSeconds|"
-                   r"pool_max_conn_lifetime|sqlalchemy\.url)\b")
+                   r"pool_max_conn_lifetime|pool_max_conns|sqlalchemy\.url)\b"
+                   r"|\bhost=[^\s'\"]+[^\n]*\b(?:dbname|port|user|sslmode)=")
 _DJANGO = re.compile(r"^\s*DATABASES?\s*(?::[^=\n]*)?=", re.MULTILINE)
 _PGB = re.compile(r"^[ \t]*\[(pgbouncer|databases)\][ \t]*\r?$", re.MULTILINE)
 _HAP = re.compile(r"^(frontend|backend|listen|defaults|global)\b", re.MULTILINE)
 _ENV_FILE_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=", re.MULTILINE)
 
+_COMMENT_LINE = re.compile(r"^[ \t]*(#|//|!).*$", re.MULTILINE)
 CONTENT_SUFFIXES = (".yml", ".yaml", ".json", ".toml", ".ini", ".cfg", ".properties", ".py")
 
 
@@ -57,6 +59,7 @@ def detect(name: str, text: str | None) -> str | None:
             return "client"
         return None
     if suffix in CONTENT_SUFFIXES:
+        head = _COMMENT_LINE.sub("", head)  # a commented-out example is no client
         if _URL.search(head) or _ENV_VAR.search(head) or _SPRING.search(head) or _POOL.search(head):
             return "client"
         return None

@@ -8,6 +8,19 @@ module is listed here, that codes and names are unique, and that each has its fi
 from __future__ import annotations
 
 from advisor.rules.adv import adv001_syntax_error, adv002_unused_suppression, adv003_include_error
+from advisor.rules.app import (
+    app001_tls_not_verified,
+    app002_client_tls_range_unmet,
+    app003_pgjdbc_no_tcp_keepalive,
+    app004_pool_no_validation_no_lifetime,
+    app005_hikari_lifetime_hop_limit,
+    app006_hikari_keepalive_not_below_lifetime,
+    app007_sqlalchemy_no_recycle_no_pre_ping,
+    app008_django_persistent_no_health_checks,
+    app009_client_invalid_value,
+    app010_pgx_libpq_keepalive_keys,
+    app011_client_keepalive_os_default,
+)
 from advisor.rules.hap import (
     hap001_missing_timeout,
     hap002_client_server_timeout_mismatch,
@@ -99,6 +112,17 @@ ALL_RULES: list[Rule] = [
     hap009_undecided_condition.RULE,
     hap010_haproxy_check.RULE,
     # APP: client drivers and pools
+    app001_tls_not_verified.RULE,
+    app002_client_tls_range_unmet.RULE,
+    app003_pgjdbc_no_tcp_keepalive.RULE,
+    app004_pool_no_validation_no_lifetime.RULE,
+    app005_hikari_lifetime_hop_limit.RULE,
+    app006_hikari_keepalive_not_below_lifetime.RULE,
+    app007_sqlalchemy_no_recycle_no_pre_ping.RULE,
+    app008_django_persistent_no_health_checks.RULE,
+    app009_client_invalid_value.RULE,
+    app010_pgx_libpq_keepalive_keys.RULE,
+    app011_client_keepalive_os_default.RULE,
 ]
 
 # Codes of renamed or merged rules -> the code that replaced them (codes are never reused).

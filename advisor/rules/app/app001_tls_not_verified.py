@@ -1,0 +1,87 @@
+"""A client that does not use TLS, or uses it without verifying the server.
+
+## What it checks
+The effective `sslmode` of every client endpoint (libpq strings and URIs, `PGSSLMODE`, Django
+`OPTIONS`, SQLAlchemy URLs, pgx DSNs, pgjdbc URLs, node-postgres `ssl`):
+- `disable`, `allow`, `prefer` (libpq's and pgjdbc's default when nothing is set): no TLS, or TLS
+  only when the server offers it, never verified; node-postgres without `ssl` uses no TLS at all;
+- `require` with no `sslrootcert`: libpq encrypts but does not check the certificate, unless a
+  root CA file exists at `~/.postgresql/root.crt`, in which case libpq verifies like `verify-ca`
+  (this cannot be seen from the configuration, so the finding says so); pgjdbc's `require` never
+  verifies (non-validating factory).
+
+Unix-socket hosts are skipped (no TLS there). Unknown values (`${PGSSLMODE}`) are not guessed.
+An unset sslmode is reported as `info`, an explicit weak one as `warning`.
+
+## Why it matters
+Without verification anyone on the path (a proxy, a compromised load balancer, ARP spoofing) can
+present any certificate and read the password exchange and the data. With `prefer`, a server
+whose TLS configuration fails (lab row S3: no common TLS version) silently gets a plaintext
+connection.
+
+## Fix
+`sslmode=verify-full` with `sslrootcert=<CA file>` (libpq 16+: `sslrootcert=system` uses the OS
+trust store and implies verify-full); pgjdbc `sslmode=verify-full`; node-postgres
+`ssl: { rejectUnauthorized: true, ca: ... }`.
+
+## References
+- libpq SSL support: https://www.postgresql.org/docs/current/libpq-ssl.html#LIBPQ-SSL-PROTECTION
+- pgjdbc SSL: https://jdbc.postgresql.org/documentation/ssl/
+- reference: connection-timeouts.md §6.1 (sslmode, `require` + root CA), §7 (prefer falls back)
+"""
+
+from advisor.findings import Severity
+from advisor.rules.app.common import endpoints, unix_only, where
+from advisor.rules.rule import Rule
+
+
+def check(ctx):
+    for doc, ep in endpoints(ctx):
+        mode = ep.sslmode
+        if mode is None or not mode.known or unix_only(ep):
+            continue
+        value = str(mode.value)
+        span = where(mode, ep)
+        unset = mode.origin == "default"
+        severity = Severity.INFO if unset else None
+        fix = ("sslmode=verify-full and sslrootcert=<CA file> (libpq 16+: sslrootcert=system)"
+               if ep.driver != "node-postgres" else "ssl: { rejectUnauthorized: true, ca: <CA certificate> }")
+        if ep.driver == "pgjdbc":
+            fix = "sslmode=verify-full in the JDBC URL (with sslrootcert=<CA file> unless the default ~/.postgresql/root.crt)"
+        who = f"{ep.name} ({ep.driver}) to {ep.target()}"
+        if value in ("disable", "allow", "prefer"):
+            what = {
+                "disable": "no TLS at all",
+                "allow": "plaintext first, TLS only if the server insists, never verified",
+                "prefer": "TLS only if the server offers it, certificate never verified, plaintext fallback",
+            }[value]
+            if ep.driver == "node-postgres" and unset:
+                head = "node-postgres without `ssl` uses no TLS"
+            elif unset:
+                head = f"sslmode not set: {ep.driver} defaults to {value}"
+            else:
+                head = f"sslmode={value}"
+            yield RULE.finding(span, f"{who}: {head} ({what})", fix, severity=severity)
+        elif value == "require":
+            root = ep.sslrootcert
+            if ep.driver == "pgjdbc":
+                yield RULE.finding(span, f"{who}: sslmode=require encrypts but pgjdbc never verifies the server "
+                                         "certificate in this mode (non-validating factory)", fix, severity=severity)
+            elif ep.driver == "node-postgres":
+                yield RULE.finding(span, f"{who}: ssl.rejectUnauthorized=false encrypts but accepts any server "
+                                         "certificate", fix, severity=severity)
+            elif root is None:
+                yield RULE.finding(span, f"{who}: sslmode=require encrypts but does not verify the server certificate "
+                                         "unless a root CA file exists (~/.postgresql/root.crt), in which case libpq "
+                                         "verifies like verify-ca; no sslrootcert is set here", fix, severity=severity)
+
+
+RULE = Rule(
+    code="APP001",
+    name="client-tls-not-verified",
+    severity=Severity.WARNING,
+    summary="A client connects without TLS or without verifying the server certificate",
+    needs=("client",),
+    check=check,
+    doc=__doc__,
+)

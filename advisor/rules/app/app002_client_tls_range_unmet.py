@@ -1,0 +1,95 @@
+"""A client's TLS version range that the server in the run cannot meet.
+
+## What it checks
+For libpq-family clients (libpq, psycopg, Django, SQLAlchemy with psycopg, psycopg_pool) with
+`sslmode` other than `disable`: the client range `ssl_min_protocol_version` (default TLSv1.2)
+to `ssl_max_protocol_version` (default: no limit) against each PostgreSQL server configuration
+in the same run (`ssl_min_protocol_version`, default TLSv1.2 since PostgreSQL 13;
+`ssl_max_protocol_version`, default no limit). Both ranges must overlap.
+
+## Why it matters
+With `sslmode=require` or stronger the connection fails (lab row S1: `SSL error: tlsv1 alert
+protocol version`, hint "server does not support any SSL protocol version between TLSv1.2 and
+TLSv1.2"). With `sslmode=prefer` or `allow` it is worse: libpq silently falls back to a
+connection **without TLS** (lab row S3: the server sees no TLS).
+
+## Fix
+Remove the client's `ssl_max_protocol_version` (or raise it to the server's minimum), or lower
+the server's `ssl_min_protocol_version` only if every client really needs an old version.
+
+## References
+- libpq ssl_min_protocol_version / ssl_max_protocol_version: https://www.postgresql.org/docs/current/libpq-connect.html
+- PostgreSQL ssl_min_protocol_version: https://www.postgresql.org/docs/current/runtime-config-connection.html
+- lab-observations.md rows S1, S2, S3
+"""
+
+from advisor.findings import Severity
+from advisor.rules.app.common import endpoints, is_libpq_family, unix_only, where
+from advisor.rules.rule import Rule
+
+ORDER = {"tlsv1": 0, "tlsv1.1": 1, "tlsv1.2": 2, "tlsv1.3": 3}
+
+
+def _rank(value) -> int | None:
+    if value is None or not isinstance(value, str):
+        return None
+    return ORDER.get(value.strip().lower())
+
+
+def check(ctx):
+    servers = ctx.of_kind("postgresql")
+    if not servers:
+        return
+    for doc, ep in endpoints(ctx):
+        if not is_libpq_family(ep) or unix_only(ep):
+            continue
+        mode = ep.sslmode
+        if mode is None or not mode.known or mode.value == "disable":
+            continue
+        cmin, cmax = ep.ssl_min_protocol_version, ep.ssl_max_protocol_version
+        if (cmin is not None and cmin.unknown) or (cmax is not None and cmax.unknown):
+            continue
+        c_lo = _rank(cmin.value) if cmin is not None and cmin.known else 2
+        c_hi = _rank(cmax.value) if cmax is not None and cmax.known and cmax.value else 3
+        if c_lo is None or c_hi is None:
+            continue
+        for server in servers:
+            s_min_setting = server.get("ssl_min_protocol_version")
+            s_max_setting = server.get("ssl_max_protocol_version")
+            s_lo = _rank(s_min_setting.value) if s_min_setting is not None else 2
+            s_hi = _rank(s_max_setting.value) if s_max_setting is not None and s_max_setting.value else 3
+            if s_lo is None or s_hi is None:
+                continue
+            if c_hi >= s_lo and c_lo <= s_hi:
+                continue
+            names = {v: k for k, v in ORDER.items()}
+
+            def show(rank: int) -> str:
+                return {"tlsv1": "TLSv1", "tlsv1.1": "TLSv1.1", "tlsv1.2": "TLSv1.2", "tlsv1.3": "TLSv1.3"}[names[rank]]
+            client_range = f"{show(c_lo)}..{show(c_hi)}"
+            server_range = f"{show(s_lo)}..{show(s_hi)}"
+            if mode.value in ("prefer", "allow"):
+                effect = (f"with sslmode={mode.value} libpq silently connects WITHOUT TLS (lab S3)")
+            else:
+                effect = (f"with sslmode={mode.value} the connection fails: SSL error: tlsv1 alert protocol version "
+                          f"(lab S1)")
+            if c_hi < s_lo:
+                span = where(cmax, ep)
+                fix = f"remove ssl_max_protocol_version from the client, or set ssl_max_protocol_version={show(s_lo)}"
+            else:
+                span = where(cmin, ep)
+                fix = f"set the client's ssl_min_protocol_version={show(s_hi)} or lower"
+            related = [s.span for s in (s_min_setting, s_max_setting) if s is not None] or [ep.span]
+            yield RULE.finding(span, f"{ep.name}: client TLS range {client_range} and server range {server_range} "
+                                     f"({server.path}) do not overlap; {effect}", fix, related=related)
+
+
+RULE = Rule(
+    code="APP002",
+    name="client-tls-range-unmet",
+    severity=Severity.ERROR,
+    summary="The client's TLS version range and the server's do not overlap",
+    needs=("client", "postgresql"),
+    check=check,
+    doc=__doc__,
+)

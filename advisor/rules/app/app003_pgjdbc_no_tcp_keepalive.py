@@ -1,0 +1,52 @@
+"""pgjdbc without `tcpKeepAlive=true`.
+
+## What it checks
+Every pgjdbc connection (JDBC URL, Spring `spring.datasource.url`, `hikari.properties`
+`jdbcUrl`, plus `data-source-properties`/`dataSource.` properties) whose `tcpKeepAlive` is
+false: the default when it is not set. A URL that is a placeholder is not guessed.
+
+## Why it matters
+pgjdbc does not enable SO_KEEPALIVE by default, so an idle pooled connection sends nothing
+at all. A NAT gateway, load balancer or firewall that drops idle flows (AWS NLB/NAT 350 s,
+Azure 4 min) forgets the connection silently; the next query waits for TCP retransmissions
+(minutes) or for `socketTimeout`. pgjdbc has only the on/off switch: with it on, the timers are
+the kernel's (`net.ipv4.tcp_keepalive_time`, 7200 s by default), so lower those on the host too.
+
+## Fix
+Add `tcpKeepAlive=true` to the JDBC URL (or `spring.datasource.hikari.data-source-properties.tcpKeepAlive=true`),
+and set `net.ipv4.tcp_keepalive_time` below the shortest idle timeout on the path.
+
+## References
+- pgjdbc connection parameters (tcpKeepAlive): https://jdbc.postgresql.org/documentation/use/
+- reference: connection-timeouts.md §0.2 and §6.2 (pgjdbc)
+"""
+
+from advisor.findings import Severity
+from advisor.rules.app.common import endpoints, where
+from advisor.rules.rule import Rule
+
+
+def check(ctx):
+    for doc, ep in endpoints(ctx):
+        if ep.driver != "pgjdbc" or ep.keepalive is None:
+            continue
+        enabled = ep.keepalive.enabled
+        if not enabled.known or enabled.value:
+            continue
+        how = "tcpKeepAlive not set (pgjdbc default false)" if enabled.origin == "default" else f"tcpKeepAlive={enabled.raw}"
+        yield RULE.finding(where(enabled, ep),
+                           f"{ep.name} to {ep.target()}: {how}: the socket sends no TCP keepalives, so an idle "
+                           "connection dropped by a NAT, load balancer or firewall is noticed only when it is next used",
+                           "add tcpKeepAlive=true to the JDBC URL (and lower net.ipv4.tcp_keepalive_time below the "
+                           "shortest idle timeout on the path; pgjdbc has no per-connection timers)")
+
+
+RULE = Rule(
+    code="APP003",
+    name="pgjdbc-no-tcp-keepalive",
+    severity=Severity.WARNING,
+    summary="pgjdbc connection without tcpKeepAlive=true",
+    needs=("client",),
+    check=check,
+    doc=__doc__,
+)

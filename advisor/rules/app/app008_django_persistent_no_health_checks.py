@@ -1,0 +1,52 @@
+"""Django persistent connections without `CONN_HEALTH_CHECKS`.
+
+## What it checks
+Django `DATABASES` entries (PostgreSQL backends) with persistent connections (`CONN_MAX_AGE` > 0
+or `None` = unlimited; also `dj_database_url.config(conn_max_age=...)`) and without
+`CONN_HEALTH_CHECKS = True` (Django 4.1+; default False).
+
+## Why it matters
+With persistent connections a worker reuses its connection across requests. Without health
+checks Django does not test it first: a connection closed while the worker was idle (server
+`idle_session_timeout`, PgBouncer `client_idle_timeout`, a NAT or load balancer timer, a
+failover) makes the first query of the next request fail. With `CONN_HEALTH_CHECKS` Django
+tests a reused connection at the start of a request and reconnects if it is dead.
+
+## Fix
+`"CONN_HEALTH_CHECKS": True` in the database entry (and a `CONN_MAX_AGE` below the shortest
+idle timeout on the path).
+
+## References
+- Django: Persistent connections — https://docs.djangoproject.com/en/stable/ref/databases/#persistent-connections
+- Django settings CONN_HEALTH_CHECKS — https://docs.djangoproject.com/en/stable/ref/settings/#conn-health-checks
+"""
+
+from advisor.findings import Severity
+from advisor.rules.app.common import endpoints, secs, where
+from advisor.rules.rule import Rule
+
+
+def check(ctx):
+    for doc, ep in endpoints(ctx):
+        pool = ep.pool
+        if pool is None or pool.library != "django" or not pool.persistent:
+            continue
+        age, hc = pool.max_lifetime, pool.validation
+        if not age.known or not hc.known or hc.value is not False:
+            continue
+        shown = "None (unlimited)" if age.raw in ("None", "", None) and age.value == float("inf") else secs(age.value)
+        hc_text = f"CONN_HEALTH_CHECKS={hc.raw}" if hc.origin == "set" else "CONN_HEALTH_CHECKS not set (default False)"
+        yield RULE.finding(where(age, ep), f"{ep.name}: CONN_MAX_AGE {shown} keeps connections across requests and "
+                                           f"{hc_text}: a connection closed while idle fails the next request's first query",
+                           '"CONN_HEALTH_CHECKS": True', related=[where(hc, ep)] if hc.origin == "set" else [])
+
+
+RULE = Rule(
+    code="APP008",
+    name="django-persistent-no-health-checks",
+    severity=Severity.WARNING,
+    summary="Django persistent connections without CONN_HEALTH_CHECKS",
+    needs=("client",),
+    check=check,
+    doc=__doc__,
+)
