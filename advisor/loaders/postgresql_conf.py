@@ -493,7 +493,56 @@ def _clean_ascii(param, value, invalid, major):
     return "".join(out)
 
 
+_DATE_STYLES = {"iso": "ISO", "sql": "SQL", "german": "German"}
+
+
+def _datestyle(param, value, invalid, major):
+    # check_datestyle: a comma list of a style (ISO, SQL, Postgres, German) and an order (YMD,
+    # DMY/Euro..., MDY/US/NonEuro), any case; shown as `Style, ORDER`; German implies DMY
+    style, order = "ISO", "MDY"
+    have_style = have_order = False
+    parts = [part.strip(" \t\n\r\f\v") for part in value.split(",")] if value.strip(" \t\n\r\f\v") else []
+    for part in parts:
+        tok = part.lower()
+        if len(tok) >= 2 and tok[0] == tok[-1] == '"':
+            tok = part[1:-1]  # a quoted identifier keeps its case
+        new_style = new_order = None
+        if not tok or any(ch in tok for ch in " \t\n\r\f\v"):
+            new_style = "bad"
+        elif tok in _DATE_STYLES:
+            new_style = _DATE_STYLES[tok]
+        elif tok.startswith("postgres"):
+            new_style = "Postgres"
+        elif tok == "ymd":
+            new_order = "YMD"
+        elif tok == "dmy" or tok.startswith("euro"):
+            new_order = "DMY"
+        elif tok in ("mdy", "us") or tok.startswith("noneuro"):
+            new_order = "MDY"
+        elif tok == "default":
+            new_style = new_order = None
+            style = style if have_style else "ISO"
+            order = order if have_order else "MDY"
+            continue
+        else:
+            new_style = "bad"
+        if new_style == "bad" or (new_style and have_style and new_style != style) or (
+                new_order and have_order and new_order != order):
+            invalid(f'invalid value for parameter "DateStyle": "{value}"'
+                    + ("" if new_style == "bad" else " (conflicting DateStyle specifications)"),
+                    "DateStyle = 'ISO, MDY'  (a style and an order)")
+            return None
+        if new_style:
+            style, have_style = new_style, True
+            if new_style == "German" and not have_order:
+                order = "DMY"
+        if new_order:
+            order, have_order = new_order, True
+    return f"{style}, {order}"
+
+
 _CHECK_HOOKS = {
+    "DateStyle": _datestyle,
     "cluster_name": _clean_ascii,
     "application_name": _clean_ascii,
     "wal_buffers": _at_least(4),
