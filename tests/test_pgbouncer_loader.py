@@ -200,3 +200,15 @@ def test_never_raises(tmp_path, text):
         doc = load(path, {"pgbouncer_version": version, "pgbouncer_cwd": str(tmp_path)})
         json.dumps(doc.to_dict())
     os.unlink(path)
+
+
+def test_unreadable_include_makes_defaults_unknown(tmp_path):
+    """A template line or %include that cannot be read may set anything: defaults are not claimed."""
+    doc = load(write(tmp_path, "[pgbouncer]\npool_mode = transaction\n%include <%= @extra %>\n", "pgbouncer.ini.erb"))
+    assert not doc.diagnostics
+    assert doc.model.value("pool_mode") == "transaction"
+    assert isinstance(doc.model.value("tcp_keepidle"), Unknown)
+    doc = load(write(tmp_path, "[pgbouncer]\n%include /nonexistent/extra.ini\n"))
+    assert kinds(doc) == ["include-error"] and isinstance(doc.model.value("tcp_keepidle"), Unknown)
+    doc = load(write(tmp_path, "[pgbouncer]\n[databases]\n%include /nonexistent/dbs.ini\n", "x.ini.j2"))
+    assert doc.model.value("tcp_keepidle") == 0  # the include is in [databases]

@@ -258,7 +258,9 @@ class _Reader:
             while pos < n and line[pos] in " \t":
                 pos += 1
             if template and (line.startswith(_TAG_CHAR, key_start) or line.startswith(_TAG_CHAR, pos)):
-                return  # `<%= name %> = ...`: a generated line, its name is unknown
+                # `<%= name %> = ...`: a generated line, its name is unknown
+                self.items.append(_Item("opaque", "", "", original.strip(), Span(path, lineno, key_start + 1), None, True))
+                return
             if pos >= n or line[pos] != "=":
                 bad = line[key_start:].rstrip(_SPACE)
                 fix = None
@@ -287,6 +289,7 @@ class _Reader:
     def _include(self, raw: str, value: str, span: Span, vspan: Span, level: int, stack, template: bool) -> None:
         if _TAG_CHAR in value or (template and _SHELL_VAR.search(value)):
             self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
+            self.items.append(_Item("opaque", "", "", raw, span, None, True))
             return
         if level >= MAX_INCLUDE:
             self.doc.diagnostics.append(Diagnostic(
@@ -306,8 +309,10 @@ class _Reader:
         if not os.path.isfile(target) and template and os.path.isabs(value):
             # a deploy-time path in a template: nothing to read here, and no error to report
             self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
+            self.items.append(_Item("opaque", "", "", raw, span, None, True))
             return
         if not os.path.isfile(target):
+            self.items.append(_Item("opaque", "", "", raw, span, None, False))
             where = "" if os.path.isabs(value) else f" (relative paths are resolved against PgBouncer's working directory, here {self.cwd})"
             self.doc.diagnostics.append(Diagnostic(
                 "include-error", vspan,
@@ -629,7 +634,12 @@ def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerMode
     section: str | None = None if has_section else "pgbouncer"
     main_headers: list[_Item] = []
     entries: dict[str, list[Entry]] = {"databases": [], "users": [], "peers": []}
+    opaque: list[Span] = []
     for item in items:
+        if item.kind == "opaque":
+            if section in (None, "pgbouncer"):
+                opaque.append(item.span)
+            continue
         if item.kind == "section":
             name = item.name
             if item.template:
@@ -701,6 +711,12 @@ def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerMode
         if s.section == "pgbouncer" and s.effective and s.name in values:
             set_in_file[s.name] = s
             values[s.name] = s.value
+    if opaque:
+        # a template line or include that cannot be read may set anything: defaults are not known
+        doc.meta["defaults_unknown_because"] = [sp.to_dict() for sp in opaque]
+        for name in values:
+            if name not in set_in_file:
+                values[name] = Unknown(f"default, unless set at {opaque[0]}")
     model = PgBouncerModel(version, values, set_in_file, entries["databases"], entries["users"], entries["peers"],
                            fragment=not has_main, header=main_headers[-1].span if main_headers else None)
     _check_tls_protocols(doc, model)
