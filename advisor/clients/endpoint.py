@@ -59,27 +59,30 @@ class Value:
 
     @property
     def display(self) -> str:
+        """The value as written, for messages: secrets as `***`, passwords inside URLs redacted."""
         if self.secret:
             return "***"
-        return self.raw if self.raw is not None else _show(self.value)
+        return _redact(self.raw) if self.raw is not None else _show(self.value)
 
     def to_dict(self) -> dict[str, Any]:
         value = self.value
         if isinstance(value, Unknown):
-            value = {"unknown": "***" if self.secret else value.text}
+            value = {"unknown": "***" if self.secret else _redact(value.text)}
         elif self.secret:
             value = "***"
         elif isinstance(value, float) and math.isinf(value):
             value = "never"
+        elif isinstance(value, str):
+            value = _redact(value)
         out: dict[str, Any] = {"value": value, "origin": self.origin}
         if self.raw is not None:
-            out["raw"] = "***" if self.secret else self.raw
+            out["raw"] = "***" if self.secret else _redact(self.raw)
         if self.key:
             out["key"] = self.key
         if self.unit:
             out["unit"] = self.unit
         if self.hint is not None and not self.secret:
-            out["hint"] = self.hint
+            out["hint"] = _redact(self.hint)
         if self.error:
             out["error"] = self.error
         if self.span is not None:
@@ -89,6 +92,12 @@ class Value:
 
 def default(value: Any, origin: str = "default", unit: str | None = None) -> Value:
     return Value(value=value, origin=origin, unit=unit)
+
+
+def _redact(text: str) -> str:
+    from advisor.clients.strings import redact_any
+
+    return redact_any(text)
 
 
 def _show(value: Any) -> str:
