@@ -34,6 +34,10 @@ _NOT_IN_PG_SETTINGS = (
     ("role", "string", None, None, "none", "user", "Sets the current role."),
     ("session_authorization", "string", None, None, None, "superuser", "Sets the session user name."),
     ("is_superuser", "bool", None, None, "off", "internal", "Shows whether the current user is a superuser."),
+    # a Debian/Ubuntu (PGDG apt) patch present in every major they ship; the pg15 catalog, dumped
+    # from Debian's server, lists it, the upstream builds dumped for 14/16/17/18 do not
+    ("extension_destdir", "string", None, None, "", "superuser",
+     "Path to prepend for extension loading (Debian and Ubuntu packages only)."),
 )
 
 # How PostgreSQL shows an enum value (config_enum_lookup_by_value: the first label with the same

@@ -41,7 +41,7 @@ def load_text(tmp_path, text, name="postgresql.conf", major=15):
         ("wal_level = REPLICA", "wal_level", "replica"),
         ("cluster_name = 'it''s'", "cluster_name", "it's"),
         ("cluster_name = 'a\\'b'", "cluster_name", "a'b"),
-        ("cluster_name = '\\101\\t'", "cluster_name", "A\t"),
+        ("log_line_prefix = '\\101\\t'", "log_line_prefix", "A\t"),  # (cluster_name would clean the tab)
         ("cluster_name = '\\x41'", "cluster_name", "x41"),
         ("cluster_name = a.b-c", "cluster_name", "a.b-c"),  # unquoted string with '-' is one token
         ("my.custom = 'x'", "my.custom", "x"),

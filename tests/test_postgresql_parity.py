@@ -540,3 +540,38 @@ def test_corpus_file(pg, path):
     else:
         files = {"postgresql.conf": data}
     assert compare(pg, files) == []
+
+
+@pytest.mark.parametrize("path", _corpus_templates() or [None], ids=lambda p: p.name if p else "absent")
+def test_corpus_template(path):
+    """Templates are read, not rendered: placeholders are unknown values, never syntax or value errors."""
+    if path is None:
+        pytest.skip(f"no postgresql templates in {CORPUS / 'postgresql'} (../shared absent here)")
+    m = re.search(r"-(\d+)\.j2$", path.name)
+    major = int(m.group(1)) if m and int(m.group(1)) in (14, 15, 16, 17, 18) else 18
+    if "supabase" in path.name:
+        major = 15  # sets db_user_namespace, removed in 17
+    doc = postgresql_conf.load(str(path), {"catalog": load_catalog(major)})
+    assert doc.template
+    assert doc.settings, "no settings read"
+    unknown = [s for s in doc.settings if not isinstance(s.value, (int, float, str, bool)) and s.value is not None]
+    bad = [(d.kind, d.span.line, d.message) for d in doc.diagnostics if d.kind in ERROR_KINDS]
+    assert bad == []
+    assert all(s.value is not None for s in doc.settings), [s for s in doc.settings if s.value is None]
+    assert unknown or "crunchy" not in path.name
+
+
+def test_template_string_with_quotes_inside_tags(tmp_path):
+    p = tmp_path / "postgresql.conf.j2"
+    p.write_text(
+        "synchronous_standby_names = '{% if x %}{{ n }} (\"{{ names | join('\\\",\\\"') }}\"){% endif %}'  # c\n"
+        "include_dir = '{{ include_dir }}'\n"
+        "include '/etc/postgresql/extra.conf'\n"
+        "log_statement = 'LOG_STATEMENT'\n"
+        "work_mem = {{ work_mem }}\n"
+    )
+    doc = postgresql_conf.load(str(p), {"catalog": CAT})
+    assert [(d.kind, d.span.line) for d in doc.diagnostics] == []
+    assert [s.name for s in doc.settings] == ["synchronous_standby_names", "log_statement", "work_mem"]
+    assert all(type(s.value).__name__ == "Unknown" for s in doc.settings)
+    assert len(doc.meta["unresolved_includes"]) == 2

@@ -89,6 +89,12 @@ def lex_line(line: str, masks: list[tuple[int, int, bool]] | None = None) -> tup
             tokens.append(Token(EQUALS, "=", pos, pos + 1))
             pos += 1
             continue
+        if ch == "'" and masks:
+            end = _template_string_end(line, pos, mask_at)
+            if end is not None:  # a quoted value with template tags inside (tags may hold quotes)
+                tokens.append(Token(STRING, line[pos:end], pos, end))
+                pos = end
+                continue
         if ch == "'":
             rules = _BY_FIRST_CHAR["'"]
         elif ch.isascii() and (ch.isalpha() or ch == "_") or not ch.isascii():
@@ -119,6 +125,26 @@ def lex_line(line: str, masks: list[tuple[int, int, bool]] | None = None) -> tup
             best_end = end
         pos = best_end
     return tokens, None
+
+
+def _template_string_end(line: str, pos: int, mask_at: dict) -> int | None:
+    """End of a quoted string that starts at `pos`, stepping over template tags whole."""
+    i, n = pos + 1, len(line)
+    while i < n:
+        if i in mask_at:
+            i = mask_at[i][0]
+            continue
+        ch = line[i]
+        if ch == "\\" and i + 1 < n:
+            i += 2
+        elif ch == "'":
+            if i + 1 < n and line[i + 1] == "'":
+                i += 2
+            else:
+                return i + 1
+        else:
+            i += 1
+    return None
 
 
 def deescape(quoted: str) -> str:
@@ -171,6 +197,7 @@ class _Reader:
         self.doc = doc
         self.template = template
         self.items: list[RawItem] = []
+        self._file_template = template
 
     def parse_file(self, path: str, depth: int, stack: tuple[str, ...], text: str | None = None) -> None:
         if text is None:
@@ -178,6 +205,13 @@ class _Reader:
         real = os.path.realpath(path)
         self.doc.files.append(path)
         template = self.template or is_template(path, text)
+        outer, self._file_template = self._file_template, template
+        try:
+            self._parse_lines(path, text, template, depth, stack, real)
+        finally:
+            self._file_template = outer
+
+    def _parse_lines(self, path: str, text: str, template: bool, depth: int, stack: tuple[str, ...], real: str) -> None:
         errors = 0
         for lineno, line in enumerate(text.split("\n"), start=1):
             masks = placeholders(line) if template else None
@@ -241,7 +275,8 @@ class _Reader:
         return False
 
     def template_value(self, tok: Token) -> bool:
-        return False
+        """A quoted value holding a template expression (`'{{ dir }}'`) in a template file."""
+        return self._file_template and any(expr for _, _, expr in placeholders(tok.text))
 
     def _syntax_error(self, path, lineno, line, bad: Token | None, name: Token | None, value: Token | None = None) -> bool:
         if bad is None:
@@ -288,6 +323,9 @@ class _Reader:
             )
             return
         if directive == "include_dir":
+            if not os.path.isdir(target) and self.template and os.path.isabs(item.value):
+                self.doc.meta.setdefault("unresolved_includes", []).append(item.span.to_dict())
+                return
             if not os.path.isdir(target):
                 self.doc.diagnostics.append(
                     Diagnostic("include-error", item.value_span,
@@ -315,7 +353,10 @@ class _Reader:
             )
             return
         if not os.path.exists(target):
-            if strict:
+            if strict and self.template and os.path.isabs(item.value):
+                # a template is rendered for another machine: its absolute paths are not ours
+                self.doc.meta.setdefault("unresolved_includes", []).append(item.span.to_dict())
+            elif strict:
                 self.doc.diagnostics.append(
                     Diagnostic("include-error", item.value_span,
                                f'could not open configuration file "{target}": No such file or directory',
@@ -402,7 +443,8 @@ def type_items(doc: ConfigDoc, items: list[RawItem], catalog: Catalog) -> None:
 def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalog):
     """The typed value of an item in the parameter's base unit; None (and a diagnostic) if invalid."""
     text = item.value
-    if item.template or (doc.template and not item.quoted and looks_like_caps_placeholder(text)):
+    if item.template or (doc.template and looks_like_caps_placeholder(text)
+                         and (not item.quoted or "_" in text)):  # `'LOG_STATEMENT'` for sed/envsubst
         return Unknown(item.raw)
     if doc.template and placeholders(text):
         return Unknown(item.raw)
