@@ -51,6 +51,7 @@ __all__ = [
     "Conninfo",
     "ConninfoParam",
     "parse_conninfo",
+    "parse_int_param",
     "redact",
     "validate_values",
 ]
@@ -470,11 +471,228 @@ def _scan_params(text: str, p: int, params: list[ConninfoParam], errors: list[tu
 
 
 # --------------------------------------------------------------------------- connect-time checks
+# What libpq 18 checks after parsing, when it connects (pqConnectOptions2, PQconnectPoll,
+# pqConnectDBComplete, pqParseIntParam). The messages are libpq's own, checked one by one against
+# libpq 18.6 in tests/test_libpq_parity.py.
+
+_ENUMS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("channel_binding", ("disable", "prefer", "require")),
+    ("sslmode", ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")),
+    ("sslnegotiation", ("postgres", "direct")),
+)
+_ENUMS_LATE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("sslcertmode", ("disable", "allow", "require")),
+    ("gssencmode", ("disable", "prefer", "require")),
+    ("target_session_attrs", ("any", "read-write", "read-only", "primary", "standby", "prefer-standby")),
+    ("load_balance_hosts", ("disable", "random")),
+    ("min_protocol_version", ("3.0", "3.2", "latest")),
+    ("max_protocol_version", ("3.0", "3.2", "latest")),
+)
+_TLS_VERSIONS = {"tlsv1": 0, "tlsv1.1": 1, "tlsv1.2": 2, "tlsv1.3": 3}  # compared case-insensitively
+_PROTOCOLS = {"3.0": 0, "3.2": 2, "latest": 2}
+_AUTH_BITS = {  # require_auth methods; "none" is handled apart
+    "password": {"password"}, "md5": {"md5"}, "gss": {"gss", "gss_cont"}, "sspi": {"sspi", "gss_cont"},
+    "scram-sha-256": {"scram-sha-256"}, "oauth": {"oauth"},
+}
+_ALL_AUTH_BITS = frozenset().union(*_AUTH_BITS.values())
+_KEEPALIVE_INTS = ("keepalives_idle", "keepalives_interval", "keepalives_count")
+_SOCKOPT = {"keepalives_idle": "TCP_KEEPIDLE", "keepalives_interval": "TCP_KEEPINTVL", "keepalives_count": "TCP_KEEPCNT"}
+_INT_MIN, _INT_MAX = -(2 ** 31), 2 ** 31 - 1
+
+
+def parse_int_param(value: str) -> int | None:
+    """pqParseIntParam: strtol base 10 (leading blanks, sign), trailing blanks only, fits an int."""
+    s = value.lstrip("".join(_C_SPACE))
+    digits_start = 1 if s[:1] in ("+", "-") else 0
+    j = digits_start
+    while j < len(s) and "0" <= s[j] <= "9":
+        j += 1
+    if j == digits_start:
+        return None
+    if s[j:].strip("".join(_C_SPACE)):
+        return None
+    number = int(s[:j])
+    if not _INT_MIN <= number <= _INT_MAX:
+        return None
+    return number
+
+
+def _int_error(value: str, key: str) -> str:
+    return f'invalid integer value "{value}" for connection option "{key}"'
+
+
+def _check_require_auth(value: str) -> str | None:
+    allowed: set[str] = set()
+    auth_required = True
+    negated = False
+    for index, part in enumerate(value.split(",")):
+        first = index == 0
+        method = part
+        if method.startswith("!"):
+            if first:
+                auth_required = False
+                allowed = set(_ALL_AUTH_BITS)
+            elif not negated:
+                return f'negative require_auth method "{method}" cannot be mixed with non-negative methods'
+            negated = True
+            method = method[1:]
+        elif negated:
+            return f'require_auth method "{method}" cannot be mixed with negative methods'
+        if method == "none":
+            if negated:
+                if auth_required:
+                    return f'require_auth method "{part}" is specified more than once'
+                auth_required = True
+            else:
+                if not auth_required:
+                    return f'require_auth method "{part}" is specified more than once'
+                auth_required = False
+            continue
+        bits = _AUTH_BITS.get(method)
+        if bits is None:
+            return f'invalid require_auth value: "{method}"'
+        if negated:
+            if not allowed & bits:
+                return f'require_auth method "{part}" is specified more than once'
+            allowed -= bits
+        else:
+            if bits <= allowed:
+                return f'require_auth method "{part}" is specified more than once'
+            allowed |= bits
+    return None
+
+
+def _is_unix_socket(host: str) -> bool:
+    return host.startswith("/") or host.startswith("@")
+
 
 def validate_values(conninfo: Conninfo) -> list[tuple[ConninfoParam, str]]:
-    """Errors libpq 18 gives at connect time for the values of a parsed string (see module doc)."""
-    return _validate(conninfo)
+    """Errors libpq 18 gives at connect time for the values of a parsed string.
 
+    Each entry is (the occurrence that wins, libpq's message). libpq stops at the first error;
+    this lists every one, in the order libpq checks them (so the first entry is the error libpq
+    reports). Returns [] for a string libpq rejects while parsing (`conninfo.error`).
 
-def _validate(conninfo: Conninfo) -> list[tuple[ConninfoParam, str]]:
-    return []
+    Checked: host/hostaddr/port list lengths; require_auth, channel_binding, sslmode,
+    sslnegotiation (and `direct` with a weak sslmode), sslrootcert=system with a weak sslmode,
+    ssl_min/max_protocol_version and their range (min defaults to TLSv1.2), sslcertmode,
+    gssencmode, target_session_attrs, load_balance_hosts, min/max_protocol_version; then, as
+    PQconnectPoll does, every port (integer, 1..65535), keepalives and - unless keepalives=0 -
+    keepalives_idle/interval/count (integers; 0 or less is refused by Linux setsockopt) and
+    tcp_user_timeout; last connect_timeout (integer).
+
+    Where libpq's check depends on the target, this reports it unless the string makes it
+    impossible: the TCP options are not checked when every host is a Unix-socket path (libpq
+    skips them there); with no host at all the target comes from PGHOST or the default socket,
+    unknown here, so they are checked. libpq 18 does not parse connect_timeout when every
+    address fails at once (a missing socket file); it does otherwise, so it is always checked.
+    """
+    if conninfo.error is not None:
+        return []
+    last: dict[str, ConninfoParam] = {}
+    for param in conninfo.params:
+        last[param.key] = param
+    out: list[tuple[ConninfoParam, str]] = []
+
+    def val(key: str) -> str | None:
+        p = last.get(key)
+        return None if p is None else p.value
+
+    host, hostaddr, port = val("host"), val("hostaddr"), val("port")
+    if hostaddr:
+        nhosts = hostaddr.count(",") + 1
+    elif host:
+        nhosts = host.count(",") + 1
+    else:
+        nhosts = 1
+    if hostaddr and host and host.count(",") + 1 != nhosts:
+        out.append((last["host"], f"could not match {host.count(',') + 1} host names to {nhosts} hostaddr values"))
+    ports_ok = True
+    if port and port.count(",") + 1 not in (1, nhosts):
+        out.append((last["port"], f"could not match {port.count(',') + 1} port numbers to {nhosts} hosts"))
+        ports_ok = False
+
+    require_auth = val("require_auth")
+    if require_auth:
+        message = _check_require_auth(require_auth)
+        if message:
+            out.append((last["require_auth"], message))
+
+    def check_enum(key: str, allowed: tuple[str, ...]) -> None:
+        value = val(key)
+        if value is not None and value not in allowed:
+            out.append((last[key], f'invalid {key} value: "{value}"'))
+
+    for key, allowed in _ENUMS:
+        check_enum(key, allowed)
+    sslmode = val("sslmode")
+    effective_sslmode = sslmode if sslmode is not None else "prefer"
+    if val("sslnegotiation") == "direct" and effective_sslmode in ("disable", "allow", "prefer"):
+        out.append((last.get("sslmode", last["sslnegotiation"]),
+                    f'weak sslmode "{effective_sslmode}" may not be used with sslnegotiation=direct '
+                    '(use "require", "verify-ca", or "verify-full")'))
+    if val("sslrootcert") == "system" and sslmode is not None and sslmode != "verify-full":
+        out.append((last["sslmode"], f'weak sslmode "{sslmode}" may not be used with sslrootcert=system (use "verify-full")'))
+
+    tls_ok = True
+    for key in ("ssl_min_protocol_version", "ssl_max_protocol_version"):
+        value = val(key)
+        if value and value.lower() not in _TLS_VERSIONS:
+            out.append((last[key], f'invalid "{key}" value: "{value}"'))
+            tls_ok = False
+    if tls_ok:
+        low = val("ssl_min_protocol_version")
+        high = val("ssl_max_protocol_version")
+        low = "TLSv1.2" if low is None else low  # libpq's compiled-in default
+        if low and high and _TLS_VERSIONS[low.lower()] > _TLS_VERSIONS[high.lower()]:
+            out.append((last.get("ssl_max_protocol_version") or last["ssl_min_protocol_version"],
+                        "invalid SSL protocol version range"))
+
+    for key, allowed in _ENUMS_LATE:
+        check_enum(key, allowed)
+    pmin, pmax = val("min_protocol_version"), val("max_protocol_version")
+    if pmin in _PROTOCOLS and pmax in _PROTOCOLS and _PROTOCOLS[pmin] > _PROTOCOLS[pmax]:
+        out.append((last["min_protocol_version"], '"min_protocol_version" is greater than "max_protocol_version"'))
+
+    # PQconnectPoll: per host, the port; then for TCP sockets the keepalive options
+    if port and ports_ok:
+        for element in port.split(","):
+            if element == "":
+                continue
+            number = parse_int_param(element)
+            if number is None:
+                out.append((last["port"], _int_error(element, "port")))
+            elif not 1 <= number <= 65535:
+                out.append((last["port"], f'invalid port number: "{element}"'))
+
+    if hostaddr:
+        tcp = True
+    elif host is not None:  # empty elements mean the default socket directory
+        tcp = any(h and not _is_unix_socket(h) for h in host.split(","))
+    else:
+        tcp = True  # PGHOST or the default socket: unknown here
+    if tcp:
+        keepalives = val("keepalives")
+        use = 1
+        if keepalives is not None:
+            number = parse_int_param(keepalives)
+            if number is None:
+                out.append((last["keepalives"], _int_error(keepalives, "keepalives")))
+                use = -1
+            else:
+                use = 1 if number != 0 else 0
+        if use == 1:
+            for key in (*_KEEPALIVE_INTS, "tcp_user_timeout"):
+                value = val(key)
+                if value is None:
+                    continue
+                number = parse_int_param(value)
+                if number is None:
+                    out.append((last[key], _int_error(value, key)))
+                elif key in _SOCKOPT and number <= 0:
+                    out.append((last[key], f"setsockopt({_SOCKOPT[key]}) failed: Invalid argument"))
+
+    timeout = val("connect_timeout")
+    if timeout is not None and parse_int_param(timeout) is None:
+        out.append((last["connect_timeout"], _int_error(timeout, "connect_timeout")))
+    return out
