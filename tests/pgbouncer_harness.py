@@ -97,6 +97,7 @@ class Outcome:
     started: bool
     config: dict[str, str | None] = field(default_factory=dict)
     databases: list[dict] = field(default_factory=list)
+    users: list[dict] = field(default_factory=list)
     log: str = ""
     error_line: int | None = None  # the line PgBouncer named in its first error, in the rewritten file
 
@@ -145,6 +146,9 @@ def run(ini_text: str, workdir: str, cwd: str | None = None, timeout: float = 3.
                 cur = conn.execute("SHOW DATABASES")
                 names = [d.name for d in cur.description]
                 outcome.databases = [dict(zip(names, row)) for row in cur.fetchall()]
+                cur = conn.execute("SHOW USERS")
+                names = [d.name for d in cur.description]
+                outcome.users = [dict(zip(names, row)) for row in cur.fetchall()]
             outcome.started = True
     finally:
         if proc.poll() is None:

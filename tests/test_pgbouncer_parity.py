@@ -34,7 +34,8 @@ NOT_COMPARED = {"conffile"}  # the path given on the command line
 
 
 def refuses(doc) -> list:
-    return [d for d in doc.diagnostics if d.kind in FATAL_KINDS and "refuses to start" in d.message]
+    return [d for d in doc.diagnostics if d.kind in FATAL_KINDS
+            and ("refuses to start" in d.message or "cannot listen on TCP" in d.message)]
 
 
 def compare(ini_text: str, workdir: str, cwd: str | None = None) -> tuple[bool, list[str]]:
@@ -92,6 +93,17 @@ def compare(ini_text: str, workdir: str, cwd: str | None = None) -> tuple[bool, 
         for column, value in expected.items():
             if column in row and row[column] != value:
                 problems.append(f"database {row['name']}.{column}: PgBouncer {row[column]!r}, loader {value!r}")
+    users = {u.name: u for u in model.effective_users()}
+    for row in outcome.users:
+        entry = users.get(row["name"])
+        if entry is None:
+            continue  # users come from the auth file and from logins too
+        for column, key in (("pool_mode", "pool_mode"), ("max_user_connections", "max_user_connections")):
+            if column in row and row[column] != entry.value(key, None if column == "pool_mode" else 0):
+                problems.append(f"user {row['name']}.{column}: PgBouncer {row[column]!r}, loader {entry.value(key)!r}")
+    for name in users:
+        if name not in {row["name"] for row in outcome.users}:
+            problems.append(f"user {name}: read by the loader, not in SHOW USERS")
     return True, problems
 
 
@@ -139,6 +151,11 @@ CASES = {
     "tls protocols checked when used": ("[pgbouncer]\nserver_tls_sslmode = prefer\nserver_tls_protocols = tlsv1.0,bogus\n",
                                         False),
     "tls protocols unchecked when off": ("[pgbouncer]\nclient_tls_protocols = bogus\n", True),
+    "keepidle above the Linux limit": ("[pgbouncer]\ntcp_keepidle = 32768\n", False),
+    "keepidle at the Linux limit": ("[pgbouncer]\ntcp_keepidle = 32767\ntcp_keepcnt = 127\n", True),
+    "keepcnt above the Linux limit": ("[pgbouncer]\ntcp_keepcnt = 128\n", False),
+    "keepalive options unused when off": ("[pgbouncer]\ntcp_keepalive = 0\ntcp_keepcnt = 500\n", True),
+    "negative tcp_user_timeout": ("[pgbouncer]\ntcp_user_timeout = -1\n", False),
 }
 
 
@@ -227,11 +244,18 @@ def _strategies():
                               and k not in ("auth_user",)] + ["poolsize"])
     db_line = st.tuples(st.sampled_from(["a", "b", "c"]),
                         st.lists(st.tuples(db_key, connstr_value), min_size=1, max_size=4))
-    return st.tuples(st.lists(line, max_size=8), st.lists(db_line, max_size=3), st.booleans())
+    user_line = st.tuples(st.sampled_from(["u1", "u2"]), st.lists(st.tuples(
+        st.sampled_from(["pool_mode", "max_user_connections", "pool_size"]),
+        st.sampled_from(["transaction", "Session", "3", "x"])), min_size=1, max_size=2))
+    return st.tuples(st.lists(line, max_size=8), st.lists(db_line, max_size=3), st.booleans(),
+                     st.lists(user_line, max_size=2))
 
 
-def _render(lines, dbs, reset) -> str:
+def _render(lines, dbs, reset, users=()) -> str:
     out = []
+    if users:
+        out.append("[users]")
+        out += [f"{name} = " + " ".join(f"{k}={v}" for k, v in pairs) for name, pairs in users]
     if dbs:
         out.append("[databases]")
         out += [f"{name} = " + " ".join(f"{k}={v}" for k, v in pairs) for name, pairs in dbs]

@@ -720,7 +720,36 @@ def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerMode
     model = PgBouncerModel(version, values, set_in_file, entries["databases"], entries["users"], entries["peers"],
                            fragment=not has_main, header=main_headers[-1].span if main_headers else None)
     _check_tls_protocols(doc, model)
+    _check_socket_options(doc, model)
     return model
+
+
+# Linux limits for the socket options PgBouncer sets on every TCP socket (net/ipv4/tcp.c):
+# TCP_KEEPIDLE and TCP_KEEPINTVL 1..32767 s, TCP_KEEPCNT up to 127, TCP_USER_TIMEOUT >= 0.
+# Checked on PgBouncer 1.18: a value outside them makes tune_socket() fail with EINVAL, the TCP
+# listener is not opened ("cannot listen on ...") and only the Unix socket serves.
+_SOCKET_LIMITS = (("tcp_keepidle", 1, 32767, True), ("tcp_keepintvl", 1, 32767, True),
+                  ("tcp_keepcnt", None, 127, True), ("tcp_user_timeout", 0, None, False))
+
+
+def _check_socket_options(doc: ConfigDoc, model: PgBouncerModel) -> None:
+    keepalive = model.value("tcp_keepalive")
+    for name, low, high, needs_keepalive in _SOCKET_LIMITS:
+        setting = model.setting(name)
+        value = model.value(name)
+        if setting is None or not is_known(value) or (needs_keepalive and keepalive == 0):
+            continue
+        if name in ("tcp_keepidle", "tcp_keepintvl") and value == 0:
+            continue  # 0 = leave the OS default
+        bad = (low is not None and value < low) or (high is not None and value > high)
+        if bad:
+            limit = f"{low if low is not None else 'up to'}..{high}" if high is not None else f">= {low}"
+            limit = limit.replace("up to..", "at most ")
+            doc.diagnostics.append(Diagnostic(
+                KIND_INVALID, setting.value_span or setting.span,
+                f"{name} = {value} is outside what Linux accepts ({limit}): setsockopt fails with EINVAL, so "
+                "PgBouncer cannot listen on TCP (it starts and serves only its Unix socket)",
+                f"{name} = {high if high is not None and value > high else (low or 0)}"))
 
 
 def _typed_default(param: Param, default: str | None) -> Any:

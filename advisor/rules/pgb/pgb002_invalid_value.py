@@ -5,7 +5,9 @@ Values are read the way PgBouncer reads them: integers with `strtol` (so `on`, `
 and `true` are invalid; write `1` or `0`), times as a plain non-negative number of seconds,
 enumerations (`pool_mode`, `*_tls_sslmode`, `auth_type`) against their list, connection
 strings as `key=value` pairs (an empty value, an unterminated quote or `port=0` is an error),
-`*_tls_protocols` when that side uses TLS, and reserved database names. A `; comment` after a
+`*_tls_protocols` when that side uses TLS, reserved database names, and keepalive values
+outside what Linux accepts (`tcp_keepidle`/`tcp_keepintvl` 1..32767, `tcp_keepcnt` at most 127,
+`tcp_user_timeout` not negative: PgBouncer then starts without its TCP listener). A `; comment` after a
 number is part of the value (PgBouncer only reads `;` and `#` as comments at the start of a
 line), so `server_idle_timeout = 30 ; note` is invalid.
 
