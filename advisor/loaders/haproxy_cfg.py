@@ -454,6 +454,9 @@ class Bind:
 
 _KA_OPTIONS = ("clitcpka", "srvtcpka", "tcpka")
 _KA_PARAMS = ("clitcpka-idle", "clitcpka-intvl", "clitcpka-cnt", "srvtcpka-idle", "srvtcpka-intvl", "srvtcpka-cnt")
+# lines that carry credentials: shown as *** (`stats auth admin:pw`, `user x password ...`)
+_SECRET_WORDS = frozenset({"auth", "password", "insecure-password", "ca-sign-pass"})
+_SECRET_KEYWORDS = frozenset({"cluster-secret", "51degrees-data-file", "ssl-engine"})
 _CHECK_OPTIONS = ("pgsql-check", "httpchk", "tcp-check", "mysql-check", "ssl-hello-chk", "ldap-check", "redis-check",
                   "smtpchk", "spop-check", "external-check")
 
@@ -967,9 +970,11 @@ class _Builder:
 
     def _setting(self, line: Line, name: str, raw: str, value: Any, unit: str | None, section: str,
                  value_index: int | None = None) -> None:
+        texts = {w.text for w in line.words}
+        secret = bool(texts & _SECRET_WORDS) or name in _SECRET_KEYWORDS
         self.doc.settings.append(Setting(
             name=name, raw=raw, value=value, span=line.span(), unit=unit, section=section,
-            value_span=line.word_span(value_index) if value_index is not None else None,
+            value_span=line.word_span(value_index) if value_index is not None else None, secret=secret,
         ))
 
     def _apply(self, proxy: Proxy, section: Section) -> None:

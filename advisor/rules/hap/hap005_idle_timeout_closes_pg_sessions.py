@@ -33,7 +33,6 @@ listen to the longest idle time sessions must survive.
 
 from advisor.findings import Severity
 from advisor.model import Unknown
-from advisor.loaders.haproxy_cfg import idle_timeout
 from advisor.rules.hap._common import haproxy_docs, is_postgres
 from advisor.rules.rule import Rule
 from advisor.units import hap_format_ms
@@ -42,6 +41,8 @@ WARN_BELOW_MS = 600_000
 
 
 def check(ctx):
+    from advisor.loaders.haproxy_cfg import idle_timeout  # loaders are imported only when needed
+
     for doc in haproxy_docs(ctx):
         for route in doc.model.routes():
             if route.back.effective_mode() != "tcp" or not is_postgres(route.back, doc.model):
