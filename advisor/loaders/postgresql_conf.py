@@ -179,6 +179,22 @@ def deescape(quoted: str) -> str:
     return value if nul < 0 else value[:nul]  # a C string ends at the first NUL
 
 
+def _with_bom(path: str, text: str) -> str:
+    """The text as PostgreSQL sees it: read_text drops a UTF-8 byte order mark, PostgreSQL does not.
+
+    Its bytes are LETTERs to guc-file.l, so a BOM glues onto the first name (an unknown
+    parameter) or, before a comment or blank line, is a name without a value (a syntax error).
+    """
+    if text.startswith("\ufeff"):
+        return text
+    try:
+        with open(path, "rb") as f:
+            head = f.read(3)
+    except OSError:
+        return text
+    return "\ufeff" + text if head == b"\xef\xbb\xbf" else text
+
+
 @dataclass(slots=True)
 class RawItem:
     """One `name = value` line before typing: what ParseConfigFp hands to guc.c."""
@@ -202,6 +218,7 @@ class _Reader:
     def parse_file(self, path: str, depth: int, stack: tuple[str, ...], text: str | None = None) -> None:
         if text is None:
             text = read_text(path)
+        text = _with_bom(path, text)
         real = os.path.realpath(path)
         self.doc.files.append(path)
         template = self.template or is_template(path, text)
@@ -282,6 +299,10 @@ class _Reader:
         if bad is None:
             message = "syntax error near end of line"
             col = len(line.rstrip()) + 1
+            if name is not None and name.text == "\ufeff":
+                fix = "save the file as UTF-8 without a byte order mark (BOM): PostgreSQL reads it as a name"
+                self.doc.diagnostics.append(Diagnostic("syntax-error", Span(path, lineno, col), message, fix))
+                return True
         else:
             message = f'syntax error near token "{bad.text}"'
             col = bad.start + 1
@@ -415,7 +436,17 @@ def type_items(doc: ConfigDoc, items: list[RawItem], catalog: Catalog) -> None:
         param = catalog.lookup(item.name)
         if param is None:
             name = item.name.lower()
-            if "." not in item.name:
+            if item.name.startswith("\ufeff"):
+                doc.diagnostics.append(
+                    Diagnostic(
+                        "unknown-parameter",
+                        item.span,
+                        f'unrecognized configuration parameter "{item.name}": the file starts with a UTF-8 byte order '
+                        f'mark, which PostgreSQL reads as part of the name "{item.name[1:]}"',
+                        "save the file as UTF-8 without a byte order mark (BOM)",
+                    )
+                )
+            elif "." not in item.name:
                 suggestion = catalog.suggest(item.name)
                 doc.diagnostics.append(
                     Diagnostic(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 
 MAX_BYTES = 16 * 1024 * 1024
 
@@ -22,7 +23,10 @@ def read_text(path: str, max_bytes: int = MAX_BYTES) -> str:
     try:
         if os.path.isdir(path):
             raise InputError(path, "is a directory, not a file")
-        size = os.path.getsize(path)
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+            raise InputError(path, "not a regular file (a FIFO, socket or device)")
+        size = info.st_size
         if size > max_bytes:
             raise InputError(
                 path, f"file is too large ({size / 1048576:.1f} MiB; the limit is {max_bytes // 1048576} MiB)"
