@@ -291,3 +291,31 @@ def test_every_corpus_file_loads():
         json.dumps(doc.to_dict(), default=str)
         # templates and real files alike: nothing the loader reports is an error in these files
         assert errors(doc) == [], (path.name, [(d.span.line, d.message) for d in errors(doc)])
+
+
+def test_tls_ranges(tmp_path):
+    doc = load_text(tmp_path, """\
+global
+    ssl-default-bind-options no-sslv3 no-tlsv10 no-tlsv11
+    ssl-default-server-options ssl-min-ver TLSv1.3
+frontend f
+    bind :443 ssl crt x.pem
+    bind :444 ssl crt x.pem ssl-min-ver TLSv1.0 ssl-max-ver TLSv1.2
+    bind :445
+    default_backend b
+backend b
+    server s1 10.0.0.1:5432 ssl verify none
+    server s2 10.0.0.1:5432 ssl verify none ssl-max-ver TLSv1.2 ssl-min-ver TLSv1.1
+""")
+    f, b = proxy(doc, "frontend f"), proxy(doc, "backend b")
+    r = [{k: (v.value, v.origin) for k, v in x.tls_range.items()} for x in f.binds + b.servers]
+    assert r == [
+        {"min": ("TLSv1.2", "global"), "max": (None, "no limit")},
+        {"min": ("TLSv1.0", "frontend f"), "max": ("TLSv1.2", "frontend f")},
+        {},
+        {"min": ("TLSv1.3", "global"), "max": (None, "no limit")},
+        {"min": ("TLSv1.1", "backend b"), "max": ("TLSv1.2", "backend b")},
+    ]
+    plain = load_text(tmp_path, "frontend f\n    bind :443 ssl crt x.pem\n")
+    assert proxy(plain, "frontend f").binds[0].tls_range["min"].value == "TLSv1.2"
+    assert proxy(plain, "frontend f").binds[0].tls_range["min"].origin.startswith("HAProxy default")

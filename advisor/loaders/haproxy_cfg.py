@@ -414,6 +414,8 @@ class Server:
     ssl_min_ver: str | None = None
     ssl_max_ver: str | None = None
     backup: bool = False
+    tls_flags: list[str] = field(default_factory=list)
+    tls_range: dict[str, Val] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         port = {"unknown": self.port.text} if isinstance(self.port, Unknown) else self.port
@@ -427,6 +429,8 @@ class Server:
             out["ssl_min_ver"] = self.ssl_min_ver
         if self.ssl_max_ver:
             out["ssl_max_ver"] = self.ssl_max_ver
+        if self.ssl:
+            out["tls_range"] = {k: v.to_dict() for k, v in self.tls_range.items()}
         return out
 
 
@@ -437,6 +441,8 @@ class Bind:
     ssl: bool = False
     ssl_min_ver: str | None = None
     ssl_max_ver: str | None = None
+    tls_flags: list[str] = field(default_factory=list)  # no-tlsv10, force-tlsv12, ...
+    tls_range: dict[str, Val] = field(default_factory=dict)  # effective "min"/"max" with where they come from
 
     @property
     def port(self) -> int | None:
@@ -449,6 +455,8 @@ class Bind:
             out["ssl_min_ver"] = self.ssl_min_ver
         if self.ssl_max_ver:
             out["ssl_max_ver"] = self.ssl_max_ver
+        if self.ssl:
+            out["tls_range"] = {k: v.to_dict() for k, v in self.tls_range.items()}
         return out
 
 
@@ -880,7 +888,20 @@ class _Builder:
                 self._check_name(proxy, section)
                 self.model.proxies.append(proxy)
         self._check_links()
+        self._tls()
         return self.model
+
+    def _tls(self) -> None:
+        """The TLS version range of each `ssl` bind and server line, with where each end comes from."""
+        for p in self.model.proxies:
+            for b in p.binds:
+                if b.ssl:
+                    b.tls_range = tls_range(b.ssl_min_ver, b.ssl_max_ver, b.tls_flags, b.span, p.label,
+                                            self.model.global_settings.get("ssl-default-bind-options"), bind=True)
+            for sv in p.servers:
+                if sv.ssl:
+                    sv.tls_range = tls_range(sv.ssl_min_ver, sv.ssl_max_ver, sv.tls_flags, sv.span, p.label,
+                                             self.model.global_settings.get("ssl-default-server-options"), bind=False)
 
     def _lookup_defaults(self, section: Section) -> Proxy | None:
         found = self.named.get(section.from_name or "", [])
@@ -1203,6 +1224,9 @@ class _Builder:
                 target["ssl"] = Val(w == "ssl", span, origin)
             elif w in ("backup", "no-backup"):
                 target["backup"] = Val(w == "backup", span, origin)
+            elif w in _TLS_FLAGS:
+                flags = target.get("tls_flags")
+                target["tls_flags"] = Val((flags.value if flags else []) + [w], span, origin)
             i += 1
 
     def _default_server(self, proxy, line, texts, unknown, origin) -> None:
@@ -1229,7 +1253,8 @@ class _Builder:
                         ssl=bool(opts.get("ssl").value) if opts.get("ssl") else False,
                         ssl_min_ver=opts["ssl-min-ver"].value if "ssl-min-ver" in opts else None,
                         ssl_max_ver=opts["ssl-max-ver"].value if "ssl-max-ver" in opts else None,
-                        backup=bool(opts.get("backup").value) if opts.get("backup") else False)
+                        backup=bool(opts.get("backup").value) if opts.get("backup") else False,
+                        tls_flags=list(opts["tls_flags"].value) if "tls_flags" in opts else [])
         proxy.servers.append(server)
         self._setting(line, texts[0], " ".join(texts[1:]), Unknown(addr) if unknown else addr, None, origin, shift + addr_i)
 
@@ -1241,7 +1266,53 @@ class _Builder:
                 bind.ssl = True
             elif w in ("ssl-min-ver", "ssl-max-ver") and i + 1 < len(rest):
                 setattr(bind, w.replace("-", "_"), rest[i + 1])
+            elif w in _TLS_FLAGS:
+                bind.tls_flags.append(w)
         proxy.binds.append(bind)
+
+
+TLS_VERSIONS = ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+_TLS_FLAGS = ("no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13",
+              "force-sslv3", "force-tlsv10", "force-tlsv11", "force-tlsv12", "force-tlsv13")
+_FLAG_VERSION = {"sslv3": "SSLv3", "tlsv10": "TLSv1.0", "tlsv11": "TLSv1.1", "tlsv12": "TLSv1.2", "tlsv13": "TLSv1.3"}
+
+
+def tls_range(own_min, own_max, own_flags, span: Span, origin: str, defaults: Val | None, bind: bool) -> dict[str, Val]:
+    """Effective {"min", "max"} TLS versions of a bind or server line.
+
+    The line's own `ssl-min-ver`/`ssl-max-ver` win over `ssl-default-bind-options` /
+    `ssl-default-server-options` in global; `no-tlsvXX` and `force-tlsvXX` narrow the range.
+    Without any of them a bind line accepts TLSv1.2 and up (HAProxy >= 2.2) and a server line
+    whatever the SSL library allows (no documented HAProxy default: the value is None).
+    """
+    gopts = defaults.value if defaults is not None and isinstance(defaults.value, dict) else {}
+    gspan = defaults.span if defaults is not None else None
+    out: dict[str, Val] = {}
+    lo_val = own_min or gopts.get("ssl_min_ver")
+    hi_val = own_max or gopts.get("ssl_max_ver")
+    where_lo = (span, origin) if own_min else (gspan, "global")
+    where_hi = (span, origin) if own_max else (gspan, "global")
+    flags = [(f, span, origin) for f in own_flags]
+    flags += [(f, gspan, "global") for f in gopts.get("options", []) if f in _TLS_FLAGS]
+    allowed = list(TLS_VERSIONS)
+    flag_where = None
+    for flag, fspan, forigin in flags:
+        version = _FLAG_VERSION[flag.split("-", 1)[1]]
+        if flag.startswith("force-"):
+            allowed = [version]
+        elif version in allowed:
+            allowed.remove(version)
+        flag_where = (fspan, forigin)
+    if lo_val is None and flag_where is not None and allowed:
+        lo_val, where_lo = allowed[0], flag_where
+    if hi_val is None and flag_where is not None and allowed and allowed[-1] != TLS_VERSIONS[-1]:
+        hi_val, where_hi = allowed[-1], flag_where
+    if lo_val is None and bind:
+        out["min"] = Val("TLSv1.2", None, "HAProxy default for bind lines since 2.2")
+    else:
+        out["min"] = Val(lo_val, where_lo[0], where_lo[1] if lo_val else "SSL library default")
+    out["max"] = Val(hi_val, where_hi[0], where_hi[1]) if hi_val else Val(None, None, "no limit")
+    return out
 
 
 def _ssl_options(words: list[str]) -> dict[str, Any]:
