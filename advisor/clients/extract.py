@@ -323,13 +323,17 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
         if id(lf) not in used:
             by_parent.setdefault(lf.path[:-1], []).append(lf)
     endpoints = []
-    for parent, group in by_parent.items():
+    for parent in sorted(by_parent, key=len):  # parents first: they claim their option children
+        group = [lf for lf in by_parent[parent] if id(lf) not in used]
+        if not group:
+            continue
         keys = {lf.key: lf for lf in group}
         # options nested one level down (engine_options:, pool:, connect_args:)
         nested: dict[str, Leaf] = {}
         for child in OPTION_CHILDREN:
             for lf in by_parent.get(parent + (child,), []):
-                nested.setdefault(lf.key, lf)
+                if id(lf) not in used:
+                    nested.setdefault(lf.key, lf)
         options = {**nested, **keys}
         sqlalchemy_prefix = parent[-1:] == ("sqlalchemy",)
         node = [k for k in keys if k in NODE_KEYS and k not in ("max", "min", "ssl")]
@@ -345,7 +349,7 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
             if form is None and v.unknown and (URL_NAME.search(lf.key) or (sqlalchemy_prefix and lf.key == "url")):
                 endpoints.append(unknown_endpoint(b, "sqlalchemy" if sqlalchemy_prefix else "url",
                                                   ".".join(lf.path), lf, v))
-                _record_group(doc, lf, options, sqla + ppool)
+                _record_group(doc, lf, options, sqla + ppool, used)
                 used.add(id(lf))
                 made = True
                 continue
@@ -370,7 +374,7 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
                 # a bare URL: create_engine's options are in code, not here; do not assume defaults
                 unknown = Value(Unknown("engine options not in this file"), None, None)
                 ep.pool.max_lifetime = ep.pool.validation = unknown
-            _record_group(doc, lf, options, sqla + ppool)
+            _record_group(doc, lf, options, sqla + ppool, used)
             endpoints.append(ep)
             made = True
         if made:
@@ -378,6 +382,13 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
         if node and ("keepAlive" in keys or len(node) >= 1 and any(k in keys for k in ("host", "connectionString", "database"))
                      or len(node) >= 2):
             opts = {k: leaf_value(lf, k, secret=k == "password") for k, lf in keys.items()}
+            ssl_children = [lf for lf in by_parent.get(parent + ("ssl",), []) if id(lf) not in used]
+            if ssl_children:
+                first_ssl = ssl_children[0]
+                opts["ssl"] = Value({lf.key: lf.value for lf in ssl_children}, "{...}", first_ssl.loc.whole, key="ssl")
+                for lf in ssl_children:
+                    used.add(id(lf))
+                    record(doc, lf.dotted, lf)
             for lf in group:
                 used.add(id(lf))
                 record(doc, lf.dotted, lf)
@@ -400,10 +411,13 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
     return endpoints
 
 
-def _record_group(doc: ConfigDoc, url_leaf: Leaf, options: dict[str, Leaf], keys: list[str]) -> None:
+def _record_group(doc: ConfigDoc, url_leaf: Leaf, options: dict[str, Leaf], keys: list[str],
+                  used: set[int] | None = None) -> None:
     record(doc, url_leaf.dotted, url_leaf)
     for k in keys:
         record(doc, options[k].dotted, options[k])
+        if used is not None:
+            used.add(id(options[k]))
 
 
 def scan_text(doc: ConfigDoc, b: Builder, text: str, path: str) -> list[ClientEndpoint]:
