@@ -27,8 +27,12 @@
   named `NN-*.cfg` (a number, then `-` or `_`) are read, in name order, before any other
   HAProxy file of that directory, as `haproxy -f 10-global.cfg -f postgres.cfg` would read them
   (HariSekhon's layout). `doc.files` lists the checked file first and the files read with it
-  after; `doc.meta["read_order"]` is the order HAProxy reads them in. Each other file is its own
-  configuration (a `pgpath.yaml` topology will name groups explicitly).
+  after; `doc.meta["read_order"]` is the order HAProxy reads them in (option
+  `haproxy_single_file` reads the file alone). Each other file is its own configuration, also
+  when several are named on the command line (a `pgpath.yaml` topology will name groups
+  explicitly).
+- Lines that carry credentials (`stats auth`, `password`, `insecure-password`) are marked secret
+  and shown as `***`; `userlist` contents are not recorded at all.
 
 The effective configuration of every proxy (`doc.model`, printed by `pgpath dump`) is built by
 `HaproxyModel`: mode, timeouts after inheritance with where each was set, keepalive per side,
