@@ -319,3 +319,10 @@ backend b
     plain = load_text(tmp_path, "frontend f\n    bind :443 ssl crt x.pem\n")
     assert proxy(plain, "frontend f").binds[0].tls_range["min"].value == "TLSv1.2"
     assert proxy(plain, "frontend f").binds[0].tls_range["min"].origin.startswith("HAProxy default")
+
+
+def test_numbered_files_that_are_not_haproxy_stay_out(tmp_path):
+    write(tmp_path, "10-global.cfg", "global\n  maxconn 10\n")
+    write(tmp_path, "20-setup.cfg", "[metadata]\nname = x\n")
+    main = write(tmp_path, "haproxy.cfg", "listen pg\n  bind :5432\n")
+    assert [os.path.basename(p) for p in group_for(main)] == ["10-global.cfg", "haproxy.cfg"]

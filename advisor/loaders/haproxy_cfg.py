@@ -1359,7 +1359,18 @@ def group_for(path: str) -> list[str]:
         before = [n for n in siblings if n < name]
     else:
         before = siblings
-    return [os.path.join(folder, n) for n in before] + [path]
+    return [os.path.join(folder, n) for n in before if _looks_like_haproxy(os.path.join(folder, n))] + [path]
+
+
+_SECTION_LINE = re.compile(r"^(%s)([ \t#]|\r?$)" % "|".join(re.escape(s) for s in SECTIONS), re.MULTILINE)
+
+
+def _looks_like_haproxy(path: str) -> bool:
+    """A numbered sibling is read with the group only when it has an HAProxy section line."""
+    try:
+        return bool(_SECTION_LINE.search(read_text(path)[:200_000]))
+    except InputError:
+        return False
 
 
 def load(path: str, options: dict | None = None) -> ConfigDoc:
