@@ -463,3 +463,15 @@ def test_loader_never_raises(tmp_path, name, text):
     path.write_text(text)
     doc = load(str(path))
     doc.to_dict()
+
+
+def test_libpq_strings_use_libpqs_own_connect_time_checks(tmp_path):
+    """Values in libpq strings are checked by advisor.clients.libpq.validate_values, once each."""
+    from advisor.clients.libpq import parse_conninfo, validate_values
+
+    dsn = "host=db port=abc sslmode=bogus connect_timeout=5s tcp_user_timeout=${TUT} keepalives=1"
+    doc = load_text(tmp_path, ".env", f"APP_DSN='{dsn}'\n")
+    got = sorted(d.message for d in doc.diagnostics if d.kind == "client-invalid-value")
+    expected = sorted(m for p, m in validate_values(parse_conninfo(dsn.replace("${TUT}", "10")))
+                      if p.key != "tcp_user_timeout")
+    assert got == expected and len(got) == 3

@@ -234,9 +234,37 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
         ep = libpq_endpoint(b, name, span, parsed.form, params, driver="url", validate=False)
         ep.keepalive = None
         return ep
-    ep = libpq_endpoint(b, name, span, parsed.form, params, driver=driver_hint or "libpq")
+    sub = Builder(b.template)
+    ep = libpq_endpoint(sub, name, span, parsed.form, params, driver=driver_hint or "libpq")
+    checks = libpq_connect_checks(text, loc)
+    b.diagnostics.extend(sub.diagnostics if checks is None else checks)
     _syntax(b, parsed, loc, name)
     return ep
+
+
+def libpq_connect_checks(text: str, loc: Locator) -> list[Diagnostic] | None:
+    """libpq's own connect-time value checks (`advisor.clients.libpq.validate_values`) for a
+    string libpq parses; None when it does not parse (the caller then uses its own checks).
+    Values that overlap a template placeholder are not checked."""
+    from advisor.clients.libpq import parse_conninfo, validate_values
+    from advisor.clients.strings import mask
+
+    lead = len(text) - len(text.lstrip())
+    masked, holders = mask(text.strip())
+    info = parse_conninfo(masked)
+    if info.error is not None:
+        return None
+    out = []
+    for p, message in validate_values(info):
+        if p.start >= 0 and any(h.start < max(p.end, p.start + 1) and p.start < h.end for h in holders):
+            continue
+        raw = masked[p.start:p.end] if p.start >= 0 else p.value
+        fix = None
+        if message.startswith("invalid integer value"):
+            fix = _libpq_int_fix(p.key, 1000.0 if p.key == "tcp_user_timeout" else 1.0)(Value(None, raw, key=p.key))
+        span = loc.span(p.start + lead, p.end + lead) if p.start >= 0 else loc.whole
+        out.append(Diagnostic(INVALID, span, redact_any(message), fix))
+    return out
 
 
 def _syntax(b: Builder, parsed: ParsedString, loc: Locator, name: str) -> None:
