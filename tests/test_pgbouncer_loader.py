@@ -212,3 +212,13 @@ def test_unreadable_include_makes_defaults_unknown(tmp_path):
     assert kinds(doc) == ["include-error"] and isinstance(doc.model.value("tcp_keepidle"), Unknown)
     doc = load(write(tmp_path, "[pgbouncer]\n[databases]\n%include /nonexistent/dbs.ini\n", "x.ini.j2"))
     assert doc.model.value("tcp_keepidle") == 0  # the include is in [databases]
+
+
+@pytest.mark.parametrize("connstr", [
+    "host=a password=hunter2 port=x", "host=a password='hunter2", "password='hun ter2' bad", "password=hunter2 =x",
+    "host='a password=hunter2",
+])
+def test_password_never_shown(tmp_path, connstr):
+    doc = load(write(tmp_path, f"[databases]\ndb = {connstr}\n[pgbouncer]\n"))
+    text = json.dumps(doc.to_dict()) + " ".join(f"{d.message} {d.fix}" for d in doc.diagnostics)
+    assert "hunter2" not in text and "hun ter2" not in text

@@ -570,7 +570,7 @@ def parse_connstr(text: str) -> tuple[list[tuple[str, str, int, int, int]], tupl
         kend = i
         i = skip(i)
         if i >= n or text[i] != "=" or kend == kstart:
-            return out, (kstart, f'expected key=value at "{text[kstart:kstart + 30]}"')
+            return out, (kstart, f'expected key=value at "{mask_password(text[kstart:])[:30]}"')
         key = text[kstart:kend]
         i = skip(i + 1)
         vstart = i
@@ -764,15 +764,23 @@ def _typed_default(param: Param, default: str | None) -> Any:
     return default
 
 
+_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^']|'')*'?|\S*)")
+
+
+def mask_password(text: str) -> str:
+    """`host=a password=***`: every password value in a connection string hidden."""
+    return _PASSWORD.sub(lambda m: m.group(1) + "***", text)
+
+
 def _display_connstr(entry: Entry, item: _Item) -> str:
     """The connection string as written, with the password replaced by ***."""
     text = item.raw
     pw = entry.params.get("password")
-    if pw is None or pw.value_span is None or not item.line_text:
-        return text
-    a = pw.value_span.col - 1 - item.value_col
-    b = pw.value_span.end_col - 1 - item.value_col
-    return text[:a] + "***" + text[b:]
+    if pw is not None and pw.value_span is not None and item.line_text:
+        a = pw.value_span.col - 1 - item.value_col
+        b = pw.value_span.end_col - 1 - item.value_col
+        text = text[:a] + "***" + text[b:]
+    return mask_password(text) if "password" in text.replace("password=***", "") else text
 
 
 def _check_tls_protocols(doc: ConfigDoc, model: PgBouncerModel) -> None:
