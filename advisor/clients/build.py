@@ -233,6 +233,11 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
         # a Go driver...) that strips its own keys; keep what libpq would make of the rest
         ep = libpq_endpoint(b, name, span, parsed.form, params, driver="url", validate=False)
         ep.keepalive = None
+        # the library is unknown: so are its defaults
+        for attr in ("sslmode", "connect_timeout", "tcp_user_timeout", "ssl_min_protocol_version"):
+            v = getattr(ep, attr)
+            if v is not None and v.origin == "default":
+                setattr(ep, attr, Value(Unknown("library default"), None, None, origin="default"))
         return ep
     sub = Builder(b.template)
     ep = libpq_endpoint(sub, name, span, parsed.form, params, driver=driver_hint or "libpq")

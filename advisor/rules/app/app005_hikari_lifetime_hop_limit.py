@@ -5,8 +5,9 @@ HikariCP's `maxLifetime` (default 1800000 ms = 30 min; 0 = never) against the id
 in the same run:
 - PostgreSQL `idle_session_timeout` (postgresql.conf), which ends a session idle outside a
   transaction;
-- PgBouncer `client_idle_timeout`, which closes an idle client connection (in transaction and
-  statement pooling between transactions).
+- PgBouncer `client_idle_timeout` when `pool_mode` is `transaction` or `statement`: it closes
+  only clients that hold no server connection, so with session pooling (the default) it never
+  closes an application's connection (lab rows B1, B1t).
 
 A pooled connection can sit idle for its whole life, so only `maxLifetime` below the limit
 guarantees the pool retires it first. PgBouncer `server_lifetime` is *not* used: it only closes
@@ -45,9 +46,13 @@ def limits(ctx):
         if s is not None and isinstance(s.value, (int, float)) and s.value > 0:
             out.append((s.value / 1000.0, f"PostgreSQL idle_session_timeout {s.value / 1000.0:g} s", s.span))
     for doc in ctx.of_kind("pgbouncer"):
+        mode = doc.get("pool_mode", section="pgbouncer")
+        if mode is None or str(mode.value).lower() not in ("transaction", "statement"):
+            continue  # session pooling (the default): client_idle_timeout never closes a client (lab B1)
         for s in doc.settings:
             if s.name == "client_idle_timeout" and s.effective and isinstance(s.value, (int, float)) and s.value > 0:
-                out.append((float(s.value), f"PgBouncer client_idle_timeout {s.value:g} s", s.span))
+                out.append((float(s.value), f"PgBouncer client_idle_timeout {s.value:g} s (pool_mode={mode.value})",
+                            s.span))
     return out
 
 
