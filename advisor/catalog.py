@@ -48,6 +48,16 @@ _HIDDEN_ENUM_SHOWN = {"true": "on", "yes": "on", "1": "on", "false": "off", "no"
                       "debug": "debug2", "archive": "replica", "hot_standby": "replica"}
 _ENUM_SHOWN = {("wal_compression", "on"): "pglz"}
 
+# Enum values that exist only when PostgreSQL is built with an optional library. The catalogs of
+# 14/16/17/18 come from builds without lz4, zstd and liburing; the distributions' packages (PGDG
+# apt and yum) have lz4 and zstd, and 18's have io_uring where liburing is available. The full
+# lists, in PostgreSQL's order, replace the dumped ones.
+_BUILD_OPTIONAL_ENUMVALS = {
+    "wal_compression": ("pglz", "lz4", "zstd", "on", "off"),  # an enum from 15 on
+    "default_toast_compression": ("pglz", "lz4"),
+    "io_method": ("sync", "worker", "io_uring"),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
@@ -112,7 +122,7 @@ class Catalog:
                 unit=s.get("unit"),
                 min_val=_num(s.get("min_val")),
                 max_val=_num(s.get("max_val")),
-                enumvals=tuple(s.get("enumvals") or ()),
+                enumvals=_enumvals(s),
                 hidden_enumvals=tuple(s.get("hidden_enumvals") or ()),
                 boot_val=s.get("boot_val"),
                 context=s.get("context", "user"),
@@ -141,6 +151,14 @@ class Catalog:
 
         matches = difflib.get_close_matches(name.lower(), list(self._params), n=1, cutoff=0.75)
         return self._params[matches[0]].name if matches else None
+
+
+def _enumvals(s: dict) -> tuple[str, ...]:
+    dumped = tuple(s.get("enumvals") or ())
+    full = _BUILD_OPTIONAL_ENUMVALS.get(s["name"])
+    if s["vartype"] == "enum" and full and set(dumped) <= set(full):
+        return full
+    return dumped
 
 
 def _num(text: str | None) -> float | None:

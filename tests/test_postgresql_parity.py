@@ -125,11 +125,12 @@ def compare(pg, files: dict[str, str | bytes]) -> list[str]:
 
     # -- 1. syntax and include errors: every one that startup lists, same line, same token --------
     pg_syntax = [(rel(f), line, tok) for f, line, tok in start.syntax_errors()]
-    stage1_pg = bool(pg_syntax) or any("could not open configuration" in m or "nesting depth" in m
-                                       for m in start.messages)
+    # stage 1 = errors reading the files (syntax, includes); pg_file_settings shows each as a row
+    # without a name, at the file and line where it happened
+    stage1_rows = [r for r in rows if r["name"] is None]
+    stage1_pg = bool(pg_syntax) or bool(stage1_rows)
     # PostgreSQL reads postgresql.auto.conf only when the main file (and its includes) had no error
-    auto_unread = any(f != auto for f, _, _ in start.syntax_errors()) or any(
-        "could not open configuration" in m or "nesting depth" in m for m in start.messages)
+    auto_unread = any(f != auto for f, _, _ in start.syntax_errors()) or any(r["sourcefile"] != auto for r in stage1_rows)
     ld_syntax = []
     for d in doc.diagnostics:
         if d.kind != "syntax-error" or (auto_unread and d.span.file == auto):
@@ -143,6 +144,17 @@ def compare(pg, files: dict[str, str | bytes]) -> list[str]:
     if stage1_pg != ld_stage1:
         problems.append(f"syntax/include stage: postgres {start.messages} vs loader "
                         f"{[(d.kind, d.span.line, d.message) for d in doc.diagnostics]}")
+
+    # include errors (missing file, nesting depth) at the include line. For a loop PostgreSQL only
+    # reports the nesting depth, ten levels in; the loader names the loop at the include closing it.
+    # An included directory: PostgreSQL fails reading it ("input in flex scanner failed at file
+    # <dir> line 1"), the loader reports it at the include line; compared as "directory".
+    pg_include = sorted(("directory",) if os.path.isdir(r["sourcefile"]) else (rel(r["sourcefile"]), r["sourceline"])
+                        for r in rows if r["name"] is None and r["error"] != "syntax error")
+    ld_include = sorted(("directory",) if "is a directory" in d.message else (rel(d.span.file), d.span.line)
+                        for d in doc.diagnostics if d.kind == "include-error")
+    if not any(d.message.startswith("include loop") for d in doc.diagnostics) and pg_include != ld_include:
+        problems.append(f"include errors: postgres {pg_include} != loader {ld_include}")
 
     # -- 2. occurrences: pg_file_settings rows == the loader's items (per file, up to its first error)
     first_error: dict[str, int] = {}
@@ -310,6 +322,15 @@ FILE_CASES = {
     "missing include": {"postgresql.conf": "include 'absent.conf'\nwork_mem = 2MB\n"},
     "include unquoted dotted": {"postgresql.conf": "include extra.conf\n", "extra.conf": "work_mem = 1MB\n"},
     "include loop": {"postgresql.conf": "include 'a.conf'\n", "a.conf": "include 'postgresql.conf'\n"},
+    "include twice is no loop": {"postgresql.conf": "include 'a.conf'\ninclude 'a.conf'\n", "a.conf": "work_mem = 1MB\n"},
+    "include a directory": {"postgresql.conf": "include 'conf.d'\n", "conf.d/x.conf": "work_mem = 1MB\n"},
+    "include_dir missing": {"postgresql.conf": "include_dir 'absent.d'\nwork_mem = 1MB\n"},
+    "include_dir file names": {"postgresql.conf": "include_dir 'c'\n", "c/.conf": "fsync = 1\n", "c/x.conf": "a b\n",
+                               "c/x.CONF": "fsync = 2\n", "c/x.conf~": "fsync = 3\n", "c/sub.conf/y.conf": "fsync = 4\n"},
+    "include empty name": {"postgresql.conf": "include ''\nwork_mem = 1MB\n"},
+    "include_if_exists a directory": {"postgresql.conf": "include_if_exists 'd'\n", "d/x.conf": "fsync = off\n"},
+    "INCLUDE any case with =": {"postgresql.conf": "INCLUDE = 'a.conf'\nInclude_Dir = 'd'\n", "a.conf": "fsync = off\n",
+                                "d/z.conf": "work_mem = 1MB\n"},
     "syntax error in include": {"postgresql.conf": "include 'a.conf'\nwork_mem = 2MB\n", "a.conf": "x y z\nfsync = off\n"},
     "auto.conf wins": {"postgresql.conf": "work_mem = 1MB\n", "postgresql.auto.conf": "work_mem = '2MB'\n"},
     "auto.conf syntax": {"postgresql.conf": "work_mem = 1MB\n", "postgresql.auto.conf": "work_mem = 2 MB\n"},

@@ -1,0 +1,199 @@
+"""Bad input through the real command line: never a traceback, always a clear message and exit code.
+
+Exit codes: 0 clean (info findings do not fail), 1 findings at error/warning, 2 unreadable input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, ROOT, require_corpus
+
+
+def pgpath(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    r = subprocess.run([sys.executable, "-m", "advisor", *args], capture_output=True, text=True,
+                       cwd=cwd or ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert "Traceback" not in r.stderr and "Traceback" not in r.stdout, r.stderr
+    assert "internal error" not in r.stderr, r.stderr
+    return r
+
+
+def check(path: Path, *extra: str) -> subprocess.CompletedProcess:
+    return pgpath("check", "--no-config", "--pg-version", "15", *extra, str(path))
+
+
+def codes_at(r: subprocess.CompletedProcess) -> list[str]:
+    """`CODE file:line:col` of each finding in the text output."""
+    out = []
+    for line in r.stdout.splitlines():
+        if line[:1].isspace():
+            continue  # the fix line under a finding
+        parts = line.split(": ", 2)
+        if len(parts) >= 2 and " " in parts[1]:
+            out.append(f"{parts[1].split()[0]} {parts[0]}")
+    return out
+
+
+def test_binary_file(tmp_path):
+    p = tmp_path / "postgresql.conf"
+    p.write_bytes(b"work_mem = 1MB\nshared_buffers = 1GB\n\x00\x01\x02 binary")
+    r = check(p)
+    assert r.returncode == 2
+    text = r.stdout + r.stderr
+    assert f"{p}:3" in text and "binary" in text and "offset 36" in text
+
+
+def test_unreadable_paths(tmp_path):
+    dangling = tmp_path / "postgresql.conf"
+    dangling.symlink_to(tmp_path / "nowhere.conf")
+    r = check(dangling)
+    assert r.returncode == 2 and str(dangling) in r.stdout + r.stderr
+
+    fifo = tmp_path / "fifo" / "postgresql.conf"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    r = check(fifo)  # must not block reading it
+    assert r.returncode == 2 and "not a regular file" in r.stdout + r.stderr
+    r = check(fifo.parent)  # nor when found by walking a directory
+    assert r.returncode == 2 and "not a regular file" in r.stdout + r.stderr
+
+    r = pgpath("dump", "--pg-version", "15", str(tmp_path / "missing" / "postgresql.conf"))
+    assert r.returncode == 2 and "no such file" in r.stderr
+
+
+def test_unreadable_by_permission(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("running as root, which can read a mode-000 file; the FIFO, directory and dangling-symlink "
+                    "cases cover unreadable input")
+    p = tmp_path / "postgresql.conf"
+    p.write_text("work_mem = 1MB\n")
+    p.chmod(0)
+    try:
+        r = check(p)
+    finally:
+        p.chmod(0o644)
+    assert r.returncode == 2 and "permission denied" in r.stdout + r.stderr
+
+
+def test_included_directory_is_an_include_error(tmp_path):
+    (tmp_path / "sub.conf").mkdir()
+    p = tmp_path / "postgresql.conf"
+    p.write_text("include 'sub.conf'\nwork_mem = 1MB\n")
+    r = check(p, "--select", "ADV003")
+    assert r.returncode == 1
+    assert codes_at(r) == [f"ADV003 {p}:1:9"]
+    assert "directory" in r.stdout
+
+
+def test_unterminated_quote(tmp_path):
+    p = tmp_path / "postgresql.conf"
+    p.write_text("work_mem = 1MB\ncluster_name = 'main\nfsync = off\n")
+    r = check(p, "--select", "ADV001")
+    assert r.returncode == 1
+    assert codes_at(r) == [f"ADV001 {p}:2:16"]
+    assert "close the quoted value" in r.stdout
+
+
+def test_include_loop(tmp_path):
+    (tmp_path / "a.conf").write_text("include 'b.conf'\n")
+    (tmp_path / "b.conf").write_text("include 'a.conf'\n")
+    p = tmp_path / "postgresql.conf"
+    p.write_text("include 'a.conf'\n")
+    r = check(p, "--select", "ADV003")
+    assert r.returncode == 1
+    assert codes_at(r) == [f"ADV003 {tmp_path / 'b.conf'}:1:9"]
+    assert "include loop: postgresql.conf -> a.conf -> b.conf -> a.conf" in r.stdout
+
+
+def test_missing_include(tmp_path):
+    p = tmp_path / "postgresql.conf"
+    p.write_text("work_mem = 1MB\ninclude 'absent.conf'\ninclude_if_exists 'absent2.conf'\n")
+    r = check(p, "--select", "ADV003")
+    assert r.returncode == 1
+    assert codes_at(r) == [f"ADV003 {p}:2:9"]
+    assert "absent.conf" in r.stdout and "absent2" not in r.stdout
+
+
+def test_include_nesting_deeper_than_10(tmp_path):
+    p = tmp_path / "postgresql.conf"
+    p.write_text("include 'd1.conf'\n")
+    for i in range(1, 12):
+        (tmp_path / f"d{i}.conf").write_text(f"include 'd{i + 1}.conf'\n" if i < 11 else "work_mem = 1MB\n")
+    r = check(p, "--select", "ADV003")
+    assert r.returncode == 1
+    assert codes_at(r) == [f"ADV003 {tmp_path / 'd10.conf'}:1:9"]
+    assert "maximum nesting depth exceeded (10)" in r.stdout
+
+
+def test_huge_file(tmp_path):
+    p = tmp_path / "postgresql.conf"
+    line = b"# " + b"x" * 1021 + b"\n"
+    with p.open("wb") as f:
+        for _ in range(17 * 1024):
+            f.write(line)
+    assert p.stat().st_size > 16 * 1024 * 1024
+    r = check(p)
+    assert r.returncode == 2
+    assert "too large" in r.stdout + r.stderr and "17.0 MiB" in r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("content", [b"", b"# only comments\n   # indented\n\t\n#work_mem = 1m\n"],
+                         ids=["empty", "only comments"])
+def test_empty_and_comment_only_files(tmp_path, content):
+    p = tmp_path / "postgresql.conf"
+    p.write_bytes(content)
+    r = check(p)
+    assert r.returncode == 0, r.stdout
+    assert " error " not in r.stdout and " warning " not in r.stdout
+
+
+def _dump(p: Path) -> dict:
+    r = pgpath("dump", "--pg-version", "15", str(p))
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_crlf_line_endings(tmp_path):
+    p = tmp_path / "postgresql.conf"
+    p.write_bytes(b"work_mem = 8MB\r\n# c\r\nshared_buffers = '1GB'  # x\r\nfsync = off\r\n")
+    d = _dump(p)
+    assert d["diagnostics"] == []
+    assert {s["name"]: s["value"] for s in d["settings"]} == {"work_mem": 8192, "shared_buffers": 131072, "fsync": False}
+    assert [s["span"]["line"] for s in d["settings"]] == [1, 3, 4]
+
+
+def test_utf8_bom_is_read_as_postgresql_reads_it(tmp_path):
+    p = tmp_path / "postgresql.conf"
+    p.write_bytes(b"\xef\xbb\xbfwork_mem = 8MB\nfsync = off\n")
+    r = check(p, "--select", "PG001")
+    assert r.returncode == 1
+    assert codes_at(r) == [f"PG001 {p}:1:1"]
+    assert "byte order mark" in r.stdout
+
+
+def test_latin1_bytes(tmp_path):
+    p = tmp_path / "postgresql.conf"
+    p.write_bytes(b"cluster_name = 'caf\xe9'\nwork_mem = 8MB # r\xe9glage\n")
+    d = _dump(p)
+    assert d["diagnostics"] == []
+    assert {s["name"]: s["value"] for s in d["settings"]}["work_mem"] == 8192
+    assert check(p).returncode == 0
+
+
+def test_whole_corpus_never_crashes():
+    """`pgpath check` over every folder of ../shared/corpus: exit 0, 1 or 2, never a traceback."""
+    require_corpus()
+    folders = sorted(p for p in CORPUS.iterdir() if p.is_dir())
+    assert folders
+    r = pgpath("check", "--no-config", *map(str, folders))
+    assert r.returncode in (0, 1, 2), r.stderr
+    assert r.stdout.strip(), "no output"
+    r = pgpath("check", "--no-config", "--format", "json", *map(str, folders))  # and the JSON reporter
+    assert r.returncode in (0, 1, 2), r.stderr
+    json.loads(r.stdout)
