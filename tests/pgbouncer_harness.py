@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 OVERRIDDEN = ("listen_addr", "listen_port", "unix_socket_dir", "logfile", "pidfile", "auth_type", "auth_file",
               "admin_users", "user", "auth_hba_file", "auth_ident_file", "unix_socket_group", "so_reuseport",
-              "syslog", "stats_users", "auth_user", "auth_query", "auth_dbname")
+              "syslog")
 ADMIN = "pgpath_admin"
 _KEY_LINE = re.compile(r"^([ \t\v\f\r]*)(" + "|".join(OVERRIDDEN) + r")[ \t]*=", re.MULTILINE)
 _MAIN_HEADER = re.compile(r"^[ \t\v\f\r]*\[pgbouncer\]", re.MULTILINE)

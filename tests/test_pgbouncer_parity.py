@@ -22,7 +22,7 @@ import pgbouncer_harness as harness
 from conftest import corpus_files, require_corpus
 
 from advisor.loaders.pgbouncer_ini import load
-from advisor.loaders.pgbouncer_settings import BY_NAME, DATABASE_KEYS, PARAMS, POOL_MODES, TIME, parse_version
+from advisor.loaders.pgbouncer_settings import AUTH_QUERY_NEW, AUTH_QUERY_OLD, BY_NAME, DATABASE_KEYS, PARAMS, POOL_MODES, TIME, parse_version
 
 EXE = harness.binary()
 pytestmark = pytest.mark.skipif(EXE is None, reason="pgbouncer is not installed (apt-get install pgbouncer)")
@@ -31,6 +31,7 @@ VERSION = harness.version(EXE) if EXE else "1.25"
 FATAL_KINDS = ("syntax-error", "include-error", "pgbouncer-unknown-key", "pgbouncer-invalid-value",
                "pgbouncer-unit-suffix")
 NOT_COMPARED = {"conffile"}  # the path given on the command line
+KNOWN_DIFFERENCES: set[str] = set()  # packaging differences from upstream, seen in this run
 
 
 def refuses(doc) -> list:
@@ -68,6 +69,9 @@ def compare(ini_text: str, workdir: str, cwd: str | None = None) -> tuple[bool, 
             problems.append(f"{key}: in SHOW CONFIG of {VERSION} but not in the loader's table for {VERSION}")
             continue
         mine = model.shown(key)
+        if key == "auth_query" and mine == AUTH_QUERY_OLD and shown == AUTH_QUERY_NEW and model.is_default(key):
+            KNOWN_DIFFERENCES.add("auth_query: the distribution backported the CVE-2025-2291 default (upstream 1.24.1)")
+            continue
         if mine != shown:
             problems.append(f"{key}: PgBouncer {shown!r}, loader {mine!r}")
     for name in model.values:

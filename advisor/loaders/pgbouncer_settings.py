@@ -67,6 +67,10 @@ def _p(name, type_, default, unit=None, **kw) -> Param:
 
 V = lambda text: tuple(int(x) for x in text.split("."))  # noqa: E731  "1.20" -> (1, 20)
 
+AUTH_QUERY_OLD = "SELECT usename, passwd FROM pg_shadow WHERE usename=$1"
+AUTH_QUERY_NEW = ("SELECT rolname, CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword END "
+                  "FROM pg_authid WHERE rolname=$1 AND rolcanlogin")
+
 # In SHOW CONFIG order (alphabetical). ⚠ marks a "since" taken from NEWS.md, not run.
 PARAMS: tuple[Param, ...] = (
     _p("admin_users", STR, ""),
@@ -76,11 +80,9 @@ PARAMS: tuple[Param, ...] = (
     _p("auth_hba_file", STR, "", path=True),
     _p("auth_ident_file", STR, None, since=V("1.23"), path=True),  # ⚠
     _p("auth_ldap_options", STR, None, since=V("1.25")),  # ⚠
-    _p("auth_query", STR, (
-        (OLDEST, "SELECT usename, passwd FROM pg_shadow WHERE usename=$1"),
-        (V("1.17"), "SELECT rolname, CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword END "
-                    "FROM pg_authid WHERE rolname=$1 AND rolcanlogin"),  # ⚠ first version; 1.18 checked
-    )),
+    # upstream changed the default in 1.24.1 (CVE-2025-2291); distributions backported it (Debian
+    # 1.18.0-1+deb12u1 shows the new default), so the old one is what unpatched builds use
+    _p("auth_query", STR, ((OLDEST, AUTH_QUERY_OLD), (V("1.24"), AUTH_QUERY_NEW))),
     _p("auth_type", ENUM, "md5", choices=AUTH_TYPES),
     _p("auth_user", STR, None),
     _p("autodb_idle_timeout", TIME, "3600", "s"),
