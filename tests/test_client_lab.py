@@ -1,0 +1,163 @@
+"""The client rules' claims, checked against real libpq (psycopg) and a real PostgreSQL 15 with TLS.
+
+- APP002 (lab S1/S3): client `ssl_max_protocol_version=TLSv1.2` against a server with
+  `ssl_min_protocol_version=TLSv1.3` fails with `sslmode=require` and silently connects without
+  TLS with `sslmode=prefer`; the rule says exactly that for the same two files.
+- APP001: `sslmode=require` verifies the certificate once a root CA file is given (like
+  verify-ca), and does not without one.
+- APP009: libpq rejects `connect_timeout=5s` at connect time with the message the rule prints.
+
+The server runs on 127.0.0.1 (free port) as a non-root user, with a throw-away self-signed
+certificate, and is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+psycopg = pytest.importorskip("psycopg", reason="psycopg (test dependency) is needed to talk to real libpq")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not os.path.exists(os.path.join(PG_BIN, "postgres")):
+        pytest.skip(f"PostgreSQL 15 binaries not found in {PG_BIN}")
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    user = None
+    if os.geteuid() == 0:
+        import pwd
+
+        for candidate in ("pgpath", "nobody"):
+            try:
+                pwd.getpwnam(candidate)
+                user = candidate
+                break
+            except KeyError:
+                continue
+        if user is None:
+            pytest.skip("running as root and no non-root user to run PostgreSQL")
+
+    def as_user(cmd):
+        return ["runuser", "-u", user, "--", *cmd] if user else cmd
+
+    base = Path(tempfile.mkdtemp(prefix="pgpath-clientlab-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    for name, cn in (("server", "localhost"), ("other", "other-ca")):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(base / f"{name}.key"),
+                        "-out", str(base / f"{name}.crt"), "-days", "2", "-subj", f"/CN={cn}"],
+                       check=True, capture_output=True)
+    if user:
+        import pwd
+
+        pw = pwd.getpwnam(user)
+        for p in (base, sock, base / "server.key", base / "server.crt"):
+            os.chown(p, pw.pw_uid, pw.pw_gid)
+    os.chmod(base, 0o755)
+    os.chmod(base / "server.key", 0o600)
+    env = {**os.environ, "LC_ALL": "C"}
+    subprocess.run(as_user([f"{PG_BIN}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"]),
+                   check=True, capture_output=True, env=env)
+    port = _free_port()
+    proc = subprocess.Popen(as_user([
+        f"{PG_BIN}/postgres", "-D", str(data), "-k", str(sock), "-c", "listen_addresses=127.0.0.1", "-p", str(port),
+        "-c", "fsync=off", "-c", "ssl=on", "-c", f"ssl_cert_file={base / 'server.crt'}",
+        "-c", f"ssl_key_file={base / 'server.key'}", "-c", "ssl_min_protocol_version=TLSv1.3"]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=5"
+    for _ in range(100):
+        try:
+            psycopg.connect(dsn + " sslmode=require").close()
+            break
+        except psycopg.OperationalError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+    else:
+        proc.terminate()
+        pytest.skip("PostgreSQL did not start")
+    yield {"dsn": dsn, "base": base, "port": port}
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _ssl_in_use(conn) -> bool:
+    return conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()[0]
+
+
+def _app002(tmp_path: Path, client_params: str) -> list:
+    from advisor.engine import make_settings, run
+
+    (tmp_path / "postgresql.conf").write_text("ssl = on\nssl_min_protocol_version = 'TLSv1.3'\n")
+    (tmp_path / "app.env").write_text(f"DATABASE_URL=postgresql://postgres@db.internal/postgres?{client_params}\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["APP002"]}, use_config=False))
+    return report.findings
+
+
+def test_s1_require_with_empty_range_fails_and_the_rule_says_so(server, tmp_path):
+    with pytest.raises(psycopg.OperationalError) as err:
+        psycopg.connect(server["dsn"] + " sslmode=require ssl_max_protocol_version=TLSv1.2")
+    assert "protocol version" in str(err.value)
+    (finding,) = _app002(tmp_path, "sslmode=require&ssl_max_protocol_version=TLSv1.2")
+    assert "the connection fails" in finding.message and "tlsv1 alert protocol version" in finding.message
+
+
+def test_s3_prefer_with_empty_range_connects_without_tls_and_the_rule_says_so(server, tmp_path):
+    with psycopg.connect(server["dsn"] + " sslmode=prefer ssl_max_protocol_version=TLSv1.2") as conn:
+        assert _ssl_in_use(conn) is False
+    (finding,) = _app002(tmp_path, "sslmode=prefer&ssl_max_protocol_version=TLSv1.2")
+    assert "WITHOUT TLS" in finding.message
+
+
+def test_s2_overlapping_range_uses_tls_and_the_rule_is_silent(server, tmp_path):
+    with psycopg.connect(server["dsn"] + " sslmode=require") as conn:
+        assert _ssl_in_use(conn) is True
+    assert _app002(tmp_path, "sslmode=require") == []
+
+
+def test_require_verifies_only_with_a_root_ca(server):
+    # no root CA: the self-signed certificate is accepted (APP001 warns: not verified)
+    with psycopg.connect(server["dsn"] + " sslmode=require sslrootcert=/nonexistent/root.crt") as conn:
+        assert _ssl_in_use(conn) is True
+    # a root CA file that did not sign the server certificate: require now verifies, like verify-ca
+    with pytest.raises(psycopg.OperationalError) as err:
+        psycopg.connect(server["dsn"] + f" sslmode=require sslrootcert={server['base'] / 'other.crt'}")
+    assert "certificate verify failed" in str(err.value)
+
+
+def test_connect_timeout_with_a_unit_is_rejected_with_the_rules_message(server, tmp_path):
+    # straight to libpq's PQconnectdb (psycopg.connect checks connect_timeout itself first)
+    from psycopg import pq
+
+    conn = pq.PGconn.connect(
+        (server["dsn"].replace("connect_timeout=5", "connect_timeout=5s") + " sslmode=require").encode())
+    try:
+        assert conn.status == pq.ConnStatus.BAD
+        libpq_message = conn.error_message.decode()
+    finally:
+        conn.finish()
+    from advisor.loaders.client import load
+
+    (tmp_path / "x.env").write_text("DATABASE_URL=postgresql://h/db?connect_timeout=5s\n")
+    (diag,) = [d for d in load(str(tmp_path / "x.env")).diagnostics if d.kind == "client-invalid-value"]
+    assert diag.message in libpq_message
