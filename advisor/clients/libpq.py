@@ -172,13 +172,30 @@ def redact(text: str) -> str:
     unknown keyword or a bad escape is still hidden; an unterminated quoted secret is hidden up
     to the end of the string.
     """
-    params, _errors, _form = _scan(text)
-    spans = sorted({(p.start, p.end) for p in params if p.key in SECRET_KEYWORDS and p.start >= 0 and p.end > p.start})
+    params, _errors, form = _scan(text)
+    spans = {(p.start, p.end) for p in params if p.key in SECRET_KEYWORDS and p.start >= 0 and p.end > p.start}
+    if form == "uri":
+        # A raw '@' in a URI password ("u:p@ss@h") makes libpq cut the password at the first '@';
+        # hide everything from the first ':' of the user part to the last '@' before the path.
+        prefix = next(len(p) for p in _URI_PREFIXES if text.startswith(p))
+        stop = len(text)
+        for ch in "/?":
+            found = text.find(ch, prefix)
+            if found >= 0:
+                stop = min(stop, found)
+        at = text.rfind("@", prefix, stop)
+        colon = text.find(":", prefix, at) if at >= 0 else -1
+        if colon >= 0 and at > colon + 1:
+            spans.add((colon + 1, at))
+    spans = sorted(spans)
     if not spans:
         return text
     out, pos = [], 0
     for start, end in spans:
-        if start < pos:
+        if end <= pos:
+            continue
+        if start < pos:  # overlapping spans: extend the hidden part
+            pos = end
             continue
         out.append(text[pos:start])
         out.append("***")
@@ -348,6 +365,7 @@ def _scan_uri(text: str, p: int, params: list[ConninfoParam], errors: list[tuple
     prevchar = ""
     failed = False
     while True:
+        netloc_start = p
         if p < n and text[p] == "[":
             p += 1
             hs = p
@@ -364,8 +382,10 @@ def _scan_uri(text: str, p: int, params: list[ConninfoParam], errors: list[tuple
             he = p
             p += 1
             if p < n and text[p] not in ":/?,":
+                # libpq prints one byte (%c): the first byte of a multi-byte character is not text
+                shown = text[p] if text[p] < "\x80" else "\ufffd"
                 errors.append((
-                    f'unexpected character "{text[p]}" at position {_byte_pos(text, p) + 1} in URI (expected ":" or "/"): "{text}"',
+                    f'unexpected character "{shown}" at position {_byte_pos(text, p) + 1} in URI (expected ":" or "/"): "{text}"',
                     p, len(params)))
                 failed = True
                 break
@@ -397,7 +417,7 @@ def _scan_uri(text: str, p: int, params: list[ConninfoParam], errors: list[tuple
 
     if failed:
         # libpq stops here; go on with the query (if any) for redact()
-        q = text.find("?", p)
+        q = text.find("?", netloc_start)
         if q >= 0:
             _scan_params(text, q + 1, params, errors)
         return
