@@ -125,7 +125,9 @@ CASES = {
     "from missing": "defaults base\nlisten a from nope\n  bind 127.0.0.1:1\n",
     "from ambiguous": "defaults d\ndefaults d\nlisten a from d\n  bind 127.0.0.1:1\n",
     "listen no name": "listen\n  bind 127.0.0.1:1\n",
-    "listen address": "listen a 127.0.0.1:1\n",
+    # HAProxy drops such a section with a non-fatal alert and then fails on its first line;
+    # alone ("listen a 127.0.0.1:1" and nothing else) it exits 2 "no error but no listener"
+    "listen address": "listen a 127.0.0.1:1\n  bind 127.0.0.1:2\n",
     "duplicate": "listen a\n  bind 127.0.0.1:1\nlisten a\n  bind 127.0.0.1:2\n",
     "fe be same name": "frontend a\n  bind 127.0.0.1:1\n  default_backend a\nbackend a\n  server s 127.0.0.1:2\n",
     "missing backend": "frontend a\n  bind 127.0.0.1:1\n  default_backend nope\n",
