@@ -49,7 +49,8 @@ def check(ctx):
                 continue
             parts = []
             if missing:
-                where = f"neither here nor in {proxy.defaults}" if proxy.defaults else "and no defaults section sets it"
+                where = (f"neither here nor in {proxy.defaults}" if proxy.defaults else
+                         f"and no defaults section sets {'it' if len(missing) == 1 else 'them'}")
                 parts.append(f"{_names(missing)} {'is' if len(missing) == 1 else 'are'} not set ({where})")
             for name, val in zero:
                 parts.append(f"timeout {name} is 0 (set in {val.origin})")
