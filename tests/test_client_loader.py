@@ -475,3 +475,24 @@ def test_libpq_strings_use_libpqs_own_connect_time_checks(tmp_path):
     expected = sorted(m for p, m in validate_values(parse_conninfo(dsn.replace("${TUT}", "10")))
                       if p.key != "tcp_user_timeout")
     assert got == expected and len(got) == 3
+
+
+def test_helm_template_yaml_keeps_its_structure(tmp_path):
+    doc = load_text(tmp_path, "templates/deployment.yaml", """
+        kind: Deployment
+        spec:
+          template:
+            spec:
+              containers:
+                - name: {{ .Chart.Name }}
+                  env:
+                    {{- if .Values.db.enabled }}
+                    - name: DATABASE_URL
+                      value: "postgresql://{{ .Values.db.user }}@{{ .Values.db.host }}:5432/app?sslmode=disable"
+                    {{- end }}
+    """)
+    assert doc.meta["format"] == "yaml" and doc.template
+    ep = only(doc)
+    assert isinstance(ep.hosts[0].value, Unknown) and ep.sslmode.value == "disable"
+    line = (tmp_path / "templates/deployment.yaml").read_text().split("\n")[9]
+    assert line[ep.sslmode.span.col - 1:].startswith("disable")

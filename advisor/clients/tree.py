@@ -58,10 +58,11 @@ def yaml_leaves(path: str, text: str) -> list[Leaf]:
     """Leaves of every document of a YAML (or JSON) text. Raises TreeError on invalid YAML."""
     import yaml
 
-    lines = text.split("\n")
+    masked = mask_template_tags(text) if ("{{" in text or "{%" in text or "<%" in text) else text
+    lines = (masked.split("\n"), text.split("\n"))
     leaves: list[Leaf] = []
     try:
-        docs = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        docs = list(yaml.compose_all(masked, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         span = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path, 1, 1)
@@ -134,14 +135,35 @@ def _yaml_leaf(path: str, lines: list[str], key_path: tuple[str, ...], node, key
     whole = Span(path, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
     exact = False
     col = s.column + 1
+    masked_lines, lines = lines
     if s.line == e.line and s.line < len(lines):
-        source = lines[s.line][s.column:e.column]
+        source = masked_lines[s.line][s.column:e.column]
         if node.style is None and source == text:
             exact = True
         elif node.style in ("'", '"') and source[1:-1] == text:
             exact, col = True, s.column + 2
+        if exact:
+            original = lines[s.line][col - 1:col - 1 + len(text)]
+            if original != text:  # a template tag was masked here: the value is the tag
+                text = value = original
     loc = Locator(path, s.line + 1, col, exact, whole)
     return Leaf(key_path, value, text, loc, key_span)
+
+
+_TEMPLATE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>", re.DOTALL)
+_STATEMENT = re.compile(r"^(\{\{-?\s*(if|else|end|range|with|define|block|template|include|toYaml|tpl|/\*)\b|\{%|\{#|<%[^=])")
+
+
+def mask_template_tags(text: str) -> str:
+    """Helm/Jinja/ERB tags made harmless for a YAML reader, offsets unchanged: an expression
+    (`{{ .Values.x }}`, `<%= x %>`) becomes a `${xxx}` placeholder of the same length (an
+    unknown value), a statement (`{{- if }}`, `{% for %}`, `{{ include ... }}`) becomes blanks."""
+    def repl(m: re.Match) -> str:
+        tag = m.group()
+        if "\n" in tag or _STATEMENT.match(tag) or len(tag) < 4:
+            return "".join(ch if ch == "\n" else " " for ch in tag)
+        return "${" + "x" * (len(tag) - 3) + "}"
+    return _TEMPLATE_TAG.sub(repl, text)
 
 
 def json_leaves(path: str, text: str) -> list[Leaf]:
