@@ -455,7 +455,10 @@ def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Val
     ep = libpq_endpoint(b, name, span, "sqlalchemy", params, driver="sqlalchemy", validate=libpq_family)
     ep.dbapi = dbapi or "psycopg2"
     if not libpq_family:
-        ep.keepalive = None  # asyncpg, pg8000: not libpq; their keepalive is not modelled
+        # asyncpg, pg8000: not libpq; their keepalive and TLS defaults are not modelled
+        ep.keepalive = None
+        if ep.sslmode is not None and ep.sslmode.origin == "default":
+            ep.sslmode = Value(Unknown(f"{dbapi} default"), None, None, origin="default")
     ep.pool = sqlalchemy_plan(b, extra)
     return ep
 

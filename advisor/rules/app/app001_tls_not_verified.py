@@ -58,7 +58,8 @@ def check(ctx):
             if ep.driver == "node-postgres" and unset:
                 head = "node-postgres without `ssl` uses no TLS"
             elif unset:
-                head = f"sslmode not set: {ep.driver} defaults to {value}"
+                lib = "pgjdbc" if ep.driver == "pgjdbc" else "libpq"
+                head = f"sslmode not set: {lib} defaults to {value}"
             else:
                 head = f"sslmode={value}"
             yield RULE.finding(span, f"{who}: {head} ({what})", fix, severity=severity)
