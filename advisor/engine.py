@@ -288,7 +288,10 @@ def run(settings: Settings) -> Report:
     ctx = Context(docs=docs, options={"ram_bytes": settings.ram_bytes, "pg_version": settings.pg_version,
                                       "pgbouncer_version": settings.pgbouncer_version, **settings.extra})
     findings: list[Finding] = []
+    kinds = {d.kind for d in docs}
     for rule in rules:
+        if rule.needs and kinds.isdisjoint(rule.needs):
+            continue  # no document it reads: nothing to find, and its lazy imports stay unloaded
         findings.extend(rule.check(ctx))
     findings = apply_suppressions(findings, docs, rules)
     findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
