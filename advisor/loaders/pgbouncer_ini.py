@@ -450,6 +450,15 @@ class _Typer:
                           "comment only at the start of a line; PgBouncer refuses to start",
                           f"{param.name} = {head}  (and put the comment on a line of its own, starting with ;)")
                 return
+            head_suffix = pgb_unit_suffix(head, param.unit)
+            if head_suffix is not None:
+                number = head_suffix[0] if param.type == TIME else int(round(head_suffix[0]))
+                self.diag(KIND_UNIT, span,
+                          f'invalid value "{text}" for parameter {param.name}: PgBouncer takes a plain number '
+                          f'with no unit suffix ("{head_suffix[1]}"), and ";" or "#" starts a comment only at the '
+                          "start of a line; PgBouncer refuses to start",
+                          f"{param.name} = {number:g}  (and put the comment on a line of its own, starting with ;)")
+                return
         reason = ""
         if param.type == TIME:
             value_neg = pgb_parse_time(text.lstrip("-")) if text.strip().startswith("-") else None
