@@ -66,7 +66,8 @@ def yaml_leaves(path: str, text: str) -> list[Leaf]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         span = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path, 1, 1)
-        raise TreeError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", span) from None
+        # only the problem, never str(exc): its snippet quotes the line, which may hold a password
+        raise TreeError(f"invalid YAML: {getattr(exc, 'problem', None) or 'cannot parse'}", span) from None
     except RecursionError:
         raise TreeError("invalid YAML: nesting too deep", Span(path, 1, 1)) from None
     for index, node in enumerate(docs):
