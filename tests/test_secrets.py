@@ -22,7 +22,8 @@ FILES = {
     "uri.env": "DATABASE_URL=postgresql://app:PwUri1xQ@db.internal:5432/app?sslmode=prefer&connect_timeout=5s\n",
     "kv.env": "APP_DSN=host=db.internal user=app password=PwKv2xQ dbname=app connect_timeout=7s\n"
               "BROKEN_DSN=host=db.internal password='PwKv3xQ dbname='app\n"
-              "PGPASSWORD=PwEnv4xQ\nPGHOST=db.internal\n",
+              "PGPASSWORD=PwEnv4xQ\nPGHOST=db.internal\n"
+              "SPACED_DSN=host=db password=Pw-a PwSpaced24xQ dbname=x\n",
     "spring/application.properties": (
         "spring.datasource.url=jdbc:postgresql://db.internal/app?user=app&password=PwJdbc5xQ&socketTimeout=5s\n"
         "spring.datasource.password=PwSpring6xQ\n"
@@ -79,7 +80,7 @@ def run(*args: str, cwd: Path) -> str:
 
 
 def test_seeded_passwords_are_distinct():
-    assert len(PASSWORDS) == 23
+    assert len(PASSWORDS) == 24
 
 
 def test_every_seeded_file_is_loaded_as_client(tree):

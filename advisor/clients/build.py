@@ -10,6 +10,7 @@ as a `Diagnostic` of kind `client-invalid-value` (rule APP009). Facts and their 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Callable
 
 from advisor.clients.endpoint import (
@@ -274,6 +275,13 @@ def libpq_connect_checks(text: str, loc: Locator) -> list[Diagnostic] | None:
 
 def _syntax(b: Builder, parsed: ParsedString, loc: Locator, name: str) -> None:
     if parsed.error:
+        from advisor.clients.libpq import KNOWN_KEYWORDS
+
+        message = redact_any(parsed.error)
+        if any(p.key in ("password", "sslpassword") for p in parsed.params) or "password" in parsed.error:
+            # a quoted word in the message may be the tail of a password written without quotes
+            message = re.sub(r'"([^"]*)"', lambda m: m.group(0) if m.group(1) in KNOWN_KEYWORDS or m.group(1) == "=" else '"***"', message)
+        parsed.error = message
         where = loc.span(parsed.error_offset or 0, (parsed.error_offset or 0) + 1)
         b.diagnostics.append(Diagnostic("syntax-error", where, f"{name}: libpq rejects this connection string: "
                                         f"{redact_any(parsed.error)}", "write the connection string as libpq's "

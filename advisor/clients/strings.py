@@ -358,6 +358,7 @@ def _parse_jdbc(text: str) -> ParsedString:
 
 _URL_PASSWORD = re.compile(r"(://[^:/@\s?#]*:)([^@\s]*)(@)")
 _QUERY_PASSWORD = re.compile(r"([?&;](?:password|sslpassword)=)([^&\s]*)", re.IGNORECASE)
+_KV_PASSWORD_TAIL = re.compile(r"(\b(?:password|sslpassword)\s*=\s*\*\*\*)(?:[ \t]+[^\s=]+)+(?=\s|$)", re.IGNORECASE)
 _KV_PASSWORD = re.compile(r"(\b(?:password|sslpassword)\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
 
 
@@ -381,6 +382,8 @@ def redact_any(text: str) -> str:
     out = FIND_URL.sub(url, out)
     if not FIND_URL.search(out):
         out = _KV_PASSWORD.sub(lambda m: m.group(1) + "***", out)
+        # words after a password that are no `key=value` pair (an unquoted password with a space)
+        out = _KV_PASSWORD_TAIL.sub(lambda m: m.group(1), out)
     return out
 
 
