@@ -356,7 +356,7 @@ def _parse_jdbc(text: str) -> ParsedString:
 # ------------------------------------------------------------------------------------------------
 # redaction of any connection string (libpq's redact plus the JDBC / SQLAlchemy forms)
 
-_URL_PASSWORD = re.compile(r"(://[^:/@\s?#]*:)([^@\s]*)(@)")
+_URL_PASSWORD = re.compile(r"(://[^:/@\s?#]*:)([^\s/?#]*)(@)")  # greedy: up to the last @ of the authority
 _QUERY_PASSWORD = re.compile(r"([?&;](?:password|sslpassword)=)([^&\s]*)", re.IGNORECASE)
 _KV_PASSWORD_TAIL = re.compile(r"(\b(?:password|sslpassword)\s*=\s*\*\*\*)(?:[ \t]+[^\s=]+)+(?=\s|$)", re.IGNORECASE)
 _KV_PASSWORD = re.compile(r"(\b(?:password|sslpassword)\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
