@@ -362,6 +362,26 @@ def test_error_messages_do_not_repeat_secrets(text, secret):
     assert same_message(info.error, libpq_message)
 
 
+@_HYP
+@given(st.one_of(keyword_strings(), uri_strings(), raw_uri_strings()))
+def test_redact_changes_only_secrets(text):
+    out = redact(text)
+    if "***" not in out:
+        assert out == text
+    # what libpq reads from the redacted text: the same, but for the secrets
+    before, after = parse_conninfo(text), parse_conninfo(out)
+    if before.error is None and after.error is None:
+        keep = lambda d: {k: v for k, v in d.items() if k not in SECRET_KEYWORDS}  # noqa: E731
+        assert keep(after.as_dict()) == keep(before.as_dict())
+    secrets = sorted(p.start for p in before.params if p.key in SECRET_KEYWORDS and p.end > p.start)
+    if secrets:  # the first secret's text is gone from its place (later ones shift)
+        assert out[secrets[0]:secrets[0] + 3] == "***"
+
+
+def test_redact_after_nul():
+    assert redact("host=h\0password=s3cret") == "host=h\0password=***"
+
+
 @pytest.mark.parametrize(("text", "expected"), REDACT_CASES)
 def test_redact(text, expected):
     assert redact(text) == expected
@@ -396,11 +416,13 @@ def test_redact_hides_every_seeded_password(secret, form):
 
 @pytest.fixture(scope="module")
 def closed_port():
+    # bound but not listening: connects are refused at once, and no other test can take the port
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()  # nothing listens there: connects are refused at once
-    return port
+    try:
+        yield s.getsockname()[1]
+    finally:
+        s.close()
 
 
 def real_connect_error(conninfo: str) -> str:

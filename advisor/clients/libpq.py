@@ -107,8 +107,8 @@ KEYWORD_NOTES: dict[str, str] = {
     "sslrootcert": "file, or 'system' (libpq 16+; then the default sslmode is verify-full)",
     "ssl_min_protocol_version": "TLSv1, TLSv1.1, TLSv1.2 (default), TLSv1.3",
     "ssl_max_protocol_version": "TLSv1 .. TLSv1.3; unset = no upper bound",
-    "min_protocol_version": "protocol 3.0 or 3.2 (libpq 18)",
-    "max_protocol_version": "protocol 3.0, 3.2 or latest (libpq 18)",
+    "min_protocol_version": "protocol 3.0, 3.2 or latest (= 3.2) (libpq 18)",
+    "max_protocol_version": "protocol 3.0, 3.2 or latest (= 3.2) (libpq 18)",
     "target_session_attrs": "any, read-write, read-only, primary, standby, prefer-standby",
     "load_balance_hosts": "disable (default) or random (libpq 16+)",
     "channel_binding": "disable, prefer (default with SSL), require",
@@ -203,6 +203,9 @@ def redact(text: str) -> str:
     unknown keyword or a bad escape is still hidden; an unterminated quoted secret is hidden up
     to the end of the string.
     """
+    nul = text.find("\0")
+    if nul >= 0:  # libpq stops reading at NUL, but the text after it is still shown: hide there too
+        return redact(text[:nul]) + "\0" + redact(text[nul + 1:])
     params, _errors, form = _scan(text)
     spans = {(p.start, p.end) for p in params if p.key in SECRET_KEYWORDS and p.start >= 0 and p.end > p.start}
     if form == "uri":
