@@ -51,21 +51,16 @@ ERROR_KINDS = ("syntax-error", "include-error", "unknown-parameter", "invalid-va
 EXCLUDED = {
     "max_stack_depth": "limit depends on the server's `ulimit -s` (check_max_stack_depth)",
     "bonjour": "on is rejected only by builds without Bonjour support (check_bonjour)",
-    "max_connections": "max_connections + autovacuum_max_workers + max_worker_processes + max_wal_senders "
-                       "<= 262142 is checked in file order against the values set so far",
-    "autovacuum_max_workers": "see max_connections",
-    "max_worker_processes": "see max_connections",
-    "max_wal_senders": "see max_connections",
-    "log_statement_stats": "conflicts with log_parser/planner/executor_stats, checked in file order",
-    "log_parser_stats": "see log_statement_stats",
-    "log_planner_stats": "see log_statement_stats",
-    "log_executor_stats": "see log_statement_stats",
     "lc_messages": "valid only when the locale is installed on the server (check_locale)",
     "lc_monetary": "see lc_messages", "lc_numeric": "see lc_messages", "lc_time": "see lc_messages",
     "data_directory": "moves the data directory the test server reads",
     "config_file": "moves the configuration file",
     "hba_file": "not a value test", "ident_file": "not a value test",
 }
+
+# their check hooks compare the value with other parameters as set so far (file order)
+CROSS_CHECKED = {"max_connections", "autovacuum_max_workers", "max_worker_processes", "max_wal_senders",
+                 "log_statement_stats", "log_parser_stats", "log_planner_stats", "log_executor_stats"}
 
 # validated like any other, but never applied: InitializeGUCOptions pins them with PGC_S_OVERRIDE,
 # which outranks the file, so `postgres -C` shows the default whatever the file says
@@ -198,6 +193,8 @@ def compare(pg, files: dict[str, str | bytes]) -> list[str]:
     value_diags = {(d.span.file, d.span.line): d for d in doc.diagnostics if d.kind in ("invalid-value", "out-of-range")}
     settings = {(s.span.file, s.span.line): s for s in doc.settings}
     pg_invalid_lines = []
+    rejected_names = {m.lower() for msg in start.messages if not msg.startswith("configuration file")
+                      for m in re.findall(r'parameter "([^"]+)"', msg)}
     for i, it in enumerate(items):
         param = CAT.lookup(it.name)
         if param is None or param.name in EXCLUDED:
@@ -208,6 +205,11 @@ def compare(pg, files: dict[str, str | bytes]) -> list[str]:
         if i in ignored:
             if diag is not None:
                 problems.append(f"{where}: postgres skips this occurrence, loader reports {diag.kind}: {diag.message}")
+            continue
+        if param.name in CROSS_CHECKED and res.rc == 0:
+            # valid alone; whether it clashes with the values set before it, only the whole file says
+            if (diag is not None) != (param.name.lower() in rejected_names):
+                problems.append(f"{where}: postgres at startup {start.messages[1:]}, loader {diag and diag.message}")
             continue
         if res.rc != 0:
             pg_invalid_lines.append(where)
@@ -311,6 +313,16 @@ REGRESSIONS = {
     "GUC_NO_SHOW_ALL values": "default_with_oids = on\nrole = 'postgres'\nis_superuser = on\n",
     "cluster_name and application_name are cleaned to printable ASCII":
         "cluster_name = '\\t\\n\\'x\u00e9'\napplication_name = 'caf\u00e9'\n",
+    # cross-parameter check hooks, in file order
+    "too many server processes": "max_connections = 262140\n",
+    "too many server processes, in file order": "max_worker_processes = 0\nmax_connections = 262130\n",
+    "too many server processes, lowered too late": "max_connections = 262130\nmax_worker_processes = 0\n",
+    "server processes at the limit": "max_connections = 262121\n",
+    "server processes: the one that tips it over": "max_connections = 262100\nmax_wal_senders = 40\n",
+    "log stats conflict": "log_parser_stats = on\nlog_statement_stats = on\n",
+    "log stats conflict other order": "log_statement_stats = on\nlog_executor_stats = on\n",
+    "log stats no conflict when turned off first": "log_parser_stats = on\nlog_parser_stats = off\nlog_statement_stats = on\n",
+    "log stats other spelling": "LOG_PARSER_STATS = on\nlog_parser_stats = off\nlog_statement_stats = on\n",
     # DateStyle is shown as check_datestyle builds it (initdb writes `datestyle = 'iso, mdy'`)
     "datestyle": "datestyle = 'iso, mdy'\n",
     "datestyle german": "DateStyle = 'German'\n",

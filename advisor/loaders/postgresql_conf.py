@@ -429,6 +429,7 @@ def type_items(doc: ConfigDoc, items: list[RawItem], catalog: Catalog) -> None:
     spelled differently (`Work_Mem` before `work_mem`) is still applied, and so still checked.
     """
     last: dict[str, int] = {}
+    current = {name: p.boot_value for name in _CROSS_CHECKED if (p := catalog.lookup(name)) is not None}
     later_names: dict[str, int] = {}
     for index, item in enumerate(items):
         later_names[item.name] = index
@@ -464,11 +465,47 @@ def type_items(doc: ConfigDoc, items: list[RawItem], catalog: Catalog) -> None:
             value = parse_value(doc, item, param, catalog)
             if skipped:
                 del doc.diagnostics[reported:]
+            elif param.name in _CROSS_CHECKED and value is not None and not isinstance(value, Unknown):
+                value = _cross_check(doc, item, param, value, catalog, current)
             setting = Setting(param.name, item.raw, value, item.span, item.value_span, param.unit, applies=param.needs)
         last[setting.name] = len(doc.settings)
         doc.settings.append(setting)
     for index, setting in enumerate(doc.settings):
         setting.effective = last[setting.name] == index
+
+
+# Check hooks that compare a value with other parameters as they stand when it is set: file
+# order matters (guc.c check_maxconnections and friends up to 17, check_log_stats/check_stage_log_stats)
+MAX_BACKENDS = 0x3FFFF
+_BACKEND_TERMS = ("max_connections", "autovacuum_max_workers", "max_worker_processes", "max_wal_senders")
+_STAGE_STATS = ("log_parser_stats", "log_planner_stats", "log_executor_stats")
+_CROSS_CHECKED = _BACKEND_TERMS + _STAGE_STATS + ("log_statement_stats",)
+
+
+def _cross_check(doc: ConfigDoc, item: RawItem, param: Parameter, value, catalog: Catalog, current: dict):
+    name = param.name
+    message = fix = None
+    if name in _BACKEND_TERMS and catalog.major <= 17 and all(current.get(t) is not None for t in _BACKEND_TERMS):
+        # 18 checks the total after reading the files (with autovacuum_worker_slots): not modelled
+        terms = {t: (value if t == name else current[t]) for t in _BACKEND_TERMS}
+        total = sum(terms.values()) + 1
+        if total > MAX_BACKENDS:
+            shown = " + ".join(f"{t} {v}" for t, v in terms.items())
+            message = (f'invalid value for parameter "{name}": {value} ({shown} + 1 = {total} > {MAX_BACKENDS}, '
+                       f"the most server processes PostgreSQL supports)")
+            fix = f"{name} = {max(0, value - (total - MAX_BACKENDS))}  (or lower one of the others)"
+    elif name in _STAGE_STATS and value and current.get("log_statement_stats"):
+        message = f'invalid value for parameter "{name}": cannot enable it when "log_statement_stats" is true'
+        fix = "set log_statement_stats = off first, or leave it on and these off"
+    elif name == "log_statement_stats" and value and any(current.get(t) for t in _STAGE_STATS):
+        message = ('invalid value for parameter "log_statement_stats": cannot enable it when "log_parser_stats", '
+                   '"log_planner_stats", or "log_executor_stats" is true')
+        fix = "turn the per-stage log_*_stats off, or leave log_statement_stats off"
+    if message:
+        doc.diagnostics.append(Diagnostic("invalid-value", item.value_span, message, fix))
+        return None
+    current[name] = value
+    return value
 
 
 def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalog):
