@@ -8,6 +8,12 @@
 - `postgresql.auto.conf` beside the main file is read last, as ALTER SYSTEM's values override.
 - Values are typed with the real `pg_settings` catalog of the chosen major version: base units,
   unit conversion and rounding, booleans and their prefixes, enums, ranges.
+- What guc.c does beyond the type is modelled where it changes the outcome: an occurrence that a
+  later one spelled the same way overrides is never validated; internal parameters cannot be set;
+  check hooks that raise, clean or reject values (wal_buffers, autovacuum_work_mem, DateStyle,
+  cluster_name, the server-process total, log_*_stats conflicts); enum values as PostgreSQL shows
+  them (`true` -> `on`); a UTF-8 BOM is read, like PostgreSQL does, as part of the first name.
+- tests/test_postgresql_parity.py checks all of this against a real PostgreSQL 15.
 """
 
 from __future__ import annotations
