@@ -496,3 +496,24 @@ def test_helm_template_yaml_keeps_its_structure(tmp_path):
     assert isinstance(ep.hosts[0].value, Unknown) and ep.sslmode.value == "disable"
     line = (tmp_path / "templates/deployment.yaml").read_text().split("\n")[9]
     assert line[ep.sslmode.span.col - 1:].startswith("disable")
+
+
+def _check(path: Path, select: list[str]):
+    from advisor.engine import make_settings, run
+
+    return run(make_settings({"paths": [str(path)], "select": select}, use_config=False)).findings
+
+
+def test_rules_do_not_guess_placeholders(tmp_path):
+    load_text(tmp_path, "application.properties", """
+        spring.datasource.url=${JDBC_URL:jdbc:postgresql://localhost/app}
+        spring.datasource.hikari.max-lifetime=${MAX_LIFETIME:30m}
+    """)
+    load_text(tmp_path, "app.env", "DATABASE_URL=${DATABASE_URL}\nPGSSLMODE=${SSLMODE:-disable}\n")
+    assert _check(tmp_path, ["APP"]) == []
+
+
+def test_node_postgres_without_ssl_is_plaintext(tmp_path):
+    load_text(tmp_path, "db.json", '{"pg": {"host": "db", "keepAlive": true, "max": 5}}')
+    (finding,) = [f for f in _check(tmp_path, ["APP001"])]
+    assert "node-postgres without `ssl` uses no TLS" in finding.message

@@ -25,6 +25,8 @@ _SPRING = re.compile(r"datasource[.:]\s*(?:\n\s+)?(?:url|jdbc-?url|hikari)|\bhik
 _POOL = re.compile(r"\b(pool_pre_ping|pool_recycle|keepAliveInitialDelayMillis|idleTimeoutMillis|maxLifetimeSeconds|"
                    r"pool_max_conn_lifetime|pool_max_conns|sqlalchemy\.url)\b"
                    r"|\bhost=[^\s'\"]+[^\n]*\b(?:dbname|port|user|sslmode)=")
+_NODE_KEEPALIVE = re.compile(r"[\"']?\bkeepAlive\b[\"']?\s*:")
+_NODE_TARGET = re.compile(r"[\"']?\b(connectionString|database|host)\b[\"']?\s*:")
 _DJANGO = re.compile(r"^\s*DATABASES?\s*(?::[^=\n]*)?=", re.MULTILINE)
 _PGB = re.compile(r"^[ \t]*\[(pgbouncer|databases)\][ \t]*\r?$", re.MULTILINE)
 _HAP = re.compile(r"^(frontend|backend|listen|defaults|global)\b", re.MULTILINE)
@@ -62,6 +64,8 @@ def detect(name: str, text: str | None) -> str | None:
         head = _COMMENT_LINE.sub("", head)  # a commented-out example is no client
         if _URL.search(head) or _ENV_VAR.search(head) or _SPRING.search(head) or _POOL.search(head):
             return "client"
+        if _NODE_KEEPALIVE.search(head) and _NODE_TARGET.search(head):
+            return "client"  # node-postgres options: keepAlive beside host/database/connectionString
         return None
     if suffix in ("", ".txt", ".example", ".sample", ".local", ".dev", ".prod", ".production", ".postgres"):
         # a dotenv-like file: most non-comment lines are KEY=value, and a client signal
