@@ -21,7 +21,7 @@ comparison then matches the rest of the message). Each run draws 4 x 300 generat
 development campaign of 60,000 generated strings (about a third accepted by libpq, the rest
 spread over every error path) found one mismatch, now fixed: libpq's `unexpected character
 "%c"` prints a single byte, so a non-ASCII character shows as U+FFFD through psycopg.
-The connect-time checks: 58 faulty option sets give libpq's exact message as the first entry
+The connect-time checks: 61 faulty option sets give libpq's exact message as the first entry
 of validate_values(), 20 accepted ones give none.
 """
 
@@ -362,7 +362,7 @@ def test_error_messages_do_not_repeat_secrets(text, secret):
     assert same_message(info.error, libpq_message)
 
 
-@_HYP
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(keyword_strings(), uri_strings(), raw_uri_strings()))
 def test_redact_changes_only_secrets(text):
     out = redact(text)
@@ -442,6 +442,7 @@ VALIDATE_CASES = [
     ("keepalives=x", "tcp"), ("keepalives=''", "tcp"), ("keepalives_idle=5s", "tcp"),
     ("keepalives_interval=x", "tcp"), ("keepalives_count=x", "tcp"), ("tcp_user_timeout=1s", "tcp"),
     ("keepalives_idle=0", "tcp"), ("keepalives_interval=0", "tcp"), ("keepalives_count=-1", "tcp"),
+    ("keepalives_count=0", "tcp"), ("keepalives=2 keepalives_idle=x", "tcp"), ("keepalives=-1 keepalives_idle=x", "tcp"),
     ("keepalives_idle=99999999999", "tcp"), ("tcp_user_timeout=x keepalives_idle=x", "tcp"),
     ("sslmode=on", "unix"), ("sslmode=Require", "unix"), ("sslmode=''", "unix"),
     ("target_session_attrs=master", "unix"), ("gssencmode=x", "unix"), ("sslnegotiation=x", "unix"),
@@ -535,6 +536,40 @@ def test_libpq_15_differs_only_on_uri_spaces_and_newer_keywords():
     assert spaces, "libpq 15 and 18 are known to differ on raw spaces in URIs"
     for text in differing:
         assert text in spaces or any(k in text for k in newer_keywords), text
+
+
+def test_socket_options_libpq_sets():
+    """What libpq 18 really sets on its TCP socket (read back with getsockopt): keepalives=0
+    turns off SO_KEEPALIVE *and* drops tcp_user_timeout; keepalives_idle applies when on."""
+    tcp_user_timeout = getattr(socket, "TCP_USER_TIMEOUT", None)
+    if tcp_user_timeout is None or not hasattr(socket, "TCP_KEEPIDLE"):
+        pytest.skip("needs Linux TCP_USER_TIMEOUT / TCP_KEEPIDLE")
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+
+    def sockopts(options: str) -> tuple[int, int, int]:
+        conn = pq.PGconn.connect_start(f"host=127.0.0.1 port={port} sslmode=disable gssencmode=disable {options}".encode())
+        try:
+            sock = socket.socket(fileno=conn.socket)
+            try:
+                return (sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                        sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+                        sock.getsockopt(socket.IPPROTO_TCP, tcp_user_timeout))
+            finally:
+                sock.detach()
+        finally:
+            conn.finish()
+
+    try:
+        keepalive_on, _, user_timeout = sockopts("tcp_user_timeout=12345")
+        assert keepalive_on and user_timeout == 12345
+        assert sockopts("keepalives=1 keepalives_idle=77 tcp_user_timeout=12345")[1:] == (77, 12345)
+        keepalive_on, _, user_timeout = sockopts("keepalives=0 tcp_user_timeout=12345")
+        assert not keepalive_on and user_timeout == 0  # tcp_user_timeout silently dropped
+    finally:
+        listener.close()
 
 
 def test_psycopg_checks_connect_timeout_itself():

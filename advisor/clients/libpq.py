@@ -97,11 +97,15 @@ KEYWORD_NOTES: dict[str, str] = {
     "scram_client_key": "secret; libpq 18, debug option",
     "scram_server_key": "secret; libpq 18, debug option",
     "connect_timeout": "integer seconds, no unit suffix; values 1 are raised to 2; 0 or negative = wait forever",
-    "keepalives": "integer; 0 turns TCP keepalives off, anything else on (default on)",
-    "keepalives_idle": "integer seconds (TCP_KEEPIDLE); unset = OS default (Linux 7200 s)",
-    "keepalives_interval": "integer seconds (TCP_KEEPINTVL); unset = OS default (Linux 75 s)",
-    "keepalives_count": "integer (TCP_KEEPCNT); unset = OS default (Linux 9)",
-    "tcp_user_timeout": "integer milliseconds (TCP_USER_TIMEOUT); 0 = OS default",
+    "keepalives": "integer; 0 turns TCP keepalives off, any other integer on (default on); TCP only",
+    "keepalives_idle": "integer seconds (TCP_KEEPIDLE); unset = OS default (Linux 7200 s); "
+                       "0 or less fails on Linux (setsockopt EINVAL); ignored when keepalives=0",
+    "keepalives_interval": "integer seconds (TCP_KEEPINTVL); unset = OS default (Linux 75 s); "
+                           "0 or less fails on Linux; ignored when keepalives=0",
+    "keepalives_count": "integer (TCP_KEEPCNT); unset = OS default (Linux 9); 0 or less fails on Linux; "
+                        "ignored when keepalives=0",
+    "tcp_user_timeout": "integer milliseconds (TCP_USER_TIMEOUT); 0 or less = OS default; "
+                        "not set at all (not even parsed) when keepalives=0",
     "sslmode": "disable, allow, prefer (default), require, verify-ca, verify-full",
     "sslnegotiation": "postgres (default) or direct (libpq 17+)",
     "sslrootcert": "file, or 'system' (libpq 16+; then the default sslmode is verify-full)",
