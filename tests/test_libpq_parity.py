@@ -15,7 +15,7 @@
   so it does). Nothing leaves the machine.
 
 Results when this was written (psycopg 3.3.9, psycopg-binary 3.3.9 with libpq 18.6, Python 3.11):
-all 185 table strings and every generated string agree with libpq - keys, values, and error
+all 195 table strings and every generated string agree with libpq - keys, values, and error
 messages word for word (except where parse_conninfo masks a secret that libpq quotes back; the
 comparison then matches the rest of the message). Each run draws 4 x 300 generated strings; a
 development campaign of 60,000 generated strings (about a third accepted by libpq, the rest
@@ -117,6 +117,7 @@ TRICKY = [
     "service=foo", "POSTGRESQL://h", " postgresql://h", "postgresql:x", "postgresql:/x",
     "host=h password=\"double\"", "user=u password=", "tcp_user_timeout=10000 keepalives=1",
     "sslkeylogfile=/tmp/k scram_client_key=x oauth_issuer=i min_protocol_version=3.2",
+    "host=a junk", "host=a 'quoted'", "host=a ;", "host=a # comment", "password=my secret host=h",
     # URI forms
     "postgresql://", "postgres://", "postgresql://?", "postgresql:///", "postgresql:///db",
     "postgresql:///db?host=/var/run", "postgresql://h", "postgres://h:5432/db",
@@ -143,6 +144,8 @@ TRICKY = [
     "postgresql://h?application_name=a%20b", "postgresql://h?options=-c%20geqo%3Doff",
     "postgresql://h/db?connect_timeout=5s&keepalives_idle=30",
     "postgresql://h/db?target_session_attrs=read-write&load_balance_hosts=random",
+    "postgresql://h/db?sslmode=require#x", "postgresql://h/db?application_name=x#frag",
+    "postgresql://h/db?sslmode=require&", "postgresql://h/db?sslmode=require&&", "postgresql://h/db?;",
     # raw spaces: libpq 18 trims them at the ends of each part and rejects inner ones
     "postgresql://a b/db", "postgresql://host/d b", "postgresql://h/db?application_name=a b",
     "postgresql://h/db?application_name=a\tb", "postgresql://a /db", "postgresql:// a/db",
@@ -329,6 +332,7 @@ REDACT_CASES = [
     ("password=a\\ b\\\\c dbname=d", "password=*** dbname=d"),
     ("bogus=1 password=s3 sslpassword='k k'", "bogus=1 password=*** sslpassword=***"),
     ("password='unterminated", "password=***"),
+    ("password=my very secret host=h", "password=*** *** *** host=h"),  # unquoted spaces: libpq rejects it
     ("password=", "password="),
     ("host=h\tpassword=p1\npassword=p2", "host=h\tpassword=***\npassword=***"),
     ("postgresql://u:p%40ss@h/db", "postgresql://u:***@h/db"),

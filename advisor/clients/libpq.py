@@ -24,7 +24,7 @@ Behaviour worth knowing (all checked against real libpq 18.6):
 - Raw spaces in a URI: libpq 18 trims leading and trailing spaces of every part and rejects
   inner ones (`unexpected spaces found in "a b", use percent-encoded spaces (%20) instead`);
   libpq 15 kept them. This module follows libpq 18, the one psycopg-binary bundles and the
-  current release. Of the 185 strings of the parity table, 39 parse differently with libpq
+  current release. Of the 195 strings of the parity table, 39 parse differently with libpq
   15.20 (Debian libpq5): 37 URIs with raw spaces, and two using keywords libpq 15 does not
   know (`load_balance_hosts`, libpq 16; `sslkeylogfile`, `oauth_*`, `scram_*_key`, libpq 18);
   `lab-observations.md` saw 98 of 462 strings differ between the two.
@@ -42,7 +42,7 @@ libraries), and without the binary wheel psycopg needs a system libpq; this modu
 redaction, a scan that goes on past the first error (to hide every password), messages that do
 not repeat secrets, and the same answer whichever libpq is installed (libpq 15 and 18 differ on
 URIs with spaces). (4) Parity is not given up: the test suite compares this parser with the real
-PQconninfoParse of libpq 18.6 on 185 hand-written strings and on generated ones (1,200 per run;
+PQconninfoParse of libpq 18.6 on 195 hand-written strings and on generated ones (1,200 per run;
 60,000 in the development campaign), same keys, values and error messages; the one mismatch
 found (a non-ASCII character in libpq's one-byte `unexpected character` message) is fixed.
 psycopg stays a test dependency only.
@@ -285,6 +285,8 @@ def _scan_keywords(text: str, params: list[ConninfoParam], errors: list[tuple[st
                 and all(c in _C_SPACE for c in text[params[-1].end:kstart])
             shown = "***" if after_secret else name
             errors.append((f'missing "=" after "{shown}" in connection info string', kstart, len(params)))
+            if after_secret:  # for redact(): hide the word as part of the secret
+                params.append(ConninfoParam(params[-1].key, name, kstart, kstart + len(name)))
             continue  # libpq stops; the lenient scan resumes at the next word
         i += 1
         while i < n and text[i] in _C_SPACE:
