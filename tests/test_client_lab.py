@@ -161,3 +161,27 @@ def test_connect_timeout_with_a_unit_is_rejected_with_the_rules_message(server, 
     (tmp_path / "x.env").write_text("DATABASE_URL=postgresql://h/db?connect_timeout=5s\n")
     (diag,) = [d for d in load(str(tmp_path / "x.env")).diagnostics if d.kind == "client-invalid-value"]
     assert diag.message in libpq_message
+
+
+@pytest.mark.parametrize("param,option", [("keepalives_idle=0", "TCP_KEEPIDLE"), ("keepalives_interval=0", "TCP_KEEPINTVL"),
+                                          ("keepalives_count=-1", "TCP_KEEPCNT")])
+def test_zero_keepalive_timer_fails_in_libpq_and_in_the_model(tmp_path, param, option):
+    """libpq's keepalives_* = 0 is not "OS default" (as the server's tcp_keepalives_* = 0 is): libpq
+    passes it to setsockopt and Linux refuses it. No server needed: the option is set before connect."""
+    from psycopg import pq
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    try:
+        conn = pq.PGconn.connect(f"host=127.0.0.1 port={listener.getsockname()[1]} connect_timeout=2 {param}".encode())
+        message = conn.error_message.decode()
+        conn.finish()
+    finally:
+        listener.close()
+    assert f"setsockopt({option}) failed: Invalid argument" in message
+    from advisor.loaders.client import load
+
+    (tmp_path / "pg_service.conf").write_text(f"[s]\nhost=db\n{param}\n")
+    (diag,) = [d for d in load(str(tmp_path / "pg_service.conf")).diagnostics if d.kind == "client-invalid-value"]
+    assert f"setsockopt({option}) failed: Invalid argument" in diag.message

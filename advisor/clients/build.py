@@ -156,6 +156,18 @@ def libpq_endpoint(b: Builder, name: str, span: Span, form: str, params: dict[st
     idle = libpq_int("keepalives_idle")
     interval = libpq_int("keepalives_interval")
     count = libpq_int("keepalives_count")
+    keepalive_on = not (enabled is not None and enabled.known and enabled.value is False) and not unix
+    for key, v, opt in (("keepalives_idle", idle, "TCP_KEEPIDLE"), ("keepalives_interval", interval, "TCP_KEEPINTVL"),
+                        ("keepalives_count", count, "TCP_KEEPCNT")):
+        if v is not None and v.known and v.value <= 0 and keepalive_on:
+            # unlike the server's tcp_keepalives_* (0 = OS default), libpq hands the value to
+            # setsockopt, which Linux refuses for 0 or less: the connection fails
+            message = f"{key}={v.raw}: setsockopt({opt}) failed: Invalid argument (libpq refuses to connect)"
+            fix = f"remove {key} for the OS default, or set a positive value such as {key}=" + (
+                "6" if key == "keepalives_count" else "60" if key == "keepalives_idle" else "10")
+            if validate:
+                b.invalid(v, message, fix)
+            v.value, v.error = None, message
     ep.keepalive = Keepalive(
         enabled=enabled or default(not unix),
         idle=_os_or(idle, 0),
@@ -178,7 +190,7 @@ def _os_or(v: Value | None, index: int) -> Value:
     os_value = OS_KEEPALIVE[index]
     if v is None:
         return default(float(os_value) if index < 2 else os_value, "os-default")
-    if v.known and v.value <= 0:
+    if v.known and v.value <= 0:  # keepalives off or a Unix socket: libpq never sets the option
         out = Value(float(os_value) if index < 2 else os_value, v.raw, v.span, "os-default", v.key)
         return out
     if v.known and index == 2:

@@ -5,7 +5,10 @@ Values each library parses strictly, reported where they are written:
 - libpq (and everything built on it): `connect_timeout`, `keepalives*`, `tcp_user_timeout`
   are plain integers: `connect_timeout=5s` is accepted by the parser but rejected when
   connecting (`invalid integer value "5s" for connection option "connect_timeout"`);
-  `sslmode` and `ssl_*_protocol_version` take fixed words;
+  `sslmode` and `ssl_*_protocol_version` take fixed words; `keepalives_idle`, `_interval`,
+  `_count` of 0 or less are *not* "OS default" as the server's `tcp_keepalives_*` are: libpq
+  hands them to setsockopt and Linux refuses them (`setsockopt(TCP_KEEPIDLE) failed: Invalid
+  argument`), so the connection fails;
 - HikariCP: `maxLifetime`, `idleTimeout`, `keepaliveTime`, `connectionTimeout`,
   `validationTimeout` are longs in milliseconds (`maxLifetime=30m` fails to bind);
 - pgjdbc: `socketTimeout`, `connectTimeout`, `loginTimeout` are integer seconds;
