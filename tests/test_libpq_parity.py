@@ -15,12 +15,14 @@
   so it does). Nothing leaves the machine.
 
 Results when this was written (psycopg 3.3.9, psycopg-binary 3.3.9 with libpq 18.6, Python 3.11):
-all 195 table strings and every generated string agree with libpq - keys, values, and error
+all 198 table strings and every generated string agree with libpq - keys, values, and error
 messages word for word (except where parse_conninfo masks a secret that libpq quotes back; the
 comparison then matches the rest of the message). Each run draws 4 x 300 generated strings; a
-development campaign of 60,000 generated strings (about a third accepted by libpq, the rest
-spread over every error path) found one mismatch, now fixed: libpq's `unexpected character
-"%c"` prints a single byte, so a non-ASCII character shows as U+FFFD through psycopg.
+development campaign of 72,000 generated strings (about a third accepted by libpq, the rest
+spread over every error path) found two kinds of mismatch, both fixed, both about bytes that
+are not UTF-8 inside libpq's error messages (psycopg shows them as U+FFFD): libpq's
+`unexpected character "%c"` prints one byte of a multi-byte character, and a percent-decoded
+keyword such as `%bf` is quoted back as a raw byte.
 The connect-time checks: 61 faulty option sets give libpq's exact message as the first entry
 of validate_values(), 20 accepted ones give none.
 """
@@ -146,6 +148,7 @@ TRICKY = [
     "postgresql://h/db?target_session_attrs=read-write&load_balance_hosts=random",
     "postgresql://h/db?sslmode=require#x", "postgresql://h/db?application_name=x#frag",
     "postgresql://h/db?sslmode=require&", "postgresql://h/db?sslmode=require&&", "postgresql://h/db?;",
+    "postgresql://h?%bf=0", "postgresql://h?%C3=1", "postgresql://h?%e2%98%83=1",
     # raw spaces: libpq 18 trims them at the ends of each part and rejects inner ones
     "postgresql://a b/db", "postgresql://host/d b", "postgresql://h/db?application_name=a b",
     "postgresql://h/db?application_name=a\tb", "postgresql://a /db", "postgresql:// a/db",

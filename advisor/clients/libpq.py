@@ -24,7 +24,7 @@ Behaviour worth knowing (all checked against real libpq 18.6):
 - Raw spaces in a URI: libpq 18 trims leading and trailing spaces of every part and rejects
   inner ones (`unexpected spaces found in "a b", use percent-encoded spaces (%20) instead`);
   libpq 15 kept them. This module follows libpq 18, the one psycopg-binary bundles and the
-  current release. Of the 195 strings of the parity table, 39 parse differently with libpq
+  current release. Of the 198 strings of the parity table, 39 parse differently with libpq
   15.20 (Debian libpq5): 37 URIs with raw spaces, and two using keywords libpq 15 does not
   know (`load_balance_hosts`, libpq 16; `sslkeylogfile`, `oauth_*`, `scram_*_key`, libpq 18);
   `lab-observations.md` saw 98 of 462 strings differ between the two.
@@ -42,9 +42,9 @@ libraries), and without the binary wheel psycopg needs a system libpq; this modu
 redaction, a scan that goes on past the first error (to hide every password), messages that do
 not repeat secrets, and the same answer whichever libpq is installed (libpq 15 and 18 differ on
 URIs with spaces). (4) Parity is not given up: the test suite compares this parser with the real
-PQconninfoParse of libpq 18.6 on 195 hand-written strings and on generated ones (1,200 per run;
-60,000 in the development campaign), same keys, values and error messages; the one mismatch
-found (a non-ASCII character in libpq's one-byte `unexpected character` message) is fixed.
+PQconninfoParse of libpq 18.6 on 198 hand-written strings and on generated ones (1,200 per run;
+72,000 in the development campaign), same keys, values and error messages; the mismatches
+found (non-UTF-8 bytes inside libpq's error messages) are fixed.
 psycopg stays a test dependency only.
 """
 
@@ -183,7 +183,11 @@ def parse_conninfo(text: str) -> Conninfo:
     params, errors, form = _scan(text)
     if errors:
         message, offset, count = errors[0]
-        return Conninfo(form, tuple(params[:count]), _mask_secrets(message, text, params), offset)
+        message = _mask_secrets(message, text, params)
+        # percent-decoded bytes that are not UTF-8 (kept as surrogate escapes in values) read as
+        # U+FFFD in a message, as psycopg shows libpq's bytes; never a lone surrogate in output
+        message = message.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        return Conninfo(form, tuple(params[:count]), message, offset)
     return Conninfo(form, tuple(params), None, None)
 
 
