@@ -333,22 +333,25 @@ def throughput(lines: int, repeats: int) -> dict:
         if pgtk is not None:
             parsers["pgtoolkit"] = run_pgtoolkit
         times: dict[str, list[float]] = {k: [] for k in parsers}
+        cpu: dict[str, list[float]] = {k: [] for k in parsers}
         counts: dict[str, tuple[int, int]] = {}
         for name, fn in parsers.items():  # warm-up (imports, regex compilation, page cache)
             counts[name] = fn()
         for _ in range(repeats):
             for name, fn in parsers.items():
                 gc.collect()
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 fn()
                 times[name].append(time.perf_counter() - start)
-    return {"lines": n, "bytes": size, "times": times, "counts": counts, "repeats": repeats}
+                cpu[name].append(time.process_time() - start_cpu)
+    return {"lines": n, "bytes": size, "times": times, "cpu": cpu, "counts": counts, "repeats": repeats}
 
 
 def parse_table(res: dict) -> str:
     n = res["lines"]
-    rows = ["| parser | best s | median s | lines/s (best) | lines/s (median) | ratio (median) | read |",
-            "|---|---:|---:|---:|---:|---:|---|"]
+    rows = ["| parser | best s | median s | lines/s (best) | lines/s (median) | ratio (median) | CPU best s | ratio (CPU best) | read |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    base_cpu = min(res["cpu"].get("pgtoolkit") or [0]) or None
     base = statistics.median(res["times"].get("pgtoolkit") or [0]) or None
     what = {"pgpath": "`advisor.loaders.postgresql_conf.read` (lex + parse + type, no rules)",
             "pgtoolkit": f"`pgtoolkit.conf.parse` (pgtoolkit {version_of('pgtoolkit')})"}
@@ -357,7 +360,10 @@ def parse_table(res: dict) -> str:
         ratio = f"**{base / med:.2f}**" if base and name != "pgtoolkit" else ("1.00" if base else "n/a")
         count, diags = res["counts"][name]
         read = f"{count} settings" + (f", {diags} diagnostics" if name == "pgpath" else " (entries, last wins)")
-        rows.append(f"| {what[name]} | {best:.3f} | {med:.3f} | {n / best:,.0f} | {n / med:,.0f} | {ratio} | {read} |")
+        cpu_best = min(res["cpu"][name])
+        cpu_ratio = f"{base_cpu / cpu_best:.2f}" if base_cpu else "n/a"
+        rows.append(f"| {what[name]} | {best:.3f} | {med:.3f} | {n / best:,.0f} | {n / med:,.0f} | {ratio} | "
+                    f"{cpu_best:.3f} | {cpu_ratio} | {read} |")
     return "\n".join(rows)
 
 
