@@ -164,7 +164,9 @@ class PgServer:
         self.clear()
         for name, content in files.items():
             path = where / name
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.parent.exists():
+                path.parent.mkdir(parents=True)
+                os.chmod(path.parent, 0o755)  # readable by the server's user whatever the umask
             data = content.encode("utf-8") if isinstance(content, str) else content
             path.write_bytes(data)
             os.chmod(path, 0o644)
