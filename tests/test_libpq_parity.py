@@ -18,7 +18,7 @@ Results when this was written (psycopg 3.3.9, psycopg-binary 3.3.9 with libpq 18
 all 198 table strings and every generated string agree with libpq - keys, values, and error
 messages word for word (except where parse_conninfo masks a secret that libpq quotes back; the
 comparison then matches the rest of the message). Each run draws 4 x 300 generated strings; a
-development campaign of 72,000 generated strings (about a third accepted by libpq, the rest
+development campaign of 104,000 generated strings (25-35 % accepted by libpq, the rest
 spread over every error path) found two kinds of mismatch, both fixed, both about bytes that
 are not UTF-8 inside libpq's error messages (psycopg shows them as U+FFFD): libpq's
 `unexpected character "%c"` prints one byte of a multi-byte character, and a percent-decoded

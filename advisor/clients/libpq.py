@@ -43,7 +43,7 @@ redaction, a scan that goes on past the first error (to hide every password), me
 not repeat secrets, and the same answer whichever libpq is installed (libpq 15 and 18 differ on
 URIs with spaces). (4) Parity is not given up: the test suite compares this parser with the real
 PQconninfoParse of libpq 18.6 on 198 hand-written strings and on generated ones (1,200 per run;
-72,000 in the development campaign), same keys, values and error messages; the mismatches
+104,000 in the development campaign), same keys, values and error messages; the mismatches
 found (non-UTF-8 bytes inside libpq's error messages) are fixed.
 psycopg stays a test dependency only.
 """
