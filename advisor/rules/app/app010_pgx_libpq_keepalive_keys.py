@@ -28,13 +28,14 @@ Remove the keys from the DSN. To change the timers, set a `net.Dialer{KeepAlive:
 - Go net.Dialer keepalive defaults: https://pkg.go.dev/net#Dialer
 """
 
-from advisor.clients.build import LIBPQ_KEEPALIVE_KEYS
 from advisor.findings import Severity
 from advisor.rules.app.common import endpoints
 from advisor.rules.rule import Rule
 
 
 def check(ctx):
+    from advisor.clients.build import LIBPQ_KEEPALIVE_KEYS  # only when client documents are loaded
+
     for doc, ep in endpoints(ctx):
         if ep.driver != "pgx":
             continue
