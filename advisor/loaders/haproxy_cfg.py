@@ -52,7 +52,7 @@ from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, read_text
 from advisor.loaders.template import is_template, placeholders
 from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown, is_known
-from advisor.units import HAP_TIMER_MAX_MS, hap_format_ms, hap_parse_time
+from advisor.units import c_strtol, HAP_TIMER_MAX_MS, hap_format_ms, hap_parse_time
 
 PROXY_SECTIONS = ("defaults", "frontend", "backend", "listen")
 OTHER_SECTIONS = (
@@ -1190,12 +1190,15 @@ class _Builder:
             unit = "s" if not keyword.endswith("cnt") else None
         elif keyword.endswith("-cnt"):
             unit = None
-            if not re.fullmatch(r"\d+", raw):
-                bad = next((c for c in raw if not c.isdigit()), raw[:1])
+            # HAProxy reads it with strtol(base 0) and rejects trailing characters (2.6: `-1`, `+3`
+            # and `0x10` are accepted, `3x` and `-` are not)
+            number, end, _overflow = c_strtol(raw)
+            if number is None or end != len(raw) or raw[:1].isspace():
+                bad = raw[end] if number is not None and end < len(raw) else raw[:1]
                 self.r.error("haproxy-config-error", line.word_span(shift + 1),
                              f"'{keyword}' : unexpected character '{bad}' in integer value '{raw}'", f"{keyword} 3")
                 return
-            value = int(raw)
+            value = number
         else:
             unit = "s"
             value, error, _warning = hap_parse_time(raw, "s")
