@@ -323,6 +323,21 @@ REGRESSIONS = {
     "log stats conflict other order": "log_statement_stats = on\nlog_executor_stats = on\n",
     "log stats no conflict when turned off first": "log_parser_stats = on\nlog_parser_stats = off\nlog_statement_stats = on\n",
     "log stats other spelling": "LOG_PARSER_STATS = on\nlog_parser_stats = off\nlog_statement_stats = on\n",
+    # comma lists checked by SplitIdentifierString (and log_destination's key words)
+    "log_destination": "log_destination = 'stderr,csvlog'\n",
+    "log_destination spaces and case": "log_destination = ' STDERR , jsonlog '\n",
+    "log_destination quoted": "log_destination = '\"stderr\",\"SYSLOG\"'\n",
+    "log_destination empty": "log_destination = ''\n",
+    "log_destination unknown word": "log_destination = 'file'\n",
+    "log_destination windows only": "log_destination = 'eventlog'\n",
+    "log_destination no comma": "log_destination = 'stderr csvlog'\n",
+    "log_destination trailing comma": "log_destination = 'stderr,'\n",
+    "search_path": "search_path = '\"$user\", public'\n",
+    "search_path quoted quote": "search_path = '\"a\"\"b\", \"C d\"'\n",
+    "search_path unterminated": "search_path = '\"abc'\n",
+    "search_path empty element": "search_path = 'a,,b'\n",
+    "search_path empty quoted": "search_path = '\"\"'\n",
+    "temp_tablespaces": "temp_tablespaces = 'a b'\ntemp_tablespaces = 'ts1, ts2'\n",
     # DateStyle is shown as check_datestyle builds it (initdb writes `datestyle = 'iso, mdy'`)
     "datestyle": "datestyle = 'iso, mdy'\n",
     "datestyle german": "DateStyle = 'German'\n",
@@ -445,7 +460,9 @@ from hypothesis import strategies as st  # noqa: E402
 # string parameters whose values PostgreSQL 15 does not check at startup (others have check hooks
 # for time zones, locales, list syntax, ... that the loader does not model)
 FREE_STRINGS = ("log_line_prefix", "archive_command", "ssl_ciphers", "restore_command", "unix_socket_group",
-                "krb_server_keyfile", "ssl_cert_file", "cluster_name")
+                "krb_server_keyfile", "ssl_cert_file", "cluster_name", "application_name",
+                # checked by the loader like PostgreSQL does
+                "search_path", "log_destination", "temp_tablespaces", "DateStyle")
 PARAMS = sorted(
     n for n in CAT.names()
     if n not in EXCLUDED and CAT.lookup(n).context != "internal"
@@ -503,7 +520,7 @@ def booleans(draw) -> str:
 def strings(draw) -> str:
     pieces = draw(st.lists(st.sampled_from(
         ("a", "b", "Z", " ", "%m", "''", "\\'", "\\n", "\\t", "\\\\", "\\101", "\\7", "\\0", "\\x", "\\q", "#", "=",
-         ".", "/", "-", ":", "é", "\\", "1")), max_size=6))
+         ".", "/", "-", ":", "é", "\\", "1", ",", ", ", '"', "stderr", "csvlog", "ISO", "dmy", "public")), max_size=6))
     return "".join(pieces)
 
 

@@ -659,7 +659,78 @@ def _datestyle(param, value, invalid, major):
     return f"{style}, {order}"
 
 
+_SCANNER_SPACE = " \t\n\r\f"
+
+
+def split_identifiers(text: str, sep: str = ",") -> list[str] | None:
+    """SplitIdentifierString: the names of a comma list (unquoted ones lowercased), None if invalid."""
+    names: list[str] = []
+    i, n = 0, len(text)
+    while i < n and text[i] in _SCANNER_SPACE:
+        i += 1
+    if i == n:
+        return names  # an empty string is an empty list
+    while True:
+        if text[i] == '"':
+            parts, j = [], i + 1
+            while True:
+                end = text.find('"', j)
+                if end < 0:
+                    return None  # mismatched quotes
+                parts.append(text[j:end])
+                if end + 1 < n and text[end + 1] == '"':
+                    parts.append('"')
+                    j = end + 2
+                    continue
+                break
+            name, i = "".join(parts), end + 1
+        else:
+            j = i
+            while j < n and text[j] != sep and text[j] not in _SCANNER_SPACE:
+                j += 1
+            if j == i:
+                return None  # an empty unquoted name
+            name, i = text[i:j].lower(), j
+        while i < n and text[i] in _SCANNER_SPACE:
+            i += 1
+        names.append(name)
+        if i == n:
+            return names
+        if text[i] != sep:
+            return None
+        i += 1
+        while i < n and text[i] in _SCANNER_SPACE:
+            i += 1
+        if i == n:
+            return None  # a name is expected after the separator
+
+
+def _identifier_list(keywords=None):
+    def hook(param, value, invalid, major):
+        names = split_identifiers(value)
+        if names is None:
+            invalid(f'invalid value for parameter "{param.name}": "{value}" (list syntax is invalid)',
+                    f"{param.name} = 'a, b'  (names separated by commas; double quotes around a name with spaces)")
+            return None
+        allowed = keywords(major) if keywords else None
+        for name in names:
+            if allowed is not None and name.lower() not in allowed:
+                invalid(f'invalid value for parameter "{param.name}": "{value}" (unrecognized key word "{name}"; '
+                        f"valid: {', '.join(sorted(allowed))})", f"{param.name} = 'stderr'")
+                return None
+        return value
+    return hook
+
+
+def _log_destinations(major: int) -> set[str]:
+    # check_log_destination on Linux builds (eventlog exists only on Windows)
+    return {"stderr", "csvlog", "syslog"} | ({"jsonlog"} if major >= 15 else set())
+
+
 _CHECK_HOOKS = {
+    "log_destination": _identifier_list(_log_destinations),
+    "search_path": _identifier_list(),
+    "temp_tablespaces": _identifier_list(),
     "DateStyle": _datestyle,
     "cluster_name": _clean_ascii,
     "application_name": _clean_ascii,
