@@ -338,6 +338,21 @@ REGRESSIONS = {
     "search_path empty element": "search_path = 'a,,b'\n",
     "search_path empty quoted": "search_path = '\"\"'\n",
     "temp_tablespaces": "temp_tablespaces = 'a b'\ntemp_tablespaces = 'ts1, ts2'\n",
+    # synchronous_standby_names is parsed by syncrep_gram.y
+    "sync standbys list": "synchronous_standby_names = 's1, \"S 2\", *, 3'\n",
+    "sync standbys first": "synchronous_standby_names = 'FIRST 2 (a, b)'\n",
+    "sync standbys any": "synchronous_standby_names = 'any 1(*)'\n",
+    "sync standbys number only": "synchronous_standby_names = '2 (a, b)'\n",
+    "sync standbys zero": "synchronous_standby_names = 'ANY 0 (a)'\n",
+    "sync standbys overflow to zero": "synchronous_standby_names = '4294967296 (a)'\n",
+    "sync standbys keyword alone": "synchronous_standby_names = 'first'\n",
+    "sync standbys no number": "synchronous_standby_names = 'FIRST (a)'\n",
+    "sync standbys space separated": "synchronous_standby_names = 'a b'\n",
+    "sync standbys trailing comma": "synchronous_standby_names = 'FIRST 1 (a,)'\n",
+    "sync standbys dash": "synchronous_standby_names = 'node-1'\n",
+    "sync standbys dollar": "synchronous_standby_names = 'a$b, $c'\n",
+    "sync standbys unterminated": "synchronous_standby_names = '\"abc'\n",
+    "sync standbys blank": "synchronous_standby_names = ' '\n",
     # DateStyle is shown as check_datestyle builds it (initdb writes `datestyle = 'iso, mdy'`)
     "datestyle": "datestyle = 'iso, mdy'\n",
     "datestyle german": "DateStyle = 'German'\n",
@@ -462,7 +477,7 @@ from hypothesis import strategies as st  # noqa: E402
 FREE_STRINGS = ("log_line_prefix", "archive_command", "ssl_ciphers", "restore_command", "unix_socket_group",
                 "krb_server_keyfile", "ssl_cert_file", "cluster_name", "application_name",
                 # checked by the loader like PostgreSQL does
-                "search_path", "log_destination", "temp_tablespaces", "DateStyle")
+                "search_path", "log_destination", "temp_tablespaces", "DateStyle", "synchronous_standby_names")
 PARAMS = sorted(
     n for n in CAT.names()
     if n not in EXCLUDED and CAT.lookup(n).context != "internal"
@@ -520,7 +535,8 @@ def booleans(draw) -> str:
 def strings(draw) -> str:
     pieces = draw(st.lists(st.sampled_from(
         ("a", "b", "Z", " ", "%m", "''", "\\'", "\\n", "\\t", "\\\\", "\\101", "\\7", "\\0", "\\x", "\\q", "#", "=",
-         ".", "/", "-", ":", "é", "\\", "1", ",", ", ", '"', "stderr", "csvlog", "ISO", "dmy", "public")), max_size=6))
+         ".", "/", "-", ":", "é", "\\", "1", ",", ", ", '"', "stderr", "csvlog", "ISO", "dmy", "public",
+         "FIRST ", "any ", "2 ", "(", ")", "*", "$")), max_size=6))
     return "".join(pieces)
 
 

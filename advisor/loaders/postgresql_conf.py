@@ -11,7 +11,8 @@
 - What guc.c does beyond the type is modelled where it changes the outcome: an occurrence that a
   later one spelled the same way overrides is never validated; internal parameters cannot be set;
   check hooks that raise, clean or reject values (wal_buffers, autovacuum_work_mem, DateStyle,
-  cluster_name, the server-process total, log_*_stats conflicts); enum values as PostgreSQL shows
+  cluster_name, synchronous_standby_names, comma lists such as log_destination and search_path,
+  the server-process total, log_*_stats conflicts); enum values as PostgreSQL shows
   them (`true` -> `on`); a UTF-8 BOM is read, like PostgreSQL does, as part of the first name.
 - tests/test_postgresql_parity.py checks all of this against a real PostgreSQL 15.
 """
@@ -727,7 +728,88 @@ def _log_destinations(major: int) -> set[str]:
     return {"stderr", "csvlog", "syslog"} | ({"jsonlog"} if major >= 15 else set())
 
 
+_SYNCREP_TOKEN = re.compile(
+    r'(?P<space>[ \t\n\r\f\v]+)|(?P<quoted>"(?:[^"]|"")*")|(?P<name>[A-Za-z_\u0080-\U0010ffff][A-Za-z_0-9$\u0080-\U0010ffff]*)'
+    r"|(?P<num>[0-9]+)|(?P<punct>[*,()])"
+)
+
+
+def _syncrep_error(value: str) -> str | None:
+    """Why synchronous_standby_names does not parse (syncrep_scanner.l / syncrep_gram.y), or None."""
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(value):
+        m = _SYNCREP_TOKEN.match(value, pos)
+        if m is None:
+            return "unterminated quoted identifier" if value[pos] == '"' else f'syntax error at or near "{value[pos]}"'
+        pos = m.end()
+        kind = m.lastgroup
+        if kind == "space":
+            continue
+        text = m.group()
+        if kind == "name" and text.lower() in ("any", "first"):
+            kind = text.lower()
+        elif kind in ("quoted", "name") or text == "*":
+            kind = "name"
+        elif kind == "punct":
+            kind = text
+        tokens.append((kind, text))
+    tokens.append(("end", ""))
+
+    def list_at(i: int) -> tuple[int, bool]:
+        """(index after a standby list starting at i, whether it parsed)."""
+        while True:
+            if tokens[i][0] not in ("name", "num"):
+                return i, False
+            i += 1
+            if tokens[i][0] != ",":
+                return i, True
+            i += 1
+
+    def near(i: int) -> str:
+        return "syntax error at end of input" if tokens[i][0] == "end" else f'syntax error at or near "{tokens[i][1]}"'
+
+    i, count = 0, None
+    if tokens[0][0] in ("any", "first"):
+        if tokens[1][0] != "num":
+            return near(1)
+        count, i = tokens[1][1], 2
+    elif tokens[0][0] == "num" and tokens[1][0] == "(":
+        count, i = tokens[0][1], 1
+    if count is not None:
+        if tokens[i][0] != "(":
+            return near(i)
+        end, ok = list_at(i + 1)
+        if not ok or tokens[end][0] != ")":
+            return near(end)
+        i = end + 1
+    else:
+        i, ok = list_at(0)
+        if not ok:
+            return near(i)
+    if tokens[i][0] != "end":
+        return near(i)
+    if count is not None:
+        n = int(count) & 0xFFFFFFFF  # atoi into an int
+        n = n - (1 << 32) if n >= 1 << 31 else n
+        if n <= 0:
+            return f"number of synchronous standbys ({n}) must be greater than zero"
+    return None
+
+
+def _synchronous_standby_names(param, value, invalid, major):
+    if value == "":
+        return value
+    error = _syncrep_error(value)
+    if error:
+        invalid(f'invalid value for parameter "{param.name}": "{value}" ({error})',
+                f"{param.name} = 'FIRST 1 (standby1, standby2)'  (or 'ANY 1 (...)', or a comma list)")
+        return None
+    return value
+
+
 _CHECK_HOOKS = {
+    "synchronous_standby_names": _synchronous_standby_names,
     "log_destination": _identifier_list(_log_destinations),
     "search_path": _identifier_list(),
     "temp_tablespaces": _identifier_list(),
