@@ -353,6 +353,19 @@ REGRESSIONS = {
     "sync standbys dollar": "synchronous_standby_names = 'a$b, $c'\n",
     "sync standbys unterminated": "synchronous_standby_names = '\"abc'\n",
     "sync standbys blank": "synchronous_standby_names = ' '\n",
+    # replication slot and recovery target checks
+    "primary_slot_name": "primary_slot_name = 'slot_1'\n",
+    "primary_slot_name upper case": "primary_slot_name = 'Slot1'\n",
+    "primary_slot_name dash": "primary_slot_name = 'node-1'\n",
+    "primary_slot_name 64 chars": "primary_slot_name = '" + "a" * 64 + "'\n",
+    "recovery_target": "recovery_target = 'immediate'\n",
+    "recovery_target other": "recovery_target = 'IMMEDIATE'\n",
+    "recovery_target_lsn": "recovery_target_lsn = '16/B374D848'\n",
+    "recovery_target_lsn bad": "recovery_target_lsn = '100000000/0'\n",
+    "recovery_target_lsn space": "recovery_target_lsn = '1/2 '\n",
+    "recovery_target_xid": "recovery_target_xid = '-1'\nrecovery_target_xid = '18446744073709551615'\n",
+    "recovery_target_xid huge": "recovery_target_xid = '18446744073709551616'\n",
+    "recovery_target_name long": "recovery_target_name = '" + "a" * 64 + "'\n",
     # DateStyle is shown as check_datestyle builds it (initdb writes `datestyle = 'iso, mdy'`)
     "datestyle": "datestyle = 'iso, mdy'\n",
     "datestyle german": "DateStyle = 'German'\n",
@@ -477,7 +490,9 @@ from hypothesis import strategies as st  # noqa: E402
 FREE_STRINGS = ("log_line_prefix", "archive_command", "ssl_ciphers", "restore_command", "unix_socket_group",
                 "krb_server_keyfile", "ssl_cert_file", "cluster_name", "application_name",
                 # checked by the loader like PostgreSQL does
-                "search_path", "log_destination", "temp_tablespaces", "DateStyle", "synchronous_standby_names")
+                "search_path", "log_destination", "temp_tablespaces", "DateStyle", "synchronous_standby_names",
+                "primary_slot_name", "recovery_target", "recovery_target_lsn", "recovery_target_xid",
+                "recovery_target_name", "recovery_target_timeline")
 PARAMS = sorted(
     n for n in CAT.names()
     if n not in EXCLUDED and CAT.lookup(n).context != "internal"
@@ -536,7 +551,7 @@ def strings(draw) -> str:
     pieces = draw(st.lists(st.sampled_from(
         ("a", "b", "Z", " ", "%m", "''", "\\'", "\\n", "\\t", "\\\\", "\\101", "\\7", "\\0", "\\x", "\\q", "#", "=",
          ".", "/", "-", ":", "é", "\\", "1", ",", ", ", '"', "stderr", "csvlog", "ISO", "dmy", "public",
-         "FIRST ", "any ", "2 ", "(", ")", "*", "$")), max_size=6))
+         "FIRST ", "any ", "2 ", "(", ")", "*", "$", "immediate", "16/B3", "0x1F", "latest")), max_size=6))
     return "".join(pieces)
 
 

@@ -11,7 +11,8 @@
 - What guc.c does beyond the type is modelled where it changes the outcome: an occurrence that a
   later one spelled the same way overrides is never validated; internal parameters cannot be set;
   check hooks that raise, clean or reject values (wal_buffers, autovacuum_work_mem, DateStyle,
-  cluster_name, synchronous_standby_names, comma lists such as log_destination and search_path,
+  cluster_name, synchronous_standby_names, primary_slot_name, recovery_target*, comma lists such
+  as log_destination and search_path,
   the server-process total, log_*_stats conflicts); enum values as PostgreSQL shows
   them (`true` -> `on`); a UTF-8 BOM is read, like PostgreSQL does, as part of the first name.
 - tests/test_postgresql_parity.py checks all of this against a real PostgreSQL 15.
@@ -808,7 +809,49 @@ def _synchronous_standby_names(param, value, invalid, major):
     return value
 
 
+_LSN = re.compile(r"[0-9a-fA-F]{1,8}/[0-9a-fA-F]{1,8}")
+_U64 = re.compile(r"[ \t\n\v\f\r]*[+-]?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+
+
+def _recovery_target_error(name: str, value: str) -> str | None:
+    """check_primary_slot_name and the recovery_target_* hooks that can fail at startup."""
+    if value == "":
+        return None
+    if name == "primary_slot_name":
+        if len(value.encode("utf-8")) >= 64:
+            return "a replication slot name is at most 63 characters"
+        if not re.fullmatch(r"[a-z0-9_]+", value):
+            return "replication slot names may only contain lower case letters, numbers and the underscore"
+    elif name == "recovery_target" and value != "immediate":
+        return 'the only allowed value is "immediate"'
+    elif name == "recovery_target_lsn" and not _LSN.fullmatch(value):
+        return "an LSN is written as two hexadecimal numbers of up to 8 digits: 16/B374D848"
+    elif name == "recovery_target_xid":
+        m = _U64.match(value)
+        if m:
+            digits = m.group(1)
+            number = int(digits[2:], 16) if digits[:2].lower() == "0x" else int(digits, 8 if digits[0] == "0" else 10)
+            if number > 2**64 - 1:
+                return "the transaction ID is out of range"
+    elif name == "recovery_target_name" and len(value.encode("utf-8")) >= 64:
+        return "recovery_target_name is too long (maximum 63 characters)"
+    return None
+
+
+def _recovery_target(param, value, invalid, major):
+    error = _recovery_target_error(param.name, value)
+    if error:
+        invalid(f'invalid value for parameter "{param.name}": "{value}" ({error})', f"fix or remove the {param.name} line")
+        return None
+    return value
+
+
 _CHECK_HOOKS = {
+    "primary_slot_name": _recovery_target,
+    "recovery_target": _recovery_target,
+    "recovery_target_lsn": _recovery_target,
+    "recovery_target_xid": _recovery_target,
+    "recovery_target_name": _recovery_target,
     "synchronous_standby_names": _synchronous_standby_names,
     "log_destination": _identifier_list(_log_destinations),
     "search_path": _identifier_list(),
