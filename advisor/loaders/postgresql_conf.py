@@ -11,8 +11,8 @@
 - What guc.c does beyond the type is modelled where it changes the outcome: an occurrence that a
   later one spelled the same way overrides is never validated; internal parameters cannot be set;
   check hooks that raise, clean or reject values (wal_buffers, autovacuum_work_mem, DateStyle,
-  cluster_name, synchronous_standby_names, primary_slot_name, recovery_target*, comma lists such
-  as log_destination and search_path,
+  cluster_name, paths such as log_directory, synchronous_standby_names, primary_slot_name,
+  recovery_target*, comma lists such as log_destination and search_path, the 16-18 additions,
   the server-process total, log_*_stats conflicts); enum values as PostgreSQL shows
   them (`true` -> `on`); a UTF-8 BOM is read, like PostgreSQL does, as part of the first name.
 - tests/test_postgresql_parity.py checks all of this against a real PostgreSQL 15.
@@ -869,7 +869,80 @@ def _log_connections(param, value, invalid, major):
     return None
 
 
+def _keyword_list(*words: str):
+    return _identifier_list(lambda major: set(words))
+
+
+def _slot_list(param, value, invalid, major):
+    # check_synchronized_standby_slots (17+): a comma list of valid replication slot names
+    names = split_identifiers(value)
+    bad = None if names is not None else "list syntax is invalid"
+    for name in names or ():
+        bad = bad or _recovery_target_error("primary_slot_name", name) if name else "an empty slot name"
+    if bad:
+        invalid(f'invalid value for parameter "{param.name}": "{value}" ({bad})', f"{param.name} = 'slot_1, slot_2'")
+        return None
+    return value
+
+
+def _slru_buffers(param, value, invalid, major):
+    # check_slru_buffers (17+): a multiple of the SLRU bank size, 16 buffers (0 = automatic)
+    if value % 16:
+        invalid(f'invalid value for parameter "{param.name}": {value} (must be a multiple of 16)',
+                f"{param.name} = {max(16, value - value % 16)}")
+        return None
+    return value
+
+
+def _vacuum_buffer_usage_limit(param, value, invalid, major):
+    if 0 < value < 128:
+        invalid(f'invalid value for parameter "{param.name}": {value} kB (must be 0 or between 128 kB and 16 GB)',
+                f"{param.name} = 128kB")
+        return None
+    return value
+
+
+def _io_max_concurrency(param, value, invalid, major):
+    if value == 0:
+        invalid(f'invalid value for parameter "{param.name}": 0 (only -1 or values above 0 are valid)',
+                f"{param.name} = -1")
+        return None
+    return value
+
+
+def _canonical_path(param, value, invalid, major):
+    # check_canonical_path (canonicalize_path): doubled and trailing slashes, `.` components
+    # dropped, `..` folded into the component before it (checked on real 15 and 17)
+    if not value:
+        return value
+    absolute = value.startswith("/")
+    parts: list[str] = []
+    for part in value.split("/"):
+        if part in ("", "."):
+            continue
+        if part == ".." and parts and parts[-1] != "..":
+            parts.pop()
+        elif part == ".." and absolute:
+            continue
+        else:
+            parts.append(part)
+    path = "/".join(parts)
+    return ("/" + path) if absolute else (path or ".")
+
+
 _CHECK_HOOKS = {
+    **{name: _canonical_path for name in (
+        "data_directory", "config_file", "hba_file", "ident_file", "external_pid_file", "log_directory",
+        "stats_temp_directory")},
+    # 16 and later (checked against real 16/17/18 servers; not part of the PG 15 parity run)
+    "createrole_self_grant": _keyword_list("set", "inherit"),
+    "debug_io_direct": _keyword_list("data", "wal", "wal_init"),
+    "synchronized_standby_slots": _slot_list,
+    "vacuum_buffer_usage_limit": _vacuum_buffer_usage_limit,
+    "io_max_concurrency": _io_max_concurrency,
+    **{name: _slru_buffers for name in (
+        "commit_timestamp_buffers", "multixact_member_buffers", "multixact_offset_buffers", "notify_buffers",
+        "serializable_buffers", "subtransaction_buffers", "transaction_buffers")},
     "log_connections": _log_connections,
     "primary_slot_name": _recovery_target,
     "recovery_target": _recovery_target,
