@@ -156,3 +156,44 @@ def test_no_input_makes_the_loader_raise(tmp_path_factory, body):
 @given(st.text(max_size=60))
 def test_lexer_never_raises(line):
     lex_line(line.replace("\n", " "))
+
+
+fast_lines = st.lists(
+    st.one_of(
+        lines,
+        st.builds(
+            lambda n, sep, v, c: f"{n}{sep}{v}{c}",
+            st.sampled_from(["work_mem", "Work_Mem", "ssl", "a.b", "x1", "include", "statement_timeout", "_x"]),
+            st.sampled_from([" = ", "=", " ", "\t=\t", "", " =", "  "]),
+            st.sampled_from(["8MB", "8", "-1", "0x10", "1.5", ".5", "5.", "1e3", "on", "'a''b'", "'x\\'y'", "'8 MB'",
+                             "a.b", "a-b", "'unterminated", "8 MB", "'v'#c", "1.5e", "x1y", "\u00e9t\u00e9"]),
+            st.sampled_from(["", " # c", "# pgpath: ignore[PG002] r", "\r", " x"]),
+        ),
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(fast_lines)
+def test_fast_path_reads_lines_exactly_as_the_lexer(tmp_path_factory, body):
+    """The one-regex fast path for ordinary lines gives what lex_line + the parser give."""
+    import re
+
+    import advisor.loaders.postgresql_conf as pc
+
+    tmp = tmp_path_factory.mktemp("f")
+    path = tmp / "postgresql.conf"
+    path.write_text("\n".join(body), encoding="utf-8")
+    options = {"catalog": CAT15, "no_auto_conf": True}
+    fast_doc, fast_items = pc.read(str(path), options)
+    saved = pc._FAST_LINE
+    pc._FAST_LINE = re.compile(r"(?!)")  # never matches: every line takes the lexer
+    try:
+        slow_doc, slow_items = pc.read(str(path), options)
+    finally:
+        pc._FAST_LINE = saved
+    assert fast_items == slow_items
+    assert [(d.kind, d.span, d.message) for d in fast_doc.diagnostics] == [
+        (d.kind, d.span, d.message) for d in slow_doc.diagnostics]
+    assert fast_doc.suppressions == slow_doc.suppressions
