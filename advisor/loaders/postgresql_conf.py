@@ -267,7 +267,11 @@ class _Reader:
             if fast is not None:
                 m = fast(line)
                 if m is not None:
-                    self._fast_line(path, lineno, line, m, depth, stack, real)
+                    if m.group(1) is not None:
+                        self._fast_line(path, lineno, line, m, depth, stack, real)
+                    elif m.group(4) is not None and "pgpath" in m.group(4).lower():  # a comment line
+                        read_comment(self.doc, m.group(4), Span(path, lineno, m.start(4), lineno, len(line) + 1),
+                                     trailing=False)
                     continue
             masks = placeholders(line) if template else None
             tokens, comment = lex_line(line, masks)
@@ -567,6 +571,21 @@ def _cross_check(doc: ConfigDoc, item: RawItem, param: Parameter, value, catalog
     return value
 
 
+# A decimal integer (no leading zero: that would be octal) with an optional unit, and the
+# units whose conversion into a base unit is an exact integer factor (no rounding involved);
+# everything else goes through pg_parse_int, which does what guc.c does.
+_PLAIN_INTEGER = re.compile(r"([1-9][0-9]{0,8}|0)(kB|MB|GB|TB|B|ms|s|min|h|d)?")
+_EXACT_FACTORS = {
+    **{(u, "B"): f for u, f in (("B", 1), ("kB", 1024), ("MB", 1024**2), ("GB", 1024**3), ("TB", 1024**4))},
+    **{(u, "kB"): f for u, f in (("kB", 1), ("MB", 1024), ("GB", 1024**2), ("TB", 1024**3))},
+    **{(u, "MB"): f for u, f in (("MB", 1), ("GB", 1024), ("TB", 1024**2))},
+    **{(u, "8kB"): f for u, f in (("MB", 128), ("GB", 128 * 1024), ("TB", 128 * 1024**2))},
+    **{(u, "ms"): f for u, f in (("ms", 1), ("s", 1000), ("min", 60_000), ("h", 3_600_000), ("d", 86_400_000))},
+    **{(u, "s"): f for u, f in (("s", 1), ("min", 60), ("h", 3600), ("d", 86400))},
+    **{(u, "min"): f for u, f in (("min", 1), ("h", 60), ("d", 1440))},
+}
+
+
 def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalog):
     """The typed value of an item in the parameter's base unit; None (and a diagnostic) if invalid."""
     text = item.value
@@ -575,6 +594,16 @@ def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalo
         return Unknown(item.raw)
     if doc.template and placeholders(text):
         return Unknown(item.raw)
+
+    if param.vartype == "integer" and param.name not in _CHECK_HOOKS and param.context != "internal":
+        # the common case: a decimal integer with an optional unit that needs no rounding
+        m = _PLAIN_INTEGER.fullmatch(text)
+        if m is not None:
+            factor = _EXACT_FACTORS.get((m.group(2), param.unit)) if m.group(2) else 1
+            if factor is not None:
+                value = int(m.group(1)) * factor
+                if param.min_val is not None and param.min_val <= value <= param.max_val:
+                    return value
 
     def invalid(message: str, fix: str | None = None, kind: str = "invalid-value") -> None:
         doc.diagnostics.append(Diagnostic(kind, item.value_span, message, fix))
