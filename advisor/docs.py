@@ -10,6 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "rules"
+# an installed package has no tests/: it carries the generated pages (advisor/_rule_docs is a
+# link to docs/rules, copied into the wheel)
+GENERATED = Path(__file__).resolve().parent / "_rule_docs"
 
 
 def _cases(code: str) -> list[Path]:
@@ -26,6 +29,8 @@ def _case_files(case: Path) -> list[Path]:
 
 
 def rule_page(rule) -> str:
+    if not FIXTURES.is_dir() and (GENERATED / f"{rule.code}.md").is_file():
+        return (GENERATED / f"{rule.code}.md").read_text(encoding="utf-8")
     doc = (rule.doc or "").strip()
     title, _, body = doc.partition("\n")
     out = [f"# {rule.code} {rule.name}", "", f"*{title.strip()}*  ", f"Default severity: **{rule.severity}**", ""]
