@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -241,3 +242,57 @@ def quote(value: str) -> str:
         else:
             out.append(ch)
     return "'" + "".join(out) + "'"
+
+
+@contextmanager
+def running_postgres(prefix: str, options: list[str], port: int = 5432, prepare=None):
+    """A throw-away PostgreSQL 15 for one test module: initdb, start, yield, stop, clean up.
+
+    It runs as the non-root run user, with its unix socket in `<base>/sock` and whatever
+    `options` add (`-c listen_addresses=127.0.0.1`, TLS files...). `prepare(base, user)` runs
+    before initdb to put files in place (certificates). Yields (base, path of the socket file);
+    skips the test when the server cannot be started here.
+    """
+    import pytest
+
+    reason = available()
+    if reason:
+        pytest.skip(reason)
+    user = _run_user()
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    os.chmod(base, 0o755)
+    if prepare is not None:
+        prepare(base, user)
+    if user:
+        for p in (base, sock):
+            shutil.chown(p, user)
+
+    def cmd(*args: str) -> list[str]:
+        return ["runuser", "-u", user, "--", *args] if user else list(args)
+
+    env = {**os.environ, "LC_ALL": "C"}
+    subprocess.run(cmd(str(BINDIR / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"),
+                   check=True, capture_output=True, env=env)
+    proc = subprocess.Popen(
+        cmd(str(BINDIR / "postgres"), "-D", str(data), "-k", str(sock), "-p", str(port), "-c", "fsync=off",
+            *(["-c", "listen_addresses="] if not any("listen_addresses" in o for o in options) else []), *options),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    socket_file = sock / f".s.PGSQL.{port}"
+    for _ in range(200):
+        if socket_file.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    try:
+        if not socket_file.exists():
+            pytest.skip("PostgreSQL did not start")
+        time.sleep(0.2)  # the socket file appears just before the server accepts connections
+        yield base, str(socket_file)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(base, ignore_errors=True)

@@ -17,13 +17,13 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-PG_BIN = "/usr/lib/postgresql/15/bin"
+from pg_server import running_postgres
+
 psycopg = pytest.importorskip("psycopg", reason="psycopg (test dependency) is needed to talk to real libpq")
 
 
@@ -33,72 +33,40 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
-    if not os.path.exists(os.path.join(PG_BIN, "postgres")):
-        pytest.skip(f"PostgreSQL 15 binaries not found in {PG_BIN}")
+def _certificates(base: Path, user: str | None) -> None:
     if shutil.which("openssl") is None:
         pytest.skip("openssl is needed to make a test certificate")
-    user = None
-    if os.geteuid() == 0:
-        import pwd
-
-        for candidate in ("pgpath", "nobody"):
-            try:
-                pwd.getpwnam(candidate)
-                user = candidate
-                break
-            except KeyError:
-                continue
-        if user is None:
-            pytest.skip("running as root and no non-root user to run PostgreSQL")
-
-    def as_user(cmd):
-        return ["runuser", "-u", user, "--", *cmd] if user else cmd
-
-    base = Path(tempfile.mkdtemp(prefix="pgpath-clientlab-"))
-    data, sock = base / "data", base / "sock"
-    sock.mkdir()
     for name, cn in (("server", "localhost"), ("other", "other-ca")):
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(base / f"{name}.key"),
                         "-out", str(base / f"{name}.crt"), "-days", "2", "-subj", f"/CN={cn}"],
                        check=True, capture_output=True)
-    if user:
-        import pwd
-
-        pw = pwd.getpwnam(user)
-        for p in (base, sock, base / "server.key", base / "server.crt"):
-            os.chown(p, pw.pw_uid, pw.pw_gid)
-    os.chmod(base, 0o755)
     os.chmod(base / "server.key", 0o600)
-    env = {**os.environ, "LC_ALL": "C"}
-    subprocess.run(as_user([f"{PG_BIN}/initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"]),
-                   check=True, capture_output=True, env=env)
+    if user:
+        for p in (base / "server.key", base / "server.crt"):
+            shutil.chown(p, user)
+
+
+@pytest.fixture(scope="module")
+def server():
     port = _free_port()
-    proc = subprocess.Popen(as_user([
-        f"{PG_BIN}/postgres", "-D", str(data), "-k", str(sock), "-c", "listen_addresses=127.0.0.1", "-p", str(port),
-        "-c", "fsync=off", "-c", "ssl=on", "-c", f"ssl_cert_file={base / 'server.crt'}",
-        "-c", f"ssl_key_file={base / 'server.key'}", "-c", "ssl_min_protocol_version=TLSv1.3"]),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=5"
-    for _ in range(100):
-        try:
-            psycopg.connect(dsn + " sslmode=require").close()
-            break
-        except psycopg.OperationalError:
-            if proc.poll() is not None:
+    options = ["-c", "listen_addresses=127.0.0.1", "-c", "ssl=on", "-c", "ssl_min_protocol_version=TLSv1.3"]
+
+    def prepare(base, user):
+        # the certificate paths exist only once the temp dir does: add them before the start
+        _certificates(base, user)
+        options.extend(["-c", f"ssl_cert_file={base / 'server.crt'}", "-c", f"ssl_key_file={base / 'server.key'}"])
+
+    with running_postgres("pgpath-clientlab-", options, port=port, prepare=prepare) as (base, _socket_file):
+        dsn = f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=5"
+        for _ in range(100):
+            try:
+                psycopg.connect(dsn + " sslmode=require").close()
                 break
-            time.sleep(0.1)
-    else:
-        proc.terminate()
-        pytest.skip("PostgreSQL did not start")
-    yield {"dsn": dsn, "base": base, "port": port}
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    shutil.rmtree(base, ignore_errors=True)
+            except psycopg.OperationalError:
+                time.sleep(0.1)
+        else:
+            pytest.skip("PostgreSQL did not accept TLS connections")
+        yield {"dsn": dsn, "base": base, "port": port}
 
 
 def _ssl_in_use(conn) -> bool:

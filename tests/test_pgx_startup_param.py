@@ -9,77 +9,19 @@ real PostgreSQL 15 started here (as a non-root user), and checks the answer rule
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import struct
-import subprocess
-import tempfile
-import time
 
 import pytest
 
-PG_BIN = "/usr/lib/postgresql/15/bin"
-
-
-def _as_user(cmd: list[str], user: str | None) -> list[str]:
-    return ["runuser", "-u", user, "--", *cmd] if user else cmd
+from pg_server import running_postgres
 
 
 @pytest.fixture(scope="module")
 def pg_socket_dir():
-    if not os.path.exists(os.path.join(PG_BIN, "postgres")):
-        pytest.skip(f"PostgreSQL 15 binaries not found in {PG_BIN}")
-    user = None
-    if os.geteuid() == 0:
-        import pwd
-
-        for candidate in ("pgpath", "nobody"):
-            try:
-                pwd.getpwnam(candidate)
-                user = candidate
-                break
-            except KeyError:
-                continue
-        if user is None:
-            pytest.skip("running as root and no non-root user (pgpath, nobody) to run PostgreSQL")
-    base = tempfile.mkdtemp(prefix="pgpath-pgx-")
-    os.chmod(base, 0o777)
-    data, sock = os.path.join(base, "data"), os.path.join(base, "sock")
-    os.mkdir(sock)
-    os.chmod(sock, 0o777)
-    if user:
-        import pwd
-
-        pw = pwd.getpwnam(user)
-        os.chown(base, pw.pw_uid, pw.pw_gid)
-        os.chown(sock, pw.pw_uid, pw.pw_gid)
-    env = {**os.environ, "LC_ALL": "C"}
-    subprocess.run(_as_user([f"{PG_BIN}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync"], user),
-                   check=True, capture_output=True, env=env)
-    proc = subprocess.Popen(
-        _as_user([f"{PG_BIN}/postgres", "-D", data, "-k", sock, "-c", "listen_addresses=", "-p", "5432",
-                  "-c", "fsync=off"], user),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    path = os.path.join(sock, ".s.PGSQL.5432")
-    for _ in range(100):
-        if os.path.exists(path):
-            break
-        if proc.poll() is not None:
-            break
-        time.sleep(0.1)
-    if not os.path.exists(path):
-        proc.terminate()
-        shutil.rmtree(base, ignore_errors=True)
-        pytest.skip("PostgreSQL did not start")
-    time.sleep(0.3)
-    yield path
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    shutil.rmtree(base, ignore_errors=True)
+    """The socket file of a PostgreSQL 15 listening on a unix socket only."""
+    with running_postgres("pgpath-pgx-", []) as (_base, socket_file):
+        yield socket_file
 
 
 def startup(path: str, params: dict[str, str]) -> list[tuple[str, dict[str, str] | bytes]]:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import os
 import re
-import string
 from pathlib import Path
 
 import pytest

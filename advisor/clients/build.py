@@ -16,7 +16,7 @@ from typing import Any, Callable
 from advisor.clients.endpoint import (
     GO_KEEPALIVE, OS_KEEPALIVE, ClientEndpoint, Keepalive, Pool, Value, default,
 )
-from advisor.clients.strings import Locator, ParsedString, RawParam, parse, redact_any
+from advisor.clients.strings import Locator, ParsedString, parse, redact_any
 from advisor.model import Diagnostic, Span, Unknown
 from advisor.units import (
     client_bool, go_format_duration, go_parse_duration, java_parse_int, java_parse_long, js_parse_number,

@@ -21,7 +21,7 @@ from typing import Iterable
 
 from advisor.clients.build import (
     NODE_KEYS, Builder, canonical_hikari, endpoint_from_string, jdbc_endpoint, libpq_endpoint, node_endpoint,
-    param_value, sqlalchemy_endpoint, sqlalchemy_plan,
+    param_value, sqlalchemy_endpoint,
 )
 from advisor.clients.endpoint import ClientEndpoint, Value
 from advisor.clients.strings import Locator, kind_of, parse, placeholder_hint, redact_any

@@ -36,7 +36,7 @@ from typing import Any
 
 from advisor.loaders.directives import read_comment
 from advisor.loaders.pgbouncer_settings import (
-    BY_NAME, DATABASE_KEYS, ENUM, INT, NEWEST, PARAMS, PEER_KEYS, RESERVED_DATABASES, SECTIONS, STR, TIME,
+    BY_NAME, DATABASE_KEYS, ENUM, INT, NEWEST, PARAMS, PEER_KEYS, RESERVED_DATABASES, SECTIONS, TIME,
     TLS_PROTOCOL_WORDS, UINT, USER_KEYS, Param, Version, parse_version, suggest,
 )
 from advisor.loaders.source import InputError, read_text
@@ -370,7 +370,7 @@ class _Typer:
                     else f"removed in {_version_text(param.until)}")
             self.diag(KIND_UNKNOWN, item.span,
                       f'unknown parameter "{item.name}" in PgBouncer {self.vtext} ({when}); PgBouncer refuses to start',
-                      f"remove the line, or lint for the PgBouncer version you run (--pgbouncer-version)")
+                      "remove the line, or lint for the PgBouncer version you run (--pgbouncer-version)")
             return
         if item.name == "":
             self.diag(KIND_UNKNOWN, item.span, "a setting without a name; PgBouncer refuses to start",
