@@ -49,7 +49,7 @@ def detect_kind(path: str, text: str | None = None) -> str | None:
         found = detector(name, text)
         if found:
             return found
-    if name.endswith((".conf", ".conf.template")) or name == Path(path).name.lower():
+    if name.endswith(".conf") or "." not in name:
         if len(_PG_CONTENT.findall(text[:200_000])) >= 3 and not re.search(r"^\s*\[[\w.-]+\]\s*$", text, re.M):
             return "postgresql"
     return None
@@ -69,6 +69,8 @@ def _detect_pgbouncer(name: str, text: str | None) -> str | None:
     """pgbouncer*.ini (and templates of it), or an ini with [pgbouncer] or a [databases] of connection strings."""
     if text is None:
         return "pgbouncer" if _PGB_NAME.match(name) else None
+    if name.endswith(_NOT_CONFIG_SUFFIXES):
+        return None
     head = text[:200_000]
     if _PGB_MAIN.search(head) or (
         _PGB_DATABASES.search(head) and (_PGB_CONNSTR.search(head) or _PGB_TEMPLATE_ENTRY.search(head))
@@ -79,7 +81,11 @@ def _detect_pgbouncer(name: str, text: str | None) -> str | None:
 
 _EXTRA_DETECTORS.append(("pgbouncer", _detect_pgbouncer))
 
-_HAP_NAME = re.compile(r"^(.*[-_.])?haproxy([-_.].*)?(\.cfg)?$")
+_HAP_NAME = re.compile(r"^(.*[-_.])?haproxy([-_][\w-]*)?(\.cfg)?$")
+# content sniffing for the ini/cfg formats never claims source code or documents that merely
+# quote a configuration (tests, docs, the loaders themselves)
+_NOT_CONFIG_SUFFIXES = (".py", ".pyi", ".go", ".js", ".ts", ".java", ".rb", ".sh", ".md", ".rst", ".html", ".c", ".h",
+                        ".rs", ".json", ".yaml", ".yml", ".toml", ".properties", ".txt", ".log", ".xml")
 _HAP_SECTION = re.compile(r"^(frontend|backend|listen)[ \t]+\S|^defaults([ \t]|\r?$)", re.MULTILINE)
 _HAP_KEYWORD = re.compile(r"^[ \t]+(bind|server|mode|timeout|balance|option|default_backend|use_backend)[ \t]", re.MULTILINE)
 
@@ -87,7 +93,9 @@ _HAP_KEYWORD = re.compile(r"^[ \t]+(bind|server|mode|timeout|balance|option|defa
 def _detect_haproxy(name: str, text: str | None) -> str | None:
     """haproxy*.cfg (and templates of it), or text with HAProxy section lines and proxy keywords."""
     if text is None:
-        return "haproxy" if _HAP_NAME.match(name) and not name.endswith((".ini", ".conf", ".yaml", ".yml", ".json")) else None
+        return "haproxy" if _HAP_NAME.match(name) else None
+    if name.endswith(_NOT_CONFIG_SUFFIXES):
+        return None
     head = text[:200_000]
     if _HAP_SECTION.search(head) and _HAP_KEYWORD.search(head):
         return "haproxy"
