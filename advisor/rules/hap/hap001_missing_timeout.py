@@ -72,7 +72,7 @@ def _names(names):
 
 RULE = Rule(
     code="HAP001",
-    name="missing-timeout",
+    name="haproxy-missing-timeout",
     severity=Severity.WARNING,
     summary="A proxy without timeout client/server/connect (infinite)",
     needs=("haproxy",),

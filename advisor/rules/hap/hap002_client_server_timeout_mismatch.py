@@ -53,7 +53,7 @@ def check(ctx):
 
 RULE = Rule(
     code="HAP002",
-    name="client-server-timeout-mismatch",
+    name="haproxy-client-server-timeout-mismatch",
     severity=Severity.WARNING,
     summary="timeout client and timeout server differ on a TCP proxy",
     needs=("haproxy",),

@@ -52,7 +52,7 @@ def check(ctx):
 
 RULE = Rule(
     code="HAP003",
-    name="pg-backend-without-health-check",
+    name="haproxy-pg-backend-without-health-check",
     severity=Severity.WARNING,
     summary="A PostgreSQL backend whose servers have no health check",
     needs=("haproxy",),

@@ -68,7 +68,7 @@ def check(ctx):
 
 RULE = Rule(
     code="HAP004",
-    name="one-sided-tcp-keepalive",
+    name="haproxy-one-sided-tcp-keepalive",
     severity=Severity.WARNING,
     summary="TCP keepalive enabled on only one side of the proxy",
     needs=("haproxy",),

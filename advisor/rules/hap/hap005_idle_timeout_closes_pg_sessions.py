@@ -69,7 +69,7 @@ def check(ctx):
 
 RULE = Rule(
     code="HAP005",
-    name="idle-timeout-closes-pg-sessions",
+    name="haproxy-idle-timeout-closes-pg-sessions",
     severity=Severity.INFO,
     summary="HAProxy's effective idle timeout cuts idle PostgreSQL sessions",
     needs=("haproxy",),

@@ -31,7 +31,7 @@ def check(ctx):
 
 RULE = Rule(
     code="HAP006",
-    name="unknown-keyword",
+    name="haproxy-unknown-keyword",
     severity=Severity.ERROR,
     summary="A keyword or option HAProxy does not know",
     needs=("haproxy",),

@@ -27,7 +27,7 @@ def check(ctx):
 
 RULE = Rule(
     code="HAP007",
-    name="unknown-timeout",
+    name="haproxy-unknown-timeout",
     severity=Severity.ERROR,
     summary="A timeout name HAProxy does not know",
     needs=("haproxy",),

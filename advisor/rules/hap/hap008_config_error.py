@@ -30,7 +30,7 @@ def check(ctx):
 
 RULE = Rule(
     code="HAP008",
-    name="config-error",
+    name="haproxy-config-error",
     severity=Severity.ERROR,
     summary="A value or reference HAProxy rejects",
     needs=("haproxy",),

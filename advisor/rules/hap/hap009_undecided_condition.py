@@ -31,7 +31,7 @@ def check(ctx):
 
 RULE = Rule(
     code="HAP009",
-    name="undecided-condition",
+    name="haproxy-undecided-condition",
     severity=Severity.INFO,
     summary="A .if condition that cannot be decided statically",
     needs=("haproxy",),
