@@ -50,7 +50,6 @@ class Report:
     findings: list[Finding]
     docs: list[ConfigDoc]
     input_errors: list[InputError]
-    not_recognised: list[str]
     settings: Settings
     rules_run: list[str]
 
@@ -297,7 +296,7 @@ def run(settings: Settings) -> Report:
     findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
-    return Report(findings, docs, errors, [], settings, [r.code for r in rules])
+    return Report(findings, docs, errors, settings, [r.code for r in rules])
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
