@@ -94,8 +94,6 @@ def check(
             _fail(f"cannot write {output}: {exc.strerror}")
     else:
         sys.stdout.write(text)
-    if fmt == "text" and report.input_errors and not sys.stderr.isatty():
-        pass
     raise typer.Exit(report.exit_code)
 
 

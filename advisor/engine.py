@@ -51,7 +51,6 @@ class Report:
     docs: list[ConfigDoc]
     input_errors: list[InputError]
     settings: Settings
-    rules_run: list[str]
 
     @property
     def exit_code(self) -> int:
@@ -296,7 +295,7 @@ def run(settings: Settings) -> Report:
     findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
-    return Report(findings, docs, errors, settings, [r.code for r in rules])
+    return Report(findings, docs, errors, settings)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:
