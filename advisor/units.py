@@ -159,6 +159,20 @@ def pg_convert_to_base_unit(value: float, unit_text: str, base_unit: str) -> flo
     return converted
 
 
+def _pg_apply_unit(value: float, rest: str, base_unit: str | None) -> tuple[float | None, str | None]:
+    """The number converted by the unit text after it (whitespace allowed), or None and a hint."""
+    rest = rest.lstrip(" \t\n\v\f\r")
+    if not rest:
+        return value, None
+    kind = pg_unit_kind(base_unit)
+    if kind is None:
+        return None, None  # this parameter takes no unit
+    converted = pg_convert_to_base_unit(value, rest, base_unit)  # type: ignore[arg-type]
+    if converted is None:
+        return None, PG_MEMORY_HINT if kind == "memory" else PG_TIME_HINT
+    return converted, None
+
+
 def pg_parse_int(text: str, base_unit: str | None) -> tuple[int | None, str | None]:
     """PostgreSQL's parse_int: (value in base unit, hint) — value None when invalid."""
     number, end, overflow = c_strtol(text)
@@ -174,14 +188,9 @@ def pg_parse_int(text: str, base_unit: str | None) -> tuple[int | None, str | No
         return None, None
     if math.isnan(value):
         return None, None
-    rest = text[end:].lstrip(" \t\n\v\f\r")
-    if rest:
-        if pg_unit_kind(base_unit) is None:
-            return None, None
-        converted = pg_convert_to_base_unit(value, rest, base_unit)  # type: ignore[arg-type]
-        if converted is None:
-            return None, PG_MEMORY_HINT if pg_unit_kind(base_unit) == "memory" else PG_TIME_HINT
-        value = converted
+    value, hint = _pg_apply_unit(value, text[end:], base_unit)
+    if value is None:
+        return None, hint
     value = c_rint(value)
     if math.isinf(value) or value > INT_MAX or value < INT_MIN:
         return None, "Value exceeds integer range."
@@ -193,15 +202,7 @@ def pg_parse_real(text: str, base_unit: str | None) -> tuple[float | None, str |
     value, end, erange = c_strtod(text)
     if value is None or erange or math.isnan(value):
         return None, None
-    rest = text[end:].lstrip(" \t\n\v\f\r")
-    if rest:
-        if pg_unit_kind(base_unit) is None:
-            return None, None
-        converted = pg_convert_to_base_unit(value, rest, base_unit)  # type: ignore[arg-type]
-        if converted is None:
-            return None, PG_MEMORY_HINT if pg_unit_kind(base_unit) == "memory" else PG_TIME_HINT
-        value = converted
-    return value, None
+    return _pg_apply_unit(value, text[end:], base_unit)
 
 
 def pg_parse_bool(text: str) -> bool | None:
