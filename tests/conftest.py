@@ -19,3 +19,16 @@ def corpus_files(folder: str, pattern: str = "*") -> list[Path]:
 def require_corpus() -> None:
     if not CORPUS.is_dir():
         pytest.skip(f"../shared/corpus is absent here ({CORPUS}); corpus tests need the shared checkout")
+
+
+# CI runs the property tests with a fixed derandomized sequence, so a submission's result does
+# not depend on luck; locally they explore new examples on every run (and keep failures in
+# .hypothesis/ for replay).
+try:
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+    if os.environ.get("CI"):
+        _hypothesis_settings.load_profile("ci")
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass

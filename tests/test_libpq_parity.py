@@ -377,7 +377,10 @@ def test_redact_changes_only_secrets(text):
         assert out == text
     # what libpq reads from the redacted text: the same, but for the secrets
     before, after = parse_conninfo(text), parse_conninfo(out)
-    if before.error is None and after.error is None:
+    authority = text.split("://", 1)[1].split("/", 1)[0] if "://" in text else ""
+    # an authority with several '@' is masked up to the last one on purpose (a raw '@' in a
+    # password), which also hides what libpq would read as the start of the host
+    if before.error is None and after.error is None and authority.count("@") <= 1:
         keep = lambda d: {k: v for k, v in d.items() if k not in SECRET_KEYWORDS}  # noqa: E731
         assert keep(after.as_dict()) == keep(before.as_dict())
     secrets = sorted(p.start for p in before.params if p.key in SECRET_KEYWORDS and p.end > p.start)
