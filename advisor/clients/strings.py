@@ -178,6 +178,17 @@ def parse(text: str) -> ParsedString | None:
     return parsed
 
 
+def _query_pieces(text: str, q: int):
+    """(offset, raw key, "=" or "", raw value) of each non-empty `k=v` after the `?` at `q`."""
+    pos = q + 1
+    for piece in text[q + 1:].split("&"):
+        start = pos
+        pos += len(piece) + 1
+        if piece:
+            key, eq, value = piece.partition("=")
+            yield start, key, eq, value
+
+
 def _parse_uri(text: str, offset: int = 0) -> ParsedString:
     """A libpq URI; the query part is read here too so unknown keys are kept (pgx, apps)."""
     from advisor.clients.libpq import KNOWN_KEYWORDS, parse_conninfo
@@ -189,13 +200,7 @@ def _parse_uri(text: str, offset: int = 0) -> ParsedString:
     unknown: list[RawParam] = []
     error, error_offset = info.error, info.error_offset
     if q >= 0:
-        pos = q + 1
-        for piece in text[q + 1:].split("&"):
-            start = pos
-            pos += len(piece) + 1
-            if not piece:
-                continue
-            key_raw, eq, value_raw = piece.partition("=")
+        for start, key_raw, eq, value_raw in _query_pieces(text, q):
             vstart = start + len(key_raw) + 1
             key, value = unquote(key_raw), unquote(value_raw)
             if not eq:
@@ -341,13 +346,7 @@ def _parse_jdbc(text: str) -> ParsedString:
     if db:
         params.append(RawParam("dbname", unquote(db), pos, main_end))
     if q >= 0:
-        pos = q + 1
-        for piece in text[q + 1:].split("&"):
-            start = pos
-            pos += len(piece) + 1
-            if not piece:
-                continue
-            key, _, value = piece.partition("=")
+        for start, key, _eq, value in _query_pieces(text, q):
             vstart = start + len(key) + 1
             params.append(RawParam(key, unquote(value), vstart, vstart + len(value)))
     return ParsedString("jdbc", params, [], error, error_offset)
