@@ -8,7 +8,6 @@ file, line and column.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 
@@ -63,13 +62,45 @@ class Unknown:
         return hash(Unknown)
 
 
+class Record:
+    """Base of pgpath's plain data classes: `==` and `repr` over the `__slots__` of the class.
+
+    Not `@dataclass`: creating a dataclass compiles its generated methods with `exec` when its
+    module is imported, 0.5-1.5 ms per class on every run, and `pgpath check` runs in pre-commit
+    hooks. Subclasses write `__slots__` and `__init__`; classes used as keys define `__hash__`.
+    """
+
+    __slots__ = ()
+    __hash__ = None  # type: ignore[assignment]  # mutable by default, as @dataclass(eq=True)
+
+    def _field_values(self) -> tuple:
+        return tuple(getattr(self, name) for name in _slot_names(type(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._field_values() == other._field_values()  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in _slot_names(type(self)))
+        return f"{type(self).__name__}({fields})"
+
+
+def _slot_names(cls: type) -> tuple[str, ...]:
+    names: list[str] = []
+    for klass in reversed(cls.__mro__):
+        for name in klass.__dict__.get("__slots__", ()):
+            if not name.startswith("_"):
+                names.append(name)
+    return tuple(names)
+
+
 def is_known(value: Any) -> bool:
     """True when the value is a real value (not a placeholder, not invalid)."""
     return value is not None and not isinstance(value, Unknown)
 
 
-@dataclass(slots=True)
-class Setting:
+class Setting(Record):
     """One occurrence of `name = value` in a file.
 
     `value` is typed and in the parameter's base unit (`unit`), `None` when the raw text is
@@ -77,16 +108,21 @@ class Setting:
     that a later one overrides. `section` is the ini section or proxy the setting belongs to.
     """
 
-    name: str
-    raw: str
-    value: Any
-    span: Span
-    value_span: Span | None = None
-    unit: str | None = None
-    section: str | None = None
-    effective: bool = True
-    secret: bool = False
-    applies: str | None = None  # what a change takes to apply: "restart", "reload", ...
+    __slots__ = ("name", "raw", "value", "span", "value_span", "unit", "section", "effective", "secret", "applies")
+
+    def __init__(self, name: str, raw: str, value: Any, span: Span, value_span: Span | None = None,
+                 unit: str | None = None, section: str | None = None, effective: bool = True,
+                 secret: bool = False, applies: str | None = None) -> None:
+        self.name = name
+        self.raw = raw
+        self.value = value
+        self.span = span
+        self.value_span = value_span
+        self.unit = unit
+        self.section = section
+        self.effective = effective
+        self.secret = secret
+        self.applies = applies  # what a change takes to apply: "restart", "reload", ...
 
     @property
     def display_raw(self) -> str:
@@ -115,8 +151,7 @@ class Setting:
         return out
 
 
-@dataclass(slots=True)
-class Diagnostic:
+class Diagnostic(Record):
     """A problem a loader found while reading: the rule named by `kind` reports it.
 
     Loaders never raise on user input; they record what is wrong where, and the thin rule
@@ -124,37 +159,49 @@ class Diagnostic:
     every message the tool prints belongs to a documented, selectable rule.
     """
 
-    kind: str
-    span: Span
-    message: str
-    fix: str | None = None
-    related: tuple[Span, ...] = ()
+    __slots__ = ("kind", "span", "message", "fix", "related")
+
+    def __init__(self, kind: str, span: Span, message: str, fix: str | None = None,
+                 related: tuple[Span, ...] = ()) -> None:
+        self.kind = kind
+        self.span = span
+        self.message = message
+        self.fix = fix
+        self.related = related
 
 
-@dataclass(slots=True)
-class Suppression:
+class Suppression(Record):
     """An inline `pgpath: ignore[CODE, ...] reason` comment."""
 
-    codes: tuple[str, ...]
-    reason: str
-    span: Span
-    applies_to_line: int
-    used: bool = False
+    __slots__ = ("codes", "reason", "span", "applies_to_line", "used")
+
+    def __init__(self, codes: tuple[str, ...], reason: str, span: Span, applies_to_line: int,
+                 used: bool = False) -> None:
+        self.codes = codes
+        self.reason = reason
+        self.span = span
+        self.applies_to_line = applies_to_line
+        self.used = used
 
 
-@dataclass(slots=True)
-class ConfigDoc:
+class ConfigDoc(Record):
     """One loaded configuration file, its includes folded in, in read order."""
 
-    path: str
-    kind: str
-    settings: list[Setting] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    suppressions: list[Suppression] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    template: bool = False
-    meta: dict[str, Any] = field(default_factory=dict)
-    model: Any = None
+    __slots__ = ("path", "kind", "settings", "diagnostics", "suppressions", "files", "template", "meta", "model")
+
+    def __init__(self, path: str, kind: str, settings: list[Setting] | None = None,
+                 diagnostics: list[Diagnostic] | None = None, suppressions: list[Suppression] | None = None,
+                 files: list[str] | None = None, template: bool = False, meta: dict[str, Any] | None = None,
+                 model: Any = None) -> None:
+        self.path = path
+        self.kind = kind
+        self.settings = [] if settings is None else settings
+        self.diagnostics = [] if diagnostics is None else diagnostics
+        self.suppressions = [] if suppressions is None else suppressions
+        self.files = [] if files is None else files
+        self.template = template
+        self.meta = {} if meta is None else meta
+        self.model = model
 
     def effective(self) -> dict[str, Setting]:
         """The effective occurrence of each name (the last one read wins)."""
