@@ -7,9 +7,10 @@ they give every parameter's type, base unit, range, enum values, boot value and 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from advisor.model import Record
 
 SUPPORTED_MAJORS = (14, 15, 16, 17, 18)
 DEFAULT_MAJOR = SUPPORTED_MAJORS[-1]
@@ -59,18 +60,26 @@ _BUILD_OPTIONAL_ENUMVALS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Parameter:
-    name: str
-    vartype: str  # bool, integer, real, string, enum
-    unit: str | None
-    min_val: float | None
-    max_val: float | None
-    enumvals: tuple[str, ...]
-    hidden_enumvals: tuple[str, ...]
-    boot_val: str | None
-    context: str
-    short_desc: str
+class Parameter(Record):
+    __slots__ = ("name", "vartype", "unit", "min_val", "max_val", "enumvals", "hidden_enumvals", "boot_val", "context",
+                 "short_desc")
+
+    def __init__(self, name: str, vartype: str, unit: str | None, min_val: float | None, max_val: float | None,
+                 enumvals: tuple[str, ...], hidden_enumvals: tuple[str, ...], boot_val: str | None, context: str,
+                 short_desc: str) -> None:
+        self.name = name
+        self.vartype = vartype  # bool, integer, real, string, enum
+        self.unit = unit
+        self.min_val = min_val
+        self.max_val = max_val
+        self.enumvals = enumvals
+        self.hidden_enumvals = hidden_enumvals
+        self.boot_val = boot_val
+        self.context = context
+        self.short_desc = short_desc
+
+    def __hash__(self) -> int:
+        return hash(self._field_values())
 
     @property
     def needs(self) -> str:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from advisor.findings import Finding, Severity
 from advisor.loaders import InputError, detect_kind, load_file, LOADERS, read_text
-from advisor.model import ConfigDoc
+from advisor.model import ConfigDoc, Record
 
 CONFIG_NAMES = ("pgpath.yaml", "pgpath.yml", ".pgpath.yaml")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
@@ -29,28 +28,38 @@ class UsageError(Exception):
     """Bad arguments or configuration: exit code 2, with this message."""
 
 
-@dataclass
-class Settings:
-    paths: list[str] = field(default_factory=lambda: ["."])
-    select: list[str] = field(default_factory=lambda: ["ALL"])
-    ignore: list[str] = field(default_factory=list)
-    severity: dict[str, Severity] = field(default_factory=dict)
-    fail_on: Severity = Severity.WARNING
-    pg_version: int | None = None
-    pgbouncer_version: str | None = None
-    ram_bytes: int | None = None
-    kind: str | None = None
-    exclude: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-    config_file: str | None = None
+class Settings(Record):
+    __slots__ = ("paths", "select", "ignore", "severity", "fail_on", "pg_version", "pgbouncer_version", "ram_bytes",
+                 "kind", "exclude", "extra", "config_file")
+
+    def __init__(self, paths: list[str] | None = None, select: list[str] | None = None, ignore: list[str] | None = None,
+                 severity: dict[str, Severity] | None = None, fail_on: Severity = Severity.WARNING,
+                 pg_version: int | None = None, pgbouncer_version: str | None = None, ram_bytes: int | None = None,
+                 kind: str | None = None, exclude: list[str] | None = None, extra: dict[str, Any] | None = None,
+                 config_file: str | None = None) -> None:
+        self.paths = ["."] if paths is None else paths
+        self.select = ["ALL"] if select is None else select
+        self.ignore = [] if ignore is None else ignore
+        self.severity = {} if severity is None else severity
+        self.fail_on = fail_on
+        self.pg_version = pg_version
+        self.pgbouncer_version = pgbouncer_version
+        self.ram_bytes = ram_bytes
+        self.kind = kind
+        self.exclude = [] if exclude is None else exclude
+        self.extra = {} if extra is None else extra
+        self.config_file = config_file
 
 
-@dataclass
-class Report:
-    findings: list[Finding]
-    docs: list[ConfigDoc]
-    input_errors: list[InputError]
-    settings: Settings
+class Report(Record):
+    __slots__ = ("findings", "docs", "input_errors", "settings")
+
+    def __init__(self, findings: list[Finding], docs: list[ConfigDoc], input_errors: list[InputError],
+                 settings: Settings) -> None:
+        self.findings = findings
+        self.docs = docs
+        self.input_errors = input_errors
+        self.settings = settings
 
     @property
     def exit_code(self) -> int:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from enum import IntEnum
 from typing import Any
 
-from advisor.model import Span
+from advisor.model import Record, Span
 
 
 class Severity(IntEnum):
@@ -25,24 +24,30 @@ class Severity(IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Record):
     """One problem at one place.
 
     `message` states the arithmetic behind the verdict; `fix` is a concrete change
     (`set tcp_keepalives_idle = 300`); `related` lists every other place that takes part.
     """
 
-    code: str
-    name: str
-    severity: Severity
-    message: str
-    span: Span
-    fix: str | None = None
-    related: tuple[Span, ...] = ()
+    __slots__ = ("code", "name", "severity", "message", "span", "fix", "related")
+
+    def __init__(self, code: str, name: str, severity: Severity, message: str, span: Span, fix: str | None = None,
+                 related: tuple[Span, ...] = ()) -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.message = message
+        self.span = span
+        self.fix = fix
+        self.related = related
+
+    def __hash__(self) -> int:
+        return hash(self._field_values())
 
     def with_severity(self, severity: Severity) -> "Finding":
-        return replace(self, severity=severity)
+        return Finding(self.code, self.name, severity, self.message, self.span, self.fix, self.related)
 
     def sort_key(self) -> tuple:
         s = self.span

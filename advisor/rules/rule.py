@@ -8,22 +8,27 @@ module is the rule's documentation, with the sections *What it checks*, *Why it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from advisor.findings import Finding, Severity
-from advisor.model import ConfigDoc, Diagnostic, Setting, Span
+from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span
 
 
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    name: str
-    severity: Severity
-    summary: str
-    needs: tuple[str, ...]  # document kinds the rule reads
-    check: Callable[["Context"], Iterable[Finding]]
-    doc: str = ""
+class Rule(Record):
+    __slots__ = ("code", "name", "severity", "summary", "needs", "check", "doc")
+
+    def __init__(self, code: str, name: str, severity: Severity, summary: str, needs: tuple[str, ...],
+                 check: Callable[["Context"], Iterable[Finding]], doc: str = "") -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.summary = summary
+        self.needs = needs  # document kinds the rule reads
+        self.check = check
+        self.doc = doc
+
+    def __hash__(self) -> int:
+        return hash(self._field_values())
 
     def finding(
         self,
@@ -47,15 +52,17 @@ class Rule:
         return self.finding(d.span, d.message, d.fix, d.related)
 
 
-@dataclass
-class Context:
+class Context(Record):
     """What a rule may look at: the loaded documents and the run's options.
 
     Rules do no I/O and read no configuration of their own; everything comes from here.
     """
 
-    docs: list[ConfigDoc]
-    options: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("docs", "options")
+
+    def __init__(self, docs: list[ConfigDoc], options: dict[str, Any] | None = None) -> None:
+        self.docs = docs
+        self.options = {} if options is None else options
 
     def of_kind(self, kind: str) -> list[ConfigDoc]:
         return [d for d in self.docs if d.kind == kind]
