@@ -44,14 +44,13 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.loaders import haproxy_keywords as KW
 from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, read_text
 from advisor.loaders.template import is_template, placeholders
-from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown, is_known
+from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
 from advisor.units import c_strtol, HAP_TIMER_MAX_MS, hap_format_ms, hap_parse_time
 
 PROXY_SECTIONS = ("defaults", "frontend", "backend", "listen")
@@ -73,13 +72,15 @@ FIRST_COND_VERSION = (2, 4)
 # words
 
 
-@dataclass(slots=True)
-class Word:
-    text: str  # after quotes, escapes and (known) variables are resolved
-    start: int  # 0-based column of the first character
-    end: int  # column after the last character
-    unknown: bool = False  # holds an environment variable or a template placeholder
-    quoted: bool = False
+class Word(Record):
+    __slots__ = ("text", "start", "end", "unknown", "quoted")
+
+    def __init__(self, text: str, start: int, end: int, unknown: bool = False, quoted: bool = False) -> None:
+        self.text = text  # after quotes, escapes and (known) variables are resolved
+        self.start = start  # 0-based column of the first character
+        self.end = end  # column after the last character
+        self.unknown = unknown  # holds an environment variable or a template placeholder
+        self.quoted = quoted
 
 
 _GO_CONTROL = re.compile(r"^\{\{-?\s*(range|end|if|else|with|define|block|template|\$\w+\s*:?=)")
@@ -347,13 +348,15 @@ class CondEvaluator:
 # raw sections
 
 
-@dataclass(slots=True)
-class Line:
-    file: str
-    lineno: int
-    text: str
-    words: list[Word]
-    conditional: bool = False  # inside a block whose condition cannot be decided
+class Line(Record):
+    __slots__ = ("file", "lineno", "text", "words", "conditional")
+
+    def __init__(self, file: str, lineno: int, text: str, words: list[Word], conditional: bool = False) -> None:
+        self.file = file
+        self.lineno = lineno
+        self.text = text
+        self.words = words
+        self.conditional = conditional  # inside a block whose condition cannot be decided
 
     def span(self, first: int = 0, last: int | None = None) -> Span:
         if not self.words:
@@ -370,13 +373,16 @@ class Line:
         return Span(self.file, self.lineno, w.start + 1, self.lineno, w.end + 1)
 
 
-@dataclass(slots=True)
-class Section:
-    kind: str
-    name: str | None
-    from_name: str | None
-    header: Line
-    lines: list[Line] = field(default_factory=list)
+class Section(Record):
+    __slots__ = ("kind", "name", "from_name", "header", "lines")
+
+    def __init__(self, kind: str, name: str | None, from_name: str | None, header: Line,
+                 lines: list[Line] | None = None) -> None:
+        self.kind = kind
+        self.name = name
+        self.from_name = from_name
+        self.header = header
+        self.lines = [] if lines is None else lines
 
     @property
     def label(self) -> str:
@@ -387,13 +393,15 @@ class Section:
 # the effective model
 
 
-@dataclass(slots=True)
-class Val:
+class Val(Record):
     """A value and where it was set (`origin` names the section: `listen pg`, `defaults d1`)."""
 
-    value: Any
-    span: Span | None
-    origin: str
+    __slots__ = ("value", "span", "origin")
+
+    def __init__(self, value: Any, span: Span | None, origin: str) -> None:
+        self.value = value
+        self.span = span
+        self.origin = origin
 
     def to_dict(self) -> dict[str, Any]:
         value = self.value
@@ -405,21 +413,27 @@ class Val:
         return out
 
 
-@dataclass(slots=True)
-class Server:
-    name: str
-    address: str
-    port: int | None | Unknown
-    span: Span
-    check: Val | None = None
-    inter_ms: Val | None = None
-    check_port: Val | None = None
-    ssl: bool = False
-    ssl_min_ver: str | None = None
-    ssl_max_ver: str | None = None
-    backup: bool = False
-    tls_flags: list[str] = field(default_factory=list)
-    tls_range: dict[str, Val] = field(default_factory=dict)
+class Server(Record):
+    __slots__ = ("name", "address", "port", "span", "check", "inter_ms", "check_port", "ssl", "ssl_min_ver",
+                 "ssl_max_ver", "backup", "tls_flags", "tls_range")
+
+    def __init__(self, name: str, address: str, port: int | None | Unknown, span: Span, check: Val | None = None,
+                 inter_ms: Val | None = None, check_port: Val | None = None, ssl: bool = False,
+                 ssl_min_ver: str | None = None, ssl_max_ver: str | None = None, backup: bool = False,
+                 tls_flags: list[str] | None = None, tls_range: dict[str, Val] | None = None) -> None:
+        self.name = name
+        self.address = address
+        self.port = port
+        self.span = span
+        self.check = check
+        self.inter_ms = inter_ms
+        self.check_port = check_port
+        self.ssl = ssl
+        self.ssl_min_ver = ssl_min_ver
+        self.ssl_max_ver = ssl_max_ver
+        self.backup = backup
+        self.tls_flags = [] if tls_flags is None else tls_flags
+        self.tls_range = {} if tls_range is None else tls_range
 
     def to_dict(self) -> dict[str, Any]:
         port = {"unknown": self.port.text} if isinstance(self.port, Unknown) else self.port
@@ -438,15 +452,19 @@ class Server:
         return out
 
 
-@dataclass(slots=True)
-class Bind:
-    address: str
-    span: Span
-    ssl: bool = False
-    ssl_min_ver: str | None = None
-    ssl_max_ver: str | None = None
-    tls_flags: list[str] = field(default_factory=list)  # no-tlsv10, force-tlsv12, ...
-    tls_range: dict[str, Val] = field(default_factory=dict)  # effective "min"/"max" with where they come from
+class Bind(Record):
+    __slots__ = ("address", "span", "ssl", "ssl_min_ver", "ssl_max_ver", "tls_flags", "tls_range")
+
+    def __init__(self, address: str, span: Span, ssl: bool = False, ssl_min_ver: str | None = None,
+                 ssl_max_ver: str | None = None, tls_flags: list[str] | None = None,
+                 tls_range: dict[str, Val] | None = None) -> None:
+        self.address = address
+        self.span = span
+        self.ssl = ssl
+        self.ssl_min_ver = ssl_min_ver
+        self.ssl_max_ver = ssl_max_ver
+        self.tls_flags = [] if tls_flags is None else tls_flags  # no-tlsv10, force-tlsv12, ...
+        self.tls_range = {} if tls_range is None else tls_range  # effective "min"/"max" with where they come from
 
     @property
     def port(self) -> int | None:
@@ -473,26 +491,35 @@ _CHECK_OPTIONS = ("pgsql-check", "httpchk", "tcp-check", "mysql-check", "ssl-hel
                   "smtpchk", "spop-check", "external-check")
 
 
-@dataclass
-class Proxy:
+class Proxy(Record):
     """One `defaults`, `frontend`, `backend` or `listen` section after inheritance."""
 
-    kind: str
-    name: str | None
-    span: Span
-    defaults: str | None = None  # label of the defaults section it inherited from
-    defaults_span: Span | None = None
-    conditional: bool = False
-    mode: Val | None = None
-    timeouts: dict[str, Val] = field(default_factory=dict)
-    options: dict[str, Val] = field(default_factory=dict)  # option name -> Val(True/False/Unknown)
-    ka_params: dict[str, Val] = field(default_factory=dict)  # clitcpka-idle (s), ... -cnt
-    default_server: dict[str, Val] = field(default_factory=dict)
-    servers: list[Server] = field(default_factory=list)
-    binds: list[Bind] = field(default_factory=list)
-    default_backend: Val | None = None
-    use_backends: list[Val] = field(default_factory=list)
-    check_user: Val | None = None  # option pgsql-check user <u>
+    __slots__ = ("kind", "name", "span", "defaults", "defaults_span", "conditional", "mode", "timeouts", "options",
+                 "ka_params", "default_server", "servers", "binds", "default_backend", "use_backends", "check_user")
+
+    def __init__(self, kind: str, name: str | None, span: Span, defaults: str | None = None,
+                 defaults_span: Span | None = None, conditional: bool = False, mode: Val | None = None,
+                 timeouts: dict[str, Val] | None = None, options: dict[str, Val] | None = None,
+                 ka_params: dict[str, Val] | None = None, default_server: dict[str, Val] | None = None,
+                 servers: list[Server] | None = None, binds: list[Bind] | None = None,
+                 default_backend: Val | None = None, use_backends: list[Val] | None = None,
+                 check_user: Val | None = None) -> None:
+        self.kind = kind
+        self.name = name
+        self.span = span
+        self.defaults = defaults  # label of the defaults section it inherited from
+        self.defaults_span = defaults_span
+        self.conditional = conditional
+        self.mode = mode
+        self.timeouts = {} if timeouts is None else timeouts
+        self.options = {} if options is None else options  # option name -> Val(True/False/Unknown)
+        self.ka_params = {} if ka_params is None else ka_params  # clitcpka-idle (s), ... -cnt
+        self.default_server = {} if default_server is None else default_server
+        self.servers = [] if servers is None else servers
+        self.binds = [] if binds is None else binds
+        self.default_backend = default_backend
+        self.use_backends = [] if use_backends is None else use_backends
+        self.check_user = check_user  # option pgsql-check user <u>
 
     @property
     def label(self) -> str:
@@ -566,14 +593,16 @@ class Proxy:
         return out
 
 
-@dataclass(slots=True)
-class IdleTimeout:
+class IdleTimeout(Record):
     """How long an idle TCP session lives through a frontend/backend pair (or a listen)."""
 
-    ms: int | None | Unknown  # None = never closed for idleness
-    reason: str  # the arithmetic
-    spans: tuple[Span, ...]
-    via_tunnel: bool
+    __slots__ = ("ms", "reason", "spans", "via_tunnel")
+
+    def __init__(self, ms: int | None | Unknown, reason: str, spans: tuple[Span, ...], via_tunnel: bool) -> None:
+        self.ms = ms  # None = never closed for idleness
+        self.reason = reason  # the arithmetic
+        self.spans = spans
+        self.via_tunnel = via_tunnel
 
     def to_dict(self) -> dict[str, Any]:
         ms = {"unknown": self.ms.text} if isinstance(self.ms, Unknown) else self.ms
@@ -616,12 +645,14 @@ def _spans(*vals: Val | None) -> tuple[Span, ...]:
     return tuple(v.span for v in vals if v is not None and v.span is not None)
 
 
-@dataclass
-class Route:
+class Route(Record):
     """Where a client connection goes: a listen, or a frontend and one backend it uses."""
 
-    front: Proxy
-    back: Proxy
+    __slots__ = ("front", "back")
+
+    def __init__(self, front: Proxy, back: Proxy) -> None:
+        self.front = front
+        self.back = back
 
     @property
     def label(self) -> str:
@@ -630,13 +661,16 @@ class Route:
         return f"{self.front.label} -> {self.back.label}"
 
 
-@dataclass
-class HaproxyModel:
+class HaproxyModel(Record):
     """The effective configuration of every proxy, plus the global TLS defaults."""
 
-    proxies: list[Proxy] = field(default_factory=list)
-    defaults: list[Proxy] = field(default_factory=list)
-    global_settings: dict[str, Val] = field(default_factory=dict)
+    __slots__ = ("proxies", "defaults", "global_settings")
+
+    def __init__(self, proxies: list[Proxy] | None = None, defaults: list[Proxy] | None = None,
+                 global_settings: dict[str, Val] | None = None) -> None:
+        self.proxies = [] if proxies is None else proxies
+        self.defaults = [] if defaults is None else defaults
+        self.global_settings = {} if global_settings is None else global_settings
 
     def by_name(self, kind: str, name: str) -> Proxy | None:
         found = None

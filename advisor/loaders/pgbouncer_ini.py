@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from advisor.loaders.directives import read_comment
@@ -41,7 +40,7 @@ from advisor.loaders.pgbouncer_settings import (
 )
 from advisor.loaders.source import InputError, read_text
 from advisor.loaders.template import is_template, looks_like_caps_placeholder, placeholders
-from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown, is_known
+from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
 from advisor.units import (
     pgb_atoi, pgb_format_time, pgb_parse_int, pgb_parse_time, pgb_parse_uint, pgb_unit_suffix,
 )
@@ -66,16 +65,19 @@ def _version_text(v: Version) -> str:
     return f"{v[0]}.{v[1]}"
 
 
-@dataclass(slots=True)
-class Entry:
+class Entry(Record):
     """One line of `[databases]`, `[users]` or `[peers]`: a name and its connection string."""
 
-    section: str
-    name: str
-    span: Span
-    params: dict[str, Setting] = field(default_factory=dict)
-    unknown: bool = False  # the connection string is (partly) a template placeholder
-    effective: bool = True
+    __slots__ = ("section", "name", "span", "params", "unknown", "effective")
+
+    def __init__(self, section: str, name: str, span: Span, params: dict[str, Setting] | None = None,
+                 unknown: bool = False, effective: bool = True) -> None:
+        self.section = section
+        self.name = name
+        self.span = span
+        self.params = {} if params is None else params
+        self.unknown = unknown  # the connection string is (partly) a template placeholder
+        self.effective = effective
 
     def value(self, key: str, default: Any = None) -> Any:
         s = self.params.get(key)
@@ -91,18 +93,22 @@ class Entry:
         return out
 
 
-@dataclass(slots=True)
-class PgBouncerModel:
+class PgBouncerModel(Record):
     """The configuration PgBouncer ends up with: every setting of the version, and the pools."""
 
-    version: Version
-    values: dict[str, Any]
-    set_in_file: dict[str, Setting]
-    databases: list[Entry] = field(default_factory=list)
-    users: list[Entry] = field(default_factory=list)
-    peers: list[Entry] = field(default_factory=list)
-    fragment: bool = False
-    header: Span | None = None  # the [pgbouncer] header in force (the last one)
+    __slots__ = ("version", "values", "set_in_file", "databases", "users", "peers", "fragment", "header")
+
+    def __init__(self, version: Version, values: dict[str, Any], set_in_file: dict[str, Setting],
+                 databases: list[Entry] | None = None, users: list[Entry] | None = None,
+                 peers: list[Entry] | None = None, fragment: bool = False, header: Span | None = None) -> None:
+        self.version = version
+        self.values = values
+        self.set_in_file = set_in_file
+        self.databases = [] if databases is None else databases
+        self.users = [] if users is None else users
+        self.peers = [] if peers is None else peers
+        self.fragment = fragment
+        self.header = header  # the [pgbouncer] header in force (the last one)
 
     def span_of(self, name: str) -> Span | None:
         """Where a setting was written, or the [pgbouncer] header when it takes its default."""
@@ -171,17 +177,20 @@ def show_value(param: Param, value: Any) -> str | None:
 # reading lines
 
 
-@dataclass(slots=True)
-class _Item:
-    kind: str  # "section" or "key"
-    name: str
-    value: str
-    raw: str
-    span: Span
-    value_span: Span | None
-    template: bool
-    value_col: int = 0  # 0-based column of the value in the line (for connection-string spans)
-    line_text: str = ""
+class _Item(Record):
+    __slots__ = ("kind", "name", "value", "raw", "span", "value_span", "template", "value_col", "line_text")
+
+    def __init__(self, kind: str, name: str, value: str, raw: str, span: Span, value_span: Span | None, template: bool,
+                 value_col: int = 0, line_text: str = "") -> None:
+        self.kind = kind  # "section" or "key"
+        self.name = name
+        self.value = value
+        self.raw = raw
+        self.span = span
+        self.value_span = value_span
+        self.template = template
+        self.value_col = value_col  # 0-based column of the value in the line (for connection-string spans)
+        self.line_text = line_text
 
 
 class _Reader:

@@ -12,7 +12,7 @@ Types are PgBouncer's own (`CF_INT` strtol, `CF_UINT` strtoul, `CF_TIME_USEC` st
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from advisor.model import Record
 
 Version = tuple[int, int]
 
@@ -27,8 +27,7 @@ AUTH_TYPES = ("any", "trust", "plain", "md5", "cert", "hba", "ldap", "pam", "scr
 TLS_PROTOCOL_WORDS = ("tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3", "all", "secure", "legacy", "default")
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+class Param(Record):
     """One `[pgbouncer]` setting.
 
     `defaults` lists (first version, default text) in version order: the default in force for
@@ -36,17 +35,25 @@ class Param:
     know the setting; `flag` is "bool" for the 0/1 integers PgBouncer uses as switches.
     """
 
-    name: str
-    type: str
-    defaults: tuple[tuple[Version, str | None], ...]
-    unit: str | None = None
-    choices: tuple[str, ...] = ()
-    since: Version = OLDEST
-    until: Version | None = None
-    flag: str | None = None
-    restart: bool = False  # CF_NO_RELOAD
-    secret: bool = False
-    path: bool = False  # a file name: shown, never read
+    __slots__ = ("name", "type", "defaults", "unit", "choices", "since", "until", "flag", "restart", "secret", "path")
+
+    def __init__(self, name: str, type: str, defaults: tuple[tuple[Version, str | None], ...], unit: str | None = None,
+                 choices: tuple[str, ...] = (), since: Version = OLDEST, until: Version | None = None,
+                 flag: str | None = None, restart: bool = False, secret: bool = False, path: bool = False) -> None:
+        self.name = name
+        self.type = type
+        self.defaults = defaults
+        self.unit = unit
+        self.choices = choices
+        self.since = since
+        self.until = until
+        self.flag = flag
+        self.restart = restart  # CF_NO_RELOAD
+        self.secret = secret
+        self.path = path  # a file name: shown, never read
+
+    def __hash__(self) -> int:
+        return hash(self._field_values())
 
     def default(self, version: Version) -> str | None:
         found = None
@@ -224,11 +231,16 @@ SECTIONS: dict[str, Version] = {"pgbouncer": OLDEST, "databases": OLDEST, "users
 RESERVED_DATABASES = ("pgbouncer",)
 
 
-@dataclass(frozen=True, slots=True)
-class VersionInfo:
-    version: Version
-    given: str | None = None
-    notes: list[str] = field(default_factory=list)
+class VersionInfo(Record):
+    __slots__ = ("version", "given", "notes")
+
+    def __init__(self, version: Version, given: str | None = None, notes: list[str] | None = None) -> None:
+        self.version = version
+        self.given = given
+        self.notes = [] if notes is None else notes
+
+    def __hash__(self) -> int:
+        return hash(self._field_values())
 
     @property
     def text(self) -> str:
