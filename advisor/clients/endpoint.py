@@ -18,10 +18,9 @@ Conventions:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
-from advisor.model import Span, Unknown, is_known
+from advisor.model import Record, Span, Unknown, is_known
 
 # Linux net.ipv4.tcp_keepalive_time / _intvl / _probes
 OS_KEEPALIVE = (7200.0, 75.0, 9)
@@ -31,19 +30,23 @@ GO_KEEPALIVE = (15.0, 15.0, 9)
 DRIVERS = ("libpq", "pgjdbc", "sqlalchemy", "django", "psycopg_pool", "pgx", "node-postgres", "url")
 
 
-@dataclass(slots=True)
-class Value:
+class Value(Record):
     """One client setting: typed value, where it came from, and how it was written."""
 
-    value: Any
-    raw: str | None = None
-    span: Span | None = None
-    origin: str = "set"  # set | env | default | os-default
-    key: str | None = None
-    secret: bool = False
-    hint: str | None = None
-    unit: str | None = None  # unit of the raw text: s, ms, duration, ...
-    error: str | None = None
+    __slots__ = ("value", "raw", "span", "origin", "key", "secret", "hint", "unit", "error")
+
+    def __init__(self, value: Any, raw: str | None = None, span: Span | None = None, origin: str = "set",
+                 key: str | None = None, secret: bool = False, hint: str | None = None, unit: str | None = None,
+                 error: str | None = None) -> None:
+        self.value = value
+        self.raw = raw
+        self.span = span
+        self.origin = origin  # set | env | default | os-default
+        self.key = key
+        self.secret = secret
+        self.hint = hint
+        self.unit = unit  # unit of the raw text: s, ms, duration, ...
+        self.error = error
 
     @property
     def known(self) -> bool:
@@ -119,8 +122,7 @@ def seconds(value: Value | None) -> float | None:
     return None
 
 
-@dataclass(slots=True)
-class Keepalive:
+class Keepalive(Record):
     """The TCP keepalive plan of a client socket.
 
     `idle`, `interval`, `count` are the effective timers (the OS or Go defaults when the driver
@@ -128,12 +130,16 @@ class Keepalive:
     its DSN (and forwards them to the server, which rejects them).
     """
 
-    enabled: Value
-    idle: Value
-    interval: Value
-    count: Value
-    honours_libpq_keys: bool = True
-    note: str = ""
+    __slots__ = ("enabled", "idle", "interval", "count", "honours_libpq_keys", "note")
+
+    def __init__(self, enabled: Value, idle: Value, interval: Value, count: Value, honours_libpq_keys: bool = True,
+                 note: str = "") -> None:
+        self.enabled = enabled
+        self.idle = idle
+        self.interval = interval
+        self.count = count
+        self.honours_libpq_keys = honours_libpq_keys
+        self.note = note
 
     def to_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name).to_dict() for name in ("enabled", "idle", "interval", "count")}
@@ -143,23 +149,28 @@ class Keepalive:
         return out
 
 
-@dataclass(slots=True)
-class Pool:
+class Pool(Record):
     """A connection pool's recycle plan.
 
     `max_lifetime` / `max_idle` in seconds (`math.inf` = never); `validation` True when a
     pooled connection is checked before it is handed out, with `validation_note` saying how.
     """
 
-    library: str
-    max_lifetime: Value
-    max_idle: Value
-    validation: Value
-    validation_note: str = ""
-    size: Value | None = None
-    keepalive_time: Value | None = None  # HikariCP keepaliveTime
-    health_check_period: Value | None = None  # pgxpool
-    persistent: bool = True  # Django CONN_MAX_AGE=0 closes the connection after each request
+    __slots__ = ("library", "max_lifetime", "max_idle", "validation", "validation_note", "size", "keepalive_time",
+                 "health_check_period", "persistent")
+
+    def __init__(self, library: str, max_lifetime: Value, max_idle: Value, validation: Value, validation_note: str = "",
+                 size: Value | None = None, keepalive_time: Value | None = None,
+                 health_check_period: Value | None = None, persistent: bool = True) -> None:
+        self.library = library
+        self.max_lifetime = max_lifetime
+        self.max_idle = max_idle
+        self.validation = validation
+        self.validation_note = validation_note
+        self.size = size
+        self.keepalive_time = keepalive_time  # HikariCP keepaliveTime
+        self.health_check_period = health_check_period  # pgxpool
+        self.persistent = persistent  # Django CONN_MAX_AGE=0 closes the connection after each request
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"library": self.library, "persistent": self.persistent}
@@ -172,31 +183,42 @@ class Pool:
         return out
 
 
-@dataclass(slots=True)
-class ClientEndpoint:
+class ClientEndpoint(Record):
     """One client as configured in one place: driver, target, keepalives, TLS, pool."""
 
-    driver: str
-    name: str
-    span: Span
-    form: str
-    hosts: list[Value] = field(default_factory=list)
-    ports: list[Value] = field(default_factory=list)
-    dbname: Value | None = None
-    user: Value | None = None
-    password: Value | None = None
-    keepalive: Keepalive | None = None
-    tcp_user_timeout: Value | None = None
-    connect_timeout: Value | None = None
-    socket_timeout: Value | None = None
-    sslmode: Value | None = None
-    sslrootcert: Value | None = None
-    ssl_min_protocol_version: Value | None = None
-    ssl_max_protocol_version: Value | None = None
-    pool: Pool | None = None
-    params: dict[str, Value] = field(default_factory=dict)
-    dbapi: str | None = None  # SQLAlchemy dialect driver (psycopg2, asyncpg, ...)
-    template: bool = False
+    __slots__ = ("driver", "name", "span", "form", "hosts", "ports", "dbname", "user", "password", "keepalive",
+                 "tcp_user_timeout", "connect_timeout", "socket_timeout", "sslmode", "sslrootcert",
+                 "ssl_min_protocol_version", "ssl_max_protocol_version", "pool", "params", "dbapi", "template")
+
+    def __init__(self, driver: str, name: str, span: Span, form: str, hosts: list[Value] | None = None,
+                 ports: list[Value] | None = None, dbname: Value | None = None, user: Value | None = None,
+                 password: Value | None = None, keepalive: Keepalive | None = None,
+                 tcp_user_timeout: Value | None = None, connect_timeout: Value | None = None,
+                 socket_timeout: Value | None = None, sslmode: Value | None = None, sslrootcert: Value | None = None,
+                 ssl_min_protocol_version: Value | None = None, ssl_max_protocol_version: Value | None = None,
+                 pool: Pool | None = None, params: dict[str, Value] | None = None, dbapi: str | None = None,
+                 template: bool = False) -> None:
+        self.driver = driver
+        self.name = name
+        self.span = span
+        self.form = form
+        self.hosts = [] if hosts is None else hosts
+        self.ports = [] if ports is None else ports
+        self.dbname = dbname
+        self.user = user
+        self.password = password
+        self.keepalive = keepalive
+        self.tcp_user_timeout = tcp_user_timeout
+        self.connect_timeout = connect_timeout
+        self.socket_timeout = socket_timeout
+        self.sslmode = sslmode
+        self.sslrootcert = sslrootcert
+        self.ssl_min_protocol_version = ssl_min_protocol_version
+        self.ssl_max_protocol_version = ssl_max_protocol_version
+        self.pool = pool
+        self.params = {} if params is None else params
+        self.dbapi = dbapi  # SQLAlchemy dialect driver (psycopg2, asyncpg, ...)
+        self.template = template
 
     def param(self, *names: str) -> Value | None:
         """The first of these keys set on the endpoint (case-sensitive, as the driver reads them)."""
@@ -232,12 +254,14 @@ class ClientEndpoint:
         return out
 
 
-@dataclass(slots=True)
-class ClientFile:
+class ClientFile(Record):
     """The model of one client configuration file: its endpoints, in file order."""
 
-    format: str
-    endpoints: list[ClientEndpoint] = field(default_factory=list)
+    __slots__ = ("format", "endpoints")
+
+    def __init__(self, format: str, endpoints: list[ClientEndpoint] | None = None) -> None:
+        self.format = format
+        self.endpoints = [] if endpoints is None else endpoints
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": self.format, "endpoints": [e.to_dict() for e in self.endpoints]}

@@ -50,7 +50,7 @@ psycopg stays a test dependency only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from advisor.model import Record
 
 __all__ = [
     "KNOWN_KEYWORDS",
@@ -128,8 +128,7 @@ _C_SPACE = frozenset(" \t\n\v\f\r")  # isspace() in the C locale
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 
-@dataclass(frozen=True, slots=True)
-class ConninfoParam:
+class ConninfoParam(Record):
     """One stored option.
 
     `key` is the keyword as libpq stores it (aliases resolved: URI `ssl=true` and
@@ -140,22 +139,34 @@ class ConninfoParam:
     first to the last element of the list); -1 if synthesised.
     """
 
-    key: str
-    value: str
-    start: int
-    end: int
+    __slots__ = ("key", "value", "start", "end")
+
+    def __init__(self, key: str, value: str, start: int, end: int) -> None:
+        self.key = key
+        self.value = value
+        self.start = start
+        self.end = end
+
+    def __hash__(self) -> int:
+        return hash(self._field_values())
 
     def __repr__(self) -> str:  # never print a secret by accident
         value = "***" if self.key in SECRET_KEYWORDS else self.value
         return f"ConninfoParam(key={self.key!r}, value={value!r}, start={self.start}, end={self.end})"
 
 
-@dataclass(frozen=True, slots=True)
-class Conninfo:
-    form: str  # "keyword" or "uri"
-    params: tuple[ConninfoParam, ...]  # in order of appearance; up to the first error
-    error: str | None  # libpq's message when it rejects the string
-    error_offset: int | None
+class Conninfo(Record):
+    __slots__ = ("form", "params", "error", "error_offset")
+
+    def __init__(self, form: str, params: tuple[ConninfoParam, ...], error: str | None,
+                 error_offset: int | None) -> None:
+        self.form = form  # "keyword" or "uri"
+        self.params = params  # in order of appearance; up to the first error
+        self.error = error  # libpq's message when it rejects the string
+        self.error_offset = error_offset
+
+    def __hash__(self) -> int:
+        return hash(self._field_values())
 
     def as_dict(self) -> dict[str, str]:
         """What PQconninfoParse returns for the keys that are set (later occurrences win).

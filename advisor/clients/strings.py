@@ -19,10 +19,9 @@ at the value itself; the caller maps offsets to file positions (`Locator`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import unquote
 
-from advisor.model import Span
+from advisor.model import Record, Span
 
 _PLACEHOLDER = re.compile(
     r"\$\{(?P<var>[^}:\-\s]*)(?:(?P<sep>:-|:|-)(?P<default>[^}]*))?\}"
@@ -39,33 +38,44 @@ FIND_URL = re.compile(r"(?:jdbc:postgresql:|postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?:
 PSYCOPG_DBAPIS = ("psycopg", "psycopg2", "psycopg_async", "psycopg2cffi")
 
 
-@dataclass(frozen=True, slots=True)
-class Placeholder:
-    start: int
-    end: int
-    hint: str | None
+class Placeholder(Record):
+    __slots__ = ("start", "end", "hint")
+
+    def __init__(self, start: int, end: int, hint: str | None) -> None:
+        self.start = start
+        self.end = end
+        self.hint = hint
+
+    def __hash__(self) -> int:
+        return hash(self._field_values())
 
 
-@dataclass(slots=True)
-class RawParam:
+class RawParam(Record):
     """One parameter of a connection string: key as the driver reads it, decoded value."""
 
-    key: str
-    value: str
-    start: int  # offsets of the raw value in the original text; -1 when synthesised
-    end: int
-    unknown: bool = False
-    hint: str | None = None
+    __slots__ = ("key", "value", "start", "end", "unknown", "hint")
+
+    def __init__(self, key: str, value: str, start: int, end: int, unknown: bool = False,
+                 hint: str | None = None) -> None:
+        self.key = key
+        self.value = value
+        self.start = start  # offsets of the raw value in the original text; -1 when synthesised
+        self.end = end
+        self.unknown = unknown
+        self.hint = hint
 
 
-@dataclass(slots=True)
-class ParsedString:
-    form: str  # uri | keyword | jdbc | sqlalchemy
-    params: list[RawParam]
-    unknown_keys: list[RawParam]  # keys the libpq grammar does not know (pgx pool_*, app params)
-    error: str | None = None
-    error_offset: int | None = None
-    dbapi: str | None = None
+class ParsedString(Record):
+    __slots__ = ("form", "params", "unknown_keys", "error", "error_offset", "dbapi")
+
+    def __init__(self, form: str, params: list[RawParam], unknown_keys: list[RawParam], error: str | None = None,
+                 error_offset: int | None = None, dbapi: str | None = None) -> None:
+        self.form = form  # uri | keyword | jdbc | sqlalchemy
+        self.params = params
+        self.unknown_keys = unknown_keys  # keys the libpq grammar does not know (pgx pool_*, app params)
+        self.error = error
+        self.error_offset = error_offset
+        self.dbapi = dbapi
 
 
 def find_placeholders(text: str) -> list[Placeholder]:
@@ -390,16 +400,21 @@ def redact_any(text: str) -> str:
 # offsets inside a value -> file spans
 
 
-@dataclass(frozen=True, slots=True)
-class Locator:
+class Locator(Record):
     """Where a value's text sits in its file. `exact` when the value is written verbatim on one
     line (no escapes, no folding), so an offset in the value is an offset on that line."""
 
-    file: str
-    line: int
-    col: int  # 1-based column of the value's first character
-    exact: bool
-    whole: Span
+    __slots__ = ("file", "line", "col", "exact", "whole")
+
+    def __init__(self, file: str, line: int, col: int, exact: bool, whole: Span) -> None:
+        self.file = file
+        self.line = line
+        self.col = col  # 1-based column of the value's first character
+        self.exact = exact
+        self.whole = whole
+
+    def __hash__(self) -> int:
+        return hash(self._field_values())
 
     def span(self, start: int, end: int) -> Span:
         if self.exact and start >= 0:

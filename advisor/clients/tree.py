@@ -15,20 +15,21 @@ these files are application configs, and only the keys pgpath knows matter.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from advisor.clients.strings import Locator
-from advisor.model import Span, Unknown
+from advisor.model import Record, Span, Unknown
 
 
-@dataclass(slots=True)
-class Leaf:
-    path: tuple[str, ...]
-    value: Any  # str, int, float, bool, None, Unknown, or a dict for an inline mapping
-    raw: str
-    loc: Locator
-    key_span: Span
+class Leaf(Record):
+    __slots__ = ("path", "value", "raw", "loc", "key_span")
+
+    def __init__(self, path: tuple[str, ...], value: Any, raw: str, loc: Locator, key_span: Span) -> None:
+        self.path = path
+        self.value = value  # str, int, float, bool, None, Unknown, or a dict for an inline mapping
+        self.raw = raw
+        self.loc = loc
+        self.key_span = key_span
 
     @property
     def key(self) -> str:
