@@ -104,7 +104,9 @@ class Setting(Record):
     """One occurrence of `name = value` in a file.
 
     `value` is typed and in the parameter's base unit (`unit`), `None` when the raw text is
-    invalid, or an `Unknown` for a template placeholder. `effective` is False for occurrences
+    invalid or was not typed, or an `Unknown` for a template placeholder. (A postgresql.conf
+    line that a later line spelled the same way overrides is never read by PostgreSQL; the
+    loader keeps it untyped unless asked, as `pgpath dump` does.) `effective` is False for occurrences
     that a later one overrides. `section` is the ini section or proxy the setting belongs to.
     """
 

@@ -137,13 +137,15 @@ def test_rules_and_explain():
 
 
 def test_dump_prints_every_occurrence_with_base_units(conf):
-    path = conf("work_mem = 4MB\nWork_Mem = '1.5MB'\nstatement_timeout = 90\n")
+    # line 1 is skipped by PostgreSQL (line 3 is spelled the same): dump types it all the same
+    path = conf("work_mem = 4MB\nWork_Mem = '1.5MB'\nwork_mem = 2MB\nstatement_timeout = 90\n")
     r = pgpath("dump", str(path))
     assert r.returncode == 0, r.stderr
     data = json.loads(r.stdout)
     assert validate(data, "dump.schema.json") is None
     work = [s for s in data["settings"] if s["name"] == "work_mem"]
-    assert [(s["value"], s["effective"], s["span"]["line"]) for s in work] == [(4096, False, 1), (1536, True, 2)]
+    assert [(s["value"], s["effective"], s["span"]["line"]) for s in work] == [
+        (4096, False, 1), (1536, False, 2), (2048, True, 3)]
     st = next(s for s in data["settings"] if s["name"] == "statement_timeout")
     assert (st["value"], st["unit"]) == (90, "ms")
 

@@ -4,6 +4,8 @@ Facts from ../shared/reference/connection-timeouts.md 1.2 and lab-observations.m
 real PostgreSQL; tests/test_postgresql_parity.py checks the same against a running server.
 """
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,10 +16,10 @@ from advisor.loaders.postgresql_conf import deescape, lex_line, load
 CAT15 = load_catalog(15)
 
 
-def load_text(tmp_path, text, name="postgresql.conf", major=15):
+def load_text(tmp_path, text, name="postgresql.conf", major=15, **options):
     path = tmp_path / name
     path.write_text(text)
-    return load(str(path), {"catalog": load_catalog(major)})
+    return load(str(path), {"catalog": load_catalog(major), **options})
 
 
 @pytest.mark.parametrize(
@@ -80,8 +82,19 @@ def test_errors_at_line_and_column(tmp_path, line, kind, col):
 
 def test_last_occurrence_wins_and_all_are_kept(tmp_path):
     doc = load_text(tmp_path, "work_mem = 4MB\nwork_mem = 8MB\n")
-    occ = [(s.value, s.effective, s.span.line) for s in doc.settings if s.name == "work_mem"]
-    assert occ == [(4096, False, 1), (8192, True, 2)]
+    occ = [(s.raw, s.value, s.effective, s.span.line) for s in doc.settings if s.name == "work_mem"]
+    # PostgreSQL skips the first line unread (same spelling later): kept, not typed
+    assert occ == [("4MB", None, False, 1), ("8MB", 8192, True, 2)]
+    doc = load_text(tmp_path, "work_mem = 4MB\nwork_mem = 8MB\n", type_skipped=True)  # what `pgpath dump` asks
+    occ = [(s.raw, s.value, s.effective, s.span.line) for s in doc.settings if s.name == "work_mem"]
+    assert occ == [("4MB", 4096, False, 1), ("8MB", 8192, True, 2)]
+
+
+def test_skipped_occurrence_is_not_validated_but_other_spellings_are(tmp_path):
+    doc = load_text(tmp_path, "work_mem = 'lots'\nWork_Mem = 'more'\nwork_mem = 8MB\n")
+    assert [(d.kind, d.span.line) for d in doc.diagnostics] == [("invalid-value", 2)]
+    assert [(s.name, s.value, s.effective) for s in doc.settings] == [
+        ("work_mem", None, False), ("work_mem", None, False), ("work_mem", 8192, True)]
 
 
 def test_rest_of_file_is_read_after_a_syntax_error(tmp_path):
@@ -105,7 +118,8 @@ def test_include_dir_reads_only_conf_files_in_byte_order(tmp_path):
     (d / "c.conf.bak").write_text("work_mem = 4MB\n")
     (d / "B.conf").write_text("work_mem = 5MB\n")  # 'B' < 'a' in byte order: read first
     doc = load_text(tmp_path, "include_dir 'conf.d'\n")
-    assert [s.value for s in doc.settings] == [5120, 1024, 2048]
+    assert [s.raw for s in doc.settings] == ["5MB", "1MB", "2MB"]
+    assert [os.path.basename(f) for f in doc.files[1:]] == ["B.conf", "a.conf", "b.conf"]
 
 
 def test_include_is_relative_to_the_including_file(tmp_path):
@@ -186,14 +200,15 @@ def test_fast_path_reads_lines_exactly_as_the_lexer(tmp_path_factory, body):
     path = tmp / "postgresql.conf"
     path.write_text("\n".join(body), encoding="utf-8")
     options = {"catalog": CAT15, "no_auto_conf": True}
-    fast_doc, fast_items = pc.read(str(path), options)
+    fast_doc, fast_spellings = pc.read(str(path), options)
     saved = pc._FAST_LINE
     pc._FAST_LINE = re.compile(r"(?!)")  # never matches: every line takes the lexer
     try:
-        slow_doc, slow_items = pc.read(str(path), options)
+        slow_doc, slow_spellings = pc.read(str(path), options)
     finally:
         pc._FAST_LINE = saved
-    assert fast_items == slow_items
+    assert fast_spellings == slow_spellings
+    assert fast_doc.settings == slow_doc.settings
     assert [(d.kind, d.span, d.message) for d in fast_doc.diagnostics] == [
         (d.kind, d.span, d.message) for d in slow_doc.diagnostics]
     assert fast_doc.suppressions == slow_doc.suppressions

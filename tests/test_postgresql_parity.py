@@ -33,11 +33,13 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
 from advisor.catalog import load_catalog
 from advisor.loaders import postgresql_conf
+from advisor.model import Span
 import pg_server
 from conftest import CORPUS, corpus_files
 
@@ -94,6 +96,13 @@ def display(value, param) -> str | None:
     return str(value)
 
 
+class Occurrence(NamedTuple):
+    name: str
+    value: str
+    raw: str
+    span: Span
+
+
 def _ignored(items) -> set[int]:
     """Indexes of occurrences PostgreSQL skips: a later one of a known name has the same spelling."""
     out = set()
@@ -110,7 +119,10 @@ def compare(pg, files: dict[str, str | bytes]) -> list[str]:
     main = pg.write_files(files)
     rows = [r for r in pg.file_settings() if r["sourcefile"]]
     start = pg.startup("work_mem")
-    doc, items = postgresql_conf.read(str(main), {"catalog": CAT})
+    doc, spellings = postgresql_conf.read(str(main), {"catalog": CAT})
+    # each occurrence as ParseConfigFp hands it to guc.c: the name as written, the de-escaped value
+    items = [Occurrence(spelled, postgresql_conf.deescape(s.raw) if s.raw[:1] == "'" else s.raw, s.raw, s.span)
+             for s, spelled in zip(doc.settings, spellings)]
     auto = str(main.parent / "postgresql.auto.conf")
     problems: list[str] = []
 

@@ -20,18 +20,20 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
-from dataclasses import dataclass
 
 from advisor.catalog import Catalog, Parameter, load_catalog
 from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, read_text
 from advisor.loaders.template import is_template, looks_like_caps_placeholder, placeholders
-from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown
+from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown
 from advisor.units import format_bytes, pg_memory_literal, pg_parse_bool, pg_parse_int, pg_parse_real
 
 MAX_DEPTH = 10  # CONF_FILE_MAX_DEPTH
+_UNSEEN = object()
+_new_tuple = tuple.__new__  # Span(...) through NamedTuple's Python __new__ costs twice as much
 MAX_SYNTAX_ERRORS = 100
 
 # token kinds, as guc-file.l names them
@@ -78,12 +80,16 @@ _FAST_LINE = re.compile(
 _INCLUDE_DIRECTIVES = ("include", "include_if_exists", "include_dir")
 
 
-@dataclass(slots=True)
-class Token:
-    kind: str
-    text: str
-    start: int
-    end: int
+class Token(Record):
+    """One token of a line as guc-file.l scans it; `start`/`end` are 0-based offsets."""
+
+    __slots__ = ("kind", "text", "start", "end")
+
+    def __init__(self, kind: str, text: str, start: int, end: int) -> None:
+        self.kind = kind
+        self.text = text
+        self.start = start
+        self.end = end
 
 
 def lex_line(line: str, masks: list[tuple[int, int, bool]] | None = None) -> tuple[list[Token], tuple[int, str] | None]:
@@ -227,33 +233,46 @@ def _with_bom(path: str, text: str) -> str:
     return "\ufeff" + text if head == b"\xef\xbb\xbf" else text
 
 
-@dataclass(slots=True)
-class RawItem:
-    """One `name = value` line before typing: what ParseConfigFp hands to guc.c."""
-
-    name: str
-    value: str
-    raw: str
-    quoted: bool
-    template: bool
-    span: Span
-    value_span: Span
-
-
 class _Reader:
-    def __init__(self, doc: ConfigDoc, template: bool) -> None:
+    """Reads the files in order: every `name = value` becomes a Setting on the document.
+
+    A Setting starts out named as written (its spelling is kept in `spellings`, parallel to
+    `doc.settings`) with no value; `type_settings` then names it canonically and types it.
+    """
+
+    def __init__(self, doc: ConfigDoc, template: bool, catalog: Catalog) -> None:
         self.doc = doc
         self.template = template
-        self.items: list[RawItem] = []
+        self.catalog = catalog
+        self.spellings: list[str] = []
         self._file_template = template
+        self._known: dict[str, tuple[str, str | None, str] | None] = {}  # spelling -> name, unit, needs
 
-    def parse_file(self, path: str, depth: int, stack: tuple[str, ...], text: str | None = None) -> None:
+    def _remember(self, name: str) -> tuple[str, str | None, str] | None:
+        param = self.catalog.lookup(name)
+        known = self._known[name] = None if param is None else (param.name, param.unit, param.needs)
+        return known
+
+    def _add(self, name: str, raw: str, value, span: Span, value_span: Span) -> None:
+        known = self._known.get(name, _UNSEEN)
+        if known is _UNSEEN:
+            known = self._remember(name)
+        if known is None:
+            self.doc.settings.append(Setting(name, raw, value, span, value_span, None, None, False))
+        else:
+            self.doc.settings.append(Setting(known[0], raw, value, span, value_span, known[1], None, False, False,
+                                             known[2]))
+        self.spellings.append(name)
+
+    def parse_file(self, path: str, depth: int, stack: tuple[str, ...], text: str | None = None,
+                   template: bool | None = None) -> None:
         if text is None:
             text = read_text(path)
         text = _with_bom(path, text)
         real = os.path.realpath(path)
         self.doc.files.append(path)
-        template = self.template or is_template(path, text)
+        if template is None:
+            template = self.template or is_template(path, text)
         outer, self._file_template = self._file_template, template
         try:
             self._parse_lines(path, text, template, depth, stack, real)
@@ -263,15 +282,42 @@ class _Reader:
     def _parse_lines(self, path: str, text: str, template: bool, depth: int, stack: tuple[str, ...], real: str) -> None:
         errors = 0
         fast = None if template else _FAST_LINE.fullmatch
+        # comments matter only for `pgpath:` directives: without one in the file, comment lines
+        # are skipped on their first character
+        directives = "pgpath" in text.lower()  # (a case-blind regex search is 7x slower)
+        settings_append, spellings_append, known_get = self.doc.settings.append, self.spellings.append, self._known.get
         for lineno, line in enumerate(text.split("\n"), start=1):
+            if not line or (line[0] == "#" and not directives):
+                continue
             if fast is not None:
                 m = fast(line)
                 if m is not None:
-                    if m.group(1) is not None:
-                        self._fast_line(path, lineno, line, m, depth, stack, real)
-                    elif m.group(4) is not None and "pgpath" in m.group(4).lower():  # a comment line
-                        read_comment(self.doc, m.group(4), Span(path, lineno, m.start(4), lineno, len(line) + 1),
-                                     trailing=False)
+                    name, string, word, body = m.groups()
+                    if body is not None and directives and "pgpath" in body.lower():
+                        read_comment(self.doc, body, Span(path, lineno, m.start(4), lineno, len(line) + 1),
+                                     trailing=name is not None)
+                    if name is None:
+                        continue
+                    if string is not None:
+                        raw, start = string, m.start(2)
+                    else:
+                        raw, start = word, m.start(3)
+                    end = start + len(raw) + 1
+                    span = _new_tuple(Span, (path, lineno, m.start(1) + 1, lineno, end, None))
+                    value_span = _new_tuple(Span, (path, lineno, start + 1, lineno, end, None))
+                    if name[0] in "iI" and name.lower() in _INCLUDE_DIRECTIVES:
+                        self._include(path, name.lower(), raw, False, span, value_span, depth, stack + (real,))
+                        continue
+                    # what _add does, inlined: this is the loop a 200,000-line file spends its time in
+                    known = known_get(name, _UNSEEN)
+                    if known is _UNSEEN:
+                        known = self._remember(name)
+                    if known is None:
+                        settings_append(Setting(name, raw, None, span, value_span, None, None, False))
+                    else:
+                        settings_append(Setting(known[0], raw, None, span, value_span, known[1], None, False, False,
+                                                known[2]))
+                    spellings_append(name)
                     continue
             masks = placeholders(line) if template else None
             tokens, comment = lex_line(line, masks)
@@ -288,27 +334,6 @@ class _Reader:
                         Diagnostic("syntax-error", Span(path, lineno, 1), "too many syntax errors found, abandoning file")
                     )
                     break
-
-    def _fast_line(self, path: str, lineno: int, line: str, m: re.Match, depth: int, stack: tuple[str, ...],
-                   real: str) -> None:
-        """A line _FAST_LINE matched: what lex_line + _parse_line make of it, with less work."""
-        name, string, word, body = m.groups()
-        if body is not None and "pgpath" in body.lower():  # read_comment ignores every other comment
-            read_comment(self.doc, body, Span(path, lineno, m.start(4), lineno, len(line) + 1),
-                         trailing=name is not None)
-        if name is None:
-            return
-        if string is not None:
-            raw, start, end, value = string, m.start(2), m.end(2), deescape(string)
-        else:
-            raw, start, end, value = word, m.start(3), m.end(3), word
-        item = RawItem(name, value, raw, string is not None, False, Span(path, lineno, m.start(1) + 1, lineno, end + 1),
-                       Span(path, lineno, start + 1, lineno, end + 1))
-        low = name.lower()
-        if low in _INCLUDE_DIRECTIVES:
-            self._include(path, item, low, depth, stack + (real,))
-        else:
-            self.items.append(item)
 
     def _parse_line(self, path, lineno, line, tokens, depth, stack) -> bool:
         """Handle one logical line; True when it was a syntax error."""
@@ -331,27 +356,15 @@ class _Reader:
         if name_tok.kind == TEMPLATE:
             return False  # `{{ item.name }} = {{ item.value }}`: a generated line, name unknown
         name = name_tok.text
-        if value_tok.kind == STRING:
-            value = deescape(value_tok.text)
-        else:
-            value = value_tok.text
         is_tpl = value_tok.kind == TEMPLATE or (
             self.template_value(value_tok) if value_tok.kind == STRING else False
         )
-        item = RawItem(
-            name=name,
-            value=value,
-            raw=value_tok.text,
-            quoted=value_tok.kind == STRING,
-            template=is_tpl,
-            span=span(name_tok, value_tok),
-            value_span=span(value_tok, value_tok),
-        )
+        raw = value_tok.text
         low = name.lower()
-        if low in ("include", "include_if_exists", "include_dir"):
-            self._include(path, item, low, depth, stack)
+        if low in _INCLUDE_DIRECTIVES:
+            self._include(path, low, raw, is_tpl, span(name_tok, value_tok), span(value_tok, value_tok), depth, stack)
         else:
-            self.items.append(item)
+            self._add(name, raw, Unknown(raw) if is_tpl else None, span(name_tok, value_tok), span(value_tok, value_tok))
         return False
 
     def template_value(self, tok: Token) -> bool:
@@ -385,14 +398,16 @@ class _Reader:
         self.doc.diagnostics.append(Diagnostic("syntax-error", Span(path, lineno, col), message, fix))
         return True
 
-    def _include(self, path: str, item: RawItem, directive: str, depth: int, stack: tuple[str, ...]) -> None:
-        if item.template:
-            self.doc.meta.setdefault("unresolved_includes", []).append(item.span.to_dict())
+    def _include(self, path: str, directive: str, raw: str, template: bool, span: Span, value_span: Span,
+                 depth: int, stack: tuple[str, ...]) -> None:
+        if template:
+            self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
             return
-        target = item.value
+        value = deescape(raw) if raw[:1] == "'" else raw
+        target = value
         if target == "":
             self.doc.diagnostics.append(
-                Diagnostic("include-error", item.value_span, f'empty configuration file name in {directive}')
+                Diagnostic("include-error", value_span, f'empty configuration file name in {directive}')
             )
             return
         if not os.path.isabs(target):
@@ -401,18 +416,18 @@ class _Reader:
             self.doc.diagnostics.append(
                 Diagnostic(
                     "include-error",
-                    item.value_span,
-                    f'could not open configuration file "{item.value}": maximum nesting depth exceeded ({MAX_DEPTH})',
+                    value_span,
+                    f'could not open configuration file "{value}": maximum nesting depth exceeded ({MAX_DEPTH})',
                 )
             )
             return
         if directive == "include_dir":
-            if not os.path.isdir(target) and self.template and os.path.isabs(item.value):
-                self.doc.meta.setdefault("unresolved_includes", []).append(item.span.to_dict())
+            if not os.path.isdir(target) and self.template and os.path.isabs(value):
+                self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
                 return
             if not os.path.isdir(target):
                 self.doc.diagnostics.append(
-                    Diagnostic("include-error", item.value_span,
+                    Diagnostic("include-error", value_span,
                                f'could not open configuration directory "{target}": no such directory',
                                "create the directory or remove the include_dir line")
                 )
@@ -423,26 +438,27 @@ class _Reader:
                 and not os.path.isdir(os.path.join(target, name))
             )
             for name in names:
-                self._include_file(os.path.join(target, name), item, depth, stack, strict=True)
+                self._include_file(os.path.join(target, name), value, span, value_span, depth, stack, strict=True)
             return
-        self._include_file(target, item, depth, stack, strict=directive == "include")
+        self._include_file(target, value, span, value_span, depth, stack, strict=directive == "include")
 
-    def _include_file(self, target: str, item: RawItem, depth: int, stack: tuple[str, ...], strict: bool) -> None:
+    def _include_file(self, target: str, value: str, span: Span, value_span: Span, depth: int,
+                      stack: tuple[str, ...], strict: bool) -> None:
         real = os.path.realpath(target)
         if real in stack:
             chain = " -> ".join(os.path.basename(p) for p in stack + (real,))
             self.doc.diagnostics.append(
-                Diagnostic("include-error", item.value_span, f"include loop: {chain}",
+                Diagnostic("include-error", value_span, f"include loop: {chain}",
                            "remove the include that leads back to a file already being read")
             )
             return
         if not os.path.exists(target):
-            if strict and self.template and os.path.isabs(item.value):
+            if strict and self.template and os.path.isabs(value):
                 # a template is rendered for another machine: its absolute paths are not ours
-                self.doc.meta.setdefault("unresolved_includes", []).append(item.span.to_dict())
+                self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
             elif strict:
                 self.doc.diagnostics.append(
-                    Diagnostic("include-error", item.value_span,
+                    Diagnostic("include-error", value_span,
                                f'could not open configuration file "{target}": No such file or directory',
                                "create the file, fix the path, or use include_if_exists")
                 )
@@ -452,7 +468,7 @@ class _Reader:
         try:
             text = read_text(target)
         except InputError as exc:
-            self.doc.diagnostics.append(Diagnostic("include-error", item.value_span, f"cannot include {target}: {exc.message}"))
+            self.doc.diagnostics.append(Diagnostic("include-error", value_span, f"cannot include {target}: {exc.message}"))
             return
         self.parse_file(target, depth + 1, stack, text)
 
@@ -462,79 +478,104 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     return read(path, options)[0]
 
 
-def read(path: str, options: dict | None = None) -> tuple[ConfigDoc, list[RawItem]]:
-    """The loaded document and the raw items (name, de-escaped value, span) in read order."""
+def read(path: str, options: dict | None = None) -> tuple[ConfigDoc, list[str]]:
+    """The loaded document, and the name of each of its settings as written in the file.
+
+    Options: `catalog` or `pg_major` (default 18); `no_auto_conf` (do not read
+    postgresql.auto.conf); `type_skipped` (also type the occurrences PostgreSQL skips, for
+    `pgpath dump`).
+    """
     options = options or {}
     catalog: Catalog = options.get("catalog") or load_catalog(options.get("pg_major") or 18)
     text = read_text(path)
     doc = ConfigDoc(path=path, kind="postgresql")
     doc.template = is_template(path, text)
     doc.meta["pg_version"] = catalog.major
-    reader = _Reader(doc, doc.template)
-    reader.parse_file(path, 0, (), text)
-    if os.path.basename(path) != "postgresql.auto.conf" and not options.get("no_auto_conf"):
-        auto = os.path.join(os.path.dirname(path) or ".", "postgresql.auto.conf")
-        if os.path.isfile(auto):
-            try:
-                reader.parse_file(auto, 0, (), read_text(auto))
-            except InputError as exc:
-                doc.diagnostics.append(Diagnostic("include-error", Span(auto), exc.message))
-    type_items(doc, reader.items, catalog)
-    return doc, reader.items
+    reader = _Reader(doc, doc.template, catalog)
+    # one object per line and no reference cycles: the cyclic garbage collector would only
+    # rescan the growing document (a third of the time on a 200,000-line file)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        reader.parse_file(path, 0, (), text, doc.template)
+        if os.path.basename(path) != "postgresql.auto.conf" and not options.get("no_auto_conf"):
+            auto = os.path.join(os.path.dirname(path) or ".", "postgresql.auto.conf")
+            if os.path.isfile(auto):
+                try:
+                    reader.parse_file(auto, 0, (), read_text(auto))
+                except InputError as exc:
+                    doc.diagnostics.append(Diagnostic("include-error", Span(auto), exc.message))
+        type_settings(doc, reader.spellings, catalog, every=bool(options.get("type_skipped")))
+    finally:
+        if collecting:
+            gc.enable()
+    return doc, reader.spellings
 
 
-def type_items(doc: ConfigDoc, items: list[RawItem], catalog: Catalog) -> None:
-    """Turn raw items into typed settings; the last occurrence of each name is effective.
+def type_settings(doc: ConfigDoc, spellings: list[str], catalog: Catalog, every: bool = False) -> None:
+    """Name each setting canonically, type it, and mark the last occurrence of each name effective.
 
     Like ProcessConfigFileInternal, an occurrence of a known parameter that a later occurrence
     spelled exactly the same way (strcmp: case counts) overrides is skipped, never validated: an
-    invalid value there does not stop the server, so it is not reported. An earlier occurrence
-    spelled differently (`Work_Mem` before `work_mem`) is still applied, and so still checked.
+    invalid value there does not stop the server, so it is not reported, and it is not typed
+    (its value stays None) unless `every` asks for it. An earlier occurrence spelled
+    differently (`Work_Mem` before `work_mem`) is still applied, and so still checked.
     """
-    last: dict[str, int] = {}
+    settings = doc.settings
+    last_of_spelling = {name: index for index, name in enumerate(spellings)}
+    params: dict[str, Parameter | None] = {name: catalog.lookup(name) for name in last_of_spelling}
+    applied = set(last_of_spelling.values())
+    unknown = {name for name, param in params.items() if param is None}
+    if unknown:  # unknown names are reported at every occurrence
+        applied.update(index for index, name in enumerate(spellings) if name in unknown)
     current = {name: p.boot_value for name in _CROSS_CHECKED if (p := catalog.lookup(name)) is not None}
-    later_names: dict[str, int] = {}
-    for index, item in enumerate(items):
-        later_names[item.name] = index
-    for index, item in enumerate(items):
-        param = catalog.lookup(item.name)
+    for index in range(len(settings)) if every else sorted(applied):
+        setting = settings[index]
+        spelled = spellings[index]
+        param = params[spelled]
         if param is None:
-            name = item.name.lower()
-            if item.name.startswith("\ufeff"):
-                doc.diagnostics.append(
-                    Diagnostic(
-                        "unknown-parameter",
-                        item.span,
-                        f'unrecognized configuration parameter "{item.name}": the file starts with a UTF-8 byte order '
-                        f'mark, which PostgreSQL reads as part of the name "{item.name[1:]}"',
-                        "save the file as UTF-8 without a byte order mark (BOM)",
-                    )
-                )
-            elif "." not in item.name:
-                suggestion = catalog.suggest(item.name)
-                doc.diagnostics.append(
-                    Diagnostic(
-                        "unknown-parameter",
-                        item.span,
-                        f'unrecognized configuration parameter "{item.name}" (PostgreSQL {catalog.major})',
-                        f"did you mean {suggestion}?" if suggestion else "remove the line, or check the name for a typo",
-                    )
-                )
-            setting = Setting(name, item.raw, Unknown(item.raw) if item.template else item.value, item.span,
-                              item.value_span, None)
-        else:
-            skipped = later_names[item.name] > index
-            reported = len(doc.diagnostics)
-            value = parse_value(doc, item, param, catalog)
-            if skipped:
-                del doc.diagnostics[reported:]
-            elif param.name in _CROSS_CHECKED and value is not None and not isinstance(value, Unknown):
-                value = _cross_check(doc, item, param, value, catalog, current)
-            setting = Setting(param.name, item.raw, value, item.span, item.value_span, param.unit, applies=param.needs)
-        last[setting.name] = len(doc.settings)
-        doc.settings.append(setting)
-    for index, setting in enumerate(doc.settings):
-        setting.effective = last[setting.name] == index
+            _unknown_parameter(doc, setting, catalog)
+            if setting.value is None:
+                setting.value = deescape(setting.raw) if setting.raw[:1] == "'" else setting.raw
+            continue
+        if isinstance(setting.value, Unknown):
+            continue
+        reported = len(doc.diagnostics)
+        value = parse_value(doc, setting, param, catalog)
+        if index not in applied:
+            del doc.diagnostics[reported:]
+        elif param.name in _CROSS_CHECKED and value is not None and not isinstance(value, Unknown):
+            value = _cross_check(doc, setting, param, value, catalog, current)
+        setting.value = value
+    last: dict[str, int] = {}
+    for index in sorted(last_of_spelling.values()):
+        last[settings[index].name] = index
+    for index in last.values():
+        settings[index].effective = True
+
+
+def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> None:
+    name = setting.name
+    if name.startswith("\ufeff"):
+        doc.diagnostics.append(
+            Diagnostic(
+                "unknown-parameter",
+                setting.span,
+                f'unrecognized configuration parameter "{name}": the file starts with a UTF-8 byte order '
+                f'mark, which PostgreSQL reads as part of the name "{name[1:]}"',
+                "save the file as UTF-8 without a byte order mark (BOM)",
+            )
+        )
+    elif "." not in name:
+        suggestion = catalog.suggest(name)
+        doc.diagnostics.append(
+            Diagnostic(
+                "unknown-parameter",
+                setting.span,
+                f'unrecognized configuration parameter "{name}" (PostgreSQL {catalog.major})',
+                f"did you mean {suggestion}?" if suggestion else "remove the line, or check the name for a typo",
+            )
+        )
 
 
 # Check hooks that compare a value with other parameters as they stand when it is set: file
@@ -545,7 +586,7 @@ _STAGE_STATS = ("log_parser_stats", "log_planner_stats", "log_executor_stats")
 _CROSS_CHECKED = _BACKEND_TERMS + _STAGE_STATS + ("log_statement_stats",)
 
 
-def _cross_check(doc: ConfigDoc, item: RawItem, param: Parameter, value, catalog: Catalog, current: dict):
+def _cross_check(doc: ConfigDoc, setting: Setting, param: Parameter, value, catalog: Catalog, current: dict):
     name = param.name
     message = fix = None
     if name in _BACKEND_TERMS and catalog.major <= 17 and all(current.get(t) is not None for t in _BACKEND_TERMS):
@@ -565,7 +606,7 @@ def _cross_check(doc: ConfigDoc, item: RawItem, param: Parameter, value, catalog
                    '"log_planner_stats", or "log_executor_stats" is true')
         fix = "turn the per-stage log_*_stats off, or leave log_statement_stats off"
     if message:
-        doc.diagnostics.append(Diagnostic("invalid-value", item.value_span, message, fix))
+        doc.diagnostics.append(Diagnostic("invalid-value", setting.value_span, message, fix))
         return None
     current[name] = value
     return value
@@ -586,14 +627,14 @@ _EXACT_FACTORS = {
 }
 
 
-def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalog):
-    """The typed value of an item in the parameter's base unit; None (and a diagnostic) if invalid."""
-    text = item.value
-    if item.template or (doc.template and looks_like_caps_placeholder(text)
-                         and (not item.quoted or "_" in text)):  # `'LOG_STATEMENT'` for sed/envsubst
-        return Unknown(item.raw)
-    if doc.template and placeholders(text):
-        return Unknown(item.raw)
+def parse_value(doc: ConfigDoc, setting: Setting, param: Parameter, catalog: Catalog):
+    """The typed value of a setting in the parameter's base unit; None (and a diagnostic) if invalid."""
+    raw = setting.raw
+    quoted = raw[:1] == "'"
+    text = deescape(raw) if quoted else raw
+    if doc.template and (placeholders(text) or (looks_like_caps_placeholder(text)
+                                                and (not quoted or "_" in text))):  # `'LOG_STATEMENT'` (sed/envsubst)
+        return Unknown(raw)
 
     if param.vartype == "integer" and param.name not in _CHECK_HOOKS and param.context != "internal":
         # the common case: a decimal integer with an optional unit that needs no rounding
@@ -606,7 +647,7 @@ def parse_value(doc: ConfigDoc, item: RawItem, param: Parameter, catalog: Catalo
                     return value
 
     def invalid(message: str, fix: str | None = None, kind: str = "invalid-value") -> None:
-        doc.diagnostics.append(Diagnostic(kind, item.value_span, message, fix))
+        doc.diagnostics.append(Diagnostic(kind, setting.value_span, message, fix))
 
     if param.context == "internal":
         invalid(f'parameter "{param.name}" cannot be changed (it is fixed when PostgreSQL is built or initdb runs)',
