@@ -90,8 +90,11 @@ def _slot_names(cls: type) -> tuple[str, ...]:
     names: list[str] = []
     for klass in reversed(cls.__mro__):
         for name in klass.__dict__.get("__slots__", ()):
-            if not name.startswith("_"):
-                names.append(name)
+            if name.startswith("_"):  # private, unless a property of the same name shows it
+                name = name[1:]
+                if not isinstance(getattr(cls, name, None), property):
+                    continue
+            names.append(name)
     return tuple(names)
 
 
@@ -110,21 +113,35 @@ class Setting(Record):
     that a later one overrides. `section` is the ini section or proxy the setting belongs to.
     """
 
-    __slots__ = ("name", "raw", "value", "span", "value_span", "unit", "section", "effective", "secret", "applies")
+    __slots__ = ("name", "raw", "value", "span", "_value_span", "unit", "section", "effective", "secret", "applies")
 
-    def __init__(self, name: str, raw: str, value: Any, span: Span, value_span: Span | None = None,
+    def __init__(self, name: str, raw: str, value: Any, span: Span, value_span: Span | int | None = None,
                  unit: str | None = None, section: str | None = None, effective: bool = True,
                  secret: bool = False, applies: str | None = None) -> None:
         self.name = name
         self.raw = raw
         self.value = value
         self.span = span
-        self.value_span = value_span
+        self._value_span = value_span
         self.unit = unit
         self.section = section
         self.effective = effective
         self.secret = secret
         self.applies = applies  # what a change takes to apply: "restart", "reload", ...
+
+    @property
+    def value_span(self) -> Span | None:
+        """Where the value was written. A loader may give only the value's column on the line of
+        `span` (the postgresql.conf loader does: one tuple less per line); the Span is made here."""
+        where = self._value_span
+        if where.__class__ is int:
+            span = self.span
+            where = self._value_span = Span(span.file, span.line, where, span.end_line, span.end_col)
+        return where
+
+    @value_span.setter
+    def value_span(self, where: Span | int | None) -> None:
+        self._value_span = where
 
     @property
     def display_raw(self) -> str:

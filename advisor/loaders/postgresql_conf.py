@@ -71,11 +71,11 @@ _FAST_LINE = re.compile(
     r"(?:"
     r"([A-Za-z_][A-Za-z0-9_]*)"  # 1: name, then '=' or blanks
     r"(?:[ \t\r]*=[ \t\r]*|[ \t\r]+)"
-    r"(?:('(?:[^'\\\n]|\\.|'')*')"  # 2: STRING (the _STRING pattern)
-    r"|([-+]?[0-9]+[a-zA-Z]*|[-+]?[0-9]*\.[0-9]+(?:[Ee][-+]?[0-9]+)?|[A-Za-z_][A-Za-z0-9_]*))"  # 3
+    # 2: the value: a STRING (the _STRING pattern), an INTEGER, a REAL or an ID
+    r"('(?:[^'\\\n]|\\.|'')*'|[-+]?[0-9]+[a-zA-Z]*|[-+]?[0-9]*\.[0-9]+(?:[Ee][-+]?[0-9]+)?|[A-Za-z_][A-Za-z0-9_]*)"
     r"[ \t\r]*"
     r")?"
-    r"(?:#(.*))?"  # 4: comment text
+    r"(?:#(.*))?"  # 3: comment text
 )
 _INCLUDE_DIRECTIVES = ("include", "include_if_exists", "include_dir")
 
@@ -292,21 +292,19 @@ class _Reader:
             if fast is not None:
                 m = fast(line)
                 if m is not None:
-                    name, string, word, body = m.groups()
-                    if body is not None and directives and "pgpath" in body.lower():
-                        read_comment(self.doc, body, Span(path, lineno, m.start(4), lineno, len(line) + 1),
+                    name, raw, body = m.groups()
+                    if directives and body is not None and "pgpath" in body.lower():
+                        read_comment(self.doc, body, Span(path, lineno, m.start(3), lineno, len(line) + 1),
                                      trailing=name is not None)
                     if name is None:
                         continue
-                    if string is not None:
-                        raw, start = string, m.start(2)
-                    else:
-                        raw, start = word, m.start(3)
+                    start = m.start(2)
                     end = start + len(raw) + 1
                     span = _new_tuple(Span, (path, lineno, m.start(1) + 1, lineno, end, None))
-                    value_span = _new_tuple(Span, (path, lineno, start + 1, lineno, end, None))
+                    value_span = start + 1  # its column: Setting makes the Span when asked
                     if name[0] in "iI" and name.lower() in _INCLUDE_DIRECTIVES:
-                        self._include(path, name.lower(), raw, False, span, value_span, depth, stack + (real,))
+                        self._include(path, name.lower(), raw, False, span, Span(path, lineno, start + 1, lineno, end),
+                                      depth, stack + (real,))
                         continue
                     # what _add does, inlined: this is the loop a 200,000-line file spends its time in
                     known = known_get(name, _UNSEEN)

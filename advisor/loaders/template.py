@@ -29,6 +29,8 @@ def is_template(path: str, text: str) -> bool:
     """True for a file with a template suffix, or with template tags in its text."""
     if path.lower().endswith(TEMPLATE_SUFFIXES) or re.search(r"\.conf-[\w.]+\.j2$", path):
         return True
+    if "{" not in text and "<" not in text:  # one-character searches are memchr: ~10x faster than "{{"
+        return False
     if "{{" not in text and "{%" not in text and "<%" not in text:
         return False  # no opening tag at all: skip the regex scan (large files)
     return bool(_CONTENT_HINT.search(text))
