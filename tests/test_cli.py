@@ -153,3 +153,28 @@ def test_dump_prints_every_occurrence_with_base_units(conf):
 def test_version():
     r = pgpath("--version")
     assert r.returncode == 0 and r.stdout.startswith("pgpath ")
+
+
+def test_output_is_complete_when_the_process_leaves_without_teardown(conf, tmp_path):
+    """main() ends with os._exit after flushing: a large piped output and a report file arrive whole."""
+    path = conf("".join(f"work_mem = {i + 64}kB\n" for i in range(20000)))
+    r = pgpath("dump", str(path))
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)  # ~4 MB through a pipe: truncated JSON would not parse
+    assert len(data["settings"]) == 20000 and data["settings"][-1]["value"] == 20063
+    report = tmp_path / "report.json"
+    r = pgpath("check", "--format", "json", "--output", str(report), str(ROOT / "samples" / "risky"))
+    assert r.returncode == 1 and r.stdout == ""
+    assert json.loads(report.read_text())["summary"]["error"] >= 1
+
+
+def test_a_closed_pipe_is_not_an_error_worth_a_traceback(conf):
+    path = conf("".join(f"work_mem = {i + 64}kB\n" for i in range(20000)))  # far more than a pipe holds
+    proc = subprocess.Popen([sys.executable, "-m", "advisor", "dump", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc.stdout.readline()
+    proc.stdout.close()  # `pgpath dump ... | head -1`
+    _, err = proc.communicate(timeout=60)
+    assert b"Traceback" not in err
+    assert proc.returncode in (0, 1)
