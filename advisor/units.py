@@ -12,14 +12,16 @@ from __future__ import annotations
 import math
 import re
 
+from advisor import lazy_re
+
 INT_MAX = 2147483647
 INT_MIN = -2147483648
 
 # ---------------------------------------------------------------------------------------------
 # C library number prefixes (strtol with base 0, strtod), as PostgreSQL and PgBouncer use them.
 
-_STRTOL = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
-_STRTOD = re.compile(
+_STRTOL = lazy_re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+_STRTOD = lazy_re.compile(
     r"[ \t\n\v\f\r]*([+-]?)("
     r"0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?"
     r"|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
@@ -245,7 +247,7 @@ def pg_to_seconds(value: float, base_unit: str | None) -> float:
 # ---------------------------------------------------------------------------------------------
 # Human-readable output and input shared by every format.
 
-_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B?|B|kB)?\s*$", re.IGNORECASE)
+_SIZE_RE = lazy_re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B?|B|kB)?\s*$", re.IGNORECASE)
 
 
 def parse_size(text: str) -> int | None:
@@ -291,7 +293,7 @@ def pg_memory_literal(n_bytes: float) -> str:
 _GO_DURATION_UNITS = {
     "ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0,
 }
-_GO_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+_GO_DURATION_PART = lazy_re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
 
 
 def go_parse_duration(text: str) -> float | None:
@@ -334,7 +336,7 @@ def go_format_duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-_DEC_INT = re.compile(r"^[ \t\n\v\f\r]*([+-]?[0-9]+)[ \t\n\v\f\r]*$")
+_DEC_INT = lazy_re.compile(r"^[ \t\n\v\f\r]*([+-]?[0-9]+)[ \t\n\v\f\r]*$")
 
 
 def libpq_parse_int(text: str) -> int | None:
@@ -398,7 +400,7 @@ PGB_UNIT_SECONDS = {
 }
 PGB_UNIT_BYTES = {"b": 1, "kb": 1024, "k": 1024, "kib": 1024, "mb": 1024**2, "m": 1024**2, "mib": 1024**2,
                   "gb": 1024**3, "g": 1024**3, "gib": 1024**3}
-_PGB_WITH_UNIT = re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]+)\s*$")
+_PGB_WITH_UNIT = lazy_re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]+)\s*$")
 
 
 def _c_int(value: int) -> int:

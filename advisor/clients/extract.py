@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from advisor import lazy_re
 from advisor.clients.build import (
     NODE_KEYS, Builder, canonical_hikari, endpoint_from_string, jdbc_endpoint, libpq_endpoint, node_endpoint,
     param_value, sqlalchemy_endpoint,
@@ -28,8 +29,8 @@ from advisor.clients.strings import Locator, kind_of, parse, placeholder_hint, r
 from advisor.clients.tree import Leaf
 from advisor.model import ConfigDoc, Setting, Span, Unknown
 
-SECRET_NAME = re.compile(r"pass(word|wd)?$|passwd|password|secret|token|credential|private.?key|api.?key", re.I)
-URL_NAME = re.compile(r"(^|_)(DATABASE_URL|DATABASE_URI|DB_URL|DB_URI|DSN|DB_DSN|PG_URL|POSTGRES_URL|POSTGRESQL_URL|"
+SECRET_NAME = lazy_re.compile(r"pass(word|wd)?$|passwd|password|secret|token|credential|private.?key|api.?key", re.I)
+URL_NAME = lazy_re.compile(r"(^|_)(DATABASE_URL|DATABASE_URI|DB_URL|DB_URI|DSN|DB_DSN|PG_URL|POSTGRES_URL|POSTGRESQL_URL|"
                       r"CONNECTION_STRING|CONN_STR)$", re.I)
 
 PG_ENV = {

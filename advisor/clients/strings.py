@@ -21,19 +21,20 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
+from advisor import lazy_re
 from advisor.model import Record, Span
 
-_PLACEHOLDER = re.compile(
+_PLACEHOLDER = lazy_re.compile(
     r"\$\{(?P<var>[^}:\-\s]*)(?:(?P<sep>:-|:|-)(?P<default>[^}]*))?\}"
     r"|\{\{.*?\}\}|<%=?.*?%>|\{%.*?%\}"
     r"|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
 )
 
 URI_PREFIXES = ("postgresql://", "postgres://")
-_SQLA = re.compile(r"^(postgres(?:ql)?)\+([A-Za-z0-9_]+)://")
+_SQLA = lazy_re.compile(r"^(postgres(?:ql)?)\+([A-Za-z0-9_]+)://")
 _JDBC = "jdbc:postgresql:"
 # a URL anywhere inside a longer text (a line of Ruby, a comment, a command line)
-FIND_URL = re.compile(r"(?:jdbc:postgresql:|postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://)[^\s'\"`<>]*")
+FIND_URL = lazy_re.compile(r"(?:jdbc:postgresql:|postgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://)[^\s'\"`<>]*")
 
 PSYCOPG_DBAPIS = ("psycopg", "psycopg2", "psycopg_async", "psycopg2cffi")
 
@@ -138,7 +139,7 @@ def kind_of(text: str) -> str | None:
     return None
 
 
-_KV_KEY = re.compile(r"(?:^|\s)([a-z_]+)\s*=")
+_KV_KEY = lazy_re.compile(r"(?:^|\s)([a-z_]+)\s*=")
 _KV_ANCHORS = {"host", "hostaddr", "dbname", "service", "port", "user", "sslmode"}
 
 
@@ -365,10 +366,10 @@ def _parse_jdbc(text: str) -> ParsedString:
 # ------------------------------------------------------------------------------------------------
 # redaction of any connection string (libpq's redact plus the JDBC / SQLAlchemy forms)
 
-_URL_PASSWORD = re.compile(r"(://[^:/@\s?#]*:)([^\s/?#]*)(@)")  # greedy: up to the last @ of the authority
-_QUERY_PASSWORD = re.compile(r"([?&;](?:password|sslpassword)=)([^&\s]*)", re.IGNORECASE)
-_KV_PASSWORD_TAIL = re.compile(r"(\b(?:password|sslpassword)\s*=\s*\*\*\*)(?:[ \t]+[^\s=]+)+(?=\s|$)", re.IGNORECASE)
-_KV_PASSWORD = re.compile(r"(\b(?:password|sslpassword)\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
+_URL_PASSWORD = lazy_re.compile(r"(://[^:/@\s?#]*:)([^\s/?#]*)(@)")  # greedy: up to the last @ of the authority
+_QUERY_PASSWORD = lazy_re.compile(r"([?&;](?:password|sslpassword)=)([^&\s]*)", re.IGNORECASE)
+_KV_PASSWORD_TAIL = lazy_re.compile(r"(\b(?:password|sslpassword)\s*=\s*\*\*\*)(?:[ \t]+[^\s=]+)+(?=\s|$)", re.IGNORECASE)
+_KV_PASSWORD = lazy_re.compile(r"(\b(?:password|sslpassword)\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)", re.IGNORECASE)
 
 
 def redact_any(text: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from advisor import lazy_re
 from advisor.clients.strings import Locator
 from advisor.model import Record, Span, Unknown
 
@@ -152,8 +153,8 @@ def _yaml_leaf(path: str, lines: list[str], key_path: tuple[str, ...], node, key
     return Leaf(key_path, value, text, loc, key_span)
 
 
-_TEMPLATE_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>", re.DOTALL)
-_STATEMENT = re.compile(r"^(\{\{-?\s*(if|else|end|range|with|define|block|template|include|toYaml|tpl|/\*)\b|\{%|\{#|<%[^=])")
+_TEMPLATE_TAG = lazy_re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>", re.DOTALL)
+_STATEMENT = lazy_re.compile(r"^(\{\{-?\s*(if|else|end|range|with|define|block|template|include|toYaml|tpl|/\*)\b|\{%|\{#|<%[^=])")
 
 
 def mask_template_tags(text: str) -> str:
@@ -242,8 +243,8 @@ def _line_leaf(path: str, lineno: int, line: str, prefix: tuple[str, ...], key: 
     return Leaf(prefix + _split(key), value, text, loc, key_span)
 
 
-_TOML_TABLE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
-_TOML_KEY = re.compile(r'^(\s*)("[^"]*"|\'[^\']*\'|[A-Za-z0-9_.\-]+)\s*=\s*')
+_TOML_TABLE = lazy_re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+_TOML_KEY = lazy_re.compile(r'^(\s*)("[^"]*"|\'[^\']*\'|[A-Za-z0-9_.\-]+)\s*=\s*')
 
 
 def toml_leaves(path: str, text: str) -> list[Leaf]:
@@ -281,8 +282,8 @@ def _strip_toml_comment(rest: str) -> str:
     return rest.rstrip()
 
 
-_INI_SECTION = re.compile(r"^\s*\[([^\]]+)\]\s*$")
-_INI_KEY = re.compile(r"^([^\s=:;#\[][^=:]*?)\s*[=:]\s?")
+_INI_SECTION = lazy_re.compile(r"^\s*\[([^\]]+)\]\s*$")
+_INI_KEY = lazy_re.compile(r"^([^\s=:;#\[][^=:]*?)\s*[=:]\s?")
 
 
 def ini_leaves(path: str, text: str) -> list[Leaf]:
@@ -381,7 +382,7 @@ def _unescape(s: str) -> str:
     return "".join(out)
 
 
-_ENV_LINE = re.compile(r"^(\s*)(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*")
+_ENV_LINE = lazy_re.compile(r"^(\s*)(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*")
 
 
 def env_leaves(path: str, text: str) -> list[Leaf]:

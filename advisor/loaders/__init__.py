@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Callable
 
+from advisor import lazy_re
 from advisor.loaders.source import InputError, read_text
 from advisor.loaders.template import strip_template_suffix
 
@@ -25,8 +26,8 @@ LOADERS: dict[str, str] = {
 
 KINDS = tuple(LOADERS)
 
-_PG_NAME = re.compile(r"^([\w.-]*[-_.])?postgres(ql)?([-_.][\w.-]*)?\.conf(\.sample)?$")
-_PG_CONTENT = re.compile(
+_PG_NAME = lazy_re.compile(r"^([\w.-]*[-_.])?postgres(ql)?([-_.][\w.-]*)?\.conf(\.sample)?$")
+_PG_CONTENT = lazy_re.compile(
     r"^[ \t]*#?[ \t]*(shared_buffers|max_connections|listen_addresses|work_mem|wal_level|"
     r"effective_cache_size|maintenance_work_mem|tcp_keepalives_idle|statement_timeout|"
     r"log_line_prefix|max_wal_size|ssl|port|checkpoint_timeout|hba_file|data_directory)[ \t]*=",
@@ -58,11 +59,11 @@ def detect_kind(path: str, text: str | None = None) -> str | None:
 # (kind, detector(name, text_or_None) -> kind | None): other formats register here, in order
 _EXTRA_DETECTORS: list[tuple[str, Callable[[str, str | None], str | None]]] = []
 
-_PGB_NAME = re.compile(r"^(.*[-_.])?pgbouncer([-_.].*)?\.ini$")
-_PGB_MAIN = re.compile(r"^[ \t]*\[pgbouncer\][ \t]*\r?$", re.MULTILINE)
-_PGB_DATABASES = re.compile(r"^[ \t]*\[databases\][ \t]*\r?$", re.MULTILINE)
-_PGB_CONNSTR = re.compile(r"^[ \t]*[\w.*-]+[ \t]*=.*\b(host|dbname|port|pool_size|auth_user)=", re.MULTILINE)
-_PGB_TEMPLATE_ENTRY = re.compile(r"^[ \t]*(<%=|\{\{).*=", re.MULTILINE)
+_PGB_NAME = lazy_re.compile(r"^(.*[-_.])?pgbouncer([-_.].*)?\.ini$")
+_PGB_MAIN = lazy_re.compile(r"^[ \t]*\[pgbouncer\][ \t]*\r?$", re.MULTILINE)
+_PGB_DATABASES = lazy_re.compile(r"^[ \t]*\[databases\][ \t]*\r?$", re.MULTILINE)
+_PGB_CONNSTR = lazy_re.compile(r"^[ \t]*[\w.*-]+[ \t]*=.*\b(host|dbname|port|pool_size|auth_user)=", re.MULTILINE)
+_PGB_TEMPLATE_ENTRY = lazy_re.compile(r"^[ \t]*(<%=|\{\{).*=", re.MULTILINE)
 
 
 def _detect_pgbouncer(name: str, text: str | None) -> str | None:
@@ -81,13 +82,13 @@ def _detect_pgbouncer(name: str, text: str | None) -> str | None:
 
 _EXTRA_DETECTORS.append(("pgbouncer", _detect_pgbouncer))
 
-_HAP_NAME = re.compile(r"^(.*[-_.])?haproxy([-_][\w-]*)?(\.cfg)?$")
+_HAP_NAME = lazy_re.compile(r"^(.*[-_.])?haproxy([-_][\w-]*)?(\.cfg)?$")
 # content sniffing for the ini/cfg formats never claims source code or documents that merely
 # quote a configuration (tests, docs, the loaders themselves)
 _NOT_CONFIG_SUFFIXES = (".py", ".pyi", ".go", ".js", ".ts", ".java", ".rb", ".sh", ".md", ".rst", ".html", ".c", ".h",
                         ".rs", ".json", ".yaml", ".yml", ".toml", ".properties", ".txt", ".log", ".xml")
-_HAP_SECTION = re.compile(r"^(frontend|backend|listen)[ \t]+\S|^defaults([ \t]|\r?$)", re.MULTILINE)
-_HAP_KEYWORD = re.compile(r"^[ \t]+(bind|server|mode|timeout|balance|option|default_backend|use_backend)[ \t]", re.MULTILINE)
+_HAP_SECTION = lazy_re.compile(r"^(frontend|backend|listen)[ \t]+\S|^defaults([ \t]|\r?$)", re.MULTILINE)
+_HAP_KEYWORD = lazy_re.compile(r"^[ \t]+(bind|server|mode|timeout|balance|option|default_backend|use_backend)[ \t]", re.MULTILINE)
 
 
 def _detect_haproxy(name: str, text: str | None) -> str | None:

@@ -15,24 +15,26 @@ from __future__ import annotations
 
 import re
 
-_ENV_NAME = re.compile(r"^(\.env(\..+)?|.+\.env|.+\.env\.[\w-]+|env\.(list|file))$")
-_SPRING_NAME = re.compile(r"^(application|bootstrap)(-[\w.-]+)?\.(properties|ya?ml)$|^hikari\.properties$")
-_URL = re.compile(r"(?:jdbc:postgresql:|\bpostgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://)")
-_ENV_VAR = re.compile(r"(?:^|[\s\"'\-])(?:[A-Z0-9_]*DATABASE_URL|[A-Z0-9_]+_DSN|PG(?:HOST|PORT|DATABASE|USER|PASSWORD|"
+from advisor import lazy_re
+
+_ENV_NAME = lazy_re.compile(r"^(\.env(\..+)?|.+\.env|.+\.env\.[\w-]+|env\.(list|file))$")
+_SPRING_NAME = lazy_re.compile(r"^(application|bootstrap)(-[\w.-]+)?\.(properties|ya?ml)$|^hikari\.properties$")
+_URL = lazy_re.compile(r"(?:jdbc:postgresql:|\bpostgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://)")
+_ENV_VAR = lazy_re.compile(r"(?:^|[\s\"'\-])(?:[A-Z0-9_]*DATABASE_URL|[A-Z0-9_]+_DSN|PG(?:HOST|PORT|DATABASE|USER|PASSWORD|"
                       r"SSLMODE|CONNECT_TIMEOUT|SERVICE|SSLROOTCERT|OPTIONS))\s*[=:]", re.MULTILINE)
-_SPRING = re.compile(r"datasource[.:]\s*(?:\n\s+)?(?:url|jdbc-?url|hikari)|\bhikari\s*:\s*\n\s+(?:max|keepalive|idle|minimum)",
+_SPRING = lazy_re.compile(r"datasource[.:]\s*(?:\n\s+)?(?:url|jdbc-?url|hikari)|\bhikari\s*:\s*\n\s+(?:max|keepalive|idle|minimum)",
                      re.IGNORECASE)
-_POOL = re.compile(r"\b(pool_pre_ping|pool_recycle|keepAliveInitialDelayMillis|idleTimeoutMillis|maxLifetimeSeconds|"
+_POOL = lazy_re.compile(r"\b(pool_pre_ping|pool_recycle|keepAliveInitialDelayMillis|idleTimeoutMillis|maxLifetimeSeconds|"
                    r"pool_max_conn_lifetime|pool_max_conns|sqlalchemy\.url)\b"
                    r"|\bhost=[^\s'\"]+[^\n]*\b(?:dbname|port|user|sslmode)=")
-_NODE_KEEPALIVE = re.compile(r"[\"']?\bkeepAlive\b[\"']?\s*:")
-_NODE_TARGET = re.compile(r"[\"']?\b(connectionString|database|host)\b[\"']?\s*:")
-_DJANGO = re.compile(r"^\s*DATABASES?\s*(?::[^=\n]*)?=", re.MULTILINE)
-_PGB = re.compile(r"^[ \t]*\[(pgbouncer|databases)\][ \t]*\r?$", re.MULTILINE)
-_HAP = re.compile(r"^(frontend|backend|listen|defaults|global)\b", re.MULTILINE)
-_ENV_FILE_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=", re.MULTILINE)
+_NODE_KEEPALIVE = lazy_re.compile(r"[\"']?\bkeepAlive\b[\"']?\s*:")
+_NODE_TARGET = lazy_re.compile(r"[\"']?\b(connectionString|database|host)\b[\"']?\s*:")
+_DJANGO = lazy_re.compile(r"^\s*DATABASES?\s*(?::[^=\n]*)?=", re.MULTILINE)
+_PGB = lazy_re.compile(r"^[ \t]*\[(pgbouncer|databases)\][ \t]*\r?$", re.MULTILINE)
+_HAP = lazy_re.compile(r"^(frontend|backend|listen|defaults|global)\b", re.MULTILINE)
+_ENV_FILE_LINE = lazy_re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=", re.MULTILINE)
 
-_COMMENT_LINE = re.compile(r"^[ \t]*(#|//|!).*$", re.MULTILINE)
+_COMMENT_LINE = lazy_re.compile(r"^[ \t]*(#|//|!).*$", re.MULTILINE)
 CONTENT_SUFFIXES = (".yml", ".yaml", ".json", ".toml", ".ini", ".cfg", ".properties", ".py")
 
 

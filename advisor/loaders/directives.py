@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import re
 
+from advisor import lazy_re
 from advisor.model import ConfigDoc, Span, Suppression
 from advisor.units import parse_size
 
-_IGNORE = re.compile(r"pgpath:\s*ignore\[([^\]]*)\]\s*[:\-—]*\s*(.*)$", re.IGNORECASE)
-_RAM = re.compile(r"pgpath:\s*ram\s*=\s*(\S+)", re.IGNORECASE)
+_IGNORE = lazy_re.compile(r"pgpath:\s*ignore\[([^\]]*)\]\s*[:\-—]*\s*(.*)$", re.IGNORECASE)
+_RAM = lazy_re.compile(r"pgpath:\s*ram\s*=\s*(\S+)", re.IGNORECASE)
 
 
 def read_comment(doc: ConfigDoc, comment: str, span: Span, trailing: bool) -> None:

@@ -46,6 +46,7 @@ import os
 import re
 from typing import Any
 
+from advisor import lazy_re
 from advisor.loaders import haproxy_keywords as KW
 from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, read_text
@@ -62,7 +63,7 @@ SECTIONS = ("global",) + PROXY_SECTIONS + OTHER_SECTIONS
 _LETTER = {"defaults": "d", "frontend": "f", "listen": "l", "backend": "b"}
 # timeouts HAProxy's `timeout` keyword applies per side
 CLIENT_SIDE_TIMEOUTS = ("client", "client-fin", "client-hs", "http-request", "http-keep-alive")
-NUMBERED = re.compile(r"^\d+[-_].*\.cfg$")
+NUMBERED = lazy_re.compile(r"^\d+[-_].*\.cfg$")
 MAX_ERRORS = 200
 # HAProxy 2.4 introduced conditional blocks: any version able to read `.if` is at least 2.4
 FIRST_COND_VERSION = (2, 4)
@@ -83,8 +84,8 @@ class Word(Record):
         self.quoted = quoted
 
 
-_GO_CONTROL = re.compile(r"^\{\{-?\s*(range|end|if|else|with|define|block|template|\$\w+\s*:?=)")
-_ENV = re.compile(r"\$(?:\{(\.?[A-Za-z_][A-Za-z0-9_]*)(\[\*\])?(?:-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_GO_CONTROL = lazy_re.compile(r"^\{\{-?\s*(range|end|if|else|with|define|block|template|\$\w+\s*:?=)")
+_ENV = lazy_re.compile(r"\$(?:\{(\.?[A-Za-z_][A-Za-z0-9_]*)(\[\*\])?(?:-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 def tokenize(line: str, masks=None, env: dict | None = None):
@@ -1399,7 +1400,7 @@ def group_for(path: str) -> list[str]:
     return [os.path.join(folder, n) for n in before if _looks_like_haproxy(os.path.join(folder, n))] + [path]
 
 
-_SECTION_LINE = re.compile(r"^(%s)([ \t#]|\r?$)" % "|".join(re.escape(s) for s in SECTIONS), re.MULTILINE)
+_SECTION_LINE = lazy_re.compile(r"^(%s)([ \t#]|\r?$)" % "|".join(re.escape(s) for s in SECTIONS), re.MULTILINE)
 
 
 def _looks_like_haproxy(path: str) -> bool:

@@ -33,6 +33,7 @@ import os
 import re
 from typing import Any
 
+from advisor import lazy_re
 from advisor.loaders.directives import read_comment
 from advisor.loaders.pgbouncer_settings import (
     BY_NAME, DATABASE_KEYS, ENUM, INT, NEWEST, PARAMS, PEER_KEYS, RESERVED_DATABASES, SECTIONS, TIME,
@@ -53,12 +54,12 @@ KIND_RESET = "pgbouncer-section-reset"
 KIND_COMMENT = "pgbouncer-inline-comment"
 
 _TAG_CHAR = "\ue000"  # stands in for each character of a template expression
-_KEY_CHARS = re.compile(r"[A-Za-z0-9_.\-*]*")
+_KEY_CHARS = lazy_re.compile(r"[A-Za-z0-9_.\-*]*")
 _SPACE = " \t\n\v\f\r"
 _BOOL_WORDS = {"on": "1", "off": "0", "true": "1", "false": "0", "yes": "1", "no": "0", "t": "1", "f": "0",
                "y": "1", "n": "0"}
-_SHELL_VAR = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
-_TRAILING_COMMENT = re.compile(r"^(.*?\S)?\s+([;#].*)$")
+_SHELL_VAR = lazy_re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
+_TRAILING_COMMENT = lazy_re.compile(r"^(.*?\S)?\s+([;#].*)$")
 
 
 def _version_text(v: Version) -> str:
@@ -782,7 +783,7 @@ def _typed_default(param: Param, default: str | None) -> Any:
     return default
 
 
-_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^']|'')*'?|\S*)")
+_PASSWORD = lazy_re.compile(r"(password\s*=\s*)('(?:[^']|'')*'?|\S*)")
 
 
 def mask_password(text: str) -> str:

@@ -24,6 +24,7 @@ import gc
 import os
 import re
 
+from advisor import lazy_re
 from advisor.catalog import Catalog, Parameter, load_catalog
 from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, read_text
@@ -46,14 +47,14 @@ ID, QUALIFIED_ID, STRING, UNQUOTED_STRING, INTEGER, REAL, EQUALS, ERROR, TEMPLAT
 # compile (re._compiler._optimize_charset walks every code point), these ~0.1 ms
 _L = r"^\x00-\x40\x5b-\x5e\x60\x7b-\x7f"  # A-Z a-z _ and every non-ASCII character
 _LD = r"^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f"  # the same and 0-9
-_ID = re.compile(rf"[{_L}][{_LD}]*")
-_QUALIFIED_ID = re.compile(rf"[{_L}][{_LD}]*\.[{_L}][{_LD}]*")
-_STRING = re.compile(r"'(?:[^'\\\n]|\\.|'')*'")
-_UNQUOTED_STRING = re.compile(rf"[{_L}](?:[{_LD}]|[-._:/])*")
+_ID = lazy_re.compile(rf"[{_L}][{_LD}]*")
+_QUALIFIED_ID = lazy_re.compile(rf"[{_L}][{_LD}]*\.[{_L}][{_LD}]*")
+_STRING = lazy_re.compile(r"'(?:[^'\\\n]|\\.|'')*'")
+_UNQUOTED_STRING = lazy_re.compile(rf"[{_L}](?:[{_LD}]|[-._:/])*")
 # hex first: flex takes the longest match (`0x1000`), Python the first alternative that matches
-_INTEGER = re.compile(r"[-+]?(?:0x[0-9a-fA-F]+|[0-9]+)[a-zA-Z]*")
-_REAL = re.compile(r"[-+]?[0-9]*\.[0-9]*(?:[Ee][-+]?[0-9]+)?")
-_SPACE = re.compile(r"[ \t\r]+")
+_INTEGER = lazy_re.compile(r"[-+]?(?:0x[0-9a-fA-F]+|[0-9]+)[a-zA-Z]*")
+_REAL = lazy_re.compile(r"[-+]?[0-9]*\.[0-9]*(?:[Ee][-+]?[0-9]+)?")
+_SPACE = lazy_re.compile(r"[ \t\r]+")
 _BY_FIRST_CHAR = {"'": ((STRING, _STRING),)}
 _WORD_RULES = ((ID, _ID), (QUALIFIED_ID, _QUALIFIED_ID), (UNQUOTED_STRING, _UNQUOTED_STRING))
 _NUMBER_RULES = ((INTEGER, _INTEGER), (REAL, _REAL))
@@ -66,7 +67,7 @@ VALUE_TOKENS = (ID, STRING, INTEGER, REAL, UNQUOTED_STRING, TEMPLATE)
 # REAL with digits after the point, an ID), followed by blanks or a comment only. Every other
 # line goes through lex_line. Checked against lex_line + _parse_line on the test corpus and on
 # random lines (benchmarks/ in the performance notes).
-_FAST_LINE = re.compile(
+_FAST_LINE = lazy_re.compile(
     r"[ \t\r]*"
     r"(?:"
     r"([A-Za-z_][A-Za-z0-9_]*)"  # 1: name, then '=' or blanks
@@ -613,7 +614,7 @@ def _cross_check(doc: ConfigDoc, setting: Setting, param: Parameter, value, cata
 # A decimal integer (no leading zero: that would be octal) with an optional unit, and the
 # units whose conversion into a base unit is an exact integer factor (no rounding involved);
 # everything else goes through pg_parse_int, which does what guc.c does.
-_PLAIN_INTEGER = re.compile(r"([1-9][0-9]{0,8}|0)(kB|MB|GB|TB|B|ms|s|min|h|d)?")
+_PLAIN_INTEGER = lazy_re.compile(r"([1-9][0-9]{0,8}|0)(kB|MB|GB|TB|B|ms|s|min|h|d)?")
 _EXACT_FACTORS = {
     **{(u, "B"): f for u, f in (("B", 1), ("kB", 1024), ("MB", 1024**2), ("GB", 1024**3), ("TB", 1024**4))},
     **{(u, "kB"): f for u, f in (("kB", 1), ("MB", 1024), ("GB", 1024**2), ("TB", 1024**3))},
@@ -848,7 +849,7 @@ def _log_destinations(major: int) -> set[str]:
     return {"stderr", "csvlog", "syslog"} | ({"jsonlog"} if major >= 15 else set())
 
 
-_SYNCREP_TOKEN = re.compile(  # name: the same letters as _L/_LD (negated ASCII classes compile fast)
+_SYNCREP_TOKEN = lazy_re.compile(  # name: the same letters as _L/_LD (negated ASCII classes compile fast)
     r'(?P<space>[ \t\n\r\f\v]+)|(?P<quoted>"(?:[^"]|"")*")|'
     rf'(?P<name>[{_L}](?:[{_LD}]|\$)*)'
     r"|(?P<num>[0-9]+)|(?P<punct>[*,()])"
@@ -929,8 +930,8 @@ def _synchronous_standby_names(param, value, invalid, major):
     return value
 
 
-_LSN = re.compile(r"[0-9a-fA-F]{1,8}/[0-9a-fA-F]{1,8}")
-_U64 = re.compile(r"[ \t\n\v\f\r]*[+-]?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
+_LSN = lazy_re.compile(r"[0-9a-fA-F]{1,8}/[0-9a-fA-F]{1,8}")
+_U64 = lazy_re.compile(r"[ \t\n\v\f\r]*[+-]?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 
 
 def _recovery_target_error(name: str, value: str) -> str | None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 
+from advisor import lazy_re
+
 TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".erb", ".tmpl", ".tpl", ".template", ".ctmpl", ".mustache")
 
-_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>|\$\{[^}\n]*\}")
-_CONTENT_HINT = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<%=?.*?%>")
+_TAG = lazy_re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>|\$\{[^}\n]*\}")
+_CONTENT_HINT = lazy_re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<%=?.*?%>")
 
 
 def strip_template_suffix(name: str) -> str:
@@ -50,7 +52,7 @@ def placeholders(line: str) -> list[tuple[int, int, bool]]:
     return out
 
 
-_CAPS_PLACEHOLDER = re.compile(r"^[A-Z][A-Z0-9]*_[A-Z0-9_]+$|^[A-Z]{3,}$")
+_CAPS_PLACEHOLDER = lazy_re.compile(r"^[A-Z][A-Z0-9]*_[A-Z0-9_]+$|^[A-Z]{3,}$")
 
 
 def looks_like_caps_placeholder(value: str) -> bool:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from advisor import lazy_re
 from advisor.model import ConfigDoc, is_known
 
 PG_PORTS = (5432, 6432)
-_PG_NAME = re.compile(r"postgres|pgsql|pgbouncer|patroni|(^|[-_.])pg([-_.0-9]|$)", re.IGNORECASE)
+_PG_NAME = lazy_re.compile(r"postgres|pgsql|pgbouncer|patroni|(^|[-_.])pg([-_.0-9]|$)", re.IGNORECASE)
 
 
 def haproxy_docs(ctx) -> Iterator[ConfigDoc]:

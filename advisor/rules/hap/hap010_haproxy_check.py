@@ -29,17 +29,17 @@ Follow HAProxy's message.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 
+from advisor import lazy_re
 from advisor.findings import Severity
 from advisor.model import Span
 from advisor.rules.hap._common import haproxy_docs
 from advisor.rules.rule import Rule
 
 TIMEOUT_S = 30
-_LINE = re.compile(r"^\[(ALERT|WARNING)\]\s*(?:\(\d+\)\s*)?:\s*(?:config\s*:\s*)?(.*)$")
-_WHERE = re.compile(r"^(?:\[[^\]]*\]\s*:\s*)?(?:[Pp]arsing\s*)?\[([^\[\]]+?):(\d+)\]\s*:?\s*")
+_LINE = lazy_re.compile(r"^\[(ALERT|WARNING)\]\s*(?:\(\d+\)\s*)?:\s*(?:config\s*:\s*)?(.*)$")
+_WHERE = lazy_re.compile(r"^(?:\[[^\]]*\]\s*:\s*)?(?:[Pp]arsing\s*)?\[([^\[\]]+?):(\d+)\]\s*:?\s*")
 _SUMMARY = ("Error(s) found in configuration file", "Fatal errors found in configuration", "Warnings were found")
 
 
