@@ -15,7 +15,7 @@ A script, not a test: timings depend on the machine and on whatever else runs on
 2. Parse throughput. A large generated postgresql.conf (real parameter names of the newest
    catalog, units, quoted strings with escapes, `name value` lines, trailing and full-line
    comments, commented-out settings, blank lines) is read by pgpath's loader (the lex, parse
-   and typing phase: `advisor.loaders.postgresql_conf.read`, no rules) and by pgtoolkit's
+   and typing phase: `advisor.loaders.postgresql_conf.load`, no rules) and by pgtoolkit's
    parser (`pgtoolkit.conf.parse`), alternately, several times each in this process; lines/s
    from the best and the median run of each, and the ratio.
 
@@ -322,7 +322,7 @@ def throughput(lines: int, repeats: int) -> dict:
         options = {"catalog": catalog, "no_auto_conf": True}
 
         def run_pgpath():
-            doc, _ = postgresql_conf.read(str(path), options)
+            doc = postgresql_conf.load(str(path), options)
             return len(doc.settings), len(doc.diagnostics)
 
         def run_pgtoolkit():
@@ -353,7 +353,7 @@ def parse_table(res: dict) -> str:
             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     base_cpu = min(res["cpu"].get("pgtoolkit") or [0]) or None
     base = statistics.median(res["times"].get("pgtoolkit") or [0]) or None
-    what = {"pgpath": "`advisor.loaders.postgresql_conf.read` (lex + parse + type, no rules)",
+    what = {"pgpath": "`advisor.loaders.postgresql_conf.load` (lex + parse + type, no rules)",
             "pgtoolkit": f"`pgtoolkit.conf.parse` (pgtoolkit {version_of('pgtoolkit')})"}
     for name, times in res["times"].items():
         best, med = min(times), statistics.median(times)

@@ -119,10 +119,10 @@ def compare(pg, files: dict[str, str | bytes]) -> list[str]:
     main = pg.write_files(files)
     rows = [r for r in pg.file_settings() if r["sourcefile"]]
     start = pg.startup("work_mem")
-    doc, spellings = postgresql_conf.read(str(main), {"catalog": CAT})
+    doc = postgresql_conf.load(str(main), {"catalog": CAT})
     # each occurrence as ParseConfigFp hands it to guc.c: the name as written, the de-escaped value
-    items = [Occurrence(spelled, postgresql_conf.deescape(s.raw) if s.raw[:1] == "'" else s.raw, s.raw, s.span)
-             for s, spelled in zip(doc.settings, spellings)]
+    items = [Occurrence(s.spelling, postgresql_conf.deescape(s.raw) if s.raw[:1] == "'" else s.raw, s.raw, s.span)
+             for s in doc.settings]
     auto = str(main.parent / "postgresql.auto.conf")
     problems: list[str] = []
 

@@ -33,8 +33,6 @@ from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown
 from advisor.units import format_bytes, pg_memory_literal, pg_parse_bool, pg_parse_int, pg_parse_real
 
 MAX_DEPTH = 10  # CONF_FILE_MAX_DEPTH
-_UNSEEN = object()
-_new_tuple = tuple.__new__  # Span(...) through NamedTuple's Python __new__ costs twice as much
 MAX_SYNTAX_ERRORS = 100
 
 # token kinds, as guc-file.l names them
@@ -237,33 +235,27 @@ def _with_bom(path: str, text: str) -> str:
 class _Reader:
     """Reads the files in order: every `name = value` becomes a Setting on the document.
 
-    A Setting starts out named as written (its spelling is kept in `spellings`, parallel to
-    `doc.settings`) with no value; `type_settings` then names it canonically and types it.
+    A Setting is made with its canonical name, its unit and its spelling, and no value yet;
+    `type_settings` types it once every file is read.
     """
 
     def __init__(self, doc: ConfigDoc, template: bool, catalog: Catalog) -> None:
         self.doc = doc
         self.template = template
         self.catalog = catalog
-        self.spellings: list[str] = []
         self._file_template = template
-        self._known: dict[str, tuple[str, str | None, str] | None] = {}  # spelling -> name, unit, needs
+        self._known: dict[str, tuple[str, str | None, str | None]] = {}  # spelling -> name, unit, needs
 
-    def _remember(self, name: str) -> tuple[str, str | None, str] | None:
-        param = self.catalog.lookup(name)
-        known = self._known[name] = None if param is None else (param.name, param.unit, param.needs)
+    def _remember(self, spelling: str) -> tuple[str, str | None, str | None]:
+        param = self.catalog.lookup(spelling)
+        known = self._known[spelling] = (spelling, None, None) if param is None else (param.name, param.unit,
+                                                                                        param.needs)
         return known
 
     def _add(self, name: str, raw: str, value, span: Span, value_span: Span) -> None:
-        known = self._known.get(name, _UNSEEN)
-        if known is _UNSEEN:
-            known = self._remember(name)
-        if known is None:
-            self.doc.settings.append(Setting(name, raw, value, span, value_span, None, None, False))
-        else:
-            self.doc.settings.append(Setting(known[0], raw, value, span, value_span, known[1], None, False, False,
-                                             known[2]))
-        self.spellings.append(name)
+        known = self._known.get(name) or self._remember(name)
+        self.doc.settings.append(Setting(known[0], raw, value, span, value_span, known[1], None, False, False,
+                                         known[2], name))
 
     def parse_file(self, path: str, depth: int, stack: tuple[str, ...], text: str | None = None,
                    template: bool | None = None) -> None:
@@ -286,7 +278,7 @@ class _Reader:
         # comments matter only for `pgpath:` directives: without one in the file, comment lines
         # are skipped on their first character
         directives = "pgpath" in text.lower()  # (a case-blind regex search is 7x slower)
-        settings_append, spellings_append, known_get = self.doc.settings.append, self.spellings.append, self._known.get
+        settings_append, known_get = self.doc.settings.append, self._known.get
         for lineno, line in enumerate(text.split("\n"), start=1):
             if not line or (line[0] == "#" and not directives):
                 continue
@@ -300,23 +292,17 @@ class _Reader:
                     if name is None:
                         continue
                     start = m.start(2)
-                    end = start + len(raw) + 1
-                    span = _new_tuple(Span, (path, lineno, m.start(1) + 1, lineno, end, None))
-                    value_span = start + 1  # its column: Setting makes the Span when asked
                     if name[0] in "iI" and name.lower() in _INCLUDE_DIRECTIVES:
-                        self._include(path, name.lower(), raw, False, span, Span(path, lineno, start + 1, lineno, end),
-                                      depth, stack + (real,))
+                        end = start + len(raw) + 1
+                        self._include(path, name.lower(), raw, False, Span(path, lineno, m.start(1) + 1, lineno, end),
+                                      Span(path, lineno, start + 1, lineno, end), depth, stack + (real,))
                         continue
-                    # what _add does, inlined: this is the loop a 200,000-line file spends its time in
-                    known = known_get(name, _UNSEEN)
-                    if known is _UNSEEN:
-                        known = self._remember(name)
-                    if known is None:
-                        settings_append(Setting(name, raw, None, span, value_span, None, None, False))
-                    else:
-                        settings_append(Setting(known[0], raw, None, span, value_span, known[1], None, False, False,
-                                                known[2]))
-                    spellings_append(name)
+                    # what _add does, inlined (this loop is where a 200,000-line file spends its time);
+                    # the position tuple becomes the setting's spans when they are asked for
+                    known = known_get(name) or self._remember(name)
+                    settings_append(Setting(known[0], raw, None, (path, lineno, m.start(1) + 1, start + 1,
+                                                                  start + len(raw) + 1),
+                                            None, known[1], None, False, False, known[2], name))
                     continue
             masks = placeholders(line) if template else None
             tokens, comment = lex_line(line, masks)
@@ -473,12 +459,7 @@ class _Reader:
 
 
 def load(path: str, options: dict | None = None) -> ConfigDoc:
-    """Read a postgresql.conf (and what it includes, and postgresql.auto.conf beside it)."""
-    return read(path, options)[0]
-
-
-def read(path: str, options: dict | None = None) -> tuple[ConfigDoc, list[str]]:
-    """The loaded document, and the name of each of its settings as written in the file.
+    """Read a postgresql.conf (and what it includes, and postgresql.auto.conf beside it).
 
     Options: `catalog` or `pg_major` (default 18); `no_auto_conf` (do not read
     postgresql.auto.conf); `type_skipped` (also type the occurrences PostgreSQL skips, for
@@ -504,14 +485,14 @@ def read(path: str, options: dict | None = None) -> tuple[ConfigDoc, list[str]]:
                     reader.parse_file(auto, 0, (), read_text(auto))
                 except InputError as exc:
                     doc.diagnostics.append(Diagnostic("include-error", Span(auto), exc.message))
-        type_settings(doc, reader.spellings, catalog, every=bool(options.get("type_skipped")))
+        type_settings(doc, catalog, every=bool(options.get("type_skipped")))
     finally:
         if collecting:
             gc.enable()
-    return doc, reader.spellings
+    return doc
 
 
-def type_settings(doc: ConfigDoc, spellings: list[str], catalog: Catalog, every: bool = False) -> None:
+def type_settings(doc: ConfigDoc, catalog: Catalog, every: bool = False) -> None:
     """Name each setting canonically, type it, and mark the last occurrence of each name effective.
 
     Like ProcessConfigFileInternal, an occurrence of a known parameter that a later occurrence
@@ -521,17 +502,16 @@ def type_settings(doc: ConfigDoc, spellings: list[str], catalog: Catalog, every:
     differently (`Work_Mem` before `work_mem`) is still applied, and so still checked.
     """
     settings = doc.settings
-    last_of_spelling = {name: index for index, name in enumerate(spellings)}
+    last_of_spelling = {setting.spelling: index for index, setting in enumerate(settings)}
     params: dict[str, Parameter | None] = {name: catalog.lookup(name) for name in last_of_spelling}
     applied = set(last_of_spelling.values())
     unknown = {name for name, param in params.items() if param is None}
     if unknown:  # unknown names are reported at every occurrence
-        applied.update(index for index, name in enumerate(spellings) if name in unknown)
+        applied.update(index for index, setting in enumerate(settings) if setting.spelling in unknown)
     current = {name: p.boot_value for name in _CROSS_CHECKED if (p := catalog.lookup(name)) is not None}
     for index in range(len(settings)) if every else sorted(applied):
         setting = settings[index]
-        spelled = spellings[index]
-        param = params[spelled]
+        param = params[setting.spelling]
         if param is None:
             _unknown_parameter(doc, setting, catalog)
             if setting.value is None:
