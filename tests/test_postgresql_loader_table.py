@@ -5,6 +5,7 @@ real PostgreSQL; tests/test_postgresql_parity.py checks the same against a runni
 """
 
 import os
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -211,3 +212,18 @@ def test_fast_path_reads_lines_exactly_as_the_lexer(tmp_path_factory, body):
     assert [(d.kind, d.span, d.message) for d in fast_doc.diagnostics] == [
         (d.kind, d.span, d.message) for d in slow_doc.diagnostics]
     assert fast_doc.suppressions == slow_doc.suppressions
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="possessive repeats need Python 3.11; 3.10 runs the plain pattern")
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(lines, fast_lines.map(lambda body: body[0] if body else "")))
+def test_possessive_fast_line_matches_exactly_as_the_plain_one(line):
+    """Python 3.11+ runs the possessive pattern, 3.10 the plain one: they must match the same way."""
+    import re
+
+    import advisor.loaders.postgresql_conf as pc
+
+    line = line.replace("\n", " ")
+    plain = re.fullmatch(pc._FAST_LINE_PLAIN, line)
+    possessive = re.fullmatch(pc._FAST_LINE_POSSESSIVE, line)
+    assert (plain and plain.regs) == (possessive and possessive.regs)
