@@ -227,3 +227,11 @@ def test_possessive_fast_line_matches_exactly_as_the_plain_one(line):
     plain = re.fullmatch(pc._FAST_LINE_PLAIN, line)
     possessive = re.fullmatch(pc._FAST_LINE_POSSESSIVE, line)
     assert (plain and plain.regs) == (possessive and possessive.regs)
+
+
+def test_directives_are_read_in_any_case_on_comment_lines_and_after_values(tmp_path):
+    doc = load_text(tmp_path, "# PGPATH: ignore[PG010] batch role\nstatement_timeout = 0\n"
+                              "work_mem = 8MB  # PgPath: ignore[MEM001] analytics\n"
+                              "# a comment: without the word\n\t# pgpath: ram=64GB\n")
+    assert [(s.codes, s.applies_to_line) for s in doc.suppressions] == [(("PG010",), 2), (("MEM001",), 3)]
+    assert doc.meta["ram_bytes"] == 64 * 1024**3
