@@ -1,14 +1,15 @@
 """PostgreSQL's own parameter catalog (`pg_settings`), one file per major version.
 
-The files in `advisor/catalogs/` were dumped from real servers by `scripts/dump_pg_catalog.py`;
-they give every parameter's type, base unit, range, enum values, boot value and context.
+The files in `advisor/catalogs/` were dumped from real servers by `scripts/dump_pg_catalog.py`
+(`pgNN.json`) and turned into Python modules (`pgNN.py`, one constant tuple: a single unmarshal
+from cached bytecode) by `scripts/build_catalogs.py`; they give every parameter's type, base
+unit, range, enum values, boot value and context.
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 from functools import lru_cache
-from pathlib import Path
 
 from advisor.model import Record
 
@@ -22,8 +23,6 @@ _OLD_NAMES = {
     "vacuum_mem": ("maintenance_work_mem", 8),
     "ssl_ecdh_curve": ("ssl_groups", 18),
 }
-
-_CATALOG_DIR = Path(__file__).with_name("catalogs")
 
 # Parameters that exist in every supported major but are marked GUC_NO_SHOW_ALL, so pg_settings
 # (and the dumped catalogs) do not list them. PostgreSQL knows these names: setting one in a file
@@ -120,52 +119,54 @@ class Parameter(Record):
 
 
 class Catalog:
-    def __init__(self, major: int, data: dict) -> None:
+    """The parameters of one major version; a Parameter is made the first time it is looked up."""
+
+    def __init__(self, major: int, server_version: str, settings: tuple[tuple, ...]) -> None:
         self.major = major
-        self.server_version = data.get("server_version", "")
-        self._params: dict[str, Parameter] = {}
-        for s in data["settings"]:
-            self._params[s["name"].lower()] = Parameter(
-                name=s["name"],
-                vartype=s["vartype"],
-                unit=s.get("unit"),
-                min_val=_num(s.get("min_val")),
-                max_val=_num(s.get("max_val")),
-                enumvals=_enumvals(s),
-                hidden_enumvals=tuple(s.get("hidden_enumvals") or ()),
-                boot_val=s.get("boot_val"),
-                context=s.get("context", "user"),
-                short_desc=s.get("short_desc") or "",
-            )
+        self.server_version = server_version
+        self._rows: dict[str, tuple] = {row[0].lower(): row for row in settings}
         for name, vartype, lo, hi, boot, context, desc in _NOT_IN_PG_SETTINGS:
-            if name not in self._params:
-                self._params[name] = Parameter(name, vartype, None, lo, hi, (), (), boot, context, desc)
+            if name not in self._rows:
+                self._rows[name] = (name, vartype, None, lo, hi, (), (), boot, context, desc)
+        self._params: dict[str, Parameter] = {}
+
+    def _param(self, low: str) -> Parameter | None:
+        param = self._params.get(low)
+        if param is None:
+            row = self._rows.get(low)
+            if row is None:
+                return None
+            name, vartype, unit, min_val, max_val, enumvals, hidden, boot_val, context, short_desc = row
+            param = self._params[low] = Parameter(
+                name, vartype, unit, _num(min_val), _num(max_val), _enumvals(name, vartype, enumvals),
+                tuple(hidden or ()), boot_val, context or "user", short_desc or "")
+        return param
 
     def lookup(self, name: str) -> Parameter | None:
         """The parameter for a name as written (any case; old aliases resolved)."""
         low = name.lower()
-        param = self._params.get(low)
+        param = self._param(low)
         if param is None and low in _OLD_NAMES:
             new, since = _OLD_NAMES[low]
             if self.major >= since:
-                param = self._params.get(new)
+                param = self._param(new)
         return param
 
     def names(self) -> list[str]:
-        return [p.name for p in self._params.values()]
+        return [row[0] for row in self._rows.values()]
 
     def suggest(self, name: str) -> str | None:
         """The closest known parameter name, for a did-you-mean."""
         import difflib
 
-        matches = difflib.get_close_matches(name.lower(), list(self._params), n=1, cutoff=0.75)
-        return self._params[matches[0]].name if matches else None
+        matches = difflib.get_close_matches(name.lower(), list(self._rows), n=1, cutoff=0.75)
+        return self._rows[matches[0]][0] if matches else None
 
 
-def _enumvals(s: dict) -> tuple[str, ...]:
-    dumped = tuple(s.get("enumvals") or ())
-    full = _BUILD_OPTIONAL_ENUMVALS.get(s["name"])
-    if s["vartype"] == "enum" and full and set(dumped) <= set(full):
+def _enumvals(name: str, vartype: str, dumped: tuple[str, ...] | None) -> tuple[str, ...]:
+    dumped = tuple(dumped or ())
+    full = _BUILD_OPTIONAL_ENUMVALS.get(name)
+    if vartype == "enum" and full and set(dumped) <= set(full):
         return full
     return dumped
 
@@ -183,9 +184,8 @@ def load_catalog(major: int = DEFAULT_MAJOR) -> Catalog:
         raise ValueError(
             f"PostgreSQL {major} is not supported (choose one of {', '.join(map(str, SUPPORTED_MAJORS))})"
         )
-    path = _CATALOG_DIR / f"pg{major}.json"
-    with path.open(encoding="utf-8") as f:
-        return Catalog(major, json.load(f))
+    module = importlib.import_module(f"advisor.catalogs.pg{major}")
+    return Catalog(major, module.SERVER_VERSION, module.SETTINGS)
 
 
 def parse_pg_version(text: str | int | None) -> int:

@@ -106,3 +106,23 @@ def test_presence_by_major(name, first, last):
     for major in MAJORS:
         present = name in settings(major)
         assert present == (first <= major <= last), f"{name} in pg{major}: {present}"
+
+
+def test_generated_catalog_modules_match_the_dumped_json():
+    """pgpath reads advisor/catalogs/pgNN.py; they must say what the dumped JSON says."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "build_catalogs.py"
+    r = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_loaded_catalog_has_every_dumped_setting(major):
+    from advisor.catalog import load_catalog
+
+    cat = load_catalog(major)
+    for name, s in settings(major).items():
+        p = cat.lookup(name)
+        assert (p.name, p.vartype, p.unit, p.context) == (name, s["vartype"], s["unit"], s["context"])
