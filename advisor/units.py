@@ -16,6 +16,23 @@ from advisor import lazy_re
 
 INT_MAX = 2147483647
 INT_MIN = -2147483648
+_LONG_MAX, _LONG_MIN = 2**63 - 1, -(2**63)  # C's long on 64-bit Linux
+_MAX_DIGITS = 4000  # Python refuses to convert longer decimal strings (sys.get_int_max_str_digits())
+
+
+def decimal(text: str) -> int:
+    """int(text) for a decimal integer of any length (an optional sign, digits, `_` allowed).
+
+    A number too long for Python's conversion limit is far beyond every range pgpath checks
+    (C's long, PostgreSQL's int), so it becomes +/-10**4000 and fails those checks as it should.
+    """
+    body = text.lstrip("+-")
+    if len(body) > _MAX_DIGITS:
+        body = body.lstrip("0_")
+        if len(body) > _MAX_DIGITS:
+            return -(10**_MAX_DIGITS) if text.startswith("-") else 10**_MAX_DIGITS
+        text = text[: len(text) - len(text.lstrip("+-"))] + (body or "0")
+    return int(text)
 
 # ---------------------------------------------------------------------------------------------
 # C library number prefixes (strtol with base 0, strtod), as PostgreSQL and PgBouncer use them.
@@ -37,6 +54,9 @@ def c_strtol(text: str) -> tuple[int | None, int, bool]:
     The value is None when no digits were read (end is then 0). Overflow clamps like C's
     `long` on a 64-bit system and is reported with the flag (errno == ERANGE).
     """
+    if text.isdigit() and text.isascii() and (text[0] != "0" or text == "0"):  # plain decimal: no regex
+        value = decimal(text)
+        return (value, len(text), False) if value <= _LONG_MAX else (_LONG_MAX, len(text), True)
     m = _STRTOL.match(text)
     if not m:
         return None, 0, False
@@ -46,15 +66,21 @@ def c_strtol(text: str) -> tuple[int | None, int, bool]:
     elif digits.startswith("0"):
         value = int(digits, 8)
     else:
-        value = int(digits)
+        value = decimal(digits)
     if sign == "-":
         value = -value
-    overflow = not (-(2**63) <= value <= 2**63 - 1)
-    return value, m.end(), overflow
+    if value > _LONG_MAX:
+        return _LONG_MAX, m.end(), True
+    if value < _LONG_MIN:
+        return _LONG_MIN, m.end(), True
+    return value, m.end(), False
 
 
 def c_strtod(text: str) -> tuple[float | None, int, bool]:
     """strtod(text, &end): (value, index after the number, out of range)."""
+    if text.isdigit() and text.isascii():  # plain decimal digits (most values): no regex
+        value = float(text)
+        return value, len(text), math.isinf(value)
     m = _STRTOD.match(text)
     if not m:
         return None, 0, False
@@ -341,10 +367,13 @@ _DEC_INT = lazy_re.compile(r"^[ \t\n\v\f\r]*([+-]?[0-9]+)[ \t\n\v\f\r]*$")
 
 def libpq_parse_int(text: str) -> int | None:
     """libpq's parse_int_param: a decimal integer with optional surrounding white space."""
+    if text.isdigit() and text.isascii():  # (the common case, without the regex)
+        value = decimal(text)
+        return value if value <= INT_MAX else None
     m = _DEC_INT.match(text)
     if not m:
         return None
-    value = int(m.group(1))
+    value = decimal(m.group(1))
     return value if INT_MIN <= value <= INT_MAX else None
 
 
@@ -353,7 +382,7 @@ def java_parse_long(text: str) -> int | None:
     m = re.fullmatch(r"[+-]?[0-9]+", text.strip())
     if not m:
         return None
-    value = int(text.strip())
+    value = decimal(text.strip())
     return value if -(2**63) <= value <= 2**63 - 1 else None
 
 
@@ -451,7 +480,7 @@ def pgb_format_time(seconds: float) -> str:
 def pgb_atoi(text: str) -> int:
     """atoi() as src/loader.c uses it for connection-string numbers: a prefix, else 0."""
     m = re.match(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", text)
-    return _c_int(int(m.group(1))) if m else 0
+    return _c_int(decimal(m.group(1))) if m else 0
 
 
 def pgb_unit_suffix(text: str, unit: str | None) -> tuple[float, str] | None:
@@ -494,7 +523,7 @@ def hap_parse_time(text: str, default_unit: str = "ms") -> tuple[int | None, str
         if not text:
             return None, "expects an integer value", None
         return None, f"unexpected character '{text[0]}'", None
-    value = int(text[:i])
+    value = decimal(text[:i])
     rest = text[i:]
     if not rest:
         return value, None, None

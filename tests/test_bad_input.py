@@ -197,3 +197,21 @@ def test_whole_corpus_never_crashes():
     r = pgpath("check", "--no-config", "--format", "json", *map(str, folders))  # and the JSON reporter
     assert r.returncode in (0, 1, 2), r.stderr
     json.loads(r.stdout)
+
+
+def test_numbers_longer_than_python_converts(tmp_path):
+    """A 5000-digit number (Python refuses int() of more than 4300 digits) is an invalid or
+    out-of-range value at its line in every format, never an internal error."""
+    d = "9" * 5000
+    (tmp_path / "postgresql.conf").write_text(f"work_mem = {d}\nstatement_timeout = {d}kB\nrecovery_target_xid = '{d}'\n")
+    (tmp_path / "pgbouncer.ini").write_text(f"[databases]\na = host=x port={d}\n[pgbouncer]\nserver_idle_timeout = {d}\n")
+    (tmp_path / "haproxy.cfg").write_text(f"defaults\n  mode tcp\n  timeout client {d}\n  timeout server 1m\n"
+                                          "  timeout connect 5s\nlisten x\n  bind :5432\n  server a 127.0.0.1:5433 check\n")
+    (tmp_path / ".env").write_text(f"DATABASE_URL=postgresql://u@h:{d}/db?connect_timeout={d}\n")
+    (tmp_path / "application.yml").write_text(f"spring:\n  datasource:\n    url: jdbc:postgresql://h/db\n"
+                                              f"    hikari:\n      max-lifetime: {d}\n")
+    r = check(tmp_path)  # (pgpath() asserts: no traceback, no internal error)
+    assert r.returncode == 1, r.stdout + r.stderr
+    found = codes_at(r)
+    for expected in ("PG002 ", "PGB002 ", "HAP008 ", "APP009 "):
+        assert any(c.startswith(expected) for c in found), (expected, found)

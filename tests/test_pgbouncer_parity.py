@@ -160,6 +160,10 @@ CASES = {
     "keepcnt above the Linux limit": ("[pgbouncer]\ntcp_keepcnt = 128\n", False),
     "keepalive options unused when off": ("[pgbouncer]\ntcp_keepalive = 0\ntcp_keepcnt = 500\n", True),
     "negative tcp_user_timeout": ("[pgbouncer]\ntcp_user_timeout = -1\n", False),
+    # strtol clamps to LONG_MAX, then the value is cut to an int; strtod gives inf (ERANGE)
+    "int beyond long": ("[pgbouncer]\nmax_client_conn = " + "9" * 40 + "\n", True),
+    "int of 5000 digits": ("[pgbouncer]\ndefault_pool_size = " + "9" * 5000 + "\n", True),
+    "time of 5000 digits": ("[pgbouncer]\nserver_idle_timeout = " + "9" * 5000 + "\n", False),
 }
 
 

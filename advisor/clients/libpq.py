@@ -51,6 +51,7 @@ psycopg stays a test dependency only.
 from __future__ import annotations
 
 from advisor.model import Record
+from advisor.units import decimal
 
 __all__ = [
     "KNOWN_KEYWORDS",
@@ -590,7 +591,7 @@ def parse_int_param(value: str) -> int | None:
         return None
     if s[j:].strip("".join(_C_SPACE)):
         return None
-    number = int(s[:j])
+    number = decimal(s[:j])
     if not _INT_MIN <= number <= _INT_MAX:
         return None
     return number

@@ -79,8 +79,15 @@ class ParsedString(Record):
         self.dbapi = dbapi
 
 
+def _may_hold_placeholder(text: str) -> bool:
+    """Every placeholder form has a `$`, `{` or `<`: most values have none (no regex needed)."""
+    return "$" in text or "{" in text or "<" in text
+
+
 def find_placeholders(text: str) -> list[Placeholder]:
     out = []
+    if not _may_hold_placeholder(text):
+        return out
     for m in _PLACEHOLDER.finditer(text):
         hint = m.group("default") if m.group("sep") else None
         out.append(Placeholder(m.start(), m.end(), hint))
@@ -88,12 +95,12 @@ def find_placeholders(text: str) -> list[Placeholder]:
 
 
 def has_placeholder(text: str) -> bool:
-    return bool(_PLACEHOLDER.search(text))
+    return _may_hold_placeholder(text) and bool(_PLACEHOLDER.search(text))
 
 
 def placeholder_hint(text: str) -> str | None:
     """The default of a value that is exactly one `${VAR:default}` placeholder."""
-    m = _PLACEHOLDER.fullmatch(text.strip())
+    m = _PLACEHOLDER.fullmatch(text.strip()) if _may_hold_placeholder(text) else None
     if m and m.group("sep"):
         return m.group("default")
     return None
@@ -389,8 +396,12 @@ def redact_any(text: str) -> str:
         u = _URL_PASSWORD.sub(lambda n: n.group(1) + "***" + n.group(3), m.group())
         return _QUERY_PASSWORD.sub(lambda n: n.group(1) + "***", u)
 
-    out = FIND_URL.sub(url, out)
-    if not FIND_URL.search(out):
+    # (the checks before each regex are what it needs to match: most texts skip all four)
+    has_url = False
+    if ":" in out:
+        out = FIND_URL.sub(url, out)
+        has_url = FIND_URL.search(out) is not None
+    if not has_url and "password" in out.lower():
         out = _KV_PASSWORD.sub(lambda m: m.group(1) + "***", out)
         # words after a password that are no `key=value` pair (an unquoted password with a space)
         out = _KV_PASSWORD_TAIL.sub(lambda m: m.group(1), out)

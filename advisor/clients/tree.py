@@ -124,6 +124,7 @@ def _yaml_leaf(path: str, lines: list[str], key_path: tuple[str, ...], node, key
         value = _YAML_BOOL.get(text.lower(), text)
     elif tag.endswith(":int"):
         try:
+            # (a number too long for int() stays text: the reader then reports it as invalid)
             value = int(text.replace("_", ""), 0) if not re.fullmatch(r"0[0-7]+", text) else int(text, 8)
         except ValueError:
             value = text
@@ -222,7 +223,8 @@ def _scalar(raw: str) -> tuple[Any, int, str]:
     if low in ("true", "false"):
         return low == "true", lead, s
     if re.fullmatch(r"[+-]?[0-9][0-9_]*", s):
-        return int(s.replace("_", "")), lead, s
+        digits = s.replace("_", "")
+        return (int(digits) if len(digits) <= 4000 else s), lead, s  # (longer: int() refuses; stays text)
     if re.fullmatch(r"[+-]?[0-9][0-9_]*\.[0-9_]+(?:[eE][+-]?[0-9]+)?", s):
         return float(s.replace("_", "")), lead, s
     return s, lead, s

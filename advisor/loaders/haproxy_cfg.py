@@ -52,7 +52,7 @@ from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, read_text
 from advisor.loaders.template import is_template, placeholders
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
-from advisor.units import c_strtol, HAP_TIMER_MAX_MS, hap_format_ms, hap_parse_time
+from advisor.units import HAP_TIMER_MAX_MS, c_strtol, decimal, hap_format_ms, hap_parse_time
 
 PROXY_SECTIONS = ("defaults", "frontend", "backend", "listen")
 OTHER_SECTIONS = (
@@ -212,7 +212,7 @@ def _version_tuple(text: str) -> tuple[int, ...] | None:
     m = re.match(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?", text.strip())
     if not m:
         return None
-    return tuple(int(g) for g in m.groups() if g is not None)
+    return tuple(decimal(g) for g in m.groups() if g is not None)
 
 
 def _cmp_version(a: tuple[int, ...], b: tuple[int, ...]) -> int:
@@ -297,7 +297,7 @@ class CondEvaluator:
         m = re.compile(r"-?\d+").match(t, self.pos)
         if m:
             self.pos = m.end()
-            return int(m.group()) != 0
+            return decimal(m.group()) != 0
         m = re.compile(r"[a-z_]+").match(t, self.pos)
         if not m or m.group() not in self.PREDICATES:
             raise _CondError(f"unparsable conditional expression '{t}' at position {self.pos + 1}")
@@ -470,7 +470,7 @@ class Bind(Record):
     @property
     def port(self) -> int | None:
         m = re.search(r":(\d+)(?:-\d+)?$", self.address)
-        return int(m.group(1)) if m else None
+        return decimal(m.group(1)) if m else None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"address": self.address, "span": self.span.to_dict(), "ssl": self.ssl}

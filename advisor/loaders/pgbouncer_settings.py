@@ -13,6 +13,7 @@ Types are PgBouncer's own (`CF_INT` strtol, `CF_UINT` strtoul, `CF_TIME_USEC` st
 from __future__ import annotations
 
 from advisor.model import Record
+from advisor.units import decimal
 
 Version = tuple[int, int]
 
@@ -256,7 +257,7 @@ def parse_version(text: str | None) -> Version:
     m = re.search(r"(\d+)\.(\d+)", str(text))
     if not m:
         raise ValueError(f"cannot read PgBouncer version {text!r} (write e.g. 1.18)")
-    return int(m.group(1)), int(m.group(2))
+    return decimal(m.group(1)), decimal(m.group(2))
 
 
 def suggest(name: str, version: Version, keys=None) -> str | None:

@@ -31,7 +31,7 @@ from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, read_text
 from advisor.loaders.template import is_template, looks_like_caps_placeholder, placeholders
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown
-from advisor.units import format_bytes, pg_memory_literal, pg_parse_bool, pg_parse_int, pg_parse_real
+from advisor.units import decimal, format_bytes, pg_memory_literal, pg_parse_bool, pg_parse_int, pg_parse_real
 
 MAX_DEPTH = 10  # CONF_FILE_MAX_DEPTH
 MAX_SYNTAX_ERRORS = 100
@@ -953,7 +953,8 @@ def _recovery_target_error(name: str, value: str) -> str | None:
         m = _U64.match(value)
         if m:
             digits = m.group(1)
-            number = int(digits[2:], 16) if digits[:2].lower() == "0x" else int(digits, 8 if digits[0] == "0" else 10)
+            number = (int(digits[2:], 16) if digits[:2].lower() == "0x"
+                      else int(digits, 8) if digits[0] == "0" else decimal(digits))
             if number > 2**64 - 1:
                 return "the transaction ID is out of range"
     elif name == "recovery_target_name" and len(value.encode("utf-8")) >= 64:

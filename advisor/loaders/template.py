@@ -20,16 +20,19 @@ _CONTENT_HINT = lazy_re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<%=?.*?%>")
 def strip_template_suffix(name: str) -> str:
     """`postgresql.conf.j2` -> `postgresql.conf`; `pgbouncer.ini.erb` -> `pgbouncer.ini`."""
     lower = name.lower()
+    if lower.endswith(".j2"):  # `postgresql.conf-17.j2` (one template per major) -> `postgresql.conf`
+        m = re.match(r"^(.*\.conf)-[\w.]+\.j2$", name, re.IGNORECASE)
+        if m:
+            return m.group(1)
     for suffix in TEMPLATE_SUFFIXES:
         if lower.endswith(suffix) and len(name) > len(suffix):
             return name[: -len(suffix)]
-    m = re.match(r"^(.*\.conf)-[\w.]+\.j2$", name)
-    return m.group(1) if m else name
+    return name
 
 
 def is_template(path: str, text: str) -> bool:
     """True for a file with a template suffix, or with template tags in its text."""
-    if path.lower().endswith(TEMPLATE_SUFFIXES) or re.search(r"\.conf-[\w.]+\.j2$", path):
+    if path.lower().endswith(TEMPLATE_SUFFIXES):  # (`postgresql.conf-17.j2` too)
         return True
     if "{" not in text and "<" not in text:  # one-character searches are memchr: ~10x faster than "{{"
         return False
