@@ -98,18 +98,19 @@ def check(
 @app.command()
 def rules(fmt: str = typer.Option("text", "--format", "-f", help="text or json.")) -> None:
     """List every rule with its code, name, default severity and summary."""
-    from advisor.rules import ALL_RULES
+    from advisor.rules import all_rules
 
+    rules = all_rules()
     if fmt == "json":
         import json
 
-        data = [{"code": r.code, "name": r.name, "severity": str(r.severity), "summary": r.summary} for r in ALL_RULES]
+        data = [{"code": r.code, "name": r.name, "severity": str(r.severity), "summary": r.summary} for r in rules]
         typer.echo(json.dumps(data, indent=2))
         return
     if fmt != "text":
         _fail("--format takes text or json")
-    width = max(len(r.name) for r in ALL_RULES)
-    for r in ALL_RULES:
+    width = max(len(r.name) for r in rules)
+    for r in rules:
         typer.echo(f"{r.code:<7} {r.name:<{width}}  {str(r.severity):<7}  {r.summary}")
 
 

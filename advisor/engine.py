@@ -167,10 +167,10 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
     for key in ("haproxy_binary",):
         if merged.get(key):
             settings.extra[key] = merged[key]
-    from advisor.rules import find_rule
+    from advisor.rules import find_entry
 
     for code in settings.select + settings.ignore + list(settings.severity):
-        if code.upper() != "ALL" and not _is_family(code) and find_rule(code) is None:
+        if code.upper() != "ALL" and not _is_family(code) and find_entry(code) is None:
             raise UsageError(f"unknown rule {code!r} (see `pgpath rules`)")
     return settings
 
@@ -185,16 +185,16 @@ def _split(value: Any) -> list[str]:
 
 
 def _is_family(text: str) -> bool:
-    from advisor.rules import ALL_RULES
+    from advisor.rules import RULE_ENTRIES
 
-    return any(_family(r.code) == text.upper() for r in ALL_RULES)
+    return any(_family(e.code) == text.upper() for e in RULE_ENTRIES)
 
 
 def _family(code: str) -> str:
     return re.sub(r"\d+$", "", code)
 
 
-def _matches(rule, patterns: list[str]) -> bool:
+def _matches(rule, patterns: list[str]) -> bool:  # rule: a RuleEntry
     for p in patterns:
         up = p.upper()
         if up == "ALL" or up == rule.code or up == _family(rule.code) or p.lower() == rule.name:
@@ -203,9 +203,10 @@ def _matches(rule, patterns: list[str]) -> bool:
 
 
 def selected_rules(settings: Settings):
-    from advisor.rules import ALL_RULES
+    """The entries (advisor.rules.RuleEntry) of the rules to run; no rule module is imported."""
+    from advisor.rules import RULE_ENTRIES
 
-    return [r for r in ALL_RULES if _matches(r, settings.select) and not _matches(r, settings.ignore)]
+    return [e for e in RULE_ENTRIES if _matches(e, settings.select) and not _matches(e, settings.ignore)]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -283,7 +284,7 @@ def load_documents(settings: Settings, found: list[tuple[str, str]]) -> tuple[li
 
 
 def run(settings: Settings) -> Report:
-    from advisor.rules import Context
+    from advisor.rules import Context, load_rule
 
     found, unknown, errors = discover(settings)
     for path in unknown:
@@ -296,10 +297,13 @@ def run(settings: Settings) -> Report:
                                       "pgbouncer_version": settings.pgbouncer_version, **settings.extra})
     findings: list[Finding] = []
     kinds = {d.kind for d in docs}
-    for rule in rules:
-        if rule.needs and kinds.isdisjoint(rule.needs):
-            continue  # no document it reads: nothing to find, and its lazy imports stay unloaded
-        findings.extend(rule.check(ctx))
+    diagnostic_kinds = {d.kind for doc in docs for d in doc.diagnostics}
+    for entry in rules:
+        if not kinds.issuperset(entry.needs):
+            continue  # a kind of document it needs is missing: nothing to find, and its module stays unimported
+        if entry.reports and diagnostic_kinds.isdisjoint(entry.reports):
+            continue  # it only reports loader diagnostics, and there are none of its kinds
+        findings.extend(load_rule(entry).check(ctx))
     findings = apply_suppressions(findings, docs, rules)
     findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
     findings = _dedupe(findings)
@@ -319,9 +323,11 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
 
 
 def apply_suppressions(findings: list[Finding], docs: list[ConfigDoc], rules) -> list[Finding]:
-    """Drop findings silenced by inline `pgpath: ignore[...]`; report unused suppressions."""
-    from advisor.rules import find_rule
-    from advisor.rules.adv.adv002_unused_suppression import RULE as UNUSED
+    """Drop findings silenced by inline `pgpath: ignore[...]`; report unused suppressions (ADV002).
+
+    `rules`: the entries of the selected rules, as selected_rules gives them.
+    """
+    from advisor.rules import find_entry, load_rule
 
     by_place: dict[tuple[str, int], list] = {}
     for doc in docs:
@@ -336,18 +342,20 @@ def apply_suppressions(findings: list[Finding], docs: list[ConfigDoc], rules) ->
                 silenced = True
         if not silenced:
             kept.append(f)
-    if UNUSED in rules:
+    unused_entry = next((e for e in rules if e.code == "ADV002"), None)
+    if unused_entry is not None:
+        unused = load_rule(unused_entry)
         run_codes = {r.code for r in rules}
         for doc in docs:
             for s in doc.suppressions:
                 if s.used:
                     continue
-                unknown = [c for c in s.codes if find_rule(c) is None]
+                unknown = [c for c in s.codes if find_entry(c) is None]
                 if unknown:
-                    kept.append(UNUSED.finding(s.span, f"suppression names no rule: {', '.join(unknown)}",
+                    kept.append(unused.finding(s.span, f"suppression names no rule: {', '.join(unknown)}",
                                                "correct the code (see `pgpath rules`) or delete the comment"))
-                elif all(find_rule(c).code in run_codes for c in s.codes):
-                    kept.append(UNUSED.finding(
+                elif all(find_entry(c).code in run_codes for c in s.codes):
+                    kept.append(unused.finding(
                         s.span, f"suppression of {', '.join(s.codes)} silences nothing on line {s.applies_to_line}",
                         "delete the comment"))
     return kept

@@ -14,12 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from advisor.docs import rule_index, rule_page  # noqa: E402
-from advisor.rules import ALL_RULES  # noqa: E402
+from advisor.rules import all_rules  # noqa: E402
 
 
 def pages() -> dict[str, str]:
-    out = {f"{r.code}.md": rule_page(r) for r in ALL_RULES}
-    out["README.md"] = rule_index(ALL_RULES)
+    rules = all_rules()
+    out = {f"{r.code}.md": rule_page(r) for r in rules}
+    out["README.md"] = rule_index(rules)
     return out
 
 

@@ -1,142 +1,152 @@
-"""The one list of every rule pgpath has.
+"""The one list of every rule pgpath has, as plain entries that import no rule module.
 
-Adding a rule: write `advisor/rules/<family>/<code>_<slug>.py` (copy a neighbour), add it to the
-list below, and add `tests/rules/<CODE>/` with bad and good cases. A test checks that every rule
-module is listed here, that codes and names are unique, and that each has its fixtures and docs.
+Adding a rule: write `advisor/rules/<family>/<code>_<slug>.py` (copy a neighbour), add its entry
+to `RULE_ENTRIES` below, and add `tests/rules/<CODE>/` with bad and good cases. An entry repeats
+the rule's code, name and `needs` (the document kinds it reads, as in its `RULE`; it runs only
+when all of them were loaded; empty: on every check), names its module (relative to
+`advisor.rules`), and lists in `reports` the loader diagnostic kinds it hands to
+`report_diagnostics` when that is all its check does (empty for a rule that checks something
+itself). A test checks that every rule module is listed here and agrees with its entry, that
+codes and names are unique, and that each has its fixtures and docs.
+
+The entries are plain data so that `pgpath check` imports only the rules that can find
+something: --select and --ignore are resolved without importing any rule, and a rule's module
+is imported when the documents it needs were loaded and, for a rule that reports diagnostics,
+one of its kinds was found.
 """
 
 from __future__ import annotations
 
-from advisor.rules.adv import adv001_syntax_error, adv002_unused_suppression, adv003_include_error
-from advisor.rules.app import (
-    app001_tls_not_verified,
-    app002_client_tls_range_unmet,
-    app003_pgjdbc_no_tcp_keepalive,
-    app004_pool_no_validation_no_lifetime,
-    app005_hikari_lifetime_hop_limit,
-    app006_hikari_keepalive_not_below_lifetime,
-    app007_sqlalchemy_no_recycle_no_pre_ping,
-    app008_django_persistent_no_health_checks,
-    app009_client_invalid_value,
-    app010_pgx_libpq_keepalive_keys,
-    app011_client_keepalive_os_default,
-)
-from advisor.rules.hap import (
-    hap001_missing_timeout,
-    hap002_client_server_timeout_mismatch,
-    hap003_pg_backend_without_health_check,
-    hap004_one_sided_tcp_keepalive,
-    hap005_idle_timeout_closes_pg_sessions,
-    hap006_unknown_keyword,
-    hap007_unknown_timeout,
-    hap008_config_error,
-    hap009_undecided_condition,
-    hap010_haproxy_check,
-)
-from advisor.rules.mem import mem001_worst_case_memory
-from advisor.rules.pg import (
-    pg001_unknown_parameter,
-    pg002_invalid_value,
-    pg003_out_of_range,
-    pg010_statement_timeout_in_config,
-    pg011_idle_session_timeout_global,
-    pg012_rounds_to_zero,
-    pg013_keepalives_os_default,
-)
-from advisor.rules.pgb import (
-    pgb001_unknown_key,
-    pgb002_invalid_value,
-    pgb003_unit_suffix,
-    pgb004_section_reset,
-    pgb005_inline_comment,
-    pgb010_keepalive_disabled,
-    pgb011_keepalive_os_default,
-    pgb012_idle_session_timeout,
-    pgb013_query_timeout,
-    pgb014_idle_transaction_timeout,
-    pgb015_client_idle_timeout,
-    pgb016_pool_size,
-    pgb017_client_tls,
-    pgb018_server_tls,
-    pgb019_tls_protocols,
-    pgb020_reset_query_transaction,
-)
-from advisor.rules.rule import Context, Rule
-from advisor.rules.tls import tls001_ssl_off, tls002_tls_version_too_low, tls003_tls_range_empty
+import importlib
 
-ALL_RULES: list[Rule] = [
+from advisor.model import Record
+from advisor.rules.rule import Context, Rule
+
+
+class RuleEntry(Record):
+    """A rule as listed: what the engine needs to know before importing the rule's module."""
+
+    __slots__ = ("code", "name", "module", "needs", "reports")
+
+    def __init__(self, code: str, name: str, module: str, needs: tuple[str, ...], reports: tuple[str, ...]) -> None:
+        self.code = code
+        self.name = name
+        self.module = module  # relative to advisor.rules: "pg.pg001_unknown_parameter"
+        self.needs = needs  # document kinds the rule reads, all loaded for it to run; empty: every run
+        self.reports = reports  # diagnostic kinds it only reports; empty: it checks something
+
+
+RULE_ENTRIES: list[RuleEntry] = [
     # ADV: the tool's own
-    adv001_syntax_error.RULE,
-    adv002_unused_suppression.RULE,
-    adv003_include_error.RULE,
+    RuleEntry("ADV001", "syntax-error", "adv.adv001_syntax_error", (), ("syntax-error",)),
+    RuleEntry("ADV002", "unused-suppression", "adv.adv002_unused_suppression", (), ()),
+    RuleEntry("ADV003", "include-error", "adv.adv003_include_error", (), ("include-error",)),
     # PG: PostgreSQL server
-    pg001_unknown_parameter.RULE,
-    pg002_invalid_value.RULE,
-    pg003_out_of_range.RULE,
-    pg010_statement_timeout_in_config.RULE,
-    pg011_idle_session_timeout_global.RULE,
-    pg012_rounds_to_zero.RULE,
-    pg013_keepalives_os_default.RULE,
+    RuleEntry("PG001", "unknown-parameter", "pg.pg001_unknown_parameter", ("postgresql",), ("unknown-parameter",)),
+    RuleEntry("PG002", "invalid-value", "pg.pg002_invalid_value", ("postgresql",), ("invalid-value",)),
+    RuleEntry("PG003", "out-of-range", "pg.pg003_out_of_range", ("postgresql",), ("out-of-range",)),
+    RuleEntry("PG010", "statement-timeout-in-config", "pg.pg010_statement_timeout_in_config", ("postgresql",), ()),
+    RuleEntry("PG011", "idle-session-timeout-global", "pg.pg011_idle_session_timeout_global", ("postgresql",), ()),
+    RuleEntry("PG012", "rounds-to-zero", "pg.pg012_rounds_to_zero", ("postgresql",), ()),
+    RuleEntry("PG013", "keepalives-os-default", "pg.pg013_keepalives_os_default", ("postgresql",), ()),
     # TLS
-    tls001_ssl_off.RULE,
-    tls002_tls_version_too_low.RULE,
-    tls003_tls_range_empty.RULE,
+    RuleEntry("TLS001", "ssl-off", "tls.tls001_ssl_off", ("postgresql",), ()),
+    RuleEntry("TLS002", "tls-version-too-low", "tls.tls002_tls_version_too_low", ("postgresql",), ()),
+    RuleEntry("TLS003", "tls-range-empty", "tls.tls003_tls_range_empty", ("postgresql",), ()),
     # MEM
-    mem001_worst_case_memory.RULE,
+    RuleEntry("MEM001", "worst-case-memory", "mem.mem001_worst_case_memory", ("postgresql",), ()),
     # PGB: PgBouncer
-    pgb001_unknown_key.RULE,
-    pgb002_invalid_value.RULE,
-    pgb003_unit_suffix.RULE,
-    pgb004_section_reset.RULE,
-    pgb005_inline_comment.RULE,
-    pgb010_keepalive_disabled.RULE,
-    pgb011_keepalive_os_default.RULE,
-    pgb012_idle_session_timeout.RULE,
-    pgb013_query_timeout.RULE,
-    pgb014_idle_transaction_timeout.RULE,
-    pgb015_client_idle_timeout.RULE,
-    pgb016_pool_size.RULE,
-    pgb017_client_tls.RULE,
-    pgb018_server_tls.RULE,
-    pgb019_tls_protocols.RULE,
-    pgb020_reset_query_transaction.RULE,
+    RuleEntry("PGB001", "pgbouncer-unknown-key", "pgb.pgb001_unknown_key", ("pgbouncer",), ("pgbouncer-unknown-key",)),
+    RuleEntry("PGB002", "pgbouncer-invalid-value",
+              "pgb.pgb002_invalid_value", ("pgbouncer",), ("pgbouncer-invalid-value",)),
+    RuleEntry("PGB003", "pgbouncer-unit-suffix", "pgb.pgb003_unit_suffix", ("pgbouncer",), ("pgbouncer-unit-suffix",)),
+    RuleEntry("PGB004", "pgbouncer-section-reset",
+              "pgb.pgb004_section_reset", ("pgbouncer",), ("pgbouncer-section-reset",)),
+    RuleEntry("PGB005", "pgbouncer-inline-comment",
+              "pgb.pgb005_inline_comment", ("pgbouncer",), ("pgbouncer-inline-comment",)),
+    RuleEntry("PGB010", "pgbouncer-keepalive-disabled", "pgb.pgb010_keepalive_disabled", ("pgbouncer",), ()),
+    RuleEntry("PGB011", "pgbouncer-keepalive-os-default", "pgb.pgb011_keepalive_os_default", ("pgbouncer",), ()),
+    RuleEntry("PGB012", "pgbouncer-idle-session-timeout",
+              "pgb.pgb012_idle_session_timeout", ("pgbouncer", "postgresql"), ()),
+    RuleEntry("PGB013", "pgbouncer-query-timeout", "pgb.pgb013_query_timeout", ("pgbouncer", "postgresql"), ()),
+    RuleEntry("PGB014", "pgbouncer-idle-transaction-timeout",
+              "pgb.pgb014_idle_transaction_timeout", ("pgbouncer",), ()),
+    RuleEntry("PGB015", "pgbouncer-client-idle-timeout", "pgb.pgb015_client_idle_timeout", ("pgbouncer",), ()),
+    RuleEntry("PGB016", "pgbouncer-pool-exceeds-max-connections",
+              "pgb.pgb016_pool_size", ("pgbouncer", "postgresql"), ()),
+    RuleEntry("PGB017", "pgbouncer-client-tls-not-required", "pgb.pgb017_client_tls", ("pgbouncer",), ()),
+    RuleEntry("PGB018", "pgbouncer-server-tls-not-required", "pgb.pgb018_server_tls", ("pgbouncer",), ()),
+    RuleEntry("PGB019", "pgbouncer-tls-legacy-protocols", "pgb.pgb019_tls_protocols", ("pgbouncer",), ()),
+    RuleEntry("PGB020", "pgbouncer-reset-query-ignored", "pgb.pgb020_reset_query_transaction", ("pgbouncer",), ()),
     # HAP: HAProxy
-    hap001_missing_timeout.RULE,
-    hap002_client_server_timeout_mismatch.RULE,
-    hap003_pg_backend_without_health_check.RULE,
-    hap004_one_sided_tcp_keepalive.RULE,
-    hap005_idle_timeout_closes_pg_sessions.RULE,
-    hap006_unknown_keyword.RULE,
-    hap007_unknown_timeout.RULE,
-    hap008_config_error.RULE,
-    hap009_undecided_condition.RULE,
-    hap010_haproxy_check.RULE,
+    RuleEntry("HAP001", "haproxy-missing-timeout", "hap.hap001_missing_timeout", ("haproxy",), ()),
+    RuleEntry("HAP002", "haproxy-client-server-timeout-mismatch",
+              "hap.hap002_client_server_timeout_mismatch", ("haproxy",), ()),
+    RuleEntry("HAP003", "haproxy-pg-backend-without-health-check",
+              "hap.hap003_pg_backend_without_health_check", ("haproxy",), ()),
+    RuleEntry("HAP004", "haproxy-one-sided-tcp-keepalive", "hap.hap004_one_sided_tcp_keepalive", ("haproxy",), ()),
+    RuleEntry("HAP005", "haproxy-idle-timeout-closes-pg-sessions",
+              "hap.hap005_idle_timeout_closes_pg_sessions", ("haproxy",), ()),
+    RuleEntry("HAP006", "haproxy-unknown-keyword",
+              "hap.hap006_unknown_keyword", ("haproxy",), ("haproxy-unknown-keyword",)),
+    RuleEntry("HAP007", "haproxy-unknown-timeout",
+              "hap.hap007_unknown_timeout", ("haproxy",), ("haproxy-unknown-timeout",)),
+    RuleEntry("HAP008", "haproxy-config-error", "hap.hap008_config_error", ("haproxy",), ("haproxy-config-error",)),
+    RuleEntry("HAP009", "haproxy-undecided-condition",
+              "hap.hap009_undecided_condition", ("haproxy",), ("haproxy-undecided-condition",)),
+    RuleEntry("HAP010", "haproxy-check", "hap.hap010_haproxy_check", ("haproxy",), ()),
     # APP: client drivers and pools
-    app001_tls_not_verified.RULE,
-    app002_client_tls_range_unmet.RULE,
-    app003_pgjdbc_no_tcp_keepalive.RULE,
-    app004_pool_no_validation_no_lifetime.RULE,
-    app005_hikari_lifetime_hop_limit.RULE,
-    app006_hikari_keepalive_not_below_lifetime.RULE,
-    app007_sqlalchemy_no_recycle_no_pre_ping.RULE,
-    app008_django_persistent_no_health_checks.RULE,
-    app009_client_invalid_value.RULE,
-    app010_pgx_libpq_keepalive_keys.RULE,
-    app011_client_keepalive_os_default.RULE,
+    RuleEntry("APP001", "client-tls-not-verified", "app.app001_tls_not_verified", ("client",), ()),
+    RuleEntry("APP002", "client-tls-range-unmet", "app.app002_client_tls_range_unmet", ("client", "postgresql"), ()),
+    RuleEntry("APP003", "pgjdbc-no-tcp-keepalive", "app.app003_pgjdbc_no_tcp_keepalive", ("client",), ()),
+    RuleEntry("APP004", "pool-no-validation-no-lifetime", "app.app004_pool_no_validation_no_lifetime", ("client",), ()),
+    RuleEntry("APP005", "hikari-lifetime-over-hop-limit", "app.app005_hikari_lifetime_hop_limit", ("client",), ()),
+    RuleEntry("APP006", "hikari-keepalive-not-below-lifetime",
+              "app.app006_hikari_keepalive_not_below_lifetime", ("client",), ()),
+    RuleEntry("APP007", "sqlalchemy-no-recycle-no-pre-ping",
+              "app.app007_sqlalchemy_no_recycle_no_pre_ping", ("client",), ()),
+    RuleEntry("APP008", "django-persistent-no-health-checks",
+              "app.app008_django_persistent_no_health_checks", ("client",), ()),
+    RuleEntry("APP009", "client-invalid-value",
+              "app.app009_client_invalid_value", ("client",), ("client-invalid-value",)),
+    RuleEntry("APP010", "pgx-libpq-keepalive-keys", "app.app010_pgx_libpq_keepalive_keys", ("client",), ()),
+    RuleEntry("APP011", "client-keepalive-os-default", "app.app011_client_keepalive_os_default", ("client",), ()),
 ]
 
 # Codes of renamed or merged rules -> the code that replaced them (codes are never reused).
 REDIRECTS: dict[str, str] = {}
 
+_loaded: dict[str, Rule] = {}
 
-def find_rule(code_or_name: str) -> Rule | None:
-    """A rule by code (`PG001`, any case) or name (`unknown-parameter`)."""
+
+def load_rule(entry: RuleEntry) -> Rule:
+    """The rule of an entry, importing its module the first time."""
+    rule = _loaded.get(entry.code)
+    if rule is None:
+        rule = _loaded[entry.code] = importlib.import_module(f"advisor.rules.{entry.module}").RULE
+    return rule
+
+
+def all_rules() -> list[Rule]:
+    """Every rule, in list order (imports every rule module: for `pgpath rules`, docs and tests)."""
+    return [load_rule(entry) for entry in RULE_ENTRIES]
+
+
+def find_entry(code_or_name: str) -> RuleEntry | None:
+    """The entry of a rule by code (`PG001`, any case) or name (`unknown-parameter`); imports no rule."""
     key = code_or_name.strip()
-    key = REDIRECTS.get(key.upper(), key)
-    for rule in ALL_RULES:
-        if rule.code.lower() == key.lower() or rule.name == key.lower():
-            return rule
+    key = REDIRECTS.get(key.upper(), key).lower()
+    for entry in RULE_ENTRIES:
+        if entry.code.lower() == key or entry.name == key:
+            return entry
     return None
 
 
-__all__ = ["ALL_RULES", "REDIRECTS", "Context", "Rule", "find_rule"]
+def find_rule(code_or_name: str) -> Rule | None:
+    """A rule by code (`PG001`, any case) or name (`unknown-parameter`); imports only that rule."""
+    entry = find_entry(code_or_name)
+    return None if entry is None else load_rule(entry)
+
+
+__all__ = ["REDIRECTS", "RULE_ENTRIES", "Context", "Rule", "RuleEntry", "all_rules", "find_entry", "find_rule",
+           "load_rule"]

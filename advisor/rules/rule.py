@@ -23,7 +23,7 @@ class Rule(Record):
         self.name = name
         self.severity = severity
         self.summary = summary
-        self.needs = needs  # document kinds the rule reads
+        self.needs = needs  # document kinds the rule reads; it runs only when all of them were loaded
         self.check = check
         self.doc = doc
 
