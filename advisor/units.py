@@ -379,10 +379,11 @@ def libpq_parse_int(text: str) -> int | None:
 
 def java_parse_long(text: str) -> int | None:
     """Long.parseLong after Spring/Hikari trim it: an optional sign and decimal digits only."""
-    m = re.fullmatch(r"[+-]?[0-9]+", text.strip())
-    if not m:
+    text = text.strip()
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    if not (digits.isascii() and digits.isdigit()):  # [+-]?[0-9]+
         return None
-    value = decimal(text.strip())
+    value = decimal(text)
     return value if -(2**63) <= value <= 2**63 - 1 else None
 
 

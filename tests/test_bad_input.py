@@ -206,7 +206,8 @@ def test_numbers_longer_than_python_converts(tmp_path):
     (tmp_path / "postgresql.conf").write_text(f"work_mem = {d}\nstatement_timeout = {d}kB\nrecovery_target_xid = '{d}'\n")
     (tmp_path / "pgbouncer.ini").write_text(f"[databases]\na = host=x port={d}\n[pgbouncer]\nserver_idle_timeout = {d}\n")
     (tmp_path / "haproxy.cfg").write_text(f"defaults\n  mode tcp\n  timeout client {d}\n  timeout server 1m\n"
-                                          "  timeout connect 5s\nlisten x\n  bind :5432\n  server a 127.0.0.1:5433 check\n")
+                                          "  timeout connect 5s\nlisten x\n  bind :5432\n  server a 127.0.0.1:5433 check\n"
+                                          f"  server b 127.0.0.1:{d} check\n")
     (tmp_path / ".env").write_text(f"DATABASE_URL=postgresql://u@h:{d}/db?connect_timeout={d}\n")
     (tmp_path / "application.yml").write_text(f"spring:\n  datasource:\n    url: jdbc:postgresql://h/db\n"
                                               f"    hikari:\n      max-lifetime: {d}\n")

@@ -35,3 +35,13 @@ def test_source_and_documents_quoting_a_config_are_not_claimed(tmp_path):
     (tmp_path / "tune.py").write_text(f'TEXT = """\n{POSTGRES}"""\n')
     found, unknown, errors = discover(make_settings({"paths": [str(tmp_path)]}, use_config=False))
     assert found == [] and not errors
+
+
+def test_usual_names_shortcut_agrees_with_the_name_patterns(monkeypatch):
+    import advisor.loaders as loaders
+
+    shortcut = dict(loaders._USUAL_NAMES)
+    monkeypatch.setattr(loaders, "_USUAL_NAMES", {})
+    for name, kind in shortcut.items():
+        assert detect_kind(f"/etc/x/{name}") == kind, name
+        assert detect_kind(f"/etc/x/{name}.j2") == kind, name

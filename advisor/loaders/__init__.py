@@ -38,6 +38,8 @@ _PG_CONTENT = lazy_re.compile(
 def detect_kind(path: str, text: str | None = None) -> str | None:
     """The kind of configuration in a file, or None when pgpath does not read it."""
     name = strip_template_suffix(Path(path).name).lower()
+    if name in _USUAL_NAMES:  # the names nearly every setup uses: no pattern to compile
+        return _USUAL_NAMES[name]
     if _PG_NAME.match(name):
         return "postgresql"
     for kind, detector in _EXTRA_DETECTORS:
@@ -55,6 +57,13 @@ def detect_kind(path: str, text: str | None = None) -> str | None:
             return "postgresql"
     return None
 
+
+# file names whose kind the name patterns below give (a shortcut; a test checks they agree)
+_USUAL_NAMES = {
+    "postgresql.conf": "postgresql", "postgresql.auto.conf": "postgresql", "pgbouncer.ini": "pgbouncer",
+    "haproxy.cfg": "haproxy", ".env": "client", "application.properties": "client", "application.yml": "client",
+    "application.yaml": "client", "pg_service.conf": "client",
+}
 
 # (kind, detector(name, text_or_None) -> kind | None): other formats register here, in order
 _EXTRA_DETECTORS: list[tuple[str, Callable[[str, str | None], str | None]]] = []

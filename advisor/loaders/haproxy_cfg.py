@@ -1284,9 +1284,10 @@ class _Builder:
         addr_i = base + 1
         addr = texts[addr_i]
         addr_word = line.words[shift + addr_i]
-        m = re.search(r":(\d+)$", addr)
-        port: Any = int(m.group(1)) if m else None
-        if line.conditional or (addr_word.unknown and not m):
+        _, colon, digits = addr.rpartition(":")
+        has_port = bool(colon) and digits.isascii() and digits.isdigit()
+        port: Any = decimal(digits) if has_port else None
+        if line.conditional or (addr_word.unknown and not has_port):
             port = Unknown(addr)
         opts: dict[str, Val] = dict(proxy.default_server)
         self._server_options(texts[addr_i + 1:], line.conditional, line.span(), proxy.label, opts)
@@ -1390,10 +1391,11 @@ def group_for(path: str) -> list[str]:
     folder = os.path.dirname(path) or "."
     name = os.path.basename(path)
     try:
-        siblings = sorted(n for n in os.listdir(folder) if NUMBERED.match(n) and os.path.isfile(os.path.join(folder, n)))
+        siblings = sorted(n for n in os.listdir(folder)
+                          if n[:1].isdigit() and NUMBERED.match(n) and os.path.isfile(os.path.join(folder, n)))
     except OSError:
         return [path]
-    if NUMBERED.match(name):
+    if name[:1].isdigit() and NUMBERED.match(name):
         before = [n for n in siblings if n < name]
     else:
         before = siblings
