@@ -129,6 +129,7 @@ class Catalog:
             if name not in self._rows:
                 self._rows[name] = (name, vartype, None, lo, hi, (), (), boot, context, desc)
         self._params: dict[str, Parameter] = {}
+        self._suggestions: dict[str, str | None] = {}
 
     def _param(self, low: str) -> Parameter | None:
         param = self._params.get(low)
@@ -156,11 +157,14 @@ class Catalog:
         return [row[0] for row in self._rows.values()]
 
     def suggest(self, name: str) -> str | None:
-        """The closest known parameter name, for a did-you-mean."""
-        import difflib
+        """The closest known parameter name, for a did-you-mean (remembered: a file may repeat a typo)."""
+        low = name.lower()
+        if low not in self._suggestions:
+            import difflib
 
-        matches = difflib.get_close_matches(name.lower(), list(self._rows), n=1, cutoff=0.75)
-        return self._rows[matches[0]][0] if matches else None
+            matches = difflib.get_close_matches(low, list(self._rows), n=1, cutoff=0.75)
+            self._suggestions[low] = self._rows[matches[0]][0] if matches else None
+        return self._suggestions[low]
 
 
 def _enumvals(name: str, vartype: str, dumped: tuple[str, ...] | None) -> tuple[str, ...]:
