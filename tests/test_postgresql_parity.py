@@ -566,7 +566,10 @@ def booleans(draw) -> str:
 @st.composite
 def strings(draw) -> str:
     pieces = draw(st.lists(st.sampled_from(
-        ("a", "b", "Z", " ", "%m", "''", "\\'", "\\n", "\\t", "\\\\", "\\101", "\\7", "\\0", "\\x", "\\q", "#", "=",
+        # "\\007", not "\\7": a short octal escape followed by digits (\\7 + 16 = \\716) can make a byte
+        # above 0x7F, which pg_file_settings returns as invalid UTF-8 (psycopg cannot decode the row);
+        # the loader keeps such a byte as one character (chr(0xCE)), which this harness cannot compare
+        ("a", "b", "Z", " ", "%m", "''", "\\'", "\\n", "\\t", "\\\\", "\\101", "\\007", "\\0", "\\x", "\\q", "#", "=",
          ".", "/", "-", ":", "é", "\\", "1", ",", ", ", '"', "stderr", "csvlog", "ISO", "dmy", "public",
          "FIRST ", "any ", "2 ", "(", ")", "*", "$", "immediate", "16/B3", "0x1F", "latest")), max_size=6))
     return "".join(pieces)
