@@ -223,8 +223,10 @@ def _scalar(raw: str) -> tuple[Any, int, str]:
     if low in ("true", "false"):
         return low == "true", lead, s
     if re.fullmatch(r"[+-]?[0-9][0-9_]*", s):
-        digits = s.replace("_", "")
-        return (int(digits) if len(digits) <= 4000 else s), lead, s  # (longer: int() refuses; stays text)
+        try:
+            return int(s.replace("_", "")), lead, s
+        except ValueError:  # more digits than int() converts: stays text, read as invalid later
+            return s, lead, s
     if re.fullmatch(r"[+-]?[0-9][0-9_]*\.[0-9_]+(?:[eE][+-]?[0-9]+)?", s):
         return float(s.replace("_", "")), lead, s
     return s, lead, s
