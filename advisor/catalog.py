@@ -14,6 +14,7 @@ from functools import lru_cache
 from advisor.model import Record
 
 SUPPORTED_MAJORS = (14, 15, 16, 17, 18)
+DEFAULT_MAJOR = 18  # the PostgreSQL major assumed when neither the user nor the tree says
 DEFAULT_MAJOR = SUPPORTED_MAJORS[-1]
 
 # Old names PostgreSQL still accepts and maps to the new ones (guc.c map_old_guc_names),
@@ -206,3 +207,8 @@ def parse_pg_version(text: str | int | None) -> int:
             f"PostgreSQL {major} is not supported (choose one of {', '.join(map(str, SUPPORTED_MAJORS))})"
         )
     return major
+
+
+def catalog_of(doc) -> "Catalog":
+    """The catalog of the PostgreSQL major a loaded document was typed with."""
+    return load_catalog(doc.meta.get("pg_version") or DEFAULT_MAJOR)

@@ -407,7 +407,7 @@ def test_client_file_detected(tmp_path, name, text):
 def test_detection_and_cli_stay_light():
     code = ("import sys, advisor.loaders, advisor.cli; from advisor.loaders import detect_kind; "
             "detect_kind('docker-compose.yml', 'services: {}'); "
-            "print(sorted(m for m in ('yaml', 'psycopg', 'advisor.clients.build', 'advisor.clients.libpq') if m in sys.modules))")
+            "print(sorted(m for m in ('yaml', 'psycopg', 'advisor.loaders.clients.build', 'advisor.loaders.clients.libpq') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -465,8 +465,8 @@ def test_loader_never_raises(tmp_path, name, text):
 
 
 def test_libpq_strings_use_libpqs_own_connect_time_checks(tmp_path):
-    """Values in libpq strings are checked by advisor.clients.libpq.validate_values, once each."""
-    from advisor.clients.libpq import parse_conninfo, validate_values
+    """Values in libpq strings are checked by advisor.loaders.clients.libpq.validate_values, once each."""
+    from advisor.loaders.clients.libpq import parse_conninfo, validate_values
 
     dsn = "host=db port=abc sslmode=bogus connect_timeout=5s tcp_user_timeout=${TUT} keepalives=1"
     doc = load_text(tmp_path, ".env", f"APP_DSN='{dsn}'\n")

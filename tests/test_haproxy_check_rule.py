@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from advisor.engine import make_settings, run
-from advisor.rules.hap.hap010_haproxy_check import parse_output
+from advisor.loaders.haproxy_check import parse_output
 
 OUTPUT = """\
 [NOTICE]   (15733) : haproxy version is 2.6.12-1+deb12u4

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from advisor.loaders import detect_kind
-from advisor.loaders.haproxy_cfg import group_for, idle_timeout, load, load_many, tokenize
+from advisor.loaders.haproxy_cfg import group_for, load, load_many, tokenize
+from advisor.model.haproxy import idle_timeout
 from advisor.model import Unknown
 from advisor.units import hap_format_ms, hap_parse_time
 from conftest import ROOT, corpus_files, require_corpus

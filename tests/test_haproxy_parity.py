@@ -29,7 +29,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from advisor.loaders.haproxy_cfg import idle_timeout, load, load_many
+from advisor.loaders.haproxy_cfg import load, load_many
+from advisor.model.haproxy import idle_timeout
 from conftest import CORPUS, require_corpus
 
 HAPROXY = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)

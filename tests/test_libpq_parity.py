@@ -1,4 +1,4 @@
-"""Parity of advisor.clients.libpq with the real libpq 18 (psycopg-binary's bundled libpq).
+"""Parity of advisor.loaders.clients.libpq with the real libpq 18 (psycopg-binary's bundled libpq).
 
 - `PQconninfoParse` is reached through `psycopg.pq.Conninfo.parse` (raw bytes) and
   `psycopg.conninfo.conninfo_to_dict` (str). conninfo_to_dict keeps keys whose value is the empty
@@ -36,7 +36,7 @@ import sys
 
 import pytest
 
-from advisor.clients.libpq import (
+from advisor.loaders.clients.libpq import (
     KNOWN_KEYWORDS,
     SECRET_KEYWORDS,
     parse_conninfo,
@@ -320,7 +320,7 @@ def test_known_keywords_are_libpq_18s():
 
 
 def test_module_is_stdlib_only_and_fast_to_import():
-    code = "import sys, advisor.clients.libpq; bad = [m for m in ('psycopg', 'yaml', 'jsonschema') if m in sys.modules]; print(bad)"
+    code = "import sys, advisor.loaders.clients.libpq; bad = [m for m in ('psycopg', 'yaml', 'jsonschema') if m in sys.modules]; print(bad)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent))
     assert out.stdout.strip() == "[]"

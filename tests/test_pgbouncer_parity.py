@@ -22,7 +22,7 @@ import pgbouncer_harness as harness
 from conftest import corpus_files, require_corpus
 
 from advisor.loaders.pgbouncer_ini import load
-from advisor.loaders.pgbouncer_settings import AUTH_QUERY_NEW, AUTH_QUERY_OLD, BY_NAME, DATABASE_KEYS, PARAMS, POOL_MODES, TIME, parse_version
+from advisor.catalogs.pgbouncer import AUTH_QUERY_NEW, AUTH_QUERY_OLD, BY_NAME, DATABASE_KEYS, PARAMS, POOL_MODES, TIME, parse_version
 
 EXE = harness.binary()
 pytestmark = pytest.mark.skipif(EXE is None, reason="pgbouncer is not installed (apt-get install pgbouncer)")

@@ -1,7 +1,7 @@
 """Client configuration files (kind `client`): where applications keep their connection settings.
 
 One kind for every client format; `doc.meta["format"]` says which reader was used and
-`doc.model` is an `advisor.clients.endpoint.ClientFile` with the normalized endpoints:
+`doc.model` is an `advisor.model.client.ClientFile` with the normalized endpoints:
 
 | format       | files                                                                 |
 |--------------|-----------------------------------------------------------------------|
@@ -54,8 +54,8 @@ def choose_format(path: str, text: str) -> str:
 
 
 def load(path: str, options: dict | None = None) -> ConfigDoc:
-    from advisor.clients.build import Builder
-    from advisor.clients.endpoint import ClientFile
+    from advisor.loaders.clients.build import Builder
+    from advisor.model.client import ClientFile
 
     text = read_text(path)
     doc = ConfigDoc(path=path, kind="client")
@@ -75,15 +75,15 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
 
 
 def _read(doc: ConfigDoc, b, fmt: str, path: str, text: str):
-    from advisor.clients import tree
-    from advisor.clients.extract import extract, scan_text
+    from advisor.loaders.clients import tree
+    from advisor.loaders.clients.extract import extract, scan_text
 
     if fmt == "service":
-        from advisor.clients.service import service_endpoints
+        from advisor.loaders.clients.service import service_endpoints
 
         return service_endpoints(doc, b, path, text)
     if fmt == "django":
-        from advisor.clients.django import django_endpoints
+        from advisor.loaders.clients.django import django_endpoints
 
         return django_endpoints(doc, b, path, text)
     if fmt == "text":

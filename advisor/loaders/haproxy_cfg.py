@@ -52,6 +52,7 @@ from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, read_text
 from advisor.loaders.template import is_template, placeholders
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
+from advisor.model.haproxy import KA_PARAMS, Bind, HaproxyModel, Proxy, Server, Val
 from advisor.units import HAP_TIMER_MAX_MS, c_strtol, decimal, hap_format_ms, hap_parse_time
 
 PROXY_SECTIONS = ("defaults", "frontend", "backend", "listen")
@@ -394,329 +395,12 @@ class Section(Record):
 # the effective model
 
 
-class Val(Record):
-    """A value and where it was set (`origin` names the section: `listen pg`, `defaults d1`)."""
-
-    __slots__ = ("value", "span", "origin")
-
-    def __init__(self, value: Any, span: Span | None, origin: str) -> None:
-        self.value = value
-        self.span = span
-        self.origin = origin
-
-    def to_dict(self) -> dict[str, Any]:
-        value = self.value
-        if isinstance(value, Unknown):
-            value = {"unknown": value.text}
-        out: dict[str, Any] = {"value": value, "set_in": self.origin}
-        if self.span is not None:
-            out["span"] = self.span.to_dict()
-        return out
-
-
-class Server(Record):
-    __slots__ = ("name", "address", "port", "span", "check", "inter_ms", "check_port", "ssl", "ssl_min_ver",
-                 "ssl_max_ver", "backup", "tls_flags", "tls_range")
-
-    def __init__(self, name: str, address: str, port: int | None | Unknown, span: Span, check: Val | None = None,
-                 inter_ms: Val | None = None, check_port: Val | None = None, ssl: bool = False,
-                 ssl_min_ver: str | None = None, ssl_max_ver: str | None = None, backup: bool = False,
-                 tls_flags: list[str] | None = None, tls_range: dict[str, Val] | None = None) -> None:
-        self.name = name
-        self.address = address
-        self.port = port
-        self.span = span
-        self.check = check
-        self.inter_ms = inter_ms
-        self.check_port = check_port
-        self.ssl = ssl
-        self.ssl_min_ver = ssl_min_ver
-        self.ssl_max_ver = ssl_max_ver
-        self.backup = backup
-        self.tls_flags = [] if tls_flags is None else tls_flags
-        self.tls_range = {} if tls_range is None else tls_range
-
-    def to_dict(self) -> dict[str, Any]:
-        port = {"unknown": self.port.text} if isinstance(self.port, Unknown) else self.port
-        out: dict[str, Any] = {"name": self.name, "address": self.address, "port": port, "span": self.span.to_dict(),
-                               "backup": self.backup, "ssl": self.ssl}
-        for key in ("check", "inter_ms", "check_port"):
-            v = getattr(self, key)
-            if v is not None:
-                out[key] = v.to_dict()
-        if self.ssl_min_ver:
-            out["ssl_min_ver"] = self.ssl_min_ver
-        if self.ssl_max_ver:
-            out["ssl_max_ver"] = self.ssl_max_ver
-        if self.ssl:
-            out["tls_range"] = {k: v.to_dict() for k, v in self.tls_range.items()}
-        return out
-
-
-class Bind(Record):
-    __slots__ = ("address", "span", "ssl", "ssl_min_ver", "ssl_max_ver", "tls_flags", "tls_range")
-
-    def __init__(self, address: str, span: Span, ssl: bool = False, ssl_min_ver: str | None = None,
-                 ssl_max_ver: str | None = None, tls_flags: list[str] | None = None,
-                 tls_range: dict[str, Val] | None = None) -> None:
-        self.address = address
-        self.span = span
-        self.ssl = ssl
-        self.ssl_min_ver = ssl_min_ver
-        self.ssl_max_ver = ssl_max_ver
-        self.tls_flags = [] if tls_flags is None else tls_flags  # no-tlsv10, force-tlsv12, ...
-        self.tls_range = {} if tls_range is None else tls_range  # effective "min"/"max" with where they come from
-
-    @property
-    def port(self) -> int | None:
-        m = re.search(r":(\d+)(?:-\d+)?$", self.address)
-        return decimal(m.group(1)) if m else None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"address": self.address, "span": self.span.to_dict(), "ssl": self.ssl}
-        if self.ssl_min_ver:
-            out["ssl_min_ver"] = self.ssl_min_ver
-        if self.ssl_max_ver:
-            out["ssl_max_ver"] = self.ssl_max_ver
-        if self.ssl:
-            out["tls_range"] = {k: v.to_dict() for k, v in self.tls_range.items()}
-        return out
-
-
-_KA_OPTIONS = ("clitcpka", "srvtcpka", "tcpka")
-_KA_PARAMS = ("clitcpka-idle", "clitcpka-intvl", "clitcpka-cnt", "srvtcpka-idle", "srvtcpka-intvl", "srvtcpka-cnt")
 # lines that carry credentials: shown as *** (`stats auth admin:pw`, `user x password ...`)
 _SECRET_WORDS = frozenset({"auth", "password", "insecure-password", "ca-sign-pass"})
 _SECRET_KEYWORDS = frozenset({"cluster-secret", "51degrees-data-file", "ssl-engine"})
 _CHECK_OPTIONS = ("pgsql-check", "httpchk", "tcp-check", "mysql-check", "ssl-hello-chk", "ldap-check", "redis-check",
                   "smtpchk", "spop-check", "external-check")
 
-
-class Proxy(Record):
-    """One `defaults`, `frontend`, `backend` or `listen` section after inheritance."""
-
-    __slots__ = ("kind", "name", "span", "defaults", "defaults_span", "conditional", "mode", "timeouts", "options",
-                 "ka_params", "default_server", "servers", "binds", "default_backend", "use_backends", "check_user")
-
-    def __init__(self, kind: str, name: str | None, span: Span, defaults: str | None = None,
-                 defaults_span: Span | None = None, conditional: bool = False, mode: Val | None = None,
-                 timeouts: dict[str, Val] | None = None, options: dict[str, Val] | None = None,
-                 ka_params: dict[str, Val] | None = None, default_server: dict[str, Val] | None = None,
-                 servers: list[Server] | None = None, binds: list[Bind] | None = None,
-                 default_backend: Val | None = None, use_backends: list[Val] | None = None,
-                 check_user: Val | None = None) -> None:
-        self.kind = kind
-        self.name = name
-        self.span = span
-        self.defaults = defaults  # label of the defaults section it inherited from
-        self.defaults_span = defaults_span
-        self.conditional = conditional
-        self.mode = mode
-        self.timeouts = {} if timeouts is None else timeouts
-        self.options = {} if options is None else options  # option name -> Val(True/False/Unknown)
-        self.ka_params = {} if ka_params is None else ka_params  # clitcpka-idle (s), ... -cnt
-        self.default_server = {} if default_server is None else default_server
-        self.servers = [] if servers is None else servers
-        self.binds = [] if binds is None else binds
-        self.default_backend = default_backend
-        self.use_backends = [] if use_backends is None else use_backends
-        self.check_user = check_user  # option pgsql-check user <u>
-
-    @property
-    def label(self) -> str:
-        return self.kind if self.name is None else f"{self.kind} {self.name}"
-
-    def effective_mode(self) -> str | Unknown:
-        if self.mode is None:
-            return "tcp"
-        return self.mode.value
-
-    def timeout(self, name: str) -> Val | None:
-        return self.timeouts.get(name)
-
-    def option(self, name: str) -> Val | None:
-        return self.options.get(name)
-
-    def keepalive(self, side: str) -> dict[str, Any]:
-        """{"enabled": Val|None, "idle": Val|None, "intvl": Val|None, "cnt": Val|None} of one side.
-
-        `option tcpka` sets both sides; `option clitcpka`/`srvtcpka` (and `no option ...`) one
-        side; the last line read wins (the loader keeps that in `options`).
-        """
-        prefix = "clitcpka" if side == "client" else "srvtcpka"
-        return {
-            "enabled": self.options.get(prefix),
-            "idle": self.ka_params.get(f"{prefix}-idle"),
-            "intvl": self.ka_params.get(f"{prefix}-intvl"),
-            "cnt": self.ka_params.get(f"{prefix}-cnt"),
-        }
-
-    def has_client_side(self) -> bool:
-        return self.kind in ("frontend", "listen")
-
-    def has_server_side(self) -> bool:
-        return self.kind in ("backend", "listen")
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "name": self.name, "span": self.span.to_dict()}
-        if self.defaults:
-            out["defaults"] = self.defaults
-        if self.conditional:
-            out["conditional"] = True
-        mode = self.effective_mode()
-        out["mode"] = self.mode.to_dict() if self.mode else {"value": "tcp", "set_in": "(HAProxy default)"}
-        out["timeouts"] = {k: v.to_dict() for k, v in sorted(self.timeouts.items())}
-        sides = []
-        if self.kind in ("frontend", "listen", "defaults"):
-            sides.append("client")
-        if self.kind in ("backend", "listen", "defaults"):
-            sides.append("server")
-        out["keepalive"] = {
-            side: {k: (v.to_dict() if v is not None else None) for k, v in self.keepalive(side).items()} for side in sides
-        }
-        out["options"] = {k: v.to_dict() for k, v in sorted(self.options.items()) if k not in _KA_OPTIONS}
-        if self.check_user is not None:
-            out["pgsql_check_user"] = self.check_user.to_dict()
-        if self.default_server:
-            out["default_server"] = {k: v.to_dict() for k, v in self.default_server.items()}
-        if self.servers:
-            out["servers"] = [s.to_dict() for s in self.servers]
-        if self.binds:
-            out["binds"] = [b.to_dict() for b in self.binds]
-        if self.default_backend is not None:
-            out["default_backend"] = self.default_backend.to_dict()
-        if self.use_backends:
-            out["use_backend"] = [v.to_dict() for v in self.use_backends]
-        if self.kind != "defaults" and mode == "tcp":
-            idle = idle_timeout(self, self) if self.kind == "listen" else None
-            if idle is not None:
-                out["idle_timeout"] = idle.to_dict()
-        return out
-
-
-class IdleTimeout(Record):
-    """How long an idle TCP session lives through a frontend/backend pair (or a listen)."""
-
-    __slots__ = ("ms", "reason", "spans", "via_tunnel")
-
-    def __init__(self, ms: int | None | Unknown, reason: str, spans: tuple[Span, ...], via_tunnel: bool) -> None:
-        self.ms = ms  # None = never closed for idleness
-        self.reason = reason  # the arithmetic
-        self.spans = spans
-        self.via_tunnel = via_tunnel
-
-    def to_dict(self) -> dict[str, Any]:
-        ms = {"unknown": self.ms.text} if isinstance(self.ms, Unknown) else self.ms
-        return {"ms": ms, "reason": self.reason, "via_tunnel": self.via_tunnel,
-                "spans": [s.to_dict() for s in self.spans]}
-
-
-def idle_timeout(front: Proxy, back: Proxy) -> IdleTimeout:
-    """The effective idle timeout of a plain TCP session through `front` then `back`.
-
-    In `mode tcp` the stream becomes a tunnel as soon as no analyzer remains (at once for a
-    plain pg proxy), and from then on `timeout tunnel` (from the backend), when set, replaces
-    both `timeout client` (frontend) and `timeout server` (backend). Without it, the session
-    ends when either side has been idle for its timeout: min(client, server), 0 = never.
-    TCP keepalive probes carry no data and never reset these timers.
-    """
-    tunnel = back.timeout("tunnel")
-    if tunnel is not None and tunnel.value != 0:
-        if isinstance(tunnel.value, Unknown):
-            return IdleTimeout(tunnel.value, f"timeout tunnel {tunnel.value.text or '?'} (unknown)", _spans(tunnel), True)
-        return IdleTimeout(tunnel.value, f"timeout tunnel {hap_format_ms(tunnel.value)} (set in {tunnel.origin})",
-                           _spans(tunnel), True)
-    client = front.timeout("client")
-    server = back.timeout("server")
-    parts = []
-    values = []
-    for side, v in (("client", client), ("server", server)):
-        if v is None or v.value == 0:
-            parts.append(f"timeout {side} not set (infinite)")
-            continue
-        if isinstance(v.value, Unknown):
-            return IdleTimeout(v.value, f"timeout {side} is unknown ({v.origin})", _spans(client, server), False)
-        parts.append(f"timeout {side} {hap_format_ms(v.value)} (set in {v.origin})")
-        values.append(v.value)
-    ms = min(values) if values else None
-    return IdleTimeout(ms, ", ".join(parts) + ", no timeout tunnel", _spans(client, server), False)
-
-
-def _spans(*vals: Val | None) -> tuple[Span, ...]:
-    return tuple(v.span for v in vals if v is not None and v.span is not None)
-
-
-class Route(Record):
-    """Where a client connection goes: a listen, or a frontend and one backend it uses."""
-
-    __slots__ = ("front", "back")
-
-    def __init__(self, front: Proxy, back: Proxy) -> None:
-        self.front = front
-        self.back = back
-
-    @property
-    def label(self) -> str:
-        if self.front is self.back:
-            return self.front.label
-        return f"{self.front.label} -> {self.back.label}"
-
-
-class HaproxyModel(Record):
-    """The effective configuration of every proxy, plus the global TLS defaults."""
-
-    __slots__ = ("proxies", "defaults", "global_settings")
-
-    def __init__(self, proxies: list[Proxy] | None = None, defaults: list[Proxy] | None = None,
-                 global_settings: dict[str, Val] | None = None) -> None:
-        self.proxies = [] if proxies is None else proxies
-        self.defaults = [] if defaults is None else defaults
-        self.global_settings = {} if global_settings is None else global_settings
-
-    def by_name(self, kind: str, name: str) -> Proxy | None:
-        found = None
-        for p in self.proxies:
-            if p.name == name and (p.kind == kind or p.kind == "listen"):
-                found = p
-        return found
-
-    def backend(self, name: str) -> Proxy | None:
-        for p in self.proxies:
-            if p.name == name and p.kind in ("backend", "listen"):
-                return p
-        return None
-
-    def routes(self) -> list[Route]:
-        out: list[Route] = []
-        for p in self.proxies:
-            if p.kind == "listen":
-                out.append(Route(p, p))
-            elif p.kind == "frontend":
-                seen = set()
-                for v in ([p.default_backend] if p.default_backend else []) + p.use_backends:
-                    if not is_known(v.value) or v.value in seen:
-                        continue
-                    seen.add(v.value)
-                    back = self.backend(v.value)
-                    if back is not None:
-                        out.append(Route(p, back))
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "global": {k: v.to_dict() for k, v in self.global_settings.items()},
-            "defaults": [d.to_dict() for d in self.defaults],
-            "proxies": [p.to_dict() for p in self.proxies],
-            "routes": [
-                {"route": r.label, "mode": _mode_text(r.back.effective_mode()),
-                 "idle_timeout": idle_timeout(r.front, r.back).to_dict()}
-                for r in self.routes()
-            ],
-        }
-
-
-def _mode_text(mode) -> Any:
-    return {"unknown": mode.text} if isinstance(mode, Unknown) else mode
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1067,7 +751,7 @@ class _Builder:
                 self._option(proxy, line, words, texts, negate, shift, unknown, origin)
             elif keyword == "timeout":
                 self._timeout(proxy, line, texts, shift, unknown, origin)
-            elif keyword in _KA_PARAMS:
+            elif keyword in KA_PARAMS:
                 self._ka_param(proxy, line, keyword, texts, shift, unknown, origin)
             elif keyword == "mode":
                 value = Unknown(raw) if unknown else (texts[1] if len(texts) > 1 else "")
@@ -1445,4 +1129,9 @@ def _load(order: list[str], texts: dict[str, str], options: dict, main: str) -> 
     for p in order:
         reader.read_file(p, texts[p])
     doc.model = _Builder(reader).build()
+    binary = options.get("haproxy_binary")
+    if binary and not doc.template:  # a template's placeholders are no HAProxy syntax
+        from advisor.loaders.haproxy_check import check_with_binary
+
+        check_with_binary(doc, str(binary))
     return doc

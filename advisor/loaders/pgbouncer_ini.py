@@ -35,15 +35,16 @@ from typing import Any
 
 from advisor import lazy_re
 from advisor.loaders.directives import read_comment
-from advisor.loaders.pgbouncer_settings import (
+from advisor.catalogs.pgbouncer import (
     BY_NAME, DATABASE_KEYS, ENUM, INT, NEWEST, PARAMS, PEER_KEYS, RESERVED_DATABASES, SECTIONS, TIME,
     TLS_PROTOCOL_WORDS, UINT, USER_KEYS, Param, Version, parse_version, suggest,
 )
 from advisor.loaders.source import InputError, read_text
 from advisor.loaders.template import is_template, looks_like_caps_placeholder, placeholders
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
+from advisor.model.pgbouncer import Entry, PgBouncerModel, version_text
 from advisor.units import (
-    pgb_atoi, pgb_format_time, pgb_parse_int, pgb_parse_time, pgb_parse_uint, pgb_unit_suffix,
+    pgb_atoi, pgb_parse_int, pgb_parse_time, pgb_parse_uint, pgb_unit_suffix,
 )
 
 MAX_INCLUDE = 10
@@ -60,118 +61,6 @@ _BOOL_WORDS = {"on": "1", "off": "0", "true": "1", "false": "0", "yes": "1", "no
                "y": "1", "n": "0"}
 _SHELL_VAR = lazy_re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
 _TRAILING_COMMENT = lazy_re.compile(r"^(.*?\S)?\s+([;#].*)$")
-
-
-def _version_text(v: Version) -> str:
-    return f"{v[0]}.{v[1]}"
-
-
-class Entry(Record):
-    """One line of `[databases]`, `[users]` or `[peers]`: a name and its connection string."""
-
-    __slots__ = ("section", "name", "span", "params", "unknown", "effective")
-
-    def __init__(self, section: str, name: str, span: Span, params: dict[str, Setting] | None = None,
-                 unknown: bool = False, effective: bool = True) -> None:
-        self.section = section
-        self.name = name
-        self.span = span
-        self.params = {} if params is None else params
-        self.unknown = unknown  # the connection string is (partly) a template placeholder
-        self.effective = effective
-
-    def value(self, key: str, default: Any = None) -> Any:
-        s = self.params.get(key)
-        return default if s is None or s.value is None else s.value
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "span": self.span.to_dict(),
-                               "params": {k: s.to_dict() for k, s in self.params.items()}}
-        if self.unknown:
-            out["unknown"] = True
-        if not self.effective:
-            out["effective"] = False
-        return out
-
-
-class PgBouncerModel(Record):
-    """The configuration PgBouncer ends up with: every setting of the version, and the pools."""
-
-    __slots__ = ("version", "values", "set_in_file", "databases", "users", "peers", "fragment", "header")
-
-    def __init__(self, version: Version, values: dict[str, Any], set_in_file: dict[str, Setting],
-                 databases: list[Entry] | None = None, users: list[Entry] | None = None,
-                 peers: list[Entry] | None = None, fragment: bool = False, header: Span | None = None) -> None:
-        self.version = version
-        self.values = values
-        self.set_in_file = set_in_file
-        self.databases = [] if databases is None else databases
-        self.users = [] if users is None else users
-        self.peers = [] if peers is None else peers
-        self.fragment = fragment
-        self.header = header  # the [pgbouncer] header in force (the last one)
-
-    def span_of(self, name: str) -> Span | None:
-        """Where a setting was written, or the [pgbouncer] header when it takes its default."""
-        s = self.set_in_file.get(name)
-        return (s.value_span or s.span) if s is not None else self.header
-
-    def value(self, name: str) -> Any:
-        return self.values.get(name)
-
-    def setting(self, name: str) -> Setting | None:
-        return self.set_in_file.get(name)
-
-    def is_default(self, name: str) -> bool:
-        return name not in self.set_in_file
-
-    def shown(self, name: str) -> str | None:
-        """The value as SHOW CONFIG prints it (for parity tests)."""
-        return show_value(BY_NAME[name], self.values.get(name))
-
-    def effective_databases(self) -> list[Entry]:
-        return [d for d in self.databases if d.effective]
-
-    def effective_users(self) -> list[Entry]:
-        return [u for u in self.users if u.effective]
-
-    def pool_modes(self) -> list[tuple[str, Setting | None]]:
-        """Every pool mode in force: the global one and each per-database/per-user override."""
-        out: list[tuple[str, Setting | None]] = []
-        if is_known(self.values.get("pool_mode")):
-            out.append((self.values["pool_mode"], self.set_in_file.get("pool_mode")))
-        for entry in self.effective_databases() + self.effective_users():
-            s = entry.params.get("pool_mode")
-            if s is not None and is_known(s.value):
-                out.append((s.value, s))
-        return out
-
-    def to_dict(self) -> dict[str, Any]:
-        def plain(name: str, value: Any) -> Any:
-            if isinstance(value, Unknown):
-                return {"unknown": value.text}
-            if BY_NAME[name].secret and value:
-                return "***"
-            return value
-
-        return {
-            "pgbouncer_version": _version_text(self.version),
-            "fragment": self.fragment,
-            "settings": {name: {"value": plain(name, value), "unit": BY_NAME[name].unit,
-                                "source": "file" if name in self.set_in_file else "default"}
-                         for name, value in self.values.items()},
-            "databases": [d.to_dict() for d in self.databases],
-            "users": [u.to_dict() for u in self.users],
-            "peers": [p.to_dict() for p in self.peers],
-        }
-
-
-def show_value(param: Param, value: Any) -> str | None:
-    if value is None or isinstance(value, Unknown):
-        return None
-    if param.type == TIME:
-        return pgb_format_time(value)
-    return str(value)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -346,7 +235,7 @@ class _Typer:
     def __init__(self, doc: ConfigDoc, version: Version, template: bool) -> None:
         self.doc = doc
         self.version = version
-        self.vtext = _version_text(version)
+        self.vtext = version_text(version)
         self.template = template
 
     def diag(self, kind: str, span: Span, message: str, fix: str | None = None, related=()) -> None:
@@ -376,8 +265,8 @@ class _Typer:
 
     def unknown_key(self, item: _Item, param: Param | None) -> None:
         if param is not None:
-            when = (f"added in {_version_text(param.since)}" if self.version < param.since
-                    else f"removed in {_version_text(param.until)}")
+            when = (f"added in {version_text(param.since)}" if self.version < param.since
+                    else f"removed in {version_text(param.until)}")
             self.diag(KIND_UNKNOWN, item.span,
                       f'unknown parameter "{item.name}" in PgBouncer {self.vtext} ({when}); PgBouncer refuses to start',
                       "remove the line, or lint for the PgBouncer version you run (--pgbouncer-version)")
@@ -516,7 +405,7 @@ class _Typer:
             if spec is None or self.version < spec[1]:
                 known = [k for k, (_, since) in keys.items() if self.version >= since]
                 hint = suggest(key, self.version, known)
-                when = f" (added in {_version_text(spec[1])})" if spec else ""
+                when = f" (added in {version_text(spec[1])})" if spec else ""
                 what = {"databases": "connection parameter", "users": "user parameter",
                         "peers": "peer parameter"}[section]
                 self.diag(KIND_UNKNOWN, span,
@@ -637,9 +526,9 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     try:
         version = parse_version(options.get("pgbouncer_version"))
     except ValueError as exc:
-        doc.diagnostics.append(Diagnostic(KIND_INVALID, Span(path), f"{exc}; linting for PgBouncer {_version_text(NEWEST)}"))
+        doc.diagnostics.append(Diagnostic(KIND_INVALID, Span(path), f"{exc}; linting for PgBouncer {version_text(NEWEST)}"))
         version = NEWEST
-    doc.meta["pgbouncer_version"] = _version_text(version)
+    doc.meta["pgbouncer_version"] = version_text(version)
     reader = _Reader(doc, options.get("pgbouncer_cwd") or os.getcwd())
     reader.parse_file(path, 0, (), text)
     doc.model = build(doc, reader.items, version)
@@ -666,7 +555,7 @@ def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerMode
                 continue
             since = SECTIONS.get(name)
             if since is None or version < since:
-                extra = f" (added in {_version_text(since)})" if since else ""
+                extra = f" (added in {version_text(since)})" if since else ""
                 hint = suggest(name, version, [s for s, v in SECTIONS.items() if version >= v])
                 doc.diagnostics.append(Diagnostic(
                     KIND_UNKNOWN, item.span,

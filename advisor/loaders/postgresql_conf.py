@@ -26,7 +26,7 @@ import re
 import sys
 
 from advisor import lazy_re
-from advisor.catalog import Catalog, Parameter, load_catalog
+from advisor.catalog import DEFAULT_MAJOR, Catalog, Parameter, load_catalog
 from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, read_text
 from advisor.loaders.template import is_template, looks_like_caps_placeholder, placeholders
@@ -489,7 +489,7 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     `pgpath dump`).
     """
     options = options or {}
-    catalog: Catalog = options.get("catalog") or load_catalog(options.get("pg_major") or 18)
+    catalog: Catalog = options.get("catalog") or load_catalog(options.get("pg_major") or DEFAULT_MAJOR)
     text = read_text(path)
     doc = ConfigDoc(path=path, kind="postgresql")
     doc.template = is_template(path, text)

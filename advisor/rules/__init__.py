@@ -94,7 +94,7 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("HAP008", "haproxy-config-error", "hap.hap008_config_error", ("haproxy",), ("haproxy-config-error",)),
     RuleEntry("HAP009", "haproxy-undecided-condition",
               "hap.hap009_undecided_condition", ("haproxy",), ("haproxy-undecided-condition",)),
-    RuleEntry("HAP010", "haproxy-check", "hap.hap010_haproxy_check", ("haproxy",), ()),
+    RuleEntry("HAP010", "haproxy-check", "hap.hap010_haproxy_check", ("haproxy",), ("haproxy-check",)),
     # APP: client drivers and pools
     RuleEntry("APP001", "client-tls-not-verified", "app.app001_tls_not_verified", ("client",), ()),
     RuleEntry("APP002", "client-tls-range-unmet", "app.app002_client_tls_range_unmet", ("client", "postgresql"), ()),

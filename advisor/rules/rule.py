@@ -49,7 +49,8 @@ class Rule(Record):
         )
 
     def from_diagnostic(self, d: Diagnostic) -> Finding:
-        return self.finding(d.span, d.message, d.fix, d.related)
+        return self.finding(d.span, d.message, d.fix, d.related,
+                            severity=Severity.parse(d.severity) if d.severity else None)
 
 
 class Context(Record):

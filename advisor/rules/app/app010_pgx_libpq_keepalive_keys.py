@@ -34,7 +34,7 @@ from advisor.rules.rule import Rule
 
 
 def check(ctx):
-    from advisor.clients.build import LIBPQ_KEEPALIVE_KEYS  # only when client documents are loaded
+    from advisor.model.client import LIBPQ_KEEPALIVE_KEYS
 
     for doc, ep in endpoints(ctx):
         if ep.driver != "pgx":

@@ -41,7 +41,7 @@ WARN_BELOW_MS = 600_000
 
 
 def check(ctx):
-    from advisor.loaders.haproxy_cfg import idle_timeout  # loaders are imported only when needed
+    from advisor.model.haproxy import idle_timeout
 
     for doc in haproxy_docs(ctx):
         for route in doc.model.routes():

@@ -37,6 +37,7 @@ fewer `max_connections` with a pooler in front (PgBouncer), a lower `hash_mem_mu
 """
 
 from advisor.findings import Severity
+from advisor.catalog import catalog_of
 from advisor.rules.pg.common import effective, where
 from advisor.rules.rule import Rule
 from advisor.units import format_bytes, pg_memory_literal, pg_to_bytes
@@ -75,7 +76,7 @@ def check(ctx):
             wal_bytes = max(wal * 8192, 32 * 1024)
         av_each = maint if av_mem == -1 else av_mem * 1024
         av_name = "maintenance_work_mem" if av_mem == -1 else "autovacuum_work_mem"
-        if doc.meta.get("pg_version", 18) < 17:
+        if catalog_of(doc).major < 17:
             av_each = min(av_each, AUTOVACUUM_CAP)
         factor = SORT_NODES + HASH_NODES * hash_mult
         per_query = work_mem * factor

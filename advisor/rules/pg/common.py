@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from advisor.catalog import load_catalog
+from advisor.catalog import catalog_of
 from advisor.model import ConfigDoc, Setting, Span, is_known
 
 
@@ -21,7 +21,7 @@ def effective(doc: ConfigDoc, name: str) -> tuple[Any, Setting | None]:
     setting = doc.get(name)
     if setting is not None:
         return (setting.value if is_known(setting.value) else None), setting
-    param = load_catalog(doc.meta.get("pg_version") or 18).lookup(name)
+    param = catalog_of(doc).lookup(name)
     return (param.boot_value if param else None), None
 
 

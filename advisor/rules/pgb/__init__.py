@@ -41,10 +41,10 @@ def pg_value(doc: ConfigDoc, name: str) -> tuple[Any, Setting | None]:
     setting = doc.get(name)
     if setting is not None:
         return (setting.value if is_known(setting.value) else None), setting
-    from advisor.catalog import load_catalog
+    from advisor.catalog import catalog_of
 
     try:
-        param = load_catalog(doc.meta.get("pg_version") or 18).lookup(name)
+        param = catalog_of(doc).lookup(name)
     except Exception:  # noqa: BLE001 - a catalog we do not ship: no default known
         return None, None
     if param is None or param.boot_val is None:

@@ -13,10 +13,10 @@ import math
 import re
 from typing import Any, Callable
 
-from advisor.clients.endpoint import (
+from advisor.model.client import (
     GO_KEEPALIVE, OS_KEEPALIVE, ClientEndpoint, Keepalive, Pool, Value, default,
 )
-from advisor.clients.strings import Locator, ParsedString, parse, redact_any
+from advisor.loaders.clients.strings import Locator, ParsedString, parse, redact_any
 from advisor.model import Diagnostic, Span, Unknown
 from advisor.units import (
     client_bool, go_format_duration, go_parse_duration, java_parse_int, java_parse_long, js_parse_number,
@@ -26,7 +26,6 @@ from advisor.units import (
 INVALID = "client-invalid-value"
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
-LIBPQ_KEEPALIVE_KEYS = ("keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout")
 PGX_POOL_KEYS = ("pool_max_conns", "pool_min_conns", "pool_min_idle_conns", "pool_max_conn_lifetime",
                  "pool_max_conn_lifetime_jitter", "pool_max_conn_idle_time", "pool_health_check_period")
 
@@ -84,7 +83,7 @@ def param_value(key: str, text: Any, span: Span | None, unknown: bool = False, h
 def params_from_string(parsed: ParsedString, loc: Locator) -> dict[str, Value]:
     """The parameters of a parsed connection string as `Value`s with exact spans (later wins;
     `host`/`port` of pgjdbc lists are joined with commas like libpq stores them)."""
-    from advisor.clients.libpq import SECRET_KEYWORDS
+    from advisor.loaders.clients.libpq import SECRET_KEYWORDS
 
     out: dict[str, Value] = {}
     for p in list(parsed.params) + list(parsed.unknown_keys):
@@ -261,11 +260,11 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
 
 
 def libpq_connect_checks(text: str, loc: Locator) -> list[Diagnostic] | None:
-    """libpq's own connect-time value checks (`advisor.clients.libpq.validate_values`) for a
+    """libpq's own connect-time value checks (`advisor.loaders.clients.libpq.validate_values`) for a
     string libpq parses; None when it does not parse (the caller then uses its own checks).
     Values that overlap a template placeholder are not checked."""
-    from advisor.clients.libpq import parse_conninfo, validate_values
-    from advisor.clients.strings import mask
+    from advisor.loaders.clients.libpq import parse_conninfo, validate_values
+    from advisor.loaders.clients.strings import mask
 
     lead = len(text) - len(text.lstrip())
     masked, holders = mask(text.strip())
@@ -287,7 +286,7 @@ def libpq_connect_checks(text: str, loc: Locator) -> list[Diagnostic] | None:
 
 def _syntax(b: Builder, parsed: ParsedString, loc: Locator, name: str) -> None:
     if parsed.error:
-        from advisor.clients.libpq import KNOWN_KEYWORDS
+        from advisor.loaders.clients.libpq import KNOWN_KEYWORDS
 
         message = redact_any(parsed.error)
         if any(p.key in ("password", "sslpassword") for p in parsed.params) or "password" in parsed.error:
@@ -469,7 +468,7 @@ def hikari_plan(b: Builder, hikari: dict[str, Value]) -> Pool:
 
 def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], extra: dict[str, Value],
                         dbapi: str | None, parsed: ParsedString | None = None) -> ClientEndpoint:
-    from advisor.clients.strings import PSYCOPG_DBAPIS
+    from advisor.loaders.clients.strings import PSYCOPG_DBAPIS
 
     libpq_family = dbapi is None or dbapi in PSYCOPG_DBAPIS
     ep = libpq_endpoint(b, name, span, "sqlalchemy", params, driver="sqlalchemy", validate=libpq_family)

@@ -201,15 +201,16 @@ class Diagnostic(Record):
     every message the tool prints belongs to a documented, selectable rule.
     """
 
-    __slots__ = ("kind", "span", "message", "fix", "related")
+    __slots__ = ("kind", "span", "message", "fix", "related", "severity")
 
     def __init__(self, kind: str, span: Span, message: str, fix: str | None = None,
-                 related: tuple[Span, ...] = ()) -> None:
+                 related: tuple[Span, ...] = (), severity: str | None = None) -> None:
         self.kind = kind
         self.span = span
         self.message = message
         self.fix = fix
         self.related = related
+        self.severity = severity  # "error"/"warning"/"info" when not the reporting rule's default
 
 
 class Suppression(Record):

@@ -20,13 +20,13 @@ import re
 from typing import Iterable
 
 from advisor import lazy_re
-from advisor.clients.build import (
+from advisor.loaders.clients.build import (
     NODE_KEYS, Builder, canonical_hikari, endpoint_from_string, jdbc_endpoint, libpq_endpoint, node_endpoint,
     param_value, sqlalchemy_endpoint,
 )
-from advisor.clients.endpoint import ClientEndpoint, Value
-from advisor.clients.strings import Locator, kind_of, parse, placeholder_hint, redact_any
-from advisor.clients.tree import Leaf
+from advisor.model.client import ClientEndpoint, Value
+from advisor.loaders.clients.strings import Locator, kind_of, parse, placeholder_hint, redact_any
+from advisor.loaders.clients.tree import Leaf
 from advisor.model import ConfigDoc, Setting, Span, Unknown
 
 SECRET_NAME = lazy_re.compile(r"pass(word|wd)?$|passwd|password|secret|token|credential|private.?key|api.?key", re.I)
@@ -62,7 +62,7 @@ def leaf_value(leaf: Leaf, key: str | None = None, secret: bool | None = None) -
     if isinstance(value, Unknown):
         unknown = True
     elif isinstance(value, str):
-        from advisor.clients.strings import has_placeholder
+        from advisor.loaders.clients.strings import has_placeholder
 
         if has_placeholder(value):
             unknown = True
@@ -291,7 +291,7 @@ def _spring(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
         text = url_leaf.value if url_leaf is not None else ""
         if url_leaf is not None and kind_of(text) == "jdbc" and not leaf_value(url_leaf).unknown:
             parsed = parse(text)
-            from advisor.clients.build import params_from_string
+            from advisor.loaders.clients.build import params_from_string
 
             params = params_from_string(parsed, url_leaf.loc) if parsed else {}
             ep = jdbc_endpoint(b, name, url_leaf.loc.whole, params, extra)
@@ -361,7 +361,7 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
             used.add(id(lf))
             if form == "uri" and (sqla or sqlalchemy_prefix or re.search(r"sqlalchemy", name, re.I)):
                 parsed = parse(text)
-                from advisor.clients.build import params_from_string
+                from advisor.loaders.clients.build import params_from_string
 
                 params = params_from_string(parsed, lf.loc) if parsed else {}
                 ep = sqlalchemy_endpoint(b, name, lf.loc.whole, params, extra, None)
@@ -424,7 +424,7 @@ def _record_group(doc: ConfigDoc, url_leaf: Leaf, options: dict[str, Leaf], keys
 def scan_text(doc: ConfigDoc, b: Builder, text: str, path: str) -> list[ClientEndpoint]:
     """Fallback for files no structured reader can read (templates, Ruby, shell): every
     connection URL on every line, and nothing else."""
-    from advisor.clients.strings import FIND_URL
+    from advisor.loaders.clients.strings import FIND_URL
 
     endpoints = []
     for lineno, line in enumerate(text.split("\n"), start=1):

@@ -17,10 +17,10 @@ import ast
 import math
 from typing import Any
 
-from advisor.clients.build import Builder, endpoint_from_string, libpq_endpoint, param_value, psycopg_pool_plan
-from advisor.clients.endpoint import ClientEndpoint, Pool, Value, default
-from advisor.clients.extract import is_secret_key, record
-from advisor.clients.strings import Locator
+from advisor.loaders.clients.build import Builder, endpoint_from_string, libpq_endpoint, param_value, psycopg_pool_plan
+from advisor.model.client import ClientEndpoint, Pool, Value, default
+from advisor.loaders.clients.extract import is_secret_key, record
+from advisor.loaders.clients.strings import Locator
 from advisor.model import ConfigDoc, Diagnostic, Span, Unknown
 from advisor.units import client_bool
 

@@ -8,14 +8,14 @@ line without `=` is an error libpq reports when a client uses that service.
 
 from __future__ import annotations
 
-from advisor.clients.build import Builder, libpq_endpoint, param_value
-from advisor.clients.endpoint import ClientEndpoint, Value
-from advisor.clients.extract import record
+from advisor.loaders.clients.build import Builder, libpq_endpoint, param_value
+from advisor.model.client import ClientEndpoint, Value
+from advisor.loaders.clients.extract import record
 from advisor.model import ConfigDoc, Diagnostic, Span
 
 
 def service_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[ClientEndpoint]:
-    from advisor.clients.libpq import KNOWN_KEYWORDS, SECRET_KEYWORDS
+    from advisor.loaders.clients.libpq import KNOWN_KEYWORDS, SECRET_KEYWORDS
 
     out: list[ClientEndpoint] = []
     current: tuple[str, Span, dict[str, Value]] | None = None

@@ -2,7 +2,7 @@
 
 Recognised forms, wherever a value holds them:
 - libpq URIs (`postgresql://`, `postgres://`) and keyword/value strings (`host=db port=5432`),
-  parsed with `advisor.clients.libpq` (libpq's own grammar);
+  parsed with `advisor.loaders.clients.libpq` (libpq's own grammar);
 - pgjdbc URLs `jdbc:postgresql://host:port,host2/db?prop=value&...` (pgjdbc's Driver.parseURL:
   query properties are percent-decoded, several hosts separated by commas);
 - SQLAlchemy URLs `postgresql+<dbapi>://user:pw@host:port/db?k=v` (the query goes to the DBAPI;
@@ -153,7 +153,7 @@ _KV_ANCHORS = {"host", "hostaddr", "dbname", "service", "port", "user", "sslmode
 def looks_like_keyword_string(text: str) -> bool:
     """`host=db port=5432 ...`: a keyword/value string (at least two libpq keywords, one of them
     naming a target), as opposed to any `a=b` text."""
-    from advisor.clients.libpq import KNOWN_KEYWORDS
+    from advisor.loaders.clients.libpq import KNOWN_KEYWORDS
 
     masked, _ = mask(text)
     keys = _KV_KEY.findall(masked)
@@ -209,7 +209,7 @@ def _query_pieces(text: str, q: int):
 
 def _parse_uri(text: str, offset: int = 0) -> ParsedString:
     """A libpq URI; the query part is read here too so unknown keys are kept (pgx, apps)."""
-    from advisor.clients.libpq import KNOWN_KEYWORDS, parse_conninfo
+    from advisor.loaders.clients.libpq import KNOWN_KEYWORDS, parse_conninfo
 
     q = text.find("?")
     head = text if q < 0 else text[:q]
@@ -251,7 +251,7 @@ def _shift(params: list[RawParam], offset: int) -> list[RawParam]:
 def _parse_keyword(text: str) -> ParsedString:
     """A keyword/value string; keys libpq does not know are set aside (and blanked) so the rest
     still parses with libpq's grammar."""
-    from advisor.clients.libpq import parse_conninfo
+    from advisor.loaders.clients.libpq import parse_conninfo
 
     unknown: list[RawParam] = []
     first_error: tuple[str, int] | None = None
@@ -383,7 +383,7 @@ def redact_any(text: str) -> str:
     """`text` with every password in any connection-string form replaced by `***`: libpq's own
     redaction for libpq strings, then the `user:password@` part and `password=` parameters of
     every URL inside the text, then `password=` pairs of keyword/value text."""
-    from advisor.clients.libpq import redact
+    from advisor.loaders.clients.libpq import redact
 
     out = text
     try:

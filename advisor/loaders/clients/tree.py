@@ -3,7 +3,7 @@
 Every format is reduced to the same shape, one leaf per scalar: its path (keys split on dots,
 so `spring.datasource.url` in a properties file and the same keys nested in YAML give the same
 path; list items are indexes), its value typed as the format types it, and a `Locator` that maps
-offsets inside the value to file positions. The extractor (`advisor.clients.extract`) then
+offsets inside the value to file positions. The extractor (`advisor.loaders.clients.extract`) then
 looks at leaves only, whatever the format.
 
 YAML uses `yaml.compose` (node marks give line and column; imported lazily). JSON is read as
@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from advisor import lazy_re
-from advisor.clients.strings import Locator
+from advisor.loaders.clients.strings import Locator
 from advisor.model import Record, Span, Unknown
 
 
@@ -423,7 +423,7 @@ def env_leaves(path: str, text: str) -> list[Leaf]:
 
 
 def unknown_if_placeholder(value: Any) -> Any:
-    from advisor.clients.strings import has_placeholder
+    from advisor.loaders.clients.strings import has_placeholder
 
     if isinstance(value, str) and has_placeholder(value):
         return Unknown(value)

@@ -30,6 +30,10 @@ GO_KEEPALIVE = (15.0, 15.0, 9)
 DRIVERS = ("libpq", "pgjdbc", "sqlalchemy", "django", "psycopg_pool", "pgx", "node-postgres", "url")
 
 
+# libpq's per-connection TCP keepalive keys (a driver that does not know them may forward them to the server)
+LIBPQ_KEEPALIVE_KEYS = ("keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout")
+
+
 class Value(Record):
     """One client setting: typed value, where it came from, and how it was written."""
 
@@ -98,7 +102,7 @@ def default(value: Any, origin: str = "default", unit: str | None = None) -> Val
 
 
 def _redact(text: str) -> str:
-    from advisor.clients.strings import redact_any
+    from advisor.loaders.clients.strings import redact_any
 
     return redact_any(text)
 

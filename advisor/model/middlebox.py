@@ -1,0 +1,136 @@
+"""Middleboxes: what sits on a TCP connection between two endpoints and can end it for idleness.
+
+A cloud load balancer, NAT gateway, firewall or Kubernetes Service (conntrack) keeps a flow
+table; an entry idle longer than its timer is dropped. Two kinds of timer matter:
+
+- a **packet-reset** timer (`keepalive_resets=True`): any packet of the flow, a TCP keepalive
+  probe included, restarts it (AWS NLB, NAT gateway, Azure LB, conntrack). Keepalives shorter
+  than the timer, from either end of the leg, keep the flow alive;
+- a **traffic-reset** timer (`keepalive_resets=False`): only payload restarts it (AWS Classic ELB,
+  ALB, RDS Proxy's client idle timeout). Only real queries, or a pool that retires or validates
+  connections first, help.
+
+`on_expiry` says what an endpoint sees afterwards: `rst` (the next packet draws a reset:
+ECONNRESET at once), `drop` (silence: the next query hangs until a keepalive, TCP_USER_TIMEOUT
+or ~15 min of retransmissions gives up) or `close` (a proxy closes both sides: EOF).
+
+Facts and sources: ../shared/reference/connection-timeouts.md §0 and §5 (cited per kind below).
+Loaders for cloud JSON, Terraform and Kubernetes fill `Middlebox` objects; the path places them
+on legs; a topology can also declare one by kind alone, which takes the documented default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.model import Record, Span
+from advisor.model.client import Value
+
+
+class MiddleboxKind(Record):
+    """The documented behaviour of one kind of middlebox."""
+
+    __slots__ = ("kind", "label", "default_idle", "keepalive_resets", "on_expiry", "configurable", "source")
+
+    def __init__(self, kind: str, label: str, default_idle: float | None, keepalive_resets: bool | None,
+                 on_expiry: str, configurable: str, source: str) -> None:
+        self.kind = kind
+        self.label = label
+        self.default_idle = default_idle  # seconds; None = no documented default (must be declared)
+        self.keepalive_resets = keepalive_resets  # None = not documented
+        self.on_expiry = on_expiry
+        self.configurable = configurable
+        self.source = source
+
+
+KINDS: dict[str, MiddleboxKind] = {k.kind: k for k in (
+    MiddleboxKind("aws-nlb", "AWS NLB", 350, True, "rst", "60-6000 s (listener tcp.idle_timeout.seconds)",
+                  "AWS ELB docs, network/update-idle-timeout"),
+    MiddleboxKind("aws-alb", "AWS ALB", 60, False, "close", "1-4000 s (idle_timeout.timeout_seconds)",
+                  "AWS ELB docs, application load balancer attributes"),
+    MiddleboxKind("aws-elb", "AWS Classic ELB", 60, False, "close", "1-3600 s (ConnectionSettings.IdleTimeout)",
+                  "AWS ELB docs, classic/config-idle-timeout (probes carry no payload and do not count)"),
+    MiddleboxKind("aws-nat", "AWS NAT gateway", 350, True, "rst", "fixed",
+                  "AWS VPC docs, nat-gateway-troubleshooting (use keepalives < 350 s)"),
+    MiddleboxKind("aws-network-firewall", "AWS Network Firewall", 350, True, "drop",
+                  "60-6000 s (TcpIdleTimeoutSeconds)", "AWS Network Firewall API, FlowTimeouts"),
+    MiddleboxKind("aws-rds-proxy", "AWS RDS Proxy", 1800, False, "close", "1-28800 s (IdleClientTimeout)",
+                  "RDS API (botocore): IdleClientTimeout; whether keepalives count is not documented, so only "
+                  "traffic is assumed to reset it"),
+    MiddleboxKind("azure-lb", "Azure Load Balancer", 240, True, "drop",
+                  "4-100 min (idleTimeoutInMinutes); enableTcpReset sends RST on expiry",
+                  "Azure docs, load-balancer-tcp-idle-timeout and load-balancer-tcp-reset"),
+    MiddleboxKind("azure-nat", "Azure NAT gateway", 240, True, "drop", "4-120 min (idleTimeoutInMinutes)",
+                  "Azure docs, nat-gateway-resource (timers)"),
+    MiddleboxKind("gcp-cloud-nat", "GCP Cloud NAT", 1200, True, "drop", "tcpEstablishedIdleTimeoutSec",
+                  "Compute API RouterNat.tcpEstablishedIdleTimeoutSec (default 1200 s); that keepalives "
+                  "reset it is assumed as for every conntrack-based NAT (not stated by Google)"),
+    MiddleboxKind("gcp-lb", "GCP load balancer", 600, True, "drop",
+                  "connectionTrackingPolicy.idleTimeoutSec (internal passthrough: 600 s default)",
+                  "Compute API BackendServiceConnectionTrackingPolicy"),
+    MiddleboxKind("k8s-service", "Kubernetes Service (kube-proxy conntrack)", 86400, True, "drop",
+                  "kube-proxy conntrack.tcpEstablishedTimeout",
+                  "kube-proxy configuration: conntrack tcpEstablishedTimeout default 24h"),
+    MiddleboxKind("firewall", "firewall", None, True, "drop", "declared idle timeout",
+                  "a stateful firewall's flow table (declare its idle timeout)"),
+)}
+
+
+class Middlebox(Record):
+    """One middlebox on a leg: its idle timer and what happens when it fires.
+
+    `idle_timeout` is a `Value` in seconds (origin `set` from a file, `default` from the kind's
+    documented default, `declared` from the topology); its value may be `Unknown` (a Terraform
+    variable without default). `facts` keeps kind-specific settings other rules read
+    (`require_tls`, `enable_tcp_reset`, `listener_port`, ...), each a `Value`.
+    `listens` are the host:port strings clients use to reach it, `targets` those it forwards to
+    (for discovery), both as written.
+    """
+
+    __slots__ = ("kind", "name", "span", "idle_timeout", "keepalive_resets", "on_expiry", "facts", "listens",
+                 "targets")
+
+    def __init__(self, kind: str, name: str, span: Span, idle_timeout: Value | None = None,
+                 keepalive_resets: bool | None = None, on_expiry: str | None = None,
+                 facts: dict[str, Value] | None = None, listens: list[str] | None = None,
+                 targets: list[str] | None = None) -> None:
+        spec = KINDS[kind]
+        self.kind = kind
+        self.name = name
+        self.span = span
+        self.idle_timeout = idle_timeout if idle_timeout is not None else Value(spec.default_idle, origin="default",
+                                                                                 unit="s")
+        self.keepalive_resets = spec.keepalive_resets if keepalive_resets is None else keepalive_resets
+        self.on_expiry = on_expiry or spec.on_expiry
+        self.facts = {} if facts is None else facts
+        self.listens = [] if listens is None else listens
+        self.targets = [] if targets is None else targets
+
+    @property
+    def label(self) -> str:
+        return f"{KINDS[self.kind].label} {self.name}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "name": self.name, "span": self.span.to_dict(),
+                               "idle_timeout": self.idle_timeout.to_dict(),
+                               "keepalive_resets": self.keepalive_resets, "on_expiry": self.on_expiry}
+        if self.facts:
+            out["facts"] = {k: v.to_dict() for k, v in self.facts.items()}
+        if self.listens:
+            out["listens"] = list(self.listens)
+        if self.targets:
+            out["targets"] = list(self.targets)
+        return out
+
+
+class MiddleboxFile(Record):
+    """The model of a file that describes middleboxes (cloud JSON, Terraform, Kubernetes)."""
+
+    __slots__ = ("format", "middleboxes")
+
+    def __init__(self, format: str, middleboxes: list[Middlebox] | None = None) -> None:
+        self.format = format
+        self.middleboxes = [] if middleboxes is None else middleboxes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": self.format, "middleboxes": [m.to_dict() for m in self.middleboxes]}

@@ -1,0 +1,125 @@
+"""PgBouncer's configuration as PgBouncer ends up with it: every `[pgbouncer]` setting of the
+version (from the file or the version's default), and the `[databases]`, `[users]` and `[peers]`
+entries. Filled by `advisor.loaders.pgbouncer_ini`; read by rules and the path.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.catalogs.pgbouncer import BY_NAME, TIME, Param, Version
+from advisor.model import Record, Setting, Span, Unknown, is_known
+from advisor.units import pgb_format_time
+
+
+def version_text(v: Version) -> str:
+    return f"{v[0]}.{v[1]}"
+
+
+class Entry(Record):
+    """One line of `[databases]`, `[users]` or `[peers]`: a name and its connection string."""
+
+    __slots__ = ("section", "name", "span", "params", "unknown", "effective")
+
+    def __init__(self, section: str, name: str, span: Span, params: dict[str, Setting] | None = None,
+                 unknown: bool = False, effective: bool = True) -> None:
+        self.section = section
+        self.name = name
+        self.span = span
+        self.params = {} if params is None else params
+        self.unknown = unknown  # the connection string is (partly) a template placeholder
+        self.effective = effective
+
+    def value(self, key: str, default: Any = None) -> Any:
+        s = self.params.get(key)
+        return default if s is None or s.value is None else s.value
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "span": self.span.to_dict(),
+                               "params": {k: s.to_dict() for k, s in self.params.items()}}
+        if self.unknown:
+            out["unknown"] = True
+        if not self.effective:
+            out["effective"] = False
+        return out
+
+
+class PgBouncerModel(Record):
+    """The configuration PgBouncer ends up with: every setting of the version, and the pools."""
+
+    __slots__ = ("version", "values", "set_in_file", "databases", "users", "peers", "fragment", "header")
+
+    def __init__(self, version: Version, values: dict[str, Any], set_in_file: dict[str, Setting],
+                 databases: list[Entry] | None = None, users: list[Entry] | None = None,
+                 peers: list[Entry] | None = None, fragment: bool = False, header: Span | None = None) -> None:
+        self.version = version
+        self.values = values
+        self.set_in_file = set_in_file
+        self.databases = [] if databases is None else databases
+        self.users = [] if users is None else users
+        self.peers = [] if peers is None else peers
+        self.fragment = fragment
+        self.header = header  # the [pgbouncer] header in force (the last one)
+
+    def span_of(self, name: str) -> Span | None:
+        """Where a setting was written, or the [pgbouncer] header when it takes its default."""
+        s = self.set_in_file.get(name)
+        return (s.value_span or s.span) if s is not None else self.header
+
+    def value(self, name: str) -> Any:
+        return self.values.get(name)
+
+    def setting(self, name: str) -> Setting | None:
+        return self.set_in_file.get(name)
+
+    def is_default(self, name: str) -> bool:
+        return name not in self.set_in_file
+
+    def shown(self, name: str) -> str | None:
+        """The value as SHOW CONFIG prints it (for parity tests)."""
+        return show_value(BY_NAME[name], self.values.get(name))
+
+    def effective_databases(self) -> list[Entry]:
+        return [d for d in self.databases if d.effective]
+
+    def effective_users(self) -> list[Entry]:
+        return [u for u in self.users if u.effective]
+
+    def pool_modes(self) -> list[tuple[str, Setting | None]]:
+        """Every pool mode in force: the global one and each per-database/per-user override."""
+        out: list[tuple[str, Setting | None]] = []
+        if is_known(self.values.get("pool_mode")):
+            out.append((self.values["pool_mode"], self.set_in_file.get("pool_mode")))
+        for entry in self.effective_databases() + self.effective_users():
+            s = entry.params.get("pool_mode")
+            if s is not None and is_known(s.value):
+                out.append((s.value, s))
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        def plain(name: str, value: Any) -> Any:
+            if isinstance(value, Unknown):
+                return {"unknown": value.text}
+            if BY_NAME[name].secret and value:
+                return "***"
+            return value
+
+        return {
+            "pgbouncer_version": version_text(self.version),
+            "fragment": self.fragment,
+            "settings": {name: {"value": plain(name, value), "unit": BY_NAME[name].unit,
+                                "source": "file" if name in self.set_in_file else "default"}
+                         for name, value in self.values.items()},
+            "databases": [d.to_dict() for d in self.databases],
+            "users": [u.to_dict() for u in self.users],
+            "peers": [p.to_dict() for p in self.peers],
+        }
+
+
+def show_value(param: Param, value: Any) -> str | None:
+    if value is None or isinstance(value, Unknown):
+        return None
+    if param.type == TIME:
+        return pgb_format_time(value)
+    return str(value)
+
