@@ -270,9 +270,16 @@ def load_documents(settings: Settings, found: list[tuple[str, str]]) -> tuple[li
     errors: list[InputError] = []
     for path, kind in found:
         try:
-            docs.append(load_file(path, kind, options))
+            loaded = load_file(path, kind, options)
         except InputError as exc:
             errors.append(exc)
+            continue
+        # a loader returns one document, or several when one file holds several configurations
+        # (a Kubernetes manifest with a Cluster and a Pooler, a Terraform file with an LB and a DB)
+        if isinstance(loaded, list):
+            docs.extend(loaded)
+        else:
+            docs.append(loaded)
     # a file another document read as an include is checked as part of that document
     included = {os.path.realpath(f) for d in docs for f in d.files[1:]}
     docs = [d for d in docs if os.path.realpath(d.path) not in included]

@@ -120,7 +120,8 @@ _EXTRA_DETECTORS.append(("client", _detect_client))
 
 
 def load_file(path: str, kind: str, options: dict):
-    """Load one file with the loader for `kind`. Raises InputError for unreadable input."""
+    """Load one file with the loader for `kind`: a ConfigDoc, or a list of them when the file holds
+    several configurations. Raises InputError for unreadable input."""
     module = importlib.import_module(LOADERS[kind])
     return module.load(path, options)
 

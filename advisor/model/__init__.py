@@ -230,12 +230,13 @@ class Suppression(Record):
 class ConfigDoc(Record):
     """One loaded configuration file, its includes folded in, in read order."""
 
-    __slots__ = ("path", "kind", "settings", "diagnostics", "suppressions", "files", "template", "meta", "model")
+    __slots__ = ("path", "kind", "settings", "diagnostics", "suppressions", "files", "template", "meta", "model",
+                 "host")
 
     def __init__(self, path: str, kind: str, settings: list[Setting] | None = None,
                  diagnostics: list[Diagnostic] | None = None, suppressions: list[Suppression] | None = None,
                  files: list[str] | None = None, template: bool = False, meta: dict[str, Any] | None = None,
-                 model: Any = None) -> None:
+                 model: Any = None, host: Any = None) -> None:
         self.path = path
         self.kind = kind
         self.settings = [] if settings is None else settings
@@ -245,6 +246,9 @@ class ConfigDoc(Record):
         self.template = template
         self.meta = {} if meta is None else meta
         self.model = model
+        # advisor.model.host.HostFacts of the machine or container this software runs on, when the
+        # file itself says (a CloudNativePG memory limit, a compose mem_limit); else None
+        self.host = host
 
     def effective(self) -> dict[str, Setting]:
         """The effective occurrence of each name (the last one read wins)."""
@@ -277,4 +281,6 @@ class ConfigDoc(Record):
             out["meta"] = self.meta
         if self.model is not None and hasattr(self.model, "to_dict"):
             out["model"] = self.model.to_dict()
+        if self.host is not None:
+            out["host"] = self.host.to_dict()
         return out
