@@ -44,7 +44,8 @@ def _main(
 @app.command()
 def check(
     paths: List[str] = typer.Argument(None, help="Files or directories (default: the current directory)."),
-    fmt: str = typer.Option("text", "--format", "-f", help="Output format: text or json."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="Output format: text, json, sarif, github, junit, "
+                                      "gitlab, markdown or html (default: text; github when GITHUB_ACTIONS=true)."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Rules to run: codes, names or families (PG, TLS)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Rules to skip: codes, names or families."),
     pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18; default 18)."),
@@ -56,14 +57,14 @@ def check(
     no_config: bool = typer.Option(False, "--no-config", help="Ignore pgpath.yaml."),
     haproxy_binary: Optional[str] = typer.Option(None, "--haproxy-binary", help="Also run `haproxy -c` with this binary."),
     color: str = typer.Option("auto", "--color", help="auto, always or never."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+    output: Optional[List[str]] = typer.Option(
+        None, "--output", "-o", help="Write the report to this file; or FORMAT=PATH (repeatable, PATH - is stdout) "
+                                     "to write several formats in one run."),
 ) -> None:
     """Check configuration files and report problems along the connection path."""
     from advisor.engine import UsageError, make_settings, run
-    from advisor.reporters import FORMATS, render
 
-    if fmt not in FORMATS:
-        _fail(f"unknown format {fmt!r} (choose {', '.join(FORMATS)})")
+    outputs = _outputs(fmt, output)
     if color not in ("auto", "always", "never"):
         _fail("--color takes auto, always or never")
     cli = {
@@ -82,17 +83,63 @@ def check(
         report = run(settings)
     except UsageError as exc:
         _fail(str(exc))
-    colour = color == "always" or (color == "auto" and output is None and sys.stdout.isatty())
-    text = render(report, fmt, colour=colour) if fmt == "text" else render(report, fmt)
-    if output:
+    _write_outputs(report, outputs, color)
+    raise typer.Exit(report.exit_code)
+
+
+def _outputs(fmt: Optional[str], output: Optional[List[str]]) -> "list[tuple[str, str]]":
+    """(format, destination) pairs; destination "-" is stdout.
+
+    `--format F` (default text; github when GITHUB_ACTIONS=true) goes to stdout, or to the file
+    of a plain `--output FILE`. `--output F=PATH` adds a format; when one of those writes to
+    stdout (`F=-`) and no --format was given, the default format is not printed.
+    """
+    import os
+
+    from advisor.reporters import FORMATS
+
+    if fmt is not None and fmt not in FORMATS:
+        _fail(f"unknown format {fmt!r} (choose {', '.join(FORMATS)})")
+    extra: list[tuple[str, str]] = []
+    plain: list[str] = []
+    for item in output or []:
+        name, sep, dest = item.partition("=")
+        if sep and name in FORMATS:
+            if not dest:
+                _fail(f"--output {item}: no path after '=' (use - for stdout)")
+            extra.append((name, dest))
+        elif sep and name.isalnum() and not os.path.sep in name and not os.path.exists(item):
+            _fail(f"--output {item}: unknown format {name!r} (choose {', '.join(FORMATS)})")
+        else:
+            plain.append(item)
+    if len(plain) > 1:
+        _fail("--output FILE can be given once; use --output FORMAT=PATH for more reports")
+    main_fmt = fmt or ("github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text")
+    pairs = list(extra)
+    if plain or fmt is not None or not any(dest == "-" for _, dest in extra):
+        pairs.insert(0, (main_fmt, plain[0] if plain else "-"))
+    if sum(dest == "-" for _, dest in pairs) > 1:
+        _fail("only one report can go to stdout (-)")
+    return pairs
+
+
+def _write_outputs(report, outputs: "list[tuple[str, str]]", color: str) -> None:
+    from advisor.reporters import render
+
+    for name, dest in outputs:
+        if name == "text":
+            colour = color == "always" or (color == "auto" and dest == "-" and sys.stdout.isatty())
+            text = render(report, name, colour=colour)
+        else:
+            text = render(report, name)
+        if dest == "-":
+            sys.stdout.write(text)
+            continue
         try:
-            with open(output, "w", encoding="utf-8") as f:
+            with open(dest, "w", encoding="utf-8") as f:
                 f.write(text)
         except OSError as exc:
-            _fail(f"cannot write {output}: {exc.strerror}")
-    else:
-        sys.stdout.write(text)
-    raise typer.Exit(report.exit_code)
+            _fail(f"cannot write {dest}: {exc.strerror}")
 
 
 @app.command()

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from advisor.findings import Finding, Severity
+from advisor.findings import Finding, RuleInfo, Severity
 from advisor.loaders import InputError, detect_kind, load_file, LOADERS, read_text
 from advisor.model import ConfigDoc, Record
 
@@ -52,14 +52,20 @@ class Settings(Record):
 
 
 class Report(Record):
-    __slots__ = ("findings", "docs", "input_errors", "settings")
+    """Everything reporters turn into output: the findings, the documents read, unreadable
+    inputs, the settings of the run, and `rules` (a RuleInfo for every rule that ran or has a
+    finding: code, name, effective severity, summary, documentation, help URI), so no reporter
+    imports a rule."""
+
+    __slots__ = ("findings", "docs", "input_errors", "settings", "rules")
 
     def __init__(self, findings: list[Finding], docs: list[ConfigDoc], input_errors: list[InputError],
-                 settings: Settings) -> None:
+                 settings: Settings, rules: list[RuleInfo] | None = None) -> None:
         self.findings = findings
         self.docs = docs
         self.input_errors = input_errors
         self.settings = settings
+        self.rules = [] if rules is None else rules
 
     @property
     def exit_code(self) -> int:
@@ -303,6 +309,7 @@ def run(settings: Settings) -> Report:
     ctx = Context(docs=docs, options={"ram_bytes": settings.ram_bytes, "pg_version": settings.pg_version,
                                       "pgbouncer_version": settings.pgbouncer_version, **settings.extra})
     findings: list[Finding] = []
+    ran: list = []
     kinds = {d.kind for d in docs}
     diagnostic_kinds = {d.kind for doc in docs for d in doc.diagnostics}
     for entry in rules:
@@ -310,12 +317,28 @@ def run(settings: Settings) -> Report:
             continue  # a kind of document it needs is missing: nothing to find, and its module stays unimported
         if entry.reports and diagnostic_kinds.isdisjoint(entry.reports):
             continue  # it only reports loader diagnostics, and there are none of its kinds
+        ran.append(entry)
         findings.extend(load_rule(entry).check(ctx))
     findings = apply_suppressions(findings, docs, rules)
     findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
-    return Report(findings, docs, errors, settings)
+    return Report(findings, docs, errors, settings, rule_infos(ran, findings, settings))
+
+
+def rule_infos(ran, findings: list[Finding], settings: Settings) -> list[RuleInfo]:
+    """RuleInfo of the rules that ran and of every rule with a finding, in list order
+    (their modules are loaded already: nothing more is imported)."""
+    from advisor.rules import RULE_ENTRIES, load_rule
+
+    codes = {e.code for e in ran} | {f.code for f in findings}
+    out = []
+    for entry in RULE_ENTRIES:
+        if entry.code in codes:
+            r = load_rule(entry)
+            out.append(RuleInfo(r.code, r.name, settings.severity.get(r.code, r.severity), r.summary, r.doc,
+                                tuple(r.needs)))
+    return out
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -66,3 +66,67 @@ class Finding(Record):
         if self.related:
             out["related"] = [r.to_dict() for r in self.related]
         return out
+
+
+class RuleInfo(Record):
+    """What a reporter may say about a rule (SARIF rule metadata, help links, report legends).
+
+    The engine fills `Report.rules` with one for every rule that ran or has a finding, so
+    reporters never import `advisor.rules`. `severity` is the effective one (after overrides).
+    """
+
+    __slots__ = ("code", "name", "severity", "summary", "doc", "needs")
+
+    def __init__(self, code: str, name: str, severity: Severity, summary: str, doc: str = "",
+                 needs: tuple[str, ...] = ()) -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.summary = summary
+        self.doc = doc
+        self.needs = needs
+
+    @property
+    def help_uri(self) -> str:
+        return RULE_DOCS_URL.format(code=self.code)
+
+
+# Where each rule's page is published (the same pages as docs/rules/<CODE>.md and `pgpath explain`).
+RULE_DOCS_URL = "https://pgpath.dev/rules/{code}"
+
+_POSITIONS = None
+
+
+def content_key(finding: Finding) -> str:
+    """What identifies a finding apart from where its lines are: rule, file and message with
+    line/column positions masked (`haproxy.cfg:4` -> `haproxy.cfg:#`, `line 12` -> `line #`).
+
+    Moving a block of lines keeps the key; changing a value the message quotes changes it.
+    Used by the baseline and by the fingerprints of SARIF and GitLab reports.
+    """
+    global _POSITIONS
+    if _POSITIONS is None:
+        import re
+
+        _POSITIONS = re.compile(r"(\.[A-Za-z][\w-]*):\d+(?::\d+)?\b|\b(lines? )\d+(?:[-–]\d+)?\b")
+    span = finding.span
+    return "\x1f".join((finding.code, span.file, span.key or "", _POSITIONS.sub(_mask, finding.message)))
+
+
+def _mask(m) -> str:
+    return f"{m.group(1)}:#" if m.group(1) else f"{m.group(2)}#"
+
+
+def fingerprints(findings) -> list[str]:
+    """A stable hex fingerprint per finding: the hash of its content key and its ordinal among
+    findings with the same key (so two identical findings in one file stay distinct)."""
+    import hashlib
+
+    seen: dict[str, int] = {}
+    out = []
+    for f in findings:
+        key = content_key(f)
+        n = seen.get(key, 0)
+        seen[key] = n + 1
+        out.append(hashlib.sha256(f"{key}\x1e{n}".encode("utf-8", "surrogateescape")).hexdigest()[:32])
+    return out

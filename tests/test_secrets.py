@@ -95,12 +95,22 @@ def test_every_seeded_file_is_loaded_as_client(tree):
     assert {"APP001", "APP009", "APP010"} <= codes, codes
 
 
-@pytest.mark.parametrize("fmt", ["text", "json"])
+OUTPUT_FORMATS = ["text", "json", "sarif", "github", "junit", "gitlab", "markdown", "html"]
+
+
+@pytest.mark.parametrize("fmt", OUTPUT_FORMATS)
 def test_check_never_prints_a_password(tree, fmt):
     out = run("check", ".", "--format", fmt, "--no-config", cwd=tree)
     assert "APP0" in out  # the run did report on the client files
     leaked = [p for p in PASSWORDS if p in out]
     assert not leaked, f"passwords printed by check --format {fmt}: {leaked}"
+
+
+def test_every_format_is_scanned():
+    """The list above is every format the CLI offers (a new reporter joins the scan)."""
+    from advisor.reporters import FORMATS
+
+    assert sorted(OUTPUT_FORMATS) == sorted(FORMATS)
 
 
 @pytest.mark.parametrize("name", sorted(FILES))

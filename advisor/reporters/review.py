@@ -1,0 +1,120 @@
+"""What a review report adds to the findings: the inputs read and skipped, the assumptions of
+the run, and (when the connection path is assembled) one figure per path.
+
+Shared by the `html` and `markdown` reporters (`pgpath report`, or `--format html`). Nothing
+here prints a setting's value: only file names, setting names and the run's own settings, so
+no secret a file holds can reach the page.
+
+Connection paths: `paths_html(paths, draw)` / `paths_markdown(paths)` take a list of assembled
+paths (objects from `advisor.path`, or anything with a `name`/`str()`), and `draw(path)` returns
+an inline SVG string for one path. `report_paths(report)` is the one place that asks the engine
+for the paths: it returns `report.paths` when the engine put them there, else an empty list.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Callable, Iterable
+
+from advisor.model import is_known
+
+
+def report_paths(report) -> list:
+    return list(getattr(report, "paths", None) or [])
+
+
+def default_draw() -> Callable[[Any], str] | None:
+    """The SVG drawer of advisor.path when it exists (`advisor.path.svg(path) -> str`)."""
+    try:
+        import importlib
+
+        module = importlib.import_module("advisor.path")
+    except ImportError:
+        return None
+    return getattr(module, "svg", None)
+
+
+def inputs(report) -> tuple[list[tuple[str, str, list[str]]], list[str], list[tuple[str, str]]]:
+    """(document path, kind, files read for it), files skipped as not configuration pgpath reads,
+    and unreadable inputs (path, why)."""
+    read = [(d.path, d.kind, list(d.files or [d.path])) for d in report.docs]
+    skipped = list(getattr(report, "skipped", None) or [])
+    bad = [((f"{e.path}:{e.line}" if e.line else e.path), e.message) for e in report.input_errors]
+    return read, skipped, bad
+
+
+def assumptions(report) -> list[str]:
+    """What the run took as given: defaults used for what no file says, unknowns, scope."""
+    s = report.settings
+    out = []
+    if s.config_file:
+        out.append(f"Settings read from {s.config_file}.")
+    kinds = {d.kind for d in report.docs}
+    if "postgresql" in kinds:
+        out.append(f"PostgreSQL {s.pg_version} catalog types the values." if s.pg_version else
+                   "PostgreSQL 18 catalog types the values (the default; --pg-version to change).")
+        out.append("Server memory: " + (f"{s.ram_bytes / 2**30:g} GiB (given)." if s.ram_bytes else
+                                         "unknown, so the worst-case memory rule had nothing to compare with "
+                                         "(--ram or `ram:` in the configuration)."))
+    if "pgbouncer" in kinds:
+        out.append(f"PgBouncer {s.pgbouncer_version} rules apply." if s.pgbouncer_version else
+                   "PgBouncer: the newest version's keys and defaults apply (--pgbouncer-version).")
+    if kinds & {"postgresql", "pgbouncer", "client", "haproxy"}:
+        out.append("Where a file leaves TCP keepalives to the OS, Linux defaults are assumed: first probe after "
+                   "7200 s idle, then 9 probes 75 s apart.")
+    for d in report.docs:
+        unknown = sorted({st.name for st in d.settings if st.value is not None and not is_known(st.value)})
+        if d.template or unknown:
+            names = ", ".join(unknown[:12]) + (f" and {len(unknown) - 12} more" if len(unknown) > 12 else "")
+            out.append(f"{d.path}: a template; placeholders are unknown values, neither flagged nor computed with"
+                       + (f" ({names})." if names else "."))
+    if s.select != ["ALL"]:
+        out.append(f"Only these rules ran: {', '.join(s.select)}.")
+    if s.ignore:
+        out.append(f"Rules ignored: {', '.join(s.ignore)}.")
+    return out
+
+
+def paths_html(paths: Iterable, draw: Callable[[Any], str] | None = None) -> str:
+    """One figure per assembled path (its SVG from `draw`), or nothing when there are none."""
+    paths = list(paths)
+    if not paths:
+        return ""
+    draw = draw or default_draw()
+    parts = ['<section id="paths"><h2>Connection paths</h2>']
+    for i, p in enumerate(paths, 1):
+        name = html.escape(str(getattr(p, "name", None) or p))
+        svg = draw(p) if draw else ""
+        parts.append(f'<figure class="path" id="path-{i}">{svg}<figcaption>{name}</figcaption></figure>')
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def paths_markdown(paths: Iterable) -> list[str]:
+    paths = list(paths)
+    if not paths:
+        return []
+    from advisor.reporters.markdown import md
+
+    return ["### Connection paths", ""] + [f"- {md(str(getattr(p, 'name', None) or p))}" for p in paths] + [""]
+
+
+def markdown_sections(report) -> list[str]:
+    from advisor.reporters.markdown import code, md
+
+    read, skipped, bad = inputs(report)
+    lines = paths_markdown(report_paths(report))
+    lines += ["### Inputs read", ""]
+    for path, kind, files in read:
+        extra = f" (with {', '.join(code(f) for f in files[1:])})" if len(files) > 1 else ""
+        lines.append(f"- {code(path)}: {kind}{extra}")
+    if not read:
+        lines.append("- none")
+    lines.append("")
+    if skipped or bad:
+        lines += ["### Inputs skipped", ""]
+        lines += [f"- {code(p)}: not a configuration file pgpath reads" for p in skipped]
+        lines += [f"- {code(p)}: {md(why)}" for p, why in bad]
+        lines.append("")
+    lines += ["### Assumptions", ""] + [f"- {md(a)}" for a in assumptions(report)] + [""]
+    return lines

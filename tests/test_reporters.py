@@ -1,0 +1,290 @@
+"""Every output format from one report: SARIF (against the official 2.1.0 schema), GitHub
+workflow commands, JUnit XML, GitLab Code Quality, GitHub-flavoured Markdown (rendered by
+cmark-gfm, GitHub's own renderer) and HTML; several formats in one run with --output F=PATH."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SARIF_SCHEMA = ROOT.parent / "shared" / "reference" / "sarif-schema-2.1.0.json"
+FORMATS = ["text", "json", "sarif", "github", "junit", "gitlab", "markdown", "html"]
+
+
+def pgpath(*args, cwd, env=None):
+    run_env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    run_env.update({"PYTHONPATH": str(ROOT), **(env or {})})
+    return subprocess.run([sys.executable, "-m", "advisor", *args], capture_output=True, text=True, cwd=cwd,
+                          env=run_env, timeout=120)
+
+
+@pytest.fixture
+def risky(tmp_path):
+    """samples/risky copied (so lines can be moved), run from its parent as from a repo root."""
+    shutil.copytree(ROOT / "samples" / "risky", tmp_path / "risky")
+    return tmp_path
+
+
+def check(cwd, fmt, *extra):
+    r = pgpath("check", "risky", "--no-config", "--format", fmt, *extra, cwd=cwd)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert r.stderr == ""
+    return r.stdout
+
+
+# ---------------------------------------------------------------------------------------- SARIF
+
+
+def test_sarif_validates_against_the_official_schema(risky):
+    if not SARIF_SCHEMA.is_file():
+        pytest.skip(f"../shared/reference/sarif-schema-2.1.0.json is absent ({SARIF_SCHEMA})")
+    import jsonschema
+
+    data = json.loads(check(risky, "sarif"))
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    jsonschema.Draft4Validator.check_schema(schema)
+    errors = list(jsonschema.Draft4Validator(schema).iter_errors(data))
+    assert not errors, [e.message for e in errors[:5]]
+    # and it is not a trivially valid document
+    assert len(data["runs"][0]["results"]) == 21
+
+
+def test_sarif_rules_levels_locations_and_related(risky):
+    data = json.loads(check(risky, "sarif"))
+    run = data["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    ids = [r["id"] for r in rules]
+    results = run["results"]
+    assert {r["ruleId"] for r in results} <= set(ids)
+    for r in rules:
+        assert r["shortDescription"]["text"] and r["fullDescription"]["text"]
+        assert "## What it checks" in r["help"]["text"] or r["id"].startswith("ADV"), r["id"]
+        assert r["helpUri"].endswith(r["id"])
+    mem = next(r for r in results if r["ruleId"] == "MEM001")
+    assert ids[mem["ruleIndex"]] == "MEM001"
+    assert mem["level"] == "error"
+    loc = mem["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"] == {"uri": "risky/conf.d/10-memory.conf", "uriBaseId": "%SRCROOT%"}
+    assert loc["region"]["startLine"] == 3 and loc["region"]["startColumn"] == 12
+    assert len(mem["relatedLocations"]) == 4
+    assert {r["physicalLocation"]["artifactLocation"]["uri"] for r in mem["relatedLocations"]} == {
+        "risky/conf.d/10-memory.conf", "risky/postgresql.conf"}
+    assert "fix: work_mem = 12MB" in mem["message"]["text"]
+    levels = {r["ruleId"]: r["level"] for r in results}
+    assert levels["PG013"] == "note" and levels["TLS001"] == "warning"
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == risky.as_uri() + "/"
+
+
+def _fingerprints(data):
+    return sorted((r["ruleId"], r["partialFingerprints"]["pgpathContent/v1"]) for r in data["runs"][0]["results"])
+
+
+def test_sarif_fingerprints_survive_moved_lines_and_change_with_content(risky):
+    before = json.loads(check(risky, "sarif"))
+    fps = _fingerprints(before)
+    assert len({fp for _, fp in fps}) == len(fps)  # distinct
+    for name in ("postgresql.conf", "pgbouncer.ini", "haproxy.cfg", "conf.d/10-memory.conf"):
+        path = risky / "risky" / name
+        path.write_text("# moved down\n\n\n" + path.read_text())
+    after = json.loads(check(risky, "sarif"))
+    assert _fingerprints(after) == fps
+    starts = {r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]["startLine"]
+              for r in after["runs"][0]["results"]}
+    assert starts["MEM001"] == 3 + 3  # the lines did move
+    conf = risky / "risky" / "postgresql.conf"
+    conf.write_text(conf.read_text().replace("statement_timeout = 5min", "statement_timeout = 7min"))
+    assert "7min" in conf.read_text()
+    changed = dict(_fingerprints(json.loads(check(risky, "sarif"))))
+    assert changed["PG010"] != dict(fps)["PG010"]
+
+
+# --------------------------------------------------------------------------------------- GitHub
+
+
+def test_github_escaping():
+    from advisor.reporters.github import escape_data, escape_property
+
+    assert escape_data("100% done\r\nnext") == "100%25 done%0D%0Anext"
+    assert escape_property("a,b:c%\n") == "a%2Cb%3Ac%25%0A"
+
+
+def test_github_workflow_commands(risky):
+    out = check(risky, "github").splitlines()
+    pattern = re.compile(r"^::(error|warning|notice) file=[^,:]+,line=\d+,col=\d+(,endLine=\d+)?(,endColumn=\d+)?,"
+                         r"title=[A-Z]+\d{3} [a-z-]+::[^\r\n]+$")
+    annotations = [ln for ln in out if ln.startswith("::")]
+    assert len(annotations) == 21
+    assert all(pattern.match(ln) for ln in annotations), [ln for ln in annotations if not pattern.match(ln)][:2]
+    mem = next(ln for ln in annotations if "MEM001" in ln)
+    assert mem.startswith("::error file=risky/conf.d/10-memory.conf,line=3,col=12,")
+    assert "%0Afix: work_mem = 12MB" in mem and "%0Asee: risky/postgresql.conf:6:19" in mem
+    assert sum(ln.startswith("::notice") for ln in annotations) == 5
+    assert out[-1].startswith("pgpath: 21 findings")
+
+
+def test_github_is_the_default_under_github_actions(risky):
+    r = pgpath("check", "risky", "--no-config", cwd=risky, env={"GITHUB_ACTIONS": "true"})
+    assert r.stdout.startswith("::"), r.stdout[:200]
+    r = pgpath("check", "risky", "--no-config", "--format", "text", cwd=risky, env={"GITHUB_ACTIONS": "true"})
+    assert r.stdout.startswith("risky/")
+    r = pgpath("check", "risky", "--no-config", cwd=risky)
+    assert r.stdout.startswith("risky/")
+
+
+# ---------------------------------------------------------------------------------------- JUnit
+
+
+def test_junit_one_case_per_rule_and_file(risky):
+    root = ET.fromstring(check(risky, "junit"))
+    assert root.tag == "testsuites"
+    cases = root.findall("./testsuite/testcase")
+    names = [c.get("name") for c in cases]
+    assert len(names) == len(set(names))
+    failed = {c.get("name") for c in cases if c.find("failure") is not None}
+    # findings at or above --fail-on (warning) fail their case; info findings do not
+    assert "MEM001 worst-case-memory: risky/conf.d/10-memory.conf" in failed
+    assert not any(n.startswith("PG013") for n in failed)
+    pg013 = next(c for c in cases if c.get("name") == "PG013 keepalives-os-default: risky/postgresql.conf")
+    assert "tcp_keepalives_idle not set" in pg013.find("system-out").text
+    # passing cases: rules that ran on a file and found nothing there
+    assert "TLS003 tls-range-empty: risky/postgresql.conf" in names
+    assert "TLS003 tls-range-empty: risky/pgbouncer.ini" not in names  # a postgresql rule, not run on PgBouncer
+    assert int(root.get("failures")) == len(failed) == 16
+    assert int(root.get("tests")) == len(cases)
+    mem = next(c for c in cases if c.get("name") == "MEM001 worst-case-memory: risky/conf.d/10-memory.conf")
+    assert "fix: work_mem = 12MB" in mem.find("failure").text
+
+
+def test_junit_unreadable_input_is_an_error_case(tmp_path):
+    (tmp_path / "postgresql.conf").write_bytes(b"\x00\x01binary")
+    r = pgpath("check", "postgresql.conf", "missing.conf", "--no-config", "--format", "junit", cwd=tmp_path)
+    assert r.returncode == 2
+    root = ET.fromstring(r.stdout)
+    assert int(root.get("errors")) == 2
+
+
+# --------------------------------------------------------------------------------------- GitLab
+
+
+def test_gitlab_code_quality(risky):
+    issues = json.loads(check(risky, "gitlab"))
+    assert len(issues) == 21
+    for i in issues:
+        assert set(i) >= {"description", "check_name", "fingerprint", "severity", "location"}
+        assert i["severity"] in ("info", "minor", "major", "critical", "blocker")
+        assert not i["location"]["path"].startswith("/")
+        assert isinstance(i["location"]["lines"]["begin"], int)
+    assert len({i["fingerprint"] for i in issues}) == 21
+    sev = {i["check_name"]: i["severity"] for i in issues}
+    assert sev["MEM001"] == "critical" and sev["TLS001"] == "major" and sev["PG013"] == "info"
+    mem = next(i for i in issues if i["check_name"] == "MEM001")
+    assert mem["location"] == {"path": "risky/conf.d/10-memory.conf", "lines": {"begin": 3, "end": 3}}
+
+
+# ------------------------------------------------------------------------------------- Markdown
+
+
+def test_markdown_renders_as_github_flavoured_markdown(risky):
+    cmarkgfm = pytest.importorskip("cmarkgfm", reason="cmarkgfm (GitHub's cmark-gfm) is a test extra")
+    md = check(risky, "markdown")
+    html = cmarkgfm.github_flavored_markdown_to_html(md)
+    assert html.count("<table>") == 2
+    assert re.search(r"<h2>pgpath: 21 findings", html)
+    assert len(re.findall(r"<h3><code>risky/", html)) == 6  # one heading per file with findings
+    assert '<a href="https://pgpath.dev/rules/MEM001">MEM001</a>' in html
+    # text from the files renders literally: underscores, tildes and angle brackets survive
+    assert "idle_session_timeout = 0.5 rounds to 0ms" in html
+    assert "(~/.postgresql/root.crt)" in html
+    assert "sslrootcert=&lt;CA file&gt;" in html
+
+
+def test_markdown_escapes_what_would_break_a_table_or_inject_html():
+    cmarkgfm = pytest.importorskip("cmarkgfm", reason="cmarkgfm (GitHub's cmark-gfm) is a test extra")
+    from advisor.reporters.markdown import code, md
+
+    nasty = "a | b *c* <img src=x> `d` _e_ [f](g) $x$ & ~~s~~"
+    out = cmarkgfm.github_flavored_markdown_to_html(f"| h |\n|---|\n| {md(nasty)} |\n")
+    cell = re.search(r"<td>(.*)</td>", out).group(1)
+    assert cell == "a | b *c* &lt;img src=x&gt; `d` _e_ [f](g) $x$ &amp; ~~s~~"
+    out = cmarkgfm.github_flavored_markdown_to_html(code("x `y` z"))
+    assert "<code>x `y` z</code>" in out
+
+
+# ----------------------------------------------------------------------------------------- HTML
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.ids, self.stack, self.attrs = [], set(), [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs.extend(attrs)
+        self.ids.update(v for k, v in attrs if k == "id")
+        if tag not in ("meta", "br", "img", "link", "input", "hr"):
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+        self.stack.pop()
+
+
+def test_html_is_self_contained_and_well_formed(risky):
+    page = check(risky, "html")
+    p = _Collect()
+    p.feed(page)
+    assert p.stack == []
+    assert "script" not in p.tags and "link" not in p.tags and "img" not in p.tags
+    assert not any(k in ("src", "srcset") for k, _ in p.attrs)
+    assert "@import" not in page and "url(" not in page
+    assert {"summary", "rules", "inputs", "assumptions"} <= p.ids
+    assert page.count('<tr class="finding') == 21
+    assert "work_mem = 12MB" in page
+
+
+# ------------------------------------------------------------------------ several formats at once
+
+
+def test_several_formats_in_one_run(risky):
+    r = pgpath("check", "risky", "--no-config", "--output", "sarif=out/pgpath.sarif", "--output", "github=-",
+               "--output", "junit=junit.xml", cwd=risky)
+    (risky / "out").mkdir(exist_ok=True)
+    r = pgpath("check", "risky", "--no-config", "--output", "sarif=out/pgpath.sarif", "--output", "github=-",
+               "--output", "junit=junit.xml", cwd=risky)
+    assert r.returncode == 1, r.stderr
+    assert r.stdout.startswith("::")  # github on stdout, no text report besides
+    assert json.loads((risky / "out" / "pgpath.sarif").read_text())["version"] == "2.1.0"
+    ET.fromstring((risky / "junit.xml").read_text())
+    # --format still prints its report; a plain --output FILE keeps its meaning (the --format report)
+    r = pgpath("check", "risky", "--no-config", "-f", "json", "-o", "report.json", "-o", "gitlab=gl.json", cwd=risky)
+    assert r.stdout == ""
+    assert json.loads((risky / "report.json").read_text())["tool"] == "pgpath"
+    assert isinstance(json.loads((risky / "gl.json").read_text()), list)
+
+
+def test_output_errors(risky):
+    r = pgpath("check", "risky", "--no-config", "-o", "nosuch=x.txt", cwd=risky)
+    assert r.returncode == 2 and "unknown format 'nosuch'" in r.stderr
+    r = pgpath("check", "risky", "--no-config", "-o", "sarif=-", "-o", "github=-", cwd=risky)
+    assert r.returncode == 2 and "only one report can go to stdout" in r.stderr
+    r = pgpath("check", "risky", "--no-config", "-o", "sarif=nodir/x.sarif", cwd=risky)
+    assert r.returncode == 2 and "cannot write nodir/x.sarif" in r.stderr
+
+
+def test_reporters_are_imported_only_when_chosen(tmp_path):
+    (tmp_path / "postgresql.conf").write_text("ssl = on\n")
+    code = ("import sys, runpy; sys.argv=['pgpath','check','postgresql.conf','--no-config'];\n"
+            "from advisor.cli import run_app; run_app();\n"
+            "print(sorted(m for m in sys.modules if m.startswith('advisor.reporters')), file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.stderr.strip().splitlines()[-1] == "['advisor.reporters', 'advisor.reporters.text']"
