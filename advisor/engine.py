@@ -30,7 +30,8 @@ class UsageError(Exception):
 
 class Settings(Record):
     __slots__ = ("paths", "select", "ignore", "severity", "fail_on", "pg_version", "pgbouncer_version", "ram_bytes",
-                 "kind", "exclude", "extra", "config_file")
+                 "kind", "exclude", "extra", "config_file", "per_file_ignores", "rule_options", "inline_ignores",
+                 "baseline", "changed")
 
     def __init__(self, paths: list[str] | None = None, select: list[str] | None = None, ignore: list[str] | None = None,
                  severity: dict[str, Severity] | None = None, fail_on: Severity = Severity.WARNING,
@@ -49,6 +50,11 @@ class Settings(Record):
         self.exclude = [] if exclude is None else exclude
         self.extra = {} if extra is None else extra
         self.config_file = config_file
+        self.per_file_ignores: list[tuple[str, str, list[str]]] = []  # (absolute glob, glob as written, rules)
+        self.rule_options: dict[str, dict[str, Any]] = {}  # {"MEM001": {"safe-share": 0.7}}
+        self.inline_ignores = True  # False: --no-inline-ignores
+        self.baseline: str | None = None  # --baseline FILE
+        self.changed: list[str] | None = None  # --hook: only findings touching these files
 
 
 class Report(Record):
@@ -87,40 +93,77 @@ class Report(Record):
 
 
 def find_config(start: str = ".") -> str | None:
-    """pgpath.yaml in the current directory or the nearest parent that has one."""
+    """The nearest settings file: in the current directory, then each parent up to the
+    repository root, `pgpath.yaml` (`pgpath.yml`, `.pgpath.yaml`) or a `pyproject.toml` with a
+    `[tool.pgpath]` table; in one folder pgpath.yaml wins over pyproject.toml. A pyproject.toml
+    without the table is passed by (its text is searched, TOML is parsed only when it has one)."""
     here = Path(start).resolve()
     for folder in (here, *here.parents):
         for name in CONFIG_NAMES:
             candidate = folder / name
             if candidate.is_file():
                 return str(candidate)
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _has_pgpath_table(pyproject):
+            return str(pyproject)
         if (folder / ".git").exists():
             break
     return None
 
 
-def read_config(path: str) -> dict[str, Any]:
-    """pgpath.yaml, validated against schemas/pgpath.schema.json."""
-    import yaml
+def _has_pgpath_table(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"^\s*\[+\s*[\"']?tool[\"']?\s*\.\s*[\"']?pgpath\b|^\s*tool\s*\.\s*pgpath\b", text, re.M) is not None
 
+
+def read_config(path: str) -> dict[str, Any]:
+    """pgpath.yaml, or `[tool.pgpath]` of a pyproject.toml (or any .toml file), validated
+    against schemas/pgpath.schema.json; a problem is a UsageError naming the file and key."""
     try:
         text = read_text(path)
     except InputError as exc:
         raise UsageError(str(exc)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise UsageError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if path.endswith(".toml"):
+        data, where = _read_toml(path, text), f"{path}: [tool.pgpath]"
+    else:
+        data, where = _read_yaml(path, text), path
     if data is None:
         return {}
     from advisor.schemas import validate
 
     problem = validate(data, "pgpath.schema.json")
     if problem:
-        raise UsageError(f"{path}: {problem}")
+        raise UsageError(f"{where} {problem}" if path.endswith(".toml") else f"{path}: {problem}")
     return data
+
+
+def _read_yaml(path: str, text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise UsageError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+
+
+def _read_toml(path: str, text: str) -> Any:
+    try:
+        import tomllib  # Python 3.11+
+    except ImportError:  # pragma: no cover - 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path}: invalid TOML: {exc}") from None
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or "pgpath" not in tool:
+        raise UsageError(f"{path}: no [tool.pgpath] table")
+    return tool["pgpath"]
 
 
 def make_settings(cli: dict[str, Any], config_path: str | None = None, use_config: bool = True) -> Settings:
@@ -169,13 +212,18 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
             raise UsageError(f"unknown kind {merged['kind']!r} (choose one of {', '.join(LOADERS)})")
         settings.kind = merged["kind"]
     settings.exclude = list(merged.get("exclude") or [])
+    base = os.path.dirname(path) if path else "."
+    for pattern, codes in (merged.get("per_file_ignores") or {}).items():
+        settings.per_file_ignores.append((os.path.join(os.path.abspath(base), pattern), pattern, _split(codes)))
+    settings.rule_options = {code.upper(): dict(opts) for code, opts in (merged.get("rule_options") or {}).items()}
     settings.extra = dict(merged.get("extra") or {})
     for key in ("haproxy_binary",):
         if merged.get(key):
             settings.extra[key] = merged[key]
     from advisor.rules import find_entry
 
-    for code in settings.select + settings.ignore + list(settings.severity):
+    pfi_codes = [c for _, _, codes in settings.per_file_ignores for c in codes]
+    for code in settings.select + settings.ignore + list(settings.severity) + pfi_codes + list(settings.rule_options):
         if code.upper() != "ALL" and not _is_family(code) and find_entry(code) is None:
             raise UsageError(f"unknown rule {code!r} (see `pgpath rules`)")
     return settings
@@ -307,7 +355,8 @@ def run(settings: Settings) -> Report:
     errors.extend(load_errors)
     rules = selected_rules(settings)
     ctx = Context(docs=docs, options={"ram_bytes": settings.ram_bytes, "pg_version": settings.pg_version,
-                                      "pgbouncer_version": settings.pgbouncer_version, **settings.extra})
+                                      "pgbouncer_version": settings.pgbouncer_version, **settings.extra,
+                                      "rule_options": settings.rule_options})
     findings: list[Finding] = []
     ran: list = []
     kinds = {d.kind for d in docs}
@@ -319,7 +368,9 @@ def run(settings: Settings) -> Report:
             continue  # it only reports loader diagnostics, and there are none of its kinds
         ran.append(entry)
         findings.extend(load_rule(entry).check(ctx))
-    findings = apply_suppressions(findings, docs, rules)
+    findings = apply_suppressions(findings, docs, rules, inline=settings.inline_ignores)
+    if settings.per_file_ignores:
+        findings = apply_per_file_ignores(findings, settings.per_file_ignores)
     findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
     findings = _dedupe(findings)
     findings.sort(key=Finding.sort_key)
@@ -352,12 +403,39 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def apply_suppressions(findings: list[Finding], docs: list[ConfigDoc], rules) -> list[Finding]:
+def apply_per_file_ignores(findings: list[Finding], patterns: list[tuple[str, str, list[str]]]) -> list[Finding]:
+    """Drop findings whose file matches a `per-file-ignores` glob listing their rule (code, name
+    or family). A glob is relative to the folder of the configuration file (fnmatch: `*` also
+    crosses `/`); a glob without `/` also matches the file name alone."""
+    from advisor.rules import find_entry
+
+    kept = []
+    for f in findings:
+        entry = find_entry(f.code)
+        full = os.path.abspath(f.span.file)
+        name = os.path.basename(full)
+        drop = False
+        for absolute, written, codes in patterns:
+            if entry is None or not _matches(entry, codes):
+                continue
+            if fnmatch.fnmatch(full, absolute) or ("/" not in written and fnmatch.fnmatch(name, written)):
+                drop = True
+                break
+        if not drop:
+            kept.append(f)
+    return kept
+
+
+def apply_suppressions(findings: list[Finding], docs: list[ConfigDoc], rules, inline: bool = True) -> list[Finding]:
     """Drop findings silenced by inline `pgpath: ignore[...]`; report unused suppressions (ADV002).
 
-    `rules`: the entries of the selected rules, as selected_rules gives them.
+    `rules`: the entries of the selected rules, as selected_rules gives them. With
+    `inline=False` (--no-inline-ignores) every finding stays and no suppression is reported.
     """
     from advisor.rules import find_entry, load_rule
+
+    if not inline:
+        return findings
 
     by_place: dict[tuple[str, int], list] = {}
     for doc in docs:

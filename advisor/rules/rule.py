@@ -65,6 +65,10 @@ class Context(Record):
         self.docs = docs
         self.options = {} if options is None else options
 
+    def rule_option(self, code: str, key: str, default: Any) -> Any:
+        """A per-rule option from `rule-options:` in the configuration ({MEM001: {safe-share: 0.7}})."""
+        return (self.options.get("rule_options") or {}).get(code, {}).get(key, default)
+
     def of_kind(self, kind: str) -> list[ConfigDoc]:
         return [d for d in self.docs if d.kind == kind]
 

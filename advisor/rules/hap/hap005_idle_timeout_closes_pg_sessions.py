@@ -7,7 +7,8 @@ inheritance: in `mode tcp` the session becomes a tunnel as soon as no analyzer r
 once for a plain PostgreSQL proxy), so `timeout tunnel` (from the backend) applies when it is
 set; otherwise the shorter of `timeout client` (frontend) and `timeout server` (backend). The
 finding is informational, and a warning when the idle timeout is under 10 minutes, the default
-idle time of common client pools (HikariCP `idleTimeout`, psycopg_pool `max_idle`: 600 s).
+idle time of common client pools (HikariCP `idleTimeout`, psycopg_pool `max_idle`: 600 s;
+`rule-options: {HAP005: {warn-below: SECONDS}}` in the configuration changes it).
 
 ## Why it matters
 HAProxy closes a session after that much time without data in either direction. A pooled
@@ -43,6 +44,8 @@ WARN_BELOW_MS = 600_000
 def check(ctx):
     from advisor.model.haproxy import idle_timeout
 
+    warn_below_ms = ctx.rule_option("HAP005", "warn-below", WARN_BELOW_MS // 1000) * 1000
+
     for doc in haproxy_docs(ctx):
         for route in doc.model.routes():
             if route.back.effective_mode() != "tcp" or not is_postgres(route.back, doc.model):
@@ -51,7 +54,7 @@ def check(ctx):
             if idle.ms is None or isinstance(idle.ms, Unknown):
                 continue  # infinite: HAP001; unknown: a template value
             seconds = idle.ms / 1000
-            severity = Severity.WARNING if idle.ms < WARN_BELOW_MS else None
+            severity = Severity.WARNING if idle.ms < warn_below_ms else None
             longer = hap_format_ms(max(idle.ms * 2, 3_600_000))
             yield RULE.finding(
                 route.front.span,

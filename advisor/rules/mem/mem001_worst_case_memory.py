@@ -21,6 +21,10 @@ It is an **error** above 100 % of RAM and a **warning** above 80 %: the operatin
 cache PostgreSQL relies on (`effective_cache_size`), per-backend overhead (a few MB each) and
 other processes need the remaining fifth.
 
+Options (`rule-options: {MEM001: {...}}` in the configuration): `safe-share` (the share of RAM
+above which it warns and that the proposed work_mem fits, default 0.8), `sort-nodes` and
+`hash-nodes` (work_mem-sized sort and hash nodes assumed per query, default 1 each).
+
 ## Why it matters
 When the sum is reached, the Linux OOM killer kills a backend with SIGKILL; the postmaster then
 terminates every session and reinitialises. All clients see `server closed the connection
@@ -55,6 +59,9 @@ def _bytes(doc, name, unit):
 
 
 def check(ctx):
+    safe_share = ctx.rule_option("MEM001", "safe-share", SAFE_SHARE)
+    sort_nodes = ctx.rule_option("MEM001", "sort-nodes", SORT_NODES)
+    hash_nodes = ctx.rule_option("MEM001", "hash-nodes", HASH_NODES)
     for doc in ctx.of_kind("postgresql"):
         ram = ctx.options.get("ram_bytes") or doc.meta.get("ram_bytes")
         if not ram:
@@ -78,32 +85,32 @@ def check(ctx):
         av_name = "maintenance_work_mem" if av_mem == -1 else "autovacuum_work_mem"
         if catalog_of(doc).major < 17:
             av_each = min(av_each, AUTOVACUUM_CAP)
-        factor = SORT_NODES + HASH_NODES * hash_mult
+        factor = sort_nodes + hash_nodes * hash_mult
         per_query = work_mem * factor
         fixed = shared + wal_bytes + av_workers * av_each
         total = fixed + (connections + workers) * per_query
 
-        if total <= ram * SAFE_SHARE:
+        if total <= ram * safe_share:
             continue
         severity = Severity.ERROR if total > ram else Severity.WARNING
         terms = (
             f"shared_buffers {format_bytes(shared)} + wal_buffers {format_bytes(wal_bytes)}"
             f" + max_connections {connections} × work_mem {format_bytes(work_mem)} × "
-            f"({SORT_NODES} sort + {HASH_NODES} hash × hash_mem_multiplier {hash_mult:g}) = "
+            f"({sort_nodes} sort + {hash_nodes} hash × hash_mem_multiplier {hash_mult:g}) = "
             f"{format_bytes(connections * per_query)}"
             f" + max_parallel_workers {workers} × {format_bytes(per_query)} = {format_bytes(workers * per_query)}"
             f" + autovacuum_max_workers {av_workers} × {av_name} {format_bytes(av_each)} = "
             f"{format_bytes(av_workers * av_each)}"
         )
-        verdict = "RAM" if total > ram else f"{SAFE_SHARE:.0%} of RAM ({format_bytes(ram * SAFE_SHARE)})"
+        verdict = "RAM" if total > ram else f"{safe_share:.0%} of RAM ({format_bytes(ram * safe_share)})"
         message = f"worst-case memory {format_bytes(total)} > {verdict} {format_bytes(ram) if total > ram else ''}".rstrip()
         message += f": {terms}"
-        budget = ram * SAFE_SHARE - fixed
+        budget = ram * safe_share - fixed
         fitting = budget / ((connections + workers) * factor) if budget > 0 else 0
         if fitting >= MIN_WORK_MEM:
             mb = int(fitting // (1024 * 1024))
             fitting_literal = f"{mb}MB" if mb >= 1 else pg_memory_literal(fitting)
-            fix = (f"work_mem = {fitting_literal}  (fits {SAFE_SHARE:.0%} of {format_bytes(ram)}); or fewer "
+            fix = (f"work_mem = {fitting_literal}  (fits {safe_share:.0%} of {format_bytes(ram)}); or fewer "
                    "max_connections behind a pooler")
         else:
             fix = (f"lower max_connections (a pooler such as PgBouncer in front) or shared_buffers "

@@ -1,0 +1,129 @@
+"""Configuration from pgpath.yaml or `[tool.pgpath]` in pyproject.toml: discovery by walking
+up (the nearer file wins), validation with file and key, per-file-ignores and rule-options."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pgpath(*args, cwd):
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.run([sys.executable, "-m", "advisor", *args], capture_output=True, text=True, cwd=cwd,
+                          env=env, timeout=60)
+
+
+def repo(tmp_path):
+    (tmp_path / ".git").mkdir()
+    sub = tmp_path / "deploy" / "db"
+    sub.mkdir(parents=True)
+    (sub / "postgresql.conf").write_text("ssl = off\nwork_mem = 8mb\n")
+    return tmp_path, sub
+
+
+def test_pyproject_table_found_walking_up(tmp_path):
+    top, sub = repo(tmp_path)
+    (top / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.pgpath]\nselect = ["TLS001"]\n'
+                                        'severity = { TLS001 = "error" }\n')
+    r = pgpath("check", ".", cwd=sub)
+    assert r.returncode == 1, r.stderr
+    assert "TLS001 error" in r.stdout and "PG002" not in r.stdout
+
+
+def test_nearer_file_wins_either_way(tmp_path):
+    top, sub = repo(tmp_path)
+    (top / "pgpath.yaml").write_text("select: [PG002]\n")
+    (sub / "pyproject.toml").write_text('[tool.pgpath]\nselect = ["TLS001"]\n')
+    r = pgpath("check", ".", cwd=sub)
+    assert "TLS001" in r.stdout and "PG002" not in r.stdout
+    (sub / "pyproject.toml").unlink()
+    (top / "pgpath.yaml").unlink()
+    (top / "pyproject.toml").write_text('[tool.pgpath]\nselect = ["TLS001"]\n')
+    (sub / "pgpath.yaml").write_text("select: [PG002]\n")
+    r = pgpath("check", ".", cwd=sub)
+    assert "PG002" in r.stdout and "TLS001" not in r.stdout
+
+
+def test_in_one_folder_pgpath_yaml_wins_and_a_pyproject_without_the_table_is_passed_by(tmp_path):
+    top, sub = repo(tmp_path)
+    (sub / "pgpath.yaml").write_text("select: [PG002]\n")
+    (sub / "pyproject.toml").write_text('[tool.pgpath]\nselect = ["TLS001"]\n')
+    r = pgpath("check", ".", cwd=sub)
+    assert "PG002" in r.stdout and "TLS001" not in r.stdout
+    (sub / "pgpath.yaml").unlink()
+    (sub / "pyproject.toml").write_text('[tool.ruff]\nline-length = 100\n# tool.pgpath is not here\n')
+    (top / "pyproject.toml").write_text('[tool.pgpath]\nselect = ["TLS001"]\n')
+    r = pgpath("check", ".", cwd=sub)
+    assert "TLS001" in r.stdout and "PG002" not in r.stdout
+
+
+def test_pyproject_errors_name_file_and_key(tmp_path):
+    top, sub = repo(tmp_path)
+    (top / "pyproject.toml").write_text('[tool.pgpath]\nselct = ["TLS001"]\n')
+    r = pgpath("check", ".", cwd=sub)
+    assert r.returncode == 2
+    assert str(top / "pyproject.toml") in r.stderr and "[tool.pgpath]" in r.stderr and "'selct'" in r.stderr
+    (top / "pyproject.toml").write_text('[tool.pgpath]\nrule-options = { MEM001 = { safe-shar = 0.5 } }\n')
+    r = pgpath("check", ".", cwd=sub)
+    assert r.returncode == 2 and "rule-options/MEM001" in r.stderr and "'safe-shar'" in r.stderr
+    (top / "pyproject.toml").write_text('[tool.pgpath\nselect = 1\n')
+    r = pgpath("check", ".", cwd=sub)
+    assert r.returncode == 2 and "invalid TOML" in r.stderr and "line 1" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_explicit_toml_config(tmp_path):
+    top, sub = repo(tmp_path)
+    (top / "ci.toml").write_text('[tool.pgpath]\nselect = ["PG002"]\n')
+    r = pgpath("check", ".", "--config", str(top / "ci.toml"), cwd=sub)
+    assert "PG002" in r.stdout and "TLS001" not in r.stdout
+    (top / "other.toml").write_text('[tool.black]\nx = 1\n')
+    r = pgpath("check", ".", "--config", str(top / "other.toml"), cwd=sub)
+    assert r.returncode == 2 and "no [tool.pgpath] table" in r.stderr
+
+
+def test_per_file_ignores(tmp_path):
+    top, sub = repo(tmp_path)
+    staging = top / "staging"
+    staging.mkdir()
+    (staging / "postgresql.conf").write_text("ssl = off\n")
+    (top / "pgpath.yaml").write_text('per-file-ignores:\n  "staging/*": [TLS]\n  "*.conf": invalid-value\n')
+    r = pgpath("check", ".", cwd=top)
+    assert "deploy/db/postgresql.conf:1:7: TLS001" in r.stdout, r.stdout
+    assert "staging/postgresql.conf:1:1: PG013" in r.stdout and "staging/postgresql.conf:1:7: TLS001" not in r.stdout
+    assert "PG002" not in r.stdout  # by file name, anywhere
+    # the globs are relative to the configuration file's folder, wherever pgpath runs
+    r = pgpath("check", "../..", cwd=sub)
+    assert "staging/postgresql.conf:1:7: TLS001" not in r.stdout and "db/postgresql.conf:1:7: TLS001" in r.stdout
+    (top / "pgpath.yaml").write_text('per-file-ignores:\n  "staging/*": [NOPE01]\n')
+    r = pgpath("check", ".", cwd=top)
+    assert r.returncode == 2 and "unknown rule 'NOPE01'" in r.stderr
+
+
+def test_rule_options_change_the_thresholds(tmp_path):
+    conf = tmp_path / "postgresql.conf"
+    # 64 MB shared + small fixed parts + (100 + 8) × 4 MB × 3 = ~1.3 GB of 2 GB RAM: 66 %
+    conf.write_text("shared_buffers = 64MB\nmax_connections = 100\nwork_mem = 4MB\nssl = on\n"
+                    "tcp_keepalives_idle = 60\n")
+    base = ("check", "postgresql.conf", "--ram", "2GB", "--select", "MEM001")
+    assert "MEM001" not in pgpath(*base, "--no-config", cwd=tmp_path).stdout
+    (tmp_path / "pgpath.yaml").write_text("rule-options:\n  MEM001: {safe-share: 0.5}\n")
+    r = pgpath(*base, cwd=tmp_path)
+    assert "MEM001 warning worst-case memory" in r.stdout and "> 50% of RAM" in r.stdout, r.stdout + r.stderr
+    (tmp_path / "pgpath.yaml").write_text("rule-options:\n  MEM001: {sort-nodes: 3, hash-nodes: 2}\n")
+    r = pgpath(*base, cwd=tmp_path)
+    assert "(3 sort + 2 hash × hash_mem_multiplier 2)" in r.stdout, r.stdout
+
+
+def test_hap005_warn_below_option(tmp_path):
+    (tmp_path / "haproxy.cfg").write_text(
+        "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30m\n    timeout server 30m\n"
+        "listen pg\n    bind :5000\n    option pgsql-check user haproxy\n    server pg1 10.0.0.1:5432 check\n")
+    r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)
+    assert "HAP005 info" in r.stdout, r.stdout
+    (tmp_path / "pgpath.yaml").write_text("rule-options:\n  HAP005: {warn-below: 3600}\n")
+    r = pgpath("check", "haproxy.cfg", "--select", "HAP005", cwd=tmp_path)
+    assert "HAP005 warning" in r.stdout, r.stdout
