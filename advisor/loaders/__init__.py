@@ -21,6 +21,8 @@ LOADERS: dict[str, str] = {
     "pgbouncer": "advisor.loaders.pgbouncer_ini",
     "haproxy": "advisor.loaders.haproxy_cfg",
     "client": "advisor.loaders.client",
+    "sql": "advisor.loaders.sql_file",
+    "sysctl": "advisor.loaders.sysctl_conf",
     # pgbouncer, haproxy and client formats add their lines here
 }
 
@@ -113,6 +115,11 @@ def _detect_haproxy(name: str, text: str | None) -> str | None:
 
 
 _EXTRA_DETECTORS.append(("haproxy", _detect_haproxy))
+
+from advisor.loaders.infra_detect import detect_sql as _detect_sql, detect_sysctl as _detect_sysctl  # noqa: E402
+
+_EXTRA_DETECTORS.insert(0, ("sysctl", _detect_sysctl))
+_EXTRA_DETECTORS.insert(0, ("sql", _detect_sql))
 
 from advisor.loaders.client_detect import detect as _detect_client  # noqa: E402
 

@@ -42,9 +42,9 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("ADV002", "unused-suppression", "adv.adv002_unused_suppression", (), ()),
     RuleEntry("ADV003", "include-error", "adv.adv003_include_error", (), ("include-error",)),
     # PG: PostgreSQL server
-    RuleEntry("PG001", "unknown-parameter", "pg.pg001_unknown_parameter", ("postgresql",), ("unknown-parameter",)),
-    RuleEntry("PG002", "invalid-value", "pg.pg002_invalid_value", ("postgresql",), ("invalid-value",)),
-    RuleEntry("PG003", "out-of-range", "pg.pg003_out_of_range", ("postgresql",), ("out-of-range",)),
+    RuleEntry("PG001", "unknown-parameter", "pg.pg001_unknown_parameter", (), ("unknown-parameter",)),
+    RuleEntry("PG002", "invalid-value", "pg.pg002_invalid_value", (), ("invalid-value",)),
+    RuleEntry("PG003", "out-of-range", "pg.pg003_out_of_range", (), ("out-of-range",)),
     RuleEntry("PG010", "statement-timeout-in-config", "pg.pg010_statement_timeout_in_config", ("postgresql",), ()),
     RuleEntry("PG011", "idle-session-timeout-global", "pg.pg011_idle_session_timeout_global", ("postgresql",), ()),
     RuleEntry("PG012", "rounds-to-zero", "pg.pg012_rounds_to_zero", ("postgresql",), ()),
@@ -55,6 +55,9 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("TLS003", "tls-range-empty", "tls.tls003_tls_range_empty", ("postgresql",), ()),
     # MEM
     RuleEntry("MEM001", "worst-case-memory", "mem.mem001_worst_case_memory", ("postgresql",), ()),
+    # SYS: the host (sysctl, systemd, container limits)
+    RuleEntry("SYS001", "sysctl-invalid-value", "sys.sys001_sysctl_invalid_value", ("sysctl",),
+              ("sysctl-invalid-value",)),
     # PGB: PgBouncer
     RuleEntry("PGB001", "pgbouncer-unknown-key", "pgb.pgb001_unknown_key", ("pgbouncer",), ("pgbouncer-unknown-key",)),
     RuleEntry("PGB002", "pgbouncer-invalid-value",

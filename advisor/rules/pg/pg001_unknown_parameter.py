@@ -31,7 +31,7 @@ RULE = Rule(
     name="unknown-parameter",
     severity=Severity.ERROR,
     summary="A parameter name this PostgreSQL version does not know",
-    needs=("postgresql",),
+    needs=(),
     check=check,
     doc=__doc__,
 )

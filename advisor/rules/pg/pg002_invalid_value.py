@@ -22,7 +22,7 @@ from advisor.rules.rule import Rule, report_diagnostics
 
 
 def check(ctx):
-    return report_diagnostics(RULE, ctx, "invalid-value", ("postgresql",))
+    return report_diagnostics(RULE, ctx, "invalid-value")
 
 
 RULE = Rule(
@@ -30,7 +30,7 @@ RULE = Rule(
     name="invalid-value",
     severity=Severity.ERROR,
     summary="A value PostgreSQL cannot parse for the parameter",
-    needs=("postgresql",),
+    needs=(),
     check=check,
     doc=__doc__,
 )

@@ -20,7 +20,7 @@ from advisor.rules.rule import Rule, report_diagnostics
 
 
 def check(ctx):
-    return report_diagnostics(RULE, ctx, "out-of-range", ("postgresql",))
+    return report_diagnostics(RULE, ctx, "out-of-range")
 
 
 RULE = Rule(
@@ -28,7 +28,7 @@ RULE = Rule(
     name="out-of-range",
     severity=Severity.ERROR,
     summary="A value outside the parameter's valid range",
-    needs=("postgresql",),
+    needs=(),
     check=check,
     doc=__doc__,
 )
