@@ -60,6 +60,19 @@ def check(
     output: Optional[List[str]] = typer.Option(
         None, "--output", "-o", help="Write the report to this file; or FORMAT=PATH (repeatable, PATH - is stdout) "
                                      "to write several formats in one run."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings this baseline file "
+                                                                    "does not record."),
+    write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record the findings of this run "
+                                                                                "in a baseline file and exit 0."),
+    baseline_stale: bool = typer.Option(False, "--baseline-stale", help="Fail when baselined findings are gone "
+                                                                        "(the baseline needs rewriting)."),
+    exit_zero: bool = typer.Option(False, "--exit-zero", help="Exit 0 even with findings (2 and 3 still mean "
+                                                              "unreadable input and internal error)."),
+    no_inline_ignores: bool = typer.Option(False, "--no-inline-ignores", help="Ignore `pgpath: ignore[...]` "
+                                                                              "comments: report everything."),
+    hook: bool = typer.Option(False, "--hook", help="PATHS are changed files (pre-commit): check their "
+                                                    "deployments, report only findings that touch them, skip "
+                                                    "unrecognised files quietly."),
 ) -> None:
     """Check configuration files and report problems along the connection path."""
     from advisor.engine import UsageError, make_settings, run
@@ -78,13 +91,33 @@ def check(
         "kind": kind,
         "haproxy_binary": haproxy_binary,
     }
+    if baseline_stale and not baseline:
+        _fail("--baseline-stale needs --baseline FILE")
     try:
         settings = make_settings(cli, config_path=config, use_config=not no_config)
+        settings.inline_ignores = not no_inline_ignores
+        if hook:
+            settings.changed = list(paths or [])
+            settings.paths = []
+        if write_baseline:
+            report = run(settings)
+            from advisor import baseline as bl
+
+            try:
+                n = bl.write(write_baseline, report.findings)
+            except bl.BaselineError as exc:
+                _fail(str(exc))
+            typer.echo(f"pgpath: wrote {write_baseline}: {len(report.findings)} finding"
+                       f"{'s' if len(report.findings) != 1 else ''} ({n} entries)", err=True)
+            raise typer.Exit(2 if report.input_errors else 0)
+        settings.baseline = baseline
+        settings.baseline_stale = baseline_stale
         report = run(settings)
     except UsageError as exc:
         _fail(str(exc))
     _write_outputs(report, outputs, color)
-    raise typer.Exit(report.exit_code)
+    code = report.exit_code
+    raise typer.Exit(0 if exit_zero and code == 1 else code)
 
 
 def _outputs(fmt: Optional[str], output: Optional[List[str]]) -> "list[tuple[str, str]]":

@@ -32,7 +32,7 @@ class UsageError(Exception):
 class Settings(Record):
     __slots__ = ("paths", "select", "ignore", "severity", "fail_on", "pg_version", "pgbouncer_version", "ram_bytes",
                  "kind", "exclude", "extra", "config_file", "per_file_ignores", "rule_options", "inline_ignores",
-                 "baseline", "changed")
+                 "baseline", "baseline_stale", "changed")
 
     def __init__(self, paths: list[str] | None = None, select: list[str] | None = None, ignore: list[str] | None = None,
                  severity: dict[str, Severity] | None = None, fail_on: Severity = Severity.WARNING,
@@ -55,6 +55,7 @@ class Settings(Record):
         self.rule_options: dict[str, dict[str, Any]] = {}  # {"MEM001": {"safe-share": 0.7}}
         self.inline_ignores = True  # False: --no-inline-ignores
         self.baseline: str | None = None  # --baseline FILE
+        self.baseline_stale = False  # --baseline-stale: stale baseline entries fail the run
         self.changed: list[str] | None = None  # --hook: only findings touching these files
 
 
@@ -64,21 +65,26 @@ class Report(Record):
     finding: code, name, effective severity, summary, documentation, help URI), so no reporter
     imports a rule."""
 
-    __slots__ = ("findings", "docs", "input_errors", "settings", "rules")
+    __slots__ = ("findings", "docs", "input_errors", "settings", "rules", "skipped", "baselined", "stale")
 
     def __init__(self, findings: list[Finding], docs: list[ConfigDoc], input_errors: list[InputError],
-                 settings: Settings, rules: list[RuleInfo] | None = None) -> None:
+                 settings: Settings, rules: list[RuleInfo] | None = None, skipped: list[str] | None = None) -> None:
         self.findings = findings
         self.docs = docs
         self.input_errors = input_errors
         self.settings = settings
         self.rules = [] if rules is None else rules
+        self.skipped = [] if skipped is None else skipped  # files in the folders walked that pgpath does not read
+        self.baselined = 0  # findings dropped because the baseline records them
+        self.stale: list = []  # baseline entries no finding matched (advisor.baseline.Stale)
 
     @property
     def exit_code(self) -> int:
         if self.input_errors:
             return 2
         if any(f.severity >= self.settings.fail_on for f in self.findings):
+            return 1
+        if self.stale and self.settings.baseline_stale:
             return 1
         return 0
 
@@ -268,9 +274,11 @@ def selected_rules(settings: Settings):
 # discovery and loading
 
 
-def discover(settings: Settings) -> tuple[list[tuple[str, str]], list[str], list[InputError]]:
+def discover(settings: Settings, skipped: list[str] | None = None
+             ) -> tuple[list[tuple[str, str]], list[str], list[InputError]]:
     """(path, kind) of each configuration file under the given paths, the files named on the
-    command line that pgpath cannot read as any kind, and paths that do not exist."""
+    command line that pgpath cannot read as any kind, and paths that do not exist. Files in the
+    folders walked that are no configuration pgpath reads are added to `skipped` when given."""
     found: list[tuple[str, str]] = []
     unknown: list[str] = []
     errors: list[InputError] = []
@@ -288,6 +296,8 @@ def discover(settings: Settings) -> tuple[list[tuple[str, str]], list[str], list
                     kind = _kind_of(path, sniff=True)
                     if kind:
                         found.append((path, kind))
+                    elif skipped is not None:
+                        skipped.append(path)
             continue
         kind = settings.kind or _kind_of(given, sniff=True, explicit=True)
         if kind:
@@ -295,6 +305,52 @@ def discover(settings: Settings) -> tuple[list[tuple[str, str]], list[str], list
         else:
             unknown.append(given)
     return found, unknown, errors
+
+
+def discover_changed(settings: Settings) -> tuple[list[tuple[str, str]], set[str]]:
+    """--hook: the files to read for a list of changed files, and the real paths of the changed
+    files pgpath reads. A changed file pgpath does not recognise (or that no longer exists, or
+    is excluded) is skipped quietly; the others bring their deployment (`related_files`)."""
+    changed: list[tuple[str, str]] = []
+    for path in settings.changed or ():
+        if not os.path.isfile(path) or _excluded(path, settings):
+            continue
+        kind = settings.kind or _kind_of(path, sniff=True)
+        if kind:
+            changed.append((path, kind))
+    candidates: list[tuple[str, str]] = []
+    for folder in sorted({os.path.dirname(p) for p, _ in changed}):
+        try:
+            names = sorted(os.listdir(folder or "."))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(folder, name) if folder else name
+            if os.path.isfile(path) and not _excluded(path, settings):
+                kind = _kind_of(path, sniff=True)
+                if kind:
+                    candidates.append((path, kind))
+    chosen: dict[str, tuple[str, str]] = {}
+    for path, kind in changed + related_files(changed, candidates):
+        chosen.setdefault(os.path.realpath(path), (path, kind))
+    return list(chosen.values()), {os.path.realpath(p) for p, _ in changed}
+
+
+def related_files(changed: list[tuple[str, str]], candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The other files of the deployments the changed files belong to, among `candidates`
+    ((path, kind) of the configuration files pgpath found near them).
+
+    For now a deployment is a folder: every candidate in the folder of a changed file. (When
+    the assembled connection path exists, this is the place to follow it: the hops a changed
+    file's path goes through, wherever their files are.)
+    """
+    folders = {os.path.realpath(os.path.dirname(p) or ".") for p, _ in changed}
+    return [(p, k) for p, k in candidates if os.path.realpath(os.path.dirname(p) or ".") in folders]
+
+
+def touches(finding: Finding, files: set[str]) -> bool:
+    """Whether a finding's place or one of its related places is in one of these (real) paths."""
+    return any(os.path.realpath(s.file) in files for s in (finding.span, *finding.related))
 
 
 def _excluded(path: str, settings: Settings) -> bool:
@@ -348,7 +404,13 @@ def load_documents(settings: Settings, found: list[tuple[str, str]]) -> tuple[li
 def run(settings: Settings) -> Report:
     from advisor.rules import Context, load_rule
 
-    found, unknown, errors = discover(settings)
+    skipped: list[str] = []
+    changed: set[str] | None = None
+    if settings.changed is not None:
+        found, changed = discover_changed(settings)
+        unknown, errors = [], []
+    else:
+        found, unknown, errors = discover(settings, skipped)
     for path in unknown:
         errors.append(InputError(path, "not a configuration file pgpath recognises; name its kind with --kind "
                                        f"({', '.join(LOADERS)})"))
@@ -374,8 +436,19 @@ def run(settings: Settings) -> Report:
         findings = apply_per_file_ignores(findings, settings.per_file_ignores)
     findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
     findings = _dedupe(findings)
+    if changed is not None:
+        findings = [f for f in findings if touches(f, changed)]
     findings.sort(key=Finding.sort_key)
-    return Report(findings, docs, errors, settings, rule_infos(ran, findings, settings))
+    report = Report(findings, docs, errors, settings, rule_infos(ran, findings, settings), skipped)
+    if settings.baseline:
+        from advisor import baseline
+
+        try:
+            report.findings, report.baselined, report.stale = baseline.apply(
+                settings.baseline, findings, {f for d in docs for f in (d.files or [d.path])}, {e.code for e in ran})
+        except baseline.BaselineError as exc:
+            raise UsageError(str(exc)) from None
+    return report
 
 
 def rule_infos(ran, findings: list[Finding], settings: Settings) -> list[RuleInfo]:

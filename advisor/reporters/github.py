@@ -50,5 +50,9 @@ def render(report, **_: object) -> str:
     for e in report.input_errors:
         props = f"file={escape_property(e.path)}" + (f",line={e.line}" if e.line else "")
         lines.append(f"::error {props},title=pgpath::{escape_data('cannot read: ' + e.message)}")
+    if report.settings.baseline_stale:
+        for entry in getattr(report, "stale", None) or []:
+            lines.append(f"::error file={escape_property(entry.file)},title=pgpath baseline::"
+                         f"{escape_data(str(entry) + ' (remove it: pgpath check --write-baseline)')}")
     lines.append(f"pgpath: {summary_line(report)}")
     return "\n".join(lines) + "\n"

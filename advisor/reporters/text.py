@@ -26,6 +26,9 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     for e in report.input_errors:
         where = f"{e.path}:{e.line}" if e.line else e.path
         lines.append(f"{where}: cannot read: {e.message}")
+    stale = getattr(report, "stale", None) or []
+    if stale and report.settings.baseline_stale:
+        lines.extend(f"{entry}" for entry in stale)
     c = report.counts()
     files = sum(len(d.files) for d in report.docs)
     summary = (
@@ -34,5 +37,10 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     )
     if report.input_errors:
         summary += f"; {len(report.input_errors)} unreadable"
+    if getattr(report, "baselined", 0):
+        summary += f"; {report.baselined} in the baseline"
+    if stale:
+        summary += f"; {sum(e.count for e in stale)} baselined finding{'s' if len(stale) != 1 else ''} fixed (stale"
+        summary += ")" if report.settings.baseline_stale else ": --baseline-stale to fail on them)"
     lines.append(summary)
     return "\n".join(lines) + "\n"
