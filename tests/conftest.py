@@ -32,3 +32,19 @@ try:
         _hypothesis_settings.load_profile("ci")
 except ImportError:  # pragma: no cover - hypothesis is a test dependency
     pass
+
+
+# The lab (tests/lab) writes its scenario table (predicted by pgpath vs observed) to the file
+# given here: `python -m pytest -m lab --lab-report docs/lab.md`.
+def pytest_addoption(parser):
+    parser.addoption("--lab-report", default=None, metavar="PATH",
+                     help="write the lab's scenario table (docs/lab.md) from this run")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import sys
+
+    path = session.config.getoption("--lab-report", None)
+    lab = sys.modules.get("scenarios")
+    if path and lab is not None and lab.REPORT:
+        Path(path).write_text(lab.render_doc(lab.REPORT), encoding="utf-8")

@@ -1,0 +1,695 @@
+"""The lab's scenarios: configs written to files, the daemons started on those files, pgpath run on
+the same folder, real libpq clients held idle, and the comparison.
+
+Each scenario is one folder holding what pgpath reads: `app.env` (or `app.yaml` for a pool),
+`pgbouncer.ini`, `haproxy.cfg`, `postgresql.conf` (a hard link to the very file the running
+PostgreSQL was started with: `-c config_file=`), and `pgpath.yaml` with the topology (one
+scenario has none, to exercise discovery). The daemons run with exactly these files.
+
+`expect` is what ../shared/reference/lab-observations.md reports for the same setup (rows named
+by id; rows marked "own" are not in that table and follow from the mechanisms it documents).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import labkit
+from labkit import Lab, Observation
+
+IDLE = 5.0  # seconds a client stays idle in the loopback scenarios (timers are 2 s)
+PRE = 0.3  # a close may be seen this much before the predicted second (timer granularity)
+LATE = 1.5  # ... and this much after it (PgBouncer's janitor, a busy machine)
+
+
+@dataclass
+class Expect:
+    """What lab-observations.md says happens."""
+
+    dies: bool
+    closer: str | None = None  # "haproxy", "pgbouncer:client_idle_timeout", ...
+    error: str | None = None  # a regex the client's error matches
+    at: float | None = None  # the second the close happens
+    pid_changed: bool | None = None
+    row: str = "own"
+
+
+@dataclass
+class Scenario:
+    id: str
+    config: str  # one line for the table
+    folder: Path | None = None
+    conninfo: str | None = None
+    idle: float = IDLE
+    expect: Expect | None = None
+    kind: str = "idle"  # idle | pool | netns
+    haproxy: labkit.Haproxy | None = None
+    pool: dict | None = None
+    variant: str | None = None  # netns: drop | reset
+
+
+@dataclass
+class Prediction:
+    """The idle-connection verdict of `pgpath path --format json` for one scenario folder."""
+
+    closes_after: float | None
+    hop_kind: str | None
+    timer: str | None
+    path: dict
+    text: str
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    observation: Observation | None = None
+    prediction: Prediction | None = None
+    prediction_error: str | None = None
+    findings: list = field(default_factory=list)
+    check_error: str | None = None
+    brackets: dict = field(default_factory=dict)  # netns: "before"/"after" observations
+
+    def verdict(self) -> tuple[bool | None, str]:
+        """(pgpath's prediction agrees with what happened, why); None when there is no prediction."""
+        if self.prediction is None:
+            return None, self.prediction_error or "no prediction"
+        return compare(self)
+
+
+# -------------------------------------------------------------------------------------------
+# pgpath itself
+
+def pgpath(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """The pgpath CLI of this checkout (PYTHONPATH = the repo), run in the scenario folder."""
+    env = {**os.environ, "PYTHONPATH": str(labkit.ROOT), "NO_COLOR": "1"}
+    env.pop("GITHUB_ACTIONS", None)
+    return subprocess.run([sys.executable, "-m", "advisor", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def predict(folder: Path) -> tuple[Prediction | None, str | None]:
+    proc = pgpath(["path", ".", "--format", "json"], folder)
+    if proc.returncode == 2 and "No such command" in proc.stderr:
+        return None, f"`pgpath path` is {NOT_YET}"
+    try:
+        doc = json.loads(proc.stdout)
+    except json.JSONDecodeError:
+        return None, f"`pgpath path --format json` exit {proc.returncode}: {(proc.stderr or proc.stdout)[-800:]}"
+    paths = doc.get("paths") or []
+    if len(paths) != 1:
+        return None, f"`pgpath path` assembled {len(paths)} paths in {folder.name}, expected 1: " \
+                     f"{[p.get('name') for p in paths]}"
+    path = paths[0]
+    idle = path.get("idle") or {}
+    closes = idle.get("closes_after_s")
+    by = idle.get("closed_by")
+    hop_kind = timer = None
+    if by is not None:
+        hop_kind = path["hops"][by["hop"]]["kind"]
+        timer = by.get("timer")
+    text = "never closed" if closes is None else f"closed at {closes:g} s by {hop_kind} `{timer}`"
+    return Prediction(closes, hop_kind, timer, path, text), None
+
+
+NOT_YET = "not in this checkout yet"
+
+
+def check(folder: Path) -> tuple[list, str | None]:
+    proc = pgpath(["check", ".", "--format", "json", "--pg-version", "15", "--pgbouncer-version", "1.18"], folder)
+    if proc.returncode == 2 and "'deployments' was unexpected" in proc.stderr:
+        return [], f"topologies (pgpath.yaml `deployments:`) are {NOT_YET}"
+    try:
+        return json.loads(proc.stdout)["findings"], None
+    except (json.JSONDecodeError, KeyError):
+        return [], f"`pgpath check --format json` exit {proc.returncode}: {(proc.stderr or proc.stdout)[-800:]}"
+
+
+def _norm(text: str | None) -> str:
+    return re.sub(r"[\s_`'\"-]+", " ", (text or "").lower()).strip()
+
+
+def timer_matches(prediction: Prediction, observed: str | None, scenario: Scenario) -> bool:
+    """Does pgpath's closed_by name the hop and timer the evidence names?
+
+    `observed` is "hop:timer" (postgres:idle_session_timeout, pgbouncer:client_idle_timeout,
+    haproxy:timeout client|server|tunnel, or haproxy:timeout client|server when both are equal
+    and HAProxy's log names one of them, firewall:idle_timeout)."""
+    if observed is None:
+        return False
+    hop, _, timers = observed.partition(":")
+    if prediction.hop_kind != hop:
+        return False
+    name = _norm(prediction.timer)
+    return any(_norm(t) in name or name in _norm(t) for t in timers.split("|"))
+
+
+def compare(result: Result) -> tuple[bool, str]:
+    s, obs, p = result.scenario, result.observation, result.prediction
+    when = p.closes_after
+    if s.kind == "netns":
+        return _compare_netns(result)
+    if when is None or when > obs.idle:
+        ok = obs.alive and (obs.closed_at is None or when is not None and obs.closed_at >= when - PRE)
+        if s.kind == "pool":
+            ok = obs.closed_at is None
+        return ok, "" if ok else f"predicted {p.text}, but the connection was {obs.short()}"
+    if obs.closed_at is None:
+        return False, f"predicted {p.text}, but nothing closed it within {obs.idle:g} s ({obs.short()})"
+    if not when - PRE <= obs.closed_at <= when + LATE:
+        return False, f"predicted {p.text}, but it closed at {obs.closed_at:.2f} s"
+    if s.kind == "idle" and obs.alive:
+        return False, f"predicted {p.text}, but the next query succeeded"
+    if not timer_matches(p, obs.closer, s):
+        return False, f"predicted {p.text}, but the evidence says it was closed by {obs.closer}"
+    return True, ""
+
+
+def _compare_netns(result: Result) -> tuple[bool, str]:
+    obs, p = result.observation, result.prediction
+    if p.closes_after is None:
+        ok = obs.alive
+        return ok, "" if ok else f"predicted {p.text}, but {obs.short()}"
+    before, after = result.brackets.get("before"), result.brackets.get("after")
+    problems = []
+    if obs.alive:
+        problems.append(f"alive after {obs.idle:g} s")
+    if before is not None and not before.alive:
+        problems.append(f"already dead after {before.idle:g} s ({before.short()})")
+    if after is not None and after.alive:
+        problems.append(f"still alive after {after.idle:g} s")
+    if not timer_matches(p, obs.closer, result.scenario):
+        problems.append(f"evidence names {obs.closer}")
+    if problems:
+        return False, f"predicted {p.text}, but " + "; ".join(problems)
+    return True, ""
+
+
+# -------------------------------------------------------------------------------------------
+# config files
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    os.chmod(path, 0o644)
+    return path
+
+
+def topology(hops: list[str]) -> str:
+    return "deployments:\n  - name: lab\n    hops:\n" + "".join(f"      - {h}\n" for h in hops)
+
+
+def haproxy_cfg(port: int, target: str, timeouts: dict[str, str], options: list[str] = ()) -> str:
+    lines = ["# pgpath lab: the file HAProxy runs with (haproxy -db -f haproxy.cfg)",
+             "global",
+             "    log stdout format raw local0",
+             "",
+             "defaults",
+             "    mode tcp",
+             "    log global",
+             "    option tcplog",
+             "    timeout connect 2s",
+             "",
+             "listen pg",
+             f"    bind 127.0.0.1:{port}"]
+    lines += [f"    timeout {k} {v}" for k, v in timeouts.items()]
+    lines += [f"    {o}" for o in options]
+    lines += [f"    server pg1 {target}", ""]
+    return "\n".join(lines)
+
+
+def pgbouncer_ini(lab: Lab, name: str, port: int, target: str, settings: dict[str, str]) -> str:
+    private = lab.dir(f"bouncer-{name}")
+    lab.own(private)
+    write(private, "userlist.txt", '"postgres" ""\n')
+    host, _, tport = target.partition(":")
+    lines = ["; pgpath lab: the file PgBouncer runs with",
+             "[databases]",
+             f"labdb = host={host} port={tport} dbname=postgres",
+             "",
+             "[pgbouncer]",
+             "listen_addr = 127.0.0.1",
+             f"listen_port = {port}",
+             "unix_socket_dir =",
+             "auth_type = trust",
+             f"auth_file = {private}/userlist.txt",
+             f"logfile = {private}/pgbouncer.log",
+             f"pidfile = {private}/pgbouncer.pid"]
+    lines += [f"{k} = {v}" for k, v in settings.items()]
+    return "\n".join(lines) + "\n"
+
+
+KA = "keepalives=1&keepalives_idle=1&keepalives_interval=1&keepalives_count=3"
+
+
+# -------------------------------------------------------------------------------------------
+# loopback scenarios
+
+def build_loopback(lab: Lab) -> list[Scenario]:
+    """Start the two PostgreSQL servers and every scenario's PgBouncer/HAProxy; return the scenarios."""
+    with ThreadPoolExecutor(2) as ex:
+        base_f = ex.submit(labkit.start_postgres, lab, "base", "")
+        ist_f = ex.submit(labkit.start_postgres, lab, "ist", "idle_session_timeout = 2s\n")
+        base, ist = base_f.result(), ist_f.result()
+
+    scenarios: list[Scenario] = []
+
+    def folder(sid: str, pg: labkit.Postgres) -> Path:
+        d = lab.dir("scenarios", sid)
+        os.link(pg.conf, d / "postgresql.conf")  # the server's own file, not a copy
+        return d
+
+    def via_haproxy(sid, config, timeouts, params, expect, options=(), idle=IDLE, topo=True):
+        d = folder(sid, base)
+        port = labkit.free_port()
+        cfg = write(d, "haproxy.cfg", haproxy_cfg(port, f"127.0.0.1:{base.port}", timeouts, list(options)))
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres?{params}"
+        write(d, "app.env", f"DATABASE_URL={url}\n")
+        if topo:
+            write(d, "pgpath.yaml", topology(["client: app.env", "haproxy: {file: haproxy.cfg, proxy: pg}",
+                                              "postgres: postgresql.conf"]))
+        s = Scenario(sid, config, d, url, idle, expect)
+        s.haproxy = labkit.start_haproxy(lab, cfg, port)
+        scenarios.append(s)
+
+    two = {"client": "2s", "server": "2s"}
+    via_haproxy("H0", "HAProxy timeout client/server 2s; idle 1 s", two, "sslmode=disable",
+                Expect(False, row="H0"), idle=1.0)
+    via_haproxy("H1", "HAProxy timeout client/server 2s; client keepalives=0, sslmode=disable", two,
+                "sslmode=disable&keepalives=0",
+                Expect(True, "haproxy", r"server closed the connection unexpectedly", 2.0, row="H1"))
+    via_haproxy("H1d", "H1 without pgpath.yaml (path discovered from host:port)", two,
+                "sslmode=disable&keepalives=0",
+                Expect(True, "haproxy", r"server closed the connection unexpectedly", 2.0, row="H1"), topo=False)
+    via_haproxy("H2", "HAProxy timeout client/server 2s; client keepalives=0, sslmode=require", two,
+                "sslmode=require&keepalives=0",
+                Expect(True, "haproxy", r"SSL (SYSCALL )?error: (EOF detected|unexpected eof)", 2.0, row="H2"))
+    via_haproxy("H3", "HAProxy timeout client/server 2s; client keepalives 1 s/1 s/3, sslmode=require", two,
+                f"sslmode=require&{KA}",
+                Expect(True, "haproxy", r"SSL (SYSCALL )?error: (EOF detected|unexpected eof)", 2.0, row="H3"))
+    via_haproxy("H4", "HAProxy timeout client/server 2s + option clitcpka/srvtcpka (idle/intvl 1s); "
+                "client keepalives 1 s", two, f"sslmode=require&{KA}",
+                Expect(True, "haproxy", r"SSL (SYSCALL )?error: (EOF detected|unexpected eof)", 2.0, row="H4"),
+                options=["option clitcpka", "option srvtcpka", "clitcpka-idle 1s", "clitcpka-intvl 1s",
+                         "srvtcpka-idle 1s", "srvtcpka-intvl 1s"])
+    via_haproxy("H5", "HAProxy timeout client/server 2s + timeout tunnel 30s", {**two, "tunnel": "30s"},
+                "sslmode=require", Expect(False, row="H5"))
+    via_haproxy("H5b", "HAProxy timeout client/server 2s + timeout tunnel 4s; idle 6 s",
+                {**two, "tunnel": "4s"}, "sslmode=require",
+                Expect(True, "haproxy", r"SSL (SYSCALL )?error: (EOF detected|unexpected eof)", 4.0), idle=6.0)
+    via_haproxy("H6", "HAProxy timeout client 4s, timeout server 2s", {"client": "4s", "server": "2s"},
+                "sslmode=require",
+                Expect(True, "haproxy", r"SSL (SYSCALL )?error: (EOF detected|unexpected eof)", 2.0))
+
+    def via_pgbouncer(sid, config, pg, settings, params, expect, haproxy_timeouts=None):
+        d = folder(sid, pg)
+        target = f"127.0.0.1:{pg.port}"
+        hops = ["client: app.env", "pgbouncer: {file: pgbouncer.ini, database: labdb}"]
+        hap = None
+        if haproxy_timeouts:
+            hport = labkit.free_port()
+            cfg = write(d, "haproxy.cfg", haproxy_cfg(hport, target, haproxy_timeouts))
+            hap = labkit.start_haproxy(lab, cfg, hport)
+            target = f"127.0.0.1:{hport}"
+            hops.append("haproxy: {file: haproxy.cfg, proxy: pg}")
+        hops.append("postgres: postgresql.conf")
+        port = labkit.free_port()
+        ini = write(d, "pgbouncer.ini", pgbouncer_ini(lab, sid, port, target, settings))
+        url = f"postgresql://postgres@127.0.0.1:{port}/labdb?{params}"
+        write(d, "app.env", f"DATABASE_URL={url}\n")
+        write(d, "pgpath.yaml", topology(hops))
+        labkit.start_pgbouncer(lab, ini, port)
+        s = Scenario(sid, config, d, url, IDLE, expect)
+        s.haproxy = hap
+        scenarios.append(s)
+
+    via_pgbouncer("B1", "PgBouncer client_idle_timeout=2, pool_mode=session; client keepalives 1 s", base,
+                  {"pool_mode": "session", "client_idle_timeout": "2"}, f"sslmode=disable&{KA}",
+                  Expect(False, pid_changed=False, row="B1"))
+    via_pgbouncer("B1t", "PgBouncer client_idle_timeout=2, pool_mode=transaction; client keepalives 1 s", base,
+                  {"pool_mode": "transaction", "client_idle_timeout": "2"}, f"sslmode=disable&{KA}",
+                  Expect(True, "pgbouncer:client_idle_timeout", r"client_idle_timeout", 2.0, row="B1t"))
+    via_pgbouncer("B5", "PostgreSQL idle_session_timeout=2s behind PgBouncer pool_mode=transaction", ist,
+                  {"pool_mode": "transaction"}, "sslmode=disable",
+                  Expect(False, pid_changed=True, row="B5"))
+    via_pgbouncer("B6", "PostgreSQL idle_session_timeout=2s behind PgBouncer pool_mode=session", ist,
+                  {"pool_mode": "session"}, "sslmode=disable",
+                  Expect(True, "postgres:idle_session_timeout", r"idle-session timeout", 2.0, row="B6"))
+    via_pgbouncer("X1", "PgBouncer pool_mode=session -> HAProxy timeout client/server 2s -> PostgreSQL", base,
+                  {"pool_mode": "session"}, "sslmode=disable",
+                  Expect(True, "haproxy", None, 2.0), haproxy_timeouts=two)
+    via_pgbouncer("X1t", "PgBouncer pool_mode=transaction -> HAProxy timeout client/server 2s -> PostgreSQL",
+                  base, {"pool_mode": "transaction"}, "sslmode=disable",
+                  Expect(False, pid_changed=True), haproxy_timeouts=two)
+
+    # direct to the server
+    d = folder("P1", ist)
+    url = f"postgresql://postgres@127.0.0.1:{ist.port}/postgres?sslmode=require"
+    write(d, "app.env", f"DATABASE_URL={url}\n")
+    write(d, "pgpath.yaml", topology(["client: app.env", "postgres: postgresql.conf"]))
+    scenarios.append(Scenario("P1", "PostgreSQL idle_session_timeout=2s, direct, sslmode=require", d, url, IDLE,
+                              Expect(True, "postgres:idle_session_timeout", r"idle-session timeout", 2.0,
+                                     row="P1")))
+
+    # psycopg_pool: a pooled connection closed by idle_session_timeout while idle in the pool
+    for sid, with_check in (("POOL1", False), ("POOL2", True)):
+        d = folder(sid, ist)
+        conninfo = f"host=127.0.0.1 port={ist.port} user=postgres dbname=postgres sslmode=require"
+        text = f'pool:\n  conninfo: "{conninfo}"\n  min_size: 1\n  max_size: 1\n  max_idle: 600\n'
+        if with_check:
+            text += "  check: ConnectionPool.check_connection\n"
+        write(d, "app.yaml", text)
+        write(d, "pgpath.yaml", topology(["client: app.yaml", "postgres: postgresql.conf"]))
+        config = ("psycopg_pool " + ("check=ConnectionPool.check_connection" if with_check else "without check=")
+                  + ", max_idle 600 s; PostgreSQL idle_session_timeout=2s")
+        s = Scenario(sid, config, d, conninfo, IDLE,
+                     Expect(not with_check, "postgres:idle_session_timeout",
+                            None if with_check else r"idle-session timeout|closed the connection", 2.0,
+                            pid_changed=True if with_check else None), kind="pool")
+        s.pool = {"check": with_check}
+        scenarios.append(s)
+    return scenarios
+
+
+def hold_pool(s: Scenario) -> Observation:
+    """psycopg_pool built from the scenario's app.yaml: borrow, return, stay idle, borrow again."""
+    import psycopg
+    import yaml
+    from psycopg_pool import ConnectionPool
+
+    cfg = yaml.safe_load((s.folder / "app.yaml").read_text())["pool"]
+    kwargs = {k: cfg[k] for k in ("min_size", "max_size", "max_idle") if k in cfg}
+    if cfg.get("check") == "ConnectionPool.check_connection":
+        kwargs["check"] = ConnectionPool.check_connection
+    with ConnectionPool(cfg["conninfo"], kwargs={"autocommit": True}, open=True, timeout=10, **kwargs) as pool:
+        with pool.connection() as conn:
+            pid0 = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            fd = conn.pgconn.socket
+        # back in the pool and idle: watch its socket as in hold_idle
+        import select
+
+        start = time.monotonic()
+        readable, _, _ = select.select([fd], [], [], s.idle)
+        closed_at = time.monotonic() - start if readable else None
+        rest = s.idle - (time.monotonic() - start)
+        if rest > 0:
+            time.sleep(rest)
+        obs = Observation(idle=s.idle, alive=False, closed_at=closed_at)
+        try:
+            with pool.connection() as conn:
+                pid1 = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+            obs.alive, obs.pid_changed = True, pid1 != pid0
+        except psycopg.Error as exc:
+            obs.error = f"{type(exc).__name__}: {exc}"
+            obs.sqlstate = exc.sqlstate
+        obs.detail["pool"] = "recovered at borrow" if obs.alive else "handed out a dead connection"
+        return obs
+
+
+def observe(s: Scenario) -> Observation:
+    if s.kind == "pool":
+        obs = hold_pool(s)
+        if obs.closed_at is not None:
+            obs.closer = "postgres:idle_session_timeout" if obs.sqlstate in (None, "57P05") else None
+        return obs
+    obs = labkit.hold_idle(s.conninfo, s.idle)
+    obs.closer = labkit.closer_from_error(obs)
+    if obs.closer is None and s.haproxy is not None and obs.closed_at is not None:
+        obs.closer = haproxy_closer(s, obs)
+    return obs
+
+
+def haproxy_closer(s: Scenario, obs: Observation) -> str | None:
+    """Which HAProxy timer ended the session, from HAProxy's own log (tcplog termination state)."""
+    text = s.haproxy.cfg.read_text()
+    timeouts = dict(re.findall(r"^\s*timeout (client|server|tunnel) (\S+)", text, re.M))
+    states = []
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        # the session's line, or (client -> pgbouncer -> haproxy) the only timed-out session there
+        state = s.haproxy.termination_state(obs.client_port) if obs.client_port else None
+        if state is None:
+            states = re.findall(r" ([cs]D) \d+/\d+/\d+/\d+/\d+ ", s.haproxy.log.read_text(errors="replace"))
+            state = states[0] if len(states) == 1 else None
+        if state is not None:
+            break
+        time.sleep(0.1)
+    else:
+        return None
+    obs.detail["haproxy_termination_state"] = state
+    if state[1] != "D":
+        return None
+    if "tunnel" in timeouts:
+        return "haproxy:timeout tunnel"
+    side = {"c": "client", "s": "server"}[state[0]]
+    other = "server" if side == "client" else "client"
+    if timeouts.get(side) == timeouts.get(other):
+        return "haproxy:timeout client|timeout server"  # equal timers: either name is right
+    return f"haproxy:timeout {side}"
+
+
+def run_all(scenarios: list[Scenario], observe_fn=observe) -> dict[str, Result]:
+    """Observe every scenario at once (threads) while pgpath reads the same folders."""
+    results = {s.id: Result(s) for s in scenarios}
+    with ThreadPoolExecutor(max(1, len(scenarios))) as ex:
+        futures = {s.id: ex.submit(observe_fn, s) for s in scenarios}
+        with ThreadPoolExecutor(2) as px:
+            preds = {s.id: px.submit(predict, s.folder) for s in scenarios}
+            checks = {s.id: px.submit(check, s.folder) for s in scenarios}
+            for sid, r in results.items():
+                r.prediction, r.prediction_error = preds[sid].result()
+                r.findings, r.check_error = checks[sid].result()
+        for sid, f in futures.items():
+            results[sid].observation = f.result()
+    return results
+
+
+# -------------------------------------------------------------------------------------------
+# middlebox scenarios (network namespaces)
+
+MIDDLEBOX_T = 3
+NETNS_IDLE = 6.0
+NETNS_WAIT = 3.0
+
+
+def build_middlebox(lab: Lab, mode: str, prefix: str) -> tuple[labkit.Middlebox, list[Scenario]]:
+    box = labkit.Middlebox(prefix, MIDDLEBOX_T, mode)
+    lab.cleanups.append(box.down)
+    box.up()
+    ip = labkit.Middlebox.SERVER_IP
+    plain = labkit.start_postgres(lab, f"{mode}-plain", "", host=ip, port=5432, netns=box.S)
+    ka = labkit.start_postgres(lab, f"{mode}-ka", "tcp_keepalives_idle = 1\ntcp_keepalives_interval = 1\n"
+                                                  "tcp_keepalives_count = 3\n", host=ip, port=5433, netns=box.S)
+    declared = f"firewall: {{idle_timeout: {MIDDLEBOX_T}s, on_expiry: {'drop' if mode == 'drop' else 'rst'}}}"
+    scenarios = []
+    for sid, pg, params, config, dies in (
+            ("N1", plain, "keepalives=0", "no keepalive on either side", True),
+            ("N2", plain, KA, "client keepalives_idle=1 (interval 1, count 3)", False),
+            ("N3", ka, "keepalives=0", "client keepalives=0; server tcp_keepalives_idle=1 (interval 1, count 3)",
+             False),
+            ("N4", plain, "keepalives=1&keepalives_idle=5&keepalives_interval=1&keepalives_count=3",
+             f"client keepalives_idle=5 (> {MIDDLEBOX_T} s)", True)):
+        full = f"{sid}-{mode}"
+        d = lab.dir("scenarios", full)
+        os.link(pg.conf, d / "postgresql.conf")
+        url = f"postgresql://postgres@{ip}:{pg.port}/postgres?sslmode=require&connect_timeout=5&{params}"
+        write(d, "app.env", f"DATABASE_URL={url}\n")
+        write(d, "pgpath.yaml", topology(["client: app.env", declared, "postgres: postgresql.conf"]))
+        error = r"server closed the connection|reset by peer|ECONNRESET|SSL SYSCALL|SSL error" if mode == "reset" else None
+        s = Scenario(full, f"conntrack {mode}, T={MIDDLEBOX_T} s; {config}", d, url, NETNS_IDLE,
+                     Expect(dies, "firewall" if dies else None, error, float(MIDDLEBOX_T) if dies else None),
+                     kind="netns", variant=mode)
+        scenarios.append(s)
+    return box, scenarios
+
+
+def run_middlebox(box: labkit.Middlebox, scenarios: list[Scenario]) -> dict[str, Result]:
+    """Predict first (the bracket probes sit either side of the predicted second), then probe."""
+    results = {s.id: Result(s) for s in scenarios}
+    with ThreadPoolExecutor(2) as px:
+        preds = {s.id: px.submit(predict, s.folder) for s in scenarios}
+        checks = {s.id: px.submit(check, s.folder) for s in scenarios}
+        for sid, r in results.items():
+            r.prediction, r.prediction_error = preds[sid].result()
+            r.findings, r.check_error = checks[sid].result()
+    probes = []
+    for s in scenarios:
+        probes.append({"id": s.id, "conninfo": s.conninfo, "idle": s.idle, "wait": NETNS_WAIT})
+        p = results[s.id].prediction
+        at = p.closes_after if p is not None else s.expect.at
+        if at is not None and at < s.idle:
+            probes.append({"id": f"{s.id}/before", "conninfo": s.conninfo, "idle": round(at - 0.8, 2),
+                           "wait": NETNS_WAIT})
+            probes.append({"id": f"{s.id}/after", "conninfo": s.conninfo, "idle": round(at + 1.0, 2),
+                           "wait": NETNS_WAIT})
+    before = box.expired_packets()
+    seen = labkit.run_in_netns(box.C, probes, timeout=60)
+    refused = box.expired_packets() - before
+    for pid, obs in seen.items():
+        sid, _, bracket = pid.partition("/")
+        obs.detail["middlebox_refused_packets"] = refused
+        if not obs.alive and obs.sqlstate is None and refused > 0:
+            obs.closer = "firewall:idle_timeout"
+        if bracket:
+            results[sid].brackets[bracket] = obs
+        else:
+            results[sid].observation = obs
+    return results
+
+
+# -------------------------------------------------------------------------------------------
+# the report
+
+REPORT: dict[str, Result] = {}
+DURATIONS: dict[str, float] = {}
+_report_lock = threading.Lock()
+
+
+def record(results: dict[str, Result], part: str, seconds: float) -> None:
+    with _report_lock:
+        REPORT.update(results)
+        DURATIONS[part] = seconds
+
+
+def versions() -> str:
+    import platform
+
+    import psycopg
+
+    def first_line(argv: list[str]) -> str:
+        try:
+            out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+            return (out.stdout or out.stderr).strip().splitlines()[0]
+        except (OSError, IndexError, subprocess.TimeoutExpired):
+            return "?"
+
+    try:
+        from psycopg_pool import __version__ as pool_version
+    except ImportError:
+        pool_version = "?"
+    libpq = psycopg.pq.version()
+    parts = [first_line([str(labkit.PG_BIN / "postgres"), "--version"]),
+             first_line([labkit.HAPROXY or "haproxy", "-v"]).split(" - ")[0],
+             first_line([labkit.PGBOUNCER or "pgbouncer", "--version"]),
+             f"psycopg {psycopg.__version__} (libpq {libpq // 10000}.{libpq % 100}), psycopg_pool {pool_version}",
+             f"Linux {platform.release()}", first_line(["nft", "--version"])]
+    return "; ".join(parts)
+
+
+def render_doc(results: dict[str, Result]) -> str:
+    """docs/lab.md: the scenario table of one real run, with what disagreed."""
+    disagree = [(sid, r.verdict()[1]) for sid, r in sorted(results.items()) if r.verdict()[0] is False]
+    undocumented = [(sid, p) for sid, r in sorted(results.items()) if (p := expectation_problems(r))]
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    took = ", ".join(f"{k} {v:.0f} s" for k, v in sorted(DURATIONS.items()))
+    out = [
+        "# The lab: pgpath's predictions against real connections",
+        "",
+        "Generated by `python -m pytest -m lab --lab-report docs/lab.md` (tests/lab); do not edit by hand.",
+        "",
+        "Each scenario is a folder with the files pgpath reads, and the daemons run with exactly those",
+        "files: PostgreSQL 15 (TLS on; `-c config_file=` the scenario's `postgresql.conf`), PgBouncer",
+        "(`pgbouncer pgbouncer.ini`), HAProxy (`haproxy -f haproxy.cfg`); the client is psycopg (libpq)",
+        "with the `DATABASE_URL` of `app.env` (or the psycopg_pool settings of `app.yaml`), held idle and",
+        "then asked `SELECT pg_backend_pid()`. *Predicted* is `pgpath path --format json` on that folder",
+        "(`idle.closes_after_s` and `idle.closed_by`); *observed* is when the client's socket saw the close",
+        "(passively, so the watching does not reset any timer), what the next query got, and who closed it",
+        "(the SQLSTATE the server or pooler sent, or HAProxy's logged termination state). N rows: a",
+        "packet-reset middlebox simulated with three network namespaces and conntrack (established",
+        f"timeout {MIDDLEBOX_T} s, `drop` and `reset` variants; ../shared/reference/middlebox-simulation.md);",
+        "a connection predicted to die there is also probed just before and just after the predicted second.",
+        "Lab row ids refer to ../shared/reference/lab-observations.md.",
+        "",
+        f"Run: {when}; {took}.",
+        f"Software: {versions()}.",
+        "",
+        table(results),
+    ]
+    if disagree:
+        out += ["## Predictions that disagreed with reality", ""]
+        out += [f"- **{sid}**: {why}" for sid, why in disagree]
+        out.append("")
+    if undocumented:
+        out += ["## Observations that differ from lab-observations.md", ""]
+        out += [f"- **{sid}**: {'; '.join(p)}" for sid, p in undocumented]
+        out.append("")
+    return "\n".join(out)
+
+
+def expectation_problems(r: Result) -> list[str]:
+    """How the observation departs from lab-observations.md (empty: as documented)."""
+    s, o, e = r.scenario, r.observation, r.scenario.expect
+    out = []
+    if o is None:
+        return ["no observation"]
+    if o.error and o.error.startswith("connect failed"):
+        return [o.error]
+    if e.dies == o.alive:
+        out.append(f"expected {'to die' if e.dies else 'to survive'}, observed {o.short()}")
+    if e.dies and e.error and not re.search(e.error, o.error or ("hang" if o.hang else "")):
+        out.append(f"expected an error like /{e.error}/, got {o.error!r}")
+    if e.dies and s.variant == "drop" and not o.hang:
+        out.append(f"expected a hang (drop variant), got {o.short()}")
+    if e.dies and e.closer and not (o.closer or "").startswith(e.closer):
+        out.append(f"expected closed by {e.closer}, evidence says {o.closer}")
+    if e.dies and e.at is not None and s.kind != "netns":
+        if o.closed_at is None or not e.at - PRE <= o.closed_at <= e.at + LATE:
+            out.append(f"expected the close at {e.at:g} s, observed {o.closed_at}")
+    if not e.dies and s.kind == "idle" and o.closed_at is not None:
+        out.append(f"the socket was closed at {o.closed_at:.2f} s although the connection is expected to survive")
+    if e.pid_changed is not None and o.alive and o.pid_changed != e.pid_changed:
+        out.append(f"expected {'a new' if e.pid_changed else 'the same'} server backend")
+    for name, want_alive in (("before", True), ("after", False)):
+        b = r.brackets.get(name)
+        if b is not None and b.alive != want_alive:
+            out.append(f"bracket probe after {b.idle:g} s idle: {b.short()}")
+    return out
+
+
+def table(results: dict[str, Result]) -> str:
+    def cell(text: str) -> str:
+        return (text or "").replace("|", "\\|").replace("\n", " ")
+
+    rows = ["| scenario | config | predicted by pgpath | observed | match |", "|---|---|---|---|---|"]
+    order = {k: i for i, k in enumerate(
+        ["H0", "H1", "H1d", "H2", "H3", "H4", "H5", "H5b", "H6", "B1", "B1t", "B5", "B6", "X1", "X1t", "P1",
+         "POOL1", "POOL2"])}
+    for sid in sorted(results, key=lambda k: (order.get(k, 99), k)):
+        r = results[sid]
+        s, o = r.scenario, r.observation
+        row = s.id + (f" (lab row {s.expect.row})" if s.expect and s.expect.row != "own" else "")
+        predicted = r.prediction.text if r.prediction else f"— ({r.prediction_error})"
+        if s.kind == "pool" and r.findings is not None:
+            verdict = pool_verdict(r)
+            predicted += f"; pool: {verdict}"
+        observed = o.short() if o else "—"
+        if s.kind == "pool" and o is not None:
+            observed = (f"closed in the pool at {o.closed_at:.1f} s; " if o.closed_at is not None else "") + \
+                o.detail.get("pool", "")
+        for name in ("before", "after"):
+            b = r.brackets.get(name)
+            if b is not None:
+                observed += f"; probe at {b.idle:g} s: {'alive' if b.alive else 'dead'}"
+        ok, why = r.verdict()
+        match = "n/a" if ok is None else ("yes" if ok else f"**NO**: {why}")
+        rows.append(f"| {cell(row)} | {cell(s.config)} | {cell(predicted)} | {cell(observed)} | {cell(match)} |")
+    return "\n".join(rows) + "\n"
+
+
+def pool_verdict(r: Result) -> str:
+    """What `pgpath check` says about the pool: a finding naming the pool fails, or nothing."""
+    pool_findings = [f for f in r.findings
+                     if f["span"] and f["span"].get("file", "").endswith("app.yaml")
+                     and f["severity"] in ("warning", "error")
+                     and re.search(r"idle_session_timeout|borrow|pool", f["message"])]
+    if pool_findings:
+        return "fails (" + ", ".join(sorted({f["code"] for f in pool_findings})) + ")"
+    return "no failure reported"

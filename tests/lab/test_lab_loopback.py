@@ -1,0 +1,90 @@
+"""The lab on loopback: real PostgreSQL 15 (TLS), PgBouncer and HAProxy with 2-second timers, real
+libpq clients held idle, and pgpath's `path` and `check` on the very files the daemons run with.
+
+Each scenario is checked three ways:
+- what happened matches ../shared/reference/lab-observations.md (`test_observed_as_documented`);
+- `pgpath path` predicted it: when the idle connection is closed (the second the socket saw the
+  close), by which hop and timer (the error's SQLSTATE, or HAProxy's logged termination state),
+  and that it survives when pgpath says nothing closes it (`test_pgpath_predicts`);
+- `pgpath check` does not call invalid a file the real software just ran with, and its pool rule
+  says a pool without validation fails where one with validation recovers (`test_pool_rule`).
+
+All scenarios run at once (threads), so the module takes about one idle period plus start-up.
+"""
+
+from __future__ import annotations
+
+import time
+import pytest
+
+import labkit
+import scenarios as sc
+
+pytestmark = [pytest.mark.lab, pytest.mark.server]
+
+IDS = ["H0", "H1", "H1d", "H2", "H3", "H4", "H5", "H5b", "H6", "B1", "B1t", "B5", "B6", "X1", "X1t", "P1",
+       "POOL1", "POOL2"]
+
+# findings that say the software would refuse the file or a value in it
+VALIDITY = {"ADV001", "ADV003", "PG001", "PG002", "PG003", "PGB001", "PGB002", "PGB003", "PGB004", "PGB005",
+            "HAP006", "HAP007", "HAP008", "HAP010", "APP009"}
+
+
+@pytest.fixture(scope="module")
+def loopback():
+    reason = labkit.loopback_unavailable()
+    if reason:
+        pytest.skip(reason)
+    started = time.monotonic()
+    lab = labkit.Lab()
+    try:
+        scenarios = sc.build_loopback(lab)
+        assert [s.id for s in scenarios] == IDS
+        results = sc.run_all(scenarios)
+    finally:
+        lab.stop()
+    sc.record(results, "loopback", time.monotonic() - started)
+    return results
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_observed_as_documented(loopback, sid):
+    r = loopback[sid]
+    assert not sc.expectation_problems(r), (r.scenario.config, r.observation)
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_pgpath_predicts(loopback, sid):
+    r = loopback[sid]
+    ok, why = r.verdict()
+    if ok is None and sc.NOT_YET in why:
+        pytest.skip(why)
+    assert ok, why
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_pgpath_check_accepts_what_the_daemons_ran(loopback, sid):
+    r = loopback[sid]
+    if r.check_error and sc.NOT_YET in r.check_error:
+        pytest.skip(r.check_error)
+    assert r.check_error is None, r.check_error
+    wrong = [f"{f['code']} {f['span']}: {f['message']}" for f in r.findings if f["code"] in VALIDITY]
+    assert not wrong, f"{sid}: the daemons started with these files, yet pgpath calls them invalid: {wrong}"
+
+
+@pytest.mark.parametrize("sid,fails", [("POOL1", True), ("POOL2", False)])
+def test_pool_rule(loopback, sid, fails):
+    """psycopg_pool without `check=` hands out the connection idle_session_timeout closed; with
+    `check=ConnectionPool.check_connection` it notices at borrow and opens a new one. pgpath must
+    report a failure for the first and none for the second."""
+    r = loopback[sid]
+    o = r.observation
+    assert o.alive is not fails, o  # the real pool did what the test says
+    if r.prediction is None and sc.NOT_YET in (r.prediction_error or ""):
+        pytest.skip("pool rules on the path come with `pgpath path`, " + r.prediction_error)
+    assert r.check_error is None, r.check_error
+    verdict = sc.pool_verdict(r)
+    if fails:
+        assert verdict.startswith("fails"), f"{sid}: pool hands out dead connections, pgpath says: {verdict}"
+    else:
+        assert verdict == "no failure reported", f"{sid}: pool recovers at borrow, pgpath says: {verdict}"
