@@ -176,6 +176,59 @@ def _write_outputs(report, outputs: "list[tuple[str, str]]", color: str) -> None
 
 
 @app.command()
+def report(
+    paths: List[str] = typer.Argument(None, help="Files or directories (default: the current directory)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Write the report here: .html or .md "
+                                                                      "(default: Markdown on stdout)."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="html or markdown (default: from the "
+                                                                   "--output suffix)."),
+    title: str = typer.Option("pgpath report", "--title", help="The report's title."),
+    select: Optional[List[str]] = typer.Option(None, "--select", help="Rules to run: codes, names or families."),
+    ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Rules to skip: codes, names or families."),
+    pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18; default 18)."),
+    pgbouncer_version: Optional[str] = typer.Option(None, "--pgbouncer-version", help="PgBouncer version."),
+    ram: Optional[str] = typer.Option(None, "--ram", help="Server memory for the memory rules, e.g. 64GB."),
+    fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Severity the verdict fails on (the report "
+                                                                  "itself exits 0)."),
+    config: Optional[str] = typer.Option(None, "--config", help="Settings file (default: the nearest one)."),
+    no_config: bool = typer.Option(False, "--no-config", help="Ignore settings files."),
+) -> None:
+    """Write a review report: verdict, findings by file (and path), inputs read and skipped, assumptions."""
+    from advisor.engine import UsageError, make_settings, run
+
+    if fmt is None:
+        suffix = (output or "").lower().rsplit(".", 1)[-1] if output and "." in output else ""
+        fmt = {"html": "html", "htm": "html", "md": "markdown", "markdown": "markdown"}.get(suffix)
+        if fmt is None:
+            if output and output != "-":
+                _fail(f"--output {output}: name it .html or .md, or give --format html|markdown")
+            fmt = "markdown"
+    if fmt not in ("html", "markdown"):
+        _fail("--format takes html or markdown")
+    cli = {"paths": paths or None, "select": select, "ignore": ignore, "pg_version": pg_version,
+           "pgbouncer_version": pgbouncer_version, "ram": ram, "fail_on": fail_on}
+    try:
+        settings = make_settings(cli, config_path=config, use_config=not no_config)
+        result = run(settings)
+    except UsageError as exc:
+        _fail(str(exc))
+    from advisor.reporters import render
+
+    text = render(result, fmt, review=True, title=title)
+    if output and output != "-":
+        try:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror}")
+        typer.echo(f"pgpath: wrote {output}: {len(result.findings)} findings in "
+                   f"{sum(len(d.files) for d in result.docs)} files", err=True)
+    else:
+        sys.stdout.write(text)
+    raise typer.Exit(0)
+
+
+@app.command()
 def rules(fmt: str = typer.Option("text", "--format", "-f", help="text or json.")) -> None:
     """List every rule with its code, name, default severity and summary."""
     from advisor.rules import all_rules

@@ -38,7 +38,8 @@ def inputs(report) -> tuple[list[tuple[str, str, list[str]]], list[str], list[tu
     """(document path, kind, files read for it), files skipped as not configuration pgpath reads,
     and unreadable inputs (path, why)."""
     read = [(d.path, d.kind, list(d.files or [d.path])) for d in report.docs]
-    skipped = list(getattr(report, "skipped", None) or [])
+    included = {f for d in report.docs for f in (d.files or [d.path])}
+    skipped = [p for p in (getattr(report, "skipped", None) or []) if p not in included]
     bad = [((f"{e.path}:{e.line}" if e.line else e.path), e.message) for e in report.input_errors]
     return read, skipped, bad
 
@@ -53,9 +54,15 @@ def assumptions(report) -> list[str]:
     if "postgresql" in kinds:
         out.append(f"PostgreSQL {s.pg_version} catalog types the values." if s.pg_version else
                    "PostgreSQL 18 catalog types the values (the default; --pg-version to change).")
-        out.append("Server memory: " + (f"{s.ram_bytes / 2**30:g} GiB (given)." if s.ram_bytes else
-                                         "unknown, so the worst-case memory rule had nothing to compare with "
-                                         "(--ram or `ram:` in the configuration)."))
+        in_files = sorted({d.meta.get("ram_bytes") for d in report.docs if d.meta.get("ram_bytes")})
+        if s.ram_bytes:
+            out.append(f"Server memory: {s.ram_bytes / 2**30:g} GiB (given on the command line or in the settings).")
+        elif in_files:
+            out.append("Server memory: " + ", ".join(f"{b / 2**30:g} GiB" for b in in_files)
+                       + " (from a pgpath: ram= comment in postgresql.conf).")
+        else:
+            out.append("Server memory: unknown, so the worst-case memory rule had nothing to compare with "
+                       "(--ram, ram: in the settings, or a '# pgpath: ram=64GB' comment).")
     if "pgbouncer" in kinds:
         out.append(f"PgBouncer {s.pgbouncer_version} rules apply." if s.pgbouncer_version else
                    "PgBouncer: the newest version's keys and defaults apply (--pgbouncer-version).")
@@ -66,7 +73,8 @@ def assumptions(report) -> list[str]:
         unknown = sorted({st.name for st in d.settings if st.value is not None and not is_known(st.value)})
         if d.template or unknown:
             names = ", ".join(unknown[:12]) + (f" and {len(unknown) - 12} more" if len(unknown) > 12 else "")
-            out.append(f"{d.path}: a template; placeholders are unknown values, neither flagged nor computed with"
+            what = "a template; its placeholders" if d.template else "placeholders such as ${VAR}"
+            out.append(f"{d.path}: {what} are unknown values, neither flagged nor computed with"
                        + (f" ({names})." if names else "."))
     if s.select != ["ALL"]:
         out.append(f"Only these rules ran: {', '.join(s.select)}.")
