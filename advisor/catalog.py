@@ -212,3 +212,18 @@ def parse_pg_version(text: str | int | None) -> int:
 def catalog_of(doc) -> "Catalog":
     """The catalog of the PostgreSQL major a loaded document was typed with."""
     return load_catalog(doc.meta.get("pg_version") or DEFAULT_MAJOR)
+
+
+def value_or_default(doc, name: str):
+    """(value in the base unit, the setting that gave it) of a PostgreSQL parameter in a loaded
+    document; (the major's boot value, None) when the file leaves it unset; (None, setting) when
+    the written value is invalid or a template placeholder."""
+    setting = doc.get(name)
+    if setting is not None:
+        value = setting.value
+        return (None if value is None or value.__class__.__name__ == "Unknown" else value), setting
+    try:
+        param = catalog_of(doc).lookup(name)
+    except Exception:  # noqa: BLE001 - a major without a shipped catalog: no default known
+        return None, None
+    return (param.boot_value if param is not None else None), None

@@ -229,6 +229,61 @@ def report(
 
 
 @app.command()
+def path(
+    paths: List[str] = typer.Argument(None, help="Files or directories (default: the current directory)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+    config: Optional[str] = typer.Option(None, "--config", help="Settings file (default: pgpath.yaml here or above)."),
+    no_config: bool = typer.Option(False, "--no-config", help="Ignore pgpath.yaml."),
+    pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18; default 18)."),
+) -> None:
+    """Print each assembled connection path and when each hop closes an idle connection."""
+    from advisor.engine import UsageError, make_settings, run
+    from advisor.reporters.paths import render, render_json
+
+    if fmt not in ("text", "json"):
+        _fail("--format takes text or json")
+    try:
+        settings = make_settings({"paths": paths or None, "pg_version": pg_version, "select": ["ADV004"]},
+                                 config_path=config, use_config=not no_config)
+        report = run(settings)
+    except UsageError as exc:
+        _fail(str(exc))
+    sys.stdout.write(render_json(report) if fmt == "json" else render(report))
+    for f in report.findings:  # the topology's own problems
+        typer.echo(f"{f.span}: {f.code} {f.severity} {f.message}", err=True)
+    raise typer.Exit(2 if report.input_errors or report.findings else 0)
+
+
+@app.command()
+def init(
+    paths: List[str] = typer.Argument(None, help="Files or directories (default: the current directory)."),
+    output: str = typer.Option("pgpath.yaml", "--output", "-o", help="Where to write the topology."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Write the paths pgpath assumed as a `deployments:` topology to edit (pgpath.yaml)."""
+    import os
+
+    from advisor.engine import UsageError, make_settings, run
+    from advisor.reporters.paths import render_topology
+
+    if os.path.exists(output) and not force:
+        _fail(f"{output} exists; edit it, or write elsewhere with --output (or overwrite with --force)")
+    try:
+        settings = make_settings({"paths": paths or None, "select": ["ADV004"]}, use_config=False)
+        report = run(settings)
+    except UsageError as exc:
+        _fail(str(exc))
+    text = render_topology(report, base=os.path.dirname(os.path.abspath(output)))
+    try:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror}")
+    count = text.count("\n  - name:")
+    typer.echo(f"wrote {output}: {count} deployment{'s' if count != 1 else ''} to review")
+
+
+@app.command()
 def rules(fmt: str = typer.Option("text", "--format", "-f", help="text or json.")) -> None:
     """List every rule with its code, name, default severity and summary."""
     from advisor.rules import all_rules

@@ -15,7 +15,7 @@ from typing import Any
 
 from advisor.findings import Finding, RuleInfo, Severity
 from advisor.loaders import InputError, detect_kind, load_file, LOADERS, read_text
-from advisor.model import ConfigDoc, Record
+from advisor.model import ConfigDoc, Record, Span
 
 CONFIG_NAMES = ("pgpath.yaml", "pgpath.yml", ".pgpath.yaml")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
@@ -32,13 +32,13 @@ class UsageError(Exception):
 class Settings(Record):
     __slots__ = ("paths", "select", "ignore", "severity", "fail_on", "pg_version", "pgbouncer_version", "ram_bytes",
                  "kind", "exclude", "extra", "config_file", "per_file_ignores", "rule_options", "inline_ignores",
-                 "baseline", "baseline_stale", "changed")
+                 "baseline", "baseline_stale", "changed", "topology")
 
     def __init__(self, paths: list[str] | None = None, select: list[str] | None = None, ignore: list[str] | None = None,
                  severity: dict[str, Severity] | None = None, fail_on: Severity = Severity.WARNING,
                  pg_version: int | None = None, pgbouncer_version: str | None = None, ram_bytes: int | None = None,
                  kind: str | None = None, exclude: list[str] | None = None, extra: dict[str, Any] | None = None,
-                 config_file: str | None = None) -> None:
+                 config_file: str | None = None, topology: dict[str, Any] | None = None) -> None:
         self.paths = ["."] if paths is None else paths
         self.select = ["ALL"] if select is None else select
         self.ignore = [] if ignore is None else ignore
@@ -57,18 +57,20 @@ class Settings(Record):
         self.baseline: str | None = None  # --baseline FILE
         self.baseline_stale = False  # --baseline-stale: stale baseline entries fail the run
         self.changed: list[str] | None = None  # --hook: only findings touching these files
+        self.topology = {} if topology is None else topology  # deployments: and hosts: of pgpath.yaml
 
 
 class Report(Record):
     """Everything reporters turn into output: the findings, the documents read, unreadable
     inputs, the settings of the run, and `rules` (a RuleInfo for every rule that ran or has a
     finding: code, name, effective severity, summary, documentation, help URI), so no reporter
-    imports a rule."""
+    imports a rule; `paths` the assembled connection paths (advisor.path.DeploymentPath)."""
 
-    __slots__ = ("findings", "docs", "input_errors", "settings", "rules", "skipped", "baselined", "stale")
+    __slots__ = ("findings", "docs", "input_errors", "settings", "rules", "skipped", "baselined", "stale", "paths")
 
     def __init__(self, findings: list[Finding], docs: list[ConfigDoc], input_errors: list[InputError],
-                 settings: Settings, rules: list[RuleInfo] | None = None, skipped: list[str] | None = None) -> None:
+                 settings: Settings, rules: list[RuleInfo] | None = None, skipped: list[str] | None = None,
+                 paths: list | None = None) -> None:
         self.findings = findings
         self.docs = docs
         self.input_errors = input_errors
@@ -77,6 +79,7 @@ class Report(Record):
         self.skipped = [] if skipped is None else skipped  # files in the folders walked that pgpath does not read
         self.baselined = 0  # findings dropped because the baseline records them
         self.stale: list = []  # baseline entries no finding matched (advisor.baseline.Stale)
+        self.paths = [] if paths is None else paths  # advisor.path.DeploymentPath, in assembly order
 
     @property
     def exit_code(self) -> int:
@@ -139,11 +142,17 @@ def read_config(path: str) -> dict[str, Any]:
         data, where = _read_yaml(path, text), path
     if data is None:
         return {}
-    from advisor.schemas import validate
+    from advisor.schemas import first_error
 
-    problem = validate(data, "pgpath.schema.json")
+    problem = first_error(data, "pgpath.schema.json")
     if problem:
-        raise UsageError(f"{where} {problem}" if path.endswith(".toml") else f"{path}: {problem}")
+        keys, message = problem
+        key = "/".join(str(k) for k in keys) or "(top level)"
+        if path.endswith(".toml"):
+            raise UsageError(f"{where} at {key}: {message}")
+        span = config_marks(path, text).get(key)
+        where = f"{path}:{span.line}:{span.col}" if span is not None else path
+        raise UsageError(f"{where}: at {key}: {message}")
     return data
 
 
@@ -171,6 +180,43 @@ def _read_toml(path: str, text: str) -> Any:
     if not isinstance(tool, dict) or "pgpath" not in tool:
         raise UsageError(f"{path}: no [tool.pgpath] table")
     return tool["pgpath"]
+
+
+def config_marks(path: str, text: str | None = None, limit: int = 20_000) -> dict[str, Span]:
+    """Where each key path of a YAML configuration (`deployments/0/hops/2`) was written.
+
+    Walks the composed node tree (aliases are not expanded: a shared node is visited once), at
+    most `limit` nodes."""
+    import yaml
+
+    if text is None:
+        text = read_text(path)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return {}
+    marks: dict[str, Span] = {}
+    seen: set[int] = set()
+    stack = [("", root)]
+    while stack and len(seen) < limit:
+        key, node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if key and key not in marks:
+            m = node.start_mark
+            marks[key] = Span(path, m.line + 1, m.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                child = f"{key}/{k.value}" if key else str(k.value)
+                stack.append((child, v))
+                if child not in marks:
+                    km = k.start_mark
+                    marks[child] = Span(path, km.line + 1, km.column + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                stack.append((f"{key}/{i}" if key else str(i), v))
+    return marks
 
 
 def make_settings(cli: dict[str, Any], config_path: str | None = None, use_config: bool = True) -> Settings:
@@ -218,6 +264,9 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
         if merged["kind"] not in LOADERS:
             raise UsageError(f"unknown kind {merged['kind']!r} (choose one of {', '.join(LOADERS)})")
         settings.kind = merged["kind"]
+    for key in ("deployments", "hosts"):
+        if merged.get(key):
+            settings.topology[key] = merged[key]
     settings.exclude = list(merged.get("exclude") or [])
     base = os.path.dirname(path) if path else "."
     for pattern, codes in (merged.get("per_file_ignores") or {}).items():
@@ -282,6 +331,12 @@ def discover(settings: Settings, skipped: list[str] | None = None
     found: list[tuple[str, str]] = []
     unknown: list[str] = []
     errors: list[InputError] = []
+    if settings.topology.get("deployments") and settings.config_file:
+        from advisor.path.topology import files_named
+
+        for path, kind in files_named(settings.topology["deployments"], os.path.dirname(settings.config_file)):
+            if os.path.exists(path):
+                found.append((path, kind or _kind_of(path, sniff=True, explicit=True) or "client"))
     for given in settings.paths:
         if not os.path.exists(given):
             errors.append(InputError(given, "no such file or directory"))
@@ -414,16 +469,19 @@ def run(settings: Settings) -> Report:
     for path in unknown:
         errors.append(InputError(path, "not a configuration file pgpath recognises; name its kind with --kind "
                                        f"({', '.join(LOADERS)})"))
+    found = _unique(found)
     docs, load_errors = load_documents(settings, found)
     errors.extend(load_errors)
+    paths, topology_problems = assemble_paths(settings, docs)
     rules = selected_rules(settings)
-    ctx = Context(docs=docs, options={"ram_bytes": settings.ram_bytes, "pg_version": settings.pg_version,
-                                      "pgbouncer_version": settings.pgbouncer_version, **settings.extra,
-                                      "rule_options": settings.rule_options})
+    ctx = Context(docs=docs, paths=paths, topology_problems=topology_problems,
+                  options={"ram_bytes": settings.ram_bytes, "pg_version": settings.pg_version,
+                           "pgbouncer_version": settings.pgbouncer_version, **settings.extra,
+                           "rule_options": settings.rule_options})
     findings: list[Finding] = []
     ran: list = []
     kinds = {d.kind for d in docs}
-    diagnostic_kinds = {d.kind for doc in docs for d in doc.diagnostics}
+    diagnostic_kinds = {d.kind for doc in docs for d in doc.diagnostics} | {d.kind for d in topology_problems}
     for entry in rules:
         if not kinds.issuperset(entry.needs):
             continue  # a kind of document it needs is missing: nothing to find, and its module stays unimported
@@ -439,7 +497,7 @@ def run(settings: Settings) -> Report:
     if changed is not None:
         findings = [f for f in findings if touches(f, changed)]
     findings.sort(key=Finding.sort_key)
-    report = Report(findings, docs, errors, settings, rule_infos(ran, findings, settings), skipped)
+    report = Report(findings, docs, errors, settings, rule_infos(ran, findings, settings), skipped, paths)
     if settings.baseline:
         from advisor import baseline
 
@@ -464,6 +522,28 @@ def rule_infos(ran, findings: list[Finding], settings: Settings) -> list[RuleInf
             out.append(RuleInfo(r.code, r.name, settings.severity.get(r.code, r.severity), r.summary, r.doc,
                                 tuple(r.needs)))
     return out
+
+
+def _unique(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each file once (a topology may name a file the paths also reach), in first-seen order."""
+    seen: set[str] = set()
+    out = []
+    for path, kind in found:
+        key = os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            out.append((path, kind))
+    return out
+
+
+def assemble_paths(settings: Settings, docs: list[ConfigDoc]):
+    """(paths, topology diagnostics): the declared deployments and those discovered by evidence."""
+    from advisor.path import assemble
+
+    marks = {}
+    if settings.topology.get("deployments") and settings.config_file:
+        marks = config_marks(settings.config_file)
+    return assemble(docs, settings.topology, settings.config_file, marks)
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

@@ -24,14 +24,22 @@ def load_schema(name: str) -> dict:
     raise FileNotFoundError(f"schema {name} not found")
 
 
-def validate(data: Any, schema_name: str) -> str | None:
-    """None when `data` is valid, else the first problem as `at <path>: <message>`."""
+def first_error(data: Any, schema_name: str) -> tuple[tuple, str] | None:
+    """None when `data` is valid, else (key path, message) of the first problem."""
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(load_schema(schema_name))
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
     if not errors:
         return None
     e = errors[0]
-    where = "/".join(str(p) for p in e.absolute_path) or "(top level)"
-    return f"at {where}: {e.message}"
+    return tuple(e.absolute_path), e.message
+
+
+def validate(data: Any, schema_name: str) -> str | None:
+    """None when `data` is valid, else the first problem as `at <path>: <message>`."""
+    found = first_error(data, schema_name)
+    if found is None:
+        return None
+    where = "/".join(str(p) for p in found[0]) or "(top level)"
+    return f"at {where}: {found[1]}"

@@ -322,6 +322,25 @@ _GO_DURATION_UNITS = {
 _GO_DURATION_PART = lazy_re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
 
 
+_DURATION_UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "ms": 0.001, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration_seconds(text: str) -> float | None:
+    """A duration a person writes in pgpath's own files: `350`, `350s`, `4min`, `4m`, `2h`, `500ms`
+    (seconds without a unit); None when it is not one."""
+    text = text.strip()
+    i = 0
+    while i < len(text) and (text[i].isdigit() or text[i] == "."):
+        i += 1
+    if i == 0 or i > 30:
+        return None
+    factor = _DURATION_UNITS.get(text[i:].strip())
+    try:
+        return None if factor is None else float(text[:i]) * factor
+    except ValueError:
+        return None
+
+
 def go_parse_duration(text: str) -> float | None:
     """Go's time.ParseDuration, in seconds, or None when Go would reject the text.
 

@@ -38,7 +38,12 @@ def run_case(code: str, case: Path):
     cwd = os.getcwd()
     os.chdir(case.parent)
     try:
-        settings = make_settings(cli, use_config=False)
+        # a case folder may carry its own topology (pgpath.yaml), as a user's repository does
+        topology = case / "pgpath.yaml"
+        if case.is_dir() and topology.is_file():
+            settings = make_settings(cli, config_path=str(Path(case.name) / "pgpath.yaml"))
+        else:
+            settings = make_settings(cli, use_config=False)
         report = run(settings)
         return report, render(report, "text")
     finally:

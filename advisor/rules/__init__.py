@@ -41,6 +41,7 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("ADV001", "syntax-error", "adv.adv001_syntax_error", (), ("syntax-error",)),
     RuleEntry("ADV002", "unused-suppression", "adv.adv002_unused_suppression", (), ()),
     RuleEntry("ADV003", "include-error", "adv.adv003_include_error", (), ("include-error",)),
+    RuleEntry("ADV004", "topology-error", "adv.adv004_topology_error", (), ()),
     # PG: PostgreSQL server
     RuleEntry("PG001", "unknown-parameter", "pg.pg001_unknown_parameter", (), ("unknown-parameter",)),
     RuleEntry("PG002", "invalid-value", "pg.pg002_invalid_value", (), ("invalid-value",)),

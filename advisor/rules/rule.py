@@ -59,11 +59,28 @@ class Context(Record):
     Rules do no I/O and read no configuration of their own; everything comes from here.
     """
 
-    __slots__ = ("docs", "options")
+    __slots__ = ("docs", "options", "paths", "topology_problems")
 
-    def __init__(self, docs: list[ConfigDoc], options: dict[str, Any] | None = None) -> None:
+    def __init__(self, docs: list[ConfigDoc], options: dict[str, Any] | None = None, paths: list | None = None,
+                 topology_problems: list[Diagnostic] | None = None) -> None:
         self.docs = docs
         self.options = {} if options is None else options
+        self.paths = [] if paths is None else paths  # advisor.path.DeploymentPath
+        self.topology_problems = [] if topology_problems is None else topology_problems
+
+    def on_one_path(self, kind_a: str, kind_b: str) -> Iterator[tuple[ConfigDoc, ConfigDoc, Any]]:
+        """(document of kind_a, document of kind_b, the path) for each pair of documents that share a
+        path, each pair once: the only way a rule compares two files."""
+        seen: set[tuple[int, int]] = set()
+        for path in self.paths:
+            docs = path.docs()
+            for a in docs:
+                if a.kind != kind_a:
+                    continue
+                for b in docs:
+                    if b.kind == kind_b and b is not a and (id(a), id(b)) not in seen:
+                        seen.add((id(a), id(b)))
+                        yield a, b, path
 
     def rule_option(self, code: str, key: str, default: Any) -> Any:
         """A per-rule option from `rule-options:` in the configuration ({MEM001: {safe-share: 0.7}})."""

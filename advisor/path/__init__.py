@@ -1,0 +1,37 @@
+"""The connection path: which files form one deployment, the hops and legs between client and
+server, and when each hop closes an idle connection.
+
+`assemble` is the one entry: it takes the loaded documents and the declared topology and returns
+every path (declared deployments first, then those discovered by evidence, see `discover.py`),
+each analysed (`timers.py`: legs, keepalive plans, idle timers). Rules read paths through
+`ctx.paths` and never re-parse files. This package imports `advisor.model` (and the catalogs of
+facts) only.
+"""
+
+from __future__ import annotations
+
+from advisor.model import ConfigDoc, Diagnostic, Span
+from advisor.path.model import DeploymentPath, Hop, KeepalivePlan, Leg, Timer
+
+
+def assemble(docs: list[ConfigDoc], config: dict | None = None, config_path: str | None = None,
+             marks: dict[str, Span] | None = None) -> tuple[list[DeploymentPath], list[Diagnostic]]:
+    """(paths, topology problems) for the loaded documents."""
+    from advisor.path import discover as discovery
+    from advisor.path.timers import analyse
+
+    paths: list[DeploymentPath] = []
+    problems: list[Diagnostic] = []
+    covered: set[int] = set()
+    if config and config.get("deployments"):
+        from advisor.path.topology import build
+
+        paths, covered, problems = build(config, config_path or "pgpath.yaml", docs, marks or {})
+    rest = [d for d in docs if id(d) not in covered]
+    paths.extend(discovery.discover(rest))
+    for path in paths:
+        analyse(path)
+    return paths, problems
+
+
+__all__ = ["DeploymentPath", "Hop", "KeepalivePlan", "Leg", "Timer", "assemble"]

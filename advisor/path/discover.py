@@ -1,0 +1,320 @@
+"""Which loaded files form one deployment, and in what order a connection passes through them.
+
+Two sources, never mixed within one deployment:
+
+- **Topology** (`deployments:` in pgpath.yaml): the user lists each deployment's hops in order,
+  each naming its file (and the HAProxy proxy, the PgBouncer database, the client variable) or
+  a middlebox declared by kind alone (`- aws-nlb: {}` takes the documented default).
+- **Discovery**, for files no topology names, by evidence only:
+  1. *Neighbourhood.* Files in one directory belong together; a client file may also join the
+     nearest directory above it that holds server-side files (an `app/` folder beside the
+     deployment's configs). When a directory holds several configurations of one server kind
+     (`postgresql-0001.conf`, `postgresql-0002.conf`, ...), its files are split by the numbers
+     in their names, and a file whose number no other file shares stays alone.
+  2. *Addresses.* Within a neighbourhood a client goes to the PgBouncer, HAProxy or PostgreSQL
+     that listens on the port it connects to; PgBouncer `[databases]` and HAProxy `server` lines
+     name the next hop the same way; a middlebox sits in front of the hop whose port it targets.
+  Files with no evidence are never paired: each stays a path of its own.
+
+Cost is linear in the number of files: every lookup goes through a dictionary built once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Iterable
+
+from advisor.catalog import value_or_default
+from advisor.model import ConfigDoc, Span, Unknown, is_known
+from advisor.path.model import DeploymentPath, Hop
+
+SERVER_KINDS = ("pgbouncer", "haproxy", "postgresql")
+_DIGITS = re.compile(r"\d+")
+
+
+# ------------------------------------------------------------------------------------------------
+# what each document offers: listeners (ports it accepts connections on)
+
+
+def _int(value: Any) -> int | None:
+    if value is None or isinstance(value, (Unknown, bool)):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def _bind_port(address: str) -> int | None:
+    m = re.search(r":(\d+)(?:-\d+)?$", address or "")
+    return int(m.group(1)) if m else None
+
+
+class _Listener:
+    """Something in a file that accepts connections: a hop factory for a port."""
+
+    __slots__ = ("doc", "kind", "port", "detail", "label")
+
+    def __init__(self, doc: ConfigDoc, kind: str, port: int | None, detail: Any, label: str) -> None:
+        self.doc = doc
+        self.kind = kind
+        self.port = port
+        self.detail = detail
+        self.label = label
+
+
+def listeners(doc: ConfigDoc) -> list[_Listener]:
+    out: list[_Listener] = []
+    model = doc.model
+    if doc.kind == "pgbouncer" and model is not None and hasattr(model, "values"):
+        out.append(_Listener(doc, "pgbouncer", _int(model.value("listen_port")), None,
+                             f"PgBouncer {_short(doc.path)}"))
+    elif doc.kind == "haproxy" and model is not None and hasattr(model, "routes"):
+        for route in model.routes():
+            mode = route.back.effective_mode()
+            if is_known(mode) and mode != "tcp":
+                continue  # an HTTP proxy carries no PostgreSQL connection
+            ports = {_bind_port(b.address) for b in route.front.binds} or {None}
+            for port in sorted(ports, key=lambda p: (p is None, p or 0)):
+                out.append(_Listener(doc, "haproxy", port, route, f"HAProxy {route.label}"))
+    elif doc.kind == "postgresql":
+        port, _ = value_or_default(doc, "port")
+        out.append(_Listener(doc, "postgres", _int(port), None, f"PostgreSQL {_short(doc.path)}"))
+    return out
+
+
+def _short(path: str) -> str:
+    return os.path.basename(path) or path
+
+
+def client_endpoints(doc: ConfigDoc) -> list:
+    return list(getattr(doc.model, "endpoints", ()) or ()) if doc.kind == "client" else []
+
+
+def middleboxes(doc: ConfigDoc) -> list:
+    return list(getattr(doc.model, "middleboxes", ()) or ())
+
+
+def _target_port(values: Iterable, default: int = 5432) -> int | None:
+    """The first port a client names (libpq's default when it names none); None when unknown."""
+    values = list(values)
+    if not values:
+        return default
+    v = values[0]
+    if not v.known:
+        return None
+    return _int(v.value)
+
+
+# ------------------------------------------------------------------------------------------------
+# neighbourhoods
+
+
+def _number_key(path: str) -> str | None:
+    digits = _DIGITS.findall(os.path.basename(path))
+    return ".".join(digits) if digits else None
+
+
+def neighbourhoods(docs: list[ConfigDoc]) -> list[list[ConfigDoc]]:
+    """Groups of documents that may share a path (see the module docstring), in first-seen order."""
+    by_dir: dict[str, list[ConfigDoc]] = {}
+    for doc in docs:
+        by_dir.setdefault(os.path.dirname(os.path.normpath(doc.path)), []).append(doc)
+    server_dirs = {d for d, ds in by_dir.items() if any(x.kind in SERVER_KINDS for x in ds)}
+    # client-only directories join the nearest directory above them that holds server files
+    merged: dict[str, list[ConfigDoc]] = {}
+    for folder, ds in by_dir.items():
+        home = folder
+        if folder not in server_dirs:
+            parent = folder
+            while True:
+                up = os.path.dirname(parent)
+                if up == parent:
+                    break
+                parent = up
+                if parent in server_dirs:
+                    home = parent
+                    break
+        merged.setdefault(home, []).extend(ds)
+    groups: list[list[ConfigDoc]] = []
+    for folder, ds in merged.items():
+        counts: dict[str, int] = {}
+        for d in ds:
+            if d.kind in SERVER_KINDS:
+                counts[d.kind] = counts.get(d.kind, 0) + 1
+        if all(n <= 1 for n in counts.values()):
+            groups.append(ds)
+            continue
+        # several configurations of one kind in one folder: numbers in the names say which go together
+        by_number: dict[str | None, list[ConfigDoc]] = {}
+        for d in ds:
+            by_number.setdefault(_number_key(d.path), []).append(d)
+        for key, members in by_number.items():
+            if key is None:
+                groups.extend([m] for m in members)
+            else:
+                groups.append(members)
+    return groups
+
+
+# ------------------------------------------------------------------------------------------------
+# discovery within a neighbourhood
+
+
+class _Group:
+    def __init__(self, docs: list[ConfigDoc]) -> None:
+        self.docs = docs
+        self.by_port: dict[int | None, list[_Listener]] = {}
+        self.listeners: list[_Listener] = []
+        for doc in docs:
+            for lst in listeners(doc):
+                self.listeners.append(lst)
+                self.by_port.setdefault(lst.port, []).append(lst)
+        self.boxes = [(doc, box) for doc in docs for box in middleboxes(doc)]
+        self.hosts = [doc.model for doc in docs if doc.kind in ("sysctl", "systemd") and doc.model is not None]
+
+    def find(self, port: int | None, host_hint: str = "", exclude: ConfigDoc | None = None,
+             kinds: tuple[str, ...] = ("pgbouncer", "haproxy", "postgres")) -> _Listener | None:
+        if port is None:
+            return None
+        found = [lst for lst in self.by_port.get(port, ()) if lst.doc is not exclude and lst.kind in kinds]
+        if not found:
+            return None
+        hint = host_hint.lower()
+        for word, kind in (("bouncer", "pgbouncer"), ("pgb", "pgbouncer"), ("haproxy", "haproxy"),
+                           ("proxy", "haproxy"), ("lb", "haproxy")):
+            if word in hint:
+                for lst in found:
+                    if lst.kind == kind:
+                        return lst
+        order = {"pgbouncer": 0, "haproxy": 1, "postgres": 2}
+        return min(found, key=lambda lst: order[lst.kind])
+
+
+def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
+    paths: list[DeploymentPath] = []
+    for group_docs in neighbourhoods(docs):
+        paths.extend(_discover_group(_Group(group_docs)))
+    return paths
+
+
+def _discover_group(g: _Group) -> list[DeploymentPath]:
+    out: list[DeploymentPath] = []
+    reached: set[int] = set()  # id() of listeners some path goes through
+    folder = os.path.dirname(os.path.normpath(g.docs[0].path)) or "."
+    for doc in g.docs:
+        for ep in client_endpoints(doc):
+            if getattr(ep, "template", False) and not ep.ports and not ep.hosts:
+                continue
+            port = _target_port(ep.ports)
+            host = ep.hosts[0].display if ep.hosts and ep.hosts[0].known else ""
+            if any(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts):
+                host = "unix socket"
+            first = g.find(port, host)
+            hops = [Hop("client", f"{ep.name} ({ep.driver})", doc, ep.span, ep)]
+            if first is None:
+                out.append(_path(f"{_short(doc.path)}: {ep.name}", [f"{ep.name} connects to {ep.target()}, which "
+                                 "no file here listens on"], hops))
+                continue
+            evidence = [f"{ep.name} connects to port {port}, where {first.label} listens"]
+            hops.extend(_follow(g, first, evidence, reached, dbname=ep.dbname.display if ep.dbname else None))
+            out.append(_path(f"{_short(doc.path)}: {ep.name}", evidence, hops))
+    # server-side hops no client reached start paths of their own, the most upstream first
+    order = {"pgbouncer": 0, "haproxy": 1, "postgres": 2}
+    for lst in sorted(g.listeners, key=lambda x: order[x.kind]):
+        if id(lst) in reached:
+            continue
+        evidence: list[str] = []
+        hops = _follow(g, lst, evidence, reached)
+        out.append(_path(hops[0].label, evidence, hops))
+    for path in out:
+        _place_middleboxes(g, path)
+        _apply_hosts(g, path)
+        if len({os.path.dirname(os.path.normpath(d.path)) for d in path.docs()}) == 1 and len(path.docs()) > 1:
+            path.evidence.append(f"all in {folder}")
+    return out
+
+
+def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], dbname: str | None = None,
+            depth: int = 0) -> list[Hop]:
+    """The hop of a listener and the hops after it, following its next-hop addresses."""
+    reached.add(id(lst))
+    if lst.kind == "postgres":
+        return [Hop("postgres", lst.label, lst.doc, Span(lst.doc.path))]
+    if depth > 8:
+        return []
+    if lst.kind == "pgbouncer":
+        model = lst.doc.model
+        entry = _database_entry(model, dbname)
+        hop = Hop("pgbouncer", lst.label + (f" [{entry.name}]" if entry is not None else ""), lst.doc,
+                  entry.span if entry is not None else (model.header or Span(lst.doc.path)), entry)
+        nxt = None
+        if entry is not None:
+            port = _int(entry.value("port", 5432))
+            host = str(entry.value("host", "") or "")
+            nxt = g.find(port, host, exclude=lst.doc, kinds=("haproxy", "postgres"))
+            if nxt is not None:
+                evidence.append(f"PgBouncer database {entry.name} connects to port {port}, where {nxt.label} listens")
+        return [hop] + (_follow(g, nxt, evidence, reached, dbname, depth + 1) if nxt is not None else [])
+    # haproxy
+    route = lst.detail
+    hop = Hop("haproxy", lst.label, lst.doc, route.front.span, route)
+    ports = {s.port for s in route.back.servers if isinstance(s.port, int)}
+    nxt = None
+    for port in sorted(ports):
+        nxt = g.find(port, "", exclude=lst.doc, kinds=("pgbouncer", "postgres"))
+        if nxt is not None:
+            evidence.append(f"HAProxy {route.label} sends to port {port}, where {nxt.label} listens")
+            break
+    return [hop] + (_follow(g, nxt, evidence, reached, dbname, depth + 1) if nxt is not None else [])
+
+
+def _database_entry(model, dbname: str | None):
+    entries = model.effective_databases()
+    for e in entries:
+        if dbname is not None and e.name == dbname:
+            return e
+    for e in entries:
+        if e.name == "*":
+            return e
+    return entries[0] if len(entries) == 1 else None
+
+
+def _place_middleboxes(g: _Group, path: DeploymentPath) -> None:
+    """Put each middlebox of the neighbourhood in front of the hop whose port it targets."""
+    if not g.boxes:
+        return
+    for doc, box in g.boxes:
+        ports = {_bind_port(t) for t in box.targets} | {_bind_port(t) for t in box.listens}
+        ports.discard(None)
+        for i, hop in enumerate(path.hops):
+            if i == 0 or hop.kind not in ("pgbouncer", "haproxy", "postgres"):
+                continue
+            if _hop_port(hop) in ports:
+                path.hops.insert(i, Hop(box.kind, box.label, doc, box.span, box))
+                path.evidence.append(f"{box.label} targets port {_hop_port(hop)} of {hop.label}")
+                break
+
+
+def _hop_port(hop: Hop) -> int | None:
+    if hop.kind == "pgbouncer":
+        return _int(hop.doc.model.value("listen_port"))
+    if hop.kind == "postgres" and hop.doc is not None:
+        return _int(value_or_default(hop.doc, "port")[0])
+    if hop.kind == "haproxy":
+        ports = [_bind_port(b.address) for b in hop.detail.front.binds]
+        return ports[0] if ports else None
+    return None
+
+
+def _apply_hosts(g: _Group, path: DeploymentPath) -> None:
+    for hop in path.hops:
+        if hop.doc is not None and hop.doc.host is not None:
+            hop.host = hop.doc.host
+        elif g.hosts and hop.kind in ("pgbouncer", "postgres", "haproxy"):
+            hop.host = g.hosts[-1]
+
+
+def _path(name: str, evidence: list[str], hops: list[Hop], source: str = "discovered") -> DeploymentPath:
+    return DeploymentPath(name, source, evidence, hops)

@@ -1,0 +1,210 @@
+"""What an assembled connection path is made of: hops, legs, keepalive plans and idle timers.
+
+- A **hop** is one thing a connection passes through, in order from the client: the client, a
+  PgBouncer (with the `[databases]` entry used), an HAProxy route (frontend + backend, or a listen),
+  a middlebox (cloud LB, NAT, firewall, Kubernetes Service), the PostgreSQL server.
+- A **leg** is one TCP connection between two hops that end TCP (client, PgBouncer, HAProxy,
+  PostgreSQL, and proxies that terminate TCP such as RDS Proxy or a Classic ELB). The middleboxes
+  between them are on that leg: their flow tables see every packet of it, keepalive probes included.
+- A **keepalive plan** is what one end of a leg does about TCP keepalives: on or off, and after
+  how many seconds of silence it sends the first probe (its own setting, else its host's sysctl,
+  else Linux's 7200 s).
+- A **timer** is something that closes an idle connection: either a flow table reset by any
+  packet (`resets_on="packets"`: defeated when a keepalive on that leg probes more often), or an
+  application-level idle timeout reset only by real traffic (`resets_on="traffic"`: HAProxy
+  `timeout client/server/tunnel`, PgBouncer `client_idle_timeout`, `idle_session_timeout`, RDS
+  Proxy `IdleClientTimeout`), which keepalives never reset.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from advisor.model import ConfigDoc, Record, Span, Unknown
+
+ENDPOINT_KINDS = ("client", "pgbouncer", "haproxy", "postgres")
+
+
+class Hop(Record):
+    """One hop of a path. `detail` is what the hop is inside its file: a ClientEndpoint, a
+    PgBouncer `[databases]` Entry (or None for the fallback), an HAProxy Route, a Middlebox, or
+    None for PostgreSQL. `declared` is True when the topology names the hop without a file."""
+
+    __slots__ = ("kind", "label", "doc", "span", "detail", "declared", "host")
+
+    def __init__(self, kind: str, label: str, doc: ConfigDoc | None = None, span: Span | None = None,
+                 detail: Any = None, declared: bool = False, host: Any = None) -> None:
+        self.kind = kind
+        self.label = label
+        self.doc = doc
+        self.span = span
+        self.detail = detail
+        self.declared = declared
+        self.host = host  # advisor.model.host.HostFacts, when known
+
+    @property
+    def file(self) -> str | None:
+        return self.doc.path if self.doc is not None else None
+
+    @property
+    def ends_tcp(self) -> bool:
+        """True for hops that terminate TCP (the ends of legs)."""
+        if self.kind in ENDPOINT_KINDS:
+            return True
+        return self.detail is not None and self.detail.keepalive_resets is False  # RDS Proxy, ALB, CLB
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "label": self.label, "file": self.file, "declared": self.declared}
+        if self.span is not None:
+            out["span"] = self.span.to_dict()
+        return out
+
+
+class KeepalivePlan(Record):
+    """What one end of a leg does about TCP keepalives.
+
+    `enabled` True/False, or None when unknown; `idle` seconds of silence before the first probe
+    (None when unknown); `text` says where it comes from, as written (`keepalives_idle=30`,
+    `tcp_keepidle = 0 (OS default 7200 s)`); `span` points at the setting when one was written."""
+
+    __slots__ = ("hop", "enabled", "idle", "text", "span", "origin")
+
+    def __init__(self, hop: int, enabled: bool | None, idle: float | None, text: str, span: Span | None = None,
+                 origin: str = "set") -> None:
+        self.hop = hop
+        self.enabled = enabled
+        self.idle = idle
+        self.text = text
+        self.span = span
+        self.origin = origin  # set | default | os-default | host
+
+    @property
+    def probes_every(self) -> float | None:
+        """Seconds between packets this end guarantees on a silent leg, or None when it sends none."""
+        if self.enabled and self.idle is not None and not isinstance(self.idle, Unknown):
+            return float(self.idle)
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"hop": self.hop, "enabled": self.enabled, "idle_s": self.idle, "by": self.text,
+                               "origin": self.origin}
+        if self.span is not None:
+            out["span"] = self.span.to_dict()
+        return out
+
+
+class Leg(Record):
+    """One TCP connection between hops `a` and `b` (indexes into the path's hops), with the
+    middleboxes it crosses and both ends' keepalive plans."""
+
+    __slots__ = ("a", "b", "middleboxes", "ends")
+
+    def __init__(self, a: int, b: int, middleboxes: list[int] | None = None,
+                 ends: list[KeepalivePlan] | None = None) -> None:
+        self.a = a
+        self.b = b
+        self.middleboxes = [] if middleboxes is None else middleboxes
+        self.ends = [] if ends is None else ends
+
+    def keepalive(self) -> KeepalivePlan | None:
+        """The end whose probes keep the leg busiest (probes from either end refresh a flow), or None."""
+        best = None
+        for end in self.ends:
+            if end.probes_every is not None and (best is None or end.probes_every < best.probes_every):
+                best = end
+        return best
+
+    def to_dict(self) -> dict[str, Any]:
+        best = self.keepalive()
+        return {"from": self.a, "to": self.b, "middleboxes": list(self.middleboxes),
+                "ends": [e.to_dict() for e in self.ends],
+                "keepalive": {"idle_s": best.idle if best else None,
+                              "by": best.text if best else "no keepalive probes on this leg"}}
+
+
+class Timer(Record):
+    """Something that closes an idle connection on the path.
+
+    `seconds` (None = unknown, e.g. a template placeholder); `resets_on` "packets" or "traffic";
+    `closes_client` False when a pooler between the client and this timer reconnects on its own
+    (the application never sees it); `defeated` True when keepalive probes on its leg refresh it
+    before it fires; `effect` says what the client sees."""
+
+    __slots__ = ("hop", "leg", "name", "seconds", "resets_on", "closes_client", "defeated", "effect", "span", "note")
+
+    def __init__(self, hop: int, leg: int | None, name: str, seconds: float | None, resets_on: str,
+                 closes_client: bool, effect: str, span: Span | None = None, defeated: bool = False,
+                 note: str = "") -> None:
+        self.hop = hop
+        self.leg = leg
+        self.name = name
+        self.seconds = seconds
+        self.resets_on = resets_on
+        self.closes_client = closes_client
+        self.defeated = defeated
+        self.effect = effect
+        self.span = span
+        self.note = note
+
+    @property
+    def fires(self) -> bool:
+        """True when this timer ends an idle client connection after `seconds`."""
+        return self.closes_client and not self.defeated and self.seconds is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"hop": self.hop, "leg": self.leg, "name": self.name, "seconds": self.seconds,
+                               "resets_on": self.resets_on, "closes_client": self.closes_client,
+                               "defeated_by_keepalive": self.defeated, "effect": self.effect}
+        if self.note:
+            out["note"] = self.note
+        if self.span is not None:
+            out["span"] = self.span.to_dict()
+        return out
+
+
+class DeploymentPath(Record):
+    """One assembled path from a client (or the first hop known) to PostgreSQL."""
+
+    __slots__ = ("name", "source", "evidence", "hops", "legs", "timers")
+
+    def __init__(self, name: str, source: str, evidence: list[str], hops: list[Hop],
+                 legs: list[Leg] | None = None, timers: list[Timer] | None = None) -> None:
+        self.name = name
+        self.source = source  # "topology" or "discovered"
+        self.evidence = evidence
+        self.hops = hops
+        self.legs = [] if legs is None else legs
+        self.timers = [] if timers is None else timers
+
+    def docs(self) -> list[ConfigDoc]:
+        out: list[ConfigDoc] = []
+        for hop in self.hops:
+            if hop.doc is not None and all(hop.doc is not d for d in out):
+                out.append(hop.doc)
+        return out
+
+    def hops_of(self, kind: str) -> list[tuple[int, Hop]]:
+        return [(i, h) for i, h in enumerate(self.hops) if h.kind == kind]
+
+    def first_close(self) -> Timer | None:
+        """The timer that ends an idle client connection first, or None when none does."""
+        firing = [t for t in self.timers if t.fires]
+        return min(firing, key=lambda t: (t.seconds, t.hop)) if firing else None
+
+    @property
+    def label(self) -> str:
+        return " -> ".join(h.label for h in self.hops)
+
+    def to_dict(self) -> dict[str, Any]:
+        first = self.first_close()
+        seconds = first.seconds if first is not None else None
+        if seconds is not None and (isinstance(seconds, float) and math.isinf(seconds)):
+            seconds = None
+        return {
+            "name": self.name, "source": self.source, "evidence": list(self.evidence),
+            "hops": [h.to_dict() for h in self.hops],
+            "legs": [leg.to_dict() for leg in self.legs],
+            "idle": {"timers": [t.to_dict() for t in self.timers], "closes_after_s": seconds,
+                     "closed_by": {"hop": first.hop, "timer": first.name} if first is not None else None},
+        }

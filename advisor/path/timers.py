@@ -1,0 +1,272 @@
+"""When each hop of a path closes an idle connection, and which closes it first.
+
+Facts (../shared/reference/connection-timeouts.md §0, lab-observations.md):
+- keepalive probes refresh packet-reset flow tables (NLB, NAT, Azure LB, conntrack), from either
+  end of the leg; a probe follows `idle` seconds of silence and, answered, restarts the count, so
+  a leg whose keepalive idle is below the timer never looks idle to the middlebox;
+- HAProxy `timeout client/server` (or `timeout tunnel`, which replaces both once a TCP stream is
+  a tunnel) are reset only by data: closed at the timeout despite keepalives (rows H3, H4);
+- PgBouncer `client_idle_timeout` closes only clients holding no server connection: never in
+  session pooling (B1), between transactions in transaction pooling (B1t);
+- PostgreSQL `idle_session_timeout` ends the session; behind PgBouncer in transaction pooling the
+  pooler reconnects and the client never sees it (B5); in session pooling the client does (B6);
+- a dead server connection behind a transaction-pooling PgBouncer is replaced by the pooler
+  (it checks connections idle longer than `server_check_delay` before reuse), so timers on legs
+  after such a pooler do not reach the application.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.catalog import value_or_default
+from advisor.model import Unknown, is_known
+from advisor.model.host import LINUX_KEEPALIVE_TIME
+from advisor.path.model import DeploymentPath, Hop, KeepalivePlan, Leg, Timer
+
+EFFECT_CLOSE = "the next query fails: server closed the connection unexpectedly (or SSL SYSCALL error: EOF detected)"
+EFFECT_RST = "the next packet draws a RST: the next query fails at once (server closed the connection unexpectedly)"
+EFFECT_DROP = ("the flow is dropped silently: the next query hangs until TCP gives up (about 15 min of "
+               "retransmissions) unless keepalives or tcp_user_timeout detect it sooner")
+
+
+def build_legs(path: DeploymentPath) -> None:
+    """Legs between consecutive TCP-ending hops, with the middleboxes between them and both ends'
+    keepalive plans."""
+    legs: list[Leg] = []
+    last = None
+    between: list[int] = []
+    for i, hop in enumerate(path.hops):
+        if hop.ends_tcp:
+            if last is not None:
+                legs.append(Leg(last, i, between, [_plan(path.hops[last], last, "out"), _plan(hop, i, "in")]))
+            last, between = i, []
+        else:
+            between.append(i)
+    if last is not None and between:  # middleboxes after the last endpoint: a leg to an unknown server
+        legs.append(Leg(last, last, between, [_plan(path.hops[last], last, "out")]))
+    path.legs = legs
+
+
+def _os_idle(hop: Hop, i: int, what: str) -> KeepalivePlan:
+    host = hop.host
+    if host is not None:
+        time = host.get("tcp_keepalive_time")
+        if time is not None and is_known(time.value):
+            return KeepalivePlan(i, True, float(time.value),
+                                 f"{what} (host {host.name}: net.ipv4.tcp_keepalive_time = {time.value})",
+                                 time.span, "host")
+    return KeepalivePlan(i, True, float(LINUX_KEEPALIVE_TIME), f"{what} (OS default {LINUX_KEEPALIVE_TIME} s)",
+                         None, "os-default")
+
+
+def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
+    """The keepalive plan of `hop`'s socket on the leg (`side` "out": towards the server)."""
+    kind = hop.kind
+    if kind == "client":
+        ka = getattr(hop.detail, "keepalive", None)
+        if ka is None:
+            return KeepalivePlan(i, None, None, "client keepalives unknown", origin="default")
+        if ka.enabled.known and not ka.enabled.value:
+            return KeepalivePlan(i, False, None, f"{_written(ka.enabled, 'keepalives')} (off)", ka.enabled.span,
+                                 ka.enabled.origin)
+        if not ka.idle.known:
+            return KeepalivePlan(i, None, None, f"keepalive idle {ka.idle.display} (unknown)", ka.idle.span)
+        if ka.idle.origin == "os-default":
+            plan = _os_idle(hop, i, f"{hop.detail.driver} keepalives on, idle not set")
+            if ka.note and plan.origin == "os-default":
+                plan.text = f"{hop.detail.driver}: {ka.note}" if ka.note else plan.text
+            return plan
+        enabled = True if ka.enabled.known else None
+        return KeepalivePlan(i, enabled, float(ka.idle.value), _written(ka.idle, "keepalives_idle"), ka.idle.span,
+                             ka.idle.origin)
+    if kind == "pgbouncer":
+        model = hop.doc.model
+        on = model.value("tcp_keepalive")
+        idle = model.value("tcp_keepidle")
+        if not is_known(on) or not is_known(idle):
+            return KeepalivePlan(i, None, None, "PgBouncer tcp_keepalive/tcp_keepidle unknown (template)")
+        if not on:
+            return KeepalivePlan(i, False, None, "tcp_keepalive = 0", model.span_of("tcp_keepalive"))
+        if not idle:
+            where = "tcp_keepidle = 0" if not model.is_default("tcp_keepidle") else "tcp_keepidle not set"
+            plan = _os_idle(hop, i, f"PgBouncer {where}")
+            plan.span = plan.span or model.span_of("tcp_keepidle")
+            return plan
+        return KeepalivePlan(i, True, float(idle), f"tcp_keepidle = {model.setting('tcp_keepidle').raw}",
+                             model.span_of("tcp_keepidle"))
+    if kind == "haproxy":
+        route = hop.detail
+        proxy, which = (route.front, "client") if side == "in" else (route.back, "server")
+        ka = proxy.keepalive(which)
+        option = "clitcpka" if which == "client" else "srvtcpka"
+        enabled = ka["enabled"]
+        if enabled is None or enabled.value is False:
+            return KeepalivePlan(i, False, None, f"no option {option}/tcpka in {proxy.label} (HAProxy sends no "
+                                 "probes on that side)", proxy.span, "default")
+        if not is_known(enabled.value):
+            return KeepalivePlan(i, None, None, f"option {option} unknown", enabled.span)
+        idle = ka["idle"]
+        if idle is None:
+            return _os_idle(hop, i, f"option {option} in {proxy.label}, {option}-idle not set")
+        if not is_known(idle.value):
+            return KeepalivePlan(i, None, None, f"{option}-idle unknown", idle.span)
+        return KeepalivePlan(i, True, float(idle.value), f"{option}-idle {idle.value} s (set in {idle.origin})",
+                             idle.span)
+    if kind == "postgres":
+        if hop.doc is None:
+            return _os_idle(hop, i, "PostgreSQL tcp_keepalives_idle (declared server, not read)")
+        value, setting = value_or_default(hop.doc, "tcp_keepalives_idle")
+        if setting is not None and value is None:
+            return KeepalivePlan(i, True, None, f"tcp_keepalives_idle = {setting.raw} (unknown)", setting.span)
+        if not value:
+            what = "tcp_keepalives_idle = 0" if setting is not None else "tcp_keepalives_idle not set"
+            plan = _os_idle(hop, i, f"PostgreSQL {what}")
+            if setting is not None and plan.span is None:
+                plan.span = setting.value_span or setting.span
+            return plan
+        return KeepalivePlan(i, True, float(value), f"tcp_keepalives_idle = {setting.raw}",
+                             setting.value_span or setting.span)
+    # a proxy that terminates TCP (RDS Proxy, ALB, Classic ELB): its own keepalives are not documented
+    return KeepalivePlan(i, None, None, f"{hop.label}: keepalives not documented")
+
+
+def _written(value, key: str) -> str:
+    if value.raw is not None and value.origin in ("set", "env"):
+        return f"{value.key or key}={value.display}"
+    return f"{value.key or key} {value.display} ({value.origin})"
+
+
+# ------------------------------------------------------------------------------------------------
+# timers
+
+
+def build_timers(path: DeploymentPath) -> None:
+    timers: list[Timer] = []
+    pooled_from = _transaction_pooler_index(path)
+    for leg_index, leg in enumerate(path.legs):
+        best = leg.keepalive()
+        for m in leg.middleboxes:
+            timers.append(_middlebox_timer(path, m, leg_index, best, pooled_from))
+    for i, hop in enumerate(path.hops):
+        behind_pooler = pooled_from is not None and i > pooled_from
+        if hop.kind == "haproxy":
+            timers.extend(_haproxy_timers(hop, i, behind_pooler))
+        elif hop.kind == "pgbouncer":
+            timers.extend(_pgbouncer_timers(hop, i))
+        elif hop.kind == "postgres" and hop.doc is not None:
+            timers.extend(_postgres_timers(path, hop, i, pooled_from))
+        elif hop.detail is not None and hop.kind in ("aws-rds-proxy", "aws-alb", "aws-elb"):
+            timers.append(_terminating_timer(hop, i, behind_pooler))
+    path.timers = timers
+
+
+def _transaction_pooler_index(path: DeploymentPath) -> int | None:
+    """Index of the first PgBouncer on the path that pools by transaction or statement."""
+    for i, hop in path.hops_of("pgbouncer"):
+        mode = pool_mode(hop)
+        if mode in ("transaction", "statement"):
+            return i
+    return None
+
+
+def pool_mode(hop: Hop) -> Any:
+    """The pool mode a PgBouncer hop applies to this path's database (per-database override first)."""
+    entry = hop.detail
+    if entry is not None:
+        s = entry.params.get("pool_mode")
+        if s is not None and is_known(s.value):
+            return str(s.value).lower()
+    mode = hop.doc.model.value("pool_mode")
+    return str(mode).lower() if is_known(mode) else mode
+
+
+def _seconds(value: Any) -> float | None:
+    if value is None or isinstance(value, Unknown):
+        return None
+    return float(value)
+
+
+def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: KeepalivePlan | None,
+                     pooled_from: int | None) -> Timer:
+    hop = path.hops[m]
+    box = hop.detail
+    t = box.idle_timeout
+    seconds = _seconds(t.value) if t.known else None
+    origin = {"default": " (documented default)", "declared": " (declared)"}.get(t.origin, "")
+    name = f"{hop.label} idle timeout {t.display if t.raw else _fmt(seconds)}{origin}"
+    effect = EFFECT_RST if box.on_expiry == "rst" else EFFECT_DROP if box.on_expiry == "drop" else EFFECT_CLOSE
+    leg = path.legs[leg_index]
+    closes_client = pooled_from is None or leg.a < pooled_from
+    if not closes_client:
+        effect = "PgBouncer (transaction pooling) replaces the dead server connection; the client does not see it"
+    if box.keepalive_resets is False:
+        return Timer(m, leg_index, name, seconds, "traffic", closes_client, effect, t.span or hop.span)
+    defeated = best is not None and seconds is not None and best.probes_every < seconds
+    note = f"kept open by keepalive probes every {_fmt(best.probes_every)} ({best.text})" if defeated else ""
+    return Timer(m, leg_index, name, seconds, "packets", closes_client, effect, t.span or hop.span, defeated, note)
+
+
+def _haproxy_timers(hop: Hop, i: int, behind_pooler: bool) -> list[Timer]:
+    from advisor.model.haproxy import idle_timeout
+
+    route = hop.detail
+    idle = idle_timeout(route.front, route.back)
+    if idle.ms is None:
+        return []
+    seconds = None if isinstance(idle.ms, Unknown) else idle.ms / 1000.0
+    effect = EFFECT_CLOSE if not behind_pooler else "PgBouncer (transaction pooling) reconnects; the client does not see it"
+    return [Timer(i, None, f"HAProxy {route.label}: {idle.reason}", seconds, "traffic", not behind_pooler, effect,
+                  idle.spans[0] if idle.spans else route.front.span)]
+
+
+def _pgbouncer_timers(hop: Hop, i: int) -> list[Timer]:
+    model = hop.doc.model
+    out: list[Timer] = []
+    cit = model.value("client_idle_timeout")
+    if is_known(cit) and cit:
+        mode = pool_mode(hop)
+        closes = mode in ("transaction", "statement")
+        setting = model.setting("client_idle_timeout")
+        raw = setting.raw if setting is not None else str(cit)
+        note = "" if closes else ("pool_mode = session: a client holding its server connection is never closed by "
+                                  "client_idle_timeout (lab B1)")
+        out.append(Timer(i, None, f"PgBouncer client_idle_timeout = {raw}", float(cit), "traffic", closes,
+                         "FATAL client_idle_timeout (08P01): the next query fails" if closes else "none",
+                         model.span_of("client_idle_timeout"), note=note))
+    return out
+
+
+def _postgres_timers(path: DeploymentPath, hop: Hop, i: int, pooled_from: int | None) -> list[Timer]:
+    value, setting = value_or_default(hop.doc, "idle_session_timeout")
+    if setting is None or not value:
+        return []
+    behind_pooler = pooled_from is not None
+    if behind_pooler:
+        effect = ("PgBouncer (transaction pooling) replaces the closed server connection; the client does not see "
+                  "it (lab B5)")
+    else:
+        effect = "FATAL 57P05 terminating connection due to idle-session timeout: the next query fails"
+    return [Timer(i, None, f"PostgreSQL idle_session_timeout = {setting.raw}", value / 1000.0, "traffic",
+                  not behind_pooler, effect, setting.value_span or setting.span)]
+
+
+def _terminating_timer(hop: Hop, i: int, behind_pooler: bool) -> Timer:
+    box = hop.detail
+    t = box.idle_timeout
+    seconds = _seconds(t.value) if t.known else None
+    return Timer(i, None, f"{hop.label} idle timeout {t.display if t.raw else _fmt(seconds)}", seconds, "traffic",
+                 not behind_pooler, EFFECT_CLOSE, t.span or hop.span)
+
+
+def _fmt(seconds: float | None) -> str:
+    if seconds is None:
+        return "unknown"
+    return f"{seconds:g} s"
+
+
+def analyse(path: DeploymentPath) -> DeploymentPath:
+    """Fill a path's legs and timers."""
+    build_legs(path)
+    build_timers(path)
+    return path

@@ -1,0 +1,229 @@
+"""Deployments the user declared in pgpath.yaml (`deployments:`), turned into paths.
+
+    deployments:
+      - name: orders
+        hops:
+          - client: {file: app/.env, variable: DATABASE_URL, replicas: 4}
+          - pgbouncer: {file: pgbouncer.ini, database: orders}
+          - aws-nlb: {idle_timeout: 350s}          # declared by kind: its documented default if no value
+          - haproxy: {file: haproxy.cfg, proxy: postgres_primary}
+          - postgres: {file: postgresql.conf, host: db1}
+    hosts:
+      db1: {ram: 64GB, tcp_keepalive_time: 600}
+
+A hop is a mapping with one key, its kind; the value is a file name (relative to pgpath.yaml) or
+a mapping of options. The schema (schemas/pgpath.schema.json) checks the shape; this module checks
+what only the loaded files can tell (a file that was not read, a proxy or variable that is not
+in it) and reports it as a `topology-error` diagnostic at the pgpath.yaml line.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from advisor.model import ConfigDoc, Diagnostic, Span, Unknown
+from advisor.model.client import Value
+from advisor.model.host import HostFacts
+from advisor.model.middlebox import KINDS as MIDDLEBOX_KINDS
+from advisor.model.middlebox import Middlebox
+from advisor.path.model import DeploymentPath, Hop
+
+FILE_KINDS = {"client": "client", "pgbouncer": "pgbouncer", "haproxy": "haproxy", "postgres": "postgresql"}
+KIND = "topology-error"
+
+
+def hop_options(hop: dict) -> tuple[str, dict]:
+    kind, value = next(iter(hop.items()))
+    if value is None:
+        value = {}
+    if isinstance(value, str):
+        value = {"file": value}
+    return kind, dict(value)
+
+
+def files_named(deployments: list[dict], base: str) -> list[tuple[str, str]]:
+    """(path, loader kind) of every file the topology names, so the run reads them."""
+    out = []
+    for dep in deployments or ():
+        for hop in dep.get("hops", ()):
+            kind, opts = hop_options(hop)
+            for name in ([opts["file"]] if "file" in opts else []) + list(opts.get("files", ())):
+                path = name if os.path.isabs(name) else os.path.normpath(os.path.join(base, name))
+                out.append((path, FILE_KINDS.get(kind, "")))
+    return out
+
+
+def _seconds(value: Any) -> float | None:
+    """A declared duration: a number of seconds, or text with a unit (350s, 4min, 2h)."""
+    from advisor.units import parse_duration_seconds
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    return parse_duration_seconds(str(value))
+
+
+def host_facts(name: str, spec: dict, span: Span | None) -> HostFacts:
+    from advisor.units import parse_size
+
+    facts: dict[str, Value] = {}
+    for key in ("ram", "memory_limit"):
+        if key in spec:
+            facts[key] = Value(parse_size(str(spec[key])), str(spec[key]), span, "declared", key, unit="B")
+    for key in ("tcp_keepalive_time", "tcp_keepalive_intvl"):
+        if key in spec:
+            facts[key] = Value(_seconds(spec[key]), str(spec[key]), span, "declared", key, unit="s")
+    for key in ("tcp_keepalive_probes", "overcommit_memory", "tcp_retries2"):
+        if key in spec:
+            facts[key] = Value(int(spec[key]), str(spec[key]), span, "declared", key)
+    return HostFacts(name, span, facts)
+
+
+def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str, Span]) -> tuple[
+        list[DeploymentPath], set[int], list[Diagnostic]]:
+    """(paths, id() of the documents they cover, problems) of the declared deployments.
+
+    `marks` maps a key path such as `deployments/0/hops/2` to where it was written."""
+    base = os.path.dirname(config_path) or "."
+    by_path: dict[str, list[ConfigDoc]] = {}
+    for doc in docs:
+        for f in doc.files or [doc.path]:
+            by_path.setdefault(os.path.realpath(f), []).append(doc)
+    hosts = {name: host_facts(name, spec or {}, marks.get(f"hosts/{name}"))
+             for name, spec in (config.get("hosts") or {}).items()}
+    paths: list[DeploymentPath] = []
+    covered: set[int] = set()
+    problems: list[Diagnostic] = []
+    for d, dep in enumerate(config.get("deployments") or ()):
+        name = dep.get("name") or f"deployment {d + 1}"
+        variants: list[list[Hop]] = [[]]
+        complete = True
+        for h, hop_spec in enumerate(dep.get("hops", ())):
+            where = marks.get(f"deployments/{d}/hops/{h}") or Span(config_path)
+            kind, opts = hop_options(hop_spec)
+            host = hosts.get(opts.get("host")) if opts.get("host") else None
+            if opts.get("host") and host is None:
+                problems.append(Diagnostic(KIND, where, f"deployment {name}: host {opts['host']!r} is not in hosts:",
+                                           f"add it under hosts: or remove host: {opts['host']}"))
+            if kind in MIDDLEBOX_KINDS:
+                hops = _middlebox_hops(kind, opts, where, by_path, base, name, problems)
+            else:
+                hops = _file_hops(kind, opts, where, by_path, base, name, problems)
+            if not hops:
+                complete = False  # go on: report every hop that does not resolve
+                continue
+            for hop in hops:
+                if host is not None:
+                    hop.host = host
+                if hop.doc is not None:
+                    covered.add(id(hop.doc))
+            variants = [v + [hop] for v in variants for hop in hops]
+        for hops in variants if complete else ():
+            label = name if len(variants) == 1 else f"{name}: {hops[0].label}"
+            paths.append(DeploymentPath(label, "topology", [f"declared in {os.path.basename(config_path)}"], hops))
+    return paths, covered, problems
+
+
+def _doc_for(opts: dict, base: str, by_path: dict, kind: str, where: Span, name: str,
+             problems: list[Diagnostic]) -> ConfigDoc | None:
+    file = opts.get("file")
+    if file is None:
+        return None
+    path = file if os.path.isabs(file) else os.path.normpath(os.path.join(base, file))
+    want = FILE_KINDS.get(kind)
+    found = [d for d in by_path.get(os.path.realpath(path), ()) if want is None or d.kind == want]
+    if not found:
+        problems.append(Diagnostic(KIND, where, f"deployment {name}: {file} was not read as a {want or kind} file "
+                                   "(missing, unreadable, or of another kind)",
+                                   "check the path (relative to pgpath.yaml) and the file's kind"))
+        return None
+    return found[0]
+
+
+def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, name: str,
+               problems: list[Diagnostic]) -> list[Hop]:
+    doc = _doc_for(opts, base, by_path, kind, where, name, problems)
+    if kind == "postgres":
+        if doc is None and "file" not in opts:
+            return [Hop("postgres", "PostgreSQL (declared)", None, where, declared=True)]
+        return [] if doc is None else [Hop("postgres", f"PostgreSQL {os.path.basename(doc.path)}", doc, Span(doc.path))]
+    if doc is None:
+        if "file" not in opts:
+            problems.append(Diagnostic(KIND, where, f"deployment {name}: a {kind} hop needs its file",
+                                       f"- {kind}: path/to/file"))
+        return []
+    if kind == "client":
+        eps = list(getattr(doc.model, "endpoints", ()) or ())
+        var = opts.get("variable")
+        if var is not None:
+            eps = [ep for ep in eps if ep.name == var or ep.name.split(" ")[0] == var]
+            if not eps:
+                problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no client setting {var!r}",
+                                           "name one of its connection settings (see pgpath dump)"))
+                return []
+        if not eps:
+            problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} holds no client connection "
+                                       "settings pgpath reads", None))
+            return []
+        return [Hop("client", f"{ep.name} ({ep.driver})", doc, ep.span, ep) for ep in eps]
+    if kind == "pgbouncer":
+        model = doc.model
+        db = opts.get("database")
+        entry = None
+        if db is not None:
+            entry = next((e for e in model.effective_databases() if e.name == db), None)
+            if entry is None:
+                names = ", ".join(e.name for e in model.effective_databases()) or "none"
+                problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no [databases] entry "
+                                           f"{db!r}", f"database: one of {names}"))
+                return []
+        label = f"PgBouncer {os.path.basename(doc.path)}" + (f" [{entry.name}]" if entry else "")
+        return [Hop("pgbouncer", label, doc, entry.span if entry else (model.header or Span(doc.path)), entry)]
+    # haproxy
+    routes = [r for r in doc.model.routes()]
+    proxy = opts.get("proxy")
+    if proxy is not None:
+        names = ", ".join(sorted({r.front.name or "" for r in routes})) or "none"
+        routes = [r for r in routes if r.front.name == proxy or r.back.name == proxy]
+        if not routes:
+            problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no frontend or listen "
+                                       f"{proxy!r} routing to a backend", f"proxy: one of {names}"))
+            return []
+    if not routes:
+        problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no frontend/listen that "
+                                   "routes to a backend", None))
+        return []
+    return [Hop("haproxy", f"HAProxy {r.label}", doc, r.front.span, r) for r in routes]
+
+
+def _middlebox_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, name: str,
+                    problems: list[Diagnostic]) -> list[Hop]:
+    if "file" in opts:
+        doc = _doc_for(opts, base, by_path, kind, where, name, problems)
+        if doc is None:
+            return []
+        boxes = [b for b in (getattr(doc.model, "middleboxes", ()) or ()) if b.kind == kind]
+        if opts.get("name"):
+            boxes = [b for b in boxes if b.name == opts["name"]]
+        if not boxes:
+            problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} describes no {kind}"
+                                       + (f" named {opts['name']!r}" if opts.get("name") else ""), None))
+            return []
+        return [Hop(kind, b.label, doc, b.span, b) for b in boxes[:1]]
+    idle = None
+    if "idle_timeout" in opts:
+        seconds = _seconds(opts["idle_timeout"])
+        if seconds is None:
+            problems.append(Diagnostic(KIND, where, f"deployment {name}: cannot read idle_timeout "
+                                       f"{opts['idle_timeout']!r}", "write seconds (350) or with a unit (350s, 4min)"))
+            seconds = Unknown(str(opts["idle_timeout"]))
+        idle = Value(seconds, str(opts["idle_timeout"]), where, "declared", "idle_timeout", unit="s")
+    elif MIDDLEBOX_KINDS[kind].default_idle is None:
+        problems.append(Diagnostic(KIND, where, f"deployment {name}: a {kind} has no documented default idle "
+                                   "timeout", f"- {kind}: {{idle_timeout: 3600s}}"))
+        idle = Value(Unknown("not declared"), None, where, "declared", "idle_timeout", unit="s")
+    box = Middlebox(kind, opts.get("name", ""), where, idle, keepalive_resets=opts.get("keepalive_resets"),
+                    on_expiry=opts.get("on_expiry"))
+    return [Hop(kind, box.label + " (declared)", None, where, box, declared=True)]

@@ -1,0 +1,107 @@
+"""`pgpath path`: each assembled path, its legs, and when each hop closes an idle connection.
+
+`render(report)` is the text form, `render_json(report)` the JSON form (schemas/path.schema.json),
+`render_topology(report)` the `deployments:` YAML that `pgpath init` writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+
+def _secs(seconds) -> str:
+    if seconds is None:
+        return "unknown"
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds:g} s ({seconds / 3600:g} h)"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds:g} s ({seconds / 60:g} min)"
+    return f"{seconds:g} s"
+
+
+def interesting(paths) -> list:
+    """The paths worth showing: those with more than one hop or with an idle timer."""
+    return [p for p in paths if len(p.hops) > 1 or p.timers]
+
+
+def render(report, **_: object) -> str:
+    lines: list[str] = []
+    shown = interesting(report.paths)
+    for n, path in enumerate(shown, 1):
+        source = "declared" if path.source == "topology" else "assumed"
+        lines.append(f"path {n} ({source}): {path.name}")
+        for ev in path.evidence:
+            lines.append(f"  evidence: {ev}")
+        for i, hop in enumerate(path.hops):
+            where = f"  [{hop.span}]" if hop.span is not None and hop.span.file else ""
+            lines.append(f"  {i}. {hop.kind:<10} {hop.label}{where}")
+        for leg in path.legs:
+            a, b = path.hops[leg.a].label, path.hops[leg.b].label if leg.b != leg.a else "(next hop)"
+            best = leg.keepalive()
+            via = f" via {', '.join(path.hops[m].label for m in leg.middleboxes)}" if leg.middleboxes else ""
+            ka = f"keepalive probe after {_secs(best.probes_every)} idle ({best.text})" if best else "no keepalive probes"
+            lines.append(f"  leg {a} -> {b}{via}: {ka}")
+        if path.timers:
+            lines.append("  an idle connection:")
+            for t in sorted(path.timers, key=lambda t: (t.seconds is None, t.seconds or 0)):
+                if t.defeated:
+                    state = f"kept open: {t.note}"
+                elif not t.closes_client:
+                    state = f"not seen by the client: {t.effect}" + (f" ({t.note})" if t.note else "")
+                elif t.seconds is None:
+                    state = "unknown value"
+                else:
+                    state = f"closed after {_secs(t.seconds)}: {t.effect}"
+                lines.append(f"    - {t.name}: {state}")
+        first = path.first_close()
+        if first is not None:
+            lines.append(f"  closes first: {first.name}, after {_secs(first.seconds)} idle")
+        else:
+            lines.append("  closes first: nothing on this path closes an idle connection")
+        lines.append("")
+    alone = len(report.paths) - len(shown)
+    lines.append(f"{len(shown)} path{'s' if len(shown) != 1 else ''}"
+                 + (f"; {alone} file{'s' if alone != 1 else ''} on no shared path" if alone else ""))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report, **_: object) -> str:
+    data = {"paths": [p.to_dict() for p in report.paths]}
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def render_topology(report, base: str = ".") -> str:
+    """The assumed paths as a `deployments:` block to edit (pgpath init)."""
+    lines = ["# Written by `pgpath init` from what pgpath found; edit it to match your deployment.",
+             "# Hops go in order from the client to PostgreSQL; declare middleboxes by kind, e.g.",
+             "#   - aws-nlb: {idle_timeout: 350s}",
+             "# and host facts under hosts: (ram, memory_limit, tcp_keepalive_time). See docs/path.md.",
+             "deployments:"]
+    shown = [p for p in report.paths if len(p.hops) > 1]
+    if not shown:
+        lines.append("  []  # no files shared a path; list your deployments here")
+    used: set[str] = set()
+    for n, path in enumerate(shown, 1):
+        name = _yaml_str(path.name or f"deployment-{n}")
+        while name in used:
+            name = _yaml_str(f"{path.name} {n}")
+        used.add(name)
+        lines.append(f"  - name: {name}")
+        lines.append("    hops:")
+        for hop in path.hops:
+            opts = []
+            if hop.doc is not None:
+                opts.append(f"file: {_yaml_str(os.path.relpath(hop.doc.path, base))}")
+            if hop.kind == "client" and hop.detail is not None:
+                opts.append(f"variable: {_yaml_str(hop.detail.name)}")
+            if hop.kind == "haproxy":
+                opts.append(f"proxy: {_yaml_str(hop.detail.front.name or '')}")
+            if hop.kind == "pgbouncer" and hop.detail is not None:
+                opts.append(f"database: {_yaml_str(hop.detail.name)}")
+            lines.append(f"      - {hop.kind}: {{{', '.join(opts)}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_str(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
