@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.findings import Finding, RuleInfo, Severity
-from advisor.loaders import InputError, detect_kind, load_file, LOADERS, read_text
+from advisor.loaders import InputError, detect_kind, link_documents, load_file, LOADERS, read_text
 from advisor.model import ConfigDoc, Record, Span
 
 CONFIG_NAMES = ("pgpath.yaml", "pgpath.yml", ".pgpath.yaml")
@@ -446,6 +446,7 @@ def load_documents(settings: Settings, found: list[tuple[str, str]]) -> tuple[li
             docs.extend(loaded)
         else:
             docs.append(loaded)
+    docs = link_documents(docs, options)
     # a file another document read as an include is checked as part of that document
     included = {os.path.realpath(f) for d in docs for f in d.files[1:]}
     docs = [d for d in docs if os.path.realpath(d.path) not in included]

@@ -23,6 +23,7 @@ LOADERS: dict[str, str] = {
     "client": "advisor.loaders.client",
     "sql": "advisor.loaders.sql_file",
     "sysctl": "advisor.loaders.sysctl_conf",
+    "cloud": "advisor.loaders.cloud",
     # pgbouncer, haproxy and client formats add their lines here
 }
 
@@ -123,7 +124,30 @@ _EXTRA_DETECTORS.insert(0, ("sql", _detect_sql))
 
 from advisor.loaders.client_detect import detect as _detect_client  # noqa: E402
 
+
+def _detect_cloud(name: str, text: str | None) -> str | None:
+    """Cloud CLI/API JSON: by suffix first (.json), then one regex over the text."""
+    if not name.endswith(".json") or text is None:
+        return None
+    from advisor.loaders.cloud import detect
+
+    return detect(name, text)
+
+
+_EXTRA_DETECTORS.append(("cloud", _detect_cloud))  # before the client formats: a plan may hold a DSN
+
 _EXTRA_DETECTORS.append(("client", _detect_client))
+
+
+def link_documents(docs: list, options: dict) -> list:
+    """Join what one file says with what another does (an RDS parameter group with the instance
+    class of a describe-db-instances output or a Terraform aws_db_instance): only when a loaded
+    document asks for it (`meta["link"]`), so other runs import nothing."""
+    if not any(d.meta.get("link") for d in docs):
+        return docs
+    from advisor.loaders.cloud import link
+
+    return link(docs, options)
 
 
 def load_file(path: str, kind: str, options: dict):
@@ -133,4 +157,4 @@ def load_file(path: str, kind: str, options: dict):
     return module.load(path, options)
 
 
-__all__ = ["InputError", "read_text", "detect_kind", "load_file", "LOADERS", "KINDS"]
+__all__ = ["InputError", "read_text", "detect_kind", "load_file", "link_documents", "LOADERS", "KINDS"]

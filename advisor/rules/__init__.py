@@ -115,6 +115,11 @@ RULE_ENTRIES: list[RuleEntry] = [
               "app.app009_client_invalid_value", ("client",), ("client-invalid-value",)),
     RuleEntry("APP010", "pgx-libpq-keepalive-keys", "app.app010_pgx_libpq_keepalive_keys", ("client",), ()),
     RuleEntry("APP011", "client-keepalive-os-default", "app.app011_client_keepalive_os_default", ("client",), ()),
+    # CLD: cloud load balancers, NAT gateways, RDS Proxy and managed PostgreSQL
+    RuleEntry("CLD001", "cloud-invalid-field", "cld.cld001_invalid_field", (), ("cloud-invalid-field",)),
+    RuleEntry("CLD002", "rds-proxy-tls-not-required", "cld.cld002_rds_proxy_tls_not_required", (), ()),
+    RuleEntry("CLD003", "managed-ssl-not-forced", "cld.cld003_managed_ssl_not_forced", ("postgresql",), ()),
+    RuleEntry("CLD004", "azure-lb-no-tcp-reset", "cld.cld004_azure_lb_no_tcp_reset", (), ()),
 ]
 
 # Codes of renamed or merged rules -> the code that replaced them (codes are never reused).

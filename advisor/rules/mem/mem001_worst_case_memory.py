@@ -14,8 +14,11 @@ hash node. One sort and one hash per query is this rule's documented assumption:
 limit per sort or hash operation, not per connection, and complex queries use several; the real
 worst case is higher. Autovacuum memory is capped at 1 GB per worker before PostgreSQL 17.
 
-The machine's RAM comes from `--ram 64GB`, `ram:` in pgpath.yaml, or a
-`# pgpath: ram=64GB` comment in postgresql.conf. Without it the rule says nothing.
+The machine's RAM comes from the document's own host facts when the file states them (the
+memory of a managed server's instance class: an RDS `db.r6g.large` described in the same run, a
+Cloud SQL tier, an Azure SKU; a container memory limit), else from `--ram 64GB`, `ram:` in
+pgpath.yaml, or a `# pgpath: ram=64GB` comment in postgresql.conf. Without any the rule says
+nothing.
 
 It is an **error** above 100 % of RAM and a **warning** above 80 %: the operating system, the page
 cache PostgreSQL relies on (`effective_cache_size`), per-backend overhead (a few MB each) and
@@ -63,7 +66,9 @@ def check(ctx):
     sort_nodes = ctx.rule_option("MEM001", "sort-nodes", SORT_NODES)
     hash_nodes = ctx.rule_option("MEM001", "hash-nodes", HASH_NODES)
     for doc in ctx.of_kind("postgresql"):
-        ram = ctx.options.get("ram_bytes") or doc.meta.get("ram_bytes")
+        own = doc.host.memory_bytes() if doc.host is not None else None
+        ram = (own.value if own is not None and own.known else None) or ctx.options.get("ram_bytes") \
+            or doc.meta.get("ram_bytes")
         if not ram:
             continue
         shared, s_shared = _bytes(doc, "shared_buffers", "8kB")
@@ -118,6 +123,8 @@ def check(ctx):
         primary = s_work or s_conn or s_shared
         related = [s.value_span or s.span for s in (s_shared, s_conn, s_maint, s_av_mem, s_workers, s_av, s_hash, s_wal)
                    if s is not None and s is not primary]
+        if own is not None and own.known and own.span is not None:
+            related.append(own.span)  # where the memory comes from (instance class, tier, limit)
         yield RULE.finding(where(doc, primary), message, fix, related, severity=severity)
 
 

@@ -1,0 +1,144 @@
+"""Managed PostgreSQL settings (RDS/Aurora parameter groups, Cloud SQL flags, Azure server
+parameters) as a document of kind "postgresql", typed like postgresql.conf values.
+
+Each setting is typed by the postgresql.conf loader's own `type_settings` with the catalog of the
+engine's major version, so PG001/PG002/PG003/MEM001 and the other server rules apply unchanged.
+The document's `host` carries the memory of the instance class when it is known, for MEM001.
+
+Conventions:
+- a value the platform computes at deploy (an RDS formula whose instance class is unknown, a
+  Terraform variable without default, a value known only after apply) is `Unknown`;
+- an RDS formula is evaluated when the instance class is known (see cloud_sizes: with the class
+  memory as DBInstanceClassMemory); the setting's raw text is then the number, and
+  `doc.meta["formulas"][name]` keeps the formula as written;
+- names a full parameter listing shows but that are the platform's own (not PostgreSQL's, no dot:
+  Azure `require_secure_transport`, ...) are kept in `doc.meta["platform"]`, not as settings; a
+  name the user set that PostgreSQL does not know is a setting, and PG001 reports it;
+- `doc.meta["managed"]` names the platform (`aws-rds`, `aws-aurora`, `gcp-cloudsql`, `azure-flexible`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advisor.catalog import DEFAULT_MAJOR, load_catalog
+from advisor.model import ConfigDoc, Setting, Span, Unknown
+from advisor.model.client import Value
+from advisor.model.host import HostFacts
+from advisor.units import format_bytes
+
+PLATFORMS = ("aws-rds", "aws-aurora", "gcp-cloudsql", "azure-flexible")
+LABELS = {"aws-rds": "Amazon RDS for PostgreSQL", "aws-aurora": "Aurora PostgreSQL",
+          "gcp-cloudsql": "Cloud SQL for PostgreSQL", "azure-flexible": "Azure Database for PostgreSQL flexible server"}
+
+# What the platform sets when the file does not (its default parameter group / server defaults),
+# where that differs from PostgreSQL's own default and matters to a rule. Sources:
+# - RDS: "Dead connection handling in PostgreSQL" (RDS User Guide): tcp_keepalives_idle 300,
+#   tcp_keepalives_interval 30, tcp_keepalives_count 2; SSL on by default ("uses and expects all
+#   clients to connect using SSL/TLS"); rds.force_ssl default 1 from PostgreSQL 15, 0 before
+#   (PostgreSQL.Concepts.General.SSL); shared_buffers {DBInstanceClassMemory/32768} and
+#   max_connections LEAST({DBInstanceClassMemory/9531392},5000) in the default parameter groups.
+# - Aurora PostgreSQL: tcp_keepalives_idle 300 (Aurora User Guide, dead connection handling).
+# - Azure flexible server: tcp_keepalives_idle 120, interval 30, count 9; ssl on
+#   (param-connections-authentication-tcp-settings; require_secure_transport on by default).
+# - Cloud SQL: the server always offers TLS.
+_RDS_MEMORY = {"shared_buffers": "{DBInstanceClassMemory/32768}",
+               "max_connections": "LEAST({DBInstanceClassMemory/9531392},5000)"}
+
+
+def platform_defaults(platform: str, major: int) -> dict[str, str]:
+    if platform == "aws-rds":
+        return {"ssl": "1", "tcp_keepalives_idle": "300", "tcp_keepalives_interval": "30",
+                "tcp_keepalives_count": "2", "rds.force_ssl": "1" if major >= 15 else "0", **_RDS_MEMORY}
+    if platform == "aws-aurora":
+        return {"ssl": "1", "tcp_keepalives_idle": "300"}
+    if platform == "azure-flexible":
+        return {"ssl": "on", "tcp_keepalives_idle": "120", "tcp_keepalives_interval": "30", "tcp_keepalives_count": "9",
+                "require_secure_transport": "on"}
+    if platform == "gcp-cloudsql":
+        return {"ssl": "on"}
+    return {}
+
+
+# names a platform has beside PostgreSQL's own (not PostgreSQL parameters, no dot)
+PLATFORM_NAMES = {"azure-flexible": {"require_secure_transport"}}
+
+
+class Entry:
+    """One parameter as the platform file states it."""
+
+    __slots__ = ("name", "raw", "span", "unknown", "user_set", "formula")
+
+    def __init__(self, name: str, raw: Any, span: Span, unknown: bool = False, user_set: bool = True) -> None:
+        self.name = name
+        self.raw = raw if isinstance(raw, str) else _text(raw)
+        self.span = span
+        self.unknown = unknown
+        self.user_set = user_set
+        self.formula: str | None = None
+
+
+def _text(value: Any) -> str:
+    if value is True:
+        return "on"
+    if value is False:
+        return "off"
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return str(value)
+
+
+def conf_raw(text: str) -> str:
+    """A value as postgresql.conf's typer expects its raw text (a leading quote would be read as
+    conf quoting, so such a value is quoted)."""
+    if text[:1] == "'":
+        return "'" + text.replace("'", "''") + "'"
+    return text
+
+
+def build(path: str, platform: str, entries: list[Entry], major: int | None, memory: Value | None = None,
+          host_name: str = "", variables: dict[str, int] | None = None) -> ConfigDoc:
+    """The postgresql document for a managed server's parameters."""
+    from advisor.loaders.cloud_sizes import FormulaError, evaluate, is_formula
+    from advisor.loaders.postgresql_conf import type_settings
+
+    catalog = load_catalog(major or DEFAULT_MAJOR)
+    doc = ConfigDoc(path=path, kind="postgresql", files=[path])
+    doc.meta["pg_version"] = catalog.major
+    doc.meta["managed"] = platform
+    if memory is not None and memory.known:
+        doc.host = HostFacts(host_name or platform, memory.span, {"ram": memory})
+        doc.meta["ram"] = format_bytes(memory.value)
+    formulas: dict[str, str] = {}
+    platform_only: dict[str, dict] = {}
+    own = PLATFORM_NAMES.get(platform, set())
+    given = {e.name.lower() for e in entries}
+    defaults = []
+    for name, raw in platform_defaults(platform, catalog.major).items():
+        if name.lower() not in given:
+            defaults.append(Entry(name, raw, Span(path, key=f"(default of {LABELS[platform]})"), user_set=False))
+    if defaults:
+        doc.meta["platform_defaults"] = [e.name for e in defaults]
+    for entry in list(entries) + defaults:
+        param = catalog.lookup(entry.name)
+        if param is None and "." not in entry.name and (not entry.user_set or entry.name.lower() in own):
+            platform_only[entry.name] = {"value": entry.raw, "span": entry.span.to_dict()}
+            continue
+        raw = entry.raw
+        value: Any = Unknown(raw) if entry.unknown else None
+        if not entry.unknown and platform in ("aws-rds", "aws-aurora") and is_formula(raw):
+            formulas[param.name if param else entry.name] = raw
+            try:
+                raw = str(evaluate(raw, variables or {}))
+            except FormulaError:
+                value = Unknown(raw)  # the instance class (DBInstanceClassMemory) is not known in this run
+        setting = Setting(param.name if param else entry.name, conf_raw(raw) if value is None else raw, value,
+                          entry.span, entry.span, param.unit if param else None, None, False, False,
+                          param.needs if param else None, entry.name)
+        doc.settings.append(setting)
+    type_settings(doc, catalog)
+    if formulas:
+        doc.meta["formulas"] = formulas
+    if platform_only:
+        doc.meta["platform"] = platform_only
+    return doc
