@@ -482,6 +482,8 @@ def run(settings: Settings) -> Report:
     findings: list[Finding] = []
     ran: list = []
     kinds = {d.kind for d in docs}
+    if any(len(p.hops) > 1 for p in paths):
+        kinds.add("path")  # the PATH rules need an assembled path of two hops or more
     diagnostic_kinds = {d.kind for doc in docs for d in doc.diagnostics} | {d.kind for d in topology_problems}
     for entry in rules:
         if not kinds.issuperset(entry.needs):

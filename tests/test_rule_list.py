@@ -11,6 +11,7 @@ from pathlib import Path
 import advisor.rules
 from advisor.loaders import LOADERS
 from advisor.model import ConfigDoc, Diagnostic, Span
+from advisor.path import assemble
 from advisor.rules import RULE_ENTRIES, Context, all_rules, find_entry, find_rule, load_rule
 from rule_cases import run_case
 
@@ -85,10 +86,12 @@ def test_a_rule_that_needs_several_kinds_finds_nothing_without_one_of_them():
         for case in sorted((RULES_DIR / entry.code).glob("bad*")):
             if case.name.endswith((".expected", ".options.yaml")):
                 continue
-            docs = run_case(entry.code, case)[0].docs
-            assert list(rule.check(Context(docs=docs))), f"{entry.code}: {case.name} finds nothing"
+            report = run_case(entry.code, case)[0]
+            assert list(rule.check(Context(docs=report.docs, paths=report.paths))), \
+                f"{entry.code}: {case.name} finds nothing"
             for missing in entry.needs:
-                ctx = Context(docs=[d for d in docs if d.kind != missing])
+                docs = [d for d in report.docs if d.kind != missing]
+                ctx = Context(docs=docs, paths=assemble(docs)[0])
                 assert list(rule.check(ctx)) == [], f"{entry.code} finds something without a {missing} document"
 
 

@@ -174,6 +174,11 @@ class _Group:
         self.boxes = [(doc, box) for doc in docs for box in middleboxes(doc)]
         self.hosts = [doc.model for doc in docs if doc.kind in ("sysctl", "systemd") and doc.model is not None]
 
+    def only(self, kind: str) -> _Listener | None:
+        """The one listener of `kind` in the neighbourhood, or None when there are none or several."""
+        found = [lst for lst in self.listeners if lst.kind == kind]
+        return found[0] if len(found) == 1 else None
+
     def find(self, port: int | None, host_hint: str = "", exclude: ConfigDoc | None = None,
              kinds: tuple[str, ...] = ("pgbouncer", "haproxy", "postgres")) -> _Listener | None:
         if port is None:
@@ -250,12 +255,21 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
         hop = Hop("pgbouncer", lst.label + (f" [{entry.name}]" if entry is not None else ""), lst.doc,
                   entry.span if entry is not None else (model.header or Span(lst.doc.path)), entry)
         nxt = None
-        if entry is not None:
-            port = _int(entry.value("port", 5432))
+        if entry is not None and entry.value("port") is not None:
+            port = _int(entry.value("port"))
             host = str(entry.value("host", "") or "")
             nxt = g.find(port, host, exclude=lst.doc, kinds=("haproxy", "postgres"))
             if nxt is not None:
                 evidence.append(f"PgBouncer database {entry.name} connects to port {port}, where {nxt.label} listens")
+        elif entry is not None and _int(entry.value("port", 5432)) is not None:
+            nxt = g.find(5432, str(entry.value("host", "") or ""), exclude=lst.doc, kinds=("haproxy", "postgres"))
+            if nxt is not None:
+                evidence.append(f"PgBouncer database {entry.name} connects to port 5432 (default), where {nxt.label} "
+                                "listens")
+        else:
+            nxt = g.only("postgres")
+            if nxt is not None:
+                evidence.append(f"{lst.label} names no server; {nxt.label} is the only PostgreSQL in its folder")
         return [hop] + (_follow(g, nxt, evidence, reached, dbname, depth + 1) if nxt is not None else [])
     # haproxy
     route = lst.detail
@@ -267,6 +281,10 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
         if nxt is not None:
             evidence.append(f"HAProxy {route.label} sends to port {port}, where {nxt.label} listens")
             break
+    if not route.back.servers:
+        nxt = g.only("postgres")
+        if nxt is not None:
+            evidence.append(f"HAProxy {route.label} names no server; {nxt.label} is the only PostgreSQL in its folder")
     return [hop] + (_follow(g, nxt, evidence, reached, dbname, depth + 1) if nxt is not None else [])
 
 

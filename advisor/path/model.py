@@ -31,10 +31,10 @@ class Hop(Record):
     PgBouncer `[databases]` Entry (or None for the fallback), an HAProxy Route, a Middlebox, or
     None for PostgreSQL. `declared` is True when the topology names the hop without a file."""
 
-    __slots__ = ("kind", "label", "doc", "span", "detail", "declared", "host")
+    __slots__ = ("kind", "label", "doc", "span", "detail", "declared", "host", "replicas")
 
     def __init__(self, kind: str, label: str, doc: ConfigDoc | None = None, span: Span | None = None,
-                 detail: Any = None, declared: bool = False, host: Any = None) -> None:
+                 detail: Any = None, declared: bool = False, host: Any = None, replicas: int = 1) -> None:
         self.kind = kind
         self.label = label
         self.doc = doc
@@ -42,6 +42,7 @@ class Hop(Record):
         self.detail = detail
         self.declared = declared
         self.host = host  # advisor.model.host.HostFacts, when known
+        self.replicas = replicas  # copies of a client that run (topology `replicas:`)
 
     @property
     def file(self) -> str | None:

@@ -199,7 +199,15 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
     leg = path.legs[leg_index]
     closes_client = pooled_from is None or leg.a < pooled_from
     if not closes_client:
-        effect = "PgBouncer (transaction pooling) replaces the dead server connection; the client does not see it"
+        if box.on_expiry == "drop":
+            # a silently dropped server connection is not noticed by PgBouncer's reuse check either:
+            # the check (and the client's query behind it) waits until TCP gives up
+            closes_client = True
+            effect = ("PgBouncer's next use of the dropped server connection hangs until TCP gives up (about "
+                      "15 min) unless its keepalives or tcp_user_timeout detect it: the client's query waits")
+        else:
+            effect = ("PgBouncer (transaction pooling) replaces the reset server connection; the client does not "
+                      "see it")
     if box.keepalive_resets is False:
         return Timer(m, leg_index, name, seconds, "traffic", closes_client, effect, t.span or hop.span)
     defeated = best is not None and seconds is not None and best.probes_every < seconds
@@ -209,15 +217,23 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
 
 def _haproxy_timers(hop: Hop, i: int, behind_pooler: bool) -> list[Timer]:
     from advisor.model.haproxy import idle_timeout
+    from advisor.units import hap_format_ms
 
     route = hop.detail
     idle = idle_timeout(route.front, route.back)
     if idle.ms is None:
         return []
     seconds = None if isinstance(idle.ms, Unknown) else idle.ms / 1000.0
+    if idle.via_tunnel:
+        which = "timeout tunnel"
+    else:
+        sides = [side for side, proxy in (("client", route.front), ("server", route.back))
+                 if (v := proxy.timeout(side)) is not None and v.value == idle.ms]
+        which = "timeout " + "/".join(sides) if sides else "timeout"
+    shown = idle.ms.text if isinstance(idle.ms, Unknown) else hap_format_ms(idle.ms)
     effect = EFFECT_CLOSE if not behind_pooler else "PgBouncer (transaction pooling) reconnects; the client does not see it"
-    return [Timer(i, None, f"HAProxy {route.label}: {idle.reason}", seconds, "traffic", not behind_pooler, effect,
-                  idle.spans[0] if idle.spans else route.front.span)]
+    return [Timer(i, None, f"HAProxy {route.label} {which} {shown}", seconds, "traffic", not behind_pooler, effect,
+                  idle.spans[0] if idle.spans else route.front.span, note=idle.reason)]
 
 
 def _pgbouncer_timers(hop: Hop, i: int) -> list[Timer]:

@@ -117,6 +117,8 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
             for hop in hops:
                 if host is not None:
                     hop.host = host
+                if kind == "client" and opts.get("replicas"):
+                    hop.replicas = int(opts["replicas"])
                 if hop.doc is not None:
                     covered.add(id(hop.doc))
             variants = [v + [hop] for v in variants for hop in hops]

@@ -104,7 +104,6 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("APP002", "client-tls-range-unmet", "app.app002_client_tls_range_unmet", ("client", "postgresql"), ()),
     RuleEntry("APP003", "pgjdbc-no-tcp-keepalive", "app.app003_pgjdbc_no_tcp_keepalive", ("client",), ()),
     RuleEntry("APP004", "pool-no-validation-no-lifetime", "app.app004_pool_no_validation_no_lifetime", ("client",), ()),
-    RuleEntry("APP005", "hikari-lifetime-over-hop-limit", "app.app005_hikari_lifetime_hop_limit", ("client",), ()),
     RuleEntry("APP006", "hikari-keepalive-not-below-lifetime",
               "app.app006_hikari_keepalive_not_below_lifetime", ("client",), ()),
     RuleEntry("APP007", "sqlalchemy-no-recycle-no-pre-ping",
@@ -122,8 +121,21 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("CLD004", "azure-lb-no-tcp-reset", "cld.cld004_azure_lb_no_tcp_reset", (), ()),
 ]
 
+# PATH: rules on an assembled connection path (advisor.path)
+RULE_ENTRIES += [
+    RuleEntry("PATH001", "keepalive-over-middlebox-timeout", "path.path001_keepalive_over_middlebox_timeout",
+              ("path",), ()),
+    RuleEntry("PATH002", "pool-outlives-idle-timeout", "path.path002_pool_outlives_idle_timeout", ("path",), ()),
+    RuleEntry("PATH003", "statement-timeout-over-proxy-timeout", "path.path003_statement_timeout_over_proxy_timeout",
+              ("path",), ()),
+    RuleEntry("PATH004", "tls-between-hops", "path.path004_tls_between_hops", ("path",), ()),
+    RuleEntry("PATH005", "connection-budget", "path.path005_connection_budget", ("path",), ()),
+]
+
 # Codes of renamed or merged rules -> the code that replaced them (codes are never reused).
-REDIRECTS: dict[str, str] = {}
+REDIRECTS: dict[str, str] = {
+    "APP005": "PATH002",  # hikari-lifetime-over-hop-limit: every pool library against every timer on its path
+}
 
 _loaded: dict[str, Rule] = {}
 

@@ -24,7 +24,7 @@ the server's `ssl_min_protocol_version` only if every client really needs an old
 """
 
 from advisor.findings import Severity
-from advisor.rules.app.common import endpoints, is_libpq_family, unix_only, where
+from advisor.rules.app.common import is_libpq_family, unix_only, where
 from advisor.rules.rule import Rule
 
 ORDER = {"tlsv1": 0, "tlsv1.1": 1, "tlsv1.2": 2, "tlsv1.3": 3}
@@ -36,11 +36,21 @@ def _rank(value) -> int | None:
     return ORDER.get(value.strip().lower())
 
 
+def _servers_of(ctx):
+    """(client endpoint, the PostgreSQL it negotiates TLS with) on each path: the first PostgreSQL
+    after the client with no PgBouncer between (an HAProxy in TCP mode passes TLS through)."""
+    for path in ctx.paths:
+        for i, hop in path.hops_of("client"):
+            for later in path.hops[i + 1:]:
+                if later.kind == "pgbouncer":
+                    break
+                if later.kind == "postgres" and later.doc is not None:
+                    yield hop.detail, later.doc
+                    break
+
+
 def check(ctx):
-    servers = ctx.of_kind("postgresql")
-    if not servers:
-        return
-    for doc, ep in endpoints(ctx):
+    for ep, server in _servers_of(ctx):
         if not is_libpq_family(ep) or unix_only(ep):
             continue
         mode = ep.sslmode
@@ -53,35 +63,34 @@ def check(ctx):
         c_hi = _rank(cmax.value) if cmax is not None and cmax.known and cmax.value else 3
         if c_lo is None or c_hi is None:
             continue
-        for server in servers:
-            s_min_setting = server.get("ssl_min_protocol_version")
-            s_max_setting = server.get("ssl_max_protocol_version")
-            s_lo = _rank(s_min_setting.value) if s_min_setting is not None else 2
-            s_hi = _rank(s_max_setting.value) if s_max_setting is not None and s_max_setting.value else 3
-            if s_lo is None or s_hi is None:
-                continue
-            if c_hi >= s_lo and c_lo <= s_hi:
-                continue
-            names = {v: k for k, v in ORDER.items()}
+        s_min_setting = server.get("ssl_min_protocol_version")
+        s_max_setting = server.get("ssl_max_protocol_version")
+        s_lo = _rank(s_min_setting.value) if s_min_setting is not None else 2
+        s_hi = _rank(s_max_setting.value) if s_max_setting is not None and s_max_setting.value else 3
+        if s_lo is None or s_hi is None:
+            continue
+        if c_hi >= s_lo and c_lo <= s_hi:
+            continue
+        names = {v: k for k, v in ORDER.items()}
 
-            def show(rank: int) -> str:
-                return {"tlsv1": "TLSv1", "tlsv1.1": "TLSv1.1", "tlsv1.2": "TLSv1.2", "tlsv1.3": "TLSv1.3"}[names[rank]]
-            client_range = f"{show(c_lo)}..{show(c_hi)}"
-            server_range = f"{show(s_lo)}..{show(s_hi)}"
-            if mode.value in ("prefer", "allow"):
-                effect = (f"with sslmode={mode.value} libpq silently connects WITHOUT TLS (lab S3)")
-            else:
-                effect = (f"with sslmode={mode.value} the connection fails: SSL error: tlsv1 alert protocol version "
-                          f"(lab S1)")
-            if c_hi < s_lo:
-                span = where(cmax, ep)
-                fix = f"remove ssl_max_protocol_version from the client, or set ssl_max_protocol_version={show(s_lo)}"
-            else:
-                span = where(cmin, ep)
-                fix = f"set the client's ssl_min_protocol_version={show(s_hi)} or lower"
-            related = [s.span for s in (s_min_setting, s_max_setting) if s is not None] or [ep.span]
-            yield RULE.finding(span, f"{ep.name}: client TLS range {client_range} and server range {server_range} "
-                                     f"({server.path}) do not overlap; {effect}", fix, related=related)
+        def show(rank: int) -> str:
+            return {"tlsv1": "TLSv1", "tlsv1.1": "TLSv1.1", "tlsv1.2": "TLSv1.2", "tlsv1.3": "TLSv1.3"}[names[rank]]
+        client_range = f"{show(c_lo)}..{show(c_hi)}"
+        server_range = f"{show(s_lo)}..{show(s_hi)}"
+        if mode.value in ("prefer", "allow"):
+            effect = (f"with sslmode={mode.value} libpq silently connects WITHOUT TLS (lab S3)")
+        else:
+            effect = (f"with sslmode={mode.value} the connection fails: SSL error: tlsv1 alert protocol version "
+                      f"(lab S1)")
+        if c_hi < s_lo:
+            span = where(cmax, ep)
+            fix = f"remove ssl_max_protocol_version from the client, or set ssl_max_protocol_version={show(s_lo)}"
+        else:
+            span = where(cmin, ep)
+            fix = f"set the client's ssl_min_protocol_version={show(s_hi)} or lower"
+        related = [s.span for s in (s_min_setting, s_max_setting) if s is not None] or [ep.span]
+        yield RULE.finding(span, f"{ep.name}: client TLS range {client_range} and server range {server_range} "
+                                 f"({server.path}) do not overlap; {effect}", fix, related=related)
 
 
 RULE = Rule(

@@ -29,51 +29,48 @@ it; or leave `idle_session_timeout` at 0 for the role PgBouncer connects as
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import bouncers, pg_value, source, where
+from advisor.rules.pgb import pg_value, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
 def check(ctx):
-    servers = ctx.of_kind("postgresql")
-    if not servers:
-        return
-    for pg in servers:
+    for doc, pg, _path in ctx.on_one_path("pgbouncer", "postgresql"):
         ist_ms, ist_setting = pg_value(pg, "idle_session_timeout")
         if ist_setting is None or not is_known(ist_ms) or ist_ms <= 0:
             continue
         ist = ist_ms / 1000.0
-        for doc, model in bouncers(ctx):
-            idle, life = model.value("server_idle_timeout"), model.value("server_lifetime")
-            if not is_known(idle) or not is_known(life):
-                continue
-            related = [setting_span(ist_setting)]
-            # server_lifetime 0 means "use once" (closed right after use), so it always bounds idle time
-            bounds = [(life, "server_lifetime")] + ([(idle, "server_idle_timeout")] if idle > 0 else [])
-            value, name = min(bounds)
-            ist_text = f"PostgreSQL idle_session_timeout {ist_ms:g} ms ({ist:g} s)"
-            target = max(ist - 60, ist / 2)
-            if value >= ist:
-                head = f"{source(model, name, 's')} ≥ {ist_text}"
-                if name == "server_lifetime" and idle <= 0:
-                    head = f"server_idle_timeout = 0 (off) and {source(model, name, 's')} ≥ {ist_text}"
-                yield RULE.finding(
-                    where(doc, model, name),
-                    head + ": the server closes idle pooled connections before PgBouncer retires them "
-                    "(FATAL 57P05; in transaction pooling PgBouncer reconnects, in session pooling the client fails)",
-                    f"server_idle_timeout = {target:g}",
-                    related,
-                )
-            modes = [(m, s) for m, s in model.pool_modes() if m == "session"]
-            if modes:
-                mode_span = modes[0][1].value_span if modes[0][1] is not None else where(doc, model, "pool_mode")
-                yield RULE.finding(
-                    mode_span,
-                    f"pool_mode = session with {ist_text}: a client that keeps its server connection idle longer "
-                    f"than {ist:g} s gets FATAL 57P05 (terminating connection due to idle-session timeout) on its "
-                    "next query, whatever server_idle_timeout says",
-                    "ALTER ROLE <pgbouncer's server user> SET idle_session_timeout = 0, or use pool_mode = transaction",
-                    related,
-                )
+        model = doc.model
+        idle, life = model.value("server_idle_timeout"), model.value("server_lifetime")
+        if not is_known(idle) or not is_known(life):
+            continue
+        related = [setting_span(ist_setting)]
+        # server_lifetime 0 means "use once" (closed right after use), so it always bounds idle time
+        bounds = [(life, "server_lifetime")] + ([(idle, "server_idle_timeout")] if idle > 0 else [])
+        value, name = min(bounds)
+        ist_text = f"PostgreSQL idle_session_timeout {ist_ms:g} ms ({ist:g} s)"
+        target = max(ist - 60, ist / 2)
+        if value >= ist:
+            head = f"{source(model, name, 's')} ≥ {ist_text}"
+            if name == "server_lifetime" and idle <= 0:
+                head = f"server_idle_timeout = 0 (off) and {source(model, name, 's')} ≥ {ist_text}"
+            yield RULE.finding(
+                where(doc, model, name),
+                head + ": the server closes idle pooled connections before PgBouncer retires them "
+                "(FATAL 57P05; in transaction pooling PgBouncer reconnects, in session pooling the client fails)",
+                f"server_idle_timeout = {target:g}",
+                related,
+            )
+        modes = [(m, s) for m, s in model.pool_modes() if m == "session"]
+        if modes:
+            mode_span = modes[0][1].value_span if modes[0][1] is not None else where(doc, model, "pool_mode")
+            yield RULE.finding(
+                mode_span,
+                f"pool_mode = session with {ist_text}: a client that keeps its server connection idle longer "
+                f"than {ist:g} s gets FATAL 57P05 (terminating connection due to idle-session timeout) on its "
+                "next query, whatever server_idle_timeout says",
+                "ALTER ROLE <pgbouncer's server user> SET idle_session_timeout = 0, or use pool_mode = transaction",
+                related,
+            )
 
 
 RULE = Rule(

@@ -23,43 +23,40 @@ it closes the server connection and the client gets an error instead of a clean
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import bouncers, pg_value, source, where
+from advisor.rules.pgb import pg_value, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
 def check(ctx):
-    servers = ctx.of_kind("postgresql")
-    if not servers:
-        return
-    for doc, model in bouncers(ctx):
+    for doc, pg, _path in ctx.on_one_path("pgbouncer", "postgresql"):
+        model = doc.model
         qt = model.value("query_timeout")
         if not is_known(qt) or qt <= 0:
             continue
-        for pg in servers:
-            st_ms, st_setting = pg_value(pg, "statement_timeout")
-            if not is_known(st_ms):
-                continue
-            if st_ms <= 0:
-                yield RULE.finding(
-                    where(doc, model, "query_timeout"),
-                    f"{source(model, 'query_timeout', 's')} while PostgreSQL statement_timeout = 0 "
-                    f"({'default' if st_setting is None else 'off'}): PgBouncer's timer is the only limit, and it "
-                    "closes the server connection instead of cancelling the statement",
-                    f"statement_timeout = '{max(qt - 5, qt * 0.9):g}s' in PostgreSQL (slightly below query_timeout)",
-                    [setting_span(st_setting)] if st_setting else [],
-                    severity=Severity.INFO,
-                )
-                continue
-            st = st_ms / 1000.0
-            if qt <= st:
-                yield RULE.finding(
-                    where(doc, model, "query_timeout"),
-                    f"{source(model, 'query_timeout', 's')} ≤ PostgreSQL statement_timeout {st_ms:g} ms ({st:g} s): "
-                    "PgBouncer gives up first and closes the server connection instead of letting the server cancel "
-                    "the statement",
-                    f"query_timeout = {st + 5:g}",
-                    [setting_span(st_setting)] if st_setting else [],
-                )
+        st_ms, st_setting = pg_value(pg, "statement_timeout")
+        if not is_known(st_ms):
+            continue
+        if st_ms <= 0:
+            yield RULE.finding(
+                where(doc, model, "query_timeout"),
+                f"{source(model, 'query_timeout', 's')} while PostgreSQL statement_timeout = 0 "
+                f"({'default' if st_setting is None else 'off'}): PgBouncer's timer is the only limit, and it "
+                "closes the server connection instead of cancelling the statement",
+                f"statement_timeout = '{max(qt - 5, qt * 0.9):g}s' in PostgreSQL (slightly below query_timeout)",
+                [setting_span(st_setting)] if st_setting else [],
+                severity=Severity.INFO,
+            )
+            continue
+        st = st_ms / 1000.0
+        if qt <= st:
+            yield RULE.finding(
+                where(doc, model, "query_timeout"),
+                f"{source(model, 'query_timeout', 's')} ≤ PostgreSQL statement_timeout {st_ms:g} ms ({st:g} s): "
+                "PgBouncer gives up first and closes the server connection instead of letting the server cancel "
+                "the statement",
+                f"query_timeout = {st + 5:g}",
+                [setting_span(st_setting)] if st_setting else [],
+            )
 
 
 RULE = Rule(

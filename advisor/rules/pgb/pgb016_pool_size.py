@@ -28,7 +28,7 @@ Lower `default_pool_size`/`pool_size`, cap each database with `max_db_connection
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import bouncers, pg_value, where
+from advisor.rules.pgb import pg_value, where
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -51,13 +51,11 @@ def _server_limit(pg):
 
 
 def check(ctx):
-    servers = ctx.of_kind("postgresql")
-    for pg in servers:
+    for doc, pg, _path in ctx.on_one_path("pgbouncer", "postgresql"):
         limit, limit_text, pg_related = _server_limit(pg)
         if limit is None:
             continue
-        for doc, model in bouncers(ctx):
-            yield from _check_one(doc, model, limit, limit_text, pg_related)
+        yield from _check_one(doc, doc.model, limit, limit_text, pg_related)
 
 
 def _check_one(doc, model, limit, limit_text, pg_related):

@@ -1,0 +1,106 @@
+"""A connection pool keeps connections idle longer than a timer on its path closes them.
+
+## What it checks
+For each client with a connection pool (HikariCP, SQLAlchemy, psycopg_pool, Django persistent
+connections, pgxpool, node-postgres' pg-pool) on an assembled path, the pool's idle horizon —
+how long a pooled connection may sit unused: its maximum lifetime, or sooner its keepalive
+query (HikariCP `keepaliveTime`) — against every timer on the path that closes an idle client
+connection: HAProxy `timeout client/server` or `timeout tunnel`, PgBouncer `client_idle_timeout`
+(transaction or statement pooling), PostgreSQL `idle_session_timeout` (when no transaction
+pooler hides it), RDS Proxy `IdleClientTimeout`, and middlebox flow timers that keepalives on
+their leg do not refresh. The wording and severity are the same for every library:
+
+- **warning** when the pool does not validate a connection when it lends it: the application's
+  next query on such a connection fails;
+- **info** when it does (HikariCP always, SQLAlchemy `pool_pre_ping`, Django
+  `CONN_HEALTH_CHECKS`, psycopg_pool `check`, pgxpool's ping on acquire): the pool notices and
+  replaces the connection, at the cost of a failed check (up to the validation timeout on a
+  silently dropped flow) and a server-side error per connection.
+
+## Why it matters
+Keepalive probes never reset these timers (lab rows H3, H4): only real traffic does. A pool that
+keeps a connection longer hands out a closed one, and the application sees
+`server closed the connection unexpectedly` (or `SSL SYSCALL error: EOF detected`) on a query
+that did nothing wrong.
+
+## Fix
+Retire pooled connections before the shortest timer: a maximum lifetime at least 30 s below it
+(HikariCP `maxLifetime`, SQLAlchemy `pool_recycle`, psycopg_pool `max_lifetime`, Django
+`CONN_MAX_AGE`, pgxpool `pool_max_conn_lifetime`, pg-pool `maxLifetimeSeconds`), and validate on
+borrow; or lengthen the timer (HAProxy `timeout tunnel`).
+
+## References
+- HikariCP maxLifetime: https://github.com/brettwooldridge/HikariCP#frequently-used
+- SQLAlchemy pool_recycle / pool_pre_ping: https://docs.sqlalchemy.org/en/20/core/pooling.html#dealing-with-disconnects
+- HAProxy timeout tunnel: https://docs.haproxy.org/2.6/configuration.html#4-timeout%20tunnel
+- pgpath lab observations H1–H5, B1t, P1
+"""
+
+import math
+
+from advisor.findings import Severity
+from advisor.rules.path import hop_span, related, secs
+from advisor.rules.rule import Rule
+
+LIFETIME_KEY = {"hikaricp": "maxLifetime", "sqlalchemy": "pool_recycle", "psycopg_pool": "max_lifetime",
+                "django": "CONN_MAX_AGE", "pgxpool": "pool_max_conn_lifetime", "pg-pool": "maxLifetimeSeconds"}
+
+
+def _lifetime_fix(library: str, seconds: float) -> str:
+    target = max(30, int(seconds) - 30)
+    key = LIFETIME_KEY.get(library, "maximum lifetime")
+    if library == "hikaricp":
+        return f"maxLifetime={target * 1000} (ms, 30 s below {seconds:g} s)"
+    if library == "pgxpool":
+        return f"pool_max_conn_lifetime={target}s"
+    return f"{key}={target} (s, 30 s below {seconds:g} s)"
+
+
+def check(ctx):
+    for path in ctx.paths:
+        firing = [t for t in path.timers if t.fires]
+        if not firing:
+            continue
+        shortest = min(firing, key=lambda t: t.seconds)
+        for _i, hop in path.hops_of("client"):
+            ep = hop.detail
+            pool = getattr(ep, "pool", None)
+            if pool is None or not pool.persistent or not pool.max_lifetime.known:
+                continue
+            life = float(pool.max_lifetime.value)
+            horizon, why = life, f"{LIFETIME_KEY.get(pool.library, 'max lifetime')} {secs(life)}"
+            if pool.max_lifetime.origin == "default":
+                why += " (default)"
+            keep = pool.keepalive_time
+            if keep is not None and keep.known and 0 < keep.value < horizon:
+                horizon, why = float(keep.value), f"keepaliveTime {secs(keep.value)}"
+            if horizon < shortest.seconds:
+                continue
+            validated = pool.validation.known and pool.validation.value is True
+            span = pool.max_lifetime.span if pool.max_lifetime.span is not None else hop_span(hop)
+            where = f"{pool.library} pool of {ep.name}"
+            keeps = "forever" if math.isinf(horizon) else f"up to {secs(horizon)}"
+            head = (f"{where} keeps an idle connection {keeps} ({why}) ≥ {shortest.name} = "
+                    f"{secs(shortest.seconds)}")
+            if validated:
+                tail = (f": the connection is closed first, and the pool finds it dead when lending it "
+                        f"({pool.validation_note or 'validation on borrow'}): a failed check per connection")
+                severity = Severity.INFO
+            else:
+                tail = (": the connection is closed first and the pool lends it unchecked, so the next query fails "
+                        f"({shortest.effect.split(': ', 1)[-1]})")
+                severity = Severity.WARNING
+            yield RULE.finding(span, head + tail, _lifetime_fix(pool.library, shortest.seconds),
+                               related=[s for s in [shortest.span] if s is not None] + related(path, span),
+                               severity=severity)
+
+
+RULE = Rule(
+    code="PATH002",
+    name="pool-outlives-idle-timeout",
+    severity=Severity.WARNING,
+    summary="A pool keeps connections idle longer than a timer on its path allows",
+    needs=("path",),
+    check=check,
+    doc=__doc__,
+)

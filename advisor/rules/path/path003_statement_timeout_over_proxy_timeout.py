@@ -1,0 +1,72 @@
+"""PostgreSQL's `statement_timeout` is longer than an HAProxy idle timeout on the path.
+
+## What it checks
+While a statement runs, the connection carries no traffic: the client waits, the server
+computes. HAProxy counts that as idle (`timeout client`/`timeout server`, or `timeout tunnel`
+once the TCP stream is a tunnel), so a statement running longer than HAProxy's idle timeout is
+cut by HAProxy, not cancelled by PostgreSQL. The rule compares the `statement_timeout` in force
+for the path's server (postgresql.conf, `ALTER SYSTEM`) with each HAProxy route on the path
+between the client and that server.
+
+## Why it matters
+The limit the DBA chose never applies: at HAProxy's timeout the client gets `server closed the
+connection unexpectedly` (or `SSL SYSCALL error: EOF detected`) and loses its session, while
+the backend runs the statement to its end (or until it next writes to the closed socket)
+instead of being cancelled cleanly with `canceling statement due to statement timeout`.
+
+## Fix
+Keep HAProxy's idle timeout above the longest statement allowed, e.g. `timeout tunnel` of
+statement_timeout plus a margin in the route's backend (or listen) section; or lower
+`statement_timeout` below HAProxy's timeout.
+
+## References
+- HAProxy `timeout tunnel`: https://docs.haproxy.org/2.6/configuration.html#4-timeout%20tunnel
+- PostgreSQL statement_timeout: https://www.postgresql.org/docs/current/runtime-config-client.html
+- pgpath lab observations H1, P4
+"""
+
+import math
+
+from advisor.catalog import value_or_default
+from advisor.findings import Severity
+from advisor.rules.path import related, secs
+from advisor.rules.rule import Rule
+
+
+def check(ctx):
+    for path in ctx.paths:
+        servers = [(i, h) for i, h in path.hops_of("postgres") if h.doc is not None]
+        if not servers:
+            continue
+        index, server = servers[0]
+        st_ms, setting = value_or_default(server.doc, "statement_timeout")
+        if setting is None or not st_ms:
+            continue
+        st = st_ms / 1000.0
+        for t in path.timers:
+            hop = path.hops[t.hop]
+            if hop.kind != "haproxy" or t.hop > index or t.seconds is None or t.seconds >= st:
+                continue
+            span = setting.value_span or setting.span
+            back = hop.detail.back.label
+            tunnel = math.ceil((st + 60) / 60)
+            yield RULE.finding(
+                span,
+                f"statement_timeout = {setting.raw} ({secs(st)}) > {t.name} ({secs(t.seconds)}): a statement running "
+                f"longer than {secs(t.seconds)} is cut by HAProxy (the client sees server closed the connection "
+                "unexpectedly) before PostgreSQL cancels it",
+                f"timeout tunnel {tunnel}m in {back} (above statement_timeout), or statement_timeout below "
+                f"{t.seconds:g}s",
+                related=[s for s in [t.span] if s is not None] + related(path, span),
+            )
+
+
+RULE = Rule(
+    code="PATH003",
+    name="statement-timeout-over-proxy-timeout",
+    severity=Severity.WARNING,
+    summary="statement_timeout longer than an HAProxy idle timeout on the path",
+    needs=("path",),
+    check=check,
+    doc=__doc__,
+)
