@@ -21,7 +21,8 @@ CONFIG_NAMES = ("pgpath.yaml", "pgpath.yml", ".pgpath.yaml")
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
 SNIFF_SUFFIXES = {"", ".conf", ".cfg", ".ini", ".template", ".tmpl", ".tpl", ".j2", ".erb", ".sample", ".txt",
                   ".yml", ".yaml", ".json", ".toml", ".properties", ".py",  # the last six: client configs
-                  ".sql", ".psql", ".pgsql"}  # migrations and scripts (ALTER ... SET)
+                  ".sql", ".psql", ".pgsql",  # migrations and scripts (ALTER ... SET)
+                  ".tf"}  # Terraform (cloud JSON and plans are .json)
 SNIFF_MAX_BYTES = 4 * 1024 * 1024
 
 

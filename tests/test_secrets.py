@@ -131,3 +131,91 @@ def test_the_scan_would_see_a_leak(tree):
     endpoint = doc.model.endpoints[0]
     assert endpoint.password.secret and endpoint.password.value == "PwUri1xQ"
     assert endpoint.password.display == "***"
+
+
+# ------------------------------------------------------------------------------------------------
+# Cloud and Terraform: plans print passwords and connection strings in clear
+
+CLOUD_PLAN = {
+    "format_version": "1.2",
+    "variables": {"db_password": {"value": "PwPlanVar41xQ"}},
+    "planned_values": {"outputs": {"dsn": {"sensitive": True,
+                                           "value": "postgresql://app:PwPlanOut42xQ@db.internal/app"}},
+                       "root_module": {"resources": []}},
+    "resource_changes": [
+        {"address": "aws_db_instance.db", "mode": "managed", "type": "aws_db_instance", "name": "db",
+         "change": {"actions": ["create"],
+                    "after": {"instance_class": "db.t3.medium", "engine": "postgres", "engine_version": "16.2",
+                              "username": "app", "password": "PwPlanInst43xQ", "parameter_group_name": "pg"},
+                    "after_unknown": {}, "after_sensitive": {"password": True}}},
+        {"address": "aws_db_parameter_group.pg", "mode": "managed", "type": "aws_db_parameter_group", "name": "pg",
+         "change": {"actions": ["create"],
+                    "after": {"name": "pg", "family": "postgres16",
+                              "parameter": [{"name": "work_mem", "value": "PwPlanParam44xQ"},
+                                            {"name": "max_connections", "value": "200"}]},
+                    "after_unknown": {}}},
+        {"address": "aws_db_proxy.p", "mode": "managed", "type": "aws_db_proxy", "name": "p",
+         "change": {"actions": ["create"],
+                    "after": {"name": "p", "engine_family": "POSTGRESQL", "require_tls": False,
+                              "idle_client_timeout": "PwPlanIdle45xQ",
+                              "auth": [{"auth_scheme": "SECRETS", "secret_arn": "arn:PwPlanArn46xQ"}]},
+                    "after_unknown": {}}},
+    ],
+    "configuration": {"root_module": {"variables": {"db_password": {"default": "PwPlanDefault47xQ"}}}},
+}
+
+CLOUD_FILES = {
+    "plan/plan.json": __import__("json").dumps(CLOUD_PLAN, indent=2),
+    "tf/main.tf": (
+        'resource "aws_db_instance" "db" {\n  instance_class = "db.t3.micro"\n  engine = "postgres"\n'
+        '  password = "PwTfLiteral48xQ"\n  username = var.user\n}\n'
+        'resource "aws_db_proxy" "p" {\n  name = "p"\n  engine_family = "POSTGRESQL"\n'
+        '  idle_client_timeout = var.db_password\n}\n'
+    ),
+    "tf/variables.tf": 'variable "db_password" {\n  default = "PwTfDefault49xQ"\n}\nvariable "user" {}\n',
+    "tf/terraform.tfvars": 'db_password = "PwTfVars50xQ"\n',
+    "broken/main.tf": 'resource "aws_db_instance" "db" {\n  password = "PwTfBroken51xQ" "x"\n}\n',
+    "cli/proxies.json": '{"DBProxies": [{"DBProxyName": "p", "IdleClientTimeout": "PwCliIdle52xQ",\n'
+                        '  "Auth": [{"SecretArn": "arn:x", "Description": "PwCliAuth53xQ"}]}]}\n',
+    "cli/sql.json": '{"kind": "sql#instance", "databaseVersion": "POSTGRES_15", "settings": {"databaseFlags": [\n'
+                    '  {"name": "shared_preload_libraries", "value": "x"}], "userPassword": "PwCliSql54xQ"}}\n',
+}
+CLOUD_PASSWORDS = sorted({w for text in CLOUD_FILES.values() for w in __import__("re").findall(r"Pw\w+?xQ", text)})
+
+
+@pytest.fixture(scope="module")
+def cloud_tree(tmp_path_factory):
+    base = tmp_path_factory.mktemp("cloud-secrets")
+    for name, text in CLOUD_FILES.items():
+        path = base / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return base
+
+
+def test_cloud_files_are_read(cloud_tree):
+    import json
+
+    out = run("check", ".", "--format", "json", "--no-config", cwd=cloud_tree)
+    data = json.loads(out[out.index("{"):])
+    kinds = {os.path.normpath(d["path"]): d["kind"] for d in data["documents"]}
+    for name in CLOUD_FILES:
+        if not name.endswith((".tfvars", "variables.tf")):
+            assert os.path.normpath(name) in kinds, name
+    assert {"CLD001", "CLD002"} <= {f["code"] for f in data["findings"]}
+    assert len(CLOUD_PASSWORDS) == 14
+
+
+@pytest.mark.parametrize("fmt", OUTPUT_FORMATS)
+def test_cloud_check_never_prints_a_password(cloud_tree, fmt):
+    out = run("check", ".", "--format", fmt, "--no-config", cwd=cloud_tree)
+    assert "CLD0" in out
+    leaked = [p for p in CLOUD_PASSWORDS if p in out]
+    assert not leaked, f"passwords printed by check --format {fmt}: {leaked}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CLOUD_FILES if not n.endswith(".tfvars")))
+def test_cloud_dump_never_prints_a_password(cloud_tree, name):
+    out = run("dump", name, cwd=cloud_tree)
+    leaked = [p for p in CLOUD_PASSWORDS if p in out]
+    assert not leaked, f"passwords printed by dump {name}: {leaked}"

@@ -24,6 +24,7 @@ LOADERS: dict[str, str] = {
     "sql": "advisor.loaders.sql_file",
     "sysctl": "advisor.loaders.sysctl_conf",
     "cloud": "advisor.loaders.cloud",
+    "terraform": "advisor.loaders.terraform",
     # pgbouncer, haproxy and client formats add their lines here
 }
 
@@ -126,12 +127,16 @@ from advisor.loaders.client_detect import detect as _detect_client  # noqa: E402
 
 
 def _detect_cloud(name: str, text: str | None) -> str | None:
-    """Cloud CLI/API JSON: by suffix first (.json), then one regex over the text."""
-    if not name.endswith(".json") or text is None:
+    """Cloud CLI/API JSON and Terraform: by suffix first (.json, .tf), then one regex over the text."""
+    if text is None or not name.endswith((".json", ".tf")):
         return None
+    from advisor.loaders.terraform import detect_plan, detect_tf
+
+    if name.endswith(".tf"):
+        return detect_tf(name, text)
     from advisor.loaders.cloud import detect
 
-    return detect(name, text)
+    return detect_plan(name, text) or detect(name, text)
 
 
 _EXTRA_DETECTORS.append(("cloud", _detect_cloud))  # before the client formats: a plan may hold a DSN

@@ -93,7 +93,10 @@ class FileReader:
             typed = convert(raw)
             if typed is None:
                 error = f"cannot read {raw!r}"
-        return Value(typed, raw=_raw(raw), span=span, key=key or path_text(path), unit=unit, error=error)
+        shown = _raw(raw)
+        if error and not harmless(shown):
+            shown = "(not shown)"
+        return Value(typed, raw=shown, span=span, key=key or path_text(path), unit=unit, error=error)
 
     def invalid(self, path: tuple, message: str, fix: str | None = None) -> None:
         self.doc.diagnostics.append(Diagnostic("cloud-invalid-field", self.span(path), message, fix))
@@ -155,11 +158,27 @@ def _validate(reader: FileReader, data: Any, schema: str, base: tuple = ()) -> b
         if error.context:  # anyOf (a number, or an ARM expression): say what the number broke
             error = next((e for e in error.context if e.validator != "type"), error.context[0])
         where = base + tuple(error.absolute_path)
-        reader.invalid(where, f"{path_text(where)}: {error.message} (shape {schema}, checked against "
+        message = error.message
+        if isinstance(error.instance, str) and not harmless(error.instance):
+            # never quote a string that could be a secret put in the wrong field
+            message = message.replace(repr(error.instance), "a string (not shown)")
+        elif isinstance(error.instance, (dict, list)):
+            message = f"{type(error.instance).__name__.replace('dict', 'an object').replace('list', 'an array')} " \
+                      f"where the schema says: {error.message.split(' is ', 1)[-1]}"
+        reader.invalid(where, f"{path_text(where)}: {message} (shape {schema}, checked against "
                               f"schemas/cloud/{schema}.schema.json)",
                        _schema_fix(error))
         ok = False
     return ok
+
+
+_HARMLESS = re.compile(r"-?\d{1,12}(\.\d+)?\s?[A-Za-z]{0,4}|true|false|on|off|yes|no|null|[A-Z][A-Za-z]{0,15}|")
+
+
+def harmless(text: str) -> bool:
+    """A value that may be quoted in a message: a number with an optional unit, a boolean word, an
+    enum-like word. Anything else could be a password written in the wrong field."""
+    return bool(_HARMLESS.fullmatch(text.strip()))
 
 
 def _schema_fix(error) -> str | None:
@@ -220,7 +239,8 @@ def _elbv2_attributes(reader: FileReader, data: dict, base: tuple, name: str) ->
         convert = as_int if kind == "int" else as_bool
         value = reader.value(raw, where, convert, unit, key=key)
         if value.error:
-            reader.invalid(where, f'{key} = "{raw}": not a valid {"integer" if kind == "int" else "boolean"} '
+            shown = f'"{raw}"' if harmless(str(raw)) else "a string (not shown)"
+            reader.invalid(where, f'{key} = {shown}: not a valid {"integer" if kind == "int" else "boolean"} '
                                   f"(ELB attribute values are strings holding a {kind})",
                            f'"{lo}".."{hi}"' if kind == "int" else '"true" or "false"')
             continue
@@ -409,14 +429,21 @@ def _rds_parameters(reader: FileReader, data: dict, base: tuple, options: dict) 
 
 def _managed(reader: FileReader, platform: str, entries: list, major: int | None, options: dict,
              memory: Value | None = None, host_name: str = "") -> None:
-    """Build the postgresql document now, and again in `link` once the run's instances are known."""
+    reader.extra_docs.append(register_managed(reader.path, platform, entries, major, options, memory, host_name))
+
+
+def register_managed(path: str, platform: str, entries: list, major: int | None, options: dict,
+                     memory: Value | None = None, host_name: str = "") -> ConfigDoc:
+    """Build the postgresql document now; `link` builds it again once the run's instances are known
+    (RDS formulas need the instance class; the engine version gives the major)."""
     from advisor.loaders.managed_pg import build
 
-    doc = build(reader.path, platform, entries, major or options.get("pg_major"), memory, host_name)
+    doc = build(path, platform, entries, major or options.get("pg_major"), memory, host_name)
     doc.meta["major_from"] = "file" if major else ("option" if options.get("pg_major") else "default")
-    doc.meta["link"] = platform in ("aws-rds", "aws-aurora")
-    _PENDING[id(doc)] = (doc, platform, entries, major, memory, host_name, options)
-    reader.extra_docs.append(doc)
+    if platform in ("aws-rds", "aws-aurora") and memory is None:
+        doc.meta["link"] = True
+        _PENDING[id(doc)] = (doc, platform, entries, major, memory, host_name, options)
+    return doc
 
 
 _PENDING: dict[int, tuple] = {}
@@ -717,7 +744,7 @@ def link(docs: list[ConfigDoc], options: dict) -> list[ConfigDoc]:
             out.append(doc)
             continue
         _, platform, entries, major, memory, host_name, opts = pending
-        inst = _instance_for(doc.path, instances, options)
+        inst = _instance_for(doc, instances, options)
         if inst is None:
             out.append(doc)
             continue
@@ -737,11 +764,14 @@ def link(docs: list[ConfigDoc], options: dict) -> list[ConfigDoc]:
     return out
 
 
-def _instance_for(path: str, instances: list[dict], options: dict) -> dict | None:
-    """The DB instance whose parameter group this file lists: by group name in the file name, else
-    the only instance class of the run, else an `instance_class` option (pgpath.yaml `extra:`)."""
-    stem = os.path.splitext(os.path.basename(path))[0]
-    named = [i for i in instances if any(g and g in stem for g in i.get("parameter_groups", []))]
+def _instance_for(doc: ConfigDoc, instances: list[dict], options: dict) -> dict | None:
+    """The DB instance whose parameter group this document lists: the instance naming the group
+    (Terraform `parameter_group_name = aws_db_parameter_group.pg.name`, or the group's name in the
+    file name of a describe-db-parameters output), else the only instance class of the run, else
+    an `instance_class` option (pgpath.yaml `extra:`)."""
+    stem = os.path.splitext(os.path.basename(doc.path))[0]
+    names = set(doc.meta.get("parameter_group") or ())
+    named = [i for i in instances if any(g and (g in names or g in stem) for g in i.get("parameter_groups", []))]
     if len({i.get("instance_class") for i in named}) == 1:
         return named[0]
     classes = {i.get("instance_class") for i in instances if i.get("instance_class")}

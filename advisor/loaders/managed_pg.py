@@ -96,6 +96,29 @@ def conf_raw(text: str) -> str:
     return text
 
 
+_SECRET_NAMES = ("conninfo", "password", "secret", "token", "key")
+
+
+def _hide_doubtful_values(doc: ConfigDoc) -> None:
+    """A value the catalog rejects is quoted in the finding, unless it could be a secret written in
+    the wrong place (plans and API output carry passwords): such a value is shown as ***."""
+    from advisor.loaders.cloud import harmless
+
+    for setting in doc.settings:
+        if any(word in setting.name for word in _SECRET_NAMES):
+            setting.secret = True
+        elif setting.value is None and not harmless(setting.raw.strip("'")):
+            setting.secret = True
+        if not setting.secret:
+            continue
+        text = setting.raw.strip("'")
+        for d in doc.diagnostics:
+            if text and text in d.message:
+                d.message = d.message.replace(text, "***")
+            if d.fix and text and text in d.fix:
+                d.fix = d.fix.replace(text, "***")
+
+
 def build(path: str, platform: str, entries: list[Entry], major: int | None, memory: Value | None = None,
           host_name: str = "", variables: dict[str, int] | None = None) -> ConfigDoc:
     """The postgresql document for a managed server's parameters."""
@@ -137,6 +160,7 @@ def build(path: str, platform: str, entries: list[Entry], major: int | None, mem
                           param.needs if param else None, entry.name)
         doc.settings.append(setting)
     type_settings(doc, catalog)
+    _hide_doubtful_values(doc)
     if formulas:
         doc.meta["formulas"] = formulas
     if platform_only:

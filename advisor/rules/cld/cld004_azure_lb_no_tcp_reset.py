@@ -3,7 +3,8 @@
 ## What it checks
 Each load-balancing, inbound NAT and outbound rule of an Azure Load Balancer (`az network lb
 show`, ARM templates, Terraform `azurerm_lb_rule` / `azurerm_lb_outbound_rule`) for TCP whose
-`enableTcpReset` (`enable_tcp_reset`; default false) is not true.
+`enableTcpReset` (Terraform `tcp_reset_enabled`, formerly `enable_tcp_reset`; default false) is
+not true.
 
 ## Why it matters
 When a flow has been idle for `idleTimeoutInMinutes` (default 4 min), the load balancer forgets
@@ -13,7 +14,8 @@ sent into the void and the client hangs until its own keepalive, `tcp_user_timeo
 pool replaces the connection at once.
 
 ## Fix
-`enableTcpReset: true` on the rule (`enable_tcp_reset = true` in Terraform), and keepalives
+`enableTcpReset: true` on the rule (Terraform: `tcp_reset_enabled = true` with azurerm 4.x,
+`enable_tcp_reset = true` before), and keepalives
 shorter than the idle timeout on both ends (`tcp_keepalives_idle` on the server,
 `keepalives_idle` in the clients) so the flow never goes idle.
 
@@ -44,8 +46,8 @@ def check(ctx):
             fact_span(box, "enable_tcp_reset"),
             f"{box.label}: {how}: a flow idle for {timer} is dropped without telling either end; the next query "
             "on that connection hangs until a keepalive or TCP retransmission timeout gives up",
-            "enableTcpReset: true on the rule (Terraform: enable_tcp_reset = true), and keepalives below the idle "
-            "timeout on both ends",
+            "enableTcpReset: true on the rule (Terraform azurerm 4.x: tcp_reset_enabled = true; enable_tcp_reset "
+            "before 4.0), and keepalives below the idle timeout on both ends",
             related,
         )
 

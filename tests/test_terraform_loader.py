@@ -1,0 +1,300 @@
+"""Terraform plan JSON and .tf sources -> middleboxes and managed PostgreSQL settings.
+
+Plans and .tf files are written here by hand from the providers' documented fields (no Terraform
+needed): values known only after apply, variables with and without defaults, tfvars, fields the
+provider ignores, out-of-range values, nested blocks (parameter, database_flags)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from advisor.engine import load_documents, make_settings
+from advisor.loaders import detect_kind, terraform
+from advisor.model import Unknown
+from tests.conftest import corpus_files, require_corpus
+
+
+def _load(path) -> list:
+    loaded = terraform.load(str(path), {})
+    return loaded if isinstance(loaded, list) else [loaded]
+
+
+def _boxes(path):
+    return {m.name: m for d in _load(path) if d.kind == "terraform" for m in d.model.middleboxes}
+
+
+def _line(path, needle: str) -> int:
+    return next(n for n, line in enumerate(Path(path).read_text().splitlines(), 1) if needle in line)
+
+
+PLAN = {
+    "format_version": "1.2",
+    "terraform_version": "1.9.5",
+    "planned_values": {"root_module": {"resources": []}},
+    "resource_changes": [
+        {"address": "aws_lb.pg", "mode": "managed", "type": "aws_lb", "name": "pg",
+         "change": {"actions": ["create"],
+                    "after": {"name": "pg", "load_balancer_type": "network", "idle_timeout": 600, "internal": True},
+                    "after_unknown": {"dns_name": True, "arn": True}}},
+        {"address": "aws_lb_listener.pg", "mode": "managed", "type": "aws_lb_listener", "name": "pg",
+         "change": {"actions": ["create"],
+                    "after": {"port": 5432, "protocol": "TCP", "tcp_idle_timeout_seconds": 600},
+                    "after_unknown": {"load_balancer_arn": True, "arn": True}}},
+        {"address": "aws_lb_listener.tls", "mode": "managed", "type": "aws_lb_listener", "name": "tls",
+         "change": {"actions": ["create"], "after": {"port": 5433, "protocol": "TLS"},
+                    "after_unknown": {"tcp_idle_timeout_seconds": True}}},
+        {"address": "aws_db_proxy.orders", "mode": "managed", "type": "aws_db_proxy", "name": "orders",
+         "change": {"actions": ["create"],
+                    "after": {"name": "orders", "engine_family": "POSTGRESQL", "require_tls": False},
+                    "after_unknown": {"idle_client_timeout": True, "endpoint": True}}},
+        {"address": "aws_db_instance.orders", "mode": "managed", "type": "aws_db_instance", "name": "orders",
+         "change": {"actions": ["create"],
+                    "after": {"instance_class": "db.r6g.large", "engine": "postgres", "engine_version": "16.3",
+                              "username": "app", "password": "PlanPw31xQ", "parameter_group_name": "orders-pg16"},
+                    "after_unknown": {"address": True, "endpoint": True},
+                    "after_sensitive": {"password": True}}},
+        {"address": "aws_db_parameter_group.orders", "mode": "managed", "type": "aws_db_parameter_group",
+         "name": "orders",
+         "change": {"actions": ["create"],
+                    "after": {"name": "orders-pg16", "family": "postgres16",
+                              "parameter": [{"name": "work_mem", "value": "65536", "apply_method": "immediate"},
+                                            {"name": "rds.force_ssl", "value": "0", "apply_method": "pending-reboot"}]},
+                    "after_unknown": {"arn": True, "parameter": [{}, {}]}}},
+        {"address": "aws_db_parameter_group.old", "mode": "managed", "type": "aws_db_parameter_group", "name": "old",
+         "change": {"actions": ["delete"], "before": {"name": "old"}, "after": None}},
+    ],
+}
+
+
+def test_plan(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(PLAN, indent=2))
+    assert detect_kind(str(path), path.read_text()) == "terraform"
+    docs = _load(path)
+    boxes = {m.name: m for d in docs if d.kind == "terraform" for m in d.model.middleboxes}
+    nlb = boxes["aws_lb.pg"]
+    assert nlb.kind == "aws-nlb" and nlb.idle_timeout.origin == "default"  # idle_timeout is ALB-only: not used
+    listener = boxes["aws_lb_listener.pg"]
+    assert listener.idle_timeout.value == 600 and listener.idle_timeout.span.key == \
+        "aws_lb_listener.pg.tcp_idle_timeout_seconds"
+    assert listener.idle_timeout.span.line == _line(path, '"tcp_idle_timeout_seconds": 600')
+    proxy = boxes["orders"]
+    assert isinstance(proxy.idle_timeout.value, Unknown)  # known after apply: never the default
+    assert proxy.facts["require_tls"].value is False
+    [pg] = [d for d in docs if d.kind == "postgresql"]
+    assert pg.meta["pg_version"] == 16 and pg.get("work_mem").value == 65536
+    assert pg.get("work_mem").span.key == "aws_db_parameter_group.orders.parameter[0].value"
+    # linking with the instance of the same plan: its class memory
+    settings = make_settings({"paths": [str(tmp_path)]}, use_config=False)
+    linked, errors = load_documents(settings, [(str(path), "terraform")])
+    [pg] = [d for d in linked if d.kind == "postgresql"]
+    assert pg.host.get("ram").value == 16 * 1024**3
+    assert pg.get("shared_buffers").value == 16 * 1024**3 // 32768  # RDS default formula, evaluated
+
+
+def test_plan_tls_listener_unknown_timer_is_not_an_error(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(PLAN))
+    [doc, _] = _load(path)
+    assert doc.diagnostics == []
+    assert _boxes(path)["aws_lb_listener.tls"].idle_timeout.value == 350
+
+
+TF_MAIN = '''
+resource "aws_lb" "pg" {
+  name               = "pg"
+  load_balancer_type = "network"
+  idle_timeout       = 400
+}
+
+resource "aws_lb_listener" "pg" {
+  load_balancer_arn        = aws_lb.pg.arn
+  port                     = 5432
+  protocol                 = "TCP"
+  tcp_idle_timeout_seconds = var.nlb_idle
+}
+
+resource "aws_lb_listener" "tls" {
+  load_balancer_arn        = aws_lb.pg.arn
+  port                     = 5433
+  protocol                 = "TLS"
+  tcp_idle_timeout_seconds = 900
+}
+
+resource "aws_db_proxy" "orders" {
+  name                = "orders"
+  engine_family       = "POSTGRESQL"
+  idle_client_timeout = var.proxy_idle
+  require_tls         = var.proxy_tls
+  role_arn            = aws_iam_role.proxy.arn
+}
+
+resource "azurerm_lb_rule" "pg" {
+  name                    = "pg"
+  protocol                = "Tcp"
+  frontend_port           = 5432
+  backend_port            = 5432
+  idle_timeout_in_minutes = 30
+  tcp_reset_enabled       = true
+}
+
+resource "azurerm_nat_gateway" "out" {
+  name                    = "out"
+  idle_timeout_in_minutes = 200
+}
+
+resource "google_compute_router_nat" "nat" {
+  name                             = "nat"
+  tcp_established_idle_timeout_sec = local.nat_idle
+}
+
+resource "google_sql_database_instance" "pg" {
+  name             = "pg"
+  database_version = "POSTGRES_15"
+  settings {
+    tier = "db-custom-2-7680"
+    database_flags {
+      name  = "work_mem"
+      value = "131072"
+    }
+    database_flags {
+      name  = "max_connections"
+      value = var.max_conn
+    }
+  }
+}
+
+resource "aws_db_instance" "orders" {
+  instance_class       = "db.t4g.medium"
+  engine               = "postgres"
+  engine_version       = "15.5"
+  password             = var.db_password
+  parameter_group_name = aws_db_parameter_group.orders.name
+}
+
+resource "aws_db_parameter_group" "orders" {
+  name   = "orders"
+  family = "postgres15"
+  parameter {
+    name  = "max_connections"
+    value = "300"
+  }
+}
+'''
+
+TF_VARS = '''
+variable "nlb_idle" {
+  type    = number
+  default = 350
+}
+
+variable "proxy_idle" {
+  type = number
+}
+
+variable "proxy_tls" {
+  type    = bool
+  default = false
+}
+
+variable "max_conn" {
+  default = null
+}
+
+variable "db_password" {
+  default = "TfPw32xQ"
+}
+'''
+
+
+@pytest.fixture
+def tf_dir(tmp_path):
+    (tmp_path / "main.tf").write_text(TF_MAIN)
+    (tmp_path / "variables.tf").write_text(TF_VARS)
+    return tmp_path
+
+
+def test_tf_values_lines_and_unknowns(tf_dir):
+    main = tf_dir / "main.tf"
+    assert detect_kind(str(main), main.read_text()) == "terraform"
+    boxes = _boxes(main)
+    listener = boxes["aws_lb_listener.pg"]
+    assert listener.idle_timeout.value == 350 and listener.idle_timeout.origin == "set"  # var default
+    assert listener.idle_timeout.span.line == _line(main, "tcp_idle_timeout_seconds = var.nlb_idle")
+    proxy = boxes["orders"]
+    assert isinstance(proxy.idle_timeout.value, Unknown)  # variable without default
+    assert proxy.facts["require_tls"].value is False  # default of var.proxy_tls
+    assert boxes["aws_lb.pg"].idle_timeout.origin == "default"  # idle_timeout ignored on an NLB
+    rule = boxes["azurerm_lb_rule.pg"]
+    assert (rule.idle_timeout.value, rule.on_expiry) == (1800, "rst")
+    assert isinstance(boxes["nat"].idle_timeout.value, Unknown)  # a local: unknown
+    out_of_range = boxes["out"].idle_timeout  # 200 min: refused by the provider, a diagnostic; never the default
+    assert isinstance(out_of_range.value, Unknown) and out_of_range.error == "out of range"
+
+
+def test_tf_diagnostics(tf_dir):
+    docs = _load(tf_dir / "main.tf")
+    messages = [d.message for d in docs[0].diagnostics]
+    assert any("tcp_idle_timeout_seconds can only be set on TCP listeners" in m for m in messages)
+    assert any("idle_timeout_in_minutes = 200 is outside the range the provider accepts (4-120 min)" in m
+               for m in messages)
+    for d in docs[0].diagnostics:
+        assert d.kind == "cloud-invalid-field" and d.span.line is not None
+
+
+def test_tf_managed_settings(tf_dir):
+    docs = _load(tf_dir / "main.tf")
+    sql = next(d for d in docs if d.kind == "postgresql" and d.meta["managed"] == "gcp-cloudsql")
+    assert sql.meta["pg_version"] == 15 and sql.host.get("ram").value == 7680 * 1024**2
+    assert sql.get("work_mem").value == 131072
+    assert isinstance(sql.get("max_connections").value, Unknown)  # var with default null
+    rds = next(d for d in docs if d.kind == "postgresql" and d.meta["managed"] == "aws-rds")
+    assert rds.get("max_connections").value == 300
+    assert rds.meta["parameter_group"] == ["aws_db_parameter_group.orders", "orders"]
+
+
+def test_tfvars_win_over_defaults(tf_dir):
+    (tf_dir / "terraform.tfvars").write_text('nlb_idle = 900\n')
+    listener = _boxes(tf_dir / "main.tf")["aws_lb_listener.pg"]
+    assert listener.idle_timeout.value == 900
+
+
+def test_not_hcl_is_a_syntax_error(tmp_path):
+    path = tmp_path / "broken.tf"
+    path.write_text('resource "aws_lb" "x" {\n  name = \n}\n')
+    [doc] = _load(path)
+    assert doc.diagnostics[0].kind == "syntax-error" and doc.diagnostics[0].span.line >= 1
+
+
+def test_tf_without_cloud_resources_is_not_read():
+    assert detect_kind("main.tf", 'resource "aws_s3_bucket" "b" {}\n') is None
+
+
+@pytest.mark.parametrize("path", corpus_files("cloud", "*.tf"), ids=lambda p: p.name)
+def test_corpus_tf_loads(path):
+    require_corpus()
+    assert detect_kind(str(path), path.read_text()) == "terraform"
+    docs = _load(path)
+    assert not [d for doc in docs for d in doc.diagnostics if d.kind == "syntax-error"]
+    doc = docs[0]
+    assert doc.model.middleboxes or doc.meta.get("variables")
+
+
+def test_corpus_azurerm_rule_without_tcp_reset():
+    require_corpus()
+    [path] = corpus_files("cloud", "terraform-azurerm-loadbalancer_main.tf")
+    [rule] = [m for m in _boxes(path).values() if m.kind == "azure-lb"]
+    assert rule.idle_timeout.value == 300 and rule.facts["enable_tcp_reset"].origin == "default"
+    assert rule.idle_timeout.span.line == _line(path, "idle_timeout_in_minutes        = 5") \
+        if "idle_timeout_in_minutes        = 5" in path.read_text() else rule.idle_timeout.span.line
+
+
+def test_corpus_variables_with_and_without_defaults():
+    require_corpus()
+    [path] = corpus_files("cloud", "terraform-google-cloud-nat_variables.tf")
+    variables = {v["name"]: v for v in _load(path)[0].meta["variables"]}
+    assert variables["project_id"]["value"] is None and "unknown" in variables["project_id"]
+    assert variables["tcp_established_idle_timeout_sec"]["value"] == "(a string)"  # "1200": strings not shown
