@@ -162,9 +162,11 @@ def _validate(reader: FileReader, data: Any, schema: str, base: tuple = ()) -> b
         if isinstance(error.instance, str) and not harmless(error.instance):
             # never quote a string that could be a secret put in the wrong field
             message = message.replace(repr(error.instance), "a string (not shown)")
-        elif isinstance(error.instance, (dict, list)):
-            message = f"{type(error.instance).__name__.replace('dict', 'an object').replace('list', 'an array')} " \
-                      f"where the schema says: {error.message.split(' is ', 1)[-1]}"
+        elif isinstance(error.instance, (dict, list)) and error.validator == "type":
+            expected = error.validator_value if isinstance(error.validator_value, str) else "/".join(error.validator_value)
+            article = "an" if expected[:1] in "aeiou" else "a"
+            message = f"{'an object' if isinstance(error.instance, dict) else 'an array'} where the API returns " \
+                      f"{article} {expected}"
         reader.invalid(where, f"{path_text(where)}: {message} (shape {schema}, checked against "
                               f"schemas/cloud/{schema}.schema.json)",
                        _schema_fix(error))
