@@ -301,8 +301,9 @@ def _elbv2_listeners(reader: FileReader, data: dict, base: tuple) -> None:
         if protocol == "TLS":  # fixed 350 s, not configurable on TLS listeners
             idle = Value(350, origin="default", unit="s", key="TLS listener (fixed)")
         targets = [a["TargetGroupArn"] for a in listener.get("DefaultActions", []) if a.get("TargetGroupArn")]
+        listens = [f"*:{listener['Port']}"] if isinstance(listener.get("Port"), int) else []
         reader.add(Middlebox(kind, f"{name}:{listener.get('Port')}", reader.span(where), idle_timeout=idle,
-                             facts=facts, targets=targets))
+                             facts=facts, listens=listens, targets=targets))
 
 
 def _arn_name(arn: str) -> str:

@@ -39,7 +39,7 @@ from advisor.model.middlebox import Middlebox, MiddleboxFile
 KIND = "terraform"
 
 RESOURCE_TYPES = (
-    "aws_lb", "aws_alb", "aws_lb_listener", "aws_alb_listener", "aws_elb", "aws_db_proxy",
+    "aws_lb", "aws_alb", "aws_lb_listener", "aws_alb_listener", "aws_lb_target_group", "aws_alb_target_group", "aws_elb", "aws_db_proxy",
     "aws_db_proxy_default_target_group", "aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance",
     "aws_db_parameter_group", "aws_rds_cluster_parameter_group", "google_compute_router_nat",
     "google_compute_backend_service", "google_compute_region_backend_service", "google_sql_database_instance",
@@ -409,11 +409,21 @@ def _ref(value: Value | None) -> str | None:
     return m.group(1) if m else None
 
 
+def _ref_attr(value: Value | None) -> str | None:
+    """`aws_lb_target_group.pg` from `${aws_lb_target_group.pg.arn}`."""
+    if value is None or value.known:
+        return None
+    m = re.search(r"\b([a-z0-9_]+\.[A-Za-z0-9_-]+)\.(?:arn|id|name)\b", getattr(value.value, "text", ""))
+    return m.group(1) if m else None
+
+
 def _interpret(resources: list[Resource], out: _Out) -> None:
     from advisor.loaders.cloud_sizes import azure_sku_memory, cloudsql_tier_memory, rds_class_memory
     from advisor.loaders.managed_pg import Entry
 
     instances = []
+    target_ports = {res.address: res.literal("port") for res in resources
+                    if res.type in ("aws_lb_target_group", "aws_alb_target_group")}
     flexible_servers: dict[str, Resource] = {}
     flexible_configs: dict[str, list[Resource]] = {}
     for res in resources:
@@ -452,7 +462,14 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             lb = _ref(res.get("load_balancer_arn"))
             if lb:
                 facts["load_balancer"] = Value(lb, span=res.get("load_balancer_arn").span, key="load_balancer_arn")
-            out.add(Middlebox("aws-nlb", res.address, res.span, idle_timeout=idle, facts=facts))
+            listens = [f"*:{port.value}"] if port is not None and port.known else []
+            targets = []
+            for action in res.blocks.get("default_action", []):
+                group = _ref_attr(action.get("target_group_arn"))
+                if group in target_ports and isinstance(target_ports[group], int):
+                    targets.append(f"*:{target_ports[group]}")
+            out.add(Middlebox("aws-nlb", res.address, res.span, idle_timeout=idle, facts=facts, listens=listens,
+                              targets=targets))
         elif t == "aws_elb":
             idle = _seconds(res, "idle_timeout", out, 1, 4000)
             ports = [b.literal("lb_port") for b in res.blocks.get("listener", []) if b.literal("lb_port")]

@@ -194,7 +194,10 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
     t = box.idle_timeout
     seconds = _seconds(t.value) if t.known else None
     origin = {"default": " (documented default)", "declared": " (declared)"}.get(t.origin, "")
-    name = f"{hop.label} idle timeout {t.display if t.raw else _fmt(seconds)}{origin}"
+    shown = t.display if t.raw else _fmt(seconds)
+    if t.raw and t.unit in ("s", "min") and t.raw.strip().isdigit():
+        shown = f"{t.raw.strip()} {t.unit}" + (f" = {_fmt(seconds)}" if t.unit == "min" and seconds is not None else "")
+    name = f"{hop.label} idle timeout {shown}{origin}"
     effect = EFFECT_RST if box.on_expiry == "rst" else EFFECT_DROP if box.on_expiry == "drop" else EFFECT_CLOSE
     leg = path.legs[leg_index]
     closes_client = pooled_from is None or leg.a < pooled_from
