@@ -326,3 +326,17 @@ def test_numbered_files_that_are_not_haproxy_stay_out(tmp_path):
     write(tmp_path, "20-setup.cfg", "[metadata]\nname = x\n")
     main = write(tmp_path, "haproxy.cfg", "listen pg\n  bind :5432\n")
     assert [os.path.basename(p) for p in group_for(main)] == ["10-global.cfg", "haproxy.cfg"]
+
+
+def test_numbered_files_with_a_common_prefix_are_read_first(tmp_path):
+    """A copy of the `10-global.cfg` + `postgres.cfg` layout whose names carry a prefix (as in the
+    corpus: harisekhon_10-global.cfg beside harisekhon_postgres.cfg) is one configuration."""
+    (tmp_path / "site_10-global.cfg").write_text("defaults\n    mode tcp\n    timeout client 10s\n"
+                                                 "    timeout server 10s\n    timeout connect 5s\n")
+    (tmp_path / "site_postgres.cfg").write_text("listen pg\n    bind *:5432\n    server a 10.0.0.1:5432\n")
+    (tmp_path / "other_postgres.cfg").write_text("listen pg\n    bind *:5432\n    server a 10.0.0.1:5432\n")
+    doc = load(str(tmp_path / "site_postgres.cfg"))
+    assert [os.path.basename(f) for f in doc.meta["read_order"]] == ["site_10-global.cfg", "site_postgres.cfg"]
+    assert doc.model.proxies[0].timeout("client").value == 10_000
+    other = load(str(tmp_path / "other_postgres.cfg"))  # another prefix: read alone
+    assert [os.path.basename(f) for f in other.meta["read_order"]] == ["other_postgres.cfg"]

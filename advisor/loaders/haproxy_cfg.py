@@ -1071,15 +1071,29 @@ def _time_fix(keyword: str, raw: str, default: str = "30s") -> str:
 
 
 def group_for(path: str) -> list[str]:
-    """The files HAProxy should read together with `path`, in read order (see module doc)."""
+    """The files HAProxy should read together with `path`, in read order (see module doc).
+
+    Numbered siblings (`10-global.cfg`) are read first. A copy of such a layout whose names carry
+    a common prefix (`site_10-global.cfg` beside `site_postgres.cfg`) is grouped the same way,
+    by that prefix."""
     folder = os.path.dirname(path) or "."
     name = os.path.basename(path)
+    prefix = ""
+    if not (name[:1].isdigit() and NUMBERED.match(name)) and "_" in name:
+        head = name.split("_", 1)[0] + "_"
+        rest = name[len(head):]
+        if not (rest[:1].isdigit() and NUMBERED.match(rest)):
+            prefix = head
+    elif "_" in name and not name[:1].isdigit():
+        prefix = name.split("_", 1)[0] + "_"
     try:
         siblings = sorted(n for n in os.listdir(folder)
-                          if n[:1].isdigit() and NUMBERED.match(n) and os.path.isfile(os.path.join(folder, n)))
+                          if n.startswith(prefix) and n[len(prefix):len(prefix) + 1].isdigit()
+                          and NUMBERED.match(n[len(prefix):]) and os.path.isfile(os.path.join(folder, n)))
     except OSError:
         return [path]
-    if name[:1].isdigit() and NUMBERED.match(name):
+    own = name[len(prefix):] if name.startswith(prefix) else name
+    if own[:1].isdigit() and NUMBERED.match(own):
         before = [n for n in siblings if n < name]
     else:
         before = siblings

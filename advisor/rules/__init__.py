@@ -49,7 +49,6 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("PG010", "statement-timeout-in-config", "pg.pg010_statement_timeout_in_config", ("postgresql",), ()),
     RuleEntry("PG011", "idle-session-timeout-global", "pg.pg011_idle_session_timeout_global", ("postgresql",), ()),
     RuleEntry("PG012", "rounds-to-zero", "pg.pg012_rounds_to_zero", ("postgresql",), ()),
-    RuleEntry("PG013", "keepalives-os-default", "pg.pg013_keepalives_os_default", ("postgresql",), ()),
     # TLS
     RuleEntry("TLS001", "ssl-off", "tls.tls001_ssl_off", ("postgresql",), ()),
     RuleEntry("TLS002", "tls-version-too-low", "tls.tls002_tls_version_too_low", ("postgresql",), ()),
@@ -69,7 +68,6 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("PGB005", "pgbouncer-inline-comment",
               "pgb.pgb005_inline_comment", ("pgbouncer",), ("pgbouncer-inline-comment",)),
     RuleEntry("PGB010", "pgbouncer-keepalive-disabled", "pgb.pgb010_keepalive_disabled", ("pgbouncer",), ()),
-    RuleEntry("PGB011", "pgbouncer-keepalive-os-default", "pgb.pgb011_keepalive_os_default", ("pgbouncer",), ()),
     RuleEntry("PGB012", "pgbouncer-idle-session-timeout",
               "pgb.pgb012_idle_session_timeout", ("pgbouncer", "postgresql"), ()),
     RuleEntry("PGB013", "pgbouncer-query-timeout", "pgb.pgb013_query_timeout", ("pgbouncer", "postgresql"), ()),
@@ -113,7 +111,6 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("APP009", "client-invalid-value",
               "app.app009_client_invalid_value", ("client",), ("client-invalid-value",)),
     RuleEntry("APP010", "pgx-libpq-keepalive-keys", "app.app010_pgx_libpq_keepalive_keys", ("client",), ()),
-    RuleEntry("APP011", "client-keepalive-os-default", "app.app011_client_keepalive_os_default", ("client",), ()),
     # CLD: cloud load balancers, NAT gateways, RDS Proxy and managed PostgreSQL
     RuleEntry("CLD001", "cloud-invalid-field", "cld.cld001_invalid_field", (), ("cloud-invalid-field",)),
     RuleEntry("CLD002", "rds-proxy-tls-not-required", "cld.cld002_rds_proxy_tls_not_required", (), ()),
@@ -134,7 +131,13 @@ RULE_ENTRIES += [
 
 # Codes of renamed or merged rules -> the code that replaced them (codes are never reused).
 REDIRECTS: dict[str, str] = {
-    "APP005": "PATH002",  # hikari-lifetime-over-hop-limit: every pool library against every timer on its path
+    # hikari-lifetime-over-hop-limit: now every pool library against every timer on its own path
+    "APP005": "PATH002",
+    # keepalives at the OS default, judged per file against a 350 s that no file showed: now
+    # reported where a middlebox on the path shows the harm
+    "PG013": "PATH001",
+    "PGB011": "PATH001",
+    "APP011": "PATH001",
 }
 
 _loaded: dict[str, Rule] = {}

@@ -23,7 +23,7 @@ Set the timeouts once in `defaults`: `timeout connect 5s`, and for a PostgreSQL 
 """
 
 from advisor.findings import Severity
-from advisor.rules.hap._common import haproxy_docs
+from advisor.rules.hap._common import haproxy_docs, is_postgres
 from advisor.rules.rule import Rule
 from advisor.model import is_known
 
@@ -31,8 +31,8 @@ from advisor.model import is_known
 def check(ctx):
     for doc in haproxy_docs(ctx):
         for proxy in doc.model.proxies:
-            if proxy.effective_mode() not in ("tcp", "http"):
-                continue
+            if proxy.effective_mode() != "tcp" or not _carries_postgres(proxy, doc.model):
+                continue  # pgpath judges the proxies that carry PostgreSQL connections
             wanted = []
             if proxy.has_client_side():
                 wanted.append("client")
@@ -79,3 +79,11 @@ RULE = Rule(
     check=check,
     doc=__doc__,
 )
+
+
+def _carries_postgres(proxy, model) -> bool:
+    """A backend/listen leading to PostgreSQL, or a frontend routing to one."""
+    if proxy.kind == "frontend":
+        return any(r.front is proxy and is_postgres(r.back, model) for r in model.routes())
+    return is_postgres(proxy, model)
+

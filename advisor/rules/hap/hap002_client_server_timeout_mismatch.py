@@ -21,7 +21,7 @@ which replaces both once the TCP session is established.
 """
 
 from advisor.findings import Severity
-from advisor.rules.hap._common import haproxy_docs, known_ms
+from advisor.rules.hap._common import haproxy_docs, is_postgres, known_ms
 from advisor.rules.rule import Rule
 from advisor.units import hap_format_ms
 
@@ -29,8 +29,8 @@ from advisor.units import hap_format_ms
 def check(ctx):
     for doc in haproxy_docs(ctx):
         for route in doc.model.routes():
-            if route.back.effective_mode() != "tcp":
-                continue
+            if route.back.effective_mode() != "tcp" or not is_postgres(route.back, doc.model):
+                continue  # pgpath judges the proxies that carry PostgreSQL connections
             tunnel = route.back.timeout("tunnel")
             if tunnel is not None and tunnel.value != 0:
                 continue

@@ -32,7 +32,7 @@ NLB/NAT at 350 s).
 """
 
 from advisor.findings import Severity
-from advisor.rules.hap._common import haproxy_docs
+from advisor.rules.hap._common import haproxy_docs, is_postgres
 from advisor.rules.rule import Rule
 
 NOTE = ("note: TCP keepalives do not reset HAProxy's timeout client/server/tunnel (lab H3/H4: closed at the 2 s "
@@ -43,6 +43,8 @@ NOTE = ("note: TCP keepalives do not reset HAProxy's timeout client/server/tunne
 def check(ctx):
     for doc in haproxy_docs(ctx):
         for route in doc.model.routes():
+            if not is_postgres(route.back, doc.model):
+                continue  # pgpath judges the proxies that carry PostgreSQL connections
             cli = route.front.keepalive("client")["enabled"]
             srv = route.back.keepalive("server")["enabled"]
             on_cli = cli is not None and cli.value is True

@@ -39,7 +39,7 @@ def check(ctx):
 RULE = Rule(
     code="PGB010",
     name="pgbouncer-keepalive-disabled",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="tcp_keepalive = 0: no keepalives on PgBouncer's sockets",
     needs=("pgbouncer",),
     check=check,

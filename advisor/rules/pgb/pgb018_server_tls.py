@@ -40,7 +40,8 @@ def check(ctx):
                 hosts.append(None)
             else:
                 hosts.append(host)
-        if dbs and all(h is not None and all(is_loopback(x.strip()) for x in h.split(",")) for h in hosts):
+        # only a server reached over the network makes the mode matter: a known host that is not loopback
+        if not any(h is not None and not all(is_loopback(x.strip()) for x in str(h).split(",")) for h in hosts):
             continue
         what = {"disable": "server connections are never encrypted",
                 "allow": "server connections are encrypted only if the server insists, and the certificate is not checked",

@@ -1,7 +1,11 @@
 """The PostgreSQL server does not offer TLS.
 
 ## What it checks
-`ssl = off` in postgresql.conf (warning), or `ssl` not set at all, which means off (info).
+`ssl = off` in postgresql.conf (warning), unless `listen_addresses` is set to loopback addresses
+only; and `ssl` not set at all, which means off (info), when `listen_addresses` names a network
+address or `*` (a file that leaves both unset says nothing about network clients: container
+images often set `listen_addresses` on the command line). A client on the same path that requires
+TLS makes this a certain connection failure: PATH004 reports that as an error.
 
 ## Why it matters
 Without TLS, passwords hashed with md5, queries and results cross the network in clear text, and
@@ -21,12 +25,27 @@ from advisor.rules.pg.common import where
 from advisor.rules.rule import Rule
 
 
+LOOPBACK = ("localhost", "127.0.0.1", "::1", "")
+
+
+def _listens(doc) -> bool | None:
+    """True when listen_addresses names a network address (or '*'), False when only loopback,
+    None when the file does not say (or a template placeholder)."""
+    listen = doc.get("listen_addresses")
+    if listen is None or not isinstance(listen.value, str):
+        return None
+    return any(a.strip() not in LOOPBACK for a in listen.value.split(","))
+
+
 def check(ctx):
     for doc in ctx.of_kind("postgresql"):
+        network = _listens(doc)
+        if network is False:
+            continue  # local connections only
         setting = doc.get("ssl")
         if setting is None:
-            if doc.template:
-                continue  # a template may get ssl from elsewhere; only an explicit off counts
+            if doc.template or network is None:
+                continue  # nothing in the file shows network clients (or a template may set ssl elsewhere)
             yield RULE.finding(
                 where(doc, None),
                 "ssl not set: the server's default is off, so connections are not encrypted",
