@@ -117,6 +117,8 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
             for hop in hops:
                 if host is not None:
                     hop.host = host
+                    if hop.doc is not None and hop.doc.host is None and hop.kind == "postgres":
+                        hop.doc.host = host  # the memory rules read the server's own host facts
                 if kind == "client" and opts.get("replicas"):
                     hop.replicas = int(opts["replicas"])
                 if hop.doc is not None:

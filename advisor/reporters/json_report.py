@@ -16,6 +16,11 @@ def render(report, **_: object) -> str:
         "summary": {"findings": len(report.findings), **report.counts(),
                     "files": sum(len(d.files) for d in report.docs)},
         "findings": [f.to_dict() for f in report.findings],
+        "paths": [
+            {"name": p.name, "source": p.source, "evidence": list(p.evidence),
+             "hops": [{"kind": h.kind, "label": h.label, "file": h.file} for h in p.hops]}
+            for p in getattr(report, "paths", ()) if len(p.hops) > 1
+        ],
         "documents": [
             {
                 "path": d.path,

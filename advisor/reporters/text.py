@@ -43,4 +43,15 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
         summary += f"; {sum(e.count for e in stale)} baselined finding{'s' if len(stale) != 1 else ''} fixed (stale"
         summary += ")" if report.settings.baseline_stale else ": --baseline-stale to fail on them)"
     lines.append(summary)
+    shared = [p for p in getattr(report, "paths", ()) if len(p.hops) > 1]
+    if shared:
+        assumed = sum(p.source != "topology" for p in shared)
+        note = f"{len(shared)} connection path{'s' if len(shared) != 1 else ''}"
+        if assumed:
+            note += f" ({assumed} assumed from the files; `pgpath path` shows them, `pgpath init` writes them down)"
+        else:
+            note += " (declared in the topology)"
+        if not any(h.detail is not None and hasattr(h.detail, "keepalive_resets") for p in shared for h in p.hops):
+            note += "; no middlebox known, so keepalives were not checked: declare load balancers and NATs"
+        lines.append(note)
     return "\n".join(lines) + "\n"

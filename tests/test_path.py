@@ -1,0 +1,232 @@
+"""The connection path: discovery by evidence, the topology, timers, `pgpath path` and `pgpath init`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advisor.engine import make_settings, run
+from advisor.schemas import validate
+from conftest import CORPUS, require_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pgpath(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "advisor", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def paths_of(folder: Path, config: Path | None = None):
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        settings = make_settings({"paths": ["."]}, config_path=str(config) if config else None,
+                                 use_config=config is not None)
+        return run(settings).paths
+    finally:
+        os.chdir(cwd)
+
+
+def shared(paths):
+    return [p for p in paths if len(p.hops) > 1]
+
+
+def write(folder: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
+
+
+PG = "listen_addresses = '*'\nport = 5432\n"
+PGB = ("[databases]\napp = host=db.internal port=5432 dbname=app\n\n[pgbouncer]\nlisten_addr = *\nlisten_port = 6432\n"
+       "auth_type = scram-sha-256\nauth_file = /etc/pgbouncer/userlist.txt\npool_mode = transaction\n")
+HAP = ("defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30m\n    timeout server 30m\n\n"
+       "listen pg\n    bind *:5000\n    server b1 pgb.internal:6432 check\n")
+ENV = "DATABASE_URL=postgresql://app@lb.internal:5000/app?sslmode=disable\n"
+
+
+# ------------------------------------------------------------------------------------------------ discovery
+
+
+def test_one_folder_chains_client_haproxy_pgbouncer_postgres_by_ports(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG, "pgbouncer.ini": PGB, "haproxy.cfg": HAP, ".env": ENV})
+    [path] = shared(paths_of(tmp_path))
+    assert [h.kind for h in path.hops] == ["client", "haproxy", "pgbouncer", "postgres"]
+    assert path.source == "discovered"
+    assert any("port 5000" in e for e in path.evidence) and any("port 6432" in e for e in path.evidence)
+    # HAProxy's 30 min closes the idle client connection first (keepalives never reset it)
+    first = path.first_close()
+    assert first.seconds == 1800 and path.hops[first.hop].kind == "haproxy" and first.resets_on == "traffic"
+
+
+def test_client_in_a_subfolder_joins_its_deployment(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG, "app/.env": "DATABASE_URL=postgresql://app@db:5432/app\n"})
+    [path] = shared(paths_of(tmp_path))
+    assert [h.kind for h in path.hops] == ["client", "postgres"]
+
+
+def test_sibling_folders_are_never_paired(tmp_path):
+    """Per-kind folders of unrelated files (like ../shared/corpus) share no path, even on port 5432."""
+    write(tmp_path, {"postgresql/a.conf": PG + "max_connections = 10\n",
+                     "pgbouncer/pgbouncer.ini": PGB, "clients/.env": "DATABASE_URL=postgresql://x@db:5432/app\n"})
+    assert shared(paths_of(tmp_path)) == []
+
+
+def test_a_port_nobody_listens_on_is_no_evidence(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG, ".env": "DATABASE_URL=postgresql://app@db:6543/app\n"})
+    assert shared(paths_of(tmp_path)) == []
+
+
+def test_many_setups_in_one_folder_split_by_the_numbers_in_their_names(tmp_path):
+    files = {}
+    for n in ("01", "02", "03"):
+        files[f"postgresql-{n}.conf"] = PG
+        files[f"pgbouncer-{n}.ini"] = PGB
+        files[f"app-{n}.env"] = "DATABASE_URL=postgresql://app@pgb:6432/app\n"
+    files["postgresql-99.conf"] = PG  # no partner: stays alone
+    write(tmp_path, files)
+    found = shared(paths_of(tmp_path))
+    assert len(found) == 3
+    for path in found:
+        numbers = {os.path.basename(h.file).split("-")[1].split(".")[0] for h in path.hops}
+        assert len(numbers) == 1, path.label
+        assert [h.kind for h in path.hops] == ["client", "pgbouncer", "postgres"]
+
+
+def test_corpus_files_share_no_path():
+    """The 80 published files come from unrelated projects: discovery pairs none of them."""
+    require_corpus()
+    found = shared(paths_of(CORPUS))
+    assert found == [], [p.label for p in found]
+
+
+# ------------------------------------------------------------------------------------------------ timers
+
+
+def test_session_pooling_client_idle_timeout_never_closes_the_client(tmp_path):
+    """Lab B1: PgBouncer's client_idle_timeout skips clients linked to a server (session pooling)."""
+    write(tmp_path, {"postgresql.conf": PG, ".env": "DATABASE_URL=postgresql://app@pgb:6432/app\n",
+                     "pgbouncer.ini": PGB.replace("transaction", "session") + "client_idle_timeout = 60\n"})
+    [path] = shared(paths_of(tmp_path))
+    [timer] = [t for t in path.timers if "client_idle_timeout" in t.name]
+    assert not timer.closes_client and path.first_close() is None
+    write(tmp_path, {"pgbouncer.ini": PGB + "client_idle_timeout = 60\n"})  # transaction pooling (B1t)
+    [path] = shared(paths_of(tmp_path))
+    assert path.first_close().seconds == 60
+
+
+def test_idle_session_timeout_is_hidden_by_a_transaction_pooler_only(tmp_path):
+    """Lab B5 (transaction: PgBouncer reconnects) and B6/P1 (session or direct: the client fails)."""
+    write(tmp_path, {"postgresql.conf": PG + "idle_session_timeout = '2min'\n", "pgbouncer.ini": PGB,
+                     ".env": "DATABASE_URL=postgresql://app@pgb:6432/app\n"})
+    [path] = shared(paths_of(tmp_path))
+    assert path.first_close() is None
+    write(tmp_path, {"pgbouncer.ini": PGB.replace("transaction", "session")})
+    [path] = shared(paths_of(tmp_path))
+    assert path.first_close().seconds == 120
+
+
+def test_keepalives_on_either_end_keep_a_packet_reset_middlebox_open(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG, ".env": "DATABASE_URL=postgresql://app@db:5432/app\n",
+                     "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: .env\n"
+                                    "      - aws-nlb: {}\n      - postgres: postgresql.conf\n"})
+    config = tmp_path / "pgpath.yaml"
+    [path] = shared(paths_of(tmp_path, config))
+    [nlb] = [t for t in path.timers if t.resets_on == "packets"]
+    assert nlb.seconds == 350 and not nlb.defeated and path.first_close() is nlb
+    # the server alone probing below 350 s keeps the flow (middlebox lab: server-only keepalive)
+    write(tmp_path, {"postgresql.conf": PG + "tcp_keepalives_idle = 60\n"})
+    [path] = shared(paths_of(tmp_path, config))
+    [nlb] = [t for t in path.timers if t.resets_on == "packets"]
+    assert nlb.defeated and path.first_close() is None
+
+
+# ------------------------------------------------------------------------------------------------ topology
+
+
+def test_topology_declares_hops_hosts_and_replicas(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG + "shared_buffers = 6GB\nwork_mem = 64MB\nmax_connections = 200\n",
+                     "app.env": ENV.replace("lb.internal:5000", "db:5432"),
+                     "pgpath.yaml": "deployments:\n  - name: orders\n    hops:\n"
+                                    "      - client: {file: app.env, replicas: 3}\n"
+                                    "      - azure-lb: {idle_timeout: 4min}\n"
+                                    "      - postgres: {file: postgresql.conf, host: db1}\n"
+                                    "hosts:\n  db1: {ram: 8GB, tcp_keepalive_time: 100}\n"})
+    config = tmp_path / "pgpath.yaml"
+    [path] = shared(paths_of(tmp_path, config))
+    assert path.source == "topology" and [h.kind for h in path.hops] == ["client", "azure-lb", "postgres"]
+    assert path.hops[0].replicas == 3
+    # the host's sysctl keepalive (100 s) on the server end keeps the 240 s Azure flow open
+    [azure] = [t for t in path.timers if t.resets_on == "packets"]
+    assert azure.seconds == 240 and azure.defeated
+    # and the host's RAM is what the memory rule compares with
+    r = pgpath("check", ".", "--config", "pgpath.yaml", "--select", "MEM001", cwd=tmp_path)
+    assert "MEM001 error" in r.stdout and "RAM 8 GB" in r.stdout, r.stdout
+
+
+def test_topology_errors_name_the_line(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG,
+                     "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - postgres: missing.conf\n"})
+    r = pgpath("check", ".", "--config", "pgpath.yaml", cwd=tmp_path)
+    assert "pgpath.yaml:4:9: ADV004 error deployment d: missing.conf was not read" in r.stdout, r.stdout
+    # a wrong shape is a usage error with file, line and key
+    (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: d\n    hops:\n      - bouncer: x.ini\n")
+    r = pgpath("check", ".", "--config", "pgpath.yaml", cwd=tmp_path)
+    assert r.returncode == 2 and "pgpath.yaml:4:9: at deployments/0/hops/0" in r.stderr, r.stderr
+
+
+# ------------------------------------------------------------------------------------------------ commands
+
+
+def test_path_json_follows_its_schema_and_names_the_first_close(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG, "pgbouncer.ini": PGB, "haproxy.cfg": HAP, ".env": ENV})
+    r = pgpath("path", ".", "--format", "json", "--no-config", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert validate(data, "path.schema.json") is None
+    [p] = [p for p in data["paths"] if len(p["hops"]) > 1]
+    assert p["idle"]["closes_after_s"] == 1800
+    assert p["hops"][p["idle"]["closed_by"]["hop"]]["kind"] == "haproxy"
+    text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert "closes first: HAProxy listen pg timeout client/server 30m, after 1800 s (30 min) idle" in text
+
+
+def test_init_writes_a_topology_that_gives_the_same_paths(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG, "pgbouncer.ini": PGB, "haproxy.cfg": HAP, ".env": ENV})
+    r = pgpath("init", ".", cwd=tmp_path)
+    assert r.returncode == 0 and "wrote pgpath.yaml: 1 deployment" in r.stdout, r.stdout + r.stderr
+    assert pgpath("init", ".", cwd=tmp_path).returncode == 2  # never overwrites without --force
+    declared = shared(paths_of(tmp_path, tmp_path / "pgpath.yaml"))
+    discovered = shared(paths_of(tmp_path))
+    assert [p.source for p in declared] == ["topology"]
+    assert [h.kind for h in declared[0].hops] == [h.kind for h in discovered[0].hops]
+    assert declared[0].first_close().seconds == discovered[0].first_close().seconds
+
+
+def test_check_says_which_paths_were_assumed(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG, "pgbouncer.ini": PGB, "haproxy.cfg": HAP, ".env": ENV})
+    r = pgpath("check", ".", "--no-config", cwd=tmp_path)
+    assert "1 connection path (1 assumed from the files" in r.stdout
+    data = json.loads(pgpath("check", ".", "--no-config", "--format", "json", cwd=tmp_path).stdout)
+    assert validate(data, "report.schema.json") is None
+    assert [p["source"] for p in data["paths"]] == ["discovered"]
+
+
+@pytest.mark.parametrize("sample", ["risky", "healthy"])
+def test_samples_pair_only_files_of_their_own_folder(sample):
+    folder = ROOT / "samples" / sample
+    found = shared(paths_of(folder))
+    # the Spring app through PgBouncer, the reporting worker through HAProxy
+    assert sorted(h.kind for p in found for h in p.hops[:2]) == sorted(
+        ["client", "pgbouncer", "client", "haproxy"]), [p.label for p in found]
+    for path in found:
+        for hop in path.hops:
+            assert (folder / hop.file).resolve().is_relative_to(folder.resolve())
