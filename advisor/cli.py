@@ -73,6 +73,8 @@ def check(
     hook: bool = typer.Option(False, "--hook", help="PATHS are changed files (pre-commit): check their "
                                                     "deployments, report only findings that touch them, skip "
                                                     "unrecognised files quietly."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also say, on stderr, which files in the folders "
+                                                                "walked were skipped and why."),
 ) -> None:
     """Check configuration files and report problems along the connection path."""
     from advisor.engine import UsageError, make_settings, run
@@ -116,6 +118,11 @@ def check(
     except UsageError as exc:
         _fail(str(exc))
     _write_outputs(report, outputs, color)
+    if verbose:
+        from advisor.loaders import skip_reason
+
+        for path in report.skipped:
+            typer.echo(f"pgpath: skipped {path}: {skip_reason(path)}", err=True)
     code = report.exit_code
     raise typer.Exit(0 if exit_zero and code == 1 else code)
 

@@ -469,8 +469,10 @@ def run(settings: Settings) -> Report:
     else:
         found, unknown, errors = discover(settings, skipped)
     for path in unknown:
-        errors.append(InputError(path, "not a configuration file pgpath recognises; name its kind with --kind "
-                                       f"({', '.join(LOADERS)})"))
+        from advisor.loaders import skip_reason
+
+        errors.append(InputError(path, f"not a configuration file pgpath recognises ({skip_reason(path)}); name its "
+                                       f"kind with --kind ({', '.join(LOADERS)})"))
     found = _unique(found)
     docs, load_errors = load_documents(settings, found)
     errors.extend(load_errors)

@@ -394,3 +394,29 @@ def test_corpus_arm_haports_rule():
 
 def test_link_does_nothing_without_cloud_docs():
     assert link_documents([], {}) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# recorded HTTP logs (KCC test data): not a configuration format; skipped with a reason
+
+
+@pytest.mark.parametrize("path", corpus_files("cloud", "*.log"), ids=lambda p: p.name)
+def test_corpus_http_logs_are_skipped_with_a_reason(path, tmp_path):
+    require_corpus()
+    import shutil
+    import subprocess
+    import sys
+
+    from advisor.loaders import skip_reason
+
+    assert detect_kind(str(path), path.read_text()) is None
+    assert skip_reason(str(path)).startswith("an HTTP request/response log")
+    shutil.copy(path, tmp_path / path.name)
+    root = Path(__file__).resolve().parent.parent
+    walked = subprocess.run([sys.executable, "-m", "advisor", "check", str(tmp_path), "--no-config", "-v"],
+                            capture_output=True, text=True, cwd=root, timeout=120)
+    assert walked.returncode == 0 and "Traceback" not in walked.stderr
+    assert f"skipped {tmp_path / path.name}: an HTTP request/response log" in walked.stderr
+    named = subprocess.run([sys.executable, "-m", "advisor", "check", str(path), "--no-config"],
+                           capture_output=True, text=True, cwd=root, timeout=120)
+    assert named.returncode == 2 and "an HTTP request/response log" in named.stdout + named.stderr

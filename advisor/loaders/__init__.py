@@ -155,6 +155,32 @@ def link_documents(docs: list, options: dict) -> list:
     return link(docs, options)
 
 
+_HTTP_LOG = lazy_re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) https?://\S+", re.MULTILINE)
+
+
+def skip_reason(path: str) -> str:
+    """Why pgpath does not read a file (for --verbose and for a file named on the command line)."""
+    name = Path(path).name.lower()
+    suffix = Path(name).suffix
+    head = ""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64_000).decode("utf-8", "replace")
+    except OSError:
+        pass
+    if _HTTP_LOG.search(head):
+        return ("an HTTP request/response log (recorded cloud API traffic), not a configuration format: the JSON "
+                "bodies in it are requests and intermediate states; save the JSON output of the describe command "
+                "instead (e.g. `gcloud compute routers nats describe NAT --router R --format=json`)")
+    if suffix in (".rst", ".md", ".html", ".txt") and "::" in head or suffix in (".rst", ".md", ".html"):
+        return "documentation: configuration examples quoted in it are not read"
+    if suffix == ".json":
+        return "JSON with no shape pgpath reads (cloud CLI/API outputs and Terraform plans: see docs/cloud.md)"
+    if suffix == ".tf":
+        return "Terraform without any resource or variable pgpath reads (see docs/cloud.md)"
+    return "no configuration format pgpath reads was recognised by its name or content"
+
+
 def load_file(path: str, kind: str, options: dict):
     """Load one file with the loader for `kind`: a ConfigDoc, or a list of them when the file holds
     several configurations. Raises InputError for unreadable input."""
@@ -162,4 +188,5 @@ def load_file(path: str, kind: str, options: dict):
     return module.load(path, options)
 
 
-__all__ = ["InputError", "read_text", "detect_kind", "load_file", "link_documents", "LOADERS", "KINDS"]
+__all__ = ["InputError", "read_text", "detect_kind", "load_file", "link_documents", "skip_reason", "LOADERS",
+           "KINDS"]

@@ -81,8 +81,9 @@ class Middlebox(Record):
 
     `idle_timeout` is a `Value` in seconds (origin `set` from a file, `default` from the kind's
     documented default, `declared` from the topology); its value may be `Unknown` (a Terraform
-    variable without default). `facts` keeps kind-specific settings other rules read
-    (`require_tls`, `enable_tcp_reset`, `listener_port`, ...), each a `Value`.
+    variable without default, a value known only after apply, one the provider refuses).
+    `facts` keeps kind-specific settings other rules read (`require_tls`, `enable_tcp_reset`,
+    `listener_port`, ...; the list per kind is in docs/cloud.md), each a `Value`.
     `listens` are the host:port strings clients use to reach it, `targets` those it forwards to
     (for discovery), both as written.
     """
