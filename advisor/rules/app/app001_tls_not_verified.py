@@ -10,7 +10,10 @@ The effective `sslmode` of every client endpoint (libpq strings and URIs, `PGSSL
   (this cannot be seen from the configuration, so the finding says so); pgjdbc's `require` never
   verifies (non-validating factory).
 
-Unix-socket hosts are skipped (no TLS there). Unknown values (`${PGSSLMODE}`) are not guessed.
+Only clients that name a host reached over a network are checked: an IP address or a name with a
+domain (`db.internal`, `x.rds.amazonaws.com`). Unix sockets, loopback and bare names (`postgres`:
+a compose service or a Kubernetes service of the same namespace) are skipped — nothing in the file
+shows the traffic leaving the machine or cluster. Unknown values (`${PGSSLMODE}`) are not guessed.
 An unset sslmode is reported as `info`, an explicit weak one as `warning`.
 
 ## Why it matters
@@ -35,10 +38,29 @@ from advisor.rules.app.common import endpoints, unix_only, where
 from advisor.rules.rule import Rule
 
 
+_LOOPBACK = ("localhost", "127.", "::1")
+
+
+def crosses_a_network(ep) -> bool:
+    """True when the client names a host reached over a network: an IP address or a name with a
+    domain. Loopback, unix sockets and bare names (a compose service or a Kubernetes service of the
+    same namespace, a local alias) are not evidence of traffic leaving the machine or cluster."""
+    for h in ep.hosts:
+        if not h.known:
+            continue
+        for host in str(h.value).split(","):
+            host = host.strip().strip("[]")
+            if not host or host.startswith(("/", "@")) or host.startswith(_LOOPBACK):
+                continue
+            if "." in host or ":" in host:
+                return True
+    return False
+
+
 def check(ctx):
     for doc, ep in endpoints(ctx):
         mode = ep.sslmode
-        if mode is None or not mode.known or unix_only(ep):
+        if mode is None or not mode.known or unix_only(ep) or not crosses_a_network(ep):
             continue
         value = str(mode.value)
         span = where(mode, ep)

@@ -1,11 +1,10 @@
 """The PostgreSQL server does not offer TLS.
 
 ## What it checks
-`ssl = off` in postgresql.conf (warning), unless `listen_addresses` is set to loopback addresses
-only; and `ssl` not set at all, which means off (info), when `listen_addresses` names a network
-address or `*` (a file that leaves both unset says nothing about network clients: container
-images often set `listen_addresses` on the command line). A client on the same path that requires
-TLS makes this a certain connection failure: PATH004 reports that as an error.
+`ssl = off` written in postgresql.conf, unless `listen_addresses` is set to loopback addresses
+only. A file that leaves `ssl` unset (off by default) is not reported on its own: most published
+configurations leave TLS to the image or the platform. Where a client on the same path requires
+TLS from this server, the connection certainly fails, and PATH004 reports that as an error.
 
 ## Why it matters
 Without TLS, passwords hashed with md5, queries and results cross the network in clear text, and
@@ -43,16 +42,7 @@ def check(ctx):
         if network is False:
             continue  # local connections only
         setting = doc.get("ssl")
-        if setting is None:
-            if doc.template or network is None:
-                continue  # nothing in the file shows network clients (or a template may set ssl elsewhere)
-            yield RULE.finding(
-                where(doc, None),
-                "ssl not set: the server's default is off, so connections are not encrypted",
-                "ssl = on  (with ssl_cert_file and ssl_key_file)",
-                severity=Severity.INFO,
-            )
-        elif setting.value is False:
+        if setting is not None and setting.value is False:
             yield RULE.finding(
                 where(doc, setting),
                 f"ssl = {setting.raw}: connections are not encrypted, and clients with sslmode=require cannot connect",
