@@ -279,11 +279,14 @@ class Pgbouncer:
     log: Path
 
 
-def start_pgbouncer(lab: Lab, ini: Path, port: int) -> Pgbouncer:
+def start_pgbouncer(lab: Lab, ini: Path, port: int, host: str = "127.0.0.1", netns: str | None = None) -> Pgbouncer:
     """PgBouncer on exactly `ini` (written by the caller; it names its private files in the lab)."""
     log = ini.parent / "pgbouncer.stderr"
-    proc = lab.spawn(as_user(lab.user, [PGBOUNCER, str(ini)]), log, cwd=str(ini.parent))
-    _wait_listening(port, proc, log, "PgBouncer")
+    argv = as_user(lab.user, [PGBOUNCER, str(ini)])
+    if netns:
+        argv = ["ip", "netns", "exec", netns, *argv]
+    proc = lab.spawn(argv, log, cwd=str(ini.parent))
+    _wait_listening(host, port, proc, log, "PgBouncer", netns)
     return Pgbouncer(ini, port, proc, log)
 
 
@@ -305,19 +308,44 @@ class Haproxy:
         return None
 
 
-def start_haproxy(lab: Lab, cfg: Path, port: int) -> Haproxy:
+def start_haproxy(lab: Lab, cfg: Path, port: int, host: str = "127.0.0.1", netns: str | None = None) -> Haproxy:
     subprocess.run([HAPROXY, "-c", "-q", "-f", str(cfg)], check=True, capture_output=True)
     log = cfg.parent / "haproxy.stdout"
-    proc = lab.spawn([HAPROXY, "-db", "-f", str(cfg)], log, env={"PATH": "/usr/sbin:/usr/bin:/bin"})
-    _wait_listening(port, proc, log, "HAProxy")
+    argv = [HAPROXY, "-db", "-f", str(cfg)]
+    if netns:
+        argv = ["ip", "netns", "exec", netns, *argv]
+    proc = lab.spawn(argv, log, env={"PATH": "/usr/sbin:/usr/bin:/bin"})
+    _wait_listening(host, port, proc, log, "HAProxy", netns)
     return Haproxy(cfg, port, proc, log)
 
 
-def _wait_listening(port: int, proc: subprocess.Popen, log: Path, what: str) -> None:
+_PROBE = """
+import socket, sys, time
+deadline = time.monotonic() + 15
+while True:
+    try:
+        socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1).close()
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            sys.exit(1)
+        time.sleep(0.05)
+"""
+
+
+def _wait_listening(host: str, port: int, proc: subprocess.Popen, log: Path, what: str,
+                    netns: str | None = None) -> None:
+    if netns:  # ask from inside the namespace
+        done = subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", _PROBE, host, str(port)],
+                              capture_output=True, timeout=30)
+        if done.returncode != 0 or proc.poll() is not None:
+            raise RuntimeError(f"{what} did not listen on {host}:{port} in {netns}: "
+                               f"{log.read_text(errors='replace')[-2000:]}")
+        return
     deadline = time.monotonic() + 15
     while True:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            socket.create_connection((host, port), timeout=1).close()
             return
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:

@@ -14,16 +14,14 @@ All scenarios run at once (threads), so the module takes about one idle period p
 
 from __future__ import annotations
 
-import time
 import pytest
 
-import labkit
 import scenarios as sc
 
 pytestmark = [pytest.mark.lab, pytest.mark.server]
 
-IDS = ["H0", "H1", "H1d", "H2", "H3", "H4", "H5", "H5b", "H6", "B1", "B1t", "B5", "B6", "X1", "X1t", "P1",
-       "POOL1", "POOL2"]
+IDS = ["H0", "H1", "H1d", "H2", "H3", "H4", "H5", "H5b", "H6", "H7", "B1", "B1t", "B3", "B4", "B5", "B6", "X1",
+       "X1t", "P1", "P1r", "B6r", "POOL1", "POOL2"]
 
 # findings that say the software would refuse the file or a value in it
 VALIDITY = {"ADV001", "ADV003", "PG001", "PG002", "PG003", "PGB001", "PGB002", "PGB003", "PGB004", "PGB005",
@@ -31,19 +29,9 @@ VALIDITY = {"ADV001", "ADV003", "PG001", "PG002", "PG003", "PGB001", "PGB002", "
 
 
 @pytest.fixture(scope="module")
-def loopback():
-    reason = labkit.loopback_unavailable()
-    if reason:
-        pytest.skip(reason)
-    started = time.monotonic()
-    lab = labkit.Lab()
-    try:
-        scenarios = sc.build_loopback(lab)
-        assert [s.id for s in scenarios] == IDS
-        results = sc.run_all(scenarios)
-    finally:
-        lab.stop()
-    sc.record(results, "loopback", time.monotonic() - started)
+def loopback(lab_run):
+    results = sc.part(lab_run, "loopback")
+    assert sorted(results) == sorted(IDS)
     return results
 
 
@@ -54,11 +42,14 @@ def test_observed_as_documented(loopback, sid):
 
 
 @pytest.mark.parametrize("sid", IDS)
-def test_pgpath_predicts(loopback, sid):
+def test_pgpath_predicts(loopback, sid, request):
     r = loopback[sid]
     ok, why = r.verdict()
     if ok is None and sc.NOT_YET in why:
         pytest.skip(why)
+    known = sc.known_disagreement(sid)
+    if known:
+        request.applymarker(pytest.mark.xfail(reason=known, strict=False))
     assert ok, why
 
 
@@ -73,7 +64,7 @@ def test_pgpath_check_accepts_what_the_daemons_ran(loopback, sid):
 
 
 @pytest.mark.parametrize("sid,fails", [("POOL1", True), ("POOL2", False)])
-def test_pool_rule(loopback, sid, fails):
+def test_pool_rule(loopback, sid, fails, request):
     """psycopg_pool without `check=` hands out the connection idle_session_timeout closed; with
     `check=ConnectionPool.check_connection` it notices at borrow and opens a new one. pgpath must
     report a failure for the first and none for the second."""
@@ -83,6 +74,9 @@ def test_pool_rule(loopback, sid, fails):
     if r.prediction is None and sc.NOT_YET in (r.prediction_error or ""):
         pytest.skip("pool rules on the path come with `pgpath path`, " + r.prediction_error)
     assert r.check_error is None, r.check_error
+    known = sc.known_disagreement(f"{sid}:pool")
+    if known:
+        request.applymarker(pytest.mark.xfail(reason=known, strict=False))
     verdict = sc.pool_verdict(r)
     if fails:
         assert verdict.startswith("fails"), f"{sid}: pool hands out dead connections, pgpath says: {verdict}"

@@ -10,49 +10,37 @@ namespace. The same folders hold `pgpath.yaml` declaring the middlebox
   reset: ECONNRESET / "server closed the connection");
 - N2: client keepalives_idle=1: probes refresh the flow, it survives;
 - N3: only the server sends keepalives (tcp_keepalives_idle=1 in postgresql.conf): survives;
-- N4: client keepalives_idle=5 > 3 s: the first probe comes too late, it dies.
-A connection predicted to die is also probed just before (alive) and just after (dead) the
+- N4: client keepalives_idle=5 > 3 s: the first probe comes too late, it dies;
+- N5: libpq's default keepalives (idle and interval from the OS) with the client host's
+  net.ipv4.tcp_keepalive_time/intvl = 1 (declared in `hosts:`, applied in the client namespace);
+- N6/N7: the middlebox in front of PgBouncer, whose own probes (tcp_keepidle=1) keep the client
+  leg, or do not (tcp_keepidle unset: the OS's 7200 s);
+- N8: keepalives_idle=1 but keepalives_interval=10: after the first answered probe the next comes
+  an interval later, so the flow is silent for 10 s > 3 s and dies;
+- N9/N10: HAProxy in the client namespace, the middlebox on its server leg: the client's
+  keepalives do not cross HAProxy (dies) unless HAProxy probes that leg (option srvtcpka).
+A connection predicted to die is also probed just before (alive) and 1.5 s after (dead) the
 predicted second. Skips with the reason when namespaces cannot be made (not root, no nft).
 """
 
 from __future__ import annotations
 
-import time
-import os
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
-import labkit
 import scenarios as sc
 
 pytestmark = [pytest.mark.lab, pytest.mark.server]
 
-IDS = [f"{n}-{mode}" for mode in ("drop", "reset") for n in ("N1", "N2", "N3", "N4")]
+IDS = [f"N{n}-{mode}" for mode in ("drop", "reset") for n in range(1, 12)]
 
-VALIDITY = {"ADV001", "ADV003", "PG001", "PG002", "PG003", "APP009"}
+VALIDITY = {"ADV001", "ADV003", "PG001", "PG002", "PG003", "PGB001", "PGB002", "PGB003", "PGB004", "PGB005",
+            "HAP006", "HAP007", "HAP008", "HAP010", "APP009"}
 
 
 @pytest.fixture(scope="module")
-def middlebox():
-    reason = labkit.netns_unavailable() or labkit.loopback_unavailable()
-    if reason:
-        pytest.skip(reason)
-    started = time.monotonic()
-    lab = labkit.Lab("pgpath-labnet-")
-    prefix = f"pgl{os.getpid() % 100000}"
-    try:
-        def one(mode: str):
-            box, scenarios = sc.build_middlebox(lab, mode, prefix + mode[0])
-            return sc.run_middlebox(box, scenarios)
-
-        with ThreadPoolExecutor(2) as ex:
-            parts = list(ex.map(one, ("drop", "reset")))
-    finally:
-        lab.stop()
-    results = {k: v for part in parts for k, v in part.items()}
+def middlebox(lab_run):
+    results = sc.part(lab_run, "middlebox")
     assert sorted(results) == sorted(IDS)
-    sc.record(results, "middlebox", time.monotonic() - started)
     return results
 
 
@@ -63,11 +51,14 @@ def test_observed_as_documented(middlebox, sid):
 
 
 @pytest.mark.parametrize("sid", IDS)
-def test_pgpath_predicts(middlebox, sid):
+def test_pgpath_predicts(middlebox, sid, request):
     r = middlebox[sid]
     ok, why = r.verdict()
     if ok is None and sc.NOT_YET in why:
         pytest.skip(why)
+    known = sc.known_disagreement(sid)
+    if known:
+        request.applymarker(pytest.mark.xfail(reason=known, strict=False))
     assert ok, why
 
 
