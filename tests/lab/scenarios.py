@@ -134,8 +134,8 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {
     "N8": "path model: a keepalive end's probes_every is keepalives_idle, but after an answered probe Linux sends "
           "the next one keepalives_interval later, so the flow goes silent for max(idle, interval) = 10 s > 3 s "
           "and the middlebox forgets it (pgpath: never closed)",
-    "POOL1:pool": "no pool rule on the path yet: psycopg_pool without check= behind idle_session_timeout 2s hands "
-                  "out the dead connection, and pgpath check reports no failure for the pool",
+    "N8:rule": "keepalive-over-middlebox-timeout (PATH001) takes keepalives_idle as the probe period and stays "
+               "silent, though the flow is silent for keepalives_interval = 10 s > 3 s and dies",
 }
 
 
@@ -792,9 +792,10 @@ def table(results: dict[str, Result]) -> str:
         s, o = r.scenario, r.observation
         row = s.id + (f" (lab row {s.expect.row})" if s.expect and s.expect.row != "own" else "")
         predicted = r.prediction.text if r.prediction else f"— ({r.prediction_error})"
-        if s.kind == "pool" and r.findings is not None:
-            verdict = pool_verdict(r)
-            predicted += f"; pool: {verdict}"
+        if s.kind == "pool" and not r.check_error:
+            predicted += f"; check: pool {pool_verdict(r)}"
+        if s.kind == "netns" and not r.check_error:
+            predicted += f"; check: {keepalive_verdict(r)}"
         observed = o.short() if o else "—"
         if s.kind == "pool" and o is not None:
             observed = (f"closed in the pool at {o.closed_at:.1f} s; " if o.closed_at is not None else "") + \
@@ -809,28 +810,33 @@ def table(results: dict[str, Result]) -> str:
     return "\n".join(rows) + "\n"
 
 
-POOL_WORDS = re.compile(r"borrow|validat|check=|pre.?ping|hand(?:s|ed)? (?:it |them )?out|dead connection", re.I)
+POOL_RULE = "pool-outlives-idle-timeout"  # PATH002
+KEEPALIVE_RULE = "keepalive-over-middlebox-timeout"  # PATH001
 
 
-def pool_findings(r: Result, severities=("warning", "error")) -> list[dict]:
-    """`pgpath check` findings about the pool of the scenario's app.yaml: at that file (or naming it
-    as related), about validating or handing out connections."""
-    out = []
-    for f in r.findings:
-        files = [f["span"].get("file", "")] if f.get("span") else []
-        files += [rel.get("file", "") for rel in f.get("related", []) or [] if isinstance(rel, dict)]
-        if f["severity"] in severities and any(x.endswith("app.yaml") for x in files) and POOL_WORDS.search(
-                f["message"] + " " + (f.get("fix") or "")):
-            out.append(f)
-    return out
+def rule_findings(r: Result, name: str, file: str | None = None) -> list[dict]:
+    """`pgpath check` findings of the rule `name` (at `file`, when given)."""
+    return [f for f in r.findings if f.get("name") == name
+            and (file is None or (f.get("span") or {}).get("file", "").endswith(file))]
 
 
 def pool_verdict(r: Result) -> str:
-    """What `pgpath check` says about the pool: a finding that it fails, or nothing."""
-    found = pool_findings(r)
+    """What `pgpath check` says about the pool of app.yaml: it fails (a warning: the pool lends a
+    closed connection), it recovers at borrow (info: the pool validates), or nothing."""
+    found = rule_findings(r, POOL_RULE, "app.yaml")
+    codes = ", ".join(sorted({f"{f['code']} {f['severity']}" for f in found}))
+    if any(f["severity"] in ("warning", "error") for f in found):
+        return f"fails ({codes})"
     if found:
-        return "fails (" + ", ".join(sorted({f["code"] for f in found})) + ")"
-    return "no failure reported"
+        return f"recovered at borrow ({codes})"
+    return "no finding"
+
+
+def keepalive_verdict(r: Result) -> str:
+    found = [f for f in rule_findings(r, KEEPALIVE_RULE) if f["severity"] in ("warning", "error")]
+    if found:
+        return "dropped by the middlebox (" + ", ".join(sorted({f"{f['code']} {f['severity']}" for f in found})) + ")"
+    return "no keepalive finding"
 
 
 # -------------------------------------------------------------------------------------------

@@ -70,3 +70,19 @@ def test_pgpath_check_accepts_what_the_daemons_ran(middlebox, sid):
     assert r.check_error is None, r.check_error
     wrong = [f"{f['code']} {f['span']}: {f['message']}" for f in r.findings if f["code"] in VALIDITY]
     assert not wrong, f"{sid}: PostgreSQL started with this file, yet pgpath calls it invalid: {wrong}"
+
+
+@pytest.mark.parametrize("sid", IDS)
+def test_keepalive_rule(middlebox, sid, request):
+    """`pgpath check` reports keepalive-over-middlebox-timeout (warning) exactly for the
+    connections the middlebox really dropped."""
+    r = middlebox[sid]
+    if r.check_error and sc.NOT_YET in r.check_error:
+        pytest.skip(r.check_error)
+    assert r.check_error is None, r.check_error
+    known = sc.known_disagreement(f"{sid.split('-')[0]}:rule")
+    if known:
+        request.applymarker(pytest.mark.xfail(reason=known, strict=False))
+    died = not r.observation.alive
+    verdict = sc.keepalive_verdict(r)
+    assert verdict.startswith("dropped") == died, f"{sid}: {r.observation.short()}; pgpath check: {verdict}"
