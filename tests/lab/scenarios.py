@@ -840,7 +840,8 @@ def keepalive_verdict(r: Result) -> str:
 
 
 # -------------------------------------------------------------------------------------------
-# the two halves, as the session fixture (tests/lab/conftest.py) runs them side by side
+# the two halves, run side by side once per test session: most of their time is spent waiting
+# for idle timers, so overlapping them about halves the wall time
 
 def run_loopback_lab():
     reason = labkit.loopback_unavailable()
@@ -877,11 +878,34 @@ def run_middlebox_lab():
     return results
 
 
-def part(lab_run, name: str) -> dict:
-    """One half's results from the session fixture `lab_run`: skips with its reason, or re-raises."""
+_LAB: dict | None = None
+_LAB_LOCK = threading.Lock()
+
+
+def lab_results() -> dict:
+    """{"loopback": results | reason to skip | exception, "middlebox": the same}, computed once."""
+    global _LAB
+    with _LAB_LOCK:
+        if _LAB is None:
+            started = time.monotonic()
+            out = {}
+            with ThreadPoolExecutor(2) as ex:
+                futures = {"loopback": ex.submit(run_loopback_lab), "middlebox": ex.submit(run_middlebox_lab)}
+                for name, f in futures.items():
+                    try:
+                        out[name] = f.result()
+                    except Exception as exc:  # noqa: BLE001 - raised again by that half's tests
+                        out[name] = exc
+            DURATIONS["whole lab"] = time.monotonic() - started
+            _LAB = out
+        return _LAB
+
+
+def part(name: str) -> dict:
+    """One half's results: skips with its reason, or raises what went wrong."""
     import pytest
 
-    got = lab_run[name]
+    got = lab_results()[name]
     if isinstance(got, str):
         pytest.skip(got)
     if isinstance(got, Exception):

@@ -29,8 +29,8 @@ VALIDITY = {"ADV001", "ADV003", "PG001", "PG002", "PG003", "PGB001", "PGB002", "
 
 
 @pytest.fixture(scope="module")
-def loopback(lab_run):
-    results = sc.part(lab_run, "loopback")
+def loopback():
+    results = sc.part("loopback")
     assert sorted(results) == sorted(IDS)
     return results
 

@@ -38,8 +38,8 @@ VALIDITY = {"ADV001", "ADV003", "PG001", "PG002", "PG003", "PGB001", "PGB002", "
 
 
 @pytest.fixture(scope="module")
-def middlebox(lab_run):
-    results = sc.part(lab_run, "middlebox")
+def middlebox():
+    results = sc.part("middlebox")
     assert sorted(results) == sorted(IDS)
     return results
 
