@@ -459,7 +459,7 @@ def load_documents(settings: Settings, found: list[tuple[str, str]]) -> tuple[li
 
 
 def run(settings: Settings) -> Report:
-    from advisor.rules import Context, load_rule
+    from advisor.rules import Context, load_rule, needs_met
 
     skipped: list[str] = []
     changed: set[str] | None = None
@@ -489,7 +489,7 @@ def run(settings: Settings) -> Report:
         kinds.add("path")  # the PATH rules need an assembled path of two hops or more
     diagnostic_kinds = {d.kind for doc in docs for d in doc.diagnostics} | {d.kind for d in topology_problems}
     for entry in rules:
-        if not kinds.issuperset(entry.needs):
+        if not needs_met(entry.needs, kinds):
             continue  # a kind of document it needs is missing: nothing to find, and its module stays unimported
         if entry.reports and diagnostic_kinds.isdisjoint(entry.reports):
             continue  # it only reports loader diagnostics, and there are none of its kinds

@@ -46,7 +46,8 @@ def render(report, **_: object) -> str:
         for f in report.findings:
             if f.span.file == file:
                 found.setdefault(f.code, []).append(f)
-        codes = [r.code for r in rules.values() if not r.needs or kinds.get(file) in r.needs] + list(found)
+        codes = [r.code for r in rules.values()
+                 if not r.needs or any(kinds.get(file) in need.split("|") for need in r.needs)] + list(found)
         cases = []
         suite_failures = 0
         for code in dict.fromkeys(codes):

@@ -32,7 +32,8 @@ class RuleEntry(Record):
         self.code = code
         self.name = name
         self.module = module  # relative to advisor.rules: "pg.pg001_unknown_parameter"
-        self.needs = needs  # document kinds the rule reads, all loaded for it to run; empty: every run
+        # document kinds the rule reads, all loaded for it to run; empty: every run; "a|b": a or b
+        self.needs = needs
         self.reports = reports  # diagnostic kinds it only reports; empty: it checks something
 
 
@@ -113,9 +114,10 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("APP010", "pgx-libpq-keepalive-keys", "app.app010_pgx_libpq_keepalive_keys", ("client",), ()),
     # CLD: cloud load balancers, NAT gateways, RDS Proxy and managed PostgreSQL
     RuleEntry("CLD001", "cloud-invalid-field", "cld.cld001_invalid_field", (), ("cloud-invalid-field",)),
-    RuleEntry("CLD002", "rds-proxy-tls-not-required", "cld.cld002_rds_proxy_tls_not_required", (), ()),
+    RuleEntry("CLD002", "rds-proxy-tls-not-required", "cld.cld002_rds_proxy_tls_not_required",
+              ("cloud|terraform",), ()),
     RuleEntry("CLD003", "managed-ssl-not-forced", "cld.cld003_managed_ssl_not_forced", ("postgresql",), ()),
-    RuleEntry("CLD004", "azure-lb-no-tcp-reset", "cld.cld004_azure_lb_no_tcp_reset", (), ()),
+    RuleEntry("CLD004", "azure-lb-no-tcp-reset", "cld.cld004_azure_lb_no_tcp_reset", ("cloud|terraform",), ()),
 ]
 
 # PATH: rules on an assembled connection path (advisor.path)
@@ -141,6 +143,12 @@ REDIRECTS: dict[str, str] = {
 }
 
 _loaded: dict[str, Rule] = {}
+
+
+def needs_met(needs: tuple[str, ...], kinds) -> bool:
+    """Whether documents of `kinds` satisfy a rule's `needs`: every entry, where `cloud|terraform`
+    is met by either kind (middleboxes come from cloud JSON and from Terraform)."""
+    return all(any(k in kinds for k in need.split("|")) for need in needs)
 
 
 def load_rule(entry: RuleEntry) -> Rule:
@@ -173,4 +181,4 @@ def find_rule(code_or_name: str) -> Rule | None:
 
 
 __all__ = ["REDIRECTS", "RULE_ENTRIES", "Context", "Rule", "RuleEntry", "all_rules", "find_entry", "find_rule",
-           "load_rule"]
+           "load_rule", "needs_met"]

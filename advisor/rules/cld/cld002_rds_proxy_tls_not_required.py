@@ -44,7 +44,7 @@ RULE = Rule(
     name="rds-proxy-tls-not-required",
     severity=Severity.WARNING,
     summary="An RDS Proxy that accepts clients without TLS (RequireTLS false)",
-    needs=(),
+    needs=("cloud|terraform",),
     check=check,
     doc=__doc__,
 )

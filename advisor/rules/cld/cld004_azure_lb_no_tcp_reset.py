@@ -57,7 +57,7 @@ RULE = Rule(
     name="azure-lb-no-tcp-reset",
     severity=Severity.WARNING,
     summary="An Azure Load Balancer rule without TCP reset: idle flows are dropped silently",
-    needs=(),
+    needs=("cloud|terraform",),
     check=check,
     doc=__doc__,
 )
