@@ -390,6 +390,7 @@ def _db_instances(reader: FileReader, data: dict, base: tuple, field: str) -> No
         where = base + (field, i)
         engine = str(inst.get("Engine", ""))
         klass = inst.get("DBInstanceClass") or inst.get("DBClusterInstanceClass")
+        klass = str(klass) if klass else None
         groups = [g.get("DBParameterGroupName") for g in inst.get("DBParameterGroups", []) if isinstance(g, dict)]
         if inst.get("DBClusterParameterGroup"):
             groups.append(inst["DBClusterParameterGroup"])
@@ -411,8 +412,9 @@ def _rds_parameters(reader: FileReader, data: dict, base: tuple, options: dict) 
     schema_ok = _validate(reader, data, "aws-rds-parameters", base)
     params = data.get("Parameters") if isinstance(data.get("Parameters"), list) else []
     family = None
-    if "EngineDefaults" in data:
+    if isinstance(data.get("EngineDefaults"), dict):
         family = data["EngineDefaults"].get("DBParameterGroupFamily")
+        family = family if isinstance(family, str) else None
     if not schema_ok:
         return
     from advisor.loaders.managed_pg import Entry
@@ -473,7 +475,12 @@ def _cloud_nat(reader: FileReader, data: dict, base: tuple, name: str) -> None:
 
 
 def _gcp_router(reader: FileReader, data: dict, base: tuple) -> None:
-    for i, nat in enumerate(data.get("nats", [])):
+    nats = data.get("nats")
+    if not isinstance(nats, list):
+        reader.invalid(base + ("nats",), f"{path_text(base + ('nats',))}: not an array (a router lists its NATs in "
+                                         "an array)", "gcloud compute routers describe ROUTER --format=json")
+        return
+    for i, nat in enumerate(nats):
         if isinstance(nat, dict):
             _cloud_nat(reader, nat, base + ("nats", i), f"{data.get('name', '')}/{nat.get('name', '')}")
 
@@ -687,7 +694,8 @@ def _shapes(reader: FileReader, data: Any, base: tuple, name: str, options: dict
             "$schema" in keys or "contentVersion" in keys):
         _arm_template(reader, data, options)
     elif str(data.get("type", "")).lower() == "microsoft.network/loadbalancers" or \
-            "loadBalancingRules" in keys or "loadBalancingRules" in (data.get("properties") or {}):
+            "loadBalancingRules" in keys or (isinstance(data.get("properties"), dict)
+                                             and "loadBalancingRules" in data["properties"]):
         _azure_lb(reader, data, base, name)
     elif str(data.get("type", "")).lower() == "microsoft.network/natgateways":
         _azure_nat(reader, data, base, name)
@@ -725,7 +733,17 @@ def load(path: str, options: dict | None = None):
                                                  "error)"))
         return reader.doc
     reader = FileReader(path, parsed, "json")
-    if not _shapes(reader, parsed.value, (), name, options):
+    try:
+        found = _shapes(reader, parsed.value, (), name, options)
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+        # a structure no schema foresaw: said at the file, never a traceback (the property tests
+        # in tests/test_cloud_properties.py look for this message to find such holes)
+        found = True
+        reader.doc.diagnostics.append(Diagnostic(
+            "cloud-invalid-field", Span(path, 1, 1, key="$"),
+            f"unexpected structure for a cloud CLI/API output ({type(exc).__name__}); pgpath read no value from it",
+            "check that the file is the unmodified JSON output of one command (see docs/cloud.md)"))
+    if not found:
         reader.doc.meta["skipped"] = "no cloud shape pgpath reads (see docs/cloud.md)"
     doc = reader.doc
     docs = ([doc] if doc.model.middleboxes or doc.diagnostics or doc.meta or not reader.extra_docs else []) \

@@ -50,7 +50,7 @@ _RDS_FAMILIES = {
 
 def rds_class_memory(instance_class: str) -> int | None:
     """Bytes of memory of an RDS DB instance class (`db.r6g.large`), None when not in the table."""
-    m = re.fullmatch(r"db\.([a-z0-9]+)\.([a-z0-9]+)", instance_class.strip().lower())
+    m = re.fullmatch(r"db\.([a-z0-9]+)\.([a-z0-9]+)", str(instance_class).strip().lower())
     if not m:
         return None
     family, size = m.groups()
@@ -65,7 +65,7 @@ def rds_class_memory(instance_class: str) -> int | None:
 
 def cloudsql_tier_memory(tier: str) -> int | None:
     """Bytes of memory of a Cloud SQL tier (`db-custom-2-7680`, `db-f1-micro`), None when unknown."""
-    tier = tier.strip().lower()
+    tier = str(tier).strip().lower()
     m = re.fullmatch(r"db-custom-(\d+)-(\d+)", tier)
     if m:
         return int(m.group(2)) * 1024**2
@@ -77,7 +77,7 @@ _AZ_BURSTABLE = {"b1ms": 2, "b2s": 4, "b2ms": 8, "b4ms": 16, "b8ms": 32, "b12ms"
 
 def azure_sku_memory(sku: str) -> int | None:
     """Bytes of memory of an Azure flexible-server SKU (`Standard_D4s_v3`, `GP_Standard_D4s_v3`)."""
-    name = sku.strip().lower()
+    name = str(sku).strip().lower()
     name = re.sub(r"^(b|gp|mo)_", "", name)
     name = name.removeprefix("standard_")
     if name in _AZ_BURSTABLE:

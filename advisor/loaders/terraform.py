@@ -498,7 +498,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
         elif t in ("aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance"):
             engine = str(res.literal("engine", "") or "")
             klass = res.get("instance_class") or res.get("db_cluster_instance_class")
-            klass_name = klass.value if klass is not None and klass.known else None
+            klass_name = str(klass.value) if klass is not None and klass.known else None
             groups = [g for g in (_ref(res.get("parameter_group_name")), _ref(res.get("db_parameter_group_name")),
                                   _ref(res.get("db_cluster_parameter_group_name"))) if g]
             instances.append({
@@ -607,6 +607,14 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
         out.doc.meta["link"] = True
 
 
+def _unexpected(path: str, exc: Exception) -> Diagnostic:
+    # a structure no check foresaw: said at the file, never a traceback (tests/test_cloud_properties.py
+    # looks for this message to find such holes)
+    return Diagnostic("cloud-invalid-field", Span(path, 1, 1),
+                      f"unexpected structure for Terraform ({type(exc).__name__}); pgpath read no value from it",
+                      "check that the file is `terraform show -json` output or a .tf file terraform validate accepts")
+
+
 def load(path: str, options: dict | None = None):
     options = options or {}
     text = read_text(path)
@@ -620,7 +628,11 @@ def load(path: str, options: dict | None = None):
             out.doc.diagnostics.append(Diagnostic("syntax-error", Span(path, exc.line, exc.col),
                                                   f"invalid JSON: {exc.message}", "terraform show -json PLAN > FILE"))
             return out.doc
-        resources = _plan_resources(path, parsed)
+        try:
+            resources = _plan_resources(path, parsed)
+        except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+            out.doc.diagnostics.append(_unexpected(path, exc))
+            return out.doc
     else:
         out = _Out(path, "terraform")
         try:
@@ -633,7 +645,11 @@ def load(path: str, options: dict | None = None):
                                                   f"not valid HCL: {message[:200]}",
                                                   "terraform fmt / terraform validate show the error"))
             return out.doc
-    _interpret(resources, out)
+    try:
+        _interpret(resources, out)
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+        out.doc.diagnostics.append(_unexpected(path, exc))
+        out.pg = []
     doc = out.doc
     docs = [doc] if doc.model.middleboxes or doc.diagnostics or doc.meta or not out.pg else []
     from advisor.loaders.cloud import register_managed
