@@ -27,7 +27,8 @@ import labkit
 from labkit import Lab, Observation
 
 IDLE = 5.0  # seconds a client stays idle in the loopback scenarios (timers are 2 s)
-PRE = 0.3  # a close may be seen this much before the predicted second (timer granularity)
+PRE = 0.5  # a close may be seen this much before the predicted second (the server's idle clock starts
+# when it sends the last result, ours when the client has read it: later on a busy machine)
 LATE = 1.5  # ... and this much after it (PgBouncer's janitor, a busy machine)
 
 
@@ -734,9 +735,22 @@ def render_doc(results: dict[str, Result]) -> str:
         "",
         table(results),
     ]
-    if disagree:
+    rules = []
+    for sid, r in sorted(results.items()):
+        if r.check_error:
+            continue
+        if r.scenario.kind == "netns" and r.observation is not None and \
+                keepalive_verdict(r).startswith("dropped") == r.observation.alive:
+            rules.append((sid, f"`pgpath check`: {keepalive_verdict(r)}, but the connection was {r.observation.short()}"))
+        if r.scenario.kind == "pool" and r.observation is not None and \
+                pool_verdict(r).startswith("fails") == r.observation.alive:
+            rules.append((sid, f"`pgpath check`: pool {pool_verdict(r)}, but the pool {r.observation.detail.get('pool')}"))
+    if disagree or rules:
         out += ["## Predictions that disagreed with reality", ""]
-        out += [f"- **{sid}**: {why}" for sid, why in disagree]
+        for sid, why in disagree + rules:
+            known = known_disagreement(sid) if (sid, why) in disagree else known_disagreement(
+                f"{sid.split('-')[0]}:{'pool' if sid.startswith('POOL') else 'rule'}")
+            out.append(f"- **{sid}**: {why}" + (f". Cause: {known}" if known else ""))
         out.append("")
     if undocumented:
         out += ["## Observations that differ from lab-observations.md", ""]
