@@ -435,7 +435,12 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 dns = res.literal("dns_name")
                 out.add(Middlebox("aws-alb", res.address, res.span, idle_timeout=idle, listens=[dns] if dns else []))
             elif lb_type == "network":
+                # the NLB's timers are its listeners' (one middlebox each, below); the load balancer
+                # itself is a middlebox only when no listener of this file belongs to it.
                 # idle_timeout applies to application load balancers only: the provider ignores it here
+                if any(r.type in ("aws_lb_listener", "aws_alb_listener")
+                       and _ref_attr(r.get("load_balancer_arn")) == res.address for r in resources):
+                    continue
                 dns = res.literal("dns_name")
                 facts = {}
                 if res.get("idle_timeout") is not None:
