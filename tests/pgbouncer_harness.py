@@ -67,9 +67,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rewrite(text: str, workdir: str, port: int) -> tuple[str, int, int]:
-    """(the loopback copy, line after which the override block sits, number of lines inserted)."""
-    text = _KEY_LINE.sub(lambda m: f"{m.group(1)};pgpath-parity; {m.group(2)} =", text)
+def rewrite(text: str, workdir: str, port: int, keep: tuple[str, ...] = ()) -> tuple[str, int, int]:
+    """(the loopback copy, line after which the override block sits, number of lines inserted).
+
+    `keep`: overridden keys left as the file has them (`auth_type` for a TLS/auth start-up case).
+    """
+    text = _KEY_LINE.sub(lambda m: m.group(0) if m.group(2) in keep else f"{m.group(1)};pgpath-parity; {m.group(2)} =",
+                         text)
     block = [
         "listen_addr = 127.0.0.1",
         f"listen_port = {port}",
@@ -80,6 +84,7 @@ def rewrite(text: str, workdir: str, port: int) -> tuple[str, int, int]:
         f"auth_file = {workdir}/userlist.txt",
         f"admin_users = {ADMIN}",
     ]
+    block = [line for line in block if line.split(" =")[0] not in keep]
     headers = list(_MAIN_HEADER.finditer(text))
     if not headers:
         return text.rstrip("\n") + "\n[pgbouncer]\n" + "\n".join(block) + "\n", text.count("\n") + 1, len(block) + 1
@@ -102,7 +107,8 @@ class Outcome:
     error_line: int | None = None  # the line PgBouncer named in its first error, in the rewritten file
 
 
-def run(ini_text: str, workdir: str, cwd: str | None = None, timeout: float = 3.0) -> tuple[Outcome, str]:
+def run(ini_text: str, workdir: str, cwd: str | None = None, timeout: float = 3.0,
+        keep: tuple[str, ...] = ()) -> tuple[Outcome, str]:
     """Start PgBouncer on a loopback copy of `ini_text`; (what it did, the path of the copy)."""
     import psycopg
 
@@ -110,7 +116,7 @@ def run(ini_text: str, workdir: str, cwd: str | None = None, timeout: float = 3.
     os.makedirs(workdir, exist_ok=True)
     os.chmod(workdir, 0o777)
     port = free_port()
-    text, _, _ = rewrite(ini_text, workdir, port)
+    text, _, _ = rewrite(ini_text, workdir, port, keep)
     path = os.path.join(workdir, "pgbouncer.ini")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)

@@ -773,3 +773,28 @@ def test_version_specific_values(tmp_path, major, line, name, value):
     doc = postgresql_conf.load(str(p), {"catalog": load_catalog(major)})
     assert [d.message for d in doc.diagnostics] == []
     assert doc.get(name).value == value
+
+
+# DateStyle keeps what a value does not say from the DateStyle set so far (check_datestyle), so a
+# line can merge with an earlier one; an earlier line spelled the same way is skipped instead
+DATESTYLE_MERGES = {
+    "same spelling: the first is skipped": "datestyle = 'sql'\ndatestyle = 'dmy'\n",
+    "other spelling: order merges with the style": "DateStyle = 'sql'\ndatestyle = 'dmy'\n",
+    "iso then dmy": "datestyle = 'iso'\ndatestyle = 'dmy'\n",
+    "german then an order": "DateStyle = 'German'\ndatestyle = 'ymd'\n",
+    "default is the value set so far": "DateStyle = 'SQL, YMD'\ndatestyle = 'default'\n",
+    "default with an order": "DateStyle = 'SQL, YMD'\ndatestyle = 'default, dmy'\n",
+    "a style alone keeps the order": "DATESTYLE = 'postgres, dmy'\ndatestyle = 'iso'\n",
+    "in an included file": None,
+}
+
+
+@pytest.mark.parametrize("name", sorted(DATESTYLE_MERGES))
+def test_datestyle_merges_with_earlier_lines(pg, name):
+    files = ({"postgresql.conf": "DateStyle = 'SQL'\ninclude 'more.conf'\n", "more.conf": "datestyle = 'euro'\n"}
+             if DATESTYLE_MERGES[name] is None else {"postgresql.conf": DATESTYLE_MERGES[name]})
+    path = pg.write_files(files)
+    shown = pg.startup("DateStyle").value
+    doc = postgresql_conf.load(str(path), {"catalog": CAT})
+    assert shown is not None
+    assert doc.get("DateStyle").value == shown

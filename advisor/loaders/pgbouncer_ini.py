@@ -628,6 +628,7 @@ def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerMode
     model = PgBouncerModel(version, values, set_in_file, entries["databases"], entries["users"], entries["peers"],
                            fragment=not has_main, header=main_headers[-1].span if main_headers else None)
     _check_tls_protocols(doc, model)
+    _check_tls_setup(doc, model)
     _check_socket_options(doc, model)
     return model
 
@@ -689,6 +690,70 @@ def _display_connstr(entry: Entry, item: _Item) -> str:
         b = pw.value_span.end_col - 1 - item.value_col
         text = text[:a] + "***" + text[b:]
     return mask_password(text) if "password" in text.replace("password=***", "") else text
+
+
+def _check_tls_setup(doc: ConfigDoc, model: PgBouncerModel) -> None:
+    """What sbuf_tls_setup() refuses before it reads any TLS file (1.18: "TLS setup failed", exit 1).
+
+    In its order: client TLS on (any client_tls_sslmode but disable) without client_tls_key_file
+    or client_tls_cert_file; auth_type = cert without client_tls_sslmode = verify-full or without
+    client_tls_ca_file; client_tls_sslmode = verify-full without client_tls_ca_file. Checked
+    against PgBouncer 1.18 in tests/test_pgbouncer_parity.py.
+    """
+    if model.fragment:
+        return
+    mode, auth = model.value("client_tls_sslmode"), model.value("auth_type")
+    files = {name: model.value(f"client_tls_{name}") for name in ("key_file", "cert_file", "ca_file")}
+    if not is_known(mode) or not is_known(auth) or any(isinstance(v, Unknown) for v in files.values()):
+        return
+
+    def said(name: str) -> str:
+        setting = model.setting(name)
+        return f"{name} = {setting.raw}" if setting is not None else f"{name} not set (default {model.value(name)})"
+
+    def place(*names: str) -> tuple[Span, tuple[Span, ...]]:
+        spans = [model.setting(n).value_span or model.setting(n).span for n in names if model.setting(n) is not None]
+        if not spans:
+            return model.header or Span(doc.path, 1, 1), ()
+        spans.sort(key=lambda sp: (sp.file != doc.path, sp.file, sp.line or 0))
+        return spans[-1], tuple(spans[:-1])
+
+    refusal = ' PgBouncer logs the reason, then "TLS setup failed", and refuses to start'
+    if mode != "disable":
+        missing = [f"client_tls_{n}" for n in ("key_file", "cert_file") if not files[n]]
+        if missing:
+            span, related = place("client_tls_sslmode")
+            doc.diagnostics.append(Diagnostic(
+                KIND_INVALID, span,
+                f"{said('client_tls_sslmode')} turns on TLS for clients, but {' and '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not set:{refusal} (\"To allow TLS connections from "
+                f"clients, client_tls_key_file and client_tls_cert_file must be set.\")",
+                "client_tls_key_file = /etc/pgbouncer/server.key and client_tls_cert_file = /etc/pgbouncer/server.crt "
+                "(or client_tls_sslmode = disable)", related))
+            return
+    if auth == "cert":
+        if mode != "verify-full":
+            span, related = place("auth_type", "client_tls_sslmode")
+            doc.diagnostics.append(Diagnostic(
+                KIND_INVALID, span,
+                f"auth_type = cert with {said('client_tls_sslmode')}: client certificates are only checked with "
+                f"verify-full;{refusal} (\"auth_type=cert requires client_tls_sslmode=SSLMODE_VERIFY_FULL\")",
+                "client_tls_sslmode = verify-full (with client_tls_ca_file, client_tls_key_file, client_tls_cert_file)",
+                related))
+        elif not files["ca_file"]:
+            span, related = place("auth_type", "client_tls_sslmode")
+            doc.diagnostics.append(Diagnostic(
+                KIND_INVALID, span,
+                f"auth_type = cert without client_tls_ca_file (the CA that signs client certificates):{refusal} "
+                "(\"auth_type=cert requires client_tls_ca_file\")",
+                "client_tls_ca_file = /etc/pgbouncer/client-ca.crt", related))
+    elif mode == "verify-full" and not files["ca_file"]:
+        span, related = place("client_tls_sslmode")
+        doc.diagnostics.append(Diagnostic(
+            KIND_INVALID, span,
+            f"client_tls_sslmode = verify-full without client_tls_ca_file (the CA that signs client certificates):"
+            f"{refusal} (\"client_tls_sslmode requires client_tls_ca_file\")",
+            "client_tls_ca_file = /etc/pgbouncer/client-ca.crt (or client_tls_sslmode = require)", related))
 
 
 def _check_tls_protocols(doc: ConfigDoc, model: PgBouncerModel) -> None:

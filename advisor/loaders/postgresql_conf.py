@@ -532,6 +532,7 @@ def type_settings(doc: ConfigDoc, catalog: Catalog, every: bool = False) -> None
     if unknown:  # unknown names are reported at every occurrence
         applied.update(index for index, setting in enumerate(settings) if setting.spelling in unknown)
     current = {name: p.boot_value for name in _CROSS_CHECKED if (p := catalog.lookup(name)) is not None}
+    date_style = "ISO, MDY"  # DateStyle's boot value
     for index in range(len(settings)) if every else sorted(applied):
         setting = settings[index]
         param = params[setting.spelling]
@@ -544,6 +545,13 @@ def type_settings(doc: ConfigDoc, catalog: Catalog, every: bool = False) -> None
             continue
         reported = len(doc.diagnostics)
         value = parse_value(doc, setting, param, catalog)
+        if param.name == "DateStyle" and value is not None and not isinstance(value, Unknown):
+            # check_datestyle keeps what a value does not say from the DateStyle set so far
+            if index in applied:
+                raw = setting.raw
+                value = _datestyle(param, deescape(raw) if raw[:1] == "'" else raw, lambda *a, **k: None,
+                                   catalog.major, date_style)
+                date_style = value
         if index not in applied:
             del doc.diagnostics[reported:]
         elif param.name in _CROSS_CHECKED and value is not None and not isinstance(value, Unknown):
@@ -739,10 +747,14 @@ def _clean_ascii(param, value, invalid, major):
 _DATE_STYLES = {"iso": "ISO", "sql": "SQL", "german": "German"}
 
 
-def _datestyle(param, value, invalid, major):
+def _datestyle(param, value, invalid, major, current: str = "ISO, MDY"):
     # check_datestyle: a comma list of a style (ISO, SQL, Postgres, German) and an order (YMD,
-    # DMY/Euro..., MDY/US/NonEuro), any case; shown as `Style, ORDER`; German implies DMY
-    style, order = "ISO", "MDY"
+    # DMY/Euro..., MDY/US/NonEuro), any case; shown as `Style, ORDER`; German implies DMY.
+    # What the value does not say is kept from the current DateStyle (`current`): a file line
+    # `DateStyle = 'dmy'` after `datestyle = 'sql'` gives `SQL, DMY`; `default` is the reset
+    # value, which at startup is the last value the file set (or the boot value `ISO, MDY`).
+    base_style, _, base_order = current.partition(", ")
+    style, order = base_style, base_order
     have_style = have_order = False
     parts = [part.strip(" \t\n\r\f\v") for part in value.split(",")] if value.strip(" \t\n\r\f\v") else []
     for part in parts:
@@ -763,9 +775,8 @@ def _datestyle(param, value, invalid, major):
         elif tok in ("mdy", "us") or tok.startswith("noneuro"):
             new_order = "MDY"
         elif tok == "default":
-            new_style = new_order = None
-            style = style if have_style else "ISO"
-            order = order if have_order else "MDY"
+            style = style if have_style else base_style
+            order = order if have_order else base_order
             continue
         else:
             new_style = "bad"

@@ -5,7 +5,9 @@
 
 ## Why it matters
 With `ssl = on` PostgreSQL cannot set up TLS with such a range: it refuses to start (or, on
-reload, keeps the old TLS context and logs an error), and no TLS client can connect.
+reload, keeps the old TLS context and logs an error), and no TLS client can connect: an error.
+With `ssl = off` (the default) the range is never used and the server starts: the finding is a
+an info finding (latent) that names the `ssl` line: turning TLS on later stops the server.
 
 ## Fix
 Raise `ssl_max_protocol_version` to at least the minimum, or leave it empty (no upper limit):
@@ -32,11 +34,30 @@ def check(ctx):
             continue
         span_setting = high_setting or low_setting
         related = [s.value_span or s.span for s in (low_setting,) if s is not None and s is not span_setting]
+        ssl, ssl_setting = effective(doc, "ssl")
+        if ssl_setting is not None:
+            related.append(ssl_setting.value_span or ssl_setting.span)
+        said = f"ssl = {ssl_setting.raw}" if ssl_setting is not None else "ssl not set (default off)"
+        if ssl is True:
+            message = (f"ssl_min_protocol_version {low} > ssl_max_protocol_version {high}: no TLS version is allowed, "
+                       f"and with {said} PostgreSQL refuses to start")
+            severity = None
+        elif ssl is False:
+            # be_tls_init runs only with ssl = on: the server starts and the range is never used
+            message = (f"ssl_min_protocol_version {low} > ssl_max_protocol_version {high}: no TLS version is allowed; "
+                       f"latent while {said} (PostgreSQL starts and offers no TLS), but turning ssl on makes it "
+                       f"refuse to start")
+            severity = Severity.INFO
+        else:  # ssl is a placeholder or invalid: the outcome depends on it
+            message = (f"ssl_min_protocol_version {low} > ssl_max_protocol_version {high}: no TLS version is allowed; "
+                       f"PostgreSQL refuses to start whenever ssl is on ({said})")
+            severity = None
         yield RULE.finding(
             span_setting.value_span or span_setting.span,
-            f"ssl_min_protocol_version {low} > ssl_max_protocol_version {high}: no TLS version is allowed",
+            message,
             f"ssl_max_protocol_version = '{low}'  (or '' for no upper limit)",
             related=related,
+            severity=severity,
         )
 
 

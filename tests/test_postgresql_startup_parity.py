@@ -1,0 +1,152 @@
+"""Parity: what stops a real PostgreSQL 15 at start although every line parses (PG004).
+
+Each case is written as the data directory's postgresql.conf of one private server (initdb'd
+once for the module, unix socket only) and the real `postgres` is started on it: it either exits
+with a FATAL message (refused) or creates its socket (started, then stopped). pgpath's verdict
+on the same file must agree: PG004 (or another error) exactly when the server refuses, on the
+line the case names.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+import pg_server
+from advisor.engine import make_settings, run
+
+pytestmark = pytest.mark.server
+
+# name -> (postgresql.conf, line of the PG004 finding or None when the server starts)
+CASES = {
+    "wal_level minimal alone (max_wal_senders defaults to 10)": ("wal_level = minimal\n", 1),
+    "wal_level minimal with senders off": ("wal_level = minimal\nmax_wal_senders = 0\n", None),
+    "senders set after wal_level": ("wal_level = minimal\nmax_wal_senders = 3\n", 2),
+    "archive_mode on with minimal": ("max_wal_senders = 0\nwal_level = minimal\narchive_mode = on\n", 3),
+    "archive_mode always with minimal": ("archive_mode = always\nmax_wal_senders = 0\nwal_level = minimal\n", 3),
+    "archive_mode true spelling": ("archive_mode = true\nwal_level = minimal\nmax_wal_senders = 0\n", 2),
+    "archive_mode on with replica": ("archive_mode = on\nwal_level = replica\n", None),
+    "minimal overridden later": ("wal_level = minimal\nwal_level = replica\n", None),
+    "reserved equals max_connections": ("max_connections = 5\nsuperuser_reserved_connections = 5\n", 2),
+    "reserved above max_connections": ("superuser_reserved_connections = 9\nmax_connections = 8\n", 2),
+    "reserved below max_connections": ("max_connections = 6\nsuperuser_reserved_connections = 5\n", None),
+    "min_wal_size one segment": ("min_wal_size = 16MB\n", 1),
+    "min_wal_size two segments": ("min_wal_size = 32MB\n", None),
+    "min_wal_size just under two": ("min_wal_size = 31MB\n", 1),
+    "max_wal_size one segment": ("max_wal_size = 20MB\nmin_wal_size = 32MB\n", 1),
+    "max_wal_size two segments": ("max_wal_size = 32MB\nmin_wal_size = 32MB\n", None),
+    "a good control": ("wal_level = replica\nmax_wal_senders = 10\nmax_connections = 20\n", None),
+    # TLS003: an empty TLS version range stops the server only when ssl is on (be_tls_init);
+    # the data directory has a throw-away server.crt/server.key
+    "empty TLS range with ssl off": ("ssl = off\nssl_min_protocol_version = 'TLSv1.3'\n"
+                                     "ssl_max_protocol_version = 'TLSv1.2'\n", None),
+    "empty TLS range, ssl not set": ("ssl_min_protocol_version = 'TLSv1.3'\nssl_max_protocol_version = 'TLSv1.2'\n",
+                                     None),
+    "empty TLS range with ssl on": ("ssl = on\nssl_min_protocol_version = 'TLSv1.3'\n"
+                                    "ssl_max_protocol_version = 'TLSv1.2'\n", (3, "TLS003")),
+    "TLS range with ssl on": ("ssl = on\nssl_min_protocol_version = 'TLSv1.2'\n"
+                              "ssl_max_protocol_version = 'TLSv1.3'\n", None),
+}
+
+ERROR_CODES = {"PG004", "TLS003", "PG001", "PG002", "PG003", "ADV001", "ADV003"}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    reason = pg_server.available()
+    if reason:
+        pytest.skip(reason)
+    user = pg_server._run_user()
+    base = Path(tempfile.mkdtemp(prefix="pgpath-startup-"))
+    os.chmod(base, 0o755)
+    sock = base / "sock"
+    sock.mkdir()
+    if user:
+        shutil.chown(base, user)
+        shutil.chown(sock, user)
+
+    def cmd(*args: str) -> list[str]:
+        return ["runuser", "-u", user, "--", *args] if user else list(args)
+
+    env = {**os.environ, "LC_ALL": "C"}
+    subprocess.run(cmd(str(pg_server.BINDIR / "initdb"), "-D", str(base / "data"), "-A", "trust", "-U", "postgres",
+                       "--no-sync"), check=True, capture_output=True, env=env)
+    if shutil.which("openssl"):
+        data = base / "data"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=pgpath-test",
+                        "-days", "2", "-keyout", str(data / "server.key"), "-out", str(data / "server.crt")],
+                       check=True, capture_output=True)
+        for name in ("server.key", "server.crt"):
+            os.chmod(data / name, 0o600)
+            if user:
+                shutil.chown(data / name, user)
+    try:
+        yield base, cmd, env
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def start(cluster, conf: str) -> tuple[bool, str]:
+    """(whether the real server started with this postgresql.conf, what it logged)."""
+    base, cmd, env = cluster
+    data, sock = base / "data", base / "sock"
+    (data / "postgresql.conf").write_text(conf)
+    os.chmod(data / "postgresql.conf", 0o644)
+    log_path = base / "server.log"
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(cmd(str(pg_server.BINDIR / "postgres"), "-D", str(data), "-k", str(sock), "-p", "5432",
+                                    "-c", "listen_addresses=", "-c", "fsync=off"),
+                                stdout=subprocess.DEVNULL, stderr=log_file, env=env)
+    started = False
+    for _ in range(1200):
+        if proc.poll() is not None:
+            break
+        if b"ready to accept connections" in log_path.read_bytes():
+            started = True
+            break
+        time.sleep(0.05)
+    if proc.poll() is None:
+        # fast shutdown, sent to the postmaster itself (runuser does not pass signals on)
+        pid_file = data / "postmaster.pid"
+        try:
+            os.kill(int(pid_file.read_text().split("\n")[0]), signal.SIGINT)
+        except (OSError, ValueError):
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return started, log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def pgpath_errors(tmp_path: Path, conf: str):
+    path = tmp_path / "postgresql.conf"
+    path.write_text(conf)
+    settings = make_settings({"paths": [str(path)], "pg_version": 15}, use_config=False)
+    return [f for f in run(settings).findings if str(f.severity) == "error" and f.code in ERROR_CODES]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_startup_refusal(cluster, tmp_path, name):
+    conf, line = CASES[name]
+    line, code = line if isinstance(line, tuple) else (line, "PG004")
+    if "ssl = on" in conf and not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make the server's certificate")
+    started, log = start(cluster, conf)
+    errors = pgpath_errors(tmp_path, conf)
+    if line is None:
+        assert started, f"the real server refused a case expected to start:\n{log}"
+        assert errors == [], [f.message for f in errors]
+    else:
+        assert not started, "the real server started"
+        assert "FATAL" in log or "must be" in log, log
+        assert [f.code for f in errors] == [code], [(f.code, f.message) for f in errors]
+        assert errors[0].span.line == line
