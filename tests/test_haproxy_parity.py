@@ -112,6 +112,13 @@ CASES = {
     "overflow": "defaults\n  timeout client 25d\n",
     "max": "defaults\n  timeout client 2147483647\n",
     "no unit overflow": "defaults\n  timeout client 2147483648\n",
+    "keepalive idle overflow": "defaults\n  clitcpka-idle 2147483648\n",
+    "keepalive idle at the limit": "defaults\n  clitcpka-idle 2147483647\n  srvtcpka-intvl 24855d\n",
+    "keepalive interval overflow in days": "defaults\n  srvtcpka-intvl 24856d\n",
+    "keepalive idle in minutes overflow": "defaults\n  srvtcpka-idle 35791395m\n",
+    "keepalive idle in ms is fine": "defaults\n  clitcpka-idle 2147483648ms\n",
+    "server inter overflow": "backend b\n  server s 127.0.0.1:5432 check inter 2147483648\n",
+    "server inter at the limit": "backend b\n  server s 127.0.0.1:5432 check inter 24d\n",
     "zero": "defaults\n  timeout client 0\n",
     "space": "defaults\n  timeout client 1 s\n",
     "missing value": "defaults\n  timeout client\n",
@@ -474,3 +481,40 @@ def test_real_haproxy_closes_idle_sessions_when_the_loader_predicts(tmp_path):
     for name, predicted, elapsed, data in results:
         assert data == b"" or isinstance(data, ConnectionResetError), f"{name}: not closed\n{report}"
         assert abs(elapsed - predicted) <= TOLERANCE_S, f"{name}: off by {elapsed - predicted:+.2f} s\n{report}"
+
+
+# ------------------------------------------------------------------------------------------------
+# server names: resolved at start (HAP011). `.invalid` names never resolve (RFC 2606), so
+# `haproxy -c` shows what happens at start when a name does not resolve.
+
+NAME_CASES = {
+    # body of the backend's server line -> (haproxy -c accepts it, HAP011 severity or None, says it refuses to start)
+    "name, no resolvers": ("server pg1 db.invalid:5432 check", False, "warning", True),
+    "name, no resolvers, init-addr none": ("server pg1 db.invalid:5432 check init-addr last,libc,none", True,
+                                           "warning", False),
+    "name, resolvers, default init-addr": ("server pg1 db.invalid:5432 check resolvers dns", True, None, False),
+    "name, resolvers, init-addr without none": ("server pg1 db.invalid:5432 check resolvers dns init-addr last,libc",
+                                                False, "info", True),
+    "name, resolvers, init-addr none": ("server pg1 db.invalid:5432 check resolvers dns init-addr libc,none", True,
+                                        None, False),
+    "address": ("server pg1 127.0.0.1:5432 check", True, None, False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NAME_CASES))
+def test_server_name_resolution_at_start(tmp_path, name):
+    from advisor.engine import make_settings, run
+
+    line, accepted, severity, says_refuses = NAME_CASES[name]
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text("resolvers dns\n    nameserver ns1 127.0.0.1:53\n    hold valid 10s\n"
+                   "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30m\n    timeout server 30m\n"
+                   "listen pg\n    bind 127.0.0.1:15999\n    option pgsql-check user haproxy\n    " + line + "\n")
+    valid, output = haproxy_check([str(cfg)])
+    assert valid == accepted, output
+    settings = make_settings({"paths": [str(cfg)], "select": ["HAP011"]}, use_config=False)
+    found = [f for f in run(settings).findings if f.code == "HAP011"]
+    assert [str(f.severity) for f in found] == ([severity] if severity else [])
+    if found:
+        assert found[0].span.line == 12
+        assert ("refuses to start" in found[0].message or "stops HAProxy" in found[0].message) == says_refuses

@@ -921,6 +921,15 @@ class _Builder:
         else:
             unit = "s"
             value, error, _warning = hap_parse_time(raw, "s")
+            if error is None and value is not None and value > HAP_TIMER_MAX_MS:
+                # HAProxy 2.6 checks the seconds against the same INT_MAX as a timeout's ms
+                # (`clitcpka-idle 2147483648` and `24856d` are refused by haproxy -c)
+                error = "timer overflow"
+            if error == "timer overflow":
+                self.r.error("haproxy-config-error", line.word_span(shift + 1),
+                             f"timer overflow in argument '{raw}' to '{keyword}' (maximum value is {HAP_TIMER_MAX_MS} "
+                             "in its unit, seconds: HAProxy refuses to start)", f"{keyword} 60")
+                return
             if error is not None:
                 self.r.error("haproxy-config-error", line.word_span(shift + 1),
                              f"{error} in argument to <{keyword}> (a number of seconds, or a number and one of us, ms, "
@@ -938,6 +947,11 @@ class _Builder:
                 target["check"] = Val(Unknown(w) if unknown else w == "check", span, origin)
             elif w == "inter" and nxt is not None:
                 ms, error, _ = hap_parse_time(nxt, "ms")
+                if not unknown and (error == "timer overflow" or (ms is not None and ms > HAP_TIMER_MAX_MS)):
+                    self.r.error("haproxy-config-error", span,
+                                 f"timer overflow in argument <{nxt}> to <inter>, maximum value is {HAP_TIMER_MAX_MS} ms "
+                                 "(~24.8 days): HAProxy refuses to start", "inter 2s")
+                    ms = None
                 target["inter_ms"] = Val(Unknown(nxt) if unknown or ms is None else ms, span, origin)
                 i += 1
             elif w == "port" and nxt is not None:
@@ -945,6 +959,9 @@ class _Builder:
                 i += 1
             elif w in ("ssl-min-ver", "ssl-max-ver") and nxt is not None:
                 target[w] = Val(nxt, span, origin)
+                i += 1
+            elif w in ("resolvers", "init-addr") and nxt is not None:
+                target[w] = Val(Unknown(nxt) if unknown else nxt, span, origin)
                 i += 1
             elif w in ("ssl", "no-ssl"):
                 target["ssl"] = Val(w == "ssl", span, origin)
@@ -981,7 +998,8 @@ class _Builder:
                         ssl_min_ver=opts["ssl-min-ver"].value if "ssl-min-ver" in opts else None,
                         ssl_max_ver=opts["ssl-max-ver"].value if "ssl-max-ver" in opts else None,
                         backup=bool(opts.get("backup").value) if opts.get("backup") else False,
-                        tls_flags=list(opts["tls_flags"].value) if "tls_flags" in opts else [])
+                        tls_flags=list(opts["tls_flags"].value) if "tls_flags" in opts else [],
+                        resolvers=opts.get("resolvers"), init_addr=opts.get("init-addr"))
         proxy.servers.append(server)
         self._setting(line, texts[0], " ".join(texts[1:]), Unknown(addr) if unknown else addr, None, origin, shift + addr_i)
 

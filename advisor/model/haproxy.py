@@ -34,12 +34,13 @@ class Val(Record):
 
 class Server(Record):
     __slots__ = ("name", "address", "port", "span", "check", "inter_ms", "check_port", "ssl", "ssl_min_ver",
-                 "ssl_max_ver", "backup", "tls_flags", "tls_range")
+                 "ssl_max_ver", "backup", "tls_flags", "tls_range", "resolvers", "init_addr")
 
     def __init__(self, name: str, address: str, port: int | None | Unknown, span: Span, check: Val | None = None,
                  inter_ms: Val | None = None, check_port: Val | None = None, ssl: bool = False,
                  ssl_min_ver: str | None = None, ssl_max_ver: str | None = None, backup: bool = False,
-                 tls_flags: list[str] | None = None, tls_range: dict[str, Val] | None = None) -> None:
+                 tls_flags: list[str] | None = None, tls_range: dict[str, Val] | None = None,
+                 resolvers: Val | None = None, init_addr: Val | None = None) -> None:
         self.name = name
         self.address = address
         self.port = port
@@ -53,6 +54,8 @@ class Server(Record):
         self.backup = backup
         self.tls_flags = [] if tls_flags is None else tls_flags
         self.tls_range = {} if tls_range is None else tls_range
+        self.resolvers = resolvers  # `resolvers <section>`: the name is re-resolved at run time
+        self.init_addr = init_addr  # `init-addr last,libc,none`: how the address is found at start
 
     def to_dict(self) -> dict[str, Any]:
         port = {"unknown": self.port.text} if isinstance(self.port, Unknown) else self.port
