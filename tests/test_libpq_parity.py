@@ -594,3 +594,61 @@ def test_psycopg_checks_connect_timeout_itself():
 ])
 def test_parse_int_param(text, expected):
     assert parse_int_param(text) == expected
+
+
+# ------------------------------------------------------------------------------------------------
+# The value of an explicit connection variable (DATABASE_URL, *_DSN) in a .env file: pgpath reports
+# a syntax error exactly when the real PQconninfoParse refuses the string (URIs with keys that are
+# no libpq option stay unreported: an ORM reading DATABASE_URL strips its own, e.g. Prisma's schema=)
+
+ENV_VALUES = [
+    "postgresql://app@db.internal:5432/app?sslmode=require=x",
+    "postgresql://app@db.internal/app?&connect_timeout=5",
+    "postgresql://app@db.internal/app?sslmode=require&&connect_timeout=5",
+    "postgresql://app@db.internal/app?sslmode=require&",
+    "postgresql://app@db.internal/app?sslmode",
+    "postgresql://app@db.internal/app?application_name=a%3Db",
+    "postgresql://app@db.internal/app?",
+    "host=db.internal bogus=1",
+    "host=db.internal sslmode=require",
+    "db",
+    "x=",
+    "host=db.internal port=5432 dbname=app",
+    "dbname=app",
+    "host='db internal",
+]
+
+
+@pytest.mark.parametrize("value", ENV_VALUES)
+def test_connection_variable_value_as_libpq_reads_it(tmp_path, value):
+    from advisor.engine import make_settings, run
+
+    env = tmp_path / ".env"
+    env.write_text(f"APP_DSN={value}\n")
+    _, libpq_error = real_libpq(value)
+    settings = make_settings({"paths": [str(env)], "select": ["ADV001"]}, use_config=False)
+    errors = [f for f in run(settings).findings if f.code == "ADV001"]
+    assert bool(errors) == (libpq_error is not None), (libpq_error, [f.message for f in errors])
+    if libpq_error is not None:
+        assert errors[0].message.endswith(libpq_error)
+
+
+@pytest.mark.parametrize("variable,value", [("PGSSLMODE", "requier"), ("PGCONNECT_TIMEOUT", "5s"),
+                                            ("PGSSLMODE", "require"), ("PGCONNECT_TIMEOUT", "5")])
+def test_pg_environment_values_checked_beside_a_url(tmp_path, variable, value, closed_port):
+    """PG* variables fill what DATABASE_URL leaves unset; libpq checks their values at connect."""
+    from advisor.engine import make_settings, run
+
+    env = tmp_path / ".env"
+    env.write_text(f"DATABASE_URL=postgresql://app@db.internal/app\n{variable}={value}\n")
+    settings = make_settings({"paths": [str(env)], "select": ["APP009"]}, use_config=False)
+    errors = [f for f in run(settings).findings if f.code == "APP009"]
+    real = real_connect_error(f"host=127.0.0.1 port={closed_port} {PG_ENV_KEY[variable]}={value}")
+    value_refused = "Connection refused" not in real
+    assert bool(errors) == value_refused, (real, [f.message for f in errors])
+    if errors:
+        assert errors[0].span.line == 2
+        assert errors[0].message in real
+
+
+PG_ENV_KEY = {"PGSSLMODE": "sslmode", "PGCONNECT_TIMEOUT": "connect_timeout"}

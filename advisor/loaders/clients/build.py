@@ -218,10 +218,11 @@ def _tls(b: Builder, ep: ClientEndpoint, params: dict[str, Value], default_mode:
 
 
 def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: dict[str, Value] | None = None,
-                         driver_hint: str | None = None) -> ClientEndpoint | None:
+                         driver_hint: str | None = None, explicit: bool = False) -> ClientEndpoint | None:
     """The endpoint a connection string describes, with `extra` options written beside it
-    (pool settings, Spring properties...). None when the text is no connection string."""
-    parsed = parse(text)
+    (pool settings, Spring properties...). None when the text is no connection string.
+    `explicit`: the value of a connection variable, read as a connection string whatever it holds."""
+    parsed = parse(text, explicit)
     if parsed is None:
         return None
     params = params_from_string(parsed, loc)
@@ -240,7 +241,7 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
         ep.pool = psycopg_pool_plan(b, extra)
         _syntax(b, parsed, loc, name)
         return ep
-    if parsed.unknown_keys and driver_hint != "libpq":
+    if parsed.unknown_keys and driver_hint != "libpq" and not _no_reader_takes(parsed):
         # parameters libpq would reject: the string is read by another library (an ORM, pop,
         # a Go driver...) that strips its own keys; keep what libpq would make of the rest
         ep = libpq_endpoint(b, name, span, parsed.form, params, driver="url", validate=False)
@@ -253,10 +254,31 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
         return ep
     sub = Builder(b.template)
     ep = libpq_endpoint(sub, name, span, parsed.form, params, driver=driver_hint or "libpq")
-    checks = libpq_connect_checks(text, loc)
-    b.diagnostics.extend(sub.diagnostics if checks is None else checks)
+    if parsed.error is None:  # libpq checks values only in a string it could parse
+        checks = libpq_connect_checks(text, loc)
+        b.diagnostics.extend(sub.diagnostics if checks is None else checks)
     _syntax(b, parsed, loc, name)
     return ep
+
+
+# keys pgx reads itself in a keyword/value DSN (pgconn, pgx and pgxpool ParseConfig); it sends every
+# other unknown key to the server as a run-time parameter
+PGX_OWN_KEYS = frozenset(PGX_POOL_KEYS + (
+    "servicefile", "sslpassword", "krbspn", "krbsrvname", "min_read_buffer_size", "statement_cache_capacity",
+    "description_cache_capacity", "default_query_exec_mode"))
+
+
+def _no_reader_takes(parsed: ParsedString) -> bool:
+    """A keyword/value string with a key that no library reading that form accepts: libpq rejects
+    every unknown key (`invalid connection option`), and pgx sends it to the server, which
+    rejects a name that is no PostgreSQL parameter (`unrecognized configuration parameter`)."""
+    if parsed.form != "keyword":
+        return False
+    from advisor.catalog import load_catalog
+
+    catalog = load_catalog()
+    return any(p.key not in PGX_OWN_KEYS and "." not in p.key and catalog.lookup(p.key) is None
+               for p in parsed.unknown_keys if not p.unknown)
 
 
 def libpq_connect_checks(text: str, loc: Locator) -> list[Diagnostic] | None:

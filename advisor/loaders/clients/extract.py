@@ -181,15 +181,17 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: list[tuple[st
         if key in PG_ENV or not isinstance(lf.value, str):
             continue
         text = lf.value
+        explicit = bool(URL_NAME.search(key))
         form = kind_of(text) if not v.unknown or "://" in text or "=" in text else None
-        if form is None and v.unknown and URL_NAME.search(key):
+        if form is None and v.unknown and explicit:
             endpoints.append(unknown_endpoint(b, "url", key, lf, v))
             continue
-        if form is None:
+        if form is None and not explicit:
             continue
-        if form == "keyword" and not URL_NAME.search(key):
+        if form == "keyword" and not explicit:
             continue
-        ep = endpoint_from_string(b, key, text, lf.loc)
+        # a connection variable's value is a connection string, short or odd ones included
+        ep = endpoint_from_string(b, key, text, lf.loc, explicit=explicit)
         if ep is None:
             continue
         if ep.driver == "libpq" and pg:
@@ -199,6 +201,11 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: list[tuple[st
         first = next(v for v in pg.values())
         span = first.span or Span(doc.path)
         endpoints.append(libpq_endpoint(b, "PG* environment", span, "env", dict(pg)))
+    elif pg and any(ep.driver == "libpq" for ep in endpoints):
+        # the PG* values fill the strings' unset parameters (_fill_from_env, which reports
+        # nothing): libpq checks them like any other value, once
+        first = next(v for v in pg.values())
+        libpq_endpoint(b, "PG* environment", first.span or Span(doc.path), "env", dict(pg))
     return endpoints
 
 

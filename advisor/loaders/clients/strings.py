@@ -163,11 +163,18 @@ def looks_like_keyword_string(text: str) -> bool:
     return len(known) >= 2 and bool(_KV_ANCHORS.intersection(known))
 
 
-def parse(text: str) -> ParsedString | None:
-    """Parse a connection string of any recognised form (leading/trailing blanks allowed)."""
+def parse(text: str, explicit: bool = False) -> ParsedString | None:
+    """Parse a connection string of any recognised form (leading/trailing blanks allowed).
+
+    `explicit`: the text is the value of a connection variable (`DATABASE_URL`, `*_DSN`), so a
+    value of no other form (`db`, `x=`, `host=db`) is read as a libpq keyword/value string, as
+    libpq would read it; a URL of another scheme (`mysql://`, `https://`) is still none.
+    """
     lead = len(text) - len(text.lstrip())
     body = text.strip()
     form = kind_of(body)
+    if form is None and explicit and body and "://" not in body and not body.lower().startswith("jdbc:"):
+        form = "keyword"
     if form is None:
         return None
     masked, holders = mask(body)
@@ -197,12 +204,14 @@ def parse(text: str) -> ParsedString | None:
 
 
 def _query_pieces(text: str, q: int):
-    """(offset, raw key, "=" or "", raw value) of each non-empty `k=v` after the `?` at `q`."""
+    """(offset, raw key, "=" or "", raw value) of each `k=v` after the `?` at `q`; an empty piece
+    (`?&a=b`, `a=b&&c=d`) is yielded as ("", "", "") except after the last `&`, which libpq allows."""
     pos = q + 1
-    for piece in text[q + 1:].split("&"):
+    pieces = text[q + 1:].split("&")
+    for i, piece in enumerate(pieces):
         start = pos
         pos += len(piece) + 1
-        if piece:
+        if piece or (i < len(pieces) - 1 and len(pieces) > 1):
             key, eq, value = piece.partition("=")
             yield start, key, eq, value
 
@@ -225,6 +234,9 @@ def _parse_uri(text: str, offset: int = 0) -> ParsedString:
                 if error is None:
                     error, error_offset = f'missing key/value separator "=" in URI query parameter: "{key_raw}"', start
                 continue
+            if "=" in value_raw and error is None:
+                # conninfo_uri_parse_params: a second `=` before the next `&`
+                error, error_offset = f'extra key/value separator "=" in URI query parameter: "{key_raw}"', start
             if key == "ssl":
                 if value == "true":
                     params.append(RawParam("sslmode", "require", vstart, vstart + len(value_raw)))
