@@ -118,13 +118,24 @@ def check(
     except UsageError as exc:
         _fail(str(exc))
     _write_outputs(report, outputs, color)
-    if verbose:
-        from advisor.loaders import skip_reason
-
-        for path in report.skipped:
-            typer.echo(f"pgpath: skipped {path}: {skip_reason(path)}", err=True)
+    _tell_inputs(report, verbose, quiet=hook)
     code = report.exit_code
     raise typer.Exit(0 if exit_zero and code == 1 else code)
+
+
+def _tell_inputs(report, verbose: bool, quiet: bool) -> None:
+    """On stderr: the skipped files with the reason (--verbose), and a warning when nothing was read."""
+    from advisor.loaders import skip_reason
+
+    skipped = list(getattr(report, "skipped", None) or [])
+    if verbose:
+        for path in skipped:
+            typer.echo(f"pgpath: skipped {path}: {skip_reason(path)}", err=True)
+    if not report.docs and not report.input_errors and not quiet:
+        where = ", ".join(report.settings.paths) or "."
+        typer.echo(f"pgpath: warning: no configuration file read in {where}"
+                   + (f" ({len(skipped)} file{'s' if len(skipped) != 1 else ''} skipped; --verbose lists them)"
+                      if skipped else "") + "; name a file's kind with --kind", err=True)
 
 
 def _outputs(fmt: Optional[str], output: Optional[List[str]]) -> "list[tuple[str, str]]":

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.findings import Finding, RuleInfo, Severity
-from advisor.loaders import InputError, detect_kind, link_documents, load_file, LOADERS, read_text
+from advisor.loaders import InputError, LOADERS, detect_kind, link_documents, load_file, name_needs_content, read_text
 from advisor.model import ConfigDoc, Record, Span
 
 CONFIG_NAMES = ("pgpath.yaml", "pgpath.yml", ".pgpath.yaml")
@@ -352,7 +352,7 @@ def discover(settings: Settings, skipped: list[str] | None = None
                     kind = _kind_of(path, sniff=True)
                     if kind:
                         found.append((path, kind))
-                    elif skipped is not None:
+                    elif skipped is not None and name not in CONFIG_NAMES:  # pgpath's own settings are read
                         skipped.append(path)
             continue
         kind = settings.kind or _kind_of(given, sniff=True, explicit=True)
@@ -416,6 +416,11 @@ def _excluded(path: str, settings: Settings) -> bool:
 
 def _kind_of(path: str, sniff: bool, explicit: bool = False) -> str | None:
     kind = detect_kind(path)
+    if kind == "postgresql" and name_needs_content(path):
+        try:
+            return detect_kind(path, read_text(path)) if os.path.getsize(path) <= SNIFF_MAX_BYTES else kind
+        except (InputError, OSError):
+            return kind
     if kind or not sniff:
         return kind
     suffix = Path(path).suffix.lower()
@@ -431,7 +436,10 @@ def _kind_of(path: str, sniff: bool, explicit: bool = False) -> str | None:
 
 
 def load_documents(settings: Settings, found: list[tuple[str, str]]) -> tuple[list[ConfigDoc], list[InputError]]:
-    options: dict[str, Any] = {"pg_major": settings.pg_version, "pgbouncer_version": settings.pgbouncer_version}
+    options: dict[str, Any] = {"pg_major": settings.pg_version, "pgbouncer_version": settings.pgbouncer_version,
+                               # include targets outside these were made at deploy time (a warning if missing)
+                               "check_roots": [p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p))
+                                               for p in settings.paths]}
     options.update(settings.extra)
     docs: list[ConfigDoc] = []
     errors: list[InputError] = []
@@ -627,3 +635,4 @@ def apply_suppressions(findings: list[Finding], docs: list[ConfigDoc], rules, in
                         s.span, f"suppression of {', '.join(s.codes)} silences nothing on line {s.applies_to_line}",
                         "delete the comment"))
     return kept
+

@@ -145,7 +145,9 @@ def test_template_placeholders_are_unknown(tmp_path):
             "[pgbouncer]\n<% if x %>\npool_mode = <%= @pool_mode %>\nlisten_port = $PORT\n<% end %>\n"
             "%include <%= @inc %>\n")
     doc = load(write(tmp_path, text, "pgbouncer.ini.erb"))
-    assert not doc.diagnostics, doc.diagnostics
+    # the only diagnostic: the templated %include, a warning that says it is a placeholder
+    assert [(d.kind, d.severity, d.span.line) for d in doc.diagnostics] == [("include-error", "warning", 9)]
+    assert "template placeholder" in doc.diagnostics[0].message
     assert isinstance(doc.model.value("pool_mode"), Unknown)
     assert isinstance(doc.model.value("listen_port"), Unknown)
     star = doc.model.databases[0]
@@ -216,7 +218,7 @@ def test_never_raises(tmp_path, text):
 def test_unreadable_include_makes_defaults_unknown(tmp_path):
     """A template line or %include that cannot be read may set anything: defaults are not claimed."""
     doc = load(write(tmp_path, "[pgbouncer]\npool_mode = transaction\n%include <%= @extra %>\n", "pgbouncer.ini.erb"))
-    assert not doc.diagnostics
+    assert [d.severity for d in doc.diagnostics] == ["warning"]
     assert doc.model.value("pool_mode") == "transaction"
     assert isinstance(doc.model.value("tcp_keepidle"), Unknown)
     doc = load(write(tmp_path, "[pgbouncer]\n%include /nonexistent/extra.ini\n"))
@@ -233,3 +235,42 @@ def test_password_never_shown(tmp_path, connstr):
     doc = load(write(tmp_path, f"[databases]\ndb = {connstr}\n[pgbouncer]\n"))
     text = json.dumps(doc.to_dict()) + " ".join(f"{d.message} {d.fix}" for d in doc.diagnostics)
     assert "hunter2" not in text and "hun ter2" not in text
+
+
+def test_sed_targets_are_unknown_values(tmp_path):
+    """`default_pool_size = DEFAULT_POOL_SIZE`, `port=PG_PORT`: a file a deploy script fills in
+    with sed; one such value alone is taken at its word (PgBouncer would refuse it)."""
+    text = ("[databases]\n* = host=PG_SERVICE port=PG_PORT auth_user=pgbouncer\n[pgbouncer]\n"
+            "default_pool_size = DEFAULT_POOL_SIZE\npool_mode = POOL_MODE\nclient_tls_sslmode = REQUIRE\n"
+            "client_tls_key_file = /k\nclient_tls_cert_file = /c\n")
+    doc = load(write(tmp_path, text))
+    assert doc.diagnostics == []
+    assert isinstance(doc.model.value("default_pool_size"), Unknown)
+    assert doc.model.value("client_tls_sslmode") == "require"  # a valid value in capitals stays a value
+    doc = load(write(tmp_path, "[pgbouncer]\npool_mode = POOL_MODE\n"))
+    assert kinds(doc) == ["pgbouncer-invalid-value"]
+
+
+def test_crunchy_sed_template_from_corpus():
+    from conftest import CORPUS, require_corpus
+
+    require_corpus()
+    path = CORPUS / "pgbouncer" / "crunchy-containers_pgbouncer.ini"
+    if not path.is_file():
+        pytest.skip("crunchy-containers_pgbouncer.ini is not in this corpus")
+    doc = load(str(path))
+    assert [d for d in doc.diagnostics if d.kind == "pgbouncer-invalid-value"] == []
+
+
+def test_include_outside_the_checked_tree_is_a_warning(tmp_path):
+    from conftest import CORPUS
+
+    doc = load(write(tmp_path, "[pgbouncer]\n%include /etc/pgbouncer-custom/extra.ini\n%include missing.ini\n"),
+               {"check_roots": [str(tmp_path)], "pgbouncer_cwd": str(tmp_path)})
+    got = [(d.span.line, d.severity) for d in doc.diagnostics if d.kind == "include-error"]
+    assert got == [(2, "warning"), (3, None)]  # outside: made at deploy time; inside: missing, an error
+    supabase = CORPUS / "pgbouncer" / "supabase_all-in-one_pgbouncer.ini"
+    if supabase.is_file():
+        doc = load(str(supabase))
+        assert {d.severity for d in doc.diagnostics if d.kind == "include-error"} == {"warning"}
+

@@ -349,15 +349,15 @@ def test_generated_inis(space):
 
 def _corpus_cases():
     from advisor.loaders import detect_kind, read_text
-    from advisor.loaders.template import is_template
+    from advisor.loaders.template import is_sed_template, is_template
 
     out = []
     for path in corpus_files("pgbouncer"):
         text = read_text(str(path))
         if (detect_kind(str(path)) or detect_kind(str(path), text)) != "pgbouncer":
             continue
-        if is_template(str(path), text) or "[pgbouncer]" not in text:
-            continue  # templates cannot run before deploy; fragments only run inside their includer
+        if is_template(str(path), text) or is_sed_template(text) or "[pgbouncer]" not in text:
+            continue  # templates (sed targets too) cannot run before deploy; fragments only run inside their includer
         out.append(path)
     return out
 

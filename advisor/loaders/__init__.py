@@ -45,6 +45,10 @@ def detect_kind(path: str, text: str | None = None) -> str | None:
     if name in _USUAL_NAMES:  # the names nearly every setup uses: no pattern to compile
         return _USUAL_NAMES[name]
     if _PG_NAME.match(name):
+        # `60-postgresql-shm.conf` of kernel.* lines is a sysctl drop-in: with the text, the name
+        # is only a hint that the content confirms
+        if text is not None and _detect_sysctl(name, text):
+            return "sysctl"
         return "postgresql"
     for kind, detector in _EXTRA_DETECTORS:
         found = detector(name, None)
@@ -190,3 +194,10 @@ def load_file(path: str, kind: str, options: dict):
 
 __all__ = ["InputError", "read_text", "detect_kind", "load_file", "link_documents", "skip_reason", "LOADERS",
            "KINDS"]
+
+
+def name_needs_content(path: str) -> bool:
+    """True when a file's name says postgresql.conf only by pattern (`60-postgresql-shm.conf`), so
+    its content decides; the usual names (`postgresql.conf`) are taken as they are."""
+    name = strip_template_suffix(Path(path).name).lower()
+    return name not in _USUAL_NAMES and bool(_PG_NAME.match(name))

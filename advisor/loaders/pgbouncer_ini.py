@@ -39,8 +39,10 @@ from advisor.catalogs.pgbouncer import (
     BY_NAME, DATABASE_KEYS, ENUM, INT, NEWEST, PARAMS, PEER_KEYS, RESERVED_DATABASES, SECTIONS, TIME,
     TLS_PROTOCOL_WORDS, UINT, USER_KEYS, Param, Version, parse_version, suggest,
 )
-from advisor.loaders.source import InputError, read_text
-from advisor.loaders.template import is_template, looks_like_caps_placeholder, placeholders
+from advisor.loaders.source import InputError, inside_checked_tree, read_text
+from advisor.loaders.template import (
+    is_sed_template, is_template, looks_like_caps_placeholder, looks_like_sed_target, placeholders,
+)
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
 from advisor.model.pgbouncer import Entry, PgBouncerModel, version_text
 from advisor.units import (
@@ -84,9 +86,10 @@ class _Item(Record):
 
 
 class _Reader:
-    def __init__(self, doc: ConfigDoc, cwd: str) -> None:
+    def __init__(self, doc: ConfigDoc, cwd: str, options: dict | None = None) -> None:
         self.doc = doc
         self.cwd = cwd
+        self.options = options or {}
         self.items: list[_Item] = []
 
     def parse_file(self, path: str, level: int, stack: tuple[str, ...], text: str | None = None) -> None:
@@ -189,6 +192,11 @@ class _Reader:
         if _TAG_CHAR in value or (template and _SHELL_VAR.search(value)):
             self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
             self.items.append(_Item("opaque", "", "", raw, span, None, True))
+            self.doc.diagnostics.append(Diagnostic(
+                "include-error", vspan,
+                f"%include {raw}: a template placeholder, known only where the template is rendered; pgpath cannot "
+                "read it (the settings it holds are unknown), and PgBouncer refuses to start if it is missing there",
+                "make sure the deploy creates it", severity="warning"))
             return
         if level >= MAX_INCLUDE:
             self.doc.diagnostics.append(Diagnostic(
@@ -205,10 +213,18 @@ class _Reader:
                 f"include loop: {chain}; PgBouncer follows it until nesting level {MAX_INCLUDE} and refuses to start",
                 "remove the %include that leads back to a file already being read"))
             return
-        if not os.path.isfile(target) and template and os.path.isabs(value):
-            # a deploy-time path in a template: nothing to read here, and no error to report
+        if not os.path.isfile(target) and (template or self.doc.meta.get("sed_template")
+                                           or not inside_checked_tree(target, self.doc.path, self.options)):
+            # a template's include, or a path outside what was checked: made at deploy time
             self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
             self.items.append(_Item("opaque", "", "", raw, span, None, True))
+            why = ("in a template, whose includes exist only where it is rendered" if template
+                   or self.doc.meta.get("sed_template") else "outside the files given to check")
+            self.doc.diagnostics.append(Diagnostic(
+                "include-error", vspan,
+                f'%include {value}: not found here, {why}; pgpath cannot read it (the settings it holds are '
+                f"unknown), and PgBouncer refuses to start if it is missing where PgBouncer runs",
+                "make sure the deploy creates it, or use a path inside the repository", severity="warning"))
             return
         if not os.path.isfile(target):
             self.items.append(_Item("opaque", "", "", raw, span, None, False))
@@ -245,6 +261,9 @@ class _Typer:
         if item_template or _TAG_CHAR in value:
             return True
         if self.template and (_SHELL_VAR.search(value) or looks_like_caps_placeholder(value)):
+            return True
+        # a file that a deploy script fills in with sed (`default_pool_size = DEFAULT_POOL_SIZE`)
+        if self.doc.meta.get("sed_template") and looks_like_sed_target(value.strip("'\"")):
             return True
         return False
 
@@ -523,13 +542,15 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     text = read_text(path)
     doc = ConfigDoc(path=path, kind="pgbouncer")
     doc.template = is_template(path, text)
+    if not doc.template and is_sed_template(text):
+        doc.meta["sed_template"] = True
     try:
         version = parse_version(options.get("pgbouncer_version"))
     except ValueError as exc:
         doc.diagnostics.append(Diagnostic(KIND_INVALID, Span(path), f"{exc}; linting for PgBouncer {version_text(NEWEST)}"))
         version = NEWEST
     doc.meta["pgbouncer_version"] = version_text(version)
-    reader = _Reader(doc, options.get("pgbouncer_cwd") or os.getcwd())
+    reader = _Reader(doc, options.get("pgbouncer_cwd") or os.getcwd(), options)
     reader.parse_file(path, 0, (), text)
     doc.model = build(doc, reader.items, version)
     return doc

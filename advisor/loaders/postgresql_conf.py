@@ -28,8 +28,10 @@ import sys
 from advisor import lazy_re
 from advisor.catalog import DEFAULT_MAJOR, Catalog, Parameter, load_catalog
 from advisor.loaders.directives import read_comment
-from advisor.loaders.source import InputError, read_text
-from advisor.loaders.template import is_template, looks_like_caps_placeholder, placeholders
+from advisor.loaders.source import InputError, inside_checked_tree, read_text
+from advisor.loaders.template import (
+    is_sed_template, is_template, looks_like_caps_placeholder, looks_like_sed_target, placeholders,
+)
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown
 from advisor.units import decimal, format_bytes, pg_memory_literal, pg_parse_bool, pg_parse_int, pg_parse_real
 
@@ -254,8 +256,9 @@ class _Reader:
     `type_settings` types it once every file is read.
     """
 
-    def __init__(self, doc: ConfigDoc, template: bool, catalog: Catalog) -> None:
+    def __init__(self, doc: ConfigDoc, template: bool, catalog: Catalog, options: dict | None = None) -> None:
         self.doc = doc
+        self.options = options or {}
         self.template = template
         self.catalog = catalog
         self._file_template = template
@@ -352,6 +355,10 @@ class _Reader:
         i = 1
         if name_tok.kind not in (ID, QUALIFIED_ID, TEMPLATE):
             return self._syntax_error(path, lineno, line, name_tok, None)
+        if name_tok.kind == TEMPLATE and len(tokens) == 1:
+            # `{{ extra_settings }}`, `${settings}`: a line the template renders into any number of lines
+            self.doc.meta.setdefault("generated_lines", []).append(Span(path, lineno, 1).to_dict())
+            return False
         if i < len(tokens) and tokens[i].kind == EQUALS:
             i += 1
         if i >= len(tokens):
@@ -406,10 +413,28 @@ class _Reader:
         self.doc.diagnostics.append(Diagnostic("syntax-error", Span(path, lineno, col), message, fix))
         return True
 
+    def _deploy_time(self, target: str) -> str | None:
+        """Why a missing include target is made at deploy time (a warning), or None (an error)."""
+        if self.template or self._file_template or self.doc.meta.get("sed_template"):
+            return "in a template, whose includes exist only where it is rendered"
+        if not inside_checked_tree(target, self.doc.path, self.options):
+            return "outside the files given to check"
+        return None
+
+    def _unresolved(self, directive: str, value: str, span: Span, value_span: Span, why: str) -> None:
+        self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
+        self.doc.diagnostics.append(Diagnostic(
+            "include-error", value_span,
+            f"{directive} '{value}': {'' if why.startswith('a template') else 'not found here, '}{why}; pgpath cannot read it (the settings it holds are "
+            f"unknown)" + ("" if directive == "include_if_exists" else
+                           ", and PostgreSQL refuses to start if it is missing where PostgreSQL runs"),
+            "make sure the deploy creates it, or use include_if_exists", severity="warning"))
+
     def _include(self, path: str, directive: str, raw: str, template: bool, span: Span, value_span: Span,
                  depth: int, stack: tuple[str, ...]) -> None:
         if template:
-            self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
+            self._unresolved(directive, raw.strip("'"), span, value_span,
+                             "a template placeholder, known only where the template is rendered")
             return
         value = deescape(raw) if raw[:1] == "'" else raw
         target = value
@@ -430,8 +455,9 @@ class _Reader:
             )
             return
         if directive == "include_dir":
-            if not os.path.isdir(target) and self.template and os.path.isabs(value):
-                self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
+            why = None if os.path.isdir(target) else self._deploy_time(target)
+            if why:
+                self._unresolved(directive, value, span, value_span, why)
                 return
             if not os.path.isdir(target):
                 self.doc.diagnostics.append(
@@ -461,9 +487,10 @@ class _Reader:
             )
             return
         if not os.path.exists(target):
-            if strict and self.template and os.path.isabs(value):
-                # a template is rendered for another machine: its absolute paths are not ours
-                self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
+            why = self._deploy_time(target) if strict else None
+            if why:
+                # a template is rendered for another machine; a path outside the tree is made there
+                self._unresolved("include", value, span, value_span, why)
             elif strict:
                 self.doc.diagnostics.append(
                     Diagnostic("include-error", value_span,
@@ -493,8 +520,10 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     text = read_text(path)
     doc = ConfigDoc(path=path, kind="postgresql")
     doc.template = is_template(path, text)
+    if not doc.template and is_sed_template(text):
+        doc.meta["sed_template"] = True
     doc.meta["pg_version"] = catalog.major
-    reader = _Reader(doc, doc.template, catalog)
+    reader = _Reader(doc, doc.template, catalog, options)
     # one object per line and no reference cycles: the cyclic garbage collector would only
     # rescan the growing document (a third of the time on a 200,000-line file)
     collecting = gc.isenabled()
@@ -644,6 +673,8 @@ def parse_value(doc: ConfigDoc, setting: Setting, param: Parameter, catalog: Cat
     text = deescape(raw) if quoted else raw
     if doc.template and (placeholders(text) or (looks_like_caps_placeholder(text)
                                                 and (not quoted or "_" in text))):  # `'LOG_STATEMENT'` (sed/envsubst)
+        return Unknown(raw)
+    if doc.meta.get("sed_template") and looks_like_sed_target(text):  # `max_connections = MAX_CONNECTIONS`
         return Unknown(raw)
 
     if param.vartype == "integer" and param.name not in _CHECK_HOOKS and param.context != "internal":

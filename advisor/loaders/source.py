@@ -52,3 +52,20 @@ def read_text(path: str, max_bytes: int = MAX_BYTES) -> str:
     except UnicodeDecodeError:
         # PostgreSQL, PgBouncer and HAProxy read bytes; Latin-1 keeps every byte as one character
         return data.decode("latin-1")
+
+
+def inside_checked_tree(target: str, main_path: str, options: dict | None) -> bool:
+    """Whether an include target lies inside what was given to check (`options["check_roots"]`,
+    the paths named on the command line; else the folder of the file being read).
+
+    A missing target outside it (`/etc/pgbouncer-custom/x.ini`) is made on the machine at deploy
+    time: pgpath cannot tell whether it will exist, so it warns; a missing target inside the
+    checked tree is missing from the repository, an error.
+    """
+    roots = (options or {}).get("check_roots") or [os.path.dirname(os.path.abspath(main_path))]
+    where = os.path.abspath(target)
+    for root in roots:
+        root = os.path.abspath(root)
+        if where == root or where.startswith(root.rstrip(os.sep) + os.sep):
+            return True
+    return False

@@ -11,9 +11,10 @@ import re
 
 from advisor import lazy_re
 
-TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".erb", ".tmpl", ".tpl", ".template", ".ctmpl", ".mustache")
+TEMPLATE_SUFFIXES = (".j2", ".jinja", ".jinja2", ".erb", ".tmpl", ".tpl", ".template", ".ctmpl", ".mustache", ".hbs",
+                     ".handlebars", ".tftpl")
 
-_TAG = lazy_re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>|\$\{[^}\n]*\}")
+_TAG = lazy_re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>|\$\{[^}\n]*\}|%\{[^}\n]*\}")
 _CONTENT_HINT = lazy_re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<%=?.*?%>")
 
 
@@ -50,9 +51,25 @@ def placeholders(line: str) -> list[tuple[int, int, bool]]:
     out = []
     for m in _TAG.finditer(line):
         tag = m.group()
-        expression = tag.startswith("{{") or tag.startswith("<%=") or tag.startswith("${")
+        expression = (tag.startswith("{{") and not _is_block_tag(tag)) or tag.startswith("<%=") or tag.startswith("${")
         out.append((m.start(), m.end(), expression))
     return out
+
+
+# Handlebars/Mustache sections, comments and partials (`{{#if x}}`, `{{/if}}`, `{{^x}}`, `{{!c}}`,
+# `{{> p}}`, `{{else}}`) and Go/Helm actions (`{{ if }}`, `{{- end }}`, `{{ range }}`...) stand for
+# no value; Terraform's `%{ if }`/`%{ endfor }` directives are matched as statements above
+_BLOCK_WORDS = ("if", "else", "end", "range", "with", "define", "block", "unless", "each")
+
+
+def _is_block_tag(tag: str) -> bool:
+    body = tag[2:-2].strip("-~ \t")
+    if not body:
+        return False
+    if body[0] in "#/^!>":
+        return True
+    word = body.split(None, 1)[0]
+    return word in _BLOCK_WORDS and (word in ("else", "end") or len(body.split()) > 1)
 
 
 _CAPS_PLACEHOLDER = lazy_re.compile(r"^[A-Z][A-Z0-9]*_[A-Z0-9_]+$|^[A-Z]{3,}$")
@@ -61,3 +78,30 @@ _CAPS_PLACEHOLDER = lazy_re.compile(r"^[A-Z][A-Z0-9]*_[A-Z0-9_]+$|^[A-Z]{3,}$")
 def looks_like_caps_placeholder(value: str) -> bool:
     """A bare `MAX_CONNECTIONS`-style token that a deploy script substitutes (sed/envsubst)."""
     return bool(_CAPS_PLACEHOLDER.match(value))
+
+
+# `= DEFAULT_POOL_SIZE`, `port=PG_PORT`, `= 'WORK_MEM'`: a value that is one capitalised sed/envsubst
+# target with an underscore
+_SED_TARGET_VALUE = lazy_re.compile(r"=[ \t]*'?[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]'?(?=[ \t;#]|$)", re.MULTILINE)
+_SED_TARGET = lazy_re.compile(r"^[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]$")
+SED_TEMPLATE_MIN_TARGETS = 2
+
+
+def is_sed_template(text: str) -> bool:
+    """A file whose values include at least two capitalised sed/envsubst targets (`DEFAULT_POOL_SIZE`,
+    `PG_PORT`): a template a deploy script fills in, whatever its name."""
+    if "_" not in text:
+        return False
+    count = 0
+    for _ in _SED_TARGET_VALUE.finditer(text):
+        count += 1
+        if count >= SED_TEMPLATE_MIN_TARGETS:
+            return True
+    return False
+
+
+def looks_like_sed_target(value: str) -> bool:
+    """`DEFAULT_POOL_SIZE`: a capitalised token with an underscore (never a valid PgBouncer or
+    PostgreSQL value, unlike `REQUIRE` or `ON`)."""
+    return bool(_SED_TARGET.match(value))
+

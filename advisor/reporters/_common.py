@@ -46,6 +46,9 @@ def summary_line(report) -> str:
     files = sum(len(d.files) for d in report.docs)
     text = (f"{n} finding{'s' if n != 1 else ''} ({c['error']} error, {c['warning']} warning, {c['info']} info) "
             f"in {files} file{'s' if files != 1 else ''}")
+    skipped = len(getattr(report, "skipped", None) or ())
+    if skipped:
+        text += f" ({skipped} other file{'s' if skipped != 1 else ''} skipped: not configuration pgpath reads)"
     if report.input_errors:
         text += f"; {len(report.input_errors)} unreadable"
     return text

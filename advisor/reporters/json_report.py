@@ -14,7 +14,8 @@ def render(report, **_: object) -> str:
         "pg_version": report.settings.pg_version,
         "exit_code": report.exit_code,
         "summary": {"findings": len(report.findings), **report.counts(),
-                    "files": sum(len(d.files) for d in report.docs)},
+                    "files": sum(len(d.files) for d in report.docs),
+                    "skipped": len(getattr(report, "skipped", None) or ())},
         "findings": [f.to_dict() for f in report.findings],
         "paths": [
             {"name": p.name, "source": p.source, "evidence": list(p.evidence),

@@ -35,6 +35,9 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
         f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} "
         f"({c['error']} error, {c['warning']} warning, {c['info']} info) in {files} file{'s' if files != 1 else ''}"
     )
+    skipped = len(getattr(report, "skipped", None) or ())
+    if skipped:
+        summary += f" ({skipped} other file{'s' if skipped != 1 else ''} skipped: not configuration pgpath reads)"
     if report.input_errors:
         summary += f"; {len(report.input_errors)} unreadable"
     if getattr(report, "baselined", 0):

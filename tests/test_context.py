@@ -1,0 +1,160 @@
+"""Context, not false alarms: templates of every common syntax, includes made at deploy time,
+sed targets, files named like postgresql.conf that are not, and what a folder run read and skipped."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from advisor.engine import make_settings, run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+POSTGRESQL_TEMPLATE = """\
+{{#if replication}}
+wal_level = replica
+{{else}}
+wal_level = logical
+{{/if}}
+{{! a handlebars comment }}
+{{> partial }}
+{# a jinja comment #}
+{% if tuned %}
+work_mem = {{ work_mem }}
+{% endif %}
+{{- if .Values.ssl }}
+ssl = on
+{{- end }}
+<% if @ssl %>
+ssl_min_protocol_version = 'TLSv1.2'
+<% end %>
+%{ if replicas > 0 }
+max_wal_senders = ${max_wal_senders}
+%{ endif }
+shared_buffers = <%= @shared_buffers %>
+{{ extra_settings }}
+${more_settings}
+"""
+
+PGBOUNCER_TEMPLATE = """\
+[databases]
+app = host=${db_host} port=${db_port} dbname=app
+[pgbouncer]
+{{#if tls}}
+client_tls_sslmode = require
+client_tls_key_file = /k
+client_tls_cert_file = /c
+{{/if}}
+{# comment #}
+%{ for u in users }
+{% if x %}
+default_pool_size = ${pool_size}
+{% endif %}
+%{ endfor }
+<% if true %>
+max_client_conn = <%= @m %>
+<% end %>
+{{ extra }}
+"""
+
+HAPROXY_TEMPLATE = """\
+defaults
+    mode tcp
+    timeout client 30m
+    timeout server 30m
+    timeout connect 5s
+{{#if primary}}
+listen pg
+    bind *:5000
+    server pg1 ${pg_host}:5432 check
+{{/if}}
+{# c #}
+{% if y %}
+    timeout tunnel 1h
+{% endif %}
+<% if z %>
+    option tcpka
+<% end %>
+"""
+
+
+@pytest.mark.parametrize("name,text", [
+    ("postgresql.conf.hbs", POSTGRESQL_TEMPLATE), ("postgresql.conf.tftpl", POSTGRESQL_TEMPLATE),
+    ("postgresql.conf.j2", POSTGRESQL_TEMPLATE), ("pgbouncer.ini.tftpl", PGBOUNCER_TEMPLATE),
+    ("pgbouncer.ini.hbs", PGBOUNCER_TEMPLATE), ("haproxy.cfg.tftpl", HAPROXY_TEMPLATE),
+    ("haproxy.cfg.erb", HAPROXY_TEMPLATE),
+])
+def test_every_common_template_syntax_is_a_template(tmp_path, name, text):
+    (tmp_path / name).write_text(text)
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    assert [d.kind for d in report.docs] == [{"p": "postgresql", "h": "haproxy"}.get(name[0], "pgbouncer")
+                                             if not name.startswith("pgb") else "pgbouncer"]
+    errors = [(f.code, f.span.line, f.message) for f in report.findings if str(f.severity) == "error"]
+    assert errors == []
+
+
+def test_postgresql_include_in_a_template_or_outside_the_tree_is_a_warning(tmp_path):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "postgresql.conf").write_text(
+        "include '/etc/postgresql/extra.conf'\ninclude 'missing.conf'\ninclude_dir '/etc/postgresql/conf.d'\n"
+        "include_if_exists '/etc/postgresql/maybe.conf'\n")
+    (tmp_path / "tpl").mkdir()
+    (tmp_path / "tpl" / "postgresql.conf.j2").write_text("include '{{ extra }}'\ninclude 'missing.conf'\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["ADV003"]}, use_config=False))
+    got = sorted((Path(f.span.file).parent.name, f.span.line, str(f.severity)) for f in report.findings)
+    assert got == [("conf", 1, "warning"), ("conf", 2, "error"), ("conf", 3, "warning"),
+                   ("tpl", 1, "warning"), ("tpl", 2, "warning")]
+    messages = {(Path(f.span.file).parent.name, f.span.line): f.message for f in report.findings}
+    assert "outside the files given to check" in messages[("conf", 1)]
+    assert "template" in messages[("tpl", 2)]
+
+
+def test_sed_targets_in_postgresql_conf_are_unknown(tmp_path):
+    conf = tmp_path / "postgresql.conf"
+    conf.write_text("max_connections = MAX_CONNECTIONS\nshared_buffers = 'SHARED_BUFFERS'\nssl = ON\n")
+    report = run(make_settings({"paths": [str(conf)]}, use_config=False))
+    assert [f for f in report.findings if str(f.severity) == "error"] == []
+    conf.write_text("max_connections = MAX_CONNECTIONS\n")  # one alone is taken at its word
+    report = run(make_settings({"paths": [str(conf)]}, use_config=False))
+    assert [f.code for f in report.findings if str(f.severity) == "error"] == ["PG002"]
+
+
+def test_sysctl_drop_in_named_like_postgresql_is_not_a_postgresql_conf(tmp_path):
+    (tmp_path / "60-postgresql-shm.conf").write_text("# for postgres\nkernel.shmmax = 17179869184\n"
+                                                     "kernel.shmall = 4194304\n")
+    (tmp_path / "10-postgresql-tuning.conf").write_text("work_mem = 64MB\n")
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    kinds = {Path(d.path).name: d.kind for d in report.docs}
+    assert kinds == {"60-postgresql-shm.conf": "sysctl", "10-postgresql-tuning.conf": "postgresql"}
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "advisor", "check", "--no-config", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+
+
+def test_folder_run_says_what_it_read_and_skipped(tmp_path):
+    (tmp_path / "postgresql.conf").write_text("work_mem = 4MB\n")
+    (tmp_path / "notes.md").write_text("# notes\n")
+    (tmp_path / "run.sh").write_text("echo\n")
+    (tmp_path / "pgpath.yaml").write_text("fail_on: error\n")  # pgpath's own settings: never "skipped"
+    out = _cli(".", cwd=tmp_path)
+    assert out.stdout.splitlines()[-1].endswith("in 1 file (2 other files skipped: not configuration pgpath reads)")
+    assert "skipped ./notes.md" not in out.stderr
+    out = _cli(".", "--verbose", cwd=tmp_path)
+    assert "pgpath: skipped ./notes.md: its name (.md) is no configuration kind pgpath reads" in out.stderr
+    assert "pgpath: skipped ./run.sh" in out.stderr and "pgpath.yaml" not in out.stderr
+    out = _cli(".", "--format", "json", cwd=tmp_path)
+    import json
+
+    assert json.loads(out.stdout)["summary"]["skipped"] == 2
+
+
+def test_folder_run_that_reads_nothing_warns(tmp_path):
+    (tmp_path / "notes.md").write_text("# notes\n")
+    out = _cli(".", cwd=tmp_path)
+    assert out.returncode == 0
+    assert "pgpath: warning: no configuration file read in . (1 file skipped; --verbose lists them)" in out.stderr
