@@ -33,7 +33,7 @@ class UsageError(Exception):
 class Settings(Record):
     __slots__ = ("paths", "select", "ignore", "severity", "fail_on", "pg_version", "pgbouncer_version", "ram_bytes",
                  "kind", "exclude", "extra", "config_file", "per_file_ignores", "rule_options", "inline_ignores",
-                 "baseline", "baseline_stale", "changed", "topology")
+                 "baseline", "baseline_stale", "changed", "topology", "pg_version_source")
 
     def __init__(self, paths: list[str] | None = None, select: list[str] | None = None, ignore: list[str] | None = None,
                  severity: dict[str, Severity] | None = None, fail_on: Severity = Severity.WARNING,
@@ -59,6 +59,8 @@ class Settings(Record):
         self.baseline_stale = False  # --baseline-stale: stale baseline entries fail the run
         self.changed: list[str] | None = None  # --hook: only findings touching these files
         self.topology = {} if topology is None else topology  # deployments: and hosts: of pgpath.yaml
+        # why pg_version is what it is: None = not given, so `run` infers it from the files
+        self.pg_version_source: str | None = None
 
 
 class Report(Record):
@@ -252,6 +254,10 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
         for code, level in (merged.get("severity") or {}).items():
             settings.severity[code.upper()] = Severity.parse(str(level))
         settings.pg_version = parse_pg_version(merged.get("pg_version"))
+        if merged.get("pg_version") not in (None, ""):
+            given_on_cli = cli.get("pg_version") not in (None, "")
+            settings.pg_version_source = "given with --pg-version" if given_on_cli else (
+                f"pg_version in {os.path.basename(path) if path else 'pgpath.yaml'}")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if merged.get("pgbouncer_version"):
@@ -482,6 +488,8 @@ def run(settings: Settings) -> Report:
         errors.append(InputError(path, f"not a configuration file pgpath recognises ({skip_reason(path)}); name its "
                                        f"kind with --kind ({', '.join(LOADERS)})"))
     found = _unique(found)
+    if settings.pg_version_source is None:
+        _assume_pg_version(settings, found, skipped)
     docs, load_errors = load_documents(settings, found)
     errors.extend(load_errors)
     paths, topology_problems = assemble_paths(settings, docs)
@@ -636,3 +644,13 @@ def apply_suppressions(findings: list[Finding], docs: list[ConfigDoc], rules, in
                         "delete the comment"))
     return kept
 
+
+def _assume_pg_version(settings: Settings, found: list[tuple[str, str]], skipped: list[str]) -> None:
+    """No version given: the major the files say (advisor.pgversion), else the newest supported."""
+    from advisor import pgversion
+
+    got = pgversion.infer(pgversion.candidates(found, skipped))
+    if got is None:
+        settings.pg_version_source = pgversion.DEFAULT_REASON
+    else:
+        settings.pg_version, settings.pg_version_source = got[0], got[1]

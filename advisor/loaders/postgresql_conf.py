@@ -606,6 +606,20 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> No
             )
         )
     elif "." not in name:
+        removed = removed_in(name, catalog.major)
+        if removed is not None:
+            since, last, replacement = removed
+            what = f"renamed {replacement}" if replacement and name.lower() in _RENAMED else "removed"
+            message = (f'unrecognized configuration parameter "{name}": {what} in PostgreSQL {since:g}, and this check '
+                       f"is for PostgreSQL {catalog.major}: the server refuses to start with it")
+            instead = f"use {replacement} instead" if replacement else "remove the line"
+            if last >= 14:
+                fix = (f"{instead}; or, if the file is for PostgreSQL {last:g} or older, check it as such: "
+                       f"--pg-version {last:g} (or pg_version: {last:g} in pgpath.yaml)")
+            else:
+                fix = f"{instead} (PostgreSQL {last:g} and older are checked as 14, the oldest major pgpath knows)"
+            doc.diagnostics.append(Diagnostic("unknown-parameter", setting.span, message, fix))
+            return
         suggestion = catalog.suggest(name)
         doc.diagnostics.append(
             Diagnostic(
@@ -615,6 +629,34 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> No
                 f"did you mean {suggestion}?" if suggestion else "remove the line, or check the name for a typo",
             )
         )
+
+
+# renamed parameters (old name -> (renamed in, new name)); removal of the others is read from the catalogs
+_RENAMED = {"force_parallel_mode": (16, "debug_parallel_query"), "vacuum_defer_cleanup_age": (16, None),
+            "promote_trigger_file": (16, None), "ssl_ecdh_curve": (18, "ssl_groups")}
+
+
+def removed_in(name: str, major: int):
+    """(removed in, last major that had it, replacement or None) for a parameter an older PostgreSQL
+    knew, or None."""
+    from advisor.catalog import SUPPORTED_MAJORS
+    from advisor.pgversion import REMOVED_BEFORE_14
+
+    low = name.lower()
+    last = None
+    for older in SUPPORTED_MAJORS:
+        if older >= major:
+            break
+        if load_catalog(older).lookup(low) is not None:
+            last = older
+    if last is not None:
+        replacement = _RENAMED.get(low, (None, None))[1]
+        return last + 1, last, replacement
+    if low in REMOVED_BEFORE_14:
+        since, replacement = REMOVED_BEFORE_14[low]
+        last_major = since - 1 if since == int(since) else 9.4
+        return since, last_major, replacement
+    return None
 
 
 # Check hooks that compare a value with other parameters as they stand when it is set: file

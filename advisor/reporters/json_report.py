@@ -12,6 +12,7 @@ def render(report, **_: object) -> str:
         "tool": "pgpath",
         "version": __version__,
         "pg_version": report.settings.pg_version,
+        "pg_version_source": getattr(report.settings, "pg_version_source", None),
         "exit_code": report.exit_code,
         "summary": {"findings": len(report.findings), **report.counts(),
                     "files": sum(len(d.files) for d in report.docs),

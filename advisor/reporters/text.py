@@ -40,6 +40,9 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
         summary += f" ({skipped} other file{'s' if skipped != 1 else ''} skipped: not configuration pgpath reads)"
     if report.input_errors:
         summary += f"; {len(report.input_errors)} unreadable"
+    assumed = pg_version_line(report)
+    if assumed:
+        summary += f"; {assumed}"
     if getattr(report, "baselined", 0):
         summary += f"; {report.baselined} in the baseline"
     if stale:
@@ -58,3 +61,16 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
             note += "; no middlebox known, so keepalives were not checked: declare load balancers and NATs"
         lines.append(note)
     return "\n".join(lines) + "\n"
+
+
+def pg_version_line(report) -> str | None:
+    """`PostgreSQL 15 (image postgres:15 in docker-compose.yml:4)` when PostgreSQL settings were read."""
+    if not any(d.kind in ("postgresql", "sql") for d in report.docs):
+        return None
+    source = getattr(report.settings, "pg_version_source", None)
+    if not source:
+        return f"PostgreSQL {report.settings.pg_version}"
+    if source.startswith(("given with", "pg_version in")):
+        return f"PostgreSQL {report.settings.pg_version} ({source})"
+    return f"PostgreSQL {report.settings.pg_version} assumed ({source})"
+

@@ -1,0 +1,86 @@
+"""Which PostgreSQL: the major the files say when --pg-version is not given, said in the output,
+and removed parameters worded as such."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from advisor.engine import make_settings, run
+from advisor.reporters import render
+
+
+def check(tmp_path, **cli):
+    return run(make_settings({"paths": [str(tmp_path)], **cli}, use_config=False))
+
+
+@pytest.mark.parametrize("files,major,why", [
+    ({"docker-compose.yml": "services:\n  db:\n    image: postgres:15.6-alpine\n    command: postgres -c work_mem=4MB\n"},
+     15, "image postgres:15.6-alpine in"),
+    ({"Dockerfile": "FROM postgres:16\nCOPY postgresql.conf /etc/postgresql/\n"}, 16, "image postgres:16 in"),
+    ({"cluster.yaml": "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: pg\nspec:\n"
+                      "  imageName: ghcr.io/cloudnative-pg/postgresql:17.2\n  instances: 3\n"},
+     17, "image ghcr.io/cloudnative-pg/postgresql:17.2"),
+    ({"timescale.yml": "services:\n  db:\n    image: timescale/timescaledb:2.14.2-pg16\n"}, 16, "timescaledb"),
+    ({}, 15, "/var/lib/postgresql/15 in"),
+    ({"docker-compose.yml": "services:\n  db:\n    image: postgres:13\n"}, 14,
+     "the files are for PostgreSQL 13: image postgres:13"),
+])
+def test_major_from_the_tree(tmp_path, files, major, why):
+    (tmp_path / "postgresql.conf").write_text("data_directory = '/var/lib/postgresql/15/main'\n" if not files else
+                                              "work_mem = 4MB\n")
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    report = check(tmp_path)
+    assert report.settings.pg_version == major
+    assert why in report.settings.pg_version_source
+    assert [d.meta.get("pg_version") for d in report.docs if d.kind == "postgresql"][:1] == [major]
+    text = render(report, "text")
+    assert f"PostgreSQL {major} assumed (" in text.splitlines()[-1]
+    data = json.loads(render(report, "json"))
+    assert data["pg_version"] == major and why in data["pg_version_source"]
+
+
+def test_default_says_so_and_a_given_version_wins(tmp_path):
+    (tmp_path / "postgresql.conf").write_text("work_mem = 4MB\n")
+    report = check(tmp_path)
+    assert report.settings.pg_version == 18
+    assert "no version given or found in the files: set --pg-version" in render(report, "text").splitlines()[-1]
+    (tmp_path / "docker-compose.yml").write_text("services:\n  db:\n    image: postgres:15\n")
+    report = check(tmp_path, pg_version="16")
+    assert report.settings.pg_version == 16
+    assert render(report, "text").splitlines()[-1].endswith("PostgreSQL 16 (given with --pg-version)")
+
+
+def test_sample_parameter_list_says_its_major(tmp_path):
+    from conftest import CORPUS
+
+    sample = CORPUS / "postgresql" / "postgres_12beta1_postgresql.conf.sample"
+    if not sample.is_file():
+        pytest.skip("the corpus sample is absent")
+    (tmp_path / "postgresql.conf.sample").write_text(sample.read_text())
+    report = check(tmp_path)
+    assert report.settings.pg_version == 14
+    assert "the files are for PostgreSQL 12" in report.settings.pg_version_source
+
+
+def test_removed_parameter_is_worded_with_its_major_and_the_way_out(tmp_path):
+    (tmp_path / "postgresql.conf").write_text("db_user_namespace = off\nwal_keep_segments = 8\n")
+    report = check(tmp_path, select=["PG001"])
+    first, second = report.findings
+    assert "removed in PostgreSQL 17" in first.message and "--pg-version 16" in first.fix
+    assert "removed in PostgreSQL 13" in second.message and "wal_keep_size" in second.fix
+    report = check(tmp_path, select=["PG001"], pg_version="16")
+    assert [f.span.line for f in report.findings] == [2]  # db_user_namespace is a 16 parameter
+
+
+def test_supabase_template_from_corpus_is_an_error_against_18(tmp_path):
+    from conftest import CORPUS
+
+    path = CORPUS / "postgresql" / "supabase_ansible_postgresql.conf.j2"
+    if not path.is_file():
+        pytest.skip("the corpus file is absent")
+    report = run(make_settings({"paths": [str(path)], "select": ["PG001"]}, use_config=False))
+    found = [f for f in report.findings if "db_user_namespace" in f.message]
+    assert found and str(found[0].severity) == "error" and "removed in PostgreSQL 17" in found[0].message
