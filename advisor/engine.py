@@ -344,7 +344,7 @@ def discover(settings: Settings, skipped: list[str] | None = None
         for path, kind in files_named(settings.topology["deployments"], os.path.dirname(settings.config_file)):
             if os.path.exists(path):
                 found.append((path, kind or _kind_of(path, sniff=True, explicit=True) or "client"))
-    for given in settings.paths:
+    for given in map(_shown_path, settings.paths):
         if not os.path.exists(given):
             errors.append(InputError(given, "no such file or directory"))
             continue
@@ -654,3 +654,15 @@ def _assume_pg_version(settings: Settings, found: list[tuple[str, str]], skipped
         settings.pg_version_source = pgversion.DEFAULT_REASON
     else:
         settings.pg_version, settings.pg_version_source = got[0], got[1]
+
+
+def _shown_path(given: str) -> str:
+    """An absolute path inside the working directory as a relative one, so that no message or span
+    carries the absolute path of the machine running pgpath (`/home/me/repo/x.conf` -> `x.conf`)."""
+    if not os.path.isabs(given):
+        return given
+    try:
+        rel = os.path.relpath(given)
+    except ValueError:  # another drive
+        return given
+    return given if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel

@@ -142,7 +142,7 @@ def test_folder_run_says_what_it_read_and_skipped(tmp_path):
     (tmp_path / "run.sh").write_text("echo\n")
     (tmp_path / "pgpath.yaml").write_text("fail_on: error\n")  # pgpath's own settings: never "skipped"
     out = _cli(".", cwd=tmp_path)
-    assert out.stdout.splitlines()[-1].endswith("in 1 file (2 other files skipped: not configuration pgpath reads)")
+    assert "in 1 file (2 other files skipped: not configuration pgpath reads)" in out.stdout.splitlines()[-1]
     assert "skipped ./notes.md" not in out.stderr
     out = _cli(".", "--verbose", cwd=tmp_path)
     assert "pgpath: skipped ./notes.md: its name (.md) is no configuration kind pgpath reads" in out.stderr
@@ -158,3 +158,32 @@ def test_folder_run_that_reads_nothing_warns(tmp_path):
     out = _cli(".", cwd=tmp_path)
     assert out.returncode == 0
     assert "pgpath: warning: no configuration file read in . (1 file skipped; --verbose lists them)" in out.stderr
+
+
+def test_messages_quote_values_as_written_and_point_at_their_line(tmp_path):
+    (tmp_path / "haproxy.cfg").write_text(
+        "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30m\n    timeout server 1800000\n\n"
+        "listen postgres_primary\n    bind *:5000\n    option pgsql-check user haproxy\n    timeout tunnel 300s\n"
+        "    server pg1 10.0.1.15:5432\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["HAP003", "HAP005"]}, use_config=False))
+    by_code = {f.code: f for f in report.findings}
+    assert "timeout tunnel 300s" in by_code["HAP005"].message and "5m" not in by_code["HAP005"].message
+    assert by_code["HAP005"].span.line == 10  # the timeout tunnel line, not the `listen` header
+    assert by_code["HAP003"].span.line == 11  # the server line
+    (tmp_path / "haproxy.cfg").write_text(
+        "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30m\n    timeout server 1800000\n\n"
+        "listen postgres_primary\n    bind *:5000\n    option pgsql-check user haproxy\n    timeout server 2h\n"
+        "    server pg1 10.0.1.15:5432 check\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["HAP002"]}, use_config=False))
+    (f,) = report.findings
+    assert "timeout client 30m" in f.message and "timeout server 2h" in f.message and f.span.line == 10
+
+
+def test_no_absolute_path_of_this_machine_in_the_output(tmp_path):
+    """Run on an absolute path inside the working directory: every path shown is relative."""
+    (tmp_path / "pgbouncer.ini").write_text("[pgbouncer]\nlisten_addr = *\n%include missing.ini\n")
+    (tmp_path / "postgresql.conf").write_text("include 'absent.conf'\nwal_level = minimal\n")
+    out = _cli(str(tmp_path), "--format", "json", cwd=tmp_path)
+    assert str(tmp_path) not in out.stdout and str(tmp_path) not in out.stderr
+    out = _cli(str(tmp_path), cwd=tmp_path)
+    assert str(tmp_path) not in out.stdout and "pgbouncer.ini:3:" in out.stdout

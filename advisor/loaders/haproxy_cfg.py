@@ -896,7 +896,7 @@ class _Builder:
         letter = _LETTER[proxy.kind]
         proxy_ok = letter in KW.TIMEOUTS[name] or proxy.kind == "listen"
         if proxy_ok:
-            proxy.timeouts[name] = Val(value, line.span(), origin)
+            proxy.timeouts[name] = Val(value, line.span(), origin, raw)
         self._setting(line, keyword, raw, value, "ms", origin, shift + 2)
 
     def _ka_param(self, proxy, line, keyword, texts, shift, unknown, origin) -> None:
@@ -935,7 +935,7 @@ class _Builder:
                              f"{error} in argument to <{keyword}> (a number of seconds, or a number and one of us, ms, "
                              "s, m, h, d)", _time_fix(keyword, raw, default="60"))
                 return
-        proxy.ka_params[keyword] = Val(value, line.span(), origin)
+        proxy.ka_params[keyword] = Val(value, line.span(), origin, raw)
         self._setting(line, keyword, raw, value, unit, origin, shift + 1)
 
     def _server_options(self, words: list[str], unknown: bool, span: Span, origin: str, target: dict) -> None:

@@ -15,12 +15,21 @@ from advisor.units import decimal, hap_format_ms
 class Val(Record):
     """A value and where it was set (`origin` names the section: `listen pg`, `defaults d1`)."""
 
-    __slots__ = ("value", "span", "origin")
+    __slots__ = ("value", "span", "origin", "raw")
 
-    def __init__(self, value: Any, span: Span | None, origin: str) -> None:
+    def __init__(self, value: Any, span: Span | None, origin: str, raw: str | None = None) -> None:
         self.value = value
         self.span = span
         self.origin = origin
+        self.raw = raw  # the value as written (`300s`), for messages; None when not kept
+
+    def shown(self, unit: str = "ms") -> str:
+        """The value as the file wrote it (`300s`), else formatted (`5m`)."""
+        if self.raw:
+            return self.raw
+        if isinstance(self.value, Unknown):
+            return self.value.text or "?"
+        return hap_format_ms(self.value) if unit == "ms" else str(self.value)
 
     def to_dict(self) -> dict[str, Any]:
         value = self.value
@@ -238,7 +247,7 @@ def idle_timeout(front: Proxy, back: Proxy) -> IdleTimeout:
     if tunnel is not None and tunnel.value != 0:
         if isinstance(tunnel.value, Unknown):
             return IdleTimeout(tunnel.value, f"timeout tunnel {tunnel.value.text or '?'} (unknown)", _spans(tunnel), True)
-        return IdleTimeout(tunnel.value, f"timeout tunnel {hap_format_ms(tunnel.value)} (set in {tunnel.origin})",
+        return IdleTimeout(tunnel.value, f"timeout tunnel {tunnel.shown()} (set in {tunnel.origin})",
                            _spans(tunnel), True)
     client = front.timeout("client")
     server = back.timeout("server")
@@ -250,7 +259,7 @@ def idle_timeout(front: Proxy, back: Proxy) -> IdleTimeout:
             continue
         if isinstance(v.value, Unknown):
             return IdleTimeout(v.value, f"timeout {side} is unknown ({v.origin})", _spans(client, server), False)
-        parts.append(f"timeout {side} {hap_format_ms(v.value)} (set in {v.origin})")
+        parts.append(f"timeout {side} {v.shown()} (set in {v.origin})")
         values.append(v.value)
     ms = min(values) if values else None
     return IdleTimeout(ms, ", ".join(parts) + ", no timeout tunnel", _spans(client, server), False)

@@ -40,14 +40,16 @@ def check(ctx):
                 continue
             shorter, longer = ("client", "server") if c < s else ("server", "client")
             low, high = min(c, s), max(c, s)
+            # the line of the timer that never applies: that is where the fix goes
+            unused = client if longer == "client" else server
             yield RULE.finding(
-                route.front.span,
-                f"{route.label}: timeout client {hap_format_ms(c)} ({client.origin}) != timeout server "
-                f"{hap_format_ms(s)} ({server.origin}): in TCP mode an idle session is closed by timeout {shorter} "
+                unused.span or route.front.span,
+                f"{route.label}: timeout client {client.shown()} ({client.origin}) != timeout server "
+                f"{server.shown()} ({server.origin}): in TCP mode an idle session is closed by timeout {shorter} "
                 f"after {low / 1000:g} s, the {high / 1000:g} s of timeout {longer} never applies",
                 f"timeout client {hap_format_ms(high)} and timeout server {hap_format_ms(high)} (equal values), "
                 f"or timeout tunnel {hap_format_ms(high)}",
-                related=[v.span for v in (client, server) if v.span],
+                related=[v.span for v in (client, server) if v.span and v is not unused],
             )
 
 

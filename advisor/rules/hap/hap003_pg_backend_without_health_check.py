@@ -41,12 +41,12 @@ def check(ctx):
             if not any(proxy.option(o) for o in ("pgsql-check", "httpchk", "tcp-check")):
                 fix += " (and option pgsql-check user <role>, or option httpchk + check port 8008 with Patroni)"
             yield RULE.finding(
-                proxy.span,
+                unchecked[0].span,
                 f"{proxy.label}: {len(unchecked)} of {len(proxy.servers)} PostgreSQL server(s) have no `check` ({names})"
                 + (f" although {checker} is set" if checker else "")
                 + ": HAProxy keeps sending new connections to a server that is down",
                 fix,
-                related=[s.span for s in unchecked],
+                related=[s.span for s in unchecked[1:]] + [proxy.span],
             )
 
 

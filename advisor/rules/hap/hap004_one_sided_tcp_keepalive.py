@@ -58,13 +58,14 @@ def check(ctx):
             else:
                 continue
             where = route.back.label if lack.startswith("server") else route.front.label
+            # the option line that turns keepalive on for one side (the other side's fix goes beside it)
             yield RULE.finding(
-                route.front.span,
+                have_val.span or route.front.span,
                 f"{route.label}: TCP keepalive is on for the {have} side ({have_val.origin}) but off for the {lack} "
                 f"side: HAProxy does not forward probes, so an idle flow on that side can be dropped by a NAT or "
                 f"load balancer; {NOTE}",
                 f"{fix} in {where} (or option tcpka in a listen/defaults section for both sides)",
-                related=[have_val.span] if have_val.span else [],
+                related=[route.front.span] if have_val.span else [],
             )
 
 

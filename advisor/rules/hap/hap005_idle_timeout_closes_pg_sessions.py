@@ -56,18 +56,33 @@ def check(ctx):
             seconds = idle.ms / 1000
             severity = Severity.WARNING if idle.ms < warn_below_ms else None
             longer = hap_format_ms(max(idle.ms * 2, 3_600_000))
+            # the line that sets the timer that closes the session, with the value as written there
+            deciding = _deciding(route, idle)
+            shown = deciding.shown() if deciding is not None else hap_format_ms(idle.ms)
+            span = deciding.span if deciding is not None and deciding.span is not None else route.front.span
+            related = [sp for sp in idle.spans if sp != span] + ([route.front.span] if span != route.front.span else [])
             yield RULE.finding(
-                route.front.span,
-                f"{route.label}: idle PostgreSQL sessions are closed after {hap_format_ms(idle.ms)} = {seconds:g} s "
+                span,
+                f"{route.label}: idle PostgreSQL sessions are closed after {shown} = {seconds:g} s "
                 f"({idle.reason}); TCP keepalives do not reset this timer, so a pooled connection idle longer "
                 f"than {seconds:g} s is cut and its next query fails",
                 (f"keep client pools' max idle time / lifetime below {seconds:g} s (or ping idle connections), "
                  f"or raise timeout tunnel in {route.back.label} (e.g. timeout tunnel {longer})") if idle.via_tunnel else
                 (f"keep client pools' max idle time / lifetime below {seconds:g} s (or ping idle connections), "
                  f"or add timeout tunnel {longer} to {route.back.label}"),
-                related=idle.spans,
+                related=related,
                 severity=severity,
             )
+
+
+def _deciding(route, idle):
+    """The timeout `Val` whose value is the idle limit (tunnel, or the shorter of client/server)."""
+    if idle.via_tunnel:
+        return route.back.timeout("tunnel")
+    for val in (route.front.timeout("client"), route.back.timeout("server")):
+        if val is not None and val.value == idle.ms:
+            return val
+    return None
 
 
 RULE = Rule(
