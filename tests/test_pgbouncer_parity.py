@@ -370,3 +370,32 @@ def test_corpus_file(path, space):
     started, problems = compare(path.read_text(encoding="utf-8", errors="replace"), os.path.join(space, "w"),
                                 cwd=str(path.parent))  # PgBouncer reads includes relative to its cwd
     assert not problems, "\n".join(problems)
+
+
+# auth_type = hba: PgBouncer starts whatever auth_hba_file holds, but without a readable file every
+# login is rejected (the harness's admin login included): PGB006 is an error exactly then
+HBA_CASES = {
+    "hba without auth_hba_file": ("[pgbouncer]\nauth_type = hba\n", False),
+    "hba with a missing file": ("[pgbouncer]\nauth_type = hba\nauth_hba_file = HBA_DIR/missing_hba.conf\n", False),
+    "hba with a file that allows the login": ("[pgbouncer]\nauth_type = hba\nauth_hba_file = HBA_DIR/pg_hba.conf\n",
+                                              True),
+}
+
+
+@pytest.mark.parametrize("name", list(HBA_CASES))
+def test_hba_without_file_rejects_every_login(name, space):
+    body, logs_in = HBA_CASES[name]
+    hba_dir = os.path.join(space, "hba")
+    os.makedirs(hba_dir)
+    os.chmod(hba_dir, 0o755)
+    with open(os.path.join(hba_dir, "pg_hba.conf"), "w") as f:
+        f.write("host all all 127.0.0.1/32 trust\nlocal all all trust\n")
+    os.chmod(os.path.join(hba_dir, "pg_hba.conf"), 0o644)
+    body = body.replace("HBA_DIR", hba_dir)
+    outcome, path = harness.run(body, os.path.join(space, "w"), keep=("auth_type", "auth_hba_file"))
+    assert outcome.started == logs_in, outcome.log[-600:]
+    if not logs_in:
+        assert "login rejected" in outcome.log  # PgBouncer ran and turned the login away
+    doc = load(path, {"pgbouncer_version": VERSION, "check_roots": [space]})
+    errors = [d for d in doc.diagnostics if d.kind == "pgbouncer-hba-file" and d.severity is None]
+    assert bool(errors) == (not logs_in), [d.message for d in doc.diagnostics]

@@ -55,6 +55,7 @@ KIND_INVALID = "pgbouncer-invalid-value"
 KIND_UNIT = "pgbouncer-unit-suffix"
 KIND_RESET = "pgbouncer-section-reset"
 KIND_COMMENT = "pgbouncer-inline-comment"
+KIND_HBA = "pgbouncer-hba-file"
 
 _TAG_CHAR = "\ue000"  # stands in for each character of a template expression
 _KEY_CHARS = lazy_re.compile(r"[A-Za-z0-9_.\-*]*")
@@ -554,6 +555,7 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     reader = _Reader(doc, options.get("pgbouncer_cwd") or os.getcwd(), options)
     reader.parse_file(path, 0, (), text)
     doc.model = build(doc, reader.items, version)
+    check_hba_file(doc, doc.model, reader.cwd, options)
     return doc
 
 
@@ -653,6 +655,46 @@ def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerMode
     _check_tls_setup(doc, model)
     _check_socket_options(doc, model)
     return model
+
+
+def check_hba_file(doc: ConfigDoc, model: PgBouncerModel, cwd: str, options: dict | None) -> None:
+    """auth_type = hba needs a readable auth_hba_file: without one PgBouncer 1.18 starts, logs
+    `could not open hba config file`, and rejects every login, the admin console's too
+    (hba_eval with no rules: AUTH_REJECT). Checked against the real PgBouncer in
+    tests/test_pgbouncer_parity.py. A path outside the checked tree may exist where PgBouncer runs:
+    a warning that says so."""
+    if model.fragment or model.value("auth_type") != "hba":
+        return
+    setting = model.setting("auth_type")
+    hba = model.value("auth_hba_file")
+    if isinstance(hba, Unknown) or (setting is not None and isinstance(setting.value, Unknown)):
+        return
+    span = (setting.value_span or setting.span) if setting is not None else (model.header or Span(doc.path, 1, 1))
+    said = f"auth_type = {setting.raw}" if setting is not None else "auth_type = hba"
+    outcome = ("PgBouncer starts, logs \"could not open hba config file\" and rejects every login (FATAL: login "
+               "rejected), the admin console's too")
+    hba_setting = model.setting("auth_hba_file")
+    if not hba:
+        doc.diagnostics.append(Diagnostic(
+            KIND_HBA, span, f"{said} without auth_hba_file: {outcome}",
+            "auth_hba_file = /etc/pgbouncer/pg_hba.conf (rules in pg_hba.conf format), or another auth_type"))
+        return
+    # a relative path is PgBouncer's working directory's business; the ini's folder is accepted too
+    candidates = [hba] if os.path.isabs(hba) else [os.path.join(cwd, hba), os.path.join(os.path.dirname(doc.path), hba)]
+    if any(os.path.isfile(c) for c in candidates):
+        return
+    target = candidates[-1]
+    where = hba_setting.value_span or hba_setting.span if hba_setting is not None else span
+    if doc.template or doc.meta.get("sed_template") or not inside_checked_tree(target, doc.path, options):
+        doc.diagnostics.append(Diagnostic(
+            KIND_HBA, where,
+            f"{said} with auth_hba_file = {hba}: not found here, outside the files given to check; if it is not "
+            f"readable where PgBouncer runs, {outcome}",
+            "make sure the deploy installs it (readable by the pgbouncer user)", (span,), severity="warning"))
+        return
+    doc.diagnostics.append(Diagnostic(
+        KIND_HBA, where, f"{said} with auth_hba_file = {hba}, which does not exist: {outcome}",
+        "create the file or fix the path", (span,)))
 
 
 # Linux limits for the socket options PgBouncer sets on every TCP socket (net/ipv4/tcp.c):

@@ -69,6 +69,7 @@ RULE_ENTRIES: list[RuleEntry] = [
               "pgb.pgb004_section_reset", ("pgbouncer",), ("pgbouncer-section-reset",)),
     RuleEntry("PGB005", "pgbouncer-inline-comment",
               "pgb.pgb005_inline_comment", ("pgbouncer",), ("pgbouncer-inline-comment",)),
+    RuleEntry("PGB006", "pgbouncer-hba-file-missing", "pgb.pgb006_hba_file", ("pgbouncer",), ("pgbouncer-hba-file",)),
     RuleEntry("PGB010", "pgbouncer-keepalive-disabled", "pgb.pgb010_keepalive_disabled", ("pgbouncer",), ()),
     RuleEntry("PGB012", "pgbouncer-idle-session-timeout",
               "pgb.pgb012_idle_session_timeout", ("pgbouncer", "postgresql"), ()),
