@@ -29,9 +29,11 @@ from advisor.catalog import DEFAULT_MAJOR, SUPPORTED_MAJORS
 
 READ_LIMIT = 1024 * 1024
 _PATH = lazy_re.compile(r"/(?:usr/lib|var/lib|etc|usr/share|var/log|run|var/run)/postgresql/(\d{1,2})(?:[/\s'\"]|$)")
-_IMAGE = lazy_re.compile(
-    r"(?<![\w.-])((?:[\w.-]+/)*(?:postgres|postgresql|postgis|timescaledb(?:-ha)?|pgvector|supabase-postgres|"
-    r"crunchy-postgres(?:-gis)?|spilo-\d+|patroni))[:@]([\w.-]+)")
+# the image's own name (the repository part before it is read backwards, at most 200 characters)
+_IMAGE = lazy_re.compile(r"(?<![\w-])(postgres|postgresql|postgis|timescaledb(?:-ha)?|pgvector|supabase-postgres|"
+                         r"crunchy-postgres(?:-gis)?)[:@]([\w.-]{1,64})")
+_REPO_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/")
+MAX_MATCHES = 20  # per pattern and file: enough evidence, and no cost that grows with the matches
 # an RDS/Aurora parameter group family (`family = "postgres16"`, `aurora-postgresql15`), an
 # engine version next to a PostgreSQL engine (`engine_version = "15.4"`)
 _FAMILY = lazy_re.compile(r"[\"'](?:aurora-)?postgres(?:ql)?(\d{1,2})[\"']")
@@ -72,26 +74,51 @@ def _major_of_tag(tag: str) -> int | None:
 def evidence_in(path: str, text: str) -> list[tuple[int, str]]:
     """(major, what says so) found in one file's text."""
     out: list[tuple[int, str]] = []
-    if "postgres" not in text and "patroni" not in text and "spilo" not in text and "timescale" not in text:
+    if "postgres" not in text and "timescale" not in text and "pgvector" not in text:
         return out
-    for m in _PATH.finditer(text):
-        line = text.count("\n", 0, m.start()) + 1
-        out.append((int(m.group(1)), f"{m.group(0).rstrip('/ ')} in {path}:{line}"))
-    for m in _FAMILY.finditer(text):
-        line = text.count("\n", 0, m.start()) + 1
-        out.append((int(m.group(1)), f"parameter group family {m.group(0)} in {path}:{line}"))
-    for m in _ENGINE_VERSION.finditer(text):
-        line = text.count("\n", 0, m.start()) + 1
-        out.append((int(m.group(1)), f"{m.group(0)} in {path}:{line}"))
-    for m in _IMAGE.finditer(text):
-        image, tag = m.group(1), m.group(2)
-        if image.startswith(("spilo-",)) or image.endswith("patroni"):
+    lines = _LineNumbers(text)
+
+    def first(pattern):
+        for i, m in enumerate(pattern.finditer(text)):
+            if i >= MAX_MATCHES:
+                break
+            yield m
+
+    for m in first(_PATH):
+        out.append((int(m.group(1)), f"{m.group(0).rstrip('/ ')} in {path}:{lines.at(m.start())}"))
+    for m in first(_FAMILY):
+        out.append((int(m.group(1)), f"parameter group family {m.group(0)} in {path}:{lines.at(m.start())}"))
+    for m in first(_ENGINE_VERSION):
+        out.append((int(m.group(1)), f"{m.group(0)} in {path}:{lines.at(m.start())}"))
+    for m in first(_IMAGE):
+        major = _major_of_tag(m.group(2))
+        if major is None:
             continue
-        major = _major_of_tag(tag)
-        if major is not None:
-            line = text.count("\n", 0, m.start()) + 1
-            out.append((major, f"image {image}:{tag} in {path}:{line}"))
+        start = m.start()
+        while start > 0 and m.start() - start < 200 and text[start - 1] in _REPO_CHARS:
+            start -= 1
+        image = text[start:m.start()] + m.group(1)
+        out.append((major, f"image {image}:{m.group(2)} in {path}:{lines.at(m.start())}"))
     return out
+
+
+class _LineNumbers:
+    """Line numbers of offsets asked for in increasing order or not, counted once (no rescans)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offsets: list[int] | None = None
+
+    def at(self, offset: int) -> int:
+        import bisect
+
+        if self.offsets is None:
+            offsets, find, i = [], self.text.find, self.text.find("\n")
+            while i >= 0:
+                offsets.append(i)
+                i = find("\n", i + 1)
+            self.offsets = offsets
+        return bisect.bisect_left(self.offsets, offset) + 1
 
 
 def sample_major(path: str, text: str) -> tuple[int, str] | None:
