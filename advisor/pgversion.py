@@ -170,15 +170,15 @@ def infer(paths: list[str]) -> tuple[int, str] | None:
     if others:
         reason += f" (also seen: {', '.join(f'PostgreSQL {m}' for m in others)}; the most frequent wins)"
     if major < SUPPORTED_MAJORS[0]:
-        return SUPPORTED_MAJORS[0], (f"the files are for PostgreSQL {major}: {reason}; {SUPPORTED_MAJORS[0]} is the "
-                                     "oldest catalog pgpath has")
+        return SUPPORTED_MAJORS[0], (f"the files are for PostgreSQL {major}, per {reason}; {SUPPORTED_MAJORS[0]} is "
+                                     "the oldest catalog pgpath has")
     if major > SUPPORTED_MAJORS[-1]:
-        return SUPPORTED_MAJORS[-1], (f"the files are for PostgreSQL {major}: {reason}; {SUPPORTED_MAJORS[-1]} is "
-                                      "the newest catalog pgpath has")
+        return SUPPORTED_MAJORS[-1], (f"the files are for PostgreSQL {major}, per {reason}; {SUPPORTED_MAJORS[-1]} "
+                                      "is the newest catalog pgpath has")
     return major, reason
 
 
-DEFAULT_REASON = ("the newest supported; no version given or found in the files: set --pg-version or pg_version "
+DEFAULT_REASON = ("the newest supported; no version given or found in the files, set --pg-version or pg_version "
                   "in pgpath.yaml")
 
 

@@ -25,7 +25,7 @@ def check(tmp_path, **cli):
     ({"timescale.yml": "services:\n  db:\n    image: timescale/timescaledb:2.14.2-pg16\n"}, 16, "timescaledb"),
     ({}, 15, "/var/lib/postgresql/15 in"),
     ({"docker-compose.yml": "services:\n  db:\n    image: postgres:13\n"}, 14,
-     "the files are for PostgreSQL 13: image postgres:13"),
+     "the files are for PostgreSQL 13, per image postgres:13"),
 ])
 def test_major_from_the_tree(tmp_path, files, major, why):
     (tmp_path / "postgresql.conf").write_text("data_directory = '/var/lib/postgresql/15/main'\n" if not files else
@@ -46,7 +46,7 @@ def test_default_says_so_and_a_given_version_wins(tmp_path):
     (tmp_path / "postgresql.conf").write_text("work_mem = 4MB\n")
     report = check(tmp_path)
     assert report.settings.pg_version == 18
-    assert "no version given or found in the files: set --pg-version" in render(report, "text").splitlines()[-1]
+    assert "no version given or found in the files, set --pg-version" in render(report, "text").splitlines()[-1]
     (tmp_path / "docker-compose.yml").write_text("services:\n  db:\n    image: postgres:15\n")
     report = check(tmp_path, pg_version="16")
     assert report.settings.pg_version == 16

@@ -701,7 +701,8 @@ def test_corpus_template(path):
     assert doc.template
     assert doc.settings, "no settings read"
     unknown = [s for s in doc.settings if not isinstance(s.value, (int, float, str, bool)) and s.value is not None]
-    bad = [(d.kind, d.span.line, d.message) for d in doc.diagnostics if d.kind in ERROR_KINDS]
+    # an include in a template is a warning that says so (its target exists only where it is rendered)
+    bad = [(d.kind, d.span.line, d.message) for d in doc.diagnostics if d.kind in ERROR_KINDS and d.severity != "warning"]
     assert bad == []
     assert all(s.value is not None for s in doc.settings), [s for s in doc.settings if s.value is None]
     assert unknown or "crunchy" not in path.name
@@ -717,7 +718,9 @@ def test_template_string_with_quotes_inside_tags(tmp_path):
         "work_mem = {{ work_mem }}\n"
     )
     doc = postgresql_conf.load(str(p), {"catalog": CAT})
-    assert [(d.kind, d.span.line) for d in doc.diagnostics] == []
+    # its two templated includes: warnings that say so
+    assert [(d.kind, d.span.line, d.severity) for d in doc.diagnostics if d.severity != "warning"] == []
+    assert all("template" in d.message for d in doc.diagnostics)
     assert [s.name for s in doc.settings] == ["synchronous_standby_names", "log_statement", "work_mem"]
     assert all(type(s.value).__name__ == "Unknown" for s in doc.settings)
     assert len(doc.meta["unresolved_includes"]) == 2

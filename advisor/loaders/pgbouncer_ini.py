@@ -230,7 +230,7 @@ class _Reader:
         if not os.path.isfile(target):
             self.items.append(_Item("opaque", "", "", raw, span, None, False))
             where = "" if os.path.isabs(value) else (
-                " (relative paths are resolved against the directory PgBouncer is started in, not the ini's folder)")
+                " (relative paths are resolved against PgBouncer's working directory, not the ini's folder)")
             self.doc.diagnostics.append(Diagnostic(
                 "include-error", vspan,
                 f'could not load file "{value}": No such file or directory{where}; PgBouncer refuses to start',
