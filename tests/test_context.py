@@ -142,7 +142,7 @@ def test_folder_run_says_what_it_read_and_skipped(tmp_path):
     (tmp_path / "run.sh").write_text("echo\n")
     (tmp_path / "pgpath.yaml").write_text("fail_on: error\n")  # pgpath's own settings: never "skipped"
     out = _cli(".", cwd=tmp_path)
-    assert "in 1 file (2 other files skipped: not configuration pgpath reads)" in out.stdout.splitlines()[-1]
+    assert "in 1 file (2 other files skipped, not configuration pgpath reads)" in out.stdout.splitlines()[-1]
     assert "skipped ./notes.md" not in out.stderr
     out = _cli(".", "--verbose", cwd=tmp_path)
     assert "pgpath: skipped ./notes.md: its name (.md) is no configuration kind pgpath reads" in out.stderr

@@ -48,7 +48,7 @@ def summary_line(report) -> str:
             f"in {files} file{'s' if files != 1 else ''}")
     skipped = len(getattr(report, "skipped", None) or ())
     if skipped:
-        text += f" ({skipped} other file{'s' if skipped != 1 else ''} skipped: not configuration pgpath reads)"
+        text += f" ({skipped} other file{'s' if skipped != 1 else ''} skipped, not configuration pgpath reads)"
     if report.input_errors:
         text += f"; {len(report.input_errors)} unreadable"
     return text

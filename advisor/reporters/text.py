@@ -37,7 +37,7 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     )
     skipped = len(getattr(report, "skipped", None) or ())
     if skipped:
-        summary += f" ({skipped} other file{'s' if skipped != 1 else ''} skipped: not configuration pgpath reads)"
+        summary += f" ({skipped} other file{'s' if skipped != 1 else ''} skipped, not configuration pgpath reads)"
     if report.input_errors:
         summary += f"; {len(report.input_errors)} unreadable"
     assumed = pg_version_line(report)
