@@ -145,7 +145,7 @@ def test_folder_run_says_what_it_read_and_skipped(tmp_path):
     assert "in 1 file (2 other files skipped, not configuration pgpath reads)" in out.stdout.splitlines()[-1]
     assert "skipped ./notes.md" not in out.stderr
     out = _cli(".", "--verbose", cwd=tmp_path)
-    assert "pgpath: skipped ./notes.md: its name (.md) is no configuration kind pgpath reads" in out.stderr
+    assert "pgpath: skipped ./notes.md: documentation" in out.stderr
     assert "pgpath: skipped ./run.sh" in out.stderr and "pgpath.yaml" not in out.stderr
     out = _cli(".", "--format", "json", cwd=tmp_path)
     import json
