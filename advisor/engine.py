@@ -372,7 +372,8 @@ def discover(settings: Settings, skipped: list[str] | None = None
 def discover_changed(settings: Settings) -> tuple[list[tuple[str, str]], set[str]]:
     """--hook: the files to read for a list of changed files, and the real paths of the changed
     files pgpath reads. A changed file pgpath does not recognise (or that no longer exists, or
-    is excluded) is skipped quietly; the others bring their deployment (`related_files`)."""
+    is excluded) is skipped quietly; the others bring the files that may share their path
+    (`_neighbour_folders`, and the topology's deployment of a changed file)."""
     changed: list[tuple[str, str]] = []
     for path in settings.changed or ():
         if not os.path.isfile(path) or _excluded(path, settings):
@@ -381,7 +382,7 @@ def discover_changed(settings: Settings) -> tuple[list[tuple[str, str]], set[str
         if kind:
             changed.append((path, kind))
     candidates: list[tuple[str, str]] = []
-    for folder in sorted({os.path.dirname(p) for p, _ in changed}):
+    for folder in sorted(_neighbour_folders({os.path.dirname(p) for p, _ in changed})):
         try:
             names = sorted(os.listdir(folder or "."))
         except OSError:
@@ -392,22 +393,43 @@ def discover_changed(settings: Settings) -> tuple[list[tuple[str, str]], set[str
                 kind = _kind_of(path, sniff=True)
                 if kind:
                     candidates.append((path, kind))
+    if settings.topology.get("deployments") and settings.config_file:
+        from advisor.path.topology import deployment_files
+
+        wanted = {os.path.realpath(p) for p, _ in changed}
+        for group in deployment_files(settings.topology["deployments"], os.path.dirname(settings.config_file)):
+            if wanted & {os.path.realpath(p) for p, _ in group}:
+                candidates.extend((p, k or _kind_of(p, sniff=True, explicit=True) or "client")
+                                  for p, k in group if os.path.isfile(p))
     chosen: dict[str, tuple[str, str]] = {}
-    for path, kind in changed + related_files(changed, candidates):
+    for path, kind in changed + candidates:
         chosen.setdefault(os.path.realpath(path), (path, kind))
     return list(chosen.values()), {os.path.realpath(p) for p, _ in changed}
 
 
-def related_files(changed: list[tuple[str, str]], candidates: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The other files of the deployments the changed files belong to, among `candidates`
-    ((path, kind) of the configuration files pgpath found near them).
-
-    For now a deployment is a folder: every candidate in the folder of a changed file. (When
-    the assembled connection path exists, this is the place to follow it: the hops a changed
-    file's path goes through, wherever their files are.)
-    """
-    folders = {os.path.realpath(os.path.dirname(p) or ".") for p, _ in changed}
-    return [(p, k) for p, k in candidates if os.path.realpath(os.path.dirname(p) or ".") in folders]
+def _neighbour_folders(folders: set[str]) -> set[str]:
+    """Where the other files of a changed file's deployment can be, for the path to decide: its
+    folder, the folders above it up to the repository root (a client in `app/` belongs to the
+    deployment above), and the folders right below it (the `app/` of a changed server file).
+    The path assembly then pairs only files with evidence of sharing a path, and only findings
+    that touch a changed file are reported."""
+    out: set[str] = set()
+    for folder in folders:
+        here = folder or "."
+        out.add(here)
+        try:
+            out.update(os.path.join(here, d) for d in os.listdir(here)
+                       if d not in SKIP_DIRS and not d.startswith(".") and os.path.isdir(os.path.join(here, d)))
+        except OSError:
+            pass
+        up, top = os.path.abspath(here), os.getcwd()
+        while up != top and not os.path.exists(os.path.join(up, ".git")):
+            parent = os.path.dirname(up)
+            if parent == up or not parent.startswith(top):
+                break  # never above the folder pgpath runs in (pre-commit runs at the repository root)
+            up = parent
+            out.add(os.path.relpath(up))
+    return out
 
 
 def touches(finding: Finding, files: set[str]) -> bool:

@@ -2,6 +2,7 @@
 --hook (changed files: their deployments checked, only findings touching them reported)."""
 
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -133,7 +134,7 @@ def test_hook_mode_checks_the_deployment_and_reports_what_touches_changed_files(
                cwd=tmp_path)
     assert r.returncode == 1, r.stdout + r.stderr
     assert r.stderr == ""  # unrecognised and deleted files are skipped quietly
-    heads = [ln.split(": ")[0] for ln in r.stdout.splitlines() if not ln.startswith(" ") and ": " in ln]
+    heads = [ln.split(": ")[0] for ln in r.stdout.splitlines() if re.match(r"^\S+:\d+:\d+: ", ln)]
     assert heads and all(h.startswith("risky/pgbouncer.ini:") for h in heads), heads
     assert "PGB013" in r.stdout and "see: risky/postgresql.conf:19:21" in r.stdout
     # postgresql.conf changed: PGB013 touches it by its related place, so it is reported too
@@ -145,11 +146,15 @@ def test_hook_mode_checks_the_deployment_and_reports_what_touches_changed_files(
     assert r.returncode == 0 and r.stderr == "" and "0 findings" in r.stdout
 
 
-def test_related_files_is_the_seam_for_the_path():
-    from advisor.engine import related_files
-
-    changed = [("deploy/a/pgbouncer.ini", "pgbouncer")]
-    candidates = [("deploy/a/postgresql.conf", "postgresql"), ("deploy/b/postgresql.conf", "postgresql"),
-                  ("deploy/a/pgbouncer.ini", "pgbouncer")]
-    assert related_files(changed, candidates) == [("deploy/a/postgresql.conf", "postgresql"),
-                                                  ("deploy/a/pgbouncer.ini", "pgbouncer")]
+def test_hook_mode_follows_the_changed_files_path(tmp_path):
+    """A changed client file in app/ brings the deployment above it: its path's findings (the
+    client requires TLS the server does not offer) are reported, those of other folders are not."""
+    shutil.copytree(ROOT / "samples" / "risky", tmp_path / "risky")
+    shutil.copytree(ROOT / "samples" / "risky", tmp_path / "other")
+    r = pgpath("check", "--no-config", "--hook", "risky/app/.env", cwd=tmp_path)
+    assert "risky/app/.env:2:93: PATH004 error" in r.stdout, r.stdout
+    assert "see: risky/postgresql.conf:9:7" in r.stdout
+    assert "other/" not in r.stdout
+    # and the server file changed: the same path finding touches it (its related place)
+    r = pgpath("check", "--no-config", "--hook", "risky/postgresql.conf", cwd=tmp_path)
+    assert "risky/app/.env:2:93: PATH004" in r.stdout, r.stdout

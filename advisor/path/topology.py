@@ -54,6 +54,11 @@ def files_named(deployments: list[dict], base: str) -> list[tuple[str, str]]:
     return out
 
 
+def deployment_files(deployments: list[dict], base: str) -> list[list[tuple[str, str]]]:
+    """(path, loader kind) of the files of each deployment, deployment by deployment."""
+    return [files_named([dep], base) for dep in deployments or ()]
+
+
 def _seconds(value: Any) -> float | None:
     """A declared duration: a number of seconds, or text with a unit (350s, 4min, 2h)."""
     from advisor.units import parse_duration_seconds
