@@ -513,6 +513,6 @@ def test_rules_do_not_guess_placeholders(tmp_path):
 
 
 def test_node_postgres_without_ssl_is_plaintext(tmp_path):
-    load_text(tmp_path, "db.json", '{"pg": {"host": "db", "keepAlive": true, "max": 5}}')
+    load_text(tmp_path, "db.json", '{"pg": {"host": "db.internal", "keepAlive": true, "max": 5}}')
     (finding,) = [f for f in _check(tmp_path, ["APP001"])]
     assert "node-postgres without `ssl` uses no TLS" in finding.message
