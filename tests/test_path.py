@@ -230,3 +230,38 @@ def test_samples_pair_only_files_of_their_own_folder(sample):
     for path in found:
         for hop in path.hops:
             assert (folder / hop.file).resolve().is_relative_to(folder.resolve())
+
+
+def test_a_long_keepalive_interval_leaves_the_leg_silent_too_long(tmp_path):
+    """Lab N8/N11: after an answered probe Linux probes again only `interval` later, so idle 1 s with
+    interval 10 s lets a 3 s flow table forget the connection; interval 2 s keeps it."""
+    topology = ("deployments:\n  - name: d\n    hops:\n      - client: .env\n"
+                "      - firewall: {idle_timeout: 3s}\n      - postgres: postgresql.conf\n")
+    write(tmp_path, {"postgresql.conf": PG, "pgpath.yaml": topology,
+                     ".env": "DATABASE_URL=postgresql://app@db:5432/app?keepalives_idle=1&keepalives_interval=10\n"})
+    [path] = shared(paths_of(tmp_path, tmp_path / "pgpath.yaml"))
+    assert path.legs[0].keepalive().probes_every == 10
+    assert path.first_close().seconds == 3
+    write(tmp_path, {".env": "DATABASE_URL=postgresql://app@db:5432/app?keepalives_idle=1&keepalives_interval=2\n"})
+    [path] = shared(paths_of(tmp_path, tmp_path / "pgpath.yaml"))
+    assert path.first_close() is None
+
+
+def test_a_roles_own_idle_session_timeout_applies_to_its_sessions(tmp_path):
+    """Lab P1r/B6r: ALTER ROLE ... SET beside postgresql.conf closes that role's sessions."""
+    write(tmp_path, {"postgresql.conf": PG, "roles.sql": "ALTER ROLE lab_ist SET idle_session_timeout = '2s';\n",
+                     ".env": "DATABASE_URL=postgresql://lab_ist@db:5432/app\n"})
+    [path] = shared(paths_of(tmp_path))
+    first = path.first_close()
+    assert first.seconds == 2 and "(role lab_ist)" in first.name
+    write(tmp_path, {".env": "DATABASE_URL=postgresql://other@db:5432/app\n"})  # another role: the file's value
+    [path] = shared(paths_of(tmp_path))
+    assert path.first_close() is None
+    # named in the topology with the server's files
+    write(tmp_path, {".env": "DATABASE_URL=postgresql://lab_ist@db:5432/app\n", "sql/roles.sql":
+                     "ALTER ROLE lab_ist SET idle_session_timeout = '3s';\n",
+                     "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: .env\n"
+                                    "      - postgres: {file: postgresql.conf, files: [sql/roles.sql]}\n"})
+    (tmp_path / "roles.sql").unlink()
+    [path] = shared(paths_of(tmp_path, tmp_path / "pgpath.yaml"))
+    assert path.first_close().seconds == 3

@@ -173,6 +173,7 @@ class _Group:
                 self.by_port.setdefault(lst.port, []).append(lst)
         self.boxes = [(doc, box) for doc in docs for box in middleboxes(doc)]
         self.hosts = [doc.model for doc in docs if doc.kind in ("sysctl", "systemd") and doc.model is not None]
+        self.sql = [doc for doc in docs if doc.kind == "sql"]  # ALTER ROLE/DATABASE ... SET beside the server
 
     def only(self, kind: str) -> _Listener | None:
         """The one listener of `kind` in the neighbourhood, or None when there are none or several."""
@@ -246,7 +247,7 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
     """The hop of a listener and the hops after it, following its next-hop addresses."""
     reached.add(id(lst))
     if lst.kind == "postgres":
-        return [Hop("postgres", lst.label, lst.doc, Span(lst.doc.path))]
+        return [Hop("postgres", lst.label, lst.doc, Span(lst.doc.path), sql=g.sql)]
     if depth > 8:
         return []
     if lst.kind == "pgbouncer":

@@ -31,10 +31,11 @@ class Hop(Record):
     PgBouncer `[databases]` Entry (or None for the fallback), an HAProxy Route, a Middlebox, or
     None for PostgreSQL. `declared` is True when the topology names the hop without a file."""
 
-    __slots__ = ("kind", "label", "doc", "span", "detail", "declared", "host", "replicas")
+    __slots__ = ("kind", "label", "doc", "span", "detail", "declared", "host", "replicas", "sql")
 
     def __init__(self, kind: str, label: str, doc: ConfigDoc | None = None, span: Span | None = None,
-                 detail: Any = None, declared: bool = False, host: Any = None, replicas: int = 1) -> None:
+                 detail: Any = None, declared: bool = False, host: Any = None, replicas: int = 1,
+                 sql: list[ConfigDoc] | None = None) -> None:
         self.kind = kind
         self.label = label
         self.doc = doc
@@ -43,6 +44,7 @@ class Hop(Record):
         self.declared = declared
         self.host = host  # advisor.model.host.HostFacts, when known
         self.replicas = replicas  # copies of a client that run (topology `replicas:`)
+        self.sql = [] if sql is None else sql  # PostgreSQL: `sql` documents (ALTER ROLE/DATABASE ... SET) of this server
 
     @property
     def file(self) -> str | None:
@@ -69,27 +71,36 @@ class KeepalivePlan(Record):
     (None when unknown); `text` says where it comes from, as written (`keepalives_idle=30`,
     `tcp_keepidle = 0 (OS default 7200 s)`); `span` points at the setting when one was written."""
 
-    __slots__ = ("hop", "enabled", "idle", "text", "span", "origin")
+    __slots__ = ("hop", "enabled", "idle", "text", "span", "origin", "interval")
 
     def __init__(self, hop: int, enabled: bool | None, idle: float | None, text: str, span: Span | None = None,
-                 origin: str = "set") -> None:
+                 origin: str = "set", interval: float | None = None) -> None:
         self.hop = hop
         self.enabled = enabled
         self.idle = idle
         self.text = text
         self.span = span
         self.origin = origin  # set | default | os-default | host
+        self.interval = interval  # seconds between probes (TCP_KEEPINTVL); None: unknown
 
     @property
     def probes_every(self) -> float | None:
-        """Seconds between packets this end guarantees on a silent leg, or None when it sends none."""
-        if self.enabled and self.idle is not None and not isinstance(self.idle, Unknown):
+        """The longest silence this end allows on a quiet leg, or None when it sends no probes.
+
+        Linux sends the first probe after `idle` seconds without data; its keepalive timer then
+        fires again `interval` later and probes whenever `idle` seconds have passed since the last
+        packet received (the answer to the previous probe). So an answered probe is followed by
+        the next one after max(idle, interval): with idle 1 s and interval 10 s the leg is silent
+        for 10 s (measured in the lab, rows N8 and N11)."""
+        if not self.enabled or self.idle is None or isinstance(self.idle, Unknown):
+            return None
+        if self.interval is None or isinstance(self.interval, Unknown):
             return float(self.idle)
-        return None
+        return float(max(self.idle, self.interval))
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"hop": self.hop, "enabled": self.enabled, "idle_s": self.idle, "by": self.text,
-                               "origin": self.origin}
+        out: dict[str, Any] = {"hop": self.hop, "enabled": self.enabled, "idle_s": self.idle,
+                               "interval_s": self.interval, "by": self.text, "origin": self.origin}
         if self.span is not None:
             out["span"] = self.span.to_dict()
         return out
@@ -121,6 +132,7 @@ class Leg(Record):
         return {"from": self.a, "to": self.b, "middleboxes": list(self.middleboxes),
                 "ends": [e.to_dict() for e in self.ends],
                 "keepalive": {"idle_s": best.idle if best else None,
+                              "silent_at_most_s": best.probes_every if best else None,
                               "by": best.text if best else "no keepalive probes on this leg"}}
 
 

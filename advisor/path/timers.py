@@ -21,7 +21,7 @@ from typing import Any
 
 from advisor.catalog import value_or_default
 from advisor.model import Unknown, is_known
-from advisor.model.host import LINUX_KEEPALIVE_TIME
+from advisor.model.host import LINUX_KEEPALIVE_INTVL, LINUX_KEEPALIVE_TIME
 from advisor.path.model import DeploymentPath, Hop, KeepalivePlan, Leg, Timer
 
 EFFECT_CLOSE = "the next query fails: server closed the connection unexpectedly (or SSL SYSCALL error: EOF detected)"
@@ -48,16 +48,34 @@ def build_legs(path: DeploymentPath) -> None:
     path.legs = legs
 
 
-def _os_idle(hop: Hop, i: int, what: str) -> KeepalivePlan:
+def _host_interval(hop: Hop) -> float:
+    """The probe interval a socket gets when it sets none: its host's sysctl, else Linux's 75 s."""
+    host = hop.host
+    if host is not None:
+        v = host.get("tcp_keepalive_intvl")
+        if v is not None and is_known(v.value):
+            return float(v.value)
+    return float(LINUX_KEEPALIVE_INTVL)
+
+
+def _interval(hop: Hop, own: Any) -> float:
+    """A socket's probe interval: its own positive setting, else its host's, else Linux's."""
+    if is_known(own) and not isinstance(own, bool) and own:
+        return float(own)
+    return _host_interval(hop)
+
+
+def _os_idle(hop: Hop, i: int, what: str, interval: float | None = None) -> KeepalivePlan:
+    interval = interval if interval is not None else _host_interval(hop)
     host = hop.host
     if host is not None:
         time = host.get("tcp_keepalive_time")
         if time is not None and is_known(time.value):
             return KeepalivePlan(i, True, float(time.value),
                                  f"{what} (host {host.name}: net.ipv4.tcp_keepalive_time = {time.value})",
-                                 time.span, "host")
+                                 time.span, "host", interval)
     return KeepalivePlan(i, True, float(LINUX_KEEPALIVE_TIME), f"{what} (OS default {LINUX_KEEPALIVE_TIME} s)",
-                         None, "os-default")
+                         None, "os-default", interval)
 
 
 def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
@@ -70,16 +88,20 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
         if ka.enabled.known and not ka.enabled.value:
             return KeepalivePlan(i, False, None, f"{_written(ka.enabled, 'keepalives')} (off)", ka.enabled.span,
                                  ka.enabled.origin)
+        interval = (_interval(hop, ka.interval.value) if ka.interval.origin != "os-default"
+                    else _host_interval(hop)) if ka.interval.known else None
         if not ka.idle.known:
             return KeepalivePlan(i, None, None, f"keepalive idle {ka.idle.display} (unknown)", ka.idle.span)
         if ka.idle.origin == "os-default":
-            plan = _os_idle(hop, i, f"{hop.detail.driver} keepalives on, idle not set")
+            plan = _os_idle(hop, i, f"{hop.detail.driver} keepalives on, idle not set", interval)
             if ka.note and plan.origin == "os-default":
-                plan.text = f"{hop.detail.driver}: {ka.note}" if ka.note else plan.text
+                plan.text = f"{hop.detail.driver}: {ka.note}"
             return plan
         enabled = True if ka.enabled.known else None
-        return KeepalivePlan(i, enabled, float(ka.idle.value), _written(ka.idle, "keepalives_idle"), ka.idle.span,
-                             ka.idle.origin)
+        text = _written(ka.idle, "keepalives_idle")
+        if ka.interval.origin in ("set", "env"):
+            text += " " + _written(ka.interval, "keepalives_interval")
+        return KeepalivePlan(i, enabled, float(ka.idle.value), text, ka.idle.span, ka.idle.origin, interval)
     if kind == "pgbouncer":
         model = hop.doc.model
         on = model.value("tcp_keepalive")
@@ -88,13 +110,16 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
             return KeepalivePlan(i, None, None, "PgBouncer tcp_keepalive/tcp_keepidle unknown (template)")
         if not on:
             return KeepalivePlan(i, False, None, "tcp_keepalive = 0", model.span_of("tcp_keepalive"))
+        interval = _interval(hop, model.value("tcp_keepintvl"))
         if not idle:
             where = "tcp_keepidle = 0" if not model.is_default("tcp_keepidle") else "tcp_keepidle not set"
-            plan = _os_idle(hop, i, f"PgBouncer {where}")
+            plan = _os_idle(hop, i, f"PgBouncer {where}", interval)
             plan.span = plan.span or model.span_of("tcp_keepidle")
             return plan
-        return KeepalivePlan(i, True, float(idle), f"tcp_keepidle = {model.setting('tcp_keepidle').raw}",
-                             model.span_of("tcp_keepidle"))
+        text = f"tcp_keepidle = {model.setting('tcp_keepidle').raw}"
+        if not model.is_default("tcp_keepintvl"):
+            text += f", tcp_keepintvl = {model.setting('tcp_keepintvl').raw}"
+        return KeepalivePlan(i, True, float(idle), text, model.span_of("tcp_keepidle"), "set", interval)
     if kind == "haproxy":
         route = hop.detail
         proxy, which = (route.front, "client") if side == "in" else (route.back, "server")
@@ -106,27 +131,30 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
                                  "probes on that side)", proxy.span, "default")
         if not is_known(enabled.value):
             return KeepalivePlan(i, None, None, f"option {option} unknown", enabled.span)
+        intvl = ka["intvl"]
+        interval = _interval(hop, intvl.value if intvl is not None else None)
         idle = ka["idle"]
         if idle is None:
-            return _os_idle(hop, i, f"option {option} in {proxy.label}, {option}-idle not set")
+            return _os_idle(hop, i, f"option {option} in {proxy.label}, {option}-idle not set", interval)
         if not is_known(idle.value):
             return KeepalivePlan(i, None, None, f"{option}-idle unknown", idle.span)
         return KeepalivePlan(i, True, float(idle.value), f"{option}-idle {idle.value} s (set in {idle.origin})",
-                             idle.span)
+                             idle.span, "set", interval)
     if kind == "postgres":
         if hop.doc is None:
             return _os_idle(hop, i, "PostgreSQL tcp_keepalives_idle (declared server, not read)")
         value, setting = value_or_default(hop.doc, "tcp_keepalives_idle")
+        interval = _interval(hop, value_or_default(hop.doc, "tcp_keepalives_interval")[0])
         if setting is not None and value is None:
             return KeepalivePlan(i, True, None, f"tcp_keepalives_idle = {setting.raw} (unknown)", setting.span)
         if not value:
             what = "tcp_keepalives_idle = 0" if setting is not None else "tcp_keepalives_idle not set"
-            plan = _os_idle(hop, i, f"PostgreSQL {what}")
+            plan = _os_idle(hop, i, f"PostgreSQL {what}", interval)
             if setting is not None and plan.span is None:
                 plan.span = setting.value_span or setting.span
             return plan
         return KeepalivePlan(i, True, float(value), f"tcp_keepalives_idle = {setting.raw}",
-                             setting.value_span or setting.span)
+                             setting.value_span or setting.span, "set", interval)
     # a proxy that terminates TCP (RDS Proxy, ALB, Classic ELB): its own keepalives are not documented
     return KeepalivePlan(i, None, None, f"{hop.label}: keepalives not documented")
 
@@ -193,7 +221,7 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
     box = hop.detail
     t = box.idle_timeout
     seconds = _seconds(t.value) if t.known else None
-    origin = {"default": " (documented default)", "declared": " (declared)"}.get(t.origin, "")
+    origin = {"default": " (documented default)"}.get(t.origin, "")
     shown = t.display if t.raw else _fmt(seconds)
     if t.raw and t.unit in ("s", "min") and t.raw.strip().isdigit():
         shown = f"{t.raw.strip()} {t.unit}" + (f" = {_fmt(seconds)}" if t.unit == "min" and seconds is not None else "")
@@ -256,8 +284,46 @@ def _pgbouncer_timers(hop: Hop, i: int) -> list[Timer]:
     return out
 
 
+def session_of(path: DeploymentPath, index: int) -> tuple[str | None, str | None]:
+    """(role, database) of the server session behind hop `index`: the client's user and database,
+    as a PgBouncer `[databases]` entry with its own `user=`/`dbname=` replaces them."""
+    role = database = None
+    for hop in path.hops[:index]:
+        if hop.kind == "client":
+            ep = hop.detail
+            role = ep.user.value if ep.user is not None and ep.user.known else role
+            database = ep.dbname.value if ep.dbname is not None and ep.dbname.known else database
+        elif hop.kind == "pgbouncer" and hop.detail is not None:
+            user, db = hop.detail.value("user"), hop.detail.value("dbname")
+            role = user if is_known(user) and user else role
+            database = db if is_known(db) and db else database
+    return role, database
+
+
+def server_setting(path: DeploymentPath, index: int, name: str) -> tuple[Any, Any]:
+    """(value in the base unit, the setting) of a PostgreSQL parameter for this path's sessions:
+    the role's or database's own value (ALTER ROLE/DATABASE ... SET) when one applies, else the
+    configuration files' (with ALTER SYSTEM), else the default."""
+    hop = path.hops[index]
+    if hop.sql:
+        from advisor.model.sql import RoleSettings
+
+        role, database = session_of(path, index)
+        found = RoleSettings.from_docs(hop.sql).effective(name, role, database, include_system=False)
+        if found is not None:
+            return (found.value if is_known(found.value) else None), found
+    value, setting = value_or_default(hop.doc, name)
+    if hop.sql:
+        from advisor.model.sql import RoleSettings
+
+        system = RoleSettings.from_docs(hop.sql).by_section.get("system", {}).get(name)
+        if system is not None:  # ALTER SYSTEM (postgresql.auto.conf) beats postgresql.conf
+            return (system.value if is_known(system.value) else None), system
+    return value, setting
+
+
 def _postgres_timers(path: DeploymentPath, hop: Hop, i: int, pooled_from: int | None) -> list[Timer]:
-    value, setting = value_or_default(hop.doc, "idle_session_timeout")
+    value, setting = server_setting(path, i, "idle_session_timeout")
     if setting is None or not value:
         return []
     behind_pooler = pooled_from is not None
@@ -266,7 +332,8 @@ def _postgres_timers(path: DeploymentPath, hop: Hop, i: int, pooled_from: int | 
                   "it (lab B5)")
     else:
         effect = "FATAL 57P05 terminating connection due to idle-session timeout: the next query fails"
-    return [Timer(i, None, f"PostgreSQL idle_session_timeout = {setting.raw}", value / 1000.0, "traffic",
+    where = f" ({setting.section.replace(':', ' ')})" if getattr(setting, "section", None) else ""
+    return [Timer(i, None, f"PostgreSQL idle_session_timeout = {setting.raw}{where}", value / 1000.0, "traffic",
                   not behind_pooler, effect, setting.value_span or setting.span)]
 
 

@@ -48,9 +48,11 @@ def files_named(deployments: list[dict], base: str) -> list[tuple[str, str]]:
     for dep in deployments or ():
         for hop in dep.get("hops", ()):
             kind, opts = hop_options(hop)
-            for name in ([opts["file"]] if "file" in opts else []) + list(opts.get("files", ())):
+            named = [(opts["file"], FILE_KINDS.get(kind, ""))] if "file" in opts else []
+            named += [(f, "") for f in opts.get("files", ())]  # SQL files: their kind is detected
+            for name, file_kind in named:
                 path = name if os.path.isabs(name) else os.path.normpath(os.path.join(base, name))
-                out.append((path, FILE_KINDS.get(kind, "")))
+                out.append((path, file_kind))
     return out
 
 
@@ -151,13 +153,29 @@ def _doc_for(opts: dict, base: str, by_path: dict, kind: str, where: Span, name:
     return found[0]
 
 
+def _sql_docs(opts: dict, base: str, by_path: dict, where: Span, name: str,
+              problems: list[Diagnostic]) -> list[ConfigDoc]:
+    """The SQL files (ALTER ROLE/DATABASE ... SET) a postgres hop names under `files:`."""
+    out: list[ConfigDoc] = []
+    for file in opts.get("files", ()):
+        path = file if os.path.isabs(file) else os.path.normpath(os.path.join(base, file))
+        found = [d for d in by_path.get(os.path.realpath(path), ()) if d.kind == "sql"]
+        if not found:
+            problems.append(Diagnostic(KIND, where, f"deployment {name}: {file} was not read as a SQL file "
+                                       "(ALTER ROLE/DATABASE/SYSTEM ... SET)", "name .sql files under files:"))
+        out.extend(found)
+    return out
+
+
 def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, name: str,
                problems: list[Diagnostic]) -> list[Hop]:
     doc = _doc_for(opts, base, by_path, kind, where, name, problems)
     if kind == "postgres":
+        sql = _sql_docs(opts, base, by_path, where, name, problems)
         if doc is None and "file" not in opts:
-            return [Hop("postgres", "PostgreSQL (declared)", None, where, declared=True)]
-        return [] if doc is None else [Hop("postgres", f"PostgreSQL {os.path.basename(doc.path)}", doc, Span(doc.path))]
+            return [Hop("postgres", "PostgreSQL (declared)", None, where, declared=True, sql=sql)]
+        return [] if doc is None else [Hop("postgres", f"PostgreSQL {os.path.basename(doc.path)}", doc, Span(doc.path),
+                                           sql=sql)]
     if doc is None:
         if "file" not in opts:
             problems.append(Diagnostic(KIND, where, f"deployment {name}: a {kind} hop needs its file",

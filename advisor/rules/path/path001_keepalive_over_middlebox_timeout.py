@@ -4,9 +4,11 @@
 For every leg of an assembled path (one TCP connection: client to PgBouncer, PgBouncer to
 PostgreSQL, ...) that crosses a middlebox with a packet-reset idle timer (AWS NLB and NAT gateway
 350 s, Azure Load Balancer 4 min, GCP Cloud NAT 20 min, a firewall, a Kubernetes Service's
-conntrack), the shortest keepalive idle of the leg's two ends (each end's own setting, else its
-host's `net.ipv4.tcp_keepalive_time`, else Linux's 7200 s) must be below the middlebox's timer.
-Probes from either end refresh the flow, so one end suffices. Only legs whose loss reaches the
+conntrack), the longest silence the leg's keepalives allow must be below the middlebox's timer.
+For each end that sends probes that silence is max(keepalive idle, keepalive interval): the first
+probe follows `idle` seconds without data, and once answered the next follows `interval` later
+(each value the end's own setting, else its host's `net.ipv4.tcp_keepalive_time`/`_intvl`, else
+Linux's 7200 s / 75 s). Probes from either end refresh the flow, so one end suffices. Only legs whose loss reaches the
 application are reported: behind a PgBouncer in transaction pooling, PgBouncer replaces a dead
 server connection itself.
 
@@ -19,8 +21,8 @@ Keepalive probes are the only thing that keeps an idle flow alive in such a midd
 (pgpath's lab reproduces it with network namespaces and conntrack).
 
 ## Fix
-Set the keepalive idle of one end of the leg below the shortest packet-reset timer on the path
-(pgpath proposes half of it, at most 300 s), e.g. for libpq
+Set the keepalive idle and interval of one end of the leg below the shortest packet-reset timer on
+the path (pgpath proposes half of it, at most 300 s, and an interval below that), e.g. for libpq
 `keepalives_idle=170 keepalives_interval=30 keepalives_count=3`, for PgBouncer
 `tcp_keepidle = 170`, for PostgreSQL `tcp_keepalives_idle = 170`.
 
@@ -45,7 +47,7 @@ def check(ctx):
             a, b = path.hops[leg.a], path.hops[leg.b]
             best = leg.keepalive()
             if best is not None:
-                ka = f"keepalive idle {secs(best.probes_every)} ({best.text})"
+                ka = f"keepalives leave it silent up to {secs(best.probes_every)} ({best.text})"
             else:
                 ka = "no keepalive probes on this leg (" + "; ".join(e.text for e in leg.ends) + ")"
             fixed_end = next((path.hops[e.hop] for e in leg.ends if path.hops[e.hop].doc is not None), a)
@@ -66,7 +68,7 @@ RULE = Rule(
     code="PATH001",
     name="keepalive-over-middlebox-timeout",
     severity=Severity.WARNING,
-    summary="A leg's keepalive idle is not below a middlebox idle timeout on it",
+    summary="A leg's keepalives leave it silent longer than a middlebox idle timeout on it",
     needs=("path",),
     check=check,
     doc=__doc__,

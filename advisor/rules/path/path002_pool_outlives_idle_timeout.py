@@ -47,13 +47,18 @@ LIFETIME_KEY = {"hikaricp": "maxLifetime", "sqlalchemy": "pool_recycle", "psycop
 
 
 def _lifetime_fix(library: str, seconds: float) -> str:
-    target = max(30, int(seconds) - 30)
+    """A lifetime below the timer: 30 s below it, or half of it for timers of a minute or less."""
+    target = int(seconds - 30) if seconds >= 60 else max(1, int(seconds // 2))
+    margin = f"{seconds - target:g} s below {seconds:g} s"
     key = LIFETIME_KEY.get(library, "maximum lifetime")
     if library == "hikaricp":
-        return f"maxLifetime={target * 1000} (ms, 30 s below {seconds:g} s)"
+        if target < 30:
+            return (f"HikariCP cannot retire connections sooner than 30 s (maxLifetime minimum): lengthen the "
+                    f"{seconds:g} s timer, and rely on HikariCP's validation on borrow")
+        return f"maxLifetime={target * 1000} (ms, {margin})"
     if library == "pgxpool":
-        return f"pool_max_conn_lifetime={target}s"
-    return f"{key}={target} (s, 30 s below {seconds:g} s)"
+        return f"pool_max_conn_lifetime={target}s ({margin})"
+    return f"{key}={target} (s, {margin})"
 
 
 def check(ctx):
@@ -87,8 +92,7 @@ def check(ctx):
                         f"({pool.validation_note or 'validation on borrow'}): a failed check per connection")
                 severity = Severity.INFO
             else:
-                tail = (": the connection is closed first and the pool lends it unchecked, so the next query fails "
-                        f"({shortest.effect.split(': ', 1)[-1]})")
+                tail = f": the connection is closed first and the pool lends it unchecked ({shortest.effect})"
                 severity = Severity.WARNING
             yield RULE.finding(span, head + tail, _lifetime_fix(pool.library, shortest.seconds),
                                related=[s for s in [shortest.span] if s is not None] + related(path, span),

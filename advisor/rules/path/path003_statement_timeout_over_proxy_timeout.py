@@ -27,7 +27,7 @@ statement_timeout plus a margin in the route's backend (or listen) section; or l
 
 import math
 
-from advisor.catalog import value_or_default
+from advisor.path.timers import server_setting
 from advisor.findings import Severity
 from advisor.rules.path import related, secs
 from advisor.rules.rule import Rule
@@ -39,7 +39,7 @@ def check(ctx):
         if not servers:
             continue
         index, server = servers[0]
-        st_ms, setting = value_or_default(server.doc, "statement_timeout")
+        st_ms, setting = server_setting(path, index, "statement_timeout")  # the role's own value first
         if setting is None or not st_ms:
             continue
         st = st_ms / 1000.0
