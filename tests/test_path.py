@@ -265,3 +265,12 @@ def test_a_roles_own_idle_session_timeout_applies_to_its_sessions(tmp_path):
     (tmp_path / "roles.sql").unlink()
     [path] = shared(paths_of(tmp_path, tmp_path / "pgpath.yaml"))
     assert path.first_close().seconds == 3
+
+
+def test_a_declared_server_takes_the_sql_files_beside_it(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG, "roles.sql": "ALTER ROLE lab_ist SET idle_session_timeout = '2s';\n",
+                     ".env": "DATABASE_URL=postgresql://lab_ist@db:5432/app\n",
+                     "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: .env\n"
+                                    "      - postgres: postgresql.conf\n"})
+    [path] = shared(paths_of(tmp_path, tmp_path / "pgpath.yaml"))
+    assert path.first_close().seconds == 2

@@ -193,12 +193,7 @@ class _Reader:
         if _TAG_CHAR in value or (template and _SHELL_VAR.search(value)):
             self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
             self.items.append(_Item("opaque", "", "", raw, span, None, True))
-            self.doc.diagnostics.append(Diagnostic(
-                "include-error", vspan,
-                f"%include {raw}: a template placeholder, known only where the template is rendered; pgpath cannot "
-                "read it (the settings it holds are unknown), and PgBouncer refuses to start if it is missing there",
-                "make sure the deploy creates it", severity="warning"))
-            return
+            return  # known only where the template is rendered: counted in the run's summary, no finding
         if level >= MAX_INCLUDE:
             self.doc.diagnostics.append(Diagnostic(
                 "include-error", vspan,
@@ -219,8 +214,9 @@ class _Reader:
             # a template's include, or a path outside what was checked: made at deploy time
             self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
             self.items.append(_Item("opaque", "", "", raw, span, None, True))
-            why = ("in a template, whose includes exist only where it is rendered" if template
-                   or self.doc.meta.get("sed_template") else "outside the files given to check")
+            if template or self.doc.meta.get("sed_template"):
+                return  # exists only where the template is rendered: counted in the run's summary, no finding
+            why = "outside the files given to check"
             self.doc.diagnostics.append(Diagnostic(
                 "include-error", vspan,
                 f'%include {value}: not found here, {why}; pgpath cannot read it (the settings it holds are '
@@ -685,7 +681,9 @@ def check_hba_file(doc: ConfigDoc, model: PgBouncerModel, cwd: str, options: dic
         return
     target = candidates[-1]
     where = hba_setting.value_span or hba_setting.span if hba_setting is not None else span
-    if doc.template or doc.meta.get("sed_template") or not inside_checked_tree(target, doc.path, options):
+    if doc.template or doc.meta.get("sed_template"):
+        return  # a template's files are installed where it is rendered: nothing to act on here
+    if not inside_checked_tree(target, doc.path, options):
         doc.diagnostics.append(Diagnostic(
             KIND_HBA, where,
             f"{said} with auth_hba_file = {hba}: not found here, outside the files given to check; if it is not "

@@ -423,6 +423,10 @@ class _Reader:
 
     def _unresolved(self, directive: str, value: str, span: Span, value_span: Span, why: str) -> None:
         self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
+        if "template" in why:
+            # a template's includes exist only where it is rendered: nothing to act on here, so no
+            # finding; the run's summary counts the includes pgpath could not read
+            return
         self.doc.diagnostics.append(Diagnostic(
             "include-error", value_span,
             f"{directive} '{value}': {'' if why.startswith('a template') else 'not found here, '}{why}; pgpath cannot read it (the settings it holds are "

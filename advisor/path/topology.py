@@ -172,6 +172,11 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
     doc = _doc_for(opts, base, by_path, kind, where, name, problems)
     if kind == "postgres":
         sql = _sql_docs(opts, base, by_path, where, name, problems)
+        if "files" not in opts and doc is not None:  # as in discovery: the SQL files beside the server's file
+            folder = os.path.dirname(os.path.realpath(doc.path))
+            sql = [d for docs in by_path.values() for d in docs if d.kind == "sql"
+                   and os.path.dirname(os.path.realpath(d.path)) == folder]
+            sql = list({id(d): d for d in sql}.values())
         if doc is None and "file" not in opts:
             return [Hop("postgres", "PostgreSQL (declared)", None, where, declared=True, sql=sql)]
         return [] if doc is None else [Hop("postgres", f"PostgreSQL {os.path.basename(doc.path)}", doc, Span(doc.path),

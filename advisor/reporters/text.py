@@ -48,6 +48,10 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     if stale:
         summary += f"; {sum(e.count for e in stale)} baselined finding{'s' if len(stale) != 1 else ''} fixed (stale"
         summary += ")" if report.settings.baseline_stale else ": --baseline-stale to fail on them)"
+    unread = sum(len(d.meta.get("unresolved_includes", ())) for d in report.docs)
+    if unread:
+        summary += (f"; {unread} include{'s' if unread != 1 else ''} not read (in templates, or outside the checked "
+                    "files: the settings they hold are unknown)")
     lines.append(summary)
     shared = [p for p in getattr(report, "paths", ()) if len(p.hops) > 1]
     if shared:

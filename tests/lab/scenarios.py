@@ -126,18 +126,7 @@ NOT_YET = "not in this checkout yet"
 # Predictions that real software contradicts, reported to the path model's author: each stays an
 # expected failure (not strict, so the fix simply makes it pass) until the model is fixed. Keys are
 # scenario ids (N ids without the -drop/-reset variant), "<id>:pool" for the pool rule.
-KNOWN_DISAGREEMENTS: dict[str, str] = {
-    "P1r": "path model: ALTER ROLE lab_ist SET idle_session_timeout = '2s' (roles.sql beside postgresql.conf) is "
-           "not applied to a client connecting as lab_ist: pgpath predicts never closed, PostgreSQL closes at 2 s "
-           "(57P05)",
-    "B6r": "path model: the ALTER ROLE idle_session_timeout of the client's user is not applied through a "
-           "session-pooling PgBouncer either: pgpath predicts never closed, the client gets 57P05 at 2 s",
-    "N8": "path model: a keepalive end's probes_every is keepalives_idle, but after an answered probe Linux sends "
-          "the next one keepalives_interval later, so the flow goes silent for max(idle, interval) = 10 s > 3 s "
-          "and the middlebox forgets it (pgpath: never closed)",
-    "N8:rule": "keepalive-over-middlebox-timeout (PATH001) takes keepalives_idle as the probe period and stays "
-               "silent, though the flow is silent for keepalives_interval = 10 s > 3 s and dies",
-}
+KNOWN_DISAGREEMENTS: dict[str, str] = {}  # none since the model applies keepalive intervals and role settings
 
 
 def known_disagreement(sid: str) -> str | None:
