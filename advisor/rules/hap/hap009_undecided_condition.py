@@ -5,7 +5,8 @@
 `streq`/`strneq` of literal strings, `version_atleast`/`version_before` of versions up to 2.4
 (the first with conditional blocks). `defined(VAR)`, `feature(X)`, later versions and values
 from environment variables depend on the environment, the build and the version HAProxy runs
-with; pgpath says so instead of guessing. Give `haproxy_version`, `haproxy_env` (a mapping) or
+with; pgpath says so instead of guessing — in configurations that carry PostgreSQL connections
+(a file whose proxies are all HTTP or other services is not pgpath's to judge). Give `haproxy_version`, `haproxy_env` (a mapping) or
 `haproxy_features` (a list) under `extra` in pgpath.yaml to decide them.
 
 ## Why it matters
@@ -22,11 +23,18 @@ the finding with `# pgpath: ignore[HAP009] reason` on the `.if` line.
 """
 
 from advisor.findings import Severity
+from advisor.rules.hap._common import is_postgres
 from advisor.rules.rule import Rule, report_diagnostics
 
 
 def check(ctx):
-    return report_diagnostics(RULE, ctx, "haproxy-undecided-condition")
+    for finding in report_diagnostics(RULE, ctx, "haproxy-undecided-condition"):
+        doc = next((d for d in ctx.docs if finding.span.file in (d.files or [d.path])), None)
+        model = getattr(doc, "model", None)
+        if model is not None and hasattr(model, "proxies") and not any(
+                is_postgres(p, model) for p in model.proxies if p.kind != "defaults"):
+            continue  # no proxy here carries PostgreSQL connections
+        yield finding
 
 
 RULE = Rule(
