@@ -25,6 +25,7 @@ LOADERS: dict[str, str] = {
     "sysctl": "advisor.loaders.sysctl_conf",
     "cloud": "advisor.loaders.cloud",
     "terraform": "advisor.loaders.terraform",
+    "kubernetes": "advisor.loaders.infra_yaml",
     # pgbouncer, haproxy and client formats add their lines here
 }
 
@@ -122,8 +123,11 @@ def _detect_haproxy(name: str, text: str | None) -> str | None:
 
 _EXTRA_DETECTORS.append(("haproxy", _detect_haproxy))
 
-from advisor.loaders.infra_detect import detect_sql as _detect_sql, detect_sysctl as _detect_sysctl  # noqa: E402
+from advisor.loaders.infra_detect import (  # noqa: E402
+    detect_sql as _detect_sql, detect_sysctl as _detect_sysctl, detect_yaml as _detect_yaml,
+)
 
+_EXTRA_DETECTORS.insert(0, ("kubernetes", _detect_yaml))
 _EXTRA_DETECTORS.insert(0, ("sysctl", _detect_sysctl))
 _EXTRA_DETECTORS.insert(0, ("sql", _detect_sql))
 

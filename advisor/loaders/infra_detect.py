@@ -48,3 +48,43 @@ def detect_sysctl(name: str, text: str | None) -> str | None:
     if name.endswith(_NOT_SYSCTL_SUFFIXES):
         return None
     return "sysctl" if looks_like_sysctl(text) else None
+
+
+_YAML_SUFFIXES = (".yml", ".yaml")
+_OPERATOR_KIND = lazy_re.compile(r"^kind:\s*[\"']?(Cluster|Pooler|postgresql|PerconaPGCluster|PostgresCluster|"
+                                 r"NetworkAttachmentDefinition)[\"']?\s*$", re.MULTILINE)
+_GENERIC_KIND = lazy_re.compile(r"^kind:\s*[\"']?(ConfigMap|Service|Pod|Deployment|StatefulSet|DaemonSet|ReplicaSet|"
+                                r"Job|CronJob)[\"']?\s*$", re.MULTILINE)
+_PG_SIGNAL = lazy_re.compile(r"postgres|pgbouncer|\b5432\b|\b6432\b|sysctls|\bpatroni\b", re.IGNORECASE)
+_COMPOSE = lazy_re.compile(r"^services:\s*$", re.MULTILINE)
+_COMPOSE_SIGNAL = lazy_re.compile(r"image:\s*[\"']?[\w./-]*(postgres|pgbouncer|postgis|timescaledb|pgvector)|^\s+sysctls:",
+                                  re.MULTILINE | re.IGNORECASE)
+_PATRONI = lazy_re.compile(r"^(bootstrap|postgresql):\s*$", re.MULTILINE)
+_PARAMETERS = lazy_re.compile(r"^\s+parameters:\s*$", re.MULTILINE)
+_ANSIBLE = lazy_re.compile(r"^(postgresql_parameters|local_postgresql_parameters|postgresql_global_config_options|"
+                           r"pg_parameters|pgbouncer_(max_client_conn|default_pool_size|default_pool_mode|"
+                           r"query_wait_timeout|listen_port)):", re.MULTILINE)
+_EMBEDDED = lazy_re.compile(r"^\s*\[pgbouncer\]\s*$|^\s+(shared_buffers|max_connections|work_mem|listen_addresses)\s*=",
+                            re.MULTILINE)
+_PGB_KEYS = lazy_re.compile(r"^\s+(max_client_conn|default_pool_size|pool_mode|server_idle_timeout|reserve_pool_size|"
+                            r"min_pool_size|client_tls_sslmode|server_lifetime|query_wait_timeout|auth_type):",
+                            re.MULTILINE)
+
+
+def detect_yaml(name: str, text: str | None) -> str | None:
+    """Kubernetes and operator manifests, compose files, Patroni, Ansible variables and Helm values
+    that hold PostgreSQL or PgBouncer settings, limits, sysctls or LoadBalancer Services."""
+    if text is None or not name.endswith(_YAML_SUFFIXES):
+        return None
+    head = text[:2_000_000]
+    if _OPERATOR_KIND.search(head):
+        return "kubernetes"
+    if _GENERIC_KIND.search(head) and _PG_SIGNAL.search(head):
+        return "kubernetes"
+    if _COMPOSE.search(head) and _COMPOSE_SIGNAL.search(head):
+        return "kubernetes"
+    if _PATRONI.search(head) and _PARAMETERS.search(head):
+        return "kubernetes"
+    if _ANSIBLE.search(head) or _EMBEDDED.search(head) or len(_PGB_KEYS.findall(head)) >= 2:
+        return "kubernetes"
+    return None

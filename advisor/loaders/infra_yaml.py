@@ -1,0 +1,1018 @@
+"""PostgreSQL and PgBouncer settings, limits and load balancers inside YAML (kind `kubernetes`).
+
+One YAML file can hold several configurations; `load` returns a list of documents:
+
+- CloudNativePG `Cluster` (`spec.postgresql.parameters`, `spec.resources.limits.memory`,
+  `spec.instances`, the image tag's major) -> a `postgresql` document whose `host` carries the
+  container memory limit; the operator's own defaults and mandatory values (`ssl = on`,
+  `max_parallel_workers = 32`, ...) are settings too, spanned at `kind:`, listed in
+  meta["operator_settings"];
+- CloudNativePG `Pooler` (`spec.pgbouncer.parameters`, `poolMode`, `instances`) -> `pgbouncer`;
+- Zalando `postgresql` (`spec.postgresql.parameters`, `version`, `spec.resources.limits.memory`);
+- Percona `PerconaPGCluster` and Crunchy `PostgresCluster` (`spec.patroni.dynamicConfiguration.
+  postgresql.parameters`, `spec.config.parameters`, `postgresVersion`, `instances[].resources`,
+  `proxy.pgBouncer.config.global`);
+- Patroni (`bootstrap.dcs.postgresql.parameters`, then `postgresql.parameters`, which win);
+- Ansible variables of the common roles: `postgresql_parameters` / `local_postgresql_parameters`
+  (autobase: lists of `{option, value}`), `postgresql_global_config_options` (geerlingguy),
+  `pg_parameters` (pigsty, a mapping), `postgresql_version` / `pg_version`; `pgbouncer_<key>`
+  variables whose key is a PgBouncer setting;
+- Kubernetes `ConfigMap`s and Helm values that embed a postgresql.conf or pgbouncer.ini as text
+  (read with the native loaders, spans at the YAML lines), and Helm values maps whose keys are
+  PgBouncer settings;
+- Pods and workloads (`Deployment`, `StatefulSet`, ...), docker-compose services: the official
+  postgres image's `command: postgres -c name=value` (string or list; a `postgresql` document
+  whose meta["overrides_file"] names the mounted postgresql.conf when a volume mounts one),
+  memory limits (`mem_limit`, `deploy.resources.limits.memory`, `resources.limits.memory`),
+  `POSTGRES_*` variables (meta; POSTGRES_PASSWORD secret), PgBouncer images configured by
+  environment (edoburu/pgbouncer: the upper-case setting names and DATABASE_URL; bitnami/pgbouncer:
+  `PGBOUNCER_*`, `POSTGRESQL_HOST/PORT`), `securityContext.sysctls` (a `sysctl` document);
+- a `Service` of type `LoadBalancer` -> a `kubernetes` document with a `MiddleboxFile`: the cloud
+  and idle timeout from the well-known annotations, else the cloud's default.
+
+Anything else in a YAML file is ignored quietly. When the file also holds client settings
+(`DATABASE_URL` of an application), the client loader reads it as well and its document is
+returned beside these (the `DATABASE_URL` of a PgBouncer image is not a client's).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from typing import Any
+
+from advisor.loaders.source import read_text
+from advisor.loaders.template import is_template
+from advisor.loaders.yaml_nodes import N, TooLarge, YamlError, compose, walk
+from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown
+from advisor.model.client import Value
+from advisor.model.host import HostFacts
+
+# CloudNativePG (pkg/postgres/configuration.go): defaults the user may override, then values the
+# operator always sets (user values for them are ignored)
+CNPG_DEFAULTS = (("max_parallel_workers", "32"), ("max_worker_processes", "32"), ("max_replication_slots", "32"),
+                 ("wal_level", "logical"), ("wal_keep_size", "512MB"), ("wal_sender_timeout", "5s"),
+                 ("wal_receiver_timeout", "5s"), ("archive_timeout", "5min"), ("logging_collector", "on"),
+                 ("log_destination", "csvlog"), ("dynamic_shared_memory_type", "posix"),
+                 ("shared_memory_type", "mmap"), ("ssl_min_protocol_version", "TLSv1.3"),
+                 ("ssl_max_protocol_version", "TLSv1.3"))
+CNPG_MANDATORY = (("listen_addresses", "*"), ("port", "5432"), ("ssl", "on"), ("hot_standby", "on"))
+# Spilo (Zalando) and Crunchy/Percona PGO always serve TLS
+OPERATOR_TLS = (("ssl", "on"),)
+
+_IMAGE_MAJOR = re.compile(r"(?:postgres(?:ql)?|spilo|ppg|pg)[-_]?(\d{2})(?!\d)|:(\d{2})(?:[.\-_]|$)")
+_SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E|m|kb|mb|gb|KB|MB|GB|b|B)?\s*$")
+_SIZE_FACTORS = {None: 1, "b": 1, "B": 1, "m": 0.001, "k": 1000, "K": 1000, "M": 1000**2, "G": 1000**3,
+                 "T": 1000**4, "P": 1000**5, "E": 1000**6, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3,
+                 "Ti": 1024**4, "Pi": 1024**5, "Ei": 1024**6, "kb": 1024, "KB": 1024, "mb": 1024**2,
+                 "MB": 1024**2, "gb": 1024**3, "GB": 1024**3}
+_POSTGRES_IMAGE = re.compile(r"(^|/)(postgres|postgis/postgis|timescale/timescaledb[\w-]*|pgvector/pgvector|"
+                             r"supabase/postgres|bitnami/postgresql|ankane/pgvector|postgis)(:|@|$)")
+_PGB_EDOBURU = re.compile(r"(^|/)edoburu/pgbouncer(:|@|$)")
+_PGB_BITNAMI = re.compile(r"(^|/)bitnami(legacy)?/pgbouncer(:|@|$)")
+_WORKLOADS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+
+
+def parse_k8s_size(text: str) -> int | None:
+    """Kubernetes quantity (`1Gi`, `512Mi`, `1e9`, `500M`) or compose size (`1g`, `512m`, `1gb`) in bytes."""
+    m = _SIZE.match(text)
+    if not m:
+        return None
+    return int(float(m.group(1)) * _SIZE_FACTORS[m.group(2)])
+
+
+def parse_compose_size(text: str) -> int | None:
+    """docker-compose byte values: `512m`, `1g`, `1gb`, `1024k`, plain bytes (binary units)."""
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([bkmg]b?)?\s*", text.lower())
+    if not m:
+        return None
+    factor = {None: 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
+    return int(float(m.group(1)) * factor[m.group(2)])
+
+
+def major_from_image(image: str | None) -> int | None:
+    if not image:
+        return None
+    m = _IMAGE_MAJOR.search(image.rsplit("/", 1)[-1])
+    if not m:
+        return None
+    major = int(m.group(1) or m.group(2))
+    return major if 9 <= major <= 30 else None
+
+
+class _File:
+    """What one YAML file produces."""
+
+    def __init__(self, path: str, text: str, options: dict) -> None:
+        self.path = path
+        self.text = text
+        self.lines = text.split("\n")
+        self.options = options
+        self.template = is_template(path, text) or "{{" in text or "{%" in text
+        self.docs: list[ConfigDoc] = []
+        self.diagnostics: list[Diagnostic] = []
+        self.pgbouncer_env_urls: list[Span] = []
+
+    # -- values -------------------------------------------------------------------------------
+
+    def is_unknown(self, text: str) -> bool:
+        return "${" in text or "{{" in text or "<%" in text or "$(" in text or PLACEHOLDER in text
+
+    def catalog(self, major: int | None):
+        from advisor.catalog import SUPPORTED_MAJORS, load_catalog
+
+        chosen = self.options.get("pg_major") or major
+        if chosen not in SUPPORTED_MAJORS:
+            chosen = SUPPORTED_MAJORS[-1] if chosen is None or chosen > SUPPORTED_MAJORS[-1] else SUPPORTED_MAJORS[0]
+        return load_catalog(chosen)
+
+    # -- PostgreSQL -----------------------------------------------------------------------------
+
+    def pg_doc(self, entries: list[tuple[str, str, Span, Span, bool]], major: int | None, meta: dict,
+               host: HostFacts | None = None) -> ConfigDoc:
+        """A `postgresql` document from (name, raw text, span, value span, unknown) entries, typed
+        with the catalog exactly as postgresql.conf values are."""
+        from advisor.loaders.postgresql_conf import type_settings
+
+        catalog = self.catalog(major)
+        doc = ConfigDoc(path=self.path, kind="postgresql", files=[self.path], template=self.template)
+        doc.meta["pg_version"] = catalog.major
+        doc.meta.update(meta)
+        for name, raw, span, vspan, unknown in entries:
+            param = catalog.lookup(name)
+            if raw[:1] == "'":
+                raw = "'" + raw.replace("\\", "\\\\").replace("'", "''") + "'"
+            doc.settings.append(Setting(param.name if param else name, raw, Unknown(raw) if unknown else None, span,
+                                        vspan, param.unit if param else None, None, False, False,
+                                        param.needs if param else None, name))
+        type_settings(doc, catalog)
+        doc.host = host
+        self.docs.append(doc)
+        return doc
+
+    def param_entries(self, node: N | None) -> list[tuple[str, str, Span, Span, bool]]:
+        """`name: value` pairs of a parameters mapping."""
+        out = []
+        if node is None or node.kind != "map":
+            return out
+        for name, key, value in node.items():
+            if value.kind != "scalar" or value.tag == "null":
+                continue
+            text = value.value
+            out.append((name, text, Span(self.path, key.line, key.col, value.end_line, value.end_col),
+                        value.value_span(self.path), self.is_unknown(text) or self.is_unknown(name)))
+        return out
+
+    def option_list_entries(self, node: N | None) -> list[tuple[str, str, Span, Span, bool]]:
+        """Ansible lists of `{option: name, value: v}` (autobase, geerlingguy)."""
+        out = []
+        if node is None or node.kind != "seq":
+            return out
+        for item in node.seq():
+            name_node = item.get("option") or item.get("name")
+            value = item.get("value")
+            if name_node is None or value is None or name_node.kind != "scalar" or value.kind != "scalar":
+                continue
+            name = name_node.value
+            text = "" if value.tag == "null" else value.value
+            out.append((name, text, Span(self.path, name_node.line, name_node.col, value.end_line, value.end_col),
+                        value.value_span(self.path), self.is_unknown(text) or self.is_unknown(name)))
+        return out
+
+    def operator_entries(self, anchor: N, pairs, user: list, mandatory: bool) -> list:
+        span = anchor.span(self.path)
+        names = {e[0].lower() for e in user}
+        out = []
+        for name, value in pairs:
+            if mandatory or name not in names:
+                out.append((name, value, span, span, False))
+        return out
+
+    def memory_host(self, name: str, limit: N | None, request: N | None = None,
+                    parse=parse_k8s_size) -> HostFacts | None:
+        node = limit if limit is not None and limit.kind == "scalar" else None
+        if node is None:
+            return None
+        host = HostFacts(name, node.span(self.path))
+        text = node.value
+        value = parse(text)
+        if self.is_unknown(text):
+            host.facts["memory_limit"] = Value(Unknown(text), text, node.value_span(self.path), key="memory")
+        elif value is None:
+            self.diagnostics.append(Diagnostic(
+                "invalid-value", node.value_span(self.path),
+                f'invalid memory limit "{text}": not a quantity (write e.g. 1Gi or 512Mi)', "memory: 1Gi"))
+        else:
+            host.facts["memory_limit"] = Value(value, text, node.value_span(self.path), key="memory", unit="B")
+        return host
+
+    # -- PgBouncer ----------------------------------------------------------------------------
+
+    def pgb_doc(self, entries: list[tuple[str, str, Span, Span, bool]], meta: dict, anchor: Span | None,
+                databases: list[tuple[str, str, Span]] = ()) -> ConfigDoc:
+        """A `pgbouncer` document from `[pgbouncer]` (name, value, span, value span, unknown)
+        entries, typed by the PgBouncer loader. `anchor`: where the generated file's defaults
+        come from when they are not PgBouncer's (operator-generated files): those defaults are
+        then unknown, and only values written here are judged."""
+        from advisor.catalogs.pgbouncer import NEWEST, parse_version
+        from advisor.loaders.pgbouncer_ini import _Item, build
+        from advisor.model.pgbouncer import version_text
+
+        doc = ConfigDoc(path=self.path, kind="pgbouncer", files=[self.path], template=self.template)
+        try:
+            version = parse_version(self.options.get("pgbouncer_version"))
+        except ValueError:
+            version = NEWEST
+        doc.meta["pgbouncer_version"] = version_text(version)
+        doc.meta.update(meta)
+        first = entries[0][2] if entries else (anchor or Span(self.path, 1, 1))
+        items = []
+        if databases:
+            items.append(_Item("section", "databases", "", "[databases]", first, None, False))
+            for name, connstr, span in databases:
+                items.append(_Item("key", name, connstr, connstr, span, span, self.is_unknown(connstr),
+                                   max(0, (span.col or 1) - 1), connstr))
+        items.append(_Item("section", "pgbouncer", "", "[pgbouncer]", first, None, False))
+        if anchor is not None:
+            items.append(_Item("opaque", "", "", "", anchor, None, True))
+        for name, text, span, vspan, unknown in entries:
+            items.append(_Item("key", name, text, text, span, vspan, unknown, max(0, (vspan.col or 1) - 1), text))
+        doc.model = build(doc, items, version)
+        self.docs.append(doc)
+        return doc
+
+    # -- embedded files -------------------------------------------------------------------------
+
+    def embedded(self, node: N, kind: str, meta: dict, host: HostFacts | None = None) -> ConfigDoc | None:
+        """A postgresql.conf / pgbouncer.ini written as a YAML block scalar, read by its native loader
+        with every span at the YAML line and column."""
+        if node.kind != "scalar" or not node.value.strip():
+            return None
+        first_line, indent = self.block_start(node)
+        padded = "\n" * (first_line - 1) + "\n".join((" " * indent + ln) if ln else ln
+                                                     for ln in node.value.split("\n"))
+        doc = ConfigDoc(path=self.path, kind=kind, template=self.template)
+        if kind == "postgresql":
+            from advisor.loaders.postgresql_conf import _Reader, type_settings
+
+            catalog = self.catalog(meta.get("pg_major_hint"))
+            doc.meta["pg_version"] = catalog.major
+            reader = _Reader(doc, self.template, catalog)
+            reader.parse_file(self.path, 0, (), padded, self.template)
+            type_settings(doc, catalog)
+            doc.host = host
+        else:
+            from advisor.catalogs.pgbouncer import NEWEST, parse_version
+            from advisor.loaders.pgbouncer_ini import _Reader as PgbReader, build
+            from advisor.model.pgbouncer import version_text
+
+            try:
+                version = parse_version(self.options.get("pgbouncer_version"))
+            except ValueError:
+                version = NEWEST
+            doc.meta["pgbouncer_version"] = version_text(version)
+            reader = PgbReader(doc, self.options.get("pgbouncer_cwd") or os.getcwd())
+            reader.parse_file(self.path, 0, (), padded)
+            doc.model = build(doc, reader.items, version)
+        doc.files = [self.path]
+        doc.meta.pop("pg_major_hint", None)
+        doc.meta.update({k: v for k, v in meta.items() if k != "pg_major_hint"})
+        doc.meta["embedded_at"] = Span(self.path, node.line, node.col).to_dict()
+        self.docs.append(doc)
+        return doc
+
+    def block_start(self, node: N) -> tuple[int, int]:
+        """(1-based line, indent) where a scalar's text starts in the file."""
+        if node.style in ("|", ">"):
+            line = node.line + 1
+            for i in range(node.line, min(len(self.lines), node.end_line)):
+                if self.lines[i].strip():
+                    return i + 1, len(self.lines[i]) - len(self.lines[i].lstrip(" "))
+            return line, node.col
+        return node.line, node.col - 1 + (1 if node.style in ("'", '"') else 0)
+
+
+# ------------------------------------------------------------------------------------------------
+# the readers of each kind of document
+
+
+def _key(node: N, name: str) -> str | None:
+    return node.text(name)
+
+
+def _read_cnpg_cluster(f: _File, root: N) -> None:
+    spec = root.get("spec") or N("map", [], "map", None, root.line, root.col, root.line, root.col)
+    name = (root.get("metadata") and root.get("metadata").text("name")) or "cluster"
+    kind_node = root.get("kind") or root
+    image = spec.text("imageName")
+    major = major_from_image(image)
+    user = f.param_entries(spec.get("postgresql", "parameters"))
+    entries = f.operator_entries(kind_node, CNPG_DEFAULTS, user, False) + user
+    entries += f.operator_entries(kind_node, CNPG_MANDATORY, user, True)
+    meta = {"source": "cloudnative-pg Cluster", "name": name,
+            "operator_settings": sorted({n for n, _ in CNPG_DEFAULTS + CNPG_MANDATORY} - {e[0] for e in user}
+                                        | {n for n, _ in CNPG_MANDATORY})}
+    instances = spec.get("instances")
+    if instances is not None and instances.kind == "scalar":
+        meta["instances"] = instances.value
+    if image:
+        meta["image"] = image
+    host = f.memory_host(f"{name} (CloudNativePG Cluster)", spec.get("resources", "limits", "memory"))
+    f.pg_doc(entries, major, meta, host)
+
+
+def _read_cnpg_pooler(f: _File, root: N) -> None:
+    spec = root.get("spec")
+    if spec is None:
+        return
+    name = (root.get("metadata") and root.get("metadata").text("name")) or "pooler"
+    pgb = spec.get("pgbouncer")
+    entries = f.param_entries(pgb.get("parameters") if pgb else None)
+    mode = pgb.get("poolMode") if pgb else None
+    if mode is not None and mode.kind == "scalar":
+        entries.insert(0, ("pool_mode", mode.value, Span(f.path, mode.line, mode.col, mode.end_line, mode.end_col),
+                           mode.value_span(f.path), f.is_unknown(mode.value)))
+    meta = {"source": "cloudnative-pg Pooler", "name": name, "generated_by": "cloudnative-pg"}
+    cluster = spec.get("cluster")
+    if cluster is not None and cluster.text("name"):
+        meta["cluster"] = cluster.text("name")
+    for key in ("instances", "type"):
+        if spec.text(key):
+            meta[key] = spec.text(key)
+    f.pgb_doc(entries, meta, (root.get("kind") or root).span(f.path))
+    service_type = spec.get("serviceTemplate", "spec", "type")
+    if service_type is not None and service_type.text() == "LoadBalancer":
+        _service_middlebox(f, name, spec.get("serviceTemplate"), service_type, target="pgbouncer")
+
+
+def _read_zalando(f: _File, root: N) -> None:
+    spec = root.get("spec")
+    if spec is None:
+        return
+    name = (root.get("metadata") and root.get("metadata").text("name")) or "postgresql"
+    version = spec.text("postgresql") if False else spec.get("postgresql", "version")
+    major = int(version.value) if version is not None and version.kind == "scalar" and version.value.isdigit() else None
+    user = f.param_entries(spec.get("postgresql", "parameters"))
+    entries = f.operator_entries(root.get("kind") or root, OPERATOR_TLS, user, False) + user
+    meta = {"source": "zalando postgresql", "name": name, "operator_settings": ["ssl"]}
+    if spec.text("numberOfInstances"):
+        meta["instances"] = spec.text("numberOfInstances")
+    host = f.memory_host(f"{name} (Zalando postgresql)", spec.get("resources", "limits", "memory"))
+    f.pg_doc(entries, major, meta, host)
+    for key in ("enableMasterLoadBalancer", "enableReplicaLoadBalancer"):
+        flag = spec.get(key)
+        if flag is not None and flag.text() in ("true", "True", "yes", "on"):
+            _service_middlebox(f, f"{name}-{'master' if 'Master' in key else 'replica'}", spec, flag, target="postgresql",
+                               annotations=spec.get("serviceAnnotations"))
+
+
+def _read_pgo(f: _File, root: N) -> None:
+    """Percona PerconaPGCluster v2 and Crunchy PostgresCluster v5 (same layout)."""
+    spec = root.get("spec")
+    if spec is None:
+        return
+    name = (root.get("metadata") and root.get("metadata").text("name")) or "cluster"
+    version = spec.get("postgresVersion")
+    major = int(version.value) if version is not None and version.kind == "scalar" and version.value.isdigit() else None
+    user = f.param_entries(spec.get("patroni", "dynamicConfiguration", "postgresql", "parameters"))
+    user += f.param_entries(spec.get("config", "parameters"))
+    entries = f.operator_entries(root.get("kind") or root, OPERATOR_TLS, user, False) + user
+    host = None
+    instances = spec.get("instances")
+    for inst in instances.seq() if instances is not None else []:
+        host = host or f.memory_host(f"{name} ({root.text('kind')})", inst.get("resources", "limits", "memory"))
+    f.pg_doc(entries, major, {"source": root.text("kind"), "name": name, "operator_settings": ["ssl"]}, host)
+    pgb = spec.get("proxy", "pgBouncer")
+    if pgb is not None:
+        entries = f.param_entries(pgb.get("config", "global"))
+        f.pgb_doc(entries, {"source": f"{root.text('kind')} pgBouncer", "name": name,
+                            "generated_by": root.text("kind")}, (root.get("kind") or root).span(f.path))
+
+
+def _read_patroni(f: _File, root: N) -> bool:
+    dcs = root.get("bootstrap", "dcs", "postgresql", "parameters")
+    local = root.get("postgresql", "parameters")
+    if dcs is None and local is None:
+        return False
+    entries = f.param_entries(dcs) + f.param_entries(local)  # the local ones win, as Patroni merges them
+    meta = {"source": "patroni"}
+    if root.text("scope"):
+        meta["scope"] = root.text("scope")
+    f.pg_doc(entries, None, meta)
+    return True
+
+
+_ANSIBLE_PG_LISTS = ("postgresql_parameters", "local_postgresql_parameters", "postgresql_global_config_options")
+_ANSIBLE_PG_MAPS = ("pg_parameters", "postgresql_conf_parameters")
+_ANSIBLE_PGB_RENAME = {"pgbouncer_default_pool_mode": "pool_mode", "pgbouncer_listen_addr": "listen_addr",
+                       "pgbouncer_listen_port": "listen_port"}
+
+
+def _read_ansible(f: _File, root: N) -> bool:
+    found = False
+    entries: list = []
+    for key in _ANSIBLE_PG_LISTS:
+        entries += f.option_list_entries(root.get(key))
+    for key in _ANSIBLE_PG_MAPS:
+        node = root.get(key)
+        if node is not None and node.kind == "map":
+            entries += f.param_entries(node)
+    version = root.get("postgresql_version") or root.get("pg_version")
+    major = int(version.value) if version is not None and version.kind == "scalar" and version.value.isdigit() else None
+    if entries:
+        f.pg_doc(entries, major, {"source": "ansible variables"})
+        found = True
+    from advisor.catalogs.pgbouncer import BY_NAME
+
+    pgb = []
+    for name, key, value in root.items():
+        if not name.startswith("pgbouncer_") or value.kind != "scalar" or value.tag == "null":
+            continue
+        setting = _ANSIBLE_PGB_RENAME.get(name, name[len("pgbouncer_"):])
+        if setting not in BY_NAME:
+            continue
+        pgb.append((setting, value.value, Span(f.path, key.line, key.col, value.end_line, value.end_col),
+                    value.value_span(f.path), f.is_unknown(value.value)))
+    if len(pgb) >= 2:
+        f.pgb_doc(pgb, {"source": "ansible variables", "generated_by": "ansible role template"},
+                  Span(f.path, 1, 1))
+        found = True
+    return found
+
+
+def _read_configmap(f: _File, root: N) -> None:
+    data = root.get("data")
+    name = (root.get("metadata") and root.get("metadata").text("name")) or "configmap"
+    for key, _, value in data.items() if data is not None else ():
+        kind = _embedded_kind(key, value)
+        if kind:
+            f.embedded(value, kind, {"source": f"ConfigMap {name}", "key": key})
+
+
+def _embedded_kind(key: str, value: N) -> str | None:
+    if value.kind != "scalar" or "\n" not in value.value:
+        return None
+    low = key.lower()
+    text = value.value
+    if low.endswith(".ini") and ("pgbouncer" in low or "[pgbouncer]" in text) or "\n[pgbouncer]" in "\n" + text:
+        return "pgbouncer"
+    if low.endswith(".conf") and ("postgres" in low or _looks_like_pg_conf(text)) or (
+            low in ("postgresql.conf", "extendedconfiguration", "configuration") and _looks_like_pg_conf(text)):
+        return "postgresql"
+    if _looks_like_pg_conf(text) and not re.search(r"^\s*\[", text, re.M):
+        return "postgresql"
+    return None
+
+
+_PG_LINE = re.compile(r"^\s*(shared_buffers|max_connections|work_mem|listen_addresses|wal_level|effective_cache_size|"
+                      r"maintenance_work_mem|tcp_keepalives_idle|statement_timeout|max_wal_size|log_line_prefix|"
+                      r"checkpoint_timeout|ssl|idle_session_timeout|shared_preload_libraries)\s*=", re.M)
+
+
+def _looks_like_pg_conf(text: str) -> bool:
+    return len(_PG_LINE.findall(text)) >= 2
+
+
+def _read_helm_values(f: _File, root: N) -> None:
+    """Helm values: embedded conf text anywhere; maps whose keys are PgBouncer settings."""
+    from advisor.catalogs.pgbouncer import BY_NAME
+
+    pgb: list = []
+    for path, node in walk(root):
+        if node.kind == "scalar" and path and "\n" in node.value:
+            kind = _embedded_kind(path[-1], node)
+            if kind:
+                f.embedded(node, kind, {"source": "helm values", "key": ".".join(path)})
+        elif node.kind == "map":
+            keys = [(k, kn, v) for k, kn, v in node.items() if k in BY_NAME and v.kind == "scalar"]
+            if len(keys) >= 2 and len(keys) * 2 >= len(node.value):
+                for k, kn, v in keys:
+                    if v.tag == "null" or v.value == "":
+                        continue  # the chart leaves an empty value out of the file
+                    pgb.append((k, v.value, Span(f.path, kn.line, kn.col, v.end_line, v.end_col),
+                                v.value_span(f.path), f.is_unknown(v.value)))
+    if pgb:
+        f.pgb_doc(pgb, {"source": "helm values", "generated_by": "helm chart template"}, Span(f.path, 1, 1))
+
+
+# ------------------------------------------------------------------------------------------------
+# containers: compose services and Kubernetes workloads
+
+
+def _command_args(node: N | None) -> list[tuple[str, N, int]]:
+    """(argument, node, offset of the argument inside the node's text) of a command (string or list)."""
+    if node is None:
+        return []
+    if node.kind == "seq":
+        return [(item.value, item, 0) for item in node.seq() if item.kind == "scalar"]
+    if node.kind != "scalar":
+        return []
+    out = []
+    try:
+        lexer = shlex.shlex(node.value, posix=True, punctuation_chars=False)
+        lexer.whitespace_split = True
+        words = list(lexer)
+    except ValueError:
+        words = node.value.split()
+    pos = 0
+    for word in words:
+        # where the word starts in the text (approximate for quoted words: at its first character)
+        bare = word.split("=", 1)[0] if "=" in word else word
+        at = node.value.find(bare[:12], pos) if bare else -1
+        if at < 0:
+            at = pos
+        out.append((word, node, at))
+        pos = at + 1
+    return out
+
+
+def _dash_c_entries(f: _File, args: list[tuple[str, N, int]]) -> list:
+    entries = []
+    i = 0
+    while i < len(args):
+        word, node, at = args[i]
+        pair = None
+        if word == "-c" and i + 1 < len(args):
+            pair = args[i + 1]
+            i += 2
+        elif word.startswith("--") and "=" in word and not word.startswith("--help"):
+            pair = (word[2:], node, at + 2)
+            i += 1
+        elif word.startswith("-c") and len(word) > 2 and "=" in word:
+            pair = (word[2:], node, at + 2)
+            i += 1
+        else:
+            i += 1
+            continue
+        text, pnode, pat = pair
+        if "=" not in text:
+            continue
+        name, value = text.split("=", 1)
+        name = name.replace("-", "_")  # postgres accepts --work-mem=..., as the server does
+        if pnode.kind == "scalar" and pnode.line == pnode.end_line:
+            base = pnode.col + (1 if pnode.style in ("'", '"') else 0)
+            col = base + pat
+            offset = f.lines[pnode.line - 1].find(name, col - 1)
+            col = offset + 1 if offset >= 0 else col
+            span = Span(f.path, pnode.line, col, pnode.line, col + len(text))
+            vspan = Span(f.path, pnode.line, col + len(name) + 1, pnode.line, col + len(text))
+        else:
+            span = vspan = pnode.span(f.path)
+        entries.append((name, value, span, vspan, f.is_unknown(value)))
+    return entries
+
+
+def _env_map(node: N | None) -> dict[str, tuple[str, N]]:
+    """Environment of a compose service (map or `- KEY=value` list) or a Kubernetes container
+    (`- name: K, value: v`): name -> (value, node holding it)."""
+    out: dict[str, tuple[str, N]] = {}
+    if node is None:
+        return out
+    if node.kind == "map":
+        for key, _, value in node.items():
+            if value.kind == "scalar" and value.tag != "null":
+                out[key] = (value.value, value)
+    elif node.kind == "seq":
+        for item in node.seq():
+            if item.kind == "scalar" and "=" in item.value:
+                key, value = item.value.split("=", 1)
+                out[key.strip()] = (value, item)
+            elif item.kind == "map" and item.text("name") and item.get("value") is not None:
+                value = item.get("value")
+                if value.kind == "scalar":
+                    out[item.text("name")] = (value.value, value)
+    return out
+
+
+def _env_span(f: _File, key: str, value: str, node: N) -> tuple[Span, Span]:
+    """Spans of a variable's value: `KEY=value` list items point past the `=`."""
+    if node.kind == "scalar" and node.line == node.end_line and node.value.startswith(key + "="):
+        base = node.col + (1 if node.style in ("'", '"') else 0)
+        return (Span(f.path, node.line, base, node.line, base + len(node.value)),
+                Span(f.path, node.line, base + len(key) + 1, node.line, base + len(node.value)))
+    return node.span(f.path), node.value_span(f.path)
+
+
+def _container(f: _File, service: str, image: str, command: N | None, env: N | None, memory: HostFacts | None,
+               volumes: list[str], source: str, securitycontext: N | None = None) -> None:
+    envs = _env_map(env)
+    if _POSTGRES_IMAGE.search(image or ""):
+        entries = _dash_c_entries(f, _command_args(command))
+        meta: dict[str, Any] = {"source": source, "service": service, "image": image}
+        overrides = [v.split(":", 2)[0] for v in volumes if re.search(r":[^:]*postgresql\.conf(:|$)", v)]
+        if overrides:
+            meta["overrides_file"] = overrides[0]
+            meta["mounted_at"] = [v.split(":", 2)[1] for v in volumes if "postgresql.conf" in v][0]
+        pg_env = {}
+        for key, (value, _) in envs.items():
+            if key.startswith("POSTGRES_") or key in ("PGDATA",):
+                pg_env[key] = "***" if "PASSWORD" in key else value
+        if pg_env:
+            meta["env"] = pg_env
+        if entries or memory is not None:
+            f.pg_doc(entries, major_from_image(image), meta, memory)
+        elif overrides:
+            pass
+    elif _PGB_EDOBURU.search(image or "") or _PGB_BITNAMI.search(image or ""):
+        _pgbouncer_env(f, service, image, envs, source)
+
+
+def _pgbouncer_env(f: _File, service: str, image: str, envs: dict, source: str) -> None:
+    from advisor.catalogs.pgbouncer import BY_NAME
+
+    bitnami = bool(_PGB_BITNAMI.search(image))
+    entries = []
+    databases = []
+    rename = {"PGBOUNCER_PORT": "listen_port", "PGBOUNCER_BIND_ADDRESS": "listen_addr"} if bitnami else {}
+    for key, (value, node) in envs.items():
+        if bitnami:
+            name = rename.get(key) or (key[len("PGBOUNCER_"):].lower() if key.startswith("PGBOUNCER_") else None)
+        else:
+            name = key.lower()
+        if name is None or name not in BY_NAME:
+            continue
+        span, vspan = _env_span(f, key, value, node)
+        entries.append((name, value, span, vspan, f.is_unknown(value)))
+    if not bitnami:
+        for default_name, default in (("listen_addr", "0.0.0.0"), ("listen_port", "5432"), ("auth_type", "md5")):
+            if not any(e[0] == default_name for e in entries):
+                entries.insert(0, (default_name, default, _where_image(f, image), _where_image(f, image), False))
+        url = envs.get("DATABASE_URL")
+        if url is not None:
+            value, node = url
+            span, vspan = _env_span(f, "DATABASE_URL", value, node)
+            f.pgbouncer_env_urls.append(span)
+            m = re.match(r"^[a-z0-9+]+://(?:([^:@/]*)(?::[^@]*)?@)?([^:/?]+)(?::([^/?]*))?(?:/([^?]*))?", value)
+            if m:
+                db = m.group(4) or "*"
+                connstr = f"host={m.group(2)} port={m.group(3) or '5432'} auth_user={m.group(1) or 'postgres'}"
+                databases.append((db, connstr, vspan))
+        elif "DB_HOST" in envs:
+            value, node = envs["DB_HOST"]
+            port = envs.get("DB_PORT", ("5432", None))[0]
+            databases.append((envs.get("DB_NAME", ("*", None))[0], f"host={value} port={port}",
+                              _env_span(f, "DB_HOST", value, node)[1]))
+    else:
+        for default_name, default in (("listen_addr", "0.0.0.0"), ("listen_port", "6432")):
+            if not any(e[0] == default_name for e in entries):
+                entries.insert(0, (default_name, default, _where_image(f, image), _where_image(f, image), False))
+        if "POSTGRESQL_HOST" in envs:
+            value, node = envs["POSTGRESQL_HOST"]
+            port = envs.get("POSTGRESQL_PORT", ("5432", None))[0]
+            db = envs.get("PGBOUNCER_DATABASE", ("postgres", None))[0]
+            databases.append((db, f"host={value} port={port}", _env_span(f, "POSTGRESQL_HOST", value, node)[1]))
+    meta = {"source": source, "service": service, "image": image,
+            "generated_by": "bitnami/pgbouncer" if bitnami else "edoburu/pgbouncer"}
+    f.pgb_doc(entries, meta, None, databases)
+
+
+def _where_image(f: _File, image: str) -> Span:
+    for i, line in enumerate(f.lines):
+        at = line.find(image)
+        if at >= 0:
+            return Span(f.path, i + 1, at + 1, i + 1, at + 1 + len(image))
+    return Span(f.path, 1, 1)
+
+
+def _read_compose(f: _File, root: N) -> None:
+    services = root.get("services")
+    for name, _, service in services.items() if services is not None else ():
+        if service.kind != "map":
+            continue
+        image = service.text("image") or ""
+        limit = service.get("deploy", "resources", "limits", "memory") or service.get("mem_limit")
+        memory = None
+        if limit is not None:
+            memory = f.memory_host(f"{name} (compose service)", limit, parse=parse_compose_size)
+        volumes = [v.value for v in (service.get("volumes").seq() if service.get("volumes") is not None else [])
+                   if v.kind == "scalar"]
+        _container(f, name, image, service.get("command"), service.get("environment"), memory, volumes,
+                   "docker-compose")
+        sysctls = service.get("sysctls")
+        if sysctls is not None:
+            _sysctls_doc(f, name, sysctls)
+
+
+def _pod_spec(root: N) -> N | None:
+    kind = root.text("kind")
+    spec = root.get("spec")
+    if spec is None:
+        return None
+    if kind == "Pod":
+        return spec
+    if kind == "CronJob":
+        return spec.get("jobTemplate", "spec", "template", "spec")
+    return spec.get("template", "spec")
+
+
+def _read_workload(f: _File, root: N) -> None:
+    pod = _pod_spec(root)
+    if pod is None:
+        return
+    name = (root.get("metadata") and root.get("metadata").text("name")) or root.text("kind")
+    for c in (pod.get("containers").seq() if pod.get("containers") is not None else []):
+        cname = c.text("name") or name
+        image = c.text("image") or ""
+        memory = f.memory_host(f"{name}/{cname} (container)", c.get("resources", "limits", "memory"))
+        command = c.get("args") if c.get("args") is not None else c.get("command")
+        if c.get("command") is not None and c.get("args") is not None:
+            merged = N("seq", c.get("command").seq() + c.get("args").seq(), "seq", None, 0, 0, 0, 0)
+            command = merged
+        _container(f, f"{name}/{cname}", image, command, c.get("env"), memory, [], root.text("kind"))
+        sc = c.get("securityContext", "sysctls")
+        if sc is not None:
+            _sysctls_doc(f, f"{name}/{cname}", sc)
+    sysctls = pod.get("securityContext", "sysctls")
+    if sysctls is not None:
+        _sysctls_doc(f, name, sysctls)
+
+
+def _sysctls_doc(f: _File, name: str, node: N) -> None:
+    """Kubernetes `securityContext.sysctls` (`- name: k, value: v`) or compose `sysctls:` (map or list)."""
+    from advisor.loaders.sysctl_conf import FACTS
+
+    doc = ConfigDoc(path=f.path, kind="sysctl", files=[f.path], template=f.template)
+    host = HostFacts(name, node.span(f.path))
+    pairs = []
+    if node.kind == "seq":
+        for item in node.seq():
+            if item.kind == "map" and item.get("name") is not None and item.get("value") is not None:
+                pairs.append((item.text("name"), item.get("value"), item.get("name")))
+            elif item.kind == "scalar" and "=" in item.value:
+                k, v = item.value.split("=", 1)
+                pairs.append((k.strip(), N("scalar", v.strip(), "str", None, item.line, item.col, item.end_line,
+                                            item.end_col), item))
+    elif node.kind == "map":
+        for k, kn, v in node.items():
+            pairs.append((k, v, kn))
+    for key, value, key_node in pairs:
+        if not key or value is None or value.kind != "scalar":
+            continue
+        text = value.value
+        vspan = value.value_span(f.path)
+        setting = Setting(key, text, text, Span(f.path, key_node.line, key_node.col, value.end_line, value.end_col),
+                          vspan)
+        doc.settings.append(setting)
+        fact = FACTS.get(key)
+        if fact is None:
+            continue
+        if f.is_unknown(text):
+            host.facts[fact[0]] = Value(Unknown(text), text, vspan, key=key, unit=fact[1])
+            continue
+        try:
+            number = int(text)
+        except ValueError:
+            number = None
+        if number is None or not fact[2] <= number <= fact[3]:
+            doc.diagnostics.append(Diagnostic("sysctl-invalid-value", vspan,
+                                              f"{key} = {text}: not an integer in {fact[2]}..{fact[3]}; the pod "
+                                              "cannot start (the kubelet rejects the sysctl)", f"{key}: \"<integer>\""))
+            setting.value = None
+            continue
+        setting.value = number
+        host.facts[fact[0]] = Value(number, text, vspan, key=key, unit=fact[1])
+    doc.model = host
+    doc.meta["source"] = "securityContext.sysctls"
+    f.docs.append(doc)
+
+
+def _read_nad(f: _File, root: N) -> None:
+    """Multus NetworkAttachmentDefinition: the CNI `tuning` plugin's `sysctl` map inside spec.config (JSON text)."""
+    import json
+
+    config = root.get("spec", "config")
+    if config is None or config.kind != "scalar":
+        return
+    try:
+        data = json.loads(config.value)
+    except ValueError:
+        return
+    plugins = data.get("plugins", [data]) if isinstance(data, dict) else []
+    found = {}
+    for plugin in plugins if isinstance(plugins, list) else []:
+        if isinstance(plugin, dict) and plugin.get("type") == "tuning" and isinstance(plugin.get("sysctl"), dict):
+            found.update({str(k): str(v) for k, v in plugin["sysctl"].items()})
+    if not found:
+        return
+    items = []
+    for key, value in found.items():
+        line = next((i + 1 for i in range(config.line - 1, min(len(f.lines), config.end_line)) if key in f.lines[i]),
+                    config.line)
+        col = f.lines[line - 1].find(key) + 1 if key in f.lines[line - 1] else config.col
+        vcol = f.lines[line - 1].find(value, col + len(key)) + 1 if value in f.lines[line - 1] else col
+        items.append((key, N("scalar", key, "str", None, line, col, line, col + len(key)),
+                      N("scalar", value, "str", None, line, vcol, line, vcol + len(value))))
+    node = N("map", items, "map", None, config.line, config.col, config.end_line, config.end_col)
+    _sysctls_doc(f, (root.get("metadata") and root.get("metadata").text("name")) or "network", node)
+
+
+# ------------------------------------------------------------------------------------------------
+# Services of type LoadBalancer
+
+
+def _service_middlebox(f: _File, name: str, service: N | None, anchor: N, target: str,
+                       annotations: N | None = None) -> None:
+    from advisor.model.middlebox import Middlebox, MiddleboxFile
+
+    if annotations is None and service is not None:
+        annotations = service.get("metadata", "annotations")
+    notes = {k: (v.value, v) for k, _, v in annotations.items() if v.kind == "scalar"} if annotations is not None else {}
+    cloud = f.options.get("cloud")
+    kind, idle, facts = _lb_kind(f, notes, cloud)
+    ports = []
+    spec = service.get("spec") if service is not None and service.get("spec") is not None else service
+    for p in (spec.get("ports").seq() if spec is not None and spec.get("ports") is not None else []):
+        if p.text("port"):
+            ports.append(p.text("port"))
+    box = Middlebox(kind, name, anchor.span(f.path), idle, facts=facts,
+                    listens=[f"{name}:{p}" for p in ports] or [name], targets=[target])
+    doc = ConfigDoc(path=f.path, kind="kubernetes", files=[f.path], template=f.template,
+                    model=MiddleboxFile("kubernetes", [box]))
+    doc.meta["source"] = "Service type LoadBalancer"
+    if kind == "k8s-service":
+        doc.meta["cloud_unknown"] = True
+    f.docs.append(doc)
+
+
+_AWS_TYPE = "service.beta.kubernetes.io/aws-load-balancer-type"
+_AWS_NLB_TARGET = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"
+_AWS_CLB_IDLE = "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout"
+_AWS_ATTRIBUTES = "service.beta.kubernetes.io/aws-load-balancer-attributes"
+_AZURE_IDLE = "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout"
+_AZURE_PREFIX = "service.beta.kubernetes.io/azure-"
+_GCP_PREFIXES = ("cloud.google.com/", "networking.gke.io/")
+
+
+def _lb_kind(f: _File, notes: dict, cloud: str | None):
+    """(middlebox kind, idle Value or None for the kind's default, facts) from the annotations."""
+    def val(key):
+        value, node = notes[key]
+        return value, node.value_span(f.path)
+
+    facts: dict[str, Value] = {}
+    if _AWS_TYPE in notes or _AWS_NLB_TARGET in notes or any(k.startswith("service.beta.kubernetes.io/aws-")
+                                                             for k in notes):
+        lb_type = notes.get(_AWS_TYPE, ("", None))[0].lower()
+        if lb_type in ("nlb", "external", "nlb-ip") or _AWS_NLB_TARGET in notes:
+            idle = None
+            if _AWS_ATTRIBUTES in notes:
+                text, span = val(_AWS_ATTRIBUTES)
+                m = re.search(r"tcp\.idle_timeout\.seconds=(\d+)", text)
+                if m:
+                    idle = Value(int(m.group(1)), m.group(1), span, key="tcp.idle_timeout.seconds", unit="s")
+            return "aws-nlb", idle, facts
+        idle = None
+        if _AWS_CLB_IDLE in notes:
+            text, span = val(_AWS_CLB_IDLE)
+            idle = Value(int(text), text, span, key=_AWS_CLB_IDLE, unit="s") if text.isdigit() else \
+                Value(Unknown(text), text, span, key=_AWS_CLB_IDLE, unit="s")
+        return "aws-elb", idle, facts
+    if any(k.startswith(_AZURE_PREFIX) for k in notes):
+        idle = None
+        if _AZURE_IDLE in notes:
+            text, span = val(_AZURE_IDLE)
+            idle = Value(int(text) * 60, text, span, key=_AZURE_IDLE, unit="min") if text.isdigit() else \
+                Value(Unknown(text), text, span, key=_AZURE_IDLE, unit="min")
+        return "azure-lb", idle, facts
+    if any(k.startswith(_GCP_PREFIXES) for k in notes) or cloud == "gcp":
+        return "gcp-lb", None, facts
+    if cloud == "aws":
+        return "aws-elb", None, facts  # the in-tree controller's default for type LoadBalancer: a Classic ELB
+    if cloud == "azure":
+        return "azure-lb", None, facts
+    return "k8s-service", None, facts
+
+
+def _read_service(f: _File, root: N) -> None:
+    spec = root.get("spec")
+    if spec is None or spec.text("type") != "LoadBalancer":
+        return
+    name = (root.get("metadata") and root.get("metadata").text("name")) or "service"
+    selector = " ".join(f"{k}={v.value}" for k, _, v in (spec.get("selector").items() if spec.get("selector") else [])
+                        if v.kind == "scalar")
+    ports = [p.text("targetPort") or p.text("port") for p in (spec.get("ports").seq() if spec.get("ports") else [])]
+    looks = re.search(r"postgres|pgbouncer|pooler|patroni|cnpg|spilo|5432|6432", f"{name} {selector} {' '.join(map(str, ports))}",
+                      re.I)
+    if not looks:
+        return
+    target = "pgbouncer" if re.search(r"pgbouncer|pooler|6432", f"{name} {selector}", re.I) else "postgresql"
+    _service_middlebox(f, name, root, root.get("spec", "type"), target)
+
+
+# ------------------------------------------------------------------------------------------------
+# the loader
+
+
+def load(path: str, options: dict | None = None):
+    options = options or {}
+    text = read_text(path)
+    f = _File(path, text, options)
+    try:
+        try:
+            roots = compose(text)
+        except YamlError:
+            if not ("{{" in text or "{%" in text or "<%" in text):
+                raise
+            roots = compose(_mask_lines(text))  # template tags made harmless line by line
+            _unmask(f, roots)
+    except YamlError as exc:
+        if f.template:
+            return _client_docs(path, options, f)  # a template YAML reads only after rendering
+        doc = ConfigDoc(path=path, kind="kubernetes", files=[path])
+        doc.diagnostics.append(Diagnostic("syntax-error", Span(path, exc.line, exc.col), exc.message))
+        return [doc] + _client_docs(path, options, f)
+    except TooLarge as exc:
+        doc = ConfigDoc(path=path, kind="kubernetes", files=[path])
+        doc.diagnostics.append(Diagnostic("syntax-error", Span(path, 1, 1),
+                                          f"YAML expands to {exc} (aliases nested in aliases?): not read"))
+        return [doc]
+    for root in roots:
+        if root is None or root.kind != "map":
+            continue
+        read_document(f, root)
+    if f.diagnostics:
+        holder = next((d for d in f.docs if d.kind in ("postgresql", "pgbouncer")), None)
+        if holder is None:
+            holder = ConfigDoc(path=path, kind="kubernetes", files=[path])
+            f.docs.append(holder)
+        holder.diagnostics.extend(f.diagnostics)
+    return f.docs + _client_docs(path, options, f)
+
+
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>")
+_STATEMENT = re.compile(r"^(\{\{-?\s*(if|else|end|range|with|define|block|template|include|/\*)\b|\{%|\{#|<%[^=])")
+PLACEHOLDER = "\ue000"  # stands in for each character of a template expression (valid in any YAML scalar)
+
+
+def _mask_lines(text: str) -> str:
+    """Template tags made harmless one line at a time (a tag never swallows the `#` of the next
+    line): an expression becomes private characters of the same width (an unknown value, valid in
+    flow collections too), a statement becomes blanks."""
+    def repl(m: re.Match) -> str:
+        tag = m.group()
+        return " " * len(tag) if _STATEMENT.match(tag) else PLACEHOLDER * len(tag)
+
+    return "\n".join(_TAG.sub(repl, line) if ("{" in line or "<%" in line) else line for line in text.split("\n"))
+
+
+def _unmask(f: _File, roots: list) -> None:
+    """Scalars that held a masked expression get their text back as written (an unknown value)."""
+    for root in roots:
+        if root is None:
+            continue
+        for _, node in walk(root):
+            if node.kind == "scalar" and PLACEHOLDER in node.value and node.line == node.end_line:
+                line = f.lines[node.line - 1]
+                start, end = node.col - 1, node.end_col - 1
+                if node.style in ("'", '"'):
+                    start, end = start + 1, end - 1
+                node.value = line[start:end]
+
+
+def read_document(f: _File, root: N) -> None:
+    kind = root.text("kind") or ""
+    api = root.text("apiVersion") or ""
+    if kind == "Cluster" and "cnpg.io" in api:
+        _read_cnpg_cluster(f, root)
+    elif kind == "Pooler" and "cnpg.io" in api:
+        _read_cnpg_pooler(f, root)
+    elif kind == "postgresql" and "zalan.do" in api:
+        _read_zalando(f, root)
+    elif kind in ("PerconaPGCluster", "PostgresCluster"):
+        _read_pgo(f, root)
+    elif kind == "ConfigMap":
+        _read_configmap(f, root)
+    elif kind == "Service":
+        _read_service(f, root)
+    elif kind in _WORKLOADS:
+        _read_workload(f, root)
+    elif kind == "NetworkAttachmentDefinition":
+        _read_nad(f, root)
+    elif not kind and root.get("services") is not None:
+        _read_compose(f, root)
+    elif not kind:
+        if not _read_patroni(f, root) and not _read_ansible(f, root):
+            _read_helm_values(f, root)
+
+
+def _client_docs(path: str, options: dict, f: _File) -> list[ConfigDoc]:
+    """The client loader's document when the file also holds application connection settings."""
+    from advisor.loaders.client_detect import detect
+    from advisor.loaders.template import strip_template_suffix
+
+    name = strip_template_suffix(os.path.basename(path)).lower()
+    if detect(name, f.text) != "client":
+        return []
+    from advisor.loaders import client
+
+    doc = client.load(path, options)
+    if f.pgbouncer_env_urls and doc.model is not None:
+        # a PgBouncer image's DATABASE_URL is where PgBouncer connects, not an application's string
+        lines = {(s.line, s.file) for s in f.pgbouncer_env_urls}
+        doc.model.endpoints = [e for e in doc.model.endpoints if (e.span.line, e.span.file) not in lines]
+        doc.settings = [s for s in doc.settings if (s.span.line, s.span.file) not in lines]
+        doc.diagnostics = [d for d in doc.diagnostics if (d.span.line, d.span.file) not in lines]
+    if not doc.model or not doc.model.endpoints:
+        return []
+    return [doc]
