@@ -14,10 +14,13 @@ hash node. One sort and one hash per query is this rule's documented assumption:
 limit per sort or hash operation, not per connection, and complex queries use several; the real
 worst case is higher. Autovacuum memory is capped at 1 GB per worker before PostgreSQL 17.
 
-The machine's RAM comes from the document's own host facts when the file states them (the
-memory of a managed server's instance class: an RDS `db.r6g.large` described in the same run, a
-Cloud SQL tier, an Azure SKU; a container memory limit), else from `--ram 64GB`, `ram:` in
-pgpath.yaml, or a `# pgpath: ram=64GB` comment in postgresql.conf. Without any the rule says
+The memory that counts is the document's own host facts when the file states them: a container's
+or cgroup's memory limit (CloudNativePG / Zalando / PGO `resources.limits.memory`, a Kubernetes
+container limit, compose `mem_limit` or `deploy.resources.limits.memory`: the OOM killer acts at
+the limit, whatever the node's RAM), or the memory of a managed server's instance class (an RDS
+`db.r6g.large` described in the same run, a Cloud SQL tier, an Azure SKU). Otherwise it is the
+machine's RAM, from `--ram 64GB`, `ram:` in pgpath.yaml, or a `# pgpath: ram=64GB` comment in
+postgresql.conf. Without any the rule says
 nothing.
 
 It is an **error** above 100 % of RAM and a **warning** above 80 %: the operating system, the page
@@ -61,14 +64,22 @@ def _bytes(doc, name, unit):
     return (None if value is None else pg_to_bytes(value, unit)), setting
 
 
+def _memory(ctx, doc):
+    """(bytes, what they are, where they were set): the file's own container/cgroup memory limit
+    (doc.host, e.g. a CloudNativePG `resources.limits.memory`) first, else the declared RAM."""
+    host = getattr(doc, "host", None)
+    fact = host.memory_bytes() if host is not None else None
+    if fact is not None and fact.known and fact.value:
+        return fact.value, "memory limit" if host.get("memory_limit") is fact else "RAM", fact.span
+    return ctx.options.get("ram_bytes") or doc.meta.get("ram_bytes"), "RAM", None
+
+
 def check(ctx):
     safe_share = ctx.rule_option("MEM001", "safe-share", SAFE_SHARE)
     sort_nodes = ctx.rule_option("MEM001", "sort-nodes", SORT_NODES)
     hash_nodes = ctx.rule_option("MEM001", "hash-nodes", HASH_NODES)
     for doc in ctx.of_kind("postgresql"):
-        own = doc.host.memory_bytes() if doc.host is not None else None
-        ram = (own.value if own is not None and own.known else None) or ctx.options.get("ram_bytes") \
-            or doc.meta.get("ram_bytes")
+        ram, label, limit_span = _memory(ctx, doc)
         if not ram:
             continue
         shared, s_shared = _bytes(doc, "shared_buffers", "8kB")
@@ -107,7 +118,7 @@ def check(ctx):
             f" + autovacuum_max_workers {av_workers} × {av_name} {format_bytes(av_each)} = "
             f"{format_bytes(av_workers * av_each)}"
         )
-        verdict = "RAM" if total > ram else f"{safe_share:.0%} of RAM ({format_bytes(ram * safe_share)})"
+        verdict = label if total > ram else f"{safe_share:.0%} of {label} ({format_bytes(ram * safe_share)})"
         message = f"worst-case memory {format_bytes(total)} > {verdict} {format_bytes(ram) if total > ram else ''}".rstrip()
         message += f": {terms}"
         budget = ram * safe_share - fixed
@@ -119,12 +130,12 @@ def check(ctx):
                    "max_connections behind a pooler")
         else:
             fix = (f"lower max_connections (a pooler such as PgBouncer in front) or shared_buffers "
-                   f"(about 25% of RAM = {pg_memory_literal(ram / 4)}); no work_mem >= 64kB fits")
+                   f"(about 25% of {label} = {pg_memory_literal(ram / 4)}); no work_mem >= 64kB fits")
         primary = s_work or s_conn or s_shared
         related = [s.value_span or s.span for s in (s_shared, s_conn, s_maint, s_av_mem, s_workers, s_av, s_hash, s_wal)
                    if s is not None and s is not primary]
-        if own is not None and own.known and own.span is not None:
-            related.append(own.span)  # where the memory comes from (instance class, tier, limit)
+        if limit_span is not None:
+            related.append(limit_span)
         yield RULE.finding(where(doc, primary), message, fix, related, severity=severity)
 
 

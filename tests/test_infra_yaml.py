@@ -1,0 +1,239 @@
+"""YAML that carries PostgreSQL/PgBouncer settings, limits, sysctls and LoadBalancer Services."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from advisor.engine import make_settings, run
+from advisor.loaders import detect_kind, load_file
+from advisor.loaders.infra_yaml import load, parse_compose_size, parse_k8s_size
+from advisor.model import Unknown
+from conftest import CORPUS, corpus_files, require_corpus
+
+
+def _load(tmp_path, text, name="deploy.yaml", **options):
+    p = tmp_path / name
+    p.write_text(text)
+    assert detect_kind(str(p), text) == "kubernetes"
+    return load(str(p), options)
+
+
+def _line(path, span):
+    return open(path).read().split("\n")[span.line - 1]
+
+
+def test_sizes():
+    assert parse_k8s_size("1Gi") == 1024**3 and parse_k8s_size("512Mi") == 512 * 1024**2
+    assert parse_k8s_size("1G") == 10**9 and parse_k8s_size("1e9") is None and parse_k8s_size("x") is None
+    assert parse_compose_size("4g") == 4 * 1024**3 and parse_compose_size("512m") == 512 * 1024**2
+    assert parse_compose_size("1gb") == 1024**3
+
+
+def test_cnpg_cluster_parameters_limit_and_operator_settings(tmp_path):
+    [doc] = _load(tmp_path, "apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: c\nspec:\n"
+                            "  imageName: ghcr.io/cloudnative-pg/postgresql:15.6\n  instances: 3\n"
+                            "  postgresql:\n    parameters:\n      work_mem: '8mb'\n      max_parallel_workers: '4'\n"
+                            "      ssl: 'off'\n  resources:\n    limits:\n      memory: 2Gi\n")
+    assert doc.kind == "postgresql" and doc.meta["pg_version"] == 15 and doc.meta["instances"] == "3"
+    assert doc.host.memory_bytes().value == 2 * 1024**3 and doc.host.memory_bytes().span.line == 15
+    assert doc.value("max_parallel_workers") == 4  # the user's value beats the operator default
+    assert doc.value("ssl") is True  # mandatory: the operator ignores ssl: off
+    assert [(d.kind, d.span.line, d.span.col) for d in doc.diagnostics] == [("invalid-value", 10, 18)]
+
+
+def test_pooler_and_its_load_balancer(tmp_path):
+    docs = _load(tmp_path, "apiVersion: postgresql.cnpg.io/v1\nkind: Pooler\nmetadata:\n  name: p\nspec:\n"
+                           "  cluster:\n    name: c\n  instances: 2\n  pgbouncer:\n    poolMode: transaction\n"
+                           "    parameters:\n      max_client_conn: '1000'\n      query_timeout: 30s\n"
+                           "  serviceTemplate:\n    metadata:\n      annotations:\n"
+                           "        service.beta.kubernetes.io/aws-load-balancer-type: nlb\n"
+                           "    spec:\n      type: LoadBalancer\n")
+    pgb, lb = docs
+    assert pgb.kind == "pgbouncer" and pgb.model.value("pool_mode") == "transaction"
+    assert pgb.model.value("max_client_conn") == 1000
+    assert [(d.kind, d.span.line) for d in pgb.diagnostics] == [("pgbouncer-unit-suffix", 13)]
+    # the operator writes the rest of pgbouncer.ini: its defaults are not PgBouncer's, so unknown
+    assert isinstance(pgb.model.value("server_idle_timeout"), Unknown)
+    [box] = lb.model.middleboxes
+    assert (box.kind, box.idle_timeout.value, box.idle_timeout.origin, box.targets) == ("aws-nlb", 350, "default",
+                                                                                         ["pgbouncer"])
+
+
+@pytest.mark.parametrize("annotations,kind,idle", [
+    ({"service.beta.kubernetes.io/aws-load-balancer-type": "external",
+      "service.beta.kubernetes.io/aws-load-balancer-attributes": "tcp.idle_timeout.seconds=900"}, "aws-nlb", 900),
+    ({"service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout": "120"}, "aws-elb", 120),
+    ({"service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout": "30"}, "azure-lb", 1800),
+    ({"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}, "azure-lb", 240),
+    ({"cloud.google.com/load-balancer-type": "Internal"}, "gcp-lb", 600),
+    ({}, "k8s-service", 86400),
+])
+def test_service_load_balancer_annotations(tmp_path, annotations, kind, idle):
+    notes = "".join(f"    {k}: \"{v}\"\n" for k, v in annotations.items())
+    text = (f"apiVersion: v1\nkind: Service\nmetadata:\n  name: pg-primary\n"
+            + (f"  annotations:\n{notes}" if notes else "") +
+            "spec:\n  type: LoadBalancer\n  selector:\n    app: postgres\n  ports:\n    - port: 5432\n")
+    [doc] = _load(tmp_path, text)
+    [box] = doc.model.middleboxes
+    assert (box.kind, box.idle_timeout.value, box.targets, box.listens) == (kind, idle, ["postgresql"],
+                                                                            ["pg-primary:5432"])
+
+
+def test_service_not_in_front_of_postgres_is_ignored(tmp_path):
+    p = tmp_path / "web.yaml"
+    p.write_text("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  type: LoadBalancer\n"
+                 "  ports:\n    - port: 80\n  selector:\n    app: postgres-exporter-ui\n")
+    docs = load(str(p), {})
+    assert all(d.kind == "kubernetes" for d in docs)
+
+
+def test_compose_dash_c_string_and_list_forms_and_override(tmp_path):
+    (tmp_path / "postgresql.conf").write_text("work_mem = 4MB\n")
+    docs = _load(tmp_path, "services:\n  db:\n    image: postgres:16.2\n"
+                           "    command: postgres -c 'work_mem=64MB' -c max_connections=50\n"
+                           "    deploy:\n      resources:\n        limits:\n          memory: 2g\n"
+                           "    volumes:\n      - ./postgresql.conf:/etc/postgresql/postgresql.conf\n"
+                           "    environment:\n      POSTGRES_PASSWORD: hunter2\n"
+                           "  db2:\n    image: postgres:15\n    command: [\"postgres\", \"-c\", \"idle_session_timeout=0.5\"]\n",
+                 name="docker-compose.yml")
+    first, second = docs
+    assert [(s.name, s.value, s.value_span.line, s.value_span.col) for s in first.settings] == [
+        ("work_mem", 65536, 4, 36), ("max_connections", 50, 4, 61)]
+    assert first.meta["overrides_file"] == "./postgresql.conf" and first.meta["pg_version"] == 16
+    assert first.meta["env"] == {"POSTGRES_PASSWORD": "***"}
+    assert first.host.memory_bytes().value == 2 * 1024**3
+    [s] = second.settings
+    assert (s.name, s.value, s.value_span.line, s.value_span.col, second.meta["pg_version"]) == (
+        "idle_session_timeout", 0, 15, 55, 15)
+    assert "hunter2" not in repr([d.to_dict() for d in docs])
+
+
+def test_pgbouncer_image_env_and_its_database_url_is_not_a_client(tmp_path):
+    docs = _load(tmp_path, "services:\n  pgbouncer:\n    image: edoburu/pgbouncer:v1.25.1-p0\n    environment:\n"
+                           "      - DATABASE_URL=postgres://app:secret@db:5432/app\n      - POOL_MODE=transaction\n"
+                           "      - DEFAULT_POOL_SIZE=50\n      - QUERY_TIMEOUT=5s\n"
+                           "  web:\n    image: myapp\n    environment:\n"
+                           "      DATABASE_URL: postgres://app:secret@pgbouncer:5432/app?sslmode=require\n",
+                 name="docker-compose.yml")
+    kinds = [d.kind for d in docs]
+    assert kinds == ["pgbouncer", "client"]
+    pgb, client = docs
+    assert pgb.model.value("pool_mode") == "transaction" and pgb.model.value("default_pool_size") == 50
+    assert pgb.model.value("listen_port") == 5432  # the image's default
+    assert [(d.kind, d.span.line, d.span.col) for d in pgb.diagnostics] == [("pgbouncer-unit-suffix", 8, 23)]
+    [db] = pgb.model.databases
+    assert (db.name, db.value("host"), db.value("port")) == ("app", "db", 5432)
+    assert [e.span.line for e in client.model.endpoints] == [12]
+
+
+def test_bitnami_pgbouncer_env(tmp_path):
+    [doc] = _load(tmp_path, "services:\n  pgbouncer:\n    image: bitnami/pgbouncer:1.23.0\n    environment:\n"
+                            "      PGBOUNCER_POOL_MODE: session\n      PGBOUNCER_PORT: 6433\n"
+                            "      POSTGRESQL_HOST: pg\n      PGBOUNCER_DATABASE: app\n", name="compose.yaml")
+    assert doc.model.value("pool_mode") == "session" and doc.model.value("listen_port") == 6433
+    assert doc.model.value("listen_addr") == "0.0.0.0"
+    assert doc.model.databases[0].value("host") == "pg"
+
+
+def test_kubernetes_container_args_limit_and_sysctls(tmp_path):
+    docs = _load(tmp_path, "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: pg\nspec:\n  template:\n"
+                           "    spec:\n      securityContext:\n        sysctls:\n"
+                           "          - name: net.ipv4.tcp_keepalive_time\n            value: \"300\"\n"
+                           "      containers:\n        - name: postgres\n          image: postgres:17\n"
+                           "          args: [\"-c\", \"work_mem=8MB\"]\n          resources:\n            limits:\n"
+                           "              memory: 512Mi\n")
+    pg, sysctl = docs
+    assert pg.settings[0].value == 8192 and pg.host.memory_bytes().value == 512 * 1024**2
+    assert sysctl.kind == "sysctl" and sysctl.model.facts["tcp_keepalive_time"].value == 300
+    assert sysctl.model.facts["tcp_keepalive_time"].span.line == 11
+
+
+def test_configmap_embedded_files_keep_yaml_lines(tmp_path):
+    docs = _load(tmp_path, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pgb\ndata:\n  pgbouncer.ini: |\n"
+                           "    [databases]\n    app = host=db port=5432\n    [pgbouncer]\n    pool_mode = transaction\n"
+                           "    server_idle_timeout = 30s\n  postgresql.conf: |\n    work_mem = 8mb\n"
+                           "    max_connections = 100\n")
+    pgb, pg = docs
+    assert pgb.model.value("pool_mode") == "transaction"
+    assert [(d.kind, d.span.line, d.span.col) for d in pgb.diagnostics] == [("pgbouncer-unit-suffix", 11, 27)]
+    assert [(d.kind, d.span.line, d.span.col) for d in pg.diagnostics] == [("invalid-value", 13, 16)]
+
+
+def test_patroni_local_parameters_win_and_ansible_lists(tmp_path):
+    [doc] = _load(tmp_path, "scope: s\nbootstrap:\n  dcs:\n    postgresql:\n      parameters:\n        work_mem: 4MB\n"
+                            "postgresql:\n  parameters:\n    work_mem: 16MB\n", name="patroni.yml")
+    assert doc.value("work_mem") == 16384 and doc.get("work_mem").span.line == 9
+    [doc] = _load(tmp_path, "postgresql_version: 16\npostgresql_parameters:\n"
+                            "  - { option: \"max_connections\", value: \"1000\" }\n"
+                            "  - { option: \"ssl\", value: \"{{ 'on' if tls else 'off' }}\" }\n", name="main.yml")
+    assert doc.meta["pg_version"] == 16 and doc.value("max_connections") == 1000
+    assert isinstance(doc.get("ssl").value, Unknown) and doc.get("max_connections").value_span.col == 42
+
+
+def test_templates_and_other_yaml_are_quiet(tmp_path):
+    assert detect_kind("values.yaml", "replicaCount: 1\nimage: nginx\n") is None
+    p = tmp_path / "broken.yaml"
+    p.write_text("postgresql_parameters:\n  - {{ broken\n    x: [\n")
+    docs = load(str(p), {})
+    assert all(d.kind == "kubernetes" for d in docs)  # a syntax error, reported, never a traceback
+
+
+def test_alias_bomb_is_bounded(tmp_path):
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 12):
+        prev = chr(96 + i)
+        lines.append(f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    lines.append("postgresql_parameters:\n  - { option: work_mem, value: 4MB }")
+    p = tmp_path / "bomb.yml"
+    p.write_text("\n".join(lines) + "\n")
+    started = time.process_time()
+    docs = load(str(p), {})
+    assert time.process_time() - started < 5  # a bound on the work, not a speed target: 9^12 paths unbounded
+    assert docs[0].value("work_mem") == 4096
+
+
+# ------------------------------------------------------------------------------------------------
+# the corpus
+
+
+def _corpus_yaml():
+    files = corpus_files("kubernetes") + corpus_files("sysctl") + corpus_files("sql")
+    files += [p for p in corpus_files("postgresql") + corpus_files("pgbouncer") if p.suffix in (".yml", ".yaml")]
+    return files
+
+
+@pytest.mark.parametrize("path", _corpus_yaml(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_corpus_files_load_with_spans(path):
+    require_corpus()
+    text = path.read_text()
+    kind = detect_kind(str(path), text)
+    assert kind in ("kubernetes", "sql", "sysctl"), kind
+    loaded = load_file(str(path), kind, {})
+    docs = loaded if isinstance(loaded, list) else [loaded]
+    assert docs, "nothing read"
+    lines = text.split("\n")
+    settings = 0
+    for doc in docs:
+        operator = set(doc.meta.get("operator_settings", ()))
+        for s in doc.settings:
+            assert s.span.line and 1 <= s.span.line <= len(lines) and s.span.col
+            if s.name in operator or doc.kind == "client" or s.section in ("databases", "users"):
+                continue
+            line = lines[s.span.line - 1].lower()
+            assert (s.spelling or s.name).lower().split(".")[-1] in line or doc.meta.get("generated_by"), (s, line)
+            settings += 1
+        for d in doc.diagnostics:
+            assert d.span.line and 1 <= d.span.line <= len(lines)
+    assert settings or any(d.host or d.model for d in docs)
+
+
+def test_corpus_cnpg_example_checked_against_its_own_memory_limit():
+    require_corpus()
+    path = CORPUS / "kubernetes" / "cnpg_cluster-example-full.yaml"
+    report = run(make_settings({"paths": [str(path)], "select": ["MEM001"]}, use_config=False))
+    [finding] = report.findings
+    assert finding.span.line == 49  # shared_buffers: 256MB
+    assert "> memory limit 1 GB" in finding.message and "max_parallel_workers 32" in finding.message
+    assert any(r.line == 101 for r in finding.related)  # memory: "1Gi"
