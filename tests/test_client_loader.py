@@ -431,7 +431,14 @@ def test_every_corpus_client_and_kubernetes_file_is_handled():
             ep.to_dict()
         if kind == "client":
             detected += 1
-    assert detected >= 10
+        elif kind == "kubernetes":  # a compose/manifest file also read for its servers: its client doc is beside
+            from advisor.loaders import load_file
+
+            if any(d.kind == "client" for d in load_file(str(path), kind, {})):
+                detected += 1
+    # 9: hatchet's only connection string is the DATABASE_URL of an edoburu/pgbouncer image, which is
+    # where PgBouncer connects, not an application's client string (tests/test_infra_yaml.py)
+    assert detected >= 9
 
 
 def test_corpus_endpoints_are_what_the_files_say():
