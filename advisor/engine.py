@@ -22,7 +22,8 @@ SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "ven
 SNIFF_SUFFIXES = {"", ".conf", ".cfg", ".ini", ".template", ".tmpl", ".tpl", ".j2", ".erb", ".sample", ".txt",
                   ".yml", ".yaml", ".json", ".toml", ".properties", ".py",  # the last six: client configs
                   ".sql", ".psql", ".pgsql",  # migrations and scripts (ALTER ... SET)
-                  ".tf"}  # Terraform (cloud JSON and plans are .json)
+                  ".tf",  # Terraform (cloud JSON and plans are .json)
+                  ".service"}  # systemd units
 SNIFF_MAX_BYTES = 4 * 1024 * 1024
 
 

@@ -26,6 +26,7 @@ LOADERS: dict[str, str] = {
     "cloud": "advisor.loaders.cloud",
     "terraform": "advisor.loaders.terraform",
     "kubernetes": "advisor.loaders.infra_yaml",
+    "systemd": "advisor.loaders.systemd_unit",
     # pgbouncer, haproxy and client formats add their lines here
 }
 
@@ -124,8 +125,11 @@ def _detect_haproxy(name: str, text: str | None) -> str | None:
 _EXTRA_DETECTORS.append(("haproxy", _detect_haproxy))
 
 from advisor.loaders.infra_detect import (  # noqa: E402
-    detect_sql as _detect_sql, detect_sysctl as _detect_sysctl, detect_yaml as _detect_yaml,
+    detect_sql as _detect_sql, detect_systemd as _detect_systemd, detect_sysctl as _detect_sysctl,
+    detect_yaml as _detect_yaml,
 )
+
+_EXTRA_DETECTORS.insert(0, ("systemd", _detect_systemd))
 
 _EXTRA_DETECTORS.insert(0, ("kubernetes", _detect_yaml))
 _EXTRA_DETECTORS.insert(0, ("sysctl", _detect_sysctl))

@@ -88,3 +88,24 @@ def detect_yaml(name: str, text: str | None) -> str | None:
     if _ANSIBLE.search(head) or _EMBEDDED.search(head) or len(_PGB_KEYS.findall(head)) >= 2:
         return "kubernetes"
     return None
+
+
+_SERVICE_SECTION = lazy_re.compile(r"^\[Service\][ \t]*\r?$", re.MULTILINE)
+_UNIT_KEYS = lazy_re.compile(r"^(OOMScoreAdjust|MemoryMax|MemoryHigh|MemoryLimit|Environment|ExecStart)[ \t]*=",
+                             re.MULTILINE)
+_RUNS_POSTGRES = lazy_re.compile(r"postgres|pg_ctl|patroni|PG_OOM_ADJUST", re.IGNORECASE)
+
+
+def detect_systemd(name: str, text: str | None) -> str | None:
+    """A PostgreSQL systemd unit (`postgresql*.service`, `patroni.service`) or a drop-in `.conf`
+    with a `[Service]` section setting OOM or memory keys."""
+    if text is None:
+        return None
+    if not (name.endswith(".service") or name.endswith(".conf")):
+        return None
+    head = text[:200_000]
+    if not _SERVICE_SECTION.search(head) or not _UNIT_KEYS.search(head):
+        return None
+    if name.endswith(".service") and not (_RUNS_POSTGRES.search(head) or _RUNS_POSTGRES.search(name)):
+        return None
+    return "systemd"

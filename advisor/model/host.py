@@ -22,7 +22,8 @@ LINUX_KEEPALIVE_PROBES = 9
 LINUX_TCP_RETRIES2 = 15
 
 FACT_NAMES = ("ram", "memory_limit", "tcp_keepalive_time", "tcp_keepalive_intvl", "tcp_keepalive_probes",
-              "tcp_retries2", "overcommit_memory", "overcommit_ratio", "oom_score_adj", "oom_adjust_children")
+              "tcp_retries2", "overcommit_memory", "overcommit_ratio", "oom_score_adj", "oom_adjust_children",
+              "memory_high")
 
 
 class HostFacts(Record):

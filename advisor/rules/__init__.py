@@ -60,6 +60,10 @@ RULE_ENTRIES: list[RuleEntry] = [
     # SYS: the host (sysctl, systemd, container limits)
     RuleEntry("SYS001", "sysctl-invalid-value", "sys.sys001_sysctl_invalid_value", ("sysctl",),
               ("sysctl-invalid-value",)),
+    RuleEntry("SYS002", "overcommit-not-strict", "sys.sys002_overcommit_not_strict", ("sysctl", "postgresql"), ()),
+    RuleEntry("SYS003", "postmaster-oom-unprotected", "sys.sys003_postmaster_oom_unprotected", ("systemd",), ()),
+    RuleEntry("SYS004", "systemd-invalid-value", "sys.sys004_systemd_invalid_value", ("systemd",),
+              ("systemd-invalid-value",)),
     # PGB: PgBouncer
     RuleEntry("PGB001", "pgbouncer-unknown-key", "pgb.pgb001_unknown_key", ("pgbouncer",), ("pgbouncer-unknown-key",)),
     RuleEntry("PGB002", "pgbouncer-invalid-value",
