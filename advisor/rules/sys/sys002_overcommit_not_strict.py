@@ -36,6 +36,8 @@ MODES = {0: "heuristic overcommit, the kernel's default", 1: "always overcommit"
 
 
 def check(ctx):
+    if not ctx.of_kind("postgresql"):
+        return
     for doc in ctx.of_kind("sysctl"):
         host = doc.model
         fact = host.get("overcommit_memory") if host is not None else None
