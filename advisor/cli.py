@@ -56,6 +56,8 @@ def check(
     config: Optional[str] = typer.Option(None, "--config", help="Settings file (default: pgpath.yaml here or above)."),
     no_config: bool = typer.Option(False, "--no-config", help="Ignore pgpath.yaml."),
     haproxy_binary: Optional[str] = typer.Option(None, "--haproxy-binary", help="Also run `haproxy -c` with this binary."),
+    cert_warn_days: Optional[int] = typer.Option(None, "--cert-warn-days", help="Warn about certificates that expire "
+                                                 "within this many days (default 30)."),
     color: str = typer.Option("auto", "--color", help="auto, always or never."),
     output: Optional[List[str]] = typer.Option(
         None, "--output", "-o", help="Write the report to this file; or FORMAT=PATH (repeatable, PATH - is stdout) "
@@ -92,6 +94,7 @@ def check(
         "fail_on": fail_on,
         "kind": kind,
         "haproxy_binary": haproxy_binary,
+        "cert_warn_days": cert_warn_days,
     }
     if baseline_stale and not baseline:
         _fail("--baseline-stale needs --baseline FILE")

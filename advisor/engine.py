@@ -23,7 +23,8 @@ SNIFF_SUFFIXES = {"", ".conf", ".cfg", ".ini", ".template", ".tmpl", ".tpl", ".j
                   ".yml", ".yaml", ".json", ".toml", ".properties", ".py",  # the last six: client configs
                   ".sql", ".psql", ".pgsql",  # migrations and scripts (ALTER ... SET)
                   ".tf",  # Terraform (cloud JSON and plans are .json)
-                  ".service"}  # systemd units
+                  ".service",  # systemd units
+                  ".crt", ".pem", ".key", ".cer"}  # certificates and keys named by the configurations
 SNIFF_MAX_BYTES = 4 * 1024 * 1024
 
 
@@ -281,9 +282,13 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
         settings.per_file_ignores.append((os.path.join(os.path.abspath(base), pattern), pattern, _split(codes)))
     settings.rule_options = {code.upper(): dict(opts) for code, opts in (merged.get("rule_options") or {}).items()}
     settings.extra = dict(merged.get("extra") or {})
-    for key in ("haproxy_binary",):
-        if merged.get(key):
+    for key in ("haproxy_binary", "cert_warn_days", "now"):
+        if merged.get(key) is not None:
             settings.extra[key] = merged[key]
+    if "cert_warn_days" in settings.extra:
+        days = settings.extra["cert_warn_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+            raise UsageError(f"cert-warn-days must be a whole number of days >= 0, not {days!r}")
     from advisor.rules import find_entry
 
     pfi_codes = [c for _, _, codes in settings.per_file_ignores for c in codes]

@@ -125,16 +125,18 @@ def test_detection_needs_a_setting_statement(tmp_path):
 
 
 def test_pglast_is_imported_only_for_sql(tmp_path):
+    import subprocess
+
     conf = tmp_path / "postgresql.conf"
     conf.write_text("work_mem = '4MB'\n")
-    sys.modules.pop("pglast", None)
-    run(make_settings({"paths": [str(conf)]}, use_config=False))
-    assert "pglast" not in sys.modules
-    sql = tmp_path / "001_roles.sql"
-    sql.write_text("ALTER ROLE app SET work_mem = '4mb';\n")
-    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
-    assert "pglast" in sys.modules
-    assert [(f.code, f.span.line) for f in report.findings if f.span.file.endswith(".sql")] == [("PG002", 1)]
+    code = ("import sys; from advisor.engine import make_settings, run; "
+            f"r = run(make_settings({{'paths': [{str(tmp_path)!r}]}}, use_config=False)); "
+            "print('pglast' in sys.modules, [(f.code, f.span.line) for f in r.findings if f.span.file.endswith('.sql')])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False []"
+    (tmp_path / "001_roles.sql").write_text("ALTER ROLE app SET work_mem = '4mb';\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True [('PG002', 1)]"
 
 
 @pytest.mark.parametrize("path", corpus_files("sql"), ids=lambda p: p.name)

@@ -27,6 +27,7 @@ LOADERS: dict[str, str] = {
     "terraform": "advisor.loaders.terraform",
     "kubernetes": "advisor.loaders.infra_yaml",
     "systemd": "advisor.loaders.systemd_unit",
+    "certificate": "advisor.loaders.cert_file",
     # pgbouncer, haproxy and client formats add their lines here
 }
 
@@ -125,11 +126,12 @@ def _detect_haproxy(name: str, text: str | None) -> str | None:
 _EXTRA_DETECTORS.append(("haproxy", _detect_haproxy))
 
 from advisor.loaders.infra_detect import (  # noqa: E402
-    detect_sql as _detect_sql, detect_systemd as _detect_systemd, detect_sysctl as _detect_sysctl,
+    detect_certificate as _detect_certificate, detect_sql as _detect_sql, detect_systemd as _detect_systemd, detect_sysctl as _detect_sysctl,
     detect_yaml as _detect_yaml,
 )
 
 _EXTRA_DETECTORS.insert(0, ("systemd", _detect_systemd))
+_EXTRA_DETECTORS.insert(0, ("certificate", _detect_certificate))
 
 _EXTRA_DETECTORS.insert(0, ("kubernetes", _detect_yaml))
 _EXTRA_DETECTORS.insert(0, ("sysctl", _detect_sysctl))

@@ -109,3 +109,17 @@ def detect_systemd(name: str, text: str | None) -> str | None:
     if name.endswith(".service") and not (_RUNS_POSTGRES.search(head) or _RUNS_POSTGRES.search(name)):
         return None
     return "systemd"
+
+
+_PEM = lazy_re.compile(r"^-----BEGIN (CERTIFICATE|TRUSTED CERTIFICATE|(RSA |EC |ENCRYPTED |DSA )?PRIVATE KEY)-----",
+                       re.MULTILINE)
+_CERT_SUFFIXES = (".crt", ".pem", ".key", ".cer", ".ca", ".ca-bundle", ".cert")
+
+
+def detect_certificate(name: str, text: str | None) -> str | None:
+    """PEM certificates and keys (`server.crt`, `root.crt`, `server.key`, HAProxy `.pem` bundles)."""
+    if text is None:
+        return None
+    if not (name.endswith(_CERT_SUFFIXES) or "." not in name):
+        return None
+    return "certificate" if _PEM.search(text[:1_000_000]) else None

@@ -55,6 +55,13 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("TLS001", "ssl-off", "tls.tls001_ssl_off", ("postgresql",), ()),
     RuleEntry("TLS002", "tls-version-too-low", "tls.tls002_tls_version_too_low", ("postgresql",), ()),
     RuleEntry("TLS003", "tls-range-empty", "tls.tls003_tls_range_empty", ("postgresql",), ()),
+    RuleEntry("TLS010", "certificate-expired", "tls.tls010_certificate_expired", ("certificate",), ()),
+    RuleEntry("TLS011", "key-certificate-mismatch", "tls.tls011_key_certificate_mismatch", ("certificate",), ()),
+    RuleEntry("TLS012", "server-certificate-untrusted", "tls.tls012_server_certificate_untrusted", ("certificate",),
+              ()),
+    RuleEntry("TLS013", "ca-file-not-ca", "tls.tls013_ca_file_not_ca", ("certificate",), ()),
+    RuleEntry("TLS014", "certificate-invalid", "tls.tls014_certificate_invalid", ("certificate",),
+              ("certificate-invalid",)),
     # MEM
     RuleEntry("MEM001", "worst-case-memory", "mem.mem001_worst_case_memory", ("postgresql",), ()),
     # SYS: the host (sysctl, systemd, container limits)

@@ -1,0 +1,137 @@
+"""What the certificate rules (TLS010-TLS014) share: which files the configurations name as
+certificates, keys and CA files, resolved to the certificate documents read in the same run.
+
+Paths are resolved as written when absolute; a relative path is taken relative to the directory
+of the file that names it (PostgreSQL resolves it against the data directory, which is where
+postgresql.conf usually lives; PgBouncer against its working directory). A file that is not in
+the tree is not judged.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+
+from advisor.model import Span, is_known
+
+DEFAULT_WARN_DAYS = 30
+VERIFYING = ("verify-ca", "verify-full")
+
+# (document kind, setting) -> role of the file
+ROLES = {
+    ("postgresql", "ssl_cert_file"): "server-cert", ("postgresql", "ssl_key_file"): "server-key",
+    ("postgresql", "ssl_ca_file"): "ca", ("pgbouncer", "client_tls_cert_file"): "server-cert",
+    ("pgbouncer", "client_tls_key_file"): "server-key", ("pgbouncer", "client_tls_ca_file"): "ca",
+    ("pgbouncer", "server_tls_ca_file"): "root", ("pgbouncer", "server_tls_cert_file"): "client-cert",
+    ("pgbouncer", "server_tls_key_file"): "client-key",
+}
+
+
+class Ref:
+    __slots__ = ("role", "doc", "name", "span", "target", "cert_doc", "sslmode", "host")
+
+    def __init__(self, role, doc, name, span, target, cert_doc, sslmode=None, host=None):
+        self.role = role
+        self.doc = doc
+        self.name = name
+        self.span = span
+        self.target = target
+        self.cert_doc = cert_doc
+        self.sslmode = sslmode
+        self.host = host
+
+
+def now(ctx) -> datetime:
+    """The run's clock: options["now"] (ISO text or datetime; tests inject it), else the real time."""
+    value = ctx.options.get("now")
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, str) and value:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def warn_days(ctx) -> int:
+    try:
+        return int(ctx.options.get("cert_warn_days", DEFAULT_WARN_DAYS))
+    except (TypeError, ValueError):
+        return DEFAULT_WARN_DAYS
+
+
+def utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def cert_docs(ctx) -> dict[str, object]:
+    return {os.path.realpath(d.path): d for d in ctx.of_kind("certificate") if d.model is not None}
+
+
+def _resolve(base_file: str, value: str) -> str:
+    value = value.strip().strip("'\"")
+    path = value if os.path.isabs(value) else os.path.join(os.path.dirname(base_file) or ".", value)
+    return os.path.realpath(path)
+
+
+def references(ctx) -> list[Ref]:
+    """Every certificate, key or CA file a configuration names, with the certificate document read
+    for it (None when the file is not in the tree)."""
+    docs = cert_docs(ctx)
+    out: list[Ref] = []
+    for doc in ctx.docs:
+        if doc.kind in ("postgresql", "pgbouncer"):
+            for setting in doc.settings:
+                role = ROLES.get((doc.kind, setting.name))
+                if role is None or not setting.effective or not is_known(setting.value) or not setting.value:
+                    continue
+                target = _resolve(setting.span.file, str(setting.value))
+                sslmode = None
+                if doc.kind == "pgbouncer" and role == "root" and doc.model is not None:
+                    sslmode = doc.model.value("server_tls_sslmode")
+                out.append(Ref(role, doc, setting.name, setting.value_span or setting.span, target, docs.get(target),
+                               sslmode))
+        elif doc.kind == "client" and doc.model is not None:
+            for ep in doc.model.endpoints:
+                root = ep.sslrootcert
+                if root is None or not root.known or not root.value or root.value == "system":
+                    continue
+                target = _resolve(doc.path, str(root.value))
+                mode = ep.sslmode.value if ep.sslmode is not None and ep.sslmode.known else None
+                host = ep.hosts[0].value if ep.hosts and ep.hosts[0].known else None
+                out.append(Ref("root", doc, "sslrootcert", root.span or ep.span, target, docs.get(target), mode,
+                               host))
+    return out
+
+
+def verifying_clients(ctx) -> list[Ref]:
+    return [r for r in references(ctx) if r.role == "root" and r.sslmode in VERIFYING]
+
+
+def any_verifying(ctx) -> bool:
+    """A client in the run checks certificates (libpq verify-ca/verify-full, PgBouncer server_tls_sslmode
+    verify-*): an expired or untrusted certificate then certainly fails its connections."""
+    for doc in ctx.of_kind("client"):
+        for ep in doc.model.endpoints if doc.model is not None else ():
+            if ep.sslmode is not None and ep.sslmode.known and ep.sslmode.value in VERIFYING:
+                return True
+    for doc in ctx.of_kind("pgbouncer"):
+        if doc.model is not None and doc.model.value("server_tls_sslmode") in VERIFYING:
+            return True
+    return False
+
+
+def same_deployment(a: str, b: str) -> bool:
+    """Two files belong to one deployment when they are in the same directory, one's directory holds
+    the other's, or their directories are siblings (deploy/app and deploy/db)."""
+    da, db = os.path.dirname(os.path.realpath(a)), os.path.dirname(os.path.realpath(b))
+    return da == db or da == os.path.dirname(db) or db == os.path.dirname(da) or \
+        os.path.dirname(da) == os.path.dirname(db)
+
+
+def days_text(delta: timedelta) -> str:
+    days = delta.total_seconds() / 86400
+    return f"{days:.0f} day{'s' if round(days) != 1 else ''}"
+
+
+def first_span(doc) -> Span:
+    return Span(doc.path, 1, 1)

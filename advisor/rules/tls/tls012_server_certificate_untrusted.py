@@ -1,0 +1,63 @@
+"""A client that verifies the server would reject the server's certificate.
+
+## What it checks
+A client with `sslmode=verify-ca` or `verify-full` and an `sslrootcert` file in the tree (or a
+PgBouncer with `server_tls_sslmode = verify-*` and `server_tls_ca_file`), and a server
+certificate in the same deployment (`ssl_cert_file` of a postgresql.conf, `client_tls_cert_file`
+of a PgBouncer, in the same directory, one above the other, or in sibling directories):
+
+- the root file must sign the server certificate (directly or through the intermediates that
+  follow it in the server's file), as libpq's OpenSSL check does;
+- with `verify-full`, the certificate's names (SAN DNS or IP entries; the CN only when there are
+  none) must cover the host the client connects to.
+
+`advisor.model.certs.verify_server` does the check; the path calls it for the hops it assembles.
+
+## Why it matters
+The handshake fails on every connection: `certificate verify failed` or `server certificate for
+"db.internal" does not match host name "10.0.1.15"`.
+
+## Fix
+Give the client the CA that issued the server certificate, issue the server certificate with the
+name the clients use (SAN), or connect by a name the certificate has.
+
+## References
+- libpq: SSL Support, certificate verification — https://www.postgresql.org/docs/current/libpq-ssl.html
+"""
+
+from advisor.findings import Severity
+from advisor.model.certs import verify_server
+from advisor.rules.rule import Rule
+from advisor.rules.tls.certs import VERIFYING, references, same_deployment
+
+
+def check(ctx):
+    refs = references(ctx)
+    servers = [r for r in refs if r.role == "server-cert" and r.cert_doc is not None and r.cert_doc.model.certs]
+    for client in refs:
+        if client.role != "root" or client.sslmode not in VERIFYING or client.cert_doc is None:
+            continue
+        for server in servers:
+            if server.doc is client.doc or not same_deployment(client.doc.path, server.doc.path):
+                continue
+            host = client.host if client.doc.kind == "client" else None
+            problems = verify_server(server.cert_doc.model, client.cert_doc.model, host, client.sslmode)
+            if problems:
+                yield RULE.finding(
+                    client.span,
+                    f"{client.name} with sslmode={client.sslmode}: " + "; ".join(problems)
+                    + f" ({server.name} of {server.doc.path}): every connection fails the handshake",
+                    "use the CA that issued the server certificate as root, or reissue the server certificate "
+                    "(signed by this root" + (f", with {host} in its subjectAltName" if host else "") + ")",
+                    [server.span, server.cert_doc.model.certs[0].span])
+
+
+RULE = Rule(
+    code="TLS012",
+    name="server-certificate-untrusted",
+    severity=Severity.ERROR,
+    summary="The client's root does not sign the server certificate, or its names miss the host",
+    needs=("certificate",),
+    check=check,
+    doc=__doc__,
+)
