@@ -30,7 +30,9 @@ def test_files_pattern_covers_every_kind():
              "prod.env", "application.properties", "src/main/resources/application-prod.yml", "hikari.properties",
              "pg_service.conf", "alembic.ini", "settings.py", "docker-compose.yml", "k8s/deployment.yaml",
              "node/db.json", "pyproject.toml", "migrations/001_roles.sql", "infra/main.tf", "prod.tfvars",
-             "aws/elbv2-attributes.json", "env.list", "postgresql.conf.sample"]
+             "aws/elbv2-attributes.json", "env.list", "postgresql.conf.sample", "sysctl.d/60-keepalive.conf",
+             "systemd/postgresql@.service", "systemd/postgresql@16-main.service.d/oom.conf", "certs/server.crt",
+             "certs/server.key", "haproxy/site.pem", "k8s/cnpg-cluster.yaml", "scripts/roles.psql"]
     missed = [n for n in names if not pattern.search(n)]
     assert not missed
     assert not pattern.search("README.md") and not pattern.search("src/app.go")

@@ -81,3 +81,17 @@ def test_corpus_saptune_keepalive_facts():
     facts = load(str(path)).model.facts
     assert (facts["tcp_keepalive_time"].value, facts["tcp_keepalive_intvl"].value,
             facts["tcp_keepalive_probes"].value, facts["tcp_retries2"].value) == (300, 75, 9, 8)
+
+
+def test_a_sysctl_drop_in_named_like_postgresql_conf_is_sysctl(tmp_path):
+    from advisor.engine import make_settings, run
+
+    d = tmp_path / "sysctl.d"
+    d.mkdir()
+    (d / "60-postgresql-shm.conf").write_text("# shared memory for PostgreSQL\nkernel.shmmax = 17179869184\n"
+                                              "kernel.shmall = 4194304\nvm.overcommit_memory = 2\n")
+    (tmp_path / "postgresql-16.conf").write_text("shared_buffers = 1GB\nmax_connections = 100\n")
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    kinds = {d.path.rsplit("/", 1)[-1]: d.kind for d in report.docs}
+    assert kinds == {"60-postgresql-shm.conf": "sysctl", "postgresql-16.conf": "postgresql"}
+    assert not [f for f in report.findings if f.code.startswith("PG0")]
