@@ -117,7 +117,7 @@ def check(
             raise typer.Exit(2 if report.input_errors else 0)
         settings.baseline = baseline
         settings.baseline_stale = baseline_stale
-        report = run(settings)
+        report = run(settings, progress=_progress_hook(outputs, color))
     except UsageError as exc:
         _fail(str(exc))
     _write_outputs(report, outputs, color)
@@ -175,6 +175,48 @@ def _outputs(fmt: Optional[str], output: Optional[List[str]]) -> "list[tuple[str
     if sum(dest == "-" for _, dest in pairs) > 1:
         _fail("only one report can go to stdout (-)")
     return pairs
+
+
+def _progress_hook(outputs: "list[tuple[str, str]]", color: str):
+    """A progress callback for the engine, or None: only when stderr is a terminal, only text
+    goes to the terminal (no machine format on stdout), and colour is not turned off. The bar
+    appears once the run has lasted PGPATH_PROGRESS_DELAY seconds (default 1); until then
+    advisor.progress is not even imported, so small runs pay nothing."""
+    import os
+
+    if color == "never" or not any(name == "text" for name, _ in outputs):
+        return None
+    if any(dest == "-" and name != "text" for name, dest in outputs):
+        return None
+    try:
+        if not sys.stderr.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    import time
+
+    try:
+        delay = float(os.environ.get("PGPATH_PROGRESS_DELAY", "1"))
+    except ValueError:
+        delay = 1.0
+    start = time.monotonic()
+    state = {"bar": None}
+
+    def hook(done: int, total: int, label: Optional[str]) -> None:
+        bar = state["bar"]
+        if label is None:
+            if bar is not None:
+                bar.close()
+            return
+        if bar is None:
+            if time.monotonic() - start < delay:
+                return
+            from advisor.progress import Bar
+
+            bar = state["bar"] = Bar(sys.stderr)
+        bar.update(done, total, label)
+
+    return hook
 
 
 def _write_outputs(report, outputs: "list[tuple[str, str]]", color: str) -> None:

@@ -469,7 +469,8 @@ def _kind_of(path: str, sniff: bool, explicit: bool = False) -> str | None:
     return detect_kind(path, text)
 
 
-def load_documents(settings: Settings, found: list[tuple[str, str]]) -> tuple[list[ConfigDoc], list[InputError]]:
+def load_documents(settings: Settings, found: list[tuple[str, str]], progress=None
+                   ) -> tuple[list[ConfigDoc], list[InputError]]:
     options: dict[str, Any] = {"pg_major": settings.pg_version, "pgbouncer_version": settings.pgbouncer_version,
                                # include targets outside these were made at deploy time (a warning if missing)
                                "check_roots": [p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p))
@@ -477,7 +478,9 @@ def load_documents(settings: Settings, found: list[tuple[str, str]]) -> tuple[li
     options.update(settings.extra)
     docs: list[ConfigDoc] = []
     errors: list[InputError] = []
-    for path, kind in found:
+    for i, (path, kind) in enumerate(found):
+        if progress is not None:
+            progress(i, len(found), path)
         try:
             loaded = load_file(path, kind, options)
         except InputError as exc:
@@ -500,7 +503,9 @@ def load_documents(settings: Settings, found: list[tuple[str, str]]) -> tuple[li
 # the run
 
 
-def run(settings: Settings) -> Report:
+def run(settings: Settings, progress=None) -> Report:
+    """One run. `progress(done, total, label)` (optional) is called before each file is loaded
+    and once with label None when the files are read (the CLI draws a bar from it)."""
     from advisor.rules import Context, load_rule, needs_met
 
     skipped: list[str] = []
@@ -518,7 +523,9 @@ def run(settings: Settings) -> Report:
     found = _unique(found)
     if settings.pg_version_source is None:
         _assume_pg_version(settings, found, skipped)
-    docs, load_errors = load_documents(settings, found)
+    docs, load_errors = load_documents(settings, found, progress)
+    if progress is not None:
+        progress(len(found), len(found), None)
     errors.extend(load_errors)
     paths, topology_problems = assemble_paths(settings, docs)
     rules = selected_rules(settings)
