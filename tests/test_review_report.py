@@ -74,6 +74,18 @@ def test_report_html_in_a_real_browser(risky):
             assert page.locator("tr.finding.error").count() == want["error"]
             assert page.locator("section.file").count() == want["files"]
             assert page.locator("#rules tbody tr").count() >= want["codes"]
+            # each assembled path drawn: one box per hop, the first hop to close an idle connection marked
+            figures = page.locator("#paths figure.path")
+            assert figures.count() == 2
+            for i in range(2):
+                assert figures.nth(i).locator("svg g.hop").count() == 3
+            assert page.locator("#path-1 svg g.hop.closes-first").count() == 1
+            assert page.locator("#path-1 svg g.hop.closes-first").get_attribute("data-kind") == "haproxy"
+            assert page.locator("#path-1 svg g.timer.first").count() == 1
+            assert page.locator("#path-1 svg g.keepalive").count() == 2  # one bar per leg
+            assert "30 min" in page.locator("#path-1 svg g.timer.first").text_content()
+            svg_box = page.locator("#path-1 svg").bounding_box()
+            assert svg_box and svg_box["width"] > 600 and svg_box["height"] > 100
             assert "work_mem = 12MB" in page.locator("tr.finding.error", has_text="MEM001").inner_text()
             assert page.locator("#inputs li").count() == 5
             assert "risky/notes.txt" in page.locator("#skipped").inner_text()

@@ -59,6 +59,10 @@ def render(report, review: bool = True, title: str = "pgpath report", paths=None
     for sev in ("error", "warning", "info"):
         out.append(f'<div class="count" id="count-{sev}"><b>{counts[sev]}</b><span class="sev {sev}">{sev}</span></div>')
     out.append("</div>")
+    paths = rv.report_paths(report) if paths is None else paths
+    figures = rv.paths_html(paths, draw)
+    if figures:
+        out.append(figures)
     if report.findings:
         per_rule: dict[str, list] = {}
         for f in report.findings:
@@ -72,10 +76,6 @@ def render(report, review: bool = True, title: str = "pgpath report", paths=None
             out.append(f'<tr><td>{link}</td><td><span class="sev {sev}">{sev}</span></td><td>{len(fs)}</td>'
                        f"<td>{escape(info.summary) if info else ''}</td></tr>")
         out.append("</tbody></table>")
-    paths = rv.report_paths(report) if paths is None else paths
-    figures = rv.paths_html(paths, draw)
-    if figures:
-        out.append(figures)
     out.append('<h2>Findings by file</h2>')
     if not report.findings:
         out.append("<p>No findings.</p>")

@@ -24,14 +24,10 @@ def report_paths(report) -> list:
 
 
 def default_draw() -> Callable[[Any], str] | None:
-    """The SVG drawer of advisor.path when it exists (`advisor.path.svg(path) -> str`)."""
-    try:
-        import importlib
+    """The project's SVG drawing of a path (advisor.reporters.path_svg.svg)."""
+    from advisor.reporters.path_svg import svg
 
-        module = importlib.import_module("advisor.path")
-    except ImportError:
-        return None
-    return getattr(module, "svg", None)
+    return svg
 
 
 def inputs(report) -> tuple[list[tuple[str, str, list[str]]], list[str], list[tuple[str, str]]]:
@@ -92,8 +88,14 @@ def paths_html(paths: Iterable, draw: Callable[[Any], str] | None = None) -> str
     parts = ['<section id="paths"><h2>Connection paths</h2>']
     for i, p in enumerate(paths, 1):
         name = html.escape(str(getattr(p, "name", None) or p))
+        label = getattr(p, "label", None)
+        caption = name + (f": {html.escape(str(label))}" if label and str(label) != str(name) else "")
+        first = p.first_close() if hasattr(p, "first_close") else None
+        if first is not None:
+            caption += (f". First to close an idle connection: {html.escape(str(first.name))} after "
+                        f"{first.seconds:g} s ({html.escape(str(first.effect))})")
         svg = draw(p) if draw else ""
-        parts.append(f'<figure class="path" id="path-{i}">{svg}<figcaption>{name}</figcaption></figure>')
+        parts.append(f'<figure class="path" id="path-{i}">{svg}<figcaption>{caption}</figcaption></figure>')
     parts.append("</section>")
     return "\n".join(parts)
 
@@ -104,7 +106,14 @@ def paths_markdown(paths: Iterable) -> list[str]:
         return []
     from advisor.reporters.markdown import md
 
-    return ["### Connection paths", ""] + [f"- {md(str(getattr(p, 'name', None) or p))}" for p in paths] + [""]
+    lines = ["### Connection paths", ""]
+    for p in paths:
+        text = md(str(getattr(p, "label", None) or getattr(p, "name", None) or p))
+        first = p.first_close() if hasattr(p, "first_close") else None
+        if first is not None:
+            text += f" — first to close an idle connection: {md(first.name)} after {first.seconds:g} s"
+        lines.append(f"- {text}")
+    return lines + [""]
 
 
 def markdown_sections(report) -> list[str]:
