@@ -220,20 +220,24 @@ def _progress_hook(outputs: "list[tuple[str, str]]", color: str):
 
 
 def _write_outputs(report, outputs: "list[tuple[str, str]]", color: str) -> None:
-    from advisor.reporters import render
+    from advisor.reporters import render_chunks
 
+    # written piece by piece (render_chunks): a JSON report of 10,000 files is tens of MB, and
+    # holding it whole (with the list of its pieces) doubled the run's peak memory
     for name, dest in outputs:
         if name == "text":
             colour = color == "always" or (color == "auto" and dest == "-" and sys.stdout.isatty())
-            text = render(report, name, colour=colour)
+            pieces = render_chunks(report, name, colour=colour)
         else:
-            text = render(report, name)
+            pieces = render_chunks(report, name)
         if dest == "-":
-            sys.stdout.write(text)
+            for piece in pieces:
+                sys.stdout.write(piece)
             continue
         try:
             with open(dest, "w", encoding="utf-8") as f:
-                f.write(text)
+                for piece in pieces:
+                    f.write(piece)
         except OSError as exc:
             _fail(f"cannot write {dest}: {exc.strerror}")
 

@@ -476,6 +476,9 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
                                "check_roots": [p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p))
                                                for p in settings.paths]}
     options.update(settings.extra)
+    # folder -> listing, kept for this run only (files do not change while it reads them): the
+    # HAProxy loader lists a file's folder for its numbered siblings, once per folder, not per file
+    options["folder_listings"] = {}
     docs: list[ConfigDoc] = []
     errors: list[InputError] = []
     for i, (path, kind) in enumerate(found):
@@ -494,9 +497,40 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
             docs.append(loaded)
     docs = link_documents(docs, options)
     # a file another document read as an include is checked as part of that document
-    included = {os.path.realpath(f) for d in docs for f in d.files[1:]}
-    docs = [d for d in docs if os.path.realpath(d.path) not in included]
+    # (nothing to drop, and no path to resolve, when no document read a second file)
+    included = set(real_paths([f for d in docs for f in d.files[1:]]))
+    if included:
+        docs = [d for d, real in zip(docs, real_paths([d.path for d in docs])) if real not in included]
     return docs, errors
+
+
+def real_paths(paths: list[str]) -> list[str]:
+    """os.path.realpath of each path, resolving each folder once.
+
+    realpath checks every component of a path (an lstat each); for 10,000 files in a few
+    folders that is most of the calls. realpath(folder/name) is realpath(folder) joined with
+    name unless name is itself a symbolic link (then it is resolved from the folder's real path,
+    as realpath does). A path with a `..` is resolved whole: `..` after a symbolic link leaves
+    the link's target, which abspath (used here to find the folder) would not know; so is a path
+    whose folder does not resolve to an existing directory (missing, or a symbolic link loop,
+    where realpath gives back a partly resolved path that depends on what follows)."""
+    folders: dict[str, str] = {}
+    out = []
+    for path in paths:
+        if ".." in path.split(os.sep):
+            out.append(os.path.realpath(path))
+            continue
+        folder, name = os.path.split(os.path.abspath(path))
+        real_folder = folders.get(folder)
+        if real_folder is None:
+            resolved = os.path.realpath(folder)
+            real_folder = folders[folder] = resolved if os.path.isdir(resolved) else ""
+        if not real_folder:
+            out.append(os.path.realpath(path))
+            continue
+        full = os.path.join(real_folder, name)
+        out.append(os.path.realpath(full) if os.path.islink(full) else full)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -585,8 +619,7 @@ def _unique(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Each file once (a topology may name a file the paths also reach), in first-seen order."""
     seen: set[str] = set()
     out = []
-    for path, kind in found:
-        key = os.path.realpath(path)
+    for (path, kind), key in zip(found, real_paths([p for p, _ in found])):
         if key not in seen:
             seen.add(key)
             out.append((path, kind))

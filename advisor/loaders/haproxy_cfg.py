@@ -89,6 +89,9 @@ _GO_CONTROL = lazy_re.compile(r"^\{\{-?\s*(range|end|if|else|with|define|block|t
 _ENV = lazy_re.compile(r"\$(?:\{(\.?[A-Za-z_][A-Za-z0-9_]*)(\[\*\])?(?:-([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
+_WORD = lazy_re.compile(r"[^ \t\r\n]+")
+
+
 def tokenize(line: str, masks=None, env: dict | None = None):
     """(words, comment, error) of one line, cut as HAProxy's parse_line cuts it.
 
@@ -96,6 +99,14 @@ def tokenize(line: str, masks=None, env: dict | None = None):
     `masks` are template tags (start, end, is_expression): expressions are unknown text inside
     the current word, statements are blanks.
     """
+    if not masks and "'" not in line and '"' not in line and "\\" not in line:
+        # the common line (no quote, no backslash, no template tag): the loop below would only
+        # cut words at blanks (space, tab, CR, LF) and stop at the first '#'; a regex does the
+        # same, several times faster
+        hash_at = line.find("#")
+        head = line if hash_at < 0 else line[:hash_at]
+        words = [Word(m.group(), m.start(), m.end()) for m in _WORD.finditer(head)]
+        return words, (None if hash_at < 0 else (hash_at, line[hash_at + 1:])), None
     words: list[Word] = []
     buf: list[str] = []
     start = -1
@@ -1088,12 +1099,16 @@ def _time_fix(keyword: str, raw: str, default: str = "30s") -> str:
 # entry points
 
 
-def group_for(path: str) -> list[str]:
+def group_for(path: str, listings: dict[str, dict[str, list[str]]] | None = None) -> list[str]:
     """The files HAProxy should read together with `path`, in read order (see module doc).
 
     Numbered siblings (`10-global.cfg`) are read first. A copy of such a layout whose names carry
     a common prefix (`site_10-global.cfg` beside `site_postgres.cfg`) is grouped the same way,
-    by that prefix."""
+    by that prefix.
+
+    `listings`, when given (the engine passes one dict per run), keeps each folder's numbered
+    files by prefix (_numbered_files) for the next file of that folder: files do not change while
+    one run reads them, and a folder of 10,000 files was listed once per HAProxy file in it."""
     folder = os.path.dirname(path) or "."
     name = os.path.basename(path)
     prefix = ""
@@ -1104,18 +1119,42 @@ def group_for(path: str) -> list[str]:
             prefix = head
     elif "_" in name and not name[:1].isdigit():
         prefix = name.split("_", 1)[0] + "_"
-    try:
-        siblings = sorted(n for n in os.listdir(folder)
-                          if n.startswith(prefix) and n[len(prefix):len(prefix) + 1].isdigit()
-                          and NUMBERED.match(n[len(prefix):]) and os.path.isfile(os.path.join(folder, n)))
-    except OSError:
-        return [path]
+    by_prefix = listings.get(folder) if listings is not None else None
+    if by_prefix is None:
+        try:
+            by_prefix = _numbered_files(folder)
+        except OSError:
+            return [path]
+        if listings is not None:
+            listings[folder] = by_prefix
+    siblings = by_prefix.get(prefix, [])
     own = name[len(prefix):] if name.startswith(prefix) else name
     if own[:1].isdigit() and NUMBERED.match(own):
         before = [n for n in siblings if n < name]
     else:
         before = siblings
     return [os.path.join(folder, n) for n in before if _looks_like_haproxy(os.path.join(folder, n))] + [path]
+
+
+def _numbered_files(folder: str) -> dict[str, list[str]]:
+    """prefix -> the sorted names of the folder's files that are numbered after that prefix:
+    `""` for `10-global.cfg`, `"site_"` for `site_10-global.cfg`. A name can only match the
+    prefix "" or its own text up to its first `_` (a prefix ends at its only `_`), so each name
+    is tested twice at most, whichever prefix a file asks for."""
+    out: dict[str, list[str]] = {}
+    for n in sorted(os.listdir(folder)):
+        prefixes = []
+        if n[:1].isdigit() and NUMBERED.match(n):
+            prefixes.append("")
+        if "_" in n:
+            head = n.split("_", 1)[0] + "_"
+            rest = n[len(head):]
+            if rest[:1].isdigit() and NUMBERED.match(rest):
+                prefixes.append(head)
+        if prefixes and os.path.isfile(os.path.join(folder, n)):
+            for prefix in prefixes:
+                out.setdefault(prefix, []).append(n)
+    return out
 
 
 _SECTION_LINE = lazy_re.compile(r"^(%s)([ \t#]|\r?$)" % "|".join(re.escape(s) for s in SECTIONS), re.MULTILINE)
@@ -1133,7 +1172,8 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     """Read an HAProxy configuration file, with the `NN-*.cfg` files of its directory before it."""
     options = options or {}
     text = read_text(path)
-    order = group_for(path) if not options.get("haproxy_single_file") else [path]
+    # options["folder_listings"]: the engine's per-run dict of folder listings (see group_for)
+    order = group_for(path, options.get("folder_listings")) if not options.get("haproxy_single_file") else [path]
     texts = {}
     for other in order:
         if other == path:

@@ -23,3 +23,12 @@ FORMATS = {
 
 def render(report, fmt: str, **kwargs) -> str:
     return importlib.import_module(FORMATS[fmt]).render(report, **kwargs)
+
+
+def render_chunks(report, fmt: str, **kwargs):
+    """The same text as `render`, in pieces to write one after the other: a format whose module
+    has `render_chunks` (JSON) hands out a large report piece by piece instead of one string."""
+    module = importlib.import_module(FORMATS[fmt])
+    if hasattr(module, "render_chunks"):
+        return module.render_chunks(report, **kwargs)
+    return (module.render(report, **kwargs),)

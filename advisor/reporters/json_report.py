@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 from advisor import __version__
+from advisor.reporters import jsontext
+
+# the keys of Setting.to_dict a document's settings show in the report
+_SETTING_KEYS = ("name", "raw", "value", "unit", "applies", "section", "span")
 
 
-def render(report, **_: object) -> str:
+def render_chunks(report, **_: object):
+    """The report's text in pieces (one per finding, path and document), so the command line can
+    write a large report without holding it all: the dicts of the findings, paths and documents
+    are made as their turn comes. `render` joins the same pieces."""
     data = {
         "tool": "pgpath",
         "version": __version__,
@@ -17,27 +22,32 @@ def render(report, **_: object) -> str:
         "summary": {"findings": len(report.findings), **report.counts(),
                     "files": sum(len(d.files) for d in report.docs),
                     "skipped": len(getattr(report, "skipped", None) or ())},
-        "findings": [f.to_dict() for f in report.findings],
-        "paths": [
+        "findings": jsontext.Items(f.to_dict() for f in report.findings),
+        "paths": jsontext.Items(
             {"name": p.name, "source": p.source, "evidence": list(p.evidence),
              "hops": [{"kind": h.kind, "label": h.label, "file": h.file} for h in p.hops]}
             for p in getattr(report, "paths", ()) if len(p.hops) > 1
-        ],
-        "documents": [
+        ),
+        "documents": jsontext.Items(
             {
                 "path": d.path,
                 "kind": d.kind,
                 "template": d.template,
                 "files": d.files,
                 "settings": [
-                    {k: v for k, v in s.to_dict().items() if k in ("name", "raw", "value", "unit", "applies", "section", "span")}
+                    {k: v for k, v in s.to_dict().items() if k in _SETTING_KEYS}
                     for s in d.settings if s.effective
                 ],
             }
             for d in report.docs
-        ],
+        ),
         "input_errors": [
             {"path": e.path, **({"line": e.line} if e.line else {}), "message": e.message} for e in report.input_errors
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    yield from jsontext.chunks(data, default=str)
+    yield "\n"
+
+
+def render(report, **kwargs: object) -> str:
+    return "".join(render_chunks(report, **kwargs))

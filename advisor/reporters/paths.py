@@ -68,7 +68,9 @@ def render(report, **_: object) -> str:
 
 def render_json(report, **_: object) -> str:
     data = {"paths": [p.to_dict() for p in report.paths]}
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
+    from advisor.reporters import jsontext  # json.dumps(indent=2) text, several times faster
+
+    return jsontext.dumps(data, default=str) + "\n"
 
 
 def render_topology(report, base: str = ".") -> str:

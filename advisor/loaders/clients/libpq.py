@@ -352,6 +352,8 @@ def _scan_keywords(text: str, params: list[ConninfoParam], errors: list[tuple[st
 
 def _uri_decode(raw: str, offset: int) -> str:
     """conninfo_uri_decode of libpq 18: percent-decoding; spaces trimmed, inner ones rejected."""
+    if "%" not in raw and " " not in raw and raw.isascii():
+        return raw  # nothing to decode or trim: the loop below would give back the same text
     n = len(raw)
     i = 0
     while i < n and raw[i] == " ":

@@ -1,0 +1,62 @@
+"""Shortcuts taken for speed give what the general code gives (see benchmarks/fleet.py)."""
+
+import os
+
+from hypothesis import given, settings, strategies as st
+
+from advisor.engine import real_paths
+from advisor.loaders.clients import libpq
+from advisor.loaders.haproxy_cfg import tokenize
+from advisor.loaders.pgbouncer_ini import _typed_default, _typed_defaults
+from advisor.catalogs.pgbouncer import NEWEST, OLDEST, PARAMS
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=" \t\r#ab:$x{}=.-_é", max_size=30))
+def test_haproxy_plain_lines_cut_as_the_general_tokenizer_cuts_them(line):
+    # a mask at the end of the line forces the general loop and changes nothing else
+    general = tokenize(line, [(len(line), len(line), False)])
+    assert tokenize(line) == general
+    assert tokenize(line, []) == general
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab%20é \udcc3\udca9", max_size=12))
+def test_uri_decode_gives_plain_ascii_back_and_decodes_the_rest(raw):
+    # the shortcut (plain ASCII without '%' or ' ' comes back as it is) agrees with decoding
+    # byte by byte, which every other text still goes through
+    expected = bytearray()
+    body = raw.strip(" ")
+    try:
+        got = libpq._uri_decode(raw, 0)
+    except libpq._Error:
+        assert "%" in raw or " " in body
+        return
+    if "%" not in body and " " not in body:
+        for c in body:
+            expected += c.encode("utf-8", "surrogateescape")
+        assert got == expected.decode("utf-8", "surrogateescape")
+
+
+def test_typed_defaults_per_version_equal_typing_each_default():
+    for version in (OLDEST, (1, 21), NEWEST):
+        expected = {p.name: _typed_default(p, p.default(version)) for p in PARAMS if p.known_in(version)}
+        assert _typed_defaults(version) == expected
+        assert list(_typed_defaults(version)) == list(expected)
+
+
+def test_real_paths_equal_realpath(tmp_path, monkeypatch):
+    real = tmp_path / "real"
+    (real / "sub").mkdir(parents=True)
+    (real / "sub" / "a.conf").write_text("x")
+    (real / "b.conf").write_text("x")
+    os.symlink(real, tmp_path / "linkdir")
+    os.symlink(real / "b.conf", real / "sub" / "link.conf")
+    os.symlink("../b.conf", real / "sub" / "rel.conf")
+    os.symlink(tmp_path / "loop1", tmp_path / "loop2")
+    os.symlink(tmp_path / "loop2", tmp_path / "loop1")
+    monkeypatch.chdir(tmp_path)
+    paths = ["real/sub/a.conf", "linkdir/sub/a.conf", "linkdir/sub/link.conf", "linkdir/sub/rel.conf",
+             "linkdir/sub/../b.conf", "./linkdir//b.conf", str(real / "b.conf"), "missing/x.conf",
+             "linkdir/missing.conf", "loop1/x", "real/sub/", "."]
+    assert real_paths(paths) == [os.path.realpath(p) for p in paths]
