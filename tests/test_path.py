@@ -274,3 +274,15 @@ def test_a_declared_server_takes_the_sql_files_beside_it(tmp_path):
                                     "      - postgres: postgresql.conf\n"})
     [path] = shared(paths_of(tmp_path, tmp_path / "pgpath.yaml"))
     assert path.first_close().seconds == 2
+
+
+def test_the_review_report_draws_each_path_with_one_box_per_hop(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG, "pgbouncer.ini": PGB, "haproxy.cfg": HAP, ".env": ENV})
+    r = pgpath("report", ".", "--no-config", "-o", "report.html", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path / "report.html").read_text()
+    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="path"') == 1
+    assert page.count('<rect class="hop"') == 4  # client, HAProxy, PgBouncer, PostgreSQL
+    assert 'class="first-close"' in page and "closes first: 30 min" in page
+    md = pgpath("report", ".", "--no-config", cwd=tmp_path).stdout
+    assert "an idle connection is closed first by HAProxy listen pg timeout client/server 30m after 1800 s" in md
