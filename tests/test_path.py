@@ -281,8 +281,9 @@ def test_the_review_report_draws_each_path_with_one_box_per_hop(tmp_path):
     r = pgpath("report", ".", "--no-config", "-o", "report.html", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     page = (tmp_path / "report.html").read_text()
-    assert page.count('<svg xmlns="http://www.w3.org/2000/svg" class="path"') == 1
-    assert page.count('<rect class="hop"') == 4  # client, HAProxy, PgBouncer, PostgreSQL
-    assert 'class="first-close"' in page and "closes first: 30 min" in page
+    assert page.count('class="path-figure"') == 1
+    # a box per hop (client, HAProxy, PgBouncer, PostgreSQL), HAProxy's the one that closes first
+    assert page.count('class="hop"') + page.count('class="hop closes-first"') == 4
+    assert page.count('class="hop closes-first"') == 1
     md = pgpath("report", ".", "--no-config", cwd=tmp_path).stdout
     assert "an idle connection is closed first by HAProxy listen pg timeout client/server 30m after 1800 s" in md
