@@ -40,7 +40,8 @@ def render(report, **_: object) -> str:
             a, b = path.hops[leg.a].label, path.hops[leg.b].label if leg.b != leg.a else "(next hop)"
             best = leg.keepalive()
             via = f" via {', '.join(path.hops[m].label for m in leg.middleboxes)}" if leg.middleboxes else ""
-            ka = f"keepalive probe after {_secs(best.probes_every)} idle ({best.text})" if best else "no keepalive probes"
+            ka = (f"keepalives leave it silent at most {_secs(best.probes_every)} ({best.text})" if best
+                  else "no keepalive probes")
             lines.append(f"  leg {a} -> {b}{via}: {ka}")
         if path.timers:
             lines.append("  an idle connection:")
