@@ -237,3 +237,14 @@ def test_corpus_cnpg_example_checked_against_its_own_memory_limit():
     assert finding.span.line == 49  # shared_buffers: 256MB
     assert "> memory limit 1 GB" in finding.message and "max_parallel_workers 32" in finding.message
     assert any(r.line == 101 for r in finding.related)  # memory: "1Gi"
+
+
+def test_patroni_drops_parameters_it_does_not_know(tmp_path):
+    """Patroni validates parameters for the running major and drops unknown ones: no start failure."""
+    from advisor.engine import make_settings, run
+
+    (tmp_path / "patroni.yml").write_text("scope: pg\nbootstrap:\n  dcs:\n    postgresql:\n      parameters:\n"
+                                          "        output_plugin_libraries: 'pgoutput'\n        work_mem: 8MB\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["PG001"]}, use_config=False))
+    [finding] = report.findings
+    assert str(finding.severity) == "warning" and "Patroni drops it" in finding.message

@@ -40,8 +40,10 @@ def check(ctx):
                 hosts.append(None)
             else:
                 hosts.append(host)
-        # only a server reached over the network makes the mode matter: a known host that is not loopback
-        if not any(h is not None and not all(is_loopback(x.strip()) for x in str(h).split(",")) for h in hosts):
+        # only a server reached over a network makes the mode matter: a known host with a domain or an
+        # IP address that is not loopback (a bare name is a compose or Kubernetes service beside it)
+        if not any(h is not None and any(not is_loopback(x.strip()) and ("." in x or ":" in x)
+                                         for x in str(h).split(",")) for h in hosts):
             continue
         what = {"disable": "server connections are never encrypted",
                 "allow": "server connections are encrypted only if the server insists, and the certificate is not checked",
