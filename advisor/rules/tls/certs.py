@@ -103,29 +103,49 @@ def references(ctx) -> list[Ref]:
     return out
 
 
-def verifying_clients(ctx) -> list[Ref]:
-    return [r for r in references(ctx) if r.role == "root" and r.sslmode in VERIFYING]
+
+def tls_legs(ctx) -> set[tuple[int, int]]:
+    """(id of the connecting document, id of the accepting one) of each TLS leg on the assembled
+    paths: a client and the first PgBouncer or PostgreSQL after it (an HAProxy in TCP mode passes
+    TLS through), a PgBouncer and the PostgreSQL after it. Only files on one path are paired."""
+    out: set[tuple[int, int]] = set()
+    for path in getattr(ctx, "paths", ()):
+        for i, hop in enumerate(path.hops):
+            if hop.kind not in ("client", "pgbouncer") or hop.doc is None:
+                continue
+            peer = next((h for h in path.hops[i + 1:] if h.kind in ("pgbouncer", "postgres")), None)
+            if peer is not None and peer.doc is not None:
+                out.add((id(hop.doc), id(peer.doc)))
+    return out
 
 
-def any_verifying(ctx) -> bool:
-    """A client in the run checks certificates (libpq verify-ca/verify-full, PgBouncer server_tls_sslmode
-    verify-*): an expired or untrusted certificate then certainly fails its connections."""
-    for doc in ctx.of_kind("client"):
-        for ep in doc.model.endpoints if doc.model is not None else ():
-            if ep.sslmode is not None and ep.sslmode.known and ep.sslmode.value in VERIFYING:
+def verified_on_a_path(ctx, cert_doc) -> bool:
+    """Whether a client or PgBouncer that verifies certificates meets this certificate file on its
+    path: as the server certificate of the PgBouncer or PostgreSQL it connects to, or as its own
+    root (sslrootcert, server_tls_ca_file)."""
+    refs = [r for r in references(ctx) if r.cert_doc is cert_doc]
+    if any(r.role == "root" and r.sslmode in VERIFYING for r in refs):
+        return True
+    legs = tls_legs(ctx)
+    servers = {id(r.doc) for r in refs if r.role in ("server-cert", "ca")}
+    for path in getattr(ctx, "paths", ()):
+        for hop in path.hops:
+            if hop.doc is None or not _verifies(hop):
+                continue
+            if any((id(hop.doc), s) in legs for s in servers):
                 return True
-    for doc in ctx.of_kind("pgbouncer"):
-        if doc.model is not None and doc.model.value("server_tls_sslmode") in VERIFYING:
-            return True
     return False
 
 
-def same_deployment(a: str, b: str) -> bool:
-    """Two files belong to one deployment when they are in the same directory, one's directory holds
-    the other's, or their directories are siblings (deploy/app and deploy/db)."""
-    da, db = os.path.dirname(os.path.realpath(a)), os.path.dirname(os.path.realpath(b))
-    return da == db or da == os.path.dirname(db) or db == os.path.dirname(da) or \
-        os.path.dirname(da) == os.path.dirname(db)
+def _verifies(hop) -> bool:
+    if hop.kind == "client":
+        mode = hop.detail.sslmode
+        return mode is not None and mode.known and mode.value in VERIFYING
+    if hop.kind == "pgbouncer":
+        return hop.doc.model.value("server_tls_sslmode") in VERIFYING
+    return False
+
+
 
 
 def days_text(delta: timedelta) -> str:

@@ -6,11 +6,12 @@ or PgBouncer's `client_tls_cert_file`, CA files, `sslrootcert` roots, HAProxy `c
 its `notAfter` against the current time (injectable: `now` option) and the warning window
 (`--cert-warn-days N`, `cert-warn-days:` in the configuration).
 
-Severity: an **error** when it has expired and a client in the run verifies certificates
-(libpq `sslmode=verify-ca`/`verify-full`, PgBouncer `server_tls_sslmode = verify-*`): those
-connections certainly fail. A **warning** when it has expired but nothing read verifies (clients
-with `sslmode=require` still connect: the failure comes with the first client that verifies), or
-when it expires within the window.
+Severity: an **error** when it has expired and a client that verifies certificates (libpq
+`sslmode=verify-ca`/`verify-full`, PgBouncer `server_tls_sslmode = verify-*`) meets it on its
+connection path — as the certificate of the PgBouncer or PostgreSQL it connects to, or as its own
+root: those connections certainly fail. A **warning** when it has expired but no verifying client
+on a path meets it (clients with `sslmode=require` still connect: the failure comes with the first
+client that verifies), or when it expires within the window.
 
 ## Why it matters
 An expired server certificate makes every verifying client fail the handshake (`certificate
@@ -29,19 +30,19 @@ from datetime import timedelta
 
 from advisor.findings import Severity
 from advisor.rules.rule import Rule
-from advisor.rules.tls.certs import any_verifying, days_text, now, utc, warn_days
+from advisor.rules.tls.certs import days_text, now, utc, verified_on_a_path, warn_days
 
 
 def check(ctx):
     moment = now(ctx)
     window = timedelta(days=warn_days(ctx))
-    verifying = None
     for doc in ctx.of_kind("certificate"):
+        verifying = None
         for cert in doc.model.certs:
             left = utc(cert.not_after) - moment
             if left <= timedelta(0):
                 if verifying is None:
-                    verifying = any_verifying(ctx)
+                    verifying = verified_on_a_path(ctx, doc)
                 severity = Severity.ERROR if verifying else Severity.WARNING
                 who = ("clients that verify certificates (sslmode=verify-ca/verify-full) fail the handshake"
                        if verifying else "a client that verifies certificates will fail the handshake")

@@ -28,17 +28,18 @@ name the clients use (SAN), or connect by a name the certificate has.
 from advisor.findings import Severity
 from advisor.model.certs import verify_server
 from advisor.rules.rule import Rule
-from advisor.rules.tls.certs import VERIFYING, references, same_deployment
+from advisor.rules.tls.certs import VERIFYING, references, tls_legs
 
 
 def check(ctx):
     refs = references(ctx)
+    legs = tls_legs(ctx)  # a client's root is checked against the server it meets on its path only
     servers = [r for r in refs if r.role == "server-cert" and r.cert_doc is not None and r.cert_doc.model.certs]
     for client in refs:
         if client.role != "root" or client.sslmode not in VERIFYING or client.cert_doc is None:
             continue
         for server in servers:
-            if server.doc is client.doc or not same_deployment(client.doc.path, server.doc.path):
+            if (id(client.doc), id(server.doc)) not in legs:
                 continue
             host = client.host if client.doc.kind == "client" else None
             problems = verify_server(server.cert_doc.model, client.cert_doc.model, host, client.sslmode)
