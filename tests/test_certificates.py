@@ -103,3 +103,35 @@ def test_key_never_in_any_output(tmp_path):
     for fmt in ("text", "json"):
         out = render(report, fmt)
         assert body[:40] not in out and "PRIVATE KEY-----\nM" not in out
+
+
+def test_haproxy_crt_and_expiry_by_path(tmp_path):
+    """HAProxy's `bind ... crt` names a certificate; an expired server certificate is an error when
+    a verifying client meets it on its path, a warning when the verifying client is elsewhere."""
+    from advisor.rules import Context
+    from advisor.rules.tls.certs import references
+
+    cert, _ = g.cert("db", not_after=datetime(2026, 3, 1, tzinfo=timezone.utc))
+    _file(tmp_path, "pg.pem", cert)
+    (tmp_path / "haproxy.cfg").write_text("frontend f\n    bind :5433 ssl crt pg.pem\n    default_backend b\n"
+                                          "backend b\n    server s 10.0.0.1:5432\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["TLS010"]}, use_config=False))
+    [ref] = [r for r in references(Context(docs=report.docs)) if r.doc.kind == "haproxy"]
+    assert ref.name == "crt" and ref.cert_doc is not None and (ref.span.line, ref.span.col) == (2, 24)
+
+    db = tmp_path / "db"
+    db.mkdir()
+    _file(db, "server.crt", cert)
+    (db / "postgresql.conf").write_text("listen_addresses = '*'\nssl = on\nssl_cert_file = 'server.crt'\n")
+    (db / ".env").write_text("DATABASE_URL=postgresql://app@db.internal:5432/app?sslmode=verify-full\n")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / ".env").write_text("DATABASE_URL=postgresql://app@db.internal:5432/app?sslmode=verify-full\n")
+
+    def severity(folder):
+        cli = {"paths": [str(folder)], "select": ["TLS010"], "now": "2026-03-02T00:00:00+00:00"}
+        return {str(f.severity) for f in run(make_settings(cli, use_config=False)).findings
+                if f.span.file.endswith("server.crt")}
+    assert severity(db) == {"error"}  # the verifying client on its path meets the expired certificate
+    (db / ".env").unlink()
+    assert severity(tmp_path) == {"warning"}  # a verifying client in a folder of its own: not on its path

@@ -1017,7 +1017,10 @@ class _Builder:
     def _bind(self, proxy, line, texts, unknown) -> None:
         bind = Bind(address=texts[1] if len(texts) > 1 else "", span=line.span())
         rest = texts[2:]
+        shift = len(line.words) - len(texts)  # words before the keyword (none for a plain bind line)
         for i, w in enumerate(rest):
+            if w in ("crt", "ca-file") and i + 1 < len(rest) and not line.words[shift + 3 + i].unknown:
+                bind.files[w] = Val(rest[i + 1], line.word_span(shift + 3 + i), proxy.label)
             if w == "ssl":
                 bind.ssl = True
             elif w in ("ssl-min-ver", "ssl-max-ver") and i + 1 < len(rest):

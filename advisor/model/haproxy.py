@@ -84,7 +84,7 @@ class Server(Record):
 
 
 class Bind(Record):
-    __slots__ = ("address", "span", "ssl", "ssl_min_ver", "ssl_max_ver", "tls_flags", "tls_range")
+    __slots__ = ("address", "span", "ssl", "ssl_min_ver", "ssl_max_ver", "tls_flags", "tls_range", "files")
 
     def __init__(self, address: str, span: Span, ssl: bool = False, ssl_min_ver: str | None = None,
                  ssl_max_ver: str | None = None, tls_flags: list[str] | None = None,
@@ -96,6 +96,7 @@ class Bind(Record):
         self.ssl_max_ver = ssl_max_ver
         self.tls_flags = [] if tls_flags is None else tls_flags  # no-tlsv10, force-tlsv12, ...
         self.tls_range = {} if tls_range is None else tls_range  # effective "min"/"max" with where they come from
+        self.files: dict[str, Val] = {}  # crt / ca-file as written, with the word's span
 
     @property
     def port(self) -> int | None:

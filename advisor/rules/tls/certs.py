@@ -90,6 +90,17 @@ def references(ctx) -> list[Ref]:
                     sslmode = doc.model.value("server_tls_sslmode")
                 out.append(Ref(role, doc, setting.name, setting.value_span or setting.span, target, docs.get(target),
                                sslmode))
+        elif doc.kind == "haproxy" and doc.model is not None:
+            # `bind ... ssl crt FILE ca-file FILE`: the certificate (and key) HAProxy presents, and the CA
+            # it checks client certificates with (relative paths: HAProxy's crt-base or working directory;
+            # taken here relative to the file, as for the others)
+            for proxy in doc.model.proxies:
+                for bind in proxy.binds:
+                    for word, role in (("crt", "server-cert"), ("ca-file", "ca")):
+                        val = bind.files.get(word)
+                        if val is not None and is_known(val.value):
+                            target = _resolve(val.span.file, str(val.value))
+                            out.append(Ref(role, doc, word, val.span, target, docs.get(target)))
         elif doc.kind == "client" and doc.model is not None:
             for ep in doc.model.endpoints:
                 root = ep.sslrootcert
