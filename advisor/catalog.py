@@ -157,14 +157,17 @@ class Catalog:
     def names(self) -> list[str]:
         return [row[0] for row in self._rows.values()]
 
-    def suggest(self, name: str) -> str | None:
-        """The closest known parameter name, for a did-you-mean (remembered: a file may repeat a typo)."""
+    def suggest(self, name: str, problems_so_far: int = 0) -> str | None:
+        """The closest known parameter name, for a did-you-mean (remembered: a file may repeat a
+        typo); none once a file has reported advisor.suggest.MAX_PROBLEMS problems."""
         low = name.lower()
         if low not in self._suggestions:
-            import difflib
+            from advisor.suggest import MAX_PROBLEMS, closest
 
-            matches = difflib.get_close_matches(low, list(self._rows), n=1, cutoff=0.75)
-            self._suggestions[low] = self._rows[matches[0]][0] if matches else None
+            if problems_so_far >= MAX_PROBLEMS:
+                return None
+            match = closest(low, self._rows, 0.75)
+            self._suggestions[low] = self._rows[match][0] if match else None
         return self._suggestions[low]
 
 

@@ -260,13 +260,14 @@ def parse_version(text: str | None) -> Version:
     return decimal(m.group(1)), decimal(m.group(2))
 
 
-def suggest(name: str, version: Version, keys=None) -> str | None:
-    """The known name closest to `name` (same name in another case first)."""
-    import difflib
+def suggest(name: str, version: Version, keys=None, problems_so_far: int = 0) -> str | None:
+    """The known name closest to `name` (same name in another case first; see advisor.suggest
+    for the bound on the work)."""
+    from advisor.suggest import closest
 
     candidates = [p.name for p in PARAMS if p.known_in(version)] if keys is None else list(keys)
+    low = name.lower()
     for c in candidates:
-        if c.lower() == name.lower():
+        if c.lower() == low:
             return c
-    close = difflib.get_close_matches(name.lower(), candidates, n=1, cutoff=0.75)
-    return close[0] if close else None
+    return closest(low, candidates, 0.75, problems_so_far)

@@ -35,11 +35,13 @@ KINDS = tuple(LOADERS)
 
 _PG_NAME = lazy_re.compile(r"^([\w.-]*[-_.])?postgres(ql)?([-_.][\w.-]*)?\.conf(\.sample)?$")
 _PG_CONTENT = lazy_re.compile(
-    r"^[ \t]*#?[ \t]*(shared_buffers|max_connections|listen_addresses|work_mem|wal_level|"
+    r"^[ \t]*(?:#[ \t]*)?(shared_buffers|max_connections|listen_addresses|work_mem|wal_level|"
     r"effective_cache_size|maintenance_work_mem|tcp_keepalives_idle|statement_timeout|"
     r"log_line_prefix|max_wal_size|ssl|port|checkpoint_timeout|hba_file|data_directory)[ \t]*=",
     re.MULTILINE,
 )
+# an ini section line (`[x]`); `^\s*` would run over every following blank line from each line start
+_INI_SECTION = lazy_re.compile(r"^[ \t\f\v]*\[[\w.-]+\][ \t\f\v\r]*$", re.MULTILINE)
 
 
 def detect_kind(path: str, text: str | None = None) -> str | None:
@@ -64,7 +66,7 @@ def detect_kind(path: str, text: str | None = None) -> str | None:
         if found:
             return found
     if name.endswith(".conf") or "." not in name:
-        if len(_PG_CONTENT.findall(text[:200_000])) >= 3 and not re.search(r"^\s*\[[\w.-]+\]\s*$", text, re.M):
+        if len(_PG_CONTENT.findall(text[:200_000])) >= 3 and not _INI_SECTION.search(text):
             return "postgresql"
     return None
 

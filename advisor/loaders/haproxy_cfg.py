@@ -41,7 +41,6 @@ health checks, TLS versions, and the frontend -> backend routes.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from typing import Any
@@ -416,6 +415,14 @@ _CHECK_OPTIONS = ("pgsql-check", "httpchk", "tcp-check", "mysql-check", "ssl-hel
 
 # ------------------------------------------------------------------------------------------------
 # reading
+
+
+def _closest(word: str, known, cutoff: float, problems_so_far: int) -> list[str]:
+    """[the closest known word] or [] (bounded work: advisor.suggest)."""
+    from advisor.suggest import closest
+
+    found = closest(word, known, cutoff, problems_so_far)
+    return [found] if found else []
 
 
 class _Reader:
@@ -815,7 +822,7 @@ class _Builder:
                 self._setting(line, keyword, raw, Unknown(raw) if unknown else raw, None, origin)
 
     def _unknown(self, line: Line, index: int, keyword: str, known, section_kind: str) -> None:
-        match = difflib.get_close_matches(keyword, list(known), n=1, cutoff=0.75)
+        match = _closest(keyword, known, 0.75, self.r.errors)
         where = "users" if section_kind == "userlist" else section_kind
         message = f"unknown keyword '{keyword}' in '{where}' section"
         fix = None
@@ -833,7 +840,7 @@ class _Builder:
         if words[1].unknown:
             return
         if name not in KW.OPTIONS:
-            match = difflib.get_close_matches(name, list(KW.OPTIONS), n=1, cutoff=0.7)
+            match = _closest(name, KW.OPTIONS, 0.7, self.r.errors)
             self.r.error("haproxy-unknown-keyword", line.word_span(shift + 1),
                          f"unknown option '{name}'" + (f"; did you mean '{match[0]}'?" if match else ""),
                          f"option {match[0]}" if match else "check the option name in the HAProxy manual")
@@ -868,7 +875,7 @@ class _Builder:
             return
         if name not in KW.TIMEOUTS:
             names = sorted(KW.TIMEOUTS)
-            match = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+            match = _closest(name, names, 0.6, self.r.errors)
             message = (f"unknown timeout '{name}'" if name else "'timeout' expects a timeout name")
             message += f"; did you mean 'timeout {match[0]}'?" if match else ""
             message += f" (HAProxy knows: {', '.join(names)})"

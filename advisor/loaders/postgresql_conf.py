@@ -24,6 +24,7 @@ import gc
 import os
 import re
 import sys
+from bisect import bisect_right
 
 from advisor import lazy_re
 from advisor.catalog import DEFAULT_MAJOR, Catalog, Parameter, load_catalog
@@ -117,6 +118,11 @@ def lex_line(line: str, masks: list[tuple[int, int, bool]] | None = None) -> tup
     tokens: list[Token] = []
     pos, n = 0, len(line)
     mask_at = {start: (end, expr) for start, end, expr in masks or ()}
+    mask_starts = [start for start, _, _ in masks or ()]
+    # a quoted string that is not closed on the line: every later quote on the line is inside
+    # an escape of that scan (`'\'\'\'...`), so no later string can close either; remembering
+    # it keeps such a line linear (each quote would otherwise rescan the rest of the line)
+    unclosed_from = n
     while pos < n:
         if pos in mask_at:
             end, expression = mask_at[pos]
@@ -140,6 +146,10 @@ def lex_line(line: str, masks: list[tuple[int, int, bool]] | None = None) -> tup
             tokens.append(Token(EQUALS, "=", pos, pos + 1))
             pos += 1
             continue
+        if ch == "'" and pos > unclosed_from:
+            tokens.append(Token(ERROR, "'", pos, pos + 1))
+            pos += 1
+            continue
         if ch == "'" and masks:
             end = _template_string_end(line, pos, mask_at)
             if end is not None:  # a quoted value with template tags inside (tags may hold quotes)
@@ -160,9 +170,14 @@ def lex_line(line: str, masks: list[tuple[int, int, bool]] | None = None) -> tup
             m = rx.match(line, pos)
             if m and m.end() > longest:
                 best_kind, best_end, longest = kind, m.end(), m.end()
+        if ch == "'" and best_kind == ERROR:
+            unclosed_from = pos
         if masks and best_kind != ERROR:
-            for start, end, expression in masks:
-                if pos < start < best_end and expression:
+            for k in range(bisect_right(mask_starts, pos), len(masks)):  # the tags after pos, in order
+                start, end, expression = masks[k]
+                if start >= best_end:
+                    break
+                if expression:
                     # a word running into a template tag: `prefix{{ x }}` is one unknown value
                     best_kind = TEMPLATE
                     best_end = start
@@ -624,7 +639,7 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> No
                 fix = f"{instead} (PostgreSQL {last:g} and older are checked as 14, the oldest major pgpath knows)"
             doc.diagnostics.append(Diagnostic("unknown-parameter", setting.span, message, fix))
             return
-        suggestion = catalog.suggest(name)
+        suggestion = catalog.suggest(name, len(doc.diagnostics))
         doc.diagnostics.append(
             Diagnostic(
                 "unknown-parameter",

@@ -24,11 +24,17 @@ from urllib.parse import unquote
 from advisor import lazy_re
 from advisor.model import Record, Span
 
-_PLACEHOLDER = lazy_re.compile(
+_PLACEHOLDER = lazy_re.compile(  # (fullmatch only; finding them is advisor.tags' linear scan of the same forms)
     r"\$\{(?P<var>[^}:\-\s]*)(?:(?P<sep>:-|:|-)(?P<default>[^}]*))?\}"
     r"|\{\{.*?\}\}|<%=?.*?%>|\{%.*?%\}"
     r"|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
 )
+
+
+def _placeholder_forms():
+    from advisor.tags import BareVar, DollarVar, Pair
+
+    return (DollarVar(), Pair("{{", "}}"), Pair("<%", "%>"), Pair("{%", "%}"), BareVar())
 
 URI_PREFIXES = ("postgresql://", "postgres://")
 _SQLA = lazy_re.compile(r"^(postgres(?:ql)?)\+([A-Za-z0-9_]+)://")
@@ -88,14 +94,19 @@ def find_placeholders(text: str) -> list[Placeholder]:
     out = []
     if not _may_hold_placeholder(text):
         return out
-    for m in _PLACEHOLDER.finditer(text):
-        hint = m.group("default") if m.group("sep") else None
-        out.append(Placeholder(m.start(), m.end(), hint))
+    from advisor.tags import scan
+
+    for start, end, _, default in scan(text, _placeholder_forms()):
+        out.append(Placeholder(start, end, default))
     return out
 
 
 def has_placeholder(text: str) -> bool:
-    return _may_hold_placeholder(text) and bool(_PLACEHOLDER.search(text))
+    if not _may_hold_placeholder(text):
+        return False
+    from advisor.tags import search
+
+    return search(text, _placeholder_forms())
 
 
 def placeholder_hint(text: str) -> str | None:

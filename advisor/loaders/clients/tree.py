@@ -154,7 +154,7 @@ def _yaml_leaf(path: str, lines: list[str], key_path: tuple[str, ...], node, key
     return Leaf(key_path, value, text, loc, key_span)
 
 
-_TEMPLATE_TAG = lazy_re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>", re.DOTALL)
+# template tags: `\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>` with DOTALL, found by advisor.tags (linear time)
 _STATEMENT = lazy_re.compile(r"^(\{\{-?\s*(if|else|end|range|with|define|block|template|include|toYaml|tpl|/\*)\b|\{%|\{#|<%[^=])")
 
 
@@ -162,12 +162,31 @@ def mask_template_tags(text: str) -> str:
     """Helm/Jinja/ERB tags made harmless for a YAML reader, offsets unchanged: an expression
     (`{{ .Values.x }}`, `<%= x %>`) becomes a `${xxx}` placeholder of the same length (an
     unknown value), a statement (`{{- if }}`, `{% for %}`, `{{ include ... }}`) becomes blanks."""
-    def repl(m: re.Match) -> str:
-        tag = m.group()
+    def repl(tag: str) -> str:
         if "\n" in tag or _STATEMENT.match(tag) or len(tag) < 4:
             return "".join(ch if ch == "\n" else " " for ch in tag)
         return "${" + "x" * (len(tag) - 3) + "}"
-    return _TEMPLATE_TAG.sub(repl, text)
+    from advisor.tags import Pair, scan
+
+    out, pos = [], 0
+    for start, end, _, _ in scan(text, _TEMPLATE_TAG_FORMS or _template_tag_forms(Pair)):
+        out.append(text[pos:start])
+        out.append(repl(text[start:end]))
+        pos = end
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_TEMPLATE_TAG_FORMS: tuple = ()
+
+
+def _template_tag_forms(Pair) -> tuple:  # noqa: N803
+    global _TEMPLATE_TAG_FORMS
+    _TEMPLATE_TAG_FORMS = tuple(Pair(o, c, multiline=True) for o, c in (("{{", "}}"), ("{%", "%}"), ("{#", "#}"),
+                                                                      ("<%", "%>")))
+    return _TEMPLATE_TAG_FORMS
 
 
 def json_leaves(path: str, text: str) -> list[Leaf]:
