@@ -25,7 +25,7 @@ SNIFF_SUFFIXES = {"", ".conf", ".cfg", ".ini", ".template", ".tmpl", ".tpl", ".j
                   ".tf",  # Terraform (cloud JSON and plans are .json)
                   ".service",  # systemd units
                   ".crt", ".pem", ".key", ".cer"}  # certificates and keys named by the configurations
-SNIFF_MAX_BYTES = 4 * 1024 * 1024
+SNIFF_MAX_BYTES = 16 * 1024 * 1024  # the loaders' read limit: a large settings module is sniffed whole
 
 
 class UsageError(Exception):
@@ -461,9 +461,7 @@ def _kind_of(path: str, sniff: bool, explicit: bool = False) -> str | None:
     if not explicit and suffix not in SNIFF_SUFFIXES:
         return None
     try:
-        if os.path.getsize(path) > SNIFF_MAX_BYTES:
-            return None
-        text = read_text(path)
+        text = read_text(path)  # (up to the 16 MiB every loader reads: a large settings module is sniffed too)
     except (InputError, OSError):
         return None
     return detect_kind(path, text)

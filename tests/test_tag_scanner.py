@@ -45,3 +45,23 @@ def test_known_cases():
     assert _scanner(TEMPLATE[1], "a {{ x }} b ${Y} {% if %}") == [(2, 9, None), (12, 16, None), (17, 25, None)]
     assert _scanner(PLACEHOLDER[1], "${A:-x}${B}$C", True) == [(0, 7, "x"), (7, 11, None), (11, 13, None)]
     assert _scanner(TEMPLATE[1], "{" * 1000 + "}}") == [(0, 1002, None)]
+
+
+@settings(max_examples=3000)
+@given(st.text(alphabet="'\\\na b\r", max_size=30))
+def test_postgresql_string_scanner_matches_the_lexer_pattern(text):
+    from advisor.loaders.postgresql_conf import _STRING, _string_end
+
+    line = "'" + text
+    m = _STRING.match(line)
+    assert _string_end(line, 0) == (m.end() if m else None), line
+
+
+@settings(max_examples=2000)
+@given(st.text(alphabet="aZ_09-._:/ ,;=é\x7f", max_size=20))
+def test_unquoted_string_class_is_the_flex_rule(text):
+    from advisor.loaders.postgresql_conf import _L, _LD, _UNQUOTED_STRING
+
+    reference = re.compile(rf"[{_L}](?:[{_LD}]|[-._:/])*")
+    m, r = _UNQUOTED_STRING.match(text), reference.match(text)
+    assert (m and m.end()) == (r and r.end()), text

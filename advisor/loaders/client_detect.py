@@ -22,20 +22,42 @@ _SPRING_NAME = lazy_re.compile(r"^(application|bootstrap)(-[\w.-]+)?\.(propertie
 _URL = lazy_re.compile(r"(?:jdbc:postgresql:|\bpostgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://)")
 _ENV_VAR = lazy_re.compile(r"(?:^|[\s\"'\-])(?:[A-Z0-9_]*DATABASE_URL|[A-Z0-9_]+_DSN|PG(?:HOST|PORT|DATABASE|USER|PASSWORD|"
                       r"SSLMODE|CONNECT_TIMEOUT|SERVICE|SSLROOTCERT|OPTIONS))\s*[=:]", re.MULTILINE)
-_SPRING = lazy_re.compile(r"datasource[.:]\s*(?:\n\s+)?(?:url|jdbc-?url|hikari)|\bhikari\s*:\s*\n\s+(?:max|keepalive|idle|minimum)",
+# (no two adjacent runs that can both take the same blanks: `\s*(?:\n\s+)?` backtracked quadratically
+# over a run of blank lines)
+_SPRING = lazy_re.compile(r"datasource[.:]\s*(?:url|jdbc-?url|hikari)|\bhikari[ \t]*:[ \t\r]*\n\s+(?:max|keepalive|idle|minimum)",
                      re.IGNORECASE)
 _POOL = lazy_re.compile(r"\b(pool_pre_ping|pool_recycle|keepAliveInitialDelayMillis|idleTimeoutMillis|maxLifetimeSeconds|"
-                   r"pool_max_conn_lifetime|pool_max_conns|sqlalchemy\.url)\b"
-                   r"|\bhost=[^\s'\"]+[^\n]*\b(?:dbname|port|user|sslmode)=")
+                   r"pool_max_conn_lifetime|pool_max_conns|sqlalchemy\.url)\b")
+# a keyword/value connection string: `host=x` and later on its line `dbname=`, `port=`, `user=` or
+# `sslmode=` (the regex `\bhost=[^\s'"]+[^\n]*\b(?:dbname|...)=` was cubic on `host=host=...`)
+_HOST_KEY = lazy_re.compile(r"\bhost=[^\s'\"]")
+_LATER_KEY = lazy_re.compile(r"\b(?:dbname|port|user|sslmode)=")
 _NODE_KEEPALIVE = lazy_re.compile(r"[\"']?\bkeepAlive\b[\"']?\s*:")
 _NODE_TARGET = lazy_re.compile(r"[\"']?\b(connectionString|database|host)\b[\"']?\s*:")
-_DJANGO = lazy_re.compile(r"^\s*DATABASES?\s*(?::[^=\n]*)?=", re.MULTILINE)
+_DJANGO = lazy_re.compile(r"^[ \t]*DATABASES?\s*(?::[^=\n]*)?=", re.MULTILINE)
 _PGB = lazy_re.compile(r"^[ \t]*\[(pgbouncer|databases)\][ \t]*\r?$", re.MULTILINE)
 _HAP = lazy_re.compile(r"^(frontend|backend|listen|defaults|global)\b", re.MULTILINE)
 _ENV_FILE_LINE = lazy_re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=", re.MULTILINE)
 
 _COMMENT_LINE = lazy_re.compile(r"^[ \t]*(#|//|!).*$", re.MULTILINE)
 CONTENT_SUFFIXES = (".yml", ".yaml", ".json", ".toml", ".ini", ".cfg", ".properties", ".py")
+
+
+def _pool(text: str) -> bool:
+    """Pool options, or a keyword/value connection string with a host (linear: when the first
+    `host=` of a line has no key after it, no later one on that line has)."""
+    if _POOL.search(text):
+        return True
+    pos = 0
+    while True:
+        m = _HOST_KEY.search(text, pos)
+        if m is None:
+            return False
+        end = text.find("\n", m.end())
+        end = len(text) if end < 0 else end
+        if _LATER_KEY.search(text, m.end(), end):
+            return True
+        pos = end
 
 
 def format_of(name: str) -> str | None:
@@ -52,19 +74,19 @@ def format_of(name: str) -> str | None:
 def detect(name: str, text: str | None) -> str | None:
     if text is None:
         return "client" if format_of(name) else None
-    head = text[:2_000_000]
+    head = text  # (the whole file: a large settings module keeps DATABASES near its end; the patterns are linear)
     suffix = name[name.rfind("."):] if "." in name else ""
     if suffix in (".ini", ".cfg"):
         if _PGB.search(head) or _HAP.search(head):
             return None
-        return "client" if (_URL.search(head) or _POOL.search(head)) else None
+        return "client" if (_URL.search(head) or _pool(head)) else None
     if suffix == ".py":
         if _DJANGO.search(head) and re.search(r"postgres|postgis|dj_database_url", head):
             return "client"
         return None
     if suffix in CONTENT_SUFFIXES:
         head = _COMMENT_LINE.sub("", head)  # a commented-out example is no client
-        if _URL.search(head) or _ENV_VAR.search(head) or _SPRING.search(head) or _POOL.search(head):
+        if _URL.search(head) or _ENV_VAR.search(head) or _SPRING.search(head) or _pool(head):
             return "client"
         if _NODE_KEEPALIVE.search(head) and _NODE_TARGET.search(head):
             return "client"  # node-postgres options: keepAlive beside host/database/connectionString

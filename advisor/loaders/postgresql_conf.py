@@ -51,13 +51,17 @@ _L = r"^\x00-\x40\x5b-\x5e\x60\x7b-\x7f"  # A-Z a-z _ and every non-ASCII charac
 _LD = r"^\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f"  # the same and 0-9
 _ID = lazy_re.compile(rf"[{_L}][{_LD}]*")
 _QUALIFIED_ID = lazy_re.compile(rf"[{_L}][{_LD}]*\.[{_L}][{_LD}]*")
-_STRING = lazy_re.compile(r"'(?:[^'\\\n]|\\.|'')*'")
-_UNQUOTED_STRING = lazy_re.compile(rf"[{_L}](?:[{_LD}]|[-._:/])*")
+# STRING `'(?:[^'\\\n]|\\.|'')*'` is matched by _string_end (the regex engine keeps ~100 bytes of
+# backtracking state per repeated group, ~1.5 GB for a 15 MB line); UNQUOTED_STRING is
+# `{L}({LD}|[-._:/])*` written as one class (no group repeated per character)
+_STRING = lazy_re.compile(r"'(?:[^'\\\n]|\\.|'')*'")  # (the reference for _string_end, in tests)
+_PLAIN_RUN = lazy_re.compile(r"[^'\\\n]*")
+_UNQUOTED_STRING = lazy_re.compile(rf"[{_L}][^\x00-\x2c\x3b-\x40\x5b-\x5e\x60\x7b-\x7f]*")
 # hex first: flex takes the longest match (`0x1000`), Python the first alternative that matches
 _INTEGER = lazy_re.compile(r"[-+]?(?:0x[0-9a-fA-F]+|[0-9]+)[a-zA-Z]*")
 _REAL = lazy_re.compile(r"[-+]?[0-9]*\.[0-9]*(?:[Ee][-+]?[0-9]+)?")
 _SPACE = lazy_re.compile(r"[ \t\r]+")
-_BY_FIRST_CHAR = {"'": ((STRING, _STRING),)}
+_BY_FIRST_CHAR = {"'": ((STRING, None),)}
 _WORD_RULES = ((ID, _ID), (QUALIFIED_ID, _QUALIFIED_ID), (UNQUOTED_STRING, _UNQUOTED_STRING))
 _NUMBER_RULES = ((INTEGER, _INTEGER), (REAL, _REAL))
 
@@ -166,7 +170,11 @@ def lex_line(line: str, masks: list[tuple[int, int, bool]] | None = None) -> tup
             rules = ()
         best_kind, best_end = ERROR, pos + 1
         longest = pos
-        for kind, rx in rules:  # longest match wins; on a tie, the earlier rule (as flex does)
+        if ch == "'":
+            end = _string_end(line, pos)
+            if end is not None:
+                best_kind, best_end = STRING, end
+        for kind, rx in rules if ch != "'" else ():  # longest match wins; on a tie, the earlier rule (as flex does)
             m = rx.match(line, pos)
             if m and m.end() > longest:
                 best_kind, best_end, longest = kind, m.end(), m.end()
@@ -191,6 +199,33 @@ def lex_line(line: str, masks: list[tuple[int, int, bool]] | None = None) -> tup
             best_end = end
         pos = best_end
     return tokens, None
+
+
+def _string_end(line: str, pos: int) -> int | None:
+    """End of the match of `'(?:[^'\\\n]|\\.|'')*'` at pos (a quote), or None; linear, constant memory.
+
+    The pattern closes at the first lone quote; if the line ends first (or a backslash before a
+    newline or the end), backtracking closes at the first quote of the last doubled quote `''`.
+    """
+    i, n = pos + 1, len(line)
+    last_double = -1
+    run = _PLAIN_RUN.match
+    while True:
+        i = run(line, i).end()
+        if i >= n:
+            break
+        ch = line[i]
+        if ch == "'":
+            if i + 1 < n and line[i + 1] == "'":
+                last_double = i
+                i += 2
+                continue
+            return i + 1
+        if ch == "\\" and i + 1 < n and line[i + 1] != "\n":
+            i += 2
+            continue
+        break  # a newline, or a backslash before a newline or the end
+    return last_double + 1 if last_double >= 0 else None
 
 
 def _template_string_end(line: str, pos: int, mask_at: dict) -> int | None:

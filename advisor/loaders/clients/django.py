@@ -76,11 +76,25 @@ class _Reader:
     def __init__(self, doc: ConfigDoc, b: Builder, path: str, text: str) -> None:
         self.doc, self.b, self.path, self.lines = doc, b, path, text.split("\n")
 
+    def segment(self, node: ast.AST) -> str | None:
+        """The source text of a node (ast.get_source_segment splits the whole text on every call:
+        quadratic over a large settings module)."""
+        l0, l1 = node.lineno - 1, getattr(node, "end_lineno", None)
+        c0, c1 = node.col_offset, getattr(node, "end_col_offset", None)
+        if l1 is None or c1 is None or not 0 <= l0 < len(self.lines) or l1 > len(self.lines):
+            return None
+        l1 -= 1
+        if l0 == l1:
+            return self.lines[l0].encode()[c0:c1].decode("utf-8", "replace")
+        parts = [self.lines[l0].encode()[c0:].decode("utf-8", "replace"), *self.lines[l0 + 1:l1],
+                 self.lines[l1].encode()[:c1].decode("utf-8", "replace")]
+        return "\n".join(p.rstrip("\r") for p in parts)
+
     def value(self, key: str, node: ast.AST, secret: bool = False) -> Value:
         v, known, hint = evaluate(node)
         span = _span(self.path, node)
         if not known:
-            src = ast.get_source_segment("\n".join(self.lines), node) or "?"
+            src = self.segment(node) or "?"
             return param_value(key, Unknown(src), span, True, hint, secret)
         return param_value(key, v, span, False, None, secret)
 
@@ -189,7 +203,10 @@ def django_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[C
         doc.diagnostics.append(Diagnostic("syntax-error", Span(path, line, (getattr(exc, "offset", 1) or 1)),
                                           f"Python cannot parse this settings module: {getattr(exc, 'msg', exc)}"))
         return []
-    except RecursionError:
+    except (RecursionError, MemoryError):  # CPython's parser: "too many nested parentheses", stack overflow
+        doc.diagnostics.append(Diagnostic("syntax-error", Span(path, 1, 1),
+                                          "Python cannot parse this settings module: its expressions are nested "
+                                          "too deeply for the Python parser (Django could not import it either)"))
         return []
     reader = _Reader(doc, b, path, text)
     out: list[ClientEndpoint] = []
