@@ -149,7 +149,10 @@ def read_config(path: str) -> dict[str, Any]:
         return {}
     from advisor.schemas import first_error
 
-    problem = first_error(data, "pgpath.schema.json")
+    try:
+        problem = first_error(data, "pgpath.schema.json")
+    except RecursionError:
+        problem = ((), "nested too deeply")
     if problem:
         keys, message = problem
         key = "/".join(str(k) for k in keys) or "(top level)"
@@ -165,11 +168,13 @@ def _read_yaml(path: str, text: str) -> Any:
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_config_loader(yaml))  # noqa: S506 - a SafeLoader without aliases
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
         raise UsageError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    except (RecursionError, MemoryError):
+        raise UsageError(f"{path}: invalid YAML: nested too deeply") from None
 
 
 def _read_toml(path: str, text: str) -> Any:
@@ -181,6 +186,8 @@ def _read_toml(path: str, text: str) -> Any:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: invalid TOML: nested too deeply") from None
     tool = data.get("tool")
     if not isinstance(tool, dict) or "pgpath" not in tool:
         raise UsageError(f"{path}: no [tool.pgpath] table")
@@ -222,6 +229,21 @@ def config_marks(path: str, text: str | None = None, limit: int = 20_000) -> dic
             for i, v in enumerate(node.value):
                 stack.append((f"{key}/{i}" if key else str(i), v))
     return marks
+
+
+def _config_loader(yaml):
+    """yaml.SafeLoader that refuses aliases: pgpath.yaml needs none, and ten aliases of ten
+    aliases of ... (a 400-byte file) expand to 10^9 values for the schema check to walk."""
+
+    class ConfigLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(None, None, "aliases (*name) are not supported in pgpath.yaml; "
+                                                  "write the value out", event.start_mark)
+            return super().compose_node(parent, index)
+
+    return ConfigLoader
 
 
 def make_settings(cli: dict[str, Any], config_path: str | None = None, use_config: bool = True) -> Settings:
@@ -267,7 +289,7 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
     if merged.get("ram") is not None:
         ram = parse_size(str(merged["ram"]))
         if not ram:
-            raise UsageError(f"cannot read RAM size {merged['ram']!r} (write e.g. 64GB)")
+            raise UsageError(f"cannot read RAM size {_shorten(str(merged['ram']))!r} (write e.g. 64GB; at most 1 EiB)")
         settings.ram_bytes = ram
     if merged.get("kind"):
         if merged["kind"] not in LOADERS:
@@ -296,6 +318,10 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
         if code.upper() != "ALL" and not _is_family(code) and find_entry(code) is None:
             raise UsageError(f"unknown rule {code!r} (see `pgpath rules`)")
     return settings
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
 
 
 def _split(value: Any) -> list[str]:

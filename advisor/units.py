@@ -281,10 +281,18 @@ def parse_size(text: str) -> int | None:
     m = _SIZE_RE.match(text)
     if not m:
         return None
+    if len(m.group(1)) > 40:  # no machine has 10^40 bytes; float() of 300+ digits is infinity
+        return None
     number = float(m.group(1))
     unit = (m.group(2) or "B").upper().rstrip("B").rstrip("I")
     factor = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}[unit]
-    return int(number * factor)
+    size = number * factor
+    if not size < MAX_RAM_BYTES:  # (NaN and infinity too)
+        return None
+    return int(size)
+
+
+MAX_RAM_BYTES = 2**60  # 1 EiB: larger sizes are refused as RAM sizes
 
 
 def format_bytes(n: float) -> str:

@@ -72,10 +72,27 @@ def yaml_leaves(path: str, text: str) -> list[Leaf]:
         raise TreeError(f"invalid YAML: {getattr(exc, 'problem', None) or 'cannot parse'}", span) from None
     except RecursionError:
         raise TreeError("invalid YAML: nesting too deep", Span(path, 1, 1)) from None
-    for index, node in enumerate(docs):
-        if node is not None:
-            _walk_yaml(path, lines, node, (str(index),) if len(docs) > 1 else (), leaves, 0)
+    budget = [_WALK_BUDGET_BASE + _WALK_BUDGET_PER_CHAR * len(text)]
+    try:
+        for index, node in enumerate(docs):
+            if node is not None:
+                _walk_yaml(path, lines, node, (str(index),) if len(docs) > 1 else (), leaves, 0, budget)
+    except _AliasBomb:
+        raise TreeError("invalid YAML: its aliases (*name) expand to far more values than the file holds "
+                        f"(more than {_WALK_BUDGET_BASE + _WALK_BUDGET_PER_CHAR * len(text)} nodes); "
+                        "pgpath stops reading it", Span(path, 1, 1)) from None
     return leaves
+
+
+# An alias repeats the node it names without copying it: ten aliases of ten aliases of ...
+# ("billion laughs", 400 bytes) are a graph of a few nodes that expands to 10^9. The walk counts
+# the nodes it visits and stops at a bound linear in the file's size.
+_WALK_BUDGET_BASE = 10_000
+_WALK_BUDGET_PER_CHAR = 4
+
+
+class _AliasBomb(Exception):
+    pass
 
 
 def _node_span(path: str, node) -> Span:
@@ -83,11 +100,15 @@ def _node_span(path: str, node) -> Span:
     return Span(path, s.line + 1, s.column + 1, e.line + 1, e.column + 1)
 
 
-def _walk_yaml(path: str, lines: list[str], node, prefix: tuple[str, ...], out: list[Leaf], depth: int) -> None:
+def _walk_yaml(path: str, lines: list[str], node, prefix: tuple[str, ...], out: list[Leaf], depth: int,
+               budget: list[int]) -> None:
     import yaml
 
     if depth > 64:
         return
+    budget[0] -= 1 + (len(node.value) if isinstance(node.value, list) else 0)
+    if budget[0] < 0:
+        raise _AliasBomb
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
@@ -98,13 +119,13 @@ def _walk_yaml(path: str, lines: list[str], node, prefix: tuple[str, ...], out: 
             else:
                 if isinstance(value_node, yaml.MappingNode) and _is_flow_mapping(value_node):
                     pass
-                _walk_yaml(path, lines, value_node, key_path, out, depth + 1)
+                _walk_yaml(path, lines, value_node, key_path, out, depth + 1, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             if isinstance(item, yaml.ScalarNode):
                 out.append(_yaml_leaf(path, lines, prefix + (str(i),), item, _node_span(path, item)))
             else:
-                _walk_yaml(path, lines, item, prefix + (str(i),), out, depth + 1)
+                _walk_yaml(path, lines, item, prefix + (str(i),), out, depth + 1, budget)
     elif isinstance(node, yaml.ScalarNode):
         out.append(_yaml_leaf(path, lines, prefix, node, _node_span(path, node)))
 
