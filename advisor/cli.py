@@ -22,7 +22,9 @@ EXIT_INTERNAL = 3
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"pgpath: error: {message}", err=True)
+    from advisor.redact import escape_surrogates
+
+    typer.echo(f"pgpath: error: {escape_surrogates(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -407,7 +409,10 @@ def dump(
     if errors:
         e: InputError = errors[0]
         _fail(f"{e.path}{':' + str(e.line) if e.line else ''}: {e.message}")
-    typer.echo(json.dumps(docs[0].to_dict(), indent=2, ensure_ascii=False, default=str))
+    from advisor.redact import Redactor
+
+    data = Redactor(docs).data(json.loads(json.dumps(docs[0].to_dict(), ensure_ascii=False, default=str)))
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def run_app() -> int:
@@ -423,7 +428,10 @@ def run_app() -> int:
         typer.echo("pgpath: interrupted", err=True)
         return 130
     except BaseException as exc:  # noqa: BLE001 - no traceback ever reaches the user
-        typer.echo(f"pgpath: internal error: {type(exc).__name__}: {exc} (please report this)", err=True)
+        from advisor.redact import escape_surrogates, redact_patterns
+
+        detail = escape_surrogates(redact_patterns(str(exc)))
+        typer.echo(f"pgpath: internal error: {type(exc).__name__}: {detail} (please report this)", err=True)
         return EXIT_INTERNAL
     return 0
 

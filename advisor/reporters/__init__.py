@@ -22,13 +22,23 @@ FORMATS = {
 
 
 def render(report, fmt: str, **kwargs) -> str:
-    return importlib.import_module(FORMATS[fmt]).render(report, **kwargs)
+    """The report in a format, after the one redaction layer (advisor.redact): every format
+    prints only cleaned strings."""
+    return importlib.import_module(FORMATS[fmt]).render(_clean(report), **kwargs)
 
 
 def render_chunks(report, fmt: str, **kwargs):
     """The same text as `render`, in pieces to write one after the other: a format whose module
-    has `render_chunks` (JSON) hands out a large report piece by piece instead of one string."""
+    has `render_chunks` (JSON) hands out a large report piece by piece instead of one string.
+    The report goes through the same redaction layer."""
     module = importlib.import_module(FORMATS[fmt])
+    clean = _clean(report)
     if hasattr(module, "render_chunks"):
-        return module.render_chunks(report, **kwargs)
-    return (module.render(report, **kwargs),)
+        return module.render_chunks(clean, **kwargs)
+    return (module.render(clean, **kwargs),)
+
+
+def _clean(report):
+    from advisor.redact import Redactor
+
+    return Redactor(report.docs).report(report)

@@ -379,7 +379,10 @@ def _parse_jdbc(text: str) -> ParsedString:
             params.append(RawParam("host", host or "localhost", start if host else -1, start + len(host) if host else -1))
             if port_text is not None:
                 pstart = start + len(piece) - len(port_text)
-                params.append(RawParam("port", port_text, pstart, pstart + len(port_text)))
+                value = port_text
+                if "@" in port_text:  # `user:password@db`: pgjdbc has no user-info, the password is read as the port
+                    value = "***" + port_text[port_text.find("@"):]
+                params.append(RawParam("port", value, pstart, pstart + len(port_text)))
         pos = slash + 1
     elif text.startswith("/", pos):
         pos += 1

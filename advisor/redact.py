@@ -1,0 +1,239 @@
+"""The one layer every output goes through: secrets out, file names printable.
+
+`pgpath check` (every reporter, through `advisor.reporters.render`) and `pgpath dump` pass what
+they print through a `Redactor` made from the loaded documents:
+
+- every string (finding messages and fixes, setting values, document data) has its passwords
+  replaced by `***` wherever a pattern shows them: libpq keyword/value `password=`, URL
+  user-info `scheme://user:password@` (JDBC, SQLAlchemy, libpq URIs), `password=` query
+  parameters, `PGPASSWORD=...`-style variables and `--password x`/`pass:x` options in commands;
+- every secret value the loaders read (a setting marked secret, a client's password, the
+  password inside `primary_conninfo` and any other connection-string setting, the whole of
+  `ssl_passphrase_command`, secret-looking words of `archive_command` and the other shell
+  commands) is replaced wherever it appears verbatim, so a message that quotes it leaks nothing;
+- file names that are not UTF-8 (bytes kept by Python as lone surrogates) are shown with
+  backslash escapes (`\\xff`), so every output is valid UTF-8 (JSON included).
+
+Finding secrets is linear in the text: the secret values are indexed by their first four
+characters, and a text is looked up once per position that holds one of those prefixes.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from advisor import lazy_re
+
+# settings that hold a libpq connection string (every catalog: tests/test_secrets.py checks it)
+CONNINFO_SETTINGS = frozenset({"primary_conninfo"})
+# shell commands the server runs: a password or key may be written into them
+COMMAND_SETTINGS = frozenset({"archive_command", "restore_command", "archive_cleanup_command", "recovery_end_command",
+                              "ssl_passphrase_command"})
+# commands whose whole text is secret: its output is the passphrase (`echo s3cret`)
+WHOLLY_SECRET_SETTINGS = frozenset({"ssl_passphrase_command"})
+
+MIN_SECRET = 4  # shorter values are replaced only where a pattern shows them (`password=abc`)
+
+_SECRET_WORD = r"[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY)[A-Za-z0-9_]*"
+_ENV_SECRET = lazy_re.compile(rf"\b({_SECRET_WORD})(\s*[=:]\s*)('[^']*'?|\"[^\"]*\"?|[^\s;&|'\"]+)", re.IGNORECASE)
+_OPTION_SECRET = lazy_re.compile(r"(--?(?:password|passwd|passphrase|secret(?:-?(?:access-?)?key)?|token|api-?key|access-?key)"
+                                 r"(?:[= ]|\s+))"
+                                 r"('[^']*'?|\"[^\"]*\"?|[^\s;&|'\"]+)", re.IGNORECASE)
+_PASS_PREFIX = lazy_re.compile(r"\b(pass:)(\S+)")  # openssl -passin pass:secret
+# `user:password@host` without a scheme (pgjdbc reads `jdbc:postgresql://user:pw@db` as a host
+# name, and messages print it); `[^...]+` runs cannot overlap, so the search stays linear
+_USERINFO = lazy_re.compile(r"(?<![^\s'\"(=/,;])([^\s:/@'\"]+):([^\s/@'\"]+)@(?=[\w\[])")
+_SURROGATE = lazy_re.compile("[\udc80-\udcff]")
+
+
+def escape_surrogates(text: str) -> str:
+    """Bytes of a non-UTF-8 file name (kept as lone surrogates) as `\\xNN`."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
+
+
+def redact_patterns(text: str) -> str:
+    """Passwords that the text itself shows as such (see the module docstring)."""
+    if not text:
+        return text
+    from advisor.loaders.clients.strings import redact_any
+
+    out = redact_any(text)
+    if "@" in out:
+        out = _USERINFO.sub(lambda m: m.group(1) + ":***@", out)
+    low = out.lower()
+    if any(w in low for w in ("pass", "secret", "token", "key")):
+        out = _ENV_SECRET.sub(lambda m: m.group(1) + m.group(2) + "***", out)
+        out = _OPTION_SECRET.sub(lambda m: m.group(1) + "***", out)
+        out = _PASS_PREFIX.sub(lambda m: m.group(1) + "***", out)
+    return out
+
+
+def _conninfo_passwords(text: str) -> list[str]:
+    from advisor.loaders.clients.libpq import parse_conninfo
+
+    out = []
+    try:
+        params = parse_conninfo(text).as_dict()
+    except Exception:  # noqa: BLE001 - an unparsable string still goes through the patterns
+        params = None
+    if isinstance(params, dict):
+        for key in ("password", "sslpassword"):
+            if params.get(key):
+                out.append(str(params[key]))
+    for m in re.finditer(r"(?:password|sslpassword)\s*=\s*('(?:[^'\\]|\\.)*'?|\S+)", text, re.IGNORECASE):
+        out.append(m.group(1).strip("'"))
+    out += [m.group(1) for m in _URL_USERINFO.finditer(text)]
+    return out
+
+
+_URL_USERINFO = lazy_re.compile(r"://[^/@\s:]*:([^@/\s]+)@")
+
+
+def _command_secrets(text: str) -> list[str]:
+    out = [m.group(3).strip("'\"") for m in _ENV_SECRET.finditer(text)]
+    out += [m.group(2).strip("'\"") for m in _OPTION_SECRET.finditer(text)]
+    out += [m.group(2) for m in _PASS_PREFIX.finditer(text)]
+    return out + _conninfo_passwords(text)
+
+
+class Redactor:
+    """Made from the loaded documents; cleans every string an output prints."""
+
+    def __init__(self, docs=()) -> None:
+        self._index: dict[str, list[str]] = {}
+        for doc in docs:
+            for secret in _secrets_of(doc):
+                self.add(secret)
+
+    def add(self, secret: Any) -> None:
+        if not isinstance(secret, str):
+            return
+        secret = secret.strip()
+        if len(secret) < MIN_SECRET or secret == "***":
+            return
+        bucket = self._index.setdefault(secret[:MIN_SECRET], [])
+        if secret not in bucket:
+            bucket.append(secret)
+            bucket.sort(key=len, reverse=True)
+
+    def text(self, text: Any) -> Any:
+        """A string as it may be printed (anything else is returned as it is)."""
+        if not isinstance(text, str) or not text:
+            return text
+        out = redact_patterns(text)
+        if self._index:
+            out = self._replace_known(out)
+        return escape_surrogates(out)
+
+    def _replace_known(self, text: str) -> str:
+        index = self._index
+        parts = []
+        pos = last = 0
+        n = len(text) - MIN_SECRET + 1
+        while pos < n:
+            bucket = index.get(text[pos:pos + MIN_SECRET])
+            if bucket:
+                for secret in bucket:  # longest first
+                    if text.startswith(secret, pos):
+                        parts.append(text[last:pos])
+                        parts.append("***")
+                        pos = last = pos + len(secret)
+                        break
+                else:
+                    pos += 1
+                continue
+            pos += 1
+        if not parts:
+            return text
+        parts.append(text[last:])
+        return "".join(parts)
+
+    def data(self, obj: Any) -> Any:
+        """JSON-like data with every string (keys too) cleaned."""
+        if isinstance(obj, str):
+            return self.text(obj)
+        if isinstance(obj, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.data(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [self.data(v) for v in obj]
+        return obj
+
+    def span(self, span):
+        if span is None:
+            return None
+        file = escape_surrogates(span.file) if isinstance(span.file, str) else span.file
+        key = self.text(span.key) if span.key else span.key
+        return span if (file is span.file and key is span.key) else span._replace(file=file, key=key)
+
+    def finding(self, f):
+        out = copy.copy(f)
+        out.message = self.text(f.message)
+        out.fix = self.text(f.fix)
+        out.span = self.span(f.span)
+        out.related = tuple(self.span(r) for r in f.related)
+        return out
+
+    def setting(self, s):
+        out = copy.copy(s)
+        if s.name in WHOLLY_SECRET_SETTINGS and s.raw not in (None, "", "''"):
+            out.secret = True
+        out.raw = self.text(s.raw)
+        out.value = self.text(s.value)
+        span = s.span
+        out.span = self.span(span)
+        out.value_span = self.span(s.value_span)
+        return out
+
+    def document(self, d):
+        out = copy.copy(d)
+        out.path = escape_surrogates(d.path)
+        out.files = [escape_surrogates(f) for f in d.files]
+        out.settings = [self.setting(s) for s in d.settings]
+        return out
+
+    def report(self, report):
+        """A copy of the report whose every printable string is clean."""
+        out = copy.copy(report)
+        out.findings = [self.finding(f) for f in report.findings]
+        out.docs = [self.document(d) for d in report.docs]
+        errors = []
+        for e in report.input_errors:
+            errors.append(type(e)(escape_surrogates(e.path), self.text(e.message), e.line))
+        out.input_errors = errors
+        return out
+
+
+def _secrets_of(doc) -> list[str]:
+    out: list[str] = []
+    for s in doc.settings:
+        raw = s.raw if isinstance(s.raw, str) else ""
+        text = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == "'" else raw
+        if s.secret:
+            out += [text, s.value if isinstance(s.value, str) else ""]
+        elif s.name in WHOLLY_SECRET_SETTINGS:
+            out.append(text)
+            out += text.split()[1:]  # its arguments (`echo s3cret`)
+        elif s.name in CONNINFO_SETTINGS:
+            out += _conninfo_passwords(text)
+        elif s.name in COMMAND_SETTINGS:
+            out += _command_secrets(text)
+        if "@" in text and "://" in text:  # user-info of any URL (pgjdbc reads `user:pw@db` as host and port)
+            out += [m.group(1) for m in _URL_USERINFO.finditer(text)]
+    model = getattr(doc, "model", None)
+    for ep in getattr(model, "endpoints", None) or ():
+        pw = getattr(ep, "password", None)
+        if pw is not None and isinstance(getattr(pw, "value", None), str):
+            out.append(pw.value)
+        for v in (getattr(ep, "params", None) or {}).values():
+            if getattr(v, "secret", False) and isinstance(getattr(v, "value", None), str):
+                out.append(v.value)
+    for entry_list in ("databases", "users"):
+        for entry in getattr(model, entry_list, None) or ():
+            for p in (getattr(entry, "params", None) or {}).values():
+                if getattr(p, "secret", False) and isinstance(getattr(p, "value", None), str):
+                    out.append(p.value)
+    return out
