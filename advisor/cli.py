@@ -400,9 +400,7 @@ def dump(
         settings = make_settings({"pg_version": pg_version, "pgbouncer_version": pgbouncer_version, "kind": kind},
                                  use_config=False)
         settings.extra["type_skipped"] = True  # every occurrence typed, also those PostgreSQL skips
-        found_kind = settings.kind or _kind_of(file, sniff=True, explicit=True)
-        if found_kind is None:
-            raise UsageError(f"{file}: not a configuration file pgpath recognises; name its kind with --kind")
+        found_kind = settings.kind or _kind_of(file, sniff=True, explicit=True) or "text"
         docs, errors = load_documents(settings, [(file, found_kind)])
     except UsageError as exc:
         _fail(str(exc))

@@ -19,7 +19,31 @@ def _cases(code: str) -> list[Path]:
     folder = FIXTURES / code
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.name.startswith(("bad", "good")) and not p.name.endswith(".expected"))
+    # (`<case>.options.yaml` holds the command-line options a case is checked with: shown as such,
+    # not as an example file)
+    return sorted(p for p in folder.iterdir()
+                  if p.name.startswith(("bad", "good")) and not p.name.endswith((".expected", ".options.yaml")))
+
+
+def _options_line(case: Path) -> str | None:
+    """`pgpath check ... --ram 64GB`: the options of a case, as a command line."""
+    texts = []
+    for candidate in (case.parent / "options.yaml", case.parent / f"{case.name}.options.yaml"):
+        if candidate.is_file():
+            texts.append(candidate.read_text(encoding="utf-8"))
+    if not texts:
+        return None
+    import yaml
+
+    args = []
+    for text in texts:
+        for key, value in (yaml.safe_load(text) or {}).items():
+            if key == "select":
+                continue
+            flag = "--" + str(key).replace("_", "-")
+            values = value if isinstance(value, list) else [value]
+            args.extend(f"{flag} {v}" if not isinstance(v, bool) else flag for v in values)
+    return f"`pgpath check {case.name} {' '.join(args)}`".replace("  ", " ") if args else None
 
 
 def _case_files(case: Path) -> list[Path]:
@@ -55,6 +79,10 @@ def _examples(code: str) -> list[str]:
         label = "Problem" if case.name.startswith("bad") else "Fixed"
         lines.append(f"**{label}** (`{case.name}`):")
         lines.append("")
+        command = _options_line(case)
+        if command:
+            lines.append(f"Checked with {command}:")
+            lines.append("")
         base = case if case.is_dir() else case.parent
         for f in _case_files(case):
             if case.is_dir():

@@ -393,11 +393,10 @@ def discover(settings: Settings, skipped: list[str] | None = None
                     elif skipped is not None and name not in CONFIG_NAMES:  # pgpath's own settings are read
                         skipped.append(path)
             continue
-        kind = settings.kind or _kind_of(given, sniff=True, explicit=True)
-        if kind:
-            found.append((given, kind))
-        else:
-            unknown.append(given)
+        # a file named on the command line is always read: as its kind, or else as `text`
+        # (scanned for connection strings; advisor/loaders/text_file.py)
+        kind = settings.kind or _kind_of(given, sniff=True, explicit=True) or "text"
+        found.append((given, kind))
     return found, unknown, errors
 
 

@@ -1,6 +1,8 @@
-"""A fuzz campaign: each harness in turn, one process at a time, until its share of inputs ran.
+"""A fuzz campaign: each harness in turn, one process at a time, until its share of inputs ran
+or of the time passed; then, with --mutate, the uninstrumented mutation runner (fuzz/mutate.py)
+for the rest of the kind's time.
 
-    python fuzz/campaign.py [total_inputs] [seconds_per_kind]   (defaults: 1,000,000 and no limit)
+    python fuzz/campaign.py [total_inputs] [seconds] [--mutate]   (defaults: 1,000,000, no limit)
 
 A crash or hang stops libFuzzer: the input is saved under fuzz/artifacts/ and the harness is
 started again for the inputs left (so one bug does not end the campaign). Counts per kind are
@@ -54,12 +56,21 @@ def run_kind(kind: str, runs: int, seconds: float | None, log) -> None:
 
 
 def main() -> None:
-    total = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    seconds = float(sys.argv[2]) if len(sys.argv) > 2 else None
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    total = int(args[0]) if args else 1_000_000
+    seconds = float(args[1]) if len(args) > 1 else None
+    mutate = "--mutate" in sys.argv
+    (HERE / "artifacts").mkdir(exist_ok=True)
     with open(HERE / "artifacts" / "campaign.log", "a") as log:
-        log.write(f"campaign of {total} inputs started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
+        log.write(f"campaign of {total} inputs, {seconds} s started {time.strftime('%Y-%m-%d %H:%M:%S')}\n")
         for kind, share in SHARE.items():
-            run_kind(kind, int(total * share), seconds * share if seconds else None, log)
+            budget = seconds * share if seconds else None
+            run_kind(kind, int(total * share), budget / 3 if (budget and mutate) else budget, log)
+            if mutate and budget:
+                proc = subprocess.run([sys.executable, str(HERE / "mutate.py"), kind, str(budget * 2 / 3)],
+                                      capture_output=True, text=True)
+                log.write(f"mutate {proc.stdout.strip() or proc.stderr[-2000:]}\n")
+                log.flush()
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ NAMES = {
     "sysctl": ["99-sysctl.conf"],
 }
 
-_DIR = tempfile.mkdtemp(prefix="pgpath-fuzz-")
+_DIR = tempfile.mkdtemp(prefix="pgpath-fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
 
 
 MODULES = {

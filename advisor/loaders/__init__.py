@@ -23,6 +23,8 @@ LOADERS: dict[str, str] = {
     "client": "advisor.loaders.client",
     "sql": "advisor.loaders.sql_file",
     "sysctl": "advisor.loaders.sysctl_conf",
+    # a file named on the command line that no detector claims: scanned for connection strings
+    "text": "advisor.loaders.text_file",
     "cloud": "advisor.loaders.cloud",
     "terraform": "advisor.loaders.terraform",
     "kubernetes": "advisor.loaders.infra_yaml",

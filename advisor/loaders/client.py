@@ -61,7 +61,7 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     doc = ConfigDoc(path=path, kind="client")
     doc.files.append(path)
     doc.template = is_template(path, text)
-    fmt = choose_format(path, text)
+    fmt = (options or {}).get("client_format") or choose_format(path, text)
     b = Builder(template=doc.template)
     try:
         endpoints = _read(doc, b, fmt, path, text)
