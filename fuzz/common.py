@@ -25,6 +25,9 @@ NAMES = {
                "alembic.ini", "docker-compose.yml", "values.yaml.tmpl", "config.toml", "app.env.j2"],
     "sql": ["init.sql"],
     "sysctl": ["99-sysctl.conf"],
+    "cloud": ["proxies.json", "plan.json", "attributes.json"],
+    "terraform": ["main.tf"],
+    "text": ["notes.txt"],
 }
 
 _DIR = tempfile.mkdtemp(prefix="pgpath-fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
@@ -39,6 +42,9 @@ MODULES = {
                "advisor.loaders.clients.strings", "advisor.loaders.clients.tree", "advisor.tags"],
     "sql": ["advisor.loaders.sql_file"],
     "sysctl": ["advisor.loaders.sysctl_conf"],
+    "cloud": ["advisor.loaders.cloud", "advisor.loaders.jsonpos", "advisor.loaders.managed_pg"],
+    "terraform": ["advisor.loaders.terraform", "advisor.loaders.managed_pg"],
+    "text": ["advisor.loaders.text_file", "advisor.loaders.client", "advisor.loaders.clients.extract"],
 }
 
 
