@@ -59,9 +59,11 @@ def redact_patterns(text: str) -> str:
     """Passwords that the text itself shows as such (see the module docstring)."""
     if not text:
         return text
-    from advisor.loaders.clients.strings import redact_any
+    out = text
+    if "://" in text or "jdbc:" in text or "assword" in text or "PASSWORD" in text:
+        from advisor.loaders.clients.strings import redact_any  # (imported only when a text may need it)
 
-    out = redact_any(text)
+        out = redact_any(text)
     if "@" in out:
         out = _USERINFO.sub(lambda m: m.group(1) + ":***@", out)
     low = out.lower()

@@ -14,7 +14,7 @@ Tag forms (`Pair`): an opener, then the first closer after it (on the same line 
 
 from __future__ import annotations
 
-import re
+from advisor import lazy_re
 
 
 class _Next:
@@ -73,7 +73,7 @@ class Pair:
         return first
 
 
-_VAR_END = re.compile(r"[}:\-\s]")
+_VAR_END = lazy_re.compile(r"[}:\-\s]")
 
 
 class DollarVar:
@@ -111,7 +111,7 @@ class DollarVar:
         return first
 
 
-_BARE = re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")
+_BARE = lazy_re.compile(r"\$[A-Za-z_][A-Za-z0-9_]*")
 
 
 class BareVar:

@@ -33,7 +33,7 @@ def _scanner(forms, text, with_default=False):
     return [(a, b, extra if with_default else None) for a, b, _, extra in scan(text, forms)]
 
 
-@settings(max_examples=3000)
+@settings(max_examples=3000, deadline=None)
 @given(texts)
 def test_scanner_finds_what_the_regexes_find(text):
     for pattern, forms in (TEMPLATE, HINT, MULTILINE):
@@ -47,7 +47,7 @@ def test_known_cases():
     assert _scanner(TEMPLATE[1], "{" * 1000 + "}}") == [(0, 1002, None)]
 
 
-@settings(max_examples=3000)
+@settings(max_examples=3000, deadline=None)
 @given(st.text(alphabet="'\\\na b\r", max_size=30))
 def test_postgresql_string_scanner_matches_the_lexer_pattern(text):
     from advisor.loaders.postgresql_conf import _STRING, _string_end
@@ -57,7 +57,7 @@ def test_postgresql_string_scanner_matches_the_lexer_pattern(text):
     assert _string_end(line, 0) == (m.end() if m else None), line
 
 
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)
 @given(st.text(alphabet="aZ_09-._:/ ,;=é\x7f", max_size=20))
 def test_unquoted_string_class_is_the_flex_rule(text):
     from advisor.loaders.postgresql_conf import _L, _LD, _UNQUOTED_STRING
