@@ -9,8 +9,8 @@ from hypothesis import given, settings, strategies as st
 
 from advisor.tags import BareVar, DollarVar, Pair, scan
 
-TEMPLATE = (re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>|\$\{[^}\n]*\}"),
-            (Pair("{{", "}}"), Pair("{%", "%}"), Pair("{#", "#}"), Pair("<%", "%>"), Pair("${", "}")))
+TEMPLATE = (re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>|\$\{[^}\n]*\}|%\{[^}\n]*\}"),
+            (Pair("{{", "}}"), Pair("{%", "%}"), Pair("{#", "#}"), Pair("<%", "%>"), Pair("${", "}"), Pair("%{", "}")))
 HINT = (re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<%=?.*?%>"), (Pair("{{", "}}"), Pair("{%", "%}"), Pair("<%", "%>")))
 MULTILINE = (re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>", re.DOTALL),
              tuple(Pair(o, c, multiline=True) for o, c in (("{{", "}}"), ("{%", "%}"), ("{#", "#}"), ("<%", "%>"))))
@@ -39,6 +39,12 @@ def test_scanner_finds_what_the_regexes_find(text):
     for pattern, forms in (TEMPLATE, HINT, MULTILINE):
         assert _scanner(forms, text) == _regex(pattern, text), (pattern.pattern, text)
     assert _scanner(PLACEHOLDER[1], text, True) == _regex(PLACEHOLDER[0], text, True), text
+
+
+def test_the_loaders_use_these_forms():
+    from advisor.loaders.template import _TAG_FORMS
+
+    assert [(f.opener, f.closer) for f in _TAG_FORMS] == [(f.opener, f.closer) for f in TEMPLATE[1]]
 
 
 def test_known_cases():
