@@ -38,11 +38,12 @@ def test_scripts_test_installs_and_runs_pytest_in_a_virtual_environment(tmp_path
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     _stub(bin_dir, "python3", SYSTEM_PYTHON)
-    for name in ("pgbouncer", "haproxy", "ip", "nft", "conntrack"):
+    for name in ("pgbouncer", "haproxy", "ip", "nft", "conntrack", "git", "chromium"):
         _stub(bin_dir, name)
     log = tmp_path / "log"
     venv = tmp_path / "venv"
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STUB_LOG": str(log), "PGPATH_VENV": str(venv)}
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STUB_LOG": str(log), "PGPATH_VENV": str(venv),
+           "PGPATH_CHROMIUM": str(bin_dir / "chromium")}
     proc = subprocess.run([str(ROOT / "scripts" / "test"), "tests/test_cli.py", "-q"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -109,6 +109,13 @@ def test_structured_mutations(kind, lines, which):
 
 # inputs the fuzz campaign found (fuzz/artifacts), replayed: (kind, file name, bytes)
 REGRESSIONS: list[tuple[str, str, bytes]] = [
+    # terraform, 4 inputs of the mutation runner: a parameter group of `family = "postgres1..."`
+    # asked the catalog for PostgreSQL 1 (ValueError, an internal error); now the nearest major
+    ("terraform", "main.tf", (b'resource "aws_db_parameter_group" "orders" {\n  name   = "orders-pg16"\n  family ='
+                             b' "postgres1\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n'
+                             b'\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n6"\n\n  parameter {\n    name         = "rds.force_ssl"\n   '
+                             b' value        = "0"\n    apply_method = "pending-rDboot"\n  }\n}\n')),
+    ("terraform", "main.tf", b'resource "aws_db_parameter_group" "p" {\n  family = "postgres99"\n}\n'),
 ]
 
 

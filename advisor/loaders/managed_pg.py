@@ -125,6 +125,10 @@ def build(path: str, platform: str, entries: list[Entry], major: int | None, mem
     from advisor.loaders.cloud_sizes import FormulaError, evaluate, is_formula
     from advisor.loaders.postgresql_conf import type_settings
 
+    from advisor.catalog import SUPPORTED_MAJORS
+
+    if major and major not in SUPPORTED_MAJORS:  # (`family = "postgres1"`: found by the fuzz campaign)
+        major = min(SUPPORTED_MAJORS) if major < min(SUPPORTED_MAJORS) else max(SUPPORTED_MAJORS)
     catalog = load_catalog(major or DEFAULT_MAJOR)
     doc = ConfigDoc(path=path, kind="postgresql", files=[path])
     doc.meta["pg_version"] = catalog.major
