@@ -33,6 +33,9 @@ NAMES = {
     "text": ["notes.txt"],
     "cloud": ["proxies.json", "plan.json"],
     "terraform": ["main.tf"],
+    "certificate": ["server.crt", "server.key"],
+    "systemd": ["postgresql.service"],
+    "kubernetes": ["cluster.yaml", "deployment.yaml"],
 }
 
 # lines each format is made of, to build structured inputs from
@@ -62,6 +65,14 @@ VOCABULARY = {
     "terraform": ['resource "aws_db_proxy" "p" {', "  idle_client_timeout = 1800", "}", 'variable "x" {',
                   "  default = 5", '  engine = "postgres"', '  name = "${var.x}"', "  parameter {",
                   '    name = "work_mem"', "    value = var.x", "# c", "  require_tls = false"],
+    "certificate": ["-----BEGIN CERTIFICATE-----", "MIIBszCCAVmgAwIBAgIU", "-----END CERTIFICATE-----",
+                    "-----BEGIN PRIVATE KEY-----", "MC4CAQAwBQYDK2VwBCIEI", "-----END PRIVATE KEY-----", "====", "x"],
+    "systemd": ["[Unit]", "[Service]", "[Install]", "ExecStart=/usr/lib/postgresql/16/bin/postgres -D /d",
+                "MemoryMax=4G", "OOMScoreAdjust=-1000", "Environment=PGDATA=/d", "LimitNOFILE=x", "MemoryMax=1e99"],
+    "kubernetes": ["apiVersion: postgresql.cnpg.io/v1", "kind: Cluster", "spec:", "  instances: 3",
+                   "  imageName: ghcr.io/cloudnative-pg/postgresql:16", "  postgresql:", "    parameters:",
+                   "      work_mem: 4MB", "  resources:", "    limits:", "      memory: 4Gi", "---", "kind: Pooler",
+                   "      memory: 99999999999999999999Ei"],
 }
 
 _DIR = tempfile.mkdtemp(prefix="pgpath-props-")
