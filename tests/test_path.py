@@ -224,9 +224,10 @@ def test_check_says_which_paths_were_assumed(tmp_path):
 def test_samples_pair_only_files_of_their_own_folder(sample):
     folder = ROOT / "samples" / sample
     found = shared(paths_of(folder))
-    # the Spring app through PgBouncer, the reporting worker through HAProxy
-    assert sorted(h.kind for p in found for h in p.hops[:2]) == sorted(
-        ["client", "pgbouncer", "client", "haproxy"]), [p.label for p in found]
+    # the Spring app through PgBouncer, the reporting worker through the NLB (infra/nlb.tf) to HAProxy
+    via_haproxy = ("client", "aws-nlb", "haproxy") + (("pgbouncer",) if sample == "healthy" else ()) + ("postgres",)
+    assert sorted(tuple(h.kind for h in p.hops) for p in found) == sorted(
+        [("client", "pgbouncer", "postgres"), via_haproxy]), [p.label for p in found]
     for path in found:
         for hop in path.hops:
             assert (folder / hop.file).resolve().is_relative_to(folder.resolve())
