@@ -288,3 +288,12 @@ def test_the_review_report_draws_each_path_with_one_box_per_hop(tmp_path):
     assert page.count('class="hop closes-first"') == 1
     md = pgpath("report", ".", "--no-config", cwd=tmp_path).stdout
     assert "### Connection paths" in md and "HAProxy listen pg" in md
+
+
+def test_a_systemd_memory_limit_beside_the_server_is_the_memory_that_counts(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG + "shared_buffers = 2GB\nwork_mem = 64MB\nmax_connections = 200\n",
+                     ".env": "DATABASE_URL=postgresql://app@db:5432/app\n",
+                     "postgresql.service": "[Unit]\nDescription=PostgreSQL\n[Service]\nExecStart=/usr/lib/postgresql/15/"
+                                           "bin/postgres -D /var/lib/postgresql/15/main\nMemoryMax=8G\n"})
+    r = pgpath("check", ".", "--no-config", "--select", "MEM001", cwd=tmp_path)
+    assert "MEM001 error" in r.stdout and "8 GB" in r.stdout, r.stdout

@@ -328,11 +328,21 @@ def _hop_port(hop: Hop) -> int | None:
 
 
 def _apply_hosts(g: _Group, path: DeploymentPath) -> None:
+    """Host facts of the neighbourhood (a sysctl drop-in, a systemd unit beside the server's files)
+    go to the server-side hops; the server's own document takes them too, so the memory rule
+    compares with a cgroup limit (MemoryMax=) written in the unit beside postgresql.conf."""
     for hop in path.hops:
         if hop.doc is not None and hop.doc.host is not None:
             hop.host = hop.doc.host
         elif g.hosts and hop.kind in ("pgbouncer", "postgres", "haproxy"):
-            hop.host = g.hosts[-1]
+            from advisor.model.host import HostFacts
+
+            merged = HostFacts(g.hosts[0].name, g.hosts[0].span)
+            for facts in g.hosts:  # in file order: a later file's value wins, as for sysctl.d
+                merged.merge(facts)
+            hop.host = merged
+            if hop.kind == "postgres" and hop.doc is not None:
+                hop.doc.host = merged
 
 
 def _path(name: str, evidence: list[str], hops: list[Hop], source: str = "discovered") -> DeploymentPath:
