@@ -99,8 +99,6 @@ def pgpath(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 def predict(folder: Path) -> tuple[Prediction | None, str | None]:
     proc = pgpath(["path", ".", "--format", "json"], folder)
-    if proc.returncode == 2 and "No such command" in proc.stderr:
-        return None, f"`pgpath path` is {NOT_YET}"
     try:
         doc = json.loads(proc.stdout)
     except json.JSONDecodeError:
@@ -121,8 +119,6 @@ def predict(folder: Path) -> tuple[Prediction | None, str | None]:
     return Prediction(closes, hop_kind, timer, path, text), None
 
 
-NOT_YET = "not in this checkout yet"
-
 # Predictions that real software contradicts, reported to the path model's author: each stays an
 # expected failure (not strict, so the fix simply makes it pass) until the model is fixed. Keys are
 # scenario ids (N ids without the -drop/-reset variant), "<id>:pool" for the pool rule.
@@ -135,8 +131,6 @@ def known_disagreement(sid: str) -> str | None:
 
 def check(folder: Path) -> tuple[list, str | None]:
     proc = pgpath(["check", ".", "--format", "json", "--pg-version", "15", "--pgbouncer-version", "1.18"], folder)
-    if proc.returncode == 2 and re.search(r"'deployments'.* unexpected", proc.stderr):
-        return [], f"topologies (pgpath.yaml `deployments:`) are {NOT_YET}"
     try:
         return json.loads(proc.stdout)["findings"], None
     except (json.JSONDecodeError, KeyError):
@@ -914,3 +908,30 @@ def part(name: str) -> dict:
     if isinstance(got, Exception):
         raise got
     return got
+
+
+# -------------------------------------------------------------------------------------------
+# the assertions both halves of the lab make
+
+
+def assert_predicted(r: "Result", sid: str, request) -> None:
+    """pgpath's prediction (`pgpath path`) agrees with what the real connection did."""
+    import pytest
+
+    known = known_disagreement(sid)
+    if known:
+        request.applymarker(pytest.mark.xfail(reason=known, strict=False))
+    ok, why = r.verdict()
+    assert ok, why
+
+
+# findings that say the software would refuse the file or a value in it
+VALIDITY = {"ADV001", "ADV003", "PG001", "PG002", "PG003", "PGB001", "PGB002", "PGB003", "PGB004", "PGB005",
+            "HAP006", "HAP007", "HAP008", "HAP010", "APP009"}
+
+
+def assert_check_accepts(r: "Result", sid: str, what: str) -> None:
+    """`pgpath check` ran, and calls nothing invalid that the daemons started with."""
+    assert r.check_error is None, r.check_error
+    wrong = [f"{f['code']} {f['span']}: {f['message']}" for f in r.findings if f["code"] in VALIDITY]
+    assert not wrong, f"{sid}: {what} started with these files, yet pgpath calls them invalid: {wrong}"
