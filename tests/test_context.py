@@ -189,3 +189,31 @@ def test_no_absolute_path_of_this_machine_in_the_output(tmp_path):
     assert str(tmp_path) not in out.stdout and str(tmp_path) not in out.stderr
     out = _cli(str(tmp_path), cwd=tmp_path)
     assert str(tmp_path) not in out.stdout and "pgbouncer.ini:3:" in out.stdout
+
+
+@pytest.mark.parametrize("name, text, line, col, words", [
+    ("postgresql.conf", "max_connections = 100\n# pgpath: ram=plenty\n", 2, 15, "ram=plenty is not a size"),
+    ("postgresql.conf", "work_mem = '4MB'  # pgpath: ram=2048PB\n", 1, 33, "ram=2048PB is not a size"),
+    ("postgresql.conf", "# pgpath: ram=2000000TB\nport = 5432\n", 1, 15, "above 1 EiB"),
+    ("postgresql.conf", "# pgpath: ignore PG010\nstatement_timeout = 0\n", 1, 11, "codes go in brackets"),
+    ("pgbouncer.ini", "[pgbouncer]\n; pgpath: ram=16GB!\nlisten_port = 6432\n", 2, 15, "ram=16GB! is not a size"),
+    ("haproxy.cfg", "defaults\n    mode tcp # pgpath: rams=8GB\n", 2, 24, "rams=8GB is no directive"),
+    ("app.env", "DATABASE_URL=postgresql://db/app\n// pgpath: ram=x\n", 2, 16, "ram=x is not a size"),
+])
+def test_an_unreadable_pgpath_directive_is_a_finding_at_its_place(tmp_path, name, text, line, col, words):
+    """Issue 12: `# pgpath: ram=<garbage>` (and any other `pgpath:` comment pgpath cannot read) was
+    skipped without a word; it is ADV005 at the directive's line and column, in every format."""
+    (tmp_path / name).write_text(text)
+    report = run(make_settings({"paths": [str(tmp_path / name)], "select": ["ADV005"]}, use_config=False))
+    (f,) = report.findings
+    assert (f.code, f.span.line, f.span.col) == ("ADV005", line, col), f
+    assert words in f.message
+
+
+def test_a_readable_ram_directive_is_no_finding_and_is_used(tmp_path):
+    (tmp_path / "postgresql.conf").write_text("# pgpath: ram=64 GB of it\n# pgpath: ram={{ pg_ram }}\nport = 5432\n"
+                                              "# rendered by ansible; pgpath: see docs/suppressions.md\n")
+    report = run(make_settings({"paths": [str(tmp_path / "postgresql.conf")]}, use_config=False))
+    assert [f for f in report.findings if f.code == "ADV005"] == []
+    (doc,) = report.docs
+    assert doc.meta["ram_bytes"] == 64 * 2**30

@@ -241,8 +241,12 @@ def test_a_ram_size_of_hundreds_of_digits_is_no_internal_error(tmp_path, where):
         (tmp_path / "pgpath.yaml").write_text(f"ram: {digits}GB\n")
     proc = _cli(*args, cwd=tmp_path)
     assert b"internal error" not in proc.stderr, proc.stderr
-    assert proc.returncode == (0 if where == "directive" else 2), proc.stderr
-    if where != "directive":
+    # the directive is a finding at its line (ADV005), the option and pgpath.yaml a usage error
+    assert proc.returncode == (1 if where == "directive" else 2), proc.stderr
+    if where == "directive":
+        assert proc.stdout.startswith(b"postgresql.conf:1:15: ADV005 error pgpath: ram=9999"), proc.stdout
+        assert b"above 1 EiB" in proc.stdout and len(proc.stdout.splitlines()[0]) < 300
+    else:
         assert b"RAM size" in proc.stderr and len(proc.stderr) < 400  # the 400 digits are not echoed whole
 
 

@@ -116,5 +116,6 @@ def _suppressions(doc: ConfigDoc, text: str, path: str) -> None:
             at = line.find(sign)
             if at >= 0 and "pgpath" in line[at:]:
                 trailing = bool(line[:at].strip())
-                read_comment(doc, line[at + len(sign):], Span(path, lineno, at + 1), trailing=trailing)
+                read_comment(doc, line[at + len(sign):], Span(path, lineno, at + 1), trailing=trailing,
+                             body_col=at + len(sign) + 1)
                 break

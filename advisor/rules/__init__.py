@@ -43,6 +43,7 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("ADV002", "unused-suppression", "adv.adv002_unused_suppression", (), ()),
     RuleEntry("ADV003", "include-error", "adv.adv003_include_error", (), ("include-error",)),
     RuleEntry("ADV004", "topology-error", "adv.adv004_topology_error", (), ()),
+    RuleEntry("ADV005", "bad-directive", "adv.adv005_bad_directive", (), ("bad-directive",)),
     # PG: PostgreSQL server
     RuleEntry("PG001", "unknown-parameter", "pg.pg001_unknown_parameter", (), ("unknown-parameter",)),
     RuleEntry("PG002", "invalid-value", "pg.pg002_invalid_value", (), ("invalid-value",)),
