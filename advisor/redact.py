@@ -7,7 +7,8 @@ they print through a `Redactor` made from the loaded documents:
   replaced by `***` wherever a pattern shows them: libpq keyword/value `password=`, URL
   user-info `scheme://user:password@` (JDBC, SQLAlchemy, libpq URIs), `password=` query
   parameters, `PGPASSWORD=...`-style variables and `--password x`/`pass:x` options in commands;
-- every secret value the loaders read (a setting marked secret, a client's password, the
+- every secret value the loaders read (a setting marked secret, a client's password, a bare
+  value of a connection variable that no reader could parse (`DATABASE_URL=<a token>`), the
   password inside `primary_conninfo` and any other connection-string setting, the whole of
   `ssl_passphrase_command`, secret-looking words of `archive_command` and the other shell
   commands) is replaced wherever it appears verbatim, so a message that quotes it leaks nothing;
@@ -225,6 +226,8 @@ def _secrets_of(doc) -> list[str]:
             out += _command_secrets(text)
         if "@" in text and "://" in text:  # user-info of any URL (pgjdbc reads `user:pw@db` as host and port)
             out += [m.group(1) for m in _URL_USERINFO.finditer(text)]
+    # values a reader rejected that may be secrets (a token in DATABASE_URL): advisor.loaders.client
+    out += [v for v in (getattr(doc, "meta", None) or {}).get("_opaque", ()) if isinstance(v, str)]
     model = getattr(doc, "model", None)
     for ep in getattr(model, "endpoints", None) or ():
         pw = getattr(ep, "password", None)

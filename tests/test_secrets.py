@@ -76,6 +76,11 @@ FILES = {
         "[pgbouncer]\nlisten_port = 6432\nauth_type = md5\nauth_file = userlist.txt\n"
     ),
     "server/userlist.txt": '"app" "PwUserlist34xQ"\n"rep" "SCRAM-SHA-256$4096:PwScram35xQ"\n',
+    # a secret pasted into a connection variable: a bare value libpq cannot read (issue 12) is
+    # quoted by its first characters only, and hidden wherever it would be printed
+    "blob/app.env": ("ORDERS_DSN=PwBlobToken38xQ\nDATABASE_URL=\"PwBlobToken39xQ\"\nPGSSLMODE=PwBlobToken40xQ\n"
+                     "PGPORT=PwBlobToken41xQ\nREPORTS_DSN=\"host=db sslmode=PwBlobToken42xQ\"\n"),
+    "blob/pg.env": "PGHOST=db\nPGPORT=PwBlobToken43xQ\nPGTARGETSESSIONATTRS=PwBlobToken44xQ\n",
     "server/haproxy.cfg": (
         "global\n  maxconn 100\nuserlist admins\n  user admin insecure-password PwHaproxy36xQ\n"
         "defaults\n  mode tcp\n  timeout client 30s\n  timeout server 30s\n  timeout connect 5s\n"
@@ -107,7 +112,7 @@ def run(*args: str, cwd: Path) -> str:
 
 
 def test_seeded_passwords_are_distinct():
-    assert len(PASSWORDS) == 37
+    assert len(PASSWORDS) == 44
 
 
 def test_every_seeded_file_is_loaded_as_client(tree):
@@ -154,6 +159,17 @@ def test_dump_never_prints_a_password(tree, name):
     assert f'"kind": "{KINDS[name]}"' in out, out[:500]
     leaked = [p for p in PASSWORDS if p in out]
     assert not leaked, f"passwords printed by dump {name}: {leaked}"
+
+
+def test_a_rejected_bare_value_is_reported_by_its_prefix(tree):
+    """The blobs are still findings, at their place, with a prefix and the length."""
+    out = run("check", "blob", "--no-config", cwd=tree)
+    assert 'blob/app.env:1:12: ADV001 error ORDERS_DSN: libpq rejects this connection string: missing "=" after ' \
+           '"PwBl…" (15 characters)' in out, out
+    assert 'blob/pg.env:2:8: APP009 error invalid integer value "PwBl…" (15 characters) for connection option "port"' \
+           in out, out
+    assert 'blob/pg.env:3:22: APP009 error invalid target_session_attrs value: "PwBl…" (15 characters)' in out, out
+    assert 'blob/app.env:5:30: APP009 error invalid sslmode value: "PwBl…" (15 characters)' in out, out
 
 
 def test_the_scan_would_see_a_leak(tree):

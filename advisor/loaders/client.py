@@ -68,7 +68,15 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     except RecursionError:
         endpoints = []
     doc.meta["format"] = doc.meta.get("format", fmt)
+    # a value no reader could parse is quoted by its first characters only (it may be a secret)
+    from advisor.loaders.clients.strings import short_quotes
+
+    hidden: list[str] = []
+    for d in b.diagnostics:
+        d.message = short_quotes(d.message, hidden)
     doc.diagnostics.extend(b.diagnostics)
+    if b.diagnostics:
+        _hide_rejected_values(doc, b.diagnostics, hidden)
     doc.model = ClientFile(doc.meta["format"], endpoints)
     _suppressions(doc, text, path)
     return doc
@@ -100,6 +108,33 @@ def _read(doc: ConfigDoc, b, fmt: str, path: str, text: str):
         doc.meta["format"] = "text"
         return scan_text(doc, b, text, path)
     return extract(doc, leaves, b, env_file=fmt == "env")
+
+
+def _hide_rejected_values(doc: ConfigDoc, diagnostics, hidden: list[str]) -> None:
+    """A bare value a reader rejected (`DATABASE_URL=<a token>`, `PGSSLMODE=<a key>`) may be a
+    secret pasted into the wrong variable: it is kept in `doc.meta["_opaque"]`, which the redaction
+    layer (advisor.redact) hides wherever an output would print it (`dump` included). A value that
+    is a connection string (it holds `=` or `://`) is not: its passwords are redacted as before,
+    and the rejected values inside it (`hidden`: what the messages quote by a prefix only) are."""
+    from advisor.loaders.clients.strings import SHORT_QUOTE
+
+    places: dict[int, list] = {}
+    for d in diagnostics:
+        if d.span.line is not None:
+            places.setdefault(d.span.line, []).append(d.span.col or 1)
+    opaque = list(hidden)
+    for s in doc.settings:
+        vs = s.value_span
+        if vs is None or vs.line is None or vs.line not in places or not isinstance(s.raw, str):
+            continue
+        raw = s.raw.strip().strip("'\"").strip()
+        if len(raw) <= SHORT_QUOTE or "=" in raw or "://" in raw or s.raw == "***":
+            continue
+        end = vs.end_col if vs.end_line == vs.line and vs.end_col else 10**9
+        if any((vs.col or 1) <= col < end for col in places[vs.line]):
+            opaque.append(raw)
+    if opaque:
+        doc.meta["_opaque"] = opaque
 
 
 def _suppressions(doc: ConfigDoc, text: str, path: str) -> None:

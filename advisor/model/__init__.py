@@ -277,8 +277,9 @@ class ConfigDoc(Record):
                 {"kind": d.kind, "message": d.message, "span": d.span.to_dict()} for d in self.diagnostics
             ],
         }
-        if self.meta:
-            out["meta"] = self.meta
+        meta = {k: v for k, v in self.meta.items() if not k.startswith("_")}  # "_": pgpath's own bookkeeping
+        if meta:
+            out["meta"] = meta
         if self.model is not None and hasattr(self.model, "to_dict"):
             out["model"] = self.model.to_dict()
         if self.host is not None:

@@ -201,12 +201,33 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: list[tuple[st
         first = next(v for v in pg.values())
         span = first.span or Span(doc.path)
         endpoints.append(libpq_endpoint(b, "PG* environment", span, "env", dict(pg)))
+        _env_connect_checks(b, pg)
     elif pg and any(ep.driver == "libpq" for ep in endpoints):
         # the PG* values fill the strings' unset parameters (_fill_from_env, which reports
         # nothing): libpq checks them like any other value, once
         first = next(v for v in pg.values())
         libpq_endpoint(b, "PG* environment", first.span or Span(doc.path), "env", dict(pg))
+        _env_connect_checks(b, pg)
     return endpoints
+
+
+def _env_connect_checks(b: Builder, pg: dict[str, Value]) -> None:
+    """libpq's connect-time checks (advisor.loaders.clients.libpq.validate_values) of the PG*
+    values that libpq_endpoint does not type itself: PGPORT (an integer 1..65535 per host, as many
+    ports as hosts), PGTARGETSESSIONATTRS, PGGSSENCMODE, PGREQUIREAUTH... (`PGPORT=abc` is refused
+    with `invalid integer value "abc" for connection option "port"`)."""
+    from advisor.loaders.clients.libpq import Conninfo, ConninfoParam, validate_values
+
+    params = tuple(ConninfoParam(key, str(v.value), -1, -1) for key, v in pg.items()
+                   if v.known and not v.secret and isinstance(v.value, (str, int)))
+    already = {(d.span.line, d.span.col) for d in b.diagnostics if d.span is not None}
+    for p, message in validate_values(Conninfo("keyword", params, None, None)):
+        v = pg.get(p.key)
+        if v is None or v.span is None or (v.span.line, v.span.col) in already:
+            continue
+        already.add((v.span.line, v.span.col))
+        fix = "PGPORT=5432 (an integer 1..65535; one per host, comma-separated)" if p.key == "port" else None
+        b.invalid(v, message, fix)
 
 
 def _fill_from_env(b: Builder, ep: ClientEndpoint, pg: dict[str, Value]) -> None:

@@ -467,3 +467,45 @@ class Locator(Record):
     @classmethod
     def approximate(cls, whole: Span) -> "Locator":
         return cls(whole.file, whole.line or 1, whole.col or 1, False, whole)
+
+
+# ------------------------------------------------------------------------------------------------
+# quoting what a reader could not make sense of
+
+SHORT_QUOTE = 12  # longer quoted values are shown by their first characters only
+_QUOTED = lazy_re.compile(r'"([^"\n]*)"')
+# a quoted name that is a key (libpq's `invalid connection option "x"`): shown whole when it is
+# written like one
+_KEY_CONTEXTS = ('connection option ', 'query parameter: ', 'for parameter ', 'connection option "')
+_KEY_LIKE = lazy_re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+
+
+def short_value(value: str) -> str:
+    """A value as a message may quote it: whole when short, else its first four characters and
+    its length (`sk_l…` (32 characters)); the span still points at the whole value."""
+    if len(value) <= SHORT_QUOTE:
+        return value
+    return f"{value[:4]}… ({len(value)} characters)"
+
+
+def short_quotes(message: str, hidden: list[str] | None = None) -> str:
+    """`message` with every quoted fragment longer than a few characters shortened (a value that
+    does not parse may be a secret pasted into the wrong variable: `DATABASE_URL=<a token>`).
+    Names of connection options, quoted after `connection option`, stay whole when they look like
+    names; libpq keywords stay whole. Each fragment shortened is appended to `hidden`."""
+    if '"' not in message:
+        return message
+    from advisor.loaders.clients.libpq import KNOWN_KEYWORDS
+
+    def one(m: re.Match) -> str:
+        inner = m.group(1)
+        if len(inner) <= SHORT_QUOTE or inner in KNOWN_KEYWORDS:
+            return m.group(0)
+        before = message[max(0, m.start() - 20):m.start()]
+        if before.endswith(_KEY_CONTEXTS) and _KEY_LIKE.fullmatch(inner):
+            return m.group(0)
+        if hidden is not None:
+            hidden.append(inner)
+        return f'"{inner[:4]}…" ({len(inner)} characters)'
+
+    return _QUOTED.sub(one, message)
