@@ -2,13 +2,18 @@
 
 An input is a file: its first byte picks one of the file names the loader is run under (the
 name decides the format inside a kind: `.env`, `application.yml`, `settings.py`, ...), the rest
-is the file's bytes. The harness writes it to a scratch file, loads it with the loader, runs
-every rule on the document and renders the report in every format, as `pgpath check` does.
+is the file's bytes. Every input goes through detection and the loader, as `pgpath check` runs
+them; every 8th also through every rule and one reporter (all reporters over a campaign).
 
 What counts as a bug (the harness raises, atheris saves the input as a crash artifact):
 - any exception out of the loader other than InputError (unreadable input), or out of a rule
   or reporter;
 - libFuzzer's own limits: a hang past -timeout, memory past -rss_limit_mb.
+
+Coverage is pgpath's own: `main` imports every module of the `advisor` package inside
+`atheris.instrument_imports(include=["advisor"])` (rules, reporters and the path included, which
+are otherwise imported on first use and would run uninstrumented); the libraries pgpath calls
+(yaml, hcl2, cryptography, pglast, the standard library) are not instrumented.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import sys
 import tempfile
 
+# every kind of advisor.loaders.LOADERS has its names here and a fuzz/fuzz_<kind>.py (a test checks both)
 NAMES = {
     "postgresql": ["postgresql.conf", "postgresql.auto.conf", "postgresql.conf.j2", "10-tuning.conf"],
     "pgbouncer": ["pgbouncer.ini", "pgbouncer.ini.erb"],
@@ -25,58 +31,63 @@ NAMES = {
                "alembic.ini", "docker-compose.yml", "values.yaml.tmpl", "config.toml", "app.env.j2"],
     "sql": ["init.sql"],
     "sysctl": ["99-sysctl.conf"],
+    "text": ["notes.txt"],
     "cloud": ["proxies.json", "plan.json", "attributes.json"],
     "terraform": ["main.tf"],
-    "text": ["notes.txt"],
+    "kubernetes": ["cluster.yaml", "docker-compose.yml", "patroni.yml", "group_vars.yml", "values.yaml"],
+    "systemd": ["postgresql.service", "override.conf"],
+    "certificate": ["server.crt", "root.crt", "server.key", "haproxy.pem"],
 }
 
 _DIR = tempfile.mkdtemp(prefix="pgpath-fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
 
 
-MODULES = {
-    "postgresql": ["advisor.loaders.postgresql_conf", "advisor.loaders.directives", "advisor.loaders.template"],
-    "pgbouncer": ["advisor.loaders.pgbouncer_ini", "advisor.loaders.template"],
-    "haproxy": ["advisor.loaders.haproxy_cfg", "advisor.loaders.template"],
-    "client": ["advisor.loaders.client", "advisor.loaders.clients.build", "advisor.loaders.clients.django",
-               "advisor.loaders.clients.extract", "advisor.loaders.clients.libpq", "advisor.loaders.clients.service",
-               "advisor.loaders.clients.strings", "advisor.loaders.clients.tree", "advisor.tags"],
-    "sql": ["advisor.loaders.sql_file"],
-    "sysctl": ["advisor.loaders.sysctl_conf"],
-    "cloud": ["advisor.loaders.cloud", "advisor.loaders.jsonpos", "advisor.loaders.managed_pg"],
-    "terraform": ["advisor.loaders.terraform", "advisor.loaders.managed_pg"],
-    "text": ["advisor.loaders.text_file", "advisor.loaders.client", "advisor.loaders.clients.extract"],
-}
+def import_advisor() -> None:
+    """Import every module of the advisor package (call it inside instrument_imports)."""
+    import importlib
+    import pkgutil
+
+    import advisor
+
+    for info in pkgutil.walk_packages(advisor.__path__, "advisor."):
+        try:
+            importlib.import_module(info.name)
+        except Exception:  # noqa: BLE001 - a module needing an absent optional library stays out
+            pass
 
 
 def setup(kind: str, every_rule: int = 8):
-    """Import pgpath (the caller may wrap this in atheris.instrument_imports: the loader's modules
-    are imported here, not on first use, so that they are instrumented) and return the one-input
-    function. Every input goes through detection and the loader; every `every_rule`-th also
-    through all rules and one reporter (they are slower and see the same documents)."""
-    import importlib
-
-    for name in MODULES[kind] + ["advisor.loaders", "advisor.engine", "advisor.redact"]:
-        importlib.import_module(name)
+    """The one-input function for `kind`. Every input goes through detection and the loader;
+    every `every_rule`-th also through all rules and one reporter (they are slower and see the
+    same documents)."""
     from advisor.engine import Settings, run
     from advisor.loaders import InputError, detect_kind, load_file
     from advisor.reporters import FORMATS, render
 
     names = NAMES[kind]
+    # one folder per name, each holding only its file: no input sees a file an earlier input left
+    # beside it (a postgresql.conf would otherwise also read the last postgresql.auto.conf)
+    paths = []
+    for i, name in enumerate(names):
+        os.makedirs(os.path.join(_DIR, str(i)), exist_ok=True)
+        paths.append(os.path.join(_DIR, str(i), name))
     formats = sorted(FORMATS)
     counter = [0]
 
     def one(data: bytes) -> None:
         if not data:
             return
-        name = names[data[0] % len(names)]
-        path = os.path.join(_DIR, name)
+        i = data[0] % len(names)
+        path = paths[i]
+        body = data[1:]
         with open(path, "wb") as f:
-            f.write(data[1:])
+            f.write(body)
         counter[0] += 1
         if counter[0] % every_rule:
+            detect_kind(path, body.decode("latin-1"))
             try:
-                detect_kind(path, data[1:].decode("latin-1"))
-                load_file(path, kind, {"pg_major": None, "pgbouncer_version": None})
+                load_file(path, kind, {"pg_major": None, "pgbouncer_version": None,
+                                       "check_roots": [os.path.dirname(path)], "folder_listings": {}})
             except InputError:
                 pass
             return
@@ -92,6 +103,7 @@ def main(kind: str) -> None:
     import atheris
 
     with atheris.instrument_imports(include=["advisor"]):
-        one = setup(kind)
+        import_advisor()
+    one = setup(kind)
     atheris.Setup(sys.argv, one)
     atheris.Fuzz()
