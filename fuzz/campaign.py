@@ -29,7 +29,8 @@ from fuzz.common import NAMES  # noqa: E402
 SHARE = {"postgresql": 0.12, "pgbouncer": 0.11, "haproxy": 0.11, "client": 0.12, "kubernetes": 0.11, "cloud": 0.09,
          "terraform": 0.09, "sql": 0.08, "text": 0.05, "systemd": 0.04, "sysctl": 0.04, "certificate": 0.04}
 assert set(SHARE) == set(NAMES), "every harness has a share"
-STOP = HERE / "artifacts" / "STOP"  # touch it to end the campaign after the running segment
+# touch it to end the campaign after the running harness (SIGINT to that harness ends it at once)
+STOP = HERE / "artifacts" / "STOP"
 
 
 def run_kind(kind: str, runs: int, seconds: float | None, log, jlog) -> None:
@@ -63,6 +64,8 @@ def run_kind(kind: str, runs: int, seconds: float | None, log, jlog) -> None:
         if s:
             cov, ft, corp = s[-1]
         done += ran
+        if proc.returncode != 0 and STOP.exists():  # interrupted on purpose (SIGINT to the harness), not a finding
+            break
         if proc.returncode != 0:
             what = ("timeout" if "libFuzzer: timeout" in text else "oom" if "out-of-memory" in text
                     else "crash" if "Uncaught Python exception" in text or "deadly signal" in text else "other")
