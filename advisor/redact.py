@@ -196,6 +196,10 @@ class Redactor:
         out.path = escape_surrogates(d.path)
         out.files = [escape_surrogates(f) for f in d.files]
         out.settings = [self.setting(s) for s in d.settings]
+        unread = d.meta.get("unresolved_includes")
+        if unread:  # the warnings of what was not read quote the include line
+            out.meta = dict(d.meta, unresolved_includes=[
+                dict(n, file=escape_surrogates(n["file"]), message=self.text(n.get("message") or "")) for n in unread])
         return out
 
     def report(self, report):

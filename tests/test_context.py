@@ -96,22 +96,46 @@ def test_every_common_template_syntax_is_a_template(tmp_path, name, text):
     assert errors == []
 
 
-def test_postgresql_include_in_a_template_or_outside_the_tree_is_a_warning(tmp_path):
+def test_an_include_made_at_deploy_time_is_a_warning_of_what_was_not_read(tmp_path):
+    """A template's include, or one outside the checked tree, is listed in every report as not
+    read (with its line and why); only a missing include inside a non-template tree is ADV003."""
+    import json
+
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "postgresql.conf").write_text(
         "include '/etc/postgresql/extra.conf'\ninclude 'missing.conf'\ninclude_dir '/etc/postgresql/conf.d'\n"
         "include_if_exists '/etc/postgresql/maybe.conf'\n")
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / "postgresql.conf.j2").write_text("include '{{ extra }}'\ninclude 'missing.conf'\n")
+    (tmp_path / "bouncer").mkdir()
+    (tmp_path / "bouncer" / "pgbouncer.ini").write_text(
+        "[databases]\n* = host=db\n[pgbouncer]\nlisten_port = 6432\n%include /etc/pgbouncer-custom/overrides.ini\n")
     report = run(make_settings({"paths": [str(tmp_path)], "select": ["ADV003"]}, use_config=False))
     got = sorted((Path(f.span.file).parent.name, f.span.line, str(f.severity)) for f in report.findings)
-    # a template's includes exist where it is rendered: no finding, counted in the summary
-    assert got == [("conf", 1, "warning"), ("conf", 2, "error"), ("conf", 3, "warning")]
-    messages = {(Path(f.span.file).parent.name, f.span.line): f.message for f in report.findings}
-    assert "outside the files given to check" in messages[("conf", 1)]
+    assert got == [("conf", 2, "error")]
+    assert report.exit_code == 1
     from advisor.reporters import render
 
-    assert "4 includes not read" in render(report, "text")
+    text = render(report, "text")
+    listed = sorted((line.split(":")[0].rsplit("/", 2)[-2], int(line.split(":")[1]))
+                    for line in text.splitlines() if ": warning, not read: " in line)
+    # include_if_exists of a missing file is optional by design: neither a finding nor a warning
+    assert listed == [("bouncer", 5), ("conf", 1), ("conf", 3), ("tpl", 1), ("tpl", 2)]
+    assert "5 includes not read" in text and "maybe.conf" not in text
+    assert "%include /etc/pgbouncer-custom/overrides.ini: outside the files given to check" in text
+    assert "include 'missing.conf': in a template" in text
+    notices = json.loads(render(report, "json"))["notices"]
+    assert sorted((Path(n["span"]["file"]).parent.name, n["span"]["line"]) for n in notices) == listed
+    sarif = json.loads(render(report, "sarif"))
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert sorted(n["locations"][0]["physicalLocation"]["region"]["startLine"] for n in notes) == [1, 1, 2, 3, 5]
+    assert {n["level"] for n in notes} == {"warning"}
+    assert render(report, "github").count("::warning ") == 5
+    assert "Not read" in render(report, "markdown")
+    # the warnings alone do not fail a run
+    clean = run(make_settings({"paths": [str(tmp_path / "tpl"), str(tmp_path / "bouncer")], "select": ["ADV003"]},
+                              use_config=False))
+    assert clean.findings == [] and clean.exit_code == 0
 
 
 def test_sed_targets_in_postgresql_conf_are_unknown(tmp_path):

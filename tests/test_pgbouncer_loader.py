@@ -221,7 +221,8 @@ def test_unreadable_include_makes_defaults_unknown(tmp_path):
     assert doc.model.value("pool_mode") == "transaction"
     assert isinstance(doc.model.value("tcp_keepidle"), Unknown)
     doc = load(write(tmp_path, "[pgbouncer]\n%include /nonexistent/extra.ini\n"))
-    assert kinds(doc) == ["include-error"] and isinstance(doc.model.value("tcp_keepidle"), Unknown)
+    assert kinds(doc) == [] and isinstance(doc.model.value("tcp_keepidle"), Unknown)
+    assert [n["line"] for n in doc.meta["unresolved_includes"]] == [2]  # listed as not read
     doc = load(write(tmp_path, "[pgbouncer]\n[databases]\n%include /nonexistent/dbs.ini\n", "x.ini.j2"))
     assert doc.model.value("tcp_keepidle") == 0  # the include is in [databases]
 
@@ -267,9 +268,13 @@ def test_include_outside_the_checked_tree_is_a_warning(tmp_path):
     doc = load(write(tmp_path, "[pgbouncer]\n%include /etc/pgbouncer-custom/extra.ini\n%include missing.ini\n"),
                {"check_roots": [str(tmp_path)], "pgbouncer_cwd": str(tmp_path)})
     got = [(d.span.line, d.severity) for d in doc.diagnostics if d.kind == "include-error"]
-    assert got == [(2, "warning"), (3, None)]  # outside: made at deploy time; inside: missing, an error
+    assert got == [(3, None)]  # inside the tree: missing, an error
+    # outside: made at deploy time, a warning of what was not read (not a finding)
+    assert [(n["line"], "outside the files given to check" in n["message"]) for n in doc.meta["unresolved_includes"]] \
+        == [(2, True)]
     supabase = CORPUS / "pgbouncer" / "supabase_all-in-one_pgbouncer.ini"
     if supabase.is_file():
         doc = load(str(supabase))
-        assert {d.severity for d in doc.diagnostics if d.kind == "include-error"} == {"warning"}
+        assert [d for d in doc.diagnostics if d.kind == "include-error"] == []
+        assert len(doc.meta["unresolved_includes"]) == 2
 

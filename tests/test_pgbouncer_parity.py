@@ -22,6 +22,7 @@ import pgbouncer_harness as harness
 from conftest import corpus_files, require_corpus
 
 from advisor.loaders.pgbouncer_ini import load
+from advisor.model import Diagnostic, Span
 from advisor.catalogs.pgbouncer import AUTH_QUERY_NEW, AUTH_QUERY_OLD, BY_NAME, DATABASE_KEYS, PARAMS, POOL_MODES, TIME, parse_version
 
 EXE = harness.binary()
@@ -35,8 +36,13 @@ KNOWN_DIFFERENCES: set[str] = set()  # packaging differences from upstream, seen
 
 
 def refuses(doc) -> list:
+    """What the loader says stops PgBouncer here: fatal diagnostics, and includes it could not read
+    because they are made where the file is deployed (their warning says PgBouncer does not start
+    where they are missing: a missing /etc/... target here is that case)."""
     return [d for d in doc.diagnostics if d.kind in FATAL_KINDS
-            and ("refuses to start" in d.message or "cannot listen on TCP" in d.message)]
+            and ("refuses to start" in d.message or "cannot listen on TCP" in d.message)] + [
+        Diagnostic("include-error", Span(n["file"], n.get("line"), n.get("col")), n["message"])
+        for n in doc.meta.get("unresolved_includes", ()) if "does not start where it is missing" in n["message"]]
 
 
 def compare(ini_text: str, workdir: str, cwd: str | None = None, keep: tuple[str, ...] = ()) -> tuple[bool, list[str]]:

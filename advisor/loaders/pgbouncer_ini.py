@@ -189,11 +189,18 @@ class _Reader:
                 Span(path, lineno, pos + 1, lineno, end + 1), _TAG_CHAR in value, pos, original))
             return
 
+    def _unresolved(self, value: str, vspan: Span, why: str) -> None:
+        """An include made where the file is deployed: a notice of what pgpath did not read (listed
+        with every report), not a finding."""
+        self.doc.meta.setdefault("unresolved_includes", []).append(dict(
+            vspan.to_dict(), message=f"%include {value}: {why}; not read, so the settings it holds are unknown; "
+                                     "PgBouncer does not start where it is missing"))
+
     def _include(self, raw: str, value: str, span: Span, vspan: Span, level: int, stack, template: bool) -> None:
         if _TAG_CHAR in value or (template and _SHELL_VAR.search(value)):
-            self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
+            self._unresolved(raw, vspan, "a template placeholder, known only where the template is rendered")
             self.items.append(_Item("opaque", "", "", raw, span, None, True))
-            return  # known only where the template is rendered: counted in the run's summary, no finding
+            return
         if level >= MAX_INCLUDE:
             self.doc.diagnostics.append(Diagnostic(
                 "include-error", vspan,
@@ -212,16 +219,10 @@ class _Reader:
         if not os.path.isfile(target) and (template or self.doc.meta.get("sed_template")
                                            or not inside_checked_tree(target, self.doc.path, self.options)):
             # a template's include, or a path outside what was checked: made at deploy time
-            self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
             self.items.append(_Item("opaque", "", "", raw, span, None, True))
-            if template or self.doc.meta.get("sed_template"):
-                return  # exists only where the template is rendered: counted in the run's summary, no finding
-            why = "outside the files given to check"
-            self.doc.diagnostics.append(Diagnostic(
-                "include-error", vspan,
-                f'%include {value}: not found here, {why}; pgpath cannot read it (the settings it holds are '
-                f"unknown), and PgBouncer refuses to start if it is missing where PgBouncer runs",
-                "make sure the deploy creates it, or use a path inside the repository", severity="warning"))
+            self._unresolved(value, vspan, "in a template, whose includes exist only where it is rendered"
+                             if template or self.doc.meta.get("sed_template")
+                             else "outside the files given to check (made at deploy time?)")
             return
         if not os.path.isfile(target):
             self.items.append(_Item("opaque", "", "", raw, span, None, False))

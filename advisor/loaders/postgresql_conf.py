@@ -468,21 +468,18 @@ class _Reader:
         if self.template or self._file_template or self.doc.meta.get("sed_template"):
             return "in a template, whose includes exist only where it is rendered"
         if not inside_checked_tree(target, self.doc.path, self.options):
-            return "outside the files given to check"
+            return "outside the files given to check (made at deploy time?)"
         return None
 
     def _unresolved(self, directive: str, value: str, span: Span, value_span: Span, why: str) -> None:
-        self.doc.meta.setdefault("unresolved_includes", []).append(span.to_dict())
-        if "template" in why:
-            # a template's includes exist only where it is rendered: nothing to act on here, so no
-            # finding; the run's summary counts the includes pgpath could not read
-            return
-        self.doc.diagnostics.append(Diagnostic(
-            "include-error", value_span,
-            f"{directive} '{value}': {'' if why.startswith('a template') else 'not found here, '}{why}; pgpath cannot read it (the settings it holds are "
-            f"unknown)" + ("" if directive == "include_if_exists" else
-                           ", and PostgreSQL refuses to start if it is missing where PostgreSQL runs"),
-            "make sure the deploy creates it, or use include_if_exists", severity="warning"))
+        """An include pgpath cannot follow because its target is made where the file is deployed
+        (a template's, or one outside the checked tree): not a finding about the configuration
+        but a notice of what pgpath did not see, listed with every report."""
+        refuses = ("" if directive == "include_if_exists" else
+                   "; PostgreSQL does not start where it is missing")
+        self.doc.meta.setdefault("unresolved_includes", []).append(dict(
+            value_span.to_dict(),
+            message=f"{directive} '{value}': {why}; not read, so the settings it holds are unknown{refuses}"))
 
     def _include(self, path: str, directive: str, raw: str, template: bool, span: Span, value_span: Span,
                  depth: int, stack: tuple[str, ...]) -> None:

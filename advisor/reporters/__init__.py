@@ -42,3 +42,18 @@ def _clean(report):
     from advisor.redact import Redactor
 
     return Redactor(report.docs).report(report)
+
+
+def notices(report) -> list[tuple]:
+    """What pgpath could not see, as (Span, message), in file order: includes whose targets are
+    made where the file is deployed (a template's, or one outside the checked tree). Warnings
+    about the run, not findings about the configuration: they do not change the exit code."""
+    from advisor.model import Span
+
+    out = []
+    for d in report.docs:
+        for n in d.meta.get("unresolved_includes", ()):
+            span = Span(n["file"], n.get("line"), n.get("col"), n.get("end_line"), n.get("end_col"))
+            out.append((span, n.get("message") or "include not read"))
+    out.sort(key=lambda item: (item[0].file, item[0].line or 0, item[0].col or 0))
+    return out

@@ -56,3 +56,4 @@ def summary_line(report) -> str:
 
 def first_line(text: str) -> str:
     return (text or "").strip().split("\n", 1)[0].strip()
+

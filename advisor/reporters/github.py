@@ -9,6 +9,7 @@ Chosen by default when GITHUB_ACTIONS=true and no --format is given.
 
 from __future__ import annotations
 
+from advisor.reporters import notices
 from advisor.reporters._common import summary_line
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
@@ -50,6 +51,8 @@ def render(report, **_: object) -> str:
     for e in report.input_errors:
         props = f"file={escape_property(e.path)}" + (f",line={e.line}" if e.line else "")
         lines.append(f"::error {props},title=pgpath::{escape_data('cannot read: ' + e.message)}")
+    for span, message in notices(report):
+        lines.append(f"::warning {_properties(span, 'pgpath: not read')}::{escape_data(message)}")
     if report.settings.baseline_stale:
         for entry in getattr(report, "stale", None) or []:
             lines.append(f"::error file={escape_property(entry.file)},title=pgpath baseline::"

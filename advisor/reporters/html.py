@@ -12,6 +12,7 @@ from html import escape
 
 from advisor import __version__
 from advisor.reporters import review as rv
+from advisor.reporters import notices
 from advisor.reporters._common import by_file, rules_by_code, summary_line
 
 CSS = """
@@ -108,6 +109,11 @@ def render(report, review: bool = True, title: str = "pgpath report", paths=None
             out += [f"<li><code>{escape(p)}</code>: not a configuration file pgpath reads</li>" for p in skipped]
             out += [f"<li><code>{escape(p)}</code>: {escape(why)}</li>" for p, why in bad]
             out.append("</ul>")
+    unread = notices(report)
+    if unread:
+        out.append('<h3>Not read (made where the files are deployed)</h3><ul id="not-read">')
+        out += [f"<li><code>{escape(str(span))}</code>: {escape(message)}</li>" for span, message in unread]
+        out.append("</ul>")
     if review:
         out.append('<h2>Assumptions</h2><ul id="assumptions">')
         out += [f"<li>{escape(a)}</li>" for a in rv.assumptions(report)]

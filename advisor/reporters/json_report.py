@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from advisor import __version__
 from advisor.reporters import jsontext
+from advisor.reporters import notices
 
 # the keys of Setting.to_dict a document's settings show in the report
 _SETTING_KEYS = ("name", "raw", "value", "unit", "applies", "section", "span")
@@ -41,6 +42,7 @@ def render_chunks(report, **_: object):
             }
             for d in report.docs
         ),
+        "notices": [{"span": span.to_dict(), "message": message} for span, message in notices(report)],
         "input_errors": [
             {"path": e.path, **({"line": e.line} if e.line else {}), "message": e.message} for e in report.input_errors
         ],

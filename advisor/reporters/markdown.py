@@ -9,6 +9,7 @@ inputs read and skipped and the assumptions of the run follow.
 
 from __future__ import annotations
 
+from advisor.reporters import notices
 from advisor.reporters._common import by_file, rules_by_code, summary_line
 
 _SPECIAL = set("\\`*_[]<>|~$")
@@ -82,6 +83,12 @@ def render(report, review: bool = False, title: str = "pgpath", **_: object) -> 
                 lines.append(f"  - fix: {code(f.fix)}")
             for r in f.related:
                 lines.append(f"  - see: {code(str(r))}")
+        lines.append("")
+    unread = notices(report)
+    if unread:
+        lines += ["### Not read (made where the files are deployed)", ""]
+        for span, message in unread:
+            lines.append(f"- {code(str(span))}: {md(message)}")
         lines.append("")
     if report.input_errors:
         lines += ["### Unreadable inputs", ""]

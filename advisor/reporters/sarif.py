@@ -17,6 +17,7 @@ from advisor import __version__
 from advisor.findings import fingerprints
 from advisor.model import Span
 from advisor.reporters import jsontext
+from advisor.reporters import notices
 from advisor.reporters._common import first_line, relative
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -99,6 +100,9 @@ def render(report, **_: object) -> str:
         n: dict = {"level": "error", "message": {"text": f"cannot read: {e.message}"},
                    "locations": [_location(Span(e.path, e.line))]}
         notifications.append(n)
+    for span, message in notices(report):
+        notifications.append({"level": "warning", "message": {"text": f"not read: {message}"},
+                              "locations": [_location(span)]})
     cwd = os.getcwd()
     base_uri = __import__("pathlib").Path(cwd).as_uri().rstrip("/") + "/"
     data = {

@@ -6,6 +6,8 @@ writing to a terminal.
 
 from __future__ import annotations
 
+from advisor.reporters import notices
+
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
 
@@ -26,6 +28,9 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     for e in report.input_errors:
         where = f"{e.path}:{e.line}" if e.line else e.path
         lines.append(f"{where}: cannot read: {e.message}")
+    unread = notices(report)
+    for span, message in unread:
+        lines.append(f"{span}: warning, not read: {message}")
     stale = getattr(report, "stale", None) or []
     if stale and report.settings.baseline_stale:
         lines.extend(f"{entry}" for entry in stale)
@@ -48,10 +53,9 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     if stale:
         summary += f"; {sum(e.count for e in stale)} baselined finding{'s' if len(stale) != 1 else ''} fixed (stale"
         summary += ")" if report.settings.baseline_stale else ": --baseline-stale to fail on them)"
-    unread = sum(len(d.meta.get("unresolved_includes", ())) for d in report.docs)
     if unread:
-        summary += (f"; {unread} include{'s' if unread != 1 else ''} not read (in templates, or outside the checked "
-                    "files: the settings they hold are unknown)")
+        summary += (f"; {len(unread)} include{'s' if len(unread) != 1 else ''} not read (in templates, or outside the "
+                    "checked files: the settings they hold are unknown)")
     lines.append(summary)
     shared = [p for p in getattr(report, "paths", ()) if len(p.hops) > 1]
     if shared:

@@ -6,6 +6,12 @@ includes that leads back to a file already being read, nesting deeper than the s
 (PostgreSQL: 10 levels), and included files that cannot be read (binary, too large, no
 permission). `include_if_exists` of a missing file is not a problem.
 
+An include whose target is made where the file is deployed — in a template, or a path outside
+the files given to check (`/etc/pgbouncer-custom/overrides.ini`) — is not a finding: pgpath
+cannot know whether the deploy creates it. Every report lists it as a warning of what was not
+read (text: `warning, not read:`; SARIF: a tool execution notification; JSON: `notices`), and
+such warnings do not change the exit code.
+
 ## Why it matters
 PostgreSQL refuses to start when an `include` target is missing; an include loop is reported by
 PostgreSQL as "maximum nesting depth exceeded". Either way the server does not come up after the
