@@ -101,11 +101,36 @@ def test_many_setups_in_one_folder_split_by_the_numbers_in_their_names(tmp_path)
         assert [h.kind for h in path.hops] == ["client", "pgbouncer", "postgres"]
 
 
+COMPOSE = """services:
+  db:
+    image: postgres:16
+    command: postgres -c max_connections=200
+  pgbouncer:
+    image: edoburu/pgbouncer:v1.25.1-p0
+    environment:
+      - DATABASE_URL=postgres://app@db:5432/app
+      - LISTEN_PORT=6432
+"""
+
+
+def test_a_compose_projects_services_stay_one_deployment_in_a_crowded_folder(tmp_path):
+    """Several server configurations in one folder and no numbers in the names: each file is its own
+    deployment, and the PgBouncer and PostgreSQL services of one compose file stay together."""
+    write(tmp_path, {"app-compose.yml": COMPOSE, "other-compose.yml": COMPOSE, "postgresql.conf": PG})
+    found = shared(paths_of(tmp_path))
+    assert sorted((os.path.basename(path.hops[0].file), [h.kind for h in path.hops]) for path in found) == [
+        ("app-compose.yml", ["pgbouncer", "postgres"]), ("other-compose.yml", ["pgbouncer", "postgres"])]
+    for path in found:
+        assert len({h.file for h in path.hops}) == 1
+
+
 def test_corpus_files_share_no_path():
-    """The 80 published files come from unrelated projects: discovery pairs none of them."""
+    """The 80 published files come from unrelated projects: discovery pairs none of them. Paths
+    inside one file (a compose file's app, PgBouncer and PostgreSQL services) are found."""
     require_corpus()
     found = shared(paths_of(CORPUS))
-    assert found == [], [p.label for p in found]
+    assert [p.label for p in found if len({h.file for h in p.hops}) > 1] == []
+    assert len(found) >= 3
 
 
 # ------------------------------------------------------------------------------------------------ timers

@@ -601,7 +601,7 @@ def _env_span(f: _File, key: str, value: str, node: N) -> tuple[Span, Span]:
 
 
 def _container(f: _File, service: str, image: str, command: N | None, env: N | None, memory: HostFacts | None,
-               volumes: list[str], source: str, securitycontext: N | None = None) -> None:
+               volumes: list[str], source: str, securitycontext: N | None = None, exposure: dict | None = None) -> None:
     envs = _env_map(env)
     if _POSTGRES_IMAGE.search(image or ""):
         entries = _dash_c_entries(f, _command_args(command))
@@ -621,10 +621,39 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
         elif overrides:
             pass
     elif _PGB_EDOBURU.search(image or "") or _PGB_BITNAMI.search(image or ""):
-        _pgbouncer_env(f, service, image, envs, source)
+        _pgbouncer_env(f, service, image, envs, source, exposure)
 
 
-def _pgbouncer_env(f: _File, service: str, image: str, envs: dict, source: str) -> None:
+def _compose_exposure(f: _File, service: N) -> dict:
+    """How far a compose service's listeners reach beyond the containers of its host:
+    `network_mode: host` (its listen address is the host's), and the ports it publishes on the
+    host, each {"host_ip", "target" (container port), "text", "span"}. Short syntax
+    `[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTO]`; long syntax `target`/`published`/`host_ip`.
+    Without a host IP Docker publishes on every interface of the host (and its iptables rules
+    come before host firewalls such as ufw)."""
+    published = []
+    ports = service.get("ports")
+    for p in ports.seq() if ports is not None else []:
+        if p.kind == "scalar" and p.tag != "null":
+            text = str(p.value)
+            spec = text.split("/", 1)[0]
+            host_ip = ""
+            if spec.startswith("["):  # [::1]:6431:6432
+                host_ip, _, spec = spec[1:].partition("]")
+                spec = spec.lstrip(":")
+            parts = spec.split(":")
+            if len(parts) == 3:
+                host_ip, parts = parts[0], parts[1:]
+            published.append({"host_ip": host_ip, "target": parts[-1], "text": text, "span": p.value_span(f.path)})
+        elif p.kind == "map":
+            target = p.text("target")
+            if target is not None:
+                published.append({"host_ip": p.text("host_ip") or "", "target": str(target),
+                                  "text": f"target: {target}", "span": p.span(f.path)})
+    return {"network_mode": service.text("network_mode") or "", "published": published}
+
+
+def _pgbouncer_env(f: _File, service: str, image: str, envs: dict, source: str, exposure: dict | None = None) -> None:
     from advisor.catalogs.pgbouncer import BY_NAME
 
     bitnami = bool(_PGB_BITNAMI.search(image))
@@ -670,6 +699,8 @@ def _pgbouncer_env(f: _File, service: str, image: str, envs: dict, source: str) 
             databases.append((db, f"host={value} port={port}", _env_span(f, "POSTGRESQL_HOST", value, node)[1]))
     meta = {"source": source, "service": service, "image": image,
             "generated_by": "bitnami/pgbouncer" if bitnami else "edoburu/pgbouncer"}
+    if exposure is not None:
+        meta["compose_exposure"] = exposure
     f.pgb_doc(entries, meta, None, databases)
 
 
@@ -694,7 +725,7 @@ def _read_compose(f: _File, root: N) -> None:
         volumes = [v.value for v in (service.get("volumes").seq() if service.get("volumes") is not None else [])
                    if v.kind == "scalar"]
         _container(f, name, image, service.get("command"), service.get("environment"), memory, volumes,
-                   "docker-compose")
+                   "docker-compose", exposure=_compose_exposure(f, service))
         sysctls = service.get("sysctls")
         if sysctls is not None:
             _sysctls_doc(f, name, sysctls)

@@ -152,7 +152,12 @@ def neighbourhoods(docs: list[ConfigDoc]) -> list[list[ConfigDoc]]:
             by_number.setdefault(_number_key(d.path), []).append(d)
         for key, members in by_number.items():
             if key is None:
-                groups.extend([m] for m in members)
+                # no number: each file alone, with every configuration it holds (a compose file's
+                # PgBouncer and PostgreSQL services are one project)
+                by_file: dict[str, list[ConfigDoc]] = {}
+                for m in members:
+                    by_file.setdefault(m.path, []).append(m)
+                groups.extend(by_file.values())
             else:
                 groups.append(members)
     return groups

@@ -1,9 +1,10 @@
 """The database host lets the kernel overcommit memory (`vm.overcommit_memory` is not 2).
 
 ## What it checks
-A sysctl file (sysctl.d, tuned profile, saptune note) read in the same run as a PostgreSQL
-configuration, which sets `vm.overcommit_memory` to 0 (heuristic overcommit, the kernel's default)
-or 1 (always overcommit). The rule only speaks when the file sets the key: an absent key is the
+A sysctl file (sysctl.d, tuned profile, saptune note) of a PostgreSQL server's host — beside its
+configuration (discovery gives the files of one folder the same host), or named for the server's
+host in the topology — which sets `vm.overcommit_memory` to 0 (heuristic overcommit, the kernel's
+default) or 1 (always overcommit). A sysctl file on no server's host is not reported. The rule only speaks when the file sets the key: an absent key is the
 kernel's default, and pgpath cannot tell that the host is dedicated to the database from nothing.
 
 ## Why it matters
@@ -29,29 +30,38 @@ what the server needs (often 80-90 on a host without swap), or protect the postm
 """
 
 from advisor.findings import Severity
-from advisor.model import is_known
+from advisor.model import Span, is_known
 from advisor.rules.rule import Rule
 
 MODES = {0: "heuristic overcommit, the kernel's default", 1: "always overcommit"}
 
 
 def check(ctx):
-    if not ctx.of_kind("postgresql"):
-        return
+    # the PostgreSQL documents whose host took facts from each sysctl file
+    servers: dict[str, list[str]] = {}
+    for pg in ctx.of_kind("postgresql"):
+        for fact in (pg.host.facts.values() if pg.host is not None else ()):
+            if fact.span is not None:
+                names = servers.setdefault(fact.span.file, [])
+                if pg.path not in names:
+                    names.append(pg.path)
     for doc in ctx.of_kind("sysctl"):
         host = doc.model
         fact = host.get("overcommit_memory") if host is not None else None
         if fact is None or not is_known(fact.value) or fact.value == 2 or fact.span is None:
             continue
-        servers = len(ctx.of_kind("postgresql"))
+        on = servers.get(fact.span.file)
+        if not on:
+            continue
         yield RULE.finding(
             fact.span,
-            f"vm.overcommit_memory = {fact.value} ({MODES.get(fact.value, 'overcommit')}) on a host read with "
-            f"{servers} PostgreSQL configuration(s): when memory runs out the OOM killer SIGKILLs a process "
+            f"vm.overcommit_memory = {fact.value} ({MODES.get(fact.value, 'overcommit')}) on the host of "
+            f"{', '.join(on)}: when memory runs out the OOM killer SIGKILLs a process "
             "(a backend: every session is reset; the postmaster: the server is gone) instead of one allocation "
             "failing",
             "vm.overcommit_memory = 2 and vm.overcommit_ratio = 80 (so that swap + 80% of RAM covers the server; "
-            "on a dedicated database host)")
+            "on a dedicated database host)",
+            tuple(Span(name, 1, 1) for name in on))
 
 
 RULE = Rule(
