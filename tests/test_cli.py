@@ -47,7 +47,8 @@ def test_findings_exit_1_with_flake8_style_lines(conf):
 
 def test_info_findings_do_not_fail_by_default_but_fail_on_info_does(conf):
     path = conf("x = 1\n").with_name("pgbouncer.ini")
-    path.write_text("[databases]\n\n[pgbouncer]\npool_mode = transaction\n")  # idle_transaction_timeout = 0: info
+    path.write_text("[databases]\n\n[pgbouncer]\npool_mode = transaction\ntcp_keepalive = 0\n")  # PGB010: info
+    assert "PGB010 info" in pgpath("check", str(path), "--no-config").stdout
     assert pgpath("check", str(path), "--no-config").returncode == 0
     assert pgpath("check", str(path), "--no-config", "--fail-on", "info").returncode == 1
 
