@@ -492,8 +492,9 @@ def _kind_of(path: str, sniff: bool, explicit: bool = False) -> str | None:
     return detect_kind(path, text)
 
 
-def load_documents(settings: Settings, found: list[tuple[str, str]], progress=None
+def load_documents(settings: Settings, found: list[tuple[str, str]], progress=None, plan=None
                    ) -> tuple[list[ConfigDoc], list[InputError]]:
+    """Load each file; `plan` (advisor.pgversion.Plan) gives each file its PostgreSQL major."""
     options: dict[str, Any] = {"pg_major": settings.pg_version, "pgbouncer_version": settings.pgbouncer_version,
                                # include targets outside these were made at deploy time (a warning if missing)
                                "check_roots": [p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p))
@@ -507,24 +508,51 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
     for i, (path, kind) in enumerate(found):
         if progress is not None:
             progress(i, len(found), path)
+        choice = None
+        file_options = options
+        if plan is not None:
+            choice = plan.choice(path)
+            # (a copy per file: a loader may keep its options until link_documents)
+            file_options = {**options, "pg_major": choice.major, "pg_major_fixed": choice.fixed}
         try:
-            loaded = load_file(path, kind, options)
+            loaded = load_file(path, kind, file_options)
         except InputError as exc:
             errors.append(exc)
             continue
         # a loader returns one document, or several when one file holds several configurations
         # (a Kubernetes manifest with a Cluster and a Pooler, a Terraform file with an LB and a DB)
-        if isinstance(loaded, list):
-            docs.extend(loaded)
-        else:
-            docs.append(loaded)
+        if not isinstance(loaded, list):
+            loaded = [loaded]
+        if choice is not None:
+            for doc in loaded:
+                _record_version(doc, choice)
+        docs.extend(loaded)
     docs = link_documents(docs, options)
+    if plan is not None:
+        for doc in docs:  # (documents built again once the run's other files are known)
+            if "pg_version" in doc.meta and "pg_version_source" not in doc.meta:
+                _record_version(doc, plan.choice(doc.path))
     # a file another document read as an include is checked as part of that document
     # (nothing to drop, and no path to resolve, when no document read a second file)
     included = set(real_paths([f for d in docs for f in d.files[1:]]))
     if included:
         docs = [d for d, real in zip(docs, real_paths([d.path for d in docs])) if real not in included]
     return docs, errors
+
+
+def _record_version(doc: ConfigDoc, choice) -> None:
+    """doc.meta pg_version_source/pg_version_reason: why the document was typed with its major.
+    A loader that read a version in the file itself for one of its documents (a manifest with
+    two clusters on different images) says so in meta `pg_version_found`."""
+    if "pg_version" not in doc.meta:
+        return
+    if doc.meta["pg_version"] == choice.major or choice.fixed:
+        doc.meta["pg_version_source"] = choice.source
+        doc.meta["pg_version_reason"] = choice.reason
+    else:
+        doc.meta["pg_version_source"] = "file"
+        doc.meta["pg_version_reason"] = doc.meta.get("pg_version_found") or (
+            f"the version written in {doc.path} for this configuration")
 
 
 def real_paths(paths: list[str]) -> list[str]:
@@ -578,13 +606,14 @@ def run(settings: Settings, progress=None) -> Report:
         errors.append(InputError(path, f"not a configuration file pgpath recognises ({skip_reason(path)}); name its "
                                        f"kind with --kind ({', '.join(LOADERS)})"))
     found = _unique(found)
-    if settings.pg_version_source is None:
-        _assume_pg_version(settings, found, skipped)
-    docs, load_errors = load_documents(settings, found, progress)
+    marks = config_marks(settings.config_file) if settings.topology.get("deployments") and settings.config_file \
+        else {}
+    plan = version_plan(settings, found, skipped, marks)
+    docs, load_errors = load_documents(settings, found, progress, plan)
     if progress is not None:
         progress(len(found), len(found), None)
     errors.extend(load_errors)
-    paths, topology_problems = assemble_paths(settings, docs)
+    paths, topology_problems = assemble_paths(settings, docs, marks)
     rules = selected_rules(settings)
     ctx = Context(docs=docs, paths=paths, topology_problems=topology_problems,
                   options={"ram_bytes": settings.ram_bytes, "pg_version": settings.pg_version,
@@ -649,13 +678,14 @@ def _unique(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
-def assemble_paths(settings: Settings, docs: list[ConfigDoc]):
+def assemble_paths(settings: Settings, docs: list[ConfigDoc], marks: dict[str, Span] | None = None):
     """(paths, topology diagnostics): the declared deployments and those discovered by evidence."""
     from advisor.path import assemble
 
-    marks = {}
-    if settings.topology.get("deployments") and settings.config_file:
-        marks = config_marks(settings.config_file)
+    if marks is None:
+        marks = {}
+        if settings.topology.get("deployments") and settings.config_file:
+            marks = config_marks(settings.config_file)
     return assemble(docs, settings.topology, settings.config_file, marks)
 
 
@@ -736,15 +766,20 @@ def apply_suppressions(findings: list[Finding], docs: list[ConfigDoc], rules, in
     return kept
 
 
-def _assume_pg_version(settings: Settings, found: list[tuple[str, str]], skipped: list[str]) -> None:
-    """No version given: the major the files say (advisor.pgversion), else the newest supported."""
+def version_plan(settings: Settings, found: list[tuple[str, str]], skipped: list[str],
+                 marks: dict[str, Span] | None = None):
+    """Which PostgreSQL major each file is checked with (advisor.pgversion.Plan): the one given
+    (--pg-version, pg_version:), else the topology's declaration, else the nearest evidence."""
     from advisor import pgversion
 
-    got = pgversion.infer(pgversion.candidates(found, skipped))
-    if got is None:
-        settings.pg_version_source = pgversion.DEFAULT_REASON
-    else:
-        settings.pg_version, settings.pg_version_source = got[0], got[1]
+    if settings.pg_version_source is not None:
+        return pgversion.plan(found, skipped, explicit=(settings.pg_version, settings.pg_version_source))
+    declared = {}
+    if settings.topology.get("deployments") and settings.config_file:
+        from advisor.path.topology import declared_versions
+
+        declared = declared_versions(settings.topology, settings.config_file, marks or {})
+    return pgversion.plan(found, skipped, declared=declared)
 
 
 def _shown_path(given: str) -> str:

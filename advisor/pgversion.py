@@ -37,7 +37,13 @@ MAX_MATCHES = 20  # per pattern and file: enough evidence, and no cost that grow
 # an RDS/Aurora parameter group family (`family = "postgres16"`, `aurora-postgresql15`), an
 # engine version next to a PostgreSQL engine (`engine_version = "15.4"`)
 _FAMILY = lazy_re.compile(r"[\"'](?:aurora-)?postgres(?:ql)?(\d{1,2})[\"']")
-_ENGINE_VERSION = lazy_re.compile(r"\b(?:engine_version|EngineVersion|database_version)\W{1,6}(?:POSTGRES_)?(\d{1,2})(?!\d)")
+_ENGINE_VERSION = lazy_re.compile(r"\b(?:engine_version|EngineVersion|database_version|databaseVersion|"
+                                  r"postgresql_version|postgres_version|pg_version|postgresVersion)"
+                                  r"\W{1,6}(?:POSTGRES_)?(\d{1,2})(?!\d)")
+# Zalando's `postgresql:` block with its `version: "15"`; Azure's `version` of a PostgreSQL server
+# (Terraform azurerm_postgresql_flexible_server, ARM/CLI JSON of Microsoft.DBforPostgreSQL)
+_ZALANDO_VERSION = lazy_re.compile(r"\bpostgresql:[ \t]*\r?\n[ \t]+version:[ \t]*[\"']?(\d{1,2})(?!\d)")
+_AZURE_VERSION = lazy_re.compile(r"[\"']?\bversion[\"']?[ \t]*[=:][ \t]*[\"'](\d{1,2})(?:\.\d+)?[\"']")
 _TAG_MAJOR = lazy_re.compile(r"(?:^|[-_.])(?:pg)?(\d{1,2})(?=$|[._-])")
 _SAMPLE_NAME = lazy_re.compile(r"^[ \t]*#?[ \t]*([a-z_][a-z0-9_]*)[ \t]*=", re.MULTILINE)
 
@@ -74,7 +80,8 @@ def _major_of_tag(tag: str) -> int | None:
 def evidence_in(path: str, text: str) -> list[tuple[int, str]]:
     """(major, what says so) found in one file's text."""
     out: list[tuple[int, str]] = []
-    if "postgres" not in text and "timescale" not in text and "pgvector" not in text:
+    if ("postgres" not in text and "timescale" not in text and "pgvector" not in text and "PostgreSQL" not in text
+            and "POSTGRES" not in text):
         return out
     lines = _LineNumbers(text)
 
@@ -90,6 +97,12 @@ def evidence_in(path: str, text: str) -> list[tuple[int, str]]:
         out.append((int(m.group(1)), f"parameter group family {m.group(0)} in {path}:{lines.at(m.start())}"))
     for m in first(_ENGINE_VERSION):
         out.append((int(m.group(1)), f"{m.group(0)} in {path}:{lines.at(m.start())}"))
+    for m in first(_ZALANDO_VERSION):
+        out.append((int(m.group(1)), f"postgresql version {m.group(1)} in {path}:{lines.at(m.start())}"))
+    if "azurerm_postgresql" in text or "DBforPostgreSQL" in text:
+        for m in first(_AZURE_VERSION):
+            if 9 <= int(m.group(1)) <= 30:
+                out.append((int(m.group(1)), f"Azure PostgreSQL {m.group(0)} in {path}:{lines.at(m.start())}"))
     for m in first(_IMAGE):
         major = _major_of_tag(m.group(2))
         if major is None:
@@ -190,4 +203,270 @@ def candidates(found: list[tuple[str, str]], skipped: list[str]) -> list[str]:
         name = os.path.basename(p).lower()
         if name.startswith(("dockerfile", "containerfile")) or name.endswith((".yml", ".yaml", ".tf", ".json", ".hcl")):
             out.append(p)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# one major per document: the nearest evidence wins
+
+# where a document's major came from, nearest first (the JSON report's `source`)
+SOURCES = ("option", "topology", "file", "deployment", "neighbourhood", "default")
+SERVER_KINDS = ("postgresql", "pgbouncer", "haproxy")
+# a compose/Kubernetes volume source that is a relative path: `./conf/postgresql.conf:/etc/...`
+_MOUNT = lazy_re.compile(r"(?<![\w/.-])(\.{1,2}/[\w./-]{1,300}):/")
+MAX_MOUNTS = 200
+
+
+class Choice:
+    """The major a file's documents are checked with, and why (`source` is one of SOURCES)."""
+
+    __slots__ = ("major", "reason", "source", "fixed")
+
+    def __init__(self, major: int, reason: str, source: str, fixed: bool = False) -> None:
+        self.major = major
+        self.reason = reason
+        self.source = source
+        self.fixed = fixed  # given or declared: it wins over what a loader finds in the file
+
+    def to_dict(self) -> dict:
+        return {"major": self.major, "source": self.source, "reason": self.reason}
+
+
+def supported(major: int, reason: str) -> tuple[int, str]:
+    """A major outside the catalogs pgpath ships mapped to the nearest one, the reason saying so."""
+    if major < SUPPORTED_MAJORS[0]:
+        return SUPPORTED_MAJORS[0], (f"the files are for PostgreSQL {major}, per {reason}; {SUPPORTED_MAJORS[0]} is "
+                                     "the oldest catalog pgpath has")
+    if major > SUPPORTED_MAJORS[-1]:
+        return SUPPORTED_MAJORS[-1], (f"the files are for PostgreSQL {major}, per {reason}; {SUPPORTED_MAJORS[-1]} "
+                                      "is the newest catalog pgpath has")
+    return major, reason
+
+
+def decide(found: list[tuple[int, str]], where: str = "") -> tuple[int, str] | None:
+    """(major, reason) from the evidence of one file or one deployment: the most frequent major,
+    the newest on a tie; conflicting evidence is named in the reason with the rule that decided."""
+    if not found:
+        return None
+    counts = Counter(major for major, _ in found)
+    major = max(counts, key=lambda m: (counts[m], m))
+    reason = next(why for m, why in found if m == major) + where
+    others = sorted(set(counts) - {major})
+    if others:
+        seen = "; ".join(f"PostgreSQL {m}: {next(why for n, why in found if n == m)}" for m in others)
+        rule = "the most frequent wins" if counts[major] > max(counts[m] for m in others) else \
+            "as frequent as the others: the newest wins"
+        reason += f" (conflicting evidence, also seen {seen}; {rule})"
+    return supported(major, reason)
+
+
+def _number_key(path: str) -> str | None:
+    digits = re.findall(r"\d+", os.path.basename(path))
+    return ".".join(digits) if digits else None
+
+
+def neighbourhoods(items: list[tuple[str, str | None]]) -> list[list[str]]:
+    """Groups of paths that may be one deployment, the way advisor/path/discover.py groups the
+    loaded documents: one folder; a folder holding no server file (PostgreSQL, PgBouncer, HAProxy)
+    joins the nearest folder above that holds one; a folder with several server files of one kind
+    is split by the numbers in the file names (a file without a number stays alone)."""
+    by_dir: dict[str, list[tuple[str, str | None]]] = {}
+    for path, kind in items:
+        by_dir.setdefault(os.path.dirname(os.path.normpath(path)), []).append((path, kind))
+    server_dirs = {d for d, xs in by_dir.items() if any(k in SERVER_KINDS for _, k in xs)}
+    merged: dict[str, list[tuple[str, str | None]]] = {}
+    for folder, xs in by_dir.items():
+        home = folder
+        if folder not in server_dirs:
+            parent = folder
+            while True:
+                up = os.path.dirname(parent)
+                if up == parent:
+                    break
+                parent = up
+                if parent in server_dirs:
+                    home = parent
+                    break
+        merged.setdefault(home, []).extend(xs)
+    groups: list[list[str]] = []
+    for xs in merged.values():
+        counts = Counter(k for _, k in xs if k in SERVER_KINDS)
+        if all(n <= 1 for n in counts.values()):
+            groups.append([p for p, _ in xs])
+            continue
+        by_number: dict[str | None, list[str]] = {}
+        for p, _ in xs:
+            by_number.setdefault(_number_key(p), []).append(p)
+        for key, members in by_number.items():
+            if key is None:
+                groups.extend([m] for m in members)
+            else:
+                groups.append(members)
+    return groups
+
+
+def _key(path: str) -> str:
+    return os.path.normpath(os.path.abspath(path))
+
+
+def _mounts(path: str, text: str) -> list[str]:
+    """The local files and folders a compose file or manifest mounts (`./postgresql.conf:/etc/...`)."""
+    if not path.endswith((".yml", ".yaml")) and "compose" not in os.path.basename(path).lower():
+        return []
+    folder = os.path.dirname(_key(path))
+    out = []
+    for i, m in enumerate(_MOUNT.finditer(text)):
+        if i >= MAX_MOUNTS:
+            break
+        out.append(os.path.normpath(os.path.join(folder, m.group(1))))
+    return out
+
+
+class Plan:
+    """The major of each file to load (`choice(path)`), decided once before loading:
+
+    1. `--pg-version` / `pg_version:` in pgpath.yaml, for every file;
+    2. the topology: the `version:` of a deployment's `postgres` hop, or the `pg_version:` of its
+       host, for the files that deployment names;
+    3. the file's own evidence (an image tag, a CloudNativePG imageName, a version key, an RDS
+       family, Cloud SQL's databaseVersion, Azure's version, a /usr/lib/postgresql/NN path);
+    4. the deployment: a compose file or manifest that mounts the file (`./postgresql.conf:/etc/...`);
+    5. the neighbourhood (`neighbourhoods`): evidence in the files grouped with it;
+    6. else the newest supported major, said as such.
+
+    Each file is read once (its first 1 MiB); the groups are built once: cost linear in files."""
+
+    def __init__(self) -> None:
+        self.choices: dict[str, Choice] = {}
+        self.default = Choice(DEFAULT_MAJOR, DEFAULT_REASON, "default")
+
+    def choice(self, path: str) -> Choice:
+        return self.choices.get(_key(path), self.default)
+
+
+def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, str] | None = None,
+         declared: dict[str, tuple[int, str, bool]] | None = None) -> Plan:
+    """The Plan for the files to load (`found`: path, kind) and the files only read for evidence
+    (`skipped`: Dockerfiles, compose files, manifests no loader reads). `declared`: the
+    topology's majors by file (advisor.path.topology.declared_versions)."""
+    out = Plan()
+    if explicit is not None:
+        out.default = Choice(explicit[0], explicit[1], "option", fixed=True)
+        return out
+    evidence: dict[str, list[tuple[int, str]]] = {}
+    mounted: dict[str, list[tuple[int, str]]] = {}
+    items: list[tuple[str, str | None]] = list(found) + [(p, None) for p in candidates([], skipped)]
+    for path, _ in items:
+        try:
+            with open(path, "rb") as f:
+                data = f.read(READ_LIMIT)
+        except OSError:
+            continue
+        text = data.decode("utf-8", "replace")
+        if path.endswith(".sample"):
+            got = sample_major(path, text)
+            own = [got] if got else []
+        else:
+            own = evidence_in(path, text)
+        if own:
+            evidence[_key(path)] = own
+            for target in _mounts(path, text):
+                mounted.setdefault(target, []).extend(own)
+    declared = declared or {}
+    for path, _ in found:
+        key = _key(path)
+        if key in declared:
+            major, reason, _conflict = declared[key]
+            said = decide(evidence.get(key, []))
+            if said is not None and said[0] != major:
+                reason += f" (the file says PostgreSQL {said[0]}: {said[1]}; the declaration wins)"
+            out.choices[key] = Choice(*supported(major, reason), "topology", fixed=True)
+        elif key in evidence:
+            major, reason = decide(evidence[key])
+            out.choices[key] = Choice(major, reason, "file")
+        else:
+            via = mounted.get(key) or mounted.get(os.path.dirname(key))
+            if via:
+                major, reason = decide(via, f", which mounts {path}")
+                out.choices[key] = Choice(major, reason, "deployment")
+    for group in neighbourhoods(items):
+        pooled = [e for p in group for e in evidence.get(_key(p), ())]
+        if not pooled:
+            continue
+        got = None
+        for path in group:
+            key = _key(path)
+            if key in out.choices or key in evidence:
+                continue
+            if got is None:
+                got = decide(pooled, ", beside it")
+            out.choices[key] = Choice(got[0], got[1], "neighbourhood")
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# what the output says about it
+
+_SOURCE_WORDS = {"option": "given", "topology": "declared in the topology", "file": "by their own evidence",
+                 "deployment": "by the file that mounts them", "neighbourhood": "by the files beside them",
+                 "default": "by default"}
+
+
+def of_doc(doc) -> dict | None:
+    """{major, source, reason} of a document typed with a PostgreSQL catalog, else None."""
+    major = doc.meta.get("pg_version")
+    if major is None:
+        return None
+    return {"major": major, "source": doc.meta.get("pg_version_source") or "default",
+            "reason": doc.meta.get("pg_version_reason") or DEFAULT_REASON}
+
+
+def by_major(docs) -> list[dict]:
+    """One entry per major used: {major, files, sources: {source: files}, reasons: [distinct, in
+    order]}, the most used major first (the newest on a tie). Linear in documents."""
+    out: dict[int, dict] = {}
+    for doc in docs:
+        got = of_doc(doc)
+        if got is None:
+            continue
+        entry = out.setdefault(got["major"], {"major": got["major"], "files": set(), "sources": {}, "reasons": {}})
+        entry["files"].add(doc.path)
+        entry["sources"].setdefault(got["source"], set()).add(doc.path)
+        entry["reasons"].setdefault(got["reason"], got["source"])
+    rows = []
+    for entry in out.values():
+        rows.append({"major": entry["major"], "files": len(entry["files"]),
+                     "sources": {s: len(f) for s, f in entry["sources"].items()},
+                     "reasons": list(entry["reasons"].items())})
+    rows.sort(key=lambda r: (-r["files"], -r["major"]))
+    return rows
+
+
+def summary_lines(docs) -> list[str]:
+    """The text report's words on the majors: `PostgreSQL 15 assumed (image postgres:15 in x:3)`
+    when one major and one reason cover every document; else a line per major with its count."""
+    rows = by_major(docs)
+    if not rows:
+        return []
+    if len(rows) == 1 and len(rows[0]["reasons"]) == 1:
+        reason, source = rows[0]["reasons"][0]
+        verb = "" if source in ("option", "topology") else " assumed"
+        return [f"PostgreSQL {rows[0]['major']}{verb} ({reason})"]
+    out = []
+    for row in rows:
+        n = row["files"]
+        head = f"PostgreSQL {row['major']} for {n} file{'s' if n != 1 else ''}"
+        if len(row["reasons"]) == 1:
+            out.append(f"{head} ({row['reasons'][0][0]})")
+            continue
+        parts = []
+        for source in SOURCES:
+            count = row["sources"].get(source)
+            if not count:
+                continue
+            reasons = [r for r, s in row["reasons"] if s == source]
+            example = reasons[0] + (f"; and {len(reasons) - 1} other reason{'s' if len(reasons) > 2 else ''}"
+                                    if len(reasons) > 1 else "")
+            parts.append(f"{count} {_SOURCE_WORDS[source]}: {example}")
+        out.append(f"{head}: " + "; ".join(parts))
     return out

@@ -33,23 +33,29 @@ def test_major_from_the_tree(tmp_path, files, major, why):
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     report = check(tmp_path)
-    assert report.settings.pg_version == major
-    assert why in report.settings.pg_version_source
-    assert [d.meta.get("pg_version") for d in report.docs if d.kind == "postgresql"][:1] == [major]
+    conf = next(d for d in report.docs if d.path.endswith("postgresql.conf"))
+    assert conf.meta["pg_version"] == major and why in conf.meta["pg_version_reason"]
+    # its own evidence, or the file beside it that says
+    assert conf.meta["pg_version_source"] == ("file" if not files else "neighbourhood")
+    assert {d.meta.get("pg_version") for d in report.docs if d.kind == "postgresql"} == {major}
     text = render(report, "text")
-    assert f"PostgreSQL {major} assumed (" in text.splitlines()[-1]
+    assert f"PostgreSQL {major}" in text.splitlines()[-1] and why in text.splitlines()[-1]
     data = json.loads(render(report, "json"))
-    assert data["pg_version"] == major and why in data["pg_version_source"]
+    assert data["pg_version"] == major and [m["major"] for m in data["pg_versions"]] == [major]
+    doc = next(d for d in data["documents"] if d["path"].endswith("postgresql.conf"))
+    assert doc["pg_version"]["major"] == major and why in doc["pg_version"]["reason"]
 
 
 def test_default_says_so_and_a_given_version_wins(tmp_path):
     (tmp_path / "postgresql.conf").write_text("work_mem = 4MB\n")
     report = check(tmp_path)
-    assert report.settings.pg_version == 18
-    assert "no version given or found in the files, set --pg-version" in render(report, "text").splitlines()[-1]
+    assert [d.meta["pg_version"] for d in report.docs] == [18]
+    assert report.docs[0].meta["pg_version_source"] == "default"
+    assert "PostgreSQL 18 assumed (the newest supported; no version given or found in the files, set --pg-version" \
+        in render(report, "text").splitlines()[-1]
     (tmp_path / "docker-compose.yml").write_text("services:\n  db:\n    image: postgres:15\n")
     report = check(tmp_path, pg_version="16")
-    assert report.settings.pg_version == 16
+    assert {d.meta["pg_version"] for d in report.docs if "pg_version" in d.meta} == {16}
     assert render(report, "text").splitlines()[-1].endswith("PostgreSQL 16 (given with --pg-version)")
 
 
@@ -61,8 +67,8 @@ def test_sample_parameter_list_says_its_major(tmp_path):
         pytest.skip("the corpus sample is absent")
     (tmp_path / "postgresql.conf.sample").write_text(sample.read_text())
     report = check(tmp_path)
-    assert report.settings.pg_version == 14
-    assert "the files are for PostgreSQL 12" in report.settings.pg_version_source
+    assert {d.meta["pg_version"] for d in report.docs} == {14}
+    assert all("the files are for PostgreSQL 12" in d.meta["pg_version_reason"] for d in report.docs)
 
 
 def test_removed_parameter_is_worded_with_its_major_and_the_way_out(tmp_path):

@@ -443,8 +443,15 @@ def register_managed(path: str, platform: str, entries: list, major: int | None,
     (RDS formulas need the instance class; the engine version gives the major)."""
     from advisor.loaders.managed_pg import build
 
-    doc = build(path, platform, entries, major or options.get("pg_major"), memory, host_name)
-    doc.meta["major_from"] = "file" if major else ("option" if options.get("pg_major") else "default")
+    fixed = options.get("pg_major_fixed")  # given or declared: wins over the file's engine version
+    doc = build(path, platform, entries, options.get("pg_major") if fixed else (major or options.get("pg_major")),
+                memory, host_name)
+    doc.meta["major_from"] = "option" if fixed else ("file" if major else (
+        "option" if options.get("pg_major") else "default"))
+    if major and not fixed:
+        from advisor.loaders.managed_pg import LABELS
+
+        doc.meta["pg_version_found"] = f"PostgreSQL {major} named for this {LABELS.get(platform, platform)} in {path}"
     if platform in ("aws-rds", "aws-aurora") and memory is None:
         doc.meta["link"] = True
         _PENDING[id(doc)] = (doc, platform, entries, major, memory, host_name, options)
@@ -777,10 +784,19 @@ def link(docs: list[ConfigDoc], options: dict) -> list[ConfigDoc]:
         variables = {"DBInstanceClassMemory": inst["memory"]} if inst.get("memory") else {}
         if inst.get("endpoint") and ":" in str(inst["endpoint"]):
             variables["EndPointPort"] = int(str(inst["endpoint"]).rsplit(":", 1)[1])
-        new = build(doc.path, platform, entries, major or inst.get("pg_major") or opts.get("pg_major"), ram,
-                    inst.get("id") or host_name, variables)
+        fixed = opts.get("pg_major_fixed")
+        chosen = opts.get("pg_major") if fixed else (major or inst.get("pg_major") or opts.get("pg_major"))
+        new = build(doc.path, platform, entries, chosen, ram, inst.get("id") or host_name, variables)
         new.meta["instance"] = {k: inst.get(k) for k in ("id", "instance_class", "endpoint")}
-        new.meta["major_from"] = "file" if major else ("instance" if inst.get("pg_major") else doc.meta["major_from"])
+        new.meta["major_from"] = "option" if fixed else ("file" if major else (
+            "instance" if inst.get("pg_major") else doc.meta["major_from"]))
+        if not fixed and (major or inst.get("pg_major")):
+            named = major or inst.get("pg_major")
+            span = inst.get("span") or {}
+            where = f"{span.get('file')}:{span['line']}" if span.get("file") and span.get("line") else doc.path
+            new.meta["pg_version_found"] = (f"PostgreSQL {named} named for this parameter group in {doc.path}" if major
+                                            else f"engine version {named} of instance {inst.get('id') or '?'} in "
+                                            f"{where}")
         out.append(new)
     return out
 

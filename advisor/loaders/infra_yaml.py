@@ -122,7 +122,10 @@ class _File:
     def catalog(self, major: int | None):
         from advisor.catalog import SUPPORTED_MAJORS, load_catalog
 
-        chosen = self.options.get("pg_major") or major
+        # a version given or declared for the file wins; else the one this configuration names
+        # (one manifest may hold clusters on different images), else the one chosen for the file
+        chosen = self.options.get("pg_major") if self.options.get("pg_major_fixed") else (
+            major or self.options.get("pg_major"))
         if chosen not in SUPPORTED_MAJORS:
             chosen = SUPPORTED_MAJORS[-1] if chosen is None or chosen > SUPPORTED_MAJORS[-1] else SUPPORTED_MAJORS[0]
         return load_catalog(chosen)
@@ -138,6 +141,9 @@ class _File:
         catalog = self.catalog(major)
         doc = ConfigDoc(path=self.path, kind="postgresql", files=[self.path], template=self.template)
         doc.meta["pg_version"] = catalog.major
+        if major and not self.options.get("pg_major_fixed"):
+            doc.meta["pg_version_found"] = f"PostgreSQL {major} named for this configuration in {self.path}" + (
+                f"; {catalog.major} is the nearest catalog pgpath has" if catalog.major != major else "")
         doc.meta.update(meta)
         for name, raw, span, vspan, unknown in entries:
             param = catalog.lookup(name)

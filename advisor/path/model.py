@@ -61,7 +61,19 @@ class Hop(Record):
         out: dict[str, Any] = {"kind": self.kind, "label": self.label, "file": self.file, "declared": self.declared}
         if self.span is not None:
             out["span"] = self.span.to_dict()
+        version = self.pg_version()
+        if version is not None:
+            out["pg_version"] = version
         return out
+
+    def pg_version(self) -> dict[str, Any] | None:
+        """{major, source, reason}: the PostgreSQL major this hop's file was checked with, and why
+        (decided by the run before loading: advisor/pgversion.py), or None for a file of no major."""
+        if self.doc is None or self.doc.meta.get("pg_version") is None:
+            return None
+        meta = self.doc.meta
+        return {"major": meta["pg_version"], "source": meta.get("pg_version_source") or "default",
+                "reason": meta.get("pg_version_reason") or "the newest supported major (none given or found)"}
 
 
 class KeepalivePlan(Record):

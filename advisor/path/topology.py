@@ -61,6 +61,55 @@ def deployment_files(deployments: list[dict], base: str) -> list[list[tuple[str,
     return [files_named([dep], base) for dep in deployments or ()]
 
 
+def declared_versions(config: dict, config_path: str, marks: dict[str, Span]) -> dict[str, tuple[int, str, bool]]:
+    """The PostgreSQL major the topology declares for a file: {normalised absolute path: (major,
+    reason, conflict)}. A `postgres` hop's `version:`, else the `pg_version:` of its host, applies to
+    the hop's file and its SQL `files:`. A file two deployments declare differently keeps the
+    first declaration (`conflict` True, the reason naming the other)."""
+    base = os.path.dirname(config_path) or "."
+    shown = os.path.basename(config_path) or "pgpath.yaml"
+    hosts = config.get("hosts") or {}
+    out: dict[str, tuple[int, str, bool]] = {}
+    for d, dep in enumerate(config.get("deployments") or ()):
+        name = dep.get("name") or f"deployment {d + 1}"
+        for h, hop in enumerate(dep.get("hops", ())):
+            kind, opts = hop_options(hop)
+            if kind != "postgres":
+                continue
+            major, said = None, ""
+            if opts.get("version") is not None:
+                major = version_major(opts["version"])
+                where = marks.get(f"deployments/{d}/hops/{h}/postgres/version") or marks.get(f"deployments/{d}/hops/{h}")
+                said = f"version: {opts['version']} of the postgres hop of deployment {name}"
+            elif opts.get("host") and (hosts.get(opts["host"]) or {}).get("pg_version") is not None:
+                major = version_major(hosts[opts["host"]]["pg_version"])
+                where = marks.get(f"hosts/{opts['host']}/pg_version") or marks.get(f"hosts/{opts['host']}")
+                said = f"pg_version: {hosts[opts['host']]['pg_version']} of host {opts['host']} (deployment {name})"
+            if major is None:
+                continue
+            at = f"{shown}:{where.line}" if where is not None and where.line else shown
+            reason = f"declared in {at}: {said}"
+            files = ([opts["file"]] if opts.get("file") else []) + list(opts.get("files", ()))
+            for file in files:
+                path = os.path.normpath(os.path.abspath(file if os.path.isabs(file) else os.path.join(base, file)))
+                if path in out:
+                    first = out[path]
+                    if first[0] != major:
+                        out[path] = (first[0], f"{first[1]} (deployment {name} declares PostgreSQL {major} for "
+                                     "it too; the first declaration wins)", True)
+                    continue
+                out[path] = (major, reason, False)
+    return out
+
+
+def version_major(value: Any) -> int | None:
+    """`13`, `"13.4"`, `"PostgreSQL 16"` -> the major; None when it says none."""
+    import re
+
+    m = re.match(r"\s*(?:postgres(?:ql)?\s*)?(\d{1,2})(?:\.\d+)?\s*$", str(value), re.IGNORECASE)
+    return int(m.group(1)) if m else None
+
+
 def _seconds(value: Any) -> float | None:
     """A declared duration: a number of seconds, or text with a unit (350s, 4min, 2h)."""
     from advisor.units import parse_duration_seconds

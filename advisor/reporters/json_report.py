@@ -14,11 +14,18 @@ def render_chunks(report, **_: object):
     """The report's text in pieces (one per finding, path and document), so the command line can
     write a large report without holding it all: the dicts of the findings, paths and documents
     are made as their turn comes. `render` joins the same pieces."""
+    from advisor.pgversion import by_major, of_doc
+
+    majors = by_major(report.docs)
     data = {
         "tool": "pgpath",
         "version": __version__,
-        "pg_version": report.settings.pg_version,
-        "pg_version_source": getattr(report.settings, "pg_version_source", None),
+        # the major of every PostgreSQL document when they share one (else null: see pg_versions)
+        "pg_version": majors[0]["major"] if len(majors) == 1 else None,
+        "pg_version_source": majors[0]["reasons"][0][0] if len(majors) == 1 and len(majors[0]["reasons"]) == 1
+        else None,
+        "pg_versions": [{"major": m["major"], "files": m["files"], "sources": m["sources"],
+                         "reasons": [{"source": s, "reason": r} for r, s in m["reasons"]]} for m in majors],
         "exit_code": report.exit_code,
         "summary": {"findings": len(report.findings), **report.counts(),
                     "files": sum(len(d.files) for d in report.docs),
@@ -26,7 +33,9 @@ def render_chunks(report, **_: object):
         "findings": jsontext.Items(f.to_dict() for f in report.findings),
         "paths": jsontext.Items(
             {"name": p.name, "source": p.source, "evidence": list(p.evidence),
-             "hops": [{"kind": h.kind, "label": h.label, "file": h.file} for h in p.hops]}
+             "hops": [{"kind": h.kind, "label": h.label, "file": h.file,
+                       **({"pg_version": of_doc(h.doc)} if h.doc is not None and of_doc(h.doc) else {})}
+                      for h in p.hops]}
             for p in getattr(report, "paths", ()) if len(p.hops) > 1
         ),
         "documents": jsontext.Items(
@@ -35,6 +44,7 @@ def render_chunks(report, **_: object):
                 "kind": d.kind,
                 "template": d.template,
                 "files": d.files,
+                **({"pg_version": of_doc(d)} if of_doc(d) is not None else {}),
                 "settings": [
                     {k: v for k, v in s.to_dict().items() if k in _SETTING_KEYS}
                     for s in d.settings if s.effective

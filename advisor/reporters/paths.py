@@ -36,6 +36,10 @@ def render(report, **_: object) -> str:
         for i, hop in enumerate(path.hops):
             where = f"  [{hop.span}]" if hop.span is not None and hop.span.file else ""
             lines.append(f"  {i}. {hop.kind:<10} {hop.label}{where}")
+            version = hop.pg_version()
+            if version is not None:
+                verb = "" if version["source"] in ("option", "topology") else " assumed"
+                lines.append(f"     {'':<10} PostgreSQL {version['major']}{verb} ({version['reason']})")
         for leg in path.legs:
             a, b = path.hops[leg.a].label, path.hops[leg.b].label if leg.b != leg.a else "(next hop)"
             best = leg.keepalive()

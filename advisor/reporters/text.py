@@ -45,9 +45,9 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
         summary += f" ({skipped} other file{'s' if skipped != 1 else ''} skipped, not configuration pgpath reads)"
     if report.input_errors:
         summary += f"; {len(report.input_errors)} unreadable"
-    assumed = pg_version_line(report)
-    if assumed:
-        summary += f"; {assumed}"
+    majors = pg_version_lines(report)
+    if len(majors) == 1:
+        summary += f"; {majors[0]}"
     if getattr(report, "baselined", 0):
         summary += f"; {report.baselined} in the baseline"
     if stale:
@@ -57,6 +57,8 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
         summary += (f"; {len(unread)} include{'s' if len(unread) != 1 else ''} not read (in templates, or outside the "
                     "checked files: the settings they hold are unknown)")
     lines.append(summary)
+    if len(majors) > 1:  # files on different majors: one line per major, with its count and why
+        lines.extend(f"  {line}" for line in majors)
     shared = [p for p in getattr(report, "paths", ()) if len(p.hops) > 1]
     if shared:
         assumed = sum(p.source != "topology" for p in shared)
@@ -71,14 +73,9 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pg_version_line(report) -> str | None:
-    """`PostgreSQL 15 (image postgres:15 in docker-compose.yml:4)` when PostgreSQL settings were read."""
-    if not any(d.kind in ("postgresql", "sql") for d in report.docs):
-        return None
-    source = getattr(report.settings, "pg_version_source", None)
-    if not source:
-        return f"PostgreSQL {report.settings.pg_version}"
-    if source.startswith(("given with", "pg_version in")):
-        return f"PostgreSQL {report.settings.pg_version} ({source})"
-    return f"PostgreSQL {report.settings.pg_version} assumed ({source})"
+def pg_version_lines(report) -> list[str]:
+    """`PostgreSQL 15 assumed (image postgres:15 in docker-compose.yml:4)` when one major covers
+    every PostgreSQL document; else one line per major with its file count and reasons."""
+    from advisor.pgversion import summary_lines
 
+    return summary_lines(report.docs)
