@@ -553,6 +553,20 @@ def _record_version(doc: ConfigDoc, choice) -> None:
         doc.meta["pg_version_source"] = "file"
         doc.meta["pg_version_reason"] = doc.meta.get("pg_version_found") or (
             f"the version written in {doc.path} for this configuration")
+    # a removed parameter's message says why the file is checked as this major
+    said = f"and this check is for PostgreSQL {doc.meta['pg_version']}:"
+    why = _short_reason(doc.meta["pg_version_source"], doc.meta["pg_version_reason"])
+    for d in doc.diagnostics:
+        if d.kind == "unknown-parameter" and said in d.message:
+            d.message = d.message.replace(said, f"and this file is checked as PostgreSQL {doc.meta['pg_version']} "
+                                                f"({why}):")
+
+
+def _short_reason(source: str, reason: str) -> str:
+    """The reason for a major, without the notes on conflicting evidence (the summary has them)."""
+    if source == "default":
+        return "the default: no version given or found for it"
+    return reason.split(" (conflicting evidence")[0].split(" (the file says")[0].split(" (deployment ")[0]
 
 
 def real_paths(paths: list[str]) -> list[str]:

@@ -305,6 +305,18 @@ def neighbourhoods(items: list[tuple[str, str | None]]) -> list[list[str]]:
     return groups
 
 
+def shown(path: str) -> str:
+    """A path for messages: relative when inside the working directory (no absolute path of the
+    machine running pgpath in the output)."""
+    if not os.path.isabs(path):
+        return path
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
+
+
 def _key(path: str) -> str:
     return os.path.normpath(os.path.abspath(path))
 
@@ -364,10 +376,10 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
             continue
         text = data.decode("utf-8", "replace")
         if path.endswith(".sample"):
-            got = sample_major(path, text)
+            got = sample_major(shown(path), text)
             own = [got] if got else []
         else:
-            own = evidence_in(path, text)
+            own = evidence_in(shown(path), text)
         if own:
             evidence[_key(path)] = own
             for target in _mounts(path, text):
@@ -387,7 +399,7 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
         else:
             via = mounted.get(key) or mounted.get(os.path.dirname(key))
             if via:
-                major, reason = decide(via, f", which mounts {path}")
+                major, reason = decide(via, f", which mounts {shown(path)}")
                 out.choices[key] = Choice(major, reason, "deployment")
     for group in neighbourhoods(items):
         pooled = [e for p in group for e in evidence.get(_key(p), ())]

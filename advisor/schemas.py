@@ -33,6 +33,13 @@ def first_error(data: Any, schema_name: str) -> tuple[tuple, str] | None:
     if not errors:
         return None
     e = errors[0]
+    # "is not valid under any of the given schemas": the alternative that got furthest into the
+    # value says what is wrong (a hop's `version: sixteen`, not the whole hop)
+    while e.validator in ("oneOf", "anyOf") and e.context:
+        deepest = max(e.context, key=lambda c: len(c.absolute_path))
+        if len(deepest.absolute_path) <= len(e.absolute_path):
+            break
+        e = deepest
     return tuple(e.absolute_path), e.message
 
 

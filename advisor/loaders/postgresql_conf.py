@@ -666,7 +666,8 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> No
             instead = f"use {replacement} instead" if replacement else "remove the line"
             if last >= 14:
                 fix = (f"{instead}; or, if the file is for PostgreSQL {last:g} or older, check it as such: "
-                       f"--pg-version {last:g} (or pg_version: {last:g} in pgpath.yaml)")
+                       f"version: {last:g} on its postgres hop in pgpath.yaml's deployments: (only its deployment), "
+                       f"or --pg-version {last:g} (pg_version: {last:g} in pgpath.yaml) when every file is for it")
             else:
                 fix = f"{instead} (PostgreSQL {last:g} and older are checked as 14, the oldest major pgpath knows)"
             doc.diagnostics.append(Diagnostic("unknown-parameter", setting.span, message, fix))
