@@ -50,7 +50,7 @@ def check(
                                       "gitlab, markdown or html (default: text; github when GITHUB_ACTIONS=true)."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Rules to run: codes, names or families (PG, TLS)."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Rules to skip: codes, names or families."),
-    pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18; default: the major the files say, else 18)."),
+    pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18) for every file; default: per file, its deployment's declared version or its nearest evidence, else 18."),
     pgbouncer_version: Optional[str] = typer.Option(None, "--pgbouncer-version", help="PgBouncer version (default: newest)."),
     ram: Optional[str] = typer.Option(None, "--ram", help="Server memory for the memory rules, e.g. 64GB."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Lowest severity that fails the run: error, warning (default), info."),
@@ -254,7 +254,7 @@ def report(
     title: str = typer.Option("pgpath report", "--title", help="The report's title."),
     select: Optional[List[str]] = typer.Option(None, "--select", help="Rules to run: codes, names or families."),
     ignore: Optional[List[str]] = typer.Option(None, "--ignore", help="Rules to skip: codes, names or families."),
-    pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18; default: the major the files say, else 18)."),
+    pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18) for every file; default: per file, its deployment's declared version or its nearest evidence, else 18."),
     pgbouncer_version: Optional[str] = typer.Option(None, "--pgbouncer-version", help="PgBouncer version."),
     ram: Optional[str] = typer.Option(None, "--ram", help="Server memory for the memory rules, e.g. 64GB."),
     fail_on: Optional[str] = typer.Option(None, "--fail-on", help="Severity the verdict fails on (the report "
@@ -303,7 +303,7 @@ def path(
     fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
     config: Optional[str] = typer.Option(None, "--config", help="Settings file (default: pgpath.yaml here or above)."),
     no_config: bool = typer.Option(False, "--no-config", help="Ignore pgpath.yaml."),
-    pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18; default: the major the files say, else 18)."),
+    pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18) for every file; default: per file, its deployment's declared version or its nearest evidence, else 18."),
 ) -> None:
     """Print each assembled connection path and when each hop closes an idle connection."""
     from advisor.engine import UsageError, make_settings, run
