@@ -400,7 +400,8 @@ def discover(settings: Settings, skipped: list[str] | None = None
     return found, unknown, errors
 
 
-def discover_changed(settings: Settings) -> tuple[list[tuple[str, str]], set[str]]:
+def discover_changed(settings: Settings, unread: list[str] | None = None
+                     ) -> tuple[list[tuple[str, str]], set[str]]:
     """--hook: the files to read for a list of changed files, and the real paths of the changed
     files pgpath reads. A changed file pgpath does not recognise (or that no longer exists, or
     is excluded) is skipped quietly; the others bring the files that may share their path
@@ -424,6 +425,8 @@ def discover_changed(settings: Settings) -> tuple[list[tuple[str, str]], set[str
                 kind = _kind_of(path, sniff=True)
                 if kind:
                     candidates.append((path, kind))
+                elif unread is not None and name not in CONFIG_NAMES:
+                    unread.append(path)  # (a Dockerfile beside: its image says the major, as in a full run)
     if settings.topology.get("deployments") and settings.config_file:
         from advisor.path.topology import deployment_files
 
@@ -609,8 +612,9 @@ def run(settings: Settings, progress=None) -> Report:
 
     skipped: list[str] = []
     changed: set[str] | None = None
+    evidence_only: list[str] = []  # --hook: files beside the changed ones that only say a version
     if settings.changed is not None:
-        found, changed = discover_changed(settings)
+        found, changed = discover_changed(settings, evidence_only)
         unknown, errors = [], []
     else:
         found, unknown, errors = discover(settings, skipped)
@@ -622,7 +626,7 @@ def run(settings: Settings, progress=None) -> Report:
     found = _unique(found)
     marks = config_marks(settings.config_file) if settings.topology.get("deployments") and settings.config_file \
         else {}
-    plan = version_plan(settings, found, skipped, marks)
+    plan = version_plan(settings, found, skipped + evidence_only, marks)
     docs, load_errors = load_documents(settings, found, progress, plan)
     if progress is not None:
         progress(len(found), len(found), None)

@@ -241,3 +241,20 @@ def test_corpus_run_keeps_each_file_on_its_own_evidence():
     assert "the most frequent wins" not in text.splitlines()[-1]
     assert len({m["pg_version"] for m in versions.values()}) > 1
     assert any(line.startswith("  PostgreSQL 15 for 1 file (image postgres:15.6 in ") for line in text.splitlines())
+
+
+def test_the_hook_reads_the_same_evidence_as_a_full_run(tmp_path):
+    """--hook (pre-commit) checks a changed postgresql.conf with the major its Dockerfile says,
+    as a full run does, not with the default."""
+    write(tmp_path, {"db/Dockerfile": "FROM postgres:16\n", "db/postgresql.conf": CONF})
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        settings = make_settings({"paths": ["."], "select": ["PG001"]}, use_config=False)
+        settings.changed = ["db/postgresql.conf"]
+        hook = run(settings)
+    finally:
+        os.chdir(cwd)
+    full = check(tmp_path, select=["PG001"])
+    assert doc_of(hook, "postgresql.conf").meta["pg_version"] == doc_of(full, "postgresql.conf").meta["pg_version"] == 16
+    assert hook.findings == full.findings == []

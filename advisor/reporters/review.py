@@ -48,8 +48,11 @@ def assumptions(report) -> list[str]:
         out.append(f"Settings read from {s.config_file}.")
     kinds = {d.kind for d in report.docs}
     if "postgresql" in kinds:
-        out.append(f"PostgreSQL {s.pg_version} catalog types the values." if s.pg_version else
-                   "PostgreSQL 18 catalog types the values (the default; --pg-version to change).")
+        from advisor.pgversion import summary_lines
+
+        majors = summary_lines(report.docs)
+        out.append("PostgreSQL catalog that types the values: " + ("; ".join(majors) if majors else
+                   "18 (the default; --pg-version or a deployment's version: to change)") + ".")
         in_files = sorted({d.meta.get("ram_bytes") for d in report.docs if d.meta.get("ram_bytes")})
         if s.ram_bytes:
             out.append(f"Server memory: {s.ram_bytes / 2**30:g} GiB (given on the command line or in the settings).")
