@@ -117,13 +117,23 @@ def find_config(start: str = ".") -> str | None:
         for name in CONFIG_NAMES:
             candidate = folder / name
             if candidate.is_file():
-                return str(candidate)
+                return _relative(candidate)
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file() and _has_pgpath_table(pyproject):
-            return str(pyproject)
+            return _relative(pyproject)
         if (folder / ".git").exists():
             break
     return None
+
+
+def _relative(path: Path) -> str:
+    """The settings file as a path relative to the working directory (`pgpath.yaml`,
+    `../pgpath.yaml`): the files it names are joined to its folder, and every report shows them,
+    so an absolute path of this machine would reach the output."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:  # another drive
+        return str(path)
 
 
 def _has_pgpath_table(path: Path) -> bool:

@@ -180,3 +180,29 @@ def test_a_closed_pipe_is_not_an_error_worth_a_traceback(conf):
     _, err = proc.communicate(timeout=60)
     assert b"Traceback" not in err
     assert proc.returncode in (0, 1)
+
+
+def test_a_settings_file_found_by_search_keeps_paths_relative(tmp_path):
+    """pgpath.yaml found in the working directory (or a parent) names files relative to itself:
+    the report shows them relative to the working directory, never as this machine's absolute
+    paths (issue 12)."""
+    (tmp_path / ".git").mkdir()  # the search stops at the repository root
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "postgresql.conf").write_text("port = 5432\nssl = off\n")
+    (tmp_path / "db" / "pgbouncer.ini").write_text(
+        "[databases]\napp = host=127.0.0.1 port=5432\n[pgbouncer]\nlisten_port = 6432\ntcp_keepalive = 0\n")
+    (tmp_path / "pgpath.yaml").write_text(
+        "paths: [db]\ndeployments:\n  - name: app\n    hops:\n      - pgbouncer: db/pgbouncer.ini\n"
+        "      - aws-nlb: {}\n      - postgres: db/postgresql.conf\n")
+    # (SARIF gives a file outside its %SRCROOT%, the working directory, as an absolute file URI)
+    for cwd, formats in ((tmp_path, ("text", "json", "sarif", "markdown")), (tmp_path / "db", ("text", "json", "markdown"))):
+        for fmt in formats:
+            r = subprocess.run([sys.executable, "-m", "advisor", "check", "--format", fmt], cwd=cwd,
+                               capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            assert r.returncode == 1, r.stderr
+            out = r.stdout
+            if fmt == "sarif":  # SARIF's one absolute URI: the base its relative locations resolve against
+                data = json.loads(out)
+                assert data["runs"][0].pop("originalUriBaseIds")["%SRCROOT%"]["uri"].startswith("file://")
+                out = json.dumps(data)
+            assert "PATH001" in out and str(tmp_path) not in out + r.stderr, (cwd, fmt)

@@ -5,6 +5,11 @@ Every pgjdbc connection (JDBC URL, Spring `spring.datasource.url`, `hikari.prope
 `jdbcUrl`, plus `data-source-properties`/`dataSource.` properties) whose `tcpKeepAlive` is
 false: the default when it is not set. A URL that is a placeholder is not guessed.
 
+When a leg at that end crosses a load balancer, NAT or firewall whose idle timer packets reset
+(read from a file or declared in the topology), PATH001 judges that leg instead (its keepalives
+against that timer), and this rule says nothing. Without one known on the path the risk is
+hygiene: **info**, and the message says what to declare.
+
 ## Why it matters
 pgjdbc does not enable SO_KEEPALIVE by default, so an idle pooled connection sends nothing
 at all. A NAT gateway, load balancer or firewall that drops idle flows (AWS NLB/NAT 350 s,
@@ -23,7 +28,7 @@ and set `net.ipv4.tcp_keepalive_time` below the shortest idle timeout on the pat
 
 from advisor.findings import Severity
 from advisor.rules.app.common import endpoints, where
-from advisor.rules.rule import Rule
+from advisor.rules.rule import NO_MIDDLEBOX, Rule
 
 
 def check(ctx):
@@ -33,10 +38,14 @@ def check(ctx):
         enabled = ep.keepalive.enabled
         if not enabled.known or enabled.value:
             continue
+        _on_path, crossed = ctx.keepalive_legs(lambda hop, ep=ep: hop.kind == "client" and hop.detail is ep)
+        if crossed:
+            continue  # PATH001 judges the leg against the middlebox it crosses
         how = "tcpKeepAlive not set (pgjdbc default false)" if enabled.origin == "default" else f"tcpKeepAlive={enabled.raw}"
         yield RULE.finding(where(enabled, ep),
                            f"{ep.name} to {ep.target()}: {how}: the socket sends no TCP keepalives, so an idle "
-                           "connection dropped by a NAT, load balancer or firewall is noticed only when it is next used",
+                           "connection dropped by a NAT, load balancer or firewall is noticed only when it is next used; "
+                           + NO_MIDDLEBOX,
                            "add tcpKeepAlive=true to the JDBC URL (and lower net.ipv4.tcp_keepalive_time below the "
                            "shortest idle timeout on the path; pgjdbc has no per-connection timers)")
 
@@ -44,7 +53,7 @@ def check(ctx):
 RULE = Rule(
     code="APP003",
     name="pgjdbc-no-tcp-keepalive",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="pgjdbc connection without tcpKeepAlive=true",
     needs=("client",),
     check=check,

@@ -7,6 +7,11 @@ the client side (`option clitcpka` or `option tcpka` in the frontend/listen, inh
 `option tcpka` in the backend/listen), or the reverse. `option tcpka` in a frontend only
 affects the client side, in a backend only the server side.
 
+When a leg at that end crosses a load balancer, NAT or firewall whose idle timer packets reset
+(read from a file or declared in the topology), PATH001 judges that leg instead (its keepalives
+against that timer), and this rule says nothing. Without one known on the path the risk is
+hygiene: **info**, and the message says what to declare.
+
 ## Why it matters
 HAProxy does not forward keepalive probes: each side is its own TCP connection, and only a side
 with keepalive enabled sends probes. A NAT gateway, cloud load balancer or firewall between
@@ -33,7 +38,7 @@ NLB/NAT at 350 s).
 
 from advisor.findings import Severity
 from advisor.rules.hap._common import haproxy_docs, is_postgres
-from advisor.rules.rule import Rule
+from advisor.rules.rule import NO_MIDDLEBOX, Rule
 
 NOTE = ("note: TCP keepalives do not reset HAProxy's timeout client/server/tunnel (lab H3/H4: closed at the 2 s "
         "timeout despite 1 s keepalives on both sides); only real traffic, timeout tunnel or a longer timeout keeps "
@@ -58,12 +63,17 @@ def check(ctx):
             else:
                 continue
             where = route.back.label if lack.startswith("server") else route.front.label
+            _on_path, crossed = ctx.keepalive_legs(
+                lambda hop, doc=doc, route=route: hop.doc is doc and getattr(hop.detail, "label", None) == route.label,
+                side=lack)
+            if crossed:
+                continue  # PATH001 judges that leg against the middlebox it crosses
             # the option line that turns keepalive on for one side (the other side's fix goes beside it)
             yield RULE.finding(
                 have_val.span or route.front.span,
                 f"{route.label}: TCP keepalive is on for the {have} side ({have_val.origin}) but off for the {lack} "
                 f"side: HAProxy does not forward probes, so an idle flow on that side can be dropped by a NAT or "
-                f"load balancer; {NOTE}",
+                f"load balancer; {NO_MIDDLEBOX}; {NOTE}",
                 f"{fix} in {where} (or option tcpka in a listen/defaults section for both sides)",
                 related=[route.front.span] if have_val.span else [],
             )
@@ -72,7 +82,7 @@ def check(ctx):
 RULE = Rule(
     code="HAP004",
     name="haproxy-one-sided-tcp-keepalive",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="TCP keepalive enabled on only one side of the proxy",
     needs=("haproxy",),
     check=check,

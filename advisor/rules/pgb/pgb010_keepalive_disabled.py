@@ -4,6 +4,11 @@
 `tcp_keepalive = 0` in `[pgbouncer]`. The setting covers both of PgBouncer's sides: the
 client sockets it accepts and the server connections it opens to PostgreSQL.
 
+When a leg at that end crosses a load balancer, NAT or firewall whose idle timer packets reset
+(read from a file or declared in the topology), PATH001 judges that leg instead (its keepalives
+against that timer), and this rule says nothing. Without one known on the path the risk is
+hygiene: **info**, and the message says what to declare.
+
 ## Why it matters
 Without keepalive, a connection whose peer vanished (a crashed client host, a failed-over
 server, a NAT gateway or load balancer that dropped the idle flow) stays open until data is next
@@ -22,16 +27,19 @@ timeout on the path, e.g. `tcp_keepidle = 300`, `tcp_keepintvl = 30`, `tcp_keepc
 
 from advisor.findings import Severity
 from advisor.rules.pgb import bouncers, where
-from advisor.rules.rule import Rule
+from advisor.rules.rule import NO_MIDDLEBOX, Rule
 
 
 def check(ctx):
     for doc, model in bouncers(ctx):
         if model.value("tcp_keepalive") == 0:
+            _on_path, crossed = ctx.keepalive_legs(lambda hop, doc=doc: hop.doc is doc)
+            if crossed:
+                continue  # PATH001 judges each leg against the middlebox it crosses
             yield RULE.finding(
                 where(doc, model, "tcp_keepalive"),
                 "tcp_keepalive = 0: PgBouncer's client and server sockets send no TCP keepalives, so a dead peer "
-                "or a middlebox that dropped the idle flow is only noticed when data is next sent",
+                "or a middlebox that dropped the idle flow is only noticed when data is next sent; " + NO_MIDDLEBOX,
                 "tcp_keepalive = 1 and tcp_keepidle = 300 (below the shortest idle timeout on the path)",
             )
 
