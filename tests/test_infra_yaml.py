@@ -248,3 +248,29 @@ def test_patroni_drops_parameters_it_does_not_know(tmp_path):
     report = run(make_settings({"paths": [str(tmp_path)], "select": ["PG001"]}, use_config=False))
     [finding] = report.findings
     assert str(finding.severity) == "warning" and "Patroni drops it" in finding.message
+
+
+@pytest.mark.parametrize("ports,exposed", [
+    ('"6432:6432"', [("", "6432")]),
+    ('"6432"', [("", "6432")]),
+    ('"127.0.0.1:6432:6432"', [("127.0.0.1", "6432")]),
+    ('"[::1]:6432:6432/tcp"', [("::1", "6432")]),
+    ('"0.0.0.0:7000-7001:6432-6433"', [("0.0.0.0", "6432-6433")]),
+    ('"${BIND_IP:-0.0.0.0}:6432:6432"', []),  # known only where it is deployed: no claim
+    ('"${PGB_PORT:-6432}:6432"', [("", "6432")]),
+    ('{target: 6432, published: "16432", host_ip: 127.0.0.1}', [("127.0.0.1", "6432")]),
+    ('6432', [("", "6432")]),
+])
+def test_compose_published_ports(tmp_path, ports, exposed):
+    """What a compose PgBouncer publishes on the host (docs.docker.com compose `ports`: short syntax
+    [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL], long syntax target/published/host_ip)."""
+    text = ("services:\n  pgbouncer:\n    image: edoburu/pgbouncer:v1.25.1-p0\n    environment:\n"
+            "      - DATABASE_URL=postgres://app@db:5432/app\n      - LISTEN_PORT=6432\n"
+            f"    ports:\n      - {ports}\n")
+    docs = _load(tmp_path, text, name="docker-compose.yml")
+    docs = docs if isinstance(docs, list) else [docs]
+    (bouncer,) = [d for d in docs if d.kind == "pgbouncer"]
+    got = [(p["host_ip"], p["target"]) for p in bouncer.meta["compose_exposure"]["published"]]
+    assert got == exposed
+    for p in bouncer.meta["compose_exposure"]["published"]:
+        assert _line(bouncer.path, p["span"]).strip().startswith("- ")

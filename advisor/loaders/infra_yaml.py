@@ -630,6 +630,9 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
         _pgbouncer_env(f, service, image, envs, source, exposure)
 
 
+_COMPOSE_VARIABLE = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _compose_exposure(f: _File, service: N) -> dict:
     """How far a compose service's listeners reach beyond the containers of its host:
     `network_mode: host` (its listen address is the host's), and the ports it publishes on the
@@ -642,7 +645,8 @@ def _compose_exposure(f: _File, service: N) -> dict:
     for p in ports.seq() if ports is not None else []:
         if p.kind == "scalar" and p.tag != "null":
             text = str(p.value)
-            spec = text.split("/", 1)[0]
+            # `${HOST_IP:-0.0.0.0}:6432:6432`: a variable is one unknown word (its default may hold a colon)
+            spec = _COMPOSE_VARIABLE.sub("$", text.split("/", 1)[0])
             host_ip = ""
             if spec.startswith("["):  # [::1]:6431:6432
                 host_ip, _, spec = spec[1:].partition("]")
@@ -650,6 +654,8 @@ def _compose_exposure(f: _File, service: N) -> dict:
             parts = spec.split(":")
             if len(parts) == 3:
                 host_ip, parts = parts[0], parts[1:]
+            if "$" in host_ip or "$" in parts[-1]:
+                continue  # an address or port known only where the file is deployed: no claim
             published.append({"host_ip": host_ip, "target": parts[-1], "text": text, "span": p.value_span(f.path)})
         elif p.kind == "map":
             target = p.text("target")
