@@ -166,6 +166,49 @@ CASES = {
 }
 
 
+# `bind` addresses: what HAProxy 2.6 refuses at start (str2listener/str2sa_range) and what it
+# takes (issue 12: `bind 127.0.0.1:0` was silent); each is checked by the real `haproxy -c`
+BIND_ADDRESSES = [
+    # refused
+    "127.0.0.1:0", ":0", "*:0", "[::1]:0", "tcp@127.0.0.1:0", "stream+ipv4@127.0.0.1:0", "127.0.0.1:00",
+    "127.0.0.1:65536", "127.0.0.1:99999", "127.0.0.1:2147483648", "127.0.0.1:4294967296",
+    "127.0.0.1:0-10", "127.0.0.1:1-65536", "127.0.0.1:5010-5000", "127.0.0.1:5000-", "127.0.0.1:5000-0",
+    "127.0.0.1:5000-abc", "127.0.0.1", "127.0.0.1:", "ipv4@127.0.0.1", "[::1]", "[::1]:", "127.0.0.1:abc",
+    "127.0.0.1:0x10", "127.0.0.1:+5000", "127.0.0.1:-1", "127.0.0.1:5000,127.0.0.1:0",
+    "127.0.0.1:5000,,127.0.0.1:5001", ",127.0.0.1:5000", "udp@127.0.0.1:5000", "dgram+127.0.0.1:5000",
+    "foo@127.0.0.1:5000", "IPV4@127.0.0.1:5000", "::1", "300.0.0.1:5000", "[::x]:5000", "[fe80::1%lo]:5000",
+    "127.0.0.1:5000:6000",
+    # taken (C's atoi: trailing junk ignored, 2^32 + 5000 wraps to 5000; one trailing comma)
+    "127.0.0.1:5000-5010", "127.0.0.1:1-65535", "127.0.0.1:65535", "127.0.0.1:05000", "127.0.0.1:5000-5000",
+    ":5000", "*:5000", "0.0.0.0:5000", ":::5000", "[::1]:5000", "::1:5000", "ipv6@:5000", "tcp4@127.0.0.1:5000",
+    "tcp6@[::1]:5000", "127.0.0.1:5000a", "127.0.0.1:1e3", "127.0.0.1:4294972296", "127.0.0.1:5000-5010-5020",
+    "127.0.0.1:5000,", "127.0.0.1:5000,127.0.0.1:5001", "unix@/tmp/pgpath-x.sock", "/tmp/pgpath-y.sock",
+    "abns@pgpath", "/tmp/pgpath-z.sock:0", "localhost:5000", "[::ffff:127.0.0.1]:5000", "1.2.3:5000",
+]
+_BIND_CONFIG = ("defaults\n  mode tcp\n  timeout client 1s\n  timeout server 1s\n  timeout connect 1s\n"
+                "listen pg\n  bind {}\n  server s1 127.0.0.1:5432\n")
+
+
+@pytest.mark.parametrize("address", BIND_ADDRESSES)
+def test_bind_addresses_agree(tmp_path, address):
+    path = tmp_path / "haproxy.cfg"
+    path.write_text(_BIND_CONFIG.format(address))
+    assert_agree([str(path)])
+    valid, output = haproxy_check([str(path)])
+    if not valid:
+        # the error is at the address on the bind line, in HAProxy's words
+        (error,) = loader_errors([str(path)])
+        assert (error.span.line, error.span.col) == (7, 8), error
+        said = re.search(r"'bind' : (.*)", output)
+        assert said and error.message == f"'bind' : {said.group(1).strip()}", (error.message, output)
+
+
+def test_bind_without_an_address_agrees(tmp_path):
+    path = tmp_path / "haproxy.cfg"
+    path.write_text("listen pg\n  bind\n")
+    assert_agree([str(path)])
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hand_written_cases_agree(tmp_path, name):
     path = tmp_path / "haproxy.cfg"

@@ -1025,6 +1025,20 @@ class _Builder:
         bind = Bind(address=texts[1] if len(texts) > 1 else "", span=line.span())
         rest = texts[2:]
         shift = len(line.words) - len(texts)  # words before the keyword (none for a plain bind line)
+        if len(texts) < 2:
+            self.r.error("haproxy-config-error", line.word_span(shift),
+                         "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.",
+                         "bind <address>:<port>, e.g. bind *:5432")
+        elif not line.words[shift + 1].unknown and not _ENV.search(
+                line.text[line.words[shift + 1].start:line.words[shift + 1].end]):
+            # (HAProxy 2.6 also expands `${VAR}` outside quotes: `bind *:${PORT}` is not judged)
+            problem = bind_address_error(texts[1])
+            if problem is not None:
+                message, host = problem
+                where = host if host and "@" not in host and _ip_literal_ok(host) else "*"
+                self.r.error("haproxy-config-error", line.word_span(shift + 1), f"'bind' : {message}",
+                             f"bind {where}:5432 (a port from 1 to 65535; a range is <first>-<last> with "
+                             "first <= last)")
         for i, w in enumerate(rest):
             if w in ("crt", "ca-file") and i + 1 < len(rest) and not line.words[shift + 3 + i].unknown:
                 bind.files[w] = Val(rest[i + 1], line.word_span(shift + 3 + i), proxy.label)
@@ -1035,6 +1049,106 @@ class _Builder:
             elif w in _TLS_FLAGS:
                 bind.tls_flags.append(w)
         proxy.binds.append(bind)
+
+
+# address prefixes of str2sa_range (HAProxy 2.6, src/tools.c): the IP ones get the port checks
+# below; datagram ones are refused on a bind line; the others (sockets, fds, QUIC, which depends
+# on the build) are left to HAProxy
+_BIND_IP_PREFIXES = ("ip@", "ipv4@", "ipv6@", "tcp4@", "tcp6@", "tcp@")
+_BIND_DGRAM_PREFIXES = ("udp4@", "udp6@", "udp@", "uxdg@")
+_BIND_OTHER_PREFIXES = ("unix@", "uxst@", "abns@", "quic4@", "quic6@", "fd@", "sockpair@", "rhttp@")
+
+
+def _c_atoi(text: str) -> int:
+    """C's atoi() as HAProxy 2.6 calls it on a port: the leading digits, read as a long and cut to
+    a 32-bit int (4294972296 is port 5000; 2147483648 is negative)."""
+    digits = ""
+    for ch in text:
+        if not ch.isdigit() or not ch.isascii():
+            break
+        digits += ch
+    value = min(int(digits or "0"), 2**63 - 1)  # strtol saturates at LONG_MAX
+    return (value + 2**31) % 2**32 - 2**31
+
+
+def bind_address_error(word: str) -> tuple[str, str] | None:
+    """What HAProxy 2.6 says when it refuses the address list of a `bind` line at start
+    (str2listener, then str2sa_range for each comma-separated element), with the host part of the
+    element refused (or ""), or None.
+
+    Checked without the network: an empty element, datagram families, an IP address without a
+    port (`127.0.0.1`, `127.0.0.1:`, `[::1]`), a port or range end outside 1..65535 (`:0`,
+    `:65536`, `:0-10`, after C's int conversion), a reversed range (`5010-5000`), an offset
+    (`+1`, `-1`), a port that does not start with a digit (`:abc`), an unknown `x@` prefix.
+    Names are not resolved (pgpath opens no connection), so `nosuchhost:5432` is not checked."""
+    elements = word.split(",")
+    if len(elements) > 1 and elements[-1] == "":
+        elements.pop()  # str2listener stops at the end of the text: one trailing ',' is harmless
+    for element in elements:
+        addr = element
+        if addr == "":
+            return "'' resolves to an empty address (environment variable missing?)", ""
+        for prefix in ("stream+", "dgram+"):
+            if addr.startswith(prefix):
+                if prefix == "dgram+":
+                    return f"dgram-type address not acceptable in '{element}'", ""
+                addr = addr[len(prefix):]
+        if addr.startswith(_BIND_DGRAM_PREFIXES):
+            return f"dgram-type address not acceptable in '{element}'", ""
+        if addr.startswith(_BIND_OTHER_PREFIXES) or addr.startswith("/"):
+            continue
+        for prefix in _BIND_IP_PREFIXES:
+            if addr.startswith(prefix):
+                addr = addr[len(prefix):]
+                break
+        # the port separator: the last ':' unless a ']' comes after it (IPv6 in brackets)
+        cut = max(addr.rfind(":"), addr.rfind("]"))
+        if cut < 0 or addr[cut] == "]":
+            return f"missing port specification in '{element}'", addr
+        host, port1 = addr[:cut], addr[cut + 1:]
+        if port1 == "":
+            return f"missing port specification in '{element}'", host
+        if port1[0].isdigit() and port1[0].isascii():
+            first, dash, second = port1.partition("-")
+            if not dash:
+                second = first
+            low, high = _c_atoi(first), _c_atoi(second)
+            if not 1 <= low <= 65535:
+                return f"invalid port '{first}'", host
+            if not 1 <= high <= 65535:
+                return f"invalid port '{second}'", host
+            if low > high:
+                return f"invalid port range '{low}-{high}'", host
+        elif port1[0] in "+-":
+            return f"port offset not permitted here in '{element}'", host
+        else:
+            return f"invalid character '{port1[0]}' in port number '{port1}' in '{element}'", host
+        if "@" in host or not _ip_literal_ok(host):  # an unknown family (`IPV4@`, `foo@`), `::1` unbracketed
+            return f"invalid address: '{host}' in '{element}'", host
+    return None
+
+
+def _ip_literal_ok(host: str) -> bool:
+    """False for a host that can only be a malformed IP literal (`300.0.0.1`, `:` left of the port
+    in `::1`, `[::x]`); names and the wildcard forms are not judged."""
+    import ipaddress
+
+    if host in ("", "*", "::"):
+        return True
+    if host.startswith("["):
+        host = host[1:-1] if host.endswith("]") else host[1:]
+    if ":" in host:
+        if "%" in host:  # HAProxy 2.6 refuses a scope id (`[fe80::1%eth0]`)
+            return False
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return False
+        return True
+    parts = host.split(".")
+    if len(parts) == 4 and all(p.isdigit() and p.isascii() for p in parts):
+        return all(int(p) <= 255 for p in parts)
+    return True
 
 
 TLS_VERSIONS = ("SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3")

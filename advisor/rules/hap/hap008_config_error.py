@@ -8,7 +8,11 @@ at most 2147483647 ms, about 24.8 days), a missing or extra argument (`timeout c
 named `defaults` section, two proxies with the same name, `default_backend`/`use_backend`
 naming no backend, `bind`/`server` where they are not allowed, `no option` on an option that
 cannot be negated (`no option tcpka`), `option pgsql-check` without `user <name>`, the removed
-`clitimeout`/`srvtimeout`/`contimeout`, and an active `.alert`.
+`clitimeout`/`srvtimeout`/`contimeout`, an active `.alert`, and `bind` addresses HAProxy
+refuses at start: a port outside 1..65535 (`:0`, `:65536`, either end of a range), a reversed
+range (`5010-5000`), no port (`10.0.0.5`, `10.0.0.5:`), a port offset (`+1`), a port that is no
+number (`:abc`), an empty element of the address list, a datagram family (`udp@`), an unknown
+family prefix or a malformed IP literal (`300.0.0.1`, `::1` without brackets).
 
 ## Why it matters
 Each of these makes `haproxy -c` fail and HAProxy refuse to start or reload.
