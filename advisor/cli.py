@@ -131,13 +131,15 @@ def check(
 def _tell_inputs(report, verbose: bool, quiet: bool) -> None:
     """On stderr: the skipped files with the reason (--verbose), and a warning when nothing was read."""
     from advisor.loaders import skip_reason
+    from advisor.redact import Redactor, escape_surrogates
 
+    shown = Redactor(roots=report.settings.paths).relative  # no absolute path of this machine
     skipped = list(getattr(report, "skipped", None) or [])
     if verbose:
         for path in skipped:
-            typer.echo(f"pgpath: skipped {path}: {skip_reason(path)}", err=True)
+            typer.echo(f"pgpath: skipped {escape_surrogates(shown(path))}: {skip_reason(path)}", err=True)
     if not report.docs and not report.input_errors and not quiet:
-        where = ", ".join(report.settings.paths) or "."
+        where = escape_surrogates(shown(", ".join(report.settings.paths) or "."))
         typer.echo(f"pgpath: warning: no configuration file read in {where}"
                    + (f" ({len(skipped)} file{'s' if len(skipped) != 1 else ''} skipped; --verbose lists them)"
                       if skipped else "") + "; name a file's kind with --kind", err=True)
@@ -317,9 +319,13 @@ def path(
         report = run(settings)
     except UsageError as exc:
         _fail(str(exc))
-    sys.stdout.write(render_json(report) if fmt == "json" else render(report))
+    from advisor.redact import Redactor
+
+    # the one redaction layer: no secret, no absolute path of this machine (advisor.redact)
+    clean = Redactor(report.docs, roots=settings.paths).text
+    sys.stdout.write(clean(render_json(report) if fmt == "json" else render(report)))
     for f in report.findings:  # the topology's own problems
-        typer.echo(f"{f.span}: {f.code} {f.severity} {f.message}", err=True)
+        typer.echo(clean(f"{f.span}: {f.code} {f.severity} {f.message}"), err=True)
     raise typer.Exit(2 if report.input_errors or report.findings else 0)
 
 
@@ -409,7 +415,7 @@ def dump(
         _fail(f"{e.path}{':' + str(e.line) if e.line else ''}: {e.message}")
     from advisor.redact import Redactor
 
-    data = Redactor(docs).data(json.loads(json.dumps(docs[0].to_dict(), ensure_ascii=False, default=str)))
+    data = Redactor(docs, roots=[file]).data(json.loads(json.dumps(docs[0].to_dict(), ensure_ascii=False, default=str)))
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 

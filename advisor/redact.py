@@ -103,14 +103,55 @@ def _command_secrets(text: str) -> list[str]:
     return out + _conninfo_passwords(text)
 
 
-class Redactor:
-    """Made from the loaded documents; cleans every string an output prints."""
+def shown_roots(given_paths) -> list[tuple[str, str]]:
+    """(absolute prefix, what to show instead) for each path given on the command line that is
+    absolute and outside the working directory: `/srv/app/conf` is shown as `conf`, so that no
+    output carries an absolute path of the machine running pgpath (paths are relative to what was
+    checked). Paths inside the working directory are already relative (advisor.engine)."""
+    import os
 
-    def __init__(self, docs=()) -> None:
+    out: list[tuple[str, str]] = []
+    for given in given_paths or ():
+        if not isinstance(given, str) or not os.path.isabs(given):
+            continue
+        prefix = os.path.normpath(given)
+        try:
+            rel = os.path.relpath(prefix)
+        except ValueError:  # another drive
+            rel = prefix
+        if not (rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel)):
+            continue  # inside the working directory: the engine shows it relative already
+        shown = os.path.basename(prefix) or "."
+        if prefix != os.sep:
+            out.append((prefix, shown))
+    out.sort(key=lambda r: len(r[0]), reverse=True)  # the longest (most specific) prefix first
+    return out
+
+
+class Redactor:
+    """Made from the loaded documents; cleans every string an output prints. `roots`: the paths
+    given on the command line (absolute ones outside the working directory are shown relative)."""
+
+    def __init__(self, docs=(), roots=()) -> None:
         self._index: dict[str, list[str]] = {}
         for doc in docs:
             for secret in _secrets_of(doc):
                 self.add(secret)
+        self._roots = shown_roots(roots)
+        self._root_re = None
+        if self._roots:
+            alternatives = "|".join(re.escape(prefix) for prefix, _ in self._roots)
+            # a prefix ends where a path component ends (`/srv/conf` is not a prefix of `/srv/conf2`)
+            self._root_re = re.compile(rf"(?:file://)?({alternatives})(?![^/\s\"'`:),;\]])")
+            self._root_shown = dict(self._roots)
+
+    def relative(self, text: str) -> str:
+        """`text` with each absolute root given outside the working directory shown relative."""
+        if self._root_re is None or not isinstance(text, str) or "/" not in text:
+            return text
+        return self._root_re.sub(lambda m: self._root_shown[m.group(1)], text)
+
+    _relative = relative
 
     def add(self, secret: Any) -> None:
         if not isinstance(secret, str):
@@ -130,6 +171,8 @@ class Redactor:
         out = redact_patterns(text)
         if self._index:
             out = self._replace_known(out)
+        if self._root_re is not None:
+            out = self._relative(out)
         return escape_surrogates(out)
 
     def _replace_known(self, text: str) -> str:
@@ -168,7 +211,7 @@ class Redactor:
     def span(self, span):
         if span is None:
             return None
-        file = escape_surrogates(span.file) if isinstance(span.file, str) else span.file
+        file = escape_surrogates(self._relative(span.file)) if isinstance(span.file, str) else span.file
         key = self.text(span.key) if span.key else span.key
         return span if (file is span.file and key is span.key) else span._replace(file=file, key=key)
 
@@ -193,8 +236,8 @@ class Redactor:
 
     def document(self, d):
         out = copy.copy(d)
-        out.path = escape_surrogates(d.path)
-        out.files = [escape_surrogates(f) for f in d.files]
+        out.path = escape_surrogates(self._relative(d.path))
+        out.files = [escape_surrogates(self._relative(f)) for f in d.files]
         out.settings = [self.setting(s) for s in d.settings]
         unread = d.meta.get("unresolved_includes")
         if unread:  # the warnings of what was not read quote the include line
@@ -209,7 +252,7 @@ class Redactor:
         out.docs = [self.document(d) for d in report.docs]
         errors = []
         for e in report.input_errors:
-            errors.append(type(e)(escape_surrogates(e.path), self.text(e.message), e.line))
+            errors.append(type(e)(escape_surrogates(self._relative(e.path)), self.text(e.message), e.line))
         out.input_errors = errors
         return out
 

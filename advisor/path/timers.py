@@ -255,15 +255,20 @@ def _haproxy_timers(hop: Hop, i: int, behind_pooler: bool) -> list[Timer]:
     if idle.ms is None:
         return []
     seconds = None if isinstance(idle.ms, Unknown) else idle.ms / 1000.0
-    if idle.via_tunnel:
-        which = "timeout tunnel"
-    else:
-        sides = [side for side, proxy in (("client", route.front), ("server", route.back))
-                 if (v := proxy.timeout(side)) is not None and v.value == idle.ms]
-        which = "timeout " + "/".join(sides) if sides else "timeout"
     shown = idle.ms.text if isinstance(idle.ms, Unknown) else hap_format_ms(idle.ms)
+    # each timeout as the file writes it (`timeout client 60s and timeout server 60000 (60 s)`)
+    if idle.via_tunnel:
+        tunnel = route.back.timeout("tunnel") or route.front.timeout("tunnel")
+        label = f"timeout tunnel {tunnel.shown() if tunnel is not None else shown}"
+    else:
+        written = [(side, v.shown()) for side, proxy in (("client", route.front), ("server", route.back))
+                   if (v := proxy.timeout(side)) is not None and v.value == idle.ms]
+        if len(written) == 2 and written[0][1] == written[1][1]:
+            label = f"timeout client/server {written[0][1]}"
+        else:
+            label = " and ".join(f"timeout {side} {text}" for side, text in written) if written else f"timeout {shown}"
     effect = EFFECT_CLOSE if not behind_pooler else "PgBouncer (transaction pooling) reconnects; the client does not see it"
-    return [Timer(i, None, f"HAProxy {route.label} {which} {shown}", seconds, "traffic", not behind_pooler, effect,
+    return [Timer(i, None, f"HAProxy {route.label} {label}", seconds, "traffic", not behind_pooler, effect,
                   idle.spans[0] if idle.spans else route.front.span, note=idle.reason)]
 
 

@@ -23,8 +23,10 @@ FORMATS = {
 
 def render(report, fmt: str, **kwargs) -> str:
     """The report in a format, after the one redaction layer (advisor.redact): every format
-    prints only cleaned strings."""
-    return importlib.import_module(FORMATS[fmt]).render(_clean(report), **kwargs)
+    prints only cleaned strings, and no absolute path of the machine for what was named on the
+    command line outside the working directory (shown relative to what was checked)."""
+    redactor = _redactor(report)
+    return redactor.relative(importlib.import_module(FORMATS[fmt]).render(redactor.report(report), **kwargs))
 
 
 def render_chunks(report, fmt: str, **kwargs):
@@ -32,16 +34,22 @@ def render_chunks(report, fmt: str, **kwargs):
     has `render_chunks` (JSON) hands out a large report piece by piece instead of one string.
     The report goes through the same redaction layer."""
     module = importlib.import_module(FORMATS[fmt])
-    clean = _clean(report)
+    redactor = _redactor(report)
+    clean = redactor.report(report)
     if hasattr(module, "render_chunks"):
-        return module.render_chunks(clean, **kwargs)
-    return (module.render(clean, **kwargs),)
+        return (redactor.relative(chunk) for chunk in module.render_chunks(clean, **kwargs))
+    return (redactor.relative(module.render(clean, **kwargs)),)
+
+
+def _redactor(report):
+    from advisor.redact import Redactor
+
+    settings = getattr(report, "settings", None)
+    return Redactor(report.docs, roots=getattr(settings, "paths", None) or ())
 
 
 def _clean(report):
-    from advisor.redact import Redactor
-
-    return Redactor(report.docs).report(report)
+    return _redactor(report).report(report)
 
 
 def notices(report) -> list[tuple]:

@@ -35,7 +35,10 @@ def check(ctx):
         if not age.known or not hc.known or hc.value is not False:
             continue
         shown = "None (unlimited)" if age.raw in ("None", "", None) and age.value == float("inf") else secs(age.value)
-        hc_text = f"CONN_HEALTH_CHECKS={hc.raw}" if hc.origin == "set" else "CONN_HEALTH_CHECKS not set (default False)"
+        # as the settings module writes it (`"CONN_HEALTH_CHECKS": False`, not the normalised `false`)
+        written = "False" if hc.raw in ("false", "False") else hc.raw
+        hc_text = (f'"CONN_HEALTH_CHECKS": {written}' if hc.origin == "set"
+                   else "CONN_HEALTH_CHECKS not set (default False)")
         yield RULE.finding(where(age, ep), f"{ep.name}: CONN_MAX_AGE {shown} keeps connections across requests and "
                                            f"{hc_text}: a connection closed while idle fails the next request's first query",
                            '"CONN_HEALTH_CHECKS": True', related=[where(hc, ep)] if hc.origin == "set" else [])

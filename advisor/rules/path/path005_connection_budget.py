@@ -67,7 +67,9 @@ def check(ctx):
             limit = model.value("max_client_conn")
             if not is_known(limit):
                 continue
-            limit_text = f"max_client_conn = {limit}" + (" (default)" if model.is_default("max_client_conn") else "")
+            from advisor.rules.pgb import written
+
+            limit_text = written(model, "max_client_conn") + (" (default)" if model.is_default("max_client_conn") else "")
             span = model.span_of("max_client_conn") or hop_span(end)
             fix = f"max_client_conn = {total + max(100, total // 5)}"
         else:

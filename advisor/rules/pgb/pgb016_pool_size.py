@@ -28,7 +28,7 @@ Lower `default_pool_size`/`pool_size`, cap each database with `max_db_connection
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import pg_value, where
+from advisor.rules.pgb import pg_value, where, written
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -94,14 +94,16 @@ def _check_one(doc, model, limit, limit_text, pg_related):
     if mdb > limit:
         yield RULE.finding(
             where(doc, model, "max_db_connections"),
-            f"max_db_connections = {mdb} > PostgreSQL {limit_text} = {limit}: one database alone can exhaust the server",
+            f"{written(model, 'max_db_connections')} > PostgreSQL {limit_text} = {limit}: one database alone can "
+            "exhaust the server",
             f"max_db_connections = {limit}",
             pg_related,
         )
     if not terms and any(db.name == "*" for db in model.effective_databases()) and dps + rps > limit:
         yield RULE.finding(
             where(doc, model, "default_pool_size"),
-            f"default_pool_size {dps} + reserve_pool_size {rps} = {dps + rps} > PostgreSQL {limit_text} = {limit}: "
+            f"{written(model, 'default_pool_size')} + {written(model, 'reserve_pool_size')} = {dps + rps} > PostgreSQL "
+            f"{limit_text} = {limit}: "
             "a single database × user pool through * can exhaust the server",
             f"default_pool_size = {max(1, limit - rps)}",
             pg_related,
