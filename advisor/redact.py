@@ -105,9 +105,12 @@ def _command_secrets(text: str) -> list[str]:
 
 def shown_roots(given_paths) -> list[tuple[str, str]]:
     """(absolute prefix, what to show instead) for each path given on the command line that is
-    absolute and outside the working directory: `/srv/app/conf` is shown as `conf`, so that no
-    output carries an absolute path of the machine running pgpath (paths are relative to what was
-    checked). Paths inside the working directory are already relative (advisor.engine)."""
+    absolute and outside the working directory, so that no output carries an absolute path of the
+    machine running pgpath (paths are relative to what was checked): a folder `/srv/app/conf` is
+    shown as `conf` (`conf/postgresql.conf`), a file `/srv/app/conf/postgresql.conf` as
+    `postgresql.conf` (and a file it includes beside it, `/srv/app/conf/b.conf`, as `b.conf`: the
+    prefix of a file is its folder, ending with a separator). Paths inside the working directory
+    are already relative (advisor.engine)."""
     import os
 
     out: list[tuple[str, str]] = []
@@ -121,9 +124,13 @@ def shown_roots(given_paths) -> list[tuple[str, str]]:
             rel = prefix
         if not (rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel)):
             continue  # inside the working directory: the engine shows it relative already
-        shown = os.path.basename(prefix) or "."
-        if prefix != os.sep:
-            out.append((prefix, shown))
+        if os.path.isdir(prefix):
+            if prefix != os.sep:
+                out.append((prefix, os.path.basename(prefix)))
+        else:
+            folder = os.path.dirname(prefix)
+            if folder != os.sep:
+                out.append((folder + os.sep, ""))
     out.sort(key=lambda r: len(r[0]), reverse=True)  # the longest (most specific) prefix first
     return out
 
@@ -140,16 +147,19 @@ class Redactor:
         self._roots = shown_roots(roots)
         self._root_re = None
         if self._roots:
-            alternatives = "|".join(re.escape(prefix) for prefix, _ in self._roots)
-            # a prefix ends where a path component ends (`/srv/conf` is not a prefix of `/srv/conf2`)
-            self._root_re = re.compile(rf"(?:file://)?({alternatives})(?![^/\s\"'`:),;\]])")
+            # a folder's prefix ends where a path component ends (`/srv/conf` is not a prefix of
+            # `/srv/conf2`); a file's prefix (its folder) ends with the separator
+            alternatives = "|".join(re.escape(prefix) + ("" if prefix.endswith(("/", "\\")) else
+                                                         r"(?![^/\s\"'`:),;\]])")
+                                    for prefix, _ in self._roots)
+            self._root_re = re.compile(rf"(?:file://)?(?P<root>{alternatives})")
             self._root_shown = dict(self._roots)
 
     def relative(self, text: str) -> str:
         """`text` with each absolute root given outside the working directory shown relative."""
         if self._root_re is None or not isinstance(text, str) or "/" not in text:
             return text
-        return self._root_re.sub(lambda m: self._root_shown[m.group(1)], text)
+        return self._root_re.sub(lambda m: self._root_shown[m.group("root")], text)
 
     _relative = relative
 
