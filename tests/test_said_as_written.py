@@ -1,7 +1,7 @@
 """Say it as the file says it (issue 12): messages quote values as written and name no absolute path.
 
-1. Every rule fixture (tests/rules/*/): each `name = value`, `name=value`, `"NAME": value` and
-   HAProxy `timeout <name> <value>` a message quotes is checked against the lines the finding
+1. Every rule fixture (tests/rules/*/): each `name = value`, `name=value`, `name <figure>`, `"NAME": value`
+   and HAProxy `timeout <name> <value>` a message quotes is checked against the lines the finding
    points at (its span and related spans): when the name is on such a line, the value must be
    written there as quoted (`timeout tunnel 300s`, never a normalised `5m`; `statement_timeout =
    '2min' (120 s)`, the figure after it in parentheses).
@@ -35,6 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 _PAIRS = (
     re.compile(r"(?<![\w.\-])([A-Za-z_][A-Za-z0-9_.]*)(?: = |=)('[^']*'|\"[^\"]*\"|[^\s,;()]+)"),
     re.compile(r"\"([A-Z_]+)\": ('[^']*'|\"[^\"]*\"|[^\s,;()]+)"),
+    # `idle_session_timeout 300000 ms`: a setting name, a blank and a figure (the form a normalised
+    # value took before the fix)
+    re.compile(r"(?<![\w.\-])([a-z][a-z0-9]*_[a-z0-9_]+) ([0-9'\"][^\s,;()]*)"),
     re.compile(r"\b(timeout (?:client|server|tunnel|connect|check|queue|http-request|http-keep-alive|client-fin|"
                r"server-fin)|(?:cli|srv)tcpka-(?:idle|intvl|cnt)) ([0-9\"'$][^\s,;()]*)"),  # a value, not prose
 )
@@ -104,6 +107,15 @@ def test_the_check_sees_a_normalised_value():
     f = Finding("HAP005", "x", Severity.WARNING, "timeout client 120s closes it", Span("bad_haproxy.cfg", 4, 5))
     assert mismatches(base, [f])[1]
     f.message = "timeout client 2m closes it"
+    assert mismatches(base, [f]) == (1, [])
+    # a PostgreSQL value in its base unit instead of as written (PGB012 before the fix)
+    base = RULES_DIR / "PGB012" / "bad_idle_session"
+    assert "idle_session_timeout = '5min'" in (base / "postgresql.conf").read_text()
+    line = next(i for i, t in enumerate((base / "postgresql.conf").read_text().split("\n"), 1) if "idle_session" in t)
+    f = Finding("PGB012", "x", Severity.WARNING, "PostgreSQL idle_session_timeout 300000 ms (300 s)",
+                Span("postgresql.conf", line, 1))
+    assert mismatches(base, [f])[1]
+    f.message = "PostgreSQL idle_session_timeout = '5min' (300 s)"
     assert mismatches(base, [f]) == (1, [])
 
 

@@ -45,6 +45,14 @@ def source(model, name: str, unit: str = "") -> str:
     return f"{name} = {raw} ({figure})"
 
 
+def pg_written(setting: Setting | None, name: str, seconds: float) -> str:
+    """A PostgreSQL time setting as its file writes it, the seconds after it:
+    `idle_session_timeout = '2min' (120 s)`; `statement_timeout = 0 (default) ...` when unset."""
+    if setting is None or not isinstance(setting.raw, str):
+        return f"{name} = {seconds:g} s (default)"
+    return f"{name} = {setting.raw} ({seconds:g} s)"
+
+
 def written(model, name: str, value=None) -> str:
     """`name = <value as written>` for a setting the file sets (`default_pool_size = 0x10 (16)`);
     `value` (the figure) defaults to the value read."""

@@ -29,7 +29,7 @@ it; or leave `idle_session_timeout` at 0 for the role PgBouncer connects as
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import pg_value, source, where
+from advisor.rules.pgb import pg_value, pg_written, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -47,7 +47,7 @@ def check(ctx):
         # server_lifetime 0 means "use once" (closed right after use), so it always bounds idle time
         bounds = [(life, "server_lifetime")] + ([(idle, "server_idle_timeout")] if idle > 0 else [])
         value, name = min(bounds)
-        ist_text = f"PostgreSQL idle_session_timeout {ist_ms:g} ms ({ist:g} s)"
+        ist_text = f"PostgreSQL {pg_written(ist_setting, 'idle_session_timeout', ist)}"
         target = max(ist - 60, ist / 2)
         if value >= ist:
             head = f"{source(model, name, 's')} ≥ {ist_text}"

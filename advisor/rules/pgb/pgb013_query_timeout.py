@@ -23,7 +23,7 @@ it closes the server connection and the client gets an error instead of a clean
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import pg_value, source, where
+from advisor.rules.pgb import pg_written, pg_value, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -37,10 +37,11 @@ def check(ctx):
         if not is_known(st_ms):
             continue
         if st_ms <= 0:
+            st_text = "statement_timeout = 0 (default)" if st_setting is None else \
+                f"statement_timeout = {st_setting.raw} (off)"
             yield RULE.finding(
                 where(doc, model, "query_timeout"),
-                f"{source(model, 'query_timeout', 's')} while PostgreSQL statement_timeout = 0 "
-                f"({'default' if st_setting is None else 'off'}): PgBouncer's timer is the only limit, and it "
+                f"{source(model, 'query_timeout', 's')} while PostgreSQL {st_text}: PgBouncer's timer is the only limit, and it "
                 "closes the server connection instead of cancelling the statement",
                 f"statement_timeout = '{max(qt - 5, qt * 0.9):g}s' in PostgreSQL (slightly below query_timeout)",
                 [setting_span(st_setting)] if st_setting else [],
@@ -51,7 +52,7 @@ def check(ctx):
         if qt <= st:
             yield RULE.finding(
                 where(doc, model, "query_timeout"),
-                f"{source(model, 'query_timeout', 's')} ≤ PostgreSQL statement_timeout {st_ms:g} ms ({st:g} s): "
+                f"{source(model, 'query_timeout', 's')} ≤ PostgreSQL {pg_written(st_setting, 'statement_timeout', st)}: "
                 "PgBouncer gives up first and closes the server connection instead of letting the server cancel "
                 "the statement",
                 f"query_timeout = {st + 5:g}",
