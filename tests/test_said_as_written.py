@@ -209,3 +209,21 @@ def test_dump_path_and_verbose_carry_no_absolute_path(every_kind):
     proc = _cli("check", str(tree / "ADV001"), "--verbose", "--no-config", cwd=outside)
     assert "pgpath: skipped ADV001/" in proc.stderr or "pgpath: skipped" not in proc.stderr
     assert not _no_absolute(proc.stdout + proc.stderr, every_kind)
+
+
+def test_cloud_fields_are_named_as_their_file_writes_them():
+    """A Terraform file says `require_tls`, `idle_timeout_in_minutes`; the API's JSON says
+    `RequireTLS`, `idleTimeoutInMinutes`: each message uses the file's own name and value."""
+    said = {}
+    for code, case in cases():
+        if code in ("CLD002", "CLD004") and case.name.startswith("bad"):
+            report, _ = run_case(code, case)
+            said.update({case.name: f.message for f in report.findings})
+    assert "require_tls = false:" in said["bad_proxy.tf"] and "RequireTLS" not in said["bad_proxy.tf"]
+    assert "RequireTLS = false:" in said["bad_db_proxies.json"]
+    assert "tcp_reset_enabled not set (default false)" in said["bad_lb_rule.tf"]
+    assert "idle_timeout_in_minutes = 15 (900 s)" in said["bad_lb_rule.tf"]
+    assert "idleTimeoutInMinutes = 30 (1800 s)" in said["bad_lb.json"]
+    for name in ("bad_proxy.tf", "bad_lb_rule.tf"):
+        text = (RULES_DIR / ("CLD002" if "proxy" in name else "CLD004") / name).read_text()
+        assert ("require_tls" if "proxy" in name else "idle_timeout_in_minutes") in text

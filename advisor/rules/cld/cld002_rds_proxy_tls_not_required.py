@@ -20,7 +20,7 @@ back to plaintext silently. The proxy's own connections to the database are a se
 """
 
 from advisor.findings import Severity
-from advisor.rules.cld.common import fact_span, middleboxes
+from advisor.rules.cld.common import fact_span, field_name, middleboxes
 from advisor.rules.rule import Rule
 
 
@@ -29,7 +29,8 @@ def check(ctx):
         tls = box.facts.get("require_tls")
         if tls is None or not tls.known or tls.value is not False:
             continue
-        how = f"RequireTLS = {tls.display}" if tls.origin == "set" else "RequireTLS not set (default false)"
+        name = field_name(doc, tls, "RequireTLS", "require_tls")  # as the file writes it
+        how = f"{name} = {tls.display}" if tls.origin == "set" else f"{name} not set (default false)"
         yield RULE.finding(
             fact_span(box, "require_tls"),
             f"{box.label}: {how}: the proxy accepts clients without TLS, so passwords and queries can cross the "

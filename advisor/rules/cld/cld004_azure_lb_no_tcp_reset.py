@@ -25,7 +25,7 @@ shorter than the idle timeout on both ends (`tcp_keepalives_idle` on the server,
 """
 
 from advisor.findings import Severity
-from advisor.rules.cld.common import fact_span, middleboxes
+from advisor.rules.cld.common import fact_span, field_name, middleboxes
 from advisor.rules.rule import Rule
 from advisor.units import format_seconds
 
@@ -39,12 +39,16 @@ def check(ctx):
         if protocol is not None and protocol.known and str(protocol.value).lower() == "udp":
             continue
         idle = box.idle_timeout
-        timer = f"{format_seconds(idle.value)}" if idle.known else "its idle timeout"
-        how = f"enableTcpReset = {reset.display}" if reset.origin == "set" else "enableTcpReset not set (default false)"
+        timer = f"for {format_seconds(idle.value)}" if idle.known else "for its idle timeout"
+        if idle.known and idle.origin == "set" and idle.raw:  # as the file writes it, the seconds after it
+            timer = (f"past {field_name(doc, idle, 'idleTimeoutInMinutes', 'idle_timeout_in_minutes')} = "
+                     f"{idle.raw} ({format_seconds(idle.value)})")
+        name = field_name(doc, reset, "enableTcpReset", "tcp_reset_enabled")
+        how = f"{name} = {reset.display}" if reset.origin == "set" else f"{name} not set (default false)"
         related = [idle.span] if idle.span is not None and idle.origin == "set" else []
         yield RULE.finding(
             fact_span(box, "enable_tcp_reset"),
-            f"{box.label}: {how}: a flow idle for {timer} is dropped without telling either end; the next query "
+            f"{box.label}: {how}: a flow idle {timer} is dropped without telling either end; the next query "
             "on that connection hangs until a keepalive or TCP retransmission timeout gives up",
             "enableTcpReset: true on the rule (Terraform azurerm 4.x: tcp_reset_enabled = true; enable_tcp_reset "
             "before 4.0), and keepalives below the idle timeout on both ends",
