@@ -35,9 +35,9 @@ ROOT = Path(__file__).resolve().parent.parent
 _PAIRS = (
     re.compile(r"(?<![\w.\-])([A-Za-z_][A-Za-z0-9_.]*)(?: = |=)('[^']*'|\"[^\"]*\"|[^\s,;()]+)"),
     re.compile(r"\"([A-Z_]+)\": ('[^']*'|\"[^\"]*\"|[^\s,;()]+)"),
-    # `idle_session_timeout 300000 ms`: a setting name, a blank and a figure (the form a normalised
-    # value took before the fix)
-    re.compile(r"(?<![\w.\-])([a-z][a-z0-9]*_[a-z0-9_]+) ([0-9'\"][^\s,;()]*)"),
+    # `idle_session_timeout 300000 ms`, `keepaliveTime 900 s`: a setting name, a blank and a figure
+    # (the form a normalised value took before the fix)
+    re.compile(r"(?<![\w.\-])([a-z][a-z0-9]*_[a-z0-9_]+|[a-z]+[A-Z][A-Za-z]+) ([0-9'\"][^\s,;()]*)"),
     re.compile(r"\b(timeout (?:client|server|tunnel|connect|check|queue|http-request|http-keep-alive|client-fin|"
                r"server-fin)|(?:cli|srv)tcpka-(?:idle|intvl|cnt)) ([0-9\"'$][^\s,;()]*)"),  # a value, not prose
 )
@@ -80,7 +80,11 @@ def mismatches(base: Path, findings) -> tuple[int, list[str]]:
                 continue
             checked += 1
             bare = value.strip("'\"")
-            if not any(value in t or bare in t for t in on):
+            # the value as a whole token of the line (`900` is not in `keepaliveTime=900000`); a long
+            # value a message shortens (`ram=9999...`) as a prefix
+            shortened = f.message[f.message.find(value) + len(value):].startswith(("...", "…"))
+            token = re.compile(r"(?<![0-9A-Za-z_.])" + re.escape(bare) + ("" if shortened else r"(?![0-9A-Za-z_])"))
+            if not any(token.search(t) for t in on):
                 bad.append(f"{f.span} {f.code}: message says {name} {value!r}, the line says {on[0].strip()!r}")
     return checked, bad
 
@@ -117,6 +121,13 @@ def test_the_check_sees_a_normalised_value():
     assert mismatches(base, [f])[1]
     f.message = "PostgreSQL idle_session_timeout = '5min' (300 s)"
     assert mismatches(base, [f]) == (1, [])
+    # a client pool timer in seconds instead of the milliseconds written (APP006 before the fix)
+    base = RULES_DIR / "APP006"
+    f = Finding("APP006", "x", Severity.WARNING, "HikariCP keepaliveTime 900 s >= maxLifetime 600 s",
+                Span("bad/hikari.properties", 4, 15), related=(Span("bad/hikari.properties", 3, 13),))
+    assert len(mismatches(base, [f])[1]) == 2
+    f.message = "HikariCP keepaliveTime=900000 (900 s) >= maxLifetime=600000 (600 s)"
+    assert mismatches(base, [f]) == (2, [])
 
 
 HAPROXY = ("defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60000\n"

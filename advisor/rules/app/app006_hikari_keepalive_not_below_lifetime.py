@@ -23,7 +23,7 @@ least 30000 ms: for example `keepaliveTime=120000` with `maxLifetime=1800000`.
 import math
 
 from advisor.findings import Severity
-from advisor.rules.app.common import endpoints, origin_note, secs, where
+from advisor.rules.app.common import endpoints, said, where
 from advisor.rules.rule import Rule
 
 
@@ -39,8 +39,8 @@ def check(ctx):
             continue
         suggestion = max(30000, min(120000, int(life.value * 1000 / 2)))
         yield RULE.finding(where(keep, ep),
-                           f"{ep.name}: HikariCP keepaliveTime {secs(keep.value)} >= maxLifetime {secs(life.value)}"
-                           f"{origin_note(life)}: the keepalive must be shorter than the lifetime to ever run",
+                           f"{ep.name}: HikariCP {said(keep, 'keepaliveTime')} >= {said(life, 'maxLifetime')}: "
+                           "the keepalive must be shorter than the lifetime to ever run",
                            f"keepaliveTime={suggestion} (ms)", related=[where(life, ep)])
 
 

@@ -29,6 +29,15 @@ def secs(x: float) -> str:
     return f"{x:g} s"
 
 
+def said(value, name: str) -> str:
+    """A pool timer as the file writes it, the seconds after it: `keepaliveTime=900000 (900 s)`,
+    `max-lifetime=3600000 (3600 s)`; `maxLifetime 1800 s (default)` when not written."""
+    figure = secs(float(value.value)) if isinstance(value.value, (int, float)) else str(value.value)
+    if value.origin in ("set", "env") and value.raw not in (None, "") and getattr(value, "key", None):
+        return f"{value.key}={value.display} ({figure})"
+    return f"{name} {figure}" + origin_note(value)
+
+
 def origin_note(value) -> str:
     return {"default": " (default)", "os-default": " (OS default)", "env": " (from the environment)"}.get(value.origin, "")
 

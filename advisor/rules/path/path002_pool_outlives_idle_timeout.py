@@ -39,6 +39,7 @@ borrow; or lengthen the timer (HAProxy `timeout tunnel`).
 import math
 
 from advisor.findings import Severity
+from advisor.rules.app.common import said
 from advisor.rules.path import hop_span, related, secs
 from advisor.rules.rule import Rule
 
@@ -73,12 +74,11 @@ def check(ctx):
             if pool is None or not pool.persistent or not pool.max_lifetime.known:
                 continue
             life = float(pool.max_lifetime.value)
-            horizon, why = life, f"{LIFETIME_KEY.get(pool.library, 'max lifetime')} {secs(life)}"
-            if pool.max_lifetime.origin == "default":
-                why += " (default)"
+            # as the file writes it (`max-lifetime=3600000 (3600 s)`), or the default
+            horizon, why = life, said(pool.max_lifetime, LIFETIME_KEY.get(pool.library, "max lifetime"))
             keep = pool.keepalive_time
             if keep is not None and keep.known and 0 < keep.value < horizon:
-                horizon, why = float(keep.value), f"keepaliveTime {secs(keep.value)}"
+                horizon, why = float(keep.value), said(keep, "keepaliveTime")
             if horizon < shortest.seconds:
                 continue
             validated = pool.validation.known and pool.validation.value is True
