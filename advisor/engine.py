@@ -569,10 +569,23 @@ def _record_version(doc: ConfigDoc, choice) -> None:
     # a removed parameter's message says why the file is checked as this major
     said = f"and this check is for PostgreSQL {doc.meta['pg_version']}:"
     why = _short_reason(doc.meta["pg_version_source"], doc.meta["pg_version_reason"])
+    older = choice.said if choice.said is not None and choice.said < doc.meta["pg_version"] == choice.major else None
+    kept = []
     for d in doc.diagnostics:
         if d.kind == "unknown-parameter" and said in d.message:
+            removed = _REMOVED_IN.search(d.message)
+            if older is not None and removed and float(removed.group(1)) > older:
+                # the file is for PostgreSQL 13 (checked with 14, the oldest catalog): a parameter
+                # 13 still had is no error; its value is not checked (no catalog of 13)
+                doc.meta.setdefault("pg_version_unchecked", []).append(d.span.to_dict())
+                continue
             d.message = d.message.replace(said, f"and this file is checked as PostgreSQL {doc.meta['pg_version']} "
                                                 f"({why}):")
+        kept.append(d)
+    doc.diagnostics[:] = kept
+
+
+_REMOVED_IN = re.compile(r": (?:removed|renamed \S+) in PostgreSQL ([\d.]+), and this check")
 
 
 def _short_reason(source: str, reason: str) -> str:

@@ -220,13 +220,15 @@ MAX_MOUNTS = 200
 class Choice:
     """The major a file's documents are checked with, and why (`source` is one of SOURCES)."""
 
-    __slots__ = ("major", "reason", "source", "fixed")
+    __slots__ = ("major", "reason", "source", "fixed", "said")
 
-    def __init__(self, major: int, reason: str, source: str, fixed: bool = False) -> None:
+    def __init__(self, major: int, reason: str, source: str, fixed: bool = False, said: int | None = None) -> None:
         self.major = major
         self.reason = reason
         self.source = source
         self.fixed = fixed  # given or declared: it wins over what a loader finds in the file
+        # the major the evidence or declaration names when pgpath has no catalog for it (13 -> 14)
+        self.said = said if said is not None and said != major else None
 
     def to_dict(self) -> dict:
         return {"major": self.major, "source": self.source, "reason": self.reason}
@@ -241,6 +243,15 @@ def supported(major: int, reason: str) -> tuple[int, str]:
         return SUPPORTED_MAJORS[-1], (f"the files are for PostgreSQL {major}, per {reason}; {SUPPORTED_MAJORS[-1]} "
                                       "is the newest catalog pgpath has")
     return major, reason
+
+
+_SAID = re.compile(r"the files are for PostgreSQL (\d+), per ")
+
+
+def said_major(reason: str) -> int | None:
+    """The major a reason from `supported` names for the files (13 in "...for PostgreSQL 13, per...")."""
+    m = _SAID.match(reason)
+    return int(m.group(1)) if m else None
 
 
 def decide(found: list[tuple[int, str]], where: str = "") -> tuple[int, str] | None:
@@ -392,15 +403,16 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
             said = decide(evidence.get(key, []))
             if said is not None and said[0] != major:
                 reason += f" (the file says PostgreSQL {said[0]}: {said[1]}; the declaration wins)"
-            out.choices[key] = Choice(*supported(major, reason), "topology", fixed=True)
+            got = supported(major, reason)
+            out.choices[key] = Choice(*got, "topology", fixed=True, said=major)
         elif key in evidence:
             major, reason = decide(evidence[key])
-            out.choices[key] = Choice(major, reason, "file")
+            out.choices[key] = Choice(major, reason, "file", said=said_major(reason))
         else:
             via = mounted.get(key) or mounted.get(os.path.dirname(key))
             if via:
                 major, reason = decide(via, f", which mounts {shown(path)}")
-                out.choices[key] = Choice(major, reason, "deployment")
+                out.choices[key] = Choice(major, reason, "deployment", said=said_major(reason))
     for group in neighbourhoods(items):
         pooled = [e for p in group for e in evidence.get(_key(p), ())]
         if not pooled:
@@ -412,7 +424,7 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
                 continue
             if got is None:
                 got = decide(pooled, ", beside it")
-            out.choices[key] = Choice(got[0], got[1], "neighbourhood")
+            out.choices[key] = Choice(got[0], got[1], "neighbourhood", said=said_major(got[1]))
     return out
 
 

@@ -258,3 +258,19 @@ def test_the_hook_reads_the_same_evidence_as_a_full_run(tmp_path):
     full = check(tmp_path, select=["PG001"])
     assert doc_of(hook, "postgresql.conf").meta["pg_version"] == doc_of(full, "postgresql.conf").meta["pg_version"] == 16
     assert hook.findings == full.findings == []
+
+
+def test_a_file_for_a_major_older_than_the_catalogs_keeps_the_parameters_it_had(tmp_path):
+    """PostgreSQL 13 is checked with 14's catalog, the oldest pgpath has: a parameter 13 still had
+    (vacuum_cleanup_index_scale_factor, removed in 14) is no error there, one removed before 13
+    (wal_keep_segments, removed in 13) still is; and the same file on 18 reports both."""
+    conf = "vacuum_cleanup_index_scale_factor = 0.1\nwal_keep_segments = 8\n"
+    write(tmp_path, {"old/docker-compose.yml": "services:\n  db:\n    image: postgres:13.5\n",
+                     "old/postgresql.conf": conf, "new/postgresql.conf": conf})
+    report = check(tmp_path, select=["PG001"])
+    assert doc_of(report, "old/postgresql.conf").meta["pg_version"] == 14
+    found = sorted((f.span.file, f.span.line) for f in report.findings)
+    assert found == [("./new/postgresql.conf", 1), ("./new/postgresql.conf", 2), ("./old/postgresql.conf", 2)]
+    [old] = [f for f in report.findings if f.span.file == "./old/postgresql.conf"]
+    assert "removed in PostgreSQL 13, and this file is checked as PostgreSQL 14 (the files are for PostgreSQL 13" \
+        in old.message
