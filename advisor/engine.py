@@ -570,6 +570,8 @@ def _record_version(doc: ConfigDoc, choice) -> None:
     said = f"and this check is for PostgreSQL {doc.meta['pg_version']}:"
     why = _short_reason(doc.meta["pg_version_source"], doc.meta["pg_version_reason"])
     older = choice.said if choice.said is not None and choice.said < doc.meta["pg_version"] == choice.major else None
+    if older is not None:
+        doc.meta["pg_version_said"] = older  # (`pgpath init` writes it down as the hop's version)
     kept = []
     for d in doc.diagnostics:
         if d.kind == "unknown-parameter" and said in d.message:

@@ -274,3 +274,18 @@ def test_a_file_for_a_major_older_than_the_catalogs_keeps_the_parameters_it_had(
     [old] = [f for f in report.findings if f.span.file == "./old/postgresql.conf"]
     assert "removed in PostgreSQL 13, and this file is checked as PostgreSQL 14 (the files are for PostgreSQL 13" \
         in old.message
+
+
+def test_init_writes_the_major_found_as_the_postgres_hops_version(tmp_path):
+    write(tmp_path, {"db/docker-compose.yml": "services:\n  db:\n    image: postgres:13\n",
+                     "db/postgresql.conf": CONF, "db/.env": "DATABASE_URL=postgresql://app@db:5432/app\n"})
+    r = _pgpath("init", ".", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    written = (tmp_path / "pgpath.yaml").read_text()
+    assert "- postgres: {file: \"db/postgresql.conf\", version: 13}" in written, written
+    # checked with the topology it wrote, the server keeps its major, now declared
+    report = check(tmp_path, tmp_path / "pgpath.yaml", select=["PG001"])
+    conf = doc_of(report, "postgresql.conf")
+    assert (conf.meta["pg_version"], conf.meta["pg_version_source"]) == (14, "topology")
+    assert "version: 13 of the postgres hop" in conf.meta["pg_version_reason"]
+    assert report.findings == []  # db_user_namespace: PostgreSQL 13 had it

@@ -106,6 +106,11 @@ def render_topology(report, base: str = ".") -> str:
                 opts.append(f"proxy: {_yaml_str(hop.detail.front.name or '')}")
             if hop.kind == "pgbouncer" and hop.detail is not None:
                 opts.append(f"database: {_yaml_str(hop.detail.name)}")
+            version = hop.pg_version() if hop.kind == "postgres" else None
+            if version is not None and version["source"] in ("file", "deployment", "neighbourhood"):
+                # the major pgpath found for the server, written down so that it is declared
+                major = hop.doc.meta.get("pg_version_said") or version["major"]
+                opts.append(f"version: {major}")
             lines.append(f"      - {hop.kind}: {{{', '.join(opts)}}}")
     return "\n".join(lines) + "\n"
 
