@@ -652,3 +652,58 @@ def test_pg_environment_values_checked_beside_a_url(tmp_path, variable, value, c
 
 
 PG_ENV_KEY = {"PGSSLMODE": "sslmode", "PGCONNECT_TIMEOUT": "connect_timeout"}
+
+
+# ------------------------------------------------------------------------------------------------
+# primary_conninfo: a string only libpq reads (the WAL receiver of a standby), checked as libpq
+# checks it (issue 12: an unknown option there was silent)
+
+PRIMARY_CONNINFO_CASES = [
+    # (value, refused by libpq)
+    ("host=127.0.0.1 port=1 keepalive_idle=5", True),
+    ("host=127.0.0.1 port=1 sslmode=requir", True),
+    ("host=127.0.0.1 port=abc", True),
+    ("host=127.0.0.1 port=1 keepalives_idle=5s", True),
+    ("host=127.0.0.1 port=1 application_name='x", True),
+    ("host=127.0.0.1 port=1 target_session_attrs=master", True),
+    ("postgresql://127.0.0.1:1/db?sslmode=disable&foo=1", True),
+    ("host=127.0.0.1 port=1 user=rep application_name=s1 sslmode=disable keepalives_idle=30", False),
+    ("postgresql://rep@127.0.0.1:1/db?sslmode=disable&keepalives=1", False),
+]
+
+
+def _libpq_verdict(conninfo: str) -> str | None:
+    """libpq's own refusal of the string (parsing, then connecting to a closed loopback port), or
+    None when it got as far as the connection attempt."""
+    try:
+        conninfo_to_dict(conninfo)
+    except psycopg.Error as exc:
+        return str(exc).strip()
+    try:
+        psycopg.connect(conninfo, connect_timeout=2).close()
+    except psycopg.OperationalError as exc:
+        text = str(exc).strip()
+        if "Connection refused" in text or "could not connect" in text or "connection refused" in text:
+            return None
+        text = text.split("connection is bad: ", 1)[-1].strip()
+        return re.sub(r'^connection to server at "[^"]*"(?: \([^)]*\))?, port \d+ failed: ', "", text)
+    return None
+
+
+@pytest.mark.parametrize("value, refused", PRIMARY_CONNINFO_CASES)
+def test_primary_conninfo_is_checked_as_libpq_checks_it(tmp_path, value, refused):
+    from advisor.loaders.postgresql_conf import load
+
+    said = _libpq_verdict(value)
+    assert (said is not None) == refused, said
+    path = tmp_path / "postgresql.conf"
+    path.write_text("primary_conninfo = '" + value.replace("'", "''") + "'\n")
+    errors = [d for d in load(str(path)).diagnostics if d.kind == "syntax-error"]
+    if not refused:
+        assert errors == []
+        return
+    (d,) = errors
+    assert d.span.line == 1 and d.span.col == 20
+    # libpq's own words (its first complaint; libpq ends some with a period or a newline)
+    first = said.splitlines()[0].rstrip(".")
+    assert first in d.message, (first, d.message)

@@ -642,6 +642,39 @@ def type_settings(doc: ConfigDoc, catalog: Catalog, every: bool = False) -> None
         last[settings[index].name] = index
     for index in last.values():
         settings[index].effective = True
+        if settings[index].name in _CONNINFO_SETTINGS:
+            _check_conninfo(doc, settings[index])
+
+
+# settings whose value only libpq reads (the WAL receiver of a standby connects with it); the
+# server takes any string at start, libpq refuses a bad one when the standby connects
+_CONNINFO_SETTINGS = ("primary_conninfo",)
+
+
+def _check_conninfo(doc: ConfigDoc, setting: Setting) -> None:
+    """A connection-string setting that libpq would refuse (parse errors: a word without `=`, an
+    option libpq does not know, an unterminated quote; connect-time checks: `sslmode=requir`,
+    `port=abc`, `keepalives_idle=5s`...): a `syntax-error` diagnostic at the value, worded as
+    libpq says it, with passwords hidden and long quoted values shortened."""
+    value = setting.value
+    if not isinstance(value, str) or not value.strip():
+        return
+    from advisor.loaders.clients.libpq import parse_conninfo, validate_values
+    from advisor.loaders.clients.strings import redact_any, short_quotes
+
+    info = parse_conninfo(value)
+    if info.error is not None:
+        message = info.error
+    else:
+        problems = validate_values(info)
+        if not problems:
+            return
+        message = problems[0][1]  # libpq stops at the first
+    doc.diagnostics.append(Diagnostic(
+        "syntax-error", setting.value_span or setting.span,
+        f"{setting.name}: libpq rejects this connection string: {short_quotes(redact_any(message))}; the WAL "
+        "receiver of a standby started with it cannot connect to the primary",
+        "write libpq keyword=value pairs: host=<primary> port=5432 user=<replication user> sslmode=verify-full"))
 
 
 def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> None:

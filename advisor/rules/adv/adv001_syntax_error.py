@@ -4,7 +4,10 @@
 Lines that PostgreSQL, PgBouncer or HAProxy would reject before looking at any value: a value
 with a space that is not quoted (`work_mem = 8 MB`), an unquoted dotted value
 (`cluster_name = a.b`), an unterminated quote, a line that is not `name = value`. The position
-is where the real parser gives up.
+is where the real parser gives up. A connection string that only libpq reads and libpq refuses
+is one too: a client's (`DATABASE_URL`, `*_DSN`...), and `primary_conninfo`, which the server
+takes as any string but the WAL receiver of a standby cannot connect with
+(`invalid connection option "keepalive_idle"`, `invalid sslmode value: "requir"`).
 
 ## Why it matters
 PostgreSQL refuses to start with a syntax error in postgresql.conf, and on reload it ignores the
