@@ -180,6 +180,36 @@ def test_templates_and_other_yaml_are_quiet(tmp_path):
     assert all(d.kind == "kubernetes" for d in docs)  # a syntax error, reported, never a traceback
 
 
+@pytest.mark.parametrize("merge,line,col,what", [
+    ("    <<: postgres\n", 4, 9, "not a scalar"),
+    ("    <<:\n", 4, 8, "not a scalar"),  # an empty merge value is a null scalar
+    ("    <<: [*base, x]\n", 4, 17, "and this item is a scalar"),
+    ("    <<: [*base, [*base]]\n", 4, 17, "and this item is a list"),
+])
+def test_merge_key_of_no_mapping_is_a_syntax_error(tmp_path, merge, line, col, what):
+    """The fuzz campaign's kubernetes crash: a merge key (`<<`) whose value is not a mapping or a
+    list of mappings ended in an AttributeError. PyYAML and Go's yaml.v3 (kubectl, compose) refuse
+    such a document (PyYAML at the same line and column): a syntax error at the offending value."""
+    text = "x-base: &base {image: postgres:16}\nservices:\n  db:\n" + merge + "    command: postgres -c work_mem=4MB\n"
+    p = tmp_path / "docker-compose.yml"
+    p.write_text(text)
+    [doc] = load(str(p), {})
+    [d] = doc.diagnostics
+    assert (d.kind, d.span.line, d.span.col) == ("syntax-error", line, col)
+    assert d.message.startswith("invalid YAML: a merge key (<<) takes a mapping or a list of mappings") and what in d.message
+    import yaml
+
+    with pytest.raises(yaml.constructor.ConstructorError) as real:
+        yaml.safe_load(text)
+    assert (real.value.problem_mark.line + 1, real.value.problem_mark.column + 1) == (line, col)
+
+
+def test_merge_key_of_mappings_merges(tmp_path):
+    [doc] = _load(tmp_path, "x-pg: &pg\n  image: postgres:16\n  mem_limit: 1g\nservices:\n  db:\n    <<: [*pg]\n"
+                            "    command: postgres -c shared_buffers=2GB\n", "docker-compose.yml")
+    assert doc.kind == "postgresql" and doc.host.memory_bytes().value == 1024**3
+
+
 def test_alias_bomb_is_bounded(tmp_path):
     lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 12):

@@ -127,6 +127,12 @@ REGRESSIONS: list[tuple[str, str, bytes]] = [
                              b'\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n\n}\n6"\n\n  parameter {\n    name         = "rds.force_ssl"\n   '
                              b' value        = "0"\n    apply_method = "pending-rDboot"\n  }\n}\n')),
     ("terraform", "main.tf", b'resource "aws_db_parameter_group" "p" {\n  family = "postgres99"\n}\n'),
+    # kubernetes, session 4 (atheris): a compose service with a merge key (`<<:`) whose value is a
+    # scalar (`image:entsql.conf`, no blank after the colon) ended in an AttributeError in
+    # yaml_nodes; now a syntax error at the value, as PyYAML and yaml.v3 refuse it
+    ("kubernetes", "cluster.yaml", (b"services:\n  <<:\n    image: postgres:16\n    command: postgres -c shared_buffers=1GB"
+                                    b" -c max_connections=300 B\n    mem_limit: 4g\n    volumes:\n"
+                                    b"      - ./postgresql.conf:/etc/postgres:\n  <<:\n    image:entsql.conf\n")),
 ]
 
 

@@ -153,7 +153,15 @@ def _convert(node, memo: dict[int, N], budget: list[int]) -> N:
             continue
         if key.value == "<<":  # a merge key: its mapping's entries, earlier keys of this map win
             merged = _convert(value, memo, budget)
-            sources = [merged] if merged.kind == "map" else [m for m in merged.value if m.kind == "map"]
+            sources = [merged] if merged.kind == "map" else merged.value if merged.kind == "seq" else [merged]
+            wrong = next((m for m in sources if m.kind != "map"), None)
+            if wrong is not None:
+                # YAML's merge key takes a mapping or a list of mappings; PyYAML and Go's yaml.v3
+                # (kubectl, docker compose) refuse the document otherwise
+                what = "a list" if wrong.kind == "seq" else "a scalar"
+                raise YamlError("invalid YAML: a merge key (<<) takes a mapping or a list of mappings, "
+                                + (f"and this item is {what}" if merged.kind == "seq" else f"not {what}"),
+                                wrong.line, wrong.col)
             for source in sources:
                 for k, kn, vn in source.value:
                     if not any(k == have for have, _, _ in out.value):
