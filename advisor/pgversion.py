@@ -158,39 +158,6 @@ def sample_major(path: str, text: str) -> tuple[int, str] | None:
     return best[0], f"the parameter list of {path} (every name known to PostgreSQL {best[0]})"
 
 
-def infer(paths: list[str]) -> tuple[int, str] | None:
-    """(catalog major to use, why) from the files, or None when they do not say."""
-    found: list[tuple[int, str]] = []
-    for path in paths:
-        try:
-            with open(path, "rb") as f:
-                data = f.read(READ_LIMIT)
-        except OSError:
-            continue
-        text = data.decode("utf-8", "replace")
-        if path.endswith(".sample"):
-            got = sample_major(path, text)
-            if got:
-                found.append(got)
-            continue
-        found.extend(evidence_in(path, text))
-    if not found:
-        return None
-    counts = Counter(major for major, _ in found)
-    major = max(counts, key=lambda m: (counts[m], m))
-    reason = next(why for m, why in found if m == major)
-    others = sorted(set(counts) - {major})
-    if others:
-        reason += f" (also seen: {', '.join(f'PostgreSQL {m}' for m in others)}; the most frequent wins)"
-    if major < SUPPORTED_MAJORS[0]:
-        return SUPPORTED_MAJORS[0], (f"the files are for PostgreSQL {major}, per {reason}; {SUPPORTED_MAJORS[0]} is "
-                                     "the oldest catalog pgpath has")
-    if major > SUPPORTED_MAJORS[-1]:
-        return SUPPORTED_MAJORS[-1], (f"the files are for PostgreSQL {major}, per {reason}; {SUPPORTED_MAJORS[-1]} "
-                                      "is the newest catalog pgpath has")
-    return major, reason
-
-
 DEFAULT_REASON = ("the newest supported; no version given or found in the files, set --pg-version or pg_version "
                   "in pgpath.yaml")
 
@@ -211,7 +178,6 @@ def candidates(found: list[tuple[str, str]], skipped: list[str]) -> list[str]:
 
 # where a document's major came from, nearest first (the JSON report's `source`)
 SOURCES = ("option", "topology", "file", "deployment", "neighbourhood", "default")
-SERVER_KINDS = ("postgresql", "pgbouncer", "haproxy")
 # a compose/Kubernetes volume source that is a relative path: `./conf/postgresql.conf:/etc/...`
 _MOUNT = lazy_re.compile(r"(?<![\w/.-])(\.{1,2}/[\w./-]{1,300}):/")
 MAX_MOUNTS = 200
@@ -271,49 +237,12 @@ def decide(found: list[tuple[int, str]], where: str = "") -> tuple[int, str] | N
     return supported(major, reason)
 
 
-def _number_key(path: str) -> str | None:
-    digits = re.findall(r"\d+", os.path.basename(path))
-    return ".".join(digits) if digits else None
-
-
 def neighbourhoods(items: list[tuple[str, str | None]]) -> list[list[str]]:
-    """Groups of paths that may be one deployment, the way advisor/path/discover.py groups the
-    loaded documents: one folder; a folder holding no server file (PostgreSQL, PgBouncer, HAProxy)
-    joins the nearest folder above that holds one; a folder with several server files of one kind
-    is split by the numbers in the file names (a file without a number stays alone)."""
-    by_dir: dict[str, list[tuple[str, str | None]]] = {}
-    for path, kind in items:
-        by_dir.setdefault(os.path.dirname(os.path.normpath(path)), []).append((path, kind))
-    server_dirs = {d for d, xs in by_dir.items() if any(k in SERVER_KINDS for _, k in xs)}
-    merged: dict[str, list[tuple[str, str | None]]] = {}
-    for folder, xs in by_dir.items():
-        home = folder
-        if folder not in server_dirs:
-            parent = folder
-            while True:
-                up = os.path.dirname(parent)
-                if up == parent:
-                    break
-                parent = up
-                if parent in server_dirs:
-                    home = parent
-                    break
-        merged.setdefault(home, []).extend(xs)
-    groups: list[list[str]] = []
-    for xs in merged.values():
-        counts = Counter(k for _, k in xs if k in SERVER_KINDS)
-        if all(n <= 1 for n in counts.values()):
-            groups.append([p for p, _ in xs])
-            continue
-        by_number: dict[str | None, list[str]] = {}
-        for p, _ in xs:
-            by_number.setdefault(_number_key(p), []).append(p)
-        for key, members in by_number.items():
-            if key is None:
-                groups.extend([m] for m in members)
-            else:
-                groups.append(members)
-    return groups
+    """Groups of paths that may be one deployment, by the rule advisor/path/discover.py groups the
+    loaded documents with (the same function, over (path, kind) pairs)."""
+    from advisor.path.discover import group_neighbourhoods
+
+    return [[path for path, _ in group] for group in group_neighbourhoods(items, lambda x: x[0], lambda x: x[1])]
 
 
 def shown(path: str) -> str:

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 from advisor.catalog import value_or_default
 from advisor.model import ConfigDoc, Span, Unknown, is_known
 from advisor.path.model import DeploymentPath, Hop
 
 SERVER_KINDS = ("pgbouncer", "haproxy", "postgresql")
+T = TypeVar("T")
 _DIGITS = re.compile(r"\d+")
 
 
@@ -118,13 +119,22 @@ def _number_key(path: str) -> str | None:
 
 def neighbourhoods(docs: list[ConfigDoc]) -> list[list[ConfigDoc]]:
     """Groups of documents that may share a path (see the module docstring), in first-seen order."""
-    by_dir: dict[str, list[ConfigDoc]] = {}
-    for doc in docs:
-        by_dir.setdefault(os.path.dirname(os.path.normpath(doc.path)), []).append(doc)
-    server_dirs = {d for d, ds in by_dir.items() if any(x.kind in SERVER_KINDS for x in ds)}
+    return group_neighbourhoods(docs, lambda d: d.path, lambda d: d.kind)
+
+
+def group_neighbourhoods(items: list[T], path_of: Callable[[T], str], kind_of: Callable[[T], str | None]) -> list[list[T]]:
+    """The neighbourhood rule over anything with a file path and a kind (loaded documents here;
+    (path, kind) pairs before loading, for the PostgreSQL major in advisor/pgversion.py): one
+    folder; a folder holding no server file joins the nearest folder above that holds one; a
+    folder with several server files of one kind is split by the numbers in the file names, a file
+    without a number staying alone with every configuration it holds."""
+    by_dir: dict[str, list[T]] = {}
+    for item in items:
+        by_dir.setdefault(os.path.dirname(os.path.normpath(path_of(item))), []).append(item)
+    server_dirs = {d for d, xs in by_dir.items() if any(kind_of(x) in SERVER_KINDS for x in xs)}
     # client-only directories join the nearest directory above them that holds server files
-    merged: dict[str, list[ConfigDoc]] = {}
-    for folder, ds in by_dir.items():
+    merged: dict[str, list[T]] = {}
+    for folder, xs in by_dir.items():
         home = folder
         if folder not in server_dirs:
             parent = folder
@@ -136,27 +146,28 @@ def neighbourhoods(docs: list[ConfigDoc]) -> list[list[ConfigDoc]]:
                 if parent in server_dirs:
                     home = parent
                     break
-        merged.setdefault(home, []).extend(ds)
-    groups: list[list[ConfigDoc]] = []
-    for folder, ds in merged.items():
+        merged.setdefault(home, []).extend(xs)
+    groups: list[list[T]] = []
+    for xs in merged.values():
         counts: dict[str, int] = {}
-        for d in ds:
-            if d.kind in SERVER_KINDS:
-                counts[d.kind] = counts.get(d.kind, 0) + 1
+        for x in xs:
+            kind = kind_of(x)
+            if kind in SERVER_KINDS:
+                counts[kind] = counts.get(kind, 0) + 1
         if all(n <= 1 for n in counts.values()):
-            groups.append(ds)
+            groups.append(xs)
             continue
         # several configurations of one kind in one folder: numbers in the names say which go together
-        by_number: dict[str | None, list[ConfigDoc]] = {}
-        for d in ds:
-            by_number.setdefault(_number_key(d.path), []).append(d)
+        by_number: dict[str | None, list[T]] = {}
+        for x in xs:
+            by_number.setdefault(_number_key(path_of(x)), []).append(x)
         for key, members in by_number.items():
             if key is None:
                 # no number: each file alone, with every configuration it holds (a compose file's
                 # PgBouncer and PostgreSQL services are one project)
-                by_file: dict[str, list[ConfigDoc]] = {}
+                by_file: dict[str, list[T]] = {}
                 for m in members:
-                    by_file.setdefault(m.path, []).append(m)
+                    by_file.setdefault(path_of(m), []).append(m)
                 groups.extend(by_file.values())
             else:
                 groups.append(members)
