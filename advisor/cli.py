@@ -448,8 +448,18 @@ def main() -> None:
     is lost: the report file is closed when written, and stdout/stderr are flushed here; pgpath
     registers no atexit handlers and leaves no child process running.
     """
+    import gc
     import os
 
+    # The cyclic garbage collector rescans every object that survived its young generations
+    # each time the heap grows by a quarter: the loaded documents, which live until the report
+    # is written. On a tree of 10,000 files that was about a fifth of the CPU time (1.2 s of
+    # 5.5 s), for garbage the loaders do not make (no reference cycles; the postgresql.conf
+    # loader pauses the collector for the same reason). What is imported by now (typer, the
+    # CLI) is kept out of every collection, and a young collection runs after 20,000 new
+    # container objects instead of 700: cycles, if any, are still collected.
+    gc.freeze()
+    gc.set_threshold(20_000, 10, 10)
     code = run_app()
     for stream in (sys.stdout, sys.stderr):
         try:

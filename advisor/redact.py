@@ -135,12 +135,18 @@ def shown_roots(given_paths) -> list[tuple[str, str]]:
     return out
 
 
+_UNCHANGED: Any = object()  # Redactor._cleaned's mark of a text that cleaning leaves as it is
+
+
 class Redactor:
     """Made from the loaded documents; cleans every string an output prints. `roots`: the paths
     given on the command line (absolute ones outside the working directory are shown relative)."""
 
     def __init__(self, docs=(), roots=()) -> None:
         self._index: dict[str, list[str]] = {}
+        # each distinct string cleaned once per report (a fleet repeats `5432`, `on`, `*`
+        # thousands of times); made again with every Redactor, so nothing outlives a run
+        self._cleaned: dict[str, Any] = {}
         for doc in docs:
             for secret in _secrets_of(doc):
                 self.add(secret)
@@ -173,17 +179,23 @@ class Redactor:
         if secret not in bucket:
             bucket.append(secret)
             bucket.sort(key=len, reverse=True)
+            self._cleaned.clear()  # (secrets are all added before any text is cleaned, but be safe)
 
     def text(self, text: Any) -> Any:
         """A string as it may be printed (anything else is returned as it is)."""
         if not isinstance(text, str) or not text:
             return text
+        cleaned = self._cleaned.get(text)
+        if cleaned is not None:
+            return text if cleaned is _UNCHANGED else cleaned  # (the same object back when unchanged)
         out = redact_patterns(text)
         if self._index:
             out = self._replace_known(out)
         if self._root_re is not None:
             out = self._relative(out)
-        return escape_surrogates(out)
+        out = escape_surrogates(out)
+        self._cleaned[text] = _UNCHANGED if out == text else out
+        return text if out == text else out
 
     def _replace_known(self, text: str) -> str:
         index = self._index
@@ -234,21 +246,29 @@ class Redactor:
         return out
 
     def setting(self, s):
+        """The setting as it may be printed: the setting itself when nothing in it changes (the
+        usual case; reporters only read), else a cleaned copy."""
+        secret = True if s.name in WHOLLY_SECRET_SETTINGS and s.raw not in (None, "", "''") else s.secret
+        raw, value = self.text(s.raw), self.text(s.value)
+        span, value_span = s.span, s.value_span
+        clean_span, clean_value_span = self.span(span), self.span(value_span)
+        if (secret is s.secret and raw is s.raw and value is s.value and clean_span is span
+                and clean_value_span is value_span):
+            return s
         out = copy.copy(s)
-        if s.name in WHOLLY_SECRET_SETTINGS and s.raw not in (None, "", "''"):
-            out.secret = True
-        out.raw = self.text(s.raw)
-        out.value = self.text(s.value)
-        span = s.span
-        out.span = self.span(span)
-        out.value_span = self.span(s.value_span)
+        out.secret = secret
+        out.raw = raw
+        out.value = value
+        out.span = clean_span
+        out.value_span = clean_value_span
         return out
 
     def document(self, d):
         out = copy.copy(d)
         out.path = escape_surrogates(self._relative(d.path))
         out.files = [escape_surrogates(self._relative(f)) for f in d.files]
-        out.settings = [self.setting(s) for s in d.settings]
+        setting = self.setting
+        out.settings = [setting(s) for s in d.settings]
         unread = d.meta.get("unresolved_includes")
         if unread:  # the warnings of what was not read quote the include line
             out.meta = dict(d.meta, unresolved_includes=[
