@@ -233,6 +233,8 @@ class Redactor:
     def span(self, span):
         if span is None:
             return None
+        if span.key is None and self._root_re is None and span.file.__class__ is str and span.file.isascii():
+            return span  # (the usual case: nothing to clean)
         file = escape_surrogates(self._relative(span.file)) if isinstance(span.file, str) else span.file
         key = self.text(span.key) if span.key else span.key
         return span if (file is span.file and key is span.key) else span._replace(file=file, key=key)

@@ -33,11 +33,18 @@ class Span(NamedTuple):
         return f"{self.file}:{self.line}:{self.col or 1}"
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"file": self.file}
-        for name in ("line", "col", "end_line", "end_col", "key"):
-            value = getattr(self, name)
-            if value is not None:
-                out[name] = value
+        file, line, col, end_line, end_col, key = self
+        out: dict[str, Any] = {"file": file}
+        if line is not None:
+            out["line"] = line
+        if col is not None:
+            out["col"] = col
+        if end_line is not None:
+            out["end_line"] = end_line
+        if end_col is not None:
+            out["end_col"] = end_col
+        if key is not None:
+            out["key"] = key
         return out
 
 
@@ -171,22 +178,24 @@ class Setting(Record):
         return "***" if self.secret else self.raw
 
     def to_dict(self) -> dict[str, Any]:
+        return self.summary_dict(full=True)
+
+    def summary_dict(self, full: bool = False) -> dict[str, Any]:
+        """`to_dict` without `effective` and `value_span` (what the JSON report shows of a
+        document's settings), unless `full`: the same keys in the same order."""
         value = self.value
         if isinstance(value, Unknown):
             value = {"unknown": value.text}
         elif self.secret:
             value = "***"
-        out: dict[str, Any] = {
-            "name": self.name,
-            "raw": self.display_raw,
-            "value": value,
-            "unit": self.unit,
-            "effective": self.effective,
-            "span": self.span.to_dict(),
-        }
+        out: dict[str, Any] = {"name": self.name, "raw": "***" if self.secret else self.raw, "value": value,
+                               "unit": self.unit}
+        if full:
+            out["effective"] = self.effective
+        out["span"] = self.span.to_dict()
         if self.section is not None:
             out["section"] = self.section
-        if self.value_span is not None:
+        if full and self.value_span is not None:
             out["value_span"] = self.value_span.to_dict()
         if self.applies is not None:
             out["applies"] = self.applies

@@ -6,9 +6,6 @@ from advisor import __version__
 from advisor.reporters import jsontext
 from advisor.reporters import notices
 
-# the keys of Setting.to_dict a document's settings show in the report
-_SETTING_KEYS = ("name", "raw", "value", "unit", "applies", "section", "span")
-
 
 def render_chunks(report, **_: object):
     """The report's text in pieces (one per finding, path and document), so the command line can
@@ -45,10 +42,7 @@ def render_chunks(report, **_: object):
                 "template": d.template,
                 "files": d.files,
                 **({"pg_version": of_doc(d)} if of_doc(d) is not None else {}),
-                "settings": [
-                    {k: v for k, v in s.to_dict().items() if k in _SETTING_KEYS}
-                    for s in d.settings if s.effective
-                ],
+                "settings": [s.summary_dict() for s in d.settings if s.effective],
             }
             for d in report.docs
         ),
