@@ -97,7 +97,7 @@ def _read(doc: ConfigDoc, b, fmt: str, path: str, text: str):
     if fmt == "text":
         return scan_text(doc, b, text, path)
     readers = {
-        "env": tree.env_leaves, "yaml": tree.yaml_leaves, "json": tree.json_leaves, "toml": tree.toml_leaves,
+        "env": tree.iter_env_leaves, "yaml": tree.yaml_leaves, "json": tree.json_leaves, "toml": tree.toml_leaves,
         "ini": tree.ini_leaves, "properties": tree.properties_leaves,
     }
     try:

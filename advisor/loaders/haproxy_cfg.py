@@ -48,7 +48,7 @@ from typing import Any
 from advisor import lazy_re
 from advisor.loaders import haproxy_keywords as KW
 from advisor.loaders.directives import read_comment
-from advisor.loaders.source import InputError, read_text
+from advisor.loaders.source import InputError, lines_of, read_text
 from advisor.loaders.template import is_template, placeholders
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
 from advisor.model.haproxy import KA_PARAMS, Bind, HaproxyModel, Proxy, Server, Val
@@ -361,13 +361,17 @@ class CondEvaluator:
 
 
 class Line(Record):
-    __slots__ = ("file", "lineno", "text", "words", "conditional")
+    """One line of a section, cut into words. (The line's text is not kept, only where its text
+    ends: a large file's lines are held until its sections are built.)"""
 
-    def __init__(self, file: str, lineno: int, text: str, words: list[Word], conditional: bool = False) -> None:
+    __slots__ = ("file", "lineno", "end", "words", "conditional")
+
+    def __init__(self, file: str, lineno: int, text: str, words: list[Word] | tuple[Word, ...],
+                 conditional: bool = False) -> None:
         self.file = file
         self.lineno = lineno
-        self.text = text
-        self.words = words
+        self.end = len(text.rstrip())  # the column after the last non-blank character
+        self.words = tuple(words)
         self.conditional = conditional  # inside a block whose condition cannot be decided
 
     def span(self, first: int = 0, last: int | None = None) -> Span:
@@ -379,10 +383,19 @@ class Line(Record):
 
     def word_span(self, i: int) -> Span:
         if i >= len(self.words):
-            end = len(self.text.rstrip()) + 1
+            end = self.end + 1
             return Span(self.file, self.lineno, end, self.lineno, end)
         w = self.words[i]
         return Span(self.file, self.lineno, w.start + 1, self.lineno, w.end + 1)
+
+
+def _drain(section: "Section"):
+    """The lines of a section, each let go once the caller has read it (a section is built once:
+    a large file's lines are not all held beside the settings made from them)."""
+    lines, section.lines = section.lines, []
+    for i, line in enumerate(lines):
+        lines[i] = None
+        yield line
 
 
 class Section(Record):
@@ -432,6 +445,9 @@ class _Reader:
         self.env = options.get("haproxy_env")
         self.sections: list[Section] = []
         self.errors = 0
+        # one string object for each distinct word of the files read (a keyword or value written
+        # on many lines is held once, by its lines and then by their settings)
+        self.strings: dict[str, str] = {}
 
     def error(self, kind: str, span: Span, message: str, fix: str | None = None, related=()) -> None:
         if self.errors >= MAX_ERRORS:
@@ -448,9 +464,12 @@ class _Reader:
         # still be taken), "done" (a branch was taken), "unknown" (undecided)
         stack: list[list[Any]] = []
         current: Section | None = None
-        for lineno, raw in enumerate(text.split("\n"), start=1):
+        strings = self.strings
+        for lineno, raw in enumerate(lines_of(text), start=1):
             masks = placeholders(raw) if template else None
             words, comment, error = tokenize(raw, masks, self.env)
+            for w in words:
+                w.text = strings.setdefault(w.text, w.text)
             if comment is not None:
                 col, body = comment
                 read_comment(self.doc, body, Span(path, lineno, col + 1, lineno, len(raw) + 1), trailing=bool(words))
@@ -709,7 +728,7 @@ class _Builder:
     # -- global --------------------------------------------------------------------------------
 
     def _global(self, section: Section) -> None:
-        for line in section.lines:
+        for line in _drain(section):
             keyword = line.words[0].text
             if keyword in ("no", "default") and len(line.words) > 1:
                 keyword = line.words[1].text
@@ -734,6 +753,10 @@ class _Builder:
                  value_index: int | None = None) -> None:
         texts = {w.text for w in line.words}
         secret = bool(texts & _SECRET_WORDS) or name in _SECRET_KEYWORDS
+        strings = self.r.strings
+        name, raw = strings.setdefault(name, name), strings.setdefault(raw, raw)
+        if value.__class__ is str:
+            value = strings.setdefault(value, value)
         self.doc.settings.append(Setting(
             name=name, raw=raw, value=value, span=line.span(), unit=unit, section=section,
             value_span=line.word_span(value_index) if value_index is not None else None, secret=secret,
@@ -744,7 +767,7 @@ class _Builder:
         origin = proxy.label
         if proxy.kind == "defaults":
             origin = f"{proxy.label} at {os.path.basename(section.header.file)}:{section.header.lineno}"
-        for line in section.lines:
+        for line in _drain(section):
             words = line.words
             texts = [w.text for w in words]
             keyword = texts[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+from typing import Iterator
 
 MAX_BYTES = 16 * 1024 * 1024
 
@@ -57,6 +58,19 @@ def read_text(path: str, max_bytes: int = MAX_BYTES) -> str:
     except UnicodeDecodeError:
         # PostgreSQL, PgBouncer and HAProxy read bytes; Latin-1 keeps every byte as one character
         return data.decode("latin-1")
+
+
+def lines_of(text: str) -> Iterator[str]:
+    """The lines of `text.split("\\n")`, one at a time: a loader reading a large file line by
+    line then holds one line, not a list of all of them besides what it makes of them."""
+    start, find = 0, text.find
+    while True:
+        end = find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end]
+        start = end + 1
 
 
 def inside_checked_tree(target: str, main_path: str, options: dict | None) -> bool:

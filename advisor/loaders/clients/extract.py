@@ -95,7 +95,15 @@ def record(doc: ConfigDoc, name: str, leaf_or_value: Leaf | Value, section: str 
 # ------------------------------------------------------------------------------------------------
 
 
-def extract(doc: ConfigDoc, leaves: list[Leaf], b: Builder, env_file: bool = False) -> list[ClientEndpoint]:
+def extract(doc: ConfigDoc, leaves: Iterable[Leaf], b: Builder, env_file: bool = False) -> list[ClientEndpoint]:
+    """The endpoints the leaves describe. For a dotenv file (`env_file`) every leaf is a variable of
+    one environment block, and the leaves may come one at a time (nothing else claims them: the
+    Spring and mapping readers see only used leaves)."""
+    if env_file:
+        endpoints = env_endpoints(doc, b, "environment", ((lf.key, lf, leaf_value(lf, lf.key)) for lf in leaves))
+        endpoints.sort(key=lambda e: (e.span.line or 0, e.span.col or 0))
+        return endpoints
+    leaves = list(leaves)
     used: set[int] = set()
     endpoints: list[ClientEndpoint] = []
     # 1. environment blocks
@@ -164,9 +172,14 @@ def _env_blocks(leaves: list[Leaf], env_file: bool, used: set[int]) -> Iterable[
         yield ".".join(block), entries
 
 
-def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: list[tuple[str, Leaf, Value]]) -> list[ClientEndpoint]:
+def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tuple[str, Leaf, Value]]
+                  ) -> list[ClientEndpoint]:
+    """The endpoints of one environment block. `entries` is read once (it may be a generator:
+    a large .env is read without holding every variable); only the variables that may hold a
+    connection string are kept for the second pass."""
     endpoints: list[ClientEndpoint] = []
     pg: dict[str, Value] = {}
+    candidates: list[tuple[str, Leaf, Value, str, bool, str | None]] = []
     for key, lf, v in entries:
         secret = is_secret_key(key)
         if secret:
@@ -177,12 +190,13 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: list[tuple[st
         if key in PG_ENV:
             pv = Value(v.value, v.raw, v.span, "env", key, secret or PG_ENV[key] == "password", v.hint)
             pg[PG_ENV[key]] = pv
-    for key, lf, v in entries:
-        if key in PG_ENV or not isinstance(lf.value, str):
-            continue
-        text = lf.value
-        explicit = bool(URL_NAME.search(key))
-        form = kind_of(text) if not v.unknown or "://" in text or "=" in text else None
+        elif isinstance(lf.value, str):
+            text = lf.value
+            explicit = bool(URL_NAME.search(key))
+            form = kind_of(text) if not v.unknown or "://" in text or "=" in text else None
+            if explicit or form not in (None, "keyword"):  # (anything else is no connection string)
+                candidates.append((key, lf, v, text, explicit, form))
+    for key, lf, v, text, explicit, form in candidates:
         if form is None and v.unknown and explicit:
             endpoints.append(unknown_endpoint(b, "url", key, lf, v))
             continue

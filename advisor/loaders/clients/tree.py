@@ -15,10 +15,11 @@ these files are application configs, and only the keys pgpath knows matter.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Iterator
 
 from advisor import lazy_re
 from advisor.loaders.clients.strings import Locator
+from advisor.loaders.source import lines_of
 from advisor.model import Record, Span, Unknown
 
 
@@ -432,8 +433,13 @@ _ENV_LINE = lazy_re.compile(r"^(\s*)(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\
 def env_leaves(path: str, text: str) -> list[Leaf]:
     """A dotenv file: `KEY=value`, `export KEY=value`, values single-quoted (literal),
     double-quoted (`\\n` and `\\"` escapes) or bare (a ` #` starts a comment)."""
-    out: list[Leaf] = []
-    for lineno, line in enumerate(text.split("\n"), start=1):
+    return list(iter_env_leaves(path, text))
+
+
+def iter_env_leaves(path: str, text: str) -> Iterator[Leaf]:
+    """The leaves of `env_leaves`, made one at a time (a large .env is read without holding a
+    leaf per line)."""
+    for lineno, line in enumerate(lines_of(text), start=1):
         line = line.rstrip("\r")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -458,8 +464,7 @@ def env_leaves(path: str, text: str) -> list[Leaf]:
             value = (rest[:cut.start()] if cut else rest).strip()
             whole = Span(path, lineno, col + 1, lineno, col + 1 + len(value))
             loc = Locator(path, lineno, col + 1, True, whole)
-        out.append(Leaf((key,), value, value, loc, Span(path, lineno, len(m.group(1)) + 1, lineno, len(m.group(1)) + 1 + len(key))))
-    return out
+        yield Leaf((key,), value, value, loc, Span(path, lineno, len(m.group(1)) + 1, lineno, len(m.group(1)) + 1 + len(key)))
 
 
 def unknown_if_placeholder(value: Any) -> Any:
