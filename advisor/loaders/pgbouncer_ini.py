@@ -415,8 +415,10 @@ class _Typer:
         lineno = item.span.line
         path = item.span.file
         for key, val, kstart, vstart, vend in pairs:
-            span = Span(path, lineno, base_col + kstart + 1, lineno, base_col + vend + 1)
-            vspan = Span(path, lineno, base_col + vstart + 1, lineno, base_col + vend + 1)
+            key = _KEY_NAMES.get(key, key)  # (one string object per known key, not one per line)
+            # the setting's spans are made from this position when asked for (see Setting): two
+            # Span objects fewer per entry of a large [databases] section
+            position = (path, lineno, base_col + kstart + 1, base_col + vstart + 1, base_col + vend + 1)
             raw = item.line_text[base_col + vstart:base_col + vend] if item.line_text else val
             spec = keys.get(key)
             secret = key == "password"
@@ -426,10 +428,10 @@ class _Typer:
                 when = f" (added in {version_text(spec[1])})" if spec else ""
                 what = {"databases": "connection parameter", "users": "user parameter",
                         "peers": "peer parameter"}[section]
-                self.diag(KIND_UNKNOWN, span,
+                self.diag(KIND_UNKNOWN, _name_span(position),
                           f'unrecognized {what} "{key}" for {item.name} in PgBouncer {self.vtext}{when}; {fails}',
                           f"did you mean {hint}?" if hint else f"remove {key}=... from the line")
-                entry.params[key] = Setting(key, raw, Unknown(raw) if _TAG_CHAR in val else val, span, vspan,
+                entry.params[key] = Setting(key, raw, Unknown(raw) if _TAG_CHAR in val else val, position, None,
                                             section=f"{section}.{item.name}", secret=secret)
                 continue
             typ = spec[0]
@@ -442,13 +444,13 @@ class _Typer:
             elif typ == "port":
                 value = pgb_atoi(val)
                 if value == 0:
-                    self.diag(KIND_INVALID, vspan, f'invalid port "{val}" for {item.name}; {fails}',
+                    self.diag(KIND_INVALID, _value_span(position), f'invalid port "{val}" for {item.name}; {fails}',
                               "port=5432")
                     value = None
             elif typ == "int":
                 value = pgb_atoi(val)
                 if not re.fullmatch(r"\s*[+-]?[0-9]+", val):
-                    self.diag(KIND_INVALID, vspan,
+                    self.diag(KIND_INVALID, _value_span(position),
                               f'{key}={val} for {item.name} is read with atoi as {value}; PgBouncer starts, '
                               f"but the pool gets {key} {value}",
                               f"{key}={value if value else 'N'}  (a plain whole number)")
@@ -456,11 +458,11 @@ class _Typer:
                 choices = typ.split(":", 1)[1].split(",")
                 value = next((c for c in choices if c.lower() == val.lower()), None)
                 if value is None:
-                    self.diag(KIND_INVALID, vspan,
+                    self.diag(KIND_INVALID, _value_span(position),
                               f'invalid {key} "{val}" for {item.name} (one of {", ".join(choices)}); {fails}',
                               f"{key}={choices[0]}")
             unit = "s" if key in ("server_lifetime", "client_idle_timeout", "query_timeout") else None
-            entry.params[key] = Setting(key, raw, value, span, vspan, unit, section=f"{section}.{item.name}",
+            entry.params[key] = Setting(key, raw, value, position, None, unit, section=f"{section}.{item.name}",
                                         secret=secret)
         if error is not None:
             col, message = error
@@ -471,6 +473,19 @@ class _Typer:
             self.diag(KIND_INVALID, item.span, f"peer {item.name} has no host; PgBouncer refuses to start",
                       f"{item.name} = host=... port=6432")
         return entry
+
+
+def _name_span(position: tuple) -> Span:
+    file, line, name_col, _, end_col = position
+    return Span(file, line, name_col, line, end_col)
+
+
+def _value_span(position: tuple) -> Span:
+    file, line, _, value_col, end_col = position
+    return Span(file, line, value_col, line, end_col)
+
+
+_KEY_NAMES = {k: k for keys in (DATABASE_KEYS, USER_KEYS, PEER_KEYS) for k in keys}
 
 
 def parse_connstr(text: str) -> tuple[list[tuple[str, str, int, int, int]], tuple[int, str] | None]:
@@ -557,6 +572,8 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
 
 
 def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerModel:
+    """The model of what was read. `items` is consumed: each item is let go once built (a large
+    file's items are not all held beside the settings made from them)."""
     typer = _Typer(doc, version, doc.template)
     has_main = any(i.kind == "section" and i.name == "pgbouncer" for i in items)
     has_section = any(i.kind == "section" for i in items)
@@ -567,10 +584,12 @@ def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerMode
     # the settings and entries read so far, by (section, name): a repeated name turns the earlier
     # ones ineffective without a scan of everything read before (20,000 [databases] entries were
     # quadratic: > 60 s)
-    earlier_by_name: dict[tuple[str, str], list[Setting]] = {}
-    entry_by_name: dict[tuple[str, str], list[Entry]] = {}
+    # (section -> name -> the last one read: only that one is still effective when the next comes)
+    earlier_by_name: dict[str, dict[str, Setting]] = {}
+    entry_by_name: dict[str, dict[str, Entry]] = {}
     main_effective: list[Setting] = []
-    for item in items:
+    for i, item in enumerate(items):
+        items[i] = None  # type: ignore[call-overload]
         if item.kind == "opaque":
             if section in (None, "pgbouncer"):
                 opaque.append(item.span)
@@ -616,27 +635,31 @@ def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerMode
             continue
         if section == "pgbouncer":
             setting = typer.setting(item, "pgbouncer")
-            for s in earlier_by_name.get(("pgbouncer", setting.name), ()):
-                s.effective = False
-            earlier_by_name[("pgbouncer", setting.name)] = [setting]
+            names = earlier_by_name.setdefault("pgbouncer", {})
+            old_setting = names.get(setting.name)
+            if old_setting is not None:
+                old_setting.effective = False
+            names[setting.name] = setting
             doc.settings.append(setting)
             main_effective.append(setting)
             continue
         entry = typer.entry(item, section)
-        same = entry_by_name.setdefault((section, entry.name), [])
-        for old in same:
-            if old.effective:
-                old.effective = False
-                if section == "databases" and "user" in old.params and "user" not in entry.params:
-                    entry.params["user"] = old.params["user"]  # "losing forced user not supported"
+        same = entry_by_name.setdefault(section, {})
+        old = same.get(entry.name)
+        if old is not None and old.effective:
+            old.effective = False
+            if section == "databases" and "user" in old.params and "user" not in entry.params:
+                entry.params["user"] = old.params["user"]  # "losing forced user not supported"
         entries[section].append(entry)
-        same.append(entry)
+        same[entry.name] = entry
         display = _display_connstr(entry, item)
         doc.settings.append(Setting(item.name, display, Unknown(display) if entry.unknown else display,
                                     item.span, item.value_span, section=section))
-        for s in earlier_by_name.get((section, item.name), ()):
-            s.effective = False
-        earlier_by_name[(section, item.name)] = [doc.settings[-1]]
+        names = earlier_by_name.setdefault(section, {})
+        old_setting = names.get(item.name)
+        if old_setting is not None:
+            old_setting.effective = False
+        names[item.name] = doc.settings[-1]
         doc.settings.extend(entry.params.values())
 
     values: dict[str, Any] = dict(_typed_defaults(version))
