@@ -60,3 +60,48 @@ def test_real_paths_equal_realpath(tmp_path, monkeypatch):
              "linkdir/sub/../b.conf", "./linkdir//b.conf", str(real / "b.conf"), "missing/x.conf",
              "linkdir/missing.conf", "loop1/x", "real/sub/", "."]
     assert real_paths(paths) == [os.path.realpath(p) for p in paths]
+
+
+def test_read_head_reads_what_a_buffered_read_reads(tmp_path):
+    """advisor.loaders.source.read_head (plain system calls, sized from the file) gives the
+    bytes `open(path, "rb").read(limit)` gives, whatever the size it is told or finds."""
+    from advisor.loaders.source import read_head
+
+    for size in (0, 1, 5, 4095, 4096, 4097, 70000):
+        path = tmp_path / f"f{size}"
+        data = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+        path.write_bytes(data)
+        for limit in (1, 10, 4096, 100000):
+            expected = open(path, "rb").read(limit)
+            assert read_head(str(path), None, limit) == expected
+            for want in (1, size, size + 1, limit):
+                # told a size smaller than the file has (it grew since): it reads on up to the limit
+                assert read_head(str(path), want, limit) == expected, (size, want, limit)
+
+
+def test_version_inference_reads_each_file_as_before(tmp_path):
+    from advisor import pgversion
+
+    for size in (0, 10, pgversion.READ_LIMIT - 1, pgversion.READ_LIMIT, pgversion.READ_LIMIT + 5):
+        path = tmp_path / f"g{size}"
+        path.write_bytes(b"a" * size)
+        assert pgversion._read_head(str(path)) == open(path, "rb").read(pgversion.READ_LIMIT)
+
+
+def test_postgresql_conf_sees_a_bom_without_reading_the_file_twice(tmp_path, monkeypatch):
+    """The loader learns of the byte order mark from the one read (read_text_bom), and PostgreSQL's
+    view of it (the mark glued to the first name) is kept."""
+    from advisor.loaders import postgresql_conf, source
+
+    path = tmp_path / "postgresql.conf"
+    path.write_bytes(b"\xef\xbb\xbfport = 5432\nwork_mem = 4MB\n")
+    import builtins
+
+    opened = []
+    real_os_open, real_open = os.open, builtins.open
+    monkeypatch.setattr(os, "open", lambda p, *a, **k: (opened.append(str(p)), real_os_open(p, *a, **k))[1])
+    monkeypatch.setattr(builtins, "open", lambda p, *a, **k: (opened.append(str(p)), real_open(p, *a, **k))[1])
+    doc = postgresql_conf.load(str(path), {"no_auto_conf": True})
+    assert opened.count(str(path)) == 1
+    assert [s.name for s in doc.settings] == ["\ufeffport", "work_mem"]
+    assert source.read_text_bom(str(path)) == ("port = 5432\nwork_mem = 4MB\n", True)

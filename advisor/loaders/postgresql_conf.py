@@ -29,7 +29,7 @@ from bisect import bisect_right
 from advisor import lazy_re
 from advisor.catalog import DEFAULT_MAJOR, Catalog, Parameter, load_catalog
 from advisor.loaders.directives import read_comment
-from advisor.loaders.source import InputError, inside_checked_tree, read_text
+from advisor.loaders.source import InputError, inside_checked_tree, read_text_bom
 from advisor.loaders.template import (
     is_sed_template, is_template, looks_like_caps_placeholder, looks_like_sed_target, placeholders,
 )
@@ -283,14 +283,18 @@ def deescape(quoted: str) -> str:
     return value if nul < 0 else value[:nul]  # a C string ends at the first NUL
 
 
-def _with_bom(path: str, text: str) -> str:
+def _with_bom(path: str, text: str, bom: bool | None = None) -> str:
     """The text as PostgreSQL sees it: read_text drops a UTF-8 byte order mark, PostgreSQL does not.
 
     Its bytes are LETTERs to guc-file.l, so a BOM glues onto the first name (an unknown
     parameter) or, before a comment or blank line, is a name without a value (a syntax error).
+    `bom`: whether the file starts with one, when its reader already knows (read_text_bom);
+    else the file's first bytes are read.
     """
     if text.startswith("\ufeff"):
         return text
+    if bom is not None:
+        return "\ufeff" + text if bom else text
     try:
         with open(path, "rb") as f:
             head = f.read(3)
@@ -326,10 +330,12 @@ class _Reader:
                                          known[2], name))
 
     def parse_file(self, path: str, depth: int, stack: tuple[str, ...], text: str | None = None,
-                   template: bool | None = None) -> None:
+                   template: bool | None = None, bom: bool | None = None) -> None:
+        """`bom`: whether the file starts with a byte order mark, when the caller read it with
+        read_text_bom (None: `text` came from elsewhere, the file's first bytes say)."""
         if text is None:
-            text = read_text(path)
-        text = _with_bom(path, text)
+            text, bom = read_text_bom(path)
+        text = _with_bom(path, text, bom)
         real = os.path.realpath(path)
         self.doc.files.append(path)
         if template is None:
@@ -552,11 +558,11 @@ class _Reader:
                 self.doc.meta.setdefault("skipped_includes", []).append(target)
             return
         try:
-            text = read_text(target)
+            text, bom = read_text_bom(target)
         except InputError as exc:
             self.doc.diagnostics.append(Diagnostic("include-error", value_span, f"cannot include {target}: {exc.message}"))
             return
-        self.parse_file(target, depth + 1, stack, text)
+        self.parse_file(target, depth + 1, stack, text, bom=bom)
 
 
 def load(path: str, options: dict | None = None) -> ConfigDoc:
@@ -568,7 +574,7 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     """
     options = options or {}
     catalog: Catalog = options.get("catalog") or load_catalog(options.get("pg_major") or DEFAULT_MAJOR)
-    text = read_text(path)
+    text, bom = read_text_bom(path)
     doc = ConfigDoc(path=path, kind="postgresql")
     doc.template = is_template(path, text)
     if not doc.template and is_sed_template(text):
@@ -580,12 +586,13 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        reader.parse_file(path, 0, (), text, doc.template)
+        reader.parse_file(path, 0, (), text, doc.template, bom)
         if os.path.basename(path) != "postgresql.auto.conf" and not options.get("no_auto_conf"):
             auto = os.path.join(os.path.dirname(path) or ".", "postgresql.auto.conf")
             if os.path.isfile(auto):
                 try:
-                    reader.parse_file(auto, 0, (), read_text(auto))
+                    auto_text, auto_bom = read_text_bom(auto)
+                    reader.parse_file(auto, 0, (), auto_text, bom=auto_bom)
                 except InputError as exc:
                     doc.diagnostics.append(Diagnostic("include-error", Span(auto), exc.message))
         type_settings(doc, catalog, every=bool(options.get("type_skipped")))

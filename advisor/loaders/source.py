@@ -21,6 +21,12 @@ class InputError(Exception):
 
 def read_text(path: str, max_bytes: int = MAX_BYTES) -> str:
     """The text of a configuration file, or InputError saying why it cannot be read."""
+    return read_text_bom(path, max_bytes)[0]
+
+
+def read_text_bom(path: str, max_bytes: int = MAX_BYTES) -> tuple[str, bool]:
+    """(read_text's text, whether the file starts with a UTF-8 byte order mark, which the text
+    leaves out): a loader that must see the mark as the software does needs no second read."""
     try:
         info = os.stat(path)  # one stat answers "directory?", "regular file?" and the size
         if stat.S_ISDIR(info.st_mode):
@@ -32,13 +38,11 @@ def read_text(path: str, max_bytes: int = MAX_BYTES) -> str:
             raise InputError(
                 path, f"file is too large ({size / 1048576:.1f} MiB; the limit is {max_bytes // 1048576} MiB)"
             )
-        with open(path, "rb") as f:
-            # at most max_bytes + 1 bytes, as before, but asked for in the size the stat gave (+1
-            # to notice a file that grew since): read(n) allocates n bytes first, and 16 MiB per
-            # file cost more than reading a small file
-            data = f.read(size + 1)
-            if len(data) > size:
-                data += f.read(max_bytes - len(data) + 1)
+        # at most max_bytes + 1 bytes, as before, but asked for in the size the stat gave (+1 to
+        # notice a file that grew since): read(n) allocates n bytes first, and 16 MiB per file
+        # cost more than reading a small file; plain system calls (no buffered file object,
+        # whose making costs more than reading a small file)
+        data = read_head(path, size + 1, max_bytes + 1)
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except PermissionError:
@@ -51,13 +55,40 @@ def read_text(path: str, max_bytes: int = MAX_BYTES) -> str:
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
         raise InputError(path, f"binary file (NUL byte at offset {nul}), not a configuration file", line)
-    if data.startswith(b"\xef\xbb\xbf"):
+    bom = data.startswith(b"\xef\xbb\xbf")
+    if bom:
         data = data[3:]
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), bom
     except UnicodeDecodeError:
         # PostgreSQL, PgBouncer and HAProxy read bytes; Latin-1 keeps every byte as one character
-        return data.decode("latin-1")
+        return data.decode("latin-1"), bom
+
+
+def read_head(path: str, want: int | None, limit: int) -> bytes:
+    """The first `want` bytes of a file (all of it when it is shorter); when it holds that many,
+    on up to `limit` bytes (a file that grew since its size was taken). `want` None: the size
+    of the open file + 1. As `open(path, "rb").read(limit)` for a file of fewer than `want`
+    bytes, without a buffered file object and without allocating `limit` bytes first."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if want is None:
+            size = os.fstat(fd).st_size
+            want = size + 1 if size > 0 else limit
+        chunks = []
+        got = 0
+        want = min(want, limit)
+        while got < want:
+            chunk = os.read(fd, want - got)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+            if got == want:
+                want = limit
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def lines_of(text: str) -> Iterator[str]:
