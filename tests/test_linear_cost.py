@@ -169,14 +169,23 @@ MANY_LINES = {
 }
 
 
+# peak traced bytes per input byte allowed for many short lines. Measured (80,000 lines, Python
+# 3.11): haproxy.cfg 23, postgresql.conf 23.5, .env 36, pgbouncer.ini [databases] 68; before the
+# per-line objects were made smaller: 53, ~30, 97 and 112. What is left is what the document
+# keeps per line (docs/robustness.md): a Setting, its span, its name; for a [databases] entry two
+# settings (the entry and its parameter), the Entry and its parameters.
+MANY_LINES_BOUND = {"haproxy.cfg": 28, "postgresql.conf": 28, ".env": 42, "pgbouncer.ini": 78}
+
+
 @pytest.mark.parametrize("name", sorted(MANY_LINES))
 def test_many_short_lines_cost_a_bounded_amount_per_byte(tmp_path, name):
     """Each line is a setting with its spans: a constant per line (docs/robustness.md has the
-    figures); this guards against a per-line cost that grows with the file."""
+    figures), bounded per format; this also guards against a per-line cost that grows with the
+    file, and against a loader that holds every line twice (its lines and what it made of them)."""
     per_byte = {n: _peak_per_byte(tmp_path / str(n), name, MANY_LINES[name](n)) for n in (20_000, 80_000)
                 if not (tmp_path / str(n)).mkdir()}
     assert per_byte[80_000] < 1.3 * per_byte[20_000] + 5, per_byte
-    assert per_byte[80_000] < 150, per_byte
+    assert per_byte[80_000] < MANY_LINES_BOUND[name], per_byte
 
 
 # ------------------------------------------------------------------------------------------------
