@@ -319,8 +319,7 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
     items: list[tuple[str, str | None]] = list(found) + [(p, None) for p in candidates([], skipped)]
     for path, _ in items:
         try:
-            with open(path, "rb") as f:
-                data = f.read(READ_LIMIT)
+            data = _read_head(path)
         except OSError:
             continue
         text = data.decode("utf-8", "replace")
