@@ -608,6 +608,7 @@ def real_paths(paths: list[str]) -> list[str]:
     whose folder does not resolve to an existing directory (missing, or a symbolic link loop,
     where realpath gives back a partly resolved path that depends on what follows)."""
     folders: dict[str, str] = {}
+    resolved_folders: dict[str, str] = {}
     out = []
     for path in paths:
         if ".." in path.split(os.sep):
@@ -616,7 +617,7 @@ def real_paths(paths: list[str]) -> list[str]:
         folder, name = os.path.split(os.path.abspath(path))
         real_folder = folders.get(folder)
         if real_folder is None:
-            resolved = os.path.realpath(folder)
+            resolved = _resolve_folder(folder, resolved_folders)
             real_folder = folders[folder] = resolved if os.path.isdir(resolved) else ""
         if not real_folder:
             out.append(os.path.realpath(path))
@@ -624,6 +625,28 @@ def real_paths(paths: list[str]) -> list[str]:
         full = os.path.join(real_folder, name)
         out.append(os.path.realpath(full) if os.path.islink(full) else full)
     return out
+
+
+def _resolve_folder(folder: str, resolved: dict[str, str]) -> str:
+    """os.path.realpath of an absolute, normalised folder, resolving each parent once: the real
+    path of the parent joined with the name, resolved further only when the name is a symbolic
+    link (2,500 deployment folders under one fleet folder: one lstat each instead of one per
+    component). What it gives for a folder that does not resolve to a directory does not matter:
+    real_paths then resolves the whole path."""
+    chain = []  # (folder, name) from `folder` up to the nearest one resolved already
+    current = folder
+    while current not in resolved:
+        parent, name = os.path.split(current)
+        if not name or parent == current:  # the root
+            resolved[current] = os.path.realpath(current)
+            break
+        chain.append((current, name))
+        current = parent
+    real = resolved[current]
+    for current, name in reversed(chain):
+        full = os.path.join(real, name)
+        real = resolved[current] = os.path.realpath(full) if os.path.islink(full) else full
+    return resolved[folder]
 
 
 # ------------------------------------------------------------------------------------------------

@@ -105,3 +105,29 @@ def test_postgresql_conf_sees_a_bom_without_reading_the_file_twice(tmp_path, mon
     assert opened.count(str(path)) == 1
     assert [s.name for s in doc.settings] == ["\ufeffport", "work_mem"]
     assert source.read_text_bom(str(path)) == ("port = 5432\nwork_mem = 4MB\n", True)
+
+
+def test_real_paths_resolve_each_folder_once_and_as_realpath_does(tmp_path, monkeypatch):
+    """Many folders under one parent, links at several depths (a folder linking to a sibling, to
+    its parent, to a missing target): each parent is resolved once, the answers are realpath's."""
+    base = tmp_path / "fleet"
+    for i in range(5):
+        (base / f"dep{i}" / "conf").mkdir(parents=True)
+        (base / f"dep{i}" / "conf" / "a.conf").write_text("x")
+    os.symlink("dep0", base / "alias")
+    os.symlink("..", base / "dep1" / "up")
+    os.symlink(base / "dep2" / "conf", base / "dep3" / "other")
+    os.symlink("nowhere", base / "dep4" / "gone")
+    monkeypatch.chdir(tmp_path)
+    paths = [f"fleet/dep{i}/conf/a.conf" for i in range(5)] + [
+        "fleet/alias/conf/a.conf", "fleet/dep1/up/dep0/conf/a.conf", "fleet/dep1/up/alias/conf/a.conf",
+        "fleet/dep3/other/a.conf", "fleet/dep4/gone/a.conf", str(base / "dep2" / "conf" / "a.conf")]
+    calls = []
+    real = os.path.realpath
+    monkeypatch.setattr(os.path, "realpath", lambda p, *a, **k: (calls.append(p), real(p, *a, **k))[1])
+    got = real_paths(paths)
+    monkeypatch.setattr(os.path, "realpath", real)
+    assert got == [os.path.realpath(p) for p in paths]
+    # the root, the five links met (alias, up, up/alias, other, gone) and the whole path under the
+    # missing target: not every folder's every component
+    assert len(calls) <= 7, calls
