@@ -253,7 +253,8 @@ class Redactor:
         secret = True if s.name in WHOLLY_SECRET_SETTINGS and s.raw not in (None, "", "''") else s.secret
         raw, value = self.text(s.raw), self.text(s.value)
         position = s._span  # noqa: SLF001 - a position tuple not yet made into spans (see Setting)
-        if (position.__class__ is tuple and position[0].__class__ is str and position[0].isascii()
+        if (position.__class__ is tuple and self._root_re is None and position[0].__class__ is str
+                and position[0].isascii()
                 and (s._value_span is None or self.span(s._value_span) is s._value_span)):  # noqa: SLF001
             # nothing to clean in spans still to be made: leave them unmade (two Span objects a
             # line on a large postgresql.conf, made only to be compared)
