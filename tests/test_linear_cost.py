@@ -133,15 +133,23 @@ def test_did_you_mean_work_is_bounded(tmp_path):
 
 
 def _peak_per_byte(tmp_path: Path, name: str, text: str) -> float:
+    """Peak traced bytes per input byte of `pgpath check NAME` run in the file's folder (as a
+    hook or a user runs it: a file named by an absolute path outside the working directory is
+    shown relative, which makes a cleaned copy of each setting for the output)."""
     path = tmp_path / name
     path.write_text(text)
-    _check(path)
-    tracemalloc.start()
+    here = os.getcwd()
+    os.chdir(tmp_path)
     try:
-        _check(path)
-        _, peak = tracemalloc.get_traced_memory()
+        _check(Path(name))
+        tracemalloc.start()
+        try:
+            _check(Path(name))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
     finally:
-        tracemalloc.stop()
+        os.chdir(here)
     return peak / len(text.encode())
 
 

@@ -361,18 +361,25 @@ class CondEvaluator:
 
 
 class Line(Record):
-    """One line of a section, cut into words. (The line's text is not kept, only where its text
-    ends: a large file's lines are held until its sections are built.)"""
+    """One line of a section, cut into words. A large file's lines are held until its sections
+    are built, so a line keeps its words as a tuple, where its text ends, and its text only when
+    a word differs from what is written (quotes, escapes, variables, template tags)."""
 
-    __slots__ = ("file", "lineno", "end", "words", "conditional")
+    __slots__ = ("file", "lineno", "_text", "end", "words", "conditional")
 
     def __init__(self, file: str, lineno: int, text: str, words: list[Word] | tuple[Word, ...],
                  conditional: bool = False) -> None:
         self.file = file
         self.lineno = lineno
-        self.end = len(text.rstrip())  # the column after the last non-blank character
         self.words = tuple(words)
+        self._text = None if all(text[w.start:w.end] == w.text for w in self.words) else text
+        self.end = len(text.rstrip())  # the column after the last non-blank character
         self.conditional = conditional  # inside a block whose condition cannot be decided
+
+    def written(self, i: int) -> str:
+        """Word `i` as the line writes it (before quotes, escapes and variables are resolved)."""
+        w = self.words[i]
+        return w.text if self._text is None else self._text[w.start:w.end]
 
     def span(self, first: int = 0, last: int | None = None) -> Span:
         if not self.words:
@@ -1053,7 +1060,7 @@ class _Builder:
                          "'bind' expects {<path>|[addr1]:port1[-end1]}{,[addr]:port[-end]}... as arguments.",
                          "bind <address>:<port>, e.g. bind *:5432")
         elif not line.words[shift + 1].unknown and not _ENV.search(
-                line.text[line.words[shift + 1].start:line.words[shift + 1].end]):
+                line.written(shift + 1)):
             # (HAProxy 2.6 also expands `${VAR}` outside quotes: `bind *:${PORT}` is not judged)
             problem = bind_address_error(texts[1])
             if problem is not None:
