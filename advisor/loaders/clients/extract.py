@@ -85,7 +85,8 @@ def record(doc: ConfigDoc, name: str, leaf_or_value: Leaf | Value, section: str 
     if v.secret:
         value = Unknown("***") if isinstance(value, Unknown) else "***"
     elif isinstance(value, str):
-        value = redact_any(value)
+        # (the value is usually the raw text itself: one redaction scan, not two)
+        value = raw if value == (v.raw or "") else redact_any(value)
     elif isinstance(value, Unknown):
         value = Unknown(redact_any(value.text))
     doc.settings.append(Setting(name=name, raw=raw, value=value, span=span, value_span=value_span,
