@@ -273,23 +273,26 @@ class Redactor:
         out.value_span = clean_value_span
         return out
 
-    def document(self, d):
+    def document(self, d, with_settings: bool = True):
         out = copy.copy(d)
         out.path = escape_surrogates(self._relative(d.path))
         out.files = [escape_surrogates(self._relative(f)) for f in d.files]
         setting = self.setting
-        out.settings = [setting(s) for s in d.settings]
+        # a format that prints no settings gets none: nothing to clean, nothing to leak
+        out.settings = [setting(s) for s in d.settings] if with_settings else []
         unread = d.meta.get("unresolved_includes")
         if unread:  # the warnings of what was not read quote the include line
             out.meta = dict(d.meta, unresolved_includes=[
                 dict(n, file=escape_surrogates(n["file"]), message=self.text(n.get("message") or "")) for n in unread])
         return out
 
-    def report(self, report):
-        """A copy of the report whose every printable string is clean."""
+    def report(self, report, with_settings: bool = True):
+        """A copy of the report whose every printable string is clean. `with_settings=False` for
+        a format that prints no document settings: its documents come without them (cleaning
+        every setting of a large tree costs as much as reading it)."""
         out = copy.copy(report)
         out.findings = [self.finding(f) for f in report.findings]
-        out.docs = [self.document(d) for d in report.docs]
+        out.docs = [self.document(d, with_settings) for d in report.docs]
         errors = []
         for e in report.input_errors:
             errors.append(type(e)(escape_surrogates(self._relative(e.path)), self.text(e.message), e.line))

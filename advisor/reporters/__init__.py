@@ -20,13 +20,18 @@ FORMATS = {
     "html": "advisor.reporters.html",
 }
 
+# the formats that print documents' settings (JSON lists them; the review sections of Markdown and
+# HTML name unknown values); the others get documents without settings from the redaction layer
+PRINT_SETTINGS = ("json", "markdown", "html")
+
 
 def render(report, fmt: str, **kwargs) -> str:
     """The report in a format, after the one redaction layer (advisor.redact): every format
     prints only cleaned strings, and no absolute path of the machine for what was named on the
     command line outside the working directory (shown relative to what was checked)."""
     redactor = _redactor(report)
-    return redactor.relative(importlib.import_module(FORMATS[fmt]).render(redactor.report(report), **kwargs))
+    clean = redactor.report(report, with_settings=fmt in PRINT_SETTINGS)
+    return redactor.relative(importlib.import_module(FORMATS[fmt]).render(clean, **kwargs))
 
 
 def render_chunks(report, fmt: str, **kwargs):
@@ -35,7 +40,7 @@ def render_chunks(report, fmt: str, **kwargs):
     The report goes through the same redaction layer."""
     module = importlib.import_module(FORMATS[fmt])
     redactor = _redactor(report)
-    clean = redactor.report(report)
+    clean = redactor.report(report, with_settings=fmt in PRINT_SETTINGS)
     if hasattr(module, "render_chunks"):
         return (redactor.relative(chunk) for chunk in module.render_chunks(clean, **kwargs))
     return (redactor.relative(module.render(clean, **kwargs)),)
