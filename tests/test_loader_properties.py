@@ -9,6 +9,7 @@ Crashes found by the fuzz campaign (docs/robustness.md) are replayed here as reg
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
 from pathlib import Path
@@ -133,6 +134,48 @@ REGRESSIONS: list[tuple[str, str, bytes]] = [
     ("kubernetes", "cluster.yaml", (b"services:\n  <<:\n    image: postgres:16\n    command: postgres -c shared_buffers=1GB"
                                     b" -c max_connections=300 B\n    mem_limit: 4g\n    volumes:\n"
                                     b"      - ./postgresql.conf:/etc/postgres:\n  <<:\n    image:entsql.conf\n")),
+    # certificate, session 4 (atheris): an issuer name cryptography cannot parse (read lazily, a ValueError out of the loader)
+    ("certificate", "server.crt", base64.b64decode(
+        "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJIRENCeEtBREFnRUNBaFJmVEtzWCtjak41S2FvVVRmWWpkdTNuenFT"
+        "RFRBS0JnZ3Foa2pPUFFRREFqQVAKTVEwd0N3WURWUVFEREFSaVlYSmxNQjRYRFRJME1ERXdNVEF3TURBd01Gb1hEVE13TURF"
+        "d01UQXdNREF3TUZvdwpEekVOTUFzR0ExVUVBd3dFWW1GeTJUQlpNQk1HQnlxR1NNNDlBZ0VHQ0NxR1NNNDlBd0VIQTBJQUJM"
+        "UWtjUjkxCnlWNnF2T2NaRTJYMTR1V0FGWU9LTHh0dmcyUXBSNEg3RE5WREI5bTlWak1RR3F3SHpmRDhnbitFOWl5QXJJK3kK"
+        "SHd0QmR0WmxiVWNMcFJnd0NnWUlLb1pJemowRUF3SURSd0F3UkFJZ0YwQ29Ob3dVV1E4S0pYSUp1V3UrdGZXQwpDaERFbFpT"
+        "MUxuN25MeHdGQlBJQ0lBWGtNS09sbWlaNDlkb3Bicjc4ZllVNW9mVHpxNWpBOG1lbDNzZm1wRkVJCi0tLS0tRU5EIENFUlRJ"
+        "RklDQVRFLS0tLS0K")),
+    # certificate, session 4 (atheris): an extension cryptography cannot parse (ValueError)
+    ("certificate", "root.crt", base64.b64decode(
+        "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJaRENDQVF1Z0F3SUJBZ0lVQXZ5YWxQMDJ2WjgrUTRSSUtoN0RWUFp0"
+        "N1Q4d0NnWUlLb1pJemowRUF3SXcKRnpFVk1CTUdBMVVFQXd3TVpuVjZlaUJ5YjI5MElFTkJNQjRYRFRJME1ERXdNVEF3TURB"
+        "d01Gb1hEVE13TURFdwpNVEF3TURBd01Gb3dHakVZTUJZR0ExVUVBd3dQWkdJdVpYaGhoWEJzWlM1MFpYTjBNRmt3RXdZSEtv"
+        "Wkl6ajBDCkFRWUlLb1pJemowREFRY0RRZ0FFNUg5cTVpLzFhbFZrK0FYdFc4dlVDa21vV3BCRHBWWUpDWTF6Zmp5ekVtcUwK"
+        "SlpiUkoySVkyWnRHY3k4cUJPY2t2dHpDS3JlazBveGYzb05TUXQzUGM2TXlNREF3REFZRFZSMFRBUUgvQkFJdwpBREFnQmdO"
+        "VkhSRUVHVEFYZ2c5a1lpMmxlR0Z0Y0d4bExuUmxjM1NIQkFvQUFBVXdDZ1lJS29aSXpqMEVBd0lEClJ3QXdSQUlnS00xcjZC"
+        "aytOa01IdzBJVmV3aHNXQm8vZHp5ZEVIam1tZm9OeE9uVUJ3OENJRE96TERBaGE2Q0cKT3dJZ3FRMldLek9aS3FHZmxwZ1h3"
+        "NjEvMlJuWFRMRzAKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQotLS0tLU1JcXQ2VFNqRi9lZzFKQzNjOXoKLS1LRVktLS0t"
+        "LQo=")),
+    # certificate, session 4 (atheris): a duplicate basicConstraints extension (DuplicateExtension)
+    ("certificate", "haproxy.pem", base64.b64decode(
+        "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJaRENDQVF1Z0F3SUJBZ0lVQXZ5YWxQMDJ2WjgrUTRSSUtoN0RWUFp0"
+        "N1Q4d0NnWUlLb1pJemowRUF3SXcKRnpFVk1CTUdBMVVFQXd3TVpuVjZlaUJ5YjI5MElFTkJNQjRYRFRJME1ERXdNVEF3TURB"
+        "d01Gb1hEVE13TURFdwpNVEF3TURBd01Gb3dHakVZTUJZR0ExVUVBd3dQWkdJdVpYaGhiWEJzWlM1MFpYTjBNRmt3RXdZSEtv"
+        "Wkl6ajBDCkFRWUlLb1pJemowREFRY0RRZ0FFNUg5cTVpLzFhbFZrK0FYdFc4dlVDa21vV3BCRHBWWUpDWTF6Zmp5ekVtcUwK"
+        "SlpiUkoySVkyWnRHY3k4cUJPY2t2dHpDS3JlazBveGYzb05TUXQzUGM2TXlNREF3REFZRFZSMFRBUUgvQkFJdwpBREFnQmdO"
+        "VkhSTUVHVEFYZ2c5a1lpNWxlR0Z0Y0d4bExuUmxjM1NIQkFvQUFBVXdDZ1lJS29aSXpqMEVBd0lEClJ3QXdSQUlnS00xcjZC"
+        "aytOa01IdzBJVmV3aHNXQm8vZHp5ZEVIam1tZm9OeE9uVUJ3OENJRE96TERBaGE2Q0cKT3dJZ3FRMldLek9aS3FHZmxwZ1h3"
+        "NjEvMlJuWFRMRzAKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQotLS0tLUJFR0lOIENFUlRJRklDQVRFLS0tLS0KTUlJQlFq"
+        "Q0I2YUFEQWdFQ0FoUkQyQ3RzdUxDdjVXclVyNmN1d2hqM21GQ3VOakFLQmdncWhrak9QUVFEQWpBWApNUlV3RXdZRFZRUURE"
+        "QXhtZFhwNklISnZiM1FnUTBFd0hoY05NalF3TVRBeE1EQXdNREF3V2hjTk16QXdNVEF4Ck1EQXdNREF3V2pBWE1SVXdFd1lE"
+        "VlFRRERBeG1kWHA2SUhKdmIzUWdRMEV3V1RBVEJnY3Foa2pPUFFJQkJnZ3EKaGtqT1BRTUJCd05DQUFTYTliQlR6b3lBWU16"
+        "enhOczV4Q2VhNTUzUWhLL3E1VUxUTExSaXpnV3VRWGhYTTlrUgppNHM3OTVpZERBakR3MUN3dXB1Ym1aMjJDZjNVRDk4cTdx"
+        "NWtveE13RVRBUEJnTlZIUk1CQWY4RUJUQURBUUgvCk1Bb0dDQ3FHU000OUJBTUNBMGdBTUVVQ0lDR0hNeXkvZ2dheUpoMFlX"
+        "bXJzV0F3VlVYQjFoTEFMd1NEajhaYTUKWmEyaEFpRUEwREdhUWNrSDdRZW0rZVJNYzI3bWZkUnplbGRTVnpocmJQcisrT1J3"
+        "anNNPQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCi0tLQMtLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JR0hBZ0VBTUJN"
+        "R0J5cUdTTTQ5QWctLS0tQkVHSU4gQ0VSVElGRUdDQ0lDQXFHVFM=")),
+    # sysctl, session 4 (atheris): a `{{...}}` tag whose body is only control white space (\x1f): IndexError in template._is_block_tag
+    ("sysctl", "99-sysctl.conf", base64.b64decode(
+        "bmF0aW89M2Vu+319IEAge3sfHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8fHx8f"
+        "Hx8fHx8fHx8fHx8fHx8fHx8fH319dm0ub3Zlcj0zZW5pMHZyYXRpbw==")),
 ]
 
 
@@ -140,3 +183,25 @@ REGRESSIONS: list[tuple[str, str, bytes]] = [
     reason="the campaign found no crash to replay"))])
 def test_fuzz_regressions(kind, name, data):
     _one(kind, name, data)
+
+
+@pytest.mark.parametrize("data", [d for k, _, d in REGRESSIONS if k == "certificate"])
+def test_unreadable_certificate_parts_are_certificate_invalid(data):
+    """A certificate whose names or extensions cryptography parses only when first read (a bad
+    issuer, a bad or duplicate extension; OpenSSL refuses such a file at load) is a
+    certificate-invalid diagnostic (TLS014) at its BEGIN line, not an exception."""
+    path = os.path.join(_DIR, "server.crt")
+    with open(path, "wb") as f:
+        f.write(data)
+    doc = load_file(path, "certificate", {})
+    invalid = [d for d in doc.diagnostics if d.kind == "certificate-invalid"]
+    assert invalid and all(d.span.line for d in invalid)
+    assert len(doc.model.certs) < data.count(b"-----BEGIN CERTIFICATE-----") + data.count(b"-----BEGIN TRUSTED")
+
+
+def test_template_tag_of_other_white_space():
+    """`{{` + only white space str.split() knows (\\x1f) + `}}`: no block word, no IndexError."""
+    from advisor.loaders.template import placeholders
+
+    placeholders("a = {{\x1f\x1f}}")
+    placeholders("vm.x = 3 {{\x1f\x1f\x1f}} @ {{ y }}")

@@ -73,7 +73,10 @@ def _is_block_tag(tag: str) -> bool:
         return False
     if body[0] in "#/^!>":
         return True
-    word = body.split(None, 1)[0]
+    words = body.split(None, 1)  # empty when the body is only other white space (`{{\x1f}}`)
+    if not words:
+        return False
+    word = words[0]
     return word in _BLOCK_WORDS and (word in ("else", "end") or len(body.split()) > 1)
 
 
