@@ -309,7 +309,7 @@ def _key(node: N, name: str) -> str | None:
 
 def _read_cnpg_cluster(f: _File, root: N) -> None:
     spec = root.get("spec") or N("map", [], "map", None, root.line, root.col, root.line, root.col)
-    name = (root.get("metadata") and root.get("metadata").text("name")) or "cluster"
+    name = _name(root, "cluster")
     kind_node = root.get("kind") or root
     image = spec.text("imageName")
     major = major_from_image(image)
@@ -328,11 +328,22 @@ def _read_cnpg_cluster(f: _File, root: N) -> None:
     f.pg_doc(entries, major, meta, host)
 
 
+def _name(root: N, default: str | None) -> str | None:
+    """A manifest's metadata.name, else `default`."""
+    meta = root.get("metadata")
+    return (meta.text("name") if meta is not None else None) or default
+
+
+def _major(version: N | None) -> int | None:
+    """A PostgreSQL major written as a whole number (`postgresVersion: 16`), else None."""
+    return int(version.value) if version is not None and version.kind == "scalar" and version.value.isdigit() else None
+
+
 def _read_cnpg_pooler(f: _File, root: N) -> None:
     spec = root.get("spec")
     if spec is None:
         return
-    name = (root.get("metadata") and root.get("metadata").text("name")) or "pooler"
+    name = _name(root, "pooler")
     pgb = spec.get("pgbouncer")
     entries = f.param_entries(pgb.get("parameters") if pgb else None)
     mode = pgb.get("poolMode") if pgb else None
@@ -356,9 +367,9 @@ def _read_zalando(f: _File, root: N) -> None:
     spec = root.get("spec")
     if spec is None:
         return
-    name = (root.get("metadata") and root.get("metadata").text("name")) or "postgresql"
-    version = spec.text("postgresql") if False else spec.get("postgresql", "version")
-    major = int(version.value) if version is not None and version.kind == "scalar" and version.value.isdigit() else None
+    name = _name(root, "postgresql")
+    version = spec.get("postgresql", "version")
+    major = _major(version)
     user = f.param_entries(spec.get("postgresql", "parameters"))
     entries = f.operator_entries(root.get("kind") or root, OPERATOR_TLS, user, False) + user
     meta = {"source": "zalando postgresql", "name": name, "operator_settings": ["ssl"]}
@@ -378,9 +389,9 @@ def _read_pgo(f: _File, root: N) -> None:
     spec = root.get("spec")
     if spec is None:
         return
-    name = (root.get("metadata") and root.get("metadata").text("name")) or "cluster"
+    name = _name(root, "cluster")
     version = spec.get("postgresVersion")
-    major = int(version.value) if version is not None and version.kind == "scalar" and version.value.isdigit() else None
+    major = _major(version)
     user = f.param_entries(spec.get("patroni", "dynamicConfiguration", "postgresql", "parameters"))
     user += f.param_entries(spec.get("config", "parameters"))
     entries = f.operator_entries(root.get("kind") or root, OPERATOR_TLS, user, False) + user
@@ -431,7 +442,7 @@ def _read_ansible(f: _File, root: N) -> bool:
         if node is not None and node.kind == "map":
             entries += f.param_entries(node)
     version = root.get("postgresql_version") or root.get("pg_version")
-    major = int(version.value) if version is not None and version.kind == "scalar" and version.value.isdigit() else None
+    major = _major(version)
     if entries:
         f.pg_doc(entries, major, {"source": "ansible variables"})
         found = True
@@ -455,7 +466,7 @@ def _read_ansible(f: _File, root: N) -> bool:
 
 def _read_configmap(f: _File, root: N) -> None:
     data = root.get("data")
-    name = (root.get("metadata") and root.get("metadata").text("name")) or "configmap"
+    name = _name(root, "configmap")
     for key, _, value in data.items() if data is not None else ():
         kind = _embedded_kind(key, value)
         if kind:
@@ -759,7 +770,7 @@ def _read_workload(f: _File, root: N) -> None:
     pod = _pod_spec(root)
     if pod is None:
         return
-    name = (root.get("metadata") and root.get("metadata").text("name")) or root.text("kind")
+    name = _name(root, root.text("kind"))
     for c in (pod.get("containers").seq() if pod.get("containers") is not None else []):
         cname = c.text("name") or name
         image = c.text("image") or ""
@@ -853,7 +864,7 @@ def _read_nad(f: _File, root: N) -> None:
         items.append((key, N("scalar", key, "str", None, line, col, line, col + len(key)),
                       N("scalar", value, "str", None, line, vcol, line, vcol + len(value))))
     node = N("map", items, "map", None, config.line, config.col, config.end_line, config.end_col)
-    _sysctls_doc(f, (root.get("metadata") and root.get("metadata").text("name")) or "network", node)
+    _sysctls_doc(f, _name(root, "network"), node)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -937,7 +948,7 @@ def _read_service(f: _File, root: N) -> None:
     spec = root.get("spec")
     if spec is None or spec.text("type") != "LoadBalancer":
         return
-    name = (root.get("metadata") and root.get("metadata").text("name")) or "service"
+    name = _name(root, "service")
     selector = " ".join(f"{k}={v.value}" for k, _, v in (spec.get("selector").items() if spec.get("selector") else [])
                         if v.kind == "scalar")
     ports = [p.text("targetPort") or p.text("port") for p in (spec.get("ports").seq() if spec.get("ports") else [])]
