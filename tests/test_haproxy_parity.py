@@ -561,3 +561,26 @@ def test_server_name_resolution_at_start(tmp_path, name):
     if found:
         assert found[0].span.line == 12
         assert ("refuses to start" in found[0].message or "stops HAProxy" in found[0].message) == says_refuses
+
+
+def test_server_names_one_finding_per_backend_and_its_fix_is_accepted(tmp_path):
+    """Several servers given by name: one HAP011 finding; its default-server fix passes `haproxy -c`."""
+    from advisor.engine import make_settings, run
+
+    head = ("resolvers dns\n    nameserver ns1 127.0.0.1:53\n    hold valid 10s\n"
+            "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30m\n    timeout server 30m\n"
+            "listen pg\n    bind 127.0.0.1:15999\n    option pgsql-check user haproxy\n")
+    servers = "    server pg1 db1.invalid:5432 check\n    server pg2 db2.invalid:5432 check backup\n"
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(head + servers)
+    assert not haproxy_check([str(cfg)])[0]
+    settings = make_settings({"paths": [str(cfg)], "select": ["HAP011"]}, use_config=False)
+    found = [f for f in run(settings).findings if f.code == "HAP011"]
+    assert len(found) == 1 and found[0].span.line == 12 and [s.line for s in found[0].related] == [13]
+    assert "pg1 (db1.invalid) and pg2 (db2.invalid)" in found[0].message
+    fix_line = found[0].fix.partition(" in listen pg")[0]
+    assert fix_line == "default-server resolvers dns init-addr last,libc,none"
+    cfg.write_text(head + "    " + fix_line + "\n" + servers)
+    valid, output = haproxy_check([str(cfg)])
+    assert valid, output
+    assert [f for f in run(settings).findings if f.code == "HAP011"] == []

@@ -5,7 +5,8 @@ A `server` (or `server-template`) line of a PostgreSQL backend whose address is 
 (not an IP address, a UNIX socket or `localhost`):
 
 - without `resolvers` (on the line or its `default-server`): a **warning** — the name is looked
-  up once, at start, and never again;
+  up once, at start, and never again. One finding per backend names every such server (at the
+  first server line, the others as related lines), since one `default-server` line fixes them all;
 - with `resolvers` and an `init-addr` without `none`: an **info** — the name must still resolve
   when HAProxy starts (with `resolvers` and no `init-addr`, HAProxy 2.6 starts with the server
   disabled until the name resolves).
@@ -33,6 +34,9 @@ resolvers dns
 backend pg
     server pg1 db.internal:5432 check resolvers dns init-addr last,libc,none
 ```
+
+With several servers given by name in one backend, put the same words on its `default-server`
+line once (`default-server resolvers dns init-addr last,libc,none`) instead of on each server.
 
 ## References
 - HAProxy configuration manual: resolvers, server init-addr — https://docs.haproxy.org/2.6/configuration.html#5.3
@@ -68,11 +72,17 @@ def host_name(address: str) -> str | None:
     return host
 
 
+def _and(words: list[str], last: str = "and") -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
 def check(ctx):
     for doc in haproxy_docs(ctx):
         for proxy in doc.model.proxies:
             if not proxy.has_server_side() or not proxy.servers or not is_postgres(proxy, doc.model):
                 continue
+            # servers resolved once: (server, name, init-addr methods, whether the methods are the default)
+            once: list[tuple] = []
             for server in proxy.servers:
                 if isinstance(server.port, Unknown):
                     continue
@@ -86,18 +96,8 @@ def check(ctx):
                     continue
                 methods = init_addr.value.split(",") if init_addr is not None else ["last", "libc"]
                 may_start_unresolved = "none" in methods or any(m not in ("last", "libc", "none") for m in methods)
-                start = ("" if may_start_unresolved else
-                         f"; and if {name} does not resolve when HAProxy starts, HAProxy refuses to start "
-                         f"(init-addr {','.join(methods)}{'' if init_addr else ', the default'} has no `none`)")
                 if resolvers is None:
-                    yield RULE.finding(
-                        server.span,
-                        f"{proxy.label}: server {server.name} {server.address}: HAProxy resolves {name} once, at start, "
-                        f"and never again (no `resolvers` on the server): after a DNS-based failover it keeps sending "
-                        f"PostgreSQL connections to the old address{start}",
-                        f"server {server.name} {server.address} check resolvers dns init-addr last,libc,none  (with a "
-                        "`resolvers dns` section: nameserver ns1 <resolver ip>:53, hold valid 10s)",
-                    )
+                    once.append((server, name, None if may_start_unresolved else ",".join(methods), init_addr is None))
                 elif init_addr is not None and not may_start_unresolved:
                     # (with resolvers and no init-addr, HAProxy 2.6 disables an unresolvable server and starts)
                     yield RULE.finding(
@@ -108,6 +108,45 @@ def check(ctx):
                         f"add init-addr last,libc,none to server {server.name}",
                         severity=Severity.INFO,
                     )
+            if once:
+                yield _resolved_once(proxy, once)
+
+
+def _resolved_once(proxy, once: list[tuple]):
+    """One finding for every server of one backend that is resolved only at start (one fix serves them all)."""
+    stuck = [(name, methods, default) for _, name, methods, default in once if methods is not None]
+    start = ""
+    if stuck:
+        kinds = {(methods, default) for _, methods, default in stuck}
+        if len(kinds) == 1:
+            methods, default = kinds.pop()
+            why = f"init-addr {methods}{', the default,' if default else ''} has no `none`"
+        else:
+            why = "their init-addr has no `none`"
+        names = list(dict.fromkeys(name for name, _, _ in stuck))
+        start = (f"; and if {_and(names, 'or')} does not resolve when HAProxy starts, HAProxy refuses to start "
+                 f"({why})")
+    section = "`resolvers dns` section: nameserver ns1 <resolver ip>:53, hold valid 10s"
+    first = once[0][0]
+    if len(once) == 1:
+        server, name = once[0][0], once[0][1]
+        return RULE.finding(
+            server.span,
+            f"{proxy.label}: server {server.name} {server.address}: HAProxy resolves {name} once, at start, "
+            f"and never again (no `resolvers` on the server): after a DNS-based failover it keeps sending "
+            f"PostgreSQL connections to the old address{start}",
+            f"server {server.name} {server.address} check resolvers dns init-addr last,libc,none  (with a {section})",
+        )
+    servers = _and([server.name if server.name == name else f"{server.name} ({name})" for server, name, _, _ in once])
+    return RULE.finding(
+        first.span,
+        f"{proxy.label}: HAProxy resolves the names of servers {servers} once, at start, and never again "
+        f"(no `resolvers` on them): after a DNS-based failover it keeps sending PostgreSQL connections to the "
+        f"old addresses{start}",
+        f"default-server resolvers dns init-addr last,libc,none in {proxy.label} (or resolvers dns init-addr "
+        f"last,libc,none on each of its server lines), with a {section}",
+        related=[server.span for server, _, _, _ in once[1:]],
+    )
 
 
 RULE = Rule(
