@@ -9,7 +9,8 @@ of `pool_size` (or `default_pool_size`) plus `reserve_pool` (or `reserve_pool_si
 capped by `max_db_connections`. The number of users is the number of `[users]` entries
 when there are any, otherwise one user is assumed and the message says so. The fallback
 database `*` and users not listed can only add to the total. `max_db_connections` above the
-server's limit is reported as well.
+server's limit is reported as well, even when the pool sizes are unknown (a role's template that
+writes `reserve_pool_size` itself): each comparison needs only the values it uses.
 
 ## Why it matters
 When the pools grow past the server's limit, new server connections fail with `FATAL: sorry,
@@ -60,7 +61,24 @@ def check(ctx):
 
 def _check_one(doc, model, limit, limit_text, pg_related):
     dps, rps, mdb = model.value("default_pool_size"), model.value("reserve_pool_size"), model.value("max_db_connections")
-    if not all(is_known(v) for v in (dps, rps, mdb)):
+    # each comparison needs only the values it uses: an unknown reserve_pool_size (written by a
+    # role's template, say) leaves the sums unknown but not max_db_connections against the server
+    if is_known(mdb) and mdb > limit:
+        reach = ""
+        if is_known(dps) and dps > 0:
+            per_pool = dps + rps if is_known(rps) else dps
+            users = -(-limit // per_pool)
+            reach = (f" (its pools of {written(model, 'default_pool_size')}"
+                     f"{' + ' + written(model, 'reserve_pool_size') if is_known(rps) and rps else ''} per user"
+                     f" reach {limit} with {users} user{'s' if users > 1 else ''})")
+        yield RULE.finding(
+            where(doc, model, "max_db_connections"),
+            f"{written(model, 'max_db_connections')} > PostgreSQL {limit_text} = {limit}: one database alone can "
+            f"exhaust the server{reach}",
+            f"max_db_connections = {limit}",
+            pg_related,
+        )
+    if not (is_known(dps) and is_known(rps)):
         return
     users = [u for u in model.effective_users()]
     n_users = len(users) or 1
@@ -70,7 +88,8 @@ def _check_one(doc, model, limit, limit_text, pg_related):
             continue
         size, reserve, cap = db.value("pool_size", dps), db.value("reserve_pool", rps), db.value("max_db_connections", mdb)
         if not all(is_known(v) for v in (size, reserve, cap)):
-            return
+            terms = None  # one unknown term leaves the sum unknown
+            break
         pools = 1 if db.value("user") else n_users
         count = pools * (size + reserve)
         n_pools += pools
@@ -91,14 +110,8 @@ def _check_one(doc, model, limit, limit_text, pg_related):
             f"per database so that the sum stays below {limit}",
             related,
         )
-    if mdb > limit:
-        yield RULE.finding(
-            where(doc, model, "max_db_connections"),
-            f"{written(model, 'max_db_connections')} > PostgreSQL {limit_text} = {limit}: one database alone can "
-            "exhaust the server",
-            f"max_db_connections = {limit}",
-            pg_related,
-        )
+    if terms is None or not is_known(mdb) or (mdb > 0 and mdb < dps + rps):
+        return  # a pool through * is capped by max_db_connections too
     if not terms and any(db.name == "*" for db in model.effective_databases()) and dps + rps > limit:
         yield RULE.finding(
             where(doc, model, "default_pool_size"),
