@@ -217,14 +217,21 @@ def catalog_of(doc) -> "Catalog":
     return load_catalog(doc.meta.get("pg_version") or DEFAULT_MAJOR)
 
 
-def value_or_default(doc, name: str):
+def value_or_default(doc, name: str, assume_default: bool = False):
     """(value in the base unit, the setting that gave it) of a PostgreSQL parameter in a loaded
     document; (the major's boot value, None) when the file leaves it unset; (None, setting) when
-    the written value is invalid or a template placeholder."""
+    the written value is invalid or a template placeholder.
+
+    A document with settings pgpath did not read (`meta["defaults_unknown_because"]`: an include
+    made at deploy time, a template line that renders any lines, a configuration file mounted
+    from elsewhere) may set what it leaves unset: then the value is unknown, (None, None), unless
+    `assume_default` (path discovery assumes the default port, and says the path is assumed)."""
     setting = doc.get(name)
     if setting is not None:
         value = setting.value
         return (None if value is None or value.__class__.__name__ == "Unknown" else value), setting
+    if not assume_default and doc.meta.get("defaults_unknown_because"):
+        return None, None
     try:
         param = catalog_of(doc).lookup(name)
     except Exception:  # noqa: BLE001 - a major without a shipped catalog: no default known

@@ -595,6 +595,12 @@ def _record_version(doc: ConfigDoc, choice) -> None:
                 continue
             d.message = d.message.replace(said, f"and this file is checked as PostgreSQL {doc.meta['pg_version']} "
                                                 f"({why}):")
+            if removed and doc.meta["pg_version_source"] == "default" and d.severity is None:
+                # no version given or found: the refusal holds only from the major that removed it
+                # on, a risk that depends on what the user has not said (a warning, not an error)
+                d.message = d.message.replace(": the server refuses to start with it",
+                                              f": PostgreSQL {float(removed.group(1)):g} and later refuse to start with it")
+                d.severity = "warning"
         kept.append(d)
     doc.diagnostics[:] = kept
 

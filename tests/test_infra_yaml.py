@@ -101,13 +101,79 @@ def test_compose_dash_c_string_and_list_forms_and_override(tmp_path):
     first, second = docs
     assert [(s.name, s.value, s.value_span.line, s.value_span.col) for s in first.settings] == [
         ("work_mem", 65536, 4, 36), ("max_connections", 50, 4, 61)]
-    assert first.meta["overrides_file"] == "./postgresql.conf" and first.meta["pg_version"] == 16
+    # without -c config_file=, the official image reads $PGDATA/postgresql.conf: this mount is not its configuration
+    assert "overrides_file" not in first.meta and first.meta["pg_version"] == 16
+    assert "defaults_unknown_because" not in first.meta
     assert first.meta["env"] == {"POSTGRES_PASSWORD": "***"}
     assert first.host.memory_bytes().value == 2 * 1024**3
     [s] = second.settings
     assert (s.name, s.value, s.value_span.line, s.value_span.col, second.meta["pg_version"]) == (
         "idle_session_timeout", 0, 15, 55, 15)
     assert "hunter2" not in repr([d.to_dict() for d in docs])
+
+
+COMPOSE_MOUNTED_CONFIG = (
+    "services:\n"
+    "  postgres:\n    image: postgres:17\n    volumes:\n      - ./postgres.conf:/etc/postgresql.conf:ro\n"
+    "    command:\n      - -c\n      - config_file=/etc/postgresql.conf\n      - -c\n      - max_connections=80\n"
+    "  postgres2:\n    image: postgres:17\n    environment:\n      PGDATA: /pgdata\n"
+    "    volumes:\n      - type: bind\n        source: /srv/pg/postgresql.conf\n        target: /pgdata/postgresql.conf\n"
+    "    command: postgres -c work_mem=8MB\n"
+    "  pgbouncer:\n    image: edoburu/pgbouncer:v1.25.1-p0\n    environment:\n"
+    "      - DATABASE_URL=postgres://app:secret@postgres:5432/app\n      - POOL_MODE=transaction\n"
+    "    ports:\n      - '127.0.0.1:6432:5432'\n")
+
+
+def test_compose_mounted_configuration_file_makes_the_defaults_unknown(tmp_path):
+    """A server whose configuration file is mounted (config_file=, or a file at $PGDATA/postgresql.conf)
+    has only its command line's settings known: a parameter they leave unset is neither assumed at
+    its default nor reported missing, and a notice says the file was not read when it is not there."""
+    from advisor.catalog import value_or_default
+
+    docs = _load(tmp_path, COMPOSE_MOUNTED_CONFIG, name="docker-compose.yml")
+    first, second = [d for d in docs if d.kind == "postgresql"]
+    assert (first.meta["overrides_file"], first.meta["mounted_at"]) == ("./postgres.conf", "/etc/postgresql.conf")
+    assert value_or_default(first, "max_connections")[0] == 80  # the command line's value is known
+    assert value_or_default(first, "idle_in_transaction_session_timeout") == (None, None)
+    assert value_or_default(first, "port", assume_default=True)[0] == 5432  # discovery assumes, and says so
+    [notice] = first.meta["unresolved_includes"]
+    assert (notice["line"], "not beside this compose file" in notice["message"]) == (5, True)
+    assert second.meta["mounted_at"] == "/pgdata/postgresql.conf"
+    assert "on the host it is deployed to" in second.meta["unresolved_includes"][0]["message"]
+    assert value_or_default(second, "work_mem")[0] == 8192 and value_or_default(second, "max_connections")[0] is None
+
+    # the same compose file with its postgres.conf beside it: read as a file of its own, no notice
+    (tmp_path / "postgres.conf").write_text("idle_in_transaction_session_timeout = 0\n")
+    first = [d for d in _load(tmp_path, COMPOSE_MOUNTED_CONFIG, name="docker-compose.yml") if d.kind == "postgresql"][0]
+    assert "unresolved_includes" not in first.meta and first.meta["defaults_unknown_because"]
+
+
+def test_server_settings_not_read_silence_default_based_findings(tmp_path):
+    """PGB014 pairs PgBouncer's idle_transaction_timeout = 0 with its server's unset
+    idle_in_transaction_session_timeout; when the server's configuration is mounted from a file not
+    read, or its postgresql.conf includes a file made at deploy time, the server may set it: no finding."""
+    (tmp_path / "compose").mkdir()
+    (tmp_path / "compose" / "docker-compose.yml").write_text(COMPOSE_MOUNTED_CONFIG)
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "pgbouncer.ini").write_text(
+        "[databases]\napp = host=127.0.0.1 port=5432\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = 6432\n"
+        "auth_type = scram-sha-256\nauth_file = users.txt\npool_mode = transaction\n")
+    (tmp_path / "conf" / "users.txt").write_text("")
+    conf = tmp_path / "conf" / "postgresql.conf"
+
+    def codes():
+        report = run(make_settings({"paths": [str(tmp_path / "compose"), str(tmp_path / "conf")]}, use_config=False))
+        return sorted(f.code for f in report.findings), report
+
+    conf.write_text("max_connections = 100\n")
+    found, _ = codes()
+    assert found.count("PGB014") == 1  # the plain server: the default is known, and reported
+    conf.write_text("max_connections = 100\ninclude '/etc/postgresql/conf.d/tuning.conf'\n")
+    found, report = codes()
+    assert "PGB014" not in found
+    from advisor.reporters import notices
+
+    assert any("tuning.conf" in message for _, message in notices(report))
 
 
 def test_pgbouncer_image_env_and_its_database_url_is_not_a_client(tmp_path):

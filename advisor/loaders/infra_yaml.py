@@ -618,15 +618,16 @@ def _env_span(f: _File, key: str, value: str, node: N) -> tuple[Span, Span]:
 
 
 def _container(f: _File, service: str, image: str, command: N | None, env: N | None, memory: HostFacts | None,
-               volumes: list[str], source: str, securitycontext: N | None = None, exposure: dict | None = None) -> None:
+               volumes: list[N], source: str, securitycontext: N | None = None, exposure: dict | None = None) -> None:
     envs = _env_map(env)
     if _POSTGRES_IMAGE.search(image or ""):
         entries = _dash_c_entries(f, _command_args(command))
         meta: dict[str, Any] = {"source": source, "service": service, "image": image}
-        overrides = [v.split(":", 2)[0] for v in volumes if re.search(r":[^:]*postgresql\.conf(:|$)", v)]
-        if overrides:
-            meta["overrides_file"] = overrides[0]
-            meta["mounted_at"] = [v.split(":", 2)[1] for v in volumes if "postgresql.conf" in v][0]
+        config_file = next((value for name, value, *_ in entries if name == "config_file"), None)
+        data_dir = envs["PGDATA"][0] if "PGDATA" in envs else "/var/lib/postgresql/data"
+        mount = _config_mount(f, volumes, config_file, data_dir)
+        if mount is not None:
+            meta.update(mount)
         pg_env = {}
         for key, (value, _) in envs.items():
             if key.startswith("POSTGRES_") or key in ("PGDATA",):
@@ -635,10 +636,42 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
             meta["env"] = pg_env
         if entries or memory is not None:
             f.pg_doc(entries, major_from_image(image), meta, memory)
-        elif overrides:
-            pass
     elif _PGB_EDOBURU.search(image or "") or _PGB_BITNAMI.search(image or ""):
         _pgbouncer_env(f, service, image, envs, source, exposure)
+
+
+def _config_mount(f: _File, volumes: list[N], config_file: str | None, data_dir: str) -> dict | None:
+    """The server's configuration file when the service mounts one (`./postgres.conf:/etc/postgresql.conf`
+    with `-c config_file=/etc/postgresql.conf`, or a file mounted at `$PGDATA/postgresql.conf`): its
+    settings are the server's, so what the command line leaves unset is unknown here
+    (`defaults_unknown_because`); a notice says so when the file is not beside the compose file."""
+    for node in volumes:
+        if node.kind == "scalar":
+            parts = str(node.value).split(":")
+            if len(parts) < 2:
+                continue
+            source, target = parts[0], parts[1]
+        elif node.kind == "map" and node.text("source") and node.text("target"):
+            source, target = node.text("source"), node.text("target")
+        else:
+            continue
+        if target != (config_file or f"{data_dir}/postgresql.conf"):
+            continue  # without config_file=, the server reads $PGDATA/postgresql.conf only
+        span = node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)
+        mount = {"overrides_file": source, "mounted_at": target, "defaults_unknown_because": [span.to_dict()]}
+        if source.startswith(("./", "../")):
+            where = None if os.path.isfile(os.path.join(os.path.dirname(f.path), source)) else \
+                "not beside this compose file"
+        elif source.startswith(("/", "~")):
+            where = "a path on the host it is deployed to"
+        else:
+            where = "a named volume or variable, known only where it is deployed"
+        if where is not None:
+            mount["unresolved_includes"] = [dict(span.to_dict(), message=(
+                f"{source} mounted at {target}: the server's configuration file, {where}; not read, so the "
+                "settings it holds are unknown (only the command line's are known)"))]
+        return mount
+    return None
 
 
 _COMPOSE_VARIABLE = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*")
@@ -745,8 +778,7 @@ def _read_compose(f: _File, root: N) -> None:
         memory = None
         if limit is not None:
             memory = f.memory_host(f"{name} (compose service)", limit, parse=parse_compose_size)
-        volumes = [v.value for v in (service.get("volumes").seq() if service.get("volumes") is not None else [])
-                   if v.kind == "scalar"]
+        volumes = service.get("volumes").seq() if service.get("volumes") is not None else []
         _container(f, name, image, service.get("command"), service.get("environment"), memory, volumes,
                    "docker-compose", exposure=_compose_exposure(f, service))
         sysctls = service.get("sysctls")

@@ -599,6 +599,12 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     finally:
         if collecting:
             gc.enable()
+    # an include made at deploy time, or a template line that renders any lines, may set what the
+    # file leaves unset: its defaults are unknown (advisor.catalog.value_or_default), as PgBouncer's are
+    because = [{k: v for k, v in n.items() if k != "message"} for n in doc.meta.get("unresolved_includes", ())]
+    because += doc.meta.get("generated_lines", [])
+    if because:
+        doc.meta["defaults_unknown_because"] = because
     return doc
 
 

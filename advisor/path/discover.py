@@ -80,7 +80,7 @@ def listeners(doc: ConfigDoc) -> list[_Listener]:
             for port in sorted(ports, key=lambda p: (p is None, p or 0)):
                 out.append(_Listener(doc, "haproxy", port, route, f"HAProxy {route.label}"))
     elif doc.kind == "postgresql":
-        port, _ = value_or_default(doc, "port")
+        port, _ = value_or_default(doc, "port", assume_default=True)
         out.append(_Listener(doc, "postgres", _int(port), None, f"PostgreSQL {_short(doc.path)}"))
     return out
 
@@ -336,7 +336,7 @@ def _hop_port(hop: Hop) -> int | None:
     if hop.kind == "pgbouncer":
         return _int(hop.doc.model.value("listen_port"))
     if hop.kind == "postgres" and hop.doc is not None:
-        return _int(value_or_default(hop.doc, "port")[0])
+        return _int(value_or_default(hop.doc, "port", assume_default=True)[0])
     if hop.kind == "haproxy":
         ports = [_bind_port(b.address) for b in hop.detail.front.binds]
         return ports[0] if ports else None

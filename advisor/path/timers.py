@@ -147,6 +147,9 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
         interval = _interval(hop, value_or_default(hop.doc, "tcp_keepalives_interval")[0])
         if setting is not None and value is None:
             return KeepalivePlan(i, True, None, f"tcp_keepalives_idle = {setting.raw} (unknown)", setting.span)
+        if value is None:  # unset here, and a file pgpath did not read may set it
+            return KeepalivePlan(i, None, None, "tcp_keepalives_idle unknown (not set in the files read; a file not "
+                                 "read may set it)")
         if not value:
             what = "tcp_keepalives_idle = 0" if setting is not None else "tcp_keepalives_idle not set"
             plan = _os_idle(hop, i, f"PostgreSQL {what}", interval)

@@ -54,8 +54,8 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
         summary += f"; {sum(e.count for e in stale)} baselined finding{'s' if len(stale) != 1 else ''} fixed (stale"
         summary += ")" if report.settings.baseline_stale else ": --baseline-stale to fail on them)"
     if unread:
-        summary += (f"; {len(unread)} include{'s' if len(unread) != 1 else ''} not read (in templates, or outside the "
-                    "checked files: the settings they hold are unknown)")
+        summary += (f"; {len(unread)} file{'s' if len(unread) != 1 else ''} not read (includes or mounted configuration "
+                    "made where the files are deployed: the settings they hold are unknown)")
     lines.append(summary)
     if len(majors) > 1:  # files on different majors: one line per major, with its count and why
         lines.extend(f"  {line}" for line in majors)

@@ -47,8 +47,8 @@ fewer `max_connections` with a pooler in front (PgBouncer), a lower `hash_mem_mu
 """
 
 from advisor.findings import Severity
-from advisor.catalog import catalog_of
-from advisor.rules.pg.common import effective, where
+from advisor.catalog import catalog_of, value_or_default
+from advisor.rules.pg.common import where
 from advisor.rules.rule import Rule
 from advisor.units import format_bytes, pg_memory_literal, pg_to_bytes
 
@@ -60,7 +60,7 @@ MIN_WORK_MEM = 64 * 1024
 
 
 def _bytes(doc, name, unit):
-    value, setting = effective(doc, name)
+    value, setting = value_or_default(doc, name)
     return (None if value is None else pg_to_bytes(value, unit)), setting
 
 
@@ -85,12 +85,12 @@ def check(ctx):
         shared, s_shared = _bytes(doc, "shared_buffers", "8kB")
         work_mem, s_work = _bytes(doc, "work_mem", "kB")
         maint, s_maint = _bytes(doc, "maintenance_work_mem", "kB")
-        av_mem, s_av_mem = effective(doc, "autovacuum_work_mem")
-        connections, s_conn = effective(doc, "max_connections")
-        workers, s_workers = effective(doc, "max_parallel_workers")
-        av_workers, s_av = effective(doc, "autovacuum_max_workers")
-        hash_mult, s_hash = effective(doc, "hash_mem_multiplier")
-        wal, s_wal = effective(doc, "wal_buffers")
+        av_mem, s_av_mem = value_or_default(doc, "autovacuum_work_mem")
+        connections, s_conn = value_or_default(doc, "max_connections")
+        workers, s_workers = value_or_default(doc, "max_parallel_workers")
+        av_workers, s_av = value_or_default(doc, "autovacuum_max_workers")
+        hash_mult, s_hash = value_or_default(doc, "hash_mem_multiplier")
+        wal, s_wal = value_or_default(doc, "wal_buffers")
         if None in (shared, work_mem, maint, av_mem, connections, workers, av_workers, hash_mult, wal):
             continue  # a placeholder or invalid value: the sum is unknown
         if wal == -1:

@@ -1,28 +1,13 @@
-"""What the PostgreSQL rules share: the effective value of a parameter in a postgresql.conf.
+"""What the PostgreSQL rules share: where to point and how to say a value.
 
-A parameter the file does not set has the server's built-in default (the catalog's boot value
-for the document's major version); `effective` says which, so messages can tell
+The value of a parameter (written, or the major's default) is `advisor.catalog.value_or_default`;
+it returns the setting that gave it, or None for a default, so messages can tell
 "set on line 12" from "not set: default".
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from advisor.catalog import catalog_of
-from advisor.model import ConfigDoc, Setting, Span, is_known
-
-
-def effective(doc: ConfigDoc, name: str) -> tuple[Any, Setting | None]:
-    """(value in base unit, the setting that gave it or None when it is the default).
-
-    The value is None when the file's value is invalid or a template placeholder.
-    """
-    setting = doc.get(name)
-    if setting is not None:
-        return (setting.value if is_known(setting.value) else None), setting
-    param = catalog_of(doc).lookup(name)
-    return (param.boot_value if param else None), None
+from advisor.model import ConfigDoc, Setting, Span
 
 
 def where(doc: ConfigDoc, setting: Setting | None) -> Span:

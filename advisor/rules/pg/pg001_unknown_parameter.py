@@ -11,6 +11,11 @@ PostgreSQL refuses to start with an unrecognized parameter in its configuration 
 typo in a timeout means the timeout you thought you set does not exist. Parameters also come and
 go between majors (`idle_session_timeout` is 14+, `transaction_timeout` 17+).
 
+A parameter that an older major had (`db_user_namespace`, removed in 17) is an error when the
+file's major is known (given, declared, or found in the files); when no version was given or found
+and the file is checked as the newest major by default, it is a warning that says from which major
+on the server refuses to start, and how to declare the version if the file is for an older one.
+
 ## Fix
 Correct the spelling, or remove the setting for versions that do not have it.
 

@@ -35,10 +35,10 @@ Make the settings agree: `max_wal_senders = 0` and `archive_mode = off` with
 - tests/test_postgresql_startup_parity.py starts a real PostgreSQL 15 with each combination
 """
 
-from advisor.catalog import catalog_of
+from advisor.catalog import catalog_of, value_or_default
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pg.common import effective, where
+from advisor.rules.pg.common import where
 from advisor.rules.rule import Rule
 
 WAL_SEGMENT_MB = 16  # initdb's default --wal-segsize
@@ -79,7 +79,7 @@ def _check_doc(doc):
     for name in ("wal_level", "archive_mode", "max_wal_senders", "summarize_wal", "max_connections",
                  "superuser_reserved_connections", "reserved_connections", "min_wal_size", "max_wal_size",
                  "autovacuum_worker_slots", "max_worker_processes"):
-        values[name] = effective(doc, name)
+        values[name] = value_or_default(doc, name)
 
     def v(name):
         return values[name][0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from advisor.model import ConfigDoc, Setting, Span, is_known
+from advisor.model import ConfigDoc, Setting, Span
 
 LOOPBACK = ("127.", "::1", "localhost")
 
@@ -63,29 +63,6 @@ def written(model, name: str, value=None) -> str:
     if not raw or raw == shown:
         return f"{name} = {shown}"
     return f"{name} = {raw} ({shown})"
-
-
-def pg_value(doc: ConfigDoc, name: str) -> tuple[Any, Setting | None]:
-    """A PostgreSQL parameter in its base unit: (value, the setting) or (the version's default, None)."""
-    setting = doc.get(name)
-    if setting is not None:
-        return (setting.value if is_known(setting.value) else None), setting
-    from advisor.catalog import catalog_of
-
-    try:
-        param = catalog_of(doc).lookup(name)
-    except Exception:  # noqa: BLE001 - a catalog we do not ship: no default known
-        return None, None
-    if param is None or param.boot_val is None:
-        return None, None
-    try:
-        return (float(param.boot_val) if param.vartype == "real" else int(param.boot_val)), None
-    except ValueError:
-        return param.boot_val, None
-
-
-def pg_source(doc: ConfigDoc, name: str, value: Any, setting: Setting | None, unit: str = "") -> str:
-    return f"{name} = {value}{unit}" + (" (default)" if setting is None else "")
 
 
 def is_loopback(host: str) -> bool:

@@ -29,13 +29,14 @@ it; or leave `idle_session_timeout` at 0 for the role PgBouncer connects as
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import pg_value, pg_written, source, where
+from advisor.catalog import value_or_default
+from advisor.rules.pgb import pg_written, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
 def check(ctx):
     for doc, pg, _path in ctx.on_one_path("pgbouncer", "postgresql"):
-        ist_ms, ist_setting = pg_value(pg, "idle_session_timeout")
+        ist_ms, ist_setting = value_or_default(pg, "idle_session_timeout")
         if ist_setting is None or not is_known(ist_ms) or ist_ms <= 0:
             continue
         ist = ist_ms / 1000.0

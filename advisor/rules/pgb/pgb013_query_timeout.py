@@ -23,7 +23,8 @@ it closes the server connection and the client gets an error instead of a clean
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import pg_written, pg_value, source, where
+from advisor.catalog import value_or_default
+from advisor.rules.pgb import pg_written, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -33,7 +34,7 @@ def check(ctx):
         qt = model.value("query_timeout")
         if not is_known(qt) or qt <= 0:
             continue
-        st_ms, st_setting = pg_value(pg, "statement_timeout")
+        st_ms, st_setting = value_or_default(pg, "statement_timeout")
         if not is_known(st_ms):
             continue
         if st_ms <= 0:

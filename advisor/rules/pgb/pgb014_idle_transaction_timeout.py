@@ -4,8 +4,10 @@
 `idle_transaction_timeout = 0` (the default) in `[pgbouncer]`, when the PostgreSQL servers on
 the PgBouncer's connection path do not set `idle_in_transaction_session_timeout` either. Only
 servers on its path count: a PgBouncer whose server is not among the files read (a managed
-database, another repository) is not reported, since that server may set the limit; nor does an
-unrelated server's setting silence it.
+database, another repository) is not reported, since that server may set the limit; nor is one
+whose server's settings are partly in a file pgpath did not read (an include made at deploy time,
+a configuration file a compose service mounts from elsewhere); nor does an unrelated server's
+setting silence it.
 
 ## Why it matters
 A client that opens a transaction and then stops talking (a crashed worker, a forgotten
@@ -24,7 +26,8 @@ with `idle_in_transaction_session_timeout`. PgBouncer closes the server connecti
 
 from advisor.findings import Severity
 from advisor.model import Span, is_known
-from advisor.rules.pgb import bouncers, pg_value, source, where
+from advisor.catalog import value_or_default
+from advisor.rules.pgb import bouncers, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -35,7 +38,7 @@ def check(ctx):
     for doc, model in bouncers(ctx):
         if model.value("idle_transaction_timeout") != 0 or not servers.get(id(doc)):
             continue
-        limits = [pg_value(pg, "idle_in_transaction_session_timeout") for pg in servers[id(doc)]]
+        limits = [value_or_default(pg, "idle_in_transaction_session_timeout") for pg in servers[id(doc)]]
         if any(not is_known(v) or v > 0 for v, _ in limits):
             continue  # the server limits it (or we cannot tell)
         names = ", ".join(dict.fromkeys(pg.path for pg in servers[id(doc)]))

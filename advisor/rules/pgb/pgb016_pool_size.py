@@ -29,7 +29,8 @@ Lower `default_pool_size`/`pool_size`, cap each database with `max_db_connection
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import pg_value, where, written
+from advisor.catalog import value_or_default
+from advisor.rules.pgb import where, written
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -37,7 +38,7 @@ def _server_limit(pg):
     parts, related = [], []
     total = None
     for name, sign in (("max_connections", 1), ("superuser_reserved_connections", -1), ("reserved_connections", -1)):
-        value, setting = pg_value(pg, name)
+        value, setting = value_or_default(pg, name)
         if value is None and name == "reserved_connections":
             continue  # before PostgreSQL 16
         if not is_known(value):

@@ -17,8 +17,8 @@ Raise `ssl_max_protocol_version` to at least the minimum, or leave it empty (no 
 - PostgreSQL: ssl_max_protocol_version — https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-SSL-MAX-PROTOCOL-VERSION
 """
 
+from advisor.catalog import value_or_default
 from advisor.findings import Severity
-from advisor.rules.pg.common import effective
 from advisor.rules.rule import Rule
 
 ORDER = {"TLSv1": 0, "TLSv1.1": 1, "TLSv1.2": 2, "TLSv1.3": 3}
@@ -26,18 +26,19 @@ ORDER = {"TLSv1": 0, "TLSv1.1": 1, "TLSv1.2": 2, "TLSv1.3": 3}
 
 def check(ctx):
     for doc in ctx.of_kind("postgresql"):
-        low, low_setting = effective(doc, "ssl_min_protocol_version")
-        high, high_setting = effective(doc, "ssl_max_protocol_version")
+        low, low_setting = value_or_default(doc, "ssl_min_protocol_version")
+        high, high_setting = value_or_default(doc, "ssl_max_protocol_version")
         if low not in ORDER or high not in ORDER or ORDER[low] <= ORDER[high]:
             continue
         if low_setting is None and high_setting is None:
             continue
         span_setting = high_setting or low_setting
         related = [s.value_span or s.span for s in (low_setting,) if s is not None and s is not span_setting]
-        ssl, ssl_setting = effective(doc, "ssl")
+        ssl, ssl_setting = value_or_default(doc, "ssl")
         if ssl_setting is not None:
             related.append(ssl_setting.value_span or ssl_setting.span)
-        said = f"ssl = {ssl_setting.raw}" if ssl_setting is not None else "ssl not set (default off)"
+        said = (f"ssl = {ssl_setting.raw}" if ssl_setting is not None else
+                "ssl not set (default off)" if ssl is False else "ssl not set in the files read")
         if ssl is True:
             message = (f"ssl_min_protocol_version {low} > ssl_max_protocol_version {high}: no TLS version is allowed, "
                        f"and with {said} PostgreSQL refuses to start")
