@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from advisor.model import ConfigDoc, Setting, Span
+from advisor.model import ConfigDoc, Setting, Span, is_known
 
 LOOPBACK = ("127.", "::1", "localhost")
 
@@ -67,3 +67,24 @@ def written(model, name: str, value=None) -> str:
 
 def is_loopback(host: str) -> bool:
     return host.startswith(LOOPBACK) or host.startswith("/") or host == ""
+
+
+def server_over_network(model) -> bool:
+    """Whether a [databases] entry sends PgBouncer's server connections over a network: a known
+    host with a domain or an IP address that is not loopback. A bare name (`db`, `postgres`) is a
+    compose or Kubernetes service beside it, a Unix socket or loopback stays on the machine, and
+    an entry whose host is unknown (a placeholder, the `*` fallback) shows nothing."""
+    for db in model.effective_databases():
+        host = db.value("host")
+        if db.name == "*" or db.unknown or not is_known(host) or host is None:
+            continue
+        if any(not is_loopback(x.strip()) and ("." in x or ":" in x) for x in str(host).split(",")):
+            return True
+    return False
+
+
+def clients_over_network(model) -> bool:
+    """Whether PgBouncer accepts clients from a network: a listen_addr that is not loopback
+    (`*`, `0.0.0.0`, an interface address). Empty listen_addr is the Unix socket only."""
+    addr = model.value("listen_addr")
+    return is_known(addr) and any(not is_loopback(a.strip()) for a in str(addr).split(",") if a.strip())

@@ -4,6 +4,12 @@
 `tcp_keepalive = 0` in `[pgbouncer]`. The setting covers both of PgBouncer's sides: the
 client sockets it accepts and the server connections it opens to PostgreSQL.
 
+Only a PgBouncer with a leg over a network is judged: clients from a network (`listen_addr`
+not loopback-only) or a server reached over one (a `[databases]` host with a domain or an IP
+address that is not loopback; a bare name is a compose or Kubernetes service beside it, as for
+PGB018). On loopback and Unix sockets no middlebox can drop the flow, and the kernel tells each
+end at once when the other process dies.
+
 When a leg at that end crosses a load balancer, NAT or firewall whose idle timer packets reset
 (read from a file or declared in the topology), PATH001 judges that leg instead (its keepalives
 against that timer), and this rule says nothing. Without one known on the path the risk is
@@ -26,13 +32,13 @@ timeout on the path, e.g. `tcp_keepidle = 300`, `tcp_keepintvl = 30`, `tcp_keepc
 """
 
 from advisor.findings import Severity
-from advisor.rules.pgb import bouncers, where
+from advisor.rules.pgb import bouncers, clients_over_network, server_over_network, where
 from advisor.rules.rule import NO_MIDDLEBOX, Rule
 
 
 def check(ctx):
     for doc, model in bouncers(ctx):
-        if model.value("tcp_keepalive") == 0:
+        if model.value("tcp_keepalive") == 0 and (clients_over_network(model) or server_over_network(model)):
             _on_path, crossed = ctx.keepalive_legs(lambda hop, doc=doc: hop.doc is doc)
             if crossed:
                 continue  # PATH001 judges each leg against the middlebox it crosses

@@ -21,7 +21,7 @@ certificate (or at least `require`).
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import bouncers, is_loopback, source, where
+from advisor.rules.pgb import bouncers, server_over_network, source, where
 from advisor.rules.rule import Rule
 
 WEAK = ("disable", "allow", "prefer")
@@ -32,18 +32,8 @@ def check(ctx):
         mode = model.value("server_tls_sslmode")
         if not is_known(mode) or mode not in WEAK:
             continue
-        dbs = model.effective_databases()
-        hosts = []
-        for db in dbs:
-            host = db.value("host")
-            if db.name == "*" or db.unknown or not is_known(host):
-                hosts.append(None)
-            else:
-                hosts.append(host)
-        # only a server reached over a network makes the mode matter: a known host with a domain or an
-        # IP address that is not loopback (a bare name is a compose or Kubernetes service beside it)
-        if not any(h is not None and any(not is_loopback(x.strip()) and ("." in x or ":" in x)
-                                         for x in str(h).split(",")) for h in hosts):
+        # only a server reached over a network makes the mode matter
+        if not server_over_network(model):
             continue
         what = {"disable": "server connections are never encrypted",
                 "allow": "server connections are encrypted only if the server insists, and the certificate is not checked",
