@@ -370,3 +370,25 @@ def test_compose_published_ports(tmp_path, ports, exposed):
     assert got == exposed
     for p in bouncer.meta["compose_exposure"]["published"]:
         assert _line(bouncer.path, p["span"]).strip().startswith("- ")
+
+
+@pytest.mark.parametrize("flag", ["true", "false", "yes", "True"])
+def test_ansible_pgbouncer_switches_are_not_settings(tmp_path, flag):
+    """An Ansible role's `pgbouncer_<name>` boolean is the role's switch (autobase:
+    `pgbouncer_auth_user: true` makes its template write `auth_user = {{ pgbouncer_auth_username }}`),
+    not the text of the PgBouncer setting of that name: `auth_user = true` would be a user named
+    "true". Booleans are not mapped; what the template writes for them is unknown."""
+    [pg, pgb] = _load(tmp_path, "postgresql_parameters:\n  - { option: \"max_connections\", value: \"100\" }\n"
+                                "pgbouncer_install: true\npgbouncer_listen_port: 6432\n"
+                                "pgbouncer_default_pool_size: 20\n"
+                                f"pgbouncer_auth_user: {flag}\npgbouncer_auth_username: pgbouncer\n"
+                                f"pgbouncer_so_reuseport: {flag}\n"
+                                "pgbouncer_auth_dbname: \"postgres\"\n", name="main.yml")
+    assert pgb.kind == "pgbouncer"
+    names = [s.name for s in pgb.settings]
+    assert names == ["listen_port", "default_pool_size", "auth_dbname"]
+    assert isinstance(pgb.model.value("auth_user"), Unknown)
+    assert pgb.model.value("default_pool_size") == 20
+    # a quoted "true" is a string the template writes as such: still read
+    [pgb] = _load(tmp_path, "pgbouncer_listen_port: 6432\npgbouncer_auth_user: \"true\"\n", name="main.yml")
+    assert pgb.model.value("auth_user") == "true"

@@ -16,7 +16,7 @@ One YAML file can hold several configurations; `load` returns a list of document
 - Ansible variables of the common roles: `postgresql_parameters` / `local_postgresql_parameters`
   (autobase: lists of `{option, value}`), `postgresql_global_config_options` (geerlingguy),
   `pg_parameters` (pigsty, a mapping), `postgresql_version` / `pg_version`; `pgbouncer_<key>`
-  variables whose key is a PgBouncer setting;
+  variables whose key is a PgBouncer setting (not the booleans: those are the role's switches);
 - Kubernetes `ConfigMap`s and Helm values that embed a postgresql.conf or pgbouncer.ini as text
   (read with the native loaders, spans at the YAML lines), and Helm values maps whose keys are
   PgBouncer settings;
@@ -450,7 +450,10 @@ def _read_ansible(f: _File, root: N) -> bool:
 
     pgb = []
     for name, key, value in root.items():
-        if not name.startswith("pgbouncer_") or value.kind != "scalar" or value.tag == "null":
+        if not name.startswith("pgbouncer_") or value.kind != "scalar" or value.tag in ("null", "bool"):
+            # a YAML boolean is the role's switch (autobase's `pgbouncer_auth_user: true` makes its
+            # template write `auth_user = {{ pgbouncer_auth_username }}`), never the text of the
+            # PgBouncer setting of that name: what the template writes for it stays unknown
             continue
         setting = _ANSIBLE_PGB_RENAME.get(name, name[len("pgbouncer_"):])
         if setting not in BY_NAME:
