@@ -133,6 +133,55 @@ def test_corpus_files_share_no_path():
     assert len(found) >= 3
 
 
+def test_a_topology_of_corpus_files_pairs_only_files_of_one_deployment(tmp_path):
+    """Deployments declared over the published files (unrelated projects, put on one path as a
+    user's topology would): every finding that names more than one file names files of one path
+    (its hops, the files they include, the topology that declares a middlebox), and the declared
+    paths get their cross-file findings (keepalives vs the declared NLB, the pool's lifetime, the
+    idle-transaction limit of PgBouncer and its server) — the rest of the corpus gets none."""
+    require_corpus()
+    c = CORPUS.resolve()
+    config = tmp_path / "pgpath.yaml"
+    config.write_text(
+        f"paths: [{c}]\ndeployments:\n"
+        f"  - name: pooled\n    hops:\n"
+        f"      - client: {c}/clients/spring-petclinic_application-postgres.properties\n"
+        f"      - pgbouncer: {c}/pgbouncer/pgbouncer_etc_pgbouncer.ini\n"
+        f"      - aws-nlb: {{}}\n"
+        f"      - postgres: {c}/postgresql/cardano-grest_postgresql.conf\n"
+        f"  - name: proxied\n    hops:\n"
+        f"      - client: {c}/clients/netbox_configuration_example.py\n"
+        f"      - haproxy: {{file: {c}/haproxy/patroni_haproxy.cfg, proxy: batman}}\n"
+        f"      - postgres: {c}/postgresql/pgvecto-rs-zh_postgresql.conf\n")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        report = run(make_settings({}, config_path=str(config)))
+    finally:
+        os.chdir(cwd)
+    assert not report.input_errors and [p.name for p in report.paths if p.source == "topology"] == ["pooled", "proxied"]
+    on_path = []
+    for path in report.paths:
+        files = {os.path.realpath(str(config))}
+        for hop in path.hops:
+            if hop.doc is not None:
+                files |= {os.path.realpath(f) for f in [hop.doc.path, *hop.doc.files]}
+        on_path.append(files)
+    crossing = []
+    for f in report.findings:
+        files = {os.path.realpath(s.file) for s in (f.span, *f.related) if s is not None and s.file}
+        if len(files) > 1:
+            assert any(files <= p for p in on_path), (f.code, sorted(files))
+            crossing.append((f.code, sorted(os.path.basename(x) for x in files)))
+    pooled = {code for code, files in crossing if "pgbouncer_etc_pgbouncer.ini" in files}
+    assert {"PATH001", "PATH002", "PGB014"} <= pooled, crossing
+    # no finding pairs a declared file with any other corpus file
+    declared = {"spring-petclinic_application-postgres.properties", "pgbouncer_etc_pgbouncer.ini",
+                "cardano-grest_postgresql.conf", "netbox_configuration_example.py", "patroni_haproxy.cfg",
+                "pgvecto-rs-zh_postgresql.conf", "pgpath.yaml"}
+    assert all(set(files) <= declared for _, files in crossing if set(files) & declared), crossing
+
+
 # ------------------------------------------------------------------------------------------------ timers
 
 
