@@ -374,3 +374,48 @@ def test_a_systemd_memory_limit_beside_the_server_is_the_memory_that_counts(tmp_
                                            "bin/postgres -D /var/lib/postgresql/15/main\nMemoryMax=8G\n"})
     r = pgpath("check", ".", "--no-config", "--select", "MEM001", cwd=tmp_path)
     assert "MEM001 error" in r.stdout and "8 GB" in r.stdout, r.stdout
+
+
+# ------------------------------------------------------------------------------------------------ proxies of other protocols
+
+MQTT = ("defaults\n    mode http\n    timeout connect 5s\n    timeout client 50s\n    timeout server 50s\n"
+        "    timeout tunnel 1h\n\n"
+        "listen mqtt-in\n    bind *:1883\n    mode tcp\n    timeout client 3h\n    timeout server 3h\n"
+        "    server m1 tb-mqtt1:1883 check\n\n"
+        "listen edges-rpc-in\n    bind *:7070\n    mode tcp\n    server r1 tb-core1:7070 check\n")
+
+
+def test_a_tcp_proxy_with_no_postgresql_evidence_is_no_path(tmp_path):
+    """Thingsboard's HAProxy carries MQTT (1883) and gRPC (7070) in mode tcp: nothing says PostgreSQL
+    (no pgsql-check, no Patroni check, no PostgreSQL port, name or next hop), so `pgpath path`
+    must not present them as PostgreSQL paths ("the next query fails")."""
+    write(tmp_path, {"haproxy.cfg": MQTT})
+    assert [p.name for p in paths_of(tmp_path)] == []
+    text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert "mqtt" not in text and "next query" not in text
+    data = json.loads(pgpath("path", ".", "--no-config", "--format", "json", cwd=tmp_path).stdout)
+    assert data["paths"] == []
+
+
+def test_a_client_connecting_to_a_tcp_proxy_is_evidence_enough(tmp_path):
+    """The same proxy reached by a PostgreSQL client's port carries PostgreSQL: its path is kept."""
+    write(tmp_path, {"haproxy.cfg": MQTT, ".env": "DATABASE_URL=postgresql://app@lb:7070/app\n"})
+    [path] = shared(paths_of(tmp_path))
+    assert [h.kind for h in path.hops] == ["client", "haproxy"]
+
+
+PATRONI = ("defaults\n    mode tcp\n    timeout client 30m\n    timeout server 30m\n\n"
+           "listen primary\n    bind *:5000\n    option httpchk HEAD /primary\n    http-check expect status 200\n"
+           "    server {{ .Key }} {{ .conn_url }} check port 8008\n\n"
+           "listen replicas\n    bind *:5001\n"
+           "    server n1 10.0.0.1:{{ postgresql_port }} check port 8008\n")
+
+
+def test_a_patroni_health_check_or_a_postgresql_port_placeholder_is_postgresql(tmp_path):
+    """Patroni's REST health checks (/primary, /replica?lag=...) and a server port written as a
+    template placeholder named for PostgreSQL are evidence: the path and the HAProxy rules agree."""
+    write(tmp_path, {"haproxy.cfg.tmpl": PATRONI})
+    found = paths_of(tmp_path)
+    assert [p.name for p in found] == ["HAProxy listen primary", "HAProxy listen replicas"]
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["HAP005"]}, use_config=False))
+    assert sorted(f.message.split(":")[0] for f in report.findings) == ["listen primary", "listen replicas"]

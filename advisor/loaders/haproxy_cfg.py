@@ -893,7 +893,8 @@ class _Builder:
             # the check options replace one another: the last one wins
             for other in _CHECK_OPTIONS:
                 proxy.options.pop(other, None)
-        proxy.options[name] = Val(value, line.span(), origin)
+        # httpchk keeps its request (`OPTIONS /primary`): a Patroni health check says PostgreSQL
+        proxy.options[name] = Val(value, line.span(), origin, raw=" ".join(texts[2:]) if name == "httpchk" else None)
         if name == "tcpka":
             proxy.options["clitcpka"] = proxy.options["srvtcpka"] = Val(value, line.span(), origin)
         self._setting(line, ("no option " if negate else "option ") + name, " ".join(texts[2:]), value, None, origin,

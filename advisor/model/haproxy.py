@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from advisor import lazy_re
 from advisor.model import Record, Span, Unknown, is_known
 from advisor.units import decimal, hap_format_ms
 
@@ -337,6 +338,50 @@ class HaproxyModel(Record):
                 for r in self.routes()
             ],
         }
+
+
+PG_PORTS = (5432, 6432)
+_PG_NAME = lazy_re.compile(r"postgres|pgsql|pgbouncer|patroni|(^|[-_.])pg([-_.0-9]|$)", re.IGNORECASE)
+# Patroni's REST health checks, which only a PostgreSQL node answers (patroni.readthedocs.io,
+# rest_api.html: "Health check endpoints"); `/` and `/health` are any web server's as well
+PATRONI_CHECKS = frozenset(("/primary", "/master", "/leader", "/standby-leader", "/standby_leader", "/replica",
+                            "/read-write", "/read-only", "/read-only-sync", "/read-only-quorum", "/synchronous",
+                            "/sync", "/quorum", "/asynchronous", "/async"))
+
+
+def carries_postgres(proxy: Proxy, model: "HaproxyModel") -> bool:
+    """Whether a backend (or listen) leads to PostgreSQL or PgBouncer, as far as the file tells: the
+    one decision the HAProxy rules and the path share.
+
+    Evidence: a server port 5432/6432, or a server port written as a template placeholder named
+    for PostgreSQL or PgBouncer (`{{ postgresql_port }}`); `option pgsql-check`; `option httpchk`
+    on a Patroni health check (`OPTIONS /primary`, `/replica?lag=...`); a name with
+    postgres/pg/pgbouncer/patroni in it; a frontend/listen bound to 5432/6432 that routes to it.
+    A proxy with none of these (an MQTT or gRPC listener in mode tcp) carries something else.
+    """
+    for s in proxy.servers:
+        if isinstance(s.port, int) and s.port in PG_PORTS:
+            return True
+        if isinstance(s.port, Unknown) and _PG_NAME.search((s.port.text or "").rsplit(":", 1)[-1]):
+            return True
+    check = proxy.option("pgsql-check")
+    if check is not None and check.value is True:
+        return True
+    if _patroni_check(proxy.option("httpchk")):
+        return True
+    if proxy.name and _PG_NAME.search(proxy.name):
+        return True
+    for route in model.routes():
+        if route.back is proxy and any(b.port in PG_PORTS for b in route.front.binds):
+            return True
+    return False
+
+
+def _patroni_check(val: Val | None) -> bool:
+    if val is None or val.value is False:
+        return False
+    text = val.value.text if isinstance(val.value, Unknown) else (val.raw or "")
+    return any(word.split("?", 1)[0].rstrip("/") in PATRONI_CHECKS for word in text.split() if word.startswith("/"))
 
 
 def _mode_text(mode) -> Any:

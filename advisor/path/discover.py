@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, TypeVar
 
 from advisor.catalog import value_or_default
 from advisor.model import ConfigDoc, Span, Unknown, is_known
+from advisor.model.haproxy import carries_postgres
 from advisor.path.model import DeploymentPath, Hop
 
 SERVER_KINDS = ("pgbouncer", "haproxy", "postgresql")
@@ -249,6 +250,10 @@ def _discover_group(g: _Group) -> list[DeploymentPath]:
             continue
         evidence: list[str] = []
         hops = _follow(g, lst, evidence, reached)
+        if len(hops) == 1 and lst.kind == "haproxy" and not carries_postgres(lst.detail.back, lst.doc.model):
+            # a TCP proxy that nothing shows to carry PostgreSQL (MQTT, gRPC...): no PostgreSQL path;
+            # a client or PgBouncer that connects to its port is evidence, and reaches it above
+            continue
         out.append(_path(hops[0].label, evidence, hops))
     for path in out:
         _place_middleboxes(g, path)

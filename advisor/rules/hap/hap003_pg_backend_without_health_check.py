@@ -1,9 +1,11 @@
 """A PostgreSQL backend whose servers have no health check.
 
 ## What it checks
-A `backend` or `listen` that leads to PostgreSQL or PgBouncer — a server on port 5432 or 6432,
-`option pgsql-check`, a name containing postgres, pg, pgbouncer or patroni, or a frontend bound
-to 5432/6432 routing to it — whose `server` lines have no `check` (neither on the line nor from
+A `backend` or `listen` that leads to PostgreSQL or PgBouncer — a server on port 5432 or 6432
+(or on a template placeholder named for them, `{{ postgresql_port }}`), `option pgsql-check`,
+`option httpchk` on a Patroni health check (`/primary`, `/replica?lag=...`), a name containing
+postgres, pg, pgbouncer or patroni, or a frontend bound to 5432/6432 routing to it; the same
+decision says which proxies `pgpath path` shows as PostgreSQL paths — whose `server` lines have no `check` (neither on the line nor from
 `default-server`, which `defaults` may also provide).
 
 ## Why it matters
