@@ -434,6 +434,7 @@ _ANSIBLE_PGB_RENAME = {"pgbouncer_default_pool_mode": "pool_mode", "pgbouncer_li
 
 def _read_ansible(f: _File, root: N) -> bool:
     found = False
+    host = _ansible_host(f, root)
     entries: list = []
     for key in _ANSIBLE_PG_LISTS:
         entries += f.option_list_entries(root.get(key))
@@ -444,7 +445,7 @@ def _read_ansible(f: _File, root: N) -> bool:
     version = root.get("postgresql_version") or root.get("pg_version")
     major = _major(version)
     if entries:
-        f.pg_doc(entries, major, {"source": "ansible variables"})
+        f.pg_doc(entries, major, {"source": "ansible variables"}, host)
         found = True
     from advisor.catalogs.pgbouncer import BY_NAME
 
@@ -465,6 +466,47 @@ def _read_ansible(f: _File, root: N) -> bool:
                   Span(f.path, 1, 1))
         found = True
     return found
+
+
+# the inventory group of the database hosts in the roles that key `sysctl_conf` by group (autobase:
+# each host applies the lists of its groups, `postgres_cluster` last of the database groups)
+_ANSIBLE_DB_GROUP = "postgres_cluster"
+
+
+def _ansible_host(f: _File, root: N) -> HostFacts | None:
+    """The database hosts' kernel parameters and swap file set by role variables:
+    `sysctl_conf` (autobase: a mapping of inventory group -> list of `{name, value}`, the
+    `postgres_cluster` group being the database hosts; other roles: one flat list or mapping for
+    the hosts the role runs on), applied unless `sysctl_set` is false; `swap_file_size_mb` (MiB)
+    unless `swap_file_create` is false. The sysctl entries become a `sysctl` document of this file
+    (so SYS001 reports values the kernel refuses), and its facts are the host of the PostgreSQL
+    document of the same variables."""
+    node = root.get("sysctl_conf")
+    entries = node if node is not None and node.kind == "seq" and node.seq() else None
+    if node is not None and node.kind == "map":
+        entries = node.get(_ANSIBLE_DB_GROUP)
+        if entries is None and any("." in k and v.kind == "scalar" for k, _, v in node.items()):
+            entries = node  # a flat mapping `vm.overcommit_memory: 2`; otherwise groups of other hosts
+    host = None
+    if entries is not None and entries.kind in ("seq", "map") and not _false(root.get("sysctl_set")):
+        host = _sysctls_doc(f, f"{_ANSIBLE_DB_GROUP} (ansible sysctl_conf)", entries, "ansible sysctl_conf",
+                            "the Ansible sysctl task fails on the host (the kernel refuses the value)").model
+    size = root.get("swap_file_size_mb")
+    if size is not None and size.kind == "scalar" and size.tag != "null" and not _false(root.get("swap_file_create")):
+        text = size.value
+        if host is None:
+            host = HostFacts(f"{_ANSIBLE_DB_GROUP} (ansible variables)", size.span(f.path))
+        if f.is_unknown(text):
+            host.facts["swap"] = Value(Unknown(text), text, size.value_span(f.path), key="swap_file_size_mb", unit="B")
+        elif text.strip().isdigit():
+            host.facts["swap"] = Value(int(text) * 1024**2, text, size.value_span(f.path), key="swap_file_size_mb",
+                                       unit="B")
+    return host
+
+
+def _false(node: N | None) -> bool:
+    """An Ansible boolean written false (`false`, `no`, `off`, `0`, quoted or not)."""
+    return node is not None and node.kind == "scalar" and node.value.strip().lower() in ("false", "no", "off", "0")
 
 
 def _read_configmap(f: _File, root: N) -> None:
@@ -823,9 +865,12 @@ def _read_workload(f: _File, root: N) -> None:
         _sysctls_doc(f, name, sysctls)
 
 
-def _sysctls_doc(f: _File, name: str, node: N) -> None:
-    """Kubernetes `securityContext.sysctls` (`- name: k, value: v`) or compose `sysctls:` (map or list)."""
-    from advisor.loaders.sysctl_conf import FACTS
+def _sysctls_doc(f: _File, name: str, node: N, source: str = "securityContext.sysctls",
+                 refused: str = "the pod cannot start (the kubelet rejects the sysctl)") -> ConfigDoc:
+    """Kubernetes `securityContext.sysctls` (`- name: k, value: v`) or compose `sysctls:` (map or
+    list), Ansible `sysctl_conf` lists: a `sysctl` document whose model is the host's facts.
+    `refused`: what happens when the kernel refuses a value."""
+    from advisor.loaders.sysctl_conf import parse_fact
 
     doc = ConfigDoc(path=f.path, kind="sysctl", files=[f.path], template=f.template)
     host = HostFacts(name, node.span(f.path))
@@ -849,27 +894,25 @@ def _sysctls_doc(f: _File, name: str, node: N) -> None:
         setting = Setting(key, text, text, Span(f.path, key_node.line, key_node.col, value.end_line, value.end_col),
                           vspan)
         doc.settings.append(setting)
-        fact = FACTS.get(key)
-        if fact is None:
+        parsed = parse_fact(key, text)
+        if parsed is None:
             continue
+        fact, unit, number, why = parsed
         if f.is_unknown(text):
-            host.facts[fact[0]] = Value(Unknown(text), text, vspan, key=key, unit=fact[1])
+            setting.value = Unknown(text)
+            host.facts[fact] = Value(Unknown(text), text, vspan, key=key, unit=unit)
             continue
-        try:
-            number = int(text)
-        except ValueError:
-            number = None
-        if number is None or not fact[2] <= number <= fact[3]:
-            doc.diagnostics.append(Diagnostic("sysctl-invalid-value", vspan,
-                                              f"{key} = {text}: not an integer in {fact[2]}..{fact[3]}; the pod "
-                                              "cannot start (the kubelet rejects the sysctl)", f"{key}: \"<integer>\""))
+        if number is None:
+            doc.diagnostics.append(Diagnostic("sysctl-invalid-value", vspan, f"{key} = {text}: {why}; {refused}",
+                                              f"{key}: \"<integer>\""))
             setting.value = None
             continue
         setting.value = number
-        host.facts[fact[0]] = Value(number, text, vspan, key=key, unit=fact[1])
+        host.facts[fact] = Value(number, text, vspan, key=key, unit=unit)
     doc.model = host
-    doc.meta["source"] = "securityContext.sysctls"
+    doc.meta["source"] = source
     f.docs.append(doc)
+    return doc
 
 
 def _read_nad(f: _File, root: N) -> None:

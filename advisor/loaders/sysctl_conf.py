@@ -10,7 +10,7 @@ headers (tuned, saptune), only keys in `[sysctl]` or `[sysctl:...]` sections are
 The keys that matter on the connection path become `advisor.model.host.HostFacts` (doc.model):
 `net.ipv4.tcp_keepalive_time/intvl/probes` (the keepalive timers PostgreSQL, PgBouncer and libpq
 fall back to when their own are 0 or unset), `net.ipv4.tcp_retries2`, `vm.overcommit_memory`,
-`vm.overcommit_ratio`. Every key is also a `Setting` (section = the ini section, if any).
+`vm.overcommit_ratio`, `vm.overcommit_kbytes`. Every key is also a `Setting` (section = the ini section, if any).
 A value that is not an integer where the kernel wants one is an `invalid-value` diagnostic
 (reported by SYS001); template placeholders are unknown values.
 """
@@ -36,7 +36,25 @@ FACTS = {
     "net.ipv4.tcp_retries2": ("tcp_retries2", None, 0, 2147483647),
     "vm.overcommit_memory": ("overcommit_memory", None, 0, 2),
     "vm.overcommit_ratio": ("overcommit_ratio", None, 0, 2147483647),
+    "vm.overcommit_kbytes": ("overcommit_kbytes", None, 0, 18446744073709551615),  # an unsigned long
 }
+_INTEGER = lazy_re.compile(r"[+-]?[0-9]+")
+
+
+def parse_fact(key: str, text: str) -> tuple[str, str | None, int | None, str] | None:
+    """How the kernel takes `text` for a key pgpath reads as a host fact: (fact name, unit, the
+    integer or None, why not), or None when the key is not one of FACTS. The one reader of sysctl
+    values: sysctl files, Kubernetes/compose `sysctls` and Ansible `sysctl_conf` all use it."""
+    fact = FACTS.get(key)
+    if fact is None:
+        return None
+    name, unit, low, high = fact
+    number = int(text, 10) if _INTEGER.fullmatch(text.strip()) else None
+    if number is None:
+        return name, unit, None, "not an integer"
+    if not low <= number <= high:
+        return name, unit, None, f"outside {low}..{high}"
+    return name, unit, number, ""
 
 _SYSCTL_SECTION = lazy_re.compile(r"^[ \t]*\[sysctl(?::[^\]]*)?\][ \t]*\r?$", re.MULTILINE)
 
@@ -109,18 +127,15 @@ def read_lines(doc: ConfigDoc, host: HostFacts, path: str, text: str, line_offse
             if fact is not None:
                 host.facts[fact[0]] = Value(Unknown(value_text), value_text, value_span, key=key, unit=fact[1])
             continue
-        name, unit, low, high = fact
-        try:
-            number = int(value_text, 10)
-        except ValueError:
-            number = None
-        if number is None or not (low <= number <= high):
-            why = "not an integer" if number is None else f"outside {low}..{high}"
+        name, unit, number, why = parse_fact(key, value_text)
+        if number is None:
+            low, high = fact[2], fact[3]
+            loose = int(value_text, 10) if _INTEGER.fullmatch(value_text) else None
             doc.diagnostics.append(Diagnostic(
                 "sysctl-invalid-value", value_span,
                 f"{key} = {value_text}: {why}; the kernel refuses it"
                 + (" (the leading '-' hides the failure)" if ignore_failure else " and systemd-sysctl logs an error"),
-                f"{key} = {_suggest(key, value_text, number, low, high)}"))
+                f"{key} = {_suggest(key, value_text, loose, low, high)}"))
             setting.value = None
             continue
         setting.value = number

@@ -22,15 +22,18 @@ LINUX_KEEPALIVE_PROBES = 9
 LINUX_TCP_RETRIES2 = 15
 
 FACT_NAMES = ("ram", "memory_limit", "tcp_keepalive_time", "tcp_keepalive_intvl", "tcp_keepalive_probes",
-              "tcp_retries2", "overcommit_memory", "overcommit_ratio", "oom_score_adj", "oom_adjust_children",
-              "memory_high")
+              "tcp_retries2", "overcommit_memory", "overcommit_ratio", "overcommit_kbytes", "swap", "oom_score_adj",
+              "oom_adjust_children", "memory_high")
+# Linux default of vm.overcommit_ratio (mm/util.c): the share of RAM strict overcommit lets be committed
+LINUX_OVERCOMMIT_RATIO = 50
 
 
 class HostFacts(Record):
     """What is known about one host: each fact a `Value` (bytes, seconds, counts), or absent.
 
-    `ram` / `memory_limit` in bytes; `tcp_keepalive_time` / `_intvl` in seconds;
-    `tcp_keepalive_probes`, `tcp_retries2`, `overcommit_memory`, `oom_score_adj` plain integers;
+    `ram` / `memory_limit` / `swap` (swap space known to exist: at least this much) in bytes;
+    `tcp_keepalive_time` / `_intvl` in seconds; `tcp_keepalive_probes`, `tcp_retries2`,
+    `overcommit_memory`, `overcommit_ratio` (percent), `overcommit_kbytes`, `oom_score_adj` plain integers;
     `oom_adjust_children` True when PG_OOM_ADJUST_FILE makes backends killable again.
     """
 

@@ -125,13 +125,13 @@ def host_facts(name: str, spec: dict, span: Span | None) -> HostFacts:
     from advisor.units import parse_size
 
     facts: dict[str, Value] = {}
-    for key in ("ram", "memory_limit"):
+    for key in ("ram", "memory_limit", "swap"):
         if key in spec:
             facts[key] = Value(parse_size(str(spec[key])), str(spec[key]), span, "declared", key, unit="B")
     for key in ("tcp_keepalive_time", "tcp_keepalive_intvl"):
         if key in spec:
             facts[key] = Value(_seconds(spec[key]), str(spec[key]), span, "declared", key, unit="s")
-    for key in ("tcp_keepalive_probes", "overcommit_memory", "tcp_retries2"):
+    for key in ("tcp_keepalive_probes", "overcommit_memory", "overcommit_ratio", "overcommit_kbytes", "tcp_retries2"):
         if key in spec:
             facts[key] = Value(int(spec[key]), str(spec[key]), span, "declared", key)
     return HostFacts(name, span, facts)

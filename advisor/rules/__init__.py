@@ -72,6 +72,7 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("SYS003", "postmaster-oom-unprotected", "sys.sys003_postmaster_oom_unprotected", ("systemd",), ()),
     RuleEntry("SYS004", "systemd-invalid-value", "sys.sys004_systemd_invalid_value", ("systemd",),
               ("systemd-invalid-value",)),
+    RuleEntry("SYS005", "overcommit-ratio-default", "sys.sys005_overcommit_ratio_default", ("postgresql",), ()),
     # PGB: PgBouncer
     RuleEntry("PGB001", "pgbouncer-unknown-key", "pgb.pgb001_unknown_key", ("pgbouncer",), ("pgbouncer-unknown-key",)),
     RuleEntry("PGB002", "pgbouncer-invalid-value",

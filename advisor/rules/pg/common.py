@@ -22,3 +22,16 @@ def describe(setting: Setting | None, name: str, shown: str) -> str:
     if setting is None:
         return f"{name} not set (default {shown})"
     return f"{name} = {setting.raw}"
+
+
+def said(name: str, setting: Setting | None, figure: str) -> str:
+    """A term of a sum with its value as the file writes it, the figure after it when they differ:
+    `shared_buffers 8GB`, `shared_buffers 1048576 (8 GB)`; `name figure` for a default."""
+    raw = getattr(setting, "raw", None)
+    if not isinstance(raw, str) or not raw:
+        return f"{name} {figure}"
+
+    def norm(text: str) -> str:
+        return text.strip().strip("'\"").replace(" ", "").lower()
+
+    return f"{name} {raw}" if norm(raw) == norm(figure) else f"{name} {raw} ({figure})"

@@ -1,0 +1,197 @@
+"""Strict overcommit on the database host with the kernel's default ratio: only half the RAM (plus swap) can be committed.
+
+## What it checks
+The host of a PostgreSQL server — a sysctl file beside its configuration or named for its host
+in the topology, Kubernetes/compose `sysctls`, or the database hosts' `sysctl_conf` of the same
+Ansible variables (autobase) — sets `vm.overcommit_memory = 2` (strict overcommit) and leaves
+`vm.overcommit_ratio` at the kernel's default of 50 (or sets it to 50 or less), with no
+`vm.overcommit_kbytes`. In this mode the kernel refuses any allocation that would take the
+memory committed by all processes together (`Committed_AS` in /proc/meminfo) past
+`CommitLimit = swap + (RAM − huge pages) × overcommit_ratio / 100`.
+
+When the host's RAM is known (`--ram`, `ram:` of the server's host in pgpath.yaml, or a fact read
+with the server), the limit is computed in bytes, with the swap that the same files create (an
+Ansible `swap_file_size_mb`; none known is taken as 0), and compared with what the server commits
+at full load: `shared_buffers` + `max_connections` × `work_mem` (every connection running one sort
+or hash; each backend's own overhead comes on top). Nothing is reported when that fits. A sysctl
+on no server's host is not reported; a ratio or limit written as a template expression is unknown
+and not judged.
+
+## Why it matters
+Strict overcommit is what the PostgreSQL documentation recommends against the OOM killer, but
+the ratio decides how much memory the host may use at all. With the default 50 and little swap,
+half the RAM can never be committed: the page cache can use it, PostgreSQL cannot. When the
+committed memory reaches the limit, a query fails with `out of memory`, a new connection with
+`could not fork new process for connection: Cannot allocate memory`, autovacuum with `could not
+fork autovacuum worker process: Cannot allocate memory` — long before the RAM is used up. If
+`shared_buffers` alone does not fit, the server cannot map its shared memory and does not start
+(`could not map anonymous shared memory: Cannot allocate memory`), unless huge pages are
+reserved for it (huge pages are not counted in the commit, and not in the RAM of the formula).
+
+Severity: **error** when the RAM is known, `huge_pages = off` and `shared_buffers` alone reaches
+the limit (the server refuses to start); **warning** when the RAM is known and the server's
+full-load memory does not fit under the limit (connections and queries fail under ordinary load
+of the configured server); **info** when the RAM is not known — the limit is stated in percent
+and the finding says what to declare to have it checked, as for other risks that depend on a fact
+no file shows.
+
+## Fix
+Set `vm.overcommit_ratio` beside `vm.overcommit_memory = 2` so that swap + ratio % of the RAM
+covers the server and the other processes of the host: with the RAM known, pgpath proposes the
+ratio that fits the full-load memory with 10 points to spare; without it, 80-90 on a host without
+much swap. `vm.overcommit_kbytes` sets the same limit in absolute terms.
+
+## References
+- Linux: overcommit accounting ("2 - Don't overcommit. The total address space commit for the
+  system is not permitted to exceed swap + a configurable amount (default is 50%) of physical
+  RAM"; the amount is set via `vm.overcommit_ratio` or `vm.overcommit_kbytes`) — https://www.kernel.org/doc/html/latest/mm/overcommit-accounting.html
+- proc(5), /proc/sys/vm/overcommit_memory: CommitLimit = (total_RAM − total_huge_TLB) × overcommit_ratio / 100 + total_swap — https://man7.org/linux/man-pages/man5/proc.5.html
+- PostgreSQL: Linux Memory Overcommit ("You might also wish to modify the related setting
+  vm.overcommit_ratio") — https://www.postgresql.org/docs/current/kernel-resources.html#LINUX-MEMORY-OVERCOMMIT
+- autobase issue #671 (8 GB host, strict overcommit from the role's defaults: `could not fork autovacuum worker process: Cannot allocate memory`) — https://github.com/autobase-tech/autobase/issues/671
+"""
+
+from __future__ import annotations
+
+import math
+
+from advisor.catalog import value_or_default
+from advisor.findings import Severity
+from advisor.model import Span
+from advisor.model.host import LINUX_OVERCOMMIT_RATIO
+from advisor.rules.pg.common import said
+from advisor.rules.rule import Rule
+from advisor.units import format_bytes, pg_to_bytes
+
+RATIO_WITHOUT_RAM = 90  # proposed when the RAM is not known (a host without much swap)
+SPARE_POINTS = 10  # percent of RAM left for the OS and the host's other processes
+WITHOUT_RAM = (f"CommitLimit = swap + {RATIO_WITHOUT_RAM}% of RAM, on a host without much swap; with the RAM known, "
+               "pgpath computes the ratio that fits shared_buffers + max_connections × work_mem")
+WITHOUT_SETTINGS = (f"CommitLimit = swap + {RATIO_WITHOUT_RAM}% of RAM, on a host without much swap; pgpath computes "
+                    "the ratio that fits shared_buffers + max_connections × work_mem when they are known values")
+
+
+def check(ctx):
+    by_mode: dict[int, list] = {}  # id of the vm.overcommit_memory fact -> [(server, verdict)]
+    for pg in ctx.of_kind("postgresql"):
+        host = pg.host
+        mode = host.get("overcommit_memory") if host is not None else None
+        if mode is None or not mode.known or mode.value != 2 or mode.span is None:
+            continue
+        kbytes = host.get("overcommit_kbytes")
+        if kbytes is not None and (not kbytes.known or kbytes.value):
+            continue  # an absolute limit is set (or unknown): not the ratio's business
+        ratio = host.get("overcommit_ratio")
+        if ratio is not None and not ratio.known:
+            continue
+        verdict = _judge(ctx, pg, host, ratio)
+        if verdict is not None:
+            by_mode.setdefault(id(mode), []).append((pg, mode, verdict))
+    for found in by_mode.values():
+        servers = [pg.path for pg, _, _ in found]
+        pg, mode, (severity, body, proposed, why, related) = max(found, key=lambda item: item[2][0])
+        ratio = pg.host.get("overcommit_ratio")
+        said = (f"vm.overcommit_ratio = {ratio.raw}" if ratio is not None
+                else f"vm.overcommit_ratio not set (kernel default {LINUX_OVERCOMMIT_RATIO})")
+        message = (f"vm.overcommit_memory = 2 (strict overcommit) with {said} and no vm.overcommit_kbytes "
+                   f"on the host of {', '.join(servers)}: {body}")
+        shown = {span.file for span in related} | {mode.span.file}
+        spans = list(related) + [Span(name, 1, 1) for name in servers if name not in shown]
+        if mode.origin == "declared":
+            fix = (f"vm.overcommit_ratio = {proposed} on the host (and overcommit_ratio: {proposed} in its hosts: "
+                   "entry)")
+        elif mode.span.file.endswith((".yml", ".yaml")):
+            fix = f"- {{ name: \"vm.overcommit_ratio\", value: \"{proposed}\" }} beside vm.overcommit_memory"
+        else:
+            fix = f"vm.overcommit_ratio = {proposed}"
+        yield RULE.finding(mode.span, message, f"{fix}  ({why})", spans, severity=severity)
+
+
+def _judge(ctx, pg, host, ratio_fact):
+    """(severity, message body, proposed ratio, why that ratio, related spans), or None when it fits."""
+    ratio = ratio_fact.value if ratio_fact is not None else LINUX_OVERCOMMIT_RATIO
+    related = [ratio_fact.span] if ratio_fact is not None and ratio_fact.span is not None else []
+    swap_fact = host.get("swap")
+    if swap_fact is not None and swap_fact.span is not None:
+        related.append(swap_fact.span)
+    if swap_fact is None:
+        swap, swap_said = 0, "swap (none known, taken as 0)"
+    elif swap_fact.known:
+        swap, swap_said = swap_fact.value, f"swap {format_bytes(swap_fact.value)} ({swap_fact.key} {swap_fact.raw})"
+    else:
+        swap, swap_said = None, f"swap ({swap_fact.key} {swap_fact.raw}, not known here)"
+    ram, ram_span = _ram(ctx, pg, host)
+    share = "half the RAM" if ratio == 50 else f"{ratio}% of the RAM"
+    fails = ("past the limit every allocation fails: a query gets `out of memory`, a new connection `could not fork new "
+             "process for connection: Cannot allocate memory`")
+    if not ram or swap is None:
+        if ratio > LINUX_OVERCOMMIT_RATIO:
+            return None
+        body = (f"CommitLimit = {swap_said} + {ratio}% of RAM: at most {share} plus the swap can be committed, by all "
+                "processes together (shared_buffers, every backend, every other process of the host); " + fails)
+        if not ram:
+            body += ("; the host's RAM is not known: declare it (--ram, or ram: of the server's host under hosts: in "
+                     "pgpath.yaml) to have the limit checked against the server's memory settings")
+        return Severity.INFO, body, RATIO_WITHOUT_RAM, WITHOUT_RAM, related
+    if ram_span is not None:
+        related.append(ram_span)
+    limit = swap + ram * ratio / 100
+    shared, s_shared = value_or_default(pg, "shared_buffers")
+    connections, s_conn = value_or_default(pg, "max_connections")
+    work_mem, s_work = value_or_default(pg, "work_mem")
+    arithmetic = (f"CommitLimit = {swap_said} + {ratio}% × RAM {format_bytes(ram)} = {format_bytes(limit)}")
+    if None in (shared, connections, work_mem):
+        if ratio > LINUX_OVERCOMMIT_RATIO:
+            return None
+        return (Severity.INFO, f"{arithmetic}: at most {share} plus the swap can be committed, by all processes "
+                "together; " + fails, RATIO_WITHOUT_RAM, WITHOUT_SETTINGS, related)
+    shared_bytes = pg_to_bytes(shared, "8kB")
+    need = shared_bytes + connections * pg_to_bytes(work_mem, "kB")
+    if need <= limit:
+        return None
+    related += [s.value_span or s.span for s in (s_shared, s_conn, s_work) if s is not None]
+    spent = (f"{said('shared_buffers', s_shared, format_bytes(shared_bytes))} + "
+             f"{said('max_connections', s_conn, str(connections))} × "
+             f"{said('work_mem', s_work, format_bytes(pg_to_bytes(work_mem, 'kB')))} (one sort or hash each) = "
+             f"{format_bytes(need)}")
+    needed = (need - swap) / ram * 100  # the ratio at which the limit just covers it
+    proposed = min(100, math.ceil((needed + SPARE_POINTS) / 5) * 5)
+    if needed > 100:
+        why = (f"and lower work_mem or max_connections: {format_bytes(need)} does not fit in swap + RAM "
+               f"{format_bytes(swap + ram)} (MEM001)")
+    else:
+        why = (f"CommitLimit = {format_bytes(swap) + ' + ' if swap else ''}{proposed}% × {format_bytes(ram)} = "
+               f"{format_bytes(swap + ram * proposed / 100)} ≥ {format_bytes(need)}")
+        why += (f" + {SPARE_POINTS}% of the RAM for the rest of the host" if proposed >= needed + SPARE_POINTS else
+                f", with less than {SPARE_POINTS}% of the RAM left for the rest of the host: lower work_mem or "
+                "max_connections too (MEM001)")
+    huge, _ = value_or_default(pg, "huge_pages")
+    if shared_bytes >= limit:
+        body = (f"{arithmetic} ≤ {said('shared_buffers', s_shared, format_bytes(shared_bytes))}: PostgreSQL cannot map its shared memory "
+                "and does not start (could not map anonymous shared memory: Cannot allocate memory)")
+        if huge == "off":
+            return Severity.ERROR, body, proposed, why, related
+        return (Severity.WARNING, body + ", unless huge pages are reserved for it (vm.nr_hugepages; huge_pages = "
+                f"{huge})", proposed, why, related)
+    body = f"{arithmetic} < {spent}: the server cannot commit the memory it is configured to use; " + fails
+    return Severity.WARNING, body, proposed, why, related
+
+
+def _ram(ctx, pg, host):
+    """(bytes, span) of the host's RAM: a fact of the server's host (read with it, or its host in
+    the topology), else --ram. A container's memory limit is not the RAM of the kernel's formula."""
+    fact = host.get("ram")
+    if fact is not None and fact.known and fact.value:
+        return fact.value, fact.span
+    return ctx.options.get("ram_bytes") or pg.meta.get("ram_bytes"), None
+
+
+RULE = Rule(
+    code="SYS005",
+    name="overcommit-ratio-default",
+    severity=Severity.WARNING,
+    summary="Strict overcommit with vm.overcommit_ratio at the default 50: no more than swap + half the RAM can be committed",
+    needs=("postgresql",),
+    check=check,
+    doc=__doc__,
+)

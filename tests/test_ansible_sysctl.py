@@ -1,0 +1,142 @@
+"""Ansible role variables that set the database hosts' kernel parameters (`sysctl_conf`, autobase)
+and their swap file (`swap_file_size_mb`): host facts of the PostgreSQL document of that file."""
+
+from __future__ import annotations
+
+from advisor.engine import make_settings, run
+from advisor.findings import Severity
+from advisor.loaders.infra_yaml import load
+from advisor.model import Unknown
+from conftest import CORPUS, require_corpus
+
+PARAMS = ("postgresql_parameters:\n"
+          "  - { option: \"max_connections\", value: \"200\" }\n")
+
+
+def _docs(tmp_path, text, name="main.yml"):
+    p = tmp_path / name
+    p.write_text(text)
+    docs = load(str(p), {})
+    pg = [d for d in docs if d.kind == "postgresql"]
+    sysctl = [d for d in docs if d.kind == "sysctl"]
+    return pg, sysctl
+
+
+def test_database_group_entries_become_the_servers_host_facts(tmp_path):
+    text = (PARAMS +
+            "swap_file_create: true\n"
+            "swap_file_size_mb: \"4096\" # change this value\n"
+            "sysctl_conf:\n"
+            "  etcd_cluster: []\n"
+            "  postgres_cluster:\n"
+            "    - { name: \"vm.overcommit_memory\", value: \"2\" }\n"
+            "    - { name: \"net.ipv4.tcp_keepalive_time\", value: \"300\" }\n"
+            "    - { name: \"net.ipv4.ip_local_port_range\", value: \"10000 65535\" }\n"
+            "  balancers:\n"
+            "    - { name: \"vm.overcommit_ratio\", value: \"80\" }\n"
+            "    - { name: \"net.ipv4.tcp_keepalive_time\", value: \"60\" }\n")
+    [pg], [sysctl] = _docs(tmp_path, text)
+    host = pg.host
+    assert host is not None and host is sysctl.model
+    memory = host.get("overcommit_memory")
+    assert memory.value == 2 and (memory.span.line, memory.span.col) == (8, 47)
+    assert host.get("tcp_keepalive_time").value == 300  # the balancers' 60 is another host's
+    assert host.get("overcommit_ratio") is None
+    swap = host.get("swap")
+    assert swap.value == 4096 * 1024**2 and swap.span.line == 4 and swap.key == "swap_file_size_mb"
+    # every entry of the group is a setting of the sysctl document, at its line
+    assert [(s.name, s.span.line) for s in sysctl.settings] == [
+        ("vm.overcommit_memory", 8), ("net.ipv4.tcp_keepalive_time", 9), ("net.ipv4.ip_local_port_range", 10)]
+
+
+def test_a_flat_list_applies_to_the_hosts_of_the_role(tmp_path):
+    [pg], _ = _docs(tmp_path, PARAMS + "sysctl_conf:\n"
+                                       "  - { name: \"vm.overcommit_memory\", value: 2 }\n"
+                                       "  - { name: \"vm.overcommit_ratio\", value: \"{{ ratio }}\" }\n")
+    assert pg.host.get("overcommit_memory").value == 2
+    ratio = pg.host.get("overcommit_ratio")
+    assert isinstance(ratio.value, Unknown) and ratio.span.line == 5
+
+
+def test_no_database_group_no_facts_and_sysctl_set_false_applies_nothing(tmp_path):
+    [pg], sysctl = _docs(tmp_path, PARAMS + "sysctl_conf:\n  balancers:\n"
+                                            "    - { name: \"vm.overcommit_memory\", value: \"2\" }\n")
+    assert pg.host is None and sysctl == []
+    [pg], sysctl = _docs(tmp_path, PARAMS + "sysctl_set: false\nswap_file_create: false\n"
+                                            "swap_file_size_mb: 2048\nsysctl_conf:\n  postgres_cluster:\n"
+                                            "    - { name: \"vm.overcommit_memory\", value: \"2\" }\n")
+    assert pg.host is None and sysctl == []
+
+
+def test_template_swap_size_is_unknown(tmp_path):
+    [pg], _ = _docs(tmp_path, PARAMS + "swap_file_size_mb: \"{{ (ansible_memtotal_mb / 2) | int }}\"\n")
+    assert isinstance(pg.host.get("swap").value, Unknown)
+
+
+def test_invalid_value_is_reported_by_sys001_at_its_line(tmp_path):
+    (tmp_path / "main.yml").write_text(PARAMS + "sysctl_conf:\n  postgres_cluster:\n"
+                                                "    - { name: \"vm.overcommit_memory\", value: \"strict\" }\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["SYS001"]}, use_config=False))
+    [finding] = report.findings
+    assert finding.span.line == 5 and "vm.overcommit_memory = strict" in finding.message
+    assert "Ansible" in finding.message
+
+
+def test_sys002_reads_the_database_hosts_mode_from_ansible(tmp_path):
+    (tmp_path / "main.yml").write_text(PARAMS + "sysctl_conf:\n  postgres_cluster:\n"
+                                                "    - { name: \"vm.overcommit_memory\", value: \"1\" }\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["SYS002"]}, use_config=False))
+    [finding] = report.findings
+    assert finding.span.line == 5 and "vm.overcommit_memory = 1" in finding.message
+
+
+def test_corpus_autobase_defaults():
+    require_corpus()
+    path = CORPUS / "postgresql" / "autobase_common_defaults_main.yml"
+    docs = load(str(path), {})
+    [pg] = [d for d in docs if d.kind == "postgresql"]
+    assert pg.host.get("overcommit_memory").value == 2 and pg.host.get("overcommit_memory").span.line == 924
+    assert pg.host.get("swap").value == 4096 * 1024**2 and pg.host.get("swap").span.line == 912
+    report = run(make_settings({"paths": [str(path)], "select": ["SYS005"]}, use_config=False))
+    [finding] = report.findings
+    assert finding.span.line == 924 and finding.severity == Severity.INFO
+    assert "CommitLimit = swap 4 GB" in finding.message and "50%" in finding.message
+    assert "vm.overcommit_ratio" in finding.fix
+
+
+def test_corpus_sysctl_files_are_not_reported():
+    require_corpus()
+    report = run(make_settings({"paths": [str(CORPUS / "sysctl")], "select": ["SYS005"]}, use_config=False))
+    assert report.findings == []
+
+
+def test_a_declared_host_with_strict_overcommit(tmp_path):
+    """The topology's host facts: RAM, swap and the overcommit mode declared for the server's host."""
+    (tmp_path / "postgresql.conf").write_text("max_connections = 400\nwork_mem = 16MB\nshared_buffers = 2GB\n")
+    (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: ha\n    hops:\n"
+                                          "      - postgres: {file: postgresql.conf, host: db1}\n"
+                                          "hosts:\n  db1: {ram: 8GB, swap: 1GB, overcommit_memory: 2}\n")
+    settings = make_settings({"paths": [str(tmp_path)], "select": ["SYS005"]}, config_path=str(tmp_path / "pgpath.yaml"))
+    [finding] = run(settings).findings
+    # 1 GB + 50% × 8 GB = 5 GB < 2 GB + 400 × 16 MB = 8.2 GB
+    assert finding.severity == Severity.WARNING and finding.span.file.endswith("pgpath.yaml")
+    assert "CommitLimit = swap 1 GB (swap 1GB) + 50% × RAM 8 GB = 5 GB" in finding.message, finding.message
+    assert "= 8.2 GB" in finding.message
+    # (8.25 GB − 1 GB) / 8 GB = 90.6%: 100 at most, which leaves less than 10 points for the rest of the host
+    assert finding.fix.startswith("vm.overcommit_ratio = 100 on the host (and overcommit_ratio: 100 in its hosts:")
+    assert "= 9 GB ≥ 8.2 GB, with less than 10% of the RAM left" in finding.fix and "MEM001" in finding.fix
+    # the ratio declared too: 1 GB + 100% × 8 GB = 9 GB covers it
+    (tmp_path / "pgpath.yaml").write_text((tmp_path / "pgpath.yaml").read_text().replace(
+        "overcommit_memory: 2", "overcommit_memory: 2, overcommit_ratio: 100"))
+    settings = make_settings({"paths": [str(tmp_path)], "select": ["SYS005"]}, config_path=str(tmp_path / "pgpath.yaml"))
+    assert run(settings).findings == []
+
+
+def test_a_kbytes_of_zero_leaves_the_ratio_in_force_and_a_set_ratio_above_default_is_not_judged_blind(tmp_path):
+    (tmp_path / "postgresql.conf").write_text("max_connections = 100\n")
+    (tmp_path / "60-db.conf").write_text("vm.overcommit_memory = 2\nvm.overcommit_kbytes = 0\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["SYS005"]}, use_config=False))
+    assert [f.span.line for f in report.findings] == [1]
+    (tmp_path / "60-db.conf").write_text("vm.overcommit_memory = 2\nvm.overcommit_ratio = 60\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["SYS005"]}, use_config=False))
+    assert report.findings == []
