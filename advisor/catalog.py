@@ -131,6 +131,7 @@ class Catalog:
                 self._rows[name] = (name, vartype, None, lo, hi, (), (), boot, context, desc)
         self._params: dict[str, Parameter] = {}
         self._suggestions: dict[str, str | None] = {}
+        self._settable: tuple[str, ...] | None = None  # names a file or SET can change (not `internal`)
 
     def _param(self, low: str) -> Parameter | None:
         param = self._params.get(low)
@@ -158,15 +159,20 @@ class Catalog:
         return [row[0] for row in self._rows.values()]
 
     def suggest(self, name: str, problems_so_far: int = 0) -> str | None:
-        """The closest known parameter name, for a did-you-mean (remembered: a file may repeat a
-        typo); none once a file has reported advisor.suggest.MAX_PROBLEMS problems."""
+        """The closest parameter name a configuration can set, for a did-you-mean (remembered: a
+        file may repeat a typo); none once a file has reported advisor.suggest.MAX_PROBLEMS
+        problems. Parameters of context `internal` (wal_segment_size, block_size, server_version...)
+        are never suggested: no file, ALTER SYSTEM or SET can change them (wal_segment_size is
+        chosen by initdb --wal-segsize), so naming one would send the user to a dead end."""
         low = name.lower()
         if low not in self._suggestions:
             from advisor.suggest import MAX_PROBLEMS, closest
 
             if problems_so_far >= MAX_PROBLEMS:
                 return None
-            match = closest(low, self._rows, 0.75)
+            if self._settable is None:
+                self._settable = tuple(key for key, row in self._rows.items() if row[8] != "internal")
+            match = closest(low, self._settable, 0.75)
             self._suggestions[low] = self._rows[match][0] if match else None
         return self._suggestions[low]
 

@@ -126,3 +126,23 @@ def test_loaded_catalog_has_every_dumped_setting(major):
     for name, s in settings(major).items():
         p = cat.lookup(name)
         assert (p.name, p.vartype, p.unit, p.context) == (name, s["vartype"], s["unit"], s["context"])
+
+
+@pytest.mark.parametrize("major", MAJORS)
+def test_did_you_mean_never_names_an_internal_parameter(major):
+    """A parameter of context `internal` (wal_segment_size: initdb --wal-segsize) can be set by no
+    file and no ALTER SYSTEM, so a did-you-mean never names one; settable near misses still come."""
+    from advisor.catalog import Catalog, load_catalog
+
+    shipped = load_catalog(major)
+    cat = Catalog(major, shipped.server_version, tuple(shipped._rows.values()))  # a fresh memo
+    internal = [name for name, s in settings(major).items() if s["context"] == "internal"]
+    assert "wal_segment_size" in internal and "segment_size" in internal
+    for name in internal:
+        for typo in (name[:-1], name + "s", "max_" + name.split("_", 1)[-1]):
+            if cat.lookup(typo) is None:
+                suggestion = cat.suggest(typo)
+                assert suggestion is None or cat.lookup(suggestion).context != "internal", (typo, suggestion)
+    assert cat.suggest("max_segment_size") is None
+    assert cat.suggest("shared_bufers") == "shared_buffers"
+    assert cat.suggest("tcp_keepalive_idle") == "tcp_keepalives_idle"

@@ -724,7 +724,8 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> No
                 "unknown-parameter",
                 setting.span,
                 f'unrecognized configuration parameter "{name}" (PostgreSQL {catalog.major})',
-                f"did you mean {suggestion}?" if suggestion else "remove the line, or check the name for a typo",
+                f"did you mean {suggestion}?" if suggestion
+                else f"remove the line (no such parameter in PostgreSQL {catalog.major})",
             )
         )
 

@@ -320,6 +320,8 @@ class _StatementReader:
                 if not value.startswith("'") and not re.fullmatch(r"-?[0-9.]+", value):
                     value = f"'{value}'"
                 d.fix = f"{head} {name} = {value}" + (f"  ({note}" if sep else "")
+            elif d.fix and d.fix.startswith("remove the line"):  # a statement may span lines
+                d.fix = "remove the statement" + d.fix[len("remove the line"):]
 
     def retire(self, name: str, section: str) -> None:
         for s in self.doc.settings:

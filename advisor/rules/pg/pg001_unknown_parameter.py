@@ -4,7 +4,14 @@
 Every name in postgresql.conf (and the files it includes) is looked up in the real `pg_settings`
 catalog of the PostgreSQL major selected with `--pg-version` (default: the newest). Names are
 case-insensitive. Names with a dot (`pg_stat_statements.max`, `my.setting`) are custom settings
-and always accepted. A near miss gets a did-you-mean.
+and always accepted. The same check applies to `ALTER SYSTEM SET` (and `ALTER ROLE/DATABASE ...
+SET`) in SQL files, where PostgreSQL rejects the statement.
+
+A near miss gets a did-you-mean, naming only a parameter a configuration can set: parameters of
+context `internal` (`wal_segment_size`, `block_size`, `server_version`...) are never suggested,
+since no file and no `ALTER SYSTEM` can change them (`wal_segment_size` is chosen once, by
+`initdb --wal-segsize`). With no settable near miss the fix is to remove the line (the statement,
+in SQL).
 
 ## Why it matters
 PostgreSQL refuses to start with an unrecognized parameter in its configuration files, and a
@@ -17,7 +24,8 @@ and the file is checked as the newest major by default, it is a warning that say
 on the server refuses to start, and how to declare the version if the file is for an older one.
 
 ## Fix
-Correct the spelling, or remove the setting for versions that do not have it.
+Correct the spelling to the suggested name, or remove the setting (for versions that do not have
+it, or a name that no PostgreSQL has).
 
 ## References
 - PostgreSQL: Server Configuration — https://www.postgresql.org/docs/current/runtime-config.html
