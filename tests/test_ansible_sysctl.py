@@ -36,6 +36,7 @@ def test_database_group_entries_become_the_servers_host_facts(tmp_path):
             "    - { name: \"vm.overcommit_ratio\", value: \"80\" }\n"
             "    - { name: \"net.ipv4.tcp_keepalive_time\", value: \"60\" }\n")
     [pg], [sysctl] = _docs(tmp_path, text)
+    assert [d.kind for d in load(str(tmp_path / "main.yml"), {})] == ["postgresql", "sysctl"]  # dump shows the server
     host = pg.host
     assert host is not None and host is sysctl.model
     memory = host.get("overcommit_memory")

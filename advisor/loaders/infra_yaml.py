@@ -465,6 +465,8 @@ def _read_ansible(f: _File, root: N) -> bool:
         f.pgb_doc(pgb, {"source": "ansible variables", "generated_by": "ansible role template"},
                   Span(f.path, 1, 1))
         found = True
+    if host is not None:  # the hosts' sysctl document after the server's (`pgpath dump` shows the first)
+        f.docs.sort(key=lambda d: d.kind == "sysctl" and d.model is host)
     return found
 
 
