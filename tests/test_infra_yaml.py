@@ -176,6 +176,33 @@ def test_server_settings_not_read_silence_default_based_findings(tmp_path):
     assert any("tuning.conf" in message for _, message in notices(report))
 
 
+@pytest.mark.parametrize("image,env,fix", [
+    ("edoburu/pgbouncer:v1.25.1-p0", "      - DATABASE_URL=postgres://app@db:5432/app\n      - POOL_MODE=transaction\n",
+     "IDLE_TRANSACTION_TIMEOUT=600 in its environment"),
+    ("bitnami/pgbouncer:1.24.0", "      - POSTGRESQL_HOST=db\n      - PGBOUNCER_POOL_MODE=transaction\n",
+     "PGBOUNCER_IDLE_TRANSACTION_TIMEOUT=600 in its environment"),
+])
+def test_a_fix_for_a_compose_pgbouncer_is_the_variable_of_its_image(tmp_path, image, env, fix):
+    """The fix of a PgBouncer configured by a container image's environment names the variable to
+    add to the compose file, not a pgbouncer.ini line that does not exist there."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: postgres:17\n    command: postgres -c max_connections=100\n"
+        f"  pgbouncer:\n    image: {image}\n    environment:\n{env}")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["PGB014"]}, use_config=False))
+    [finding] = report.findings
+    assert finding.fix == fix
+
+
+def test_an_image_variable_the_entrypoint_does_not_read_is_no_setting(tmp_path):
+    """edoburu/pgbouncer writes only the variables its entrypoint knows (its tests/all-knobs/env);
+    SERVER_FAST_CLOSE, a real [pgbouncer] setting, is not one of them: the image ignores it."""
+    docs = _load(tmp_path, "services:\n  pgbouncer:\n    image: edoburu/pgbouncer:latest\n    environment:\n"
+                           "      - DATABASE_URL=postgres://app@db:5432/app\n      - SERVER_FAST_CLOSE=1\n"
+                           "      - SERVER_LIFETIME=600\n", name="docker-compose.yml")
+    [pgb] = docs
+    assert pgb.model.setting("server_fast_close") is None and pgb.model.value("server_lifetime") == 600
+
+
 def test_pgbouncer_image_env_and_its_database_url_is_not_a_client(tmp_path):
     docs = _load(tmp_path, "services:\n  pgbouncer:\n    image: edoburu/pgbouncer:v1.25.1-p0\n    environment:\n"
                            "      - DATABASE_URL=postgres://app:secret@db:5432/app\n      - POOL_MODE=transaction\n"

@@ -462,8 +462,11 @@ def _read_ansible(f: _File, root: N) -> bool:
         pgb.append((setting, value.value, Span(f.path, key.line, key.col, value.end_line, value.end_col),
                     value.value_span(f.path), f.is_unknown(value.value)))
     if len(pgb) >= 2:
-        f.pgb_doc(pgb, {"source": "ansible variables", "generated_by": "ansible role template"},
-                  Span(f.path, 1, 1))
+        # (the variable that sets each setting: a fix is written as that variable)
+        variables = {setting: f.lines[span.line - 1][span.col - 1:].split(":", 1)[0].strip()
+                     for setting, _, span, _, _ in pgb}
+        f.pgb_doc(pgb, {"source": "ansible variables", "generated_by": "ansible role template",
+                        "_variables": variables}, Span(f.path, 1, 1))
         found = True
     if host is not None:  # the hosts' sysctl document after the server's (`pgpath dump` shows the first)
         f.docs.sort(key=lambda d: d.kind == "sysctl" and d.model is host)
@@ -758,6 +761,7 @@ def _compose_exposure(f: _File, service: N) -> dict:
 
 def _pgbouncer_env(f: _File, service: str, image: str, envs: dict, source: str, exposure: dict | None = None) -> None:
     from advisor.catalogs.pgbouncer import BY_NAME
+    from advisor.model.pgbouncer import EDOBURU_ENV_SETTINGS
 
     bitnami = bool(_PGB_BITNAMI.search(image))
     entries = []
@@ -767,7 +771,7 @@ def _pgbouncer_env(f: _File, service: str, image: str, envs: dict, source: str, 
         if bitnami:
             name = rename.get(key) or (key[len("PGBOUNCER_"):].lower() if key.startswith("PGBOUNCER_") else None)
         else:
-            name = key.lower()
+            name = key.lower() if key.lower() in EDOBURU_ENV_SETTINGS else None  # what its entrypoint reads
         if name is None or name not in BY_NAME:
             continue
         span, vspan = _env_span(f, key, value, node)

@@ -12,6 +12,29 @@ from advisor.model import Record, Setting, Span, Unknown, is_known
 from advisor.units import pgb_format_time
 
 
+# The [pgbouncer] settings the edoburu/pgbouncer image writes from its environment (NAME=value,
+# the setting's name in capitals): the variables its entrypoint reads, as its test
+# tests/all-knobs/env lists them (edoburu/docker-pgbouncer). CLIENT_ENCODING and TIMEZONE go to
+# the [databases] line, not to [pgbouncer]. Any other setting needs a pgbouncer.ini mounted into the container.
+EDOBURU_ENV_SETTINGS = frozenset((
+    "admin_users", "application_name_add_host", "auth_dbname", "auth_hba_file", "auth_query", "auth_type",
+    "auth_user", "autodb_idle_timeout", "client_idle_timeout", "client_login_timeout",
+    "client_tls_ca_file", "client_tls_cert_file", "client_tls_ciphers", "client_tls_dheparams",
+    "client_tls_ecdhcurve", "client_tls_key_file", "client_tls_protocols", "client_tls_sslmode",
+    "default_pool_size", "disable_pqexec", "dns_max_ttl", "dns_nxdomain_ttl", "idle_transaction_timeout",
+    "ignore_startup_parameters", "listen_addr", "listen_backlog", "listen_port", "log_connections",
+    "log_disconnections", "log_pooler_errors", "log_stats", "logfile", "max_client_conn", "max_db_connections",
+    "max_packet_size", "max_prepared_statements", "max_user_connections", "min_pool_size", "pkt_buf",
+    "pool_mode", "query_timeout", "query_wait_timeout", "reserve_pool_size", "reserve_pool_timeout",
+    "sbuf_loopcnt", "server_check_delay", "server_check_query", "server_connect_timeout",
+    "server_idle_timeout", "server_lifetime", "server_login_retry", "server_reset_query",
+    "server_reset_query_always", "server_round_robin", "server_tls_ca_file", "server_tls_cert_file",
+    "server_tls_ciphers", "server_tls_key_file", "server_tls_protocols", "server_tls_sslmode", "stats_period",
+    "stats_users", "suspend_timeout", "tcp_defer_accept", "tcp_keepalive", "tcp_keepcnt", "tcp_keepidle",
+    "tcp_keepintvl", "tcp_user_timeout", "unix_socket_dir", "verbose",
+))
+
+
 def version_text(v: Version) -> str:
     return f"{v[0]}.{v[1]}"
 

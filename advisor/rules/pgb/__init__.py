@@ -65,6 +65,30 @@ def written(model, name: str, value=None) -> str:
     return f"{name} = {raw} ({shown})"
 
 
+def assignment(doc: ConfigDoc, model, name: str, value: Any) -> str:
+    """A fix's `name = value` as the file that configures this PgBouncer writes it: the ini line, an
+    environment variable of the container image (edoburu: `IDLE_TRANSACTION_TIMEOUT=600`, bitnami:
+    `PGBOUNCER_IDLE_TRANSACTION_TIMEOUT=600`), the Ansible variable the file already sets, or a key
+    of the operator's parameters (CloudNativePG Pooler, Percona)."""
+    made_by = doc.meta.get("generated_by")
+    if made_by == "edoburu/pgbouncer":
+        from advisor.model.pgbouncer import EDOBURU_ENV_SETTINGS
+
+        if name in EDOBURU_ENV_SETTINGS:
+            return f"{name.upper()}={value} in its environment"
+        return f"{name} = {value} in a pgbouncer.ini mounted into the container (the image has no variable for it)"
+    if made_by == "bitnami/pgbouncer":
+        return f"PGBOUNCER_{name.upper()}={value} in its environment"
+    if made_by == "cloudnative-pg":
+        return f'{name}: "{value}" in spec.pgbouncer.parameters'
+    if made_by == "ansible role template":
+        var = doc.meta.get("_variables", {}).get(name)
+        return f"{var}: {value}" if var else f"{name} = {value} (in the role's pgbouncer.ini template)"
+    if made_by:  # another operator's `config.global` mapping
+        return f"{name}: {value} in its PgBouncer configuration"
+    return f"{name} = {value}"
+
+
 def is_loopback(host: str) -> bool:
     return host.startswith(LOOPBACK) or host.startswith("/") or host == ""
 

@@ -30,7 +30,7 @@ it; or leave `idle_session_timeout` at 0 for the role PgBouncer connects as
 from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.catalog import value_or_default
-from advisor.rules.pgb import pg_written, source, where
+from advisor.rules.pgb import assignment, pg_written, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -58,7 +58,7 @@ def check(ctx):
                 where(doc, model, name),
                 head + ": the server closes idle pooled connections before PgBouncer retires them "
                 "(FATAL 57P05; in transaction pooling PgBouncer reconnects, in session pooling the client fails)",
-                f"server_idle_timeout = {target:g}",
+                assignment(doc, model, "server_idle_timeout", f"{target:g}"),
                 related,
             )
         modes = [(m, s) for m, s in model.pool_modes() if m == "session"]

@@ -24,7 +24,7 @@ it closes the server connection and the client gets an error instead of a clean
 from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.catalog import value_or_default
-from advisor.rules.pgb import pg_written, source, where
+from advisor.rules.pgb import assignment, pg_written, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -56,7 +56,7 @@ def check(ctx):
                 f"{source(model, 'query_timeout', 's')} ≤ PostgreSQL {pg_written(st_setting, 'statement_timeout', st)}: "
                 "PgBouncer gives up first and closes the server connection instead of letting the server cancel "
                 "the statement",
-                f"query_timeout = {st + 5:g}",
+                assignment(doc, model, "query_timeout", f"{st + 5:g}"),
                 [setting_span(st_setting)] if st_setting else [],
             )
 

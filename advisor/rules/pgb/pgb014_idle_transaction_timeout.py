@@ -27,7 +27,7 @@ with `idle_in_transaction_session_timeout`. PgBouncer closes the server connecti
 from advisor.findings import Severity
 from advisor.model import Span, is_known
 from advisor.catalog import value_or_default
-from advisor.rules.pgb import bouncers, source, where
+from advisor.rules.pgb import assignment, bouncers, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -50,7 +50,7 @@ def check(ctx):
             f"{source(model, 'idle_transaction_timeout', 's')} and {server} on its server "
             f"({names}): a client idle inside a transaction keeps its server connection "
             "(and the transaction's locks) for as long as it stays connected",
-            "idle_transaction_timeout = 600",
+            assignment(doc, model, "idle_transaction_timeout", 600),
             tuple(dict.fromkeys([setting_span(s) for s in written] or [Span(pg.path, 1, 1) for pg in servers[id(doc)]])),
         )
 

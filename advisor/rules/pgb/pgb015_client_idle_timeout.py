@@ -27,7 +27,7 @@ timeout), let pools validate connections on borrow, or set `client_idle_timeout 
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import bouncers, source, where
+from advisor.rules.pgb import assignment, bouncers, source, where
 from advisor.rules.rule import Rule
 
 
@@ -47,7 +47,7 @@ def check(ctx):
             f"{source(model, 'client_idle_timeout', 's')} with pool_mode = {mode}{where_mode}: a client idle between "
             f"transactions for more than {timeout:g} s holds no server connection, so PgBouncer closes it and its "
             "next query fails with 08P01 client_idle_timeout (keepalives do not count as activity)",
-            f"client_idle_timeout = 0, or make every client pool retire idle connections in less than {timeout:g} s",
+            f"{assignment(doc, model, 'client_idle_timeout', 0)}, or make every client pool retire idle connections in less than {timeout:g} s",
             related,
         )
 

@@ -30,7 +30,7 @@ Lower `default_pool_size`/`pool_size`, cap each database with `max_db_connection
 from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.catalog import value_or_default
-from advisor.rules.pgb import where, written
+from advisor.rules.pgb import assignment, where, written
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -76,7 +76,7 @@ def _check_one(doc, model, limit, limit_text, pg_related):
             where(doc, model, "max_db_connections"),
             f"{written(model, 'max_db_connections')} > PostgreSQL {limit_text} = {limit}: one database alone can "
             f"exhaust the server{reach}",
-            f"max_db_connections = {limit}",
+            assignment(doc, model, "max_db_connections", limit),
             pg_related,
         )
     if not (is_known(dps) and is_known(rps)):
@@ -107,7 +107,7 @@ def _check_one(doc, model, limit, limit_text, pg_related):
             where(doc, model, "default_pool_size"),
             f"PgBouncer can open {shown} = {total} server connections > PostgreSQL {limit_text} = {limit}"
             f" (pool_size + reserve per database × user{user_note})",
-            f"default_pool_size = {max(1, limit // max(1, n_pools) - rps)} ({n_pools} pools) or max_db_connections "
+            f"{assignment(doc, model, 'default_pool_size', max(1, limit // max(1, n_pools) - rps))} ({n_pools} pools) or max_db_connections "
             f"per database so that the sum stays below {limit}",
             related,
         )
@@ -119,7 +119,7 @@ def _check_one(doc, model, limit, limit_text, pg_related):
             f"{written(model, 'default_pool_size')} + {written(model, 'reserve_pool_size')} = {dps + rps} > PostgreSQL "
             f"{limit_text} = {limit}: "
             "a single database × user pool through * can exhaust the server",
-            f"default_pool_size = {max(1, limit - rps)}",
+            assignment(doc, model, "default_pool_size", max(1, limit - rps)),
             pg_related,
         )
 

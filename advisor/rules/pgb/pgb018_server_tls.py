@@ -21,7 +21,7 @@ certificate (or at least `require`).
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import bouncers, server_over_network, source, where
+from advisor.rules.pgb import assignment, bouncers, server_over_network, source, where
 from advisor.rules.rule import Rule
 
 WEAK = ("disable", "allow", "prefer")
@@ -41,7 +41,7 @@ def check(ctx):
         yield RULE.finding(
             where(doc, model, "server_tls_sslmode"),
             f"{source(model, 'server_tls_sslmode')}: {what[mode]}",
-            "server_tls_sslmode = verify-full (with server_tls_ca_file), or at least require",
+            f"{assignment(doc, model, 'server_tls_sslmode', 'verify-full')} (with server_tls_ca_file), or at least require",
         )
 
 
