@@ -8,7 +8,9 @@ once for a plain PostgreSQL proxy), so `timeout tunnel` (from the backend) appli
 set; otherwise the shorter of `timeout client` (frontend) and `timeout server` (backend). The
 finding is informational, and a warning when the idle timeout is under 10 minutes, the default
 idle time of common client pools (HikariCP `idleTimeout`, psycopg_pool `max_idle`: 600 s;
-`rule-options: {HAP005: {warn-below: SECONDS}}` in the configuration changes it).
+`rule-options: {HAP005: {warn-below: SECONDS}}` in the configuration changes it). Routes whose
+sessions the same line closes (a `defaults` timeout inherited by a primary and a replica
+`listen`) make one finding that names them all, at that line.
 
 ## Why it matters
 HAProxy closes a session after that much time without data in either direction. A pooled
@@ -47,32 +49,49 @@ def check(ctx):
     warn_below_ms = ctx.rule_option("HAP005", "warn-below", WARN_BELOW_MS // 1000) * 1000
 
     for doc in haproxy_docs(ctx):
+        # routes whose sessions one and the same line closes (a `defaults` timeout inherited by
+        # several proxies): one finding, since one change fixes them all
+        groups: dict[tuple, list] = {}
         for route in doc.model.routes():
             if route.back.effective_mode() != "tcp" or not is_postgres(route.back, doc.model):
                 continue
             idle = idle_timeout(route.front, route.back)
             if idle.ms is None or isinstance(idle.ms, Unknown):
                 continue  # infinite: HAP001; unknown: a template value
-            seconds = idle.ms / 1000
-            severity = Severity.WARNING if idle.ms < warn_below_ms else None
-            longer = hap_format_ms(max(idle.ms * 2, 3_600_000))
             # the line that sets the timer that closes the session, with the value as written there
             deciding = _deciding(route, idle)
-            shown = deciding.shown() if deciding is not None else hap_format_ms(idle.ms)
             span = deciding.span if deciding is not None and deciding.span is not None else route.front.span
-            related = [sp for sp in idle.spans if sp != span] + ([route.front.span] if span != route.front.span else [])
-            yield RULE.finding(
-                span,
-                f"{route.label}: idle PostgreSQL sessions are closed after {shown} = {seconds:g} s "
-                f"({idle.reason}); TCP keepalives do not reset this timer, so a pooled connection idle longer "
-                f"than {seconds:g} s is cut and its next query fails",
-                (f"keep client pools' max idle time / lifetime below {seconds:g} s (or ping idle connections), "
-                 f"or raise timeout tunnel in {route.back.label} (e.g. timeout tunnel {longer})") if idle.via_tunnel else
-                (f"keep client pools' max idle time / lifetime below {seconds:g} s (or ping idle connections), "
-                 f"or add timeout tunnel {longer} to {route.back.label}"),
-                related=related,
-                severity=severity,
-            )
+            groups.setdefault((span, idle.ms, idle.via_tunnel), []).append((route, idle, deciding))
+        for (span, ms, via_tunnel), routes in groups.items():
+            yield _finding(span, ms, via_tunnel, routes, warn_below_ms)
+
+
+def _finding(span, ms, via_tunnel, routes, warn_below_ms):
+    route, idle, deciding = routes[0]
+    seconds = ms / 1000
+    shown = deciding.shown() if deciding is not None else hap_format_ms(ms)
+    longer = hap_format_ms(max(ms * 2, 3_600_000))
+    labels = _and([r.label for r, _, _ in routes])
+    backs = _and(list(dict.fromkeys(r.back.label for r, _, _ in routes)))
+    related = []
+    for r, i, _ in routes:
+        related += [sp for sp in i.spans if sp != span] + ([r.front.span] if span != r.front.span else [])
+    reason = idle.reason if len(routes) == 1 else ", ".join(dict.fromkeys(i.reason for _, i, _ in routes))
+    keep = f"keep client pools' max idle time / lifetime below {seconds:g} s (or ping idle connections)"
+    return RULE.finding(
+        span,
+        f"{labels}: idle PostgreSQL sessions are closed after {shown} = {seconds:g} s "
+        f"({reason}); TCP keepalives do not reset this timer, so a pooled connection idle longer "
+        f"than {seconds:g} s is cut and its next query fails",
+        f"{keep}, or raise timeout tunnel in {backs} (e.g. timeout tunnel {longer})" if via_tunnel else
+        f"{keep}, or add timeout tunnel {longer} to {backs}",
+        related=list(dict.fromkeys(related)),
+        severity=Severity.WARNING if ms < warn_below_ms else None,
+    )
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _deciding(route, idle):
