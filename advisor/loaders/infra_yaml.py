@@ -684,10 +684,32 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
                 pg_env[key] = "***" if "PASSWORD" in key else value
         if pg_env:
             meta["env"] = pg_env
+        if exposure is not None:
+            meta["compose_exposure"] = exposure
+        initdb = _initdb_mounts(f, volumes)
+        if initdb:
+            meta["initdb_scripts"] = initdb
         if entries or memory is not None:
             f.pg_doc(entries, major_from_image(image), meta, memory)
     elif _PGB_EDOBURU.search(image or "") or _PGB_BITNAMI.search(image or ""):
         _pgbouncer_env(f, service, image, envs, source, exposure)
+
+
+def _initdb_mounts(f: _File, volumes: list[N]) -> list[dict]:
+    """Spans of volumes mounted into /docker-entrypoint-initdb.d: scripts the official image runs
+    when it creates the cluster, which may ALTER SYSTEM anything (pgpath does not read them)."""
+    out = []
+    for node in volumes:
+        if node.kind == "scalar":
+            parts = str(node.value).split(":")
+            target = parts[1] if len(parts) >= 2 else ""
+        elif node.kind == "map":
+            target = node.text("target") or ""
+        else:
+            continue
+        if target.rstrip("/").startswith("/docker-entrypoint-initdb.d"):
+            out.append((node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict())
+    return out
 
 
 def _config_mount(f: _File, volumes: list[N], config_file: str | None, data_dir: str) -> dict | None:

@@ -13,14 +13,35 @@ no host IP) the finding names the `ports:` entry, since Docker's published ports
 from the network even past a host firewall such as ufw.
 
 ## Why it matters
-Clients then send passwords (or md5/SCRAM exchanges) and all query traffic in clear text across
-the network; with `allow`/`prefer` a client that asks for TLS gets it, but nothing forces clients
-(or an attacker in the middle) to ask.
+What crosses the network follows the effective `auth_type` (PgBouncer's documentation of
+auth_type; the message says which applies):
+
+- `trust`: no password is asked at all — anyone who reaches the port connects as any user that
+  `auth_file` (or `auth_query`) knows, to any database `[databases]` serves. This is the bigger
+  hole, said first, and its fix comes first; queries and results also cross unencrypted.
+- `any`: no password and the user name is ignored — anyone connects as the user each database
+  forces, and to the admin console as admin.
+- `plain`, `pam`, `ldap`: PgBouncer asks the client for its password in clear text (PAM and LDAP
+  need the password itself), so passwords cross the network readable, with queries and results.
+- `md5`: queries and results cross unencrypted, and each login's md5 challenge-response can be
+  captured and the password guessed from it offline (a user whose password is stored
+  SCRAM-hashed logs in with SCRAM instead).
+- `scram-sha-256`: queries and results cross unencrypted; passwords are not exposed.
+- `hba`: each client gets the method of its `auth_hba_file` line (not read by pgpath): queries and
+  results cross unencrypted for clients of `host` (not `hostssl`) lines, with the consequences
+  above for their method.
+- `cert` is not reported: a client certificate needs TLS, and PgBouncer refuses to start with
+  `auth_type = cert` unless `client_tls_sslmode = verify-full` (reported on its own).
+
+With `allow`/`prefer` a client that asks for TLS gets it, but nothing forces clients (or an
+attacker in the middle) to ask.
 
 ## Fix
 `client_tls_sslmode = require` (or `verify-ca`/`verify-full` to demand client certificates),
 with `client_tls_key_file` and `client_tls_cert_file`; or listen on loopback only (in compose:
-publish the port on loopback, `127.0.0.1:6432:6432`).
+publish the port on loopback, `127.0.0.1:6432:6432`). With `trust` or `any`, first
+`auth_type = scram-sha-256` (with the users' SCRAM-hashed or plain passwords in `auth_file`): TLS
+alone does not make anyone authenticate; with `plain`, `scram-sha-256` as well.
 
 ## Example
 ```yaml
@@ -36,14 +57,62 @@ services:
 
 ## References
 - PgBouncer: client_tls_sslmode — https://www.pgbouncer.org/config.html#client_tls_sslmode
+- PgBouncer: auth_type — https://www.pgbouncer.org/config.html#auth_type
 """
 
 from advisor.findings import Severity
 from advisor.model import is_known
+from advisor.rules.compose import publish_on_loopback, published_said, published_to_network
 from advisor.rules.pgb import bouncers, is_loopback, source, where
 from advisor.rules.rule import Rule
 
 WEAK = ("disable", "allow", "prefer")
+UNENCRYPTED = "queries and results cross the network unencrypted"
+TLS_FILES = "client_tls_key_file and client_tls_cert_file"
+SCRAM = "auth_type = scram-sha-256 (with the users' SCRAM-hashed or plain passwords in auth_file)"
+
+
+def _login(model) -> tuple[str | None, str]:
+    """What a network client's login exposes under the effective auth_type (PgBouncer's
+    auth_type documentation, and client.c: plain, pam and ldap ask the client for its password in
+    clear text): ("open", what anyone may do) when no password is asked, ("exposed", the
+    consequence) otherwise, (None, "") when no client without TLS can log in."""
+    auth = model.value("auth_type")
+    said = source(model, "auth_type")
+    if not is_known(auth):
+        return "exposed", f"{UNENCRYPTED}; what a login exposes depends on auth_type, not known here"
+    if auth == "trust":
+        return "open", (f"{said} asks no password at all: anyone who reaches PgBouncer connects as any user "
+                        "auth_file (or auth_query) knows, to any database [databases] serves")
+    if auth == "any":
+        return "open", (f"{said} asks no password and ignores the user name given: anyone who reaches PgBouncer "
+                        "connects as the user each [databases] entry forces, and to the admin console as admin")
+    if auth == "plain":
+        return "exposed", f"with {said} passwords cross the network in clear text, and so do queries and results"
+    if auth in ("pam", "ldap"):
+        return "exposed", (f"with {said} passwords cross the network in clear text (PgBouncer asks for the password "
+                           f"itself, to give it to {auth.upper()}), and so do queries and results")
+    if auth == "md5":
+        return "exposed", (f"{UNENCRYPTED}, and with {said} each login's md5 exchange can be captured and its "
+                           "password guessed offline (a user whose password is stored SCRAM-hashed logs in with "
+                           "SCRAM instead)")
+    if auth == "scram-sha-256":
+        return "exposed", f"{UNENCRYPTED} ({said} exposes no password)"
+    if auth == "hba":
+        hba = model.value("auth_hba_file")
+        named = f" ({hba}, not read here)" if is_known(hba) and hba else ""
+        return "exposed", (f"{UNENCRYPTED} for every client a host (not hostssl) line of auth_hba_file{named} "
+                           f"accepts: with {said}, passwords too where its method is password, and no password "
+                           "is asked where it is trust")
+    if auth == "cert":
+        # a client certificate needs TLS: no plaintext login; and PgBouncer refuses to start unless
+        # client_tls_sslmode = verify-full, which the loader reports (auth_type=cert requires ...)
+        return None, ""
+    return "exposed", f"{UNENCRYPTED} ({said})"
+
+
+def _unless_asked(mode: str) -> str:
+    return "" if mode == "disable" else " for every client that does not ask for TLS"
 
 
 def check(ctx):
@@ -55,57 +124,58 @@ def check(ctx):
         public = [a for a in addrs if not is_loopback(a)]
         if not public:
             continue
+        kind, login = _login(model)
+        if kind is None:
+            continue
+        if mode != "disable" and kind == "exposed":
+            login = f"for every client that does not ask for TLS ({mode} offers it, requires nothing), {login}"
+        auth_span = [] if model.is_default("auth_type") else [where(doc, model, "auth_type")]
         exposure = doc.meta.get("compose_exposure")
         if exposure is not None and exposure["network_mode"] != "host":
-            finding = _published(doc, model, exposure)
+            finding = _published(doc, model, exposure, kind, login, auth_span)
             if finding is not None:
                 yield finding
             continue
-        yield RULE.finding(
-            where(doc, model, "client_tls_sslmode"),
-            f"{source(model, 'client_tls_sslmode')} while listen_addr = {addr} accepts network clients: "
-            "passwords and queries can cross the network unencrypted",
-            "client_tls_sslmode = require (with client_tls_key_file and client_tls_cert_file)",
-            [where(doc, model, "listen_addr")],
-        )
+        tls = f"client_tls_sslmode = require (with {TLS_FILES})"
+        spans = [where(doc, model, "client_tls_sslmode"), where(doc, model, "listen_addr")]
+        if kind == "open":
+            message = (f"listen_addr = {addr} accepts network clients and {login}; and with "
+                       f"{source(model, 'client_tls_sslmode')} {UNENCRYPTED}{_unless_asked(mode)}")
+            fix = f"{SCRAM} and {tls}"
+            spans = auth_span + spans
+        else:
+            message = (f"{source(model, 'client_tls_sslmode')} while listen_addr = {addr} accepts network clients: "
+                       f"{login}")
+            fix = f"{tls} and auth_type = scram-sha-256" if model.value("auth_type") == "plain" else tls
+            spans = spans + auth_span
+        spans = list(dict.fromkeys(spans))
+        yield RULE.finding(spans[0], message, fix, spans[1:])
 
 
-def _published(doc, model, exposure):
+def _published(doc, model, exposure, kind, login, auth_span):
     """A compose PgBouncer is reached from the network only through a port published on a
     non-loopback host address."""
     port = str(model.value("listen_port"))
-    exposed = [p for p in exposure["published"] if _covers(p["target"], port)
-               and (not p["host_ip"] or not is_loopback(p["host_ip"]))]
-    if not exposed:
+    p = published_to_network(exposure, port)
+    if p is None:
         return None
-    p = exposed[0]
-    on = f"on {p['host_ip']}" if p["host_ip"] and p["host_ip"] not in ("0.0.0.0", "::") else "on every interface of the host"
-    text = p["text"]
-    parts = text.split(":")
-    loopback = ("127.0.0.1::" + text if len(parts) == 1 else "127.0.0.1:" + text if len(parts) == 2
-                else "127.0.0.1:" + ":".join(parts[-2:]))
     env = "PGBOUNCER_" if doc.meta.get("generated_by") == "bitnami/pgbouncer" else ""
-    tls = (f"{env}CLIENT_TLS_SSLMODE=require (with {env}CLIENT_TLS_KEY_FILE and {env}CLIENT_TLS_CERT_FILE) in "
-           "its environment")
-    publish = ("host_ip: 127.0.0.1 on that ports entry" if "target" in text  # long syntax
-               else f"publish it on loopback only ('{loopback}')")
-    fix = f"{publish} if only this host's clients connect; otherwise {tls}"
-    return RULE.finding(
-        p["span"],
-        f"{source(model, 'client_tls_sslmode')} while compose publishes PgBouncer's port {port} {on} "
-        f"(ports: '{text}'; Docker's published ports are reachable past host firewalls such as ufw): "
-        "passwords and queries can cross the network unencrypted",
-        fix,
-        tuple(dict.fromkeys((where(doc, model, "client_tls_sslmode"), where(doc, model, "listen_addr")))),
-    )
-
-
-def _covers(target: str, port: str) -> bool:
-    """A compose container port (`6432`, or a range `6432-6440`) covers `port`."""
-    low, _, high = target.partition("-")
-    if not port.isdigit() or not low.isdigit():
-        return False
-    return int(low) <= int(port) <= int(high if high.isdigit() else low)
+    tls = f"{env}CLIENT_TLS_SSLMODE=require (with {env}CLIENT_TLS_KEY_FILE and {env}CLIENT_TLS_CERT_FILE)"
+    publish = publish_on_loopback(p)
+    published = published_said("PgBouncer's", port, p)
+    tls_said = source(model, "client_tls_sslmode")
+    if kind == "open":
+        # no password at all is the bigger hole: its fix comes first, whoever the clients are
+        unless = _unless_asked(model.value("client_tls_sslmode"))
+        message = f"{published} and {login}; and with {tls_said} {UNENCRYPTED}{unless}"
+        fix = (f"{env}AUTH_TYPE=scram-sha-256 in its environment; and {publish} if only this host's clients "
+               f"connect, otherwise {tls} too")
+    else:
+        message = f"{tls_said} while {published}: {login}"
+        also = f" and {env}AUTH_TYPE=scram-sha-256" if model.value("auth_type") == "plain" else ""
+        fix = f"{publish} if only this host's clients connect; otherwise {tls}{also} in its environment"
+    related = (where(doc, model, "client_tls_sslmode"), where(doc, model, "listen_addr"), *auth_span)
+    return RULE.finding(p["span"], message, fix, tuple(dict.fromkeys(s for s in related if s != p["span"])))
 
 
 RULE = Rule(

@@ -6,25 +6,58 @@ only. A file that leaves `ssl` unset (off by default) is not reported on its own
 configurations leave TLS to the image or the platform. Where a client on the same path requires
 TLS from this server, the connection certainly fails, and PATH004 reports that as an error.
 
+A PostgreSQL service of a compose file is judged by who can reach it, as PGB017 judges a
+PgBouncer one: it listens inside its container, so network clients reach it only through the
+ports the service publishes on the host. A port published on every interface (`5432:5432`, no
+host IP: reachable even past a host firewall such as ufw) is reported when ssl is known to be
+off: `-c ssl=off`, or ssl left unset on the official `postgres` image (and images built from it
+that keep its configuration: `postgis/postgis`, `pgvector/pgvector`), whose configuration leaves
+ssl off. A server whose settings pgpath did not all read is not judged: a mounted configuration
+file (`-c config_file=`, `$PGDATA/postgresql.conf`), init scripts mounted into
+`/docker-entrypoint-initdb.d` (they may `ALTER SYSTEM SET ssl = on`), or another image with its
+own configuration. A port not published, or published on `127.0.0.1` only, is not reported.
+
 ## Why it matters
 Without TLS, passwords hashed with md5, queries and results cross the network in clear text, and
 clients asking for `sslmode=require` or stricter cannot connect at all. Clients left at libpq's
 default `sslmode=prefer` silently fall back to plain text.
 
+For a compose service the message says what the image's `pg_hba.conf` line for network clients
+(`host all all all <method>`: `POSTGRES_HOST_AUTH_METHOD`, else `password_encryption`,
+scram-sha-256 since PostgreSQL 14) lets through: with `trust` no password is asked at all, and
+anyone who reaches the port connects as any role, superusers included (said first: the bigger
+hole); with `password` passwords cross in clear text; with `md5` the exchange can be captured and
+the password guessed offline; with `scram-sha-256` queries and results cross unencrypted but no
+password is exposed.
+
 ## Fix
 `ssl = on` with `ssl_cert_file` and `ssl_key_file` pointing at a certificate and a key readable
 only by the server (mode 0600), and `ssl_min_protocol_version = 'TLSv1.2'`.
 
+In compose: publish the port on loopback only (`127.0.0.1:5432:5432`) when only the host's own
+clients connect; otherwise `-c ssl=on -c ssl_cert_file=... -c ssl_key_file=...` in the service's
+command, with the files mounted into the container. With `POSTGRES_HOST_AUTH_METHOD=trust`,
+remove it first (with `POSTGRES_PASSWORD` set the image asks a password).
+
 ## References
 - PostgreSQL: Secure TCP/IP Connections with SSL — https://www.postgresql.org/docs/current/ssl-tcp.html
+- Docker Official Image `postgres`: POSTGRES_HOST_AUTH_METHOD, initialization scripts — https://hub.docker.com/_/postgres
 """
 
+import re
+
+from advisor.catalog import value_or_default
 from advisor.findings import Severity
+from advisor.rules.compose import publish_on_loopback, published_said, published_to_network
 from advisor.rules.pg.common import where
 from advisor.rules.rule import Rule
 
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1", "")
+UNENCRYPTED = "queries and results cross the network unencrypted"
+# the official image, and images built FROM it that keep its configuration: ssl is off by default
+OFFICIAL_IMAGE = re.compile(r"^(docker\.io/)?(library/)?(postgres|postgis/postgis|pgvector/pgvector|ankane/pgvector)"
+                            r"(:|@|$)")
 
 
 def _listens(doc) -> bool | None:
@@ -41,6 +74,12 @@ def check(ctx):
         network = _listens(doc)
         if network is False:
             continue  # local connections only
+        exposure = doc.meta.get("compose_exposure")
+        if exposure is not None and exposure["network_mode"] != "host":
+            finding = _published(doc, exposure)
+            if finding is not None:
+                yield finding
+            continue  # not published: only containers of its host reach it
         setting = doc.get("ssl")
         if setting is not None and setting.value is False:
             yield RULE.finding(
@@ -48,6 +87,78 @@ def check(ctx):
                 f"ssl = {setting.raw}: connections are not encrypted, and clients with sslmode=require cannot connect",
                 "ssl = on  (with ssl_cert_file and ssl_key_file)",
             )
+
+
+def _ssl_off(doc) -> str | None:
+    """How ssl is known to be off for a compose service (`ssl = off`, or the official image's
+    default), or None when it is on or not known: a configuration file or init scripts pgpath did
+    not read may turn it on, and other images bring their own configuration."""
+    setting = doc.get("ssl")
+    if setting is not None:
+        return f"ssl = {setting.raw}" if setting.value is False else None
+    if not OFFICIAL_IMAGE.search(doc.meta.get("image") or ""):
+        return None
+    if (doc.meta.get("defaults_unknown_because") or doc.meta.get("overrides_file") or doc.get("config_file")
+            or doc.meta.get("initdb_scripts")):
+        return None
+    value, _ = value_or_default(doc, "ssl")
+    return "ssl not set (default off in the postgres image)" if value is False else None
+
+
+def _login(doc) -> tuple[str, str]:
+    """What the image's pg_hba.conf line for network clients (`host all all all <method>`, the
+    method POSTGRES_HOST_AUTH_METHOD or else password_encryption) lets through: ("open", ...)
+    when it asks no password, ("exposed", ...) otherwise."""
+    env = doc.meta.get("env") or {}
+    method = env.get("POSTGRES_HOST_AUTH_METHOD")
+    if method:
+        origin = f"POSTGRES_HOST_AUTH_METHOD={method}"
+    else:
+        method, setting = value_or_default(doc, "password_encryption")
+        # (never `password_encryption = ...`: output redaction hides what follows a password word)
+        origin = ("its command's password_encryption" if setting is not None
+                  else "the default password_encryption")
+    line = f"the image's pg_hba.conf: host all all all {method}, after {origin}"
+    if method == "trust":
+        return "open", (f"{origin} makes the image's pg_hba.conf ask no password (host all all all trust): anyone "
+                        "who reaches it connects as any role, superusers included")
+    if method == "password":
+        return "exposed", f"passwords cross the network in clear text ({line}), and so do queries and results"
+    if method == "md5":
+        return "exposed", (f"{UNENCRYPTED}, and each login's md5 exchange can be captured and its password guessed "
+                           f"offline ({line})")
+    if method == "scram-sha-256":
+        return "exposed", f"{UNENCRYPTED} ({line}; SCRAM exposes no password)"
+    return "exposed", UNENCRYPTED
+
+
+def _published(doc, exposure):
+    """A compose PostgreSQL without TLS whose port is published beyond the host: the same risk as
+    PGB017's PgBouncer, worded and fixed the same way."""
+    off = _ssl_off(doc)
+    if off is None:
+        return None
+    port, _ = value_or_default(doc, "port")
+    if port is None:
+        return None
+    p = published_to_network(exposure, str(port))
+    if p is None:
+        return None
+    kind, login = _login(doc)
+    published = published_said("PostgreSQL's", str(port), p)
+    publish = publish_on_loopback(p)
+    tls = ("-c ssl=on -c ssl_cert_file=<mounted certificate> -c ssl_key_file=<mounted key, mode 0600> in its "
+           "command")
+    if kind == "open":
+        message = f"{published} and {login}; and with {off} {UNENCRYPTED}"
+        fix = (f"remove POSTGRES_HOST_AUTH_METHOD=trust (with POSTGRES_PASSWORD set the image asks a password); and "
+               f"{publish} if only this host's clients connect, otherwise {tls} too")
+    else:
+        message = f"{off} while {published}: {login}"
+        fix = f"{publish} if only this host's clients connect; otherwise {tls}"
+    setting = doc.get("ssl")
+    related = [where(doc, setting)] if setting is not None else []
+    return RULE.finding(p["span"], message, fix, related)
 
 
 RULE = Rule(
