@@ -243,7 +243,7 @@ def test_topology_declares_hops_hosts_and_replicas(tmp_path):
     assert azure.seconds == 240 and azure.defeated
     # and the host's RAM is what the memory rule compares with
     r = pgpath("check", ".", "--config", "pgpath.yaml", "--select", "MEM001", cwd=tmp_path)
-    assert "MEM001 error" in r.stdout and "RAM 8 GB" in r.stdout, r.stdout
+    assert "MEM001 warning" in r.stdout and "RAM 8 GB" in r.stdout, r.stdout
 
 
 def test_topology_errors_name_the_line(tmp_path):
@@ -373,7 +373,7 @@ def test_a_systemd_memory_limit_beside_the_server_is_the_memory_that_counts(tmp_
                      "postgresql.service": "[Unit]\nDescription=PostgreSQL\n[Service]\nExecStart=/usr/lib/postgresql/15/"
                                            "bin/postgres -D /var/lib/postgresql/15/main\nMemoryMax=8G\n"})
     r = pgpath("check", ".", "--no-config", "--select", "MEM001", cwd=tmp_path)
-    assert "MEM001 error" in r.stdout and "8 GB" in r.stdout, r.stdout
+    assert "MEM001 warning" in r.stdout and "memory limit 8 GB" in r.stdout, r.stdout
 
 
 # ------------------------------------------------------------------------------------------------ proxies of other protocols

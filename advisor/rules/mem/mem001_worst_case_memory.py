@@ -23,9 +23,15 @@ machine's RAM, from `--ram 64GB`, `ram:` in pgpath.yaml, or a `# pgpath: ram=64G
 postgresql.conf. Without any the rule says
 nothing.
 
-It is an **error** above 100 % of RAM and a **warning** above 80 %: the operating system, the page
-cache PostgreSQL relies on (`effective_cache_size`), per-backend overhead (a few MB each) and
-other processes need the remaining fifth.
+Severity follows what is certain. The sum is an upper bound (every connection and parallel
+worker sorting and hashing at once), not a certain failure:
+
+- a **warning** when the worst case is above 100 % of the memory: it fails under heavy load;
+- an **info** when it is above 80 % but within the memory: the operating system, the page cache
+  PostgreSQL relies on (`effective_cache_size`), per-backend overhead (a few MB each) and other
+  processes need the remaining fifth;
+- an **error** when the fixed part alone — `shared_buffers` + `wal_buffers` + autovacuum's
+  memory, used whatever the queries do — is above the memory: that server cannot run within it.
 
 Options (`rule-options: {MEM001: {...}}` in the configuration): `safe-share` (the share of RAM
 above which it warns and that the proposed work_mem fits, default 0.8), `sort-nodes` and
@@ -37,8 +43,13 @@ terminates every session and reinitialises. All clients see `server closed the c
 unexpectedly` (or `SSL SYSCALL error: EOF detected` over TLS) at the same moment.
 
 ## Fix
-The message proposes the largest `work_mem` that keeps the sum within 80 % of RAM. Other levers:
-fewer `max_connections` with a pooler in front (PgBouncer), a lower `hash_mem_multiplier`, and
+The message proposes the largest `work_mem` that keeps the sum within 80 % of RAM. When that
+`work_mem` would be below 4MB (absurd for a real server: its sorts spill to disk), it leads with
+the `max_connections` that fits at the current `work_mem`, with a pooler such as PgBouncer in
+front (and fewer `max_parallel_workers` when they alone take the room; at `work_mem = 4MB` when
+fewer than 10 connections fit at the current one), then the `work_mem` alternative. When the
+fixed part alone is too big, it proposes `shared_buffers` at about 25 % of the memory and a
+smaller `autovacuum_work_mem`. Other levers: a lower `hash_mem_multiplier`, and
 `vm.overcommit_memory = 2` so allocations fail instead of the OOM killer striking.
 
 ## References
@@ -57,6 +68,8 @@ SORT_NODES = 1
 HASH_NODES = 1
 AUTOVACUUM_CAP = 1024**3  # bytes; dead-tuple memory limit before PostgreSQL 17
 MIN_WORK_MEM = 64 * 1024
+SANE_WORK_MEM = 4 * 1024**2  # below it a real server's sorts spill to disk: connections give way first
+MIN_CONNECTIONS = 10  # fewer than this behind a pooler is not a server: lower the fixed part instead
 
 
 def _bytes(doc, name, unit):
@@ -108,7 +121,6 @@ def check(ctx):
 
         if total <= ram * safe_share:
             continue
-        severity = Severity.ERROR if total > ram else Severity.WARNING
         terms = (
             f"{_said('shared_buffers', s_shared, format_bytes(shared))} + "
             f"{_said('wal_buffers', s_wal, format_bytes(wal_bytes))}"
@@ -125,16 +137,21 @@ def check(ctx):
         verdict = label if total > ram else f"{safe_share:.0%} of {label} ({format_bytes(ram * safe_share)})"
         message = f"worst-case memory {format_bytes(total)} > {verdict} {format_bytes(ram) if total > ram else ''}".rstrip()
         message += f": {terms}"
-        budget = ram * safe_share - fixed
-        fitting = budget / ((connections + workers) * factor) if budget > 0 else 0
-        if fitting >= MIN_WORK_MEM:
-            mb = int(fitting // (1024 * 1024))
-            fitting_literal = f"{mb}MB" if mb >= 1 else pg_memory_literal(fitting)
-            fix = (f"work_mem = {fitting_literal}  (fits {safe_share:.0%} of {format_bytes(ram)}); or fewer "
-                   "max_connections behind a pooler")
+        if fixed > ram:
+            # allocated or reached whatever the queries do: certain
+            severity = Severity.ERROR
+            message += (f"; its fixed part alone, shared_buffers + wal_buffers + autovacuum = {format_bytes(fixed)}, "
+                        f"is above the {label}, before any query's work_mem")
+            fix = _fixed_fix(ram, label, shared + wal_bytes, av_workers, av_each, av_name)
         else:
-            fix = (f"lower max_connections (a pooler such as PgBouncer in front) or shared_buffers "
-                   f"(about 25% of {label} = {pg_memory_literal(ram / 4)}); no work_mem >= 64kB fits")
+            # an upper bound (every connection and parallel worker sorting and hashing at once): not certain
+            severity = Severity.WARNING if total > ram else Severity.INFO
+            if total > ram:
+                message += "; an upper bound, reached when every connection and parallel worker sorts and hashes at once"
+            else:
+                message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
+                            "system, the page cache and each backend's own memory")
+            fix = _fix(ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers)
         primary = s_work or s_conn or s_shared
         related = [s.value_span or s.span for s in (s_shared, s_conn, s_maint, s_av_mem, s_workers, s_av, s_hash, s_wal)
                    if s is not None and s is not primary]
@@ -143,11 +160,75 @@ def check(ctx):
         yield RULE.finding(where(doc, primary), message, fix, related, severity=severity)
 
 
+def _work_mem_literal(n: float) -> str:
+    mb = int(n // (1024 * 1024))
+    return f"{mb}MB" if mb >= 1 else pg_memory_literal(n)
+
+
+def _slots(budget: float, per_query: float, connections: int, workers: int) -> tuple[int, int] | None:
+    """(max_connections, max_parallel_workers) whose queries fit `budget` at `per_query` each, at
+    most the current values; parallel workers give way first (to a quarter of what fits) when
+    the connections would fall below MIN_CONNECTIONS. None when fewer than MIN_CONNECTIONS fit."""
+    slots = int(budget // per_query) if per_query > 0 and budget > 0 else 0
+    p = workers if slots - workers >= MIN_CONNECTIONS else min(workers, slots // 4)
+    c = min(connections, slots - p)
+    if c == connections:
+        p = min(workers, slots - connections)
+    if c < MIN_CONNECTIONS and c < connections:
+        return None
+    return c, p
+
+
+def _fix(ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers) -> str:
+    """The work_mem that fits; when it would be absurd for a real server (below 4MB), first the
+    connections (and parallel workers) that fit at the current work_mem, behind a pooler."""
+    budget = ram * safe_share - fixed
+    fitting = budget / ((connections + workers) * factor) if budget > 0 else 0
+    fits = f"fits {safe_share:.0%} of {format_bytes(ram)}"
+    work_mem_fix = f"work_mem = {_work_mem_literal(fitting)}" if fitting >= MIN_WORK_MEM else None
+    if fitting >= SANE_WORK_MEM:
+        return f"{work_mem_fix}  ({fits}); or fewer max_connections behind a pooler"
+    # at the current work_mem; else (too few connections fit) at 4MB, never at a larger work_mem
+    for at_work_mem in [work_mem] + ([SANE_WORK_MEM] if work_mem > SANE_WORK_MEM else []):
+        query = at_work_mem * factor
+        found = _slots(budget, query, connections, workers)
+        if found is None:
+            continue
+        c, p = found
+        parts = []
+        if at_work_mem != work_mem:
+            parts.append(f"work_mem = {_work_mem_literal(at_work_mem)}")
+        if c < connections:
+            parts.append(f"max_connections = {c}")
+        if p < workers:
+            parts.append(f"max_parallel_workers = {p}")
+        pooled = " behind a pooler such as PgBouncer" if c < connections else ""
+        said = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+        lead = (f"{said}{pooled} (fixed {format_bytes(fixed)} + ({c} + {p}) × {format_bytes(query)} = "
+                f"{format_bytes(fixed + (c + p) * query)} ≤ {safe_share:.0%} of {format_bytes(ram)})")
+        return lead + (f"; or {work_mem_fix} at the current connections" if work_mem_fix else "")
+    return (f"lower max_connections (a pooler such as PgBouncer in front) or shared_buffers "
+            f"(about 25% of {label} = {pg_memory_literal(ram / 4)})"
+            + (f"; or {work_mem_fix}" if work_mem_fix else "; no work_mem >= 64kB fits"))
+
+
+def _fixed_fix(ram, label, shared_wal, av_workers, av_each, av_name) -> str:
+    """Lower what is reserved whatever the queries do: shared_buffers, autovacuum's memory."""
+    parts = []
+    if shared_wal > ram / 2:
+        parts.append(f"shared_buffers = {pg_memory_literal(ram / 4)} (about 25% of {label})")
+    if av_workers * av_each > ram / 4:
+        each = max(64 * 1024**2, int(ram / 10 / max(av_workers, 1)) // 1024**2 * 1024**2)
+        parts.append(f"autovacuum_work_mem = {pg_memory_literal(each)} (autovacuum_max_workers × it: "
+                     f"{format_bytes(av_workers * each)}, instead of {av_name} {format_bytes(av_each)} each)")
+    return "; and ".join(parts)
+
+
 RULE = Rule(
     code="MEM001",
     name="worst-case-memory",
-    severity=Severity.ERROR,
-    summary="Worst-case memory use above RAM (error) or above 80% of it (warning)",
+    severity=Severity.WARNING,
+    summary="Worst-case memory use above RAM (warning) or above 80% of it (info); its fixed part above RAM (error)",
     needs=("postgresql",),
     check=check,
     doc=__doc__,
