@@ -706,7 +706,9 @@ def run(settings: Settings, progress=None) -> Report:
     findings: list[Finding] = []
     ran: list = []
     kinds = {d.kind for d in docs}
-    if any(len(p.hops) > 1 for p in paths):
+    from advisor.path import connection_paths
+
+    if connection_paths(paths):
         kinds.add("path")  # the PATH rules need an assembled path of two hops or more
     diagnostic_kinds = {d.kind for doc in docs for d in doc.diagnostics} | {d.kind for d in topology_problems}
     for entry in rules:

@@ -420,3 +420,18 @@ def test_a_patroni_health_check_or_a_postgresql_port_placeholder_is_postgresql(t
     report = run(make_settings({"paths": [str(tmp_path)], "select": ["HAP005"]}, use_config=False))
     # both inherit the timeouts of one defaults line: one finding names both (HAP005)
     assert [f.message.split(":")[0] for f in report.findings] == ["listen primary and listen replicas"]
+
+
+def test_check_and_path_count_the_same_connection_paths(tmp_path):
+    """`pgpath check` counts the connection paths of more than one hop; `pgpath path` shows those as
+    `path N` with the same count, and a proxy, pooler or server alone that still has idle timers
+    (a single hop) after them, as `single hop N`, never as one more connection path."""
+    write(tmp_path, {"db/postgresql.conf": PG, "db/pgbouncer.ini": PGB, "db/haproxy.cfg": HAP, "db/.env": ENV,
+                     "edge/haproxy.cfg": HAP.replace("listen pg", "listen pg_edge")})
+    check = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout
+    assert "\n1 connection path (1 assumed from the files" in check
+    text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert [ln.split(":")[0] for ln in text.splitlines() if ln.startswith(("path ", "single hop "))] == [
+        "path 1 (assumed)", "single hop 1 (assumed)"]
+    assert text.rstrip().splitlines()[-1].startswith(
+        "1 connection path (more than one hop, as `pgpath check` counts them) and 1 single hop with idle timers")

@@ -34,4 +34,16 @@ def assemble(docs: list[ConfigDoc], config: dict | None = None, config_path: str
     return paths, problems
 
 
-__all__ = ["DeploymentPath", "Hop", "KeepalivePlan", "Leg", "Timer", "assemble"]
+def connection_paths(paths: list[DeploymentPath]) -> list[DeploymentPath]:
+    """The connection paths: more than one hop. `pgpath check` counts these, `pgpath path` shows
+    them as `path N`, `pgpath init` writes them, and the PATH rules read them."""
+    return [p for p in paths if len(p.hops) > 1]
+
+
+def single_hops(paths: list[DeploymentPath]) -> list[DeploymentPath]:
+    """A proxy, pooler or server alone that still has idle timers: `pgpath path` shows them after
+    the connection paths, as `single hop N`, never counted as connection paths."""
+    return [p for p in paths if len(p.hops) == 1 and p.timers]
+
+
+__all__ = ["DeploymentPath", "Hop", "KeepalivePlan", "Leg", "Timer", "assemble", "connection_paths", "single_hops"]

@@ -11,6 +11,7 @@ def render_chunks(report, **_: object):
     """The report's text in pieces (one per finding, path and document), so the command line can
     write a large report without holding it all: the dicts of the findings, paths and documents
     are made as their turn comes. `render` joins the same pieces."""
+    from advisor.path import connection_paths
     from advisor.pgversion import by_major, of_doc
 
     majors = by_major(report.docs)
@@ -33,7 +34,7 @@ def render_chunks(report, **_: object):
              "hops": [{"kind": h.kind, "label": h.label, "file": h.file,
                        **({"pg_version": of_doc(h.doc)} if h.doc is not None and of_doc(h.doc) else {})}
                       for h in p.hops]}
-            for p in getattr(report, "paths", ()) if len(p.hops) > 1
+            for p in connection_paths(list(getattr(report, "paths", ())))
         ),
         "documents": jsontext.Items(
             {

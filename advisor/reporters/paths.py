@@ -20,17 +20,15 @@ def _secs(seconds) -> str:
     return f"{seconds:g} s"
 
 
-def interesting(paths) -> list:
-    """The paths worth showing: those with more than one hop or with an idle timer."""
-    return [p for p in paths if len(p.hops) > 1 or p.timers]
-
-
 def render(report, **_: object) -> str:
+    from advisor.path import connection_paths, single_hops
+
     lines: list[str] = []
-    shown = interesting(report.paths)
-    for n, path in enumerate(shown, 1):
+    multi, single = connection_paths(report.paths), single_hops(report.paths)
+    shown = [("path", n, p) for n, p in enumerate(multi, 1)] + [("single hop", n, p) for n, p in enumerate(single, 1)]
+    for what, n, path in shown:
         source = "declared" if path.source == "topology" else "assumed"
-        lines.append(f"path {n} ({source}): {path.name}")
+        lines.append(f"{what} {n} ({source}): {path.name}")
         for ev in path.evidence:
             lines.append(f"  evidence: {ev}")
         for i, hop in enumerate(path.hops):
@@ -65,9 +63,13 @@ def render(report, **_: object) -> str:
         else:
             lines.append("  closes first: nothing on this path closes an idle connection")
         lines.append("")
-    alone = len(report.paths) - len(shown)
-    lines.append(f"{len(shown)} path{'s' if len(shown) != 1 else ''}"
-                 + (f"; {alone} file{'s' if alone != 1 else ''} on no shared path" if alone else ""))
+    on_path = {f for _, _, p in shown for h in p.hops if h.doc is not None for f in (h.doc.files or [h.doc.path])}
+    alone = len({f for d in report.docs for f in (d.files or [d.path])} - on_path)
+    summary = f"{len(multi)} connection path{'s' if len(multi) != 1 else ''} (more than one hop, as `pgpath check` counts them)"
+    if single:
+        summary += (f" and {len(single)} single hop{'s' if len(single) != 1 else ''} with idle timers (a proxy, pooler "
+                    "or server alone)")
+    lines.append(summary + (f"; {alone} file{'s' if alone != 1 else ''} on no path" if alone else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -85,7 +87,9 @@ def render_topology(report, base: str = ".") -> str:
              "#   - aws-nlb: {idle_timeout: 350s}",
              "# and host facts under hosts: (ram, memory_limit, tcp_keepalive_time). See docs/path.md.",
              "deployments:"]
-    shown = [p for p in report.paths if len(p.hops) > 1]
+    from advisor.path import connection_paths
+
+    shown = connection_paths(report.paths)
     if not shown:
         lines.append("  []  # no files shared a path; list your deployments here")
     used: set[str] = set()

@@ -59,7 +59,9 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     lines.append(summary)
     if len(majors) > 1:  # files on different majors: one line per major, with its count and why
         lines.extend(f"  {line}" for line in majors)
-    shared = [p for p in getattr(report, "paths", ()) if len(p.hops) > 1]
+    from advisor.path import connection_paths
+
+    shared = connection_paths(list(getattr(report, "paths", ())))
     if shared:
         assumed = sum(p.source != "topology" for p in shared)
         note = f"{len(shared)} connection path{'s' if len(shared) != 1 else ''}"
