@@ -435,3 +435,31 @@ def test_check_and_path_count_the_same_connection_paths(tmp_path):
         "path 1 (assumed)", "single hop 1 (assumed)"]
     assert text.rstrip().splitlines()[-1].startswith(
         "1 connection path (more than one hop, as `pgpath check` counts them) and 1 single hop with idle timers")
+
+
+NLB_TOPOLOGY = ("deployments:\n  - name: app\n    hops:\n      - client: {file: .env}\n"
+                "      - pgbouncer: {file: pgbouncer.ini}\n      - aws-nlb: {}\n      - postgres: {file: postgresql.conf}\n")
+PGB_KA = ("[databases]\napp = host=10.0.0.5 port=5432 dbname=app\n\n[pgbouncer]\nlisten_addr = *\nlisten_port = 6432\n"
+          "pool_mode = session\ntcp_keepalive = 1\ntcp_keepidle = 300\n")
+
+
+@pytest.mark.parametrize("pgb,pg,refused", [
+    # PgBouncer reads tcp_keepintvl with strtol: "400.0" is refused (PGB002), not 400 nor Linux's 75
+    ("tcp_keepintvl = 400.0\n", "", "tcp_keepintvl = 400.0"),
+    ("tcp_keepintvl = 30\ntcp_keepcnt = 3x\n", "", "tcp_keepcnt = 3x"),
+    ("tcp_keepalive = yes\n", "", "tcp_keepalive = yes"),
+    ("tcp_keepintvl = 30\n", "tcp_keepalives_idle = 300\ntcp_keepalives_interval = 'ten'\n",
+     "tcp_keepalives_interval = 'ten'"),
+    ("tcp_keepintvl = 30\n", "tcp_keepalives_idle = 300\ntcp_keepalives_count = -1\n", "tcp_keepalives_count = -1"),
+])
+def test_a_keepalive_value_the_software_refuses_is_unknown_in_the_plan(tmp_path, pgb, pg, refused):
+    """A keepalive setting PgBouncer or PostgreSQL refuses (they do not start with it: PGB002, PG002)
+    makes that end's keepalive plan unknown, never the OS default silently put in its place."""
+    write(tmp_path, {"pgpath.yaml": NLB_TOPOLOGY, ".env": "DATABASE_URL=postgresql://app@10.0.0.5:6432/app\n",
+                     "pgbouncer.ini": PGB_KA + pgb, "postgresql.conf": "port = 5432\n" + pg})
+    [path] = paths_of(tmp_path, tmp_path / "pgpath.yaml")
+    [leg] = [leg for leg in path.legs if leg.middleboxes]
+    end = next(e for e in leg.ends if e.text.startswith(refused))
+    assert (end.enabled, end.idle, end.probes_every) == (None, None, None)
+    assert "refuses" in end.text
+    assert not any(refused in (t.note or "") for t in path.timers)  # never "kept open" by it

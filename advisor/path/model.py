@@ -92,7 +92,7 @@ class KeepalivePlan(Record):
         self.idle = idle
         self.text = text
         self.span = span
-        self.origin = origin  # set | default | os-default | host
+        self.origin = origin  # set | default | os-default | host | invalid (a value the software refuses)
         self.interval = interval  # seconds between probes (TCP_KEEPINTVL); None: unknown
 
     @property

@@ -104,6 +104,10 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
         return KeepalivePlan(i, enabled, float(ka.idle.value), text, ka.idle.span, ka.idle.origin, interval)
     if kind == "pgbouncer":
         model = hop.doc.model
+        for name in PGB_KEEPALIVE:
+            refused = _refused(model.setting(name))
+            if refused is not None:
+                return _refused_plan(i, refused, "PgBouncer")
         on = model.value("tcp_keepalive")
         idle = model.value("tcp_keepidle")
         if not is_known(on) or not is_known(idle):
@@ -143,6 +147,10 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
     if kind == "postgres":
         if hop.doc is None:
             return _os_idle(hop, i, "PostgreSQL tcp_keepalives_idle (declared server, not read)")
+        for name in PG_KEEPALIVE:
+            refused = _refused(value_or_default(hop.doc, name)[1])
+            if refused is not None:
+                return _refused_plan(i, refused, "PostgreSQL")
         value, setting = value_or_default(hop.doc, "tcp_keepalives_idle")
         interval = _interval(hop, value_or_default(hop.doc, "tcp_keepalives_interval")[0])
         if setting is not None and value is None:
@@ -160,6 +168,26 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
                              setting.value_span or setting.span, "set", interval)
     # a proxy that terminates TCP (RDS Proxy, ALB, Classic ELB): its own keepalives are not documented
     return KeepalivePlan(i, None, None, f"{hop.label}: keepalives not documented")
+
+
+PGB_KEEPALIVE = ("tcp_keepalive", "tcp_keepidle", "tcp_keepintvl", "tcp_keepcnt")
+PG_KEEPALIVE = ("tcp_keepalives_idle", "tcp_keepalives_interval", "tcp_keepalives_count")
+
+
+def _refused(setting):
+    """The setting when its written value is one the software refuses (typed None by the loader,
+    reported by PGB002/PG002: PgBouncer reads tcp_keepintvl with strtol, so `75.0` is refused), else
+    None. A template placeholder is Unknown, not refused."""
+    if setting is None or setting.value is not None:
+        return None
+    return setting
+
+
+def _refused_plan(i: int, setting, software: str) -> KeepalivePlan:
+    """An end whose keepalive settings the software refuses: unknown, never the OS default in
+    their place (the software does not start with them)."""
+    return KeepalivePlan(i, None, None, f"{setting.name} = {setting.raw}, a value {software} refuses: it does not "
+                         "start with it", setting.value_span or setting.span, "invalid")
 
 
 def _written(value, key: str) -> str:

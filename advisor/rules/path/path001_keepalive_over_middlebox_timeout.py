@@ -8,7 +8,9 @@ conntrack), the longest silence the leg's keepalives allow must be below the mid
 For each end that sends probes that silence is max(keepalive idle, keepalive interval): the first
 probe follows `idle` seconds without data, and once answered the next follows `interval` later
 (each value the end's own setting, else its host's `net.ipv4.tcp_keepalive_time`/`_intvl`, else
-Linux's 7200 s / 75 s). Probes from either end refresh the flow, so one end suffices. Only legs whose loss reaches the
+Linux's 7200 s / 75 s). Probes from either end refresh the flow, so one end suffices. A value
+the end's software refuses (PgBouncer's `tcp_keepintvl = 75.0`, reported by PGB002/PG002) leaves
+that end unknown, never replaced by the OS default; the message then says that end may keep the flow. Only legs whose loss reaches the
 application are reported: behind a PgBouncer in transaction pooling, PgBouncer replaces a dead
 server connection itself.
 
@@ -48,8 +50,13 @@ def check(ctx):
             best = leg.keepalive()
             if best is not None:
                 ka = f"keepalives leave it silent up to {secs(best.probes_every)} ({best.text})"
+                # an end whose plan is unknown (a template value, a value its software refuses) may
+                # probe sooner: say so rather than let the known end stand for the leg
+                unknown = [e for e in leg.ends if e.enabled is None or (e.enabled and e.idle is None)]
+                caveat = "".join(f"; {path.hops[e.hop].label}'s own keepalives are unknown ({e.text}), and may "
+                                 "keep the flow" for e in unknown)
             else:
-                ka = "no keepalive probes on this leg (" + "; ".join(e.text for e in leg.ends) + ")"
+                ka, caveat = "no keepalive probes on this leg (" + "; ".join(e.text for e in leg.ends) + ")", ""
             fixed_end = next((path.hops[e.hop] for e in leg.ends if path.hops[e.hop].doc is not None), a)
             end_plan = next((e for e in leg.ends if e.hop == path.hops.index(fixed_end)), None)
             span = end_plan.span if end_plan is not None and end_plan.span is not None else hop_span(fixed_end)
@@ -58,7 +65,7 @@ def check(ctx):
             yield RULE.finding(
                 span,
                 f"{a.label} -> {to} crosses {t.name}: {ka} ≥ {secs(t.seconds)}, so the flow of a connection idle "
-                f"for {secs(t.seconds)} is dropped; {t.effect}",
+                f"for {secs(t.seconds)} is dropped; {t.effect}{caveat}",
                 keepalive_fix(fixed_end, target),
                 related=related(path, span),
             )
