@@ -419,3 +419,17 @@ def test_ansible_pgbouncer_switches_are_not_settings(tmp_path, flag):
     # a quoted "true" is a string the template writes as such: still read
     [pgb] = _load(tmp_path, "pgbouncer_listen_port: 6432\npgbouncer_auth_user: \"true\"\n", name="main.yml")
     assert pgb.model.value("auth_user") == "true"
+
+
+def test_a_file_holding_several_configurations_counts_once_in_the_summary(tmp_path):
+    """A compose file with a PostgreSQL and a PgBouncer service is two documents but one file read."""
+    from advisor.reporters import render
+
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE_MOUNTED_CONFIG)
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    assert len([d for d in report.docs if d.path.endswith("docker-compose.yml")]) == 3
+    text = render(report, "text")
+    assert " in 1 file" in text and " in 3 files" not in text
+    import json
+
+    assert json.loads(render(report, "json"))["summary"]["files"] == 1

@@ -57,6 +57,12 @@ def _clean(report):
     return _redactor(report).report(report)
 
 
+def file_count(docs) -> int:
+    """How many files the documents were read from (includes too): a file that holds several
+    configurations (a compose file's PgBouncer and PostgreSQL) counts once."""
+    return len({name for d in docs for name in d.files})
+
+
 def notices(report) -> list[tuple]:
     """What pgpath could not see, as (Span, message), in file order: includes whose targets are
     made where the file is deployed (a template's, or one outside the checked tree). Warnings

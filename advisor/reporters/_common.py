@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from advisor.reporters import file_count
+
 
 def rules_by_code(report) -> dict:
     return {r.code: r for r in getattr(report, "rules", ())}
@@ -43,7 +45,7 @@ def relative(path: str, base: str | None = None) -> str | None:
 def summary_line(report) -> str:
     c = report.counts()
     n = len(report.findings)
-    files = sum(len(d.files) for d in report.docs)
+    files = file_count(report.docs)
     text = (f"{n} finding{'s' if n != 1 else ''} ({c['error']} error, {c['warning']} warning, {c['info']} info) "
             f"in {files} file{'s' if files != 1 else ''}")
     skipped = len(getattr(report, "skipped", None) or ())
