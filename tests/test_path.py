@@ -448,6 +448,8 @@ PGB_KA = ("[databases]\napp = host=10.0.0.5 port=5432 dbname=app\n\n[pgbouncer]\
     ("tcp_keepintvl = 400.0\n", "", "tcp_keepintvl = 400.0"),
     ("tcp_keepintvl = 30\ntcp_keepcnt = 3x\n", "", "tcp_keepcnt = 3x"),
     ("tcp_keepalive = yes\n", "", "tcp_keepalive = yes"),
+    ("tcp_keepintvl = 30\ntcp_keepidle = 5min\n", "", "tcp_keepidle = 5min"),  # no unit suffixes in PgBouncer
+    ("tcp_keepintvl = 30\n", "tcp_keepalives_idle = 'often'\n", "tcp_keepalives_idle = 'often'"),
     ("tcp_keepintvl = 30\n", "tcp_keepalives_idle = 300\ntcp_keepalives_interval = 'ten'\n",
      "tcp_keepalives_interval = 'ten'"),
     ("tcp_keepintvl = 30\n", "tcp_keepalives_idle = 300\ntcp_keepalives_count = -1\n", "tcp_keepalives_count = -1"),
