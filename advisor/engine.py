@@ -385,7 +385,10 @@ def discover(settings: Settings, skipped: list[str] | None = None
 
         for path, kind in files_named(settings.topology["deployments"], os.path.dirname(settings.config_file)):
             if os.path.exists(path):
-                found.append((path, kind or _kind_of(path, sniff=True, explicit=True) or "client"))
+                detected = _kind_of(path, sniff=True, explicit=True)
+                # a compose file, manifest, Ansible variables, Terraform or cloud JSON holds the
+                # hop's configuration among others: its own loader reads it, not the hop kind's
+                found.append((path, detected if detected in HOLDERS else kind or detected or "client"))
     for given in map(_shown_path, settings.paths):
         if not os.path.exists(given):
             errors.append(InputError(given, "no such file or directory"))
@@ -484,6 +487,11 @@ def touches(finding: Finding, files: set[str]) -> bool:
 def _excluded(path: str, settings: Settings) -> bool:
     return any(fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern)
                for pattern in settings.exclude)
+
+
+# loader kinds of files that hold configurations of several kinds (a compose file's PostgreSQL,
+# PgBouncer and application services): a topology hop names such a file, its loader reads it
+HOLDERS = ("kubernetes", "terraform", "cloud")
 
 
 def _kind_of(path: str, sniff: bool, explicit: bool = False) -> str | None:

@@ -246,6 +246,25 @@ def test_topology_declares_hops_hosts_and_replicas(tmp_path):
     assert "MEM001 warning" in r.stdout and "RAM 8 GB" in r.stdout, r.stdout
 
 
+def test_a_topology_hop_may_name_a_compose_file_holding_its_server(tmp_path):
+    """A postgres hop naming a docker-compose file is read by the compose reader (not as a
+    postgresql.conf, which gave syntax errors): its server joins the path and takes the host's facts."""
+    write(tmp_path, {
+        "docker-compose.yml": "services:\n  db:\n    image: postgres:17\n"
+                              "    command: postgres -c max_connections=100 -c work_mem=64MB -c shared_buffers=2GB\n"
+                              "  app:\n    image: myapp\n    environment:\n      DATABASE_URL: postgres://app@db:5432/app\n",
+        "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: {file: docker-compose.yml}\n"
+                       "      - aws-nlb: {}\n      - postgres: {file: docker-compose.yml, host: db1}\n"
+                       "hosts:\n  db1: {ram: 4GB}\n"})
+    r = pgpath("check", ".", "--format", "json", cwd=tmp_path)
+    data = json.loads(r.stdout)
+    assert not [f for f in data["findings"] if f["code"] in ("ADV001", "ADV004")], r.stdout
+    [path] = [p for p in data["paths"] if p["source"] == "topology"]
+    assert [h["kind"] for h in path["hops"]] == ["client", "aws-nlb", "postgres"]
+    [mem] = [f for f in data["findings"] if f["code"] == "MEM001"]
+    assert "RAM 4 GB" in mem["message"]  # the declared host's RAM reached the compose server
+
+
 def test_topology_errors_name_the_line(tmp_path):
     write(tmp_path, {"postgresql.conf": PG,
                      "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - postgres: missing.conf\n"})
