@@ -59,7 +59,7 @@ smaller `autovacuum_work_mem`. Other levers: a lower `hash_mem_multiplier`, and
 
 from advisor.findings import Severity
 from advisor.catalog import catalog_of, value_or_default
-from advisor.rules.pg.common import where
+from advisor.rules.pg.common import said, where
 from advisor.rules.rule import Rule
 from advisor.units import format_bytes, pg_memory_literal, pg_to_bytes
 
@@ -122,16 +122,16 @@ def check(ctx):
         if total <= ram * safe_share:
             continue
         terms = (
-            f"{_said('shared_buffers', s_shared, format_bytes(shared))} + "
-            f"{_said('wal_buffers', s_wal, format_bytes(wal_bytes))}"
-            f" + {_said('max_connections', s_conn, str(connections))} × "
-            f"{_said('work_mem', s_work, format_bytes(work_mem))} × "
-            f"({sort_nodes} sort + {hash_nodes} hash × {_said('hash_mem_multiplier', s_hash, f'{hash_mult:g}')}) = "
+            f"{said('shared_buffers', s_shared, format_bytes(shared))} + "
+            f"{said('wal_buffers', s_wal, format_bytes(wal_bytes))}"
+            f" + {said('max_connections', s_conn, str(connections))} × "
+            f"{said('work_mem', s_work, format_bytes(work_mem))} × "
+            f"({sort_nodes} sort + {hash_nodes} hash × {said('hash_mem_multiplier', s_hash, f'{hash_mult:g}')}) = "
             f"{format_bytes(connections * per_query)}"
-            f" + {_said('max_parallel_workers', s_workers, str(workers))} × {format_bytes(per_query)} = "
+            f" + {said('max_parallel_workers', s_workers, str(workers))} × {format_bytes(per_query)} = "
             f"{format_bytes(workers * per_query)}"
-            f" + {_said('autovacuum_max_workers', s_av, str(av_workers))} × "
-            f"{_said(av_name, s_maint if av_mem == -1 else s_av_mem, format_bytes(av_each))} = "
+            f" + {said('autovacuum_max_workers', s_av, str(av_workers))} × "
+            f"{said(av_name, s_maint if av_mem == -1 else s_av_mem, format_bytes(av_each))} = "
             f"{format_bytes(av_workers * av_each)}"
         )
         verdict = label if total > ram else f"{safe_share:.0%} of {label} ({format_bytes(ram * safe_share)})"
@@ -233,19 +233,3 @@ RULE = Rule(
     check=check,
     doc=__doc__,
 )
-
-
-def _said(name: str, setting, figure: str) -> str:
-    """A term of the sum with its value as the file writes it, the figure after it when they
-    differ: `shared_buffers 8GB`, `shared_buffers 1048576 (8 GB)`, `wal_buffers -1 (16 MB)`;
-    `name figure` for a default."""
-    raw = getattr(setting, "raw", None)
-    if not isinstance(raw, str) or not raw:
-        return f"{name} {figure}"
-
-    def norm(text: str) -> str:
-        return text.strip().strip("'\"").replace(" ", "").lower()
-
-    if norm(raw) == norm(figure):
-        return f"{name} {raw}"
-    return f"{name} {raw} ({figure})"
