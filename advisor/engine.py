@@ -146,11 +146,27 @@ def _has_pgpath_table(path: Path) -> bool:
 
 def read_config(path: str) -> dict[str, Any]:
     """pgpath.yaml, or `[tool.pgpath]` of a pyproject.toml (or any .toml file), validated
-    against schemas/pgpath.schema.json; a problem is a UsageError naming the file and key."""
+    against schemas/pgpath.schema.json; a problem is a UsageError naming the file and key.
+
+    A configuration validated once is remembered (advisor.config_cache): a pre-commit run with
+    the same pgpath.yaml then imports neither yaml nor jsonschema (about 60-80 ms of its start)."""
+    from advisor import config_cache
+
     try:
         text = read_text(path)
     except InputError as exc:
         raise UsageError(str(exc)) from None
+    toml = path.endswith(".toml")
+    remembered = config_cache.recall(text, toml)
+    if remembered is not None:
+        return remembered["data"]
+    data = _read_config_text(path, text)
+    marks = config_marks(path, text) if isinstance(data, dict) and data.get("deployments") and not toml else None
+    config_cache.remember(text, toml, data, marks)
+    return data
+
+
+def _read_config_text(path: str, text: str) -> dict[str, Any]:
     if path.endswith(".toml"):
         data, where = _read_toml(path, text), f"{path}: [tool.pgpath]"
     else:
@@ -208,11 +224,16 @@ def config_marks(path: str, text: str | None = None, limit: int = 20_000) -> dic
     """Where each key path of a YAML configuration (`deployments/0/hops/2`) was written.
 
     Walks the composed node tree (aliases are not expanded: a shared node is visited once), at
-    most `limit` nodes."""
+    most `limit` nodes; the marks of a configuration read before come from advisor.config_cache."""
+    if text is None:
+        from advisor import config_cache
+
+        text = read_text(path)
+        remembered = config_cache.recall(text, path.endswith(".toml"))
+        if remembered is not None and remembered.get("marks") is not None:
+            return {key: Span(path, line, col) for key, (line, col) in remembered["marks"].items()}
     import yaml
 
-    if text is None:
-        text = read_text(path)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:

@@ -16,12 +16,17 @@ _CANDIDATES = (
 
 
 @lru_cache(maxsize=None)
-def load_schema(name: str) -> dict:
+def schema_text(name: str) -> str:
     for folder in _CANDIDATES:
         path = folder / name
         if path.is_file():
-            return json.loads(path.read_text(encoding="utf-8"))
+            return path.read_text(encoding="utf-8")
     raise FileNotFoundError(f"schema {name} not found")
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    return json.loads(schema_text(name))
 
 
 def first_error(data: Any, schema_name: str) -> tuple[tuple, str] | None:

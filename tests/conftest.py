@@ -8,6 +8,14 @@ SHARED = Path(os.environ.get("PGPATH_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus"
 
 
+# pgpath remembers validated pgpath.yaml files (advisor.config_cache) under the user's cache
+# folder; the tests, and the pgpath processes they start, keep theirs in a folder of this run
+if "PGPATH_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["PGPATH_CACHE_DIR"] = tempfile.mkdtemp(prefix="pgpath-test-cache-")
+
+
 def corpus_files(folder: str, pattern: str = "*") -> list[Path]:
     """Files of ../shared/corpus/<folder>; empty when the corpus is absent."""
     base = CORPUS / folder

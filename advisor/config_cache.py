@@ -1,0 +1,94 @@
+"""Remembering a pgpath.yaml that was read and validated before, for a fast start.
+
+`pgpath check` runs in pre-commit hooks, where most runs read the same pgpath.yaml. Parsing it
+imports PyYAML and validating it imports jsonschema (with its dependencies): 60-80 ms, more than
+everything else a small run does. A configuration that passed validation is written, as JSON, to
+a cache file named by a hash of its text, of the schema and of pgpath's version; a later run with
+the same text reads that file (the standard library's json) and skips both. Only valid
+configurations are remembered: a broken one is read and reported in full every time.
+
+The cache folder is `$PGPATH_CACHE_DIR`, else `$XDG_CACHE_HOME/pgpath`, else `~/.cache/pgpath`;
+`PGPATH_CACHE_DIR=` (empty) turns the cache off. Anything that goes wrong with it (no home, a
+read-only disk, a damaged entry) only means the configuration is read the slow way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from typing import Any
+
+_MAX_ENTRY_BYTES = 4 * 1024 * 1024  # a larger configuration is read the slow way
+
+
+def _folder() -> str | None:
+    given = os.environ.get("PGPATH_CACHE_DIR")
+    if given is not None:
+        return given or None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if base.startswith("~"):
+        return None  # no home directory to expand
+    return os.path.join(base, "pgpath")
+
+
+def _key(text: str, toml: bool) -> str:
+    from advisor import __version__
+    from advisor.schemas import schema_text
+
+    digest = hashlib.sha256()
+    for part in (__version__, schema_text("pgpath.schema.json"), "toml" if toml else "yaml", text):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _entry(text: str, toml: bool) -> str | None:
+    folder = _folder()
+    if folder is None:
+        return None
+    try:
+        return os.path.join(folder, f"config-{_key(text, toml)}.json")
+    except (OSError, FileNotFoundError):
+        return None
+
+
+def recall(text: str, toml: bool = False) -> dict[str, Any] | None:
+    """{"data": the validated configuration, "marks": {key path: [line, col]} or None} of this
+    text (a pgpath.yaml, or a .toml file's whole text), when a run remembered it; else None."""
+    entry = _entry(text, toml)
+    if entry is None:
+        return None
+    try:
+        with open(entry, encoding="utf-8") as f:
+            found = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(found, dict) or not isinstance(found.get("data"), dict):
+        return None
+    return found
+
+
+def remember(text: str, toml: bool, data: Any, marks: dict | None) -> None:
+    """Write a validated configuration (and the lines of its keys) for the next run."""
+    entry = _entry(text, toml)
+    if entry is None or not isinstance(data, dict):
+        return
+    try:
+        body = json.dumps({"data": data, "marks": None if marks is None else
+                           {key: [span.line, span.col] for key, span in marks.items()}})
+    except (TypeError, ValueError):
+        return  # a value JSON cannot carry (a YAML date): read the slow way next time too
+    if len(body) > _MAX_ENTRY_BYTES:
+        return
+    partial = f"{entry}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(entry), mode=0o700, exist_ok=True)
+        with open(partial, "w", encoding="utf-8") as f:
+            f.write(body)
+        os.replace(partial, entry)  # another run reading it sees the whole entry or none
+    except OSError:
+        try:
+            os.unlink(partial)
+        except OSError:
+            pass
