@@ -3,9 +3,10 @@
 `pgpath check` runs in pre-commit hooks, where most runs read the same pgpath.yaml. Parsing it
 imports PyYAML and validating it imports jsonschema (with its dependencies): 60-80 ms, more than
 everything else a small run does. A configuration that passed validation is written, as JSON, to
-a cache file named by a hash of its text, of the schema and of pgpath's version; a later run with
-the same text reads that file (the standard library's json) and skips both. Only valid
-configurations are remembered: a broken one is read and reported in full every time.
+a cache file named by a checksum of its text, of the schema and of pgpath's version (the entry
+keeps the text and that stamp, and is used only when both are equal); a later run with the same
+text reads that file (the standard library's json) and skips both. Only valid configurations are
+remembered: a broken one is read and reported in full every time.
 
 The cache folder is `$PGPATH_CACHE_DIR`, else `$XDG_CACHE_HOME/pgpath`, else `~/.cache/pgpath`;
 `PGPATH_CACHE_DIR=` (empty) turns the cache off. Anything that goes wrong with it (no home, a
@@ -14,9 +15,9 @@ read-only disk, a damaged entry) only means the configuration is read the slow w
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import zlib
 from typing import Any
 
 _MAX_ENTRY_BYTES = 4 * 1024 * 1024  # a larger configuration is read the slow way
@@ -32,15 +33,20 @@ def _folder() -> str | None:
     return os.path.join(base, "pgpath")
 
 
-def _key(text: str, toml: bool) -> str:
+def _stamp(toml: bool) -> str:
+    """What else an entry depends on: pgpath's version, the schema, the file's format."""
     from advisor import __version__
     from advisor.schemas import schema_text
 
-    digest = hashlib.sha256()
-    for part in (__version__, schema_text("pgpath.schema.json"), "toml" if toml else "yaml", text):
-        digest.update(part.encode("utf-8", "surrogatepass"))
-        digest.update(b"\0")
-    return digest.hexdigest()
+    return f"{__version__}\0{zlib.crc32(schema_text('pgpath.schema.json').encode('utf-8')):08x}\0{'toml' if toml else 'yaml'}"
+
+
+def _key(text: str, toml: bool) -> str:
+    # crc32, not sha256: hashlib's import (OpenSSL) alone costs 3 ms of a 60 ms start; an entry
+    # keeps the text and its stamp, and is used only when both are equal, so a collision only
+    # means a miss
+    data = f"{_stamp(toml)}\0{text}".encode("utf-8", "surrogatepass")
+    return f"{zlib.crc32(data):08x}-{len(data)}"
 
 
 def _entry(text: str, toml: bool) -> str | None:
@@ -64,7 +70,8 @@ def recall(text: str, toml: bool = False) -> dict[str, Any] | None:
             found = json.load(f)
     except (OSError, ValueError):
         return None
-    if not isinstance(found, dict) or not isinstance(found.get("data"), dict):
+    if not isinstance(found, dict) or not isinstance(found.get("data"), dict) or found.get("text") != text \
+            or found.get("stamp") != _stamp(toml):
         return None
     return found
 
@@ -75,7 +82,7 @@ def remember(text: str, toml: bool, data: Any, marks: dict | None) -> None:
     if entry is None or not isinstance(data, dict):
         return
     try:
-        body = json.dumps({"data": data, "marks": None if marks is None else
+        body = json.dumps({"stamp": _stamp(toml), "text": text, "data": data, "marks": None if marks is None else
                            {key: [span.line, span.col] for key, span in marks.items()}})
     except (TypeError, ValueError):
         return  # a value JSON cannot carry (a YAML date): read the slow way next time too

@@ -75,3 +75,21 @@ def test_a_cache_that_cannot_be_written_only_slows_the_run(tmp_path, monkeypatch
     config = tmp_path / "pgpath.yaml"
     config.write_text("select: [PGB]\n")
     assert read_config(str(config)) == {"select": ["PGB"]}
+
+
+def test_an_entry_is_used_only_for_the_very_text_it_was_made_from(tmp_path, monkeypatch):
+    """Entries are named by a checksum: one whose text differs (a collision, a damaged file) is a miss."""
+    import json
+
+    from advisor import config_cache
+
+    monkeypatch.setenv("PGPATH_CACHE_DIR", str(tmp_path))
+    config_cache.remember("select: [PGB]\n", False, {"select": ["PGB"]}, None)
+    [entry] = list(tmp_path.iterdir())
+    assert config_cache.recall("select: [PGB]\n")["data"] == {"select": ["PGB"]}
+    assert config_cache.recall("select: [PGB]\n", toml=True) is None  # the same text read as TOML
+    body = json.loads(entry.read_text())
+    entry.write_text(json.dumps(dict(body, text="select: [PG]\n")))
+    assert config_cache.recall("select: [PGB]\n") is None
+    entry.write_text("{not json")
+    assert config_cache.recall("select: [PGB]\n") is None
