@@ -74,20 +74,23 @@ def test_template_swap_size_is_unknown(tmp_path):
     assert isinstance(pg.host.get("swap").value, Unknown)
 
 
-def test_invalid_value_is_reported_by_sys001_at_its_line(tmp_path):
+def _only_finding(tmp_path, overcommit_memory: str, rule: str):
+    """The one finding of `rule` on Ansible defaults whose database hosts set vm.overcommit_memory."""
     (tmp_path / "main.yml").write_text(PARAMS + "sysctl_conf:\n  postgres_cluster:\n"
-                                                "    - { name: \"vm.overcommit_memory\", value: \"strict\" }\n")
-    report = run(make_settings({"paths": [str(tmp_path)], "select": ["SYS001"]}, use_config=False))
+                                                f"    - {{ name: \"vm.overcommit_memory\", value: \"{overcommit_memory}\" }}\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": [rule]}, use_config=False))
     [finding] = report.findings
+    return finding
+
+
+def test_invalid_value_is_reported_by_sys001_at_its_line(tmp_path):
+    finding = _only_finding(tmp_path, "strict", "SYS001")
     assert finding.span.line == 5 and "vm.overcommit_memory = strict" in finding.message
     assert "Ansible" in finding.message
 
 
 def test_sys002_reads_the_database_hosts_mode_from_ansible(tmp_path):
-    (tmp_path / "main.yml").write_text(PARAMS + "sysctl_conf:\n  postgres_cluster:\n"
-                                                "    - { name: \"vm.overcommit_memory\", value: \"1\" }\n")
-    report = run(make_settings({"paths": [str(tmp_path)], "select": ["SYS002"]}, use_config=False))
-    [finding] = report.findings
+    finding = _only_finding(tmp_path, "1", "SYS002")
     assert finding.span.line == 5 and "vm.overcommit_memory = 1" in finding.message
 
 
