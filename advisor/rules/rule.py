@@ -132,5 +132,10 @@ NO_MIDDLEBOX = ("no load balancer, NAT or firewall is known on its path: declare
                 "so that their idle timeouts are checked against the keepalives")
 
 
+def listed(words: list[str], last: str = "and") -> str:
+    """`a`, `a and b`, `a, b and c` (or `... or c`): names in a message."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
 def setting_span(setting: Setting) -> Span:
     return setting.value_span or setting.span

@@ -37,7 +37,7 @@ listen to the longest idle time sessions must survive.
 from advisor.findings import Severity
 from advisor.model import Unknown
 from advisor.rules.hap._common import haproxy_docs, is_postgres
-from advisor.rules.rule import Rule
+from advisor.rules.rule import Rule, listed
 from advisor.units import hap_format_ms
 
 WARN_BELOW_MS = 600_000
@@ -71,8 +71,8 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms):
     seconds = ms / 1000
     shown = deciding.shown() if deciding is not None else hap_format_ms(ms)
     longer = hap_format_ms(max(ms * 2, 3_600_000))
-    labels = _and([r.label for r, _, _ in routes])
-    backs = _and(list(dict.fromkeys(r.back.label for r, _, _ in routes)))
+    labels = listed([r.label for r, _, _ in routes])
+    backs = listed(list(dict.fromkeys(r.back.label for r, _, _ in routes)))
     related = []
     for r, i, _ in routes:
         related += [sp for sp in i.spans if sp != span] + ([r.front.span] if span != r.front.span else [])
@@ -88,10 +88,6 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms):
         related=list(dict.fromkeys(related)),
         severity=Severity.WARNING if ms < warn_below_ms else None,
     )
-
-
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
 
 
 def _deciding(route, idle):

@@ -47,7 +47,7 @@ import ipaddress
 from advisor.findings import Severity
 from advisor.model import Unknown, is_known
 from advisor.rules.hap._common import haproxy_docs, is_postgres
-from advisor.rules.rule import Rule
+from advisor.rules.rule import Rule, listed
 
 _NOT_NAMES = ("localhost", "*")
 
@@ -70,10 +70,6 @@ def host_name(address: str) -> str | None:
     if not host or host.lower() in _NOT_NAMES or "$" in host or "{" in host:
         return None
     return host
-
-
-def _and(words: list[str], last: str = "and") -> str:
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
 def check(ctx):
@@ -124,7 +120,7 @@ def _resolved_once(proxy, once: list[tuple]):
         else:
             why = "their init-addr has no `none`"
         names = list(dict.fromkeys(name for name, _, _ in stuck))
-        start = (f"; and if {_and(names, 'or')} does not resolve when HAProxy starts, HAProxy refuses to start "
+        start = (f"; and if {listed(names, 'or')} does not resolve when HAProxy starts, HAProxy refuses to start "
                  f"({why})")
     section = "`resolvers dns` section: nameserver ns1 <resolver ip>:53, hold valid 10s"
     first = once[0][0]
@@ -137,7 +133,7 @@ def _resolved_once(proxy, once: list[tuple]):
             f"PostgreSQL connections to the old address{start}",
             f"server {server.name} {server.address} check resolvers dns init-addr last,libc,none  (with a {section})",
         )
-    servers = _and([server.name if server.name == name else f"{server.name} ({name})" for server, name, _, _ in once])
+    servers = listed([server.name if server.name == name else f"{server.name} ({name})" for server, name, _, _ in once])
     return RULE.finding(
         first.span,
         f"{proxy.label}: HAProxy resolves the names of servers {servers} once, at start, and never again "

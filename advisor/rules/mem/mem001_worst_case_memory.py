@@ -60,7 +60,7 @@ smaller `autovacuum_work_mem`. Other levers: a lower `hash_mem_multiplier`, and
 from advisor.findings import Severity
 from advisor.catalog import catalog_of, value_or_default
 from advisor.rules.pg.common import said, where
-from advisor.rules.rule import Rule
+from advisor.rules.rule import Rule, listed
 from advisor.units import format_bytes, pg_memory_literal, pg_to_bytes
 
 SAFE_SHARE = 0.8
@@ -203,7 +203,7 @@ def _fix(ram, label, safe_share, fixed, work_mem, factor, per_query, connections
         if p < workers:
             parts.append(f"max_parallel_workers = {p}")
         pooled = " behind a pooler such as PgBouncer" if c < connections else ""
-        said = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+        said = listed(parts)
         lead = (f"{said}{pooled} (fixed {format_bytes(fixed)} + ({c} + {p}) × {format_bytes(query)} = "
                 f"{format_bytes(fixed + (c + p) * query)} ≤ {safe_share:.0%} of {format_bytes(ram)})")
         return lead + (f"; or {work_mem_fix} at the current connections" if work_mem_fix else "")
