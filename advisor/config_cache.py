@@ -55,7 +55,7 @@ def _entry(text: str, toml: bool) -> str | None:
         return None
     try:
         return os.path.join(folder, f"config-{_key(text, toml)}.json")
-    except (OSError, FileNotFoundError):
+    except OSError:  # the schema file is missing: no key to name an entry by
         return None
 
 
