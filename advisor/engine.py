@@ -8,6 +8,7 @@ Reporters turn the report into text; the CLI only parses arguments and calls `ru
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 from pathlib import Path
@@ -232,6 +233,13 @@ def config_marks(path: str, text: str | None = None, limit: int = 20_000) -> dic
         remembered = config_cache.recall(text, path.endswith(".toml"))
         if remembered is not None and remembered.get("marks") is not None:
             return {key: Span(path, line, col) for key, (line, col) in remembered["marks"].items()}
+    return _marks(path, text, limit)
+
+
+@functools.lru_cache(maxsize=4)
+def _marks(path: str, text: str, limit: int) -> dict[str, Span]:
+    """config_marks' walk, once per text in a run (read_config and the topology both ask; the
+    result is only read)."""
     import yaml
 
     try:
