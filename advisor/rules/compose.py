@@ -10,12 +10,7 @@ ufw.
 
 from __future__ import annotations
 
-LOOPBACK = ("127.", "::1", "localhost")
-
-
-def _loopback(host: str) -> bool:
-    return host.startswith(LOOPBACK)
-
+from advisor.rules.pgb import is_loopback
 
 def covers(target: str, port: str) -> bool:
     """A compose container port (`6432`, or a range `6432-6440`) covers `port`."""
@@ -29,7 +24,7 @@ def published_to_network(exposure: dict, port: str) -> dict | None:
     """The first `ports:` entry that publishes container port `port` on a non-loopback host
     address ({"host_ip", "target", "text", "span"}), or None."""
     for p in exposure["published"]:
-        if covers(p["target"], port) and (not p["host_ip"] or not _loopback(p["host_ip"])):
+        if covers(p["target"], port) and (not p["host_ip"] or not is_loopback(p["host_ip"])):
             return p
     return None
 

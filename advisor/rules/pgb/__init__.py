@@ -65,20 +65,30 @@ def written(model, name: str, value=None) -> str:
     return f"{name} = {raw} ({shown})"
 
 
-def assignment(doc: ConfigDoc, model, name: str, value: Any) -> str:
-    """A fix's `name = value` as the file that configures this PgBouncer writes it: the ini line, an
-    environment variable of the container image (edoburu: `IDLE_TRANSACTION_TIMEOUT=600`, bitnami:
-    `PGBOUNCER_IDLE_TRANSACTION_TIMEOUT=600`), the Ansible variable the file already sets, or a key
-    of the operator's parameters (CloudNativePG Pooler, Percona)."""
+def image_variable(doc: ConfigDoc, name: str) -> str | None:
+    """The environment variable that sets a [pgbouncer] setting in the container image that
+    configures this PgBouncer (edoburu: `IDLE_TRANSACTION_TIMEOUT`, only for the variables its
+    entrypoint reads; bitnami: `PGBOUNCER_IDLE_TRANSACTION_TIMEOUT`), or None."""
     made_by = doc.meta.get("generated_by")
     if made_by == "edoburu/pgbouncer":
         from advisor.model.pgbouncer import EDOBURU_ENV_SETTINGS
 
-        if name in EDOBURU_ENV_SETTINGS:
-            return f"{name.upper()}={value} in its environment"
-        return f"{name} = {value} in a pgbouncer.ini mounted into the container (the image has no variable for it)"
+        return name.upper() if name in EDOBURU_ENV_SETTINGS else None
     if made_by == "bitnami/pgbouncer":
-        return f"PGBOUNCER_{name.upper()}={value} in its environment"
+        return f"PGBOUNCER_{name.upper()}"
+    return None
+
+
+def assignment(doc: ConfigDoc, model, name: str, value: Any) -> str:
+    """A fix's `name = value` as the file that configures this PgBouncer writes it: the ini line, an
+    environment variable of the container image (image_variable), the Ansible variable the file
+    already sets, or a key of the operator's parameters (CloudNativePG Pooler, Percona)."""
+    made_by = doc.meta.get("generated_by")
+    variable = image_variable(doc, name)
+    if variable is not None:
+        return f"{variable}={value} in its environment"
+    if made_by == "edoburu/pgbouncer":
+        return f"{name} = {value} in a pgbouncer.ini mounted into the container (the image has no variable for it)"
     if made_by == "cloudnative-pg":
         return f'{name}: "{value}" in spec.pgbouncer.parameters'
     if made_by == "ansible role template":

@@ -63,7 +63,7 @@ services:
 from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.rules.compose import publish_on_loopback, published_said, published_to_network
-from advisor.rules.pgb import bouncers, is_loopback, source, where
+from advisor.rules.pgb import bouncers, image_variable, is_loopback, source, where
 from advisor.rules.rule import Rule
 
 WEAK = ("disable", "allow", "prefer")
@@ -159,8 +159,11 @@ def _published(doc, model, exposure, kind, login, auth_span):
     p = published_to_network(exposure, port)
     if p is None:
         return None
-    env = "PGBOUNCER_" if doc.meta.get("generated_by") == "bitnami/pgbouncer" else ""
-    tls = f"{env}CLIENT_TLS_SSLMODE=require (with {env}CLIENT_TLS_KEY_FILE and {env}CLIENT_TLS_CERT_FILE)"
+    def var(name: str) -> str:
+        return image_variable(doc, name) or name
+
+    tls = (f"{var('client_tls_sslmode')}=require (with {var('client_tls_key_file')} and "
+           f"{var('client_tls_cert_file')})")
     publish = publish_on_loopback(p)
     published = published_said("PgBouncer's", port, p)
     tls_said = source(model, "client_tls_sslmode")
@@ -168,11 +171,11 @@ def _published(doc, model, exposure, kind, login, auth_span):
         # no password at all is the bigger hole: its fix comes first, whoever the clients are
         unless = _unless_asked(model.value("client_tls_sslmode"))
         message = f"{published} and {login}; and with {tls_said} {UNENCRYPTED}{unless}"
-        fix = (f"{env}AUTH_TYPE=scram-sha-256 in its environment; and {publish} if only this host's clients "
+        fix = (f"{var('auth_type')}=scram-sha-256 in its environment; and {publish} if only this host's clients "
                f"connect, otherwise {tls} too")
     else:
         message = f"{tls_said} while {published}: {login}"
-        also = f" and {env}AUTH_TYPE=scram-sha-256" if model.value("auth_type") == "plain" else ""
+        also = f" and {var('auth_type')}=scram-sha-256" if model.value("auth_type") == "plain" else ""
         fix = f"{publish} if only this host's clients connect; otherwise {tls}{also} in its environment"
     related = (where(doc, model, "client_tls_sslmode"), where(doc, model, "listen_addr"), *auth_span)
     return RULE.finding(p["span"], message, fix, tuple(dict.fromkeys(s for s in related if s != p["span"])))
