@@ -418,7 +418,9 @@ def discover(settings: Settings, skipped: list[str] | None = None
                 # a compose file, manifest, Ansible variables, Terraform or cloud JSON holds the
                 # hop's configuration among others: its own loader reads it, not the hop kind's
                 found.append((path, detected if detected in HOLDERS else kind or detected or "client"))
-    for given in map(_shown_path, settings.paths):
+    from advisor.pgversion import shown
+
+    for given in map(shown, settings.paths):
         if not os.path.exists(given):
             errors.append(InputError(given, "no such file or directory"))
             continue
@@ -903,15 +905,3 @@ def version_plan(settings: Settings, found: list[tuple[str, str]], skipped: list
 
         declared = declared_versions(settings.topology, settings.config_file, marks or {})
     return pgversion.plan(found, skipped, declared=declared)
-
-
-def _shown_path(given: str) -> str:
-    """An absolute path inside the working directory as a relative one, so that no message or span
-    carries the absolute path of the machine running pgpath (`/home/me/repo/x.conf` -> `x.conf`)."""
-    if not os.path.isabs(given):
-        return given
-    try:
-        rel = os.path.relpath(given)
-    except ValueError:  # another drive
-        return given
-    return given if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel

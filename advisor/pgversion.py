@@ -158,23 +158,14 @@ def sample_major(path: str, text: str) -> tuple[int, str] | None:
     return best[0], f"the parameter list of {path} (every name known to PostgreSQL {best[0]})"
 
 
-def _read_head(path: str) -> bytes:
-    """open(path, "rb").read(READ_LIMIT), asked for in the size the file has (+1 to notice one
-    that grew) with plain system calls: the buffered reader and a megabyte allocated per file
-    were most of the version inference's time on 10,000 small files."""
-    from advisor.loaders.source import read_head
-
-    return read_head(path, None, READ_LIMIT)
-
-
 DEFAULT_REASON = ("the newest supported; no version given or found in the files, set --pg-version or pg_version "
                   "in pgpath.yaml")
 
 
-def candidates(found: list[tuple[str, str]], skipped: list[str]) -> list[str]:
-    """The files worth reading for a version: the ones being checked, and Dockerfiles and
-    compose/Kubernetes/Terraform files among those skipped."""
-    out = [p for p, _ in found]
+def candidates(skipped: list[str]) -> list[str]:
+    """The skipped files worth reading for a version: Dockerfiles and compose/Kubernetes/Terraform
+    files."""
+    out = []
     for p in skipped:
         name = os.path.basename(p).lower()
         if name.startswith(("dockerfile", "containerfile")) or name.endswith((".yml", ".yaml", ".tf", ".json", ".hcl")):
@@ -316,10 +307,15 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
         return out
     evidence: dict[str, list[tuple[int, str]]] = {}
     mounted: dict[str, list[tuple[int, str]]] = {}
-    items: list[tuple[str, str | None]] = list(found) + [(p, None) for p in candidates([], skipped)]
+    items: list[tuple[str, str | None]] = list(found) + [(p, None) for p in candidates(skipped)]
+    from advisor.loaders.source import read_head
+
     for path, _ in items:
         try:
-            data = _read_head(path)
+            # (the size the file has, +1 to notice one that grew, with plain system calls: the
+            # buffered reader and a megabyte allocated per file were most of the version
+            # inference's time on 10,000 small files)
+            data = read_head(path, None, READ_LIMIT)
         except OSError:
             continue
         text = data.decode("utf-8", "replace")

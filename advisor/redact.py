@@ -167,7 +167,6 @@ class Redactor:
             return text
         return self._root_re.sub(lambda m: self._root_shown[m.group("root")], text)
 
-    _relative = relative
 
     def add(self, secret: Any) -> None:
         if not isinstance(secret, str):
@@ -192,7 +191,7 @@ class Redactor:
         if self._index:
             out = self._replace_known(out)
         if self._root_re is not None:
-            out = self._relative(out)
+            out = self.relative(out)
         out = escape_surrogates(out)
         self._cleaned[text] = _UNCHANGED if out == text else out
         return text if out == text else out
@@ -235,7 +234,7 @@ class Redactor:
             return None
         if span.key is None and self._root_re is None and span.file.__class__ is str and span.file.isascii():
             return span  # (the usual case: nothing to clean)
-        file = escape_surrogates(self._relative(span.file)) if isinstance(span.file, str) else span.file
+        file = escape_surrogates(self.relative(span.file)) if isinstance(span.file, str) else span.file
         key = self.text(span.key) if span.key else span.key
         return span if (file is span.file and key is span.key) else span._replace(file=file, key=key)
 
@@ -275,8 +274,8 @@ class Redactor:
 
     def document(self, d, with_settings: bool = True):
         out = copy.copy(d)
-        out.path = escape_surrogates(self._relative(d.path))
-        out.files = [escape_surrogates(self._relative(f)) for f in d.files]
+        out.path = escape_surrogates(self.relative(d.path))
+        out.files = [escape_surrogates(self.relative(f)) for f in d.files]
         setting = self.setting
         # a format that prints no settings gets none: nothing to clean, nothing to leak
         out.settings = [setting(s) for s in d.settings] if with_settings else []
@@ -295,7 +294,7 @@ class Redactor:
         out.docs = [self.document(d, with_settings) for d in report.docs]
         errors = []
         for e in report.input_errors:
-            errors.append(type(e)(escape_surrogates(self._relative(e.path)), self.text(e.message), e.line))
+            errors.append(type(e)(escape_surrogates(self.relative(e.path)), self.text(e.message), e.line))
         out.input_errors = errors
         return out
 

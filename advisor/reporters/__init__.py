@@ -53,10 +53,6 @@ def _redactor(report):
     return Redactor(report.docs, roots=getattr(settings, "paths", None) or ())
 
 
-def _clean(report):
-    return _redactor(report).report(report)
-
-
 def file_count(docs) -> int:
     """How many files the documents were read from (includes too): a file that holds several
     configurations (a compose file's PgBouncer and PostgreSQL) counts once."""
