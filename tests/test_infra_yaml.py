@@ -433,3 +433,14 @@ def test_a_file_holding_several_configurations_counts_once_in_the_summary(tmp_pa
     import json
 
     assert json.loads(render(report, "json"))["summary"]["files"] == 1
+
+
+def test_a_byte_order_mark_of_the_yaml_file_is_not_the_embedded_configurations(tmp_path):
+    """A ConfigMap file that starts with a UTF-8 BOM: the postgresql.conf in its block scalar has
+    no BOM of its own (it was glued onto the embedded text: a syntax error at line 1)."""
+    p = tmp_path / "cm.yaml"
+    p.write_bytes(b"\xef\xbb\xbf" + b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pg\ndata:\n"
+                  b"  postgresql.conf: |\n    work_mem = 8MB\n    max_connections = 50\n")
+    [doc] = [d for d in load(str(p), {}) if d.kind == "postgresql"]
+    assert doc.diagnostics == []
+    assert [(s.name, s.value) for s in doc.settings] == [("work_mem", 8192), ("max_connections", 50)]

@@ -450,6 +450,7 @@ def _read_ansible(f: _File, root: N) -> bool:
     from advisor.catalogs.pgbouncer import BY_NAME
 
     pgb = []
+    variables: dict[str, str] = {}
     for name, key, value in root.items():
         if not name.startswith("pgbouncer_") or value.kind != "scalar" or value.tag in ("null", "bool"):
             # a YAML boolean is the role's switch (autobase's `pgbouncer_auth_user: true` makes its
@@ -459,12 +460,10 @@ def _read_ansible(f: _File, root: N) -> bool:
         setting = _ANSIBLE_PGB_RENAME.get(name, name[len("pgbouncer_"):])
         if setting not in BY_NAME:
             continue
+        variables[setting] = name  # a fix is written as the variable that sets it
         pgb.append((setting, value.value, Span(f.path, key.line, key.col, value.end_line, value.end_col),
                     value.value_span(f.path), f.is_unknown(value.value)))
     if len(pgb) >= 2:
-        # (the variable that sets each setting: a fix is written as that variable)
-        variables = {setting: f.lines[span.line - 1][span.col - 1:].split(":", 1)[0].strip()
-                     for setting, _, span, _, _ in pgb}
         f.pgb_doc(pgb, {"source": "ansible variables", "generated_by": "ansible role template",
                         "_variables": variables}, Span(f.path, 1, 1))
         found = True
@@ -511,7 +510,9 @@ def _ansible_host(f: _File, root: N) -> HostFacts | None:
 
 def _false(node: N | None) -> bool:
     """An Ansible boolean written false (`false`, `no`, `off`, `0`, quoted or not)."""
-    return node is not None and node.kind == "scalar" and node.value.strip().lower() in ("false", "no", "off", "0")
+    from advisor.units import client_bool
+
+    return node is not None and node.kind == "scalar" and client_bool(node.value) is False
 
 
 def _read_configmap(f: _File, root: N) -> None:

@@ -283,24 +283,17 @@ def deescape(quoted: str) -> str:
     return value if nul < 0 else value[:nul]  # a C string ends at the first NUL
 
 
-def _with_bom(path: str, text: str, bom: bool | None = None) -> str:
-    """The text as PostgreSQL sees it: read_text drops a UTF-8 byte order mark, PostgreSQL does not.
+def _with_bom(text: str, bom: bool) -> str:
+    """The text as PostgreSQL sees it: read_text_bom drops a UTF-8 byte order mark, PostgreSQL does not.
 
     Its bytes are LETTERs to guc-file.l, so a BOM glues onto the first name (an unknown
     parameter) or, before a comment or blank line, is a name without a value (a syntax error).
-    `bom`: whether the file starts with one, when its reader already knows (read_text_bom);
-    else the file's first bytes are read.
+    `bom`: whether the file starts with one (read_text_bom says); a configuration embedded in
+    another file (a YAML block) has none of its own.
     """
-    if text.startswith("\ufeff"):
+    if text.startswith("\ufeff") or not bom:
         return text
-    if bom is not None:
-        return "\ufeff" + text if bom else text
-    try:
-        with open(path, "rb") as f:
-            head = f.read(3)
-    except OSError:
-        return text
-    return "\ufeff" + text if head == b"\xef\xbb\xbf" else text
+    return "\ufeff" + text
 
 
 class _Reader:
@@ -330,12 +323,12 @@ class _Reader:
                                          known[2], name))
 
     def parse_file(self, path: str, depth: int, stack: tuple[str, ...], text: str | None = None,
-                   template: bool | None = None, bom: bool | None = None) -> None:
-        """`bom`: whether the file starts with a byte order mark, when the caller read it with
-        read_text_bom (None: `text` came from elsewhere, the file's first bytes say)."""
+                   template: bool | None = None, bom: bool = False) -> None:
+        """`bom`: whether the file starts with a byte order mark (read_text_bom; a configuration
+        embedded in a YAML file has none of its own, whatever the YAML file starts with)."""
         if text is None:
             text, bom = read_text_bom(path)
-        text = _with_bom(path, text, bom)
+        text = _with_bom(text, bom)
         real = os.path.realpath(path)
         self.doc.files.append(path)
         if template is None:
