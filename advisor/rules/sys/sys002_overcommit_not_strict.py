@@ -37,22 +37,17 @@ MODES = {0: "heuristic overcommit, the kernel's default", 1: "always overcommit"
 
 
 def check(ctx):
-    # the PostgreSQL documents whose host took facts from each sysctl file
-    servers: dict[str, list[str]] = {}
+    # the host facts each server ended up with (a later sysctl file beside it wins), grouped by
+    # the line that set vm.overcommit_memory: one finding per line, naming its servers
+    by_fact: dict[int, tuple] = {}
     for pg in ctx.of_kind("postgresql"):
-        for fact in (pg.host.facts.values() if pg.host is not None else ()):
-            if fact.span is not None:
-                names = servers.setdefault(fact.span.file, [])
-                if pg.path not in names:
-                    names.append(pg.path)
-    for doc in ctx.of_kind("sysctl"):
-        host = doc.model
-        fact = host.get("overcommit_memory") if host is not None else None
+        fact = pg.host.get("overcommit_memory") if pg.host is not None else None
         if fact is None or not is_known(fact.value) or fact.value == 2 or fact.span is None:
             continue
-        on = servers.get(fact.span.file)
-        if not on:
-            continue
+        _, on = by_fact.setdefault(id(fact), (fact, []))
+        if pg.path not in on:
+            on.append(pg.path)
+    for fact, on in by_fact.values():
         yield RULE.finding(
             fact.span,
             f"vm.overcommit_memory = {fact.value} ({MODES.get(fact.value, 'overcommit')}) on the host of "
