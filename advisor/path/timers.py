@@ -148,7 +148,7 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
         if hop.doc is None:
             return _os_idle(hop, i, "PostgreSQL tcp_keepalives_idle (declared server, not read)")
         for name in PG_KEEPALIVE:
-            refused = _refused(value_or_default(hop.doc, name)[1])
+            refused = _refused(hop.doc.get(name))
             if refused is not None:
                 return _refused_plan(i, refused, "PostgreSQL")
         value, setting = value_or_default(hop.doc, "tcp_keepalives_idle")

@@ -82,26 +82,22 @@ class Context(Record):
                         seen.add((id(a), id(b)))
                         yield a, b, path
 
-    def keepalive_legs(self, match, side: str = "both") -> tuple[bool, bool]:
-        """For the keepalive rules of one file: (is a hop that `match` accepts on a path of two or
-        more hops, does one of its legs cross a middlebox whose idle timer packets reset — a NAT,
-        NLB, Azure LB, firewall, conntrack — declared or read). `side`: "client" (legs arriving at
-        the hop), "server" (legs leaving it) or "both". When a leg crosses one, PATH001 judges that
-        leg's keepalives against its timer; without one, a missing keepalive is hygiene (info)."""
-        on_path = crossed = False
+    def keepalive_legs(self, match, side: str = "both") -> bool:
+        """For the keepalive rules of one file: whether a leg at a hop that `match` accepts crosses
+        a middlebox whose idle timer packets reset — a NAT, NLB, Azure LB, firewall, conntrack —
+        declared or read. `side`: "client" (legs arriving at the hop), "server" (legs leaving it)
+        or "both". When a leg crosses one, PATH001 judges that leg's keepalives against its timer;
+        without one, a missing keepalive is hygiene (info)."""
         for path in self.paths:
-            if len(path.hops) < 2:
-                continue
             reset_legs = {t.leg for t in path.timers if t.resets_on == "packets"}
             for i, hop in enumerate(path.hops):
                 if not match(hop):
                     continue
-                on_path = True
                 for n, leg in enumerate(path.legs):
                     at = (side != "server" and leg.b == i) or (side != "client" and leg.a == i)
                     if at and n in reset_legs:
-                        crossed = True
-        return on_path, crossed
+                        return True
+        return False
 
     def rule_option(self, code: str, key: str, default: Any) -> Any:
         """A per-rule option from `rule-options:` in the configuration ({MEM001: {safe-share: 0.7}})."""

@@ -38,7 +38,7 @@ def check(ctx):
         enabled = ep.keepalive.enabled
         if not enabled.known or enabled.value:
             continue
-        _on_path, crossed = ctx.keepalive_legs(lambda hop, ep=ep: hop.kind == "client" and hop.detail is ep)
+        crossed = ctx.keepalive_legs(lambda hop, ep=ep: hop.kind == "client" and hop.detail is ep)
         if crossed:
             continue  # PATH001 judges the leg against the middlebox it crosses
         how = "tcpKeepAlive not set (pgjdbc default false)" if enabled.origin == "default" else f"tcpKeepAlive={enabled.raw}"

@@ -7,7 +7,7 @@ from typing import Iterator
 from advisor.model import ConfigDoc, is_known
 
 # which proxies carry PostgreSQL: one decision, shared with the path (advisor.path.discover)
-from advisor.model.haproxy import PG_PORTS, carries_postgres as is_postgres  # noqa: F401
+from advisor.model.haproxy import carries_postgres as is_postgres  # noqa: F401
 
 
 def haproxy_docs(ctx) -> Iterator[ConfigDoc]:

@@ -63,7 +63,7 @@ def check(ctx):
             else:
                 continue
             where = route.back.label if lack.startswith("server") else route.front.label
-            _on_path, crossed = ctx.keepalive_legs(
+            crossed = ctx.keepalive_legs(
                 lambda hop, doc=doc, route=route: hop.doc is doc and getattr(hop.detail, "label", None) == route.label,
                 side=lack)
             if crossed:

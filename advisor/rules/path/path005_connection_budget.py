@@ -32,6 +32,7 @@ from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.model import Span, is_known
 from advisor.rules.path import hop_span
+from advisor.rules.pgb import source
 from advisor.rules.rule import Rule
 
 
@@ -67,9 +68,7 @@ def check(ctx):
             limit = model.value("max_client_conn")
             if not is_known(limit):
                 continue
-            from advisor.rules.pgb import written
-
-            limit_text = written(model, "max_client_conn") + (" (default)" if model.is_default("max_client_conn") else "")
+            limit_text = source(model, "max_client_conn")
             span = model.span_of("max_client_conn") or hop_span(end)
             fix = f"max_client_conn = {total + max(100, total // 5)}"
         else:

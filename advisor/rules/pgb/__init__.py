@@ -30,19 +30,9 @@ def where(doc: ConfigDoc, model, name: str) -> Span:
 
 
 def source(model, name: str, unit: str = "") -> str:
-    """The setting as the file writes it, with the figure read from it when they differ:
-    `server_idle_timeout = 600 s`, `client_idle_timeout = 0600 (600 s)`, `query_timeout = 1.2e3
-    (1200 s)`, or `server_idle_timeout = 600 s (default)` when the file does not set it."""
-    value = model.value(name)
-    shown = "%g" % value if isinstance(value, float) else str(value)
-    figure = f"{shown}{' ' + unit if unit else ''}"
-    if model.is_default(name):
-        return f"{name} = {figure} (default)"
-    setting = model.setting(name)
-    raw = setting.raw.strip() if setting is not None and isinstance(setting.raw, str) else None
-    if not raw or raw == shown:
-        return f"{name} = {figure}"
-    return f"{name} = {raw} ({figure})"
+    """written(), with `(default)` when the file does not set it: `server_idle_timeout = 600 s
+    (default)`."""
+    return written(model, name, unit) + (" (default)" if model.is_default(name) else "")
 
 
 def pg_written(setting: Setting | None, name: str, seconds: float) -> str:
@@ -53,16 +43,18 @@ def pg_written(setting: Setting | None, name: str, seconds: float) -> str:
     return f"{name} = {setting.raw} ({seconds:g} s)"
 
 
-def written(model, name: str, value=None) -> str:
-    """`name = <value as written>` for a setting the file sets (`default_pool_size = 0x10 (16)`);
-    `value` (the figure) defaults to the value read."""
-    value = model.value(name) if value is None else value
+def written(model, name: str, unit: str = "") -> str:
+    """The setting as the file writes it, with the figure read from it when they differ:
+    `server_idle_timeout = 600 s`, `client_idle_timeout = 0600 (600 s)`, `default_pool_size =
+    0x10 (16)`; `name = <value>` for a setting the file leaves at its default."""
+    value = model.value(name)
     shown = "%g" % value if isinstance(value, float) else str(value)
+    figure = f"{shown}{' ' + unit if unit else ''}"
     setting = None if model.is_default(name) else model.setting(name)
     raw = setting.raw.strip() if setting is not None and isinstance(setting.raw, str) else None
     if not raw or raw == shown:
-        return f"{name} = {shown}"
-    return f"{name} = {raw} ({shown})"
+        return f"{name} = {figure}"
+    return f"{name} = {raw} ({figure})"
 
 
 def image_variable(doc: ConfigDoc, name: str) -> str | None:

@@ -39,7 +39,7 @@ from advisor.rules.rule import NO_MIDDLEBOX, Rule
 def check(ctx):
     for doc, model in bouncers(ctx):
         if model.value("tcp_keepalive") == 0 and (clients_over_network(model) or server_over_network(model)):
-            _on_path, crossed = ctx.keepalive_legs(lambda hop, doc=doc: hop.doc is doc)
+            crossed = ctx.keepalive_legs(lambda hop, doc=doc: hop.doc is doc)
             if crossed:
                 continue  # PATH001 judges each leg against the middlebox it crosses
             yield RULE.finding(

@@ -62,12 +62,11 @@ services:
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.compose import publish_on_loopback, published_said, published_to_network
-from advisor.rules.pgb import bouncers, image_variable, is_loopback, source, where
+from advisor.rules.compose import UNENCRYPTED, publish_on_loopback, published_said, published_to_network
+from advisor.rules.pgb import bouncers, clients_over_network, image_variable, source, where
 from advisor.rules.rule import Rule
 
 WEAK = ("disable", "allow", "prefer")
-UNENCRYPTED = "queries and results cross the network unencrypted"
 TLS_FILES = "client_tls_key_file and client_tls_cert_file"
 SCRAM = "auth_type = scram-sha-256 (with the users' SCRAM-hashed or plain passwords in auth_file)"
 
@@ -118,11 +117,7 @@ def _unless_asked(mode: str) -> str:
 def check(ctx):
     for doc, model in bouncers(ctx):
         mode, addr = model.value("client_tls_sslmode"), model.value("listen_addr")
-        if not is_known(mode) or not is_known(addr) or mode not in WEAK:
-            continue
-        addrs = [a.strip() for a in addr.split(",") if a.strip()]
-        public = [a for a in addrs if not is_loopback(a)]
-        if not public:
+        if not is_known(mode) or mode not in WEAK or not clients_over_network(model):
             continue
         kind, login = _login(model)
         if kind is None:

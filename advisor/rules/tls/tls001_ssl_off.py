@@ -48,13 +48,12 @@ import re
 
 from advisor.catalog import value_or_default
 from advisor.findings import Severity
-from advisor.rules.compose import publish_on_loopback, published_said, published_to_network
+from advisor.rules.compose import UNENCRYPTED, publish_on_loopback, published_said, published_to_network
 from advisor.rules.pg.common import where
+from advisor.rules.pgb import is_loopback
 from advisor.rules.rule import Rule
 
 
-LOOPBACK = ("localhost", "127.0.0.1", "::1", "")
-UNENCRYPTED = "queries and results cross the network unencrypted"
 # the official image, and images built FROM it that keep its configuration: ssl is off by default
 OFFICIAL_IMAGE = re.compile(r"^(docker\.io/)?(library/)?(postgres|postgis/postgis|pgvector/pgvector|ankane/pgvector)"
                             r"(:|@|$)")
@@ -66,7 +65,7 @@ def _listens(doc) -> bool | None:
     listen = doc.get("listen_addresses")
     if listen is None or not isinstance(listen.value, str):
         return None
-    return any(a.strip() not in LOOPBACK for a in listen.value.split(","))
+    return any(not is_loopback(a.strip()) for a in listen.value.split(","))
 
 
 def check(ctx):
@@ -98,8 +97,7 @@ def _ssl_off(doc) -> str | None:
         return f"ssl = {setting.raw}" if setting.value is False else None
     if not OFFICIAL_IMAGE.search(doc.meta.get("image") or ""):
         return None
-    if (doc.meta.get("defaults_unknown_because") or doc.meta.get("overrides_file") or doc.get("config_file")
-            or doc.meta.get("initdb_scripts")):
+    if doc.meta.get("overrides_file") or doc.get("config_file") or doc.meta.get("initdb_scripts"):
         return None
     value, _ = value_or_default(doc, "ssl")
     return "ssl not set (default off in the postgres image)" if value is False else None
