@@ -334,8 +334,9 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
         if key in declared:
             major, reason, _conflict = declared[key]
             said = decide(evidence.get(key, []))
-            if said is not None and said[0] != major:
-                reason += f" (the file says PostgreSQL {said[0]}: {said[1]}; the declaration wins)"
+            # (decide maps a major pgpath has no catalog of to the nearest: compare what the file says)
+            if said is not None and (said_major(said[1]) or said[0]) != major:
+                reason += f" (the file says PostgreSQL {said_major(said[1]) or said[0]}: {said[1]}; the declaration wins)"
             got = supported(major, reason)
             out.choices[key] = Choice(*got, "topology", fixed=True, said=major)
         elif key in evidence:

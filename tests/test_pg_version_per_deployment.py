@@ -289,3 +289,16 @@ def test_init_writes_the_major_found_as_the_postgres_hops_version(tmp_path):
     assert (conf.meta["pg_version"], conf.meta["pg_version_source"]) == (14, "topology")
     assert "version: 13 of the postgres hop" in conf.meta["pg_version_reason"]
     assert report.findings == []  # db_user_namespace: PostgreSQL 13 had it
+
+
+def test_a_declaration_that_agrees_with_a_major_older_than_the_catalogs_is_no_conflict(tmp_path):
+    """13 declared for a file that says 13 (checked with 14, the oldest catalog): the reason names
+    no conflict; 16 declared for it names what the file says, 13 (not the catalog's 14)."""
+    topology = "deployments:\n  - name: old\n    hops:\n      - postgres: {file: old/postgresql.conf, version: %s}\n"
+    write(tmp_path, {"old/postgresql.conf": "data_directory = '/var/lib/postgresql/13/main'\n" + CONF,
+                     "pgpath.yaml": topology % 13})
+    reason = doc_of(check(tmp_path, tmp_path / "pgpath.yaml"), "old/postgresql.conf").meta["pg_version_reason"]
+    assert "the file says" not in reason, reason
+    write(tmp_path, {"pgpath.yaml": topology % 16})
+    reason = doc_of(check(tmp_path, tmp_path / "pgpath.yaml"), "old/postgresql.conf").meta["pg_version_reason"]
+    assert "(the file says PostgreSQL 13: " in reason, reason
