@@ -803,14 +803,10 @@ def _unique(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
-def assemble_paths(settings: Settings, docs: list[ConfigDoc], marks: dict[str, Span] | None = None):
+def assemble_paths(settings: Settings, docs: list[ConfigDoc], marks: dict[str, Span]):
     """(paths, topology diagnostics): the declared deployments and those discovered by evidence."""
     from advisor.path import assemble
 
-    if marks is None:
-        marks = {}
-        if settings.topology.get("deployments") and settings.config_file:
-            marks = config_marks(settings.config_file)
     return assemble(docs, settings.topology, settings.config_file, marks)
 
 

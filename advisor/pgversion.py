@@ -26,6 +26,7 @@ from collections import Counter
 
 from advisor import lazy_re
 from advisor.catalog import DEFAULT_MAJOR, SUPPORTED_MAJORS
+from advisor.model import DEFAULT_PG_VERSION_REASON, pg_version_of
 
 READ_LIMIT = 1024 * 1024
 _PATH = lazy_re.compile(r"/(?:usr/lib|var/lib|etc|usr/share|var/log|run|var/run)/postgresql/(\d{1,2})(?:[/\s'\"]|$)")
@@ -158,8 +159,7 @@ def sample_major(path: str, text: str) -> tuple[int, str] | None:
     return best[0], f"the parameter list of {path} (every name known to PostgreSQL {best[0]})"
 
 
-DEFAULT_REASON = ("the newest supported; no version given or found in the files, set --pg-version or pg_version "
-                  "in pgpath.yaml")
+DEFAULT_REASON = DEFAULT_PG_VERSION_REASON
 
 
 def candidates(skipped: list[str]) -> list[str]:
@@ -370,21 +370,12 @@ _SOURCE_WORDS = {"option": "given", "topology": "declared in the topology", "fil
                  "default": "by default"}
 
 
-def of_doc(doc) -> dict | None:
-    """{major, source, reason} of a document typed with a PostgreSQL catalog, else None."""
-    major = doc.meta.get("pg_version")
-    if major is None:
-        return None
-    return {"major": major, "source": doc.meta.get("pg_version_source") or "default",
-            "reason": doc.meta.get("pg_version_reason") or DEFAULT_REASON}
-
-
 def by_major(docs) -> list[dict]:
     """One entry per major used: {major, files, sources: {source: files}, reasons: [distinct, in
     order]}, the most used major first (the newest on a tie). Linear in documents."""
     out: dict[int, dict] = {}
     for doc in docs:
-        got = of_doc(doc)
+        got = pg_version_of(doc)
         if got is None:
             continue
         entry = out.setdefault(got["major"], {"major": got["major"], "files": set(), "sources": {}, "reasons": {}})

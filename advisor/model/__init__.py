@@ -294,3 +294,18 @@ class ConfigDoc(Record):
         if self.host is not None:
             out["host"] = self.host.to_dict()
         return out
+
+
+# why a file is checked as the newest major when nothing says which (advisor.pgversion decides)
+DEFAULT_PG_VERSION_REASON = ("the newest supported; no version given or found in the files, set --pg-version or "
+                             "pg_version in pgpath.yaml")
+
+
+def pg_version_of(doc: ConfigDoc) -> dict[str, Any] | None:
+    """{major, source, reason}: the PostgreSQL major a document was typed with, and why (decided
+    by the run before loading: advisor/pgversion.py), or None for a document of no major."""
+    major = doc.meta.get("pg_version")
+    if major is None:
+        return None
+    return {"major": major, "source": doc.meta.get("pg_version_source") or "default",
+            "reason": doc.meta.get("pg_version_reason") or DEFAULT_PG_VERSION_REASON}

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from advisor.model import ConfigDoc, Record, Span, Unknown
+from advisor.model import ConfigDoc, Record, Span, Unknown, pg_version_of
 
 ENDPOINT_KINDS = ("client", "pgbouncer", "haproxy", "postgres")
 
@@ -67,13 +67,8 @@ class Hop(Record):
         return out
 
     def pg_version(self) -> dict[str, Any] | None:
-        """{major, source, reason}: the PostgreSQL major this hop's file was checked with, and why
-        (decided by the run before loading: advisor/pgversion.py), or None for a file of no major."""
-        if self.doc is None or self.doc.meta.get("pg_version") is None:
-            return None
-        meta = self.doc.meta
-        return {"major": meta["pg_version"], "source": meta.get("pg_version_source") or "default",
-                "reason": meta.get("pg_version_reason") or "the newest supported major (none given or found)"}
+        """{major, source, reason} of this hop's file (advisor.model.pg_version_of), or None."""
+        return pg_version_of(self.doc) if self.doc is not None else None
 
 
 class KeepalivePlan(Record):

@@ -12,7 +12,8 @@ def render_chunks(report, **_: object):
     write a large report without holding it all: the dicts of the findings, paths and documents
     are made as their turn comes. `render` joins the same pieces."""
     from advisor.path import connection_paths
-    from advisor.pgversion import by_major, of_doc
+    from advisor.model import pg_version_of
+    from advisor.pgversion import by_major
 
     majors = by_major(report.docs)
     data = {
@@ -32,7 +33,7 @@ def render_chunks(report, **_: object):
         "paths": jsontext.Items(
             {"name": p.name, "source": p.source, "evidence": list(p.evidence),
              "hops": [{"kind": h.kind, "label": h.label, "file": h.file,
-                       **({"pg_version": of_doc(h.doc)} if h.doc is not None and of_doc(h.doc) else {})}
+                       **({"pg_version": version} if (version := h.pg_version()) else {})}
                       for h in p.hops]}
             for p in connection_paths(list(getattr(report, "paths", ())))
         ),
@@ -42,7 +43,7 @@ def render_chunks(report, **_: object):
                 "kind": d.kind,
                 "template": d.template,
                 "files": d.files,
-                **({"pg_version": of_doc(d)} if of_doc(d) is not None else {}),
+                **({"pg_version": version} if (version := pg_version_of(d)) is not None else {}),
                 "settings": [s.summary_dict() for s in d.settings if s.effective],
             }
             for d in report.docs
