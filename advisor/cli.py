@@ -283,7 +283,7 @@ def report(
         result = run(settings)
     except UsageError as exc:
         _fail(str(exc))
-    from advisor.reporters import file_count, render
+    from advisor.reporters import files_read, render
 
     text = render(result, fmt, review=True, title=title)
     if output and output != "-":
@@ -293,7 +293,7 @@ def report(
         except OSError as exc:
             _fail(f"cannot write {output}: {exc.strerror}")
         typer.echo(f"pgpath: wrote {output}: {len(result.findings)} findings in "
-                   f"{file_count(result.docs)} files", err=True)
+                   f"{len(files_read(result))} files", err=True)
     else:
         sys.stdout.write(text)
     raise typer.Exit(0)

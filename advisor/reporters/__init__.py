@@ -53,10 +53,14 @@ def _redactor(report):
     return Redactor(report.docs, roots=getattr(settings, "paths", None) or ())
 
 
-def file_count(docs) -> int:
-    """How many files the documents were read from (includes too): a file that holds several
-    configurations (a compose file's PgBouncer and PostgreSQL) counts once."""
-    return len({name for d in docs for name in d.files})
+def files_read(report) -> list[str]:
+    """Every file the documents were read from (includes too), in read order, once each: a file
+    that holds several configurations (a compose file's PgBouncer and PostgreSQL) counts once."""
+    seen: dict[str, None] = {}
+    for d in report.docs:
+        for name in d.files or [d.path]:
+            seen.setdefault(name, None)
+    return list(seen)
 
 
 def notices(report) -> list[tuple]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from advisor.reporters import file_count
+from advisor.reporters import files_read
 
 
 def rules_by_code(report) -> dict:
@@ -17,15 +17,6 @@ def by_file(findings) -> dict[str, list]:
     for f in findings:
         out.setdefault(f.span.file, []).append(f)
     return dict(sorted(out.items()))
-
-
-def files_read(report) -> list[str]:
-    """Every file the documents were read from (includes too), in read order, once each."""
-    seen: dict[str, None] = {}
-    for d in report.docs:
-        for name in d.files or [d.path]:
-            seen.setdefault(name, None)
-    return list(seen)
 
 
 def relative(path: str, base: str | None = None) -> str | None:
@@ -45,7 +36,7 @@ def relative(path: str, base: str | None = None) -> str | None:
 def summary_line(report) -> str:
     c = report.counts()
     n = len(report.findings)
-    files = file_count(report.docs)
+    files = len(files_read(report))
     text = (f"{n} finding{'s' if n != 1 else ''} ({c['error']} error, {c['warning']} warning, {c['info']} info) "
             f"in {files} file{'s' if files != 1 else ''}")
     skipped = len(getattr(report, "skipped", None) or ())

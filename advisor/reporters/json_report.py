@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from advisor import __version__
 from advisor.reporters import jsontext
-from advisor.reporters import file_count, notices
+from advisor.reporters import files_read, notices
 
 
 def render_chunks(report, **_: object):
@@ -27,7 +27,7 @@ def render_chunks(report, **_: object):
                          "reasons": [{"source": s, "reason": r} for r, s in m["reasons"]]} for m in majors],
         "exit_code": report.exit_code,
         "summary": {"findings": len(report.findings), **report.counts(),
-                    "files": file_count(report.docs),
+                    "files": len(files_read(report)),
                     "skipped": len(getattr(report, "skipped", None) or ())},
         "findings": jsontext.Items(f.to_dict() for f in report.findings),
         "paths": jsontext.Items(

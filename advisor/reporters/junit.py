@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from advisor.reporters._common import files_read, rules_by_code
+from advisor.reporters import files_read
+from advisor.reporters._common import rules_by_code
 
 
 def _describe(f) -> str:

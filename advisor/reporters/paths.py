@@ -22,6 +22,7 @@ def _secs(seconds) -> str:
 
 def render(report, **_: object) -> str:
     from advisor.path import connection_paths, single_hops
+    from advisor.reporters import files_read
 
     lines: list[str] = []
     multi, single = connection_paths(report.paths), single_hops(report.paths)
@@ -64,7 +65,7 @@ def render(report, **_: object) -> str:
             lines.append("  closes first: nothing on this path closes an idle connection")
         lines.append("")
     on_path = {f for _, _, p in shown for h in p.hops if h.doc is not None for f in (h.doc.files or [h.doc.path])}
-    alone = len({f for d in report.docs for f in (d.files or [d.path])} - on_path)
+    alone = len(set(files_read(report)) - on_path)
     summary = f"{len(multi)} connection path{'s' if len(multi) != 1 else ''} (more than one hop, as `pgpath check` counts them)"
     if single:
         summary += (f" and {len(single)} single hop{'s' if len(single) != 1 else ''} with idle timers (a proxy, pooler "

@@ -6,7 +6,7 @@ writing to a terminal.
 
 from __future__ import annotations
 
-from advisor.reporters import file_count, notices
+from advisor.reporters import files_read, notices
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -35,7 +35,7 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     if stale and report.settings.baseline_stale:
         lines.extend(f"{entry}" for entry in stale)
     c = report.counts()
-    files = file_count(report.docs)
+    files = len(files_read(report))
     summary = (
         f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} "
         f"({c['error']} error, {c['warning']} warning, {c['info']} info) in {files} file{'s' if files != 1 else ''}"
