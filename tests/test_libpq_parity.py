@@ -707,3 +707,18 @@ def test_primary_conninfo_is_checked_as_libpq_checks_it(tmp_path, value, refused
     # libpq's own words (its first complaint; libpq ends some with a period or a newline)
     first = said.splitlines()[0].rstrip(".")
     assert first in d.message, (first, d.message)
+
+
+def test_primary_conninfo_of_a_sed_template_keeps_its_targets(tmp_path):
+    """A postgresql.conf a deploy script fills in with sed (two CAPITALISED_TARGET values make it a
+    sed template): `port=PRIMARY_PORT` in primary_conninfo is a value made there, not the invalid
+    integer libpq would refuse; a real bad value beside it is still reported."""
+    from advisor.loaders.postgresql_conf import load
+
+    path = tmp_path / "postgresql.conf"
+    path.write_text("max_connections = MAX_CONNECTIONS\nshared_buffers = SHARED_BUFFERS\n"
+                    "primary_conninfo = 'host=PRIMARY_HOST port=PRIMARY_PORT user=replicator'\n")
+    assert [d for d in load(str(path)).diagnostics if d.kind == "syntax-error"] == []
+    path.write_text(path.read_text().replace("user=replicator", "sslmode=requir"))
+    [d] = [d for d in load(str(path)).diagnostics if d.kind == "syntax-error"]
+    assert "sslmode" in d.message

@@ -672,10 +672,12 @@ def _check_conninfo(doc: ConfigDoc, setting: Setting) -> None:
     if info.error is not None:
         message = info.error
     else:
-        problems = validate_values(info)
+        # a sed template's CAPITALISED_TARGET (`port=PRIMARY_PORT`) is a value made at deploy time
+        sed = bool(doc.meta.get("sed_template"))
+        problems = [m for p, m in validate_values(info) if not (sed and looks_like_sed_target(p.value))]
         if not problems:
             return
-        message = problems[0][1]  # libpq stops at the first
+        message = problems[0]  # libpq stops at the first
     doc.diagnostics.append(Diagnostic(
         "syntax-error", setting.value_span or setting.span,
         f"{setting.name}: libpq rejects this connection string: {short_quotes(redact_any(message))}; the WAL "
