@@ -676,7 +676,8 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
         meta: dict[str, Any] = {"source": source, "service": service, "image": image}
         config_file = next((value for name, value, *_ in entries if name == "config_file"), None)
         data_dir = envs["PGDATA"][0] if "PGDATA" in envs else "/var/lib/postgresql/data"
-        mount = _config_mount(f, volumes, config_file, data_dir)
+        mounts = _volume_mounts(f, volumes)
+        mount = _config_mount(f, mounts, config_file, data_dir)
         if mount is not None:
             meta.update(mount)
         pg_env = {}
@@ -687,7 +688,7 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
             meta["env"] = pg_env
         if exposure is not None:
             meta["compose_exposure"] = exposure
-        initdb = _initdb_mounts(f, volumes)
+        initdb = _initdb_mounts(mounts)
         if initdb:
             meta["initdb_scripts"] = initdb
         if entries or memory is not None:
@@ -696,41 +697,35 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
         _pgbouncer_env(f, service, image, envs, source, exposure)
 
 
-def _initdb_mounts(f: _File, volumes: list[N]) -> list[dict]:
-    """Spans of volumes mounted into /docker-entrypoint-initdb.d: scripts the official image runs
-    when it creates the cluster, which may ALTER SYSTEM anything (pgpath does not read them)."""
+def _volume_mounts(f: _File, volumes: list[N]) -> list[tuple[str, str, Span]]:
+    """(source, target, span) of a compose service's volumes: short `source:target[:mode]` or long
+    `source:`/`target:` syntax (a volume without a target mounts nothing pgpath follows)."""
     out = []
     for node in volumes:
         if node.kind == "scalar":
             parts = str(node.value).split(":")
-            target = parts[1] if len(parts) >= 2 else ""
-        elif node.kind == "map":
-            target = node.text("target") or ""
-        else:
-            continue
-        if target.rstrip("/").startswith("/docker-entrypoint-initdb.d"):
-            out.append((node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict())
+            if len(parts) >= 2:
+                out.append((parts[0], parts[1], node.value_span(f.path)))
+        elif node.kind == "map" and node.text("target"):
+            out.append((node.text("source") or "", node.text("target"), node.span(f.path)))
     return out
 
 
-def _config_mount(f: _File, volumes: list[N], config_file: str | None, data_dir: str) -> dict | None:
+def _initdb_mounts(mounts: list[tuple[str, str, Span]]) -> list[dict]:
+    """Spans of volumes mounted into /docker-entrypoint-initdb.d: scripts the official image runs
+    when it creates the cluster, which may ALTER SYSTEM anything (pgpath does not read them)."""
+    return [span.to_dict() for _, target, span in mounts
+            if target.rstrip("/").startswith("/docker-entrypoint-initdb.d")]
+
+
+def _config_mount(f: _File, mounts: list[tuple[str, str, Span]], config_file: str | None, data_dir: str) -> dict | None:
     """The server's configuration file when the service mounts one (`./postgres.conf:/etc/postgresql.conf`
     with `-c config_file=/etc/postgresql.conf`, or a file mounted at `$PGDATA/postgresql.conf`): its
     settings are the server's, so what the command line leaves unset is unknown here
     (`defaults_unknown_because`); a notice says so when the file is not beside the compose file."""
-    for node in volumes:
-        if node.kind == "scalar":
-            parts = str(node.value).split(":")
-            if len(parts) < 2:
-                continue
-            source, target = parts[0], parts[1]
-        elif node.kind == "map" and node.text("source") and node.text("target"):
-            source, target = node.text("source"), node.text("target")
-        else:
-            continue
-        if target != (config_file or f"{data_dir}/postgresql.conf"):
+    for source, target, span in mounts:
+        if not source or target != (config_file or f"{data_dir}/postgresql.conf"):
             continue  # without config_file=, the server reads $PGDATA/postgresql.conf only
-        span = node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)
         mount = {"overrides_file": source, "mounted_at": target, "defaults_unknown_because": [span.to_dict()]}
         if source.startswith(("./", "../")):
             where = None if os.path.isfile(os.path.join(os.path.dirname(f.path), source)) else \
