@@ -108,7 +108,7 @@ def extract(doc: ConfigDoc, leaves: Iterable[Leaf], b: Builder, env_file: bool =
     used: set[int] = set()
     endpoints: list[ClientEndpoint] = []
     # 1. environment blocks
-    for name, entries in _env_blocks(leaves, env_file, used):
+    for name, entries in _env_blocks(leaves, used):
         endpoints.extend(env_endpoints(doc, b, name, entries))
     # 2. Spring / HikariCP
     endpoints.extend(_spring(doc, b, leaves, used))
@@ -121,12 +121,7 @@ def extract(doc: ConfigDoc, leaves: Iterable[Leaf], b: Builder, env_file: bool =
 # ---------------------------------------------------------------------------- 1. environment
 
 
-def _env_blocks(leaves: list[Leaf], env_file: bool, used: set[int]) -> Iterable[tuple[str, list[tuple[str, Leaf, Value]]]]:
-    if env_file:
-        entries = [(lf.key, lf, leaf_value(lf, lf.key)) for lf in leaves]
-        used.update(id(lf) for lf in leaves)
-        yield "environment", entries
-        return
+def _env_blocks(leaves: list[Leaf], used: set[int]) -> Iterable[tuple[str, list[tuple[str, Leaf, Value]]]]:
     blocks: dict[tuple[str, ...], list[tuple[str, Leaf, Value]]] = {}
     k8s: dict[tuple[str, ...], dict[str, Leaf]] = {}
     for lf in leaves:

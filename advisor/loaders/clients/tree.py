@@ -430,15 +430,10 @@ def _unescape(s: str) -> str:
 _ENV_LINE = lazy_re.compile(r"^(\s*)(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*")
 
 
-def env_leaves(path: str, text: str) -> list[Leaf]:
-    """A dotenv file: `KEY=value`, `export KEY=value`, values single-quoted (literal),
-    double-quoted (`\\n` and `\\"` escapes) or bare (a ` #` starts a comment)."""
-    return list(iter_env_leaves(path, text))
-
-
 def iter_env_leaves(path: str, text: str) -> Iterator[Leaf]:
-    """The leaves of `env_leaves`, made one at a time (a large .env is read without holding a
-    leaf per line)."""
+    """A dotenv file's leaves, made one at a time (a large .env is read without holding a leaf per
+    line): `KEY=value`, `export KEY=value`, values single-quoted (literal), double-quoted (`\\n`
+    and `\\"` escapes) or bare (a ` #` starts a comment)."""
     for lineno, line in enumerate(lines_of(text), start=1):
         line = line.rstrip("\r")
         if not line.strip() or line.lstrip().startswith("#"):
