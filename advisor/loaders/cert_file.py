@@ -59,7 +59,14 @@ def _certificate(doc: ConfigDoc, data: bytes, span: Span) -> CertInfo | None:
     try:
         cert = x509.load_pem_x509_certificate(data)
         public = cert.public_key()
-        cert.extensions  # parsed on first use: a duplicate extension (OpenSSL: invalid certificate) raises here
+        # parsed on first use: a duplicate extension, or names cryptography refuses, raise here
+        # (OpenSSL refuses such a file when it loads it)
+        cert.extensions
+        cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        subject = cert.subject.rfc4514_string()
+        issuer = cert.issuer.rfc4514_string()
+        not_before = getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before
+        not_after = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after
     except Exception as exc:  # noqa: BLE001 - ValueError and unsupported algorithms alike
         doc.diagnostics.append(Diagnostic("certificate-invalid", span,
                                           f"certificate cannot be read ({type(exc).__name__}): TLS software that "
@@ -80,17 +87,6 @@ def _certificate(doc: ConfigDoc, data: bytes, span: Span) -> CertInfo | None:
         is_ca = bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except (x509.ExtensionNotFound, ValueError):
         pass
-    try:  # cryptography parses the names when they are first read; OpenSSL refuses such a file at load
-        cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        subject = cert.subject.rfc4514_string()
-        issuer = cert.issuer.rfc4514_string()
-        not_before = getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before
-        not_after = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after
-    except ValueError as exc:
-        doc.diagnostics.append(Diagnostic("certificate-invalid", span,
-                                          f"certificate cannot be read ({type(exc).__name__}): TLS software that "
-                                          "loads this file refuses it", "replace it with a valid PEM certificate"))
-        return None
     info = CertInfo(subject, issuer, str(cns[0].value) if cns else None, dns, ips, not_before, not_after, is_ca,
                     key_id(public), cert.subject == cert.issuer, span, cert)
     if info.self_signed:
