@@ -162,6 +162,15 @@ def sample_major(path: str, text: str) -> tuple[int, str] | None:
 DEFAULT_REASON = DEFAULT_PG_VERSION_REASON
 
 
+def _read_head(path: str) -> bytes:
+    """open(path, "rb").read(READ_LIMIT), asked for in the size the file has (+1 to notice one
+    that grew) with plain system calls: the buffered reader and a megabyte allocated per file
+    were most of the version inference's time on 10,000 small files."""
+    from advisor.loaders.source import read_head
+
+    return read_head(path, None, READ_LIMIT)
+
+
 def candidates(skipped: list[str]) -> list[str]:
     """The skipped files worth reading for a version: Dockerfiles and compose/Kubernetes/Terraform
     files."""
@@ -308,14 +317,9 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
     evidence: dict[str, list[tuple[int, str]]] = {}
     mounted: dict[str, list[tuple[int, str]]] = {}
     items: list[tuple[str, str | None]] = list(found) + [(p, None) for p in candidates(skipped)]
-    from advisor.loaders.source import read_head
-
     for path, _ in items:
         try:
-            # (the size the file has, +1 to notice one that grew, with plain system calls: the
-            # buffered reader and a megabyte allocated per file were most of the version
-            # inference's time on 10,000 small files)
-            data = read_head(path, None, READ_LIMIT)
+            data = _read_head(path)
         except OSError:
             continue
         text = data.decode("utf-8", "replace")

@@ -10,10 +10,11 @@ ufw.
 
 from __future__ import annotations
 
-from advisor.rules.pgb import is_loopback
+from advisor.rules.rule import is_loopback
 
 # what a listener without TLS lets anyone on the network read (PGB017, TLS001)
 UNENCRYPTED = "queries and results cross the network unencrypted"
+
 
 def covers(target: str, port: str) -> bool:
     """A compose container port (`6432`, or a range `6432-6440`) covers `port`."""

@@ -128,6 +128,14 @@ NO_MIDDLEBOX = ("no load balancer, NAT or firewall is known on its path: declare
                 "so that their idle timeouts are checked against the keepalives")
 
 
+LOOPBACK = ("127.", "::1", "localhost")
+
+
+def is_loopback(host: str) -> bool:
+    """A host or listen address on this machine: loopback, a Unix socket path, or empty."""
+    return host.startswith(LOOPBACK) or host.startswith("/") or host == ""
+
+
 def listed(words: list[str], last: str = "and") -> str:
     """`a`, `a and b`, `a, b and c` (or `... or c`): names in a message."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"

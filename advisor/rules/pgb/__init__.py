@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from advisor.model import ConfigDoc, Setting, Span, is_known
+from advisor.rules.rule import is_loopback  # noqa: F401 - the PGB rules import it from here
 
-LOOPBACK = ("127.", "::1", "localhost")
 
 
 def bouncers(ctx) -> Iterator[tuple[ConfigDoc, Any]]:
@@ -89,10 +89,6 @@ def assignment(doc: ConfigDoc, model, name: str, value: Any) -> str:
     if made_by:  # another operator's `config.global` mapping
         return f"{name}: {value} in its PgBouncer configuration"
     return f"{name} = {value}"
-
-
-def is_loopback(host: str) -> bool:
-    return host.startswith(LOOPBACK) or host.startswith("/") or host == ""
 
 
 def server_over_network(model) -> bool:

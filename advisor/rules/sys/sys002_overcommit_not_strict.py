@@ -39,10 +39,12 @@ MODES = {0: "heuristic overcommit, the kernel's default", 1: "always overcommit"
 def check(ctx):
     # the host facts each server ended up with (a later sysctl file beside it wins), grouped by
     # the line that set vm.overcommit_memory: one finding per line, naming its servers
+    # (only a fact a sysctl document of the run gave: a server's host is judged with its file)
+    read = {id(d.model.get("overcommit_memory")) for d in ctx.of_kind("sysctl") if d.model is not None}
     by_fact: dict[int, tuple] = {}
     for pg in ctx.of_kind("postgresql"):
         fact = pg.host.get("overcommit_memory") if pg.host is not None else None
-        if fact is None or not is_known(fact.value) or fact.value == 2 or fact.span is None:
+        if fact is None or id(fact) not in read or not is_known(fact.value) or fact.value == 2 or fact.span is None:
             continue
         _, on = by_fact.setdefault(id(fact), (fact, []))
         if pg.path not in on:

@@ -50,8 +50,7 @@ from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.rules.compose import UNENCRYPTED, publish_on_loopback, published_said, published_to_network
 from advisor.rules.pg.common import where
-from advisor.rules.pgb import is_loopback
-from advisor.rules.rule import Rule
+from advisor.rules.rule import Rule, is_loopback
 
 
 # the official image, and images built FROM it that keep its configuration: ssl is off by default
