@@ -2,13 +2,19 @@
 
 ## What it checks
 A non-zero `statement_timeout` in postgresql.conf or a file it includes (and so in every
-session of every role and database, including maintenance and replication sessions).
+session of every role and database).
+
+It is `info`: the statements it would cancel (a migration, `CREATE INDEX`, a manual `VACUUM`, a
+batch job) and how long they run are not in the files, so no failure is shown. Autovacuum
+workers ignore it, and `pg_dump` and dump files restored by `pg_restore` or `psql` set
+`statement_timeout = 0` for their own session.
 
 ## Why it matters
-The PostgreSQL documentation advises against it: a server-wide limit cancels long maintenance,
-migrations, `pg_dump` and batch jobs along with the runaway queries it was meant for. Per role or
-per database limits are the supported way. A pooler's `query_timeout` or a proxy timeout must
-also be kept consistent with it (rules PGB and HAP compare them).
+The PostgreSQL documentation advises against it ("not recommended because it would affect all
+sessions"): a server-wide limit cancels long migrations, index builds, manual maintenance and
+batch jobs along with the runaway queries it was meant for. Per role or per database limits are
+the supported way. A pooler's `query_timeout` or a proxy timeout must also be kept consistent
+with it (rules PGB013 and PATH003 compare them).
 
 ## Fix
 Remove it from postgresql.conf and set it where it belongs:
@@ -32,7 +38,8 @@ def check(ctx):
         yield RULE.finding(
             setting.value_span or setting.span,
             f"statement_timeout = {setting.raw} ({seconds:g} s) applies to every session of every role, "
-            "maintenance and migrations included",
+            "so a migration, index build, manual VACUUM or batch job running longer is cancelled "
+            "(autovacuum, pg_dump and dump restores turn it off for themselves)",
             f"remove it here and run ALTER ROLE <app_role> SET statement_timeout = '{setting.raw.strip(chr(39))}'",
         )
 
@@ -40,7 +47,7 @@ def check(ctx):
 RULE = Rule(
     code="PG010",
     name="statement-timeout-in-config",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="statement_timeout set server-wide in postgresql.conf",
     needs=("postgresql",),
     check=check,
