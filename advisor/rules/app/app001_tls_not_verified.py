@@ -14,7 +14,10 @@ Only clients that name a host reached over a network are checked: an IP address 
 domain (`db.internal`, `x.rds.amazonaws.com`). Unix sockets, loopback and bare names (`postgres`:
 a compose service or a Kubernetes service of the same namespace) are skipped — nothing in the file
 shows the traffic leaving the machine or cluster. Unknown values (`${PGSSLMODE}`) are not guessed.
-An unset sslmode is reported as `info`, an explicit weak one as `warning`.
+An explicit weak sslmode is a `warning`: the file decides what the client does. An unset one
+is `info`: the same exposure, but what the file leaves open may still be decided where the
+program runs (libpq reads `PGSSLMODE`; a service file's entry gives only what the caller's
+connection string does not), which pgpath does not see.
 
 ## Why it matters
 Without verification anyone on the path (a proxy, a compromised load balancer, ARP spoofing) can
