@@ -617,41 +617,10 @@ def _record_version(doc: ConfigDoc, choice) -> None:
         doc.meta["pg_version_source"] = "file"
         doc.meta["pg_version_reason"] = doc.meta.get("pg_version_found") or (
             f"the version written in {doc.path} for this configuration")
-    # a removed parameter's message says why the file is checked as this major
-    said = f"and this check is for PostgreSQL {doc.meta['pg_version']}:"
-    why = _short_reason(doc.meta["pg_version_source"], doc.meta["pg_version_reason"])
-    older = choice.said if choice.said is not None and choice.said < doc.meta["pg_version"] == choice.major else None
-    if older is not None:
-        doc.meta["pg_version_said"] = older  # (`pgpath init` writes it down as the hop's version)
-    kept = []
-    for d in doc.diagnostics:
-        if d.kind == "unknown-parameter" and said in d.message:
-            removed = _REMOVED_IN.search(d.message)
-            if older is not None and removed and float(removed.group(1)) > older:
-                # the file is for PostgreSQL 13 (checked with 14, the oldest catalog): a parameter
-                # 13 still had is no error; its value is not checked (no catalog of 13)
-                doc.meta.setdefault("pg_version_unchecked", []).append(d.span.to_dict())
-                continue
-            d.message = d.message.replace(said, f"and this file is checked as PostgreSQL {doc.meta['pg_version']} "
-                                                f"({why}):")
-            if removed and doc.meta["pg_version_source"] == "default" and d.severity is None:
-                # no version given or found: the refusal holds only from the major that removed it
-                # on, a risk that depends on what the user has not said (a warning, not an error)
-                d.message = d.message.replace(": the server refuses to start with it",
-                                              f": PostgreSQL {float(removed.group(1)):g} and later refuse to start with it")
-                d.severity = "warning"
-        kept.append(d)
-    doc.diagnostics[:] = kept
-
-
-_REMOVED_IN = re.compile(r": (?:removed|renamed \S+) in PostgreSQL ([\d.]+), and this check")
-
-
-def _short_reason(source: str, reason: str) -> str:
-    """The reason for a major, without the notes on conflicting evidence (the summary has them)."""
-    if source == "default":
-        return "the default: no version given or found for it"
-    return reason.split(" (conflicting evidence")[0].split(" (the file says")[0].split(" (deployment ")[0]
+    if choice.said is not None and choice.said < doc.meta["pg_version"] == choice.major:
+        # the files are for PostgreSQL 13, checked with 14 (the oldest catalog): PG001 does not
+        # report a parameter 13 still had; `pgpath init` writes 13 down as the hop's version
+        doc.meta["pg_version_said"] = choice.said
 
 
 def real_paths(paths: list[str]) -> list[str]:

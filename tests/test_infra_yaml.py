@@ -373,6 +373,29 @@ def test_patroni_drops_parameters_it_does_not_know(tmp_path):
     assert str(finding.severity) == "warning" and "Patroni drops it" in finding.message
 
 
+@pytest.mark.parametrize("version,said", [
+    (None, "removed in PostgreSQL 17, and this file is checked as PostgreSQL 18 (the default: no version given or "
+           "found for it): from PostgreSQL 17 on, Patroni drops it"),
+    (17, "removed in PostgreSQL 17, and this file is checked as PostgreSQL 17 (given with --pg-version): Patroni "
+         "drops it"),
+    (16, None),
+])
+def test_patroni_drops_a_removed_parameter_rather_than_refusing_to_start(tmp_path, version, said):
+    """A parameter removed in 17 under Patroni: never "the server refuses to start" (Patroni drops
+    it first), and no finding at all for a file checked as a major that still has it."""
+    (tmp_path / "patroni.yml").write_text("scope: pg\npostgresql:\n  parameters:\n    db_user_namespace: 'on'\n")
+    options = {"paths": [str(tmp_path)], "select": ["PG001"]}
+    if version is not None:
+        options["pg_version"] = version
+    report = run(make_settings(options, use_config=False))
+    if said is None:
+        assert report.findings == []
+        return
+    [finding] = report.findings
+    assert str(finding.severity) == "warning" and said in finding.message, finding.message
+    assert "refuse" not in finding.message
+
+
 @pytest.mark.parametrize("ports,exposed", [
     ('"6432:6432"', [("", "6432")]),
     ('"6432"', [("", "6432")]),

@@ -416,13 +416,7 @@ def _read_patroni(f: _File, root: N) -> bool:
     meta = {"source": "patroni"}
     if root.text("scope"):
         meta["scope"] = root.text("scope")
-    doc = f.pg_doc(entries, None, meta)
-    for d in doc.diagnostics:
-        if d.kind == "unknown-parameter":
-            # Patroni validates parameters against the running major and drops the ones it does
-            # not know (with a log line): PostgreSQL never sees them, so it still starts
-            d.severity = "warning"
-            d.message += "; Patroni drops it (PostgreSQL never sees it), so the setting has no effect"
+    f.pg_doc(entries, None, meta)  # (PG001 reads meta source: Patroni drops the names it does not know)
     return True
 
 

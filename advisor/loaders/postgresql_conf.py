@@ -702,8 +702,7 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> No
         if removed is not None:
             since, last, replacement = removed
             what = f"renamed {replacement}" if replacement and name.lower() in _RENAMED else "removed"
-            message = (f'unrecognized configuration parameter "{name}": {what} in PostgreSQL {since:g}, and this check '
-                       f"is for PostgreSQL {catalog.major}: the server refuses to start with it")
+            message = f'unrecognized configuration parameter "{name}": {what} in PostgreSQL {since:g}'
             instead = f"use {replacement} instead" if replacement else "remove the line"
             if last >= 14:
                 fix = (f"{instead}; or, if the file is for PostgreSQL {last:g} or older, check it as such: "
@@ -711,7 +710,7 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> No
                        f"or --pg-version {last:g} (pg_version: {last:g} in pgpath.yaml) when every file is for it")
             else:
                 fix = f"{instead} (PostgreSQL {last:g} and older are checked as 14, the oldest major pgpath knows)"
-            doc.diagnostics.append(Diagnostic("unknown-parameter", setting.span, message, fix))
+            doc.diagnostics.append(Diagnostic("unknown-parameter", setting.span, message, fix, removed_in=since))
             return
         suggestion = catalog.suggest(name, len(doc.diagnostics))
         doc.diagnostics.append(

@@ -210,16 +210,20 @@ class Diagnostic(Record):
     every message the tool prints belongs to a documented, selectable rule.
     """
 
-    __slots__ = ("kind", "span", "message", "fix", "related", "severity")
+    __slots__ = ("kind", "span", "message", "fix", "related", "severity", "removed_in")
 
     def __init__(self, kind: str, span: Span, message: str, fix: str | None = None,
-                 related: tuple[Span, ...] = (), severity: str | None = None) -> None:
+                 related: tuple[Span, ...] = (), severity: str | None = None,
+                 removed_in: float | None = None) -> None:
         self.kind = kind
         self.span = span
         self.message = message
         self.fix = fix
         self.related = related
         self.severity = severity  # "error"/"warning"/"info" when not the reporting rule's default
+        # an unknown parameter that an older PostgreSQL had: the major that removed (or renamed)
+        # it; whether the server refuses it depends on the major the file is for (PG001 decides)
+        self.removed_in = removed_in
 
 
 class Suppression(Record):
@@ -309,3 +313,11 @@ def pg_version_of(doc: ConfigDoc) -> dict[str, Any] | None:
         return None
     return {"major": major, "source": doc.meta.get("pg_version_source") or "default",
             "reason": doc.meta.get("pg_version_reason") or DEFAULT_PG_VERSION_REASON}
+
+
+def short_version_reason(version: dict[str, Any]) -> str:
+    """Why a document has its major, for a finding: the reason without the notes on conflicting
+    evidence that advisor/pgversion.py appends (the run's summary gives those)."""
+    if version["source"] == "default":
+        return "the default: no version given or found for it"
+    return version["reason"].split(" (conflicting evidence")[0].split(" (the file says")[0].split(" (deployment ")[0]

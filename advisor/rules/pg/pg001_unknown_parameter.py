@@ -23,6 +23,9 @@ file's major is known (given, declared, or found in the files); when no version 
 and the file is checked as the newest major by default, it is a warning that says from which major
 on the server refuses to start, and how to declare the version if the file is for an older one.
 
+In a Patroni configuration an unknown name is a warning: Patroni checks parameters against the
+running major and drops the ones it does not know, so PostgreSQL starts without the setting.
+
 ## Fix
 Correct the spelling to the suggested name, or remove the setting (for versions that do not have
 it, or a name that no PostgreSQL has).
@@ -32,11 +35,44 @@ it, or a name that no PostgreSQL has).
 """
 
 from advisor.findings import Severity
-from advisor.rules.rule import Rule, report_diagnostics
+from advisor.model import pg_version_of, short_version_reason
+from advisor.rules.rule import Rule
+
+
+# Patroni validates parameters against the running major and drops the ones it does not know
+# (with a log line): PostgreSQL never sees them, so it still starts
+PATRONI_DROPS = "Patroni drops it (PostgreSQL never sees it), so the setting has no effect"
 
 
 def check(ctx):
-    return report_diagnostics(RULE, ctx, "unknown-parameter")
+    for doc in ctx.docs:
+        patroni = doc.meta.get("source") == "patroni"
+        for d in doc.diagnostics:
+            if d.kind != "unknown-parameter":
+                continue
+            version = pg_version_of(doc) if d.removed_in is not None else None
+            if version is None:
+                if patroni:
+                    yield RULE.finding(d.span, f"{d.message}; {PATRONI_DROPS}", d.fix, d.related,
+                                       severity=Severity.WARNING)
+                else:
+                    yield RULE.from_diagnostic(d)
+                continue
+            said = doc.meta.get("pg_version_said")  # the files are for 13, checked with 14 (the oldest catalog)
+            if said is not None and d.removed_in > said:
+                continue  # (that major had it)
+            message = (f"{d.message}, and this file is checked as PostgreSQL {version['major']} "
+                       f"({short_version_reason(version)}): ")
+            if patroni:
+                when = f"from PostgreSQL {d.removed_in:g} on, " if version["source"] == "default" else ""
+                yield RULE.finding(d.span, message + when + PATRONI_DROPS, d.fix, d.related, severity=Severity.WARNING)
+            elif version["source"] == "default":
+                # no version given or found: the refusal holds only from the major that removed it
+                # on, a risk that depends on what the user has not said (a warning, not an error)
+                yield RULE.finding(d.span, message + f"PostgreSQL {d.removed_in:g} and later refuse to start with it",
+                                   d.fix, d.related, severity=Severity.WARNING)
+            else:
+                yield RULE.finding(d.span, message + "the server refuses to start with it", d.fix, d.related)
 
 
 RULE = Rule(
