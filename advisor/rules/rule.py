@@ -113,14 +113,19 @@ class Context(Record):
                     yield d
 
 
-def report_diagnostics(rule: Rule, ctx: Context, kind: str, kinds_of_doc: tuple[str, ...] = ()) -> Iterator[Finding]:
-    """The findings of a rule that reports what loaders found (syntax errors, unknown names...)."""
+def report_diagnostics(rule: Rule, ctx: Context, kind: str, kinds_of_doc: tuple[str, ...] = (),
+                       judge=None) -> Iterator[Finding]:
+    """The findings of a rule that reports what loaders found (syntax errors, unknown names...).
+    `judge(doc, diagnostic)`, when given, makes the finding (or None) from what the loader could
+    not know: the run's choices recorded on the document (PG001: the major it is checked as)."""
     for doc in ctx.docs:
         if kinds_of_doc and doc.kind not in kinds_of_doc:
             continue
         for d in doc.diagnostics:
             if d.kind == kind:
-                yield rule.from_diagnostic(d)
+                finding = rule.from_diagnostic(d) if judge is None else judge(doc, d)
+                if finding is not None:
+                    yield finding
 
 
 # said by a keepalive finding about one file when no middlebox is known on its path

@@ -36,7 +36,7 @@ it, or a name that no PostgreSQL has).
 
 from advisor.findings import Severity
 from advisor.model import pg_version_of, short_version_reason
-from advisor.rules.rule import Rule
+from advisor.rules.rule import Rule, report_diagnostics
 
 
 # Patroni validates parameters against the running major and drops the ones it does not know
@@ -45,34 +45,29 @@ PATRONI_DROPS = "Patroni drops it (PostgreSQL never sees it), so the setting has
 
 
 def check(ctx):
-    for doc in ctx.docs:
-        patroni = doc.meta.get("source") == "patroni"
-        for d in doc.diagnostics:
-            if d.kind != "unknown-parameter":
-                continue
-            version = pg_version_of(doc) if d.removed_in is not None else None
-            if version is None:
-                if patroni:
-                    yield RULE.finding(d.span, f"{d.message}; {PATRONI_DROPS}", d.fix, d.related,
-                                       severity=Severity.WARNING)
-                else:
-                    yield RULE.from_diagnostic(d)
-                continue
-            said = doc.meta.get("pg_version_said")  # the files are for 13, checked with 14 (the oldest catalog)
-            if said is not None and d.removed_in > said:
-                continue  # (that major had it)
-            message = (f"{d.message}, and this file is checked as PostgreSQL {version['major']} "
-                       f"({short_version_reason(version)}): ")
-            if patroni:
-                when = f"from PostgreSQL {d.removed_in:g} on, " if version["source"] == "default" else ""
-                yield RULE.finding(d.span, message + when + PATRONI_DROPS, d.fix, d.related, severity=Severity.WARNING)
-            elif version["source"] == "default":
-                # no version given or found: the refusal holds only from the major that removed it
-                # on, a risk that depends on what the user has not said (a warning, not an error)
-                yield RULE.finding(d.span, message + f"PostgreSQL {d.removed_in:g} and later refuse to start with it",
-                                   d.fix, d.related, severity=Severity.WARNING)
-            else:
-                yield RULE.finding(d.span, message + "the server refuses to start with it", d.fix, d.related)
+    return report_diagnostics(RULE, ctx, "unknown-parameter", judge=_judged)
+
+
+def _judged(doc, d):
+    patroni = doc.meta.get("source") == "patroni"
+    version = pg_version_of(doc) if d.removed_in is not None else None
+    if version is None:
+        if patroni:
+            return RULE.finding(d.span, f"{d.message}; {PATRONI_DROPS}", d.fix, d.related, severity=Severity.WARNING)
+        return RULE.from_diagnostic(d)
+    said = doc.meta.get("pg_version_said")  # the files are for 13, checked with 14 (the oldest catalog)
+    if said is not None and d.removed_in > said:
+        return None  # (that major had it)
+    message = f"{d.message}, and this file is checked as PostgreSQL {version['major']} ({short_version_reason(version)}): "
+    if patroni:
+        when = f"from PostgreSQL {d.removed_in:g} on, " if version["source"] == "default" else ""
+        return RULE.finding(d.span, message + when + PATRONI_DROPS, d.fix, d.related, severity=Severity.WARNING)
+    if version["source"] == "default":
+        # no version given or found: the refusal holds only from the major that removed it on, a
+        # risk that depends on what the user has not said (a warning, not an error)
+        return RULE.finding(d.span, message + f"PostgreSQL {d.removed_in:g} and later refuse to start with it",
+                            d.fix, d.related, severity=Severity.WARNING)
+    return RULE.finding(d.span, message + "the server refuses to start with it", d.fix, d.related)
 
 
 RULE = Rule(
