@@ -229,6 +229,64 @@ def test_possessive_fast_line_matches_exactly_as_the_plain_one(line):
     assert (plain and plain.regs) == (possessive and possessive.regs)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["", "a", "bc = 1", "#", "d\r", "  e"]), max_size=30), st.integers(1, 12))
+def test_line_blocks_give_the_lines_of_split(body, size):
+    """The loader reads a file's lines in blocks cut at newlines: chained, exactly text.split("\\n")."""
+    from itertools import chain
+
+    from advisor.loaders.postgresql_conf import _line_blocks
+
+    text = "\n".join(body)
+    assert list(chain.from_iterable(_line_blocks(text, size))) == text.split("\n")
+
+
+def test_a_file_of_many_blocks_reads_as_one_block(tmp_path, monkeypatch):
+    """Block boundaries change nothing: line numbers, spans, values and diagnostics are those of
+    reading the whole text at once."""
+    import advisor.loaders.postgresql_conf as pc
+
+    lines = []
+    for i in range(400):
+        lines += [f"work_mem = {i + 1}MB  # c{i}", "", "# comment", f"  port {5000 + i}",
+                  f"statement_timeout = '{i}s'", "max_connections = MAX_CONNECTIONS", "shared_buffers = SHARED_BUFFERS"]
+        if i % 100 == 99:
+            lines.append("bad line here")
+    path = tmp_path / "postgresql.conf"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    options = {"catalog": CAT15, "no_auto_conf": True, "type_skipped": True}
+    default = pc.load(str(path), options)  # 56 kB: one block of the default size
+    line_blocks = pc._line_blocks
+    monkeypatch.setattr(pc, "_line_blocks", lambda text: line_blocks(text, 97))  # ~600 blocks
+    blocks = pc.load(str(path), options)
+    monkeypatch.setattr(pc, "_line_blocks", lambda text: line_blocks(text, len(text) + 1))  # one block
+    one = pc.load(str(path), options)
+    assert len(blocks.settings) == 400 * 5
+    assert default.settings == one.settings and default.diagnostics == one.diagnostics
+    assert blocks.settings == one.settings
+    assert [s.effective for s in blocks.settings] == [s.effective for s in one.settings]
+    assert [(d.kind, d.span, d.message) for d in blocks.diagnostics] == [
+        (d.kind, d.span, d.message) for d in one.diagnostics]
+    assert blocks.diagnostics and blocks.meta == one.meta and blocks.meta.get("sed_template")
+
+
+sed_texts = st.text(alphabet=st.sampled_from(list("= \t'AB_9a#;\n")), max_size=40)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="possessive repeats need Python 3.11; 3.10 runs the plain pattern")
+@settings(max_examples=400, deadline=None)
+@given(sed_texts)
+def test_possessive_sed_target_pattern_matches_exactly_as_the_plain_one(text):
+    """Python 3.11+ scans for sed targets with the possessive pattern, 3.10 with the plain one."""
+    import re
+
+    from advisor.loaders import template
+
+    plain = [m.span() for m in re.finditer(template._SED_TARGET_VALUE_PLAIN, text, re.MULTILINE)]
+    possessive = [m.span() for m in re.finditer(template._SED_TARGET_VALUE_POSSESSIVE, text, re.MULTILINE)]
+    assert plain == possessive
+
+
 def test_directives_are_read_in_any_case_on_comment_lines_and_after_values(tmp_path):
     doc = load_text(tmp_path, "# PGPATH: ignore[PG010] batch role\nstatement_timeout = 0\n"
                               "work_mem = 8MB  # PgPath: ignore[MEM001] analytics\n"
