@@ -516,8 +516,19 @@ def touches(finding: Finding, files: set[str]) -> bool:
 
 
 def _excluded(path: str, settings: Settings) -> bool:
-    return any(fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(os.path.basename(path), pattern)
-               for pattern in settings.exclude)
+    return any(_fnmatch(path, pattern) or _fnmatch(os.path.basename(path), pattern) for pattern in settings.exclude)
+
+
+def _fnmatch(name: str, pattern: str) -> bool:
+    """fnmatch.fnmatch(name, pattern), without compiling a regular expression (fnmatch's
+    translation, ~0.05 ms a pattern on every run) for the usual exclude patterns: a literal, or a
+    literal followed by one `*` (`./tests/*`: any name that starts with `./tests/`)."""
+    star = pattern.endswith("*")
+    head = pattern[:-1] if star else pattern
+    if "*" in head or "?" in head or "[" in head:
+        return fnmatch.fnmatch(name, pattern)
+    name, head = os.path.normcase(name), os.path.normcase(head)  # as fnmatch.fnmatch does
+    return name.startswith(head) if star else name == head
 
 
 # loader kinds of files that hold configurations of several kinds (a compose file's PostgreSQL,

@@ -220,7 +220,7 @@ def supported(major: int, reason: str) -> tuple[int, str]:
     return major, reason
 
 
-_SAID = re.compile(r"the files are for PostgreSQL (\d+), per ")
+_SAID = lazy_re.compile(r"the files are for PostgreSQL (\d+), per ")
 
 
 def said_major(reason: str) -> int | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,8 @@ def schema_text(name: str) -> str:
 
 @lru_cache(maxsize=None)
 def load_schema(name: str) -> dict:
+    import json  # (not at the top: a check reads schema_text for the config cache's stamp, never json)
+
     return json.loads(schema_text(name))
 
 

@@ -25,6 +25,7 @@ import os
 import re
 from typing import Any, Callable, Iterable, TypeVar
 
+from advisor import lazy_re
 from advisor.catalog import value_or_default
 from advisor.model import ConfigDoc, Span, Unknown, is_known
 from advisor.model.haproxy import carries_postgres
@@ -32,7 +33,7 @@ from advisor.path.model import DeploymentPath, Hop
 
 SERVER_KINDS = ("pgbouncer", "haproxy", "postgresql")
 T = TypeVar("T")
-_DIGITS = re.compile(r"\d+")
+_DIGITS = lazy_re.compile(r"\d+")
 
 
 # ------------------------------------------------------------------------------------------------

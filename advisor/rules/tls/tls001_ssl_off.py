@@ -44,8 +44,7 @@ remove it first (with `POSTGRES_PASSWORD` set the image asks a password).
 - Docker Official Image `postgres`: POSTGRES_HOST_AUTH_METHOD, initialization scripts — https://hub.docker.com/_/postgres
 """
 
-import re
-
+from advisor import lazy_re
 from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.rules.compose import UNENCRYPTED, publish_on_loopback, published_said, published_to_network
@@ -54,8 +53,8 @@ from advisor.rules.rule import Rule, is_loopback
 
 
 # the official image, and images built FROM it that keep its configuration: ssl is off by default
-OFFICIAL_IMAGE = re.compile(r"^(docker\.io/)?(library/)?(postgres|postgis/postgis|pgvector/pgvector|ankane/pgvector)"
-                            r"(:|@|$)")
+OFFICIAL_IMAGE = lazy_re.compile(r"^(docker\.io/)?(library/)?(postgres|postgis/postgis|pgvector/pgvector|"
+                                 r"ankane/pgvector)(:|@|$)")
 
 
 def _listens(doc) -> bool | None:
