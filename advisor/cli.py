@@ -464,6 +464,9 @@ def main() -> None:
     gc.freeze()
     gc.set_threshold(20_000, 1_000, 10)
     code = run_app()
+    from advisor import lazy_re
+
+    lazy_re.save()  # the patterns this run compiled, for the next run (advisor/lazy_re.py)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
