@@ -419,8 +419,36 @@ def dump(
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _invoked_only(argv: list[str]):
+    """The registered commands, and the one command `argv` invokes (`pgpath check ...`) or None.
+
+    typer builds every command's options from its function's signature on each run (about 1 ms
+    for the seven commands, of which a run invokes one). When the first argument is a command's
+    name, the others are left out of the group for the run: nothing of theirs is shown or
+    parsed then (the group's own help, which lists them, and its "no such command" are only
+    reached by other first arguments, which keep every command)."""
+    registered = list(app.registered_commands)
+    if len(argv) < 2:
+        return registered, None
+    for info in registered:
+        name = info.name or typer.main.get_command_name(info.callback.__name__)
+        if name == argv[1]:
+            return registered, info
+    return registered, None
+
+
 def run_app() -> int:
     """Run the command line and return its exit code; no traceback ever reaches the user."""
+    registered, invoked = _invoked_only(sys.argv)
+    if invoked is not None:
+        app.registered_commands[:] = [invoked]
+    try:
+        return _run_app()
+    finally:
+        app.registered_commands[:] = registered
+
+
+def _run_app() -> int:
     try:
         app()
     except SystemExit as exc:

@@ -210,3 +210,29 @@ def test_a_settings_file_found_by_search_keeps_paths_relative(tmp_path):
                 assert data["runs"][0].pop("originalUriBaseIds")["%SRCROOT%"]["uri"].startswith("file://")
                 out = json.dumps(data)
             assert "PATH001" in out and str(tmp_path) not in out + r.stderr, (cwd, fmt)
+
+
+
+@pytest.mark.parametrize("argv", [["check", "--help"], ["dump", "--help"], ["check", "--bogus", "x"],
+                                  ["explain", "PG001"], ["rules"], ["chek"], ["--help"], ["check", "samples/risky"],
+                                  ["check"], ["path", "samples/healthy"]])
+def test_a_run_builds_only_the_command_it_invokes_and_says_the_same(argv):
+    """run_app leaves the other commands out of the group when the first argument names one
+    (typer builds each command's options on every run): output and exit code are those of the
+    whole group (_run_app alone)."""
+    code = ("import sys\nsys.argv = ['pgpath', *sys.argv[1:]]\nfrom advisor import cli\n"
+            "sys.exit(cli.{}())\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "COLUMNS": "100"}
+    one, whole = (subprocess.run([sys.executable, "-c", code.format(fn), *argv], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=120) for fn in ("run_app", "_run_app"))
+    assert (one.returncode, one.stdout, one.stderr) == (whole.returncode, whole.stdout, whole.stderr)
+    assert one.stdout or one.stderr
+
+
+def test_the_group_has_every_command_again_after_a_run(monkeypatch, capsys):
+    from advisor import cli
+
+    before = list(cli.app.registered_commands)
+    monkeypatch.setattr(sys, "argv", ["pgpath", "rules"])
+    assert cli.run_app() == 0
+    assert cli.app.registered_commands == before and len(before) == 7
