@@ -43,6 +43,19 @@ def available() -> str | None:
     return None
 
 
+def minor_version() -> tuple[int, int] | None:
+    """(15, 18) for the local server's `postgres --version`; None when it cannot run."""
+    import re
+
+    try:
+        out = subprocess.run([str(BINDIR / "postgres"), "--version"], capture_output=True, text=True,
+                             timeout=30, check=False).stdout
+    except OSError:
+        return None
+    m = re.search(r"\) (\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def _run_user() -> str | None:
     """The user to run PostgreSQL as when we are root (None when we are not root)."""
     if os.geteuid() != 0:

@@ -99,6 +99,9 @@ def test_common_facts(catalog):
         ("force_parallel_mode", 14, 15),
         ("debug_parallel_query", 16, None),
         ("recovery_prefetch", 15, None),
+        # added by minor releases of every supported branch (August and November 2026)
+        ("output_plugin_libraries", 14, None),
+        ("composite_type_mismatch", 14, None),
     ],
 )
 def test_presence_by_major(name, first, last):
@@ -146,3 +149,16 @@ def test_did_you_mean_never_names_an_internal_parameter(major):
     assert cat.suggest("max_segment_size") is None
     assert cat.suggest("shared_bufers") == "shared_buffers"
     assert cat.suggest("tcp_keepalive_idle") == "tcp_keepalives_idle"
+
+
+def test_a_setting_not_dumped_from_that_major_says_where_it_comes_from():
+    """A catalog dumped from an older minor gets the parameters later minors added, each named
+    under `carried` with its evidence; every other setting is what the dumped server said."""
+    for major in MAJORS:
+        cat = load(major)
+        carried = cat.get("carried", {})
+        names = {s["name"] for s in cat["settings"]}
+        assert set(carried) <= names
+        assert all("minor releases" in why and "dump" in why for why in carried.values()), carried
+    assert set(load(18).get("carried", {})) == {"composite_type_mismatch"}
+    assert "carried" not in load(15) and "carried" not in load(17)

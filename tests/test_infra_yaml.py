@@ -367,7 +367,7 @@ def test_patroni_drops_parameters_it_does_not_know(tmp_path):
     from advisor.engine import make_settings, run
 
     (tmp_path / "patroni.yml").write_text("scope: pg\nbootstrap:\n  dcs:\n    postgresql:\n      parameters:\n"
-                                          "        output_plugin_libraries: 'pgoutput'\n        work_mem: 8MB\n")
+                                          "        wal_keep_megabytes: 1024\n        work_mem: 8MB\n")
     report = run(make_settings({"paths": [str(tmp_path)], "select": ["PG001"]}, use_config=False))
     [finding] = report.findings
     assert str(finding.severity) == "warning" and "Patroni drops it" in finding.message

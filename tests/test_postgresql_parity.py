@@ -59,6 +59,13 @@ EXCLUDED = {
     "hba_file": "not a value test", "ident_file": "not a value test",
 }
 
+# the catalog is dumped from 15.20; a local server of an older minor (a machine that installed
+# postgresql-15 before those releases) lacks the parameters the later minors added
+ADDED_BY_MINOR = {"output_plugin_libraries": (15, 19), "composite_type_mismatch": (15, 20)}
+_LOCAL = pg_server.minor_version()
+EXCLUDED.update({n: f"added in {v[0]}.{v[1]}, newer than the local PostgreSQL {_LOCAL[0]}.{_LOCAL[1]}"
+                 for n, v in ADDED_BY_MINOR.items() if _LOCAL is not None and _LOCAL < v})
+
 # their check hooks compare the value with other parameters as set so far (file order)
 CROSS_CHECKED = {"max_connections", "autovacuum_max_workers", "max_worker_processes", "max_wal_senders",
                  "log_statement_stats", "log_parser_stats", "log_planner_stats", "log_executor_stats"}

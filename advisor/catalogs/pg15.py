@@ -1,6 +1,6 @@
-"""PostgreSQL 15 settings (PostgreSQL 15.18 (Debian 15.18-0+deb12u1)), generated from pg15.json by scripts/build_catalogs.py: do not edit."""
+"""PostgreSQL 15 settings (PostgreSQL 15.20 (Debian 15.20-0+deb12u1)), generated from pg15.json by scripts/build_catalogs.py: do not edit."""
 
-SERVER_VERSION = 'PostgreSQL 15.18 (Debian 15.18-0+deb12u1) on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14+deb12u1) 12.2.0, 64-bit'
+SERVER_VERSION = 'PostgreSQL 15.20 (Debian 15.20-0+deb12u1) on x86_64-pc-linux-gnu, compiled by gcc (Debian 12.2.0-14+deb12u1) 12.2.0, 64-bit'
 FIELDS = ('name', 'vartype', 'unit', 'min_val', 'max_val', 'enumvals', 'hidden_enumvals', 'boot_val', 'context', 'short_desc')
 SETTINGS = (
     ('DateStyle', 'string', None, None, None, None, None, 'ISO, MDY', 'user', 'Sets the display format for date and time values.'),
@@ -52,6 +52,7 @@ SETTINGS = (
     ('cluster_name', 'string', None, None, None, None, None, '', 'postmaster', 'Sets the name of the cluster, which is included in the process title.'),
     ('commit_delay', 'integer', None, '0', '100000', None, None, '0', 'superuser', 'Sets the delay in microseconds between transaction commit and flushing WAL to disk.'),
     ('commit_siblings', 'integer', None, '0', '1000', None, None, '5', 'user', 'Sets the minimum number of concurrent open transactions required before performing commit_delay.'),
+    ('composite_type_mismatch', 'enum', None, None, None, ('error', 'warn', 'disabled'), (), 'error', 'superuser', 'Sets how version mismatches of composite values are handled.'),
     ('compute_query_id', 'enum', None, None, None, ('auto', 'regress', 'on', 'off'), ('true', 'false', 'yes', 'no', '1', '0'), 'auto', 'superuser', 'Enables in-core computation of query identifiers.'),
     ('config_file', 'string', None, None, None, None, None, None, 'postmaster', "Sets the server's main configuration file."),
     ('constraint_exclusion', 'enum', None, None, None, ('partition', 'on', 'off'), ('true', 'false', 'yes', 'no', '1', '0'), 'partition', 'user', 'Enables the planner to use constraints to optimize queries.'),
@@ -225,6 +226,7 @@ SETTINGS = (
     ('min_parallel_table_scan_size', 'integer', '8kB', '0', '715827882', None, None, '1024', 'user', 'Sets the minimum amount of table data for a parallel scan.'),
     ('min_wal_size', 'integer', 'MB', '2', '2147483647', None, None, '80', 'sighup', 'Sets the minimum size to shrink the WAL to.'),
     ('old_snapshot_threshold', 'integer', 'min', '-1', '86400', None, None, '-1', 'postmaster', 'Time before a snapshot is too old to read pages changed after the snapshot was taken.'),
+    ('output_plugin_libraries', 'string', None, None, None, None, None, 'pgoutput, test_decoding', 'superuser', 'Lists libraries that may be named as logical decoding output plugins.'),
     ('parallel_leader_participation', 'bool', None, None, None, None, None, 'on', 'user', 'Controls whether Gather and Gather Merge also run subplans.'),
     ('parallel_setup_cost', 'real', None, '0', '1.79769e+308', None, None, '1000', 'user', "Sets the planner's estimate of the cost of starting up worker processes for parallel query."),
     ('parallel_tuple_cost', 'real', None, '0', '1.79769e+308', None, None, '0.1', 'user', "Sets the planner's estimate of the cost of passing each tuple (row) from worker to leader backend."),
@@ -260,8 +262,8 @@ SETTINGS = (
     ('segment_size', 'integer', '8kB', '131072', '131072', None, None, '131072', 'internal', 'Shows the number of pages per disk file.'),
     ('seq_page_cost', 'real', None, '0', '1.79769e+308', None, None, '1', 'user', "Sets the planner's estimate of the cost of a sequentially fetched disk page."),
     ('server_encoding', 'string', None, None, None, None, None, 'SQL_ASCII', 'internal', 'Shows the server (database) character set encoding.'),
-    ('server_version', 'string', None, None, None, None, None, '15.18 (Debian 15.18-0+deb12u1)', 'internal', 'Shows the server version.'),
-    ('server_version_num', 'integer', None, '150018', '150018', None, None, '150018', 'internal', 'Shows the server version as an integer.'),
+    ('server_version', 'string', None, None, None, None, None, '15.20 (Debian 15.20-0+deb12u1)', 'internal', 'Shows the server version.'),
+    ('server_version_num', 'integer', None, '150020', '150020', None, None, '150020', 'internal', 'Shows the server version as an integer.'),
     ('session_preload_libraries', 'string', None, None, None, None, None, '', 'superuser', 'Lists shared libraries to preload into each backend.'),
     ('session_replication_role', 'enum', None, None, None, ('origin', 'replica', 'local'), (), 'origin', 'superuser', "Sets the session's behavior for triggers and rewrite rules."),
     ('shared_buffers', 'integer', '8kB', '16', '1073741823', None, None, '16384', 'postmaster', 'Sets the number of shared memory buffers used by the server.'),

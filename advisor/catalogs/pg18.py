@@ -1,6 +1,6 @@
-"""PostgreSQL 18 settings (PostgreSQL 18.4), generated from pg18.json by scripts/build_catalogs.py: do not edit."""
+"""PostgreSQL 18 settings (PostgreSQL 18.6 (Debian 18.6-3)), generated from pg18.json by scripts/build_catalogs.py: do not edit."""
 
-SERVER_VERSION = 'PostgreSQL 18.4 on x86_64-pc-linux-gnu, compiled by gcc (Ubuntu 7.5.0-3ubuntu1~18.04) 7.5.0, 64-bit'
+SERVER_VERSION = 'PostgreSQL 18.6 (Debian 18.6-3) on x86_64-pc-linux-gnu, compiled by x86_64-linux-gnu-gcc (Debian 16.2.0-1) 16.2.0, 64-bit'
 FIELDS = ('name', 'vartype', 'unit', 'min_val', 'max_val', 'enumvals', 'hidden_enumvals', 'boot_val', 'context', 'short_desc')
 SETTINGS = (
     ('DateStyle', 'string', None, None, None, None, None, 'ISO, MDY', 'user', 'Sets the display format for date and time values.'),
@@ -56,6 +56,7 @@ SETTINGS = (
     ('commit_delay', 'integer', None, '0', '100000', None, None, '0', 'superuser', 'Sets the delay in microseconds between transaction commit and flushing WAL to disk.'),
     ('commit_siblings', 'integer', None, '0', '1000', None, None, '5', 'user', 'Sets the minimum number of concurrent open transactions required before performing "commit_delay".'),
     ('commit_timestamp_buffers', 'integer', '8kB', '0', '131072', None, None, '0', 'postmaster', 'Sets the size of the dedicated buffer pool used for the commit timestamp cache.'),
+    ('composite_type_mismatch', 'enum', None, None, None, ('error', 'warn', 'disabled'), (), 'error', 'superuser', 'Sets how version mismatches of composite values are handled.'),
     ('compute_query_id', 'enum', None, None, None, ('auto', 'regress', 'on', 'off'), ('true', 'false', 'yes', 'no', '1', '0'), 'auto', 'superuser', 'Enables in-core computation of query identifiers.'),
     ('config_file', 'string', None, None, None, None, None, None, 'postmaster', "Sets the server's main configuration file."),
     ('constraint_exclusion', 'enum', None, None, None, ('partition', 'on', 'off'), ('true', 'false', 'yes', 'no', '1', '0'), 'partition', 'user', 'Enables the planner to use constraints to optimize queries.'),
@@ -82,7 +83,7 @@ SETTINGS = (
     ('default_table_access_method', 'string', None, None, None, None, None, 'heap', 'user', 'Sets the default table access method for new tables.'),
     ('default_tablespace', 'string', None, None, None, None, None, '', 'user', 'Sets the default tablespace to create tables and indexes in.'),
     ('default_text_search_config', 'string', None, None, None, None, None, 'pg_catalog.simple', 'user', 'Sets default text search configuration.'),
-    ('default_toast_compression', 'enum', None, None, None, ('pglz',), (), 'pglz', 'user', 'Sets the default compression method for compressible values.'),
+    ('default_toast_compression', 'enum', None, None, None, ('pglz', 'lz4'), (), 'pglz', 'user', 'Sets the default compression method for compressible values.'),
     ('default_transaction_deferrable', 'bool', None, None, None, None, None, 'off', 'user', 'Sets the default deferrable status of new transactions.'),
     ('default_transaction_isolation', 'enum', None, None, None, ('serializable', 'repeatable read', 'read committed', 'read uncommitted'), (), 'read committed', 'user', 'Sets the transaction isolation level of each new transaction.'),
     ('default_transaction_read_only', 'bool', None, None, None, None, None, 'off', 'user', 'Sets the default read-only status of new transactions.'),
@@ -156,7 +157,7 @@ SETTINGS = (
     ('io_combine_limit', 'integer', '8kB', '1', '128', None, None, '16', 'user', 'Limit on the size of data reads and writes.'),
     ('io_max_combine_limit', 'integer', '8kB', '1', '128', None, None, '16', 'postmaster', 'Server-wide limit that clamps io_combine_limit.'),
     ('io_max_concurrency', 'integer', None, '-1', '1024', None, None, '-1', 'postmaster', 'Max number of IOs that one process can execute simultaneously.'),
-    ('io_method', 'enum', None, None, None, ('sync', 'worker'), (), 'worker', 'postmaster', 'Selects the method for executing asynchronous I/O.'),
+    ('io_method', 'enum', None, None, None, ('sync', 'worker', 'io_uring'), (), 'worker', 'postmaster', 'Selects the method for executing asynchronous I/O.'),
     ('io_workers', 'integer', None, '1', '32', None, None, '3', 'sighup', 'Number of IO worker processes, for io_method=worker.'),
     ('jit', 'bool', None, None, None, None, None, 'on', 'user', 'Allow JIT compilation.'),
     ('jit_above_cost', 'real', None, '-1', '1.79769e+308', None, None, '100000', 'user', 'Perform JIT compilation if query is more expensive.'),
@@ -170,7 +171,7 @@ SETTINGS = (
     ('jit_tuple_deforming', 'bool', None, None, None, None, None, 'on', 'user', 'Allow JIT compilation of tuple deforming.'),
     ('join_collapse_limit', 'integer', None, '1', '2147483647', None, None, '8', 'user', 'Sets the FROM-list size beyond which JOIN constructs are not flattened.'),
     ('krb_caseins_users', 'bool', None, None, None, None, None, 'off', 'sighup', 'Sets whether Kerberos and GSSAPI user names should be treated as case-insensitive.'),
-    ('krb_server_keyfile', 'string', None, None, None, None, None, '', 'sighup', 'Sets the location of the Kerberos server key file.'),
+    ('krb_server_keyfile', 'string', None, None, None, None, None, 'FILE:/etc/postgresql-common/krb5.keytab', 'sighup', 'Sets the location of the Kerberos server key file.'),
     ('lc_messages', 'string', None, None, None, None, None, '', 'superuser', 'Sets the language in which messages are displayed.'),
     ('lc_monetary', 'string', None, None, None, None, None, 'C', 'user', 'Sets the locale for formatting monetary amounts.'),
     ('lc_numeric', 'string', None, None, None, None, None, 'C', 'user', 'Sets the locale for formatting numbers.'),
@@ -254,6 +255,7 @@ SETTINGS = (
     ('notify_buffers', 'integer', '8kB', '16', '131072', None, None, '16', 'postmaster', 'Sets the size of the dedicated buffer pool used for the LISTEN/NOTIFY message cache.'),
     ('num_os_semaphores', 'integer', None, '0', '2147483647', None, None, '0', 'internal', 'Shows the number of semaphores required for the server.'),
     ('oauth_validator_libraries', 'string', None, None, None, None, None, '', 'sighup', 'Lists libraries that may be called to validate OAuth v2 bearer tokens.'),
+    ('output_plugin_libraries', 'string', None, None, None, None, None, 'pgoutput, test_decoding', 'superuser', 'Lists libraries that may be named as logical decoding output plugins.'),
     ('parallel_leader_participation', 'bool', None, None, None, None, None, 'on', 'user', 'Controls whether Gather and Gather Merge also run subplans.'),
     ('parallel_setup_cost', 'real', None, '0', '1.79769e+308', None, None, '1000', 'user', "Sets the planner's estimate of the cost of starting up worker processes for parallel query."),
     ('parallel_tuple_cost', 'real', None, '0', '1.79769e+308', None, None, '0.1', 'user', "Sets the planner's estimate of the cost of passing each tuple (row) from worker to leader backend."),
@@ -293,8 +295,8 @@ SETTINGS = (
     ('seq_page_cost', 'real', None, '0', '1.79769e+308', None, None, '1', 'user', "Sets the planner's estimate of the cost of a sequentially fetched disk page."),
     ('serializable_buffers', 'integer', '8kB', '16', '131072', None, None, '32', 'postmaster', 'Sets the size of the dedicated buffer pool used for the serializable transaction cache.'),
     ('server_encoding', 'string', None, None, None, None, None, 'SQL_ASCII', 'internal', 'Shows the server (database) character set encoding.'),
-    ('server_version', 'string', None, None, None, None, None, '18.4', 'internal', 'Shows the server version.'),
-    ('server_version_num', 'integer', None, '180004', '180004', None, None, '180004', 'internal', 'Shows the server version as an integer.'),
+    ('server_version', 'string', None, None, None, None, None, '18.6 (Debian 18.6-3)', 'internal', 'Shows the server version.'),
+    ('server_version_num', 'integer', None, '180006', '180006', None, None, '180006', 'internal', 'Shows the server version as an integer.'),
     ('session_preload_libraries', 'string', None, None, None, None, None, '', 'superuser', 'Lists shared libraries to preload into each backend.'),
     ('session_replication_role', 'enum', None, None, None, ('origin', 'replica', 'local'), (), 'origin', 'superuser', "Sets the session's behavior for triggers and rewrite rules."),
     ('shared_buffers', 'integer', '8kB', '16', '1073741823', None, None, '16384', 'postmaster', 'Sets the number of shared memory buffers used by the server.'),
@@ -358,7 +360,7 @@ SETTINGS = (
     ('transaction_read_only', 'bool', None, None, None, None, None, 'off', 'user', "Sets the current transaction's read-only status."),
     ('transaction_timeout', 'integer', 'ms', '0', '2147483647', None, None, '0', 'user', 'Sets the maximum allowed duration of any transaction within a session (not a prepared transaction).'),
     ('transform_null_equals', 'bool', None, None, None, None, None, 'off', 'user', 'Treats "expr=NULL" as "expr IS NULL".'),
-    ('unix_socket_directories', 'string', None, None, None, None, None, '/tmp', 'postmaster', 'Sets the directories where Unix-domain sockets will be created.'),
+    ('unix_socket_directories', 'string', None, None, None, None, None, '/var/run/postgresql', 'postmaster', 'Sets the directories where Unix-domain sockets will be created.'),
     ('unix_socket_group', 'string', None, None, None, None, None, '', 'postmaster', 'Sets the owning group of the Unix-domain socket.'),
     ('unix_socket_permissions', 'integer', None, '0', '511', None, None, '511', 'postmaster', 'Sets the access permissions of the Unix-domain socket.'),
     ('update_process_title', 'bool', None, None, None, None, None, 'on', 'superuser', 'Updates the process title to show the active SQL command.'),
@@ -378,7 +380,7 @@ SETTINGS = (
     ('vacuum_truncate', 'bool', None, None, None, None, None, 'on', 'user', 'Enables vacuum to truncate empty pages at the end of the table.'),
     ('wal_block_size', 'integer', None, '8192', '8192', None, None, '8192', 'internal', 'Shows the block size in the write ahead log.'),
     ('wal_buffers', 'integer', '8kB', '-1', '262143', None, None, '-1', 'postmaster', 'Sets the number of disk-page buffers in shared memory for WAL.'),
-    ('wal_compression', 'enum', None, None, None, ('pglz', 'on', 'off'), ('true', 'false', 'yes', 'no', '1', '0'), 'off', 'superuser', 'Compresses full-page writes written in WAL file with specified method.'),
+    ('wal_compression', 'enum', None, None, None, ('pglz', 'lz4', 'zstd', 'on', 'off'), ('true', 'false', 'yes', 'no', '1', '0'), 'off', 'superuser', 'Compresses full-page writes written in WAL file with specified method.'),
     ('wal_consistency_checking', 'string', None, None, None, None, None, '', 'superuser', 'Sets the WAL resource managers for which WAL consistency checks are done.'),
     ('wal_decode_buffer_size', 'integer', 'B', '65536', '1073741823', None, None, '524288', 'postmaster', 'Buffer size for reading ahead in the WAL during recovery.'),
     ('wal_init_zero', 'bool', None, None, None, None, None, 'on', 'superuser', 'Writes zeroes to new WAL files before first use.'),
