@@ -41,7 +41,9 @@ attacker in the middle) to ask.
 with `client_tls_key_file` and `client_tls_cert_file`; or listen on loopback only (in compose:
 publish the port on loopback, `127.0.0.1:6432:6432`). With `trust` or `any`, first
 `auth_type = scram-sha-256` (with the users' SCRAM-hashed or plain passwords in `auth_file`): TLS
-alone does not make anyone authenticate; with `plain`, `scram-sha-256` as well.
+alone does not make anyone authenticate; with `plain`, `scram-sha-256` as well. A file that names
+an `auth_hba_file` under another auth_type gets `auth_type = hba` instead: PgBouncer reads that
+file only with `hba`, so its author's per-client rules are not in force.
 
 ## Example
 ```yaml
@@ -110,6 +112,18 @@ def _login(model) -> tuple[str | None, str]:
     return "exposed", f"{UNENCRYPTED} ({said})"
 
 
+def _authenticate(model, name: str = "auth_type", equals: str = " = ") -> str:
+    """The auth_type that makes clients authenticate: `hba` when the file already names an
+    auth_hba_file (PgBouncer reads it only with auth_type = hba), else scram-sha-256."""
+    hba = None if model.is_default("auth_hba_file") else model.value("auth_hba_file")
+    if is_known(hba) and hba:
+        return (f"{name}{equals}hba, which the auth_hba_file it already names ({hba}, read only with auth_type = "
+                "hba) then decides per client (scram-sha-256 or cert lines, hostssl for network clients)")
+    if name == "auth_type":
+        return SCRAM
+    return f"{name}{equals}scram-sha-256"
+
+
 def _unless_asked(mode: str) -> str:
     return "" if mode == "disable" else " for every client that does not ask for TLS"
 
@@ -136,12 +150,12 @@ def check(ctx):
         if kind == "open":
             message = (f"listen_addr = {addr} accepts network clients and {login}; and with "
                        f"{source(model, 'client_tls_sslmode')} {UNENCRYPTED}{_unless_asked(mode)}")
-            fix = f"{SCRAM} and {tls}"
+            fix = f"{_authenticate(model)}; and {tls}"
             spans = auth_span + spans
         else:
             message = (f"{source(model, 'client_tls_sslmode')} while listen_addr = {addr} accepts network clients: "
                        f"{login}")
-            fix = f"{tls} and auth_type = scram-sha-256" if model.value("auth_type") == "plain" else tls
+            fix = f"{tls}; and {_authenticate(model)}" if model.value("auth_type") == "plain" else tls
             spans = spans + auth_span
         spans = list(dict.fromkeys(spans))
         yield RULE.finding(spans[0], message, fix, spans[1:])
@@ -166,11 +180,11 @@ def _published(doc, model, exposure, kind, login, auth_span):
         # no password at all is the bigger hole: its fix comes first, whoever the clients are
         unless = _unless_asked(model.value("client_tls_sslmode"))
         message = f"{published} and {login}; and with {tls_said} {UNENCRYPTED}{unless}"
-        fix = (f"{var('auth_type')}=scram-sha-256 in its environment; and {publish} if only this host's clients "
-               f"connect, otherwise {tls} too")
+        fix = (f"{_authenticate(model, var('auth_type'), '=')} in its environment; and {publish} if only this "
+               f"host's clients connect, otherwise {tls} too")
     else:
         message = f"{tls_said} while {published}: {login}"
-        also = f" and {var('auth_type')}=scram-sha-256" if model.value("auth_type") == "plain" else ""
+        also = f"; and {_authenticate(model, var('auth_type'), '=')}" if model.value("auth_type") == "plain" else ""
         fix = f"{publish} if only this host's clients connect; otherwise {tls}{also} in its environment"
     related = (where(doc, model, "client_tls_sslmode"), where(doc, model, "listen_addr"), *auth_span)
     return RULE.finding(p["span"], message, fix, tuple(dict.fromkeys(s for s in related if s != p["span"])))
