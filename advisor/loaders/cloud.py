@@ -552,13 +552,21 @@ def _azure_lb(reader: FileReader, lb: dict, base: tuple, name: str, arm: "ArmPar
         return
     props, pre = _props(lb)
     lb_name = arm.text(lb.get("name", name)) if arm else lb.get("name", name)
+    # what the fix depends on: TCP reset exists only on the Standard SKU, and in ARM from API
+    # version 2018-07-01 on (2018-06-01 has no enableTcpReset)
+    lb_facts: dict[str, Value] = {}
+    sku = lb.get("sku")
+    if isinstance(sku, dict) and isinstance(sku.get("name"), str) and not sku["name"].startswith("["):
+        lb_facts["lb_sku"] = Value(sku["name"], origin="set", key="sku.name")
+    if arm is not None and isinstance(lb.get("apiVersion"), str):
+        lb_facts["lb_api_version"] = Value(lb["apiVersion"], origin="set", key="apiVersion")
     for group in ("loadBalancingRules", "inboundNatRules", "outboundRules"):
         for i, rule in enumerate(props.get(group, []) or []):
             if not isinstance(rule, dict):
                 continue
             rprops, rpre = _props(rule)
             where = base + pre + (group, i) + rpre
-            facts: dict[str, Value] = {"rule_type": Value(group, origin="set", key=group)}
+            facts: dict[str, Value] = {"rule_type": Value(group, origin="set", key=group), **lb_facts}
             idle = None
             if "idleTimeoutInMinutes" in rprops:
                 idle = reader.value(_arm(arm, rprops["idleTimeoutInMinutes"]), where + ("idleTimeoutInMinutes",),

@@ -575,6 +575,12 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                                                                                   key="enable_tcp_reset")
             facts = {"enable_tcp_reset": reset,
                      "rule_type": Value("loadBalancingRules" if t == "azurerm_lb_rule" else "outboundRules")}
+            # azurerm 4.0 renamed the rule's booleans (enable_tcp_reset -> tcp_reset_enabled,
+            # enable_floating_ip -> floating_ip_enabled): the names the file uses say which it is for
+            if "enable_tcp_reset" in res.attrs or "enable_floating_ip" in res.attrs:
+                facts["tcp_reset_field"] = Value("enable_tcp_reset")
+            elif "tcp_reset_enabled" in res.attrs or "floating_ip_enabled" in res.attrs:
+                facts["tcp_reset_field"] = Value("tcp_reset_enabled")
             for field in ("protocol", "frontend_port", "backend_port"):
                 if res.get(field) is not None:
                     facts[field] = res.get(field)

@@ -6,6 +6,10 @@ show`, ARM templates, Terraform `azurerm_lb_rule` / `azurerm_lb_outbound_rule`) 
 `enableTcpReset` (Terraform `tcp_reset_enabled`, formerly `enable_tcp_reset`; default false) is
 not true.
 
+TCP reset exists only on the Standard SKU, and in ARM templates from API version 2018-07-01 on:
+the fix says so when the load balancer is Basic, its SKU is not in the file, or its apiVersion is
+older.
+
 ## Why it matters
 When a flow has been idle for `idleTimeoutInMinutes` (default 4 min), the load balancer forgets
 it. Without TCP reset it tells neither end: the next query on a pooled PostgreSQL connection is
@@ -15,7 +19,8 @@ pool replaces the connection at once.
 
 ## Fix
 `enableTcpReset: true` on the rule (Terraform: `tcp_reset_enabled = true` with azurerm 4.x,
-`enable_tcp_reset = true` before), and keepalives
+`enable_tcp_reset = true` before; the fix names the one the file's other attributes show), and
+keepalives
 shorter than the idle timeout on both ends (`tcp_keepalives_idle` on the server,
 `keepalives_idle` in the clients) so the flow never goes idle.
 
@@ -43,17 +48,35 @@ def check(ctx):
         if idle.known and idle.origin == "set" and idle.raw:  # as the file writes it, the seconds after it
             timer = (f"past {field_name(doc, idle, 'idleTimeoutInMinutes', 'idle_timeout_in_minutes')} = "
                      f"{idle.raw} ({format_seconds(idle.value)})")
-        name = field_name(doc, reset, "enableTcpReset", "tcp_reset_enabled")
+        era = box.facts.get("tcp_reset_field")
+        name = era.value if era is not None else field_name(doc, reset, "enableTcpReset", "tcp_reset_enabled")
         how = f"{name} = {reset.display}" if reset.origin == "set" else f"{name} not set (default false)"
         related = [idle.span] if idle.span is not None and idle.origin == "set" else []
         yield RULE.finding(
             fact_span(box, "enable_tcp_reset"),
             f"{box.label}: {how}: a flow idle {timer} is dropped without telling either end; the next query "
             "on that connection hangs until a keepalive or TCP retransmission timeout gives up",
-            "enableTcpReset: true on the rule (Terraform azurerm 4.x: tcp_reset_enabled = true; enable_tcp_reset "
-            "before 4.0), and keepalives below the idle timeout on both ends",
+            _fix(doc, box, era),
             related,
         )
+
+
+def _fix(doc, box, era) -> str:
+    if doc.kind == "terraform":
+        turn_on = (f"{era.value} = true on the rule" if era is not None else
+                   "tcp_reset_enabled = true on the rule (azurerm 4.x; enable_tcp_reset = true before 4.0)")
+    else:
+        turn_on = "enableTcpReset: true on the rule"
+        api = box.facts.get("lb_api_version")
+        if api is not None and str(api.value) < "2018-07-01":
+            turn_on += (f", with the load balancer's apiVersion 2018-07-01 or later ({api.value} has no "
+                        "enableTcpReset)")
+    sku = box.facts.get("lb_sku")
+    if sku is not None and str(sku.value).lower() == "basic":
+        turn_on = f"sku Standard (a Basic load balancer has no TCP reset), then {turn_on}"
+    elif sku is None:
+        turn_on += ", on a Standard load balancer (the Basic SKU has no TCP reset)"
+    return f"{turn_on}; and keepalives below the idle timeout on both ends"
 
 
 RULE = Rule(
