@@ -129,16 +129,17 @@ def _resolved_once(proxy, once: list[tuple]):
         return RULE.finding(
             server.span,
             f"{proxy.label}: server {server.name} {server.address}: HAProxy resolves {name} once, at start, "
-            f"and never again (no `resolvers` on the server): after a DNS-based failover it keeps sending "
-            f"PostgreSQL connections to the old address{start}",
+            "and never again (no `resolvers` on the server): when the address behind the name changes (a "
+            f"DNS-based failover, a recreated container) it keeps sending PostgreSQL connections to the old "
+            f"address{start}",
             f"server {server.name} {server.address} check resolvers dns init-addr last,libc,none  (with a {section})",
         )
     servers = listed([server.name if server.name == name else f"{server.name} ({name})" for server, name, _, _ in once])
     return RULE.finding(
         first.span,
         f"{proxy.label}: HAProxy resolves the names of servers {servers} once, at start, and never again "
-        f"(no `resolvers` on them): after a DNS-based failover it keeps sending PostgreSQL connections to the "
-        f"old addresses{start}",
+        "(no `resolvers` on them): when the address behind a name changes (a DNS-based failover, a recreated "
+        f"container) it keeps sending PostgreSQL connections to the old addresses{start}",
         f"default-server resolvers dns init-addr last,libc,none in {proxy.label} (or resolvers dns init-addr "
         f"last,libc,none on each of its server lines), with a {section}",
         related=[server.span for server, _, _, _ in once[1:]],
