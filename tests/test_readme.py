@@ -1,4 +1,5 @@
-"""The README shows real output: its pasted runs must be what pgpath prints today."""
+"""The README shows real output: its pasted runs must be what pgpath prints today
+(`python3 scripts/refresh_readme.py` pastes them again)."""
 
 import os
 import subprocess

@@ -26,12 +26,14 @@ nothing.
 Severity follows what is certain. The sum is an upper bound (every connection and parallel
 worker sorting and hashing at once), not a certain failure:
 
-- a **warning** when the worst case is above 100 % of the memory: it fails under heavy load;
-- an **info** when it is above 80 % but within the memory: the operating system, the page cache
-  PostgreSQL relies on (`effective_cache_size`), per-backend overhead (a few MB each) and other
-  processes need the remaining fifth;
 - an **error** when the fixed part alone — `shared_buffers` + `wal_buffers` + autovacuum's
-  memory, used whatever the queries do — is above the memory: that server cannot run within it.
+  memory, used whatever the queries do — is above the memory: that server cannot run within it;
+- a **warning** when even the common estimate — the fixed part + `max_connections` × one
+  `work_mem` each — is above 80 % of the memory: the connections the server allows, each running
+  one sort, leave too little for the rest (the operating system, the page cache PostgreSQL relies
+  on (`effective_cache_size`), per-backend overhead of a few MB each, other processes);
+- an **info** when only the upper bound is above 80 % of the memory (the message gives the
+  common estimate beside it).
 
 Options (`rule-options: {MEM001: {...}}` in the configuration): `safe-share` (the share of RAM
 above which it warns and that the proposed work_mem fits, default 0.8), `sort-nodes` and
@@ -144,10 +146,17 @@ def check(ctx):
                         f"is above the {label}, before any query's work_mem")
             fix = _fixed_fix(ram, label, shared + wal_bytes, av_workers, av_each, av_name)
         else:
-            # an upper bound (every connection and parallel worker sorting and hashing at once): not certain
-            severity = Severity.WARNING if total > ram else Severity.INFO
+            # an upper bound (every connection and parallel worker sorting and hashing at once): not
+            # certain; a warning when the common estimate (one work_mem per connection) is over too
+            common = fixed + connections * work_mem
+            severity = Severity.WARNING if common > ram * safe_share else Severity.INFO
             if total > ram:
                 message += "; an upper bound, reached when every connection and parallel worker sorts and hashes at once"
+                if common > ram * safe_share:
+                    where_common = f"above the {label}" if common > ram else f"above {safe_share:.0%} of it"
+                    message += f", and even one work_mem per connection, {format_bytes(common)}, is {where_common}"
+                else:
+                    message += f"; with one work_mem per connection it is {format_bytes(common)}"
             else:
                 message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
                             "system, the page cache and each backend's own memory")
@@ -228,7 +237,7 @@ RULE = Rule(
     code="MEM001",
     name="worst-case-memory",
     severity=Severity.WARNING,
-    summary="Worst-case memory use above RAM (warning) or above 80% of it (info); its fixed part above RAM (error)",
+    summary="Worst-case memory use above RAM or above 80% of it; its fixed part above RAM (error)",
     needs=("postgresql",),
     check=check,
     doc=__doc__,
