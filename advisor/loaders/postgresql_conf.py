@@ -24,7 +24,6 @@ import gc
 import os
 import re
 import sys
-from bisect import bisect_right
 from itertools import chain
 
 from advisor import lazy_re
@@ -124,6 +123,8 @@ def lex_line(line: str, masks: list[tuple[int, int, bool]] | None = None) -> tup
     pos, n = 0, len(line)
     mask_at = {start: (end, expr) for start, end, expr in masks or ()}
     mask_starts = [start for start, _, _ in masks or ()]
+    if masks:
+        from bisect import bisect_right  # (here: _bisect's shared library costs 0.25 ms a run to load)
     # a quoted string that is not closed on the line: every later quote on the line is inside
     # an escape of that scan (`'\'\'\'...`), so no later string can close either; remembering
     # it keeps such a line linear (each quote would otherwise rescan the rest of the line)
