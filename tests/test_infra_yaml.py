@@ -243,6 +243,23 @@ def test_kubernetes_container_args_limit_and_sysctls(tmp_path):
     assert sysctl.model.facts["tcp_keepalive_time"].span.line == 11
 
 
+def test_sysctls_under_a_container_securitycontext_are_no_host_facts(tmp_path):
+    """Kubernetes has `sysctls` only in the pod's securityContext: the container's are never
+    applied, so they give the host no keepalive fact (SYS006 reports them) and a pod-level list
+    beside them still does."""
+    docs = _load(tmp_path, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  securityContext:\n"
+                           "    sysctls:\n      - name: net.ipv4.tcp_keepalive_intvl\n        value: \"30\"\n"
+                           "  containers:\n    - name: app\n      image: example/app:1\n      securityContext:\n"
+                           "        sysctls:\n          - name: net.ipv4.tcp_keepalive_time\n            value: \"120\"\n")
+    sysctl_docs = [d for d in docs if d.kind == "sysctl"]
+    misplaced = [d for d in sysctl_docs if d.model is None]
+    [applied] = [d for d in sysctl_docs if d.model is not None]
+    assert set(applied.model.facts) == {"tcp_keepalive_intvl"}
+    [d] = misplaced[0].diagnostics
+    assert d.kind == "sysctl-not-applied" and (d.span.line, d.span.col) == (14, 9)
+    assert "net.ipv4.tcp_keepalive_time = 120 is never set" in d.message
+
+
 def test_configmap_embedded_files_keep_yaml_lines(tmp_path):
     docs = _load(tmp_path, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pgb\ndata:\n  pgbouncer.ini: |\n"
                            "    [databases]\n    app = host=db port=5432\n    [pgbouncer]\n    pool_mode = transaction\n"

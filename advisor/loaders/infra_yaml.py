@@ -875,12 +875,31 @@ def _read_workload(f: _File, root: N) -> None:
             merged = N("seq", c.get("command").seq() + c.get("args").seq(), "seq", None, 0, 0, 0, 0)
             command = merged
         _container(f, f"{name}/{cname}", image, command, c.get("env"), memory, [], root.text("kind"))
-        sc = c.get("securityContext", "sysctls")
-        if sc is not None:
-            _sysctls_doc(f, f"{name}/{cname}", sc)
+        misplaced = c.get("securityContext", "sysctls")
+        if misplaced is not None:
+            _misplaced_sysctls(f, f"{name}/{cname}", misplaced, c.get("securityContext"))
     sysctls = pod.get("securityContext", "sysctls")
     if sysctls is not None:
         _sysctls_doc(f, name, sysctls)
+
+
+def _misplaced_sysctls(f: _File, name: str, node: N, context: N) -> None:
+    """`sysctls` under a container's securityContext: Kubernetes has no such field there (only the
+    pod's securityContext has one), so they are no host facts; SYS006 reports them."""
+    doc = _sysctls_doc(f, name, node)
+    doc.model = None  # never applied: not the host's facts
+    doc.diagnostics = []  # (nor is a value the kernel would refuse)
+    key = next((kn for k, kn, _ in context.items() if k == "sysctls"), node)
+    written = ", ".join(f"{s.name} = {s.raw}" for s in doc.settings) or "none of them"
+    doc.diagnostics.append(Diagnostic(
+        "sysctl-not-applied", key.span(f.path),
+        f"sysctls under the securityContext of container {name}, where Kubernetes has no such field (only the "
+        "pod's securityContext has one): with strict field validation (kubectl --validate=strict) the API server refuses the "
+        f"manifest (unknown field), and without it the API server drops the field, so {written} "
+        f"{'is' if len(doc.settings) == 1 else 'are'} never set: "
+        "the kernel keeps its default",
+        "move the sysctls list to the pod: spec.securityContext.sysctls (spec.template.spec.securityContext in "
+        "a Deployment or StatefulSet)"))
 
 
 def _sysctls_doc(f: _File, name: str, node: N, source: str = "securityContext.sysctls",

@@ -73,6 +73,8 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("SYS004", "systemd-invalid-value", "sys.sys004_systemd_invalid_value", ("systemd",),
               ("systemd-invalid-value",)),
     RuleEntry("SYS005", "overcommit-ratio-default", "sys.sys005_overcommit_ratio_default", ("postgresql",), ()),
+    RuleEntry("SYS006", "sysctl-not-applied", "sys.sys006_sysctl_not_applied", ("sysctl",),
+              ("sysctl-not-applied",)),
     # PGB: PgBouncer
     RuleEntry("PGB001", "pgbouncer-unknown-key", "pgb.pgb001_unknown_key", ("pgbouncer",), ("pgbouncer-unknown-key",)),
     RuleEntry("PGB002", "pgbouncer-invalid-value",
