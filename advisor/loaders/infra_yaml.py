@@ -458,8 +458,15 @@ def _read_ansible(f: _File, root: N) -> bool:
         pgb.append((setting, value.value, Span(f.path, key.line, key.col, value.end_line, value.end_col),
                     value.value_span(f.path), f.is_unknown(value.value)))
     if len(pgb) >= 2:
-        f.pgb_doc(pgb, {"source": "ansible variables", "generated_by": "ansible role template",
-                        "_variables": variables}, Span(f.path, 1, 1))
+        meta = {"source": "ansible variables", "generated_by": "ansible role template", "_variables": variables}
+        processes = root.get("pgbouncer_processes")
+        if processes is not None and processes.kind == "scalar":
+            # autobase runs that many PgBouncer processes on one port (so_reuseport), each with its
+            # own pools: what reaches the server is that many times one process's pools
+            count = int(processes.value) if processes.value.isdigit() else None
+            meta["processes"] = {"count": count, "variable": "pgbouncer_processes", "raw": processes.value,
+                                 "span": processes.value_span(f.path).to_dict()}
+        f.pgb_doc(pgb, meta, Span(f.path, 1, 1))
         found = True
     if host is not None:  # the hosts' sysctl document after the server's (`pgpath dump` shows the first)
         f.docs.sort(key=lambda d: d.kind == "sysctl" and d.model is host)

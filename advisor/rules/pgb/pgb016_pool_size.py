@@ -10,7 +10,10 @@ capped by `max_db_connections`. The number of users is the number of `[users]` e
 when there are any, otherwise one user is assumed and the message says so. The fallback
 database `*` and users not listed can only add to the total. `max_db_connections` above the
 server's limit is reported as well, even when the pool sizes are unknown (a role's template that
-writes `reserve_pool_size` itself): each comparison needs only the values it uses.
+writes `reserve_pool_size` itself): each comparison needs only the values it uses. A PgBouncer
+run as several processes on one port (autobase's `pgbouncer_processes`, with `so_reuseport`)
+has each process's pools: the sums are multiplied by the number of processes, and the proposed
+values divided by it.
 
 ## Why it matters
 When the pools grow past the server's limit, new server connections fail with `FATAL: sorry,
@@ -28,7 +31,7 @@ Lower `default_pool_size`/`pool_size`, cap each database with `max_db_connection
 """
 
 from advisor.findings import Severity
-from advisor.model import is_known
+from advisor.model import Span, is_known
 from advisor.catalog import value_or_default
 from advisor.rules.pgb import assignment, where, written
 from advisor.rules.rule import Rule, setting_span
@@ -60,23 +63,42 @@ def check(ctx):
         yield from _check_one(doc, doc.model, limit, limit_text, pg_related)
 
 
+def _processes(doc):
+    """(count, ` × 4 processes (pgbouncer_processes: 4, ...)`, span) of a PgBouncer run as several
+    processes on one port (autobase's pgbouncer_processes): each has its own pools; count None
+    when the number is not known."""
+    processes = doc.meta.get("processes")
+    if not processes:
+        return 1, "", []
+    count = processes["count"]
+    if count is None or count <= 1:
+        return count, "", []
+    said = (f" × {count} processes ({processes['variable']}: {processes['raw']}, each with its own pools on the same "
+            "port)")
+    return count, said, [Span(**processes["span"])]
+
+
 def _check_one(doc, model, limit, limit_text, pg_related):
     dps, rps, mdb = model.value("default_pool_size"), model.value("reserve_pool_size"), model.value("max_db_connections")
+    procs, procs_said, procs_span = _processes(doc)
+    if procs is None:
+        return  # how many processes share the pools is a template value: every sum is unknown
+    pg_related = list(pg_related) + procs_span
     # each comparison needs only the values it uses: an unknown reserve_pool_size (written by a
     # role's template, say) leaves the sums unknown but not max_db_connections against the server
-    if is_known(mdb) and mdb > limit:
+    if is_known(mdb) and mdb * procs > limit:
         reach = ""
         if is_known(dps) and dps > 0:
-            per_pool = dps + rps if is_known(rps) else dps
+            per_pool = (dps + rps if is_known(rps) else dps) * procs
             users = -(-limit // per_pool)
             reach = (f" (its pools of {written(model, 'default_pool_size')}"
                      f"{' + ' + written(model, 'reserve_pool_size') if is_known(rps) and rps else ''} per user"
-                     f" reach {limit} with {users} user{'s' if users > 1 else ''})")
+                     f"{' in each process' if procs > 1 else ''} reach {limit} with {users} user{'s' if users > 1 else ''})")
+        shown = f"{written(model, 'max_db_connections')}{procs_said}" + (f" = {mdb * procs}" if procs > 1 else "")
         yield RULE.finding(
             where(doc, model, "max_db_connections"),
-            f"{written(model, 'max_db_connections')} > PostgreSQL {limit_text} = {limit}: one database alone can "
-            f"exhaust the server{reach}",
-            assignment(doc, model, "max_db_connections", limit),
+            f"{shown} > PostgreSQL {limit_text} = {limit}: one database alone can exhaust the server{reach}",
+            assignment(doc, model, "max_db_connections", max(1, limit // procs)),
             pg_related,
         )
     if not (is_known(dps) and is_known(rps)):
@@ -101,25 +123,27 @@ def _check_one(doc, model, limit, limit_text, pg_related):
         total += count
         related.append(db.span)
     user_note = "" if users else "; one user assumed per database without user=, each further user adds a pool"
-    if terms and total > limit:
+    if terms and total * procs > limit:
         shown = " + ".join(t for t, _ in terms[:8]) + (" + ..." if len(terms) > 8 else "")
+        if procs > 1:
+            shown = f"({shown}){procs_said}"
         yield RULE.finding(
             where(doc, model, "default_pool_size"),
-            f"PgBouncer can open {shown} = {total} server connections > PostgreSQL {limit_text} = {limit}"
+            f"PgBouncer can open {shown} = {total * procs} server connections > PostgreSQL {limit_text} = {limit}"
             f" (pool_size + reserve per database × user{user_note})",
-            f"{assignment(doc, model, 'default_pool_size', max(1, limit // max(1, n_pools) - rps))} ({n_pools} pools) or max_db_connections "
-            f"per database so that the sum stays below {limit}",
-            related,
+            f"{assignment(doc, model, 'default_pool_size', max(1, limit // max(1, n_pools * procs) - rps))} "
+            f"({n_pools * procs} pools) or max_db_connections per database so that the sum stays below {limit}",
+            related + procs_span,
         )
     if terms is None or not is_known(mdb) or (mdb > 0 and mdb < dps + rps):
         return  # a pool through * is capped by max_db_connections too
-    if not terms and any(db.name == "*" for db in model.effective_databases()) and dps + rps > limit:
+    if not terms and any(db.name == "*" for db in model.effective_databases()) and (dps + rps) * procs > limit:
         yield RULE.finding(
             where(doc, model, "default_pool_size"),
-            f"{written(model, 'default_pool_size')} + {written(model, 'reserve_pool_size')} = {dps + rps} > PostgreSQL "
-            f"{limit_text} = {limit}: "
-            "a single database × user pool through * can exhaust the server",
-            assignment(doc, model, "default_pool_size", max(1, limit - rps)),
+            f"{written(model, 'default_pool_size')} + {written(model, 'reserve_pool_size')} = {dps + rps}{procs_said}"
+            + (f" = {(dps + rps) * procs}" if procs > 1 else "")
+            + f" > PostgreSQL {limit_text} = {limit}: a single database × user pool through * can exhaust the server",
+            assignment(doc, model, "default_pool_size", max(1, limit // procs - rps)),
             pg_related,
         )
 
