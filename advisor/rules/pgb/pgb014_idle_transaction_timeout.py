@@ -60,10 +60,11 @@ def check(ctx):
         wait = model.value("query_wait_timeout")
         queued = (f"up to {source(model, 'query_wait_timeout', 's')}, then failing" if is_known(wait) and wait
                   else f"for as long as they stay ({source(model, 'query_wait_timeout', 's')}: no limit)")
-        mode = "transaction pooling" if transaction[0] is None or transaction[0] is model.setting("pool_mode") else \
-            f"transaction pooling ({transaction[0].name} = transaction)"
+        everywhere = model.value("pool_mode") == "transaction"
+        mode = "transaction pooling" if everywhere else "transaction pooling (pool_mode = transaction of a database or user)"
+        # (the pool size is default_pool_size where the mode is global; a database's own pool_size otherwise)
         pins = (f"as many such clients as {written(model, 'default_pool_size')} (per database and user) leave every "
-                f"other client of that pool queuing, {queued}" if is_known(size) and size else "")
+                f"other client of that pool queuing, {queued}" if everywhere and is_known(size) and size else "")
         mode_span = [setting_span(transaction[0])] if transaction[0] is not None else []
         yield RULE.finding(
             where(doc, model, "idle_transaction_timeout"),
