@@ -57,7 +57,11 @@ def rule_page(rule) -> str:
         return (GENERATED / f"{rule.code}.md").read_text(encoding="utf-8")
     doc = (rule.doc or "").strip()
     title, _, body = doc.partition("\n")
-    out = [f"# {rule.code} {rule.name}", "", f"*{title.strip()}*  ", f"Default severity: **{rule.severity}**", ""]
+    severity = f"Default severity: **{rule.severity}**"
+    if rule.security:
+        severity += (" (an exposure, not a failure: tagged `security` in SARIF; to fail a CI job on it, "
+                     f"`severity: {{{rule.code}: warning}}` in pgpath.yaml or `--fail-on info`)")
+    out = [f"# {rule.code} {rule.name}", "", f"*{title.strip()}*  ", severity, ""]
     body = body.strip()
     fix_at = body.find("## Fix")
     before, after = (body[:fix_at], body[fix_at:]) if fix_at >= 0 else (body, "")

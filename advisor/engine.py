@@ -768,7 +768,7 @@ def rule_infos(ran, findings: list[Finding], settings: Settings) -> list[RuleInf
         if entry.code in codes:
             r = load_rule(entry)
             out.append(RuleInfo(r.code, r.name, settings.severity.get(r.code, r.severity), r.summary, r.doc,
-                                tuple(r.needs)))
+                                tuple(r.needs), r.security))
     return out
 
 

@@ -75,16 +75,17 @@ class RuleInfo(Record):
     reporters never import `advisor.rules`. `severity` is the effective one (after overrides).
     """
 
-    __slots__ = ("code", "name", "severity", "summary", "doc", "needs")
+    __slots__ = ("code", "name", "severity", "summary", "doc", "needs", "security")
 
     def __init__(self, code: str, name: str, severity: Severity, summary: str, doc: str = "",
-                 needs: tuple[str, ...] = ()) -> None:
+                 needs: tuple[str, ...] = (), security: bool = False) -> None:
         self.code = code
         self.name = name
         self.severity = severity
         self.summary = summary
         self.doc = doc
         self.needs = needs
+        self.security = security  # an exposure, not a failure (advisor.rules.rule.Rule.security)
 
     @property
     def help_uri(self) -> str:

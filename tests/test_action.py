@@ -106,7 +106,7 @@ def test_exit_code_follows_fail_on(repo, installed):
     proc, outputs = _check(repo, installed, paths="deploy/risky", **{"fail-on": "error"})
     assert outputs["exit-code"] == "0"  # no error left: MEM001's worst case above RAM is a warning
     proc, outputs = _check(repo, installed, paths="deploy/risky", **{"fail-on": "warning"})
-    assert outputs["exit-code"] == "1"  # MEM001 and TLS001 warnings still there
+    assert outputs["exit-code"] == "1"  # MEM001's warning still there
     proc, outputs = _check(repo, installed, paths="deploy/risky/haproxy.cfg", **{"fail-on": "error"})
     assert proc.returncode == 0 and outputs["exit-code"] == "0"
 
@@ -114,9 +114,9 @@ def test_exit_code_follows_fail_on(repo, installed):
 def test_inputs_paths_config_format_and_sarif_file(repo, installed):
     (repo / "ci.toml").write_text('[tool.pgpath]\nselect = ["TLS001"]\n')
     proc, outputs = _check(repo, installed, paths="deploy/risky\ndeploy/healthy", config="ci.toml", format="text",
-                           **{"sarif-file": "out.sarif"})
-    assert outputs["exit-code"] == "1"
-    assert proc.stdout.splitlines()[0] == ("deploy/risky/postgresql.conf:9:7: TLS001 warning ssl = off: connections "
+                           **{"sarif-file": "out.sarif", "fail-on": "info"})
+    assert outputs["exit-code"] == "1"  # (an exposure is info: --fail-on info gates on it)
+    assert proc.stdout.splitlines()[0] == ("deploy/risky/postgresql.conf:9:7: TLS001 info ssl = off: connections "
                                            "are not encrypted, and clients with sslmode=require cannot connect")
     assert (repo / "out.sarif").is_file()
     proc, outputs = _check(repo, installed, paths="no/such/dir")

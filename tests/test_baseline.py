@@ -43,7 +43,7 @@ def test_baseline_round_trip_survives_moved_lines_and_counts_duplicates(tmp_path
     assert r.returncode == 0 and "0 findings" in r.stdout, r.stdout
     # a new problem is reported, the baselined ones are not
     conf.write_text(PG + "ssl_min_protocol_version = 'TLSv1'\n")
-    r = pgpath("check", ".", "--no-config", "--baseline", "pgpath-baseline.json", cwd=tmp_path)
+    r = pgpath("check", ".", "--no-config", "--baseline", "pgpath-baseline.json", "--fail-on", "info", cwd=tmp_path)
     assert r.returncode == 1
     assert "TLS002" in r.stdout and "PG002" not in r.stdout and "1 finding " in r.stdout
     # a changed value is a different finding
@@ -117,9 +117,9 @@ def test_exit_zero_and_no_inline_ignores(tmp_path):
                                                "tcp_keepalives_idle = 60\n")
     r = pgpath("check", ".", "--no-config", cwd=tmp_path)
     assert r.returncode == 0 and "TLS001" not in r.stdout
-    r = pgpath("check", ".", "--no-config", "--no-inline-ignores", cwd=tmp_path)
+    r = pgpath("check", ".", "--no-config", "--no-inline-ignores", "--fail-on", "info", cwd=tmp_path)
     assert r.returncode == 1 and "TLS001" in r.stdout and "ADV002" not in r.stdout
-    r = pgpath("check", ".", "--no-config", "--no-inline-ignores", "--exit-zero", cwd=tmp_path)
+    r = pgpath("check", ".", "--no-config", "--no-inline-ignores", "--fail-on", "info", "--exit-zero", cwd=tmp_path)
     assert r.returncode == 0 and "TLS001" in r.stdout
     r = pgpath("check", "missing.conf", "--no-config", "--exit-zero", cwd=tmp_path)
     assert r.returncode == 2

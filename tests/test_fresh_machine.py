@@ -94,7 +94,7 @@ def test_explain_shows_examples_not_fixture_option_files():
 def test_a_named_file_no_detector_claims_is_read_as_text(tmp_path):
     (tmp_path / "notes.md").write_text("Orders database: postgres://app@db.internal:5432/orders?sslmode=disable\n")
     (tmp_path / "plain.xyz").write_text("nothing here\n")
-    proc = _pgpath("check", "notes.md", "plain.xyz", "--no-config", "--format", "json", cwd=tmp_path)
+    proc = _pgpath("check", "notes.md", "plain.xyz", "--no-config", "--format", "json", "--fail-on", "info", cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     import json
 

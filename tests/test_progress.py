@@ -58,7 +58,8 @@ def tree(tmp_path, n=40):
 
 def test_bar_on_a_terminal_then_erased(tmp_path):
     tree(tmp_path)
-    code, out, err = run_with_tty_stderr(["check", ".", "--no-config"], tmp_path, {"PGPATH_PROGRESS_DELAY": "0"})
+    code, out, err = run_with_tty_stderr(["check", ".", "--no-config", "--fail-on", "info"], tmp_path,
+                                         {"PGPATH_PROGRESS_DELAY": "0"})
     assert code == 1
     assert "pgpath [" in err and "/40 files" in err, repr(err[:300])
     assert err.endswith("\r\x1b[K")  # the line is erased before the report

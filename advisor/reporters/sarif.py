@@ -69,7 +69,7 @@ def _rule(info) -> dict:
         "help": {"text": doc or info.summary, "markdown": doc or info.summary},
         "helpUri": info.help_uri,
         "defaultConfiguration": {"level": LEVELS[str(info.severity)]},
-        "properties": {"tags": ["postgresql", "configuration"]},
+        "properties": {"tags": ["postgresql", "configuration"] + (["security"] if info.security else [])},
     }
 
 

@@ -15,10 +15,10 @@ from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span
 
 
 class Rule(Record):
-    __slots__ = ("code", "name", "severity", "summary", "needs", "check", "doc")
+    __slots__ = ("code", "name", "severity", "summary", "needs", "check", "doc", "security")
 
     def __init__(self, code: str, name: str, severity: Severity, summary: str, needs: tuple[str, ...],
-                 check: Callable[["Context"], Iterable[Finding]], doc: str = "") -> None:
+                 check: Callable[["Context"], Iterable[Finding]], doc: str = "", security: bool = False) -> None:
         self.code = code
         self.name = name
         self.severity = severity
@@ -26,6 +26,9 @@ class Rule(Record):
         self.needs = needs  # document kinds the rule reads; it runs only when all of them were loaded
         self.check = check
         self.doc = doc
+        # an exposure (plaintext, no authentication, an unverified server), not a failure: `info`
+        # by the severity contract, tagged `security` where a format can say so (SARIF)
+        self.security = security
 
     def __hash__(self) -> int:
         return hash(self._field_values())

@@ -14,10 +14,14 @@ Only clients that name a host reached over a network are checked: an IP address 
 domain (`db.internal`, `x.rds.amazonaws.com`). Unix sockets, loopback and bare names (`postgres`:
 a compose service or a Kubernetes service of the same namespace) are skipped — nothing in the file
 shows the traffic leaving the machine or cluster. Unknown values (`${PGSSLMODE}`) are not guessed.
-An explicit weak sslmode is a `warning`: the file decides what the client does. An unset one
-is `info`: the same exposure, but what the file leaves open may still be decided where the
-program runs (libpq reads `PGSSLMODE`; a service file's entry gives only what the caller's
-connection string does not), which pgpath does not see.
+An explicit weak sslmode and an unset one (which what the file leaves open may still decide where
+the program runs: libpq reads `PGSSLMODE`; a service file's entry gives only what the caller's
+connection string does not) are the same exposure, reported alike.
+
+Like every exposure (plaintext, no authentication, an unverified server) it is `info` by pgpath's
+severity contract: nothing fails. It is tagged `security` in SARIF; `severity: {APP001: warning}`
+in pgpath.yaml makes it fail a CI job. When the server on the path does not offer TLS and the
+client requires it, the connection fails: that is PATH004, an error.
 
 ## Why it matters
 Without verification anyone on the path (a proxy, a compromised load balancer, ARP spoofing) can
@@ -68,7 +72,6 @@ def check(ctx):
         value = str(mode.value)
         span = where(mode, ep)
         unset = mode.origin == "default"
-        severity = Severity.INFO if unset else None
         fix = ("sslmode=verify-full and sslrootcert=<CA file> (libpq 16+: sslrootcert=system)"
                if ep.driver != "node-postgres" else "ssl: { rejectUnauthorized: true, ca: <CA certificate> }")
         if ep.driver == "pgjdbc":
@@ -87,27 +90,32 @@ def check(ctx):
                 head = f"sslmode not set: {lib} defaults to {value}"
             else:
                 head = f"sslmode={value}"
-            yield RULE.finding(span, f"{who}: {head} ({what})", fix, severity=severity)
+            yield RULE.finding(span, f"{who}: {head} ({what})", fix)
         elif value == "require":
             root = ep.sslrootcert
             if ep.driver == "pgjdbc":
                 yield RULE.finding(span, f"{who}: sslmode=require encrypts but pgjdbc never verifies the server "
-                                         "certificate in this mode (non-validating factory)", fix, severity=severity)
+                                         "certificate in this mode (non-validating factory)", fix)
             elif ep.driver == "node-postgres":
                 yield RULE.finding(span, f"{who}: ssl.rejectUnauthorized=false encrypts but accepts any server "
-                                         "certificate", fix, severity=severity)
+                                         "certificate", fix)
             elif root is None:
+                # a bare URI (an environment variable, a .env file) names no library: read as libpq
+                # reads it, which node-postgres does not (pg 8 treats require as verify-full)
+                reader = (" (as libpq and the drivers built on it read it; node-postgres 8 verifies with require)"
+                          if ep.form == "uri" else "")
                 yield RULE.finding(span, f"{who}: sslmode=require encrypts but does not verify the server certificate "
                                          "unless a root CA file exists (~/.postgresql/root.crt), in which case libpq "
-                                         "verifies like verify-ca; no sslrootcert is set here", fix, severity=severity)
+                                         f"verifies like verify-ca; no sslrootcert is set here{reader}", fix)
 
 
 RULE = Rule(
     code="APP001",
     name="client-tls-not-verified",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="A client connects without TLS or without verifying the server certificate",
     needs=("client",),
     check=check,
     doc=__doc__,
+    security=True,
 )

@@ -43,9 +43,10 @@ def check(ctx):
 RULE = Rule(
     code="CLD002",
     name="rds-proxy-tls-not-required",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="An RDS Proxy that accepts clients without TLS (RequireTLS false)",
     needs=("cloud|terraform",),
     check=check,
     doc=__doc__,
+    security=True,
 )

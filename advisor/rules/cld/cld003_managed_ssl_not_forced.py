@@ -68,9 +68,10 @@ def check(ctx):
 RULE = Rule(
     code="CLD003",
     name="managed-ssl-not-forced",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="A managed PostgreSQL server that does not require TLS (rds.force_ssl / require_secure_transport off)",
     needs=("postgresql",),
     check=check,
     doc=__doc__,
+    security=True,
 )

@@ -29,11 +29,12 @@ worker sorting and hashing at once), not a certain failure:
 - an **error** when the fixed part alone — `shared_buffers` + `wal_buffers` + autovacuum's
   memory, used whatever the queries do — is above the memory: that server cannot run within it;
 - a **warning** when even the common estimate — the fixed part + `max_connections` × one
-  `work_mem` each — is above 80 % of the memory: the connections the server allows, each running
-  one sort, leave too little for the rest (the operating system, the page cache PostgreSQL relies
-  on (`effective_cache_size`), per-backend overhead of a few MB each, other processes);
+  `work_mem` each — is above the memory: the connections the server allows, each running one
+  sort, are enough;
 - an **info** when only the upper bound is above 80 % of the memory (the message gives the
-  common estimate beside it).
+  common estimate beside it): the operating system, the page cache PostgreSQL relies on
+  (`effective_cache_size`), per-backend overhead of a few MB each and other processes need the
+  rest.
 
 Options (`rule-options: {MEM001: {...}}` in the configuration): `safe-share` (the share of RAM
 above which it warns and that the proposed work_mem fits, default 0.8), `sort-nodes` and
@@ -149,12 +150,11 @@ def check(ctx):
             # an upper bound (every connection and parallel worker sorting and hashing at once): not
             # certain; a warning when the common estimate (one work_mem per connection) is over too
             common = fixed + connections * work_mem
-            severity = Severity.WARNING if common > ram * safe_share else Severity.INFO
+            severity = Severity.WARNING if common > ram else Severity.INFO
             if total > ram:
                 message += "; an upper bound, reached when every connection and parallel worker sorts and hashes at once"
-                if common > ram * safe_share:
-                    where_common = f"above the {label}" if common > ram else f"above {safe_share:.0%} of it"
-                    message += f", and even one work_mem per connection, {format_bytes(common)}, is {where_common}"
+                if common > ram:
+                    message += f", and even one work_mem per connection, {format_bytes(common)}, is above the {label}"
                 else:
                     message += f"; with one work_mem per connection it is {format_bytes(common)}"
             else:

@@ -193,9 +193,10 @@ def _published(doc, model, exposure, kind, login, auth_span):
 RULE = Rule(
     code="PGB017",
     name="pgbouncer-client-tls-not-required",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="client_tls_sslmode weaker than require on a non-loopback listen_addr",
     needs=("pgbouncer",),
     check=check,
     doc=__doc__,
+    security=True,
 )

@@ -48,9 +48,10 @@ def check(ctx):
 RULE = Rule(
     code="PGB018",
     name="pgbouncer-server-tls-not-required",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="server_tls_sslmode disable/allow/prefer: PgBouncer to PostgreSQL may be unencrypted",
     needs=("pgbouncer",),
     check=check,
     doc=__doc__,
+    security=True,
 )

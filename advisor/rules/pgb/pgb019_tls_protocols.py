@@ -51,9 +51,10 @@ def check(ctx):
 RULE = Rule(
     code="PGB019",
     name="pgbouncer-tls-legacy-protocols",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="client/server_tls_protocols allowing TLS 1.0 or 1.1",
     needs=("pgbouncer",),
     check=check,
     doc=__doc__,
+    security=True,
 )

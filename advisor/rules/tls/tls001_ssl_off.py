@@ -160,9 +160,10 @@ def _published(doc, exposure):
 RULE = Rule(
     code="TLS001",
     name="ssl-off",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="The server does not offer TLS",
     needs=("postgresql",),
     check=check,
     doc=__doc__,
+    security=True,
 )

@@ -37,9 +37,10 @@ def check(ctx):
 RULE = Rule(
     code="TLS002",
     name="tls-version-too-low",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="Server TLS floor below TLSv1.2",
     needs=("postgresql",),
     check=check,
     doc=__doc__,
+    security=True,
 )
