@@ -150,3 +150,63 @@ def test_startup_refusal(cluster, tmp_path, name):
         assert "FATAL" in log or "must be" in log, log
         assert [f.code for f in errors] == [code], [(f.code, f.message) for f in errors]
         assert errors[0].span.line == line
+
+
+def _alter_system_then_restart(cluster, conf: str, statements: list[str]) -> tuple[bool, str]:
+    """Start the real server with this postgresql.conf, run the ALTER SYSTEM statements (they write
+    postgresql.auto.conf), stop it, and start it again: (whether the restart started, its log)."""
+    base, cmd, env = cluster
+    data, sock = base / "data", base / "sock"
+    auto = data / "postgresql.auto.conf"
+    pristine = auto.read_bytes()
+    (data / "postgresql.conf").write_text(conf)
+    log_path = base / "first.log"
+    with open(log_path, "wb") as log_file:
+        proc = subprocess.Popen(cmd(str(pg_server.BINDIR / "postgres"), "-D", str(data), "-k", str(sock), "-p", "5432",
+                                    "-c", "listen_addresses=", "-c", "fsync=off"),
+                                stdout=subprocess.DEVNULL, stderr=log_file, env=env)
+    try:
+        for _ in range(1200):
+            if b"ready to accept connections" in log_path.read_bytes() or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        for sql in statements:
+            subprocess.run(cmd(str(pg_server.BINDIR / "psql"), "-X", "-h", str(sock), "-p", "5432", "-U", "postgres",
+                               "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sql),
+                           check=True, capture_output=True, env=env)
+    finally:
+        try:
+            os.kill(int((data / "postmaster.pid").read_text().split("\n")[0]), signal.SIGINT)
+        except (OSError, ValueError):
+            proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    try:
+        return start(cluster, conf)
+    finally:
+        auto.write_bytes(pristine)
+
+
+@pytest.mark.parametrize("files_set_senders", [False, True])
+def test_alter_system_wal_level_minimal_refuses_the_restart_unless_the_files_turn_senders_off(
+        cluster, tmp_path, files_set_senders):
+    """PG004 on an init script: `ALTER SYSTEM SET wal_level = 'minimal'` alone is accepted, and the
+    next start refuses (max_wal_senders defaults to 10) unless postgresql.conf sets it to 0, which
+    pgpath cannot see beside the script: an info that says so. The script setting it too passes."""
+    conf = "max_wal_senders = 0\n" if files_set_senders else ""
+    started, log = _alter_system_then_restart(cluster, conf, ["ALTER SYSTEM SET wal_level = 'minimal'"])
+    assert started == files_set_senders, log
+    if not started:
+        assert "WAL streaming (max_wal_senders > 0) requires wal_level" in log, log
+    script = tmp_path / "01_config.sql"
+    script.write_text("ALTER SYSTEM SET wal_level = 'minimal';\n")
+    findings = [f for f in run(make_settings({"paths": [str(script)], "pg_version": 15}, use_config=False)).findings
+                if f.code == "PG004"]
+    assert [(str(f.severity), f.span.line) for f in findings] == [("info", 1)]
+    assert "unless they set max_wal_senders = 0" in findings[0].message
+    assert "WAL streaming (max_wal_senders > 0) requires wal_level" in findings[0].message
+    script.write_text("ALTER SYSTEM SET wal_level = 'minimal';\nALTER SYSTEM SET max_wal_senders = 0;\n")
+    assert not [f for f in run(make_settings({"paths": [str(script)], "pg_version": 15}, use_config=False)).findings
+                if f.code == "PG004"]
+    started, log = _alter_system_then_restart(cluster, "", ["ALTER SYSTEM SET wal_level = 'minimal'",
+                                                            "ALTER SYSTEM SET max_wal_senders = 0"])
+    assert started, log

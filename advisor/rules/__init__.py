@@ -48,7 +48,7 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("PG001", "unknown-parameter", "pg.pg001_unknown_parameter", (), ("unknown-parameter",)),
     RuleEntry("PG002", "invalid-value", "pg.pg002_invalid_value", (), ("invalid-value",)),
     RuleEntry("PG003", "out-of-range", "pg.pg003_out_of_range", (), ("out-of-range",)),
-    RuleEntry("PG004", "startup-conflict", "pg.pg004_startup_conflict", ("postgresql",), ()),
+    RuleEntry("PG004", "startup-conflict", "pg.pg004_startup_conflict", ("postgresql|sql",), ()),
     RuleEntry("PG010", "statement-timeout-in-config", "pg.pg010_statement_timeout_in_config", ("postgresql",), ()),
     RuleEntry("PG011", "idle-session-timeout-global", "pg.pg011_idle_session_timeout_global", ("postgresql",), ()),
     RuleEntry("PG012", "rounds-to-zero", "pg.pg012_rounds_to_zero", ("postgresql",), ()),

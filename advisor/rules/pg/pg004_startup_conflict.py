@@ -18,6 +18,12 @@ InitializeMaxBackends), with each parameter's built-in default where the file do
 The finding sits on the line that makes the combination (the last of the lines involved), with
 the other lines as related places.
 
+In SQL scripts (migrations, `docker-entrypoint-initdb.d`), `ALTER SYSTEM SET wal_level =
+'minimal'` is checked against the script's own `ALTER SYSTEM` settings: postgresql.auto.conf is
+read after the configuration files, so `max_wal_senders` above 0 or `archive_mode = on` set there
+too is an error. `max_wal_senders` left to the configuration files, which are not read with the
+script, is an info: the server refuses to start at its next restart unless they set it to 0.
+
 ## Why it matters
 The server exits at start with `FATAL: WAL streaming ("max_wal_senders" > 0) requires "wal_level"
 to be "replica" or "logical"` (or the message of the other checks): every connection on the
@@ -71,6 +77,47 @@ def check(ctx):
         if doc.template or doc.meta.get("sed_template"):
             continue  # its branches and placeholders decide the combination only when it is rendered
         yield from _check_doc(doc)
+    for doc in ctx.of_kind("sql"):
+        if not doc.template:
+            yield from _check_alter_system(doc)
+
+
+def _check_alter_system(doc):
+    """`ALTER SYSTEM SET wal_level = 'minimal'` in a migration or init script. postgresql.auto.conf
+    is read after the configuration files, so what the script sets too decides for certain (an
+    error); `max_wal_senders`, which the script leaves to the files, refuses the start unless they
+    set it to 0 (its default is 10): the files are not read, so an info that says so."""
+    from advisor.model.sql import SYSTEM, RoleSettings
+
+    system = RoleSettings.from_docs([doc]).by_section.get(SYSTEM, {})
+    level = system.get("wal_level")
+    if level is None or level.value != "minimal":
+        return
+    major = catalog_of(doc).major
+    said = f"ALTER SYSTEM SET wal_level = {level.raw}"
+    senders = system.get("max_wal_senders")
+    streaming = ('WAL streaming ("max_wal_senders" > 0) requires "wal_level" to be "replica" or "logical"'
+                 if major >= 17 else 'WAL streaming (max_wal_senders > 0) requires wal_level "replica" or "logical"')
+    fix = "ALTER SYSTEM SET max_wal_senders = 0 in the same script (or wal_level = 'replica')"
+    if senders is None:
+        default = value_or_default(doc, "max_wal_senders", assume_default=True)[0]
+        yield RULE.finding(
+            where(doc, level),
+            f"{said} leaves max_wal_senders to the configuration files (default {default}), which ALTER SYSTEM's "
+            "postgresql.auto.conf overrides but which are not read here: unless they set max_wal_senders = 0, "
+            f"PostgreSQL refuses to start at its next restart ({streaming})",
+            fix, severity=Severity.INFO)
+    elif is_known(senders.value) and senders.value > 0:
+        yield RULE.finding(
+            where(doc, senders), f"ALTER SYSTEM SET max_wal_senders = {senders.raw} with {said}: PostgreSQL refuses "
+            f"to start at its next restart ({streaming})", fix, related=[level.value_span or level.span])
+    archive = system.get("archive_mode")
+    if archive is not None and archive.value in ("on", "always"):
+        yield RULE.finding(
+            where(doc, archive), f"ALTER SYSTEM SET archive_mode = {archive.raw} with {said}: PostgreSQL refuses to "
+            "start at its next restart (WAL archival cannot be enabled when wal_level is \"minimal\")",
+            "ALTER SYSTEM SET archive_mode = off (or wal_level = 'replica' to archive WAL)",
+            related=[level.value_span or level.span])
 
 
 def _check_doc(doc):
@@ -175,7 +222,7 @@ RULE = Rule(
     name="startup-conflict",
     severity=Severity.ERROR,
     summary="Settings that together stop PostgreSQL from starting",
-    needs=("postgresql",),
+    needs=("postgresql|sql",),
     check=check,
     doc=__doc__,
 )
