@@ -11,6 +11,10 @@ Pools whose plan has no validation on borrow **and** no maximum lifetime:
 
 SQLAlchemy and Django have their own rules (APP007, APP008).
 
+It is `info`: nothing read shows what would close a pooled connection (a server restart or
+failover, a timer on the path). When the client's path has a timer shorter than the pool keeps
+connections, PATH002 reports that as a warning.
+
 ## Why it matters
 A pooled connection closed behind the pool's back (server `idle_session_timeout`, PgBouncer
 `client_idle_timeout`, a NAT or load balancer idle timer, a failover) stays in the pool. Without
@@ -59,7 +63,7 @@ def check(ctx):
 RULE = Rule(
     code="APP004",
     name="pool-no-validation-no-lifetime",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="A pool that neither validates connections on borrow nor retires them",
     needs=("client",),
     check=check,

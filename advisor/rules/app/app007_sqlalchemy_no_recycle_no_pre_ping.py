@@ -6,6 +6,10 @@ SQLAlchemy engines configured in application config files (a `postgresql+<dbapi>
 where `pool_recycle` is -1 (the default: never recycle) and `pool_pre_ping` is false (the
 default).
 
+It is `info`: nothing read shows what would close a pooled connection (a server restart or
+failover, a timer on the path). When the client's path has a timer shorter than the pool keeps
+connections, PATH002 reports that as a warning.
+
 ## Why it matters
 The QueuePool keeps connections open forever and hands them out without a test. A connection
 closed while idle (server `idle_session_timeout`, PgBouncer `client_idle_timeout`, NAT or load
@@ -47,7 +51,7 @@ def check(ctx):
 RULE = Rule(
     code="APP007",
     name="sqlalchemy-no-recycle-no-pre-ping",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="SQLAlchemy pool without pool_recycle and without pool_pre_ping",
     needs=("client",),
     check=check,

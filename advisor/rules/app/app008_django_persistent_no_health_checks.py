@@ -5,6 +5,10 @@ Django `DATABASES` entries (PostgreSQL backends) with persistent connections (`C
 or `None` = unlimited; also `dj_database_url.config(conn_max_age=...)`) and without
 `CONN_HEALTH_CHECKS = True` (Django 4.1+; default False).
 
+It is `info`: nothing read shows what would close a pooled connection (a server restart or
+failover, a timer on the path). When the client's path has a timer shorter than the pool keeps
+connections, PATH002 reports that as a warning.
+
 ## Why it matters
 With persistent connections a worker reuses its connection across requests. Without health
 checks Django does not test it first: a connection closed while the worker was idle (server
@@ -47,7 +51,7 @@ def check(ctx):
 RULE = Rule(
     code="APP008",
     name="django-persistent-no-health-checks",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="Django persistent connections without CONN_HEALTH_CHECKS",
     needs=("client",),
     check=check,

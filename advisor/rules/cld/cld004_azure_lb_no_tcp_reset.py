@@ -6,6 +6,10 @@ show`, ARM templates, Terraform `azurerm_lb_rule` / `azurerm_lb_outbound_rule`) 
 `enableTcpReset` (Terraform `tcp_reset_enabled`, formerly `enable_tcp_reset`; default false) is
 not true.
 
+It is a warning for a rule that forwards a PostgreSQL or PgBouncer port (5432, 6432) or lies on
+an assembled connection path, and an info otherwise (a generic module, an HA-ports rule for every
+port): whether PostgreSQL connections cross the load balancer is then not shown.
+
 TCP reset exists only on the Standard SKU, and in ARM templates from API version 2018-07-01 on:
 the fix says so when the load balancer is Basic, its SKU is not in the file, or its apiVersion is
 older.
@@ -35,6 +39,23 @@ from advisor.rules.rule import Rule
 from advisor.units import format_seconds
 
 
+# the ports PostgreSQL and PgBouncer listen on by default (an HA-ports rule, port 0, forwards
+# every port: that shows no PostgreSQL)
+POSTGRES_PORTS = {5432, 6432}
+
+
+def _carries_postgres(ctx, box) -> bool:
+    """The rule is on an assembled connection path, or forwards a PostgreSQL or PgBouncer port."""
+    if any(hop.detail is box for path in ctx.paths or () for hop in path.hops):
+        return True
+    for name in ("frontend_port", "frontendPort", "backend_port", "backendPort"):
+        value = box.facts.get(name)
+        if value is not None and value.known and str(value.value).strip().isdigit() and \
+                int(str(value.value).strip()) in POSTGRES_PORTS:
+            return True
+    return False
+
+
 def check(ctx):
     for doc, box in middleboxes(ctx, "azure-lb"):
         reset = box.facts.get("enable_tcp_reset")
@@ -52,12 +73,17 @@ def check(ctx):
         name = era.value if era is not None else field_name(doc, reset, "enableTcpReset", "tcp_reset_enabled")
         how = f"{name} = {reset.display}" if reset.origin == "set" else f"{name} not set (default false)"
         related = [idle.span] if idle.span is not None and idle.origin == "set" else []
+        postgres = _carries_postgres(ctx, box)
+        consequence = ("the next query on that connection hangs until a keepalive or TCP retransmission timeout "
+                       "gives up" if postgres else
+                       "a PostgreSQL connection through it would hang at its next query until a keepalive or TCP "
+                       "retransmission timeout gives up (no PostgreSQL port or path is known on this rule)")
         yield RULE.finding(
             fact_span(box, "enable_tcp_reset"),
-            f"{box.label}: {how}: a flow idle {timer} is dropped without telling either end; the next query "
-            "on that connection hangs until a keepalive or TCP retransmission timeout gives up",
+            f"{box.label}: {how}: a flow idle {timer} is dropped without telling either end; {consequence}",
             _fix(doc, box, era),
             related,
+            severity=None if postgres else Severity.INFO,
         )
 
 

@@ -20,8 +20,9 @@ go between majors (`idle_session_timeout` is 14+, `transaction_timeout` 17+).
 
 A parameter that an older major had (`db_user_namespace`, removed in 17) is an error when the
 file's major is known (given, declared, or found in the files); when no version was given or found
-and the file is checked as the newest major by default, it is a warning that says from which major
-on the server refuses to start, and how to declare the version if the file is for an older one.
+and the file is checked as the newest major by default, it is an info that says from which major
+on the server refuses to start, and how to declare the version if the file is for an older one
+(whether it fails depends on a version no file shows).
 
 In a Patroni configuration an unknown name is a warning: Patroni checks parameters against the
 running major and drops the ones it does not know, so PostgreSQL starts without the setting.
@@ -60,13 +61,15 @@ def _judged(doc, d):
         return None  # (that major had it)
     message = f"{d.message}, and this file is checked as PostgreSQL {version['major']} ({short_version_reason(version)}): "
     if patroni:
-        when = f"from PostgreSQL {d.removed_in:g} on, " if version["source"] == "default" else ""
-        return RULE.finding(d.span, message + when + PATRONI_DROPS, d.fix, d.related, severity=Severity.WARNING)
+        assumed = version["source"] == "default"
+        when = f"from PostgreSQL {d.removed_in:g} on, " if assumed else ""
+        return RULE.finding(d.span, message + when + PATRONI_DROPS, d.fix, d.related,
+                            severity=Severity.INFO if assumed else Severity.WARNING)
     if version["source"] == "default":
         # no version given or found: the refusal holds only from the major that removed it on, a
-        # risk that depends on what the user has not said (a warning, not an error)
+        # risk that depends on a version no file shows (an info, whose fix says how to declare it)
         return RULE.finding(d.span, message + f"PostgreSQL {d.removed_in:g} and later refuse to start with it",
-                            d.fix, d.related, severity=Severity.WARNING)
+                            d.fix, d.related, severity=Severity.INFO)
     return RULE.finding(d.span, message + "the server refuses to start with it", d.fix, d.related)
 
 
