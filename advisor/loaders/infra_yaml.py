@@ -893,27 +893,26 @@ def _read_workload(f: _File, root: N) -> None:
 def _misplaced_sysctls(f: _File, name: str, node: N, context: N) -> None:
     """`sysctls` under a container's securityContext: Kubernetes has no such field there (only the
     pod's securityContext has one), so they are no host facts; SYS006 reports them."""
-    doc = _sysctls_doc(f, name, node)
-    doc.model = None  # never applied: not the host's facts
-    doc.diagnostics = []  # (nor is a value the kernel would refuse)
+    doc = _sysctls_doc(f, name, node, applied=False)
     key = next((kn for k, kn, _ in context.items() if k == "sysctls"), node)
     written = ", ".join(f"{s.name} = {s.raw}" for s in doc.settings) or "none of them"
     doc.diagnostics.append(Diagnostic(
         "sysctl-not-applied", key.span(f.path),
         f"sysctls under the securityContext of container {name}, where Kubernetes has no such field (only the "
-        "pod's securityContext has one): with strict field validation (kubectl --validate=strict) the API server refuses the "
-        f"manifest (unknown field), and without it the API server drops the field, so {written} "
-        f"{'is' if len(doc.settings) == 1 else 'are'} never set: "
-        "the kernel keeps its default",
+        "pod's securityContext has one): with strict field validation (kubectl --validate=strict) the API "
+        "server refuses the manifest (unknown field), and without it the API server drops the field, so "
+        f"{written} {'is' if len(doc.settings) == 1 else 'are'} never set: the kernel keeps its default",
         "move the sysctls list to the pod: spec.securityContext.sysctls (spec.template.spec.securityContext in "
         "a Deployment or StatefulSet)"))
 
 
 def _sysctls_doc(f: _File, name: str, node: N, source: str = "securityContext.sysctls",
-                 refused: str = "the pod cannot start (the kubelet rejects the sysctl)") -> ConfigDoc:
+                 refused: str = "the pod cannot start (the kubelet rejects the sysctl)",
+                 applied: bool = True) -> ConfigDoc:
     """Kubernetes `securityContext.sysctls` (`- name: k, value: v`) or compose `sysctls:` (map or
     list), Ansible `sysctl_conf` lists: a `sysctl` document whose model is the host's facts.
-    `refused`: what happens when the kernel refuses a value."""
+    `refused`: what happens when the kernel refuses a value. A list the platform never applies
+    (`applied=False`) only lists its settings: no host facts, and no value reaches the kernel."""
     from advisor.loaders.sysctl_conf import parse_fact
 
     doc = ConfigDoc(path=f.path, kind="sysctl", files=[f.path], template=f.template)
@@ -947,13 +946,14 @@ def _sysctls_doc(f: _File, name: str, node: N, source: str = "securityContext.sy
             host.facts[fact] = Value(Unknown(text), text, vspan, key=key, unit=unit)
             continue
         if number is None:
-            doc.diagnostics.append(Diagnostic("sysctl-invalid-value", vspan, f"{key} = {text}: {why}; {refused}",
-                                              f"{key}: \"<integer>\""))
+            if applied:
+                doc.diagnostics.append(Diagnostic("sysctl-invalid-value", vspan, f"{key} = {text}: {why}; {refused}",
+                                                  f"{key}: \"<integer>\""))
             setting.value = None
             continue
         setting.value = number
         host.facts[fact] = Value(number, text, vspan, key=key, unit=unit)
-    doc.model = host
+    doc.model = host if applied else None
     doc.meta["source"] = source
     f.docs.append(doc)
     return doc
