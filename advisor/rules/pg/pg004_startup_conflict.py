@@ -72,6 +72,18 @@ def _quote(name: str) -> str:
     return f'"{name}"'
 
 
+def _streaming_refused(major: int) -> str:
+    """The postmaster's FATAL for max_wal_senders > 0 with wal_level = minimal (17+ quotes names)."""
+    if major >= 17:
+        return 'WAL streaming ("max_wal_senders" > 0) requires "wal_level" to be "replica" or "logical"'
+    return 'WAL streaming (max_wal_senders > 0) requires wal_level "replica" or "logical"'
+
+
+def _archival_refused(major: int) -> str:
+    """The postmaster's FATAL for archive_mode on/always with wal_level = minimal."""
+    return f"WAL archival cannot be enabled when {_quote('wal_level') if major >= 17 else 'wal_level'} is \"minimal\""
+
+
 def check(ctx):
     for doc in ctx.of_kind("postgresql"):
         if doc.template or doc.meta.get("sed_template"):
@@ -96,8 +108,7 @@ def _check_alter_system(doc):
     major = catalog_of(doc).major
     said = f"ALTER SYSTEM SET wal_level = {level.raw}"
     senders = system.get("max_wal_senders")
-    streaming = ('WAL streaming ("max_wal_senders" > 0) requires "wal_level" to be "replica" or "logical"'
-                 if major >= 17 else 'WAL streaming (max_wal_senders > 0) requires wal_level "replica" or "logical"')
+    streaming = _streaming_refused(major)
     fix = "ALTER SYSTEM SET max_wal_senders = 0 in the same script (or wal_level = 'replica')"
     if senders is None:
         default = value_or_default(doc, "max_wal_senders", assume_default=True)[0]
@@ -115,7 +126,7 @@ def _check_alter_system(doc):
     if archive is not None and archive.value in ("on", "always"):
         yield RULE.finding(
             where(doc, archive), f"ALTER SYSTEM SET archive_mode = {archive.raw} with {said}: PostgreSQL refuses to "
-            "start at its next restart (WAL archival cannot be enabled when wal_level is \"minimal\")",
+            f"start at its next restart ({_archival_refused(major)})",
             "ALTER SYSTEM SET archive_mode = off (or wal_level = 'replica' to archive WAL)",
             related=[level.value_span or level.span])
 
@@ -165,18 +176,15 @@ def _check_doc(doc):
             yield RULE.finding(
                 span,
                 f"{_said('archive_mode', archive, s('archive_mode'))} with {level}: PostgreSQL refuses to start "
-                f"(WAL archival cannot be enabled when {q('wal_level')} is \"minimal\")",
+                f"({_archival_refused(major)})",
                 "archive_mode = off  (or wal_level = replica to archive WAL)", related=related)
         senders = v("max_wal_senders")
         if is_known(senders) and senders > 0:
             span, related = _place(doc, s("wal_level"), s("max_wal_senders"))
-            message = ('WAL streaming ("max_wal_senders" > 0) requires "wal_level" to be "replica" or "logical"'
-                       if major >= 17 else
-                       'WAL streaming (max_wal_senders > 0) requires wal_level "replica" or "logical"')
             yield RULE.finding(
                 span,
                 f"{_said('max_wal_senders', senders, s('max_wal_senders'))} with {level}: PostgreSQL refuses to "
-                f"start ({message})",
+                f"start ({_streaming_refused(major)})",
                 "max_wal_senders = 0  (with wal_level = minimal; or wal_level = replica for replication and backups)",
                 related=related)
         if major >= 17 and v("summarize_wal") is True:
