@@ -59,18 +59,20 @@ def _judged(doc, d):
     said = doc.meta.get("pg_version_said")  # the files are for 13, checked with 14 (the oldest catalog)
     if said is not None and d.removed_in > said:
         return None  # (that major had it)
-    message = f"{d.message}, and this file is checked as PostgreSQL {version['major']} ({short_version_reason(version)}): "
+    message = (f"{d.message}, and this file is checked as PostgreSQL {version['major']} "
+               f"({short_version_reason(version)}): ")
+    # with no version given or found, what happens holds only from the major that removed it on:
+    # a risk that depends on a version no file shows (an info, whose fix says how to declare it)
+    assumed = version["source"] == "default"
+    since = f"PostgreSQL {d.removed_in:g}"
     if patroni:
-        assumed = version["source"] == "default"
-        when = f"from PostgreSQL {d.removed_in:g} on, " if assumed else ""
-        return RULE.finding(d.span, message + when + PATRONI_DROPS, d.fix, d.related,
-                            severity=Severity.INFO if assumed else Severity.WARNING)
-    if version["source"] == "default":
-        # no version given or found: the refusal holds only from the major that removed it on, a
-        # risk that depends on a version no file shows (an info, whose fix says how to declare it)
-        return RULE.finding(d.span, message + f"PostgreSQL {d.removed_in:g} and later refuse to start with it",
-                            d.fix, d.related, severity=Severity.INFO)
-    return RULE.finding(d.span, message + "the server refuses to start with it", d.fix, d.related)
+        consequence = (f"from {since} on, " if assumed else "") + PATRONI_DROPS
+        severity = Severity.INFO if assumed else Severity.WARNING
+    elif assumed:
+        consequence, severity = f"{since} and later refuse to start with it", Severity.INFO
+    else:
+        consequence, severity = "the server refuses to start with it", None
+    return RULE.finding(d.span, message + consequence, d.fix, d.related, severity=severity)
 
 
 RULE = Rule(
