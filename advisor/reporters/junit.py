@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from advisor.reporters import files_read
 from advisor.reporters._common import rules_by_code
 
 
@@ -31,11 +30,11 @@ def _clean(text: str) -> str:
 def render(report, **_: object) -> str:
     fail_on = report.settings.fail_on
     rules = rules_by_code(report)
-    kinds = {}
+    kinds = {}  # every file read, in read order, with the kind of its first document
     for d in report.docs:
         for name in d.files or [d.path]:
             kinds.setdefault(name, d.kind)
-    files = files_read(report)
+    files = list(kinds)
     for f in report.findings:
         if f.span.file not in kinds:
             files.append(f.span.file)

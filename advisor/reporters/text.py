@@ -6,7 +6,8 @@ writing to a terminal.
 
 from __future__ import annotations
 
-from advisor.reporters import files_read, notices
+from advisor.reporters import notices
+from advisor.reporters._common import summary_line
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -34,17 +35,7 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     stale = getattr(report, "stale", None) or []
     if stale and report.settings.baseline_stale:
         lines.extend(f"{entry}" for entry in stale)
-    c = report.counts()
-    files = len(files_read(report))
-    summary = (
-        f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} "
-        f"({c['error']} error, {c['warning']} warning, {c['info']} info) in {files} file{'s' if files != 1 else ''}"
-    )
-    skipped = len(getattr(report, "skipped", None) or ())
-    if skipped:
-        summary += f" ({skipped} other file{'s' if skipped != 1 else ''} skipped, not configuration pgpath reads)"
-    if report.input_errors:
-        summary += f"; {len(report.input_errors)} unreadable"
+    summary = summary_line(report)
     majors = pg_version_lines(report)
     if len(majors) == 1:
         summary += f"; {majors[0]}"
