@@ -63,6 +63,21 @@ def files_read(report) -> list[str]:
     return list(seen)
 
 
+def summary_line(report) -> str:
+    """`N findings (e error, w warning, i info) in F files`, with the files skipped and unreadable."""
+    c = report.counts()
+    n = len(report.findings)
+    files = len(files_read(report))
+    text = (f"{n} finding{'s' if n != 1 else ''} ({c['error']} error, {c['warning']} warning, {c['info']} info) "
+            f"in {files} file{'s' if files != 1 else ''}")
+    skipped = len(getattr(report, "skipped", None) or ())
+    if skipped:
+        text += f" ({skipped} other file{'s' if skipped != 1 else ''} skipped, not configuration pgpath reads)"
+    if report.input_errors:
+        text += f"; {len(report.input_errors)} unreadable"
+    return text
+
+
 def notices(report) -> list[tuple]:
     """What pgpath could not see, as (Span, message), in file order: includes whose targets are
     made where the file is deployed (a template's, or one outside the checked tree). Warnings

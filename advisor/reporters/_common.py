@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-from advisor.reporters import files_read
 
 
 def rules_by_code(report) -> dict:
@@ -31,20 +30,6 @@ def relative(path: str, base: str | None = None) -> str | None:
     if rel == os.pardir or rel.startswith(os.pardir + os.sep):
         return None
     return rel.replace(os.sep, "/")
-
-
-def summary_line(report) -> str:
-    c = report.counts()
-    n = len(report.findings)
-    files = len(files_read(report))
-    text = (f"{n} finding{'s' if n != 1 else ''} ({c['error']} error, {c['warning']} warning, {c['info']} info) "
-            f"in {files} file{'s' if files != 1 else ''}")
-    skipped = len(getattr(report, "skipped", None) or ())
-    if skipped:
-        text += f" ({skipped} other file{'s' if skipped != 1 else ''} skipped, not configuration pgpath reads)"
-    if report.input_errors:
-        text += f"; {len(report.input_errors)} unreadable"
-    return text
 
 
 def first_line(text: str) -> str:

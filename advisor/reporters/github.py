@@ -9,8 +9,7 @@ Chosen by default when GITHUB_ACTIONS=true and no --format is given.
 
 from __future__ import annotations
 
-from advisor.reporters import notices
-from advisor.reporters._common import summary_line
+from advisor.reporters import notices, summary_line
 
 COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 

@@ -12,8 +12,8 @@ from html import escape
 
 from advisor import __version__
 from advisor.reporters import review as rv
-from advisor.reporters import notices
-from advisor.reporters._common import by_file, rules_by_code, summary_line
+from advisor.reporters import notices, summary_line
+from advisor.reporters._common import by_file, rules_by_code
 
 CSS = """
 :root{--err:#b42318;--warn:#b54708;--info:#175cd3;--ok:#067647;--line:#d0d5dd;--muted:#475467}

@@ -9,8 +9,8 @@ inputs read and skipped and the assumptions of the run follow.
 
 from __future__ import annotations
 
-from advisor.reporters import notices
-from advisor.reporters._common import by_file, rules_by_code, summary_line
+from advisor.reporters import notices, summary_line
+from advisor.reporters._common import by_file, rules_by_code
 
 _SPECIAL = set("\\`*_[]<>|~$")
 ICONS = {"error": "🔴", "warning": "🟠", "info": "🔵"}

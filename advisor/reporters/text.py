@@ -6,8 +6,7 @@ writing to a terminal.
 
 from __future__ import annotations
 
-from advisor.reporters import notices
-from advisor.reporters._common import summary_line
+from advisor.reporters import notices, summary_line
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
