@@ -300,6 +300,10 @@ class ConfigDoc(Record):
         return out
 
 
+# the ports PostgreSQL and PgBouncer listen on by default: a port that says a hop carries PostgreSQL
+PG_PORTS = (5432, 6432)
+
+
 # why a file is checked as the newest major when nothing says which (advisor.pgversion decides)
 DEFAULT_PG_VERSION_REASON = ("the newest supported; no version given or found in the files, set --pg-version or "
                              "pg_version in pgpath.yaml")

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from advisor import lazy_re
-from advisor.model import Record, Span, Unknown, is_known
+from advisor.model import PG_PORTS, Record, Span, Unknown, is_known
 from advisor.units import decimal, hap_format_ms
 
 
@@ -340,7 +340,6 @@ class HaproxyModel(Record):
         }
 
 
-PG_PORTS = (5432, 6432)
 _PG_NAME = lazy_re.compile(r"postgres|pgsql|pgbouncer|patroni|(^|[-_.])pg([-_.0-9]|$)", re.IGNORECASE)
 # Patroni's REST health checks, which only a PostgreSQL node answers (patroni.readthedocs.io,
 # rest_api.html: "Health check endpoints"); `/` and `/health` are any web server's as well

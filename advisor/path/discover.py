@@ -28,7 +28,6 @@ from typing import Any, Callable, Iterable, TypeVar
 from advisor import lazy_re
 from advisor.catalog import value_or_default
 from advisor.model import ConfigDoc, Span, Unknown, is_known
-from advisor.model.haproxy import carries_postgres
 from advisor.path.model import DeploymentPath, Hop
 
 SERVER_KINDS = ("pgbouncer", "haproxy", "postgresql")
@@ -251,7 +250,7 @@ def _discover_group(g: _Group) -> list[DeploymentPath]:
             continue
         evidence: list[str] = []
         hops = _follow(g, lst, evidence, reached)
-        if len(hops) == 1 and lst.kind == "haproxy" and not carries_postgres(lst.detail.back, lst.doc.model):
+        if len(hops) == 1 and lst.kind == "haproxy" and not _carries_postgres(lst):
             # a TCP proxy that nothing shows to carry PostgreSQL (MQTT, gRPC...): no PostgreSQL path;
             # a client or PgBouncer that connects to its port is evidence, and reaches it above
             continue
@@ -369,3 +368,11 @@ def _apply_hosts(g: _Group, path: DeploymentPath) -> None:
 
 def _path(name: str, evidence: list[str], hops: list[Hop], source: str = "discovered") -> DeploymentPath:
     return DeploymentPath(name, source, evidence, hops)
+
+
+def _carries_postgres(listener) -> bool:
+    """An HAProxy listener's backend carries PostgreSQL (its model module is imported only when an
+    HAProxy file was loaded: a postgresql.conf check never needs it)."""
+    from advisor.model.haproxy import carries_postgres
+
+    return carries_postgres(listener.detail.back, listener.doc.model)

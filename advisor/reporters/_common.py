@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 
-
 def rules_by_code(report) -> dict:
     return {r.code: r for r in getattr(report, "rules", ())}
 

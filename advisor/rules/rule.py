@@ -106,6 +106,11 @@ class Context(Record):
         """A per-rule option from `rule-options:` in the configuration ({MEM001: {safe-share: 0.7}})."""
         return (self.options.get("rule_options") or {}).get(code, {}).get(key, default)
 
+    def declared_ram(self, doc: ConfigDoc) -> int | None:
+        """The RAM declared for a server, in bytes: `--ram` (ram: in pgpath.yaml), else a
+        `# pgpath: ram=64GB` comment in its file."""
+        return self.options.get("ram_bytes") or doc.meta.get("ram_bytes")
+
     def of_kind(self, kind: str) -> list[ConfigDoc]:
         return [d for d in self.docs if d.kind == kind]
 

@@ -34,14 +34,10 @@ shorter than the idle timeout on both ends (`tcp_keepalives_idle` on the server,
 """
 
 from advisor.findings import Severity
+from advisor.model import PG_PORTS
 from advisor.rules.cld.common import fact_span, field_name, middleboxes
 from advisor.rules.rule import Rule
 from advisor.units import format_seconds
-
-
-# the ports PostgreSQL and PgBouncer listen on by default (an HA-ports rule, port 0, forwards
-# every port: that shows no PostgreSQL)
-POSTGRES_PORTS = {5432, 6432}
 
 
 def _carries_postgres(ctx, box) -> bool:
@@ -51,7 +47,7 @@ def _carries_postgres(ctx, box) -> bool:
     for name in ("frontend_port", "frontendPort", "backend_port", "backendPort"):
         value = box.facts.get(name)
         if value is not None and value.known and str(value.value).strip().isdigit() and \
-                int(str(value.value).strip()) in POSTGRES_PORTS:
+                int(str(value.value).strip()) in PG_PORTS:  # (an HA-ports rule, 0, shows none)
             return True
     return False
 

@@ -87,7 +87,7 @@ def _memory(ctx, doc):
     fact = host.memory_bytes() if host is not None else None
     if fact is not None and fact.known and fact.value:
         return fact.value, "memory limit" if host.get("memory_limit") is fact else "RAM", fact.span
-    return ctx.options.get("ram_bytes") or doc.meta.get("ram_bytes"), "RAM", None
+    return ctx.declared_ram(doc), "RAM", None
 
 
 def check(ctx):
@@ -212,8 +212,8 @@ def _fix(ram, label, safe_share, fixed, work_mem, factor, per_query, connections
         if p < workers:
             parts.append(f"max_parallel_workers = {p}")
         pooled = " behind a pooler such as PgBouncer" if c < connections else ""
-        said = listed(parts)
-        lead = (f"{said}{pooled} (fixed {format_bytes(fixed)} + ({c} + {p}) × {format_bytes(query)} = "
+        changes = listed(parts)
+        lead = (f"{changes}{pooled} (fixed {format_bytes(fixed)} + ({c} + {p}) × {format_bytes(query)} = "
                 f"{format_bytes(fixed + (c + p) * query)} ≤ {safe_share:.0%} of {format_bytes(ram)})")
         return lead + (f"; or {work_mem_fix} at the current connections" if work_mem_fix else "")
     return (f"lower max_connections (a pooler such as PgBouncer in front) or shared_buffers "

@@ -44,18 +44,16 @@ Make the settings agree: `max_wal_senders = 0` and `archive_mode = off` with
 from advisor.catalog import catalog_of, value_or_default
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pg.common import where
+from advisor.rules.pg.common import describe, where
 from advisor.rules.rule import Rule
 
 WAL_SEGMENT_MB = 16  # initdb's default --wal-segsize
 MAX_BACKENDS = 0x3FFFF
 
 
-def _said(name, value, setting, shown=None):
-    shown = shown if shown is not None else value
-    if setting is None:
-        return f"{name} not set (default {shown})"
-    return f"{name} = {setting.raw}"
+def _said(name, value, setting):
+    """`wal_level = minimal`, or `max_wal_senders not set (default 10)`."""
+    return describe(setting, name, str(value))
 
 
 def _place(doc, *settings):

@@ -36,6 +36,7 @@ from advisor.findings import Severity
 from advisor.model import Span, is_known
 from advisor.catalog import value_or_default
 from advisor.rules.pgb import assignment, bouncers, source, where, written
+from advisor.rules.pg.common import describe
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -54,8 +55,7 @@ def check(ctx):
             continue  # the server limits it (or we cannot tell)
         names = ", ".join(dict.fromkeys(pg.path for pg in servers[id(doc)]))
         set_on_server = [s for _, s in limits if s is not None]
-        server = (f"idle_in_transaction_session_timeout = {set_on_server[0].raw}" if set_on_server
-                  else "idle_in_transaction_session_timeout not set (default 0)")
+        server = describe(set_on_server[0] if set_on_server else None, "idle_in_transaction_session_timeout", "0")
         size = model.value("default_pool_size")
         wait = model.value("query_wait_timeout")
         queued = (f"up to {source(model, 'query_wait_timeout', 's')}, then failing" if is_known(wait) and wait

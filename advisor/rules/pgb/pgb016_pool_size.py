@@ -85,20 +85,20 @@ def _check_one(doc, model, limit, limit_text, pg_related):
     if procs is None:
         return  # how many processes share the pools is a template value: every sum is unknown
     pg_related = list(pg_related) + procs_span
+    users = model.effective_users()
     # each comparison needs only the values it uses: an unknown reserve_pool_size (written by a
     # role's template, say) leaves the sums unknown but not max_db_connections against the server
     if is_known(mdb) and mdb * procs > limit:
         reach, shown_to_fail = "", False
         if is_known(dps) and dps > 0:
             per_pool = (dps + rps if is_known(rps) else dps) * procs
-            users = -(-limit // per_pool)
-            listed = len(model.effective_users())
+            needed = -(-limit // per_pool)
             # a warning when the pools the file shows reach the limit: one user's, or those of the
             # users [users] lists; otherwise it takes more users than any file shows (an info)
-            shown_to_fail = users <= max(1, listed)
+            shown_to_fail = needed <= max(1, len(users))
             reach = (f" (its pools of {written(model, 'default_pool_size')}"
                      f"{' + ' + written(model, 'reserve_pool_size') if is_known(rps) and rps else ''} per user"
-                     f"{' in each process' if procs > 1 else ''} reach {limit} with {users} user{'s' if users > 1 else ''}"
+                     f"{' in each process' if procs > 1 else ''} reach {limit} with {needed} user{'s' if needed > 1 else ''}"
                      f"{'' if shown_to_fail else ', more than the files show'})")
         shown = f"{written(model, 'max_db_connections')}{procs_said}" + (f" = {mdb * procs}" if procs > 1 else "")
         yield RULE.finding(
@@ -110,7 +110,6 @@ def _check_one(doc, model, limit, limit_text, pg_related):
         )
     if not (is_known(dps) and is_known(rps)):
         return
-    users = [u for u in model.effective_users()]
     n_users = len(users) or 1
     terms, total, related, n_pools = [], 0, list(pg_related), 0
     for db in model.effective_databases():
@@ -140,7 +139,7 @@ def _check_one(doc, model, limit, limit_text, pg_related):
             f" (pool_size + reserve per database × user{user_note})",
             f"{assignment(doc, model, 'default_pool_size', max(1, limit // max(1, n_pools * procs) - rps))} "
             f"({n_pools * procs} pools) or max_db_connections per database so that the sum stays below {limit}",
-            related + procs_span,
+            related,
         )
     if terms is None or not is_known(mdb) or (mdb > 0 and mdb < dps + rps):
         return  # a pool through * is capped by max_db_connections too

@@ -31,7 +31,7 @@ what the server needs (often 80-90 on a host without swap), or protect the postm
 
 from advisor.findings import Severity
 from advisor.model import Span, is_known
-from advisor.rules.rule import Rule
+from advisor.rules.rule import Rule, listed
 
 MODES = {0: "heuristic overcommit, the kernel's default", 1: "always overcommit"}
 
@@ -53,7 +53,7 @@ def check(ctx):
         yield RULE.finding(
             fact.span,
             f"vm.overcommit_memory = {fact.value} ({MODES.get(fact.value, 'overcommit')}) on the host of "
-            f"{', '.join(on)}: when memory runs out the OOM killer SIGKILLs a process "
+            f"{listed(on)}: when memory runs out the OOM killer SIGKILLs a process "
             "(a backend: every session is reset; the postmaster: the server is gone) instead of one allocation "
             "failing",
             "vm.overcommit_memory = 2 and vm.overcommit_ratio = 80 (so that swap + 80% of RAM covers the server; "

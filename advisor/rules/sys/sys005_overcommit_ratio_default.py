@@ -60,7 +60,7 @@ from advisor.findings import Severity
 from advisor.model import Span
 from advisor.model.host import LINUX_OVERCOMMIT_RATIO
 from advisor.rules.pg.common import said
-from advisor.rules.rule import Rule
+from advisor.rules.rule import Rule, listed
 from advisor.units import format_bytes, pg_to_bytes
 
 RATIO_WITHOUT_RAM = 90  # proposed when the RAM is not known (a host without much swap)
@@ -88,13 +88,13 @@ def check(ctx):
         if verdict is not None:
             by_mode.setdefault(id(mode), []).append((pg, mode, verdict))
     for found in by_mode.values():
-        servers = [pg.path for pg, _, _ in found]
+        servers = list(dict.fromkeys(pg.path for pg, _, _ in found))  # (two servers of one file: once)
         pg, mode, (severity, body, proposed, why, related) = max(found, key=lambda item: item[2][0])
         ratio = pg.host.get("overcommit_ratio")
-        said = (f"vm.overcommit_ratio = {ratio.raw}" if ratio is not None
-                else f"vm.overcommit_ratio not set (kernel default {LINUX_OVERCOMMIT_RATIO})")
-        message = (f"vm.overcommit_memory = 2 (strict overcommit) with {said} and no vm.overcommit_kbytes "
-                   f"on the host of {', '.join(servers)}: {body}")
+        ratio_said = (f"vm.overcommit_ratio = {ratio.raw}" if ratio is not None
+                      else f"vm.overcommit_ratio not set (kernel default {LINUX_OVERCOMMIT_RATIO})")
+        message = (f"vm.overcommit_memory = 2 (strict overcommit) with {ratio_said} and no vm.overcommit_kbytes "
+                   f"on the host of {listed(servers)}: {body}")
         shown = {span.file for span in related} | {mode.span.file}
         spans = list(related) + [Span(name, 1, 1) for name in servers if name not in shown]
         if mode.origin == "declared":
@@ -183,7 +183,7 @@ def _ram(ctx, pg, host):
     fact = host.get("ram")
     if fact is not None and fact.known and fact.value:
         return fact.value, fact.span
-    return ctx.options.get("ram_bytes") or pg.meta.get("ram_bytes"), None
+    return ctx.declared_ram(pg), None
 
 
 RULE = Rule(
