@@ -16,6 +16,7 @@ from typing import Any
 
 from advisor.findings import Finding, RuleInfo, Severity
 from advisor.loaders import InputError, LOADERS, detect_kind, link_documents, load_file, name_needs_content, read_text
+from advisor.loaders.template import strip_template_suffix
 from advisor.model import ConfigDoc, Record, Span
 
 CONFIG_NAMES = ("pgpath.yaml", "pgpath.yml", ".pgpath.yaml")
@@ -226,6 +227,8 @@ def config_marks(path: str, text: str | None = None, limit: int = 20_000) -> dic
 
     Walks the composed node tree (aliases are not expanded: a shared node is visited once), at
     most `limit` nodes; the marks of a configuration read before come from advisor.config_cache."""
+    if path.endswith(".toml"):
+        return {}  # (a YAML walk of TOML text marks nothing, and would import PyYAML on every run)
     if text is None:
         from advisor import config_cache
 
@@ -414,9 +417,12 @@ def discover(settings: Settings, skipped: list[str] | None = None
 
         for path, kind in files_named(settings.topology["deployments"], os.path.dirname(settings.config_file)):
             if os.path.exists(path):
-                detected = _kind_of(path, sniff=True, explicit=True)
                 # a compose file, manifest, Ansible variables, Terraform or cloud JSON holds the
                 # hop's configuration among others: its own loader reads it, not the hop kind's
+                # (only such names can be one: a hop of a given kind naming another file is not read
+                # to find out)
+                holder = not kind or strip_template_suffix(os.path.basename(path)).lower().endswith(_HOLDER_SUFFIXES)
+                detected = _kind_of(path, sniff=True, explicit=True) if holder else None
                 found.append((path, detected if detected in HOLDERS else kind or detected or "client"))
     from advisor.pgversion import shown
 
@@ -534,6 +540,8 @@ def _fnmatch(name: str, pattern: str) -> bool:
 # loader kinds of files that hold configurations of several kinds (a compose file's PostgreSQL,
 # PgBouncer and application services): a topology hop names such a file, its loader reads it
 HOLDERS = ("kubernetes", "terraform", "cloud")
+# the only names their detectors take (advisor.loaders.infra_detect.detect_yaml, _detect_cloud)
+_HOLDER_SUFFIXES = (".yml", ".yaml", ".json", ".tf")
 
 
 def _kind_of(path: str, sniff: bool, explicit: bool = False) -> str | None:
