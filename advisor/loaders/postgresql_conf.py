@@ -713,7 +713,9 @@ def _check_conninfo(doc: ConfigDoc, setting: Setting) -> None:
         "write libpq keyword=value pairs: host=<primary> port=5432 user=<replication user> sslmode=verify-full"))
 
 
-def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> None:
+def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog, written_as: str = "line") -> None:
+    """The diagnostic of a name the catalog does not know; `written_as`: what the fix removes (a
+    `line` of a configuration file, a `statement` of a SQL script, which may span lines)."""
     name = setting.name
     if name.startswith("\ufeff"):
         doc.diagnostics.append(
@@ -731,7 +733,7 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> No
             since, last, replacement = removed
             what = f"renamed {replacement}" if replacement and name.lower() in _RENAMED else "removed"
             message = f'unrecognized configuration parameter "{name}": {what} in PostgreSQL {since:g}'
-            instead = f"use {replacement} instead" if replacement else "remove the line"
+            instead = f"use {replacement} instead" if replacement else f"remove the {written_as}"
             if last >= 14:
                 fix = (f"{instead}; or, if the file is for PostgreSQL {last:g} or older, check it as such: "
                        f"version: {last:g} on its postgres hop in pgpath.yaml's deployments: (only its deployment), "
@@ -747,7 +749,7 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog) -> No
                 setting.span,
                 f'unrecognized configuration parameter "{name}" (PostgreSQL {catalog.major})',
                 f"did you mean {suggestion}?" if suggestion
-                else f"remove the line (no such parameter in PostgreSQL {catalog.major})",
+                else f"remove the {written_as} (no such parameter in PostgreSQL {catalog.major})",
             )
         )
 

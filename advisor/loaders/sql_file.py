@@ -320,8 +320,6 @@ class _StatementReader:
                 if not value.startswith("'") and not re.fullmatch(r"-?[0-9.]+", value):
                     value = f"'{value}'"
                 d.fix = f"{head} {name} = {value}" + (f"  ({note}" if sep else "")
-            elif d.fix and d.fix.startswith("remove the line"):  # a statement may span lines
-                d.fix = "remove the statement" + d.fix[len("remove the line"):]
 
     def retire(self, name: str, section: str) -> None:
         for s in self.doc.settings:
@@ -332,7 +330,7 @@ class _StatementReader:
         from advisor.loaders.postgresql_conf import _unknown_parameter, parse_value
 
         if param is None:
-            _unknown_parameter(self.doc, setting, self.catalog)
+            _unknown_parameter(self.doc, setting, self.catalog, "statement")
             setting.value = flat
             return
         written = setting.raw
