@@ -159,9 +159,6 @@ def sample_major(path: str, text: str) -> tuple[int, str] | None:
     return best[0], f"the parameter list of {path} (every name known to PostgreSQL {best[0]})"
 
 
-DEFAULT_REASON = DEFAULT_PG_VERSION_REASON
-
-
 def _read_head(path: str) -> bytes:
     """open(path, "rb").read(READ_LIMIT), asked for in the size the file has (+1 to notice one
     that grew) with plain system calls: the buffered reader and a megabyte allocated per file
@@ -299,7 +296,7 @@ class Plan:
 
     def __init__(self) -> None:
         self.choices: dict[str, Choice] = {}
-        self.default = Choice(DEFAULT_MAJOR, DEFAULT_REASON, "default")
+        self.default = Choice(DEFAULT_MAJOR, DEFAULT_PG_VERSION_REASON, "default")
 
     def choice(self, path: str) -> Choice:
         return self.choices.get(_key(path), self.default)
@@ -339,8 +336,9 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
             major, reason, _conflict = declared[key]
             said = decide(evidence.get(key, []))
             # (decide maps a major pgpath has no catalog of to the nearest: compare what the file says)
-            if said is not None and (said_major(said[1]) or said[0]) != major:
-                reason += f" (the file says PostgreSQL {said_major(said[1]) or said[0]}: {said[1]}; the declaration wins)"
+            file_major = None if said is None else said_major(said[1]) or said[0]
+            if file_major is not None and file_major != major:
+                reason += f" (the file says PostgreSQL {file_major}: {said[1]}; the declaration wins)"
             got = supported(major, reason)
             out.choices[key] = Choice(*got, "topology", fixed=True, said=major)
         elif key in evidence:
