@@ -243,6 +243,21 @@ def test_kubernetes_container_args_limit_and_sysctls(tmp_path):
     assert sysctl.model.facts["tcp_keepalive_time"].span.line == 11
 
 
+def test_a_sysctl_written_with_slashes_is_the_same_host_fact(tmp_path):
+    """sysctl.d and Kubernetes (1.23+) take `net/ipv4/tcp_keepalive_time` for the dotted key:
+    the one reader of sysctl values normalises it, so a compose or pod list gives the fact too,
+    and a value the kernel refuses is reported the same."""
+    docs = _load(tmp_path, "apiVersion: v1\nkind: Pod\nmetadata:\n  name: app\nspec:\n  securityContext:\n"
+                           "    sysctls:\n      - name: net/ipv4/tcp_keepalive_time\n        value: \"120\"\n"
+                           "      - name: net/ipv4/tcp_keepalive_probes\n        value: \"300\"\n"
+                           "  containers:\n    - name: app\n      image: example/app:1\n")
+    [doc] = [d for d in docs if d.kind == "sysctl"]
+    assert doc.model.facts["tcp_keepalive_time"].value == 120
+    assert "tcp_keepalive_probes" not in doc.model.facts
+    [d] = doc.diagnostics
+    assert d.kind == "sysctl-invalid-value" and "outside 0..255" in d.message
+
+
 def test_sysctls_under_a_container_securitycontext_are_no_host_facts(tmp_path):
     """Kubernetes has `sysctls` only in the pod's securityContext: the container's are never
     applied, so they give the host no keepalive fact (SYS006 reports them) and a pod-level list

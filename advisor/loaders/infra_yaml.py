@@ -945,7 +945,7 @@ def _sysctls_doc(f: _File, name: str, node: N, source: str = "securityContext.sy
             setting.value = Unknown(text)
             host.facts[fact] = Value(Unknown(text), text, vspan, key=key, unit=unit)
             continue
-        if number is None:
+        if why:
             if applied:
                 doc.diagnostics.append(Diagnostic("sysctl-invalid-value", vspan, f"{key} = {text}: {why}; {refused}",
                                                   f"{key}: \"<integer>\""))

@@ -42,10 +42,11 @@ _INTEGER = lazy_re.compile(r"[+-]?[0-9]+")
 
 
 def parse_fact(key: str, text: str) -> tuple[str, str | None, int | None, str] | None:
-    """How the kernel takes `text` for a key pgpath reads as a host fact: (fact name, unit, the
-    integer or None, why not), or None when the key is not one of FACTS. The one reader of sysctl
-    values: sysctl files, Kubernetes/compose `sysctls` and Ansible `sysctl_conf` all use it."""
-    fact = FACTS.get(key)
+    """How the kernel takes `text` for a key pgpath reads as a host fact (`/` or `.` separated):
+    (fact name, unit, the integer written or None, why the kernel refuses it or ""), or None when
+    the key is not one of FACTS. The one reader of sysctl values: sysctl files, Kubernetes/compose
+    `sysctls` and Ansible `sysctl_conf` all use it."""
+    fact = FACTS.get(normalize_key(key))
     if fact is None:
         return None
     name, unit, low, high = fact
@@ -53,7 +54,7 @@ def parse_fact(key: str, text: str) -> tuple[str, str | None, int | None, str] |
     if number is None:
         return name, unit, None, "not an integer"
     if not low <= number <= high:
-        return name, unit, None, f"outside {low}..{high}"
+        return name, unit, number, f"outside {low}..{high}"
     return name, unit, number, ""
 
 _SYSCTL_SECTION = lazy_re.compile(r"^[ \t]*\[sysctl(?::[^\]]*)?\][ \t]*\r?$", re.MULTILINE)
@@ -128,14 +129,12 @@ def read_lines(doc: ConfigDoc, host: HostFacts, path: str, text: str, line_offse
                 host.facts[fact[0]] = Value(Unknown(value_text), value_text, value_span, key=key, unit=fact[1])
             continue
         name, unit, number, why = parse_fact(key, value_text)
-        if number is None:
-            low, high = fact[2], fact[3]
-            loose = int(value_text, 10) if _INTEGER.fullmatch(value_text) else None
+        if why:
             doc.diagnostics.append(Diagnostic(
                 "sysctl-invalid-value", value_span,
                 f"{key} = {value_text}: {why}; the kernel refuses it"
                 + (" (the leading '-' hides the failure)" if ignore_failure else " and systemd-sysctl logs an error"),
-                f"{key} = {_suggest(key, value_text, loose, low, high)}"))
+                f"{key} = {_suggest(key, value_text, number, fact[2], fact[3])}"))
             setting.value = None
             continue
         setting.value = number
