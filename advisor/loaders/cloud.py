@@ -556,8 +556,9 @@ def _azure_lb(reader: FileReader, lb: dict, base: tuple, name: str, arm: "ArmPar
     # version 2018-07-01 on (2018-06-01 has no enableTcpReset)
     lb_facts: dict[str, Value] = {}
     sku = lb.get("sku")
-    if isinstance(sku, dict) and isinstance(sku.get("name"), str) and not sku["name"].startswith("["):
-        lb_facts["lb_sku"] = Value(sku["name"], origin="set", key="sku.name")
+    sku_name = _arm(arm, sku.get("name")) if isinstance(sku, dict) else None
+    if isinstance(sku_name, str) and not _is_expression(sku_name):
+        lb_facts["lb_sku"] = Value(sku_name, origin="set", key="sku.name")
     if arm is not None and isinstance(lb.get("apiVersion"), str):
         lb_facts["lb_api_version"] = Value(lb["apiVersion"], origin="set", key="apiVersion")
     for group in ("loadBalancingRules", "inboundNatRules", "outboundRules"):
