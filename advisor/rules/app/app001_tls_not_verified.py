@@ -42,26 +42,12 @@ trust store and implies verify-full); pgjdbc `sslmode=verify-full`; node-postgre
 
 from advisor.findings import Severity
 from advisor.rules.app.common import endpoints, unix_only, where
-from advisor.rules.rule import Rule
-
-
-_LOOPBACK = ("localhost", "127.", "::1")
+from advisor.rules.rule import Rule, network_host
 
 
 def crosses_a_network(ep) -> bool:
-    """True when the client names a host reached over a network: an IP address or a name with a
-    domain. Loopback, unix sockets and bare names (a compose service or a Kubernetes service of the
-    same namespace, a local alias) are not evidence of traffic leaving the machine or cluster."""
-    for h in ep.hosts:
-        if not h.known:
-            continue
-        for host in str(h.value).split(","):
-            host = host.strip().strip("[]")
-            if not host or host.startswith(("/", "@")) or host.startswith(_LOOPBACK):
-                continue
-            if "." in host or ":" in host:
-                return True
-    return False
+    """True when the client names a host reached over a network (advisor.rules.rule.network_host)."""
+    return any(network_host(host) for h in ep.hosts if h.known for host in str(h.value).split(","))
 
 
 def check(ctx):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from advisor.model import ConfigDoc, Setting, Span, is_known
-from advisor.rules.rule import is_loopback  # noqa: F401 - the PGB rules import it from here
+from advisor.rules.rule import any_network_address, network_host
 
 
 
@@ -100,7 +100,7 @@ def server_over_network(model) -> bool:
         host = db.value("host")
         if db.name == "*" or db.unknown or not is_known(host) or host is None:
             continue
-        if any(not is_loopback(x.strip()) and ("." in x or ":" in x) for x in str(host).split(",")):
+        if any(network_host(x) for x in str(host).split(",")):
             return True
     return False
 
@@ -109,4 +109,4 @@ def clients_over_network(model) -> bool:
     """Whether PgBouncer accepts clients from a network: a listen_addr that is not loopback
     (`*`, `0.0.0.0`, an interface address). Empty listen_addr is the Unix socket only."""
     addr = model.value("listen_addr")
-    return is_known(addr) and any(not is_loopback(a.strip()) for a in str(addr).split(",") if a.strip())
+    return is_known(addr) and any_network_address(str(addr))

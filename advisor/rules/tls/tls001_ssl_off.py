@@ -49,7 +49,7 @@ from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.rules.compose import UNENCRYPTED, publish_on_loopback, published_said, published_to_network
 from advisor.rules.pg.common import where
-from advisor.rules.rule import Rule, is_loopback
+from advisor.rules.rule import Rule, any_network_address
 
 
 # the official image, and images built FROM it that keep its configuration: ssl is off by default
@@ -63,7 +63,7 @@ def _listens(doc) -> bool | None:
     listen = doc.get("listen_addresses")
     if listen is None or not isinstance(listen.value, str):
         return None
-    return any(not is_loopback(a.strip()) for a in listen.value.split(","))
+    return any_network_address(listen.value)
 
 
 def check(ctx):
