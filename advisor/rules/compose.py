@@ -14,6 +14,17 @@ from advisor.rules.rule import is_loopback
 
 # what a listener without TLS lets anyone on the network read (PGB017, TLS001)
 UNENCRYPTED = "queries and results cross the network unencrypted"
+CLEAR_PASSWORDS = "passwords cross the network in clear text"
+MD5_CAPTURED = "each login's md5 exchange can be captured and its password guessed offline"
+
+
+def exposure_message(kind: str, reached: str, weak: str, login: str, unless: str = "") -> str:
+    """PGB017's and TLS001's message for a listener without TLS that network clients reach
+    (`reached`: `listen_addr = * accepts network clients`, or the published port): no password
+    asked ("open") comes first, then the unencrypted traffic; otherwise what a login exposes."""
+    if kind == "open":
+        return f"{reached} and {login}; and with {weak} {UNENCRYPTED}{unless}"
+    return f"{weak} while {reached}: {login}"
 
 
 def covers(target: str, port: str) -> bool:

@@ -64,7 +64,8 @@ services:
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.compose import UNENCRYPTED, publish_on_loopback, published_said, published_to_network
+from advisor.rules.compose import (CLEAR_PASSWORDS, MD5_CAPTURED, UNENCRYPTED, exposure_message,
+                                   publish_on_loopback, published_said, published_to_network)
 from advisor.rules.pgb import bouncers, clients_over_network, image_variable, source, where
 from advisor.rules.rule import Rule
 
@@ -89,13 +90,12 @@ def _login(model) -> tuple[str | None, str]:
         return "open", (f"{said} asks no password and ignores the user name given: anyone who reaches PgBouncer "
                         "connects as the user each [databases] entry forces, and to the admin console as admin")
     if auth == "plain":
-        return "exposed", f"with {said} passwords cross the network in clear text, and so do queries and results"
+        return "exposed", f"with {said} {CLEAR_PASSWORDS}, and so do queries and results"
     if auth in ("pam", "ldap"):
-        return "exposed", (f"with {said} passwords cross the network in clear text (PgBouncer asks for the password "
+        return "exposed", (f"with {said} {CLEAR_PASSWORDS} (PgBouncer asks for the password "
                            f"itself, to give it to {auth.upper()}), and so do queries and results")
     if auth == "md5":
-        return "exposed", (f"{UNENCRYPTED}, and with {said} each login's md5 exchange can be captured and its "
-                           "password guessed offline (a user whose password is stored SCRAM-hashed logs in with "
+        return "exposed", (f"{UNENCRYPTED}, and with {said} {MD5_CAPTURED} (a user whose password is stored SCRAM-hashed logs in with "
                            "SCRAM instead)")
     if auth == "scram-sha-256":
         return "exposed", f"{UNENCRYPTED} ({said} exposes no password)"
@@ -148,13 +148,13 @@ def check(ctx):
         tls = f"client_tls_sslmode = require (with {TLS_FILES})"
         spans = [where(doc, model, "client_tls_sslmode"), where(doc, model, "listen_addr")]
         if kind == "open":
-            message = (f"listen_addr = {addr} accepts network clients and {login}; and with "
-                       f"{source(model, 'client_tls_sslmode')} {UNENCRYPTED}{_unless_asked(mode)}")
+            message = exposure_message(kind, f"listen_addr = {addr} accepts network clients",
+                                       source(model, "client_tls_sslmode"), login, _unless_asked(mode))
             fix = f"{_authenticate(model)}; and {tls}"
             spans = auth_span + spans
         else:
-            message = (f"{source(model, 'client_tls_sslmode')} while listen_addr = {addr} accepts network clients: "
-                       f"{login}")
+            message = exposure_message(kind, f"listen_addr = {addr} accepts network clients",
+                                       source(model, "client_tls_sslmode"), login)
             fix = f"{tls}; and {_authenticate(model)}" if model.value("auth_type") == "plain" else tls
             spans = spans + auth_span
         spans = list(dict.fromkeys(spans))
@@ -175,15 +175,13 @@ def _published(doc, model, exposure, kind, login, auth_span):
            f"{var('client_tls_cert_file')})")
     publish = publish_on_loopback(p)
     published = published_said("PgBouncer's", port, p)
-    tls_said = source(model, "client_tls_sslmode")
+    message = exposure_message(kind, published, source(model, "client_tls_sslmode"), login,
+                               _unless_asked(model.value("client_tls_sslmode")))
     if kind == "open":
         # no password at all is the bigger hole: its fix comes first, whoever the clients are
-        unless = _unless_asked(model.value("client_tls_sslmode"))
-        message = f"{published} and {login}; and with {tls_said} {UNENCRYPTED}{unless}"
         fix = (f"{_authenticate(model, var('auth_type'), '=')} in its environment; and {publish} if only this "
                f"host's clients connect, otherwise {tls} too")
     else:
-        message = f"{tls_said} while {published}: {login}"
         also = f"; and {_authenticate(model, var('auth_type'), '=')}" if model.value("auth_type") == "plain" else ""
         fix = f"{publish} if only this host's clients connect; otherwise {tls}{also} in its environment"
     related = (where(doc, model, "client_tls_sslmode"), where(doc, model, "listen_addr"), *auth_span)

@@ -47,7 +47,8 @@ remove it first (with `POSTGRES_PASSWORD` set the image asks a password).
 from advisor import lazy_re
 from advisor.catalog import value_or_default
 from advisor.findings import Severity
-from advisor.rules.compose import UNENCRYPTED, publish_on_loopback, published_said, published_to_network
+from advisor.rules.compose import (CLEAR_PASSWORDS, MD5_CAPTURED, UNENCRYPTED, exposure_message,
+                                   publish_on_loopback, published_said, published_to_network)
 from advisor.rules.pg.common import where
 from advisor.rules.rule import Rule, any_network_address
 
@@ -119,10 +120,9 @@ def _login(doc) -> tuple[str, str]:
         return "open", (f"{origin} makes the image's pg_hba.conf ask no password (host all all all trust): anyone "
                         "who reaches it connects as any role, superusers included")
     if method == "password":
-        return "exposed", f"passwords cross the network in clear text ({line}), and so do queries and results"
+        return "exposed", f"{CLEAR_PASSWORDS} ({line}), and so do queries and results"
     if method == "md5":
-        return "exposed", (f"{UNENCRYPTED}, and each login's md5 exchange can be captured and its password guessed "
-                           f"offline ({line})")
+        return "exposed", f"{UNENCRYPTED}, and {MD5_CAPTURED} ({line})"
     if method == "scram-sha-256":
         return "exposed", f"{UNENCRYPTED} ({line}; SCRAM exposes no password)"
     return "exposed", UNENCRYPTED
@@ -145,12 +145,11 @@ def _published(doc, exposure):
     publish = publish_on_loopback(p)
     tls = ("-c ssl=on -c ssl_cert_file=<mounted certificate> -c ssl_key_file=<mounted key, mode 0600> in its "
            "command")
+    message = exposure_message(kind, published, off, login)
     if kind == "open":
-        message = f"{published} and {login}; and with {off} {UNENCRYPTED}"
         fix = (f"remove POSTGRES_HOST_AUTH_METHOD=trust (with POSTGRES_PASSWORD set the image asks a password); and "
                f"{publish} if only this host's clients connect, otherwise {tls} too")
     else:
-        message = f"{off} while {published}: {login}"
         fix = f"{publish} if only this host's clients connect; otherwise {tls}"
     setting = doc.get("ssl")
     related = [where(doc, setting)] if setting is not None else []
