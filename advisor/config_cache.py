@@ -15,6 +15,7 @@ read-only disk, a damaged entry) only means the configuration is read the slow w
 
 from __future__ import annotations
 
+import functools
 import os
 import zlib
 from typing import Any
@@ -32,6 +33,7 @@ def _folder() -> str | None:
     return os.path.join(base, "pgpath")
 
 
+@functools.lru_cache(maxsize=2)
 def _stamp(toml: bool) -> str:
     """What else an entry depends on: pgpath's version, the schema, the file's format."""
     from advisor import __version__
