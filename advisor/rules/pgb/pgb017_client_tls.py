@@ -95,8 +95,8 @@ def _login(model) -> tuple[str | None, str]:
         return "exposed", (f"with {said} {CLEAR_PASSWORDS} (PgBouncer asks for the password "
                            f"itself, to give it to {auth.upper()}), and so do queries and results")
     if auth == "md5":
-        return "exposed", (f"{UNENCRYPTED}, and with {said} {MD5_CAPTURED} (a user whose password is stored SCRAM-hashed logs in with "
-                           "SCRAM instead)")
+        return "exposed", (f"{UNENCRYPTED}, and with {said} {MD5_CAPTURED} (a user whose password is stored "
+                           "SCRAM-hashed logs in with SCRAM instead)")
     if auth == "scram-sha-256":
         return "exposed", f"{UNENCRYPTED} ({said} exposes no password)"
     if auth == "hba":
