@@ -60,6 +60,8 @@ def check(
     haproxy_binary: Optional[str] = typer.Option(None, "--haproxy-binary", help="Also run `haproxy -c` with this binary."),
     cert_warn_days: Optional[int] = typer.Option(None, "--cert-warn-days", help="Warn about certificates that expire "
                                                  "within this many days (default 30)."),
+    cloud: Optional[str] = typer.Option(None, "--cloud", help="aws, azure or gcp: the cloud whose load balancer a "
+                                        "Kubernetes Service of type LoadBalancer gets when no annotation says."),
     color: str = typer.Option("auto", "--color", help="auto, always or never."),
     output: Optional[List[str]] = typer.Option(
         None, "--output", "-o", help="Write the report to this file; or FORMAT=PATH (repeatable, PATH - is stdout) "
@@ -97,6 +99,7 @@ def check(
         "kind": kind,
         "haproxy_binary": haproxy_binary,
         "cert_warn_days": cert_warn_days,
+        "cloud": cloud,
     }
     if baseline_stale and not baseline:
         _fail("--baseline-stale needs --baseline FILE")

@@ -346,9 +346,11 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
         settings.per_file_ignores.append((os.path.join(os.path.abspath(base), pattern), pattern, _split(codes)))
     settings.rule_options = {code.upper(): dict(opts) for code, opts in (merged.get("rule_options") or {}).items()}
     settings.extra = dict(merged.get("extra") or {})
-    for key in ("haproxy_binary", "cert_warn_days", "now"):
+    for key in ("haproxy_binary", "cert_warn_days", "now", "cloud"):
         if merged.get(key) is not None:
             settings.extra[key] = merged[key]
+    if settings.extra.get("cloud") not in (None, *CLOUDS):
+        raise UsageError(f"cloud must be one of {', '.join(CLOUDS)}, not {settings.extra['cloud']!r}")
     if "cert_warn_days" in settings.extra:
         days = settings.extra["cert_warn_days"]
         if isinstance(days, bool) or not isinstance(days, int) or days < 0:
@@ -536,6 +538,10 @@ def _fnmatch(name: str, pattern: str) -> bool:
     name, head = os.path.normcase(name), os.path.normcase(head)  # as fnmatch.fnmatch does
     return name.startswith(head) if star else name == head
 
+
+# `cloud:` (--cloud): the cloud whose load balancer a Kubernetes Service of type LoadBalancer gets
+# when no annotation says (advisor.loaders.infra_yaml._lb_kind)
+CLOUDS = ("aws", "azure", "gcp")
 
 # loader kinds of files that hold configurations of several kinds (a compose file's PostgreSQL,
 # PgBouncer and application services): a topology hop names such a file, its loader reads it

@@ -54,11 +54,44 @@ def test_pooler_and_its_load_balancer(tmp_path):
     assert pgb.kind == "pgbouncer" and pgb.model.value("pool_mode") == "transaction"
     assert pgb.model.value("max_client_conn") == 1000
     assert [(d.kind, d.span.line) for d in pgb.diagnostics] == [("pgbouncer-unit-suffix", 13)]
-    # the operator writes the rest of pgbouncer.ini: its defaults are not PgBouncer's, so unknown
-    assert isinstance(pgb.model.value("server_idle_timeout"), Unknown)
+    # the operator writes the rest of pgbouncer.ini (CloudNativePG's config.go): its own defaults, the
+    # user's parameters, then its forced values; what it does not write is PgBouncer's default
+    assert pgb.model.value("server_idle_timeout") == 600 and pgb.model.value("tcp_keepidle") == 0
+    assert (pgb.model.value("client_tls_sslmode"), pgb.model.value("auth_type"), pgb.model.value("listen_port"),
+            pgb.model.value("listen_addr")) == ("prefer", "hba", 5432, "*")
+    [entry] = pgb.model.databases
+    assert (entry.name, entry.value("host"), entry.params["host"].raw) == ("*", "c-rw", "c-rw")
+    assert pgb.meta["service_type"] == "LoadBalancer"
     [box] = lb.model.middleboxes
-    assert (box.kind, box.idle_timeout.value, box.idle_timeout.origin, box.targets) == ("aws-nlb", 350, "default",
-                                                                                         ["pgbouncer"])
+    assert (box.kind, box.idle_timeout.value, box.idle_timeout.origin, box.targets, box.listens) == (
+        "aws-nlb", 350, "default", ["pgbouncer"], ["p:5432"])
+
+
+def test_pooler_defaults_and_forced_values(tmp_path):
+    """No poolMode: session (the CRD's default); a forced parameter written by the user is the
+    operator's; the Service is ClusterIP unless serviceTemplate says otherwise."""
+    [pgb] = _load(tmp_path, "apiVersion: postgresql.cnpg.io/v1\nkind: Pooler\nmetadata:\n  name: p\nspec:\n"
+                            "  cluster:\n    name: c\n  type: ro\n  pgbouncer:\n    parameters:\n"
+                            "      client_tls_sslmode: require\n      listen_port: '6432'\n")
+    assert pgb.model.value("pool_mode") == "session"
+    assert pgb.model.value("client_tls_sslmode") == "require"  # the user's value beats the operator default
+    assert pgb.model.value("listen_port") == 5432  # forced: the operator writes its own over the user's
+    assert pgb.model.databases[0].value("host") == "c-ro"
+    assert pgb.meta["service_type"] == "ClusterIP" and "operator_hba" in pgb.meta
+
+
+@pytest.mark.parametrize("extra,on_expiry", [("", "rst"),
+                                             ('    service.beta.kubernetes.io/azure-load-balancer-disable-tcp-reset: "true"\n',
+                                              "drop")])
+def test_aks_service_resets_idle_flows_unless_disabled(tmp_path, extra, on_expiry):
+    """cloud-provider-azure enables TCP reset on Standard load balancer rules unless the
+    annotation turns it off."""
+    [doc] = _load(tmp_path, "apiVersion: v1\nkind: Service\nmetadata:\n  name: pg\n  annotations:\n"
+                            '    service.beta.kubernetes.io/azure-load-balancer-internal: "true"\n' + extra +
+                  "spec:\n  type: LoadBalancer\n  selector:\n    app: postgres\n  ports:\n    - port: 5432\n")
+    [box] = doc.model.middleboxes
+    assert (box.kind, box.on_expiry, box.facts["enable_tcp_reset"].value) == ("azure-lb", on_expiry,
+                                                                               on_expiry == "rst")
 
 
 @pytest.mark.parametrize("annotations,kind,idle", [
@@ -68,7 +101,7 @@ def test_pooler_and_its_load_balancer(tmp_path):
     ({"service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout": "30"}, "azure-lb", 1800),
     ({"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}, "azure-lb", 240),
     ({"cloud.google.com/load-balancer-type": "Internal"}, "gcp-lb", 600),
-    ({}, "k8s-service", 86400),
+    ({}, "cloud-lb", None),
 ])
 def test_service_load_balancer_annotations(tmp_path, annotations, kind, idle):
     notes = "".join(f"    {k}: \"{v}\"\n" for k, v in annotations.items())

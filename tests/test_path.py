@@ -485,3 +485,53 @@ def test_a_keepalive_value_the_software_refuses_is_unknown_in_the_plan(tmp_path,
     assert (end.enabled, end.idle, end.probes_every) == (None, None, None)
     assert "refuses" in end.text
     assert not any(refused in (t.note or "") for t in path.timers)  # never "kept open" by it
+
+
+POOLER_LB = ("apiVersion: postgresql.cnpg.io/v1\nkind: Pooler\nmetadata:\n  name: pooler-rw\nspec:\n"
+             "  cluster:\n    name: pg\n  type: rw\n  serviceTemplate:\n    spec:\n      type: LoadBalancer\n"
+             "  pgbouncer:\n    poolMode: transaction\n")
+
+
+def test_a_load_balancer_in_front_of_the_first_hop_makes_a_leg_from_unread_clients(tmp_path):
+    """A Pooler's LoadBalancer Service sits in front of PgBouncer: the leg from the clients has one
+    end, PgBouncer's keepalives are judged, and the JSON says which end is open."""
+    write(tmp_path, {"pooler.yaml": POOLER_LB})
+    [path] = shared(paths_of(tmp_path))
+    assert [h.kind for h in path.hops] == ["cloud-lb", "pgbouncer"]
+    [leg] = path.legs
+    assert (leg.a, leg.b, leg.middleboxes, leg.open_end) == (1, 1, [0], "client")
+    assert leg.keepalive().probes_every == 7200  # PgBouncer's tcp_keepidle unset: the OS default
+    r = pgpath("path", ".", "--format", "json", "--no-config", cwd=tmp_path)
+    data = json.loads(r.stdout)
+    assert validate(data, "path.schema.json") is None and data["paths"][0]["legs"][0]["open_end"] == "client"
+    text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert "leg clients (not read) -> PgBouncer pooler.yaml [*] via cloud load balancer of Service pooler-rw" in text
+    assert "closes first: not known" in text
+
+
+@pytest.mark.parametrize("cloud,kind,seconds", [("azure", "azure-lb", 240), ("aws", "aws-elb", 60)])
+def test_the_cloud_option_names_the_load_balancer_a_service_gets(tmp_path, cloud, kind, seconds):
+    write(tmp_path, {"pooler.yaml": POOLER_LB, "pgpath.yaml": f"cloud: {cloud}\n"})
+    [path] = shared(paths_of(tmp_path, tmp_path / "pgpath.yaml"))
+    box = path.hops[0]
+    assert (box.kind, box.detail.idle_timeout.value) == (kind, seconds)
+    r = pgpath("check", ".", "--no-config", "--cloud", cloud, "--format", "json", cwd=tmp_path)
+    codes = {(f["code"], f["severity"]) for f in json.loads(r.stdout)["findings"]}
+    # PgBouncer probes after 7200 s, past Azure's 240 s: PATH001 warns; a Classic ELB counts data only, not probes
+    assert (("PATH001", "warning") in codes) == (cloud == "azure")
+
+
+def test_an_unknown_cloud_is_a_usage_error(tmp_path):
+    write(tmp_path, {"pooler.yaml": POOLER_LB, "pgpath.yaml": "cloud: ibm\n"})
+    r = pgpath("check", ".", cwd=tmp_path)
+    assert r.returncode == 2 and "cloud" in r.stderr and "Traceback" not in r.stderr, r.stderr
+    r = pgpath("check", ".", "--no-config", "--cloud", "ibm", cwd=tmp_path)
+    assert r.returncode == 2 and "cloud must be one of aws, azure, gcp, not 'ibm'" in r.stderr, r.stderr
+
+
+def test_the_summary_counts_the_paths_that_cross_no_middlebox(tmp_path):
+    write(tmp_path, {"k8s/pooler.yaml": POOLER_LB, "vm/postgresql.conf": PG, "vm/pgbouncer.ini": PGB})
+    last = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout.strip().splitlines()[-1]
+    assert last.startswith("2 connection paths (2 assumed from the files;"), last
+    assert last.endswith("; 1 of them crosses no middlebox known, so its keepalives were not checked: declare load "
+                         "balancers and NATs"), last

@@ -58,6 +58,23 @@ CNPG_DEFAULTS = (("max_parallel_workers", "32"), ("max_worker_processes", "32"),
                  ("shared_memory_type", "mmap"), ("ssl_min_protocol_version", "TLSv1.3"),
                  ("ssl_max_protocol_version", "TLSv1.3"))
 CNPG_MANDATORY = (("listen_addresses", "*"), ("port", "5432"), ("ssl", "on"), ("hot_standby", "on"))
+# CloudNativePG Pooler (pkg/management/pgbouncer/config/config.go at a95a534, August 2026): the
+# pgbouncer.ini the operator writes is `[databases] * = host=<cluster>-<type>`, pool_mode (the
+# Pooler's poolMode, default session), auth_user/auth_query/auth_dbname, then its defaults merged
+# with the user's parameters and finally its forced values; everything else is PgBouncer's default
+CNPG_POOLER_DEFAULTS = (("pool_mode", "session"), ("log_stats", "0"), ("auth_type", "hba"),
+                        ("client_tls_sslmode", "prefer"), ("server_tls_sslmode", "verify-ca"),
+                        ("ignore_startup_parameters", "extra_float_digits,options"))
+CNPG_POOLER_AUTH_QUERY = "SELECT usename, passwd FROM public.user_search($1)"
+CNPG_POOLER_FORCED = (("listen_port", "5432"), ("listen_addr", "*"), ("admin_users", "pgbouncer"),
+                      ("unix_socket_dir", "/controller/run"), ("auth_hba_file", "/controller/configs/pg_hba.conf"),
+                      ("server_tls_ca_file", "/controller/configs/server-tls/ca.crt"),
+                      ("client_tls_cert_file", "/controller/configs/client-tls/tls.crt"),
+                      ("client_tls_key_file", "/controller/configs/client-tls/tls.key"),
+                      ("client_tls_ca_file", "/controller/configs/client-ca/ca.crt"))
+CNPG_POOLER_FORCED_NAMES = {n for n, _ in CNPG_POOLER_FORCED}
+# the network lines of the pg_hba.conf it writes after the Pooler's own `pg_hba` lines
+CNPG_POOLER_HBA = "host all all 0.0.0.0/0 md5"
 # Spilo (Zalando) and Crunchy/Percona PGO always serve TLS
 OPERATOR_TLS = (("ssl", "on"),)
 
@@ -237,8 +254,11 @@ class _File:
         if databases:
             items.append(_Item("section", "databases", "", "[databases]", first, None, False))
             for name, connstr, span in databases:
-                items.append(_Item("key", name, connstr, connstr, span, span, self.is_unknown(connstr),
-                                   max(0, (span.col or 1) - 1), connstr))
+                # (a connection string pgpath composed: its text stands at the span's column, so each
+                # parameter's raw text is read back from it)
+                col = max(0, (span.col or 1) - 1)
+                items.append(_Item("key", name, connstr, connstr, span, span, self.is_unknown(connstr), col,
+                                   " " * col + connstr))
         items.append(_Item("section", "pgbouncer", "", "[pgbouncer]", first, None, False))
         if anchor is not None:
             items.append(_Item("opaque", "", "", "", anchor, None, True))
@@ -350,17 +370,37 @@ def _read_cnpg_pooler(f: _File, root: N) -> None:
     if mode is not None and mode.kind == "scalar":
         entries.insert(0, ("pool_mode", mode.value, Span(f.path, mode.line, mode.col, mode.end_line, mode.end_col),
                            mode.value_span(f.path), f.is_unknown(mode.value)))
-    meta = {"source": "cloudnative-pg Pooler", "name": name, "generated_by": "cloudnative-pg"}
+    kind_node = root.get("kind") or root
+    query = pgb.get("authQuery") if pgb else None
+    defaults = CNPG_POOLER_DEFAULTS + (("auth_query", query.value if query is not None and query.kind == "scalar"
+                                        else CNPG_POOLER_AUTH_QUERY),)
+    user = [e for e in entries if e[0] not in CNPG_POOLER_FORCED_NAMES]  # the operator writes its own over them
+    entries = (f.operator_entries(kind_node, defaults, user, False) + user
+               + f.operator_entries(kind_node, CNPG_POOLER_FORCED, user, True))
+    meta = {"source": "cloudnative-pg Pooler", "name": name, "generated_by": "cloudnative-pg",
+            "operator_settings": sorted({n for n, _ in defaults} - {e[0] for e in user} | CNPG_POOLER_FORCED_NAMES)}
     cluster = spec.get("cluster")
+    databases = []
     if cluster is not None and cluster.text("name"):
         meta["cluster"] = cluster.text("name")
+        # the operator's [databases] section: every database to the cluster's Service of the Pooler's type
+        service = f"{cluster.text('name')}-{spec.text('type') or 'rw'}"
+        databases.append(("*", f"host={service}", cluster.get("name").span(f.path)))
     for key in ("instances", "type"):
         if spec.text(key):
             meta[key] = spec.text(key)
-    f.pgb_doc(entries, meta, (root.get("kind") or root).span(f.path))
     service_type = spec.get("serviceTemplate", "spec", "type")
+    # who reaches it: the operator's Service (ClusterIP unless serviceTemplate says otherwise)
+    meta["service_type"] = service_type.text() if service_type is not None and service_type.text() else "ClusterIP"
+    if service_type is not None:
+        meta["service_span"] = service_type.span(f.path)
+    if pgb is None or pgb.get("pg_hba") is None:
+        meta["operator_hba"] = CNPG_POOLER_HBA  # the operator's lines when the Pooler adds none of its own
+    f.pgb_doc(entries, meta, None, databases)
     if service_type is not None and service_type.text() == "LoadBalancer":
-        _service_middlebox(f, name, spec.get("serviceTemplate"), service_type, target="pgbouncer")
+        # the operator's Service forwards port 5432, PgBouncer's listen_port it forces
+        _service_middlebox(f, name, spec.get("serviceTemplate"), service_type, target="pgbouncer",
+                           default_port="5432")
 
 
 def _read_zalando(f: _File, root: N) -> None:
@@ -994,7 +1034,7 @@ def _read_nad(f: _File, root: N) -> None:
 
 
 def _service_middlebox(f: _File, name: str, service: N | None, anchor: N, target: str,
-                       annotations: N | None = None) -> None:
+                       annotations: N | None = None, default_port: str | None = None) -> None:
     from advisor.model.middlebox import Middlebox, MiddleboxFile
 
     if annotations is None and service is not None:
@@ -1002,17 +1042,26 @@ def _service_middlebox(f: _File, name: str, service: N | None, anchor: N, target
     notes = {k: (v.value, v) for k, _, v in annotations.items() if v.kind == "scalar"} if annotations is not None else {}
     cloud = f.options.get("cloud")
     kind, idle, facts = _lb_kind(f, notes, cloud)
+    on_expiry = None
+    if kind == "azure-lb":
+        # cloud-provider-azure (azure_loadbalancer.go) enables TCP reset on the rules of a Standard
+        # load balancer, the only SKU since Basic's retirement, unless an annotation turns it off
+        reset = notes.get(_AZURE_NO_RESET, ("", None))[0].lower() != "true"
+        on_expiry = "rst" if reset else "drop"
+        facts["enable_tcp_reset"] = Value(reset, None, None, origin="default" if _AZURE_NO_RESET not in notes else "set")
     ports = []
     spec = service.get("spec") if service is not None and service.get("spec") is not None else service
     for p in (spec.get("ports").seq() if spec is not None and spec.get("ports") is not None else []):
         if p.text("port"):
             ports.append(p.text("port"))
-    box = Middlebox(kind, name, anchor.span(f.path), idle, facts=facts,
+    if not ports and default_port:
+        ports.append(default_port)
+    box = Middlebox(kind, name, anchor.span(f.path), idle, on_expiry=on_expiry, facts=facts,
                     listens=[f"{name}:{p}" for p in ports] or [name], targets=[target])
     doc = ConfigDoc(path=f.path, kind="kubernetes", files=[f.path], template=f.template,
                     model=MiddleboxFile("kubernetes", [box]))
     doc.meta["source"] = "Service type LoadBalancer"
-    if kind == "k8s-service":
+    if kind == "cloud-lb":
         doc.meta["cloud_unknown"] = True
     f.docs.append(doc)
 
@@ -1023,6 +1072,7 @@ _AWS_CLB_IDLE = "service.beta.kubernetes.io/aws-load-balancer-connection-idle-ti
 _AWS_ATTRIBUTES = "service.beta.kubernetes.io/aws-load-balancer-attributes"
 _AZURE_IDLE = "service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout"
 _AZURE_PREFIX = "service.beta.kubernetes.io/azure-"
+_AZURE_NO_RESET = "service.beta.kubernetes.io/azure-load-balancer-disable-tcp-reset"
 _GCP_PREFIXES = ("cloud.google.com/", "networking.gke.io/")
 
 
@@ -1063,7 +1113,7 @@ def _lb_kind(f: _File, notes: dict, cloud: str | None):
         return "aws-elb", None, facts  # the in-tree controller's default for type LoadBalancer: a Classic ELB
     if cloud == "azure":
         return "azure-lb", None, facts
-    return "k8s-service", None, facts
+    return "cloud-lb", None, facts  # the cloud's load balancer, whichever it is (PATH001 says what each does)
 
 
 def _read_service(f: _File, root: N) -> None:

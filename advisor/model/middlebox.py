@@ -71,9 +71,23 @@ KINDS: dict[str, MiddleboxKind] = {k.kind: k for k in (
     MiddleboxKind("k8s-service", "Kubernetes Service (kube-proxy conntrack)", 86400, True, "drop",
                   "kube-proxy conntrack.tcpEstablishedTimeout",
                   "kube-proxy configuration: conntrack tcpEstablishedTimeout default 24h"),
+    MiddleboxKind("cloud-lb", "cloud load balancer of Service", None, True, "drop",
+                  "the cloud's; pgpath does not know which cloud (no annotation names it)",
+                  "a Kubernetes Service of type LoadBalancer gets its cloud's load balancer: Azure LB (4 min, "
+                  "silent drop), AWS NLB (350 s) or Classic ELB (60 s, traffic only), GCP passthrough LB; on bare "
+                  "metal (MetalLB) none. Not declarable: declare the kind it is"),
     MiddleboxKind("firewall", "firewall", None, True, "drop", "declared idle timeout",
                   "a stateful firewall's flow table (declare its idle timeout)"),
 )}
+
+
+# what the load balancer a Kubernetes Service of type LoadBalancer gets does with an idle flow, per
+# cloud (../shared/reference/connection-timeouts.md §5; AKS: cloud-provider-azure enables TCP reset
+# on Standard load balancer rules unless azure-load-balancer-disable-tcp-reset is "true")
+CLOUD_LB_TIMERS = "an Azure LB (AKS) resets a flow idle 4 min, an AWS NLB one idle 350 s"
+CLOUD_LB_SHORTEST = 240.0  # Azure Load Balancer's default idleTimeoutInMinutes, 4
+CLOUD_LB_CLASSIC = ("an AWS Classic ELB (the in-tree controller's default without annotations) closes it after 60 s "
+                    "whatever the keepalives")
 
 
 class Middlebox(Record):

@@ -322,14 +322,15 @@ def _database_entry(model, dbname: str | None):
 
 
 def _place_middleboxes(g: _Group, path: DeploymentPath) -> None:
-    """Put each middlebox of the neighbourhood in front of the hop whose port it targets."""
+    """Put each middlebox of the neighbourhood in front of the hop whose port it targets. In front
+    of a path's first hop too: the clients that cross it are then not read (an open leg)."""
     if not g.boxes:
         return
     for doc, box in g.boxes:
         ports = {_bind_port(t) for t in box.targets} | {_bind_port(t) for t in box.listens}
         ports.discard(None)
         for i, hop in enumerate(path.hops):
-            if i == 0 or hop.kind not in ("pgbouncer", "haproxy", "postgres"):
+            if hop.kind not in ("pgbouncer", "haproxy", "postgres"):
                 continue
             if _hop_port(hop) in ports:
                 path.hops.insert(i, Hop(box.kind, box.label, doc, box.span, box))

@@ -115,16 +115,29 @@ class KeepalivePlan(Record):
 
 class Leg(Record):
     """One TCP connection between hops `a` and `b` (indexes into the path's hops), with the
-    middleboxes it crosses and both ends' keepalive plans."""
+    middleboxes it crosses and both ends' keepalive plans.
 
-    __slots__ = ("a", "b", "middleboxes", "ends")
+    A leg with one end off the path has `a == b` and says which end is missing in `open_end`:
+    "client" when middleboxes sit in front of the first hop and no client file was read (the
+    clients' keepalives are unknown), "server" when they sit after the last hop."""
+
+    __slots__ = ("a", "b", "middleboxes", "ends", "open_end")
 
     def __init__(self, a: int, b: int, middleboxes: list[int] | None = None,
-                 ends: list[KeepalivePlan] | None = None) -> None:
+                 ends: list[KeepalivePlan] | None = None, open_end: str | None = None) -> None:
         self.a = a
         self.b = b
         self.middleboxes = [] if middleboxes is None else middleboxes
         self.ends = [] if ends is None else ends
+        self.open_end = open_end
+
+    def labels(self, hops: list) -> tuple[str, str]:
+        """The two ends' labels, the missing one named for what it is."""
+        if self.open_end == "client":
+            return "clients (not read)", hops[self.b].label
+        if self.open_end == "server":
+            return hops[self.a].label, "(next hop)"
+        return hops[self.a].label, hops[self.b].label
 
     def keepalive(self) -> KeepalivePlan | None:
         """The end whose probes keep the leg busiest (probes from either end refresh a flow), or None."""
@@ -136,11 +149,14 @@ class Leg(Record):
 
     def to_dict(self) -> dict[str, Any]:
         best = self.keepalive()
-        return {"from": self.a, "to": self.b, "middleboxes": list(self.middleboxes),
+        out = {"from": self.a, "to": self.b, "middleboxes": list(self.middleboxes),
                 "ends": [e.to_dict() for e in self.ends],
                 "keepalive": {"idle_s": best.idle if best else None,
                               "silent_at_most_s": best.probes_every if best else None,
                               "by": best.text if best else "no keepalive probes on this leg"}}
+        if self.open_end:
+            out["open_end"] = self.open_end
+        return out
 
 
 class Timer(Record):

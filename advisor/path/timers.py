@@ -40,11 +40,13 @@ def build_legs(path: DeploymentPath) -> None:
         if hop.ends_tcp:
             if last is not None:
                 legs.append(Leg(last, i, between, [_plan(path.hops[last], last, "out"), _plan(hop, i, "in")]))
+            elif between:  # middleboxes in front of the first hop: a leg from clients no file shows
+                legs.append(Leg(i, i, between, [_plan(hop, i, "in")], open_end="client"))
             last, between = i, []
         else:
             between.append(i)
     if last is not None and between:  # middleboxes after the last endpoint: a leg to an unknown server
-        legs.append(Leg(last, last, between, [_plan(path.hops[last], last, "out")]))
+        legs.append(Leg(last, last, between, [_plan(path.hops[last], last, "out")], open_end="server"))
     path.legs = legs
 
 
@@ -259,7 +261,7 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
     name = f"{hop.label} idle timeout {shown}{origin}"
     effect = EFFECT_RST if box.on_expiry == "rst" else EFFECT_DROP if box.on_expiry == "drop" else EFFECT_CLOSE
     leg = path.legs[leg_index]
-    closes_client = pooled_from is None or leg.a < pooled_from
+    closes_client = pooled_from is None or leg.a < pooled_from or leg.open_end == "client"
     if not closes_client:
         if box.on_expiry == "drop":
             # a silently dropped server connection is not noticed by PgBouncer's reuse check either:
@@ -272,6 +274,12 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
                       "see it")
     if box.keepalive_resets is False:
         return Timer(m, leg_index, name, seconds, "traffic", closes_client, effect, t.span or hop.span)
+    if box.kind == "cloud-lb":  # the cloud's load balancer, whichever it is: its timer depends on the cloud
+        from advisor.model.middlebox import CLOUD_LB_CLASSIC, CLOUD_LB_TIMERS
+
+        return Timer(m, leg_index, f"{hop.label} idle timeout (the cloud's)", None, "packets", closes_client,
+                     effect, hop.span, note=f"depends on the cloud: {CLOUD_LB_TIMERS}; {CLOUD_LB_CLASSIC}; none on bare "
+                     "metal (MetalLB)")
     defeated = best is not None and seconds is not None and best.probes_every < seconds
     note = f"kept open by keepalive probes every {_fmt(best.probes_every)} ({best.text})" if defeated else ""
     return Timer(m, leg_index, name, seconds, "packets", closes_client, effect, t.span or hop.span, defeated, note)

@@ -76,8 +76,7 @@ def svg(path) -> str:
         rows.append((t.name if who and who in t.name else f"{_clip(who, 22)}: {t.name}", t.seconds, cls, note))
     for leg in getattr(path, "legs", []) or []:
         best = leg.keepalive()
-        a = hops[leg.a].label if leg.a < len(hops) else leg.a
-        b = hops[leg.b].label if leg.b < len(hops) else leg.b
+        a, b = leg.labels(hops)
         label = f"keepalive {_clip(str(a), 16)} ↔ {_clip(str(b), 16)}"
         if best is None:
             rows.append((label, None, "keepalive none", "no keepalive probes on this leg"))

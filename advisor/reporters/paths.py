@@ -40,7 +40,7 @@ def render(report, **_: object) -> str:
                 verb = "" if version["source"] in ("option", "topology") else " assumed"
                 lines.append(f"     {'':<10} PostgreSQL {version['major']}{verb} ({version['reason']})")
         for leg in path.legs:
-            a, b = path.hops[leg.a].label, path.hops[leg.b].label if leg.b != leg.a else "(next hop)"
+            a, b = leg.labels(path.hops)
             best = leg.keepalive()
             via = f" via {', '.join(path.hops[m].label for m in leg.middleboxes)}" if leg.middleboxes else ""
             ka = (f"keepalives leave it silent at most {_secs(best.probes_every)} ({best.text})" if best
@@ -54,13 +54,15 @@ def render(report, **_: object) -> str:
                 elif not t.closes_client:
                     state = f"not seen by the client: {t.effect}" + (f" ({t.note})" if t.note else "")
                 elif t.seconds is None:
-                    state = "unknown value"
+                    state = t.note or "unknown value"
                 else:
                     state = f"closed after {_secs(t.seconds)}: {t.effect}"
                 lines.append(f"    - {t.name}: {state}")
         first = path.first_close()
         if first is not None:
             lines.append(f"  closes first: {first.name}, after {_secs(first.seconds)} idle")
+        elif unknown := [t for t in path.timers if t.closes_client and not t.defeated and t.seconds is None]:
+            lines.append(f"  closes first: not known: {unknown[0].name} is not known (declare it in pgpath.yaml)")
         else:
             lines.append("  closes first: nothing on this path closes an idle connection")
         lines.append("")
@@ -102,6 +104,11 @@ def render_topology(report, base: str = ".") -> str:
         lines.append(f"  - name: {name}")
         lines.append("    hops:")
         for hop in path.hops:
+            if hop.kind == "cloud-lb":
+                # not declarable: which cloud it is is what pgpath does not know
+                lines.append(f"      # - <kind>: {{}}  # the {hop.label}: write its kind (aws-nlb, aws-elb, azure-lb, "
+                             "gcp-lb), or leave it out on bare metal")
+                continue
             opts = []
             if hop.doc is not None:
                 opts.append(f"file: {_yaml_str(os.path.relpath(hop.doc.path, base))}")

@@ -59,8 +59,13 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
             note += f" ({assumed} assumed from the files; `pgpath path` shows them, `pgpath init` writes them down)"
         else:
             note += " (declared in the topology)"
-        if not any(h.detail is not None and hasattr(h.detail, "keepalive_resets") for p in shared for h in p.hops):
+        bare = sum(not any(h.detail is not None and hasattr(h.detail, "keepalive_resets") for h in p.hops)
+                   for p in shared)
+        if bare == len(shared):
             note += "; no middlebox known, so keepalives were not checked: declare load balancers and NATs"
+        elif bare:
+            note += (f"; {bare} of them cross{'es' if bare == 1 else ''} no middlebox known, so "
+                     f"{'its' if bare == 1 else 'their'} keepalives were not checked: declare load balancers and NATs")
         lines.append(note)
     return "\n".join(lines) + "\n"
 

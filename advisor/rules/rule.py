@@ -97,7 +97,8 @@ class Context(Record):
                 if not match(hop):
                     continue
                 for n, leg in enumerate(path.legs):
-                    at = (side != "server" and leg.b == i) or (side != "client" and leg.a == i)
+                    at = ((side != "server" and leg.b == i and leg.open_end != "server")
+                          or (side != "client" and leg.a == i and leg.open_end != "client"))
                     if at and n in reset_legs:
                         return True
         return False

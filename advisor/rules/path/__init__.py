@@ -40,12 +40,26 @@ def keepalive_fix(hop, idle: int) -> str:
             return f"keepAlive: true, keepAliveInitialDelayMillis: {idle * 1000}"
         return f"keepalives_idle={idle} keepalives_interval={interval} keepalives_count=3 in the connection string"
     if hop.kind == "pgbouncer":
-        return f"tcp_keepalive = 1, tcp_keepidle = {idle}, tcp_keepintvl = {interval}, tcp_keepcnt = 3"
+        on = hop.doc.model.value("tcp_keepalive")
+        pairs = (("tcp_keepidle", idle), ("tcp_keepintvl", interval), ("tcp_keepcnt", 3))
+        return _pgbouncer_settings(hop.doc, pairs if on is True or on == 1 else (("tcp_keepalive", 1),) + pairs)
     if hop.kind == "postgres":
         return f"tcp_keepalives_idle = {idle}, tcp_keepalives_interval = {interval}, tcp_keepalives_count = 3"
     if hop.kind == "haproxy":
         return f"option tcpka with clitcpka-idle {idle}s and srvtcpka-idle {idle}s in {hop.detail.front.label}"
     return f"TCP keepalive idle below {idle} s"
+
+
+def _pgbouncer_settings(doc, pairs) -> str:
+    """PgBouncer settings as the file that configures it writes them (an ini line, an operator's
+    parameters, an image's environment), with the shared ` in ...` said once."""
+    from advisor.rules.pgb import assignment
+
+    said = [assignment(doc, doc.model, name, value) for name, value in pairs]
+    tails = {s.partition(" in ")[2] for s in said}
+    if len(tails) == 1 and "" not in tails:
+        return ", ".join(s.partition(" in ")[0] for s in said) + " in " + tails.pop()
+    return ", ".join(said)
 
 
 def hop_span(hop) -> Span:

@@ -12,7 +12,15 @@ Linux's 7200 s / 75 s). Probes from either end refresh the flow, so one end suff
 the end's software refuses (PgBouncer's `tcp_keepintvl = 75.0`, reported by PGB002/PG002) leaves
 that end unknown, never replaced by the OS default; the message then says that end may keep the flow. Only legs whose loss reaches the
 application are reported: behind a PgBouncer in transaction pooling, PgBouncer replaces a dead
-server connection itself.
+server connection itself. A load balancer in front of the first hop whose clients no file shows
+(a Kubernetes Service of type LoadBalancer in front of a PgBouncer) makes a leg with one end: its
+server side's keepalives are judged, and the message says the clients' own may keep the flow.
+
+A Service of type LoadBalancer whose cloud no annotation (nor the `cloud:` option) names gets its
+cloud's load balancer: on AKS one that resets a flow idle 4 min, on AWS an NLB (350 s) or, from
+the in-tree controller, a Classic ELB that closes a connection idle 60 s whatever the keepalives;
+on bare metal none. That leg is reported as an info, against the shortest packet-reset default
+(Azure's 240 s), saying to name the cloud: the finding then becomes the cloud's own.
 
 ## Why it matters
 A middlebox forgets a flow that stays silent longer than its timer. The next query on that
@@ -36,6 +44,7 @@ the path (pgpath proposes half of it, at most 300 s, and an interval below that)
 """
 
 from advisor.findings import Severity
+from advisor.model.middlebox import CLOUD_LB_CLASSIC, CLOUD_LB_SHORTEST, CLOUD_LB_TIMERS
 from advisor.rules.path import hop_span, keepalive_fix, keepalive_target, related, secs
 from advisor.rules.rule import Rule
 
@@ -43,7 +52,11 @@ from advisor.rules.rule import Rule
 def check(ctx):
     for path in ctx.paths:
         for t in path.timers:
-            if t.resets_on != "packets" or t.defeated or not t.closes_client or t.seconds is None:
+            if t.resets_on != "packets" or t.defeated or not t.closes_client:
+                continue
+            if t.seconds is None:
+                if path.hops[t.hop].kind == "cloud-lb":
+                    yield from _cloud_not_known(path, t)
                 continue
             leg = path.legs[t.leg]
             a, b = path.hops[leg.a], path.hops[leg.b]
@@ -57,18 +70,53 @@ def check(ctx):
                                  "keep the flow" for e in unknown)
             else:
                 ka, caveat = "no keepalive probes on this leg (" + "; ".join(e.text for e in leg.ends) + ")", ""
-            fixed_end = next((path.hops[e.hop] for e in leg.ends if path.hops[e.hop].doc is not None), a)
-            end_plan = next((e for e in leg.ends if e.hop == path.hops.index(fixed_end)), None)
-            span = end_plan.span if end_plan is not None and end_plan.span is not None else hop_span(fixed_end)
+            if leg.open_end == "client":
+                caveat += "; the clients' own keepalives are not known (no client file on this path), and may keep the flow"
+            fixed_end, span = _end_to_fix(path, leg, a)
             target = keepalive_target(path)
-            to = b.label if leg.b != leg.a else "the next hop"
+            start, to = leg.labels(path.hops)
             yield RULE.finding(
                 span,
-                f"{a.label} -> {to} crosses {t.name}: {ka} ≥ {secs(t.seconds)}, so the flow of a connection idle "
+                f"{start} -> {to} crosses {t.name}: {ka} ≥ {secs(t.seconds)}, so the flow of a connection idle "
                 f"for {secs(t.seconds)} is dropped; {t.effect}{caveat}",
                 keepalive_fix(fixed_end, target),
                 related=related(path, span),
             )
+
+
+def _end_to_fix(path, leg, default):
+    """The end of a leg whose file can take the keepalive fix, and the span to point at."""
+    fixed_end = next((path.hops[e.hop] for e in leg.ends if path.hops[e.hop].doc is not None), default)
+    end_plan = next((e for e in leg.ends if e.hop == path.hops.index(fixed_end)), None)
+    return fixed_end, end_plan.span if end_plan is not None and end_plan.span is not None else hop_span(fixed_end)
+
+
+def _cloud_not_known(path, t):
+    """A Kubernetes Service of type LoadBalancer whose cloud no annotation or option names: its
+    load balancer's timer is the cloud's. Judged against the shortest default of the packet-reset
+    ones (Azure's 4 min), as an info that says what to declare."""
+    leg = path.legs[t.leg]
+    best = leg.keepalive()
+    if best is not None and best.probes_every < CLOUD_LB_SHORTEST:
+        return  # below every cloud's default packet-reset timer
+    box = path.hops[t.hop]
+    start, to = leg.labels(path.hops)
+    ka = (f"keepalives leave the leg silent up to {secs(best.probes_every)} ({best.text})" if best is not None
+          else "no keepalive probes on the leg (" + "; ".join(e.text for e in leg.ends) + ")")
+    unless = ", unless the clients' own keepalives (not read) probe sooner" if leg.open_end == "client" else ""
+    fixed_end, _ = _end_to_fix(path, leg, path.hops[leg.a])
+    span = box.span or hop_span(box)  # the Service: what names no cloud
+    target = int(CLOUD_LB_SHORTEST // 2)
+    yield RULE.finding(
+        span,
+        f"{start} -> {to} crosses the {box.label}, and no annotation (or `cloud` option) says which cloud's load "
+        f"balancer it is: {CLOUD_LB_TIMERS}, and {CLOUD_LB_CLASSIC}; {ka}, so a connection idle longer than its "
+        f"cloud's timer is dropped{unless}, and its next query hangs or fails",
+        f"{keepalive_fix(fixed_end, target)} (below each of those timers); and name the cloud to have it checked: "
+        "cloud: azure (or aws, gcp) in pgpath.yaml, or the cloud's annotation on the Service",
+        related=related(path, span),
+        severity=Severity.INFO,
+    )
 
 
 RULE = Rule(

@@ -12,6 +12,12 @@ of the same host and nothing is reported; with a port published on every interfa
 no host IP) the finding names the `ports:` entry, since Docker's published ports are reachable
 from the network even past a host firewall such as ufw.
 
+A CloudNativePG `Pooler` listens on `*` inside its pods: clients outside the cluster reach it only
+when its `serviceTemplate` makes the Service a `LoadBalancer` or `NodePort`, and only then is it
+reported. The operator's defaults are `client_tls_sslmode = prefer` and `auth_type = hba` with a
+pg_hba.conf that ends in `host all all 0.0.0.0/0 md5` (its config.go); the fix is the one
+parameter, since the operator provides the certificate and key.
+
 ## Why it matters
 What crosses the network follows the effective `auth_type` (PgBouncer's documentation of
 auth_type; the message says which applies):
@@ -66,7 +72,7 @@ from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.rules.compose import (CLEAR_PASSWORDS, MD5_CAPTURED, UNENCRYPTED, exposure_message,
                                    publish_on_loopback, published_said, published_to_network)
-from advisor.rules.pgb import bouncers, clients_over_network, image_variable, source, where
+from advisor.rules.pgb import assignment, bouncers, clients_over_network, image_variable, source, where
 from advisor.rules.rule import Rule
 
 WEAK = ("disable", "allow", "prefer")
@@ -74,7 +80,7 @@ TLS_FILES = "client_tls_key_file and client_tls_cert_file"
 SCRAM = "auth_type = scram-sha-256 (with the users' SCRAM-hashed or plain passwords in auth_file)"
 
 
-def _login(model) -> tuple[str | None, str]:
+def _login(model, operator_hba: str | None = None) -> tuple[str | None, str]:
     """What a network client's login exposes under the effective auth_type (PgBouncer's
     auth_type documentation, and client.c: plain, pam and ldap ask the client for its password in
     clear text): ("open", what anyone may do) when no password is asked, ("exposed", the
@@ -99,6 +105,9 @@ def _login(model) -> tuple[str | None, str]:
                            "SCRAM-hashed logs in with SCRAM instead)")
     if auth == "scram-sha-256":
         return "exposed", f"{UNENCRYPTED} ({said} exposes no password)"
+    if auth == "hba" and operator_hba:
+        return "exposed", (f"{UNENCRYPTED}, and with {said} and the operator's pg_hba.conf ({operator_hba}) "
+                           f"{MD5_CAPTURED} (a user whose password is stored SCRAM-hashed logs in with SCRAM instead)")
     if auth == "hba":
         hba = model.value("auth_hba_file")
         named = f" ({hba}, not read here)" if is_known(hba) and hba else ""
@@ -133,7 +142,10 @@ def check(ctx):
         mode, addr = model.value("client_tls_sslmode"), model.value("listen_addr")
         if not is_known(mode) or mode not in WEAK or not clients_over_network(model):
             continue
-        kind, login = _login(model)
+        operated = doc.meta.get("generated_by") == "cloudnative-pg"
+        if operated and doc.meta.get("service_type") not in ("LoadBalancer", "NodePort"):
+            continue  # the operator's ClusterIP Service: only the cluster's pods reach it
+        kind, login = _login(model, doc.meta.get("operator_hba") if operated else None)
         if kind is None:
             continue
         if mode != "disable" and kind == "exposed":
@@ -144,6 +156,9 @@ def check(ctx):
             finding = _published(doc, model, exposure, kind, login, auth_span)
             if finding is not None:
                 yield finding
+            continue
+        if operated:
+            yield _operated(doc, model, kind, login)
             continue
         tls = f"client_tls_sslmode = require (with {TLS_FILES})"
         spans = [where(doc, model, "client_tls_sslmode"), where(doc, model, "listen_addr")]
@@ -159,6 +174,21 @@ def check(ctx):
             spans = spans + auth_span
         spans = list(dict.fromkeys(spans))
         yield RULE.finding(spans[0], message, fix, spans[1:])
+
+
+def _operated(doc, model, kind, login):
+    """A CloudNativePG Pooler whose Service takes clients from outside the cluster: the operator
+    writes the certificate and key, so the fix is the one parameter."""
+    reached = f"the Pooler's Service of type {doc.meta['service_type']} takes clients from outside the cluster"
+    weak = source(model, "client_tls_sslmode")
+    if "client_tls_sslmode" in doc.meta.get("operator_settings", ()):
+        weak += " (the operator's default)"
+    message = exposure_message(kind, reached, weak, login, _unless_asked(model.value("client_tls_sslmode")))
+    fix = assignment(doc, model, "client_tls_sslmode", "require") + " (the operator provides the certificate and key)"
+    if kind == "open":
+        fix = f"{_authenticate(model)}; and {fix}"
+    span = doc.meta.get("service_span") or where(doc, model, "client_tls_sslmode")
+    return RULE.finding(span, message, fix, [where(doc, model, "client_tls_sslmode")])
 
 
 def _published(doc, model, exposure, kind, login, auth_span):
