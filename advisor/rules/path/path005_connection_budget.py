@@ -9,6 +9,12 @@ HAProxy in TCP mode passes them through) of pool size × replicas (topology `rep
 - against PostgreSQL's `max_connections` − `superuser_reserved_connections` −
   `reserved_connections` (16+) for clients that reach it without a pooler.
 
+- in session pooling, against the pool the clients share at PgBouncer: one per `[databases]`
+  entry and user (the entry's `user=`, else the client's; a client whose user no file shows has a
+  pool of its own), of `pool_size` (else `default_pool_size`) + `reserve_pool` (else
+  `reserve_pool_size`) server connections, or `max_db_connections` / `max_user_connections` when
+  lower. A client connection holds one of them from login to disconnect.
+
 Pool sizes are the libraries' own (HikariCP `maximumPoolSize`, default 10; SQLAlchemy
 `pool_size` + `max_overflow`; psycopg_pool `max_size`; pgxpool `pool_max_conns`; pg-pool `max`).
 Clients without a pool count once per replica. PgBouncer's own server-side budget against
@@ -17,22 +23,31 @@ Clients without a pool count once per replica. PgBouncer's own server-side budge
 ## Why it matters
 When every replica fills its pool (a deploy, a traffic peak, a slow database that makes pools
 grow), connections beyond the limit are refused: PgBouncer answers `no more connections allowed
-(max_client_conn)`, PostgreSQL `sorry, too many clients already`.
+(max_client_conn)`, PostgreSQL `sorry, too many clients already`. In session pooling the
+connections beyond the pool wait `query_wait_timeout` (120 s by default) for a server connection
+that another client holds until it disconnects, then fail with `query_wait_timeout`: an
+application pool such as HikariCP keeps its connections open, so they are never freed (pgpath's
+lab: a second client of a one-connection pool is refused after 2.3 s with `query_wait_timeout = 2`).
 
 ## Fix
 Raise the limit (`max_client_conn` is cheap in PgBouncer), lower the pool sizes, or put a pooler
-in front of the server; the finding gives the numbers.
+in front of the server; the finding gives the numbers. For a session pool: `pool_mode =
+transaction` when the applications keep no session state, else a pool as large as its clients'
+sum, with the server's `max_connections` to match (PGB016).
 
 ## References
 - PgBouncer max_client_conn: https://www.pgbouncer.org/config.html#max_client_conn
 - PostgreSQL max_connections: https://www.postgresql.org/docs/current/runtime-config-connection.html
 """
 
+from typing import Any, Iterator
+
 from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.model import Span, is_known
+from advisor.path.timers import pool_mode
 from advisor.rules.path import hop_span
-from advisor.rules.pgb import source
+from advisor.rules.pgb import assignment, source
 from advisor.rules.rule import Rule
 
 
@@ -47,8 +62,34 @@ def _pool_size(ep) -> tuple[int | None, str]:
     return size, f"pool {size}{default}"
 
 
+def _session_pool(end, client) -> tuple[Any, Any, str] | None:
+    """The PgBouncer pool that a client's connections share in session pooling, as (key, its
+    [databases] entry, name):
+    one pool per [databases] entry and user (the entry's forced `user=`, else the client's), or
+    None when the pool mode is not session or the pool is not known."""
+    if end.kind != "pgbouncer" or pool_mode(end) != "session":
+        return None
+    ep = client.detail
+    entry = end.detail or _entry_for(end.doc.model, ep.dbname.value if ep.dbname is not None and ep.dbname.known
+                                     else None)
+    forced = entry.value("user") if entry is not None else None
+    user = forced if is_known(forced) and forced else (ep.user.value if ep.user is not None and ep.user.known else None)
+    db = entry.name if entry is not None else "(fallback)"
+    if user is None:
+        return (id(end.doc), db, id(ep)), entry, f"database {db}"  # a user no file shows: a pool of its own
+    return (id(end.doc), db, user), entry, f"database {db} and user {user}"
+
+
+def _entry_for(model, dbname):
+    """The [databases] entry a client's database name selects (the `*` fallback else), or None."""
+    entries = model.effective_databases()
+    return (next((e for e in entries if dbname is not None and e.name == dbname), None)
+            or next((e for e in entries if e.name == "*"), None))
+
+
 def check(ctx):
     budgets: dict[int, dict] = {}
+    pools: dict[Any, dict] = {}
     for path in ctx.paths:
         for i, hop in path.hops_of("client"):
             end = next((h for h in path.hops[i + 1:] if h.kind in ("pgbouncer", "postgres")), None)
@@ -59,6 +100,11 @@ def check(ctx):
                 continue
             b = budgets.setdefault(id(end.doc), {"hop": end, "clients": {}})
             b["clients"][id(hop.detail)] = (hop, size, text)
+            pool = _session_pool(end, hop)
+            if pool is not None:
+                p = pools.setdefault(pool[0], {"hop": end, "entry": pool[1], "name": pool[2], "clients": {}})
+                p["clients"][id(hop.detail)] = (hop, size, text)
+    yield from _session_pools(pools)
     for b in budgets.values():
         end = b["hop"]
         clients = list(b["clients"].values())
@@ -91,6 +137,51 @@ def check(ctx):
             f"clients can open {parts} = {total} connections to {end.label} > {limit_text}: connections beyond "
             f"{limit} are refused at peak",
             fix,
+            related=[hop_span(hop) for hop, _, _ in clients],
+        )
+
+
+def _session_pools(pools: dict) -> Iterator:
+    """In session pooling a client connection holds a server connection of its pool from login
+    to disconnect: the clients sharing one pool can hold at most pool_size + reserve_pool of them
+    at once (and max_db_connections / max_user_connections)."""
+    for p in pools.values():
+        end, clients = p["hop"], list(p["clients"].values())
+        model, entry = end.doc.model, p["entry"]
+        size = entry.value("pool_size", None) if entry is not None else None
+        size_name = "pool_size" if size is not None else "default_pool_size"
+        size = size if size is not None else model.value("default_pool_size")
+        reserve = entry.value("reserve_pool", None) if entry is not None else None
+        reserve_name = "reserve_pool" if reserve is not None else "reserve_pool_size"
+        reserve = reserve if reserve is not None else model.value("reserve_pool_size")
+        if not (is_known(size) and is_known(reserve)):
+            continue
+        capacity, cap_text = size + reserve, f"{size_name} {size} + {reserve_name} {reserve} = {size + reserve}"
+        for name in ("max_db_connections", "max_user_connections"):
+            cap = (entry.value(name, None) if entry is not None else None) or model.value(name)
+            if is_known(cap) and cap and cap < capacity:
+                capacity, cap_text = cap, f"{name} {cap}"
+        total = sum(size_ * hop.replicas for hop, size_, _ in clients)
+        if total <= capacity:
+            continue
+        parts = " + ".join(f"{hop.detail.name} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
+                           for hop, _size, text in clients)
+        wait = source(model, "query_wait_timeout", "s")
+        span = ((entry.params[size_name].span if entry is not None and size_name in entry.params else None)
+                or model.span_of(size_name) or (entry.span if entry is not None else None) or hop_span(end))
+        if size_name == "pool_size":
+            grow = f"pool_size={total} in the [databases] entry {entry.name}"
+        else:
+            grow = assignment(end.doc, model, "default_pool_size", total)
+        yield RULE.finding(
+            span,
+            f"in session pooling each client connection holds one of its pool's server connections until it "
+            f"disconnects: clients can open {parts} = {total} connections to {end.label} > {cap_text} server "
+            f"connections for {p['name']}, so at peak {total - capacity} of them wait {wait} for one to be freed, "
+            "then fail (query_wait_timeout)",
+            f"{assignment(end.doc, model, 'pool_mode', 'transaction')} if the applications keep no session state "
+            f"(SET, advisory locks, LISTEN; prepared statements need max_prepared_statements); otherwise {grow}, "
+            "with the server's max_connections to match (PGB016 checks it)",
             related=[hop_span(hop) for hop, _, _ in clients],
         )
 
