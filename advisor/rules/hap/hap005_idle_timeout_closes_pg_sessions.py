@@ -24,6 +24,11 @@ and PostgreSQL logs `could not receive data from client: Connection reset by pee
 `keepaliveTime`), `timeout tunnel`, or a longer timeout keeps an idle session (lab row H5:
 `timeout tunnel 30s` kept a 5 s idle session that `timeout client/server 2s` alone would cut).
 
+A running statement that returns nothing is idle to HAProxy too: `SELECT pg_sleep(3)` through
+`timeout client/server 2s` loses its connection at 2 s, and completes with `timeout tunnel 10s`
+(tests/lab/test_lab_long_statement.py). PATH003 compares the timeout with the server's
+`statement_timeout` when both are on one path.
+
 ## Fix
 Either make clients recycle or ping idle connections before the timeout (pool max idle time
 or lifetime a little shorter, or a keepalive query), or set `timeout tunnel` in the backend /
@@ -82,7 +87,8 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms):
         span,
         f"{labels}: idle PostgreSQL sessions are closed after {shown} = {seconds:g} s "
         f"({reason}); TCP keepalives do not reset this timer, so a pooled connection idle longer "
-        f"than {seconds:g} s is cut and its next query fails",
+        f"than {seconds:g} s is cut and its next query fails, and so is a statement that runs longer "
+        f"without returning rows (a report, an index build, a lock wait)",
         f"{keep}, or raise timeout tunnel in {backs} (e.g. timeout tunnel {longer})" if via_tunnel else
         f"{keep}, or add timeout tunnel {longer} to {backs}",
         related=list(dict.fromkeys(related)),

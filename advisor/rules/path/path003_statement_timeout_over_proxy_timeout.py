@@ -22,7 +22,9 @@ statement_timeout plus a margin in the route's backend (or listen) section; or l
 ## References
 - HAProxy `timeout tunnel`: https://docs.haproxy.org/2.6/configuration.html#4-timeout%20tunnel
 - PostgreSQL statement_timeout: https://www.postgresql.org/docs/current/runtime-config-client.html
-- pgpath lab observations H1, P4
+- pgpath lab observations H1, P4; tests/lab/test_lab_long_statement.py (`SELECT pg_sleep(3)` with
+  `statement_timeout = 5s` behind `timeout client/server 2s`: the connection is lost at 2 s; with
+  `timeout tunnel 10s` the statement completes)
 """
 
 import math
