@@ -217,18 +217,10 @@ def supported(major: int, reason: str) -> tuple[int, str]:
     return major, reason
 
 
-_SAID = lazy_re.compile(r"the files are for PostgreSQL (\d+), per ")
-
-
-def said_major(reason: str) -> int | None:
-    """The major a reason from `supported` names for the files (13 in "...for PostgreSQL 13, per...")."""
-    m = _SAID.match(reason)
-    return int(m.group(1)) if m else None
-
-
-def decide(found: list[tuple[int, str]], where: str = "") -> tuple[int, str] | None:
-    """(major, reason) from the evidence of one file or one deployment: the most frequent major,
-    the newest on a tie; conflicting evidence is named in the reason with the rule that decided."""
+def decide(found: list[tuple[int, str]], where: str = "") -> tuple[int, str, int] | None:
+    """(major, reason, said) from the evidence of one file or one deployment: the most frequent
+    major, the newest on a tie; conflicting evidence is named in the reason with the rule that
+    decided. `major` is a catalog pgpath has (`supported`), `said` the major the evidence names."""
     if not found:
         return None
     counts = Counter(major for major, _ in found)
@@ -240,7 +232,7 @@ def decide(found: list[tuple[int, str]], where: str = "") -> tuple[int, str] | N
         rule = "the most frequent wins" if counts[major] > max(counts[m] for m in others) else \
             "as frequent as the others: the newest wins"
         reason += f" (conflicting evidence, also seen {seen}; {rule})"
-    return supported(major, reason)
+    return (*supported(major, reason), major)
 
 
 def neighbourhoods(items: list[tuple[str, str | None]]) -> list[list[str]]:
@@ -336,19 +328,18 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
             major, reason, _conflict = declared[key]
             said = decide(evidence.get(key, []))
             # (decide maps a major pgpath has no catalog of to the nearest: compare what the file says)
-            file_major = None if said is None else said_major(said[1]) or said[0]
-            if file_major is not None and file_major != major:
-                reason += f" (the file says PostgreSQL {file_major}: {said[1]}; the declaration wins)"
+            if said is not None and said[2] != major:
+                reason += f" (the file says PostgreSQL {said[2]}: {said[1]}; the declaration wins)"
             got = supported(major, reason)
             out.choices[key] = Choice(*got, "topology", fixed=True, said=major)
         elif key in evidence:
-            major, reason = decide(evidence[key])
-            out.choices[key] = Choice(major, reason, "file", said=said_major(reason))
+            major, reason, said_major = decide(evidence[key])
+            out.choices[key] = Choice(major, reason, "file", said=said_major)
         else:
             via = mounted.get(key) or mounted.get(os.path.dirname(key))
             if via:
-                major, reason = decide(via, f", which mounts {shown(path)}")
-                out.choices[key] = Choice(major, reason, "deployment", said=said_major(reason))
+                major, reason, said_major = decide(via, f", which mounts {shown(path)}")
+                out.choices[key] = Choice(major, reason, "deployment", said=said_major)
     for group in neighbourhoods(items):
         pooled = [e for p in group for e in evidence.get(_key(p), ())]
         if not pooled:
@@ -360,7 +351,7 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
                 continue
             if got is None:
                 got = decide(pooled, ", beside it")
-            out.choices[key] = Choice(got[0], got[1], "neighbourhood", said=said_major(got[1]))
+            out.choices[key] = Choice(got[0], got[1], "neighbourhood", said=got[2])
     return out
 
 
