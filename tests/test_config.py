@@ -114,7 +114,7 @@ def test_rule_options_change_the_thresholds(tmp_path):
     assert "MEM001" not in pgpath(*base, "--no-config", cwd=tmp_path).stdout
     (tmp_path / "pgpath.yaml").write_text("rule-options:\n  MEM001: {safe-share: 0.5}\n")
     r = pgpath(*base, cwd=tmp_path)
-    assert "MEM001 info worst-case memory" in r.stdout and "> 50% of RAM" in r.stdout, r.stdout + r.stderr
+    assert "MEM001 info peak memory estimate" in r.stdout and "> 50% of RAM" in r.stdout, r.stdout + r.stderr
     (tmp_path / "pgpath.yaml").write_text("rule-options:\n  MEM001: {sort-nodes: 3, hash-nodes: 2}\n")
     r = pgpath(*base, cwd=tmp_path)
     assert "(3 sort + 2 hash × hash_mem_multiplier 2)" in r.stdout, r.stdout

@@ -60,7 +60,7 @@ def assumptions(report) -> list[str]:
             out.append("Server memory: " + ", ".join(f"{b / 2**30:g} GiB" for b in in_files)
                        + " (from a pgpath: ram= comment in postgresql.conf).")
         else:
-            out.append("Server memory: unknown, so the worst-case memory rule had nothing to compare with "
+            out.append("Server memory: unknown, so the peak memory rule (MEM001) had nothing to compare with "
                        "(--ram, ram: in the settings, or a '# pgpath: ram=64GB' comment).")
     if "pgbouncer" in kinds:
         out.append(f"PgBouncer {s.pgbouncer_version} rules apply." if s.pgbouncer_version else

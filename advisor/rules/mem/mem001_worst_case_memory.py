@@ -1,4 +1,4 @@
-"""Worst-case memory use of the server exceeds (or crowds) the machine's RAM.
+"""The server's peak memory estimate exceeds (or crowds) the machine's RAM.
 
 ## What it checks
 The memory PostgreSQL may use when every allowed connection runs a query at once, summed from
@@ -11,8 +11,8 @@ postgresql.conf (defaults where a parameter is not set):
 
 where *per-query memory* = `work_mem` × 1 sort node + `work_mem` × `hash_mem_multiplier` × 1
 hash node. One sort and one hash per query is this rule's documented assumption: `work_mem` is a
-limit per sort or hash operation, not per connection, and complex queries use several; the real
-worst case is higher. Autovacuum memory is capped at 1 GB per worker before PostgreSQL 17.
+limit per sort or hash operation, not per connection, and a complex query can run several at
+once, so the sum is an estimate of a busy server, not a ceiling. Autovacuum memory is capped at 1 GB per worker before PostgreSQL 17.
 
 The memory that counts is the document's own host facts when the file states them: a container's
 or cgroup's memory limit (CloudNativePG / Zalando / PGO `resources.limits.memory`, a Kubernetes
@@ -23,15 +23,15 @@ machine's RAM, from `--ram 64GB`, `ram:` in pgpath.yaml, or a `# pgpath: ram=64G
 postgresql.conf. Without any the rule says
 nothing.
 
-Severity follows what is certain. The sum is an upper bound (every connection and parallel
-worker sorting and hashing at once), not a certain failure:
+Severity follows what is certain. The sum (every connection and parallel worker running one sort
+and one hash at once) is an estimate, not a certain failure:
 
 - an **error** when the fixed part alone — `shared_buffers` + `wal_buffers` + autovacuum's
   memory, used whatever the queries do — is above the memory: that server cannot run within it;
-- a **warning** when even the common estimate — the fixed part + `max_connections` × one
-  `work_mem` each — is above the memory: the connections the server allows, each running one
-  sort, are enough;
-- an **info** when only the upper bound is above 80 % of the memory (the message gives the
+- a **warning** when even the common estimate — the fixed part + (`max_connections` +
+  `max_parallel_workers`) × one `work_mem` each — is above the memory: the connections and
+  workers the server allows, each running one sort, are enough;
+- an **info** when only the busy-server estimate is above 80 % of the memory (the message gives the
   common estimate beside it): the operating system, the page cache PostgreSQL relies on
   (`effective_cache_size`), per-backend overhead of a few MB each and other processes need the
   rest.
@@ -138,7 +138,7 @@ def check(ctx):
             f"{format_bytes(av_workers * av_each)}"
         )
         verdict = label if total > ram else f"{safe_share:.0%} of {label} ({format_bytes(ram * safe_share)})"
-        message = f"worst-case memory {format_bytes(total)} > {verdict} {format_bytes(ram) if total > ram else ''}".rstrip()
+        message = f"peak memory estimate {format_bytes(total)} > {verdict} {format_bytes(ram) if total > ram else ''}".rstrip()
         message += f": {terms}"
         if fixed > ram:
             # allocated or reached whatever the queries do: certain
@@ -147,16 +147,18 @@ def check(ctx):
                         f"is above the {label}, before any query's work_mem")
             fix = _fixed_fix(ram, label, shared + wal_bytes, av_workers, av_each, av_name)
         else:
-            # an upper bound (every connection and parallel worker sorting and hashing at once): not
-            # certain; a warning when the common estimate (one work_mem per connection) is over too
-            common = fixed + connections * work_mem
+            # a busy server (every connection and parallel worker sorting and hashing at once): not
+            # certain; a warning when the common estimate (one work_mem each) is over too
+            common = fixed + (connections + workers) * work_mem
             severity = Severity.WARNING if common > ram else Severity.INFO
             if total > ram:
-                message += "; an upper bound, reached when every connection and parallel worker sorts and hashes at once"
+                message += ("; that is every connection and parallel worker running one sort and one hash at once (a "
+                            "complex query can run several, each up to work_mem: not a ceiling)")
                 if common > ram:
-                    message += f", and even one work_mem per connection, {format_bytes(common)}, is above the {label}"
+                    message += (f", and even one work_mem per connection and worker, {format_bytes(common)}, is above "
+                                f"the {label}")
                 else:
-                    message += f"; with one work_mem per connection it is {format_bytes(common)}"
+                    message += f"; with one work_mem per connection and worker it is {format_bytes(common)}"
             else:
                 message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
                             "system, the page cache and each backend's own memory")
@@ -237,7 +239,7 @@ RULE = Rule(
     code="MEM001",
     name="worst-case-memory",
     severity=Severity.WARNING,
-    summary="Worst-case memory use above RAM or above 80% of it; its fixed part above RAM (error)",
+    summary="Peak memory estimate above RAM or above 80% of it; its fixed part above RAM (error)",
     needs=("postgresql",),
     check=check,
     doc=__doc__,

@@ -112,8 +112,10 @@ def _cloud_not_known(path, t):
         f"{start} -> {to} crosses the {box.label}, and no annotation (or `cloud` option) says which cloud's load "
         f"balancer it is: {CLOUD_LB_TIMERS}, and {CLOUD_LB_CLASSIC}; {ka}, so a connection idle longer than its "
         f"cloud's timer is dropped{unless}, and its next query hangs or fails",
-        f"{keepalive_fix(fixed_end, target)} (below each of those timers); and name the cloud to have it checked: "
-        "cloud: azure (or aws, gcp) in pgpath.yaml, or the cloud's annotation on the Service",
+        f"{keepalive_fix(fixed_end, target)} (below Azure's and the NLB's timers; keepalives cannot keep a Classic "
+        "ELB's connection: on AWS make it an NLB, service.beta.kubernetes.io/aws-load-balancer-type: nlb); and name "
+        "the cloud to have it checked: cloud: azure (or aws, gcp) in pgpath.yaml, or the cloud's annotation on the "
+        "Service",
         related=related(path, span),
         severity=Severity.INFO,
     )

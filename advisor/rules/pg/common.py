@@ -17,6 +17,16 @@ def where(doc: ConfigDoc, setting: Setting | None) -> Span:
     return Span(doc.path, 1, 1)
 
 
+def read_later_unread(doc: ConfigDoc, setting: Setting) -> dict | None:
+    """The first include PostgreSQL reads after `setting` that pgpath did not read (made at deploy
+    time, in a template), or None: a later line wins, so what it holds may set the parameter again.
+    An include in another file than the setting's cannot be ordered with it and counts too."""
+    for inc in doc.meta.get("unresolved_includes", ()):
+        if inc.get("file") != setting.span.file or (inc.get("line") or 0) > (setting.span.line or 0):
+            return inc
+    return None
+
+
 def describe(setting: Setting | None, name: str, shown: str) -> str:
     """`tcp_keepalives_idle = 0` or `tcp_keepalives_idle not set (default 0)`."""
     if setting is None:

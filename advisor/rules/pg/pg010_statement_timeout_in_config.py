@@ -4,6 +4,9 @@
 A non-zero `statement_timeout` in postgresql.conf or a file it includes (and so in every
 session of every role and database).
 
+Not reported when an include that PostgreSQL reads after that line was not read (made at deploy
+time, or in a template): a later line wins, and that file may set it again.
+
 It is `info`: the statements it would cancel (a migration, `CREATE INDEX`, a manual `VACUUM`, a
 batch job) and how long they run are not in the files, so no failure is shown. Autovacuum
 workers ignore it, and `pg_dump` and dump files restored by `pg_restore` or `psql` set
@@ -25,6 +28,7 @@ Remove it from postgresql.conf and set it where it belongs:
 """
 
 from advisor.findings import Severity
+from advisor.rules.pg.common import read_later_unread
 from advisor.rules.rule import Rule
 from advisor.units import pg_to_seconds
 
@@ -34,6 +38,8 @@ def check(ctx):
         setting = doc.get("statement_timeout")
         if setting is None or not isinstance(setting.value, int) or setting.value <= 0:
             continue
+        if read_later_unread(doc, setting) is not None:
+            continue  # an include read after it, not read here, may set it again
         seconds = pg_to_seconds(setting.value, "ms")
         yield RULE.finding(
             setting.value_span or setting.span,

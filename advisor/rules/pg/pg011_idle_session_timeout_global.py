@@ -3,6 +3,9 @@
 ## What it checks
 A non-zero `idle_session_timeout` (PostgreSQL 14+) in postgresql.conf or a file it includes.
 
+Not reported when an include that PostgreSQL reads after that line was not read (made at deploy
+time, or in a template): a later line wins, and that file may set it again.
+
 ## Why it matters
 It closes every session that sits idle outside a transaction for that long — including the
 server connections a pooler keeps open on purpose. The PostgreSQL documentation warns that it
@@ -23,6 +26,7 @@ pool's max idle time and PgBouncer's `server_idle_timeout` shorter than it.
 """
 
 from advisor.findings import Severity
+from advisor.rules.pg.common import read_later_unread
 from advisor.rules.rule import Rule
 from advisor.units import pg_to_seconds
 
@@ -32,6 +36,8 @@ def check(ctx):
         setting = doc.get("idle_session_timeout")
         if setting is None or not isinstance(setting.value, int) or setting.value <= 0:
             continue
+        if read_later_unread(doc, setting) is not None:
+            continue  # an include read after it, not read here, may set it again
         seconds = pg_to_seconds(setting.value, "ms")
         yield RULE.finding(
             setting.value_span or setting.span,

@@ -2,7 +2,8 @@
 
 ## What it checks
 `ssl = off` written in postgresql.conf, unless `listen_addresses` is set to loopback addresses
-only. A file that leaves `ssl` unset (off by default) is not reported on its own: most published
+only, or an include that PostgreSQL reads after that line was not read (made at deploy time, or
+in a template): a later line wins, and that file may turn ssl on again. A file that leaves `ssl` unset (off by default) is not reported on its own: most published
 configurations leave TLS to the image or the platform. Where a client on the same path requires
 TLS from this server, the connection certainly fails, and PATH004 reports that as an error.
 
@@ -49,7 +50,7 @@ from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.rules.compose import (CLEAR_PASSWORDS, MD5_CAPTURED, UNENCRYPTED, exposure_message,
                                    publish_on_loopback, published_said, published_to_network)
-from advisor.rules.pg.common import where
+from advisor.rules.pg.common import read_later_unread, where
 from advisor.rules.rule import Rule, any_network_address
 
 
@@ -80,6 +81,8 @@ def check(ctx):
             continue  # not published: only containers of its host reach it
         setting = doc.get("ssl")
         if setting is not None and setting.value is False:
+            if read_later_unread(doc, setting) is not None:
+                continue  # an include read after it, not read here, may turn ssl on again
             yield RULE.finding(
                 where(doc, setting),
                 f"ssl = {setting.raw}: connections are not encrypted, and clients with sslmode=require cannot connect",

@@ -3,6 +3,9 @@
 ## What it checks
 `ssl_min_protocol_version` set to `TLSv1` or `TLSv1.1`.
 
+Not reported when an include that PostgreSQL reads after that line was not read (made at deploy
+time, or in a template): a later line wins, and that file may set it again.
+
 ## Why it matters
 TLS 1.0 and 1.1 are deprecated (RFC 8996). With OpenSSL 3 they do not even work at the default
 security level: the handshake fails with `tlsv1 alert internal error` on the client and `no
@@ -18,6 +21,7 @@ PostgreSQL 13 the default floor is TLSv1.2.
 """
 
 from advisor.findings import Severity
+from advisor.rules.pg.common import read_later_unread
 from advisor.rules.rule import Rule
 
 
@@ -26,6 +30,8 @@ def check(ctx):
         setting = doc.get("ssl_min_protocol_version")
         if setting is None or setting.value not in ("TLSv1", "TLSv1.1"):
             continue
+        if read_later_unread(doc, setting) is not None:
+            continue  # an include read after it, not read here, may set it again
         yield RULE.finding(
             setting.value_span or setting.span,
             f"ssl_min_protocol_version = {setting.raw} allows {setting.value}, below TLSv1.2 "
