@@ -1,0 +1,133 @@
+"""Session pooling admits far more clients (`max_client_conn`) than its pools can serve at once.
+
+## What it checks
+A PgBouncer whose pool mode is `session` (the default, or written) for its databases, and whose
+`max_client_conn` is written and larger than the server connections its pools hold:
+`pool_size` (else `default_pool_size`) + `reserve_pool` (else `reserve_pool_size`), capped by
+`max_db_connections` / `max_user_connections`, summed over the pools the file shows (one per
+`[databases]` entry and user: the entry's `user=`, else each user `[users]` lists, else one). A
+`*` fallback or users known only to `auth_file`/`auth_query` add pools the file does not show:
+the message says how many database/user pairs it would take to serve every client admitted.
+
+It is `info`: how many clients connect at once, and as which database and user, is in no file
+here. When the clients are on an assembled path (a topology, or a client file beside it), PATH005
+compares their pool sizes × replicas with the pool, as a warning, and this rule says nothing.
+
+## Why it matters
+In session pooling a client holds one of its pool's server connections from login to disconnect.
+Application pools keep their connections open (HikariCP keeps `maximumPoolSize` of them by
+default), so once as many clients of one database and user as the pool has connections are
+connected, the next ones wait `query_wait_timeout` (120 s by default) and fail with
+`query_wait_timeout`: pgpath's lab shows it with a one-connection pool (refused at 2.3 s with
+`query_wait_timeout = 2`). `max_client_conn` admits them, so nothing refuses them early.
+
+## Fix
+`pool_mode = transaction` when the applications keep no session state (`SET`, advisory locks,
+`LISTEN`, temporary tables; prepared statements need `max_prepared_statements`). Otherwise a pool
+as large as the clients of one database and user connected at once, with the server's
+`max_connections` to match (PGB016 checks it).
+
+## References
+- PgBouncer: pool_mode, default_pool_size, max_client_conn, query_wait_timeout — https://www.pgbouncer.org/config.html
+- PgBouncer: Features (session pooling) — https://www.pgbouncer.org/features.html
+"""
+
+from advisor.findings import Severity
+from advisor.model import is_known
+from advisor.rules.pgb import assignment, bouncers, source, where, written
+from advisor.rules.rule import Rule
+
+
+def _mode(model, entry) -> object:
+    s = entry.params.get("pool_mode") if entry is not None else None
+    value = s.value if s is not None else model.value("pool_mode")
+    return str(value).lower() if is_known(value) else value
+
+
+def _capacity(model, entry) -> tuple[int | None, str]:
+    """(server connections of one pool of `entry`, how it is made), None when not known."""
+    size = entry.value("pool_size", None) if entry is not None else None
+    size_text = f"pool_size {size}" if size is not None else written(model, "default_pool_size")
+    size = size if size is not None else model.value("default_pool_size")
+    reserve = entry.value("reserve_pool", None) if entry is not None else None
+    reserve_text = f"reserve_pool {reserve}" if reserve is not None else written(model, "reserve_pool_size")
+    reserve = reserve if reserve is not None else model.value("reserve_pool_size")
+    if not (is_known(size) and is_known(reserve)) or size <= 0:
+        return None, ""
+    capacity = size + reserve
+    text = f"{size_text} + {reserve_text} = {capacity}" if reserve else size_text
+    for name in ("max_db_connections", "max_user_connections"):
+        cap = (entry.value(name, None) if entry is not None else None) or model.value(name)
+        if is_known(cap) and cap and cap < capacity:
+            capacity, text = cap, written(model, name)
+    return capacity, text
+
+
+def _has_clients(ctx, doc) -> bool:
+    for path in ctx.paths:
+        if any(h.kind == "client" for h in path.hops) and any(h.doc is doc for h in path.hops):
+            return True
+    return False
+
+
+def check(ctx):
+    for doc, model in bouncers(ctx):
+        limit = model.value("max_client_conn")
+        if model.is_default("max_client_conn") or not is_known(limit) or _has_clients(ctx, doc):
+            continue
+        entries = model.effective_databases() or [None]
+        session = [e for e in entries if _mode(model, e) == "session"]
+        if not session or len(session) < len(entries):
+            continue  # some databases pool by transaction: clients spread over pools we cannot weigh
+        users = max(1, len(model.effective_users()))
+        shown, open_ended, first = 0, False, None
+        for entry in session:
+            capacity, text = _capacity(model, entry)
+            if capacity is None:
+                break
+            first = first or (capacity, text)
+            if entry is None or entry.name == "*" or entry.unknown:
+                open_ended = True
+                shown += capacity
+            else:
+                shown += capacity * (1 if entry.value("user") else users)
+        else:
+            if first is None or limit <= shown:
+                continue
+            capacity, text = first
+            mode = source(model, "pool_mode")
+            per_pool = f"{text} server connections per database and user"
+            if open_ended or not model.is_default("auth_query") or not model.is_default("auth_file"):
+                pairs = -(-limit // capacity)
+                serve = (f"unless {pairs} database/user pairs share the clients, those of one pair beyond "
+                         f"{capacity} connected at once")
+            else:
+                serve = f"the pools the file shows serve {shown} clients at once, and the others"
+            wait = model.value("query_wait_timeout")
+            if is_known(wait) and not wait:
+                continue  # query_wait_timeout = 0: they wait for as long as it takes, and do not fail
+            waits = (source(model, "query_wait_timeout", "s") if is_known(wait)
+                     else "query_wait_timeout (not in this file; PgBouncer's default is 120 s)")
+            yield RULE.finding(
+                where(doc, model, "max_client_conn"),
+                f"{mode}: each client holds one of its pool's server connections until it disconnects, and the "
+                f"pools have {per_pool}, while {written(model, 'max_client_conn')} admits {limit}: {serve} wait "
+                f"{waits} for one to be freed, then fail (query_wait_timeout)",
+                f"{assignment(doc, model, 'pool_mode', 'transaction')} if the applications keep no session state "
+                "(SET, advisory locks, LISTEN; prepared statements need max_prepared_statements); otherwise pools as "
+                "large as the clients of one database and user connected at once, with the server's "
+                "max_connections to match (PGB016)",
+                [model.span_of(n) for n in ("pool_mode", "default_pool_size", "reserve_pool_size")
+                 if not model.is_default(n) and model.span_of(n) is not None],
+            )
+
+
+RULE = Rule(
+    code="PGB021",
+    name="pgbouncer-session-pool-too-small",
+    severity=Severity.INFO,
+    summary="Session pooling admits more clients (max_client_conn) than its pools serve at once",
+    needs=("pgbouncer",),
+    check=check,
+    doc=__doc__,
+)
