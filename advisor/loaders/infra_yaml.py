@@ -939,8 +939,9 @@ def _misplaced_sysctls(f: _File, name: str, node: N, context: N) -> None:
     doc.diagnostics.append(Diagnostic(
         "sysctl-not-applied", key.span(f.path),
         f"sysctls under the securityContext of container {name}, where Kubernetes has no such field (only the "
-        "pod's securityContext has one): with strict field validation (kubectl --validate=strict) the API "
-        "server refuses the manifest (unknown field), and without it the API server drops the field, so "
+        "pod's securityContext has one): kubectl apply (its --validate defaults to strict) refuses the "
+        "manifest (unknown field), and a client that does not ask for strict validation has the API server drop "
+        "the field, so "
         f"{written} {'is' if len(doc.settings) == 1 else 'are'} never set: the kernel keeps its default",
         "move the sysctls list to the pod: spec.securityContext.sysctls (spec.template.spec.securityContext in "
         "a Deployment or StatefulSet)"))

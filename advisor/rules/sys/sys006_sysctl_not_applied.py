@@ -10,9 +10,11 @@ These values are not taken as host facts: the keepalive and overcommit checks do
 them.
 
 ## Why it matters
-With strict field validation (`kubectl apply --validate=strict`) the API server refuses the
-manifest (`strict decoding error: unknown field "spec.containers[0].securityContext.sysctls"`);
-applied without it, the API server drops the field. Either way the kernel keeps its default
+`kubectl apply` and `kubectl create` validate strictly by default (`--validate=strict` since
+Kubernetes 1.25's server-side field validation), so the manifest is refused (`strict decoding
+error: unknown field "spec.containers[0].securityContext.sysctls"`): an error, since the
+workload is not created. A client that does not ask for strict validation (the API server's own
+default is to warn) has the field dropped. Either way the kernel keeps its default
 (`net.ipv4.tcp_keepalive_time` 7200 s), not the value written to stay under a load balancer's or
 NAT's idle timeout.
 
@@ -38,7 +40,7 @@ def check(ctx):
 RULE = Rule(
     code="SYS006",
     name="sysctl-not-applied",
-    severity=Severity.WARNING,
+    severity=Severity.ERROR,
     summary="Sysctls under a container's securityContext, where Kubernetes never applies them",
     needs=("sysctl",),
     check=check,
