@@ -95,9 +95,11 @@ def _fix(doc, box, era) -> str:
                         "enableTcpReset)")
     sku = box.facts.get("lb_sku")
     if sku is not None and str(sku.value).lower() == "basic":
-        turn_on = f"sku Standard (a Basic load balancer has no TCP reset), then {turn_on}"
+        turn_on = (f"sku Standard (a Basic load balancer has no TCP reset, and Azure retired the Basic SKU on 30 "
+                   f"September 2025), then {turn_on}")
     elif sku is None:
-        turn_on += ", on a Standard load balancer (the Basic SKU has no TCP reset)"
+        turn_on += (", on a Standard load balancer (the Basic SKU, retired by Azure on 30 September 2025, has no TCP "
+                    "reset)")
     return f"{turn_on}; and keepalives below the idle timeout on both ends"
 
 

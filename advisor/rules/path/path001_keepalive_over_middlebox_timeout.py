@@ -71,7 +71,8 @@ def check(ctx):
             else:
                 ka, caveat = "no keepalive probes on this leg (" + "; ".join(e.text for e in leg.ends) + ")", ""
             if leg.open_end == "client":
-                caveat += "; the clients' own keepalives are not known (no client file on this path), and may keep the flow"
+                caveat += ("; the clients' own keepalives are not known (no client file on this path), and may keep "
+                           "the flow")
             fixed_end, span = _end_to_fix(path, leg, a)
             target = keepalive_target(path)
             start, to = leg.labels(path.hops)
