@@ -6,9 +6,11 @@ show`, ARM templates, Terraform `azurerm_lb_rule` / `azurerm_lb_outbound_rule`) 
 `enableTcpReset` (Terraform `tcp_reset_enabled`, formerly `enable_tcp_reset`; default false) is
 not true.
 
-It is a warning for a rule that forwards a PostgreSQL or PgBouncer port (5432, 6432) or lies on
-an assembled connection path, and an info otherwise (a generic module, an HA-ports rule for every
-port): whether PostgreSQL connections cross the load balancer is then not shown.
+Only a rule that forwards a PostgreSQL or PgBouncer port (5432, 6432) or lies on an assembled
+connection path is judged. A rule nothing shows to carry PostgreSQL (a generic module whose ports
+are variables, an HA-ports rule for every port in front of network appliances) is not reported,
+as an HAProxy TCP proxy with no PostgreSQL evidence is not a path: whether PostgreSQL connections
+cross it is not shown.
 
 TCP reset exists only on the Standard SKU, and in ARM templates from API version 2018-07-01 on:
 the fix says so when the load balancer is Basic, its SKU is not in the file, or its apiVersion is
@@ -69,17 +71,14 @@ def check(ctx):
         name = era.value if era is not None else field_name(doc, reset, "enableTcpReset", "tcp_reset_enabled")
         how = f"{name} = {reset.display}" if reset.origin == "set" else f"{name} not set (default false)"
         related = [idle.span] if idle.span is not None and idle.origin == "set" else []
-        postgres = _carries_postgres(ctx, box)
-        consequence = ("the next query on that connection hangs until a keepalive or TCP retransmission timeout "
-                       "gives up" if postgres else
-                       "a PostgreSQL connection through it would hang at its next query until a keepalive or TCP "
-                       "retransmission timeout gives up (no PostgreSQL port or path is known on this rule)")
+        if not _carries_postgres(ctx, box):
+            continue  # nothing shows PostgreSQL behind it (a generic module, an HA-ports rule): not pgpath's to judge
         yield RULE.finding(
             fact_span(box, "enable_tcp_reset"),
-            f"{box.label}: {how}: a flow idle {timer} is dropped without telling either end; {consequence}",
+            f"{box.label}: {how}: a flow idle {timer} is dropped without telling either end; the next query on "
+            "that connection hangs until a keepalive or TCP retransmission timeout gives up",
             _fix(doc, box, era),
             related,
-            severity=None if postgres else Severity.INFO,
         )
 
 
