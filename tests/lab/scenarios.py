@@ -717,6 +717,21 @@ def render_doc(results: dict[str, Result]) -> str:
         f"Software: {versions()}.",
         "",
         table(results),
+        "",
+        "## Rules proven by their own lab tests",
+        "",
+        "Two rules compare limits rather than idle timers; each has a lab module that runs the real",
+        "daemons on loopback and pgpath on the very files (they run with the suite, not in the table):",
+        "",
+        "- **PATH005, session pooling** (tests/lab/test_lab_session_pool.py): PgBouncer `pool_mode =",
+        "  session`, `default_pool_size = 1`, `query_wait_timeout = 2`; while one client holds its",
+        "  connection a second is refused with `query_wait_timeout` (asserted between 1.5 and 6 s; 2.3 s",
+        "  when written), and `pgpath check` warns (PATH005) with the client's `replicas: 2`; with a pool",
+        "  of 2 both are served and pgpath says nothing.",
+        "- **PATH003, a statement longer than HAProxy's timeout** (tests/lab/test_lab_long_statement.py):",
+        "  PostgreSQL `statement_timeout = 5s` behind HAProxy `timeout client/server 2s`: `SELECT",
+        "  pg_sleep(3)` loses its connection at 2 s (`server closed the connection unexpectedly`), and",
+        "  pgpath warns (PATH003); with `timeout tunnel 10s` it completes and pgpath says nothing.",
     ]
     rules = []
     for sid, r in sorted(results.items()):
