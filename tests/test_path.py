@@ -535,3 +535,14 @@ def test_the_summary_counts_the_paths_that_cross_no_middlebox(tmp_path):
     assert last.startswith("2 connection paths (2 assumed from the files;"), last
     assert last.endswith("; 1 of them crosses no middlebox known, so its keepalives were not checked: declare load "
                          "balancers and NATs"), last
+
+
+def test_a_zalando_cluster_behind_its_master_load_balancer(tmp_path):
+    """enableMasterLoadBalancer makes the operator's primary Service (named as the cluster) a
+    LoadBalancer on port 5432, in front of Spilo's PostgreSQL."""
+    write(tmp_path, {"pg.yaml": "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata:\n  name: acid-main\n"
+                                "spec:\n  enableMasterLoadBalancer: true\n  postgresql:\n    version: '16'\n"})
+    [path] = shared(paths_of(tmp_path))
+    assert [(h.kind, h.label) for h in path.hops] == [("cloud-lb", "cloud load balancer of Service acid-main"),
+                                                      ("postgres", "PostgreSQL pg.yaml")]
+    assert path.legs[0].open_end == "client"

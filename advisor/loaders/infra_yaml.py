@@ -420,8 +420,10 @@ def _read_zalando(f: _File, root: N) -> None:
     for key in ("enableMasterLoadBalancer", "enableReplicaLoadBalancer"):
         flag = spec.get(key)
         if flag is not None and flag.text() in ("true", "True", "yes", "on"):
-            _service_middlebox(f, f"{name}-{'master' if 'Master' in key else 'replica'}", spec, flag, target="postgresql",
-                               annotations=spec.get("serviceAnnotations"))
+            # the operator's Services (the cluster's name for the primary, <name>-repl for the
+            # replicas) forward port 5432, where Spilo's PostgreSQL listens
+            _service_middlebox(f, name if "Master" in key else f"{name}-repl", spec, flag,
+                               target="postgresql", annotations=spec.get("serviceAnnotations"), default_port="5432")
 
 
 def _read_pgo(f: _File, root: N) -> None:
