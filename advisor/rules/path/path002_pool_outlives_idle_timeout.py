@@ -29,6 +29,12 @@ Retire pooled connections before the shortest timer: a maximum lifetime at least
 `CONN_MAX_AGE`, pgxpool `pool_max_conn_lifetime`, pg-pool `maxLifetimeSeconds`), and validate on
 borrow; or lengthen the timer (HAProxy `timeout tunnel`).
 
+A load balancer that counts data only (AWS Classic ELB, ALB, RDS Proxy) in front of a PgBouncer
+or server whose clients no file shows (a Kubernetes Service of type LoadBalancer with `cloud:
+aws`, where the in-tree controller makes a Classic ELB) is judged as HAP005 judges HAProxy: a
+warning when its timer is below the 600 s that common pools keep a connection idle (HikariCP
+`idleTimeout`, psycopg_pool `max_idle`), an info otherwise.
+
 ## References
 - HikariCP maxLifetime: https://github.com/brettwooldridge/HikariCP#frequently-used
 - SQLAlchemy pool_recycle / pool_pre_ping: https://docs.sqlalchemy.org/en/20/core/pooling.html#dealing-with-disconnects
@@ -62,12 +68,19 @@ def _lifetime_fix(library: str, seconds: float) -> str:
     return f"{key}={target} (s, {margin})"
 
 
+# what common pools keep an unused connection by default (HikariCP idleTimeout, psycopg_pool
+# max_idle: 600 s), the line HAP005 draws too
+COMMON_POOL_IDLE = 600.0
+
+
 def check(ctx):
     for path in ctx.paths:
         firing = [t for t in path.timers if t.fires]
         if not firing:
             continue
         shortest = min(firing, key=lambda t: t.seconds)
+        if not path.hops_of("client"):
+            yield from _unread_clients(path, firing)
         for _i, hop in path.hops_of("client"):
             ep = hop.detail
             pool = getattr(ep, "pool", None)
@@ -97,6 +110,40 @@ def check(ctx):
             yield RULE.finding(span, head + tail, _lifetime_fix(pool.library, shortest.seconds),
                                related=[s for s in [shortest.span] if s is not None] + related(path, span),
                                severity=severity)
+
+
+def _unread_clients(path, firing):
+    """A load balancer in front of the first hop that closes connections idle longer than its
+    timer whatever the keepalives (AWS Classic ELB, ALB, RDS Proxy), with clients no file shows:
+    judged against what common pools keep idle, as HAP005 judges HAProxy's timeouts."""
+    first = next((i for i, h in enumerate(path.hops) if h.kind in ("client", "pgbouncer", "haproxy", "postgres")),
+                 None)
+    for t in firing:
+        hop = path.hops[t.hop]
+        if t.resets_on != "traffic" or first is None or t.hop >= first or hop.detail is None:
+            continue
+        to = path.hops[first].label
+        span = t.span or hop_span(hop)
+        yield RULE.finding(
+            span,
+            f"clients (not read) -> {to} cross {t.name}: it closes a connection idle {secs(t.seconds)} whatever "
+            f"the keepalives (probes carry no data), and common pools keep a connection idle longer (HikariCP's "
+            f"idleTimeout and psycopg_pool's max_idle: {secs(COMMON_POOL_IDLE)}): one that does not validate on "
+            f"borrow lends it closed, and {t.effect}",
+            f"raise its idle timeout above the clients' pool idle time ({_idle_setting(hop)}), or keep the pools' "
+            f"maximum lifetime below {secs(t.seconds)}; on AWS an NLB instead keeps idle flows that keepalives "
+            "refresh",
+            related=related(path, span),
+            severity=Severity.WARNING if t.seconds < COMMON_POOL_IDLE else Severity.INFO,
+        )
+
+
+def _idle_setting(hop) -> str:
+    if hop.kind == "aws-elb" and hop.doc is not None and hop.doc.kind == "kubernetes":
+        return 'service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout: "3600" on the Service'
+    return {"aws-elb": "ConnectionSettings.IdleTimeout, up to 3600 s",
+            "aws-alb": "idle_timeout.timeout_seconds, up to 4000 s",
+            "aws-rds-proxy": "IdleClientTimeout, up to 28800 s"}.get(hop.kind, "its idle timeout")
 
 
 RULE = Rule(
