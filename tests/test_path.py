@@ -546,3 +546,48 @@ def test_a_zalando_cluster_behind_its_master_load_balancer(tmp_path):
     assert [(h.kind, h.label) for h in path.hops] == [("cloud-lb", "cloud load balancer of Service acid-main"),
                                                       ("postgres", "PostgreSQL pg.yaml")]
     assert path.legs[0].open_end == "client"
+
+
+@pytest.mark.parametrize("replicas,warned", [(2, False), (3, True)])
+def test_a_poolers_pods_each_have_their_own_session_pools(tmp_path, replicas, warned):
+    """A CloudNativePG Pooler of 3 instances runs 3 PgBouncers behind its Service: 3 × 20 server
+    connections for one database and user; 2 replicas of a 30-connection pool fit, 3 do not."""
+    write(tmp_path, {
+        "pooler.yaml": "apiVersion: postgresql.cnpg.io/v1\nkind: Pooler\nmetadata:\n  name: pooler-rw\nspec:\n"
+                       "  cluster:\n    name: pg\n  instances: 3\n  type: rw\n  pgbouncer:\n    poolMode: session\n"
+                       "    parameters:\n      default_pool_size: \"20\"\n",
+        "application.properties": "spring.datasource.url=jdbc:postgresql://pooler-rw:5432/app\n"
+                                  "spring.datasource.username=app\nspring.datasource.hikari.maximum-pool-size=30\n",
+        "pgpath.yaml": f"deployments:\n  - name: app\n    hops:\n      - client: {{file: application.properties, "
+                       f"replicas: {replicas}}}\n      - pgbouncer: pooler.yaml\n"})
+    r = pgpath("check", ".", "--format", "json", "--select", "PATH005", cwd=tmp_path)
+    findings = json.loads(r.stdout)["findings"]
+    assert bool(findings) == warned, r.stdout
+    if warned:
+        assert "> (default_pool_size = 20) × 3 pods (instances: 3" in findings[0]["message"], findings[0]["message"]
+        assert "= 60 server connections" in findings[0]["message"]
+
+
+def test_init_keeps_a_services_load_balancer_of_unknown_cloud_as_a_hop(tmp_path):
+    """`pgpath init` writes the Service's load balancer as `cloud-lb: {file: ...}`, so the findings on
+    it survive the topology; naming the cloud afterwards turns the same hop into that cloud's."""
+    write(tmp_path, {"pooler.yaml": POOLER_LB})
+    before = {(f["code"], f["severity"]) for f in json.loads(pgpath("check", ".", "--format", "json", "--no-config",
+                                                                      cwd=tmp_path).stdout)["findings"]}
+    assert pgpath("init", ".", cwd=tmp_path).returncode == 0
+    assert '- cloud-lb: {file: "pooler.yaml"}' in (tmp_path / "pgpath.yaml").read_text()
+    after = {(f["code"], f["severity"]) for f in json.loads(pgpath("check", ".", "--format", "json",
+                                                                     cwd=tmp_path).stdout)["findings"]}
+    assert after == before and ("PATH001", "info") in after
+    aws = {(f["code"], f["severity"]) for f in json.loads(pgpath("check", ".", "--format", "json", "--cloud", "aws",
+                                                                   cwd=tmp_path).stdout)["findings"]}
+    assert ("PATH002", "warning") in aws  # the in-tree Classic ELB: 60 s, whatever the keepalives
+
+
+def test_a_cloud_lb_hop_without_its_manifest_is_a_topology_error(tmp_path):
+    write(tmp_path, {"pooler.yaml": POOLER_LB,
+                     "pgpath.yaml": "deployments:\n  - name: app\n    hops:\n      - cloud-lb: {}\n"
+                                    "      - pgbouncer: pooler.yaml\n"})
+    r = pgpath("check", ".", cwd=tmp_path)
+    assert "ADV004 error deployment app: a cloud-lb is the load balancer of a Kubernetes Service read from its " \
+           "manifest, and needs file:" in r.stdout, r.stdout

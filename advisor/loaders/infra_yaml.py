@@ -389,6 +389,12 @@ def _read_cnpg_pooler(f: _File, root: N) -> None:
     for key in ("instances", "type"):
         if spec.text(key):
             meta[key] = spec.text(key)
+    instances = spec.get("instances")
+    if instances is not None and instances.kind == "scalar":
+        # each pod runs its own PgBouncer with its own pools, behind the one Service
+        meta["processes"] = {"count": int(instances.value) if instances.value.isdigit() else None,
+                             "variable": "instances", "raw": instances.value, "what": "pods",
+                             "where": " behind the Pooler's Service", "span": instances.value_span(f.path).to_dict()}
     service_type = spec.get("serviceTemplate", "spec", "type")
     # who reaches it: the operator's Service (ClusterIP unless serviceTemplate says otherwise)
     meta["service_type"] = service_type.text() if service_type is not None and service_type.text() else "ClusterIP"

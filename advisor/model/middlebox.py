@@ -73,9 +73,9 @@ KINDS: dict[str, MiddleboxKind] = {k.kind: k for k in (
                   "kube-proxy configuration: conntrack tcpEstablishedTimeout default 24h"),
     MiddleboxKind("cloud-lb", "cloud load balancer of Service", None, True, "drop",
                   "the cloud's; pgpath does not know which cloud (no annotation names it)",
-                  "a Kubernetes Service of type LoadBalancer gets its cloud's load balancer: Azure LB (4 min, "
-                  "silent drop), AWS NLB (350 s) or Classic ELB (60 s, traffic only), GCP passthrough LB; on bare "
-                  "metal (MetalLB) none. Not declarable: declare the kind it is"),
+                  "a Kubernetes Service of type LoadBalancer gets its cloud's load balancer: on AKS an Azure LB "
+                  "(4 min, TCP reset on), AWS NLB (350 s) or Classic ELB (60 s, traffic only), GCP passthrough LB; "
+                  "on bare metal (MetalLB) none. Declared only with the file: of its manifest"),
     MiddleboxKind("firewall", "firewall", None, True, "drop", "declared idle timeout",
                   "a stateful firewall's flow table (declare its idle timeout)"),
 )}

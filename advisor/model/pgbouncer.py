@@ -108,6 +108,13 @@ class PgBouncerModel(Record):
     def effective_users(self) -> list[Entry]:
         return [u for u in self.users if u.effective]
 
+    def pool_mode_of(self, entry: Any) -> Any:
+        """The pool mode of a [databases] entry (its own, else the global one), lower-case; an
+        Unknown as it is (a template value)."""
+        s = entry.params.get("pool_mode") if entry is not None else None
+        value = s.value if s is not None and s.value is not None else self.values.get("pool_mode")
+        return str(value).lower() if is_known(value) else value
+
     def pool_modes(self) -> list[tuple[str, Setting | None]]:
         """Every pool mode in force: the global one and each per-database/per-user override."""
         out: list[tuple[str, Setting | None]] = []

@@ -273,7 +273,7 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
         return []
     if lst.kind == "pgbouncer":
         model = lst.doc.model
-        entry = _database_entry(model, dbname)
+        entry = database_entry(model, dbname)
         hop = Hop("pgbouncer", lst.label + (f" [{entry.name}]" if entry is not None else ""), lst.doc,
                   entry.span if entry is not None else (model.header or Span(lst.doc.path)), entry)
         nxt = None
@@ -310,7 +310,8 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
     return [hop] + (_follow(g, nxt, evidence, reached, dbname, depth + 1) if nxt is not None else [])
 
 
-def _database_entry(model, dbname: str | None):
+def database_entry(model, dbname: str | None):
+    """The [databases] entry a database name selects: its own, else `*`, else the only one; None."""
     entries = model.effective_databases()
     for e in entries:
         if dbname is not None and e.name == dbname:

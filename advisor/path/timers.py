@@ -233,13 +233,7 @@ def _transaction_pooler_index(path: DeploymentPath) -> int | None:
 
 def pool_mode(hop: Hop) -> Any:
     """The pool mode a PgBouncer hop applies to this path's database (per-database override first)."""
-    entry = hop.detail
-    if entry is not None:
-        s = entry.params.get("pool_mode")
-        if s is not None and is_known(s.value):
-            return str(s.value).lower()
-    mode = hop.doc.model.value("pool_mode")
-    return str(mode).lower() if is_known(mode) else mode
+    return hop.doc.model.pool_mode_of(hop.detail)
 
 
 def _seconds(value: Any) -> float | None:

@@ -199,6 +199,8 @@ def _doc_for(opts: dict, base: str, by_path: dict, kind: str, where: Span, name:
                                    "(missing, unreadable, or of another kind)",
                                    "check the path (relative to pgpath.yaml) and the file's kind"))
         return None
+    if kind in MIDDLEBOX_KINDS:  # a manifest holds its Services beside its servers: the one with middleboxes
+        return next((d for d in found if getattr(d.model, "middleboxes", None)), found[0])
     return found[0]
 
 
@@ -285,14 +287,17 @@ def _middlebox_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str
         doc = _doc_for(opts, base, by_path, kind, where, name, problems)
         if doc is None:
             return []
-        boxes = [b for b in (getattr(doc.model, "middleboxes", ()) or ()) if b.kind == kind]
+        boxes = [b for b in (getattr(doc.model, "middleboxes", ()) or ())
+                 # a Service's load balancer as written by `pgpath init` (cloud-lb), whichever kind the
+                 # cloud option or an annotation added since makes it
+                 if b.kind == kind or (kind == "cloud-lb" and doc.meta.get("source") == "Service type LoadBalancer")]
         if opts.get("name"):
             boxes = [b for b in boxes if b.name == opts["name"]]
         if not boxes:
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} describes no {kind}"
                                        + (f" named {opts['name']!r}" if opts.get("name") else ""), None))
             return []
-        return [Hop(kind, b.label, doc, b.span, b) for b in boxes[:1]]
+        return [Hop(b.kind, b.label, doc, b.span, b) for b in boxes[:1]]
     idle = None
     if "idle_timeout" in opts:
         seconds = _seconds(opts["idle_timeout"])
@@ -301,6 +306,11 @@ def _middlebox_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str
                                        f"{opts['idle_timeout']!r}", "write seconds (350) or with a unit (350s, 4min)"))
             seconds = Unknown(str(opts["idle_timeout"]))
         idle = Value(seconds, str(opts["idle_timeout"]), where, "declared", "idle_timeout", unit="s")
+    elif kind == "cloud-lb":
+        problems.append(Diagnostic(KIND, where, f"deployment {name}: a cloud-lb is the load balancer of a Kubernetes "
+                                   "Service read from its manifest, and needs file:",
+                                   "- cloud-lb: {file: <the Service's manifest>}, or the kind it is: - azure-lb: {}"))
+        return []
     elif MIDDLEBOX_KINDS[kind].default_idle is None:
         problems.append(Diagnostic(KIND, where, f"deployment {name}: a {kind} has no documented default idle "
                                    "timeout", f"- {kind}: {{idle_timeout: 3600s}}"))

@@ -62,7 +62,8 @@ def render(report, **_: object) -> str:
         if first is not None:
             lines.append(f"  closes first: {first.name}, after {_secs(first.seconds)} idle")
         elif unknown := [t for t in path.timers if t.closes_client and not t.defeated and t.seconds is None]:
-            lines.append(f"  closes first: not known: {unknown[0].name} is not known (declare it in pgpath.yaml)")
+            lines.append(f"  closes first: not known: {unknown[0].name} is not known (name the cloud: cloud: in "
+                         "pgpath.yaml, or declare the load balancer's kind on a deployment)")
         else:
             lines.append("  closes first: nothing on this path closes an idle connection")
         lines.append("")
@@ -105,10 +106,10 @@ def render_topology(report, base: str = ".") -> str:
         lines.append("    hops:")
         for hop in path.hops:
             if hop.kind == "cloud-lb":
-                # not declarable: which cloud it is is what pgpath does not know
-                lines.append(f"      # - <kind>: {{}}  # the {hop.label}: write its kind (aws-nlb, aws-elb, azure-lb, "
-                             "gcp-lb), or leave it out on bare metal")
-                continue
+                # which cloud it is, pgpath does not know: kept as read from the manifest, to be named
+                lines.append(f"      # the {hop.label}: its cloud is not known; name it with cloud: in pgpath.yaml, or "
+                             "replace this hop by its kind (aws-nlb, aws-elb, azure-lb, gcp-lb), or remove it on bare "
+                             "metal")
             opts = []
             if hop.doc is not None:
                 opts.append(f"file: {_yaml_str(os.path.relpath(hop.doc.path, base))}")

@@ -19,8 +19,12 @@ server side's keepalives are judged, and the message says the clients' own may k
 A Service of type LoadBalancer whose cloud no annotation (nor the `cloud:` option) names gets its
 cloud's load balancer: on AKS one that resets a flow idle 4 min, on AWS an NLB (350 s) or, from
 the in-tree controller, a Classic ELB that closes a connection idle 60 s whatever the keepalives;
-on bare metal none. That leg is reported as an info, against the shortest packet-reset default
-(Azure's 240 s), saying to name the cloud: the finding then becomes the cloud's own.
+on bare metal none. That leg is reported as an info, against Azure's 240 s (the shortest
+default of the load balancers whose expiry ends the connection), saying to name the cloud: the
+finding then becomes the cloud's own. GCP's external passthrough load balancer keeps an idle
+flow's connection tracking entry 60 s, but what a later packet of a forgotten flow meets is not
+stated (it selects backends by consistent hashing, which suggests the same backend while the
+backends do not change); it is not counted.
 
 ## Why it matters
 A middlebox forgets a flow that stays silent longer than its timer. The next query on that

@@ -45,9 +45,9 @@ from typing import Any, Iterator
 from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.model import Span, is_known
-from advisor.path.timers import pool_mode
+from advisor.path.discover import database_entry
 from advisor.rules.path import hop_span
-from advisor.rules.pgb import assignment, source
+from advisor.rules.pgb import assignment, copies, pool_capacity, source
 from advisor.rules.rule import Rule
 
 
@@ -64,27 +64,22 @@ def _pool_size(ep) -> tuple[int | None, str]:
 
 def _session_pool(end, client) -> tuple[Any, Any, str] | None:
     """The PgBouncer pool that a client's connections share in session pooling, as (key, its
-    [databases] entry, name):
-    one pool per [databases] entry and user (the entry's forced `user=`, else the client's), or
-    None when the pool mode is not session or the pool is not known."""
-    if end.kind != "pgbouncer" or pool_mode(end) != "session":
+    [databases] entry, name): one pool per entry and user (the entry's forced `user=`, else the
+    client's), or None when the pool mode is not session."""
+    if end.kind != "pgbouncer":
         return None
     ep = client.detail
-    entry = end.detail or _entry_for(end.doc.model, ep.dbname.value if ep.dbname is not None and ep.dbname.known
-                                     else None)
+    model = end.doc.model
+    entry = end.detail or database_entry(model, ep.dbname.value if ep.dbname is not None and ep.dbname.known
+                                          else None)
+    if model.pool_mode_of(entry) != "session":
+        return None
     forced = entry.value("user") if entry is not None else None
     user = forced if is_known(forced) and forced else (ep.user.value if ep.user is not None and ep.user.known else None)
     db = entry.name if entry is not None else "(fallback)"
     if user is None:
         return (id(end.doc), db, id(ep)), entry, f"database {db}"  # a user no file shows: a pool of its own
     return (id(end.doc), db, user), entry, f"database {db} and user {user}"
-
-
-def _entry_for(model, dbname):
-    """The [databases] entry a client's database name selects (the `*` fallback else), or None."""
-    entries = model.effective_databases()
-    return (next((e for e in entries if dbname is not None and e.name == dbname), None)
-            or next((e for e in entries if e.name == "*"), None))
 
 
 def check(ctx):
@@ -112,11 +107,15 @@ def check(ctx):
         if end.kind == "pgbouncer":
             model = end.doc.model
             limit = model.value("max_client_conn")
-            if not is_known(limit):
+            count, count_said, _ = copies(end.doc)
+            if not is_known(limit) or count is None:
                 continue
             limit_text = source(model, "max_client_conn")
+            if count > 1:  # each process or pod admits max_client_conn of them
+                limit, limit_text = limit * count, f"{limit_text}{count_said} = {limit * count}"
             span = model.span_of("max_client_conn") or hop_span(end)
-            fix = f"max_client_conn = {total + max(100, total // 5)}"
+            want = total + max(100, total // 5)
+            fix = assignment(end.doc, model, "max_client_conn", -(-want // count)) + (" (each)" if count > 1 else "")
         else:
             mc, mc_s = value_or_default(end.doc, "max_connections")
             su, _ = value_or_default(end.doc, "superuser_reserved_connections")
@@ -143,46 +142,45 @@ def check(ctx):
 
 def _session_pools(pools: dict) -> Iterator:
     """In session pooling a client connection holds a server connection of its pool from login
-    to disconnect: the clients sharing one pool can hold at most pool_size + reserve_pool of them
-    at once (and max_db_connections / max_user_connections)."""
+    to disconnect: the clients sharing one pool can hold at most what it has, in each copy of
+    PgBouncer (pgbouncer.pool_capacity, pgbouncer.copies)."""
     for p in pools.values():
         end, clients = p["hop"], list(p["clients"].values())
         model, entry = end.doc.model, p["entry"]
-        size = entry.value("pool_size", None) if entry is not None else None
-        size_name = "pool_size" if size is not None else "default_pool_size"
-        size = size if size is not None else model.value("default_pool_size")
-        reserve = entry.value("reserve_pool", None) if entry is not None else None
-        reserve_name = "reserve_pool" if reserve is not None else "reserve_pool_size"
-        reserve = reserve if reserve is not None else model.value("reserve_pool_size")
-        if not (is_known(size) and is_known(reserve)):
-            continue
-        capacity, cap_text = size + reserve, f"{size_name} {size} + {reserve_name} {reserve} = {size + reserve}"
-        for name in ("max_db_connections", "max_user_connections"):
-            cap = (entry.value(name, None) if entry is not None else None) or model.value(name)
-            if is_known(cap) and cap and cap < capacity:
-                capacity, cap_text = cap, f"{name} {cap}"
+        capacity, cap_text, bound = pool_capacity(model, entry)
+        count, count_said, count_spans = copies(end.doc)
+        wait = model.value("query_wait_timeout")
+        if capacity is None or count is None or (is_known(wait) and not wait):
+            continue  # unknown; or query_wait_timeout = 0: the others wait as long as it takes, and do not fail
+        capacity *= count
         total = sum(size_ * hop.replicas for hop, size_, _ in clients)
         if total <= capacity:
             continue
         parts = " + ".join(f"{hop.detail.name} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
                            for hop, _size, text in clients)
-        wait = source(model, "query_wait_timeout", "s")
-        span = ((entry.params[size_name].span if entry is not None and size_name in entry.params else None)
-                or model.span_of(size_name) or (entry.span if entry is not None else None) or hop_span(end))
-        if size_name == "pool_size":
-            grow = f"pool_size={total} in the [databases] entry {entry.name}"
+        cap_text = f"({cap_text}){count_said} = {capacity}" if count > 1 else cap_text
+        waits = (source(model, "query_wait_timeout", "s") if is_known(wait)
+                 else "query_wait_timeout (not in this file; PgBouncer's default is 120 s)")
+        span = ((entry.params[bound].span if entry is not None and bound in entry.params else None)
+                or model.span_of(bound) or (entry.span if entry is not None else None) or hop_span(end))
+        need = -(-total // count)
+        if bound == "pool_size":
+            grow = f"pool_size={need} in the [databases] entry {entry.name}"
+        elif bound in ("max_db_connections", "max_user_connections"):
+            grow = (f"{assignment(end.doc, model, bound, need)} (it caps the pool) with a pool_size or "
+                    f"default_pool_size of {need}")
         else:
-            grow = assignment(end.doc, model, "default_pool_size", total)
+            grow = assignment(end.doc, model, "default_pool_size", need)
         yield RULE.finding(
             span,
             f"in session pooling each client connection holds one of its pool's server connections until it "
             f"disconnects: clients can open {parts} = {total} connections to {end.label} > {cap_text} server "
-            f"connections for {p['name']}, so at peak {total - capacity} of them wait {wait} for one to be freed, "
+            f"connections for {p['name']}, so at peak {total - capacity} of them wait {waits} for one to be freed, "
             "then fail (query_wait_timeout)",
             f"{assignment(end.doc, model, 'pool_mode', 'transaction')} if the applications keep no session state "
-            f"(SET, advisory locks, LISTEN; prepared statements need max_prepared_statements); otherwise {grow}, "
-            "with the server's max_connections to match (PGB016 checks it)",
-            related=[hop_span(hop) for hop, _, _ in clients],
+            f"(SET, advisory locks, LISTEN; prepared statements need max_prepared_statements); otherwise {grow}"
+            + (" in each copy" if count > 1 else "") + ", with the server's max_connections to match (PGB016 checks it)",
+            related=[hop_span(hop) for hop, _, _ in clients] + count_spans,
         )
 
 

@@ -20,7 +20,11 @@ def where(doc: ConfigDoc, setting: Setting | None) -> Span:
 def read_later_unread(doc: ConfigDoc, setting: Setting) -> dict | None:
     """The first include PostgreSQL reads after `setting` that pgpath did not read (made at deploy
     time, in a template), or None: a later line wins, so what it holds may set the parameter again.
-    An include in another file than the setting's cannot be ordered with it and counts too."""
+    An include in another file than the setting's cannot be ordered with it and counts too. A
+    server's command line (`postgres -c name=value` in a compose file or manifest) overrides every
+    configuration file, so a mounted file pgpath did not read never sets its values again."""
+    if doc.meta.get("overrides_file"):
+        return None  # the settings read are the command line's
     for inc in doc.meta.get("unresolved_includes", ()):
         if inc.get("file") != setting.span.file or (inc.get("line") or 0) > (setting.span.line or 0):
             return inc

@@ -71,6 +71,49 @@ def image_variable(doc: ConfigDoc, name: str) -> str | None:
     return None
 
 
+def copies(doc: ConfigDoc) -> tuple[int | None, str, list[Span]]:
+    """(count, said, spans) of a PgBouncer run as several copies that each have their own pools:
+    processes on one port (autobase's `pgbouncer_processes`, with so_reuseport) or pods (a
+    CloudNativePG Pooler's `instances`); (1, "", []) for one; count None when not known."""
+    found = doc.meta.get("processes")
+    if not found:
+        return 1, "", []
+    count = found["count"]
+    if count is None or count <= 1:
+        return count, "", []
+    what = found.get("what", "processes")
+    where = found.get("where", " on the same port")
+    said = f" × {count} {what} ({found['variable']}: {found['raw']}, each with its own pools{where})"
+    return count, said, [Span(**found["span"])]
+
+
+def pool_capacity(model, entry) -> tuple[int | None, str, str]:
+    """(server connections one pool of the [databases] `entry` (None: no entry) holds at once in
+    one PgBouncer, how the file says it, the setting that bounds it): `pool_size` (else
+    `default_pool_size`) + `reserve_pool` (else `reserve_pool_size`), or `max_db_connections` /
+    `max_user_connections` when lower; (None, "", "") when a term is not known."""
+    size = entry.value("pool_size", None) if entry is not None else None
+    size_name = "pool_size" if size is not None else "default_pool_size"
+    size_text = f"pool_size {size}" if size is not None else written(model, "default_pool_size")
+    size = size if size is not None else model.value("default_pool_size")
+    reserve = None
+    if entry is not None:
+        reserve = entry.value("reserve_pool_size", None)
+        reserve = entry.value("reserve_pool", None) if reserve is None else reserve
+    reserve_text = f"reserve_pool {reserve}" if reserve is not None else written(model, "reserve_pool_size")
+    reserve = reserve if reserve is not None else model.value("reserve_pool_size")
+    if not (is_known(size) and is_known(reserve)) or size <= 0:
+        return None, "", ""
+    capacity, text, bound = size + reserve, (f"{size_text} + {reserve_text} = {size + reserve}" if reserve
+                                             else size_text), size_name
+    for name in ("max_db_connections", "max_user_connections"):
+        cap = (entry.value(name, None) if entry is not None else None) or model.value(name)
+        if is_known(cap) and cap and cap < capacity:
+            capacity, text, bound = cap, written(model, name) if entry is None or entry.value(name, None) is None \
+                else f"{name} {cap}", name
+    return capacity, text, bound
+
+
 def assignment(doc: ConfigDoc, model, name: str, value: Any) -> str:
     """A fix's `name = value` as the file that configures this PgBouncer writes it: the ini line, an
     environment variable of the container image (image_variable), the Ansible variable the file
@@ -82,6 +125,8 @@ def assignment(doc: ConfigDoc, model, name: str, value: Any) -> str:
     if made_by == "edoburu/pgbouncer":
         return f"{name} = {value} in a pgbouncer.ini mounted into the container (the image has no variable for it)"
     if made_by == "cloudnative-pg":
+        if name == "pool_mode":  # a field of the Pooler, not a parameter (the operator's webhook refuses it there)
+            return f"poolMode: {value} in spec.pgbouncer"
         return f'{name}: "{value}" in spec.pgbouncer.parameters'
     if made_by == "ansible role template":
         var = doc.meta.get("_variables", {}).get(name)

@@ -34,7 +34,7 @@ Lower `default_pool_size`/`pool_size`, cap each database with `max_db_connection
 from advisor.findings import Severity
 from advisor.model import Span, is_known
 from advisor.catalog import value_or_default
-from advisor.rules.pgb import assignment, where, written
+from advisor.rules.pgb import assignment, copies, where, written
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -64,24 +64,9 @@ def check(ctx):
         yield from _check_one(doc, doc.model, limit, limit_text, pg_related)
 
 
-def _processes(doc):
-    """(count, ` × 4 processes (pgbouncer_processes: 4, ...)`, span) of a PgBouncer run as several
-    processes on one port (autobase's pgbouncer_processes): each has its own pools; count None
-    when the number is not known."""
-    processes = doc.meta.get("processes")
-    if not processes:
-        return 1, "", []
-    count = processes["count"]
-    if count is None or count <= 1:
-        return count, "", []
-    said = (f" × {count} processes ({processes['variable']}: {processes['raw']}, each with its own pools on the same "
-            "port)")
-    return count, said, [Span(**processes["span"])]
-
-
 def _check_one(doc, model, limit, limit_text, pg_related):
     dps, rps, mdb = model.value("default_pool_size"), model.value("reserve_pool_size"), model.value("max_db_connections")
-    procs, procs_said, procs_span = _processes(doc)
+    procs, procs_said, procs_span = copies(doc)
     if procs is None:
         return  # how many processes share the pools is a template value: every sum is unknown
     pg_related = list(pg_related) + procs_span

@@ -32,35 +32,11 @@ as large as the clients of one database and user connected at once, with the ser
 - PgBouncer: Features (session pooling) — https://www.pgbouncer.org/features.html
 """
 
+from advisor.catalogs.pgbouncer import BY_NAME
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import assignment, bouncers, source, where, written
+from advisor.rules.pgb import assignment, bouncers, pool_capacity, source, where, written
 from advisor.rules.rule import Rule
-
-
-def _mode(model, entry) -> object:
-    s = entry.params.get("pool_mode") if entry is not None else None
-    value = s.value if s is not None else model.value("pool_mode")
-    return str(value).lower() if is_known(value) else value
-
-
-def _capacity(model, entry) -> tuple[int | None, str]:
-    """(server connections of one pool of `entry`, how it is made), None when not known."""
-    size = entry.value("pool_size", None) if entry is not None else None
-    size_text = f"pool_size {size}" if size is not None else written(model, "default_pool_size")
-    size = size if size is not None else model.value("default_pool_size")
-    reserve = entry.value("reserve_pool", None) if entry is not None else None
-    reserve_text = f"reserve_pool {reserve}" if reserve is not None else written(model, "reserve_pool_size")
-    reserve = reserve if reserve is not None else model.value("reserve_pool_size")
-    if not (is_known(size) and is_known(reserve)) or size <= 0:
-        return None, ""
-    capacity = size + reserve
-    text = f"{size_text} + {reserve_text} = {capacity}" if reserve else size_text
-    for name in ("max_db_connections", "max_user_connections"):
-        cap = (entry.value(name, None) if entry is not None else None) or model.value(name)
-        if is_known(cap) and cap and cap < capacity:
-            capacity, text = cap, written(model, name)
-    return capacity, text
 
 
 def _with_clients(ctx) -> set[int]:
@@ -76,20 +52,24 @@ def check(ctx):
     with_clients = None
     for doc, model in bouncers(ctx):
         limit = model.value("max_client_conn")
-        if model.is_default("max_client_conn") or not is_known(limit):
-            continue
+        default = BY_NAME["max_client_conn"].default(model.version)
+        if not is_known(limit) or str(limit) == default:
+            continue  # PgBouncer's own default (written or not) is no choice to admit more clients
         if with_clients is None:
             with_clients = _with_clients(ctx)
         if id(doc) in with_clients:
             continue  # PATH005 weighs the clients' pools
+        wait = model.value("query_wait_timeout")
+        if is_known(wait) and not wait:
+            continue  # query_wait_timeout = 0: they wait for as long as it takes, and do not fail
         entries = model.effective_databases() or [None]
-        session = [e for e in entries if _mode(model, e) == "session"]
-        if not session or len(session) < len(entries):
-            continue  # some databases pool by transaction: clients spread over pools we cannot weigh
+        modes = [model.pool_mode_of(e) for e in entries]
+        if any(m != "session" for m in modes):
+            continue  # some pool by transaction (clients spread over pools we cannot weigh), or not known
         users = max(1, len(model.effective_users()))
         shown, open_ended, first = 0, False, None
-        for entry in session:
-            capacity, text = _capacity(model, entry)
+        for entry in entries:
+            capacity, text, _bound = pool_capacity(model, entry)
             if capacity is None:
                 break
             first = first or (capacity, text)
@@ -99,10 +79,10 @@ def check(ctx):
             else:
                 shown += capacity * (1 if entry.value("user") else users)
         else:
+            # (both are per PgBouncer: each process or pod of several admits max_client_conn and has its pools)
             if first is None or limit <= shown:
                 continue
             capacity, text = first
-            mode = source(model, "pool_mode")
             per_pool = f"{text} server connections per database and user"
             if open_ended or not model.is_default("auth_query") or not model.is_default("auth_file"):
                 pairs = -(-limit // capacity)
@@ -110,16 +90,13 @@ def check(ctx):
                          f"{capacity} connected at once")
             else:
                 serve = f"the pools the file shows serve {shown} clients at once, and the others"
-            wait = model.value("query_wait_timeout")
-            if is_known(wait) and not wait:
-                continue  # query_wait_timeout = 0: they wait for as long as it takes, and do not fail
             waits = (source(model, "query_wait_timeout", "s") if is_known(wait)
                      else "query_wait_timeout (not in this file; PgBouncer's default is 120 s)")
             yield RULE.finding(
                 where(doc, model, "max_client_conn"),
-                f"{mode}: each client holds one of its pool's server connections until it disconnects, and the "
-                f"pools have {per_pool}, while {written(model, 'max_client_conn')} admits {limit}: {serve} wait "
-                f"{waits} for one to be freed, then fail (query_wait_timeout)",
+                f"{source(model, 'pool_mode')}: each client holds one of its pool's server connections until it "
+                f"disconnects, and the pools have {per_pool}, while {written(model, 'max_client_conn')} admits "
+                f"{limit}: {serve} wait {waits} for one to be freed, then fail (query_wait_timeout)",
                 f"{assignment(doc, model, 'pool_mode', 'transaction')} if the applications keep no session state "
                 "(SET, advisory locks, LISTEN; prepared statements need max_prepared_statements); otherwise pools as "
                 "large as the clients of one database and user connected at once, with the server's "
