@@ -72,11 +72,14 @@ def test_pooler_defaults_and_forced_values(tmp_path):
     operator's; the Service is ClusterIP unless serviceTemplate says otherwise."""
     [pgb] = _load(tmp_path, "apiVersion: postgresql.cnpg.io/v1\nkind: Pooler\nmetadata:\n  name: p\nspec:\n"
                             "  cluster:\n    name: c\n  type: ro\n  pgbouncer:\n    parameters:\n"
-                            "      client_tls_sslmode: require\n      listen_port: '6432'\n")
+                            "      client_tls_sslmode: require\n      listen_port: '6432'\n"
+                            "      ignore_startup_parameters: search_path\n")
     assert pgb.model.value("pool_mode") == "session"
     assert pgb.model.value("client_tls_sslmode") == "require"  # the user's value beats the operator default
     assert pgb.model.value("listen_port") == 5432  # forced: the operator writes its own over the user's
     assert pgb.model.databases[0].value("host") == "c-ro"
+    # the user's are appended to the operator's (strings.go)
+    assert pgb.model.value("ignore_startup_parameters") == "extra_float_digits,options,search_path"
     assert pgb.meta["service_type"] == "ClusterIP" and "operator_hba" in pgb.meta
 
 

@@ -591,3 +591,13 @@ def test_a_cloud_lb_hop_without_its_manifest_is_a_topology_error(tmp_path):
     r = pgpath("check", ".", cwd=tmp_path)
     assert "ADV004 error deployment app: a cloud-lb is the load balancer of a Kubernetes Service read from its " \
            "manifest, and needs file:" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("cluster,joined", [("pg", True), ("other", False)])
+def test_a_pooler_joins_only_the_cnpg_cluster_it_names(tmp_path, cluster, joined):
+    write(tmp_path, {"pooler.yaml": "apiVersion: postgresql.cnpg.io/v1\nkind: Pooler\nmetadata:\n  name: pooler-rw\n"
+                                    "spec:\n  cluster:\n    name: pg\n  type: rw\n",
+                     "cluster.yaml": f"apiVersion: postgresql.cnpg.io/v1\nkind: Cluster\nmetadata:\n  name: {cluster}\n"
+                                     "spec:\n  instances: 3\n"})
+    kinds = [[h.kind for h in p.hops] for p in shared(paths_of(tmp_path))]
+    assert (["pgbouncer", "postgres"] in kinds) == joined, kinds

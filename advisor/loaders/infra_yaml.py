@@ -73,8 +73,9 @@ CNPG_POOLER_FORCED = (("listen_port", "5432"), ("listen_addr", "*"), ("admin_use
                       ("client_tls_key_file", "/controller/configs/client-tls/tls.key"),
                       ("client_tls_ca_file", "/controller/configs/client-ca/ca.crt"))
 CNPG_POOLER_FORCED_NAMES = {n for n, _ in CNPG_POOLER_FORCED}
-# the network lines of the pg_hba.conf it writes after the Pooler's own `pg_hba` lines
-CNPG_POOLER_HBA = "host all all 0.0.0.0/0 md5"
+# the network lines of the pg_hba.conf it writes after the Pooler's own `pg_hba` lines: the lines a
+# network client matches when the Pooler has none of its own (with its own, whichever matches first)
+CNPG_POOLER_HBA = "host all all 0.0.0.0/0 md5, host all all ::/0 md5"
 # Spilo (Zalando) and Crunchy/Percona PGO always serve TLS
 OPERATOR_TLS = (("ssl", "on"),)
 
@@ -375,6 +376,9 @@ def _read_cnpg_pooler(f: _File, root: N) -> None:
     defaults = CNPG_POOLER_DEFAULTS + (("auth_query", query.value if query is not None and query.kind == "scalar"
                                         else CNPG_POOLER_AUTH_QUERY),)
     user = [e for e in entries if e[0] not in CNPG_POOLER_FORCED_NAMES]  # the operator writes its own over them
+    # the operator's ignore_startup_parameters come first, the user's after them (strings.go)
+    user = [(n, f"extra_float_digits,options,{t}", sp, vs, u) if n == "ignore_startup_parameters" and not u else
+            (n, t, sp, vs, u) for n, t, sp, vs, u in user]
     entries = (f.operator_entries(kind_node, defaults, user, False) + user
                + f.operator_entries(kind_node, CNPG_POOLER_FORCED, user, True))
     meta = {"source": "cloudnative-pg Pooler", "name": name, "generated_by": "cloudnative-pg",
@@ -401,7 +405,7 @@ def _read_cnpg_pooler(f: _File, root: N) -> None:
     if service_type is not None:
         meta["service_span"] = service_type.span(f.path)
     if pgb is None or pgb.get("pg_hba") is None:
-        meta["operator_hba"] = CNPG_POOLER_HBA  # the operator's lines when the Pooler adds none of its own
+        meta["operator_hba"] = CNPG_POOLER_HBA  # what every network client matches: the Pooler adds no line first
     f.pgb_doc(entries, meta, None, databases)
     if service_type is not None and service_type.text() == "LoadBalancer":
         # the operator's Service forwards port 5432, PgBouncer's listen_port it forces

@@ -280,11 +280,12 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
         if entry is not None and entry.value("port") is not None:
             port = _int(entry.value("port"))
             host = str(entry.value("host", "") or "")
-            nxt = g.find(port, host, exclude=lst.doc, kinds=("haproxy", "postgres"))
+            nxt = _named(g.find(port, host, exclude=lst.doc, kinds=("haproxy", "postgres")), host)
             if nxt is not None:
                 evidence.append(f"PgBouncer database {entry.name} connects to port {port}, where {nxt.label} listens")
         elif entry is not None and _int(entry.value("port", 5432)) is not None:
-            nxt = g.find(5432, str(entry.value("host", "") or ""), exclude=lst.doc, kinds=("haproxy", "postgres"))
+            host = str(entry.value("host", "") or "")
+            nxt = _named(g.find(5432, host, exclude=lst.doc, kinds=("haproxy", "postgres")), host)
             if nxt is not None:
                 evidence.append(f"PgBouncer database {entry.name} connects to port 5432 (default), where {nxt.label} "
                                 "listens")
@@ -308,6 +309,16 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
         if nxt is not None:
             evidence.append(f"HAProxy {route.label} names no server; {nxt.label} is the only PostgreSQL in its folder")
     return [hop] + (_follow(g, nxt, evidence, reached, dbname, depth + 1) if nxt is not None else [])
+
+
+def _named(found: _Listener | None, host: str) -> _Listener | None:
+    """A listener found by port, unless the host names another server: a CloudNativePG Cluster is
+    reached as its Services <name>-rw, -ro or -r, so a host naming another cluster is not it."""
+    if found is None or found.doc.meta.get("source") != "cloudnative-pg Cluster" or not host:
+        return found
+    service = host.split(".")[0]
+    cluster = found.doc.meta.get("name") or ""
+    return found if service in (f"{cluster}-rw", f"{cluster}-ro", f"{cluster}-r") else None
 
 
 def database_entry(model, dbname: str | None):

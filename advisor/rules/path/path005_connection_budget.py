@@ -5,15 +5,16 @@ For every PgBouncer and every PostgreSQL server reached by assembled paths, the 
 clients whose connections end there (the first PgBouncer or PostgreSQL after the client; an
 HAProxy in TCP mode passes them through) of pool size × replicas (topology `replicas:`, else 1):
 
-- against PgBouncer's `max_client_conn`;
+- against PgBouncer's `max_client_conn` (in each of its processes or pods: autobase's
+  `pgbouncer_processes`, a CloudNativePG Pooler's `instances`);
 - against PostgreSQL's `max_connections` − `superuser_reserved_connections` −
-  `reserved_connections` (16+) for clients that reach it without a pooler.
-
+  `reserved_connections` (16+) for clients that reach it without a pooler;
 - in session pooling, against the pool the clients share at PgBouncer: one per `[databases]`
   entry and user (the entry's `user=`, else the client's; a client whose user no file shows has a
   pool of its own), of `pool_size` (else `default_pool_size`) + `reserve_pool` (else
   `reserve_pool_size`) server connections, or `max_db_connections` / `max_user_connections` when
-  lower. A client connection holds one of them from login to disconnect.
+  lower, in each process or pod. A client connection holds one of them from login to disconnect.
+  Not with `query_wait_timeout = 0`: the others then wait as long as it takes, and do not fail.
 
 Pool sizes are the libraries' own (HikariCP `maximumPoolSize`, default 10; SQLAlchemy
 `pool_size` + `max_overflow`; psycopg_pool `max_size`; pgxpool `pool_max_conns`; pg-pool `max`).
