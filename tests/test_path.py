@@ -546,6 +546,11 @@ def test_a_zalando_cluster_behind_its_master_load_balancer(tmp_path):
     assert [(h.kind, h.label) for h in path.hops] == [("cloud-lb", "cloud load balancer of Service acid-main"),
                                                       ("postgres", "PostgreSQL pg.yaml")]
     assert path.legs[0].open_end == "client"
+    r = pgpath("check", ".", "--format", "json", "--no-config", "--select", "PATH001", cwd=tmp_path)
+    [finding] = json.loads(r.stdout)["findings"]
+    # the fix in the manifest's own syntax
+    assert finding["fix"].startswith('tcp_keepalives_idle: "120", tcp_keepalives_interval: "30", '
+                                     'tcp_keepalives_count: "3" in spec.postgresql.parameters'), finding["fix"]
 
 
 @pytest.mark.parametrize("replicas,warned", [(2, False), (3, True)])

@@ -44,7 +44,12 @@ def keepalive_fix(hop, idle: int) -> str:
         pairs = (("tcp_keepidle", idle), ("tcp_keepintvl", interval), ("tcp_keepcnt", 3))
         return _pgbouncer_settings(hop.doc, pairs if on is True or on == 1 else (("tcp_keepalive", 1),) + pairs)
     if hop.kind == "postgres":
-        return f"tcp_keepalives_idle = {idle}, tcp_keepalives_interval = {interval}, tcp_keepalives_count = 3"
+        pairs = (("tcp_keepalives_idle", idle), ("tcp_keepalives_interval", interval), ("tcp_keepalives_count", 3))
+        if hop.doc is None:
+            return ", ".join(f"{n} = {v}" for n, v in pairs)
+        from advisor.rules.pg.common import assignment
+
+        return _joined([assignment(hop.doc, n, v) for n, v in pairs])
     if hop.kind == "haproxy":
         return f"option tcpka with clitcpka-idle {idle}s and srvtcpka-idle {idle}s in {hop.detail.front.label}"
     return f"TCP keepalive idle below {idle} s"
@@ -55,7 +60,11 @@ def _pgbouncer_settings(doc, pairs) -> str:
     parameters, an image's environment), with the shared ` in ...` said once."""
     from advisor.rules.pgb import assignment
 
-    said = [assignment(doc, doc.model, name, value) for name, value in pairs]
+    return _joined([assignment(doc, doc.model, name, value) for name, value in pairs])
+
+
+def _joined(said: list[str]) -> str:
+    """Assignments joined, with a shared ` in <where>` said once."""
     tails = {s.partition(" in ")[2] for s in said}
     if len(tails) == 1 and "" not in tails:
         return ", ".join(s.partition(" in ")[0] for s in said) + " in " + tails.pop()

@@ -17,6 +17,24 @@ def where(doc: ConfigDoc, setting: Setting | None) -> Span:
     return Span(doc.path, 1, 1)
 
 
+# where a manifest keeps a server's postgresql.conf parameters, by the loader's `source`
+PARAMETERS_AT = {"cloudnative-pg Cluster": "spec.postgresql.parameters", "zalando postgresql": "spec.postgresql.parameters",
+                 "PerconaPGCluster": "spec.patroni.dynamicConfiguration.postgresql.parameters",
+                 "PostgresCluster": "spec.patroni.dynamicConfiguration.postgresql.parameters",
+                 "patroni": "postgresql.parameters"}
+
+
+def assignment(doc: ConfigDoc, name: str, value) -> str:
+    """A fix's `name = value` as the file that configures this server writes it: a postgresql.conf
+    line, an operator's or Patroni's parameters, or a container's command line (`-c`)."""
+    at = PARAMETERS_AT.get(doc.meta.get("source"))
+    if at is not None:
+        return f'{name}: "{value}" in {at}'
+    if doc.meta.get("image") and doc.meta.get("service"):
+        return f"-c {name}={value} in its command"
+    return f"{name} = {value}"
+
+
 def read_later_unread(doc: ConfigDoc, setting: Setting) -> dict | None:
     """The first include PostgreSQL reads after `setting` that pgpath did not read (made at deploy
     time, in a template), or None: a later line wins, so what it holds may set the parameter again.
