@@ -90,6 +90,10 @@ _POSTGRES_IMAGE = re.compile(r"(^|/)(postgres|postgis/postgis|timescale/timescal
 _PGB_EDOBURU = re.compile(r"(^|/)edoburu/pgbouncer(:|@|$)")
 _PGB_BITNAMI = re.compile(r"(^|/)bitnami(legacy)?/pgbouncer(:|@|$)")
 _WORKLOADS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+# the fields of a container's SecurityContext (Kubernetes API core/v1, 1.30+)
+CONTAINER_SECURITY_CONTEXT = ("allowPrivilegeEscalation", "appArmorProfile", "capabilities", "privileged", "procMount",
+                              "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser", "seLinuxOptions",
+                              "seccompProfile", "windowsOptions")
 
 
 def parse_k8s_size(text: str) -> int | None:
@@ -948,6 +952,19 @@ def _misplaced_sysctls(f: _File, name: str, node: N, context: N) -> None:
     doc = _sysctls_doc(f, name, node, applied=False)
     key = next((kn for k, kn, _ in context.items() if k == "sysctls"), node)
     written = ", ".join(f"{s.name} = {s.raw}" for s in doc.settings) or "none of them"
+    # other keys of that securityContext that are no SecurityContext field either: strict validation
+    # refuses the manifest for them too, so the fix names them
+    others = [(k, v) for k, _, v in context.items() if k != "sysctls" and k not in CONTAINER_SECURITY_CONTEXT]
+    also = ""
+    if others:
+        def nested(k: str, v: N) -> str:  # `seccompProfile.type: X` meant `seccompProfile: {type: X}`
+            head, _, rest = k.partition(".")
+            if not rest or head not in CONTAINER_SECURITY_CONTEXT:
+                return ""
+            return f" (write {head}: {{{rest}: {v.value if v.kind == 'scalar' else '...'}}})"
+
+        also = "; and in the same securityContext " + "; ".join(f"{k} is no field either{nested(k, v)}"
+                                                                for k, v in others)
     doc.diagnostics.append(Diagnostic(
         "sysctl-not-applied", key.span(f.path),
         f"sysctls under the securityContext of container {name}, where Kubernetes has no such field (only the "
@@ -956,7 +973,7 @@ def _misplaced_sysctls(f: _File, name: str, node: N, context: N) -> None:
         "the field, so "
         f"{written} {'is' if len(doc.settings) == 1 else 'are'} never set: the kernel keeps its default",
         "move the sysctls list to the pod: spec.securityContext.sysctls (spec.template.spec.securityContext in "
-        "a Deployment or StatefulSet)"))
+        f"a Deployment or StatefulSet){also}"))
 
 
 def _sysctls_doc(f: _File, name: str, node: N, source: str = "securityContext.sysctls",

@@ -35,7 +35,7 @@ as large as the clients of one database and user connected at once, with the ser
 from advisor.catalogs.pgbouncer import BY_NAME
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import assignment, bouncers, pool_capacity, source, where, written
+from advisor.rules.pgb import assignment, bouncers, copies, pool_capacity, source, where, written
 from advisor.rules.rule import Rule
 
 
@@ -83,26 +83,34 @@ def check(ctx):
             if first is None or limit <= shown:
                 continue
             capacity, text = first
+            count, _said, count_spans = copies(doc)
+            # each copy (process, pod) admits max_client_conn and has its own pools: the same ratio, said
+            n = count if count and count > 1 else 1
             per_pool = f"{text} server connections per database and user"
+            admits = f"{written(model, 'max_client_conn')} admits {limit}"
+            if n > 1:  # each copy (process, pod) admits max_client_conn and has its own pools: the same ratio
+                copy = doc.meta["processes"]
+                per_pool += f" in each of its {n} {copy.get('what', 'processes')} ({copy['variable']}: {copy['raw']})"
+                admits += f" in each ({limit * n} in all)"
             if open_ended or not model.is_default("auth_query") or not model.is_default("auth_file"):
                 pairs = -(-limit // capacity)
                 serve = (f"unless {pairs} database/user pairs share the clients, those of one pair beyond "
-                         f"{capacity} connected at once")
+                         f"{capacity * n} connected at once")
             else:
-                serve = f"the pools the file shows serve {shown} clients at once, and the others"
+                serve = f"the pools the file shows serve {shown * n} clients at once, and the others"
             waits = (source(model, "query_wait_timeout", "s") if is_known(wait)
                      else "query_wait_timeout (not in this file; PgBouncer's default is 120 s)")
             yield RULE.finding(
                 where(doc, model, "max_client_conn"),
                 f"{source(model, 'pool_mode')}: each client holds one of its pool's server connections until it "
-                f"disconnects, and the pools have {per_pool}, while {written(model, 'max_client_conn')} admits "
-                f"{limit}: {serve} wait {waits} for one to be freed, then fail (query_wait_timeout)",
+                f"disconnects, and the pools have {per_pool}, while {admits}: {serve} wait {waits} for one to be "
+                "freed, then fail (query_wait_timeout)",
                 f"{assignment(doc, model, 'pool_mode', 'transaction')} if the applications keep no session state "
                 "(SET, advisory locks, LISTEN; prepared statements need max_prepared_statements); otherwise pools as "
                 "large as the clients of one database and user connected at once, with the server's "
                 "max_connections to match (PGB016)",
                 [model.span_of(n) for n in ("pool_mode", "default_pool_size", "reserve_pool_size")
-                 if not model.is_default(n) and model.span_of(n) is not None],
+                 if not model.is_default(n) and model.span_of(n) is not None] + count_spans,
             )
 
 

@@ -22,7 +22,10 @@ NAT's idle timeout.
 Move the list to the pod: `spec.securityContext.sysctls` (`spec.template.spec.securityContext`
 in a Deployment or StatefulSet). The keepalive sysctls are per network namespace, so per pod;
 kubelets from Kubernetes 1.29 count `net.ipv4.tcp_keepalive_time` as safe, older ones (and other
-sysctls) need it in `--allowed-unsafe-sysctls` or the pod is rejected at start.
+sysctls) need it in `--allowed-unsafe-sysctls` or the pod is rejected at start. Other keys of the
+same securityContext that are no field of a container's SecurityContext are named in the fix,
+since strict validation refuses the manifest for them too (`seccompProfile.type: RuntimeDefault`
+written as one key is `seccompProfile: {type: RuntimeDefault}`).
 
 ## References
 - Kubernetes: Using sysctls in a Kubernetes Cluster — https://kubernetes.io/docs/tasks/administer-cluster/sysctl-cluster/
