@@ -86,8 +86,7 @@ KINDS: dict[str, MiddleboxKind] = {k.kind: k for k in (
 # on Standard load balancer rules unless azure-load-balancer-disable-tcp-reset is "true")
 CLOUD_LB_TIMERS = "an Azure LB (AKS) resets a flow idle 4 min, an AWS NLB one idle 350 s"
 CLOUD_LB_SHORTEST = 240.0  # Azure Load Balancer's default idleTimeoutInMinutes, 4
-CLOUD_LB_CLASSIC = ("an AWS Classic ELB (the in-tree controller's default without annotations) closes it after 60 s "
-                    "whatever the keepalives")
+CLOUD_LB_CLASSIC = "an AWS Classic ELB (the in-tree default) closes it after 60 s whatever the keepalives"
 
 
 class Middlebox(Record):

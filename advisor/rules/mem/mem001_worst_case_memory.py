@@ -62,8 +62,8 @@ smaller `autovacuum_work_mem`. Other levers: a lower `hash_mem_multiplier`, and
 
 from advisor.findings import Severity
 from advisor.catalog import catalog_of, value_or_default
-from advisor.rules.pg.common import said, where
-from advisor.rules.rule import Rule, listed
+from advisor.rules.pg.common import assignment, assignments, said, where
+from advisor.rules.rule import Rule
 from advisor.units import format_bytes, pg_memory_literal, pg_to_bytes
 
 SAFE_SHARE = 0.8
@@ -145,7 +145,7 @@ def check(ctx):
             severity = Severity.ERROR
             message += (f"; its fixed part alone, shared_buffers + wal_buffers + autovacuum = {format_bytes(fixed)}, "
                         f"is above the {label}, before any query's work_mem")
-            fix = _fixed_fix(ram, label, shared + wal_bytes, av_workers, av_each, av_name)
+            fix = _fixed_fix(doc, ram, label, shared + wal_bytes, av_workers, av_each, av_name)
         else:
             # a busy server (every connection and parallel worker sorting and hashing at once): not
             # certain; a warning when the common estimate (one work_mem each) is over too
@@ -162,7 +162,7 @@ def check(ctx):
             else:
                 message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
                             "system, the page cache and each backend's own memory")
-            fix = _fix(ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers)
+            fix = _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers)
         primary = s_work or s_conn or s_shared
         related = [s.value_span or s.span for s in (s_shared, s_conn, s_maint, s_av_mem, s_workers, s_av, s_hash, s_wal)
                    if s is not None and s is not primary]
@@ -190,13 +190,14 @@ def _slots(budget: float, per_query: float, connections: int, workers: int) -> t
     return c, p
 
 
-def _fix(ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers) -> str:
+def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers) -> str:
     """The work_mem that fits; when it would be absurd for a real server (below 4MB), first the
-    connections (and parallel workers) that fit at the current work_mem, behind a pooler."""
+    connections (and parallel workers) that fit at the current work_mem, behind a pooler. Written
+    as the file that configures the server writes it (rules.pg.common.assignment)."""
     budget = ram * safe_share - fixed
     fitting = budget / ((connections + workers) * factor) if budget > 0 else 0
     fits = f"fits {safe_share:.0%} of {format_bytes(ram)}"
-    work_mem_fix = f"work_mem = {_work_mem_literal(fitting)}" if fitting >= MIN_WORK_MEM else None
+    work_mem_fix = assignment(doc, "work_mem", _work_mem_literal(fitting)) if fitting >= MIN_WORK_MEM else None
     if fitting >= SANE_WORK_MEM:
         return f"{work_mem_fix}  ({fits}); or fewer max_connections behind a pooler"
     # at the current work_mem; else (too few connections fit) at 4MB, never at a larger work_mem
@@ -208,13 +209,13 @@ def _fix(ram, label, safe_share, fixed, work_mem, factor, per_query, connections
         c, p = found
         parts = []
         if at_work_mem != work_mem:
-            parts.append(f"work_mem = {_work_mem_literal(at_work_mem)}")
+            parts.append(("work_mem", _work_mem_literal(at_work_mem)))
         if c < connections:
-            parts.append(f"max_connections = {c}")
+            parts.append(("max_connections", c))
         if p < workers:
-            parts.append(f"max_parallel_workers = {p}")
+            parts.append(("max_parallel_workers", p))
         pooled = " behind a pooler such as PgBouncer" if c < connections else ""
-        changes = listed(parts)
+        changes = assignments(doc, parts)
         lead = (f"{changes}{pooled} (fixed {format_bytes(fixed)} + ({c} + {p}) × {format_bytes(query)} = "
                 f"{format_bytes(fixed + (c + p) * query)} ≤ {safe_share:.0%} of {format_bytes(ram)})")
         return lead + (f"; or {work_mem_fix} at the current connections" if work_mem_fix else "")
@@ -223,14 +224,14 @@ def _fix(ram, label, safe_share, fixed, work_mem, factor, per_query, connections
             + (f"; or {work_mem_fix}" if work_mem_fix else "; no work_mem >= 64kB fits"))
 
 
-def _fixed_fix(ram, label, shared_wal, av_workers, av_each, av_name) -> str:
+def _fixed_fix(doc, ram, label, shared_wal, av_workers, av_each, av_name) -> str:
     """Lower what is reserved whatever the queries do: shared_buffers, autovacuum's memory."""
     parts = []
     if shared_wal > ram / 2:
-        parts.append(f"shared_buffers = {pg_memory_literal(ram / 4)} (about 25% of {label})")
+        parts.append(f"{assignment(doc, 'shared_buffers', pg_memory_literal(ram / 4))} (about 25% of {label})")
     if av_workers * av_each > ram / 4:
         each = max(64 * 1024**2, int(ram / 10 / max(av_workers, 1)) // 1024**2 * 1024**2)
-        parts.append(f"autovacuum_work_mem = {pg_memory_literal(each)} (autovacuum_max_workers × it: "
+        parts.append(f"{assignment(doc, 'autovacuum_work_mem', pg_memory_literal(each))} (autovacuum_max_workers × it: "
                      f"{format_bytes(av_workers * each)}, instead of {av_name} {format_bytes(av_each)} each)")
     return "; and ".join(parts)
 

@@ -108,15 +108,15 @@ def _cloud_not_known(path, t):
     start, to = leg.labels(path.hops)
     ka = (f"keepalives leave the leg silent up to {secs(best.probes_every)} ({best.text})" if best is not None
           else "no keepalive probes on the leg (" + "; ".join(e.text for e in leg.ends) + ")")
-    unless = ", unless the clients' own keepalives (not read) probe sooner" if leg.open_end == "client" else ""
+    unless = " unless the clients' own keepalives (not read) probe sooner" if leg.open_end == "client" else ""
     fixed_end, _ = _end_to_fix(path, leg, path.hops[leg.a])
     span = box.span or hop_span(box)  # the Service: what names no cloud
     target = int(CLOUD_LB_SHORTEST // 2)
     yield RULE.finding(
         span,
-        f"{start} -> {to} crosses the {box.label}, and no annotation (or `cloud` option) says which cloud's load "
-        f"balancer it is: {CLOUD_LB_TIMERS}, and {CLOUD_LB_CLASSIC}; {ka}, so a connection idle longer than its "
-        f"cloud's timer is dropped{unless}, and its next query hangs or fails",
+        f"{start} -> {to} crosses the {box.label}, whose cloud no annotation (or `cloud` option) names: "
+        f"{CLOUD_LB_TIMERS}, and {CLOUD_LB_CLASSIC}; {ka}, so a connection idle past its cloud's timer is lost at "
+        f"its next query{unless}",
         f"{keepalive_fix(fixed_end, target)} (below Azure's and the NLB's timers; keepalives cannot keep a Classic "
         "ELB's connection: on AWS make it an NLB, service.beta.kubernetes.io/aws-load-balancer-type: nlb); and name "
         "the cloud to have it checked: cloud: azure (or aws, gcp) in pgpath.yaml, or the cloud's annotation on the "

@@ -35,6 +35,17 @@ def assignment(doc: ConfigDoc, name: str, value) -> str:
     return f"{name} = {value}"
 
 
+def assignments(doc: ConfigDoc, pairs) -> str:
+    """Several assignments (`listed`), with a shared ` in <where>` said once."""
+    from advisor.rules.rule import listed
+
+    said = [assignment(doc, name, value) for name, value in pairs]
+    tails = {s.partition(" in ")[2] for s in said}
+    if len(tails) == 1 and "" not in tails:
+        return listed([s.partition(" in ")[0] for s in said]) + " in " + tails.pop()
+    return listed(said)
+
+
 def read_later_unread(doc: ConfigDoc, setting: Setting) -> dict | None:
     """The first include PostgreSQL reads after `setting` that pgpath did not read (made at deploy
     time, in a template), or None: a later line wins, so what it holds may set the parameter again.
