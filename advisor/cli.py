@@ -309,6 +309,8 @@ def path(
     config: Optional[str] = typer.Option(None, "--config", help="Settings file (default: pgpath.yaml here or above)."),
     no_config: bool = typer.Option(False, "--no-config", help="Ignore pgpath.yaml."),
     pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18) for every file; default: per file, its deployment's declared version or its nearest evidence, else 18."),
+    cloud: Optional[str] = typer.Option(None, "--cloud", help="aws, azure or gcp: the cloud whose load balancer a "
+                                        "Kubernetes Service of type LoadBalancer gets when no annotation says."),
 ) -> None:
     """Print each assembled connection path and when each hop closes an idle connection."""
     from advisor.engine import UsageError, make_settings, run
@@ -317,8 +319,8 @@ def path(
     if fmt not in ("text", "json"):
         _fail("--format takes text or json")
     try:
-        settings = make_settings({"paths": paths or None, "pg_version": pg_version, "select": ["ADV004"]},
-                                 config_path=config, use_config=not no_config)
+        settings = make_settings({"paths": paths or None, "pg_version": pg_version, "select": ["ADV004"],
+                                  "cloud": cloud}, config_path=config, use_config=not no_config)
         report = run(settings)
     except UsageError as exc:
         _fail(str(exc))

@@ -606,3 +606,9 @@ def test_a_pooler_joins_only_the_cnpg_cluster_it_names(tmp_path, cluster, joined
                                      "spec:\n  instances: 3\n"})
     kinds = [[h.kind for h in p.hops] for p in shared(paths_of(tmp_path))]
     assert (["pgbouncer", "postgres"] in kinds) == joined, kinds
+
+
+def test_pgpath_path_takes_the_cloud_option_too(tmp_path):
+    write(tmp_path, {"pooler.yaml": POOLER_LB})
+    text = pgpath("path", ".", "--no-config", "--cloud", "azure", cwd=tmp_path).stdout
+    assert "0. azure-lb" in text and "idle timeout 240 s (documented default)" in text, text
