@@ -170,5 +170,14 @@ def listed(words: list[str], last: str = "and") -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {last} {words[-1]}"
 
 
+def listed_once(said: list[str], join=listed) -> str:
+    """Assignments joined (`listed`, or `join`), with the ` in <where>` they all share said once:
+    `a: "1" and b: "2" in spec.postgresql.parameters`, `-c a=1 and -c b=2 in its command`."""
+    tails = {s.partition(" in ")[2] for s in said}
+    if len(tails) == 1 and "" not in tails:
+        return join([s.partition(" in ")[0] for s in said]) + " in " + tails.pop()
+    return join(said)
+
+
 def setting_span(setting: Setting) -> Span:
     return setting.value_span or setting.span

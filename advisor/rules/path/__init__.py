@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 
 from advisor.model import Span
+from advisor.rules.rule import listed_once
+
+COMMAS = ", ".join  # a fix's settings, one after the other
 
 
 def secs(seconds: float) -> str:
@@ -46,10 +49,10 @@ def keepalive_fix(hop, idle: int) -> str:
     if hop.kind == "postgres":
         pairs = (("tcp_keepalives_idle", idle), ("tcp_keepalives_interval", interval), ("tcp_keepalives_count", 3))
         if hop.doc is None:
-            return ", ".join(f"{n} = {v}" for n, v in pairs)
-        from advisor.rules.pg.common import assignment
+            return COMMAS(f"{n} = {v}" for n, v in pairs)
+        from advisor.rules.pg.common import assignments
 
-        return _joined([assignment(hop.doc, n, v) for n, v in pairs])
+        return assignments(hop.doc, pairs, COMMAS)
     if hop.kind == "haproxy":
         return f"option tcpka with clitcpka-idle {idle}s and srvtcpka-idle {idle}s in {hop.detail.front.label}"
     return f"TCP keepalive idle below {idle} s"
@@ -60,15 +63,7 @@ def _pgbouncer_settings(doc, pairs) -> str:
     parameters, an image's environment), with the shared ` in ...` said once."""
     from advisor.rules.pgb import assignment
 
-    return _joined([assignment(doc, doc.model, name, value) for name, value in pairs])
-
-
-def _joined(said: list[str]) -> str:
-    """Assignments joined, with a shared ` in <where>` said once."""
-    tails = {s.partition(" in ")[2] for s in said}
-    if len(tails) == 1 and "" not in tails:
-        return ", ".join(s.partition(" in ")[0] for s in said) + " in " + tails.pop()
-    return ", ".join(said)
+    return listed_once([assignment(doc, doc.model, name, value) for name, value in pairs], COMMAS)
 
 
 def hop_span(hop) -> Span:

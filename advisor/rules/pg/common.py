@@ -35,15 +35,11 @@ def assignment(doc: ConfigDoc, name: str, value) -> str:
     return f"{name} = {value}"
 
 
-def assignments(doc: ConfigDoc, pairs) -> str:
-    """Several assignments (`listed`), with a shared ` in <where>` said once."""
-    from advisor.rules.rule import listed
+def assignments(doc: ConfigDoc, pairs, join=None) -> str:
+    """Several assignments, with a shared ` in <where>` said once (rules.rule.listed_once)."""
+    from advisor.rules.rule import listed, listed_once
 
-    said = [assignment(doc, name, value) for name, value in pairs]
-    tails = {s.partition(" in ")[2] for s in said}
-    if len(tails) == 1 and "" not in tails:
-        return listed([s.partition(" in ")[0] for s in said]) + " in " + tails.pop()
-    return listed(said)
+    return listed_once([assignment(doc, name, value) for name, value in pairs], join or listed)
 
 
 def read_later_unread(doc: ConfigDoc, setting: Setting) -> dict | None:
