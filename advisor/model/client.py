@@ -34,6 +34,11 @@ DRIVERS = ("libpq", "pgjdbc", "sqlalchemy", "django", "psycopg_pool", "pgx", "no
 LIBPQ_KEEPALIVE_KEYS = ("keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout")
 
 
+# how long common pools keep an unused connection by default (HikariCP idleTimeout, psycopg_pool
+# max_idle: 600 s): a timer below it cuts idle pooled connections under ordinary use (HAP005, PATH002)
+COMMON_POOL_IDLE_S = 600
+
+
 class Value(Record):
     """One client setting: typed value, where it came from, and how it was written."""
 

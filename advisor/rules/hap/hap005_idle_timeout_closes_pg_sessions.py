@@ -41,11 +41,12 @@ listen to the longest idle time sessions must survive.
 
 from advisor.findings import Severity
 from advisor.model import Unknown
+from advisor.model.client import COMMON_POOL_IDLE_S
 from advisor.rules.hap._common import haproxy_docs, is_postgres
 from advisor.rules.rule import Rule, listed
 from advisor.units import hap_format_ms
 
-WARN_BELOW_MS = 600_000
+WARN_BELOW_MS = COMMON_POOL_IDLE_S * 1000
 
 
 def check(ctx):

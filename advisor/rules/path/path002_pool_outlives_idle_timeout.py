@@ -45,6 +45,7 @@ warning when its timer is below the 600 s that common pools keep a connection id
 import math
 
 from advisor.findings import Severity
+from advisor.model.client import COMMON_POOL_IDLE_S
 from advisor.rules.app.common import said
 from advisor.rules.path import hop_span, related, secs
 from advisor.rules.rule import Rule
@@ -66,11 +67,6 @@ def _lifetime_fix(library: str, seconds: float) -> str:
     if library == "pgxpool":
         return f"pool_max_conn_lifetime={target}s ({margin})"
     return f"{key}={target} (s, {margin})"
-
-
-# what common pools keep an unused connection by default (HikariCP idleTimeout, psycopg_pool
-# max_idle: 600 s), the line HAP005 draws too
-COMMON_POOL_IDLE = 600.0
 
 
 def check(ctx):
@@ -128,13 +124,13 @@ def _unread_clients(path, firing):
             span,
             f"clients (not read) -> {to} cross {t.name}: it closes a connection idle {secs(t.seconds)} whatever "
             f"the keepalives (probes carry no data), and common pools keep a connection idle longer (HikariCP's "
-            f"idleTimeout and psycopg_pool's max_idle: {secs(COMMON_POOL_IDLE)}): one that does not validate on "
+            f"idleTimeout and psycopg_pool's max_idle: {secs(COMMON_POOL_IDLE_S)}): one that does not validate on "
             f"borrow lends it closed, and {t.effect}",
             f"raise its idle timeout above the clients' pool idle time ({_idle_setting(hop)}), or keep the pools' "
             f"maximum lifetime below {secs(t.seconds)}; on AWS an NLB instead keeps idle flows that keepalives "
             "refresh",
             related=related(path, span),
-            severity=Severity.WARNING if t.seconds < COMMON_POOL_IDLE else Severity.INFO,
+            severity=Severity.WARNING if t.seconds < COMMON_POOL_IDLE_S else Severity.INFO,
         )
 
 
