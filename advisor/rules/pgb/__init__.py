@@ -107,10 +107,10 @@ def pool_capacity(model, entry) -> tuple[int | None, str, str]:
     capacity, text, bound = size + reserve, (f"{size_text} + {reserve_text} = {size + reserve}" if reserve
                                              else size_text), size_name
     for name in ("max_db_connections", "max_user_connections"):
-        cap = (entry.value(name, None) if entry is not None else None) or model.value(name)
+        own = entry.value(name, None) if entry is not None else None  # the database's own cap, else the global
+        cap = own or model.value(name)
         if is_known(cap) and cap and cap < capacity:
-            capacity, text, bound = cap, written(model, name) if entry is None or entry.value(name, None) is None \
-                else f"{name} {cap}", name
+            capacity, text, bound = cap, f"{name} {cap}" if own else written(model, name), name
     return capacity, text, bound
 
 
