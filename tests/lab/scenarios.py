@@ -97,6 +97,29 @@ def pgpath(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+def findings(folder: Path, code: str) -> list[dict]:
+    """The findings of one rule from `pgpath check --format json` in the folder."""
+    proc = pgpath(["check", ".", "--format", "json", "--select", code], folder)
+    assert proc.returncode in (0, 1), proc.stderr
+    return json.loads(proc.stdout)["findings"]
+
+
+def lab_with_server(prefix: str, name: str, settings: str):
+    """A module fixture's body for the rule labs: a Lab with one PostgreSQL as `lab.pg`, stopped
+    afterwards; the tests skip, saying why, where loopback daemons cannot run."""
+    import pytest
+
+    reason = labkit.loopback_unavailable()
+    if reason:
+        pytest.skip(reason)
+    lab = Lab(prefix)
+    try:
+        lab.pg = labkit.start_postgres(lab, name, settings)
+        yield lab
+    finally:
+        lab.stop()
+
+
 def predict(folder: Path) -> tuple[Prediction | None, str | None]:
     proc = pgpath(["path", ".", "--format", "json"], folder)
     try:

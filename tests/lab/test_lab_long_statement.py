@@ -10,10 +10,7 @@ nothing about the second.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,20 +21,10 @@ import scenarios as sc
 
 pytestmark = [pytest.mark.lab, pytest.mark.server]
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
 def lab():
-    reason = labkit.loopback_unavailable()
-    if reason:
-        pytest.skip(reason)
-    lab = labkit.Lab("pgpath-lab-stmt-")
-    try:
-        lab.pg = labkit.start_postgres(lab, "stmt", "statement_timeout = 5s\n")
-        yield lab
-    finally:
-        lab.stop()
+    yield from sc.lab_with_server("pgpath-lab-stmt-", "stmt", "statement_timeout = 5s\n")
 
 
 def _setup(lab, name: str, timeouts: dict[str, str]) -> tuple[Path, str]:
@@ -66,20 +53,12 @@ def _long_statement(url: str) -> tuple[bool, str, float]:
             return False, str(exc), time.monotonic() - start
 
 
-def _pgpath_findings(folder: Path) -> list[dict]:
-    r = subprocess.run([sys.executable, "-m", "advisor", "check", ".", "--format", "json", "--select", "PATH003"],
-                       cwd=folder, capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert r.returncode in (0, 1), r.stderr
-    return json.loads(r.stdout)["findings"]
-
-
 def test_a_statement_longer_than_haproxys_timeout_is_cut_as_predicted(lab):
     folder, url = _setup(lab, "cut", {"client": "2s", "server": "2s"})
     done, error, seconds = _long_statement(url)
     assert not done and "server closed the connection unexpectedly" in error and 1.5 <= seconds <= 2.9, (
         error, seconds)
-    [finding] = _pgpath_findings(folder)
+    [finding] = sc.findings(folder, "PATH003")
     assert finding["severity"] == "warning" and "(5 s) > HAProxy listen pg timeout client/server 2s" in (
         finding["message"]), finding["message"]
 
@@ -88,4 +67,4 @@ def test_timeout_tunnel_above_statement_timeout_lets_it_finish(lab):
     folder, url = _setup(lab, "tunnel", {"client": "2s", "server": "2s", "tunnel": "10s"})
     done, error, seconds = _long_statement(url)
     assert done and seconds >= 3, error
-    assert not _pgpath_findings(folder)
+    assert not sc.findings(folder, "PATH003")

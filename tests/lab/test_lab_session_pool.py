@@ -9,10 +9,6 @@ pool of 2 both are served. pgpath, given the very files and a topology with the 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -23,20 +19,10 @@ import scenarios as sc
 
 pytestmark = [pytest.mark.lab, pytest.mark.server]
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
 def lab():
-    reason = labkit.loopback_unavailable()
-    if reason:
-        pytest.skip(reason)
-    lab = labkit.Lab("pgpath-lab-pool-")
-    try:
-        lab.pg = labkit.start_postgres(lab, "pool", "")
-        yield lab
-    finally:
-        lab.stop()
+    yield from sc.lab_with_server("pgpath-lab-pool-", "pool", "")
 
 
 def _setup(lab, name: str, pool_size: int) -> tuple[Path, str]:
@@ -72,23 +58,15 @@ def _second_client(url: str) -> tuple[bool, str, float]:
         first.close()
 
 
-def _pgpath_codes(folder: Path) -> set[tuple[str, str]]:
-    r = subprocess.run([sys.executable, "-m", "advisor", "check", ".", "--format", "json", "--select", "PATH005"],
-                       cwd=folder, capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert r.returncode in (0, 1), r.stderr
-    return {(f["code"], f["severity"]) for f in json.loads(r.stdout)["findings"]}
-
-
 def test_a_second_client_of_a_full_session_pool_is_refused_as_predicted(lab):
     folder, url = _setup(lab, "pool1", 1)
     served, error, seconds = _second_client(url)
     assert not served and "query_wait_timeout" in error and 1.5 <= seconds <= 6, (error, seconds)
-    assert ("PATH005", "warning") in _pgpath_codes(folder)
+    assert ("PATH005", "warning") in {(f["code"], f["severity"]) for f in sc.findings(folder, "PATH005")}
 
 
 def test_a_session_pool_as_large_as_its_clients_serves_them_all(lab):
     folder, url = _setup(lab, "pool2", 2)
     served, error, seconds = _second_client(url)
     assert served, error
-    assert not _pgpath_codes(folder)
+    assert not {(f["code"], f["severity"]) for f in sc.findings(folder, "PATH005")}
