@@ -9,9 +9,9 @@ of `pool_size` (or `default_pool_size`) plus `reserve_pool` (or `reserve_pool_si
 capped by `max_db_connections`. The number of users is the number of `[users]` entries
 when there are any, otherwise one user is assumed and the message says so. The fallback
 database `*` and users not listed can only add to the total. `max_db_connections` above the
-server's limit is reported as well, even when the pool sizes are unknown (a role's template that
-writes `reserve_pool_size` itself): each comparison needs only the values it uses; it is an info
-when reaching the server's limit takes more users than the files show (one pool each). A PgBouncer
+server's limit is reported as well when the pools the files show (one user's, or those of the
+users `[users]` lists) reach the limit under it; a cap that only more users than the files show
+would reach is the same as no cap (PgBouncer's default, `0`), which is not reported either. A PgBouncer
 run as several processes on one port (autobase's `pgbouncer_processes`, with `so_reuseport`)
 has each process's pools: the sums are multiplied by the number of processes, and the proposed
 values divided by it.
@@ -71,28 +71,23 @@ def _check_one(doc, model, limit, limit_text, pg_related):
         return  # how many processes share the pools is a template value: every sum is unknown
     pg_related = list(pg_related) + procs_span
     users = model.effective_users()
-    # each comparison needs only the values it uses: an unknown reserve_pool_size (written by a
-    # role's template, say) leaves the sums unknown but not max_db_connections against the server
-    if is_known(mdb) and mdb * procs > limit:
-        reach, shown_to_fail = "", False
-        if is_known(dps) and dps > 0:
-            per_pool = (dps + rps if is_known(rps) else dps) * procs
-            needed = -(-limit // per_pool)
-            # a warning when the pools the file shows reach the limit: one user's, or those of the
-            # users [users] lists; otherwise it takes more users than any file shows (an info)
-            shown_to_fail = needed <= max(1, len(users))
+    # a cap above the server's limit is judged by the pools the files show: one user's, or those
+    # of the users [users] lists; a cap that only more users would reach is no cap at all, as
+    # PgBouncer's default 0 is, and neither is reported
+    if is_known(mdb) and mdb * procs > limit and is_known(dps) and dps > 0:
+        per_pool = (dps + rps if is_known(rps) else dps) * procs
+        needed = -(-limit // per_pool)
+        if needed <= max(1, len(users)):
             reach = (f" (its pools of {written(model, 'default_pool_size')}"
                      f"{' + ' + written(model, 'reserve_pool_size') if is_known(rps) and rps else ''} per user"
-                     f"{' in each process' if procs > 1 else ''} reach {limit} with {needed} user{'s' if needed > 1 else ''}"
-                     f"{'' if shown_to_fail else ', more than the files show'})")
-        shown = f"{written(model, 'max_db_connections')}{procs_said}" + (f" = {mdb * procs}" if procs > 1 else "")
-        yield RULE.finding(
-            where(doc, model, "max_db_connections"),
-            f"{shown} > PostgreSQL {limit_text} = {limit}: one database alone can exhaust the server{reach}",
-            assignment(doc, model, "max_db_connections", max(1, limit // procs)),
-            pg_related,
-            severity=None if shown_to_fail else Severity.INFO,
-        )
+                     f"{' in each process' if procs > 1 else ''} reach {limit} with {needed} user{'s' if needed > 1 else ''})")
+            shown = f"{written(model, 'max_db_connections')}{procs_said}" + (f" = {mdb * procs}" if procs > 1 else "")
+            yield RULE.finding(
+                where(doc, model, "max_db_connections"),
+                f"{shown} > PostgreSQL {limit_text} = {limit}: one database alone can exhaust the server{reach}",
+                assignment(doc, model, "max_db_connections", max(1, limit // procs)),
+                pg_related,
+            )
     if not (is_known(dps) and is_known(rps)):
         return
     n_users = len(users) or 1
