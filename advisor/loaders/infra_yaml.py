@@ -341,7 +341,7 @@ def _read_cnpg_cluster(f: _File, root: N) -> None:
     user = f.param_entries(spec.get("postgresql", "parameters"))
     entries = f.operator_entries(kind_node, CNPG_DEFAULTS, user, False) + user
     entries += f.operator_entries(kind_node, CNPG_MANDATORY, user, True)
-    meta = {"source": "cloudnative-pg Cluster", "name": name,
+    meta = {"source": "cloudnative-pg Cluster", "name": name, "parameters_at": "spec.postgresql.parameters",
             "operator_settings": sorted({n for n, _ in CNPG_DEFAULTS + CNPG_MANDATORY} - {e[0] for e in user}
                                         | {n for n, _ in CNPG_MANDATORY})}
     instances = spec.get("instances")
@@ -426,7 +426,8 @@ def _read_zalando(f: _File, root: N) -> None:
     major = _major(version)
     user = f.param_entries(spec.get("postgresql", "parameters"))
     entries = f.operator_entries(root.get("kind") or root, OPERATOR_TLS, user, False) + user
-    meta = {"source": "zalando postgresql", "name": name, "operator_settings": ["ssl"]}
+    meta = {"source": "zalando postgresql", "name": name, "operator_settings": ["ssl"],
+            "parameters_at": "spec.postgresql.parameters"}
     if spec.text("numberOfInstances"):
         meta["instances"] = spec.text("numberOfInstances")
     host = f.memory_host(f"{name} (Zalando postgresql)", spec.get("resources", "limits", "memory"))
@@ -455,7 +456,8 @@ def _read_pgo(f: _File, root: N) -> None:
     instances = spec.get("instances")
     for inst in instances.seq() if instances is not None else []:
         host = host or f.memory_host(f"{name} ({root.text('kind')})", inst.get("resources", "limits", "memory"))
-    f.pg_doc(entries, major, {"source": root.text("kind"), "name": name, "operator_settings": ["ssl"]}, host)
+    f.pg_doc(entries, major, {"source": root.text("kind"), "name": name, "operator_settings": ["ssl"],
+                              "parameters_at": "spec.patroni.dynamicConfiguration.postgresql.parameters"}, host)
     pgb = spec.get("proxy", "pgBouncer")
     if pgb is not None:
         entries = f.param_entries(pgb.get("config", "global"))
@@ -469,7 +471,8 @@ def _read_patroni(f: _File, root: N) -> bool:
     if dcs is None and local is None:
         return False
     entries = f.param_entries(dcs) + f.param_entries(local)  # the local ones win, as Patroni merges them
-    meta = {"source": "patroni"}
+    meta = {"source": "patroni", "parameters_at": "postgresql.parameters" if local is not None
+            else "bootstrap.dcs.postgresql.parameters"}
     if root.text("scope"):
         meta["scope"] = root.text("scope")
     f.pg_doc(entries, None, meta)  # (PG001 reads meta source: Patroni drops the names it does not know)
@@ -486,16 +489,23 @@ def _read_ansible(f: _File, root: N) -> bool:
     found = False
     host = _ansible_host(f, root)
     entries: list = []
+    meta = {"source": "ansible variables"}
     for key in _ANSIBLE_PG_LISTS:
-        entries += f.option_list_entries(root.get(key))
+        listed = f.option_list_entries(root.get(key))
+        if listed and "parameters_at" not in meta:
+            meta.update(parameters_at=key, parameters_form="options")  # where a fix adds one
+        entries += listed
     for key in _ANSIBLE_PG_MAPS:
         node = root.get(key)
         if node is not None and node.kind == "map":
-            entries += f.param_entries(node)
+            mapped = f.param_entries(node)
+            if mapped and "parameters_at" not in meta:
+                meta.update(parameters_at=key)
+            entries += mapped
     version = root.get("postgresql_version") or root.get("pg_version")
     major = _major(version)
     if entries:
-        f.pg_doc(entries, major, {"source": "ansible variables"}, host)
+        f.pg_doc(entries, major, meta, host)
         found = True
     from advisor.catalogs.pgbouncer import BY_NAME
 

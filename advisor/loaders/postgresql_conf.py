@@ -30,6 +30,7 @@ from advisor import lazy_re
 from advisor.catalog import DEFAULT_MAJOR, Catalog, Parameter, load_catalog
 from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, inside_checked_tree, read_text_bom
+from advisor.model.pg_parameters import in_place, removal
 from advisor.loaders.template import (
     is_sed_template, is_template, looks_like_caps_placeholder, looks_like_sed_target, placeholders,
 )
@@ -717,6 +718,7 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog, writt
     """The diagnostic of a name the catalog does not know; `written_as`: what the fix removes (a
     `line` of a configuration file, a `statement` of a SQL script, which may span lines)."""
     name = setting.name
+    gone = removal(doc, setting, written_as)  # as the file writes it: a line, an operator's key, `-c`
     if name.startswith("\ufeff"):
         doc.diagnostics.append(
             Diagnostic(
@@ -733,7 +735,7 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog, writt
             since, last, replacement = removed
             what = f"renamed {replacement}" if replacement and name.lower() in _RENAMED else "removed"
             message = f'unrecognized configuration parameter "{name}": {what} in PostgreSQL {since:g}'
-            instead = f"use {replacement} instead" if replacement else f"remove the {written_as}"
+            instead = f"use {replacement} instead" if replacement else gone
             if last >= 14:
                 fix = (f"{instead}; or, if the file is for PostgreSQL {last:g} or older, check it as such: "
                        f"version: {last:g} on its postgres hop in pgpath.yaml's deployments: (only its deployment), "
@@ -749,7 +751,7 @@ def _unknown_parameter(doc: ConfigDoc, setting: Setting, catalog: Catalog, writt
                 setting.span,
                 f'unrecognized configuration parameter "{name}" (PostgreSQL {catalog.major})',
                 f"did you mean {suggestion}?" if suggestion
-                else f"remove the {written_as} (no such parameter in PostgreSQL {catalog.major})",
+                else f"{gone} (no such parameter in PostgreSQL {catalog.major})",
             )
         )
 
@@ -853,7 +855,8 @@ def parse_value(doc: ConfigDoc, setting: Setting, param: Parameter, catalog: Cat
                     return value
 
     def invalid(message: str, fix: str | None = None, kind: str = "invalid-value") -> None:
-        doc.diagnostics.append(Diagnostic(kind, setting.value_span, message, fix))
+        # the fix in the syntax of the file that sets it (an operator's parameters, `-c`)
+        doc.diagnostics.append(Diagnostic(kind, setting.value_span, message, in_place(doc, setting, fix)))
 
     if param.context == "internal":
         invalid(f'parameter "{param.name}" cannot be changed (it is fixed when PostgreSQL is built or initdb runs)',

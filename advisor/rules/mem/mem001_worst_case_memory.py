@@ -62,7 +62,8 @@ smaller `autovacuum_work_mem`. Other levers: a lower `hash_mem_multiplier`, and
 
 from advisor.findings import Severity
 from advisor.catalog import catalog_of, value_or_default
-from advisor.rules.pg.common import assignment, assignments, said, where
+from advisor.model.pg_parameters import assignment
+from advisor.rules.pg.common import assignments, said, where
 from advisor.rules.rule import Rule
 from advisor.units import format_bytes, pg_memory_literal, pg_to_bytes
 
@@ -193,7 +194,7 @@ def _slots(budget: float, per_query: float, connections: int, workers: int) -> t
 def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers) -> str:
     """The work_mem that fits; when it would be absurd for a real server (below 4MB), first the
     connections (and parallel workers) that fit at the current work_mem, behind a pooler. Written
-    as the file that configures the server writes it (rules.pg.common.assignment)."""
+    as the file that configures the server writes it (advisor.model.pg_parameters.assignment)."""
     budget = ram * safe_share - fixed
     fitting = budget / ((connections + workers) * factor) if budget > 0 else 0
     fits = f"fits {safe_share:.0%} of {format_bytes(ram)}"

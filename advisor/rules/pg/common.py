@@ -17,26 +17,10 @@ def where(doc: ConfigDoc, setting: Setting | None) -> Span:
     return Span(doc.path, 1, 1)
 
 
-# where a manifest keeps a server's postgresql.conf parameters, by the loader's `source`
-PARAMETERS_AT = {"cloudnative-pg Cluster": "spec.postgresql.parameters", "zalando postgresql": "spec.postgresql.parameters",
-                 "PerconaPGCluster": "spec.patroni.dynamicConfiguration.postgresql.parameters",
-                 "PostgresCluster": "spec.patroni.dynamicConfiguration.postgresql.parameters",
-                 "patroni": "postgresql.parameters"}
-
-
-def assignment(doc: ConfigDoc, name: str, value) -> str:
-    """A fix's `name = value` as the file that configures this server writes it: a postgresql.conf
-    line, an operator's or Patroni's parameters, or a container's command line (`-c`)."""
-    at = PARAMETERS_AT.get(doc.meta.get("source"))
-    if at is not None:
-        return f'{name}: "{value}" in {at}'
-    if doc.meta.get("image") and doc.meta.get("service"):
-        return f"-c {name}={value} in its command"
-    return f"{name} = {value}"
-
-
 def assignments(doc: ConfigDoc, pairs, join=None) -> str:
-    """Several assignments, with a shared ` in <where>` said once (rules.rule.listed_once)."""
+    """Several assignments (advisor.model.pg_parameters.assignment), with a shared ` in <where>`
+    said once (rules.rule.listed_once)."""
+    from advisor.model.pg_parameters import assignment
     from advisor.rules.rule import listed, listed_once
 
     return listed_once([assignment(doc, name, value) for name, value in pairs], join or listed)

@@ -44,6 +44,7 @@ Make the settings agree: `max_wal_senders = 0` and `archive_mode = off` with
 from advisor.catalog import catalog_of, value_or_default
 from advisor.findings import Severity
 from advisor.model import is_known
+from advisor.model.pg_parameters import assignment
 from advisor.rules.pg.common import describe, where
 from advisor.rules.rule import Rule
 
@@ -162,7 +163,7 @@ def _check_doc(doc):
                 f"refuses to start ({q('superuser_reserved_connections')} "
                 + (f"plus {q('reserved_connections')} " if major >= 16 else "")
                 + f"must be less than {q('max_connections')})",
-                f"max_connections = {total + 1 if total + 1 > max_conn else max_conn}  (or fewer reserved connections)",
+                f"{assignment(doc, 'max_connections', total + 1 if total + 1 > max_conn else max_conn)}  (or fewer reserved connections)",
                 related=related)
 
     wal_level = v("wal_level")
@@ -175,7 +176,7 @@ def _check_doc(doc):
                 span,
                 f"{_said('archive_mode', archive, s('archive_mode'))} with {level}: PostgreSQL refuses to start "
                 f"({_archival_refused(major)})",
-                "archive_mode = off  (or wal_level = replica to archive WAL)", related=related)
+                f"{assignment(doc, 'archive_mode', 'off')}  (or wal_level = replica to archive WAL)", related=related)
         senders = v("max_wal_senders")
         if is_known(senders) and senders > 0:
             span, related = _place(doc, s("wal_level"), s("max_wal_senders"))
@@ -183,7 +184,7 @@ def _check_doc(doc):
                 span,
                 f"{_said('max_wal_senders', senders, s('max_wal_senders'))} with {level}: PostgreSQL refuses to "
                 f"start ({_streaming_refused(major)})",
-                "max_wal_senders = 0  (with wal_level = minimal; or wal_level = replica for replication and backups)",
+                f"{assignment(doc, 'max_wal_senders', 0)}  (with wal_level = minimal; or wal_level = replica for replication and backups)",
                 related=related)
         if major >= 17 and v("summarize_wal") is True:
             span, related = _place(doc, s("wal_level"), s("summarize_wal"))
@@ -191,7 +192,7 @@ def _check_doc(doc):
                 span,
                 f"{_said('summarize_wal', 'on', s('summarize_wal'))} with {level}: PostgreSQL refuses to start "
                 f"(WAL cannot be summarized when \"wal_level\" is \"minimal\")",
-                "summarize_wal = off  (or wal_level = replica)", related=related)
+                f"{assignment(doc, 'summarize_wal', 'off')}  (or wal_level = replica)", related=related)
 
     # ReadControlFile: at least two WAL segments
     for name in ("min_wal_size", "max_wal_size"):
@@ -205,7 +206,7 @@ def _check_doc(doc):
                 f"{name} = {setting.raw}: {size_mb} MB / {WAL_SEGMENT_MB} MB per WAL segment (initdb's default) = "
                 f"{segments} segment(s), fewer than 2: PostgreSQL refuses to start ({q(name)} must be at least "
                 f"twice {q('wal_segment_size')})",
-                f"{name} = {2 * WAL_SEGMENT_MB}MB  (or more; the default is {'80MB' if name == 'min_wal_size' else '1GB'})")
+                f"{assignment(doc, name, f'{2 * WAL_SEGMENT_MB}MB')}  (or more; the default is {'80MB' if name == 'min_wal_size' else '1GB'})")
 
     # 18: the process total is checked after the files are read
     if major >= 18:
@@ -219,7 +220,7 @@ def _check_doc(doc):
                     span,
                     f"{shown} + 2 = {total} > {MAX_BACKENDS} server processes: PostgreSQL refuses to start "
                     f"(too many server processes configured)",
-                    f"max_connections = {max(1, v('max_connections') - (total - MAX_BACKENDS))}  (or lower one of the others)",
+                    f"{assignment(doc, 'max_connections', max(1, v('max_connections') - (total - MAX_BACKENDS)))}  (or lower one of the others)",
                     related=related)
 
 

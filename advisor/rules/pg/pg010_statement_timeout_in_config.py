@@ -28,6 +28,7 @@ Remove it from postgresql.conf and set it where it belongs:
 """
 
 from advisor.findings import Severity
+from advisor.model.pg_parameters import removal
 from advisor.rules.pg.common import read_later_unread
 from advisor.rules.rule import Rule
 from advisor.units import pg_to_seconds
@@ -46,7 +47,8 @@ def check(ctx):
             f"statement_timeout = {setting.raw} ({seconds:g} s) applies to every session of every role, "
             "so a migration, index build, manual VACUUM or batch job running longer is cancelled "
             "(autovacuum, pg_dump and dump restores turn it off for themselves)",
-            f"remove it here and run ALTER ROLE <app_role> SET statement_timeout = '{setting.raw.strip(chr(39))}'",
+            f"{removal(doc, setting, 'statement_timeout line')} and run ALTER ROLE <app_role> SET statement_timeout = "
+            f"'{setting.raw.strip(chr(39))}'",
         )
 
 

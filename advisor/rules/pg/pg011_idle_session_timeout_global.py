@@ -26,6 +26,7 @@ pool's max idle time and PgBouncer's `server_idle_timeout` shorter than it.
 """
 
 from advisor.findings import Severity
+from advisor.model.pg_parameters import removal
 from advisor.rules.pg.common import read_later_unread
 from advisor.rules.rule import Rule
 from advisor.units import pg_to_seconds
@@ -43,7 +44,8 @@ def check(ctx):
             setting.value_span or setting.span,
             f"idle_session_timeout = {setting.raw} ({seconds:g} s) closes every session idle for {seconds:g} s, "
             "pooled server connections included (PgBouncer session pools and client pools hand them out dead)",
-            "idle_session_timeout = 0 here, and ALTER ROLE <interactive_role> SET idle_session_timeout = "
+            f"{removal(doc, setting, 'idle_session_timeout line')} (its default is 0), and ALTER ROLE "
+            "<interactive_role> SET idle_session_timeout = "
             f"'{setting.raw.strip(chr(39))}' for the roles that need it",
         )
 

@@ -19,6 +19,7 @@ Write the value with an explicit unit large enough to survive rounding, e.g.
 """
 
 from advisor.findings import Severity
+from advisor.model.pg_parameters import assignment
 from advisor.rules.rule import Rule
 from advisor.units import c_strtod
 
@@ -36,11 +37,12 @@ def check(ctx):
             bare = text.strip() == f"{number:g}" or text.strip().lstrip("+").replace(".", "", 1).isdigit()
             larger = {"ms": "s", "s": "min", "min": "h"}.get(unit)
             if bare and larger:
-                fix = f"{setting.name} = '{text.strip()}{larger}'  (if {text.strip()} {larger} was meant: bare numbers are {unit})"
+                meant = f"'{text.strip()}{larger}'"
+                fix = f"{assignment(doc, setting.name, meant)}  (if {text.strip()} {larger} was meant: bare numbers are {unit})"
             elif unit:
-                fix = f"{setting.name} = '1{unit}'  (the smallest non-zero value), or 0 if off is intended"
+                fix = f"{assignment(doc, setting.name, repr('1' + unit))}  (the smallest non-zero value), or 0 if off is intended"
             else:
-                fix = f"{setting.name} = 1"
+                fix = assignment(doc, setting.name, 1)
             yield RULE.finding(
                 setting.value_span or setting.span,
                 f"{setting.name} = {setting.raw} rounds to 0{unit} (its base unit is {unit or 'a whole number'}), "

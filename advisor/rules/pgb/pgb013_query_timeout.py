@@ -14,7 +14,8 @@ it closes the server connection and the client gets an error instead of a clean
 
 ## Fix
 `query_timeout` a few seconds above `statement_timeout`, e.g. `statement_timeout = 60s` and
-`query_timeout = 65`.
+`query_timeout = 65`. Without a `statement_timeout`, set one per role
+(`ALTER ROLE app SET statement_timeout = '60s'`), not server-wide (PG010 says why).
 
 ## References
 - PgBouncer: query_timeout — https://www.pgbouncer.org/config.html#query_timeout
@@ -44,7 +45,8 @@ def check(ctx):
                 where(doc, model, "query_timeout"),
                 f"{source(model, 'query_timeout', 's')} while PostgreSQL {st_text}: PgBouncer's timer is the only limit, and it "
                 "closes the server connection instead of cancelling the statement",
-                f"statement_timeout = '{max(qt - 5, qt * 0.9):g}s' in PostgreSQL (slightly below query_timeout)",
+                f"ALTER ROLE <app_role> SET statement_timeout = '{max(qt - 5, qt * 0.9):g}s' in PostgreSQL (slightly "
+                "below query_timeout; per role, not server-wide: PG010)",
                 [setting_span(st_setting)] if st_setting else [],
                 severity=Severity.INFO,
             )

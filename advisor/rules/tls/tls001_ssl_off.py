@@ -48,6 +48,7 @@ remove it first (with `POSTGRES_PASSWORD` set the image asks a password).
 from advisor import lazy_re
 from advisor.catalog import value_or_default
 from advisor.findings import Severity
+from advisor.model.pg_parameters import assignment
 from advisor.rules.compose import (CLEAR_PASSWORDS, MD5_CAPTURED, UNENCRYPTED, exposure_message,
                                    publish_on_loopback, published_said, published_to_network)
 from advisor.rules.pg.common import read_later_unread, where
@@ -86,7 +87,7 @@ def check(ctx):
             yield RULE.finding(
                 where(doc, setting),
                 f"ssl = {setting.raw}: connections are not encrypted, and clients with sslmode=require cannot connect",
-                "ssl = on  (with ssl_cert_file and ssl_key_file)",
+                f"{assignment(doc, 'ssl', 'on')}  (with ssl_cert_file and ssl_key_file)",
             )
 
 

@@ -21,6 +21,7 @@ PostgreSQL 13 the default floor is TLSv1.2.
 """
 
 from advisor.findings import Severity
+from advisor.model.pg_parameters import assignment
 from advisor.rules.pg.common import read_later_unread
 from advisor.rules.rule import Rule
 
@@ -36,7 +37,7 @@ def check(ctx):
             setting.value_span or setting.span,
             f"ssl_min_protocol_version = {setting.raw} allows {setting.value}, below TLSv1.2 "
             "(deprecated by RFC 8996; refused by OpenSSL 3 at its default security level)",
-            "ssl_min_protocol_version = 'TLSv1.2'",
+            assignment(doc, "ssl_min_protocol_version", "'TLSv1.2'"),
         )
 
 

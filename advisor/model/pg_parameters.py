@@ -1,0 +1,74 @@
+"""How a fix writes a PostgreSQL parameter where pgpath read the server's parameters.
+
+A fix is copied as it stands, so it must be in the syntax of the file it is about: a
+postgresql.conf line (`work_mem = 4MB`), a key of an operator's or Patroni's parameters
+(`work_mem: "4MB" in spec.postgresql.parameters`), an item of an Ansible role's option list
+(`- { option: "work_mem", value: "4MB" } in postgresql_parameters`), or a container's command line
+(`-c work_mem=4MB in its command`).
+
+The loader that builds a `postgresql` document from such a file says where it read the
+parameters: `meta["parameters_at"]` (the key path) and `meta["parameters_form"]` (`map`,
+`options`); a container's document is known by its `image` and `service`. Anything else is a
+configuration file.
+"""
+
+from __future__ import annotations
+
+import re
+
+from advisor.model import ConfigDoc, Setting
+
+# a fix in postgresql.conf syntax, as the loaders write it: `name = value`, then an optional
+# note after two spaces; or the removal of the line that sets `name`
+_CONF_ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z_][\w.]*) = (?P<value>(?:(?!  ).)+)(?P<note>  .*)?")
+_CONF_REMOVAL = re.compile(r"(?P<verb>remove|fix or remove) the (?P<name>[A-Za-z_][\w.]*) line")
+
+
+def _plain(value) -> str:
+    """A postgresql.conf value without its single quotes (`'a, b'` -> `a, b`), for YAML and `-c`."""
+    text = str(value)
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        text = text[1:-1].replace("''", "'")
+    return text
+
+
+def _in_command(doc: ConfigDoc) -> bool:
+    return bool(doc.meta.get("image") and doc.meta.get("service"))
+
+
+def assignment(doc: ConfigDoc, name: str, value) -> str:
+    """`name = value` as the file that configures this server writes it."""
+    at, form = doc.meta.get("parameters_at"), doc.meta.get("parameters_form")
+    if at and form == "options":
+        return f'- {{ option: "{name}", value: "{_plain(value)}" }} in {at}'
+    if at:
+        return f'{name}: "{_plain(value)}" in {at}'
+    if _in_command(doc):
+        text = f"{name}={_plain(value)}"
+        return f"-c {text if ' ' not in text else repr(text)} in its command"
+    return f"{name} = {value}"
+
+
+def removal(doc: ConfigDoc, setting: Setting, what: str = "line") -> str:
+    """`remove the line` (or `the statement`), said as the file writes the setting."""
+    at = doc.meta.get("parameters_at")
+    if at:
+        return f"remove {setting.spelling or setting.name} from {at}"
+    if _in_command(doc):
+        return f"remove -c {setting.spelling or setting.name}={_plain(setting.raw)} from its command"
+    return f"remove the {what}"
+
+
+def in_place(doc: ConfigDoc, setting: Setting, fix: str | None) -> str | None:
+    """A fix written in postgresql.conf syntax (`name = value  (note)`, `remove the name line`),
+    said as the file that holds `setting` writes it; any other fix as it is."""
+    if not fix or not (doc.meta.get("parameters_at") or _in_command(doc)):
+        return fix
+    m = _CONF_ASSIGNMENT.fullmatch(fix)
+    if m:
+        return assignment(doc, m["name"], m["value"]) + (m["note"] or "")
+    m = _CONF_REMOVAL.fullmatch(fix)
+    if m:
+        gone = removal(doc, setting)
+        return gone if m["verb"] == "remove" else f"fix or {gone}"
+    return fix
