@@ -23,7 +23,11 @@ retries with `server_login_retry` and clients wait, then fail with `query_wait_t
 
 ## Fix
 Lower `default_pool_size`/`pool_size`, cap each database with `max_db_connections`, or raise
-`max_connections` on the server (each backend costs memory; see the MEM rules).
+`max_connections` on the server (each backend costs memory; see the MEM rules). The proposed
+values bound the sum: `default_pool_size` alone when the databases that follow it can absorb the
+excess (those with their own `pool_size` keep it); otherwise one size for every pool, with the
+`pool_size` (and `reserve_pool`) of the databases above it removed, since theirs override the
+default. A `max_db_connections` is shared among the databases, as each may reach it at once.
 
 ## References
 - PgBouncer: default_pool_size, max_db_connections — https://www.pgbouncer.org/config.html
@@ -31,11 +35,13 @@ Lower `default_pool_size`/`pool_size`, cap each database with `max_db_connection
   https://www.postgresql.org/docs/current/runtime-config-connection.html
 """
 
+from typing import NamedTuple
+
 from advisor.findings import Severity
 from advisor.model import Span, is_known
 from advisor.catalog import value_or_default
 from advisor.rules.pgb import assignment, copies, where, written
-from advisor.rules.rule import Rule, setting_span
+from advisor.rules.rule import Rule, listed, setting_span
 
 
 def _server_limit(pg):
@@ -85,13 +91,14 @@ def _check_one(doc, model, limit, limit_text, pg_related):
             yield RULE.finding(
                 where(doc, model, "max_db_connections"),
                 f"{shown} > PostgreSQL {limit_text} = {limit}: one database alone can exhaust the server{reach}",
-                assignment(doc, model, "max_db_connections", max(1, limit // procs)),
+                _cap_fix(doc, model, limit, procs),
                 pg_related,
             )
     if not (is_known(dps) and is_known(rps)):
         return
     n_users = len(users) or 1
     terms, total, related, n_pools = [], 0, list(pg_related), 0
+    pools_of: list[_Pools] = []
     for db in model.effective_databases():
         if db.name == "*" or db.unknown:
             continue
@@ -103,9 +110,12 @@ def _check_one(doc, model, limit, limit_text, pg_related):
         count = pools * (size + reserve)
         n_pools += pools
         text = f"{db.name} {pools} × ({size} + {reserve})" if pools > 1 else f"{db.name} {size} + {reserve}"
-        if cap and cap > 0 and count > cap:
+        capped = bool(cap and cap > 0 and count > cap)
+        if capped:
             count, text = cap, f"{db.name} {cap} (max_db_connections)"
         terms.append((text, count))
+        pools_of.append(_Pools(db.name, pools, size, reserve, count,
+                               db.value("pool_size") is not None or capped, db.value("reserve_pool") is not None))
         total += count
         related.append(db.span)
     user_note = "" if users else "; one user assumed per database without user=, each further user adds a pool"
@@ -117,8 +127,7 @@ def _check_one(doc, model, limit, limit_text, pg_related):
             where(doc, model, "default_pool_size"),
             f"PgBouncer can open {shown} = {total * procs} server connections > PostgreSQL {limit_text} = {limit}"
             f" (pool_size + reserve per database × user{user_note})",
-            f"{assignment(doc, model, 'default_pool_size', max(1, limit // max(1, n_pools * procs) - rps))} "
-            f"({n_pools * procs} pools) or max_db_connections per database so that the sum stays below {limit}",
+            _sum_fix(doc, model, pools_of, limit, procs),
             related,
         )
     if terms is None or not is_known(mdb) or (mdb > 0 and mdb < dps + rps):
@@ -132,6 +141,64 @@ def _check_one(doc, model, limit, limit_text, pg_related):
             assignment(doc, model, "default_pool_size", max(1, limit // procs - rps)),
             pg_related,
         )
+
+
+class _Pools(NamedTuple):
+    """The pools of one [databases] entry: how many (one per user), their size and reserve, the
+    connections they open (`count`, after the entry's cap), and whether that count stays put
+    when default_pool_size changes (`own`: the entry sets pool_size, or its cap bounds it)."""
+    name: str
+    pools: int
+    size: int
+    reserve: int
+    count: int
+    own: bool
+    own_reserve: bool  # the entry sets reserve_pool
+
+
+def _sum_fix(doc, model, pools_of: list[_Pools], limit: int, procs: int) -> str:
+    """Values under which every pool together stays within the server's limit: default_pool_size
+    alone when the entries that follow it can be made small enough; otherwise one size for every
+    pool, with the pool_size of the entries above it removed (theirs overrides the default)."""
+    budget = limit // procs
+    follow = [p for p in pools_of if not p.own]
+    fixed = sum(p.count for p in pools_of if p.own)
+    n_follow = sum(p.pools for p in follow)
+    if follow:
+        size = (budget - fixed) // n_follow - max(p.reserve for p in follow)
+        if size >= 1:
+            kept = f"; the pools of {listed([p.name for p in pools_of if p.own])} keep theirs" if fixed else ""
+            return (f"{assignment(doc, model, 'default_pool_size', size)} ({n_follow * procs} pools follow it{kept}: "
+                    f"the sum stays within {limit})")
+    n_all = sum(p.pools for p in pools_of)
+    reserve = max(p.reserve for p in pools_of)
+    size = budget // n_all - reserve
+    if size < 1:
+        size, reserve = budget // n_all, 0
+    if size < 1:
+        return (f"max_db_connections per database so that their sum stays within {limit}: the {n_all * procs} "
+                f"pools outnumber the connections the server accepts")
+    parts = [assignment(doc, model, "default_pool_size", size)]
+    if reserve == 0 and any(p.reserve for p in pools_of):
+        parts.append(assignment(doc, model, "reserve_pool_size", 0))
+    fix = f"{listed(parts)} ({n_all * procs} pools of {size} + {reserve}: the sum stays within {limit})"
+    # a database's own pool_size (reserve_pool) overrides default_pool_size (reserve_pool_size)
+    for key, names in (("pool_size", [p.name for p in pools_of if p.own and p.size > size]),
+                       ("reserve_pool", [p.name for p in pools_of if p.own_reserve and p.reserve > reserve])):
+        if names:
+            fix += (f", and remove {key} from the [databases] line{'s' if len(names) > 1 else ''} of {listed(names)}"
+                    f" (it overrides {'default_pool_size' if key == 'pool_size' else 'reserve_pool_size'})")
+    return fix
+
+
+def _cap_fix(doc, model, limit: int, procs: int) -> str:
+    """max_db_connections, which caps each database on its own: every [databases] entry may reach
+    it at once, so the server's limit is shared among them (the fallback `*` counts as one)."""
+    n_db = max(1, len([d for d in model.effective_databases() if not d.unknown]))
+    cap = max(1, limit // (procs * n_db))
+    return assignment(doc, model, "max_db_connections", cap) + (
+        f" ({n_db} databases{' × ' + str(procs) + ' processes' if procs > 1 else ''} at it together stay within "
+        f"{limit})" if n_db > 1 else "")
 
 
 RULE = Rule(
