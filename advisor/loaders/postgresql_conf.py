@@ -883,10 +883,13 @@ def parse_value(doc: ConfigDoc, setting: Setting, param: Parameter, catalog: Cat
         lo, hi = param.min_val, param.max_val
         if lo is not None and hi is not None and not (lo <= value <= hi):
             bound = lo if value < lo else hi
+            fix = f"{param.name} = {_literal(bound, param.unit)}  (the {'minimum' if bound == lo else 'maximum'})"
+            if bound == lo and param.name in _BELOW_MINIMUM:
+                fix = f"{param.name} = {param.boot_value}  (the default: {_BELOW_MINIMUM[param.name]})"
             invalid(
                 f'{param.name} = {text}{_is(text, value, param.unit)}, outside the valid range '
                 f'{_with_unit(lo, param.unit)} .. {_with_unit(hi, param.unit)}',
-                f"{param.name} = {_literal(bound, param.unit)}  (the {'minimum' if bound == lo else 'maximum'})",
+                fix,
                 kind="out-of-range",
             )
             return None
@@ -900,6 +903,13 @@ def parse_value(doc: ConfigDoc, setting: Setting, param: Parameter, catalog: Cat
                 f"use one of: {choices}")
         return None
     return hook(param, text, invalid, catalog.major) if hook else text
+
+
+# parameters whose minimum is no fix: PostgreSQL refuses to start with it (PG004)
+_BELOW_MINIMUM = {
+    "max_connections": "its minimum, 1, is not above superuser_reserved_connections (default 3), and PostgreSQL "
+                       "refuses to start unless it is",
+}
 
 
 # check hooks of guc.c that change or reject a value the type and range accept

@@ -12,16 +12,24 @@ PostgreSQL.
 
 ## Fix
 Write the value with an explicit unit large enough to survive rounding, e.g.
-`idle_session_timeout = '500ms'`, or `0` if off is what you want.
+`tcp_keepalives_idle = '1s'`, or `0` if off is what you want. `statement_timeout` and
+`idle_session_timeout` are fixed per role (`ALTER ROLE app SET idle_session_timeout = '500ms'`),
+since a server-wide value is what PG010 and PG011 report.
 
 ## References
 - PostgreSQL: Parameter Names and Values (rounding) — https://www.postgresql.org/docs/current/config-setting.html#CONFIG-SETTING-NAMES-VALUES
 """
 
 from advisor.findings import Severity
-from advisor.model.pg_parameters import assignment
+from advisor.model.pg_parameters import assignment, removal
 from advisor.rules.rule import Rule
 from advisor.units import c_strtod
+
+# settings that belong to a role, not to every session of the server (rules PG010, PG011)
+_PER_ROLE = {
+    "statement_timeout": "server-wide it cancels migrations and batch jobs too: PG010",
+    "idle_session_timeout": "server-wide it closes pooled server connections too: PG011",
+}
 
 
 def check(ctx):
@@ -37,12 +45,16 @@ def check(ctx):
             bare = text.strip() == f"{number:g}" or text.strip().lstrip("+").replace(".", "", 1).isdigit()
             larger = {"ms": "s", "s": "min", "min": "h"}.get(unit)
             if bare and larger:
-                meant = f"'{text.strip()}{larger}'"
-                fix = f"{assignment(doc, setting.name, meant)}  (if {text.strip()} {larger} was meant: bare numbers are {unit})"
+                meant, why = f"'{text.strip()}{larger}'", f"if {text.strip()} {larger} was meant: bare numbers are {unit}"
             elif unit:
-                fix = f"{assignment(doc, setting.name, repr('1' + unit))}  (the smallest non-zero value), or 0 if off is intended"
+                meant, why = repr("1" + unit), "the smallest non-zero value; or 0 if off is intended"
             else:
-                fix = assignment(doc, setting.name, 1)
+                meant, why = "1", ""
+            if setting.name in _PER_ROLE:  # server-wide, PG010 or PG011 would report the value fixed here
+                fix = (f"{removal(doc, setting, setting.name + ' line')} and ALTER ROLE <role> SET {setting.name} = "
+                       f"{meant if meant[0] == chr(39) else repr(meant)}  ({why + '; ' if why else ''}{_PER_ROLE[setting.name]})")
+            else:
+                fix = assignment(doc, setting.name, meant) + (f"  ({why})" if why else "")
             yield RULE.finding(
                 setting.value_span or setting.span,
                 f"{setting.name} = {setting.raw} rounds to 0{unit} (its base unit is {unit or 'a whole number'}), "
