@@ -7,7 +7,10 @@ another hop; an info the first problem hid may appear). The syntaxes applied:
   finding points at;
 - HAProxy `timeout <name> <value>` (`... and timeout server 1h`) into the section the fix names
   (`in listen pg`), else the one the finding points at;
-- libpq `key=value ... in the connection string` into the URL of the .env the finding points at.
+- libpq `key=value ... in the connection string` into the URL of the .env the finding points at;
+- a manifest's `name: "value" ... in spec.postgresql.parameters` (an operator's or Patroni's keys)
+  and an Ansible `- { option: "name", value: "value" } in postgresql_parameters`, into the YAML
+  document the finding points at (comments are not kept: the test reads values, not layout).
 
 Not applied here: fixes that need a value pgpath cannot know (`(with client_tls_key_file ...)`)
 or that remove lines (PGB016's, whose property test applies them: test_pgb016_fix.py), and
@@ -34,6 +37,8 @@ _FILES = (".conf", ".ini")  # postgresql.conf, pgbouncer.ini, sysctl.conf
 _TIMEOUT = re.compile(r"timeout (\w+) (\S+)")
 _SECTION = re.compile(r" in ((?:listen|backend|frontend|defaults) \S+)")
 _CONNINFO = re.compile(r"((?:\w+=\S+ )*\w+=\S+) in the connection string")
+_YAML_KEYS = re.compile(r'((?:[\w.]+: "[^"]*"(?:, | and ))*[\w.]+: "[^"]*") in ([\w.]+)')
+_YAML_OPTION = re.compile(r'- \{ option: "([\w.]+)", value: "([^"]*)" \} in ([\w.]+)')
 
 
 def _pairs(fix: str) -> list[tuple[str, str]] | None:
@@ -54,6 +59,12 @@ def _edit(fix: str, span_file: str):
     """(how, file, values) for a fix this test applies, or None."""
     if "(with " in fix or "remove" in fix:
         return None
+    m = _YAML_KEYS.match(fix)
+    if m and span_file.endswith((".yaml", ".yml")):
+        return "yaml", (span_file, m.group(2)), re.findall(r'([\w.]+): "([^"]*)"', m.group(1))
+    m = _YAML_OPTION.match(fix)
+    if m and span_file.endswith((".yaml", ".yml")):
+        return "options", (span_file, m.group(3)), [(m.group(1), m.group(2))]
     m = _CONNINFO.match(fix)
     if m and span_file.endswith(".env"):
         return "conninfo", span_file, [tuple(kv.split("=", 1)) for kv in m.group(1).split()]
@@ -83,6 +94,34 @@ def _write_conninfo(path: Path, pairs) -> None:
         else:
             lines[i] = f"{name}={value} " + " ".join(f"{k}={v}" for k, v in pairs)
     path.write_text("\n".join(lines))
+
+
+def _write_yaml(path: Path, line: int, at: str, pairs, options: bool) -> None:
+    """Set the keys under the dotted path of the YAML document that holds `line` (made when
+    missing), or set the items of an Ansible option list."""
+    import yaml
+
+    text = path.read_text()
+    nodes = list(yaml.compose_all(text))
+    index = max(i for i, node in enumerate(nodes) if node is not None and node.start_mark.line + 1 <= max(line, 1))
+    docs = list(yaml.safe_load_all(text))
+    here = docs[index]
+    keys = at.split(".")
+    for key in keys[:-1]:
+        here = here.setdefault(key, {})
+    if options:
+        items = here.setdefault(keys[-1], [])
+        for name, value in pairs:
+            for item in items:
+                if item.get("option") == name:
+                    item["value"] = value
+                    break
+            else:
+                items.append({"option": name, "value": value})
+    else:
+        here = here.setdefault(keys[-1], {}) if keys[-1] not in here or here[keys[-1]] is None else here[keys[-1]]
+        here.update(dict(pairs))
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
 
 
 def _write_haproxy(folder: Path, section: str | None, finding, pairs) -> None:
@@ -179,6 +218,8 @@ def test_applying_the_fix_clears_the_finding_and_breaks_nothing(tmp_path, code, 
     how, where, values = _edit(finding.fix, finding.span.file)
     if how == "assignment":
         _write(tmp_path / where, values)
+    elif how in ("yaml", "options"):
+        _write_yaml(tmp_path / where[0], finding.span.line or 1, where[1], values, how == "options")
     elif how == "conninfo":
         _write_conninfo(tmp_path / where, values)
     else:

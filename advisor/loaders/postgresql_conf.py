@@ -792,6 +792,17 @@ _STAGE_STATS = ("log_parser_stats", "log_planner_stats", "log_executor_stats")
 _CROSS_CHECKED = _BACKEND_TERMS + _STAGE_STATS + ("log_statement_stats",)
 
 
+def _most_processes(name: str, catalog: Catalog) -> int | None:
+    """The largest value of a term of the server-process total that PostgreSQL accepts with the
+    other terms at their defaults (its range's maximum alone exceeds the total), or None."""
+    terms = (("max_connections", "autovacuum_worker_slots", "max_worker_processes", "max_wal_senders")
+             if catalog.major >= 18 else _BACKEND_TERMS)  # 18 counts the autovacuum slots, plus 2
+    if name not in terms:
+        return None
+    others = sum(int(catalog.lookup(t).boot_value) for t in terms if t != name)
+    return MAX_BACKENDS - others - (2 if catalog.major >= 18 else 1)
+
+
 def _cross_check(doc: ConfigDoc, setting: Setting, param: Parameter, value, catalog: Catalog, current: dict):
     name = param.name
     message = fix = None
@@ -812,7 +823,7 @@ def _cross_check(doc: ConfigDoc, setting: Setting, param: Parameter, value, cata
                    '"log_planner_stats", or "log_executor_stats" is true')
         fix = "turn the per-stage log_*_stats off, or leave log_statement_stats off"
     if message:
-        doc.diagnostics.append(Diagnostic("invalid-value", setting.value_span, message, fix))
+        doc.diagnostics.append(Diagnostic("invalid-value", setting.value_span, message, in_place(doc, setting, fix)))
         return None
     current[name] = value
     return value
@@ -886,6 +897,9 @@ def parse_value(doc: ConfigDoc, setting: Setting, param: Parameter, catalog: Cat
             fix = f"{param.name} = {_literal(bound, param.unit)}  (the {'minimum' if bound == lo else 'maximum'})"
             if bound == lo and param.name in _BELOW_MINIMUM:
                 fix = f"{param.name} = {param.boot_value}  (the default: {_BELOW_MINIMUM[param.name]})"
+            elif bound == hi and (most := _most_processes(param.name, catalog)) is not None:
+                fix = (f"{param.name} = {most}  (the most that leaves room for the other server processes at their "
+                       f"defaults: {MAX_BACKENDS} in all)")
             invalid(
                 f'{param.name} = {text}{_is(text, value, param.unit)}, outside the valid range '
                 f'{_with_unit(lo, param.unit)} .. {_with_unit(hi, param.unit)}',
