@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -34,11 +35,10 @@ _NOTE = re.compile(r"  \(| \(|; | or |, or ")
 _FILES = (".conf", ".ini")  # postgresql.conf, pgbouncer.ini, sysctl.conf
 
 
-_TIMEOUT = re.compile(r"timeout (\w+) (\S+)")
-_SECTION = re.compile(r" in ((?:listen|backend|frontend|defaults) \S+)")
 _CONNINFO = re.compile(r"((?:\w+=\S+ )*\w+=\S+) in the connection string")
 _YAML_KEYS = re.compile(r'((?:[\w.]+: "[^"]*"(?:, | and ))*[\w.]+: "[^"]*") in ([\w.]+)')
 _YAML_OPTION = re.compile(r'- \{ option: "([\w.]+)", value: "([^"]*)" \} in ([\w.]+)')
+_ENVIRONMENT = re.compile(r"([A-Z][A-Z0-9_]*)=(\S+) in its environment")
 
 
 def _pairs(fix: str) -> list[tuple[str, str]] | None:
@@ -65,17 +65,26 @@ def _edit(fix: str, span_file: str):
     m = _YAML_OPTION.match(fix)
     if m and span_file.endswith((".yaml", ".yml")):
         return "options", (span_file, m.group(3)), [(m.group(1), m.group(2))]
+    m = _ENVIRONMENT.fullmatch(fix)
+    if m and span_file.endswith((".yaml", ".yml")):
+        return "environment", span_file, [(m.group(1), m.group(2))]
     m = _CONNINFO.match(fix)
     if m and span_file.endswith(".env"):
         return "conninfo", span_file, [tuple(kv.split("=", 1)) for kv in m.group(1).split()]
     head = _NOTE.split(fix, maxsplit=1)[0]
     if head.startswith("timeout "):
-        parts = [p.strip() for p in re.split(r", | and ", _SECTION.sub("", head))]
-        timeouts = [_TIMEOUT.fullmatch(p) for p in parts]
-        if all(timeouts):
-            section = _SECTION.search(head)
-            return "haproxy", section.group(1) if section else None, [(t.group(1), t.group(2)) for t in timeouts]
-        return None
+        # `timeout client 1m in frontend a and timeout server 1m in backend b`: each timer goes to the
+        # section named after it, or after the last one, or (none named) the finding's own section
+        pieces, pending = [], []
+        for part in (p.strip() for p in re.split(r", | and ", head)):
+            m = re.fullmatch(r"timeout (\w+) (\S+)(?: in ((?:listen|backend|frontend|defaults) \S+))?", part)
+            if m is None:
+                return None
+            pending.append((m.group(1), m.group(2)))
+            if m.group(3):
+                pieces += [(m.group(3), n, v) for n, v in pending]
+                pending = []
+        return "haproxy", None, pieces + [(None, n, v) for n, v in pending]
     if Path(span_file).suffix in _FILES and (pairs := _pairs(fix)):
         return "assignment", span_file, pairs
     return None
@@ -124,34 +133,53 @@ def _write_yaml(path: Path, line: int, at: str, pairs, options: bool) -> None:
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
 
 
-def _write_haproxy(folder: Path, section: str | None, finding, pairs) -> None:
-    """Set each timeout in the section the fix names (in whichever .cfg holds it), else in the
-    section that holds the finding's line: its line replaced, or added after the header."""
-    if section is None:
-        path = folder / finding.span.file
-        lines = path.read_text().split("\n")
-        header = max(i for i, line in enumerate(lines[:finding.span.line])
-                     if re.match(r"(listen|backend|frontend|defaults)\b", line))
-    else:
-        for path in sorted(folder.rglob("*.cfg")):
-            lines = path.read_text().split("\n")
-            found = [i for i, line in enumerate(lines) if line.split() == section.split()]
-            if found:
-                header = found[0]
-                break
+def _write_environment(path: Path, line: int, pairs) -> None:
+    """Set the variables in the environment of the compose service that holds `line`."""
+    import yaml
+
+    root = yaml.compose(path.read_text())
+    services = next(v for k, v in root.value if k.value == "services")
+    name = next(k.value for k, v in services.value if k.start_mark.line + 1 <= line <= v.end_mark.line + 1)
+    data = yaml.safe_load(path.read_text())
+    env = data["services"][name].setdefault("environment", {})
+    for key, value in pairs:
+        if isinstance(env, list):
+            env[:] = [e for e in env if not str(e).startswith(key + "=")] + [f"{key}={value}"]
         else:
-            raise AssertionError(f"no {section} in {folder}")
-    end = next((i for i in range(header + 1, len(lines))
-                if re.match(r"(global|listen|backend|frontend|defaults|resolvers|peers|userlist)\b", lines[i])),
-               len(lines))
-    for name, value in pairs:
+            env[key] = value
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def _write_haproxy(folder: Path, finding, pieces) -> None:
+    """Set each timeout in the section the fix names for it (in whichever .cfg holds it), else in
+    the section that holds the finding's line; a timeout line the finding points at (a misspelt
+    name, a bad value) is the one replaced, any other existing line of that timer too."""
+    _SECTIONS = r"(global|listen|backend|frontend|defaults|resolvers|peers|userlist)\b"
+    pointed = folder / finding.span.file
+    for section, name, value in pieces:
+        if section is None:
+            path = pointed
+            lines = path.read_text().split("\n")
+            header = max(i for i, line in enumerate(lines[:finding.span.line]) if re.match(_SECTIONS, line))
+        else:
+            for path in sorted(folder.rglob("*.cfg")):
+                lines = path.read_text().split("\n")
+                found = [i for i, line in enumerate(lines) if line.split()[:2] == section.split()]
+                if found:
+                    header = found[0]
+                    break
+            else:
+                raise AssertionError(f"no {section} in {folder}")
+        end = next((i for i in range(header + 1, len(lines)) if re.match(_SECTIONS, lines[i])), len(lines))
         at = [i for i in range(header + 1, end) if re.match(rf"\s*timeout\s+{name}\s", lines[i])]
+        line_index = (finding.span.line or 0) - 1
+        if path == pointed and header < line_index < end and re.match(r"\s*timeout\s", lines[line_index]):
+            at = [line_index]
         if at:
             lines[at[-1]] = f"    timeout {name} {value}"
         else:
             lines.insert(header + 1, f"    timeout {name} {value}")
-            end += 1
-    path.write_text("\n".join(lines))
+        path.write_text("\n".join(lines))
 
 
 def _write(path: Path, pairs) -> None:
@@ -169,6 +197,21 @@ def _write(path: Path, pairs) -> None:
         else:
             lines.append(f"{name} = {value}")
     path.write_text("\n".join(lines))
+
+
+def _apply(folder: Path, finding) -> None:
+    """Write the finding's fix into the files under `folder`, as an operator would."""
+    how, where, values = _edit(finding.fix, finding.span.file)
+    if how == "assignment":
+        _write(folder / where, values)
+    elif how in ("yaml", "options"):
+        _write_yaml(folder / where[0], finding.span.line or 1, where[1], values, how == "options")
+    elif how == "environment":
+        _write_environment(folder / where, finding.span.line or 1, values)
+    elif how == "conninfo":
+        _write_conninfo(folder / where, values)
+    else:
+        _write_haproxy(folder, finding, values)
 
 
 def _findings(folder: Path, case: Path, select):
@@ -208,25 +251,74 @@ def test_the_fixtures_hold_fixes_to_apply():
     assert len(APPLICABLE) >= 60, len(APPLICABLE)  # the check below is no empty loop
 
 
+def _judge(before, after, finding) -> None:
+    """The fixed finding is gone, and no other rule's error or warning is new. Findings are
+    counted per rule and file, not matched by line: an edit moves the lines below it (a YAML document is written
+    anew), and a message may change with the values (one missing timeout fewer)."""
+    def tally(findings, severe):
+        return Counter((f.code, f.span.file) for f in findings if not severe or str(f.severity) != "info")
+
+    def of_its_kind(findings):  # the rule, file and severity of the finding fixed
+        return [f for f in findings if (f.code, f.span.file, f.severity) == (finding.code, finding.span.file,
+                                                                             finding.severity)]
+
+    assert len(of_its_kind(after)) < len(of_its_kind(before)), \
+        f"after {finding.fix!r}: {[f.message for f in of_its_kind(after)]}"
+    # what the fixed rule says next (a weaker finding: PGB006's file now named but not in the tree)
+    # is its own business; another rule's new error or warning is a fix that breaks something
+    grown = {k for k, n in tally(after, True).items() if k[0] != finding.code and n > tally(before, True)[k]}
+    broken = [f"{f.code} {f.message}" for f in after if (f.code, f.span.file) in grown]
+    assert not broken, f"after {finding.fix!r}: {broken}"
+
+
 @pytest.mark.parametrize("code,case,finding", APPLICABLE)
 def test_applying_the_fix_clears_the_finding_and_breaks_nothing(tmp_path, code, case, finding):
     copy = tmp_path / case.name
     (shutil.copytree if case.is_dir() else shutil.copy)(case, copy)
-    # a finding is known by where it points: its message may change with the values (one missing
-    # timeout fewer) without being a new problem
-    before = {(f.code, f.span.file, f.span.line) for f in _findings(tmp_path, case, None)}
-    how, where, values = _edit(finding.fix, finding.span.file)
-    if how == "assignment":
-        _write(tmp_path / where, values)
-    elif how in ("yaml", "options"):
-        _write_yaml(tmp_path / where[0], finding.span.line or 1, where[1], values, how == "options")
-    elif how == "conninfo":
-        _write_conninfo(tmp_path / where, values)
-    else:
-        _write_haproxy(tmp_path, where, finding, values)
-    still = [f for f in _findings(tmp_path, case, [code])
-             if f.span.file == finding.span.file and f.span.line == finding.span.line]
-    assert not still, f"after {finding.fix!r}: {[f.message for f in still]}"
-    broken = [f for f in _findings(tmp_path, case, None)
-              if (f.code, f.span.file, f.span.line) not in before and f.code != code and str(f.severity) != "info"]
-    assert not broken, f"after {finding.fix!r}: {[f'{f.code} {f.message}' for f in broken]}"
+    before = _findings(tmp_path, case, None)
+    _apply(tmp_path, finding)
+    _judge(before, _findings(tmp_path, case, None), finding)
+
+
+# -- the same on the real files of ../shared/corpus: each finding whose fix this test can write,
+# applied to a copy of the corpus folder that holds the file, then pgpath run on that folder again
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def _run_folder(folder: Path):
+    cwd = os.getcwd()
+    os.chdir(folder.parent)
+    try:
+        return run(make_settings({"paths": [folder.name]}, use_config=False)).findings
+    finally:
+        os.chdir(cwd)
+
+
+def _corpus_applicable():
+    if not CORPUS.is_dir():
+        return []
+    out = []
+    for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
+        for f in _run_folder(folder):
+            if f.fix and _edit(f.fix, f.span.file):
+                out.append(pytest.param(folder, f, id=f"{f.code}/{Path(f.span.file).name}:{f.span.line}"))
+    return out
+
+
+CORPUS_APPLICABLE = _corpus_applicable()
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the project (the corpus of real "
+                                                "configuration files the project is judged on)")
+def test_the_corpus_holds_fixes_to_apply():
+    assert len(CORPUS_APPLICABLE) >= 5, [p.id for p in CORPUS_APPLICABLE]
+
+
+@pytest.mark.parametrize("folder,finding", CORPUS_APPLICABLE)
+def test_a_corpus_fix_clears_its_finding_and_breaks_nothing(tmp_path, folder, finding):
+    copy = tmp_path / folder.name
+    shutil.copytree(folder, copy)
+    before = _run_folder(copy)
+    _apply(tmp_path, finding)
+    _judge(before, _run_folder(copy), finding)

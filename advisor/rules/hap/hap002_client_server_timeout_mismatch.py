@@ -47,10 +47,19 @@ def check(ctx):
                 f"{route.label}: timeout client {client.shown()} ({client.origin}) != timeout server "
                 f"{server.shown()} ({server.origin}): in TCP mode an idle session is closed by timeout {shorter} "
                 f"after {low / 1000:g} s, the {high / 1000:g} s of timeout {longer} never applies",
-                f"timeout client {hap_format_ms(high)} and timeout server {hap_format_ms(high)} (equal values), "
-                f"or timeout tunnel {hap_format_ms(high)}",
+                _fix(route, hap_format_ms(high)),
                 related=[v.span for v in (client, server) if v.span and v is not unused],
             )
+
+
+def _fix(route, value: str) -> str:
+    """Equal timers, each in the section HAProxy takes it from: timeout client from the
+    frontend, timeout server and timeout tunnel from the backend (a listen is both)."""
+    back = route.back.label
+    if route.front is route.back:
+        return f"timeout client {value} and timeout server {value} in {back} (equal values), or timeout tunnel {value}"
+    return (f"timeout client {value} in {route.front.label} and timeout server {value} in {back} (equal values), "
+            f"or timeout tunnel {value} in {back}")
 
 
 RULE = Rule(
