@@ -38,6 +38,12 @@ LIBPQ_KEEPALIVE_KEYS = ("keepalives", "keepalives_idle", "keepalives_interval", 
 # max_idle: 600 s): a timer below it cuts idle pooled connections under ordinary use (HAP005, PATH002)
 COMMON_POOL_IDLE_S = 600
 
+# the longest common pools keep an unused connection by default: pgxpool closes one idle past
+# MaxConnIdleTime (30 min) at its next HealthCheckPeriod (1 min), HikariCP retires every one at
+# maxLifetime (30 min); a proxy timer longer than this cuts no pooled connection of theirs (HAP005).
+# SQLAlchemy's pool never retires one (pool_recycle -1): APP007 judges it where the client is read
+LONGEST_COMMON_POOL_IDLE_S = 30 * 60 + 60
+
 
 class Value(Record):
     """One client setting: typed value, where it came from, and how it was written."""
