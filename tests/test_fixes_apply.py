@@ -6,7 +6,8 @@ another hop; an info the first problem hid may appear). The syntaxes applied:
 - `name = value` (and `a = 1, b = 2`) into the postgresql.conf, pgbouncer.ini or sysctl.conf the
   finding points at;
 - HAProxy `timeout <name> <value>` (`... and timeout server 1h`) into the section the fix names
-  (`in listen pg`), else the one the finding points at;
+  (`in listen pg`), else the one the finding points at; of HAP005's two alternatives, the proxy's
+  own (`add timeout tunnel 1h to listen a and listen b`);
 - libpq `key=value ... in the connection string` into the URL of the .env the finding points at;
 - a manifest's `name: "value" ... in spec.postgresql.parameters` (an operator's or Patroni's keys)
   and an Ansible `- { option: "name", value: "value" } in postgresql_parameters`, into the YAML
@@ -72,6 +73,14 @@ def _edit(fix: str, span_file: str):
     if m and span_file.endswith(".env"):
         return "conninfo", span_file, [tuple(kv.split("=", 1)) for kv in m.group(1).split()]
     head = _NOTE.split(fix, maxsplit=1)[0]
+    # HAProxy's `keep client pools' idle time below 120 s (...), or add timeout tunnel 1h to listen a and
+    # listen b` (HAP005): the alternative this test can write is the proxy's own
+    tunnel = re.search(r"(?:add|raise) (timeout \w+) (?:in \S+ \S+ \(e\.g\. timeout \w+ )?(\S+?)\)?(?: to ((?:(?:listen|backend|frontend) \S+(?: and )?)+))?$",
+                       fix.split(", or ", 1)[-1])
+    if head.startswith("keep client pools") and tunnel:
+        name, value = tunnel.group(1).split()[1], tunnel.group(2)
+        sections = re.findall(r"(?:listen|backend|frontend) \S+", tunnel.group(3) or "")
+        return "haproxy", None, [(sec, name, value) for sec in sections] or [(None, name, value)]
     if head.startswith("timeout "):
         # `timeout client 1m in frontend a and timeout server 1m in backend b`: each timer goes to the
         # section named after it, or after the last one, or (none named) the finding's own section
@@ -151,7 +160,8 @@ def _write_environment(path: Path, line: int, pairs) -> None:
 
 
 def _write_haproxy(folder: Path, finding, pieces) -> None:
-    """Set each timeout in the section the fix names for it (in whichever .cfg holds it), else in
+    """Set each timeout in the section the fix names for it (in the finding's file, else whichever
+    file holds it: a template's sections count), else in
     the section that holds the finding's line; a timeout line the finding points at (a misspelt
     name, a bad value) is the one replaced, any other existing line of that timer too."""
     _SECTIONS = r"(global|listen|backend|frontend|defaults|resolvers|peers|userlist)\b"
@@ -162,7 +172,7 @@ def _write_haproxy(folder: Path, finding, pieces) -> None:
             lines = path.read_text().split("\n")
             header = max(i for i, line in enumerate(lines[:finding.span.line]) if re.match(_SECTIONS, line))
         else:
-            for path in sorted(folder.rglob("*.cfg")):
+            for path in [pointed] + sorted(p for p in folder.rglob("*") if p.is_file() and p != pointed):
                 lines = path.read_text().split("\n")
                 found = [i for i, line in enumerate(lines) if line.split()[:2] == section.split()]
                 if found:
