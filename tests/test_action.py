@@ -94,9 +94,17 @@ def test_action_writes_sarif_and_annotations_and_fails_on_warning(repo, installe
 
 
 def test_exit_code_follows_fail_on(repo, installed):
-    proc, outputs = _check(repo, installed, paths="deploy/healthy")  # two info findings
+    proc, outputs = _check(repo, installed, paths="deploy/healthy")  # no finding
     assert proc.returncode == 0 and outputs["exit-code"] == "0", proc.stdout + proc.stderr
     assert (repo / "pgpath.sarif").is_file()
+    proc, outputs = _check(repo, installed, paths="deploy/healthy", **{"fail-on": "info"})
+    assert proc.returncode == 0 and outputs["exit-code"] == "0", proc.stdout
+    # a 20 min tunnel is shorter than pooled connections may idle: HAP005's info, which fails the run
+    # only with fail-on info
+    cfg = repo / "deploy" / "healthy" / "haproxy.cfg"
+    cfg.write_text(cfg.read_text().replace("timeout tunnel 8h", "timeout tunnel 20m"))
+    proc, outputs = _check(repo, installed, paths="deploy/healthy")
+    assert proc.returncode == 0 and outputs["exit-code"] == "0" and "HAP005" in proc.stdout, proc.stdout
     proc, outputs = _check(repo, installed, paths="deploy/healthy", **{"fail-on": "info"})
     assert proc.returncode == 1 and outputs["exit-code"] == "1"
     proc, outputs = _check(repo, installed, paths="deploy/risky", **{"fail-on": "error"})

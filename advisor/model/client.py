@@ -172,7 +172,7 @@ class Pool(Record):
     """
 
     __slots__ = ("library", "max_lifetime", "max_idle", "validation", "validation_note", "size", "keepalive_time",
-                 "health_check_period", "persistent")
+                 "health_check_period", "persistent", "key_prefix", "kebab")
 
     def __init__(self, library: str, max_lifetime: Value, max_idle: Value, validation: Value, validation_note: str = "",
                  size: Value | None = None, keepalive_time: Value | None = None,
@@ -186,6 +186,14 @@ class Pool(Record):
         self.keepalive_time = keepalive_time  # HikariCP keepaliveTime
         self.health_check_period = health_check_period  # pgxpool
         self.persistent = persistent  # Django CONN_MAX_AGE=0 closes the connection after each request
+        # how the file writes a setting of this pool (HikariCP under Spring Boot:
+        # `spring.datasource.hikari.` and kebab-case `max-lifetime`; hikari.properties: `maxLifetime`)
+        self.key_prefix = ""
+        self.kebab = False
+
+    def key(self, name: str) -> str:
+        """The key a fix writes for the pool setting `name` (`maxLifetime`), as the file writes keys."""
+        return written_key(name, self.key_prefix, self.kebab)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"library": self.library, "persistent": self.persistent}
@@ -196,6 +204,13 @@ class Pool(Record):
         if self.validation_note:
             out["validation_note"] = self.validation_note
         return out
+
+
+def written_key(name: str, prefix: str = "", kebab: bool = False) -> str:
+    """`maxLifetime` as a file writes it: `spring.datasource.hikari.max-lifetime` (prefix, kebab-case)."""
+    if kebab:
+        name = "".join(f"-{c.lower()}" if c.isupper() else c for c in name)
+    return prefix + name
 
 
 class ClientEndpoint(Record):

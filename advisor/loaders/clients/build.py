@@ -441,27 +441,37 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     ep.sslrootcert = props.get("sslrootcert")
     hikari = {canonical_hikari(k): v for k, v in extra.items() if canonical_hikari(k)}
     if hikari or extra.get("__hikari__") is not None:
-        ep.pool = hikari_plan(b, hikari)
+        form = extra.get("__hikari__")
+        ep.pool = hikari_plan(b, hikari, *(form.value if form is not None and isinstance(form.value, tuple)
+                                           else ("", False)))
     return ep
 
 
-def _hikari_ms(b: Builder, v: Value | None, key: str) -> Value | None:
+def _hikari_ms(b: Builder, v: Value | None, key: str, written: str | None = None) -> Value | None:
+    """A HikariCP millisecond setting, typed; `written` is the key a fix writes (default `key`)."""
+    written = written or key
+
     def msg(x: Value) -> str:
         return f'HikariCP {key}: "{x.raw}" is not a number of milliseconds (HikariCP reads a plain long, no unit)'
 
     def fix(x: Value) -> str:
         secs = go_parse_duration(str(x.raw).strip().replace("min", "m"))
         if secs is not None:
-            return f"{key}={int(secs * 1000)} (milliseconds)"
-        return f"{key}=<milliseconds>"
+            return f"{written}={int(secs * 1000)} (milliseconds)"
+        return f"{written}=<milliseconds>"
     t = b.typed(v, java_parse_long, msg, fix, unit="ms")
     if t is not None and t.known:
         t.value = t.value / 1000.0
     return t
 
 
-def hikari_plan(b: Builder, hikari: dict[str, Value]) -> Pool:
-    life = _hikari_ms(b, hikari.get("maxLifetime"), "maxLifetime")
+def hikari_plan(b: Builder, hikari: dict[str, Value], key_prefix: str = "", kebab: bool = False) -> Pool:
+    from advisor.model.client import written_key
+
+    def ms(name):
+        return _hikari_ms(b, hikari.get(name), name, written_key(name, key_prefix, kebab))
+
+    life = ms("maxLifetime")
     if life is None:
         life = default(1800.0)
     elif life.known:
@@ -470,18 +480,20 @@ def hikari_plan(b: Builder, hikari: dict[str, Value]) -> Pool:
         elif life.value < 30:
             life.value = 1800.0  # HikariCP resets a maxLifetime below 30000 ms to the default
             life.error = "below HikariCP's minimum of 30000 ms: reset to the default 1800000 ms"
-    idle = _hikari_ms(b, hikari.get("idleTimeout"), "idleTimeout") or default(600.0)
+    idle = ms("idleTimeout") or default(600.0)
     if idle.known and idle.value == 0:
         idle.value = math.inf
-    keep = _hikari_ms(b, hikari.get("keepaliveTime"), "keepaliveTime") or default(0.0)
-    _hikari_ms(b, hikari.get("connectionTimeout"), "connectionTimeout")
-    _hikari_ms(b, hikari.get("validationTimeout"), "validationTimeout")
+    keep = ms("keepaliveTime") or default(0.0)
+    ms("connectionTimeout")
+    ms("validationTimeout")
     size = hikari.get("maximumPoolSize")
     if size is not None:
         size = b.typed(size, java_parse_int, lambda x: f'HikariCP maximumPoolSize: "{x.raw}" is not an integer')
-    return Pool("hikaricp", life, idle, default(True),
+    pool = Pool("hikaricp", life, idle, default(True),
                 "HikariCP validates a pooled connection unused for more than 500 ms before handing it out",
                 size or default(10), keepalive_time=keep)
+    pool.key_prefix, pool.kebab = key_prefix, kebab
+    return pool
 
 
 # ------------------------------------------------------------------------------------------------

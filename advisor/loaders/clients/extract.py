@@ -321,7 +321,13 @@ def _spring(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
             canon = canonical_hikari(key)
             if canon:
                 extra[canon] = leaf_value(lf, key)
-        extra["__hikari__"] = Value(True, origin="default")
+        # where a fix writes a Hikari setting: under the prefix the file uses (Spring Boot binds
+        # `<datasource>.hikari.*`; hikari.properties has them at the top level), in its key style
+        hikari_keys = [rest for rest in items if rest.lower().startswith("hikari.")]
+        written = (f"{prefix}.{hikari_keys[0].split('.', 1)[0]}." if hikari_keys
+                   else f"{prefix}.hikari." if prefix else "")
+        kebab = any("-" in rest for rest in (hikari_keys or list(items)))
+        extra["__hikari__"] = Value((written, kebab), origin="default")
         name = f"{prefix}" if prefix else "hikari"
         anchor = url_leaf or next(iter(items.values()))
         if url_leaf is not None and not isinstance(url_leaf.value, str):

@@ -41,7 +41,7 @@ def check(ctx):
         yield RULE.finding(where(keep, ep),
                            f"{ep.name}: HikariCP {said(keep, 'keepaliveTime')} >= {said(life, 'maxLifetime')}: "
                            "the keepalive must be shorter than the lifetime to ever run",
-                           f"keepaliveTime={suggestion} (ms)", related=[where(life, ep)])
+                           f"{pool.key('keepaliveTime')}={suggestion} (ms)", related=[where(life, ep)])
 
 
 RULE = Rule(

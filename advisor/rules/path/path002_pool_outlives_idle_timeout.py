@@ -54,16 +54,17 @@ LIFETIME_KEY = {"hikaricp": "maxLifetime", "sqlalchemy": "pool_recycle", "psycop
                 "django": "CONN_MAX_AGE", "pgxpool": "pool_max_conn_lifetime", "pg-pool": "maxLifetimeSeconds"}
 
 
-def _lifetime_fix(library: str, seconds: float) -> str:
+def _lifetime_fix(pool, seconds: float) -> str:
     """A lifetime below the timer: 30 s below it, or half of it for timers of a minute or less."""
     target = int(seconds - 30) if seconds >= 60 else max(1, int(seconds // 2))
     margin = f"{seconds - target:g} s below {seconds:g} s"
+    library = pool.library
     key = LIFETIME_KEY.get(library, "maximum lifetime")
     if library == "hikaricp":
         if target < 30:
             return (f"HikariCP cannot retire connections sooner than 30 s (maxLifetime minimum): lengthen the "
                     f"{seconds:g} s timer, and rely on HikariCP's validation on borrow")
-        return f"maxLifetime={target * 1000} (ms, {margin})"
+        return f"{pool.key('maxLifetime')}={target * 1000} (ms, {margin})"
     if library == "pgxpool":
         return f"pool_max_conn_lifetime={target}s ({margin})"
     return f"{key}={target} (s, {margin})"
@@ -103,7 +104,7 @@ def check(ctx):
             else:
                 tail = f": the connection is closed first and the pool lends it unchecked ({shortest.effect})"
                 severity = Severity.WARNING
-            yield RULE.finding(span, head + tail, _lifetime_fix(pool.library, shortest.seconds),
+            yield RULE.finding(span, head + tail, _lifetime_fix(pool, shortest.seconds),
                                related=[s for s in [shortest.span] if s is not None] + related(path, span),
                                severity=severity)
 
