@@ -9,6 +9,8 @@ another hop; an info the first problem hid may appear). The syntaxes applied:
   (`in listen pg`), else the one the finding points at; of HAP005's two alternatives, the proxy's
   own (`add timeout tunnel 1h to listen a and listen b`);
 - libpq `key=value ... in the connection string` into the URL of the .env the finding points at;
+- a Java properties file's `key=value` (HikariCP under Spring Boot or in hikari.properties), and a
+  Pyramid/Alembic ini file's `sqlalchemy.pool_recycle = 300`, into the file the finding points at;
 - a manifest's `name: "value" ... in spec.postgresql.parameters` (an operator's or Patroni's keys)
   and an Ansible `- { option: "name", value: "value" } in postgresql_parameters`, into the YAML
   document the finding points at (comments are not kept: the test reads values, not layout).
@@ -94,9 +96,24 @@ def _edit(fix: str, span_file: str):
                 pieces += [(m.group(3), n, v) for n, v in pending]
                 pending = []
         return "haproxy", None, pieces + [(None, n, v) for n, v in pending]
+    m = re.match(r"([\w.\-]+)=(\S+)(?: \(|$)", fix)
+    if m and span_file.endswith(".properties"):
+        return "properties", span_file, [(m.group(1), m.group(2))]
     if Path(span_file).suffix in _FILES and (pairs := _pairs(fix)):
         return "assignment", span_file, pairs
     return None
+
+
+def _write_properties(path: Path, pairs) -> None:
+    """Set `key=value` where the file sets that key, else add the line."""
+    lines = path.read_text().split("\n")
+    for key, value in pairs:
+        at = [i for i, line in enumerate(lines) if re.match(rf"\s*{re.escape(key)}\s*[=:]", line)]
+        if at:
+            lines[at[-1]] = f"{key}={value}"
+        else:
+            lines.append(f"{key}={value}")
+    path.write_text("\n".join(lines))
 
 
 def _write_conninfo(path: Path, pairs) -> None:
@@ -218,6 +235,8 @@ def _apply(folder: Path, finding) -> None:
         _write_yaml(folder / where[0], finding.span.line or 1, where[1], values, how == "options")
     elif how == "environment":
         _write_environment(folder / where, finding.span.line or 1, values)
+    elif how == "properties":
+        _write_properties(folder / where, values)
     elif how == "conninfo":
         _write_conninfo(folder / where, values)
     else:

@@ -172,7 +172,7 @@ class Pool(Record):
     """
 
     __slots__ = ("library", "max_lifetime", "max_idle", "validation", "validation_note", "size", "keepalive_time",
-                 "health_check_period", "persistent", "key_prefix", "kebab")
+                 "health_check_period", "persistent", "key_prefix", "kebab", "ini")
 
     def __init__(self, library: str, max_lifetime: Value, max_idle: Value, validation: Value, validation_note: str = "",
                  size: Value | None = None, keepalive_time: Value | None = None,
@@ -187,13 +187,21 @@ class Pool(Record):
         self.health_check_period = health_check_period  # pgxpool
         self.persistent = persistent  # Django CONN_MAX_AGE=0 closes the connection after each request
         # how the file writes a setting of this pool (HikariCP under Spring Boot:
-        # `spring.datasource.hikari.` and kebab-case `max-lifetime`; hikari.properties: `maxLifetime`)
+        # `spring.datasource.hikari.` and kebab-case `max-lifetime`; hikari.properties: `maxLifetime`;
+        # SQLAlchemy in a Pyramid/Alembic ini: `sqlalchemy.pool_recycle = 300`)
         self.key_prefix = ""
         self.kebab = False
+        self.ini = False
 
     def key(self, name: str) -> str:
         """The key a fix writes for the pool setting `name` (`maxLifetime`), as the file writes keys."""
         return written_key(name, self.key_prefix, self.kebab)
+
+    def setting(self, name: str, value: Any) -> str:
+        """`name=value` as the file writes it (`sqlalchemy.pool_pre_ping = true` in an ini file)."""
+        if self.ini:
+            return f"{self.key(name)} = {str(value).lower() if isinstance(value, bool) else value}"
+        return f"{self.key(name)}={value}"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"library": self.library, "persistent": self.persistent}

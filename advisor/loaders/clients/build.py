@@ -218,9 +218,11 @@ def _tls(b: Builder, ep: ClientEndpoint, params: dict[str, Value], default_mode:
 
 
 def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: dict[str, Value] | None = None,
-                         driver_hint: str | None = None, explicit: bool = False) -> ClientEndpoint | None:
+                         driver_hint: str | None = None, explicit: bool = False,
+                         sqlalchemy_ini: bool = False) -> ClientEndpoint | None:
     """The endpoint a connection string describes, with `extra` options written beside it
     (pool settings, Spring properties...). None when the text is no connection string.
+    `sqlalchemy_ini`: a SQLAlchemy URL's options are `sqlalchemy.*` keys of an ini file.
     `explicit`: the value of a connection variable, read as a connection string whatever it holds."""
     parsed = parse(text, explicit)
     if parsed is None:
@@ -231,7 +233,7 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
     if parsed.form == "jdbc":
         return jdbc_endpoint(b, name, span, params, extra)
     if parsed.form == "sqlalchemy":
-        return sqlalchemy_endpoint(b, name, span, params, extra, parsed.dbapi, parsed)
+        return sqlalchemy_endpoint(b, name, span, params, extra, parsed.dbapi, parsed, ini=sqlalchemy_ini)
     keys = set(params)
     if driver_hint == "pgx" or keys.intersection(PGX_POOL_KEYS) or extra.keys() & set(PGX_POOL_KEYS):
         return pgx_endpoint(b, name, span, parsed.form, {**params, **extra})
@@ -391,13 +393,16 @@ def canonical_hikari(key: str) -> str | None:
     return HIKARI_KEYS.get(key.replace("-", "").replace("_", "").lower())
 
 
-def _jdbc_seconds(b: Builder, v: Value | None, key: str) -> Value | None:
+def _jdbc_seconds(b: Builder, v: Value | None, key: str, written: str | None = None) -> Value | None:
+    """A pgjdbc property in seconds, typed; `written`: the properties key that sets it (None: the
+    JDBC URL's parameter), which is where its fix goes."""
     def msg(x: Value) -> str:
         return f'pgjdbc {key}: "{x.raw}" is not an integer number of seconds'
 
     def fix(x: Value) -> str:
         secs = go_parse_duration(str(x.raw).strip())
-        return f"{key}={int(secs)} (seconds)" if secs is not None else f"{key}=<integer seconds>"
+        value = str(int(secs)) if secs is not None else "<integer seconds>"
+        return f"{written}={value} (seconds)" if written else f"{key}={value} in the JDBC URL (seconds)"
     t = b.typed(v, java_parse_int, msg, fix, unit="s")
     if t is not None and t.known:
         t.value = float(t.value)
@@ -408,9 +413,13 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     """pgjdbc (with HikariCP when `extra` has Hikari keys). Driver properties may also come from
     `extra` (Spring `hikari.data-source-properties.*`, hikari.properties `dataSource.*`)."""
     props = dict(params)
+    form = extra.get("__hikari__")
+    hikari_prefix = form.value[0] if form is not None and isinstance(form.value, tuple) else ""
+    written: dict[str, str] = {}  # a driver property set beside the URL: the key the file writes
     for key, v in extra.items():
         if key.startswith("dataSource.") or key.startswith("data-source-properties."):
             props[key.split(".", 1)[1]] = v
+            written[key.split(".", 1)[1]] = hikari_prefix + key
     for key in ("user", "password"):
         if key not in props and key in extra:
             props[key] = extra[key]
@@ -427,9 +436,9 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     ep.keepalive = Keepalive(enabled=enabled, idle=default(OS_KEEPALIVE[0], "os-default"),
                              interval=default(OS_KEEPALIVE[1], "os-default"), count=default(OS_KEEPALIVE[2], "os-default"),
                              note="pgjdbc only switches SO_KEEPALIVE on or off; the timers are the OS defaults")
-    ep.connect_timeout = _jdbc_seconds(b, props.get("connectTimeout"), "connectTimeout") or default(10.0)
-    ep.socket_timeout = _jdbc_seconds(b, props.get("socketTimeout"), "socketTimeout") or default(0.0)
-    _jdbc_seconds(b, props.get("loginTimeout"), "loginTimeout")
+    ep.connect_timeout = _jdbc_seconds(b, props.get("connectTimeout"), "connectTimeout", written.get("connectTimeout")) or default(10.0)
+    ep.socket_timeout = _jdbc_seconds(b, props.get("socketTimeout"), "socketTimeout", written.get("socketTimeout")) or default(0.0)
+    _jdbc_seconds(b, props.get("loginTimeout"), "loginTimeout", written.get("loginTimeout"))
     ep.tcp_user_timeout = default(0.0, "os-default")
     mode = props.get("sslmode")
     ssl = props.get("ssl")
@@ -501,7 +510,9 @@ def hikari_plan(b: Builder, hikari: dict[str, Value], key_prefix: str = "", keba
 
 
 def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], extra: dict[str, Value],
-                        dbapi: str | None, parsed: ParsedString | None = None) -> ClientEndpoint:
+                        dbapi: str | None, parsed: ParsedString | None = None, ini: bool = False) -> ClientEndpoint:
+    """A SQLAlchemy engine; `ini`: its options are `sqlalchemy.*` keys of a Pyramid/Alembic ini file
+    (engine_from_config), which is how a fix writes them."""
     from advisor.loaders.clients.strings import PSYCOPG_DBAPIS
 
     libpq_family = dbapi is None or dbapi in PSYCOPG_DBAPIS
@@ -512,17 +523,21 @@ def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Val
         ep.keepalive = None
         if ep.sslmode is not None and ep.sslmode.origin == "default":
             ep.sslmode = Value(Unknown(f"{dbapi} default"), None, None, origin="default")
-    ep.pool = sqlalchemy_plan(b, extra)
+    ep.pool = sqlalchemy_plan(b, extra, ini)
     return ep
 
 
-def sqlalchemy_plan(b: Builder, extra: dict[str, Value]) -> Pool:
+def sqlalchemy_plan(b: Builder, extra: dict[str, Value], ini: bool = False) -> Pool:
+    pool = Pool("sqlalchemy", default(math.inf), default(math.inf), default(False))
+    if ini:
+        pool.key_prefix, pool.ini = "sqlalchemy.", True
+
     def number(x: str) -> float | None:
         return js_parse_number(x)
     recycle = extra.get("pool_recycle")
     if recycle is not None:
         recycle = b.typed(recycle, number, lambda x: f'SQLAlchemy pool_recycle: "{x.raw}" is not a number of seconds',
-                          lambda x: "pool_recycle=1800 (seconds)", unit="s")
+                          lambda x: f"{pool.setting('pool_recycle', 1800)} (seconds)", unit="s")
         if recycle is not None and recycle.known and recycle.value < 0:
             recycle.value = math.inf
     pre_ping = extra.get("pool_pre_ping")
@@ -531,8 +546,10 @@ def sqlalchemy_plan(b: Builder, extra: dict[str, Value]) -> Pool:
     size = extra.get("pool_size")
     if size is not None:
         size = b.typed(size, java_parse_int, lambda x: f'SQLAlchemy pool_size: "{x.raw}" is not an integer')
-    return Pool("sqlalchemy", recycle or default(math.inf), default(math.inf), pre_ping or default(False),
-                "SQLAlchemy tests a connection on checkout only with pool_pre_ping=True", size or default(5))
+    pool.max_lifetime, pool.validation, pool.size = recycle or pool.max_lifetime, pre_ping or pool.validation, \
+        size or default(5)
+    pool.validation_note = "SQLAlchemy tests a connection on checkout only with pool_pre_ping=True"
+    return pool
 
 
 # ------------------------------------------------------------------------------------------------

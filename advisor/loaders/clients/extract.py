@@ -381,6 +381,7 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
                     nested.setdefault(lf.key, lf)
         options = {**nested, **keys}
         sqlalchemy_prefix = parent[-1:] == ("sqlalchemy",)
+        ini = doc.path.endswith((".ini", ".cfg"))  # `sqlalchemy.pool_recycle = 300` (engine_from_config)
         node = [k for k in keys if k in NODE_KEYS and k not in ("max", "min", "ssl")]
         sqla = [k for k in options if k in SQLA_OPTIONS]
         ppool = [k for k in options if k in PSYCOPG_POOL_OPTIONS]
@@ -408,11 +409,11 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
                 from advisor.loaders.clients.build import params_from_string
 
                 params = params_from_string(parsed, lf.loc) if parsed else {}
-                ep = sqlalchemy_endpoint(b, name, lf.loc.whole, params, extra, None)
+                ep = sqlalchemy_endpoint(b, name, lf.loc.whole, params, extra, None, ini=sqlalchemy_prefix and ini)
             elif ppool and form in ("uri", "keyword"):
                 ep = endpoint_from_string(b, name, text, lf.loc, extra, driver_hint="psycopg_pool")
             else:
-                ep = endpoint_from_string(b, name, text, lf.loc, extra)
+                ep = endpoint_from_string(b, name, text, lf.loc, extra, sqlalchemy_ini=sqlalchemy_prefix and ini)
             if ep is None:
                 continue
             if ep.driver == "sqlalchemy" and ep.pool is not None and not sqla and not sqlalchemy_prefix:
@@ -448,7 +449,8 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
                 used.add(id(options[k]))
                 record(doc, options[k].dotted, options[k])
             first = options[sqla[0]]
-            ep = sqlalchemy_endpoint(b, ".".join(parent) or "engine options", first.key_span, {}, extra, None)
+            ep = sqlalchemy_endpoint(b, ".".join(parent) or "engine options", first.key_span, {}, extra, None,
+                                     ini=sqlalchemy_prefix and ini)
             ep.form = "options"
             ep.sslmode = Value(Unknown("not in this file"), None, None)
             ep.keepalive = None

@@ -45,7 +45,8 @@ def check(ctx):
         span = where(recycle, ep) if recycle.origin == "set" else where(ping, ep)
         yield RULE.finding(span, f"{ep.name}: {r} and {p}: pooled connections are never recycled nor tested, so one "
                                  "closed while idle fails the next statement",
-                           "pool_pre_ping=True (and pool_recycle below the shortest idle timeout, e.g. pool_recycle=300)")
+                           f"{pool.setting('pool_pre_ping', True)} (and pool_recycle below the shortest idle timeout, "
+                           f"e.g. {pool.setting('pool_recycle', 300)})")
 
 
 RULE = Rule(

@@ -64,10 +64,10 @@ def _lifetime_fix(pool, seconds: float) -> str:
         if target < 30:
             return (f"HikariCP cannot retire connections sooner than 30 s (maxLifetime minimum): lengthen the "
                     f"{seconds:g} s timer, and rely on HikariCP's validation on borrow")
-        return f"{pool.key('maxLifetime')}={target * 1000} (ms, {margin})"
+        return f"{pool.setting('maxLifetime', target * 1000)} (ms, {margin})"
     if library == "pgxpool":
         return f"pool_max_conn_lifetime={target}s ({margin})"
-    return f"{key}={target} (s, {margin})"
+    return f"{pool.setting(key, target) if library == 'sqlalchemy' else f'{key}={target}'} (s, {margin})"
 
 
 def check(ctx):
