@@ -464,10 +464,20 @@ TOLERANCE_S = 0.3  # measured here: within 5 ms
 
 
 def _measure(folder: Path, name: str, template: str, route, echo_port: int):
-    port = free_port()
-    text = template.format(port=port, echo=echo_port)
-    cfg = folder / f"{re.sub(r'[^a-z0-9]+', '_', name)}.cfg"
-    cfg.write_text(text)
+    # `noreuseport`: HAProxy binds with SO_REUSEPORT by default, so two instances given the same free
+    # port (the cases run at once, other test runs too) would share its connections and one would
+    # measure the other's timers; without it the second cannot bind, and the case takes another port
+    for attempt in range(3):
+        port = free_port()
+        text = "global\n    noreuseport\n" + template.format(port=port, echo=echo_port)
+        cfg = folder / f"{re.sub(r'[^a-z0-9]+', '_', name)}.cfg"
+        cfg.write_text(text)
+        proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                env=HAP_ENV)
+        try:
+            proc.wait(timeout=0.3)  # exited at once: the port was taken meanwhile
+        except subprocess.TimeoutExpired:
+            break
     doc = load(str(cfg), loader_options())
     assert not [d for d in doc.diagnostics if d.kind in ERROR_KINDS], [d.message for d in doc.diagnostics]
     if isinstance(route, tuple):
@@ -476,8 +486,6 @@ def _measure(folder: Path, name: str, template: str, route, echo_port: int):
     else:
         front = back = next(p for p in doc.model.proxies if p.name == route)
     predicted = idle_timeout(front, back).ms / 1000
-    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(cfg)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=HAP_ENV)
     try:
         deadline = time.monotonic() + 5
         while True:
