@@ -312,7 +312,7 @@ def test_applying_the_fix_clears_the_finding_and_breaks_nothing(tmp_path, code, 
 # -- the same on the real files of ../shared/corpus: each finding whose fix this test can write,
 # applied to a copy of the corpus folder that holds the file, then pgpath run on that folder again
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from conftest import CORPUS  # noqa: E402  (../shared/corpus, or PGPATH_SHARED's)
 
 
 def _run_folder(folder: Path):

@@ -401,8 +401,8 @@ def _jdbc_seconds(b: Builder, v: Value | None, key: str, written: str | None = N
 
     def fix(x: Value) -> str:
         secs = go_parse_duration(str(x.raw).strip())
-        value = str(int(secs)) if secs is not None else "<integer seconds>"
-        return f"{written}={value} (seconds)" if written else f"{key}={value} in the JDBC URL (seconds)"
+        value, unit = (str(int(secs)), " (seconds)") if secs is not None else ("<integer seconds>", "")
+        return f"{written or key}={value}{'' if written else ' in the JDBC URL'}{unit}"
     t = b.typed(v, java_parse_int, msg, fix, unit="s")
     if t is not None and t.known:
         t.value = float(t.value)

@@ -8,13 +8,14 @@ once for a plain PostgreSQL proxy), so `timeout tunnel` (from the backend) appli
 set; otherwise the shorter of `timeout client` (frontend) and `timeout server` (backend). The
 finding is informational, and a warning when the idle timeout is under 10 minutes, the default
 idle time of common client pools (HikariCP `idleTimeout`, psycopg_pool `max_idle`: 600 s;
-`rule-options: {HAP005: {warn-below: SECONDS}}` in the configuration changes it). A timeout
-longer than 31 minutes is not reported: no common pool keeps a connection unused that long by
-default (pgxpool closes one idle past `MaxConnIdleTime`, 30 min, at its next 1 min health check;
-HikariCP retires every one at `maxLifetime`, 30 min), and the fix proposes such a value itself.
-SQLAlchemy's pool never retires one (`pool_recycle = -1`): APP007 and PATH002 judge it where the
-client's configuration is read, and `rule-options: {HAP005: {report-up-to: SECONDS}}` raises the
-limit for clients pgpath does not read. Routes whose
+`rule-options: {HAP005: {warn-below: SECONDS}}` in the configuration changes it). A timeout of
+an hour or more is not reported: no common pool keeps a connection unused that long by default
+(psycopg_pool keeps its `min_size` connections however long they idle and retires each at
+`max_lifetime`, 1 h; pgxpool's `MaxConnLifetime` is 1 h, HikariCP's `maxLifetime` 30 min), and
+the fix proposes such a value itself. SQLAlchemy's pool never retires one (`pool_recycle = -1`):
+APP007 and PATH002 judge it where the client's configuration is read, and
+`rule-options: {HAP005: {report-up-to: SECONDS}}` raises the limit for clients pgpath does not
+read (a `warn-below` above it raises it too). Routes whose
 sessions the same line closes (a `defaults` timeout inherited by a primary and a replica
 `listen`) make one finding that names them all, at that line.
 
@@ -59,7 +60,8 @@ def check(ctx):
     from advisor.model.haproxy import idle_timeout
 
     warn_below_ms = ctx.rule_option("HAP005", "warn-below", WARN_BELOW_MS // 1000) * 1000
-    report_up_to_ms = ctx.rule_option("HAP005", "report-up-to", LONGEST_COMMON_POOL_IDLE_S) * 1000
+    # a timer reported as a warning is reported whatever the ceiling
+    report_up_to_ms = max(ctx.rule_option("HAP005", "report-up-to", LONGEST_COMMON_POOL_IDLE_S) * 1000, warn_below_ms)
 
     for doc in haproxy_docs(ctx):
         # routes whose sessions one and the same line closes (a `defaults` timeout inherited by
@@ -71,8 +73,8 @@ def check(ctx):
             idle = idle_timeout(route.front, route.back)
             if idle.ms is None or isinstance(idle.ms, Unknown):
                 continue  # infinite: HAP001; unknown: a template value
-            if idle.ms > report_up_to_ms:
-                continue  # longer than common pools keep a connection unused
+            if idle.ms >= report_up_to_ms:
+                continue  # no common pool keeps a connection unused this long
             # the line that sets the timer that closes the session, with the value as written there
             deciding = _deciding(route, idle)
             span = deciding.span if deciding is not None and deciding.span is not None else route.front.span

@@ -9,7 +9,12 @@ PostgreSQL refuses to start with an out-of-range value. Conversion surprises are
 `shared_buffers = 100kB` is 12 blocks of 8 kB, below the minimum of 16.
 
 ## Fix
-Choose a value inside the range shown in the message.
+Choose a value inside the range shown in the message. The proposed value is the bound crossed,
+except where PostgreSQL would still refuse it: a `max_connections` below its minimum gets the
+default (100), since the minimum, 1, is not above `superuser_reserved_connections`; a term of
+the server-process total (`max_connections`, `max_worker_processes`, `max_wal_senders`,
+`autovacuum_max_workers`, on 18 `autovacuum_worker_slots`) above its range gets the most that
+leaves room for the other terms as the file sets them (or at their defaults).
 
 ## References
 - PostgreSQL: pg_settings — https://www.postgresql.org/docs/current/view-pg-settings.html

@@ -168,7 +168,8 @@ def _sum_fix(doc, model, pools_of: list[_Pools], limit: int, procs: int) -> str:
         size = (budget - fixed) // n_follow - max(p.reserve for p in follow)
         if size >= 1:
             kept = f"; the pools of {listed([p.name for p in pools_of if p.own])} keep theirs" if fixed else ""
-            return (f"{assignment(doc, model, 'default_pool_size', size)} ({n_follow * procs} pools follow it{kept}: "
+            pools = f"{n_follow * procs} pool{'s' if n_follow * procs > 1 else ''} follow{'' if n_follow * procs > 1 else 's'}"
+            return (f"{assignment(doc, model, 'default_pool_size', size)} ({pools} it{kept}: "
                     f"the sum stays within {limit})")
     n_all = sum(p.pools for p in pools_of)
     reserve = max(p.reserve for p in pools_of)
@@ -181,7 +182,8 @@ def _sum_fix(doc, model, pools_of: list[_Pools], limit: int, procs: int) -> str:
     parts = [assignment(doc, model, "default_pool_size", size)]
     if reserve == 0 and any(p.reserve for p in pools_of):
         parts.append(assignment(doc, model, "reserve_pool_size", 0))
-    fix = f"{listed(parts)} ({n_all * procs} pools of {size} + {reserve}: the sum stays within {limit})"
+    fix = (f"{listed(parts)} ({n_all * procs} pool{'s' if n_all * procs > 1 else ''} of {size} + {reserve}: "
+           f"the sum stays within {limit})")
     # a database's own pool_size (reserve_pool) overrides default_pool_size (reserve_pool_size)
     for key, names in (("pool_size", [p.name for p in pools_of if p.own and p.size > size]),
                        ("reserve_pool", [p.name for p in pools_of if p.own_reserve and p.reserve > reserve])):
