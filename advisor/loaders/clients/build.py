@@ -413,13 +413,11 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     """pgjdbc (with HikariCP when `extra` has Hikari keys). Driver properties may also come from
     `extra` (Spring `hikari.data-source-properties.*`, hikari.properties `dataSource.*`)."""
     props = dict(params)
-    form = extra.get("__hikari__")
-    hikari_prefix = form.value[0] if form is not None and isinstance(form.value, tuple) else ""
     written: dict[str, str] = {}  # a driver property set beside the URL: the key the file writes
     for key, v in extra.items():
         if key.startswith("dataSource.") or key.startswith("data-source-properties."):
             props[key.split(".", 1)[1]] = v
-            written[key.split(".", 1)[1]] = hikari_prefix + key
+            written[key.split(".", 1)[1]] = v.key or key
     for key in ("user", "password"):
         if key not in props and key in extra:
             props[key] = extra[key]

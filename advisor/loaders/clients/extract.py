@@ -310,7 +310,8 @@ def _spring(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
                 url_leaf = lf
                 continue
             if low.startswith("datasourceproperties.") or low.startswith("datasource."):
-                extra["dataSource." + key.split(".", 1)[1]] = leaf_value(lf, key.split(".", 1)[1])
+                # a driver property beside the URL, known by the key the file writes (a fix writes it there)
+                extra["dataSource." + key.split(".", 1)[1]] = leaf_value(lf, f"{prefix}.{rest}" if prefix else rest)
                 continue
             if low == "username":
                 extra["user"] = leaf_value(lf, "user")
