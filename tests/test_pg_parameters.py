@@ -16,7 +16,7 @@ def _setting(name, raw):
 
 
 CNPG = dict(parameters_at="spec.postgresql.parameters")
-ANSIBLE = dict(parameters_at="postgresql_parameters", parameters_form="options")
+ANSIBLE = dict(parameters_at="postgresql_parameters", parameters_forms={"postgresql_parameters": "options"})
 COMPOSE = dict(image="postgres:16", service="db")
 
 
@@ -55,3 +55,19 @@ def test_in_place_rewrites_only_postgresql_conf_fixes():
         "write a number in kB, or a number with a unit"
     assert in_place(_doc(), s, "max_connections = 262143  (the maximum)") == "max_connections = 262143  (the maximum)"
     assert in_place(_doc(**CNPG), s, None) is None
+
+
+def test_a_fix_goes_where_the_file_sets_the_parameter():
+    # an Ansible role's two lists: the setting read from the second is fixed and removed there
+    doc = _doc(parameters_at="postgresql_parameters",
+               parameters_forms={"postgresql_parameters": "options", "local_postgresql_parameters": "options"})
+    local = _setting("max_connections", "300000")
+    local.section = "local_postgresql_parameters"
+    assert in_place(doc, local, "max_connections = 262121  (the most)") == \
+        '- { option: "max_connections", value: "262121" } in local_postgresql_parameters  (the most)'
+    assert removal(doc, local) == "remove max_connections from local_postgresql_parameters"
+    # a parameter Patroni takes only from the DCS goes there, wherever the file wrote it
+    patroni = _doc(parameters_at="postgresql.parameters",
+                   parameters_at_for={"max_connections": "bootstrap.dcs.postgresql.parameters"})
+    assert assignment(patroni, "max_connections", 200) == 'max_connections: "200" in bootstrap.dcs.postgresql.parameters'
+    assert assignment(patroni, "work_mem", "8MB") == 'work_mem: "8MB" in postgresql.parameters'

@@ -156,8 +156,9 @@ class _File:
 
     def pg_doc(self, entries: list[tuple[str, str, Span, Span, bool]], major: int | None, meta: dict,
                host: HostFacts | None = None) -> ConfigDoc:
-        """A `postgresql` document from (name, raw text, span, value span, unknown) entries, typed
-        with the catalog exactly as postgresql.conf values are."""
+        """A `postgresql` document from (name, raw text, span, value span, unknown[, key path])
+        entries, typed with the catalog exactly as postgresql.conf values are; the key path (where
+        the entry was read: `spec.postgresql.parameters`) becomes the setting's section."""
         from advisor.loaders.postgresql_conf import type_settings
 
         catalog = self.catalog(major)
@@ -167,20 +168,21 @@ class _File:
             doc.meta["pg_version_found"] = f"PostgreSQL {major} named for this configuration in {self.path}" + (
                 f"; {catalog.major} is the nearest catalog pgpath has" if catalog.major != major else "")
         doc.meta.update(meta)
-        for name, raw, span, vspan, unknown in entries:
+        for name, raw, span, vspan, unknown, *at in entries:
             param = catalog.lookup(name)
             if raw[:1] == "'":
                 raw = "'" + raw.replace("\\", "\\\\").replace("'", "''") + "'"
+            # section: the key that holds it (`spec.config.parameters`), where a fix changes or removes it
             doc.settings.append(Setting(param.name if param else name, raw, Unknown(raw) if unknown else None, span,
-                                        vspan, param.unit if param else None, None, False, False,
+                                        vspan, param.unit if param else None, at[0] if at else None, False, False,
                                         param.needs if param else None, name))
         type_settings(doc, catalog)
         doc.host = host
         self.docs.append(doc)
         return doc
 
-    def param_entries(self, node: N | None) -> list[tuple[str, str, Span, Span, bool]]:
-        """`name: value` pairs of a parameters mapping."""
+    def param_entries(self, node: N | None, at: str | None = None) -> list[tuple]:
+        """`name: value` pairs of a parameters mapping (at the key path `at`, when given)."""
         out = []
         if node is None or node.kind != "map":
             return out
@@ -189,11 +191,12 @@ class _File:
                 continue
             text = value.value
             out.append((name, text, Span(self.path, key.line, key.col, value.end_line, value.end_col),
-                        value.value_span(self.path), self.is_unknown(text) or self.is_unknown(name)))
+                        value.value_span(self.path), self.is_unknown(text) or self.is_unknown(name))
+                       + ((at,) if at else ()))
         return out
 
-    def option_list_entries(self, node: N | None) -> list[tuple[str, str, Span, Span, bool]]:
-        """Ansible lists of `{option: name, value: v}` (autobase, geerlingguy)."""
+    def option_list_entries(self, node: N | None, at: str | None = None) -> list[tuple]:
+        """Ansible lists of `{option: name, value: v}` (autobase, geerlingguy), at the key `at`."""
         out = []
         if node is None or node.kind != "seq":
             return out
@@ -205,7 +208,8 @@ class _File:
             name = name_node.value
             text = "" if value.tag == "null" else value.value
             out.append((name, text, Span(self.path, name_node.line, name_node.col, value.end_line, value.end_col),
-                        value.value_span(self.path), self.is_unknown(text) or self.is_unknown(name)))
+                        value.value_span(self.path), self.is_unknown(text) or self.is_unknown(name))
+                       + ((at,) if at else ()))
         return out
 
     def operator_entries(self, anchor: N, pairs, user: list, mandatory: bool) -> list:
@@ -338,7 +342,7 @@ def _read_cnpg_cluster(f: _File, root: N) -> None:
     kind_node = root.get("kind") or root
     image = spec.text("imageName")
     major = major_from_image(image)
-    user = f.param_entries(spec.get("postgresql", "parameters"))
+    user = f.param_entries(spec.get("postgresql", "parameters"), "spec.postgresql.parameters")
     entries = f.operator_entries(kind_node, CNPG_DEFAULTS, user, False) + user
     entries += f.operator_entries(kind_node, CNPG_MANDATORY, user, True)
     meta = {"source": "cloudnative-pg Cluster", "name": name, "parameters_at": "spec.postgresql.parameters",
@@ -424,7 +428,7 @@ def _read_zalando(f: _File, root: N) -> None:
     name = _name(root, "postgresql")
     version = spec.get("postgresql", "version")
     major = _major(version)
-    user = f.param_entries(spec.get("postgresql", "parameters"))
+    user = f.param_entries(spec.get("postgresql", "parameters"), "spec.postgresql.parameters")
     entries = f.operator_entries(root.get("kind") or root, OPERATOR_TLS, user, False) + user
     meta = {"source": "zalando postgresql", "name": name, "operator_settings": ["ssl"],
             "parameters_at": "spec.postgresql.parameters"}
@@ -449,8 +453,9 @@ def _read_pgo(f: _File, root: N) -> None:
     name = _name(root, "cluster")
     version = spec.get("postgresVersion")
     major = _major(version)
-    user = f.param_entries(spec.get("patroni", "dynamicConfiguration", "postgresql", "parameters"))
-    user += f.param_entries(spec.get("config", "parameters"))
+    user = f.param_entries(spec.get("patroni", "dynamicConfiguration", "postgresql", "parameters"),
+                           "spec.patroni.dynamicConfiguration.postgresql.parameters")
+    user += f.param_entries(spec.get("config", "parameters"), "spec.config.parameters")
     entries = f.operator_entries(root.get("kind") or root, OPERATOR_TLS, user, False) + user
     host = None
     instances = spec.get("instances")
@@ -470,14 +475,30 @@ def _read_patroni(f: _File, root: N) -> bool:
     local = root.get("postgresql", "parameters")
     if dcs is None and local is None:
         return False
-    entries = f.param_entries(dcs) + f.param_entries(local)  # the local ones win, as Patroni merges them
-    meta = {"source": "patroni", "parameters_at": "postgresql.parameters" if local is not None
-            else "bootstrap.dcs.postgresql.parameters"}
+    # the local ones win, as Patroni merges them, except the parameters Patroni sets only from the DCS
+    # (its CMDLINE_OPTIONS): it drops a local one (PG014 reports it)
+    local_entries = f.param_entries(local, "postgresql.parameters")
+    entries = f.param_entries(dcs, PATRONI_DCS) + [e for e in local_entries if e[0].lower() not in PATRONI_DCS_ONLY]
+    meta = {"source": "patroni", "parameters_at": "postgresql.parameters" if local is not None else PATRONI_DCS,
+            "parameters_at_for": {name: f"{PATRONI_DCS} (on a running cluster: patronictl edit-config)"
+                                  for name in PATRONI_DCS_ONLY},
+            "_patroni_ignored": [e for e in local_entries if e[0].lower() in PATRONI_DCS_ONLY]}
     if root.text("scope"):
         meta["scope"] = root.text("scope")
     f.pg_doc(entries, None, meta)  # (PG001 reads meta source: Patroni drops the names it does not know)
     return True
 
+
+PATRONI_DCS = "bootstrap.dcs.postgresql.parameters"
+# Patroni's ConfigHandler.CMDLINE_OPTIONS (patroni/postgresql/config.py): passed to postgres on its
+# command line from the dynamic configuration alone; a local postgresql.parameters value of one is
+# discarded (Config._process_postgresql_parameters, is_local). listen_addresses, port and
+# cluster_name come from postgresql.listen and scope instead.
+PATRONI_DCS_ONLY = frozenset({
+    "max_connections", "max_locks_per_transaction", "max_worker_processes", "max_prepared_transactions",
+    "wal_level", "track_commit_timestamp", "max_wal_senders", "max_replication_slots", "wal_keep_segments",
+    "wal_keep_size", "wal_log_hints", "hot_standby",
+})
 
 _ANSIBLE_PG_LISTS = ("postgresql_parameters", "local_postgresql_parameters", "postgresql_global_config_options")
 _ANSIBLE_PG_MAPS = ("pg_parameters", "postgresql_conf_parameters")
@@ -489,18 +510,19 @@ def _read_ansible(f: _File, root: N) -> bool:
     found = False
     host = _ansible_host(f, root)
     entries: list = []
-    meta = {"source": "ansible variables"}
+    meta: dict[str, Any] = {"source": "ansible variables", "parameters_forms": {}}
     for key in _ANSIBLE_PG_LISTS:
-        listed = f.option_list_entries(root.get(key))
-        if listed and "parameters_at" not in meta:
-            meta.update(parameters_at=key, parameters_form="options")  # where a fix adds one
+        listed = f.option_list_entries(root.get(key), key)
+        if listed:
+            meta.setdefault("parameters_at", key)  # where a fix adds one
+            meta["parameters_forms"][key] = "options"
         entries += listed
     for key in _ANSIBLE_PG_MAPS:
         node = root.get(key)
         if node is not None and node.kind == "map":
-            mapped = f.param_entries(node)
-            if mapped and "parameters_at" not in meta:
-                meta.update(parameters_at=key)
+            mapped = f.param_entries(node, key)
+            if mapped:
+                meta.setdefault("parameters_at", key)
             entries += mapped
     version = root.get("postgresql_version") or root.get("pg_version")
     major = _major(version)

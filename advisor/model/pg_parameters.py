@@ -6,9 +6,12 @@ postgresql.conf line (`work_mem = 4MB`), a key of an operator's or Patroni's par
 (`- { option: "work_mem", value: "4MB" } in postgresql_parameters`), or a container's command line
 (`-c work_mem=4MB in its command`).
 
-The loader that builds a `postgresql` document from such a file says where it read the
-parameters: `meta["parameters_at"]` (the key path) and `meta["parameters_form"]` (`map`,
-`options`); a container's document is known by its `image` and `service`. Anything else is a
+The loader that builds a `postgresql` document from such a file says where it read each
+parameter, as the setting's `section` (the key path: `spec.config.parameters`), and where a fix
+adds one the file does not set: `meta["parameters_at"]`, or `meta["parameters_at_for"][name]`
+for a parameter that belongs elsewhere (Patroni's DCS-only ones). `meta["parameters_forms"]`
+names the key paths written as Ansible option lists (`- { option: ..., value: ... }`); the others
+are mappings. A container's document is known by its `image` and `service`. Anything else is a
 configuration file.
 """
 
@@ -36,9 +39,25 @@ def _in_command(doc: ConfigDoc) -> bool:
     return bool(doc.meta.get("image") and doc.meta.get("service"))
 
 
-def assignment(doc: ConfigDoc, name: str, value) -> str:
-    """`name = value` as the file that configures this server writes it."""
-    at, form = doc.meta.get("parameters_at"), doc.meta.get("parameters_form")
+def _where(doc: ConfigDoc, name: str, setting: Setting | None = None) -> str | None:
+    """The key path a fix writes `name` at: where a parameter Patroni takes from elsewhere belongs,
+    else where the file sets it (`setting`, or its effective occurrence), else where the file
+    keeps its parameters."""
+    special = (doc.meta.get("parameters_at_for") or {}).get(name.lower())
+    if special:
+        return special
+    if setting is None or setting.name != name:
+        setting = doc.get(name)
+    if setting is not None and setting.section and doc.meta.get("parameters_at"):
+        return setting.section
+    return doc.meta.get("parameters_at")
+
+
+def assignment(doc: ConfigDoc, name: str, value, setting: Setting | None = None) -> str:
+    """`name = value` as the file that configures this server writes it (`setting`: the occurrence
+    the fix is about, when the caller has it)."""
+    at = _where(doc, name, setting)
+    form = (doc.meta.get("parameters_forms") or {}).get(at)
     if at and form == "options":
         return f'- {{ option: "{name}", value: "{_plain(value)}" }} in {at}'
     if at:
@@ -51,7 +70,7 @@ def assignment(doc: ConfigDoc, name: str, value) -> str:
 
 def removal(doc: ConfigDoc, setting: Setting, what: str = "line") -> str:
     """`remove the line` (or `the statement`), said as the file writes the setting."""
-    at = doc.meta.get("parameters_at")
+    at = setting.section if setting.section and doc.meta.get("parameters_at") else doc.meta.get("parameters_at")
     if at:
         return f"remove {setting.spelling or setting.name} from {at}"
     if _in_command(doc):
@@ -66,7 +85,7 @@ def in_place(doc: ConfigDoc, setting: Setting, fix: str | None) -> str | None:
         return fix
     m = _CONF_ASSIGNMENT.fullmatch(fix)
     if m:
-        return assignment(doc, m["name"], m["value"]) + (m["note"] or "")
+        return assignment(doc, m["name"], m["value"], setting) + (m["note"] or "")
     m = _CONF_REMOVAL.fullmatch(fix)
     if m:
         gone = removal(doc, setting)

@@ -52,6 +52,7 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("PG010", "statement-timeout-in-config", "pg.pg010_statement_timeout_in_config", ("postgresql",), ()),
     RuleEntry("PG011", "idle-session-timeout-global", "pg.pg011_idle_session_timeout_global", ("postgresql",), ()),
     RuleEntry("PG012", "rounds-to-zero", "pg.pg012_rounds_to_zero", ("postgresql",), ()),
+    RuleEntry("PG014", "patroni-local-dcs-parameter", "pg.pg014_patroni_local_dcs_parameter", ("postgresql",), ()),
     # TLS
     RuleEntry("TLS001", "ssl-off", "tls.tls001_ssl_off", ("postgresql",), ()),
     RuleEntry("TLS002", "tls-version-too-low", "tls.tls002_tls_version_too_low", ("postgresql",), ()),
