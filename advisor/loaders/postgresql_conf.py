@@ -679,6 +679,7 @@ def type_settings(doc: ConfigDoc, catalog: Catalog, every: bool = False) -> None
         settings[index].effective = True
         if settings[index].name in _CONNINFO_SETTINGS:
             _check_conninfo(doc, settings[index])
+    _bound_process_fixes(doc, catalog)
 
 
 # settings whose value only libpq reads (the WAL receiver of a standby connects with it); the
@@ -792,15 +793,30 @@ _STAGE_STATS = ("log_parser_stats", "log_planner_stats", "log_executor_stats")
 _CROSS_CHECKED = _BACKEND_TERMS + _STAGE_STATS + ("log_statement_stats",)
 
 
-def _most_processes(name: str, catalog: Catalog) -> int | None:
+def _most_processes(name: str, catalog: Catalog, doc: ConfigDoc | None = None) -> int | None:
     """The largest value of a term of the server-process total that PostgreSQL accepts with the
-    other terms at their defaults (its range's maximum alone exceeds the total), or None."""
+    other terms as `doc` sets them, else at their defaults (its range's maximum alone exceeds the
+    total), or None for a parameter that is no term."""
     terms = (("max_connections", "autovacuum_worker_slots", "max_worker_processes", "max_wal_senders")
              if catalog.major >= 18 else _BACKEND_TERMS)  # 18 counts the autovacuum slots, plus 2
     if name not in terms:
         return None
-    others = sum(int(catalog.lookup(t).boot_value) for t in terms if t != name)
-    return MAX_BACKENDS - others - (2 if catalog.major >= 18 else 1)
+    others = 0
+    for term in terms:
+        if term != name:
+            setting = doc.get(term) if doc is not None else None
+            known = setting is not None and isinstance(setting.value, int) and not isinstance(setting.value, bool)
+            others += setting.value if known else int(catalog.lookup(term).boot_value)
+    return max(1, MAX_BACKENDS - others - (2 if catalog.major >= 18 else 1))
+
+
+def _bound_process_fixes(doc: ConfigDoc, catalog: Catalog) -> None:
+    """Once every setting is typed: the fixes of out-of-range terms of the process total, with the
+    other terms as the file sets them (parse_value proposed them with the defaults)."""
+    for diagnostic, setting in doc.meta.pop("_process_bounds", ()):
+        most = _most_processes(setting.name, catalog, doc)
+        diagnostic.fix = in_place(doc, setting, f"{setting.name} = {most}  (the most that leaves room for the other "
+                                                f"server processes as this file sets them: {MAX_BACKENDS} in all)")
 
 
 def _cross_check(doc: ConfigDoc, setting: Setting, param: Parameter, value, catalog: Catalog, current: dict):
@@ -906,6 +922,9 @@ def parse_value(doc: ConfigDoc, setting: Setting, param: Parameter, catalog: Cat
                 fix,
                 kind="out-of-range",
             )
+            if bound == hi and _most_processes(param.name, catalog) is not None:
+                # the most the process total leaves: written once every setting is typed
+                doc.meta.setdefault("_process_bounds", []).append((doc.diagnostics[-1], setting))
             return None
         return hook(param, value, invalid, catalog.major) if hook else value
     if vartype == "enum":

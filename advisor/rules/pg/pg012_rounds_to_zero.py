@@ -50,9 +50,15 @@ def check(ctx):
                 meant, why = repr("1" + unit), "the smallest non-zero value; or 0 if off is intended"
             else:
                 meant, why = "1", ""
-            if setting.name in _PER_ROLE:  # server-wide, PG010 or PG011 would report the value fixed here
+            if setting.name in _PER_ROLE and bare and larger:
+                # server-wide, PG010 or PG011 would report the value fixed here: per role
                 fix = (f"{removal(doc, setting, setting.name + ' line')} and ALTER ROLE <role> SET {setting.name} = "
-                       f"{meant if meant[0] == chr(39) else repr(meant)}  ({why + '; ' if why else ''}{_PER_ROLE[setting.name]})")
+                       f"{meant}  ({why}; {_PER_ROLE[setting.name]})")
+            elif setting.name in _PER_ROLE:
+                # its smallest value would cancel every statement, or end every session at its first pause
+                fix = (f"{removal(doc, setting, setting.name + ' line')} (0, off, is what it is now); for a limit, "
+                       f"ALTER ROLE <role> SET {setting.name} = '<the limit meant, in ms or more>'  "
+                       f"({_PER_ROLE[setting.name]})")
             else:
                 fix = assignment(doc, setting.name, meant) + (f"  ({why})" if why else "")
             yield RULE.finding(

@@ -15,7 +15,9 @@ it closes the server connection and the client gets an error instead of a clean
 ## Fix
 `query_timeout` a few seconds above `statement_timeout`, e.g. `statement_timeout = 60s` and
 `query_timeout = 65`. Without a `statement_timeout`, set one per role
-(`ALTER ROLE app SET statement_timeout = '60s'`), not server-wide (PG010 says why).
+(`ALTER ROLE app SET statement_timeout = '60s'`, naming the role PgBouncer connects as when the
+files say it), not server-wide (PG010 says why). A role's or database's own value set by an
+`ALTER ROLE/DATABASE ... SET` script on the path is the one compared.
 
 ## References
 - PgBouncer: query_timeout — https://www.pgbouncer.org/config.html#query_timeout
@@ -30,14 +32,21 @@ from advisor.rules.rule import Rule, setting_span
 
 
 def check(ctx):
-    for doc, pg, _path in ctx.on_one_path("pgbouncer", "postgresql"):
+    from advisor.path.timers import server_setting, session_of
+
+    for doc, pg, path in ctx.on_one_path("pgbouncer", "postgresql"):
         model = doc.model
         qt = model.value("query_timeout")
         if not is_known(qt) or qt <= 0:
             continue
-        st_ms, st_setting = value_or_default(pg, "statement_timeout")
+        # the value the sessions on this path get: the role's or database's own (ALTER ROLE ... SET in
+        # a script on the path), else the server's configuration
+        index = next((i for i, hop in enumerate(path.hops) if hop.doc is pg), None)
+        st_ms, st_setting = (server_setting(path, index, "statement_timeout") if index is not None
+                             else value_or_default(pg, "statement_timeout"))
         if not is_known(st_ms):
             continue
+        role = (session_of(path, index)[0] if index is not None else None) or "<app_role>"
         if st_ms <= 0:
             st_text = "statement_timeout = 0 (default)" if st_setting is None else \
                 f"statement_timeout = {st_setting.raw} (off)"
@@ -45,7 +54,7 @@ def check(ctx):
                 where(doc, model, "query_timeout"),
                 f"{source(model, 'query_timeout', 's')} while PostgreSQL {st_text}: PgBouncer's timer is the only limit, and it "
                 "closes the server connection instead of cancelling the statement",
-                f"ALTER ROLE <app_role> SET statement_timeout = '{max(qt - 5, qt * 0.9):g}s' in PostgreSQL (slightly "
+                f"ALTER ROLE {role} SET statement_timeout = '{max(qt - 5, qt * 0.9):g}s' in PostgreSQL (slightly "
                 "below query_timeout; per role, not server-wide: PG010)",
                 [setting_span(st_setting)] if st_setting else [],
                 severity=Severity.INFO,
