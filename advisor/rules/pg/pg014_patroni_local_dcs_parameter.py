@@ -46,13 +46,14 @@ def check(ctx):
             if in_dcs is not None:
                 runs = f"{in_dcs.name} = {in_dcs.raw} from {in_dcs.section} (the value it bootstraps the DCS with)"
             else:
-                runs = f"{name} = {PATRONI_DEFAULTS.get(name.lower(), 'its default')} (Patroni's default)"
+                runs = f"Patroni's default for it, {PATRONI_DEFAULTS.get(name.lower(), 'PostgreSQL default')}"
             yield RULE.finding(
                 span,
                 f"{name}: {raw} in postgresql.parameters has no effect: Patroni takes {name} only from the DCS, "
                 f"equal on every member, and drops the local value, so PostgreSQL runs with {runs}",
                 f'{name}: "{raw}" in bootstrap.dcs.postgresql.parameters (on a running cluster: patronictl '
                 f"edit-config), and remove it from postgresql.parameters",
+                [in_dcs.span] if in_dcs is not None else [],
             )
 
 
