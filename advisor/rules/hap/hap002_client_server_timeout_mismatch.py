@@ -28,6 +28,13 @@ from advisor.units import hap_format_ms
 
 def check(ctx):
     for doc in haproxy_docs(ctx):
+        # a frontend that serves several backends has one timeout client for all: the value the fix
+        # proposes is the longest of its routes', so that every route's fix agrees
+        longest: dict[int, int] = {}
+        for route in doc.model.routes():
+            c, s = known_ms(route.front.timeout("client")), known_ms(route.back.timeout("server"))
+            if c and s:
+                longest[id(route.front)] = max(longest.get(id(route.front), 0), c, s)
         for route in doc.model.routes():
             if route.back.effective_mode() != "tcp" or not is_postgres(route.back, doc.model):
                 continue  # pgpath judges the proxies that carry PostgreSQL connections
@@ -47,7 +54,7 @@ def check(ctx):
                 f"{route.label}: timeout client {client.shown()} ({client.origin}) != timeout server "
                 f"{server.shown()} ({server.origin}): in TCP mode an idle session is closed by timeout {shorter} "
                 f"after {low / 1000:g} s, the {high / 1000:g} s of timeout {longer} never applies",
-                _fix(route, hap_format_ms(high)),
+                _fix(route, hap_format_ms(max(high, longest.get(id(route.front), high)))),
                 related=[v.span for v in (client, server) if v.span and v is not unused],
             )
 
