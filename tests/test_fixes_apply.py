@@ -15,9 +15,15 @@ another hop; an info the first problem hid may appear). The syntaxes applied:
   and an Ansible `- { option: "name", value: "value" } in postgresql_parameters`, into the YAML
   document the finding points at (comments are not kept: the test reads values, not layout).
 
-Not applied here: fixes that need a value pgpath cannot know (`(with client_tls_key_file ...)`)
-or that remove lines (PGB016's, whose property test applies them: test_pgb016_fix.py), and
-fixes for other syntaxes (YAML, Terraform, JSON, Java properties), whose own tests cover them.
+- a removal: `remove the X line` (postgresql.conf), `remove X from spec.postgresql.parameters`
+  (a manifest's key), `remove -c X=... from its command` (a container's command line);
+- a container's `-c X=value in its command`;
+- `ALTER SYSTEM SET X = value in the same script`, appended to the SQL script.
+
+Not applied here: fixes that need a file pgpath cannot know (`(with client_tls_key_file ...)`),
+PGB016's removal of a database's own pool_size (its property test applies it:
+test_pgb016_fix.py), and fixes for other syntaxes (Terraform, JSON, connection strings in code).
+Each syntax must be applied at least once (test_every_syntax_is_applied).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from advisor.engine import make_settings, run
 from rule_cases import cases, options_for, run_case
 
 _ASSIGNMENT = re.compile(r"([A-Za-z_][\w.]*) = (\S+)")
-_NOTE = re.compile(r"  \(| \(|; | or |, or ")
+_NOTE = re.compile(r"  \(| \(|; | or |, or | behind | if ")
 _FILES = (".conf", ".ini")  # postgresql.conf, pgbouncer.ini, sysctl.conf
 
 
@@ -46,7 +52,7 @@ _ENVIRONMENT = re.compile(r"([A-Z][A-Z0-9_]*)=(\S+) in its environment")
 
 def _pairs(fix: str) -> list[tuple[str, str]] | None:
     """The values a fix writes (`a = 1 and b = 2  (why)`), or None when it is not only that."""
-    if "(with " in fix or "remove" in fix:
+    if "remove" in fix:
         return None
     head = _NOTE.split(fix, maxsplit=1)[0]
     out = []
@@ -60,7 +66,25 @@ def _pairs(fix: str) -> list[tuple[str, str]] | None:
 
 def _edit(fix: str, span_file: str):
     """(how, file, values) for a fix this test applies, or None."""
-    if "(with " in fix or "remove" in fix:
+    if re.search(r"\(with [^)]*(_file|_FILE|<)", fix) or "[databases] line" in fix:
+        return None  # a certificate or key file to provide; PGB016's own property test
+    yaml_file = span_file.endswith((".yaml", ".yml"))
+    m = re.match(r"remove the (?:(\w+) )?line\b", fix)
+    if m and (Path(span_file).suffix in (".conf", ".ini") or "." not in Path(span_file).name):
+        return "remove-line", span_file, [(m.group(1), None)]
+    m = re.match(r"(ALTER SYSTEM SET \w+ = \S+) in the same script", fix)
+    if m and span_file.endswith(".sql"):
+        return "sql", span_file, [(m.group(1), None)]
+    m = re.match(r"remove (\w+) from ([\w.]+)\b", fix)
+    if m and yaml_file:
+        return "remove-key", (span_file, m.group(2)), [(m.group(1), None)]
+    m = re.match(r"remove -c (\w+)=\S* from its command", fix)
+    if m and yaml_file:
+        return "remove-c", span_file, [(m.group(1), None)]
+    m = re.match(r"((?:-c \w+=\S+(?:, | and ))*-c \w+=\S+) in its command", fix)
+    if m and yaml_file:
+        return "command", span_file, re.findall(r"-c (\w+)=(\S+)", m.group(1))
+    if "remove" in fix:
         return None
     m = _YAML_KEYS.match(fix)
     if m and span_file.endswith((".yaml", ".yml")):
@@ -104,6 +128,63 @@ def _edit(fix: str, span_file: str):
     return None
 
 
+def _remove_line(path: Path, line: int, name: str | None) -> None:
+    """Delete the line the finding points at when it sets `name` (any name: `remove the line`),
+    else the last line that does."""
+    lines = path.read_text().split("\n")
+    pattern = rf"\s*{re.escape(name)}\s*=" if name else r"\s*[\w.]+\s*="
+    sets = [i for i, text in enumerate(lines) if re.match(pattern, text, re.I)]
+    at = line - 1 if line - 1 in sets else sets[-1]
+    del lines[at]
+    path.write_text("\n".join(lines))
+
+
+def _yaml_document(path: Path, line: int):
+    """(every document of the file, the index of the one that holds `line`)."""
+    import yaml
+
+    text = path.read_text()
+    nodes = list(yaml.compose_all(text))
+    index = max(i for i, node in enumerate(nodes) if node is not None and node.start_mark.line + 1 <= max(line, 1))
+    return list(yaml.safe_load_all(text)), index
+
+
+def _remove_key(path: Path, line: int, at: str, name: str) -> None:
+    import yaml
+
+    docs, index = _yaml_document(path, line)
+    here = docs[index]
+    for key in at.split("."):
+        here = here[key]
+    del here[name]
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+
+
+def _edit_command(path: Path, line: int, pairs) -> None:
+    """Set (or, with value None, remove) each `-c name=value` in the command of the compose service
+    that holds `line` (a list, or one string)."""
+    import yaml
+
+    root = yaml.compose(path.read_text())
+    services = next(v for k, v in root.value if k.value == "services")
+    service = next(k.value for k, v in services.value if k.start_mark.line + 1 <= line <= v.end_mark.line + 1)
+    data = yaml.safe_load(path.read_text())
+    command = data["services"][service]["command"]
+    kept = command.split() if isinstance(command, str) else list(command)
+    for name, value in pairs:
+        words, kept, i = kept, [], 0
+        while i < len(words):
+            if words[i] == "-c" and i + 1 < len(words) and words[i + 1].split("=", 1)[0] == name:
+                i += 2
+                continue
+            kept.append(words[i])
+            i += 1
+        if value is not None:
+            kept += ["-c", f"{name}={value}"]
+    data["services"][service]["command"] = " ".join(kept) if isinstance(command, str) else kept
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+
+
 def _write_properties(path: Path, pairs) -> None:
     """Set `key=value` where the file sets that key, else add the line."""
     lines = path.read_text().split("\n")
@@ -136,10 +217,7 @@ def _write_yaml(path: Path, line: int, at: str, pairs, options: bool) -> None:
     missing), or set the items of an Ansible option list."""
     import yaml
 
-    text = path.read_text()
-    nodes = list(yaml.compose_all(text))
-    index = max(i for i, node in enumerate(nodes) if node is not None and node.start_mark.line + 1 <= max(line, 1))
-    docs = list(yaml.safe_load_all(text))
+    docs, index = _yaml_document(path, line)
     here = docs[index]
     keys = at.split(".")
     for key in keys[:-1]:
@@ -235,6 +313,15 @@ def _apply(folder: Path, finding) -> None:
         _write_yaml(folder / where[0], finding.span.line or 1, where[1], values, how == "options")
     elif how == "environment":
         _write_environment(folder / where, finding.span.line or 1, values)
+    elif how == "remove-line":
+        _remove_line(folder / where, finding.span.line or 0, values[0][0])
+    elif how == "remove-key":
+        _remove_key(folder / where[0], finding.span.line or 1, where[1], values[0][0])
+    elif how in ("remove-c", "command"):
+        _edit_command(folder / where, finding.span.line or 1, values)
+    elif how == "sql":
+        path = folder / where
+        path.write_text(path.read_text().rstrip("\n") + f"\n{values[0][0]};\n")
     elif how == "properties":
         _write_properties(folder / where, values)
     elif how == "conninfo":
@@ -277,7 +364,14 @@ APPLICABLE = _applicable()
 
 
 def test_the_fixtures_hold_fixes_to_apply():
-    assert len(APPLICABLE) >= 60, len(APPLICABLE)  # the check below is no empty loop
+    assert len(APPLICABLE) >= 80, len(APPLICABLE)  # the check below is no empty loop
+
+
+def test_every_syntax_is_applied():
+    """No writer of this test goes unused (a syntax whose fixes all stopped matching would)."""
+    used = {_edit(p.values[2].fix, p.values[2].span.file)[0] for p in APPLICABLE}
+    assert used >= {"assignment", "haproxy", "conninfo", "yaml", "options", "properties", "remove-line",
+                    "remove-key", "remove-c", "command", "sql"}, used
 
 
 def _judge(before, after, finding) -> None:

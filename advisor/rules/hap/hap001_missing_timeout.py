@@ -55,15 +55,37 @@ def check(ctx):
             for name, val in zero:
                 parts.append(f"timeout {name} is 0 (set in {val.origin})")
             names = missing + [n for n, _ in zero]
-            fix = "; ".join(f"timeout {n} {'5s' if n == 'connect' else '30m'}" for n in names)
-            place = f"in {proxy.defaults.split(' at ')[0]} ({proxy.defaults_span})" if proxy.defaults else "in a defaults section"
+            fix = " and ".join(f"timeout {n} {_value(n, proxy, doc.model)}" for n in names)
+            # in this section (where a 0 it sets must be replaced); or, for what it lacks, in its defaults
+            own_zero = any(val.origin == proxy.label for _, val in zero)
+            also = "" if own_zero else (
+                f" (or in {proxy.defaults.split(' at ')[0]} at {proxy.defaults_span}, for every section that uses it)"
+                if proxy.defaults else " (or in a defaults section, for every section that uses it)")
             yield RULE.finding(
                 proxy.span,
                 f"{proxy.label}: {'; '.join(parts)}: infinite, so connections whose peer vanished are never closed "
                 "(haproxy warns 'missing timeouts')",
-                f"{fix} {place} or in this section",
+                f"{fix} in {proxy.label}{also}",
                 related=[v.span for _, v in zero if v.span] + ([proxy.defaults_span] if proxy.defaults_span else []),
             )
+
+
+def _value(name: str, proxy, model) -> str:
+    """The value to propose: 5s for connect; for client or server, the other side's timer when it is
+    set (HAP002: in TCP mode the shorter of the two closes an idle session, so they should be
+    equal), the longest over the routes of a frontend or backend; else 30m."""
+    if name == "connect":
+        return "5s"
+    other = "server" if name == "client" else "client"
+    values = []
+    for route in model.routes():
+        if route.front is proxy or route.back is proxy:
+            val = (route.back if other == "server" else route.front).timeout(other)
+            if val is not None and is_known(val.value) and val.value:
+                values.append(val)
+    if not values:
+        return "30m"
+    return max(values, key=lambda v: v.value).shown()
 
 
 def _names(names):
