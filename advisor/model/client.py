@@ -173,7 +173,7 @@ class Pool(Record):
     """
 
     __slots__ = ("library", "max_lifetime", "max_idle", "validation", "validation_note", "size", "keepalive_time",
-                 "health_check_period", "persistent", "key_prefix", "kebab", "ini")
+                 "health_check_period", "persistent", "key_prefix", "kebab", "ini", "yaml")
 
     def __init__(self, library: str, max_lifetime: Value, max_idle: Value, validation: Value, validation_note: str = "",
                  size: Value | None = None, keepalive_time: Value | None = None,
@@ -193,6 +193,7 @@ class Pool(Record):
         self.key_prefix = ""
         self.kebab = False
         self.ini = False
+        self.yaml = False  # Spring Boot's application.yml: `max-lifetime: 570000 under spring.datasource.hikari`
 
     def key(self, name: str) -> str:
         """The key a fix writes for the pool setting `name` (`maxLifetime`), as the file writes keys."""
@@ -202,6 +203,8 @@ class Pool(Record):
         """`name=value` as the file writes it (`sqlalchemy.pool_pre_ping = true` in an ini file)."""
         if self.ini:
             return f"{self.key(name)} = {str(value).lower() if isinstance(value, bool) else value}"
+        if self.yaml and self.key_prefix:
+            return f"{written_key(name, '', self.kebab)}: {value} under {self.key_prefix.rstrip('.')}"
         return f"{self.key(name)}={value}"
 
     def to_dict(self) -> dict[str, Any]:

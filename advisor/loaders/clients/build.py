@@ -448,15 +448,16 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     ep.sslrootcert = props.get("sslrootcert")
     hikari = {canonical_hikari(k): v for k, v in extra.items() if canonical_hikari(k)}
     if hikari or extra.get("__hikari__") is not None:
-        form = extra.get("__hikari__")
+        form = extra.get("__hikari__")  # how the file writes Hikari keys: (prefix, kebab-case, YAML)
         ep.pool = hikari_plan(b, hikari, *(form.value if form is not None and isinstance(form.value, tuple)
-                                           else ("", False)))
+                                           else ("", False, False)))
     return ep
 
 
-def _hikari_ms(b: Builder, v: Value | None, key: str, written: str | None = None) -> Value | None:
-    """A HikariCP millisecond setting, typed; `written` is the key a fix writes (default `key`)."""
-    written = written or key
+def _hikari_ms(b: Builder, v: Value | None, key: str, pool: Pool) -> Value | None:
+    """The HikariCP millisecond setting `key`, typed; its fix is written as `pool`'s file writes it."""
+    def written(value) -> str:
+        return pool.setting(key, value)
 
     def msg(x: Value) -> str:
         return f'HikariCP {key}: "{x.raw}" is not a number of milliseconds (HikariCP reads a plain long, no unit)'
@@ -464,19 +465,21 @@ def _hikari_ms(b: Builder, v: Value | None, key: str, written: str | None = None
     def fix(x: Value) -> str:
         secs = go_parse_duration(str(x.raw).strip().replace("min", "m"))
         if secs is not None:
-            return f"{written}={int(secs * 1000)} (milliseconds)"
-        return f"{written}=<milliseconds>"
+            return f"{written(int(secs * 1000))} (milliseconds)"
+        return written("<milliseconds>")
     t = b.typed(v, java_parse_long, msg, fix, unit="ms")
     if t is not None and t.known:
         t.value = t.value / 1000.0
     return t
 
 
-def hikari_plan(b: Builder, hikari: dict[str, Value], key_prefix: str = "", kebab: bool = False) -> Pool:
-    from advisor.model.client import written_key
+def hikari_plan(b: Builder, hikari: dict[str, Value], key_prefix: str = "", kebab: bool = False,
+                yaml_file: bool = False) -> Pool:
+    pool = Pool("hikaricp", default(1800.0), default(600.0), default(True))
+    pool.key_prefix, pool.kebab, pool.yaml = key_prefix, kebab, yaml_file
 
     def ms(name):
-        return _hikari_ms(b, hikari.get(name), name, written_key(name, key_prefix, kebab))
+        return _hikari_ms(b, hikari.get(name), name, pool)
 
     life = ms("maxLifetime")
     if life is None:
@@ -496,10 +499,8 @@ def hikari_plan(b: Builder, hikari: dict[str, Value], key_prefix: str = "", keba
     size = hikari.get("maximumPoolSize")
     if size is not None:
         size = b.typed(size, java_parse_int, lambda x: f'HikariCP maximumPoolSize: "{x.raw}" is not an integer')
-    pool = Pool("hikaricp", life, idle, default(True),
-                "HikariCP validates a pooled connection unused for more than 500 ms before handing it out",
-                size or default(10), keepalive_time=keep)
-    pool.key_prefix, pool.kebab = key_prefix, kebab
+    pool.max_lifetime, pool.max_idle, pool.size, pool.keepalive_time = life, idle, size or default(10), keep
+    pool.validation_note = "HikariCP validates a pooled connection unused for more than 500 ms before handing it out"
     return pool
 
 

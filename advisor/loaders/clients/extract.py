@@ -325,10 +325,15 @@ def _spring(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
         # where a fix writes a Hikari setting: under the prefix the file uses (Spring Boot binds
         # `<datasource>.hikari.*`; hikari.properties has them at the top level), in its key style
         hikari_keys = [rest for rest in items if rest.lower().startswith("hikari.")]
+        # a custom prefix bound to a HikariDataSource (@ConfigurationProperties("app.datasource.main"))
+        # holds the pool's keys directly; Spring Boot's own spring.datasource binds them under .hikari
+        direct = prefix.lower() != "spring.datasource" and any(
+            "." not in rest and canonical_hikari(rest) not in (None, "jdbcUrl") for rest in items)
         written = (f"{prefix}.{hikari_keys[0].split('.', 1)[0]}." if hikari_keys
-                   else f"{prefix}.hikari." if prefix else "")
+                   else f"{prefix}." if prefix and direct else f"{prefix}.hikari." if prefix else "")
         kebab = any("-" in rest for rest in (hikari_keys or list(items)))
-        extra["__hikari__"] = Value((written, kebab), origin="default")
+        yaml_file = doc.path.endswith((".yml", ".yaml"))
+        extra["__hikari__"] = Value((written, kebab, yaml_file), origin="default")
         name = f"{prefix}" if prefix else "hikari"
         anchor = url_leaf or next(iter(items.values()))
         if url_leaf is not None and not isinstance(url_leaf.value, str):
