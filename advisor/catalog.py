@@ -14,6 +14,18 @@ from functools import lru_cache
 from advisor.model import Record
 
 SUPPORTED_MAJORS = (14, 15, 16, 17, 18)
+
+# the most server processes PostgreSQL supports (MAX_BACKENDS, 2^18 - 1)
+MAX_BACKENDS = 0x3FFFF
+
+
+def process_terms(major: int) -> tuple[tuple[str, ...], int]:
+    """The parameters whose sum, plus a constant, PostgreSQL keeps at or below MAX_BACKENDS: up to
+    17 guc.c's check hooks add 1 (max_connections + autovacuum_max_workers + max_worker_processes
+    + max_wal_senders); 18 checks after reading the files, counting autovacuum_worker_slots and 2."""
+    if major >= 18:
+        return ("max_connections", "autovacuum_worker_slots", "max_worker_processes", "max_wal_senders"), 2
+    return ("max_connections", "autovacuum_max_workers", "max_worker_processes", "max_wal_senders"), 1
 DEFAULT_MAJOR = 18  # the PostgreSQL major assumed when neither the user nor the tree says
 DEFAULT_MAJOR = SUPPORTED_MAJORS[-1]
 

@@ -27,7 +27,7 @@ import sys
 from itertools import chain
 
 from advisor import lazy_re
-from advisor.catalog import DEFAULT_MAJOR, Catalog, Parameter, load_catalog
+from advisor.catalog import DEFAULT_MAJOR, MAX_BACKENDS, Catalog, Parameter, load_catalog, process_terms
 from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, inside_checked_tree, read_text_bom
 from advisor.model.pg_parameters import in_place, removal
@@ -787,8 +787,7 @@ def removed_in(name: str, major: int):
 
 # Check hooks that compare a value with other parameters as they stand when it is set: file
 # order matters (guc.c check_maxconnections and friends up to 17, check_log_stats/check_stage_log_stats)
-MAX_BACKENDS = 0x3FFFF
-_BACKEND_TERMS = ("max_connections", "autovacuum_max_workers", "max_worker_processes", "max_wal_senders")
+_BACKEND_TERMS = process_terms(17)[0]  # checked as each is set, up to 17
 _STAGE_STATS = ("log_parser_stats", "log_planner_stats", "log_executor_stats")
 _CROSS_CHECKED = _BACKEND_TERMS + _STAGE_STATS + ("log_statement_stats",)
 
@@ -797,8 +796,7 @@ def _most_processes(name: str, catalog: Catalog, doc: ConfigDoc | None = None) -
     """The largest value of a term of the server-process total that PostgreSQL accepts with the
     other terms as `doc` sets them, else at their defaults (its range's maximum alone exceeds the
     total), or None for a parameter that is no term."""
-    terms = (("max_connections", "autovacuum_worker_slots", "max_worker_processes", "max_wal_senders")
-             if catalog.major >= 18 else _BACKEND_TERMS)  # 18 counts the autovacuum slots, plus 2
+    terms, constant = process_terms(catalog.major)
     if name not in terms:
         return None
     others = 0
@@ -807,7 +805,7 @@ def _most_processes(name: str, catalog: Catalog, doc: ConfigDoc | None = None) -
             setting = doc.get(term) if doc is not None else None
             known = setting is not None and isinstance(setting.value, int) and not isinstance(setting.value, bool)
             others += setting.value if known else int(catalog.lookup(term).boot_value)
-    return max(1, MAX_BACKENDS - others - (2 if catalog.major >= 18 else 1))
+    return max(1, MAX_BACKENDS - others - constant)
 
 
 def _bound_process_fixes(doc: ConfigDoc, catalog: Catalog) -> None:

@@ -41,7 +41,7 @@ Make the settings agree: `max_wal_senders = 0` and `archive_mode = off` with
 - tests/test_postgresql_startup_parity.py starts a real PostgreSQL 15 with each combination
 """
 
-from advisor.catalog import catalog_of, value_or_default
+from advisor.catalog import MAX_BACKENDS, catalog_of, process_terms, value_or_default
 from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.model.pg_parameters import assignment
@@ -49,7 +49,6 @@ from advisor.rules.pg.common import describe, where
 from advisor.rules.rule import Rule
 
 WAL_SEGMENT_MB = 16  # initdb's default --wal-segsize
-MAX_BACKENDS = 0x3FFFF
 
 
 def _said(name, value, setting):
@@ -210,7 +209,7 @@ def _check_doc(doc):
 
     # 18: the process total is checked after the files are read
     if major >= 18:
-        terms = ("max_connections", "autovacuum_worker_slots", "max_worker_processes", "max_wal_senders")
+        terms = process_terms(major)[0]
         if all(is_known(v(t)) for t in terms):
             total = sum(v(t) for t in terms) + 2
             if total > MAX_BACKENDS:
