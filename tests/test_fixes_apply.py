@@ -375,11 +375,12 @@ def test_every_syntax_is_applied():
 
 
 def _judge(before, after, finding) -> None:
-    """The fixed finding is gone, and no other rule's error or warning is new. Findings are
-    counted per rule and file, not matched by line: an edit moves the lines below it (a YAML document is written
+    """The fixed finding is gone, and no other rule's error or warning is new (nor a warning
+    become an error). Findings are counted per rule, file and severity, not matched by line: an edit moves the lines below it (a YAML document is written
     anew), and a message may change with the values (one missing timeout fewer)."""
     def tally(findings, severe):
-        return Counter((f.code, f.span.file) for f in findings if not severe or str(f.severity) != "info")
+        return Counter((f.code, f.span.file, str(f.severity)) for f in findings
+                       if not severe or str(f.severity) != "info")
 
     def of_its_kind(findings):  # the rule, file and severity of the finding fixed
         return [f for f in findings if (f.code, f.span.file, f.severity) == (finding.code, finding.span.file,
@@ -390,7 +391,7 @@ def _judge(before, after, finding) -> None:
     # what the fixed rule says next (a weaker finding: PGB006's file now named but not in the tree)
     # is its own business; another rule's new error or warning is a fix that breaks something
     grown = {k for k, n in tally(after, True).items() if k[0] != finding.code and n > tally(before, True)[k]}
-    broken = [f"{f.code} {f.message}" for f in after if (f.code, f.span.file) in grown]
+    broken = [f"{f.code} {f.message}" for f in after if (f.code, f.span.file, str(f.severity)) in grown]
     assert not broken, f"after {finding.fix!r}: {broken}"
 
 

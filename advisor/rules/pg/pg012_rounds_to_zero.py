@@ -47,7 +47,7 @@ def check(ctx):
             if bare and larger:
                 meant, why = f"'{text.strip()}{larger}'", f"if {text.strip()} {larger} was meant: bare numbers are {unit}"
             elif unit:
-                meant, why = repr("1" + unit), "the smallest non-zero value; or 0 if off is intended"
+                meant, why = f"'1{unit}'", "the smallest non-zero value; or 0 if off is intended"
             else:
                 meant, why = "1", ""
             if setting.name in _PER_ROLE and bare and larger:
