@@ -135,18 +135,18 @@ def test_hap005_report_up_to_option(tmp_path):
     (tmp_path / "haproxy.cfg").write_text(
         "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 1h\n    timeout server 1h\n"
         "listen pg\n    bind :5000\n    option pgsql-check user haproxy\n    server pg1 10.0.0.1:5432 check\n")
-    # an hour: no common pool keeps a connection unused that long by default, nothing to report
+    # an hour: no pool that retires idle connections keeps one unused that long by default
     r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)
     assert "HAP005" not in r.stdout, r.stdout
-    # 45 min: psycopg_pool's min_size connections idle up to its 1 h max_lifetime
-    (tmp_path / "haproxy.cfg").write_text((tmp_path / "haproxy.cfg").read_text().replace(" 1h\n", " 45m\n"))
+    # 30 min: pgxpool's idle connections live up to 30 min and its 1 min health check
+    (tmp_path / "haproxy.cfg").write_text((tmp_path / "haproxy.cfg").read_text().replace(" 1h\n", " 30m\n"))
     r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)
     assert "HAP005 info" in r.stdout, r.stdout
     # a warn-below above the ceiling raises it: that timer is a warning, not silence
     (tmp_path / "pgpath.yaml").write_text("rule-options:\n  HAP005: {warn-below: 7200}\n")
     r = pgpath("check", "haproxy.cfg", "--select", "HAP005", cwd=tmp_path)
     assert "HAP005 warning" in r.stdout, r.stdout
-    (tmp_path / "haproxy.cfg").write_text((tmp_path / "haproxy.cfg").read_text().replace(" 45m\n", " 1h\n"))
+    (tmp_path / "haproxy.cfg").write_text((tmp_path / "haproxy.cfg").read_text().replace(" 30m\n", " 1h\n"))
     # clients that never retire idle connections (SQLAlchemy's default pool): the operator raises it
     (tmp_path / "pgpath.yaml").write_text("rule-options:\n  HAP005: {report-up-to: 86400}\n")
     r = pgpath("check", "haproxy.cfg", "--select", "HAP005", cwd=tmp_path)

@@ -8,12 +8,14 @@ once for a plain PostgreSQL proxy), so `timeout tunnel` (from the backend) appli
 set; otherwise the shorter of `timeout client` (frontend) and `timeout server` (backend). The
 finding is informational, and a warning when the idle timeout is under 10 minutes, the default
 idle time of common client pools (HikariCP `idleTimeout`, psycopg_pool `max_idle`: 600 s;
-`rule-options: {HAP005: {warn-below: SECONDS}}` in the configuration changes it). A timeout of
-an hour or more is not reported: no common pool keeps a connection unused that long by default
-(psycopg_pool keeps its `min_size` connections however long they idle and retires each at
-`max_lifetime`, 1 h; pgxpool's `MaxConnLifetime` is 1 h, HikariCP's `maxLifetime` 30 min), and
-the fix proposes such a value itself. SQLAlchemy's pool never retires one (`pool_recycle = -1`):
-APP007 and PATH002 judge it where the client's configuration is read, and
+`rule-options: {HAP005: {warn-below: SECONDS}}` in the configuration changes it). A timeout
+longer than 31 minutes is not reported: no common pool that retires idle connections keeps one
+unused that long by default (pgxpool closes one idle past `MaxConnIdleTime`, 30 min, at its next
+1 min health check; HikariCP retires every one at `maxLifetime`, 30 min), and the fix proposes
+such a value itself. psycopg_pool and SQLAlchemy never retire an idle connection by default
+(psycopg_pool keeps its `min_size` connections and applies `max_lifetime` only when one is
+returned; SQLAlchemy's `pool_recycle` is -1): any proxy timer cuts them, so APP007 and PATH002
+judge them where the client's configuration is read, and
 `rule-options: {HAP005: {report-up-to: SECONDS}}` raises the limit for clients pgpath does not
 read (a `warn-below` above it raises it too). Routes whose
 sessions the same line closes (a `defaults` timeout inherited by a primary and a replica

@@ -60,6 +60,8 @@ def _lifetime_fix(pool, seconds: float) -> str:
     margin = f"{seconds - target:g} s below {seconds:g} s"
     library = pool.library
     key = LIFETIME_KEY.get(library, "maximum lifetime")
+    if library == "psycopg_pool":  # no lifetime retires an idle connection: check it on borrow
+        return "check=ConnectionPool.check_connection (psycopg_pool 3.2+) on the pool"
     if library == "hikaricp":
         if target < 30:
             return (f"HikariCP cannot retire connections sooner than 30 s (maxLifetime minimum): lengthen the "
@@ -86,6 +88,10 @@ def check(ctx):
             life = float(pool.max_lifetime.value)
             # as the file writes it (`max-lifetime=3600000 (3600 s)`), or the default
             horizon, why = life, said(pool.max_lifetime, LIFETIME_KEY.get(pool.library, "max lifetime"))
+            if pool.library == "psycopg_pool":
+                # it applies max_lifetime when a connection is returned, and keeps its min_size
+                # connections however long they idle (max_idle shrinks only above min_size)
+                horizon, why = math.inf, f"{why}, applied only when a connection is returned; min_size connections are never closed for idleness"
             keep = pool.keepalive_time
             if keep is not None and keep.known and 0 < keep.value < horizon:
                 horizon, why = float(keep.value), said(keep, "keepaliveTime")
