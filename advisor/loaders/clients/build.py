@@ -393,15 +393,19 @@ def canonical_hikari(key: str) -> str | None:
     return HIKARI_KEYS.get(key.replace("-", "").replace("_", "").lower())
 
 
-def _jdbc_seconds(b: Builder, v: Value | None, key: str, written: str | None = None) -> Value | None:
+def _jdbc_seconds(b: Builder, v: Value | None, key: str, written: str | None = None,
+                  yaml_file: bool = False) -> Value | None:
     """A pgjdbc property in seconds, typed; `written`: the properties key that sets it (None: the
-    JDBC URL's parameter), which is where its fix goes."""
+    JDBC URL's parameter), which is where its fix goes (in YAML: `key: value under its parent`)."""
     def msg(x: Value) -> str:
         return f'pgjdbc {key}: "{x.raw}" is not an integer number of seconds'
 
     def fix(x: Value) -> str:
         secs = go_parse_duration(str(x.raw).strip())
         value, unit = (str(int(secs)), " (seconds)") if secs is not None else ("<integer seconds>", "")
+        if written and yaml_file and "." in written:
+            parent, last = written.rsplit(".", 1)
+            return f"{last}: {value} under {parent}{unit}"
         return f"{written or key}={value}{'' if written else ' in the JDBC URL'}{unit}"
     t = b.typed(v, java_parse_int, msg, fix, unit="s")
     if t is not None and t.known:
@@ -413,6 +417,8 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     """pgjdbc (with HikariCP when `extra` has Hikari keys). Driver properties may also come from
     `extra` (Spring `hikari.data-source-properties.*`, hikari.properties `dataSource.*`)."""
     props = dict(params)
+    form = extra.get("__hikari__")  # (prefix, kebab-case, YAML) of the file's Hikari keys
+    yaml_file = bool(form is not None and isinstance(form.value, tuple) and form.value[2])
     written: dict[str, str] = {}  # a driver property set beside the URL: the key the file writes
     for key, v in extra.items():
         if key.startswith("dataSource.") or key.startswith("data-source-properties."):
@@ -434,9 +440,9 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     ep.keepalive = Keepalive(enabled=enabled, idle=default(OS_KEEPALIVE[0], "os-default"),
                              interval=default(OS_KEEPALIVE[1], "os-default"), count=default(OS_KEEPALIVE[2], "os-default"),
                              note="pgjdbc only switches SO_KEEPALIVE on or off; the timers are the OS defaults")
-    ep.connect_timeout = _jdbc_seconds(b, props.get("connectTimeout"), "connectTimeout", written.get("connectTimeout")) or default(10.0)
-    ep.socket_timeout = _jdbc_seconds(b, props.get("socketTimeout"), "socketTimeout", written.get("socketTimeout")) or default(0.0)
-    _jdbc_seconds(b, props.get("loginTimeout"), "loginTimeout", written.get("loginTimeout"))
+    ep.connect_timeout = _jdbc_seconds(b, props.get("connectTimeout"), "connectTimeout", written.get("connectTimeout"), yaml_file) or default(10.0)
+    ep.socket_timeout = _jdbc_seconds(b, props.get("socketTimeout"), "socketTimeout", written.get("socketTimeout"), yaml_file) or default(0.0)
+    _jdbc_seconds(b, props.get("loginTimeout"), "loginTimeout", written.get("loginTimeout"), yaml_file)
     ep.tcp_user_timeout = default(0.0, "os-default")
     mode = props.get("sslmode")
     ssl = props.get("ssl")

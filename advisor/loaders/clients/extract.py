@@ -270,12 +270,20 @@ def unknown_endpoint(b: Builder, driver: str, name: str, lf: Leaf, v: Value) -> 
 
 def _datasource_key(path: tuple[str, ...]) -> tuple[str, str] | None:
     """(`spring.datasource`, `hikari.max-lifetime`) for a Spring datasource key, else None.
-    A named datasource below it (`spring.datasource.events.url`) is a datasource of its own."""
+    A named datasource below it (`spring.datasource.events.url`) is a datasource of its own, and
+    a custom prefix (`app.datasource.main`) holds the pool's keys directly."""
     low = [p.replace("-", "").replace("_", "").lower() for p in path]
     if "hikari" in low:
         i = low.index("hikari")
         prefix, rest = path[:i], ".".join(path[i:])
     elif low and low[-1] in ("url", "jdbcurl", "username", "password"):
+        prefix, rest = path[:-1], path[-1]
+    elif "datasourceproperties" in low[:-1]:  # a custom prefix's driver properties
+        i = low.index("datasourceproperties")
+        prefix, rest = path[:i], ".".join(path[i:])
+    elif len(low) > 1 and low[:-1] != ["spring", "datasource"] and canonical_hikari(path[-1]):
+        # a custom prefix bound to a HikariDataSource holds the pool's keys directly
+        # (@ConfigurationProperties("app.datasource.main")); spring.datasource binds them under .hikari
         prefix, rest = path[:-1], path[-1]
     else:
         return None
