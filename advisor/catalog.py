@@ -14,6 +14,7 @@ from functools import lru_cache
 from advisor.model import Record
 
 SUPPORTED_MAJORS = (14, 15, 16, 17, 18)
+DEFAULT_MAJOR = SUPPORTED_MAJORS[-1]  # the PostgreSQL major assumed when neither the user nor the tree says
 
 # the most server processes PostgreSQL supports (MAX_BACKENDS, 2^18 - 1)
 MAX_BACKENDS = 0x3FFFF
@@ -26,8 +27,7 @@ def process_terms(major: int) -> tuple[tuple[str, ...], int]:
     if major >= 18:
         return ("max_connections", "autovacuum_worker_slots", "max_worker_processes", "max_wal_senders"), 2
     return ("max_connections", "autovacuum_max_workers", "max_worker_processes", "max_wal_senders"), 1
-DEFAULT_MAJOR = 18  # the PostgreSQL major assumed when neither the user nor the tree says
-DEFAULT_MAJOR = SUPPORTED_MAJORS[-1]
+
 
 # Old names PostgreSQL still accepts and maps to the new ones (guc.c map_old_guc_names),
 # with the first major where each applies.

@@ -28,13 +28,7 @@ from advisor.units import hap_format_ms
 
 def check(ctx):
     for doc in haproxy_docs(ctx):
-        # a frontend that serves several backends has one timeout client for all: the value the fix
-        # proposes is the longest of its routes', so that every route's fix agrees
-        longest: dict[int, int] = {}
-        for route in doc.model.routes():
-            c, s = known_ms(route.front.timeout("client")), known_ms(route.back.timeout("server"))
-            if c and s:
-                longest[id(route.front)] = max(longest.get(id(route.front), 0), c, s)
+        longest = _longest_per_group(doc.model)
         for route in doc.model.routes():
             if route.back.effective_mode() != "tcp" or not is_postgres(route.back, doc.model):
                 continue  # pgpath judges the proxies that carry PostgreSQL connections
@@ -57,6 +51,30 @@ def check(ctx):
                 _fix(route, hap_format_ms(max(high, longest.get(id(route.front), high)))),
                 related=[v.span for v in (client, server) if v.span and v is not unused],
             )
+
+
+def _longest_per_group(model) -> dict[int, int]:
+    """For each frontend, the longest client or server timer over the PostgreSQL TCP routes that
+    share a frontend or a backend with it, transitively: a frontend has one timeout client for
+    all its backends and a backend one timeout server for all its frontends, so every route's fix
+    in such a group proposes that one value and the fixes agree."""
+    routes = [r for r in model.routes() if r.back.effective_mode() == "tcp" and is_postgres(r.back, model)]
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for r in routes:
+        parent[find(id(r.front))] = find(id(r.back))
+    longest: dict[int, int] = {}
+    for r in routes:
+        c, s = known_ms(r.front.timeout("client")), known_ms(r.back.timeout("server"))
+        if c and s:
+            root = find(id(r.front))
+            longest[root] = max(longest.get(root, 0), c, s)
+    return {id(r.front): longest[find(id(r.front))] for r in routes if find(id(r.front)) in longest}
 
 
 def _fix(route, value: str) -> str:
