@@ -471,34 +471,47 @@ def _read_pgo(f: _File, root: N) -> None:
 
 
 def _read_patroni(f: _File, root: N) -> bool:
+    from advisor.model.patroni import (PATRONI_DCS, PATRONI_DCS_ONLY, PATRONI_DEFAULTS, PATRONI_SET_ELSEWHERE,
+                                       patroni_refuses)
+
     dcs = root.get("bootstrap", "dcs", "postgresql", "parameters")
     local = root.get("postgresql", "parameters")
     if dcs is None and local is None:
         return False
-    # the local ones win, as Patroni merges them, except the parameters Patroni sets only from the DCS
-    # (its CMDLINE_OPTIONS): it drops a local one (PG014 reports it)
-    local_entries = f.param_entries(local, "postgresql.parameters")
-    entries = f.param_entries(dcs, PATRONI_DCS) + [e for e in local_entries if e[0].lower() not in PATRONI_DCS_ONLY]
+    # as Patroni merges them: the local ones win, except the parameters it sets only from the DCS
+    # (its CMDLINE_OPTIONS), whose local value it drops, and those it sets from postgresql.listen
+    # and scope (port, listen_addresses, cluster_name); a DCS value its check refuses is replaced by
+    # its default (PG014 reports each)
+    ignored, rejected, entries = [], [], []
+    for entry in f.param_entries(dcs, PATRONI_DCS):
+        name = entry[0].lower()
+        if name in PATRONI_SET_ELSEWHERE:
+            ignored.append(entry)
+            continue
+        refused = None if entry[4] else patroni_refuses(name, entry[1])  # (a template value is unknown)
+        if refused:
+            rejected.append((entry, refused))
+            entry = (entry[0], PATRONI_DEFAULTS[name], entry[2], entry[3], False, PATRONI_DCS)
+        entries.append(entry)
+    for entry in f.param_entries(local, "postgresql.parameters"):
+        if entry[0].lower() in PATRONI_DCS_ONLY or entry[0].lower() in PATRONI_SET_ELSEWHERE:
+            ignored.append(entry)
+        else:
+            entries.append(entry)
+    listen = root.get("postgresql", "listen")
+    if listen is not None and listen.kind == "scalar" and ":" in (listen.value or ""):
+        port = listen.value.rsplit(":", 1)[1].strip()
+        if port.isdigit():  # Patroni passes --port from postgresql.listen
+            entries.append(("port", port, listen.span(f.path), listen.value_span(f.path), False, "postgresql.listen"))
     meta = {"source": "patroni", "parameters_at": "postgresql.parameters" if local is not None else PATRONI_DCS,
             "parameters_at_for": {name: f"{PATRONI_DCS} (on a running cluster: patronictl edit-config)"
                                   for name in PATRONI_DCS_ONLY},
-            "_patroni_ignored": [e for e in local_entries if e[0].lower() in PATRONI_DCS_ONLY]}
+            "_patroni_ignored": ignored, "_patroni_rejected": rejected}
     if root.text("scope"):
         meta["scope"] = root.text("scope")
     f.pg_doc(entries, None, meta)  # (PG001 reads meta source: Patroni drops the names it does not know)
     return True
 
-
-PATRONI_DCS = "bootstrap.dcs.postgresql.parameters"
-# Patroni's ConfigHandler.CMDLINE_OPTIONS (patroni/postgresql/config.py): passed to postgres on its
-# command line from the dynamic configuration alone; a local postgresql.parameters value of one is
-# discarded (Config._process_postgresql_parameters, is_local). listen_addresses, port and
-# cluster_name come from postgresql.listen and scope instead.
-PATRONI_DCS_ONLY = frozenset({
-    "max_connections", "max_locks_per_transaction", "max_worker_processes", "max_prepared_transactions",
-    "wal_level", "track_commit_timestamp", "max_wal_senders", "max_replication_slots", "wal_keep_segments",
-    "wal_keep_size", "wal_log_hints", "hot_standby",
-})
 
 _ANSIBLE_PG_LISTS = ("postgresql_parameters", "local_postgresql_parameters", "postgresql_global_config_options")
 _ANSIBLE_PG_MAPS = ("pg_parameters", "postgresql_conf_parameters")

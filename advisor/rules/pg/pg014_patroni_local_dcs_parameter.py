@@ -6,7 +6,10 @@ name is one Patroni passes to PostgreSQL on its command line from the dynamic co
 (the DCS) alone: `max_connections`, `max_locks_per_transaction`, `max_worker_processes`,
 `max_prepared_transactions`, `wal_level`, `track_commit_timestamp`, `max_wal_senders`,
 `max_replication_slots`, `wal_keep_segments`, `wal_keep_size`, `wal_log_hints`, `hot_standby`
-(Patroni's `ConfigHandler.CMDLINE_OPTIONS`).
+(Patroni's `ConfigHandler.CMDLINE_OPTIONS`). Also `port`, `listen_addresses` and `cluster_name`
+in `postgresql.parameters`, local or DCS, which Patroni sets from `postgresql.listen` and
+`scope`; and a DCS value of a CMDLINE_OPTIONS parameter that Patroni's own check refuses
+(`max_connections` below 25, `wal_level: minimal`...), which it replaces by its default.
 
 ## Why it matters
 Patroni discards such a local value without a word (`Config._process_postgresql_parameters`
@@ -20,7 +23,8 @@ the value Patroni gives it.
 ## Fix
 Set it in `bootstrap.dcs.postgresql.parameters` for a cluster not yet created, and with
 `patronictl edit-config` on a running cluster (the bootstrap section is read only once); remove
-the local entry.
+the local entry. A local value Patroni would refuse in the DCS too is only removed. `port` and
+`listen_addresses` go in `postgresql.listen`, `cluster_name` is the `scope`.
 
 ## References
 - Patroni: dynamic configuration ("postgresql.parameters.max_connections ... could be set only in
@@ -29,31 +33,46 @@ the local entry.
 """
 
 from advisor.findings import Severity
+from advisor.model.patroni import PATRONI_DEFAULTS, patroni_refuses
 from advisor.rules.rule import Rule
-
-# Patroni's defaults for them (CMDLINE_OPTIONS), used when the DCS sets none
-PATRONI_DEFAULTS = {"max_connections": "100", "max_wal_senders": "10", "max_worker_processes": "8",
-                    "max_locks_per_transaction": "64", "max_prepared_transactions": "0", "max_replication_slots": "10",
-                    "wal_level": "replica", "track_commit_timestamp": "off", "wal_log_hints": "on",
-                    "hot_standby": "on", "wal_keep_segments": "8", "wal_keep_size": "128MB"}
 
 
 def check(ctx):
     for doc in ctx.of_kind("postgresql"):
-        for local in doc.meta.get("_patroni_ignored", ()):
-            name, raw, span = local[0], local[1], local[2]
-            in_dcs = doc.get(name.lower())
+        for name, raw, span, _value_span, unknown, *at in doc.meta.get("_patroni_ignored", ()):
+            at = at[0] if at else "postgresql.parameters"
+            low = name.lower()
+            if low in ("port", "listen_addresses", "cluster_name"):
+                source = "scope" if low == "cluster_name" else "postgresql.listen"
+                yield RULE.finding(
+                    span, f"{name}: {raw} in {at} has no effect: Patroni sets {name} from {source} and drops "
+                          "this value",
+                    f"remove {name} from {at}, and set {source} instead")
+                continue
+            in_dcs = doc.get(low)
             if in_dcs is not None:
                 runs = f"{in_dcs.name} = {in_dcs.raw} from {in_dcs.section} (the value it bootstraps the DCS with)"
             else:
-                runs = f"Patroni's default for it, {PATRONI_DEFAULTS.get(name.lower(), 'PostgreSQL default')}"
+                runs = f"Patroni's default for it, {PATRONI_DEFAULTS.get(low, 'PostgreSQL default')}"
+            refused = None if unknown else patroni_refuses(low, raw)
+            move = (f"remove {name} from postgresql.parameters ({raw} would be refused in the DCS too: {refused})"
+                    if refused else
+                    f'{name}: "{raw}" in bootstrap.dcs.postgresql.parameters (on a running cluster: patronictl '
+                    f"edit-config), and remove {name} from postgresql.parameters")
             yield RULE.finding(
                 span,
                 f"{name}: {raw} in postgresql.parameters has no effect: Patroni takes {name} only from the DCS, "
                 f"equal on every member, and drops the local value, so PostgreSQL runs with {runs}",
-                f'{name}: "{raw}" in bootstrap.dcs.postgresql.parameters (on a running cluster: patronictl '
-                f"edit-config), and remove it from postgresql.parameters",
+                move,
                 [in_dcs.span] if in_dcs is not None else [],
+            )
+        for (name, raw, span, *_), refused in doc.meta.get("_patroni_rejected", ()):
+            yield RULE.finding(
+                span,
+                f"{name}: {raw} in bootstrap.dcs.postgresql.parameters is {refused}: Patroni logs 'failed "
+                f"validation' and runs PostgreSQL with its default, {PATRONI_DEFAULTS[name.lower()]}",
+                f"a value Patroni accepts, e.g. {name}: \"{PATRONI_DEFAULTS[name.lower()]}\" (on a running cluster: "
+                "patronictl edit-config)",
             )
 
 
@@ -61,7 +80,7 @@ RULE = Rule(
     code="PG014",
     name="patroni-local-dcs-parameter",
     severity=Severity.WARNING,
-    summary="A Patroni local parameter that Patroni takes only from the DCS",
+    summary="A Patroni parameter that Patroni drops or refuses (DCS-only, set elsewhere, or failing its check)",
     needs=("postgresql",),
     check=check,
     doc=__doc__,

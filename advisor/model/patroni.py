@@ -1,0 +1,48 @@
+"""What Patroni does with the PostgreSQL parameters of its configuration (patroni.yml).
+
+Facts from Patroni's source (patroni/postgresql/config.py `ConfigHandler.CMDLINE_OPTIONS`,
+patroni/config.py `Config._process_postgresql_parameters`): the loader models the server
+Patroni starts with them, and PG014 reports what Patroni drops or refuses.
+"""
+
+from __future__ import annotations
+
+PATRONI_DCS = "bootstrap.dcs.postgresql.parameters"  # where the cluster-wide ones are written
+# Patroni's ConfigHandler.CMDLINE_OPTIONS (patroni/postgresql/config.py): passed to postgres on its
+# command line from the dynamic configuration alone; a local postgresql.parameters value of one is
+# discarded (Config._process_postgresql_parameters, is_local). listen_addresses, port and
+# cluster_name come from postgresql.listen and scope instead.
+PATRONI_DCS_ONLY = frozenset({
+    "max_connections", "max_locks_per_transaction", "max_worker_processes", "max_prepared_transactions",
+    "wal_level", "track_commit_timestamp", "max_wal_senders", "max_replication_slots", "wal_keep_segments",
+    "wal_keep_size", "wal_log_hints", "hot_standby",
+})
+
+# set by Patroni from postgresql.listen (port, listen_addresses) and scope (cluster_name): a value
+# in postgresql.parameters, local or DCS, is dropped
+PATRONI_SET_ELSEWHERE = frozenset({"port", "listen_addresses", "cluster_name"})
+
+# Patroni's values for its CMDLINE_OPTIONS when the DCS sets none or its check refuses the one set
+PATRONI_DEFAULTS = {"max_connections": "100", "max_wal_senders": "10", "max_worker_processes": "8",
+                    "max_locks_per_transaction": "64", "max_prepared_transactions": "0", "max_replication_slots": "10",
+                    "wal_level": "replica", "track_commit_timestamp": "off", "wal_log_hints": "on",
+                    "hot_standby": "on", "wal_keep_segments": "8", "wal_keep_size": "128MB"}
+# the checks of CMDLINE_OPTIONS: IntValidator minimums, wal_level's EnumValidator, hot_standby on
+_PATRONI_MINIMUMS = {"max_connections": 25, "max_wal_senders": 3, "wal_keep_segments": 1, "max_prepared_transactions": 0,
+                     "max_locks_per_transaction": 32, "max_replication_slots": 4, "max_worker_processes": 2}
+
+
+def patroni_refuses(name: str, raw: str) -> str | None:
+    """Why Patroni's check of a CMDLINE_OPTIONS value from the DCS refuses it (it then uses its
+    default), or None when it accepts it or the name is none of them."""
+    text = str(raw).strip().strip("'\"")
+    if name in _PATRONI_MINIMUMS:
+        if not text.lstrip("-").isdigit():
+            return "not an integer"
+        if int(text) < _PATRONI_MINIMUMS[name]:
+            return f"below Patroni's minimum of {_PATRONI_MINIMUMS[name]}"
+    elif name == "wal_level" and text.lower() not in ("hot_standby", "replica", "logical"):
+        return "not hot_standby, replica or logical (Patroni needs replication)"
+    elif name == "hot_standby" and text.lower() not in ("on", "true", "yes", "1"):
+        return "not on (Patroni always runs standbys in hot standby)"
+    return None
