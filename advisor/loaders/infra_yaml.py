@@ -529,6 +529,15 @@ def _read_ansible(f: _File, root: N) -> bool:
         if listed:
             meta.setdefault("parameters_at", key)  # where a fix adds one
             meta["parameters_forms"][key] = "options"
+        if key == "local_postgresql_parameters" and listed:
+            # autobase renders this list into Patroni's local postgresql.parameters, and
+            # postgresql_parameters into the DCS: Patroni drops a DCS-only name here (PG014)
+            from advisor.model.patroni import PATRONI_DCS_ONLY
+
+            meta["_patroni_ignored"] = [e for e in listed if e[0].lower() in PATRONI_DCS_ONLY]
+            meta["parameters_at_for"] = {name: "postgresql_parameters" for name in PATRONI_DCS_ONLY}
+            meta["parameters_forms"].setdefault("postgresql_parameters", "options")
+            listed = [e for e in listed if e[0].lower() not in PATRONI_DCS_ONLY]
         entries += listed
     for key in _ANSIBLE_PG_MAPS:
         node = root.get(key)

@@ -34,6 +34,7 @@ the local entry. A local value Patroni would refuse in the DCS too is only remov
 
 from advisor.findings import Severity
 from advisor.model.patroni import PATRONI_DEFAULTS, patroni_refuses
+from advisor.model.pg_parameters import assignment
 from advisor.rules.rule import Rule
 
 
@@ -55,13 +56,11 @@ def check(ctx):
             else:
                 runs = f"Patroni's default for it, {PATRONI_DEFAULTS.get(low, 'PostgreSQL default')}"
             refused = None if unknown else patroni_refuses(low, raw)
-            move = (f"remove {name} from postgresql.parameters ({raw} would be refused in the DCS too: {refused})"
-                    if refused else
-                    f'{name}: "{raw}" in bootstrap.dcs.postgresql.parameters (on a running cluster: patronictl '
-                    f"edit-config), and remove {name} from postgresql.parameters")
+            move = (f"remove {name} from {at} ({raw} would be refused in the DCS too: {refused})" if refused else
+                    f"{assignment(doc, low, raw)}, and remove {name} from {at}")
             yield RULE.finding(
                 span,
-                f"{name}: {raw} in postgresql.parameters has no effect: Patroni takes {name} only from the DCS, "
+                f"{name}: {raw} in {at} has no effect: Patroni takes {name} only from the DCS, "
                 f"equal on every member, and drops the local value, so PostgreSQL runs with {runs}",
                 move,
                 [in_dcs.span] if in_dcs is not None else [],
