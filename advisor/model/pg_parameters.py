@@ -17,14 +17,13 @@ configuration file.
 
 from __future__ import annotations
 
-import re
-
+from advisor import lazy_re
 from advisor.model import ConfigDoc, Setting
 
 # a fix in postgresql.conf syntax, as the loaders write it: `name = value`, then an optional
 # note after two spaces; or the removal of the line that sets `name`
-_CONF_ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z_][\w.]*) = (?P<value>(?:(?!  ).)+)(?P<note>  .*)?")
-_CONF_REMOVAL = re.compile(r"(?P<verb>remove|fix or remove) the (?P<name>[A-Za-z_][\w.]*) line")
+_CONF_ASSIGNMENT = lazy_re.compile(r"(?P<name>[A-Za-z_][\w.]*) = (?P<value>(?:(?!  ).)+)(?P<note>  .*)?")
+_CONF_REMOVAL = lazy_re.compile(r"(?P<verb>remove|fix or remove) the (?P<name>[A-Za-z_][\w.]*) line")
 
 
 def _plain(value) -> str:

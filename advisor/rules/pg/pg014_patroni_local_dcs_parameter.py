@@ -33,13 +33,16 @@ the local entry. A local value Patroni would refuse in the DCS too is only remov
 """
 
 from advisor.findings import Severity
-from advisor.model.patroni import PATRONI_DEFAULTS, patroni_refuses
-from advisor.model.pg_parameters import assignment
 from advisor.rules.rule import Rule
 
 
 def check(ctx):
     for doc in ctx.of_kind("postgresql"):
+        if "_patroni_ignored" not in doc.meta and "_patroni_rejected" not in doc.meta:
+            continue  # not read through Patroni (or autobase's lists): nothing it drops
+        from advisor.model.patroni import PATRONI_DEFAULTS, patroni_refuses
+        from advisor.model.pg_parameters import assignment
+
         for name, raw, span, _value_span, unknown, *at in doc.meta.get("_patroni_ignored", ()):
             at = at[0] if at else "postgresql.parameters"
             low = name.lower()
