@@ -18,7 +18,9 @@ another hop; an info the first problem hid may appear). The syntaxes applied:
 - a removal: `remove the X line` (postgresql.conf), `remove X from spec.postgresql.parameters`
   (a manifest's key), `remove -c X=... from its command` (a container's command line);
 - a container's `-c X=value in its command`;
-- `ALTER SYSTEM SET X = value in the same script`, appended to the SQL script.
+- `ALTER SYSTEM SET X = value in the same script`, appended to the SQL script;
+- a value moved where it has effect (`X in bootstrap.dcs..., and remove X from postgresql.parameters`);
+- a Spring Boot application.yml key (`max-lifetime: 1800000 under spring.datasource.hikari`).
 
 Not applied here: fixes that need a file pgpath cannot know (`(with client_tls_key_file ...)`),
 PGB016's removal of a database's own pool_size (its property test applies it:
@@ -69,6 +71,15 @@ def _edit(fix: str, span_file: str):
     if re.search(r"\(with [^)]*(_file|_FILE|<)", fix) or "[databases] line" in fix:
         return None  # a certificate or key file to provide; PGB016's own property test
     yaml_file = span_file.endswith((".yaml", ".yml"))
+    # a value moved (PG014): `<the value where it belongs>, and remove X from <where it has no effect>`
+    m = re.fullmatch(r"(.+), and remove (\w+) from ([\w.]+)", fix)
+    if m and yaml_file:
+        first = _edit(m.group(1), span_file)
+        return ("move", span_file, [first, ("remove", m.group(2), m.group(3))]) if first else None
+    # a Spring Boot application.yml key: `max-lifetime: 1800000 under spring.datasource.hikari`
+    m = re.match(r"([\w.\-]+): (\S+) under ([\w.\-]+)", fix)
+    if m and yaml_file:
+        return "yaml", (span_file, m.group(3)), [(m.group(1), m.group(2))]
     m = re.match(r"remove the (?:(\w+) )?line\b", fix)
     if m and (Path(span_file).suffix in (".conf", ".ini") or "." not in Path(span_file).name):
         return "remove-line", span_file, [(m.group(1), None)]
@@ -147,6 +158,22 @@ def _yaml_document(path: Path, line: int):
     nodes = list(yaml.compose_all(text))
     index = max(i for i, node in enumerate(nodes) if node is not None and node.start_mark.line + 1 <= max(line, 1))
     return list(yaml.safe_load_all(text)), index
+
+
+def _remove_entry(path: Path, line: int, at: str, name: str) -> None:
+    """Remove `name` from the mapping or Ansible option list at the key path `at`."""
+    import yaml
+
+    docs, index = _yaml_document(path, line)
+    here = docs[index]
+    keys = at.split(".")
+    for key in keys[:-1]:
+        here = here[key]
+    if isinstance(here[keys[-1]], list):
+        here[keys[-1]] = [item for item in here[keys[-1]] if item.get("option") != name]
+    else:
+        del here[keys[-1]][name]
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
 
 
 def _remove_key(path: Path, line: int, at: str, name: str) -> None:
@@ -304,10 +331,14 @@ def _write(path: Path, pairs) -> None:
     path.write_text("\n".join(lines))
 
 
-def _apply(folder: Path, finding) -> None:
+def _apply(folder: Path, finding, edit=None) -> None:
     """Write the finding's fix into the files under `folder`, as an operator would."""
-    how, where, values = _edit(finding.fix, finding.span.file)
-    if how == "assignment":
+    how, where, values = edit or _edit(finding.fix, finding.span.file)
+    if how == "move":
+        first, (_, name, at) = values
+        _apply(folder, finding, first)
+        _remove_entry(folder / where, finding.span.line or 1, at, name)
+    elif how == "assignment":
         _write(folder / where, values)
     elif how in ("yaml", "options"):
         _write_yaml(folder / where[0], finding.span.line or 1, where[1], values, how == "options")
@@ -371,7 +402,7 @@ def test_every_syntax_is_applied():
     """No writer of this test goes unused (a syntax whose fixes all stopped matching would)."""
     used = {_edit(p.values[2].fix, p.values[2].span.file)[0] for p in APPLICABLE}
     assert used >= {"assignment", "haproxy", "conninfo", "yaml", "options", "properties", "remove-line",
-                    "remove-key", "remove-c", "command", "sql"}, used
+                    "remove-key", "remove-c", "command", "sql", "move"}, used
 
 
 def _judge(before, after, finding) -> None:
