@@ -792,27 +792,33 @@ _STAGE_STATS = ("log_parser_stats", "log_planner_stats", "log_executor_stats")
 _CROSS_CHECKED = _BACKEND_TERMS + _STAGE_STATS + ("log_statement_stats",)
 
 
-def _most_processes(name: str, catalog: Catalog, doc: ConfigDoc | None = None) -> int | None:
+def _most_processes(name: str, catalog: Catalog, doc: ConfigDoc | None = None,
+                    sharing: frozenset[str] = frozenset()) -> int | None:
     """The largest value of a term of the server-process total that PostgreSQL accepts with the
     other terms as `doc` sets them, else at their defaults (its range's maximum alone exceeds the
-    total), or None for a parameter that is no term."""
+    total), or None for a parameter that is no term. The terms in `sharing` (those out of range
+    too, whose fixes are proposed together) share what is left equally."""
     terms, constant = process_terms(catalog.major)
     if name not in terms:
         return None
+    sharing = sharing | {name}
     others = 0
     for term in terms:
-        if term != name:
+        if term not in sharing:
             setting = doc.get(term) if doc is not None else None
             known = setting is not None and isinstance(setting.value, int) and not isinstance(setting.value, bool)
             others += setting.value if known else int(catalog.lookup(term).boot_value)
-    return max(1, MAX_BACKENDS - others - constant)
+    return max(1, (MAX_BACKENDS - others - constant) // len(sharing))
 
 
 def _bound_process_fixes(doc: ConfigDoc, catalog: Catalog) -> None:
     """Once every setting is typed: the fixes of out-of-range terms of the process total, with the
-    other terms as the file sets them (parse_value proposed them with the defaults)."""
-    for diagnostic, setting in doc.meta.pop("_process_bounds", ()):
-        most = _most_processes(setting.name, catalog, doc)
+    other terms as the file sets them (parse_value proposed them with the defaults); several terms
+    out of range share what the others leave."""
+    bounds = doc.meta.pop("_process_bounds", ())
+    sharing = frozenset(setting.name for _, setting in bounds if setting.effective)
+    for diagnostic, setting in bounds:
+        most = _most_processes(setting.name, catalog, doc, sharing)
         diagnostic.fix = in_place(doc, setting, f"{setting.name} = {most}  (the most that leaves room for the other "
                                                 f"server processes as this file sets them: {MAX_BACKENDS} in all)")
 
