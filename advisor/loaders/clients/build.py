@@ -546,7 +546,12 @@ def sqlalchemy_plan(b: Builder, extra: dict[str, Value], ini: bool = False) -> P
         if recycle is not None and recycle.known and recycle.value < 0:
             recycle.value = math.inf
     pre_ping = extra.get("pool_pre_ping")
-    if pre_ping is not None:
+    if pre_ping is not None and ini and not pre_ping.unknown:
+        # engine_from_config hands pool_pre_ping over as the ini's string (it coerces pool_recycle,
+        # pool_size, ... but not this one), and the pool tests its truth: "false" pings too
+        text = str(pre_ping.raw if pre_ping.raw is not None else pre_ping.value)
+        pre_ping = Value(bool(text), pre_ping.raw, pre_ping.span, pre_ping.origin, pre_ping.key)
+    elif pre_ping is not None:
         pre_ping = b.typed(pre_ping, client_bool, lambda x: f'SQLAlchemy pool_pre_ping: "{x.raw}" is not a boolean')
     size = extra.get("pool_size")
     if size is not None:
