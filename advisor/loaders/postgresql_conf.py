@@ -915,9 +915,10 @@ def parse_value(doc: ConfigDoc, setting: Setting, param: Parameter, catalog: Cat
         if lo is not None and hi is not None and not (lo <= value <= hi):
             bound = lo if value < lo else hi
             fix = f"{param.name} = {_literal(bound, param.unit)}  (the {'minimum' if bound == lo else 'maximum'})"
+            most = _most_processes(param.name, catalog) if bound == hi else None
             if bound == lo and param.name in _BELOW_MINIMUM:
                 fix = f"{param.name} = {param.boot_value}  (the default: {_BELOW_MINIMUM[param.name]})"
-            elif bound == hi and (most := _most_processes(param.name, catalog)) is not None:
+            elif most is not None:
                 fix = (f"{param.name} = {most}  (the most that leaves room for the other server processes at their "
                        f"defaults: {MAX_BACKENDS} in all)")
             invalid(
@@ -926,7 +927,7 @@ def parse_value(doc: ConfigDoc, setting: Setting, param: Parameter, catalog: Cat
                 fix,
                 kind="out-of-range",
             )
-            if bound == hi and _most_processes(param.name, catalog) is not None:
+            if most is not None:
                 # the most the process total leaves: written once every setting is typed
                 doc.meta.setdefault("_process_bounds", []).append((doc.diagnostics[-1], setting))
             return None

@@ -203,11 +203,7 @@ class Pool(Record):
 
     def setting(self, name: str, value: Any) -> str:
         """`name=value` as the file writes it (`sqlalchemy.pool_pre_ping = true` in an ini file)."""
-        if self.ini:
-            return f"{self.key(name)} = {str(value).lower() if isinstance(value, bool) else value}"
-        if self.yaml and self.key_prefix:
-            return f"{written_key(name, '', self.kebab)}: {value} under {self.key_prefix.rstrip('.')}"
-        return f"{self.key(name)}={value}"
+        return written_setting(self.key(name), value, yaml=self.yaml, ini=self.ini)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"library": self.library, "persistent": self.persistent}
@@ -218,6 +214,18 @@ class Pool(Record):
         if self.validation_note:
             out["validation_note"] = self.validation_note
         return out
+
+
+def written_setting(key: str, value: Any, yaml: bool = False, ini: bool = False) -> str:
+    """`key=value` as a file writes it: `sqlalchemy.pool_recycle = 300` in an ini file (booleans
+    `true`), `max-lifetime: 1800000 under spring.datasource.hikari` in YAML, else
+    `spring.datasource.hikari.max-lifetime=1800000` (Java properties)."""
+    if ini:
+        return f"{key} = {str(value).lower() if isinstance(value, bool) else value}"
+    if yaml and "." in key:
+        parent, last = key.rsplit(".", 1)
+        return f"{last}: {value} under {parent}"
+    return f"{key}={value}"
 
 
 def written_key(name: str, prefix: str = "", kebab: bool = False) -> str:

@@ -14,7 +14,7 @@ import re
 from typing import Any, Callable
 
 from advisor.model.client import (
-    GO_KEEPALIVE, OS_KEEPALIVE, ClientEndpoint, Keepalive, Pool, Value, default,
+    GO_KEEPALIVE, OS_KEEPALIVE, ClientEndpoint, Keepalive, Pool, Value, default, written_setting,
 )
 from advisor.loaders.clients.strings import Locator, ParsedString, parse, redact_any
 from advisor.model import Diagnostic, Span, Unknown
@@ -403,10 +403,9 @@ def _jdbc_seconds(b: Builder, v: Value | None, key: str, written: str | None = N
     def fix(x: Value) -> str:
         secs = go_parse_duration(str(x.raw).strip())
         value, unit = (str(int(secs)), " (seconds)") if secs is not None else ("<integer seconds>", "")
-        if written and yaml_file and "." in written:
-            parent, last = written.rsplit(".", 1)
-            return f"{last}: {value} under {parent}{unit}"
-        return f"{written or key}={value}{'' if written else ' in the JDBC URL'}{unit}"
+        if written:
+            return written_setting(written, value, yaml=yaml_file) + unit
+        return f"{key}={value} in the JDBC URL{unit}"
     t = b.typed(v, java_parse_int, msg, fix, unit="s")
     if t is not None and t.known:
         t.value = float(t.value)
@@ -417,8 +416,10 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     """pgjdbc (with HikariCP when `extra` has Hikari keys). Driver properties may also come from
     `extra` (Spring `hikari.data-source-properties.*`, hikari.properties `dataSource.*`)."""
     props = dict(params)
-    form = extra.get("__hikari__")  # (prefix, kebab-case, YAML) of the file's Hikari keys
-    yaml_file = bool(form is not None and isinstance(form.value, tuple) and form.value[2])
+    # how the file writes Hikari keys, from the extractor: (prefix, kebab-case, YAML)
+    form = extra.get("__hikari__")
+    known_form = form is not None and isinstance(form.value, tuple)
+    key_prefix, kebab, yaml_file = form.value if known_form else ("", False, False)
     written: dict[str, str] = {}  # a driver property set beside the URL: the key the file writes
     for key, v in extra.items():
         if key.startswith("dataSource.") or key.startswith("data-source-properties."):
@@ -453,10 +454,8 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     ep.sslmode = mode or default("prefer")
     ep.sslrootcert = props.get("sslrootcert")
     hikari = {canonical_hikari(k): v for k, v in extra.items() if canonical_hikari(k)}
-    if hikari or extra.get("__hikari__") is not None:
-        form = extra.get("__hikari__")  # how the file writes Hikari keys: (prefix, kebab-case, YAML)
-        ep.pool = hikari_plan(b, hikari, *(form.value if form is not None and isinstance(form.value, tuple)
-                                           else ("", False, False)))
+    if hikari or form is not None:
+        ep.pool = hikari_plan(b, hikari, key_prefix, kebab, yaml_file)
     return ep
 
 

@@ -40,13 +40,13 @@ def check(ctx):
     for doc in ctx.of_kind("postgresql"):
         if "_patroni_ignored" not in doc.meta and "_patroni_rejected" not in doc.meta:
             continue  # not read through Patroni (or autobase's lists): nothing it drops
-        from advisor.model.patroni import PATRONI_DEFAULTS, patroni_refuses
+        from advisor.model.patroni import PATRONI_DCS, PATRONI_DEFAULTS, PATRONI_SET_ELSEWHERE, patroni_refuses
         from advisor.model.pg_parameters import assignment
 
         for name, raw, span, _value_span, unknown, *at in doc.meta.get("_patroni_ignored", ()):
             at = at[0] if at else "postgresql.parameters"
             low = name.lower()
-            if low in ("port", "listen_addresses", "cluster_name"):
+            if low in PATRONI_SET_ELSEWHERE:
                 source = "scope" if low == "cluster_name" else "postgresql.listen"
                 yield RULE.finding(
                     span, f"{name}: {raw} in {at} has no effect: Patroni sets {name} from {source} and drops "
@@ -71,10 +71,9 @@ def check(ctx):
         for (name, raw, span, *_), refused in doc.meta.get("_patroni_rejected", ()):
             yield RULE.finding(
                 span,
-                f"{name}: {raw} in bootstrap.dcs.postgresql.parameters is {refused}: Patroni logs 'failed "
-                f"validation' and runs PostgreSQL with its default, {PATRONI_DEFAULTS[name.lower()]}",
-                f"a value Patroni accepts, e.g. {name}: \"{PATRONI_DEFAULTS[name.lower()]}\" (on a running cluster: "
-                "patronictl edit-config)",
+                f"{name}: {raw} in {PATRONI_DCS} is {refused}: Patroni logs 'failed validation' and runs "
+                f"PostgreSQL with its default, {PATRONI_DEFAULTS[name.lower()]}",
+                f"a value Patroni accepts, e.g. {assignment(doc, name.lower(), PATRONI_DEFAULTS[name.lower()])}",
             )
 
 
