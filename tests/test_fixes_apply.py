@@ -176,17 +176,6 @@ def _remove_entry(path: Path, line: int, at: str, name: str) -> None:
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
 
 
-def _remove_key(path: Path, line: int, at: str, name: str) -> None:
-    import yaml
-
-    docs, index = _yaml_document(path, line)
-    here = docs[index]
-    for key in at.split("."):
-        here = here[key]
-    del here[name]
-    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
-
-
 def _edit_command(path: Path, line: int, pairs) -> None:
     """Set (or, with value None, remove) each `-c name=value` in the command of the compose service
     that holds `line` (a list, or one string)."""
@@ -347,7 +336,7 @@ def _apply(folder: Path, finding, edit=None) -> None:
     elif how == "remove-line":
         _remove_line(folder / where, finding.span.line or 0, values[0][0])
     elif how == "remove-key":
-        _remove_key(folder / where[0], finding.span.line or 1, where[1], values[0][0])
+        _remove_entry(folder / where[0], finding.span.line or 1, where[1], values[0][0])
     elif how in ("remove-c", "command"):
         _edit_command(folder / where, finding.span.line or 1, values)
     elif how == "sql":
