@@ -266,6 +266,37 @@ def test_a_topology_hop_may_name_a_compose_file_holding_its_server(tmp_path):
     assert "RAM 4 GB" in mem["message"]  # the declared host's RAM reached the compose server
 
 
+TWO_SERVICES = ("services:\n  db:\n    image: postgres:17\n    command: postgres -c max_connections=100\n"
+                "  api:\n    image: api\n    environment:\n      DATABASE_URL: postgres://app@db:5432/app\n"
+                "  worker:\n    image: worker\n    environment:\n"
+                "      - DATABASE_URL=postgres://app@db:5432/app?keepalives_idle=60\n")
+
+
+def test_two_compose_services_with_one_variable_are_told_apart_and_can_be_declared(tmp_path):
+    """Two services set DATABASE_URL: their paths are named after the service, `pgpath init`
+    writes `service:`, and a topology picks one service's client with it."""
+    write(tmp_path, {"docker-compose.yml": TWO_SERVICES})
+    names = sorted(p.name for p in shared(paths_of(tmp_path)))
+    assert names == ["docker-compose.yml: api: DATABASE_URL", "docker-compose.yml: worker: DATABASE_URL"]
+    text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert "0. client     worker: DATABASE_URL (libpq)" in text
+    r = pgpath("init", ".", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    written = (tmp_path / "pgpath.yaml").read_text()
+    assert '- client: {file: "docker-compose.yml", variable: "DATABASE_URL", service: "worker"}' in written, written
+    declared = [p for p in paths_of(tmp_path, tmp_path / "pgpath.yaml") if p.source == "topology"]
+    assert sorted(p.hops[0].label for p in declared) == ["api: DATABASE_URL (libpq)", "worker: DATABASE_URL (libpq)"]
+    assert {p.hops[0].detail.service: p.hops[0].detail.keepalive.idle.display if p.hops[0].detail.keepalive.idle
+            else None for p in declared}["worker"] == "60"
+    # a service the file does not have is an error with the line
+    (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: d\n    hops:\n"
+                                          "      - client: {file: docker-compose.yml, service: web}\n"
+                                          "      - postgres: {file: docker-compose.yml}\n")
+    r = pgpath("check", ".", "--config", "pgpath.yaml", cwd=tmp_path)
+    assert "pgpath.yaml:4:9: ADV004 error deployment d: docker-compose.yml has no client setting in service 'web'" \
+        in r.stdout, r.stdout
+
+
 def test_topology_errors_name_the_line(tmp_path):
     write(tmp_path, {"postgresql.conf": PG,
                      "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - postgres: missing.conf\n"})
@@ -506,7 +537,18 @@ def test_a_load_balancer_in_front_of_the_first_hop_makes_a_leg_from_unread_clien
     assert validate(data, "path.schema.json") is None and data["paths"][0]["legs"][0]["open_end"] == "client"
     text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
     assert "leg clients (not read) -> PgBouncer pooler.yaml [*] via cloud load balancer of Service pooler-rw" in text
-    assert "closes first: not known" in text
+    assert "closes first: not known" in text and "(name the cloud: cloud: in pgpath.yaml" in text
+
+
+def test_an_unknown_templated_timer_asks_for_the_rendered_file_not_the_cloud(tmp_path):
+    """A placeholder HAProxy timeout is not known until the template is rendered: `pgpath path`
+    says so, and does not ask for a cloud that has nothing to do with it."""
+    write(tmp_path, {"haproxy.cfg.j2": "defaults\n    mode tcp\n    timeout connect 5s\n"
+                     "    timeout client {{ t_client }}\n    timeout server {{ t_server }}\n"
+                     "listen pg\n    bind *:5000\n    server db1 10.0.0.1:5432\n"})
+    text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert "closes first: not known: HAProxy listen pg timeout client {{ t_client }}" in text
+    assert "its value is filled in where the file is deployed" in text and "cloud" not in text
 
 
 @pytest.mark.parametrize("cloud,kind,seconds", [("azure", "azure-lb", 240), ("aws", "aws-elb", 60)])

@@ -240,7 +240,8 @@ class ClientEndpoint(Record):
 
     __slots__ = ("driver", "name", "span", "form", "hosts", "ports", "dbname", "user", "password", "keepalive",
                  "tcp_user_timeout", "connect_timeout", "socket_timeout", "sslmode", "sslrootcert",
-                 "ssl_min_protocol_version", "ssl_max_protocol_version", "pool", "params", "dbapi", "template")
+                 "ssl_min_protocol_version", "ssl_max_protocol_version", "pool", "params", "dbapi", "template",
+                 "service")
 
     def __init__(self, driver: str, name: str, span: Span, form: str, hosts: list[Value] | None = None,
                  ports: list[Value] | None = None, dbname: Value | None = None, user: Value | None = None,
@@ -271,6 +272,11 @@ class ClientEndpoint(Record):
         self.params = {} if params is None else params
         self.dbapi = dbapi  # SQLAlchemy dialect driver (psycopg2, asyncpg, ...)
         self.template = template
+        self.service = ""  # the compose service whose environment holds it (two services' DATABASE_URL differ)
+
+    def label(self) -> str:
+        """`electric: DATABASE_URL (libpq)`: the hop's name on a path."""
+        return f"{self.service + ': ' if self.service else ''}{self.name} ({self.driver})"
 
     def param(self, *names: str) -> Value | None:
         """The first of these keys set on the endpoint (case-sensitive, as the driver reads them)."""
@@ -288,6 +294,8 @@ class ClientEndpoint(Record):
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"driver": self.driver, "name": self.name, "form": self.form, "span": self.span.to_dict()}
+        if self.service:
+            out["service"] = self.service
         if self.dbapi:
             out["dbapi"] = self.dbapi
         out["hosts"] = [v.to_dict() for v in self.hosts]

@@ -235,14 +235,15 @@ def _discover_group(g: _Group) -> list[DeploymentPath]:
             if any(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts):
                 host = "unix socket"
             first = g.find(port, host)
-            hops = [Hop("client", f"{ep.name} ({ep.driver})", doc, ep.span, ep)]
+            hops = [Hop("client", ep.label(), doc, ep.span, ep)]
+            who = f"{_short(doc.path)}: {ep.service + ': ' if ep.service else ''}{ep.name}"
             if first is None:
-                out.append(_path(f"{_short(doc.path)}: {ep.name}", [f"{ep.name} connects to {ep.target()}, which "
+                out.append(_path(who, [f"{ep.name} connects to {ep.target()}, which "
                                  "no file here listens on"], hops))
                 continue
             evidence = [f"{ep.name} connects to port {port}, where {first.label} listens"]
             hops.extend(_follow(g, first, evidence, reached, dbname=ep.dbname.display if ep.dbname else None))
-            out.append(_path(f"{_short(doc.path)}: {ep.name}", evidence, hops))
+            out.append(_path(who, evidence, hops))
     # server-side hops no client reached start paths of their own, the most upstream first
     order = {"pgbouncer": 0, "haproxy": 1, "postgres": 2}
     for lst in sorted(g.listeners, key=lambda x: order[x.kind]):

@@ -246,11 +246,19 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
                 problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no client setting {var!r}",
                                            "name one of its connection settings (see pgpath dump)"))
                 return []
+        svc = opts.get("service")
+        if svc is not None and eps:
+            eps = [ep for ep in eps if ep.service == svc]
+            if not eps:
+                problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no client setting"
+                                           f"{' ' + repr(var) if var is not None else ''} in service {svc!r}",
+                                           "name a compose service whose environment holds it (see pgpath path)"))
+                return []
         if not eps:
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} holds no client connection "
                                        "settings pgpath reads", None))
             return []
-        return [Hop("client", f"{ep.name} ({ep.driver})", doc, ep.span, ep) for ep in eps]
+        return [Hop("client", ep.label(), doc, ep.span, ep) for ep in eps]
     if kind == "pgbouncer":
         model = doc.model
         db = opts.get("database")

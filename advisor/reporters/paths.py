@@ -20,6 +20,14 @@ def _secs(seconds) -> str:
     return f"{seconds:g} s"
 
 
+def _to_know(path, timer) -> str:
+    """What would make an unknown timer known: the cloud of a cloud load balancer, the rendered
+    value of a template placeholder."""
+    if path.hops[timer.hop].kind == "cloud-lb":
+        return "name the cloud: cloud: in pgpath.yaml, or declare the load balancer's kind on a deployment"
+    return "its value is filled in where the file is deployed: check the rendered file"
+
+
 def render(report, **_: object) -> str:
     from advisor.path import connection_paths, single_hops
     from advisor.reporters import files_read
@@ -62,8 +70,7 @@ def render(report, **_: object) -> str:
         if first is not None:
             lines.append(f"  closes first: {first.name}, after {_secs(first.seconds)} idle")
         elif unknown := [t for t in path.timers if t.closes_client and not t.defeated and t.seconds is None]:
-            lines.append(f"  closes first: not known: {unknown[0].name} is not known (name the cloud: cloud: in "
-                         "pgpath.yaml, or declare the load balancer's kind on a deployment)")
+            lines.append(f"  closes first: not known: {unknown[0].name} is not known ({_to_know(path, unknown[0])})")
         else:
             lines.append("  closes first: nothing on this path closes an idle connection")
         lines.append("")
@@ -115,6 +122,8 @@ def render_topology(report, base: str = ".") -> str:
                 opts.append(f"file: {_yaml_str(os.path.relpath(hop.doc.path, base))}")
             if hop.kind == "client" and hop.detail is not None:
                 opts.append(f"variable: {_yaml_str(hop.detail.name)}")
+                if hop.detail.service:
+                    opts.append(f"service: {_yaml_str(hop.detail.service)}")
             if hop.kind == "haproxy":
                 opts.append(f"proxy: {_yaml_str(hop.detail.front.name or '')}")
             if hop.kind == "pgbouncer" and hop.detail is not None:

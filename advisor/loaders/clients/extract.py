@@ -174,6 +174,9 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tupl
     a large .env is read without holding every variable); only the variables that may hold a
     connection string are kept for the second pass."""
     endpoints: list[ClientEndpoint] = []
+    # compose: services.<name>.environment (two services' DATABASE_URL are told apart by it)
+    head, _, rest = block.partition(".")
+    service = rest.removesuffix(".environment") if head == "services" and rest.endswith(".environment") else ""
     pg: dict[str, Value] = {}
     candidates: list[tuple[str, Leaf, Value, str, bool, str | None]] = []
     for key, lf, v in entries:
@@ -204,6 +207,7 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tupl
         ep = endpoint_from_string(b, key, text, lf.loc, explicit=explicit)
         if ep is None:
             continue
+        ep.service = service
         if ep.driver == "libpq" and pg:
             _fill_from_env(b, ep, pg)
         endpoints.append(ep)
@@ -211,6 +215,7 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tupl
         first = next(v for v in pg.values())
         span = first.span or Span(doc.path)
         endpoints.append(libpq_endpoint(b, "PG* environment", span, "env", dict(pg)))
+        endpoints[-1].service = service
         _env_connect_checks(b, pg)
     elif pg and any(ep.driver == "libpq" for ep in endpoints):
         # the PG* values fill the strings' unset parameters (_fill_from_env, which reports
