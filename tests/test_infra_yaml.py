@@ -43,6 +43,33 @@ def test_cnpg_cluster_parameters_limit_and_operator_settings(tmp_path):
     assert [(d.kind, d.span.line, d.span.col) for d in doc.diagnostics] == [("invalid-value", 10, 18)]
 
 
+ZALANDO = ("apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata:\n  name: z\nspec:\n  postgresql:\n"
+           "    version: '17'\n{params}  resources:\n    limits:\n      memory: {limit}\n")
+
+
+@pytest.mark.parametrize("limit,shared,connections", [("500Mi", "100MB", 100), ("4Gi", "819MB", 136),
+                                                      ("64Gi", "13107MB", 1000)])
+def test_zalando_gets_spilos_defaults_and_its_memory_derived_values(tmp_path, limit, shared, connections):
+    """Spilo (configure_spilo.py) starts 5 autovacuum workers, keepalives 900/100, and derives
+    shared_buffers (a fifth of the limit) and max_connections (one per 30 MB, 100..1000) from the
+    container's memory limit when the manifest sets none; the manifest's own values win."""
+    [doc] = _load(tmp_path, ZALANDO.format(params="", limit=limit))
+    assert (doc.value("autovacuum_max_workers"), doc.value("tcp_keepalives_idle"),
+            doc.value("tcp_keepalives_interval")) == (5, 900, 100)
+    assert doc.get("shared_buffers").raw == shared and doc.value("max_connections") == connections
+    assert {"autovacuum_max_workers", "shared_buffers", "max_connections"} <= set(doc.meta["operator_settings"])
+    [own] = _load(tmp_path, ZALANDO.format(params="    parameters:\n      max_connections: '10'\n"
+                                                  "      autovacuum_max_workers: '2'\n", limit=limit))
+    assert (own.value("max_connections"), own.value("autovacuum_max_workers")) == (10, 2)
+    assert "max_connections" not in own.meta["operator_settings"]
+
+
+def test_zalando_without_a_memory_limit_keeps_postgresqls_memory_defaults(tmp_path):
+    [doc] = _load(tmp_path, "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata:\n  name: z\nspec:\n"
+                            "  postgresql:\n    version: '17'\n")
+    assert doc.value("autovacuum_max_workers") == 5 and doc.get("shared_buffers") is None
+
+
 def test_pooler_and_its_load_balancer(tmp_path):
     docs = _load(tmp_path, "apiVersion: postgresql.cnpg.io/v1\nkind: Pooler\nmetadata:\n  name: p\nspec:\n"
                            "  cluster:\n    name: c\n  instances: 2\n  pgbouncer:\n    poolMode: transaction\n"

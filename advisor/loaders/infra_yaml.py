@@ -8,7 +8,9 @@ One YAML file can hold several configurations; `load` returns a list of document
   `max_parallel_workers = 32`, ...) are settings too, spanned at `kind:`, listed in
   meta["operator_settings"];
 - CloudNativePG `Pooler` (`spec.pgbouncer.parameters`, `poolMode`, `instances`) -> `pgbouncer`;
-- Zalando `postgresql` (`spec.postgresql.parameters`, `version`, `spec.resources.limits.memory`);
+- Zalando `postgresql` (`spec.postgresql.parameters`, `version`, `spec.resources.limits.memory`;
+  the Spilo image's defaults — `autovacuum_max_workers = 5`, keepalives 900/100, and
+  `shared_buffers`/`max_connections` derived from the memory limit — are settings too, like CNPG's);
 - Percona `PerconaPGCluster` and Crunchy `PostgresCluster` (`spec.patroni.dynamicConfiguration.
   postgresql.parameters`, `spec.config.parameters`, `postgresVersion`, `instances[].resources`,
   `proxy.pgBouncer.config.global`);
@@ -78,6 +80,18 @@ CNPG_POOLER_FORCED_NAMES = {n for n, _ in CNPG_POOLER_FORCED}
 CNPG_POOLER_HBA = "host all all 0.0.0.0/0 md5, host all all ::/0 md5"
 # Spilo (Zalando) and Crunchy/Percona PGO always serve TLS
 OPERATOR_TLS = (("ssl", "on"),)
+# Spilo, the image the Zalando operator runs (postgres-appliance/scripts/configure_spilo.py at
+# zalando/spilo 7cb50bd, 2025): bootstrap parameters a manifest's own override, and, when the
+# manifest sets none, shared_buffers = 1/5 of the container's memory limit (on Kubernetes) and
+# max_connections = one per 30 MB of it, at least 100 and at most 1000
+SPILO_DEFAULTS = (("ssl", "on"), ("autovacuum_max_workers", "5"), ("tcp_keepalives_idle", "900"),
+                  ("tcp_keepalives_interval", "100"), ("max_wal_senders", "10"), ("max_replication_slots", "10"))
+
+
+def spilo_memory_defaults(limit_bytes: int) -> tuple[tuple[str, str], ...]:
+    """shared_buffers and max_connections as Spilo derives them from the container's memory limit."""
+    mb = limit_bytes / 1048576
+    return (("shared_buffers", f"{int(mb / 5)}MB"), ("max_connections", str(min(max(100, int(mb / 30)), 1000))))
 
 _IMAGE_MAJOR = re.compile(r"(?:postgres(?:ql)?|spilo|ppg|pg)[-_]?(\d{2})(?!\d)|:(\d{2})(?:[.\-_]|$)")
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E|m|kb|mb|gb|KB|MB|GB|b|B)?\s*$")
@@ -429,12 +443,18 @@ def _read_zalando(f: _File, root: N) -> None:
     version = spec.get("postgresql", "version")
     major = _major(version)
     user = f.param_entries(spec.get("postgresql", "parameters"), "spec.postgresql.parameters")
-    entries = f.operator_entries(root.get("kind") or root, OPERATOR_TLS, user, False) + user
-    meta = {"source": "zalando postgresql", "name": name, "operator_settings": ["ssl"],
+    host = f.memory_host(f"{name} (Zalando postgresql)", spec.get("resources", "limits", "memory"))
+    defaults = SPILO_DEFAULTS
+    limit = host.facts.get("memory_limit") if host is not None else None
+    if limit is not None and limit.known:
+        defaults += spilo_memory_defaults(limit.value)
+    entries = f.operator_entries(root.get("kind") or root, defaults, user, False) + user
+    given = {e[0].lower() for e in user}
+    meta = {"source": "zalando postgresql", "name": name,
+            "operator_settings": sorted(n for n, _ in defaults if n not in given),
             "parameters_at": "spec.postgresql.parameters"}
     if spec.text("numberOfInstances"):
         meta["instances"] = spec.text("numberOfInstances")
-    host = f.memory_host(f"{name} (Zalando postgresql)", spec.get("resources", "limits", "memory"))
     f.pg_doc(entries, major, meta, host)
     for key in ("enableMasterLoadBalancer", "enableReplicaLoadBalancer"):
         flag = spec.get(key)

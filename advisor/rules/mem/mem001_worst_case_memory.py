@@ -50,7 +50,12 @@ The message proposes the largest `work_mem` that keeps the sum within 80 % of RA
 `work_mem` would be below 4MB (absurd for a real server: its sorts spill to disk), it leads with
 the `max_connections` that fits at the current `work_mem`, with a pooler such as PgBouncer in
 front (and fewer `max_parallel_workers` when they alone take the room; at `work_mem = 4MB` when
-fewer than 10 connections fit at the current one), then the `work_mem` alternative. When the
+fewer than 10 connections fit at the current one), then the `work_mem` alternative. When
+autovacuum's workers reserve more than a quarter of the memory (the Zalando operator's Spilo image
+starts 5, each allowed `maintenance_work_mem` = 64MB: 320 MB of a 500Mi container), it first
+proposes a smaller `autovacuum_work_mem` (a tenth of the memory shared among the workers). A value
+the file does not set but its operator or image does is named so: `autovacuum_max_workers 5 (the
+operator's default)`. When the
 fixed part alone is too big, it proposes `shared_buffers` at about 25 % of the memory and a
 smaller `autovacuum_work_mem`. Other levers: a lower `hash_mem_multiplier`, and
 `vm.overcommit_memory = 2` so allocations fail instead of the OOM killer striking.
@@ -63,7 +68,8 @@ smaller `autovacuum_work_mem`. Other levers: a lower `hash_mem_multiplier`, and
 from advisor.findings import Severity
 from advisor.catalog import catalog_of, value_or_default
 from advisor.model.pg_parameters import assignment
-from advisor.rules.pg.common import assignments, said, where
+from advisor.rules.pg.common import assignments, where
+from advisor.rules.pg.common import said as said_as_written
 from advisor.rules.rule import Rule
 from advisor.units import format_bytes, pg_memory_literal, pg_to_bytes
 
@@ -125,6 +131,11 @@ def check(ctx):
 
         if total <= ram * safe_share:
             continue
+        op = doc.meta.get("operator_settings", ())
+
+        def said(name, setting, figure):
+            return said_as_written(name, setting, figure, op)
+
         terms = (
             f"{said('shared_buffers', s_shared, format_bytes(shared))} + "
             f"{said('wal_buffers', s_wal, format_bytes(wal_bytes))}"
@@ -163,7 +174,21 @@ def check(ctx):
             else:
                 message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
                             "system, the page cache and each backend's own memory")
-            fix = _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers)
+            fix = _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared)
+            lowered = _autovacuum_each(ram, av_workers, av_each)
+            if lowered is not None:
+                # autovacuum's reservation is most of the fixed part (a small container beside
+                # Spilo's 5 workers × 64 MB): lower it first, then whatever still does not fit
+                av_fix = (f"{assignment(doc, 'autovacuum_work_mem', pg_memory_literal(lowered))} (autovacuum_max_"
+                          f"workers × it: {format_bytes(av_workers * lowered)}, instead of {av_name} "
+                          f"{format_bytes(av_each)} each)")
+                fixed_after = fixed - av_workers * (av_each - lowered)
+                if fixed_after + (connections + workers) * per_query <= ram * safe_share:
+                    fix = f"{av_fix}: {format_bytes(fixed_after + (connections + workers) * per_query)} ≤ " \
+                          f"{safe_share:.0%} of {format_bytes(ram)}"
+                else:
+                    fix = f"{av_fix}; and " + _fix(doc, ram, label, safe_share, fixed_after, work_mem, factor, per_query,
+                                                   connections, workers, shared)
         primary = s_work or s_conn or s_shared
         related = [s.value_span or s.span for s in (s_shared, s_conn, s_maint, s_av_mem, s_workers, s_av, s_hash, s_wal)
                    if s is not None and s is not primary]
@@ -191,7 +216,16 @@ def _slots(budget: float, per_query: float, connections: int, workers: int) -> t
     return c, p
 
 
-def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers) -> str:
+def _autovacuum_each(ram, av_workers, av_each) -> int | None:
+    """A smaller autovacuum_work_mem when autovacuum's workers reserve more than a quarter of the
+    memory: a tenth of it shared among them (whole MB, at least 1MB, PostgreSQL's minimum)."""
+    if av_workers * av_each <= ram / 4:
+        return None
+    each = max(1024**2, int(ram / 10 / max(av_workers, 1)) // 1024**2 * 1024**2)
+    return each if each < av_each else None
+
+
+def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared) -> str:
     """The work_mem that fits; when it would be absurd for a real server (below 4MB), first the
     connections (and parallel workers) that fit at the current work_mem, behind a pooler. Written
     as the file that configures the server writes it (advisor.model.pg_parameters.assignment)."""
@@ -220,9 +254,10 @@ def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connec
         lead = (f"{changes}{pooled} (fixed {format_bytes(fixed)} + ({c} + {p}) × {format_bytes(query)} = "
                 f"{format_bytes(fixed + (c + p) * query)} ≤ {safe_share:.0%} of {format_bytes(ram)})")
         return lead + (f"; or {work_mem_fix} at the current connections" if work_mem_fix else "")
-    return (f"lower max_connections (a pooler such as PgBouncer in front) or shared_buffers "
-            f"(about 25% of {label} = {pg_memory_literal(ram / 4)})"
-            + (f"; or {work_mem_fix}" if work_mem_fix else "; no work_mem >= 64kB fits"))
+    lower = "lower max_connections (a pooler such as PgBouncer in front)"
+    if shared > ram / 4:
+        lower += f" or shared_buffers (about 25% of {label} = {pg_memory_literal(ram / 4)})"
+    return lower + (f"; or {work_mem_fix}" if work_mem_fix else "; no work_mem >= 64kB fits")
 
 
 def _fixed_fix(doc, ram, label, shared_wal, av_workers, av_each, av_name) -> str:
@@ -230,8 +265,8 @@ def _fixed_fix(doc, ram, label, shared_wal, av_workers, av_each, av_name) -> str
     parts = []
     if shared_wal > ram / 2:
         parts.append(f"{assignment(doc, 'shared_buffers', pg_memory_literal(ram / 4))} (about 25% of {label})")
-    if av_workers * av_each > ram / 4:
-        each = max(64 * 1024**2, int(ram / 10 / max(av_workers, 1)) // 1024**2 * 1024**2)
+    each = _autovacuum_each(ram, av_workers, av_each)
+    if each is not None:
         parts.append(f"{assignment(doc, 'autovacuum_work_mem', pg_memory_literal(each))} (autovacuum_max_workers × it: "
                      f"{format_bytes(av_workers * each)}, instead of {av_name} {format_bytes(av_each)} each)")
     return "; and ".join(parts)
