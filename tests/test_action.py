@@ -99,12 +99,11 @@ def test_exit_code_follows_fail_on(repo, installed):
     assert (repo / "pgpath.sarif").is_file()
     proc, outputs = _check(repo, installed, paths="deploy/healthy", **{"fail-on": "info"})
     assert proc.returncode == 0 and outputs["exit-code"] == "0", proc.stdout
-    # a 20 min tunnel is shorter than pooled connections may idle: HAP005's info, which fails the run
-    # only with fail-on info
-    cfg = repo / "deploy" / "healthy" / "haproxy.cfg"
-    cfg.write_text(cfg.read_text().replace("timeout tunnel 8h", "timeout tunnel 20m"))
+    # a server-wide statement_timeout is hygiene: PG010's info, which fails the run only with fail-on info
+    conf = repo / "deploy" / "healthy" / "postgresql.conf"
+    conf.write_text(conf.read_text() + "statement_timeout = '5min'\n")
     proc, outputs = _check(repo, installed, paths="deploy/healthy")
-    assert proc.returncode == 0 and outputs["exit-code"] == "0" and "HAP005" in proc.stdout, proc.stdout
+    assert proc.returncode == 0 and outputs["exit-code"] == "0" and "title=PG010" in proc.stdout, proc.stdout
     proc, outputs = _check(repo, installed, paths="deploy/healthy", **{"fail-on": "info"})
     assert proc.returncode == 1 and outputs["exit-code"] == "1"
     proc, outputs = _check(repo, installed, paths="deploy/risky", **{"fail-on": "error"})

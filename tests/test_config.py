@@ -125,7 +125,7 @@ def test_hap005_warn_below_option(tmp_path):
         "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30m\n    timeout server 30m\n"
         "listen pg\n    bind :5000\n    option pgsql-check user haproxy\n    server pg1 10.0.0.1:5432 check\n")
     r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)
-    assert "HAP005 info" in r.stdout, r.stdout
+    assert "HAP005" not in r.stdout, r.stdout  # 30 min is above the default threshold (600 s)
     (tmp_path / "pgpath.yaml").write_text("rule-options:\n  HAP005: {warn-below: 3600}\n")
     r = pgpath("check", "haproxy.cfg", "--select", "HAP005", cwd=tmp_path)
     assert "HAP005 warning" in r.stdout, r.stdout
@@ -135,14 +135,19 @@ def test_hap005_report_up_to_option(tmp_path):
     (tmp_path / "haproxy.cfg").write_text(
         "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 1h\n    timeout server 1h\n"
         "listen pg\n    bind :5000\n    option pgsql-check user haproxy\n    server pg1 10.0.0.1:5432 check\n")
-    # an hour: no pool that retires idle connections keeps one unused that long by default
+    # an hour, or 30 min: no client read shows a failure (validating pools survive any timer; pools
+    # that never retire idle connections are judged where their configuration is read)
     r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)
     assert "HAP005" not in r.stdout, r.stdout
-    # 30 min: pgxpool's idle connections live up to 30 min and its 1 min health check
     (tmp_path / "haproxy.cfg").write_text((tmp_path / "haproxy.cfg").read_text().replace(" 1h\n", " 30m\n"))
     r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)
-    assert "HAP005 info" in r.stdout, r.stdout
-    # a warn-below above the ceiling raises it: that timer is a warning, not silence
+    assert "HAP005" not in r.stdout, r.stdout
+    # 9 min: below psycopg_pool's max_idle, a warning by default
+    (tmp_path / "haproxy.cfg").write_text((tmp_path / "haproxy.cfg").read_text().replace(" 30m\n", " 9m\n"))
+    r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)
+    assert "HAP005 warning" in r.stdout and "closed after 9m = 540 s" in r.stdout, r.stdout
+    (tmp_path / "haproxy.cfg").write_text((tmp_path / "haproxy.cfg").read_text().replace(" 9m\n", " 30m\n"))
+    # a warn-below above the timer makes it a warning, whatever the reporting limit
     (tmp_path / "pgpath.yaml").write_text("rule-options:\n  HAP005: {warn-below: 7200}\n")
     r = pgpath("check", "haproxy.cfg", "--select", "HAP005", cwd=tmp_path)
     assert "HAP005 warning" in r.stdout, r.stdout

@@ -34,18 +34,10 @@ DRIVERS = ("libpq", "pgjdbc", "sqlalchemy", "django", "psycopg_pool", "pgx", "no
 LIBPQ_KEEPALIVE_KEYS = ("keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout")
 
 
-# how long common pools keep an unused connection by default (HikariCP idleTimeout, psycopg_pool
-# max_idle: 600 s): a timer below it cuts idle pooled connections under ordinary use (HAP005, PATH002)
+# how long common pools keep an unused connection by default (psycopg_pool max_idle, which checks
+# none on borrow by default; HikariCP idleTimeout): a timer below it cuts idle pooled connections
+# under ordinary use, and with no client read only such a timer is reported (HAP005, PATH002)
 COMMON_POOL_IDLE_S = 600
-
-# the longest a common pool that retires idle connections keeps one unused by default: pgxpool
-# closes one idle past MaxConnIdleTime (30 min) at its next health check (HealthCheckPeriod, 1 min),
-# HikariCP retires every one at maxLifetime (30 min); a proxy timer longer than this cuts no pooled
-# connection of theirs (HAP005). psycopg_pool and SQLAlchemy never retire an idle one by default:
-# psycopg_pool keeps its min_size (4) connections however long they idle (max_idle shrinks only
-# above min_size) and applies max_lifetime when a connection is returned, not while it waits;
-# SQLAlchemy's pool_recycle is -1. APP007 and PATH002 judge those where the client is read
-LONGEST_COMMON_POOL_IDLE_S = 30 * 60 + 60
 
 
 class Value(Record):

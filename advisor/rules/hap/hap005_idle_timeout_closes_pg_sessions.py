@@ -5,21 +5,26 @@ For every TCP route to PostgreSQL (a `listen`, or a `frontend` and the `backend`
 HAP003 for how a PostgreSQL backend is recognised) the effective idle timeout, after
 inheritance: in `mode tcp` the session becomes a tunnel as soon as no analyzer remains (at
 once for a plain PostgreSQL proxy), so `timeout tunnel` (from the backend) applies when it is
-set; otherwise the shorter of `timeout client` (frontend) and `timeout server` (backend). The
-finding is informational, and a warning when the idle timeout is under 10 minutes, the default
-idle time of common client pools (HikariCP `idleTimeout`, psycopg_pool `max_idle`: 600 s;
-`rule-options: {HAP005: {warn-below: SECONDS}}` in the configuration changes it). A timeout
-longer than 31 minutes is not reported: no common pool that retires idle connections keeps one
-unused that long by default (pgxpool closes one idle past `MaxConnIdleTime`, 30 min, at its next
-1 min health check; HikariCP retires every one at `maxLifetime`, 30 min), and the fix proposes
-such a value itself. psycopg_pool and SQLAlchemy never retire an idle connection by default
-(psycopg_pool keeps its `min_size` connections and applies `max_lifetime` only when one is
-returned; SQLAlchemy's `pool_recycle` is -1): any proxy timer cuts them, so APP007 and PATH002
-judge them where the client's configuration is read, and
-`rule-options: {HAP005: {report-up-to: SECONDS}}` raises the limit for clients pgpath does not
-read (a `warn-below` above it raises it too). Routes whose
-sessions the same line closes (a `defaults` timeout inherited by a primary and a replica
-`listen`) make one finding that names them all, at that line.
+set; otherwise the shorter of `timeout client` (frontend) and `timeout server` (backend). It is
+reported, as a warning, when that timeout is under 10 minutes: common pools that neither validate
+a connection when they lend it nor keep it forever retire an idle one later than that
+(psycopg_pool closes connections above `min_size` idle past `max_idle`, 600 s, and checks none by
+default), so such a proxy cuts connections they still lend.
+
+A longer timeout is not reported by default, since no client read with it shows a failure:
+- pools that validate on borrow lend no connection the proxy closed (HikariCP re-validates one
+  unused for 500 ms, pgxpool pings one idle for over 1 s);
+- pools that neither retire idle connections nor validate them (SQLAlchemy without
+  `pool_pre_ping`, psycopg_pool's `min_size` connections, Django's persistent connections
+  without `CONN_HEALTH_CHECKS`) are cut by any finite timer, however long; only the client's
+  configuration shows that, so APP007, APP008 and PATH002 judge them where it is read, against
+  this very timer when the client and the proxy are on one path.
+
+`rule-options: {HAP005: {report-up-to: SECONDS}}` reports longer timeouts too, as info (for
+clients pgpath does not read); `warn-below: SECONDS` moves the warning threshold (and the
+reporting limit with it). Routes whose sessions the same line closes (a `defaults` timeout
+inherited by a primary and a replica `listen`) make one finding that names them all, at that
+line.
 
 ## Why it matters
 HAProxy closes a session after that much time without data in either direction. A pooled
@@ -50,7 +55,7 @@ listen to the longest idle time sessions must survive.
 
 from advisor.findings import Severity
 from advisor.model import Unknown
-from advisor.model.client import COMMON_POOL_IDLE_S, LONGEST_COMMON_POOL_IDLE_S
+from advisor.model.client import COMMON_POOL_IDLE_S
 from advisor.rules.hap._common import haproxy_docs, is_postgres
 from advisor.rules.rule import Rule, listed
 from advisor.units import hap_format_ms
@@ -62,8 +67,8 @@ def check(ctx):
     from advisor.model.haproxy import idle_timeout
 
     warn_below_ms = ctx.rule_option("HAP005", "warn-below", WARN_BELOW_MS // 1000) * 1000
-    # a timer reported as a warning is reported whatever the ceiling
-    report_up_to_ms = max(ctx.rule_option("HAP005", "report-up-to", LONGEST_COMMON_POOL_IDLE_S) * 1000, warn_below_ms)
+    # by default only what is a warning; a longer report-up-to adds info findings, never removes warnings
+    report_up_to_ms = max(ctx.rule_option("HAP005", "report-up-to", 0) * 1000, warn_below_ms)
 
     for doc in haproxy_docs(ctx):
         # routes whose sessions one and the same line closes (a `defaults` timeout inherited by
@@ -76,7 +81,7 @@ def check(ctx):
             if idle.ms is None or isinstance(idle.ms, Unknown):
                 continue  # infinite: HAP001; unknown: a template value
             if idle.ms >= report_up_to_ms:
-                continue  # no common pool keeps a connection unused this long
+                continue  # no client read shows a failure (see the rule's text)
             # the line that sets the timer that closes the session, with the value as written there
             deciding = _deciding(route, idle)
             span = deciding.span if deciding is not None and deciding.span is not None else route.front.span
@@ -106,7 +111,7 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms):
         f"{keep}, or raise timeout tunnel in {backs} (e.g. timeout tunnel {longer})" if via_tunnel else
         f"{keep}, or add timeout tunnel {longer} to {backs}",
         related=list(dict.fromkeys(related)),
-        severity=Severity.WARNING if ms < warn_below_ms else None,
+        severity=Severity.WARNING if ms < warn_below_ms else Severity.INFO,
     )
 
 
@@ -123,7 +128,7 @@ def _deciding(route, idle):
 RULE = Rule(
     code="HAP005",
     name="haproxy-idle-timeout-closes-pg-sessions",
-    severity=Severity.INFO,
+    severity=Severity.WARNING,
     summary="HAProxy's effective idle timeout cuts idle PostgreSQL sessions",
     needs=("haproxy",),
     check=check,

@@ -32,8 +32,9 @@ borrow; or lengthen the timer (HAProxy `timeout tunnel`).
 A load balancer that counts data only (AWS Classic ELB, ALB, RDS Proxy) in front of a PgBouncer
 or server whose clients no file shows (a Kubernetes Service of type LoadBalancer with `cloud:
 aws`, where the in-tree controller makes a Classic ELB) is judged as HAP005 judges HAProxy: a
-warning when its timer is below the 600 s that common pools keep a connection idle (HikariCP
-`idleTimeout`, psycopg_pool `max_idle`), an info otherwise.
+warning when its timer is below the 600 s that common pools keep a connection idle (psycopg_pool
+`max_idle`, with no check on borrow by default), and not reported when it is longer (the pools
+it would cut, those that never retire an idle connection, are judged where they are read).
 
 ## References
 - HikariCP maxLifetime: https://github.com/brettwooldridge/HikariCP#frequently-used
@@ -125,19 +126,21 @@ def _unread_clients(path, firing):
         hop = path.hops[t.hop]
         if t.resets_on != "traffic" or first is None or t.hop >= first or hop.detail is None:
             continue
+        if t.seconds >= COMMON_POOL_IDLE_S:
+            continue  # as HAP005: no common pool shows a failure; the clients' own files would
         to = path.hops[first].label
         span = t.span or hop_span(hop)
         yield RULE.finding(
             span,
             f"clients (not read) -> {to} cross {t.name}: it closes a connection idle {secs(t.seconds)} whatever "
-            f"the keepalives (probes carry no data), and common pools keep a connection idle longer (HikariCP's "
-            f"idleTimeout and psycopg_pool's max_idle: {secs(COMMON_POOL_IDLE_S)}): one that does not validate on "
-            f"borrow lends it closed, and {t.effect}",
+            f"the keepalives (probes carry no data), and common pools keep a connection idle longer (psycopg_pool's "
+            f"max_idle: {secs(COMMON_POOL_IDLE_S)}): one that does not validate on borrow lends it closed, and "
+            f"{t.effect}",
             f"raise its idle timeout above the clients' pool idle time ({_idle_setting(hop)}), or keep the pools' "
             f"maximum lifetime below {secs(t.seconds)}; on AWS an NLB instead keeps idle flows that keepalives "
             "refresh",
             related=related(path, span),
-            severity=Severity.WARNING if t.seconds < COMMON_POOL_IDLE_S else Severity.INFO,
+            severity=Severity.WARNING,
         )
 
 
