@@ -99,7 +99,6 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("PGB018", "pgbouncer-server-tls-not-required", "pgb.pgb018_server_tls", ("pgbouncer",), ()),
     RuleEntry("PGB019", "pgbouncer-tls-legacy-protocols", "pgb.pgb019_tls_protocols", ("pgbouncer",), ()),
     RuleEntry("PGB020", "pgbouncer-reset-query-ignored", "pgb.pgb020_reset_query_transaction", ("pgbouncer",), ()),
-    RuleEntry("PGB021", "pgbouncer-session-pool-too-small", "pgb.pgb021_session_pool_too_small", ("pgbouncer",), ()),
     # HAP: HAProxy
     RuleEntry("HAP001", "haproxy-missing-timeout", "hap.hap001_missing_timeout", ("haproxy",), ()),
     RuleEntry("HAP002", "haproxy-client-server-timeout-mismatch",
@@ -160,6 +159,9 @@ REDIRECTS: dict[str, str] = {
     "PG013": "PATH001",
     "PGB011": "PATH001",
     "APP011": "PATH001",
+    # session pooling against max_client_conn, judged per file against clients no file showed: now
+    # reported where the clients' pools and replicas are read (PATH005)
+    "PGB021": "PATH005",
 }
 
 _loaded: dict[str, Rule] = {}
