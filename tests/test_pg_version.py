@@ -46,6 +46,21 @@ def test_major_from_the_tree(tmp_path, files, major, why):
     assert doc["pg_version"]["major"] == major and why in doc["pg_version"]["reason"]
 
 
+@pytest.mark.parametrize("text,found", [
+    ("postgresql_version: 16  # the major\n", [16]),
+    ('engine_version = "15.4"\n', [15]),
+    ("pg_version=17\n", [17]),
+    # a comparison in a template condition or a comment names no version the files are for
+    ("# keep the stats in tmpfs (if postgresql_version < 15)\n", []),
+    ("{% if postgresql_version >= 13 %}x{% endif %}\n", []),
+    ("{% if pg_version == 12 %}x{% endif %}\n", []),
+])
+def test_a_version_is_evidence_only_where_it_is_assigned(text, found):
+    from advisor.pgversion import evidence_in
+
+    assert [major for major, _ in evidence_in("vars.yml", text + "# postgres\n")] == found
+
+
 def test_default_says_so_and_a_given_version_wins(tmp_path):
     (tmp_path / "postgresql.conf").write_text("work_mem = 4MB\n")
     report = check(tmp_path)
