@@ -6,7 +6,7 @@ postgresql.conf (defaults where a parameter is not set):
 
     shared_buffers + wal_buffers
     + max_connections × per-query memory
-    + max_parallel_workers × per-query memory
+    + max_parallel_workers (at most max_worker_processes, whose slots they take) × per-query memory
     + autovacuum_max_workers × (autovacuum_work_mem, or maintenance_work_mem when it is -1)
 
 where *per-query memory* = `work_mem` × 1 sort node + `work_mem` × `hash_mem_multiplier` × 1
@@ -116,6 +116,11 @@ def check(ctx):
         wal, s_wal = value_or_default(doc, "wal_buffers")
         if None in (shared, work_mem, maint, av_mem, connections, workers, av_workers, hash_mult, wal):
             continue  # a placeholder or invalid value: the sum is unknown
+        # parallel workers are taken from max_worker_processes: no more of them run at once
+        processes, s_processes = value_or_default(doc, "max_worker_processes")
+        capped = isinstance(processes, int) and processes < workers
+        if capped:
+            workers = processes
         if wal == -1:
             wal_bytes = min(max(shared / 32, 64 * 1024), 16 * 1024**2)
         else:
@@ -143,7 +148,8 @@ def check(ctx):
             f"{said('work_mem', s_work, format_bytes(work_mem))} × "
             f"({sort_nodes} sort + {hash_nodes} hash × {said('hash_mem_multiplier', s_hash, f'{hash_mult:g}')}) = "
             f"{format_bytes(connections * per_query)}"
-            f" + {said('max_parallel_workers', s_workers, str(workers))} × {format_bytes(per_query)} = "
+            f" + {said('max_worker_processes', s_processes, str(workers)) + ' (below max_parallel_workers)' if capped else said('max_parallel_workers', s_workers, str(workers))}"
+            f" × {format_bytes(per_query)} = "
             f"{format_bytes(workers * per_query)}"
             f" + {said('autovacuum_max_workers', s_av, str(av_workers))} × "
             f"{said(av_name, s_maint if av_mem == -1 else s_av_mem, format_bytes(av_each))} = "
@@ -190,7 +196,8 @@ def check(ctx):
                     fix = f"{av_fix}; and " + _fix(doc, ram, label, safe_share, fixed_after, work_mem, factor, per_query,
                                                    connections, workers, shared)
         primary = s_work or s_conn or s_shared
-        related = [s.value_span or s.span for s in (s_shared, s_conn, s_maint, s_av_mem, s_workers, s_av, s_hash, s_wal)
+        related = [s.value_span or s.span for s in (s_shared, s_conn, s_maint, s_av_mem, s_workers,
+                                                    s_processes if capped else None, s_av, s_hash, s_wal)
                    if s is not None and s is not primary]
         if limit_span is not None:
             related.append(limit_span)
