@@ -2,7 +2,7 @@
 
 ## What it checks
 A non-zero `statement_timeout` in postgresql.conf or a file it includes (and so in every
-session of every role and database).
+session whose role or database does not set its own with `ALTER ROLE/DATABASE ... SET`).
 
 Not reported when an include that PostgreSQL reads after that line was not read (made at deploy
 time, or in a template): a later line wins, and that file may set it again.
@@ -44,8 +44,9 @@ def check(ctx):
         seconds = pg_to_seconds(setting.value, "ms")
         yield RULE.finding(
             setting.value_span or setting.span,
-            f"statement_timeout = {setting.raw} ({seconds:g} s) applies to every session of every role, "
-            "so a migration, index build, manual VACUUM or batch job running longer is cancelled "
+            f"statement_timeout = {setting.raw} ({seconds:g} s) applies to every session whose role or database "
+            "sets none of its own (ALTER ROLE/DATABASE ... SET), so a migration, index build, manual VACUUM or "
+            "batch job running longer is cancelled "
             "(autovacuum, pg_dump and dump restores turn it off for themselves)",
             f"{removal(doc, setting, 'statement_timeout line')} and run ALTER ROLE <app_role> SET statement_timeout = "
             f"'{setting.raw.strip(chr(39))}'",
