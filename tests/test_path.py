@@ -297,6 +297,21 @@ def test_two_compose_services_with_one_variable_are_told_apart_and_can_be_declar
         in r.stdout, r.stdout
 
 
+def test_a_topology_given_by_absolute_path_elsewhere_shows_files_as_the_command_line_does(tmp_path):
+    """`pgpath check . --config /elsewhere/pgpath.yaml` (a topology written by `pgpath init -o`):
+    the files it names are shown relative to the working directory, like the files walked,
+    never as /elsewhere/../repo/file."""
+    repo = write(tmp_path / "repo", {"postgresql.conf": PG + "statement_timeout = 60s\n", "pgbouncer.ini": PGB})
+    (tmp_path / "cfg").mkdir()
+    r = pgpath("init", ".", "-o", str(tmp_path / "cfg" / "topology.yaml"), cwd=repo)
+    assert r.returncode == 0, r.stderr
+    assert '"../repo/pgbouncer.ini"' in (tmp_path / "cfg" / "topology.yaml").read_text()
+    r = pgpath("check", ".", "--config", str(tmp_path / "cfg" / "topology.yaml"), cwd=repo)
+    findings = [ln for ln in r.stdout.splitlines() if " PG010 " in ln]
+    assert findings and all(ln.startswith("postgresql.conf:") for ln in findings), r.stdout
+    assert str(tmp_path) not in r.stdout
+
+
 def test_topology_errors_name_the_line(tmp_path):
     write(tmp_path, {"postgresql.conf": PG,
                      "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - postgres: missing.conf\n"})

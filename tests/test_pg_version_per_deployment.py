@@ -120,7 +120,9 @@ def test_the_topology_declaration_wins_over_evidence_in_the_file_and_is_the_reas
     assert legacy.meta["pg_version_reason"].endswith("; the declaration wins)")
     assert current.meta["pg_version_reason"].startswith(
         "declared in pgpath.yaml:10: pg_version: 18 of host db2 (deployment current)")
-    assert [os.path.relpath(f, tmp_path) for f in removed_errors(report)] == ["current/postgresql.conf"]
+    # (shown relative to the folder the run was in, like the files it walked)
+    assert [os.path.relpath(os.path.join(tmp_path, f), tmp_path) for f in removed_errors(report)] == [
+        "current/postgresql.conf"]
     # `pgpath path`: each hop says its major and why
     from advisor.reporters.paths import render as render_path, render_json
 
@@ -129,7 +131,7 @@ def test_the_topology_declaration_wins_over_evidence_in_the_file_and_is_the_reas
     data = json.loads(render_json(report))
     assert validate(data, "path.schema.json") is None
     hops = [h for p in data["paths"] for h in p["hops"] if h["kind"] == "postgres"]
-    assert sorted((os.path.relpath(h["file"], tmp_path), h["pg_version"]["major"], h["pg_version"]["source"])
+    assert sorted((os.path.relpath(os.path.join(tmp_path, h["file"]), tmp_path), h["pg_version"]["major"], h["pg_version"]["source"])
                   for h in hops) == [("current/postgresql.conf", 18, "topology"), ("legacy/postgresql.conf", 16, "topology")]
     assert [h.get("pg_version") for p in data["paths"] for h in p["hops"] if h["kind"] == "client"] == [None]
 

@@ -51,9 +51,20 @@ def files_named(deployments: list[dict], base: str) -> list[tuple[str, str]]:
             named = [(opts["file"], FILE_KINDS.get(kind, ""))] if "file" in opts else []
             named += [(f, "") for f in opts.get("files", ())]  # SQL files: their kind is detected
             for name, file_kind in named:
-                path = name if os.path.isabs(name) else os.path.normpath(os.path.join(base, name))
-                out.append((path, file_kind))
+                out.append((_shown(name if os.path.isabs(name) else os.path.normpath(os.path.join(base, name))),
+                            file_kind))
     return out
+
+
+def _shown(path: str) -> str:
+    """A named file as reports show it: relative to the working directory when it is under it, as
+    the files given on the command line are (`--config /abs/pgpath.yaml` naming `../repo/x.ini`
+    from inside the repository shows `x.ini`, not `/abs/../repo/x.ini`), else as joined."""
+    full = os.path.abspath(path)
+    here = os.getcwd()
+    if full == here or full.startswith(here.rstrip(os.sep) + os.sep):
+        return os.path.relpath(full)
+    return path
 
 
 def deployment_files(deployments: list[dict], base: str) -> list[list[tuple[str, str]]]:
