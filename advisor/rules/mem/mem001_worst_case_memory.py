@@ -50,7 +50,9 @@ The message proposes the largest `work_mem` that keeps the sum within 80 % of RA
 `work_mem` would be below 4MB (absurd for a real server: its sorts spill to disk), it leads with
 the `max_connections` that fits at the current `work_mem`, with a pooler such as PgBouncer in
 front (and fewer `max_parallel_workers` when they alone take the room; at `work_mem = 4MB` when
-fewer than 10 connections fit at the current one), then the `work_mem` alternative. When
+fewer than 10 connections fit at the current one), then the `work_mem` alternative, and for a container the memory limit under which the estimate
+fits (`or a memory limit of 2560Mi (now 1Gi)`, in whole 256 MiB, in the file's unit style): fewer
+connections is a redesign, a container's limit one line. When
 autovacuum's workers reserve more than a quarter of the memory (the Zalando operator's Spilo image
 starts 5, each allowed `maintenance_work_mem` = 64MB: 320 MB of a 500Mi container), it first
 proposes a smaller `autovacuum_work_mem` (a tenth of the memory shared among the workers). A value
@@ -181,6 +183,9 @@ def check(ctx):
                 message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
                             "system, the page cache and each backend's own memory")
             fix = _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared)
+            if label == "memory limit" and "behind a pooler" in fix:
+                # fewer connections is a redesign; a container's limit is one line
+                fix += "; " + _raised_limit(doc.host.memory_bytes().raw, total, safe_share)
             lowered = _autovacuum_each(ram, av_workers, av_each)
             if lowered is not None:
                 # autovacuum's reservation is most of the fixed part (a small container beside
@@ -221,6 +226,19 @@ def _slots(budget: float, per_query: float, connections: int, workers: int) -> t
     if c < MIN_CONNECTIONS and c < connections:
         return None
     return c, p
+
+
+def _raised_limit(raw: str | None, total: float, safe_share: float) -> str:
+    """The container memory limit under which the estimate fits `safe_share`, in whole 256 MiB,
+    written in the unit style of the limit as the file writes it (Kubernetes `Mi`/`Gi`, compose
+    `m`/`g`)."""
+    mib = -(-total / safe_share // (256 * 1024**2)) * 256
+    compose = bool(raw) and raw.strip().lower() == raw.strip() and raw.strip()[-1:] in "mgbk"
+    if mib % 1024 == 0:
+        size = f"{int(mib // 1024)}{'g' if compose else 'Gi'}"
+    else:
+        size = f"{int(mib)}{'m' if compose else 'Mi'}"
+    return f"or a memory limit of {size} (now {raw}), where the estimate fits {safe_share:.0%}"
 
 
 def _autovacuum_each(ram, av_workers, av_each) -> int | None:
