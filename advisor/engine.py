@@ -73,7 +73,8 @@ class Report(Record):
     finding: code, name, effective severity, summary, documentation, help URI), so no reporter
     imports a rule; `paths` the assembled connection paths (advisor.path.DeploymentPath)."""
 
-    __slots__ = ("findings", "docs", "input_errors", "settings", "rules", "skipped", "baselined", "stale", "paths")
+    __slots__ = ("findings", "docs", "input_errors", "settings", "rules", "skipped", "baselined", "stale", "paths",
+                 "scope")
 
     def __init__(self, findings: list[Finding], docs: list[ConfigDoc], input_errors: list[InputError],
                  settings: Settings, rules: list[RuleInfo] | None = None, skipped: list[str] | None = None,
@@ -87,6 +88,9 @@ class Report(Record):
         self.baselined = 0  # findings dropped because the baseline records them
         self.stale: list = []  # baseline entries no finding matched (advisor.baseline.Stale)
         self.paths = [] if paths is None else paths  # advisor.path.DeploymentPath, in assembly order
+        # real paths of the files reported on (--hook's changed files; the checked paths' files when
+        # the topology made more be read), None for every file read
+        self.scope: set[str] | None = None
 
     @property
     def exit_code(self) -> int:
@@ -518,6 +522,22 @@ def _neighbour_folders(folders: set[str]) -> set[str]:
     return out
 
 
+def _checked(settings: Settings, found: list[tuple[str, str]]) -> set[str] | None:
+    """The real paths of the files under the paths checked, and of the settings file, when the
+    topology names files outside those paths (read to assemble their deployments' paths: a
+    finding is reported only where it concerns a checked file, as --hook reports only changed
+    files'); None when every file read is under them."""
+    roots = [os.path.realpath(p) for p in settings.paths]
+
+    def under(real: str) -> bool:
+        return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+    reals = real_paths([p for p, _ in found])
+    if all(under(r) for r in reals):
+        return None
+    return {r for r in reals if under(r)} | {os.path.realpath(settings.config_file)}
+
+
 def touches(finding: Finding, files: set[str]) -> bool:
     """Whether a finding's place or one of its related places is in one of these (real) paths."""
     return any(os.path.realpath(s.file) in files for s in (finding.span, *finding.related))
@@ -756,10 +776,14 @@ def run(settings: Settings, progress=None) -> Report:
         findings = apply_per_file_ignores(findings, settings.per_file_ignores)
     findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
     findings = _dedupe(findings)
-    if changed is not None:
-        findings = [f for f in findings if touches(f, changed)]
+    scope = changed
+    if changed is None and settings.topology.get("deployments") and settings.config_file:
+        scope = _checked(settings, found)
+    if scope is not None:
+        findings = [f for f in findings if touches(f, scope)]
     findings.sort(key=Finding.sort_key)
     report = Report(findings, docs, errors, settings, rule_infos(ran, findings, settings), skipped, paths)
+    report.scope = scope
     if settings.baseline:
         from advisor import baseline
 

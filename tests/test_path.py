@@ -312,6 +312,54 @@ def test_a_topology_given_by_absolute_path_elsewhere_shows_files_as_the_command_
     assert str(tmp_path) not in r.stdout
 
 
+def test_one_service_keeps_its_variables_name_and_the_budget_names_each_service(tmp_path):
+    """Only a variable that two services set is named after its service (a single service's
+    messages, and so baselines, keep `DATABASE_URL`); PATH005 names each service's pool; a PG*
+    environment client gets its service too."""
+    write(tmp_path, {"docker-compose.yml": "services:\n  db:\n    image: postgres:17\n"
+                     "    command: postgres -c max_connections=10\n"
+                     "  api:\n    image: api\n    environment:\n      DATABASE_URL: postgres://app@db:5432/app\n"})
+    [path] = shared(paths_of(tmp_path))
+    assert path.name == "docker-compose.yml: DATABASE_URL" and path.hops[0].label == "DATABASE_URL (libpq)"
+    assert path.hops[0].detail.service == "api"  # the fact is kept (topology `service:` selects it)
+    write(tmp_path, {"docker-compose.yml": TWO_SERVICES.replace("max_connections=100", "max_connections=3")
+                     + "  cron:\n    image: cron\n    environment:\n      PGHOST: db\n      PGPORT: '5432'\n"
+                       "  cron2:\n    image: cron\n    environment:\n      PGHOST: db\n"})
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["PATH005"]}, use_config=False))
+    labels = sorted(p.hops[0].label for p in shared(report.paths))
+    assert labels == ["api: DATABASE_URL (libpq)", "cron2: PG* environment (libpq)", "cron: PG* environment (libpq)",
+                      "worker: DATABASE_URL (libpq)"], labels
+    [budget] = report.findings
+    assert "api: DATABASE_URL 1 connection" in budget.message and "worker: DATABASE_URL" in budget.message, \
+        budget.message
+
+
+def test_two_containers_of_a_deployment_are_told_apart_by_their_names(tmp_path):
+    write(tmp_path, {"app.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n"
+                     "  template:\n    spec:\n      containers:\n"
+                     "        - name: web\n          image: web\n          env:\n"
+                     "            - name: DATABASE_URL\n              value: postgres://app@db.internal:5432/app\n"
+                     "        - name: worker\n          image: worker\n          env:\n"
+                     "            - name: DATABASE_URL\n              value: postgres://app@db.internal:5432/app\n",
+                     "postgresql.conf": PG})
+    names = sorted(p.name for p in shared(paths_of(tmp_path)))
+    assert names == ["app.yaml: web: DATABASE_URL", "app.yaml: worker: DATABASE_URL"], names
+
+
+def test_checking_one_folder_reports_its_files_not_the_other_deployments_the_topology_names(tmp_path):
+    """A repository's pgpath.yaml names two deployments; `pgpath check a` reads what it needs to
+    assemble paths, and reports findings (and unread-include notices) only where they concern a
+    file under `a`; `pgpath check` (the whole tree) reports both."""
+    write(tmp_path, {"a/postgresql.conf": PG + "statement_timeout = 60s\n",
+                     "b/postgresql.conf": PG + "include '/etc/made/at/deploy.conf'\nstatement_timeout = 90s\n",
+                     "pgpath.yaml": "deployments:\n  - name: a\n    hops:\n      - postgres: a/postgresql.conf\n"
+                                    "  - name: b\n    hops:\n      - postgres: b/postgresql.conf\n"})
+    one = pgpath("check", "a", cwd=tmp_path).stdout
+    assert "a/postgresql.conf:" in one and "b/postgresql.conf" not in one, one
+    both = pgpath("check", cwd=tmp_path).stdout
+    assert "a/postgresql.conf:" in both and "b/postgresql.conf:4:" in both and "deploy.conf" in both, both
+
+
 def test_topology_errors_name_the_line(tmp_path):
     write(tmp_path, {"postgresql.conf": PG,
                      "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - postgres: missing.conf\n"})

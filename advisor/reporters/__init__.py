@@ -7,6 +7,8 @@ read the Report only (findings, documents, input errors, settings, rules' metada
 
 from __future__ import annotations
 
+import os
+
 import importlib
 
 FORMATS = {
@@ -85,7 +87,10 @@ def notices(report) -> list[tuple]:
     from advisor.model import Span
 
     out = []
+    scope = getattr(report, "scope", None)
     for d in report.docs:
+        if scope is not None and not scope.intersection(os.path.realpath(f) for f in (d.files or [d.path])):
+            continue  # read only to assemble a path (--hook's neighbours, a topology's other files)
         for n in d.meta.get("unresolved_includes", ()):
             span = Span(n["file"], n.get("line"), n.get("col"), n.get("end_line"), n.get("end_col"))
             out.append((span, n.get("message") or "include not read"))
