@@ -172,7 +172,9 @@ def check(ctx):
             common = fixed + (connections + workers) * work_mem
             severity = Severity.WARNING if common > ram else Severity.INFO
             if total > ram:
-                message += ("; that is every connection and parallel worker running one sort and one hash at once (a "
+                nodes = ("one sort and one hash" if (sort_nodes, hash_nodes) == (1, 1) else
+                         f"{sort_nodes} sort and {hash_nodes} hash nodes")
+                message += (f"; that is every connection and parallel worker running {nodes} at once (a "
                             "complex query can run several, each up to work_mem: not a ceiling)")
                 if common > ram:
                     message += (f", and even one work_mem per connection and worker, {format_bytes(common)}, is above "
@@ -183,23 +185,24 @@ def check(ctx):
                 message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
                             "system, the page cache and each backend's own memory")
             fix = _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared)
-            if label == "memory limit" and "behind a pooler" in fix:
-                # fewer connections is a redesign; a container's limit is one line
-                fix += "; " + _raised_limit(doc.host.memory_bytes().raw, total, safe_share)
             lowered = _autovacuum_each(ram, av_workers, av_each)
             if lowered is not None:
                 # autovacuum's reservation is most of the fixed part (a small container beside
                 # Spilo's 5 workers × 64 MB): lower it first, then whatever still does not fit
-                av_fix = (f"{assignment(doc, 'autovacuum_work_mem', pg_memory_literal(lowered))} (autovacuum_max_"
-                          f"workers × it: {format_bytes(av_workers * lowered)}, instead of {av_name} "
-                          f"{format_bytes(av_each)} each)")
                 fixed_after = fixed - av_workers * (av_each - lowered)
+                smaller = pg_memory_literal(lowered)
+                why = (f"autovacuum_max_workers × autovacuum_work_mem: {format_bytes(av_workers * lowered)}, instead of "
+                       f"{av_name} {format_bytes(av_each)} each")
                 if fixed_after + (connections + workers) * per_query <= ram * safe_share:
-                    fix = f"{av_fix}: {format_bytes(fixed_after + (connections + workers) * per_query)} ≤ " \
-                          f"{safe_share:.0%} of {format_bytes(ram)}"
+                    fix = (f"{assignment(doc, 'autovacuum_work_mem', smaller)} ({why}): "
+                           f"{format_bytes(fixed_after + (connections + workers) * per_query)} ≤ "
+                           f"{safe_share:.0%} of {format_bytes(ram)}")
                 else:
-                    fix = f"{av_fix}; and " + _fix(doc, ram, label, safe_share, fixed_after, work_mem, factor, per_query,
-                                                   connections, workers, shared)
+                    fix = _fix(doc, ram, label, safe_share, fixed_after, work_mem, factor, per_query, connections,
+                               workers, shared, first=[("autovacuum_work_mem", smaller)]) + f"; ({why})"
+            if label == "memory limit" and "behind a pooler" in fix:
+                # fewer connections is a redesign; a container's limit is one line
+                fix += "; " + _raised_limit(doc.host.memory_bytes().raw, total, safe_share)
         primary = s_work or s_conn or s_shared
         related = [s.value_span or s.span for s in (s_shared, s_conn, s_maint, s_av_mem, s_workers,
                                                     s_processes if capped else None, s_av, s_hash, s_wal)
@@ -250,14 +253,19 @@ def _autovacuum_each(ram, av_workers, av_each) -> int | None:
     return each if each < av_each else None
 
 
-def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared) -> str:
+def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared,
+         first=()) -> str:
     """The work_mem that fits; when it would be absurd for a real server (below 4MB), first the
     connections (and parallel workers) that fit at the current work_mem, behind a pooler. Written
-    as the file that configures the server writes it (advisor.model.pg_parameters.assignment)."""
+    as the file that configures the server writes it (advisor.model.pg_parameters.assignment).
+    `first`: (name, value) changes `fixed` already counts (a smaller autovacuum_work_mem), written
+    into every proposal, which works only with them."""
     budget = ram * safe_share - fixed
     fitting = budget / ((connections + workers) * factor) if budget > 0 else 0
     fits = f"fits {safe_share:.0%} of {format_bytes(ram)}"
-    work_mem_fix = assignment(doc, "work_mem", _work_mem_literal(fitting)) if fitting >= MIN_WORK_MEM else None
+    first = list(first)
+    work_mem_fix = (assignments(doc, first + [("work_mem", _work_mem_literal(fitting))])
+                    if fitting >= MIN_WORK_MEM else None)
     if fitting >= SANE_WORK_MEM:
         return f"{work_mem_fix}  ({fits}); or fewer max_connections behind a pooler"
     # at the current work_mem; else (too few connections fit) at 4MB, never at a larger work_mem
@@ -267,7 +275,7 @@ def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connec
         if found is None:
             continue
         c, p = found
-        parts = []
+        parts = list(first)
         if at_work_mem != work_mem:
             parts.append(("work_mem", _work_mem_literal(at_work_mem)))
         if c < connections:
@@ -282,6 +290,8 @@ def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connec
     lower = "lower max_connections (a pooler such as PgBouncer in front)"
     if shared > ram / 4:
         lower += f" or shared_buffers (about 25% of {label} = {pg_memory_literal(ram / 4)})"
+    if first:
+        lower = f"{assignments(doc, first)}, and {lower}"
     return lower + (f"; or {work_mem_fix}" if work_mem_fix else "; no work_mem >= 64kB fits")
 
 
