@@ -233,7 +233,7 @@ class ClientEndpoint(Record):
     __slots__ = ("driver", "name", "span", "form", "hosts", "ports", "dbname", "user", "password", "keepalive",
                  "tcp_user_timeout", "connect_timeout", "socket_timeout", "sslmode", "sslrootcert",
                  "ssl_min_protocol_version", "ssl_max_protocol_version", "pool", "params", "dbapi", "template",
-                 "service")
+                 "service", "service_shown")
 
     def __init__(self, driver: str, name: str, span: Span, form: str, hosts: list[Value] | None = None,
                  ports: list[Value] | None = None, dbname: Value | None = None, user: Value | None = None,
@@ -264,11 +264,17 @@ class ClientEndpoint(Record):
         self.params = {} if params is None else params
         self.dbapi = dbapi  # SQLAlchemy dialect driver (psycopg2, asyncpg, ...)
         self.template = template
-        self.service = ""  # the compose service whose environment holds it (two services' DATABASE_URL differ)
+        self.service = ""  # the compose service or Kubernetes container whose environment holds it
+        self.service_shown = False  # another service of the file sets the same variable: names say which
+
+    def who(self) -> str:
+        """`DATABASE_URL`, or `electric: DATABASE_URL` when another compose service (or container) of
+        the file sets DATABASE_URL too (only then: messages, and so baselines, stay as they were)."""
+        return f"{self.service}: {self.name}" if self.service and self.service_shown else self.name
 
     def label(self) -> str:
-        """`electric: DATABASE_URL (libpq)`: the hop's name on a path."""
-        return f"{self.service + ': ' if self.service else ''}{self.name} ({self.driver})"
+        """`DATABASE_URL (libpq)`, `electric: DATABASE_URL (libpq)`: the hop's name on a path."""
+        return f"{self.who()} ({self.driver})"
 
     def param(self, *names: str) -> Value | None:
         """The first of these keys set on the endpoint (case-sensitive, as the driver reads them)."""

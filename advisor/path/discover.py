@@ -236,12 +236,12 @@ def _discover_group(g: _Group) -> list[DeploymentPath]:
                 host = "unix socket"
             first = g.find(port, host)
             hops = [Hop("client", ep.label(), doc, ep.span, ep)]
-            who = f"{_short(doc.path)}: {ep.service + ': ' if ep.service else ''}{ep.name}"
+            who = f"{_short(doc.path)}: {ep.who()}"
             if first is None:
-                out.append(_path(who, [f"{ep.name} connects to {ep.target()}, which "
+                out.append(_path(who, [f"{ep.who()} connects to {ep.target()}, which "
                                  "no file here listens on"], hops))
                 continue
-            evidence = [f"{ep.name} connects to port {port}, where {first.label} listens"]
+            evidence = [f"{ep.who()} connects to port {port}, where {first.label} listens"]
             hops.extend(_follow(g, first, evidence, reached, dbname=ep.dbname.display if ep.dbname else None))
             out.append(_path(who, evidence, hops))
     # server-side hops no client reached start paths of their own, the most upstream first

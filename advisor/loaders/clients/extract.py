@@ -16,6 +16,8 @@ Three passes, each claiming the leaves it uses:
 
 from __future__ import annotations
 
+from collections import Counter
+
 import re
 from typing import Iterable
 
@@ -108,20 +110,28 @@ def extract(doc: ConfigDoc, leaves: Iterable[Leaf], b: Builder, env_file: bool =
     used: set[int] = set()
     endpoints: list[ClientEndpoint] = []
     # 1. environment blocks
-    for name, entries in _env_blocks(leaves, used):
-        endpoints.extend(env_endpoints(doc, b, name, entries))
+    # a Kubernetes container's name, by the path of the container (the service of its env block)
+    containers = {lf.path[:-1]: lf.value for lf in leaves if len(lf.path) >= 3 and lf.path[-1] == "name"
+                  and lf.path[-3] in ("containers", "initContainers") and isinstance(lf.value, str)}
+    for block, entries in _env_blocks(leaves, used):
+        service = (block[1] if len(block) == 3 and block[0] == "services" and block[2] == "environment"
+                   else containers.get(block[:-1], ""))
+        endpoints.extend(env_endpoints(doc, b, ".".join(block), entries, service))
     # 2. Spring / HikariCP
     endpoints.extend(_spring(doc, b, leaves, used))
     # 3. everything else, mapping by mapping
     endpoints.extend(_groups(doc, b, leaves, used))
     endpoints.sort(key=lambda e: (e.span.line or 0, e.span.col or 0))
+    names = Counter(e.name for e in endpoints)
+    for e in endpoints:
+        e.service_shown = bool(e.service) and names[e.name] > 1
     return endpoints
 
 
 # ---------------------------------------------------------------------------- 1. environment
 
 
-def _env_blocks(leaves: list[Leaf], used: set[int]) -> Iterable[tuple[str, list[tuple[str, Leaf, Value]]]]:
+def _env_blocks(leaves: list[Leaf], used: set[int]) -> Iterable[tuple[tuple[str, ...], list[tuple[str, Leaf, Value]]]]:
     blocks: dict[tuple[str, ...], list[tuple[str, Leaf, Value]]] = {}
     k8s: dict[tuple[str, ...], dict[str, Leaf]] = {}
     for lf in leaves:
@@ -164,19 +174,16 @@ def _env_blocks(leaves: list[Leaf], used: set[int]) -> Iterable[tuple[str, list[
             ref = parts.get("valueFrom") or name_leaf
             blocks.setdefault(item[:-1], []).append(
                 (key, ref, Value(Unknown("valueFrom"), "valueFrom", ref.loc.whole, key=key, secret=is_secret_key(key))))
-    for block, entries in blocks.items():
-        yield ".".join(block), entries
+    yield from blocks.items()
 
 
-def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tuple[str, Leaf, Value]]
-                  ) -> list[ClientEndpoint]:
+def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tuple[str, Leaf, Value]],
+                  service: str = "") -> list[ClientEndpoint]:
     """The endpoints of one environment block. `entries` is read once (it may be a generator:
     a large .env is read without holding every variable); only the variables that may hold a
-    connection string are kept for the second pass."""
+    connection string are kept for the second pass. `service`: the compose service or Kubernetes
+    container whose environment it is."""
     endpoints: list[ClientEndpoint] = []
-    # compose: services.<name>.environment (two services' DATABASE_URL are told apart by it)
-    head, _, rest = block.partition(".")
-    service = rest.removesuffix(".environment") if head == "services" and rest.endswith(".environment") else ""
     pg: dict[str, Value] = {}
     candidates: list[tuple[str, Leaf, Value, str, bool, str | None]] = []
     for key, lf, v in entries:

@@ -100,7 +100,7 @@ def check(ctx):
                 continue
             validated = pool.validation.known and pool.validation.value is True
             span = pool.max_lifetime.span if pool.max_lifetime.span is not None else hop_span(hop)
-            where = f"{pool.library} pool of {ep.name}"
+            where = f"{pool.library} pool of {ep.who()}"
             keeps = "forever" if math.isinf(horizon) else f"up to {secs(horizon)}"
             head = (f"{where} keeps an idle connection {keeps} ({why}) ≥ {shortest.name} = "
                     f"{secs(shortest.seconds)}")

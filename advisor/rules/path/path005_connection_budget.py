@@ -130,7 +130,7 @@ def check(ctx):
             fix = f"max_connections = {total + mc - limit + 10}, or a pooler (PgBouncer) in front of the server"
         if total <= limit:
             continue
-        parts = " + ".join(f"{hop.detail.name} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
+        parts = " + ".join(f"{hop.detail.who()} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
                            for hop, _size, text in clients)
         yield RULE.finding(
             span,
@@ -157,7 +157,7 @@ def _session_pools(pools: dict) -> Iterator:
         total = sum(size_ * hop.replicas for hop, size_, _ in clients)
         if total <= capacity:
             continue
-        parts = " + ".join(f"{hop.detail.name} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
+        parts = " + ".join(f"{hop.detail.who()} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
                            for hop, _size, text in clients)
         cap_text = f"({cap_text}){count_said} = {capacity}" if count > 1 else cap_text
         waits = (source(model, "query_wait_timeout", "s") if is_known(wait)
