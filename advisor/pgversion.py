@@ -36,12 +36,13 @@ _IMAGE = lazy_re.compile(r"(?<![\w-])(postgres|postgresql|postgis|timescaledb(?:
 _REPO_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-/")
 MAX_MATCHES = 20  # per pattern and file: enough evidence, and no cost that grows with the matches
 # an RDS/Aurora parameter group family (`family = "postgres16"`, `aurora-postgresql15`), an
-# engine version next to a PostgreSQL engine (`engine_version = "15.4"`), assigned (`:`, `=`), never
-# compared (`postgresql_version < 15` in a template condition or a comment says nothing of the version)
+# engine version next to a PostgreSQL engine (`engine_version = "15.4"`), assigned (`:`, `=`, `=>`,
+# an XML tag's `>`; any case: `PG_VERSION=16`), never compared (`postgresql_version < 15` in a
+# template condition or a comment says nothing of the version)
 _FAMILY = lazy_re.compile(r"[\"'](?:aurora-)?postgres(?:ql)?(\d{1,2})[\"']")
-_ENGINE_VERSION = lazy_re.compile(r"\b(?:engine_version|EngineVersion|database_version|databaseVersion|"
+_ENGINE_VERSION = lazy_re.compile(r"\b(?i:engine_version|EngineVersion|database_version|databaseVersion|"
                                   r"postgresql_version|postgres_version|pg_version|postgresVersion)"
-                                  r"(?![\s\"'`]*==)[\s\"'`:=]{1,6}(?:POSTGRES_)?(\d{1,2})(?!\d)")
+                                  r"(?:>|[ \t\"'`]*(?:=>|:|=(?!=))[ \t\"'`\[]*)(?:POSTGRES_)?(\d{1,2})(?!\d)")
 # Zalando's `postgresql:` block with its `version: "15"`; Azure's `version` of a PostgreSQL server
 # (Terraform azurerm_postgresql_flexible_server, ARM/CLI JSON of Microsoft.DBforPostgreSQL)
 _ZALANDO_VERSION = lazy_re.compile(r"\bpostgresql:[ \t]*\r?\n[ \t]+version:[ \t]*[\"']?(\d{1,2})(?!\d)")

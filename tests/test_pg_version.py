@@ -50,10 +50,17 @@ def test_major_from_the_tree(tmp_path, files, major, why):
     ("postgresql_version: 16  # the major\n", [16]),
     ('engine_version = "15.4"\n', [15]),
     ("pg_version=17\n", [17]),
+    ('engine_version       = "15.4"\n', [15]),  # terraform fmt aligns the equals signs
+    ('engine_version => "14"\n', [14]),
+    ('"engine_version": ["16"]\n', [16]),
+    ("<EngineVersion>16.2</EngineVersion>\n", [16]),
+    ("ARG PG_VERSION=16\n", [16]),
+    ('database_version = "POSTGRES_15"\n', [15]),
     # a comparison in a template condition or a comment names no version the files are for
     ("# keep the stats in tmpfs (if postgresql_version < 15)\n", []),
     ("{% if postgresql_version >= 13 %}x{% endif %}\n", []),
     ("{% if pg_version == 12 %}x{% endif %}\n", []),
+    ("{% if pg_version > 13 %}x{% endif %}\n", []),
 ])
 def test_a_version_is_evidence_only_where_it_is_assigned(text, found):
     from advisor.pgversion import evidence_in
