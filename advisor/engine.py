@@ -868,7 +868,7 @@ def apply_suppressions(findings: list[Finding], docs: list[ConfigDoc], rules, in
     `rules`: the entries of the selected rules, as selected_rules gives them. With
     `inline=False` (--no-inline-ignores) every finding stays and no suppression is reported.
     """
-    from advisor.rules import find_entry, load_rule
+    from advisor.rules import REDIRECTS, find_entry, load_rule
 
     if not inline:
         return findings
@@ -899,9 +899,13 @@ def apply_suppressions(findings: list[Finding], docs: list[ConfigDoc], rules, in
                     kept.append(unused.finding(s.span, f"suppression names no rule: {', '.join(unknown)}",
                                                "correct the code (see `pgpath rules`) or delete the comment"))
                 elif all(find_entry(c).code in run_codes for c in s.codes):
+                    retired = [f"{c} (retired: its risk is {REDIRECTS[c.upper()]}'s now)" for c in s.codes
+                               if c.upper() in REDIRECTS]
                     kept.append(unused.finding(
-                        s.span, f"suppression of {', '.join(s.codes)} silences nothing on line {s.applies_to_line}",
-                        "delete the comment"))
+                        s.span, f"suppression of {', '.join(s.codes)} silences nothing on line {s.applies_to_line}"
+                        + (f"; {', '.join(retired)}" if retired else ""),
+                        f"name {', '.join(REDIRECTS[c.upper()] for c in s.codes if c.upper() in REDIRECTS)} if its "
+                        "finding is meant, or delete the comment" if retired else "delete the comment"))
     return kept
 
 

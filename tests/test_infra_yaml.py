@@ -64,7 +64,8 @@ def test_zalando_gets_spilos_defaults_and_its_memory_derived_values(tmp_path, li
     assert "max_connections" not in own.meta["operator_settings"]
 
 
-def test_zalando_without_a_memory_limit_keeps_postgresqls_memory_defaults(tmp_path):
+def test_zalando_without_a_memory_limit_gets_no_spilo_memory_values(tmp_path):
+    # (the operator then applies its own configurable default_memory_limit, in no manifest)
     [doc] = _load(tmp_path, "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata:\n  name: z\nspec:\n"
                             "  postgresql:\n    version: '17'\n")
     assert doc.value("autovacuum_max_workers") == 5 and doc.get("shared_buffers") is None

@@ -360,6 +360,17 @@ def test_checking_one_folder_reports_its_files_not_the_other_deployments_the_top
     assert "a/postgresql.conf:" in both and "b/postgresql.conf:4:" in both and "deploy.conf" in both, both
 
 
+def test_an_operators_keepalive_default_is_named_as_such_on_the_leg(tmp_path):
+    """Spilo (the Zalando operator's image) sets tcp_keepalives_idle = 900 where the manifest sets
+    none: the leg's keepalive says whose value it is, not a line of the manifest."""
+    write(tmp_path, {"z.yaml": "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata:\n  name: acid-orders\n"
+                     "spec:\n  postgresql:\n    version: '17'\n",
+                     ".env": "DATABASE_URL=postgresql://app@acid-orders:5432/app\n"})
+    text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert "keepalives leave it silent at most 900 s (15 min) (tcp_keepalives_idle = 900 (the operator's default))" \
+        in text, text
+
+
 def test_topology_errors_name_the_line(tmp_path):
     write(tmp_path, {"postgresql.conf": PG,
                      "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - postgres: missing.conf\n"})
@@ -613,6 +624,14 @@ def test_an_unknown_templated_timer_asks_for_the_rendered_file_not_the_cloud(tmp
     text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
     assert "closes first: not known: HAProxy listen pg timeout client {{ t_client }}" in text
     assert "its value is filled in where the file is deployed" in text and "cloud" not in text
+
+
+def test_a_middlebox_declared_without_its_timer_is_asked_for_it(tmp_path):
+    write(tmp_path, {"postgresql.conf": PG, "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n"
+                     "      - firewall: {}\n      - postgres: postgresql.conf\n"})
+    text = pgpath("path", ".", cwd=tmp_path).stdout
+    assert "closes first: not known: firewall (declared) idle timeout unknown (declare it: firewall: " \
+           "{idle_timeout: <seconds>} on the deployment)" in text, text
 
 
 @pytest.mark.parametrize("cloud,kind,seconds", [("azure", "azure-lb", 240), ("aws", "aws-elb", 60)])

@@ -24,6 +24,15 @@ def test_readme_rule_table_is_the_output_of_pgpath_rules():
     assert _block_after(readme, "([docs/rules/](docs/rules/README.md)):") == _pgpath("rules").stdout
 
 
+def test_readme_counts_the_rules_there_are():
+    import re
+
+    from advisor.rules import RULE_ENTRIES
+
+    readme = (ROOT / "README.md").read_text()
+    assert int(re.search(r"^(\d+) rules today", readme, re.M).group(1)) == len(RULE_ENTRIES)
+
+
 def test_readme_sample_run_is_the_output_of_pgpath_check_samples_risky():
     readme = (ROOT / "README.md").read_text()
     marker = "Real output of the command above (exit code "

@@ -23,8 +23,11 @@ def _secs(seconds) -> str:
 def _to_know(path, timer) -> str:
     """What would make an unknown timer known: the cloud of a cloud load balancer, the rendered
     value of a template placeholder."""
-    if path.hops[timer.hop].kind == "cloud-lb":
+    hop = path.hops[timer.hop]
+    if hop.kind == "cloud-lb":
         return "name the cloud: cloud: in pgpath.yaml, or declare the load balancer's kind on a deployment"
+    if hop.doc is None:  # a middlebox declared by kind, without its idle timeout
+        return f"declare it: {hop.kind}: {{idle_timeout: <seconds>}} on the deployment"
     return "its value is filled in where the file is deployed: check the rendered file"
 
 
@@ -70,7 +73,8 @@ def render(report, **_: object) -> str:
         if first is not None:
             lines.append(f"  closes first: {first.name}, after {_secs(first.seconds)} idle")
         elif unknown := [t for t in path.timers if t.closes_client and not t.defeated and t.seconds is None]:
-            lines.append(f"  closes first: not known: {unknown[0].name} is not known ({_to_know(path, unknown[0])})")
+            name = unknown[0].name if unknown[0].name.endswith("unknown") else f"{unknown[0].name} is not known"
+            lines.append(f"  closes first: not known: {name} ({_to_know(path, unknown[0])})")
         else:
             lines.append("  closes first: nothing on this path closes an idle connection")
         lines.append("")

@@ -13,12 +13,15 @@ default), so such a proxy cuts connections they still lend.
 
 A longer timeout is not reported by default, since no client read with it shows a failure:
 - pools that validate on borrow lend no connection the proxy closed (HikariCP re-validates one
-  unused for 500 ms, pgxpool pings one idle for over 1 s);
+  unused for 500 ms, pgx v5's pgxpool pings one idle for over 1 s);
 - pools that neither retire idle connections nor validate them (SQLAlchemy without
   `pool_pre_ping`, psycopg_pool's `min_size` connections, Django's persistent connections
   without `CONN_HEALTH_CHECKS`) are cut by any finite timer, however long; only the client's
   configuration shows that, so APP007, APP008 and PATH002 judge them where it is read, against
-  this very timer when the client and the proxy are on one path.
+  this very timer when the client and the proxy are on one path;
+- a statement that runs longer without returning rows is cut too, but how long statements run is
+  in no file: PATH003 compares the timer with the server's `statement_timeout` when both are on
+  one path.
 
 `rule-options: {HAP005: {report-up-to: SECONDS}}` reports longer timeouts too, as info (for
 clients pgpath does not read); `warn-below: SECONDS` moves the warning threshold (and the

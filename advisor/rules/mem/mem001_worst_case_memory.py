@@ -121,7 +121,8 @@ def check(ctx):
         # parallel workers are taken from max_worker_processes: no more of them run at once
         processes, s_processes = value_or_default(doc, "max_worker_processes")
         capped = isinstance(processes, int) and processes < workers
-        if capped:
+        if capped:  # `max_parallel_workers 64 capped by max_worker_processes 16`
+            parallel = f"max_parallel_workers {workers} capped by {{}}"
             workers = processes
         if wal == -1:
             wal_bytes = min(max(shared / 32, 64 * 1024), 16 * 1024**2)
@@ -150,7 +151,7 @@ def check(ctx):
             f"{said('work_mem', s_work, format_bytes(work_mem))} × "
             f"({sort_nodes} sort + {hash_nodes} hash × {said('hash_mem_multiplier', s_hash, f'{hash_mult:g}')}) = "
             f"{format_bytes(connections * per_query)}"
-            f" + {said('max_worker_processes', s_processes, str(workers)) + ' (below max_parallel_workers)' if capped else said('max_parallel_workers', s_workers, str(workers))}"
+            f" + {parallel.format(said('max_worker_processes', s_processes, str(workers))) if capped else said('max_parallel_workers', s_workers, str(workers))}"
             f" × {format_bytes(per_query)} = "
             f"{format_bytes(workers * per_query)}"
             f" + {said('autovacuum_max_workers', s_av, str(av_workers))} × "

@@ -33,8 +33,9 @@ A load balancer that counts data only (AWS Classic ELB, ALB, RDS Proxy) in front
 or server whose clients no file shows (a Kubernetes Service of type LoadBalancer with `cloud:
 aws`, where the in-tree controller makes a Classic ELB) is judged as HAP005 judges HAProxy: a
 warning when its timer is below the 600 s that common pools keep a connection idle (psycopg_pool
-`max_idle`, with no check on borrow by default), and not reported when it is longer (the pools
-it would cut, those that never retire an idle connection, are judged where they are read).
+`max_idle`, with no check on borrow by default), and not reported when it is longer: the pools it
+would still cut, those that never retire an idle connection, show only in their own files, and
+this rule judges them against it once those files are on the path.
 
 ## References
 - HikariCP maxLifetime: https://github.com/brettwooldridge/HikariCP#frequently-used
