@@ -376,6 +376,12 @@ def test_topology_errors_name_the_line(tmp_path):
                      "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - postgres: missing.conf\n"})
     r = pgpath("check", ".", "--config", "pgpath.yaml", cwd=tmp_path)
     assert "pgpath.yaml:4:9: ADV004 error deployment d: missing.conf was not read" in r.stdout, r.stdout
+    # an option of another kind of hop is read nowhere: said, not silently ignored
+    (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: d\n    hops:\n"
+                                          "      - postgres: {file: postgresql.conf, service: db, proxy: pg}\n")
+    r = pgpath("check", ".", "--config", "pgpath.yaml", cwd=tmp_path)
+    assert "pgpath.yaml:4:9: ADV004 error deployment d: proxy, service do not apply to a postgres hop" in r.stdout, \
+        r.stdout
     # a wrong shape is a usage error with file, line and key
     (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: d\n    hops:\n      - bouncer: x.ini\n")
     r = pgpath("check", ".", "--config", "pgpath.yaml", cwd=tmp_path)

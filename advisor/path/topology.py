@@ -132,6 +132,14 @@ def _seconds(value: Any) -> float | None:
     return parse_duration_seconds(str(value))
 
 
+# the options each kind of hop reads (the schema accepts any of them on any hop)
+_OPTIONS_OF = {"client": {"file", "variable", "service", "replicas", "host"},
+               "pgbouncer": {"file", "database", "host"},
+               "haproxy": {"file", "proxy", "host"},
+               "postgres": {"file", "files", "host", "version"}}
+_MIDDLEBOX_OPTIONS = {"file", "name", "idle_timeout", "on_expiry", "keepalive_resets", "host"}
+
+
 def host_facts(name: str, spec: dict, span: Span | None) -> HostFacts:
     from advisor.units import parse_size
 
@@ -170,6 +178,11 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
         for h, hop_spec in enumerate(dep.get("hops", ())):
             where = marks.get(f"deployments/{d}/hops/{h}") or Span(config_path)
             kind, opts = hop_options(hop_spec)
+            foreign = sorted(set(opts) - _OPTIONS_OF.get(kind, _MIDDLEBOX_OPTIONS))
+            if foreign:
+                problems.append(Diagnostic(KIND, where, f"deployment {name}: {', '.join(foreign)} "
+                                           f"{'does' if len(foreign) == 1 else 'do'} not apply to a {kind} hop (read "
+                                           "nowhere)", f"remove it, or move it to the hop it describes (docs/path.md)"))
             host = hosts.get(opts.get("host")) if opts.get("host") else None
             if opts.get("host") and host is None:
                 problems.append(Diagnostic(KIND, where, f"deployment {name}: host {opts['host']!r} is not in hosts:",
