@@ -388,9 +388,13 @@ def explain(rule: str = typer.Argument(..., help="A rule code (PG001) or name (u
     from advisor.docs import rule_page
     from advisor.rules import find_rule
 
+    from advisor.rules import REDIRECTS
+
     found = find_rule(rule)
     if found is None:
         _fail(f"unknown rule {rule!r} (see `pgpath rules`)")
+    if rule.strip().upper() in REDIRECTS:
+        typer.echo(f"{rule.strip().upper()} was retired; its risk is {found.code}'s now:\n")
     typer.echo(rule_page(found), nl=False)
 
 

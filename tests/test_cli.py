@@ -140,6 +140,9 @@ def test_rules_and_explain():
         assert section in e.stdout
     missing = pgpath("explain", "NOPE123")
     assert missing.returncode == 2 and "unknown rule" in missing.stderr
+    retired = pgpath("explain", "pgb021")  # a retired code shows the rule that took its risk over, and says so
+    assert retired.returncode == 0 and retired.stdout.startswith("PGB021 was retired; its risk is PATH005's now:\n\n"
+                                                                 "# PATH005 connection-budget")
 
 
 def test_dump_prints_every_occurrence_with_base_units(conf):
