@@ -115,7 +115,11 @@ def apply(path: str, findings: list[Finding], files_read: set[str], rules_ran: s
             dropped += 1
         else:
             kept.append(f)
+    from advisor.rules import REDIRECTS
+
     seen = {_rel(p, base) for p in files_read}
+    # an entry of a rule that ran and found nothing is fixed; one of a retired rule never matches
+    # again (its risk is another rule's, with other messages): both are stale
     stale = [Stale(code, file, message, n) for (code, file, _key, message), n in sorted(remaining.items())
-             if n > 0 and file in seen and code in rules_ran]
+             if n > 0 and file in seen and (code in rules_ran or code in REDIRECTS)]
     return kept, dropped, stale

@@ -98,6 +98,21 @@ def test_fixed_findings_are_stale(tmp_path):
     assert r.returncode == 0, r.stdout
 
 
+def test_an_entry_of_a_retired_rule_is_stale(tmp_path):
+    """PGB021 was retired (PATH005 judges its risk on the path): its baseline entries never match
+    again, so they are stale, not kept silently forever."""
+    from advisor import baseline
+    from advisor.findings import Finding, Severity
+    from advisor.model import Span
+
+    ini = str(tmp_path / "pgbouncer.ini")
+    old = Finding("PGB021", "pgbouncer-session-pool-too-small", Severity.INFO, "session pool", Span(ini, 4, 1))
+    path = str(tmp_path / "b.json")
+    baseline.write(path, [old])
+    kept, dropped, stale = baseline.apply(path, [], {ini}, {"PGB016"})
+    assert (kept, dropped, [(s.code, s.count) for s in stale]) == ([], 0, [("PGB021", 1)])
+
+
 def test_bad_baseline_is_a_usage_error(tmp_path):
     (tmp_path / "postgresql.conf").write_text(PG)
     (tmp_path / "b.json").write_text('{"tool": "pgpath", "version": 1, "findings": [{"code": 1}]}')
