@@ -58,10 +58,15 @@ def test_zalando_gets_spilos_defaults_and_its_memory_derived_values(tmp_path, li
             doc.value("tcp_keepalives_interval")) == (5, 900, 100)
     assert doc.get("shared_buffers").raw == shared and doc.value("max_connections") == connections
     assert {"autovacuum_max_workers", "shared_buffers", "max_connections"} <= set(doc.meta["operator_settings"])
-    [own] = _load(tmp_path, ZALANDO.format(params="    parameters:\n      max_connections: '10'\n"
+    [own] = _load(tmp_path, ZALANDO.format(params="    parameters:\n      max_connections: '30'\n"
                                                   "      autovacuum_max_workers: '2'\n", limit=limit))
-    assert (own.value("max_connections"), own.value("autovacuum_max_workers")) == (10, 2)
+    assert (own.value("max_connections"), own.value("autovacuum_max_workers")) == (30, 2)
     assert "max_connections" not in own.meta["operator_settings"]
+    # in Patroni's DCS, where its checks apply: below 25 it runs its default, 100 (PG014 says so)
+    [refused] = _load(tmp_path, ZALANDO.format(params="    parameters:\n      max_connections: '10'\n", limit=limit))
+    assert refused.value("max_connections") == 100
+    [(entry, why)] = refused.meta["_patroni_rejected"]
+    assert (entry[0], entry[1], why) == ("max_connections", "10", "below Patroni's minimum of 25")
 
 
 def test_zalando_without_a_memory_limit_gets_no_spilo_memory_values(tmp_path):

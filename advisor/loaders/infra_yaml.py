@@ -442,7 +442,18 @@ def _read_zalando(f: _File, root: N) -> None:
     name = _name(root, "postgresql")
     version = spec.get("postgresql", "version")
     major = _major(version)
-    user = f.param_entries(spec.get("postgresql", "parameters"), "spec.postgresql.parameters")
+    from advisor.model.patroni import PATRONI_DEFAULTS, ZALANDO_LOCAL, patroni_refuses
+
+    user, rejected = [], []
+    for entry in f.param_entries(spec.get("postgresql", "parameters"), "spec.postgresql.parameters"):
+        # the operator hands all but a few to Patroni's DCS, whose checks replace a refused value
+        # by Patroni's default (max_connections: "10" runs 100): PG014 reports it
+        low = entry[0].lower()
+        refused = None if entry[4] or low in ZALANDO_LOCAL else patroni_refuses(low, entry[1])
+        if refused:
+            rejected.append((entry, refused))
+            entry = (entry[0], PATRONI_DEFAULTS[low], entry[2], entry[3], False, entry[5])
+        user.append(entry)
     host = f.memory_host(f"{name} (Zalando postgresql)", spec.get("resources", "limits", "memory"))
     defaults = SPILO_DEFAULTS
     limit = host.facts.get("memory_limit") if host is not None else None
@@ -452,7 +463,7 @@ def _read_zalando(f: _File, root: N) -> None:
     given = {e[0].lower() for e in user}
     meta = {"source": "zalando postgresql", "name": name,
             "operator_settings": sorted(n for n, _ in defaults if n not in given),
-            "parameters_at": "spec.postgresql.parameters"}
+            "parameters_at": "spec.postgresql.parameters", "_patroni_rejected": rejected, "patroni_checks": True}
     if spec.text("numberOfInstances"):
         meta["instances"] = spec.text("numberOfInstances")
     f.pg_doc(entries, major, meta, host)
@@ -526,7 +537,7 @@ def _read_patroni(f: _File, root: N) -> bool:
     meta = {"source": "patroni", "parameters_at": "postgresql.parameters" if local is not None else PATRONI_DCS,
             "parameters_at_for": {name: f"{PATRONI_DCS} (on a running cluster: patronictl edit-config)"
                                   for name in PATRONI_DCS_ONLY},
-            "_patroni_ignored": ignored, "_patroni_rejected": rejected}
+            "_patroni_ignored": ignored, "_patroni_rejected": rejected, "patroni_checks": True}
     if root.text("scope"):
         meta["scope"] = root.text("scope")
     f.pg_doc(entries, None, meta)  # (PG001 reads meta source: Patroni drops the names it does not know)

@@ -28,19 +28,28 @@ PATRONI_DEFAULTS = {"max_connections": "100", "max_wal_senders": "10", "max_work
                     "wal_level": "replica", "track_commit_timestamp": "off", "wal_log_hints": "on",
                     "hot_standby": "on", "wal_keep_segments": "8", "wal_keep_size": "128MB"}
 # the checks of CMDLINE_OPTIONS: IntValidator minimums, wal_level's EnumValidator, hot_standby on
-_PATRONI_MINIMUMS = {"max_connections": 25, "max_wal_senders": 3, "wal_keep_segments": 1, "max_prepared_transactions": 0,
+PATRONI_MINIMUMS = {"max_connections": 25, "max_wal_senders": 3, "wal_keep_segments": 1, "max_prepared_transactions": 0,
                      "max_locks_per_transaction": 32, "max_replication_slots": 4, "max_worker_processes": 2}
+# the Zalando operator's parameters that stay in Patroni's local configuration
+# (pkg/cluster/k8sres.go isBootstrapOnlyParameter at postgres-operator a7aaad0): every other
+# spec.postgresql.parameters entry goes to the DCS, where Patroni's checks apply
+ZALANDO_LOCAL = frozenset({
+    "archive_command", "shared_buffers", "logging_collector", "log_destination", "log_directory", "log_filename",
+    "log_file_mode", "log_rotation_age", "log_truncate_on_rotation", "ssl", "ssl_ca_file", "ssl_crl_file",
+    "ssl_cert_file", "ssl_key_file", "shared_preload_libraries", "bg_mon.listen_address", "bg_mon.history_buckets",
+    "pg_stat_statements.track_utility", "extwlist.extensions", "extwlist.custom_path",
+})
 
 
 def patroni_refuses(name: str, raw: str) -> str | None:
     """Why Patroni's check of a CMDLINE_OPTIONS value from the DCS refuses it (it then uses its
     default), or None when it accepts it or the name is none of them."""
     text = str(raw).strip().strip("'\"")
-    if name in _PATRONI_MINIMUMS:
+    if name in PATRONI_MINIMUMS:
         if not text.lstrip("-").isdigit():
             return "not an integer"
-        if int(text) < _PATRONI_MINIMUMS[name]:
-            return f"below Patroni's minimum of {_PATRONI_MINIMUMS[name]}"
+        if int(text) < PATRONI_MINIMUMS[name]:
+            return f"below Patroni's minimum of {PATRONI_MINIMUMS[name]}"
     elif name == "wal_level" and text.lower() not in ("hot_standby", "replica", "logical"):
         return "not hot_standby, replica or logical (Patroni needs replication)"
     elif name == "hot_standby" and text.lower() not in ("on", "true", "yes", "1"):

@@ -69,6 +69,7 @@ smaller `autovacuum_work_mem`. Other levers: a lower `hash_mem_multiplier`, and
 
 from advisor.findings import Severity
 from advisor.catalog import catalog_of, value_or_default
+from advisor.model.patroni import PATRONI_MINIMUMS
 from advisor.model.pg_parameters import assignment
 from advisor.rules.pg.common import assignments, where
 from advisor.rules.pg.common import said as said_as_written
@@ -185,7 +186,9 @@ def check(ctx):
             else:
                 message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
                             "system, the page cache and each backend's own memory")
-            fix = _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared)
+            least = PATRONI_MINIMUMS["max_connections"] if doc.meta.get("patroni_checks") else MIN_CONNECTIONS
+            fix = _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared,
+                       least=least)
             lowered = _autovacuum_each(ram, av_workers, av_each)
             if lowered is not None:
                 # autovacuum's reservation is most of the fixed part (a small container beside
@@ -200,8 +203,8 @@ def check(ctx):
                            f"{safe_share:.0%} of {format_bytes(ram)}")
                 else:
                     fix = _fix(doc, ram, label, safe_share, fixed_after, work_mem, factor, per_query, connections,
-                               workers, shared, first=[("autovacuum_work_mem", smaller)]) + f"; ({why})"
-            if label == "memory limit" and "behind a pooler" in fix:
+                               workers, shared, first=[("autovacuum_work_mem", smaller)], least=least) + f"; ({why})"
+            if label == "memory limit" and "pooler" in fix:
                 # fewer connections is a redesign; a container's limit is one line
                 fix += "; " + _raised_limit(doc.host.memory_bytes().raw, total, safe_share)
         primary = s_work or s_conn or s_shared
@@ -218,16 +221,21 @@ def _work_mem_literal(n: float) -> str:
     return f"{mb}MB" if mb >= 1 else pg_memory_literal(n)
 
 
-def _slots(budget: float, per_query: float, connections: int, workers: int) -> tuple[int, int] | None:
+def _slots(budget: float, per_query: float, connections: int, workers: int,
+           least: int = MIN_CONNECTIONS) -> tuple[int, int] | None:
     """(max_connections, max_parallel_workers) whose queries fit `budget` at `per_query` each, at
     most the current values; parallel workers give way first (to a quarter of what fits) when
-    the connections would fall below MIN_CONNECTIONS. None when fewer than MIN_CONNECTIONS fit."""
+    the connections would fall below `least`. None when fewer than `least` fit (MIN_CONNECTIONS,
+    or Patroni's minimum of 25, below which it runs its default of 100)."""
     slots = int(budget // per_query) if per_query > 0 and budget > 0 else 0
-    p = workers if slots - workers >= MIN_CONNECTIONS else min(workers, slots // 4)
+    p = workers if slots - workers >= least else min(workers, slots // 4)
+    if least > MIN_CONNECTIONS and slots - p < least:
+        # Patroni runs 100 below its minimum: the parallel workers give way entirely first
+        p = max(0, min(p, slots - least))
     c = min(connections, slots - p)
     if c == connections:
         p = min(workers, slots - connections)
-    if c < MIN_CONNECTIONS and c < connections:
+    if c < least and c < connections:
         return None
     return c, p
 
@@ -255,7 +263,7 @@ def _autovacuum_each(ram, av_workers, av_each) -> int | None:
 
 
 def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared,
-         first=()) -> str:
+         first=(), least=MIN_CONNECTIONS) -> str:
     """The work_mem that fits; when it would be absurd for a real server (below 4MB), first the
     connections (and parallel workers) that fit at the current work_mem, behind a pooler. Written
     as the file that configures the server writes it (advisor.model.pg_parameters.assignment).
@@ -272,7 +280,7 @@ def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connec
     # at the current work_mem; else (too few connections fit) at 4MB, never at a larger work_mem
     for at_work_mem in [work_mem] + ([SANE_WORK_MEM] if work_mem > SANE_WORK_MEM else []):
         query = at_work_mem * factor
-        found = _slots(budget, query, connections, workers)
+        found = _slots(budget, query, connections, workers, least)
         if found is None:
             continue
         c, p = found
@@ -289,6 +297,8 @@ def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connec
                 f"{format_bytes(fixed + (c + p) * query)} ≤ {safe_share:.0%} of {format_bytes(ram)})")
         return lead + (f"; or {work_mem_fix} at the current connections" if work_mem_fix else "")
     lower = "lower max_connections (a pooler such as PgBouncer in front)"
+    if least > MIN_CONNECTIONS:
+        lower = f"lower max_connections, not below {least}, Patroni's minimum (a pooler such as PgBouncer in front)"
     if shared > ram / 4:
         lower += f" or shared_buffers (about 25% of {label} = {pg_memory_literal(ram / 4)})"
     if first:

@@ -9,7 +9,12 @@ name is one Patroni passes to PostgreSQL on its command line from the dynamic co
 (Patroni's `ConfigHandler.CMDLINE_OPTIONS`). Also `port`, `listen_addresses` and `cluster_name`
 in `postgresql.parameters`, local or DCS, which Patroni sets from `postgresql.listen` and
 `scope`; and a DCS value of a CMDLINE_OPTIONS parameter that Patroni's own check refuses
-(`max_connections` below 25, `wal_level: minimal`...), which it replaces by its default.
+(`max_connections` below 25, `wal_level: minimal`...), which it replaces by its default. A
+Zalando `postgresql` manifest's `spec.postgresql.parameters` go to Patroni's DCS too (all but
+the few the operator keeps local, such as `shared_buffers` and `ssl`: its
+`isBootstrapOnlyParameter`), so its refused values are reported alike. For a `max_connections`
+below the minimum the fix proposes the minimum, 25 (the value was meant small), otherwise
+Patroni's default.
 
 ## Why it matters
 Patroni discards such a local value without a word (`Config._process_postgresql_parameters`
@@ -40,7 +45,8 @@ def check(ctx):
     for doc in ctx.of_kind("postgresql"):
         if "_patroni_ignored" not in doc.meta and "_patroni_rejected" not in doc.meta:
             continue  # not read through Patroni (or autobase's lists): nothing it drops
-        from advisor.model.patroni import PATRONI_DCS, PATRONI_DEFAULTS, PATRONI_SET_ELSEWHERE, patroni_refuses
+        from advisor.model.patroni import (PATRONI_DCS, PATRONI_DEFAULTS, PATRONI_MINIMUMS, PATRONI_SET_ELSEWHERE,
+                                           patroni_refuses)
         from advisor.model.pg_parameters import assignment
 
         for name, raw, span, _value_span, unknown, *at in doc.meta.get("_patroni_ignored", ()):
@@ -68,12 +74,20 @@ def check(ctx):
                 move,
                 [in_dcs.span] if in_dcs is not None else [],
             )
-        for (name, raw, span, *_), refused in doc.meta.get("_patroni_rejected", ()):
+        for (name, raw, span, *rest), refused in doc.meta.get("_patroni_rejected", ()):
+            at = rest[2] if len(rest) > 2 else PATRONI_DCS
+            if doc.meta.get("source") == "zalando postgresql":
+                at += " (the operator writes it into Patroni's DCS)"
+            low = name.lower()
+            # a max_connections below the minimum was meant small (a small container): the least
+            # Patroni accepts is closest to it; otherwise Patroni's default
+            accepted = (str(PATRONI_MINIMUMS[low]) if low == "max_connections" and refused.startswith("below")
+                        else PATRONI_DEFAULTS[low])
             yield RULE.finding(
                 span,
-                f"{name}: {raw} in {PATRONI_DCS} is {refused}: Patroni logs 'failed validation' and runs "
-                f"PostgreSQL with its default, {PATRONI_DEFAULTS[name.lower()]}",
-                f"a value Patroni accepts, e.g. {assignment(doc, name.lower(), PATRONI_DEFAULTS[name.lower()])}",
+                f"{name}: {raw} in {at} is {refused}: Patroni logs 'failed validation' and runs "
+                f"PostgreSQL with its default, {PATRONI_DEFAULTS[low]}",
+                f"a value Patroni accepts, e.g. {assignment(doc, low, accepted)}",
             )
 
 
