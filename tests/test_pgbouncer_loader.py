@@ -278,3 +278,21 @@ def test_include_outside_the_checked_tree_is_a_warning(tmp_path):
         assert [d for d in doc.diagnostics if d.kind == "include-error"] == []
         assert len(doc.meta["unresolved_includes"]) == 2
 
+
+
+@pytest.mark.parametrize("line,reported", [
+    ("{{ $user.name | quote }} = pool_mode=session", True),          # Helm (sprig): "bob"
+    ("{{ quote $user.name }} = pool_mode=session", True),
+    ("{{- $u.name | toJson -}} = pool_mode=session", True),
+    ("{{ $user.name }} = pool_mode=session", False),
+    ("{{ user.name | tojson }} = pool_mode=session", True),          # Jinja: JSON, double quotes
+    ("{{ user.name | quote }} = pool_mode=session", False),          # Ansible's quote: shell quoting
+])
+def test_a_template_key_written_in_double_quotes_stops_pgbouncer(tmp_path, line, reported):
+    p = tmp_path / "pgbouncer.ini.tpl"
+    p.write_text("[users]\n" + line + "\n[pgbouncer]\nlisten_addr = 127.0.0.1\n")
+    doc = load(str(p), {})
+    found = [d for d in doc.diagnostics if d.kind == "syntax-error"]
+    assert bool(found) == reported, [d.message for d in doc.diagnostics]
+    if reported:
+        assert found[0].span.line == 2 and "refuses to start" in found[0].message

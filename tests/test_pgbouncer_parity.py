@@ -154,6 +154,8 @@ CASES = {
     "database unterminated quote": ("[databases]\na = host='x\n[pgbouncer]\n", False),
     "database reserved name": ("[databases]\npgbouncer = host=x\n[pgbouncer]\n", False),
     "users": ("[users]\nu1 = pool_mode=session max_user_connections=4\n[pgbouncer]\n", True),
+    # what a template's quote filter writes (Helm's `{{ $user.name | quote }}`): refused
+    "user name in double quotes": ('[users]\n"u1" = pool_mode=session\n[pgbouncer]\n', False),
     "users bad key": ("[users]\nu1 = pool_size=4x\n[pgbouncer]\n", parse_version(VERSION) >= (1, 24)),
     "include missing": ("[pgbouncer]\n%include /nonexistent/pgpath.ini\n", False),
     "include needs a blank": ("[pgbouncer]\n%include\n", False),

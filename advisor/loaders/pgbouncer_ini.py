@@ -64,6 +64,12 @@ _BOOL_WORDS = {"on": "1", "off": "0", "true": "1", "false": "0", "yes": "1", "no
                "y": "1", "n": "0"}
 _SHELL_VAR = lazy_re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
 _TRAILING_COMMENT = lazy_re.compile(r"^(.*?\S)?\s+([;#].*)$")
+# a Go (Helm) template expression names $variables or .fields; its quote and toJson write double
+# quotes (sprig); Jinja's tojson/to_json write JSON (double quotes), its quote (Ansible's) shell quoting
+_GO_TEMPLATE = lazy_re.compile(r"(?:^|[\s({|])[$.][A-Za-z_]")
+_DOUBLE_QUOTING_GO = lazy_re.compile(r"\|\s*(?:quote|toJson|toRawJson|toPrettyJson)\s*(?=-?}})|"
+                                     r"(?<={{)-?\s*quote\s")
+_DOUBLE_QUOTING_JINJA = lazy_re.compile(r"\|\s*(?:tojson|to_json|to_nice_json)\s*(?:\([^)]*\))?\s*(?=-?}})")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -163,6 +169,8 @@ class _Reader:
             if template and (line.startswith(_TAG_CHAR, key_start) or line.startswith(_TAG_CHAR, pos)):
                 # `<%= name %> = ...`: a generated line, its name is unknown
                 self.items.append(_Item("opaque", "", "", original.strip(), Span(path, lineno, key_start + 1), None, True))
+                if line.startswith(_TAG_CHAR, key_start):
+                    self._double_quoted_key(original, path, lineno, key_start)
                 return
             if pos >= n or line[pos] != "=":
                 bad = line[key_start:].rstrip(_SPACE)
@@ -188,6 +196,26 @@ class _Reader:
                 "key", key, value, raw, Span(path, lineno, key_start + 1, lineno, max(end, pos) + 1),
                 Span(path, lineno, pos + 1, lineno, end + 1), _TAG_CHAR in value, pos, original))
             return
+
+    def _double_quoted_key(self, original: str, path: str, lineno: int, start: int) -> None:
+        """A key a template writes in double quotes (Helm's `{{ $user.name | quote }}`, `toJson`;
+        Jinja's `tojson`): PgBouncer's parser (lib/usual/cfparser.c) takes a bare name (recent
+        libusual also one in single quotes, never double), so every rendered line stops it with
+        `syntax error in configuration`."""
+        tag = next(((a, b) for a, b, expression in placeholders(original) if a == start and expression), None)
+        if tag is None:
+            return
+        text = original[tag[0]:tag[1]]
+        filters = _DOUBLE_QUOTING_GO if _GO_TEMPLATE.search(text) else _DOUBLE_QUOTING_JINJA
+        m = filters.search(text)
+        if m is None:
+            return
+        unquoted = (text[:m.start()] + text[m.end():]) if m.group(0).lstrip().startswith("|") else None
+        self.doc.diagnostics.append(Diagnostic(
+            "syntax-error", Span(path, lineno, tag[0] + 1, lineno, tag[1] + 1),
+            f"{text} writes the key in double quotes (\"bob\" = ...), which PgBouncer's parser does not take: it "
+            "refuses to start with 'syntax error in configuration' wherever the line is rendered",
+            f"{unquoted}" if unquoted else "write the name bare"))
 
     def _unresolved(self, value: str, vspan: Span, why: str) -> None:
         """An include made where the file is deployed: a notice of what pgpath did not read (listed
