@@ -451,8 +451,11 @@ def _read_zalando(f: _File, root: N) -> None:
         low = entry[0].lower()
         refused = None if entry[4] or low in ZALANDO_LOCAL else patroni_refuses(low, entry[1])
         if refused:
+            # the value the server runs is Patroni's, written nowhere: placed at `kind:` like the
+            # operator's defaults (PG014 points at the refused line)
             rejected.append((entry, refused))
-            entry = (entry[0], PATRONI_DEFAULTS[low], entry[2], entry[3], False, entry[5])
+            anchor = (root.get("kind") or root).span(f.path)
+            entry = (entry[0], PATRONI_DEFAULTS[low], anchor, anchor, False, entry[5])
         user.append(entry)
     host = f.memory_host(f"{name} (Zalando postgresql)", spec.get("resources", "limits", "memory"))
     defaults = SPILO_DEFAULTS
@@ -463,7 +466,8 @@ def _read_zalando(f: _File, root: N) -> None:
     given = {e[0].lower() for e in user}
     meta = {"source": "zalando postgresql", "name": name,
             "operator_settings": sorted(n for n, _ in defaults if n not in given),
-            "parameters_at": "spec.postgresql.parameters", "_patroni_rejected": rejected, "patroni_checks": True}
+            "parameters_at": "spec.postgresql.parameters", "_patroni_rejected": rejected, "patroni_checks": True,
+            "patroni_refused": {e[0].lower(): e[1] for e, _ in rejected}}
     if spec.text("numberOfInstances"):
         meta["instances"] = spec.text("numberOfInstances")
     f.pg_doc(entries, major, meta, host)
@@ -522,7 +526,8 @@ def _read_patroni(f: _File, root: N) -> bool:
         refused = None if entry[4] else patroni_refuses(name, entry[1])  # (a template value is unknown)
         if refused:
             rejected.append((entry, refused))
-            entry = (entry[0], PATRONI_DEFAULTS[name], entry[2], entry[3], False, PATRONI_DCS)
+            anchor = dcs.span(f.path) if dcs is not None else entry[2]
+            entry = (entry[0], PATRONI_DEFAULTS[name], anchor, anchor, False, PATRONI_DCS)
         entries.append(entry)
     for entry in f.param_entries(local, "postgresql.parameters"):
         if entry[0].lower() in PATRONI_DCS_ONLY or entry[0].lower() in PATRONI_SET_ELSEWHERE:
@@ -537,7 +542,8 @@ def _read_patroni(f: _File, root: N) -> bool:
     meta = {"source": "patroni", "parameters_at": "postgresql.parameters" if local is not None else PATRONI_DCS,
             "parameters_at_for": {name: f"{PATRONI_DCS} (on a running cluster: patronictl edit-config)"
                                   for name in PATRONI_DCS_ONLY},
-            "_patroni_ignored": ignored, "_patroni_rejected": rejected, "patroni_checks": True}
+            "_patroni_ignored": ignored, "_patroni_rejected": rejected, "patroni_checks": True,
+            "patroni_refused": {e[0].lower(): e[1] for e, _ in rejected}}
     if root.text("scope"):
         meta["scope"] = root.text("scope")
     f.pg_doc(entries, None, meta)  # (PG001 reads meta source: Patroni drops the names it does not know)

@@ -142,8 +142,10 @@ def check(ctx):
             continue
         op = doc.meta.get("operator_settings", ())
 
+        refused = doc.meta.get("patroni_refused")
+
         def said(name, setting, figure):
-            return said_as_written(name, setting, figure, op)
+            return said_as_written(name, setting, figure, op, refused)
 
         terms = (
             f"{said('shared_buffers', s_shared, format_bytes(shared))} + "
