@@ -443,8 +443,9 @@ def test_corpus_files_load_with_spans(path):
         operator = set(doc.meta.get("operator_settings", ()))
         for s in doc.settings:
             assert s.span.line and 1 <= s.span.line <= len(lines) and s.span.col
-            if s.name in operator or doc.kind == "client" or s.section in ("databases", "users"):
-                continue
+            if (s.name in operator or s.name in doc.meta.get("patroni_refused", {}) or doc.kind == "client"
+                    or s.section in ("databases", "users")):
+                continue  # (an operator's default, or Patroni's for a value it refused: written nowhere)
             if s.section == "postgresql.listen":  # Patroni's port, taken from `listen: host:port`
                 assert "listen" in lines[s.span.line - 1] and s.raw in lines[s.span.line - 1], s
                 continue
