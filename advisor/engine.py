@@ -525,7 +525,7 @@ def _neighbour_folders(folders: set[str]) -> set[str]:
 def _checked(settings: Settings, found: list[tuple[str, str]]) -> set[str] | None:
     """The real paths of the files under the paths checked, and of the settings file, when the
     topology names files outside those paths (read to assemble their deployments' paths: a
-    finding is reported only where it concerns a checked file, as --hook reports only changed
+    finding is reported only where it concerns a checked file, as --hook reports only the changed
     files'); None when every file read is under them."""
     roots = [os.path.realpath(p) for p in settings.paths]
 

@@ -182,7 +182,7 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
             if foreign:
                 problems.append(Diagnostic(KIND, where, f"deployment {name}: {', '.join(foreign)} "
                                            f"{'does' if len(foreign) == 1 else 'do'} not apply to a {kind} hop (read "
-                                           "nowhere)", f"remove it, or move it to the hop it describes (docs/path.md)"))
+                                           "nowhere)", "remove it, or move it to the hop it describes (docs/path.md)"))
             host = hosts.get(opts.get("host")) if opts.get("host") else None
             if opts.get("host") and host is None:
                 problems.append(Diagnostic(KIND, where, f"deployment {name}: host {opts['host']!r} is not in hosts:",
