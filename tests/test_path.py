@@ -312,6 +312,16 @@ def test_a_topology_given_by_absolute_path_elsewhere_shows_files_as_the_command_
     assert str(tmp_path) not in r.stdout
 
 
+def test_client_findings_name_the_service_when_two_set_the_variable(tmp_path):
+    write(tmp_path, {"docker-compose.yml": "services:\n  api:\n    image: api\n    environment:\n"
+                     "      DATABASE_URL: postgres://app@db.example.com:5432/app\n"
+                     "  worker:\n    image: worker\n    environment:\n"
+                     "      DATABASE_URL: postgres://app@db.example.com:5432/app?sslmode=prefer\n"})
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["APP001"]}, use_config=False))
+    assert sorted(f.message.split(" to ")[0] for f in report.findings) == [
+        "api: DATABASE_URL (libpq)", "worker: DATABASE_URL (libpq)"]
+
+
 def test_one_service_keeps_its_variables_name_and_the_budget_names_each_service(tmp_path):
     """Only a variable that two services set is named after its service (a single service's
     messages, and so baselines, keep `DATABASE_URL`); PATH005 names each service's pool; a PG*

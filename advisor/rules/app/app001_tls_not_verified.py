@@ -62,7 +62,7 @@ def check(ctx):
                if ep.driver != "node-postgres" else "ssl: { rejectUnauthorized: true, ca: <CA certificate> }")
         if ep.driver == "pgjdbc":
             fix = "sslmode=verify-full in the JDBC URL (with sslrootcert=<CA file> unless the default ~/.postgresql/root.crt)"
-        who = f"{ep.name} ({ep.driver}) to {ep.target()}"
+        who = f"{ep.who()} ({ep.driver}) to {ep.target()}"
         if value in ("disable", "allow", "prefer"):
             what = {
                 "disable": "no TLS at all",

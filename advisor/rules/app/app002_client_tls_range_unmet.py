@@ -89,7 +89,7 @@ def check(ctx):
             span = where(cmin, ep)
             fix = f"set the client's ssl_min_protocol_version={show(s_hi)} or lower"
         related = [s.span for s in (s_min_setting, s_max_setting) if s is not None] or [ep.span]
-        yield RULE.finding(span, f"{ep.name}: client TLS range {client_range} and server range {server_range} "
+        yield RULE.finding(span, f"{ep.who()}: client TLS range {client_range} and server range {server_range} "
                                  f"({server.path}) do not overlap; {effect}", fix, related=related)
 
 

@@ -43,7 +43,7 @@ def check(ctx):
             continue  # PATH001 judges the leg against the middlebox it crosses
         how = "tcpKeepAlive not set (pgjdbc default false)" if enabled.origin == "default" else f"tcpKeepAlive={enabled.raw}"
         yield RULE.finding(where(enabled, ep),
-                           f"{ep.name} to {ep.target()}: {how}: the socket sends no TCP keepalives, so an idle "
+                           f"{ep.who()} to {ep.target()}: {how}: the socket sends no TCP keepalives, so an idle "
                            "connection dropped by a NAT, load balancer or firewall is noticed only when it is next used; "
                            + NO_MIDDLEBOX,
                            "add tcpKeepAlive=true to the JDBC URL (and lower net.ipv4.tcp_keepalive_time below the "

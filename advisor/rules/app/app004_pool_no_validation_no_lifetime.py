@@ -53,7 +53,7 @@ def check(ctx):
             continue
         key = {"pg-pool": "maxLifetimeSeconds", "psycopg_pool": "max_lifetime"}.get(pool.library, "max lifetime")
         yield RULE.finding(where(life, ep),
-                           f"{ep.name} ({pool.library}): no validation on borrow and "
+                           f"{ep.who()} ({pool.library}): no validation on borrow and "
                            f"{key + ' not set (default: never)' if life.origin == 'default' else key + ' ' + secs(life.value)}"
                            ": a connection closed by the server or a middlebox while idle in the "
                            "pool is handed out and fails on first use",

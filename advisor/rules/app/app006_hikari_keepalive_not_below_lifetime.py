@@ -39,7 +39,7 @@ def check(ctx):
             continue
         suggestion = max(30000, min(120000, int(life.value * 1000 / 2)))
         yield RULE.finding(where(keep, ep),
-                           f"{ep.name}: HikariCP {said(keep, 'keepaliveTime')} >= {said(life, 'maxLifetime')}: "
+                           f"{ep.who()}: HikariCP {said(keep, 'keepaliveTime')} >= {said(life, 'maxLifetime')}: "
                            "the keepalive must be shorter than the lifetime to ever run",
                            f"{pool.key('keepaliveTime')}={suggestion} (ms)", related=[where(life, ep)])
 

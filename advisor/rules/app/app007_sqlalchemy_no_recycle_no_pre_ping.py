@@ -43,7 +43,7 @@ def check(ctx):
         r = f"pool_recycle={recycle.raw}" if recycle.origin == "set" else "pool_recycle not set (default -1, never)"
         p = f"pool_pre_ping={ping.raw}" if ping.origin == "set" else "pool_pre_ping not set (default False)"
         span = where(recycle, ep) if recycle.origin == "set" else where(ping, ep)
-        yield RULE.finding(span, f"{ep.name}: {r} and {p}: pooled connections are never recycled nor tested, so one "
+        yield RULE.finding(span, f"{ep.who()}: {r} and {p}: pooled connections are never recycled nor tested, so one "
                                  "closed while idle fails the next statement",
                            f"{pool.setting('pool_pre_ping', True)} (and pool_recycle below the shortest idle timeout, "
                            f"e.g. {pool.setting('pool_recycle', 300)})")

@@ -43,7 +43,7 @@ def check(ctx):
         written = "False" if hc.raw in ("false", "False") else hc.raw
         hc_text = (f'"CONN_HEALTH_CHECKS": {written}' if hc.origin == "set"
                    else "CONN_HEALTH_CHECKS not set (default False)")
-        yield RULE.finding(where(age, ep), f"{ep.name}: CONN_MAX_AGE {shown} keeps connections across requests and "
+        yield RULE.finding(where(age, ep), f"{ep.who()}: CONN_MAX_AGE {shown} keeps connections across requests and "
                                            f"{hc_text}: a connection closed while idle fails the next request's first query",
                            '"CONN_HEALTH_CHECKS": True', related=[where(hc, ep)] if hc.origin == "set" else [])
 

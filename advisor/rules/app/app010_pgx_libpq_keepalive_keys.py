@@ -45,7 +45,7 @@ def check(ctx):
                 continue
             if key == "tcp_user_timeout":
                 yield RULE.finding(v.span or ep.span,
-                                   f"{ep.name}: pgx does not apply tcp_user_timeout to its own socket: it forwards it to "
+                                   f"{ep.who()}: pgx does not apply tcp_user_timeout to its own socket: it forwards it to "
                                    "the server, which takes it as its own tcp_user_timeout setting (server side of the "
                                    "connection, milliseconds); the client side keeps the OS default",
                                    f"remove tcp_user_timeout={v.display} from the DSN, or set it on purpose as a server "
@@ -53,7 +53,7 @@ def check(ctx):
                                    "net.Dialer in code", severity=Severity.WARNING)
                 continue
             yield RULE.finding(v.span or ep.span,
-                               f"{ep.name}: pgx does not know {key}: it sends it to the server as a run-time parameter "
+                               f"{ep.who()}: pgx does not know {key}: it sends it to the server as a run-time parameter "
                                f'and PostgreSQL refuses the connection (FATAL: unrecognized configuration parameter "{key}")',
                                f"remove {key}={v.display} from the DSN; pgx keeps connections alive with Go's dialer "
                                "(15 s idle, 15 s interval, 9 probes), tunable with a custom net.Dialer in code")
