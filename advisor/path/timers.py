@@ -340,15 +340,17 @@ def session_of(path: DeploymentPath, index: int) -> tuple[str | None, str | None
     return role, database
 
 
-def server_setting(path: DeploymentPath, index: int, name: str) -> tuple[Any, Any]:
-    """(value in the base unit, the setting) of a PostgreSQL parameter for this path's sessions:
-    the role's or database's own value (ALTER ROLE/DATABASE ... SET) when one applies, else the
-    configuration files' (with ALTER SYSTEM), else the default."""
+def server_setting(path: DeploymentPath, index: int, name: str,
+                   session: tuple[str | None, str | None] | None = None) -> tuple[Any, Any]:
+    """(value in the base unit, the setting) of a PostgreSQL parameter for this path's sessions
+    (or for `session`, a (role, database) of them): the role's or database's own value (ALTER
+    ROLE/DATABASE ... SET) when one applies, else the configuration files' (with ALTER SYSTEM),
+    else the default."""
     hop = path.hops[index]
     if hop.sql:
         from advisor.model.sql import RoleSettings
 
-        role, database = session_of(path, index)
+        role, database = session if session is not None else session_of(path, index)
         found = RoleSettings.from_docs(hop.sql).effective(name, role, database, include_system=False)
         if found is not None:
             return (found.value if is_known(found.value) else None), found

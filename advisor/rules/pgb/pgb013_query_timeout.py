@@ -17,7 +17,10 @@ it closes the server connection and the client gets an error instead of a clean
 `query_timeout = 65`. Without a `statement_timeout`, set one per role
 (`ALTER ROLE app SET statement_timeout = '60s'`, naming the role PgBouncer connects as when the
 files say it), not server-wide (PG010 says why). A role's or database's own value set by an
-`ALTER ROLE/DATABASE ... SET` script on the path is the one compared.
+`ALTER ROLE/DATABASE ... SET` script on the path is the one compared. When the path goes through
+a PgBouncer whose several `[databases]` entries reach this server, each entry's session (its
+forced user and database) is judged: the finding names the roles without a `statement_timeout`,
+and its fix sets it for each of them.
 
 ## References
 - PgBouncer: query_timeout — https://www.pgbouncer.org/config.html#query_timeout
@@ -32,36 +35,26 @@ from advisor.rules.rule import Rule, setting_span
 
 
 def check(ctx):
-    from advisor.path.timers import server_setting, session_of
+    from advisor.path.timers import server_setting
 
     for doc, pg, path in ctx.on_one_path("pgbouncer", "postgresql"):
         model = doc.model
         qt = model.value("query_timeout")
         if not is_known(qt) or qt <= 0:
             continue
-        # the value the sessions on this path get: the role's or database's own (ALTER ROLE ... SET in
-        # a script on the path), else the server's configuration
+        # the value each session on this path gets: its role's or database's own (ALTER ROLE ...
+        # SET in a script on the path), else the server's configuration
         index = next((i for i, hop in enumerate(path.hops) if hop.doc is pg), None)
-        st_ms, st_setting = (server_setting(path, index, "statement_timeout") if index is not None
-                             else value_or_default(pg, "statement_timeout"))
-        if not is_known(st_ms):
-            continue
-        role = (session_of(path, index)[0] if index is not None else None) or "<app_role>"
-        if st_ms <= 0:
-            st_text = "statement_timeout = 0 (default)" if st_setting is None else \
-                f"statement_timeout = {st_setting.raw} (off)"
-            yield RULE.finding(
-                where(doc, model, "query_timeout"),
-                f"{source(model, 'query_timeout', 's')} while PostgreSQL {st_text}: PgBouncer's timer is the only limit, and it "
-                "closes the server connection instead of cancelling the statement",
-                f"ALTER ROLE {role} SET statement_timeout = '{max(qt - 5, qt * 0.9):g}s' in PostgreSQL (slightly "
-                "below query_timeout; per role, not server-wide: PG010)",
-                [setting_span(st_setting)] if st_setting else [],
-                severity=Severity.INFO,
-            )
-            continue
-        st = st_ms / 1000.0
-        if qt <= st:
+        judged = []  # (role or None, value in ms, setting)
+        for role, database in _sessions(path, index, model):
+            st_ms, st_setting = (server_setting(path, index, "statement_timeout", (role, database))
+                                 if index is not None else value_or_default(pg, "statement_timeout"))
+            if is_known(st_ms):
+                judged.append((role, st_ms, st_setting))
+        over = [j for j in judged if j[1] > 0 and qt <= j[1] / 1000.0]
+        if over:
+            _, st_ms, st_setting = max(over, key=lambda j: j[1])
+            st = st_ms / 1000.0
             yield RULE.finding(
                 where(doc, model, "query_timeout"),
                 f"{source(model, 'query_timeout', 's')} ≤ PostgreSQL {pg_written(st_setting, 'statement_timeout', st)}: "
@@ -70,6 +63,46 @@ def check(ctx):
                 assignment(doc, model, "query_timeout", f"{st + 5:g}"),
                 [setting_span(st_setting)] if st_setting else [],
             )
+            continue
+        unset = [j for j in judged if j[1] <= 0]
+        if not unset:
+            continue
+        _, _, st_setting = unset[0]
+        st_text = "statement_timeout = 0 (default)" if st_setting is None else \
+            f"statement_timeout = {st_setting.raw} (off)"
+        roles = list(dict.fromkeys(role or "<app_role>" for role, _, _ in unset))
+        yield RULE.finding(
+            where(doc, model, "query_timeout"),
+            f"{source(model, 'query_timeout', 's')} while PostgreSQL {st_text}"
+            + (f" for {', '.join(r for r in roles if r != '<app_role>')}" if len(judged) > 1 else "")
+            + ": PgBouncer's timer is the only limit, and it closes the server connection instead of cancelling "
+            "the statement",
+            "; ".join(f"ALTER ROLE {role} SET statement_timeout = '{max(qt - 5, qt * 0.9):g}s'" for role in roles)
+            + " in PostgreSQL (slightly below query_timeout; per role, not server-wide: PG010)",
+            [setting_span(st_setting)] if st_setting else [],
+            severity=Severity.INFO,
+        )
+
+
+def _sessions(path, index, model) -> list[tuple[str | None, str | None]]:
+    """(role, database) of the server sessions PgBouncer opens on this path: the path's own (its
+    client's user, or its [databases] entry's forced user), else one per [databases] entry when
+    the path goes through the whole PgBouncer (several entries reaching this server), the entry's
+    forced user or None."""
+    from advisor.path.timers import session_of
+
+    own = session_of(path, index) if index is not None else (None, None)
+    if own[0]:
+        return [own]
+    hop = next((h for h in path.hops if h.doc is not None and h.doc.model is model), None)
+    if hop is None or hop.detail is not None:
+        return [own]
+    out = []
+    for e in model.effective_databases():
+        user, db = e.value("user"), e.value("dbname")
+        out.append((user if is_known(user) and user else None,
+                    db if is_known(db) and db else (e.name if e.name != "*" else None)))
+    return list(dict.fromkeys(out)) or [own]
 
 
 RULE = Rule(
