@@ -523,15 +523,19 @@ def _neighbour_folders(folders: set[str]) -> set[str]:
 
 
 def _checked(settings: Settings, found: list[tuple[str, str]]) -> set[str] | None:
-    """The real paths of the files under the paths checked, and of the settings file, when the
-    topology names files outside those paths (read to assemble their deployments' paths: a
-    finding is reported only where it concerns a checked file, as --hook reports only the changed
-    files'); None when every file read is under them."""
+    """The real paths of the files under the paths checked, and of the settings file, when only
+    part of the topology's tree is checked (`pgpath check services/a`) and the topology names files
+    outside those paths: they are read to assemble their deployments' paths, and a finding is
+    reported only where it concerns a checked file, as --hook reports only the changed files'.
+    None when the topology's folder is checked (all it names is reported, wherever it is) or
+    every file read is under the paths checked."""
     roots = [os.path.realpath(p) for p in settings.paths]
 
     def under(real: str) -> bool:
         return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
+    if under(os.path.realpath(os.path.dirname(os.path.abspath(settings.config_file)))):
+        return None  # the whole tree of the topology is checked: everything it names is reported
     reals = real_paths([p for p, _ in found])
     if all(under(r) for r in reals):
         return None
@@ -788,8 +792,12 @@ def run(settings: Settings, progress=None) -> Report:
         from advisor import baseline
 
         try:
+            # only the files reported on can have fixed entries (--hook, or part of a topology's tree)
+            read = {f for d in docs for f in (d.files or [d.path])}
+            if scope is not None:
+                read = {f for f in read if os.path.realpath(f) in scope}
             report.findings, report.baselined, report.stale = baseline.apply(
-                settings.baseline, findings, {f for d in docs for f in (d.files or [d.path])}, {e.code for e in ran})
+                settings.baseline, findings, read, {e.code for e in ran})
         except baseline.BaselineError as exc:
             raise UsageError(str(exc)) from None
     return report

@@ -368,6 +368,23 @@ def test_checking_one_folder_reports_its_files_not_the_other_deployments_the_top
     assert "a/postgresql.conf:" in one and "b/postgresql.conf" not in one, one
     both = pgpath("check", cwd=tmp_path).stdout
     assert "a/postgresql.conf:" in both and "b/postgresql.conf:4:" in both and "deploy.conf" in both, both
+    # a baseline of the whole tree: checking `a` finds b's entries neither reported nor stale
+    r = pgpath("check", ".", "--write-baseline", "base.json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = pgpath("check", "a", "--baseline", "base.json", "--baseline-stale", cwd=tmp_path)
+    assert r.returncode == 0 and "stale" not in r.stdout, r.stdout
+
+
+def test_checking_the_topologys_tree_reports_the_files_it_names_outside_it(tmp_path):
+    """repo/pgpath.yaml names ../shared/postgresql.conf: `pgpath check .` from repo checks the
+    topology's whole tree, so that file's findings are reported (docs/path.md: every file the
+    topology names is read, wherever it is)."""
+    write(tmp_path, {"shared/postgresql.conf": PG + "statement_timeout = 90s\n",
+                     "repo/pgbouncer.ini": PGB,
+                     "repo/pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - pgbouncer: pgbouncer.ini\n"
+                                         "      - postgres: ../shared/postgresql.conf\n"})
+    r = pgpath("check", ".", cwd=tmp_path / "repo")
+    assert "postgresql.conf:3:21: PG010" in r.stdout, r.stdout
 
 
 def test_an_operators_keepalive_default_is_named_as_such_on_the_leg(tmp_path):

@@ -74,7 +74,8 @@ def check(ctx):
         yield RULE.finding(
             where(doc, model, "query_timeout"),
             f"{source(model, 'query_timeout', 's')} while PostgreSQL {st_text}"
-            + (f" for {', '.join(r for r in roles if r != '<app_role>')}" if len(judged) > 1 else "")
+            + (f" for {', '.join(named)}" if len(judged) > 1 and (named := [r for r in roles if r != '<app_role>'])
+               else "")
             + ": PgBouncer's timer is the only limit, and it closes the server connection instead of cancelling "
             "the statement",
             "; ".join(f"ALTER ROLE {role} SET statement_timeout = '{max(qt - 5, qt * 0.9):g}s'" for role in roles)
@@ -95,10 +96,18 @@ def _sessions(path, index, model) -> list[tuple[str | None, str | None]]:
     if own[0]:
         return [own]
     hop = next((h for h in path.hops if h.doc is not None and h.doc.model is model), None)
-    if hop is None or hop.detail is not None:
+    if hop is None or hop.detail is not None or index is None:
         return [own]
+    entries = model.effective_databases()
+    hosts = {str(h) for e in entries if is_known(h := e.value("host")) and h}
+    if len(hosts) > 1:
+        return [own]  # entries reach several servers: which reach this one is not known
+    port, _ = value_or_default(path.hops[index].doc, "port")
     out = []
-    for e in model.effective_databases():
+    for e in entries:
+        entry_port = e.value("port", 5432)
+        if is_known(entry_port) and is_known(port) and str(entry_port) != str(port):
+            continue  # another server (or a proxy) on another port
         user, db = e.value("user"), e.value("dbname")
         out.append((user if is_known(user) and user else None,
                     db if is_known(db) and db else (e.name if e.name != "*" else None)))
