@@ -572,3 +572,20 @@ def test_a_byte_order_mark_of_the_yaml_file_is_not_the_embedded_configurations(t
     [doc] = [d for d in load(str(p), {}) if d.kind == "postgresql"]
     assert doc.diagnostics == []
     assert [(s.name, s.value) for s in doc.settings] == [("work_mem", 8192), ("max_connections", 50)]
+
+
+@pytest.mark.parametrize("written,runs,refused", [
+    ("10", 100, True), ("3e1", 30, False), ("+30", 30, False), ("30.0", 30, False), ("24.6", 25, False),
+    ("0x10", 100, True), ("030", 100, True), ("abc", 100, True),
+])
+def test_patroni_reads_a_dcs_integer_as_its_int_validator_does(tmp_path, written, runs, refused):
+    """Patroni's IntValidator parses like strtol/strtod (patroni/utils.py parse_int): an exponent,
+    a sign or a fraction is accepted and rounded, 030 is octal 24 and refused with 0x10 (16); a
+    refused max_connections runs Patroni's 100 (PG014 reports it)."""
+    [doc] = _load(tmp_path, "scope: pg\nbootstrap:\n  dcs:\n    postgresql:\n      parameters:\n"
+                            f"        max_connections: '{written}'\n", name="patroni.yml")
+    assert doc.value("max_connections") == runs
+    assert bool(doc.meta["_patroni_rejected"]) == refused
+    # the value the server runs is written nowhere when refused: placed at the `bootstrap:` key
+    setting = doc.get("max_connections")
+    assert setting.span.line == (2 if refused else 6)

@@ -435,6 +435,32 @@ def _read_cnpg_pooler(f: _File, root: N) -> None:
                            default_port="5432")
 
 
+def _through_patroni_dcs(entries: list, anchor: Span) -> tuple[list, list, list]:
+    """(entries as the server gets them, (entry, why) Patroni refused, entries it drops) of
+    parameters an operator writes into Patroni's DCS: Patroni replaces a value its check refuses by
+    its default (written nowhere: placed at `anchor`; PG014 points at the refused line), and drops
+    port, listen_addresses and cluster_name (it sets them itself)."""
+    from advisor.model.patroni import PATRONI_DEFAULTS, PATRONI_SET_ELSEWHERE, patroni_refuses
+
+    kept, rejected, ignored = [], [], []
+    for entry in entries:
+        low = entry[0].lower()
+        if low in PATRONI_SET_ELSEWHERE:
+            ignored.append(entry)
+            continue
+        refused = None if entry[4] else patroni_refuses(low, entry[1])  # (a template value is unknown)
+        if refused:
+            rejected.append((entry, refused))
+            entry = (entry[0], PATRONI_DEFAULTS[low], anchor, anchor, False) + tuple(entry[5:])
+        kept.append(entry)
+    return kept, rejected, ignored
+
+
+def _patroni_meta(rejected: list, ignored: list) -> dict:
+    return {"_patroni_rejected": rejected, "_patroni_ignored": ignored, "patroni_checks": True,
+            "patroni_refused": {e[0].lower(): e[1] for e, _ in rejected}}
+
+
 def _read_zalando(f: _File, root: N) -> None:
     spec = root.get("spec")
     if spec is None:
@@ -442,21 +468,11 @@ def _read_zalando(f: _File, root: N) -> None:
     name = _name(root, "postgresql")
     version = spec.get("postgresql", "version")
     major = _major(version)
-    from advisor.model.patroni import PATRONI_DEFAULTS, ZALANDO_LOCAL, patroni_refuses
-
-    user, rejected = [], []
-    for entry in f.param_entries(spec.get("postgresql", "parameters"), "spec.postgresql.parameters"):
-        # the operator hands all but a few to Patroni's DCS, whose checks replace a refused value
-        # by Patroni's default (max_connections: "10" runs 100): PG014 reports it
-        low = entry[0].lower()
-        refused = None if entry[4] or low in ZALANDO_LOCAL else patroni_refuses(low, entry[1])
-        if refused:
-            # the value the server runs is Patroni's, written nowhere: placed at `kind:` like the
-            # operator's defaults (PG014 points at the refused line)
-            rejected.append((entry, refused))
-            anchor = (root.get("kind") or root).span(f.path)
-            entry = (entry[0], PATRONI_DEFAULTS[low], anchor, anchor, False, entry[5])
-        user.append(entry)
+    # the operator writes all but a few parameters (shared_buffers, ssl*, log_*...: none that
+    # Patroni checks) into Patroni's DCS (isBootstrapOnlyParameter), where its checks apply
+    user, rejected, ignored = _through_patroni_dcs(
+        f.param_entries(spec.get("postgresql", "parameters"), "spec.postgresql.parameters"),
+        (root.get("kind") or root).span(f.path))
     host = f.memory_host(f"{name} (Zalando postgresql)", spec.get("resources", "limits", "memory"))
     defaults = SPILO_DEFAULTS
     limit = host.facts.get("memory_limit") if host is not None else None
@@ -466,8 +482,7 @@ def _read_zalando(f: _File, root: N) -> None:
     given = {e[0].lower() for e in user}
     meta = {"source": "zalando postgresql", "name": name,
             "operator_settings": sorted(n for n, _ in defaults if n not in given),
-            "parameters_at": "spec.postgresql.parameters", "_patroni_rejected": rejected, "patroni_checks": True,
-            "patroni_refused": {e[0].lower(): e[1] for e, _ in rejected}}
+            "parameters_at": "spec.postgresql.parameters", **_patroni_meta(rejected, ignored)}
     if spec.text("numberOfInstances"):
         meta["instances"] = spec.text("numberOfInstances")
     f.pg_doc(entries, major, meta, host)
@@ -488,16 +503,20 @@ def _read_pgo(f: _File, root: N) -> None:
     name = _name(root, "cluster")
     version = spec.get("postgresVersion")
     major = _major(version)
-    user = f.param_entries(spec.get("patroni", "dynamicConfiguration", "postgresql", "parameters"),
-                           "spec.patroni.dynamicConfiguration.postgresql.parameters")
-    user += f.param_entries(spec.get("config", "parameters"), "spec.config.parameters")
+    # both go to Patroni's dynamic configuration (the DCS), where its checks apply
+    user, rejected, ignored = _through_patroni_dcs(
+        f.param_entries(spec.get("patroni", "dynamicConfiguration", "postgresql", "parameters"),
+                        "spec.patroni.dynamicConfiguration.postgresql.parameters")
+        + f.param_entries(spec.get("config", "parameters"), "spec.config.parameters"),
+        (root.get("kind") or root).span(f.path))
     entries = f.operator_entries(root.get("kind") or root, OPERATOR_TLS, user, False) + user
     host = None
     instances = spec.get("instances")
     for inst in instances.seq() if instances is not None else []:
         host = host or f.memory_host(f"{name} ({root.text('kind')})", inst.get("resources", "limits", "memory"))
     f.pg_doc(entries, major, {"source": root.text("kind"), "name": name, "operator_settings": ["ssl"],
-                              "parameters_at": "spec.patroni.dynamicConfiguration.postgresql.parameters"}, host)
+                              "parameters_at": "spec.patroni.dynamicConfiguration.postgresql.parameters",
+                              **_patroni_meta(rejected, ignored)}, host)
     pgb = spec.get("proxy", "pgBouncer")
     if pgb is not None:
         entries = f.param_entries(pgb.get("config", "global"))
@@ -506,8 +525,7 @@ def _read_pgo(f: _File, root: N) -> None:
 
 
 def _read_patroni(f: _File, root: N) -> bool:
-    from advisor.model.patroni import (PATRONI_DCS, PATRONI_DCS_ONLY, PATRONI_DEFAULTS, PATRONI_SET_ELSEWHERE,
-                                       patroni_refuses)
+    from advisor.model.patroni import PATRONI_DCS, PATRONI_DCS_ONLY, PATRONI_SET_ELSEWHERE
 
     dcs = root.get("bootstrap", "dcs", "postgresql", "parameters")
     local = root.get("postgresql", "parameters")
@@ -517,18 +535,9 @@ def _read_patroni(f: _File, root: N) -> bool:
     # (its CMDLINE_OPTIONS), whose local value it drops, and those it sets from postgresql.listen
     # and scope (port, listen_addresses, cluster_name); a DCS value its check refuses is replaced by
     # its default (PG014 reports each)
-    ignored, rejected, entries = [], [], []
-    for entry in f.param_entries(dcs, PATRONI_DCS):
-        name = entry[0].lower()
-        if name in PATRONI_SET_ELSEWHERE:
-            ignored.append(entry)
-            continue
-        refused = None if entry[4] else patroni_refuses(name, entry[1])  # (a template value is unknown)
-        if refused:
-            rejected.append((entry, refused))
-            anchor = dcs.span(f.path) if dcs is not None else entry[2]
-            entry = (entry[0], PATRONI_DEFAULTS[name], anchor, anchor, False, PATRONI_DCS)
-        entries.append(entry)
+    # Patroni's value for a refused one is written nowhere: placed at the `bootstrap:` key
+    anchor = next((key.span(f.path) for name_, key, _ in root.items() if name_ == "bootstrap"), Span(f.path, 1, 1))
+    entries, rejected, ignored = _through_patroni_dcs(f.param_entries(dcs, PATRONI_DCS), anchor)
     for entry in f.param_entries(local, "postgresql.parameters"):
         if entry[0].lower() in PATRONI_DCS_ONLY or entry[0].lower() in PATRONI_SET_ELSEWHERE:
             ignored.append(entry)
@@ -542,8 +551,7 @@ def _read_patroni(f: _File, root: N) -> bool:
     meta = {"source": "patroni", "parameters_at": "postgresql.parameters" if local is not None else PATRONI_DCS,
             "parameters_at_for": {name: f"{PATRONI_DCS} (on a running cluster: patronictl edit-config)"
                                   for name in PATRONI_DCS_ONLY},
-            "_patroni_ignored": ignored, "_patroni_rejected": rejected, "patroni_checks": True,
-            "patroni_refused": {e[0].lower(): e[1] for e, _ in rejected}}
+            **_patroni_meta(rejected, ignored)}
     if root.text("scope"):
         meta["scope"] = root.text("scope")
     f.pg_doc(entries, None, meta)  # (PG001 reads meta source: Patroni drops the names it does not know)
@@ -561,17 +569,24 @@ def _read_ansible(f: _File, root: N) -> bool:
     host = _ansible_host(f, root)
     entries: list = []
     meta: dict[str, Any] = {"source": "ansible variables", "parameters_forms": {}}
+    autobase = root.get("local_postgresql_parameters") is not None
     for key in _ANSIBLE_PG_LISTS:
         listed = f.option_list_entries(root.get(key), key)
         if listed:
             meta.setdefault("parameters_at", key)  # where a fix adds one
             meta["parameters_forms"][key] = "options"
+        if key == "postgresql_parameters" and autobase and listed:
+            # autobase renders this list into Patroni's DCS, where its checks apply
+            anchor = next((k.span(f.path) for name_, k, _ in root.items() if name_ == key), Span(f.path, 1, 1))
+            listed, rejected, ignored = _through_patroni_dcs(listed, anchor)
+            meta.update(_patroni_meta(rejected, ignored))
         if key == "local_postgresql_parameters" and listed:
             # autobase renders this list into Patroni's local postgresql.parameters, and
             # postgresql_parameters into the DCS: Patroni drops a DCS-only name here (PG014)
             from advisor.model.patroni import PATRONI_DCS_ONLY
 
-            meta["_patroni_ignored"] = [e for e in listed if e[0].lower() in PATRONI_DCS_ONLY]
+            meta["_patroni_ignored"] = meta.get("_patroni_ignored", []) + [e for e in listed
+                                                                          if e[0].lower() in PATRONI_DCS_ONLY]
             meta["parameters_at_for"] = {name: "postgresql_parameters" for name in PATRONI_DCS_ONLY}
             meta["parameters_forms"].setdefault("postgresql_parameters", "options")
             listed = [e for e in listed if e[0].lower() not in PATRONI_DCS_ONLY]

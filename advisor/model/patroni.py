@@ -30,15 +30,28 @@ PATRONI_DEFAULTS = {"max_connections": "100", "max_wal_senders": "10", "max_work
 # the checks of CMDLINE_OPTIONS: IntValidator minimums, wal_level's EnumValidator, hot_standby on
 PATRONI_MINIMUMS = {"max_connections": 25, "max_wal_senders": 3, "wal_keep_segments": 1, "max_prepared_transactions": 0,
                      "max_locks_per_transaction": 32, "max_replication_slots": 4, "max_worker_processes": 2}
-# the Zalando operator's parameters that stay in Patroni's local configuration
-# (pkg/cluster/k8sres.go isBootstrapOnlyParameter at postgres-operator a7aaad0): every other
-# spec.postgresql.parameters entry goes to the DCS, where Patroni's checks apply
-ZALANDO_LOCAL = frozenset({
-    "archive_command", "shared_buffers", "logging_collector", "log_destination", "log_directory", "log_filename",
-    "log_file_mode", "log_rotation_age", "log_truncate_on_rotation", "ssl", "ssl_ca_file", "ssl_crl_file",
-    "ssl_cert_file", "ssl_key_file", "shared_preload_libraries", "bg_mon.listen_address", "bg_mon.history_buckets",
-    "pg_stat_statements.track_utility", "extwlist.extensions", "extwlist.custom_path",
-})
+
+
+def patroni_int(text: str) -> int | None:
+    """An integer as Patroni's IntValidator reads it (patroni/utils.py parse_int, strtol and
+    strtod, like PostgreSQL): hex `0x10`, octal `030` (24), decimal, a sign, a fraction or an
+    exponent rounded (`3e1` is 30, `24.6` is 25); None for anything else, a unit included (the
+    parameters checked here have none)."""
+    import re
+
+    value = text.strip()
+    number, rest = None, value
+    for pattern, base in ((r"[-+]?0x[0-9a-fA-F]+", 16), (r"[-+]?0[0-7]*", 8), (r"[-+]?(?:0|[1-9][0-9]*)", 10)):
+        m = re.match(pattern, value)
+        if m:
+            number, rest = int(m.group(0), base), value[m.end():]
+            break
+    if (number is None and rest.startswith(".")) or (rest and rest[0] in ".eE"):
+        m = re.match(r"[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?", value)
+        number, rest = (float(m.group(0)), value[m.end():]) if m else (None, value)
+    if number is None or rest.strip():
+        return None
+    return round(number)
 
 
 def patroni_refuses(name: str, raw: str) -> str | None:
@@ -46,10 +59,12 @@ def patroni_refuses(name: str, raw: str) -> str | None:
     default), or None when it accepts it or the name is none of them."""
     text = str(raw).strip().strip("'\"")
     if name in PATRONI_MINIMUMS:
-        if not text.lstrip("-").isdigit():
+        number = patroni_int(text)
+        if number is None:
             return "not an integer"
-        if int(text) < PATRONI_MINIMUMS[name]:
-            return f"below Patroni's minimum of {PATRONI_MINIMUMS[name]}"
+        if number < PATRONI_MINIMUMS[name]:
+            return f"below Patroni's minimum of {PATRONI_MINIMUMS[name]}" + (f" ({text} is {number})"
+                                                                             if str(number) != text else "")
     elif name == "wal_level" and text.lower() not in ("hot_standby", "replica", "logical"):
         return "not hot_standby, replica or logical (Patroni needs replication)"
     elif name == "hot_standby" and text.lower() not in ("on", "true", "yes", "1"):

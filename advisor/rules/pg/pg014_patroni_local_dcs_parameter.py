@@ -9,10 +9,12 @@ name is one Patroni passes to PostgreSQL on its command line from the dynamic co
 (Patroni's `ConfigHandler.CMDLINE_OPTIONS`). Also `port`, `listen_addresses` and `cluster_name`
 in `postgresql.parameters`, local or DCS, which Patroni sets from `postgresql.listen` and
 `scope`; and a DCS value of a CMDLINE_OPTIONS parameter that Patroni's own check refuses
-(`max_connections` below 25, `wal_level: minimal`...), which it replaces by its default. A
-Zalando `postgresql` manifest's `spec.postgresql.parameters` go to Patroni's DCS too (all but
-the few the operator keeps local, such as `shared_buffers` and `ssl`: its
-`isBootstrapOnlyParameter`), so its refused values are reported alike. For a `max_connections`
+(`max_connections` below 25, `wal_level: minimal`...; read as Patroni reads integers: `3e1` is
+30, `030` octal 24), which it replaces by its default. What operators and roles write into
+Patroni's DCS is checked alike: a Zalando `postgresql` manifest's `spec.postgresql.parameters`
+(all but the few the operator keeps local, such as `shared_buffers` and `ssl`: its
+`isBootstrapOnlyParameter`), Crunchy's and Percona's `spec.patroni.dynamicConfiguration` and
+`spec.config.parameters`, autobase's `postgresql_parameters`. For a `max_connections`
 below the minimum the fix proposes the minimum, 25 (the value was meant small), otherwise
 Patroni's default.
 
@@ -54,9 +56,11 @@ def check(ctx):
             low = name.lower()
             if low in PATRONI_SET_ELSEWHERE:
                 source = "scope" if low == "cluster_name" else "postgresql.listen"
+                operated = doc.meta.get("source") != "patroni"  # an operator writes Patroni's configuration
                 yield RULE.finding(
                     span, f"{name}: {raw} in {at} has no effect: Patroni sets {name} from {source} and drops "
                           "this value",
+                    f"remove {name} from {at} (Patroni's {source} is set for it)" if operated else
                     f"remove {name} from {at}, and set {source} instead")
                 continue
             in_dcs = doc.get(low)
@@ -76,8 +80,8 @@ def check(ctx):
             )
         for (name, raw, span, *rest), refused in doc.meta.get("_patroni_rejected", ()):
             at = rest[2] if len(rest) > 2 else PATRONI_DCS
-            if doc.meta.get("source") == "zalando postgresql":
-                at += " (the operator writes it into Patroni's DCS)"
+            if doc.meta.get("source") != "patroni":
+                at += " (which goes into Patroni's DCS)"
             low = name.lower()
             # a max_connections below the minimum was meant small (a small container): the least
             # Patroni accepts is closest to it; otherwise Patroni's default
