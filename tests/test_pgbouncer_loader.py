@@ -284,6 +284,12 @@ def test_include_outside_the_checked_tree_is_a_warning(tmp_path):
     ("{{ $user.name | quote }} = pool_mode=session", True),          # Helm (sprig): "bob"
     ("{{ quote $user.name }} = pool_mode=session", True),
     ("{{- $u.name | toJson -}} = pool_mode=session", True),
+    ("{{ . | quote }} = pool_mode=session", True),                   # ranging over a list of names
+    ('{{ include "pgb.user" . | quote }} = pool_mode=session', True),
+    ("{{ $user.name | quote | lower }} = pool_mode=session", True),  # a filter after quote keeps the quotes
+    ('{{ printf "%q" $user.name }} = pool_mode=session', True),
+    ("{{ $user.name | squote }} = pool_mode=session", False),        # single quotes (recent PgBouncer reads them)
+    ("max_user_connections = {{ $user.max | quote }}", False),       # a value, not a key
     ("{{ $user.name }} = pool_mode=session", False),
     ("{{ user.name | tojson }} = pool_mode=session", True),          # Jinja: JSON, double quotes
     ("{{ user.name | quote }} = pool_mode=session", False),          # Ansible's quote: shell quoting

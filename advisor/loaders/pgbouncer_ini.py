@@ -66,10 +66,11 @@ _SHELL_VAR = lazy_re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
 _TRAILING_COMMENT = lazy_re.compile(r"^(.*?\S)?\s+([;#].*)$")
 # a Go (Helm) template expression names $variables or .fields; its quote and toJson write double
 # quotes (sprig); Jinja's tojson/to_json write JSON (double quotes), its quote (Ansible's) shell quoting
-_GO_TEMPLATE = lazy_re.compile(r"(?:^|[\s({|])[$.][A-Za-z_]")
-_DOUBLE_QUOTING_GO = lazy_re.compile(r"\|\s*(?:quote|toJson|toRawJson|toPrettyJson)\s*(?=-?}})|"
-                                     r"(?<={{)-?\s*quote\s")
-_DOUBLE_QUOTING_JINJA = lazy_re.compile(r"\|\s*(?:tojson|to_json|to_nice_json)\s*(?:\([^)]*\))?\s*(?=-?}})")
+# (a file is a Go template when an expression names .Values, .Release, $variables or `.` alone)
+_GO_TEMPLATE = lazy_re.compile(r"{{-?\s*(?:[$.]|include\s|printf\s|quote\s|toJson\s)|\.Values\.|\.Release\.")
+_DOUBLE_QUOTING_GO = lazy_re.compile(r"\|\s*(?:quote|toJson|toRawJson|toPrettyJson)\b|"
+                                     r"{{-?\s*(?:quote|toJson)\s|printf\s+\"%q\"")
+_DOUBLE_QUOTING_JINJA = lazy_re.compile(r"\|\s*(?:tojson|to_json|to_nice_json)\b")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -98,12 +99,14 @@ class _Reader:
         self.cwd = cwd
         self.options = options or {}
         self.items: list[_Item] = []
+        self._go_template = False
 
     def parse_file(self, path: str, level: int, stack: tuple[str, ...], text: str | None = None) -> None:
         if text is None:
             text = read_text(path)
         self.doc.files.append(path)
         template = self.doc.template or is_template(path, text)
+        self._go_template = template and bool(_GO_TEMPLATE.search(text))
         real = os.path.realpath(path)
         for lineno, original in enumerate(text.split("\n"), start=1):
             line = original
@@ -206,16 +209,20 @@ class _Reader:
         if tag is None:
             return
         text = original[tag[0]:tag[1]]
-        filters = _DOUBLE_QUOTING_GO if _GO_TEMPLATE.search(text) else _DOUBLE_QUOTING_JINJA
-        m = filters.search(text)
+        m = (_DOUBLE_QUOTING_GO if self._go_template else _DOUBLE_QUOTING_JINJA).search(text)
         if m is None:
             return
-        unquoted = (text[:m.start()] + text[m.end():]) if m.group(0).lstrip().startswith("|") else None
+        unquoted = None
+        if m.group(0).lstrip().startswith("|"):
+            # the pipeline without that filter (`{{ $user.name | quote }}` -> `{{ $user.name }}`)
+            unquoted = re.sub(r"\s+}}$", " }}", text[:m.start()].rstrip() + " " + text[m.end():].lstrip())
         self.doc.diagnostics.append(Diagnostic(
             "syntax-error", Span(path, lineno, tag[0] + 1, lineno, tag[1] + 1),
             f"{text} writes the key in double quotes (\"bob\" = ...), which PgBouncer's parser does not take: it "
             "refuses to start with 'syntax error in configuration' wherever the line is rendered",
-            f"{unquoted}" if unquoted else "write the name bare"))
+            (f"{unquoted}" if unquoted else "write the name bare")
+            + " (PgBouncer reads names of letters, digits and _.-* bare; other names need single quotes, which only "
+              "recent PgBouncer versions read)"))
 
     def _unresolved(self, value: str, vspan: Span, why: str) -> None:
         """An include made where the file is deployed: a notice of what pgpath did not read (listed
