@@ -215,7 +215,10 @@ def check(ctx):
                    if s is not None and s is not primary]
         if limit_span is not None:
             related.append(limit_span)
-        yield RULE.finding(where(doc, primary), message, fix, related, severity=severity)
+        at = where(doc, primary)
+        # each place once, and not the finding's own (operator defaults share the manifest's `kind:`)
+        related = [sp for sp in dict.fromkeys(related) if (sp.file, sp.line, sp.col) != (at.file, at.line, at.col)]
+        yield RULE.finding(at, message, fix, related, severity=severity)
 
 
 def _work_mem_literal(n: float) -> str:

@@ -74,8 +74,9 @@ def check(ctx):
         yield RULE.finding(
             where(doc, model, "query_timeout"),
             f"{source(model, 'query_timeout', 's')} while PostgreSQL {st_text}"
-            + (f" for {', '.join(named)}" if len(judged) > 1 and (named := [r for r in roles if r != '<app_role>'])
-               else "")
+            + (f" for {', '.join(named)}" + (" and the users of the entries that force none" if "<app_role>" in roles
+                                              else "")
+               if len(judged) > 1 and (named := [r for r in roles if r != '<app_role>']) else "")
             + ": PgBouncer's timer is the only limit, and it closes the server connection instead of cancelling "
             "the statement",
             "; ".join(f"ALTER ROLE {role} SET statement_timeout = '{max(qt - 5, qt * 0.9):g}s'" for role in roles)
