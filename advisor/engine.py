@@ -419,9 +419,12 @@ def discover(settings: Settings, skipped: list[str] | None = None
     unknown: list[str] = []
     errors: list[InputError] = []
     if settings.topology.get("deployments") and settings.config_file:
-        from advisor.path.topology import files_named
+        from advisor.path.topology import deployment_files
 
-        for path, kind in files_named(settings.topology["deployments"], os.path.dirname(settings.config_file)):
+        groups = deployment_files(settings.topology["deployments"], os.path.dirname(settings.config_file))
+        relevant = _relevant_deployments(settings)
+        named = [f for d, group in enumerate(groups) if relevant is None or d in relevant for f in group]
+        for path, kind in named:
             if os.path.exists(path):
                 # a compose file, manifest, Ansible variables, Terraform or cloud JSON holds the
                 # hop's configuration among others: its own loader reads it, not the hop kind's
@@ -522,6 +525,34 @@ def _neighbour_folders(folders: set[str]) -> set[str]:
     return out
 
 
+def _under(real: str, roots: list[str]) -> bool:
+    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def _relevant_deployments(settings: Settings) -> set[int] | None:
+    """When only part of the topology's tree is checked (`pgpath check services/a`), the indexes of
+    the deployments with a file under the paths checked: only theirs are read, as --hook reads
+    the changed files' deployments. None when the topology's folder is checked (every deployment)."""
+    roots = [os.path.realpath(p) for p in settings.paths]
+    if _under(os.path.realpath(os.path.dirname(os.path.abspath(settings.config_file))), roots):
+        return None
+    from advisor.path.topology import deployment_files
+
+    groups = deployment_files(settings.topology["deployments"], os.path.dirname(settings.config_file))
+    return {d for d, group in enumerate(groups) if any(_under(os.path.realpath(p), roots) for p, _ in group)}
+
+
+def _in_other_deployment(finding: Finding, settings: Settings, marks: dict, relevant: set[int]) -> bool:
+    """A finding in the settings file within a deployment not checked (its topology errors: its
+    files were not read)."""
+    if os.path.realpath(finding.span.file) != os.path.realpath(settings.config_file) or not finding.span.line:
+        return False
+    starts = sorted((m.line, d) for d in range(len(settings.topology["deployments"]))
+                    if (m := marks.get(f"deployments/{d}")) is not None and m.line)
+    inside = [d for line, d in starts if line <= finding.span.line]
+    return bool(inside) and inside[-1] not in relevant
+
+
 def _checked(settings: Settings, found: list[tuple[str, str]]) -> set[str] | None:
     """The real paths of the files under the paths checked, and of the settings file, when only
     part of the topology's tree is checked (`pgpath check services/a`) and the topology names files
@@ -530,16 +561,12 @@ def _checked(settings: Settings, found: list[tuple[str, str]]) -> set[str] | Non
     None when the topology's folder is checked (all it names is reported, wherever it is) or
     every file read is under the paths checked."""
     roots = [os.path.realpath(p) for p in settings.paths]
-
-    def under(real: str) -> bool:
-        return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
-
-    if under(os.path.realpath(os.path.dirname(os.path.abspath(settings.config_file)))):
+    if _under(os.path.realpath(os.path.dirname(os.path.abspath(settings.config_file))), roots):
         return None  # the whole tree of the topology is checked: everything it names is reported
     reals = real_paths([p for p, _ in found])
-    if all(under(r) for r in reals):
+    if all(_under(r, roots) for r in reals):
         return None
-    return {r for r in reals if under(r)} | {os.path.realpath(settings.config_file)}
+    return {r for r in reals if _under(r, roots)} | {os.path.realpath(settings.config_file)}
 
 
 def touches(finding: Finding, files: set[str]) -> bool:
@@ -783,6 +810,9 @@ def run(settings: Settings, progress=None) -> Report:
     scope = changed
     if changed is None and settings.topology.get("deployments") and settings.config_file:
         scope = _checked(settings, found)
+        relevant = _relevant_deployments(settings)
+        if relevant is not None:
+            findings = [f for f in findings if not _in_other_deployment(f, settings, marks, relevant)]
     if scope is not None:
         findings = [f for f in findings if touches(f, scope)]
     findings.sort(key=Finding.sort_key)

@@ -375,6 +375,26 @@ def test_checking_one_folder_reports_its_files_not_the_other_deployments_the_top
     assert r.returncode == 0 and "stale" not in r.stdout, r.stdout
 
 
+def test_checking_one_folder_reads_only_its_deployments(tmp_path):
+    """As --hook reads the changed files' deployments: `pgpath check a` does not read deployment
+    b, so b's unreadable file and b's topology error do not fail it; the whole tree's check does."""
+    write(tmp_path, {"a/postgresql.conf": PG,
+                     "pgpath.yaml": "deployments:\n  - name: a\n    hops:\n      - postgres: a/postgresql.conf\n"
+                                    "  - name: b\n    hops:\n      - postgres: b/postgresql.conf\n"})
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "postgresql.conf").write_bytes(b"\x00\x01binary")
+    r = pgpath("check", "a", cwd=tmp_path)
+    assert r.returncode == 0 and "ADV004" not in r.stdout and "b/postgresql.conf" not in r.stdout + r.stderr, \
+        r.stdout + r.stderr
+    r = pgpath("check", cwd=tmp_path)
+    assert r.returncode == 2 and "ADV004 error deployment b" in r.stdout, r.stdout + r.stderr
+    # a topology error of the deployment checked is still reported
+    (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: a\n    hops:\n      - postgres: a/missing.conf\n"
+                                          "      - postgres: a/postgresql.conf\n")
+    r = pgpath("check", "a", cwd=tmp_path)
+    assert "ADV004 error deployment a: a/missing.conf was not read" in r.stdout, r.stdout
+
+
 def test_checking_the_topologys_tree_reports_the_files_it_names_outside_it(tmp_path):
     """repo/pgpath.yaml names ../shared/postgresql.conf: `pgpath check .` from repo checks the
     topology's whole tree, so that file's findings are reported (docs/path.md: every file the
