@@ -410,11 +410,12 @@ def selected_rules(settings: Settings):
 # discovery and loading
 
 
-def discover(settings: Settings, skipped: list[str] | None = None
+def discover(settings: Settings, skipped: list[str] | None = None, only: set[int] | None = None
              ) -> tuple[list[tuple[str, str]], list[str], list[InputError]]:
     """(path, kind) of each configuration file under the given paths, the files named on the
     command line that pgpath cannot read as any kind, and paths that do not exist. Files in the
-    folders walked that are no configuration pgpath reads are added to `skipped` when given."""
+    folders walked that are no configuration pgpath reads are added to `skipped` when given.
+    `only`: the topology's deployments whose files are read (None: all of them)."""
     found: list[tuple[str, str]] = []
     unknown: list[str] = []
     errors: list[InputError] = []
@@ -422,9 +423,7 @@ def discover(settings: Settings, skipped: list[str] | None = None
         from advisor.path.topology import deployment_files
 
         groups = deployment_files(settings.topology["deployments"], os.path.dirname(settings.config_file))
-        relevant = _relevant_deployments(settings)
-        named = [f for d, group in enumerate(groups) if relevant is None or d in relevant for f in group]
-        for path, kind in named:
+        for path, kind in [f for d, group in enumerate(groups) if only is None or d in only for f in group]:
             if os.path.exists(path):
                 # a compose file, manifest, Ansible variables, Terraform or cloud JSON holds the
                 # hop's configuration among others: its own loader reads it, not the hop kind's
@@ -529,17 +528,20 @@ def _under(real: str, roots: list[str]) -> bool:
     return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
 
-def _relevant_deployments(settings: Settings) -> set[int] | None:
-    """When only part of the topology's tree is checked (`pgpath check services/a`), the indexes of
-    the deployments with a file under the paths checked: only theirs are read, as --hook reads
-    the changed files' deployments. None when the topology's folder is checked (every deployment)."""
+def _narrowed(settings: Settings) -> tuple[list[str], set[int]] | None:
+    """When only part of the topology's tree is checked (`pgpath check services/a`): the real paths
+    checked, and the indexes of the deployments with a file under them (only theirs are read, as
+    --hook reads the changed files' deployments). None without a topology, or when its folder is
+    checked (every deployment is read, and all it names is reported, wherever it is)."""
+    if not (settings.topology.get("deployments") and settings.config_file):
+        return None
     roots = [os.path.realpath(p) for p in settings.paths]
     if _under(os.path.realpath(os.path.dirname(os.path.abspath(settings.config_file))), roots):
         return None
     from advisor.path.topology import deployment_files
 
     groups = deployment_files(settings.topology["deployments"], os.path.dirname(settings.config_file))
-    return {d for d, group in enumerate(groups) if any(_under(os.path.realpath(p), roots) for p, _ in group)}
+    return roots, {d for d, group in enumerate(groups) if any(_under(os.path.realpath(p), roots) for p, _ in group)}
 
 
 def _in_other_deployment(finding: Finding, settings: Settings, marks: dict, relevant: set[int]) -> bool:
@@ -553,16 +555,10 @@ def _in_other_deployment(finding: Finding, settings: Settings, marks: dict, rele
     return bool(inside) and inside[-1] not in relevant
 
 
-def _checked(settings: Settings, found: list[tuple[str, str]]) -> set[str] | None:
-    """The real paths of the files under the paths checked, and of the settings file, when only
-    part of the topology's tree is checked (`pgpath check services/a`) and the topology names files
-    outside those paths: they are read to assemble their deployments' paths, and a finding is
-    reported only where it concerns a checked file, as --hook reports only the changed files'.
-    None when the topology's folder is checked (all it names is reported, wherever it is) or
-    every file read is under the paths checked."""
-    roots = [os.path.realpath(p) for p in settings.paths]
-    if _under(os.path.realpath(os.path.dirname(os.path.abspath(settings.config_file))), roots):
-        return None  # the whole tree of the topology is checked: everything it names is reported
+def _checked(settings: Settings, found: list[tuple[str, str]], roots: list[str]) -> set[str] | None:
+    """The real paths of the files under the paths checked, and of the settings file, when the
+    files read reach outside them (a checked deployment's file elsewhere): a finding is reported
+    only where it concerns a checked file, as --hook reports only the changed files'."""
     reals = real_paths([p for p, _ in found])
     if all(_under(r, roots) for r in reals):
         return None
@@ -763,11 +759,13 @@ def run(settings: Settings, progress=None) -> Report:
     skipped: list[str] = []
     changed: set[str] | None = None
     evidence_only: list[str] = []  # --hook: files beside the changed ones that only say a version
+    narrowed = None
     if settings.changed is not None:
         found, changed = discover_changed(settings, evidence_only)
         unknown, errors = [], []
     else:
-        found, unknown, errors = discover(settings, skipped)
+        narrowed = _narrowed(settings)
+        found, unknown, errors = discover(settings, skipped, narrowed[1] if narrowed else None)
     for path in unknown:
         from advisor.loaders import skip_reason
 
@@ -808,11 +806,10 @@ def run(settings: Settings, progress=None) -> Report:
     findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
     findings = _dedupe(findings)
     scope = changed
-    if changed is None and settings.topology.get("deployments") and settings.config_file:
-        scope = _checked(settings, found)
-        relevant = _relevant_deployments(settings)
-        if relevant is not None:
-            findings = [f for f in findings if not _in_other_deployment(f, settings, marks, relevant)]
+    if narrowed is not None:
+        roots, relevant = narrowed
+        scope = _checked(settings, found, roots)
+        findings = [f for f in findings if not _in_other_deployment(f, settings, marks, relevant)]
     if scope is not None:
         findings = [f for f in findings if touches(f, scope)]
     findings.sort(key=Finding.sort_key)
