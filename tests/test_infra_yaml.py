@@ -10,6 +10,7 @@ from advisor.engine import make_settings, run
 from advisor.loaders import detect_kind, load_file
 from advisor.loaders.infra_yaml import load, parse_compose_size, parse_k8s_size
 from advisor.model import Unknown
+from advisor.model.patroni import refused_values
 from conftest import CORPUS, corpus_files, require_corpus
 
 
@@ -443,7 +444,7 @@ def test_corpus_files_load_with_spans(path):
         operator = set(doc.meta.get("operator_settings", ()))
         for s in doc.settings:
             assert s.span.line and 1 <= s.span.line <= len(lines) and s.span.col
-            if (s.name in operator or s.name in doc.meta.get("patroni_refused", {}) or doc.kind == "client"
+            if (s.name in operator or s.name in refused_values(doc.meta) or doc.kind == "client"
                     or s.section in ("databases", "users")):
                 continue  # (an operator's default, or Patroni's for a value it refused: written nowhere)
             if s.section == "postgresql.listen":  # Patroni's port, taken from `listen: host:port`

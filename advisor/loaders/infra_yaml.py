@@ -457,8 +457,8 @@ def _through_patroni_dcs(entries: list, anchor: Span) -> tuple[list, list, list]
 
 
 def _patroni_meta(rejected: list, ignored: list) -> dict:
-    return {"_patroni_rejected": rejected, "_patroni_ignored": ignored, "patroni_checks": True,
-            "patroni_refused": {e[0].lower(): e[1] for e, _ in rejected}}
+    # (their presence says Patroni checks the document's values: MEM001's floor of 25 connections)
+    return {"_patroni_rejected": rejected, "_patroni_ignored": ignored}
 
 
 def _read_zalando(f: _File, root: N) -> None:
@@ -536,7 +536,7 @@ def _read_patroni(f: _File, root: N) -> bool:
     # and scope (port, listen_addresses, cluster_name); a DCS value its check refuses is replaced by
     # its default (PG014 reports each)
     # Patroni's value for a refused one is written nowhere: placed at the `bootstrap:` key
-    anchor = next((key.span(f.path) for name_, key, _ in root.items() if name_ == "bootstrap"), Span(f.path, 1, 1))
+    anchor = (root.key_node("bootstrap") or root).span(f.path)
     entries, rejected, ignored = _through_patroni_dcs(f.param_entries(dcs, PATRONI_DCS), anchor)
     for entry in f.param_entries(local, "postgresql.parameters"):
         if entry[0].lower() in PATRONI_DCS_ONLY or entry[0].lower() in PATRONI_SET_ELSEWHERE:
@@ -577,7 +577,7 @@ def _read_ansible(f: _File, root: N) -> bool:
             meta["parameters_forms"][key] = "options"
         if key == "postgresql_parameters" and autobase and listed:
             # autobase renders this list into Patroni's DCS, where its checks apply
-            anchor = next((k.span(f.path) for name_, k, _ in root.items() if name_ == key), Span(f.path, 1, 1))
+            anchor = (root.key_node(key) or root).span(f.path)
             listed, rejected, ignored = _through_patroni_dcs(listed, anchor)
             meta.update(_patroni_meta(rejected, ignored))
         if key == "local_postgresql_parameters" and listed:

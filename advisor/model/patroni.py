@@ -32,34 +32,16 @@ PATRONI_MINIMUMS = {"max_connections": 25, "max_wal_senders": 3, "wal_keep_segme
                      "max_locks_per_transaction": 32, "max_replication_slots": 4, "max_worker_processes": 2}
 
 
-def patroni_int(text: str) -> int | None:
-    """An integer as Patroni's IntValidator reads it (patroni/utils.py parse_int, strtol and
-    strtod, like PostgreSQL): hex `0x10`, octal `030` (24), decimal, a sign, a fraction or an
-    exponent rounded (`3e1` is 30, `24.6` is 25); None for anything else, a unit included (the
-    parameters checked here have none)."""
-    import re
-
-    value = text.strip()
-    number, rest = None, value
-    for pattern, base in ((r"[-+]?0x[0-9a-fA-F]+", 16), (r"[-+]?0[0-7]*", 8), (r"[-+]?(?:0|[1-9][0-9]*)", 10)):
-        m = re.match(pattern, value)
-        if m:
-            number, rest = int(m.group(0), base), value[m.end():]
-            break
-    if (number is None and rest.startswith(".")) or (rest and rest[0] in ".eE"):
-        m = re.match(r"[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?", value)
-        number, rest = (float(m.group(0)), value[m.end():]) if m else (None, value)
-    if number is None or rest.strip():
-        return None
-    return round(number)
-
-
 def patroni_refuses(name: str, raw: str) -> str | None:
     """Why Patroni's check of a CMDLINE_OPTIONS value from the DCS refuses it (it then uses its
     default), or None when it accepts it or the name is none of them."""
     text = str(raw).strip().strip("'\"")
     if name in PATRONI_MINIMUMS:
-        number = patroni_int(text)
+        # Patroni's IntValidator reads integers as PostgreSQL does (patroni/utils.py parse_int is a
+        # port of its strtol/strtod parse_int: `3e1` is 30, `030` octal 24, `24.6` rounds to 25)
+        from advisor.units import pg_parse_int
+
+        number = pg_parse_int(text, None)[0]
         if number is None:
             return "not an integer"
         if number < PATRONI_MINIMUMS[name]:
@@ -70,3 +52,9 @@ def patroni_refuses(name: str, raw: str) -> str | None:
     elif name == "hot_standby" and text.lower() not in ("on", "true", "yes", "1"):
         return "not on (Patroni always runs standbys in hot standby)"
     return None
+
+
+def refused_values(meta: dict) -> dict[str, str]:
+    """name -> the value written, for each parameter Patroni refused (meta["_patroni_rejected"]):
+    the server runs Patroni's default for it."""
+    return {entry[0].lower(): entry[1] for entry, _ in meta.get("_patroni_rejected", ())}

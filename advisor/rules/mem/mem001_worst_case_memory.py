@@ -69,7 +69,7 @@ smaller `autovacuum_work_mem`. Other levers: a lower `hash_mem_multiplier`, and
 
 from advisor.findings import Severity
 from advisor.catalog import catalog_of, value_or_default
-from advisor.model.patroni import PATRONI_MINIMUMS
+from advisor.model.patroni import PATRONI_MINIMUMS, refused_values
 from advisor.model.pg_parameters import assignment
 from advisor.rules.pg.common import assignments, where
 from advisor.rules.pg.common import said as said_as_written
@@ -142,7 +142,7 @@ def check(ctx):
             continue
         op = doc.meta.get("operator_settings", ())
 
-        refused = doc.meta.get("patroni_refused")
+        refused = refused_values(doc.meta)
 
         def said(name, setting, figure):
             return said_as_written(name, setting, figure, op, refused)
@@ -188,7 +188,7 @@ def check(ctx):
             else:
                 message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
                             "system, the page cache and each backend's own memory")
-            least = PATRONI_MINIMUMS["max_connections"] if doc.meta.get("patroni_checks") else MIN_CONNECTIONS
+            least = PATRONI_MINIMUMS["max_connections"] if "_patroni_rejected" in doc.meta else MIN_CONNECTIONS
             fix = _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared,
                        least=least)
             lowered = _autovacuum_each(ram, av_workers, av_each)

@@ -53,7 +53,7 @@ def said(name: str, setting: Setting | None, figure: str, operator: tuple | list
     `shared_buffers 8GB`, `shared_buffers 1048576 (8 GB)`; `name figure` for a default; `(the
     operator's default)` after a value an operator or its image sets when the file does not
     (`operator`: the document's meta["operator_settings"]); Patroni's default in place of a value
-    it refused (`refused`: meta["patroni_refused"], name -> the value written)."""
+    it refused (`refused`: advisor.model.patroni.refused_values, name -> the value written)."""
     raw = getattr(setting, "raw", None)
     if not isinstance(raw, str) or not raw:
         return f"{name} {figure}"
