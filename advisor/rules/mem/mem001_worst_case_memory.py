@@ -50,8 +50,9 @@ The message proposes the largest `work_mem` that keeps the sum within 80 % of RA
 `work_mem` would be below 4MB (absurd for a real server: its sorts spill to disk), it leads with
 the `max_connections` that fits at the current `work_mem`, with a pooler such as PgBouncer in
 front (and fewer `max_parallel_workers` when they alone take the room; at `work_mem = 4MB` when
-fewer than 10 connections fit at the current one), then the `work_mem` alternative, and for a container the memory limit under which the estimate
-fits (`or a memory limit of 2560Mi (now 1Gi)`, in whole 256 MiB, in the file's unit style): fewer
+fewer than 10 connections fit at the current one), then the `work_mem` alternative, and for a
+container, when the fix lowers the connections, the memory limit under which the estimate fits
+(`or a memory limit of 2560Mi (now 1Gi)`, in whole 256 MiB, in the file's unit style): fewer
 connections is a redesign, a container's limit one line. When
 autovacuum's workers reserve more than a quarter of the memory (the Zalando operator's Spilo image
 starts 5, each allowed `maintenance_work_mem` = 64MB: 320 MB of a 500Mi container), it first
@@ -122,8 +123,11 @@ def check(ctx):
         # parallel workers are taken from max_worker_processes: no more of them run at once
         processes, s_processes = value_or_default(doc, "max_worker_processes")
         capped = isinstance(processes, int) and processes < workers
-        if capped:  # `max_parallel_workers 64 capped by max_worker_processes 16`
-            parallel = f"max_parallel_workers {workers} capped by {{}}"
+        op = doc.meta.get("operator_settings", ())
+        parallel = said_as_written("max_parallel_workers", s_workers, str(workers), op)
+        if capped:
+            slots = said_as_written("max_worker_processes", s_processes, str(processes), op)
+            parallel = f"max_parallel_workers {workers} capped by {slots}"
             workers = processes
         if wal == -1:
             wal_bytes = min(max(shared / 32, 64 * 1024), 16 * 1024**2)
@@ -140,7 +144,6 @@ def check(ctx):
 
         if total <= ram * safe_share:
             continue
-        op = doc.meta.get("operator_settings", ())
 
         refused = refused_values(doc.meta)
 
@@ -154,7 +157,7 @@ def check(ctx):
             f"{said('work_mem', s_work, format_bytes(work_mem))} × "
             f"({sort_nodes} sort + {hash_nodes} hash × {said('hash_mem_multiplier', s_hash, f'{hash_mult:g}')}) = "
             f"{format_bytes(connections * per_query)}"
-            f" + {parallel.format(said('max_worker_processes', s_processes, str(workers))) if capped else said('max_parallel_workers', s_workers, str(workers))}"
+            f" + {parallel}"
             f" × {format_bytes(per_query)} = "
             f"{format_bytes(workers * per_query)}"
             f" + {said('autovacuum_max_workers', s_av, str(av_workers))} × "
@@ -189,24 +192,23 @@ def check(ctx):
                 message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
                             "system, the page cache and each backend's own memory")
             least = PATRONI_MINIMUMS["max_connections"] if "_patroni_rejected" in doc.meta else MIN_CONNECTIONS
-            fix = _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared,
-                       least=least)
+            # autovacuum's reservation may be most of the fixed part (a small container beside
+            # Spilo's 5 workers × 64 MB): then it is lowered first, and every proposal includes that
+            first, fixed_for, why = [], fixed, ""
             lowered = _autovacuum_each(ram, av_workers, av_each)
             if lowered is not None:
-                # autovacuum's reservation is most of the fixed part (a small container beside
-                # Spilo's 5 workers × 64 MB): lower it first, then whatever still does not fit
-                fixed_after = fixed - av_workers * (av_each - lowered)
-                smaller = pg_memory_literal(lowered)
+                fixed_for = fixed - av_workers * (av_each - lowered)
+                first = [("autovacuum_work_mem", pg_memory_literal(lowered))]
                 why = (f"autovacuum_max_workers × autovacuum_work_mem: {format_bytes(av_workers * lowered)}, instead of "
                        f"{av_name} {format_bytes(av_each)} each")
-                if fixed_after + (connections + workers) * per_query <= ram * safe_share:
-                    fix = (f"{assignment(doc, 'autovacuum_work_mem', smaller)} ({why}): "
-                           f"{format_bytes(fixed_after + (connections + workers) * per_query)} ≤ "
-                           f"{safe_share:.0%} of {format_bytes(ram)}")
-                else:
-                    fix = _fix(doc, ram, label, safe_share, fixed_after, work_mem, factor, per_query, connections,
-                               workers, shared, first=[("autovacuum_work_mem", smaller)], least=least) + f"; ({why})"
-            if label == "memory limit" and "pooler" in fix:
+            if first and fixed_for + (connections + workers) * per_query <= ram * safe_share:
+                fix, pooled = (f"{assignments(doc, first)} ({why}): {format_bytes(fixed_for + (connections + workers) * per_query)}"
+                               f" ≤ {safe_share:.0%} of {format_bytes(ram)}"), False
+            else:
+                fix, pooled = _fix(doc, ram, label, safe_share, fixed_for, work_mem, factor, per_query, connections,
+                                   workers, shared, first, least)
+                fix += f"; ({why})" if why else ""
+            if label == "memory limit" and pooled:
                 # fewer connections is a redesign; a container's limit is one line
                 fix += "; " + _raised_limit(doc.host.memory_bytes().raw, total, safe_share)
         primary = s_work or s_conn or s_shared
@@ -268,12 +270,12 @@ def _autovacuum_each(ram, av_workers, av_each) -> int | None:
 
 
 def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connections, workers, shared,
-         first=(), least=MIN_CONNECTIONS) -> str:
+         first=(), least=MIN_CONNECTIONS) -> tuple[str, bool]:
     """The work_mem that fits; when it would be absurd for a real server (below 4MB), first the
     connections (and parallel workers) that fit at the current work_mem, behind a pooler. Written
     as the file that configures the server writes it (advisor.model.pg_parameters.assignment).
     `first`: (name, value) changes `fixed` already counts (a smaller autovacuum_work_mem), written
-    into every proposal, which works only with them."""
+    into every proposal, which works only with them. (text, whether it lowers the connections)."""
     budget = ram * safe_share - fixed
     fitting = budget / ((connections + workers) * factor) if budget > 0 else 0
     fits = f"fits {safe_share:.0%} of {format_bytes(ram)}"
@@ -281,7 +283,7 @@ def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connec
     work_mem_fix = (assignments(doc, first + [("work_mem", _work_mem_literal(fitting))])
                     if fitting >= MIN_WORK_MEM else None)
     if fitting >= SANE_WORK_MEM:
-        return f"{work_mem_fix}  ({fits}); or fewer max_connections behind a pooler"
+        return f"{work_mem_fix}  ({fits}); or fewer max_connections behind a pooler", False
     # at the current work_mem; else (too few connections fit) at 4MB, never at a larger work_mem
     for at_work_mem in [work_mem] + ([SANE_WORK_MEM] if work_mem > SANE_WORK_MEM else []):
         query = at_work_mem * factor
@@ -300,7 +302,7 @@ def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connec
         changes = assignments(doc, parts)
         lead = (f"{changes}{pooled} (fixed {format_bytes(fixed)} + ({c} + {p}) × {format_bytes(query)} = "
                 f"{format_bytes(fixed + (c + p) * query)} ≤ {safe_share:.0%} of {format_bytes(ram)})")
-        return lead + (f"; or {work_mem_fix} at the current connections" if work_mem_fix else "")
+        return lead + (f"; or {work_mem_fix} at the current connections" if work_mem_fix else ""), c < connections
     lower = "lower max_connections (a pooler such as PgBouncer in front)"
     if least > MIN_CONNECTIONS:
         lower = f"lower max_connections, not below {least}, Patroni's minimum (a pooler such as PgBouncer in front)"
@@ -308,7 +310,7 @@ def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connec
         lower += f" or shared_buffers (about 25% of {label} = {pg_memory_literal(ram / 4)})"
     if first:
         lower = f"{assignments(doc, first)}, and {lower}"
-    return lower + (f"; or {work_mem_fix}" if work_mem_fix else "; no work_mem >= 64kB fits")
+    return lower + (f"; or {work_mem_fix}" if work_mem_fix else "; no work_mem >= 64kB fits"), True
 
 
 def _fixed_fix(doc, ram, label, shared_wal, av_workers, av_each, av_name) -> str:
