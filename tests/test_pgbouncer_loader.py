@@ -288,7 +288,7 @@ def test_include_outside_the_checked_tree_is_a_warning(tmp_path):
     ('{{ include "pgb.user" . | quote }} = pool_mode=session', True),
     ("{{ $user.name | quote | lower }} = pool_mode=session", True),  # a filter after quote keeps the quotes
     ('{{ printf "%q" $user.name }} = pool_mode=session', True),
-    ("{{ $user.name | squote }} = pool_mode=session", False),        # single quotes (recent PgBouncer reads them)
+    ("{{ $user.name | squote }} = pool_mode=session", False),        # single quotes (PgBouncer 1.25 reads them)
     ("max_user_connections = {{ $user.max | quote }}", False),       # a value, not a key
     ("{{ $user.name }} = pool_mode=session", False),
     ("{{ user.name | tojson }} = pool_mode=session", True),          # Jinja: JSON, double quotes
@@ -302,3 +302,43 @@ def test_a_template_key_written_in_double_quotes_stops_pgbouncer(tmp_path, line,
     assert bool(found) == reported, [d.message for d in doc.diagnostics]
     if reported:
         assert found[0].span.line == 2 and "refuses to start" in found[0].message
+
+
+@pytest.mark.parametrize("version,reported", [("1.24", True), ("1.25", False)])
+def test_a_template_key_written_in_single_quotes_stops_pgbouncer_before_1_25(tmp_path, version, reported):
+    p = tmp_path / "pgbouncer.ini.tpl"
+    p.write_text("[users]\n{{ $user.name | squote }} = pool_mode=session\n[pgbouncer]\nlisten_addr = 127.0.0.1\n")
+    doc = load(str(p), {"pgbouncer_version": version})
+    found = [d for d in doc.diagnostics if d.kind == "syntax-error"]
+    assert bool(found) == reported, [d.message for d in doc.diagnostics]
+    if reported:
+        assert "single quotes" in found[0].message and "checked as 1.24" in found[0].message
+
+
+def test_names_in_single_quotes_are_read_from_pgbouncer_1_25(tmp_path):
+    # libusual 6b7fc84 (PgBouncer 1.25): a key in single quotes, any characters but a quote
+    text = ("[databases]\n'my db' = host=10.0.0.5 dbname=app\n[users]\n'u.1' = pool_mode=session\n"
+            "[pgbouncer]\n'pool_mode' = transaction\n")
+    doc = load(write(tmp_path, text), {"pgbouncer_version": "1.25"})
+    assert [d.message for d in doc.diagnostics if d.kind == "syntax-error"] == []
+    model = doc.model
+    assert model.value("pool_mode") == "transaction"
+    assert [e.name for e in model.databases] == ["my db"]
+    assert [u.name for u in model.effective_users()] == ["u.1"]
+    # before 1.25 the same file does not start: the first quoted name is a syntax error, with the version
+    old = load(write(tmp_path, text, "old.ini"), {"pgbouncer_version": "1.24"})
+    errors = [d for d in old.diagnostics if d.kind == "syntax-error"]
+    assert [(d.span.line, d.span.col) for d in errors] == [(2, 1), (4, 1), (6, 1)]
+    assert "reads only from 1.25 (this is checked as 1.24)" in errors[0].message
+
+
+@pytest.mark.parametrize("line,problem", [
+    ("'' = host=x", "an empty name"),
+    ("'mydb = host=x", "without its closing quote"),
+    ('"mydb" = host=x', 'near "\\"mydb\\"'),   # never double quotes
+])
+def test_malformed_quoted_names_stop_pgbouncer(tmp_path, line, problem):
+    doc = load(write(tmp_path, "[databases]\n" + line + "\n[pgbouncer]\n"), {"pgbouncer_version": "1.25"})
+    found = [d for d in doc.diagnostics if d.kind == "syntax-error"]
+    assert len(found) == 1 and found[0].span.line == 2, [d.message for d in doc.diagnostics]
+    assert "refuses to start" in found[0].message

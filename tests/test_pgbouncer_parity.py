@@ -156,6 +156,11 @@ CASES = {
     "users": ("[users]\nu1 = pool_mode=session max_user_connections=4\n[pgbouncer]\n", True),
     # what a template's quote filter writes (Helm's `{{ $user.name | quote }}`): refused
     "user name in double quotes": ('[users]\n"u1" = pool_mode=session\n[pgbouncer]\n', False),
+    "database name in double quotes": ('[databases]\n"d1" = host=127.0.0.1\n[pgbouncer]\n', False),
+    # libusual 6b7fc84 ("Support quoted keys in config"), first in PgBouncer 1.25
+    "names in single quotes": ("[databases]\n'd 1' = host=127.0.0.1\n[users]\n'u1' = pool_mode=session\n"
+                               "[pgbouncer]\n'pool_mode' = transaction\n", parse_version(VERSION) >= (1, 25)),
+    "empty quoted name": ("[databases]\n'' = host=127.0.0.1\n[pgbouncer]\n", False),
     "users bad key": ("[users]\nu1 = pool_size=4x\n[pgbouncer]\n", parse_version(VERSION) >= (1, 24)),
     "include missing": ("[pgbouncer]\n%include /nonexistent/pgpath.ini\n", False),
     "include needs a blank": ("[pgbouncer]\n%include\n", False),

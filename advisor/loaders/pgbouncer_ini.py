@@ -14,6 +14,9 @@
 - Values are typed with the setting table of the selected version (`pgbouncer_settings.py`):
   integers with strtol (base 0: `0777` is octal, `on`/`yes` are invalid), times as plain
   fractional seconds (strtod; any suffix such as `30s` is invalid), enums case-insensitively.
+- A name is bare (letters, digits and `_.-*`) or, from PgBouncer 1.25 (libusual 6b7fc84, "Support
+  quoted keys in config"), in single quotes (`'my db' = ...`: any characters but a quote, at least
+  one); never in double quotes. Earlier versions refuse a quoted name with a syntax error.
 - `[databases]`/`[users]`/`[peers]` values are connection strings (`key=value` separated by
   spaces, `'quoted'` with `''` for a quote) parsed into their keys, each with its own span;
   `password` is secret. `*` (the fallback database) is read the same way, although PgBouncer
@@ -59,6 +62,7 @@ KIND_HBA = "pgbouncer-hba-file"
 
 _TAG_CHAR = "\ue000"  # stands in for each character of a template expression
 _KEY_CHARS = lazy_re.compile(r"[A-Za-z0-9_.\-*]*")
+QUOTED_NAMES: Version = (1, 25)  # the first release whose libusual reads a name in single quotes
 _SPACE = " \t\n\v\f\r"
 _BOOL_WORDS = {"on": "1", "off": "0", "true": "1", "false": "0", "yes": "1", "no": "0", "t": "1", "f": "0",
                "y": "1", "n": "0"}
@@ -67,10 +71,11 @@ _TRAILING_COMMENT = lazy_re.compile(r"^(.*?\S)?\s+([;#].*)$")
 # a Go (Helm) template expression names $variables or .fields; its quote and toJson write double
 # quotes (sprig); Jinja's tojson/to_json write JSON (double quotes), its quote (Ansible's) shell quoting
 # (a file is a Go template when an expression names .Values, .Release, $variables or `.` alone)
-_GO_TEMPLATE = lazy_re.compile(r"{{-?\s*(?:[$.]|include\s|printf\s|quote\s|toJson\s)|\.Values\.|\.Release\.")
+_GO_TEMPLATE = lazy_re.compile(r"{{-?\s*(?:[$.]|include\s|printf\s|s?quote\s|toJson\s)|\.Values\.|\.Release\.")
 _DOUBLE_QUOTING_GO = lazy_re.compile(r"\|\s*(?:quote|toJson|toRawJson|toPrettyJson)\b|"
                                      r"{{-?\s*(?:quote|toJson)\s|printf\s+\"%q\"")
 _DOUBLE_QUOTING_JINJA = lazy_re.compile(r"\|\s*(?:tojson|to_json|to_nice_json)\b")
+_SINGLE_QUOTING_GO = lazy_re.compile(r"\|\s*squote\b|{{-?\s*squote\s")  # sprig's squote: 'bob'
 
 
 # ------------------------------------------------------------------------------------------------
@@ -94,8 +99,9 @@ class _Item(Record):
 
 
 class _Reader:
-    def __init__(self, doc: ConfigDoc, cwd: str, options: dict | None = None) -> None:
+    def __init__(self, doc: ConfigDoc, cwd: str, options: dict | None = None, version: Version = NEWEST) -> None:
         self.doc = doc
+        self.version = version
         self.cwd = cwd
         self.options = options or {}
         self.items: list[_Item] = []
@@ -164,16 +170,22 @@ class _Reader:
                 continue
             # key = value
             key_start = pos
-            m = _KEY_CHARS.match(line, pos)
-            pos = m.end()
-            key = line[key_start:pos]
+            if line[pos] == "'":
+                key = self._quoted_name(line, pos, path, lineno)
+                if key is None:
+                    return
+                pos += len(key) + 2
+            else:
+                m = _KEY_CHARS.match(line, pos)
+                pos = m.end()
+                key = line[key_start:pos]
             while pos < n and line[pos] in " \t":
                 pos += 1
             if template and (line.startswith(_TAG_CHAR, key_start) or line.startswith(_TAG_CHAR, pos)):
                 # `<%= name %> = ...`: a generated line, its name is unknown
                 self.items.append(_Item("opaque", "", "", original.strip(), Span(path, lineno, key_start + 1), None, True))
                 if line.startswith(_TAG_CHAR, key_start):
-                    self._double_quoted_key(original, path, lineno, key_start)
+                    self._quoted_template_key(original, path, lineno, key_start)
                 return
             if pos >= n or line[pos] != "=":
                 bad = line[key_start:].rstrip(_SPACE)
@@ -200,16 +212,42 @@ class _Reader:
                 Span(path, lineno, pos + 1, lineno, end + 1), _TAG_CHAR in value, pos, original))
             return
 
-    def _double_quoted_key(self, original: str, path: str, lineno: int, start: int) -> None:
-        """A key a template writes in double quotes (Helm's `{{ $user.name | quote }}`, `toJson`;
-        Jinja's `tojson`): PgBouncer's parser (lib/usual/cfparser.c) takes a bare name (recent
-        libusual also one in single quotes, never double), so every rendered line stops it with
-        `syntax error in configuration`."""
+    def _quoted_name(self, line: str, pos: int, path: str, lineno: int) -> str | None:
+        """The name in single quotes at `pos` (PgBouncer 1.25 and later), or None after reporting
+        why PgBouncer refuses the line."""
+        close = line.find("'", pos + 1)
+        problem = None
+        if self.version < QUOTED_NAMES:
+            problem = (f"a name in single quotes, which PgBouncer reads only from 1.25 (this is checked as "
+                       f"{version_text(self.version)})")
+            fix = "write the name bare (letters, digits and _.-*), or check the file as PgBouncer 1.25 or later"
+        elif close < 0:
+            # (libusual reads on past the line end to the next quote: a name with a line break in it)
+            problem, fix = "a name in single quotes without its closing quote", "close the quote"
+        elif close == pos + 1:
+            problem, fix = "an empty name ('')", "name it"
+        if problem is None:
+            return line[pos + 1:close]
+        self.doc.diagnostics.append(Diagnostic(
+            "syntax-error", Span(path, lineno, pos + 1, lineno, (close if close > pos else len(line.rstrip(_SPACE)) - 1) + 2),
+            f"syntax error in configuration: {problem}; PgBouncer refuses to start", fix))
+        return None
+
+    def _quoted_template_key(self, original: str, path: str, lineno: int, start: int) -> None:
+        """A key a template writes in quotes PgBouncer's parser (lib/usual/cfparser.c) does not take
+        (it reads a bare name, and from 1.25 one in single quotes, never double), so every rendered line
+        stops it with `syntax error in configuration`: double quotes (Helm's `{{ $user.name | quote }}`,
+        `toJson`; Jinja's `tojson`) always, single quotes (Helm's `squote`) before PgBouncer 1.25."""
         tag = next(((a, b) for a, b, expression in placeholders(original) if a == start and expression), None)
         if tag is None:
             return
         text = original[tag[0]:tag[1]]
         m = (_DOUBLE_QUOTING_GO if self._go_template else _DOUBLE_QUOTING_JINJA).search(text)
+        quotes = "double quotes (\"bob\" = ...), which PgBouncer's parser does not take"
+        if m is None and self._go_template and self.version < QUOTED_NAMES:
+            m = _SINGLE_QUOTING_GO.search(text)
+            quotes = (f"single quotes ('bob' = ...), which PgBouncer reads only from 1.25 (this is checked as "
+                      f"{version_text(self.version)})")
         if m is None:
             return
         unquoted = None
@@ -218,11 +256,11 @@ class _Reader:
             unquoted = re.sub(r"\s+}}$", " }}", text[:m.start()].rstrip() + " " + text[m.end():].lstrip())
         self.doc.diagnostics.append(Diagnostic(
             "syntax-error", Span(path, lineno, tag[0] + 1, lineno, tag[1] + 1),
-            f"{text} writes the key in double quotes (\"bob\" = ...), which PgBouncer's parser does not take: it "
-            "refuses to start with 'syntax error in configuration' wherever the line is rendered",
+            f"{text} writes the key in {quotes}: it refuses to start with 'syntax error in configuration' "
+            "wherever the line is rendered",
             (f"{unquoted}" if unquoted else "write the name bare")
-            + " (PgBouncer reads names of letters, digits and _.-* bare; other names need single quotes, which only "
-              "recent PgBouncer versions read)"))
+            + " (PgBouncer reads names of letters, digits and _.-* bare; other names need single quotes, which "
+              "PgBouncer reads from 1.25)"))
 
     def _unresolved(self, value: str, vspan: Span, why: str) -> None:
         """An include made where the file is deployed: a notice of what pgpath did not read (listed
@@ -599,7 +637,7 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
         doc.diagnostics.append(Diagnostic(KIND_INVALID, Span(path), f"{exc}; linting for PgBouncer {version_text(NEWEST)}"))
         version = NEWEST
     doc.meta["pgbouncer_version"] = version_text(version)
-    reader = _Reader(doc, options.get("pgbouncer_cwd") or os.getcwd(), options)
+    reader = _Reader(doc, options.get("pgbouncer_cwd") or os.getcwd(), options, version)
     reader.parse_file(path, 0, (), text)
     doc.model = build(doc, reader.items, version)
     check_hba_file(doc, doc.model, reader.cwd, options)
