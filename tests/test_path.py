@@ -62,6 +62,7 @@ def test_one_folder_chains_client_haproxy_pgbouncer_postgres_by_ports(tmp_path):
     assert [h.kind for h in path.hops] == ["client", "haproxy", "pgbouncer", "postgres"]
     assert path.source == "discovered"
     assert any("port 5000" in e for e in path.evidence) and any("port 6432" in e for e in path.evidence)
+    assert path.evidence[-1] in ("all in one folder", f"all in one folder ({tmp_path})")
     # HAProxy's 30 min closes the idle client connection first (keepalives never reset it)
     first = path.first_close()
     assert first.seconds == 1800 and path.hops[first.hop].kind == "haproxy" and first.resets_on == "traffic"
@@ -122,6 +123,8 @@ def test_a_compose_projects_services_stay_one_deployment_in_a_crowded_folder(tmp
         ("app-compose.yml", ["pgbouncer", "postgres"]), ("other-compose.yml", ["pgbouncer", "postgres"])]
     for path in found:
         assert len({h.file for h in path.hops}) == 1
+        # one file's hops: no "all in <folder>" line, which read as if the folder were the evidence
+        assert not any(e.startswith("all in") for e in path.evidence), path.evidence
 
 
 def test_corpus_files_share_no_path():

@@ -259,8 +259,10 @@ def _discover_group(g: _Group) -> list[DeploymentPath]:
     for path in out:
         _place_middleboxes(g, path)
         _apply_hosts(g, path)
-        if len({os.path.dirname(os.path.normpath(d.path)) for d in path.docs()}) == 1 and len(path.docs()) > 1:
-            path.evidence.append(f"all in {folder}")
+        files = {os.path.normpath(d.path) for d in path.docs()}
+        if len(files) > 1 and len({os.path.dirname(f) for f in files}) == 1:
+            # (one file's hops need no such line)
+            path.evidence.append("all in one folder" + (f" ({folder})" if folder != "." else ""))
     return out
 
 
