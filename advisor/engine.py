@@ -776,6 +776,7 @@ def run(settings: Settings, progress=None) -> Report:
         else {}
     plan = version_plan(settings, found, skipped + evidence_only, marks)
     docs, load_errors = load_documents(settings, found, progress, plan)
+    docs = _beside_a_configuration(docs)
     if progress is not None:
         progress(len(found), len(found), None)
     errors.extend(load_errors)
@@ -828,6 +829,20 @@ def run(settings: Settings, progress=None) -> Report:
         except baseline.BaselineError as exc:
             raise UsageError(str(exc)) from None
     return report
+
+
+def _beside_a_configuration(docs: list) -> list:
+    """Without the PostgreSQL servers of compose services or containers that set nothing of their own
+    (no `-c` flag, memory limit or mounted file) in a folder that holds a PostgreSQL configuration
+    file: that file is taken for what the image runs (copied by a Dockerfile, mounted by a means
+    pgpath does not follow), as pgpath assumes for its version too, and the folder's clients reach one
+    server, not two."""
+    configured: dict[str, set[str]] = {}  # folder -> the files holding a PostgreSQL configuration there
+    for d in docs:
+        if d.kind == "postgresql" and not d.meta.get("image_configuration_only"):
+            configured.setdefault(os.path.dirname(os.path.normpath(d.path)), set()).add(d.path)
+    return [d for d in docs if not (d.meta.get("image_configuration_only") and
+                                    configured.get(os.path.dirname(os.path.normpath(d.path)), set()) - {d.path})]
 
 
 def rule_infos(ran, findings: list[Finding], settings: Settings) -> list[RuleInfo]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -590,3 +591,84 @@ def test_patroni_reads_a_dcs_integer_as_its_int_validator_does(tmp_path, written
     # the value the server runs is written nowhere when refused: placed at the `bootstrap:` key
     setting = doc.get("max_connections")
     assert setting.span.line == (2 if refused else 6)
+
+
+@pytest.mark.parametrize("service,server,unread", [
+    ("    image: postgres:16\n", True, False),                                   # no command: the image starts postgres
+    ("    image: postgres:16\n    command: postgres\n", True, False),
+    ("    image: postgres:16\n    command: [\"-c\", \"work_mem=8MB\"]\n", True, False),  # flags: postgres prepended
+    ("    image: postgres:16\n    command: psql -h db -c 'select 1'\n", False, False),  # a job, not a server
+    ("    image: postgres:16\n    command: [\"pg_dump\", \"-h\", \"db\", \"app\"]\n", False, False),
+    ("    image: postgres:16\n    entrypoint: /entrypoint.sh\n    command: postgres\n", True, True),  # wrapper script
+    ("    image: postgres:16\n    entrypoint: [\"bash\", \"-c\", \"sleep 1\"]\n", False, False),
+    ("    image: bitnami/postgresql:16\n", True, True),                          # a configuration of its own
+    ("    image: timescale/timescaledb:latest-pg16\n", True, True),             # timescaledb-tune rewrites memory
+    ("    image: postgis/postgis:16-3.4\n", True, False),
+])
+def test_a_postgres_image_is_a_server_whatever_its_command(tmp_path, service, server, unread):
+    """Without `-c` flags the official image still runs PostgreSQL with its configuration (ssl off):
+    a server, whose defaults are known; unless it runs another program (psql, pg_dump), and with a
+    configuration pgpath does not know when the image or an entrypoint script brings one."""
+    docs = [d for d in _load(tmp_path, "services:\n  db:\n" + service, name="docker-compose.yml")
+            if d.kind == "postgresql"]
+    assert bool(docs) == server
+    if server:
+        assert bool(docs[0].meta.get("defaults_unknown_because")) == unread
+
+
+def test_a_kubernetes_container_command_replaces_the_images_entrypoint(tmp_path):
+    base = ("apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: pg\nspec:\n  template:\n    spec:\n"
+            "      containers:\n        - name: pg\n          image: postgres:16\n")
+    [doc] = [d for d in _load(tmp_path, base) if d.kind == "postgresql"]
+    assert not doc.meta.get("defaults_unknown_because")
+    [doc] = [d for d in _load(tmp_path, base + "          command: [\"/scripts/start.sh\"]\n          args: [\"postgres\"]\n")
+             if d.kind == "postgresql"]
+    assert doc.meta["defaults_unknown_because"][0]["line"] == 11
+
+
+COMPOSE_DEFAULT_SERVER = (
+    "services:\n  app:\n    image: app:1\n    environment:\n"
+    "      DATABASE_URL: postgresql://app@db:5432/app?sslmode=require\n"
+    "  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: x\n")
+
+
+def test_a_client_requiring_tls_from_a_default_postgres_service_fails(tmp_path):
+    """The recall audit's case: the official image leaves ssl off, so a client with sslmode=require on
+    the same compose network cannot connect (PATH004, an error); found whether or not the service
+    has `-c` flags."""
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE_DEFAULT_SERVER)
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    assert [(f.code, str(f.severity)) for f in report.findings if f.code == "PATH004"] == [("PATH004", "error")]
+    # an entrypoint script may turn ssl on: not known, so not certain, not reported
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE_DEFAULT_SERVER + "    entrypoint: /start.sh\n    command: postgres\n")
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    assert "PATH004" not in [f.code for f in report.findings]
+
+
+def test_trust_on_a_published_default_postgres_service_is_reported(tmp_path):
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: postgres:16\n    ports:\n      - '5432:5432'\n    environment:\n"
+        "      POSTGRES_HOST_AUTH_METHOD: trust\n")
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    [f] = [f for f in report.findings if f.code == "TLS001"]
+    assert "anyone who reaches it connects as any role" in f.message and f.span.line == 5
+
+
+def test_a_service_that_sets_nothing_beside_a_configuration_file_is_taken_to_run_it(tmp_path):
+    """A folder with a compose file whose postgres service sets nothing of its own and a
+    postgresql.conf: one server (the file), so the folder's client reaches it, as before such services
+    were read; another service of the same compose file with -c flags does not make it a second one."""
+    (tmp_path / "docker-compose.yml").write_text("services:\n  db:\n    image: postgres:16\n")
+    (tmp_path / "postgresql.conf").write_text("ssl = on\nport = 5432\n")
+    (tmp_path / ".env").write_text("DATABASE_URL=postgresql://app@db:5432/app?sslmode=require\n")
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    [path] = [p for p in report.paths if len(p.hops) > 1]
+    assert [os.path.basename(h.file) for h in path.hops] == [".env", "postgresql.conf"]
+    assert not [f for f in report.findings if f.code in ("PATH004", "TLS001")]
+    # within one compose file, a service without flags stays a server beside one with flags
+    (tmp_path / "postgresql.conf").unlink()
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: postgres:16\n    command: postgres -c ssl=on\n"
+        "  scratch:\n    image: postgres:16\n    ports:\n      - '5433:5432'\n")
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    assert [f.code for f in report.findings if f.code == "TLS001"] == ["TLS001"]

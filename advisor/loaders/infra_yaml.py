@@ -22,9 +22,11 @@ One YAML file can hold several configurations; `load` returns a list of document
 - Kubernetes `ConfigMap`s and Helm values that embed a postgresql.conf or pgbouncer.ini as text
   (read with the native loaders, spans at the YAML lines), and Helm values maps whose keys are
   PgBouncer settings;
-- Pods and workloads (`Deployment`, `StatefulSet`, ...), docker-compose services: the official
-  postgres image's `command: postgres -c name=value` (string or list; a `postgresql` document
-  whose meta["overrides_file"] names the mounted postgresql.conf when a volume mounts one),
+- Pods and workloads (`Deployment`, `StatefulSet`, ...), docker-compose services: a PostgreSQL
+  image's server, whatever its command (a `postgresql` document: `command: postgres -c
+  name=value`, string or list, are its settings; meta["overrides_file"] names the mounted
+  postgresql.conf when a volume mounts one; the defaults are unknown for an image with a
+  configuration of its own or an entrypoint script; psql or pg_dump in the image is no server),
   memory limits (`mem_limit`, `deploy.resources.limits.memory`, `resources.limits.memory`),
   `POSTGRES_*` variables (meta; POSTGRES_PASSWORD secret), PgBouncer images configured by
   environment (edoburu/pgbouncer: the upper-case setting names and DATABASE_URL; bitnami/pgbouncer:
@@ -101,6 +103,10 @@ _SIZE_FACTORS = {None: 1, "b": 1, "B": 1, "m": 0.001, "k": 1000, "K": 1000, "M":
                  "MB": 1024**2, "gb": 1024**3, "GB": 1024**3}
 _POSTGRES_IMAGE = re.compile(r"(^|/)(postgres|postgis/postgis|timescale/timescaledb[\w-]*|pgvector/pgvector|"
                              r"supabase/postgres|bitnami/postgresql|ankane/pgvector|postgis)(:|@|$)")
+# images that keep the official image's configuration (built FROM it, adding extensions): settings
+# the command line leaves unset have PostgreSQL's defaults (ssl off); the others (bitnami, supabase,
+# timescaledb, whose timescaledb-tune rewrites the memory settings at init) bring their own
+_OFFICIAL_CONFIGURATION = re.compile(r"(^|/)(postgres|postgis/postgis|postgis|pgvector/pgvector|ankane/pgvector)(:|@|$)")
 _PGB_EDOBURU = re.compile(r"(^|/)edoburu/pgbouncer(:|@|$)")
 _PGB_BITNAMI = re.compile(r"(^|/)bitnami(legacy)?/pgbouncer(:|@|$)")
 _WORKLOADS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
@@ -832,16 +838,31 @@ def _env_span(f: _File, key: str, value: str, node: N) -> tuple[Span, Span]:
 
 
 def _container(f: _File, service: str, image: str, command: N | None, env: N | None, memory: HostFacts | None,
-               volumes: list[N], source: str, securitycontext: N | None = None, exposure: dict | None = None) -> None:
+               volumes: list[N], source: str, securitycontext: N | None = None, exposure: dict | None = None,
+               entrypoint: N | None = None, env_file: N | None = None) -> None:
+    """The documents of one container (a compose service, a Kubernetes container): a `postgresql`
+    one for a PostgreSQL image, whatever its command (`postgres -c name=value` flags are its
+    settings; without any, the image's configuration holds), a `pgbouncer` one for a PgBouncer
+    image. `entrypoint`: a compose service's, or a Kubernetes container's `command` (which replaces
+    the image's entrypoint)."""
     envs = _env_map(env)
     if _POSTGRES_IMAGE.search(image or ""):
         entries = _dash_c_entries(f, _command_args(command))
+        if not entries and not _runs_server(entrypoint, command):
+            return  # the image runs psql, pg_dump, a shell...: a job, not a server
         meta: dict[str, Any] = {"source": source, "service": service, "image": image}
+        unread = _configuration_unread(f, image, entrypoint)
+        if unread:
+            meta["defaults_unknown_because"] = unread
+        if env_file is not None and "POSTGRES_HOST_AUTH_METHOD" not in envs:
+            meta["env_file"] = env_file.span(f.path).to_dict()  # may set POSTGRES_* (pgpath does not read it)
         config_file = next((value for name, value, *_ in entries if name == "config_file"), None)
         data_dir = envs["PGDATA"][0] if "PGDATA" in envs else "/var/lib/postgresql/data"
         mounts = _volume_mounts(f, volumes)
         mount = _config_mount(f, mounts, config_file, data_dir)
         if mount is not None:
+            meta["defaults_unknown_because"] = meta.get("defaults_unknown_because", []) + \
+                mount.pop("defaults_unknown_because")
             meta.update(mount)
         pg_env = {}
         for key, (value, _) in envs.items():
@@ -854,10 +875,42 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
         initdb = _initdb_mounts(mounts)
         if initdb:
             meta["initdb_scripts"] = initdb
-        if entries or memory is not None:
-            f.pg_doc(entries, major_from_image(image), meta, memory)
+        if not entries and memory is None and mount is None:
+            meta["image_configuration_only"] = True  # sets nothing of its own (advisor.engine)
+        f.pg_doc(entries, major_from_image(image), meta, memory)
     elif _PGB_EDOBURU.search(image or "") or _PGB_BITNAMI.search(image or ""):
         _pgbouncer_env(f, service, image, envs, source, exposure)
+
+
+def _runs_server(entrypoint: N | None, command: N | None) -> bool:
+    """Whether a PostgreSQL image's container runs the server: with the image's entrypoint
+    (docker-entrypoint.sh, which starts `postgres` when the command is empty, `postgres` or begins
+    with a flag, and otherwise runs the command instead: psql, pg_dump, a shell), with `postgres`
+    as its entrypoint, or with another entrypoint given `postgres` as its command (a wrapper script
+    that starts it)."""
+    program = [word for word, *_ in _command_args(entrypoint)]
+    args = [word for word, *_ in _command_args(command)]
+    if program and os.path.basename(program[0]) == "postgres":
+        return True
+    if not program or os.path.basename(program[0]) == "docker-entrypoint.sh":
+        rest = program[1:] + args
+        return not rest or rest[0] == "postgres" or rest[0].startswith("-")
+    return "postgres" in args
+
+
+def _configuration_unread(f: _File, image: str, entrypoint: N | None) -> list[dict]:
+    """Why the settings a container's command line leaves unset are not known (spans, as
+    `defaults_unknown_because`): an image with a configuration of its own, or an entrypoint other
+    than the image's (a script that may write any setting before it starts the server)."""
+    out = []
+    if not _OFFICIAL_CONFIGURATION.search(image):
+        out.append(_where_image(f, image).to_dict())
+    if entrypoint is not None:
+        args = _command_args(entrypoint)
+        first = os.path.basename(args[0][0]) if args else ""
+        if first not in ("postgres", "docker-entrypoint.sh"):
+            out.append(entrypoint.span(f.path).to_dict())
+    return out
 
 
 def _volume_mounts(f: _File, volumes: list[N]) -> list[tuple[str, str, Span]]:
@@ -1012,7 +1065,8 @@ def _read_compose(f: _File, root: N) -> None:
             memory = f.memory_host(f"{name} (compose service)", limit, parse=parse_compose_size)
         volumes = service.get("volumes").seq() if service.get("volumes") is not None else []
         _container(f, name, image, service.get("command"), service.get("environment"), memory, volumes,
-                   "docker-compose", exposure=_compose_exposure(f, service))
+                   "docker-compose", exposure=_compose_exposure(f, service), entrypoint=service.get("entrypoint"),
+                   env_file=service.get("env_file"))
         sysctls = service.get("sysctls")
         if sysctls is not None:
             _sysctls_doc(f, name, sysctls)
@@ -1043,7 +1097,8 @@ def _read_workload(f: _File, root: N) -> None:
         if c.get("command") is not None and c.get("args") is not None:
             merged = N("seq", c.get("command").seq() + c.get("args").seq(), "seq", None, 0, 0, 0, 0)
             command = merged
-        _container(f, f"{name}/{cname}", image, command, c.get("env"), memory, [], root.text("kind"))
+        _container(f, f"{name}/{cname}", image, command, c.get("env"), memory, [], root.text("kind"),
+                   entrypoint=c.get("command"), env_file=c.get("envFrom"))
         misplaced = c.get("securityContext", "sysctls")
         if misplaced is not None:
             _misplaced_sysctls(f, f"{name}/{cname}", misplaced, c.get("securityContext"))

@@ -45,7 +45,6 @@ remove it first (with `POSTGRES_PASSWORD` set the image asks a password).
 - Docker Official Image `postgres`: POSTGRES_HOST_AUTH_METHOD, initialization scripts — https://hub.docker.com/_/postgres
 """
 
-from advisor import lazy_re
 from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.model.pg_parameters import assignment
@@ -53,11 +52,6 @@ from advisor.rules.compose import (CLEAR_PASSWORDS, MD5_CAPTURED, UNENCRYPTED, e
                                    publish_on_loopback, published_said, published_to_network)
 from advisor.rules.pg.common import read_later_unread, where
 from advisor.rules.rule import Rule, any_network_address
-
-
-# the official image, and images built FROM it that keep its configuration: ssl is off by default
-OFFICIAL_IMAGE = lazy_re.compile(r"^(docker\.io/)?(library/)?(postgres|postgis/postgis|pgvector/pgvector|"
-                                 r"ankane/pgvector)(:|@|$)")
 
 
 def _listens(doc) -> bool | None:
@@ -98,10 +92,10 @@ def _ssl_off(doc) -> str | None:
     setting = doc.get("ssl")
     if setting is not None:
         return f"ssl = {setting.raw}" if setting.value is False else None
-    if not OFFICIAL_IMAGE.search(doc.meta.get("image") or ""):
+    if doc.get("config_file") or doc.meta.get("initdb_scripts"):
         return None
-    if doc.meta.get("overrides_file") or doc.get("config_file") or doc.meta.get("initdb_scripts"):
-        return None
+    # (None when the loader knows the configuration not all read: another image's, an entrypoint
+    # script's, a mounted file)
     value, _ = value_or_default(doc, "ssl")
     return "ssl not set (default off in the postgres image)" if value is False else None
 
