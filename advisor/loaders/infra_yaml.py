@@ -850,7 +850,9 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
         entries = _dash_c_entries(f, _command_args(command))
         if not entries and not _runs_server(entrypoint, command):
             return  # the image runs psql, pg_dump, a shell...: a job, not a server
-        meta: dict[str, Any] = {"source": source, "service": service, "image": image}
+        # anchor: where a finding about the server as a whole points (its image line)
+        meta: dict[str, Any] = {"source": source, "service": service, "image": image,
+                                "anchor": _where_image(f, image).to_dict()}
         unread = _configuration_unread(f, image, entrypoint)
         if unread:
             meta["defaults_unknown_because"] = unread

@@ -275,6 +275,12 @@ class ConfigDoc(Record):
                 found = setting
         return found
 
+    def anchor(self) -> Span:
+        """Where a finding about the document as a whole points: a container's image line
+        (meta["anchor"], from the loader), else the file."""
+        at = self.meta.get("anchor")
+        return Span(**at) if at else Span(self.path)
+
     def value(self, name: str, default: Any = None, section: str | None = None) -> Any:
         setting = self.get(name, section)
         return default if setting is None or setting.value is None else setting.value

@@ -38,6 +38,12 @@ def _in_command(doc: ConfigDoc) -> bool:
     return bool(doc.meta.get("image") and doc.meta.get("service"))
 
 
+def _command_key(doc: ConfigDoc) -> str:
+    """Where a container's `-c` flags go: compose's `command`, a Kubernetes container's `args` (its
+    `command` replaces the image's entrypoint)."""
+    return "command" if doc.meta.get("source") == "docker-compose" else "args"
+
+
 def _where(doc: ConfigDoc, name: str, setting: Setting | None = None) -> str | None:
     """The key path a fix writes `name` at: where a parameter Patroni takes from elsewhere belongs,
     else where the file sets it (`setting`, or its effective occurrence), else where the file
@@ -63,7 +69,7 @@ def assignment(doc: ConfigDoc, name: str, value, setting: Setting | None = None)
         return f'{name}: "{_plain(value)}" in {at}'
     if _in_command(doc):
         text = f"{name}={_plain(value)}"
-        return f"-c {text if ' ' not in text else repr(text)} in its command"
+        return f"-c {text if ' ' not in text else repr(text)} in its {_command_key(doc)}"
     return f"{name} = {value}"
 
 
@@ -73,7 +79,7 @@ def removal(doc: ConfigDoc, setting: Setting, what: str = "line") -> str:
     if at:
         return f"remove {setting.spelling or setting.name} from {at}"
     if _in_command(doc):
-        return f"remove -c {setting.spelling or setting.name}={_plain(setting.raw)} from its command"
+        return f"remove -c {setting.spelling or setting.name}={_plain(setting.raw)} from its {_command_key(doc)}"
     return f"remove the {what}"
 
 

@@ -271,7 +271,7 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
     """The hop of a listener and the hops after it, following its next-hop addresses."""
     reached.add(id(lst))
     if lst.kind == "postgres":
-        return [Hop("postgres", lst.label, lst.doc, Span(lst.doc.path), sql=g.sql)]
+        return [Hop("postgres", lst.label, lst.doc, lst.doc.anchor(), sql=g.sql)]
     if depth > 8:
         return []
     if lst.kind == "pgbouncer":

@@ -254,7 +254,7 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
             sql = list({id(d): d for d in sql}.values())
         if doc is None and "file" not in opts:
             return [Hop("postgres", "PostgreSQL (declared)", None, where, declared=True, sql=sql)]
-        return [] if doc is None else [Hop("postgres", f"PostgreSQL {os.path.basename(doc.path)}", doc, Span(doc.path),
+        return [] if doc is None else [Hop("postgres", f"PostgreSQL {os.path.basename(doc.path)}", doc, doc.anchor(),
                                            sql=sql)]
     if doc is None:
         if "file" not in opts:

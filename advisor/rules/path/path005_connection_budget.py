@@ -45,7 +45,7 @@ from typing import Any, Iterator
 
 from advisor.catalog import value_or_default
 from advisor.findings import Severity
-from advisor.model import Span, is_known
+from advisor.model import is_known
 from advisor.path.discover import database_entry
 from advisor.rules.path import hop_span
 from advisor.rules.pgb import assignment, copies, pool_capacity, source
@@ -126,7 +126,7 @@ def check(ctx):
             limit = mc - su - (rc if isinstance(rc, int) else 0)
             limit_text = (f"max_connections {mc}{'' if mc_s is not None else ' (default)'} − reserved {limit and mc - limit}"
                           f" = {limit}")
-            span = (mc_s.value_span or mc_s.span) if mc_s is not None else Span(end.doc.path)
+            span = (mc_s.value_span or mc_s.span) if mc_s is not None else end.doc.anchor()
             fix = f"max_connections = {total + mc - limit + 10}, or a pooler (PgBouncer) in front of the server"
         if total <= limit:
             continue

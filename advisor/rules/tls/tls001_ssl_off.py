@@ -18,6 +18,12 @@ file (`-c config_file=`, `$PGDATA/postgresql.conf`), init scripts mounted into
 `/docker-entrypoint-initdb.d` (they may `ALTER SYSTEM SET ssl = on`), or another image with its
 own configuration. A port not published, or published on `127.0.0.1` only, is not reported.
 
+A PostgreSQL container of a Kubernetes workload (Deployment, StatefulSet, ...) is judged the same
+way by what exposes it: only a Service of type LoadBalancer in front of it on an assembled path
+(an AWS NLB or ELB, an Azure or GCP load balancer, or one whose cloud is not named) takes clients
+from outside the cluster, and the finding points at that Service. A ClusterIP Service is reached
+by the cluster's pods only, and is not reported.
+
 ## Why it matters
 Without TLS, passwords hashed with md5, queries and results cross the network in clear text, and
 clients asking for `sslmode=require` or stricter cannot connect at all. Clients left at libpq's
@@ -74,6 +80,11 @@ def check(ctx):
             if finding is not None:
                 yield finding
             continue  # not published: only containers of its host reach it
+        if doc.meta.get("source") in WORKLOADS:
+            finding = _behind_load_balancer(ctx, doc)
+            if finding is not None:
+                yield finding
+            continue  # a container: only what a Service of type LoadBalancer exposes leaves the cluster
         setting = doc.get("ssl")
         if setting is not None and setting.value is False:
             if read_later_unread(doc, setting) is not None:
@@ -152,6 +163,34 @@ def _published(doc, exposure):
     setting = doc.get("ssl")
     related = [where(doc, setting)] if setting is not None else []
     return RULE.finding(p["span"], message, fix, related)
+
+
+WORKLOADS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+
+
+def _behind_load_balancer(ctx, doc):
+    """A PostgreSQL container without TLS whose Service of type LoadBalancer (a middlebox in front
+    of it on an assembled path) takes clients from outside the cluster: the same risk as a compose
+    port published on every interface, worded and fixed the same way."""
+    off = _ssl_off(doc)
+    if off is None:
+        return None
+    for path in ctx.paths:
+        for i, hop in enumerate(path.hops):
+            if hop.doc is not doc or hop.kind != "postgres" or i == 0:
+                continue
+            front = path.hops[i - 1]
+            if front.kind in ("client", "pgbouncer", "haproxy", "postgres") or front.span is None:
+                continue
+            kind, login = _login(doc)
+            reached = f"{front.label} takes clients from outside the cluster"
+            tls = "ssl=on with ssl_cert_file and ssl_key_file (-c flags in the container's args, files mounted)"
+            message = exposure_message(kind, reached, off, login)
+            fix = (f"remove POSTGRES_HOST_AUTH_METHOD=trust (with POSTGRES_PASSWORD set the image asks a password); and "
+                   f"{tls}" if kind == "open" else tls)
+            setting = doc.get("ssl")
+            return RULE.finding(front.span, message, fix, [where(doc, setting)] if setting is not None else [])
+    return None
 
 
 RULE = Rule(
