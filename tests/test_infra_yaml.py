@@ -624,6 +624,15 @@ def test_a_kubernetes_container_command_replaces_the_images_entrypoint(tmp_path)
     [doc] = [d for d in _load(tmp_path, base + "          command: [\"/scripts/start.sh\"]\n          args: [\"postgres\"]\n")
              if d.kind == "postgresql"]
     assert doc.meta["defaults_unknown_because"][0]["line"] == 11
+    # the image's own script, or postgres itself, as the command: flags in command and args are its settings
+    for command, args in (('["docker-entrypoint.sh"]', '["postgres", "-c", "work_mem=8MB"]'),
+                          ('["postgres", "-c", "work_mem=8MB"]', None)):
+        text = base + f"          command: {command}\n" + (f"          args: {args}\n" if args else "")
+        [doc] = [d for d in _load(tmp_path, text) if d.kind == "postgresql"]
+        assert not doc.meta.get("defaults_unknown_because") and doc.get("work_mem").value == 8192
+    # a shell as the command: what it starts is not known, so no server is assumed
+    text = base + '          command: ["sh", "-c", "pg_dump -h db app > /backup/app.sql"]\n'
+    assert [d for d in _load(tmp_path, text) if d.kind == "postgresql"] == []
 
 
 COMPOSE_DEFAULT_SERVER = (
@@ -672,3 +681,11 @@ def test_a_service_that_sets_nothing_beside_a_configuration_file_is_taken_to_run
         "  scratch:\n    image: postgres:16\n    ports:\n      - '5433:5432'\n")
     report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
     assert [f.code for f in report.findings if f.code == "TLS001"] == ["TLS001"]
+
+
+def test_an_env_file_may_set_the_auth_method_so_tls001_does_not_claim_one(tmp_path):
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: postgres:16\n    env_file: ./db.env\n    ports:\n      - '5432:5432'\n")
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    [f] = [f for f in report.findings if f.code == "TLS001"]
+    assert "env_file (or envFrom) may set" in f.message and "scram-sha-256" not in f.message

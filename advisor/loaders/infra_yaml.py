@@ -847,7 +847,10 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
     the image's entrypoint)."""
     envs = _env_map(env)
     if _POSTGRES_IMAGE.search(image or ""):
-        entries = _dash_c_entries(f, _command_args(command))
+        program = _command_args(entrypoint)
+        # -c flags: in the command, and in an entrypoint that is postgres or the image's own script
+        starts = bool(program) and os.path.basename(program[0][0]) in ("postgres", "docker-entrypoint.sh")
+        entries = _dash_c_entries(f, (program if starts else []) + _command_args(command))
         if not entries and not _runs_server(entrypoint, command):
             return  # the image runs psql, pg_dump, a shell...: a job, not a server
         # anchor: where a finding about the server as a whole points (its image line)
@@ -1095,11 +1098,8 @@ def _read_workload(f: _File, root: N) -> None:
         cname = c.text("name") or name
         image = c.text("image") or ""
         memory = f.memory_host(f"{name}/{cname} (container)", c.get("resources", "limits", "memory"))
-        command = c.get("args") if c.get("args") is not None else c.get("command")
-        if c.get("command") is not None and c.get("args") is not None:
-            merged = N("seq", c.get("command").seq() + c.get("args").seq(), "seq", None, 0, 0, 0, 0)
-            command = merged
-        _container(f, f"{name}/{cname}", image, command, c.get("env"), memory, [], root.text("kind"),
+        # (a container's command replaces the image's entrypoint, its args the image's command)
+        _container(f, f"{name}/{cname}", image, c.get("args"), c.get("env"), memory, [], root.text("kind"),
                    entrypoint=c.get("command"), env_file=c.get("envFrom"))
         misplaced = c.get("securityContext", "sysctls")
         if misplaced is not None:

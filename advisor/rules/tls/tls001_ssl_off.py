@@ -117,6 +117,10 @@ def _login(doc) -> tuple[str, str]:
     when it asks no password, ("exposed", ...) otherwise."""
     env = doc.meta.get("env") or {}
     method = env.get("POSTGRES_HOST_AUTH_METHOD")
+    if not method and doc.meta.get("env_file"):
+        # an env_file (envFrom) not read may set it: what a login exposes is not known
+        return "exposed", (f"{UNENCRYPTED}; what a login exposes depends on POSTGRES_HOST_AUTH_METHOD, which its "
+                           "env_file (or envFrom) may set (not read here)")
     if method:
         origin = f"POSTGRES_HOST_AUTH_METHOD={method}"
     else:
