@@ -405,7 +405,8 @@ def dump(
     pg_version: Optional[str] = typer.Option(None, "--pg-version", help="PostgreSQL major (14-18)."),
     pgbouncer_version: Optional[str] = typer.Option(None, "--pgbouncer-version", help="PgBouncer version."),
 ) -> None:
-    """Print the loaded document as JSON: every setting with its raw text, value, unit and span."""
+    """Print the loaded document as JSON: every setting with its raw text, value, unit and span (a
+    file of several configurations: the others under more_documents)."""
     import json
 
     from advisor.engine import UsageError, load_documents, make_settings, _kind_of
@@ -424,7 +425,11 @@ def dump(
         _fail(f"{e.path}{':' + str(e.line) if e.line else ''}: {e.message}")
     from advisor.redact import Redactor
 
-    data = Redactor(docs, roots=[file]).data(json.loads(json.dumps(docs[0].to_dict(), ensure_ascii=False, default=str)))
+    first = docs[0].to_dict()
+    if len(docs) > 1:
+        # a file of several configurations (a compose file's PostgreSQL, PgBouncer and clients)
+        first["more_documents"] = [d.to_dict() for d in docs[1:]]
+    data = Redactor(docs, roots=[file]).data(json.loads(json.dumps(first, ensure_ascii=False, default=str)))
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 

@@ -159,6 +159,23 @@ def test_dump_prints_every_occurrence_with_base_units(conf):
     assert (st["value"], st["unit"]) == (90, "ms")
 
 
+def test_dump_of_a_file_of_several_configurations_shows_them_all(tmp_path):
+    """A compose file holds a PostgreSQL server, a PgBouncer and a client: all three are dumped (the
+    first as the top object, the others under more_documents), passwords hidden."""
+    path = tmp_path / "docker-compose.yml"
+    path.write_text("services:\n  db:\n    image: postgres:16\n    environment:\n      POSTGRES_PASSWORD: s3cr3t-pw\n"
+                    "  pgbouncer:\n    image: edoburu/pgbouncer:v1.25.1-p0\n    environment:\n"
+                    "      - DATABASE_URL=postgres://app:s3cr3t-pw@db:5432/app\n"
+                    "  app:\n    image: app:1\n    environment:\n"
+                    "      DATABASE_URL: postgresql://app:s3cr3t-pw@pgbouncer:5432/app\n")
+    r = pgpath("dump", str(path))
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert validate(data, "dump.schema.json") is None
+    assert [data["kind"]] + [d["kind"] for d in data["more_documents"]] == ["postgresql", "pgbouncer", "client"]
+    assert "s3cr3t-pw" not in r.stdout
+
+
 def test_version():
     r = pgpath("--version")
     assert r.returncode == 0 and r.stdout.startswith("pgpath ")
