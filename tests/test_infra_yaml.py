@@ -604,6 +604,7 @@ def test_patroni_reads_a_dcs_integer_as_its_int_validator_does(tmp_path, written
     ("    image: bitnami/postgresql:16\n", True, True),                          # a configuration of its own
     ("    image: timescale/timescaledb:latest-pg16\n", True, True),             # timescaledb-tune rewrites memory
     ("    image: postgis/postgis:16-3.4\n", True, False),
+    ("    image: postgres:16\n    build: ./db\n", True, True),                  # its Dockerfile may copy a configuration
 ])
 def test_a_postgres_image_is_a_server_whatever_its_command(tmp_path, service, server, unread):
     """Without `-c` flags the official image still runs PostgreSQL with its configuration (ssl off):

@@ -839,12 +839,13 @@ def _env_span(f: _File, key: str, value: str, node: N) -> tuple[Span, Span]:
 
 def _container(f: _File, service: str, image: str, command: N | None, env: N | None, memory: HostFacts | None,
                volumes: list[N], source: str, securitycontext: N | None = None, exposure: dict | None = None,
-               entrypoint: N | None = None, env_file: N | None = None) -> None:
+               entrypoint: N | None = None, env_file: N | None = None, build: N | None = None) -> None:
     """The documents of one container (a compose service, a Kubernetes container): a `postgresql`
     one for a PostgreSQL image, whatever its command (`postgres -c name=value` flags are its
     settings; without any, the image's configuration holds), a `pgbouncer` one for a PgBouncer
     image. `entrypoint`: a compose service's, or a Kubernetes container's `command` (which replaces
-    the image's entrypoint)."""
+    the image's entrypoint). `build`: a compose service's, whose Dockerfile makes the image (and may
+    copy a configuration into it)."""
     envs = _env_map(env)
     if _POSTGRES_IMAGE.search(image or ""):
         program = _command_args(entrypoint)
@@ -857,6 +858,8 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
         meta: dict[str, Any] = {"source": source, "service": service, "image": image,
                                 "anchor": _where_image(f, image).to_dict()}
         unread = _configuration_unread(f, image, entrypoint)
+        if build is not None:
+            unread.append(build.span(f.path).to_dict())
         if unread:
             meta["defaults_unknown_because"] = unread
         if env_file is not None and "POSTGRES_HOST_AUTH_METHOD" not in envs:
@@ -1071,7 +1074,7 @@ def _read_compose(f: _File, root: N) -> None:
         volumes = service.get("volumes").seq() if service.get("volumes") is not None else []
         _container(f, name, image, service.get("command"), service.get("environment"), memory, volumes,
                    "docker-compose", exposure=_compose_exposure(f, service), entrypoint=service.get("entrypoint"),
-                   env_file=service.get("env_file"))
+                   env_file=service.get("env_file"), build=service.get("build"))
         sysctls = service.get("sysctls")
         if sysctls is not None:
             _sysctls_doc(f, name, sysctls)
