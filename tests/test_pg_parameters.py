@@ -26,6 +26,8 @@ def test_assignment_per_syntax():
     assert assignment(_doc(**ANSIBLE), "work_mem", "8MB") == \
         '- { option: "work_mem", value: "8MB" } in postgresql_parameters'
     assert assignment(_doc(**COMPOSE), "work_mem", "8MB") == "-c work_mem=8MB in its command"
+    # a Kubernetes container's command replaces the image's entrypoint: the flags go in its args
+    assert assignment(_doc(**COMPOSE, source="StatefulSet"), "work_mem", "8MB") == "-c work_mem=8MB in its args"
 
 
 def test_quoted_conf_values_lose_their_quotes_outside_postgresql_conf():

@@ -41,7 +41,8 @@ def _in_command(doc: ConfigDoc) -> bool:
 def _command_key(doc: ConfigDoc) -> str:
     """Where a container's `-c` flags go: compose's `command`, a Kubernetes container's `args` (its
     `command` replaces the image's entrypoint)."""
-    return "command" if doc.meta.get("source") == "docker-compose" else "args"
+    kubernetes = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+    return "args" if doc.meta.get("source") in kubernetes else "command"
 
 
 def _where(doc: ConfigDoc, name: str, setting: Setting | None = None) -> str | None:
