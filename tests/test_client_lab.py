@@ -88,6 +88,7 @@ def test_s1_require_with_empty_range_fails_and_the_rule_says_so(server, tmp_path
     assert "protocol version" in str(err.value)
     (finding,) = _app002(tmp_path, "sslmode=require&ssl_max_protocol_version=TLSv1.2")
     assert "the connection fails" in finding.message and "tlsv1 alert protocol version" in finding.message
+    assert str(finding.severity) == "error"  # certainly fails
 
 
 def test_s3_prefer_with_empty_range_connects_without_tls_and_the_rule_says_so(server, tmp_path):
@@ -95,6 +96,7 @@ def test_s3_prefer_with_empty_range_connects_without_tls_and_the_rule_says_so(se
         assert _ssl_in_use(conn) is False
     (finding,) = _app002(tmp_path, "sslmode=prefer&ssl_max_protocol_version=TLSv1.2")
     assert "WITHOUT TLS" in finding.message
+    assert str(finding.severity) == "info"  # the connection works (in plaintext): an exposure, not a failure
 
 
 def test_s2_overlapping_range_uses_tls_and_the_rule_is_silent(server, tmp_path):

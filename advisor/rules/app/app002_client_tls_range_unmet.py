@@ -10,8 +10,10 @@ in the same run (`ssl_min_protocol_version`, default TLSv1.2 since PostgreSQL 13
 ## Why it matters
 With `sslmode=require` or stronger the connection fails (lab row S1: `SSL error: tlsv1 alert
 protocol version`, hint "server does not support any SSL protocol version between TLSv1.2 and
-TLSv1.2"). With `sslmode=prefer` or `allow` it is worse: libpq silently falls back to a
-connection **without TLS** (lab row S3: the server sees no TLS).
+TLSv1.2"): an **error**. With `sslmode=prefer` or `allow` the connection succeeds, but libpq
+silently falls back to a connection **without TLS** every time (lab row S3: the server sees no
+TLS): nothing fails, so it is an **info**, like every exposure (APP001), tagged security; what
+the client asked for is never used.
 
 ## Fix
 Remove the client's `ssl_max_protocol_version` (or raise it to the server's minimum), or lower
@@ -77,8 +79,12 @@ def check(ctx):
             return {"tlsv1": "TLSv1", "tlsv1.1": "TLSv1.1", "tlsv1.2": "TLSv1.2", "tlsv1.3": "TLSv1.3"}[names[rank]]
         client_range = f"{show(c_lo)}..{show(c_hi)}"
         server_range = f"{show(s_lo)}..{show(s_hi)}"
+        severity = None
         if mode.value in ("prefer", "allow"):
-            effect = (f"with sslmode={mode.value} libpq silently connects WITHOUT TLS (lab S3)")
+            # the connection works, in plaintext: an exposure, not a failure (the severity contract)
+            effect = (f"with sslmode={mode.value} every connection falls back to plaintext: libpq silently connects "
+                      "WITHOUT TLS (lab S3)")
+            severity = Severity.INFO
         else:
             effect = (f"with sslmode={mode.value} the connection fails: SSL error: tlsv1 alert protocol version "
                       f"(lab S1)")
@@ -90,7 +96,8 @@ def check(ctx):
             fix = f"set the client's ssl_min_protocol_version={show(s_hi)} or lower"
         related = [s.span for s in (s_min_setting, s_max_setting) if s is not None] or [ep.span]
         yield RULE.finding(span, f"{ep.who()}: client TLS range {client_range} and server range {server_range} "
-                                 f"({server.path}) do not overlap; {effect}", fix, related=related)
+                                 f"({server.path}) do not overlap; {effect}", fix, related=related,
+                           severity=severity)
 
 
 RULE = Rule(
@@ -101,4 +108,5 @@ RULE = Rule(
     needs=("client", "postgresql"),
     check=check,
     doc=__doc__,
+    security=True,
 )
