@@ -690,3 +690,15 @@ def test_an_env_file_may_set_the_auth_method_so_tls001_does_not_claim_one(tmp_pa
     report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
     [f] = [f for f in report.findings if f.code == "TLS001"]
     assert "env_file (or envFrom) may set" in f.message and "scram-sha-256" not in f.message
+
+
+def test_path004s_fix_for_a_container_server_is_its_command_line(tmp_path):
+    """The scenario audit's W4: TLS required from a compose server that does not offer it is fixed
+    in the service's command, not in a postgresql.conf it does not have."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: postgres:16\n    command: [\"postgres\", \"-c\", \"max_connections=50\"]\n"
+        "  web:\n    image: acme/web\n    environment:\n"
+        "      DATABASE_URL: \"postgres://shop@db:5432/shop?sslmode=verify-full&sslrootcert=/certs/ca.pem\"\n")
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    [f] = [f for f in report.findings if f.code == "PATH004"]
+    assert str(f.severity) == "error" and f.fix == "-c ssl=on in its command, with ssl_cert_file and ssl_key_file"

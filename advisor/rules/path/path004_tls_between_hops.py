@@ -13,7 +13,7 @@ behind it. For each such pair on an assembled path:
 - the client verifies the server (`verify-ca`/`verify-full`) but talks to a PgBouncer whose own
   connection to PostgreSQL is not verified (`server_tls_sslmode` below `verify-ca`): the client
   believes it verified the database, while the leg behind the pooler can be intercepted or is
-  plaintext — **warning**.
+  plaintext — **info** (nothing fails: an exposure, like PGB018's, said from the client's side).
 
 ## Why it matters
 The first case is a connection that certainly fails on deploy. The second is a security
@@ -66,6 +66,23 @@ def _offers(hop) -> tuple[bool | None, str, Span]:
     return str(mode).lower() != "disable", text, model.span_of("client_tls_sslmode") or hop_span(hop)
 
 
+def _offer_fix(peer) -> str:
+    """TLS turned on where the accepting side is configured: postgresql.conf, a container's command
+    line, an operator's parameters; PgBouncer's ini or its image's variables."""
+    if peer.kind == "postgres":
+        from advisor.model.pg_parameters import assignment
+
+        return f"{assignment(peer.doc, 'ssl', 'on')}, with ssl_cert_file and ssl_key_file"
+    from advisor.rules.pgb import assignment as pgbouncer_assignment
+
+    from advisor.rules.rule import listed_once
+
+    model = peer.doc.model
+    return listed_once([pgbouncer_assignment(peer.doc, model, name, value) for name, value in (
+        ("client_tls_sslmode", "require"), ("client_tls_key_file", "<key file>"),
+        ("client_tls_cert_file", "<certificate file>"))])
+
+
 def check(ctx):
     for path in ctx.paths:
         for i, hop in enumerate(path.hops):
@@ -96,8 +113,7 @@ def check(ctx):
                     want_span,
                     f"{want_text} requires TLS, but {peer.label} does not offer it ({offer_text}): every "
                     "connection on this path fails (server does not support SSL, but SSL was required)",
-                    ("ssl = on in postgresql.conf, with ssl_cert_file and ssl_key_file" if peer.kind == "postgres"
-                     else "client_tls_sslmode = require, with client_tls_key_file and client_tls_cert_file"),
+                    _offer_fix(peer),
                     related=[offer_span] + related(path, want_span, offer_span),
                     severity=Severity.ERROR,
                 )
@@ -114,7 +130,7 @@ def check(ctx):
                         "server: the client's verification ends at the pooler",
                         "server_tls_sslmode = verify-full with server_tls_ca_file = <CA file>",
                         related=[want_span] + related(path, span, want_span),
-                        severity=Severity.WARNING,
+                        severity=Severity.INFO,
                     )
 
 
