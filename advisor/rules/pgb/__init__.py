@@ -155,3 +155,33 @@ def clients_over_network(model) -> bool:
     (`*`, `0.0.0.0`, an interface address). Empty listen_addr is the Unix socket only."""
     addr = model.value("listen_addr")
     return is_known(addr) and any_network_address(str(addr))
+
+
+def server_sessions(path, index: int | None, model) -> list[tuple[str | None, str | None]]:
+    """(role, database) of the server sessions PgBouncer opens on this path: the path's own (its
+    client's user, or its [databases] entry's forced user), else one per [databases] entry when
+    the path goes through the whole PgBouncer (several entries reaching this server), the entry's
+    forced user or None."""
+    from advisor.catalog import value_or_default
+    from advisor.path.timers import session_of
+
+    own = session_of(path, index) if index is not None else (None, None)
+    if own[0]:
+        return [own]
+    hop = next((h for h in path.hops if h.doc is not None and h.doc.model is model), None)
+    if hop is None or hop.detail is not None or index is None:
+        return [own]
+    entries = model.effective_databases()
+    hosts = {str(h) for e in entries if is_known(h := e.value("host")) and h}
+    if len(hosts) > 1:
+        return [own]  # entries reach several servers: which reach this one is not known
+    port, _ = value_or_default(path.hops[index].doc, "port")
+    out = []
+    for e in entries:
+        entry_port = e.value("port", 5432)
+        if is_known(entry_port) and is_known(port) and str(entry_port) != str(port):
+            continue  # another server (or a proxy) on another port
+        user, db = e.value("user"), e.value("dbname")
+        out.append((user if is_known(user) and user else None,
+                    db if is_known(db) and db else (e.name if e.name != "*" else None)))
+    return list(dict.fromkeys(out)) or [own]

@@ -1,8 +1,10 @@
 """PostgreSQL's `idle_session_timeout` closes PgBouncer's idle server connections first.
 
 ## What it checks
-When a PostgreSQL configuration is in the run with `idle_session_timeout` > 0 (PostgreSQL
-14+, in milliseconds), PgBouncer must retire an idle server connection before the server kills
+When the PostgreSQL server on PgBouncer's path has `idle_session_timeout` > 0 (PostgreSQL 14+, in
+milliseconds) for the sessions PgBouncer opens — its configuration's, or the role's or
+database's own (`ALTER ROLE/DATABASE ... SET` in a script on the path; the shortest of the
+roles the `[databases]` entries connect as), PgBouncer must retire an idle server connection before the server kills
 it: the shorter of `server_idle_timeout` and `server_lifetime` (seconds; 0 disables either)
 must be below `idle_session_timeout` (`server_lifetime = 0` means "use once", which always
 is). In session pooling a client keeps its server connection
@@ -30,17 +32,41 @@ it; or leave `idle_session_timeout` at 0 for the role PgBouncer connects as
 from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.catalog import value_or_default
-from advisor.rules.pgb import assignment, pg_written, source, where
+from advisor.rules.pgb import assignment, pg_written, server_sessions, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
+def _shortest(path, pg, model):
+    """(value in ms, setting) of the shortest idle_session_timeout among the server sessions
+    PgBouncer opens on this path (each role's or database's own, ALTER ROLE/DATABASE ... SET in a
+    script on the path, else the server's configuration), or (None, None) when none is set."""
+    from advisor.path.timers import server_setting
+
+    index = next((i for i, hop in enumerate(path.hops) if hop.doc is pg), None)
+    if index is None:
+        value, setting = value_or_default(pg, "idle_session_timeout")
+        return (value, setting) if setting is not None and is_known(value) and value > 0 else (None, None)
+    found = []
+    for session in server_sessions(path, index, model):
+        value, setting = server_setting(path, index, "idle_session_timeout", session)
+        if setting is not None and is_known(value) and value > 0:
+            found.append((value, setting))
+    return min(found, key=lambda f: f[0]) if found else (None, None)
+
+
+def _role(setting) -> str:
+    """The role whose own value it is (`ALTER ROLE crm_app SET ...`), else PgBouncer's server user."""
+    section = getattr(setting, "section", None) or ""
+    return section.split(":", 1)[1] if section.startswith("role:") else "<pgbouncer's server user>"
+
+
 def check(ctx):
-    for doc, pg, _path in ctx.on_one_path("pgbouncer", "postgresql"):
-        ist_ms, ist_setting = value_or_default(pg, "idle_session_timeout")
-        if ist_setting is None or not is_known(ist_ms) or ist_ms <= 0:
+    for doc, pg, path in ctx.on_one_path("pgbouncer", "postgresql"):
+        model = doc.model
+        ist_ms, ist_setting = _shortest(path, pg, model)
+        if ist_setting is None:
             continue
         ist = ist_ms / 1000.0
-        model = doc.model
         idle, life = model.value("server_idle_timeout"), model.value("server_lifetime")
         if not is_known(idle) or not is_known(life):
             continue
@@ -69,7 +95,7 @@ def check(ctx):
                 f"pool_mode = session with {ist_text}: a client that keeps its server connection idle longer "
                 f"than {ist:g} s gets FATAL 57P05 (terminating connection due to idle-session timeout) on its "
                 "next query, whatever server_idle_timeout says",
-                "ALTER ROLE <pgbouncer's server user> SET idle_session_timeout = 0, or use pool_mode = transaction",
+                f"ALTER ROLE {_role(ist_setting)} SET idle_session_timeout = 0, or use pool_mode = transaction",
                 related,
             )
 

@@ -30,7 +30,7 @@ and its fix sets it for each of them.
 from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.catalog import value_or_default
-from advisor.rules.pgb import assignment, pg_written, source, where
+from advisor.rules.pgb import assignment, pg_written, server_sessions, source, where
 from advisor.rules.rule import Rule, setting_span
 
 
@@ -46,7 +46,7 @@ def check(ctx):
         # SET in a script on the path), else the server's configuration
         index = next((i for i, hop in enumerate(path.hops) if hop.doc is pg), None)
         judged = []  # (role or None, value in ms, setting)
-        for role, database in _sessions(path, index, model):
+        for role, database in server_sessions(path, index, model):
             st_ms, st_setting = (server_setting(path, index, "statement_timeout", (role, database))
                                  if index is not None else value_or_default(pg, "statement_timeout"))
             if is_known(st_ms):
@@ -84,35 +84,6 @@ def check(ctx):
             [setting_span(st_setting)] if st_setting else [],
             severity=Severity.INFO,
         )
-
-
-def _sessions(path, index, model) -> list[tuple[str | None, str | None]]:
-    """(role, database) of the server sessions PgBouncer opens on this path: the path's own (its
-    client's user, or its [databases] entry's forced user), else one per [databases] entry when
-    the path goes through the whole PgBouncer (several entries reaching this server), the entry's
-    forced user or None."""
-    from advisor.path.timers import session_of
-
-    own = session_of(path, index) if index is not None else (None, None)
-    if own[0]:
-        return [own]
-    hop = next((h for h in path.hops if h.doc is not None and h.doc.model is model), None)
-    if hop is None or hop.detail is not None or index is None:
-        return [own]
-    entries = model.effective_databases()
-    hosts = {str(h) for e in entries if is_known(h := e.value("host")) and h}
-    if len(hosts) > 1:
-        return [own]  # entries reach several servers: which reach this one is not known
-    port, _ = value_or_default(path.hops[index].doc, "port")
-    out = []
-    for e in entries:
-        entry_port = e.value("port", 5432)
-        if is_known(entry_port) and is_known(port) and str(entry_port) != str(port):
-            continue  # another server (or a proxy) on another port
-        user, db = e.value("user"), e.value("dbname")
-        out.append((user if is_known(user) and user else None,
-                    db if is_known(db) and db else (e.name if e.name != "*" else None)))
-    return list(dict.fromkeys(out)) or [own]
 
 
 RULE = Rule(

@@ -38,7 +38,7 @@ default. A `max_db_connections` is shared among the databases, as each may reach
 from typing import NamedTuple
 
 from advisor.findings import Severity
-from advisor.model import Span, is_known
+from advisor.model import is_known
 from advisor.catalog import value_or_default
 from advisor.rules.pgb import assignment, copies, where, written
 from advisor.rules.rule import Rule, listed, setting_span

@@ -1,0 +1,1 @@
+ALTER ROLE crm_app SET idle_session_timeout = '10min';
