@@ -793,3 +793,26 @@ def test_pgpath_path_takes_the_cloud_option_too(tmp_path):
     write(tmp_path, {"pooler.yaml": POOLER_LB})
     text = pgpath("path", ".", "--no-config", "--cloud", "azure", cwd=tmp_path).stdout
     assert "0. azure-lb" in text and "idle timeout 240 s (documented default)" in text, text
+
+
+HAP_5M = ("defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 5m\n    timeout server 5m\n\n"
+          "listen pg\n    bind *:5000\n    server db1 db.internal:5432 check\n")
+DJANGO_SAFE = ("DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', 'HOST': 'lb.internal', 'PORT': 5000,\n"
+               "    'NAME': 'app', 'CONN_MAX_AGE': 60, 'CONN_HEALTH_CHECKS': True}}\n")
+SQLALCHEMY_BARE = "[app:main]\nsqlalchemy.url = postgresql+psycopg2://app@lb.internal:5000/app\n"
+
+
+@pytest.mark.parametrize("client,expected", [
+    (None, ["HAP005"]),                          # no client read: common pools are cut (a warning)
+    (("app/settings.py", DJANGO_SAFE), []),        # the client read is safe: PATH002 finds nothing to report
+    (("app/production.ini", SQLALCHEMY_BARE), ["PATH002"]),  # the client read is cut: said there, once
+])
+def test_a_proxys_idle_timeout_is_judged_against_the_clients_read_on_its_path(tmp_path, client, expected):
+    """The scenario audit's N1: HAP005 warns of the pools it would cut when no client is read; when
+    every path through the route starts at a client read, PATH002 judges those clients instead."""
+    files = {"haproxy.cfg": HAP_5M, "postgresql.conf": PG}
+    if client is not None:
+        files[client[0]] = client[1]
+    write(tmp_path, files)
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["HAP005", "PATH002"]}, use_config=False))
+    assert sorted(f.code for f in report.findings if str(f.severity) == "warning") == expected

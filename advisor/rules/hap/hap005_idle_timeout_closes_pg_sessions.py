@@ -23,8 +23,13 @@ A longer timeout is not reported by default, since no client read with it shows 
   in no file: PATH003 compares the timer with the server's `statement_timeout` when both are on
   one path.
 
+A route whose every assembled path starts at a client pgpath read (a `.env`, a Django or
+Spring configuration in the same deployment, or the topology's client hops) is left to PATH002,
+which judges each of those clients' pools against this very timer, and to PATH003 for
+statements: only a client that is cut is reported, there.
+
 `rule-options: {HAP005: {report-up-to: SECONDS}}` reports longer timeouts too, as info (for
-clients pgpath does not read); `warn-below: SECONDS` moves the warning threshold (and the
+clients pgpath does not read), and the routes left to PATH002 again; `warn-below: SECONDS` moves the warning threshold (and the
 reporting limit with it). Routes whose sessions the same line closes (a `defaults` timeout
 inherited by a primary and a replica `listen`) make one finding that names them all, at that
 line.
@@ -85,6 +90,8 @@ def check(ctx):
                 continue  # infinite: HAP001; unknown: a template value
             if idle.ms >= report_up_to_ms:
                 continue  # no client read shows a failure (see the rule's text)
+            if _clients_read(ctx, doc, route) and not ctx.rule_option("HAP005", "report-up-to", 0):
+                continue  # PATH002 judges each client read on its paths against this very timer
             # the line that sets the timer that closes the session, with the value as written there
             deciding = _deciding(route, idle)
             span = deciding.span if deciding is not None and deciding.span is not None else route.front.span
@@ -116,6 +123,15 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms):
         related=list(dict.fromkeys(related)),
         severity=Severity.WARNING if ms < warn_below_ms else Severity.INFO,
     )
+
+
+def _clients_read(ctx, doc, route) -> bool:
+    """Whether the route is on an assembled path, and every path through it starts at a client
+    whose file was read (its pool's behaviour is known: PATH002 judges it against this timer)."""
+    through = [path for path in ctx.paths
+               if any(h.kind == "haproxy" and h.doc is doc and getattr(h.detail, "label", None) == route.label
+                      for h in path.hops)]
+    return bool(through) and all(path.hops[0].kind == "client" for path in through)
 
 
 def _deciding(route, idle):
