@@ -132,6 +132,14 @@ def find_config(start: str = ".") -> str | None:
     return None
 
 
+def _config_of_checked(paths) -> str | None:
+    """When the working directory has no settings file above it: the one nearest to the paths
+    given (`pgpath check services/a` from a folder outside the repository), if they all share it."""
+    found = {find_config(p if os.path.isdir(p) else (os.path.dirname(p) or ".")) for p in paths or ()
+             if isinstance(p, str) and os.path.exists(p)}
+    return found.pop() if len(found) == 1 else None
+
+
 def _relative(path: Path) -> str:
     """The settings file as a path relative to the working directory (`pgpath.yaml`,
     `../pgpath.yaml`): the files it names are joined to its folder, and every report shows them,
@@ -299,7 +307,7 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
 
     settings = Settings()
     merged: dict[str, Any] = {}
-    path = config_path or (find_config() if use_config else None)
+    path = config_path or (find_config() or _config_of_checked(cli.get("paths")) if use_config else None)
     if config_path and not os.path.isfile(config_path):
         raise UsageError(f"{config_path}: no such configuration file")
     if path:

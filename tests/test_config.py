@@ -47,6 +47,24 @@ def test_nearer_file_wins_either_way(tmp_path):
     assert "PG002" in r.stdout and "TLS001" not in r.stdout
 
 
+def test_without_a_settings_file_above_the_working_directory_the_checked_folders_is_used(tmp_path):
+    """The scenario audit's M2: `pgpath check s08` from a folder with no settings file above it used
+    none, though s08 has its pgpath.yaml (a topology): the checked folder's nearest file is used then."""
+    (tmp_path / "repo").mkdir()
+    top, sub = repo(tmp_path / "repo")
+    (top / "pgpath.yaml").write_text("select: [TLS001]\nseverity: {TLS001: error}\n")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    r = pgpath("check", str(sub), cwd=outside)
+    assert r.returncode == 1 and "TLS001 error" in r.stdout and "PG002" not in r.stdout, r.stdout + r.stderr
+    # two checked folders with different settings files: none is taken for both
+    (tmp_path / "other").mkdir()
+    other, _ = repo(tmp_path / "other")
+    (other / "pgpath.yaml").write_text("select: [PG002]\n")
+    r = pgpath("check", str(sub), str(other / "deploy" / "db"), cwd=outside)
+    assert "TLS001 info" in r.stdout and "PG002" in r.stdout, r.stdout + r.stderr
+
+
 def test_in_one_folder_pgpath_yaml_wins_and_a_pyproject_without_the_table_is_passed_by(tmp_path):
     top, sub = repo(tmp_path)
     (sub / "pgpath.yaml").write_text("select: [PG002]\n")
