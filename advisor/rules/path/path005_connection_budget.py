@@ -127,7 +127,11 @@ def check(ctx):
             limit_text = (f"max_connections {mc}{'' if mc_s is not None else ' (default)'} − reserved {limit and mc - limit}"
                           f" = {limit}")
             span = (mc_s.value_span or mc_s.span) if mc_s is not None else end.doc.anchor()
-            fix = f"max_connections = {total + mc - limit + 10}, or a pooler (PgBouncer) in front of the server"
+            # the clients' connections, the reserved slots, and 10 for the operators, migrations and
+            # monitoring that connect beside the pools
+            need = total + mc - limit
+            fix = (f"max_connections = {need + 10} ({total} + {mc - limit} reserved + 10 for admin and monitoring "
+                   "connections), or a pooler (PgBouncer) in front of the server")
         if total <= limit:
             continue
         parts = " + ".join(f"{hop.detail.who()} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
