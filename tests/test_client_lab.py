@@ -48,8 +48,18 @@ def _certificates(base: Path, user: str | None) -> None:
 
 @pytest.fixture(scope="module")
 def server():
+    yield from _tls_server("TLSv1.3")
+
+
+@pytest.fixture(scope="module")
+def old_tls_server():
+    """A server that still allows TLS 1.0 (ssl_min_protocol_version = TLSv1)."""
+    yield from _tls_server("TLSv1")
+
+
+def _tls_server(min_version: str):
     port = _free_port()
-    options = ["-c", "listen_addresses=127.0.0.1", "-c", "ssl=on", "-c", "ssl_min_protocol_version=TLSv1.3"]
+    options = ["-c", "listen_addresses=127.0.0.1", "-c", "ssl=on", "-c", f"ssl_min_protocol_version={min_version}"]
 
     def prepare(base, user):
         # the certificate paths exist only once the temp dir does: add them before the start
@@ -97,6 +107,30 @@ def test_s3_prefer_with_empty_range_connects_without_tls_and_the_rule_says_so(se
     (finding,) = _app002(tmp_path, "sslmode=prefer&ssl_max_protocol_version=TLSv1.2")
     assert "WITHOUT TLS" in finding.message
     assert str(finding.severity) == "info"  # the connection works (in plaintext): an exposure, not a failure
+
+
+def test_ranges_meeting_only_below_tls12_fail_on_openssl3_and_the_rule_says_so(old_tls_server, tmp_path):
+    """connection-timeouts.md §0 item 5: TLS 1.0/1.1 are unusable with OpenSSL 3 at its default
+    security level, though both ranges allow them."""
+    import ssl
+
+    if ssl.OPENSSL_VERSION_INFO < (3, 0):
+        pytest.skip(f"{ssl.OPENSSL_VERSION}: TLS 1.0/1.1 still work before OpenSSL 3.0")
+    params = "sslmode=require ssl_min_protocol_version=TLSv1 ssl_max_protocol_version=TLSv1.1"
+    with pytest.raises(psycopg.OperationalError) as err:
+        psycopg.connect(old_tls_server["dsn"] + " " + params)
+    # the server refuses (OpenSSL 3.0/3.1 clients), or the client's own OpenSSL does (3.2 and later)
+    assert "alert internal error" in str(err.value) or "no protocols available" in str(err.value)
+    (tmp_path / "postgresql.conf").write_text("ssl = on\nssl_min_protocol_version = 'TLSv1'\n")
+    (tmp_path / "app.env").write_text("DATABASE_URL=postgresql://postgres@db.internal/postgres?"
+                                      + params.replace(" ", "&") + "\n")
+    from advisor.engine import make_settings, run
+
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["APP002"]}, use_config=False))
+    (finding,) = report.findings
+    assert str(finding.severity) == "warning" and "tlsv1 alert internal error" in finding.message
+    assert "no protocols available" in finding.message and "the client's ssl_max_protocol_version" in finding.fix
+    assert "TLSv1..TLSv1.1" in finding.message
 
 
 def test_s2_overlapping_range_uses_tls_and_the_rule_is_silent(server, tmp_path):

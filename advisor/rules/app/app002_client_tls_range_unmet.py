@@ -15,6 +15,13 @@ silently falls back to a connection **without TLS** every time (lab row S3: the 
 TLS): nothing fails, so it is an **info**, like every exposure (APP001), tagged security; what
 the client asked for is never used.
 
+Ranges that meet only below TLS 1.2 (a client or server capped at TLSv1.1) meet on paper only:
+OpenSSL 3.0 and later, which current libpq and PostgreSQL packages use, refuse TLS 1.0 and 1.1
+at their default security level (`SSL error: tlsv1 alert internal error`, the server logs `no
+suitable signature algorithm`; a client whose OpenSSL refuses them itself says `SSL error: no
+protocols available`): a **warning** with `require` and stronger (it still works where
+both ends run OpenSSL 1.1), an **info** with `prefer`/`allow` (plaintext).
+
 ## Fix
 Remove the client's `ssl_max_protocol_version` (or raise it to the server's minimum), or lower
 the server's `ssl_min_protocol_version` only if every client really needs an old version.
@@ -71,14 +78,19 @@ def check(ctx):
         s_hi = _rank(s_max_setting.value) if s_max_setting is not None and s_max_setting.value else 3
         if s_lo is None or s_hi is None:
             continue
-        if c_hi >= s_lo and c_lo <= s_hi:
-            continue
         names = {v: k for k, v in ORDER.items()}
 
         def show(rank: int) -> str:
             return {"tlsv1": "TLSv1", "tlsv1.1": "TLSv1.1", "tlsv1.2": "TLSv1.2", "tlsv1.3": "TLSv1.3"}[names[rank]]
         client_range = f"{show(c_lo)}..{show(c_hi)}"
         server_range = f"{show(s_lo)}..{show(s_hi)}"
+        related = [s.span for s in (s_min_setting, s_max_setting) if s is not None] or [ep.span]
+        if c_hi >= s_lo and c_lo <= s_hi:
+            if min(c_hi, s_hi) < ORDER["tlsv1.2"]:
+                yield _old_versions_only(ep, mode, cmax if c_hi < ORDER["tlsv1.2"] else None, server,
+                                         f"{show(max(c_lo, s_lo))}..{show(min(c_hi, s_hi))}", client_range,
+                                         server_range, related)
+            continue
         severity = None
         if mode.value in ("prefer", "allow"):
             # the connection works, in plaintext: an exposure, not a failure (the severity contract)
@@ -94,10 +106,27 @@ def check(ctx):
         else:
             span = where(cmin, ep)
             fix = f"set the client's ssl_min_protocol_version={show(s_hi)} or lower"
-        related = [s.span for s in (s_min_setting, s_max_setting) if s is not None] or [ep.span]
         yield RULE.finding(span, f"{ep.who()}: client TLS range {client_range} and server range {server_range} "
                                  f"({server.path}) do not overlap; {effect}", fix, related=related,
                            severity=severity)
+
+
+def _old_versions_only(ep, mode, cmax, server, common, client_range, server_range, related):
+    """Ranges that meet only below TLS 1.2: OpenSSL 3.0 and later refuse TLS 1.0 and 1.1 at their
+    default security level (connection-timeouts.md §0 item 5; lab: tlsv1 alert internal error)."""
+    span = where(cmax, ep) if cmax is not None else related[-1]
+    capped = "the client's" if cmax is not None else "the server's"
+    fix = f"allow TLSv1.2: remove {capped} ssl_max_protocol_version, or set it to TLSv1.2 or higher"
+    head = (f"{ep.who()}: client TLS range {client_range} and server range {server_range} ({server.path}) meet "
+            f"only at {common}, which OpenSSL 3.0 and later (current libpq and PostgreSQL packages) refuse at "
+            "their default security level")
+    if mode.value in ("prefer", "allow"):
+        return RULE.finding(span, f"{head}: with sslmode={mode.value} every connection falls back to plaintext",
+                            fix, related=related, severity=Severity.INFO)
+    return RULE.finding(span, f"{head}: with sslmode={mode.value} the connection fails (SSL error: tlsv1 alert "
+                              "internal error, the server logging no suitable signature algorithm; or, where the "
+                              "client's OpenSSL refuses them itself, SSL error: no protocols available), unless both "
+                              "ends still run OpenSSL 1.1", fix, related=related, severity=Severity.WARNING)
 
 
 RULE = Rule(
