@@ -27,8 +27,12 @@ pool replaces the connection at once.
 `enableTcpReset: true` on the rule (Terraform: `tcp_reset_enabled = true` with azurerm 4.x,
 `enable_tcp_reset = true` before; the fix names the one the file's other attributes show), and
 keepalives
-shorter than the idle timeout on both ends (`tcp_keepalives_idle` on the server,
-`keepalives_idle` in the clients) so the flow never goes idle.
+shorter than the idle timeout on either end (`tcp_keepalives_idle` on the server, or
+`keepalives_idle` in the clients: probes from either end refresh the flow) so it never goes idle.
+
+A warning while some connection across it can go idle that long; an **info** when every leg
+that crosses it, on every assembled path through it, has an end whose keepalives probe sooner
+(nothing read is dropped; TCP reset remains good hygiene).
 
 ## References
 - Azure: Load Balancer TCP reset and idle timeout — https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-reset
@@ -73,13 +77,33 @@ def check(ctx):
         related = [idle.span] if idle.span is not None and idle.origin == "set" else []
         if not _carries_postgres(ctx, box):
             continue  # nothing shows PostgreSQL behind it (a generic module, an HA-ports rule): not pgpath's to judge
-        yield RULE.finding(
-            fact_span(box, "enable_tcp_reset"),
-            f"{box.label}: {how}: a flow idle {timer} is dropped without telling either end; the next query on "
-            "that connection hangs until a keepalive or TCP retransmission timeout gives up",
-            _fix(doc, box, era),
-            related,
-        )
+        kept = _kept_busy(ctx, box)
+        message = (f"{box.label}: {how}: a flow idle {timer} is dropped without telling either end; the next query "
+                   "on that connection hangs until a keepalive or TCP retransmission timeout gives up")
+        if kept is not None:
+            message += (f"; on its paths {kept} probes the flow before it goes idle that long, so no connection "
+                        "read here is dropped (TCP reset still makes a dropped flow fail fast)")
+        yield RULE.finding(fact_span(box, "enable_tcp_reset"), message, _fix(doc, box, era), related,
+                           severity=Severity.INFO if kept is not None else None)
+
+
+def _kept_busy(ctx, box) -> str | None:
+    """What keeps every leg that crosses the rule busier than its idle timer, on every assembled
+    path through it (keepalive probes from either end refresh an Azure flow), or None when a leg
+    may go idle that long or no path shows it (its clients not read, the timer not known)."""
+    idle = box.idle_timeout
+    if not idle.known:
+        return None
+    keepers = []
+    for path in ctx.paths or ():
+        for leg in path.legs:
+            if not any(path.hops[i].detail is box for i in leg.middleboxes):
+                continue
+            best = leg.keepalive()
+            if leg.open_end is not None or best is None or best.probes_every >= idle.value:
+                return None
+            keepers.append(best.text)
+    return " and ".join(dict.fromkeys(keepers)) or None
 
 
 def _fix(doc, box, era) -> str:
@@ -99,7 +123,7 @@ def _fix(doc, box, era) -> str:
     elif sku is None:
         turn_on += (", on a Standard load balancer (the Basic SKU, retired by Azure on 30 September 2025, has no TCP "
                     "reset)")
-    return f"{turn_on}; and keepalives below the idle timeout on both ends"
+    return f"{turn_on}; and keepalives below the idle timeout on either end"
 
 
 RULE = Rule(
