@@ -227,6 +227,24 @@ def test_keepalives_on_either_end_keep_a_packet_reset_middlebox_open(tmp_path):
     assert nlb.defeated and path.first_close() is None
 
 
+def test_path001_fixes_the_end_whose_keepalive_line_is_written(tmp_path):
+    """The scenario audit's U5: probes from either end keep the flow, so the fix changes the
+    keepalive the server's file already sets, not the client (which sets none)."""
+    write(tmp_path, {"postgresql.conf": PG + "tcp_keepalives_idle = 600\n",
+                     ".env": "DATABASE_URL=postgresql://app@db:5432/app\n",
+                     "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: .env\n"
+                                    "      - aws-nlb: {}\n      - postgres: postgresql.conf\n"})
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        report = run(make_settings({"paths": ["."], "select": ["PATH001"]}, config_path="pgpath.yaml"))
+    finally:
+        os.chdir(cwd)
+    [f] = report.findings
+    assert (os.path.basename(f.span.file), f.span.line) == ("postgresql.conf", 3)
+    assert f.fix.startswith("tcp_keepalives_idle = ")
+
+
 # ------------------------------------------------------------------------------------------------ topology
 
 

@@ -90,8 +90,13 @@ def check(ctx):
 
 
 def _end_to_fix(path, leg, default):
-    """The end of a leg whose file can take the keepalive fix, and the span to point at."""
-    fixed_end = next((path.hops[e.hop] for e in leg.ends if path.hops[e.hop].doc is not None), default)
+    """The end of a leg whose file can take the keepalive fix, and the span to point at: one whose
+    keepalive setting is written already (changing that line is enough, since probes from either
+    end refresh the flow), else the first end read."""
+    with_file = [e for e in leg.ends if path.hops[e.hop].doc is not None]
+    written = [e for e in with_file if e.origin == "set" and e.span is not None and e.enabled is not False]
+    chosen = (written or with_file or [None])[0]
+    fixed_end = path.hops[chosen.hop] if chosen is not None else default
     end_plan = next((e for e in leg.ends if e.hop == path.hops.index(fixed_end)), None)
     return fixed_end, end_plan.span if end_plan is not None and end_plan.span is not None else hop_span(fixed_end)
 
