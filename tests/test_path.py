@@ -834,3 +834,25 @@ def test_a_proxys_idle_timeout_is_judged_against_the_clients_read_on_its_path(tm
     write(tmp_path, files)
     report = run(make_settings({"paths": [str(tmp_path)], "select": ["HAP005", "PATH002"]}, use_config=False))
     assert sorted(f.code for f in report.findings if str(f.severity) == "warning") == expected
+
+
+RDS_PROXY_TF = ('resource "aws_db_proxy" "app" {\n  name                = "app-proxy"\n  engine_family       = "POSTGRESQL"\n'
+                '  idle_client_timeout = 900\n  require_tls         = true\n}\n')
+
+
+@pytest.mark.parametrize("host,linked", [
+    ("app-proxy.proxy-c1xyz.eu-west-1.rds.amazonaws.com", True),   # the endpoint AWS gives the proxy named app-proxy
+    ("other-proxy.proxy-c1xyz.eu-west-1.rds.amazonaws.com", False),
+    ("app-proxy.internal", False),
+])
+def test_a_client_naming_an_rds_proxys_endpoint_reaches_it(tmp_path, host, linked):
+    """The scenario audit's M5: the endpoint's first label is the proxy's name, evidence enough to
+    pair the client with the proxy's Terraform in another folder; its idle timer then judges the pool."""
+    write(tmp_path, {"infra/rds_proxy.tf": RDS_PROXY_TF,
+                     "web/settings.py": "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', "
+                                        f"'HOST': '{host}', 'NAME': 'app', 'CONN_MAX_AGE': None}}}}\n"})
+    found = shared(paths_of(tmp_path))
+    assert [[h.kind for h in p.hops] for p in found] == ([["client", "aws-rds-proxy"]] if linked else [])
+    if linked:
+        report = run(make_settings({"paths": [str(tmp_path)], "select": ["PATH002"]}, use_config=False))
+        assert [str(f.severity) for f in report.findings] == ["warning"]

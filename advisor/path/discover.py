@@ -13,7 +13,8 @@ Two sources, never mixed within one deployment:
      in their names, and a file whose number no other file shares stays alone.
   2. *Addresses.* Within a neighbourhood a client goes to the PgBouncer, HAProxy or PostgreSQL
      that listens on the port it connects to; PgBouncer `[databases]` and HAProxy `server` lines
-     name the next hop the same way; a middlebox sits in front of the hop whose port it targets.
+     name the next hop the same way; a middlebox sits in front of the hop whose port it targets;
+     a client that names an RDS Proxy's endpoint reaches the proxy of that name, in any folder.
   Files with no evidence are never paired: each stays a path of its own.
 
 Cost is linear in the number of files: every lookup goes through a dictionary built once.
@@ -191,6 +192,7 @@ class _Group:
         self.boxes = [(doc, box) for doc in docs for box in middleboxes(doc)]
         self.hosts = [doc.model for doc in docs if doc.kind in ("sysctl", "systemd") and doc.model is not None]
         self.sql = [doc for doc in docs if doc.kind == "sql"]  # ALTER ROLE/DATABASE ... SET beside the server
+        self.rds_proxies: dict[str, list] = {}  # name -> [(document, middlebox)], across the run (discover)
 
     def only(self, kind: str) -> _Listener | None:
         """The one listener of `kind` in the neighbourhood, or None when there are none or several."""
@@ -217,8 +219,17 @@ class _Group:
 
 def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
     paths: list[DeploymentPath] = []
+    # RDS Proxies by name, across the run: a client that names a proxy's endpoint reaches it
+    # wherever its file is (the name is the evidence, not the folder)
+    proxies: dict[str, list] = {}
+    for doc in docs:
+        for box in middleboxes(doc):
+            if box.kind == "aws-rds-proxy" and is_known(box.name) and box.name:
+                proxies.setdefault(str(box.name).lower(), []).append((doc, box))
     for group_docs in neighbourhoods(docs):
-        paths.extend(_discover_group(_Group(group_docs)))
+        g = _Group(group_docs)
+        g.rds_proxies = proxies
+        paths.extend(_discover_group(g))
     return paths
 
 
@@ -237,6 +248,12 @@ def _discover_group(g: _Group) -> list[DeploymentPath]:
             first = g.find(port, host)
             hops = [Hop("client", ep.label(), doc, ep.span, ep)]
             who = f"{_short(doc.path)}: {ep.who()}"
+            proxy = _rds_proxy_of(g, host) if first is None else None
+            if proxy is not None:
+                box_doc, box = proxy
+                hops.append(Hop(box.kind, box.label, box_doc, box.span, box))
+                out.append(_path(who, [f"{ep.who()} connects to {host}, the endpoint of {box.label}"], hops))
+                continue
             if first is None:
                 out.append(_path(who, [f"{ep.who()} connects to {ep.target()}, which "
                                  "no file here listens on"], hops))
@@ -334,6 +351,19 @@ def database_entry(model, dbname: str | None):
         if e.name == "*":
             return e
     return entries[0] if len(entries) == 1 else None
+
+
+_RDS_PROXY_ENDPOINT = lazy_re.compile(r"^([a-z][a-z0-9-]*)\.proxy-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com(\.cn)?$")
+
+
+def _rds_proxy_of(g: _Group, host: str):
+    """(document, middlebox) of the RDS Proxy whose endpoint the client names: AWS writes a proxy's
+    endpoint as <proxy name>.proxy-<id>.<region>.rds.amazonaws.com."""
+    m = _RDS_PROXY_ENDPOINT.match(host.lower())
+    if m is None:
+        return None
+    found = g.rds_proxies.get(m.group(1), [])
+    return found[0] if len(found) == 1 else None
 
 
 def _place_middleboxes(g: _Group, path: DeploymentPath) -> None:
