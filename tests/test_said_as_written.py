@@ -189,9 +189,11 @@ def test_no_output_format_carries_an_absolute_path(every_kind, monkeypatch, fmt,
     assert {"postgresql", "pgbouncer", "haproxy", "client", "cloud", "terraform", "sql"} <= kinds, kinds
     out = render(report, fmt)
     if fmt == "sarif":
-        # SARIF's base for relative URIs is the working directory by design (%SRCROOT%)
+        # SARIF's base for relative URIs is the working directory (%SRCROOT%), except for paths shown
+        # relative to what was checked (given outside it): then no base is claimed
         data = json.loads(out)
-        data["runs"][0].pop("originalUriBaseIds", None)
+        base = data["runs"][0].pop("originalUriBaseIds", None)["%SRCROOT%"]
+        assert ("uri" in base) == (cwd == "inside"), base
         out = json.dumps(data)
     assert not _no_absolute(out, every_kind), _no_absolute(out, every_kind)[:5]
     if fmt == "text":

@@ -105,6 +105,16 @@ def render(report, **_: object) -> str:
                               "locations": [_location(span)]})
     cwd = os.getcwd()
     base_uri = __import__("pathlib").Path(cwd).as_uri().rstrip("/") + "/"
+    from advisor.redact import shown_roots
+
+    settings = getattr(report, "settings", None)
+    if shown_roots(getattr(settings, "paths", None) or ()):
+        # paths given outside the working directory are shown relative to what was checked (no
+        # absolute path of this machine in any output): the working directory is not their base,
+        # and the consumer (a code-scanning upload from the repository's root) supplies its own
+        base = {"description": {"text": "the folder above each path given on the command line"}}
+    else:
+        base = {"uri": base_uri}
     data = {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -116,7 +126,7 @@ def render(report, **_: object) -> str:
                 "informationUri": "https://pgpath.dev",
                 "rules": [_rule(r) for r in rules],
             }},
-            "originalUriBaseIds": {"%SRCROOT%": {"uri": base_uri}},
+            "originalUriBaseIds": {"%SRCROOT%": base},
             "invocations": [{
                 "executionSuccessful": not report.input_errors,
                 "exitCode": report.exit_code,
