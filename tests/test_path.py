@@ -856,3 +856,15 @@ def test_a_client_naming_an_rds_proxys_endpoint_reaches_it(tmp_path, host, linke
     if linked:
         report = run(make_settings({"paths": [str(tmp_path)], "select": ["PATH002"]}, use_config=False))
         assert [str(f.severity) for f in report.findings] == ["warning"]
+
+
+def test_a_pgx_leg_names_gos_dialer_keepalive_not_a_libpq_key(tmp_path):
+    """The scenario audit's U4: pgx has no keepalives_idle; its 15 s is Go's net.Dialer default."""
+    write(tmp_path, {"postgresql.conf": PG,
+                     ".env": "DATABASE_URL=postgres://app@db:5432/app?pool_max_conns=8\n",
+                     "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: .env\n"
+                                    "      - aws-nat: {}\n      - postgres: postgresql.conf\n"})
+    [path] = shared(paths_of(tmp_path, tmp_path / "pgpath.yaml"))
+    assert path.hops[0].detail.driver == "pgx"
+    best = path.legs[0].keepalive()
+    assert best.probes_every == 15 and best.text.startswith("pgx: Go net.Dialer default keepalive"), best.text

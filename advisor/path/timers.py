@@ -100,6 +100,10 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
                 plan.text = f"{hop.detail.driver}: {ka.note}"
             return plan
         enabled = True if ka.enabled.known else None
+        if ka.idle.origin == "default" and ka.note and not ka.honours_libpq_keys:
+            # a driver's own keepalive (pgx: Go's net.Dialer), not a libpq key it was given
+            return KeepalivePlan(i, enabled, float(ka.idle.value), f"{hop.detail.driver}: {ka.note}", ka.idle.span,
+                                 ka.idle.origin, interval)
         text = _written(ka.idle, "keepalives_idle")
         if ka.interval.origin in ("set", "env"):
             text += " " + _written(ka.interval, "keepalives_interval")
