@@ -70,6 +70,7 @@ def _listens(doc) -> bool | None:
 
 
 def check(ctx):
+    fronts = None  # id(document) -> the middlebox hop in front of its server, built once when needed
     for doc in ctx.of_kind("postgresql"):
         network = _listens(doc)
         if network is False:
@@ -81,7 +82,9 @@ def check(ctx):
                 yield finding
             continue  # not published: only containers of its host reach it
         if doc.meta.get("source") in WORKLOADS:
-            finding = _behind_load_balancer(ctx, doc)
+            if fronts is None:
+                fronts = _load_balancers_in_front(ctx)
+            finding = _behind_load_balancer(doc, fronts.get(id(doc)))
             if finding is not None:
                 yield finding
             continue  # a container: only what a Service of type LoadBalancer exposes leaves the cluster
@@ -172,29 +175,34 @@ def _published(doc, exposure):
 WORKLOADS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 
 
-def _behind_load_balancer(ctx, doc):
+def _load_balancers_in_front(ctx) -> dict:
+    """id(PostgreSQL document) -> the first middlebox hop right in front of its server on an
+    assembled path (a Service of type LoadBalancer's cloud load balancer)."""
+    out: dict = {}
+    for path in ctx.paths:
+        for i, hop in enumerate(path.hops[1:], start=1):
+            front = path.hops[i - 1]
+            if hop.kind == "postgres" and hop.doc is not None and front.span is not None and \
+                    front.kind not in ("client", "pgbouncer", "haproxy", "postgres"):
+                out.setdefault(id(hop.doc), front)
+    return out
+
+
+def _behind_load_balancer(doc, front):
     """A PostgreSQL container without TLS whose Service of type LoadBalancer (a middlebox in front
     of it on an assembled path) takes clients from outside the cluster: the same risk as a compose
     port published on every interface, worded and fixed the same way."""
-    off = _ssl_off(doc)
+    off = _ssl_off(doc) if front is not None else None
     if off is None:
         return None
-    for path in ctx.paths:
-        for i, hop in enumerate(path.hops):
-            if hop.doc is not doc or hop.kind != "postgres" or i == 0:
-                continue
-            front = path.hops[i - 1]
-            if front.kind in ("client", "pgbouncer", "haproxy", "postgres") or front.span is None:
-                continue
-            kind, login = _login(doc)
-            reached = f"{front.label} takes clients from outside the cluster"
-            tls = "ssl=on with ssl_cert_file and ssl_key_file (-c flags in the container's args, files mounted)"
-            message = exposure_message(kind, reached, off, login)
-            fix = (f"remove POSTGRES_HOST_AUTH_METHOD=trust (with POSTGRES_PASSWORD set the image asks a password); and "
-                   f"{tls}" if kind == "open" else tls)
-            setting = doc.get("ssl")
-            return RULE.finding(front.span, message, fix, [where(doc, setting)] if setting is not None else [])
-    return None
+    kind, login = _login(doc)
+    reached = f"{front.label} takes clients from outside the cluster"
+    tls = "ssl=on with ssl_cert_file and ssl_key_file (-c flags in the container's args, files mounted)"
+    message = exposure_message(kind, reached, off, login)
+    fix = (f"remove POSTGRES_HOST_AUTH_METHOD=trust (with POSTGRES_PASSWORD set the image asks a password); and "
+           f"{tls}" if kind == "open" else tls)
+    setting = doc.get("ssl")
+    return RULE.finding(front.span, message, fix, [where(doc, setting)] if setting is not None else [])
 
 
 RULE = Rule(
