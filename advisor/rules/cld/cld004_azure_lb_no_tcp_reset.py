@@ -59,6 +59,7 @@ def _carries_postgres(ctx, box) -> bool:
 
 
 def check(ctx):
+    legs = None  # id(middlebox) -> the legs across it, built when first needed
     for doc, box in middleboxes(ctx, "azure-lb"):
         reset = box.facts.get("enable_tcp_reset")
         if reset is None or not reset.known or reset.value is not False:
@@ -77,7 +78,9 @@ def check(ctx):
         related = [idle.span] if idle.span is not None and idle.origin == "set" else []
         if not _carries_postgres(ctx, box):
             continue  # nothing shows PostgreSQL behind it (a generic module, an HA-ports rule): not pgpath's to judge
-        kept = _kept_busy(ctx, box)
+        if legs is None:
+            legs = _legs_across(ctx)
+        kept = _kept_busy(legs, box)
         message = (f"{box.label}: {how}: a flow idle {timer} is dropped without telling either end; the next query "
                    "on that connection hangs until a keepalive or TCP retransmission timeout gives up")
         if kept is not None:
@@ -87,23 +90,31 @@ def check(ctx):
                            severity=Severity.INFO if kept is not None else None)
 
 
-def _kept_busy(ctx, box) -> str | None:
+def _kept_busy(legs, box) -> str | None:
     """What keeps every leg that crosses the rule busier than its idle timer, on every assembled
     path through it (keepalive probes from either end refresh an Azure flow), or None when a leg
-    may go idle that long or no path shows it (its clients not read, the timer not known)."""
+    may go idle that long or no path shows it (its clients not read, the timer not known).
+    `legs`: id(middlebox) -> the legs that cross it (_legs_across)."""
     idle = box.idle_timeout
     if not idle.known:
         return None
     keepers = []
+    for leg in legs.get(id(box), ()):
+        best = leg.keepalive()
+        if leg.open_end is not None or best is None or best.probes_every >= idle.value:
+            return None
+        keepers.append(best.text)
+    return " and ".join(dict.fromkeys(keepers)) or None
+
+
+def _legs_across(ctx) -> dict:
+    """id(middlebox) -> the legs of every assembled path that cross it, built once per run."""
+    out: dict = {}
     for path in ctx.paths or ():
         for leg in path.legs:
-            if not any(path.hops[i].detail is box for i in leg.middleboxes):
-                continue
-            best = leg.keepalive()
-            if leg.open_end is not None or best is None or best.probes_every >= idle.value:
-                return None
-            keepers.append(best.text)
-    return " and ".join(dict.fromkeys(keepers)) or None
+            for i in leg.middleboxes:
+                out.setdefault(id(path.hops[i].detail), []).append(leg)
+    return out
 
 
 def _fix(doc, box, era) -> str:

@@ -78,6 +78,7 @@ def check(ctx):
     # by default only what is a warning; a longer report-up-to adds info findings, never removes warnings
     report_up_to_ms = max(ctx.rule_option("HAP005", "report-up-to", 0) * 1000, warn_below_ms)
 
+    starts = None  # (id(document), route label) -> whether each path through it starts at a client read
     for doc in haproxy_docs(ctx):
         # routes whose sessions one and the same line closes (a `defaults` timeout inherited by
         # several proxies): one finding, since one change fixes them all
@@ -90,7 +91,10 @@ def check(ctx):
                 continue  # infinite: HAP001; unknown: a template value
             if idle.ms >= report_up_to_ms:
                 continue  # no client read shows a failure (see the rule's text)
-            if _clients_read(ctx, doc, route) and not ctx.rule_option("HAP005", "report-up-to", 0):
+            if starts is None:
+                starts = _path_starts(ctx)
+            read = starts.get((id(doc), route.label))
+            if read and all(read) and not ctx.rule_option("HAP005", "report-up-to", 0):
                 continue  # PATH002 judges each client read on its paths against this very timer
             # the line that sets the timer that closes the session, with the value as written there
             deciding = _deciding(route, idle)
@@ -125,13 +129,17 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms):
     )
 
 
-def _clients_read(ctx, doc, route) -> bool:
-    """Whether the route is on an assembled path, and every path through it starts at a client
-    whose file was read (its pool's behaviour is known: PATH002 judges it against this timer)."""
-    through = [path for path in ctx.paths
-               if any(h.kind == "haproxy" and h.doc is doc and getattr(h.detail, "label", None) == route.label
-                      for h in path.hops)]
-    return bool(through) and all(path.hops[0].kind == "client" for path in through)
+def _path_starts(ctx) -> dict:
+    """For each HAProxy route on an assembled path, (id(document), route label) -> for each path
+    through it, whether the path starts at a client whose file was read (its pool's behaviour is
+    known: PATH002 judges it against the route's timer). Built once per run."""
+    out: dict = {}
+    for path in ctx.paths:
+        starts_at_client = path.hops[0].kind == "client"
+        for h in path.hops:
+            if h.kind == "haproxy" and h.doc is not None:
+                out.setdefault((id(h.doc), getattr(h.detail, "label", None)), []).append(starts_at_client)
+    return out
 
 
 def _deciding(route, idle):
