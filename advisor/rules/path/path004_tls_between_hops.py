@@ -30,6 +30,8 @@ requiring it on that leg; and verify behind the pooler (`server_tls_sslmode = ve
 - PgBouncer TLS settings: https://www.pgbouncer.org/config.html#tls-settings
 """
 
+import os
+
 from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.model import Span, is_known
@@ -72,7 +74,10 @@ def _offer_fix(peer) -> str:
     if peer.kind == "postgres":
         from advisor.model.pg_parameters import assignment
 
-        return f"{assignment(peer.doc, 'ssl', 'on')}, with ssl_cert_file and ssl_key_file"
+        text = assignment(peer.doc, "ssl", "on")
+        if " in " not in text:  # a configuration file's own line
+            text += f" in {os.path.basename(peer.doc.path)}"
+        return f"{text}, with ssl_cert_file and ssl_key_file"
     from advisor.rules.pgb import assignment as pgbouncer_assignment
 
     from advisor.rules.rule import listed_once
