@@ -45,3 +45,77 @@ def test_usual_names_shortcut_agrees_with_the_name_patterns(monkeypatch):
     for name, kind in shortcut.items():
         assert detect_kind(f"/etc/x/{name}") == kind, name
         assert detect_kind(f"/etc/x/{name}.j2") == kind, name
+
+
+# ------------------------------------------------------------------------------------------------
+# an ini key named like an HAProxy section keyword (`listen = ...`) is no HAProxy section
+
+PYRAMID_INI = """[app:main]
+sqlalchemy.url = postgresql+psycopg2://orders@pg-haproxy.internal:5000/orders
+sqlalchemy.pool_size = 10
+
+[server:main]
+use = egg:waitress#main
+listen = 0.0.0.0:6543
+"""
+S01_HAPROXY = """global
+    maxconn 2000
+
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 30m
+    timeout server 30m
+
+listen pg_primary
+    bind *:5000
+    server pg1 10.0.0.5:5432 check
+"""
+
+
+def test_waitress_listen_key_is_not_an_haproxy_section():
+    """M1: a Pyramid/waitress `production.ini` (`[server:main]` with `listen = 0.0.0.0:6543`) is a client."""
+    assert detect_kind("app/production.ini", PYRAMID_INI) == "client"
+    # the same keys with `:`, with blanks before `=`, and the other section keywords as ini keys
+    for line in ("listen: 0.0.0.0:6543", "listen   =0.0.0.0:6543", "defaults = x", "global = 1", "frontend = a",
+                 "backend: b"):
+        assert detect_kind("app/production.ini", PYRAMID_INI.replace("listen = 0.0.0.0:6543", line)) == "client", line
+    # an indented HAProxy keyword under `listen =` does not make it a proxy either
+    text = "[server:main]\nlisten = 0.0.0.0:6543\n    server = x\n    bind *:1\n"
+    assert detect_kind("edge.cfg", text) is None
+
+
+def test_haproxy_sections_are_still_recognised_by_content():
+    assert detect_kind("edge.cfg", S01_HAPROXY) == "haproxy"
+    assert detect_kind("edge.cfg", "defaults\n    mode tcp\nlisten pg 0.0.0.0:5000\n    server a 10.0.0.1:5432\n") == "haproxy"
+    assert detect_kind("edge.cfg", "defaults tcp\n    mode tcp\nbackend b\n    server a 10.0.0.1:5432\n") == "haproxy"
+    # a client-looking ini with a real HAProxy section is still refused as a client
+    assert detect_kind("mixed.ini", "global\nlisten pg\n    bind *:1\nx = postgresql://h/db\n") == "haproxy"
+    from advisor.loaders.client_detect import detect
+
+    assert detect("mixed.ini", "global\nlisten pg\nx = postgresql://h/db\n") is None
+    assert detect("mixed.ini", "[db]\nlisten = pg\nx = postgresql://h/db\n") == "client"
+
+
+def test_pyramid_ini_behind_haproxy_reports_path002_and_app007(tmp_path):
+    """M1 end to end (scenario s01): the SQLAlchemy pool of the Pyramid ini is read and checked
+    against HAProxy's 30 min timeouts."""
+    import os
+
+    from advisor.engine import run
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "production.ini").write_text(PYRAMID_INI)
+    (tmp_path / "haproxy.cfg").write_text(S01_HAPROXY)
+    (tmp_path / "postgresql.conf").write_text("listen_addresses = '*'\nport = 5432\n")
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        report = run(make_settings({"paths": ["."]}, use_config=False))
+    finally:
+        os.chdir(cwd)
+    got = sorted((f.code, f.severity.name.lower(), f.span.file.lstrip("./")) for f in report.findings if f.code in ("PATH002", "APP007"))
+    assert ("PATH002", "warning", "app/production.ini") in got
+    assert ("APP007", "info", "app/production.ini") in got
+    path002 = next(f for f in report.findings if f.code == "PATH002")
+    assert "sqlalchemy.pool_recycle = 1770" in path002.fix

@@ -111,7 +111,10 @@ _HAP_NAME = lazy_re.compile(r"^(.*[-_.])?haproxy([-_][\w-]*)?(\.cfg)?$")
 # quote a configuration (tests, docs, the loaders themselves)
 _NOT_CONFIG_SUFFIXES = (".py", ".pyi", ".go", ".js", ".ts", ".java", ".rb", ".sh", ".md", ".rst", ".html", ".c", ".h",
                         ".rs", ".json", ".yaml", ".yml", ".toml", ".properties", ".txt", ".log", ".xml")
-_HAP_SECTION = lazy_re.compile(r"^(frontend|backend|listen)[ \t]+\S|^defaults([ \t]|\r?$)", re.MULTILINE)
+# a section line: `frontend|backend|listen NAME`, `defaults [NAME]`; an ini key (`listen = 0.0.0.0:6543`,
+# `defaults: x`) is none
+_HAP_SECTION = lazy_re.compile(r"^(frontend|backend|listen)[ \t]+[^\s=:]|^defaults(?:[ \t]+[^\s=:]|[ \t]*\r?$)",
+                               re.MULTILINE)
 _HAP_KEYWORD = lazy_re.compile(r"^[ \t]+(bind|server|mode|timeout|balance|option|default_backend|use_backend)[ \t]", re.MULTILINE)
 
 

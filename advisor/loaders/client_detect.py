@@ -36,7 +36,9 @@ _NODE_KEEPALIVE = lazy_re.compile(r"[\"']?\bkeepAlive\b[\"']?\s*:")
 _NODE_TARGET = lazy_re.compile(r"[\"']?\b(connectionString|database|host)\b[\"']?\s*:")
 _DJANGO = lazy_re.compile(r"^[ \t]*DATABASES?\s*(?::[^=\n]*)?=", re.MULTILINE)
 _PGB = lazy_re.compile(r"^[ \t]*\[(pgbouncer|databases)\][ \t]*\r?$", re.MULTILINE)
-_HAP = lazy_re.compile(r"^(frontend|backend|listen|defaults|global)\b", re.MULTILINE)
+# an HAProxy section line: the keyword alone or followed by blanks and a name, never by `=` or `:`
+# (`listen = 0.0.0.0:6543` is the waitress key of a Pyramid `[server:main]`, not a section)
+_HAP = lazy_re.compile(r"^(?:frontend|backend|listen|defaults|global)(?:[ \t]+[^\s=:][^\n]*|[ \t]*)\r?$", re.MULTILINE)
 _ENV_FILE_LINE = lazy_re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=", re.MULTILINE)
 
 _COMMENT_LINE = lazy_re.compile(r"^[ \t]*(#|//|!).*$", re.MULTILINE)
