@@ -785,6 +785,7 @@ def run(settings: Settings, progress=None) -> Report:
     plan = version_plan(settings, found, skipped + evidence_only, marks)
     docs, load_errors = load_documents(settings, found, progress, plan)
     docs = _beside_a_configuration(docs)
+    skipped = _not_included(skipped, docs)
     if progress is not None:
         progress(len(found), len(found), None)
     errors.extend(load_errors)
@@ -837,6 +838,18 @@ def run(settings: Settings, progress=None) -> Report:
         except baseline.BaselineError as exc:
             raise UsageError(str(exc)) from None
     return report
+
+
+def _not_included(skipped: list[str], docs: list) -> list[str]:
+    """The skipped files that no document read: a file another one includes (postgresql.conf
+    `include`, `include_dir`, `include_if_exists`, PgBouncer `%include`) has no format of its own by
+    name or content, but it was read, so it is neither listed nor counted as skipped."""
+    if not skipped:
+        return skipped
+    read = {os.path.realpath(f) for d in docs for f in d.files}
+    if not read:
+        return skipped
+    return [p for p in skipped if os.path.realpath(p) not in read]
 
 
 def _beside_a_configuration(docs: list) -> list:

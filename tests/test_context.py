@@ -179,6 +179,33 @@ def test_folder_run_says_what_it_read_and_skipped(tmp_path):
     assert json.loads(out.stdout)["summary"]["skipped"] == 2
 
 
+def test_included_files_are_read_not_skipped(tmp_path):
+    """U3: a file another read file includes (include_dir, include, include_if_exists, PgBouncer
+    %include) is read, so it is neither listed by --verbose nor counted as skipped; a file nothing
+    includes still is."""
+    import json
+
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "postgresql.conf").write_text("work_mem = 4MB\ninclude_dir 'conf.d'\ninclude 'tuning.part'\n"
+                                              "include_if_exists 'local.part'\n")
+    (tmp_path / "conf.d" / "10-replication.conf").write_text("wal_level = minimal\narchive_mode = on\n")
+    (tmp_path / "tuning.part").write_text("maintenance_work_mem = 64MB\n")
+    (tmp_path / "local.part").write_text("shared_buffers = 128MB\n")
+    (tmp_path / "pgbouncer").mkdir()
+    (tmp_path / "pgbouncer" / "pgbouncer.ini").write_text(
+        f"[databases]\n%include {tmp_path / 'pgbouncer' / 'dbs.list'}\n[pgbouncer]\nlisten_port = 6432\n")
+    (tmp_path / "pgbouncer" / "dbs.list").write_text("app = host=127.0.0.1 dbname=app\n")
+    (tmp_path / "run.sh").write_text("echo\n")
+    out = _cli(".", "--verbose", cwd=tmp_path)
+    last = out.stdout.splitlines()[-1]
+    assert "./conf.d/10-replication.conf:2:" in out.stdout  # its findings are reported
+    assert "in 6 files (1 other file skipped, not configuration pgpath reads)" in last, last
+    skipped = [ln for ln in out.stderr.splitlines() if ln.startswith("pgpath: skipped")]
+    assert len(skipped) == 1 and skipped[0].startswith("pgpath: skipped ./run.sh"), out.stderr
+    out = _cli(".", "--format", "json", cwd=tmp_path)
+    assert json.loads(out.stdout)["summary"]["skipped"] == 1
+
+
 def test_folder_run_that_reads_nothing_warns(tmp_path):
     (tmp_path / "notes.md").write_text("# notes\n")
     out = _cli(".", cwd=tmp_path)
