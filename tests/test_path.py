@@ -316,6 +316,7 @@ def test_two_compose_services_with_one_variable_are_told_apart_and_can_be_declar
     r = pgpath("check", ".", "--config", "pgpath.yaml", cwd=tmp_path)
     assert "pgpath.yaml:4:9: ADV004 error deployment d: docker-compose.yml has no client setting in service 'web'" \
         in r.stdout, r.stdout
+    assert "fix: service: one of api, worker (the compose services whose environment holds it)" in r.stdout, r.stdout
 
 
 def test_a_topology_given_by_absolute_path_elsewhere_shows_files_as_the_command_line_does(tmp_path):
@@ -868,3 +869,42 @@ def test_a_pgx_leg_names_gos_dialer_keepalive_not_a_libpq_key(tmp_path):
     assert path.hops[0].detail.driver == "pgx"
     best = path.legs[0].keepalive()
     assert best.probes_every == 15 and best.text.startswith("pgx: Go net.Dialer default keepalive"), best.text
+
+
+AZURE_LB = ('{"name": "pg-ilb", "type": "Microsoft.Network/loadBalancers", "loadBalancingRules": [{"name": "pg-5432", '
+            '"protocol": "Tcp", "frontendPort": 5432, "backendPort": 5432, "idleTimeoutInMinutes": 4, '
+            '"enableTcpReset": false}]}\n')
+DJANGO = ('DATABASES = {\n    "default": {\n        "ENGINE": "django.db.backends.postgresql",\n        "NAME": "app",\n'
+          '        "HOST": "db.internal",\n        "CONN_MAX_AGE": None,\n    }\n}\n')
+
+
+def test_topology_error_lists_what_the_file_has(tmp_path):
+    """U1: a hop naming what its file lacks says what the file does have (no `pgpath dump` needed)."""
+    write(tmp_path, {"infra/lb.json": AZURE_LB, "web/settings.py": DJANGO, "postgresql.conf": PG,
+                     "pgpath.yaml": "deployments:\n  - name: app\n    hops:\n"
+                                    "      - client: {file: web/settings.py, variable: default}\n"
+                                    "      - azure-lb: {file: infra/lb.json, name: pg-5432}\n"
+                                    "      - postgres: postgresql.conf\n"})
+    r = pgpath("check", ".", cwd=tmp_path)
+    assert ("pgpath.yaml:4:9: ADV004 error deployment app: web/settings.py has no client setting 'default'\n"
+            "    fix: variable: one of DATABASES['default']\n") in r.stdout, r.stdout
+    assert ("pgpath.yaml:5:9: ADV004 error deployment app: infra/lb.json describes no azure-lb named 'pg-5432'\n"
+            "    fix: name: one of pg-ilb/pg-5432\n") in r.stdout, r.stdout
+    # the kind it does describe, when it has none of the kind named
+    (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: app\n    hops:\n"
+                                          "      - client: {file: web/settings.py}\n"
+                                          "      - aws-nlb: {file: infra/lb.json}\n      - postgres: postgresql.conf\n")
+    r = pgpath("check", ".", cwd=tmp_path)
+    assert "describes no aws-nlb\n    fix: it describes azure-lb pg-ilb/pg-5432\n" in r.stdout, r.stdout
+
+
+def test_topology_error_lists_at_most_eight_names(tmp_path):
+    env = "".join(f"DB{i:02}_URL=postgresql://app@db{i}.internal/app\n" for i in range(12))
+    write(tmp_path, {"app.env": env, "postgresql.conf": PG,
+                     "pgpath.yaml": "deployments:\n  - name: app\n    hops:\n"
+                                    "      - client: {file: app.env, variable: DATABASE_URL}\n"
+                                    "      - postgres: postgresql.conf\n"})
+    r = pgpath("check", ".", cwd=tmp_path)
+    fix = next(ln for ln in r.stdout.splitlines() if ln.strip().startswith("fix: variable: one of"))
+    assert fix.strip() == ("fix: variable: one of DB00_URL, DB01_URL, DB02_URL, DB03_URL, DB04_URL, DB05_URL, DB06_URL, "
+                           "DB07_URL and 4 more (pgpath dump lists them)"), fix

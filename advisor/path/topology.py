@@ -210,6 +210,16 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
     return paths, covered, problems
 
 
+def _one_of(names, limit: int = 8) -> str:
+    """`a, b, c` (each once, in order), at most `limit` of them and how many more: what a file does
+    have, so a hop that names something it lacks can be fixed without `pgpath dump`."""
+    names = list(dict.fromkeys(str(n) for n in names if n))
+    if not names:
+        return "none"
+    more = len(names) - limit
+    return ", ".join(names[:limit]) + (f" and {more} more (pgpath dump lists them)" if more > 0 else "")
+
+
 def _doc_for(opts: dict, base: str, by_path: dict, kind: str, where: Span, name: str,
              problems: list[Diagnostic]) -> ConfigDoc | None:
     file = opts.get("file")
@@ -265,18 +275,21 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
         eps = list(getattr(doc.model, "endpoints", ()) or ())
         var = opts.get("variable")
         if var is not None:
+            every = eps
             eps = [ep for ep in eps if ep.name == var or ep.name.split(" ")[0] == var]
             if not eps:
                 problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no client setting {var!r}",
-                                           "name one of its connection settings (see pgpath dump)"))
+                                           f"variable: one of {_one_of(ep.name for ep in every)}"))
                 return []
         svc = opts.get("service")
         if svc is not None and eps:
+            every = eps
             eps = [ep for ep in eps if ep.service == svc]
             if not eps:
                 problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no client setting"
                                            f"{' ' + repr(var) if var is not None else ''} in service {svc!r}",
-                                           "name a compose service whose environment holds it (see pgpath path)"))
+                                           f"service: one of {_one_of(ep.service for ep in every)} (the compose "
+                                           "services whose environment holds it)"))
                 return []
         if not eps:
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} holds no client connection "
@@ -290,7 +303,7 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
         if db is not None:
             entry = next((e for e in model.effective_databases() if e.name == db), None)
             if entry is None:
-                names = ", ".join(e.name for e in model.effective_databases()) or "none"
+                names = _one_of(e.name for e in model.effective_databases())
                 problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no [databases] entry "
                                            f"{db!r}", f"database: one of {names}"))
                 return []
@@ -300,7 +313,7 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
     routes = [r for r in doc.model.routes()]
     proxy = opts.get("proxy")
     if proxy is not None:
-        names = ", ".join(sorted({r.front.name or "" for r in routes})) or "none"
+        names = _one_of(sorted({r.front.name or "" for r in routes}))
         routes = [r for r in routes if r.front.name == proxy or r.back.name == proxy]
         if not routes:
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no frontend or listen "
@@ -319,15 +332,19 @@ def _middlebox_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str
         doc = _doc_for(opts, base, by_path, kind, where, name, problems)
         if doc is None:
             return []
-        boxes = [b for b in (getattr(doc.model, "middleboxes", ()) or ())
+        every = list(getattr(doc.model, "middleboxes", ()) or ())
+        boxes = [b for b in every
                  # a Service's load balancer as written by `pgpath init` (cloud-lb), whichever kind the
                  # cloud option or an annotation added since makes it
                  if b.kind == kind or (kind == "cloud-lb" and doc.meta.get("source") == "Service type LoadBalancer")]
+        # what the file does have: the names of this kind, else the other kinds with their names
+        have = (f"name: one of {_one_of(b.name for b in boxes)}" if any(b.name for b in boxes)
+                else f"it describes {_one_of(f'{b.kind} {b.name}'.strip() for b in every)}" if every else None)
         if opts.get("name"):
             boxes = [b for b in boxes if b.name == opts["name"]]
         if not boxes:
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} describes no {kind}"
-                                       + (f" named {opts['name']!r}" if opts.get("name") else ""), None))
+                                       + (f" named {opts['name']!r}" if opts.get("name") else ""), have))
             return []
         return [Hop(b.kind, b.label, doc, b.span, b) for b in boxes[:1]]
     idle = None
