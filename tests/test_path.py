@@ -908,3 +908,19 @@ def test_topology_error_lists_at_most_eight_names(tmp_path):
     fix = next(ln for ln in r.stdout.splitlines() if ln.strip().startswith("fix: variable: one of"))
     assert fix.strip() == ("fix: variable: one of DB00_URL, DB01_URL, DB02_URL, DB03_URL, DB04_URL, DB05_URL, DB06_URL, "
                            "DB07_URL and 4 more (pgpath dump lists them)"), fix
+
+
+def test_a_timer_duration_is_converted_once(tmp_path):
+    """U4: PATH002 says `idle timeout 4 min = 240 s`, not `4 min = 240 s = 240 s` (an Azure LB's
+    idleTimeoutInMinutes), and a bare seconds field (RDS Proxy `IdleClientTimeout: 1800`) once."""
+    write(tmp_path, {"infra/lb.json": AZURE_LB, "postgresql.conf": PG,
+                     "app/application.properties": "spring.datasource.url=jdbc:postgresql://10.1.0.100:5432/app\n"
+                                                   "spring.datasource.hikari.max-lifetime=1800000\n",
+                     "pgpath.yaml": "deployments:\n  - name: app\n    hops:\n"
+                                    "      - client: {file: app/application.properties}\n"
+                                    "      - azure-lb: {file: infra/lb.json, name: pg-ilb/pg-5432}\n"
+                                    "      - postgres: postgresql.conf\n"})
+    r = pgpath("check", ".", "--select", "PATH002", cwd=tmp_path)
+    line = next(ln for ln in r.stdout.splitlines() if "PATH002" in ln)
+    assert "≥ Azure Load Balancer pg-ilb/pg-5432 idle timeout 4 min = 240 s: " in line, line
+    assert "240 s = 240 s" not in line

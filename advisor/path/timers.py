@@ -255,10 +255,7 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
     t = box.idle_timeout
     seconds = _seconds(t.value) if t.known else None
     origin = {"default": " (documented default)"}.get(t.origin, "")
-    shown = t.display if t.raw else _fmt(seconds)
-    if t.raw and t.unit in ("s", "min") and t.raw.strip().isdigit():
-        shown = f"{t.raw.strip()} {t.unit}" + (f" = {_fmt(seconds)}" if t.unit == "min" and seconds is not None else "")
-    name = f"{hop.label} idle timeout {shown}{origin}"
+    name = f"{hop.label} idle timeout {_idle_shown(t, seconds)}{origin}"
     effect = EFFECT_RST if box.on_expiry == "rst" else EFFECT_DROP if box.on_expiry == "drop" else EFFECT_CLOSE
     leg = path.legs[leg_index]
     closes_client = pooled_from is None or leg.a < pooled_from or leg.open_end == "client"
@@ -387,8 +384,18 @@ def _terminating_timer(hop: Hop, i: int, behind_pooler: bool) -> Timer:
     box = hop.detail
     t = box.idle_timeout
     seconds = _seconds(t.value) if t.known else None
-    return Timer(i, None, f"{hop.label} idle timeout {t.display if t.raw else _fmt(seconds)}", seconds, "traffic",
+    return Timer(i, None, f"{hop.label} idle timeout {_idle_shown(t, seconds)}", seconds, "traffic",
                  not behind_pooler, EFFECT_CLOSE, t.span or hop.span)
+
+
+def _idle_shown(t, seconds: float | None) -> str:
+    """A middlebox's idle timeout as its file writes it, with its unit and each conversion once:
+    `4 min = 240 s`, `900 s` (a bare `900` of a seconds field), `4min`, `240 s` (not written)."""
+    if not t.raw:
+        return _fmt(seconds)
+    if t.unit in ("s", "min") and t.raw.strip().isdigit():
+        return f"{t.raw.strip()} {t.unit}" + (f" = {_fmt(seconds)}" if t.unit == "min" and seconds is not None else "")
+    return t.display
 
 
 def _fmt(seconds: float | None) -> str:

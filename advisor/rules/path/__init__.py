@@ -22,6 +22,16 @@ def secs(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
+def timer_seconds(timer) -> str:
+    """A timer's name and its seconds, each said once: `HAProxy listen pg timeout client/server 30m
+    = 1800 s`, but `Azure Load Balancer lb idle timeout 4 min = 240 s` as it is (its name already
+    converts it)."""
+    shown = secs(timer.seconds)
+    if timer.name.endswith(shown) or f" {shown} (" in timer.name:
+        return timer.name
+    return f"{timer.name} = {shown}"
+
+
 def keepalive_target(path) -> int:
     """A keepalive idle time below every packet-reset timer on the path: half the shortest one,
     rounded down to 10 s, at most 300 s and at least 10 s (one lost probe still leaves room)."""

@@ -49,7 +49,7 @@ import math
 from advisor.findings import Severity
 from advisor.model.client import COMMON_POOL_IDLE_S
 from advisor.rules.app.common import said
-from advisor.rules.path import hop_span, related, secs
+from advisor.rules.path import hop_span, related, secs, timer_seconds
 from advisor.rules.rule import Rule
 
 LIFETIME_KEY = {"hikaricp": "maxLifetime", "sqlalchemy": "pool_recycle", "psycopg_pool": "max_lifetime",
@@ -103,8 +103,7 @@ def check(ctx):
             span = pool.max_lifetime.span if pool.max_lifetime.span is not None else hop_span(hop)
             where = f"{pool.library} pool of {ep.who()}"
             keeps = "forever" if math.isinf(horizon) else f"up to {secs(horizon)}"
-            head = (f"{where} keeps an idle connection {keeps} ({why}) ≥ {shortest.name} = "
-                    f"{secs(shortest.seconds)}")
+            head = f"{where} keeps an idle connection {keeps} ({why}) ≥ {timer_seconds(shortest)}"
             if validated:
                 tail = (f": the connection is closed first, and the pool finds it dead when lending it "
                         f"({pool.validation_note or 'validation on borrow'}): a failed check per connection")
