@@ -345,6 +345,26 @@ def test_django_settings(tmp_path):
         'invalid integer value "5s" for connection option "connect_timeout"']
 
 
+def test_django_fix_settings_are_written_as_the_settings_module_writes_them(tmp_path):
+    """U4: a DATABASES entry takes `"CONN_MAX_AGE": 870` (a dict entry, not `CONN_MAX_AGE=870`);
+    dj_database_url.config() takes the keyword argument `conn_max_age=870`."""
+    ep = only(load_text(tmp_path, "settings.py", """
+        DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "HOST": "db", "CONN_MAX_AGE": None}}
+    """))
+    assert ep.pool.setting("CONN_MAX_AGE", 870) == '"CONN_MAX_AGE": 870'
+    assert ep.pool.setting("CONN_HEALTH_CHECKS", True) == '"CONN_HEALTH_CHECKS": True'
+    ep = only(load_text(tmp_path, "other/settings.py", """
+        import dj_database_url
+        DATABASES = {"default": dj_database_url.config(conn_max_age=600)}
+    """))
+    assert ep.pool.setting("CONN_MAX_AGE", 870) == "conn_max_age=870"
+    assert ep.pool.setting("CONN_HEALTH_CHECKS", True) == "conn_health_checks=True"
+    doc = load_text(tmp_path, "bad/settings.py", """
+        DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "CONN_MAX_AGE": "10m"}}
+    """)
+    assert [d.fix for d in doc.diagnostics if d.kind == "client-invalid-value"] == ['"CONN_MAX_AGE": 60']
+
+
 def test_django_syntax_error_does_not_raise(tmp_path):
     doc = load_text(tmp_path, "settings.py", "DATABASES = {\n  'default': {'ENGINE': 'postgresql',\n")
     assert [d.kind for d in doc.diagnostics] == ["syntax-error"]

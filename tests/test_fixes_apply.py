@@ -20,7 +20,9 @@ another hop; an info the first problem hid may appear). The syntaxes applied:
 - a container's `-c X=value in its command`;
 - `ALTER SYSTEM SET X = value in the same script`, appended to the SQL script;
 - a value moved where it has effect (`X in bootstrap.dcs..., and remove X from postgresql.parameters`);
-- a Spring Boot application.yml key (`max-lifetime: 1800000 under spring.datasource.hikari`).
+- a Spring Boot application.yml key (`max-lifetime: 1800000 under spring.datasource.hikari`);
+- a Django settings module's DATABASES entry (`"CONN_MAX_AGE": 210`, `"CONN_HEALTH_CHECKS": True`),
+  set in the entry the finding points at.
 
 Not applied here: fixes that need a file pgpath cannot know (`(with client_tls_key_file ...)`),
 PGB016's removal of a database's own pool_size (its property test applies it:
@@ -50,6 +52,7 @@ _CONNINFO = re.compile(r"((?:\w+=\S+ )*\w+=\S+) in the connection string")
 _YAML_KEYS = re.compile(r'((?:[\w.]+: "[^"]*"(?:, | and ))*[\w.]+: "[^"]*") in ([\w.]+)')
 _YAML_OPTION = re.compile(r'- \{ option: "([\w.]+)", value: "([^"]*)" \} in ([\w.]+)')
 _ENVIRONMENT = re.compile(r"([A-Z][A-Z0-9_]*)=(\S+) in its environment")
+_DJANGO_ENTRY = re.compile(r'"([A-Z_]+)": (\S+)(?: \(|$)')
 
 
 def _pairs(fix: str) -> list[tuple[str, str]] | None:
@@ -106,6 +109,9 @@ def _edit(fix: str, span_file: str):
     m = _ENVIRONMENT.fullmatch(fix)
     if m and span_file.endswith((".yaml", ".yml")):
         return "environment", span_file, [(m.group(1), m.group(2))]
+    m = _DJANGO_ENTRY.match(fix)
+    if m and span_file.endswith(".py"):
+        return "django", span_file, [(m.group(1), m.group(2))]
     m = _CONNINFO.match(fix)
     if m and span_file.endswith(".env"):
         return "conninfo", span_file, [tuple(kv.split("=", 1)) for kv in m.group(1).split()]
@@ -210,6 +216,29 @@ def _write_properties(path: Path, pairs) -> None:
             lines[at[-1]] = f"{key}={value}"
         else:
             lines.append(f"{key}={value}")
+    path.write_text("\n".join(lines))
+
+
+def _write_django(path: Path, line: int, pairs) -> None:
+    """Set `"KEY": value` in the DATABASES entry (a dict with an "ENGINE" key) that holds `line`:
+    the key's value where the entry has it, else a new line before the entry's closing brace."""
+    import ast
+
+    text = path.read_text()
+    lines = text.split("\n")
+    entries = [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Dict)
+               and any(isinstance(k, ast.Constant) and k.value == "ENGINE" for k in n.keys)]
+    entry = next(n for n in entries if n.lineno <= line <= n.end_lineno)
+    for key, value in pairs:
+        node = next((v for k, v in zip(entry.keys, entry.values) if isinstance(k, ast.Constant) and k.value == key),
+                    None)
+        if node is not None:
+            assert node.lineno == node.end_lineno, "a one-line value"
+            row = lines[node.lineno - 1]
+            lines[node.lineno - 1] = row[:node.col_offset] + value + row[node.end_col_offset:]
+        else:
+            indent = " " * entry.keys[0].col_offset
+            lines.insert(entry.end_lineno - 1, f'{indent}"{key}": {value},')
     path.write_text("\n".join(lines))
 
 
@@ -346,6 +375,8 @@ def _apply(folder: Path, finding, edit=None) -> None:
         _write_properties(folder / where, values)
     elif how == "conninfo":
         _write_conninfo(folder / where, values)
+    elif how == "django":
+        _write_django(folder / where, finding.span.line or 1, values)
     else:
         _write_haproxy(folder, finding, values)
 
@@ -391,7 +422,7 @@ def test_every_syntax_is_applied():
     """No writer of this test goes unused (a syntax whose fixes all stopped matching would)."""
     used = {_edit(p.values[2].fix, p.values[2].span.file)[0] for p in APPLICABLE}
     assert used >= {"assignment", "haproxy", "conninfo", "yaml", "options", "properties", "remove-line",
-                    "remove-key", "remove-c", "command", "sql", "move"}, used
+                    "remove-key", "remove-c", "command", "sql", "move", "django"}, used
 
 
 def _judge(before, after, finding) -> None:

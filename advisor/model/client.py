@@ -167,7 +167,7 @@ class Pool(Record):
     """
 
     __slots__ = ("library", "max_lifetime", "max_idle", "validation", "validation_note", "size", "keepalive_time",
-                 "health_check_period", "persistent", "key_prefix", "kebab", "ini", "yaml")
+                 "health_check_period", "persistent", "key_prefix", "kebab", "ini", "yaml", "python")
 
     def __init__(self, library: str, max_lifetime: Value, max_idle: Value, validation: Value, validation_note: str = "",
                  size: Value | None = None, keepalive_time: Value | None = None,
@@ -188,13 +188,20 @@ class Pool(Record):
         self.kebab = False
         self.ini = False
         self.yaml = False  # Spring Boot's application.yml: `max-lifetime: 570000 under spring.datasource.hikari`
+        # Django: "dict" for a DATABASES entry (`"CONN_MAX_AGE": 870`), "call" for dj_database_url's
+        # keyword arguments (`conn_max_age=870`)
+        self.python = ""
 
     def key(self, name: str) -> str:
         """The key a fix writes for the pool setting `name` (`maxLifetime`), as the file writes keys."""
         return written_key(name, self.key_prefix, self.kebab)
 
     def setting(self, name: str, value: Any) -> str:
-        """`name=value` as the file writes it (`sqlalchemy.pool_pre_ping = true` in an ini file)."""
+        """`name=value` as the file writes it (`sqlalchemy.pool_pre_ping = true` in an ini file,
+        `"CONN_MAX_AGE": 870` in a Django DATABASES entry)."""
+        if self.python:
+            shown = repr(value) if isinstance(value, (bool, type(None), str)) else value
+            return f'"{name}": {shown}' if self.python == "dict" else f"{name.lower()}={shown}"
         return written_setting(self.key(name), value, yaml=self.yaml, ini=self.ini)
 
     def to_dict(self) -> dict[str, Any]:

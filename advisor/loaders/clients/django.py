@@ -140,7 +140,7 @@ class _Reader:
             elif age.known:
                 if not isinstance(age.value, (int, float)) or isinstance(age.value, bool):
                     self.b.invalid(age, f"CONN_MAX_AGE must be a number of seconds or None, not {age.raw!r}",
-                                   "CONN_MAX_AGE = 60")
+                                   '"CONN_MAX_AGE": 60')
                     age.value = None
                 else:
                     age.value = float(age.value)
@@ -153,6 +153,7 @@ class _Reader:
         ep.pool = Pool("django", age, default(math.inf), hc,
                        "Django checks a persistent connection before reusing it only with CONN_HEALTH_CHECKS=True",
                        persistent=persistent)
+        ep.pool.python = "dict"
         if pool_node is not None:
             pv, known, _ = evaluate(pool_node)
             if not (known and pv is False):
@@ -192,6 +193,7 @@ class _Reader:
         ep.pool = Pool("django", age, default(math.inf), hc,
                        "Django checks a persistent connection before reusing it only with CONN_HEALTH_CHECKS=True",
                        persistent=not (age.known and age.value == 0))
+        ep.pool.python = "call"
         return ep
 
 

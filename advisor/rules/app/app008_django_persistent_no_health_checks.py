@@ -3,7 +3,7 @@
 ## What it checks
 Django `DATABASES` entries (PostgreSQL backends) with persistent connections (`CONN_MAX_AGE` > 0
 or `None` = unlimited; also `dj_database_url.config(conn_max_age=...)`) and without
-`CONN_HEALTH_CHECKS = True` (Django 4.1+; default False).
+`"CONN_HEALTH_CHECKS": True` (Django 4.1+; default False).
 
 It is `info`: nothing read shows what would close a pooled connection (a server restart or
 failover, a timer on the path). When the client's path has a timer shorter than the pool keeps
@@ -17,8 +17,9 @@ failover) makes the first query of the next request fail. With `CONN_HEALTH_CHEC
 tests a reused connection at the start of a request and reconnects if it is dead.
 
 ## Fix
-`"CONN_HEALTH_CHECKS": True` in the database entry (and a `CONN_MAX_AGE` below the shortest
-idle timeout on the path).
+`"CONN_HEALTH_CHECKS": True` in the database entry, or `conn_health_checks=True` in its
+`dj_database_url.config()` call (and a `CONN_MAX_AGE` below the shortest idle timeout on the
+path, as the entry writes it: `"CONN_MAX_AGE": 870`).
 
 ## References
 - Django: Persistent connections — https://docs.djangoproject.com/en/stable/ref/databases/#persistent-connections
@@ -45,7 +46,7 @@ def check(ctx):
                    else "CONN_HEALTH_CHECKS not set (default False)")
         yield RULE.finding(where(age, ep), f"{ep.who()}: CONN_MAX_AGE {shown} keeps connections across requests and "
                                            f"{hc_text}: a connection closed while idle fails the next request's first query",
-                           '"CONN_HEALTH_CHECKS": True', related=[where(hc, ep)] if hc.origin == "set" else [])
+                           pool.setting("CONN_HEALTH_CHECKS", True), related=[where(hc, ep)] if hc.origin == "set" else [])
 
 
 RULE = Rule(

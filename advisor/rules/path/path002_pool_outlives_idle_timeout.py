@@ -71,7 +71,8 @@ def _lifetime_fix(pool, seconds: float) -> str:
         return f"{pool.setting('maxLifetime', target * 1000)} (ms, {margin})"
     if library == "pgxpool":
         return f"pool_max_conn_lifetime={target}s ({margin})"
-    return f"{pool.setting(key, target) if library == 'sqlalchemy' else f'{key}={target}'} (s, {margin})"
+    written = pool.setting(key, target) if library in ("sqlalchemy", "django") else f"{key}={target}"
+    return f"{written} (s, {margin})"
 
 
 def check(ctx):
