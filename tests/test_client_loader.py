@@ -315,6 +315,25 @@ def test_node_postgres_json(tmp_path):
     assert ep.span.line == 1
 
 
+@pytest.mark.parametrize("options,bound", [
+    ('"max": 10', 10.0),                                   # idleTimeoutMillis undefined: pg-pool's 10000 ms
+    ('"idleTimeoutMillis": 30000', 30.0),
+    ('"idleTimeoutMillis": 30000, "min": 0', 30.0),
+    ('"idleTimeoutMillis": 30000, "min": -1', 30.0),        # `clients.length > min` holds for every client
+    ('"idleTimeoutMillis": 0', None),                      # falsy: no idle timer
+    ('"idleTimeoutMillis": 30000, "min": 2', None),         # clients released at or below min get no timer
+    ('"min": 1', None),
+    ('"idleTimeoutMillis": -5', 0.001),                    # Node runs setTimeout(fn, < 1) after 1 ms
+    ('"idleTimeoutMillis": 3000000000', 0.001),            # and one above 2^31-1 ms after 1 ms too
+])
+def test_pg_pool_idle_bound_is_pg_pools(tmp_path, options, bound):
+    """N4: pg-pool closes a client left idle idleTimeoutMillis (default 10000; 0 disables it), armed
+    only while the pool holds more than `min` clients (packages/pg-pool/index.js, _release)."""
+    ep = only(load_text(tmp_path, "db.json", '{"pg": {"host": "db", "port": 5432, "keepAlive": true, ' + options + '}}'))
+    assert ep.pool.library == "pg-pool"
+    assert ep.pool.idle_bound() == bound
+
+
 # ------------------------------------------------------------------------------------------------
 # Django, pg_service.conf
 

@@ -167,7 +167,7 @@ class Pool(Record):
     """
 
     __slots__ = ("library", "max_lifetime", "max_idle", "validation", "validation_note", "size", "keepalive_time",
-                 "health_check_period", "persistent", "key_prefix", "kebab", "ini", "yaml", "python")
+                 "health_check_period", "persistent", "key_prefix", "kebab", "ini", "yaml", "python", "min_size")
 
     def __init__(self, library: str, max_lifetime: Value, max_idle: Value, validation: Value, validation_note: str = "",
                  size: Value | None = None, keepalive_time: Value | None = None,
@@ -191,6 +191,8 @@ class Pool(Record):
         # Django: "dict" for a DATABASES entry (`"CONN_MAX_AGE": 870`), "call" for dj_database_url's
         # keyword arguments (`conn_max_age=870`)
         self.python = ""
+        # pg-pool `min`: the clients its idle timer spares (None where the loader does not read it)
+        self.min_size: Value | None = None
 
     def key(self, name: str) -> str:
         """The key a fix writes for the pool setting `name` (`maxLifetime`), as the file writes keys."""
@@ -204,9 +206,26 @@ class Pool(Record):
             return f'"{name}": {shown}' if self.python == "dict" else f"{name.lower()}={shown}"
         return written_setting(self.key(name), value, yaml=self.yaml, ini=self.ini)
 
+    def idle_bound(self) -> float | None:
+        """Seconds within which the pool closes *every* connection left idle in it, so it never
+        hands out one idle longer; None when some may idle longer (or it is not known).
+
+        Only pg-pool has such a timer: `idleTimeoutMillis` (default 10000; 0 disables it) is
+        armed when a client is released while the pool holds more than `min` clients, and closes
+        it unless it was checked out again. With `min` > 0 the clients released at or below `min`
+        get no timer and idle for ever. (psycopg_pool's `max_idle` and HikariCP's `idleTimeout`
+        likewise spare `min_size`/`minimumIdle` connections, so they bound no connection here.)"""
+        if self.library != "pg-pool" or self.min_size is None or not self.min_size.known or self.min_size.value != 0:
+            return None
+        idle = self.max_idle
+        if not idle.known or not isinstance(idle.value, (int, float)) or math.isinf(idle.value):
+            return None
+        return float(idle.value)
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"library": self.library, "persistent": self.persistent}
-        for name in ("max_lifetime", "max_idle", "validation", "size", "keepalive_time", "health_check_period"):
+        for name in ("max_lifetime", "max_idle", "validation", "size", "keepalive_time", "health_check_period",
+                     "min_size"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value.to_dict()

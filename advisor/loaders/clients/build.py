@@ -587,6 +587,7 @@ def psycopg_pool_plan(b: Builder, extra: dict[str, Value]) -> Pool:
 # ------------------------------------------------------------------------------------------------
 # node-postgres (pg Client + pg-pool)
 
+NODE_TIMEOUT_MAX_MS = 2**31 - 1  # Node's setTimeout: a longer (or < 1 ms) delay fires after 1 ms
 NODE_KEYS = ("keepAlive", "keepAliveInitialDelayMillis", "idleTimeoutMillis", "connectionTimeoutMillis",
              "maxLifetimeSeconds", "connectionString", "statement_timeout", "query_timeout",
              "idle_in_transaction_session_timeout", "max", "min", "ssl", "allowExitOnIdle", "maxUses")
@@ -643,9 +644,16 @@ def node_endpoint(b: Builder, name: str, span: Span, opts: dict[str, Value], loc
         life.value = math.inf if life.value <= 0 else life.value
     idle = num("idleTimeoutMillis")
     if idle is not None and idle.known:
-        idle.value = math.inf if idle.value <= 0 else idle.value / 1000.0
+        # pg-pool: `if (idleTimeoutMillis && ...) setTimeout(remove, idleTimeoutMillis)`: 0 disables
+        # it; Node runs a delay below 1 ms or above 2^31-1 ms (about 24.8 days) after 1 ms
+        ms = idle.value
+        idle.value = math.inf if ms == 0 else 0.001 if ms < 1 or ms > NODE_TIMEOUT_MAX_MS else ms / 1000.0
     size = num("max")
+    least = num("min")
+    if least is not None and least.known:
+        least.value = max(0.0, least.value)  # pg-pool: `this._clients.length > this.options.min`
     if any(k in opts for k in ("idleTimeoutMillis", "maxLifetimeSeconds", "max", "min", "allowExitOnIdle", "maxUses")):
         ep.pool = Pool("pg-pool", life or default(math.inf), idle or default(10.0), default(False),
                        "pg-pool hands out idle clients without checking them", size or default(10))
+        ep.pool.min_size = least or default(0.0)
     return ep

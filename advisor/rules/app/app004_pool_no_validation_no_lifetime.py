@@ -11,6 +11,17 @@ Pools whose plan has no validation on borrow **and** no maximum lifetime:
 
 SQLAlchemy and Django have their own rules (APP007, APP008).
 
+pg-pool's `idleTimeoutMillis` (default 10000 ms; 0 disables it; Node runs a delay below 1 ms or
+above 2^31-1 ms after 1 ms) closes a client left idle that long, so the pool never hands out one
+idle longer, unless `min` > 0: a client released while the pool holds `min` clients or fewer gets
+no idle timer and may idle for ever. When that timer bounds every idle client:
+- on an assembled path, the pool is reported only when a timer on the path ends an idle
+  connection as soon as or sooner than `idleTimeoutMillis` (PATH002 then says so as a warning);
+- on no path, or a path whose timers are all kept open by keepalives, no timer is known: the
+  pool is reported only when `idleTimeoutMillis` is not below 60 s, the shortest idle timer a
+  middlebox pgpath knows has by default (AWS ALB and Classic ELB). A shorter bound outlives
+  none of the usual timers; a timer configured shorter still shows once its file is read.
+
 It is `info`: nothing read shows what would close a pooled connection (a server restart or
 failover, a timer on the path). When the client's path has a timer shorter than the pool keeps
 connections, PATH002 reports that as a warning.
@@ -22,11 +33,14 @@ validation it is handed to the application, and the first query on it fails
 (`server closed the connection unexpectedly`, `SSL SYSCALL error: EOF detected`).
 
 ## Fix
-node-postgres: `maxLifetimeSeconds` below the shortest idle timeout on the path (and
-`idleTimeoutMillis` shorter still); psycopg_pool: `check=ConnectionPool.check_connection`.
+node-postgres: `idleTimeoutMillis` below the shortest idle timeout on the path (its default,
+10000 ms, is below every middlebox default), or `maxLifetimeSeconds` below that timeout when
+`min` keeps clients; psycopg_pool: `check=ConnectionPool.check_connection`.
 
 ## References
 - node-postgres pool options: https://node-postgres.com/apis/pool
+- pg-pool `_release` (idle timer armed only above `min`; default 10000 ms):
+  https://github.com/brianc/node-postgres/blob/master/packages/pg-pool/index.js
 - psycopg_pool: https://www.psycopg.org/psycopg3/docs/api/pool.html
 - reference: connection-timeouts.md §6.2
 """
@@ -34,13 +48,32 @@ node-postgres: `maxLifetimeSeconds` below the shortest idle timeout on the path 
 import math
 
 from advisor.findings import Severity
-from advisor.rules.app.common import endpoints, secs, where
+from advisor.rules.app.common import endpoints, said, secs, where
 from advisor.rules.rule import Rule
 
 FIXES = {
     "pg-pool": "maxLifetimeSeconds: 300 (below the shortest idle timeout on the path)",
     "psycopg_pool": "check=ConnectionPool.check_connection",
 }
+
+
+def shortest_default_idle() -> float:
+    """The shortest idle timer a middlebox pgpath knows has by default (AWS ALB and Classic ELB:
+    60 s): a pool that closes its idle connections sooner outlives none of the usual ones."""
+    from advisor.model.middlebox import KINDS
+
+    return min(k.default_idle for k in KINDS.values() if k.default_idle)
+
+
+def _path_timers(ctx, ep) -> list | None:
+    """The timers that end an idle connection of `ep` on the paths it is the client of; None when
+    it is on no assembled path."""
+    timers, on_path = [], False
+    for path in ctx.paths:
+        if any(hop.detail is ep for _i, hop in path.hops_of("client")):
+            on_path = True
+            timers.extend(t for t in path.timers if t.fires)
+    return timers if on_path else None
 
 
 def check(ctx):
@@ -52,12 +85,57 @@ def check(ctx):
         if not (v.known and v.value is False and life.known and math.isinf(life.value)):
             continue
         key = {"pg-pool": "maxLifetimeSeconds", "psycopg_pool": "max_lifetime"}.get(pool.library, "max lifetime")
+        head = (f"{ep.who()} ({pool.library}): no validation on borrow and "
+                f"{key + ' not set (default: never)' if life.origin == 'default' else key + ' ' + secs(life.value)}")
+        fix = FIXES.get(pool.library, "validate connections on borrow or set a maximum lifetime")
+        bound = pool.idle_bound()
+        if bound is not None:
+            idle = said(pool.max_idle, "idleTimeoutMillis")
+            timers = [t for t in _path_timers(ctx, ep) or () if t.seconds is not None]
+            shortest = min(timers, key=lambda t: t.seconds) if timers else None
+            if shortest is None:
+                usual = shortest_default_idle()
+                if bound < usual:
+                    continue  # it closes idle clients before any timer usual on a path would
+                why = (f"; it closes a client only once idle {secs(bound)} ({idle}), not sooner than the "
+                       f"{secs(usual)} an AWS ALB or Classic ELB allows an idle connection by default")
+            elif bound < shortest.seconds:
+                continue  # it closes idle clients before every timer on its path
+            else:
+                why = (f"; it closes a client only once idle {secs(bound)} ({idle}), but {shortest.name} ends an "
+                       f"idle connection after {secs(shortest.seconds)}")
+            yield RULE.finding(where(pool.max_idle, ep),
+                               f"{head}{why}: a connection such a timer closes while idle in the pool is handed out "
+                               "and fails on first use", _idle_fix(shortest.seconds if shortest else None))
+            continue
+        note = _unbounded_note(pool)
         yield RULE.finding(where(life, ep),
-                           f"{ep.who()} ({pool.library}): no validation on borrow and "
-                           f"{key + ' not set (default: never)' if life.origin == 'default' else key + ' ' + secs(life.value)}"
-                           ": a connection closed by the server or a middlebox while idle in the "
+                           f"{head}{note}: a connection closed by the server or a middlebox while idle in the "
                            "pool is handed out and fails on first use",
-                           FIXES.get(pool.library, "validate connections on borrow or set a maximum lifetime"))
+                           fix)
+
+
+def _unbounded_note(pool) -> str:
+    """Why pg-pool's idle timer does not bound how long a connection idles (disabled, or `min`)."""
+    if pool.library != "pg-pool":
+        return ""
+    idle, least = pool.max_idle, pool.min_size
+    if idle.known and isinstance(idle.value, float) and math.isinf(idle.value):
+        return f" ({idle.key or 'idleTimeoutMillis'}={idle.raw or 0}: idle clients are never closed)"
+    if least is not None and least.known and least.value > 0:
+        n = least.raw or f"{least.value:g}"
+        return (f" (min={n}: a client released while the pool holds {n} or fewer gets no idle timer "
+                "(idleTimeoutMillis) and may idle for ever)")
+    return ""
+
+
+def _idle_fix(timer: float | None) -> str:
+    """pg-pool's idleTimeoutMillis below the path's shortest timer (30 s below it, or half of a
+    timer of a minute or less), or its default when no timer is known."""
+    if timer is None:
+        return "idleTimeoutMillis: 10000 (pg-pool's default), below the shortest idle timeout on the path"
+    target = timer - 30 if timer >= 60 else max(0.001, timer / 2)
+    return f"idleTimeoutMillis: {int(target * 1000)} (ms, below {secs(timer)})"
 
 
 RULE = Rule(

@@ -4,8 +4,10 @@
 For each client with a connection pool (HikariCP, SQLAlchemy, psycopg_pool, Django persistent
 connections, pgxpool, node-postgres' pg-pool) on an assembled path, the pool's idle horizon —
 how long a pooled connection may sit unused: its maximum lifetime, or sooner its keepalive
-query (HikariCP `keepaliveTime`) — against every timer on the path that closes an idle client
-connection: HAProxy `timeout client/server` or `timeout tunnel`, PgBouncer `client_idle_timeout`
+query (HikariCP `keepaliveTime`) or pg-pool's `idleTimeoutMillis` (default 10000 ms, 0 disables
+it), which closes every client left idle that long unless `min` > 0 (a client released while
+the pool holds `min` or fewer gets no idle timer) — against every timer on the path that closes
+an idle client connection: HAProxy `timeout client/server` or `timeout tunnel`, PgBouncer `client_idle_timeout`
 (transaction or statement pooling), PostgreSQL `idle_session_timeout` (when no transaction
 pooler hides it), RDS Proxy `IdleClientTimeout`, and middlebox flow timers that keepalives on
 their leg do not refresh. The wording and severity are the same for every library:
@@ -26,8 +28,9 @@ that did nothing wrong.
 ## Fix
 Retire pooled connections before the shortest timer: a maximum lifetime at least 30 s below it
 (HikariCP `maxLifetime`, SQLAlchemy `pool_recycle`, psycopg_pool `max_lifetime`, Django
-`CONN_MAX_AGE`, pgxpool `pool_max_conn_lifetime`, pg-pool `maxLifetimeSeconds`), and validate on
-borrow; or lengthen the timer (HAProxy `timeout tunnel`).
+`CONN_MAX_AGE`, pgxpool `pool_max_conn_lifetime`, pg-pool `maxLifetimeSeconds`, or its
+`idleTimeoutMillis` when `min` is 0), and validate on borrow; or lengthen the timer (HAProxy
+`timeout tunnel`).
 
 A load balancer that counts data only (AWS Classic ELB, ALB, RDS Proxy) in front of a PgBouncer
 or server whose clients no file shows (a Kubernetes Service of type LoadBalancer with `cloud:
@@ -71,6 +74,12 @@ def _lifetime_fix(pool, seconds: float) -> str:
         return f"{pool.setting('maxLifetime', target * 1000)} (ms, {margin})"
     if library == "pgxpool":
         return f"pool_max_conn_lifetime={target}s ({margin})"
+    if library == "pg-pool":  # node-postgres options, as a JS object or JSON writes them
+        if pool.min_size is not None and pool.min_size.known and pool.min_size.value == 0:
+            # its idle timer closes every idle client (one that is busy is not retired for nothing)
+            ms = int((seconds - 30) * 1000) if seconds >= 60 else max(1, int(seconds * 500))
+            return f"idleTimeoutMillis: {ms} (ms, {(seconds * 1000 - ms) / 1000:g} s below {seconds:g} s)"
+        return f"maxLifetimeSeconds: {target} (s, {margin}: the clients `min` keeps get no idle timer)"
     written = pool.setting(key, target) if library in ("sqlalchemy", "django") else f"{key}={target}"
     return f"{written} (s, {margin})"
 
@@ -98,6 +107,9 @@ def check(ctx):
             keep = pool.keepalive_time
             if keep is not None and keep.known and 0 < keep.value < horizon:
                 horizon, why = float(keep.value), said(keep, "keepaliveTime")
+            bound = pool.idle_bound()  # pg-pool closes every client idle idleTimeoutMillis (with min 0)
+            if bound is not None and bound < horizon:
+                horizon, why = bound, said(pool.max_idle, "idleTimeoutMillis")
             if horizon < shortest.seconds:
                 continue
             validated = pool.validation.known and pool.validation.value is True
