@@ -165,13 +165,19 @@ class Timer(Record):
     `seconds` (None = unknown, e.g. a template placeholder); `resets_on` "packets" or "traffic";
     `closes_client` False when a pooler between the client and this timer reconnects on its own
     (the application never sees it); `defeated` True when keepalive probes on its leg refresh it
-    before it fires; `effect` says what the client sees."""
+    before it fires; `effect` says what the client sees; `notifies` True when the client's end
+    learns of the close as it happens (a FIN or RST sent at expiry: every traffic-reset timer, a
+    proxy that closes both sides, an Azure Load Balancer with TCP reset), False when only its next
+    packet does (an NLB's RST, a silent drop): a pool that listens for the close of an idle
+    connection (node-postgres' pg-pool) then drops it instead of lending it."""
 
-    __slots__ = ("hop", "leg", "name", "seconds", "resets_on", "closes_client", "defeated", "effect", "span", "note")
+    __slots__ = ("hop", "leg", "name", "seconds", "resets_on", "closes_client", "defeated", "effect", "span", "note",
+                 "notifies")
 
     def __init__(self, hop: int, leg: int | None, name: str, seconds: float | None, resets_on: str,
                  closes_client: bool, effect: str, span: Span | None = None, defeated: bool = False,
-                 note: str = "") -> None:
+                 note: str = "", notifies: bool | None = None) -> None:
+        self.notifies = resets_on == "traffic" if notifies is None else notifies
         self.hop = hop
         self.leg = leg
         self.name = name

@@ -269,8 +269,12 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
         else:
             effect = ("PgBouncer (transaction pooling) replaces the reset server connection; the client does not "
                       "see it")
+    # the close reaches the client as it happens: a proxy that closes both sides, an Azure Load
+    # Balancer with TCP reset (bidirectional RSTs at expiry); an NLB resets only the next packet
+    notifies = box.on_expiry == "close" or (box.on_expiry == "rst" and box.kind == "azure-lb")
     if box.keepalive_resets is False:
-        return Timer(m, leg_index, name, seconds, "traffic", closes_client, effect, t.span or hop.span)
+        return Timer(m, leg_index, name, seconds, "traffic", closes_client, effect, t.span or hop.span,
+                     notifies=notifies)
     if box.kind == "cloud-lb":  # the cloud's load balancer, whichever it is: its timer depends on the cloud
         from advisor.model.middlebox import CLOUD_LB_CLASSIC, CLOUD_LB_TIMERS
 
@@ -279,7 +283,8 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
                      "metal (MetalLB)")
     defeated = best is not None and seconds is not None and best.probes_every < seconds
     note = f"kept open by keepalive probes every {_fmt(best.probes_every)} ({best.text})" if defeated else ""
-    return Timer(m, leg_index, name, seconds, "packets", closes_client, effect, t.span or hop.span, defeated, note)
+    return Timer(m, leg_index, name, seconds, "packets", closes_client, effect, t.span or hop.span, defeated, note,
+                 notifies=notifies)
 
 
 def _haproxy_timers(hop: Hop, i: int, behind_pooler: bool) -> list[Timer]:

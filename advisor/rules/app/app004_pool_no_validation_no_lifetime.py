@@ -18,9 +18,15 @@ no idle timer and may idle for ever. When that timer bounds every idle client:
 - on an assembled path, the pool is reported only when a timer on the path ends an idle
   connection as soon as or sooner than `idleTimeoutMillis` (PATH002 then says so as a warning);
 - on no path, or a path whose timers are all kept open by keepalives, no timer is known: the
-  pool is reported only when `idleTimeoutMillis` is not below 60 s, the shortest idle timer a
-  middlebox pgpath knows has by default (AWS ALB and Classic ELB). A shorter bound outlives
-  none of the usual timers; a timer configured shorter still shows once its file is read.
+  pool is reported only when `idleTimeoutMillis` is not below 240 s, the shortest default idle
+  timer among the middleboxes whose expiry a client learns of only at its next packet (an Azure
+  Load Balancer without TCP reset). A shorter bound outlives none of the usual timers; a timer
+  configured shorter still shows once its file is read.
+
+pg-pool also removes an idle client whose connection ends (pg-pool's `makeIdleListener`: the
+server, HAProxy, PgBouncer or a closing load balancer such as an ALB sends a FIN or RST as it
+closes it), so for it only timers the client learns of at its next packet count (an NLB's or
+NAT's flow expiry, an Azure Load Balancer without TCP reset); PATH002 says what the others do.
 
 It is `info`: nothing read shows what would close a pooled connection (a server restart or
 failover, a timer on the path). When the client's path has a timer shorter than the pool keeps
@@ -57,12 +63,16 @@ FIXES = {
 }
 
 
-def shortest_default_idle() -> float:
-    """The shortest idle timer a middlebox pgpath knows has by default (AWS ALB and Classic ELB:
-    60 s): a pool that closes its idle connections sooner outlives none of the usual ones."""
+def shortest_silent_default_idle() -> tuple[float, str]:
+    """(seconds, kinds) of the shortest default idle timer among the middleboxes whose expiry the
+    client learns of only at its next packet (an Azure Load Balancer without TCP reset, 240 s; an
+    NLB or NAT gateway, 350 s): pg-pool removes an idle client that a closing proxy ends (ALB,
+    Classic ELB), so only those can have it lend a dead one."""
     from advisor.model.middlebox import KINDS
 
-    return min(k.default_idle for k in KINDS.values() if k.default_idle)
+    silent = [k for k in KINDS.values() if k.default_idle and k.on_expiry != "close"]
+    least = min(k.default_idle for k in silent)
+    return least, " and ".join(k.label for k in silent if k.default_idle == least)
 
 
 def _path_timers(ctx, ep) -> list | None:
@@ -72,7 +82,8 @@ def _path_timers(ctx, ep) -> list | None:
     for path in ctx.paths:
         if any(hop.detail is ep for _i, hop in path.hops_of("client")):
             on_path = True
-            timers.extend(t for t in path.timers if t.fires)
+            # pg-pool drops an idle client whose close reaches it as it happens: only the others count
+            timers.extend(t for t in path.timers if t.fires and not t.notifies)
     return timers if on_path else None
 
 
@@ -94,25 +105,27 @@ def check(ctx):
             timers = [t for t in _path_timers(ctx, ep) or () if t.seconds is not None]
             shortest = min(timers, key=lambda t: t.seconds) if timers else None
             if shortest is None:
-                usual = shortest_default_idle()
+                usual, kinds = shortest_silent_default_idle()
                 if bound < usual:
                     continue  # it closes idle clients before any timer usual on a path would
                 why = (f"; it closes a client only once idle {secs(bound)} ({idle}), not sooner than the "
-                       f"{secs(usual)} an AWS ALB or Classic ELB allows an idle connection by default")
+                       f"{secs(usual)} after which an {kinds} forgets an idle flow by default")
             elif bound < shortest.seconds:
                 continue  # it closes idle clients before every timer on its path
             else:
                 why = (f"; it closes a client only once idle {secs(bound)} ({idle}), but {shortest.name} ends an "
                        f"idle connection after {secs(shortest.seconds)}")
             yield RULE.finding(where(pool.max_idle, ep),
-                               f"{head}{why}: a connection such a timer closes while idle in the pool is handed out "
-                               "and fails on first use", _idle_fix(shortest.seconds if shortest else None))
+                               f"{head}{why}: a connection whose flow such a timer drops while idle in the pool (the "
+                               "client learns of it only at its next packet) is handed out and fails on first use",
+                               _idle_fix(shortest.seconds if shortest else None))
             continue
         note = _unbounded_note(pool)
-        yield RULE.finding(where(life, ep),
-                           f"{head}{note}: a connection closed by the server or a middlebox while idle in the "
-                           "pool is handed out and fails on first use",
-                           fix)
+        closed = ("a connection whose flow a middlebox drops while idle in the pool (an NLB, a NAT: the client learns "
+                  "of it only at its next packet; pg-pool removes one the server or a proxy closes)"
+                  if pool.library == "pg-pool" else
+                  "a connection closed by the server or a middlebox while idle in the pool")
+        yield RULE.finding(where(life, ep), f"{head}{note}: {closed} is handed out and fails on first use", fix)
 
 
 def _unbounded_note(pool) -> str:

@@ -19,6 +19,14 @@ their leg do not refresh. The wording and severity are the same for every librar
   replaces the connection, at the cost of a failed check (up to the validation timeout on a
   silently dropped flow) and a server-side error per connection.
 
+node-postgres' pg-pool listens for the end of each idle client (pg-pool's `makeIdleListener`; pg's
+client turns an unexpected end into an `error` event): a timer that closes the connection as it
+expires (a FIN or RST sent then: HAProxy, PgBouncer, `idle_session_timeout`, RDS Proxy, an Azure
+Load Balancer with TCP reset) makes pg-pool remove it instead of lending it, and emit `error` on
+the pool, which ends a Node process that does not listen for it (`pool.on('error', ...)`): an
+**info** that says so. Against a timer the client learns of only at its next packet (an NLB's
+RST, a silent drop), pg-pool lends the dead connection like any pool: a warning.
+
 ## Why it matters
 Keepalive probes never reset these timers (lab rows H3, H4): only real traffic does. A pool that
 keeps a connection longer hands out a closed one, and the application sees
@@ -121,11 +129,19 @@ def check(ctx):
                 tail = (f": the connection is closed first, and the pool finds it dead when lending it "
                         f"({pool.validation_note or 'validation on borrow'}): a failed check per connection")
                 severity = Severity.INFO
+            elif pool.library == "pg-pool" and shortest.notifies:
+                # pg-pool listens for the end of an idle client (makeIdleListener): it removes it and
+                # emits 'error' on the pool, which Node turns into an exception without a listener
+                tail = (": the connection is closed first, as it happens, and pg-pool removes it instead of lending "
+                        "it, emitting 'error' on the pool: an application without pool.on('error', ...) exits "
+                        "(Node's unhandled 'error' event)")
+                severity = Severity.INFO
             else:
                 tail = f": the connection is closed first and the pool lends it unchecked ({shortest.effect})"
                 severity = Severity.WARNING
             yield RULE.finding(span, head + tail, _lifetime_fix(pool, shortest.seconds),
-                               related=[s for s in [shortest.span] if s is not None] + related(path, span),
+                               related=list(dict.fromkeys([s for s in [shortest.span] if s is not None]
+                                                          + related(path, span))),
                                severity=severity)
 
 
