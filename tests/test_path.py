@@ -924,3 +924,20 @@ def test_a_timer_duration_is_converted_once(tmp_path):
     line = next(ln for ln in r.stdout.splitlines() if "PATH002" in ln)
     assert "≥ Azure Load Balancer pg-ilb/pg-5432 idle timeout 4 min = 240 s: " in line, line
     assert "240 s = 240 s" not in line
+
+
+def test_a_keepalive_fix_turns_keepalives_on_where_the_client_turned_them_off(tmp_path):
+    """The second scenario audit's D5: libpq applies keepalives_* only with keepalives on (checked
+    with ss -tno), so a client with keepalives=0 is told keepalives=1 first, in its service's section."""
+    write(tmp_path, {"app/pg_service.conf": "[reports]\nhost=db.internal\nport=5432\ndbname=reports\nkeepalives=0\n",
+                     "db/postgresql.conf": "listen_addresses='*'\n",
+                     "pgpath.yaml": "deployments:\n  - name: reports\n    hops:\n      - client: {file: app/pg_service.conf}\n"
+                                    "      - aws-nat: {}\n      - postgres: {file: db/postgresql.conf}\n"})
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        report = run(make_settings({"paths": ["."], "select": ["PATH001"]}, config_path="pgpath.yaml"))
+    finally:
+        os.chdir(cwd)
+    [f] = report.findings
+    assert f.fix.startswith("keepalives=1 keepalives_idle=") and "in [reports] of the service file" in f.fix
