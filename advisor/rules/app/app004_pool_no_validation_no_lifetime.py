@@ -58,7 +58,6 @@ from advisor.rules.app.common import endpoints, said, secs, where
 from advisor.rules.rule import Rule
 
 FIXES = {
-    "pg-pool": "maxLifetimeSeconds: 300 (below the shortest idle timeout on the path)",
     "psycopg_pool": "check=ConnectionPool.check_connection",
 }
 
@@ -120,12 +119,27 @@ def check(ctx):
                                "client learns of it only at its next packet) is handed out and fails on first use",
                                _idle_fix(shortest.seconds if shortest else None))
             continue
+        if pool.library == "pg-pool":
+            fix = _pg_pool_fix(ctx, ep, pool)
         note = _unbounded_note(pool)
         closed = ("a connection whose flow a middlebox drops while idle in the pool (an NLB, a NAT: the client learns "
                   "of it only at its next packet; pg-pool removes one the server or a proxy closes)"
                   if pool.library == "pg-pool" else
                   "a connection closed by the server or a middlebox while idle in the pool")
         yield RULE.finding(where(life, ep), f"{head}{note}: {closed} is handed out and fails on first use", fix)
+
+
+def _pg_pool_fix(ctx, ep, pool) -> str:
+    """pg-pool's idle timer where it can bound every idle client (`min` 0), else a maximum
+    lifetime 30 s below the shortest timer its client learns of only at its next packet (on its
+    path, else the shortest such default)."""
+    least = pool.min_size
+    if least is None or not least.known or least.value == 0:
+        return "idleTimeoutMillis: 10000 (pg-pool's default: an idle client is closed after 10 s)"
+    timers = [t.seconds for t in _path_timers(ctx, ep) or () if t.seconds is not None]
+    timer, what = (min(timers), "the shortest idle timer on its path") if timers else \
+        (shortest_silent_default_idle()[0], "the shortest default of an NLB, NAT or Azure Load Balancer without reset")
+    return f"maxLifetimeSeconds: {int(max(timer - 30, timer / 2))} (below {secs(timer)}, {what})"
 
 
 def _unbounded_note(pool) -> str:
