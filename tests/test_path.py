@@ -941,3 +941,38 @@ def test_a_keepalive_fix_turns_keepalives_on_where_the_client_turned_them_off(tm
         os.chdir(cwd)
     [f] = report.findings
     assert f.fix.startswith("keepalives=1 keepalives_idle=") and "in [reports] of the service file" in f.fix
+
+
+TWO_LEVEL = {
+    "app/pgbouncer.ini": ("[databases]\norders = host=10.0.1.10 port=6432 dbname=orders\n[pgbouncer]\n"
+                          "listen_addr = 127.0.0.1\nlisten_port = 6432\nauth_type = scram-sha-256\n"
+                          "auth_file = /etc/pgbouncer/userlist.txt\npool_mode = transaction\ndefault_pool_size = 150\n"),
+    "central/pgbouncer.ini": ("[databases]\norders = host=127.0.0.1 port=5432 dbname=orders\n[pgbouncer]\n"
+                              "listen_addr = 0.0.0.0\nlisten_port = 6432\nauth_type = scram-sha-256\n"
+                              "auth_file = /etc/pgbouncer/userlist.txt\npool_mode = transaction\n"
+                              "client_idle_timeout = 60\nmax_client_conn = 100\ndefault_pool_size = 80\n"),
+    "app/.env": "DATABASE_URL=postgresql://app@127.0.0.1:6432/orders\n",
+    "central/postgresql.conf": "port = 5432\nmax_connections = 50\n",
+    "pgpath.yaml": ("deployments:\n  - name: orders\n    hops:\n      - client: {file: app/.env}\n"
+                    "      - pgbouncer: {file: app/pgbouncer.ini, database: orders}\n"
+                    "      - pgbouncer: {file: central/pgbouncer.ini, database: orders}\n"
+                    "      - postgres: {file: central/postgresql.conf}\n"),
+}
+
+
+def test_two_level_pooling_judges_each_pgbouncer_against_its_own_next_hop(tmp_path):
+    """The second scenario audit's D3 and D4: the central PgBouncer's client_idle_timeout closes the
+    app-side PgBouncer's server connections, which it replaces (no error for the application:
+    checked with PgBouncer 1.18 on both levels); PostgreSQL's max_connections limits the central
+    PgBouncer's pools, not the app-side one's, whose server connections go to the central."""
+    write(tmp_path, TWO_LEVEL)
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        report = run(make_settings({"paths": ["."], "select": ["PGB015", "PGB016"]}, config_path="pgpath.yaml"))
+    finally:
+        os.chdir(cwd)
+    assert [(f.code, os.path.dirname(f.span.file)) for f in report.findings] == [("PGB016", "central")]
+    [path] = shared(report.paths)
+    [cit] = [t for t in path.timers if "client_idle_timeout" in t.name]
+    assert not cit.closes_client and path.first_close() is None

@@ -220,7 +220,7 @@ def build_timers(path: DeploymentPath) -> None:
         if hop.kind == "haproxy":
             timers.extend(_haproxy_timers(hop, i, behind_pooler))
         elif hop.kind == "pgbouncer":
-            timers.extend(_pgbouncer_timers(hop, i))
+            timers.extend(_pgbouncer_timers(hop, i, behind_pooler))
         elif hop.kind == "postgres" and hop.doc is not None:
             timers.extend(_postgres_timers(path, hop, i, pooled_from))
         elif hop.detail is not None and hop.kind in ("aws-rds-proxy", "aws-alb", "aws-elb"):
@@ -313,7 +313,7 @@ def _haproxy_timers(hop: Hop, i: int, behind_pooler: bool) -> list[Timer]:
                   idle.spans[0] if idle.spans else route.front.span, note=idle.reason)]
 
 
-def _pgbouncer_timers(hop: Hop, i: int) -> list[Timer]:
+def _pgbouncer_timers(hop: Hop, i: int, behind_pooler: bool = False) -> list[Timer]:
     model = hop.doc.model
     out: list[Timer] = []
     cit = model.value("client_idle_timeout")
@@ -324,9 +324,13 @@ def _pgbouncer_timers(hop: Hop, i: int) -> list[Timer]:
         raw = setting.raw if setting is not None else str(cit)
         note = "" if closes else ("pool_mode = session: a client holding its server connection is never closed by "
                                   "client_idle_timeout (lab B1)")
+        effect = "FATAL client_idle_timeout (08P01): the next query fails" if closes else "none"
+        if closes and behind_pooler:
+            # its clients are the server connections of a PgBouncer in transaction pooling before it,
+            # which drops the closed one and opens another: the application sees nothing
+            closes, effect = False, "PgBouncer (transaction pooling) before it reconnects; the client does not see it"
         out.append(Timer(i, None, f"PgBouncer client_idle_timeout = {raw}", float(cit), "traffic", closes,
-                         "FATAL client_idle_timeout (08P01): the next query fails" if closes else "none",
-                         model.span_of("client_idle_timeout"), note=note))
+                         effect, model.span_of("client_idle_timeout"), note=note))
     return out
 
 

@@ -71,9 +71,11 @@ class Context(Record):
         self.paths = [] if paths is None else paths  # advisor.path.DeploymentPath
         self.topology_problems = [] if topology_problems is None else topology_problems
 
-    def on_one_path(self, kind_a: str, kind_b: str) -> Iterator[tuple[ConfigDoc, ConfigDoc, Any]]:
+    def on_one_path(self, kind_a: str, kind_b: str, direct: bool = False) -> Iterator[tuple[ConfigDoc, ConfigDoc, Any]]:
         """(document of kind_a, document of kind_b, the path) for each pair of documents that share a
-        path, each pair once: the only way a rule compares two files."""
+        path, each pair once: the only way a rule compares two files. `direct`: only where no
+        PgBouncer sits between them (a PgBouncer's own server connections go to the next pooler,
+        whose timers and limits are then the ones that count)."""
         seen: set[tuple[int, int]] = set()
         for path in self.paths:
             docs = path.docs()
@@ -82,6 +84,8 @@ class Context(Record):
                     continue
                 for b in docs:
                     if b.kind == kind_b and b is not a and (id(a), id(b)) not in seen:
+                        if direct and _pooler_between(path, a, b):
+                            continue
                         seen.add((id(a), id(b)))
                         yield a, b, path
 
@@ -181,3 +185,13 @@ def listed_once(said: list[str], join=listed) -> str:
 
 def setting_span(setting: Setting) -> Span:
     return setting.value_span or setting.span
+
+
+def _pooler_between(path, a: ConfigDoc, b: ConfigDoc) -> bool:
+    """Whether a PgBouncer of another file sits between a's and b's hops on the path."""
+    at = [i for i, hop in enumerate(path.hops) if hop.doc is a]
+    bt = [i for i, hop in enumerate(path.hops) if hop.doc is b]
+    if not at or not bt:
+        return False
+    lo, hi = sorted((at[0], bt[0]))
+    return any(hop.kind == "pgbouncer" and hop.doc is not a and hop.doc is not b for hop in path.hops[lo + 1:hi])

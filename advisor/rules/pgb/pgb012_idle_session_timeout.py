@@ -61,7 +61,7 @@ def _role(setting) -> str:
 
 
 def check(ctx):
-    for doc, pg, path in ctx.on_one_path("pgbouncer", "postgresql"):
+    for doc, pg, path in ctx.on_one_path("pgbouncer", "postgresql", direct=True):
         model = doc.model
         ist_ms, ist_setting = _shortest(path, pg, model)
         if ist_setting is None:

@@ -14,6 +14,12 @@ B1t; TLS makes no difference, B2t). In session pooling the client keeps its serv
 so it is never closed by this setting (lab rows B1, B2). Client TCP keepalives do not help: they
 carry no data.
 
+A central PgBouncer whose every assembled path comes through another PgBouncer in transaction
+pooling (an application-side pooler) is not reported: its clients are that pooler's server
+connections, and it drops a closed one and opens another without the application seeing it
+(checked with PgBouncer 1.18 on both levels: `closing because: SV_IDLE server got dirty`, then a
+new server connection, and no error for the client).
+
 ## Fix
 Make every client pool retire idle connections before PgBouncer does (e.g. HikariCP
 `idleTimeout`/`maxLifetime`, SQLAlchemy `pool_recycle`, psycopg_pool `max_idle` below the
@@ -31,11 +37,32 @@ from advisor.rules.pgb import assignment, bouncers, source, where
 from advisor.rules.rule import Rule
 
 
+def _behind_poolers(ctx) -> set[int]:
+    """id() of the PgBouncer documents that every assembled path through them reaches through a
+    PgBouncer in transaction or statement pooling before them (their clients are that pooler's
+    server connections)."""
+    from advisor.path.timers import pool_mode
+
+    through: dict[int, list[bool]] = {}
+    for path in ctx.paths:
+        pooled = False
+        for hop in path.hops:
+            if hop.kind == "pgbouncer" and hop.doc is not None:
+                through.setdefault(id(hop.doc), []).append(pooled)
+                pooled = pooled or pool_mode(hop) in ("transaction", "statement")
+    return {doc_id for doc_id, flags in through.items() if flags and all(flags)}
+
+
 def check(ctx):
+    behind = None
     for doc, model in bouncers(ctx):
         timeout = model.value("client_idle_timeout")
         if not is_known(timeout) or timeout <= 0:
             continue
+        if behind is None:
+            behind = _behind_poolers(ctx)
+        if id(doc) in behind:
+            continue  # its clients are a transaction pooler's server connections: it reconnects (lab)
         pooled = [(mode, s) for mode, s in model.pool_modes() if mode in ("transaction", "statement")]
         if not pooled:
             continue

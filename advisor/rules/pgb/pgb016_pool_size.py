@@ -63,7 +63,7 @@ def _server_limit(pg):
 
 
 def check(ctx):
-    for doc, pg, _path in ctx.on_one_path("pgbouncer", "postgresql"):
+    for doc, pg, _path in ctx.on_one_path("pgbouncer", "postgresql", direct=True):
         limit, limit_text, pg_related = _server_limit(pg)
         if limit is None:
             continue
