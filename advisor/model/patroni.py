@@ -58,3 +58,36 @@ def refused_values(meta: dict) -> dict[str, str]:
     """name -> the value written, for each parameter Patroni refused (meta["_patroni_rejected"]):
     the server runs Patroni's default for it."""
     return {entry[0].lower(): entry[1] for entry, _ in meta.get("_patroni_rejected", ())}
+
+
+def managed_by_patroni(doc) -> bool:
+    """Whether Patroni writes this server's configuration (a patroni.yml, or an operator or role
+    that hands its parameters to Patroni: Zalando, Crunchy/Percona PGO, autobase): the loaders
+    record what Patroni's checks did with them (meta `_patroni_rejected`)."""
+    return "_patroni_rejected" in doc.meta
+
+
+def patroni_removes(doc, span) -> bool:
+    """Whether Patroni removes the value written at `span` of a document it manages: a boolean,
+    integer, real or enum parameter's (its Bool/Integer/Real/Enum validators drop what they cannot
+    read); a string parameter's value is written as it is, and PostgreSQL judges it."""
+    from advisor.catalog import catalog_of
+
+    if not managed_by_patroni(doc):
+        return False
+    setting = next((s for s in doc.settings if span in (s.value_span, s.span)), None)
+    if setting is None:
+        return False
+    param = catalog_of(doc).lookup(setting.name)
+    return param is not None and param.vartype in ("bool", "integer", "real", "enum")
+
+
+# Patroni checks every parameter's value before it writes postgresql.conf
+# (patroni/postgresql/validator.py, transform_postgresql_parameter_value): one it cannot read with
+# PostgreSQL's units is removed, one out of the parameter's range set to the nearest bound, each
+# with a log line
+PATRONI_REMOVES = ("Patroni removes it before it writes postgresql.conf (it logs 'Removing ... parameter=... due to "
+                   "the invalid value'), so PostgreSQL starts with the default and the setting has no effect")
+PATRONI_CLAMPS = ("Patroni sets it to the parameter's nearest bound before it writes postgresql.conf (it logs "
+                  "'Value=... of parameter=... is too low, increasing to ...' or 'too big, decreasing to ...'), so "
+                  "PostgreSQL starts with that bound instead")

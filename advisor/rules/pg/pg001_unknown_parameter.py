@@ -37,6 +37,7 @@ it, or a name that no PostgreSQL has).
 
 from advisor.findings import Severity
 from advisor.model import pg_version_of, short_version_reason
+from advisor.model.patroni import managed_by_patroni
 from advisor.rules.rule import Rule, report_diagnostics
 
 
@@ -50,7 +51,7 @@ def check(ctx):
 
 
 def _judged(doc, d):
-    patroni = doc.meta.get("source") == "patroni"
+    patroni = managed_by_patroni(doc)
     version = pg_version_of(doc) if d.removed_in is not None else None
     if version is None:
         if patroni:

@@ -5,6 +5,13 @@ Values are checked with PostgreSQL's own rules for the parameter's type: integer
 an optional unit (memory `B kB MB GB TB`, time `us ms s min h d`, case-sensitive; there is no
 `m`), booleans (`on/off/true/false/yes/no/1/0` and unambiguous prefixes), and enum values.
 
+A server whose configuration Patroni writes (a patroni.yml, Zalando, Crunchy/Percona PGO, autobase)
+never gets a boolean, integer, real or enum value Patroni cannot read: Patroni removes it before
+it writes postgresql.conf (patroni/postgresql/validator.py: `Removing integer parameter=... due to
+the invalid value`) and PostgreSQL starts with the default. That is a **warning**: the server
+starts, and the setting silently has no effect. A string value is written as it is, and
+PostgreSQL refuses it as usual.
+
 ## Why it matters
 An invalid value stops PostgreSQL from starting; on reload the line is ignored and the old value
 silently stays. `tcp_keepalives_idle = 1m` and `work_mem = 8mb` look right and are both invalid.
@@ -22,7 +29,17 @@ from advisor.rules.rule import Rule, report_diagnostics
 
 
 def check(ctx):
-    return report_diagnostics(RULE, ctx, "invalid-value")
+    return report_diagnostics(RULE, ctx, "invalid-value", judge=_judged)
+
+
+def _judged(doc, d):
+    """A server whose configuration Patroni writes never sees the value: Patroni removes it."""
+    from advisor.model.patroni import PATRONI_REMOVES, patroni_removes
+
+    if patroni_removes(doc, d.span):
+        return RULE.finding(d.span, f"{d.message.rstrip('.')}; {PATRONI_REMOVES}", d.fix, d.related,
+                            severity=Severity.WARNING)
+    return RULE.from_diagnostic(d)
 
 
 RULE = Rule(

@@ -4,6 +4,11 @@
 After unit conversion and rounding, integer and real values must lie between the parameter's
 `min_val` and `max_val` in the real `pg_settings` catalog of the selected version.
 
+A server whose configuration Patroni writes (a patroni.yml, Zalando, Crunchy/Percona PGO, autobase)
+gets the nearest bound instead: Patroni raises a number below the minimum to it, or lowers one
+above the maximum (patroni/postgresql/validator.py: `Value=... of parameter=... is too low,
+increasing to ...`). That is a **warning**: the server starts, with another value than written.
+
 ## Why it matters
 PostgreSQL refuses to start with an out-of-range value. Conversion surprises are common:
 `shared_buffers = 100kB` is 12 blocks of 8 kB, below the minimum of 16.
@@ -25,7 +30,18 @@ from advisor.rules.rule import Rule, report_diagnostics
 
 
 def check(ctx):
-    return report_diagnostics(RULE, ctx, "out-of-range")
+    return report_diagnostics(RULE, ctx, "out-of-range", judge=_judged)
+
+
+def _judged(doc, d):
+    """A server whose configuration Patroni writes never sees the value: Patroni sets the nearest
+    bound instead (patroni/postgresql/validator.py, Number.transform)."""
+    from advisor.model.patroni import PATRONI_CLAMPS, patroni_removes
+
+    if patroni_removes(doc, d.span):  # (a number out of range: Patroni clamps it, it does not remove it)
+        return RULE.finding(d.span, f"{d.message.rstrip('.')}; {PATRONI_CLAMPS}", d.fix, d.related,
+                            severity=Severity.WARNING)
+    return RULE.from_diagnostic(d)
 
 
 RULE = Rule(
