@@ -37,3 +37,25 @@ def test_no_limit_is_proposed_for_a_machines_ram(tmp_path):
     (tmp_path / "postgresql.conf").write_text("# pgpath: ram=16GB\nmax_connections = 2000\nwork_mem = 64MB\n")
     [finding] = _mem001(tmp_path / "postgresql.conf")
     assert "behind a pooler" in finding.fix and "memory limit of" not in finding.fix
+
+
+def test_a_systemd_limit_is_raised_as_memorymax_with_systemds_units(tmp_path):
+    """The second scenario audit's D7: systemd's MemoryMax= takes K/M/G/T (base 1024), not
+    Kubernetes' Gi; applied to the unit, the raised limit clears the finding."""
+    (tmp_path / "override.conf").write_text("[Service]\nMemoryMax=2G\n")
+    (tmp_path / "postgresql.conf").write_text("max_connections = 300\nshared_buffers = 1GB\nwork_mem = 16MB\n")
+    [finding] = _mem001(tmp_path)
+    m = re.search(r"or MemoryMax=(\d+[MG]) \(now MemoryMax=2G\)", finding.fix)
+    assert m, finding.fix
+    (tmp_path / "override.conf").write_text(f"[Service]\nMemoryMax={m.group(1)}\n")
+    assert _mem001(tmp_path) == []
+
+
+def test_a_fixed_part_above_the_limit_is_a_warning_not_an_error(tmp_path):
+    """The server starts when shared_buffers + autovacuum's caps exceed the cgroup limit (checked in
+    a 128 MB cgroup with shared_buffers 256MB: it ran until the buffers filled): ordinary use ends
+    it, which is a warning under the severity contract."""
+    (tmp_path / "override.conf").write_text("[Service]\nMemoryMax=4G\n")
+    (tmp_path / "postgresql.conf").write_text("shared_buffers = 3GB\nmaintenance_work_mem = 512MB\n")
+    [finding] = _mem001(tmp_path)
+    assert str(finding.severity) == "warning" and "fixed part alone" in finding.message
