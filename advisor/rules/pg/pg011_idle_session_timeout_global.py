@@ -15,6 +15,10 @@ next query, or `SSL connection has been closed unexpectedly` over TLS; in transa
 PgBouncer quietly reconnects. Client pools (HikariCP, SQLAlchemy) that keep connections idle
 longer than the timeout hand out dead ones unless they validate on borrow.
 
+A server whose every assembled path goes through a PgBouncer in transaction pooling, which
+replaces the server connections the timeout closes, gets an **info**: nothing read fails, only
+clients connecting directly (not read) would.
+
 ## Fix
 Remove it from postgresql.conf and set it only for roles used interactively:
 `ALTER ROLE analyst SET idle_session_timeout = '15min';`. If it must stay global, make every
@@ -32,7 +36,21 @@ from advisor.rules.rule import Rule
 from advisor.units import pg_to_seconds
 
 
+def _hidden_by_poolers(ctx) -> set[int]:
+    """id() of the PostgreSQL documents on assembled paths where, on every path through them, a
+    PgBouncer in transaction pooling replaces the connections idle_session_timeout closes (its
+    timer does not close the client: lab B5)."""
+    seen: dict[int, list[bool]] = {}
+    for path in ctx.paths:
+        for t in path.timers:
+            hop = path.hops[t.hop]
+            if hop.kind == "postgres" and hop.doc is not None and t.name.startswith("PostgreSQL idle_session_timeout"):
+                seen.setdefault(id(hop.doc), []).append(not t.closes_client)
+    return {doc_id for doc_id, hidden in seen.items() if hidden and all(hidden)}
+
+
 def check(ctx):
+    hidden = None
     for doc in ctx.of_kind("postgresql"):
         setting = doc.get("idle_session_timeout")
         if setting is None or not isinstance(setting.value, int) or setting.value <= 0:
@@ -40,13 +58,20 @@ def check(ctx):
         if read_later_unread(doc, setting) is not None:
             continue  # an include read after it, not read here, may set it again
         seconds = pg_to_seconds(setting.value, "ms")
+        if hidden is None:
+            hidden = _hidden_by_poolers(ctx)
+        behind = id(doc) in hidden
+        effect = ("; on every path read here a PgBouncer in transaction pooling replaces the closed server "
+                  "connections (lab B5): only clients that connect directly would see it" if behind else
+                  " (PgBouncer session pools and client pools hand them out dead)")
         yield RULE.finding(
             setting.value_span or setting.span,
             f"idle_session_timeout = {setting.raw} ({seconds:g} s) closes every session idle for {seconds:g} s, "
-            "pooled server connections included (PgBouncer session pools and client pools hand them out dead)",
+            f"pooled server connections included{effect}",
             f"{removal(doc, setting, 'idle_session_timeout line')} (its default is 0), and ALTER ROLE "
             "<interactive_role> SET idle_session_timeout = "
             f"'{setting.raw.strip(chr(39))}' for the roles that need it",
+            severity=Severity.INFO if behind else None,
         )
 
 
