@@ -17,7 +17,10 @@ their leg do not refresh. The wording and severity are the same for every librar
 - **info** when it does (HikariCP always, SQLAlchemy `pool_pre_ping`, Django
   `CONN_HEALTH_CHECKS`, psycopg_pool `check`, pgxpool's ping on acquire): the pool notices and
   replaces the connection, at the cost of a failed check (up to the validation timeout on a
-  silently dropped flow) and a server-side error per connection.
+  silently dropped flow) and a server-side error per connection; its fix, a lifetime below the
+  timer, avoids those. A psycopg_pool with `check` is not reported: its lifetime applies only
+  when a connection is returned and its `min_size` connections idle for ever, so the check is
+  all it can do.
 
 node-postgres' pg-pool listens for the end of each idle client (pg-pool's `makeIdleListener`; pg's
 client turns an unexpected end into an `error` event): a timer that closes the connection as it
@@ -121,6 +124,8 @@ def check(ctx):
             if horizon < shortest.seconds:
                 continue
             validated = pool.validation.known and pool.validation.value is True
+            if validated and pool.library == "psycopg_pool":
+                continue  # its check is the remedy (a lifetime does not retire idle connections): nothing to add
             span = pool.max_lifetime.span if pool.max_lifetime.span is not None else hop_span(hop)
             where = f"{pool.library} pool of {ep.who()}"
             keeps = "forever" if math.isinf(horizon) else f"up to {secs(horizon)}"
