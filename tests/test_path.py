@@ -976,3 +976,14 @@ def test_two_level_pooling_judges_each_pgbouncer_against_its_own_next_hop(tmp_pa
     [path] = shared(report.paths)
     [cit] = [t for t in path.timers if "client_idle_timeout" in t.name]
     assert not cit.closes_client and path.first_close() is None
+
+
+def test_a_timer_in_seconds_as_written_is_not_converted_again():
+    """The second scenario audit's D15: 'client_idle_timeout = 300 = 300 s' says it twice."""
+    from advisor.path.model import Timer
+    from advisor.rules.path import timer_seconds
+
+    assert timer_seconds(Timer(0, None, "PgBouncer client_idle_timeout = 300", 300.0, "traffic", True, "")) == \
+        "PgBouncer client_idle_timeout = 300 s"
+    assert timer_seconds(Timer(0, None, "HAProxy listen pg timeout client/server 30m", 1800.0, "traffic", True, "")) == \
+        "HAProxy listen pg timeout client/server 30m = 1800 s"

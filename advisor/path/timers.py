@@ -74,7 +74,7 @@ def _os_idle(hop: Hop, i: int, what: str, interval: float | None = None) -> Keep
         time = host.get("tcp_keepalive_time")
         if time is not None and is_known(time.value):
             return KeepalivePlan(i, True, float(time.value),
-                                 f"{what} (host {host.name}: net.ipv4.tcp_keepalive_time = {time.value})",
+                                 f"{what} (host {host.name}: net.ipv4.tcp_keepalive_time = {time.value:g})",
                                  time.span, "host", interval)
     return KeepalivePlan(i, True, float(LINUX_KEEPALIVE_TIME), f"{what} (OS default {LINUX_KEEPALIVE_TIME} s)",
                          None, "os-default", interval)

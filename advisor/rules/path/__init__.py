@@ -29,6 +29,8 @@ def timer_seconds(timer) -> str:
     shown = secs(timer.seconds)
     if timer.name.endswith(shown) or f" {shown} (" in timer.name:
         return timer.name
+    if timer.seconds is not None and timer.name.endswith(f"= {timer.seconds:g}"):
+        return f"{timer.name} s"  # a setting in seconds, as written (PgBouncer client_idle_timeout = 300)
     return f"{timer.name} = {shown}"
 
 
