@@ -702,3 +702,16 @@ def test_path004s_fix_for_a_container_server_is_its_command_line(tmp_path):
     report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
     [f] = [f for f in report.findings if f.code == "PATH004"]
     assert str(f.severity) == "error" and f.fix == "-c ssl=on in its command, with ssl_cert_file and ssl_key_file"
+
+
+def test_autobase_pgbouncer_variables_are_only_those_its_template_renders(tmp_path):
+    """The second scenario audit's D2: autobase's pgbouncer.ini.j2 writes pool_mode from
+    pgbouncer_default_pool_mode and has no pgbouncer_pool_mode or pgbouncer_server_idle_timeout:
+    those are never written, so they neither stop PgBouncer nor change its pool mode."""
+    docs = _load(tmp_path, "postgresql_version: 16\nlocal_postgresql_parameters:\n  - { option: shared_buffers, value: 1GB }\n"
+                           "pgbouncer_default_pool_mode: transaction\npgbouncer_default_pool_size: 20\n"
+                           "pgbouncer_pool_mode: session\npgbouncer_server_idle_timeout: 10min\n", name="main.yml")
+    [pgb] = [d for d in docs if d.kind == "pgbouncer"]
+    assert pgb.model.value("pool_mode") == "transaction" and pgb.model.value("default_pool_size") == 20
+    assert pgb.model.is_default("server_idle_timeout")
+    assert not [d for d in pgb.diagnostics if "server_idle_timeout" in d.message]

@@ -568,6 +568,16 @@ _ANSIBLE_PG_LISTS = ("postgresql_parameters", "local_postgresql_parameters", "po
 _ANSIBLE_PG_MAPS = ("pg_parameters", "postgresql_conf_parameters")
 _ANSIBLE_PGB_RENAME = {"pgbouncer_default_pool_mode": "pool_mode", "pgbouncer_listen_addr": "listen_addr",
                        "pgbouncer_listen_port": "listen_port"}
+# the variables autobase's pgbouncer.ini.j2 renders (automation/roles/pgbouncer/templates, d10e6755);
+# any other pgbouncer_* variable is never written (its other settings are fixed in the template)
+_AUTOBASE_PGB_VARIABLES = frozenset({
+    "pgbouncer_listen_addr", "pgbouncer_listen_port", "pgbouncer_auth_type", "pgbouncer_auth_username",
+    "pgbouncer_auth_dbname", "pgbouncer_admin_users", "pgbouncer_stats_users", "pgbouncer_ignore_startup_parameters",
+    "pgbouncer_default_pool_mode", "pgbouncer_max_client_conn", "pgbouncer_default_pool_size",
+    "pgbouncer_query_wait_timeout", "pgbouncer_max_db_connections", "pgbouncer_max_prepared_statements",
+    "pgbouncer_client_tls_sslmode", "pgbouncer_client_tls_protocols", "pgbouncer_client_tls_ciphers",
+    "pgbouncer_server_tls_sslmode", "pgbouncer_server_tls_protocols", "pgbouncer_server_tls_ciphers",
+})
 
 
 def _read_ansible(f: _File, root: N) -> bool:
@@ -619,6 +629,8 @@ def _read_ansible(f: _File, root: N) -> bool:
             # template write `auth_user = {{ pgbouncer_auth_username }}`), never the text of the
             # PgBouncer setting of that name: what the template writes for it stays unknown
             continue
+        if autobase and name not in _AUTOBASE_PGB_VARIABLES:
+            continue  # autobase's template never writes it (pgbouncer_pool_mode is no variable of it)
         setting = _ANSIBLE_PGB_RENAME.get(name, name[len("pgbouncer_"):])
         if setting not in BY_NAME:
             continue
