@@ -946,6 +946,16 @@ class _Builder:
         proxy_ok = letter in KW.TIMEOUTS[name] or proxy.kind == "listen"
         if proxy_ok:
             proxy.timeouts[name] = Val(value, line.span(), origin, raw)
+        elif proxy.kind in ("frontend", "backend"):
+            # HAProxy parses it and ignores it, with a warning (`haproxy -c`: "'timeout tunnel' will be
+            # ignored because frontend 'pg_in' has no backend capability"): the value written is not applied
+            side = "backend" if proxy.kind == "frontend" else "frontend"
+            where = "a backend or listen section" if side == "backend" else "a frontend or listen section"
+            self.doc.diagnostics.append(Diagnostic(
+                "haproxy-config-error", line.span(),
+                f"'{keyword}' will be ignored because {proxy.kind} '{proxy.name}' has no {side} capability (HAProxy's "
+                f"warning): the {raw} written here is not applied", f"move {keyword} {raw} to {where} (or defaults)",
+                severity="warning"))
         self._setting(line, keyword, raw, value, "ms", origin, shift + 2)
 
     def _ka_param(self, proxy, line, keyword, texts, shift, unknown, origin) -> None:

@@ -14,8 +14,13 @@ range (`5010-5000`), no port (`10.0.0.5`, `10.0.0.5:`), a port offset (`+1`), a 
 number (`:abc`), an empty element of the address list, a datagram family (`udp@`), an unknown
 family prefix or a malformed IP literal (`300.0.0.1`, `::1` without brackets).
 
+A timeout written in a section that cannot use it (`timeout tunnel` or `timeout server` in a
+frontend, `timeout client` in a backend) is reported as a **warning**: HAProxy starts, ignores
+the line and says so (`'timeout tunnel' will be ignored because frontend 'pg_in' has no backend
+capability`), so the value written is not applied.
+
 ## Why it matters
-Each of these makes `haproxy -c` fail and HAProxy refuse to start or reload.
+Each of the others makes `haproxy -c` fail and HAProxy refuse to start or reload.
 
 ## Fix
 The message quotes HAProxy's own error; the fix shows the corrected line.
