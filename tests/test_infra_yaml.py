@@ -715,3 +715,14 @@ def test_autobase_pgbouncer_variables_are_only_those_its_template_renders(tmp_pa
     assert pgb.model.value("pool_mode") == "transaction" and pgb.model.value("default_pool_size") == 20
     assert pgb.model.is_default("server_idle_timeout")
     assert not [d for d in pgb.diagnostics if "server_idle_timeout" in d.message]
+
+
+def test_autobase_group_vars_without_local_parameters_are_still_handed_to_patroni(tmp_path):
+    """An inventory's group_vars that set patroni_* variables beside postgresql_parameters are
+    autobase's: Patroni removes a value it cannot read, so PG002 is a warning there."""
+    (tmp_path / "all.yml").write_text(
+        "postgresql_version: 16\npatroni_superuser_password: x\npostgresql_parameters:\n"
+        "  - { option: \"idle_session_timeout\", value: \"1m\" }\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["PG002"]}, use_config=False))
+    assert [(f.code, str(f.severity)) for f in report.findings] == [("PG002", "warning")]
+    assert "Patroni removes it" in report.findings[0].message

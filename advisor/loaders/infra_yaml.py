@@ -585,7 +585,10 @@ def _read_ansible(f: _File, root: N) -> bool:
     host = _ansible_host(f, root)
     entries: list = []
     meta: dict[str, Any] = {"source": "ansible variables", "parameters_forms": {}}
-    autobase = root.get("local_postgresql_parameters") is not None
+    # autobase: its defaults' local_postgresql_parameters, or an inventory's group_vars that set its
+    # patroni_* variables beside postgresql_parameters (which autobase hands to Patroni)
+    autobase = root.get("local_postgresql_parameters") is not None or (
+        root.get("postgresql_parameters") is not None and any(k.startswith("patroni_") for k, _, _ in root.items()))
     for key in _ANSIBLE_PG_LISTS:
         listed = f.option_list_entries(root.get(key), key)
         if listed:
