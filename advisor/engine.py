@@ -135,8 +135,9 @@ def find_config(start: str = ".") -> str | None:
 def _config_of_checked(paths) -> str | None:
     """When the working directory has no settings file above it: the one nearest to the paths
     given (`pgpath check services/a` from a folder outside the repository), if they all share it."""
-    found = {find_config(p if os.path.isdir(p) else (os.path.dirname(p) or ".")) for p in paths or ()
-             if isinstance(p, str) and os.path.exists(p)}
+    folders = {p if os.path.isdir(p) else (os.path.dirname(p) or ".") for p in paths or ()
+               if isinstance(p, str) and os.path.exists(p)}
+    found = {find_config(folder) for folder in folders}
     return found.pop() if len(found) == 1 else None
 
 
