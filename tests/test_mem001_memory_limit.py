@@ -59,3 +59,18 @@ def test_a_fixed_part_above_the_limit_is_a_warning_not_an_error(tmp_path):
     (tmp_path / "postgresql.conf").write_text("shared_buffers = 3GB\nmaintenance_work_mem = 512MB\n")
     [finding] = _mem001(tmp_path)
     assert str(finding.severity) == "warning" and "fixed part alone" in finding.message
+
+
+@pytest.mark.parametrize("conf,memory,severity", [
+    ("", "512M", "info"),                      # PostgreSQL's defaults: 756 MB at one work_mem each, 15 queries fit
+    ("shared_buffers = 6GB\nwork_mem = 64MB\nmax_connections = 200\n", "8G", "warning"),  # 9 queries fit
+])
+def test_concurrency_estimates_are_info_unless_ten_queries_do_not_fit(tmp_path, conf, memory, severity):
+    """The corpus audit's point: an estimate that needs every connection busy is saturation, not
+    ordinary use (PostgreSQL's defaults in a 512M container reach 756 MB and run); a server where
+    fewer than ten queries fit beside its fixed part fails under ordinary load."""
+    (tmp_path / "override.conf").write_text(f"[Service]\nMemoryMax={memory}\n")
+    (tmp_path / "postgresql.conf").write_text(conf or "port = 5432\n")
+    [finding] = _mem001(tmp_path)
+    assert str(finding.severity) == severity, finding.message
+    assert ("fewer than 10: ordinary load reaches it" in finding.message) == (severity == "warning")

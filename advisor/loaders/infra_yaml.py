@@ -486,7 +486,7 @@ def _read_zalando(f: _File, root: N) -> None:
         defaults += spilo_memory_defaults(limit.value)
     entries = f.operator_entries(root.get("kind") or root, defaults, user, False) + user
     given = {e[0].lower() for e in user}
-    meta = {"source": "zalando postgresql", "name": name,
+    meta = {"source": "zalando postgresql", "name": name, "defaults_by": "Spilo",  # the operator's image
             "operator_settings": sorted(n for n, _ in defaults if n not in given),
             "parameters_at": "spec.postgresql.parameters", **_patroni_meta(rejected, ignored)}
     if spec.text("numberOfInstances"):

@@ -312,7 +312,8 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
         else:
             nxt = g.only("postgres")
             if nxt is not None:
-                evidence.append(f"{lst.label} names no server; {nxt.label} is the only PostgreSQL in its folder")
+                evidence.append(f"{lst.label} names no server; {nxt.label} is the only PostgreSQL in its folder"
+                                + (", and in the same file" if nxt.doc.path == lst.doc.path else ""))
         return [hop] + (_follow(g, nxt, evidence, reached, dbname, depth + 1) if nxt is not None else [])
     # haproxy
     route = lst.detail
@@ -327,7 +328,8 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
     if not route.back.servers:
         nxt = g.only("postgres")
         if nxt is not None:
-            evidence.append(f"HAProxy {route.label} names no server; {nxt.label} is the only PostgreSQL in its folder")
+            evidence.append(f"HAProxy {route.label} names no server; {nxt.label} is the only PostgreSQL in its folder"
+                            + (", and in the same file" if nxt.doc.path == lst.doc.path else ""))
     return [hop] + (_follow(g, nxt, evidence, reached, dbname, depth + 1) if nxt is not None else [])
 
 

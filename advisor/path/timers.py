@@ -170,8 +170,8 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
             if setting is not None and plan.span is None:
                 plan.span = setting.value_span or setting.span
             return plan
-        operator = " (the operator's default)" if "tcp_keepalives_idle" in hop.doc.meta.get("operator_settings", ()) \
-            else ""
+        by = hop.doc.meta.get("defaults_by", "the operator")
+        operator = f" ({by}'s default)" if "tcp_keepalives_idle" in hop.doc.meta.get("operator_settings", ()) else ""
         return KeepalivePlan(i, True, float(value), f"tcp_keepalives_idle = {setting.raw}{operator}",
                              setting.value_span or setting.span, "set", interval)
     # a proxy that terminates TCP (RDS Proxy, ALB, Classic ELB): its own keepalives are not documented

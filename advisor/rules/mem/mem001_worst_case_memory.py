@@ -33,13 +33,17 @@ and one hash at once) is an estimate, not a certain failure:
   `shared_buffers = 256MB`, which started and ran queries until `pg_prewarm` filled the buffers),
   then the OOM killer strikes under ordinary use; not an error, which is kept for a server that
   refuses to start or a connection that certainly fails;
-- a **warning** when even the common estimate — the fixed part + (`max_connections` +
-  `max_parallel_workers`) × one `work_mem` each — is above the memory: the connections and
-  workers the server allows, each running one sort, are enough;
-- an **info** when only the busy-server estimate is above 80 % of the memory (the message gives the
-  common estimate beside it): the operating system, the page cache PostgreSQL relies on
-  (`effective_cache_size`), per-backend overhead of a few MB each and other processes need the
-  rest.
+- an **info** when the estimates that need concurrency are over: the busy-server estimate above
+  80 % of the memory, the message giving beside it the common estimate — the fixed part +
+  (`max_connections` + `max_parallel_workers`) × one `work_mem` each — and saying when even that
+  one is above the memory. Both need every connection the server allows to be running a query at
+  once, which is saturation, not ordinary use: PostgreSQL's own defaults in a 512Mi container
+  reach a common estimate of 756 MB, and run;
+- a **warning** when the common estimate is over and fewer than 10 queries (one sort and one hash
+  each) fit beside the fixed part: ten queries at once is ordinary load (a server that cannot
+  take them is no server, as the fix's floor of 10 connections says). The operating system, the page cache PostgreSQL
+  relies on (`effective_cache_size`), per-backend overhead of a few MB each and other processes
+  need the rest.
 
 Options (`rule-options: {MEM001: {...}}` in the configuration): `safe-share` (the share of RAM
 above which it warns and that the proposed work_mem fits, default 0.8), `sort-nodes` and
@@ -129,9 +133,10 @@ def check(ctx):
         processes, s_processes = value_or_default(doc, "max_worker_processes")
         capped = isinstance(processes, int) and processes < workers
         op = doc.meta.get("operator_settings", ())
-        parallel = said_as_written("max_parallel_workers", s_workers, str(workers), op)
+        by = doc.meta.get("defaults_by", "the operator")
+        parallel = said_as_written("max_parallel_workers", s_workers, str(workers), op, by=by)
         if capped:
-            slots = said_as_written("max_worker_processes", s_processes, str(processes), op)
+            slots = said_as_written("max_worker_processes", s_processes, str(processes), op, by=by)
             parallel = f"max_parallel_workers {workers} capped by {slots}"
             workers = processes
         if wal == -1:
@@ -153,7 +158,7 @@ def check(ctx):
         refused = refused_values(doc.meta)
 
         def said(name, setting, figure):
-            return said_as_written(name, setting, figure, op, refused)
+            return said_as_written(name, setting, figure, op, refused, by)
 
         terms = (
             f"{said('shared_buffers', s_shared, format_bytes(shared))} + "
@@ -180,10 +185,13 @@ def check(ctx):
                         f"is above the {label}, before any query's work_mem")
             fix = _fixed_fix(doc, ram, label, shared + wal_bytes, av_workers, av_each, av_name)
         else:
-            # a busy server (every connection and parallel worker sorting and hashing at once): not
-            # certain; a warning when the common estimate (one work_mem each) is over too
+            # a busy server (every connection and parallel worker sorting and hashing at once), and
+            # even the common estimate (one work_mem each), need saturation: hygiene (PostgreSQL's
+            # defaults in 512Mi reach 756 MB and run), unless fewer than MIN_CONNECTIONS queries
+            # fit beside the fixed part: ordinary load is then enough
             common = fixed + (connections + workers) * work_mem
-            severity = Severity.WARNING if common > ram else Severity.INFO
+            fit = int((ram - fixed) // per_query) if per_query > 0 else connections
+            severity = Severity.WARNING if common > ram and fit < MIN_CONNECTIONS else Severity.INFO
             if total > ram:
                 nodes = ("one sort and one hash" if (sort_nodes, hash_nodes) == (1, 1) else
                          f"{sort_nodes} sort and {hash_nodes} hash nodes")
@@ -192,6 +200,9 @@ def check(ctx):
                 if common > ram:
                     message += (f", and even one work_mem per connection and worker, {format_bytes(common)}, is above "
                                 f"the {label}")
+                if severity is Severity.WARNING:
+                    message += (f"; beside its fixed part ({format_bytes(fixed)}) only {max(fit, 0)} queries of "
+                                f"{format_bytes(per_query)} fit, fewer than {MIN_CONNECTIONS}: ordinary load reaches it")
                 else:
                     message += f"; with one work_mem per connection and worker it is {format_bytes(common)}"
             else:

@@ -48,19 +48,20 @@ def describe(setting: Setting | None, name: str, shown: str) -> str:
 
 
 def said(name: str, setting: Setting | None, figure: str, operator: tuple | list = (),
-         refused: dict | None = None) -> str:
+         refused: dict | None = None, by: str = "the operator") -> str:
     """A term of a sum with its value as the file writes it, the figure after it when they differ:
     `shared_buffers 8GB`, `shared_buffers 1048576 (8 GB)`; `name figure` for a default; `(the
     operator's default)` after a value an operator or its image sets when the file does not
     (`operator`: the document's meta["operator_settings"]); Patroni's default in place of a value
-    it refused (`refused`: advisor.model.patroni.refused_values, name -> the value written)."""
+    it refused (`refused`: advisor.model.patroni.refused_values, name -> the value written); `by`
+    names whose default it is (meta["defaults_by"]: Spilo, the Zalando operator's image)."""
     raw = getattr(setting, "raw", None)
     if not isinstance(raw, str) or not raw:
         return f"{name} {figure}"
     if refused and name in refused:  # Patroni refused the value written: it runs its default
         return f"{name} {raw} (Patroni's default: it refuses the {refused[name]} written)"
     if name in operator:
-        return f"{name} {raw} (the operator's default)"
+        return f"{name} {raw} ({by}'s default)"
 
     def norm(text: str) -> str:
         return text.strip().strip("'\"").replace(" ", "").lower()
