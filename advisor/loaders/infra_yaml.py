@@ -1154,7 +1154,27 @@ def _misplaced_sysctls(f: _File, name: str, node: N, context: N) -> None:
         "the field, so "
         f"{written} {'is' if len(doc.settings) == 1 else 'are'} never set: the kernel keeps its default",
         "move the sysctls list to the pod: spec.securityContext.sysctls (spec.template.spec.securityContext in "
-        f"a Deployment or StatefulSet){also}"))
+        f"a Deployment or StatefulSet){_unsafe_before(doc)}{also}"))
+
+
+# sysctls Kubernetes counts safe only from a release on (kubernetes.io, Linux kernel version
+# requirements: "supported in the safe set"); before it the kubelet rejects a pod that sets one
+# (SysctlForbidden) unless --allowed-unsafe-sysctls names it
+_SAFE_SINCE = {"net.ipv4.tcp_keepalive_time": "1.29", "net.ipv4.tcp_keepalive_intvl": "1.29",
+               "net.ipv4.tcp_keepalive_probes": "1.29", "net.ipv4.tcp_fin_timeout": "1.29",
+               "net.ipv4.ip_local_reserved_ports": "1.27", "net.ipv4.tcp_rmem": "1.32", "net.ipv4.tcp_wmem": "1.32"}
+
+
+def _unsafe_before(doc: ConfigDoc) -> str:
+    """What a pod-level sysctl Kubernetes counts safe only from a release on still needs before it."""
+    late = sorted({(s.name, _SAFE_SINCE[s.name]) for s in doc.settings if s.name in _SAFE_SINCE}, key=lambda x: x[0])
+    if not late:
+        return ""
+    names = ", ".join(n for n, _ in late)
+    since = max(v for _, v in late)
+    return (f" ({names} {'is a safe sysctl' if len(late) == 1 else 'are safe sysctls'} from Kubernetes {since} on; "
+            "on an older cluster the kubelet rejects the pod (SysctlForbidden) unless its node allows "
+            f"{'it' if len(late) == 1 else 'them'} with --allowed-unsafe-sysctls)")
 
 
 def _sysctls_doc(f: _File, name: str, node: N, source: str = "securityContext.sysctls",
