@@ -200,11 +200,11 @@ def check(ctx):
                 if common > ram:
                     message += (f", and even one work_mem per connection and worker, {format_bytes(common)}, is above "
                                 f"the {label}")
+                else:
+                    message += f"; with one work_mem per connection and worker it is {format_bytes(common)}"
                 if severity is Severity.WARNING:
                     message += (f"; beside its fixed part ({format_bytes(fixed)}) only {max(fit, 0)} queries of "
                                 f"{format_bytes(per_query)} fit, fewer than {MIN_CONNECTIONS}: ordinary load reaches it")
-                else:
-                    message += f"; with one work_mem per connection and worker it is {format_bytes(common)}"
             else:
                 message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
                             "system, the page cache and each backend's own memory")
