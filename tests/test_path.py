@@ -987,3 +987,30 @@ def test_a_timer_in_seconds_as_written_is_not_converted_again():
         "PgBouncer client_idle_timeout = 300 s"
     assert timer_seconds(Timer(0, None, "HAProxy listen pg timeout client/server 30m", 1800.0, "traffic", True, "")) == \
         "HAProxy listen pg timeout client/server 30m = 1800 s"
+
+
+def test_a_bare_connection_string_leaves_the_proxy_timeout_to_hap005(tmp_path):
+    """The review's must-fix: a .env DATABASE_URL names no pool, so PATH002 judges nothing there and
+    HAP005 still warns of the common pools its 5 min would cut."""
+    write(tmp_path, {"haproxy.cfg": HAP_5M, "postgresql.conf": PG,
+                     ".env": "DATABASE_URL=postgresql://app@lb.internal:5000/app\n"})
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["HAP005", "PATH002"]}, use_config=False))
+    assert [(f.code, str(f.severity)) for f in report.findings] == [("HAP005", "warning")]
+
+
+@pytest.mark.parametrize("statement,fix", [
+    ("ALTER ROLE crm_app SET idle_session_timeout = '10min';", "ALTER ROLE crm_app SET idle_session_timeout = 0"),
+    ("ALTER ROLE crm_app IN DATABASE crm SET idle_session_timeout = '10min';",
+     "ALTER ROLE crm_app IN DATABASE crm SET idle_session_timeout = 0"),
+    ("ALTER DATABASE crm SET idle_session_timeout = '10min';", "ALTER DATABASE crm SET idle_session_timeout = 0"),
+])
+def test_pgb012s_session_fix_undoes_the_value_where_it_is_set(tmp_path, statement, fix):
+    """The review's must-fix: a per-database role value needs ALTER ROLE ... IN DATABASE (a plain
+    ALTER ROLE neither parses with the section's text nor overrides it)."""
+    write(tmp_path, {"pgbouncer.ini": "[databases]\ncrm = host=127.0.0.1 port=5432 dbname=crm\n[pgbouncer]\n"
+                                      "listen_addr = 127.0.0.1\nlisten_port = 6432\npool_mode = session\n",
+                     "postgresql.conf": "port = 5432\n", "roles.sql": statement + "\n",
+                     ".env": "DATABASE_URL=postgresql://crm_app@127.0.0.1:6432/crm\n"})
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["PGB012"]}, use_config=False))
+    [session] = [f for f in report.findings if "pool_mode = session" in f.message]
+    assert session.fix.startswith(fix), session.fix

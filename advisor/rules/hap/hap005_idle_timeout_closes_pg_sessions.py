@@ -23,8 +23,9 @@ A longer timeout is not reported by default, since no client read with it shows 
   in no file: PATH003 compares the timer with the server's `statement_timeout` when both are on
   one path.
 
-A route whose every assembled path starts at a client pgpath read (a `.env`, a Django or
-Spring configuration in the same deployment, or the topology's client hops) is left to PATH002,
+A route whose every assembled path starts at a client pgpath read with its pool (a Django,
+Spring, SQLAlchemy or node-postgres configuration in the same deployment, or the topology's
+client hops; a bare connection string names no pool) is left to PATH002,
 which judges each of those clients' pools against this very timer, and to PATH003 for
 statements: only a client that is cut is reported, there.
 
@@ -135,7 +136,11 @@ def _path_starts(ctx) -> dict:
     known: PATH002 judges it against the route's timer). Built once per run."""
     out: dict = {}
     for path in ctx.paths:
-        starts_at_client = path.hops[0].kind == "client"
+        # a client whose pool PATH002 judges (a persistent pool with a known lifetime): a bare
+        # connection string names no pool, and the common pools HAP005 speaks for may read it
+        first = path.hops[0]
+        pool = getattr(first.detail, "pool", None) if first.kind == "client" else None
+        starts_at_client = pool is not None and pool.persistent and pool.max_lifetime.known
         for h in path.hops:
             if h.kind == "haproxy" and h.doc is not None:
                 out.setdefault((id(h.doc), getattr(h.detail, "label", None)), []).append(starts_at_client)

@@ -54,10 +54,17 @@ def _shortest(path, pg, model):
     return min(found, key=lambda f: f[0]) if found else (None, None)
 
 
-def _role(setting) -> str:
-    """The role whose own value it is (`ALTER ROLE crm_app SET ...`), else PgBouncer's server user."""
+def _unset_for_sessions(setting) -> str:
+    """The statement that turns idle_session_timeout off where the value in force comes from
+    (advisor.model.sql sections: `role:r`, `role:r@database:d`, `database:d`), else for the role
+    PgBouncer connects as."""
     section = getattr(setting, "section", None) or ""
-    return section.split(":", 1)[1] if section.startswith("role:") else "<pgbouncer's server user>"
+    if section.startswith("role:"):
+        role, _, database = section[len("role:"):].partition("@database:")
+        return f"ALTER ROLE {role}{f' IN DATABASE {database}' if database else ''} SET idle_session_timeout = 0"
+    if section.startswith("database:"):
+        return f"ALTER DATABASE {section[len('database:'):]} SET idle_session_timeout = 0"
+    return "ALTER ROLE <pgbouncer's server user> SET idle_session_timeout = 0"
 
 
 def check(ctx):
@@ -95,7 +102,7 @@ def check(ctx):
                 f"pool_mode = session with {ist_text}: a client that keeps its server connection idle longer "
                 f"than {ist:g} s gets FATAL 57P05 (terminating connection due to idle-session timeout) on its "
                 "next query, whatever server_idle_timeout says",
-                f"ALTER ROLE {_role(ist_setting)} SET idle_session_timeout = 0, or use pool_mode = transaction",
+                f"{_unset_for_sessions(ist_setting)}, or use pool_mode = transaction",
                 related,
             )
 

@@ -173,6 +173,9 @@ def _published(doc, exposure):
 
 
 WORKLOADS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+# the cloud load balancers a Service of type LoadBalancer makes (a ClusterIP Service, a NAT or a
+# firewall in front of the server takes no clients from outside)
+LOAD_BALANCERS = ("cloud-lb", "aws-nlb", "aws-elb", "aws-alb", "azure-lb", "gcp-lb")
 
 
 def _load_balancers_in_front(ctx) -> dict:
@@ -183,7 +186,7 @@ def _load_balancers_in_front(ctx) -> dict:
         for i, hop in enumerate(path.hops[1:], start=1):
             front = path.hops[i - 1]
             if hop.kind == "postgres" and hop.doc is not None and front.span is not None and \
-                    front.kind not in ("client", "pgbouncer", "haproxy", "postgres"):
+                    front.kind in LOAD_BALANCERS:
                 out.setdefault(id(hop.doc), front)
     return out
 
