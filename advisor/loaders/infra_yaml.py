@@ -49,7 +49,7 @@ from typing import Any
 from advisor.loaders.source import read_text
 from advisor.loaders.template import is_template
 from advisor.loaders.yaml_nodes import N, TooLarge, YamlError, compose, walk
-from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown
+from advisor.model import KUBERNETES_WORKLOADS, ConfigDoc, Diagnostic, Setting, Span, Unknown
 from advisor.model.client import Value
 from advisor.model.host import HostFacts
 
@@ -109,7 +109,7 @@ _POSTGRES_IMAGE = re.compile(r"(^|/)(postgres|postgis/postgis|timescale/timescal
 _OFFICIAL_CONFIGURATION = re.compile(r"(^|/)(postgres|postgis/postgis|postgis|pgvector/pgvector|ankane/pgvector)(:|@|$)")
 _PGB_EDOBURU = re.compile(r"(^|/)edoburu/pgbouncer(:|@|$)")
 _PGB_BITNAMI = re.compile(r"(^|/)bitnami(legacy)?/pgbouncer(:|@|$)")
-_WORKLOADS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+_WORKLOADS = KUBERNETES_WORKLOADS
 # the fields of a container's SecurityContext (Kubernetes API core/v1, 1.30+)
 CONTAINER_SECURITY_CONTEXT = ("allowPrivilegeEscalation", "appArmorProfile", "capabilities", "privileged", "procMount",
                               "readOnlyRootFilesystem", "runAsGroup", "runAsNonRoot", "runAsUser", "seLinuxOptions",

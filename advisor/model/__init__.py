@@ -308,6 +308,8 @@ class ConfigDoc(Record):
 
 # the ports PostgreSQL and PgBouncer listen on by default: a port that says a hop carries PostgreSQL
 PG_PORTS = (5432, 6432)
+# the Kubernetes objects whose pod template runs containers (a container's PostgreSQL server)
+KUBERNETES_WORKLOADS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
 
 
 # why a file is checked as the newest major when nothing says which (advisor.pgversion decides)

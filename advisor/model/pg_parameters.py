@@ -41,8 +41,9 @@ def _in_command(doc: ConfigDoc) -> bool:
 def _command_key(doc: ConfigDoc) -> str:
     """Where a container's `-c` flags go: compose's `command`, a Kubernetes container's `args` (its
     `command` replaces the image's entrypoint)."""
-    kubernetes = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
-    return "args" if doc.meta.get("source") in kubernetes else "command"
+    from advisor.model import KUBERNETES_WORKLOADS
+
+    return "args" if doc.meta.get("source") in KUBERNETES_WORKLOADS else "command"
 
 
 def _where(doc: ConfigDoc, name: str, setting: Setting | None = None) -> str | None:

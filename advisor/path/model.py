@@ -197,7 +197,8 @@ class Timer(Record):
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"hop": self.hop, "leg": self.leg, "name": self.name, "seconds": self.seconds,
                                "resets_on": self.resets_on, "closes_client": self.closes_client,
-                               "defeated_by_keepalive": self.defeated, "effect": self.effect}
+                               "defeated_by_keepalive": self.defeated, "effect": self.effect,
+                               "notifies": self.notifies}
         if self.note:
             out["note"] = self.note
         if self.span is not None:

@@ -15,8 +15,9 @@ pg-pool's `idleTimeoutMillis` (default 10000 ms; 0 disables it; Node runs a dela
 above 2^31-1 ms after 1 ms) closes a client left idle that long, so the pool never hands out one
 idle longer, unless `min` > 0: a client released while the pool holds `min` clients or fewer gets
 no idle timer and may idle for ever. When that timer bounds every idle client:
-- on an assembled path, the pool is reported only when a timer on the path ends an idle
-  connection as soon as or sooner than `idleTimeoutMillis` (PATH002 then says so as a warning);
+- on an assembled path, the pool is reported only when the first timer to end an idle connection
+  there does it silently (an NLB's, a NAT's flow expiry) as soon as or sooner than
+  `idleTimeoutMillis` (PATH002 then says so too);
 - on no path, or a path whose timers are all kept open by keepalives, no timer is known: the
   pool is reported only when `idleTimeoutMillis` is not below 240 s, the shortest default idle
   timer among the middleboxes whose expiry a client learns of only at its next packet (an Azure
@@ -74,19 +75,34 @@ def shortest_silent_default_idle() -> tuple[float, str]:
     return least, " and ".join(k.label for k in silent if k.default_idle == least)
 
 
-def _path_timers(ctx, ep) -> list | None:
-    """The timers that end an idle connection of `ep` on the paths it is the client of; None when
-    it is on no assembled path."""
-    timers, on_path = [], False
+def _silent_first(ctx) -> dict:
+    """id(client endpoint) -> the timers that end its idle connections silently first, one per
+    assembled path it is the client of (none for a path whose first timer to fire closes the
+    connection as it expires: pg-pool drops the client then, before any later timer). Built once
+    per run."""
+    out: dict = {}
     for path in ctx.paths:
-        if any(hop.detail is ep for _i, hop in path.hops_of("client")):
-            on_path = True
-            # pg-pool drops an idle client whose close reaches it as it happens: only the others count
-            timers.extend(t for t in path.timers if t.fires and not t.notifies)
-    return timers if on_path else None
+        if len(path.hops) < 2:
+            continue  # a client alone: no path known
+        firing = [t for t in path.timers if t.fires]
+        first = min(firing, key=lambda t: t.seconds) if firing else None
+        for _i, hop in path.hops_of("client"):
+            timers = out.setdefault(id(hop.detail), [])
+            if first is not None and not first.notifies:
+                timers.append(first)
+    return out
+
+
+def _path_timers(ctx, ep, index=None) -> list | None:
+    """The timers that end an idle connection of `ep` silently before anything closes it as it
+    expires, on the paths it is the client of; None when it is on no assembled path. `index`:
+    _silent_first's, when the caller has it."""
+    index = _silent_first(ctx) if index is None else index
+    return index.get(id(ep))
 
 
 def check(ctx):
+    index = None  # the silent timers each client's paths end its idle connections with, built when needed
     for doc, ep in endpoints(ctx):
         pool = ep.pool
         if pool is None or pool.library in ("sqlalchemy", "django"):
@@ -101,8 +117,13 @@ def check(ctx):
         bound = pool.idle_bound()
         if bound is not None:
             idle = said(pool.max_idle, "idleTimeoutMillis")
-            timers = [t for t in _path_timers(ctx, ep) or () if t.seconds is not None]
+            if index is None:
+                index = _silent_first(ctx)
+            on_paths = _path_timers(ctx, ep, index)
+            timers = [t for t in on_paths or () if t.seconds is not None]
             shortest = min(timers, key=lambda t: t.seconds) if timers else None
+            if on_paths is not None and shortest is None:
+                continue  # on its paths nothing ends an idle connection silently before a close it sees
             if shortest is None:
                 usual, kinds = shortest_silent_default_idle()
                 if bound < usual:
@@ -120,7 +141,9 @@ def check(ctx):
                                _idle_fix(shortest.seconds if shortest else None))
             continue
         if pool.library == "pg-pool":
-            fix = _pg_pool_fix(ctx, ep, pool)
+            if index is None:
+                index = _silent_first(ctx)
+            fix = _pg_pool_fix(ctx, ep, pool, index)
         note = _unbounded_note(pool)
         closed = ("a connection whose flow a middlebox drops while idle in the pool (an NLB, a NAT: the client learns "
                   "of it only at its next packet; pg-pool removes one the server or a proxy closes)"
@@ -129,14 +152,14 @@ def check(ctx):
         yield RULE.finding(where(life, ep), f"{head}{note}: {closed} is handed out and fails on first use", fix)
 
 
-def _pg_pool_fix(ctx, ep, pool) -> str:
+def _pg_pool_fix(ctx, ep, pool, index) -> str:
     """pg-pool's idle timer where it can bound every idle client (`min` 0), else a maximum
     lifetime 30 s below the shortest timer its client learns of only at its next packet (on its
     path, else the shortest such default)."""
     least = pool.min_size
     if least is None or not least.known or least.value == 0:
         return "idleTimeoutMillis: 10000 (pg-pool's default: an idle client is closed after 10 s)"
-    timers = [t.seconds for t in _path_timers(ctx, ep) or () if t.seconds is not None]
+    timers = [t.seconds for t in _path_timers(ctx, ep, index) or () if t.seconds is not None]
     timer, what = (min(timers), "the shortest idle timer on its path") if timers else \
         (shortest_silent_default_idle()[0], "the shortest default of an NLB, NAT or Azure Load Balancer without reset")
     return f"maxLifetimeSeconds: {int(max(timer - 30, timer / 2))} (below {secs(timer)}, {what})"

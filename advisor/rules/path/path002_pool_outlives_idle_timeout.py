@@ -144,7 +144,10 @@ def check(ctx):
             else:
                 tail = f": the connection is closed first and the pool lends it unchecked ({shortest.effect})"
                 severity = Severity.WARNING
-            yield RULE.finding(span, head + tail, _lifetime_fix(pool, shortest.seconds),
+            fix = _lifetime_fix(pool, shortest.seconds)
+            if pool.library == "pg-pool" and shortest.notifies and not validated:
+                fix += "; and pool.on('error', ...) in the application (pgpath does not read its code)"
+            yield RULE.finding(span, head + tail, fix,
                                related=list(dict.fromkeys([s for s in [shortest.span] if s is not None]
                                                           + related(path, span))),
                                severity=severity)

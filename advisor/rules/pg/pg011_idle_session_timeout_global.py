@@ -44,7 +44,8 @@ def _hidden_by_poolers(ctx) -> set[int]:
     for path in ctx.paths:
         for t in path.timers:
             hop = path.hops[t.hop]
-            if hop.kind == "postgres" and hop.doc is not None and t.name.startswith("PostgreSQL idle_session_timeout"):
+            # (a PostgreSQL hop's only idle timer is idle_session_timeout: advisor.path.timers)
+            if hop.kind == "postgres" and hop.doc is not None and t.resets_on == "traffic":
                 seen.setdefault(id(hop.doc), []).append(not t.closes_client)
     return {doc_id for doc_id, hidden in seen.items() if hidden and all(hidden)}
 

@@ -53,6 +53,7 @@ remove it first (with `POSTGRES_PASSWORD` set the image asks a password).
 
 from advisor.catalog import value_or_default
 from advisor.findings import Severity
+from advisor.model import KUBERNETES_WORKLOADS
 from advisor.model.pg_parameters import assignment
 from advisor.rules.compose import (CLEAR_PASSWORDS, MD5_CAPTURED, UNENCRYPTED, exposure_message,
                                    publish_on_loopback, published_said, published_to_network)
@@ -81,7 +82,7 @@ def check(ctx):
             if finding is not None:
                 yield finding
             continue  # not published: only containers of its host reach it
-        if doc.meta.get("source") in WORKLOADS:
+        if doc.meta.get("source") in KUBERNETES_WORKLOADS:
             if fronts is None:
                 fronts = _load_balancers_in_front(ctx)
             finding = _behind_load_balancer(doc, fronts.get(id(doc)))
@@ -172,7 +173,6 @@ def _published(doc, exposure):
     return RULE.finding(p["span"], message, fix, related)
 
 
-WORKLOADS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 # the cloud load balancers a Service of type LoadBalancer makes (a ClusterIP Service, a NAT or a
 # firewall in front of the server takes no clients from outside)
 LOAD_BALANCERS = ("cloud-lb", "aws-nlb", "aws-elb", "aws-alb", "azure-lb", "gcp-lb")
