@@ -72,7 +72,7 @@ def shortest_silent_default_idle() -> tuple[float, str]:
 
     silent = [k for k in KINDS.values() if k.default_idle and k.on_expiry != "close"]
     least = min(k.default_idle for k in silent)
-    return least, " and ".join(k.label for k in silent if k.default_idle == least)
+    return least, " or ".join(k.label for k in silent if k.default_idle == least)
 
 
 def _silent_first(ctx) -> dict:
