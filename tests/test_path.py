@@ -22,15 +22,20 @@ def pgpath(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
-def paths_of(folder: Path, config: Path | None = None):
+def report_of(folder: Path, config: Path | str | None = None, **cli):
+    """`pgpath check .` run inside `folder` (with `config`, else no settings file)."""
     cwd = os.getcwd()
     os.chdir(folder)
     try:
-        settings = make_settings({"paths": ["."]}, config_path=str(config) if config else None,
+        settings = make_settings({"paths": ["."], **cli}, config_path=str(config) if config else None,
                                  use_config=config is not None)
-        return run(settings).paths
+        return run(settings)
     finally:
         os.chdir(cwd)
+
+
+def paths_of(folder: Path, config: Path | None = None):
+    return report_of(folder, config).paths
 
 
 def shared(paths):
@@ -234,12 +239,7 @@ def test_path001_fixes_the_end_whose_keepalive_line_is_written(tmp_path):
                      ".env": "DATABASE_URL=postgresql://app@db:5432/app\n",
                      "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: .env\n"
                                     "      - aws-nlb: {}\n      - postgres: postgresql.conf\n"})
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        report = run(make_settings({"paths": ["."], "select": ["PATH001"]}, config_path="pgpath.yaml"))
-    finally:
-        os.chdir(cwd)
+    report = report_of(tmp_path, "pgpath.yaml", select=["PATH001"])
     [f] = report.findings
     assert (os.path.basename(f.span.file), f.span.line) == ("postgresql.conf", 3)
     assert f.fix.startswith("tcp_keepalives_idle = ")
@@ -933,12 +933,7 @@ def test_a_keepalive_fix_turns_keepalives_on_where_the_client_turned_them_off(tm
                      "db/postgresql.conf": "listen_addresses='*'\n",
                      "pgpath.yaml": "deployments:\n  - name: reports\n    hops:\n      - client: {file: app/pg_service.conf}\n"
                                     "      - aws-nat: {}\n      - postgres: {file: db/postgresql.conf}\n"})
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        report = run(make_settings({"paths": ["."], "select": ["PATH001"]}, config_path="pgpath.yaml"))
-    finally:
-        os.chdir(cwd)
+    report = report_of(tmp_path, "pgpath.yaml", select=["PATH001"])
     [f] = report.findings
     assert f.fix.startswith("keepalives=1 keepalives_idle=") and "in [reports] of the service file" in f.fix
 
@@ -966,12 +961,7 @@ def test_two_level_pooling_judges_each_pgbouncer_against_its_own_next_hop(tmp_pa
     checked with PgBouncer 1.18 on both levels); PostgreSQL's max_connections limits the central
     PgBouncer's pools, not the app-side one's, whose server connections go to the central."""
     write(tmp_path, TWO_LEVEL)
-    cwd = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        report = run(make_settings({"paths": ["."], "select": ["PGB015", "PGB016"]}, config_path="pgpath.yaml"))
-    finally:
-        os.chdir(cwd)
+    report = report_of(tmp_path, "pgpath.yaml", select=["PGB015", "PGB016"])
     assert [(f.code, os.path.dirname(f.span.file)) for f in report.findings] == [("PGB016", "central")]
     [path] = shared(report.paths)
     [cit] = [t for t in path.timers if "client_idle_timeout" in t.name]
