@@ -93,14 +93,6 @@ def _silent_first(ctx) -> dict:
     return out
 
 
-def _path_timers(ctx, ep, index=None) -> list | None:
-    """The timers that end an idle connection of `ep` silently before anything closes it as it
-    expires, on the paths it is the client of; None when it is on no assembled path. `index`:
-    _silent_first's, when the caller has it."""
-    index = _silent_first(ctx) if index is None else index
-    return index.get(id(ep))
-
-
 def check(ctx):
     index = None  # the silent timers each client's paths end its idle connections with, built when needed
     for doc, ep in endpoints(ctx):
@@ -119,7 +111,7 @@ def check(ctx):
             idle = said(pool.max_idle, "idleTimeoutMillis")
             if index is None:
                 index = _silent_first(ctx)
-            on_paths = _path_timers(ctx, ep, index)
+            on_paths = index.get(id(ep))  # None: on no assembled path
             timers = [t for t in on_paths or () if t.seconds is not None]
             shortest = min(timers, key=lambda t: t.seconds) if timers else None
             if on_paths is not None and shortest is None:
@@ -143,7 +135,7 @@ def check(ctx):
         if pool.library == "pg-pool":
             if index is None:
                 index = _silent_first(ctx)
-            fix = _pg_pool_fix(ctx, ep, pool, index)
+            fix = _pg_pool_fix(pool, index.get(id(ep)) or ())
         note = _unbounded_note(pool)
         closed = ("a connection whose flow a middlebox drops while idle in the pool (an NLB, a NAT: the client learns "
                   "of it only at its next packet; pg-pool removes one the server or a proxy closes)"
@@ -152,14 +144,14 @@ def check(ctx):
         yield RULE.finding(where(life, ep), f"{head}{note}: {closed} is handed out and fails on first use", fix)
 
 
-def _pg_pool_fix(ctx, ep, pool, index) -> str:
+def _pg_pool_fix(pool, silent) -> str:
     """pg-pool's idle timer where it can bound every idle client (`min` 0), else a maximum
-    lifetime 30 s below the shortest timer its client learns of only at its next packet (on its
-    path, else the shortest such default)."""
+    lifetime 30 s below the shortest timer its client learns of only at its next packet (`silent`,
+    on its paths; else the shortest such default)."""
     least = pool.min_size
     if least is None or not least.known or least.value == 0:
         return "idleTimeoutMillis: 10000 (pg-pool's default: an idle client is closed after 10 s)"
-    timers = [t.seconds for t in _path_timers(ctx, ep, index) or () if t.seconds is not None]
+    timers = [t.seconds for t in silent if t.seconds is not None]
     timer, what = (min(timers), "the shortest idle timer on its path") if timers else \
         (shortest_silent_default_idle()[0], "the shortest default of an NLB, NAT or Azure Load Balancer without reset")
     return f"maxLifetimeSeconds: {int(max(timer - 30, timer / 2))} (below {secs(timer)}, {what})"
