@@ -67,10 +67,11 @@ def managed_by_patroni(doc) -> bool:
     return "_patroni_rejected" in doc.meta
 
 
-def patroni_removes(doc, span) -> bool:
-    """Whether Patroni removes the value written at `span` of a document it manages: a boolean,
-    integer, real or enum parameter's (its Bool/Integer/Real/Enum validators drop what they cannot
-    read); a string parameter's value is written as it is, and PostgreSQL judges it."""
+def patroni_checks_value(doc, span) -> bool:
+    """Whether Patroni checks the value written at `span` of a document it manages before writing
+    it: a boolean, integer, real or enum parameter's (its Bool/Integer/Real/Enum validators remove
+    what they cannot read and clamp a number out of range); a string parameter's value is written
+    as it is, and PostgreSQL judges it."""
     from advisor.catalog import catalog_of
 
     if not managed_by_patroni(doc):

@@ -67,3 +67,16 @@ def said(name: str, setting: Setting | None, figure: str, operator: tuple | list
         return text.strip().strip("'\"").replace(" ", "").lower()
 
     return f"{name} {raw}" if norm(raw) == norm(figure) else f"{name} {raw} ({figure})"
+
+
+def patroni_judged(rule, doc, d, consequence: str):
+    """A loader diagnostic about a value Patroni checks before it writes postgresql.conf (a server
+    it manages): a warning that says what Patroni does with it (`consequence`), since PostgreSQL
+    never sees the value; the diagnostic as it is otherwise (PG002, PG003)."""
+    from advisor.findings import Severity
+    from advisor.model.patroni import patroni_checks_value
+
+    if patroni_checks_value(doc, d.span):
+        return rule.finding(d.span, f"{d.message.rstrip('.')}; {consequence}", d.fix, d.related,
+                            severity=Severity.WARNING)
+    return rule.from_diagnostic(d)

@@ -32,14 +32,13 @@ def check(ctx):
     return report_diagnostics(RULE, ctx, "invalid-value", judge=_judged)
 
 
-def _judged(doc, d):
-    """A server whose configuration Patroni writes never sees the value: Patroni removes it."""
-    from advisor.model.patroni import PATRONI_REMOVES, patroni_removes
 
-    if patroni_removes(doc, d.span):
-        return RULE.finding(d.span, f"{d.message.rstrip('.')}; {PATRONI_REMOVES}", d.fix, d.related,
-                            severity=Severity.WARNING)
-    return RULE.from_diagnostic(d)
+def _judged(doc, d):
+    """A server whose configuration Patroni writes never sees the value (patroni/postgresql/validator.py)."""
+    from advisor.model.patroni import PATRONI_REMOVES
+    from advisor.rules.pg.common import patroni_judged
+
+    return patroni_judged(RULE, doc, d, PATRONI_REMOVES)
 
 
 RULE = Rule(

@@ -33,15 +33,13 @@ def check(ctx):
     return report_diagnostics(RULE, ctx, "out-of-range", judge=_judged)
 
 
-def _judged(doc, d):
-    """A server whose configuration Patroni writes never sees the value: Patroni sets the nearest
-    bound instead (patroni/postgresql/validator.py, Number.transform)."""
-    from advisor.model.patroni import PATRONI_CLAMPS, patroni_removes
 
-    if patroni_removes(doc, d.span):  # (a number out of range: Patroni clamps it, it does not remove it)
-        return RULE.finding(d.span, f"{d.message.rstrip('.')}; {PATRONI_CLAMPS}", d.fix, d.related,
-                            severity=Severity.WARNING)
-    return RULE.from_diagnostic(d)
+def _judged(doc, d):
+    """A server whose configuration Patroni writes never sees the value (patroni/postgresql/validator.py)."""
+    from advisor.model.patroni import PATRONI_CLAMPS
+    from advisor.rules.pg.common import patroni_judged
+
+    return patroni_judged(RULE, doc, d, PATRONI_CLAMPS)
 
 
 RULE = Rule(
