@@ -863,18 +863,20 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
     copy a configuration into it)."""
     envs = _env_map(env)
     if _POSTGRES_IMAGE.search(image or ""):
-        program = _command_args(entrypoint)
+        program, args = _command_args(entrypoint), _command_args(command)
+        # the image's own entrypoint (none given, its script, or postgres itself), or a script of the user's
+        own = not program or os.path.basename(program[0][0]) in ("postgres", "docker-entrypoint.sh")
         # -c flags: in the command, and in an entrypoint that is postgres or the image's own script
-        starts = bool(program) and os.path.basename(program[0][0]) in ("postgres", "docker-entrypoint.sh")
-        entries = _dash_c_entries(f, (program if starts else []) + _command_args(command))
-        if not entries and not _runs_server(entrypoint, command):
+        entries = _dash_c_entries(f, (program if own else []) + args)
+        if not entries and not _runs_server([w for w, *_ in program], [w for w, *_ in args]):
             return  # the image runs psql, pg_dump, a shell...: a job, not a server
         # anchor: where a finding about the server as a whole points (its image line)
         meta: dict[str, Any] = {"source": source, "service": service, "image": image,
                                 "anchor": _where_image(f, image).to_dict()}
-        unread = _configuration_unread(f, image, entrypoint)
-        if build is not None:
-            unread.append(build.span(f.path).to_dict())
+        # why what the command line leaves unset is not known: an image with a configuration of its
+        # own, an entrypoint script that may write any setting, a Dockerfile that may copy one in
+        unread = [] if _OFFICIAL_CONFIGURATION.search(image) else [_where_image(f, image).to_dict()]
+        unread += [node.span(f.path).to_dict() for node in (None if own else entrypoint, build) if node is not None]
         if unread:
             meta["defaults_unknown_because"] = unread
         if env_file is not None and "POSTGRES_HOST_AUTH_METHOD" not in envs:
@@ -905,35 +907,18 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
         _pgbouncer_env(f, service, image, envs, source, exposure)
 
 
-def _runs_server(entrypoint: N | None, command: N | None) -> bool:
-    """Whether a PostgreSQL image's container runs the server: with the image's entrypoint
-    (docker-entrypoint.sh, which starts `postgres` when the command is empty, `postgres` or begins
-    with a flag, and otherwise runs the command instead: psql, pg_dump, a shell), with `postgres`
-    as its entrypoint, or with another entrypoint given `postgres` as its command (a wrapper script
-    that starts it)."""
-    program = [word for word, *_ in _command_args(entrypoint)]
-    args = [word for word, *_ in _command_args(command)]
+def _runs_server(program: list[str], args: list[str]) -> bool:
+    """Whether a PostgreSQL image's container runs the server, from the words of its entrypoint
+    and command: with the image's entrypoint (docker-entrypoint.sh, which starts `postgres` when
+    the command is empty, `postgres` or begins with a flag, and otherwise runs the command instead:
+    psql, pg_dump, a shell), with `postgres` as its entrypoint, or with another entrypoint given
+    `postgres` as its command (a wrapper script that starts it)."""
     if program and os.path.basename(program[0]) == "postgres":
         return True
     if not program or os.path.basename(program[0]) == "docker-entrypoint.sh":
         rest = program[1:] + args
         return not rest or rest[0] == "postgres" or rest[0].startswith("-")
     return "postgres" in args
-
-
-def _configuration_unread(f: _File, image: str, entrypoint: N | None) -> list[dict]:
-    """Why the settings a container's command line leaves unset are not known (spans, as
-    `defaults_unknown_because`): an image with a configuration of its own, or an entrypoint other
-    than the image's (a script that may write any setting before it starts the server)."""
-    out = []
-    if not _OFFICIAL_CONFIGURATION.search(image):
-        out.append(_where_image(f, image).to_dict())
-    if entrypoint is not None:
-        args = _command_args(entrypoint)
-        first = os.path.basename(args[0][0]) if args else ""
-        if first not in ("postgres", "docker-entrypoint.sh"):
-            out.append(entrypoint.span(f.path).to_dict())
-    return out
 
 
 def _volume_mounts(f: _File, volumes: list[N]) -> list[tuple[str, str, Span]]:
