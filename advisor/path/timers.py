@@ -210,7 +210,7 @@ def _written(value, key: str) -> str:
 
 def build_timers(path: DeploymentPath) -> None:
     timers: list[Timer] = []
-    pooled_from = _transaction_pooler_index(path)
+    pooled_from = transaction_pooler_index(path)
     for leg_index, leg in enumerate(path.legs):
         best = leg.keepalive()
         for m in leg.middleboxes:
@@ -228,7 +228,7 @@ def build_timers(path: DeploymentPath) -> None:
     path.timers = timers
 
 
-def _transaction_pooler_index(path: DeploymentPath) -> int | None:
+def transaction_pooler_index(path: DeploymentPath) -> int | None:
     """Index of the first PgBouncer on the path that pools by transaction or statement."""
     for i, hop in path.hops_of("pgbouncer"):
         mode = pool_mode(hop)

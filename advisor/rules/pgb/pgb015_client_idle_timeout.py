@@ -40,16 +40,15 @@ from advisor.rules.rule import Rule
 def _behind_poolers(ctx) -> set[int]:
     """id() of the PgBouncer documents that every assembled path through them reaches through a
     PgBouncer in transaction or statement pooling before them (their clients are that pooler's
-    server connections)."""
-    from advisor.path.timers import pool_mode
+    server connections), as the path's timers judge it (advisor.path.timers)."""
+    from advisor.path.timers import transaction_pooler_index
 
     through: dict[int, list[bool]] = {}
     for path in ctx.paths:
-        pooled = False
-        for hop in path.hops:
-            if hop.kind == "pgbouncer" and hop.doc is not None:
-                through.setdefault(id(hop.doc), []).append(pooled)
-                pooled = pooled or pool_mode(hop) in ("transaction", "statement")
+        pooled_from = transaction_pooler_index(path)
+        for i, hop in path.hops_of("pgbouncer"):
+            if hop.doc is not None:
+                through.setdefault(id(hop.doc), []).append(pooled_from is not None and i > pooled_from)
     return {doc_id for doc_id, flags in through.items() if flags and all(flags)}
 
 
