@@ -10,7 +10,7 @@ import pytest
 from advisor.engine import make_settings, run
 from advisor.loaders import detect_kind, load_file
 from advisor.loaders.infra_yaml import load, parse_compose_size, parse_k8s_size
-from advisor.model import Unknown
+from advisor.model import Unknown, is_known
 from advisor.model.patroni import refused_values
 from conftest import CORPUS, corpus_files, require_corpus
 
@@ -116,6 +116,59 @@ def test_pooler_defaults_and_forced_values(tmp_path):
     # the user's are appended to the operator's (strings.go)
     assert pgb.model.value("ignore_startup_parameters") == "extra_float_digits,options,search_path"
     assert pgb.meta["service_type"] == "ClusterIP" and "operator_hba" in pgb.meta
+
+
+_PGO = ("apiVersion: postgres-operator.crunchydata.com/v1beta1\nkind: PostgresCluster\nmetadata:\n  name: hippo\n"
+        "spec:\n  postgresVersion: 16\n  instances:\n    - name: i1\n  proxy:\n    pgBouncer:\n      replicas: 2\n")
+
+
+def test_pgo_pgbouncer_is_the_operators_file(tmp_path):
+    """Crunchy PGO v5 writes pgbouncer.ini itself (internal/pgbouncer/config.go): its settings, the
+    user's config.global over them, `* = host=<cluster>-primary`, one PgBouncer per replica; the
+    rest is PgBouncer's default, so pool sizes are known and budgets can be checked."""
+    docs = _load(tmp_path, _PGO + "      config:\n        global:\n          default_pool_size: '40'\n"
+                                  "          client_tls_sslmode: prefer\n")
+    [pgb] = [d for d in docs if d.kind == "pgbouncer"]
+    model = pgb.model
+    assert (model.value("default_pool_size"), model.value("reserve_pool_size"), model.value("pool_mode")) == (
+        40, 0, "session")
+    assert model.value("client_tls_sslmode") == "prefer"  # the user's value over the operator's require
+    assert (model.value("server_tls_sslmode"), model.value("listen_port"), model.value("listen_addr")) == (
+        "verify-full", 5432, "*")
+    [entry] = model.databases
+    assert (entry.name, entry.value("host"), entry.value("port")) == ("*", "hippo-primary", 5432)
+    assert pgb.meta["processes"]["count"] == 2 and pgb.meta["processes"]["what"] == "pods"
+    assert "defaults_unknown_because" not in pgb.meta
+
+
+def test_pgo_pgbouncer_databases_and_files(tmp_path):
+    """config.databases replaces the operator's `*`; config.files may replace the empty
+    pgbouncer.ini the operator's file includes first, so the defaults are then unknown."""
+    docs = _load(tmp_path, _PGO + "      config:\n        databases:\n          app: host=hippo-primary port=5432 dbname=app\n"
+                                  "        files:\n          - configMap:\n              name: pgb-extra\n")
+    [pgb] = [d for d in docs if d.kind == "pgbouncer"]
+    assert [(e.name, e.value("dbname")) for e in pgb.model.databases] == [("app", "app")]
+    assert pgb.meta.get("defaults_unknown_because")
+    assert not is_known(pgb.model.value("default_pool_size"))
+
+
+def test_autobase_pgbouncer_is_its_templates_file(tmp_path):
+    """autobase's pgbouncer.ini.j2 writes reserve_pool_size = 1 whatever the variables say, a pool
+    for each of pgbouncer_pools beside `*`, and the role's defaults for the variables a group_vars
+    file leaves out (default_pool_size 100, max_db_connections 10000 at d10e6755)."""
+    docs = _load(tmp_path, "patroni_cluster_name: main\npostgresql_parameters:\n"
+                           '  - { option: "max_connections", value: "100" }\n'
+                           "pgbouncer_max_client_conn: 5000\npgbouncer_default_pool_mode: transaction\n"
+                           "pgbouncer_pools:\n  - { name: app, dbname: appdb, pool_parameters: 'pool_size=20' }\n",
+                 name="all.yml")
+    [pgb] = [d for d in docs if d.kind == "pgbouncer"]
+    model = pgb.model
+    assert (model.value("reserve_pool_size"), model.value("default_pool_size"), model.value("max_db_connections"),
+            model.value("max_client_conn"), model.value("pool_mode")) == (1, 100, 10000, 5000, "transaction")
+    assert not is_known(model.value("auth_type"))  # from postgresql_password_encryption_algorithm
+    assert [(e.name, e.value("dbname"), e.value("pool_size"), e.value("host")) for e in model.databases] == [
+        ("app", "appdb", 20, "/var/run/postgresql"), ("*", None, None, "/var/run/postgresql")]
+    assert "defaults_unknown_because" not in pgb.meta
 
 
 @pytest.mark.parametrize("extra,on_expiry", [("", "rst"),

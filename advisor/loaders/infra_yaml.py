@@ -13,12 +13,16 @@ One YAML file can hold several configurations; `load` returns a list of document
   `shared_buffers`/`max_connections` derived from the memory limit — are settings too, like CNPG's);
 - Percona `PerconaPGCluster` and Crunchy `PostgresCluster` (`spec.patroni.dynamicConfiguration.
   postgresql.parameters`, `spec.config.parameters`, `postgresVersion`, `instances[].resources`,
-  `proxy.pgBouncer.config.global`);
+  `proxy.pgBouncer`: the pgbouncer.ini the operator writes — its settings, `config.global` over
+  them, `[databases] * = host=<cluster>-primary` unless `config.databases`, one PgBouncer per
+  `replicas`);
 - Patroni (`bootstrap.dcs.postgresql.parameters`, then `postgresql.parameters`, which win);
 - Ansible variables of the common roles: `postgresql_parameters` / `local_postgresql_parameters`
   (autobase: lists of `{option, value}`), `postgresql_global_config_options` (geerlingguy),
   `pg_parameters` (pigsty, a mapping), `postgresql_version` / `pg_version`; `pgbouncer_<key>`
   variables whose key is a PgBouncer setting (not the booleans: those are the role's switches);
+  autobase's the way its pgbouncer.ini.j2 renders them (its fixed lines, `pgbouncer_pools` and
+  `*`, the role's defaults for the variables a file leaves out);
 - Kubernetes `ConfigMap`s and Helm values that embed a postgresql.conf or pgbouncer.ini as text
   (read with the native loaders, spans at the YAML lines), and Helm values maps whose keys are
   PgBouncer settings;
@@ -82,6 +86,20 @@ CNPG_POOLER_FORCED_NAMES = {n for n, _ in CNPG_POOLER_FORCED}
 CNPG_POOLER_HBA = "host all all 0.0.0.0/0 md5, host all all ::/0 md5"
 # Spilo (Zalando) and Crunchy/Percona PGO always serve TLS
 OPERATOR_TLS = (("ssl", "on"),)
+# Crunchy PGO v5 (internal/pgbouncer/config.go at 0fbac30, August 2026) and Percona's fork
+# (adafb34: the same, with admin_users from crVersion 3.1.0): the pgbouncer.ini of
+# spec.proxy.pgBouncer is `%include` of an empty file (unless config.files replaces it), these
+# settings with the user's config.global over them, and `[databases] * = host=<cluster>-primary
+# port=<spec.port>` (config.databases replaces it); everything else is PgBouncer's default
+PGO_PGBOUNCER = (("ignore_startup_parameters", "extra_float_digits"),
+                 ("auth_file", "/etc/pgbouncer/~postgres-operator/users.txt"),
+                 ("auth_query", "SELECT username, password from pgbouncer.get_auth($1)"),
+                 ("auth_user", "_crunchypgbouncer"), ("client_tls_sslmode", "require"),
+                 ("client_tls_cert_file", "/etc/pgbouncer/~postgres-operator/frontend-tls.crt"),
+                 ("client_tls_key_file", "/etc/pgbouncer/~postgres-operator/frontend-tls.key"),
+                 ("client_tls_ca_file", "/etc/pgbouncer/~postgres-operator/frontend-ca.crt"),
+                 ("listen_addr", "*"), ("server_tls_sslmode", "verify-full"),
+                 ("server_tls_ca_file", "/etc/pgbouncer/~postgres-operator/backend-ca.crt"), ("unix_socket_dir", ""))
 # Spilo, the image the Zalando operator runs (postgres-appliance/scripts/configure_spilo.py at
 # zalando/spilo 7cb50bd, 2025): bootstrap parameters a manifest's own override, and, when the
 # manifest sets none, shared_buffers = 1/5 of the container's memory limit (on Kubernetes) and
@@ -525,9 +543,52 @@ def _read_pgo(f: _File, root: N) -> None:
                               **_patroni_meta(rejected, ignored)}, host)
     pgb = spec.get("proxy", "pgBouncer")
     if pgb is not None:
-        entries = f.param_entries(pgb.get("config", "global"))
-        f.pgb_doc(entries, {"source": f"{root.text('kind')} pgBouncer", "name": name,
-                            "generated_by": root.text("kind")}, (root.get("kind") or root).span(f.path))
+        _read_pgo_pgbouncer(f, root, spec, pgb, name)
+
+
+def _read_pgo_pgbouncer(f: _File, root: N, spec: N, pgb: N, name: str) -> None:
+    """The pgbouncer.ini the operator writes for spec.proxy.pgBouncer: its own settings, the
+    user's `config.global` over them, `[databases]` `* = host=<name>-primary` unless
+    `config.databases` replaces it, one PgBouncer per replica (PGO_PGBOUNCER)."""
+    kind_node = root.get("kind") or root
+    config = pgb.get("config")
+    user = f.param_entries(config.get("global") if config is not None else None)
+    port = pgb.text("port") or "5432"
+    operator = PGO_PGBOUNCER + (("listen_port", port),)
+    if root.text("kind") == "PerconaPGCluster" and _version_at_least(spec.text("crVersion"), (3, 1)):
+        operator += (("admin_users", "_crunchypgbounceradmin"),)
+    entries = f.operator_entries(kind_node, operator, user, False) + user
+    meta = {"source": f"{root.text('kind')} pgBouncer", "name": name, "generated_by": root.text("kind"),
+            "operator_settings": sorted({n for n, _ in operator} - {e[0] for e in user})}
+    replicas = pgb.get("replicas")
+    if replicas is not None and replicas.kind == "scalar":
+        # each pod runs its own PgBouncer with its own pools, behind the one Service <name>-pgbouncer
+        meta["processes"] = {"count": int(replicas.value) if replicas.value.isdigit() else None,
+                             "variable": "replicas", "raw": replicas.value, "what": "pods",
+                             "where": f" behind the Service {name}-pgbouncer",
+                             "span": replicas.value_span(f.path).to_dict()}
+    databases = []
+    listed = config.get("databases") if config is not None else None
+    if listed is not None and listed.kind == "map" and list(listed.items()):
+        for db, key, value in listed.items():
+            if value.kind == "scalar":
+                databases.append((db, value.value, value.value_span(f.path)))
+    else:
+        # the operator's fallback: every database to the cluster's primary Service
+        databases.append(("*", f"host={name}-primary port={spec.text('port') or '5432'}", kind_node.span(f.path)))
+    files = config.get("files") if config is not None else None
+    # files projected under /etc/pgbouncer may replace the empty pgbouncer.ini the operator's file
+    # includes first: what they set is unknown
+    opaque = files.span(f.path) if files is not None and files.kind == "seq" and files.seq() else None
+    f.pgb_doc(entries, meta, opaque, databases)
+
+
+def _version_at_least(text: str | None, wanted: tuple[int, int]) -> bool:
+    parts = (text or "").split(".")
+    try:
+        return (int(parts[0]), int(parts[1]) if len(parts) > 1 else 0) >= wanted
+    except ValueError:
+        return False
 
 
 def _read_patroni(f: _File, root: N) -> bool:
@@ -578,6 +639,54 @@ _AUTOBASE_PGB_VARIABLES = frozenset({
     "pgbouncer_client_tls_sslmode", "pgbouncer_client_tls_protocols", "pgbouncer_client_tls_ciphers",
     "pgbouncer_server_tls_sslmode", "pgbouncer_server_tls_protocols", "pgbouncer_server_tls_ciphers",
 })
+
+
+# what autobase's pgbouncer.ini.j2 (d10e6755) writes whatever the variables say
+_AUTOBASE_PGB_FIXED = (("server_reset_query", "DISCARD ALL"), ("reserve_pool_size", "1"),
+                       ("reserve_pool_timeout", "1"), ("pkt_buf", "8192"), ("listen_backlog", "4096"),
+                       ("so_reuseport", "1"), ("log_connections", "0"), ("log_disconnections", "0"))
+_AUTOBASE_PGB_FIXED_NAMES = {n for n, _ in _AUTOBASE_PGB_FIXED}
+# the role defaults (automation/roles/common/defaults/main.yml at d10e6755) of the variables it
+# renders, by the setting they set; None: a value that depends on other variables (auth_type from
+# postgresql_password_encryption_algorithm, the TLS lines from tls_cert_generate), unknown here
+_AUTOBASE_PGB_DEFAULTS = {
+    "listen_addr": "0.0.0.0", "listen_port": "6432", "max_client_conn": "100000", "max_db_connections": "10000",
+    "max_prepared_statements": "1024", "query_wait_timeout": "120", "default_pool_size": "100",
+    "pool_mode": "session", "ignore_startup_parameters": "extra_float_digits,geqo,search_path",
+    "auth_type": None, "admin_users": None, "stats_users": None, "client_tls_sslmode": None,
+    "server_tls_sslmode": None}
+_AUTOBASE_DEFAULT_POOLS = (("postgres", "postgres", ""),)
+
+
+def _autobase_pgbouncer(f: _File, root: N, pgb: list, variables: dict) -> tuple[list, list]:
+    """The [pgbouncer] entries and [databases] lines of the pgbouncer.ini autobase's template
+    renders from these variables: the file's own, the role's defaults for the others (another vars
+    file of the inventory may still override them), and the template's fixed lines. The databases
+    are each of `pgbouncer_pools` (else the role's default, `postgres`) and `*`, all to the
+    server's unix socket."""
+    anchor = Span(f.path, 1, 1)
+    own = {e[0] for e in pgb}
+    out = list(pgb)
+    for name, text in _AUTOBASE_PGB_DEFAULTS.items():
+        if name not in own:
+            variables.setdefault(name, "pgbouncer_" + ("default_pool_mode" if name == "pool_mode" else name))
+            out.append((name, text or "{{ role default }}", anchor, anchor, text is None))
+    out += [(n, t, anchor, anchor, False) for n, t in _AUTOBASE_PGB_FIXED if n not in own]
+    socket = root.text("postgresql_unix_socket_dir") or "/var/run/postgresql"
+    port = root.text("postgresql_port") or "5432"
+    target = f"host={socket} port={port}"
+    databases = []
+    pools = root.get("pgbouncer_pools")
+    listed = [(p.text("name"), p.text("dbname"), p.text("pool_parameters") or "", p.span(f.path))
+              for p in (pools.seq() if pools is not None else []) if p.kind == "map"]
+    if pools is None:
+        listed = [(n, d, params, anchor) for n, d, params in _AUTOBASE_DEFAULT_POOLS]
+    for name, dbname, params, span in listed:
+        if name and dbname and not f.is_unknown(name + dbname + params):
+            databases.append((name, f"{target} dbname={dbname} {params}".strip(), span))
+    star = (pools.span(f.path) if pools is not None else anchor)
+    databases.append(("*", target, star))
+    return out, databases
 
 
 def _read_ansible(f: _File, root: N) -> bool:
@@ -649,7 +758,14 @@ def _read_ansible(f: _File, root: N) -> bool:
             count = int(processes.value) if processes.value.isdigit() else None
             meta["processes"] = {"count": count, "variable": "pgbouncer_processes", "raw": processes.value,
                                  "span": processes.value_span(f.path).to_dict()}
-        f.pgb_doc(pgb, meta, Span(f.path, 1, 1))
+        if autobase:
+            pgb, databases = _autobase_pgbouncer(f, root, pgb, variables)
+            meta["operator_settings"] = sorted(_AUTOBASE_PGB_FIXED_NAMES | (
+                set(_AUTOBASE_PGB_DEFAULTS) - {e[0] for e in pgb if e[2] != Span(f.path, 1, 1)}))
+            meta["defaults_by"] = "autobase"
+            f.pgb_doc(pgb, meta, None, databases)
+        else:
+            f.pgb_doc(pgb, meta, Span(f.path, 1, 1))
         found = True
     if host is not None:  # the hosts' sysctl document after the server's (`pgpath dump` shows the first)
         f.docs.sort(key=lambda d: d.kind == "sysctl" and d.model is host)

@@ -131,6 +131,8 @@ def assignment(doc: ConfigDoc, model, name: str, value: Any) -> str:
     if made_by == "ansible role template":
         var = doc.meta.get("_variables", {}).get(name)
         return f"{var}: {value}" if var else f"{name} = {value} (in the role's pgbouncer.ini template)"
+    if made_by in ("PostgresCluster", "PerconaPGCluster"):  # a map of strings: a number needs quotes
+        return f'{name}: "{value}" in spec.proxy.pgBouncer.config.global'
     if made_by:  # another operator's `config.global` mapping
         return f"{name}: {value} in its PgBouncer configuration"
     return f"{name} = {value}"

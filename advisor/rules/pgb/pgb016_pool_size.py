@@ -12,9 +12,12 @@ database `*` and users not listed can only add to the total. `max_db_connections
 server's limit is reported as well when the pools the files show (one user's, or those of the
 users `[users]` lists) reach the limit under it; a cap that only more users than the files show
 would reach is the same as no cap (PgBouncer's default, `0`), which is not reported either. A PgBouncer
-run as several processes on one port (autobase's `pgbouncer_processes`, with `so_reuseport`)
-has each process's pools: the sums are multiplied by the number of processes, and the proposed
-values divided by it.
+run as several processes on one port (autobase's `pgbouncer_processes`, with `so_reuseport`) or
+as several pods (a CloudNativePG Pooler's `instances`, a Crunchy or Percona cluster's
+`proxy.pgBouncer.replicas`) has each copy's pools: the sums are multiplied by the number of
+copies, and the proposed values divided by it. The files operators and roles generate are read as
+they write them: an operator's `*` fallback alone, autobase's `reserve_pool_size = 1` and its
+`pgbouncer_pools`.
 
 ## Why it matters
 When the pools grow past the server's limit, new server connections fail with `FATAL: sorry,
@@ -79,8 +82,10 @@ def _check_one(doc, model, limit, limit_text, pg_related):
     users = model.effective_users()
     # a cap above the server's limit is judged by the pools the files show: one user's, or those
     # of the users [users] lists; a cap that only more users would reach is no cap at all, as
-    # PgBouncer's default 0 is, and neither is reported
-    if is_known(mdb) and mdb * procs > limit and is_known(dps) and dps > 0:
+    # PgBouncer's default 0 is, and neither is reported; nor is a cap the file does not write
+    # (autobase's role default): lowering the pools (below) is what the file can do
+    if (is_known(mdb) and mdb * procs > limit and is_known(dps) and dps > 0
+            and "max_db_connections" not in doc.meta.get("operator_settings", ())):
         per_pool = (dps + rps if is_known(rps) else dps) * procs
         needed = -(-limit // per_pool)
         if needed <= max(1, len(users)):
