@@ -16,6 +16,10 @@ HAProxy in TCP mode passes them through) of pool size × replicas (topology `rep
   lower, in each process or pod. A client connection holds one of them from login to disconnect.
   Not with `query_wait_timeout = 0`: the others then wait as long as it takes, and do not fail.
 
+A PgBouncer whose server connections go to another PgBouncer (two-level pooling) is a client of
+that one: its server pool (`pool_capacity`: pool_size + reserve, or the cap, in each copy) counts
+against the second one's `max_client_conn`.
+
 Pool sizes are the libraries' own (HikariCP `maximumPoolSize`, default 10; SQLAlchemy
 `pool_size` + `max_overflow`; psycopg_pool `max_size`; pgxpool `pool_max_conns`; pg-pool `max`).
 Clients without a pool count once per replica. PgBouncer's own server-side budget against
@@ -63,6 +67,13 @@ def _pool_size(ep) -> tuple[int | None, str]:
     return size, f"pool {size}{default}"
 
 
+def _who(hop) -> str:
+    """Who opens the connections: the client, or the PgBouncer in front of another one."""
+    if hop.kind == "pgbouncer":
+        return f"PgBouncer {hop.doc.path}" + (f" [{hop.detail.name}]" if hop.detail is not None else "")
+    return hop.detail.who()
+
+
 def _session_pool(end, client) -> tuple[Any, Any, str] | None:
     """The PgBouncer pool that a client's connections share in session pooling, as (key, its
     [databases] entry, name): one pool per entry and user (the entry's forced `user=`, else the
@@ -100,6 +111,19 @@ def check(ctx):
             if pool is not None:
                 p = pools.setdefault(pool[0], {"hop": end, "entry": pool[1], "name": pool[2], "clients": {}})
                 p["clients"][id(hop.detail)] = (hop, size, text)
+        for i, hop in path.hops_of("pgbouncer"):
+            # a PgBouncer whose server connections go to another PgBouncer is that one's client: its
+            # pools (one per database entry and user, in each copy) are the connections it opens
+            end = next((h for h in path.hops[i + 1:] if h.kind in ("pgbouncer", "postgres")), None)
+            if end is None or end.kind != "pgbouncer" or end.doc is None or hop.doc is None:
+                continue
+            capacity, cap_text, _bound = pool_capacity(hop.doc.model, hop.detail)
+            count, count_said, _ = copies(hop.doc)
+            if capacity is None or count is None:
+                continue
+            text = f"(its server pool: {cap_text}" + (f"{count_said} = {capacity * count}" if count > 1 else "") + ")"
+            b = budgets.setdefault(id(end.doc), {"hop": end, "clients": {}})
+            b["clients"][id(hop)] = (hop, capacity * count, text)
     yield from _session_pools(pools)
     for b in budgets.values():
         end = b["hop"]
@@ -134,7 +158,7 @@ def check(ctx):
                    "connections), or a pooler (PgBouncer) in front of the server")
         if total <= limit:
             continue
-        parts = " + ".join(f"{hop.detail.who()} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
+        parts = " + ".join(f"{_who(hop)} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
                            for hop, _size, text in clients)
         yield RULE.finding(
             span,
@@ -161,7 +185,7 @@ def _session_pools(pools: dict) -> Iterator:
         total = sum(size_ * hop.replicas for hop, size_, _ in clients)
         if total <= capacity:
             continue
-        parts = " + ".join(f"{hop.detail.who()} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
+        parts = " + ".join(f"{_who(hop)} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
                            for hop, _size, text in clients)
         cap_text = f"({cap_text}){count_said} = {capacity}" if count > 1 else cap_text
         waits = (source(model, "query_wait_timeout", "s") if is_known(wait)
