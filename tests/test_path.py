@@ -1004,3 +1004,36 @@ def test_pgb012s_session_fix_undoes_the_value_where_it_is_set(tmp_path, statemen
     report = run(make_settings({"paths": [str(tmp_path)], "select": ["PGB012"]}, use_config=False))
     [session] = [f for f in report.findings if "pool_mode = session" in f.message]
     assert session.fix.startswith(fix), session.fix
+
+
+PGO_CLUSTER = ("apiVersion: postgres-operator.crunchydata.com/v1beta1\nkind: PostgresCluster\nmetadata:\n"
+               "  name: hippo\n  namespace: shop\nspec:\n  postgresVersion: 16\n  instances:\n    - name: i1\n"
+               "  proxy:\n    pgBouncer:\n      replicas: 2\n")
+ZALANDO_CLUSTER = ("apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata:\n  name: acid\n  namespace: default\n"
+                   "spec:\n  teamId: acid\n  postgresql:\n    version: '16'\n  numberOfInstances: 2\n")
+
+
+@pytest.mark.parametrize("manifest,host,reached", [
+    (PGO_CLUSTER, "hippo-pgbouncer", [["client", "pgbouncer", "postgres"]]),
+    (PGO_CLUSTER, "hippo-pgbouncer.shop.svc.cluster.local", [["client", "pgbouncer", "postgres"]]),
+    # past the PgBouncer to the primary: its PgBouncer's path stays its own
+    (PGO_CLUSTER, "hippo-primary.shop", [["client", "postgres"], ["pgbouncer", "postgres"]]),
+    (PGO_CLUSTER, "hippo-pgbouncer.other.svc", None),  # another namespace's Service of that name
+    (PGO_CLUSTER, "hippo-pgbouncer.example.com", None),  # no Kubernetes Service name
+    (ZALANDO_CLUSTER, "acid.default.svc", [["client", "postgres"]]),
+    (ZALANDO_CLUSTER, "acid", None),  # a cluster's bare name alone is too common a word
+])
+def test_a_client_naming_an_operators_service_reaches_it_in_another_folder(tmp_path, manifest, host, reached):
+    """A Kubernetes Service an operator creates for a cluster or its PgBouncer is evidence across
+    folders (an app/ folder beside k8s/): the client joins that path, which then starts no path of
+    its own."""
+    write(tmp_path, {"k8s/cluster.yaml": manifest,
+                     "app/settings.py": "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', "
+                                        f"'HOST': '{host}', 'PORT': 5432, 'NAME': 'app'}}}}\n"})
+    found = shared(paths_of(tmp_path))
+    kinds = [[h.kind for h in p.hops] for p in found]
+    if reached is None:
+        assert not any(k[0] == "client" for k in kinds), kinds
+    else:
+        assert kinds == reached, kinds
+        assert f"connects to {host}, the Service" in found[0].evidence[0]

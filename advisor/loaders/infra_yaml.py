@@ -1534,7 +1534,40 @@ def _unmask(f: _File, roots: list) -> None:
                 node.value = line[start:end]
 
 
+# the Kubernetes Services an operator creates for a cluster or pooler, by the document it reads
+# (kind, document kind) -> name patterns; a client naming one reaches it (path discovery):
+# CloudNativePG (<cluster>-rw/-ro/-r; a Pooler's Service has the Pooler's name), Crunchy and
+# Percona PGO (naming.ClusterPrimaryService, ClusterPGBouncer...), Zalando (the cluster's name for
+# the primary, <name>-repl for the replicas)
+_OPERATOR_SERVICES = {
+    ("Cluster", "postgresql"): ("{}-rw", "{}-ro", "{}-r"),
+    ("Pooler", "pgbouncer"): ("{}",),
+    ("PostgresCluster", "postgresql"): ("{}-primary", "{}-ha", "{}-replicas"),
+    ("PerconaPGCluster", "postgresql"): ("{}-primary", "{}-ha", "{}-replicas"),
+    ("PostgresCluster", "pgbouncer"): ("{}-pgbouncer",),
+    ("PerconaPGCluster", "pgbouncer"): ("{}-pgbouncer",),
+    ("postgresql", "postgresql"): ("{}", "{}-repl"),
+}
+
+
 def read_document(f: _File, root: N) -> None:
+    before = len(f.docs)
+    _read_document(f, root)
+    kind = root.text("kind") or ""
+    name = _name(root, None)
+    meta = root.get("metadata")
+    namespace = meta.text("namespace") if meta is not None else None
+    for doc in f.docs[before:]:
+        patterns = _OPERATOR_SERVICES.get((kind, doc.kind))
+        if patterns and name and not f.is_unknown(name):
+            doc.meta["services"] = [p.format(name) for p in patterns]
+            if kind == "postgresql":
+                doc.meta["services_qualified"] = [name.lower()]  # a bare cluster name alone is no evidence
+            if namespace and not f.is_unknown(namespace):
+                doc.meta["namespace"] = namespace
+
+
+def _read_document(f: _File, root: N) -> None:
     kind = root.text("kind") or ""
     api = root.text("apiVersion") or ""
     if kind == "Cluster" and "cnpg.io" in api:

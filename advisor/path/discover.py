@@ -14,7 +14,9 @@ Two sources, never mixed within one deployment:
   2. *Addresses.* Within a neighbourhood a client goes to the PgBouncer, HAProxy or PostgreSQL
      that listens on the port it connects to; PgBouncer `[databases]` and HAProxy `server` lines
      name the next hop the same way; a middlebox sits in front of the hop whose port it targets;
-     a client that names an RDS Proxy's endpoint reaches the proxy of that name, in any folder.
+     a client that names an RDS Proxy's endpoint reaches the proxy of that name, in any folder,
+     and one that names the Kubernetes Service of an operator's cluster or pooler
+     (`hippo-pgbouncer`, `db-rw.prod.svc`) reaches it, in any folder.
   Files with no evidence are never paired: each stays a path of its own.
 
 Cost is linear in the number of files: every lookup goes through a dictionary built once.
@@ -193,6 +195,8 @@ class _Group:
         self.hosts = [doc.model for doc in docs if doc.kind in ("sysctl", "systemd") and doc.model is not None]
         self.sql = [doc for doc in docs if doc.kind == "sql"]  # ALTER ROLE/DATABASE ... SET beside the server
         self.rds_proxies: dict[str, list] = {}  # name -> [(document, middlebox)], across the run (discover)
+        self.services: dict[str, list] = {}  # Kubernetes Service name -> [(group, listener)], across the run
+        self.reached: set[int] = set()  # id() of listeners some path goes through
 
     def only(self, kind: str) -> _Listener | None:
         """The one listener of `kind` in the neighbourhood, or None when there are none or several."""
@@ -218,7 +222,6 @@ class _Group:
 
 
 def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
-    paths: list[DeploymentPath] = []
     # RDS Proxies by name, across the run: a client that names a proxy's endpoint reaches it
     # wherever its file is (the name is the evidence, not the folder)
     proxies: dict[str, list] = {}
@@ -226,17 +229,27 @@ def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
         for box in middleboxes(doc):
             if box.kind == "aws-rds-proxy" and is_known(box.name) and box.name:
                 proxies.setdefault(str(box.name).lower(), []).append((doc, box))
-    for group_docs in neighbourhoods(docs):
-        g = _Group(group_docs)
+    groups = [_Group(group_docs) for group_docs in neighbourhoods(docs)]
+    # the Kubernetes Services of operator clusters and poolers, across the run: a client that names
+    # one (hippo-pgbouncer, db-rw.prod.svc) reaches it wherever its manifest is
+    services: dict[str, list[tuple[_Group, _Listener]]] = {}
+    for g in groups:
         g.rds_proxies = proxies
-        paths.extend(_discover_group(g))
+        g.services = services
+        for lst in g.listeners:
+            for name in lst.doc.meta.get("services", ()):
+                services.setdefault(name.lower(), []).append((g, lst))
+    # clients first, in every neighbourhood, so that a server-side hop a client of another folder
+    # reaches starts no path of its own
+    client_paths = [(g, _client_paths(g)) for g in groups]
+    paths: list[DeploymentPath] = []
+    for g, found in client_paths:
+        paths.extend(found + _server_paths(g))
     return paths
 
 
-def _discover_group(g: _Group) -> list[DeploymentPath]:
+def _client_paths(g: _Group) -> list[DeploymentPath]:
     out: list[DeploymentPath] = []
-    reached: set[int] = set()  # id() of listeners some path goes through
-    folder = os.path.dirname(os.path.normpath(g.docs[0].path)) or "."
     for doc in g.docs:
         for ep in client_endpoints(doc):
             if getattr(ep, "template", False) and not ep.ports and not ep.hosts:
@@ -248,45 +261,93 @@ def _discover_group(g: _Group) -> list[DeploymentPath]:
             first = g.find(port, host)
             hops = [Hop("client", ep.label(), doc, ep.span, ep)]
             who = f"{_short(doc.path)}: {ep.who()}"
+            dbname = ep.dbname.display if ep.dbname else None
             proxy = _rds_proxy_of(g, host) if first is None else None
             if proxy is not None:
                 box_doc, box = proxy
                 hops.append(Hop(box.kind, box.label, box_doc, box.span, box))
-                out.append(_path(who, [f"{ep.who()} connects to {host}, the endpoint of {box.label}"], hops))
+                out.append(_finish(g, _path(who, [f"{ep.who()} connects to {host}, the endpoint of {box.label}"], hops)))
+                continue
+            service = _service_of(g, host, port) if first is None else None
+            if service is not None:
+                target, lst, said = service
+                evidence = [f"{ep.who()} connects to {host}, {said}"]
+                hops.extend(_follow(target, lst, evidence, dbname=dbname))
+                out.append(_finish(target, _path(who, evidence, hops), also=g))
                 continue
             if first is None:
-                out.append(_path(who, [f"{ep.who()} connects to {ep.target()}, which "
-                                 "no file here listens on"], hops))
+                out.append(_finish(g, _path(who, [f"{ep.who()} connects to {ep.target()}, which "
+                                                  "no file here listens on"], hops)))
                 continue
             evidence = [f"{ep.who()} connects to port {port}, where {first.label} listens"]
-            hops.extend(_follow(g, first, evidence, reached, dbname=ep.dbname.display if ep.dbname else None))
-            out.append(_path(who, evidence, hops))
-    # server-side hops no client reached start paths of their own, the most upstream first
+            hops.extend(_follow(g, first, evidence, dbname=dbname))
+            out.append(_finish(g, _path(who, evidence, hops)))
+    return out
+
+
+def _server_paths(g: _Group) -> list[DeploymentPath]:
+    """Paths from the server-side hops no client reached, the most upstream first."""
+    out: list[DeploymentPath] = []
     order = {"pgbouncer": 0, "haproxy": 1, "postgres": 2}
     for lst in sorted(g.listeners, key=lambda x: order[x.kind]):
-        if id(lst) in reached:
+        if id(lst) in g.reached:
             continue
         evidence: list[str] = []
-        hops = _follow(g, lst, evidence, reached)
+        hops = _follow(g, lst, evidence)
         if len(hops) == 1 and lst.kind == "haproxy" and not _carries_postgres(lst):
             # a TCP proxy that nothing shows to carry PostgreSQL (MQTT, gRPC...): no PostgreSQL path;
             # a client or PgBouncer that connects to its port is evidence, and reaches it above
             continue
-        out.append(_path(hops[0].label, evidence, hops))
-    for path in out:
-        _place_middleboxes(g, path)
-        _apply_hosts(g, path)
-        files = {os.path.normpath(d.path) for d in path.docs()}
-        if len(files) > 1 and len({os.path.dirname(f) for f in files}) == 1:
-            # (one file's hops need no such line)
-            path.evidence.append("all in one folder" + (f" ({folder})" if folder != "." else ""))
+        out.append(_finish(g, _path(hops[0].label, evidence, hops)))
     return out
 
 
-def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], dbname: str | None = None,
+def _finish(g: _Group, path: DeploymentPath, also: _Group | None = None) -> DeploymentPath:
+    """Middleboxes and host facts of the neighbourhood (and of the client's, when the path crosses
+    into another folder) placed on the path; the folder said when every file is in one."""
+    if also is not None and also is not g:
+        _place_middleboxes(also, path)
+    _place_middleboxes(g, path)
+    _apply_hosts(g, path)
+    files = {os.path.normpath(d.path) for d in path.docs()}
+    folders = {os.path.dirname(f) for f in files}
+    if len(files) > 1 and len(folders) == 1:
+        # (one file's hops need no such line)
+        folder = folders.pop() or "."
+        path.evidence.append("all in one folder" + (f" ({folder})" if folder != "." else ""))
+    return path
+
+
+def _service_of(g: _Group, host: str, port: int | None) -> tuple[_Group, _Listener, str] | None:
+    """(neighbourhood, listener, evidence) of the operator cluster or pooler whose Kubernetes
+    Service a client's host names: `<service>`, `<service>.<namespace>`, or
+    `<service>.<namespace>.svc[.cluster.local]`; one that answers on the client's port, in the
+    namespace the host names when the manifest says its own. None when no single one is."""
+    labels = host.lower().split(".") if host and host != "unix socket" else []
+    if not labels or (len(labels) > 2 and labels[2] != "svc"):
+        return None
+    namespace = labels[1] if len(labels) > 1 else None
+    found = []
+    for target, lst in g.services.get(labels[0], ()):
+        own = lst.doc.meta.get("namespace")
+        if namespace is not None and own and own.lower() != namespace:
+            continue
+        if namespace is None and labels[0] in lst.doc.meta.get("services_qualified", ()):
+            continue  # a bare cluster name (Zalando's primary Service) is too common a word alone
+        if port is not None and lst.port is not None and lst.port != port:
+            continue
+        found.append((target, lst))
+    if len(found) != 1:
+        return None
+    target, lst = found[0]
+    where = f" in namespace {lst.doc.meta['namespace']}" if lst.doc.meta.get("namespace") else ""
+    return target, lst, f"the Service {labels[0]}{where} of {lst.label}"
+
+
+def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None = None,
             depth: int = 0) -> list[Hop]:
     """The hop of a listener and the hops after it, following its next-hop addresses."""
-    reached.add(id(lst))
+    g.reached.add(id(lst))
     if lst.kind == "postgres":
         return [Hop("postgres", lst.label, lst.doc, lst.doc.anchor(), sql=g.sql)]
     if depth > 8:
@@ -314,7 +375,7 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
             if nxt is not None:
                 evidence.append(f"{lst.label} names no server; {nxt.label} is the only PostgreSQL in its folder"
                                 + (", and in the same file" if nxt.doc.path == lst.doc.path else ""))
-        return [hop] + (_follow(g, nxt, evidence, reached, dbname, depth + 1) if nxt is not None else [])
+        return [hop] + (_follow(g, nxt, evidence, dbname, depth + 1) if nxt is not None else [])
     # haproxy
     route = lst.detail
     hop = Hop("haproxy", lst.label, lst.doc, route.front.span, route)
@@ -330,7 +391,7 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], reached: set[int], d
         if nxt is not None:
             evidence.append(f"HAProxy {route.label} names no server; {nxt.label} is the only PostgreSQL in its folder"
                             + (", and in the same file" if nxt.doc.path == lst.doc.path else ""))
-    return [hop] + (_follow(g, nxt, evidence, reached, dbname, depth + 1) if nxt is not None else [])
+    return [hop] + (_follow(g, nxt, evidence, dbname, depth + 1) if nxt is not None else [])
 
 
 def _named(found: _Listener | None, host: str) -> _Listener | None:
