@@ -941,7 +941,9 @@ class _Builder:
                     message = f"{error} in '{keyword}' (time values are digits and one of us, ms, s, m, h, d)"
                     fix = _time_fix(keyword, raw)
                 self.r.error("haproxy-config-error", line.word_span(shift + 2), message, fix)
-                return
+                # written, but HAProxy refuses the value (and the file): what it will be is unknown,
+                # never missing (HAP001 would then propose a second, different value for it)
+                value = Unknown(f"{raw} (refused by HAProxy)")
         letter = _LETTER[proxy.kind]
         proxy_ok = letter in KW.TIMEOUTS[name] or proxy.kind == "listen"
         if proxy_ok:
