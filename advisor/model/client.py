@@ -309,6 +309,34 @@ class ClientEndpoint(Record):
                 return self.params[name]
         return None
 
+    def session_setting(self, name: str) -> Value | None:
+        """A PostgreSQL parameter this client sets for its own sessions at connect time, as the
+        text the server parses: a run-time parameter of the StartupMessage (pgx sends every DSN key
+        it does not read itself; node-postgres its `statement_timeout`), else `-c name=value` /
+        `--name=value` in the `options` parameter (libpq, pgjdbc, pgx, node-postgres). The server
+        applies these after ALTER ROLE/DATABASE settings (source PGC_S_CLIENT), the run-time
+        parameters after `options`."""
+        if self.driver in ("pgx", "node-postgres") and name in self.params:
+            return self.params[name]
+        options = self.params.get("options")
+        if options is None or not options.known or not isinstance(options.value, str):
+            return None
+        found = None
+        words = _split_options(options.value)
+        for i, word in enumerate(words):
+            if word == "-c" and i + 1 < len(words):
+                pair = words[i + 1]
+            elif word.startswith("-c") and len(word) > 2:
+                pair = word[2:]
+            elif word.startswith("--") and "=" in word:
+                pair = word[2:]
+            else:
+                continue
+            key, _, text = pair.partition("=")
+            if key.replace("-", "_").lower() == name and text:
+                found = Value(text, text, options.span, options.origin, key="options")
+        return found
+
     def target(self) -> str:
         """`host:port/db` for messages (never credentials)."""
         hosts = ",".join(v.display for v in self.hosts) or "(default host)"
@@ -349,3 +377,25 @@ class ClientFile(Record):
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": self.format, "endpoints": [e.to_dict() for e in self.endpoints]}
+
+
+def _split_options(text: str) -> list[str]:
+    """The words of a startup `options` string as PostgreSQL splits them (pg_split_opts): on
+    whitespace, a backslash keeping the next character (a space in a value is written `\\ `)."""
+    words, word, escaped, started = [], [], False, False
+    for ch in text:
+        if escaped:
+            word.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped, started = True, True
+        elif ch.isspace():
+            if started:
+                words.append("".join(word))
+            word, started = [], False
+        else:
+            word.append(ch)
+            started = True
+    if started:
+        words.append("".join(word))
+    return words

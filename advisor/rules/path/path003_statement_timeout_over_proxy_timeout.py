@@ -5,8 +5,12 @@ While a statement runs, the connection carries no traffic: the client waits, the
 computes. HAProxy counts that as idle (`timeout client`/`timeout server`, or `timeout tunnel`
 once the TCP stream is a tunnel), so a statement running longer than HAProxy's idle timeout is
 cut by HAProxy, not cancelled by PostgreSQL. The rule compares the `statement_timeout` in force
-for the path's server (postgresql.conf, `ALTER SYSTEM`) with each HAProxy route on the path
-between the client and that server.
+for the path's sessions with each HAProxy route on the path between the client and the server:
+the client's own when it sets one at connect time (`options=-c statement_timeout=...` in a libpq,
+pgjdbc, pgx or node-postgres connection string; a pgx run-time parameter; node-postgres'
+`statement_timeout`), which beats the rest when no PgBouncer stands between; else the role's or
+database's (`ALTER ROLE/DATABASE ... SET`); else the server's files (postgresql.conf, `ALTER
+SYSTEM`).
 
 ## Why it matters
 The limit the DBA chose never applies: at HAProxy's timeout the client gets `server closed the
@@ -35,13 +39,43 @@ from advisor.rules.path import related, secs
 from advisor.rules.rule import Rule
 
 
+def _client_setting(path, index: int):
+    """(ms, value, how it is set) of the statement_timeout a client sets for its own sessions
+    (ClientEndpoint.session_setting: beats the role's and the files'), when the path's client
+    reaches the server without a PgBouncer, which does not pass such parameters on as they are;
+    (None, None, "") otherwise."""
+    from advisor.units import pg_parse_int
+
+    first = path.hops[0] if path.hops else None
+    if first is None or first.kind != "client" or any(h.kind == "pgbouncer" for h in path.hops[1:index]):
+        return None, None, ""
+    value = first.detail.session_setting("statement_timeout")
+    if value is None or not value.known:
+        return None, None, ""
+    ms, error = pg_parse_int(str(value.value), "ms")
+    if error is not None or ms is None:
+        return None, None, ""
+    how = (" in its options" if value.key == "options" else " as a run-time parameter")
+    return ms, _Said(value.raw, value.span), f", set by {first.detail.who()}{how}"
+
+
+class _Said:
+    """A client's value shaped as the setting the finding quotes."""
+
+    def __init__(self, raw, span) -> None:
+        self.raw, self.span, self.value_span = raw, span, span
+
+
 def check(ctx):
     for path in ctx.paths:
         servers = [(i, h) for i, h in path.hops_of("postgres") if h.doc is not None]
         if not servers:
             continue
         index, server = servers[0]
-        st_ms, setting = server_setting(path, index, "statement_timeout")  # the role's own value first
+        st_ms, setting, where = _client_setting(path, index)
+        if setting is None:
+            st_ms, setting = server_setting(path, index, "statement_timeout")  # the role's own value first
+            where = ""
         if setting is None or not st_ms:
             continue
         st = st_ms / 1000.0
@@ -54,11 +88,11 @@ def check(ctx):
             tunnel = math.ceil((st + 60) / 60)
             yield RULE.finding(
                 span,
-                f"statement_timeout = {setting.raw} ({secs(st)}) > {t.name} ({secs(t.seconds)}): a statement running "
+                f"statement_timeout = {setting.raw} ({secs(st)}{where}) > {t.name} ({secs(t.seconds)}): a statement running "
                 f"longer than {secs(t.seconds)} is cut by HAProxy (the client sees server closed the connection "
                 "unexpectedly) before PostgreSQL cancels it",
                 f"timeout tunnel {tunnel}m in {back} (above statement_timeout), or statement_timeout below "
-                f"{t.seconds:g}s",
+                f"{t.seconds:g}s" + (f" where {path.hops[0].detail.who()} sets it" if where else ""),
                 related=[s for s in [t.span] if s is not None] + related(path, span),
             )
 
