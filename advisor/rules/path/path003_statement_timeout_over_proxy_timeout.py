@@ -10,7 +10,8 @@ the client's own when it sets one at connect time (`options=-c statement_timeout
 pgjdbc, pgx or node-postgres connection string; a pgx run-time parameter; node-postgres'
 `statement_timeout`), which beats the rest when no PgBouncer stands between; else the role's or
 database's (`ALTER ROLE/DATABASE ... SET`); else the server's files (postgresql.conf, `ALTER
-SYSTEM`).
+SYSTEM`). A client's own read timeout (pgjdbc `socketTimeout`, seconds) below that
+`statement_timeout` cuts statements the same way, from the client's side.
 
 ## Why it matters
 The limit the DBA chose never applies: at HAProxy's timeout the client gets `server closed the
@@ -21,11 +22,13 @@ instead of being cancelled cleanly with `canceling statement due to statement ti
 ## Fix
 Keep HAProxy's idle timeout above the longest statement allowed, e.g. `timeout tunnel` of
 statement_timeout plus a margin in the route's backend (or listen) section; or lower
-`statement_timeout` below HAProxy's timeout.
+`statement_timeout` below HAProxy's timeout. A pgjdbc `socketTimeout` goes above
+`statement_timeout` (or 0, its default), so that PostgreSQL cancels first.
 
 ## References
 - HAProxy `timeout tunnel`: https://docs.haproxy.org/2.6/configuration.html#4-timeout%20tunnel
 - PostgreSQL statement_timeout: https://www.postgresql.org/docs/current/runtime-config-client.html
+- pgjdbc socketTimeout: https://jdbc.postgresql.org/documentation/use/
 - pgpath lab observations H1, P4; tests/lab/test_lab_long_statement.py (`SELECT pg_sleep(3)` with
   `statement_timeout = 5s` behind `timeout client/server 2s`: the connection is lost at 2 s; with
   `timeout tunnel 10s` the statement completes)
@@ -59,6 +62,28 @@ def _client_setting(path, index: int):
     return ms, _Said(value.raw, value.span), f", set by {first.detail.who()}{how}"
 
 
+def _client_read_timeout(path, st: float, setting, where: str):
+    """The client's own read timeout (pgjdbc socketTimeout) below the statement_timeout: the
+    driver gives up on the statement first and closes the connection."""
+    first = path.hops[0] if path.hops else None
+    timeout = getattr(first.detail, "socket_timeout", None) if first is not None and first.kind == "client" else None
+    if timeout is None or not timeout.known or not timeout.value or timeout.value >= st or not timeout.is_set:
+        return
+    name = timeout.key or "socketTimeout"
+    span = timeout.span or first.span
+    want = math.ceil(st + 10)
+    yield RULE.finding(
+        span,
+        f"{first.detail.who()}: {name}={timeout.raw} ({secs(timeout.value)}) < statement_timeout = {setting.raw} "
+        f"({secs(st)}{where}): a statement running longer than {secs(timeout.value)} is abandoned by the driver, "
+        "which closes the connection (An I/O error occurred while sending to the backend; the backend runs on "
+        "until it next writes) before PostgreSQL cancels it",
+        f"{name}={want} (above statement_timeout, so PostgreSQL cancels first and the connection stays usable), "
+        f"or {name}=0 (the driver's default: no read timeout)",
+        related=related(path, span) + [s for s in [setting.value_span or setting.span] if s is not None],
+    )
+
+
 class _Said:
     """A client's value shaped as the setting the finding quotes."""
 
@@ -75,10 +100,12 @@ def check(ctx):
         st_ms, setting, where = _client_setting(path, index)
         if setting is None:
             st_ms, setting = server_setting(path, index, "statement_timeout")  # the role's own value first
-            where = ""
+            section = getattr(setting, "section", None)
+            where = f", {section.replace(':', ' ')}" if section and section.startswith(("role", "database")) else ""
         if setting is None or not st_ms:
             continue
         st = st_ms / 1000.0
+        yield from _client_read_timeout(path, st, setting, where)
         for t in path.timers:
             hop = path.hops[t.hop]
             if hop.kind != "haproxy" or t.hop > index or t.seconds is None or t.seconds >= st:
@@ -101,7 +128,7 @@ RULE = Rule(
     code="PATH003",
     name="statement-timeout-over-proxy-timeout",
     severity=Severity.WARNING,
-    summary="statement_timeout longer than an HAProxy idle timeout on the path",
+    summary="statement_timeout longer than an HAProxy idle timeout on the path, or the client's read timeout",
     needs=("path",),
     check=check,
     doc=__doc__,

@@ -1,0 +1,1 @@
+ALTER ROLE ledger SET statement_timeout = '5min';
