@@ -139,8 +139,12 @@ def check(ctx):
             if count > 1:  # each process or pod admits max_client_conn of them
                 limit, limit_text = limit * count, f"{limit_text}{count_said} = {limit * count}"
             span = model.span_of("max_client_conn") or hop_span(end)
-            want = total + max(100, total // 5)
-            fix = assignment(end.doc, model, "max_client_conn", -(-want // count)) + (" (each)" if count > 1 else "")
+            headroom = max(100, total // 5)
+            want = total + headroom
+            fix = (assignment(end.doc, model, "max_client_conn", -(-want // count)) + (" (each)" if count > 1 else "")
+                   + f" ({total} for the clients + {headroom} of headroom: the connections a rolling deploy or a "
+                   "restart opens before the old ones close, admin and monitoring; a client connection costs "
+                   "PgBouncer little memory)")
         else:
             mc, mc_s = value_or_default(end.doc, "max_connections")
             su, _ = value_or_default(end.doc, "superuser_reserved_connections")
