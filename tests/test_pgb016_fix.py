@@ -72,6 +72,12 @@ def _apply(config, fix):
     databases' own pool_size (and reserve_pool) removed."""
     config = {**config}
     removed = set()
+    m = re.match(r"pool_size=(\d+) in the \[databases\] lines? of ([\w, ]+?) \(", fix)
+    if m:  # every database has its own pool_size: the largest ones lowered
+        names = set(re.split(r", | and ", m.group(2)))
+        config["databases"] = [{**db, "pool_size": int(m.group(1))} if f"db{i}" in names else db
+                               for i, db in enumerate(config["databases"])]
+        return config, removed
     m = re.match(r"default_pool_size = (\d+)", fix)
     assert m, fix
     config["default_pool_size"] = int(m.group(1))
@@ -97,7 +103,8 @@ def test_the_proposed_pool_sizes_fit_the_server(tmp_path, config):
         event("more pools than connections")
         return  # more pools than the server accepts connections: no pool size serves, the fix says so
     fixed, removed = _apply(config, fix)
-    event("default_pool_size alone" if "remove" not in fix else "own sizes removed too")
+    event("own sizes lowered" if fix.startswith("pool_size=") else
+          "default_pool_size alone" if "remove" not in fix else "own sizes removed too")
     _write(tmp_path, fixed, removed)
     assert not _sum_findings(tmp_path), f"after {fix!r} the pools still exceed the server's limit"
 

@@ -28,7 +28,9 @@ retries with `server_login_retry` and clients wait, then fail with `query_wait_t
 Lower `default_pool_size`/`pool_size`, cap each database with `max_db_connections`, or raise
 `max_connections` on the server (each backend costs memory; see the MEM rules). The proposed
 values bound the sum: `default_pool_size` alone when the databases that follow it can absorb the
-excess (those with their own `pool_size` keep it); otherwise one size for every pool, with the
+excess (those with their own `pool_size` keep it); when every database sets its own
+`pool_size`, the largest of them lowered to one size (the finding then stands at the largest,
+not at a `default_pool_size` no database uses); otherwise one size for every pool, with the
 `pool_size` (and `reserve_pool`) of the databases above it removed, since theirs override the
 default. A `max_db_connections` is shared among the databases, as each may reach it at once.
 
@@ -128,8 +130,15 @@ def _check_one(doc, model, limit, limit_text, pg_related):
         shown = " + ".join(t for t, _ in terms[:8]) + (" + ..." if len(terms) > 8 else "")
         if procs > 1:
             shown = f"({shown}){procs_said}"
+        anchor = where(doc, model, "default_pool_size")
+        if all(p.own for p in pools_of):
+            # no database uses default_pool_size: the finding stands at the largest pool_size written
+            own = [db for db in model.effective_databases()
+                   if db.name in {p.name for p in pools_of} and "pool_size" in db.params]
+            if own:
+                anchor = max(own, key=lambda db: db.value("pool_size", 0)).params["pool_size"].span or anchor
         yield RULE.finding(
-            where(doc, model, "default_pool_size"),
+            anchor,
             f"PgBouncer can open {shown} = {total * procs} server connections > PostgreSQL {limit_text} = {limit}"
             f" (pool_size + reserve per database × user{user_note})",
             _sum_fix(doc, model, pools_of, limit, procs),
@@ -176,6 +185,12 @@ def _sum_fix(doc, model, pools_of: list[_Pools], limit: int, procs: int) -> str:
             pools = f"{n_follow * procs} pool{'s' if n_follow * procs > 1 else ''} follow{'' if n_follow * procs > 1 else 's'}"
             return (f"{assignment(doc, model, 'default_pool_size', size)} ({pools} it{kept}: "
                     f"the sum stays within {limit})")
+    if not follow:
+        lowered = _lower_own_sizes(pools_of, budget)
+        if lowered is not None:
+            size, names = lowered
+            return (f"pool_size={size} in the [databases] line{'s' if len(names) > 1 else ''} of {listed(names)} "
+                    f"(the sum stays within {limit})")
     n_all = sum(p.pools for p in pools_of)
     reserve = max(p.reserve for p in pools_of)
     size = budget // n_all - reserve
@@ -196,6 +211,18 @@ def _sum_fix(doc, model, pools_of: list[_Pools], limit: int, procs: int) -> str:
             fix += (f", and remove {key} from the [databases] line{'s' if len(names) > 1 else ''} of {listed(names)}"
                     f" (it overrides {'default_pool_size' if key == 'pool_size' else 'reserve_pool_size'})")
     return fix
+
+
+def _lower_own_sizes(pools_of: list[_Pools], budget: int) -> tuple[int, list[str]] | None:
+    """(size, names) when every entry sets its own pool_size: the largest size that, given to the
+    entries above it (the others keep theirs), keeps the sum within `budget`; None when no size
+    of at least 1 does, or when an entry is bounded by its cap instead."""
+    if any(p.count != p.pools * (p.size + p.reserve) for p in pools_of):
+        return None  # a max_db_connections bounds one: lowering its pool_size may change nothing
+    for size in range(max(p.size for p in pools_of) - 1, 0, -1):
+        if sum(p.pools * (min(p.size, size) + p.reserve) for p in pools_of) <= budget:
+            return size, [p.name for p in pools_of if p.size > size]
+    return None
 
 
 def _cap_fix(doc, model, limit: int, procs: int) -> str:
