@@ -1,0 +1,106 @@
+"""A `postgresql+asyncpg://` URL with query keys that asyncpg.connect() cannot take from it.
+
+## What it checks
+SQLAlchemy URLs of the asyncpg dialect (`postgresql+asyncpg://...?key=value`) whose query holds
+a key that breaks every connection: a libpq keyword (`sslmode`, `keepalives_idle`,
+`connect_timeout`, `application_name`, `sslrootcert`, `options`...), or one of asyncpg's own
+numeric or object arguments (`timeout`, `statement_cache_size`, `server_settings`...), or an
+`ssl` value that is no SSL mode.
+
+## Why it matters
+SQLAlchemy's asyncpg dialect hands every query key of the URL to `asyncpg.connect()` as a
+keyword argument, as text (`create_connect_args`: `opts.update(url.query)`; only `port` and
+`prepared_statement_cache_size` are converted). `asyncpg.connect()` has no libpq keywords, so
+the first connection raises `TypeError: connect() got an unexpected keyword argument 'sslmode'`,
+and so does every later one; asyncpg's own numeric arguments fail as text (`timeout=5`:
+`unsupported operand type(s) for +: 'float' and 'str'`). The application never reaches the
+database. (pgpath's tests run SQLAlchemy and asyncpg on each key and compare.) The keys that
+work from the URL are `host`, `port`, `user`, `password`, `database`, `passfile`, `service`,
+`servicefile`, `target_session_attrs`, `krbsrvname`, `gsslib`, `command_timeout`,
+`prepared_statement_cache_size` and `ssl` (one of disable, allow, prefer, require, verify-ca,
+verify-full).
+
+## Fix
+Write `ssl=<mode>` for `sslmode=<mode>`; pass numbers and settings in code:
+`create_async_engine(url, connect_args={"timeout": 10, "server_settings": {"application_name":
+"api"}})`; drop libpq's keepalive keys (asyncpg has none).
+
+## References
+- SQLAlchemy asyncpg dialect: https://docs.sqlalchemy.org/en/20/dialects/postgresql.html#module-sqlalchemy.dialects.postgresql.asyncpg
+- asyncpg.connect(): https://magicstack.github.io/asyncpg/current/api/index.html#connection
+"""
+
+from advisor.findings import Severity
+from advisor.rules.app.common import endpoints
+from advisor.rules.rule import Rule
+
+# what the URL's authority and path give: SQLAlchemy's translate_connect_args
+_FROM_THE_URL = frozenset({"user", "password", "host", "port", "dbname"})
+# keys that work from the query, as text (SQLAlchemy 2.1.9, asyncpg 0.32.0:
+# tests/test_asyncpg_url.py runs each)
+WORKS = frozenset({"host", "port", "user", "password", "database", "passfile", "service", "servicefile",
+                   "target_session_attrs", "krbsrvname", "gsslib", "command_timeout",
+                   "prepared_statement_cache_size", "ssl"})
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# asyncpg's own arguments that fail as text, with what to write in connect_args instead
+_IN_CODE = {"timeout": "10", "statement_cache_size": "0", "max_cached_statement_lifetime": "300",
+            "max_cacheable_statement_size": "15360", "server_settings": '{"application_name": "api"}',
+            "direct_tls": "True", "prepared_statement_name_func": "<a function>"}
+_SERVER_SETTINGS = frozenset({"application_name", "options", "search_path", "statement_timeout"})
+
+
+def check(ctx):
+    for _doc, ep in endpoints(ctx):
+        if ep.driver != "sqlalchemy" or ep.dbapi != "asyncpg":
+            continue
+        for key, v in ep.params.items():
+            if key in _FROM_THE_URL:
+                continue
+            text = v.display
+            if key in WORKS:
+                if key == "ssl" and v.known and str(v.value).lower() not in SSL_MODES:
+                    yield RULE.finding(
+                        v.span or ep.span,
+                        f"{ep.who()}: ssl={text}: asyncpg takes an SSL mode here, and refuses the connection "
+                        f"(`sslmode` parameter must be one of: {', '.join(SSL_MODES)})",
+                        "ssl=require (or verify-full with a root certificate), or an ssl.SSLContext in "
+                        "connect_args={\"ssl\": ...}")
+                continue
+            yield RULE.finding(v.span or ep.span, f"{ep.who()}: {_why(key, text)}", _fix(key, text))
+
+
+def _why(key: str, text: str) -> str:
+    if key in _IN_CODE:
+        return (f"{key}={text} reaches asyncpg.connect() as text (SQLAlchemy passes each query key as it is), "
+                "which asyncpg does not take for a number or an object: every connection fails with a TypeError")
+    return (f"SQLAlchemy passes each query key of a postgresql+asyncpg URL to asyncpg.connect() as a keyword "
+            f"argument, and asyncpg.connect() has no {key}: every connection fails with TypeError: connect() got "
+            f"an unexpected keyword argument '{key}'")
+
+
+def _fix(key: str, text: str) -> str:
+    if key == "sslmode":
+        return f"ssl={text} instead of sslmode={text} (asyncpg's name for it)"
+    if key == "connect_timeout":
+        return f'remove connect_timeout={text}; create_async_engine(url, connect_args={{"timeout": {text}}})'
+    if key in _IN_CODE:
+        return f'remove {key}={text}; create_async_engine(url, connect_args={{"{key}": {_IN_CODE[key]}}})'
+    if key in _SERVER_SETTINGS:
+        return (f'remove {key}={text}; create_async_engine(url, connect_args={{"server_settings": '
+                f'{{"{key}": "{text}"}}}})')
+    if key.startswith("keepalives") or key == "tcp_user_timeout":
+        return f"remove {key}={text} (asyncpg has no keepalive setting: the server's tcp_keepalives_idle can probe the connection)"
+    if key in ("sslrootcert", "sslcert", "sslkey", "sslcrl", "sslpassword"):
+        return f'remove {key}={text}; pass an ssl.SSLContext that loads it: connect_args={{"ssl": context}}'
+    return f"remove {key}={text} from the URL"
+
+
+RULE = Rule(
+    code="APP011",
+    name="asyncpg-url-query-keys",
+    severity=Severity.ERROR,
+    summary="A postgresql+asyncpg URL with query keys that asyncpg.connect() cannot take: every connection fails",
+    needs=("client",),
+    check=check,
+    doc=__doc__,
+)
