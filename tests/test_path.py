@@ -1037,3 +1037,17 @@ def test_a_client_naming_an_operators_service_reaches_it_in_another_folder(tmp_p
     else:
         assert kinds == reached, kinds
         assert f"connects to {host}, the Service" in found[0].evidence[0]
+
+
+def test_a_server_whose_settings_were_not_read_has_an_unknown_idle_timer(tmp_path):
+    """A compose server started by its own entrypoint script reads settings pgpath did not: whether
+    it closes idle sessions is not known, and `pgpath path` says so instead of 'nothing closes'."""
+    write(tmp_path, {"docker-compose.yml": "services:\n  db:\n    image: postgres:16\n    entrypoint: /entrypoint.sh\n"
+                                           "    command: postgres\n  api:\n    image: api\n    environment:\n"
+                                           "      DATABASE_URL: postgresql://app@db:5432/app\n"})
+    [path] = shared(paths_of(tmp_path))
+    [timer] = path.timers
+    assert timer.seconds is None and "idle_session_timeout" in timer.name and path.first_close() is None
+    out = pgpath("path", ".", cwd=tmp_path).stdout
+    assert "closes first: not known: PostgreSQL idle_session_timeout unknown" in out, out
+    assert "nothing on this path closes" not in out

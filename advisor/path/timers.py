@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from advisor.catalog import value_or_default
-from advisor.model import Unknown, is_known
+from advisor.model import Span, Unknown, is_known
 from advisor.model.host import LINUX_KEEPALIVE_INTVL, LINUX_KEEPALIVE_TIME
 from advisor.path.model import DeploymentPath, Hop, KeepalivePlan, Leg, Timer
 
@@ -376,14 +376,28 @@ def server_setting(path: DeploymentPath, index: int, name: str,
 
 def _postgres_timers(path: DeploymentPath, hop: Hop, i: int, pooled_from: int | None) -> list[Timer]:
     value, setting = server_setting(path, i, "idle_session_timeout")
-    if setting is None or not value:
-        return []
     behind_pooler = pooled_from is not None
     if behind_pooler:
         effect = ("PgBouncer (transaction pooling) replaces the closed server connection; the client does not see "
                   "it (lab B5)")
     else:
         effect = "FATAL 57P05 terminating connection due to idle-session timeout: the next query fails"
+    if value is None:
+        # a template placeholder, or a server that reads settings pgpath did not (an entrypoint
+        # script, a configuration file mounted from elsewhere): whether it closes idle sessions is
+        # not known, and `pgpath path` says so instead of "nothing closes"
+        unread = hop.doc.meta.get("defaults_unknown_because") if hop.doc is not None else None
+        if setting is not None:
+            return [Timer(i, None, f"PostgreSQL idle_session_timeout = {setting.raw}", None, "traffic",
+                          not behind_pooler, effect, setting.value_span or setting.span)]
+        if unread:
+            at = Span(**unread[0]) if isinstance(unread[0], dict) else unread[0]
+            return [Timer(i, None, "PostgreSQL idle_session_timeout unknown", None, "traffic", not behind_pooler,
+                          effect, at, note=f"the server reads settings pgpath did not read (at {at}): check "
+                          "idle_session_timeout where they are")]
+        return []
+    if setting is None or not value:
+        return []
     where = f" ({setting.section.replace(':', ' ')})" if getattr(setting, "section", None) else ""
     return [Timer(i, None, f"PostgreSQL idle_session_timeout = {setting.raw}{where}", value / 1000.0, "traffic",
                   not behind_pooler, effect, setting.value_span or setting.span)]

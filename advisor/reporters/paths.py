@@ -24,6 +24,8 @@ def _to_know(path, timer) -> str:
     """What would make an unknown timer known: the cloud of a cloud load balancer, the rendered
     value of a template placeholder."""
     hop = path.hops[timer.hop]
+    if timer.note:
+        return timer.note
     if hop.kind == "cloud-lb":
         return "name the cloud: cloud: in pgpath.yaml, or declare the load balancer's kind on a deployment"
     if hop.doc is None:  # a middlebox declared by kind, without its idle timeout
