@@ -1,4 +1,4 @@
-"""APP011 against the real SQLAlchemy asyncpg dialect and asyncpg: for each query key of a
+"""APP012 against the real SQLAlchemy asyncpg dialect and asyncpg: for each query key of a
 `postgresql+asyncpg://` URL, pgpath reports it exactly when SQLAlchemy + asyncpg refuse the
 arguments before any connection attempt (the URL points at a closed loopback port, so accepted
 arguments end in `ConnectionRefusedError`)."""
@@ -44,6 +44,6 @@ def _refused_before_connecting(query: str) -> bool:
 @pytest.mark.parametrize("query", QUERIES)
 def test_app011_agrees_with_sqlalchemy_and_asyncpg(tmp_path, query):
     (tmp_path / ".env").write_text(f"DATABASE_URL=postgresql+asyncpg://u@db.internal:5432/db?{query}\n")
-    report = run(make_settings({"paths": [str(tmp_path)], "select": ["APP011"]}, use_config=False))
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["APP012"]}, use_config=False))
     flagged = bool(report.findings)
     assert flagged == _refused_before_connecting(query), (query, [f.message for f in report.findings])

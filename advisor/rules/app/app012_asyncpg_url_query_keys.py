@@ -96,7 +96,7 @@ def _fix(key: str, text: str) -> str:
 
 
 RULE = Rule(
-    code="APP011",
+    code="APP012",
     name="asyncpg-url-query-keys",
     severity=Severity.ERROR,
     summary="A postgresql+asyncpg URL with query keys that asyncpg.connect() cannot take: every connection fails",
