@@ -678,6 +678,9 @@ def run_middlebox(box: labkit.Middlebox, scenarios: list[Scenario]) -> dict[str,
 
 REPORT: dict[str, Result] = {}
 DURATIONS: dict[str, float] = {}
+# rows of the rule labs that compare a finding with what real clients got rather than an idle
+# timer (tests/lab/test_lab_prepared.py): id -> (rule, config, predicted, observed, match)
+RULE_ROWS: dict[str, tuple[str, str, str, str, bool]] = {}
 _report_lock = threading.Lock()
 
 
@@ -755,7 +758,19 @@ def render_doc(results: dict[str, Result]) -> str:
         "  PostgreSQL `statement_timeout = 5s` behind HAProxy `timeout client/server 2s`: `SELECT",
         "  pg_sleep(3)` loses its connection at 2 s (`server closed the connection unexpectedly`), and",
         "  pgpath warns (PATH003); with `timeout tunnel 10s` it completes and pgpath says nothing.",
+        "- **PATH006, named prepared statements through transaction pooling** (tests/lab/test_lab_prepared.py):",
+        "  SQLAlchemy `postgresql+psycopg://` settings (psycopg 3, `prepare_threshold` 5 by default) through",
+        "  PgBouncer `pool_mode = transaction` with two server connections; one session runs the same",
+        "  statement in ten transactions while another holds a transaction during every second one:",
+        "  the 6th execution prepares `_pg3_0`, the 7th fails on the other server connection",
+        "  (`prepared statement \"_pg3_0\" does not exist`), and pgpath warns (PATH006); with",
+        "  `connect_args: {prepare_threshold: null}` or in session pooling all ten succeed and pgpath says nothing.",
     ]
+    if RULE_ROWS:
+        out += ["", "| scenario | rule | config | predicted by pgpath (`pgpath check`) | observed | match |",
+                "|---|---|---|---|---|---|"]
+        out += [f"| {sid} | {rule} | {config} | {predicted} | {observed} | {'yes' if match else '**NO**'} |".replace(
+                    "\n", " ") for sid, (rule, config, predicted, observed, match) in sorted(RULE_ROWS.items())]
     rules = []
     for sid, r in sorted(results.items()):
         if r.check_error:
