@@ -253,13 +253,42 @@ def written_key(name: str, prefix: str = "", kebab: bool = False) -> str:
     return prefix + name
 
 
+class Prepares(Record):
+    """What a driver does about named (protocol-level) prepared statements, which live on the one
+    server connection that parsed them (facts: ../notes/prepared-facts.md).
+
+    `threshold` is the driver's setting as read (its value None = never prepares; Unknown = not
+    known before deploy); `first` the execution of one statement on one connection that parses
+    it under a name (psycopg 3: threshold + 1; pgjdbc: the threshold itself; pgx: 1), None when
+    it never does; `name` how the driver names them (`_pg3_0`); `setting` the driver's name for
+    the setting (`prepare_threshold`); `off` how this file turns it off (a fix, as the file writes
+    it); `read` False when the options that would turn it off are not in this file (a bare
+    SQLAlchemy URL: create_engine's connect_args are in code)."""
+
+    __slots__ = ("library", "threshold", "first", "name", "setting", "off", "read")
+
+    def __init__(self, library: str, threshold: Value, first: int | None, name: str, setting: str, off: str,
+                 read: bool = True) -> None:
+        self.library = library
+        self.threshold = threshold
+        self.first = first
+        self.name = name
+        self.setting = setting
+        self.off = off
+        self.read = read
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"library": self.library, "threshold": self.threshold.to_dict(), "first_named_execution": self.first,
+                "name": self.name, "setting": self.setting, "off": self.off, "read": self.read}
+
+
 class ClientEndpoint(Record):
     """One client as configured in one place: driver, target, keepalives, TLS, pool."""
 
     __slots__ = ("driver", "name", "span", "form", "hosts", "ports", "dbname", "user", "password", "keepalive",
                  "tcp_user_timeout", "connect_timeout", "socket_timeout", "sslmode", "sslrootcert",
                  "ssl_min_protocol_version", "ssl_max_protocol_version", "pool", "params", "dbapi", "template",
-                 "service", "service_shown")
+                 "service", "service_shown", "prepares")
 
     def __init__(self, driver: str, name: str, span: Span, form: str, hosts: list[Value] | None = None,
                  ports: list[Value] | None = None, dbname: Value | None = None, user: Value | None = None,
@@ -292,6 +321,9 @@ class ClientEndpoint(Record):
         self.template = template
         self.service = ""  # the compose service or Kubernetes container whose environment holds it
         self.service_shown = False  # another service of the file sets the same variable: names say which
+        # named prepared statements (Prepares), when the driver is known to make them; None when it
+        # never does (psycopg2, libpq, node-postgres without `name`) or the driver is not known
+        self.prepares: Prepares | None = None
 
     def who(self) -> str:
         """`DATABASE_URL`, or `electric: DATABASE_URL` when another compose service (or container) of
@@ -361,6 +393,8 @@ class ClientEndpoint(Record):
             out["keepalive"] = self.keepalive.to_dict()
         if self.pool is not None:
             out["pool"] = self.pool.to_dict()
+        if self.prepares is not None:
+            out["prepares"] = self.prepares.to_dict()
         out["params"] = {k: v.to_dict() for k, v in self.params.items()}
         out["template"] = self.template
         return out

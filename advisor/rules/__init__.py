@@ -149,6 +149,8 @@ RULE_ENTRIES += [
               ("path",), ()),
     RuleEntry("PATH004", "tls-between-hops", "path.path004_tls_between_hops", ("path",), ()),
     RuleEntry("PATH005", "connection-budget", "path.path005_connection_budget", ("path",), ()),
+    RuleEntry("PATH006", "prepared-statements-transaction-pool",
+              "path.path006_prepared_statements_transaction_pool", ("path",), ()),
 ]
 
 # Codes of renamed or merged rules -> the code that replaced them (codes are never reused).

@@ -14,10 +14,10 @@ import re
 from typing import Any, Callable
 
 from advisor.model.client import (
-    GO_KEEPALIVE, OS_KEEPALIVE, ClientEndpoint, Keepalive, Pool, Value, default, written_setting,
+    GO_KEEPALIVE, OS_KEEPALIVE, ClientEndpoint, Keepalive, Pool, Prepares, Value, default, written_setting,
 )
 from advisor.loaders.clients.strings import Locator, ParsedString, parse, redact_any
-from advisor.model import Diagnostic, Span, Unknown
+from advisor.model import Diagnostic, Span, Unknown, is_known
 from advisor.units import (
     client_bool, go_format_duration, go_parse_duration, java_parse_int, java_parse_long, js_parse_number,
     libpq_parse_int,
@@ -241,6 +241,9 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
         ep = libpq_endpoint(b, name, span, parsed.form, params)
         ep.driver = "psycopg_pool"
         ep.pool = psycopg_pool_plan(b, extra)
+        ep.prepares = psycopg_prepares(extra.get("prepare_threshold"),
+                                       'kwargs={"prepare_threshold": None} in ConnectionPool()',
+                                       read="prepare_threshold" in extra)
         _syntax(b, parsed, loc, name)
         return ep
     if parsed.unknown_keys and driver_hint != "libpq" and not _no_reader_takes(parsed):
@@ -348,6 +351,14 @@ def pgx_endpoint(b: Builder, name: str, span: Span, form: str, params: dict[str,
     ep.tcp_user_timeout = default(0.0, "os-default")
     if set(params).intersection(PGX_POOL_KEYS):
         ep.pool = pgxpool_plan(b, params)
+    if "default_query_exec_mode" in params:
+        off = "default_query_exec_mode=exec in the DSN (instead of cache_statement)"
+    elif form == "uri":
+        query = set(params) - {"host", "hostaddr", "port", "dbname", "user", "password"}
+        off = f"default_query_exec_mode=exec in the DSN ({'&' if query else '?'}default_query_exec_mode=exec)"
+    else:
+        off = "default_query_exec_mode=exec in the DSN"
+    ep.prepares = pgx_prepares(params, off)
     return ep
 
 
@@ -456,6 +467,14 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     hikari = {canonical_hikari(k): v for k, v in extra.items() if canonical_hikari(k)}
     if hikari or form is not None:
         ep.pool = hikari_plan(b, hikari, key_prefix, kebab, yaml_file)
+    if "prepareThreshold" in written:
+        key = written["prepareThreshold"]
+        off = written_setting(key, 0, yaml=yaml_file) if yaml_file else f"{key}=0"
+    elif "prepareThreshold" in props:
+        off = "prepareThreshold=0 in the JDBC URL"
+    else:
+        off = "prepareThreshold=0 in the JDBC URL (jdbc:postgresql://host/db?prepareThreshold=0)"
+    ep.prepares = pgjdbc_prepares(props, off)
     return ep
 
 
@@ -510,6 +529,81 @@ def hikari_plan(b: Builder, hikari: dict[str, Value], key_prefix: str = "", keba
 
 
 # ------------------------------------------------------------------------------------------------
+# named prepared statements (facts and sources: ../notes/prepared-facts.md)
+
+PSYCOPG_PREPARE_THRESHOLD = 5  # psycopg 3 Connection.connect(prepare_threshold=5)
+PGJDBC_PREPARE_THRESHOLD = 5  # pgjdbc PGProperty.PREPARE_THRESHOLD "5"
+_NONE_WORDS = ("", "none", "null", "~")
+
+
+def psycopg_prepares(v: Value | None, off: str, read: bool = True, dflt: int | None = PSYCOPG_PREPARE_THRESHOLD,
+                     library: str = "psycopg") -> Prepares:
+    """psycopg 3's prepare_threshold: a statement executed more than `threshold` times on a
+    connection is parsed as `_pg3_<n>` at the next execution (count >= threshold); None never
+    prepares. `v` as written (YAML null, Python None, an integer), or None when not written:
+    `dflt` then (psycopg's 5; Django passes None unless its OPTIONS say otherwise)."""
+    if v is None:
+        threshold = default(dflt)
+    else:
+        threshold = Value(v.value, v.raw, v.span, v.origin, v.key, hint=v.hint)
+        if not v.unknown:
+            raw = v.value
+            if raw is None or isinstance(raw, str) and raw.strip().lower() in _NONE_WORDS:
+                threshold.value = None
+            elif isinstance(raw, bool) or not isinstance(raw, int) and not str(raw).strip().lstrip("-").isdigit():
+                threshold.value = Unknown(str(raw))  # psycopg would compare a str with an int: not modelled
+            else:
+                threshold.value = int(raw)
+    t = threshold.value
+    if t is None and v is not None and not threshold.raw:
+        threshold.raw = "None"  # YAML null, JSON null
+    first = None if t is None or not is_known(t) else max(t, 0) + 1
+    return Prepares(library, threshold, first, "_pg3_0", "prepare_threshold", off, read)
+
+
+def pgjdbc_prepares(props: dict[str, Value], off: str) -> Prepares:
+    """pgjdbc: a PreparedStatement (or the same SQL through the connection's statement cache) is
+    parsed as `S_<n>` at its prepareThreshold-th execution (default 5; 0 never; a negative value
+    forces binary transfer, which prepares at once); preferQueryMode=simple never prepares."""
+    v = props.get("prepareThreshold")
+    mode = props.get("preferQueryMode")
+    if mode is not None and mode.known and str(mode.value).strip() == "simple":
+        return Prepares("pgjdbc", Value(None, mode.raw, mode.span, "set", "preferQueryMode"), None, "S_1",
+                        "prepareThreshold", off)
+    if v is None:
+        threshold = default(PGJDBC_PREPARE_THRESHOLD)
+    else:
+        threshold = Value(v.value, v.raw, v.span, v.origin, v.key, hint=v.hint)
+        if v.known:
+            n = java_parse_int(str(v.value).strip())
+            threshold.value = Unknown(str(v.value)) if n is None else n
+    t = threshold.value
+    if is_known(t) and t == 0:
+        first: int | None = None
+    elif is_known(t):
+        first = t if t > 0 else 1
+    else:
+        first = None
+    if is_known(t) and t == 0:
+        threshold.value = None  # 0: never server-prepared
+    return Prepares("pgjdbc", threshold, first, "S_1", "prepareThreshold", off)
+
+
+def pgx_prepares(params: dict[str, Value], off: str) -> Prepares:
+    """pgx v5: default_query_exec_mode cache_statement (the default) parses every SQL text as
+    `stmtcache_<sha256>` at its first execution; the other modes use the unnamed statement."""
+    v = params.get("default_query_exec_mode")
+    if v is None:
+        mode = default("cache_statement")
+    else:
+        mode = Value(v.value, v.raw, v.span, v.origin, v.key, hint=v.hint)
+    named = mode.known and str(mode.value) == "cache_statement"
+    threshold = Value(mode.value if not mode.known else (1 if named else None), mode.raw, mode.span, mode.origin,
+                      "default_query_exec_mode")
+    return Prepares("pgx", threshold, 1 if named else None, "stmtcache_<hash>", "default_query_exec_mode", off)
+
+
+# ------------------------------------------------------------------------------------------------
 # SQLAlchemy
 
 
@@ -528,6 +622,13 @@ def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Val
         if ep.sslmode is not None and ep.sslmode.origin == "default":
             ep.sslmode = Value(Unknown(f"{dbapi} default"), None, None, origin="default")
     ep.pool = sqlalchemy_plan(b, extra, ini)
+    if dbapi in ("psycopg", "psycopg_async"):
+        # the dialect connects with psycopg.connect(): psycopg 3's prepare_threshold applies unless
+        # create_engine(connect_args=...) sets it (where the caller knows the file holds them, it
+        # says so and how the file writes it)
+        ep.prepares = psycopg_prepares(extra.get("prepare_threshold"),
+                                       'connect_args={"prepare_threshold": None} in create_engine()',
+                                       read="prepare_threshold" in extra)
     return ep
 
 

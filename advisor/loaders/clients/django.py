@@ -24,7 +24,8 @@ from advisor.loaders.clients.strings import Locator
 from advisor.model import ConfigDoc, Diagnostic, Span, Unknown
 from advisor.units import client_bool
 
-NOT_LIBPQ_OPTIONS = {"pool", "isolation_level", "server_side_binding", "assume_role", "cursor_factory", "context"}
+NOT_LIBPQ_OPTIONS = {"pool", "isolation_level", "server_side_binding", "assume_role", "cursor_factory", "context",
+                     "prepare_threshold"}
 _ENV_CALLS = {"get", "getenv", "env", "config", "int", "bool", "str", "float", "db", "url", "get_value"}
 
 
@@ -117,6 +118,7 @@ class _Reader:
                 params[target] = v
         options_node = entries.get("OPTIONS")
         pool_node = None
+        psycopg_kw: dict[str, Value] = {}  # psycopg 3 keywords of OPTIONS (server_side_binding, prepare_threshold)
         if isinstance(options_node, ast.Dict):
             for k, vnode in zip(options_node.keys, options_node.values):
                 if not isinstance(k, ast.Constant) or not isinstance(k.value, str):
@@ -130,7 +132,10 @@ class _Reader:
                 self._record(f"OPTIONS.{k.value}", v, vnode, section)
                 if k.value not in NOT_LIBPQ_OPTIONS:
                     params[k.value] = v
+                elif k.value in ("server_side_binding", "prepare_threshold"):
+                    psycopg_kw[k.value] = v
         ep = libpq_endpoint(self.b, section, _span(self.path, anchor), "django", params, driver="django")
+        ep.prepares = _django_prepares(psycopg_kw)
         age_node, hc_node = entries.get("CONN_MAX_AGE"), entries.get("CONN_HEALTH_CHECKS")
         age = self.value("CONN_MAX_AGE", age_node) if age_node is not None else default(0.0)
         if age_node is not None:
@@ -195,6 +200,22 @@ class _Reader:
                        persistent=not (age.known and age.value == 0))
         ep.pool.python = "call"
         return ep
+
+
+def _django_prepares(kw: dict[str, Value]):
+    """Django's psycopg 3 backend passes `prepare_threshold=OPTIONS.get("prepare_threshold")` (None:
+    never prepare, "to keep connection poolers working"), and its default cursor binds on the
+    client (psycopg ClientCursor, which never prepares): a Django client prepares only with both
+    `"server_side_binding": True` and an integer `"prepare_threshold"` in OPTIONS. (With psycopg2
+    both are ignored: the ENGINE is the same, so a file cannot tell; the OPTIONS say psycopg 3.)"""
+    from advisor.loaders.clients.build import psycopg_prepares
+
+    binding, threshold = kw.get("server_side_binding"), kw.get("prepare_threshold")
+    if binding is None or threshold is None or not (binding.known and binding.value is True):
+        return None
+    prepares = psycopg_prepares(threshold, '"prepare_threshold": None in OPTIONS (or remove it: Django then passes None)',
+                                library="psycopg")
+    return prepares if prepares.threshold.value is not None else None
 
 
 def django_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[ClientEndpoint]:

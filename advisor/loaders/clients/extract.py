@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import os
 import re
 from typing import Iterable
 
@@ -411,6 +412,8 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
         node = [k for k in keys if k in NODE_KEYS and k not in ("max", "min", "ssl")]
         sqla = [k for k in options if k in SQLA_OPTIONS]
         ppool = [k for k in options if k in PSYCOPG_POOL_OPTIONS]
+        # psycopg 3's connect keyword, under SQLAlchemy's connect_args or psycopg_pool's kwargs
+        prep = [k for k in options if k == "prepare_threshold"]
         made = False
         for lf in group:
             if not isinstance(lf.value, str) or lf.key == "connectionString" and node:
@@ -428,7 +431,7 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
             if form is None or (form == "keyword" and not (URL_NAME.search(lf.key) or lf.key in ("conninfo", "dsn"))):
                 continue
             name = ".".join(lf.path)
-            extra = {k: leaf_value(options[k], k) for k in sqla + ppool}
+            extra = {k: leaf_value(options[k], k) for k in sqla + ppool + prep}
             used.add(id(lf))
             if form == "uri" and (sqla or sqlalchemy_prefix or re.search(r"sqlalchemy", name, re.I)):
                 parsed = parse(text)
@@ -446,7 +449,10 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
                 # a bare URL: create_engine's options are in code, not here; do not assume defaults
                 unknown = Value(Unknown("engine options not in this file"), None, None)
                 ep.pool.max_lifetime = ep.pool.validation = unknown
-            _record_group(doc, lf, options, sqla + ppool, used)
+            if ep.prepares is not None and ep.prepares.library == "psycopg":
+                _psycopg_options_here(doc, ep, parent, "kwargs" if ep.driver == "psycopg_pool" else "connect_args",
+                                      bool(sqla or ppool or prep or sqlalchemy_prefix and not ini))
+            _record_group(doc, lf, options, sqla + ppool + prep, used)
             endpoints.append(ep)
             made = True
         if made:
@@ -482,6 +488,22 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
             ep.keepalive = None
             endpoints.append(ep)
     return endpoints
+
+
+def _psycopg_options_here(doc: ConfigDoc, ep: ClientEndpoint, parent: tuple[str, ...], child: str, here: bool) -> None:
+    """Where a psycopg 3 client of a YAML/JSON/TOML options block turns prepared statements off:
+    `prepare_threshold: null under app.db.connect_args`, as the file writes it. `here`: the block
+    holds the engine's (pool's) options, so an unwritten prepare_threshold is psycopg's default;
+    an ini file's sqlalchemy.* keys cannot hold connect_args (engine_from_config): code then."""
+    ext = os.path.splitext(doc.path)[1].lower()
+    under = ".".join(parent + (child,))
+    if ext in (".yml", ".yaml"):
+        ep.prepares.off = f"prepare_threshold: null under {under}"
+    elif ext == ".json":
+        ep.prepares.off = f'"{child}": {{"prepare_threshold": null}} in {".".join(parent) or "the top-level object"}'
+    elif ext != ".toml":  # TOML has no null: the fix is in code
+        return
+    ep.prepares.read = ep.prepares.read or here
 
 
 def _record_group(doc: ConfigDoc, url_leaf: Leaf, options: dict[str, Leaf], keys: list[str],

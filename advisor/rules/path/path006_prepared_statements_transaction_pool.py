@@ -1,0 +1,165 @@
+"""A client prepares named statements through a PgBouncer in transaction pooling that does not track them.
+
+## What it checks
+For every client on an assembled path whose driver prepares named (protocol-level) statements,
+each PgBouncer after it in `pool_mode = transaction` or `statement` (the `[databases]` entry's
+own pool_mode, else the global one) that does not track prepared statements: a PgBouncer before
+1.21 (the version pgpath lints for: `--pgbouncer-version`, default the newest), or one whose
+`max_prepared_statements` is 0 (the default in 1.21 to 1.23; 200 from 1.24).
+
+What prepares named statements, as the client file sets it:
+
+- psycopg 3 (SQLAlchemy `postgresql+psycopg://`, psycopg_pool): `prepare_threshold`, default 5:
+  the 6th execution of a statement on a connection parses it as `_pg3_<n>`; `None` never does.
+  Django passes `prepare_threshold=None` unless its OPTIONS set one, and prepares only with
+  `"server_side_binding": True` as well.
+- pgjdbc (JDBC URLs, Spring, HikariCP data-source properties): `prepareThreshold`, default 5:
+  the 5th execution of a PreparedStatement parses it as `S_<n>`; 0 (or `preferQueryMode=simple`)
+  never does.
+- pgx v5: `default_query_exec_mode`, default `cache_statement`: every SQL text is parsed as
+  `stmtcache_<hash>` at its first execution.
+
+psycopg2, libpq programs, node-postgres queries without a `name`, and connection strings whose
+driver the file does not show are not reported.
+
+## Why it matters
+A named statement lives on the one server connection that parsed it. In transaction pooling the
+client gets a server connection per transaction; when the next execution lands on another one,
+it fails with `prepared statement "_pg3_0" does not exist` (SQLSTATE 26000), or with `already
+exists` when another client parsed the same name there first. It happens under ordinary load,
+not on every connection: a client alone on an idle pooler may keep getting the same server
+connection. pgpath's lab (tests/lab/test_lab_prepared.py): psycopg 3.3.9 through PgBouncer 1.18
+in transaction pooling, two sessions interleaved: the 7th execution fails with
+`InvalidSqlStatementName: prepared statement "_pg3_0" does not exist`; with `prepare_threshold`
+None, or in session pooling, all executions succeed. PgBouncer 1.21+ with
+`max_prepared_statements` above 0 renames protocol-level statements and prepares them again on
+whichever server connection runs them (SQL `PREPARE`/`EXECUTE` are not tracked).
+
+When a bare SQLAlchemy URL is all the file holds (create_engine's `connect_args` are in code),
+psycopg's default is assumed but the finding is `info`: the code may turn it off.
+
+## Fix
+Turn preparing off in the client, as its file writes it (`prepare_threshold: null` under
+`connect_args`, `"prepare_threshold": None` in Django OPTIONS, `prepareThreshold=0` in the JDBC
+URL, `default_query_exec_mode=exec` in a pgx DSN), or let PgBouncer 1.21+ track them:
+`max_prepared_statements = 200`. (pgx's `statement_cache_capacity=0` is no fix: `cache_statement`
+then refuses every query.)
+
+## References
+- PgBouncer max_prepared_statements: https://www.pgbouncer.org/config.html#max_prepared_statements
+  (NEWS 1.21.0, 1.24.0; src/main.c defaults per tag)
+- psycopg 3 prepared statements: https://www.psycopg.org/psycopg3/docs/advanced/prepare.html
+- pgjdbc prepareThreshold: https://jdbc.postgresql.org/documentation/use/ (server-prepare)
+- pgx QueryExecMode: https://pkg.go.dev/github.com/jackc/pgx/v5#QueryExecMode
+- Django psycopg 3 backend: `get_connection_params` (prepare_threshold None by default)
+- ../notes/prepared-facts.md (sources of every fact above)
+"""
+
+from advisor.findings import Severity
+from advisor.model import is_known
+from advisor.path.discover import database_entry
+from advisor.rules.path import hop_span
+from advisor.rules.pgb import assignment
+from advisor.rules.rule import Rule, setting_span
+
+TRACKING_SINCE = (1, 21)  # PgBouncer max_prepared_statements
+POOLING = ("transaction", "statement")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _pool_mode(model, entry):
+    """(pool mode, the span that sets it) of a [databases] entry: its own, else the global one."""
+    own = entry.params.get("pool_mode") if entry is not None else None
+    if own is not None and own.value is not None:
+        return model.pool_mode_of(entry), setting_span(own)
+    return model.pool_mode_of(entry), model.span_of("pool_mode")
+
+
+def _untracked(model) -> str | None:
+    """Why this PgBouncer does not track prepared statements, or None when it does (or when its
+    max_prepared_statements is not known before deploy)."""
+    version = tuple(model.version[:2])
+    shown = f"{version[0]}.{version[1]}"
+    if version < TRACKING_SINCE:
+        return f"PgBouncer {shown} does not track prepared statements (max_prepared_statements from 1.21)"
+    mps = model.value("max_prepared_statements")
+    if not is_known(mps) or mps is None or mps > 0:
+        return None
+    said = "max_prepared_statements = 0" + (" (the default before 1.24)" if model.is_default("max_prepared_statements")
+                                            else "")
+    return f"PgBouncer {shown} with {said} does not track prepared statements"
+
+
+def _what(prepares) -> str:
+    t = prepares.threshold
+    dflt = " (default)" if t.origin == "default" else ""
+    first = _ordinal(prepares.first)
+    if prepares.library == "pgx":
+        return (f"pgx default_query_exec_mode {t.display if t.origin != 'default' else 'cache_statement'}{dflt}: the first "
+                f"execution of each SQL text prepares it as \"{prepares.name}\" (a hash of the SQL)")
+    shown = t.value if t.origin == "default" else t.display
+    if prepares.library == "pgjdbc":
+        return (f"pgjdbc prepareThreshold {shown}{dflt}: the {first} execution of a PreparedStatement on a connection prepares it "
+                f"as \"{prepares.name}\"")
+    return f"psycopg prepare_threshold {shown}{dflt}: the {first} execution of a statement on a connection prepares it as \"{prepares.name}\""
+
+
+def check(ctx):
+    seen: set[tuple[int, int]] = set()
+    for path in ctx.paths:
+        for i, hop in path.hops_of("client"):
+            ep = hop.detail
+            prepares = getattr(ep, "prepares", None)
+            if prepares is None or prepares.first is None:
+                continue
+            for end in path.hops[i + 1:]:
+                if end.kind != "pgbouncer" or end.doc is None or end.doc.model is None:
+                    continue
+                model = end.doc.model
+                dbname = ep.dbname.value if ep.dbname is not None and ep.dbname.known else None
+                entry = end.detail or database_entry(model, dbname)
+                mode, mode_span = _pool_mode(model, entry)
+                why = _untracked(model) if mode in POOLING else None
+                if why is None:
+                    continue
+                key = (id(ep), id(end.doc))
+                if key in seen:
+                    break
+                seen.add(key)
+                t = prepares.threshold
+                span = t.span if t.origin == "set" and t.span is not None else ep.span
+                version = tuple(model.version[:2])
+                pgb_fix = assignment(end.doc, model, "max_prepared_statements", 200)
+                if version < TRACKING_SINCE:
+                    pgb_fix += f" on PgBouncer 1.21 or later (this is {version[0]}.{version[1]}: upgrade first)"
+                unread = "" if prepares.read else (
+                    f" (unless the code turns it off: {prepares.off.split(' in ')[0]} is not in this file)")
+                mps = model.setting("max_prepared_statements")
+                unit = "statement" if mode == "statement" else "transaction"
+                yield RULE.finding(
+                    span,
+                    f"{ep.label()} -> {end.label}: {_what(prepares)} on the server connection it runs on, and "
+                    f"later executions run it by name; {why}, and pool_mode = {mode} gives each {unit} any "
+                    f"server connection, so an execution that gets another one fails: prepared statement "
+                    f"\"{prepares.name}\" does not exist{unread}",
+                    f"{prepares.off}; or {pgb_fix}",
+                    related=[s for s in (mode_span, setting_span(mps) if mps is not None else None, hop_span(end))
+                             if s is not None],
+                    severity=None if prepares.read else Severity.INFO,
+                )
+                break
+
+
+RULE = Rule(
+    code="PATH006",
+    name="prepared-statements-transaction-pool",
+    severity=Severity.WARNING,
+    summary="A client prepares named statements through a PgBouncer transaction pool that does not track them",
+    needs=("path",),
+    check=check,
+    doc=__doc__,
+)

@@ -1,0 +1,10 @@
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": "orders",
+        "USER": "orders",
+        "HOST": "pgbouncer.internal",
+        "PORT": 6432,
+        "OPTIONS": {"sslmode": "verify-full", "server_side_binding": True},
+    }
+}
