@@ -121,3 +121,39 @@ def test_django_prepares_only_with_server_side_binding_and_a_threshold(tmp_path,
     else:
         assert (ep.prepares.threshold.value, ep.prepares.first, ep.prepares.threshold.span.line) == (threshold, 6, 2)
     assert "prepare_threshold" not in ep.params and "server_side_binding" not in ep.params  # not libpq keys
+
+
+# ------------------------------------------------------------------------------------------------
+# Django's server-side cursors (QuerySet.iterator())
+
+DJ = '{"ENGINE": "django.db.backends.postgresql", "NAME": "shop", "HOST": "pgb", "PORT": 6432'
+
+
+@pytest.mark.parametrize("module,used,atomic,line", [
+    (f"DATABASES = {{'default': {DJ}}}}}", True, False, None),
+    (f"DATABASES = {{'default': {DJ}, 'DISABLE_SERVER_SIDE_CURSORS': False}}}}", True, False, 1),
+    (f"DATABASES = {{'default': {DJ}, 'DISABLE_SERVER_SIDE_CURSORS': True}}}}", False, False, 1),
+    (f"DATABASES = {{'default': {DJ}, 'ATOMIC_REQUESTS': True}}}}", True, True, None),
+    (f"DATABASES = {{'default': {DJ}}}}}\nDATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'] = True", False, False, 2),
+    (f"DATABASES = {{'default': {DJ}}}}}\nDATABASES['default']['ATOMIC_REQUESTS'] = True", True, True, None),
+    ("import dj_database_url\nDATABASES = {'default': dj_database_url.config(default='postgres://pgb:6432/shop', "
+     "disable_server_side_cursors=True)}", False, False, 2),
+    ("import dj_database_url\nDATABASES = {'default': dj_database_url.config(default='postgres://pgb:6432/shop')}",
+     True, False, None),
+])
+def test_django_server_side_cursors(tmp_path, module, used, atomic, line):
+    c = endpoint(tmp_path, "settings.py", module).server_cursors
+    assert (c.used.value, c.atomic) == (used, atomic)
+    assert (c.used.span.line if c.used.origin == "set" else None) == line
+
+
+def test_django_cursor_fix_is_written_as_the_entry_is(tmp_path):
+    call = endpoint(tmp_path, "settings.py", "import dj_database_url\n"
+                    "DATABASES = {'default': dj_database_url.parse('postgres://pgb:6432/shop')}")
+    assert call.server_cursors.off == "disable_server_side_cursors=True in dj_database_url.parse() of DATABASES['default']"
+    entry = endpoint(tmp_path, "settings.py", f"DATABASES = {{'default': {DJ}}}}}")
+    assert entry.server_cursors.off == "\"DISABLE_SERVER_SIDE_CURSORS\": True in DATABASES['default']"
+
+
+def test_other_drivers_have_no_cursor_plan(tmp_path):
+    assert endpoint(tmp_path, ".env", f"DATABASE_URL={URL}\n").server_cursors is None

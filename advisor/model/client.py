@@ -282,13 +282,31 @@ class Prepares(Record):
                 "name": self.name, "setting": self.setting, "off": self.off, "read": self.read}
 
 
+class ServerCursors(Record):
+    """Django: whether QuerySet.iterator() reads through a named server-side cursor (declared WITH
+    HOLD in autocommit, so it outlives its transaction). `used` True unless
+    DISABLE_SERVER_SIDE_CURSORS (as read: key and span where written); `atomic` True with
+    ATOMIC_REQUESTS = True (views then run in one transaction, and their cursors end with it);
+    `off` how this file turns them off."""
+
+    __slots__ = ("used", "atomic", "off")
+
+    def __init__(self, used: Value, atomic: bool, off: str) -> None:
+        self.used = used
+        self.atomic = atomic
+        self.off = off
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"used": self.used.to_dict(), "atomic_requests": self.atomic, "off": self.off}
+
+
 class ClientEndpoint(Record):
     """One client as configured in one place: driver, target, keepalives, TLS, pool."""
 
     __slots__ = ("driver", "name", "span", "form", "hosts", "ports", "dbname", "user", "password", "keepalive",
                  "tcp_user_timeout", "connect_timeout", "socket_timeout", "sslmode", "sslrootcert",
                  "ssl_min_protocol_version", "ssl_max_protocol_version", "pool", "params", "dbapi", "template",
-                 "service", "service_shown", "prepares")
+                 "service", "service_shown", "prepares", "server_cursors")
 
     def __init__(self, driver: str, name: str, span: Span, form: str, hosts: list[Value] | None = None,
                  ports: list[Value] | None = None, dbname: Value | None = None, user: Value | None = None,
@@ -324,6 +342,7 @@ class ClientEndpoint(Record):
         # named prepared statements (Prepares), when the driver is known to make them; None when it
         # never does (psycopg2, libpq, node-postgres without `name`) or the driver is not known
         self.prepares: Prepares | None = None
+        self.server_cursors: ServerCursors | None = None  # Django's server-side cursors; None elsewhere
 
     def who(self) -> str:
         """`DATABASE_URL`, or `electric: DATABASE_URL` when another compose service (or container) of
@@ -395,6 +414,8 @@ class ClientEndpoint(Record):
             out["pool"] = self.pool.to_dict()
         if self.prepares is not None:
             out["prepares"] = self.prepares.to_dict()
+        if self.server_cursors is not None:
+            out["server_cursors"] = self.server_cursors.to_dict()
         out["params"] = {k: v.to_dict() for k, v in self.params.items()}
         out["template"] = self.template
         return out

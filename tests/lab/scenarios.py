@@ -765,6 +765,10 @@ def render_doc(results: dict[str, Result]) -> str:
         "  the 6th execution prepares `_pg3_0`, the 7th fails on the other server connection",
         "  (`prepared statement \"_pg3_0\" does not exist`), and pgpath warns (PATH006); with",
         "  `connect_args: {prepare_threshold: null}` or in session pooling all ten succeed and pgpath says nothing.",
+        "  Its second finding: a Django settings module without `DISABLE_SERVER_SIDE_CURSORS` through the same",
+        "  pooling; `QuerySet.iterator()`'s named cursor (declared WITH HOLD in autocommit) fails at its second",
+        "  fetch when another client holds the server connection (`cursor ... does not exist`), and pgpath",
+        "  warns; with the setting (a plain cursor) all rows are read and pgpath says nothing.",
     ]
     if RULE_ROWS:
         out += ["", "| scenario | rule | config | predicted by pgpath (`pgpath check`) | observed | match |",

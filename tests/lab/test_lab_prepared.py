@@ -13,6 +13,11 @@ connection of that transaction; the 7th runs it by name on the other one and fai
 (psycopg never prepares) or in session pooling (A keeps its server connection) all ten succeed.
 pgpath, run on the very files with the running PgBouncer's version, must warn about the first
 (PATH006) and say nothing about the others.
+
+PATH006's second finding, Django's server-side cursors: a Django settings module without
+DISABLE_SERVER_SIDE_CURSORS through the same transaction pooling; QuerySet.iterator()'s named
+cursor, declared WITH HOLD in autocommit, loses its second fetch to another server connection
+(`cursor "..." does not exist`); with the setting (a plain cursor) all rows are read.
 """
 
 from __future__ import annotations
@@ -45,17 +50,25 @@ def _pgbouncer_version() -> str:
     return m.group(1)
 
 
-def _setup(lab, name: str, pool_mode: str, connect_args: str = "") -> tuple[Path, str]:
+def _setup(lab, name: str, pool_mode: str, connect_args: str = "", django: str | None = None) -> tuple[Path, str]:
+    """The folder pgpath reads and the URL of the running PgBouncer. The client file is SQLAlchemy
+    settings (app.yaml), or with `django` a settings module whose DATABASES entry adds those keys."""
     d = lab.dir(name)
     port = labkit.free_port()
     ini = sc.write(d, "pgbouncer.ini", sc.pgbouncer_ini(lab, name, port, f"127.0.0.1:{lab.pg.port}", {
         "pool_mode": pool_mode, "default_pool_size": "2"}))
     url = f"postgresql://postgres@127.0.0.1:{port}/labdb?sslmode=disable"
-    sc.write(d, "app.yaml", "database:\n"
-             f"  url: postgresql+psycopg://postgres@127.0.0.1:{port}/labdb?sslmode=disable\n"
-             "  pool_size: 5\n"
-             "  pool_pre_ping: true\n" + connect_args)
-    sc.write(d, "pgpath.yaml", sc.topology(["client: app.yaml", "pgbouncer: {file: pgbouncer.ini, database: labdb}"])
+    if django is None:
+        client = sc.write(d, "app.yaml", "database:\n"
+                          f"  url: postgresql+psycopg://postgres@127.0.0.1:{port}/labdb?sslmode=disable\n"
+                          "  pool_size: 5\n"
+                          "  pool_pre_ping: true\n" + connect_args)
+    else:
+        client = sc.write(d, "settings.py", "DATABASES = {\n"
+                          '    "default": {"ENGINE": "django.db.backends.postgresql", "NAME": "labdb", "USER": "postgres",\n'
+                          f'                "HOST": "127.0.0.1", "PORT": {port}, "OPTIONS": {{"sslmode": "disable"}},{django}}}\n'
+                          "}\n")
+    sc.write(d, "pgpath.yaml", sc.topology([f"client: {client.name}", "pgbouncer: {file: pgbouncer.ini, database: labdb}"])
              + f"pgbouncer-version: '{_pgbouncer_version()}'\n")
     labkit.start_pgbouncer(lab, ini, port)
     return d, url
@@ -133,4 +146,75 @@ def test_session_pooling_keeps_the_server_connection_and_pgpath_is_silent(lab):
     _report("PREP3", "prepare_threshold default 5 -> PgBouncer pool_mode = session", findings, observed,
             not findings and observed["failure"] is None)
     assert observed["failure"] is None and len(set(observed["pids"])) == 1, observed
+    assert not findings, findings
+
+
+# Django's QuerySet.iterator() (and so ModelChoiceField) reads through connection.chunked_cursor():
+# in autocommit a psycopg ServerCursor declared WITH HOLD, not scrollable, named
+# _django_curs_<thread>_<n> (django/db/backends/postgresql/base.py create_cursor), fetched 2000
+# rows at a time; with DISABLE_SERVER_SIDE_CURSORS it uses a plain cursor. The lab makes the same
+# cursors with psycopg (Django itself: ../notes/prepared-django-cursor-lab.py, same outcome).
+ROWS, CHUNK = 5000, 2000
+
+
+def _iterate(url: str, server_side: bool) -> dict:
+    """Read ROWS rows in chunks of CHUNK as Django's iterator() does, while B holds a transaction
+    during every fetch after the first; (rows read, failure)."""
+    import psycopg
+
+    got, failure = 0, None
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as a, \
+            psycopg.connect(url, prepare_threshold=None) as b:
+        try:
+            cur = (a.cursor(name="_django_curs_1_sync_1", withhold=True, scrollable=False) if server_side
+                   else a.cursor())
+            cur.execute("SELECT generate_series(1, %s)", (ROWS,))
+            while True:
+                holding = got > 0
+                if holding:
+                    b.execute("SELECT 1")
+                try:
+                    rows = cur.fetchmany(CHUNK)
+                finally:
+                    if holding:
+                        b.commit()
+                if not rows:
+                    break
+                got += len(rows)
+            cur.close()
+        except psycopg.Error as exc:
+            failure = (got, type(exc).__name__, str(exc).strip())
+    return {"rows": got, "failure": failure}
+
+
+def _report_cursor(sid: str, config: str, findings: list[dict], observed: dict, match: bool) -> None:
+    predicted = "; ".join(f"{f['code']} {f['severity']}" for f in findings) or "no PATH006 finding"
+    failure = observed["failure"]
+    seen = (f"failed after {failure[0]} of {ROWS} rows: {failure[1]}: {failure[2]}" if failure else
+            f"all {ROWS} rows read")
+    sc.RULE_ROWS[sid] = ("PATH006", config, predicted, seen, match)
+
+
+def test_django_server_side_cursor_through_transaction_pooling_fails_as_predicted(lab):
+    folder, url = _setup(lab, "cursor", "transaction", django="")
+    observed = _iterate(url, server_side=True)
+    findings = sc.findings(folder, "PATH006")
+    _report_cursor("PREP4", "Django settings without DISABLE_SERVER_SIDE_CURSORS -> PgBouncer pool_mode = transaction; "
+                   "iterator()'s WITH HOLD cursor", findings, observed,
+                   bool(findings) and observed["failure"] is not None)
+    got, name, message = observed["failure"] or (None, None, "")
+    assert got == CHUNK and name == "InvalidCursorName", observed  # the first chunk, then the next fetch fails
+    assert 'cursor "_django_curs_1_sync_1" does not exist' in message, message
+    [finding] = findings
+    assert finding["severity"] == "warning" and "DISABLE_SERVER_SIDE_CURSORS not set" in finding["message"], finding
+    assert finding["fix"] == "\"DISABLE_SERVER_SIDE_CURSORS\": True in DATABASES['default']", finding
+
+
+def test_django_with_server_side_cursors_disabled_reads_everything_and_pgpath_is_silent(lab):
+    folder, url = _setup(lab, "cursor-off", "transaction", django=' "DISABLE_SERVER_SIDE_CURSORS": True')
+    observed = _iterate(url, server_side=False)
+    findings = sc.findings(folder, "PATH006")
+    _report_cursor("PREP5", "the same with DISABLE_SERVER_SIDE_CURSORS: True (a plain cursor)", findings, observed,
+                   not findings and observed["failure"] is None)
+    assert observed == {"rows": ROWS, "failure": None}, observed
     assert not findings, findings

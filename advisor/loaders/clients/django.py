@@ -18,7 +18,7 @@ import math
 from typing import Any
 
 from advisor.loaders.clients.build import Builder, endpoint_from_string, libpq_endpoint, param_value, psycopg_pool_plan
-from advisor.model.client import ClientEndpoint, Pool, Value, default
+from advisor.model.client import ClientEndpoint, Pool, ServerCursors, Value, default
 from advisor.loaders.clients.extract import is_secret_key, record
 from advisor.loaders.clients.strings import Locator
 from advisor.model import ConfigDoc, Diagnostic, Span, Unknown
@@ -136,6 +136,11 @@ class _Reader:
                     psycopg_kw[k.value] = v
         ep = libpq_endpoint(self.b, section, _span(self.path, anchor), "django", params, driver="django")
         ep.prepares = _django_prepares(psycopg_kw)
+        for key in ("DISABLE_SERVER_SIDE_CURSORS", "ATOMIC_REQUESTS"):
+            if key in entries:
+                self._record(key, self.value(key, entries[key]), entries[key], section)
+        ep.server_cursors = self.server_cursors(entries.get("DISABLE_SERVER_SIDE_CURSORS"), entries.get("ATOMIC_REQUESTS"),
+                                                f'"DISABLE_SERVER_SIDE_CURSORS": True in {section}')
         age_node, hc_node = entries.get("CONN_MAX_AGE"), entries.get("CONN_HEALTH_CHECKS")
         age = self.value("CONN_MAX_AGE", age_node) if age_node is not None else default(0.0)
         if age_node is not None:
@@ -170,6 +175,17 @@ class _Reader:
                 ep.pool.library = "psycopg_pool"
         return ep
 
+    def server_cursors(self, disable: ast.AST | None, atomic: ast.AST | None, off: str) -> ServerCursors:
+        """Whether QuerySet.iterator() reads through a server-side cursor: Django's default, unless
+        DISABLE_SERVER_SIDE_CURSORS (dj_database_url: disable_server_side_cursors=) is true."""
+        if disable is None:
+            used = default(True)
+        else:
+            v = self.value("DISABLE_SERVER_SIDE_CURSORS", disable)
+            used = Value(not bool(v.value) if v.known else v.value, v.raw, v.span, v.origin, v.key)
+        a = self.value("ATOMIC_REQUESTS", atomic) if atomic is not None else None
+        return ServerCursors(used, a is not None and a.known and a.value is True, off)
+
     def _record(self, name: str, v: Value, node: ast.AST, section: str) -> None:
         v.span = v.span or _span(self.path, node)
         record(self.doc, name, v, section)
@@ -199,6 +215,9 @@ class _Reader:
                        "Django checks a persistent connection before reusing it only with CONN_HEALTH_CHECKS=True",
                        persistent=not (age.known and age.value == 0))
         ep.pool.python = "call"
+        ep.server_cursors = self.server_cursors(kw.get("disable_server_side_cursors"), None,
+                                                f"disable_server_side_cursors=True in dj_database_url.{func or 'config'}() "
+                                                f"of DATABASES[{alias!r}]")
         return ep
 
 
@@ -233,6 +252,7 @@ def django_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[C
         return []
     reader = _Reader(doc, b, path, text)
     out: list[ClientEndpoint] = []
+    later: list[tuple[str, str, ast.AST, ast.AST]] = []  # DATABASES[alias][KEY] = value
     for node in ast.walk(tree):
         targets: list[ast.AST] = []
         value = None
@@ -257,6 +277,10 @@ def django_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[C
                 ep = reader.alias("default", value, target)
                 if ep is not None:
                     out.append(ep)
+            elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Subscript)
+                  and isinstance(target.value.value, ast.Name) and target.value.value.id == "DATABASES"
+                  and isinstance(target.slice, ast.Constant) and isinstance(target.value.slice, ast.Constant)):
+                later.append((str(target.value.slice.value), str(target.slice.value), value, target))
             elif (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
                   and target.value.id == "DATABASES" and isinstance(value, (ast.Dict, ast.Call))):
                 key = target.slice
@@ -264,4 +288,16 @@ def django_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[C
                 ep = reader.alias(str(alias), value, target) if isinstance(value, ast.Dict) else reader.dj_database_url(str(alias), value)
                 if ep is not None:
                     out.append(ep)
+    for alias, key, value, target in later:
+        # `DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True` after the dictionary
+        if key not in ("DISABLE_SERVER_SIDE_CURSORS", "ATOMIC_REQUESTS"):
+            continue
+        for ep in out:
+            if ep.name == f"DATABASES[{alias!r}]" and ep.server_cursors is not None:
+                current = ep.server_cursors
+                if key == "DISABLE_SERVER_SIDE_CURSORS":
+                    current.used = reader.server_cursors(value, None, current.off).used
+                else:
+                    current.atomic = reader.server_cursors(None, value, current.off).atomic
+                reader._record(key, reader.value(key, value), value, f"DATABASES[{alias!r}]")
     return out

@@ -1,4 +1,4 @@
-"""A client prepares named statements through a PgBouncer in transaction pooling that does not track them.
+"""A client keeps named statements or cursors across transactions through a PgBouncer transaction pool.
 
 ## What it checks
 For every client on an assembled path whose driver prepares named (protocol-level) statements,
@@ -22,6 +22,11 @@ What prepares named statements, as the client file sets it:
 psycopg2, libpq programs, node-postgres queries without a `name`, and connection strings whose
 driver the file does not show are not reported.
 
+A second finding, for Django through such a PgBouncer whatever its version (prepared-statement
+tracking does not cover cursors): `DISABLE_SERVER_SIDE_CURSORS` not true in the DATABASES entry
+(`disable_server_side_cursors=` of dj_database_url; a later `DATABASES["default"][...] = True`
+counts). `info` instead of `warning` with `ATOMIC_REQUESTS = True`.
+
 ## Why it matters
 A named statement lives on the one server connection that parsed it. In transaction pooling the
 client gets a server connection per transaction; when the next execution lands on another one,
@@ -35,6 +40,15 @@ None, or in session pooling, all executions succeed. PgBouncer 1.21+ with
 `max_prepared_statements` above 0 renames protocol-level statements and prepares them again on
 whichever server connection runs them (SQL `PREPARE`/`EXECUTE` are not tracked).
 
+Django's `QuerySet.iterator()`, which its ModelChoiceField runs to render every ForeignKey select
+(the admin's too), reads through a named cursor declared `WITH HOLD` in autocommit: the DECLARE
+and each FETCH are transactions of their own, and a FETCH on another server connection fails
+with `cursor "_django_curs_..." does not exist`. Lab: psycopg's named WITH HOLD cursor through
+PgBouncer 1.18 in transaction pooling fails at the first fetch after another client took the
+server connection; Django 5.2's own iterator() the same (../notes/prepared-django-cursor-lab.py),
+and succeeds with `DISABLE_SERVER_SIDE_CURSORS: True` or in session pooling. Django documents
+the setting as required for transaction pooling.
+
 When a bare SQLAlchemy URL is all the file holds (create_engine's `connect_args` are in code),
 psycopg's default is assumed but the finding is `info`: the code may turn it off.
 
@@ -43,7 +57,9 @@ Turn preparing off in the client, as its file writes it (`prepare_threshold: nul
 `connect_args`, `"prepare_threshold": None` in Django OPTIONS, `prepareThreshold=0` in the JDBC
 URL, `default_query_exec_mode=exec` in a pgx DSN), or let PgBouncer 1.21+ track them:
 `max_prepared_statements = 200`. (pgx's `statement_cache_capacity=0` is no fix: `cache_statement`
-then refuses every query.)
+then refuses every query.) For Django's cursors: `"DISABLE_SERVER_SIDE_CURSORS": True` in the
+DATABASES entry (`disable_server_side_cursors=True` for dj_database_url), or a second alias
+to the server directly or through session pooling for the code that needs streaming reads.
 
 ## References
 - PgBouncer max_prepared_statements: https://www.pgbouncer.org/config.html#max_prepared_statements
@@ -52,6 +68,8 @@ then refuses every query.)
 - pgjdbc prepareThreshold: https://jdbc.postgresql.org/documentation/use/ (server-prepare)
 - pgx QueryExecMode: https://pkg.go.dev/github.com/jackc/pgx/v5#QueryExecMode
 - Django psycopg 3 backend: `get_connection_params` (prepare_threshold None by default)
+- Django: Transaction pooling and server-side cursors —
+  https://docs.djangoproject.com/en/stable/ref/databases/#transaction-pooling-server-side-cursors
 - ../notes/prepared-facts.md (sources of every fact above)
 """
 
@@ -109,56 +127,86 @@ def _what(prepares) -> str:
 
 
 def check(ctx):
-    seen: set[tuple[int, int]] = set()
+    seen: set[tuple[int, int, str]] = set()
     for path in ctx.paths:
         for i, hop in path.hops_of("client"):
             ep = hop.detail
             prepares = getattr(ep, "prepares", None)
-            if prepares is None or prepares.first is None:
+            cursors = getattr(ep, "server_cursors", None)
+            if prepares is not None and prepares.first is None:
+                prepares = None
+            if cursors is not None and not (cursors.used.known and cursors.used.value is True):
+                cursors = None
+            if prepares is None and cursors is None:
                 continue
             for end in path.hops[i + 1:]:
                 if end.kind != "pgbouncer" or end.doc is None or end.doc.model is None:
                     continue
                 model = end.doc.model
                 dbname = ep.dbname.value if ep.dbname is not None and ep.dbname.known else None
-                entry = end.detail or database_entry(model, dbname)
-                mode, mode_span = _pool_mode(model, entry)
-                why = _untracked(model) if mode in POOLING else None
-                if why is None:
+                mode, mode_span = _pool_mode(model, database_entry(model, dbname) if end.detail is None else end.detail)
+                if mode not in POOLING:
                     continue
-                key = (id(ep), id(end.doc))
-                if key in seen:
-                    break
-                seen.add(key)
-                t = prepares.threshold
-                span = t.span if t.origin == "set" and t.span is not None else ep.span
-                version = tuple(model.version[:2])
-                pgb_fix = assignment(end.doc, model, "max_prepared_statements", 200)
-                if version < TRACKING_SINCE:
-                    pgb_fix += f" on PgBouncer 1.21 or later (this is {version[0]}.{version[1]}: upgrade first)"
-                unread = "" if prepares.read else (
-                    f" (unless the code turns it off: {prepares.off.split(' in ')[0]} is not in this file)")
-                mps = model.setting("max_prepared_statements")
-                unit = "statement" if mode == "statement" else "transaction"
-                yield RULE.finding(
-                    span,
-                    f"{ep.label()} -> {end.label}: {_what(prepares)} on the server connection it runs on, and "
-                    f"later executions run it by name; {why}, and pool_mode = {mode} gives each {unit} any "
-                    f"server connection, so an execution that gets another one fails: prepared statement "
-                    f"\"{prepares.name}\" does not exist{unread}",
-                    f"{prepares.off}; or {pgb_fix}",
-                    related=[s for s in (mode_span, setting_span(mps) if mps is not None else None, hop_span(end))
-                             if s is not None],
-                    severity=None if prepares.read else Severity.INFO,
-                )
-                break
+                if prepares is not None and (id(ep), id(end.doc), "prepares") not in seen:
+                    finding = _prepared(ep, prepares, end, model, mode, mode_span)
+                    if finding is not None:
+                        seen.add((id(ep), id(end.doc), "prepares"))
+                        yield finding
+                if cursors is not None and (id(ep), id(end.doc), "cursors") not in seen:
+                    seen.add((id(ep), id(end.doc), "cursors"))
+                    yield _cursors(ep, cursors, end, mode, mode_span)
+
+
+def _prepared(ep, prepares, end, model, mode, mode_span):
+    why = _untracked(model)
+    if why is None:
+        return None
+    t = prepares.threshold
+    span = t.span if t.origin == "set" and t.span is not None else ep.span
+    version = tuple(model.version[:2])
+    pgb_fix = assignment(end.doc, model, "max_prepared_statements", 200)
+    if version < TRACKING_SINCE:
+        pgb_fix += f" on PgBouncer 1.21 or later (this is {version[0]}.{version[1]}: upgrade first)"
+    unread = "" if prepares.read else (
+        f" (unless the code turns it off: {prepares.off.split(' in ')[0]} is not in this file)")
+    mps = model.setting("max_prepared_statements")
+    unit = "statement" if mode == "statement" else "transaction"
+    return RULE.finding(
+        span,
+        f"{ep.label()} -> {end.label}: {_what(prepares)} on the server connection it runs on, and later "
+        f"executions run it by name; {why}, and pool_mode = {mode} gives each {unit} any server connection, so an "
+        f"execution that gets another one fails: prepared statement \"{prepares.name}\" does not exist{unread}",
+        f"{prepares.off}; or {pgb_fix}",
+        related=[s for s in (mode_span, setting_span(mps) if mps is not None else None, hop_span(end)) if s is not None],
+        severity=None if prepares.read else Severity.INFO,
+    )
+
+
+def _cursors(ep, cursors, end, mode, mode_span):
+    used = cursors.used
+    key = used.key or "DISABLE_SERVER_SIDE_CURSORS"
+    said = ("DISABLE_SERVER_SIDE_CURSORS not set (default False)" if used.origin == "default" else
+            f"{key} = {used.display}" if key.islower() else f'"{key}": {not used.value}')
+    atomic = (" ATOMIC_REQUESTS = True keeps a view's cursors inside its transaction, so this hits the code that "
+              "runs outside one (management commands such as dumpdata, tasks)." if cursors.atomic else "")
+    return RULE.finding(
+        used.span if used.origin == "set" and used.span is not None else ep.span,
+        f"{ep.label()} -> {end.label}: {said}: QuerySet.iterator() (which Django's ModelChoiceField runs to render "
+        f"a ForeignKey select, in the admin too) declares a named cursor WITH HOLD in one transaction (autocommit) "
+        f"and fetches from it in later ones; pool_mode = {mode} gives each of them any server connection, so a fetch "
+        f"that gets another one fails: cursor \"_django_curs_<thread>_<n>\" does not exist (max_prepared_statements "
+        f"does not track cursors).{atomic}",
+        cursors.off,
+        related=[s for s in (mode_span, hop_span(end)) if s is not None],
+        severity=Severity.INFO if cursors.atomic else None,
+    )
 
 
 RULE = Rule(
     code="PATH006",
     name="prepared-statements-transaction-pool",
     severity=Severity.WARNING,
-    summary="A client prepares named statements through a PgBouncer transaction pool that does not track them",
+    summary="Named prepared statements or Django cursors through a PgBouncer transaction pool that loses them",
     needs=("path",),
     check=check,
     doc=__doc__,

@@ -5,6 +5,7 @@ DATABASES = {
         "USER": "orders",
         "HOST": "pgbouncer.internal",
         "PORT": 6432,
+        "DISABLE_SERVER_SIDE_CURSORS": True,
         "OPTIONS": {"sslmode": "verify-full", "server_side_binding": True},
     }
 }
