@@ -115,19 +115,22 @@ def _untracked(model) -> str | None:
 def _what(prepares) -> str:
     t = prepares.threshold
     dflt = " (default)" if t.origin == "default" else ""
-    first = _ordinal(prepares.first)
+    name = f"\"{prepares.name}\""
     if prepares.library == "pgx":
-        return (f"pgx default_query_exec_mode {t.display if t.origin != 'default' else 'cache_statement'}{dflt}: the first "
-                f"execution of each SQL text prepares it as \"{prepares.name}\" (a hash of the SQL)")
+        mode = "cache_statement" if t.origin == "default" else t.display
+        return f"pgx default_query_exec_mode {mode}{dflt}: the first execution of each SQL text prepares it as {name} " \
+               "(a hash of the SQL)"
     shown = t.value if t.origin == "default" else t.display
+    first = _ordinal(prepares.first)
     if prepares.library == "pgjdbc":
-        return (f"pgjdbc prepareThreshold {shown}{dflt}: the {first} execution of a PreparedStatement on a connection prepares it "
-                f"as \"{prepares.name}\"")
-    return f"psycopg prepare_threshold {shown}{dflt}: the {first} execution of a statement on a connection prepares it as \"{prepares.name}\""
+        return f"pgjdbc prepareThreshold {shown}{dflt}: the {first} execution of a PreparedStatement on a connection " \
+               f"prepares it as {name}"
+    return f"psycopg prepare_threshold {shown}{dflt}: the {first} execution of a statement on a connection prepares " \
+           f"it as {name}"
 
 
 def check(ctx):
-    seen: set[tuple[int, int, str]] = set()
+    seen: set[tuple[int, str]] = set()  # (client, finding): one each, at the first pooler that loses it
     for path in ctx.paths:
         for i, hop in path.hops_of("client"):
             ep = hop.detail
@@ -137,9 +140,9 @@ def check(ctx):
                 prepares = None
             if cursors is not None and not (cursors.used.known and cursors.used.value is True):
                 cursors = None
-            if prepares is None and cursors is None:
-                continue
             for end in path.hops[i + 1:]:
+                if prepares is None and cursors is None:
+                    break
                 if end.kind != "pgbouncer" or end.doc is None or end.doc.model is None:
                     continue
                 model = end.doc.model
@@ -147,14 +150,16 @@ def check(ctx):
                 mode, mode_span = _pool_mode(model, database_entry(model, dbname) if end.detail is None else end.detail)
                 if mode not in POOLING:
                     continue
-                if prepares is not None and (id(ep), id(end.doc), "prepares") not in seen:
+                if prepares is not None and (id(ep), "prepares") not in seen:
                     finding = _prepared(ep, prepares, end, model, mode, mode_span)
                     if finding is not None:
-                        seen.add((id(ep), id(end.doc), "prepares"))
+                        seen.add((id(ep), "prepares"))
+                        prepares = None
                         yield finding
-                if cursors is not None and (id(ep), id(end.doc), "cursors") not in seen:
-                    seen.add((id(ep), id(end.doc), "cursors"))
+                if cursors is not None and (id(ep), "cursors") not in seen:
+                    seen.add((id(ep), "cursors"))
                     yield _cursors(ep, cursors, end, mode, mode_span)
+                    cursors = None
 
 
 def _prepared(ep, prepares, end, model, mode, mode_span):
