@@ -746,7 +746,7 @@ def render_doc(results: dict[str, Result]) -> str:
         "",
         "## Rules proven by their own lab tests",
         "",
-        "Two rules compare limits rather than idle timers; each has a lab module that runs the real",
+        "Three rules compare limits or session state rather than idle timers; each has a lab module that runs the real",
         "daemons on loopback and pgpath on the very files (they run with the suite, not in the table):",
         "",
         "- **PATH005, session pooling** (tests/lab/test_lab_session_pool.py): PgBouncer `pool_mode =",

@@ -104,7 +104,8 @@ def _report(sid: str, config: str, findings: list[dict], observed: dict, match: 
     predicted = "; ".join(f"{f['code']} {f['severity']}" for f in findings) or "no PATH006 finding"
     n, name, message = observed["failure"] or (None, None, None)
     seen = (f"execution {n} of {EXECUTIONS} failed: {name}: {message}" if n else
-            f"all {EXECUTIONS} executions succeeded") + f" (server backends {sorted(set(observed['pids']))})"
+            f"all {EXECUTIONS} executions succeeded") + (
+        f" (on {len(set(observed['pids']))} server backend{'s' if len(set(observed['pids'])) != 1 else ''})")
     sc.RULE_ROWS[sid] = ("PATH006", config, predicted, seen, match)
 
 
