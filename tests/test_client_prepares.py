@@ -1,7 +1,7 @@
 """What each client format says about named prepared statements (ClientEndpoint.prepares), as
 PATH006 reads it: the driver, its threshold as written or its default, the execution that first
 parses a named statement, whether the file holds the options that could turn it off, and how this
-file turns it off. Facts: ../notes/prepared-facts.md."""
+file turns it off. Facts: docs/prepared-statements.md."""
 
 from __future__ import annotations
 

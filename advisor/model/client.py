@@ -255,7 +255,7 @@ def written_key(name: str, prefix: str = "", kebab: bool = False) -> str:
 
 class Prepares(Record):
     """What a driver does about named (protocol-level) prepared statements, which live on the one
-    server connection that parsed them (facts: ../notes/prepared-facts.md).
+    server connection that parsed them (facts: docs/prepared-statements.md).
 
     `threshold` is the driver's setting as read (its value None = never prepares; Unknown = not
     known before deploy); `first` the execution of one statement on one connection that parses

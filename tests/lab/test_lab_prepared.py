@@ -154,7 +154,7 @@ def test_session_pooling_keeps_the_server_connection_and_pgpath_is_silent(lab):
 # in autocommit a psycopg ServerCursor declared WITH HOLD, not scrollable, named
 # _django_curs_<thread>_<n> (django/db/backends/postgresql/base.py create_cursor), fetched 2000
 # rows at a time; with DISABLE_SERVER_SIDE_CURSORS it uses a plain cursor. The lab makes the same
-# cursors with psycopg (Django itself: ../notes/prepared-django-cursor-lab.py, same outcome).
+# cursors with psycopg (Django itself: test_lab_prepared_django.py, same outcome).
 ROWS, CHUNK = 5000, 2000
 
 

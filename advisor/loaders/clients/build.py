@@ -529,7 +529,7 @@ def hikari_plan(b: Builder, hikari: dict[str, Value], key_prefix: str = "", keba
 
 
 # ------------------------------------------------------------------------------------------------
-# named prepared statements (facts and sources: ../notes/prepared-facts.md)
+# named prepared statements (facts and sources: docs/prepared-statements.md)
 
 PSYCOPG_PREPARE_THRESHOLD = 5  # psycopg 3 Connection.connect(prepare_threshold=5)
 PGJDBC_PREPARE_THRESHOLD = 5  # pgjdbc PGProperty.PREPARE_THRESHOLD "5"

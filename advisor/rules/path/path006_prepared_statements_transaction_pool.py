@@ -45,7 +45,7 @@ Django's `QuerySet.iterator()`, which its ModelChoiceField runs to render every 
 and each FETCH are transactions of their own, and a FETCH on another server connection fails
 with `cursor "_django_curs_..." does not exist`. Lab: psycopg's named WITH HOLD cursor through
 PgBouncer 1.18 in transaction pooling fails at the first fetch after another client took the
-server connection; Django 5.2's own iterator() the same (../notes/prepared-django-cursor-lab.py),
+server connection; Django 5.2's own iterator() the same (tests/lab/test_lab_prepared_django.py),
 and succeeds with `DISABLE_SERVER_SIDE_CURSORS: True` or in session pooling. Django documents
 the setting as required for transaction pooling.
 
@@ -70,7 +70,7 @@ to the server directly or through session pooling for the code that needs stream
 - Django psycopg 3 backend: `get_connection_params` (prepare_threshold None by default)
 - Django: Transaction pooling and server-side cursors —
   https://docs.djangoproject.com/en/stable/ref/databases/#transaction-pooling-server-side-cursors
-- ../notes/prepared-facts.md (sources of every fact above)
+- docs/prepared-statements.md (the sources of every fact above)
 """
 
 from advisor.findings import Severity
