@@ -75,7 +75,12 @@ def test_plan(tmp_path):
     assert detect_kind(str(path), path.read_text()) == "terraform"
     docs = _load(path)
     boxes = {m.name: m for d in docs if d.kind == "terraform" for m in d.model.middleboxes}
-    nlb = boxes["aws_lb.pg"]  # its listener's load_balancer_arn is known only after apply: not linked
+    # the listeners' load_balancer_arn is known only after apply, and the plan creates one network
+    # load balancer: theirs. The NLB's timers are its listeners' (no second, default-timed box)
+    assert "aws_lb.pg" not in boxes
+    alone = dict(PLAN, resource_changes=[rc for rc in PLAN["resource_changes"] if rc["type"] != "aws_lb_listener"])
+    (tmp_path / "alone.json").write_text(json.dumps(alone))
+    nlb = _boxes(tmp_path / "alone.json")["aws_lb.pg"]  # no listener in the file: the load balancer stands
     assert nlb.kind == "aws-nlb" and nlb.idle_timeout.origin == "default"  # idle_timeout is ALB-only: not used
     assert nlb.facts["ignored_idle_timeout"].value == 600
     listener = boxes["aws_lb_listener.pg"]
@@ -300,3 +305,167 @@ def test_corpus_variables_with_and_without_defaults():
     variables = {v["name"]: v for v in _load(path)[0].meta["variables"]}
     assert variables["project_id"]["value"] is None and "unknown" in variables["project_id"]
     assert variables["tcp_established_idle_timeout_sec"]["value"] == "(a string)"  # "1200": strings not shown
+
+
+# ------------------------------------------------------------------------------------------------
+# an NLB in a plan is its listeners, as in a .tf source (scenario audit 12, D3)
+
+NLB_TF = '''
+resource "aws_lb" "ledger_db" {
+  name               = "ledger-db-nlb"
+  load_balancer_type = "network"
+  internal           = true
+}
+
+resource "aws_lb_target_group" "pg" {
+  name     = "ledger-pg"
+  port     = 5432
+  protocol = "TCP"
+}
+
+resource "aws_lb_listener" "pg" {
+  load_balancer_arn        = aws_lb.ledger_db.arn
+  port                     = 5432
+  protocol                 = "TCP"
+  tcp_idle_timeout_seconds = 1800
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.pg.arn
+  }
+}
+'''
+
+
+def _change(rtype: str, name: str, after: dict, unknown: dict, module: str = "", index=None) -> dict:
+    address = f"{module + '.' if module else ''}{rtype}.{name}" + (f"[{json.dumps(index)}]" if index is not None
+                                                                     else "")
+    change = {"address": address, "mode": "managed", "type": rtype, "name": name,
+              "change": {"actions": ["create"], "before": None, "after": after, "after_unknown": unknown}}
+    if module:
+        change["module_address"] = module
+    if index is not None:
+        change["index"] = index
+    return change
+
+
+def _nlb_changes(module: str = "") -> list[dict]:
+    """The NLB_TF resources as `terraform plan` leaves them before apply: every ARN unknown."""
+    return [
+        _change("aws_lb", "ledger_db", {"name": "ledger-db-nlb", "internal": True, "load_balancer_type": "network"},
+                {"arn": True, "dns_name": True}, module),
+        _change("aws_lb_target_group", "pg", {"name": "ledger-pg", "port": 5432, "protocol": "TCP"}, {"arn": True},
+                module),
+        _change("aws_lb_listener", "pg", {"port": 5432, "protocol": "TCP", "tcp_idle_timeout_seconds": 1800,
+                                          "default_action": [{"type": "forward"}]},
+                {"arn": True, "load_balancer_arn": True, "default_action": [{"target_group_arn": True}]}, module),
+    ]
+
+
+# the plan's configuration snapshot: what each expression refers to (module-relative addresses)
+NLB_CONFIG_RESOURCES = [
+    {"address": "aws_lb.ledger_db", "mode": "managed", "type": "aws_lb", "name": "ledger_db",
+     "expressions": {"load_balancer_type": {"constant_value": "network"}}},
+    {"address": "aws_lb_target_group.pg", "mode": "managed", "type": "aws_lb_target_group", "name": "pg",
+     "expressions": {"port": {"constant_value": 5432}}},
+    {"address": "aws_lb_listener.pg", "mode": "managed", "type": "aws_lb_listener", "name": "pg",
+     "expressions": {"load_balancer_arn": {"references": ["aws_lb.ledger_db.arn", "aws_lb.ledger_db"]},
+                     "port": {"constant_value": 5432},
+                     "default_action": [{"type": {"constant_value": "forward"},
+                                         "target_group_arn": {"references": ["aws_lb_target_group.pg.arn",
+                                                                             "aws_lb_target_group.pg"]}}]}},
+]
+
+
+def _plan(changes: list[dict], configuration: dict | None = None) -> dict:
+    plan = {"format_version": "1.2", "terraform_version": "1.9.5",
+            "planned_values": {"root_module": {"resources": []}}, "resource_changes": changes}
+    if configuration is not None:
+        plan["configuration"] = configuration
+    return plan
+
+
+def _seen(path) -> dict:
+    """What a file's middleboxes are, as the path rules see them."""
+    return {m.name: (m.kind, m.idle_timeout.value if m.idle_timeout is not None else None,
+                     m.idle_timeout.origin if m.idle_timeout is not None else None, tuple(m.listens), tuple(m.targets))
+            for m in _boxes(path).values()}
+
+
+@pytest.mark.parametrize("configuration", [True, False], ids=["with-configuration", "hand-written"])
+def test_a_plans_nlb_is_its_listener_as_in_the_tf_source(tmp_path, configuration):
+    """D3: `aws_lb` of type network in a plan was an extra aws-nlb with the 350 s default, listed
+    before the listener that holds the real tcp_idle_timeout_seconds; from the .tf source only the
+    listener is a middlebox. A plan links listener and load balancer by the configuration's
+    references (`terraform show -json` writes them), or, in a plan without them, because the
+    listener's load_balancer_arn is known only after apply and the plan creates one network load
+    balancer only."""
+    (tmp_path / "main.tf").write_text(NLB_TF)
+    tf = _seen(tmp_path / "main.tf")
+    assert tf == {"aws_lb_listener.pg": ("aws-nlb", 1800, "set", ("*:5432",), ("*:5432",))}
+    plan = tmp_path / "plan.json"
+    config = {"root_module": {"resources": NLB_CONFIG_RESOURCES}} if configuration else None
+    plan.write_text(json.dumps(_plan(_nlb_changes(), config), indent=2))
+    seen = _seen(plan)
+    if configuration:
+        assert seen == tf  # the target group's port too, through the reference
+    else:  # no reference to the target group: its port is not guessed
+        assert seen == {"aws_lb_listener.pg": ("aws-nlb", 1800, "set", ("*:5432",), ())}
+
+
+def test_a_plans_references_are_read_inside_modules_and_per_instance(tmp_path):
+    """A module's resources refer to each other by module-relative address; a for_each listener's
+    instances all belong to the load balancer its configuration names."""
+    changes = _nlb_changes("module.db")
+    listener = changes.pop()
+    for port in (5432, 5433):
+        one = json.loads(json.dumps(listener))
+        one["address"], one["index"] = f'module.db.aws_lb_listener.pg["{port}"]', str(port)
+        one["change"]["after"]["port"] = port
+        changes.append(one)
+    # a second network load balancer in the same plan, with its own listener (root module)
+    changes += [_change("aws_lb", "other", {"name": "other", "load_balancer_type": "network"}, {"arn": True}),
+                _change("aws_lb_listener", "other", {"port": 6432, "protocol": "TCP"},
+                        {"arn": True, "load_balancer_arn": True})]
+    configuration = {"root_module": {
+        "resources": [{"address": "aws_lb.other", "mode": "managed", "type": "aws_lb", "name": "other",
+                       "expressions": {}},
+                      {"address": "aws_lb_listener.other", "mode": "managed", "type": "aws_lb_listener",
+                       "name": "other",
+                       "expressions": {"load_balancer_arn": {"references": ["aws_lb.other.arn", "aws_lb.other"]}}}],
+        "module_calls": {"db": {"source": "./modules/db", "module": {"resources": NLB_CONFIG_RESOURCES}}}}}
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(_plan(changes, configuration), indent=2))
+    seen = _seen(plan)
+    assert seen == {
+        'module.db.aws_lb_listener.pg["5432"]': ("aws-nlb", 1800, "set", ("*:5432",), ("*:5432",)),
+        'module.db.aws_lb_listener.pg["5433"]': ("aws-nlb", 1800, "set", ("*:5433",), ("*:5432",)),
+        "aws_lb_listener.other": ("aws-nlb", 350, "default", ("*:6432",), ()),
+    }, seen
+
+
+def test_a_plan_without_references_keeps_load_balancers_it_cannot_pair(tmp_path):
+    """Two network load balancers created by a plan without its configuration: which one a
+    listener belongs to is not written anywhere, so nothing is paired by guess (a topology hop
+    naming the file then has to say which middlebox it means: tests/rules/ADV004)."""
+    changes = _nlb_changes() + [_change("aws_lb", "other", {"name": "other", "load_balancer_type": "network"},
+                                        {"arn": True})]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(_plan(changes), indent=2))
+    assert sorted(_seen(plan)) == ["aws_lb.ledger_db", "aws_lb.other", "aws_lb_listener.pg"]
+
+
+def test_a_plans_known_arns_pair_listener_and_load_balancer(tmp_path):
+    """An NLB that exists already (no-op): its ARN and the listener's load_balancer_arn are known."""
+    arn = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/ledger-db-nlb/50dc6c495c0c9188"
+    changes = [
+        _change("aws_lb", "ledger_db", {"name": "ledger-db-nlb", "load_balancer_type": "network", "arn": arn}, {}),
+        _change("aws_lb", "other", {"name": "other", "load_balancer_type": "network", "arn": arn + "0"}, {}),
+        _change("aws_lb_listener", "pg", {"port": 5432, "protocol": "TCP", "load_balancer_arn": arn,
+                                          "tcp_idle_timeout_seconds": 900}, {"arn": True}),
+    ]
+    for change in changes[:2]:
+        change["change"]["actions"] = ["no-op"]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(_plan(changes), indent=2))
+    assert sorted(_seen(plan)) == ["aws_lb.other", "aws_lb_listener.pg"]

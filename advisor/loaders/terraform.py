@@ -65,7 +65,7 @@ def detect_plan(name: str, text: str) -> str | None:
 class Resource:
     """One resource, whatever the source: attributes are Values (origin `set`), blocks lists of dicts."""
 
-    __slots__ = ("type", "name", "address", "attrs", "blocks", "span")
+    __slots__ = ("type", "name", "address", "attrs", "blocks", "span", "refs")
 
     def __init__(self, rtype: str, name: str, address: str, attrs: dict[str, Value], blocks: dict[str, list],
                  span: Span) -> None:
@@ -75,6 +75,9 @@ class Resource:
         self.attrs = attrs
         self.blocks = blocks  # name -> list of Resource-like bodies (Resource with type = block name)
         self.span = span
+        # attribute -> the address of the resource its expression names (a plan's configuration
+        # references, module-qualified; a .tf expression keeps its reference in the Unknown's text)
+        self.refs: dict[str, str] = {}
 
     def get(self, name: str) -> Value | None:
         value = self.attrs.get(name)
@@ -120,6 +123,27 @@ def _plan_resources(path: str, parsed) -> list[Resource]:
                                      span=span_at(here, f"{key_prefix}.{field}"), key=f"{key_prefix}.{field}")
         return Resource(rtype, name, address, attrs, blocks, span_at(where, address))
 
+    configured = _configuration(data)
+
+    def refer(res: Resource, expressions) -> None:
+        """What the configuration says each attribute (and nested block) of `res` refers to."""
+        prefix, exprs = expressions
+        for field, expr in (exprs or {}).items():
+            if isinstance(expr, dict):
+                target = _referenced(expr, prefix)
+                if target:
+                    res.refs[field] = target
+            elif isinstance(expr, list):
+                for block, sub in zip(res.blocks.get(field, ()), expr):
+                    if isinstance(sub, dict):
+                        refer(block, (prefix, sub))
+
+    def configure(res: Resource, module_address: str) -> None:
+        expressions = configured.get(_base(f"{module_address + '.' if module_address else ''}{res.type}.{res.name}"))
+        if expressions is not None:
+            refer(res, expressions)
+            res.refs.setdefault("(configured)", "")
+
     changes = data.get("resource_changes") if isinstance(data, dict) else None
     if isinstance(changes, list) and changes:
         for i, rc in enumerate(changes):
@@ -134,6 +158,8 @@ def _plan_resources(path: str, parsed) -> list[Resource]:
             address = rc.get("address", f"{rc.get('type')}.{rc.get('name')}")
             out.append(body(rc["type"], rc.get("name", ""), address, after, change.get("after_unknown"),
                             ("resource_changes", i, "change", "after"), address))
+            configure(out[-1], str(rc.get("module_address") or ""))
+        _pair_listeners(out)
         return out
     planned = (data.get("planned_values") or {}).get("root_module") if isinstance(data, dict) else None
 
@@ -145,11 +171,79 @@ def _plan_resources(path: str, parsed) -> list[Resource]:
                 address = res.get("address", f"{res.get('type')}.{res.get('name')}")
                 out.append(body(res["type"], res.get("name", ""), address, res.get("values") or {}, {},
                                 where + ("resources", i, "values"), address))
+                configure(out[-1], str(module.get("address") or ""))
         for j, child in enumerate(module.get("child_modules") or []):
             walk(child, where + ("child_modules", j))
 
     walk(planned, ("planned_values", "root_module"))
+    _pair_listeners(out)
     return out
+
+
+# an instance key in an address: aws_lb_listener.pg["5432"], module.db[0].aws_lb.x
+_INSTANCE_KEY = lazy_re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|\d+)\]')
+# the first names of references that are not a managed resource
+_NOT_RESOURCE = frozenset(("var", "local", "module", "data", "each", "count", "path", "terraform", "self"))
+_REFERENCE = lazy_re.compile(r"([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_-]*)")
+_LISTENERS = ("aws_lb_listener", "aws_alb_listener")
+
+
+def _base(address: str) -> str:
+    """The configuration address of a resource instance: its instance keys removed."""
+    return _INSTANCE_KEY.sub("", address)
+
+
+def _configuration(data) -> dict[str, tuple[str, dict]]:
+    """{module-qualified `type.name`: (module prefix, expressions)} from a plan's configuration
+    snapshot (`terraform show -json` writes it beside the changes), root and called modules."""
+    out: dict[str, tuple[str, dict]] = {}
+
+    def walk(module, prefix: str, depth: int) -> None:
+        if not isinstance(module, dict) or depth > 64:
+            return
+        for res in module.get("resources") or ():
+            if isinstance(res, dict) and res.get("mode", "managed") == "managed" \
+                    and isinstance(res.get("expressions"), dict):
+                out[f"{prefix}{res.get('type')}.{res.get('name')}"] = (prefix, res["expressions"])
+        calls = module.get("module_calls")
+        for name, call in (calls.items() if isinstance(calls, dict) else ()):
+            if isinstance(call, dict):
+                walk(call.get("module"), f"{prefix}module.{name}.", depth + 1)
+
+    config = data.get("configuration") if isinstance(data, dict) else None
+    if isinstance(config, dict):
+        walk(config.get("root_module"), "", 0)
+    return out
+
+
+def _referenced(expr: dict, prefix: str) -> str | None:
+    """The managed resource an expression refers to (`aws_lb.pg` of `aws_lb.pg.arn`), qualified
+    with its module; None for a variable, a local, a module output, a data source."""
+    for ref in expr.get("references") or ():
+        m = _REFERENCE.match(str(ref))
+        if m and m.group(1) not in _NOT_RESOURCE:
+            return f"{prefix}{m.group(1)}.{m.group(2)}"
+    return None
+
+
+def _pair_listeners(resources: list[Resource]) -> None:
+    """A plan's listeners whose configuration says nothing of their load balancer: paired by the
+    ARN when it is known (an existing load balancer), else, when the ARN is known only after apply,
+    with the one network load balancer the plan creates (an ARN is unknown at plan time only
+    because the resource that has it is created in this plan). Several: not paired."""
+    nlbs = [r for r in resources if r.type in ("aws_lb", "aws_alb")
+            and r.literal("load_balancer_type", "application") == "network"]
+    created = [r for r in nlbs if r.get("arn") is None or not r.get("arn").known]
+    for res in resources:
+        if res.type not in _LISTENERS or "(configured)" in res.refs:
+            continue
+        arn = res.get("load_balancer_arn")
+        if arn is not None and arn.known:
+            owners = [r for r in nlbs if r.literal("arn") == arn.value]
+        else:
+            owners = created
+        if len(owners) == 1:
+            res.refs["load_balancer_arn"] = _base(owners[0].address)
 
 
 def _raw(value: Any) -> str:
@@ -417,13 +511,22 @@ def _ref_attr(value: Value | None) -> str | None:
     return m.group(1) if m else None
 
 
+def _owner(res: Resource, field: str) -> str | None:
+    """The resource `field` refers to: the plan's configuration reference, else the .tf expression's."""
+    return res.refs.get(field) or _ref_attr(res.get(field))
+
+
 def _interpret(resources: list[Resource], out: _Out) -> None:
     from advisor.loaders.cloud_sizes import azure_sku_memory, cloudsql_tier_memory, rds_class_memory
     from advisor.loaders.managed_pg import Entry
 
     instances = []
-    target_ports = {res.address: res.literal("port") for res in resources
-                    if res.type in ("aws_lb_target_group", "aws_alb_target_group")}
+    target_ports: dict[str, set] = {}
+    for res in resources:
+        if res.type in ("aws_lb_target_group", "aws_alb_target_group"):
+            target_ports.setdefault(_base(res.address), set()).add(res.literal("port"))
+    # the load balancers that listeners of this file belong to (by reference, as written)
+    owned = {_owner(r, "load_balancer_arn") for r in resources if r.type in _LISTENERS}
     flexible_servers: dict[str, Resource] = {}
     flexible_configs: dict[str, list[Resource]] = {}
     for res in resources:
@@ -438,8 +541,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 # the NLB's timers are its listeners' (one middlebox each, below); the load balancer
                 # itself is a middlebox only when no listener of this file belongs to it.
                 # idle_timeout applies to application load balancers only: the provider ignores it here
-                if any(r.type in ("aws_lb_listener", "aws_alb_listener")
-                       and _ref_attr(r.get("load_balancer_arn")) == res.address for r in resources):
+                if _base(res.address) in owned:
                     continue
                 dns = res.literal("dns_name")
                 facts = {}
@@ -464,15 +566,16 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                                 f"{res.address}: tcp_idle_timeout_seconds can only be set on TCP listeners "
                                 f"(this one is {protocol}; a TLS listener's idle timeout is fixed at 350 s)",
                                 "remove tcp_idle_timeout_seconds, or use protocol = \"TCP\"")
-            lb = _ref(res.get("load_balancer_arn"))
+            lb = res.refs.get("load_balancer_arn") or _ref(res.get("load_balancer_arn"))
             if lb:
-                facts["load_balancer"] = Value(lb, span=res.get("load_balancer_arn").span, key="load_balancer_arn")
+                facts["load_balancer"] = Value(lb, span=(res.get("load_balancer_arn") or res).span,
+                                               key="load_balancer_arn")
             listens = [f"*:{port.value}"] if port is not None and port.known else []
             targets = []
             for action in res.blocks.get("default_action", []):
-                group = _ref_attr(action.get("target_group_arn"))
-                if group in target_ports and isinstance(target_ports[group], int):
-                    targets.append(f"*:{target_ports[group]}")
+                ports = target_ports.get(_owner(action, "target_group_arn"), set())
+                if len(ports) == 1 and isinstance(next(iter(ports)), int):
+                    targets.append(f"*:{next(iter(ports))}")
             out.add(Middlebox("aws-nlb", res.address, res.span, idle_timeout=idle, facts=facts, listens=listens,
                               targets=targets))
         elif t == "aws_elb":

@@ -220,6 +220,14 @@ def _one_of(names, limit: int = 8) -> str:
     return ", ".join(names[:limit]) + (f" and {more} more (pgpath dump lists them)" if more > 0 else "")
 
 
+def _timer(box: Middlebox) -> str:
+    """`idle 1800 s`, `idle 350 s (default)`, `idle unknown`: what tells a file's middleboxes apart."""
+    idle = box.idle_timeout
+    if idle is None or not idle.known:
+        return "idle unknown"
+    return f"idle {idle.value:g} s" + (" (default)" if idle.origin == "default" else "")
+
+
 def _doc_for(opts: dict, base: str, by_path: dict, kind: str, where: Span, name: str,
              problems: list[Diagnostic]) -> ConfigDoc | None:
     file = opts.get("file")
@@ -346,7 +354,17 @@ def _middlebox_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} describes no {kind}"
                                        + (f" named {opts['name']!r}" if opts.get("name") else ""), have))
             return []
-        return [Hop(b.kind, b.label, doc, b.span, b) for b in boxes[:1]]
+        if len(boxes) > 1:
+            # which one the connections cross is not in the file: never the first by position
+            # (a plan's load balancer listed before the listener that holds the timer)
+            timers = "; ".join(f"{b.name or b.kind} {_timer(b)}" for b in boxes[:8])
+            more = f" and {len(boxes) - 8} more" if len(boxes) > 8 else ""
+            problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} describes {len(boxes)} {kind} "
+                                       f"middleboxes ({timers}{more}); which one this hop crosses is not said",
+                                       f"name: one of {_one_of(b.name for b in boxes)}"
+                                       if any(b.name for b in boxes) else None))
+            return []
+        return [Hop(b.kind, b.label, doc, b.span, b) for b in boxes]
     idle = None
     if "idle_timeout" in opts:
         seconds = _seconds(opts["idle_timeout"])

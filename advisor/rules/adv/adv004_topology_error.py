@@ -6,7 +6,9 @@ must exist and be of the hop's kind, a client `variable:` must be one of the fil
 settings, an HAProxy `proxy:` a frontend or listen that routes to a backend, a PgBouncer
 `database:` one of its `[databases]` entries, a `host:` one of the `hosts:` entries, and a
 middlebox declared by kind without a file needs an `idle_timeout:` when its kind has no
-documented default (a `firewall`). The finding points at the hop's line in pgpath.yaml.
+documented default (a `firewall`); a middlebox hop whose file describes several of its kind (two
+NLB listeners) must say which with `name:`, since taking the first by position would judge the
+path against a timer it may not cross. The finding points at the hop's line in pgpath.yaml.
 
 ## Why it matters
 A hop that cannot be resolved leaves its deployment without a path, so none of the path rules
