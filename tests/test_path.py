@@ -1051,3 +1051,78 @@ def test_a_server_whose_settings_were_not_read_has_an_unknown_idle_timer(tmp_pat
     out = pgpath("path", ".", cwd=tmp_path).stdout
     assert "closes first: not known: PostgreSQL idle_session_timeout unknown" in out, out
     assert "nothing on this path closes" not in out
+
+
+AZURE_RULES_TF = '''
+resource "azurerm_lb_rule" "pg_primary" {
+  name                    = "pg-primary-5432"
+  protocol                = "Tcp"
+  frontend_port           = 5432
+  backend_port            = 5432
+  idle_timeout_in_minutes = 30
+  tcp_reset_enabled       = true
+}
+
+resource "azurerm_lb_rule" "pg_replica" {
+  name              = "pg-replica-5433"
+  protocol          = "Tcp"
+  frontend_port     = 5433
+  backend_port      = 5432
+  tcp_reset_enabled = true
+}
+'''
+AZURE_CLIENTS = ("PRIMARY_DATABASE_URL=postgresql://crm@10.10.0.50:5432/crm?keepalives_idle=600\n"
+                 "REPLICA_DATABASE_URL=postgresql://crm_ro@10.10.0.50:5433/crm\n")
+
+
+@pytest.mark.parametrize("lb", ["lb.tf", "lb.json"])
+def test_a_client_connecting_to_a_load_balancers_frontend_port_reaches_the_hop_behind_it(tmp_path, lb):
+    """Scenario audit 12, D10: an Azure LB rule listening on 5433 forwards to backend port 5432; a
+    client connecting to 5433 went on no path (nothing listens on 5433), so its PATH001 was lost.
+    The rule's frontend port is the evidence that the client crosses it, its backend port that of
+    the hop behind. A rule the client does not connect to is not on its path: the primary client
+    (5432) does not cross the replica rule, though that rule also forwards to 5432."""
+    arm = ('{"name": "pg-ilb", "type": "Microsoft.Network/loadBalancers", "loadBalancingRules": ['
+           '{"name": "pg-primary-5432", "protocol": "Tcp", "frontendPort": 5432, "backendPort": 5432, '
+           '"idleTimeoutInMinutes": 30, "enableTcpReset": true}, '
+           '{"name": "pg-replica-5433", "protocol": "Tcp", "frontendPort": 5433, "backendPort": 5432, '
+           '"enableTcpReset": true}]}\n')
+    write(tmp_path, {"postgresql.conf": PG, ".env": AZURE_CLIENTS, lb: AZURE_RULES_TF if lb == "lb.tf" else arm})
+    replica_rule, primary_rule = (("azurerm_lb_rule.pg_replica", "azurerm_lb_rule.pg_primary") if lb == "lb.tf"
+                                  else ("pg-ilb/pg-replica-5433", "pg-ilb/pg-primary-5432"))
+    paths = {p.name: p for p in shared(paths_of(tmp_path))}
+    assert sorted(paths) == [".env: PRIMARY_DATABASE_URL", ".env: REPLICA_DATABASE_URL"], sorted(paths)
+    replica = paths[".env: REPLICA_DATABASE_URL"]
+    assert [(h.kind, getattr(h.detail, "name", None)) for h in replica.hops] == [
+        ("client", "REPLICA_DATABASE_URL"), ("azure-lb", replica_rule), ("postgres", None)]
+    assert any("connects to port 5433, where Azure Load Balancer" in e and "forwards to port 5432" in e
+               for e in replica.evidence), replica.evidence
+    primary = paths[".env: PRIMARY_DATABASE_URL"]
+    assert [(h.kind, getattr(h.detail, "name", None)) for h in primary.hops] == [
+        ("client", "PRIMARY_DATABASE_URL"), ("azure-lb", primary_rule), ("postgres", None)]
+    r = pgpath("check", ".", "--no-config", "--select", "PATH001", cwd=tmp_path)
+    found = [ln for ln in r.stdout.splitlines() if "PATH001" in ln]
+    assert len(found) == 1 and "REPLICA_DATABASE_URL" in found[0] and "idle timeout 240 s (documented default)" in found[0], \
+        r.stdout
+
+
+def test_a_frontend_port_without_evidence_behind_it_pairs_nothing(tmp_path):
+    """The frontend port alone is no path: the rule must forward to a port a file here listens on."""
+    write(tmp_path, {"postgresql.conf": "port = 5440\n", ".env": AZURE_CLIENTS.splitlines()[1] + "\n",
+                     "lb.tf": AZURE_RULES_TF})
+    assert shared(paths_of(tmp_path)) == []
+
+
+def test_init_names_the_middlebox_of_a_file_that_holds_several(tmp_path):
+    """A topology hop naming a file with several middleboxes of its kind needs `name:` (ADV004
+    otherwise, never the first by position): `pgpath init` writes it, and the written topology
+    gives the paths discovery found, each client with its own load balancer rule."""
+    write(tmp_path, {"postgresql.conf": PG, ".env": AZURE_CLIENTS, "lb.tf": AZURE_RULES_TF})
+    assert pgpath("init", ".", cwd=tmp_path).returncode == 0
+    text = (tmp_path / "pgpath.yaml").read_text()
+    assert '- azure-lb: {file: "lb.tf", name: "azurerm_lb_rule.pg_replica"}' in text, text
+    report = report_of(tmp_path, tmp_path / "pgpath.yaml")
+    assert [f.code for f in report.findings if f.code == "ADV004"] == []
+    declared = {p.name: [getattr(h.detail, "name", h.kind) for h in p.hops] for p in shared(report.paths)}
+    discovered = {p.name: [getattr(h.detail, "name", h.kind) for h in p.hops] for p in shared(paths_of(tmp_path))}
+    assert declared == discovered and len(declared) == 2, (declared, discovered)

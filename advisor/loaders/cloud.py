@@ -581,11 +581,13 @@ def _azure_lb(reader: FileReader, lb: dict, base: tuple, name: str, arm: "ArmPar
                     facts[field] = reader.value(_arm(arm, rprops[field]), where + (field,))
             expiry = "rst" if reset.known and reset.value else ("drop" if reset.known else None)
             rule_name = arm.text(rule.get("name", str(i))) if arm else rule.get("name", str(i))
-            listens = []
+            listens, targets = [], []
             if isinstance(rprops.get("frontendPort"), int) and rprops["frontendPort"]:
                 listens = [f"*:{rprops['frontendPort']}"]
+            if isinstance(rprops.get("backendPort"), int) and rprops["backendPort"]:
+                targets = [f"*:{rprops['backendPort']}"]  # the port it forwards to (discovery)
             reader.add(Middlebox("azure-lb", f"{lb_name}/{rule_name}", reader.span(base + pre + (group, i)),
-                                 idle_timeout=idle, on_expiry=expiry, facts=facts, listens=listens))
+                                 idle_timeout=idle, on_expiry=expiry, facts=facts, listens=listens, targets=targets))
 
 
 def _azure_nat(reader: FileReader, gw: dict, base: tuple, name: str, arm: "ArmParams | None" = None) -> None:

@@ -688,9 +688,10 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 if res.get(field) is not None:
                     facts[field] = res.get(field)
             expiry = "rst" if reset.known and reset.value else ("drop" if reset.known else None)
-            port = res.literal("frontend_port")
+            port, backend = res.literal("frontend_port"), res.literal("backend_port")
             out.add(Middlebox("azure-lb", res.address, res.span, idle_timeout=idle, on_expiry=expiry, facts=facts,
-                              listens=[f"*:{port}"] if isinstance(port, int) and port else []))
+                              listens=[f"*:{port}"] if isinstance(port, int) and port else [],
+                              targets=[f"*:{backend}"] if isinstance(backend, int) and backend else []))
         elif t == "azurerm_nat_gateway":
             idle = _seconds(res, "idle_timeout_in_minutes", out, 4, 120, 60, "min")
             out.add(Middlebox("azure-nat", res.literal("name") or res.address, res.span, idle_timeout=idle))

@@ -13,7 +13,10 @@ Two sources, never mixed within one deployment:
      in their names, and a file whose number no other file shares stays alone.
   2. *Addresses.* Within a neighbourhood a client goes to the PgBouncer, HAProxy or PostgreSQL
      that listens on the port it connects to; PgBouncer `[databases]` and HAProxy `server` lines
-     name the next hop the same way; a middlebox sits in front of the hop whose port it targets;
+     name the next hop the same way; a middlebox sits in front of the hop whose port it targets
+     (on a client's path, in front of the hop at the port it listens on); a client that connects
+     to a middlebox's frontend port, where no file listens, reaches the hop listening on the port
+     the middlebox forwards to (an Azure LB rule 5433 -> 5432);
      a client that names an RDS Proxy's endpoint reaches the proxy of that name, in any folder,
      and one that names the Kubernetes Service of an operator's cluster or pooler
      (`hippo-pgbouncer`, `db-rw.prod.svc`) reaches it, in any folder.
@@ -192,6 +195,12 @@ class _Group:
                 self.listeners.append(lst)
                 self.by_port.setdefault(lst.port, []).append(lst)
         self.boxes = [(doc, box) for doc in docs for box in middleboxes(doc)]
+        # frontend port -> the middleboxes that listen on it and say which port they forward to
+        self.fronts: dict[int, list] = {}
+        for doc, box in self.boxes:
+            listen, target = _box_ports(box)
+            for port in listen if target else ():
+                self.fronts.setdefault(port, []).append((doc, box, target))
         self.hosts = [doc.model for doc in docs if doc.kind in ("sysctl", "systemd") and doc.model is not None]
         self.sql = [doc for doc in docs if doc.kind == "sql"]  # ALTER ROLE/DATABASE ... SET beside the server
         self.rds_proxies: dict[str, list] = {}  # name -> [(document, middlebox)], across the run (discover)
@@ -275,6 +284,16 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                 hops.extend(_follow(target, lst, evidence, dbname=dbname))
                 out.append(_finish(target, _path(who, evidence, hops), also=g))
                 continue
+            front = _front_of(g, port, host) if first is None else None
+            if front is not None:
+                box_doc, box, lst, target = front
+                evidence = [f"{ep.who()} connects to port {port}, where {box.label} listens; it forwards to port "
+                            f"{target}, where {lst.label} listens"]
+                hops.append(Hop(box.kind, box.label, box_doc, box.span, box))
+                behind = _follow(g, lst, evidence, dbname=dbname)
+                hops.extend(behind)
+                out.append(_finish(g, _path(who, evidence, hops), through=behind[0]))
+                continue
             if first is None:
                 out.append(_finish(g, _path(who, [f"{ep.who()} connects to {ep.target()}, which "
                                                   "no file here listens on"], hops)))
@@ -302,12 +321,14 @@ def _server_paths(g: _Group) -> list[DeploymentPath]:
     return out
 
 
-def _finish(g: _Group, path: DeploymentPath, also: _Group | None = None) -> DeploymentPath:
+def _finish(g: _Group, path: DeploymentPath, also: _Group | None = None, through: Hop | None = None) -> DeploymentPath:
     """Middleboxes and host facts of the neighbourhood (and of the client's, when the path crosses
-    into another folder) placed on the path; the folder said when every file is in one."""
+    into another folder) placed on the path; the folder said when every file is in one. `through`
+    is a hop the client reaches through a middlebox's frontend port: that middlebox, already on
+    the path, is the one in front of it."""
     if also is not None and also is not g:
-        _place_middleboxes(also, path)
-    _place_middleboxes(g, path)
+        _place_middleboxes(also, path, through)
+    _place_middleboxes(g, path, through)
     _apply_hosts(g, path)
     files = {os.path.normpath(d.path) for d in path.docs()}
     folders = {os.path.dirname(f) for f in files}
@@ -429,16 +450,46 @@ def _rds_proxy_of(g: _Group, host: str):
     return found[0] if len(found) == 1 else None
 
 
-def _place_middleboxes(g: _Group, path: DeploymentPath) -> None:
+def _box_ports(box) -> tuple[set[int], set[int]]:
+    """(ports a middlebox listens on, ports it forwards to), as far as its file says."""
+    listen = {_bind_port(t) for t in box.listens}
+    target = {_bind_port(t) for t in box.targets}
+    listen.discard(None)
+    target.discard(None)
+    return listen, target
+
+
+def _front_of(g: _Group, port: int | None, host: str):
+    """(document, middlebox, listener, port) when a client's port is the frontend port of one
+    middlebox of the neighbourhood that forwards to a port one hop here listens on: a load balancer
+    rule 5433 -> 5432 in front of a PostgreSQL on 5432. None when no single one is."""
+    found = []
+    for doc, box, targets in g.fronts.get(port, ()) if port is not None else ():
+        for target in sorted(targets):
+            lst = g.find(target, host)
+            if lst is not None:
+                found.append((doc, box, lst, target))
+    return found[0] if len(found) == 1 else None
+
+
+def _place_middleboxes(g: _Group, path: DeploymentPath, through: Hop | None = None) -> None:
     """Put each middlebox of the neighbourhood in front of the hop whose port it targets. In front
-    of a path's first hop too: the clients that cross it are then not read (an open leg)."""
+    of a path's first hop too: the clients that cross it are then not read (an open leg). On a
+    client's path a hop is reached at its own port, so a middlebox that says which ports it listens
+    on is in front of it only when it listens on that port: a rule 5433 -> 5432 is not on the path
+    of a client connecting to 5432. A hop reached through a middlebox's frontend (`through`) has
+    that one in front of it."""
     if not g.boxes:
         return
+    from_client = bool(path.hops) and path.hops[0].kind == "client"
+    on_path = {id(h.detail) for h in path.hops if h.detail is not None}
     for doc, box in g.boxes:
-        ports = {_bind_port(t) for t in box.targets} | {_bind_port(t) for t in box.listens}
-        ports.discard(None)
+        if id(box) in on_path:
+            continue
+        listen, target = _box_ports(box)
+        ports = listen if from_client and listen else listen | target
         for i, hop in enumerate(path.hops):
-            if hop.kind not in ("pgbouncer", "haproxy", "postgres"):
+            if hop.kind not in ("pgbouncer", "haproxy", "postgres") or hop is through:
                 continue
             if _hop_port(hop) in ports:
                 path.hops.insert(i, Hop(box.kind, box.label, doc, box.span, box))

@@ -134,6 +134,13 @@ def render_topology(report, base: str = ".") -> str:
                 opts.append(f"proxy: {_yaml_str(hop.detail.front.name or '')}")
             if hop.kind == "pgbouncer" and hop.detail is not None:
                 opts.append(f"database: {_yaml_str(hop.detail.name)}")
+            if hop.doc is not None and hop.kind not in ("client", "pgbouncer", "haproxy", "postgres") \
+                    and getattr(hop.detail, "name", None):
+                # a file with several middleboxes of this kind: the hop says which (ADV004 otherwise)
+                kin = [b for b in getattr(hop.doc.model, "middleboxes", ()) or ()
+                       if b.kind == hop.kind or hop.kind == "cloud-lb"]
+                if len(kin) > 1:
+                    opts.append(f"name: {_yaml_str(str(hop.detail.name))}")
             version = hop.pg_version() if hop.kind == "postgres" else None
             if version is not None and version["source"] in ("file", "deployment", "neighbourhood"):
                 # the major pgpath found for the server, written down so that it is declared
