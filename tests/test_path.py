@@ -1126,3 +1126,20 @@ def test_init_names_the_middlebox_of_a_file_that_holds_several(tmp_path):
     declared = {p.name: [getattr(h.detail, "name", h.kind) for h in p.hops] for p in shared(report.paths)}
     discovered = {p.name: [getattr(h.detail, "name", h.kind) for h in p.hops] for p in shared(paths_of(tmp_path))}
     assert declared == discovered and len(declared) == 2, (declared, discovered)
+
+
+def test_a_sysctl_file_beside_the_server_is_named_on_the_leg_not_an_empty_host(tmp_path):
+    """Scenario audit 12, D14(d): the leg said `host : net.ipv4.tcp_keepalive_time = 60`, an empty
+    host name, when the sysctl drop-in was discovered beside the server; it names the file (and
+    line) the value comes from. A host the topology names keeps its name."""
+    write(tmp_path, {"postgresql.conf": PG, ".env": "DATABASE_URL=postgresql://app@pg-nlb.internal:5432/app\n",
+                     "99-keepalive.conf": "# probes for the NLB\nnet.ipv4.tcp_keepalive_time = 60\n",
+                     "nlb.tf": AZURE_RULES_TF})
+    text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert "host :" not in text and "host  " not in text, text
+    assert "(host: net.ipv4.tcp_keepalive_time = 60 in ./99-keepalive.conf:2)" in text, text
+    write(tmp_path, {"pgpath.yaml": "deployments:\n  - name: app\n    hops:\n      - client: .env\n"
+                                    "      - postgres: {file: postgresql.conf, host: db1}\n"
+                                    "hosts:\n  db1: {tcp_keepalive_time: 90}\n"})
+    text = pgpath("path", ".", cwd=tmp_path).stdout
+    assert "(host db1: net.ipv4.tcp_keepalive_time = 90)" in text, text

@@ -67,14 +67,25 @@ def _interval(hop: Hop, own: Any) -> float:
     return _host_interval(hop)
 
 
+def _host_said(host, time) -> str:
+    """`host db1: net.ipv4.tcp_keepalive_time = 60` for a host the topology names; a sysctl file
+    discovered beside the server names no host: the file and line the value was read at."""
+    setting = f"net.ipv4.tcp_keepalive_time = {time.value:g}"
+    if host.name:
+        return f"host {host.name}: {setting}"
+    span = time.span
+    if span is not None and span.file:
+        return f"host: {setting} in {span.file}" + (f":{span.line}" if span.line else "")
+    return f"host: {setting}"
+
+
 def _os_idle(hop: Hop, i: int, what: str, interval: float | None = None) -> KeepalivePlan:
     interval = interval if interval is not None else _host_interval(hop)
     host = hop.host
     if host is not None:
         time = host.get("tcp_keepalive_time")
         if time is not None and is_known(time.value):
-            return KeepalivePlan(i, True, float(time.value),
-                                 f"{what} (host {host.name}: net.ipv4.tcp_keepalive_time = {time.value:g})",
+            return KeepalivePlan(i, True, float(time.value), f"{what} ({_host_said(host, time)})",
                                  time.span, "host", interval)
     return KeepalivePlan(i, True, float(LINUX_KEEPALIVE_TIME), f"{what} (OS default {LINUX_KEEPALIVE_TIME} s)",
                          None, "os-default", interval)
