@@ -469,3 +469,16 @@ def test_a_plans_known_arns_pair_listener_and_load_balancer(tmp_path):
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(_plan(changes), indent=2))
     assert sorted(_seen(plan)) == ["aws_lb.other", "aws_lb_listener.pg"]
+
+
+def test_an_application_load_balancers_listener_is_not_paired_with_the_nlb(tmp_path):
+    """The fallback pairs only a listener an NLB can have (TCP, TLS, UDP, TCP_UDP): an HTTP
+    listener of an ALB created in the same plan leaves the NLB, which has no listener here, standing."""
+    changes = [
+        _change("aws_lb", "pg", {"name": "pg", "load_balancer_type": "network"}, {"arn": True}),
+        _change("aws_lb", "web", {"name": "web", "load_balancer_type": "application"}, {"arn": True}),
+        _change("aws_lb_listener", "http", {"port": 80, "protocol": "HTTP"}, {"arn": True, "load_balancer_arn": True}),
+    ]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(_plan(changes), indent=2))
+    assert sorted(_seen(plan)) == ["aws_lb.pg", "aws_lb.web"]

@@ -186,6 +186,7 @@ _INSTANCE_KEY = lazy_re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|\d+)\]')
 _NOT_RESOURCE = frozenset(("var", "local", "module", "data", "each", "count", "path", "terraform", "self"))
 _REFERENCE = lazy_re.compile(r"([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_-]*)")
 _LISTENERS = ("aws_lb_listener", "aws_alb_listener")
+_NLB_PROTOCOLS = ("TCP", "TLS", "UDP", "TCP_UDP")
 
 
 def _base(address: str) -> str:
@@ -237,6 +238,8 @@ def _pair_listeners(resources: list[Resource]) -> None:
     for res in resources:
         if res.type not in _LISTENERS or "(configured)" in res.refs:
             continue
+        if str(res.literal("protocol", "") or "").upper() not in _NLB_PROTOCOLS:
+            continue  # an application load balancer's listener (HTTP, HTTPS), or one whose protocol is unknown
         arn = res.get("load_balancer_arn")
         if arn is not None and arn.known:
             owners = [r for r in nlbs if r.literal("arn") == arn.value]
@@ -550,7 +553,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 out.add(Middlebox("aws-nlb", res.address, res.span, facts=facts, listens=[dns] if dns else []))
         elif t in ("aws_lb_listener", "aws_alb_listener"):
             protocol = str(res.literal("protocol", "") or "").upper()
-            if protocol not in ("TCP", "TLS", "UDP", "TCP_UDP"):
+            if protocol not in _NLB_PROTOCOLS:
                 continue  # an ALB listener: the timer is the load balancer's idle_timeout
             facts = {"protocol": Value(protocol, span=res.span, key="protocol")}
             port = res.get("port")
