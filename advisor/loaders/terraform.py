@@ -65,7 +65,7 @@ def detect_plan(name: str, text: str) -> str | None:
 class Resource:
     """One resource, whatever the source: attributes are Values (origin `set`), blocks lists of dicts."""
 
-    __slots__ = ("type", "name", "address", "attrs", "blocks", "span", "refs")
+    __slots__ = ("type", "name", "address", "attrs", "blocks", "span", "refs", "configured")
 
     def __init__(self, rtype: str, name: str, address: str, attrs: dict[str, Value], blocks: dict[str, list],
                  span: Span) -> None:
@@ -78,6 +78,7 @@ class Resource:
         # attribute -> the address of the resource its expression names (a plan's configuration
         # references, module-qualified; a .tf expression keeps its reference in the Unknown's text)
         self.refs: dict[str, str] = {}
+        self.configured = False  # a plan's configuration snapshot describes it (its refs are all there are)
 
     def get(self, name: str) -> Value | None:
         value = self.attrs.get(name)
@@ -142,7 +143,7 @@ def _plan_resources(path: str, parsed) -> list[Resource]:
         expressions = configured.get(_base(f"{module_address + '.' if module_address else ''}{res.type}.{res.name}"))
         if expressions is not None:
             refer(res, expressions)
-            res.refs.setdefault("(configured)", "")
+            res.configured = True
 
     changes = data.get("resource_changes") if isinstance(data, dict) else None
     if isinstance(changes, list) and changes:
@@ -236,7 +237,7 @@ def _pair_listeners(resources: list[Resource]) -> None:
             and r.literal("load_balancer_type", "application") == "network"]
     created = [r for r in nlbs if r.get("arn") is None or not r.get("arn").known]
     for res in resources:
-        if res.type not in _LISTENERS or "(configured)" in res.refs:
+        if res.type not in _LISTENERS or res.configured:
             continue
         if str(res.literal("protocol", "") or "").upper() not in _NLB_PROTOCOLS:
             continue  # an application load balancer's listener (HTTP, HTTPS), or one whose protocol is unknown
