@@ -636,6 +636,9 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
     # folder -> listing, kept for this run only (files do not change while it reads them): the
     # HAProxy loader lists a file's folder for its numbered siblings, once per folder, not per file
     options["folder_listings"] = {}
+    # Kubernetes workloads that mount a ConfigMap another file holds, for link_documents (the
+    # Kubernetes loader adds them; a per-file copy of the options shares this list)
+    options["workloads"] = []
     docs: list[ConfigDoc] = []
     errors: list[InputError] = []
     # Files are loaded kind by kind (each kind's files in the order found), and their documents

@@ -167,8 +167,14 @@ _EXTRA_DETECTORS.append(("client", _detect_client))
 
 def link_documents(docs: list, options: dict) -> list:
     """Join what one file says with what another does (an RDS parameter group with the instance
-    class of a describe-db-instances output or a Terraform aws_db_instance): only when a loaded
-    document asks for it (`meta["link"]`), so other runs import nothing."""
+    class of a describe-db-instances output or a Terraform aws_db_instance; a Kubernetes workload
+    with the ConfigMap of another file of its folder that it mounts): only when a loaded document
+    asks for it (`meta["link"]`) or a workload is left (`options["workloads"]`, filled by
+    advisor.loaders.infra_yaml), so other runs import nothing."""
+    if options.get("workloads"):
+        from advisor.loaders.infra_yaml import link_workloads
+
+        link_workloads(docs, options["workloads"])
     if not any(d.meta.get("link") for d in docs):
         return docs
     from advisor.loaders.cloud import link

@@ -34,7 +34,9 @@ One YAML file can hold several configurations; `load` returns a list of document
   memory limits (`mem_limit`, `deploy.resources.limits.memory`, `resources.limits.memory`),
   `POSTGRES_*` variables (meta; POSTGRES_PASSWORD secret), PgBouncer images configured by
   environment (edoburu/pgbouncer: the upper-case setting names and DATABASE_URL; bitnami/pgbouncer:
-  `PGBOUNCER_*`, `POSTGRESQL_HOST/PORT`), `securityContext.sysctls` (a `sysctl` document);
+  `PGBOUNCER_*`, `POSTGRESQL_HOST/PORT`), `securityContext.sysctls` (a `sysctl` document); a
+  workload runs what its containers made and the ConfigMaps they mount (tie_workloads: the pod's
+  `net.` sysctls become those documents' host facts);
 - a `Service` of type `LoadBalancer` -> a `kubernetes` document with a `MiddleboxFile`: the cloud
   and idle timeout from the well-known annotations, else the cloud's default.
 
@@ -173,6 +175,7 @@ class _File:
         self.docs: list[ConfigDoc] = []
         self.diagnostics: list[Diagnostic] = []
         self.pgbouncer_env_urls: list[Span] = []
+        self.workloads: list[dict] = []  # Kubernetes workloads (_workload), tied to what they run in load()
 
     # -- values -------------------------------------------------------------------------------
 
@@ -821,7 +824,14 @@ def _read_configmap(f: _File, root: N) -> None:
     for key, _, value in data.items() if data is not None else ():
         kind = _embedded_kind(key, value)
         if kind:
-            f.embedded(value, kind, {"source": f"ConfigMap {name}", "key": key})
+            # (which ConfigMap, in which namespace: a workload that mounts it runs this configuration)
+            f.embedded(value, kind, {"source": f"ConfigMap {name}", "key": key,
+                                     "_configmap": (_namespace(root), _name(root, None))})
+
+
+def _namespace(root: N) -> str | None:
+    meta = root.get("metadata")
+    return meta.text("namespace") if meta is not None else None
 
 
 def _embedded_kind(key: str, value: N) -> str | None:
@@ -1213,6 +1223,7 @@ def _read_workload(f: _File, root: N) -> None:
     if pod is None:
         return
     name = _name(root, root.text("kind"))
+    before = len(f.docs)
     for c in (pod.get("containers").seq() if pod.get("containers") is not None else []):
         cname = c.text("name") or name
         image = c.text("image") or ""
@@ -1223,9 +1234,109 @@ def _read_workload(f: _File, root: N) -> None:
         misplaced = c.get("securityContext", "sysctls")
         if misplaced is not None:
             _misplaced_sysctls(f, f"{name}/{cname}", misplaced, c.get("securityContext"))
+    runs = [d for d in f.docs[before:] if d.kind in ("pgbouncer", "postgresql")]
     sysctls = pod.get("securityContext", "sysctls")
-    if sysctls is not None:
-        _sysctls_doc(f, name, sysctls)
+    sysctl_doc = _sysctls_doc(f, name, sysctls) if sysctls is not None else None
+    f.workloads.append(_workload(f, root, pod, name, runs, sysctl_doc))
+
+
+def _workload(f: _File, root: N, pod: N, name: str, runs: list[ConfigDoc], sysctl_doc: ConfigDoc | None) -> dict:
+    """What a workload says about the servers it runs: the ConfigMaps its containers mount (a
+    pgbouncer.ini or postgresql.conf there is what they run), the documents its containers made
+    (a PostgreSQL image's server, a PgBouncer image configured by its environment), the host facts
+    of its pods.
+
+    Host facts: the pod's `securityContext.sysctls` under `net.`, which the kernel keeps per
+    network namespace, so they are the sysctls of every process in the pod (and of no other pod);
+    Kubernetes counts net.ipv4.tcp_keepalive_time/_intvl/_probes safe from 1.29 (kernel 4.5+, see
+    _SAFE_SINCE). Not the `vm.` ones (not namespaced: the kubelet refuses them in a pod), and none
+    with `hostNetwork: true` (the pod shares the node's namespace; Kubernetes allows it no `net.`
+    sysctl)."""
+    from advisor.loaders.sysctl_conf import normalize_key
+
+    kind = root.text("kind") or ""
+    host = None
+    host_network = pod.get("hostNetwork")
+    on_host = host_network is not None and host_network.kind == "scalar" and host_network.value.lower() == "true"
+    if sysctl_doc is not None and sysctl_doc.model is not None and not on_host:
+        facts = {k: v for k, v in sysctl_doc.model.facts.items() if normalize_key(v.key or "").startswith("net.")}
+        if facts:
+            host = HostFacts(f"pod of {kind} {name}", sysctl_doc.model.span, facts)
+    return {"kind": kind, "name": name, "namespace": _namespace(root),
+            "folder": os.path.dirname(os.path.normpath(f.path)), "configmaps": _mounted_configmaps(pod), "runs": runs, "host": host, "sysctl_doc": sysctl_doc}
+
+
+def _mounted_configmaps(pod: N) -> set[str]:
+    """The names of the ConfigMaps a container of the pod mounts: a volume's `configMap`, or a
+    `configMap` among a projected volume's sources, that a container's volumeMounts name."""
+    mounted = set()
+    for group in ("containers", "initContainers"):
+        for c in (pod.get(group).seq() if pod.get(group) is not None else []):
+            for m in (c.get("volumeMounts").seq() if c.get("volumeMounts") is not None else []):
+                if m.kind == "map" and m.text("name"):
+                    mounted.add(m.text("name"))
+    out: set[str] = set()
+    for volume in (pod.get("volumes").seq() if pod.get("volumes") is not None else []):
+        if volume.kind != "map" or volume.text("name") not in mounted:
+            continue
+        sources = [volume.get("configMap")]
+        projected = volume.get("projected", "sources")
+        sources += [s.get("configMap") for s in (projected.seq() if projected is not None else []) if s.kind == "map"]
+        out.update(s.text("name") for s in sources if s is not None and s.kind == "map" and s.text("name"))
+    return out
+
+
+def tie_workloads(workloads: list[dict], docs: list[ConfigDoc]) -> list[dict]:
+    """Give each PgBouncer or PostgreSQL document a workload runs (made by its containers, or
+    embedded in a ConfigMap it mounts: same name, same namespace or one of them not written) the
+    pod's host facts (over the document's own, e.g. a container memory limit). Returns the
+    workloads that mount a ConfigMap `docs` do not hold (another file's:
+    advisor.loaders.link_documents ties them)."""
+    by_name: dict[str, list[ConfigDoc]] = {}
+    for doc in docs:
+        if doc.meta.get("_configmap") and doc.kind in ("pgbouncer", "postgresql"):
+            by_name.setdefault(doc.meta["_configmap"][1], []).append(doc)
+    rest = []
+    for w in workloads:
+        found: list[ConfigDoc] = []
+        missing = False
+        for name in sorted(w["configmaps"]):
+            mounted = [d for d in by_name.get(name, ())
+                       if None in (d.meta["_configmap"][0], w["namespace"]) or d.meta["_configmap"][0] == w["namespace"]]
+            found += mounted
+            missing = missing or not mounted
+        for doc in w["runs"] + found:
+            _tie(w, doc)
+        if missing:
+            rest.append(w)
+    return rest
+
+
+def link_workloads(docs: list[ConfigDoc], workloads: list[dict]) -> None:
+    """Tie the workloads that mount a ConfigMap their own file does not hold to the ConfigMaps of
+    the other files of their folder (a manifest per object: configmap.yaml beside
+    deployment.yaml); a ConfigMap of another folder is another deployment's."""
+    by_folder: dict[str, list[ConfigDoc]] = {}
+    for doc in docs:
+        if doc.meta.get("_configmap"):
+            by_folder.setdefault(os.path.dirname(os.path.normpath(doc.path)), []).append(doc)
+    for w in workloads:
+        tie_workloads([w], by_folder.get(w["folder"], []))
+
+
+def _tie(w: dict, doc: ConfigDoc) -> None:
+    ties = doc.meta.setdefault("_workloads", [])
+    if any(t is w for t in ties):
+        return
+    ties.append(w)
+    if w["host"] is not None:
+        own = doc.host
+        host = HostFacts(w["host"].name if own is None else f"{own.name}, {w['host'].name}", w["host"].span,
+                         dict(own.facts) if own is not None else {})
+        host.facts.update(w["host"].facts)
+        doc.host = host
+        if w["sysctl_doc"] is not None:
+            w["sysctl_doc"].meta["_pod_of"] = True  # its facts went where they apply (advisor.path.discover)
 
 
 def _misplaced_sysctls(f: _File, name: str, node: N, context: N) -> None:
@@ -1495,6 +1606,9 @@ def load(path: str, options: dict | None = None):
         if root is None or root.kind != "map":
             continue
         read_document(f, root)
+    rest = tie_workloads(f.workloads, f.docs) if f.workloads else []
+    if rest and isinstance(options.get("workloads"), list):
+        options["workloads"].extend(rest)  # a ConfigMap of another file: the run ties them (link_documents)
     if f.diagnostics:
         holder = next((d for d in f.docs if d.kind in ("postgresql", "pgbouncer")), None)
         if holder is None:

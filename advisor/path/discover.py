@@ -201,7 +201,9 @@ class _Group:
             listen, target = _box_ports(box)
             for port in listen if target else ():
                 self.fronts.setdefault(port, []).append((doc, box, target))
-        self.hosts = [doc.model for doc in docs if doc.kind in ("sysctl", "systemd") and doc.model is not None]
+        # (not a pod's sysctls that went to the servers it runs: another pod has its own network namespace)
+        self.hosts = [doc.model for doc in docs if doc.kind in ("sysctl", "systemd") and doc.model is not None
+                      and not doc.meta.get("_pod_of")]
         self.sql = [doc for doc in docs if doc.kind == "sql"]  # ALTER ROLE/DATABASE ... SET beside the server
         self.rds_proxies: dict[str, list] = {}  # name -> [(document, middlebox)], across the run (discover)
         self.services: dict[str, list] = {}  # Kubernetes Service name -> [(group, listener)], across the run

@@ -199,6 +199,9 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
                     hop.host = host
                     if hop.doc is not None and hop.doc.host is None and hop.kind == "postgres":
                         hop.doc.host = host  # the memory rules read the server's own host facts
+                elif hop.doc is not None and hop.doc.host is not None and hop.kind in ("pgbouncer", "postgres",
+                                                                                     "haproxy"):
+                    hop.host = hop.doc.host  # what its own files say (a pod's sysctls, an Ansible sysctl_conf)
                 if kind == "client" and opts.get("replicas"):
                     hop.replicas = int(opts["replicas"])
                 if hop.doc is not None:
