@@ -1,10 +1,13 @@
 """What a Kubernetes workload says about the PgBouncer or PostgreSQL a ConfigMap configures: the
 pod's `securityContext.sysctls` (per network namespace: the keepalive sysctls of the processes in
-that pod)."""
+that pod) and its `replicas` (each pod a PgBouncer with its own pools)."""
 
 from __future__ import annotations
 
+import pytest
+
 from advisor.engine import make_settings, run
+from advisor.rules.pgb import copies
 
 CONFIGMAP = """apiVersion: v1
 kind: ConfigMap
@@ -94,6 +97,8 @@ def test_the_configmap_and_the_workload_may_be_separate_files_of_one_folder(tmp_
     doc = _pgbouncer(report)
     assert doc.host.get("tcp_keepalive_time").value == 120
     assert doc.host.get("tcp_keepalive_time").span.file.endswith("deployment.yaml")
+    count, said, spans = copies(doc)
+    assert count == 3 and "replicas: 3" in said and spans[0].file.endswith("deployment.yaml")
     assert [d.kind for d in report.docs].count("kubernetes") == 0  # nothing of the workload's file is a document
 
 
@@ -102,12 +107,13 @@ def test_another_workloads_pod_sysctls_are_not_this_pgbouncers(tmp_path):
     another ConfigMap, gives PgBouncer nothing."""
     report = _run(tmp_path, {"k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment(configmap="other-config")})
     assert _pgbouncer(report).host is None
+    assert copies(_pgbouncer(report))[0] == 1
 
 
 def test_a_configmap_of_another_namespace_is_not_mounted(tmp_path):
     other = CONFIGMAP.replace("namespace: db", "namespace: shop")
     report = _run(tmp_path, {"k8s/pgbouncer.yaml": other + "---\n" + _deployment()})
-    assert _pgbouncer(report).host is None
+    assert _pgbouncer(report).host is None and copies(_pgbouncer(report))[0] == 1
 
 
 def test_only_the_namespaced_net_sysctls_of_a_pod_are_host_facts(tmp_path):
@@ -119,6 +125,18 @@ def test_only_the_namespaced_net_sysctls_of_a_pod_are_host_facts(tmp_path):
     host_network = "      hostNetwork: true\n" + SYSCTLS
     doc = _pgbouncer(_run(tmp_path / "b", {"k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment(pod=host_network)}))
     assert doc.host is None
+
+
+@pytest.mark.parametrize("replicas,kind,count", [
+    ("  replicas: 3\n", "Deployment", 3),
+    ("  replicas: 2\n", "StatefulSet", 2),
+    ("", "Deployment", 1),  # no replicas and no autoscaler: Kubernetes runs one
+    ("  replicas: {{ .Values.pgbouncer.replicas }}\n", "Deployment", None),  # a template value: not known
+    ("", "DaemonSet", None),  # one pod per node: as many as the cluster has nodes
+])
+def test_the_workloads_replicas_are_the_copies_of_pgbouncer(tmp_path, replicas, kind, count):
+    report = _run(tmp_path, {"k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment(replicas=replicas, kind=kind)})
+    assert copies(_pgbouncer(report))[0] == count
 
 
 def test_pod_sysctls_of_a_postgres_container_are_its_hosts_beside_its_memory_limit(tmp_path):
@@ -134,7 +152,8 @@ def test_pod_sysctls_of_a_postgres_container_are_its_hosts_beside_its_memory_lim
     assert pg.host.get("tcp_keepalive_time").value == 300
 
 
-DECLARED = ("deployments:\n  - name: shop\n    hops:\n"
+def _declared(client_keepalives: str) -> str:
+    return ("deployments:\n  - name: shop\n    hops:\n"
             "      - client: {file: app/.env, variable: DATABASE_URL}\n"
             "      - k8s-service: {idle_timeout: 3600s}\n"
             "      - pgbouncer: {file: k8s/pgbouncer.yaml, database: shop}\n"
@@ -146,7 +165,7 @@ def test_path001_credits_the_pgbouncer_pods_sysctl_on_a_declared_path(tmp_path):
     < the Service's 3600 s, so the flow is kept and PATH001 has nothing to say; without the
     sysctl the OS default 7200 s is >= 3600 s and it warns."""
     files = {"app/.env": "DATABASE_URL=postgresql://shop@pgbouncer.db.svc:6432/shop?keepalives=0\n",
-             "db/postgresql.conf": "max_connections = 100\n", "pgpath.yaml": DECLARED,
+             "db/postgresql.conf": "max_connections = 100\n", "pgpath.yaml": _declared("0"),
              "k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment()}
     report = _run(tmp_path / "with", files, ["PATH001"])
     assert report.findings == []
@@ -155,6 +174,61 @@ def test_path001_credits_the_pgbouncer_pods_sysctl_on_a_declared_path(tmp_path):
     files["k8s/pgbouncer.yaml"] = CONFIGMAP + "---\n" + _deployment(pod="")
     [finding] = _run(tmp_path / "without", files, ["PATH001"]).findings
     assert "OS default 7200 s" in finding.message
+
+
+def _budget_files(max_connections: int, replicas: str = "  replicas: 3\n", hop: str = "") -> dict[str, str]:
+    return {"app/.env": "DATABASE_URL=postgres://shop@pgbouncer.db.svc:6432/shop?pool_max_conns=25\n",
+            "db/postgresql.conf": f"max_connections = {max_connections}\n",
+            "pgpath.yaml": ("deployments:\n  - name: shop\n    hops:\n"
+                            "      - client: {file: app/.env, variable: DATABASE_URL, replicas: 10}\n"
+                            f"      - pgbouncer: {{file: k8s/pgbouncer.yaml, database: shop{hop}}}\n"
+                            "      - postgres: {file: db/postgresql.conf, version: 16}\n"),
+            "k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment(replicas=replicas)}
+
+
+def test_path005_counts_every_pgbouncer_pod(tmp_path):
+    """Audit D7 (s10): 10 × 25 = 250 clients, 3 pods × max_client_conn 100 = 300: no warning;
+    with 2 pods (200) the warning's fix is per pod."""
+    assert _run(tmp_path / "three", _budget_files(100), ["PATH005"]).findings == []
+    [finding] = _run(tmp_path / "two", _budget_files(100, "  replicas: 2\n"), ["PATH005"]).findings
+    assert "max_client_conn = 100 × 2 pods (replicas: 2" in finding.message and "= 200" in finding.message
+    assert finding.fix.startswith("max_client_conn = ") and finding.fix.endswith(" (each)")
+    each = int(finding.fix.split()[2])
+    assert each * 2 >= 250 and (each - 1) * 2 < 250 + max(100, 250 // 5)
+
+
+def test_pgb016_counts_every_pgbouncer_pod(tmp_path):
+    """Audit D7 (s10c): 3 pods × default_pool_size 30 = 90 > 60 − 3 = 57; one pod's 30 fits."""
+    [finding] = _run(tmp_path / "three", _budget_files(60), ["PGB016"]).findings
+    assert "× 3 pods" in finding.message and "= 90 server connections" in finding.message
+    assert _run(tmp_path / "one", _budget_files(60, ""), ["PGB016"]).findings == []
+
+
+def test_replicas_on_a_pgbouncer_hop_are_its_copies(tmp_path):
+    """Audit D7 (s10d): `replicas:` on a pgbouncer hop is read (no ADV004) and wins over the
+    workload's: 4 declared pods × 30 = 120 > 97."""
+    report = _run(tmp_path, _budget_files(100, "  replicas: 1\n", ", replicas: 4"), ["PGB016", "ADV004", "PATH005"])
+    [finding] = report.findings
+    assert finding.code == "PGB016" and "× 4 copies (replicas: 4, each with its own pools, declared in pgpath.yaml)" in finding.message
+    assert any(s.file.endswith("pgpath.yaml") and s.line == 5 for s in finding.related)
+
+
+def test_replicas_on_a_pgbouncer_hop_of_a_plain_ini(tmp_path):
+    """A pgbouncer.ini of its own (no workload in the run): the hop's `replicas:` alone says how
+    many copies run: 3 × 100 >= 250 clients and 3 × 30 <= 97; undeclared, one copy refuses 150."""
+    ini = CONFIGMAP.split("pgbouncer.ini: |\n")[1].replace("\n    ", "\n").lstrip()
+
+    def files(hop):
+        out = _budget_files(100, hop=hop)
+        del out["k8s/pgbouncer.yaml"]
+        out["pgb/pgbouncer.ini"] = ini
+        out["pgpath.yaml"] = out["pgpath.yaml"].replace("k8s/pgbouncer.yaml", "pgb/pgbouncer.ini")
+        return out
+
+    rules = ["PATH005", "PGB016", "ADV004"]
+    assert _run(tmp_path / "declared", files(", replicas: 3"), rules).findings == []
+    [finding] = _run(tmp_path / "undeclared", files(""), rules).findings
+    assert finding.code == "PATH005" and "> max_client_conn = 100:" in finding.message
 
 
 def test_a_pods_sysctls_stay_in_its_pod_when_paths_are_discovered(tmp_path):

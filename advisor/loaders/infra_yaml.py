@@ -36,7 +36,7 @@ One YAML file can hold several configurations; `load` returns a list of document
   environment (edoburu/pgbouncer: the upper-case setting names and DATABASE_URL; bitnami/pgbouncer:
   `PGBOUNCER_*`, `POSTGRESQL_HOST/PORT`), `securityContext.sysctls` (a `sysctl` document); a
   workload runs what its containers made and the ConfigMaps they mount (tie_workloads: the pod's
-  `net.` sysctls become those documents' host facts);
+  `net.` sysctls become those documents' host facts, its replicas a PgBouncer's copies);
 - a `Service` of type `LoadBalancer` -> a `kubernetes` document with a `MiddleboxFile`: the cloud
   and idle timeout from the well-known annotations, else the cloud's default.
 
@@ -1240,18 +1240,23 @@ def _read_workload(f: _File, root: N) -> None:
     f.workloads.append(_workload(f, root, pod, name, runs, sysctl_doc))
 
 
+# workloads whose pod count is spec.replicas (1 when not written: the API server's default)
+_REPLICATED = ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
+
+
 def _workload(f: _File, root: N, pod: N, name: str, runs: list[ConfigDoc], sysctl_doc: ConfigDoc | None) -> dict:
     """What a workload says about the servers it runs: the ConfigMaps its containers mount (a
     pgbouncer.ini or postgresql.conf there is what they run), the documents its containers made
     (a PostgreSQL image's server, a PgBouncer image configured by its environment), the host facts
-    of its pods.
+    of its pods and how many pods run.
 
     Host facts: the pod's `securityContext.sysctls` under `net.`, which the kernel keeps per
     network namespace, so they are the sysctls of every process in the pod (and of no other pod);
     Kubernetes counts net.ipv4.tcp_keepalive_time/_intvl/_probes safe from 1.29 (kernel 4.5+, see
     _SAFE_SINCE). Not the `vm.` ones (not namespaced: the kubelet refuses them in a pod), and none
     with `hostNetwork: true` (the pod shares the node's namespace; Kubernetes allows it no `net.`
-    sysctl)."""
+    sysctl). Pods: `spec.replicas` of a Deployment, StatefulSet or ReplicaSet (1 when not written),
+    None when it is a template value or the workload is a DaemonSet (one pod per node)."""
     from advisor.loaders.sysctl_conf import normalize_key
 
     kind = root.text("kind") or ""
@@ -1262,8 +1267,23 @@ def _workload(f: _File, root: N, pod: N, name: str, runs: list[ConfigDoc], sysct
         facts = {k: v for k, v in sysctl_doc.model.facts.items() if normalize_key(v.key or "").startswith("net.")}
         if facts:
             host = HostFacts(f"pod of {kind} {name}", sysctl_doc.model.span, facts)
+    replicas = None
+    spec = root.get("spec")
+    anchor = (root.get("kind") or root).span(f.path).to_dict()
+    if kind in _REPLICATED and spec is not None:
+        node = spec.get("replicas")
+        if node is None or node.kind == "scalar" and node.tag == "null":
+            replicas = {"count": 1, "raw": "not set (1)", "span": anchor}
+        else:  # a number, or a template value (`{{ .Values.replicas }}` even reads as a YAML mapping)
+            text = node.value.strip() if node.kind == "scalar" else ""
+            replicas = {"count": int(text) if text.isdigit() else None,
+                        "raw": node.value if node.kind == "scalar" else f.lines[node.line - 1][node.col - 1:].strip(),
+                        "span": (node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict()}
+    elif kind == "DaemonSet":
+        replicas = {"count": None, "raw": "one per node (DaemonSet)", "span": anchor}
     return {"kind": kind, "name": name, "namespace": _namespace(root),
-            "folder": os.path.dirname(os.path.normpath(f.path)), "configmaps": _mounted_configmaps(pod), "runs": runs, "host": host, "sysctl_doc": sysctl_doc}
+            "folder": os.path.dirname(os.path.normpath(f.path)), "configmaps": _mounted_configmaps(pod),
+            "runs": runs, "host": host, "replicas": replicas, "sysctl_doc": sysctl_doc}
 
 
 def _mounted_configmaps(pod: N) -> set[str]:
@@ -1289,9 +1309,10 @@ def _mounted_configmaps(pod: N) -> set[str]:
 def tie_workloads(workloads: list[dict], docs: list[ConfigDoc]) -> list[dict]:
     """Give each PgBouncer or PostgreSQL document a workload runs (made by its containers, or
     embedded in a ConfigMap it mounts: same name, same namespace or one of them not written) the
-    pod's host facts (over the document's own, e.g. a container memory limit). Returns the
-    workloads that mount a ConfigMap `docs` do not hold (another file's:
-    advisor.loaders.link_documents ties them)."""
+    pod's host facts (over the document's own, e.g. a container memory limit), and a PgBouncer the
+    workload's pods as its copies (meta["processes"], as an operator's pods are; added up when
+    several workloads mount it). Returns the workloads that mount a ConfigMap `docs` do not hold
+    (another file's: advisor.loaders.link_documents ties them)."""
     by_name: dict[str, list[ConfigDoc]] = {}
     for doc in docs:
         if doc.meta.get("_configmap") and doc.kind in ("pgbouncer", "postgresql"):
@@ -1324,6 +1345,10 @@ def link_workloads(docs: list[ConfigDoc], workloads: list[dict]) -> None:
         tie_workloads([w], by_folder.get(w["folder"], []))
 
 
+# PgBouncers an operator runs: their pods are the operator's count (its own key), not a workload's
+_OPERATOR_POOLERS = ("cloudnative-pg", "PostgresCluster", "PerconaPGCluster")
+
+
 def _tie(w: dict, doc: ConfigDoc) -> None:
     ties = doc.meta.setdefault("_workloads", [])
     if any(t is w for t in ties):
@@ -1337,6 +1362,14 @@ def _tie(w: dict, doc: ConfigDoc) -> None:
         doc.host = host
         if w["sysctl_doc"] is not None:
             w["sysctl_doc"].meta["_pod_of"] = True  # its facts went where they apply (advisor.path.discover)
+    if doc.kind != "pgbouncer" or w["replicas"] is None or doc.meta.get("generated_by") in _OPERATOR_POOLERS:
+        return
+    counted = [t for t in ties if t["replicas"] is not None]
+    counts = [t["replicas"]["count"] for t in counted]
+    doc.meta["processes"] = {"count": None if None in counts else sum(counts), "variable": "replicas",
+                             "raw": " + ".join(t["replicas"]["raw"] for t in counted), "what": "pods",
+                             "where": " in the pods of " + " and ".join(f"{t['kind']} {t['name']}" for t in counted),
+                             "span": counted[0]["replicas"]["span"]}
 
 
 def _misplaced_sysctls(f: _File, name: str, node: N, context: N) -> None:

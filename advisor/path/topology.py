@@ -134,7 +134,7 @@ def _seconds(value: Any) -> float | None:
 
 # the options each kind of hop reads (the schema accepts any of them on any hop)
 _OPTIONS_OF = {"client": {"file", "variable", "service", "replicas", "host"},
-               "pgbouncer": {"file", "database", "host"},
+               "pgbouncer": {"file", "database", "host", "replicas"},
                "haproxy": {"file", "proxy", "host"},
                "postgres": {"file", "files", "host", "version"}}
 _MIDDLEBOX_OPTIONS = {"file", "name", "idle_timeout", "on_expiry", "keepalive_resets", "host"}
@@ -204,6 +204,9 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
                     hop.host = hop.doc.host  # what its own files say (a pod's sysctls, an Ansible sysctl_conf)
                 if kind == "client" and opts.get("replicas"):
                     hop.replicas = int(opts["replicas"])
+                if kind == "pgbouncer" and opts.get("replicas") and hop.doc is not None:
+                    _declare_copies(hop.doc, int(opts["replicas"]),
+                                    marks.get(f"deployments/{d}/hops/{h}/pgbouncer/replicas") or where, config_path)
                 if hop.doc is not None:
                     covered.add(id(hop.doc))
             variants = [v + [hop] for v in variants for hop in hops]
@@ -211,6 +214,15 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
             label = name if len(variants) == 1 else f"{name}: {hops[0].label}"
             paths.append(DeploymentPath(label, "topology", [f"declared in {os.path.basename(config_path)}"], hops))
     return paths, covered, problems
+
+
+def _declare_copies(doc: ConfigDoc, count: int, span: Span, config_path: str) -> None:
+    """A pgbouncer hop's `replicas:`: that many copies of this PgBouncer run, each with its own
+    pools (pods behind one Service), whatever its files say (a workload's replicas, which it
+    corrects). The budget rules read them as an operator's pods (advisor.rules.pgb.copies)."""
+    doc.meta["processes"] = {"count": count, "variable": "replicas", "raw": str(count), "what": "copies",
+                             "where": f", declared in {os.path.basename(config_path) or 'pgpath.yaml'}",
+                             "span": span.to_dict()}
 
 
 def _one_of(names, limit: int = 8) -> str:

@@ -6,7 +6,8 @@ clients whose connections end there (the first PgBouncer or PostgreSQL after the
 HAProxy in TCP mode passes them through) of pool size × replicas (topology `replicas:`, else 1):
 
 - against PgBouncer's `max_client_conn` (in each of its processes or pods: autobase's
-  `pgbouncer_processes`, a CloudNativePG Pooler's `instances`);
+  `pgbouncer_processes`, a CloudNativePG Pooler's `instances`, the `replicas` of the Kubernetes
+  workload that mounts its ConfigMap, a pgbouncer hop's `replicas:` in pgpath.yaml);
 - against PostgreSQL's `max_connections` − `superuser_reserved_connections` −
   `reserved_connections` (16+) for clients that reach it without a pooler;
 - in session pooling, against the pool the clients share at PgBouncer: one per `[databases]`

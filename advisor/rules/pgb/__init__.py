@@ -74,7 +74,8 @@ def image_variable(doc: ConfigDoc, name: str) -> str | None:
 def copies(doc: ConfigDoc) -> tuple[int | None, str, list[Span]]:
     """(count, said, spans) of a PgBouncer run as several copies that each have their own pools:
     processes on one port (autobase's `pgbouncer_processes`, with so_reuseport) or pods (a
-    CloudNativePG Pooler's `instances`); (1, "", []) for one; count None when not known."""
+    CloudNativePG Pooler's `instances`, a Kubernetes workload's `replicas`, a pgbouncer hop's
+    `replicas:` in pgpath.yaml); (1, "", []) for one; count None when not known."""
     found = doc.meta.get("processes")
     if not found:
         return 1, "", []
