@@ -636,9 +636,11 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
     # folder -> listing, kept for this run only (files do not change while it reads them): the
     # HAProxy loader lists a file's folder for its numbered siblings, once per folder, not per file
     options["folder_listings"] = {}
-    # Kubernetes workloads that mount a ConfigMap another file holds, for link_documents (the
-    # Kubernetes loader adds them; a per-file copy of the options shares this list)
+    # Kubernetes workloads that mount a ConfigMap or run a PgBouncer, for link_documents to tie to
+    # another file of their folder (the Kubernetes loader adds them; a per-file copy of the options
+    # shares these lists)
     options["workloads"] = []
+    options["autoscalers"] = []  # and the HorizontalPodAutoscalers that scale them
     docs: list[ConfigDoc] = []
     errors: list[InputError] = []
     # Files are loaded kind by kind (each kind's files in the order found), and their documents

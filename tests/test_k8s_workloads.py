@@ -1,6 +1,7 @@
 """What a Kubernetes workload says about the PgBouncer or PostgreSQL a ConfigMap configures: the
 pod's `securityContext.sysctls` (per network namespace: the keepalive sysctls of the processes in
-that pod) and its `replicas` (each pod a PgBouncer with its own pools)."""
+that pod) and its `replicas` (each pod a PgBouncer with its own pools), or the replicas its
+HorizontalPodAutoscaler gives it."""
 
 from __future__ import annotations
 
@@ -244,3 +245,52 @@ def test_a_pods_sysctls_stay_in_its_pod_when_paths_are_discovered(tmp_path):
     assert [h.kind for h in path.hops] == ["client", "pgbouncer", "postgres"]
     assert path.hops[1].host.get("tcp_keepalive_time").value == 120
     assert path.hops[2].host is None
+
+
+def _hpa(target="pgbouncer", minimum="  minReplicas: 2\n", maximum=6):
+    return ("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: pgbouncer\n"
+            f"  namespace: db\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
+            f"    name: {target}\n{minimum}  maxReplicas: {maximum}\n")
+
+
+@pytest.mark.parametrize("layout", ["one file", "own files"])
+def test_an_autoscaler_owns_the_replicas_of_the_pgbouncer_workload(tmp_path, layout):
+    """A HorizontalPodAutoscaler sets the target's replicas between minReplicas and maxReplicas
+    (spec.replicas is then only where it starts): the pools add up over maxReplicas pods at the
+    server, and the clients find minReplicas pods at the least."""
+    if layout == "one file":
+        files = {"k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment() + "---\n" + _hpa()}
+    else:
+        files = {"k8s/configmap.yaml": CONFIGMAP, "k8s/deployment.yaml": _deployment(), "k8s/hpa.yaml": _hpa()}
+    doc = _pgbouncer(_run(tmp_path, files))
+    most, said, spans = copies(doc)
+    assert most == 6 and "maxReplicas: 6" in said and "HorizontalPodAutoscaler pgbouncer" in said
+    least, said, _ = copies(doc, least=True)
+    assert least == 2 and "minReplicas: 2" in said
+    assert spans[0].file.endswith("hpa.yaml" if layout == "own files" else "pgbouncer.yaml")
+
+
+def test_an_autoscaler_of_another_workload_changes_nothing(tmp_path):
+    doc = _pgbouncer(_run(tmp_path, {"k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment() + "---\n"
+                                     + _hpa(target="shop-api")}))
+    assert copies(doc)[0] == 3 and copies(doc, least=True)[0] == 3
+
+
+def test_an_autoscalers_minreplicas_defaults_to_one(tmp_path):
+    doc = _pgbouncer(_run(tmp_path, {"k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment() + "---\n"
+                                     + _hpa(minimum="")}))
+    assert copies(doc)[0] == 6 and copies(doc, least=True)[0] == 1
+
+
+def test_budgets_of_an_autoscaled_pgbouncer(tmp_path):
+    """PGB016: 6 pods × 30 = 180 > 97 at the server. PATH005: 250 clients > 2 pods × 100 when the
+    autoscaler has scaled down; with minReplicas 3 (300) they fit."""
+    files = _budget_files(100)
+    files["k8s/hpa.yaml"] = _hpa()
+    report = _run(tmp_path / "two", files, ["PATH005", "PGB016"])
+    by_code = {f.code: f for f in report.findings}
+    assert sorted(by_code) == ["PATH005", "PGB016"]
+    assert "× 6 pods (maxReplicas: 6" in by_code["PGB016"].message and "= 180 server" in by_code["PGB016"].message
+    assert "max_client_conn = 100 × 2 pods (minReplicas: 2" in by_code["PATH005"].message
+    files["k8s/hpa.yaml"] = _hpa(minimum="  minReplicas: 3\n", maximum=3)
+    assert _run(tmp_path / "three", files, ["PATH005", "PGB016"]).findings == []

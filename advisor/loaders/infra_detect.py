@@ -54,7 +54,7 @@ _YAML_SUFFIXES = (".yml", ".yaml")
 _OPERATOR_KIND = lazy_re.compile(r"^kind:\s*[\"']?(Cluster|Pooler|postgresql|PerconaPGCluster|PostgresCluster|"
                                  r"NetworkAttachmentDefinition)[\"']?\s*$", re.MULTILINE)
 _GENERIC_KIND = lazy_re.compile(r"^kind:\s*[\"']?(ConfigMap|Service|Pod|Deployment|StatefulSet|DaemonSet|ReplicaSet|"
-                                r"Job|CronJob)[\"']?\s*$", re.MULTILINE)
+                                r"Job|CronJob|HorizontalPodAutoscaler)[\"']?\s*$", re.MULTILINE)
 _PG_SIGNAL = lazy_re.compile(r"postgres|pgbouncer|\b5432\b|\b6432\b|sysctls|\bpatroni\b", re.IGNORECASE)
 _COMPOSE = lazy_re.compile(r"^services:\s*$", re.MULTILINE)
 _COMPOSE_SIGNAL = lazy_re.compile(r"image:\s*[\"']?[\w./-]*(postgres|pgbouncer|postgis|timescaledb|pgvector)|^\s+sysctls:",

@@ -176,6 +176,7 @@ class _File:
         self.diagnostics: list[Diagnostic] = []
         self.pgbouncer_env_urls: list[Span] = []
         self.workloads: list[dict] = []  # Kubernetes workloads (_workload), tied to what they run in load()
+        self.autoscalers: list[dict] = []  # HorizontalPodAutoscalers (_read_autoscaler): their targets' replicas
 
     # -- values -------------------------------------------------------------------------------
 
@@ -1283,7 +1284,7 @@ def _workload(f: _File, root: N, pod: N, name: str, runs: list[ConfigDoc], sysct
         replicas = {"count": None, "raw": "one per node (DaemonSet)", "span": anchor}
     return {"kind": kind, "name": name, "namespace": _namespace(root),
             "folder": os.path.dirname(os.path.normpath(f.path)), "configmaps": _mounted_configmaps(pod),
-            "runs": runs, "host": host, "replicas": replicas, "sysctl_doc": sysctl_doc}
+            "runs": runs, "host": host, "replicas": replicas, "sysctl_doc": sysctl_doc, "docs": []}
 
 
 def _mounted_configmaps(pod: N) -> set[str]:
@@ -1333,16 +1334,21 @@ def tie_workloads(workloads: list[dict], docs: list[ConfigDoc]) -> list[dict]:
     return rest
 
 
-def link_workloads(docs: list[ConfigDoc], workloads: list[dict]) -> None:
-    """Tie the workloads that mount a ConfigMap their own file does not hold to the ConfigMaps of
-    the other files of their folder (a manifest per object: configmap.yaml beside
-    deployment.yaml); a ConfigMap of another folder is another deployment's."""
+def link_workloads(docs: list[ConfigDoc], workloads: list[dict], autoscalers: list[dict] = ()) -> None:
+    """Across the files of one folder (a manifest per object: configmap.yaml, deployment.yaml,
+    hpa.yaml): an autoscaler's replicas go to the workload it scales, and a workload is tied to the
+    ConfigMaps it mounts; a ConfigMap or autoscaler of another folder is another deployment's."""
+    for a in autoscalers:
+        for w in workloads:
+            if w["folder"] == a["folder"]:
+                _scale(w, a)
     by_folder: dict[str, list[ConfigDoc]] = {}
     for doc in docs:
         if doc.meta.get("_configmap"):
             by_folder.setdefault(os.path.dirname(os.path.normpath(doc.path)), []).append(doc)
     for w in workloads:
-        tie_workloads([w], by_folder.get(w["folder"], []))
+        if w["configmaps"]:
+            tie_workloads([w], by_folder.get(w["folder"], []))
 
 
 # PgBouncers an operator runs: their pods are the operator's count (its own key), not a workload's
@@ -1354,6 +1360,7 @@ def _tie(w: dict, doc: ConfigDoc) -> None:
     if any(t is w for t in ties):
         return
     ties.append(w)
+    w["docs"].append(doc)
     if w["host"] is not None:
         own = doc.host
         host = HostFacts(w["host"].name if own is None else f"{own.name}, {w['host'].name}", w["host"].span,
@@ -1362,14 +1369,72 @@ def _tie(w: dict, doc: ConfigDoc) -> None:
         doc.host = host
         if w["sysctl_doc"] is not None:
             w["sysctl_doc"].meta["_pod_of"] = True  # its facts went where they apply (advisor.path.discover)
-    if doc.kind != "pgbouncer" or w["replicas"] is None or doc.meta.get("generated_by") in _OPERATOR_POOLERS:
+    _count(doc)
+
+
+def _count(doc: ConfigDoc) -> None:
+    """A PgBouncer's copies (meta["processes"]): the pods of the workloads that run it, added up,
+    the fewest (`least`) too when an autoscaler scales one of them."""
+    counted = [t for t in doc.meta.get("_workloads", ()) if t["replicas"] is not None]
+    if doc.kind != "pgbouncer" or not counted or doc.meta.get("generated_by") in _OPERATOR_POOLERS:
         return
-    counted = [t for t in ties if t["replicas"] is not None]
-    counts = [t["replicas"]["count"] for t in counted]
-    doc.meta["processes"] = {"count": None if None in counts else sum(counts), "variable": "replicas",
-                             "raw": " + ".join(t["replicas"]["raw"] for t in counted), "what": "pods",
-                             "where": " in the pods of " + " and ".join(f"{t['kind']} {t['name']}" for t in counted),
-                             "span": counted[0]["replicas"]["span"]}
+    if doc.meta.get("processes", {}).get("declared"):
+        return  # pgpath.yaml's replicas: on the hop win
+    where = " in the pods of " + " and ".join(f"{t['kind']} {t['name']}" for t in counted)
+
+    def total(part: str | None) -> dict:
+        reps = [t["replicas"].get(part, t["replicas"]) if part else t["replicas"] for t in counted]
+        counts = [r["count"] for r in reps]
+        return {"count": None if None in counts else sum(counts),
+                "variable": reps[0].get("variable", "replicas") if len(reps) == 1 else "replicas",
+                "raw": " + ".join(r["raw"] for r in reps), "what": "pods", "where": where, "span": reps[0]["span"]}
+
+    doc.meta["processes"] = total(None)
+    if any("least" in t["replicas"] for t in counted):
+        doc.meta["processes"]["least"] = total("least")
+
+
+def _read_autoscaler(f: _File, root: N) -> None:
+    """A HorizontalPodAutoscaler (autoscaling/v1 or v2): the workload it scales
+    (`spec.scaleTargetRef` kind and name) runs between `minReplicas` (1 when not written) and
+    `maxReplicas` pods, whatever its own `replicas` says (then only where it starts). A template
+    value is unknown."""
+    spec = root.get("spec")
+    target = spec.get("scaleTargetRef") if spec is not None else None
+    if target is None or target.kind != "map" or not target.text("name"):
+        return
+
+    def bound(key: str, default: int | None) -> tuple[int | None, str, dict]:
+        node = spec.get(key)
+        if node is None or node.kind == "scalar" and node.tag == "null":
+            return default, f"not set ({default})" if default is not None else "not set", \
+                (root.get("kind") or root).span(f.path).to_dict()
+        text = node.value.strip() if node.kind == "scalar" else ""
+        shown = node.value if node.kind == "scalar" else f.lines[node.line - 1][node.col - 1:].strip()
+        return (int(text) if text.isdigit() else None), shown, \
+            (node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict()
+
+    f.autoscalers.append({"name": _name(root, "autoscaler"), "namespace": _namespace(root),
+                          "folder": os.path.dirname(os.path.normpath(f.path)),
+                          "target": (target.text("kind"), target.text("name")),
+                          "min": bound("minReplicas", 1), "max": bound("maxReplicas", None)})
+
+
+def _scale(w: dict, autoscaler: dict) -> bool:
+    """Give the workload an autoscaler's replicas when it is the autoscaler's target (same kind and
+    name; same namespace, or one of them not written); whether it did."""
+    if autoscaler["target"] != (w["kind"], w["name"]) or w.get("autoscaler") is autoscaler:
+        return False
+    if None not in (w["namespace"], autoscaler["namespace"]) and w["namespace"] != autoscaler["namespace"]:
+        return False
+    w["autoscaler"] = autoscaler
+    by = f" of HorizontalPodAutoscaler {autoscaler['name']}"
+    (least, least_raw, least_span), (most, most_raw, most_span) = autoscaler["min"], autoscaler["max"]
+    w["replicas"] = {"count": most, "raw": most_raw + by, "variable": "maxReplicas", "span": most_span,
+                     "least": {"count": least, "raw": least_raw + by, "variable": "minReplicas", "span": least_span}}
+    for doc in w["docs"]:
+        _count(doc)
+    return True
 
 
 def _misplaced_sysctls(f: _File, name: str, node: N, context: N) -> None:
@@ -1639,9 +1704,16 @@ def load(path: str, options: dict | None = None):
         if root is None or root.kind != "map":
             continue
         read_document(f, root)
-    rest = tie_workloads(f.workloads, f.docs) if f.workloads else []
-    if rest and isinstance(options.get("workloads"), list):
-        options["workloads"].extend(rest)  # a ConfigMap of another file: the run ties them (link_documents)
+    for a in f.autoscalers:
+        for w in f.workloads:
+            _scale(w, a)
+    if f.workloads:
+        tie_workloads(f.workloads, f.docs)
+    if isinstance(options.get("workloads"), list):
+        # a ConfigMap or autoscaler of another file of the folder: the run links them (link_documents)
+        options["workloads"].extend(w for w in f.workloads if w["configmaps"] or w["replicas"] is not None and w["docs"])
+        if isinstance(options.get("autoscalers"), list):
+            options["autoscalers"].extend(f.autoscalers)
     if f.diagnostics:
         holder = next((d for d in f.docs if d.kind in ("postgresql", "pgbouncer")), None)
         if holder is None:
@@ -1731,6 +1803,8 @@ def _read_document(f: _File, root: N) -> None:
         _read_service(f, root)
     elif kind in _WORKLOADS:
         _read_workload(f, root)
+    elif kind == "HorizontalPodAutoscaler":
+        _read_autoscaler(f, root)
     elif kind == "NetworkAttachmentDefinition":
         _read_nad(f, root)
     elif not kind and root.get("services") is not None:

@@ -220,7 +220,7 @@ def _declare_copies(doc: ConfigDoc, count: int, span: Span, config_path: str) ->
     """A pgbouncer hop's `replicas:`: that many copies of this PgBouncer run, each with its own
     pools (pods behind one Service), whatever its files say (a workload's replicas, which it
     corrects). The budget rules read them as an operator's pods (advisor.rules.pgb.copies)."""
-    doc.meta["processes"] = {"count": count, "variable": "replicas", "raw": str(count), "what": "copies",
+    doc.meta["processes"] = {"count": count, "variable": "replicas", "raw": str(count), "what": "copies", "declared": True,
                              "where": f", declared in {os.path.basename(config_path) or 'pgpath.yaml'}",
                              "span": span.to_dict()}
 

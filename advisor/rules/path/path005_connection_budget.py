@@ -7,7 +7,8 @@ HAProxy in TCP mode passes them through) of pool size × replicas (topology `rep
 
 - against PgBouncer's `max_client_conn` (in each of its processes or pods: autobase's
   `pgbouncer_processes`, a CloudNativePG Pooler's `instances`, the `replicas` of the Kubernetes
-  workload that mounts its ConfigMap, a pgbouncer hop's `replicas:` in pgpath.yaml);
+  workload that mounts its ConfigMap — the `minReplicas` of a HorizontalPodAutoscaler that scales
+  it, the fewest pods the clients may find —, a pgbouncer hop's `replicas:` in pgpath.yaml);
 - against PostgreSQL's `max_connections` − `superuser_reserved_connections` −
   `reserved_connections` (16+) for clients that reach it without a pooler;
 - in session pooling, against the pool the clients share at PgBouncer: one per `[databases]`
@@ -133,7 +134,7 @@ def check(ctx):
         if end.kind == "pgbouncer":
             model = end.doc.model
             limit = model.value("max_client_conn")
-            count, count_said, _ = copies(end.doc)
+            count, count_said, _ = copies(end.doc, least=True)  # (an autoscaler's fewest pods: its minReplicas)
             if not is_known(limit) or count is None:
                 continue
             limit_text = source(model, "max_client_conn")
@@ -182,7 +183,7 @@ def _session_pools(pools: dict) -> Iterator:
         end, clients = p["hop"], list(p["clients"].values())
         model, entry = end.doc.model, p["entry"]
         capacity, cap_text, bound = pool_capacity(model, entry)
-        count, count_said, count_spans = copies(end.doc)
+        count, count_said, count_spans = copies(end.doc, least=True)
         wait = model.value("query_wait_timeout")
         if capacity is None or count is None or (is_known(wait) and not wait):
             continue  # unknown; or query_wait_timeout = 0: the others wait as long as it takes, and do not fail

@@ -71,14 +71,18 @@ def image_variable(doc: ConfigDoc, name: str) -> str | None:
     return None
 
 
-def copies(doc: ConfigDoc) -> tuple[int | None, str, list[Span]]:
+def copies(doc: ConfigDoc, least: bool = False) -> tuple[int | None, str, list[Span]]:
     """(count, said, spans) of a PgBouncer run as several copies that each have their own pools:
     processes on one port (autobase's `pgbouncer_processes`, with so_reuseport) or pods (a
     CloudNativePG Pooler's `instances`, a Kubernetes workload's `replicas`, a pgbouncer hop's
-    `replicas:` in pgpath.yaml); (1, "", []) for one; count None when not known."""
+    `replicas:` in pgpath.yaml); (1, "", []) for one; count None when not known. `least`: the
+    fewest that run when an autoscaler scales them (minReplicas; the count is then maxReplicas):
+    what the clients find at the least (max_client_conn), not what the pools add up to at most."""
     found = doc.meta.get("processes")
     if not found:
         return 1, "", []
+    if least and found.get("least"):
+        found = found["least"]
     count = found["count"]
     if count is None or count <= 1:
         return count, "", []
