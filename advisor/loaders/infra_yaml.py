@@ -1283,7 +1283,7 @@ def _workload(f: _File, root: N, pod: N, name: str, runs: list[ConfigDoc], sysct
     elif kind == "DaemonSet":
         replicas = {"count": None, "raw": "one per node (DaemonSet)", "span": anchor}
     return {"kind": kind, "name": name, "namespace": _namespace(root),
-            "folder": os.path.dirname(os.path.normpath(f.path)), "configmaps": _mounted_configmaps(pod),
+            "folder": os.path.dirname(os.path.realpath(f.path)), "configmaps": _mounted_configmaps(pod),
             "runs": runs, "host": host, "replicas": replicas, "sysctl_doc": sysctl_doc, "docs": []}
 
 
@@ -1345,7 +1345,7 @@ def link_workloads(docs: list[ConfigDoc], workloads: list[dict], autoscalers: li
     by_folder: dict[str, list[ConfigDoc]] = {}
     for doc in docs:
         if doc.meta.get("_configmap"):
-            by_folder.setdefault(os.path.dirname(os.path.normpath(doc.path)), []).append(doc)
+            by_folder.setdefault(os.path.dirname(os.path.realpath(doc.path)), []).append(doc)
     for w in workloads:
         if w["configmaps"]:
             tie_workloads([w], by_folder.get(w["folder"], []))
@@ -1415,7 +1415,7 @@ def _read_autoscaler(f: _File, root: N) -> None:
             (node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict()
 
     f.autoscalers.append({"name": _name(root, "autoscaler"), "namespace": _namespace(root),
-                          "folder": os.path.dirname(os.path.normpath(f.path)),
+                          "folder": os.path.dirname(os.path.realpath(f.path)),
                           "target": (target.text("kind"), target.text("name")),
                           "min": bound("minReplicas", 1), "max": bound("maxReplicas", None)})
 
