@@ -294,3 +294,59 @@ def test_budgets_of_an_autoscaled_pgbouncer(tmp_path):
     assert "max_client_conn = 100 × 2 pods (minReplicas: 2" in by_code["PATH005"].message
     files["k8s/hpa.yaml"] = _hpa(minimum="  minReplicas: 3\n", maximum=3)
     assert _run(tmp_path / "three", files, ["PATH005", "PGB016"]).findings == []
+
+
+APP = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop-api
+  namespace: shop
+spec:
+  replicas: 2
+  template:
+    spec:
+{pod}      containers:
+        - name: api
+          image: registry.internal/shop-api:5.2.0
+          env:
+            - name: DATABASE_URL
+              value: "postgresql://shop@pgbouncer.db.svc:6432/shop?sslmode=require&keepalives=1"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: reports
+  namespace: shop
+spec:
+  template:
+    spec:
+      containers:
+        - name: reports
+          image: registry.internal/reports:1.0
+          env:
+            - name: REPORTS_DATABASE_URL
+              value: "postgresql://shop@pgbouncer.db.svc:6432/shop?sslmode=require&keepalives=1"
+"""
+
+
+def test_an_application_pods_sysctls_are_its_clients_keepalive(tmp_path):
+    """libpq with keepalives=1 and no keepalives_idle takes its pod's net.ipv4.tcp_keepalive_time
+    (120 s < the Service's 3600 s: the flow is kept); the client of another workload in the same
+    file keeps the OS default 7200 s, and PATH001 reports only that one."""
+    files = {"k8s/shop-api.yaml": APP.format(pod=SYSCTLS),
+             "k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment(pod=""),
+             "db/postgresql.conf": "max_connections = 100\n",
+             "pgpath.yaml": ("deployments:\n" + "".join(
+                 f"  - name: {name}\n    hops:\n"
+                 f"      - client: {{file: k8s/shop-api.yaml, variable: {var}}}\n"
+                 "      - k8s-service: {idle_timeout: 3600s}\n"
+                 "      - pgbouncer: {file: k8s/pgbouncer.yaml, database: shop}\n"
+                 "      - postgres: {file: db/postgresql.conf, version: 16}\n"
+                 for name, var in (("shop", "DATABASE_URL"), ("reports", "REPORTS_DATABASE_URL"))))}
+    report = _run(tmp_path, files, ["PATH001"])
+    shop, reports = report.paths
+    assert shop.hops[0].host.get("tcp_keepalive_time").value == 120
+    assert reports.hops[0].host is None
+    [finding] = report.findings
+    assert "REPORTS_DATABASE_URL" in finding.message and "DATABASE_URL (libpq) ->" not in finding.message.split(
+        "REPORTS_")[0]

@@ -1284,7 +1284,8 @@ def _workload(f: _File, root: N, pod: N, name: str, runs: list[ConfigDoc], sysct
         replicas = {"count": None, "raw": "one per node (DaemonSet)", "span": anchor}
     return {"kind": kind, "name": name, "namespace": _namespace(root),
             "folder": os.path.dirname(os.path.realpath(f.path)), "configmaps": _mounted_configmaps(pod),
-            "runs": runs, "host": host, "replicas": replicas, "sysctl_doc": sysctl_doc, "docs": []}
+            "runs": runs, "host": host, "replicas": replicas, "sysctl_doc": sysctl_doc, "docs": [],
+            "lines": (root.line, root.end_line)}
 
 
 def _mounted_configmaps(pod: N) -> set[str]:
@@ -1720,7 +1721,24 @@ def load(path: str, options: dict | None = None):
             holder = ConfigDoc(path=path, kind="kubernetes", files=[path])
             f.docs.append(holder)
         holder.diagnostics.extend(f.diagnostics)
-    return f.docs + _client_docs(path, options, f)
+    clients = _client_docs(path, options, f)
+    _client_hosts(f, clients)
+    return f.docs + clients
+
+
+def _client_hosts(f: _File, clients: list[ConfigDoc]) -> None:
+    """A client whose connection string is in the environment of a workload's container runs in
+    its pods: their `net.` sysctls are its host's (meta["_endpoint_hosts"]: id of the endpoint ->
+    HostFacts, which the path gives the client's hop), and no other pod's."""
+    pods = [w for w in f.workloads if w["host"] is not None]
+    for doc in clients if pods else ():
+        for ep in getattr(doc.model, "endpoints", ()) or ():
+            w = next((w for w in pods if ep.span is not None and ep.span.file == f.path
+                      and w["lines"][0] <= (ep.span.line or 0) <= w["lines"][1]), None)
+            if w is not None:
+                doc.meta.setdefault("_endpoint_hosts", {})[id(ep)] = w["host"]
+                if w["sysctl_doc"] is not None:
+                    w["sysctl_doc"].meta["_pod_of"] = True
 
 
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>")

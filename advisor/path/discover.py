@@ -270,7 +270,7 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
             if any(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts):
                 host = "unix socket"
             first = g.find(port, host)
-            hops = [Hop("client", ep.label(), doc, ep.span, ep)]
+            hops = [Hop("client", ep.label(), doc, ep.span, ep, host=doc.meta.get("_endpoint_hosts", {}).get(id(ep)))]
             who = f"{_short(doc.path)}: {ep.who()}"
             dbname = ep.dbname.display if ep.dbname else None
             proxy = _rds_proxy_of(g, host) if first is None else None

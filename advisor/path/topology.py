@@ -318,7 +318,9 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} holds no client connection "
                                        "settings pgpath reads", None))
             return []
-        return [Hop("client", ep.label(), doc, ep.span, ep) for ep in eps]
+        # (a client in a Kubernetes container: its pod's sysctls are its host's, unless host: says)
+        return [Hop("client", ep.label(), doc, ep.span, ep, host=doc.meta.get("_endpoint_hosts", {}).get(id(ep)))
+                for ep in eps]
     if kind == "pgbouncer":
         model = doc.model
         db = opts.get("database")
