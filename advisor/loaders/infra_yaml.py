@@ -1339,17 +1339,19 @@ def link_workloads(docs: list[ConfigDoc], workloads: list[dict], autoscalers: li
     """Across the files of one folder (a manifest per object: configmap.yaml, deployment.yaml,
     hpa.yaml): an autoscaler's replicas go to the workload it scales, and a workload is tied to the
     ConfigMaps it mounts; a ConfigMap or autoscaler of another folder is another deployment's."""
+    in_folder: dict[str, list[dict]] = {}
+    for w in workloads:
+        in_folder.setdefault(w["folder"], []).append(w)
     for a in autoscalers:
-        for w in workloads:
-            if w["folder"] == a["folder"]:
-                _scale(w, a)
+        for w in in_folder.get(a["folder"], ()):
+            _scale(w, a)
     by_folder: dict[str, list[ConfigDoc]] = {}
     for doc in docs:
         if doc.meta.get("_configmap"):
             by_folder.setdefault(os.path.dirname(os.path.realpath(doc.path)), []).append(doc)
-    for w in workloads:
-        if w["configmaps"]:
-            tie_workloads([w], by_folder.get(w["folder"], []))
+    for folder, ws in in_folder.items():
+        if folder in by_folder:
+            tie_workloads([w for w in ws if w["configmaps"]], by_folder[folder])
 
 
 # PgBouncers an operator runs: their pods are the operator's count (its own key), not a workload's
