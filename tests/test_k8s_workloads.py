@@ -193,7 +193,7 @@ def test_path005_counts_every_pgbouncer_pod(tmp_path):
     assert _run(tmp_path / "three", _budget_files(100), ["PATH005"]).findings == []
     [finding] = _run(tmp_path / "two", _budget_files(100, "  replicas: 2\n"), ["PATH005"]).findings
     assert "max_client_conn = 100 × 2 pods (replicas: 2" in finding.message and "= 200" in finding.message
-    assert finding.fix.startswith("max_client_conn = ") and " (each)" in finding.fix
+    assert finding.fix.startswith("max_client_conn = ") and " in each of the 2 copies (" in finding.fix
     each = int(finding.fix.split()[2])
     assert each * 2 >= 250 and (each - 1) * 2 < 250 + max(100, 250 // 5)
 

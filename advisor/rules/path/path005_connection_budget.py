@@ -143,8 +143,9 @@ def check(ctx):
             span = model.span_of("max_client_conn") or hop_span(end)
             headroom = max(100, total // 5)
             want = total + headroom
-            fix = (assignment(end.doc, model, "max_client_conn", -(-want // count)) + (" (each)" if count > 1 else "")
-                   + f" ({total} for the clients + {headroom} of headroom: the connections a rolling deploy or a "
+            each = f" in each of the {count} copies ({-(-want // count) * count} in all: " if count > 1 else " ("
+            fix = (assignment(end.doc, model, "max_client_conn", -(-want // count))
+                   + f"{each}{total} for the clients + {headroom} of headroom: the connections a rolling deploy or a "
                    "restart opens before the old ones close, admin and monitoring; a client connection costs "
                    "PgBouncer little memory)")
         else:
