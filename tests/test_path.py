@@ -1143,3 +1143,47 @@ def test_a_sysctl_file_beside_the_server_is_named_on_the_leg_not_an_empty_host(t
                                     "hosts:\n  db1: {tcp_keepalive_time: 90}\n"})
     text = pgpath("path", ".", cwd=tmp_path).stdout
     assert "(host db1: net.ipv4.tcp_keepalive_time = 90)" in text, text
+
+# ------------------------------------------------------------------------------------------------ HikariCP's keepalive
+
+
+def _hikari_nlb(tmp_path, hikari: str, nlb: str = "{idle_timeout: 1800s}", pg: str = PG):
+    """A Spring Boot HikariCP client (pgjdbc with tcpKeepAlive=true: OS timers, 7200 s) -> an NLB -> PostgreSQL."""
+    write(tmp_path, {"app/application.properties":
+                     "spring.datasource.url=jdbc:postgresql://db.internal:5432/app?tcpKeepAlive=true\n"
+                     "spring.datasource.username=app\n" + hikari,
+                     "db/postgresql.conf": pg,
+                     "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n"
+                                    "      - client: {file: app/application.properties, variable: spring.datasource}\n"
+                                    f"      - aws-nlb: {nlb}\n      - postgres: {{file: db/postgresql.conf}}\n"})
+    return report_of(tmp_path, "pgpath.yaml", select=["PATH001", "PATH002"])
+
+
+def test_hikaris_keepalive_queries_keep_the_flow_of_idle_pooled_connections(tmp_path):
+    """The scenario audit 12's D6: HikariCP's keepalive task validates each idle pooled connection
+    every keepaliveTime (HikariPool.KeepaliveTask, pgjdbc isValid: an empty query), real traffic that
+    refreshes the NLB's flow, although the OS keepalives (7200 s) are far above its 1800 s."""
+    report = _hikari_nlb(tmp_path, "spring.datasource.hikari.keepalive-time=120000\n"
+                                   "spring.datasource.hikari.max-lifetime=1800000\n")
+    assert [f.code for f in report.findings] == []
+    [nlb] = [t for t in report.paths[0].timers if t.resets_on == "packets"]
+    assert nlb.defeated and nlb.seconds == 1800
+    assert "keepalive-time=120000" in nlb.note and "holds idle" in nlb.note, nlb.note
+
+
+@pytest.mark.parametrize("hikari,why", [
+    # HikariConfig.validateNumerics disables a keepaliveTime below 30000 ms ...
+    ("spring.datasource.hikari.keepalive-time=20000\n", "below 30000"),
+    # ... and one not below maxLifetime
+    ("spring.datasource.hikari.keepalive-time=600000\nspring.datasource.hikari.max-lifetime=600000\n", "maxLifetime"),
+    # a keepalive longer than the timer runs too late
+    ("spring.datasource.hikari.keepalive-time=400000\n", None),
+])
+def test_a_hikari_keepalive_that_does_not_run_in_time_keeps_no_flow(tmp_path, hikari, why):
+    report = _hikari_nlb(tmp_path, hikari, nlb="{}")
+    [nlb] = [t for t in report.paths[0].timers if t.resets_on == "packets"]
+    assert not nlb.defeated and nlb.seconds == 350
+    codes = [f.code for f in report.findings]
+    assert "PATH001" in codes
+    if why is not None:  # PATH002 credits no keepalive HikariCP disables either: its lifetime is the horizon
+        assert "PATH002" in codes, why

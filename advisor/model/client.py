@@ -206,6 +206,23 @@ class Pool(Record):
             return f'"{name}": {shown}' if self.python == "dict" else f"{name.lower()}={shown}"
         return written_setting(self.key(name), value, yaml=self.yaml, ini=self.ini)
 
+    def keepalive_every(self) -> float | None:
+        """Seconds between the keepalive queries HikariCP runs on each idle pooled connection, or
+        None when it runs none. HikariPool schedules a KeepaliveTask per connection every
+        keepaliveTime less up to 10 % (scheduleWithFixedDelay); the task validates the connection
+        (isValid: pgjdbc sends an empty query, or connectionTestQuery) only when it is idle in the
+        pool, never one the application holds. HikariConfig.validateNumerics disables a
+        keepaliveTime below 30000 ms or not below a maxLifetime that is set (HikariCP @604d7d5)."""
+        keep = self.keepalive_time
+        if self.library != "hikaricp" or keep is None or not keep.known or not isinstance(keep.value, (int, float)):
+            return None
+        if keep.value <= 0 or keep.value < 30:
+            return None
+        life = self.max_lifetime
+        if life.known and isinstance(life.value, (int, float)) and not math.isinf(life.value) and keep.value >= life.value:
+            return None
+        return float(keep.value)
+
     def idle_bound(self) -> float | None:
         """Seconds within which the pool closes *every* connection left idle in it, so it never
         hands out one idle longer; None when some may idle longer (or it is not known).

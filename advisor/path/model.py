@@ -165,19 +165,24 @@ class Timer(Record):
     `seconds` (None = unknown, e.g. a template placeholder); `resets_on` "packets" or "traffic";
     `closes_client` False when a pooler between the client and this timer reconnects on its own
     (the application never sees it); `defeated` True when keepalive probes on its leg refresh it
-    before it fires; `effect` says what the client sees; `notifies` True when the client's end
+    before it fires, or the client pool's keepalive queries do (`kept_by` says which); `effect` says what the client sees; `notifies` True when the client's end
     learns of the close as it happens (a FIN or RST sent at expiry: every traffic-reset timer, a
     proxy that closes both sides, an Azure Load Balancer with TCP reset), False when only its next
     packet does (an NLB's RST, a silent drop): a pool that listens for the close of an idle
     connection (node-postgres' pg-pool) then drops it instead of lending it."""
 
     __slots__ = ("hop", "leg", "name", "seconds", "resets_on", "closes_client", "defeated", "effect", "span", "note",
-                 "notifies")
+                 "notifies", "kept_by", "expiry")
 
     def __init__(self, hop: int, leg: int | None, name: str, seconds: float | None, resets_on: str,
                  closes_client: bool, effect: str, span: Span | None = None, defeated: bool = False,
-                 note: str = "", notifies: bool | None = None) -> None:
+                 note: str = "", notifies: bool | None = None, kept_by: str = "", expiry: str = "close") -> None:
         self.notifies = resets_on == "traffic" if notifies is None else notifies
+        # what defeats it: "keepalive probes", or "pool keepalive" (HikariCP's keepalive queries
+        # on idle pooled connections: real traffic, which spares no connection the application holds)
+        self.kept_by = kept_by
+        # what an expired flow does to the next packet: "close" (closed as it expires), "rst", "drop"
+        self.expiry = expiry
         self.hop = hop
         self.leg = leg
         self.name = name
@@ -199,6 +204,8 @@ class Timer(Record):
                                "resets_on": self.resets_on, "closes_client": self.closes_client,
                                "defeated_by_keepalive": self.defeated, "effect": self.effect,
                                "notifies": self.notifies}
+        if self.kept_by:
+            out["kept_by"] = self.kept_by
         if self.note:
             out["note"] = self.note
         if self.span is not None:

@@ -294,8 +294,39 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
                      "metal (MetalLB)")
     defeated = best is not None and seconds is not None and best.probes_every < seconds
     note = f"kept open by keepalive probes every {_fmt(best.probes_every)} ({best.text})" if defeated else ""
+    kept_by = "keepalive probes" if defeated else ""
+    client = pooled_client(path, leg, pooled_from)
+    every = client.detail.pool.keepalive_every() if client is not None else None
+    if not defeated and seconds is not None and every is not None and every < seconds:
+        # HikariCP's keepalive task validates each idle pooled connection: real traffic on every
+        # leg the client's queries cross, which refreshes the flow as any packet does
+        defeated, kept_by = True, "pool keepalive"
+        keep = client.detail.pool.keepalive_time
+        written = f"{_written(keep, 'keepaliveTime')}" if keep.origin in ("set", "env") else f"keepaliveTime {_fmt(every)}"
+        note = (f"kept open for pooled connections by HikariCP's keepalive, which validates each connection idle in "
+                f"the pool every {_fmt(every)} at most ({written}); a connection the application itself holds "
+                f"idle for {_fmt(seconds)} is not pinged, and its next query meets the expired flow")
     return Timer(m, leg_index, name, seconds, "packets", closes_client, effect, t.span or hop.span, defeated, note,
-                 notifies=notifies)
+                 notifies=notifies, kept_by=kept_by)
+
+
+def pooled_client(path: DeploymentPath, leg: Leg, pooled_from: int | None) -> Hop | None:
+    """The client whose pool's own queries cross `leg` (a keepalive query, a validation on
+    borrow), or None: the path's client with a persistent pool, on a leg before the first
+    transaction pooler (a session pooler passes a client's queries to its one server connection;
+    a transaction pooler to whichever server connection is free)."""
+    if leg.open_end == "client":
+        return None
+    clients = path.hops_of("client")
+    if not clients:
+        return None
+    i, hop = clients[0]
+    if leg.a < i or (pooled_from is not None and leg.a >= pooled_from):
+        return None
+    pool = getattr(hop.detail, "pool", None)
+    if pool is None or not pool.persistent:
+        return None
+    return hop
 
 
 def _haproxy_timers(hop: Hop, i: int, behind_pooler: bool) -> list[Timer]:

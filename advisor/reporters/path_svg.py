@@ -68,7 +68,7 @@ def svg(path) -> str:
         if first is not None and t is first:
             cls, note = "timer first", "closes idle connections first"
         elif t.defeated:
-            cls, note = "timer defeated", "defeated by keepalive probes"
+            cls, note = "timer defeated", f"defeated by {t.kept_by or 'keepalive probes'}"
         elif not t.closes_client:
             cls, note = "timer hidden", "the pooler reconnects"
         else:

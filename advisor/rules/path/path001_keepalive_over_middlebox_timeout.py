@@ -8,7 +8,13 @@ conntrack), the longest silence the leg's keepalives allow must be below the mid
 For each end that sends probes that silence is max(keepalive idle, keepalive interval): the first
 probe follows `idle` seconds without data, and once answered the next follows `interval` later
 (each value the end's own setting, else its host's `net.ipv4.tcp_keepalive_time`/`_intvl`, else
-Linux's 7200 s / 75 s). Probes from either end refresh the flow, so one end suffices. A value
+Linux's 7200 s / 75 s). Probes from either end refresh the flow, so one end suffices. So does
+real traffic: HikariCP's `keepaliveTime` (Spring's `keepalive-time`) validates each connection
+idle in the pool every keepaliveTime (less up to 10 %; HikariPool's KeepaliveTask, with pgjdbc's
+isValid, an empty query), so a leg its queries cross (up to the first transaction pooler) is not
+reported when keepaliveTime is below the timer. HikariCP disables a keepaliveTime below
+30000 ms or not below `maxLifetime` (HikariConfig.validateNumerics), and never pings a
+connection the application holds: `pgpath path` says so on the timer it keeps open. A value
 the end's software refuses (PgBouncer's `tcp_keepintvl = 75.0`, reported by PGB002/PG002) leaves
 that end unknown, never replaced by the OS default; the message then says that end may keep the flow. Only legs whose loss reaches the
 application are reported: behind a PgBouncer in transaction pooling, PgBouncer replaces a dead
@@ -45,6 +51,8 @@ the path (pgpath proposes half of it, at most 300 s, and an interval below that)
 - AWS NAT gateway troubleshooting: https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html
 - Azure Load Balancer TCP idle timeout: https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-idle-timeout
 - libpq keepalives: https://www.postgresql.org/docs/current/libpq-connect.html
+- HikariCP keepaliveTime: https://github.com/brettwooldridge/HikariCP#frequently-used (source @604d7d5:
+  HikariPool.createPoolEntry and KeepaliveTask, HikariConfig.validateNumerics)
 """
 
 from advisor.findings import Severity

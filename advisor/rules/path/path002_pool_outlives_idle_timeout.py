@@ -4,7 +4,8 @@
 For each client with a connection pool (HikariCP, SQLAlchemy, psycopg_pool, Django persistent
 connections, pgxpool, node-postgres' pg-pool) on an assembled path, the pool's idle horizon —
 how long a pooled connection may sit unused: its maximum lifetime, or sooner its keepalive
-query (HikariCP `keepaliveTime`) or pg-pool's `idleTimeoutMillis` (default 10000 ms, 0 disables
+query (HikariCP `keepaliveTime`, which HikariCP disables below 30000 ms or when not below
+`maxLifetime`) or pg-pool's `idleTimeoutMillis` (default 10000 ms, 0 disables
 it), which closes every client left idle that long unless `min` > 0 (a client released while
 the pool holds `min` or fewer gets no idle timer) — against every timer on the path that closes
 an idle client connection: HAProxy `timeout client/server` or `timeout tunnel`, PgBouncer `client_idle_timeout`
@@ -115,9 +116,9 @@ def check(ctx):
                 # it applies max_lifetime when a connection is returned, and keeps its min_size
                 # connections however long they idle (max_idle shrinks only above min_size)
                 horizon, why = math.inf, f"{why}, applied only when a connection is returned; min_size connections are never closed for idleness"
-            keep = pool.keepalive_time
-            if keep is not None and keep.known and 0 < keep.value < horizon:
-                horizon, why = float(keep.value), said(keep, "keepaliveTime")
+            every = pool.keepalive_every()  # None where HikariCP disables it (below 30 s, not below maxLifetime)
+            if every is not None and every < horizon:
+                horizon, why = every, said(pool.keepalive_time, "keepaliveTime")
             bound = pool.idle_bound()  # pg-pool closes every client idle idleTimeoutMillis (with min 0)
             if bound is not None and bound < horizon:
                 horizon, why = bound, said(pool.max_idle, "idleTimeoutMillis")
