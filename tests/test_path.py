@@ -1147,15 +1147,16 @@ def test_a_sysctl_file_beside_the_server_is_named_on_the_leg_not_an_empty_host(t
 # ------------------------------------------------------------------------------------------------ HikariCP's keepalive
 
 
-def _hikari_nlb(tmp_path, hikari: str, nlb: str = "{idle_timeout: 1800s}", pg: str = PG):
-    """A Spring Boot HikariCP client (pgjdbc with tcpKeepAlive=true: OS timers, 7200 s) -> an NLB -> PostgreSQL."""
+def _hikari_nlb(tmp_path, hikari: str, nlb: str = "{idle_timeout: 1800s}", pg: str = PG, box: str = "aws-nlb"):
+    """A Spring Boot HikariCP client (pgjdbc with tcpKeepAlive=true: OS timers, 7200 s) -> an NLB (or `box`) ->
+    PostgreSQL."""
     write(tmp_path, {"app/application.properties":
                      "spring.datasource.url=jdbc:postgresql://db.internal:5432/app?tcpKeepAlive=true\n"
                      "spring.datasource.username=app\n" + hikari,
                      "db/postgresql.conf": pg,
                      "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n"
                                     "      - client: {file: app/application.properties, variable: spring.datasource}\n"
-                                    f"      - aws-nlb: {nlb}\n      - postgres: {{file: db/postgresql.conf}}\n"})
+                                    f"      - {box}: {nlb}\n      - postgres: {{file: db/postgresql.conf}}\n"})
     return report_of(tmp_path, "pgpath.yaml", select=["PATH001", "PATH002"])
 
 
@@ -1187,3 +1188,56 @@ def test_a_hikari_keepalive_that_does_not_run_in_time_keeps_no_flow(tmp_path, hi
     assert "PATH001" in codes
     if why is not None:  # PATH002 credits no keepalive HikariCP disables either: its lifetime is the horizon
         assert "PATH002" in codes, why
+
+
+def _consequence(message: str) -> str:
+    """What a PATH001 / PATH002 message says happens to the pooled connection: from the pool's check on."""
+    at = message.index("the pool checks the connection when lending it")
+    return message[at:]
+
+
+def test_a_pool_that_validates_on_borrow_replaces_a_connection_an_nlb_reset(tmp_path):
+    """The scenario audit 12's D11 (s02): HikariCP checks a pooled connection unused for more than
+    500 ms before lending it (HikariPool.getConnection, aliveBypassWindowMs); on an NLB the check
+    draws the RST and fails at once, so the pool opens a new connection and the application sees no
+    error: churn, an info. PATH001 and PATH002 say the same about that pool."""
+    report = _hikari_nlb(tmp_path, "spring.datasource.hikari.maximum-pool-size=25\n", nlb="{}")
+    by_code = {f.code: f for f in report.findings}
+    assert set(by_code) == {"PATH001", "PATH002"}, [f.message for f in report.findings]
+    path001, path002 = by_code["PATH001"], by_code["PATH002"]
+    assert str(path001.severity) == str(path002.severity) == "info"
+    assert "fails at once" in path001.message and "opens a new one" in path001.message
+    assert "holds idle" in path001.message  # what the check does not cover
+    assert _consequence(path001.message) == _consequence(path002.message)
+
+
+@pytest.mark.parametrize("hikari,stall,fails", [
+    ("", "5 s", "after connectionTimeout 30 s"),  # HikariCP's defaults: 6 dead connections make a borrow fail
+    ("spring.datasource.hikari.validation-timeout=2000\nspring.datasource.hikari.connection-timeout=10000\n",
+     "2 s", "after connectionTimeout 10 s"),
+])
+def test_a_validating_pool_stalls_on_a_silently_dropped_flow(tmp_path, hikari, stall, fails):
+    """On a middlebox that drops an expired flow silently, HikariCP's check gets no answer and
+    fails only after validationTimeout (PoolBase.isConnectionDead sets it as the network timeout),
+    so each dead connection a borrow meets costs that long, and the borrow fails once they add up to
+    connectionTimeout: a warning, in PATH001 and PATH002 alike."""
+    report = _hikari_nlb(tmp_path, hikari, nlb="{}", box="azure-lb")  # 4 min, no TCP reset: a silent drop
+    by_code = {f.code: f for f in report.findings}
+    assert set(by_code) == {"PATH001", "PATH002"}, [f.message for f in report.findings]
+    assert str(by_code["PATH001"].severity) == str(by_code["PATH002"].severity) == "warning"
+    message = by_code["PATH001"].message
+    assert f"only after validationTimeout {stall}" in message and fails in message, message
+    assert _consequence(message) == _consequence(by_code["PATH002"].message)
+
+
+def test_a_pool_without_a_check_timeout_hangs_on_a_silently_dropped_flow(tmp_path):
+    """SQLAlchemy's pool_pre_ping sends its ping with no timeout of its own: on a silently dropped
+    flow the borrow waits until TCP gives up (a warning), where on a reset it would be churn."""
+    write(tmp_path, {"app/production.ini": ("[app:main]\nsqlalchemy.url = postgresql+psycopg://app@db.internal:5432/app\n"
+                                           "sqlalchemy.pool_recycle = 3600\nsqlalchemy.pool_pre_ping = true\n"),
+                     "db/postgresql.conf": PG,
+                     "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: {file: app/production.ini}\n"
+                                    "      - azure-lb: {}\n      - postgres: {file: db/postgresql.conf}\n"})
+    report = report_of(tmp_path, "pgpath.yaml", select=["PATH001"])
+    [f] = report.findings
+    assert str(f.severity) == "warning" and "no timeout of its own" in f.message, f.message

@@ -167,7 +167,8 @@ class Pool(Record):
     """
 
     __slots__ = ("library", "max_lifetime", "max_idle", "validation", "validation_note", "size", "keepalive_time",
-                 "health_check_period", "persistent", "key_prefix", "kebab", "ini", "yaml", "python", "min_size")
+                 "health_check_period", "persistent", "key_prefix", "kebab", "ini", "yaml", "python", "min_size",
+                 "validation_timeout", "borrow_timeout")
 
     def __init__(self, library: str, max_lifetime: Value, max_idle: Value, validation: Value, validation_note: str = "",
                  size: Value | None = None, keepalive_time: Value | None = None,
@@ -193,6 +194,10 @@ class Pool(Record):
         self.python = ""
         # pg-pool `min`: the clients its idle timer spares (None where the loader does not read it)
         self.min_size: Value | None = None
+        # HikariCP validationTimeout and connectionTimeout, seconds (None where the loader does not read them):
+        # how long a check on borrow waits for an answer, and how long a borrow may take in all
+        self.validation_timeout: Value | None = None
+        self.borrow_timeout: Value | None = None
 
     def key(self, name: str) -> str:
         """The key a fix writes for the pool setting `name` (`maxLifetime`), as the file writes keys."""

@@ -285,12 +285,12 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
     notifies = box.on_expiry == "close" or (box.on_expiry == "rst" and box.kind == "azure-lb")
     if box.keepalive_resets is False:
         return Timer(m, leg_index, name, seconds, "traffic", closes_client, effect, t.span or hop.span,
-                     notifies=notifies)
+                     notifies=notifies, expiry=box.on_expiry or "close")
     if box.kind == "cloud-lb":  # the cloud's load balancer, whichever it is: its timer depends on the cloud
         from advisor.model.middlebox import CLOUD_LB_CLASSIC, CLOUD_LB_TIMERS
 
         return Timer(m, leg_index, f"{hop.label} idle timeout (the cloud's)", None, "packets", closes_client,
-                     effect, hop.span, note=f"depends on the cloud: {CLOUD_LB_TIMERS}; {CLOUD_LB_CLASSIC}; none on bare "
+                     effect, hop.span, expiry=box.on_expiry or "close", note=f"depends on the cloud: {CLOUD_LB_TIMERS}; {CLOUD_LB_CLASSIC}; none on bare "
                      "metal (MetalLB)")
     defeated = best is not None and seconds is not None and best.probes_every < seconds
     note = f"kept open by keepalive probes every {_fmt(best.probes_every)} ({best.text})" if defeated else ""
@@ -307,7 +307,7 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
                 f"the pool every {_fmt(every)} at most ({written}); a connection the application itself holds "
                 f"idle for {_fmt(seconds)} is not pinged, and its next query meets the expired flow")
     return Timer(m, leg_index, name, seconds, "packets", closes_client, effect, t.span or hop.span, defeated, note,
-                 notifies=notifies, kept_by=kept_by)
+                 notifies=notifies, kept_by=kept_by, expiry=box.on_expiry or "close")
 
 
 def pooled_client(path: DeploymentPath, leg: Leg, pooled_from: int | None) -> Hop | None:

@@ -518,8 +518,12 @@ def hikari_plan(b: Builder, hikari: dict[str, Value], key_prefix: str = "", keba
     if idle.known and idle.value == 0:
         idle.value = math.inf
     keep = ms("keepaliveTime") or default(0.0)
-    ms("connectionTimeout")
-    ms("validationTimeout")
+    # HikariConfig refuses a connectionTimeout or validationTimeout below 250 ms (the pool does not
+    # start); connectionTimeout 0 means Integer.MAX_VALUE ms, i.e. wait for ever
+    borrow = ms("connectionTimeout") or default(30.0)
+    if borrow.known and borrow.value == 0:
+        borrow.value = math.inf
+    pool.validation_timeout, pool.borrow_timeout = ms("validationTimeout") or default(5.0), borrow
     size = hikari.get("maximumPoolSize")
     if size is not None:
         size = b.typed(size, java_parse_int, lambda x: f'HikariCP maximumPoolSize: "{x.raw}" is not an integer')

@@ -34,6 +34,59 @@ def timer_seconds(timer) -> str:
     return f"{timer.name} = {shown}"
 
 
+def on_borrow(path, timer, pool):
+    """(what happens, severity) to a connection `timer` ended in a pool that validates a connection
+    when it lends it, as PATH001 and PATH002 both say it; None when the pool's check does not reach
+    that timer (a packet-reset timer on a leg behind a transaction pooler) or the pool does not validate.
+
+    - The check fails at once where the connection was closed as the timer expired (a proxy's or
+      server's idle timeout, an Azure Load Balancer with TCP reset) or where its first packet draws a
+      RST (an NLB, a NAT gateway): the pool discards the connection and opens a new one, and the
+      application sees no error (an info); a connection the application holds idle is not checked.
+    - On a silently dropped flow the check gets no answer. HikariCP waits validationTimeout
+      (PoolBase.isConnectionDead sets it as the network timeout; isValid takes whole seconds, at
+      least 1), then tries the next connection: a borrow stalls that long per dead connection it
+      meets (the bag lends the oldest first) and fails after connectionTimeout (HikariPool.getConnection,
+      @604d7d5). The other pools' checks (SQLAlchemy pool_pre_ping, Django CONN_HEALTH_CHECKS,
+      psycopg_pool check) have no timeout of their own and wait until TCP gives up; pgxpool's ping
+      is bounded only by the Acquire context (PingTimeout 0 by default). A warning either way."""
+    from advisor.findings import Severity
+    from advisor.path.timers import pooled_client, transaction_pooler_index
+
+    if pool is None or not pool.validation.known or pool.validation.value is not True:
+        return None
+    if timer.resets_on == "packets" and pooled_client(path, path.legs[timer.leg], transaction_pooler_index(path)) is None:
+        return None
+    check = f"the pool checks the connection when lending it ({pool.validation_note or 'validation on borrow'})"
+    if timer.resets_on == "packets" and timer.expiry == "drop":
+        if pool.library == "hikaricp":
+            wait = _hikari_seconds(pool.validation_timeout, 5.0)
+            wait = max(1.0, float(int(wait)))
+            borrow = _hikari_seconds(pool.borrow_timeout, 30.0)
+            fails = ""
+            if not math.isinf(borrow):
+                fails = (f", and fails after connectionTimeout {secs(borrow)} if it meets {math.ceil(borrow / wait)} "
+                         "of them (Connection is not available, request timed out)")
+            return (f"{check}, and on a silently dropped flow the check gets no answer: it fails only after "
+                    f"validationTimeout {secs(wait)}, so a borrow stalls {secs(wait)} for each dead connection it "
+                    f"meets before a live one{fails}", Severity.WARNING)
+        limit = ("bounded only by the Acquire context (PingTimeout 0 by default)" if pool.library == "pgxpool"
+                 else "until TCP gives up (about 15 min of retransmissions) unless tcp_user_timeout detects it sooner")
+        return (f"{check}, and on a silently dropped flow the check gets no answer and has no timeout of its own: "
+                f"the borrow hangs, {limit}", Severity.WARNING)
+    how = ("draws the RST and fails at once" if timer.resets_on == "packets" and timer.expiry == "rst"
+           and not timer.notifies else "fails at once (the connection was closed as the timer expired)")
+    return (f"{check}, and the check {how}: the pool discards it and opens a new one, so the application "
+            "sees no error (a reconnect per expired connection); a connection the application itself holds idle "
+            "that long fails at its next query", Severity.INFO)
+
+
+def _hikari_seconds(value, default: float) -> float:
+    if value is None or not value.known or not isinstance(value.value, (int, float)):
+        return default
+    return float(value.value)
+
+
 def keepalive_target(path) -> int:
     """A keepalive idle time below every packet-reset timer on the path: half the shortest one,
     rounded down to 10 s, at most 300 s and at least 10 s (one lost probe still leaves room)."""

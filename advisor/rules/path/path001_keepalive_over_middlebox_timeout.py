@@ -36,9 +36,25 @@ backends do not change); it is not counted.
 A middlebox forgets a flow that stays silent longer than its timer. The next query on that
 connection then draws a RST (`server closed the connection unexpectedly`, AWS) or vanishes
 (Azure's default, a firewall: the query hangs until TCP gives up, about 15 minutes). Pools keep
-connections idle for minutes as a matter of course, so this happens under ordinary use.
-Keepalive probes are the only thing that keeps an idle flow alive in such a middlebox
-(pgpath's lab reproduces it with network namespaces and conntrack).
+connections idle for minutes as a matter of course, so this happens under ordinary use: a
+**warning**. Keepalive probes (or real traffic, such as HikariCP's keepalive queries) are the only
+thing that keeps an idle flow alive in such a middlebox (pgpath's lab reproduces it with network
+namespaces and conntrack).
+
+A client pool that validates a connection when it lends it (HikariCP always, for a connection
+unused more than 500 ms; SQLAlchemy `pool_pre_ping`, Django `CONN_HEALTH_CHECKS`, psycopg_pool
+`check`, pgxpool's ping on acquire) meets the expired flow first, on the legs its queries cross.
+The message then says what PATH002 says of the same pool:
+
+- where the flow's next packet draws a RST (an NLB, a NAT gateway) or the middlebox resets it as
+  it expires (an Azure Load Balancer with TCP reset), the check fails at once, the pool opens a
+  new connection and the application sees no error: churn, an **info** (a connection the
+  application itself holds idle that long still fails at its next query);
+- where the flow is dropped silently (an Azure Load Balancer without TCP reset, NAT gateways on
+  Azure and GCP, a firewall, a Kubernetes Service's conntrack), the check gets no answer. HikariCP
+  waits `validationTimeout` (5 s by default) per dead connection before trying the next, and a
+  borrow fails once they add up to `connectionTimeout` (30 s: six dead connections); the other
+  pools' checks have no timeout of their own and wait until TCP gives up. A **warning**.
 
 ## Fix
 Set the keepalive idle and interval of one end of the leg below the shortest packet-reset timer on
@@ -57,7 +73,7 @@ the path (pgpath proposes half of it, at most 300 s, and an interval below that)
 
 from advisor.findings import Severity
 from advisor.model.middlebox import CLOUD_LB_CLASSIC, CLOUD_LB_SHORTEST, CLOUD_LB_TIMERS
-from advisor.rules.path import hop_span, keepalive_fix, keepalive_target, related, secs
+from advisor.rules.path import hop_span, keepalive_fix, keepalive_target, on_borrow, related, secs
 from advisor.rules.rule import Rule
 
 
@@ -88,12 +104,17 @@ def check(ctx):
             fixed_end, span = _end_to_fix(path, leg, a)
             target = keepalive_target(path)
             start, to = leg.labels(path.hops)
+            # a pool that validates on borrow meets the expired flow first (PATH002 says the same of it)
+            client = path.hops[path.hops_of("client")[0][0]] if path.hops_of("client") else None
+            pooled = on_borrow(path, t, getattr(client.detail, "pool", None)) if client is not None else None
+            effect, severity = pooled if pooled is not None else (t.effect, Severity.WARNING)
             yield RULE.finding(
                 span,
                 f"{start} -> {to} crosses {t.name}: {ka} ≥ {secs(t.seconds)}, so the flow of a connection idle "
-                f"for {secs(t.seconds)} is dropped; {t.effect}{caveat}",
+                f"for {secs(t.seconds)} is dropped; {effect}{caveat}",
                 keepalive_fix(fixed_end, target),
                 related=related(path, span),
+                severity=severity,
             )
 
 

@@ -16,12 +16,17 @@ their leg do not refresh. The wording and severity are the same for every librar
 - **warning** when the pool does not validate a connection when it lends it: the application's
   next query on such a connection fails;
 - **info** when it does (HikariCP always, SQLAlchemy `pool_pre_ping`, Django
-  `CONN_HEALTH_CHECKS`, psycopg_pool `check`, pgxpool's ping on acquire): the pool notices and
-  replaces the connection, at the cost of a failed check (up to the validation timeout on a
-  silently dropped flow) and a server-side error per connection; its fix, a lifetime below the
-  timer, avoids those. A psycopg_pool with `check` is not reported: its lifetime applies only
-  when a connection is returned and its `min_size` connections idle for ever, so the check is
-  all it can do.
+  `CONN_HEALTH_CHECKS`, psycopg_pool `check`, pgxpool's ping on acquire) and the check fails at
+  once (a connection closed as its timer expired, a flow whose next packet draws a RST): the pool
+  notices and replaces the connection, at the cost of a failed check and a server-side error per
+  connection; its fix, a lifetime below the timer, avoids those;
+- **warning** when it does but the timer is a middlebox's that drops the flow silently: the
+  check gets no answer, so each dead connection stalls a borrow for HikariCP's
+  `validationTimeout` (5 s by default; a borrow fails after `connectionTimeout`, 30 s), or until
+  TCP gives up for the checks with no timeout of their own. PATH001 says the same of that pool.
+
+A psycopg_pool with `check` is not reported: its lifetime applies only when a connection is
+returned and its `min_size` connections idle for ever, so the check is all it can do.
 
 node-postgres' pg-pool listens for the end of each idle client (pg-pool's `makeIdleListener`; pg's
 client turns an unexpected end into an `error` event): a timer that closes the connection as it
@@ -64,7 +69,7 @@ import math
 from advisor.findings import Severity
 from advisor.model.client import COMMON_POOL_IDLE_S
 from advisor.rules.app.common import said
-from advisor.rules.path import hop_span, related, secs, timer_seconds
+from advisor.rules.path import hop_span, on_borrow, related, secs, timer_seconds
 from advisor.rules.rule import Rule
 
 LIFETIME_KEY = {"hikaricp": "maxLifetime", "sqlalchemy": "pool_recycle", "psycopg_pool": "max_lifetime",
@@ -131,7 +136,10 @@ def check(ctx):
             where = f"{pool.library} pool of {ep.who()}"
             keeps = "forever" if math.isinf(horizon) else f"up to {secs(horizon)}"
             head = f"{where} keeps an idle connection {keeps} ({why}) ≥ {timer_seconds(shortest)}"
-            if validated:
+            pooled = on_borrow(path, shortest, pool) if validated else None
+            if pooled is not None:  # as PATH001 says it of the same pool
+                tail, severity = f": the connection is closed first; {pooled[0]}", pooled[1]
+            elif validated:
                 tail = (f": the connection is closed first, and the pool finds it dead when lending it "
                         f"({pool.validation_note or 'validation on borrow'}): a failed check per connection")
                 severity = Severity.INFO
