@@ -455,6 +455,66 @@ def test_applying_the_fix_clears_the_finding_and_breaks_nothing(tmp_path, code, 
     _judge(before, _findings(tmp_path, case, None), finding)
 
 
+# -- PATH001's other fixes: after its first, it offers the other end's keepalives in that end's own
+# file (`; or at the other end, in <file>: <settings>`) and a HikariCP pool's keepaliveTime (`; or,
+# for the connections idle in the pool only, <key>=<ms> (ms: ...`): each, applied alone, must clear
+# the finding and break nothing, as the first does
+
+_OTHER_END = re.compile(r"; or at the other end, in (\S+): (.+?)(?=; or |$)")
+_POOL_KEEPALIVE = re.compile(r"; or, for the connections idle in the pool only, (.+?) \(ms: ")
+
+
+def _alternative_edits(finding):
+    """(label, edit) for each of a finding's other fixes that this test can write."""
+    out = []
+    for m in _OTHER_END.finditer(finding.fix):
+        edit = _edit(m.group(2), m.group(1))
+        if edit is not None:
+            out.append((f"other end {Path(m.group(1)).name}", edit))
+    m = _POOL_KEEPALIVE.search(finding.fix)
+    if m:
+        client = next(s.file for s in (finding.span, *finding.related)
+                      if s.file.endswith((".properties", ".yml", ".yaml")) and Path(s.file).name != "pgpath.yaml")
+        edit = _edit(m.group(1), client)
+        assert edit is not None, m.group(1)
+        out.append(("pool keepalive", edit))
+    return out
+
+
+def _alternatives():
+    out = []
+    for code, case in cases():
+        if code != "PATH001" or not case.name.startswith("bad"):
+            continue
+        report, _ = run_case(code, case)
+        for f in report.findings:
+            if f.code == code and f.fix:
+                out.extend(pytest.param(case, f, edit, id=f"{case.name}:{label}") for label, edit in _alternative_edits(f))
+    return out
+
+
+ALTERNATIVES = _alternatives()
+
+
+def test_path001_fixtures_hold_other_fixes_of_each_form():
+    forms = {p.values[2][0] for p in ALTERNATIVES}
+    assert {"assignment", "properties"} <= forms, forms  # the other end's file; a HikariCP keepalive
+    assert len(ALTERNATIVES) >= 5, [p.id for p in ALTERNATIVES]
+
+
+@pytest.mark.parametrize("case,finding,edit", ALTERNATIVES)
+def test_each_other_fix_of_path001_clears_it_too(tmp_path, case, finding, edit):
+    shutil.copytree(case, tmp_path / case.name)
+    before = _findings(tmp_path, case, None)
+    _apply(tmp_path, finding, edit)
+    after = _findings(tmp_path, case, None)
+    # counted in every file: the finding follows the end whose keepalive is written, so a value
+    # written at the other end that is still too long would move it, not clear it
+    assert sum(f.code == finding.code for f in after) < sum(f.code == finding.code for f in before), \
+        [f"{f.span.file}: {f.message}" for f in after if f.code == finding.code]
+    _judge(before, after, finding)
+
+
 # -- the same on the real files of ../shared/corpus: each finding whose fix this test can write,
 # applied to a copy of the corpus folder that holds the file, then pgpath run on that folder again
 

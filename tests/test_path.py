@@ -1241,3 +1241,66 @@ def test_a_pool_without_a_check_timeout_hangs_on_a_silently_dropped_flow(tmp_pat
     report = report_of(tmp_path, "pgpath.yaml", select=["PATH001"])
     [f] = report.findings
     assert str(f.severity) == "warning" and "no timeout of its own" in f.message, f.message
+
+
+def test_path001_fixes_a_pgjdbc_leg_at_the_end_a_file_sets_and_asks_nothing_already_set(tmp_path):
+    """The scenario audit 12's D14(a) (s02): pgjdbc has no per-connection timers, so its end needs
+    the client host's sysctl; PgBouncer's end takes the fix in its own file (probes from either end
+    keep the flow). tcpKeepAlive=true, already in the URL, is not asked for again."""
+    write(tmp_path, {"app/application.properties":
+                     "spring.datasource.url=jdbc:postgresql://pgbouncer.internal:6432/app?tcpKeepAlive=true\n"
+                     "spring.datasource.username=app\n",
+                     "pgbouncer.ini": PGB,
+                     "postgresql.conf": PG,
+                     "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n"
+                                    "      - client: {file: app/application.properties, variable: spring.datasource}\n"
+                                    "      - aws-nlb: {}\n      - pgbouncer: {file: pgbouncer.ini, database: app}\n"
+                                    "      - postgres: {file: postgresql.conf}\n"})
+    report = report_of(tmp_path, "pgpath.yaml", select=["PATH001"])
+    [f] = report.findings
+    assert os.path.basename(f.span.file) == "pgbouncer.ini", f.span
+    assert f.fix.startswith("tcp_keepidle = 170, tcp_keepintvl = 30, tcp_keepcnt = 3"), f.fix
+    assert "tcpKeepAlive=true in the JDBC URL" not in f.fix
+    assert "net.ipv4.tcp_keepalive_time=170 on the client host" in f.fix  # the other end, as an alternative
+    # without tcpKeepAlive the client's alternative asks for it
+    write(tmp_path, {"app/application.properties": "spring.datasource.url=jdbc:postgresql://pgbouncer.internal:6432/app\n"
+                                                   "spring.datasource.username=app\n"})
+    [f] = report_of(tmp_path, "pgpath.yaml", select=["PATH001"]).findings
+    assert "tcpKeepAlive=true in the JDBC URL and net.ipv4.tcp_keepalive_time=170" in f.fix, f.fix
+
+
+def test_path001_offers_the_other_ends_own_file_and_either_fix_keeps_the_flow(tmp_path):
+    """A libpq client's own connection string comes first; PostgreSQL's end, in its file, is offered
+    too. Each, applied alone, keeps the NLB's flow (one end probing suffices)."""
+    files = {"postgresql.conf": PG, ".env": "DATABASE_URL=postgresql://app@db:5432/app\n",
+             "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: .env\n"
+                            "      - aws-nlb: {}\n      - postgres: postgresql.conf\n"}
+    write(tmp_path, files)
+    [f] = report_of(tmp_path, "pgpath.yaml", select=["PATH001"]).findings
+    first, _, other = f.fix.partition("; or at the other end, ")
+    assert first == "keepalives_idle=170 keepalives_interval=30 keepalives_count=3 in the connection string", f.fix
+    assert other == ("in postgresql.conf: tcp_keepalives_idle = 170, tcp_keepalives_interval = 30, "
+                     "tcp_keepalives_count = 3"), f.fix
+    write(tmp_path, {"postgresql.conf": PG + "tcp_keepalives_idle = 170\ntcp_keepalives_interval = 30\n"
+                                             "tcp_keepalives_count = 3\n"})
+    assert report_of(tmp_path, "pgpath.yaml", select=["PATH001"]).findings == []
+    write(tmp_path, {"postgresql.conf": PG,
+                     ".env": "DATABASE_URL=postgresql://app@db:5432/app?keepalives_idle=170&keepalives_interval=30"
+                             "&keepalives_count=3\n"})
+    assert report_of(tmp_path, "pgpath.yaml", select=["PATH001"]).findings == []
+
+
+def test_a_host_keepalive_fix_below_the_os_probe_interval_sets_the_interval_too(tmp_path):
+    """A 60 s NLB: the client host's tcp_keepalive_time=30 alone leaves the leg silent for the OS's
+    75 s probe interval once a probe is answered, so the fix sets tcp_keepalive_intvl too; declared
+    as the host's facts, it keeps the flow."""
+    write(tmp_path, {"app/application.properties":
+                     "spring.datasource.url=jdbc:postgresql://db.internal:5432/app?tcpKeepAlive=true\n",
+                     "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n"
+                                    "      - client: {file: app/application.properties, variable: spring.datasource, "
+                                    "host: app}\n      - aws-nlb: {idle_timeout: 60s}\n      - postgres: {}\n"})
+    [f] = report_of(tmp_path, "pgpath.yaml", select=["PATH001"]).findings
+    assert f.fix.startswith("net.ipv4.tcp_keepalive_time=30 and net.ipv4.tcp_keepalive_intvl=7 on the client host"), f.fix
+    (tmp_path / "pgpath.yaml").write_text((tmp_path / "pgpath.yaml").read_text()
+                                          + "hosts:\n  app: {tcp_keepalive_time: 30, tcp_keepalive_intvl: 7}\n")
+    assert report_of(tmp_path, "pgpath.yaml", select=["PATH001"]).findings == []

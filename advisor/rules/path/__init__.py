@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 from advisor.model import Span
+from advisor.model.host import LINUX_KEEPALIVE_INTVL
 from advisor.rules.rule import listed_once
 
 COMMAS = ", ".join  # a fix's settings, one after the other
@@ -97,11 +98,18 @@ def keepalive_target(path) -> int:
 def keepalive_fix(hop, idle: int) -> str:
     """How to make `hop`'s end of a leg probe after `idle` seconds, in its own syntax."""
     interval = max(5, min(30, idle // 4))
+    # below Linux's 75 s probe interval, an answered probe would leave the leg silent 75 s: set it too
+    short = idle < LINUX_KEEPALIVE_INTVL
     if hop.kind == "client":
         ep = hop.detail
         if ep.driver == "pgjdbc":
-            return (f"tcpKeepAlive=true in the JDBC URL and net.ipv4.tcp_keepalive_time={idle} on the client host "
-                    "(pgjdbc has no per-connection timers)")
+            sysctl = f"net.ipv4.tcp_keepalive_time={idle}" + (
+                f" and net.ipv4.tcp_keepalive_intvl={interval}" if short else "")
+            ka = ep.keepalive
+            if ka is not None and ka.enabled.known and ka.enabled.value is True and ka.enabled.origin in ("set", "env"):
+                return (f"{sysctl} on the client host (tcpKeepAlive=true is in the JDBC URL already; pgjdbc has no "
+                        "per-connection timers)")
+            return f"tcpKeepAlive=true in the JDBC URL and {sysctl} on the client host (pgjdbc has no per-connection timers)"
         if ep.driver == "pgx":
             return "pgx probes every 15 s by default (Go's net.Dialer); do not set libpq keepalive keys in its DSN"
         if ep.driver == "node-postgres":
@@ -125,7 +133,8 @@ def keepalive_fix(hop, idle: int) -> str:
 
         return assignments(hop.doc, pairs, COMMAS)
     if hop.kind == "haproxy":
-        return f"option tcpka with clitcpka-idle {idle}s and srvtcpka-idle {idle}s in {hop.detail.front.label}"
+        intvl = f" and clitcpka-intvl {interval}s and srvtcpka-intvl {interval}s" if short else ""
+        return f"option tcpka with clitcpka-idle {idle}s and srvtcpka-idle {idle}s{intvl} in {hop.detail.front.label}"
     return f"TCP keepalive idle below {idle} s"
 
 

@@ -60,7 +60,16 @@ The message then says what PATH002 says of the same pool:
 Set the keepalive idle and interval of one end of the leg below the shortest packet-reset timer on
 the path (pgpath proposes half of it, at most 300 s, and an interval below that), e.g. for libpq
 `keepalives_idle=170 keepalives_interval=30 keepalives_count=3`, for PgBouncer
-`tcp_keepidle = 170`, for PostgreSQL `tcp_keepalives_idle = 170`.
+`tcp_keepidle = 170`, for PostgreSQL `tcp_keepalives_idle = 170`. pgjdbc has no per-connection
+timers: its end takes the client host's `net.ipv4.tcp_keepalive_time` (and `tcp_keepalive_intvl`
+below Linux's 75 s), with `tcpKeepAlive=true` only when the URL does not have it already.
+
+The first fix is for the end whose keepalive line is written already, else the first end whose
+own file takes it (not pgjdbc's, which needs its host). Probes from either end keep the flow, so
+the other end's own setting follows as an alternative when its file was read (`; or at the other
+end, in pgbouncer.ini: tcp_keepidle = 170, ...`), and, for a HikariCP client, a `keepaliveTime`
+of that period (for the connections idle in the pool only). Each of them, applied alone, clears
+the finding (tests/test_fixes_apply.py applies every one of them to the rule's fixtures).
 
 ## References
 - AWS NLB idle timeout: https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html
@@ -70,6 +79,8 @@ the path (pgpath proposes half of it, at most 300 s, and an interval below that)
 - HikariCP keepaliveTime: https://github.com/brettwooldridge/HikariCP#frequently-used (source @604d7d5:
   HikariPool.createPoolEntry and KeepaliveTask, HikariConfig.validateNumerics)
 """
+
+import math
 
 from advisor.findings import Severity
 from advisor.model.middlebox import CLOUD_LB_CLASSIC, CLOUD_LB_SHORTEST, CLOUD_LB_TIMERS
@@ -112,22 +123,58 @@ def check(ctx):
                 span,
                 f"{start} -> {to} crosses {t.name}: {ka} ≥ {secs(t.seconds)}, so the flow of a connection idle "
                 f"for {secs(t.seconds)} is dropped; {effect}{caveat}",
-                keepalive_fix(fixed_end, target),
+                keepalive_fix(fixed_end, target) + _alternatives(path, t, fixed_end, target),
                 related=related(path, span),
                 severity=severity,
             )
 
 
+def _in_its_file(hop) -> bool:
+    """True when `hop`'s keepalive fix is an edit of its own file: not pgjdbc's (it has no
+    per-connection timers: the client host's sysctl), nor a hop declared without a file."""
+    if hop.doc is None:
+        return False
+    return not (hop.kind == "client" and getattr(hop.detail, "driver", None) in ("pgjdbc", "pgx"))
+
+
 def _end_to_fix(path, leg, default):
     """The end of a leg whose file can take the keepalive fix, and the span to point at: one whose
     keepalive setting is written already (changing that line is enough, since probes from either
-    end refresh the flow), else the first end read."""
+    end refresh the flow), else the first end whose fix is an edit of its own file, else the first
+    end read."""
     with_file = [e for e in leg.ends if path.hops[e.hop].doc is not None]
     written = [e for e in with_file if e.origin == "set" and e.span is not None and e.enabled is not False]
-    chosen = (written or with_file or [None])[0]
+    own_file = [e for e in with_file if _in_its_file(path.hops[e.hop])]
+    chosen = (written or own_file or with_file or [None])[0]
     fixed_end = path.hops[chosen.hop] if chosen is not None else default
     end_plan = next((e for e in leg.ends if e.hop == path.hops.index(fixed_end)), None)
     return fixed_end, end_plan.span if end_plan is not None and end_plan.span is not None else hop_span(fixed_end)
+
+
+def _alternatives(path, t, fixed_end, target: int) -> str:
+    """The other fixes that keep the flow, after the first: the other end's keepalives, in its own
+    file (or, for pgjdbc, its host's sysctl), since probes from either end refresh the flow; and a
+    HikariCP pool's keepalive query, for the connections idle in the pool, when HikariCP would run
+    it at that period (at least 30 s, below maxLifetime)."""
+    from advisor.path.timers import pooled_client, transaction_pooler_index
+
+    leg = path.legs[t.leg]
+    out = []
+    for end in leg.ends:
+        hop = path.hops[end.hop]
+        if hop is fixed_end or hop.doc is None or getattr(hop.detail, "driver", None) == "pgx":
+            continue
+        where = f", in {hop.doc.path}:" if _in_its_file(hop) else ":"
+        out.append(f"; or at the other end{where} {keepalive_fix(hop, target)}")
+    client = pooled_client(path, leg, transaction_pooler_index(path))
+    pool = getattr(client.detail, "pool", None) if client is not None else None
+    if pool is not None and pool.library == "hikaricp" and target >= 30:
+        life = pool.max_lifetime
+        if not (life.known and isinstance(life.value, (int, float))) or math.isinf(life.value) or target < life.value:
+            out.append(f"; or, for the connections idle in the pool only, {pool.setting('keepaliveTime', target * 1000)} "
+                       f"(ms: HikariCP validates each idle pooled connection every {target} s, which keeps its flow; "
+                       "not a connection the application holds idle)")
+    return "".join(out)
 
 
 def _cloud_not_known(path, t):
