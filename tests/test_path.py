@@ -1304,3 +1304,17 @@ def test_a_host_keepalive_fix_below_the_os_probe_interval_sets_the_interval_too(
     (tmp_path / "pgpath.yaml").write_text((tmp_path / "pgpath.yaml").read_text()
                                           + "hosts:\n  app: {tcp_keepalive_time: 30, tcp_keepalive_intvl: 7}\n")
     assert report_of(tmp_path, "pgpath.yaml", select=["PATH001"]).findings == []
+
+
+@pytest.mark.parametrize("keep,reported", [("120000", False), ("300000", True)])
+def test_hikaris_keepalive_below_every_clouds_timer_keeps_a_service_load_balancers_flow(tmp_path, keep, reported):
+    """A Service's load balancer of unknown cloud: HikariCP's keepalive query every 120 s is below
+    the shortest packet-reset default (Azure's 240 s), as keepalive probes that often would be."""
+    write(tmp_path, {"pooler.yaml": POOLER_LB,
+                     "app/application.properties": "spring.datasource.url=jdbc:postgresql://pooler-rw:5432/app\n"
+                                                   f"spring.datasource.hikari.keepalive-time={keep}\n",
+                     "pgpath.yaml": "deployments:\n  - name: app\n    hops:\n"
+                                    "      - client: {file: app/application.properties, variable: spring.datasource}\n"
+                                    "      - cloud-lb: {file: pooler.yaml}\n      - pgbouncer: pooler.yaml\n"})
+    codes = [f.code for f in report_of(tmp_path, "pgpath.yaml", select=["PATH001"]).findings]
+    assert ("PATH001" in codes) == reported, codes

@@ -247,7 +247,7 @@ class Pool(Record):
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"library": self.library, "persistent": self.persistent}
         for name in ("max_lifetime", "max_idle", "validation", "size", "keepalive_time", "health_check_period",
-                     "min_size"):
+                     "min_size", "validation_timeout", "borrow_timeout"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value.to_dict()

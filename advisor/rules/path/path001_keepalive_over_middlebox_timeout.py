@@ -27,7 +27,8 @@ cloud's load balancer: on AKS one that resets a flow idle 4 min, on AWS an NLB (
 the in-tree controller, a Classic ELB that closes a connection idle 60 s whatever the keepalives;
 on bare metal none. That leg is reported as an info, against Azure's 240 s (the shortest
 default of the load balancers whose expiry ends the connection), saying to name the cloud: the
-finding then becomes the cloud's own. GCP's external passthrough load balancer keeps an idle
+finding then becomes the cloud's own. Keepalive probes, or HikariCP's keepalive queries, more
+often than that keep the leg unreported. GCP's external passthrough load balancer keeps an idle
 flow's connection tracking entry 60 s, but what a later packet of a forgotten flow meets is not
 stated (it selects backends by consistent hashing, which suggests the same backend while the
 backends do not change); it is not counted.
@@ -181,10 +182,16 @@ def _cloud_not_known(path, t):
     """A Kubernetes Service of type LoadBalancer whose cloud no annotation or option names: its
     load balancer's timer is the cloud's. Judged against the shortest default of the packet-reset
     ones (Azure's 4 min), as an info that says what to declare."""
+    from advisor.path.timers import pooled_client, transaction_pooler_index
+
     leg = path.legs[t.leg]
     best = leg.keepalive()
     if best is not None and best.probes_every < CLOUD_LB_SHORTEST:
         return  # below every cloud's default packet-reset timer
+    client = pooled_client(path, leg, transaction_pooler_index(path))
+    every = client.detail.pool.keepalive_every() if client is not None else None
+    if every is not None and every < CLOUD_LB_SHORTEST:
+        return  # HikariCP's keepalive queries, as often: real traffic on the flow
     box = path.hops[t.hop]
     start, to = leg.labels(path.hops)
     ka = (f"keepalives leave the leg silent up to {secs(best.probes_every)} ({best.text})" if best is not None
