@@ -221,7 +221,7 @@ class Pool(Record):
         keep = self.keepalive_time
         if self.library != "hikaricp" or keep is None or not keep.known or not isinstance(keep.value, (int, float)):
             return None
-        if keep.value <= 0 or keep.value < 30:
+        if keep.value < 30:  # 0: off
             return None
         life = self.max_lifetime
         if life.known and isinstance(life.value, (int, float)) and not math.isinf(life.value) and keep.value >= life.value:

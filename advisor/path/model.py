@@ -165,8 +165,9 @@ class Timer(Record):
     `seconds` (None = unknown, e.g. a template placeholder); `resets_on` "packets" or "traffic";
     `closes_client` False when a pooler between the client and this timer reconnects on its own
     (the application never sees it); `defeated` True when keepalive probes on its leg refresh it
-    before it fires, or the client pool's keepalive queries do (`kept_by` says which); `effect` says what the client sees; `notifies` True when the client's end
-    learns of the close as it happens (a FIN or RST sent at expiry: every traffic-reset timer, a
+    before it fires, or the client pool's keepalive queries do (`kept_by` says which); `effect`
+    says what the client sees; `expiry` what the next packet of an expired flow meets ("close",
+    "rst", "drop"); `notifies` True when the client's end learns of the close as it happens (a FIN or RST sent at expiry: every traffic-reset timer, a
     proxy that closes both sides, an Azure Load Balancer with TCP reset), False when only its next
     packet does (an NLB's RST, a silent drop): a pool that listens for the close of an idle
     connection (node-postgres' pg-pool) then drops it instead of lending it."""

@@ -290,8 +290,8 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
         from advisor.model.middlebox import CLOUD_LB_CLASSIC, CLOUD_LB_TIMERS
 
         return Timer(m, leg_index, f"{hop.label} idle timeout (the cloud's)", None, "packets", closes_client,
-                     effect, hop.span, expiry=box.on_expiry or "close", note=f"depends on the cloud: {CLOUD_LB_TIMERS}; {CLOUD_LB_CLASSIC}; none on bare "
-                     "metal (MetalLB)")
+                     effect, hop.span, expiry=box.on_expiry or "close",
+                     note=f"depends on the cloud: {CLOUD_LB_TIMERS}; {CLOUD_LB_CLASSIC}; none on bare metal (MetalLB)")
     defeated = best is not None and seconds is not None and best.probes_every < seconds
     note = f"kept open by keepalive probes every {_fmt(best.probes_every)} ({best.text})" if defeated else ""
     kept_by = "keepalive probes" if defeated else ""

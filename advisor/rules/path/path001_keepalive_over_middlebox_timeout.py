@@ -117,8 +117,8 @@ def check(ctx):
             target = keepalive_target(path)
             start, to = leg.labels(path.hops)
             # a pool that validates on borrow meets the expired flow first (PATH002 says the same of it)
-            client = path.hops[path.hops_of("client")[0][0]] if path.hops_of("client") else None
-            pooled = on_borrow(path, t, getattr(client.detail, "pool", None)) if client is not None else None
+            clients = path.hops_of("client")
+            pooled = on_borrow(path, t, getattr(clients[0][1].detail, "pool", None)) if clients else None
             effect, severity = pooled if pooled is not None else (t.effect, Severity.WARNING)
             yield RULE.finding(
                 span,
