@@ -138,7 +138,9 @@ def check(ctx):
             head = f"{where} keeps an idle connection {keeps} ({why}) ≥ {timer_seconds(shortest)}"
             pooled = on_borrow(path, shortest, pool) if validated else None
             if pooled is not None:  # as PATH001 says it of the same pool
-                tail, severity = f": the connection is closed first; {pooled[0]}", pooled[1]
+                first = "the middlebox forgets the flow first" if shortest.resets_on == "packets" else \
+                    "the connection is closed first"
+                tail, severity = f": {first}; {pooled[0]}", pooled[1]
             elif validated:
                 tail = (f": the connection is closed first, and the pool finds it dead when lending it "
                         f"({pool.validation_note or 'validation on borrow'}): a failed check per connection")
