@@ -28,9 +28,12 @@ ROLES = {
 
 
 class Ref:
-    __slots__ = ("role", "doc", "name", "span", "target", "cert_doc", "sslmode", "host")
+    """One file a configuration names. `endpoint` is the client endpoint (a URL, a DSN) whose
+    sslrootcert it is, for a client file; None for a server's or PgBouncer's setting."""
 
-    def __init__(self, role, doc, name, span, target, cert_doc, sslmode=None, host=None):
+    __slots__ = ("role", "doc", "name", "span", "target", "cert_doc", "sslmode", "host", "endpoint")
+
+    def __init__(self, role, doc, name, span, target, cert_doc, sslmode=None, host=None, endpoint=None):
         self.role = role
         self.doc = doc
         self.name = name
@@ -39,6 +42,12 @@ class Ref:
         self.cert_doc = cert_doc
         self.sslmode = sslmode
         self.host = host
+        self.endpoint = endpoint
+
+    @property
+    def connector(self) -> int:
+        """Who connects with this file, as tls_legs keys it: the client endpoint, else the file."""
+        return id(self.endpoint) if self.endpoint is not None else id(self.doc)
 
 
 def now(ctx) -> datetime:
@@ -110,15 +119,23 @@ def references(ctx) -> list[Ref]:
                 mode = ep.sslmode.value if ep.sslmode is not None and ep.sslmode.known else None
                 host = ep.hosts[0].value if ep.hosts and ep.hosts[0].known else None
                 out.append(Ref("root", doc, "sslrootcert", root.span or ep.span, target, docs.get(target), mode,
-                               host))
+                               host, ep))
     return out
 
 
 
+def connector(hop) -> int:
+    """The key of the connecting end of a TLS leg: a client hop's endpoint (one file may hold
+    several URLs, each to its own server), a PgBouncer's file (its server_tls_* settings are
+    global)."""
+    return id(hop.detail) if hop.kind == "client" and hop.detail is not None else id(hop.doc)
+
+
 def tls_legs(ctx) -> set[tuple[int, int]]:
-    """(id of the connecting document, id of the accepting one) of each TLS leg on the assembled
-    paths: a client and the first PgBouncer or PostgreSQL after it (an HAProxy in TCP mode passes
-    TLS through), a PgBouncer and the PostgreSQL after it. Only files on one path are paired."""
+    """(connector key, id of the accepting document) of each TLS leg on the assembled paths: a
+    client endpoint and the first PgBouncer or PostgreSQL after it (an HAProxy in TCP mode passes
+    TLS through), a PgBouncer and the PostgreSQL after it. Only what one path joins is paired: a
+    `.env` with one URL to PgBouncer and one to PostgreSQL pairs each URL with its own server."""
     out: set[tuple[int, int]] = set()
     for path in getattr(ctx, "paths", ()):
         for i, hop in enumerate(path.hops):
@@ -126,7 +143,7 @@ def tls_legs(ctx) -> set[tuple[int, int]]:
                 continue
             peer = next((h for h in path.hops[i + 1:] if h.kind in ("pgbouncer", "postgres")), None)
             if peer is not None and peer.doc is not None:
-                out.add((id(hop.doc), id(peer.doc)))
+                out.add((connector(hop), id(peer.doc)))
     return out
 
 
@@ -143,7 +160,7 @@ def verified_on_a_path(ctx, cert_doc) -> bool:
         for hop in path.hops:
             if hop.doc is None or not _verifies(hop):
                 continue
-            if any((id(hop.doc), s) in legs for s in servers):
+            if any((connector(hop), s) in legs for s in servers):
                 return True
     return False
 

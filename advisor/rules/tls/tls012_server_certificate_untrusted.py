@@ -2,9 +2,10 @@
 
 ## What it checks
 A client with `sslmode=verify-ca` or `verify-full` and an `sslrootcert` file in the tree (or a
-PgBouncer with `server_tls_sslmode = verify-*` and `server_tls_ca_file`), and a server
-certificate in the same deployment (`ssl_cert_file` of a postgresql.conf, `client_tls_cert_file`
-of a PgBouncer, in the same directory, one above the other, or in sibling directories):
+PgBouncer with `server_tls_sslmode = verify-*` and `server_tls_ca_file`), and the server
+certificate it meets on a connection path (`ssl_cert_file` of a postgresql.conf,
+`client_tls_cert_file` of a PgBouncer): the next PgBouncer or PostgreSQL on that path, per URL
+(a `.env` with one URL to PgBouncer and one to PostgreSQL has each checked against its own):
 
 - the root file must sign the server certificate (directly or through the intermediates that
   follow it in the server's file), as libpq's OpenSSL check does;
@@ -33,13 +34,13 @@ from advisor.rules.tls.certs import VERIFYING, references, tls_legs
 
 def check(ctx):
     refs = references(ctx)
-    legs = tls_legs(ctx)  # a client's root is checked against the server it meets on its path only
+    legs = tls_legs(ctx)  # a client's root is checked against the server its own URL meets on a path only
     servers = [r for r in refs if r.role == "server-cert" and r.cert_doc is not None and r.cert_doc.model.certs]
     for client in refs:
         if client.role != "root" or client.sslmode not in VERIFYING or client.cert_doc is None:
             continue
         for server in servers:
-            if (id(client.doc), id(server.doc)) not in legs:
+            if (client.connector, id(server.doc)) not in legs:
                 continue
             host = client.host if client.doc.kind == "client" else None
             problems = verify_server(server.cert_doc.model, client.cert_doc.model, host, client.sslmode)
