@@ -153,3 +153,47 @@ def show_value(param: Param, value: Any) -> str | None:
         return pgb_format_time(value)
     return str(value)
 
+
+
+# TLS versions as ranks, as the TLS-range checks compare them: 0 = TLS 1.0 ... 3 = TLS 1.3
+_TLS_WORDS = {"tlsv1.0": frozenset({0}), "tlsv1.1": frozenset({1}), "tlsv1.2": frozenset({2}),
+              "tlsv1.3": frozenset({3}), "tlsv1": frozenset({0, 1, 2, 3}), "all": frozenset({0, 1, 2, 3}),
+              "secure": frozenset({2, 3}), "default": frozenset({2, 3})}
+
+
+def tls_protocol_versions(value: Any, version: Version) -> frozenset[int] | None:
+    """The TLS versions (ranks 0-3 for TLS 1.0-1.3) that `client_tls_protocols` or
+    `server_tls_protocols` allows, as PgBouncer's libusual `tls_config_parse_protocols` reads it;
+    None for a value it refuses (PgBouncer then logs `invalid client_tls_protocols` and sets up no
+    TLS) or one not known (a template placeholder).
+
+    - words separated by `,` or `:` (blanks are skipped before a word, not after it), case-blind;
+    - `tlsv1.0` ... `tlsv1.3` one version each; `tlsv1` (libtls' name for every TLS 1.x, unlike
+      PostgreSQL's `TLSv1`, which is TLS 1.0), `all`: 1.0-1.3; `secure`, `default`: 1.2 and 1.3;
+    - `legacy` = `all` up to PgBouncer 1.20; libusual dropped it (libusual#40, in PgBouncer 1.21),
+      so later versions refuse it;
+    - `!word` removes versions, from `all` when it comes first;
+    - an empty value leaves libtls' default, TLS 1.2 and 1.3.
+
+    The set can have holes (`tlsv1.0,tlsv1.3`): PgBouncer sets OpenSSL's minimum and maximum and
+    switches off each version between them that is not listed."""
+    if not isinstance(value, str) or not is_known(value):
+        return None
+    if value == "":
+        return _TLS_WORDS["secure"]
+    words = dict(_TLS_WORDS)
+    if tuple(version) <= (1, 20):
+        words["legacy"] = _TLS_WORDS["all"]
+    allowed: frozenset[int] = frozenset()
+    for word in value.replace(":", ",").split(","):
+        word = word.lstrip(" \t")
+        negate = word.startswith("!")
+        if negate:
+            word = word[1:]
+            if not allowed:  # a removal from nothing starts from every version
+                allowed = _TLS_WORDS["all"]
+        versions = words.get(word.lower())
+        if versions is None:
+            return None
+        allowed = allowed - versions if negate else allowed | versions
+    return allowed

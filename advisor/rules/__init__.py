@@ -119,7 +119,7 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("HAP011", "haproxy-server-name-resolved-once", "hap.hap011_server_name_resolved_once", ("haproxy",), ()),
     # APP: client drivers and pools
     RuleEntry("APP001", "client-tls-not-verified", "app.app001_tls_not_verified", ("client",), ()),
-    RuleEntry("APP002", "client-tls-range-unmet", "app.app002_client_tls_range_unmet", ("client", "postgresql"), ()),
+    RuleEntry("APP002", "client-tls-range-unmet", "app.app002_client_tls_range_unmet", ("path",), ()),
     RuleEntry("APP003", "pgjdbc-no-tcp-keepalive", "app.app003_pgjdbc_no_tcp_keepalive", ("client",), ()),
     RuleEntry("APP004", "pool-no-validation-no-lifetime", "app.app004_pool_no_validation_no_lifetime", ("client",), ()),
     RuleEntry("APP006", "hikari-keepalive-not-below-lifetime",

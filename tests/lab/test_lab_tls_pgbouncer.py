@@ -1,0 +1,199 @@
+"""TLS versions on both sides of a real PgBouncer (1.18, OpenSSL 3) in front of a real PostgreSQL 15
+with `ssl_min_protocol_version = 'TLSv1.3'`, and APP002 on the very files they run with.
+
+- client leg: a libpq client asking for TLSv1.3 only, against `client_tls_protocols = tlsv1.2`,
+  fails (`tlsv1 alert protocol version`); with `sslmode=prefer` or `allow` against a PgBouncer
+  that requires TLS it fails too (`SSL required` after the failed handshake), and against
+  `client_tls_sslmode = prefer` it connects in plaintext. APP002: error, error, info.
+- server leg: `server_tls_protocols = tlsv1.2` against the server's TLSv1.3 minimum fails every
+  server login even with `server_tls_sslmode = prefer` (no plaintext retry): PgBouncer logs `TLS
+  handshake error`, the client gets `query_wait_timeout`. APP002: error; with `secure`, silent.
+- the words PgBouncer takes: it starts exactly with the values pgpath's parser accepts, and allows
+  exactly the TLS 1.2/1.3 versions the parser says.
+
+Each PgBouncer runs on 127.0.0.1 as the non-root run user and is stopped (by its pid) at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+import pgbouncer_harness as harness
+from certgen import cert, pem
+from pg_server import running_postgres
+
+pytestmark = [pytest.mark.lab, pytest.mark.server]
+psycopg = pytest.importorskip("psycopg", reason="psycopg (test dependency) talks to real libpq")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    if harness.binary() is None:
+        pytest.skip("pgbouncer is not installed")
+    ca, ca_key = cert("pgpath lab CA", ca=True)
+    server, server_key = cert("localhost", issuer=ca, issuer_key=ca_key, names=("localhost", "127.0.0.1"))
+    port = harness.free_port()
+    options = ["-c", "listen_addresses=127.0.0.1", "-c", "ssl=on", "-c", "ssl_min_protocol_version=TLSv1.3"]
+
+    def prepare(base, user):
+        for name, obj in (("server.crt", server), ("server.key", server_key)):
+            (base / name).write_text(pem(obj))
+            os.chmod(base / name, 0o600)
+            if user:
+                shutil.chown(base / name, user)
+        options.extend(["-c", f"ssl_cert_file={base / 'server.crt'}", "-c", f"ssl_key_file={base / 'server.key'}"])
+
+    with running_postgres("pgpath-tlslab-", options, port=port, prepare=prepare), harness.workspace() as ws:
+        for name, obj in (("pgbouncer.crt", server), ("pgbouncer.key", server_key)):
+            Path(ws, name).write_text(pem(obj))
+            os.chmod(Path(ws, name), 0o644)  # read by the run user; a throw-away test key
+        Path(ws, "userlist.txt").write_text('"postgres" ""\n')
+        os.chmod(Path(ws, "userlist.txt"), 0o644)
+        yield {"pg_port": port, "ws": ws}
+
+
+def _ini(lab, port, tls: str) -> str:
+    ws = lab["ws"]
+    return (f"[databases]\npostgres = host=127.0.0.1 port={lab['pg_port']} dbname=postgres\n\n[pgbouncer]\n"
+            f"listen_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\n"
+            f"auth_file = {ws}/userlist.txt\npool_mode = session\nclient_tls_key_file = {ws}/pgbouncer.key\n"
+            f"client_tls_cert_file = {ws}/pgbouncer.crt\n{tls}")
+
+
+@contextlib.contextmanager
+def pgbouncer(lab, tls: str):
+    """A PgBouncer with these TLS lines: yields (port, ini text, its log so far as a callable),
+    or port None when it refused to start."""
+    port = harness.free_port()
+    folder = Path(lab["ws"], f"b{port}")
+    folder.mkdir()
+    os.chmod(folder, 0o777)
+    text = _ini(lab, port, tls) + f"logfile = {folder}/pgbouncer.log\n"
+    (folder / "pgbouncer.ini").write_text(text)
+    os.chmod(folder / "pgbouncer.ini", 0o644)
+    proc = subprocess.Popen(harness.run_as() + [harness.binary(), str(folder / "pgbouncer.ini")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+
+    def log() -> str:
+        try:
+            return (folder / "pgbouncer.log").read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+    try:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and proc.poll() is None and "process up" not in log():
+            time.sleep(0.05)
+        yield (port if proc.poll() is None and "process up" in log() else None), text, log
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+
+
+def _connect(port, params: str):
+    return psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres connect_timeout=10 {params}")
+
+
+def _app002(tmp_path: Path, lab, port, ini: str, client: str) -> list:
+    """APP002 on the files the daemons run with: the ini, a postgresql.conf with the server's TLS
+    lines and port, and a .env with the client's URL."""
+    from advisor.engine import make_settings, run
+
+    (tmp_path / "pgbouncer.ini").write_text(ini)
+    (tmp_path / "postgresql.conf").write_text(f"port = {lab['pg_port']}\nssl = on\n"
+                                              "ssl_min_protocol_version = 'TLSv1.3'\n")
+    (tmp_path / ".env").write_text(f"DATABASE_URL=postgresql://postgres@127.0.0.1:{port}/postgres?{client}\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["APP002"], "pgbouncer_version": "1.18"},
+                               use_config=False))
+    assert report.paths, "the client, PgBouncer and server are one path"
+    return report.findings
+
+
+def test_client_leg_versions_apart_fail_and_the_rule_says_so(lab, tmp_path):
+    with pgbouncer(lab, "client_tls_sslmode = require\nclient_tls_protocols = tlsv1.2\n"
+                        "server_tls_sslmode = disable\n") as (port, ini, _log):
+        assert port is not None
+        with pytest.raises(psycopg.OperationalError) as err:
+            _connect(port, "sslmode=require ssl_min_protocol_version=TLSv1.3")
+        assert "tlsv1 alert protocol version" in str(err.value)
+        with _connect(port, "sslmode=require"):
+            pass  # TLSv1.2 meets it
+        (finding,) = _app002(tmp_path, lab, port, ini, "sslmode=require&ssl_min_protocol_version=TLSv1.3")
+        assert str(finding.severity) == "error" and "tlsv1 alert protocol version" in finding.message
+        assert finding.span.file.endswith(".env") and "client_tls_protocols = secure" in finding.fix
+        assert _app002(tmp_path, lab, port, ini, "sslmode=require") == []
+
+
+@pytest.mark.parametrize("mode", ["prefer", "allow"])
+def test_plaintext_fallback_refused_by_a_pgbouncer_that_requires_tls(lab, tmp_path, mode):
+    with pgbouncer(lab, "client_tls_sslmode = require\nclient_tls_protocols = tlsv1.3\n"
+                        "server_tls_sslmode = disable\n") as (port, ini, _log):
+        params = f"sslmode={mode} ssl_max_protocol_version=TLSv1.2"
+        with pytest.raises(psycopg.OperationalError) as err:
+            _connect(port, params)
+        assert "SSL required" in str(err.value) and "tlsv1 alert protocol version" in str(err.value)
+        (finding,) = _app002(tmp_path, lab, port, ini, params.replace(" ", "&"))
+        assert str(finding.severity) == "error" and "SSL required" in finding.message
+
+
+def test_plaintext_fallback_accepted_by_a_pgbouncer_that_prefers_tls(lab, tmp_path):
+    with pgbouncer(lab, "client_tls_sslmode = prefer\nclient_tls_protocols = tlsv1.3\n"
+                        "server_tls_sslmode = disable\n") as (port, ini, log):
+        with _connect(port, "sslmode=prefer ssl_max_protocol_version=TLSv1.2"):
+            pass
+        assert "tls=TLS" not in log()  # PgBouncer logs the TLS version of a TLS login
+        (finding,) = _app002(tmp_path, lab, port, ini, "sslmode=prefer&ssl_max_protocol_version=TLSv1.2")
+        assert str(finding.severity) == "info" and "WITHOUT TLS" in finding.message
+
+
+def test_server_leg_versions_apart_fail_every_login_even_with_prefer(lab, tmp_path):
+    with pgbouncer(lab, "client_tls_sslmode = require\nserver_tls_sslmode = prefer\nserver_tls_protocols = tlsv1.2\n"
+                        "query_wait_timeout = 2\n") as (port, ini, log):
+        with pytest.raises(psycopg.OperationalError) as err:
+            _connect(port, "sslmode=require")
+        assert "query_wait_timeout" in str(err.value)
+        assert "TLS handshake error" in log() and "alert protocol version" in log()
+        (finding,) = _app002(tmp_path, lab, port, ini, "sslmode=require")
+        assert str(finding.severity) == "error" and finding.span.file.endswith("pgbouncer.ini")
+        assert "does not fall back to plaintext" in finding.message and "query_wait_timeout = 2 s" in finding.message
+        assert "server_tls_protocols = secure" in finding.fix
+    with pgbouncer(lab, "client_tls_sslmode = require\nserver_tls_sslmode = prefer\nserver_tls_protocols = secure\n"
+                        "query_wait_timeout = 2\n") as (port, ini, _log):
+        with _connect(port, "sslmode=require") as conn:
+            # the server leg (PgBouncer -> PostgreSQL) runs TLS 1.3
+            assert conn.execute("SELECT ssl, version = 'TLSv1.3' FROM pg_stat_ssl "
+                                "WHERE pid = pg_backend_pid()").fetchone() == (True, True)
+        assert _app002(tmp_path, lab, port, ini, "sslmode=require") == []
+
+
+@pytest.mark.parametrize("value", ["tlsv1.2", "tlsv1.3", "secure", "all", "tlsv1", "!tlsv1.3", "tlsv1.2:tlsv1.3",
+                                   "legacy", "tlsv1.2 ,tlsv1.3", "tlsv1.2 tlsv1.3", "tls1.2"])
+def test_protocol_words_as_pgbouncer_reads_them(lab, value):
+    """PgBouncer starts with exactly the values the parser accepts, and its client side takes
+    exactly the TLS 1.2 / 1.3 versions the parser says (1.0 and 1.1: OpenSSL 3 refuses them anyway)."""
+    from advisor.model.pgbouncer import tls_protocol_versions
+
+    version = tuple(int(x) for x in harness.version(harness.binary()).split("."))
+    expected = tls_protocol_versions(value, version)
+    with pgbouncer(lab, f"client_tls_sslmode = require\nclient_tls_protocols = {value}\n"
+                        "server_tls_sslmode = disable\n") as (port, _ini, log):
+        assert (port is not None) == (expected is not None), log()
+        if port is None:
+            assert "invalid client_tls_protocols" in log()
+            return
+        for rank, name in ((2, "TLSv1.2"), (3, "TLSv1.3")):
+            try:
+                _connect(port, f"sslmode=require ssl_min_protocol_version={name} ssl_max_protocol_version={name}").close()
+                took = True
+            except psycopg.OperationalError:
+                took = False
+            assert took == (rank in expected), (value, name)
