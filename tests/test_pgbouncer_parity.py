@@ -168,6 +168,17 @@ CASES = {
     "tls protocols checked when used": ("[pgbouncer]\nserver_tls_sslmode = prefer\nserver_tls_protocols = tlsv1.0,bogus\n",
                                         False),
     "tls protocols unchecked when off": ("[pgbouncer]\nclient_tls_protocols = bogus\n", True),
+    # libusual tls_config_parse_protocols: `tlsv1` (every TLS 1.x) and `!word` are words it takes; a blank
+    # after a word, or blanks between words, make the value invalid; `legacy` was dropped in 1.21
+    "tls protocols tlsv1 and removals": ("[pgbouncer]\nserver_tls_sslmode = prefer\n"
+                                         "server_tls_protocols = tlsv1,!tlsv1.0, !tlsv1.1\n", True),
+    "tls protocols blank after a word": ("[pgbouncer]\nserver_tls_sslmode = prefer\n"
+                                         "server_tls_protocols = tlsv1.2 ,tlsv1.3\n", False),
+    "tls protocols separated by blanks": ("[pgbouncer]\nserver_tls_sslmode = prefer\n"
+                                          "server_tls_protocols = tlsv1.2 tlsv1.3\n", False),
+    "tls protocols empty": ("[pgbouncer]\nserver_tls_sslmode = prefer\nserver_tls_protocols =\n", True),
+    "tls protocols legacy": ("[pgbouncer]\nserver_tls_sslmode = prefer\nserver_tls_protocols = legacy\n",
+                             parse_version(VERSION) <= (1, 20)),
     "keepidle above the Linux limit": ("[pgbouncer]\ntcp_keepidle = 32768\n", False),
     "keepidle at the Linux limit": ("[pgbouncer]\ntcp_keepidle = 32767\ntcp_keepcnt = 127\n", True),
     "keepcnt above the Linux limit": ("[pgbouncer]\ntcp_keepcnt = 128\n", False),

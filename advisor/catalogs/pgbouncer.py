@@ -25,7 +25,6 @@ INT, UINT, TIME, ENUM, STR = "int", "uint", "time", "enum", "str"
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 POOL_MODES = ("session", "transaction", "statement")
 AUTH_TYPES = ("any", "trust", "plain", "md5", "cert", "hba", "ldap", "pam", "scram-sha-256")
-TLS_PROTOCOL_WORDS = ("tlsv1.0", "tlsv1.1", "tlsv1.2", "tlsv1.3", "all", "secure", "legacy", "default")
 
 
 class Param(Record):

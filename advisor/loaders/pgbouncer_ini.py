@@ -40,14 +40,14 @@ from advisor import lazy_re
 from advisor.loaders.directives import read_comment
 from advisor.catalogs.pgbouncer import (
     BY_NAME, DATABASE_KEYS, ENUM, INT, NEWEST, PARAMS, PEER_KEYS, RESERVED_DATABASES, SECTIONS, TIME,
-    TLS_PROTOCOL_WORDS, UINT, USER_KEYS, Param, Version, parse_version, suggest,
+    UINT, USER_KEYS, Param, Version, parse_version, suggest,
 )
 from advisor.loaders.source import InputError, inside_checked_tree, read_text
 from advisor.loaders.template import (
     is_sed_template, is_template, looks_like_caps_placeholder, looks_like_sed_target, placeholders,
 )
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
-from advisor.model.pgbouncer import Entry, PgBouncerModel, version_text
+from advisor.model.pgbouncer import Entry, PgBouncerModel, tls_protocol_words_refused, version_text
 from advisor.units import (
     pgb_atoi, pgb_parse_int, pgb_parse_time, pgb_parse_uint, pgb_unit_suffix,
 )
@@ -945,11 +945,15 @@ def _check_tls_protocols(doc: ConfigDoc, model: PgBouncerModel) -> None:
         mode = model.value(f"{side}_tls_sslmode")
         if setting is None or not isinstance(setting.value, str) or mode in (None, "disable") or not is_known(mode):
             continue
-        words = [w for w in re.split(r"[\s,:]+", setting.value.strip().lower()) if w]
-        bad = [w for w in words if w not in TLS_PROTOCOL_WORDS]
-        if bad or not words:
+        # as libusual's tls_config_parse_protocols reads it (advisor.model.pgbouncer.tls_protocol_versions)
+        bad = tls_protocol_words_refused(setting.value, model.version)
+        if bad:
+            legacy = any(w.lstrip("!").lower() == "legacy" for w in bad)
             doc.diagnostics.append(Diagnostic(
                 KIND_INVALID, setting.value_span or setting.span,
                 f'invalid {side}_tls_protocols "{setting.value}" ({side}_tls_sslmode = {mode}): '
-                f"unknown {', '.join(bad) or 'empty list'}; PgBouncer says \"TLS setup failed\" and refuses to start",
+                f"unknown {', '.join(bad)}"
+                + (" (legacy was dropped in PgBouncer 1.21)" if legacy else "")
+                + "; words are separated by commas (a blank after a word makes it unknown); PgBouncer says "
+                  "\"TLS setup failed\" and refuses to start",
                 f"{side}_tls_protocols = secure"))

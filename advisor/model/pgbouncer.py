@@ -172,7 +172,7 @@ def tls_protocol_versions(value: Any, version: Version) -> frozenset[int] | None
       PostgreSQL's `TLSv1`, which is TLS 1.0), `all`: 1.0-1.3; `secure`, `default`: 1.2 and 1.3;
     - `legacy` = `all` up to PgBouncer 1.20; libusual dropped it (libusual#40, in PgBouncer 1.21),
       so later versions refuse it;
-    - `!word` removes versions, from `all` when it comes first;
+    - `!word` removes versions, from `all` when nothing is allowed yet;
     - an empty value leaves libtls' default, TLS 1.2 and 1.3.
 
     The set can have holes (`tlsv1.0,tlsv1.3`): PgBouncer sets OpenSSL's minimum and maximum and
@@ -181,19 +181,32 @@ def tls_protocol_versions(value: Any, version: Version) -> frozenset[int] | None
         return None
     if value == "":
         return _TLS_WORDS["secure"]
+    allowed: frozenset[int] = frozenset()
+    for word, negate, versions in _tls_words(value, version):
+        if versions is None:
+            return None
+        if negate and not allowed:  # a removal from nothing starts from every version
+            allowed = _TLS_WORDS["all"]
+        allowed = allowed - versions if negate else allowed | versions
+    return allowed
+
+
+def tls_protocol_words_refused(value: str, version: Version) -> list[str]:
+    """The words of a `*_tls_protocols` value that PgBouncer refuses, as written (quoted when a
+    blank makes them so); [] when it takes the value."""
+    if value == "":
+        return []
+    return [repr(word) if word != word.strip() or not word else word
+            for word, _negate, versions in _tls_words(value, version) if versions is None]
+
+
+def _tls_words(value: str, version: Version):
+    """(word, negated, its versions or None when refused) of each word of a protocols value."""
     words = dict(_TLS_WORDS)
     if tuple(version) <= (1, 20):
         words["legacy"] = _TLS_WORDS["all"]
-    allowed: frozenset[int] = frozenset()
     for word in value.replace(":", ",").split(","):
         word = word.lstrip(" \t")
         negate = word.startswith("!")
-        if negate:
-            word = word[1:]
-            if not allowed:  # a removal from nothing starts from every version
-                allowed = _TLS_WORDS["all"]
-        versions = words.get(word.lower())
-        if versions is None:
-            return None
-        allowed = allowed - versions if negate else allowed | versions
-    return allowed
+        name = word[1:] if negate else word
+        yield word, negate, words.get(name.lower())
