@@ -678,6 +678,10 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
         else:
             docs.extend(result)
     docs = link_documents(docs, options)
+    if any(d.kind in ("postgresql", "pgbouncer") for d in docs):
+        from advisor.loaders.key_files import mark_unread_keys
+
+        mark_unread_keys(docs, options)  # keys named beside a certificate in the tree but absent: notices
     if plan is not None:
         for doc in docs:  # (documents built again once the run's other files are known)
             if "pg_version" in doc.meta and "pg_version_source" not in doc.meta:

@@ -279,10 +279,12 @@ class Redactor:
         setting = self.setting
         # a format that prints no settings gets none: nothing to clean, nothing to leak
         out.settings = [setting(s) for s in d.settings] if with_settings else []
-        unread = d.meta.get("unresolved_includes")
-        if unread:  # the warnings of what was not read quote the include line
-            out.meta = dict(d.meta, unresolved_includes=[
-                dict(n, file=escape_surrogates(n["file"]), message=self.text(n.get("message") or "")) for n in unread])
+        for kind in ("unresolved_includes", "unread_keys"):
+            unread = d.meta.get(kind)
+            if unread:  # the warnings of what was not read quote the include line, or the key's setting
+                out.meta = dict(out.meta, **{kind: [
+                    dict(n, file=escape_surrogates(n["file"]), message=self.text(n.get("message") or ""))
+                    for n in unread]})
         return out
 
     def report(self, report, with_settings: bool = True):

@@ -82,8 +82,19 @@ def summary_line(report) -> str:
 
 def notices(report) -> list[tuple]:
     """What pgpath could not see, as (Span, message), in file order: includes whose targets are
-    made where the file is deployed (a template's, or one outside the checked tree). Warnings
-    about the run, not findings about the configuration: they do not change the exit code."""
+    made where the file is deployed (a template's, or one outside the checked tree), and private
+    keys named beside a certificate in the checked files but absent from them. Warnings about the
+    run, not findings about the configuration: they do not change the exit code."""
+    return [(span, message) for span, message, _kind in _notices(report)]
+
+
+def unread_counts(report) -> tuple[int, int]:
+    """(files not read: includes and mounted configuration, private keys not in the checked files)."""
+    kinds = [kind for _span, _message, kind in _notices(report)]
+    return kinds.count("unresolved_includes"), kinds.count("unread_keys")
+
+
+def _notices(report) -> list[tuple]:
     from advisor.model import Span
 
     out = []
@@ -91,8 +102,9 @@ def notices(report) -> list[tuple]:
     for d in report.docs:
         if scope is not None and not scope.intersection(os.path.realpath(f) for f in (d.files or [d.path])):
             continue  # read only to assemble a path (--hook's neighbours, a topology's other files)
-        for n in d.meta.get("unresolved_includes", ()):
-            span = Span(n["file"], n.get("line"), n.get("col"), n.get("end_line"), n.get("end_col"))
-            out.append((span, n.get("message") or "include not read"))
+        for kind, default in (("unresolved_includes", "include not read"), ("unread_keys", "key not read")):
+            for n in d.meta.get(kind, ()):
+                span = Span(n["file"], n.get("line"), n.get("col"), n.get("end_line"), n.get("end_col"))
+                out.append((span, n.get("message") or default, kind))
     out.sort(key=lambda item: (item[0].file, item[0].line or 0, item[0].col or 0))
     return out

@@ -6,7 +6,7 @@ writing to a terminal.
 
 from __future__ import annotations
 
-from advisor.reporters import notices, summary_line
+from advisor.reporters import notices, summary_line, unread_counts
 
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
 _BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
@@ -43,9 +43,13 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     if stale:
         summary += f"; {sum(e.count for e in stale)} baselined finding{'s' if len(stale) != 1 else ''} fixed (stale"
         summary += ")" if report.settings.baseline_stale else ": --baseline-stale to fail on them)"
-    if unread:
-        summary += (f"; {len(unread)} file{'s' if len(unread) != 1 else ''} not read (includes or mounted configuration "
+    files, keys = unread_counts(report) if unread else (0, 0)
+    if files:
+        summary += (f"; {files} file{'s' if files != 1 else ''} not read (includes or mounted configuration "
                     "made where the files are deployed: the settings they hold are unknown)")
+    if keys:
+        summary += (f"; {keys} private key{'s' if keys != 1 else ''} not in the checked files (named beside a "
+                    "certificate that is: the software fails where the key is missing)")
     lines.append(summary)
     if len(majors) > 1:  # files on different majors: one line per major, with its count and why
         lines.extend(f"  {line}" for line in majors)
