@@ -562,3 +562,20 @@ def test_node_postgres_without_ssl_is_plaintext(tmp_path):
     load_text(tmp_path, "db.json", '{"pg": {"host": "db.internal", "keepAlive": true, "max": 5}}')
     (finding,) = [f for f in _check(tmp_path, ["APP001"])]
     assert "node-postgres without `ssl` uses no TLS" in finding.message
+
+
+def test_sqlalchemy_asyncpg_tls_is_its_ssl_argument(tmp_path):
+    """SQLAlchemy hands an asyncpg URL's query to asyncpg.connect(): `ssl=<mode>` is the TLS mode
+    (not libpq's `ssl=true` alias), unset is asyncpg's prefer, and no sslrootcert is read."""
+    def endpoint(query):
+        return only(load_text(tmp_path, "config.yaml", f"database:\n  url: postgresql+asyncpg://u@db.internal/app{query}\n"))
+
+    ep = endpoint("?ssl=require&sslrootcert=/ca.crt")
+    assert (ep.sslmode.value, ep.sslmode.key, ep.sslmode.origin, ep.sslrootcert) == ("require", "ssl", "set", None)
+    ep = endpoint("")
+    assert (ep.sslmode.value, ep.sslmode.origin) == ("prefer", "default")
+    assert isinstance(endpoint("?ssl=true").sslmode.value, Unknown)  # asyncpg refuses "true"
+    assert endpoint("?sslmode=require").sslmode.key == "sslmode"  # libpq's name, kept as read
+    # the same alias in a psycopg URL is libpq's: sslmode=require
+    ep = only(load_text(tmp_path, "config.yaml", "database:\n  url: postgresql+psycopg://u@db.internal/app?ssl=true\n"))
+    assert ep.sslmode.value == "require"

@@ -625,6 +625,8 @@ def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Val
         ep.keepalive = None
         if ep.sslmode is not None and ep.sslmode.origin == "default":
             ep.sslmode = Value(Unknown(f"{dbapi} default"), None, None, origin="default")
+        if dbapi == "asyncpg":
+            _asyncpg_tls(ep, params)
     ep.pool = sqlalchemy_plan(b, extra, ini)
     if dbapi in ("psycopg", "psycopg_async"):
         # the dialect connects with psycopg.connect(): psycopg 3's prepare_threshold applies unless
@@ -634,6 +636,27 @@ def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Val
                                        'connect_args={"prepare_threshold": None} in create_engine()',
                                        read="prepare_threshold" in extra)
     return ep
+
+
+ASYNCPG_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+def _asyncpg_tls(ep: ClientEndpoint, params: dict[str, Value]) -> None:
+    """The TLS mode of a SQLAlchemy URL read by asyncpg. SQLAlchemy hands the URL's query to
+    asyncpg.connect() as keyword arguments (dialects/postgresql/asyncpg.py create_connect_args),
+    and asyncpg's argument is `ssl`: one of libpq's six mode names (asyncpg connect_utils.SSLMode;
+    another string is refused), unset: PGSSLMODE, else `prefer` over TCP. asyncpg.connect() has
+    no `sslrootcert` argument: a CA comes from PGSSLROOTCERT or ~/.postgresql/root.crt, or from an
+    SSLContext passed in connect_args. A libpq `sslmode=` is no argument of asyncpg.connect()
+    (TypeError): kept as read, with its key, so that rules can tell."""
+    ssl = params.get("ssl")
+    if ssl is not None:
+        known = ssl.known and str(ssl.value).lower() in ASYNCPG_SSLMODES
+        ep.sslmode = Value(str(ssl.value).lower() if known else Unknown(ssl.raw or ""), ssl.raw, ssl.span,
+                           ssl.origin if known else "set", key="ssl")
+    elif params.get("sslmode") is None:
+        ep.sslmode = default("prefer")
+    ep.sslrootcert = None
 
 
 def sqlalchemy_plan(b: Builder, extra: dict[str, Value], ini: bool = False) -> Pool:

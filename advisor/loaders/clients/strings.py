@@ -227,8 +227,10 @@ def _query_pieces(text: str, q: int):
             yield start, key, eq, value
 
 
-def _parse_uri(text: str, offset: int = 0) -> ParsedString:
-    """A libpq URI; the query part is read here too so unknown keys are kept (pgx, apps)."""
+def _parse_uri(text: str, offset: int = 0, libpq_ssl: bool = True) -> ParsedString:
+    """A libpq URI; the query part is read here too so unknown keys are kept (pgx, apps).
+    `libpq_ssl`: read `ssl=true` as libpq does (sslmode=require); off for a URL that another
+    driver reads (SQLAlchemy with asyncpg: `ssl` is that driver's own argument)."""
     from advisor.loaders.clients.libpq import KNOWN_KEYWORDS, parse_conninfo
 
     q = text.find("?")
@@ -248,7 +250,7 @@ def _parse_uri(text: str, offset: int = 0) -> ParsedString:
             if "=" in value_raw and error is None:
                 # conninfo_uri_parse_params: a second `=` before the next `&`
                 error, error_offset = f'extra key/value separator "=" in URI query parameter: "{key_raw}"', start
-            if key == "ssl":
+            if key == "ssl" and libpq_ssl:
                 if value == "true":
                     params.append(RawParam("sslmode", "require", vstart, vstart + len(value_raw)))
                     continue
@@ -334,7 +336,7 @@ def _parse_sqlalchemy(text: str) -> ParsedString:
     assert m is not None
     scheme_len = m.end()
     rewritten = "postgresql://" + text[scheme_len:]
-    parsed = _parse_uri(rewritten, 0)
+    parsed = _parse_uri(rewritten, 0, libpq_ssl=m.group(2) is None or m.group(2) in PSYCOPG_DBAPIS)
     delta = scheme_len - len("postgresql://")
     for group in (parsed.params, parsed.unknown_keys):
         _shift(group, delta)

@@ -14,6 +14,13 @@ Only clients that name a host reached over a network are checked: an IP address 
 domain (`db.internal`, `x.rds.amazonaws.com`). Unix sockets, loopback and bare names (`postgres`:
 a compose service or a Kubernetes service of the same namespace) are skipped — nothing in the file
 shows the traffic leaving the machine or cluster. Unknown values (`${PGSSLMODE}`) are not guessed.
+
+SQLAlchemy with asyncpg (`postgresql+asyncpg://`) is told in asyncpg's terms: SQLAlchemy passes
+the URL's query to `asyncpg.connect()`, whose argument is `ssl=<mode>` (default `prefer`, or
+`PGSSLMODE`); its `require` verifies like `verify-ca` only when `PGSSLROOTCERT` or
+`~/.postgresql/root.crt` gives a CA, and it takes no `sslrootcert` argument. A libpq
+`sslmode=` in such a URL is no asyncpg argument (the connection fails with a TypeError before
+any TLS), so it is not judged here.
 An explicit weak sslmode and an unset one (which what the file leaves open may still decide where
 the program runs: libpq reads `PGSSLMODE`; a service file's entry gives only what the caller's
 connection string does not) are the same exposure, reported alike.
@@ -32,11 +39,13 @@ connection.
 ## Fix
 `sslmode=verify-full` with `sslrootcert=<CA file>` (libpq 16+: `sslrootcert=system` uses the OS
 trust store and implies verify-full); pgjdbc `sslmode=verify-full`; node-postgres
-`ssl: { rejectUnauthorized: true, ca: ... }`.
+`ssl: { rejectUnauthorized: true, ca: ... }`; SQLAlchemy with asyncpg `ssl=verify-full` with the
+CA in `PGSSLROOTCERT` or `~/.postgresql/root.crt`, or an `ssl.SSLContext` in `connect_args`.
 
 ## References
 - libpq SSL support: https://www.postgresql.org/docs/current/libpq-ssl.html#LIBPQ-SSL-PROTECTION
 - pgjdbc SSL: https://jdbc.postgresql.org/documentation/ssl/
+- asyncpg connect(ssl=...): https://magicstack.github.io/asyncpg/current/api/index.html#asyncpg.connection.connect
 - reference: connection-timeouts.md §6.1 (sslmode, `require` + root CA), §7 (prefer falls back)
 """
 
@@ -50,10 +59,44 @@ def crosses_a_network(ep) -> bool:
     return any(network_host(host) for h in ep.hosts if h.known for host in str(h.value).split(","))
 
 
+ASYNCPG_FIX = ("ssl=verify-full in the URL, with the CA in PGSSLROOTCERT or ~/.postgresql/root.crt (asyncpg.connect() "
+               "takes no sslrootcert), or connect_args={\"ssl\": ssl.create_default_context(cafile=<CA file>)}")
+
+
+def _asyncpg(ep) -> bool:
+    return ep.driver == "sqlalchemy" and ep.dbapi == "asyncpg"
+
+
+def _asyncpg_finding(span, who, mode, unset):
+    """asyncpg's own terms: its `ssl` argument, its default, where it takes a CA from
+    (asyncpg connect_utils._parse_connect_dsn_and_args)."""
+    value = str(mode.value)
+    if value in ("disable", "allow", "prefer"):
+        what = {"disable": "no TLS at all",
+                "allow": "plaintext first, TLS only if the server insists, never verified",
+                "prefer": "TLS only if the server offers it, certificate never verified, plaintext fallback"}[value]
+        head = (f"ssl not set: asyncpg defaults to {value} (PGSSLMODE where it is set)" if unset else f"ssl={value}")
+        return RULE.finding(span, f"{who}: {head} ({what})", ASYNCPG_FIX)
+    if value == "require":
+        return RULE.finding(span, f"{who}: ssl=require encrypts but asyncpg does not verify the server certificate "
+                                  "unless PGSSLROOTCERT or ~/.postgresql/root.crt gives it a CA, in which case it "
+                                  "verifies like verify-ca (SQLAlchemy passes the URL's query to asyncpg.connect(), "
+                                  "which takes no sslrootcert)", ASYNCPG_FIX)
+    return None
+
+
 def check(ctx):
     for doc, ep in endpoints(ctx):
         mode = ep.sslmode
         if mode is None or not mode.known or unix_only(ep) or not crosses_a_network(ep):
+            continue
+        if _asyncpg(ep):
+            if mode.key == "sslmode":
+                continue  # libpq's name, no argument of asyncpg.connect(): the connection fails first (TypeError)
+            finding = _asyncpg_finding(where(mode, ep), f"{ep.who()} (sqlalchemy+asyncpg) to {ep.target()}", mode,
+                                       mode.origin == "default")
+            if finding is not None:
+                yield finding
             continue
         value = str(mode.value)
         span = where(mode, ep)
