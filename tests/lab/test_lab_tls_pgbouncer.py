@@ -21,6 +21,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,9 +40,10 @@ def lab():
     if harness.binary() is None:
         pytest.skip("pgbouncer is not installed")
     ca, ca_key = cert("pgpath lab CA", ca=True)
-    server, server_key = cert("localhost", issuer=ca, issuer_key=ca_key, names=("localhost", "127.0.0.1"))
+    # the server's certificate names localhost only (not 127.0.0.1): PgBouncer's verify-full name check
+    server, server_key = cert("localhost", issuer=ca, issuer_key=ca_key, names=("localhost",))
     port = harness.free_port()
-    options = ["-c", "listen_addresses=127.0.0.1", "-c", "ssl=on", "-c", "ssl_min_protocol_version=TLSv1.3"]
+    options = ["-c", "listen_addresses=localhost", "-c", "ssl=on", "-c", "ssl_min_protocol_version=TLSv1.3"]
 
     def prepare(base, user):
         for name, obj in (("server.crt", server), ("server.key", server_key)):
@@ -52,7 +54,8 @@ def lab():
         options.extend(["-c", f"ssl_cert_file={base / 'server.crt'}", "-c", f"ssl_key_file={base / 'server.key'}"])
 
     with running_postgres("pgpath-tlslab-", options, port=port, prepare=prepare), harness.workspace() as ws:
-        for name, obj in (("pgbouncer.crt", server), ("pgbouncer.key", server_key)):
+        for name, obj in (("pgbouncer.crt", server), ("pgbouncer.key", server_key), ("ca.crt", ca),
+                          ("server.crt", server)):
             Path(ws, name).write_text(pem(obj))
             os.chmod(Path(ws, name), 0o644)  # read by the run user; a throw-away test key
         Path(ws, "userlist.txt").write_text('"postgres" ""\n')
@@ -69,19 +72,18 @@ def _ini(lab, port, tls: str) -> str:
 
 
 @contextlib.contextmanager
-def pgbouncer(lab, tls: str):
+def pgbouncer(lab, tls: str, host: str = "127.0.0.1"):
     """A PgBouncer with these TLS lines: yields (port, ini text, its log so far as a callable),
     or port None when it refused to start."""
     port = harness.free_port()
-    folder = Path(lab["ws"], f"b{port}")
-    folder.mkdir()
+    folder = Path(tempfile.mkdtemp(prefix=f"b{port}-", dir=lab["ws"]))  # (a port can come round again)
     os.chmod(folder, 0o777)
-    text = _ini(lab, port, tls) + f"logfile = {folder}/pgbouncer.log\n"
+    text = _ini(lab, port, tls).replace("host=127.0.0.1", f"host={host}") + f"logfile = {folder}/pgbouncer.log\n"
     (folder / "pgbouncer.ini").write_text(text)
     os.chmod(folder / "pgbouncer.ini", 0o644)
     proc = subprocess.Popen(harness.run_as() + [harness.binary(), str(folder / "pgbouncer.ini")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, cwd=lab["ws"])  # relative file names: the workspace's
 
     def log() -> str:
         try:
@@ -197,3 +199,35 @@ def test_protocol_words_as_pgbouncer_reads_them(lab, value):
             except psycopg.OperationalError:
                 took = False
             assert took == (rank in expected), (value, name)
+
+
+@pytest.mark.parametrize("host, fails", [("127.0.0.1", True), ("localhost", False)])
+def test_pgbouncer_verify_full_checks_the_entry_host_and_the_rule_says_so(lab, tmp_path, host, fails):
+    """server_tls_sslmode = verify-full checks the server certificate's names against the host of
+    the [databases] entry (the certificate names localhost only); TLS012 on the same files."""
+    from advisor.engine import make_settings, run
+
+    tls = "client_tls_sslmode = require\nserver_tls_sslmode = verify-full\nserver_tls_ca_file = ca.crt\n" \
+          "query_wait_timeout = 2\n"
+    with pgbouncer(lab, tls, host=host) as (port, ini, log):
+        if fails:
+            with pytest.raises(psycopg.OperationalError) as err:
+                _connect(port, "sslmode=require")
+            assert "query_wait_timeout" in str(err.value) and "TLS handshake error" in log()
+        else:
+            with _connect(port, "sslmode=require"):
+                pass
+        for name in ("ca.crt", "server.crt"):
+            shutil.copy(Path(lab["ws"], name), tmp_path / name)
+        (tmp_path / "pgbouncer.ini").write_text(ini)
+        (tmp_path / "postgresql.conf").write_text(f"port = {lab['pg_port']}\nssl = on\nssl_cert_file = 'server.crt'\n"
+                                                  "ssl_min_protocol_version = 'TLSv1.3'\n")
+        report = run(make_settings({"paths": [str(tmp_path)], "select": ["TLS012"], "pgbouncer_version": "1.18"},
+                                   use_config=False))
+        assert report.paths, "PgBouncer and the server are one path"
+        if fails:
+            (finding,) = report.findings
+            assert str(finding.severity) == "error" and "not 127.0.0.1" in finding.message
+            assert "server login of PgBouncer fails" in finding.message
+        else:
+            assert report.findings == []

@@ -147,6 +147,30 @@ def tls_legs(ctx) -> set[tuple[int, int]]:
     return out
 
 
+def pgbouncer_server_hosts(ctx) -> dict[tuple[int, int], list[str]]:
+    """(id of a PgBouncer file, id of the PostgreSQL file after it) -> the host names its
+    `[databases]` entries on the assembled paths connect to (each name of a `host=a,b` list; Unix
+    sockets and unknown hosts left out): with `server_tls_sslmode = verify-full` PgBouncer checks
+    the server certificate against that name (src/sbuf.c sbuf_tls_connect passes db->host)."""
+    out: dict[tuple[int, int], list[str]] = {}
+    for path in getattr(ctx, "paths", ()):
+        for i, hop in enumerate(path.hops):
+            if hop.kind != "pgbouncer" or hop.doc is None or hop.detail is None:
+                continue
+            peer = next((h for h in path.hops[i + 1:] if h.kind in ("pgbouncer", "postgres")), None)
+            if peer is None or peer.doc is None or peer.kind != "postgres":
+                continue
+            host = hop.detail.value("host")
+            if host is None or not is_known(host):
+                continue
+            names = out.setdefault((id(hop.doc), id(peer.doc)), [])
+            for name in str(host).split(","):
+                name = name.strip()
+                if name and not name.startswith("/") and name not in names:
+                    names.append(name)
+    return out
+
+
 def verified_on_a_path(ctx, cert_doc) -> bool:
     """Whether a client or PgBouncer that verifies certificates meets this certificate file on its
     path: as the server certificate of the PgBouncer or PostgreSQL it connects to, or as its own
