@@ -13,7 +13,8 @@ through). On each assembled path:
   than `disable`): the versions `client_tls_protocols` allows;
 - a PgBouncer with `server_tls_sslmode` other than `disable` whose `[databases]` entry reaches
   the server over TCP: the versions `server_tls_protocols` allows, against the PostgreSQL behind
-  it when that server has `ssl = on`.
+  it when that server has `ssl = on`, or against the `client_tls_protocols` of a second
+  PgBouncer behind it (two-level pooling) with client TLS on.
 
 PgBouncer's `*_tls_protocols` is a list (`,` or `:` between words): `tlsv1.0` to `tlsv1.3`,
 `all` (and `tlsv1`, libtls' name for every TLS 1.x, unlike PostgreSQL's `TLSv1`, which is TLS
@@ -167,8 +168,8 @@ def _legs(ctx):
             peer = _next_tls_end(path, i)
             if peer is None or peer.doc is None or (peer.kind == "pgbouncer" and _fragment(peer.doc)):
                 continue
-            if hop.kind == "pgbouncer" and (peer.kind != "postgres" or _fragment(hop.doc)):
-                continue  # PgBouncer's server side meets PostgreSQL only (two PgBouncers: not judged)
+            if hop.kind == "pgbouncer" and _fragment(hop.doc):
+                continue
             key = (id(hop.detail) if hop.kind == "client" else id(hop.doc), id(peer.doc))
             if key not in seen:
                 seen.add(key)
@@ -234,17 +235,24 @@ def _pgbouncer_leg(hop, peer):
     mode = model.value("server_tls_sslmode")
     if not is_known(mode) or str(mode).lower() == "disable" or not _tcp_entry(hop):
         return
-    ssl, _setting = value_or_default(peer.doc, "ssl")
-    if ssl is not True:
-        return  # the server answers N (or is not known to answer S): no TLS on this leg
+    if peer.kind == "postgres":
+        ssl, _setting = value_or_default(peer.doc, "ssl")
+        if ssl is not True:
+            return  # the server answers N (or is not known to answer S): no TLS on this leg
+        server = _postgres_end(peer.doc)
+    else:  # a second PgBouncer (two-level pooling): its client side
+        peer_mode = peer.doc.model.value("client_tls_sslmode")
+        if not is_known(peer_mode) or str(peer_mode).lower() == "disable":
+            return
+        server = _pgbouncer_end(peer.doc, "client")
     bouncer = _pgbouncer_end(doc, "server")
-    server = _postgres_end(peer.doc)
     if bouncer is None or server is None:
         return
     default = " (default)" if model.is_default("server_tls_sslmode") else ""
     shown = model.value("server_tls_protocols")
     head = (f"{hop.label}: server_tls_protocols = {shown}{' (default)' if bouncer.low is None else ''} "
-            f"({show(bouncer.versions)}) and " + server.text.format(show(server.versions)))
+            f"({show(bouncer.versions)}) and "
+            + server.text.format(("range " if server.kind == "pgbouncer" else "") + show(server.versions)))
     common = bouncer.versions & server.versions
     no_fallback = (f" (server_tls_sslmode = {mode}{default} does not fall back to plaintext after a failed "
                    "handshake)" if str(mode).lower() in ("allow", "prefer") else "")
