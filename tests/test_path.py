@@ -1318,3 +1318,29 @@ def test_hikaris_keepalive_below_every_clouds_timer_keeps_a_service_load_balance
                                     "      - cloud-lb: {file: pooler.yaml}\n      - pgbouncer: pooler.yaml\n"})
     codes = [f.code for f in report_of(tmp_path, "pgpath.yaml", select=["PATH001"]).findings]
     assert ("PATH001" in codes) == reported, codes
+
+
+def test_a_pgbouncer_reaching_its_server_through_a_unix_socket_has_no_tcp_leg(tmp_path):
+    """The corpus audit's path 10 (autobase): `* = host=/var/run/postgresql` is a Unix socket, where
+    no keepalive and no middlebox applies; `pgpath path` says so (text and JSON)."""
+    write(tmp_path, {"postgresql.conf": PG + "tcp_keepalives_idle = 300\n",
+                     "pgbouncer.ini": "[databases]\n* = host=/var/run/postgresql port=5432\n\n[pgbouncer]\n"
+                                      "listen_addr = *\nlisten_port = 6432\n"})
+    [path] = shared(paths_of(tmp_path))
+    [leg] = path.legs
+    assert leg.socket == "/var/run/postgresql" and leg.to_dict()["socket"] == "/var/run/postgresql"
+    out = pgpath("path", ".", cwd=tmp_path).stdout
+    assert "a Unix socket (/var/run/postgresql): no TCP, so no keepalives and no middlebox" in out, out
+    assert "keepalives leave it silent" not in out
+    data = json.loads(pgpath("path", ".", "--format", "json", cwd=tmp_path).stdout)
+    assert validate(data, "path.schema.json") is None
+
+
+def test_a_server_older_than_idle_session_timeout_has_no_idle_timer(tmp_path):
+    """The corpus audit's path 1 (cardano): a PostgreSQL 13 image whose settings were not all read
+    has no idle_session_timeout to be unknown (it came in 14): nothing closes an idle connection."""
+    write(tmp_path, {"docker-compose.yml": "services:\n  db:\n    image: postgres:13.5\n    entrypoint: /entrypoint.sh\n"
+                                           "    command: postgres\n  api:\n    image: api\n    environment:\n"
+                                           "      DATABASE_URL: postgresql://app@db:5432/app\n"})
+    [path] = shared(paths_of(tmp_path))
+    assert path.timers == []

@@ -209,6 +209,8 @@ class _File:
         if major and not self.options.get("pg_major_fixed"):
             doc.meta["pg_version_found"] = f"PostgreSQL {major} named for this configuration in {self.path}" + (
                 f"; {catalog.major} is the nearest catalog pgpath has" if catalog.major != major else "")
+            if catalog.major != major:
+                doc.meta["pg_major_named"] = major  # older than any catalog: its own major still decides what exists
         doc.meta.update(meta)
         for name, raw, span, vspan, unknown, *at in entries:
             param = catalog.lookup(name)

@@ -43,7 +43,13 @@ def connection_paths(paths: list[DeploymentPath]) -> list[DeploymentPath]:
 def single_hops(paths: list[DeploymentPath]) -> list[DeploymentPath]:
     """A proxy, pooler or server alone that still has idle timers: `pgpath path` shows them after
     the connection paths, as `single hop N`, never counted as connection paths."""
-    return [p for p in paths if len(p.hops) == 1 and p.timers]
+    return [p for p in paths if len(p.hops) == 1 and any(not _unread_server(p, t) for t in p.timers)]
+
+
+def _unread_server(path: DeploymentPath, timer) -> bool:
+    """A lone server's idle timer that is unknown only because pgpath did not read all its
+    settings: no timer worth a single hop of its own (a path through it still says so)."""
+    return timer.seconds is None and path.hops[timer.hop].kind == "postgres"
 
 
 __all__ = ["DeploymentPath", "Hop", "KeepalivePlan", "Leg", "Timer", "assemble", "connection_paths", "single_hops"]

@@ -121,15 +121,17 @@ class Leg(Record):
     "client" when middleboxes sit in front of the first hop and no client file was read (the
     clients' keepalives are unknown), "server" when they sit after the last hop."""
 
-    __slots__ = ("a", "b", "middleboxes", "ends", "open_end")
+    __slots__ = ("a", "b", "middleboxes", "ends", "open_end", "socket")
 
     def __init__(self, a: int, b: int, middleboxes: list[int] | None = None,
-                 ends: list[KeepalivePlan] | None = None, open_end: str | None = None) -> None:
+                 ends: list[KeepalivePlan] | None = None, open_end: str | None = None,
+                 socket: str | None = None) -> None:
         self.a = a
         self.b = b
         self.middleboxes = [] if middleboxes is None else middleboxes
         self.ends = [] if ends is None else ends
         self.open_end = open_end
+        self.socket = socket  # the Unix socket directory it connects through: no TCP, no keepalives
 
     def labels(self, hops: list) -> tuple[str, str]:
         """The two ends' labels, the missing one named for what it is."""
@@ -156,6 +158,8 @@ class Leg(Record):
                               "by": best.text if best else "no keepalive probes on this leg"}}
         if self.open_end:
             out["open_end"] = self.open_end
+        if self.socket:
+            out["socket"] = self.socket
         return out
 
 

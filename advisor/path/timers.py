@@ -39,7 +39,8 @@ def build_legs(path: DeploymentPath) -> None:
     for i, hop in enumerate(path.hops):
         if hop.ends_tcp:
             if last is not None:
-                legs.append(Leg(last, i, between, [_plan(path.hops[last], last, "out"), _plan(hop, i, "in")]))
+                legs.append(Leg(last, i, between, [_plan(path.hops[last], last, "out"), _plan(hop, i, "in")],
+                                socket=None if between else _unix_socket(path.hops[last])))
             elif between:  # middleboxes in front of the first hop: a leg from clients no file shows
                 legs.append(Leg(i, i, between, [_plan(hop, i, "in")], open_end="client"))
             last, between = i, []
@@ -48,6 +49,19 @@ def build_legs(path: DeploymentPath) -> None:
     if last is not None and between:  # middleboxes after the last endpoint: a leg to an unknown server
         legs.append(Leg(last, last, between, [_plan(path.hops[last], last, "out")], open_end="server"))
     path.legs = legs
+
+
+def _unix_socket(hop: Hop) -> str | None:
+    """The Unix socket directory a hop connects to its next hop through (a PgBouncer database
+    entry's `host=/var/run/postgresql`, a client's host `/tmp` or `@abstract`), else None."""
+    if hop.kind == "pgbouncer" and hop.detail is not None:
+        host = hop.detail.value("host")
+        return host if isinstance(host, str) and host.startswith(("/", "@")) else None
+    if hop.kind == "client" and hop.detail is not None and getattr(hop.detail, "hosts", None):
+        first = hop.detail.hosts[0]
+        if first.known and isinstance(first.value, str) and first.value.startswith(("/", "@")):
+            return first.value
+    return None
 
 
 def _host_interval(hop: Hop) -> float:
@@ -429,6 +443,9 @@ def _postgres_timers(path: DeploymentPath, hop: Hop, i: int, pooled_from: int | 
         # script, a configuration file mounted from elsewhere): whether it closes idle sessions is
         # not known, and `pgpath path` says so instead of "nothing closes"
         unread = hop.doc.meta.get("defaults_unknown_because") if hop.doc is not None else None
+        named = hop.doc.meta.get("pg_major_named") if hop.doc is not None else None
+        if isinstance(named, int) and named < 14:
+            return []  # idle_session_timeout came in PostgreSQL 14: this server has none
         if setting is not None:
             return [Timer(i, None, f"PostgreSQL idle_session_timeout = {setting.raw}", None, "traffic",
                           not behind_pooler, effect, setting.value_span or setting.span)]

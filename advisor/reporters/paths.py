@@ -58,6 +58,8 @@ def render(report, **_: object) -> str:
             via = f" via {', '.join(path.hops[m].label for m in leg.middleboxes)}" if leg.middleboxes else ""
             ka = (f"keepalives leave it silent at most {_secs(best.probes_every)} ({best.text})" if best
                   else "no keepalive probes")
+            if leg.socket:
+                ka = f"a Unix socket ({leg.socket}): no TCP, so no keepalives and no middlebox"
             lines.append(f"  leg {a} -> {b}{via}: {ka}")
         if path.timers:
             lines.append("  an idle connection:")
