@@ -779,3 +779,11 @@ def test_autobase_group_vars_without_local_parameters_are_still_handed_to_patron
     report = run(make_settings({"paths": [str(tmp_path)], "select": ["PG002"]}, use_config=False))
     assert [(f.code, str(f.severity)) for f in report.findings] == [("PG002", "warning")]
     assert "Patroni removes it" in report.findings[0].message
+
+
+def test_two_compose_servers_of_one_image_each_point_at_their_own_image_line(tmp_path):
+    """The corpus audit (electric's dev compose): postgres2's findings pointed at postgres's image line."""
+    docs = _load(tmp_path, "services:\n  postgres:\n    image: postgres:18-alpine\n  postgres2:\n"
+                           "    image: postgres:18-alpine\n    command: [-c, port=5433]\n", name="docker-compose.yml")
+    lines = {d.meta["service"]: d.anchor().line for d in docs if d.kind == "postgresql"}
+    assert lines == {"postgres": 3, "postgres2": 5}

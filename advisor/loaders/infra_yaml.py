@@ -177,6 +177,7 @@ class _File:
         self.pgbouncer_env_urls: list[Span] = []
         self.workloads: list[dict] = []  # Kubernetes workloads (_workload), tied to what they run in load()
         self.autoscalers: list[dict] = []  # HorizontalPodAutoscalers (_read_autoscaler): their targets' replicas
+        self.image_from_line = 1  # the line of the service or container being read (_where_image)
 
     # -- values -------------------------------------------------------------------------------
 
@@ -1183,8 +1184,11 @@ def _pgbouncer_env(f: _File, service: str, image: str, envs: dict, source: str, 
 
 
 def _where_image(f: _File, image: str) -> Span:
-    for i, line in enumerate(f.lines):
-        at = line.find(image)
+    """The line that names the container's image: the first at or after the line of the service or
+    container being read (`f.image_from_line`), so that two services of one image point at their own."""
+    start = max(0, f.image_from_line - 1)
+    for i in list(range(start, len(f.lines))) + list(range(0, start)):
+        at = f.lines[i].find(image)
         if at >= 0:
             return Span(f.path, i + 1, at + 1, i + 1, at + 1 + len(image))
     return Span(f.path, 1, 1)
@@ -1201,6 +1205,7 @@ def _read_compose(f: _File, root: N) -> None:
         if limit is not None:
             memory = f.memory_host(f"{name} (compose service)", limit, parse=parse_compose_size)
         volumes = service.get("volumes").seq() if service.get("volumes") is not None else []
+        f.image_from_line = service.line  # its image line is its own, not an earlier service's of the same image
         _container(f, name, image, service.get("command"), service.get("environment"), memory, volumes,
                    "docker-compose", exposure=_compose_exposure(f, service), entrypoint=service.get("entrypoint"),
                    env_file=service.get("env_file"), build=service.get("build"))
@@ -1232,6 +1237,7 @@ def _read_workload(f: _File, root: N) -> None:
         image = c.text("image") or ""
         memory = f.memory_host(f"{name}/{cname} (container)", c.get("resources", "limits", "memory"))
         # (a container's command replaces the image's entrypoint, its args the image's command)
+        f.image_from_line = c.line
         _container(f, f"{name}/{cname}", image, c.get("args"), c.get("env"), memory, [], root.text("kind"),
                    entrypoint=c.get("command"), env_file=c.get("envFrom"))
         misplaced = c.get("securityContext", "sysctls")
