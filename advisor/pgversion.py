@@ -10,6 +10,7 @@ Without `--pg-version` (or `pg_version:` in pgpath.yaml) the files themselves of
   Dockerfiles, Terraform);
 - a managed database's engine: an RDS/Aurora parameter group family (`postgres16`), an
   `engine_version`/`database_version` (Terraform, cloud CLI JSON; Cloud SQL's `POSTGRES_15`);
+- a configuration named for its major: a role's per-version template `postgresql.conf-17.j2`;
 - a `postgresql.conf.sample`, whose parameter list belongs to one major: the supported catalog
   that knows the most of its names, or "before 14" when it lists names removed earlier.
 
@@ -80,9 +81,16 @@ def _major_of_tag(tag: str) -> int | None:
     return None
 
 
+# a configuration named for its major: a role's per-version template (`postgresql.conf-17.j2`)
+_NAMED_MAJOR = lazy_re.compile(r"(?:^|[^A-Za-z0-9])postgresql\.conf[-_.](\d{1,2})(?!\.\d)(?:\.[A-Za-z0-9]+)*$")
+
+
 def evidence_in(path: str, text: str) -> list[tuple[int, str]]:
-    """(major, what says so) found in one file's text."""
+    """(major, what says so) found in one file's text, or in its name."""
     out: list[tuple[int, str]] = []
+    named = _NAMED_MAJOR.search(os.path.basename(path))
+    if named and 9 <= int(named.group(1)) <= 30:
+        out.append((int(named.group(1)), f"the file's name, {os.path.basename(path)}"))
     if ("postgres" not in text and "timescale" not in text and "pgvector" not in text and "PostgreSQL" not in text
             and "POSTGRES" not in text):
         return out

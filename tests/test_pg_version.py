@@ -124,3 +124,15 @@ def test_supabase_template_from_corpus_is_an_error_against_18(tmp_path):
     report = run(make_settings({"paths": [str(path)], "select": ["PG001"], "pg_version": "18"}, use_config=False))
     found = [f for f in report.findings if "db_user_namespace" in f.message]
     assert found and str(found[0].severity) == "error"
+
+
+@pytest.mark.parametrize("name,major", [("postgresql.conf-17.j2", 17), ("anxs_postgresql.conf-16", 16),
+                                        ("postgresql.conf-9.6.j2", 18), ("postgresql.conf.j2", 18)])
+def test_a_configuration_named_for_its_major(tmp_path, name, major):
+    """A role's per-version template (ANXS's postgresql.conf-17.j2) says its major in its name;
+    9.6 is no major of one number, and a name without one says nothing (the default, 18)."""
+    (tmp_path / name).write_text("work_mem = 4MB\n")
+    [doc] = [d for d in check(tmp_path).docs if d.kind == "postgresql"]
+    assert doc.meta["pg_version"] == major, doc.meta.get("pg_version_reason")
+    if major != 18:
+        assert f"the file's name, {name}" in doc.meta["pg_version_reason"]
