@@ -126,7 +126,7 @@ def test_supabase_template_from_corpus_is_an_error_against_18(tmp_path):
     assert found and str(found[0].severity) == "error"
 
 
-@pytest.mark.parametrize("name,major", [("postgresql.conf-17.j2", 17), ("anxs_postgresql.conf-16", 16),
+@pytest.mark.parametrize("name,major", [("postgresql.conf-17.j2", 17), ("anxs_postgresql.conf-16.j2", 16),
                                         ("postgresql.conf-9.6.j2", 18), ("postgresql.conf.j2", 18)])
 def test_a_configuration_named_for_its_major(tmp_path, name, major):
     """A role's per-version template (ANXS's postgresql.conf-17.j2) says its major in its name;
