@@ -423,6 +423,8 @@ def dump(
     if errors:
         e: InputError = errors[0]
         _fail(f"{e.path}{':' + str(e.line) if e.line else ''}: {e.message}")
+    if not docs:  # a manifest of a Service, an autoscaler, a workload that runs no server...
+        _fail(f"{file}: nothing in it that pgpath reads as a configuration (read as {found_kind})")
     from advisor.redact import Redactor
 
     first = docs[0].to_dict()

@@ -256,3 +256,18 @@ def test_the_group_has_every_command_again_after_a_run(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["pgpath", "rules"])
     assert cli.run_app() == 0
     assert cli.app.registered_commands == before and len(before) == 7
+
+
+@pytest.mark.parametrize("text", [
+    "apiVersion: v1\nkind: Service\nmetadata:\n  name: pgbouncer\nspec:\n  ports:\n    - port: 6432\n",
+    "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: pgb\nspec:\n"
+    "  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: pgbouncer}\n  maxReplicas: 4\n",
+])
+def test_dump_of_a_manifest_with_no_configuration_says_so(tmp_path, text):
+    """The fourth scenario audit's D8: a ClusterIP Service or an autoscaler alone holds nothing pgpath
+    dumps; it said 'internal error: IndexError' (exit 3)."""
+    path = tmp_path / "manifest.yaml"
+    path.write_text(text)
+    r = pgpath("dump", str(path))
+    assert r.returncode == 2 and "nothing in it that pgpath reads as a configuration" in r.stderr, r.stderr
+    assert "internal error" not in r.stderr and "Traceback" not in r.stderr
