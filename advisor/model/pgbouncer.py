@@ -108,12 +108,27 @@ class PgBouncerModel(Record):
     def effective_users(self) -> list[Entry]:
         return [u for u in self.users if u.effective]
 
-    def pool_mode_of(self, entry: Any) -> Any:
-        """The pool mode of a [databases] entry (its own, else the global one), lower-case; an
-        Unknown as it is (a template value)."""
-        s = entry.params.get("pool_mode") if entry is not None else None
-        value = s.value if s is not None and s.value is not None else self.values.get("pool_mode")
+    def pool_mode_of(self, entry: Any, user: str | None = None) -> Any:
+        """The pool mode of the pool of a [databases] entry and a user, lower-case (an Unknown as it
+        is: a template value): as PgBouncer decides it (probably_wrong_pool_pool_mode), the pool's
+        user's own in [users] first, then the entry's, then the global one. The pool's user is the
+        entry's forced `user=`, else `user` (the client's), when known."""
+        setting = self.pool_mode_setting(entry, user)
+        value = setting.value if setting is not None else self.values.get("pool_mode")
         return str(value).lower() if is_known(value) else value
+
+    def pool_mode_setting(self, entry: Any, user: str | None = None) -> Setting | None:
+        """The [users] or [databases] line that sets the pool mode pool_mode_of() gives, or None
+        when it is the global one."""
+        forced = entry.value("user") if entry is not None else None
+        login = forced if isinstance(forced, str) and forced else user
+        if login:
+            for u in self.effective_users():
+                s = u.params.get("pool_mode")
+                if u.name == login and s is not None and s.value is not None:
+                    return s
+        s = entry.params.get("pool_mode") if entry is not None else None
+        return s if s is not None and s.value is not None else None
 
     def pool_modes(self) -> list[tuple[str, Setting | None]]:
         """Every pool mode in force: the global one and each per-database/per-user override."""

@@ -86,10 +86,10 @@ def _session_pool(end, client) -> tuple[Any, Any, str] | None:
     model = end.doc.model
     entry = end.detail or database_entry(model, ep.dbname.value if ep.dbname is not None and ep.dbname.known
                                           else None)
-    if model.pool_mode_of(entry) != "session":
-        return None
     forced = entry.value("user") if entry is not None else None
     user = forced if is_known(forced) and forced else (ep.user.value if ep.user is not None and ep.user.known else None)
+    if model.pool_mode_of(entry, user) != "session":  # (the user's own pool_mode in [users] first)
+        return None
     db = entry.name if entry is not None else "(fallback)"
     if user is None:
         return (id(end.doc), db, id(ep)), entry, f"database {db}"  # a user no file shows: a pool of its own

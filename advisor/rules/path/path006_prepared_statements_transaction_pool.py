@@ -2,8 +2,9 @@
 
 ## What it checks
 For every client on an assembled path whose driver prepares named (protocol-level) statements,
-each PgBouncer after it in `pool_mode = transaction` or `statement` (the `[databases]` entry's
-own pool_mode, else the global one) that does not track prepared statements: a PgBouncer before
+each PgBouncer after it in `pool_mode = transaction` or `statement` (as PgBouncer decides it:
+the `[users]` entry's pool_mode of the pool's user — the entry's forced `user=`, else the
+client's — then the `[databases]` entry's, then the global one) that does not track prepared statements: a PgBouncer before
 1.21 (the version pgpath lints for: `--pgbouncer-version`, default the newest), or one whose
 `max_prepared_statements` is 0 (the default in 1.21 to 1.23; 200 from 1.24).
 
@@ -89,12 +90,13 @@ def _ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def _pool_mode(model, entry):
-    """(pool mode, the span that sets it) of a [databases] entry: its own, else the global one."""
-    own = entry.params.get("pool_mode") if entry is not None else None
-    if own is not None and own.value is not None:
-        return model.pool_mode_of(entry), setting_span(own)
-    return model.pool_mode_of(entry), model.span_of("pool_mode")
+def _pool_mode(model, entry, user: str | None):
+    """(pool mode, the span that sets it) of the pool of a [databases] entry and the client's
+    user: the user's own in [users], else the entry's, else the global one (as PgBouncer decides)."""
+    own = model.pool_mode_setting(entry, user)
+    if own is not None:
+        return model.pool_mode_of(entry, user), setting_span(own)
+    return model.pool_mode_of(entry, user), model.span_of("pool_mode")
 
 
 def _untracked(model) -> str | None:
@@ -147,7 +149,9 @@ def check(ctx):
                     continue
                 model = end.doc.model
                 dbname = ep.dbname.value if ep.dbname is not None and ep.dbname.known else None
-                mode, mode_span = _pool_mode(model, database_entry(model, dbname) if end.detail is None else end.detail)
+                user = ep.user.value if ep.user is not None and ep.user.known else None
+                mode, mode_span = _pool_mode(model, database_entry(model, dbname) if end.detail is None else end.detail,
+                                             user)
                 if mode not in POOLING:
                     continue
                 if prepares is not None and (id(ep), "prepares") not in seen:
