@@ -51,10 +51,20 @@ def test_bare_sqlalchemy_url_options_are_in_code(tmp_path):
     assert p.off == 'connect_args={"prepare_threshold": None} in create_engine()'
 
 
-@pytest.mark.parametrize("url", ["postgresql+psycopg2://app@pgb:6432/shop", "postgresql://app@pgb:6432/shop",
-                                 "postgresql+asyncpg://app@pgb:6432/shop"])
+@pytest.mark.parametrize("url", ["postgresql+psycopg2://app@pgb:6432/shop", "postgresql://app@pgb:6432/shop"])
 def test_drivers_not_modelled_or_never_preparing_have_no_plan(tmp_path, url):
     assert endpoint(tmp_path, ".env", f"DATABASE_URL={url}\n").prepares is None
+
+
+def test_sqlalchemy_asyncpg_prepares_every_statement(tmp_path):
+    """The fourth scenario audit's D2: the dialect prepares each statement, asyncpg names it; only
+    a prepared_statement_name_func (code, in connect_args) gives unique names; a bare URL does
+    not show the engine's options (read False)."""
+    p = endpoint(tmp_path, ".env", "DATABASE_URL=postgresql+asyncpg://app@pgb:6432/shop\n").prepares
+    assert (p.library, p.first, p.name, p.read) == ("asyncpg", 1, "__asyncpg_stmt_1__", False)
+    named = endpoint(tmp_path, "app.yaml", "database:\n  url: postgresql+asyncpg://app@pgb:6432/shop\n"
+                     "  pool_size: 5\n  connect_args:\n    prepared_statement_name_func: app.db.names\n").prepares
+    assert named.threshold.value is None and named.first is None
 
 
 def test_psycopg_pool_kwargs(tmp_path):

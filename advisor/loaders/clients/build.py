@@ -635,7 +635,26 @@ def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Val
         ep.prepares = psycopg_prepares(extra.get("prepare_threshold"),
                                        'connect_args={"prepare_threshold": None} in create_engine()',
                                        read="prepare_threshold" in extra)
+    elif dbapi == "asyncpg":
+        ep.prepares = asyncpg_prepares(params, extra)
     return ep
+
+
+def asyncpg_prepares(params: dict[str, Value], extra: dict[str, Value]) -> Prepares:
+    """SQLAlchemy's asyncpg dialect prepares every statement with connection.prepare(), which
+    asyncpg names `__asyncpg_stmt_<n>__` (its statement cache, 100, and SQLAlchemy's own,
+    prepared_statement_cache_size, only keep them for reuse): through a transaction pooler a
+    name meets a server connection that has it already, or not at all. Only a
+    `prepared_statement_name_func` giving unique names (code, in connect_args) avoids that;
+    `read` is whether the engine's options are in this file at all (a bare URL: they are in code)."""
+    func = extra.get("prepared_statement_name_func") or params.get("prepared_statement_name_func")
+    off = ('connect_args={"prepared_statement_name_func": lambda: f"__asyncpg_{uuid4()}__", '
+           '"statement_cache_size": 0} in create_async_engine() and prepared_statement_cache_size=0 in the URL')
+    if func is not None:
+        return Prepares("asyncpg", Value(None, func.raw, func.span, "set", "prepared_statement_name_func"), None,
+                        "__asyncpg_stmt_1__", "prepared_statement_name_func", off)
+    return Prepares("asyncpg", default("every statement"), 1, "__asyncpg_stmt_1__", "prepared_statement_name_func",
+                    off, read=bool(extra))
 
 
 ASYNCPG_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")

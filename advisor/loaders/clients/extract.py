@@ -413,7 +413,7 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
         sqla = [k for k in options if k in SQLA_OPTIONS]
         ppool = [k for k in options if k in PSYCOPG_POOL_OPTIONS]
         # psycopg 3's connect keyword, under SQLAlchemy's connect_args or psycopg_pool's kwargs
-        prep = [k for k in options if k == "prepare_threshold"]
+        prep = [k for k in options if k in ("prepare_threshold", "prepared_statement_name_func")]
         made = False
         for lf in group:
             if not isinstance(lf.value, str) or lf.key == "connectionString" and node:

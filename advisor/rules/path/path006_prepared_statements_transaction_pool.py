@@ -19,6 +19,10 @@ What prepares named statements, as the client file sets it:
   never does.
 - pgx v5: `default_query_exec_mode`, default `cache_statement`: every SQL text is parsed as
   `stmtcache_<hash>` at its first execution.
+- asyncpg through SQLAlchemy (`postgresql+asyncpg://`): the dialect prepares every statement,
+  which asyncpg names `__asyncpg_stmt_<n>__`, numbered per connection (so another connection's
+  statement of that name may already be on the server connection it gets: `already exists`); only
+  a `prepared_statement_name_func` giving unique names in connect_args avoids it.
 
 psycopg2, libpq programs, node-postgres queries without a `name`, and connection strings whose
 driver the file does not show are not reported.
@@ -122,6 +126,9 @@ def _what(prepares) -> str:
         mode = "cache_statement" if t.origin == "default" else t.display
         return f"pgx default_query_exec_mode {mode}{dflt}: the first execution of each SQL text prepares it as {name} " \
                "(a hash of the SQL)"
+    if prepares.library == "asyncpg":
+        return (f"SQLAlchemy's asyncpg dialect prepares every statement, which asyncpg names {name}, "
+                "__asyncpg_stmt_2__... per connection,")
     shown = t.value if t.origin == "default" else t.display
     first = _ordinal(prepares.first)
     if prepares.library == "pgjdbc":
@@ -184,7 +191,9 @@ def _prepared(ep, prepares, end, model, mode, mode_span):
         span,
         f"{ep.label()} -> {end.label}: {_what(prepares)} on the server connection it runs on, and later "
         f"executions run it by name; {why}, and pool_mode = {mode} gives each {unit} any server connection, so an "
-        f"execution that gets another one fails: prepared statement \"{prepares.name}\" does not exist{unread}",
+        f"execution that gets another one fails: prepared statement \"{prepares.name}\" does not exist"
+        + (" (or already exists: each connection numbers its statements from 1, so another's may be on the server "
+           "connection it gets)" if prepares.library == "asyncpg" else "") + unread,
         f"{prepares.off}; or {pgb_fix}",
         related=[s for s in (mode_span, setting_span(mps) if mps is not None else None, hop_span(end)) if s is not None],
         severity=None if prepares.read else Severity.INFO,
