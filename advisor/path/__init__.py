@@ -30,8 +30,26 @@ def assemble(docs: list[ConfigDoc], config: dict | None = None, config_path: str
     rest = [d for d in docs if id(d) not in covered]
     paths.extend(discovery.discover(rest))
     for path in paths:
+        _distinct_labels(path)
         analyse(path)
     return paths, problems
+
+
+def _distinct_labels(path: DeploymentPath) -> None:
+    """Hops of one path from files of the same name (two-level pooling: app/pgbouncer.ini and
+    central/pgbouncer.ini) are labelled with their paths, so that a finding says which."""
+    import os
+
+    seen: dict[str, list] = {}
+    for hop in path.hops:
+        seen.setdefault(hop.label, []).append(hop)
+    for same in seen.values():
+        if len(same) < 2 or len({h.doc.path for h in same if h.doc is not None}) < 2:
+            continue
+        for hop in same:
+            if hop.doc is not None:
+                base = os.path.basename(hop.doc.path)
+                hop.label = hop.label.replace(f" {base}", f" {hop.doc.path}", 1)
 
 
 def connection_paths(paths: list[DeploymentPath]) -> list[DeploymentPath]:
