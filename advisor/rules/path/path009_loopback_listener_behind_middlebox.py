@@ -74,7 +74,7 @@ def check(ctx):
 
 
 RULE = Rule(
-    code="PATH008",
+    code="PATH009",
     name="loopback-listener-behind-middlebox",
     severity=Severity.ERROR,
     summary="A PgBouncer or PostgreSQL listening on loopback only behind a load balancer, NAT or Service",
