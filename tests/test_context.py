@@ -118,7 +118,7 @@ def test_an_include_made_at_deploy_time_is_a_warning_of_what_was_not_read(tmp_pa
 
     text = render(report, "text")
     listed = sorted((line.split(":")[0].rsplit("/", 2)[-2], int(line.split(":")[1]))
-                    for line in text.splitlines() if ": warning, not read: " in line)
+                    for line in text.splitlines() if ": note, not read: " in line)
     # include_if_exists of a missing file is optional by design: neither a finding nor a warning
     assert listed == [("bouncer", 5), ("conf", 1), ("conf", 3), ("tpl", 1), ("tpl", 2)]
     assert "5 files not read" in text and "maybe.conf" not in text

@@ -35,7 +35,7 @@ def test_postgresql_key_missing_beside_its_certificate(tmp_path):
     assert "PostgreSQL does not start where it is missing" in message and "could not access private key file" in message
     assert report.findings == []  # a notice, not a finding: the exit code stays 0
     text = render(report, "text")
-    assert "warning, not read: ssl_key_file 'tls/server.key'" in text
+    assert "note, not read: ssl_key_file 'tls/server.key'" in text
     assert "1 private key not in the checked files" in text and "1 file not read" not in text
     assert [n["message"] for n in json.loads(render(report, "json"))["notices"]] == [message]
 

@@ -30,7 +30,7 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
         lines.append(f"{where}: cannot read: {e.message}")
     unread = notices(report)
     for span, message in unread:
-        lines.append(f"{span}: warning, not read: {message}")
+        lines.append(f"{span}: note, not read: {message}")
     stale = getattr(report, "stale", None) or []
     if stale and report.settings.baseline_stale:
         lines.extend(f"{entry}" for entry in stale)

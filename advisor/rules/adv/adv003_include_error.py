@@ -9,7 +9,7 @@ permission). `include_if_exists` of a missing file is not a problem.
 An include whose target is made where the file is deployed — in a template, or a path outside
 the files given to check (`/etc/pgbouncer-custom/overrides.ini`) — is not a finding: pgpath
 cannot know whether the deploy creates it. Every report lists it as a warning of what was not
-read (text: `warning, not read:`; SARIF: a tool execution notification; JSON: `notices`), and
+read (text: `note, not read:`; SARIF: a tool execution notification; JSON: `notices`), and
 such warnings do not change the exit code.
 
 ## Why it matters
