@@ -151,6 +151,8 @@ RULE_ENTRIES += [
     RuleEntry("PATH005", "connection-budget", "path.path005_connection_budget", ("path",), ()),
     RuleEntry("PATH006", "prepared-statements-transaction-pool",
               "path.path006_prepared_statements_transaction_pool", ("path",), ()),
+    RuleEntry("PATH007", "startup-parameters-through-pgbouncer",
+              "path.path007_startup_parameters_through_pgbouncer", ("path",), ()),
     RuleEntry("PATH009", "loopback-listener-behind-middlebox", "path.path009_loopback_listener_behind_middlebox",
               ("path",), ()),
 ]

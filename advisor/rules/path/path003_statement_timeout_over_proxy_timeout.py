@@ -8,7 +8,8 @@ cut by HAProxy, not cancelled by PostgreSQL. The rule compares the `statement_ti
 for the path's sessions with each HAProxy route on the path between the client and the server:
 the client's own when it sets one at connect time (`options=-c statement_timeout=...` in a libpq,
 pgjdbc, pgx or node-postgres connection string; a pgx run-time parameter; node-postgres'
-`statement_timeout`), which beats the rest when no PgBouncer stands between; else the role's or
+`statement_timeout`), which beats the rest when no PgBouncer stands between (a PgBouncer refuses or
+drops it: PATH007); else the role's or
 database's (`ALTER ROLE/DATABASE ... SET`); else the server's files (postgresql.conf, `ALTER
 SYSTEM`). A client's own read timeout (pgjdbc `socketTimeout`, seconds) below that
 `statement_timeout` cuts statements the same way, from the client's side.

@@ -1,0 +1,211 @@
+"""The lab for PATH007: session settings a client sends at connect time, through PgBouncer.
+
+Real PostgreSQL 15 behind the installed PgBouncer (1.18 here) in transaction pooling. Two ways a
+client sends a setting in its StartupMessage:
+
+- libpq's `options=-c statement_timeout=10min` (psycopg here; psycopg2, pgjdbc's `options`,
+  PGOPTIONS the same);
+- a run-time parameter `statement_timeout=900000` (what pgx does with a DSN key it does not
+  read, and node-postgres with its `statement_timeout`): sent here in a StartupMessage written
+  byte by byte, so that no driver's own checks stand between.
+
+PgBouncer answers the StartupMessage itself: without ignore_startup_parameters it closes the
+connection (FATAL `unsupported startup parameter: options` before 1.20, `...: statement_timeout`);
+with the name (or `options`) in ignore_startup_parameters the connection works and `SHOW
+statement_timeout` is the server's `0`: the client's value is dropped. An `application_name`
+run-time parameter, which PgBouncer tracks, is applied. pgpath, on the very files with the
+running PgBouncer's version, must say error for the first, warning for the second, and nothing
+for the third.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import labkit
+import scenarios as sc
+
+pytestmark = [pytest.mark.lab, pytest.mark.server]
+
+
+@pytest.fixture(scope="module")
+def lab():
+    yield from sc.lab_with_server("pgpath-lab-startup-", "startup", "")
+
+
+def _pgbouncer_version() -> str:
+    out = subprocess.run([labkit.PGBOUNCER, "--version"], capture_output=True, text=True, timeout=10).stdout
+    m = re.search(r"PgBouncer (\d+\.\d+)", out)
+    assert m, out
+    return m.group(1)
+
+
+def _setup(lab, name: str, client_file: str, client_text, settings: dict[str, str] | None = None) -> tuple[Path, int]:
+    """The folder pgpath reads (the client file, pgbouncer.ini PgBouncer runs with, the topology)
+    and PgBouncer's port; `client_text(port)` writes the client file."""
+    d = lab.dir(name)
+    port = labkit.free_port()
+    ini = sc.write(d, "pgbouncer.ini", sc.pgbouncer_ini(lab, name, port, f"127.0.0.1:{lab.pg.port}", {
+        "pool_mode": "transaction", "default_pool_size": "2", **(settings or {})}))
+    client = sc.write(d, client_file, client_text(port))
+    sc.write(d, "pgpath.yaml", sc.topology([f"client: {client.name}", "pgbouncer: {file: pgbouncer.ini, database: labdb}"])
+             + f"pgbouncer-version: '{_pgbouncer_version()}'\n")
+    labkit.start_pgbouncer(lab, ini, port)
+    return d, port
+
+
+def _libpq(port: int, options: str) -> dict:
+    """Connect with psycopg (libpq) and `options`; the error, or SHOW statement_timeout."""
+    import psycopg
+
+    try:
+        with psycopg.connect(f"host=127.0.0.1 port={port} dbname=labdb user=postgres sslmode=disable",
+                             options=options, prepare_threshold=None) as conn:
+            return {"error": None, "statement_timeout": conn.execute("SHOW statement_timeout").fetchone()[0]}
+    except psycopg.OperationalError as exc:
+        return {"error": str(exc).strip(), "statement_timeout": None}
+
+
+def _message(kind: bytes, body: bytes) -> bytes:
+    return kind + struct.pack("!i", len(body) + 4) + body
+
+
+def _read(sock) -> tuple[bytes, bytes]:
+    head = b""
+    while len(head) < 5:
+        chunk = sock.recv(5 - len(head))
+        if not chunk:
+            raise ConnectionError("closed")
+        head += chunk
+    kind, size = head[:1], struct.unpack("!i", head[1:])[0] - 4
+    body = b""
+    while len(body) < size:
+        chunk = sock.recv(size - len(body))
+        if not chunk:
+            raise ConnectionError("closed")
+        body += chunk
+    return kind, body
+
+
+def _fields(body: bytes) -> dict[str, str]:
+    """The fields of an ErrorResponse: {'S': 'FATAL', 'M': '...', ...}."""
+    out = {}
+    for part in body.split(b"\0"):
+        if part:
+            out[chr(part[0])] = part[1:].decode()
+    return out
+
+
+def _runtime(port: int, params: dict[str, str], show: str) -> dict:
+    """A StartupMessage (protocol 3.0) with these run-time parameters, as pgx or node-postgres
+    send it; the FATAL message, or the value of SHOW `show` in the session."""
+    startup = {"user": "postgres", "database": "labdb", **params}
+    body = struct.pack("!i", 196608) + b"".join(k.encode() + b"\0" + v.encode() + b"\0" for k, v in startup.items()) + b"\0"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(struct.pack("!i", len(body) + 4) + body)
+        while True:
+            kind, msg = _read(sock)
+            if kind == b"E":
+                f = _fields(msg)
+                return {"error": f"{f.get('S')}: {f.get('M')}", "value": None}
+            if kind == b"R" and struct.unpack("!i", msg[:4])[0] != 0:
+                raise AssertionError(f"authentication asked ({struct.unpack('!i', msg[:4])[0]}): trust expected")
+            if kind == b"Z":
+                break
+        sock.sendall(_message(b"Q", f"SHOW {show}".encode() + b"\0"))
+        value = None
+        while True:
+            kind, msg = _read(sock)
+            if kind == b"D":
+                (n,), rest = struct.unpack("!h", msg[:2]), msg[2:]
+                size = struct.unpack("!i", rest[:4])[0]
+                value = rest[4:4 + size].decode()
+            elif kind == b"E":
+                return {"error": _fields(msg).get("M"), "value": None}
+            elif kind == b"Z":
+                break
+        sock.sendall(_message(b"X", b""))
+    return {"error": None, "value": value}
+
+
+def _libpq_env(port: int) -> str:
+    return f"DATABASE_URL=postgresql://postgres@127.0.0.1:{port}/labdb?sslmode=disable&options=-c%20statement_timeout%3D10min\n"
+
+
+def _pgx_env(param: str):
+    return lambda port: f"WORKER_DSN=postgres://postgres@127.0.0.1:{port}/labdb?sslmode=disable&{param}&pool_max_conns=4\n"
+
+
+def _report(sid: str, config: str, findings: list[dict], seen: str, match: bool) -> None:
+    predicted = "; ".join(f"{f['code']} {f['severity']}" for f in findings) or "no PATH007 finding"
+    sc.RULE_ROWS[sid] = ("PATH007", config, predicted, seen, match)
+
+
+def test_libpq_options_statement_timeout_is_refused_as_predicted(lab):
+    folder, port = _setup(lab, "options", ".env", _libpq_env)
+    observed = _libpq(port, "-c statement_timeout=10min")
+    findings = sc.findings(folder, "PATH007")
+    _report("START1", "libpq options=-c statement_timeout=10min -> PgBouncer, no ignore_startup_parameters",
+            findings, observed["error"] or "connected", bool(findings) and observed["error"] is not None)
+    # 1.18 does not read options at all; 1.20+ reads it and refuses the statement_timeout in it
+    assert observed["error"] is not None, observed
+    assert re.search(r"unsupported startup parameter( in options)?: (options|statement_timeout)", observed["error"]), observed
+    [finding] = findings
+    assert finding["severity"] == "error", finding
+    assert "unsupported startup parameter" in finding["message"] and "closes every connection" in finding["message"], finding
+    assert "ALTER ROLE postgres SET statement_timeout = '10min'" in finding["fix"], finding
+
+
+def test_options_in_ignore_startup_parameters_connects_without_the_timeout(lab):
+    folder, port = _setup(lab, "options-ignored", ".env", _libpq_env,
+                          {"ignore_startup_parameters": "extra_float_digits,options"})
+    observed = _libpq(port, "-c statement_timeout=10min")
+    findings = sc.findings(folder, "PATH007")
+    _report("START2", "the same with ignore_startup_parameters = extra_float_digits,options", findings,
+            observed["error"] or f"connected; SHOW statement_timeout = {observed['statement_timeout']}",
+            bool(findings) and observed["statement_timeout"] == "0")
+    assert observed == {"error": None, "statement_timeout": "0"}, observed  # the client's 10min is gone
+    [finding] = findings
+    assert finding["severity"] == "warning" and "never applied" in finding["message"], finding
+
+
+def test_runtime_statement_timeout_is_refused_as_predicted(lab):
+    folder, port = _setup(lab, "runtime", ".env", _pgx_env("statement_timeout=900000"))
+    observed = _runtime(port, {"statement_timeout": "900000"}, "statement_timeout")
+    findings = sc.findings(folder, "PATH007")
+    _report("START3", "pgx DSN statement_timeout=900000 (a run-time parameter) -> PgBouncer", findings,
+            observed["error"] or "connected", bool(findings) and observed["error"] is not None)
+    assert observed["error"] == "FATAL: unsupported startup parameter: statement_timeout", observed
+    [finding] = findings
+    assert finding["severity"] == "error" and "statement_timeout=900000" in finding["message"], finding
+    assert finding["fix"].startswith("remove statement_timeout from WORKER_DSN"), finding
+
+
+def test_runtime_statement_timeout_ignored_connects_without_it(lab):
+    folder, port = _setup(lab, "runtime-ignored", ".env", _pgx_env("statement_timeout=900000"),
+                          {"ignore_startup_parameters": "statement_timeout"})
+    observed = _runtime(port, {"statement_timeout": "900000"}, "statement_timeout")
+    findings = sc.findings(folder, "PATH007")
+    _report("START4", "the same with ignore_startup_parameters = statement_timeout", findings,
+            observed["error"] or f"connected; SHOW statement_timeout = {observed['value']}",
+            bool(findings) and observed["value"] == "0")
+    assert observed == {"error": None, "value": "0"}, observed
+    [finding] = findings
+    assert finding["severity"] == "warning", finding
+
+
+def test_runtime_application_name_is_tracked_and_pgpath_is_silent(lab):
+    folder, port = _setup(lab, "appname", ".env", _pgx_env("application_name=worker"))
+    observed = _runtime(port, {"application_name": "worker"}, "application_name")
+    findings = sc.findings(folder, "PATH007")
+    _report("START5", "pgx DSN application_name=worker -> PgBouncer", findings,
+            observed["error"] or f"connected; SHOW application_name = {observed['value']}",
+            not findings and observed["value"] == "worker")
+    assert observed == {"error": None, "value": "worker"}, observed
+    assert not findings, findings
