@@ -209,3 +209,60 @@ def test_runtime_application_name_is_tracked_and_pgpath_is_silent(lab):
             not findings and observed["value"] == "worker")
     assert observed == {"error": None, "value": "worker"}, observed
     assert not findings, findings
+
+
+# APP012's fix for a postgresql+asyncpg URL moves a setting into asyncpg's server_settings, which
+# asyncpg sends as startup parameters: through PgBouncer that is PATH007's refusal again, so there
+# the fix must be the role's value on the server. application_name, which PgBouncer tracks, works.
+
+def _asyncpg(port: int, server_settings: dict[str, str]) -> dict:
+    """asyncpg.connect() with these server_settings through PgBouncer: the error, or SHOW of each."""
+    import asyncio
+
+    import asyncpg
+
+    async def attempt() -> dict:
+        try:
+            conn = await asyncpg.connect(host="127.0.0.1", port=port, user="postgres", database="labdb", ssl=False,
+                                         server_settings=server_settings, statement_cache_size=0)
+        except Exception as exc:  # noqa: BLE001 - the lab records whatever refuses the connection
+            return {"error": f"{type(exc).__name__}: {exc}", "values": None}
+        try:
+            return {"error": None, "values": {k: await conn.fetchval(f"SHOW {k}") for k in server_settings}}
+        finally:
+            await conn.close()
+
+    return asyncio.run(attempt())
+
+
+def _asyncpg_env(query: str):
+    return lambda port: f"API_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:{port}/labdb?ssl=disable&{query}\n"
+
+
+def test_asyncpg_server_settings_statement_timeout_is_refused_and_app012_says_alter_role(lab):
+    pytest.importorskip("asyncpg", reason="asyncpg is not installed (pip install -e '.[test]')")
+    folder, port = _setup(lab, "asyncpg", ".env", _asyncpg_env("statement_timeout=30s"))
+    observed = _asyncpg(port, {"statement_timeout": "30s"})  # what APP012 used to propose
+    findings = sc.findings(folder, "APP012")
+    _report("START6", "postgresql+asyncpg URL statement_timeout=30s -> PgBouncer; APP012's fix (server_settings) "
+            "tried", findings, observed["error"] or "connected",
+            bool(findings) and "ALTER ROLE" in findings[0]["fix"] and observed["error"] is not None)
+    assert observed["error"] == "ProtocolViolationError: unsupported startup parameter: statement_timeout", observed
+    [finding] = findings
+    assert "server_settings" in finding["fix"] and "ALTER ROLE postgres SET statement_timeout = '30s'" in finding["fix"], \
+        finding
+    assert 'connect_args={"server_settings"' not in finding["fix"], finding
+
+
+def test_asyncpg_server_settings_application_name_works_and_app012_keeps_server_settings(lab):
+    pytest.importorskip("asyncpg", reason="asyncpg is not installed (pip install -e '.[test]')")
+    folder, port = _setup(lab, "asyncpg-appname", ".env", _asyncpg_env("application_name=api"))
+    observed = _asyncpg(port, {"application_name": "api"})
+    findings = sc.findings(folder, "APP012")
+    _report("START7", "postgresql+asyncpg URL application_name=api -> PgBouncer; server_settings tried", findings,
+            observed["error"] or f"connected; SHOW application_name = {observed['values']['application_name']}",
+            bool(findings) and "server_settings" in findings[0]["fix"] and observed["error"] is None)
+    assert observed == {"error": None, "values": {"application_name": "api"}}, observed
+    [finding] = findings
+    assert finding["fix"] == 'remove application_name=api; create_async_engine(url, connect_args={"server_settings": ' \
+        '{"application_name": "api"}})', finding

@@ -25,6 +25,17 @@ Write `ssl=<mode>` for `sslmode=<mode>`; pass numbers and settings in code:
 `create_async_engine(url, connect_args={"timeout": 10, "server_settings": {"application_name":
 "api"}})`; drop libpq's keepalive keys (asyncpg has none).
 
+asyncpg sends `server_settings` as startup parameters. When the URL's path goes through a
+PgBouncer, that PgBouncer answers them itself (PATH007): it accepts the parameters it tracks
+(`application_name`, `TimeZone`, `DateStyle`...; an `options` of `-c` words for them from 1.20)
+and refuses the rest (`unsupported startup parameter: statement_timeout`), or drops them when
+ignore_startup_parameters names them. There the fix for `statement_timeout`, `search_path`,
+`options` is the role's value on the server: `ALTER ROLE api SET statement_timeout = '30s'`
+(or `track_extra_parameters` for a parameter PostgreSQL reports, such as `search_path` from
+PostgreSQL 18, on PgBouncer 1.20 or later). Lab: `server_settings={"statement_timeout": "30s"}`
+through PgBouncer 1.18 fails with `ProtocolViolationError: unsupported startup parameter:
+statement_timeout`; `{"application_name": "api"}` connects (tests/test_asyncpg_url.py).
+
 ## References
 - SQLAlchemy asyncpg dialect: https://docs.sqlalchemy.org/en/20/dialects/postgresql.html#module-sqlalchemy.dialects.postgresql.asyncpg
 - asyncpg.connect(): https://magicstack.github.io/asyncpg/current/api/index.html#connection
@@ -66,7 +77,37 @@ def check(ctx):
                         "ssl=require (or verify-full with a root certificate), or an ssl.SSLContext in "
                         "connect_args={\"ssl\": ...}")
                 continue
-            yield RULE.finding(v.span or ep.span, f"{ep.who()}: {_why(key, text)}", _fix(key, text))
+            fix = _fix(key, text)
+            if key in _SERVER_SETTINGS:
+                fix = _through_pgbouncer(ctx, ep, key, v, text) or fix
+            yield RULE.finding(v.span or ep.span, f"{ep.who()}: {_why(key, text)}", fix)
+
+
+def _through_pgbouncer(ctx, ep, key: str, v, text: str) -> str | None:
+    """The fix for a setting moved into server_settings when the URL's path goes through a
+    PgBouncer that refuses or drops that startup parameter: the role's value on the server (or
+    track_extra_parameters); None when there is no PgBouncer, or when it takes the parameter."""
+    from advisor.rules.path import path007_startup_parameters_through_pgbouncer as startup
+
+    path, index = startup.first_pgbouncer(ctx, ep)
+    if path is None:
+        return None
+    end = path.hops[index]
+    model = end.doc.model
+    sent = startup.options_sent(text, v) if key == "options" else [startup.Sent(key, text, v, False)]
+    judged = [(s, *startup.verdict(s, model)) for s in sent]
+    bad = [(s, why) for s, status, why in judged if status != "ok"]
+    if not bad:
+        return None
+    role, major = startup.server_role(path, ep), startup.server_major(path)
+    fixes = []
+    for s, _why in bad:
+        own = startup.pgbouncer_fix(s, model, end.doc, major) if s.name else None
+        fixes.append(own or (f"ALTER ROLE {role or '<user>'} SET {s.name} = {startup.quoted(s.text)} on the server"
+                             if s.name else f"drop {s.word}"))
+    said = "; ".join(dict.fromkeys(why for _s, why in bad))
+    return (f"remove {key}={text} from the URL, and not into server_settings: asyncpg sends those as startup "
+            f"parameters, which {end.label} answers itself ({said}); instead " + "; ".join(dict.fromkeys(fixes)))
 
 
 def _why(key: str, text: str) -> str:

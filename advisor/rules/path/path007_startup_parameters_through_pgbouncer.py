@@ -89,7 +89,7 @@ PGX_READS = {"host", "port", "dbname", "database", "user", "password", "passfile
 NODE_SENDS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
 
 
-class _Sent:
+class Sent:
     """One parameter in the client's StartupMessage: `name=value`, as a run-time parameter or a
     word of `options`, with the Value (span, key) it comes from."""
 
@@ -100,28 +100,35 @@ class _Sent:
         return f"{self.word} in its options" if self.in_options else f"{self.name}={self.text}"
 
 
-def _sent(ep) -> tuple[list[_Sent], object]:
+def _sent(ep) -> tuple[list[Sent], object]:
     """The parameters this client sends at connect time, and its `options` Value (None without)."""
     if ep.dbapi == "asyncpg":
         return [], None  # APP012: asyncpg refuses these URL keys before connecting
-    out: list[_Sent] = []
+    out: list[Sent] = []
     if ep.driver == "pgx":
         for key, value in ep.params.items():
             if key in PGX_READS or key.startswith(("pool_", "keepalives")) or key == "tcp_user_timeout":
                 continue
             if value is not None and value.known:
-                out.append(_Sent(key, str(value.value), value, False))
+                out.append(Sent(key, str(value.value), value, False))
     elif ep.driver == "node-postgres":
         for key in NODE_SENDS:
             value = ep.params.get(key)
             if value is not None and value.known and str(value.value).strip() not in ("", "0", "false", "None"):
-                out.append(_Sent(key, str(value.raw if value.raw is not None else value.value), value, False))
+                out.append(Sent(key, str(value.raw if value.raw is not None else value.value), value, False))
     options = ep.params.get("options")
     if options is None or not options.known or not isinstance(options.value, str) or not options.value.strip():
         return out, None
+    return out + options_sent(options.value, options), options
+
+
+def options_sent(text: str, source) -> list[Sent]:
+    """The words of an `options` startup parameter as PgBouncer reads them: one Sent per
+    `-c name=value` / `--name=value`, and one without a name for any other word."""
     from advisor.model.client import _split_options
 
-    words = _split_options(options.value)
+    out: list[Sent] = []
+    words = _split_options(text)
     i = 0
     while i < len(words):
         word = words[i]
@@ -132,12 +139,43 @@ def _sent(ep) -> tuple[list[_Sent], object]:
         elif word.startswith("--") and "=" in word:
             pair, shown, i = word[2:], word, i + 1
         else:
-            out.append(_Sent("", "", options, True, word))  # not a setting PgBouncer reads
+            out.append(Sent("", "", source, True, word))  # not a setting PgBouncer reads
             i += 1
             continue
-        key, _, text = pair.partition("=")
-        out.append(_Sent(key, text, options, True, shown))
-    return out, options
+        key, _, value = pair.partition("=")
+        out.append(Sent(key, value, source, True, shown))
+    return out
+
+
+def first_pgbouncer(ctx, ep):
+    """(path, index of the first PgBouncer after this client on it) for the first path of `ep`
+    that has one; (None, None) when none does."""
+    for path in ctx.paths:
+        for i, hop in path.hops_of("client"):
+            if hop.detail is not ep:
+                continue
+            for j in range(i + 1, len(path.hops)):
+                end = path.hops[j]
+                if end.kind == "pgbouncer" and end.doc is not None and end.doc.model is not None:
+                    return path, j
+    return None, None
+
+
+def server_role(path, ep) -> str | None:
+    """The role the server sessions of this path run as: a PgBouncer entry's forced user, else
+    the client's user."""
+    from advisor.path.timers import session_of
+
+    servers = [j for j, _h in path.hops_of("postgres")]
+    if servers:
+        return session_of(path, servers[0])[0]
+    return ep.user.value if ep.user is not None and ep.user.known else None
+
+
+def server_major(path) -> int | None:
+    server = next((h for _j, h in path.hops_of("postgres")), None)
+    major = server.doc.meta.get("pg_version") if server is not None and server.doc is not None else None
+    return major if isinstance(major, int) else None
 
 
 def _names(value) -> list[str]:
@@ -146,7 +184,7 @@ def _names(value) -> list[str]:
     return [w.strip() for w in str(value).replace(",", " ").split() if w.strip()]
 
 
-def _verdict(sent: _Sent, model) -> tuple[str, str]:
+def verdict(sent: Sent, model) -> tuple[str, str]:
     """("ok" | "ignored" | "refused", PgBouncer's words) for one parameter at this PgBouncer."""
     version = tuple(model.version[:2])
     ignored = _names(model.value("ignore_startup_parameters"))
@@ -167,7 +205,7 @@ def _verdict(sent: _Sent, model) -> tuple[str, str]:
     return "refused", f"unsupported startup parameter{where}: {sent.name}"
 
 
-def _fix(sent: _Sent, model, doc, pg_major: int | None) -> str | None:
+def pgbouncer_fix(sent: Sent, model, doc, pg_major: int | None) -> str | None:
     """The PgBouncer-side or client-side fix of one parameter, or None when the fix is the role's
     value on the server (said once for all of them by the caller)."""
     name = sent.name
@@ -185,8 +223,6 @@ def _fix(sent: _Sent, model, doc, pg_major: int | None) -> str | None:
 
 
 def check(ctx):
-    from advisor.path.timers import session_of
-
     seen: set[tuple[int, int]] = set()  # (client, PgBouncer): once, however many paths share them
     for path in ctx.paths:
         for i, hop in path.hops_of("client"):
@@ -197,23 +233,19 @@ def check(ctx):
             if end.doc is None or end.doc.model is None or (id(hop.detail), id(end.doc.model)) in seen:
                 continue
             ep, model = hop.detail, end.doc.model
-            sent, options = _sent(ep)
+            sent, _options = _sent(ep)
             if not sent:
                 continue
             seen.add((id(ep), id(model)))
-            servers = [j for j, h in path.hops_of("postgres")]
-            role = session_of(path, servers[0])[0] if servers else (ep.user.value if ep.user is not None and ep.user.known else None)
-            server = path.hops[servers[0]] if servers else None
-            pg_major = server.doc.meta.get("pg_version") if server is not None and server.doc is not None else None
-            pg_major = pg_major if isinstance(pg_major, int) else None
-            verdicts = [(s, *_verdict(s, model)) for s in sent]
+            role, pg_major = server_role(path, ep), server_major(path)
+            verdicts = [(s, *verdict(s, model)) for s in sent]
             for status in ("refused", "ignored"):
                 hit = [(s, why) for s, st, why in verdicts if st == status]
                 if hit:
                     yield _finding(ep, end, model, hit, status, role, pg_major)
 
 
-def _quoted(text: str) -> str:
+def quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -227,14 +259,14 @@ def _finding(ep, end, model, hit, status, role, pg_major):
     where = f"{ep.who()}'s options" if all(s.in_options for s, _ in hit) else ep.who()
     fixes, on_server = [], []
     for s, _ in hit:
-        own = _fix(s, model, end.doc, pg_major) if s.name else None
+        own = pgbouncer_fix(s, model, end.doc, pg_major) if s.name else None
         if own is not None:
             fixes.append(own)
         else:
             on_server.append(s)
     if on_server:
         drop = ", ".join(s.word if s.in_options else (s.source.key or s.name) for s in on_server)
-        roles = [f"ALTER ROLE {role or '<user>'} SET {s.name} = {_quoted(s.text)}" for s in on_server if s.name]
+        roles = [f"ALTER ROLE {role or '<user>'} SET {s.name} = {quoted(s.text)}" for s in on_server if s.name]
         fixes.append(f"remove {drop} from {where}" + (
             f" and set {'them' if len(roles) > 1 else 'it'} for the role on the server: " + "; ".join(roles)
             if roles else ""))
