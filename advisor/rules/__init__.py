@@ -153,6 +153,8 @@ RULE_ENTRIES += [
               "path.path006_prepared_statements_transaction_pool", ("path",), ()),
     RuleEntry("PATH007", "startup-parameters-through-pgbouncer",
               "path.path007_startup_parameters_through_pgbouncer", ("path",), ()),
+    RuleEntry("PATH008", "transactions-through-statement-pooling",
+              "path.path008_transactions_through_statement_pooling", ("path",), ()),
     RuleEntry("PATH009", "loopback-listener-behind-middlebox", "path.path009_loopback_listener_behind_middlebox",
               ("path",), ()),
 ]

@@ -266,3 +266,76 @@ def test_asyncpg_server_settings_application_name_works_and_app012_keeps_server_
     [finding] = findings
     assert finding["fix"] == 'remove application_name=api; create_async_engine(url, connect_args={"server_settings": ' \
         '{"application_name": "api"}})', finding
+
+
+# PATH008: clients that open transactions through pool_mode = statement, which refuses them.
+STATEMENT_POOL = {"pool_mode": "statement"}
+
+
+def _psycopg_statement(port: int, autocommit: bool) -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect(f"host=127.0.0.1 port={port} dbname=labdb user=postgres sslmode=disable",
+                             autocommit=autocommit, prepare_threshold=None) as conn:
+            for _ in range(3):
+                conn.execute("SELECT 1").fetchone()
+            if not autocommit:
+                conn.commit()
+    except psycopg.Error as exc:
+        return f"{type(exc).__name__}: {str(exc).strip()}"
+    return None
+
+
+def _sqlalchemy_statement(url: str, **engine_options) -> str | None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, **engine_options)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1")).scalar()
+    except Exception as exc:  # noqa: BLE001 - the lab records what SQLAlchemy raises
+        return str(getattr(exc, "orig", exc)).strip()
+    finally:
+        engine.dispose()
+    return None
+
+
+def _sqlalchemy_env(port: int) -> str:
+    return f"DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:{port}/labdb?sslmode=disable\n"
+
+
+def test_sqlalchemy_psycopg_through_statement_pooling_fails_as_predicted(lab):
+    pytest.importorskip("sqlalchemy", reason="SQLAlchemy is not installed (pip install -e '.[test]')")
+    folder, port = _setup(lab, "stmt-sqla", ".env", _sqlalchemy_env, STATEMENT_POOL)
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/labdb?sslmode=disable"
+    default, autocommit = _sqlalchemy_statement(url), _sqlalchemy_statement(url, isolation_level="AUTOCOMMIT")
+    findings = sc.findings(folder, "PATH008")
+    _report("STMT1", "SQLAlchemy postgresql+psycopg -> PgBouncer pool_mode = statement (isolation_level default, "
+            "then AUTOCOMMIT)", findings, f"{default}; with AUTOCOMMIT: {autocommit}",
+            bool(findings) and default is not None and autocommit is not None)
+    assert default == autocommit == "transaction blocks not allowed in statement pooling mode", (default, autocommit)
+    [finding] = findings
+    assert finding["severity"] == "error" and "transaction blocks not allowed" in finding["message"], finding
+    assert finding["fix"].startswith("pool_mode = transaction"), finding
+
+
+def test_psycopg_autocommit_off_fails_and_autocommit_on_runs_through_statement_pooling(lab):
+    folder, port = _setup(lab, "stmt-psycopg", ".env", _sqlalchemy_env, STATEMENT_POOL)
+    off, on = _psycopg_statement(port, autocommit=False), _psycopg_statement(port, autocommit=True)
+    sc.RULE_ROWS["STMT2"] = ("PATH008", "psycopg 3 autocommit off / on -> PgBouncer pool_mode = statement",
+                             "(the library's behaviour PATH008 rests on)", f"off: {off}; on: {on or 'all ran'}",
+                             off is not None and on is None)
+    assert off == "ProtocolViolation: transaction blocks not allowed in statement pooling mode", off
+    assert on is None, on
+
+
+def test_transaction_pooling_runs_the_same_sqlalchemy_and_pgpath_is_silent(lab):
+    pytest.importorskip("sqlalchemy", reason="SQLAlchemy is not installed (pip install -e '.[test]')")
+    folder, port = _setup(lab, "txn-sqla", ".env", _sqlalchemy_env, {"pool_mode": "transaction"})
+    observed = _sqlalchemy_statement(f"postgresql+psycopg://postgres@127.0.0.1:{port}/labdb?sslmode=disable")
+    findings = sc.findings(folder, "PATH008")
+    _report("STMT3", "the same SQLAlchemy engine -> pool_mode = transaction", findings, observed or "ran",
+            not findings and observed is None)
+    assert observed is None, observed
+    assert not findings, findings

@@ -467,6 +467,8 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     hikari = {canonical_hikari(k): v for k, v in extra.items() if canonical_hikari(k)}
     if hikari or form is not None:
         ep.pool = hikari_plan(b, hikari, key_prefix, kebab, yaml_file)
+    if "autoCommit" in hikari:  # HikariCP's autoCommit (default true): PATH008 reads it
+        ep.params.setdefault("autoCommit", hikari["autoCommit"])
     if "prepareThreshold" in written:
         key = written["prepareThreshold"]
         off = written_setting(key, 0, yaml=yaml_file) if yaml_file else f"{key}=0"
