@@ -271,8 +271,8 @@ def _finding(ep, end, model, hit, status, role, pg_major):
             f" and set {'them' if len(roles) > 1 else 'it'} for the role on the server: " + "; ".join(roles)
             if roles else ""))
     fix = "; or ".join(dict.fromkeys(fixes))
-    mps = model.setting("ignore_startup_parameters")
-    rel = [s for s in (mps.value_span or mps.span if mps is not None else None, hop_span(end)) if s is not None]
+    ignore_setting = model.setting("ignore_startup_parameters")
+    rel = [s for s in (ignore_setting.value_span or ignore_setting.span if ignore_setting is not None else None, hop_span(end)) if s is not None]
     if status == "refused":
         message = (f"{ep.label()} -> {end.label} (PgBouncer {shown}): {said}; PgBouncer answers the StartupMessage "
                    f"itself and closes every connection of this client (FATAL)")
