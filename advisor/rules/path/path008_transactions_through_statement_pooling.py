@@ -96,13 +96,16 @@ def check(ctx):
             model = end.doc.model
             dbname = ep.dbname.value if ep.dbname is not None and ep.dbname.known else None
             entry = database_entry(model, dbname) if end.detail is None else end.detail
-            if model.pool_mode_of(entry) != "statement":
+            user = ep.user.value if ep.user is not None and ep.user.known else None
+            if model.pool_mode_of(entry, user) != "statement":  # (the user's own pool_mode in [users] first)
                 continue
             seen.add((id(ep), id(model)))
-            own = entry.params.get("pool_mode") if entry is not None else None
-            mode_span = setting_span(own) if own is not None and own.value is not None else model.span_of("pool_mode")
-            fix = (f"pool_mode=transaction in the [databases] entry {entry.name}" if own is not None and own.value
-                   is not None else assignment(end.doc, model, "pool_mode", "transaction"))
+            own = model.pool_mode_setting(entry, user)
+            mode_span = setting_span(own) if own is not None else model.span_of("pool_mode")
+            in_users = own is not None and entry is not None and own is not entry.params.get("pool_mode")
+            fix = (f"pool_mode=transaction in the [users] entry of {user}" if in_users else
+                   f"pool_mode=transaction in the [databases] entry {entry.name}" if own is not None
+                   else assignment(end.doc, model, "pool_mode", "transaction"))
             severity, what = found
             auto = ep.params.get("autoCommit") if ep.driver == "pgjdbc" else None
             span = auto.span if severity is Severity.ERROR and auto is not None and auto.span is not None else ep.span
