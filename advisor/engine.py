@@ -37,7 +37,8 @@ class UsageError(Exception):
 class Settings(Record):
     __slots__ = ("paths", "select", "ignore", "severity", "fail_on", "pg_version", "pgbouncer_version", "ram_bytes",
                  "kind", "exclude", "extra", "config_file", "per_file_ignores", "rule_options", "inline_ignores",
-                 "baseline", "baseline_stale", "changed", "topology", "pg_version_source")
+                 "baseline", "baseline_stale", "changed", "topology", "pg_version_source",
+                 "pgbouncer_version_source")
 
     def __init__(self, paths: list[str] | None = None, select: list[str] | None = None, ignore: list[str] | None = None,
                  severity: dict[str, Severity] | None = None, fail_on: Severity = Severity.WARNING,
@@ -65,6 +66,8 @@ class Settings(Record):
         self.topology = {} if topology is None else topology  # deployments: and hosts: of pgpath.yaml
         # why pg_version is what it is: None = not given, so `run` infers it from the files
         self.pg_version_source: str | None = None
+        # why pgbouncer_version is what it is: None = not given, so `run` reads it from the images
+        self.pgbouncer_version_source: str | None = None
 
 
 class Report(Record):
@@ -341,6 +344,8 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
         raise UsageError(str(exc)) from None
     if merged.get("pgbouncer_version"):
         settings.pgbouncer_version = str(merged["pgbouncer_version"])
+        settings.pgbouncer_version_source = "given with --pgbouncer-version" if cli.get("pgbouncer_version") else (
+            f"pgbouncer-version in {os.path.basename(path) if path else 'pgpath.yaml'}")
     if merged.get("ram") is not None:
         ram = parse_size(str(merged["ram"]))
         if not ram:
@@ -625,9 +630,10 @@ def _kind_of(path: str, sniff: bool, explicit: bool = False) -> str | None:
     return detect_kind(path, text)
 
 
-def load_documents(settings: Settings, found: list[tuple[str, str]], progress=None, plan=None
+def load_documents(settings: Settings, found: list[tuple[str, str]], progress=None, plan=None, pgb_plan=None
                    ) -> tuple[list[ConfigDoc], list[InputError]]:
-    """Load each file; `plan` (advisor.pgversion.Plan) gives each file its PostgreSQL major."""
+    """Load each file; `plan` (advisor.pgversion.Plan) gives each file its PostgreSQL major,
+    `pgb_plan` (advisor.pgbversion.Plan) its PgBouncer version."""
     options: dict[str, Any] = {"pg_major": settings.pg_version, "pgbouncer_version": settings.pgbouncer_version,
                                # include targets outside these were made at deploy time (a warning if missing)
                                "check_roots": [p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p))
@@ -659,6 +665,13 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
             choice = plan.choice(path)
             # (a copy per file: a loader may keep its options until link_documents)
             file_options = {**options, "pg_major": choice.major, "pg_major_fixed": choice.fixed}
+        pgb_choice = None
+        if pgb_plan is not None:
+            pgb_choice = pgb_plan.choice(path)
+            # (a given version as written: the loader reports one it cannot read)
+            file_options = {**file_options, "pgbouncer_version": settings.pgbouncer_version if pgb_choice.fixed
+                            else f"{pgb_choice.version[0]}.{pgb_choice.version[1]}",
+                            "pgbouncer_version_fixed": pgb_choice.fixed}
         try:
             loaded = load_file(path, kind, file_options)
         except InputError as exc:
@@ -671,6 +684,9 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
         if choice is not None:
             for doc in loaded:
                 _record_version(doc, choice)
+        if pgb_choice is not None:
+            for doc in loaded:
+                _record_pgbouncer_version(doc, pgb_choice)
         results[i] = loaded
     for result in results:
         if isinstance(result, InputError):
@@ -711,6 +727,15 @@ def _record_version(doc: ConfigDoc, choice) -> None:
         # the files are for PostgreSQL 13, checked with 14 (the oldest catalog): PG001 does not
         # report a parameter 13 still had; `pgpath init` writes 13 down as the hop's version
         doc.meta["pg_version_said"] = choice.said
+
+
+def _record_pgbouncer_version(doc: ConfigDoc, choice) -> None:
+    """doc.meta pgbouncer_version_source/_reason: why a PgBouncer document was checked as its
+    version; a loader that read the document's own image (advisor.pgbversion) said so already."""
+    if doc.kind != "pgbouncer" or "pgbouncer_version_source" in doc.meta:
+        return
+    doc.meta["pgbouncer_version_source"] = choice.source
+    doc.meta["pgbouncer_version_reason"] = choice.reason
 
 
 def real_paths(paths: list[str]) -> list[str]:
@@ -793,7 +818,12 @@ def run(settings: Settings, progress=None) -> Report:
     marks = config_marks(settings.config_file) if settings.topology.get("deployments") and settings.config_file \
         else {}
     plan = version_plan(settings, found, skipped + evidence_only, marks)
-    docs, load_errors = load_documents(settings, found, progress, plan)
+    from advisor import pgbversion
+
+    given = (settings.pgbouncer_version, settings.pgbouncer_version_source or "given") \
+        if settings.pgbouncer_version else None
+    pgb_plan = pgbversion.plan(found, skipped + evidence_only, given)
+    docs, load_errors = load_documents(settings, found, progress, plan, pgb_plan)
     docs = _beside_a_configuration(docs)
     skipped = _not_included(skipped, docs)
     if progress is not None:

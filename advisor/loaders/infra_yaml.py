@@ -286,22 +286,51 @@ class _File:
 
     # -- PgBouncer ----------------------------------------------------------------------------
 
+    def pgb_version(self, doc: ConfigDoc, own: bool = False, image: tuple[str, Span] | None = None):
+        """The PgBouncer version a document is checked as: the one given (--pgbouncer-version,
+        pgbouncer-version:); else, for a PgBouncer whose own container or custom resource says
+        what runs it (`own`), that image's tag (`image`: the reference and where it is written, None
+        for an operator's default image), the newest when it names no version (another image of the
+        file or folder is not its own); else the run's choice for the file (advisor.pgbversion).
+        Meta says which and why."""
+        from advisor.catalogs.pgbouncer import NEWEST, parse_version
+        from advisor.model.pgbouncer import version_text
+
+        given = self.options.get("pgbouncer_version")
+        if own and not self.options.get("pgbouncer_version_fixed", given is not None):
+            from advisor.pgbversion import DEFAULT_REASON, image_version, supported
+            from advisor.pgversion import shown
+
+            found = image_version(image[0]) if image is not None else None
+            if found is not None:
+                span = image[1]
+                version, reason = supported(found, f"image {image[0]} in {shown(span.file)}:{span.line}")
+                source = "file"
+            else:
+                version, source = NEWEST, "default"
+                reason = DEFAULT_REASON + (f"; its image {image[0]} names none" if image is not None and image[0]
+                                           else "; the operator runs its default image")
+            doc.meta.update({"pgbouncer_version": version_text(version), "pgbouncer_version_source": source,
+                             "pgbouncer_version_reason": reason})
+            return version
+        try:
+            version = parse_version(given)
+        except ValueError:
+            version = NEWEST
+        doc.meta["pgbouncer_version"] = version_text(version)
+        return version
+
     def pgb_doc(self, entries: list[tuple[str, str, Span, Span, bool]], meta: dict, anchor: Span | None,
-                databases: list[tuple[str, str, Span]] = ()) -> ConfigDoc:
+                databases: list[tuple[str, str, Span]] = (), own: bool = False,
+                image: tuple[str, Span] | None = None) -> ConfigDoc:
         """A `pgbouncer` document from `[pgbouncer]` (name, value, span, value span, unknown)
         entries, typed by the PgBouncer loader. `anchor`: where the generated file's defaults
         come from when they are not PgBouncer's (operator-generated files): those defaults are
         then unknown, and only values written here are judged."""
-        from advisor.catalogs.pgbouncer import NEWEST, parse_version
         from advisor.loaders.pgbouncer_ini import _Item, build
-        from advisor.model.pgbouncer import version_text
 
         doc = ConfigDoc(path=self.path, kind="pgbouncer", files=[self.path], template=self.template)
-        try:
-            version = parse_version(self.options.get("pgbouncer_version"))
-        except ValueError:
-            version = NEWEST
-        doc.meta["pgbouncer_version"] = version_text(version)
+        version = self.pgb_version(doc, own, image)
         doc.meta.update(meta)
         first = entries[0][2] if entries else (anchor or Span(self.path, 1, 1))
         items = []
@@ -343,15 +372,9 @@ class _File:
             type_settings(doc, catalog)
             doc.host = host
         else:
-            from advisor.catalogs.pgbouncer import NEWEST, parse_version
             from advisor.loaders.pgbouncer_ini import _Reader as PgbReader, build
-            from advisor.model.pgbouncer import version_text
 
-            try:
-                version = parse_version(self.options.get("pgbouncer_version"))
-            except ValueError:
-                version = NEWEST
-            doc.meta["pgbouncer_version"] = version_text(version)
+            version = self.pgb_version(doc)
             reader = PgbReader(doc, self.options.get("pgbouncer_cwd") or os.getcwd())
             reader.parse_file(self.path, 0, (), padded)
             doc.model = build(doc, reader.items, version)
@@ -459,7 +482,12 @@ def _read_cnpg_pooler(f: _File, root: N) -> None:
         meta["service_span"] = service_type.span(f.path)
     if pgb is None or pgb.get("pg_hba") is None:
         meta["operator_hba"] = CNPG_POOLER_HBA  # what every network client matches: the Pooler adds no line first
-    f.pgb_doc(entries, meta, None, databases)
+    # the image of the template's `pgbouncer` container (the operator's default image otherwise)
+    containers = spec.get("template", "spec", "containers")
+    image = next((c.get("image") for c in (containers.seq() if containers is not None and containers.kind == "seq"
+                                             else []) if c.kind == "map" and c.text("name") == "pgbouncer"), None)
+    f.pgb_doc(entries, meta, None, databases, True,
+              (image.value, image.value_span(f.path)) if image is not None and image.kind == "scalar" else None)
     if service_type is not None and service_type.text() == "LoadBalancer":
         # the operator's Service forwards port 5432, PgBouncer's listen_port it forces
         _service_middlebox(f, name, spec.get("serviceTemplate"), service_type, target="pgbouncer",
@@ -587,7 +615,9 @@ def _read_pgo_pgbouncer(f: _File, root: N, spec: N, pgb: N, name: str) -> None:
     # files projected under /etc/pgbouncer may replace the empty pgbouncer.ini the operator's file
     # includes first: what they set is unknown
     opaque = files.span(f.path) if files is not None and files.kind == "seq" and files.seq() else None
-    f.pgb_doc(entries, meta, opaque, databases)
+    image = pgb.get("image")
+    f.pgb_doc(entries, meta, opaque, databases, True,
+              (image.value, image.value_span(f.path)) if image is not None and image.kind == "scalar" else None)
 
 
 def _version_at_least(text: str | None, wanted: tuple[int, int]) -> bool:
@@ -1180,7 +1210,7 @@ def _pgbouncer_env(f: _File, service: str, image: str, envs: dict, source: str, 
             "generated_by": "bitnami/pgbouncer" if bitnami else "edoburu/pgbouncer"}
     if exposure is not None:
         meta["compose_exposure"] = exposure
-    f.pgb_doc(entries, meta, None, databases)
+    f.pgb_doc(entries, meta, None, databases, True, (image, _where_image(f, image)))
 
 
 def _where_image(f: _File, image: str) -> Span:

@@ -13,9 +13,11 @@ def render_chunks(report, **_: object):
     are made as their turn comes. `render` joins the same pieces."""
     from advisor.path import connection_paths
     from advisor.model import pg_version_of
+    from advisor.pgbversion import by_version, version_of
     from advisor.pgversion import by_major
 
     majors = by_major(report.docs)
+    bouncers = by_version(report.docs)
     data = {
         "tool": "pgpath",
         "version": __version__,
@@ -25,6 +27,10 @@ def render_chunks(report, **_: object):
         else None,
         "pg_versions": [{"major": m["major"], "files": m["files"], "sources": m["sources"],
                          "reasons": [{"source": s, "reason": r} for r, s in m["reasons"]]} for m in majors],
+        # the version each PgBouncer file was checked as, and why (given, its container's image, the
+        # compose file that mounts it, the files beside it, or the newest assumed)
+        "pgbouncer_versions": [{"version": b["version"], "files": b["files"], "sources": b["sources"],
+                                "reasons": [{"source": s, "reason": r} for r, s in b["reasons"]]} for b in bouncers],
         "exit_code": report.exit_code,
         "summary": {"findings": len(report.findings), **report.counts(),
                     "files": len(files_read(report)),
@@ -44,6 +50,7 @@ def render_chunks(report, **_: object):
                 "template": d.template,
                 "files": d.files,
                 **({"pg_version": version} if (version := pg_version_of(d)) is not None else {}),
+                **({"pgbouncer_version": bv} if (bv := version_of(d)) is not None else {}),
                 "settings": [s.summary_dict() for s in d.settings if s.effective],
             }
             for d in report.docs

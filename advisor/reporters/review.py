@@ -63,8 +63,10 @@ def assumptions(report) -> list[str]:
             out.append("Server memory: unknown, so the peak memory rule (MEM001) had nothing to compare with "
                        "(--ram, ram: in the settings, or a '# pgpath: ram=64GB' comment).")
     if "pgbouncer" in kinds:
-        out.append(f"PgBouncer {s.pgbouncer_version} rules apply." if s.pgbouncer_version else
-                   "PgBouncer: the newest version's keys and defaults apply (--pgbouncer-version).")
+        from advisor.pgbversion import summary_lines as pgbouncer_lines
+
+        out.append("PgBouncer version whose keys and defaults apply: " + "; ".join(pgbouncer_lines(report.docs))
+                   + " (--pgbouncer-version to change).")
     if kinds & {"postgresql", "pgbouncer", "client", "haproxy"}:
         out.append("Where a file leaves TCP keepalives to the OS, Linux defaults are assumed: first probe after "
                    "7200 s idle, then 9 probes 75 s apart.")

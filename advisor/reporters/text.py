@@ -50,9 +50,16 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     if keys:
         summary += (f"; {keys} private key{'s' if keys != 1 else ''} not in the checked files (named beside a "
                     "certificate that is: the software fails where the key is missing)")
+    from advisor.pgbversion import summary_lines as pgbouncer_lines
+
+    bouncers = pgbouncer_lines(report.docs)
+    if len(bouncers) == 1:
+        summary += f"; {bouncers[0]}"
     lines.append(summary)
     if len(majors) > 1:  # files on different majors: one line per major, with its count and why
         lines.extend(f"  {line}" for line in majors)
+    if len(bouncers) > 1:  # PgBouncer files checked as different versions: one line per version
+        lines.extend(f"  {line}" for line in bouncers)
     from advisor.path import connection_paths
 
     shared = connection_paths(list(getattr(report, "paths", ())))

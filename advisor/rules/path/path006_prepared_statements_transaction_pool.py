@@ -4,8 +4,9 @@
 For every client on an assembled path whose driver prepares named (protocol-level) statements,
 each PgBouncer after it in `pool_mode = transaction` or `statement` (as PgBouncer decides it:
 the `[users]` entry's pool_mode of the pool's user — the entry's forced `user=`, else the
-client's — then the `[databases]` entry's, then the global one) that does not track prepared statements: a PgBouncer before
-1.21 (the version pgpath lints for: `--pgbouncer-version`, default the newest), or one whose
+client's — then the `[databases]` entry's, then the global one) that does not track prepared
+statements: a PgBouncer before 1.21 (the version pgpath lints for: `--pgbouncer-version`, else
+the tag of the image that runs it, else the newest; the summary says which), or one whose
 `max_prepared_statements` is 0 (the default in 1.21 to 1.23; 200 from 1.24).
 
 What prepares named statements, as the client file sets it:

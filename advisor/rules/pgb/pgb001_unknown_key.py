@@ -2,7 +2,8 @@
 
 ## What it checks
 Every key of `[pgbouncer]` is looked up in the setting table of the PgBouncer version selected
-with `--pgbouncer-version` (default: the newest, 1.25). Keys are **case-sensitive**
+with `--pgbouncer-version` (else the tag of the image that runs it, e.g.
+`edoburu/pgbouncer:v1.22.1-p0`; else the newest, 1.25). Keys are **case-sensitive**
 (`Pool_mode` is unknown). The keys of the connection strings in `[databases]`, `[users]` and
 `[peers]` are checked the same way, and so are section names (`[peers]` needs 1.19). A near
 miss gets a did-you-mean; a key of a newer version says in which version it was added.
