@@ -787,3 +787,44 @@ def test_two_compose_servers_of_one_image_each_point_at_their_own_image_line(tmp
                            "    image: postgres:18-alpine\n    command: [-c, port=5433]\n", name="docker-compose.yml")
     lines = {d.meta["service"]: d.anchor().line for d in docs if d.kind == "postgresql"}
     assert lines == {"postgres": 3, "postgres2": 5}
+
+
+PERCONA_WITH_HPA = """apiVersion: pgv2.percona.com/v2
+kind: PerconaPGCluster
+metadata: {name: cluster1, namespace: pg}
+spec:
+  crVersion: 2.5.0
+  postgresVersion: 16
+  instances: [{name: instance1, replicas: 3}]
+  proxy:
+    pgBouncer:
+      replicas: 3
+      config: {global: {pool_mode: transaction}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: bouncers, namespace: %s}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: %s}
+  maxReplicas: 9
+"""
+
+
+@pytest.mark.parametrize("namespace, target, expected", [
+    ("pg", "cluster1-pgbouncer", (9, "maxReplicas", 1, "minReplicas")),  # scaled: its pods are the autoscaler's
+    ("pg", "cluster1-api", (3, "replicas", None, None)),  # another Deployment's autoscaler
+    ("other", "cluster1-pgbouncer", (3, "replicas", None, None)),  # the same name in another namespace
+])
+def test_an_autoscaler_of_the_operators_pgbouncer_deployment_gives_its_pods(tmp_path, namespace, target, expected):
+    # (scenarios13 D7) Percona and Crunchy PGO make Deployment <cluster>-pgbouncer for spec.proxy.pgBouncer
+    path = tmp_path / "cluster.yaml"
+    path.write_text(PERCONA_WITH_HPA % (namespace, target))
+    [doc] = [d for d in load(str(path), {}) if d.kind == "pgbouncer"]
+    processes = doc.meta["processes"]
+    least = processes.get("least") or {}
+    assert (processes["count"], processes["variable"], least.get("count"), least.get("variable")) == expected
+    if expected[1] == "maxReplicas":
+        assert processes["raw"] == "9 of HorizontalPodAutoscaler bouncers"
+        assert least["raw"] == "not set (1) of HorizontalPodAutoscaler bouncers"
+        assert "Deployment cluster1-pgbouncer, which PerconaPGCluster cluster1 makes for spec.proxy.pgBouncer with " \
+               "replicas: 3" in processes["where"]

@@ -616,8 +616,18 @@ def _read_pgo_pgbouncer(f: _File, root: N, spec: N, pgb: N, name: str) -> None:
     # includes first: what they set is unknown
     opaque = files.span(f.path) if files is not None and files.kind == "seq" and files.seq() else None
     image = pgb.get("image")
-    f.pgb_doc(entries, meta, opaque, databases, True,
-              (image.value, image.value_span(f.path)) if image is not None and image.kind == "scalar" else None)
+    doc = f.pgb_doc(entries, meta, opaque, databases, True,
+                    (image.value, image.value_span(f.path)) if image is not None and image.kind == "scalar" else None)
+    if name and not f.is_unknown(name):
+        # the Deployment the operator makes for it (naming.ClusterPGBouncer: <cluster>-pgbouncer), which a
+        # HorizontalPodAutoscaler of the folder may scale (_scale): its pods are then the autoscaler's
+        count = meta.get("processes") or {"count": 1, "raw": "not set (1)", "span": kind_node.span(f.path).to_dict()}
+        f.workloads.append({
+            "kind": "Deployment", "name": f"{name}-pgbouncer", "namespace": _namespace(root),
+            "folder": os.path.dirname(os.path.realpath(f.path)), "configmaps": set(), "runs": [doc], "host": None,
+            "replicas": {k: count[k] for k in ("count", "raw", "span")}, "sysctl_doc": None, "docs": [],
+            "lines": (root.line, root.end_line),
+            "operator": f"{root.text('kind')} {name} makes for spec.proxy.pgBouncer"})
 
 
 def _version_at_least(text: str | None, wanted: tuple[int, int]) -> bool:
@@ -1417,11 +1427,20 @@ def _count(doc: ConfigDoc) -> None:
     """A PgBouncer's copies (meta["processes"]): the pods of the workloads that run it, added up,
     the fewest (`least`) too when an autoscaler scales one of them."""
     counted = [t for t in doc.meta.get("_workloads", ()) if t["replicas"] is not None]
-    if doc.kind != "pgbouncer" or not counted or doc.meta.get("generated_by") in _OPERATOR_POOLERS:
+    if doc.kind != "pgbouncer" or not counted:
         return
+    if doc.meta.get("generated_by") in _OPERATOR_POOLERS:
+        # the operator's own count (spec.proxy.pgBouncer.replicas), unless an autoscaler scales the
+        # Deployment it makes: the autoscaler then sets the pods (and fights the operator over them)
+        counted = [t for t in counted if t.get("operator") and t.get("autoscaler")]
+        if not counted:
+            return
     if doc.meta.get("processes", {}).get("declared"):
         return  # pgpath.yaml's replicas: on the hop win
-    where = " in the pods of " + " and ".join(f"{t['kind']} {t['name']}" for t in counted)
+    where = " in the pods of " + " and ".join(
+        f"{t['kind']} {t['name']}" + (f", which {t['operator']} with replicas: {t['operator_replicas']} (the "
+                                      "operator and the autoscaler both set its pods)"
+                                      if t.get("operator") else "") for t in counted)
 
     def total(part: str | None) -> dict:
         reps = [t["replicas"].get(part, t["replicas"]) if part else t["replicas"] for t in counted]
@@ -1469,6 +1488,8 @@ def _scale(w: dict, autoscaler: dict) -> bool:
     if None not in (w["namespace"], autoscaler["namespace"]) and w["namespace"] != autoscaler["namespace"]:
         return False
     w["autoscaler"] = autoscaler
+    if w.get("operator"):
+        w["operator_replicas"] = w["replicas"]["raw"]
     by = f" of HorizontalPodAutoscaler {autoscaler['name']}"
     (least, least_raw, least_span), (most, most_raw, most_span) = autoscaler["min"], autoscaler["max"]
     w["replicas"] = {"count": most, "raw": most_raw + by, "variable": "maxReplicas", "span": most_span,

@@ -6,7 +6,9 @@ clients whose connections end there (the first PgBouncer or PostgreSQL after the
 HAProxy in TCP mode passes them through) of pool size × replicas (topology `replicas:`, else 1):
 
 - against PgBouncer's `max_client_conn` (in each of its processes or pods: autobase's
-  `pgbouncer_processes`, a CloudNativePG Pooler's `instances`, the `replicas` of the Kubernetes
+  `pgbouncer_processes`, a CloudNativePG Pooler's `instances`, a Crunchy or Percona cluster's
+  `proxy.pgBouncer.replicas` — the `minReplicas` of a HorizontalPodAutoscaler that scales
+  `<cluster>-pgbouncer` —, the `replicas` of the Kubernetes
   workload that mounts its ConfigMap — the `minReplicas` of a HorizontalPodAutoscaler that scales
   it, the fewest pods the clients may find —, a pgbouncer hop's `replicas:` in pgpath.yaml);
 - against PostgreSQL's `max_connections` − `superuser_reserved_connections` −
@@ -138,7 +140,8 @@ def check(ctx):
             if not is_known(limit) or count is None:
                 continue
             limit_text = source(model, "max_client_conn")
-            if count > 1:  # each process or pod admits max_client_conn of them
+            if count > 1 or count_said:  # each process or pod admits max_client_conn of them (said for 1 an
+                # autoscaler may scale down to)
                 limit, limit_text = limit * count, f"{limit_text}{count_said} = {limit * count}"
             span = model.span_of("max_client_conn") or hop_span(end)
             headroom = max(100, total // 5)

@@ -81,12 +81,16 @@ def copies(doc: ConfigDoc, least: bool = False) -> tuple[int | None, str, list[S
     found = doc.meta.get("processes")
     if not found:
         return 1, "", []
-    if least and found.get("least"):
+    fewest = bool(least and found.get("least"))
+    if fewest:
         found = found["least"]
     count = found["count"]
-    if count is None or count <= 1:
+    # (one pod an autoscaler may scale down to is said: the file's own replicas may say more)
+    if count is None or count < 1 or count == 1 and not fewest:
         return count, "", []
     what = found.get("what", "processes")
+    if count == 1 and what.endswith("s"):
+        what = what[:-1]
     where = found.get("where", " on the same port")
     said = f" × {count} {what} ({found['variable']}: {found['raw']}, each with its own pools{where})"
     return count, said, [Span(**found["span"])]
