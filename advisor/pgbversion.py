@@ -142,6 +142,8 @@ def plan(found: list[tuple[str, str]], skipped: list[str], given: tuple[str, str
             version = newest()  # (the loader reports the unreadable version)
         return Plan(Choice(version, given[1], "option", fixed=True))
     out = Plan(Choice(newest(), DEFAULT_REASON, "default"))
+    if not any(k in ("pgbouncer", "kubernetes") for _, k in found):
+        return out  # no file a PgBouncer document comes from: nothing more to read
     holders = [(p, k) for p, k in found if k != "client"]
     items: list[tuple[str, str | None]] = list(holders) + [(p, None) for p in candidates(skipped)]
     evidence: dict[str, list] = {}
