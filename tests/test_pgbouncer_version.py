@@ -133,7 +133,9 @@ def test_the_image_of_the_deployment_that_mounts_the_configmap_is_the_version(tm
                                                     "./k8s/deployment.yaml:10, beside it")
     [path006] = [f for f in report.findings if f.code == "PATH006"]
     assert str(path006.severity) == "warning"
-    assert "PgBouncer 1.22 with max_prepared_statements = 0 (the default before 1.24)" in path006.message
+    # (the finding says where its version comes from: its verdict turns on it)
+    assert ("PgBouncer 1.22 (image docker.io/pgbouncer/pgbouncer:1.22.1 in ./k8s/deployment.yaml:10, beside it) "
+            "with max_prepared_statements = 0 (the default before 1.24)") in path006.message
     assert summary(report).endswith("; PgBouncer 1.22 assumed (image docker.io/pgbouncer/pgbouncer:1.22.1 in "
                                     "./k8s/deployment.yaml:10, beside it)")
 
@@ -166,6 +168,8 @@ def test_a_crunchy_cluster_takes_the_version_of_its_pgbouncer_image(tmp_path):
     [path006] = [f for f in report.findings if f.code == "PATH006"]
     assert str(path006.severity) == "warning"
     assert 'max_prepared_statements: "200" in spec.proxy.pgBouncer.config.global' in path006.fix
+    assert ("PgBouncer 1.22 (image registry.developers.crunchydata.com/crunchydata/crunchy-pgbouncer:ubi8-1.22-0 in "
+            "./k8s/postgrescluster.yaml:9) with max_prepared_statements = 0") in path006.message
     # the JSON report says the same, per document and in the summary, and validates
     data = json.loads(render(report, "json"))
     assert validate(data, "report.schema.json") is None

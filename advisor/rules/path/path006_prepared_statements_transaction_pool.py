@@ -6,7 +6,8 @@ each PgBouncer after it in `pool_mode = transaction` or `statement` (as PgBounce
 the `[users]` entry's pool_mode of the pool's user — the entry's forced `user=`, else the
 client's — then the `[databases]` entry's, then the global one) that does not track prepared
 statements: a PgBouncer before 1.21 (the version pgpath lints for: `--pgbouncer-version`, else
-the tag of the image that runs it, else the newest; the summary says which), or one whose
+the tag of the image that runs it, else the newest; the summary says which, and the finding when
+read from an image), or one whose
 `max_prepared_statements` is 0 (the default in 1.21 to 1.23; 200 from 1.24).
 
 What prepares named statements, as the client file sets it:
@@ -104,11 +105,14 @@ def _pool_mode(model, entry, user: str | None):
     return model.pool_mode_of(entry, user), model.span_of("pool_mode")
 
 
-def _untracked(model) -> str | None:
+def _untracked(model, doc=None) -> str | None:
     """Why this PgBouncer does not track prepared statements, or None when it does (or when its
-    max_prepared_statements is not known before deploy)."""
+    max_prepared_statements is not known before deploy). A version read from an image says which
+    (advisor/pgbversion.py): the verdict turns on it."""
     version = tuple(model.version[:2])
     shown = f"{version[0]}.{version[1]}"
+    if doc is not None and doc.meta.get("pgbouncer_version_source") in ("file", "deployment", "neighbourhood"):
+        shown += f" ({doc.meta['pgbouncer_version_reason'].split(' (conflicting evidence')[0]})"
     if version < TRACKING_SINCE:
         return f"PgBouncer {shown} does not track prepared statements (max_prepared_statements from 1.21)"
     mps = model.value("max_prepared_statements")
@@ -175,7 +179,7 @@ def check(ctx):
 
 
 def _prepared(ep, prepares, end, model, mode, mode_span):
-    why = _untracked(model)
+    why = _untracked(model, end.doc)
     if why is None:
         return None
     t = prepares.threshold
