@@ -221,30 +221,9 @@ def by_version(docs) -> list[dict]:
 
 def summary_lines(docs) -> list[str]:
     """`PgBouncer 1.22 assumed (image ... in k8s/deployment.yaml:14, beside it)` when one version and
-    one reason cover every PgBouncer document; else a line per version with its file count."""
-    rows = by_version(docs)
-    if not rows:
-        return []
-    if len(rows) == 1 and len(rows[0]["reasons"]) == 1:
-        reason, source = rows[0]["reasons"][0]
-        verb = "" if source == "option" else " assumed"
-        return [f"PgBouncer {rows[0]['version']}{verb} ({reason})"]
-    out = []
-    for row in rows:
-        n = row["files"]
-        head = f"PgBouncer {row['version']} for {n} file{'s' if n != 1 else ''}"
-        if len(row["reasons"]) == 1:
-            out.append(f"{head} ({row['reasons'][0][0]})")
-            continue
-        parts = []
-        for source in SOURCES:
-            count = row["sources"].get(source)
-            if not count:
-                continue
-            reasons = [r for r, s in row["reasons"] if s == source]
-            reasons.sort(key=lambda r: r != DEFAULT_REASON)  # (the plain default first: the example)
-            example = reasons[0] + (f"; and {len(reasons) - 1} other reason{'s' if len(reasons) > 2 else ''}"
-                                    if len(reasons) > 1 else "")
-            parts.append(f"{count} {_SOURCE_WORDS[source]}: {example}")
-        out.append(f"{head}: " + "; ".join(parts))
-    return out
+    one reason cover every PgBouncer document; else a line per version with its file count (the
+    plain default first among the examples)."""
+    from advisor.pgversion import summary_of
+
+    return summary_of(by_version(docs), "PgBouncer", "version", SOURCES, _SOURCE_WORDS, ("option",),
+                      first=lambda r: r != DEFAULT_REASON)

@@ -397,28 +397,38 @@ def by_major(docs) -> list[dict]:
 def summary_lines(docs) -> list[str]:
     """The text report's words on the majors: `PostgreSQL 15 assumed (image postgres:15 in x:3)`
     when one major and one reason cover every document; else a line per major with its count."""
-    rows = by_major(docs)
+    return summary_of(by_major(docs), "PostgreSQL", "major", SOURCES, _SOURCE_WORDS, ("option", "topology"))
+
+
+def summary_of(rows: list[dict], product: str, key: str, sources, words: dict, given: tuple[str, ...],
+               first=None) -> list[str]:
+    """Summary lines of versions found per file (PostgreSQL majors here, PgBouncer versions in
+    advisor.pgbversion): one line when one version and one reason cover every file, said as
+    assumed unless `given` by the user; else a line per version with its file count and, per
+    source, an example reason (`first`, a sort key, orders the examples)."""
     if not rows:
         return []
     if len(rows) == 1 and len(rows[0]["reasons"]) == 1:
         reason, source = rows[0]["reasons"][0]
-        verb = "" if source in ("option", "topology") else " assumed"
-        return [f"PostgreSQL {rows[0]['major']}{verb} ({reason})"]
+        verb = "" if source in given else " assumed"
+        return [f"{product} {rows[0][key]}{verb} ({reason})"]
     out = []
     for row in rows:
         n = row["files"]
-        head = f"PostgreSQL {row['major']} for {n} file{'s' if n != 1 else ''}"
+        head = f"{product} {row[key]} for {n} file{'s' if n != 1 else ''}"
         if len(row["reasons"]) == 1:
             out.append(f"{head} ({row['reasons'][0][0]})")
             continue
         parts = []
-        for source in SOURCES:
+        for source in sources:
             count = row["sources"].get(source)
             if not count:
                 continue
             reasons = [r for r, s in row["reasons"] if s == source]
+            if first is not None:
+                reasons.sort(key=first)
             example = reasons[0] + (f"; and {len(reasons) - 1} other reason{'s' if len(reasons) > 2 else ''}"
                                     if len(reasons) > 1 else "")
-            parts.append(f"{count} {_SOURCE_WORDS[source]}: {example}")
+            parts.append(f"{count} {words[source]}: {example}")
         out.append(f"{head}: " + "; ".join(parts))
     return out
