@@ -142,9 +142,9 @@ def _pgx_env(param: str):
     return lambda port: f"WORKER_DSN=postgres://postgres@127.0.0.1:{port}/labdb?sslmode=disable&{param}&pool_max_conns=4\n"
 
 
-def _report(sid: str, config: str, findings: list[dict], seen: str, match: bool) -> None:
-    predicted = "; ".join(f"{f['code']} {f['severity']}" for f in findings) or "no PATH007 finding"
-    sc.RULE_ROWS[sid] = ("PATH007", config, predicted, seen, match)
+def _report(sid: str, config: str, findings: list[dict], seen: str, match: bool, rule: str = "PATH007") -> None:
+    predicted = "; ".join(f"{f['code']} {f['severity']}" for f in findings) or f"no {rule} finding"
+    sc.RULE_ROWS[sid] = (rule, config, predicted, seen, match)
 
 
 def test_libpq_options_statement_timeout_is_refused_as_predicted(lab):
@@ -246,7 +246,7 @@ def test_asyncpg_server_settings_statement_timeout_is_refused_and_app012_says_al
     findings = sc.findings(folder, "APP012")
     _report("START6", "postgresql+asyncpg URL statement_timeout=30s -> PgBouncer; APP012's fix (server_settings) "
             "tried", findings, observed["error"] or "connected",
-            bool(findings) and "ALTER ROLE" in findings[0]["fix"] and observed["error"] is not None)
+            bool(findings) and "ALTER ROLE" in findings[0]["fix"] and observed["error"] is not None, rule="APP012")
     assert observed["error"] == "ProtocolViolationError: unsupported startup parameter: statement_timeout", observed
     [finding] = findings
     assert "server_settings" in finding["fix"] and "ALTER ROLE postgres SET statement_timeout = '30s'" in finding["fix"], \
@@ -261,7 +261,7 @@ def test_asyncpg_server_settings_application_name_works_and_app012_keeps_server_
     findings = sc.findings(folder, "APP012")
     _report("START7", "postgresql+asyncpg URL application_name=api -> PgBouncer; server_settings tried", findings,
             observed["error"] or f"connected; SHOW application_name = {observed['values']['application_name']}",
-            bool(findings) and "server_settings" in findings[0]["fix"] and observed["error"] is None)
+            bool(findings) and "server_settings" in findings[0]["fix"] and observed["error"] is None, rule="APP012")
     assert observed == {"error": None, "values": {"application_name": "api"}}, observed
     [finding] = findings
     assert finding["fix"] == 'remove application_name=api; create_async_engine(url, connect_args={"server_settings": ' \
@@ -313,7 +313,7 @@ def test_sqlalchemy_psycopg_through_statement_pooling_fails_as_predicted(lab):
     findings = sc.findings(folder, "PATH008")
     _report("STMT1", "SQLAlchemy postgresql+psycopg -> PgBouncer pool_mode = statement (isolation_level default, "
             "then AUTOCOMMIT)", findings, f"{default}; with AUTOCOMMIT: {autocommit}",
-            bool(findings) and default is not None and autocommit is not None)
+            bool(findings) and default is not None and autocommit is not None, rule="PATH008")
     assert default == autocommit == "transaction blocks not allowed in statement pooling mode", (default, autocommit)
     [finding] = findings
     assert finding["severity"] == "error" and "transaction blocks not allowed" in finding["message"], finding
@@ -336,6 +336,6 @@ def test_transaction_pooling_runs_the_same_sqlalchemy_and_pgpath_is_silent(lab):
     observed = _sqlalchemy_statement(f"postgresql+psycopg://postgres@127.0.0.1:{port}/labdb?sslmode=disable")
     findings = sc.findings(folder, "PATH008")
     _report("STMT3", "the same SQLAlchemy engine -> pool_mode = transaction", findings, observed or "ran",
-            not findings and observed is None)
+            not findings and observed is None, rule="PATH008")
     assert observed is None, observed
     assert not findings, findings
