@@ -647,6 +647,7 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
     # shares these lists)
     options["workloads"] = []
     options["autoscalers"] = []  # and the HorizontalPodAutoscalers that scale them
+    options["services"] = []  # and the Services that select their pods (a client names them)
     docs: list[ConfigDoc] = []
     errors: list[InputError] = []
     # Files are loaded kind by kind (each kind's files in the order found), and their documents

@@ -1344,3 +1344,34 @@ def test_a_server_older_than_idle_session_timeout_has_no_idle_timer(tmp_path):
                                            "      DATABASE_URL: postgresql://app@db:5432/app\n"})
     [path] = shared(paths_of(tmp_path))
     assert path.timers == []
+
+
+PGB_CONFIGMAP = ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pgbouncer-config\n  namespace: db\ndata:\n"
+                 "  pgbouncer.ini: |\n    [databases]\n    shop = host=pg.db.svc port=5432 dbname=shop\n\n"
+                 "    [pgbouncer]\n    listen_addr = 0.0.0.0\n    listen_port = 6432\n    pool_mode = transaction\n")
+PGB_DEPLOYMENT = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: pgbouncer\n  namespace: db\nspec:\n"
+                  "  replicas: 2\n  selector:\n    matchLabels: {app: pgbouncer}\n  template:\n    metadata:\n"
+                  "      labels: {app: pgbouncer, tier: db}\n    spec:\n      containers:\n        - name: pgbouncer\n"
+                  "          image: pgbouncer/pgbouncer:1.22.1\n          volumeMounts:\n            - {name: config, "
+                  "mountPath: /etc/pgbouncer}\n      volumes:\n        - name: config\n          configMap: {name: "
+                  "pgbouncer-config}\n")
+
+
+@pytest.mark.parametrize("selector,namespace,joined", [("{app: pgbouncer}", "db", True),
+                                                       ("{app: pgbouncer, tier: db}", "db", True),
+                                                       ("{app: other}", "db", False),
+                                                       ("{app: pgbouncer}", "shop", False)])
+def test_a_client_naming_a_service_that_selects_a_pgbouncer_deployment_reaches_it(tmp_path, selector, namespace,
+                                                                                   joined):
+    """The fourth scenario audit's D11: a plain Service -> Deployment -> ConfigMap PgBouncer, in
+    files of their own under k8s/, and a client in app/ naming the Service: the Service selects the
+    Deployment's pods (its selector among their labels, in its namespace), which run the pgbouncer.ini
+    of the ConfigMap they mount; without a pgpath.yaml."""
+    write(tmp_path, {"k8s/configmap.yaml": PGB_CONFIGMAP, "k8s/deployment.yaml": PGB_DEPLOYMENT,
+                     "k8s/service.yaml": f"apiVersion: v1\nkind: Service\nmetadata:\n  name: pgbouncer\n"
+                                         f"  namespace: {namespace}\nspec:\n  selector: {selector}\n  ports:\n"
+                                         "    - port: 6432\n",
+                     "app/settings.py": "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', "
+                                        "'HOST': 'pgbouncer.db.svc', 'PORT': 6432, 'NAME': 'shop'}}\n"})
+    kinds = [[h.kind for h in p.hops] for p in shared(paths_of(tmp_path))]
+    assert (["client", "pgbouncer"] in kinds) == joined, kinds

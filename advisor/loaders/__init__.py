@@ -174,7 +174,7 @@ def link_documents(docs: list, options: dict) -> list:
     if options.get("workloads"):
         from advisor.loaders.infra_yaml import link_workloads
 
-        link_workloads(docs, options["workloads"], options.get("autoscalers", ()))
+        link_workloads(docs, options["workloads"], options.get("autoscalers", ()), options.get("services", ()))
     if not any(d.meta.get("link") for d in docs):
         return docs
     from advisor.loaders.cloud import link

@@ -178,6 +178,7 @@ class _File:
         self.workloads: list[dict] = []  # Kubernetes workloads (_workload), tied to what they run in load()
         self.autoscalers: list[dict] = []  # HorizontalPodAutoscalers (_read_autoscaler): their targets' replicas
         self.image_from_line = 1  # the line of the service or container being read (_where_image)
+        self.services: list[dict] = []  # Kubernetes Services with a selector (_read_service)
 
     # -- values -------------------------------------------------------------------------------
 
@@ -1330,7 +1331,9 @@ def _workload(f: _File, root: N, pod: N, name: str, runs: list[ConfigDoc], sysct
                         "span": (node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict()}
     elif kind == "DaemonSet":
         replicas = {"count": None, "raw": "one per node (DaemonSet)", "span": anchor}
+    labels = root.get("spec", "template", "metadata", "labels") if kind != "Pod" else root.get("metadata", "labels")
     return {"kind": kind, "name": name, "namespace": _namespace(root),
+            "labels": {k: v.value for k, _, v in labels.items() if v.kind == "scalar"} if labels is not None else {},
             "folder": os.path.dirname(os.path.realpath(f.path)), "configmaps": _mounted_configmaps(pod),
             "runs": runs, "host": host, "replicas": replicas, "sysctl_doc": sysctl_doc, "docs": [],
             "lines": (root.line, root.end_line)}
@@ -1383,7 +1386,8 @@ def tie_workloads(workloads: list[dict], docs: list[ConfigDoc]) -> list[dict]:
     return rest
 
 
-def link_workloads(docs: list[ConfigDoc], workloads: list[dict], autoscalers: list[dict] = ()) -> None:
+def link_workloads(docs: list[ConfigDoc], workloads: list[dict], autoscalers: list[dict] = (),
+                   services: list[dict] = ()) -> None:
     """Across the files of one folder (a manifest per object: configmap.yaml, deployment.yaml,
     hpa.yaml): an autoscaler's replicas go to the workload it scales, and a workload is tied to the
     ConfigMaps it mounts; a ConfigMap or autoscaler of another folder is another deployment's."""
@@ -1400,6 +1404,31 @@ def link_workloads(docs: list[ConfigDoc], workloads: list[dict], autoscalers: li
     for folder, ws in in_folder.items():
         if folder in by_folder:
             tie_workloads([w for w in ws if w["configmaps"]], by_folder[folder])
+    services_in: dict[str, list[dict]] = {}
+    for svc in services:
+        services_in.setdefault(svc["folder"], []).append(svc)
+    for folder, ws in in_folder.items():
+        name_services(ws, services_in.get(folder, ()))
+
+
+def name_services(workloads: list[dict], services) -> None:
+    """The Kubernetes Services that select a workload's pods (every key of the selector among the
+    pod template's labels, in the same namespace when both say one) name the PgBouncer or
+    PostgreSQL documents it runs (meta["services"]): a client whose host is the Service's name
+    reaches them (advisor.path.discover)."""
+    for svc in services:
+        for w in workloads:
+            if not svc["selector"] or not w["docs"]:
+                continue
+            if svc["namespace"] and w["namespace"] and svc["namespace"] != w["namespace"]:
+                continue
+            if all(w["labels"].get(k) == v for k, v in svc["selector"].items()):
+                for doc in w["docs"]:
+                    names = doc.meta.setdefault("services", [])
+                    if svc["name"] not in names:
+                        names.append(svc["name"])
+                    if svc["namespace"] and not doc.meta.get("namespace"):
+                        doc.meta["namespace"] = svc["namespace"]
 
 
 # PgBouncers an operator runs: their pods are the operator's count (its own key), not a workload's
@@ -1721,6 +1750,13 @@ def _lb_kind(f: _File, notes: dict, cloud: str | None):
 
 def _read_service(f: _File, root: N) -> None:
     spec = root.get("spec")
+    selector = spec.get("selector") if spec is not None else None
+    if selector is not None and selector.kind == "map" and _name(root, None) and not f.is_unknown(_name(root, "")):
+        # who it sends to: the pods whose labels it selects (name_services), so that a client naming
+        # the Service reaches the PgBouncer or PostgreSQL they run (path discovery)
+        f.services.append({"name": _name(root, None), "namespace": _namespace(root),
+                           "selector": {k: v.value for k, _, v in selector.items() if v.kind == "scalar"},
+                           "folder": os.path.dirname(os.path.realpath(f.path))})
     if spec is None or spec.text("type") != "LoadBalancer":
         return
     name = _name(root, "service")
@@ -1771,6 +1807,9 @@ def load(path: str, options: dict | None = None):
             _scale(w, a)
     if f.workloads:
         tie_workloads(f.workloads, f.docs)
+        name_services(f.workloads, f.services)
+    if isinstance(options.get("services"), list):
+        options["services"].extend(f.services)
     if isinstance(options.get("workloads"), list):
         # a ConfigMap or autoscaler of another file of the folder: the run links them (link_documents)
         options["workloads"].extend(w for w in f.workloads if w["configmaps"] or w["replicas"] is not None and w["docs"])
