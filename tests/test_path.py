@@ -1375,3 +1375,18 @@ def test_a_client_naming_a_service_that_selects_a_pgbouncer_deployment_reaches_i
                                         "'HOST': 'pgbouncer.db.svc', 'PORT': 6432, 'NAME': 'shop'}}\n"})
     kinds = [[h.kind for h in p.hops] for p in shared(paths_of(tmp_path))]
     assert (["client", "pgbouncer"] in kinds) == joined, kinds
+
+
+def test_pgpath_path_says_which_pgbouncer_version_a_hop_is_checked_as(tmp_path):
+    """The PgBouncer-version helper's left item: `pgpath path` shows each PgBouncer hop's version and
+    why, as it does PostgreSQL's major (here from the image of the Deployment beside its ConfigMap)."""
+    write(tmp_path, {"k8s/configmap.yaml": PGB_CONFIGMAP, "k8s/deployment.yaml": PGB_DEPLOYMENT,
+                     "k8s/service.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: pgbouncer\n"
+                                         "  namespace: db\nspec:\n  selector: {app: pgbouncer}\n",
+                     "app/settings.py": "DATABASES = {'default': {'ENGINE': 'django.db.backends.postgresql', "
+                                        "'HOST': 'pgbouncer.db.svc', 'PORT': 6432, 'NAME': 'shop'}}\n"})
+    out = pgpath("path", ".", cwd=tmp_path).stdout
+    assert "PgBouncer 1.22 assumed (image pgbouncer/pgbouncer:1.22.1 in" in out, out
+    (tmp_path / "pgpath.yaml").write_text('pgbouncer-version: "1.18"\n')
+    given = pgpath("path", ".", cwd=tmp_path).stdout
+    assert "PgBouncer 1.18 (" in given and "PgBouncer 1.18 assumed" not in given, given

@@ -52,6 +52,13 @@ def render(report, **_: object) -> str:
             if version is not None:
                 verb = "" if version["source"] in ("option", "topology") else " assumed"
                 lines.append(f"     {'':<10} PostgreSQL {version['major']}{verb} ({version['reason']})")
+            if hop.kind == "pgbouncer" and hop.doc is not None:
+                from advisor.pgbversion import version_of
+
+                bouncer = version_of(hop.doc)
+                if bouncer is not None:
+                    verb = "" if bouncer["source"] == "option" else " assumed"
+                    lines.append(f"     {'':<10} PgBouncer {bouncer['version']}{verb} ({bouncer['reason']})")
         for leg in path.legs:
             a, b = leg.labels(path.hops)
             best = leg.keepalive()
