@@ -395,17 +395,7 @@ class ClientEndpoint(Record):
         if options is None or not options.known or not isinstance(options.value, str):
             return None
         found = None
-        words = _split_options(options.value)
-        for i, word in enumerate(words):
-            if word == "-c" and i + 1 < len(words):
-                pair = words[i + 1]
-            elif word.startswith("-c") and len(word) > 2:
-                pair = word[2:]
-            elif word.startswith("--") and "=" in word:
-                pair = word[2:]
-            else:
-                continue
-            key, _, text = pair.partition("=")
+        for key, text, _shown in options_settings(options.value):
             if key.replace("-", "_").lower() == name and text:
                 found = Value(text, text, options.span, options.origin, key="options")
         return found
@@ -454,6 +444,29 @@ class ClientFile(Record):
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": self.format, "endpoints": [e.to_dict() for e in self.endpoints]}
+
+
+def options_settings(text: str) -> list[tuple[str, str, str]]:
+    """The words of a startup `options` parameter as (name, value, the word as written): `-c
+    name=value`, `-cname=value` and `--name=value` give a name; any other word has none ("")."""
+    out: list[tuple[str, str, str]] = []
+    words = _split_options(text)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "-c" and i + 1 < len(words):
+            pair, shown, i = words[i + 1], f"-c {words[i + 1]}", i + 2
+        elif word.startswith("-c") and len(word) > 2:
+            pair, shown, i = word[2:], word, i + 1
+        elif word.startswith("--") and "=" in word:
+            pair, shown, i = word[2:], word, i + 1
+        else:
+            out.append(("", "", word))
+            i += 1
+            continue
+        key, _, value = pair.partition("=")
+        out.append((key, value, shown))
+    return out
 
 
 def _split_options(text: str) -> list[str]:

@@ -125,26 +125,9 @@ def _sent(ep) -> tuple[list[Sent], object]:
 def options_sent(text: str, source) -> list[Sent]:
     """The words of an `options` startup parameter as PgBouncer reads them: one Sent per
     `-c name=value` / `--name=value`, and one without a name for any other word."""
-    from advisor.model.client import _split_options
+    from advisor.model.client import options_settings
 
-    out: list[Sent] = []
-    words = _split_options(text)
-    i = 0
-    while i < len(words):
-        word = words[i]
-        if word == "-c" and i + 1 < len(words):
-            pair, shown, i = words[i + 1], f"-c {words[i + 1]}", i + 2
-        elif word.startswith("-c") and len(word) > 2:
-            pair, shown, i = word[2:], word, i + 1
-        elif word.startswith("--") and "=" in word:
-            pair, shown, i = word[2:], word, i + 1
-        else:
-            out.append(Sent("", "", source, True, word))  # not a setting PgBouncer reads
-            i += 1
-            continue
-        key, _, value = pair.partition("=")
-        out.append(Sent(key, value, source, True, shown))
-    return out
+    return [Sent(key, value, source, True, shown) for key, value, shown in options_settings(text)]
 
 
 def first_pgbouncer(ctx, ep):
