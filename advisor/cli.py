@@ -81,6 +81,9 @@ def check(
                                                     "unrecognised files quietly."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also say, on stderr, which files in the folders "
                                                                 "walked were skipped and why."),
+    include_development: bool = typer.Option(False, "--include-development", help="Also report info findings on "
+                                             "files for development or tests (held back by default; the summary "
+                                             "says which files and why)."),
 ) -> None:
     """Check configuration files and report problems along the connection path."""
     from advisor.engine import UsageError, make_settings, run
@@ -100,6 +103,7 @@ def check(
         "haproxy_binary": haproxy_binary,
         "cert_warn_days": cert_warn_days,
         "cloud": cloud,
+        "include_development": include_development or None,
     }
     if baseline_stale and not baseline:
         _fail("--baseline-stale needs --baseline FILE")
@@ -266,6 +270,9 @@ def report(
                                                                   "itself exits 0)."),
     config: Optional[str] = typer.Option(None, "--config", help="Settings file (default: the nearest one)."),
     no_config: bool = typer.Option(False, "--no-config", help="Ignore settings files."),
+    include_development: bool = typer.Option(False, "--include-development", help="Also report info findings on "
+                                             "files for development or tests (held back by default; the "
+                                             "assumptions say which files and why)."),
 ) -> None:
     """Write a review report: verdict, findings by file (and path), inputs read and skipped, assumptions."""
     from advisor.engine import UsageError, make_settings, run
@@ -280,7 +287,8 @@ def report(
     if fmt not in ("html", "markdown"):
         _fail("--format takes html or markdown")
     cli = {"paths": paths or None, "select": select, "ignore": ignore, "pg_version": pg_version,
-           "pgbouncer_version": pgbouncer_version, "ram": ram, "fail_on": fail_on}
+           "pgbouncer_version": pgbouncer_version, "ram": ram, "fail_on": fail_on,
+           "include_development": include_development or None}
     try:
         settings = make_settings(cli, config_path=config, use_config=not no_config)
         result = run(settings)

@@ -38,7 +38,7 @@ class Settings(Record):
     __slots__ = ("paths", "select", "ignore", "severity", "fail_on", "pg_version", "pgbouncer_version", "ram_bytes",
                  "kind", "exclude", "extra", "config_file", "per_file_ignores", "rule_options", "inline_ignores",
                  "baseline", "baseline_stale", "changed", "topology", "pg_version_source",
-                 "pgbouncer_version_source")
+                 "pgbouncer_version_source", "include_development", "development", "production")
 
     def __init__(self, paths: list[str] | None = None, select: list[str] | None = None, ignore: list[str] | None = None,
                  severity: dict[str, Severity] | None = None, fail_on: Severity = Severity.WARNING,
@@ -68,6 +68,12 @@ class Settings(Record):
         self.pg_version_source: str | None = None
         # why pgbouncer_version is what it is: None = not given, so `run` reads it from the images
         self.pgbouncer_version_source: str | None = None
+        # info findings on files for development or tests (advisor.development): reported, or held back
+        self.include_development = False
+        # pgpath.yaml's development: (such files) and production: (never such files), as
+        # (absolute glob, glob as written), matched as per-file-ignores are
+        self.development: list[tuple[str, str]] = []
+        self.production: list[tuple[str, str]] = []
 
 
 class Report(Record):
@@ -77,7 +83,7 @@ class Report(Record):
     imports a rule; `paths` the assembled connection paths (advisor.path.DeploymentPath)."""
 
     __slots__ = ("findings", "docs", "input_errors", "settings", "rules", "skipped", "baselined", "stale", "paths",
-                 "scope")
+                 "scope", "held_back")
 
     def __init__(self, findings: list[Finding], docs: list[ConfigDoc], input_errors: list[InputError],
                  settings: Settings, rules: list[RuleInfo] | None = None, skipped: list[str] | None = None,
@@ -94,6 +100,9 @@ class Report(Record):
         # real paths of the files reported on (--hook's changed files; the checked paths' files when
         # the topology made more be read), None for every file read
         self.scope: set[str] | None = None
+        # info findings not reported because their file is for development or tests, by file:
+        # advisor.development.HeldBack (file, why, codes, count)
+        self.held_back: list = []
 
     @property
     def exit_code(self) -> int:
@@ -363,6 +372,9 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
     for pattern, codes in (merged.get("per_file_ignores") or {}).items():
         settings.per_file_ignores.append((os.path.join(os.path.abspath(base), pattern), pattern, _split(codes)))
     settings.rule_options = {code.upper(): dict(opts) for code, opts in (merged.get("rule_options") or {}).items()}
+    settings.include_development = bool(merged.get("include_development"))
+    for key in ("development", "production"):
+        setattr(settings, key, [(os.path.join(os.path.abspath(base), p), p) for p in _split(merged.get(key) or [])])
     settings.extra = dict(merged.get("extra") or {})
     for key in ("haproxy_binary", "cert_warn_days", "now", "cloud"):
         if merged.get(key) is not None:
@@ -856,6 +868,9 @@ def run(settings: Settings, progress=None) -> Report:
         findings = apply_per_file_ignores(findings, settings.per_file_ignores)
     findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
     findings = _dedupe(findings)
+    held_back: list = []
+    if not settings.include_development:
+        findings, held_back = _hold_back_development(findings, docs, settings)
     scope = changed
     if narrowed is not None:
         roots, relevant = narrowed
@@ -866,6 +881,7 @@ def run(settings: Settings, progress=None) -> Report:
     findings.sort(key=Finding.sort_key)
     report = Report(findings, docs, errors, settings, rule_infos(ran, findings, settings), skipped, paths)
     report.scope = scope
+    report.held_back = [h for h in held_back if scope is None or os.path.realpath(h.file) in scope]
     if settings.baseline:
         from advisor import baseline
 
@@ -879,6 +895,26 @@ def run(settings: Settings, progress=None) -> Report:
         except baseline.BaselineError as exc:
             raise UsageError(str(exc)) from None
     return report
+
+
+def _hold_back_development(findings: list[Finding], docs: list[ConfigDoc], settings: Settings):
+    """(findings to report, advisor.development.HeldBack per file): info findings on files for
+    development or tests are held back (advisor.development)."""
+    from advisor.development import DevelopmentFiles, hold_back
+
+    if not any(f.severity == Severity.INFO for f in findings):
+        return findings, []
+    roots = [os.path.realpath(p) for p in settings.paths if os.path.isdir(p)] + [os.path.realpath(".")]
+    named = set() if settings.changed is not None else \
+        {os.path.realpath(p) for p in settings.paths if os.path.isfile(p)}
+    declared: set[str] = set()
+    if settings.topology.get("deployments") and settings.config_file:
+        from advisor.path.topology import deployment_files
+
+        groups = deployment_files(settings.topology["deployments"], os.path.dirname(settings.config_file))
+        declared = {os.path.realpath(p) for group in groups for p, _ in group}
+    files = DevelopmentFiles(roots, named, declared, settings.development, settings.production)
+    return hold_back(findings, files, docs)
 
 
 def _not_included(skipped: list[str], docs: list) -> list[str]:

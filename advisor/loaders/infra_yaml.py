@@ -179,6 +179,8 @@ class _File:
         self.autoscalers: list[dict] = []  # HorizontalPodAutoscalers (_read_autoscaler): their targets' replicas
         self.image_from_line = 1  # the line of the service or container being read (_where_image)
         self.services: list[dict] = []  # Kubernetes Services with a selector (_read_service)
+        # why the file is a development setup, when a container's environment says (advisor.development)
+        self.development: str | None = None
 
     # -- values -------------------------------------------------------------------------------
 
@@ -1033,6 +1035,8 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
     the image's entrypoint). `build`: a compose service's, whose Dockerfile makes the image (and may
     copy a configuration into it)."""
     envs = _env_map(env)
+    if f.development is None:
+        f.development = _development_credential(f, service, envs)
     if _POSTGRES_IMAGE.search(image or ""):
         program, args = _command_args(entrypoint), _command_args(command)
         # the image's own entrypoint (none given, its script, or postgres itself), or a script of the user's
@@ -1823,7 +1827,40 @@ def load(path: str, options: dict | None = None):
         holder.diagnostics.extend(f.diagnostics)
     clients = _client_docs(path, options, f)
     _client_hosts(f, clients)
+    if f.development:
+        for doc in f.docs + clients:
+            doc.meta.setdefault("development", f.development)
     return f.docs + clients
+
+
+_URL_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://([^:/@\s]+):([^@/\s]+)@", re.I)
+
+
+def _development_credential(f: _File, service: str, envs: dict) -> str | None:
+    """Why a container's environment shows a development setup: a password written in the file
+    that is its user name or a well-known default (advisor.model.is_development_password), as
+    POSTGRES_PASSWORD (its user POSTGRES_USER, default postgres), another *_PASSWORD or *_PASS
+    beside its *_USER, or a connection URL's user:password. Never the password itself."""
+    from urllib.parse import unquote
+
+    from advisor.model import is_development_password
+
+    for key, (value, _) in envs.items():
+        if f.is_unknown(value):
+            continue
+        upper = key.upper()
+        if upper.endswith(("PASSWORD", "_PASS")):
+            user_key = upper.replace("PASSWORD", "USER") if upper.endswith("PASSWORD") else upper[:-4] + "USER"
+            user = next((v for k, (v, _) in envs.items() if k.upper() == user_key), None)
+            if user is None and upper == "POSTGRES_PASSWORD":
+                user = "postgres"  # the image's default superuser
+            if is_development_password(value, user):
+                return f"a development password written in it ({service}'s {key})"
+            continue
+        match = _URL_CREDENTIALS.match(value.strip())
+        if match and is_development_password(unquote(match.group(2)), unquote(match.group(1))):
+            return f"a development password written in it ({service}'s {key})"
+    return None
 
 
 def _client_hosts(f: _File, clients: list[ConfigDoc]) -> None:

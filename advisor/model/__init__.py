@@ -308,6 +308,20 @@ class ConfigDoc(Record):
 
 # the ports PostgreSQL and PgBouncer listen on by default: a port that says a hop carries PostgreSQL
 PG_PORTS = (5432, 6432)
+# passwords that say a development setup when a file writes them (advisor.development): the user
+# name itself, or one of these well-known defaults; nothing they protect is secret
+DEVELOPMENT_PASSWORDS = frozenset({
+    "postgres", "password", "passw0rd", "secret", "changeme", "change_me", "example", "test", "testing", "pass",
+    "admin", "dev", "development", "pgbouncer", "root", "123456", "mysecretpassword",
+})
+
+
+def is_development_password(password: str, user: str | None) -> bool:
+    """The password is the user name or a well-known default (compared case-insensitively)."""
+    text = password.strip().lower()
+    return bool(text) and (text == (user or "").strip().lower() or text in DEVELOPMENT_PASSWORDS)
+
+
 # the Kubernetes objects whose pod template runs containers (a container's PostgreSQL server)
 KUBERNETES_WORKLOADS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
 

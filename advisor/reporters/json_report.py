@@ -34,8 +34,11 @@ def render_chunks(report, **_: object):
         "exit_code": report.exit_code,
         "summary": {"findings": len(report.findings), **report.counts(),
                     "files": len(files_read(report)),
-                    "skipped": len(getattr(report, "skipped", None) or ())},
+                    "skipped": len(getattr(report, "skipped", None) or ()),
+                    "held_back": sum(h.count for h in getattr(report, "held_back", None) or ())},
         "findings": jsontext.Items(f.to_dict() for f in report.findings),
+        # info findings not reported because their file is for development or tests (advisor.development)
+        "held_back": [h.to_dict() for h in getattr(report, "held_back", None) or ()],
         "paths": jsontext.Items(
             {"name": p.name, "source": p.source, "evidence": list(p.evidence),
              "hops": [{"kind": h.kind, "label": h.label, "file": h.file,

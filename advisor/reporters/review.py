@@ -46,6 +46,10 @@ def assumptions(report) -> list[str]:
     out = []
     if s.config_file:
         out.append(f"Settings read from {s.config_file}.")
+    for held in getattr(report, "held_back", None) or ():
+        out.append(f"Held back as a file for development or tests ({held.reason}): {held.count} info "
+                   f"finding{'s' if held.count != 1 else ''} ({', '.join(sorted(set(held.codes)))}) on {held.file}; "
+                   "--include-development reports them.")
     kinds = {d.kind for d in report.docs}
     if "postgresql" in kinds:
         from advisor.pgversion import summary_lines

@@ -55,7 +55,14 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
     bouncers = pgbouncer_lines(report.docs)
     if len(bouncers) == 1:
         summary += f"; {bouncers[0]}"
+    held = getattr(report, "held_back", None) or []
+    if held:
+        n = sum(h.count for h in held)
+        summary += (f"; {n} info finding{'s' if n != 1 else ''} on {len(held)} file{'s' if len(held) != 1 else ''} "
+                    "for development or tests held back (--include-development reports them)")
     lines.append(summary)
+    for h in held:
+        lines.append(f"  held back: {h.file} ({h.count}: {', '.join(sorted(set(h.codes)))}): {h.reason}")
     if len(majors) > 1:  # files on different majors: one line per major, with its count and why
         lines.extend(f"  {line}" for line in majors)
     if len(bouncers) > 1:  # PgBouncer files checked as different versions: one line per version
