@@ -22,7 +22,10 @@ In SQL scripts (migrations, `docker-entrypoint-initdb.d`), `ALTER SYSTEM SET wal
 'minimal'` is checked against the script's own `ALTER SYSTEM` settings: postgresql.auto.conf is
 read after the configuration files, so `max_wal_senders` above 0 or `archive_mode = on` set there
 too is an error. `max_wal_senders` left to the configuration files, which are not read with the
-script, is an info: the server refuses to start at its next restart unless they set it to 0.
+script, is not reported: whether they set it to 0 is not known (a script that sets
+`wal_level = minimal` is written for a configuration that does: the official image's entrypoint
+restarts the server right after its init scripts, so a script whose base configuration does not
+fails its author's first start), as a setting in an include pgpath did not read is not known.
 
 ## Why it matters
 The server exits at start with `FATAL: WAL streaming ("max_wal_senders" > 0) requires "wal_level"
@@ -95,8 +98,8 @@ def check(ctx):
 def _check_alter_system(doc):
     """`ALTER SYSTEM SET wal_level = 'minimal'` in a migration or init script. postgresql.auto.conf
     is read after the configuration files, so what the script sets too decides for certain (an
-    error); `max_wal_senders`, which the script leaves to the files, refuses the start unless they
-    set it to 0 (its default is 10): the files are not read, so an info that says so."""
+    error); `max_wal_senders`, which the script leaves to the files, is not known (they are not
+    read with the script): nothing is said about it."""
     from advisor.model.sql import SYSTEM, RoleSettings
 
     system = RoleSettings.from_docs([doc]).by_section.get(SYSTEM, {})
@@ -108,15 +111,7 @@ def _check_alter_system(doc):
     senders = system.get("max_wal_senders")
     streaming = _streaming_refused(major)
     fix = "ALTER SYSTEM SET max_wal_senders = 0 in the same script (or wal_level = 'replica')"
-    if senders is None:
-        default = value_or_default(doc, "max_wal_senders", assume_default=True)[0]
-        yield RULE.finding(
-            where(doc, level),
-            f"{said} leaves max_wal_senders to the configuration files (default {default}), which ALTER SYSTEM's "
-            "postgresql.auto.conf overrides but which are not read here: unless they set max_wal_senders = 0, "
-            f"PostgreSQL refuses to start at its next restart ({streaming})",
-            fix, severity=Severity.INFO)
-    elif is_known(senders.value) and senders.value > 0:
+    if senders is not None and is_known(senders.value) and senders.value > 0:
         yield RULE.finding(
             where(doc, senders), f"ALTER SYSTEM SET max_wal_senders = {senders.raw} with {said}: PostgreSQL refuses "
             f"to start at its next restart ({streaming})", fix, related=[level.value_span or level.span])
