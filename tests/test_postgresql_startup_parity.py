@@ -191,7 +191,9 @@ def test_alter_system_wal_level_minimal_refuses_the_restart_unless_the_files_tur
         cluster, tmp_path, files_set_senders):
     """PG004 on an init script: `ALTER SYSTEM SET wal_level = 'minimal'` alone is accepted, and the
     next start refuses (max_wal_senders defaults to 10) unless postgresql.conf sets it to 0, which
-    pgpath cannot see beside the script: an info that says so. The script setting it too passes."""
+    pgpath cannot see beside the script: not known, so nothing is said (the restart right after the
+    init scripts shows the script's author which it is). The script setting it too passes; the
+    script setting it above 0 is an error whatever the files say."""
     conf = "max_wal_senders = 0\n" if files_set_senders else ""
     started, log = _alter_system_then_restart(cluster, conf, ["ALTER SYSTEM SET wal_level = 'minimal'"])
     assert started == files_set_senders, log
@@ -201,8 +203,11 @@ def test_alter_system_wal_level_minimal_refuses_the_restart_unless_the_files_tur
     script.write_text("ALTER SYSTEM SET wal_level = 'minimal';\n")
     findings = [f for f in run(make_settings({"paths": [str(script)], "pg_version": 15}, use_config=False)).findings
                 if f.code == "PG004"]
-    assert [(str(f.severity), f.span.line) for f in findings] == [("info", 1)]
-    assert "unless they set max_wal_senders = 0" in findings[0].message
+    assert findings == []
+    script.write_text("ALTER SYSTEM SET wal_level = 'minimal';\nALTER SYSTEM SET max_wal_senders = 3;\n")
+    findings = [f for f in run(make_settings({"paths": [str(script)], "pg_version": 15}, use_config=False)).findings
+                if f.code == "PG004"]
+    assert [(str(f.severity), f.span.line) for f in findings] == [("error", 2)]
     assert "WAL streaming (max_wal_senders > 0) requires wal_level" in findings[0].message
     script.write_text("ALTER SYSTEM SET wal_level = 'minimal';\nALTER SYSTEM SET max_wal_senders = 0;\n")
     assert not [f for f in run(make_settings({"paths": [str(script)], "pg_version": 15}, use_config=False)).findings
