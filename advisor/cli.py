@@ -5,9 +5,14 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad usage or unreadable
 """
 
 import sys  # (no `from __future__ import annotations`: typer would eval every annotation string, 2 ms a run)
-from typing import List, Optional
 
-import typer
+from advisor import import_cache
+
+import_cache.install()  # before typer and pgpath's modules are imported (advisor/import_cache.py)
+
+from typing import List, Optional  # noqa: E402
+
+import typer  # noqa: E402
 
 app = typer.Typer(
     name="pgpath",
@@ -519,6 +524,7 @@ def main() -> None:
     from advisor import lazy_re
 
     lazy_re.save()  # the patterns this run compiled, for the next run (advisor/lazy_re.py)
+    import_cache.save()  # the modules this run imported the usual way (advisor/import_cache.py)
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
