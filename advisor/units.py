@@ -457,6 +457,7 @@ PGB_UNIT_SECONDS = {
 }
 PGB_UNIT_BYTES = {"b": 1, "kb": 1024, "k": 1024, "kib": 1024, "mb": 1024**2, "m": 1024**2, "mib": 1024**2,
                   "gb": 1024**3, "g": 1024**3, "gib": 1024**3}
+_ATOI_PREFIX = lazy_re.compile(r"[ \t\n\v\f\r]*([+-]?[0-9]+)")  # what atoi() reads
 _PGB_WITH_UNIT = lazy_re.compile(r"^\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]+)\s*$")
 
 
@@ -507,7 +508,7 @@ def pgb_format_time(seconds: float) -> str:
 
 def pgb_atoi(text: str) -> int:
     """atoi() as src/loader.c uses it for connection-string numbers: a prefix, else 0."""
-    m = re.match(r"[ \t\n\v\f\r]*([+-]?[0-9]+)", text)
+    m = _ATOI_PREFIX.match(text)
     return _c_int(decimal(m.group(1))) if m else 0
 
 

@@ -12,12 +12,14 @@ Types are PgBouncer's own (`CF_INT` strtol, `CF_UINT` strtoul, `CF_TIME_USEC` st
 
 from __future__ import annotations
 
+from advisor import lazy_re
 from advisor.model import Record
 from advisor.units import decimal
 
 Version = tuple[int, int]
 
 NEWEST: Version = (1, 25)
+_VERSION = lazy_re.compile(r"(\d+)\.(\d+)")  # the first major.minor in a version text
 OLDEST: Version = (1, 0)  # the table is exact from 1.7 on; older versions get 1.7's list
 
 INT, UINT, TIME, ENUM, STR = "int", "uint", "time", "enum", "str"
@@ -251,9 +253,7 @@ def parse_version(text: str | None) -> Version:
     """`"1.18"`, `"1.18.0"`, `"PgBouncer 1.18.0"` -> (1, 18); None -> the newest known."""
     if not text:
         return NEWEST
-    import re
-
-    m = re.search(r"(\d+)\.(\d+)", str(text))
+    m = _VERSION.search(str(text))
     if not m:
         raise ValueError(f"cannot read PgBouncer version {text!r} (write e.g. 1.18)")
     return decimal(m.group(1)), decimal(m.group(2))

@@ -28,7 +28,6 @@ Cost is linear in the number of files: every lookup goes through a dictionary bu
 from __future__ import annotations
 
 import os
-import re
 from typing import Any, Callable, Iterable, TypeVar
 
 from advisor import lazy_re
@@ -39,6 +38,7 @@ from advisor.path.model import DeploymentPath, Hop
 SERVER_KINDS = ("pgbouncer", "haproxy", "postgresql")
 T = TypeVar("T")
 _DIGITS = lazy_re.compile(r"\d+")
+_BIND_PORT = lazy_re.compile(r":(\d+)(?:-\d+)?$")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -55,7 +55,7 @@ def _int(value: Any) -> int | None:
 
 
 def _bind_port(address: str) -> int | None:
-    m = re.search(r":(\d+)(?:-\d+)?$", address or "")
+    m = _BIND_PORT.search(address or "")
     return int(m.group(1)) if m else None
 
 

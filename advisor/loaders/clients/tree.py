@@ -427,6 +427,7 @@ def _unescape(s: str) -> str:
     return "".join(out)
 
 
+_ENV_COMMENT = lazy_re.compile(r"\s#")  # a comment after an unquoted value
 _ENV_LINE = lazy_re.compile(r"^(\s*)(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*")
 
 
@@ -455,7 +456,7 @@ def iter_env_leaves(path: str, text: str) -> Iterator[Leaf]:
             whole = Span(path, lineno, col + 1, lineno, col + 1 + len(rest))
             loc = Locator(path, lineno, col + 2, exact, whole)
         else:
-            cut = re.search(r"\s#", rest)
+            cut = _ENV_COMMENT.search(rest)
             value = (rest[:cut.start()] if cut else rest).strip()
             whole = Span(path, lineno, col + 1, lineno, col + 1 + len(value))
             loc = Locator(path, lineno, col + 1, True, whole)
