@@ -39,9 +39,9 @@ DEFAULT_REASON = "the newest; no version given or found"
 
 
 def newest() -> tuple[int, int]:
-    from advisor.catalogs.pgbouncer import NEWEST
+    from advisor.catalogs import PGBOUNCER_NEWEST  # (not the table: a run may have no PgBouncer document)
 
-    return NEWEST
+    return PGBOUNCER_NEWEST
 
 
 def text_of(version: tuple[int, int]) -> str:
@@ -132,10 +132,9 @@ def _key(path: str) -> str:
 def plan(found: list[tuple[str, str]], skipped: list[str], given: tuple[str, str] | None = None) -> Plan:
     """Each file's version: `given` (text, where) for every file; else the file's own images, the
     compose file that mounts it, the files beside it (advisor.pgversion.neighbourhoods), the newest."""
-    from advisor.catalogs.pgbouncer import parse_version
-    from advisor.pgversion import _mounts, _read_head, candidates, neighbourhoods, shown
-
     if given is not None:
+        from advisor.catalogs.pgbouncer import parse_version
+
         try:
             version = parse_version(given[0])
         except ValueError:
@@ -144,6 +143,8 @@ def plan(found: list[tuple[str, str]], skipped: list[str], given: tuple[str, str
     out = Plan(Choice(newest(), DEFAULT_REASON, "default"))
     if not any(k in ("pgbouncer", "kubernetes") for _, k in found):
         return out  # no file a PgBouncer document comes from: nothing more to read
+    from advisor.pgversion import _mounts, _read_head, candidates, neighbourhoods, shown
+
     holders = [(p, k) for p, k in found if k != "client"]
     items: list[tuple[str, str | None]] = list(holders) + [(p, None) for p in candidates(skipped)]
     evidence: dict[str, list] = {}
