@@ -13,13 +13,13 @@ Types are PgBouncer's own (`CF_INT` strtol, `CF_UINT` strtoul, `CF_TIME_USEC` st
 from __future__ import annotations
 
 from advisor import lazy_re
-from advisor.catalogs import PGBOUNCER_NEWEST
+from advisor.pgbversion import NEWEST as _NEWEST
 from advisor.model import Record
 from advisor.units import decimal
 
 Version = tuple[int, int]
 
-NEWEST: Version = PGBOUNCER_NEWEST
+NEWEST: Version = _NEWEST  # (kept in advisor.pgbversion, which a run without PgBouncer imports alone)
 _VERSION = lazy_re.compile(r"(\d+)\.(\d+)")  # the first major.minor in a version text
 OLDEST: Version = (1, 0)  # the table is exact from 1.7 on; older versions get 1.7's list
 
