@@ -78,8 +78,20 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     if b.diagnostics:
         _hide_rejected_values(doc, b.diagnostics, hidden)
     doc.model = ClientFile(doc.meta["format"], endpoints)
+    if any(literal_password(ep) for ep in endpoints):
+        # a password written in a file git ignores is kept out of the repository (APP013)
+        from advisor.loaders.git_ignored import git_ignores
+
+        doc.meta["_git_ignored"] = git_ignores(path)
     _suppressions(doc, text, path)
     return doc
+
+
+def literal_password(ep) -> bool:
+    """Whether the endpoint's password is written in the file as text (not a placeholder, not empty)."""
+    pw = ep.password
+    return (pw is not None and pw.origin in ("set", "env") and pw.known and isinstance(pw.value, str)
+            and pw.value != "")
 
 
 def _read(doc: ConfigDoc, b, fmt: str, path: str, text: str):

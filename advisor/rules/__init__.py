@@ -132,6 +132,7 @@ RULE_ENTRIES: list[RuleEntry] = [
               "app.app009_client_invalid_value", ("client",), ("client-invalid-value",)),
     RuleEntry("APP010", "pgx-libpq-keepalive-keys", "app.app010_pgx_libpq_keepalive_keys", ("client",), ()),
     RuleEntry("APP012", "asyncpg-url-query-keys", "app.app012_asyncpg_url_query_keys", ("client",), ()),
+    RuleEntry("APP013", "password-in-file", "app.app013_password_in_file", ("client",), ()),
     # CLD: cloud load balancers, NAT gateways, RDS Proxy and managed PostgreSQL
     RuleEntry("CLD001", "cloud-invalid-field", "cld.cld001_invalid_field", (), ("cloud-invalid-field",)),
     RuleEntry("CLD002", "rds-proxy-tls-not-required", "cld.cld002_rds_proxy_tls_not_required",

@@ -1,0 +1,41 @@
+"""Whether git ignores a file: the one fact about version control that pgpath reads.
+
+A password written in a `.env` that `.gitignore` excludes is where a password belongs (kept on
+the machine, never committed); the same line in a file the repository keeps is a leaked
+credential (APP013). Git's own answer is asked (`git check-ignore`), so every ignore source
+counts as git counts it: nested `.gitignore` files, `.git/info/exclude`, `core.excludesFile`,
+negations. It is asked only for a file that holds a literal password, and only inside a
+work tree (a `.git` above the file): no subprocess otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+
+def git_ignores(path: str) -> bool | None:
+    """True when git ignores `path`, False when it does not (tracked, or untracked and not
+    ignored: `git add .` would commit it), None when that is not known (no work tree above the
+    file, no git binary, git failed)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not _inside_work_tree(folder):
+        return None
+    try:
+        proc = subprocess.run(["git", "-C", folder, "check-ignore", "-q", "--", os.path.basename(path)],
+                              capture_output=True, timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    # 0: ignored; 1: not ignored; 128: an error (not a work tree, a path outside it)
+    return {0: True, 1: False}.get(proc.returncode)
+
+
+def _inside_work_tree(folder: str) -> bool:
+    here = folder
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return True
+        up = os.path.dirname(here)
+        if up == here:
+            return False
+        here = up
