@@ -2,16 +2,16 @@
 
 ## What it checks
 Every client endpoint pgpath reads (advisor.loaders.clients) whose password is literal text in
-the file: the user-info of a URL (`postgres://user:PASSWORD@host`, SQLAlchemy and JDBC URLs with
-user-info), `password=` in a libpq keyword string or a pg_service.conf entry, a JDBC URL's
-`password` parameter, Spring's `<prefix>.datasource.password`, hikari.properties `password`, a
-Django `DATABASES` entry's `PASSWORD`, `PGPASSWORD` beside the other `PG*` variables, node-postgres
-option objects, in any file the client loaders read (`.env`, compose `environment:`, Kubernetes
+the file: the user-info of a URL (`postgres://user:PASSWORD@host`, SQLAlchemy URLs), `password=`
+in a libpq keyword string or a pg_service.conf entry, a JDBC URL's `password` parameter, Spring's
+`<prefix>.datasource.password`, hikari.properties `password`, a Django `DATABASES` entry's
+`PASSWORD`, `PGPASSWORD` beside the other `PG*` variables, node-postgres option objects, in any file the client loaders read (`.env`, compose `environment:`, Kubernetes
 `env:`, properties, YAML, JSON, TOML, ini, settings modules, service files).
 
 Not reported, because the file does not hold a credential anyone would act on:
 - a value the deploy fills: `${VAR}`, `$VAR`, `{{ }}`, `<%= %>`, `%(x)s`, Kubernetes
-  `valueFrom`/`secretKeyRef` (the loaders read these as unknown), an empty password, and
+  `valueFrom`/`secretKeyRef` (the loaders read these as unknown, or read no password), an empty
+  password, and
   references a resolver replaces at start: `env:`, `file:`, `vault:`, `secret:`, `ssm:`, `sm://`,
   `op://`, jasypt `ENC(...)`, Spring Cloud Config `{cipher}`;
 - a client whose every host is local: a Unix socket, `localhost`, `127.0.0.0/8`, `::1`,
@@ -250,7 +250,7 @@ RULE = Rule(
     code="APP013",
     name="password-in-file",
     severity=Severity.INFO,
-    summary="a database password written literally in a client's connection settings",
+    summary="A database password written literally in a client's connection settings",
     needs=("client",),
     check=check,
     doc=__doc__,
