@@ -201,3 +201,11 @@ def test_corpus_example_is_reported_without_its_password():
     assert "neon.tech" in f.message and "neondb_owner" in f.message
     out = render(report, "text")
     assert "REDACTED" not in out
+
+
+@pytest.mark.parametrize("name", [".env.example", "app.sample.env", "env_example.env"])
+def test_a_file_named_as_an_example_is_not_reported(tmp_path, name):
+    line = _url(PW)
+    found, report = _findings(tmp_path / "a", name, line)
+    assert found == [] and [d.kind for d in report.docs] == ["client"]  # read, and left alone
+    assert len(_findings(tmp_path / "b", name.replace("example", "prod").replace("sample", "prod"), line)[0]) == 1

@@ -26,6 +26,9 @@ Not reported, because the file does not hold a credential anyone would act on:
   example), `pgpass`, `123456`, `12345678`; or a placeholder: it contains `password`, `passwd`,
   `changeme`, `change_me`, `change-me`, `your`, `replace` or `placeholder`, is written in
   `<angle>` or `[square]` brackets, or is one character repeated (`xxxxxx`, `******`);
+- a file whose name says it is an example to copy (`example` or `sample` in it: `.env.example`,
+  `application.sample.yml`, `configuration_example.py`): its values are shown to be replaced, and
+  a made-up password there is the common case;
 - a file that git ignores (`git check-ignore`, asked only inside a work tree and only for a file
   holding a literal password): a `.env` kept out of the repository is where a password belongs.
 
@@ -99,7 +102,7 @@ LIBPQ_READERS = ("libpq", "django", "psycopg_pool", "url", "pgx", "node-postgres
 def check(ctx):
     for doc, ep in endpoints(ctx):
         pw = ep.password
-        if not _literal(pw) or doc.meta.get("_git_ignored") is True:
+        if not _literal(pw) or doc.meta.get("_git_ignored") is True or _example_file(doc.path):
             continue
         text = pw.value.strip()
         if _development(text, ep) or _not_a_password(text):
@@ -116,6 +119,12 @@ def check(ctx):
                f"(ALTER ROLE {user or '<user>'} PASSWORD ..., or the managed service's reset), since the one "
                f"written here stays in the repository's history")
         yield RULE.finding(pw.span or ep.span, message, fix)
+
+
+def _example_file(path: str) -> bool:
+    """`.env.example`, `config.sample.yml`, `configuration_example.py`: a file published to be copied."""
+    name = os.path.basename(path).lower()
+    return "example" in name or "sample" in name
 
 
 def _literal(pw) -> bool:
