@@ -5,8 +5,9 @@ Every client endpoint pgpath reads (advisor.loaders.clients) whose password is l
 the file: the user-info of a URL (`postgres://user:PASSWORD@host`, SQLAlchemy URLs), `password=`
 in a libpq keyword string or a pg_service.conf entry, a JDBC URL's `password` parameter, Spring's
 `<prefix>.datasource.password`, hikari.properties `password`, a Django `DATABASES` entry's
-`PASSWORD`, `PGPASSWORD` beside the other `PG*` variables, node-postgres option objects, in any file the client loaders read (`.env`, compose `environment:`, Kubernetes
-`env:`, properties, YAML, JSON, TOML, ini, settings modules, service files).
+`PASSWORD`, `PGPASSWORD` beside the other `PG*` variables, node-postgres option objects, in any
+file the client loaders read (`.env`, compose `environment:`, Kubernetes `env:`, properties, YAML,
+JSON, TOML, ini, settings modules, service files).
 
 Not reported, because the file does not hold a credential anyone would act on:
 - a value the deploy fills: `${VAR}`, `$VAR`, `{{ }}`, `<%= %>`, `%(x)s`, Kubernetes
@@ -96,7 +97,7 @@ INTERPOLATION = lazy_re.compile(r"\$\{|\$[A-Za-z_]|\{\{|\{%|<%|%\(\w+\)s")
 LOCAL_NAMES = frozenset({"localhost", "::1", "0.0.0.0", "host.docker.internal", "ip6-localhost", "ip6-loopback"})
 EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
 EXAMPLE_TLDS = ("example", "test", "invalid")
-LIBPQ_READERS = ("libpq", "django", "psycopg_pool", "url", "pgx", "node-postgres")
+LIBPQ_READERS = ("libpq", "psycopg_pool", "pgx", "node-postgres")  # drivers that read PGPASSWORD and ~/.pgpass
 
 
 def check(ctx):
@@ -229,7 +230,8 @@ def _mechanism(doc, ep, pw) -> str:
     section = _section(doc, ep) if ep.service else ""
     if fmt == "env":
         return (f"keep {os.path.basename(doc.path)} out of the repository (list it in .gitignore, "
-                f"git rm --cached it) and have the deploy set {var} (the hosting platform's protected environment variables)")
+                f"git rm --cached it) and have the deploy set {var} (the hosting platform's protected "
+                f"environment variables)")
     if ep.service and section.startswith("services."):
         return (f"set {var} to ${{{var}}} in the compose file and give the value from an env_file or .env that is "
                 f"not committed, or from a file mounted through Compose Secrets")
