@@ -204,8 +204,11 @@ def test_corpus_example_is_reported_without_its_password():
 
 
 @pytest.mark.parametrize("name", [".env.example", "app.sample.env", "env_example.env"])
-def test_a_file_named_as_an_example_is_not_reported(tmp_path, name):
-    line = _url(PW)
-    found, report = _findings(tmp_path / "a", name, line)
-    assert found == [] and [d.kind for d in report.docs] == ["client"]  # read, and left alone
-    assert len(_findings(tmp_path / "b", name.replace("example", "prod").replace("sample", "prod"), line)[0]) == 1
+def test_a_file_named_as_an_example_asks_for_a_placeholder(tmp_path, name):
+    """Examples are what users copy: whether the password is real or made up, a placeholder
+    belongs there (and a real one must be rotated)."""
+    (f,) = _findings(tmp_path, name, _url(PW))[0]
+    assert f.message.endswith("an example file hands it to everyone who copies the file")
+    assert f.fix.startswith("write a placeholder instead (<password>)") and "if it is a real password, rotate" in f.fix
+    (g,) = _findings(tmp_path / "b", "prod.env", _url(PW))[0]
+    assert g.fix.startswith("move it out of the file: keep prod.env out of the repository")

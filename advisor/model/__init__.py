@@ -313,6 +313,8 @@ PG_PORTS = (5432, 6432)
 DEVELOPMENT_PASSWORDS = frozenset({
     "postgres", "password", "passw0rd", "secret", "changeme", "change_me", "example", "test", "testing", "pass",
     "admin", "dev", "development", "pgbouncer", "root", "123456", "mysecretpassword",
+    # (also read by APP013, a password written in a client's settings)
+    "postgresql", "demo", "docker", "local", "tiger", "12345678",
 })
 
 

@@ -21,20 +21,21 @@ Not reported, because the file does not hold a credential anyone would act on:
 - documentation hosts that resolve nowhere (RFC 2606 / RFC 6761): `example.com`, `example.net`,
   `example.org` and their subdomains, and the `.example`, `.test`, `.invalid` top-level names;
 - an obvious local development credential: the password equals the user name or the database
-  name (any case), or is one of `postgres`, `postgresql`, `password`, `passw0rd`, `pass`,
-  `secret`, `changeme`, `example`, `test`, `testing`, `admin`, `root`, `dev`, `local`, `docker`,
-  `demo`, `tiger` (of `scott:tiger`), `mysecretpassword` (the postgres image's documented
-  example), `pgpass`, `123456`, `12345678`; or a placeholder: it contains `password`, `passwd`,
-  `changeme`, `change_me`, `change-me`, `your`, `replace` or `placeholder`, is written in
-  `<angle>` or `[square]` brackets, or is one character repeated (`xxxxxx`, `******`);
-- a file whose name says it is an example to copy (`example` or `sample` in it: `.env.example`,
-  `application.sample.yml`, `configuration_example.py`): its values are shown to be replaced, and
-  a made-up password there is the common case;
+  name (any case), or is one of the well-known defaults pgpath treats as development everywhere
+  (`advisor.model.DEVELOPMENT_PASSWORDS`: `postgres`, `password`, `secret`, `changeme`, `example`,
+  `test`, `pass`, `admin`, `root`, `dev`, `demo`, `docker`, `local`, `tiger` of `scott:tiger`,
+  `mysecretpassword` of the postgres image's documentation, ...); or a placeholder: it contains
+  `password`, `passwd`, `changeme`, `change_me`, `change-me`, `your`, `replace` or `placeholder`,
+  is written in `<angle>` or `[square]` brackets, or is one character repeated (`xxxxxx`);
 - a file that git ignores (`git check-ignore`, asked only inside a work tree and only for a file
   holding a literal password): a `.env` kept out of the repository is where a password belongs.
 
 A file pgpath reads outside any git work tree (a downloaded copy, a corpus) is reported: nothing
-shows it is kept out of a repository.
+shows it is kept out of a repository. A file whose name says it is an example to copy (`example`
+or `sample` in it: `.env.example`) is reported with its own fix: whether the password is real or
+made up, a placeholder belongs there, so that no copy runs with a published password. Like every
+`info` finding, one on a file for development or tests (`docker-compose.dev.yml`,
+`src/test/...`) is held back unless `--include-development` (advisor/development.py).
 
 It is `info` by pgpath's severity contract (nothing fails: the credential works, which is the
 problem) and tagged `security` in SARIF; `severity: {APP013: warning}` in pgpath.yaml makes it
@@ -80,14 +81,10 @@ import os
 
 from advisor import lazy_re
 from advisor.findings import Severity
+from advisor.model import is_development_password
 from advisor.rules.app.common import endpoints
 from advisor.rules.rule import Rule
 
-# obvious local development credentials (see the docstring)
-DEV_PASSWORDS = frozenset({
-    "postgres", "postgresql", "password", "passw0rd", "pass", "secret", "changeme", "example", "test", "testing",
-    "admin", "root", "dev", "local", "docker", "demo", "tiger", "mysecretpassword", "pgpass", "123456", "12345678",
-})
 PLACEHOLDER_WORDS = ("password", "passwd", "changeme", "change_me", "change-me", "your", "replace", "placeholder")
 # references that a resolver replaces when the program starts (they are not the password)
 REFERENCE_PREFIXES = ("env:", "file:", "vault:", "secret:", "ssm:", "sm://", "op://", "enc(", "{cipher}")
@@ -103,7 +100,7 @@ LIBPQ_READERS = ("libpq", "psycopg_pool", "pgx", "node-postgres")  # drivers tha
 def check(ctx):
     for doc, ep in endpoints(ctx):
         pw = ep.password
-        if not _literal(pw) or doc.meta.get("_git_ignored") is True or _example_file(doc.path):
+        if not _literal(pw) or doc.meta.get("_git_ignored") is True:
             continue
         text = pw.value.strip()
         if _development(text, ep) or _not_a_password(text):
@@ -116,9 +113,14 @@ def check(ctx):
         message = (f"{ep.who()} ({ep.driver}) to {_hosts(ep)}: the password of "
                    f"{'user ' + user if user else 'its user'} is written in this file ({place}): everyone who can "
                    f"read the repository, a clone or its history has it")
-        fix = (f"move it out of the file: {_mechanism(doc, ep, pw)}; then rotate it "
-               f"(ALTER ROLE {user or '<user>'} PASSWORD ..., or the managed service's reset), since the one "
-               f"written here stays in the repository's history")
+        rotate = (f"(ALTER ROLE {user or '<user>'} PASSWORD ..., or the managed service's reset), since the one "
+                  f"written here stays in the repository's history")
+        if _example_file(doc.path):
+            message += "; an example file hands it to everyone who copies the file"
+            fix = (f"write a placeholder instead (<password>), so that no copy runs with a published password; "
+                   f"if it is a real password, rotate it {rotate}")
+        else:
+            fix = f"move it out of the file: {_mechanism(doc, ep, pw)}; then rotate it {rotate}"
         yield RULE.finding(pw.span or ep.span, message, fix)
 
 
@@ -134,13 +136,9 @@ def _literal(pw) -> bool:
 
 
 def _development(text: str, ep) -> bool:
-    low = text.lower()
-    if low in DEV_PASSWORDS:
-        return True
-    for value in (ep.user, ep.dbname):
-        if value is not None and value.known and isinstance(value.value, str) and value.value.lower() == low:
-            return True
-    return False
+    """The user's name, the database's name, or a well-known default (advisor.model)."""
+    names = [v.value for v in (ep.user, ep.dbname) if v is not None and v.known and isinstance(v.value, str)]
+    return is_development_password(text, None) or any(is_development_password(text, name) for name in names)
 
 
 def _not_a_password(text: str) -> bool:
