@@ -25,14 +25,15 @@ deployment of pgpath.yaml names, and a file matching `production:` (globs) of pg
 from __future__ import annotations
 
 import os
-import re
+
+from advisor import lazy_re
 
 # words of a path (folders, and the parts of a file name split at - _ .) that say development or tests
 DEVELOPMENT_WORDS = frozenset({
     "dev", "devel", "development", "test", "tests", "testing", "testdata", "fixture", "fixtures", "e2e", "ci",
     "quickstart", "demo", "demos", "playground", "sandbox", "mock", "mocks",
 })
-_WORD = re.compile(r"[^-_.\s]+")
+_WORD = lazy_re.compile(r"[^-_.\s]+")
 
 
 def path_words(relative: str) -> list[str]:

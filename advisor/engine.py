@@ -900,10 +900,10 @@ def run(settings: Settings, progress=None) -> Report:
 def _hold_back_development(findings: list[Finding], docs: list[ConfigDoc], settings: Settings):
     """(findings to report, advisor.development.HeldBack per file): info findings on files for
     development or tests are held back (advisor.development)."""
-    from advisor.development import DevelopmentFiles, hold_back
-
     if not any(f.severity == Severity.INFO for f in findings):
         return findings, []
+    from advisor.development import DevelopmentFiles, hold_back
+
     roots = [os.path.realpath(p) for p in settings.paths if os.path.isdir(p)] + [os.path.realpath(".")]
     named = set() if settings.changed is not None else \
         {os.path.realpath(p) for p in settings.paths if os.path.isfile(p)}
