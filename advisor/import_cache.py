@@ -30,14 +30,15 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-from importlib.machinery import SourceFileLoader
+from importlib.machinery import ModuleSpec, SourceFileLoader
 
 _PREFIXES = ("advisor.", "typer.")
-_MAGIC = b"PGPIMC01"
+_MAGIC = b"PGPIMC02"
 _MAX_ENTRIES = 1500  # a file grown larger (modules of many versions) is started afresh
 _MAX_BYTES = 64 << 20
 
-_index: dict | None = None  # name -> (origin, is_package, folder mtime_ns, mtime, size, offset, length)
+# name -> (origin, folder, is_package, folder mtime_ns, mtime, size, cached, offset, length)
+_index: dict | None = None
 _fd: int | None = None
 _base = 0  # where the modules' code starts in the file
 _folders: dict[str, int | None] = {}  # folder -> its mtime_ns, stat-ed once a run
@@ -58,7 +59,7 @@ def _file() -> str | None:
 
     here = os.path.dirname(os.path.abspath(__file__))
     build = f"{sys.version}\0{sys.implementation.cache_tag}\0{sys.flags.optimize}\0{MAGIC_NUMBER.hex()}\0" \
-            f"{sys.prefix}\0{here}"
+            f"{sys.prefix}\0{here}\0{sys.pycache_prefix}"
     return os.path.join(folder, f"modules-{sys.implementation.cache_tag}-{zlib.crc32(build.encode('utf-8', 'surrogatepass')):08x}.bin")
 
 
@@ -108,19 +109,22 @@ class _Finder:
         folder = path[0] if len(path) == 1 else None
         entry = _index.get(fullname) if _index else None
         if entry is not None and folder is not None:
-            origin, is_package, folder_mtime, mtime, size, offset, length = entry
-            where = os.path.dirname(os.path.dirname(origin) if is_package else origin)
+            origin, where, is_package, folder_mtime, mtime, size, cached, offset, length = entry
             if where == folder and folder_mtime == _folder_mtime(folder):
                 try:
                     st = os.stat(origin)
                 except OSError:
                     st = None
                 if st is not None and int(st.st_mtime) & 0xFFFFFFFF == mtime and st.st_size & 0xFFFFFFFF == size:
-                    from importlib.util import spec_from_file_location
-
-                    locations = [os.path.dirname(origin)] if is_package else None
-                    return spec_from_file_location(fullname, origin, loader=_Loader(fullname, origin, offset, length),
-                                                   submodule_search_locations=locations)
+                    # (what importlib.util.spec_from_file_location makes, with the .pyc's name as
+                    # the usual import recorded it, not computed again)
+                    spec = ModuleSpec(fullname, _Loader(fullname, origin, offset, length), origin=origin,
+                                      is_package=is_package)
+                    spec.has_location = True
+                    spec.cached = cached
+                    if is_package:
+                        spec.submodule_search_locations.append(os.path.dirname(origin))
+                    return spec
         if folder is not None:
             mtime_ns = _folder_mtime(folder)
             if mtime_ns is not None:
@@ -193,7 +197,8 @@ def _pyc_entry(name: str, mtime_ns: int):
     mtime, size = int.from_bytes(data[8:12], "little"), int.from_bytes(data[12:16], "little")
     if int(st.st_mtime) & 0xFFFFFFFF != mtime or st.st_size & 0xFFFFFFFF != size:
         return None  # the source changed since: the next run records it
-    return (origin, is_package, mtime_ns, mtime, size), data[16:]
+    where = os.path.dirname(os.path.dirname(origin) if is_package else origin)
+    return (origin, where, is_package, mtime_ns, mtime, size, cached), data[16:]
 
 
 def save() -> None:
@@ -223,12 +228,12 @@ def save() -> None:
         if name in new or _fd is None:
             continue
         try:
-            data = os.pread(_fd, entry[6], _base + entry[5])
+            data = os.pread(_fd, entry[8], _base + entry[7])
         except OSError:
             continue
-        if len(data) != entry[6]:
+        if len(data) != entry[8]:
             continue
-        index[name] = entry[:5] + (offset, len(data))
+        index[name] = entry[:7] + (offset, len(data))
         chunks.append(data)
         offset += len(data)
     for name, (entry, data) in new.items():
