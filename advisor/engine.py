@@ -866,11 +866,13 @@ def run(settings: Settings, progress=None) -> Report:
     findings = apply_suppressions(findings, docs, rules, inline=settings.inline_ignores)
     if settings.per_file_ignores:
         findings = apply_per_file_ignores(findings, settings.per_file_ignores)
-    findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
-    findings = _dedupe(findings)
+    # hygiene as the rules rate it is held back on development files, before severity: raises it
+    # (a team that makes exposures fail CI means its production files)
     held_back: list = []
     if not settings.include_development:
         findings, held_back = _hold_back_development(findings, docs, settings)
+    findings = [f.with_severity(settings.severity[f.code]) if f.code in settings.severity else f for f in findings]
+    findings = _dedupe(findings)
     scope = changed
     if narrowed is not None:
         roots, relevant = narrowed

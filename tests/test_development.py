@@ -204,3 +204,58 @@ def test_the_review_report_says_what_was_held_back(tmp_path):
     pgpath("report", ".", "--include-development", "-o", "all.md", cwd=tmp_path)
     text = (tmp_path / "all.md").read_text()
     assert "Held back" not in text and "TLS001" in text
+
+
+def test_a_rule_raised_by_severity_is_still_held_back_on_development_files(tmp_path):
+    # scenario audit 14, D7: `severity: {TLS001: warning}` makes production exposures fail CI,
+    # not the developers' compose files
+    write(tmp_path / "dev" / "postgresql.conf", OPEN_CONF)
+    write(tmp_path / "prod" / "postgresql.conf", OPEN_CONF)
+    write(tmp_path / "pgpath.yaml", "severity: {TLS001: warning}\n")
+    out = pgpath("check", ".", cwd=tmp_path)
+    assert out.returncode == 1
+    assert "prod/postgresql.conf:2:7: TLS001 warning" in out.stdout
+    assert "dev/postgresql.conf:2:7" not in out.stdout
+    assert "held back: ./dev/postgresql.conf (1: TLS001)" in out.stdout
+
+
+MANIFEST = """apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: analytics}
+spec:
+  selector: {matchLabels: {app: analytics}}
+  template:
+    metadata: {labels: {app: analytics}}
+    spec:
+      containers:
+        - name: postgres
+          image: postgres:15.5
+          args: ["-c", "max_connections=200"]
+          env:
+            - {name: POSTGRES_PASSWORD, value: postgres}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: analytics-public
+  annotations:
+    service.beta.kubernetes.io/aws-load-balancer-type: nlb
+    service.beta.kubernetes.io/aws-load-balancer-scheme: internet-facing
+spec:
+  type: LoadBalancer
+  selector: {app: analytics}
+  ports: [{port: 5432, targetPort: 5432}]
+"""
+
+
+def test_a_manifest_with_a_default_password_is_no_development_file(tmp_path):
+    # scenario audit 14, D3: an internet-facing server whose superuser password is `postgres` is
+    # the worst exposure, not a developer's setup; TLS001 says anyone logs in
+    write(tmp_path / "k8s" / "postgres.yaml", MANIFEST)
+    out = pgpath("check", ".", cwd=tmp_path)
+    assert "held back" not in out.stdout
+    tls = next(line for line in out.stdout.splitlines() if " TLS001 " in line)
+    assert "POSTGRES_PASSWORD as the user name or a well-known default: anyone who reaches it logs in as " \
+           "postgres, the image's superuser" in tls
+    assert "SCRAM exposes no password" not in tls
+    assert "ALTER ROLE postgres PASSWORD '<new>'" in out.stdout

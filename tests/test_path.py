@@ -73,6 +73,47 @@ def test_one_folder_chains_client_haproxy_pgbouncer_postgres_by_ports(tmp_path):
     assert first.seconds == 1800 and path.hops[first.hop].kind == "haproxy" and first.resets_on == "traffic"
 
 
+PROD_COMPOSE = """services:
+  db:
+    image: postgres:16.4
+    environment:
+      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?}
+  pgbouncer:
+    image: edoburu/pgbouncer:v1.22.1-p0
+    environment:
+      DATABASE_URL: postgres://orders:${POSTGRES_PASSWORD}@db:5432/orders
+      POOL_MODE: transaction
+"""
+DEV_COMPOSE = """services:
+  db:
+    image: postgres:16.4
+    command: ["postgres", "-c", "ssl=off"]
+    environment:
+      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD:?}
+  api:
+    build: .
+    environment:
+      DATABASE_URL: postgresql://orders@db:5432/orders?sslmode=require
+"""
+
+
+def test_a_compose_files_service_names_are_its_own(tmp_path):
+    """Scenario audit 14, D2: a dev compose file beside the production one. Each file's `db` is its
+    own service (compose resolves service names within a project): the dev api reaches the dev db,
+    not the production PgBouncer that also listens on 5432, and the production PgBouncer's `db`
+    (an image-only server pgpath has no settings of) is not the dev file's db."""
+    write(tmp_path, {"docker-compose.yml": PROD_COMPOSE, "docker-compose.dev.yml": DEV_COMPOSE})
+    report = report_of(tmp_path)
+    paths = shared(report.paths)
+    assert [[(h.kind, os.path.basename(h.file)) for h in p.hops] for p in paths] == [
+        [("client", "docker-compose.dev.yml"), ("postgres", "docker-compose.dev.yml")]]
+    [tls] = [f for f in report.findings if f.code == "PATH004"]
+    assert tls.span.file.endswith("docker-compose.dev.yml") and "ssl = off" in tls.message
+    assert "-c ssl=on" in tls.fix
+    assert not any("docker-compose.dev.yml" in str(r) for f in report.findings if f.code == "PGB014"
+                   for r in (f.span, *f.related))
+
+
 def test_client_in_a_subfolder_joins_its_deployment(tmp_path):
     write(tmp_path, {"postgresql.conf": PG, "app/.env": "DATABASE_URL=postgresql://app@db:5432/app\n"})
     [path] = shared(paths_of(tmp_path))

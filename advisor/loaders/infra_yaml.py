@@ -181,6 +181,9 @@ class _File:
         self.services: list[dict] = []  # Kubernetes Services with a selector (_read_service)
         # why the file is a development setup, when a container's environment says (advisor.development)
         self.development: str | None = None
+        # the services of a compose file: the host names its containers reach one another by
+        # (advisor.path.discover: a dev compose file's `db` is its own, not another file's)
+        self.compose_services: set[str] = set()
 
     # -- values -------------------------------------------------------------------------------
 
@@ -1035,7 +1038,8 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
     the image's entrypoint). `build`: a compose service's, whose Dockerfile makes the image (and may
     copy a configuration into it)."""
     envs = _env_map(env)
-    if f.development is None:
+    if f.development is None and source == "docker-compose":
+        # (a compose file only: a manifest is what a cluster runs, whatever its password says)
         f.development = _development_credential(f, service, envs)
     if _POSTGRES_IMAGE.search(image or ""):
         program, args = _command_args(entrypoint), _command_args(command)
@@ -1070,6 +1074,13 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
                 pg_env[key] = "***" if "PASSWORD" in key else value
         if pg_env:
             meta["env"] = pg_env
+        password = envs.get("POSTGRES_PASSWORD")
+        if password is not None and not f.is_unknown(password[0]):
+            from advisor.model import is_development_password
+
+            if is_development_password(password[0], envs.get("POSTGRES_USER", ("postgres",))[0]):
+                # the image's superuser has a password anyone can guess (TLS001 says so; never the value)
+                meta["guessable_password"] = envs.get("POSTGRES_USER", ("postgres",))[0]
         if exposure is not None:
             meta["compose_exposure"] = exposure
         initdb = _initdb_mounts(mounts)
@@ -1244,6 +1255,7 @@ def _read_compose(f: _File, root: N) -> None:
     for name, _, service in services.items() if services is not None else ():
         if service.kind != "map":
             continue
+        f.compose_services.add(name.lower())
         image = service.text("image") or ""
         limit = service.get("deploy", "resources", "limits", "memory") or service.get("mem_limit")
         memory = None
@@ -1830,6 +1842,9 @@ def load(path: str, options: dict | None = None):
     if f.development:
         for doc in f.docs + clients:
             doc.meta.setdefault("development", f.development)
+    if f.compose_services:
+        for doc in f.docs + clients:
+            doc.meta["compose_services"] = sorted(f.compose_services)
     return f.docs + clients
 
 

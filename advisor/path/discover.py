@@ -215,13 +215,31 @@ class _Group:
         return found[0] if len(found) == 1 else None
 
     def find(self, port: int | None, host_hint: str = "", exclude: ConfigDoc | None = None,
-             kinds: tuple[str, ...] = ("pgbouncer", "haproxy", "postgres")) -> _Listener | None:
+             kinds: tuple[str, ...] = ("pgbouncer", "haproxy", "postgres"), near: ConfigDoc | None = None
+             ) -> _Listener | None:
+        """The listener on `port` a connection to `host_hint` reaches: one the host names (a compose
+        service, a Kubernetes Service), in the connecting document's file `near` first; a compose
+        file's service names resolve in its own project, so a host naming a service of the
+        connecting compose file reaches no other file's (a dev compose file's `db` is its own, not
+        the production file's beside it); else by the kind the host's words suggest; else the most
+        upstream kind."""
         if port is None:
             return None
         found = [lst for lst in self.by_port.get(port, ()) if lst.doc is not exclude and lst.kind in kinds]
         if not found:
             return None
         hint = host_hint.lower()
+        name = hint.split(".")[0]
+        if name and near is not None and name in near.meta.get("compose_services", ()):
+            found = [lst for lst in found if lst.doc.path == near.path]
+            if not found:
+                return None  # its own service, which pgpath has no configuration of
+        named = [lst for lst in found if name and name in _service_names(lst.doc)] if name else []
+        if named:
+            own = [lst for lst in named if near is not None and lst.doc.path == near.path]
+            found = own or named
+            if len(found) == 1:
+                return found[0]
         for word, kind in (("bouncer", "pgbouncer"), ("pgb", "pgbouncer"), ("haproxy", "haproxy"),
                            ("proxy", "haproxy"), ("lb", "haproxy")):
             if word in hint:
@@ -269,7 +287,7 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
             host = ep.hosts[0].display if ep.hosts and ep.hosts[0].known else ""
             if any(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts):
                 host = "unix socket"
-            first = g.find(port, host)
+            first = g.find(port, host, near=doc)
             hops = [Hop("client", ep.label(), doc, ep.span, ep, host=doc.meta.get("_endpoint_hosts", {}).get(id(ep)))]
             who = f"{_short(doc.path)}: {ep.who()}"
             dbname = ep.dbname.display if ep.dbname else None
@@ -384,12 +402,12 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None =
         if entry is not None and entry.value("port") is not None:
             port = _int(entry.value("port"))
             host = str(entry.value("host", "") or "")
-            nxt = _named(g.find(port, host, exclude=lst.doc, kinds=("haproxy", "postgres")), host)
+            nxt = _named(g.find(port, host, exclude=lst.doc, kinds=("haproxy", "postgres"), near=lst.doc), host)
             if nxt is not None:
                 evidence.append(f"PgBouncer database {entry.name} connects to port {port}, where {nxt.label} listens")
         elif entry is not None and _int(entry.value("port", 5432)) is not None:
             host = str(entry.value("host", "") or "")
-            nxt = _named(g.find(5432, host, exclude=lst.doc, kinds=("haproxy", "postgres")), host)
+            nxt = _named(g.find(5432, host, exclude=lst.doc, kinds=("haproxy", "postgres"), near=lst.doc), host)
             if nxt is not None:
                 evidence.append(f"PgBouncer database {entry.name} connects to port 5432 (default), where {nxt.label} "
                                 "listens")
@@ -415,6 +433,16 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None =
             evidence.append(f"HAProxy {route.label} names no server; {nxt.label} is the only PostgreSQL in its folder"
                             + (", and in the same file" if nxt.doc.path == lst.doc.path else ""))
     return [hop] + (_follow(g, nxt, evidence, dbname, depth + 1) if nxt is not None else [])
+
+
+def _service_names(doc: ConfigDoc) -> set[str]:
+    """The names a connection reaches the document's server by: its compose service, the
+    Kubernetes Services that select it (lower case)."""
+    names = {str(n).lower() for n in doc.meta.get("services", ())}
+    service = doc.meta.get("service")
+    if doc.meta.get("source") == "docker-compose" and service:
+        names.add(str(service).lower())
+    return names
 
 
 def _named(found: _Listener | None, host: str) -> _Listener | None:

@@ -35,7 +35,11 @@ scram-sha-256 since PostgreSQL 14) lets through: with `trust` no password is ask
 anyone who reaches the port connects as any role, superusers included (said first: the bigger
 hole); with `password` passwords cross in clear text; with `md5` the exchange can be captured and
 the password guessed offline; with `scram-sha-256` queries and results cross unencrypted but no
-password is exposed.
+password is exposed. A `POSTGRES_PASSWORD` written in the file as the user name or a well-known
+default (`postgres`, `password`, `changeme`, ...: `advisor.model.DEVELOPMENT_PASSWORDS`) is said
+first, like `trust`: anyone who reaches the port logs in as the image's superuser, whatever the
+method. (In a compose file such a password marks a development setup, whose info findings are
+held back: advisor/development.py; in a Kubernetes manifest it does not.)
 
 ## Fix
 `ssl = on` with `ssl_cert_file` and `ssl_key_file` pointing at a certificate and a key readable
@@ -44,7 +48,9 @@ only by the server (mode 0600), and `ssl_min_protocol_version = 'TLSv1.2'`.
 In compose: publish the port on loopback only (`127.0.0.1:5432:5432`) when only the host's own
 clients connect; otherwise `-c ssl=on -c ssl_cert_file=... -c ssl_key_file=...` in the service's
 command, with the files mounted into the container. With `POSTGRES_HOST_AUTH_METHOD=trust`,
-remove it first (with `POSTGRES_PASSWORD` set the image asks a password).
+remove it first (with `POSTGRES_PASSWORD` set the image asks a password). With a guessable
+password, set a new random one with `ALTER ROLE ... PASSWORD` (the image reads
+`POSTGRES_PASSWORD` only when it creates the data directory) and give the variable from a secret.
 
 ## References
 - PostgreSQL: Secure TCP/IP Connections with SSL — https://www.postgresql.org/docs/current/ssl-tcp.html
@@ -136,6 +142,10 @@ def _login(doc) -> tuple[str, str]:
     if method == "trust":
         return "open", (f"{origin} makes the image's pg_hba.conf ask no password (host all all all trust): anyone "
                         "who reaches it connects as any role, superusers included")
+    user = doc.meta.get("guessable_password")
+    if user and method in ("scram-sha-256", "md5", "password"):
+        return "open", (f"the file writes POSTGRES_PASSWORD as the user name or a well-known default: anyone who "
+                        f"reaches it logs in as {user}, the image's superuser ({line})")
     if method == "password":
         return "exposed", f"{CLEAR_PASSWORDS} ({line}), and so do queries and results"
     if method == "md5":
@@ -143,6 +153,16 @@ def _login(doc) -> tuple[str, str]:
     if method == "scram-sha-256":
         return "exposed", f"{UNENCRYPTED} ({line}; SCRAM exposes no password)"
     return "exposed", UNENCRYPTED
+
+
+def _open_fix(doc) -> str:
+    """How to make the server ask a password nobody can guess."""
+    user = doc.meta.get("guessable_password")
+    if user:
+        return (f"set a new random password with ALTER ROLE {user} PASSWORD '<new>' (the image reads "
+                "POSTGRES_PASSWORD only when it creates the data directory), and give POSTGRES_PASSWORD from a secret, "
+                "not the file")
+    return "remove POSTGRES_HOST_AUTH_METHOD=trust (with POSTGRES_PASSWORD set the image asks a password)"
 
 
 def _published(doc, exposure):
@@ -164,8 +184,7 @@ def _published(doc, exposure):
            "command")
     message = exposure_message(kind, published, off, login)
     if kind == "open":
-        fix = (f"remove POSTGRES_HOST_AUTH_METHOD=trust (with POSTGRES_PASSWORD set the image asks a password); and "
-               f"{publish} if only this host's clients connect, otherwise {tls} too")
+        fix = f"{_open_fix(doc)}; and {publish} if only this host's clients connect, otherwise {tls} too"
     else:
         fix = f"{publish} if only this host's clients connect; otherwise {tls}"
     setting = doc.get("ssl")
@@ -202,8 +221,7 @@ def _behind_load_balancer(doc, front):
     reached = f"{front.label} takes clients from outside the cluster"
     tls = "ssl=on with ssl_cert_file and ssl_key_file (-c flags in the container's args, files mounted)"
     message = exposure_message(kind, reached, off, login)
-    fix = (f"remove POSTGRES_HOST_AUTH_METHOD=trust (with POSTGRES_PASSWORD set the image asks a password); and "
-           f"{tls}" if kind == "open" else tls)
+    fix = f"{_open_fix(doc)}; and {tls}" if kind == "open" else tls
     setting = doc.get("ssl")
     return RULE.finding(front.span, message, fix, [where(doc, setting)] if setting is not None else [])
 
