@@ -354,7 +354,7 @@ def path(
     from advisor.redact import Redactor
 
     # the one redaction layer: no secret, no absolute path of this machine (advisor.redact)
-    clean = Redactor(report.docs, roots=settings.paths).text
+    clean = Redactor(report.docs, roots=settings.paths, plain=settings.topology).text
     sys.stdout.write(clean(render_json(report) if fmt == "json" else render(report)))
     for f in report.findings:  # the topology's own problems
         typer.echo(clean(f"{f.span}: {f.code} {f.severity} {f.message}"), err=True)

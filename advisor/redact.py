@@ -11,12 +11,25 @@ they print through a `Redactor` made from the loaded documents:
   value of a connection variable that no reader could parse (`DATABASE_URL=<a token>`), the
   password inside `primary_conninfo` and any other connection-string setting, the whole of
   `ssl_passphrase_command`, secret-looking words of `archive_command` and the other shell
-  commands) is replaced wherever it appears verbatim, so a message that quotes it leaks nothing;
+  commands) is replaced wherever it appears verbatim as a whole word (not inside a longer word:
+  `Secret` in `Secrets` or `x_Secret` is left), so a message that quotes it leaks nothing. Two
+  kinds of value are not replaced wherever they appear, only in their own places (the patterns
+  above, a secret setting, a secret-named key of JSON data): a development password
+  (`advisor.model.is_development_password`: the user name or a well-known default such as
+  `postgres`; nothing it protects is secret) and a value that is also an ordinary word of the
+  inputs (a user, a database, a host, a HAProxy `listen` name, an image, a folder, a kind of
+  document or hop: `ledger` as the password and the database). Masking such a word everywhere
+  rewrites the output (`listen ***_pg`, image `***:16.4`) and, compared with the inputs, reveals
+  the password; left as a word, nothing says it is one. A value a reader rejected (`_opaque`) is
+  always replaced;
 - file names that are not UTF-8 (bytes kept by Python as lone surrogates) are shown with
   backslash escapes (`\\xff`), so every output is valid UTF-8 (JSON included).
 
 Finding secrets is linear in the text: the secret values are indexed by their first four
-characters, and a text is looked up once per position that holds one of those prefixes.
+characters, and a text is looked up once per position that holds one of those prefixes (each
+candidate there is compared with the text and its two neighbouring characters). Telling the
+ordinary words is linear in the documents' settings, and done only when some document holds a
+literal secret that is neither a development password nor a rejected value.
 """
 
 from __future__ import annotations
@@ -38,11 +51,14 @@ WHOLLY_SECRET_SETTINGS = frozenset({"ssl_passphrase_command"})
 MIN_SECRET = 4  # shorter values are replaced only where a pattern shows them (`password=abc`)
 
 _SECRET_WORD = r"[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY)[A-Za-z0-9_]*"
-_ENV_SECRET = lazy_re.compile(rf"\b({_SECRET_WORD})(\s*[=:]\s*)('[^']*'?|\"[^\"]*\"?|[^\s;&|'\"]+)", re.IGNORECASE)
+# (the key may be quoted: `"password": "x"` in JSON, `'PASSWORD': 'x'` in a Django dict)
+_ENV_SECRET = lazy_re.compile(rf"\b({_SECRET_WORD})(['\"]?\s*[=:]\s*)('[^']*'?|\"[^\"]*\"?|[^\s;&|'\"]+)",
+                              re.IGNORECASE)
 _OPTION_SECRET = lazy_re.compile(r"(--?(?:password|passwd|passphrase|secret(?:-?(?:access-?)?key)?|token|api-?key|access-?key)"
                                  r"(?:[= ]|\s+))"
                                  r"('[^']*'?|\"[^\"]*\"?|[^\s;&|'\"]+)", re.IGNORECASE)
 _PASS_PREFIX = lazy_re.compile(r"\b(pass:)(\S+)")  # openssl -passin pass:secret
+_SECRET_KEY = lazy_re.compile(_SECRET_WORD, re.IGNORECASE)  # a JSON key whose value is a secret (fullmatch)
 # `user:password@host` without a scheme (pgjdbc reads `jdbc:postgresql://user:pw@db` as a host
 # name, and messages print it); `[^...]+` runs cannot overlap, so the search stays linear
 _USERINFO = lazy_re.compile(r"(?<![^\s'\"(=/,;])([^\s:/@'\"]+):([^\s/@'\"]+)@(?=[\w\[])")
@@ -142,13 +158,36 @@ class Redactor:
     """Made from the loaded documents; cleans every string an output prints. `roots`: the paths
     given on the command line (absolute ones outside the working directory are shown relative)."""
 
-    def __init__(self, docs=(), roots=()) -> None:
+    def __init__(self, docs=(), roots=(), plain: Any = None) -> None:
+        """`plain`: JSON-like data the run read whose strings are ordinary words (the topology of
+        pgpath.yaml: deployment names, files, proxies), as the documents' non-secret values are."""
+        from advisor.model import is_development_password
+
         self._index: dict[str, list[str]] = {}
         # each distinct string cleaned once per report (a fleet repeats `5432`, `on`, `*`
         # thousands of times); made again with every Redactor, so nothing outlives a run
         self._cleaned: dict[str, Any] = {}
+        # every secret value read, those left as words too: masked under a secret-named key of data
+        self._known: set[str] = set()
+        docs = list(docs)
+        rejected: set[str] = set()  # values a reader rejected: always replaced
+        development: dict[str, bool] = {}  # value -> a development password wherever it was read
         for doc in docs:
-            for secret in _secrets_of(doc):
+            for secret, user, opaque in _secrets_of(doc):
+                if not isinstance(secret, str):
+                    continue
+                secret = secret.strip()
+                if not secret or secret == "***":
+                    continue
+                self._known.add(secret)
+                if opaque:
+                    rejected.add(secret)
+                else:
+                    development[secret] = development.get(secret, True) and is_development_password(secret, user)
+        words = {v for v, dev in development.items() if not dev and v not in rejected and len(v) >= MIN_SECRET}
+        ordinary = _ordinary_words(docs, words, plain) if words else set()
+        for secret in self._known:
+            if secret in rejected or not (development.get(secret) or secret in ordinary):
                 self.add(secret)
         self._roots = shown_roots(roots)
         self._root_re = None
@@ -169,6 +208,8 @@ class Redactor:
 
 
     def add(self, secret: Any) -> None:
+        """Replace `secret` wherever it appears as a whole word (a value shorter than MIN_SECRET
+        only where a pattern shows it)."""
         if not isinstance(secret, str):
             return
         secret = secret.strip()
@@ -197,23 +238,12 @@ class Redactor:
         return text if out == text else out
 
     def _replace_known(self, text: str) -> str:
-        index = self._index
         parts = []
-        pos = last = 0
-        n = len(text) - MIN_SECRET + 1
-        while pos < n:
-            bucket = index.get(text[pos:pos + MIN_SECRET])
-            if bucket:
-                for secret in bucket:  # longest first
-                    if text.startswith(secret, pos):
-                        parts.append(text[last:pos])
-                        parts.append("***")
-                        pos = last = pos + len(secret)
-                        break
-                else:
-                    pos += 1
-                continue
-            pos += 1
+        last = 0
+        for start, end in _word_matches(text, self._index):
+            parts.append(text[last:start])
+            parts.append("***")
+            last = end
         if not parts:
             return text
         parts.append(text[last:])
@@ -224,7 +254,11 @@ class Redactor:
         if isinstance(obj, str):
             return self.text(obj)
         if isinstance(obj, dict):
-            return {self.text(k) if isinstance(k, str) else k: self.data(v) for k, v in obj.items()}
+            known = self._known
+            return {self.text(k) if isinstance(k, str) else k:
+                    "***" if (isinstance(v, str) and isinstance(k, str) and v.strip() in known
+                              and _SECRET_KEY.fullmatch(k)) else self.data(v)
+                    for k, v in obj.items()}
         if isinstance(obj, (list, tuple)):
             return [self.data(v) for v in obj]
         return obj
@@ -301,35 +335,162 @@ class Redactor:
         return out
 
 
-def _secrets_of(doc) -> list[str]:
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _word_matches(text: str, index: dict[str, list[str]]):
+    """(start, end) of each secret of `index` (by their first MIN_SECRET characters, each bucket
+    longest first) found in `text` as a whole word: no letter, digit or `_` of the text joins
+    the secret's first or last character when that character is itself one. Left to right,
+    without overlaps; one look-up per position."""
+    pos = 0
+    size = len(text)
+    n = size - MIN_SECRET + 1
+    while pos < n:
+        bucket = index.get(text[pos:pos + MIN_SECRET])
+        if bucket:
+            before = pos > 0 and _is_word(text[pos - 1])
+            for secret in bucket:  # longest first
+                if not text.startswith(secret, pos) or (before and _is_word(secret[0])):
+                    continue
+                end = pos + len(secret)
+                if end < size and _is_word(secret[-1]) and _is_word(text[end]):
+                    continue
+                yield pos, end
+                pos = end
+                break
+            else:
+                pos += 1
+            continue
+        pos += 1
+
+
+def _setting_secrets(s) -> list[str]:
+    """The secrets a loader kept in one setting's text."""
     out: list[str] = []
+    raw = s.raw if isinstance(s.raw, str) else ""
+    text = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == "'" else raw
+    if s.secret:
+        out += [text, s.value if isinstance(s.value, str) else ""]
+    elif s.name in WHOLLY_SECRET_SETTINGS:
+        out.append(text)
+        out += text.split()[1:]  # its arguments (`echo s3cret`)
+    elif s.name in CONNINFO_SETTINGS:
+        out += _conninfo_passwords(text)
+    elif s.name in COMMAND_SETTINGS:
+        out += _command_secrets(text)
+    if "@" in text and "://" in text:  # user-info of any URL (pgjdbc reads `user:pw@db` as host and port)
+        out += [m.group(1) for m in _URL_USERINFO.finditer(text)]
+    return out
+
+
+def _value_text(v) -> str | None:
+    value = getattr(v, "value", None)
+    return value if isinstance(value, str) else None
+
+
+def _secrets_of(doc) -> list[tuple[str, str | None, bool]]:
+    """(secret, the user it is the password of when known, whether a reader rejected it) for
+    every secret a loader kept in the document."""
+    out: list[tuple[str, str | None, bool]] = []
     for s in doc.settings:
-        raw = s.raw if isinstance(s.raw, str) else ""
-        text = raw[1:-1] if len(raw) >= 2 and raw[0] == raw[-1] == "'" else raw
-        if s.secret:
-            out += [text, s.value if isinstance(s.value, str) else ""]
-        elif s.name in WHOLLY_SECRET_SETTINGS:
-            out.append(text)
-            out += text.split()[1:]  # its arguments (`echo s3cret`)
-        elif s.name in CONNINFO_SETTINGS:
-            out += _conninfo_passwords(text)
-        elif s.name in COMMAND_SETTINGS:
-            out += _command_secrets(text)
-        if "@" in text and "://" in text:  # user-info of any URL (pgjdbc reads `user:pw@db` as host and port)
-            out += [m.group(1) for m in _URL_USERINFO.finditer(text)]
+        out += [(v, None, False) for v in _setting_secrets(s)]
     # values a reader rejected that may be secrets (a token in DATABASE_URL): advisor.loaders.client
-    out += [v for v in (getattr(doc, "meta", None) or {}).get("_opaque", ()) if isinstance(v, str)]
+    out += [(v, None, True) for v in (getattr(doc, "meta", None) or {}).get("_opaque", ()) if isinstance(v, str)]
     model = getattr(doc, "model", None)
     for ep in getattr(model, "endpoints", None) or ():
+        user = _value_text(getattr(ep, "user", None))
         pw = getattr(ep, "password", None)
-        if pw is not None and isinstance(getattr(pw, "value", None), str):
-            out.append(pw.value)
+        if pw is not None and _value_text(pw) is not None:
+            out.append((pw.value, user, False))
         for v in (getattr(ep, "params", None) or {}).values():
-            if getattr(v, "secret", False) and isinstance(getattr(v, "value", None), str):
-                out.append(v.value)
+            if getattr(v, "secret", False) and _value_text(v) is not None:
+                out.append((v.value, user, False))
     for entry_list in ("databases", "users"):
         for entry in getattr(model, entry_list, None) or ():
-            for p in (getattr(entry, "params", None) or {}).values():
-                if getattr(p, "secret", False) and isinstance(getattr(p, "value", None), str):
-                    out.append(p.value)
+            params = getattr(entry, "params", None) or {}
+            user = _value_text(params.get("user")) if entry_list == "databases" else getattr(entry, "name", None)
+            for p in params.values():
+                if getattr(p, "secret", False) and _value_text(p) is not None:
+                    out.append((p.value, user if isinstance(user, str) else None, False))
     return out
+
+
+def _vocabulary() -> set[str]:
+    """Words pgpath prints of its own (lower case): kinds of document, hop and middlebox."""
+    from advisor.loaders import KINDS as DOC_KINDS
+    from advisor.model.middlebox import KINDS as MIDDLEBOX_KINDS
+    from advisor.path.model import ENDPOINT_KINDS
+
+    return {w.lower() for w in (*DOC_KINDS, *ENDPOINT_KINDS, *MIDDLEBOX_KINDS, "postgres", "postgresql",
+                                "pgbouncer", "haproxy", "client")}
+
+
+def _ordinary_words(docs, candidates: set[str], plain: Any = None) -> set[str]:
+    """The candidates (secret values) that the documents also use as ordinary words, outside any
+    secret's place: in a setting's name, section or value that is not itself secret (after the
+    patterns have hidden the passwords it shows, and leaving out the secrets kept in that very
+    setting), in a document's path, kind or metadata. Shell commands do not count (a password
+    hides in them where no pattern shows it), nor do values a reader rejected."""
+    vocabulary = _vocabulary()
+    found = {c for c in candidates if c.lower() in vocabulary}
+    rest = set(candidates) - found
+    if not rest:
+        return found
+    index: dict[str, list[str]] = {}
+    for c in rest:
+        index.setdefault(c[:MIN_SECRET], []).append(c)
+    for bucket in index.values():
+        bucket.sort(key=len, reverse=True)
+
+    def look(text: Any, own: Any = ()) -> None:
+        if not rest or not isinstance(text, str) or len(text) < MIN_SECRET:
+            return
+        if len(rest) <= 16:  # (few candidates, the usual case: a substring search each, in C)
+            if not any(c in text for c in rest):
+                return
+        clean = redact_patterns(text)
+        hits = {clean[a:b] for a, b in _word_matches(clean, index)}
+        hits -= {o.strip() for o in own if isinstance(o, str)}
+        if hits:
+            found.update(hits)
+            rest.difference_update(hits)
+            for h in hits:
+                index[h[:MIN_SECRET]].remove(h)
+
+    def look_meta(obj: Any, depth: int = 0) -> None:
+        if depth > 6 or not rest:
+            return
+        if isinstance(obj, str):
+            look(obj)
+        elif isinstance(obj, dict):
+            for k, v in obj.items():
+                if isinstance(k, str) and not k.startswith("_") and not _SECRET_KEY.fullmatch(k):
+                    look(k)
+                    look_meta(v, depth + 1)
+        elif isinstance(obj, (list, tuple)):
+            for v in obj:
+                look_meta(v, depth + 1)
+
+    look_meta(plain)
+    for doc in docs:
+        rejected = [v for v in (getattr(doc, "meta", None) or {}).get("_opaque", ()) if isinstance(v, str)]
+        look(getattr(doc, "path", None))
+        for f in getattr(doc, "files", None) or ():
+            look(f)
+        for s in doc.settings:
+            if not rest:
+                return found
+            if s.secret or s.name in WHOLLY_SECRET_SETTINGS or s.name in COMMAND_SETTINGS:
+                continue
+            own = _setting_secrets(s) + rejected
+            look(s.name)
+            look(s.section)
+            look(s.raw, own)
+            if s.value is not s.raw:
+                look(s.value, own)
+        meta = getattr(doc, "meta", None)
+        if meta:
+            look_meta(meta)
+    return found

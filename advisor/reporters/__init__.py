@@ -52,7 +52,8 @@ def _redactor(report):
     from advisor.redact import Redactor
 
     settings = getattr(report, "settings", None)
-    return Redactor(report.docs, roots=getattr(settings, "paths", None) or ())
+    return Redactor(report.docs, roots=getattr(settings, "paths", None) or (),
+                    plain=getattr(settings, "topology", None))
 
 
 def files_read(report) -> list[str]:
