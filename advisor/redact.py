@@ -51,9 +51,10 @@ WHOLLY_SECRET_SETTINGS = frozenset({"ssl_passphrase_command"})
 MIN_SECRET = 4  # shorter values are replaced only where a pattern shows them (`password=abc`)
 
 _SECRET_WORD = r"[A-Za-z0-9_]*(?:PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY)[A-Za-z0-9_]*"
-# (the key may be quoted: `"password": "x"` in JSON, `'PASSWORD': 'x'` in a Django dict)
-_ENV_SECRET = lazy_re.compile(rf"\b({_SECRET_WORD})(['\"]?\s*[=:]\s*)('[^']*'?|\"[^\"]*\"?|[^\s;&|'\"]+)",
-                              re.IGNORECASE)
+_ENV_SECRET = lazy_re.compile(rf"\b({_SECRET_WORD})(\s*[=:]\s*)('[^']*'?|\"[^\"]*\"?|[^\s;&|'\"]+)", re.IGNORECASE)
+# a quoted key with a quoted value: `"password": "x"` in JSON, `'PASSWORD': 'x'` in a Django dict
+# (not `"PASSWORD": os.environ[...]`, which is no password)
+_QUOTED_SECRET = lazy_re.compile(rf"\b({_SECRET_WORD})(['\"]\s*:\s*)('[^']*'|\"[^\"]*\")", re.IGNORECASE)
 _OPTION_SECRET = lazy_re.compile(r"(--?(?:password|passwd|passphrase|secret(?:-?(?:access-?)?key)?|token|api-?key|access-?key)"
                                  r"(?:[= ]|\s+))"
                                  r"('[^']*'?|\"[^\"]*\"?|[^\s;&|'\"]+)", re.IGNORECASE)
@@ -86,6 +87,7 @@ def redact_patterns(text: str) -> str:
     low = out.lower()
     if any(w in low for w in ("pass", "secret", "token", "key")):
         out = _ENV_SECRET.sub(lambda m: m.group(1) + m.group(2) + "***", out)
+        out = _QUOTED_SECRET.sub(lambda m: m.group(1) + m.group(2) + "***", out)
         out = _OPTION_SECRET.sub(lambda m: m.group(1) + "***", out)
         out = _PASS_PREFIX.sub(lambda m: m.group(1) + "***", out)
     return out

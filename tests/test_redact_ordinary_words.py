@@ -208,6 +208,8 @@ def test_a_password_that_is_also_a_name_of_the_inputs_is_masked_only_in_its_plac
     assert r.text("""line 3: {"password": "orders", "dbname": "orders"}""") == \
         """line 3: {"password": ***, "dbname": "orders"}"""
     assert r.text("""'PASSWORD': 'orders', 'NAME': 'orders'""") == """'PASSWORD': ***, 'NAME': 'orders'"""
+    # a quoted key with an expression for its value is no password shown
+    assert r.text(""""PASSWORD": os.environ["DB_PASSWORD"]""") == """"PASSWORD": os.environ["DB_PASSWORD"]"""
     assert r.data({"password": "orders", "dbname": "orders"}) == {"password": "***", "dbname": "orders"}
 
 
