@@ -24,7 +24,7 @@ another hop; an info the first problem hid may appear). The syntaxes applied:
 - a Django settings module's DATABASES entry (`"CONN_MAX_AGE": 210`, `"CONN_HEALTH_CHECKS": True`),
   set in the entry the finding points at.
 
-Not applied here: fixes that need a file pgpath cannot know (`(with client_tls_key_file ...)`),
+Not applied here: fixes that need a file pgpath cannot know (`client_tls_key_file = <key file>`),
 PGB016's removal of a database's own pool_size (its property test applies it:
 test_pgb016_fix.py), and fixes for other syntaxes (Terraform, JSON, connection strings in code).
 Each syntax must be applied at least once (test_every_syntax_is_applied).
@@ -89,7 +89,7 @@ def _edit(fix: str, span_file: str):
     m = re.match(r"(ALTER SYSTEM SET \w+ = \S+) in the same script", fix)
     if m and span_file.endswith(".sql"):
         return "sql", span_file, [(m.group(1), None)]
-    m = re.match(r"remove (\w+) from ([\w.]+)\b", fix)
+    m = re.match(r"remove (\w+) from (\w+[._][\w.]+)\b", fix)  # a key path, not `from the client`
     if m and yaml_file:
         return "remove-key", (span_file, m.group(2)), [(m.group(1), None)]
     m = re.match(r"remove -c (\w+)=\S* from its command", fix)
@@ -282,11 +282,38 @@ def _write_yaml(path: Path, line: int, at: str, pairs, options: bool) -> None:
     path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
 
 
+def _write_container_env(path: Path, line: int, pairs) -> None:
+    """Set the variables in the `env:` list of the Kubernetes container that holds `line`."""
+    import yaml
+
+    def containers(node, data):
+        # (node, data) of every mapping with an image: a container of a Pod template
+        if isinstance(node, yaml.MappingNode):
+            if "image" in data:
+                yield node, data
+            for k, v in node.value:
+                yield from containers(v, data[k.value])
+        elif isinstance(node, yaml.SequenceNode):
+            for n, d in zip(node.value, data):
+                yield from containers(n, d)
+
+    text = path.read_text()
+    nodes, docs = list(yaml.compose_all(text)), list(yaml.safe_load_all(text))
+    container = next(d for node, data in zip(nodes, docs) for n, d in containers(node, data)
+                     if n.start_mark.line + 1 <= line <= n.end_mark.line + 1)
+    env = container.setdefault("env", [])
+    for key, value in pairs:
+        env[:] = [e for e in env if e.get("name") != key] + [{"name": key, "value": value}]
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+
+
 def _write_environment(path: Path, line: int, pairs) -> None:
     """Set the variables in the environment of the compose service that holds `line`."""
     import yaml
 
     root = yaml.compose(path.read_text())
+    if not any(k.value == "services" for k, _ in root.value):
+        return _write_container_env(path, line, pairs)
     services = next(v for k, v in root.value if k.value == "services")
     name = next(k.value for k, v in services.value if k.start_mark.line + 1 <= line <= v.end_mark.line + 1)
     data = yaml.safe_load(path.read_text())

@@ -62,6 +62,7 @@ from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.rules.app.common import is_libpq_family, unix_only, where
+from advisor.rules.pgb import assignment_in
 from advisor.rules.rule import Rule
 
 ORDER = {"tlsv1": 0, "tlsv1.1": 1, "tlsv1.2": 2, "tlsv1.3": 3}
@@ -317,11 +318,12 @@ def _blame(a, b, ep=None, hop=None):
         elif too_high and _written(a, a.low) and usable_b:
             fixes.append((a.low.span, f"set the client's ssl_min_protocol_version={NAMES[max(usable_b)]} or lower"))
     elif usable_b:  # PgBouncer's server side
-        fixes.append((a.low.span if a.low is not None else None, "server_tls_protocols = secure"))
+        fixes.append((a.low.span if a.low is not None else None,
+                      assignment_in(a.doc, a.doc.model, "server_tls_protocols", "secure")))
     if b.kind == "pgbouncer":
         if usable_a:
             fixes.append((b.low.span if b.low is not None else None,
-                          f"client_tls_protocols = secure in {b.doc.path}"))
+                          assignment_in(b.doc, b.doc.model, "client_tls_protocols", "secure")))
     elif too_low and b.low is not None and usable_a:
         fixes.append((b.low.span, f"ssl_min_protocol_version = '{NAMES[min(usable_a)]}' in {b.doc.path}"))
     elif too_high and b.high is not None and usable_a:
@@ -347,7 +349,7 @@ def _old_versions_only(ep, mode, client, server, common, head, plaintext):
     if cmax is not None:
         fix = "allow TLSv1.2: remove the client's ssl_max_protocol_version, or set it to TLSv1.2 or higher"
     elif server.kind == "pgbouncer":
-        fix = f"client_tls_protocols = secure in {server.doc.path}"
+        fix = assignment_in(server.doc, server.doc.model, "client_tls_protocols", "secure")
     else:
         fix = "allow TLSv1.2: remove the server's ssl_max_protocol_version, or set it to TLSv1.2 or higher"
     text = (f"{head} meet only at {show(common)}, which OpenSSL 3.0 and later (current libpq and "

@@ -10,7 +10,6 @@ import math
 
 from advisor.model import Span
 from advisor.model.host import LINUX_KEEPALIVE_INTVL
-from advisor.rules.rule import listed_once
 
 COMMAS = ", ".join  # a fix's settings, one after the other
 
@@ -141,9 +140,9 @@ def keepalive_fix(hop, idle: int) -> str:
 def _pgbouncer_settings(doc, pairs) -> str:
     """PgBouncer settings as the file that configures it writes them (an ini line, an operator's
     parameters, an image's environment), with the shared ` in ...` said once."""
-    from advisor.rules.pgb import assignment
+    from advisor.rules.pgb import assignments
 
-    return listed_once([assignment(doc, doc.model, name, value) for name, value in pairs], COMMAS)
+    return assignments(doc, doc.model, pairs, COMMAS)
 
 
 def hop_span(hop) -> Span:

@@ -36,6 +36,7 @@ from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.model import Span, is_known
 from advisor.rules.path import hop_span, related
+from advisor.rules.pgb import CLIENT_TLS, assignments as pgbouncer_assignments
 from advisor.rules.rule import Rule
 
 REQUIRES = ("require", "verify-ca", "verify-full")
@@ -78,14 +79,9 @@ def _offer_fix(peer) -> str:
         if " in " not in text:  # a configuration file's own line
             text += f" in {os.path.basename(peer.doc.path)}"
         return f"{text}, with ssl_cert_file and ssl_key_file"
-    from advisor.rules.pgb import assignment as pgbouncer_assignment
+    from advisor.rules.rule import listed
 
-    from advisor.rules.rule import listed_once
-
-    model = peer.doc.model
-    return listed_once([pgbouncer_assignment(peer.doc, model, name, value) for name, value in (
-        ("client_tls_sslmode", "require"), ("client_tls_key_file", "<key file>"),
-        ("client_tls_cert_file", "<certificate file>"))])
+    return pgbouncer_assignments(peer.doc, peer.doc.model, CLIENT_TLS, listed)
 
 
 def check(ctx):
@@ -133,7 +129,8 @@ def check(ctx):
                         f"{want_text} verifies the server it talks to, but that is {peer.label}; its own connection "
                         f"to PostgreSQL uses server_tls_sslmode = {behind}{default}, which does not verify the "
                         "server: the client's verification ends at the pooler",
-                        "server_tls_sslmode = verify-full with server_tls_ca_file = <CA file>",
+                        pgbouncer_assignments(peer.doc, model, (("server_tls_sslmode", "verify-full"),
+                                                                ("server_tls_ca_file", "<CA file>"))),
                         related=[want_span] + related(path, span, want_span),
                         severity=Severity.INFO,
                     )

@@ -147,6 +147,49 @@ def assignment(doc: ConfigDoc, model, name: str, value: Any) -> str:
     return f"{name} = {value}"
 
 
+# what turns client TLS on (PGB017, PATH004), for assignments()
+CLIENT_TLS = (("client_tls_sslmode", "require"), ("client_tls_key_file", "<key file>"),
+              ("client_tls_cert_file", "<certificate file>"))
+
+
+def assignments(doc: ConfigDoc, model, pairs, join=None) -> str:
+    """Several settings of a fix (assignment), with the ` in <where>` they share said once:
+    `client_tls_sslmode = require, client_tls_key_file = <key file>` in an ini file,
+    `CLIENT_TLS_SSLMODE=require, CLIENT_TLS_KEY_FILE=<key file> in its environment` for an image
+    configured by its environment. `join` defaults to commas."""
+    from advisor.rules.rule import listed_once
+
+    return listed_once([assignment(doc, model, name, value) for name, value in pairs], join or ", ".join)
+
+
+def assignment_in(doc: ConfigDoc, model, name: str, value: Any) -> str:
+    """assignment() with the file named, for a fix that may concern one of several files on a path:
+    `client_tls_protocols = secure in pgbouncer.ini`, `CLIENT_TLS_PROTOCOLS=secure in its environment
+    (k8s/pgbouncer.yaml)`."""
+    text = assignment(doc, model, name, value)
+    return f"{text} ({doc.path})" if " in " in text else f"{text} in {doc.path}"
+
+
+def removal(doc: ConfigDoc, model, name: str) -> str:
+    """A fix that takes a setting out, where the file that configures this PgBouncer sets it:
+    `remove server_reset_query` (ini), `remove SERVER_RESET_QUERY from its environment`, `remove
+    server_reset_query from spec.pgbouncer.parameters`."""
+    made_by = doc.meta.get("generated_by")
+    variable = image_variable(doc, name)
+    if variable is not None:
+        return f"remove {variable} from its environment"
+    if made_by == "cloudnative-pg":
+        return f"remove {name} from spec.pgbouncer.parameters"
+    if made_by in ("PostgresCluster", "PerconaPGCluster"):
+        return f"remove {name} from spec.proxy.pgBouncer.config.global"
+    if made_by == "ansible role template":
+        var = doc.meta.get("_variables", {}).get(name)
+        return f"remove {var}" if var else f"remove {name} (from the role's pgbouncer.ini template)"
+    if made_by and made_by != "edoburu/pgbouncer":
+        return f"remove {name} from its PgBouncer configuration"
+    return f"remove {name}"
+
+
 def server_over_network(model) -> bool:
     """Whether a [databases] entry sends PgBouncer's server connections over a network: a known
     host with a domain or an IP address that is not loopback. A bare name (`db`, `postgres`) is a

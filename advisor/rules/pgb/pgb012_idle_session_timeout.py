@@ -102,7 +102,7 @@ def check(ctx):
                 f"pool_mode = session with {ist_text}: a client that keeps its server connection idle longer "
                 f"than {ist:g} s gets FATAL 57P05 (terminating connection due to idle-session timeout) on its "
                 "next query, whatever server_idle_timeout says",
-                f"{_unset_for_sessions(ist_setting)}, or use pool_mode = transaction",
+                f"{_unset_for_sessions(ist_setting)}, or set {assignment(doc, model, 'pool_mode', 'transaction')}",
                 related,
             )
 

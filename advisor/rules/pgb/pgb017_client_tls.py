@@ -51,6 +51,12 @@ alone does not make anyone authenticate; with `plain`, `scram-sha-256` as well. 
 an `auth_hba_file` under another auth_type gets `auth_type = hba` instead: PgBouncer reads that
 file only with `hba`, so its author's per-client rules are not in force.
 
+Each fix is written where this PgBouncer's settings live (advisor.rules.pgb.assignment): ini
+lines for a pgbouncer.ini; the image's variables for a container configured by its environment
+(`CLIENT_TLS_SSLMODE=require, CLIENT_TLS_KEY_FILE=<key file>, CLIENT_TLS_CERT_FILE=<certificate
+file> in its environment` for edoburu/pgbouncer, `PGBOUNCER_CLIENT_TLS_SSLMODE=...` for bitnami);
+an operator's parameters for a Pooler.
+
 ## Example
 ```yaml
 services:
@@ -72,12 +78,10 @@ from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.rules.compose import (CLEAR_PASSWORDS, MD5_CAPTURED, UNENCRYPTED, exposure_message,
                                    publish_on_loopback, published_said, published_to_network)
-from advisor.rules.pgb import assignment, bouncers, clients_over_network, image_variable, source, where
+from advisor.rules.pgb import CLIENT_TLS, assignment, assignments, bouncers, clients_over_network, source, where
 from advisor.rules.rule import Rule
 
 WEAK = ("disable", "allow", "prefer")
-TLS_FILES = "client_tls_key_file and client_tls_cert_file"
-SCRAM = "auth_type = scram-sha-256 (with the users' SCRAM-hashed or plain passwords in auth_file)"
 
 
 def _login(model, operator_hba: str | None = None) -> tuple[str | None, str]:
@@ -121,16 +125,16 @@ def _login(model, operator_hba: str | None = None) -> tuple[str | None, str]:
     return "exposed", f"{UNENCRYPTED} ({said})"
 
 
-def _authenticate(model, name: str = "auth_type", equals: str = " = ") -> str:
-    """The auth_type that makes clients authenticate: `hba` when the file already names an
-    auth_hba_file (PgBouncer reads it only with auth_type = hba), else scram-sha-256."""
+def _authenticate(doc, model) -> str:
+    """The auth_type that makes clients authenticate, in the syntax of the file that configures this
+    PgBouncer (assignment): `hba` when the file already names an auth_hba_file (PgBouncer reads it
+    only with auth_type = hba), else scram-sha-256."""
     hba = None if model.is_default("auth_hba_file") else model.value("auth_hba_file")
     if is_known(hba) and hba:
-        return (f"{name}{equals}hba, which the auth_hba_file it already names ({hba}, read only with auth_type = "
-                "hba) then decides per client (scram-sha-256 or cert lines, hostssl for network clients)")
-    if name == "auth_type":
-        return SCRAM
-    return f"{name}{equals}scram-sha-256"
+        return (f"{assignment(doc, model, 'auth_type', 'hba')}, so that the auth_hba_file it already names ({hba}, "
+                "read only under hba) decides per client (scram-sha-256 or cert lines, hostssl for network clients)")
+    return (f"{assignment(doc, model, 'auth_type', 'scram-sha-256')} (with the users' SCRAM-hashed or plain "
+            "passwords in auth_file)")
 
 
 def _unless_asked(mode: str) -> str:
@@ -160,17 +164,17 @@ def check(ctx):
         if operated:
             yield _operated(doc, model, kind, login)
             continue
-        tls = f"client_tls_sslmode = require (with {TLS_FILES})"
+        tls = assignments(doc, model, CLIENT_TLS)
         spans = [where(doc, model, "client_tls_sslmode"), where(doc, model, "listen_addr")]
         if kind == "open":
             message = exposure_message(kind, f"listen_addr = {addr} accepts network clients",
                                        source(model, "client_tls_sslmode"), login, _unless_asked(mode))
-            fix = f"{_authenticate(model)}; and {tls}"
+            fix = f"{_authenticate(doc, model)}; and {tls}"
             spans = auth_span + spans
         else:
             message = exposure_message(kind, f"listen_addr = {addr} accepts network clients",
                                        source(model, "client_tls_sslmode"), login)
-            fix = f"{tls}; and {_authenticate(model)}" if model.value("auth_type") == "plain" else tls
+            fix = f"{tls}; and {_authenticate(doc, model)}" if model.value("auth_type") == "plain" else tls
             spans = spans + auth_span
         spans = list(dict.fromkeys(spans))
         yield RULE.finding(spans[0], message, fix, spans[1:])
@@ -186,7 +190,7 @@ def _operated(doc, model, kind, login):
     message = exposure_message(kind, reached, weak, login, _unless_asked(model.value("client_tls_sslmode")))
     fix = assignment(doc, model, "client_tls_sslmode", "require") + " (the operator provides the certificate and key)"
     if kind == "open":
-        fix = f"{_authenticate(model)}; and {fix}"
+        fix = f"{_authenticate(doc, model)}; and {fix}"
     span = doc.meta.get("service_span") or where(doc, model, "client_tls_sslmode")
     return RULE.finding(span, message, fix, [where(doc, model, "client_tls_sslmode")])
 
@@ -198,22 +202,18 @@ def _published(doc, model, exposure, kind, login, auth_span):
     p = published_to_network(exposure, port)
     if p is None:
         return None
-    def var(name: str) -> str:
-        return image_variable(doc, name) or name
-
-    tls = (f"{var('client_tls_sslmode')}=require (with {var('client_tls_key_file')} and "
-           f"{var('client_tls_cert_file')})")
+    tls = assignments(doc, model, CLIENT_TLS)
     publish = publish_on_loopback(p)
     published = published_said("PgBouncer's", port, p)
     message = exposure_message(kind, published, source(model, "client_tls_sslmode"), login,
                                _unless_asked(model.value("client_tls_sslmode")))
     if kind == "open":
         # no password at all is the bigger hole: its fix comes first, whoever the clients are
-        fix = (f"{_authenticate(model, var('auth_type'), '=')} in its environment; and {publish} if only this "
-               f"host's clients connect, otherwise {tls} too")
+        fix = (f"{_authenticate(doc, model)}; and {publish} if only this host's clients connect, otherwise "
+               f"{tls} too")
     else:
-        also = f"; and {_authenticate(model, var('auth_type'), '=')}" if model.value("auth_type") == "plain" else ""
-        fix = f"{publish} if only this host's clients connect; otherwise {tls}{also} in its environment"
+        also = f"; and {_authenticate(doc, model)}" if model.value("auth_type") == "plain" else ""
+        fix = f"{publish} if only this host's clients connect; otherwise {tls}{also}"
     related = (where(doc, model, "client_tls_sslmode"), where(doc, model, "listen_addr"), *auth_span)
     return RULE.finding(p["span"], message, fix, tuple(dict.fromkeys(s for s in related if s != p["span"])))
 

@@ -21,7 +21,7 @@ certificate (or at least `require`).
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import assignment, bouncers, server_over_network, source, where
+from advisor.rules.pgb import assignment, assignments, bouncers, server_over_network, source, where
 from advisor.rules.rule import Rule
 
 WEAK = ("disable", "allow", "prefer")
@@ -41,7 +41,8 @@ def check(ctx):
         yield RULE.finding(
             where(doc, model, "server_tls_sslmode"),
             f"{source(model, 'server_tls_sslmode')}: {what[mode]}",
-            f"{assignment(doc, model, 'server_tls_sslmode', 'verify-full')} (with server_tls_ca_file), or at least require",
+            assignments(doc, model, (("server_tls_sslmode", "verify-full"), ("server_tls_ca_file", "<CA file>")))
+            + f"; or at least {assignment(doc, model, 'server_tls_sslmode', 'require')}",
         )
 
 

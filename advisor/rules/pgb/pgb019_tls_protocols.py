@@ -22,7 +22,7 @@ compatibility, only an older protocol for a downgrade to aim at.
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import bouncers, source, where
+from advisor.rules.pgb import assignment, bouncers, source, where
 from advisor.rules.rule import Rule
 
 OLD = {0: "1.0", 1: "1.1"}
@@ -45,7 +45,7 @@ def check(ctx):
                     f"{source(model, name)} allows TLS {' and '.join(old)} on the {side} side "
                     f"({side}_tls_sslmode = {mode}): deprecated protocols (RFC 8996), refused by OpenSSL 3 at its "
                     "default security level anyway",
-                    f"{name} = secure",
+                    assignment(doc, model, name, "secure"),
                 )
 
 

@@ -22,7 +22,7 @@ Remove the line, or, if a reset between transactions is really wanted, set
 
 from advisor.findings import Severity
 from advisor.model import is_known
-from advisor.rules.pgb import bouncers, where
+from advisor.rules.pgb import assignment, bouncers, removal, where
 from advisor.rules.rule import Rule
 
 
@@ -37,7 +37,8 @@ def check(ctx):
             where(doc, model, "server_reset_query"),
             f"server_reset_query = {query} is never run: pool_mode = {mode} and server_reset_query_always = 0 "
             "(PgBouncer resets server connections only in session pooling)",
-            "remove server_reset_query, or set server_reset_query_always = 1 if a reset is really needed",
+            f"{removal(doc, model, 'server_reset_query')}, or set {assignment(doc, model, 'server_reset_query_always', 1)} "
+            "if a reset is really needed",
             [where(doc, model, "pool_mode")],
         )
 
