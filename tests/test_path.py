@@ -924,19 +924,62 @@ def test_topology_error_lists_what_the_file_has(tmp_path):
     write(tmp_path, {"infra/lb.json": AZURE_LB, "web/settings.py": DJANGO, "postgresql.conf": PG,
                      "pgpath.yaml": "deployments:\n  - name: app\n    hops:\n"
                                     "      - client: {file: web/settings.py, variable: default}\n"
-                                    "      - azure-lb: {file: infra/lb.json, name: pg-5432}\n"
+                                    "      - azure-lb: {file: infra/lb.json, name: pg-6432}\n"
                                     "      - postgres: postgresql.conf\n"})
     r = pgpath("check", ".", cwd=tmp_path)
     assert ("pgpath.yaml:4:9: ADV004 error deployment app: web/settings.py has no client setting 'default'\n"
             "    fix: variable: one of DATABASES['default']\n") in r.stdout, r.stdout
-    assert ("pgpath.yaml:5:9: ADV004 error deployment app: infra/lb.json describes no azure-lb named 'pg-5432'\n"
-            "    fix: name: one of pg-ilb/pg-5432\n") in r.stdout, r.stdout
+    assert ("pgpath.yaml:5:9: ADV004 error deployment app: infra/lb.json describes no azure-lb named 'pg-6432'\n"
+            "    fix: name: one of pg-ilb/pg-5432 (or 'pg-5432')\n") in r.stdout, r.stdout
     # the kind it does describe, when it has none of the kind named
     (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: app\n    hops:\n"
                                           "      - client: {file: web/settings.py}\n"
                                           "      - aws-nlb: {file: infra/lb.json}\n      - postgres: postgresql.conf\n")
     r = pgpath("check", ".", cwd=tmp_path)
     assert "describes no aws-nlb\n    fix: it describes azure-lb pg-ilb/pg-5432\n" in r.stdout, r.stdout
+
+
+AZURE_TF = """
+resource "azurerm_lb_rule" "pg" {
+  loadbalancer_id         = azurerm_lb.pg.id
+  name                    = "postgres"
+  protocol                = "Tcp"
+  frontend_port           = 5432
+  backend_port            = 5432
+  idle_timeout_in_minutes = 4
+  enable_tcp_reset        = false
+}
+
+resource "azurerm_lb_rule" "metrics" {
+  loadbalancer_id         = azurerm_lb.pg.id
+  name                    = "metrics"
+  protocol                = "Tcp"
+  frontend_port           = 9187
+  backend_port            = 9187
+  idle_timeout_in_minutes = 30
+}
+"""
+
+
+@pytest.mark.parametrize("lb_file, lb_text, names, expected", [
+    ("infra/lb.tf", AZURE_TF, ("postgres", "azurerm_lb_rule.pg"), "azurerm_lb_rule.pg"),
+    ("infra/lb.json", AZURE_LB, ("pg-5432", "pg-ilb/pg-5432"), "pg-ilb/pg-5432"),
+])
+def test_middlebox_hop_takes_the_rules_own_name_or_its_address(tmp_path, lb_file, lb_text, names, expected):
+    """D11: a topology hop's `name:` is the rule's own name (`name = "postgres"`) or its Terraform
+    address (`azurerm_lb_rule.pg`; an ARM rule's `<load balancer>/<rule>`): both give that rule, with
+    its 4 min timer, not the other rule of the file."""
+    for name in names:
+        write(tmp_path, {lb_file: lb_text, "web/settings.py": DJANGO, "postgresql.conf": PG,
+                         "pgpath.yaml": "deployments:\n  - name: app\n    hops:\n"
+                                        "      - client: {file: web/settings.py}\n"
+                                        f"      - azure-lb: {{file: {lb_file}, name: {name}}}\n"
+                                        "      - postgres: postgresql.conf\n"})
+        report = report_of(tmp_path, tmp_path / "pgpath.yaml")
+        assert not [f for f in report.findings if f.code == "ADV004"], [f.message for f in report.findings]
+        (path,) = report.paths
+        (box,) = [h.detail for h in path.hops if h.kind == "azure-lb"]
+        assert (box.name, box.idle_timeout.value) == (expected, 240), name
 
 
 def test_topology_error_lists_at_most_eight_names(tmp_path):

@@ -587,7 +587,8 @@ def _azure_lb(reader: FileReader, lb: dict, base: tuple, name: str, arm: "ArmPar
             if isinstance(rprops.get("backendPort"), int) and rprops["backendPort"]:
                 targets = [f"*:{rprops['backendPort']}"]  # the port it forwards to (discovery)
             reader.add(Middlebox("azure-lb", f"{lb_name}/{rule_name}", reader.span(base + pre + (group, i)),
-                                 idle_timeout=idle, on_expiry=expiry, facts=facts, listens=listens, targets=targets))
+                                 idle_timeout=idle, on_expiry=expiry, facts=facts, listens=listens, targets=targets,
+                                 aliases=(str(rule_name),)))
 
 
 def _azure_nat(reader: FileReader, gw: dict, base: tuple, name: str, arm: "ArmParams | None" = None) -> None:

@@ -449,7 +449,13 @@ class _Out:
         self.doc = ConfigDoc(path=path, kind=KIND, files=[path], model=MiddleboxFile(fmt))
         self.pg: list[tuple] = []  # (platform, entries, major, memory, name, group_names)
 
-    def add(self, box: Middlebox) -> None:
+    def add(self, box: Middlebox, res: "Resource | None" = None) -> None:
+        """Add a middlebox; `res`, the resource it was read from, gives it the other of its two names
+        (the address and the `name` attribute) as an alias for the topology's `name:`."""
+        if res is not None:
+            name = res.literal("name")
+            box.aliases = tuple(a for a in dict.fromkeys((res.address, name if isinstance(name, str) else None))
+                                if a and a != box.name)
         self.doc.model.middleboxes.append(box)
 
     def invalid(self, value: Value, message: str, fix: str | None = None) -> None:
@@ -540,7 +546,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             if lb_type == "application":
                 idle = _seconds(res, "idle_timeout", out, 1, 4000)
                 dns = res.literal("dns_name")
-                out.add(Middlebox("aws-alb", res.address, res.span, idle_timeout=idle, listens=[dns] if dns else []))
+                out.add(Middlebox("aws-alb", res.address, res.span, idle_timeout=idle, listens=[dns] if dns else []), res)
             elif lb_type == "network":
                 # the NLB's timers are its listeners' (one middlebox each, below); the load balancer
                 # itself is a middlebox only when no listener of this file belongs to it.
@@ -551,7 +557,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 facts = {}
                 if res.get("idle_timeout") is not None:
                     facts["ignored_idle_timeout"] = res.get("idle_timeout")
-                out.add(Middlebox("aws-nlb", res.address, res.span, facts=facts, listens=[dns] if dns else []))
+                out.add(Middlebox("aws-nlb", res.address, res.span, facts=facts, listens=[dns] if dns else []), res)
         elif t in ("aws_lb_listener", "aws_alb_listener"):
             protocol = str(res.literal("protocol", "") or "").upper()
             if protocol not in _NLB_PROTOCOLS:
@@ -581,13 +587,13 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 if len(ports) == 1 and isinstance(next(iter(ports)), int):
                     targets.append(f"*:{next(iter(ports))}")
             out.add(Middlebox("aws-nlb", res.address, res.span, idle_timeout=idle, facts=facts, listens=listens,
-                              targets=targets))
+                              targets=targets), res)
         elif t == "aws_elb":
             idle = _seconds(res, "idle_timeout", out, 1, 4000)
             ports = [b.literal("lb_port") for b in res.blocks.get("listener", []) if b.literal("lb_port")]
             dns = res.literal("dns_name")
             out.add(Middlebox("aws-elb", res.address, res.span, idle_timeout=idle,
-                              listens=[f"{dns}:{p}" for p in ports] if dns else []))
+                              listens=[f"{dns}:{p}" for p in ports] if dns else []), res)
         elif t == "aws_db_proxy":
             idle = _seconds(res, "idle_client_timeout", out, 1, 28800)
             tls = _bool(res, "require_tls") or Value(False, origin="default", key="require_tls")
@@ -596,7 +602,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             endpoint = res.literal("endpoint")
             listens = [f"{endpoint}:5432"] if endpoint and engine == "POSTGRESQL" else []
             out.add(Middlebox("aws-rds-proxy", res.literal("name") or res.address, res.span, idle_timeout=idle,
-                              facts=facts, listens=listens))
+                              facts=facts, listens=listens), res)
         elif t == "aws_db_proxy_default_target_group":
             pool = (res.blocks.get("connection_pool_config") or [None])[0]
             entry = {"proxy": _ref(res.get("db_proxy_name")), "address": res.address, "span": res.span.to_dict()}
@@ -643,7 +649,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 facts[field] = _seconds(res, field, out, 1, 2**31 - 1) or Value(default, origin="default", unit="s",
                                                                                   key=field)
             out.add(Middlebox("gcp-cloud-nat", res.literal("name") or res.address, res.span, idle_timeout=idle,
-                              facts=facts))
+                              facts=facts), res)
         elif t in ("google_compute_backend_service", "google_compute_region_backend_service"):
             scheme = res.literal("load_balancing_scheme", "EXTERNAL" if t == "google_compute_backend_service"
                                  else "INTERNAL")
@@ -657,7 +663,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 continue  # a proxy load balancer: timeoutSec semantics not modelled
             out.add(Middlebox("gcp-lb", res.literal("name") or res.address, res.span, idle_timeout=idle,
                               facts={"load_balancing_scheme": Value(scheme, key="load_balancing_scheme"),
-                                     "protocol": Value(protocol, key="protocol")}))
+                                     "protocol": Value(protocol, key="protocol")}), res)
         elif t == "google_sql_database_instance":
             version = str(res.literal("database_version", "") or "")
             if not version.startswith("POSTGRES"):
@@ -695,10 +701,10 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             port, backend = res.literal("frontend_port"), res.literal("backend_port")
             out.add(Middlebox("azure-lb", res.address, res.span, idle_timeout=idle, on_expiry=expiry, facts=facts,
                               listens=[f"*:{port}"] if isinstance(port, int) and port else [],
-                              targets=[f"*:{backend}"] if isinstance(backend, int) and backend else []))
+                              targets=[f"*:{backend}"] if isinstance(backend, int) and backend else []), res)
         elif t == "azurerm_nat_gateway":
             idle = _seconds(res, "idle_timeout_in_minutes", out, 4, 120, 60, "min")
-            out.add(Middlebox("azure-nat", res.literal("name") or res.address, res.span, idle_timeout=idle))
+            out.add(Middlebox("azure-nat", res.literal("name") or res.address, res.span, idle_timeout=idle), res)
         elif t == "azurerm_postgresql_flexible_server":
             flexible_servers[res.address] = res
         elif t == "azurerm_postgresql_flexible_server_configuration":

@@ -99,15 +99,18 @@ class Middlebox(Record):
     `listener_port`, ...; the list per kind is in docs/cloud.md), each a `Value`.
     `listens` are the host:port strings clients use to reach it, `targets` those it forwards to
     (for discovery), both as written.
+    `aliases` are the other names a topology's `name:` may give it: a Terraform resource is named
+    by its address (`azurerm_lb_rule.pg`) and by its own `name` attribute (`"postgres"`), whichever
+    of the two `name` is; an ARM rule by its own name beside `<load balancer>/<rule>`.
     """
 
     __slots__ = ("kind", "name", "span", "idle_timeout", "keepalive_resets", "on_expiry", "facts", "listens",
-                 "targets")
+                 "targets", "aliases")
 
     def __init__(self, kind: str, name: str, span: Span, idle_timeout: Value | None = None,
                  keepalive_resets: bool | None = None, on_expiry: str | None = None,
                  facts: dict[str, Value] | None = None, listens: list[str] | None = None,
-                 targets: list[str] | None = None) -> None:
+                 targets: list[str] | None = None, aliases: tuple[str, ...] = ()) -> None:
         spec = KINDS[kind]
         self.kind = kind
         self.name = name
@@ -119,6 +122,11 @@ class Middlebox(Record):
         self.facts = {} if facts is None else facts
         self.listens = [] if listens is None else listens
         self.targets = [] if targets is None else targets
+        self.aliases = tuple(a for a in dict.fromkeys(aliases) if a and a != name)
+
+    def named(self, name: str) -> bool:
+        """Whether a topology's `name:` means this middlebox: its name or one of its aliases."""
+        return name == self.name or name in self.aliases
 
     @property
     def label(self) -> str:
@@ -134,6 +142,8 @@ class Middlebox(Record):
             out["listens"] = list(self.listens)
         if self.targets:
             out["targets"] = list(self.targets)
+        if self.aliases:
+            out["aliases"] = list(self.aliases)
         return out
 
 

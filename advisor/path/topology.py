@@ -225,6 +225,13 @@ def _declare_copies(doc: ConfigDoc, count: int, span: Span, config_path: str) ->
                              "span": span.to_dict()}
 
 
+def _names(box) -> str:
+    """A middlebox's name with its aliases: `azurerm_lb_rule.pg (or "postgres")`."""
+    if not box.aliases:
+        return box.name
+    return f"{box.name} (or {' or '.join(repr(a) for a in box.aliases)})"
+
+
 def _one_of(names, limit: int = 8) -> str:
     """`a, b, c` (each once, in order), at most `limit` of them and how many more: what a file does
     have, so a hop that names something it lacks can be fixed without `pgpath dump`."""
@@ -363,10 +370,11 @@ def _middlebox_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str
                  # cloud option or an annotation added since makes it
                  if b.kind == kind or (kind == "cloud-lb" and doc.meta.get("source") == "Service type LoadBalancer")]
         # what the file does have: the names of this kind, else the other kinds with their names
-        have = (f"name: one of {_one_of(b.name for b in boxes)}" if any(b.name for b in boxes)
+        have = (f"name: one of {_one_of(_names(b) for b in boxes)}" if any(b.name for b in boxes)
                 else f"it describes {_one_of(f'{b.kind} {b.name}'.strip() for b in every)}" if every else None)
         if opts.get("name"):
-            boxes = [b for b in boxes if b.name == opts["name"]]
+            # its name or an alias: a Terraform resource's address or its own `name` attribute
+            boxes = [b for b in boxes if b.named(str(opts["name"]))]
         if not boxes:
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} describes no {kind}"
                                        + (f" named {opts['name']!r}" if opts.get("name") else ""), have))
@@ -376,8 +384,10 @@ def _middlebox_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str
             # (a plan's load balancer listed before the listener that holds the timer)
             timers = "; ".join(f"{b.name or b.kind} {_timer(b)}" for b in boxes[:8])
             more = f" and {len(boxes) - 8} more" if len(boxes) > 8 else ""
+            said = (f"; {opts['name']!r} names each of them" if opts.get("name") else
+                    "; which one this hop crosses is not said")
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} describes {len(boxes)} {kind} "
-                                       f"middleboxes ({timers}{more}); which one this hop crosses is not said",
+                                       f"middleboxes ({timers}{more}){said}",
                                        f"name: one of {_one_of(b.name for b in boxes)}"
                                        if any(b.name for b in boxes) else None))
             return []

@@ -8,7 +8,11 @@ settings, an HAProxy `proxy:` a frontend or listen that routes to a backend, a P
 middlebox declared by kind without a file needs an `idle_timeout:` when its kind has no
 documented default (a `firewall`); a middlebox hop whose file describes several of its kind (two
 NLB listeners) must say which with `name:`, since taking the first by position would judge the
-path against a timer it may not cross. The finding points at the hop's line in pgpath.yaml.
+path against a timer it may not cross. That `name:` is the middlebox's name in its file, in
+either form: a Terraform resource's address (`azurerm_lb_rule.pg`) or its own `name` attribute
+(`name = "postgres"`); a name that fits none, or several (two load balancers each with a rule
+named `postgres`), is reported with the names the file has. The finding points at the hop's line
+in pgpath.yaml.
 
 ## Why it matters
 A hop that cannot be resolved leaves its deployment without a path, so none of the path rules
