@@ -22,7 +22,10 @@ another hop; an info the first problem hid may appear). The syntaxes applied:
 - a value moved where it has effect (`X in bootstrap.dcs..., and remove X from postgresql.parameters`);
 - a Spring Boot application.yml key (`max-lifetime: 1800000 under spring.datasource.hikari`);
 - a Django settings module's DATABASES entry (`"CONN_MAX_AGE": 210`, `"CONN_HEALTH_CHECKS": True`),
-  set in the entry the finding points at.
+  set in the entry the finding points at, and libpq keys in its OPTIONS dict (`"keepalives_idle": 170,
+  ... in DATABASES['default']['OPTIONS']`);
+- libpq keys in the query of a SQLAlchemy URL (`keepalives_idle=170&... in the query of the URL`),
+  on the line the finding points at.
 
 Not applied here: fixes that need a file pgpath cannot know (`client_tls_key_file = <key file>`),
 PGB016's removal of a database's own pool_size (its property test applies it:
@@ -53,6 +56,10 @@ _YAML_KEYS = re.compile(r'((?:[\w.]+: "[^"]*"(?:, | and ))*[\w.]+: "[^"]*") in (
 _YAML_OPTION = re.compile(r'- \{ option: "([\w.]+)", value: "([^"]*)" \} in ([\w.]+)')
 _ENVIRONMENT = re.compile(r"([A-Z][A-Z0-9_]*)=(\S+) in its environment")
 _DJANGO_ENTRY = re.compile(r'"([A-Z_]+)": (\S+)(?: \(|$)')
+# libpq keys in a Django database's OPTIONS dict: `"keepalives_idle": 170, ... in DATABASES['default']['OPTIONS']`
+_DJANGO_OPTIONS = re.compile(r'((?:"\w+": [^,<]+?, )*"\w+": [^,<]+?) in DATABASES\[\'\w+\'\]\[\'OPTIONS\'\]')
+# libpq keys in a SQLAlchemy URL's query: `keepalives_idle=170&keepalives_count=3 in the query of the URL (...)`
+_URL_QUERY = re.compile(r"((?:\w+=[^&\s<]+&)*\w+=[^&\s<]+) in the query of the URL\b")
 
 
 def _pairs(fix: str) -> list[tuple[str, str]] | None:
@@ -109,6 +116,12 @@ def _edit(fix: str, span_file: str):
     m = _ENVIRONMENT.fullmatch(fix)
     if m and span_file.endswith((".yaml", ".yml")):
         return "environment", span_file, [(m.group(1), m.group(2))]
+    m = _DJANGO_OPTIONS.match(fix)
+    if m and span_file.endswith(".py"):
+        return "django-options", span_file, re.findall(r'"(\w+)": ([^,]+)(?:, |$)', m.group(1))
+    m = _URL_QUERY.match(fix)
+    if m:
+        return "url-query", span_file, [tuple(kv.split("=", 1)) for kv in m.group(1).split("&")]
     m = _DJANGO_ENTRY.match(fix)
     if m and span_file.endswith(".py"):
         return "django", span_file, [(m.group(1), m.group(2))]
@@ -239,6 +252,40 @@ def _write_django(path: Path, line: int, pairs) -> None:
         else:
             indent = " " * entry.keys[0].col_offset
             lines.insert(entry.end_lineno - 1, f'{indent}"{key}": {value},')
+    path.write_text("\n".join(lines))
+
+
+def _write_django_options(path: Path, line: int, pairs) -> None:
+    """Set `"key": value` in the OPTIONS dict of the DATABASES entry that holds `line` (a new line
+    before its closing brace, or the key's value where it is already there)."""
+    import ast
+
+    text = path.read_text()
+    lines = text.split("\n")
+    entries = [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Dict)
+               and any(isinstance(k, ast.Constant) and k.value == "ENGINE" for k in n.keys)]
+    entry = next(n for n in entries if n.lineno <= line <= n.end_lineno)
+    options = next(v for k, v in zip(entry.keys, entry.values) if isinstance(k, ast.Constant) and k.value == "OPTIONS")
+    assert isinstance(options, ast.Dict) and options.keys, "a literal OPTIONS dict with keys"
+    for key, value in reversed(pairs):
+        node = next((v for k, v in zip(options.keys, options.values) if isinstance(k, ast.Constant) and k.value == key),
+                    None)
+        if node is not None:
+            row = lines[node.lineno - 1]
+            lines[node.lineno - 1] = row[:node.col_offset] + value + row[node.end_col_offset:]
+        else:
+            lines.insert(options.end_lineno - 1, f'{" " * options.keys[0].col_offset}"{key}": {value},')
+    path.write_text("\n".join(lines))
+
+
+def _write_url_query(path: Path, line: int, pairs) -> None:
+    """Append the keys to the query of the URL on `line` (`?` or `&`)."""
+    lines = path.read_text().split("\n")
+    row = lines[line - 1]
+    m = re.search(r"\w[\w+.-]*://\S+", row)
+    url = m.group(0)
+    extra = "&".join(f"{k}={v}" for k, v in pairs)
+    lines[line - 1] = row[:m.start()] + url + ("&" if "?" in url else "?") + extra + row[m.end():]
     path.write_text("\n".join(lines))
 
 
@@ -404,6 +451,10 @@ def _apply(folder: Path, finding, edit=None) -> None:
         _write_conninfo(folder / where, values)
     elif how == "django":
         _write_django(folder / where, finding.span.line or 1, values)
+    elif how == "django-options":
+        _write_django_options(folder / where, finding.span.line or 1, values)
+    elif how == "url-query":
+        _write_url_query(folder / where, finding.span.line or 1, values)
     else:
         _write_haproxy(folder, finding, values)
 
@@ -449,7 +500,7 @@ def test_every_syntax_is_applied():
     """No writer of this test goes unused (a syntax whose fixes all stopped matching would)."""
     used = {_edit(p.values[2].fix, p.values[2].span.file)[0] for p in APPLICABLE}
     assert used >= {"assignment", "haproxy", "conninfo", "yaml", "options", "properties", "remove-line",
-                    "remove-key", "remove-c", "command", "sql", "move", "django"}, used
+                    "remove-key", "remove-c", "command", "sql", "move", "django", "django-options", "url-query"}, used
 
 
 def _judge(before, after, finding) -> None:

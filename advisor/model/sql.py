@@ -35,6 +35,20 @@ def database_section(database: str) -> str:
     return f"database:{database}"
 
 
+def set_statement(section: str, name: str, value: str) -> str | None:
+    """The statement that sets `name` to `value` (as SQL writes it: `'290s'`, `0`) for a section:
+    `ALTER ROLE shop_app SET statement_timeout = '290s'`, `ALTER ROLE r IN DATABASE d SET ...`,
+    `ALTER DATABASE d SET ...`, `ALTER SYSTEM SET ...`; None for anything else."""
+    if section == SYSTEM:
+        return f"ALTER SYSTEM SET {name} = {value}"
+    if section.startswith("role:"):
+        role, _, database = section[len("role:"):].partition("@database:")
+        return f"ALTER ROLE {role}{f' IN DATABASE {database}' if database else ''} SET {name} = {value}"
+    if section.startswith("database:"):
+        return f"ALTER DATABASE {section[len('database:'):]} SET {name} = {value}"
+    return None
+
+
 class RoleSettings(Record):
     """The SQL settings of one deployment (every `sql` document given), by section and name.
 

@@ -50,7 +50,7 @@ CA in `PGSSLROOTCERT` or `~/.postgresql/root.crt`, or an `ssl.SSLContext` in `co
 """
 
 from advisor.findings import Severity
-from advisor.rules.app.common import endpoints, unix_only, where
+from advisor.rules.app.common import endpoints, libpq_keys, unix_only, where
 from advisor.rules.rule import Rule, network_host
 
 
@@ -103,6 +103,9 @@ def check(ctx):
         unset = mode.origin == "default"
         fix = ("sslmode=verify-full and sslrootcert=<CA file> (libpq 16+: sslrootcert=system)"
                if ep.driver != "node-postgres" else "ssl: { rejectUnauthorized: true, ca: <CA certificate> }")
+        if ep.driver in ("django", "sqlalchemy"):  # where its file keeps libpq's keys
+            fix = (libpq_keys(ep, (("sslmode", "verify-full"), ("sslrootcert", "<CA file>")))
+                   + " (libpq 16+: sslrootcert may be system, the OS's CA store)")
         if ep.driver == "pgjdbc":
             fix = "sslmode=verify-full in the JDBC URL (with sslrootcert=<CA file> unless the default ~/.postgresql/root.crt)"
         who = f"{ep.who()} ({ep.driver}) to {ep.target()}"

@@ -49,6 +49,27 @@ def unix_only(ep) -> bool:
 LIBPQ_FAMILY = ("libpq", "django", "psycopg_pool", "url")
 
 
+def libpq_keys(ep, pairs) -> str:
+    """libpq connection keys of a fix (`pairs`: (key, value)), written where this client keeps
+    them: entries of a Django database's OPTIONS dict (`"keepalives_idle": 170, ... in
+    DATABASES['default']['OPTIONS']`, which Django passes to libpq), the query of a SQLAlchemy URL
+    (`keepalives_idle=170&... in the query of the URL`, which psycopg passes to libpq; or
+    create_engine's connect_args), a section of a service file, else the connection string
+    (`keepalives_idle=170 ... in the connection string`)."""
+    import json
+
+    if ep.driver == "django":
+        entries = ", ".join(f'"{k}": {v if isinstance(v, int) else json.dumps(str(v))}' for k, v in pairs)
+        return f"{entries} in {ep.name}['OPTIONS']"
+    if ep.driver == "sqlalchemy":
+        return (f"{'&'.join(f'{k}={v}' for k, v in pairs)} in the query of the URL ({ep.who()}), or "
+                "the same keys in create_engine's connect_args")
+    keys = " ".join(f"{k}={v}" for k, v in pairs)
+    if ep.form == "service":
+        return f"{keys} in [{ep.name.removeprefix('service ')}] of the service file (one key=value per line)"
+    return f"{keys} in the connection string"
+
+
 def is_libpq_family(ep) -> bool:
     if ep.driver == "sqlalchemy":
         return ep.dbapi in ("psycopg", "psycopg2", "psycopg_async", "psycopg2cffi")

@@ -113,13 +113,14 @@ def keepalive_fix(hop, idle: int) -> str:
             return "pgx probes every 15 s by default (Go's net.Dialer); do not set libpq keepalive keys in its DSN"
         if ep.driver == "node-postgres":
             return f"keepAlive: true, keepAliveInitialDelayMillis: {idle * 1000}"
+        from advisor.rules.app.common import libpq_keys
+
         ka = getattr(ep, "keepalive", None)
         # libpq applies keepalives_* only with keepalives on: keepalives=0 written must become 1
         off = ka is not None and ka.enabled.known and not ka.enabled.value and ka.enabled.origin == "set"
-        keys = ("keepalives=1 " if off else "") + f"keepalives_idle={idle} keepalives_interval={interval} keepalives_count=3"
-        if ep.form == "service":
-            return f"{keys} in [{ep.name.removeprefix('service ')}] of the service file (one key=value per line)"
-        return f"{keys} in the connection string"
+        pairs = (("keepalives", 1),) if off else ()
+        return libpq_keys(ep, pairs + (("keepalives_idle", idle), ("keepalives_interval", interval),
+                                       ("keepalives_count", 3)))
     if hop.kind == "pgbouncer":
         on = hop.doc.model.value("tcp_keepalive")
         pairs = (("tcp_keepidle", idle), ("tcp_keepintvl", interval), ("tcp_keepcnt", 3))

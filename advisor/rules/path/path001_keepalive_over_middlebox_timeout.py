@@ -60,7 +60,9 @@ The message then says what PATH002 says of the same pool:
 ## Fix
 Set the keepalive idle and interval of one end of the leg below the shortest packet-reset timer on
 the path (pgpath proposes half of it, at most 300 s, and an interval below that), e.g. for libpq
-`keepalives_idle=170 keepalives_interval=30 keepalives_count=3`, for PgBouncer
+`keepalives_idle=170 keepalives_interval=30 keepalives_count=3`, written where the client keeps
+libpq's keys (a Django database's `OPTIONS` dict: `"keepalives_idle": 170, ...`; a SQLAlchemy URL's
+query: `keepalives_idle=170&...`; a service file's section; else the connection string), for PgBouncer
 `tcp_keepidle = 170`, for PostgreSQL `tcp_keepalives_idle = 170`. pgjdbc has no per-connection
 timers: its end takes the client host's `net.ipv4.tcp_keepalive_time` (and `tcp_keepalive_intvl`
 below Linux's 75 s), with `tcpKeepAlive=true` only when the URL does not have it already.

@@ -23,7 +23,10 @@ instead of being cancelled cleanly with `canceling statement due to statement ti
 ## Fix
 Keep HAProxy's idle timeout above the longest statement allowed, e.g. `timeout tunnel` of
 statement_timeout plus a margin in the route's backend (or listen) section; or lower
-`statement_timeout` below HAProxy's timeout. A pgjdbc `socketTimeout` goes above
+`statement_timeout` below HAProxy's timeout, where the value in force is set: the fix names that
+file and line, in its syntax (`ALTER ROLE shop_app SET statement_timeout = '290s'` for a role's
+own value from a SQL script, `ALTER DATABASE ...`, the server's configuration line, or the
+client's options). A pgjdbc `socketTimeout` goes above
 `statement_timeout` (or 0, its default), so that PostgreSQL cancels first.
 
 ## References
@@ -85,6 +88,27 @@ def _client_read_timeout(path, st: float, setting, where: str):
     )
 
 
+def _lowered(doc, setting, proxy_seconds: float, client: str | None) -> str:
+    """statement_timeout below the proxy's timer, written where the value in force is set, with
+    that file and line: the client's options (`client`: who sets it), the role's or database's
+    `ALTER ROLE/DATABASE ... SET` (or ALTER SYSTEM) in the SQL script that holds it, else the
+    server's configuration in its own syntax (advisor.model.pg_parameters.assignment)."""
+    from advisor.model.pg_parameters import assignment
+    from advisor.model.sql import set_statement
+
+    want = math.floor(max(proxy_seconds - 10, proxy_seconds * 0.9))
+    span = setting.span
+    at = f"{span.file}:{span.line}" if span is not None and span.line else (str(span) if span is not None else "")
+    if client is not None:
+        return f"statement_timeout below {proxy_seconds:g}s where {client} sets it" + (f" ({at})" if at else "")
+    section = getattr(setting, "section", None) or ""
+    statement = set_statement(section, "statement_timeout", f"'{want}s'")
+    if statement is None:
+        statement = assignment(doc, "statement_timeout", f"'{want}s'", setting)
+    return f"{statement} (below {proxy_seconds:g}s)" + (f" in {at}" if at and " in " not in statement else
+                                                         f" ({at})" if at else "")
+
+
 class _Said:
     """A client's value shaped as the setting the finding quotes."""
 
@@ -99,6 +123,7 @@ def check(ctx):
             continue
         index, server = servers[0]
         st_ms, setting, where = _client_setting(path, index)
+        client = setting is not None
         if setting is None:
             st_ms, setting = server_setting(path, index, "statement_timeout")  # the role's own value first
             section = getattr(setting, "section", None)
@@ -114,13 +139,13 @@ def check(ctx):
             span = setting.value_span or setting.span
             back = hop.detail.back.label
             tunnel = math.ceil((st + 60) / 60)
+            lower = _lowered(server.doc, setting, t.seconds, path.hops[0].detail.who() if client else None)
             yield RULE.finding(
                 span,
                 f"statement_timeout = {setting.raw} ({secs(st)}{where}) > {t.name} ({secs(t.seconds)}): a statement running "
                 f"longer than {secs(t.seconds)} is cut by HAProxy (the client sees server closed the connection "
                 "unexpectedly) before PostgreSQL cancels it",
-                f"timeout tunnel {tunnel}m in {back} (above statement_timeout), or statement_timeout below "
-                f"{t.seconds:g}s" + (f" where {path.hops[0].detail.who()} sets it" if where else ""),
+                f"timeout tunnel {tunnel}m in {back} (above statement_timeout), or {lower}",
                 related=[s for s in [t.span] if s is not None] + related(path, span),
             )
 

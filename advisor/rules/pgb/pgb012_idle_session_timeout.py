@@ -58,12 +58,11 @@ def _unset_for_sessions(setting) -> str:
     """The statement that turns idle_session_timeout off where the value in force comes from
     (advisor.model.sql sections: `role:r`, `role:r@database:d`, `database:d`), else for the role
     PgBouncer connects as."""
+    from advisor.model.sql import set_statement
+
     section = getattr(setting, "section", None) or ""
-    if section.startswith("role:"):
-        role, _, database = section[len("role:"):].partition("@database:")
-        return f"ALTER ROLE {role}{f' IN DATABASE {database}' if database else ''} SET idle_session_timeout = 0"
-    if section.startswith("database:"):
-        return f"ALTER DATABASE {section[len('database:'):]} SET idle_session_timeout = 0"
+    if section.startswith(("role:", "database:")):
+        return set_statement(section, "idle_session_timeout", "0")
     return "ALTER ROLE <pgbouncer's server user> SET idle_session_timeout = 0"
 
 
