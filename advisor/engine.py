@@ -660,6 +660,10 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
     options["workloads"] = []
     options["autoscalers"] = []  # and the HorizontalPodAutoscalers that scale them
     options["services"] = []  # and the Services that select their pods (a client names them)
+    # compose services an override file merges over its folder's base file: (real base path,
+    # service), whose base-only documents link_documents drops; and each base file read once
+    options["compose_merged"] = []
+    options["compose_bases"] = {}
     docs: list[ConfigDoc] = []
     errors: list[InputError] = []
     # Files are loaded kind by kind (each kind's files in the order found), and their documents

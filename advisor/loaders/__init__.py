@@ -171,6 +171,8 @@ def link_documents(docs: list, options: dict) -> list:
     with the ConfigMap of another file of its folder that it mounts): only when a loaded document
     asks for it (`meta["link"]`) or a workload is left (`options["workloads"]`, filled by
     advisor.loaders.infra_yaml), so other runs import nothing."""
+    if options.get("compose_merged"):
+        docs = _drop_merged_bases(docs, options["compose_merged"])
     if options.get("workloads"):
         from advisor.loaders.infra_yaml import link_workloads
 
@@ -180,6 +182,18 @@ def link_documents(docs: list, options: dict) -> list:
     from advisor.loaders.cloud import link
 
     return link(docs, options)
+
+
+def _drop_merged_bases(docs: list, merged: list) -> list:
+    """The base file's own PostgreSQL and PgBouncer documents of a compose service that the
+    folder's override file merges over (advisor.loaders.compose_merge): `docker compose up` runs
+    the merged service, read from the override file, so the base's alone is no second server."""
+    import os
+
+    gone = set(merged)
+    return [d for d in docs if not (d.kind in ("postgresql", "pgbouncer") and d.meta.get("source") == "docker-compose"
+                                    and "merged_over" not in d.meta
+                                    and (os.path.realpath(d.path), d.meta.get("service")) in gone)]
 
 
 _HTTP_LOG = lazy_re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) https?://\S+", re.MULTILINE)

@@ -59,6 +59,10 @@ _PG_SIGNAL = lazy_re.compile(r"postgres|pgbouncer|\b5432\b|\b6432\b|sysctls|\bpa
 _COMPOSE = lazy_re.compile(r"^services:\s*$", re.MULTILINE)
 _COMPOSE_SIGNAL = lazy_re.compile(r"image:\s*[\"']?[\w./-]*(postgres|pgbouncer|postgis|timescaledb|pgvector)|^\s+sysctls:",
                                   re.MULTILINE | re.IGNORECASE)
+# a compose overlay (`docker-compose.override.yml`, `docker-compose.prod.yml`): its services often
+# have no image (the base file's), so what it sets of a server is the signal
+_OVERLAY_NAME = lazy_re.compile(r"^(?:docker-)?compose\.[\w.-]+\.ya?ml$")
+_OVERLAY_SIGNAL = lazy_re.compile(r"^\s+(command|entrypoint|mem_limit|environment|sysctls|deploy|ports):", re.MULTILINE)
 _PATRONI = lazy_re.compile(r"^(bootstrap|postgresql):\s*$", re.MULTILINE)
 _PARAMETERS = lazy_re.compile(r"^\s+parameters:\s*$", re.MULTILINE)
 _ANSIBLE = lazy_re.compile(r"^(postgresql_parameters|local_postgresql_parameters|postgresql_global_config_options|"
@@ -81,7 +85,8 @@ def detect_yaml(name: str, text: str | None) -> str | None:
         return "kubernetes"
     if _GENERIC_KIND.search(head) and _PG_SIGNAL.search(head):
         return "kubernetes"
-    if _COMPOSE.search(head) and _COMPOSE_SIGNAL.search(head):
+    if _COMPOSE.search(head) and (_COMPOSE_SIGNAL.search(head) or _OVERLAY_NAME.match(name)
+                                  and _OVERLAY_SIGNAL.search(head)):
         return "kubernetes"
     if _PATRONI.search(head) and _PARAMETERS.search(head):
         return "kubernetes"

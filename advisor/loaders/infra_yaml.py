@@ -52,6 +52,7 @@ import re
 import shlex
 from typing import Any
 
+from advisor.loaders.compose_merge import file_of
 from advisor.loaders.source import read_text
 from advisor.loaders.template import is_template
 from advisor.loaders.yaml_nodes import N, TooLarge, YamlError, compose, walk
@@ -184,6 +185,13 @@ class _File:
         # the services of a compose file: the host names its containers reach one another by
         # (advisor.path.discover: a dev compose file's `db` is its own, not another file's)
         self.compose_services: set[str] = set()
+        self.other_lines: dict[str, list[str]] = {}  # lines of a compose base file this overlay merges over
+        self.image_file: str | None = None  # the file that names the image of the service being read
+        self.compose_notices: list[dict] = []  # overlay services read as nothing (_unmerged_notice)
+
+    def lines_of(self, path: str) -> list[str]:
+        """The lines of this file, or of the base file a merged compose service was partly read from."""
+        return self.lines if path == self.path else self.other_lines.get(path, [])
 
     # -- values -------------------------------------------------------------------------------
 
@@ -987,10 +995,12 @@ def _dash_c_entries(f: _File, args: list[tuple[str, N, int]]) -> list:
         if pnode.kind == "scalar" and pnode.line == pnode.end_line:
             base = pnode.col + (1 if pnode.style in ("'", '"') else 0)
             col = base + pat
-            offset = f.lines[pnode.line - 1].find(name, col - 1)
+            path = file_of(pnode, f.path)  # (a merged compose service's command may be the base file's)
+            lines = f.lines_of(path)
+            offset = lines[pnode.line - 1].find(name, col - 1) if pnode.line <= len(lines) else -1
             col = offset + 1 if offset >= 0 else col
-            span = Span(f.path, pnode.line, col, pnode.line, col + len(text))
-            vspan = Span(f.path, pnode.line, col + len(name) + 1, pnode.line, col + len(text))
+            span = Span(path, pnode.line, col, pnode.line, col + len(text))
+            vspan = Span(path, pnode.line, col + len(name) + 1, pnode.line, col + len(text))
         else:
             span = vspan = pnode.span(f.path)
         entries.append((name, value, span, vspan, f.is_unknown(value)))
@@ -1023,8 +1033,9 @@ def _env_span(f: _File, key: str, value: str, node: N) -> tuple[Span, Span]:
     """Spans of a variable's value: `KEY=value` list items point past the `=`."""
     if node.kind == "scalar" and node.line == node.end_line and node.value.startswith(key + "="):
         base = node.col + (1 if node.style in ("'", '"') else 0)
-        return (Span(f.path, node.line, base, node.line, base + len(node.value)),
-                Span(f.path, node.line, base + len(key) + 1, node.line, base + len(node.value)))
+        path = file_of(node, f.path)
+        return (Span(path, node.line, base, node.line, base + len(node.value)),
+                Span(path, node.line, base + len(key) + 1, node.line, base + len(node.value)))
     return node.span(f.path), node.value_span(f.path)
 
 
@@ -1242,20 +1253,41 @@ def _pgbouncer_env(f: _File, service: str, image: str, envs: dict, source: str, 
 def _where_image(f: _File, image: str) -> Span:
     """The line that names the container's image: the first at or after the line of the service or
     container being read (`f.image_from_line`), so that two services of one image point at their own."""
+    path = f.image_file or f.path  # (a merged compose service's image is the base file's)
+    lines = f.lines_of(path)
     start = max(0, f.image_from_line - 1)
-    for i in list(range(start, len(f.lines))) + list(range(0, start)):
-        at = f.lines[i].find(image)
+    for i in list(range(start, len(lines))) + list(range(0, start)):
+        at = lines[i].find(image)
         if at >= 0:
-            return Span(f.path, i + 1, at + 1, i + 1, at + 1 + len(image))
-    return Span(f.path, 1, 1)
+            return Span(path, i + 1, at + 1, i + 1, at + 1 + len(image))
+    return Span(path, 1, 1)
 
 
 def _read_compose(f: _File, root: N) -> None:
+    """The services of a compose file. In an overlay file (compose_merge: the folder's override
+    file, or a `docker-compose.<x>.yml` given after the base with `-f`), a service that names a
+    service of the base file is read merged over it, as `docker compose` does; one without an
+    image or a build that names none is a notice, not silence."""
+    from advisor.loaders import compose_merge
+
     services = root.get("services")
-    for name, _, service in services.items() if services is not None else ():
+    overlay = _compose_base(f) if compose_merge.is_overlay_name(os.path.basename(f.path)) else None
+    for name, key, service in services.items() if services is not None else ():
         if service.kind != "map":
             continue
         f.compose_services.add(name.lower())
+        own = service
+        merged_over = None
+        has_image = service.get("image") is not None or service.get("build") is not None
+        if overlay is not None and (overlay["automatic"] or not has_image):
+            base_service = overlay["services"].get(name)
+            if base_service is not None and base_service.kind == "map":
+                service = compose_merge.merge_service(base_service, service, overlay["path"], f.path)
+                merged_over = overlay
+        if merged_over is None and not has_image and compose_merge.is_overlay_name(os.path.basename(f.path)):
+            _unmerged_notice(f, name, key, overlay)
+            continue
+        image_node = service.get("image")
         image = service.text("image") or ""
         limit = service.get("deploy", "resources", "limits", "memory") or service.get("mem_limit")
         memory = None
@@ -1263,12 +1295,85 @@ def _read_compose(f: _File, root: N) -> None:
             memory = f.memory_host(f"{name} (compose service)", limit, parse=parse_compose_size)
         volumes = service.get("volumes").seq() if service.get("volumes") is not None else []
         f.image_from_line = service.line  # its image line is its own, not an earlier service's of the same image
+        f.image_file = None
+        if merged_over is not None and image_node is not None:
+            f.image_file, f.image_from_line = compose_merge.file_of(image_node, f.path), image_node.line
+        before = len(f.docs)
         _container(f, name, image, service.get("command"), service.get("environment"), memory, volumes,
                    "docker-compose", exposure=_compose_exposure(f, service), entrypoint=service.get("entrypoint"),
                    env_file=service.get("env_file"), build=service.get("build"))
+        f.image_file = None
+        if merged_over is not None:
+            _mark_merged(f, f.docs[before:], name, merged_over)
         sysctls = service.get("sysctls")
-        if sysctls is not None:
+        if sysctls is not None and own.get("sysctls") is not None:
             _sysctls_doc(f, name, sysctls)
+
+
+def _compose_base(f: _File) -> dict | None:
+    """The base file an overlay merges over: {"path", "services" (name -> node), "automatic",
+    "lines"}; with "services" empty when the folder has none or it cannot be read (the run reads
+    each base once: options["compose_bases"])."""
+    from advisor.loaders import compose_merge
+    from advisor.loaders.source import InputError
+
+    base = compose_merge.base_of(f.path)
+    automatic = compose_merge.automatic_override(f.path)
+    if base is None or os.path.abspath(base) == os.path.abspath(f.path):
+        return {"path": None, "services": {}, "automatic": automatic}
+    cache = f.options.get("compose_bases")
+    key = os.path.abspath(base)
+    found = cache.get(key) if isinstance(cache, dict) else None
+    if found is None:
+        found = {"services": {}, "lines": []}
+        try:
+            text = read_text(base)
+            found["lines"] = text.split("\n")
+            for root in compose(text):
+                services = root.get("services") if root is not None and root.kind == "map" else None
+                for name, _, service in services.items() if services is not None else ():
+                    found["services"][name] = service
+        except (InputError, YamlError, TooLarge, OSError):
+            pass  # the base file's own load reports what is wrong with it
+        if isinstance(cache, dict):
+            cache[key] = found
+    f.other_lines[base] = found["lines"]
+    return {"path": base, "services": found["services"], "automatic": automatic}
+
+
+def _merge_words(f: _File, overlay: dict) -> str:
+    base = os.path.basename(overlay["path"])
+    here = os.path.basename(f.path)
+    if overlay["automatic"]:
+        return f"as `docker compose up` does with {here} beside it"
+    return f"as `docker compose -f {base} -f {here}` does"
+
+
+def _mark_merged(f: _File, docs: list[ConfigDoc], service: str, overlay: dict) -> None:
+    """Say on a merged service's documents what they were merged over (the path's evidence), and
+    let the run drop the base file's own documents of the service when `docker compose up`
+    always merges this file over it (options["compose_merged"])."""
+    base = overlay["path"]
+    text = f"merged over {os.path.basename(base)}'s service {service}, {_merge_words(f, overlay)}"
+    for doc in docs:
+        if doc.kind in ("postgresql", "pgbouncer"):
+            doc.meta["merged_over"] = {"file": base, "service": service, "automatic": overlay["automatic"],
+                                       "text": text}
+    merged = f.options.get("compose_merged")
+    if overlay["automatic"] and isinstance(merged, list) and any(d.kind in ("postgresql", "pgbouncer") for d in docs):
+        merged.append((os.path.realpath(base), service))
+
+
+def _unmerged_notice(f: _File, name: str, key: N, overlay: dict | None) -> None:
+    """A service of an overlay file without an image or a build that names no service of a base
+    file: compose cannot run it alone, and pgpath does not guess its image."""
+    if overlay is None or overlay["path"] is None:
+        why = f"no {' or '.join(('compose.yaml', 'docker-compose.yml'))} beside it to merge it over"
+    else:
+        why = f"{os.path.basename(overlay['path'])} beside it has no service {name}"
+    f.compose_notices.append(dict(key.span(f.path).to_dict(), message=(
+        f"compose service {name} has no image and no build, and {why}: a compose overlay of a file pgpath was not "
+        "given? Not read, so its settings are unknown; check it with its base file in the same folder")))
 
 
 def _pod_spec(root: N) -> N | None:
@@ -1831,6 +1936,12 @@ def load(path: str, options: dict | None = None):
         options["workloads"].extend(w for w in f.workloads if w["configmaps"] or w["replicas"] is not None and w["docs"])
         if isinstance(options.get("autoscalers"), list):
             options["autoscalers"].extend(f.autoscalers)
+    if f.compose_notices:
+        holder = next((d for d in f.docs if d.kind in ("postgresql", "pgbouncer")), None)
+        if holder is None:
+            holder = ConfigDoc(path=path, kind="kubernetes", files=[path])
+            f.docs.append(holder)
+        holder.meta.setdefault("unresolved_includes", []).extend(f.compose_notices)
     if f.diagnostics:
         holder = next((d for d in f.docs if d.kind in ("postgresql", "pgbouncer")), None)
         if holder is None:

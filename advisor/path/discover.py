@@ -231,7 +231,8 @@ class _Group:
         hint = host_hint.lower()
         name = hint.split(".")[0]
         if name and near is not None and name in near.meta.get("compose_services", ()):
-            found = [lst for lst in found if lst.doc.path == near.path]
+            # (a service an overlay file merges over the connecting file's is its project's too)
+            found = [lst for lst in found if lst.doc.path == near.path or _merged_over(lst.doc) == near.path]
             if not found:
                 return None  # its own service, which pgpath has no configuration of
         named = [lst for lst in found if name and name in _service_names(lst.doc)] if name else []
@@ -248,6 +249,12 @@ class _Group:
                         return lst
         order = {"pgbouncer": 0, "haproxy": 1, "postgres": 2}
         return min(found, key=lambda lst: order[lst.kind])
+
+
+def _merged_over(doc: ConfigDoc) -> str | None:
+    """The compose base file a compose overlay's service was merged over (advisor.loaders.compose_merge)."""
+    merged = doc.meta.get("merged_over")
+    return merged["file"] if merged else None
 
 
 def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
@@ -350,6 +357,10 @@ def _finish(g: _Group, path: DeploymentPath, also: _Group | None = None, through
         _place_middleboxes(also, path, through)
     _place_middleboxes(g, path, through)
     _apply_hosts(g, path)
+    for doc in path.docs():
+        merged = doc.meta.get("merged_over")
+        if merged and merged["text"] not in path.evidence:
+            path.evidence.append(merged["text"])  # a compose overlay's service, read over its base file's
     files = {os.path.normpath(d.path) for d in path.docs()}
     folders = {os.path.dirname(f) for f in files}
     if len(files) > 1 and len(folders) == 1:
