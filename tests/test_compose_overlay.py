@@ -227,8 +227,8 @@ def test_an_overlay_service_that_names_no_base_service_is_a_notice(tmp_path):
     [(span, message)] = notices(report)
     assert (span.file, span.line) == (str(prod), 2)
     assert "service database has no image and no build" in message
-    assert "docker-compose.yml beside it has no service database" in message
-    assert "not read" in message.lower()
+    assert "docker-compose.yml beside it has no service database to merge it over" in message
+    assert "its image and settings are unknown" in message
 
 
 def test_an_overlay_alone_in_its_folder_is_a_notice(tmp_path):

@@ -37,6 +37,10 @@ One YAML file can hold several configurations; `load` returns a list of document
   `PGBOUNCER_*`, `POSTGRESQL_HOST/PORT`), `securityContext.sysctls` (a `sysctl` document); a
   workload runs what its containers made and the ConfigMaps they mount (tie_workloads: the pod's
   `net.` sysctls become those documents' host facts, its replicas a PgBouncer's copies);
+- compose overlay files (the folder's `docker-compose.override.yml`, a `docker-compose.<x>.yml`
+  whose services have no image): a service is read merged over the base file's service of its
+  name (advisor.loaders.compose_merge), spans in the file that wrote each value; one that names
+  no base service is a notice;
 - a `Service` of type `LoadBalancer` -> a `kubernetes` document with a `MiddleboxFile`: the cloud
   and idle timeout from the well-known annotations, else the cloud's default.
 
@@ -1368,12 +1372,12 @@ def _unmerged_notice(f: _File, name: str, key: N, overlay: dict | None) -> None:
     """A service of an overlay file without an image or a build that names no service of a base
     file: compose cannot run it alone, and pgpath does not guess its image."""
     if overlay is None or overlay["path"] is None:
-        why = f"no {' or '.join(('compose.yaml', 'docker-compose.yml'))} beside it to merge it over"
+        why = "no compose.yaml or docker-compose.yml beside it to merge it over"
     else:
-        why = f"{os.path.basename(overlay['path'])} beside it has no service {name}"
+        why = f"{os.path.basename(overlay['path'])} beside it has no service {name} to merge it over"
     f.compose_notices.append(dict(key.span(f.path).to_dict(), message=(
-        f"compose service {name} has no image and no build, and {why}: a compose overlay of a file pgpath was not "
-        "given? Not read, so its settings are unknown; check it with its base file in the same folder")))
+        f"compose service {name} has no image and no build, and {why} (an overlay of a base file elsewhere?): "
+        "its image and settings are unknown; keep the overlay beside its base file")))
 
 
 def _pod_spec(root: N) -> N | None:
