@@ -29,13 +29,14 @@ from __future__ import annotations
 import os
 import re
 
+from advisor import lazy_re
 from advisor.loaders.yaml_nodes import N
 
 BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 OVERRIDE_NAMES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
                   "docker-compose.override.yaml")
 # `docker-compose.prod.yml`, `compose.staging.yaml`: a file given after the base with `-f`
-OVERLAY_NAME = re.compile(r"^(?:docker-)?compose\.[\w.-]+\.ya?ml$")
+OVERLAY_NAME = lazy_re.compile(r"^(?:docker-)?compose\.[\w.-]+\.ya?ml$")
 
 _REPLACED = ("command", "entrypoint")
 _BY_NAME = ("environment", "labels")
