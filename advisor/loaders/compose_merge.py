@@ -27,7 +27,6 @@ points at the line of the file that wrote the value.
 from __future__ import annotations
 
 import os
-import re
 
 from advisor import lazy_re
 from advisor.loaders.yaml_nodes import N
