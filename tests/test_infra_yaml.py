@@ -512,14 +512,22 @@ def test_corpus_files_load_with_spans(path):
     assert settings or any(d.host or d.model for d in docs)
 
 
-def test_corpus_cnpg_example_checked_against_its_own_memory_limit():
+def test_corpus_cnpg_example_checked_against_its_own_memory_limit(tmp_path):
+    """CloudNativePG's cluster-example-full: one work_mem per connection and parallel worker
+    (32, the operator's default) is 984 MB, within its own 1Gi limit: not reported (corpus audit 12,
+    finding 6: only the every-backend-sorts-and-hashes bound exceeded it). Under a 900Mi limit the
+    same settings are reported against that limit."""
     require_corpus()
     path = CORPUS / "kubernetes" / "cnpg_cluster-example-full.yaml"
     report = run(make_settings({"paths": [str(path)], "select": ["MEM001"]}, use_config=False))
+    assert report.findings == []
+    smaller = tmp_path / path.name
+    smaller.write_text(path.read_text().replace('memory: "1Gi"', 'memory: "900Mi"'))
+    report = run(make_settings({"paths": [str(smaller)], "select": ["MEM001"]}, use_config=False))
     [finding] = report.findings
     assert finding.span.line == 49  # shared_buffers: 256MB
-    assert "> memory limit 1 GB" in finding.message and "max_parallel_workers 32" in finding.message
-    assert any(r.line == 101 for r in finding.related)  # memory: "1Gi"
+    assert "984 MB > memory limit 900 MB" in finding.message and "max_parallel_workers 32" in finding.message
+    assert any(r.line == 101 for r in finding.related)  # memory: "900Mi"
 
 
 def test_patroni_drops_parameters_it_does_not_know(tmp_path):

@@ -74,3 +74,67 @@ def test_concurrency_estimates_are_info_unless_ten_queries_do_not_fit(tmp_path, 
     [finding] = _mem001(tmp_path)
     assert str(finding.severity) == severity, finding.message
     assert ("fewer than 10: ordinary load reaches it" in finding.message) == (severity == "warning")
+
+
+# --- the floor: one work_mem per connection and parallel worker (corpus audit 12, finding 6) ---
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+MB = 1024**2
+_ASSIGN = re.compile(r"(\w+) = (\d+)(kB|MB|GB)?\b")
+
+
+def _floor(shared_mb, connections, work_mem_kb, maint_mb, av_kb=None):
+    """PostgreSQL 18's defaults elsewhere: wal_buffers -1 (shared_buffers / 32, 64kB..16MB),
+    autovacuum_max_workers 3, max_parallel_workers 8 (= max_worker_processes 8)."""
+    shared = shared_mb * MB
+    wal = min(max(shared / 32, 64 * 1024), 16 * MB)
+    av_each = av_kb * 1024 if av_kb is not None else maint_mb * MB
+    return shared + wal + 3 * av_each + (connections + 8) * work_mem_kb * 1024
+
+
+def _conf(values: dict) -> str:
+    units = {"shared_buffers": "MB", "work_mem": "kB", "maintenance_work_mem": "MB", "autovacuum_work_mem": "kB"}
+    return "".join(f"{k} = {v}{units.get(k, '')}\n" for k, v in values.items())
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shared_mb=st.integers(16, 8192), connections=st.integers(10, 2000), work_mem_kb=st.integers(1024, 262144),
+       maint_mb=st.integers(16, 2048), ram_mb=st.integers(512, 65536))
+def test_reported_exactly_when_one_work_mem_each_exceeds_the_ram_and_the_fix_fits_it(
+        tmp_path, shared_mb, connections, work_mem_kb, maint_mb, ram_mb):
+    """MEM001 reports when the floor — shared_buffers + wal_buffers + autovacuum's memory +
+    (max_connections + parallel workers) × one work_mem — is above the RAM, never on the busy-server
+    bound alone; and the values its first proposal writes bring that floor within 80 % of the RAM
+    (the fixed-part proposal: the fixed part within the RAM)."""
+    conf = tmp_path / "postgresql.conf"
+    values = {"shared_buffers": shared_mb, "max_connections": connections, "work_mem": work_mem_kb,
+              "maintenance_work_mem": maint_mb}
+    conf.write_text(f"# pgpath: ram={ram_mb}MB\n" + _conf(values))
+    found = _mem001(conf)
+    ram = ram_mb * MB
+    assert bool(found) == (_floor(shared_mb, connections, work_mem_kb, maint_mb) > ram), found
+    if not found:
+        return
+    [finding] = found
+    first = finding.fix.split("; or ")[0]
+    applied = dict(values)
+    for name, number, unit in _ASSIGN.findall(first):
+        scale = {"kB": 1, "MB": 1024, "GB": 1024**2}
+        if name in ("work_mem", "autovacuum_work_mem"):
+            applied[name] = int(number) * scale[unit]
+        elif name in ("shared_buffers", "maintenance_work_mem"):
+            applied[name] = int(number) * scale[unit] // 1024
+        else:
+            applied[name] = int(number)
+    if applied == values:
+        return  # "lower max_connections ... ; or work_mem = ...": no value to apply first
+    after = _floor(applied["shared_buffers"], applied["max_connections"], applied["work_mem"],
+                   applied["maintenance_work_mem"], applied.get("autovacuum_work_mem"))
+    if "fixed part alone" in finding.message:
+        fixed = after - (applied["max_connections"] + 8) * applied["work_mem"] * 1024
+        assert fixed <= ram, (finding.fix, fixed, ram)
+    else:
+        assert after <= 0.8 * ram, (finding.fix, after, ram)
+        conf.write_text(f"# pgpath: ram={ram_mb}MB\n" + _conf(applied))
+        assert _mem001(conf) == []

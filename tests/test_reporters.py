@@ -82,7 +82,7 @@ def test_sarif_rules_levels_locations_and_related(risky):
     assert len(mem["relatedLocations"]) == 4
     assert {r["physicalLocation"]["artifactLocation"]["uri"] for r in mem["relatedLocations"]} == {
         "risky/conf.d/10-memory.conf", "risky/postgresql.conf"}
-    assert "fix: work_mem = 12MB" in mem["message"]["text"]
+    assert "fix: work_mem = 36MB" in mem["message"]["text"]
     levels = {r["ruleId"]: r["level"] for r in results}
     assert levels["PGB014"] == "note" and levels["TLS001"] == "note"  # an exposure: info, tagged security
     tags = {r["id"]: r["properties"]["tags"] for r in rules}
@@ -132,7 +132,7 @@ def test_github_workflow_commands(risky):
     assert all(pattern.match(ln) for ln in annotations), [ln for ln in annotations if not pattern.match(ln)][:2]
     mem = next(ln for ln in annotations if "MEM001" in ln)
     assert mem.startswith("::notice file=risky/conf.d/10-memory.conf,line=3,col=12,")
-    assert "%0Afix: work_mem = 12MB" in mem and "%0Asee: risky/postgresql.conf:6:19" in mem
+    assert "%0Afix: work_mem = 36MB" in mem and "%0Asee: risky/postgresql.conf:6:19" in mem
     infos = sum(f["severity"] == "info" for f in json.loads(check(risky, "json"))["findings"])
     assert sum(ln.startswith("::notice") for ln in annotations) == infos > 0
     assert out[-1].startswith(f"pgpath: {_count(risky)} findings")
@@ -170,7 +170,7 @@ def test_junit_one_case_per_rule_and_file(risky):
     assert int(root.get("failures")) == len(failed) == len(expected) > 5
     assert int(root.get("tests")) == len(cases)
     mem = next(c for c in cases if c.get("name") == "MEM001 worst-case-memory: risky/conf.d/10-memory.conf")
-    assert mem.find("failure") is None and "fix: work_mem = 12MB" in mem.find("system-out").text  # an info
+    assert mem.find("failure") is None and "fix: work_mem = 36MB" in mem.find("system-out").text  # an info
 
 
 def test_junit_unreadable_input_is_an_error_case(tmp_path):
@@ -260,7 +260,7 @@ def test_html_is_self_contained_and_well_formed(risky):
     assert "@import" not in page and not re.search(r"url\((?!#)", page)  # only in-page references (SVG markers)
     assert {"summary", "rules", "inputs", "assumptions"} <= p.ids
     assert page.count('<tr class="finding') == _count(risky)
-    assert "work_mem = 12MB" in page
+    assert "work_mem = 36MB" in page
 
 
 # ------------------------------------------------------------------------ several formats at once

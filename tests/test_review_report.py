@@ -92,7 +92,7 @@ def test_report_html_in_a_real_browser(risky):
             assert page.locator("#path-1 svg g.keepalive").count() == len(paths[0]["legs"])  # one bar per leg
             svg_box = page.locator("#path-1 svg").bounding_box()
             assert svg_box and svg_box["width"] > 600 and svg_box["height"] > 100
-            assert "work_mem = 12MB" in page.locator("tr.finding.info", has_text="MEM001").inner_text()
+            assert "work_mem = 36MB" in page.locator("tr.finding.info", has_text="MEM001").inner_text()
             assert page.locator("#inputs li").count() == want["documents"]
             assert "risky/notes.txt" in page.locator("#skipped").inner_text()
             assert "64 GiB" in page.locator("#assumptions").inner_text()

@@ -1,18 +1,23 @@
-"""The server's peak memory estimate exceeds (or crowds) the machine's RAM.
+"""The server's memory at one work_mem per connection exceeds the machine's RAM or its container's limit.
 
 ## What it checks
-The memory PostgreSQL may use when every allowed connection runs a query at once, summed from
-postgresql.conf (defaults where a parameter is not set):
+The memory PostgreSQL needs when every allowed connection and parallel worker runs a query with
+one `work_mem`, summed from postgresql.conf (defaults where a parameter is not set):
 
     shared_buffers + wal_buffers
-    + max_connections × per-query memory
-    + max_parallel_workers (at most max_worker_processes, whose slots they take) × per-query memory
     + autovacuum_max_workers × (autovacuum_work_mem, or maintenance_work_mem when it is -1)
+    + (max_connections + max_parallel_workers (at most max_worker_processes, whose slots they take)) × work_mem
 
-where *per-query memory* = `work_mem` × 1 sort node + `work_mem` × `hash_mem_multiplier` × 1
-hash node. One sort and one hash per query is this rule's documented assumption: `work_mem` is a
-limit per sort or hash operation, not per connection, and a complex query can run several at
-once, so the sum is an estimate of a busy server, not a ceiling. Autovacuum memory is capped at 1 GB per worker before PostgreSQL 17.
+This *floor* is what is compared with the memory; the rule reports only when it is above it.
+Beside it the message gives, as context, the *busy-server bound*: every connection and worker
+running one sort node and one hash node at once, `work_mem` × (1 + `hash_mem_multiplier`) each.
+That bound is not reported on its own: the PostgreSQL documentation defines `work_mem` as the
+limit of one sort or hash operation ("several running sessions could be doing such operations
+concurrently", "a complex query might perform several sort and hash operations at the same
+time"), so neither figure is a ceiling, and every backend of a server running a sort and a hash
+at the same moment is not ordinary use — PostgreSQL's defaults in CloudNativePG's
+cluster-example-full (1Gi) reach 2.0 GB that way and 984 MB at one `work_mem` each, and run.
+Autovacuum memory is capped at 1 GB per worker before PostgreSQL 17.
 
 The memory that counts is the document's own host facts when the file states them: a container's
 or cgroup's memory limit (CloudNativePG / Zalando / PGO `resources.limits.memory`, a Kubernetes
@@ -20,11 +25,11 @@ container limit, compose `mem_limit` or `deploy.resources.limits.memory`: the OO
 the limit, whatever the node's RAM), or the memory of a managed server's instance class (an RDS
 `db.r6g.large` described in the same run, a Cloud SQL tier, an Azure SKU). Otherwise it is the
 machine's RAM, from `--ram 64GB`, `ram:` in pgpath.yaml, or a `# pgpath: ram=64GB` comment in
-postgresql.conf. Without any the rule says
-nothing.
+postgresql.conf. Without any the rule says nothing. SYS005 compares the same floor (without
+autovacuum's and the parallel workers' share, which it leaves to this rule) with a strict
+overcommit limit.
 
-Severity follows what is certain. The sum (every connection and parallel worker running one sort
-and one hash at once) is an estimate, not a certain failure:
+Severity follows what is certain:
 
 - a **warning** when the fixed part alone — `shared_buffers` + `wal_buffers` + autovacuum's
   memory, reached whatever the queries do — is above the memory: the server starts (its shared
@@ -33,21 +38,18 @@ and one hash at once) is an estimate, not a certain failure:
   `shared_buffers = 256MB`, which started and ran queries until `pg_prewarm` filled the buffers),
   then the OOM killer strikes under ordinary use; not an error, which is kept for a server that
   refuses to start or a connection that certainly fails;
-- an **info** when the estimates that need concurrency are over: the busy-server estimate above
-  80 % of the memory, the message giving beside it the common estimate — the fixed part +
-  (`max_connections` + `max_parallel_workers`) × one `work_mem` each — and saying when even that
-  one is above the memory. Both need every connection the server allows to be running a query at
-  once, which is saturation, not ordinary use: PostgreSQL's own defaults in a 512Mi container
-  reach a common estimate of 756 MB, and run;
-- a **warning** when the common estimate is over and fewer than 10 queries (one sort and one hash
-  each) fit beside the fixed part: ten queries at once is ordinary load (a server that cannot
-  take them is no server, as the fix's floor of 10 connections says). The operating system, the page cache PostgreSQL
+- a **warning** when the floor is above the memory and fewer than 10 queries of one sort and one
+  hash each fit beside the fixed part: ten queries at once is ordinary load (a server that cannot
+  take them is no server, as the fix's floor of 10 connections says);
+- an **info** otherwise: the floor needs every connection the server allows to be running a query
+  at once, which is saturation, not ordinary use. The operating system, the page cache PostgreSQL
   relies on (`effective_cache_size`), per-backend overhead of a few MB each and other processes
   need the rest.
 
-Options (`rule-options: {MEM001: {...}}` in the configuration): `safe-share` (the share of RAM
-above which it warns and that the proposed work_mem fits, default 0.8), `sort-nodes` and
-`hash-nodes` (work_mem-sized sort and hash nodes assumed per query, default 1 each).
+Options (`rule-options: {MEM001: {...}}` in the configuration): `safe-share` (the share of the
+memory the proposed values fit the floor into, default 0.8), `sort-nodes` and `hash-nodes`
+(work_mem-sized sort and hash nodes per query in the busy-server bound and the ten-queries test,
+default 1 each).
 
 ## Why it matters
 When the sum is reached, the Linux OOM killer kills a backend with SIGKILL; the postmaster then
@@ -55,22 +57,23 @@ terminates every session and reinitialises. All clients see `server closed the c
 unexpectedly` (or `SSL SYSCALL error: EOF detected` over TLS) at the same moment.
 
 ## Fix
-The message proposes the largest `work_mem` that keeps the sum within 80 % of RAM. When that
-`work_mem` would be below 4MB (absurd for a real server: its sorts spill to disk), it leads with
-the `max_connections` that fits at the current `work_mem`, with a pooler such as PgBouncer in
-front (and fewer `max_parallel_workers` when they alone take the room; at `work_mem = 4MB` when
-fewer than 10 connections fit at the current one), then the `work_mem` alternative, and for a
-container, when the fix lowers the connections, the memory limit under which the estimate fits
-(`or a memory limit of 2560Mi (now 1Gi)`, in whole 256 MiB, in the file's unit style): fewer
-connections is a redesign, a container's limit one line. When
-autovacuum's workers reserve more than a quarter of the memory (the Zalando operator's Spilo image
-starts 5, each allowed `maintenance_work_mem` = 64MB: 320 MB of a 500Mi container), it first
-proposes a smaller `autovacuum_work_mem` (a tenth of the memory shared among the workers). A value
-the file does not set but its operator or image does is named so: `autovacuum_max_workers 5 (the
-operator's default)`. When the
-fixed part alone is too big, it proposes `shared_buffers` at about 25 % of the memory and a
-smaller `autovacuum_work_mem`. Other levers: a lower `hash_mem_multiplier`, and
-`vm.overcommit_memory = 2` so allocations fail instead of the OOM killer striking.
+Every proposal fits the floor (one `work_mem` per connection and parallel worker) within 80 % of
+the memory, and says so with its arithmetic. The message proposes the largest `work_mem` that
+does. When that `work_mem` would be below 4MB (absurd for a real server: its sorts spill to
+disk), it leads with the `max_connections` that fits at the current `work_mem`, with a pooler
+such as PgBouncer in front (and fewer `max_parallel_workers` when they alone take the room; at
+`work_mem = 4MB` when fewer than 10 connections fit at the current one), then the `work_mem`
+alternative, and for a container, when the fix lowers the connections, the memory limit under
+which the floor fits (`or a memory limit of 1Gi (now 500Mi)`, in whole 256 MiB, in the file's
+unit style): fewer connections is a redesign, a container's limit one line. When autovacuum's
+workers reserve more than a quarter of the memory (the Zalando operator's Spilo image starts 5,
+each allowed `maintenance_work_mem` = 64MB: 320 MB of a 500Mi container), it first proposes a
+smaller `autovacuum_work_mem` (a tenth of the memory shared among the workers). A value the file
+does not set but its operator or image does is named so: `autovacuum_max_workers 5 (the
+operator's default)`. When the fixed part alone is too big, it proposes `shared_buffers` at about
+25 % of the memory and a smaller `autovacuum_work_mem`. Other levers: a lower
+`hash_mem_multiplier`, and `vm.overcommit_memory = 2` so allocations fail instead of the OOM
+killer striking.
 
 ## References
 - PostgreSQL: Resource Consumption, work_mem and hash_mem_multiplier — https://www.postgresql.org/docs/current/runtime-config-resource.html
@@ -150,9 +153,12 @@ def check(ctx):
         factor = sort_nodes + hash_nodes * hash_mult
         per_query = work_mem * factor
         fixed = shared + wal_bytes + av_workers * av_each
-        total = fixed + (connections + workers) * per_query
+        # the floor: one work_mem per connection and parallel worker (work_mem is a limit per sort
+        # or hash operation; a query running one of them is the least a busy backend uses)
+        floor = fixed + (connections + workers) * work_mem
+        total = fixed + (connections + workers) * per_query  # the busy-server bound: context only
 
-        if total <= ram * safe_share:
+        if floor <= ram:
             continue
 
         refused = refused_values(doc.meta)
@@ -160,54 +166,40 @@ def check(ctx):
         def said(name, setting, figure):
             return said_as_written(name, setting, figure, op, refused, by)
 
+        av_term = (f"{said('autovacuum_max_workers', s_av, str(av_workers))} × "
+                   f"{said(av_name, s_maint if av_mem == -1 else s_av_mem, format_bytes(av_each))} = "
+                   f"{format_bytes(av_workers * av_each)}")
         terms = (
             f"{said('shared_buffers', s_shared, format_bytes(shared))} + "
-            f"{said('wal_buffers', s_wal, format_bytes(wal_bytes))}"
-            f" + {said('max_connections', s_conn, str(connections))} × "
-            f"{said('work_mem', s_work, format_bytes(work_mem))} × "
-            f"({sort_nodes} sort + {hash_nodes} hash × {said('hash_mem_multiplier', s_hash, f'{hash_mult:g}')}) = "
-            f"{format_bytes(connections * per_query)}"
-            f" + {parallel}"
-            f" × {format_bytes(per_query)} = "
-            f"{format_bytes(workers * per_query)}"
-            f" + {said('autovacuum_max_workers', s_av, str(av_workers))} × "
-            f"{said(av_name, s_maint if av_mem == -1 else s_av_mem, format_bytes(av_each))} = "
-            f"{format_bytes(av_workers * av_each)}"
+            f"{said('wal_buffers', s_wal, format_bytes(wal_bytes))} + {av_term}"
+            f" + ({said('max_connections', s_conn, str(connections))} + {parallel}) × "
+            f"{said('work_mem', s_work, format_bytes(work_mem))} = {format_bytes((connections + workers) * work_mem)}"
         )
-        verdict = label if total > ram else f"{safe_share:.0%} of {label} ({format_bytes(ram * safe_share)})"
-        message = f"peak memory estimate {format_bytes(total)} > {verdict} {format_bytes(ram) if total > ram else ''}".rstrip()
-        message += f": {terms}"
+        message = (f"peak memory estimate {format_bytes(floor)} > {label} {format_bytes(ram)}, at one work_mem per "
+                   f"connection and parallel worker: {terms}")
+        nodes = ("one sort and one hash" if (sort_nodes, hash_nodes) == (1, 1) else
+                 f"{sort_nodes} sort and {hash_nodes} hash nodes")
+        bound = (f"with every connection and worker running {nodes} at once ({sort_nodes} sort + {hash_nodes} hash × "
+                 f"{said('hash_mem_multiplier', s_hash, f'{hash_mult:g}')} = {format_bytes(per_query)} each) it would "
+                 f"be {format_bytes(total)} (work_mem is per sort or hash operation: a complex query can run several, "
+                 "so neither figure is a ceiling)")
         if fixed > ram:
             # reached whatever the queries do, as the buffer cache fills and autovacuum works: the
             # server starts, and is killed under ordinary use (a warning, not a refusal to start)
             severity = Severity.WARNING
             message += (f"; its fixed part alone, shared_buffers + wal_buffers + autovacuum = {format_bytes(fixed)}, "
-                        f"is above the {label}, before any query's work_mem")
+                        f"is above the {label}, before any query's work_mem; {bound}")
             fix = _fixed_fix(doc, ram, label, shared + wal_bytes, av_workers, av_each, av_name)
         else:
-            # a busy server (every connection and parallel worker sorting and hashing at once), and
-            # even the common estimate (one work_mem each), need saturation: hygiene (PostgreSQL's
-            # defaults in 512Mi reach 756 MB and run), unless fewer than MIN_CONNECTIONS queries
-            # fit beside the fixed part: ordinary load is then enough
-            common = fixed + (connections + workers) * work_mem
+            # one work_mem per connection needs every connection the server allows running a query
+            # at once: saturation, hygiene (an info), unless fewer than MIN_CONNECTIONS busy queries
+            # (one sort and one hash each) fit beside the fixed part: ordinary load is then enough
             fit = int((ram - fixed) // per_query) if per_query > 0 else connections
-            severity = Severity.WARNING if common > ram and fit < MIN_CONNECTIONS else Severity.INFO
-            if total > ram:
-                nodes = ("one sort and one hash" if (sort_nodes, hash_nodes) == (1, 1) else
-                         f"{sort_nodes} sort and {hash_nodes} hash nodes")
-                message += (f"; that is every connection and parallel worker running {nodes} at once (a "
-                            "complex query can run several, each up to work_mem: not a ceiling)")
-                if common > ram:
-                    message += (f", and even one work_mem per connection and worker, {format_bytes(common)}, is above "
-                                f"the {label}")
-                else:
-                    message += f"; with one work_mem per connection and worker it is {format_bytes(common)}"
-                if severity is Severity.WARNING:
-                    message += (f"; beside its fixed part ({format_bytes(fixed)}) only {max(fit, 0)} queries of "
-                                f"{format_bytes(per_query)} fit, fewer than {MIN_CONNECTIONS}: ordinary load reaches it")
-            else:
-                message += (f"; within the {label}, but less than {1 - safe_share:.0%} of it stays for the operating "
-                            "system, the page cache and each backend's own memory")
+            severity = Severity.WARNING if fit < MIN_CONNECTIONS else Severity.INFO
+            message += f"; {bound}"
+            if severity is Severity.WARNING:
+                message += (f"; beside its fixed part ({format_bytes(fixed)}) only {max(fit, 0)} queries of "
+                            f"{format_bytes(per_query)} fit, fewer than {MIN_CONNECTIONS}: ordinary load reaches it")
             least = PATRONI_MINIMUMS["max_connections"] if "_patroni_rejected" in doc.meta else MIN_CONNECTIONS
             # autovacuum's reservation may be most of the fixed part (a small container beside
             # Spilo's 5 workers × 64 MB): then it is lowered first, and every proposal includes that
@@ -218,16 +210,20 @@ def check(ctx):
                 first = [("autovacuum_work_mem", pg_memory_literal(lowered))]
                 why = (f"autovacuum_max_workers × autovacuum_work_mem: {format_bytes(av_workers * lowered)}, instead of "
                        f"{av_name} {format_bytes(av_each)} each")
-            if first and fixed_for + (connections + workers) * per_query <= ram * safe_share:
-                fix, pooled = (f"{assignments(doc, first)} ({why}): {format_bytes(fixed_for + (connections + workers) * per_query)}"
+            # the proposals fit the same floor (one work_mem per connection and worker) within
+            # safe_share of the memory, leaving the rest to the OS, the page cache and each backend
+            lowered_floor = fixed_for + (connections + workers) * work_mem
+            if first and lowered_floor <= ram * safe_share:
+                fix, pooled = (f"{assignments(doc, first)} ({why}): {format_bytes(fixed_for)} + "
+                               f"({connections} + {workers}) × {format_bytes(work_mem)} = {format_bytes(lowered_floor)}"
                                f" ≤ {safe_share:.0%} of {format_bytes(ram)}"), False
             else:
-                fix, pooled = _fix(doc, ram, label, safe_share, fixed_for, work_mem, factor, per_query, connections,
+                fix, pooled = _fix(doc, ram, label, safe_share, fixed_for, work_mem, 1, work_mem, connections,
                                    workers, shared, first, least)
                 fix += f"; ({why})" if why else ""
             if label == "memory limit" and pooled:
                 # fewer connections is a redesign; a container's limit is one line
-                fix += "; " + _raised_limit(doc.host.memory_bytes(), total, safe_share)
+                fix += "; " + _raised_limit(doc.host.memory_bytes(), floor, safe_share)
         primary = s_work or s_conn or s_shared
         related = [s.value_span or s.span for s in (s_shared, s_conn, s_maint, s_av_mem, s_workers,
                                                     s_processes if capped else None, s_av, s_hash, s_wal)
@@ -273,13 +269,13 @@ def _raised_limit(limit, total: float, safe_share: float) -> str:
     key = getattr(limit, "key", None)
     if key in ("MemoryMax", "MemoryLimit"):
         size = f"{int(mib // 1024)}G" if mib % 1024 == 0 else f"{int(mib)}M"
-        return f"or {key}={size} (now {key}={raw}), where the estimate fits {safe_share:.0%}"
+        return f"or {key}={size} (now {key}={raw}), where the floor fits {safe_share:.0%}"
     compose = bool(raw) and raw.strip().lower() == raw.strip() and raw.strip()[-1:] in "mgbk"
     if mib % 1024 == 0:
         size = f"{int(mib // 1024)}{'g' if compose else 'Gi'}"
     else:
         size = f"{int(mib)}{'m' if compose else 'Mi'}"
-    return f"or a memory limit of {size} (now {raw}), where the estimate fits {safe_share:.0%}"
+    return f"or a memory limit of {size} (now {raw}), where the floor fits {safe_share:.0%}"
 
 
 def _autovacuum_each(ram, av_workers, av_each) -> int | None:
@@ -351,7 +347,7 @@ RULE = Rule(
     code="MEM001",
     name="worst-case-memory",
     severity=Severity.WARNING,
-    summary="Peak memory estimate above RAM or above 80% of it",
+    summary="Memory at one work_mem per connection and parallel worker above the RAM or container limit",
     needs=("postgresql",),
     check=check,
     doc=__doc__,
