@@ -84,13 +84,13 @@ MB = 1024**2
 _ASSIGN = re.compile(r"(\w+) = (\d+)(kB|MB|GB)?\b")
 
 
-def _floor(shared_mb, connections, work_mem_kb, maint_mb, av_kb=None):
+def _floor(shared_mb, connections, work_mem_kb, maint_mb, av_kb=None, workers=8):
     """PostgreSQL 18's defaults elsewhere: wal_buffers -1 (shared_buffers / 32, 64kB..16MB),
     autovacuum_max_workers 3, max_parallel_workers 8 (= max_worker_processes 8)."""
     shared = shared_mb * MB
     wal = min(max(shared / 32, 64 * 1024), 16 * MB)
     av_each = av_kb * 1024 if av_kb is not None else maint_mb * MB
-    return shared + wal + 3 * av_each + (connections + 8) * work_mem_kb * 1024
+    return shared + wal + 3 * av_each + (connections + min(workers, 8)) * work_mem_kb * 1024
 
 
 def _conf(values: dict) -> str:
@@ -118,6 +118,8 @@ def test_reported_exactly_when_one_work_mem_each_exceeds_the_ram_and_the_fix_fit
         return
     [finding] = found
     first = finding.fix.split("; or ")[0]
+    if not re.match(r"\w+ = ", first):
+        return  # "lower max_connections (...) or shared_buffers (...); or work_mem = ...": advice, no value first
     applied = dict(values)
     for name, number, unit in _ASSIGN.findall(first):
         scale = {"kB": 1, "MB": 1024, "GB": 1024**2}
@@ -127,12 +129,12 @@ def test_reported_exactly_when_one_work_mem_each_exceeds_the_ram_and_the_fix_fit
             applied[name] = int(number) * scale[unit] // 1024
         else:
             applied[name] = int(number)
-    if applied == values:
-        return  # "lower max_connections ... ; or work_mem = ...": no value to apply first
+    assert applied != values, finding.fix
     after = _floor(applied["shared_buffers"], applied["max_connections"], applied["work_mem"],
-                   applied["maintenance_work_mem"], applied.get("autovacuum_work_mem"))
+                   applied["maintenance_work_mem"], applied.get("autovacuum_work_mem"),
+                   applied.get("max_parallel_workers", 8))
     if "fixed part alone" in finding.message:
-        fixed = after - (applied["max_connections"] + 8) * applied["work_mem"] * 1024
+        fixed = after - (applied["max_connections"] + applied.get("max_parallel_workers", 8)) * applied["work_mem"] * 1024
         assert fixed <= ram, (finding.fix, fixed, ram)
     else:
         assert after <= 0.8 * ram, (finding.fix, after, ram)
