@@ -625,7 +625,9 @@ CORPUS_APPLICABLE = _corpus_applicable()
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the project (the corpus of real "
                                                 "configuration files the project is judged on)")
 def test_the_corpus_holds_fixes_to_apply():
-    assert len(CORPUS_APPLICABLE) >= 5, [p.id for p in CORPUS_APPLICABLE]
+    # 4 since corpus audit 12 judged two findings noise (MEM001 on CNPG's cluster-example-full, PGB017
+    # on its pooler-external): what is left to apply is APP008, PATH001, MEM001 (Zalando), PG010
+    assert len(CORPUS_APPLICABLE) >= 4, [p.id for p in CORPUS_APPLICABLE]
 
 
 @pytest.mark.parametrize("folder,finding", CORPUS_APPLICABLE)

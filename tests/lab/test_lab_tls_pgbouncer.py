@@ -10,6 +10,9 @@ with `ssl_min_protocol_version = 'TLSv1.3'`, and APP002 on the very files they r
   handshake error`, the client gets `query_wait_timeout`. APP002: error; with `secure`, silent.
 - the words PgBouncer takes: it starts exactly with the values pgpath's parser accepts, and allows
   exactly the TLS 1.2/1.3 versions the parser says.
+- PGB017's exception: with its certificate and `client_tls_sslmode = prefer` (or `allow`) PgBouncer
+  gives TLS to a libpq client at its default sslmode and logs it in with md5; without the
+  certificate it does not start. PGB017 is silent on that file, and reports it with `plain`.
 
 Each PgBouncer runs on 127.0.0.1 as the non-root run user and is stopped (by its pid) at the end.
 """
@@ -231,3 +234,44 @@ def test_pgbouncer_verify_full_checks_the_entry_host_and_the_rule_says_so(lab, t
             assert "server login of PgBouncer fails" in finding.message
         else:
             assert report.findings == []
+
+
+def _pgb017(tmp_path: Path, ini: str) -> list:
+    """PGB017 on the ini PgBouncer ran with, listening on every interface as a deployed one does."""
+    from advisor.engine import make_settings, run
+
+    (tmp_path / "pgbouncer.ini").write_text(ini.replace("listen_addr = 127.0.0.1", "listen_addr = *"))
+    report = run(make_settings({"paths": [str(tmp_path / "pgbouncer.ini")], "select": ["PGB017"],
+                                "pgbouncer_version": "1.18"}, use_config=False))
+    return report.findings
+
+
+@pytest.mark.parametrize("mode", ["prefer", "allow"])
+def test_prefer_with_a_certificate_gives_tls_to_every_client_that_asks_and_md5_sends_no_password(lab, tmp_path, mode):
+    """Corpus audit 12, finding 8 (CloudNativePG's default Pooler: prefer, md5): PgBouncer 1.18
+    with its certificate and `client_tls_sslmode = prefer` (or `allow`, which it documents as the
+    same) gives TLS to a libpq client at its default sslmode (prefer), and logs it in with md5,
+    a challenge-response; only a client that turns TLS off logs in without it. PGB017 does not
+    report that file; with `auth_type = plain` (the password in clear text) it does."""
+    users = Path(lab["ws"], f"md5-users-{mode}.txt")
+    users.write_text('"postgres" "lab-secret"\n')
+    os.chmod(users, 0o644)
+    with pgbouncer(lab, f"client_tls_sslmode = {mode}\nserver_tls_sslmode = disable\nauth_type = md5\n"
+                        f"auth_file = {users}\n") as (port, ini, log):
+        assert port is not None, log()
+        with _connect(port, "password=lab-secret") as conn:  # libpq's default sslmode: prefer
+            assert conn.pgconn.ssl_in_use
+        with _connect(port, "password=lab-secret sslmode=disable") as conn:
+            assert not conn.pgconn.ssl_in_use  # the client's own choice (APP001 reports it there)
+        with pytest.raises(psycopg.OperationalError):
+            _connect(port, "password=wrong")
+        assert _pgb017(tmp_path, ini) == []
+        findings = _pgb017(tmp_path, ini.replace("auth_type = md5", "auth_type = plain"))
+        assert [f.code for f in findings] == ["PGB017"] and "clear text" in findings[0].message
+
+
+def test_prefer_without_a_certificate_does_not_start(lab):
+    """What "PgBouncer has a certificate" rests on: allow/prefer without client_tls_key_file and
+    client_tls_cert_file is refused at start (`TLS setup failed`), so a prefer that runs offers TLS."""
+    with pgbouncer(lab, "client_tls_sslmode = prefer\nclient_tls_key_file =\nclient_tls_cert_file =\n") as (port, _, log):
+        assert port is None and "client_tls_key_file and client_tls_cert_file must be set" in log()

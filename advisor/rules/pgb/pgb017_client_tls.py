@@ -18,6 +18,19 @@ reported. The operator's defaults are `client_tls_sslmode = prefer` and `auth_ty
 pg_hba.conf that ends in `host all all 0.0.0.0/0 md5` (its config.go); the fix is the one
 parameter, since the operator provides the certificate and key.
 
+Not reported: `allow` or `prefer` (the two are one mode in PgBouncer, whose documentation
+says prefer is "same as allow": TLS for every client that asks) when PgBouncer has its
+certificate (`client_tls_key_file` and `client_tls_cert_file` set: without them it does not
+start) and every method a network client can be given is a challenge-response — `auth_type` =
+`md5` or `scram-sha-256`, or `auth_type = hba` with the operator's pg_hba.conf, all of whose lines
+are md5 or scram-sha-256 (CloudNativePG's default Pooler). TLS is then offered; libpq and pgJDBC
+ask for it by default (their `sslmode` default, `prefer`); and no login sends a password, so what
+is left is a client that turns TLS off, which APP001 reports where that client is configured.
+`disable` is reported whatever the method, and so is any of `disable`/`allow`/`prefer` with a
+method that sends the password in clear text or asks none (`plain`, `pam`, `ldap`, `trust`,
+`any`), with an `auth_hba_file` pgpath does not read (its lines may be `password` or `trust`),
+or without a certificate.
+
 ## Why it matters
 What crosses the network follows the effective `auth_type` (PgBouncer's documentation of
 auth_type; the message says which applies):
@@ -40,7 +53,9 @@ auth_type; the message says which applies):
   `auth_type = cert` unless `client_tls_sslmode = verify-full` (reported on its own).
 
 With `allow`/`prefer` a client that asks for TLS gets it, but nothing forces clients (or an
-attacker in the middle) to ask.
+attacker in the middle) to ask. (Against an attacker in the middle only the client's own
+`sslmode=verify-full` protects: the attacker answers in PgBouncer's place, whatever PgBouncer
+requires; the server side decides what a client that asks no TLS sends to a passive listener.)
 
 ## Fix
 `client_tls_sslmode = require` (or `verify-ca`/`verify-full` to demand client certificates),
@@ -82,6 +97,8 @@ from advisor.rules.pgb import CLIENT_TLS, assignment, assignments, bouncers, cli
 from advisor.rules.rule import Rule
 
 WEAK = ("disable", "allow", "prefer")
+OFFERING = ("allow", "prefer")  # PgBouncer: prefer is "same as allow": TLS for every client that asks
+CHALLENGE_RESPONSE = ("md5", "scram-sha-256")
 
 
 def _login(model, operator_hba: str | None = None) -> tuple[str | None, str]:
@@ -137,6 +154,34 @@ def _authenticate(doc, model) -> str:
             "passwords in auth_file)")
 
 
+def _offers_tls(model) -> bool:
+    """PgBouncer has a certificate to offer: client_tls_key_file and client_tls_cert_file are
+    known and set (without them PgBouncer 1.18 does not start with allow or prefer: "To allow TLS
+    connections from clients, client_tls_key_file and client_tls_cert_file must be set.")."""
+    return all(is_known(model.value(name)) and model.value(name)
+               for name in ("client_tls_key_file", "client_tls_cert_file"))
+
+
+def _hba_methods(hba: str) -> list[str]:
+    """The method of each line of an operator's pg_hba text (`host all all 0.0.0.0/0 md5, ...`)."""
+    return [line.split()[-1] for line in hba.split(",") if line.split()]
+
+
+def _challenge_response(model, operator_hba: str | None) -> bool:
+    """Every auth method a network client can get is a challenge-response (md5, scram-sha-256):
+    auth_type itself, or with auth_type = hba every line of an hba text pgpath knows (the
+    operator's); an auth_hba_file it does not read may hold anything."""
+    auth = model.value("auth_type")
+    if not is_known(auth):
+        return False
+    if auth in CHALLENGE_RESPONSE:
+        return True
+    if auth == "hba" and operator_hba:
+        methods = _hba_methods(operator_hba)
+        return bool(methods) and all(m in CHALLENGE_RESPONSE for m in methods)
+    return False
+
+
 def _unless_asked(mode: str) -> str:
     return "" if mode == "disable" else " for every client that does not ask for TLS"
 
@@ -149,7 +194,13 @@ def check(ctx):
         operated = doc.meta.get("generated_by") == "cloudnative-pg"
         if operated and doc.meta.get("service_type") not in ("LoadBalancer", "NodePort"):
             continue  # the operator's ClusterIP Service: only the cluster's pods reach it
-        kind, login = _login(model, doc.meta.get("operator_hba") if operated else None)
+        operator_hba = doc.meta.get("operator_hba") if operated else None
+        if mode in OFFERING and _offers_tls(model) and _challenge_response(model, operator_hba):
+            # TLS offered to every client that asks (libpq's and pgJDBC's default, prefer, does),
+            # and no login sends a password: what is left is a client that refuses TLS (corpus
+            # audit 12, finding 8: CloudNativePG's default Pooler)
+            continue
+        kind, login = _login(model, operator_hba)
         if kind is None:
             continue
         if mode != "disable" and kind == "exposed":
@@ -222,7 +273,7 @@ RULE = Rule(
     code="PGB017",
     name="pgbouncer-client-tls-not-required",
     severity=Severity.INFO,
-    summary="client_tls_sslmode weaker than require on a non-loopback listen_addr",
+    summary="client_tls_sslmode weaker than require on a non-loopback listen_addr (prefer with a certificate and md5/SCRAM logins excepted)",
     needs=("pgbouncer",),
     check=check,
     doc=__doc__,
