@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from advisor.model import Record
+from advisor.model import Record, Unknown
 
 SUPPORTED_MAJORS = (14, 15, 16, 17, 18)
 DEFAULT_MAJOR = SUPPORTED_MAJORS[-1]  # the PostgreSQL major assumed when neither the user nor the tree says
@@ -247,7 +247,7 @@ def value_or_default(doc, name: str, assume_default: bool = False):
     setting = doc.get(name)
     if setting is not None:
         value = setting.value
-        return (None if value is None or value.__class__.__name__ == "Unknown" else value), setting
+        return (None if value is None or isinstance(value, Unknown) else value), setting
     if not assume_default and doc.meta.get("defaults_unknown_because"):
         return None, None
     try:

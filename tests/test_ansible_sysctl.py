@@ -122,13 +122,13 @@ def test_a_declared_host_with_strict_overcommit(tmp_path):
                                           "hosts:\n  db1: {ram: 8GB, swap: 1GB, overcommit_memory: 2}\n")
     settings = make_settings({"paths": [str(tmp_path)], "select": ["SYS005"]}, config_path=str(tmp_path / "pgpath.yaml"))
     [finding] = run(settings).findings
-    # 1 GB + 50% × 8 GB = 5 GB < 2 GB + 400 × 16 MB = 8.2 GB
+    # 1 GB + 50% × 8 GB = 5 GB < MEM001's floor: 2 GB + 16 MB + 3 × 64 MB + (400 + 8) × 16 MB = 8.6 GB
     assert finding.severity == Severity.WARNING and finding.span.file.endswith("pgpath.yaml")
     assert "CommitLimit = swap 1 GB (swap 1GB) + 50% × RAM 8 GB = 5 GB" in finding.message, finding.message
-    assert "= 8.2 GB" in finding.message
-    # (8.25 GB − 1 GB) / 8 GB = 90.6%: 100 at most, which leaves less than 10 points for the rest of the host
+    assert "= 8.6 GB" in finding.message and "(max_connections 400 + max_parallel_workers 8) × work_mem 16MB" in finding.message
+    # (8.58 GB − 1 GB) / 8 GB = 94.7%: 100 at most, which leaves less than 10 points for the rest of the host
     assert finding.fix.startswith("vm.overcommit_ratio = 100 on the host (and overcommit_ratio: 100 in its hosts:")
-    assert "= 9 GB ≥ 8.2 GB, with less than 10% of the RAM left" in finding.fix and "MEM001" in finding.fix
+    assert "= 9 GB ≥ 8.6 GB, with less than 10% of the RAM left" in finding.fix and "MEM001" in finding.fix
     # the ratio declared too: 1 GB + 100% × 8 GB = 9 GB covers it
     (tmp_path / "pgpath.yaml").write_text((tmp_path / "pgpath.yaml").read_text().replace(
         "overcommit_memory: 2", "overcommit_memory: 2, overcommit_ratio: 100"))
@@ -144,3 +144,74 @@ def test_a_kbytes_of_zero_leaves_the_ratio_in_force_and_a_set_ratio_above_defaul
     (tmp_path / "60-db.conf").write_text("vm.overcommit_memory = 2\nvm.overcommit_ratio = 60\n")
     report = run(make_settings({"paths": [str(tmp_path)], "select": ["SYS005"]}, use_config=False))
     assert report.findings == []
+
+import pytest  # noqa: E402
+
+
+# --- strict overcommit with the RAM unknown: the least RAM the settings need (corpus audit 12, miss 5) ---
+
+def _least_ram(message: str) -> float:
+    import re
+
+    m = re.search(r"these settings need at least ([\d.]+) GB of RAM under this host's overcommit limit", message)
+    assert m, message
+    return float(m.group(1))
+
+
+def test_corpus_autobase_settings_need_a_least_ram_under_the_overcommit_limit():
+    """autobase's defaults: max_connections 1000 × work_mem 64MB, autovacuum_max_workers 5 ×
+    maintenance_work_mem 512MB, wal_buffers 32MB and shared_buffers a quarter of the RAM, under
+    CommitLimit = 4 GB swap + 50% × RAM: 0.25 × RAM + 65 GB ≤ 4 GB + 0.5 × RAM from about 244 GB."""
+    require_corpus()
+    path = CORPUS / "postgresql" / "autobase_common_defaults_main.yml"
+    [finding] = run(make_settings({"paths": [str(path)], "select": ["SYS005"]}, use_config=False)).findings
+    assert finding.severity == Severity.INFO
+    assert "shared_buffers {{ (ansible_memtotal_mb * 0.25) | int }}MB (25% of RAM)" in finding.message
+    assert "max_connections 1000 × work_mem 64MB = 62.5 GB" in finding.message
+    assert "autovacuum_max_workers 5 × maintenance_work_mem 512MB = 2.5 GB" in finding.message
+    assert "(50% − 25%)" in finding.message
+    assert 240 < _least_ram(finding.message) < 250, finding.message
+    assert {r.line for r in finding.related} >= {342, 354, 436, 912}  # the settings and the swap it computed with
+
+
+@pytest.mark.parametrize("ratio_line", ["", '    - { name: "vm.overcommit_ratio", value: "40" }\n'])
+def test_the_least_ram_is_where_the_known_ram_check_starts_to_pass(tmp_path, ratio_line):
+    """The symbolic check and the one with the RAM declared agree: declared just below the least
+    RAM, the settings do not fit (a warning); just above it, they do (nothing reported)."""
+    text = ("postgresql_parameters:\n  - { option: \"max_connections\", value: \"400\" }\n"
+            "  - { option: \"work_mem\", value: \"32MB\" }\n"
+            "local_postgresql_parameters:\n"
+            "  - { option: \"shared_buffers\", value: \"{{ (ansible_memtotal_mb * 0.25) | int }}MB\" }\n"
+            "swap_file_size_mb: \"2048\"\nsysctl_conf:\n  postgres_cluster:\n"
+            "    - { name: \"vm.overcommit_memory\", value: \"2\" }\n" + ratio_line)
+    (tmp_path / "main.yml").write_text(text)
+
+    def findings(ram=None):
+        options = {"paths": [str(tmp_path / "main.yml")], "select": ["SYS005"]}
+        if ram:
+            options["ram"] = ram
+        return run(make_settings(options, use_config=False)).findings
+
+    [finding] = findings()
+    least = _least_ram(finding.message)
+    below, above = findings(f"{int(least * 1024) - 64}MB"), findings(f"{int(least * 1024) + 64}MB")
+    assert [f.severity for f in below] == [Severity.WARNING], below
+    assert above == []
+
+
+@pytest.mark.parametrize("raw, share", [
+    ("{{ (ansible_memtotal_mb * 0.25) | int }}MB", 0.25),  # autobase
+    ("{{ ansible_memtotal_mb // 4 }}MB", 0.25),
+    ("{{ (ansible_memtotal_mb / 8) | round | int }}MB", 0.125),
+    ("{{ (ansible_memtotal_mb * 0.25) | int }}kB", None),  # another unit: not that share
+    ("{{ ansible_memtotal_mb * 0.25 * 2 }}MB", None),
+    ("{{ postgresql_shared_buffers }}", None),
+])
+def test_shared_buffers_as_a_share_of_the_hosts_ram(tmp_path, raw, share):
+    from advisor.model import RamShare
+
+    [pg], _ = _docs(tmp_path, f"postgresql_parameters:\n  - {{ option: \"shared_buffers\", value: \"{raw}\" }}\n")
+    value = pg.get("shared_buffers").value
+    assert isinstance(value, Unknown) and (value.share if isinstance(value, RamShare) else None) == share
+    from advisor.catalog import value_or_default
+    assert value_or_default(pg, "shared_buffers")[0] is None  # still unknown to rules that compute in bytes

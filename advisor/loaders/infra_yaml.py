@@ -56,11 +56,12 @@ import re
 import shlex
 from typing import Any
 
+from advisor import lazy_re
 from advisor.loaders.compose_merge import file_of
 from advisor.loaders.source import read_text
 from advisor.loaders.template import is_template
 from advisor.loaders.yaml_nodes import N, TooLarge, YamlError, compose, walk
-from advisor.model import KUBERNETES_WORKLOADS, ConfigDoc, Diagnostic, Setting, Span, Unknown
+from advisor.model import KUBERNETES_WORKLOADS, ConfigDoc, Diagnostic, RamShare, Setting, Span, Unknown
 from advisor.model.client import Value
 from advisor.model.host import HostFacts
 
@@ -236,7 +237,11 @@ class _File:
             if raw[:1] == "'":
                 raw = "'" + raw.replace("\\", "\\\\").replace("'", "''") + "'"
             # section: the key that holds it (`spec.config.parameters`), where a fix changes or removes it
-            doc.settings.append(Setting(param.name if param else name, raw, Unknown(raw) if unknown else None, span,
+            value = None
+            if unknown:
+                share = _ram_share(raw) if param is not None and param.unit in _MEMORY_UNITS else None
+                value = Unknown(raw) if share is None else RamShare(raw, share)
+            doc.settings.append(Setting(param.name if param else name, raw, value, span,
                                         vspan, param.unit if param else None, at[0] if at else None, False, False,
                                         param.needs if param else None, name))
         type_settings(doc, catalog)
@@ -752,6 +757,27 @@ def _autobase_pgbouncer(f: _File, root: N, pgb: list, variables: dict) -> tuple[
     star = (pools.span(f.path) if pools is not None else anchor)
     databases.append(("*", target, star))
     return out, databases
+
+
+_MEMORY_UNITS = ("B", "kB", "8kB", "MB")
+# Ansible's fact of the host's RAM in MB, times a number or divided by one, in MB: `{{ (ansible_memtotal_mb
+# * 0.25) | int }}MB` (autobase's shared_buffers), `{{ ansible_memtotal_mb // 4 }}MB`, with |int / |round filters
+_RAM_SHARE = lazy_re.compile(r"\{\{\s*\(?\s*ansible_memtotal_mb\s*(\*|//|/)\s*(\d+(?:\.\d+)?)\s*\)?"
+                             r"(?:\s*\|\s*(?:int|round(?:\(\s*\d*\s*\))?|float))*\s*\}\}\s*MB")
+
+
+def _ram_share(raw: str) -> float | None:
+    """The share of the host's RAM a memory value written over `ansible_memtotal_mb` is (0.25 for
+    autobase's `{{ (ansible_memtotal_mb * 0.25) | int }}MB`); None for anything else (another
+    unit after it, another variable, arithmetic beyond one product or quotient)."""
+    if "ansible_memtotal_mb" not in raw:
+        return None
+    m = _RAM_SHARE.fullmatch(raw.strip().strip("'\""))
+    if m is None:
+        return None
+    factor = float(m.group(2))
+    share = factor if m.group(1) == "*" else (1 / factor if factor else 0.0)
+    return share if 0 < share <= 1 else None
 
 
 def _read_ansible(f: _File, root: N) -> bool:

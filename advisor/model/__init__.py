@@ -69,6 +69,22 @@ class Unknown:
         return hash(Unknown)
 
 
+class RamShare(Unknown):
+    """A memory setting written as a share of its host's RAM, known only where it is rendered:
+    Ansible's `{{ (ansible_memtotal_mb * 0.25) | int }}MB` (autobase's shared_buffers). Unknown
+    to every rule that computes in bytes; `share` (0.25) lets one that reasons over the RAM (SYS005:
+    the least RAM the settings need) use it."""
+
+    __slots__ = ("share",)
+
+    def __init__(self, text: str, share: float) -> None:
+        super().__init__(text)
+        self.share = share
+
+    def __repr__(self) -> str:
+        return f"RamShare({self.text!r}, {self.share!r})"
+
+
 class Record:
     """Base of pgpath's plain data classes: `==` and `repr` over the `__slots__` of the class.
 

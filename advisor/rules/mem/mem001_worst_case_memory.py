@@ -25,9 +25,8 @@ container limit, compose `mem_limit` or `deploy.resources.limits.memory`: the OO
 the limit, whatever the node's RAM), or the memory of a managed server's instance class (an RDS
 `db.r6g.large` described in the same run, a Cloud SQL tier, an Azure SKU). Otherwise it is the
 machine's RAM, from `--ram 64GB`, `ram:` in pgpath.yaml, or a `# pgpath: ram=64GB` comment in
-postgresql.conf. Without any the rule says nothing. SYS005 compares the same floor (without
-autovacuum's and the parallel workers' share, which it leaves to this rule) with a strict
-overcommit limit.
+postgresql.conf. Without any the rule says nothing. SYS005 compares the same floor, computed by
+the same code (advisor/rules/memory.py), with a strict overcommit limit.
 
 Severity follows what is certain:
 
@@ -81,26 +80,21 @@ killer striking.
 """
 
 from advisor.findings import Severity
-from advisor.catalog import catalog_of, value_or_default
+from advisor.catalog import value_or_default
 from advisor.model.patroni import PATRONI_MINIMUMS, refused_values
 from advisor.model.pg_parameters import assignment
 from advisor.rules.pg.common import assignments, where
 from advisor.rules.pg.common import said as said_as_written
+from advisor.rules.memory import floor_of
 from advisor.rules.rule import Rule
-from advisor.units import format_bytes, pg_memory_literal, pg_to_bytes
+from advisor.units import format_bytes, pg_memory_literal
 
 SAFE_SHARE = 0.8
 SORT_NODES = 1
 HASH_NODES = 1
-AUTOVACUUM_CAP = 1024**3  # bytes; dead-tuple memory limit before PostgreSQL 17
 MIN_WORK_MEM = 64 * 1024
 SANE_WORK_MEM = 4 * 1024**2  # below it a real server's sorts spill to disk: connections give way first
 MIN_CONNECTIONS = 10  # fewer than this behind a pooler is not a server: lower the fixed part instead
-
-
-def _bytes(doc, name, unit):
-    value, setting = value_or_default(doc, name)
-    return (None if value is None else pg_to_bytes(value, unit)), setting
 
 
 def _memory(ctx, doc):
@@ -121,35 +115,26 @@ def check(ctx):
         ram, label, limit_span = _memory(ctx, doc)
         if not ram:
             continue
-        shared, s_shared = _bytes(doc, "shared_buffers", "8kB")
-        work_mem, s_work = _bytes(doc, "work_mem", "kB")
-        maint, s_maint = _bytes(doc, "maintenance_work_mem", "kB")
-        av_mem, s_av_mem = value_or_default(doc, "autovacuum_work_mem")
-        connections, s_conn = value_or_default(doc, "max_connections")
-        workers, s_workers = value_or_default(doc, "max_parallel_workers")
-        av_workers, s_av = value_or_default(doc, "autovacuum_max_workers")
+        terms = floor_of(doc)  # the floor's terms, as SYS005 reads them (advisor.rules.memory)
         hash_mult, s_hash = value_or_default(doc, "hash_mem_multiplier")
-        wal, s_wal = value_or_default(doc, "wal_buffers")
-        if None in (shared, work_mem, maint, av_mem, connections, workers, av_workers, hash_mult, wal):
+        if terms is None or terms.shared is None or hash_mult is None:
             continue  # a placeholder or invalid value: the sum is unknown
-        # parallel workers are taken from max_worker_processes: no more of them run at once
-        processes, s_processes = value_or_default(doc, "max_worker_processes")
-        capped = isinstance(processes, int) and processes < workers
+        st = terms.settings
+        shared, work_mem, connections, workers = terms.shared, terms.work_mem, terms.connections, terms.workers
+        av_workers, av_each, av_name = terms.av_workers, terms.av_each, terms.av_name
+        s_shared, s_work, s_conn, s_workers = (st["shared_buffers"], st["work_mem"], st["max_connections"],
+                                               st["max_parallel_workers"])
+        s_maint, s_av_mem, s_av, s_wal = (st["maintenance_work_mem"], st["autovacuum_work_mem"],
+                                          st["autovacuum_max_workers"], st["wal_buffers"])
+        s_processes, capped = st["max_worker_processes"], terms.capped
         op = doc.meta.get("operator_settings", ())
         by = doc.meta.get("defaults_by", "the operator")
-        parallel = said_as_written("max_parallel_workers", s_workers, str(workers), op, by=by)
+        parallel = said_as_written("max_parallel_workers", s_workers, str(terms.workers_set), op, by=by)
         if capped:
-            slots = said_as_written("max_worker_processes", s_processes, str(processes), op, by=by)
-            parallel = f"max_parallel_workers {workers} capped by {slots}"
-            workers = processes
-        if wal == -1:
-            wal_bytes = min(max(shared / 32, 64 * 1024), 16 * 1024**2)
-        else:
-            wal_bytes = max(wal * 8192, 32 * 1024)
-        av_each = maint if av_mem == -1 else av_mem * 1024
-        av_name = "maintenance_work_mem" if av_mem == -1 else "autovacuum_work_mem"
-        if catalog_of(doc).major < 17:
-            av_each = min(av_each, AUTOVACUUM_CAP)
+            # parallel workers are taken from max_worker_processes: no more of them run at once
+            slots = said_as_written("max_worker_processes", s_processes, str(workers), op, by=by)
+            parallel = f"max_parallel_workers {terms.workers_set} capped by {slots}"
+        wal_bytes = terms.wal_bytes(shared)
         factor = sort_nodes + hash_nodes * hash_mult
         per_query = work_mem * factor
         fixed = shared + wal_bytes + av_workers * av_each
@@ -167,7 +152,7 @@ def check(ctx):
             return said_as_written(name, setting, figure, op, refused, by)
 
         av_term = (f"{said('autovacuum_max_workers', s_av, str(av_workers))} × "
-                   f"{said(av_name, s_maint if av_mem == -1 else s_av_mem, format_bytes(av_each))} = "
+                   f"{said(av_name, s_maint if av_name == 'maintenance_work_mem' else s_av_mem, format_bytes(av_each))} = "
                    f"{format_bytes(av_workers * av_each)}")
         terms = (
             f"{said('shared_buffers', s_shared, format_bytes(shared))} + "

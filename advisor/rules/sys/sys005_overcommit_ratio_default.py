@@ -9,13 +9,29 @@ Ansible variables (autobase) — sets `vm.overcommit_memory = 2` (strict overcom
 memory committed by all processes together (`Committed_AS` in /proc/meminfo) past
 `CommitLimit = swap + (RAM − huge pages) × overcommit_ratio / 100`.
 
+What the server needs is MEM001's floor, counted the same way by both rules (advisor/rules/memory.py):
+
+    shared_buffers + wal_buffers + autovacuum_max_workers × (autovacuum_work_mem or maintenance_work_mem)
+    + (max_connections + max_parallel_workers) × work_mem
+
+one `work_mem` per connection and parallel worker (each running one sort or hash; each backend's
+own overhead comes on top). A term written as a template placeholder (autobase's
+`max_parallel_workers` over the host's vCPUs) is counted as 0 and named, so the sum stays a floor.
+
 When the host's RAM is known (`--ram`, `ram:` of the server's host in pgpath.yaml, or a fact read
 with the server), the limit is computed in bytes, with the swap that the same files create (an
-Ansible `swap_file_size_mb`; none known is taken as 0), and compared with what the server commits
-at full load: `shared_buffers` + `max_connections` × `work_mem` (every connection running one sort
-or hash; each backend's own overhead comes on top). Nothing is reported when that fits. A sysctl
-on no server's host is not reported; a ratio or limit written as a template expression is unknown
-and not judged.
+Ansible `swap_file_size_mb`; none known is taken as 0), and compared with the floor. Nothing is
+reported when that fits.
+
+When the RAM is not known but the settings are, it solves for the RAM: the least RAM at which
+`swap + ratio % × RAM` covers the floor. `shared_buffers` written as a share of the RAM (autobase's
+`{{ (ansible_memtotal_mb * 0.25) | int }}MB`, which the Ansible loader types as
+`advisor.model.RamShare`) enters both sides: `0.25 × RAM + rest ≤ swap + 0.5 × RAM` from
+`RAM ≥ (rest − swap) / (50% − 25%)`. autobase's defaults (max_connections 1000, work_mem 64MB,
+autovacuum_max_workers 5 × maintenance_work_mem 512MB, 4 GB of swap, ratio 50) need 244 GB.
+The settings are those of the server on that host (the same pairing as above). A sysctl on no
+server's host is not reported; a ratio or limit written as a template expression is unknown and
+not judged.
 
 ## Why it matters
 Strict overcommit is what the PostgreSQL documentation recommends against the OOM killer, but
@@ -30,16 +46,16 @@ reserved for it (huge pages are not counted in the commit, and not in the RAM of
 
 Severity: **error** when the RAM is known, `huge_pages = off` and `shared_buffers` alone reaches
 the limit (the server refuses to start); **warning** when the RAM is known and the server's
-full-load memory does not fit under the limit (connections and queries fail under ordinary load
-of the configured server); **info** when the RAM is not known — the limit is stated in percent
-and the finding says what to declare to have it checked, as for other risks that depend on a fact
-no file shows.
+floor does not fit under the limit (connections and queries fail under ordinary load
+of the configured server); **info** when the RAM is not known — the limit is stated in percent,
+with the least RAM the settings need when they are known, and the finding says what to declare to
+have it checked, as for other risks that depend on a fact no file shows.
 
 ## Fix
 Set `vm.overcommit_ratio` beside `vm.overcommit_memory = 2` so that swap + ratio % of the RAM
 covers the server and the other processes of the host: with the RAM known, pgpath proposes the
-ratio that fits the full-load memory with 10 points to spare; without it, 80-90 on a host without
-much swap. `vm.overcommit_kbytes` sets the same limit in absolute terms.
+ratio that fits the floor with 10 points to spare; without it, 90 on a host without much swap,
+with the least RAM the settings then need (below it, lower `work_mem` or `max_connections` too). `vm.overcommit_kbytes` sets the same limit in absolute terms.
 
 ## References
 - Linux: overcommit accounting ("2 - Don't overcommit. The total address space commit for the
@@ -59,16 +75,18 @@ from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.model import Span
 from advisor.model.host import LINUX_OVERCOMMIT_RATIO
+from advisor.rules.memory import floor_of
 from advisor.rules.pg.common import said
 from advisor.rules.rule import Rule, listed
 from advisor.units import format_bytes, pg_to_bytes
 
 RATIO_WITHOUT_RAM = 90  # proposed when the RAM is not known (a host without much swap)
 SPARE_POINTS = 10  # percent of RAM left for the OS and the host's other processes
+FLOOR = "shared_buffers + wal_buffers + autovacuum + max_connections × work_mem"
 WITHOUT_RAM = (f"CommitLimit = swap + {RATIO_WITHOUT_RAM}% of RAM, on a host without much swap; with the RAM known, "
-               "pgpath computes the ratio that fits shared_buffers + max_connections × work_mem")
+               f"pgpath computes the ratio that fits {FLOOR}")
 WITHOUT_SETTINGS = (f"CommitLimit = swap + {RATIO_WITHOUT_RAM}% of RAM, on a host without much swap; pgpath computes "
-                    "the ratio that fits shared_buffers + max_connections × work_mem when they are known values")
+                    f"the ratio that fits {FLOOR} when they are known values")
 
 
 def check(ctx):
@@ -129,31 +147,39 @@ def _judge(ctx, pg, host, ratio_fact):
             return None
         body = (f"CommitLimit = {swap_said} + {ratio}% of RAM: at most {share} plus the swap can be committed, by all "
                 "processes together (shared_buffers, every backend, every other process of the host); " + fails)
+        why = WITHOUT_RAM
+        floor = floor_of(pg, lower_bound=True) if not ram and swap is not None else None
+        if floor is not None:
+            needs = _least_ram(floor, swap, swap_said, ratio)
+            if needs is not None:
+                body += "; " + needs
+                related += _spans(floor)
+                at_proposed = floor.least_ram(swap, RATIO_WITHOUT_RAM)
+                if at_proposed is not None and at_proposed > 0:
+                    why = (f"CommitLimit = swap + {RATIO_WITHOUT_RAM}% of RAM, on a host without much swap: these "
+                           f"settings then need at least {format_bytes(at_proposed)} of RAM; on a smaller host lower "
+                           "work_mem or max_connections too")
         if not ram:
             body += ("; the host's RAM is not known: declare it (--ram, or ram: of the server's host under hosts: in "
                      "pgpath.yaml) to have the limit checked against the server's memory settings")
-        return Severity.INFO, body, RATIO_WITHOUT_RAM, WITHOUT_RAM, related
+        return Severity.INFO, body, RATIO_WITHOUT_RAM, why, related
     if ram_span is not None:
         related.append(ram_span)
     limit = swap + ram * ratio / 100
-    shared, s_shared = value_or_default(pg, "shared_buffers")
-    connections, s_conn = value_or_default(pg, "max_connections")
-    work_mem, s_work = value_or_default(pg, "work_mem")
     arithmetic = (f"CommitLimit = {swap_said} + {ratio}% × RAM {format_bytes(ram)} = {format_bytes(limit)}")
-    if None in (shared, connections, work_mem):
+    floor = floor_of(pg, lower_bound=True)
+    if floor is None:
         if ratio > LINUX_OVERCOMMIT_RATIO:
             return None
         return (Severity.INFO, f"{arithmetic}: at most {share} plus the swap can be committed, by all processes "
                 "together; " + fails, RATIO_WITHOUT_RAM, WITHOUT_SETTINGS, related)
-    shared_bytes = pg_to_bytes(shared, "8kB")
-    need = shared_bytes + connections * pg_to_bytes(work_mem, "kB")
+    shared_bytes = floor.shared if floor.shared is not None else floor.share * ram
+    need = floor.total(shared_bytes)
     if need <= limit:
         return None
-    related += [s.value_span or s.span for s in (s_shared, s_conn, s_work) if s is not None]
-    spent = (f"{said('shared_buffers', s_shared, format_bytes(shared_bytes))} + "
-             f"{said('max_connections', s_conn, str(connections))} × "
-             f"{said('work_mem', s_work, format_bytes(pg_to_bytes(work_mem, 'kB')))} (one sort or hash each) = "
-             f"{format_bytes(need)}")
+    related += _spans(floor)
+    s_shared = floor.settings.get("shared_buffers")
+    spent = f"{_terms(floor, shared_bytes)} = {format_bytes(need)}"
     needed = (need - swap) / ram * 100  # the ratio at which the limit just covers it
     proposed = min(100, math.ceil((needed + SPARE_POINTS) / 5) * 5)
     if needed > 100:
@@ -175,6 +201,78 @@ def _judge(ctx, pg, host, ratio_fact):
                 f"{huge})", proposed, why, related)
     body = f"{arithmetic} < {spent}: the server cannot commit the memory it is configured to use; " + fails
     return Severity.WARNING, body, proposed, why, related
+
+
+def _shared_said(floor, shared_bytes: float | None) -> str:
+    setting = floor.settings.get("shared_buffers")
+    if floor.share is not None:
+        figure = f"{floor.share:.0%} of RAM" + (f" = {format_bytes(shared_bytes)}" if shared_bytes is not None else "")
+        return f"shared_buffers {setting.raw} ({figure})"
+    return said("shared_buffers", setting, format_bytes(shared_bytes))
+
+
+def _terms(floor, shared_bytes: float | None) -> str:
+    """MEM001's floor, term by term: `shared_buffers 2GB + wal_buffers 16 MB + autovacuum_max_workers
+    3 × maintenance_work_mem 64 MB = 192 MB + (max_connections 100 + max_parallel_workers 8) ×
+    work_mem 32MB = 3.4 GB (one work_mem each, as MEM001 counts)`; shared_buffers as a share of
+    the RAM when `shared_bytes` is None; terms not known here named as not counted."""
+    st = floor.settings
+    wal = floor.wal_bytes(shared_bytes if shared_bytes is not None else 0)
+    wal_said = said("wal_buffers", st.get("wal_buffers"), format_bytes(wal))
+    if shared_bytes is None and floor.wal == -1:
+        wal_said = "wal_buffers (shared_buffers / 32, at most 16 MB)"
+    parts = [_shared_said(floor, shared_bytes), wal_said]
+    if "autovacuum_max_workers" not in floor.not_counted:
+        av_setting = st.get(floor.av_name)
+        parts.append(f"{said('autovacuum_max_workers', st.get('autovacuum_max_workers'), str(floor.av_workers))} × "
+                     f"{said(floor.av_name, av_setting, format_bytes(floor.av_each))} = {format_bytes(floor.autovacuum)}")
+    conn = said("max_connections", st.get("max_connections"), str(floor.connections))
+    if floor.workers:
+        conn = f"({conn} + max_parallel_workers {floor.workers})"
+    parts.append(f"{conn} × {said('work_mem', st.get('work_mem'), format_bytes(floor.work_mem))} = "
+                 f"{format_bytes(floor.queries)}")
+    text = " + ".join(parts) + " (one work_mem per connection, as MEM001 counts"
+    if floor.not_counted:
+        text += f"; {', '.join(floor.not_counted)} not known here, not counted"
+    return text + ")"
+
+
+def _least_ram(floor, swap: float, swap_said: str, ratio: int) -> str | None:
+    """The RAM below which the floor does not fit under swap + ratio % × RAM, with its arithmetic;
+    None when the swap alone covers it (any RAM does)."""
+    least = floor.least_ram(swap, ratio)
+    if least == 0:
+        return None
+    r = ratio / 100
+    if floor.share is None:
+        need = floor.total(floor.shared)
+        if least is None:
+            return None
+        return (f"these settings need at least {format_bytes(least)} of RAM under this host's overcommit limit: "
+                f"{_terms(floor, floor.shared)} = {format_bytes(need)} ≤ {swap_said} + {ratio}% × RAM only from RAM ≥ "
+                f"{_less_swap(need, swap)} / {ratio}% = {format_bytes(least)}; on a host with less, " + _FAILS_SHORT)
+    if least is None:
+        return (f"these settings fit under this host's overcommit limit at no RAM: shared_buffers alone takes "
+                f"{floor.share:.0%} of it, the ratio's {ratio}% or more, and the rest is more than the swap: "
+                f"{_terms(floor, None)}")
+    rest = floor.total(floor.share * least) - floor.share * least  # every term but shared_buffers, at that RAM
+    return (f"these settings need at least {format_bytes(least)} of RAM under this host's overcommit limit: "
+            f"{_terms(floor, None)} = {floor.share:.0%} × RAM + {format_bytes(rest)} ≤ {swap_said} + {ratio}% × RAM "
+            f"only from RAM ≥ {_less_swap(rest, swap)} / ({ratio}% − {floor.share:.0%}) = "
+            f"{format_bytes(least)}; on a host with less, " + _FAILS_SHORT)
+
+
+def _less_swap(need: float, swap: float) -> str:
+    return f"({format_bytes(need)} − {format_bytes(swap)})" if swap else format_bytes(need)
+
+
+_FAILS_SHORT = "connections and queries fail with `out of memory` or `could not fork` before the RAM is used up"
+
+
+def _spans(floor) -> list:
+    """Where each term counted was set (max_worker_processes only when it caps the workers)."""
+    skip = set(floor.not_counted) | (set() if floor.capped else {"max_worker_processes"})
+    return [s.value_span or s.span for name, s in floor.settings.items() if s is not None and name not in skip]
 
 
 def _ram(ctx, pg, host):
