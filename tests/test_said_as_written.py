@@ -43,11 +43,16 @@ _PAIRS = (
 )
 
 
+# a unit ending a figure of a sum (`3 × 64 MB = 192 MB`) is no setting name
+_UNITS = frozenset({"B", "kB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "ms", "s", "min", "h", "d"})
+
+
 def quoted_pairs(message: str) -> list[tuple[str, str]]:
     out = []
     for pattern in _PAIRS:
         for m in pattern.finditer(message):
-            out.append((m.group(1), m.group(2).rstrip(".:")))
+            if m.group(1) not in _UNITS:
+                out.append((m.group(1), m.group(2).rstrip(".:")))
     return out
 
 
