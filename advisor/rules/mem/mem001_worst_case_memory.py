@@ -45,6 +45,10 @@ Severity follows what is certain:
   relies on (`effective_cache_size`), per-backend overhead of a few MB each and other processes
   need the rest.
 
+When Patroni refused the `max_connections` written (below its minimum of 25: PG014 reports it
+and proposes the least Patroni accepts) and runs its default, the finding is left to PG014 when
+the floor fits at the value PG014 proposes: one cause, one finding.
+
 Options (`rule-options: {MEM001: {...}}` in the configuration): `safe-share` (the share of the
 memory the proposed values fit the floor into, default 0.8), `sort-nodes` and `hash-nodes`
 (work_mem-sized sort and hash nodes per query in the busy-server bound and the ten-queries test,
@@ -94,6 +98,14 @@ SORT_NODES = 1
 HASH_NODES = 1
 MIN_WORK_MEM = 64 * 1024
 SANE_WORK_MEM = 4 * 1024**2  # below it a real server's sorts spill to disk: connections give way first
+def _int(text) -> int | None:
+    """A refused value as written (Patroni reads integers its own way: an unparsable one is None)."""
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        return None
+
+
 MIN_CONNECTIONS = 10  # fewer than this behind a pooler is not a server: lower the fixed part instead
 
 
@@ -147,6 +159,12 @@ def check(ctx):
             continue
 
         refused = refused_values(doc.meta)
+        if "max_connections" in refused:
+            # Patroni refused the max_connections written (PG014 says so, and proposes the least it
+            # accepts): one cause, one finding, unless the floor is above the memory at that value too
+            accepted = max(PATRONI_MINIMUMS["max_connections"], _int(refused["max_connections"]) or 0)
+            if fixed + (accepted + workers) * work_mem <= ram:
+                continue
 
         def said(name, setting, figure):
             return said_as_written(name, setting, figure, op, refused, by)

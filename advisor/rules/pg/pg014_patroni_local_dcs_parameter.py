@@ -18,6 +18,11 @@ Patroni's DCS is checked alike: a Zalando `postgresql` manifest's `spec.postgres
 below the minimum the fix proposes the minimum, 25 (the value was meant small), otherwise
 Patroni's default.
 
+It is `info`: the server starts and runs with the value Patroni gives it, and what that value
+breaks is judged against it by the rules that compare it (PATH005's connection budget, MEM001's
+memory: pgpath reads every server with the value in force), so nothing fails on this finding's
+account.
+
 ## Why it matters
 Patroni discards such a local value without a word (`Config._process_postgresql_parameters`
 skips them for the local configuration): these parameters must be equal on every member, so the
@@ -98,7 +103,7 @@ def check(ctx):
 RULE = Rule(
     code="PG014",
     name="patroni-local-dcs-parameter",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     summary="A Patroni parameter that Patroni drops or refuses (DCS-only, set elsewhere, or failing its check)",
     needs=("postgresql",),
     check=check,
