@@ -109,27 +109,37 @@ class _Finder:
         folder = path[0] if len(path) == 1 else None
         entry = _index.get(fullname) if _index else None
         if entry is not None and folder is not None:
-            origin, where, is_package, folder_mtime, mtime, size, cached, offset, length = entry
-            if where == folder and folder_mtime == _folder_mtime(folder):
-                try:
-                    st = os.stat(origin)
-                except OSError:
-                    st = None
-                if st is not None and int(st.st_mtime) & 0xFFFFFFFF == mtime and st.st_size & 0xFFFFFFFF == size:
-                    # (what importlib.util.spec_from_file_location makes, with the .pyc's name as
-                    # the usual import recorded it, not computed again)
-                    spec = ModuleSpec(fullname, _Loader(fullname, origin, offset, length), origin=origin,
-                                      is_package=is_package)
-                    spec.has_location = True
-                    spec.cached = cached
-                    if is_package:
-                        spec.submodule_search_locations.append(os.path.dirname(origin))
-                    return spec
+            try:
+                spec = _recorded(fullname, folder, *entry)
+            except (OSError, ValueError, TypeError):  # a damaged entry: the usual import
+                spec = None
+            if spec is not None:
+                return spec
         if folder is not None:
             mtime_ns = _folder_mtime(folder)
             if mtime_ns is not None:
                 _missed[fullname] = mtime_ns
         return None
+
+
+def _recorded(fullname, folder, origin, where, is_package, folder_mtime, mtime, size, cached, offset, length):
+    """The spec of a recorded module when it passes the tests (see the module's docstring), else None."""
+    if where != folder or folder_mtime != _folder_mtime(folder):
+        return None
+    try:
+        st = os.stat(origin)
+    except OSError:
+        return None
+    if int(st.st_mtime) & 0xFFFFFFFF != mtime or st.st_size & 0xFFFFFFFF != size:
+        return None
+    # (what importlib.util.spec_from_file_location makes, with the .pyc's name as the usual
+    # import recorded it, not computed again)
+    spec = ModuleSpec(fullname, _Loader(fullname, origin, offset, length), origin=origin, is_package=is_package)
+    spec.has_location = True
+    spec.cached = cached
+    if is_package:
+        spec.submodule_search_locations.append(os.path.dirname(origin))
+    return spec
 
 
 def _open(path: str) -> None:

@@ -146,3 +146,25 @@ def test_no_cache_folder_no_file(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "advisor", "check", "samples/healthy"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and not list(tmp_path.rglob("modules-*"))
+
+
+def test_a_damaged_entry_only_means_the_usual_import(tmp_path):
+    """An index that reads but holds entries of another shape or type (a damaged or foreign
+    file of the same format) never breaks an import."""
+    import marshal
+
+    cache = tmp_path / "cache"
+    expected = run(["check", "samples/healthy"], cache)[:2]
+    [bundle] = bundle_files(cache)
+    data = bundle.read_bytes()
+    size = int.from_bytes(data[8:12], "little")
+    index = marshal.loads(data[12:12 + size])
+    index["advisor.reporters.text"] = ("too", "short")
+    index["advisor.engine"] = (5,) * 9
+    head = marshal.dumps(index)
+    # (the modules' code keeps its offsets: they are counted from the end of the index)
+    bundle.write_bytes(data[:8] + len(head).to_bytes(4, "little") + head + data[12 + size:])
+    code, out, _, found = run(["check", "samples/healthy"], cache)
+    assert (code, out) == expected
+    assert "advisor.reporters.text" not in found["served"] and "advisor.engine" not in found["served"]
+    assert "advisor.loaders.pgbouncer_ini" in found["served"]
