@@ -350,3 +350,74 @@ def test_an_application_pods_sysctls_are_its_clients_keepalive(tmp_path):
     [finding] = report.findings
     assert "REPORTS_DATABASE_URL" in finding.message and "DATABASE_URL (libpq) ->" not in finding.message.split(
         "REPORTS_")[0]
+
+
+CLIENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: orders-api
+  namespace: shop
+spec:
+{replicas}  template:
+    spec:
+      containers:
+        - name: api
+          image: registry.internal/orders-api:4.1.0
+          env:
+            - name: DATABASE_URL
+              value: postgres://shop@pgbouncer.db.svc:6432/shop?pool_max_conns=30
+"""
+
+
+SERVICE = """apiVersion: v1
+kind: Service
+metadata:
+  name: pgbouncer
+  namespace: db
+spec:
+  selector: {app: pgbouncer}
+  ports:
+    - port: 6432
+"""
+
+
+def _client_hpa(maximum: int) -> str:
+    return ("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: orders-api\n"
+            "  namespace: shop\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n"
+            f"    name: orders-api\n  minReplicas: 2\n  maxReplicas: {maximum}\n")
+
+
+@pytest.mark.parametrize("layout", ["one file", "own files"])
+def test_path005_counts_the_pods_of_the_clients_workload(tmp_path, layout):
+    """Audit scenarios14 D4 (s05): a client whose DSN is in a Deployment's container runs in each
+    of its pods: 5 × pool 30 = 150 > max_client_conn 100 × 1 pod; with an autoscaler its
+    maxReplicas (the most the clients open), wherever the autoscaler is written in the folder."""
+    app = CLIENT.format(replicas="  replicas: 5\n")
+    files = {"k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment(replicas="  replicas: 1\n") + "---\n" + SERVICE}
+    files.update({"app/deployment.yaml": app + "---\n" + _client_hpa(8)} if layout == "one file"
+                 else {"app/deployment.yaml": app, "app/hpa.yaml": _client_hpa(8)})
+    [finding] = _run(tmp_path, files, ["PATH005"]).findings
+    assert ("pool 30 × 8 replicas (maxReplicas: 8 of HorizontalPodAutoscaler orders-api, which scales Deployment "
+            "orders-api) = 240 connections") in finding.message
+    where = "app/hpa.yaml" if layout == "own files" else "app/deployment.yaml"
+    line = files[where].split("\n").index("  maxReplicas: 8") + 1
+    assert any(s.file.endswith(where) and s.line == line for s in finding.related)
+
+
+def test_path005_client_workload_replicas_and_what_overrides_them(tmp_path):
+    files = {"k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment(replicas="  replicas: 1\n") + "---\n" + SERVICE,
+             "app/deployment.yaml": CLIENT.format(replicas="  replicas: 5\n")}
+    [finding] = _run(tmp_path / "five", files, ["PATH005"]).findings
+    assert "pool 30 × 5 replicas (replicas: 5 of Deployment orders-api) = 150 connections" in finding.message
+    assert any(s.file.endswith("app/deployment.yaml") and s.line == 7 for s in finding.related)
+    # one pod (replicas not written: the API server's 1), or a template value: the pool alone
+    files["app/deployment.yaml"] = CLIENT.format(replicas="")
+    assert _run(tmp_path / "one", files, ["PATH005"]).findings == []
+    files["app/deployment.yaml"] = CLIENT.format(replicas="  replicas: {{ .Values.replicas }}\n")
+    assert _run(tmp_path / "template", files, ["PATH005"]).findings == []
+    # pgpath.yaml's replicas: on the client hop wins over the file's
+    files["app/deployment.yaml"] = CLIENT.format(replicas="  replicas: 5\n")
+    files["pgpath.yaml"] = ("deployments:\n  - name: shop\n    hops:\n"
+                            "      - client: {file: app/deployment.yaml, variable: DATABASE_URL, replicas: 3}\n"
+                            "      - pgbouncer: {file: k8s/pgbouncer.yaml, database: shop}\n")
+    assert _run(tmp_path / "declared", files, ["PATH005"]).findings == []

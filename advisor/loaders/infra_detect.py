@@ -55,6 +55,7 @@ _OPERATOR_KIND = lazy_re.compile(r"^kind:\s*[\"']?(Cluster|Pooler|postgresql|Per
                                  r"NetworkAttachmentDefinition)[\"']?\s*$", re.MULTILINE)
 _GENERIC_KIND = lazy_re.compile(r"^kind:\s*[\"']?(ConfigMap|Service|Pod|Deployment|StatefulSet|DaemonSet|ReplicaSet|"
                                 r"Job|CronJob|HorizontalPodAutoscaler)[\"']?\s*$", re.MULTILINE)
+_AUTOSCALER = lazy_re.compile(r"^kind:\s*[\"']?HorizontalPodAutoscaler[\"']?\s*$", re.MULTILINE)
 _PG_SIGNAL = lazy_re.compile(r"postgres|pgbouncer|\b5432\b|\b6432\b|sysctls|\bpatroni\b", re.IGNORECASE)
 _COMPOSE = lazy_re.compile(r"^services:\s*$", re.MULTILINE)
 _COMPOSE_SIGNAL = lazy_re.compile(r"image:\s*[\"']?[\w./-]*(postgres|pgbouncer|postgis|timescaledb|pgvector)|^\s+sysctls:",
@@ -84,6 +85,10 @@ def detect_yaml(name: str, text: str | None) -> str | None:
     if _OPERATOR_KIND.search(head):
         return "kubernetes"
     if _GENERIC_KIND.search(head) and _PG_SIGNAL.search(head):
+        return "kubernetes"
+    if _AUTOSCALER.search(head):
+        # an application's autoscaler names no database, but its maxReplicas is how many copies of
+        # a client run (PATH005; advisor.loaders.infra_yaml._client_hosts)
         return "kubernetes"
     if _COMPOSE.search(head) and (_COMPOSE_SIGNAL.search(head) or _OVERLAY_NAME.match(name)
                                   and _OVERLAY_SIGNAL.search(head)):

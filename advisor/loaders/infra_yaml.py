@@ -1961,9 +1961,13 @@ def load(path: str, options: dict | None = None):
         name_services(f.workloads, f.services)
     if isinstance(options.get("services"), list):
         options["services"].extend(f.services)
+    clients = _client_docs(path, options, f)
+    _client_hosts(f, clients)
     if isinstance(options.get("workloads"), list):
-        # a ConfigMap or autoscaler of another file of the folder: the run links them (link_documents)
-        options["workloads"].extend(w for w in f.workloads if w["configmaps"] or w["replicas"] is not None and w["docs"])
+        # a ConfigMap or autoscaler of another file of the folder: the run links them (link_documents);
+        # an autoscaler of another file scales a client's workload too (its replicas: _client_hosts)
+        options["workloads"].extend(w for w in f.workloads if w["configmaps"] or w["replicas"] is not None
+                                    and (w["docs"] or w.get("clients")))
         if isinstance(options.get("autoscalers"), list):
             options["autoscalers"].extend(f.autoscalers)
     if f.compose_notices:
@@ -1978,8 +1982,6 @@ def load(path: str, options: dict | None = None):
             holder = ConfigDoc(path=path, kind="kubernetes", files=[path])
             f.docs.append(holder)
         holder.diagnostics.extend(f.diagnostics)
-    clients = _client_docs(path, options, f)
-    _client_hosts(f, clients)
     if f.development:
         for doc in f.docs + clients:
             doc.meta.setdefault("development", f.development)
@@ -2022,13 +2024,21 @@ def _development_credential(f: _File, service: str, envs: dict) -> str | None:
 def _client_hosts(f: _File, clients: list[ConfigDoc]) -> None:
     """A client whose connection string is in the environment of a workload's container runs in
     its pods: their `net.` sysctls are its host's (meta["_endpoint_hosts"]: id of the endpoint ->
-    HostFacts, which the path gives the client's hop), and no other pod's."""
-    pods = [w for w in f.workloads if w["host"] is not None]
-    for doc in clients if pods else ():
+    HostFacts, which the path gives the client's hop), and no other pod's; and it runs once in
+    each of them (meta["_endpoint_workloads"]: id of the endpoint -> the workload, whose
+    `replicas` an autoscaler of the file or of its folder may still set to its maxReplicas, the
+    most pods, so the most connections, the clients open: the path reads it when it is assembled,
+    advisor.path.model.client_hop)."""
+    for doc in clients if f.workloads else ():
         for ep in getattr(doc.model, "endpoints", ()) or ():
-            w = next((w for w in pods if ep.span is not None and ep.span.file == f.path
+            w = next((w for w in f.workloads if ep.span is not None and ep.span.file == f.path
                       and w["lines"][0] <= (ep.span.line or 0) <= w["lines"][1]), None)
-            if w is not None:
+            if w is None:
+                continue
+            if w["replicas"] is not None:
+                doc.meta.setdefault("_endpoint_workloads", {})[id(ep)] = w
+                w["clients"] = True
+            if w["host"] is not None:
                 doc.meta.setdefault("_endpoint_hosts", {})[id(ep)] = w["host"]
                 if w["sysctl_doc"] is not None:
                     w["sysctl_doc"].meta["_pod_of"] = True

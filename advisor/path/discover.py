@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable, TypeVar
 from advisor import lazy_re
 from advisor.catalog import value_or_default
 from advisor.model import ConfigDoc, Span, Unknown, is_known
-from advisor.path.model import DeploymentPath, Hop
+from advisor.path.model import DeploymentPath, Hop, client_hop
 
 SERVER_KINDS = ("pgbouncer", "haproxy", "postgresql")
 T = TypeVar("T")
@@ -295,7 +295,7 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
             if any(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts):
                 host = "unix socket"
             first = g.find(port, host, near=doc)
-            hops = [Hop("client", ep.label(), doc, ep.span, ep, host=doc.meta.get("_endpoint_hosts", {}).get(id(ep)))]
+            hops = [client_hop(doc, ep)]
             who = f"{_short(doc.path)}: {ep.who()}"
             dbname = ep.dbname.display if ep.dbname else None
             proxy = _rds_proxy_of(g, host) if first is None else None

@@ -27,7 +27,7 @@ from advisor.model.client import Value
 from advisor.model.host import HostFacts
 from advisor.model.middlebox import KINDS as MIDDLEBOX_KINDS
 from advisor.model.middlebox import Middlebox
-from advisor.path.model import DeploymentPath, Hop
+from advisor.path.model import DeploymentPath, Hop, client_hop
 
 FILE_KINDS = {"client": "client", "pgbouncer": "pgbouncer", "haproxy": "haproxy", "postgres": "postgresql"}
 KIND = "topology-error"
@@ -203,7 +203,7 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
                                                                                      "haproxy"):
                     hop.host = hop.doc.host  # what its own files say (a pod's sysctls, an Ansible sysctl_conf)
                 if kind == "client" and opts.get("replicas"):
-                    hop.replicas = int(opts["replicas"])
+                    hop.replicas, hop.replicas_from = int(opts["replicas"]), None
                 if kind == "pgbouncer" and opts.get("replicas") and hop.doc is not None:
                     _declare_copies(hop.doc, int(opts["replicas"]),
                                     marks.get(f"deployments/{d}/hops/{h}/pgbouncer/replicas") or where, config_path)
@@ -326,8 +326,7 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
                                        "settings pgpath reads", None))
             return []
         # (a client in a Kubernetes container: its pod's sysctls are its host's, unless host: says)
-        return [Hop("client", ep.label(), doc, ep.span, ep, host=doc.meta.get("_endpoint_hosts", {}).get(id(ep)))
-                for ep in eps]
+        return [client_hop(doc, ep) for ep in eps]
     if kind == "pgbouncer":
         model = doc.model
         db = opts.get("database")

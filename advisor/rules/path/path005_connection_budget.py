@@ -3,7 +3,10 @@
 ## What it checks
 For every PgBouncer and every PostgreSQL server reached by assembled paths, the sum over the
 clients whose connections end there (the first PgBouncer or PostgreSQL after the client; an
-HAProxy in TCP mode passes them through) of pool size × replicas (topology `replicas:`, else 1):
+HAProxy in TCP mode passes them through) of pool size × replicas (topology `replicas:`; else, for
+a client whose connection string is in a Kubernetes container's environment, the `replicas` of
+its Deployment, StatefulSet or ReplicaSet — the `maxReplicas` of a HorizontalPodAutoscaler that
+scales it, the most pods and so the most connections —; else 1):
 
 - against PgBouncer's `max_client_conn` (in each of its processes or pods: autobase's
   `pgbouncer_processes`, a CloudNativePG Pooler's `instances`, a Crunchy or Percona cluster's
@@ -76,6 +79,26 @@ def _who(hop) -> str:
     if hop.kind == "pgbouncer":
         return f"PgBouncer {hop.doc.path}" + (f" [{hop.detail.name}]" if hop.detail is not None else "")
     return hop.detail.who()
+
+
+def _times(hop) -> str:
+    """` × 15 replicas (replicas: 15 of Deployment api)`: how many copies of a client run, and
+    which file says so when one does (a Kubernetes workload's pods, advisor.path.model.client_hop)."""
+    if hop.replicas <= 1:
+        return ""
+    said = getattr(hop, "replicas_from", None)
+    return f" × {hop.replicas} replicas" + (f" ({said[0]})" if said else "")
+
+
+def _related(clients) -> list:
+    """The clients' places, and the line that gives each one's replicas when a file does."""
+    out = []
+    for hop, _, _ in clients:
+        out.append(hop_span(hop))
+        said = getattr(hop, "replicas_from", None)
+        if said and hop.replicas > 1:
+            out.append(said[1])
+    return out
 
 
 def _session_pool(end, client) -> tuple[Any, Any, str] | None:
@@ -168,14 +191,13 @@ def check(ctx):
                    "connections), or a pooler (PgBouncer) in front of the server")
         if total <= limit:
             continue
-        parts = " + ".join(f"{_who(hop)} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
-                           for hop, _size, text in clients)
+        parts = " + ".join(f"{_who(hop)} {text}{_times(hop)}" for hop, _size, text in clients)
         yield RULE.finding(
             span,
             f"clients can open {parts} = {total} connections to {end.label} > {limit_text}: connections beyond "
             f"{limit} are refused at peak",
             fix,
-            related=[hop_span(hop) for hop, _, _ in clients],
+            related=_related(clients),
         )
 
 
@@ -195,8 +217,7 @@ def _session_pools(pools: dict) -> Iterator:
         total = sum(size_ * hop.replicas for hop, size_, _ in clients)
         if total <= capacity:
             continue
-        parts = " + ".join(f"{_who(hop)} {text}" + (f" × {hop.replicas} replicas" if hop.replicas > 1 else "")
-                           for hop, _size, text in clients)
+        parts = " + ".join(f"{_who(hop)} {text}{_times(hop)}" for hop, _size, text in clients)
         cap_text = f"({cap_text}){count_said} = {capacity}" if count > 1 else cap_text
         waits = (source(model, "query_wait_timeout", "s") if is_known(wait)
                  else "query_wait_timeout (not in this file; PgBouncer's default is 120 s)")
@@ -219,7 +240,7 @@ def _session_pools(pools: dict) -> Iterator:
             f"{assignment(end.doc, model, 'pool_mode', 'transaction')} if the applications keep no session state "
             f"(SET, advisory locks, LISTEN; prepared statements need max_prepared_statements); otherwise {grow}"
             + (" in each copy" if count > 1 else "") + ", with the server's max_connections to match (PGB016 checks it)",
-            related=[hop_span(hop) for hop, _, _ in clients] + count_spans,
+            related=_related(clients) + count_spans,
         )
 
 
