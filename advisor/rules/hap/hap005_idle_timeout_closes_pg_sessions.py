@@ -66,6 +66,7 @@ from advisor.findings import Severity
 from advisor.model import Unknown
 from advisor.model.client import COMMON_POOL_IDLE_S
 from advisor.rules.hap._common import haproxy_docs, is_postgres
+from advisor.rules.path import pool_judged
 from advisor.rules.rule import Rule, listed
 from advisor.units import hap_format_ms
 
@@ -138,9 +139,7 @@ def _path_starts(ctx) -> dict:
     for path in ctx.paths:
         # a client whose pool PATH002 judges (a persistent pool with a known lifetime): a bare
         # connection string names no pool, and the common pools HAP005 speaks for may read it
-        first = path.hops[0]
-        pool = getattr(first.detail, "pool", None) if first.kind == "client" else None
-        starts_at_client = pool is not None and pool.persistent and pool.max_lifetime.known
+        starts_at_client = pool_judged(path)
         for h in path.hops:
             if h.kind == "haproxy" and h.doc is not None:
                 out.setdefault((id(h.doc), getattr(h.detail, "label", None)), []).append(starts_at_client)

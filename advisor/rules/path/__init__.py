@@ -34,6 +34,17 @@ def timer_seconds(timer) -> str:
     return f"{timer.name} = {shown}"
 
 
+def pool_judged(path) -> bool:
+    """Whether the path starts at a client whose pool PATH002 judges against every idle timer on
+    it (a persistent pool with a known lifetime): the per-file rules that speak for clients they
+    cannot see (HAP005 for HAProxy's timeout, PGB015 for PgBouncer's client_idle_timeout) leave
+    such a path to it, so one risk is said once, with one wording and one severity. A bare
+    connection string names no pool: it is not judged."""
+    first = path.hops[0] if path.hops else None
+    pool = getattr(first.detail, "pool", None) if first is not None and first.kind == "client" else None
+    return pool is not None and bool(pool.persistent) and pool.max_lifetime.known
+
+
 def on_borrow(path, timer, pool):
     """(what happens, severity) to a connection `timer` ended in a pool that validates a connection
     when it lends it, as PATH001 and PATH002 both say it; None when the pool's check does not reach
