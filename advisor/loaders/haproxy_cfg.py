@@ -437,6 +437,15 @@ _CHECK_OPTIONS = ("pgsql-check", "httpchk", "tcp-check", "mysql-check", "ssl-hel
 # reading
 
 
+def _count_value(text: str, unknown: bool):
+    """A connection count as HAProxy reads it (maxconn): a decimal number; a template value or
+    anything else is unknown (haproxy -c judges the syntax: HAP008)."""
+    text = text.strip()
+    if unknown or not text.isascii() or not text.isdigit():
+        return Unknown(text)
+    return int(text)
+
+
 def _closest(word: str, known, cutoff: float, problems_so_far: int) -> list[str]:
     """[the closest known word] or [] (bounded work: advisor.suggest)."""
     from advisor.suggest import closest
@@ -731,6 +740,8 @@ class _Builder:
         if proxy.has_client_side() or proxy.kind == "defaults":
             proxy.default_backend = base.default_backend
         proxy.check_user = base.check_user
+        if proxy.kind != "backend":
+            proxy.maxconn = base.maxconn
 
     # -- global --------------------------------------------------------------------------------
 
@@ -750,7 +761,11 @@ class _Builder:
                 if is_known(value):
                     value = _ssl_options([w.text for w in line.words[1:]])
                 self.model.global_settings[keyword] = Val(value, line.span(), "global")
-            elif keyword in ("maxconn", "zero-warning", "strict-limits"):
+            elif keyword == "maxconn":
+                self.model.global_settings[keyword] = Val(
+                    _count_value(raw, not is_known(value)) if line.words[1:] else Unknown(""),
+                    line.word_span(1) if line.words[1:] else line.span(), "global", raw=raw)
+            elif keyword in ("zero-warning", "strict-limits"):
                 self.model.global_settings[keyword] = Val(value if line.words[1:] else True, line.span(), "global")
             self._setting(line, keyword, raw, value, None, "global")
 
@@ -843,6 +858,11 @@ class _Builder:
                 else:
                     proxy.use_backends.append(val)
                 self._setting(line, keyword, raw, target, None, origin, shift + 1)
+            elif keyword == "maxconn" and letter != "b":
+                value = _count_value(texts[1] if len(texts) > 1 else "", unknown)
+                proxy.maxconn = Val(value, line.word_span(shift + 1) if len(texts) > 1 else line.span(), origin,
+                                    raw=texts[1] if len(texts) > 1 else None)
+                self._setting(line, keyword, raw, value, None, origin, shift + 1 if len(texts) > 1 else None)
             elif keyword in ("clitimeout", "srvtimeout", "contimeout"):
                 new = {"clitimeout": "client", "srvtimeout": "server", "contimeout": "connect"}[keyword]
                 self.r.error("haproxy-config-error", line.word_span(shift),
@@ -1028,6 +1048,9 @@ class _Builder:
                 target["ssl"] = Val(w == "ssl", span, origin)
             elif w in ("backup", "no-backup"):
                 target["backup"] = Val(w == "backup", span, origin)
+            elif w == "maxconn" and nxt is not None:
+                target["maxconn"] = Val(_count_value(nxt, unknown), span, origin, raw=nxt)
+                i += 1
             elif w in _TLS_FLAGS:
                 flags = target.get("tls_flags")
                 target["tls_flags"] = Val((flags.value if flags else []) + [w], span, origin)
@@ -1060,7 +1083,7 @@ class _Builder:
                         ssl_max_ver=opts["ssl-max-ver"].value if "ssl-max-ver" in opts else None,
                         backup=bool(opts.get("backup").value) if opts.get("backup") else False,
                         tls_flags=list(opts["tls_flags"].value) if "tls_flags" in opts else [],
-                        resolvers=opts.get("resolvers"), init_addr=opts.get("init-addr"))
+                        resolvers=opts.get("resolvers"), init_addr=opts.get("init-addr"), maxconn=opts.get("maxconn"))
         proxy.servers.append(server)
         self._setting(line, texts[0], " ".join(texts[1:]), Unknown(addr) if unknown else addr, None, origin, shift + addr_i)
 

@@ -44,13 +44,13 @@ class Val(Record):
 
 class Server(Record):
     __slots__ = ("name", "address", "port", "span", "check", "inter_ms", "check_port", "ssl", "ssl_min_ver",
-                 "ssl_max_ver", "backup", "tls_flags", "tls_range", "resolvers", "init_addr")
+                 "ssl_max_ver", "backup", "tls_flags", "tls_range", "resolvers", "init_addr", "maxconn")
 
     def __init__(self, name: str, address: str, port: int | None | Unknown, span: Span, check: Val | None = None,
                  inter_ms: Val | None = None, check_port: Val | None = None, ssl: bool = False,
                  ssl_min_ver: str | None = None, ssl_max_ver: str | None = None, backup: bool = False,
                  tls_flags: list[str] | None = None, tls_range: dict[str, Val] | None = None,
-                 resolvers: Val | None = None, init_addr: Val | None = None) -> None:
+                 resolvers: Val | None = None, init_addr: Val | None = None, maxconn: Val | None = None) -> None:
         self.name = name
         self.address = address
         self.port = port
@@ -66,6 +66,9 @@ class Server(Record):
         self.tls_range = {} if tls_range is None else tls_range
         self.resolvers = resolvers  # `resolvers <section>`: the name is re-resolved at run time
         self.init_addr = init_addr  # `init-addr last,libc,none`: how the address is found at start
+        # `maxconn N`: connections sent to it at once; more wait in the backend's queue (`timeout
+        # queue`, else `timeout connect`) and are then dropped; 0 or None: unlimited
+        self.maxconn = maxconn
 
     def to_dict(self) -> dict[str, Any]:
         port = {"unknown": self.port.text} if isinstance(self.port, Unknown) else self.port
@@ -121,7 +124,8 @@ class Proxy(Record):
     """One `defaults`, `frontend`, `backend` or `listen` section after inheritance."""
 
     __slots__ = ("kind", "name", "span", "defaults", "defaults_span", "conditional", "mode", "timeouts", "options",
-                 "ka_params", "default_server", "servers", "binds", "default_backend", "use_backends", "check_user")
+                 "ka_params", "default_server", "servers", "binds", "default_backend", "use_backends", "check_user",
+                 "maxconn")
 
     def __init__(self, kind: str, name: str | None, span: Span, defaults: str | None = None,
                  defaults_span: Span | None = None, conditional: bool = False, mode: Val | None = None,
@@ -129,7 +133,7 @@ class Proxy(Record):
                  ka_params: dict[str, Val] | None = None, default_server: dict[str, Val] | None = None,
                  servers: list[Server] | None = None, binds: list[Bind] | None = None,
                  default_backend: Val | None = None, use_backends: list[Val] | None = None,
-                 check_user: Val | None = None) -> None:
+                 check_user: Val | None = None, maxconn: Val | None = None) -> None:
         self.kind = kind
         self.name = name
         self.span = span
@@ -146,6 +150,9 @@ class Proxy(Record):
         self.default_backend = default_backend
         self.use_backends = [] if use_backends is None else use_backends
         self.check_user = check_user  # option pgsql-check user <u>
+        # `maxconn N` of a frontend or listen (or its defaults): connections it accepts at once;
+        # more wait unanswered in the kernel's listen queue; 0 or None: the global maxconn
+        self.maxconn = maxconn
 
     @property
     def label(self) -> str:

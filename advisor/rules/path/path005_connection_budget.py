@@ -23,6 +23,19 @@ scales it, the most pods and so the most connections —; else 1):
   lower, in each process or pod. A client connection holds one of them from login to disconnect.
   Not with `query_wait_timeout = 0`: the others then wait as long as it takes, and do not fail.
 
+The clients that pass through an HAProxy route on the way (TCP mode) count against its limits
+too (HAProxy 2.6 configuration manual, `maxconn` in the global section, the proxies and the
+server options):
+
+- `maxconn` in `global`: connections the process accepts at once, over all its frontends;
+- `maxconn` of the `frontend` or `listen` (or inherited from its `defaults`; 0, the default,
+  means the global value);
+- `maxconn` on the backend's server lines (not `backup` ones): connections sent to the servers
+  at once, added up over the servers.
+
+The global `maxconn` HAProxy computes when it is not set depends on the process's file
+descriptor limit (`ulimit -n`), which no file shows: not judged.
+
 A PgBouncer whose server connections go to another PgBouncer (two-level pooling) is a client of
 that one: its server pool (`pool_capacity`: pool_size + reserve, or the cap, in each copy) counts
 against the second one's `max_client_conn`.
@@ -41,8 +54,17 @@ that another client holds until it disconnects, then fail with `query_wait_timeo
 application pool such as HikariCP keeps its connections open, so they are never freed (pgpath's
 lab: a second client of a one-connection pool is refused after 2.3 s with `query_wait_timeout = 2`).
 
+Beyond HAProxy's global or proxy `maxconn` the listeners stop accepting: new connections complete
+the TCP handshake but wait unanswered in the kernel's listen queue, so the client's login hangs
+until a connection closes or its connect/login timeout fires (pgpath's lab with HAProxy 2.6.12:
+with `maxconn 3` a fourth psycopg login fails with `connection timeout expired` after its
+`connect_timeout`). Beyond the servers' `maxconn` connections wait in HAProxy's queue for
+`timeout queue` (else `timeout connect`), then HAProxy closes them (the lab: `server closed the
+connection unexpectedly` after `timeout queue 1s`).
+
 ## Fix
-Raise the limit (`max_client_conn` is cheap in PgBouncer), lower the pool sizes, or put a pooler
+Raise the limit (`max_client_conn` is cheap in PgBouncer, a connection costs HAProxy about 33 kB),
+lower the pool sizes, or put a pooler
 in front of the server; the finding gives the numbers. For a session pool: `pool_mode =
 transaction` when the applications keep no session state, else a pool as large as its clients'
 sum, with the server's `max_connections` to match (PGB016).
@@ -50,6 +72,8 @@ sum, with the server's `max_connections` to match (PGB016).
 ## References
 - PgBouncer max_client_conn: https://www.pgbouncer.org/config.html#max_client_conn
 - PostgreSQL max_connections: https://www.postgresql.org/docs/current/runtime-config-connection.html
+- HAProxy 2.6 maxconn (global, proxies, server): https://docs.haproxy.org/2.6/configuration.html#4-maxconn
+- pgpath lab: tests/lab/test_lab_haproxy_maxconn.py
 """
 
 from typing import Any, Iterator
@@ -124,13 +148,23 @@ def _session_pool(end, client) -> tuple[Any, Any, str] | None:
 def check(ctx):
     budgets: dict[int, dict] = {}
     pools: dict[Any, dict] = {}
+    proxies: dict[int, dict] = {}  # HAProxy documents: the clients through each of its routes
     for path in ctx.paths:
         for i, hop in path.hops_of("client"):
             end = next((h for h in path.hops[i + 1:] if h.kind in ("pgbouncer", "postgres")), None)
-            if end is None or end.doc is None:
-                continue
             size, text = _pool_size(hop.detail)
             if size is None:
+                continue
+            for h in path.hops[i + 1:]:
+                if h is end:
+                    break
+                if h.kind == "haproxy" and h.doc is not None and h.detail is not None:
+                    px = proxies.setdefault(id(h.doc), {"doc": h.doc, "routes": {}})
+                    r = px["routes"].setdefault(id(h.detail.front), {"route": h.detail, "hop": h, "clients": {},
+                                                                    "backs": {}})
+                    r["clients"][id(hop.detail)] = (hop, size, text)
+                    r["backs"].setdefault(id(h.detail.back), (h.detail.back, {}))[1][id(hop.detail)] = (hop, size, text)
+            if end is None or end.doc is None:
                 continue
             b = budgets.setdefault(id(end.doc), {"hop": end, "clients": {}})
             b["clients"][id(hop.detail)] = (hop, size, text)
@@ -152,6 +186,7 @@ def check(ctx):
             b = budgets.setdefault(id(end.doc), {"hop": end, "clients": {}})
             b["clients"][id(hop)] = (hop, capacity * count, text)
     yield from _session_pools(pools)
+    yield from _haproxy_budgets(proxies.values())
     for b in budgets.values():
         end = b["hop"]
         clients = list(b["clients"].values())
@@ -201,6 +236,114 @@ def check(ctx):
         )
 
 
+def _headroom(total: int) -> int:
+    return max(100, total // 5)
+
+
+def _parts(clients) -> str:
+    return " + ".join(f"{_who(hop)} {text}{_times(hop)}" for hop, _size, text in clients)
+
+
+def _limit(val) -> int | None:
+    """A maxconn that limits: a known number above 0 (0, HAProxy's default, means no limit of its own)."""
+    return val.value if val is not None and isinstance(val.value, int) and not isinstance(val.value, bool) \
+        and val.value > 0 else None
+
+
+def _haproxy_budgets(proxies) -> Iterator:
+    """HAProxy's connection limits on the clients' way (HAProxy 2.6 configuration.txt):
+
+    - `maxconn` in `global`: the process accepts that many connections at once, over all its
+      frontends; beyond it every proxy stops accepting, and new connections wait unanswered in the
+      kernel's listen queue (pgpath's loopback lab: they complete the TCP handshake and get no
+      answer) until a connection closes or the client gives up;
+    - `maxconn` of a frontend or listen (or its defaults): the same for that proxy's listeners;
+      0 (the default) means the global value;
+    - `maxconn` on the backend's servers: at most that many connections are sent to each, the
+      others wait in the backend's queue for `timeout queue` (else `timeout connect`) and are then
+      closed. Backup servers take connections only when no other server is up: not counted.
+
+    The global maxconn's own default depends on the process's file-descriptor limit (`ulimit -n`),
+    which no file shows: not judged."""
+    for px in proxies:
+        doc = px["doc"]
+        model = doc.model
+        glob = model.global_settings.get("maxconn")
+        glimit = _limit(glob)
+        everyone: dict = {}
+        reported = False
+        for r in px["routes"].values():
+            route, hop, clients = r["route"], r["hop"], list(r["clients"].values())
+            everyone.update(r["clients"])
+            total = sum(size * h.replicas for h, size, _ in clients)
+            front = route.front
+            own = _limit(front.maxconn)
+            over = []
+            if own is not None and total > own:
+                where = front.maxconn.origin if front.maxconn.origin == front.label else \
+                    f"{front.label}, from {front.maxconn.origin}"
+                over.append((own, f"maxconn {front.maxconn.raw or own} ({where})", front.maxconn.span,
+                             f"maxconn {{}} in {front.maxconn.origin.split(' at ')[0]}"))
+            if glimit is not None and total > glimit:
+                over.append((glimit, f"maxconn {glob.raw or glimit} (global)", glob.span, "maxconn {} in global"))
+            if over:
+                reported = True
+                yield _refused(doc, hop, clients, total, over)
+            for back, users in r["backs"].values():
+                yield from _server_queue(doc, hop, back, list(users.values()))
+        total = sum(size * h.replicas for h, size, _ in everyone.values())
+        if not reported and glimit is not None and total > glimit and len(px["routes"]) > 1:
+            hop = next(iter(px["routes"].values()))["hop"]
+            yield _refused(doc, hop, list(everyone.values()), total,
+                           [(glimit, f"maxconn {glob.raw or glimit} (global, over all its frontends)", glob.span,
+                             "maxconn {} in global")])
+
+
+def _refused(doc, hop, clients, total, over):
+    over.sort(key=lambda o: o[0])
+    limit, _said, span, _ = over[0]
+    want = total + _headroom(total)
+    said = " and ".join(o[1] for o in over)
+    fix = ", ".join(o[3].format(want) for o in over)
+    return RULE.finding(
+        span or hop_span(hop),
+        f"clients can open {_parts(clients)} = {total} connections through HAProxy {hop.detail.label} > {said}: "
+        f"HAProxy accepts {limit} at once; at peak the others complete the TCP handshake but wait unanswered in "
+        "the kernel's listen queue until a connection closes: their login hangs until then, or fails at the "
+        "client's connect/login timeout (pgjdbc loginTimeout, libpq connect_timeout)",
+        f"{fix} ({total} for the clients + {_headroom(total)} of headroom: the connections a rolling deploy or a "
+        f"restart opens before the old ones close; a connection costs HAProxy about 33 kB), or smaller pools; the "
+        f"server behind it must accept them too (this rule checks its max_connections)",
+        related=_related(clients) + ([hop_span(hop)] if span is not None else []),
+    )
+
+
+def _server_queue(doc, hop, back, clients) -> Iterator:
+    servers = [sv for sv in back.servers if not sv.backup]
+    limits = [_limit(sv.maxconn) for sv in servers]
+    if not servers or None in limits:
+        return  # a server without maxconn takes any number
+    capacity = sum(limits)
+    total = sum(size * h.replicas for h, size, _ in clients)
+    if total <= capacity:
+        return
+    queue = back.timeout("queue") or back.timeout("connect")
+    waits = (f"timeout {'queue' if back.timeout('queue') is not None else 'connect'} {queue.shown()}"
+             if queue is not None and is_known(queue.value) else "timeout queue (not set: timeout connect)")
+    each = -(-(total + _headroom(total)) // len(servers))
+    servers_said = " + ".join(f"server {sv.name} maxconn {sv.maxconn.raw or _limit(sv.maxconn)}" for sv in servers)
+    yield RULE.finding(
+        servers[0].span,
+        f"clients can open {_parts(clients)} = {total} connections through HAProxy {hop.detail.label} > "
+        f"{servers_said}" + (f" = {capacity}" if len(servers) > 1 else "") + f" in {back.label}: HAProxy sends "
+        f"{capacity} to the servers at once; the others wait in its queue for {waits}, then HAProxy closes them "
+        "and their login fails, at peak",
+        f"maxconn {each} on each server line of {back.label} ({total} for the clients + {_headroom(total)} of "
+        "headroom), or smaller pools; the server must accept them too (this rule checks its max_connections)",
+        related=_related(clients) + [sv.span for sv in servers[1:]],
+    )
+
+
 def _session_pools(pools: dict) -> Iterator:
     """In session pooling a client connection holds a server connection of its pool from login
     to disconnect: the clients sharing one pool can hold at most what it has, in each copy of
@@ -248,7 +391,7 @@ RULE = Rule(
     code="PATH005",
     name="connection-budget",
     severity=Severity.WARNING,
-    summary="Client pools × replicas exceed what the PgBouncer or PostgreSQL they reach accepts",
+    summary="Client pools × replicas exceed what the PgBouncer, PostgreSQL or HAProxy on their path accepts",
     needs=("path",),
     check=check,
     doc=__doc__,
