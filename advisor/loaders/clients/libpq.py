@@ -253,6 +253,10 @@ def redact(text: str) -> str:
             continue
         out.append(text[pos:start])
         out.append("***")
+        if text[end - 1:end] == "'" and end < len(text) and not text[end].isspace():
+            # a quoted value ends where its quote does (password=''application_name=x is two
+            # keywords): the bare *** must not swallow what follows
+            out.append(" ")
         pos = end
     out.append(text[pos:])
     return "".join(out)
