@@ -127,14 +127,25 @@ def remember(text: str, toml: bool, data: Any, marks: dict | None) -> None:
         return  # a value JSON cannot carry (a YAML date): read the slow way next time too
     if len(body) > _MAX_ENTRY_BYTES:
         return
-    partial = f"{entry}.{os.getpid()}.tmp"
+    write_whole(entry, (body.encode("utf-8"),))
+
+
+def write_whole(path: str, chunks) -> bool:
+    """Write the byte strings `chunks` to `path` in the cache folder so that another run reading it
+    sees the whole file or the old one (a temporary file of this process, mode 0600, then
+    os.replace). False when the system refuses: a cache only saves time, so the run goes on."""
+    partial = f"{path}.{os.getpid()}.tmp"
     try:
-        os.makedirs(os.path.dirname(entry), mode=0o700, exist_ok=True)
-        with open(partial, "w", encoding="utf-8") as f:
-            f.write(body)
-        os.replace(partial, entry)  # another run reading it sees the whole entry or none
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            for chunk in chunks:
+                f.write(chunk)
+        os.replace(partial, path)
+        return True
     except OSError:
         try:
             os.unlink(partial)
         except OSError:
             pass
+        return False

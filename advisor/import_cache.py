@@ -252,19 +252,11 @@ def save() -> None:
         offset += len(data)
     if offset > _MAX_BYTES:
         return
-    head = marshal.dumps(index)
-    partial = f"{path}.{os.getpid()}.tmp"
     try:
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + len(head).to_bytes(4, "little") + head)
-            for data in chunks:
-                f.write(data)
-        os.replace(partial, path)  # another run reading it sees the whole file or the old one
+        head = marshal.dumps(index)
+    except ValueError:
+        return
+    from advisor.config_cache import write_whole
+
+    if write_whole(path, (_MAGIC + len(head).to_bytes(4, "little") + head, *chunks)):
         _missed.clear()
-    except (OSError, ValueError):
-        try:
-            os.unlink(partial)
-        except OSError:
-            pass

@@ -138,7 +138,6 @@ def save() -> None:
     if not _compiled_here:
         return
     import marshal
-    import os
 
     try:
         path = _file()
@@ -150,16 +149,11 @@ def save() -> None:
     if len(entries) + len(_compiled_here) > _MAX_ENTRIES:
         entries = {}
     entries.update(_compiled_here)
-    partial = f"{path}.{os.getpid()}.tmp"
     try:
         data = marshal.dumps(entries)
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with open(partial, "wb") as f:
-            f.write(data)
-        os.replace(partial, path)  # another run reading it sees the whole file or the old one
+    except ValueError:
+        return
+    from advisor.config_cache import write_whole
+
+    if write_whole(path, (data,)):
         _compiled_here.clear()
-    except (OSError, ValueError):
-        try:
-            os.unlink(partial)
-        except OSError:
-            pass

@@ -41,7 +41,7 @@ psycopg = pytest.importorskip("psycopg", reason="psycopg (test dependency) talks
 @pytest.fixture(scope="module")
 def lab():
     if harness.binary() is None:
-        pytest.skip("pgbouncer is not installed")
+        pytest.skip("pgbouncer is not installed (apt-get install pgbouncer)")
     ca, ca_key = cert("pgpath lab CA", ca=True)
     # the server's certificate names localhost only (not 127.0.0.1): PgBouncer's verify-full name check
     server, server_key = cert("localhost", issuer=ca, issuer_key=ca_key, names=("localhost",))
