@@ -80,17 +80,25 @@ def base_of(path: str) -> str | None:
     return None
 
 
+def override_of(base: str) -> str | None:
+    """The override file `docker compose up` merges over the base file `base`: the first of the
+    override names in its folder, or None."""
+    folder = os.path.dirname(base)
+    for name in OVERRIDE_NAMES:
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
 def automatic_override(path: str) -> bool:
     """True when `docker compose up` merges this file by itself: it is the first override file
     of its folder, beside a base file."""
     name = os.path.basename(path).lower()
     if name not in OVERRIDE_NAMES:
         return False
-    folder = os.path.dirname(path)
-    for other in OVERRIDE_NAMES:
-        if os.path.isfile(os.path.join(folder, other)):
-            return other == name
-    return False
+    first = override_of(path)
+    return first is not None and os.path.basename(first) == name
 
 
 def rebase(node: N, file: str, memo: dict | None = None) -> Node:

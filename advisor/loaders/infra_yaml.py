@@ -36,11 +36,14 @@ One YAML file can hold several configurations; `load` returns a list of document
   environment (edoburu/pgbouncer: the upper-case setting names and DATABASE_URL; bitnami/pgbouncer:
   `PGBOUNCER_*`, `POSTGRESQL_HOST/PORT`), `securityContext.sysctls` (a `sysctl` document); a
   workload runs what its containers made and the ConfigMaps they mount (tie_workloads: the pod's
-  `net.` sysctls become those documents' host facts, its replicas a PgBouncer's copies);
+  `net.` sysctls become those documents' host facts, its replicas a PgBouncer's copies); a compose
+  service runs `deploy.replicas` or `scale` containers (_compose_replicas), the copies of the
+  PgBouncer it runs and of the clients whose connection strings its environment holds;
 - compose overlay files (the folder's `docker-compose.override.yml`, a `docker-compose.<x>.yml`
   whose services have no image): a service is read merged over the base file's service of its
   name (advisor.loaders.compose_merge), spans in the file that wrote each value; one that names
-  no base service is a notice;
+  no base service is a notice; the override file's `deploy.replicas` or `scale` are the base
+  file's service's copies as well (`docker compose up` merges it);
 - a `Service` of type `LoadBalancer` -> a `kubernetes` document with a `MiddleboxFile`: the cloud
   and idle timeout from the well-known annotations, else the cloud's default.
 
@@ -1302,6 +1305,7 @@ def _read_compose(f: _File, root: N) -> None:
 
     services = root.get("services")
     overlay = _compose_base(f) if compose_merge.is_overlay_name(os.path.basename(f.path)) else None
+    override = _compose_override(f) if overlay is None else None
     for name, key, service in services.items() if services is not None else ():
         if service.kind != "map":
             continue
@@ -1335,6 +1339,13 @@ def _read_compose(f: _File, root: N) -> None:
         f.image_file = None
         if merged_over is not None:
             _mark_merged(f, f.docs[before:], name, merged_over)
+        counted = service
+        if overlay is None and override is not None and override["services"].get(name) is not None \
+                and override["services"][name].kind == "map":
+            # the folder's override file, which `docker compose up` merges over this one, may set the copies
+            counted = compose_merge.merge_service(own, override["services"][name], f.path, override["path"])
+        f.workloads.append(_compose_service(f, name, key, own, counted,
+                                            [d for d in f.docs[before:] if d.kind in ("pgbouncer", "postgresql")]))
         sysctls = service.get("sysctls")
         if sysctls is not None and own.get("sysctls") is not None:
             _sysctls_doc(f, name, sysctls)
@@ -1345,30 +1356,102 @@ def _compose_base(f: _File) -> dict | None:
     "lines"}; with "services" empty when the folder has none or it cannot be read (the run reads
     each base once: options["compose_bases"])."""
     from advisor.loaders import compose_merge
-    from advisor.loaders.source import InputError
 
     base = compose_merge.base_of(f.path)
     automatic = compose_merge.automatic_override(f.path)
     if base is None or os.path.abspath(base) == os.path.abspath(f.path):
         return {"path": None, "services": {}, "automatic": automatic}
+    found = _compose_services_of(f, base)
+    f.other_lines[base] = found["lines"]
+    return {"path": base, "services": found["services"], "automatic": automatic}
+
+
+def _compose_services_of(f: _File, path: str) -> dict:
+    """{"services" (name -> node), "lines"} of another compose file of the folder, read once per
+    run (options["compose_bases"]); empty when it cannot be read (its own load reports what is
+    wrong with it)."""
+    from advisor.loaders.source import InputError
+
     cache = f.options.get("compose_bases")
-    key = os.path.abspath(base)
+    key = os.path.abspath(path)
     found = cache.get(key) if isinstance(cache, dict) else None
     if found is None:
         found = {"services": {}, "lines": []}
         try:
-            text = read_text(base)
+            text = read_text(path)
             found["lines"] = text.split("\n")
             for root in compose(text):
                 services = root.get("services") if root is not None and root.kind == "map" else None
                 for name, _, service in services.items() if services is not None else ():
                     found["services"][name] = service
         except (InputError, YamlError, TooLarge, OSError):
-            pass  # the base file's own load reports what is wrong with it
+            pass  # the file's own load reports what is wrong with it
         if isinstance(cache, dict):
             cache[key] = found
-    f.other_lines[base] = found["lines"]
-    return {"path": base, "services": found["services"], "automatic": automatic}
+    return found
+
+
+def _compose_override(f: _File) -> dict | None:
+    """The override file `docker compose up` merges over this base file ({"path", "services"}),
+    when this is the base file it reads in its folder and an override file is beside it."""
+    from advisor.loaders import compose_merge
+
+    if compose_merge.base_of(f.path) is None or \
+            os.path.abspath(compose_merge.base_of(f.path)) != os.path.abspath(f.path):
+        return None
+    path = compose_merge.override_of(f.path)
+    if path is None:
+        return None
+    return {"path": path, "services": _compose_services_of(f, path)["services"]}
+
+
+def _compose_service(f: _File, name: str, key: N, own: N, service: N, runs: list[ConfigDoc]) -> dict:
+    """A compose service as a workload (_workload): the documents its containers made and how many
+    containers `docker compose up` runs. `own`: the service as this file writes it (its lines hold
+    the clients' connection strings); `service`: merged with the files merged over or under it."""
+    return {"kind": "compose service", "name": name, "namespace": None, "labels": {},
+            "folder": os.path.dirname(os.path.realpath(f.path)), "configmaps": set(), "runs": runs, "host": None,
+            "replicas": _compose_replicas(f, service), "sysctl_doc": None, "docs": [], "units": "containers",
+            "lines": (key.line, own.end_line)}
+
+
+_COMPOSE_REFUSES_DISTINCT = "which docker compose refuses: can't set distinct values on 'scale' and 'deploy.replicas'"
+
+
+def _compose_replicas(f: _File, service: N) -> dict | None:
+    """How many containers of a compose service `docker compose up` runs (None: one, nothing
+    written): `deploy.replicas` (Compose Specification deploy.md; honoured by Compose v2) or the
+    service-level `scale` ("the default number of containers", 05-services.md). When both are
+    set they "must be consistent": compose-go reads `scale` first (ServiceConfig.GetScale) and
+    refuses two different numbers (`can't set distinct values on 'scale' and 'deploy.replicas'`),
+    so the count is then not known, nor is a shell variable's (`${API_REPLICAS:-4}`); more than
+    one container with a `container_name` is refused as well."""
+    written = []
+    for variable, node in (("scale", service.get("scale")), ("deploy.replicas", service.get("deploy", "replicas"))):
+        if node is None or node.kind == "scalar" and node.tag == "null":
+            continue
+        text = node.value.strip() if node.kind == "scalar" else ""
+        shown = node.value if node.kind == "scalar" else \
+            f.lines_of(file_of(node, f.path))[node.line - 1][node.col - 1:].strip()
+        count = int(text) if text.isdigit() and not f.is_unknown(text) else None
+        span = (node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict()
+        written.append((variable, count, shown, span))
+    if not written:
+        return None
+    variable, count, raw, span = written[0]
+    found = {"count": count, "raw": raw, "variable": variable, "span": span}
+    if len(written) == 2:  # scale, then deploy.replicas
+        other = written[1]
+        found["raw"] = f"{raw} and deploy.replicas: {other[2]}"
+        if count != other[1]:
+            found["count"] = None
+            if None not in (count, other[1]):
+                found["why"] = _COMPOSE_REFUSES_DISTINCT
+    name = service.get("container_name")
+    if found["count"] is not None and found["count"] > 1 and name is not None and name.kind == "scalar" \
+            and name.tag != "null":
+        found.update(count=None, why="which docker compose refuses with container_name (a container name must be unique)")
+    return found
 
 
 def _merge_words(f: _File, overlay: dict) -> str:
@@ -1481,7 +1564,7 @@ def _workload(f: _File, root: N, pod: N, name: str, runs: list[ConfigDoc], sysct
                         "raw": node.value if node.kind == "scalar" else f.lines[node.line - 1][node.col - 1:].strip(),
                         "span": (node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict()}
     elif kind == "DaemonSet":
-        replicas = {"count": None, "raw": "one per node (DaemonSet)", "span": anchor}
+        replicas = {"count": None, "raw": "one per node (DaemonSet)", "variable": "pods", "span": anchor}
     labels = root.get("spec", "template", "metadata", "labels") if kind != "Pod" else root.get("metadata", "labels")
     return {"kind": kind, "name": name, "namespace": _namespace(root),
             "labels": {k: v.value for k, _, v in labels.items() if v.kind == "scalar"} if labels is not None else {},
@@ -1617,7 +1700,8 @@ def _count(doc: ConfigDoc) -> None:
             return
     if doc.meta.get("processes", {}).get("declared"):
         return  # pgpath.yaml's replicas: on the hop win
-    where = " in the pods of " + " and ".join(
+    units = "containers" if all(t.get("units") == "containers" for t in counted) else "pods"
+    where = f" in the {units} of " + " and ".join(
         f"{t['kind']} {t['name']}" + (f", which {t['operator']} with replicas: {t['operator_replicas']} (the "
                                       "operator and the autoscaler both set its pods)"
                                       if t.get("operator") else "") for t in counted)
@@ -1627,7 +1711,7 @@ def _count(doc: ConfigDoc) -> None:
         counts = [r["count"] for r in reps]
         return {"count": None if None in counts else sum(counts),
                 "variable": reps[0].get("variable", "replicas") if len(reps) == 1 else "replicas",
-                "raw": " + ".join(r["raw"] for r in reps), "what": "pods", "where": where, "span": reps[0]["span"]}
+                "raw": " + ".join(r["raw"] for r in reps), "what": units, "where": where, "span": reps[0]["span"]}
 
     doc.meta["processes"] = total(None)
     if any("least" in t["replicas"] for t in counted):
@@ -1966,8 +2050,8 @@ def load(path: str, options: dict | None = None):
     if isinstance(options.get("workloads"), list):
         # a ConfigMap or autoscaler of another file of the folder: the run links them (link_documents);
         # an autoscaler of another file scales a client's workload too (its replicas: _client_hosts)
-        options["workloads"].extend(w for w in f.workloads if w["configmaps"] or w["replicas"] is not None
-                                    and (w["docs"] or w.get("clients")))
+        options["workloads"].extend(w for w in f.workloads if w["kind"] != "compose service" and (
+            w["configmaps"] or w["replicas"] is not None and (w["docs"] or w.get("clients"))))
         if isinstance(options.get("autoscalers"), list):
             options["autoscalers"].extend(f.autoscalers)
     if f.compose_notices:

@@ -31,11 +31,13 @@ class Hop(Record):
     PgBouncer `[databases]` Entry (or None for the fallback), an HAProxy Route, a Middlebox, or
     None for PostgreSQL. `declared` is True when the topology names the hop without a file."""
 
-    __slots__ = ("kind", "label", "doc", "span", "detail", "declared", "host", "replicas", "sql", "replicas_from")
+    __slots__ = ("kind", "label", "doc", "span", "detail", "declared", "host", "replicas", "sql", "replicas_from",
+                 "replicas_unknown")
 
     def __init__(self, kind: str, label: str, doc: ConfigDoc | None = None, span: Span | None = None,
                  detail: Any = None, declared: bool = False, host: Any = None, replicas: int = 1,
-                 sql: list[ConfigDoc] | None = None, replicas_from: tuple[str, Span] | None = None) -> None:
+                 sql: list[ConfigDoc] | None = None, replicas_from: tuple[str, Span] | None = None,
+                 replicas_unknown: tuple[str, Span] | None = None) -> None:
         self.kind = kind
         self.label = label
         self.doc = doc
@@ -47,6 +49,9 @@ class Hop(Record):
         # where `replicas` was read when a file says it (`replicas: 15 of Deployment api`, its span);
         # None when declared in pgpath.yaml or 1 by default
         self.replicas_from = replicas_from
+        # where a file gives a count pgpath cannot know (a template or shell variable, two values
+        # docker compose refuses): the client then counts once, and the rules that count say so
+        self.replicas_unknown = replicas_unknown
         self.sql = [] if sql is None else sql  # PostgreSQL: `sql` documents (ALTER ROLE/DATABASE ... SET) of this server
 
     @property
@@ -75,21 +80,32 @@ class Hop(Record):
 
 
 def client_hop(doc: ConfigDoc, ep: Any) -> Hop:
-    """The hop of a client endpoint of `doc`. A client in a Kubernetes container (the loader's
-    meta["_endpoint_hosts"] and meta["_endpoint_workloads"]) has its pod's host facts and runs once
-    in each of the workload's pods: `replicas` of a Deployment, StatefulSet or ReplicaSet, the
-    `maxReplicas` of a HorizontalPodAutoscaler that scales it (the most connections the clients
-    open); unknown counts (a template value, a DaemonSet) leave 1. pgpath.yaml's `replicas:` on
-    the hop wins (advisor.path.topology)."""
+    """The hop of a client endpoint of `doc`. A client in a Kubernetes container or a docker
+    compose service (the loader's meta["_endpoint_hosts"] and meta["_endpoint_workloads"]) has its
+    pod's host facts and runs once in each of the workload's pods or the service's containers:
+    `replicas` of a Deployment, StatefulSet or ReplicaSet, the `maxReplicas` of a
+    HorizontalPodAutoscaler that scales it (the most connections the clients open), a compose
+    service's `deploy.replicas` or `scale`; unknown counts (a template value, a DaemonSet, a shell
+    variable) leave 1, and `replicas_unknown` says where. pgpath.yaml's `replicas:` on the hop wins
+    (advisor.path.topology)."""
     hop = Hop("client", ep.label(), doc, ep.span, ep, host=doc.meta.get("_endpoint_hosts", {}).get(id(ep)))
     w = doc.meta.get("_endpoint_workloads", {}).get(id(ep))
     found = w["replicas"] if w is not None else None
-    if found is not None and isinstance(found.get("count"), int) and found["count"] > 1:
-        raw = str(found["raw"])
-        said = f"{found.get('variable', 'replicas')}: {raw}"
-        said += f", which scales {w['kind']} {w['name']}" if " of " in raw else f" of {w['kind']} {w['name']}"
-        hop.replicas = found["count"]
+    if found is None:
+        return hop
+    count = found.get("count")
+    if isinstance(count, int) and count <= 1:
+        return hop
+    raw = str(found["raw"])
+    said = f"{found.get('variable', 'replicas')}: {raw}"
+    said += f", which scales {w['kind']} {w['name']}" if " of " in raw else f" of {w['kind']} {w['name']}"
+    if found.get("why"):
+        said += f", {found['why']}"
+    if isinstance(count, int):
+        hop.replicas = count
         hop.replicas_from = (said, Span(**found["span"]))
+    else:
+        hop.replicas_unknown = (said, Span(**found["span"]))
     return hop
 
 

@@ -203,7 +203,7 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
                                                                                      "haproxy"):
                     hop.host = hop.doc.host  # what its own files say (a pod's sysctls, an Ansible sysctl_conf)
                 if kind == "client" and opts.get("replicas"):
-                    hop.replicas, hop.replicas_from = int(opts["replicas"]), None
+                    hop.replicas, hop.replicas_from, hop.replicas_unknown = int(opts["replicas"]), None, None
                 if kind == "pgbouncer" and opts.get("replicas") and hop.doc is not None:
                     _declare_copies(hop.doc, int(opts["replicas"]),
                                     marks.get(f"deployments/{d}/hops/{h}/pgbouncer/replicas") or where, config_path)

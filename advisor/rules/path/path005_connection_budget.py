@@ -6,14 +6,19 @@ clients whose connections end there (the first PgBouncer or PostgreSQL after the
 HAProxy in TCP mode passes them through) of pool size × replicas (topology `replicas:`; else, for
 a client whose connection string is in a Kubernetes container's environment, the `replicas` of
 its Deployment, StatefulSet or ReplicaSet — the `maxReplicas` of a HorizontalPodAutoscaler that
-scales it, the most pods and so the most connections —; else 1):
+scales it, the most pods and so the most connections —; for one in a docker compose service's
+environment, its `deploy.replicas` or `scale` — the override file's, which `docker compose up`
+merges over the base file —; else 1; a count the file gives but pgpath cannot know, a template or
+shell variable, or `scale` and `deploy.replicas` set to different numbers, which docker compose
+refuses, is counted as 1 and the finding says so):
 
 - against PgBouncer's `max_client_conn` (in each of its processes or pods: autobase's
   `pgbouncer_processes`, a CloudNativePG Pooler's `instances`, a Crunchy or Percona cluster's
   `proxy.pgBouncer.replicas` — the `minReplicas` of a HorizontalPodAutoscaler that scales
   `<cluster>-pgbouncer` —, the `replicas` of the Kubernetes
   workload that mounts its ConfigMap — the `minReplicas` of a HorizontalPodAutoscaler that scales
-  it, the fewest pods the clients may find —, a pgbouncer hop's `replicas:` in pgpath.yaml);
+  it, the fewest pods the clients may find —, the `deploy.replicas` or `scale` of the docker
+  compose service that runs it, a pgbouncer hop's `replicas:` in pgpath.yaml);
 - against PostgreSQL's `max_connections` − `superuser_reserved_connections` −
   `reserved_connections` (16+) for clients that reach it without a pooler;
 - in session pooling, against the pool the clients share at PgBouncer: one per `[databases]`
@@ -107,9 +112,12 @@ def _who(hop) -> str:
 
 def _times(hop) -> str:
     """` × 15 replicas (replicas: 15 of Deployment api)`: how many copies of a client run, and
-    which file says so when one does (a Kubernetes workload's pods, advisor.path.model.client_hop)."""
+    which file says so when one does (a Kubernetes workload's pods, a compose service's containers:
+    advisor.path.model.client_hop); a count the file gives but pgpath cannot know (a template or
+    shell variable) is counted once, and said."""
+    unknown = getattr(hop, "replicas_unknown", None)
     if hop.replicas <= 1:
-        return ""
+        return f" × 1 (replicas not known: {unknown[0]}; counted once)" if unknown else ""
     said = getattr(hop, "replicas_from", None)
     return f" × {hop.replicas} replicas" + (f" ({said[0]})" if said else "")
 
@@ -119,8 +127,8 @@ def _related(clients) -> list:
     out = []
     for hop, _, _ in clients:
         out.append(hop_span(hop))
-        said = getattr(hop, "replicas_from", None)
-        if said and hop.replicas > 1:
+        said = getattr(hop, "replicas_from", None) if hop.replicas > 1 else getattr(hop, "replicas_unknown", None)
+        if said:
             out.append(said[1])
     return out
 

@@ -74,8 +74,8 @@ def image_variable(doc: ConfigDoc, name: str) -> str | None:
 def copies(doc: ConfigDoc, least: bool = False) -> tuple[int | None, str, list[Span]]:
     """(count, said, spans) of a PgBouncer run as several copies that each have their own pools:
     processes on one port (autobase's `pgbouncer_processes`, with so_reuseport) or pods (a
-    CloudNativePG Pooler's `instances`, a Kubernetes workload's `replicas`, a pgbouncer hop's
-    `replicas:` in pgpath.yaml); (1, "", []) for one; count None when not known. `least`: the
+    CloudNativePG Pooler's `instances`, a Kubernetes workload's `replicas`, a docker compose
+    service's `deploy.replicas` or `scale`, a pgbouncer hop's `replicas:` in pgpath.yaml); (1, "", []) for one; count None when not known. `least`: the
     fewest that run when an autoscaler scales them (minReplicas; the count is then maxReplicas):
     what the clients find at the least (max_client_conn), not what the pools add up to at most."""
     found = doc.meta.get("processes")

@@ -16,8 +16,9 @@ run as several processes on one port (autobase's `pgbouncer_processes`, with `so
 as several pods (a CloudNativePG Pooler's `instances`, a Crunchy or Percona cluster's
 `proxy.pgBouncer.replicas` — the `maxReplicas` of a HorizontalPodAutoscaler of its folder that
 scales the Deployment the operator makes, `<cluster>-pgbouncer` —, the `replicas` of a Kubernetes
-Deployment or StatefulSet that mounts its ConfigMap — the `maxReplicas` of a HorizontalPodAutoscaler that scales it —, a pgbouncer hop's
-`replicas:` in pgpath.yaml) has each copy's pools: the sums are multiplied by the number of
+Deployment or StatefulSet that mounts its ConfigMap — the `maxReplicas` of a HorizontalPodAutoscaler that scales it —, the
+`deploy.replicas` or `scale` of the docker compose service that runs it — the override file's, which `docker compose up`
+merges over the base file —, a pgbouncer hop's `replicas:` in pgpath.yaml) has each copy's pools: the sums are multiplied by the number of
 copies, and the proposed values divided by it. The files operators and roles generate are read as
 they write them: an operator's `*` fallback alone, autobase's `reserve_pool_size = 1` and its
 `pgbouncer_pools`.
