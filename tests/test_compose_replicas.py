@@ -184,3 +184,41 @@ def test_a_kubernetes_count_not_known_is_said_the_same_way(tmp_path, kind, repli
             "              value: postgres://app@pgbouncer:6432/app?sslmode=disable&pool_max_conns=30\n")
     hop = _client(_write(tmp_path, text, "api.yaml"))
     assert hop.replicas == 1 and hop.replicas_unknown[0] == said
+
+
+def test_a_compose_file_of_clients_alone_is_read_for_its_copies(tmp_path):
+    """A compose file that runs no PostgreSQL or PgBouncer (the application's own, beside the
+    pooler's configuration) is read by the compose reader when a service sets its copies."""
+    from advisor.loaders import detect_kind
+
+    folder = tmp_path / "app"
+    compose_file = _write(folder, API.format(extra="", after="    deploy:\n      replicas: 4\n"))
+    assert detect_kind(str(compose_file), compose_file.read_text()) == "kubernetes"
+    (folder / "pgbouncer.ini").write_text("[databases]\norders = host=10.0.0.5 dbname=orders\n\n[pgbouncer]\n"
+                                          "listen_addr = *\nlisten_port = 6432\npool_mode = transaction\n"
+                                          "max_client_conn = 100\n")
+    report = run(make_settings({"paths": [str(folder)], "select": ["PATH005"]}, use_config=False))
+    [finding] = report.findings
+    assert "pool 30 × 4 replicas (deploy.replicas: 4 of compose service api) = 120 connections" in finding.message
+    plain = _write(tmp_path / "plain", API.format(extra="", after=""))
+    assert detect_kind(str(plain), plain.read_text()) != "kubernetes"  # as before: the client reader's
+
+
+def test_a_connection_string_the_override_sets_again_is_one_client(tmp_path):
+    """The override file sets the api's DATABASE_URL again (environment merges by name): `docker
+    compose up` runs the override's value in each of the 3 containers, and the base file's is no
+    second client (before, both were counted: 40 × 3 + 30 × 3). Checked alone, the base file
+    keeps its own (the override's replicas still count: compose up merges them)."""
+    folder = tmp_path / "app"
+    base = _write(folder, API.format(extra="", after="") + PGBOUNCER.split("services:\n", 1)[1].format(
+        after="      - MAX_CLIENT_CONN=80\n      - LISTEN_PORT=6432\n      - POOL_MODE=transaction\n"))
+    _write(folder, "services:\n  api:\n    environment:\n      - DATABASE_URL=postgres://orders@pgbouncer:6432/"
+           "orders?sslmode=disable&pool_max_conns=40\n    deploy:\n      replicas: 3\n", "docker-compose.override.yml")
+    report = run(make_settings({"paths": [str(folder)], "select": ["PATH005"]}, use_config=False))
+    [finding] = report.findings
+    assert "clients can open DATABASE_URL pool 40 × 3 replicas (deploy.replicas: 3 of compose service api) = 120 " \
+           "connections" in finding.message
+    assert len([p for p in report.paths if p.hops[0].kind == "client"]) == 1
+    report = run(make_settings({"paths": [str(base)], "select": ["PATH005"]}, use_config=False))
+    [finding] = report.findings
+    assert "pool 30 × 3 replicas (deploy.replicas: 3 of compose service api) = 90 connections" in finding.message

@@ -173,6 +173,10 @@ def link_documents(docs: list, options: dict) -> list:
     advisor.loaders.infra_yaml), so other runs import nothing."""
     if options.get("compose_merged"):
         docs = _drop_merged_bases(docs, options["compose_merged"])
+    if any("_replaced_by_override" in d.meta for d in docs):
+        from advisor.loaders.infra_yaml import drop_replaced_clients
+
+        docs = drop_replaced_clients(docs)
     if options.get("workloads"):
         from advisor.loaders.infra_yaml import link_workloads
 

@@ -63,7 +63,11 @@ _COMPOSE_SIGNAL = lazy_re.compile(r"image:\s*[\"']?[\w./-]*(postgres|pgbouncer|p
 # a compose overlay (`docker-compose.override.yml`, `docker-compose.prod.yml`): its services often
 # have no image (the base file's), so what it sets of a server is the signal
 _OVERLAY_NAME = lazy_re.compile(r"^(?:docker-)?compose\.[\w.-]+\.ya?ml$")
-_OVERLAY_SIGNAL = lazy_re.compile(r"^\s+(command|entrypoint|mem_limit|environment|sysctls|deploy|ports):", re.MULTILINE)
+_OVERLAY_SIGNAL = lazy_re.compile(r"^\s+(command|entrypoint|mem_limit|environment|sysctls|deploy|ports|scale):",
+                                  re.MULTILINE)
+# a compose service that runs several containers (`deploy.replicas`, `scale`): a client in it runs
+# once per container (PATH005; advisor.loaders.infra_yaml._compose_replicas)
+_COMPOSE_COPIES = lazy_re.compile(r"^\s+(replicas|scale):", re.MULTILINE)
 _PATRONI = lazy_re.compile(r"^(bootstrap|postgresql):\s*$", re.MULTILINE)
 _PARAMETERS = lazy_re.compile(r"^\s+parameters:\s*$", re.MULTILINE)
 _ANSIBLE = lazy_re.compile(r"^(postgresql_parameters|local_postgresql_parameters|postgresql_global_config_options|"
@@ -91,7 +95,8 @@ def detect_yaml(name: str, text: str | None) -> str | None:
         # a client run (PATH005; advisor.loaders.infra_yaml._client_hosts)
         return "kubernetes"
     if _COMPOSE.search(head) and (_COMPOSE_SIGNAL.search(head) or _OVERLAY_NAME.match(name)
-                                  and _OVERLAY_SIGNAL.search(head)):
+                                  and _OVERLAY_SIGNAL.search(head)
+                                  or _COMPOSE_COPIES.search(head) and _PG_SIGNAL.search(head)):
         return "kubernetes"
     if _PATRONI.search(head) and _PARAMETERS.search(head):
         return "kubernetes"

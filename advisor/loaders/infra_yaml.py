@@ -196,6 +196,7 @@ class _File:
         self.other_lines: dict[str, list[str]] = {}  # lines of a compose base file this overlay merges over
         self.image_file: str | None = None  # the file that names the image of the service being read
         self.compose_notices: list[dict] = []  # overlay services read as nothing (_unmerged_notice)
+        self.compose_override: dict | None = None  # the override file merged over this base file (_compose_override)
 
     def lines_of(self, path: str) -> list[str]:
         """The lines of this file, or of the base file a merged compose service was partly read from."""
@@ -1306,6 +1307,7 @@ def _read_compose(f: _File, root: N) -> None:
     services = root.get("services")
     overlay = _compose_base(f) if compose_merge.is_overlay_name(os.path.basename(f.path)) else None
     override = _compose_override(f) if overlay is None else None
+    f.compose_override = override
     for name, key, service in services.items() if services is not None else ():
         if service.kind != "map":
             continue
@@ -2046,6 +2048,7 @@ def load(path: str, options: dict | None = None):
     if isinstance(options.get("services"), list):
         options["services"].extend(f.services)
     clients = _client_docs(path, options, f)
+    _replaced_by_override(f, clients)
     _client_hosts(f, clients)
     if isinstance(options.get("workloads"), list):
         # a ConfigMap or autoscaler of another file of the folder: the run links them (link_documents);
@@ -2103,6 +2106,55 @@ def _development_credential(f: _File, service: str, envs: dict) -> str | None:
         if match and is_development_password(unquote(match.group(2)), unquote(match.group(1))):
             return f"a development password written in it ({service}'s {key})"
     return None
+
+
+def _replaced_by_override(f: _File, clients: list[ConfigDoc]) -> None:
+    """Mark the connection strings of a compose base file that the folder's override file sets
+    again for the same service (meta["_replaced_by_override"]: the override's path and the
+    endpoints): `docker compose up` merges `environment` by variable name, so the override's value
+    is the one that runs (its own load reads it), and the base file's is no second client of that
+    service when the override is in the run (drop_replaced_clients; PATH005 would count both)."""
+    override = f.compose_override
+    if not override or not clients:
+        return
+    replaced = {(name, key) for name, service in override["services"].items() if service.kind == "map"
+                for key in _env_names(service.get("environment"))}
+    for doc in clients:
+        gone = [ep for ep in doc.model.endpoints if (ep.service, ep.name) in replaced]
+        if gone:
+            doc.meta["_replaced_by_override"] = (override["path"], gone)
+
+
+def drop_replaced_clients(docs: list[ConfigDoc]) -> list[ConfigDoc]:
+    """Without the base file's client endpoints an override file in the run sets again
+    (_replaced_by_override), their settings and diagnostics at those lines; a client document left
+    with no endpoint goes too."""
+    loaded = {os.path.realpath(d.path) for d in docs}
+    out = []
+    for doc in docs:
+        replaced = doc.meta.get("_replaced_by_override")
+        if replaced is not None and os.path.realpath(replaced[0]) in loaded:
+            gone = replaced[1]
+            lines = {(ep.span.file, ep.span.line) for ep in gone}
+            doc.model.endpoints = [ep for ep in doc.model.endpoints if not any(ep is g for g in gone)]
+            doc.settings = [st for st in doc.settings if (st.span.file, st.span.line) not in lines]
+            doc.diagnostics = [d for d in doc.diagnostics if (d.span.file, d.span.line) not in lines]
+            if not doc.model.endpoints:
+                continue
+        out.append(doc)
+    return out
+
+
+def _env_names(node: N | None) -> set[str]:
+    """The variables a compose service's `environment` names, whatever their values (`KEY:` and
+    `- KEY` alone take the shell's; `!reset` removes the base file's)."""
+    if node is None:
+        return set()
+    if node.kind == "map":
+        return {key for key, _, _ in node.items()}
+    if node.kind == "seq":
+        return {item.value.partition("=")[0].strip() for item in node.seq() if item.kind == "scalar" and item.value}
+    return set()
 
 
 def _client_hosts(f: _File, clients: list[ConfigDoc]) -> None:
