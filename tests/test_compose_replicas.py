@@ -222,3 +222,12 @@ def test_a_connection_string_the_override_sets_again_is_one_client(tmp_path):
     report = run(make_settings({"paths": [str(base)], "select": ["PATH005"]}, use_config=False))
     [finding] = report.findings
     assert "pool 30 × 3 replicas (deploy.replicas: 3 of compose service api) = 90 connections" in finding.message
+
+
+def test_a_count_that_is_no_number_is_not_known(tmp_path):
+    """`scale: {{ .Values.api.replicas }}` (a templated compose file: YAML reads a mapping) in the
+    override file: shown as written, not known."""
+    base = _write(tmp_path, API.format(extra="", after=""))
+    _write(tmp_path, "services:\n  api:\n    scale: {{ .Values.api.replicas }}\n", "docker-compose.override.yml")
+    hop = _client(base)
+    assert hop.replicas == 1 and hop.replicas_unknown[0] == "scale: {{ .Values.api.replicas }} of compose service api"

@@ -1404,7 +1404,9 @@ def _compose_override(f: _File) -> dict | None:
     path = compose_merge.override_of(f.path)
     if path is None:
         return None
-    return {"path": path, "services": _compose_services_of(f, path)["services"]}
+    found = _compose_services_of(f, path)
+    f.other_lines[path] = found["lines"]
+    return {"path": path, "services": found["services"]}
 
 
 def _compose_service(f: _File, name: str, key: N, own: N, service: N, runs: list[ConfigDoc]) -> dict:
@@ -1433,8 +1435,9 @@ def _compose_replicas(f: _File, service: N) -> dict | None:
         if node is None or node.kind == "scalar" and node.tag == "null":
             continue
         text = node.value.strip() if node.kind == "scalar" else ""
+        lines = f.lines_of(file_of(node, f.path))
         shown = node.value if node.kind == "scalar" else \
-            f.lines_of(file_of(node, f.path))[node.line - 1][node.col - 1:].strip()
+            lines[node.line - 1][node.col - 1:].strip() if node.line <= len(lines) else "(not a number)"
         count = int(text) if text.isdigit() and not f.is_unknown(text) else None
         span = (node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict()
         written.append((variable, count, shown, span))
