@@ -721,7 +721,8 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
                 _record_version(doc, plan.choice(doc.path))
     # a file another document read as an include is checked as part of that document
     # (nothing to drop, and no path to resolve, when no document read a second file)
-    included = set(real_paths([f for d in docs for f in d.files[1:]]))
+    # (not the compose file or manifest of a container that mounts a document's file: advisor.loaders.mounts)
+    included = set(real_paths([f for d in docs for f in d.files[1:] if f not in d.meta.get("_also_read", ())]))
     if included:
         docs = [d for d, real in zip(docs, real_paths([d.path for d in docs])) if real not in included]
     return docs, errors

@@ -170,7 +170,8 @@ def link_documents(docs: list, options: dict) -> list:
     class of a describe-db-instances output or a Terraform aws_db_instance; a Kubernetes workload
     with the ConfigMap of another file of its folder that it mounts): only when a loaded document
     asks for it (`meta["link"]`) or a workload is left (`options["workloads"]`, filled by
-    advisor.loaders.infra_yaml), so other runs import nothing."""
+    advisor.loaders.infra_yaml), so other runs import nothing; a container with the configuration
+    file it mounts (advisor.loaders.mounts)."""
     if options.get("compose_merged"):
         docs = _drop_merged_bases(docs, options["compose_merged"])
     if any("_replaced_by_override" in d.meta for d in docs):
@@ -181,6 +182,10 @@ def link_documents(docs: list, options: dict) -> list:
         from advisor.loaders.infra_yaml import link_workloads
 
         link_workloads(docs, options["workloads"], options.get("autoscalers", ()), options.get("services", ()))
+    if any("_mount" in d.meta for d in docs):
+        from advisor.loaders.mounts import merge
+
+        docs = merge(docs)  # a container and the configuration file it mounts: one server
     if not any(d.meta.get("link") for d in docs):
         return docs
     from advisor.loaders.cloud import link

@@ -29,7 +29,9 @@ One YAML file can hold several configurations; `load` returns a list of document
 - Pods and workloads (`Deployment`, `StatefulSet`, ...), docker-compose services: a PostgreSQL
   image's server, whatever its command (a `postgresql` document: `command: postgres -c
   name=value`, string or list, are its settings; meta["overrides_file"] names the mounted
-  postgresql.conf when a volume mounts one; the defaults are unknown for an image with a
+  postgresql.conf when a volume mounts one, meta["_mount"] where it comes from, and the run reads
+  the container and that file as one server when it reads the file (advisor.loaders.mounts; a
+  PgBouncer image's mounted pgbouncer.ini too); the defaults are unknown for an image with a
   configuration of its own or an entrypoint script; psql or pg_dump in the image is no server),
   memory limits (`mem_limit`, `deploy.resources.limits.memory`, `resources.limits.memory`),
   `POSTGRES_*` variables (meta; POSTGRES_PASSWORD secret), PgBouncer images configured by
@@ -1075,13 +1077,16 @@ def _env_span(f: _File, key: str, value: str, node: N) -> tuple[Span, Span]:
 
 def _container(f: _File, service: str, image: str, command: N | None, env: N | None, memory: HostFacts | None,
                volumes: list[N], source: str, securitycontext: N | None = None, exposure: dict | None = None,
-               entrypoint: N | None = None, env_file: N | None = None, build: N | None = None) -> None:
+               entrypoint: N | None = None, env_file: N | None = None, build: N | None = None,
+               configmaps: list[dict] = ()) -> None:
     """The documents of one container (a compose service, a Kubernetes container): a `postgresql`
     one for a PostgreSQL image, whatever its command (`postgres -c name=value` flags are its
     settings; without any, the image's configuration holds), a `pgbouncer` one for a PgBouncer
     image. `entrypoint`: a compose service's, or a Kubernetes container's `command` (which replaces
     the image's entrypoint). `build`: a compose service's, whose Dockerfile makes the image (and may
-    copy a configuration into it)."""
+    copy a configuration into it). `configmaps`: a Kubernetes container's ConfigMap volumes
+    (_configmap_mounts). The configuration file the server or PgBouncer reads, when a volume mounts
+    it, is meta["_mount"] (advisor.loaders.mounts reads the container and that file as one)."""
     envs = _env_map(env)
     if f.development is None and source == "docker-compose":
         # (a compose file only: a manifest is what a cluster runs, whatever its password says)
@@ -1109,6 +1114,7 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
         data_dir = envs["PGDATA"][0] if "PGDATA" in envs else "/var/lib/postgresql/data"
         mounts = _volume_mounts(f, volumes)
         mount = _config_mount(f, mounts, config_file, data_dir)
+        meta["_mount"] = _mounted_file(f, mounts, configmaps, [config_file or f"{data_dir}/postgresql.conf"])
         if mount is not None:
             meta["defaults_unknown_because"] = meta.get("defaults_unknown_because", []) + \
                 mount.pop("defaults_unknown_because")
@@ -1131,11 +1137,83 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
         initdb = _initdb_mounts(mounts)
         if initdb:
             meta["initdb_scripts"] = initdb
-        if not entries and memory is None and mount is None:
+        if not entries and memory is None and mount is None and meta["_mount"] is None:
             meta["image_configuration_only"] = True  # sets nothing of its own (advisor.engine)
+        if meta["_mount"] is None:
+            del meta["_mount"]
         f.pg_doc(entries, major_from_image(image), meta, memory)
     elif _PGB_EDOBURU.search(image or "") or _PGB_BITNAMI.search(image or ""):
+        before = len(f.docs)
         _pgbouncer_env(f, service, image, envs, source, exposure)
+        words = [w for w, *_ in _command_args(entrypoint) + _command_args(command)]
+        named = [w for w in words if w.endswith(".ini")]
+        mounted = _mounted_file(f, _volume_mounts(f, volumes), configmaps, named[-1:] or (
+            _PGB_BITNAMI_INI if _PGB_BITNAMI.search(image) else _PGB_EDOBURU_INI))
+        if mounted is not None:
+            for doc in f.docs[before:]:
+                doc.meta["_mount"] = mounted
+
+
+# the pgbouncer.ini each image runs when its command names none: edoburu/pgbouncer's CMD, which its
+# entrypoint writes from the environment only when no file is there; bitnami/pgbouncer's, and the
+# folder its scripts copy a mounted configuration from
+_PGB_EDOBURU_INI = ("/etc/pgbouncer/pgbouncer.ini",)
+_PGB_BITNAMI_INI = ("/opt/bitnami/pgbouncer/conf/pgbouncer.ini", "/bitnami/pgbouncer/conf/pgbouncer.ini")
+
+
+def _mounted_file(f: _File, mounts: list[tuple[str, str, Span]], configmaps: list[dict],
+                  wanted: list[str] | tuple[str, ...]) -> dict | None:
+    """Where the configuration file a container reads (one of the paths `wanted`) comes from, when
+    a volume mounts it: a file of the compose file's folder (`./pgbouncer.ini:/etc/pgbouncer/pgbouncer.ini`,
+    or the folder holding it: `./conf:/etc/pgbouncer`), {"file", "at", "span"}; or a key of a
+    ConfigMap (mounted at its folder, or at the file with subPath), {"configmap": (namespace, name,
+    key), "at", "span"}. None when nothing mounts it (or it is a named volume, a host path)."""
+    for target in wanted:
+        target = target.rstrip("/")
+        for source, at, span in mounts:
+            at = at.rstrip("/")
+            if not source.startswith(("./", "../")) or not (target == at or target.startswith(at + "/")):
+                continue
+            rest = target[len(at):].lstrip("/")
+            path = os.path.normpath(os.path.join(os.path.dirname(f.path), source, rest))
+            return {"file": path, "at": target, "span": span.to_dict()}
+        for m in configmaps:
+            at = m["at"].rstrip("/")
+            if m["subpath"] is not None:
+                key = m["items"].get(m["subpath"], m["subpath"]) if m["items"] is not None else m["subpath"]
+                if target != at:
+                    continue
+            elif target.startswith(at + "/") and "/" not in target[len(at) + 1:]:
+                rest = target[len(at) + 1:]
+                key = m["items"].get(rest) if m["items"] is not None else rest
+                if key is None:
+                    continue  # `items` projects other keys only
+            else:
+                continue
+            return {"configmap": (m["namespace"], m["name"], key), "at": target, "span": m["span"],
+                    "folder": os.path.dirname(os.path.realpath(f.path))}
+    return None
+
+
+def _configmap_mounts(f: _File, root: N, pod: N, container: N) -> list[dict]:
+    """The ConfigMap volumes a Kubernetes container mounts: {"namespace", "name" (the ConfigMap's),
+    "at" (mountPath), "subpath", "items" (path -> key, when the volume projects only some keys),
+    "span" (of the volumeMount)}."""
+    volumes = {}
+    for volume in (pod.get("volumes").seq() if pod.get("volumes") is not None else []):
+        cm = volume.get("configMap") if volume.kind == "map" else None
+        if cm is not None and cm.kind == "map" and cm.text("name") and volume.text("name"):
+            items = cm.get("items")
+            volumes[volume.text("name")] = (cm.text("name"), None if items is None or items.kind != "seq" else {
+                i.text("path"): i.text("key") for i in items.seq() if i.kind == "map" and i.text("path")})
+    out = []
+    for m in (container.get("volumeMounts").seq() if container.get("volumeMounts") is not None else []):
+        if m.kind != "map" or m.text("name") not in volumes or not m.text("mountPath"):
+            continue
+        name, items = volumes[m.text("name")]
+        out.append({"namespace": _namespace(root), "name": name, "at": m.text("mountPath"),
+                    "subpath": m.text("subPath"), "items": items, "span": m.span(f.path).to_dict()})
+    return out
 
 
 def _runs_server(program: list[str], args: list[str]) -> bool:
@@ -1519,7 +1597,8 @@ def _read_workload(f: _File, root: N) -> None:
         # (a container's command replaces the image's entrypoint, its args the image's command)
         f.image_from_line = c.line
         _container(f, f"{name}/{cname}", image, c.get("args"), c.get("env"), memory, [], root.text("kind"),
-                   entrypoint=c.get("command"), env_file=c.get("envFrom"))
+                   entrypoint=c.get("command"), env_file=c.get("envFrom"),
+                   configmaps=_configmap_mounts(f, root, pod, c) if c.kind == "map" else [])
         misplaced = c.get("securityContext", "sysctls")
         if misplaced is not None:
             _misplaced_sysctls(f, f"{name}/{cname}", misplaced, c.get("securityContext"))

@@ -34,8 +34,18 @@ def _plain(value) -> str:
     return text
 
 
-def _in_command(doc: ConfigDoc) -> bool:
-    return bool(doc.meta.get("image") and doc.meta.get("service"))
+def in_command(doc: ConfigDoc, name: str | None = None, setting: Setting | None = None) -> bool:
+    """A fix goes on the container's command line: a container's server, unless it reads a mounted
+    configuration file (advisor.loaders.mounts), where a fix goes unless the command line writes
+    the setting (`setting`, or the effective occurrence of `name`)."""
+    if not (doc.meta.get("image") and doc.meta.get("service")):
+        return False
+    if not doc.meta.get("mounted_in"):
+        return True
+    if setting is None or (name is not None and setting.name != name):
+        setting = doc.get(name) if name else None
+    own = [f for f in doc.files if f not in doc.meta.get("_also_read", ())]
+    return setting is not None and setting.span.file not in own
 
 
 def _command_key(doc: ConfigDoc) -> str:
@@ -69,7 +79,7 @@ def assignment(doc: ConfigDoc, name: str, value, setting: Setting | None = None)
         return f'- {{ option: "{name}", value: "{_plain(value)}" }} in {at}'
     if at:
         return f'{name}: "{_plain(value)}" in {at}'
-    if _in_command(doc):
+    if in_command(doc, name, setting):
         text = f"{name}={_plain(value)}"
         return f"-c {text if ' ' not in text else repr(text)} in its {_command_key(doc)}"
     return f"{name} = {value}"
@@ -80,7 +90,7 @@ def removal(doc: ConfigDoc, setting: Setting, what: str = "line") -> str:
     at = setting.section if setting.section and doc.meta.get("parameters_at") else doc.meta.get("parameters_at")
     if at:
         return f"remove {setting.spelling or setting.name} from {at}"
-    if _in_command(doc):
+    if in_command(doc, setting.name, setting):
         return f"remove -c {setting.spelling or setting.name}={_plain(setting.raw)} from its {_command_key(doc)}"
     return f"remove the {what}"
 
@@ -88,7 +98,7 @@ def removal(doc: ConfigDoc, setting: Setting, what: str = "line") -> str:
 def in_place(doc: ConfigDoc, setting: Setting, fix: str | None) -> str | None:
     """A fix written in postgresql.conf syntax (`name = value  (note)`, `remove the name line`),
     said as the file that holds `setting` writes it; any other fix as it is."""
-    if not fix or not (doc.meta.get("parameters_at") or _in_command(doc)):
+    if not fix or not (doc.meta.get("parameters_at") or in_command(doc, getattr(setting, "name", None), setting)):
         return fix
     m = _CONF_ASSIGNMENT.fullmatch(fix)
     if m:

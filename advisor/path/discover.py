@@ -126,7 +126,14 @@ def _number_key(path: str) -> str | None:
 
 def neighbourhoods(docs: list[ConfigDoc]) -> list[list[ConfigDoc]]:
     """Groups of documents that may share a path (see the module docstring), in first-seen order."""
-    return group_neighbourhoods(docs, lambda d: d.path, lambda d: d.kind)
+    return group_neighbourhoods(docs, home, lambda d: d.kind)
+
+
+def home(doc: ConfigDoc) -> str:
+    """The file a document's server is deployed by: the compose file or manifest of the container
+    that mounts its configuration file (advisor.loaders.mounts), else its own file."""
+    mounted = doc.meta.get("mounted_in")
+    return mounted["file"] if mounted else doc.path
 
 
 def group_neighbourhoods(items: list[T], path_of: Callable[[T], str], kind_of: Callable[[T], str | None]) -> list[list[T]]:
@@ -232,12 +239,12 @@ class _Group:
         name = hint.split(".")[0]
         if name and near is not None and name in near.meta.get("compose_services", ()):
             # (a service an overlay file merges over the connecting file's is its project's too)
-            found = [lst for lst in found if lst.doc.path == near.path or _merged_over(lst.doc) == near.path]
+            found = [lst for lst in found if home(lst.doc) == home(near) or _merged_over(lst.doc) == home(near)]
             if not found:
                 return None  # its own service, which pgpath has no configuration of
         named = [lst for lst in found if name and name in _service_names(lst.doc)] if name else []
         if named:
-            own = [lst for lst in named if near is not None and lst.doc.path == near.path]
+            own = [lst for lst in named if near is not None and home(lst.doc) == home(near)]
             found = own or named
             if len(found) == 1:
                 return found[0]

@@ -57,10 +57,12 @@ password, set a new random one with `ALTER ROLE ... PASSWORD` (the image reads
 - Docker Official Image `postgres`: POSTGRES_HOST_AUTH_METHOD, initialization scripts — https://hub.docker.com/_/postgres
 """
 
+import os
+
 from advisor.catalog import value_or_default
 from advisor.findings import Severity
 from advisor.model import KUBERNETES_WORKLOADS
-from advisor.model.pg_parameters import assignment
+from advisor.model.pg_parameters import assignment, in_command
 from advisor.rules.compose import (CLEAR_PASSWORDS, MD5_CAPTURED, UNENCRYPTED, exposure_message,
                                    publish_on_loopback, published_said, published_to_network)
 from advisor.rules.pg.common import read_later_unread, where
@@ -113,8 +115,8 @@ def _ssl_off(doc) -> str | None:
     setting = doc.get("ssl")
     if setting is not None:
         return f"ssl = {setting.raw}" if setting.value is False else None
-    if doc.get("config_file") or doc.meta.get("initdb_scripts"):
-        return None
+    if doc.get("config_file") and not doc.meta.get("mounted_in") or doc.meta.get("initdb_scripts"):
+        return None  # (a configuration file read with the container, advisor.loaders.mounts, is known)
     # (None when the loader knows the configuration not all read: another image's, an entrypoint
     # script's, a mounted file)
     value, _ = value_or_default(doc, "ssl")
@@ -136,8 +138,9 @@ def _login(doc) -> tuple[str, str]:
     else:
         method, setting = value_or_default(doc, "password_encryption")
         # (never `password_encryption = ...`: output redaction hides what follows a password word)
-        origin = ("its command's password_encryption" if setting is not None
-                  else "the default password_encryption")
+        origin = ("the default password_encryption" if setting is None else "its command's password_encryption"
+                  if in_command(doc, "password_encryption", setting) or not doc.meta.get("mounted_in")
+                  else f"the password_encryption of {os.path.basename(doc.path)}")
     line = f"the image's pg_hba.conf: host all all all {method}, after {origin}"
     if method == "trust":
         return "open", (f"{origin} makes the image's pg_hba.conf ask no password (host all all all trust): anyone "
@@ -182,6 +185,10 @@ def _published(doc, exposure):
     publish = publish_on_loopback(p)
     tls = ("-c ssl=on -c ssl_cert_file=<mounted certificate> -c ssl_key_file=<mounted key, mode 0600> in its "
            "command")
+    if doc.meta.get("mounted_in") and not in_command(doc, "ssl"):
+        # (the configuration file it mounts, advisor.loaders.mounts, where the server reads the rest)
+        tls = (f"ssl = on, ssl_cert_file = '<mounted certificate>', ssl_key_file = '<mounted key, mode 0600>' "
+               f"in {doc.path}")
     message = exposure_message(kind, published, off, login)
     if kind == "open":
         fix = f"{_open_fix(doc)}; and {publish} if only this host's clients connect, otherwise {tls} too"
