@@ -443,3 +443,62 @@ def test_a_published_server_reading_a_mounted_file_without_ssl_is_told_to_turn_i
     assert "the password_encryption of postgresql.conf" in tls.message
     assert tls.fix.endswith("ssl = on, ssl_cert_file = '<mounted certificate>', ssl_key_file = '<mounted key, "
                             f"mode 0600>' in {os.path.join('.', 'config', 'postgresql.conf')}")
+
+
+K8S_PGBOUNCER = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: pgbouncer-config
+data:
+  pgbouncer.ini: |
+    [databases]
+    app = host=db.internal port=5432 dbname=app
+
+    [pgbouncer]
+    listen_addr = 0.0.0.0
+    listen_port = 6432
+    auth_type = scram-sha-256
+    auth_file = /etc/pgbouncer/userlist.txt
+    pool_mode = transaction
+    client_idle_timeout = 120
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: pgbouncer
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: pgbouncer}
+  template:
+    metadata:
+      labels: {app: pgbouncer}
+    spec:
+      containers:
+        - name: pgbouncer
+          image: edoburu/pgbouncer:v1.24.1-p1
+          env:
+            - name: DB_HOST
+              value: db.internal
+          volumeMounts:
+            - name: config
+              mountPath: /etc/pgbouncer/pgbouncer.ini
+              subPath: pgbouncer.ini
+      volumes:
+        - name: config
+          configMap: {name: pgbouncer-config}
+"""
+
+
+def test_a_deployments_pgbouncer_runs_the_configmap_ini_mounted_at_its_subpath(tmp_path):
+    """edoburu/pgbouncer with the ConfigMap's pgbouncer.ini mounted (subPath) at the file it runs:
+    one PgBouncer, the ini's (scram-sha-256 on 6432), run by the Deployment's 3 pods; not also an
+    image-default one from DB_HOST (listening on 5432 with auth_type md5, reported by PGB017)."""
+    write(tmp_path, {"pgbouncer.yaml": K8S_PGBOUNCER})
+    report = report_of(tmp_path)
+    [pgb] = of_kind(report, "pgbouncer")
+    assert pgb.model.value("listen_port") == 6432 and pgb.model.value("auth_type") == "scram-sha-256"
+    assert pgb.meta["mounted_in"]["at"] == "/etc/pgbouncer/pgbouncer.ini" and "generated_by" not in pgb.meta
+    assert pgb.meta["processes"]["count"] == 3
+    assert [f.span.line for f in report.findings if f.code == "PGB017"] == [10]
