@@ -502,3 +502,12 @@ def test_a_deployments_pgbouncer_runs_the_configmap_ini_mounted_at_its_subpath(t
     assert pgb.meta["mounted_in"]["at"] == "/etc/pgbouncer/pgbouncer.ini" and "generated_by" not in pgb.meta
     assert pgb.meta["processes"]["count"] == 3
     assert [f.span.line for f in report.findings if f.code == "PGB017"] == [10]
+
+
+def test_a_compose_pgbouncers_copies_stay_with_the_ini_it_runs(tmp_path):
+    """deploy.replicas of the service that mounts the ini are that PgBouncer's copies (PGB016, PATH005)."""
+    compose = R8_COMPOSE.replace("pgbouncer.ini:ro\n", "pgbouncer.ini:ro\n    deploy:\n      replicas: 2\n")
+    write(tmp_path, {"compose.yaml": compose, "pgbouncer.ini": R8_INI})
+    [pgb] = of_kind(report_of(tmp_path), "pgbouncer")
+    assert pgb.path.endswith("pgbouncer.ini")
+    assert (pgb.meta["processes"]["count"], pgb.meta["processes"]["variable"]) == (2, "deploy.replicas")
