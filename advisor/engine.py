@@ -654,6 +654,8 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
     # folder -> listing, kept for this run only (files do not change while it reads them): the
     # HAProxy loader lists a file's folder for its numbered siblings, once per folder, not per file
     options["folder_listings"] = {}
+    # folder -> the pgx major its go.mod names (advisor.loaders.clients.gomod), for this run only
+    options["go_modules"] = {}
     # Kubernetes workloads that mount a ConfigMap or run a PgBouncer, for link_documents to tie to
     # another file of their folder (the Kubernetes loader adds them; a per-file copy of the options
     # shares these lists)

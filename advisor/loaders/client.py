@@ -62,7 +62,7 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     doc.files.append(path)
     doc.template = is_template(path, text)
     fmt = (options or {}).get("client_format") or choose_format(path, text)
-    b = Builder(template=doc.template)
+    b = Builder(template=doc.template, path=path, options=options)
     try:
         endpoints = _read(doc, b, fmt, path, text)
     except RecursionError:
@@ -78,6 +78,8 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     if b.diagnostics:
         _hide_rejected_values(doc, b.diagnostics, hidden)
     doc.model = ClientFile(doc.meta["format"], endpoints)
+    if b.pgx_read() is not None:  # the go.mod that says which pgx reads its DSNs was read for it
+        doc.files.extend(f for f in b.pgx_read().files if f not in doc.files)
     if any(literal_password(ep) for ep in endpoints):
         # a password written in a file git ignores is kept out of the repository (APP013)
         from advisor.loaders.git_ignored import git_ignores

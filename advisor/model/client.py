@@ -168,7 +168,7 @@ class Pool(Record):
 
     __slots__ = ("library", "max_lifetime", "max_idle", "validation", "validation_note", "size", "keepalive_time",
                  "health_check_period", "persistent", "key_prefix", "kebab", "ini", "yaml", "python", "min_size",
-                 "validation_timeout", "borrow_timeout")
+                 "validation_timeout", "borrow_timeout", "retired_by_health_check", "version")
 
     def __init__(self, library: str, max_lifetime: Value, max_idle: Value, validation: Value, validation_note: str = "",
                  size: Value | None = None, keepalive_time: Value | None = None,
@@ -198,6 +198,10 @@ class Pool(Record):
         # how long a check on borrow waits for an answer, and how long a borrow may take in all
         self.validation_timeout: Value | None = None
         self.borrow_timeout: Value | None = None
+        # pgx v4's pgxpool: a connection past its lifetime (or idle past max_idle, above min_size)
+        # is closed only by the health check every health_check_period, and lent until then
+        self.retired_by_health_check = False
+        self.version = ""  # the library's version as decided, for messages (`pgx v4 (... in go.mod:3)`)
 
     def key(self, name: str) -> str:
         """The key a fix writes for the pool setting `name` (`maxLifetime`), as the file writes keys."""
@@ -328,7 +332,7 @@ class ClientEndpoint(Record):
     __slots__ = ("driver", "name", "span", "form", "hosts", "ports", "dbname", "user", "password", "keepalive",
                  "tcp_user_timeout", "connect_timeout", "socket_timeout", "sslmode", "sslrootcert",
                  "ssl_min_protocol_version", "ssl_max_protocol_version", "pool", "params", "dbapi", "template",
-                 "service", "service_shown", "prepares", "server_cursors")
+                 "service", "service_shown", "prepares", "server_cursors", "pgx")
 
     def __init__(self, driver: str, name: str, span: Span, form: str, hosts: list[Value] | None = None,
                  ports: list[Value] | None = None, dbname: Value | None = None, user: Value | None = None,
@@ -365,6 +369,8 @@ class ClientEndpoint(Record):
         # never does (psycopg2, libpq, node-postgres without `name`) or the driver is not known
         self.prepares: Prepares | None = None
         self.server_cursors: ServerCursors | None = None  # Django's server-side cursors; None elsewhere
+        # pgx: the major its Go module requires (advisor.loaders.clients.gomod.PgxVersion); None elsewhere
+        self.pgx = None
 
     def who(self) -> str:
         """`DATABASE_URL`, or `electric: DATABASE_URL` when another compose service (or container) of
@@ -428,6 +434,8 @@ class ClientEndpoint(Record):
             out["prepares"] = self.prepares.to_dict()
         if self.server_cursors is not None:
             out["server_cursors"] = self.server_cursors.to_dict()
+        if self.pgx is not None:
+            out["pgx"] = self.pgx.to_dict()
         out["params"] = {k: v.to_dict() for k, v in self.params.items()}
         out["template"] = self.template
         return out

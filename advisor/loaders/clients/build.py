@@ -28,14 +28,36 @@ SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 PGX_POOL_KEYS = ("pool_max_conns", "pool_min_conns", "pool_min_idle_conns", "pool_max_conn_lifetime",
                  "pool_max_conn_lifetime_jitter", "pool_max_conn_idle_time", "pool_health_check_period")
+# pgx's own DSN keys that one major reads and the other does not (which sends them to the server
+# as run-time parameters: rule APP010). v5: pgx/v5 conn.go ParseConfig and pgxpool.ParseConfig
+# (pool_min_idle_conns from v5.7.3); v4: pgx/v4 conn.go ParseConfig (prefer_simple_protocol from
+# v4.11.0), at tags v5.10.0 and v4.18.3
+PGX_V5_ONLY = ("default_query_exec_mode", "description_cache_capacity", "pool_min_idle_conns")
+PGX_V4_ONLY = ("statement_cache_mode", "prefer_simple_protocol")
 
 
 class Builder:
     """Collects the diagnostics of one file while endpoints are built."""
 
-    def __init__(self, template: bool = False) -> None:
+    def __init__(self, template: bool = False, path: str | None = None, options: dict | None = None) -> None:
         self.diagnostics: list[Diagnostic] = []
         self.template = template
+        self.path = path  # the file, whose neighbourhood may say which pgx it is read by
+        self.options = options
+        self._pgx = None
+
+    def pgx(self):
+        """The pgx major of this file's Go module (advisor.loaders.clients.gomod), looked up once,
+        and only for a file that holds a pgx DSN; v5 assumed when the file is not known."""
+        from advisor.loaders.clients.gomod import assumed, pgx_version
+
+        if self._pgx is None:
+            self._pgx = pgx_version(self.path, self.options) if self.path else assumed("no go.mod read")
+        return self._pgx
+
+    def pgx_read(self):
+        """The pgx major looked up for this file, None when it holds no pgx DSN."""
+        return self._pgx
 
     def invalid(self, v: Value, message: str, fix: str | None = None) -> None:
         v.error = message
@@ -257,7 +279,7 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
             if v is not None and v.origin == "default":
                 setattr(ep, attr, Value(Unknown("library default"), None, None, origin="default"))
         return ep
-    sub = Builder(b.template)
+    sub = Builder(b.template, b.path, b.options)
     ep = libpq_endpoint(sub, name, span, parsed.form, params, driver=driver_hint or "libpq")
     if parsed.error is None:  # libpq checks values only in a string it could parse
         checks = libpq_connect_checks(text, loc)
@@ -268,9 +290,8 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
 
 # keys pgx reads itself in a keyword/value DSN (pgconn, pgx and pgxpool ParseConfig); it sends every
 # other unknown key to the server as a run-time parameter
-PGX_OWN_KEYS = frozenset(PGX_POOL_KEYS + (
-    "servicefile", "sslpassword", "krbspn", "krbsrvname", "min_read_buffer_size", "statement_cache_capacity",
-    "description_cache_capacity", "default_query_exec_mode"))
+PGX_OWN_KEYS = frozenset(PGX_POOL_KEYS + PGX_V5_ONLY + PGX_V4_ONLY + (
+    "servicefile", "sslpassword", "krbspn", "krbsrvname", "min_read_buffer_size", "statement_cache_capacity"))
 
 
 def _no_reader_takes(parsed: ParsedString) -> bool:
@@ -332,8 +353,12 @@ def _syntax(b: Builder, parsed: ParsedString, loc: Locator, name: str) -> None:
 
 def pgx_endpoint(b: Builder, name: str, span: Span, form: str, params: dict[str, Value]) -> ClientEndpoint:
     """pgx: libpq-like DSN, but Go's own keepalive (15 s/15 s/9) and libpq's keepalives_* keys are
-    not recognised (pgx sends unknown keys to the server, which rejects them: rule APP010)."""
+    not recognised (pgx sends unknown keys to the server, which rejects them: rule APP010). Its
+    major (advisor.loaders.clients.gomod: the go.mod beside the file, else v5 assumed) decides
+    how its pool validates and what it prepares; pgx v3 (a pool of its own, not pgxpool, and
+    not modelled) gets neither."""
     ep = libpq_endpoint(b, name, span, form, params, driver="pgx", validate=False)
+    ep.pgx = pgx = b.pgx()
     ct = params.get("connect_timeout")
     if ct is not None:
         t = b.typed(ct, libpq_parse_int, _libpq_int_msg("connect_timeout"), _libpq_int_fix("connect_timeout"), unit="s")
@@ -349,16 +374,20 @@ def pgx_endpoint(b: Builder, name: str, span: Span, form: str, params: dict[str,
         note="Go net.Dialer default keepalive (15 s idle, 15 s interval, 9 probes); libpq keepalives_* are not read",
     )
     ep.tcp_user_timeout = default(0.0, "os-default")
+    if pgx.major < 4:
+        return ep
     if set(params).intersection(PGX_POOL_KEYS):
-        ep.pool = pgxpool_plan(b, params)
-    if "default_query_exec_mode" in params:
-        off = "default_query_exec_mode=exec in the DSN (instead of cache_statement)"
+        ep.pool = pgxpool_plan(b, params, pgx)
+    setting, value = ("statement_cache_mode", "describe") if pgx.major == 4 else ("default_query_exec_mode", "exec")
+    if setting in params:
+        was = "prepare" if pgx.major == 4 else "cache_statement"
+        off = f"{setting}={value} in the DSN (instead of {was})"
     elif form == "uri":
         query = set(params) - {"host", "hostaddr", "port", "dbname", "user", "password"}
-        off = f"default_query_exec_mode=exec in the DSN ({'&' if query else '?'}default_query_exec_mode=exec)"
+        off = f"{setting}={value} in the DSN ({'&' if query else '?'}{setting}={value})"
     else:
-        off = "default_query_exec_mode=exec in the DSN"
-    ep.prepares = pgx_prepares(params, off)
+        off = f"{setting}={value} in the DSN"
+    ep.prepares = pgx4_prepares(params, off) if pgx.major == 4 else pgx_prepares(params, off)
     return ep
 
 
@@ -374,7 +403,13 @@ def _go_duration(b: Builder, v: Value | None) -> Value | None:
     return b.typed(v, go_parse_duration, msg, fix, unit="duration")
 
 
-def pgxpool_plan(b: Builder, params: dict[str, Value]) -> Pool:
+def pgxpool_plan(b: Builder, params: dict[str, Value], pgx=None) -> Pool:
+    """pgxpool's plan. v5 checks a connection idle for more than 1 s on Acquire: CheckConn (a read
+    until it would block, which sees only a close that already reached the client) in v5.0-v5.3,
+    a ping (`-- ping`, a round trip) from v5.4.0 (pgx commit 3ea2f57d), ShouldPing's default from
+    v5.8.0. v4's Acquire checks nothing (pgx/v4 pgxpool/pool.go, v4.18.3): its health check, every
+    pool_health_check_period, closes idle connections past pool_max_conn_lifetime, or idle past
+    pool_max_conn_idle_time above pool_min_conns, so one may still be lent until that runs."""
     life = _go_duration(b, params.get("pool_max_conn_lifetime")) or default(3600.0)
     idle = _go_duration(b, params.get("pool_max_conn_idle_time")) or default(1800.0)
     hc = _go_duration(b, params.get("pool_health_check_period")) or default(60.0)
@@ -384,8 +419,26 @@ def pgxpool_plan(b: Builder, params: dict[str, Value]) -> Pool:
     for v in (life, idle):
         if v.known and v.value == 0:
             v.value = math.inf if v is life else v.value
-    return Pool("pgxpool", life, idle, default(True), "pgxpool pings a connection idle for more than 1 s on Acquire",
-                size or default("max(4, NumCPU)"), health_check_period=hc)
+    if pgx is not None and pgx.major == 4:
+        pool = Pool("pgxpool", life, idle, default(False), "", size or default("max(4, NumCPU)"),
+                    health_check_period=hc)
+        least = params.get("pool_min_conns")
+        pool.min_size = b.typed(least, java_parse_int, lambda x: f'pool_min_conns: invalid integer "{x.raw}"') \
+            if least is not None else default(0)
+        pool.retired_by_health_check = True
+        pool.version = pgx.said()
+        return pool
+    minor = pgx.minor() if pgx is not None else None
+    if minor is not None and minor < (5, 4):
+        note = ("pgxpool checks a connection idle for more than 1 s on Acquire with CheckConn, a read that sees only "
+                f"a close that already reached the client; {pgx.said()}")
+    else:
+        note = "pgxpool pings a connection idle for more than 1 s on Acquire"
+        if pgx is not None:
+            note += f"; {pgx.said()}"
+    pool = Pool("pgxpool", life, idle, default(True), note, size or default("max(4, NumCPU)"), health_check_period=hc)
+    pool.version = pgx.said() if pgx is not None else ""
+    return pool
 
 
 # ------------------------------------------------------------------------------------------------
@@ -593,6 +646,37 @@ def pgjdbc_prepares(props: dict[str, Value], off: str) -> Prepares:
     if is_known(t) and t == 0:
         threshold.value = None  # 0: never server-prepared
     return Prepares("pgjdbc", threshold, first, "S_1", "prepareThreshold", off)
+
+
+def _go_bool(text: str) -> bool | None:
+    """Go's strconv.ParseBool: 1 t T TRUE true True, 0 f F FALSE false False."""
+    return {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+            "0": False, "f": False, "F": False, "FALSE": False, "false": False, "False": False}.get(text.strip())
+
+
+def pgx4_prepares(params: dict[str, Value], off: str) -> Prepares:
+    """pgx v4 (pgx/v4 conn.go ParseConfig, jackc/pgconn stmtcache/lru.go, at v4.18.3 and pgconn
+    v1.14.3): a statement cache of statement_cache_capacity (default 512) in statement_cache_mode
+    `prepare` (the default) parses each SQL text at its first execution as `lrupsc_<n>_<k>` (n: the
+    process's n-th cache, one per connection, k: its k-th statement); `describe` describes it with
+    the unnamed statement and executes it in the same exchange; prefer_simple_protocol=true sends
+    the SQL text with its arguments. statement_cache_capacity=0 (no cache) prepares the unnamed
+    statement in one exchange and binds it in the next: no named statement, not reported (nor a
+    fix: through transaction pooling the second exchange may get another server connection)."""
+    simple = params.get("prefer_simple_protocol")
+    if simple is not None and simple.known and _go_bool(str(simple.value)) is True:
+        return Prepares("pgx", Value(None, simple.raw, simple.span, simple.origin, "prefer_simple_protocol"), None,
+                        "lrupsc_1_0", "statement_cache_mode", off)
+    capacity = params.get("statement_cache_capacity")
+    if capacity is not None and capacity.known and str(capacity.value).strip() == "0":
+        return Prepares("pgx", Value(None, capacity.raw, capacity.span, capacity.origin, "statement_cache_capacity"),
+                        None, "lrupsc_1_0", "statement_cache_mode", off)
+    v = params.get("statement_cache_mode")
+    mode = default("prepare") if v is None else Value(v.value, v.raw, v.span, v.origin, v.key, hint=v.hint)
+    named = mode.known and str(mode.value) == "prepare"
+    threshold = Value(mode.value if not mode.known else (1 if named else None), mode.raw, mode.span, mode.origin,
+                      "statement_cache_mode")
+    return Prepares("pgx", threshold, 1 if named else None, "lrupsc_1_0", "statement_cache_mode", off)
 
 
 def pgx_prepares(params: dict[str, Value], off: str) -> Prepares:

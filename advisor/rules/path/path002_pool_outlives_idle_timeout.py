@@ -16,7 +16,7 @@ their leg do not refresh. The wording and severity are the same for every librar
 - **warning** when the pool does not validate a connection when it lends it: the application's
   next query on such a connection fails;
 - **info** when it does (HikariCP always, SQLAlchemy `pool_pre_ping`, Django
-  `CONN_HEALTH_CHECKS`, psycopg_pool `check`, pgxpool's ping on acquire) and the check fails at
+  `CONN_HEALTH_CHECKS`, psycopg_pool `check`, pgx v5's pgxpool on acquire) and the check fails at
   once (a connection closed as its timer expired, a flow whose next packet draws a RST): the pool
   notices and replaces the connection, at the cost of a failed check and a server-side error per
   connection; its fix, a lifetime below the timer, avoids those;
@@ -24,6 +24,18 @@ their leg do not refresh. The wording and severity are the same for every librar
   check gets no answer, so each dead connection stalls a borrow for HikariCP's
   `validationTimeout` (5 s by default; a borrow fails after `connectionTimeout`, 30 s), or until
   TCP gives up for the checks with no timeout of their own. PATH001 says the same of that pool.
+
+pgxpool's behaviour depends on pgx's major, read from the `go.mod` of the Go module the client
+file belongs to (the nearest one at or above its folder, within the repository, or within the
+folder checked outside one): `github.com/jackc/pgx/v5` or `/v4`. Without one, v5 is assumed and
+the finding says so. pgx v5's Acquire checks a connection idle for more than 1 s (CheckConn, a
+read, in v5.0-v5.3; a ping from v5.4.0). pgx v4's Acquire checks nothing: its health check, every
+`pool_health_check_period` (default 1 min), closes the idle connections past
+`pool_max_conn_lifetime` (default 1 h), and those idle past `pool_max_conn_idle_time` (default
+30 min) while the pool holds more than `pool_min_conns` (default 0), so a connection is lent up
+to one period after either: its horizon is the shorter of the two plus the period, and it is
+judged as a pool that lends unchecked (a warning). Its fix keeps lifetime plus period 30 s below
+the timer.
 
 A psycopg_pool with `check` is not reported: its lifetime applies only when a connection is
 returned and its `min_size` connections idle for ever, so the check is all it can do.
@@ -61,6 +73,13 @@ this rule judges them against it once those files are on the path.
 - HikariCP maxLifetime: https://github.com/brettwooldridge/HikariCP#frequently-used
 - SQLAlchemy pool_recycle / pool_pre_ping: https://docs.sqlalchemy.org/en/20/core/pooling.html#dealing-with-disconnects
 - HAProxy timeout tunnel: https://docs.haproxy.org/2.6/configuration.html#4-timeout%20tunnel
+- pgx v4 pgxpool (github.com/jackc/pgx, tag v4.18.3, pgxpool/pool.go): Acquire returns the
+  resource after BeforeAcquire only; checkConnsHealth (backgroundHealthCheck, every
+  HealthCheckPeriod) destroys idle connections past MaxConnLifetime(+jitter), or idle past
+  MaxConnIdleTime above MinConns; defaults 1 h, 30 min, 1 min (ParseConfig `pool_*` keys)
+- pgx v5 pgxpool (same repository, pgxpool/pool.go): Acquire checks a connection idle > 1 s with
+  CheckConn from v5.0.0 (commit 03da9fce), Ping from v5.4.0 (commit 3ea2f57d), ShouldPing from
+  v5.8.0
 - pgpath lab observations H1–H5, B1t, P1
 """
 
@@ -89,6 +108,8 @@ def _lifetime_fix(pool, seconds: float) -> str:
             return (f"HikariCP cannot retire connections sooner than 30 s (maxLifetime minimum): lengthen the "
                     f"{seconds:g} s timer, and rely on HikariCP's validation on borrow")
         return f"{pool.setting('maxLifetime', target * 1000)} (ms, {margin})"
+    if library == "pgxpool" and pool.retired_by_health_check:
+        return _health_check_fix(pool, seconds, target)
     if library == "pgxpool":
         return f"pool_max_conn_lifetime={target}s ({margin})"
     if library == "pg-pool":  # node-postgres options, as a JS object or JSON writes them
@@ -99,6 +120,37 @@ def _lifetime_fix(pool, seconds: float) -> str:
         return f"maxLifetimeSeconds: {target} (s, {margin}: the clients `min` keeps get no idle timer)"
     written = pool.setting(key, target) if library in ("sqlalchemy", "django") else f"{key}={target}"
     return f"{written} (s, {margin})"
+
+
+def _health_check_horizon(pool, horizon: float, why: str) -> tuple[float, str]:
+    """pgx v4's pgxpool lends an idle connection until its health check closes it: the check runs
+    every pool_health_check_period and closes those past pool_max_conn_lifetime, and those idle
+    past pool_max_conn_idle_time while the pool holds more than pool_min_conns (pgx/v4
+    pgxpool/pool.go checkConnsHealth, v4.18.3), so one may be lent up to a period after either."""
+    idle, least = pool.max_idle, pool.min_size
+    if least is not None and least.known and least.value == 0 and idle.known \
+            and isinstance(idle.value, (int, float)) and idle.value < horizon:
+        horizon, why = float(idle.value), said(idle, "pool_max_conn_idle_time")
+    hc = pool.health_check_period
+    if hc is None or not hc.known or not isinstance(hc.value, (int, float)) or math.isinf(horizon):
+        return horizon, why
+    return horizon + float(hc.value), (f"{why}, closed only by the health check that runs every "
+                                       f"{said(hc, 'pool_health_check_period')}")
+
+
+def _health_check_fix(pool, seconds: float, target: int) -> str:
+    """pgx v4: a lifetime plus the health check period at least the margin below the timer; a
+    shorter period when the default minute leaves no room; or pgx v5, which checks on Acquire."""
+    hc = pool.health_check_period
+    period = float(hc.value) if hc is not None and hc.known and isinstance(hc.value, (int, float)) else 60.0
+    upgrade = "; or pgx v5, whose pgxpool pings a connection idle for more than 1 s when lending it"
+    life = target - period
+    if life >= max(1.0, period):
+        return (f"pool_max_conn_lifetime={int(life)}s ({int(life)} s + pool_health_check_period {period:g} s = "
+                f"{target} s, {seconds - target:g} s below {seconds:g} s){upgrade}")
+    half = max(1, target // 2)
+    return (f"pool_max_conn_lifetime={half}s and pool_health_check_period={max(1, target - half)}s ({target} s in "
+            f"all, {seconds - target:g} s below {seconds:g} s){upgrade}")
 
 
 def check(ctx):
@@ -127,6 +179,8 @@ def check(ctx):
             bound = pool.idle_bound()  # pg-pool closes every client idle idleTimeoutMillis (with min 0)
             if bound is not None and bound < horizon:
                 horizon, why = bound, said(pool.max_idle, "idleTimeoutMillis")
+            if pool.retired_by_health_check:  # pgx v4's pgxpool: closed only by its health check
+                horizon, why = _health_check_horizon(pool, horizon, why)
             if horizon < shortest.seconds:
                 continue
             validated = pool.validation.known and pool.validation.value is True
@@ -152,6 +206,11 @@ def check(ctx):
                         "it, emitting 'error' on the pool: an application without pool.on('error', ...) exits "
                         "(Node's unhandled 'error' event)")
                 severity = Severity.INFO
+            elif pool.retired_by_health_check:
+                tail = (f": the connection is closed first and the pool lends it unchecked ({pool.version}: its "
+                        f"Acquire checks nothing, unlike pgx v5's ping on a connection idle for more than 1 s; "
+                        f"{shortest.effect})")
+                severity = Severity.WARNING
             else:
                 tail = f": the connection is closed first and the pool lends it unchecked ({shortest.effect})"
                 severity = Severity.WARNING

@@ -21,6 +21,14 @@ What prepares named statements, as the client file sets it:
   never does.
 - pgx v5: `default_query_exec_mode`, default `cache_statement`: every SQL text is parsed as
   `stmtcache_<hash>` at its first execution.
+- pgx v4: `statement_cache_mode`, default `prepare` (with `statement_cache_capacity` 512): every
+  SQL text is parsed at its first execution on a connection as `lrupsc_<n>_<k>` (n counts the
+  process's connections from 1, k the connection's statements from 0, so replicas of an
+  application reuse the same names: `already exists` too). `describe` (which pgx v4's
+  documentation gives for PgBouncer) and `prefer_simple_protocol=true` make none.
+
+pgx's major is read from the `go.mod` of the client file's Go module (as PATH002 says); without
+one, v5 is assumed and the finding says so.
 - asyncpg through SQLAlchemy (`postgresql+asyncpg://`): the dialect prepares every statement,
   which asyncpg names `__asyncpg_stmt_<n>__`, numbered per connection (so another connection's
   statement of that name may already be on the server connection it gets: `already exists`); only
@@ -62,9 +70,11 @@ psycopg's default is assumed but the finding is `info`: the code may turn it off
 ## Fix
 Turn preparing off in the client, as its file writes it (`prepare_threshold: null` under
 `connect_args`, `"prepare_threshold": None` in Django OPTIONS, `prepareThreshold=0` in the JDBC
-URL, `default_query_exec_mode=exec` in a pgx DSN), or let PgBouncer 1.21+ track them:
-`max_prepared_statements = 200`. (pgx's `statement_cache_capacity=0` is no fix: `cache_statement`
-then refuses every query.) For Django's cursors: `"DISABLE_SERVER_SIDE_CURSORS": True` in the
+URL, `default_query_exec_mode=exec` in a pgx v5 DSN, `statement_cache_mode=describe` in a pgx v4
+one), or let PgBouncer 1.21+ track them: `max_prepared_statements = 200`. (pgx's
+`statement_cache_capacity=0` is no fix: v5's `cache_statement` then refuses every query; v4 then
+prepares the unnamed statement in one exchange and binds it in the next, which transaction
+pooling may send to another server connection. v4 with capacity 0 is not reported.) For Django's cursors: `"DISABLE_SERVER_SIDE_CURSORS": True` in the
 DATABASES entry (`disable_server_side_cursors=True` for dj_database_url), or a second alias
 to the server directly or through session pooling for the code that needs streaming reads.
 
@@ -74,6 +84,12 @@ to the server directly or through session pooling for the code that needs stream
 - psycopg 3 prepared statements: https://www.psycopg.org/psycopg3/docs/advanced/prepare.html
 - pgjdbc prepareThreshold: https://jdbc.postgresql.org/documentation/use/ (server-prepare)
 - pgx QueryExecMode: https://pkg.go.dev/github.com/jackc/pgx/v5#QueryExecMode
+- pgx v4 (github.com/jackc/pgx tag v4.18.3, conn.go ParseConfig: statement_cache_capacity 512,
+  statement_cache_mode prepare|describe, prefer_simple_protocol; pgbouncer_test.go runs PgBouncer
+  with describe and with the simple protocol) and github.com/jackc/pgconn tag v1.14.3
+  (stmtcache/lru.go: `lrupsc_%d` per cache, `%s_%d` per statement, ModeDescribe prepares the
+  unnamed statement); jackc/pgx issue #602 (`lrupsc_1_6 already exists` through PgBouncer; the
+  maintainer: use describe)
 - Django psycopg 3 backend: `get_connection_params` (prepare_threshold None by default)
 - Django: Transaction pooling and server-side cursors —
   https://docs.djangoproject.com/en/stable/ref/databases/#transaction-pooling-server-side-cursors
@@ -123,14 +139,19 @@ def _untracked(model, doc=None) -> str | None:
     return f"PgBouncer {shown} with {said} does not track prepared statements"
 
 
-def _what(prepares) -> str:
+def _what(prepares, pgx=None) -> str:
     t = prepares.threshold
     dflt = " (default)" if t.origin == "default" else ""
     name = f"\"{prepares.name}\""
+    if prepares.library == "pgx" and pgx is not None and pgx.major == 4:
+        mode = "prepare" if t.origin == "default" else t.display
+        return f"{pgx.said()}: statement_cache_mode {mode}{dflt}: the first execution of each SQL text on a " \
+               f"connection prepares it as {name}, lrupsc_1_1... (lrupsc_<n>_<k>: the process's n-th connection)"
     if prepares.library == "pgx":
         mode = "cache_statement" if t.origin == "default" else t.display
-        return f"pgx default_query_exec_mode {mode}{dflt}: the first execution of each SQL text prepares it as {name} " \
-               "(a hash of the SQL)"
+        who = f"{pgx.said()}: " if pgx is not None else "pgx "
+        return f"{who}default_query_exec_mode {mode}{dflt}: the first execution of each SQL text prepares it as " \
+               f"{name} (a hash of the SQL)"
     if prepares.library == "asyncpg":
         return (f"SQLAlchemy's asyncpg dialect prepares every statement, which asyncpg names {name}, "
                 "__asyncpg_stmt_2__... per connection,")
@@ -194,11 +215,14 @@ def _prepared(ep, prepares, end, model, mode, mode_span):
     unit = "statement" if mode == "statement" else "transaction"
     return RULE.finding(
         span,
-        f"{ep.label()} -> {end.label}: {_what(prepares)} on the server connection it runs on, and later "
+        f"{ep.label()} -> {end.label}: {_what(prepares, getattr(ep, 'pgx', None))} on the server connection it runs on, and later "
         f"executions run it by name; {why}, and pool_mode = {mode} gives each {unit} any server connection, so an "
         f"execution that gets another one fails: prepared statement \"{prepares.name}\" does not exist"
         + (" (or already exists: each connection numbers its statements from 1, so another's may be on the server "
-           "connection it gets)" if prepares.library == "asyncpg" else "") + unread,
+           "connection it gets)" if prepares.library == "asyncpg" else "")
+        + (" (or already exists: every process names its first connection's statements lrupsc_1_<k>, so another "
+           "process's may be on the server connection it gets)" if prepares.name.startswith("lrupsc") else "")
+        + unread,
         f"{prepares.off}; or {pgb_fix}",
         related=[s for s in (mode_span, setting_span(mps) if mps is not None else None, hop_span(end)) if s is not None],
         severity=None if prepares.read else Severity.INFO,

@@ -27,8 +27,9 @@ for a pool that lends the closed connection unchecked, an info for one that vali
 and replaces it (HikariCP; pgx v5's pgxpool, which pings a connection idle for more than 1 s when
 it is acquired and destroys it when the ping fails — checked against PgBouncer 1.18 in the lab:
 the closed client connection fails such a check at once and a new one is served), nothing when
-the pool retires connections first. Otherwise the clients on its paths that hold no pool pgpath
-read are named as related places.
+the pool retires connections first (pgx v4's pgxpool, which checks nothing on Acquire, gets a
+warning there; the go.mod beside the client says the major). Otherwise the clients on its paths
+that hold no pool pgpath read are named as related places.
 
 ## Fix
 Make every client pool retire idle connections before PgBouncer does (e.g. HikariCP
