@@ -86,6 +86,25 @@ def test_libpq_keepalive_key_as_startup_parameter_is_fatal(pg_socket_dir, key):
     assert fields["M"] == f'unrecognized configuration parameter "{key}"'
 
 
+@pytest.mark.parametrize("key,value", [
+    ("default_query_exec_mode", "exec"),           # pgx v5's, in a pgx v4 DSN (v4 sends it)
+    ("pool_min_idle_conns", "2"),                   # pgxpool v5.7.3+'s
+    ("statement_cache_mode", "describe"),           # pgx v4's, in a pgx v5 DSN
+    ("prefer_simple_protocol", "true"),
+])
+def test_the_other_pgx_majors_key_as_startup_parameter_is_fatal(pg_socket_dir, key, value):
+    """APP010's finding for pgx's own keys of the other major: the major that does not read one
+    sends it (pgx v4.18.3 / pgconn v1.14.3 ParseConfig leave it in RuntimeParams), and the server
+    refuses the connection with the text the finding quotes."""
+    from advisor.loaders.clients.build import PGX_V4_ONLY, PGX_V5_ONLY
+
+    assert key in PGX_V4_ONLY + PGX_V5_ONLY
+    msgs = startup(pg_socket_dir, {"user": "postgres", "database": "postgres", key: value})
+    kind, fields = msgs[-1]
+    assert kind == "E" and fields["S"] == "FATAL" and fields["C"] == "42704", msgs
+    assert fields["M"] == f'unrecognized configuration parameter "{key}"'
+
+
 def test_tcp_user_timeout_is_a_server_guc_too(pg_socket_dir):
     # libpq's tcp_user_timeout has a server GUC of the same name (PG12+): pgx forwarding it does not fail
     msgs = startup(pg_socket_dir, {"user": "postgres", "database": "postgres", "tcp_user_timeout": "10000"})

@@ -30,7 +30,8 @@ in ignore_startup_parameters, which drops all of it. From 1.20 an `options` word
 `-c name=value` (and `--name=value` from 1.23) is refused whatever is ignored.
 
 SQLAlchemy's asyncpg URLs are left to APP012 (asyncpg itself refuses those keys first). Keys that
-are not PostgreSQL settings (libpq's `keepalives*` in a pgx DSN) are left to APP010.
+are not PostgreSQL settings (libpq's `keepalives*` in a pgx DSN, and pgx's own keys of its other
+major: v4's `statement_cache_mode` in a v5 DSN) are left to APP010.
 
 ## Why it matters
 The refusal is on every connection: the application cannot connect at all through the
@@ -85,7 +86,9 @@ REPORTED_SINCE = {"scram_iterations": 16, "search_path": 18}
 PGX_READS = {"host", "port", "dbname", "database", "user", "password", "passfile", "connect_timeout", "sslmode",
              "sslkey", "sslcert", "sslrootcert", "sslpassword", "sslsni", "sslnegotiation", "krbspn", "krbsrvname",
              "target_session_attrs", "service", "servicefile", "min_read_buffer_size", "statement_cache_capacity",
-             "description_cache_capacity", "default_query_exec_mode", "options"}
+             "description_cache_capacity", "default_query_exec_mode", "options",
+             # pgx v4's (in a v5 DSN, and v5's in a v4 one, they are sent: APP010 says so)
+             "statement_cache_mode", "prefer_simple_protocol"}
 NODE_SENDS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
 
 
