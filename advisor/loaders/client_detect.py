@@ -5,7 +5,8 @@ dotenv files (`.env`, `.env.*`, `*.env`), Spring `application[-profile].properti
 `hikari.properties`. By content, only for the suffixes applications use for configuration
 (`.yml .yaml .json .toml .ini .cfg .properties .py`, dotenv-like files without a suffix) and
 only with a client signal: a PostgreSQL URL (`postgres://`, `postgresql+psycopg2://`,
-`jdbc:postgresql:`), a `DATABASE_URL`/`*_DSN`/`PG*` variable, a Spring datasource, SQLAlchemy or
+`jdbc:postgresql:`), a `DATABASE_URL`/`*_DSN`/`PG*` variable (also as a Kubernetes container's
+`env:` entry, `- name: PGHOST`), a Spring datasource, SQLAlchemy or
 node-postgres pool options, or a Django `DATABASES` with a PostgreSQL engine. Never `.conf`
 files other than pg_service.conf, never ini files with `[pgbouncer]`/`[databases]` (PgBouncer)
 or HAProxy sections, so postgresql.conf, pgbouncer.ini and haproxy.cfg are never claimed.
@@ -22,6 +23,10 @@ _SPRING_NAME = lazy_re.compile(r"^(application|bootstrap)(-[\w.-]+)?\.(propertie
 _URL = lazy_re.compile(r"(?:jdbc:postgresql:|\bpostgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://)")
 _ENV_VAR = lazy_re.compile(r"(?:^|[\s\"'\-])(?:[A-Z0-9_]*DATABASE_URL|[A-Z0-9_]+_DSN|PG(?:HOST|PORT|DATABASE|USER|PASSWORD|"
                       r"SSLMODE|CONNECT_TIMEOUT|SERVICE|SSLROOTCERT|OPTIONS))\s*[=:]", re.MULTILINE)
+# a Kubernetes container's env entry names the variable (`- name: PGHOST` then `value:` or `valueFrom:`)
+_K8S_ENV_VAR = lazy_re.compile(r"[\"']?\bname[\"']?[ \t]*:[ \t]*[\"']?(?:[A-Z0-9_]*DATABASE_URL|[A-Z0-9_]+_DSN|"
+                          r"PG(?:HOST|HOSTADDR|PORT|DATABASE|USER|PASSWORD|SSLMODE|CONNECT_TIMEOUT|SERVICE|"
+                          r"SSLROOTCERT|OPTIONS))[\"']?[ \t]*(?:[,}\r]|$)", re.MULTILINE)
 # (no two adjacent runs that can both take the same blanks: `\s*(?:\n\s+)?` backtracked quadratically
 # over a run of blank lines)
 _SPRING = lazy_re.compile(r"datasource[.:]\s*(?:url|jdbc-?url|hikari)|\bhikari[ \t]*:[ \t\r]*\n\s+(?:max|keepalive|idle|minimum)",
@@ -88,7 +93,8 @@ def detect(name: str, text: str | None) -> str | None:
         return None
     if suffix in CONTENT_SUFFIXES:
         head = _COMMENT_LINE.sub("", head)  # a commented-out example is no client
-        if _URL.search(head) or _ENV_VAR.search(head) or _SPRING.search(head) or _pool(head):
+        if _URL.search(head) or _ENV_VAR.search(head) or _SPRING.search(head) or _pool(head) \
+                or _K8S_ENV_VAR.search(head):
             return "client"
         if _NODE_KEEPALIVE.search(head) and _NODE_TARGET.search(head):
             return "client"  # node-postgres options: keepAlive beside host/database/connectionString

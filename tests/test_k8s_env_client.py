@@ -1,0 +1,92 @@
+"""A Kubernetes container's `env:` PG* variables are a libpq client, exactly as a compose
+service's `environment:` is (audit15 D5, reproduction r2a: the same variables in .env (r2e) and
+compose (r2f) were read, a DATABASE_URL in a Deployment (r2d) too, PG* in a Deployment were not)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+from advisor.engine import make_settings, run
+from advisor.loaders import detect_kind, load_file
+from advisor.model import Unknown
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
+
+
+DEPLOYMENT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: notifier
+spec:
+  replicas: 10
+  selector:
+    matchLabels: {app: notifier}
+  template:
+    metadata:
+      labels: {app: notifier}
+    spec:
+      containers:
+        - name: notifier
+          image: notifier:5.2.0
+          env:
+            - name: PGHOST
+              value: "10.42.8.50"
+            - name: PGPORT
+              value: "PORT_VALUE"
+            - name: PGDATABASE
+              value: notify
+            - name: PGSSLMODE
+              value: require
+            - name: PGCONNECT_TIMEOUT
+              value: "10"
+            - name: PGOPTIONS
+              value: "-c statement_timeout=5000"
+            - name: PGUSER
+              valueFrom:
+                configMapKeyRef: {name: notifier, key: user}
+            - name: PGPASSWORD
+              valueFrom:
+                secretKeyRef: {name: notifier-db, key: password}
+"""
+
+
+def test_deployment_pg_variables_are_a_libpq_client(tmp_path):
+    path = write(tmp_path, "deployment.yaml", DEPLOYMENT.replace("PORT_VALUE", "5432"))
+    loaded = load_file(str(path), detect_kind(str(path), path.read_text()), {})
+    docs = [d for d in (loaded if isinstance(loaded, list) else [loaded]) if d.kind == "client"]
+    assert len(docs) == 1
+    (ep,) = docs[0].model.endpoints
+    assert (ep.driver, ep.form, ep.service) == ("libpq", "env", "notifier")
+    assert [h.value for h in ep.hosts] == ["10.42.8.50"] and [p.value for p in ep.ports] == ["5432"]
+    assert ep.dbname.value == "notify" and ep.sslmode.value == "require" and ep.sslmode.origin == "env"
+    assert ep.connect_timeout.value == 10.0
+    assert ep.params["options"].value == "-c statement_timeout=5000"
+    assert isinstance(ep.user.value, Unknown)  # valueFrom: unknown
+    assert isinstance(ep.password.value, Unknown) and ep.password.secret
+    assert "notifier-db" not in str(ep.to_dict()["password"]) and ep.password.to_dict()["value"] == {"unknown": "***"}
+    assert (ep.hosts[0].span.line, ep.hosts[0].span.col) == (18, 22)
+
+
+def test_deployment_pg_variables_reach_the_pgbouncer_beside_them(tmp_path):
+    """The container's client is on a path like any other: PGOPTIONS through a PgBouncer is PATH007."""
+    write(tmp_path, "deployment.yaml", DEPLOYMENT.replace("PORT_VALUE", "6432"))
+    write(tmp_path, "pgbouncer.ini", """
+        [databases]
+        notify = host=10.42.9.9 port=5432
+
+        [pgbouncer]
+        listen_addr = 0.0.0.0
+        listen_port = 6432
+        pool_mode = transaction
+    """)
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["PATH007"]}, use_config=False))
+    (finding,) = report.findings
+    assert finding.span.file.endswith("deployment.yaml")
+    assert finding.message.startswith("PG* environment (libpq) -> PgBouncer pgbouncer.ini")
+    assert "statement_timeout" in finding.message
