@@ -79,8 +79,12 @@ def test_env_keyword_string_with_placeholders(tmp_path):
         APP_DSN="host=${DB_HOST} port=5432 dbname=app sslmode=${SSLMODE:-require}"
     """)
     ep = only(doc)
-    assert isinstance(ep.hosts[0].value, Unknown)
-    assert isinstance(ep.sslmode.value, Unknown) and ep.sslmode.hint == "require"
+    assert isinstance(ep.hosts[0].value, Unknown)  # no default: unknown
+    # a default: read as it, assumed, its span the default inside the placeholder
+    assert (ep.sslmode.value, ep.sslmode.assumed, ep.sslmode.origin) == ("require", "${SSLMODE}", "set")
+    line = (tmp_path / "app.env").read_text().split("\n")[0]
+    assert line[ep.sslmode.span.col - 1:ep.sslmode.span.end_col - 1] == "require"
+    assert ep.sslmode.to_dict()["assumed"] == "assumed: the default of ${SSLMODE}"
     assert ep.ports[0].value == "5432"
 
 
@@ -108,11 +112,20 @@ def test_pg_variables_fill_what_the_url_leaves_unset(tmp_path):
     assert ep.sslmode.value == "verify-full" and ep.sslmode.origin == "env"
 
 
-def test_whole_value_placeholder_is_unknown_with_hint(tmp_path):
-    doc = load_text(tmp_path, ".env", "DATABASE_URL=${DATABASE_URL:-postgres://localhost/app}\n")
+def test_whole_value_placeholder_reads_its_default(tmp_path):
+    doc = load_text(tmp_path, ".env", "DATABASE_URL=${DATABASE_URL:-postgres://db.internal/app?sslmode=require}\n")
     ep = only(doc)
-    assert ep.form == "unknown" and isinstance(ep.sslmode.value, Unknown)
-    assert ep.hosts[0].hint == "postgres://localhost/app"
+    assert ep.form == "uri" and ep.sslmode.value == "require" and ep.sslmode.assumed == "${DATABASE_URL}"
+    assert [(h.value, h.assumed) for h in ep.hosts] == [("db.internal", "${DATABASE_URL}")]
+    assert ep.target() == "db.internal/app (assumed: the default of ${DATABASE_URL})"
+    assert (ep.hosts[0].span.col, ep.hosts[0].span.end_col) == (41, 52)  # db.internal, inside the placeholder
+
+
+@pytest.mark.parametrize("value", ["${DATABASE_URL:-}", "${DATABASE_URL}", "${DATABASE_URL:?set it}",
+                                   "${DATABASE_URL:+postgres://db/app}", "${DATABASE_URL:-${OTHER}}"])
+def test_whole_value_placeholder_without_a_default_is_unknown(tmp_path, value):
+    ep = only(load_text(tmp_path, ".env", f"DATABASE_URL={value}\n"))
+    assert ep.form == "unknown" and isinstance(ep.sslmode.value, Unknown) and isinstance(ep.hosts[0].value, Unknown)
 
 
 def test_unix_socket_has_no_keepalive(tmp_path):
@@ -208,8 +221,9 @@ def test_spring_yaml_spans_and_placeholder_default(tmp_path):
               maximumPoolSize: 12
     """)
     ep = only(doc)
-    assert ep.form == "unknown" and ep.hosts[0].hint == "jdbc:postgresql://localhost/app"
-    assert ep.keepalive is None  # the URL (and its tcpKeepAlive) is unknown: not guessed
+    # the URL is its default, assumed: pgjdbc's defaults for what it leaves unset
+    assert ep.form == "jdbc" and [(h.value, h.assumed) for h in ep.hosts] == [("localhost", "${DB_URL}")]
+    assert ep.keepalive.enabled.value is False and ep.keepalive.enabled.origin == "default"
     assert ep.pool.keepalive_time.value == 60.0
     assert ep.pool.size.value == 12
     span = ep.pool.size.span
@@ -356,7 +370,10 @@ def test_django_settings(tmp_path):
     """)
     ep = only(doc)
     assert ep.driver == "django"
-    assert isinstance(ep.hosts[0].value, Unknown) and ep.hosts[0].hint == "localhost"
+    # os.environ.get's default: assumed, its span the default's constant
+    assert (ep.hosts[0].value, ep.hosts[0].assumed) == ("localhost", "DB_HOST")
+    assert (ep.hosts[0].span.line, ep.hosts[0].span.col) == (6, 43)
+    assert isinstance(ep.password.value, Unknown)  # os.environ[...]: no default
     assert ep.pool.max_lifetime.value == math.inf and ep.pool.validation.value is True and ep.pool.persistent
     assert ep.keepalive.idle.value == 30 and ep.sslmode.value == "verify-full"
     assert ep.sslmode.span.line == 10
@@ -551,11 +568,27 @@ def _check(path: Path, select: list[str]):
 
 def test_rules_do_not_guess_placeholders(tmp_path):
     load_text(tmp_path, "application.properties", """
-        spring.datasource.url=${JDBC_URL:jdbc:postgresql://localhost/app}
-        spring.datasource.hikari.max-lifetime=${MAX_LIFETIME:30m}
+        spring.datasource.url=${JDBC_URL}
+        spring.datasource.hikari.max-lifetime=${MAX_LIFETIME}
     """)
     load_text(tmp_path, "app.env", "DATABASE_URL=${DATABASE_URL}\nPGSSLMODE=${SSLMODE:-disable}\n")
     assert _check(tmp_path, ["APP"]) == []
+
+
+def test_rules_judge_placeholder_defaults_and_say_so(tmp_path):
+    """A placeholder's default is what runs when the variable is unset: rules judge it, and the
+    message says the value is assumed."""
+    load_text(tmp_path, "application.properties", """
+        spring.datasource.url=${JDBC_URL:jdbc:postgresql://db.internal/app}
+        spring.datasource.hikari.max-lifetime=${MAX_LIFETIME:30m}
+    """)
+    found = {f.code: f for f in _check(tmp_path, ["APP"])}
+    assert sorted(found) == ["APP001", "APP003", "APP009"]
+    assert "to db.internal:5432/app (assumed: the default of ${JDBC_URL}): sslmode not set" in found["APP001"].message
+    assert "to db.internal:5432/app (assumed: the default of ${JDBC_URL})" in found["APP003"].message
+    assert found["APP009"].message.endswith('HikariCP maxLifetime: "30m" is not a number of milliseconds (HikariCP '
+                                            'reads a plain long, no unit) (assumed: the default of ${MAX_LIFETIME})')
+    assert (found["APP009"].span.line, found["APP009"].span.col) == (2, 54)  # 30m, in the placeholder
 
 
 def test_node_postgres_without_ssl_is_plaintext(tmp_path):

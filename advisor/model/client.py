@@ -9,8 +9,12 @@ Conventions:
 - each `Value` keeps the raw text as written, the key as written and its `Span`; `origin` says
   where the value comes from: `set` (written in the file), `env` (a PG* variable beside it),
   `default` (the library's documented default) or `os-default` (the kernel's keepalive timers);
-- a value that cannot be known before deploy (template placeholder, `${VAR}`, `${VAR:default}`,
-  `os.environ[...]`) is `Unknown`; the default of `${VAR:default}` is kept as `hint` only;
+- a value that cannot be known before deploy (template placeholder, `${VAR}`, `os.environ[...]`)
+  is `Unknown`; a placeholder with a default (`${VAR:default}`, `${VAR:-default}`, `${VAR-default}`,
+  `os.environ.get("VAR", "default")`, `os.getenv("VAR", "default")`) is read as its default,
+  *assumed*: `assumed` names the variable (`${VAR}`, `VAR`) whose default it is, and messages say
+  so (`assumed_note`); `raw` is the default's text and the span points at it, inside the
+  placeholder (an empty default stays `Unknown`, its default kept as `hint`);
 - a value the library would reject is `None` with `error` saying why;
 - passwords are `secret`: their raw text is never kept (`***`), and neither is their hint.
 """
@@ -43,11 +47,11 @@ COMMON_POOL_IDLE_S = 600
 class Value(Record):
     """One client setting: typed value, where it came from, and how it was written."""
 
-    __slots__ = ("value", "raw", "span", "origin", "key", "secret", "hint", "unit", "error")
+    __slots__ = ("value", "raw", "span", "origin", "key", "secret", "hint", "unit", "error", "assumed")
 
     def __init__(self, value: Any, raw: str | None = None, span: Span | None = None, origin: str = "set",
                  key: str | None = None, secret: bool = False, hint: str | None = None, unit: str | None = None,
-                 error: str | None = None) -> None:
+                 error: str | None = None, assumed: str | None = None) -> None:
         self.value = value
         self.raw = raw
         self.span = span
@@ -57,6 +61,14 @@ class Value(Record):
         self.hint = hint
         self.unit = unit  # unit of the raw text: s, ms, duration, ...
         self.error = error
+        # the variable whose default this value is (`${DB_HOST}`, `DB_HOST`): the value holds only
+        # when the variable is unset at run time
+        self.assumed = assumed
+
+    @property
+    def assumed_note(self) -> str:
+        """`assumed: the default of ${DB_HOST}`, or "" for a value written as it is."""
+        return f"assumed: the default of {self.assumed}" if self.assumed else ""
 
     @property
     def known(self) -> bool:
@@ -98,6 +110,8 @@ class Value(Record):
             out["hint"] = _redact(self.hint)
         if self.error:
             out["error"] = self.error
+        if self.assumed:
+            out["assumed"] = self.assumed_note
         if self.span is not None:
             out["span"] = self.span.to_dict()
         return out
@@ -378,8 +392,22 @@ class ClientEndpoint(Record):
         return f"{self.service}: {self.name}" if self.service and self.service_shown else self.name
 
     def label(self) -> str:
-        """`DATABASE_URL (libpq)`, `electric: DATABASE_URL (libpq)`: the hop's name on a path."""
-        return f"{self.who()} ({self.driver})"
+        """`DATABASE_URL (libpq)`, `electric: DATABASE_URL (libpq)`: the hop's name on a path;
+        `DATABASES['default'] (django; assumed: the defaults of DB_HOST, DB_PORT)` when where it
+        connects is a placeholder's default (a path through it holds only with those unset)."""
+        note = self.assumed_target()
+        return f"{self.who()} ({self.driver}{'; ' + note if note else ''})"
+
+    def assumed_target(self) -> str:
+        """`assumed: the default of ${DB_HOST}` when a host or port this client connects to is the
+        default of a placeholder (Value.assumed), else ""."""
+        names: list[str] = []
+        for v in (*self.hosts, *self.ports):
+            if v.assumed and v.assumed not in names:
+                names.append(v.assumed)
+        if not names:
+            return ""
+        return f"assumed: the default{'s' if len(names) > 1 else ''} of {', '.join(names)}"
 
     def param(self, *names: str) -> Value | None:
         """The first of these keys set on the endpoint (case-sensitive, as the driver reads them)."""
@@ -407,11 +435,15 @@ class ClientEndpoint(Record):
         return found
 
     def target(self) -> str:
-        """`host:port/db` for messages (never credentials)."""
+        """`host:port/db` for messages (never credentials); `db:5432/app (assumed: the default of
+        ${DB_HOST})` when a part of it is a placeholder's default."""
         hosts = ",".join(v.display for v in self.hosts) or "(default host)"
         port = ",".join(v.display for v in self.ports)
         db = f"/{self.dbname.display}" if self.dbname is not None else ""
-        return f"{hosts}{':' + port if port else ''}{db}"
+        names = list(dict.fromkeys(v.assumed for v in (*self.hosts, *self.ports, self.dbname)
+                                   if v is not None and v.assumed))
+        note = f" (assumed: the default{'s' if len(names) > 1 else ''} of {', '.join(names)})" if names else ""
+        return f"{hosts}{':' + port if port else ''}{db}{note}"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"driver": self.driver, "name": self.name, "form": self.form, "span": self.span.to_dict()}

@@ -225,7 +225,8 @@ def _refused_plan(i: int, setting, software: str) -> KeepalivePlan:
 
 def _written(value, key: str) -> str:
     if value.raw is not None and value.origin in ("set", "env"):
-        return f"{value.key or key}={value.display}"
+        note = getattr(value, "assumed_note", "")
+        return f"{value.key or key}={value.display}" + (f" ({note})" if note else "")
     return f"{value.key or key} {value.display} ({value.origin})"
 
 

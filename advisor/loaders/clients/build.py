@@ -60,6 +60,8 @@ class Builder:
         return self._pgx
 
     def invalid(self, v: Value, message: str, fix: str | None = None) -> None:
+        if v.assumed:  # the default of a placeholder: wrong only while the variable is unset
+            message += f" ({v.assumed_note})"
         v.error = message
         span = v.span or Span("?")
         self.diagnostics.append(Diagnostic(INVALID, span, message, fix))
@@ -71,7 +73,7 @@ class Builder:
         """`v` with its raw text typed by `parse_fn`; invalid -> value None and a diagnostic."""
         if v is None:
             return None
-        out = Value(v.value, v.raw, v.span, v.origin, v.key, v.secret, v.hint, unit or v.unit)
+        out = Value(v.value, v.raw, v.span, v.origin, v.key, v.secret, v.hint, unit or v.unit, assumed=v.assumed)
         if isinstance(v.value, Unknown) or v.origin in ("default", "os-default"):
             return out
         raw = v.value
@@ -87,8 +89,9 @@ class Builder:
 
 
 def param_value(key: str, text: Any, span: Span | None, unknown: bool = False, hint: str | None = None,
-                secret: bool = False, origin: str = "set") -> Value:
-    """A parameter as written: raw text (or Unknown), never typed yet."""
+                secret: bool = False, origin: str = "set", assumed: str | None = None) -> Value:
+    """A parameter as written: raw text (or Unknown), never typed yet. `assumed`: the variable
+    whose default `text` is (Value.assumed)."""
     if isinstance(text, Unknown):
         unknown, raw = True, text.text
     elif isinstance(text, bool):
@@ -99,7 +102,7 @@ def param_value(key: str, text: Any, span: Span | None, unknown: bool = False, h
         raw = str(text)
     value: Any = Unknown("***" if secret else raw) if unknown else (text if isinstance(text, (bool, int, float)) and not isinstance(text, str) else raw)
     return Value(value=value, raw="***" if secret else raw, span=span, origin=origin, key=key, secret=secret,
-                 hint=None if secret else hint)
+                 hint=None if secret else hint, assumed=None if unknown else assumed)
 
 
 def params_from_string(parsed: ParsedString, loc: Locator) -> dict[str, Value]:
@@ -110,12 +113,14 @@ def params_from_string(parsed: ParsedString, loc: Locator) -> dict[str, Value]:
     out: dict[str, Value] = {}
     for p in list(parsed.params) + list(parsed.unknown_keys):
         secret = p.key.lower() in SECRET_KEYWORDS or p.key.lower() == "password"
-        v = param_value(p.key, p.value, loc.span(p.start, p.end), p.unknown, p.hint, secret)
+        v = param_value(p.key, p.value, loc.span(p.start, p.end), p.unknown, p.hint, secret, assumed=p.assumed)
         if parsed.form == "jdbc" and p.key in ("host", "port") and p.key in out:
             prev = out[p.key]
             joined = f"{prev.raw},{v.raw}"
             unknown = prev.unknown or v.unknown
-            out[p.key] = Value(Unknown(joined) if unknown else joined, joined, prev.span, key=p.key)
+            assumed = ", ".join(a for a in dict.fromkeys((prev.assumed, v.assumed)) if a) or None
+            out[p.key] = Value(Unknown(joined) if unknown else joined, joined, prev.span, key=p.key,
+                               assumed=None if unknown else assumed)
             continue
         out[p.key] = v
     return out
@@ -130,7 +135,7 @@ def _list(v: Value | None, key: str) -> list[Value]:
         return []
     if v.unknown:
         return [v]
-    return [Value(part, part, v.span, v.origin, key) for part in str(v.value).split(",")]
+    return [Value(part, part, v.span, v.origin, key, assumed=v.assumed) for part in str(v.value).split(",")]
 
 
 def _libpq_int_msg(key: str) -> Callable[[Value], str]:
@@ -604,7 +609,7 @@ def psycopg_prepares(v: Value | None, off: str, read: bool = True, dflt: int | N
     if v is None:
         threshold = default(dflt)
     else:
-        threshold = Value(v.value, v.raw, v.span, v.origin, v.key, hint=v.hint)
+        threshold = Value(v.value, v.raw, v.span, v.origin, v.key, hint=v.hint, assumed=v.assumed)
         if not v.unknown:
             raw = v.value
             if raw is None or isinstance(raw, str) and raw.strip().lower() in _NONE_WORDS:
@@ -632,7 +637,7 @@ def pgjdbc_prepares(props: dict[str, Value], off: str) -> Prepares:
     if v is None:
         threshold = default(PGJDBC_PREPARE_THRESHOLD)
     else:
-        threshold = Value(v.value, v.raw, v.span, v.origin, v.key, hint=v.hint)
+        threshold = Value(v.value, v.raw, v.span, v.origin, v.key, hint=v.hint, assumed=v.assumed)
         if v.known:
             n = java_parse_int(str(v.value).strip())
             threshold.value = Unknown(str(v.value)) if n is None else n
@@ -686,7 +691,7 @@ def pgx_prepares(params: dict[str, Value], off: str) -> Prepares:
     if v is None:
         mode = default("cache_statement")
     else:
-        mode = Value(v.value, v.raw, v.span, v.origin, v.key, hint=v.hint)
+        mode = Value(v.value, v.raw, v.span, v.origin, v.key, hint=v.hint, assumed=v.assumed)
     named = mode.known and str(mode.value) == "cache_statement"
     threshold = Value(mode.value if not mode.known else (1 if named else None), mode.raw, mode.span, mode.origin,
                       "default_query_exec_mode")

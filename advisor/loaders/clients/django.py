@@ -7,8 +7,11 @@ CONN_HEALTH_CHECKS (Django 4.1+), OPTIONS (passed to psycopg, i.e. libpq keyword
 `sslmode`, `connect_timeout`, `keepalives_idle`; `pool` = Django 5.1+ psycopg_pool).
 `dj_database_url.config(default=..., conn_max_age=..., conn_health_checks=...)` is understood too.
 
-Anything computed at run time (`os.environ[...]`, `os.getenv("X", "d")`, `env("X")`, names, calls)
-is `Unknown`; a constant default is kept as a hint.
+Anything computed at run time (`os.environ[...]`, `env("X")`, names, calls) is `Unknown`. A variable
+read with a constant default (`os.environ.get("DB_HOST", "pgbouncer")`, `os.getenv("X", "d")`,
+django-environ/decouple `env("X", default="d")`, `config("X", default="d")`, also inside `int()`
+or `str()`) is read as its default, assumed (Value.assumed = the variable's name): the value
+when the variable is unset. An empty or None default stays unknown (kept as a hint).
 """
 
 from __future__ import annotations
@@ -73,6 +76,55 @@ def evaluate(node: ast.AST) -> tuple[Any, bool, str | None]:
     return None, False, None
 
 
+_CASTS = {"int": int, "str": str, "float": float}
+_NO_DEFAULT = object()
+
+
+def env_default(node: ast.AST) -> tuple[str, Any, ast.AST] | None:
+    """(`DB_HOST`, "pgbouncer", the default's node) for `os.environ.get("DB_HOST", "pgbouncer")`, `os.getenv(...)`,
+    `environ.get(...)`, `env("X", default=...)`, `config("X", default=...)`, `env.int("X",
+    default=...)`, and those inside `int()`, `str()` or `float()`; None for anything else (no
+    default, an empty or None default, a default that is no constant)."""
+    if not isinstance(node, ast.Call):
+        return None
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if isinstance(func, ast.Name) and name in _CASTS:
+        if len(node.args) != 1 or node.keywords:
+            return None
+        inner = env_default(node.args[0])
+        if inner is None:
+            return None
+        try:
+            return inner[0], _CASTS[name](inner[1]), inner[2]
+        except (TypeError, ValueError):
+            return None
+    if name not in _ENV_CALLS or not node.args or not isinstance(node.args[0], ast.Constant) \
+            or not isinstance(node.args[0].value, str):
+        return None
+    dflt: Any = _NO_DEFAULT
+    where: ast.AST = node
+    if name in ("get", "getenv"):
+        owner = func.value if isinstance(func, ast.Attribute) else None
+        environ = (isinstance(owner, ast.Attribute) and owner.attr == "environ") or (
+            isinstance(owner, ast.Name) and owner.id in ("environ", "os"))
+        if name == "get" and not (isinstance(owner, ast.Attribute) and owner.attr == "environ"
+                                  or isinstance(owner, ast.Name) and owner.id == "environ"):
+            return None  # a dict's or a parser's get (configparser.get(section, option))
+        if not (environ or isinstance(func, ast.Name)):
+            return None
+        if len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+            dflt, where = node.args[1].value, node.args[1]
+    elif name == "config" and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant):
+        dflt, where = node.args[1].value, node.args[1]  # python-decouple: config(option, default, cast)
+    for kw in node.keywords:
+        if kw.arg == "default" and isinstance(kw.value, ast.Constant):
+            dflt, where = kw.value.value, kw.value
+    if dflt is _NO_DEFAULT or dflt is None or dflt == "" or isinstance(dflt, bytes):
+        return None
+    return node.args[0].value, dflt, where
+
+
 class _Reader:
     def __init__(self, doc: ConfigDoc, b: Builder, path: str, text: str) -> None:
         self.doc, self.b, self.path, self.lines = doc, b, path, text.split("\n")
@@ -96,6 +148,9 @@ class _Reader:
         span = _span(self.path, node)
         if not known:
             src = self.segment(node) or "?"
+            found = env_default(node)
+            if found is not None:  # the default: its span, the constant's
+                return param_value(key, found[1], _span(self.path, found[2]), False, None, secret, assumed=found[0])
             return param_value(key, Unknown(src), span, True, hint, secret)
         return param_value(key, v, span, False, None, secret)
 

@@ -58,6 +58,10 @@ def is_secret_key(key: str) -> bool:
 
 
 def leaf_value(leaf: Leaf, key: str | None = None, secret: bool | None = None) -> Value:
+    """A leaf's value as written: Unknown when it holds a placeholder, except a value that is one
+    placeholder with a default (`${DB_PORT:5432}`, `${SSLMODE:-require}`), which is read as its
+    default, assumed (Value.assumed), its span the default inside it. (A connection string with
+    placeholders inside is parsed by advisor.loaders.clients.strings, which reads their defaults.)"""
     secret = is_secret_key(leaf.key) if secret is None else secret
     value = leaf.value
     hint = None
@@ -65,9 +69,14 @@ def leaf_value(leaf: Leaf, key: str | None = None, secret: bool | None = None) -
     if isinstance(value, Unknown):
         unknown = True
     elif isinstance(value, str):
-        from advisor.loaders.clients.strings import has_placeholder
+        from advisor.loaders.clients.strings import has_placeholder, whole_default
 
         if has_placeholder(value):
+            found = whole_default(value)
+            if found is not None:
+                var, text, at = found
+                return param_value(key or leaf.key, text, leaf.loc.span(at, at + len(text)), False, None, secret,
+                                   assumed=var)
             unknown = True
             hint = placeholder_hint(value)
     return param_value(key or leaf.key, value, leaf.loc.whole, unknown, hint, secret)
@@ -195,7 +204,8 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tupl
             v.hint = None
         record(doc, key, v, section=block or None)
         if key in PG_ENV:
-            pv = Value(v.value, v.raw, v.span, "env", key, secret or PG_ENV[key] == "password", v.hint)
+            pv = Value(v.value, v.raw, v.span, "env", key, secret or PG_ENV[key] == "password", v.hint,
+                       assumed=v.assumed)
             pg[PG_ENV[key]] = pv
         elif isinstance(lf.value, str):
             text = lf.value
@@ -360,7 +370,8 @@ def _spring(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
         if url_leaf is not None and not isinstance(url_leaf.value, str):
             continue
         text = url_leaf.value if url_leaf is not None else ""
-        if url_leaf is not None and kind_of(text) == "jdbc" and not leaf_value(url_leaf).unknown:
+        if url_leaf is not None and kind_of(text) == "jdbc" and (not leaf_value(url_leaf).unknown
+                                                               or _defaults_only(text)):
             parsed = parse(text)
             from advisor.loaders.clients.build import params_from_string
 
@@ -384,6 +395,13 @@ def _spring(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
         ep.params.pop("__hikari__", None)
         endpoints.append(ep)
     return endpoints
+
+
+def _defaults_only(text: str) -> bool:
+    """A URL whose every placeholder has a default (read as the URL with the variables unset)."""
+    from advisor.loaders.clients.strings import find_placeholders
+
+    return all(h.default is not None for h in find_placeholders(text.strip()))
 
 
 # ---------------------------------------------------------------------------- 3. other mappings

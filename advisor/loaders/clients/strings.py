@@ -8,9 +8,15 @@ Recognised forms, wherever a value holds them:
 - SQLAlchemy URLs `postgresql+<dbapi>://user:pw@host:port/db?k=v` (the query goes to the DBAPI;
   for the psycopg family that is libpq).
 
-Template placeholders (`${VAR}`, `${VAR:default}`, `${VAR:-default}`, `$VAR`, `{{ x }}`, `<%= x %>`)
-are masked before parsing, with a same-length run of letters, so offsets stay exact; a value
-that overlaps a placeholder is `Unknown`, and the default of `${VAR:default}` is kept as a hint.
+Template placeholders (`${VAR}`, `$VAR`, `{{ x }}`, `<%= x %>`) are masked before parsing, with a
+same-length run of letters, so offsets stay exact; a value that overlaps one is `Unknown`. A
+placeholder with a default (`${VAR:default}` of Spring, `${VAR:-default}` and `${VAR-default}` of
+compose and shells) is replaced by its default before parsing, so the string is read as it is
+when the variable is unset (`jdbc:postgresql://${DB_HOST:db}:5432/app?socketTimeout=60` has the
+host `db` and its socketTimeout); a value made from such a default is *assumed* (`RawParam.assumed`
+names the variable) and its offsets point at the default's text inside the placeholder.
+An empty default (`${VAR:-}`), `${VAR:?error}`, `${VAR:+alternative}` and a default holding another
+placeholder are no defaults: those stay masked (the default text kept as a hint).
 
 Every parameter is returned as a `RawParam` with offsets into the original text, so spans point
 at the value itself; the caller maps offsets to file positions (`Locator`).
@@ -46,12 +52,20 @@ PSYCOPG_DBAPIS = ("psycopg", "psycopg2", "psycopg_async", "psycopg2cffi")
 
 
 class Placeholder(Record):
-    __slots__ = ("start", "end", "hint")
+    """One placeholder at [start, end) of a text; `hint` its default as written (None without one);
+    `default` the default pgpath reads the value as (None: masked, unknown), `var` the variable
+    (`${DB_HOST}`); `wstart`/`wend` where it sits in the text with defaults substituted."""
 
-    def __init__(self, start: int, end: int, hint: str | None) -> None:
+    __slots__ = ("start", "end", "hint", "default", "var", "wstart", "wend")
+
+    def __init__(self, start: int, end: int, hint: str | None, default: str | None = None, var: str = "") -> None:
         self.start = start
         self.end = end
         self.hint = hint
+        self.default = default
+        self.var = var
+        self.wstart = start
+        self.wend = end
 
     def __hash__(self) -> int:
         return hash(self._field_values())
@@ -60,7 +74,7 @@ class Placeholder(Record):
 class RawParam(Record):
     """One parameter of a connection string: key as the driver reads it, decoded value."""
 
-    __slots__ = ("key", "value", "start", "end", "unknown", "hint")
+    __slots__ = ("key", "value", "start", "end", "unknown", "hint", "assumed")
 
     def __init__(self, key: str, value: str, start: int, end: int, unknown: bool = False,
                  hint: str | None = None) -> None:
@@ -70,6 +84,7 @@ class RawParam(Record):
         self.end = end
         self.unknown = unknown
         self.hint = hint
+        self.assumed: str | None = None  # the variables whose defaults make the value (`${DB_HOST}`)
 
 
 class ParsedString(Record):
@@ -97,8 +112,49 @@ def find_placeholders(text: str) -> list[Placeholder]:
     from advisor.tags import scan
 
     for start, end, _, default in scan(text, _placeholder_forms()):
-        out.append(Placeholder(start, end, default))
+        usable, var = None, ""
+        if default is not None:
+            m = _PLACEHOLDER.fullmatch(text[start:end])
+            var = "${" + m.group("var") + "}" if m and m.group("var") is not None else ""
+            usable = default if var and usable_default(default) else None
+        out.append(Placeholder(start, end, default, usable, var))
     return out
+
+
+def usable_default(default: str) -> bool:
+    """Whether the text after a placeholder's separator is a default pgpath reads the value as:
+    not empty, not `${VAR:?error}` / `${VAR:+alternative}` (no default), no placeholder inside."""
+    return bool(default.strip()) and not default.startswith(("?", "+")) and not has_placeholder(default)
+
+
+def substitute(text: str) -> tuple[str, list[Placeholder], list[int] | None]:
+    """`text` with each placeholder that has a usable default replaced by it, and every other
+    one masked (`mask`); the placeholders (their `wstart`/`wend` set), and for each offset of the
+    result the offset in `text` it comes from (None when there is no placeholder): a default's
+    characters map to where they are written inside the placeholder."""
+    holders = find_placeholders(text)
+    if not holders:
+        return text, [], None
+    out: list[str] = []
+    omap: list[int] = []
+    pos = 0
+    for h in holders:
+        out.append(text[pos:h.start])
+        omap.extend(range(pos, h.start))
+        h.wstart = len(omap)
+        if h.default is not None:
+            d0 = h.end - 1 - len(h.default)  # the default ends at the closing brace
+            out.append(h.default)
+            omap.extend(range(d0, d0 + len(h.default)))
+        else:
+            out.append("Z" * (h.end - h.start))
+            omap.extend(range(h.start, h.end))
+        h.wend = len(omap)
+        pos = h.end
+    out.append(text[pos:])
+    omap.extend(range(pos, len(text)))
+    omap.append(len(text))
+    return "".join(out), holders, omap
 
 
 def has_placeholder(text: str) -> bool:
@@ -117,6 +173,20 @@ def placeholder_hint(text: str) -> str | None:
     return None
 
 
+def whole_default(text: str) -> tuple[str, str, int] | None:
+    """(`${VAR}`, its default, the default's offset in `text`) when `text` is one placeholder
+    with a usable default (blanks around it allowed), else None."""
+    if "${" not in text:
+        return None
+    lead = len(text) - len(text.lstrip())
+    body = text.strip()
+    holders = find_placeholders(body)
+    if len(holders) != 1 or holders[0].start != 0 or holders[0].end != len(body) or holders[0].default is None:
+        return None
+    h = holders[0]
+    return h.var, h.default, lead + h.end - 1 - len(h.default)
+
+
 def mask(text: str) -> tuple[str, list[Placeholder]]:
     """`text` with each placeholder replaced by as many `Z` letters (offsets unchanged)."""
     holders = find_placeholders(text)
@@ -131,21 +201,12 @@ def mask(text: str) -> tuple[str, list[Placeholder]]:
     return "".join(out), holders
 
 
-def _mark_unknown(params: list[RawParam], holders: list[Placeholder], text: str) -> None:
-    for p in params:
-        if p.start < 0:
-            continue
-        for h in holders:
-            if h.start < max(p.end, p.start + 1) and p.start < h.end:
-                p.unknown = True
-                if h.start <= p.start and p.end <= h.end and h.hint is not None:
-                    p.hint = h.hint
-                break
-
-
 def kind_of(text: str) -> str | None:
-    """Which connection-string form a value is, or None when it is none of them."""
+    """Which connection-string form a value is, or None when it is none of them (a value that
+    starts with a placeholder is judged with its default: `${DATABASE_URL:-postgres://db/app}`)."""
     s = text.strip()
+    if s.startswith("${"):
+        s = substitute(s)[0]
     if s.startswith(URI_PREFIXES):
         return "uri"
     if s.startswith(_JDBC):
@@ -188,21 +249,24 @@ def parse(text: str, explicit: bool = False) -> ParsedString | None:
         form = "keyword"
     if form is None:
         return None
-    masked, holders = mask(body)
+    work, holders, omap = substitute(body)
     if form == "jdbc":
-        parsed = _parse_jdbc(masked)
+        parsed = _parse_jdbc(work)
     elif form == "sqlalchemy":
-        parsed = _parse_sqlalchemy(masked)
+        parsed = _parse_sqlalchemy(work)
     elif form == "uri":
-        parsed = _parse_uri(masked)
+        parsed = _parse_uri(work)
     else:
-        parsed = _parse_keyword(masked)
+        parsed = _parse_keyword(work)
+    if omap is not None:
+        for group in (parsed.params, parsed.unknown_keys):
+            for p in group:
+                _from_work(p, holders, omap, body)
+        if parsed.error_offset is not None:
+            parsed.error_offset = omap[min(max(parsed.error_offset, 0), len(omap) - 1)]
     for group in (parsed.params, parsed.unknown_keys):
-        _mark_unknown(group, holders, body)
         for p in group:
             if p.start >= 0:
-                if p.unknown or any(h.start < p.end and p.start < h.end for h in holders):
-                    p.value = body[p.start:p.end]
                 p.start += lead
                 p.end += lead
     if parsed.error_offset is not None:
@@ -212,6 +276,32 @@ def parse(text: str, explicit: bool = False) -> ParsedString | None:
         if any(h.start <= (parsed.error_offset or 0) - lead < h.end + 1 for h in holders):
             parsed.error = None
     return parsed
+
+
+def _from_work(p: RawParam, holders: list[Placeholder], omap: list[int], body: str) -> None:
+    """A parameter parsed from `substitute`'s text, back in the text as written: its offsets; an
+    overlapped placeholder without a default makes it unknown (its value the text as written,
+    the default kept as a hint when one placeholder holds it all); one with a default makes it
+    assumed, its offsets those of the default's text."""
+    if p.start < 0:
+        return
+    s, e = p.start, p.end
+    over = [h for h in holders if h.wstart < max(e, s + 1) and s < h.wend]
+    bs = omap[min(s, len(omap) - 1)]
+    be = omap[e - 1] + 1 if e > s else bs
+    if not over:
+        p.start, p.end = bs, be
+        return
+    if any(h.default is None for h in over):
+        p.unknown = True
+        p.start, p.end = bs, be
+        for h in over:
+            if h.default is None and h.start <= bs and be <= h.end and h.hint is not None:
+                p.hint = h.hint
+        p.value = body[bs:be]
+        return
+    p.start, p.end = bs, be
+    p.assumed = ", ".join(dict.fromkeys(h.var for h in over))
 
 
 def _query_pieces(text: str, q: int):

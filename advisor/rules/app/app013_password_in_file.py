@@ -9,6 +9,11 @@ in a libpq keyword string or a pg_service.conf entry, a JDBC URL's `password` pa
 file the client loaders read (`.env`, compose `environment:`, Kubernetes `env:`, properties, YAML,
 JSON, TOML, ini, settings modules, service files).
 
+A placeholder's default is written in the file too: `${DB_PASSWORD:s3cret}` (Spring),
+`${DB_PASSWORD:-s3cret}` (compose), `os.environ.get("DB_PASSWORD", "s3cret")` (Django) are reported
+like a literal password (the finding says it is the default of the variable), with the same
+exemptions below; a host that is a placeholder's default counts as a host set at deploy.
+
 Not reported, because the file does not hold a credential anyone would act on:
 - a value the deploy fills: `${VAR}`, `$VAR`, `{{ }}`, `<%= %>`, `%(x)s`, Kubernetes
   `valueFrom`/`secretKeyRef` (the loaders read these as unknown, or read no password), an empty
@@ -110,6 +115,8 @@ def check(ctx):
             continue  # every host local or a documentation name
         user = ep.user.display if ep.user is not None and ep.user.known and ep.user.value else None
         place = _place(doc, ep, pw)
+        if pw.assumed:  # `${DB_PASSWORD:s3cret}`: written here as the default, used wherever the variable is unset
+            place += f", as the default of {pw.assumed}"
         message = (f"{ep.who()} ({ep.driver}) to {_hosts(ep)}: the password of "
                    f"{'user ' + user if user else 'its user'} is written in this file ({place}): everyone who can "
                    f"read the repository, a clone or its history has it")
@@ -154,8 +161,9 @@ def _not_a_password(text: str) -> bool:
 
 
 def _host_kind(h) -> str:
-    """local | example | deploy (not known before deploy) | remote."""
-    if not h.known:
+    """local | example | deploy (not known before deploy) | remote. A placeholder's default
+    (`${DB_HOST:localhost}`) is a host set at deploy: its default is what a developer runs with."""
+    if not h.known or h.assumed:
         return "deploy"
     if h.origin in ("default", "os-default"):
         return "local"
@@ -177,6 +185,8 @@ def _hosts(ep) -> str:
         kind = _host_kind(h)
         if kind == "remote":
             shown.append(h.display)
+        elif kind == "deploy" and h.assumed:
+            shown.append(f"a host set at deploy ({h.assumed}, default {h.display})")
         elif kind == "deploy":
             shown.append(f"a host set at deploy ({h.display})")
     db = f"/{ep.dbname.display}" if ep.dbname is not None and ep.dbname.known and ep.dbname.value else ""
@@ -223,6 +233,10 @@ def _section(doc, ep) -> str:
 
 
 def _mechanism(doc, ep, pw) -> str:
+    if pw.assumed and pw.assumed.startswith("${"):
+        return f"write {pw.assumed} with no default, and give the value at deploy (the environment or a secret store)"
+    if pw.assumed:
+        return f'read {pw.assumed} with no default (os.environ["{pw.assumed}"]), and give the value at deploy'
     fmt = doc.meta.get("format")
     var = pw.key if pw.key == "PGPASSWORD" else ep.name
     section = _section(doc, ep) if ep.service else ""

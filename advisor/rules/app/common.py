@@ -31,10 +31,12 @@ def secs(x: float) -> str:
 
 def said(value, name: str) -> str:
     """A pool timer as the file writes it, the seconds after it: `keepaliveTime=900000 (900 s)`,
-    `max-lifetime=3600000 (3600 s)`; `maxLifetime 1800 s (default)` when not written."""
+    `max-lifetime=3600000 (3600 s)`; `maxLifetime 1800 s (default)` when not written;
+    `max-lifetime=1800000 (1800 s; assumed: the default of ${MAX_LIFETIME})` for a placeholder's default."""
     figure = secs(float(value.value)) if isinstance(value.value, (int, float)) else str(value.value)
+    note = getattr(value, "assumed_note", "")
     if value.origin in ("set", "env") and value.raw not in (None, "") and getattr(value, "key", None):
-        return f"{value.key}={value.display} ({figure})"
+        return f"{value.key}={value.display} ({figure}{'; ' + note if note else ''})"
     return f"{name} {figure}" + origin_note(value)
 
 
