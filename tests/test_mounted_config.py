@@ -511,3 +511,12 @@ def test_a_compose_pgbouncers_copies_stay_with_the_ini_it_runs(tmp_path):
     [pgb] = of_kind(report_of(tmp_path), "pgbouncer")
     assert pgb.path.endswith("pgbouncer.ini")
     assert (pgb.meta["processes"]["count"], pgb.meta["processes"]["variable"]) == (2, "deploy.replicas")
+
+
+def test_a_statefulset_behind_its_load_balancer_without_ssl_is_fixed_in_its_configmap(tmp_path):
+    """TLS001: the ConfigMap's postgresql.conf leaves ssl off; the fix names that ConfigMap key."""
+    write(tmp_path, {"statefulset.yaml": STATEFULSET, "configmap.yaml": CONFIGMAP, "service.yaml": AZURE_SERVICE})
+    [tls] = [f for f in report_of(tmp_path).findings if f.code == "TLS001"]
+    assert os.path.basename(tls.span.file) == "service.yaml"
+    assert tls.fix.endswith("in ./configmap.yaml (ConfigMap postgres-config, key postgresql.conf)")
+    assert "-c flags" not in tls.fix

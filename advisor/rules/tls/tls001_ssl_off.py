@@ -188,7 +188,7 @@ def _published(doc, exposure):
     if doc.meta.get("mounted_in") and not in_command(doc, "ssl"):
         # (the configuration file it mounts, advisor.loaders.mounts, where the server reads the rest)
         tls = (f"ssl = on, ssl_cert_file = '<mounted certificate>', ssl_key_file = '<mounted key, mode 0600>' "
-               f"in {doc.path}")
+               f"in {_file_said(doc)}")
     message = exposure_message(kind, published, off, login)
     if kind == "open":
         fix = f"{_open_fix(doc)}; and {publish} if only this host's clients connect, otherwise {tls} too"
@@ -197,6 +197,13 @@ def _published(doc, exposure):
     setting = doc.get("ssl")
     related = [where(doc, setting)] if setting is not None else []
     return RULE.finding(p["span"], message, fix, related)
+
+
+def _file_said(doc) -> str:
+    """The configuration file a container mounts, as a fix names it: its path, and the ConfigMap key
+    it is read from when a ConfigMap embeds it."""
+    key = doc.meta.get("key") if doc.meta.get("_configmap") else None
+    return f"{doc.path} (ConfigMap {doc.meta['_configmap'][1]}, key {key})" if key else doc.path
 
 
 # the cloud load balancers a Service of type LoadBalancer makes (a ClusterIP Service, a NAT or a
@@ -227,6 +234,10 @@ def _behind_load_balancer(doc, front):
     kind, login = _login(doc)
     reached = f"{front.label} takes clients from outside the cluster"
     tls = "ssl=on with ssl_cert_file and ssl_key_file (-c flags in the container's args, files mounted)"
+    if doc.meta.get("mounted_in") and not in_command(doc, "ssl"):
+        # (the configuration file it mounts, advisor.loaders.mounts: a ConfigMap's postgresql.conf)
+        tls = (f"ssl = on, ssl_cert_file = '<mounted certificate>', ssl_key_file = '<mounted key, mode 0600>' "
+               f"in {_file_said(doc)}")
     message = exposure_message(kind, reached, off, login)
     fix = f"{_open_fix(doc)}; and {tls}" if kind == "open" else tls
     setting = doc.get("ssl")
