@@ -520,3 +520,30 @@ def test_a_statefulset_behind_its_load_balancer_without_ssl_is_fixed_in_its_conf
     assert os.path.basename(tls.span.file) == "service.yaml"
     assert tls.fix.endswith("in ./configmap.yaml (ConfigMap postgres-config, key postgresql.conf)")
     assert "-c flags" not in tls.fix
+
+
+def test_a_pgbouncer_ini_mounted_but_not_read_leaves_its_settings_unknown(tmp_path):
+    """edoburu/pgbouncer with a mounted ini that is not there: the image's variables are not what runs
+    (its entrypoint writes a file only when none is mounted), so no setting is known, a notice says
+    the file was not read, and `path` says the PgBouncer's idle timeout is not known, not that
+    nothing closes an idle connection (audit 15: 'nothing on this path closes', 'tcp_keepidle not set')."""
+    write(tmp_path, {"compose.yaml": R8_COMPOSE})
+    report = report_of(tmp_path)
+    [pgb] = of_kind(report, "pgbouncer")
+    assert pgb.settings == [] and "generated_by" not in pgb.meta and pgb.meta["defaults_unknown_because"]
+    assert any("./pgbouncer.ini mounted at /etc/pgbouncer/pgbouncer.ini: the pgbouncer.ini PgBouncer runs" in m
+               and "not beside this compose file" in m for _, m in notices(report))
+    assert not [f for f in report.findings if f.code.startswith("PGB")]
+    text = path_text(tmp_path)
+    assert "nothing on this path closes" not in text and "tcp_keepidle not set" not in text
+    assert "closes first: not known: PgBouncer client_idle_timeout unknown" in text
+
+
+def test_a_pgbouncer_configmap_not_in_the_run_is_said_not_read(tmp_path):
+    deployment = K8S_PGBOUNCER.split("---\n", 1)[1]
+    write(tmp_path, {"pgbouncer.yaml": deployment})
+    report = report_of(tmp_path)
+    [pgb] = of_kind(report, "pgbouncer")
+    assert pgb.settings == [] and pgb.meta["defaults_unknown_because"]
+    assert any(m.startswith("ConfigMap pgbouncer-config, key pgbouncer.ini, mounted at /etc/pgbouncer/pgbouncer.ini")
+               for _, m in notices(report))

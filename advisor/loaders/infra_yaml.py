@@ -1176,7 +1176,8 @@ def _mounted_file(f: _File, mounts: list[tuple[str, str, Span]], configmaps: lis
                 continue
             rest = target[len(at):].lstrip("/")
             path = os.path.normpath(os.path.join(os.path.dirname(f.path), source, rest))
-            return {"file": path, "at": target, "span": span.to_dict()}
+            return {"file": path, "written": source.rstrip("/") + "/" + rest if rest else source, "at": target,
+                    "span": span.to_dict()}
         for m in configmaps:
             at = m["at"].rstrip("/")
             if m["subpath"] is not None:

@@ -23,6 +23,8 @@ container file is read as well (its path in `files`, meta["_also_read"]: not an 
 A mounted file the run did not read leaves the container's document as it was: the compose
 loader says when the file is not there (advisor.loaders.infra_yaml._config_mount), and a
 Kubernetes server that reads a ConfigMap no checked file of its folder holds gets that notice here.
+A PgBouncer image that runs a mounted pgbouncer.ini not read has no known setting (its variables
+are not used: edoburu/pgbouncer writes a file from them only when none is there), with a notice.
 """
 
 from __future__ import annotations
@@ -58,7 +60,9 @@ def merge(docs: list[ConfigDoc]) -> list[ConfigDoc]:
             continue
         found = _source(c, mount, files, configmaps)
         if found is None:
-            if mount.get("configmap") and c.kind == "postgresql":
+            if c.kind == "pgbouncer":
+                _pgbouncer_not_read(c, mount)
+            elif mount.get("configmap"):
                 _not_read(c, mount)
             continue
         if id(found) in taken:
@@ -153,3 +157,28 @@ def _not_read(c: ConfigDoc, mount: dict) -> None:
         f"ConfigMap {name}{where}, key {key}, mounted at {mount['at']}: the server's configuration file, in no "
         "file checked beside this manifest; not read, so the settings it holds are unknown (only the command "
         "line's are known)")))
+
+
+def _pgbouncer_not_read(c: ConfigDoc, mount: dict) -> None:
+    """A PgBouncer image's container that runs a mounted pgbouncer.ini the run did not read: the
+    settings its variables would have written are not what runs, so none is known (an opaque line
+    at the mount: every setting unknown, advisor.loaders.pgbouncer_ini.build), and a notice says so."""
+    from advisor.loaders.pgbouncer_ini import _Item, build
+    from advisor.model import Span
+
+    span = Span(**mount["span"])
+    if mount.get("file"):
+        shown = mount.get("written") or mount["file"]
+        where = ("not beside this compose file" if not os.path.isfile(mount["file"])
+                 else "not read in this run (outside the paths checked, or not recognised as a pgbouncer.ini)")
+    else:
+        namespace, name, key = mount["configmap"]
+        shown = f"ConfigMap {name}" + (f" of namespace {namespace}" if namespace else "") + f", key {key},"
+        where = "in no file checked beside this manifest"
+    c.settings = []
+    c.model = build(c, [_Item("section", "pgbouncer", "", "[pgbouncer]", span, None, False),
+                        _Item("opaque", "", "", "", span, None, True)], c.model.version)
+    c.meta.pop("generated_by", None)  # (its fixes are lines of that file, not the image's variables)
+    c.meta.setdefault("unresolved_includes", []).append(dict(mount["span"], message=(
+        f"{shown} mounted at {mount['at']}: the pgbouncer.ini PgBouncer runs (the image writes one from its "
+        f"variables only when none is there), {where}; not read, so its settings are unknown")))

@@ -65,9 +65,11 @@ def single_hops(paths: list[DeploymentPath]) -> list[DeploymentPath]:
 
 
 def _unread_server(path: DeploymentPath, timer) -> bool:
-    """A lone server's idle timer that is unknown only because pgpath did not read all its
-    settings: no timer worth a single hop of its own (a path through it still says so)."""
-    return timer.seconds is None and path.hops[timer.hop].kind == "postgres"
+    """A lone server's or PgBouncer's idle timer that is unknown only because pgpath did not read
+    all its settings (advisor.path.timers gives it a note saying where): no timer worth a single
+    hop of its own (a path through it still says so)."""
+    kind = path.hops[timer.hop].kind
+    return timer.seconds is None and (kind == "postgres" or kind == "pgbouncer" and timer.name.endswith(" unknown"))
 
 
 __all__ = ["DeploymentPath", "Hop", "KeepalivePlan", "Leg", "Timer", "assemble", "connection_paths", "single_hops"]

@@ -388,6 +388,18 @@ def _pgbouncer_timers(hop: Hop, i: int, behind_pooler: bool = False) -> list[Tim
             closes, effect = False, "PgBouncer (transaction pooling) before it reconnects; the client does not see it"
         out.append(Timer(i, None, f"PgBouncer client_idle_timeout = {raw}", float(cit), "traffic", closes,
                          effect, model.span_of("client_idle_timeout"), note=note))
+    elif model.setting("client_idle_timeout") is None and hop.doc.meta.get("defaults_unknown_because"):
+        # a PgBouncer that reads settings pgpath did not (a mounted pgbouncer.ini not read, an include
+        # made at deploy time): whether it closes idle clients is not known, and `pgpath path` says
+        # so instead of "nothing closes"
+        unread = hop.doc.meta["defaults_unknown_because"]
+        at = Span(**unread[0]) if isinstance(unread[0], dict) else unread[0]
+        mode = model.value("pool_mode")
+        closes = not behind_pooler and not (is_known(mode) and mode == "session")
+        out.append(Timer(i, None, "PgBouncer client_idle_timeout unknown", None, "traffic", closes,
+                         "FATAL client_idle_timeout (08P01): the next query fails", at,
+                         note=f"PgBouncer reads settings pgpath did not read (at {at}): check client_idle_timeout "
+                              "where they are"))
     return out
 
 

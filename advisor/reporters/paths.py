@@ -24,7 +24,7 @@ def _to_know(path, timer) -> str:
     """What would make an unknown timer known: the cloud of a cloud load balancer, the rendered
     value of a template placeholder."""
     hop = path.hops[timer.hop]
-    if hop.kind == "postgres" and timer.note:  # a server that reads settings pgpath did not
+    if hop.kind in ("postgres", "pgbouncer") and timer.note:  # a server that reads settings pgpath did not
         return timer.note
     if hop.kind == "cloud-lb":
         return "name the cloud: cloud: in pgpath.yaml, or declare the load balancer's kind on a deployment"
