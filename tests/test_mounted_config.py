@@ -547,3 +547,20 @@ def test_a_pgbouncer_configmap_not_in_the_run_is_said_not_read(tmp_path):
     assert pgb.settings == [] and pgb.meta["defaults_unknown_because"]
     assert any(m.startswith("ConfigMap pgbouncer-config, key pgbouncer.ini, mounted at /etc/pgbouncer/pgbouncer.ini")
                for _, m in notices(report))
+
+
+def test_a_mounted_folder_holding_the_configuration_file_is_followed(tmp_path):
+    """`./config:/etc/postgresql` with config_file=/etc/postgresql/postgresql.conf, and
+    `./pgbouncer:/etc/pgbouncer` for edoburu's /etc/pgbouncer/pgbouncer.ini: the files in those folders."""
+    compose = S06_COMPOSE.replace("./config/postgresql.conf:/etc/postgresql/postgresql.conf:ro",
+                                  "./config:/etc/postgresql:ro").replace(
+        "      - ./pgbouncer/pgbouncer.ini:/etc/pgbouncer/pgbouncer.ini:ro\n"
+        "      - ./pgbouncer/userlist.txt:/etc/pgbouncer/userlist.txt:ro\n", "      - ./pgbouncer/:/etc/pgbouncer\n")
+    write(tmp_path, {"compose.yaml": compose, "pgbouncer/pgbouncer.ini": S06_INI, "config/postgresql.conf": S06_CONF})
+    report = report_of(tmp_path)
+    [pg] = of_kind(report, "postgresql")
+    [pgb] = of_kind(report, "pgbouncer")
+    assert pg.path.endswith("postgresql.conf") and pg.meta["mounted_in"]["at"] == "/etc/postgresql/postgresql.conf"
+    assert pgb.path.endswith("pgbouncer.ini") and pgb.meta["mounted_in"]["at"] == "/etc/pgbouncer/pgbouncer.ini"
+    [path] = connection_paths(report)
+    assert [h.doc for h in path.hops[1:]] == [pgb, pg]
