@@ -564,3 +564,27 @@ def test_a_mounted_folder_holding_the_configuration_file_is_followed(tmp_path):
     assert pgb.path.endswith("pgbouncer.ini") and pgb.meta["mounted_in"]["at"] == "/etc/pgbouncer/pgbouncer.ini"
     [path] = connection_paths(report)
     assert [h.doc for h in path.hops[1:]] == [pgb, pg]
+
+
+def test_an_override_files_flags_and_limit_go_over_the_base_files_mounted_configuration(tmp_path):
+    """docker-compose.override.yml adds `-c work_mem=64MB` and mem_limit 2g to the base file's db,
+    which mounts conf/postgresql.conf: one server, the file's settings with the override's over them,
+    and the base file's app reaches it by its service name."""
+    write(tmp_path, {
+        "docker-compose.yml": "services:\n  db:\n    image: postgres:16.4\n"
+                              "    command: [\"postgres\", \"-c\", \"config_file=/etc/postgresql/postgresql.conf\"]\n"
+                              "    volumes:\n      - ./conf/postgresql.conf:/etc/postgresql/postgresql.conf:ro\n"
+                              "  app:\n    image: app:1\n    environment:\n"
+                              "      DATABASE_URL: postgresql://app@db:5432/app\n",
+        "docker-compose.override.yml": "services:\n  db:\n    command: [\"postgres\", \"-c\", "
+                                       "\"config_file=/etc/postgresql/postgresql.conf\", \"-c\", \"work_mem=64MB\"]\n"
+                                       "    mem_limit: 2g\n",
+        "conf/postgresql.conf": "max_connections = 50\nwork_mem = 4MB\ntcp_keepalives_idle = 30\n"})
+    report = report_of(tmp_path)
+    [pg] = of_kind(report, "postgresql")
+    assert pg.path.endswith("postgresql.conf") and pg.meta["merged_over"]["service"] == "db"
+    assert (pg.get("work_mem").value, os.path.basename(pg.get("work_mem").span.file)) == (
+        64 * 1024, "docker-compose.override.yml")
+    assert pg.get("max_connections").value == 50 and pg.host.memory_bytes().value == 2 * 1024**3
+    [path] = connection_paths(report)
+    assert [h.kind for h in path.hops] == ["client", "postgres"] and path.hops[1].doc is pg
