@@ -147,7 +147,8 @@ def test_hap005_warn_below_option(tmp_path):
         "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30m\n    timeout server 30m\n"
         "listen pg\n    bind :5000\n    option pgsql-check user haproxy\n    server pg1 10.0.0.1:5432 check\n")
     r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)
-    assert "HAP005" not in r.stdout, r.stdout  # 30 min is above the default threshold (600 s)
+    # 30 min is above the warning threshold (600 s): info, since no client was read
+    assert "HAP005 info" in r.stdout and "HAP005 warning" not in r.stdout, r.stdout
     (tmp_path / "pgpath.yaml").write_text("rule-options:\n  HAP005: {warn-below: 3600}\n")
     r = pgpath("check", "haproxy.cfg", "--select", "HAP005", cwd=tmp_path)
     assert "HAP005 warning" in r.stdout, r.stdout
@@ -157,13 +158,21 @@ def test_hap005_report_up_to_option(tmp_path):
     (tmp_path / "haproxy.cfg").write_text(
         "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 1h\n    timeout server 1h\n"
         "listen pg\n    bind :5000\n    option pgsql-check user haproxy\n    server pg1 10.0.0.1:5432 check\n")
-    # an hour, or 30 min: no client read shows a failure (validating pools survive any timer; pools
-    # that never retire idle connections are judged where their configuration is read)
+    # an hour: no client read shows a failure (validating pools survive any timer, and common pools that
+    # retire idle connections have done so by 30 min; pools that never retire them are judged where their
+    # configuration is read)
     r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)
     assert "HAP005" not in r.stdout, r.stdout
+    # 30 min (Patroni's example): within common pools' default retirement, info naming the clients to give
     (tmp_path / "haproxy.cfg").write_text((tmp_path / "haproxy.cfg").read_text().replace(" 1h\n", " 30m\n"))
     r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)
+    assert "HAP005 info" in r.stdout and "closed after 30m = 1800 s" in r.stdout, r.stdout
+    assert "no client of this route was read" in r.stdout and "HikariCP maxLifetime=1770000" in r.stdout, r.stdout
+    # 31 min: past every common pool's default retirement, not reported
+    (tmp_path / "haproxy.cfg").write_text((tmp_path / "haproxy.cfg").read_text().replace(" 30m\n", " 31m\n"))
+    r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)
     assert "HAP005" not in r.stdout, r.stdout
+    (tmp_path / "haproxy.cfg").write_text((tmp_path / "haproxy.cfg").read_text().replace(" 31m\n", " 30m\n"))
     # 9 min: below psycopg_pool's max_idle, a warning by default
     (tmp_path / "haproxy.cfg").write_text((tmp_path / "haproxy.cfg").read_text().replace(" 30m\n", " 9m\n"))
     r = pgpath("check", "haproxy.cfg", "--no-config", "--select", "HAP005", cwd=tmp_path)

@@ -43,6 +43,14 @@ LIBPQ_KEEPALIVE_KEYS = ("keepalives", "keepalives_idle", "keepalives_interval", 
 # under ordinary use, and with no client read only such a timer is reported (HAP005, PATH002)
 COMMON_POOL_IDLE_S = 600
 
+# how long common pools that retire idle connections keep one by default: HikariCP's maxLifetime
+# and pgxpool's MaxConnIdleTime (both 30 min; HikariCP's documentation asks for a lifetime several
+# seconds shorter than any infrastructure limit). A traffic-reset timer at or below it is inside what
+# common pools count as usable, and pools that never retire idle connections (SQLAlchemy's default,
+# psycopg_pool's min_size connections, which it checks for expiry only when they are returned) meet it
+# after a quiet half hour: with no client read it is reported as info, saying which clients to give
+COMMON_POOL_RETIRE_S = 1800
+
 
 class Value(Record):
     """One client setting: typed value, where it came from, and how it was written."""

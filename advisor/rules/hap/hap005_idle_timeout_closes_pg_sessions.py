@@ -11,9 +11,19 @@ a connection when they lend it nor keep it forever retire an idle one later than
 (psycopg_pool closes connections above `min_size` idle past `max_idle`, 600 s, and checks none by
 default), so such a proxy cuts connections they still lend.
 
+A timeout of 10 to 30 minutes is reported as info when no client of the route was read: it is
+within what common pools keep an idle connection by default (HikariCP's `maxLifetime` and pgxpool's
+`MaxConnIdleTime` are both 30 min, and HikariCP's documentation asks for a lifetime several seconds
+shorter than any infrastructure limit), and pools that never retire idle connections meet it after a
+quiet half hour (SQLAlchemy's default pool; psycopg_pool's `min_size` connections, whose
+`max_lifetime` is checked only when a connection is returned; Django's persistent connections). The
+finding says which clients to give pgpath so that each pool is judged against it (PATH002). Patroni's
+example `haproxy.cfg` (`timeout client 30m`, `timeout server 30m`) is this case.
+
 A longer timeout is not reported by default, since no client read with it shows a failure:
 - pools that validate on borrow lend no connection the proxy closed (HikariCP re-validates one
-  unused for 500 ms, pgx v5's pgxpool pings one idle for over 1 s);
+  unused for 500 ms, pgx v5's pgxpool pings one idle for over 1 s), and every common pool that
+  retires idle connections has done so by then;
 - pools that neither retire idle connections nor validate them (SQLAlchemy without
   `pool_pre_ping`, psycopg_pool's `min_size` connections, Django's persistent connections
   without `CONN_HEALTH_CHECKS`) are cut by any finite timer, however long; only the client's
@@ -64,7 +74,7 @@ listen to the longest idle time sessions must survive.
 
 from advisor.findings import Severity
 from advisor.model import Unknown
-from advisor.model.client import COMMON_POOL_IDLE_S
+from advisor.model.client import COMMON_POOL_IDLE_S, COMMON_POOL_RETIRE_S
 from advisor.rules.hap._common import haproxy_docs, is_postgres
 from advisor.rules.path import pool_judged
 from advisor.rules.rule import Rule, listed
@@ -77,14 +87,17 @@ def check(ctx):
     from advisor.model.haproxy import idle_timeout
 
     warn_below_ms = ctx.rule_option("HAP005", "warn-below", WARN_BELOW_MS // 1000) * 1000
-    # by default only what is a warning; a longer report-up-to adds info findings, never removes warnings
-    report_up_to_ms = max(ctx.rule_option("HAP005", "report-up-to", 0) * 1000, warn_below_ms)
+    # by default what is a warning, and up to common pools' default retirement (30 min, inclusive) as
+    # info; a longer report-up-to adds info findings, never removes warnings
+    report_up_to_ms = max(ctx.rule_option("HAP005", "report-up-to", 0) * 1000, warn_below_ms,
+                          COMMON_POOL_RETIRE_S * 1000 + 1)
 
     starts = None  # (id(document), route label) -> whether each path through it starts at a client read
     for doc in haproxy_docs(ctx):
         # routes whose sessions one and the same line closes (a `defaults` timeout inherited by
         # several proxies): one finding, since one change fixes them all
         groups: dict[tuple, list] = {}
+        clients_read: set = set()  # spans of the groups with a route on a path from a client read
         for route in doc.model.routes():
             if route.back.effective_mode() != "tcp" or not is_postgres(route.back, doc.model):
                 continue
@@ -102,11 +115,13 @@ def check(ctx):
             deciding = _deciding(route, idle)
             span = deciding.span if deciding is not None and deciding.span is not None else route.front.span
             groups.setdefault((span, idle.ms, idle.via_tunnel), []).append((route, idle, deciding))
+            if read and any(read):
+                clients_read.add(span)
         for (span, ms, via_tunnel), routes in groups.items():
-            yield _finding(span, ms, via_tunnel, routes, warn_below_ms)
+            yield _finding(span, ms, via_tunnel, routes, warn_below_ms, span not in clients_read)
 
 
-def _finding(span, ms, via_tunnel, routes, warn_below_ms):
+def _finding(span, ms, via_tunnel, routes, warn_below_ms, no_client_read):
     route, idle, deciding = routes[0]
     seconds = ms / 1000
     shown = deciding.shown() if deciding is not None else hap_format_ms(ms)
@@ -118,14 +133,27 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms):
         related += [sp for sp in i.spans if sp != span] + ([r.front.span] if span != r.front.span else [])
     reason = idle.reason if len(routes) == 1 else ", ".join(dict.fromkeys(i.reason for _, i, _ in routes))
     keep = f"keep client pools' max idle time / lifetime below {seconds:g} s (or ping idle connections)"
+    unread = ""
+    if ms >= warn_below_ms:
+        # info: no client of these routes was read (or report-up-to asked for it)
+        unread = (f"; common pools keep an idle connection that long by default (HikariCP's maxLifetime and "
+                  f"pgxpool's MaxConnIdleTime: 30 min), and pools that never retire idle connections and do "
+                  f"not validate on borrow (SQLAlchemy's default, psycopg_pool's min_size connections, Django's "
+                  f"persistent ones) lend one closed after {seconds:g} s of quiet: `server closed the connection "
+                  f"unexpectedly`" + ("; no client of this route was read" if no_client_read else ""))
+        keep = (f"keep client pools' lifetime below {seconds:g} s or have them validate on borrow "
+                f"(HikariCP maxLifetime={max(int(ms) - 30_000, 30_000)}, SQLAlchemy pool_pre_ping=True, "
+                f"psycopg_pool check=ConnectionPool.check_connection)")
+    tail = ("; and give pgpath the clients' configuration (or declare them as client hops in pgpath.yaml's "
+            "deployments:) to have each pool checked against this timer") if unread and no_client_read else ""
     return RULE.finding(
         span,
         f"{labels}: idle PostgreSQL sessions are closed after {shown} = {seconds:g} s "
         f"({reason}); TCP keepalives do not reset this timer, so a pooled connection idle longer "
         f"than {seconds:g} s is cut and its next query fails, and so is a statement that runs longer "
-        f"without returning rows (a report, an index build, a lock wait)",
-        f"{keep}, or raise timeout tunnel in {backs} (e.g. timeout tunnel {longer})" if via_tunnel else
-        f"{keep}, or add timeout tunnel {longer} to {backs}",
+        f"without returning rows (a report, an index build, a lock wait){unread}",
+        (f"{keep}, or raise timeout tunnel in {backs} (e.g. timeout tunnel {longer})" if via_tunnel else
+         f"{keep}, or add timeout tunnel {longer} to {backs}") + tail,
         related=list(dict.fromkeys(related)),
         severity=Severity.WARNING if ms < warn_below_ms else Severity.INFO,
     )

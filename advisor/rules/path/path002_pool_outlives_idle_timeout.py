@@ -65,9 +65,11 @@ A load balancer that counts data only (AWS Classic ELB, ALB, RDS Proxy) in front
 or server whose clients no file shows (a Kubernetes Service of type LoadBalancer with `cloud:
 aws`, where the in-tree controller makes a Classic ELB) is judged as HAP005 judges HAProxy: a
 warning when its timer is below the 600 s that common pools keep a connection idle (psycopg_pool
-`max_idle`, with no check on borrow by default), and not reported when it is longer: the pools it
-would still cut, those that never retire an idle connection, show only in their own files, and
-this rule judges them against it once those files are on the path.
+`max_idle`, with no check on borrow by default); info up to 30 min (RDS Proxy's default
+`IdleClientTimeout` of 1800 s among them), which common pools reach by default (HikariCP's
+`maxLifetime`, pgxpool's `MaxConnIdleTime`), naming the clients' files to give; and not reported when
+it is longer: the pools it would still cut, those that never retire an idle connection, show only in
+their own files, and this rule judges them against it once those files are on the path.
 
 ## References
 - HikariCP maxLifetime: https://github.com/brettwooldridge/HikariCP#frequently-used
@@ -86,7 +88,7 @@ this rule judges them against it once those files are on the path.
 import math
 
 from advisor.findings import Severity
-from advisor.model.client import COMMON_POOL_IDLE_S
+from advisor.model.client import COMMON_POOL_IDLE_S, COMMON_POOL_RETIRE_S
 from advisor.rules.app.common import said
 from advisor.rules.path import hop_span, on_borrow, related, secs, timer_seconds
 from advisor.rules.rule import Rule
@@ -233,21 +235,30 @@ def _unread_clients(path, firing):
         hop = path.hops[t.hop]
         if t.resets_on != "traffic" or first is None or t.hop >= first or hop.detail is None:
             continue
-        if t.seconds >= COMMON_POOL_IDLE_S:
+        if t.seconds > COMMON_POOL_RETIRE_S:
             continue  # as HAP005: no common pool shows a failure; the clients' own files would
         to = path.hops[first].label
         span = t.span or hop_span(hop)
+        if t.seconds < COMMON_POOL_IDLE_S:
+            keeps = f"common pools keep a connection idle longer (psycopg_pool's max_idle: {secs(COMMON_POOL_IDLE_S)})"
+            severity, give = Severity.WARNING, ""
+        else:  # as HAP005: within common pools' default retirement; say which files would decide
+            keeps = ("common pools keep a connection idle that long by default (HikariCP's maxLifetime and pgxpool's "
+                     "MaxConnIdleTime: 30 min), and some never retire idle ones (SQLAlchemy's default, psycopg_pool's "
+                     "min_size connections)")
+            severity = Severity.INFO
+            give = ("; and give pgpath the clients' configuration (or declare them as client hops in pgpath.yaml's "
+                    "deployments:) to have each pool checked against this timer")
         yield RULE.finding(
             span,
             f"clients (not read) -> {to} cross {t.name}: it closes a connection idle {secs(t.seconds)} whatever "
-            f"the keepalives (probes carry no data), and common pools keep a connection idle longer (psycopg_pool's "
-            f"max_idle: {secs(COMMON_POOL_IDLE_S)}): one that does not validate on borrow lends it closed, and "
-            f"{t.effect}",
+            f"the keepalives (probes carry no data), and {keeps}: one that does not validate on borrow lends it "
+            f"closed, and {t.effect}",
             f"raise its idle timeout above the clients' pool idle time ({_idle_setting(hop)}), or keep the pools' "
             f"maximum lifetime below {secs(t.seconds)}; on AWS an NLB instead keeps idle flows that keepalives "
-            "refresh",
+            f"refresh{give}",
             related=related(path, span),
-            severity=Severity.WARNING,
+            severity=severity,
         )
 
 
