@@ -399,14 +399,16 @@ def rules(fmt: str = typer.Option("text", "--format", "-f", help="text or json."
     if fmt == "json":
         import json
 
-        data = [{"code": r.code, "name": r.name, "severity": str(r.severity), "summary": r.summary} for r in rules]
+        data = [{"code": r.code, "name": r.name, "severity": str(r.severity), "summary": r.summary,
+                 "opt_in": r.opt_in} for r in rules]
         typer.echo(json.dumps(data, indent=2))
         return
     if fmt != "text":
         _fail("--format takes text or json")
     width = max(len(r.name) for r in rules)
     for r in rules:
-        typer.echo(f"{r.code:<7} {r.name:<{width}}  {str(r.severity):<7}  {r.summary}")
+        opt_in = f" (opt-in: --select {r.code})" if r.opt_in else ""
+        typer.echo(f"{r.code:<7} {r.name:<{width}}  {str(r.severity):<7}  {r.summary}{opt_in}")
 
 
 @app.command()

@@ -417,19 +417,25 @@ def _family(code: str) -> str:
     return re.sub(r"\d+$", "", code)
 
 
-def _matches(rule, patterns: list[str]) -> bool:  # rule: a RuleEntry
+def _matches(rule, patterns: list[str], named_only: bool = False) -> bool:  # rule: a RuleEntry
+    """Whether a pattern names the rule: ALL, its family, its code or its name; with `named_only`,
+    only its code or name."""
     for p in patterns:
         up = p.upper()
-        if up == "ALL" or up == rule.code or up == _family(rule.code) or p.lower() == rule.name:
+        if up == rule.code or p.lower() == rule.name:
+            return True
+        if not named_only and (up == "ALL" or up == _family(rule.code)):
             return True
     return False
 
 
 def selected_rules(settings: Settings):
-    """The entries (advisor.rules.RuleEntry) of the rules to run; no rule module is imported."""
+    """The entries (advisor.rules.RuleEntry) of the rules to run; no rule module is imported. An
+    opt-in rule runs only when --select (select:) names it by code or name."""
     from advisor.rules import RULE_ENTRIES
 
-    return [e for e in RULE_ENTRIES if _matches(e, settings.select) and not _matches(e, settings.ignore)]
+    return [e for e in RULE_ENTRIES
+            if _matches(e, settings.select, named_only=e.opt_in) and not _matches(e, settings.ignore)]
 
 
 # ------------------------------------------------------------------------------------------------

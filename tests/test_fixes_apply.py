@@ -44,6 +44,7 @@ from pathlib import Path
 import pytest
 
 from advisor.engine import make_settings, run
+from advisor.rules import RULE_ENTRIES
 from rule_cases import cases, options_for, run_case
 
 _ASSIGNMENT = re.compile(r"([A-Za-z_][\w.]*) = (\S+)")
@@ -459,6 +460,9 @@ def _apply(folder: Path, finding, edit=None) -> None:
         _write_haproxy(folder, finding, values)
 
 
+OPT_IN = [e.code for e in RULE_ENTRIES if e.opt_in]  # run only when named (PG010)
+
+
 def _findings(folder: Path, case: Path, select):
     cli = {k.replace("-", "_"): v for k, v in options_for(case).items()}
     cli["paths"] = [case.name]
@@ -528,9 +532,10 @@ def _judge(before, after, finding) -> None:
 def test_applying_the_fix_clears_the_finding_and_breaks_nothing(tmp_path, code, case, finding):
     copy = tmp_path / case.name
     (shutil.copytree if case.is_dir() else shutil.copy)(case, copy)
-    before = _findings(tmp_path, case, None)
+    select = ["ALL", *OPT_IN]  # every rule, opt-in ones too: a fix must break no other rule's finding
+    before = _findings(tmp_path, case, select)
     _apply(tmp_path, finding)
-    _judge(before, _findings(tmp_path, case, None), finding)
+    _judge(before, _findings(tmp_path, case, select), finding)
 
 
 # -- PATH001's other fixes: after its first, it offers the other end's keepalives in that end's own
@@ -603,7 +608,7 @@ def _run_folder(folder: Path):
     cwd = os.getcwd()
     os.chdir(folder.parent)
     try:
-        return run(make_settings({"paths": [folder.name]}, use_config=False)).findings
+        return run(make_settings({"paths": [folder.name], "select": ["ALL", *OPT_IN]}, use_config=False)).findings
     finally:
         os.chdir(cwd)
 

@@ -369,7 +369,7 @@ def test_a_topology_given_by_absolute_path_elsewhere_shows_files_as_the_command_
     r = pgpath("init", ".", "-o", str(tmp_path / "cfg" / "topology.yaml"), cwd=repo)
     assert r.returncode == 0, r.stderr
     assert '"../repo/pgbouncer.ini"' in (tmp_path / "cfg" / "topology.yaml").read_text()
-    r = pgpath("check", ".", "--config", str(tmp_path / "cfg" / "topology.yaml"), cwd=repo)
+    r = pgpath("check", ".", "--config", str(tmp_path / "cfg" / "topology.yaml"), "--select", "ALL,PG010", cwd=repo)
     findings = [ln for ln in r.stdout.splitlines() if " PG010 " in ln]
     assert findings and all(ln.startswith("postgresql.conf:") for ln in findings), r.stdout
     assert str(tmp_path) not in r.stdout
@@ -425,7 +425,8 @@ def test_checking_one_folder_reports_its_files_not_the_other_deployments_the_top
     file under `a`; `pgpath check` (the whole tree) reports both."""
     write(tmp_path, {"a/postgresql.conf": PG + "statement_timeout = 60s\n",
                      "b/postgresql.conf": PG + "include '/etc/made/at/deploy.conf'\nstatement_timeout = 90s\n",
-                     "pgpath.yaml": "deployments:\n  - name: a\n    hops:\n      - postgres: a/postgresql.conf\n"
+                     "pgpath.yaml": "select: [ALL, PG010]\n"
+                                    "deployments:\n  - name: a\n    hops:\n      - postgres: a/postgresql.conf\n"
                                     "  - name: b\n    hops:\n      - postgres: b/postgresql.conf\n"})
     one = pgpath("check", "a", cwd=tmp_path).stdout
     assert "a/postgresql.conf:" in one and "b/postgresql.conf" not in one, one
@@ -466,7 +467,7 @@ def test_checking_the_topologys_tree_reports_the_files_it_names_outside_it(tmp_p
                      "repo/pgbouncer.ini": PGB,
                      "repo/pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - pgbouncer: pgbouncer.ini\n"
                                          "      - postgres: ../shared/postgresql.conf\n"})
-    r = pgpath("check", ".", cwd=tmp_path / "repo")
+    r = pgpath("check", ".", "--select", "ALL,PG010", cwd=tmp_path / "repo")
     assert "postgresql.conf:3:21: PG010" in r.stdout, r.stdout
 
 

@@ -107,10 +107,10 @@ def test_sarif_fingerprints_survive_moved_lines_and_change_with_content(risky):
               for r in after["runs"][0]["results"]}
     assert starts["MEM001"] == 3 + 3  # the lines did move
     conf = risky / "risky" / "postgresql.conf"
-    conf.write_text(conf.read_text().replace("statement_timeout = 5min", "statement_timeout = 7min"))
-    assert "7min" in conf.read_text()
+    conf.write_text(conf.read_text().replace("idle_session_timeout = 0.5 ", "idle_session_timeout = 0.4 "))
+    assert "= 0.4 " in conf.read_text()
     changed = dict(_fingerprints(json.loads(check(risky, "sarif"))))
-    assert changed["PG010"] != dict(fps)["PG010"]
+    assert changed["PG012"] != dict(fps)["PG012"]
 
 
 # --------------------------------------------------------------------------------------- GitHub

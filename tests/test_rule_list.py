@@ -44,8 +44,8 @@ def test_every_rule_module_is_listed_and_agrees_with_its_entry():
         rule = module.RULE
         code = module.__name__.rsplit(".", 1)[1].split("_")[0].upper()
         assert rule.code == code, f"{module.__name__}: file name and code {rule.code} disagree"
-        assert (entry.code, entry.name, entry.needs) == (rule.code, rule.name, rule.needs), \
-            f"{module.__name__}: its entry says {(entry.code, entry.name, entry.needs)}"
+        assert (entry.code, entry.name, entry.needs, entry.opt_in) == (rule.code, rule.name, rule.needs, rule.opt_in), \
+            f"{module.__name__}: its entry says {(entry.code, entry.name, entry.needs, entry.opt_in)}"
         assert load_rule(entry) is rule
         # `reports` names exactly the kinds the module hands to report_diagnostics
         reported = tuple(REPORT_CALL.findall(Path(module.__file__).read_text(encoding="utf-8")))
@@ -140,8 +140,30 @@ def test_checking_a_postgresql_conf_imports_only_rules_for_it():
                          cwd=ROOT, capture_output=True, text=True, check=True)
     code, modules = json.loads(out.stdout)
     assert code == 0, out.stderr
-    assert "advisor.rules.pg.pg010_statement_timeout_in_config" in modules
+    assert "advisor.rules.pg.pg011_idle_session_timeout_global" in modules
+    assert "advisor.rules.pg.pg010_statement_timeout_in_config" not in modules  # opt-in, not selected
     assert not [m for m in modules if m.startswith(("advisor.rules.pgb", "advisor.rules.hap", "advisor.rules.app"))]
     # a healthy file has no loader diagnostics: the rules that only report them stay unimported
     assert "advisor.rules.pg.pg001_unknown_parameter" not in modules
     assert "advisor.rules.adv.adv001_syntax_error" not in modules
+
+
+def test_an_opt_in_rule_runs_only_when_named(tmp_path):
+    """PG010 is opt-in: ALL and its family do not run it; its code or name does; ignore still wins."""
+    from advisor.engine import make_settings, selected_rules
+
+    def codes(select, ignore=()):
+        settings = make_settings({"paths": [str(tmp_path)], "select": list(select), "ignore": list(ignore)},
+                                 use_config=False)
+        return {e.code for e in selected_rules(settings)}
+
+    assert "PG010" not in codes(["ALL"]) and "PG001" in codes(["ALL"])
+    assert "PG010" not in codes(["PG"]) and "PG011" in codes(["PG"])
+    assert "PG010" in codes(["PG010"]) and "PG010" in codes(["statement-timeout-in-config"])
+    assert "PG010" in codes(["ALL", "PG010"]) and "PG001" in codes(["ALL", "PG010"])
+    assert "PG010" not in codes(["PG010"], ignore=["PG010"])
+    assert all(e.opt_in is False for e in RULE_ENTRIES if e.code != "PG010")
+    # `pgpath rules` says how to run it
+    out = subprocess.run([sys.executable, "-m", "advisor", "rules"], capture_output=True, text=True, check=True).stdout
+    assert next(ln for ln in out.splitlines() if ln.startswith("PG010")).endswith("(opt-in: --select PG010)")
+    assert "opt-in" not in next(ln for ln in out.splitlines() if ln.startswith("PG011"))

@@ -26,15 +26,17 @@ from advisor.rules.rule import Context, Rule
 class RuleEntry(Record):
     """A rule as listed: what the engine needs to know before importing the rule's module."""
 
-    __slots__ = ("code", "name", "module", "needs", "reports")
+    __slots__ = ("code", "name", "module", "needs", "reports", "opt_in")
 
-    def __init__(self, code: str, name: str, module: str, needs: tuple[str, ...], reports: tuple[str, ...]) -> None:
+    def __init__(self, code: str, name: str, module: str, needs: tuple[str, ...], reports: tuple[str, ...],
+                 opt_in: bool = False) -> None:
         self.code = code
         self.name = name
         self.module = module  # relative to advisor.rules: "pg.pg001_unknown_parameter"
         # document kinds the rule reads, all loaded for it to run; empty: every run; "a|b": a or b
         self.needs = needs
         self.reports = reports  # diagnostic kinds it only reports; empty: it checks something
+        self.opt_in = opt_in  # runs only when selected by its code or name (as its RULE says)
 
 
 RULE_ENTRIES: list[RuleEntry] = [
@@ -49,7 +51,8 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("PG002", "invalid-value", "pg.pg002_invalid_value", (), ("invalid-value",)),
     RuleEntry("PG003", "out-of-range", "pg.pg003_out_of_range", (), ("out-of-range",)),
     RuleEntry("PG004", "startup-conflict", "pg.pg004_startup_conflict", ("postgresql|sql",), ()),
-    RuleEntry("PG010", "statement-timeout-in-config", "pg.pg010_statement_timeout_in_config", ("postgresql",), ()),
+    RuleEntry("PG010", "statement-timeout-in-config", "pg.pg010_statement_timeout_in_config", ("postgresql",), (),
+              opt_in=True),
     RuleEntry("PG011", "idle-session-timeout-global", "pg.pg011_idle_session_timeout_global", ("postgresql",), ()),
     RuleEntry("PG012", "rounds-to-zero", "pg.pg012_rounds_to_zero", ("postgresql",), ()),
     RuleEntry("PG014", "patroni-local-dcs-parameter", "pg.pg014_patroni_local_dcs_parameter", ("postgresql",), ()),

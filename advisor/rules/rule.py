@@ -15,10 +15,11 @@ from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span
 
 
 class Rule(Record):
-    __slots__ = ("code", "name", "severity", "summary", "needs", "check", "doc", "security")
+    __slots__ = ("code", "name", "severity", "summary", "needs", "check", "doc", "security", "opt_in")
 
     def __init__(self, code: str, name: str, severity: Severity, summary: str, needs: tuple[str, ...],
-                 check: Callable[["Context"], Iterable[Finding]], doc: str = "", security: bool = False) -> None:
+                 check: Callable[["Context"], Iterable[Finding]], doc: str = "", security: bool = False,
+                 opt_in: bool = False) -> None:
         self.code = code
         self.name = name
         self.severity = severity
@@ -29,6 +30,9 @@ class Rule(Record):
         # an exposure (plaintext, no authentication, an unverified server), not a failure: `info`
         # by the severity contract, tagged `security` where a format can say so (SARIF)
         self.security = security
+        # runs only when --select or select: names it by code or name (not ALL or its family): advice
+        # that teams often decline on purpose, with no failure on the path to show
+        self.opt_in = opt_in
 
     def __hash__(self) -> int:
         return hash(self._field_values())

@@ -7,6 +7,12 @@ session whose role or database does not set its own with `ALTER ROLE/DATABASE ..
 Not reported when an include that PostgreSQL reads after that line was not read (made at deploy
 time, or in a template): a later line wins, and that file may set it again.
 
+It is **opt-in**: it runs only when `--select PG010` (or `select:` in pgpath.yaml) names it. Many
+teams and platforms set a server-wide limit on purpose, as a safety net against runaway queries
+(Supabase's platform defaults set 120 s and ask for longer limits per role), and nothing on the
+connection path fails because of it: a linter that repeats the documentation's advice on every
+such server is noise to them. Teams that follow the documentation select it.
+
 It is `info`: the statements it would cancel (a migration, `CREATE INDEX`, a manual `VACUUM`, a
 batch job) and how long they run are not in the files, so no failure is shown. Autovacuum
 workers ignore it, and `pg_dump` and dump files restored by `pg_restore` or `psql` set
@@ -61,4 +67,5 @@ RULE = Rule(
     needs=("postgresql",),
     check=check,
     doc=__doc__,
+    opt_in=True,
 )
