@@ -146,13 +146,13 @@ def _judge(ctx, pg, host, ratio_fact):
         if ratio > LINUX_OVERCOMMIT_RATIO:
             return None
         body = (f"CommitLimit = {swap_said} + {ratio}% of RAM: at most {share} plus the swap can be committed, by all "
-                "processes together (shared_buffers, every backend, every other process of the host); " + fails)
+                "processes together (shared_buffers, every backend, every other process of the host)")
         why = WITHOUT_RAM
         floor = floor_of(pg, lower_bound=True) if not ram and swap is not None else None
+        needs = _least_ram(floor, swap, ratio) if floor is not None else None
+        body += "; " + (needs if needs is not None else fails)  # the least RAM's text says how it fails
         if floor is not None:
-            needs = _least_ram(floor, swap, swap_said, ratio)
             if needs is not None:
-                body += "; " + needs
                 related += _spans(floor)
                 at_proposed = floor.least_ram(swap, RATIO_WITHOUT_RAM)
                 if at_proposed is not None and at_proposed > 0:
@@ -237,9 +237,11 @@ def _terms(floor, shared_bytes: float | None) -> str:
     return text + ")"
 
 
-def _least_ram(floor, swap: float, swap_said: str, ratio: int) -> str | None:
-    """The RAM below which the floor does not fit under swap + ratio % × RAM, with its arithmetic;
-    None when the swap alone covers it (any RAM does)."""
+def _least_ram(floor, swap: float, ratio: int) -> str | None:
+    """The RAM below which the floor does not fit under swap + ratio % × RAM, with its arithmetic
+    (the swap as a figure: where it is set is said before); None when the swap alone covers it (any
+    RAM does)."""
+    swap_said = f"swap {format_bytes(swap)}" if swap else "swap 0"
     least = floor.least_ram(swap, ratio)
     if least == 0:
         return None
