@@ -187,3 +187,19 @@ def test_hap005_report_up_to_option(tmp_path):
     (tmp_path / "pgpath.yaml").write_text("rule-options:\n  HAP005: {report-up-to: 86400}\n")
     r = pgpath("check", "haproxy.cfg", "--select", "HAP005", cwd=tmp_path)
     assert "HAP005 info" in r.stdout and "closed after 1h = 3600 s" in r.stdout, r.stdout
+
+
+def test_hap005_names_the_clients_read_whose_pools_are_not(tmp_path):
+    """A connection string read on the route names no pool: the 30 min info says whose pool is not in
+    the files, not that no client was read; with no client file it says no client was read."""
+    (tmp_path / "haproxy.cfg").write_text(
+        "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30m\n    timeout server 30m\n"
+        "listen pg\n    bind :5000\n    option pgsql-check user haproxy\n    server pg1 10.0.0.1:5432 check\n")
+    r = pgpath("check", ".", "--no-config", "--select", "HAP005", cwd=tmp_path)
+    assert "HAP005 info" in r.stdout and "no client of this route was read" in r.stdout, r.stdout
+    assert "give pgpath the clients' configuration" in r.stdout, r.stdout
+    (tmp_path / ".env").write_text("DATABASE_URL=postgresql://app@haproxy.internal:5000/app\n")
+    r = pgpath("check", ".", "--no-config", "--select", "HAP005", cwd=tmp_path)
+    assert "HAP005 info" in r.stdout, r.stdout
+    assert "the pool of DATABASE_URL (libpq) is not in the files read" in r.stdout, r.stdout
+    assert "no client of this route was read" not in r.stdout and "give pgpath" not in r.stdout, r.stdout

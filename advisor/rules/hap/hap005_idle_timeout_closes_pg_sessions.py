@@ -93,11 +93,12 @@ def check(ctx):
                           COMMON_POOL_RETIRE_S * 1000 + 1)
 
     starts = None  # (id(document), route label) -> whether each path through it starts at a client read
+    clients = None  # (id(document), route label) -> the clients read on paths through it
     for doc in haproxy_docs(ctx):
         # routes whose sessions one and the same line closes (a `defaults` timeout inherited by
         # several proxies): one finding, since one change fixes them all
         groups: dict[tuple, list] = {}
-        clients_read: set = set()  # spans of the groups with a route on a path from a client read
+        clients_read: dict = {}  # span of a group -> the clients read on paths through its routes
         for route in doc.model.routes():
             if route.back.effective_mode() != "tcp" or not is_postgres(route.back, doc.model):
                 continue
@@ -115,13 +116,26 @@ def check(ctx):
             deciding = _deciding(route, idle)
             span = deciding.span if deciding is not None and deciding.span is not None else route.front.span
             groups.setdefault((span, idle.ms, idle.via_tunnel), []).append((route, idle, deciding))
-            if read and any(read):
-                clients_read.add(span)
+            if clients is None:
+                clients = _clients(ctx)
+            clients_read.setdefault(span, []).extend(clients.get((id(doc), route.label), ()))
         for (span, ms, via_tunnel), routes in groups.items():
-            yield _finding(span, ms, via_tunnel, routes, warn_below_ms, span not in clients_read)
+            yield _finding(span, ms, via_tunnel, routes, warn_below_ms, list(dict.fromkeys(clients_read.get(span, []))))
 
 
-def _finding(span, ms, via_tunnel, routes, warn_below_ms, no_client_read):
+def _clients(ctx) -> dict:
+    """(id(document), route label) -> the clients read on the assembled paths through that HAProxy
+    route (their pools, when the files name none, are in the application's code). Built once per run."""
+    out: dict = {}
+    for path in ctx.paths:
+        if path.hops and path.hops[0].kind == "client":
+            for h in path.hops:
+                if h.kind == "haproxy" and h.doc is not None:
+                    out.setdefault((id(h.doc), getattr(h.detail, "label", None)), []).append(path.hops[0].label)
+    return out
+
+
+def _finding(span, ms, via_tunnel, routes, warn_below_ms, clients):
     route, idle, deciding = routes[0]
     seconds = ms / 1000
     shown = deciding.shown() if deciding is not None else hap_format_ms(ms)
@@ -140,12 +154,14 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms, no_client_read):
                   f"pgxpool's MaxConnIdleTime: 30 min), and pools that never retire idle connections and do "
                   f"not validate on borrow (SQLAlchemy's default, psycopg_pool's min_size connections, Django's "
                   f"persistent ones) lend one closed after {seconds:g} s of quiet: `server closed the connection "
-                  f"unexpectedly`" + ("; no client of this route was read" if no_client_read else ""))
+                  f"unexpectedly`" + ("; no client of this route was read" if not clients else
+                                      f"; the pool of {listed(clients)} is not in the files read (a connection "
+                                      f"string names none)"))
         keep = (f"keep client pools' lifetime below {seconds:g} s or have them validate on borrow "
                 f"(HikariCP maxLifetime={max(int(ms) - 30_000, 30_000)}, SQLAlchemy pool_pre_ping=True, "
                 f"psycopg_pool check=ConnectionPool.check_connection)")
     tail = ("; and give pgpath the clients' configuration (or declare them as client hops in pgpath.yaml's "
-            "deployments:) to have each pool checked against this timer") if unread and no_client_read else ""
+            "deployments:) to have each pool checked against this timer") if unread and not clients else ""
     return RULE.finding(
         span,
         f"{labels}: idle PostgreSQL sessions are closed after {shown} = {seconds:g} s "
