@@ -99,7 +99,9 @@ def test_exit_code_follows_fail_on(repo, installed):
     assert (repo / "pgpath.sarif").is_file()
     proc, outputs = _check(repo, installed, paths="deploy/healthy", **{"fail-on": "info"})
     assert proc.returncode == 0 and outputs["exit-code"] == "0", proc.stdout
-    # a server-wide statement_timeout is hygiene: PG010's info, which fails the run only with fail-on info
+    # a server-wide statement_timeout is hygiene: PG010's info (opt-in: named in pgpath.yaml), which fails
+    # the run only with fail-on info
+    (repo / "pgpath.yaml").write_text("select: [ALL, PG010]\n")
     conf = repo / "deploy" / "healthy" / "postgresql.conf"
     conf.write_text(conf.read_text() + "statement_timeout = '5min'\n")
     proc, outputs = _check(repo, installed, paths="deploy/healthy")
