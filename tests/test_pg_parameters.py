@@ -71,5 +71,12 @@ def test_a_fix_goes_where_the_file_sets_the_parameter():
     # a parameter Patroni takes only from the DCS goes there, wherever the file wrote it
     patroni = _doc(parameters_at="postgresql.parameters",
                    parameters_at_for={"max_connections": "bootstrap.dcs.postgresql.parameters"})
-    assert assignment(patroni, "max_connections", 200) == 'max_connections: "200" in bootstrap.dcs.postgresql.parameters'
+    # which Patroni reads once, when it creates the cluster: a running one takes it by patronictl
+    assert assignment(patroni, "max_connections", 200) == \
+        'max_connections: "200" in bootstrap.dcs.postgresql.parameters (on a running cluster: patronictl edit-config)'
+    dcs = _doc(parameters_at="bootstrap.dcs.postgresql.parameters")
+    timeout = _setting("statement_timeout", "45min")
+    timeout.section = "bootstrap.dcs.postgresql.parameters"
+    assert removal(dcs, timeout) == ("remove statement_timeout from bootstrap.dcs.postgresql.parameters "
+                                     "(on a running cluster: patronictl edit-config)")
     assert assignment(patroni, "work_mem", "8MB") == 'work_mem: "8MB" in postgresql.parameters'

@@ -76,20 +76,31 @@ def assignment(doc: ConfigDoc, name: str, value, setting: Setting | None = None)
     at = _where(doc, name, setting)
     form = (doc.meta.get("parameters_forms") or {}).get(at)
     if at and form == "options":
-        return f'- {{ option: "{name}", value: "{_plain(value)}" }} in {at}'
+        return f'- {{ option: "{name}", value: "{_plain(value)}" }} in {_running(at)}'
     if at:
-        return f'{name}: "{_plain(value)}" in {at}'
+        return f'{name}: "{_plain(value)}" in {_running(at)}'
     if in_command(doc, name, setting):
         text = f"{name}={_plain(value)}"
         return f"-c {text if ' ' not in text else repr(text)} in its {_command_key(doc)}"
     return f"{name} = {value}"
 
 
+def _running(at: str) -> str:
+    """Where a fix is written, with how a running Patroni cluster takes it: Patroni reads
+    `bootstrap.dcs` once, when it creates the cluster; afterwards the DCS holds the values and
+    `patronictl edit-config` changes them."""
+    from advisor.model.patroni import PATRONI_DCS
+
+    if at == PATRONI_DCS:
+        return f"{at} (on a running cluster: patronictl edit-config)"
+    return at
+
+
 def removal(doc: ConfigDoc, setting: Setting, what: str = "line") -> str:
     """`remove the line` (or `the statement`), said as the file writes the setting."""
     at = setting.section if setting.section and doc.meta.get("parameters_at") else doc.meta.get("parameters_at")
     if at:
-        return f"remove {setting.spelling or setting.name} from {at}"
+        return f"remove {setting.spelling or setting.name} from {_running(at)}"
     if in_command(doc, setting.name, setting):
         return f"remove -c {setting.spelling or setting.name}={_plain(setting.raw)} from its {_command_key(doc)}"
     return f"remove the {what}"
