@@ -1,10 +1,13 @@
 """The client side of the middlebox lab; run inside the client network namespace by labkit.
 
-stdin: a JSON list of probes {"id", "conninfo", "idle", "wait"}. Each probe opens a psycopg
+stdin: a JSON list of probes {"id", "conninfo", "idle", "wait", "mode"}. Each probe opens a psycopg
 (libpq) connection with exactly that conninfo, runs a query, stays idle `idle` seconds while
 watching its socket, then runs `SELECT pg_backend_pid()`. A query with no answer after `wait`
 seconds is a hang (the middlebox drops the packets): the socket is then shut down so the
-blocked libpq call returns. All probes run at once. stdout: a JSON list of observations.
+blocked libpq call returns. With "mode": "statement" the probe runs `SELECT pg_sleep(idle),
+pg_backend_pid()` instead of idling and querying: a statement that returns nothing for `idle`
+seconds, whose answer is awaited `wait` seconds more. All probes run at once. stdout: a JSON
+list of observations.
 """
 
 import json
@@ -32,25 +35,28 @@ def probe(spec: dict, out: list) -> None:
         fd = conn.pgconn.socket
         dup = socket.socket(fileno=os.dup(fd))
         row["client_port"] = dup.getsockname()[1]
+        statement = spec.get("mode") == "statement"
         start = time.monotonic()
-        readable, _, _ = select.select([fd], [], [], spec["idle"])
-        if readable:
-            row["closed_at"] = time.monotonic() - start
-        rest = spec["idle"] - (time.monotonic() - start)
-        if rest > 0:
-            time.sleep(rest)
+        if not statement:
+            readable, _, _ = select.select([fd], [], [], spec["idle"])
+            if readable:
+                row["closed_at"] = time.monotonic() - start
+            rest = spec["idle"] - (time.monotonic() - start)
+            if rest > 0:
+                time.sleep(rest)
         result: dict = {}
+        sql = f"SELECT pg_sleep({float(spec['idle'])}), pg_backend_pid()" if statement else "SELECT pg_backend_pid()"
 
         def query() -> None:
             try:
-                result["pid"] = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+                result["pid"] = conn.execute(sql).fetchone()[-1]
             except psycopg.Error as exc:
                 result["exc"] = exc
 
         t = threading.Thread(target=query, daemon=True)
         asked = time.monotonic()
         t.start()
-        t.join(spec["wait"])
+        t.join(spec["wait"] + (spec["idle"] if statement else 0))
         if t.is_alive():
             row["hang"] = True
             dup.shutdown(socket.SHUT_RDWR)  # wake the blocked libpq read; the flow is dead anyway

@@ -56,6 +56,9 @@ class Scenario:
     haproxy: labkit.Haproxy | None = None
     pool: dict | None = None
     variant: str | None = None  # netns: drop | reset
+    # netns: what the connection does for `idle` seconds: nothing (idle), or run a statement that
+    # returns nothing until then (`SELECT pg_sleep(idle)`: as silent on the wire as an idle connection)
+    probe: str = "idle"
 
 
 @dataclass
@@ -570,7 +573,7 @@ def build_middlebox(lab: Lab, mode: str, prefix: str) -> tuple[labkit.Middlebox,
     scenarios = []
     T = MIDDLEBOX_T
 
-    def add(sid, config, params, dies, pg=plain, bouncer=None, haproxy=None, host=None):
+    def add(sid, config, params, dies, pg=plain, bouncer=None, haproxy=None, host=None, probe="idle"):
         full = f"{sid}-{mode}"
         d = lab.dir("scenarios", full)
         os.link(pg.conf, d / "postgresql.conf")
@@ -601,9 +604,13 @@ def build_middlebox(lab: Lab, mode: str, prefix: str) -> tuple[labkit.Middlebox,
             topo += "hosts:\n  app1: {tcp_keepalive_time: %d, tcp_keepalive_intvl: %d}\n" % host
         write(d, "pgpath.yaml", topo)
         error = r"server closed the connection|reset by peer|ECONNRESET|SSL SYSCALL|SSL error" if mode == "reset" else None
+        if probe == "statement":
+            # the middlebox forgets the flow while the statement runs; the server's result is what
+            # meets it (refused: dropped, or a RST to the server), and the client is told nothing
+            error = None
         scenarios.append(Scenario(full, f"conntrack {mode}, T={T} s; {config}", d, url, NETNS_IDLE,
                                   Expect(dies, "firewall" if dies else None, error, float(T) if dies else None),
-                                  kind="netns", variant=mode))
+                                  kind="netns", variant=mode, probe=probe))
 
     add("N1", "no keepalive on either side", "keepalives=0", True)
     add("N2", "client keepalives_idle=1 (interval 1, count 3)", KA, False)
@@ -623,6 +630,12 @@ def build_middlebox(lab: Lab, mode: str, prefix: str) -> tuple[labkit.Middlebox,
         "keepalives=1&keepalives_idle=1&keepalives_interval=10&keepalives_count=3", True)
     add("N11", f"client keepalives_idle=1, keepalives_interval=2 (< {T} s): the control for N8",
         "keepalives=1&keepalives_idle=1&keepalives_interval=2&keepalives_count=3", False)
+    # a statement that returns no rows for longer than the timer is as silent as an idle connection:
+    # its flow expires while it runs unless keepalive probes cross it (PATH001 says so)
+    add("N12", f"client keepalives=0; SELECT pg_sleep({NETNS_IDLE:g}) (no rows for longer than {T} s)",
+        "keepalives=0", True, probe="statement")
+    add("N13", f"client keepalives_idle=1 (interval 1, count 3); SELECT pg_sleep({NETNS_IDLE:g}): the control for "
+        "N12", KA, False, probe="statement")
     add("N9", "client keepalives 1 s -> HAProxy (timeouts 30s, no srvtcpka) -> middlebox -> PostgreSQL", KA, True,
         haproxy=({"client": "30s", "server": "30s"}, []))
     add("N10", "client keepalives 1 s -> HAProxy (timeouts 30s, option srvtcpka, srvtcpka-idle 1s) -> middlebox "
@@ -650,14 +663,14 @@ def run_middlebox(box: labkit.Middlebox, scenarios: list[Scenario]) -> dict[str,
             r.findings, r.check_error = checks[sid].result()
     probes = []
     for s in scenarios:
-        probes.append({"id": s.id, "conninfo": s.conninfo, "idle": s.idle, "wait": NETNS_WAIT})
+        probes.append({"id": s.id, "conninfo": s.conninfo, "idle": s.idle, "wait": NETNS_WAIT, "mode": s.probe})
         p = results[s.id].prediction
         at = p.closes_after if p is not None else s.expect.at
         if at is not None and at < s.idle:
             probes.append({"id": f"{s.id}/before", "conninfo": s.conninfo, "idle": round(at - 0.8, 2),
-                           "wait": NETNS_WAIT})
+                           "wait": NETNS_WAIT, "mode": s.probe})
             probes.append({"id": f"{s.id}/after", "conninfo": s.conninfo, "idle": round(at + 1.5, 2),
-                           "wait": NETNS_WAIT})
+                           "wait": NETNS_WAIT, "mode": s.probe})
     before = box.expired_packets()
     seen = labkit.run_in_netns(box.C, probes, timeout=60)
     refused = box.expired_packets() - before

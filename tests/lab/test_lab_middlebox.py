@@ -18,7 +18,10 @@ namespace. The same folders hold `pgpath.yaml` declaring the middlebox
 - N8: keepalives_idle=1 but keepalives_interval=10: after the first answered probe the next comes
   an interval later, so the flow is silent for 10 s > 3 s and dies;
 - N9/N10: HAProxy in the client namespace, the middlebox on its server leg: the client's
-  keepalives do not cross HAProxy (dies) unless HAProxy probes that leg (option srvtcpka).
+  keepalives do not cross HAProxy (dies) unless HAProxy probes that leg (option srvtcpka);
+- N12/N13: a statement that returns no rows for longer than the timer (`SELECT pg_sleep(6)`) is as
+  silent as an idle connection: without keepalives its flow expires while it runs and the result
+  never reaches the client (it waits; both variants); client probes every second keep it.
 A connection predicted to die is also probed just before (alive) and 1.5 s after (dead) the
 predicted second. Skips with the reason when namespaces cannot be made (not root, no nft).
 """
@@ -31,7 +34,7 @@ import scenarios as sc
 
 pytestmark = [pytest.mark.lab, pytest.mark.server]
 
-IDS = [f"N{n}-{mode}" for mode in ("drop", "reset") for n in range(1, 12)]
+IDS = [f"N{n}-{mode}" for mode in ("drop", "reset") for n in range(1, 14)]
 
 
 
