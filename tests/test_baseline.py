@@ -22,39 +22,40 @@ def pgpath(*args, cwd):
 
 
 PG = "ssl = off\nwork_mem = 8mb\nstatement_timeout = 5min\n"
+SELECT = ("--select", "ALL,PG010")  # PG010 is opt-in
 
 
 def test_baseline_round_trip_survives_moved_lines_and_counts_duplicates(tmp_path):
     conf = tmp_path / "postgresql.conf"
     conf.write_text(PG)
-    r = pgpath("check", ".", "--no-config", "--write-baseline", "pgpath-baseline.json", cwd=tmp_path)
+    r = pgpath("check", ".", "--no-config", *SELECT, "--write-baseline", "pgpath-baseline.json", cwd=tmp_path)
     assert r.returncode == 0 and "wrote pgpath-baseline.json: 3 findings" in r.stderr, r.stderr
     data = json.loads((tmp_path / "pgpath-baseline.json").read_text())
     assert validate(data, "baseline.schema.json") is None
     assert {e["code"] for e in data["findings"]} == {"TLS001", "PG002", "PG010"}
     assert all(e["file"] == "postgresql.conf" for e in data["findings"])
 
-    r = pgpath("check", ".", "--no-config", "--baseline", "pgpath-baseline.json", cwd=tmp_path)
+    r = pgpath("check", ".", "--no-config", *SELECT, "--baseline", "pgpath-baseline.json", cwd=tmp_path)
     assert r.returncode == 0 and "0 findings" in r.stdout and "3 in the baseline" in r.stdout
 
     # lines move: still baselined
     conf.write_text("# header\n\n" + PG)
-    r = pgpath("check", ".", "--no-config", "--baseline", "pgpath-baseline.json", cwd=tmp_path)
+    r = pgpath("check", ".", "--no-config", *SELECT, "--baseline", "pgpath-baseline.json", cwd=tmp_path)
     assert r.returncode == 0 and "0 findings" in r.stdout, r.stdout
     # a new problem is reported, the baselined ones are not
     conf.write_text(PG + "ssl_min_protocol_version = 'TLSv1'\n")
-    r = pgpath("check", ".", "--no-config", "--baseline", "pgpath-baseline.json", "--fail-on", "info", cwd=tmp_path)
+    r = pgpath("check", ".", "--no-config", *SELECT, "--baseline", "pgpath-baseline.json", "--fail-on", "info", cwd=tmp_path)
     assert r.returncode == 1
     assert "TLS002" in r.stdout and "PG002" not in r.stdout and "1 finding " in r.stdout
     # a changed value is a different finding
     conf.write_text(PG.replace("5min", "7min"))
-    r = pgpath("check", ".", "--no-config", "--baseline", "pgpath-baseline.json", "--fail-on", "info", cwd=tmp_path)
+    r = pgpath("check", ".", "--no-config", *SELECT, "--baseline", "pgpath-baseline.json", "--fail-on", "info", cwd=tmp_path)
     assert "PG010" in r.stdout and "1 finding " in r.stdout and r.returncode == 1
     # from another working directory the baseline still applies (paths relative to its folder)
     conf.write_text(PG)
     sub = tmp_path / "sub"
     sub.mkdir()
-    r = pgpath("check", "..", "--no-config", "--baseline", "../pgpath-baseline.json", cwd=sub)
+    r = pgpath("check", "..", "--no-config", *SELECT, "--baseline", "../pgpath-baseline.json", cwd=sub)
     assert r.returncode == 0 and "3 in the baseline" in r.stdout, r.stdout
 
 

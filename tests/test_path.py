@@ -1285,8 +1285,10 @@ def test_a_pool_that_validates_on_borrow_replaces_a_connection_an_nlb_reset(tmp_
     """The scenario audit 12's D11 (s02): HikariCP checks a pooled connection unused for more than
     500 ms before lending it (HikariPool.getConnection, aliveBypassWindowMs); on an NLB the check
     draws the RST and fails at once, so the pool opens a new connection and the application sees no
-    error: churn, an info. PATH001 and PATH002 say the same about that pool."""
-    report = _hikari_nlb(tmp_path, "spring.datasource.hikari.maximum-pool-size=25\n", nlb="{}")
+    error: churn, an info, when no statement runs longer than the NLB keeps a silent flow
+    (statement_timeout 5 min < 350 s). PATH001 and PATH002 say the same about that pool."""
+    report = _hikari_nlb(tmp_path, "spring.datasource.hikari.maximum-pool-size=25\n", nlb="{}",
+                         pg=PG + "statement_timeout = 5min\n")
     by_code = {f.code: f for f in report.findings}
     assert set(by_code) == {"PATH001", "PATH002"}, [f.message for f in report.findings]
     path001, path002 = by_code["PATH001"], by_code["PATH002"]
@@ -1294,6 +1296,21 @@ def test_a_pool_that_validates_on_borrow_replaces_a_connection_an_nlb_reset(tmp_
     assert "fails at once" in path001.message and "opens a new one" in path001.message
     assert "holds idle" in path001.message  # what the check does not cover
     assert _consequence(path001.message) == _consequence(path002.message)
+
+
+def test_a_statement_longer_than_the_nlb_timer_makes_the_keepalive_finding_a_warning(tmp_path):
+    """Audit 15's D9: with no statement_timeout (or one above the NLB's 350 s) a statement that
+    returns no rows for 350 s loses its flow while it runs, which no check on borrow reaches (lab
+    N12: the result never reaches the client; N13: keepalives keep it): PATH001, whose keepalive
+    fix prevents it, is a warning; PATH002 (the pool's lifetime, which does not) stays info."""
+    for pg, said in ((PG, "statement_timeout not set: no limit"),
+                     (PG + "statement_timeout = 10min\n", "statement_timeout = 10min")):
+        report = _hikari_nlb(tmp_path, "spring.datasource.hikari.maximum-pool-size=25\n", nlb="{}", pg=pg)
+        by_code = {f.code: f for f in report.findings}
+        path001, path002 = by_code["PATH001"], by_code["PATH002"]
+        assert (str(path001.severity), str(path002.severity)) == ("warning", "info")
+        assert f"a statement that runs longer than 350 s without returning rows ({said})" in path001.message
+        assert _consequence(path001.message).startswith(_consequence(path002.message))
 
 
 @pytest.mark.parametrize("hikari,stall,fails", [

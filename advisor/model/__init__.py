@@ -293,9 +293,16 @@ class ConfigDoc(Record):
 
     def anchor(self) -> Span:
         """Where a finding about the document as a whole points: a container's image line
-        (meta["anchor"], from the loader), else the file."""
+        (meta["anchor"], from the loader), else the first setting written in the file itself
+        (where its settings are, and a fix adds one: a CloudNativePG Cluster's
+        spec.postgresql.parameters), else the file."""
         at = self.meta.get("anchor")
-        return Span(**at) if at else Span(self.path)
+        if at:
+            return Span(**at)
+        for s in self.settings:
+            if s.span is not None and s.span.line and s.span.file == self.path:
+                return s.span
+        return Span(self.path)
 
     def value(self, name: str, default: Any = None, section: str | None = None) -> Any:
         setting = self.get(name, section)

@@ -173,3 +173,51 @@ def related(path, *skip: Span) -> list[Span]:
         if span not in skip and span not in out:
             out.append(span)
     return out
+
+
+def client_statement_timeout(path, index: int):
+    """(ms, value, how it is set) of the statement_timeout a client sets for its own sessions
+    (ClientEndpoint.session_setting: beats the role's and the files'), when the path's client
+    reaches the server without a PgBouncer, which does not pass such parameters on as they are;
+    (None, None, "") otherwise."""
+    from advisor.units import pg_parse_int
+
+    first = path.hops[0] if path.hops else None
+    if first is None or first.kind != "client" or any(h.kind == "pgbouncer" for h in path.hops[1:index]):
+        return None, None, ""
+    value = first.detail.session_setting("statement_timeout")
+    if value is None or not value.known:
+        return None, None, ""
+    ms, error = pg_parse_int(str(value.value), "ms")
+    if error is not None or ms is None:
+        return None, None, ""
+    how = (" in its options" if value.key == "options" else " as a run-time parameter")
+    return ms, _Said(value.raw, value.span), f", set by {first.detail.who()}{how}"
+
+
+class _Said:
+    """A client's value shaped as the setting a finding quotes."""
+
+    def __init__(self, raw, span) -> None:
+        self.raw, self.span, self.value_span = raw, span, span
+
+
+def statement_limit(path) -> tuple[float | None, str]:
+    """(seconds, as said) of the longest a statement on this path may run: the statement_timeout in
+    force for its sessions (the client's own when no PgBouncer stands between, else the role's or
+    database's, else the server's files; PATH003 reads it the same way); math.inf for 0 (no
+    limit); (None, "") when not known or no server file is on the path."""
+    from advisor.path.timers import server_setting
+
+    servers = [(i, h) for i, h in path.hops_of("postgres") if h.doc is not None]
+    if not servers:
+        return None, ""
+    index = servers[0][0]
+    ms, setting, _ = client_statement_timeout(path, index)
+    if setting is None:
+        ms, setting = server_setting(path, index, "statement_timeout")
+    if ms is None:
+        return None, ""
+    if not ms:
+        return math.inf, "statement_timeout 0: no limit" if setting is not None else "statement_timeout not set: no limit"
+    return ms / 1000.0, f"statement_timeout = {setting.raw}" if setting is not None else f"statement_timeout {ms} ms"

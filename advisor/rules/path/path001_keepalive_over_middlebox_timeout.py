@@ -50,7 +50,11 @@ The message then says what PATH002 says of the same pool:
 - where the flow's next packet draws a RST (an NLB, a NAT gateway) or the middlebox resets it as
   it expires (an Azure Load Balancer with TCP reset), the check fails at once, the pool opens a
   new connection and the application sees no error: churn, an **info** (a connection the
-  application itself holds idle that long still fails at its next query);
+  application itself holds idle that long still fails at its next query) — unless statements
+  may run longer than the timer (the `statement_timeout` in force for the path's sessions is above
+  it, or 0: no limit): a statement that returns no rows for that long is as silent as an idle
+  connection, its flow expires while it runs, and no check on borrow reaches a connection in use:
+  the client waits for a result that never comes. Keepalives fix both, so that is a **warning**;
 - where the flow is dropped silently (an Azure Load Balancer without TCP reset, NAT gateways on
   Azure and GCP, a firewall, a Kubernetes Service's conntrack), the check gets no answer. HikariCP
   waits `validationTimeout` (5 s by default) per dead connection before trying the next, and a
@@ -87,7 +91,8 @@ import math
 
 from advisor.findings import Severity
 from advisor.model.middlebox import CLOUD_LB_CLASSIC, CLOUD_LB_SHORTEST, CLOUD_LB_TIMERS
-from advisor.rules.path import hop_span, keepalive_fix, keepalive_target, on_borrow, related, secs
+from advisor.rules.path import (hop_span, keepalive_fix, keepalive_target, on_borrow, related, secs,
+                                statement_limit)
 from advisor.rules.rule import Rule
 
 
@@ -122,6 +127,16 @@ def check(ctx):
             clients = path.hops_of("client")
             pooled = on_borrow(path, t, getattr(clients[0][1].detail, "pool", None)) if clients else None
             effect, severity = pooled if pooled is not None else (t.effect, Severity.WARNING)
+            if severity is Severity.INFO:
+                # the pool's check meets an expired idle flow; a statement running that long is
+                # silent too, and no check reaches a connection in use
+                longest, said = statement_limit(path)
+                if longest is not None and longest > t.seconds:
+                    effect += (f"; and a statement that runs longer than {secs(t.seconds)} without returning rows "
+                               f"({said}) loses its flow while it runs, which no check on borrow can catch: the "
+                               "client waits for a result that never comes, until its own keepalive or read "
+                               "timeout gives up")
+                    severity = Severity.WARNING
             yield RULE.finding(
                 span,
                 f"{start} -> {to} crosses {t.name}: {ka} ≥ {secs(t.seconds)}, so the flow of a connection idle "

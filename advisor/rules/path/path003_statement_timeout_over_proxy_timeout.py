@@ -42,28 +42,8 @@ import math
 
 from advisor.path.timers import server_setting
 from advisor.findings import Severity
-from advisor.rules.path import related, secs
+from advisor.rules.path import client_statement_timeout, related, secs
 from advisor.rules.rule import Rule
-
-
-def _client_setting(path, index: int):
-    """(ms, value, how it is set) of the statement_timeout a client sets for its own sessions
-    (ClientEndpoint.session_setting: beats the role's and the files'), when the path's client
-    reaches the server without a PgBouncer, which does not pass such parameters on as they are;
-    (None, None, "") otherwise."""
-    from advisor.units import pg_parse_int
-
-    first = path.hops[0] if path.hops else None
-    if first is None or first.kind != "client" or any(h.kind == "pgbouncer" for h in path.hops[1:index]):
-        return None, None, ""
-    value = first.detail.session_setting("statement_timeout")
-    if value is None or not value.known:
-        return None, None, ""
-    ms, error = pg_parse_int(str(value.value), "ms")
-    if error is not None or ms is None:
-        return None, None, ""
-    how = (" in its options" if value.key == "options" else " as a run-time parameter")
-    return ms, _Said(value.raw, value.span), f", set by {first.detail.who()}{how}"
 
 
 def _client_read_timeout(path, st: float, setting, where: str):
@@ -109,20 +89,13 @@ def _lowered(doc, setting, proxy_seconds: float, client: str | None) -> str:
                                                          f" ({at})" if at else "")
 
 
-class _Said:
-    """A client's value shaped as the setting the finding quotes."""
-
-    def __init__(self, raw, span) -> None:
-        self.raw, self.span, self.value_span = raw, span, span
-
-
 def check(ctx):
     for path in ctx.paths:
         servers = [(i, h) for i, h in path.hops_of("postgres") if h.doc is not None]
         if not servers:
             continue
         index, server = servers[0]
-        st_ms, setting, where = _client_setting(path, index)
+        st_ms, setting, where = client_statement_timeout(path, index)
         client = setting is not None
         if setting is None:
             st_ms, setting = server_setting(path, index, "statement_timeout")  # the role's own value first
