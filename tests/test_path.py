@@ -1492,3 +1492,19 @@ def test_pgpath_path_says_which_pgbouncer_version_a_hop_is_checked_as(tmp_path):
     (tmp_path / "pgpath.yaml").write_text('pgbouncer-version: "1.18"\n')
     given = pgpath("path", ".", cwd=tmp_path).stdout
     assert "PgBouncer 1.18 (" in given and "PgBouncer 1.18 assumed" not in given, given
+
+
+def test_the_path_view_says_what_a_validating_pool_does_with_a_connection_the_nlb_forgot(tmp_path):
+    """Audit 15's D9: `pgpath path` said only "the next query fails at once" for the NLB while
+    `check` said the pool's check meets it first; the path view now says both, as PATH001 does."""
+    from advisor.reporters.paths import render
+
+    report = _hikari_nlb(tmp_path, "spring.datasource.hikari.maximum-pool-size=25\n", nlb="{}")
+    text = render(report)
+    line = next(ln for ln in text.splitlines() if "AWS NLB" in ln and "closed after 350 s" in ln)
+    assert "the next query fails at once" in line, line
+    assert "a connection idle in the hikaricp pool: its check on borrow fails at once" in line, line
+    # a silently dropping middlebox: the check waits
+    text = render(_hikari_nlb(tmp_path, "", nlb="{}", box="azure-lb"))
+    line = next(ln for ln in text.splitlines() if "Azure Load Balancer" in ln and "closed after" in ln)
+    assert "its check on borrow gets no answer and waits" in line, line

@@ -78,7 +78,7 @@ def render(report, **_: object) -> str:
                 elif t.seconds is None:
                     state = t.note or "unknown value"
                 else:
-                    state = f"closed after {_secs(t.seconds)}: {t.effect}"
+                    state = f"closed after {_secs(t.seconds)}: {t.effect}" + _pool_check(path, t)
                 lines.append(f"    - {t.name}: {state}")
         first = path.first_close()
         if first is not None:
@@ -161,3 +161,23 @@ def render_topology(report, base: str = ".") -> str:
 
 def _yaml_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
+
+
+def _pool_check(path, t) -> str:
+    """What the path's client pool does with a connection `t` closed while it sat in the pool, when
+    the pool checks connections it lends and its checks cross the timer's leg (as PATH001 and
+    PATH002 say it): the application sees no error where the check fails at once."""
+    from advisor.path.timers import pooled_client, transaction_pooler_index
+
+    clients = path.hops_of("client")
+    pool = getattr(clients[0][1].detail, "pool", None) if clients else None
+    if pool is None or not pool.validation.known or pool.validation.value is not True:
+        return ""
+    if t.resets_on == "packets" and (t.leg is None or
+                                     pooled_client(path, path.legs[t.leg], transaction_pooler_index(path)) is None):
+        return ""
+    if t.resets_on == "packets" and t.expiry == "drop":
+        return (f"; a connection idle in the {pool.library} pool: its check on borrow gets no answer and waits "
+                "(PATH001, PATH002)")
+    return (f"; a connection idle in the {pool.library} pool: its check on borrow fails at once and the pool opens a "
+            "new one, so the application sees no error (a connection the application holds idle still fails)")
