@@ -3,7 +3,10 @@
 ## What it checks
 Every pgjdbc connection (JDBC URL, Spring `spring.datasource.url`, `hikari.properties`
 `jdbcUrl`, plus `data-source-properties`/`dataSource.` properties) whose `tcpKeepAlive` is
-false: the default when it is not set. A URL that is a placeholder is not guessed.
+false: the default when it is not set. A URL that is a placeholder is not guessed. Only a
+connection to a host reached over a network is reported (an IP address or a name with a domain, as
+APP001 judges it): over loopback, a Unix socket or to a bare service name (a compose service beside
+it) no NAT or load balancer sits in between.
 
 When a leg at that end crosses a load balancer, NAT or firewall whose idle timer packets reset
 (read from a file or declared in the topology), PATH001 judges that leg instead (its keepalives
@@ -28,7 +31,7 @@ and set `net.ipv4.tcp_keepalive_time` below the shortest idle timeout on the pat
 
 from advisor.findings import Severity
 from advisor.rules.app.common import endpoints, where
-from advisor.rules.rule import NO_MIDDLEBOX, Rule
+from advisor.rules.rule import NO_MIDDLEBOX, Rule, network_host
 
 
 def check(ctx):
@@ -38,6 +41,8 @@ def check(ctx):
         enabled = ep.keepalive.enabled
         if not enabled.known or enabled.value:
             continue
+        if not any(network_host(host) for h in ep.hosts if h.known for host in str(h.value).split(",")):
+            continue  # loopback, a socket or a bare service name: no NAT or load balancer in between (as APP001)
         crossed = ctx.keepalive_legs(lambda hop, ep=ep: hop.kind == "client" and hop.detail is ep)
         if crossed:
             continue  # PATH001 judges the leg against the middlebox it crosses
