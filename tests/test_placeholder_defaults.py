@@ -245,3 +245,23 @@ def test_a_default_password_is_never_printed(tmp_path):
     for out in outputs:
         assert "Qm7vXk93hQpz" not in out
     assert json.loads(outputs[1])
+
+
+@pytest.mark.parametrize("call,var", [
+    ("dj_database_url.config(default='postgres://app@pgbouncer:6432/shop?sslmode=require', conn_max_age=600)",
+     "DATABASE_URL"),
+    ("dj_database_url.config(env='SHOP_DB_URL', default='postgres://app@pgbouncer:6432/shop?sslmode=require')",
+     "SHOP_DB_URL"),
+    ("dj_database_url.config('SHOP_DB_URL', 'postgres://app@pgbouncer:6432/shop?sslmode=require')", "SHOP_DB_URL"),
+])
+def test_dj_database_url_config_default_is_assumed(tmp_path, call, var):
+    (ep,) = endpoints(write(tmp_path, "settings.py", f"import dj_database_url\nDATABASES = {{'default': {call}}}\n"))
+    assert ep.driver == "django" and [(h.value, h.assumed) for h in ep.hosts] == [("pgbouncer", var)]
+    assert (ep.ports[0].value, ep.sslmode.value, ep.sslmode.assumed) == ("6432", "require", var)
+    assert ep.label() == f"DATABASES['default'] (django; assumed: the default of {var})"
+
+
+def test_dj_database_url_config_without_a_postgres_default_is_unknown(tmp_path):
+    (ep,) = endpoints(write(tmp_path, "settings.py", "import dj_database_url\nDATABASES = {'default': "
+                                                     "dj_database_url.config(default='sqlite:///db.sqlite3')}\n"))
+    assert ep.form == "unknown" and isinstance(ep.hosts[0].value, Unknown)

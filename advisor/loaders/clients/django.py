@@ -5,7 +5,8 @@ Keys: ENGINE (only `...postgresql`/`postgis` backends are clients pgpath models)
 PASSWORD, HOST, PORT, CONN_MAX_AGE (seconds; 0 = close after each request, None = unlimited),
 CONN_HEALTH_CHECKS (Django 4.1+), OPTIONS (passed to psycopg, i.e. libpq keywords such as
 `sslmode`, `connect_timeout`, `keepalives_idle`; `pool` = Django 5.1+ psycopg_pool).
-`dj_database_url.config(default=..., conn_max_age=..., conn_health_checks=...)` is understood too.
+`dj_database_url.config(default=..., conn_max_age=..., conn_health_checks=...)` is understood too
+(its `default` URL read as the assumed value of DATABASE_URL, or of its `env=` variable).
 
 Anything computed at run time (`os.environ[...]`, `env("X")`, names, calls) is `Unknown`. A variable
 read with a constant default (`os.environ.get("DB_HOST", "pgbouncer")`, `os.getenv("X", "d")`,
@@ -253,6 +254,16 @@ class _Reader:
         if func == "parse" and isinstance(url_node, ast.Constant) and isinstance(url_node.value, str):
             loc = _locator(self.path, self.lines, url_node, url_node.value)
             ep = endpoint_from_string(self.b, f"DATABASES[{alias!r}]", url_node.value, loc, driver_hint="libpq")
+        default_node = kw.get("default") or (call.args[1] if len(call.args) > 1 else None)
+        if func == "config" and isinstance(default_node, ast.Constant) and isinstance(default_node.value, str):
+            # config(env="DATABASE_URL", default=...): the default is the URL while the variable is unset
+            env_node = kw.get("env") or (call.args[0] if call.args else None)
+            var = env_node.value if isinstance(env_node, ast.Constant) and isinstance(env_node.value, str) \
+                else "DATABASE_URL"
+            loc = _locator(self.path, self.lines, default_node, default_node.value)
+            ep = endpoint_from_string(self.b, f"DATABASES[{alias!r}]", default_node.value, loc, driver_hint="libpq")
+            if ep is not None:
+                _assume(ep, var)
         if ep is None:
             # config(): the URL comes from the DATABASE_URL variable at run time
             unknown = Value(Unknown("DATABASE_URL"), "DATABASE_URL", _span(self.path, call), key="DATABASE_URL",
@@ -274,6 +285,19 @@ class _Reader:
                                                 f"disable_server_side_cursors=True in dj_database_url.{func or 'config'}() "
                                                 f"of DATABASES[{alias!r}]")
         return ep
+
+
+def _assume(ep: ClientEndpoint, var: str) -> None:
+    """Every value the endpoint's connection string sets is the default of `var` (Value.assumed)."""
+    values = [*ep.hosts, *ep.ports, *ep.params.values()]
+    values += [getattr(ep, name) for name in ("dbname", "user", "password", "tcp_user_timeout", "connect_timeout",
+                                              "sslmode", "sslrootcert", "ssl_min_protocol_version",
+                                              "ssl_max_protocol_version")]
+    if ep.keepalive is not None:
+        values += [ep.keepalive.enabled, ep.keepalive.idle, ep.keepalive.interval, ep.keepalive.count]
+    for v in values:
+        if v is not None and v.origin in ("set", "env") and not v.unknown:
+            v.assumed = var
 
 
 def _django_prepares(kw: dict[str, Value]):
