@@ -588,3 +588,19 @@ def test_an_override_files_flags_and_limit_go_over_the_base_files_mounted_config
     assert pg.get("max_connections").value == 50 and pg.host.memory_bytes().value == 2 * 1024**3
     [path] = connection_paths(report)
     assert [h.kind for h in path.hops] == ["client", "postgres"] and path.hops[1].doc is pg
+
+
+def test_bitnami_runs_the_ini_of_its_mounted_configuration_folder(tmp_path):
+    """bitnami/pgbouncer copies /bitnami/pgbouncer/conf/pgbouncer.ini over the file its variables
+    would make (libpgbouncer.sh); a file mounted over /opt/bitnami/pgbouncer/conf/pgbouncer.ini gets
+    the variables written into it, so it is not tied as the configuration the image runs."""
+    def compose(target):
+        return ("services:\n  pgbouncer:\n    image: bitnami/pgbouncer:1.23.1\n    environment:\n"
+                "      POSTGRESQL_HOST: db\n    volumes:\n"
+                f"      - ./pgbouncer/:{target}\n")
+    write(tmp_path, {"docker-compose.yml": compose("/bitnami/pgbouncer/conf"), "pgbouncer/pgbouncer.ini": S02_INI})
+    [pgb] = of_kind(report_of(tmp_path), "pgbouncer")
+    assert pgb.path.endswith("pgbouncer.ini") and pgb.meta["mounted_in"]["at"] == "/bitnami/pgbouncer/conf/pgbouncer.ini"
+    write(tmp_path, {"docker-compose.yml": compose("/opt/bitnami/pgbouncer/conf")})
+    docs = of_kind(report_of(tmp_path), "pgbouncer")
+    assert sorted(os.path.basename(d.path) for d in docs) == ["docker-compose.yml", "pgbouncer.ini"]

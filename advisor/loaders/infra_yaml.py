@@ -1155,10 +1155,12 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
 
 
 # the pgbouncer.ini each image runs when its command names none: edoburu/pgbouncer's CMD, which its
-# entrypoint writes from the environment only when no file is there; bitnami/pgbouncer's, and the
-# folder its scripts copy a mounted configuration from
+# entrypoint writes from the environment only when no file is there; the one bitnami/pgbouncer's
+# setup copies from its mounted configuration folder, skipping its variables (libpgbouncer.sh
+# pgbouncer_is_file_external; a file mounted at /opt/bitnami/pgbouncer/conf/pgbouncer.ini itself
+# gets the variables written into it, so it is not one the image runs as written)
 _PGB_EDOBURU_INI = ("/etc/pgbouncer/pgbouncer.ini",)
-_PGB_BITNAMI_INI = ("/opt/bitnami/pgbouncer/conf/pgbouncer.ini", "/bitnami/pgbouncer/conf/pgbouncer.ini")
+_PGB_BITNAMI_INI = ("/bitnami/pgbouncer/conf/pgbouncer.ini",)
 
 
 def _mounted_file(f: _File, mounts: list[tuple[str, str, Span]], configmaps: list[dict],
