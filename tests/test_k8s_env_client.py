@@ -90,3 +90,57 @@ def test_deployment_pg_variables_reach_the_pgbouncer_beside_them(tmp_path):
     assert finding.span.file.endswith("deployment.yaml")
     assert finding.message.startswith("PG* environment (libpq) -> PgBouncer pgbouncer.ini")
     assert "statement_timeout" in finding.message
+
+
+SERVER = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: pg
+spec:
+  template:
+    spec:
+      containers:
+        - name: postgres
+          image: postgres:16
+          env:
+            - name: PGUSER
+              value: postgres
+            - name: PGSSLMODE
+              value: require
+HOST
+"""
+
+
+def test_a_postgres_containers_own_pg_variables_are_no_client(tmp_path):
+    """PGUSER/PGSSLMODE in the server's own container are for its tools (psql, pg_isready), which
+    with no PGHOST reach that server over its Unix socket (libpq ignores sslmode there): no client,
+    no path, no PATH004 for sslmode=require against ssl off."""
+    write(tmp_path, "statefulset.yaml", SERVER.replace("HOST\n", ""))
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    assert not [f for f in report.findings if f.code.startswith(("PATH", "APP"))]
+    assert not [p for p in report.paths if p.hops[0].kind == "client"]
+
+
+def test_a_compose_postgres_services_own_pg_variables_are_no_client(tmp_path):
+    write(tmp_path, "docker-compose.yml", """
+        services:
+          db:
+            image: postgres:16
+            environment:
+              PGUSER: postgres
+              PGSSLMODE: require
+              POSTGRES_PASSWORD: example
+    """)
+    report = run(make_settings({"paths": [str(tmp_path)]}, use_config=False))
+    assert [f.code for f in report.findings if f.code.startswith(("PATH", "APP"))] == []
+
+
+def test_a_postgres_image_with_pghost_is_a_client_of_that_host(tmp_path):
+    """A job in a postgres image (pg_dump to another server) names the host: a client."""
+    path = write(tmp_path, "statefulset.yaml", SERVER.replace("HOST\n", "            - name: PGHOST\n"
+                                                                     "              value: db.internal\n"))
+    loaded = load_file(str(path), detect_kind(str(path), path.read_text()), {})
+    docs = [d for d in (loaded if isinstance(loaded, list) else [loaded]) if d.kind == "client"]
+    (ep,) = docs[0].model.endpoints
+    assert [h.value for h in ep.hosts] == ["db.internal"] and ep.sslmode.value == "require"

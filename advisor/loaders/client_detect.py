@@ -18,6 +18,10 @@ import re
 
 from advisor import lazy_re
 
+# PostgreSQL server images (the official one and those built on it or like it): a container of one
+# runs the server (advisor.loaders.infra_yaml), and its own PG* variables are its tools' (extract)
+POSTGRES_IMAGE = lazy_re.compile(r"(^|/)(postgres|postgis/postgis|timescale/timescaledb[\w-]*|pgvector/pgvector|"
+                                 r"supabase/postgres|bitnami/postgresql|ankane/pgvector|postgis)(:|@|$)")
 _ENV_NAME = lazy_re.compile(r"^(\.env(\..+)?|.+\.env|.+\.env\.[\w-]+|env\.(list|file))$")
 _SPRING_NAME = lazy_re.compile(r"^(application|bootstrap)(-[\w.-]+)?\.(properties|ya?ml)$|^hikari\.properties$")
 _URL = lazy_re.compile(r"(?:jdbc:postgresql:|\bpostgres(?:ql)?(?:\+[A-Za-z0-9_]+)?://)")

@@ -62,6 +62,7 @@ import shlex
 from typing import Any
 
 from advisor import lazy_re
+from advisor.loaders.client_detect import POSTGRES_IMAGE
 from advisor.loaders.compose_merge import file_of
 from advisor.loaders.source import read_text
 from advisor.loaders.template import is_template
@@ -132,8 +133,7 @@ _SIZE_FACTORS = {None: 1, "b": 1, "B": 1, "m": 0.001, "k": 1000, "K": 1000, "M":
                  "T": 1000**4, "P": 1000**5, "E": 1000**6, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3,
                  "Ti": 1024**4, "Pi": 1024**5, "Ei": 1024**6, "kb": 1024, "KB": 1024, "mb": 1024**2,
                  "MB": 1024**2, "gb": 1024**3, "GB": 1024**3}
-_POSTGRES_IMAGE = re.compile(r"(^|/)(postgres|postgis/postgis|timescale/timescaledb[\w-]*|pgvector/pgvector|"
-                             r"supabase/postgres|bitnami/postgresql|ankane/pgvector|postgis)(:|@|$)")
+_POSTGRES_IMAGE = POSTGRES_IMAGE  # PostgreSQL server images (shared with the client loader)
 # images that keep the official image's configuration (built FROM it, adding extensions): settings
 # the command line leaves unset have PostgreSQL's defaults (ssl off); the others (bitnami, supabase,
 # timescaledb, whose timescaledb-tune rewrites the memory settings at init) bring their own

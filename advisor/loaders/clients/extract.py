@@ -123,10 +123,16 @@ def extract(doc: ConfigDoc, leaves: Iterable[Leaf], b: Builder, env_file: bool =
     # a Kubernetes container's name, by the path of the container (the service of its env block)
     containers = {lf.path[:-1]: lf.value for lf in leaves if len(lf.path) >= 3 and lf.path[-1] == "name"
                   and lf.path[-3] in ("containers", "initContainers") and isinstance(lf.value, str)}
+    # the image of a compose service or Kubernetes container, by its path (the owner of its env block)
+    images = {lf.path[:-1]: lf.value for lf in leaves if len(lf.path) >= 2 and lf.path[-1] == "image"
+              and isinstance(lf.value, str)}
+    from advisor.loaders.client_detect import POSTGRES_IMAGE
+
     for block, entries in _env_blocks(leaves, used):
         service = (block[1] if len(block) == 3 and block[0] == "services" and block[2] == "environment"
                    else containers.get(block[:-1], ""))
-        endpoints.extend(env_endpoints(doc, b, ".".join(block), entries, service))
+        server = bool(POSTGRES_IMAGE.search(images.get(block[:-1], "")))
+        endpoints.extend(env_endpoints(doc, b, ".".join(block), entries, service, server=server))
     # 2. Spring / HikariCP
     endpoints.extend(_spring(doc, b, leaves, used))
     # 3. everything else, mapping by mapping
@@ -188,11 +194,13 @@ def _env_blocks(leaves: list[Leaf], used: set[int]) -> Iterable[tuple[tuple[str,
 
 
 def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tuple[str, Leaf, Value]],
-                  service: str = "") -> list[ClientEndpoint]:
+                  service: str = "", server: bool = False) -> list[ClientEndpoint]:
     """The endpoints of one environment block. `entries` is read once (it may be a generator:
     a large .env is read without holding every variable); only the variables that may hold a
     connection string are kept for the second pass. `service`: the compose service or Kubernetes
-    container whose environment it is."""
+    container whose environment it is. `server`: that container runs a PostgreSQL image, so PG*
+    variables naming no host (PGUSER for pg_isready, psql) are its own tools', which libpq connects
+    over the server's Unix socket (where sslmode is ignored): no client of their own."""
     endpoints: list[ClientEndpoint] = []
     pg: dict[str, Value] = {}
     candidates: list[tuple[str, Leaf, Value, str, bool, str | None]] = []
@@ -229,7 +237,9 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tupl
         if ep.driver == "libpq" and pg:
             _fill_from_env(b, ep, pg)
         endpoints.append(ep)
-    if pg and not endpoints:
+    if pg and not endpoints and server and "host" not in pg and "hostaddr" not in pg:
+        pass  # the server container's own tools (see above)
+    elif pg and not endpoints:
         first = next(v for v in pg.values())
         span = first.span or Span(doc.path)
         endpoints.append(libpq_endpoint(b, "PG* environment", span, "env", dict(pg)))
