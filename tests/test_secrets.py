@@ -41,6 +41,14 @@ FILES = {
         "        'CONN_MAX_AGE': 60,\n        'OPTIONS': {'sslpassword': 'PwDjango13xQ', 'connect_timeout': '5s'},\n"
         "    }\n}\n"
     ),
+    "python/db.py": (
+        "import os\nfrom sqlalchemy import create_engine\nfrom psycopg_pool import ConnectionPool\n"
+        "HOST = os.environ['DB_HOST']\n"
+        "engine = create_engine('postgresql+psycopg2://app:PwPyUrl45xQ@db.internal/app', pool_recycle=3600,\n"
+        "                       connect_args={'password': 'PwPyArgs46xQ', 'connect_timeout': '5s'})\n"
+        "other = create_engine(f'postgresql://app:PwPyFstr47xQ@{HOST}/app')\n"
+        "pool = ConnectionPool('host=db dbname=app', kwargs={'password': 'PwPyPool48xQ'})\n"
+    ),
     "docker-compose.yml": (
         "services:\n  api:\n    image: x\n    environment:\n"
         "      - DATABASE_URL=postgres://api:PwCompose14xQ@db:5432/api?sslmode=disable\n"
@@ -112,7 +120,7 @@ def run(*args: str, cwd: Path) -> str:
 
 
 def test_seeded_passwords_are_distinct():
-    assert len(PASSWORDS) == 44
+    assert len(PASSWORDS) == 48
 
 
 def test_every_seeded_file_is_loaded_as_client(tree):

@@ -12,6 +12,7 @@ One kind for every client format; `doc.meta["format"]` says which reader was use
 | `ini`        | `*.ini`/`*.cfg` app configs (`sqlalchemy.url`, URLs)                   |
 | `properties` | Spring `application*.properties`, `hikari.properties`                  |
 | `django`     | Python settings modules (`DATABASES`), read with `ast`                 |
+| `python`     | Python modules creating SQLAlchemy engines / psycopg_pool pools, read with `ast` |
 | `service`    | `pg_service.conf`                                                     |
 | `text`       | anything else, or a structured file that does not parse (templates): URLs on each line |
 
@@ -105,9 +106,9 @@ def _read(doc: ConfigDoc, b, fmt: str, path: str, text: str):
 
         return service_endpoints(doc, b, path, text)
     if fmt == "django":
-        from advisor.loaders.clients.django import django_endpoints
+        from advisor.loaders.clients.django import python_endpoints
 
-        return django_endpoints(doc, b, path, text)
+        return python_endpoints(doc, b, path, text)
     if fmt == "text":
         return scan_text(doc, b, text, path)
     readers = {

@@ -7,7 +7,9 @@ dotenv files (`.env`, `.env.*`, `*.env`), Spring `application[-profile].properti
 only with a client signal: a PostgreSQL URL (`postgres://`, `postgresql+psycopg2://`,
 `jdbc:postgresql:`), a `DATABASE_URL`/`*_DSN`/`PG*` variable (also as a Kubernetes container's
 `env:` entry, `- name: PGHOST`), a Spring datasource, SQLAlchemy or
-node-postgres pool options, or a Django `DATABASES` with a PostgreSQL engine. Never `.conf`
+node-postgres pool options, a Django `DATABASES` with a PostgreSQL engine, or a Python module that
+imports SQLAlchemy or psycopg_pool and calls `create_engine()`/`create_async_engine()`/
+`ConnectionPool()`/`AsyncConnectionPool()` with no URL of another database. Never `.conf`
 files other than pg_service.conf, never ini files with `[pgbouncer]`/`[databases]` (PgBouncer)
 or HAProxy sections, so postgresql.conf, pgbouncer.ini and haproxy.cfg are never claimed.
 """
@@ -48,6 +50,14 @@ _PGB = lazy_re.compile(r"^[ \t]*\[(pgbouncer|databases)\][ \t]*\r?$", re.MULTILI
 # an HAProxy section line: the keyword alone or followed by blanks and a name, never by `=` or `:`
 # (`listen = 0.0.0.0:6543` is the waitress key of a Pyramid `[server:main]`, not a section)
 _HAP = lazy_re.compile(r"^(?:frontend|backend|listen|defaults|global)(?:[ \t]+[^\s=:][^\n]*|[ \t]*)\r?$", re.MULTILINE)
+# SQLAlchemy / psycopg_pool configured in code (advisor.loaders.clients.pycode): an import of the
+# library and a call of its constructor whose first argument is no string literal of another
+# database (`create_engine("sqlite://")` is not claimed; a name, an f-string of a PostgreSQL URL,
+# `os.environ[...]` are)
+_PY_IMPORT = lazy_re.compile(r"^[ \t]*(?:from[ \t]+(?:sqlalchemy|psycopg_pool)\b[\w.]*[ \t]+import\b|"
+                             r"import[ \t]+(?:sqlalchemy|psycopg_pool)\b)", re.MULTILINE)
+_PY_CALL = lazy_re.compile(r"\b(?:create_(?:async_)?engine|(?:Async)?ConnectionPool)[ \t]*\((?!\s*[rRuUbBfF]{0,2}"
+                           r"[\"'](?!postgres|host=|dbname=|user=|port=|service=|[\"']))")
 _ENV_FILE_LINE = lazy_re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=", re.MULTILINE)
 
 _COMMENT_LINE = lazy_re.compile(r"^[ \t]*(#|//|!).*$", re.MULTILINE)
@@ -94,6 +104,10 @@ def detect(name: str, text: str | None) -> str | None:
     if suffix == ".py":
         if _DJANGO.search(head) and re.search(r"postgres|postgis|dj_database_url", head):
             return "client"
+        if _PY_IMPORT.search(head):
+            head = _COMMENT_LINE.sub("", head)  # a commented-out example is no client
+            if _PY_CALL.search(head):
+                return "client"
         return None
     if suffix in CONTENT_SUFFIXES:
         head = _COMMENT_LINE.sub("", head)  # a commented-out example is no client

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from typing import Any
 
 from advisor.loaders.clients.build import Builder, endpoint_from_string, libpq_endpoint, param_value, psycopg_pool_plan
@@ -316,19 +317,35 @@ def _django_prepares(kw: dict[str, Value]):
     return prepares if prepares.threshold.value is not None else None
 
 
-def django_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[ClientEndpoint]:
+def python_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[ClientEndpoint]:
+    """The clients of a Python module pgpath claimed (advisor.loaders.client_detect): Django's
+    DATABASES, and SQLAlchemy engines and psycopg_pool pools created in code
+    (advisor.loaders.clients.pycode). `doc.meta["format"]` is `python` when the module holds no
+    Django DATABASES. A module that does not parse is a `syntax-error` (Python could not import it)."""
+    from advisor.loaders.clients.pycode import code_endpoints
+
+    settings = re.search(r"^[ \t]*DATABASES?\s*(?::[^=\n]*)?=", text, re.MULTILINE) is not None
+    what = "settings module" if settings else "module"
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", 1) or 1
         doc.diagnostics.append(Diagnostic("syntax-error", Span(path, line, (getattr(exc, "offset", 1) or 1)),
-                                          f"Python cannot parse this settings module: {getattr(exc, 'msg', exc)}"))
+                                          f"Python cannot parse this {what}: {getattr(exc, 'msg', exc)}"))
         return []
     except (RecursionError, MemoryError):  # CPython's parser: "too many nested parentheses", stack overflow
         doc.diagnostics.append(Diagnostic("syntax-error", Span(path, 1, 1),
-                                          "Python cannot parse this settings module: its expressions are nested "
-                                          "too deeply for the Python parser (Django could not import it either)"))
+                                          f"Python cannot parse this {what}: its expressions are nested "
+                                          "too deeply for the Python parser (Python could not import it either)"))
         return []
+    django = django_endpoints(doc, b, path, text, tree)
+    code = code_endpoints(doc, b, path, text, tree)
+    if code and not django:
+        doc.meta["format"] = "python"
+    return django + code
+
+
+def django_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str, tree: ast.Module) -> list[ClientEndpoint]:
     reader = _Reader(doc, b, path, text)
     out: list[ClientEndpoint] = []
     later: list[tuple[str, str, ast.AST, ast.AST]] = []  # DATABASES[alias][KEY] = value

@@ -1,0 +1,19 @@
+"""Database engine for the billing workers (audit15 s03, with the URL written out)."""
+import os
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import sessionmaker
+
+DATABASE_URL = "postgresql+psycopg2://billing@pg-haproxy.billing.internal:5000/billing"
+
+engine = create_engine(
+    DATABASE_URL,
+    pool_size=10,
+    max_overflow=20,
+    pool_recycle=3600,      # recycle hourly
+    pool_timeout=30,
+    connect_args={"connect_timeout": 10, "application_name": "billing-worker",
+                  "password": os.environ["BILLING_DB_PASSWORD"]},
+)
+
+SessionLocal = sessionmaker(bind=engine, autoflush=False)
