@@ -210,6 +210,23 @@ def test_env_reads_are_unknown_or_assumed(tmp_path):
     assert isinstance(ep.pool.max_lifetime.value, Unknown)
 
 
+def test_environment_defaults_are_assumed(tmp_path):
+    """os.getenv("X", "literal") / os.environ.get("X", "literal"): the default, assumed (the same
+    reading as Django's settings, advisor.loaders.clients.django.env_default)."""
+    path = tmp_path / "db.py"
+    doc = load_text(tmp_path, "db.py", """
+        import os
+        from sqlalchemy import create_engine
+        DB_URL = os.environ.get("DATABASE_URL", "postgresql://app@pg-haproxy:5000/app")
+        engine = create_engine(DB_URL, pool_recycle=int(os.getenv("RECYCLE", "3600")))
+    """)
+    ep = only(doc)
+    assert ep.hosts[0].value == "pg-haproxy" and ep.hosts[0].assumed == "DATABASE_URL"
+    assert at(path, ep.hosts[0].span).startswith("pg-haproxy:5000")  # inside the default
+    assert "assumed: the default of DATABASE_URL" in ep.target()
+    assert ep.pool.max_lifetime.value == 3600 and ep.pool.max_lifetime.assumed == "RECYCLE"
+
+
 def test_two_calls_two_endpoints(tmp_path):
     doc = load_text(tmp_path, "db.py", """
         from sqlalchemy import create_engine

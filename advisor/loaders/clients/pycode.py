@@ -19,7 +19,9 @@ Arguments are read as Django's settings are (advisor.loaders.clients.django): li
 module-level name assigned once in the module is read as what it is assigned (`DATABASE_URL =
 "postgresql://..."` then `create_engine(DATABASE_URL)`: the URL, spanned in that literal);
 `os.environ["X"]`, `os.getenv("X")`, f-strings, calls and anything else are `Unknown` (named by
-their source text), with the Django reader's handling of a constant default. A `**options`
+their source text); `os.environ.get("X", "d")`/`os.getenv("X", "d")` are read as the Django
+reader reads them (django.env_default: the default, assumed, Value.assumed = "X"), and a URL that
+is such a default is assumed in every part. A `**options`
 argument may hold any setting: those not written are then unknown rather than the library's
 defaults. A call whose URL is known and no PostgreSQL URL (`sqlite://`) is no client.
 """
@@ -194,6 +196,11 @@ class _CodeReader:
         span = _span(self.path, call)
         if url.known:
             text = str(url.value)
+            if getattr(url, "assumed", None):  # os.getenv("DATABASE_URL", "postgresql://..."): in the default
+                from advisor.loaders.clients.django import env_default
+
+                found = env_default(resolved)
+                resolved = found[2] if found is not None else resolved
             loc = self.locator(resolved, text)
             parsed = parse(text, explicit=not sqla)
             if parsed is None or (sqla and parsed.form not in ("uri", "sqlalchemy")):
