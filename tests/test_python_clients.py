@@ -104,10 +104,22 @@ def test_s06_psycopg_pool_checked():
     ep = only(doc)
     assert ep.driver == "psycopg_pool" and ep.form == "unknown" and ep.name == "pool"
     assert ep.hosts[0].value.text == 'os.environ["INGEST_DSN"]'
+    assert len(ep.ports) == 1 and isinstance(ep.ports[0].value, Unknown)  # not libpq's 5432
     assert ep.pool.max_lifetime.value == 1800 and ep.pool.max_idle.value == 300
     assert ep.pool.validation.value is True and ep.pool.validation.raw == "ConnectionPool.check_connection"
     assert ep.pool.size.value == 10
     assert at(path, ep.pool.max_lifetime.span).startswith("1800,")
+
+
+def test_an_unknown_url_reaches_no_server_on_5432(tmp_path):
+    """s06: os.environ["INGEST_DSN"] beside a PostgreSQL on 5432 is no path to it (the worker's DSN
+    is the PgBouncer its compose file sets)."""
+    (tmp_path / "db.py").write_text((AUDIT / "s06" / "db.py").read_text())
+    (tmp_path / "postgresql.conf").write_text("port = 5432\nlisten_addresses = '*'\n")
+    proc = subprocess.run([sys.executable, "-m", "advisor", "path", "."], capture_output=True, text=True,
+                          cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert "pool connects to port 5432" not in proc.stdout, proc.stdout
+    assert "0 connection paths" in proc.stdout, proc.stdout
 
 
 def test_dump_shows_the_endpoint():

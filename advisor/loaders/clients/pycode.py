@@ -228,6 +228,9 @@ class _CodeReader:
             else:
                 ep = libpq_endpoint(self.b, name, span, "unknown", params, driver="psycopg_pool")
             ep.form, ep.template = "unknown", True
+            # nor the port: a path is never guessed from libpq's default 5432 (the s06 worker's
+            # os.environ["INGEST_DSN"] is the PgBouncer on 6432 its compose file sets)
+            ep.ports = [unknown]
             # the URL may set what connect_args do not: the library's defaults are not known
             for attr in ("sslmode", "connect_timeout", "tcp_user_timeout", "ssl_min_protocol_version"):
                 v = getattr(ep, attr)
