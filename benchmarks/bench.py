@@ -199,6 +199,10 @@ def cold_start(runs: int, sample: str, bytecode_cache: bool) -> dict:
     one_file = one_postgresql_conf(sample)
     if script and one_file:  # what a pre-commit hook usually passes: the one file that changed
         commands["script_one"] = [script, "check", one_file]
+        # the pre-commit hook's own command (`entry: pgpath check --hook`), run at the repository
+        # root as pre-commit runs it: the changed file's deployment and the files elsewhere that
+        # may share its path (names, mounts, includes) are read
+        commands["script_hook"] = [script, "check", "--hook", one_file]
     env = child_env(bytecode_cache)
     for cmd in commands.values():  # warm-up: page cache, and __pycache__ written
         for _ in range(2):
@@ -244,6 +248,8 @@ def cold_table(res: dict) -> str:
         "script": "`pgpath check {s}` (console script)",
         "module": "`python -m advisor check {s}`",
         "script_one": "`pgpath check {s}/postgresql.conf` (one file, as a pre-commit hook passes it)",
+        "script_hook": "`pgpath check --hook {s}/postgresql.conf` (the pre-commit hook's command, at the "
+                       "repository root)",
     }
     sample = res["commands"]["module"][-1]
     floor_wall = statistics.median(res["walls"]["floor"])
