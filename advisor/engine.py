@@ -490,33 +490,37 @@ def discover(settings: Settings, skipped: list[str] | None = None, only: set[int
     return found, unknown, errors
 
 
-def discover_changed(settings: Settings, unread: list[str] | None = None
-                     ) -> tuple[list[tuple[str, str]], set[str]]:
+def discover_changed(settings: Settings, unread: list[str] | None = None, related=None
+                     ) -> tuple[list[tuple[str, str]], set[str], Any]:
     """--hook: the files to read for a list of changed files, and the real paths of the changed
-    files pgpath reads. A changed file pgpath does not recognise (or that no longer exists, or
-    is excluded) is skipped quietly; the others bring the files that may share their path
-    (`_neighbour_folders`, and the topology's deployment of a changed file)."""
+    files. A changed file pgpath does not recognise (or that no longer exists, or is excluded) is
+    skipped quietly; it and the others bring the files a check of the whole repository (the folder
+    pgpath runs in) links them with (advisor.changed.Related: their groups, and those they name
+    or are named by; `related`, when given, is the one to use, after its `more`), and the
+    topology's deployment of a changed file."""
+    from advisor.changed import Related
+
     changed: list[tuple[str, str]] = []
+    others: list[str] = []
     for path in settings.changed or ():
         if not os.path.isfile(path) or _excluded(path, settings):
             continue
         kind = settings.kind or _kind_of(path, sniff=True)
         if kind:
             changed.append((path, kind))
+        else:
+            others.append(path)  # (a file another one includes or mounts: findings of that one touch it)
+    if related is None and (changed or others):
+        related = Related(lambda p: _kind_of(p, sniff=True), lambda p: _excluded(p, settings), SKIP_DIRS,
+                          CONFIG_NAMES)
+        related.add([os.path.dirname(os.path.abspath(p)) for p, _ in changed])
+        if others:
+            related.add(related.referrers(others, []))
     candidates: list[tuple[str, str]] = []
-    for folder in sorted(_neighbour_folders({os.path.dirname(p) for p, _ in changed})):
-        try:
-            names = sorted(os.listdir(folder or "."))
-        except OSError:
-            continue
-        for name in names:
-            path = os.path.join(folder, name) if folder else name
-            if os.path.isfile(path) and not _excluded(path, settings):
-                kind = _kind_of(path, sniff=True)
-                if kind:
-                    candidates.append((path, kind))
-                elif unread is not None and name not in CONFIG_NAMES:
-                    unread.append(path)  # (a Dockerfile beside: its image says the major, as in a full run)
+    if related is not None:
+        candidates, evidence = related.files()
+        if unread is not None:
+            unread.extend(evidence)  # (a Dockerfile in the group: its image says the major, as in a full run)
     if settings.topology.get("deployments") and settings.config_file:
         from advisor.path.topology import deployment_files
 
@@ -526,34 +530,11 @@ def discover_changed(settings: Settings, unread: list[str] | None = None
                 candidates.extend((p, k or _kind_of(p, sniff=True, explicit=True) or "client")
                                   for p, k in group if os.path.isfile(p))
     chosen: dict[str, tuple[str, str]] = {}
-    for path, kind in changed + candidates:
-        chosen.setdefault(os.path.realpath(path), (path, kind))
-    return list(chosen.values()), {os.path.realpath(p) for p, _ in changed}
-
-
-def _neighbour_folders(folders: set[str]) -> set[str]:
-    """Where the other files of a changed file's deployment can be, for the path to decide: its
-    folder, the folders above it up to the repository root (a client in `app/` belongs to the
-    deployment above), and the folders right below it (the `app/` of a changed server file).
-    The path assembly then pairs only files with evidence of sharing a path, and only findings
-    that touch a changed file are reported."""
-    out: set[str] = set()
-    for folder in folders:
-        here = folder or "."
-        out.add(here)
-        try:
-            out.update(os.path.join(here, d) for d in os.listdir(here)
-                       if d not in SKIP_DIRS and not d.startswith(".") and os.path.isdir(os.path.join(here, d)))
-        except OSError:
-            pass
-        up, top = os.path.abspath(here), os.getcwd()
-        while up != top and not os.path.exists(os.path.join(up, ".git")):
-            parent = os.path.dirname(up)
-            if parent == up or not parent.startswith(top):
-                break  # never above the folder pgpath runs in (pre-commit runs at the repository root)
-            up = parent
-            out.add(os.path.relpath(up))
-    return out
+    given = {os.path.realpath(p): (p, k) for p, k in changed}
+    for path, kind in candidates + changed:
+        real = os.path.realpath(path)
+        chosen.setdefault(real, given.get(real, (path, kind)))
+    return list(chosen.values()), set(given) | {os.path.realpath(p) for p in others}, related
 
 
 def _under(real: str, roots: list[str]) -> bool:
@@ -655,7 +636,9 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
     options: dict[str, Any] = {"pg_major": settings.pg_version, "pgbouncer_version": settings.pgbouncer_version,
                                # include targets outside these were made at deploy time (a warning if missing)
                                "check_roots": [p if os.path.isdir(p) else os.path.dirname(os.path.abspath(p))
-                                               for p in settings.paths]}
+                                               for p in settings.paths]
+                               # --hook: as a check of the folder pgpath runs in (pre-commit: the repository)
+                               if settings.changed is None else [os.path.abspath(".")]}
     options.update(settings.extra)
     # folder -> listing, kept for this run only (files do not change while it reads them): the
     # HAProxy loader lists a file's folder for its numbered siblings, once per folder, not per file
@@ -829,8 +812,9 @@ def run(settings: Settings, progress=None) -> Report:
     changed: set[str] | None = None
     evidence_only: list[str] = []  # --hook: files beside the changed ones that only say a version
     narrowed = None
+    related = None  # --hook: advisor.changed.Related, the groups in reach of the changed files
     if settings.changed is not None:
-        found, changed = discover_changed(settings, evidence_only)
+        found, changed, related = discover_changed(settings, evidence_only)
         unknown, errors = [], []
     else:
         narrowed = _narrowed(settings)
@@ -840,22 +824,21 @@ def run(settings: Settings, progress=None) -> Report:
 
         errors.append(InputError(path, f"not a configuration file pgpath recognises ({skip_reason(path)}); name its "
                                        f"kind with --kind ({', '.join(LOADERS)})"))
-    found = _unique(found)
     marks = config_marks(settings.config_file) if settings.topology.get("deployments") and settings.config_file \
         else {}
-    plan = version_plan(settings, found, skipped + evidence_only, marks)
-    from advisor import pgbversion
-
-    given = (settings.pgbouncer_version, settings.pgbouncer_version_source or "given") \
-        if settings.pgbouncer_version else None
-    pgb_plan = pgbversion.plan(found, skipped + evidence_only, given)
-    docs, load_errors = load_documents(settings, found, progress, plan, pgb_plan)
-    docs = _beside_a_configuration(docs)
+    while True:
+        found = _unique(found)
+        docs, load_errors, paths, topology_problems = _read(settings, found, skipped + evidence_only, marks, progress)
+        if related is None or not related.add(related.more(docs, paths)):
+            break
+        # --hook: a name of the files read reaches other groups (a client's host names a Service
+        # defined elsewhere, or a Service here is named by clients elsewhere): read again with them
+        evidence_only = []
+        found, _, related = discover_changed(settings, evidence_only, related)
     skipped = _not_included(skipped, docs)
     if progress is not None:
         progress(len(found), len(found), None)
     errors.extend(load_errors)
-    paths, topology_problems = assemble_paths(settings, docs, marks)
     rules = selected_rules(settings)
     ctx = Context(docs=docs, paths=paths, topology_problems=topology_problems,
                   options={"ram_bytes": settings.ram_bytes, "pg_version": settings.pg_version,
@@ -910,6 +893,21 @@ def run(settings: Settings, progress=None) -> Report:
         except baseline.BaselineError as exc:
             raise UsageError(str(exc)) from None
     return report
+
+
+def _read(settings: Settings, found: list[tuple[str, str]], skipped: list[str], marks: dict[str, Span], progress
+          ) -> tuple[list[ConfigDoc], list[InputError], list, list]:
+    """(documents, unreadable inputs, paths, topology diagnostics) of the files to read."""
+    plan = version_plan(settings, found, skipped, marks)
+    from advisor import pgbversion
+
+    given = (settings.pgbouncer_version, settings.pgbouncer_version_source or "given") \
+        if settings.pgbouncer_version else None
+    pgb_plan = pgbversion.plan(found, skipped, given)
+    docs, load_errors = load_documents(settings, found, progress, plan, pgb_plan)
+    docs = _beside_a_configuration(docs)
+    paths, topology_problems = assemble_paths(settings, docs, marks)
+    return docs, load_errors, paths, topology_problems
 
 
 def _hold_back_development(findings: list[Finding], docs: list[ConfigDoc], settings: Settings):
