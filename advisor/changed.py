@@ -163,7 +163,8 @@ class Related:
             except OSError:
                 continue
             if is_dir:
-                if entry.name not in self.skip_dirs and not entry.name.startswith("."):
+                # (os.walk, as a full check walks, does not go into a linked folder)
+                if entry.name not in self.skip_dirs and not entry.name.startswith(".") and not entry.is_symlink():
                     subdirs.append(entry.path)
                 continue
             path = os.path.join(shown, entry.name) if shown else entry.name
