@@ -324,13 +324,14 @@ class Related:
         """Absolute folders of the files that name one of these files or folders by a relative path
         (a run of path characters with one of their names as a whole part, resolved from its folder).
         From another folder that path holds a `/` before the name, but in the folder just above a
-        target folder (`include_dir 'conf.d'`); the target's own folder is its group already."""
+        target folder (`include_dir 'conf.d'`) and in a target file's own folder (`include 'b.conf'`,
+        for a changed file no kind claims: a full check reads it only as the include)."""
         targets = {os.path.abspath(p) for p in files} | set(folders)
         names = sorted({os.path.basename(t).encode() for t in targets if os.path.basename(t)})
         if not names:
             return set()
         slashed = [b"/" + n for n in names]
-        parents = {os.path.dirname(f) for f in folders}
+        parents = {os.path.dirname(f) for f in folders} | {os.path.dirname(os.path.abspath(p)) for p in files}
         out: set[str] = set()
         for other, data in self.path_texts():
             folder = os.path.dirname(other)

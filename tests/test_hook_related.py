@@ -231,6 +231,10 @@ RDS_SIZE_REPO = {
     "params/orders-pg16.json": (ROOT / "tests/rules/MEM001/bad_rds_parameter_group/orders-pg16.json").read_text(),
     "aws/instances.json": (ROOT / "tests/rules/MEM001/bad_rds_parameter_group/instances.json").read_text()}
 
+# an include loop in one folder: b.conf is no configuration of its own, the loop is reported on it
+LOOP_REPO = {f"db/{n}": (ROOT / "tests/rules/ADV003/bad_include_loop" / n).read_text()
+             for n in ("postgresql.conf", "b.conf")}
+
 
 def _witness(full, file: str, code: str):
     return [f for f in full.findings if f.code == code and os.path.normpath(f.span.file) == file]
@@ -255,12 +259,13 @@ WITNESSES = {
     "systemd-drop-in": lambda full: not _witness(full, "host1/postgresql.service", "SYS003")
     and "without Environment=PG_OOM_ADJUST_FILE" in _witness(full, "ops/postgresql.service.d/oom.conf",
                                                              "SYS003")[0].message,
+    "include-loop": lambda full: "include loop" in _witness(full, "db/b.conf", "ADV003")[0].message,
     "rds-instance-class": lambda full: "aws/instances.json" in _related(_witness(full, "params/orders-pg16.json",
                                                                                  "MEM001")[0]),
 }
 REPOS = {"service": SERVICE_REPO, "mount": MOUNT_REPO, "deep-include": DEEP_REPO, "ambiguous-service": AMBIGUOUS_REPO,
          "rds-proxy": RDS_REPO, "cnpg-pooler": POOLER_REPO, "systemd-drop-in": SYSTEMD_REPO,
-         "rds-instance-class": RDS_SIZE_REPO}
+         "rds-instance-class": RDS_SIZE_REPO, "include-loop": LOOP_REPO}
 
 
 @pytest.mark.parametrize("name", list(REPOS))
