@@ -31,6 +31,7 @@ repository's files is read once a run.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 
@@ -52,8 +53,6 @@ _BLOCK_NAME = lazy_re.compile(r"^([ \t]+)name:[ \t]*[\"']?([A-Za-z0-9][\w.-]*)")
 _TF_NAME = lazy_re.compile(r"(?:\bname|\"DBProxyName\")\s*[=:]\s*\"([A-Za-z0-9][\w.-]*)\"")
 # AWS writes a proxy's endpoint as <proxy name>.proxy-<id>.<region>.rds.amazonaws.com (advisor.path.discover)
 _RDS_PROXY_ENDPOINT = lazy_re.compile(r"^([a-z][a-z0-9-]*)\.proxy-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com(\.cn)?$")
-# a run of path characters (`../db/pgbouncer.ini`, `conf.d/x.conf`, `conf.d`)
-_PATH_RUN = lazy_re.compile(rb"[\w.@+/-]+")
 _NAME_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@+-")
 _RUNS = bytes(0x61 if c in _NAME_CHARS or c == 0x2F else 0x20 for c in range(256))
 
@@ -504,7 +503,7 @@ def _path_refs(path: str, data: bytes, here: set[str]) -> set[str]:
     of a file or folder beside it (`include_dir 'conf.d'`; `here`), resolved from the file's folder."""
     out: set[str] = set()
     folder = os.path.dirname(path)
-    for word in _PATH_RUN.findall(data):
+    for word in _path_run().findall(data):
         if b"/" not in word:
             name = word.decode("utf-8", "replace")
             if name in here:
@@ -519,6 +518,13 @@ def _path_refs(path: str, data: bytes, here: set[str]) -> set[str]:
         if rel:
             out.add(os.path.normpath(os.path.join(folder, rel)))
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _path_run() -> re.Pattern:
+    """A run of path characters (`../db/pgbouncer.ini`, `conf.d/x.conf`, `conf.d`): a bytes pattern,
+    which lazy_re does not remember, compiled on first use."""
+    return re.compile(rb"[\w.@+/-]+")
 
 
 def _walk_key(path: str):
