@@ -126,6 +126,7 @@ class Related:
         self._texts: dict[str, bytes] = {}
         self._lower: dict[str, bytes] = {}
         self._names: dict[str, set[str]] = {}
+        self._runs_server: dict[str, bool] = {}
         self._seen: set[str] = set()  # folders whose group is read
         self._groups: set[str] = set()
         self._found: list[tuple[str, str]] = []
@@ -195,18 +196,41 @@ class Related:
         """The top of the repository: the folder pgpath runs in, or a folder with .git."""
         return folder == self.top or os.path.exists(os.path.join(folder, ".git"))
 
+    def may_run_server(self, folder: str) -> bool:
+        """Whether a file of the folder that holds configurations of several kinds (a compose file
+        or manifest, Terraform, cloud JSON) yields, loaded alone, a PostgreSQL, PgBouncer or HAProxy
+        document: the path assembly then takes the folder for a server's (and a compose file's
+        PgBouncer that mounts a pgbouncer.ini of another folder has its home there)."""
+        got = self._runs_server.get(folder)
+        if got is None:
+            got = False
+            for path, kind in self.listing(folder)[0]:
+                if kind in ("kubernetes", "terraform", "cloud") and _loads_server(path, kind):
+                    got = True
+                    break
+            self._runs_server[folder] = got
+        return got
+
     def group(self, folder: str) -> tuple[str, list[str]]:
-        """(key, folders) of the group an absolute folder's files belong to."""
+        """(key, folders) of a group that holds the neighbourhood of an absolute folder's files
+        whatever the holders of configurations turn out to run: the folder's nearest one above
+        (or itself) with a PostgreSQL, PgBouncer or HAProxy file, else the highest one whose
+        compose file, manifest or cloud file runs a server, with the folders below it down to
+        the next with such a file; else the folder alone."""
         home = None
+        highest = None
         up = folder
         while True:
             if self.is_server(up):
                 home = up
                 break
+            if self.may_run_server(up):
+                highest = up
             parent = os.path.dirname(up)
             if self._boundary(up) or parent == up:
                 break
             up = parent
+        home = home or highest
         if home is None:
             return "alone:" + folder, [folder]
         folders = [home]
@@ -411,8 +435,6 @@ class Related:
     def clients_naming(self, name: str, files: set[str]) -> set[str]:
         """The folders of those files that hold a client whose host starts with the name (each file
         loaded alone, as a full check loads it; one that cannot be is taken to)."""
-        from advisor.loaders import load_file
-
         out: set[str] = set()
         for path in sorted(files):
             folder = os.path.dirname(path)
@@ -421,12 +443,11 @@ class Related:
             if kind is None or kind in _NO_CLIENTS:
                 continue  # a full check does not read it, or reads no client in it
             try:
-                got = load_file(shown, kind, {"workloads": [], "autoscalers": [], "services": [],
-                                              "compose_merged": [], "compose_bases": {}, "folder_listings": {}})
+                docs = _load_alone(shown, kind)
             except Exception:  # noqa: BLE001 - unreadable here: its group is read, and the run says why
                 out.add(folder)
                 continue
-            for doc in got if isinstance(got, list) else [got]:
+            for doc in docs:
                 if any(_host_names(ep, name) for ep in getattr(doc.model, "endpoints", ()) or ()):
                     out.add(folder)
                     break
@@ -442,6 +463,25 @@ _RDS_INSTANCES = (b"DBInstanceClass", b"DBClusterInstanceClass", b"instance_clas
 _NO_PATHS = frozenset((".py", ".json", ".properties", ".toml", ".sql", ".psql", ".pgsql", ".crt", ".pem", ".key",
                        ".cer"))
 _NO_CLIENTS = ("postgresql", "pgbouncer", "haproxy", "sql", "sysctl", "systemd", "certificate")
+
+
+_ALONE = {"workloads": [], "autoscalers": [], "services": [], "compose_merged": [], "compose_bases": {},
+          "folder_listings": {}}
+
+
+def _load_alone(path: str, kind: str) -> list:
+    """The documents of one file loaded alone (the options a run shares left empty)."""
+    from advisor.loaders import load_file
+
+    got = load_file(path, kind, {k: type(v)() for k, v in _ALONE.items()})
+    return got if isinstance(got, list) else [got]
+
+
+def _loads_server(path: str, kind: str) -> bool:
+    try:
+        return any(d.kind in SERVER_KINDS for d in _load_alone(path, kind))
+    except Exception:  # noqa: BLE001 - unreadable here: taken to run one (the run says why it is unreadable)
+        return True
 
 
 def _host_names(ep, name: str) -> bool:

@@ -235,6 +235,11 @@ RDS_SIZE_REPO = {
 LOOP_REPO = {f"db/{n}": (ROOT / "tests/rules/ADV003/bad_include_loop" / n).read_text()
              for n in ("postgresql.conf", "b.conf")}
 
+# a compose file whose PgBouncer mounts ./pgbouncer/pgbouncer.ini: the PgBouncer's home is the compose
+# file's folder, so the Django settings two folders below it are its clients
+_DJANGO = ROOT / "tests/rules/PATH007/bad_django_environ_defaults_through_pgbouncer"
+COMPOSE_HOME_REPO = {str(p.relative_to(_DJANGO)): p.read_text() for p in sorted(_DJANGO.rglob("*")) if p.is_file()}
+
 
 def _witness(full, file: str, code: str):
     return [f for f in full.findings if f.code == code and os.path.normpath(f.span.file) == file]
@@ -260,12 +265,14 @@ WITNESSES = {
     and "without Environment=PG_OOM_ADJUST_FILE" in _witness(full, "ops/postgresql.service.d/oom.conf",
                                                              "SYS003")[0].message,
     "include-loop": lambda full: "include loop" in _witness(full, "db/b.conf", "ADV003")[0].message,
+    "compose-home": lambda full: "pgbouncer/pgbouncer.ini" in _related(_witness(full, "shop/shop/settings.py",
+                                                                                 "PATH007")[0]),
     "rds-instance-class": lambda full: "aws/instances.json" in _related(_witness(full, "params/orders-pg16.json",
                                                                                  "MEM001")[0]),
 }
 REPOS = {"service": SERVICE_REPO, "mount": MOUNT_REPO, "deep-include": DEEP_REPO, "ambiguous-service": AMBIGUOUS_REPO,
          "rds-proxy": RDS_REPO, "cnpg-pooler": POOLER_REPO, "systemd-drop-in": SYSTEMD_REPO,
-         "rds-instance-class": RDS_SIZE_REPO, "include-loop": LOOP_REPO}
+         "rds-instance-class": RDS_SIZE_REPO, "include-loop": LOOP_REPO, "compose-home": COMPOSE_HOME_REPO}
 
 
 @pytest.mark.parametrize("name", list(REPOS))
