@@ -6,12 +6,13 @@ advisor/pgbversion.py, the loaders); each kind of link is followed here, from fi
 *groups* they belong to, until nothing new is reached:
 
 - **the neighbourhood** (`group_neighbourhoods`): a folder holding a PostgreSQL, PgBouncer or HAProxy
-  file, with every folder below it that holds none (down to the next such folder), and the folders
-  with no such file above them alone. The group of a file is read whole: its paths, its pooled
-  version evidence (a Dockerfile, a manifest's image) and its client counts are then those of
-  the full check. (Groups are taken by the kinds files are found as; a manifest or compose file
-  that runs a server splits a group further in the path assembly, never joins two: a whole
-  group holds whole neighbourhoods.)
+  file, with every folder below it that holds none (down to the next such folder); for a folder
+  with no such file above it, the highest folder above it whose compose file, manifest or cloud
+  file runs a server (loaded alone to say: the path assembly takes that folder for a server's,
+  and a compose PgBouncer that mounts a pgbouncer.ini has its home there), likewise; else the
+  folder alone. Such a group holds whole neighbourhoods whatever those holders run, and is read
+  whole: its paths, its pooled version evidence (a Dockerfile, a manifest's image) and its client
+  counts are then those of the full check.
 - **names**: a Kubernetes Service, an operator's cluster or pooler (CloudNativePG `<name>-rw`,
   Crunchy/Percona `<name>-pgbouncer`, Zalando `<name>`...) or an RDS Proxy is reached, from any
   folder, by a client whose host names it and that nothing of its own group answers; each name
@@ -23,6 +24,9 @@ advisor/pgbversion.py, the loaders); each kind of link is followed here, from fi
   `../db/pgbouncer.ini:/etc/...`, whose image then says the version; a postgresql.conf
   `include '../common/memory.conf'`; `ssl_cert_file = '../certs/server.crt'`; a compose
   `env_file`) brings the group of that file or folder, and is brought by it.
+- **the run as a whole**: SYS003 merges a systemd unit with its drop-ins by name wherever they
+  are, and an RDS parameter group takes the run's only instance class: such files bring each
+  other (`alike`).
 
 Paths, and the names defined or mentioned elsewhere, are found in the text (those files are not
 parsed): a mention that is no link reads a group more, never less. The text of the
