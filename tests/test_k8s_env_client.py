@@ -144,3 +144,34 @@ def test_a_postgres_image_with_pghost_is_a_client_of_that_host(tmp_path):
     docs = [d for d in (loaded if isinstance(loaded, list) else [loaded]) if d.kind == "client"]
     (ep,) = docs[0].model.endpoints
     assert [h.value for h in ep.hosts] == ["db.internal"] and ep.sslmode.value == "require"
+
+
+def test_kubernetes_dependent_variables_are_placeholders(tmp_path):
+    """`$(DB_PASS)` in a container's env value is Kubernetes' reference to another variable of the
+    container (here a Secret's): unknown, never a password written in the file."""
+    write(tmp_path, "deployment.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: api
+        spec:
+          template:
+            spec:
+              containers:
+                - name: api
+                  image: api:1
+                  env:
+                    - name: DB_PASS
+                      valueFrom:
+                        secretKeyRef: {name: db, key: password}
+                    - name: DATABASE_URL
+                      value: postgres://app:$(DB_PASS)@$(DB_HOST):5432/app?sslmode=require
+    """)
+    path = tmp_path / "deployment.yaml"
+    loaded = load_file(str(path), detect_kind(str(path), path.read_text()), {})
+    (doc,) = [d for d in (loaded if isinstance(loaded, list) else [loaded]) if d.kind == "client"]
+    (ep,) = doc.model.endpoints
+    assert isinstance(ep.hosts[0].value, Unknown) and isinstance(ep.password.value, Unknown)
+    assert ep.sslmode.value == "require"
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["APP013"]}, use_config=False))
+    assert report.findings == []

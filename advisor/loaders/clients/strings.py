@@ -8,7 +8,7 @@ Recognised forms, wherever a value holds them:
 - SQLAlchemy URLs `postgresql+<dbapi>://user:pw@host:port/db?k=v` (the query goes to the DBAPI;
   for the psycopg family that is libpq).
 
-Template placeholders (`${VAR}`, `$VAR`, `{{ x }}`, `<%= x %>`) are masked before parsing, with a
+Template placeholders (`${VAR}`, `$VAR`, `$(VAR)`, `{{ x }}`, `<%= x %>`) are masked before parsing, with a
 same-length run of letters, so offsets stay exact; a value that overlaps one is `Unknown`. A
 placeholder with a default (`${VAR:default}` of Spring, `${VAR:-default}` and `${VAR-default}` of
 compose and shells) is replaced by its default before parsing, so the string is read as it is
@@ -40,7 +40,9 @@ _PLACEHOLDER = lazy_re.compile(  # (fullmatch only; finding them is advisor.tags
 def _placeholder_forms():
     from advisor.tags import BareVar, DollarVar, Pair
 
-    return (DollarVar(), Pair("{{", "}}"), Pair("<%", "%>"), Pair("{%", "%}"), BareVar())
+    # `$(NAME)`: Kubernetes' reference to another variable of the container's env (a shell's
+    # command substitution in a dotenv file): known only where it runs
+    return (DollarVar(), Pair("{{", "}}"), Pair("<%", "%>"), Pair("{%", "%}"), Pair("$(", ")"), BareVar())
 
 URI_PREFIXES = ("postgresql://", "postgres://")
 _SQLA = lazy_re.compile(r"^(postgres(?:ql)?)\+([A-Za-z0-9_]+)://")

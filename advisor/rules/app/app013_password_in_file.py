@@ -15,7 +15,7 @@ like a literal password (the finding says it is the default of the variable), wi
 exemptions below; a host that is a placeholder's default counts as a host set at deploy.
 
 Not reported, because the file does not hold a credential anyone would act on:
-- a value the deploy fills: `${VAR}`, `$VAR`, `{{ }}`, `<%= %>`, `%(x)s`, Kubernetes
+- a value the deploy fills: `${VAR}`, `$VAR`, `{{ }}`, `<%= %>`, `%(x)s`, Kubernetes `$(VAR)` and
   `valueFrom`/`secretKeyRef` (the loaders read these as unknown, or read no password), an empty
   password, and
   references a resolver replaces at start: `env:`, `file:`, `vault:`, `secret:`, `ssm:`, `sm://`,
@@ -95,7 +95,7 @@ PLACEHOLDER_WORDS = ("password", "passwd", "changeme", "change_me", "change-me",
 REFERENCE_PREFIXES = ("env:", "file:", "vault:", "secret:", "ssm:", "sm://", "op://", "enc(", "{cipher}")
 # what compose, shells, Jinja/Helm, ERB and configparser replace (a `$` before a digit or a
 # second `$` is text: `$$` is compose's escape of one `$`)
-INTERPOLATION = lazy_re.compile(r"\$\{|\$[A-Za-z_]|\{\{|\{%|<%|%\(\w+\)s")
+INTERPOLATION = lazy_re.compile(r"\$\{|\$[A-Za-z_]|\$\([A-Za-z_]\w*\)|\{\{|\{%|<%|%\(\w+\)s")
 LOCAL_NAMES = frozenset({"localhost", "::1", "0.0.0.0", "host.docker.internal", "ip6-localhost", "ip6-loopback"})
 EXAMPLE_DOMAINS = ("example.com", "example.net", "example.org")
 EXAMPLE_TLDS = ("example", "test", "invalid")
