@@ -566,6 +566,17 @@ def _check(path: Path, select: list[str]):
     return run(make_settings({"paths": [str(path)], "select": select}, use_config=False)).findings
 
 
+def test_a_nested_placeholder_is_no_default(tmp_path):
+    """`${A:${B:x}}`: the outer default is another placeholder, so the value is unknown (it was read
+    as the inner placeholder's text, `${B:x`, and shown as the host)."""
+    load_text(tmp_path, "application.properties", """
+        spring.datasource.url=jdbc:postgresql://${DB_HOST:${FALLBACK:db.internal}}:5432/app?socketTimeout=abc
+    """)
+    assert not [f for f in _check(tmp_path, ["APP"]) if "FALLBACK" in f.message and " to " in f.message
+                and "set at deploy" not in f.message]
+    assert not [f for f in _check(tmp_path, ["APP009"])]  # the URL as a whole is unknown, as without a default
+
+
 def test_rules_do_not_guess_placeholders(tmp_path):
     load_text(tmp_path, "application.properties", """
         spring.datasource.url=${JDBC_URL}
@@ -587,7 +598,10 @@ def test_rules_judge_placeholder_defaults_and_say_so(tmp_path):
     assert "to db.internal:5432/app (assumed: the default of ${JDBC_URL}): sslmode not set" in found["APP001"].message
     assert "to db.internal:5432/app (assumed: the default of ${JDBC_URL})" in found["APP003"].message
     assert found["APP009"].message.endswith('HikariCP maxLifetime: "30m" is not a number of milliseconds (HikariCP '
-                                            'reads a plain long, no unit) (assumed: the default of ${MAX_LIFETIME})')
+                                            'reads a plain long, no unit) (assumed: the default of ${MAX_LIFETIME}: '
+                                            'it fails wherever the variable is not set)')
+    # wrong only where the variable is unset, which no file shows certainly happens: a warning
+    assert str(found["APP009"].severity) == "warning"
     assert (found["APP009"].span.line, found["APP009"].span.col) == (2, 54)  # 30m, in the placeholder
 
 

@@ -60,11 +60,15 @@ class Builder:
         return self._pgx
 
     def invalid(self, v: Value, message: str, fix: str | None = None) -> None:
-        if v.assumed:  # the default of a placeholder: wrong only while the variable is unset
-            message += f" ({v.assumed_note})"
+        severity = None  # the rule's: the client refuses the value (error)
+        if v.assumed:
+            # the default of a placeholder: wrong only while the variable is unset, which no file
+            # shows certainly happens where it runs: a warning (it fails when run without it)
+            message += f" ({v.assumed_note}: it fails wherever the variable is not set)"
+            severity = "warning"
         v.error = message
         span = v.span or Span("?")
-        self.diagnostics.append(Diagnostic(INVALID, span, message, fix))
+        self.diagnostics.append(Diagnostic(INVALID, span, message, fix, severity=severity))
 
     # ---------------------------------------------------------------------------- typing helpers
 

@@ -126,7 +126,10 @@ def find_placeholders(text: str) -> list[Placeholder]:
 def usable_default(default: str) -> bool:
     """Whether the text after a placeholder's separator is a default pgpath reads the value as:
     not empty, not `${VAR:?error}` / `${VAR:+alternative}` (no default), no placeholder inside."""
-    return bool(default.strip()) and not default.startswith(("?", "+")) and not has_placeholder(default)
+    # `${A:${B:x}}`: the scan ends the outer placeholder at the inner one's brace, leaving `${B:x` as
+    # its "default", an unterminated placeholder: any `${` in a default makes it nested, not usable
+    return (bool(default.strip()) and not default.startswith(("?", "+")) and "${" not in default
+            and not has_placeholder(default))
 
 
 def substitute(text: str) -> tuple[str, list[Placeholder], list[int] | None]:

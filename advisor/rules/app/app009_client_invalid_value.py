@@ -17,6 +17,10 @@ Values each library parses strictly, reported where they are written:
 - SQLAlchemy `pool_recycle`, psycopg_pool `max_lifetime`/`max_idle` (seconds), node-postgres
   `*Millis` options (numbers), Django `CONN_MAX_AGE` (seconds or None).
 
+A value that is the default of a placeholder (`${CONNECTION_TIMEOUT:30s}`, `os.environ.get("X",
+"5s")`) is what the application runs with only where the variable is not set, which no file shows
+certainly happens: a **warning**, saying so, instead of an error.
+
 ## Why it matters
 The application fails at startup or at its first connection, far from the file that caused it;
 in a pool with lazy connections that can be hours after a deploy.
