@@ -604,3 +604,19 @@ def test_bitnami_runs_the_ini_of_its_mounted_configuration_folder(tmp_path):
     write(tmp_path, {"docker-compose.yml": compose("/opt/bitnami/pgbouncer/conf")})
     docs = of_kind(report_of(tmp_path), "pgbouncer")
     assert sorted(os.path.basename(d.path) for d in docs) == ["docker-compose.yml", "pgbouncer.ini"]
+
+
+def test_the_mounted_file_is_checked_as_the_major_of_the_image_that_reads_it(tmp_path):
+    """A postgresql.conf whose own lines suggest 14 (data_directory) mounted into postgres:16.4 is read
+    by PostgreSQL 16: checked as 16, so a parameter 16 removed is the error it is at start."""
+    write(tmp_path, {"compose.yaml": "services:\n  db:\n    image: postgres:16.4\n"
+                                     "    command: [\"postgres\", \"-c\", \"config_file=/etc/postgresql/postgresql.conf\"]\n"
+                                     "    volumes:\n      - ./conf/postgresql.conf:/etc/postgresql/postgresql.conf:ro\n",
+                     "conf/postgresql.conf": "data_directory = '/var/lib/postgresql/14/main'\nmax_connections = 50\n"
+                                             "vacuum_defer_cleanup_age = 0\n"})
+    report = report_of(tmp_path)
+    [pg] = of_kind(report, "postgresql")
+    assert (pg.meta["pg_version"], pg.meta["pg_version_reason"]) == (16, "image postgres:16.4 in ./compose.yaml:3")
+    assert pg.get("max_connections").value == 50
+    [pg001] = [f for f in report.findings if f.code == "PG001"]
+    assert pg001.span.line == 3 and "removed in PostgreSQL 16" in pg001.message

@@ -32,7 +32,7 @@ from __future__ import annotations
 import copy
 import os
 
-from advisor.model import ConfigDoc
+from advisor.model import ConfigDoc, Unknown
 
 # what the container says about the server it runs, kept on the file's document
 _CONTAINER_META = ("source", "service", "image", "compose_exposure", "env", "env_file", "guessable_password",
@@ -102,6 +102,7 @@ def _copy(doc: ConfigDoc) -> ConfigDoc:
 def _graft(doc: ConfigDoc, c: ConfigDoc, mount: dict) -> None:
     """The container `c`'s command line, host facts and names onto the document of the file it reads."""
     if doc.kind == "postgresql":
+        _run_as(doc, c)
         flags = list(c.settings)
         over = {s.name for s in flags if s.effective}
         for s in doc.settings:
@@ -139,6 +140,37 @@ def _graft(doc: ConfigDoc, c: ConfigDoc, mount: dict) -> None:
         doc.meta["_also_read"] = doc.meta.get("_also_read", []) + [c.path]
     for w in doc.meta.get("_workloads", ()):
         w["docs"][:] = [d for d in w["docs"] if d is not c] + ([doc] if not any(d is doc for d in w["docs"]) else [])
+
+
+# what says which major a document was checked as (advisor.engine._record_version)
+_VERSION_META = ("pg_version", "pg_version_source", "pg_version_reason", "pg_version_found", "pg_major_named",
+                 "pg_version_said")
+
+
+def _run_as(doc: ConfigDoc, c: ConfigDoc) -> None:
+    """The file is read by the server of the container's image: when that image names a major
+    (postgres:16.4) other than the one the file was typed as (its own evidence, a data_directory of
+    /var/lib/postgresql/14), the file is typed again as the image's, and says why. A major given
+    (--pg-version) or declared in the topology was given to both already."""
+    if not c.meta.get("pg_version_found") or c.meta.get("pg_version") == doc.meta.get("pg_version") \
+            or doc.meta.get("pg_version_source") in ("option", "topology"):
+        return
+    from advisor.catalog import load_catalog
+    from advisor.loaders.postgresql_conf import type_settings
+
+    for key in _VERSION_META:
+        if key in c.meta:
+            doc.meta[key] = c.meta[key]
+        else:
+            doc.meta.pop(key, None)
+    own = set(doc.files)
+    # (the values' diagnostics of the major it was typed as go; its syntax and includes stay)
+    doc.diagnostics = [d for d in doc.diagnostics if d.kind in ("syntax-error", "include-error")
+                       or d.span.file not in own]
+    for setting in doc.settings:
+        if setting.value is not None and not isinstance(setting.value, Unknown):
+            setting.value = None
+    type_settings(doc, load_catalog(doc.meta["pg_version"]))
 
 
 def _same_span(note: dict, span: dict) -> bool:
