@@ -186,7 +186,7 @@ def test_outside_a_work_tree_no_git_is_run(tmp_path, monkeypatch):
 
     calls = []
     monkeypatch.setattr(git_ignored.subprocess, "run", lambda *a, **k: calls.append(a))
-    monkeypatch.setattr(git_ignored, "_inside_work_tree", lambda folder: False)
+    monkeypatch.setattr(git_ignored, "repository_root", lambda folder: None)
     assert git_ignored.git_ignores(str(tmp_path / "app.env")) is None
     assert calls == []
 

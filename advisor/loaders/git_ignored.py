@@ -19,7 +19,7 @@ def git_ignores(path: str) -> bool | None:
     ignored: `git add .` would commit it), None when that is not known (no work tree above the
     file, no git binary, git failed)."""
     folder = os.path.dirname(os.path.abspath(path))
-    if not _inside_work_tree(folder):
+    if repository_root(folder) is None:
         return None
     try:
         proc = subprocess.run(["git", "-C", folder, "check-ignore", "-q", "--", os.path.basename(path)],
@@ -30,12 +30,14 @@ def git_ignores(path: str) -> bool | None:
     return {0: True, 1: False}.get(proc.returncode)
 
 
-def _inside_work_tree(folder: str) -> bool:
+def repository_root(folder: str) -> str | None:
+    """The nearest folder at or above `folder` that holds `.git` (a directory, or a worktree's
+    file), or None outside any repository."""
     here = folder
     while True:
         if os.path.exists(os.path.join(here, ".git")):
-            return True
+            return here
         up = os.path.dirname(here)
         if up == here:
-            return False
+            return None
         here = up

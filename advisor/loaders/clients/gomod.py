@@ -117,14 +117,11 @@ def _relative(path: str) -> str:
 def _bound(folder: str, roots: list[str]) -> str:
     """The highest folder to look in: the repository's root above `folder` (the nearest folder
     holding `.git`), else the checked folder that holds it (the deepest one), else `folder`."""
-    here = folder
-    while True:
-        if os.path.exists(os.path.join(here, ".git")):
-            return here
-        up = os.path.dirname(here)
-        if up == here:
-            break
-        here = up
+    from advisor.loaders.git_ignored import repository_root
+
+    root = repository_root(folder)
+    if root is not None:
+        return root
     inside = [r for r in (os.path.abspath(r) for r in roots)
               if folder == r or folder.startswith(r.rstrip(os.sep) + os.sep)]
     return max(inside, key=len) if inside else folder
