@@ -239,6 +239,20 @@ def test_environment_defaults_are_assumed(tmp_path):
     assert ep.pool.max_lifetime.value == 3600 and ep.pool.max_lifetime.assumed == "RECYCLE"
 
 
+def test_attribute_target_and_module_call(tmp_path):
+    doc = load_text(tmp_path, "db.py", """
+        import os
+        import psycopg_pool
+
+        class Store:
+            def __init__(self):
+                self.pool = psycopg_pool.AsyncConnectionPool(os.environ["DSN"], max_idle=60)
+                self.other = psycopg_pool.ConnectionPool()  # PG* variables: not read
+    """)
+    ep = only(doc)
+    assert ep.name == "self.pool" and ep.driver == "psycopg_pool" and ep.pool.max_idle.value == 60
+
+
 def test_two_calls_two_endpoints(tmp_path):
     doc = load_text(tmp_path, "db.py", """
         from sqlalchemy import create_engine

@@ -170,10 +170,9 @@ class _CodeReader:
         sqla = func in SQLA_CALLS
         url_node = call.args[0] if call.args else kw.get("url" if sqla else "conninfo")
         if url_node is None:
-            if sqla:
-                return None  # create_engine() needs a URL
-            url_node = ast.Constant("")  # ConnectionPool(): conninfo "" (libpq's defaults, PG* variables)
-            ast.copy_location(url_node, call)
+            # create_engine() needs a URL; ConnectionPool() with no conninfo connects by the PG*
+            # variables and libpq's defaults, which a module does not say: not read
+            return None
         section = f"{func}()"
         args_key = "connect_args" if sqla else "kwargs"
         connect = {k: v for k, v in self.options(kw.get(args_key), args_key).items()
@@ -219,10 +218,10 @@ class _CodeReader:
         else:
             unknown = url
             params = {"host": unknown, **libpq_over}
-            dbapi = None if func == "create_engine" else "async"
             if sqla:
-                ep = sqlalchemy_endpoint(self.b, name, span, params, extra, None if dbapi is None else "asyncpg")
-                if dbapi == "async":  # asyncpg or psycopg's async dialect: the URL says which
+                is_async = func == "create_async_engine"
+                ep = sqlalchemy_endpoint(self.b, name, span, params, extra, "asyncpg" if is_async else None)
+                if is_async:  # asyncpg or psycopg's async dialect: the URL says which
                     ep.dbapi, ep.prepares = "async (in the URL)", None
                     ep.keepalive = None
             else:
