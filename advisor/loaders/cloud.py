@@ -800,6 +800,8 @@ def link(docs: list[ConfigDoc], options: dict) -> list[ConfigDoc]:
         chosen = opts.get("pg_major") if fixed else (major or inst.get("pg_major") or opts.get("pg_major"))
         new = build(doc.path, platform, entries, chosen, ram, inst.get("id") or host_name, variables)
         new.meta["instance"] = {k: inst.get(k) for k in ("id", "instance_class", "endpoint")}
+        if doc.meta.get("parameter_group"):
+            new.meta["parameter_group"] = doc.meta["parameter_group"]  # (discovery puts it behind an RDS Proxy)
         new.meta["major_from"] = "option" if fixed else ("file" if major else (
             "instance" if inst.get("pg_major") else doc.meta["major_from"]))
         if not fixed and (major or inst.get("pg_major")):

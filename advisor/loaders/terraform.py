@@ -14,7 +14,7 @@ spans, nested blocks) and then interpreted once (`_interpret`):
   attribute, a function call, a conditional, an interpolated string) is `Unknown`, never guessed.
 
 Resources (see docs/cloud.md): aws_lb, aws_lb_listener, aws_elb, aws_db_proxy,
-aws_db_proxy_default_target_group, aws_db_instance, aws_rds_cluster, aws_rds_cluster_instance,
+aws_db_proxy_default_target_group, aws_db_proxy_target, aws_db_instance, aws_rds_cluster, aws_rds_cluster_instance,
 aws_db_parameter_group, aws_rds_cluster_parameter_group, google_compute_router_nat,
 google_compute_backend_service, google_compute_region_backend_service,
 google_sql_database_instance, azurerm_lb_rule, azurerm_lb_outbound_rule, azurerm_nat_gateway,
@@ -40,8 +40,8 @@ KIND = "terraform"
 
 RESOURCE_TYPES = (
     "aws_lb", "aws_alb", "aws_lb_listener", "aws_alb_listener", "aws_lb_target_group", "aws_alb_target_group", "aws_elb", "aws_db_proxy",
-    "aws_db_proxy_default_target_group", "aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance",
-    "aws_db_parameter_group", "aws_rds_cluster_parameter_group", "google_compute_router_nat",
+    "aws_db_proxy_default_target_group", "aws_db_proxy_target", "aws_db_instance", "aws_rds_cluster",
+    "aws_rds_cluster_instance", "aws_db_parameter_group", "aws_rds_cluster_parameter_group", "google_compute_router_nat",
     "google_compute_backend_service", "google_compute_region_backend_service", "google_sql_database_instance",
     "azurerm_lb_rule", "azurerm_lb_outbound_rule", "azurerm_nat_gateway", "azurerm_postgresql_flexible_server",
     "azurerm_postgresql_flexible_server_configuration",
@@ -521,6 +521,22 @@ def _ref_attr(value: Value | None) -> str | None:
     return m.group(1) if m else None
 
 
+def _identifier(res: Resource, field: str) -> str | None:
+    """The DB instance or cluster an `aws_db_proxy_target` names: the address of the resource its
+    expression refers to (`aws_db_instance.pg` of `aws_db_instance.pg.identifier`, or the plan's
+    configuration reference), else the identifier written as a literal."""
+    if field in res.refs:
+        return res.refs[field]
+    value = res.get(field)
+    if value is None:
+        return None
+    if value.known:
+        return str(value.value)
+    m = re.search(r"\b(aws_(?:db_instance|rds_cluster)\.[A-Za-z0-9_-]+)\.(?:identifier|id|cluster_identifier)\b",
+                  getattr(value.value, "text", ""))
+    return m.group(1) if m else None
+
+
 def _owner(res: Resource, field: str) -> str | None:
     """The resource `field` refers to: the plan's configuration reference, else the .tf expression's."""
     return res.refs.get(field) or _ref_attr(res.get(field))
@@ -613,14 +629,24 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 entry[field + "_origin"] = "set" if value is not None and value.known else \
                     ("unknown" if value is not None else "default")
             out.doc.meta.setdefault("rds_proxy_target_groups", []).append(entry)
+        elif t == "aws_db_proxy_target":
+            # which DB instance or cluster a proxy sends to (discovery puts it behind the proxy):
+            # each side as the resource address its expression names, else the literal name
+            target = _identifier(res, "db_instance_identifier") or _identifier(res, "db_cluster_identifier")
+            proxy = res.refs.get("db_proxy_name") or _ref(res.get("db_proxy_name"))
+            if proxy and target:
+                out.doc.meta.setdefault("rds_proxy_targets", []).append(
+                    {"proxy": proxy, "target": target, "address": res.address, "span": res.span.to_dict()})
         elif t in ("aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance"):
             engine = str(res.literal("engine", "") or "")
             klass = res.get("instance_class") or res.get("db_cluster_instance_class")
             klass_name = str(klass.value) if klass is not None and klass.known else None
             groups = [g for g in (_ref(res.get("parameter_group_name")), _ref(res.get("db_parameter_group_name")),
                                   _ref(res.get("db_cluster_parameter_group_name"))) if g]
+            identifier = res.literal("identifier") or res.literal("cluster_identifier")
             instances.append({
                 "id": res.address, "engine": engine,
+                "identifier": identifier if isinstance(identifier, str) else None,
                 "pg_major": _engine_major(res.literal("engine_version")) if "postgres" in engine else None,
                 "instance_class": klass_name, "memory": rds_class_memory(klass_name) if klass_name else None,
                 "parameter_groups": groups,

@@ -17,9 +17,13 @@ Two sources, never mixed within one deployment:
      (on a client's path, in front of the hop at the port it listens on); a client that connects
      to a middlebox's frontend port, where no file listens, reaches the hop listening on the port
      the middlebox forwards to (an Azure LB rule 5433 -> 5432);
-     a client that names an RDS Proxy's endpoint reaches the proxy of that name, in any folder,
-     and one that names the Kubernetes Service of an operator's cluster or pooler
+     a client that names an RDS Proxy's endpoint reaches the proxy of that name, in any folder
+     (before any port: the instance behind the proxy listens on 5432 too), and behind it the
+     instance its `aws_db_proxy_target` names; one that names the Kubernetes Service of an operator's cluster or pooler
      (`hippo-pgbouncer`, `db-rw.prod.svc`) reaches it, in any folder.
+  3. *Loopback.* A client at `localhost`, `127.0.0.1`, `::1` or a Unix socket reaches only its
+     own network namespace: no managed server, no Kubernetes cluster or workload of another
+     manifest, no other compose service (`elsewhere`), and no middlebox before its first hop.
   Files with no evidence are never paired: each stays a path of its own.
 
 Cost is linear in the number of files: every lookup goes through a dictionary built once.
@@ -214,6 +218,7 @@ class _Group:
         self.sql = [doc for doc in docs if doc.kind == "sql"]  # ALTER ROLE/DATABASE ... SET beside the server
         self.rds_proxies: dict[str, list] = {}  # name -> [(document, middlebox)], across the run (discover)
         self.services: dict[str, list] = {}  # Kubernetes Service name -> [(group, listener)], across the run
+        self.proxy_targets: dict[int, tuple | None] = {}  # id(RDS Proxy) -> (group, listener, evidence), across the run
         self.reached: set[int] = set()  # id() of listeners some path goes through
 
     def only(self, kind: str) -> _Listener | None:
@@ -222,17 +227,20 @@ class _Group:
         return found[0] if len(found) == 1 else None
 
     def find(self, port: int | None, host_hint: str = "", exclude: ConfigDoc | None = None,
-             kinds: tuple[str, ...] = ("pgbouncer", "haproxy", "postgres"), near: ConfigDoc | None = None
-             ) -> _Listener | None:
+             kinds: tuple[str, ...] = ("pgbouncer", "haproxy", "postgres"), near: ConfigDoc | None = None,
+             local_to: tuple | None = None) -> _Listener | None:
         """The listener on `port` a connection to `host_hint` reaches: one the host names (a compose
         service, a Kubernetes Service), in the connecting document's file `near` first; a compose
         file's service names resolve in its own project, so a host naming a service of the
         connecting compose file reaches no other file's (a dev compose file's `db` is its own, not
         the production file's beside it); else by the kind the host's words suggest; else the most
-        upstream kind."""
+        upstream kind. `local_to` (the client's document and endpoint) says the host is a loopback
+        address or a socket: only a listener that may run in the client's own network namespace
+        is reached (`elsewhere`)."""
         if port is None:
             return None
-        found = [lst for lst in self.by_port.get(port, ()) if lst.doc is not exclude and lst.kind in kinds]
+        found = [lst for lst in self.by_port.get(port, ()) if lst.doc is not exclude and lst.kind in kinds
+                 and (local_to is None or elsewhere(lst, *local_to) is None)]
         if not found:
             return None
         hint = host_hint.lower()
@@ -256,6 +264,42 @@ class _Group:
                         return lst
         order = {"pgbouncer": 0, "haproxy": 1, "postgres": 2}
         return min(found, key=lambda lst: order[lst.kind])
+
+
+_LOOPBACK = lazy_re.compile(r"^(localhost|localhost\.localdomain|ip6-localhost|ip6-loopback|[\w.-]+\.localhost|"
+                            r"127(\.\d{1,3}){3}|\[?::1\]?|\[?0*:0*:0*:0*:0*:0*:0*:0*1\]?)$")
+# where a Kubernetes manifest's listener comes from: a pod of its own (an operator's cluster or
+# pooler, a workload, a ConfigMap that a workload mounts)
+_KUBERNETES_SOURCES = ("cloudnative-pg ", "zalando ", "StatefulSet", "Deployment", "DaemonSet", "ReplicaSet",
+                       "Pod", "ConfigMap ", "PostgresCluster", "PerconaPGCluster", "helm values")
+
+
+def loopback(host: str) -> bool:
+    """A host that reaches only the connecting machine's own network namespace: a loopback name or
+    address, or a Unix socket (shown as `unix socket`)."""
+    return host == "unix socket" or bool(_LOOPBACK.match(host.lower()))
+
+
+def elsewhere(lst: _Listener, doc: ConfigDoc, ep) -> str | None:
+    """Why a listener cannot be in the network namespace of a client that connects to a loopback
+    address (None when it may be: a plain configuration file beside the client may be the same
+    host's). A managed server runs on the cloud's hosts; a Kubernetes cluster, pooler or workload
+    in its own pods (a container of the client's own manifest may be its pod's sidecar); another
+    compose service in its own container (unless it joins the client's: `network_mode:
+    service:<client>`)."""
+    meta = lst.doc.meta
+    if meta.get("managed"):
+        return f"is a managed server ({meta['managed']}), on the cloud's hosts"
+    source = str(meta.get("source") or "")
+    if lst.doc.path != doc.path and (source.startswith(_KUBERNETES_SOURCES) or meta.get("namespace")
+                                     or (meta.get("services") and source != "docker-compose")):
+        return f"runs in pods of its own ({source or 'Kubernetes'})"
+    if source == "docker-compose" and doc.meta.get("compose_services") and lst.doc.path == doc.path:
+        own = getattr(ep, "service", "") or ""
+        mode = str((meta.get("compose_exposure") or {}).get("network_mode") or "")
+        if own and meta.get("service") != own and mode != f"service:{own}":
+            return f"is compose service {meta.get('service')}, in a container of its own"
+    return None
 
 
 def _merged_over(doc: ConfigDoc) -> str | None:
@@ -282,6 +326,9 @@ def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
         for lst in g.listeners:
             for name in lst.doc.meta.get("services", ()):
                 services.setdefault(name.lower(), []).append((g, lst))
+    behind = _proxy_targets(docs, groups, proxies) if proxies else {}
+    for g in groups:
+        g.proxy_targets = behind
     # clients first, in every neighbourhood, so that a server-side hop a client of another folder
     # reaches starts no path of its own
     client_paths = [(g, _client_paths(g)) for g in groups]
@@ -301,15 +348,41 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
             host = ep.hosts[0].display if ep.hosts and ep.hosts[0].known else ""
             if any(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts):
                 host = "unix socket"
-            first = g.find(port, host, near=doc)
             hops = [client_hop(doc, ep)]
             who = f"{_short(doc.path)}: {ep.who()}"
             dbname = ep.dbname.display if ep.dbname else None
-            proxy = _rds_proxy_of(g, host) if first is None else None
+            # an RDS Proxy's endpoint names the proxy exactly: that evidence wins over a port a
+            # server beside the client listens on (the RDS instance behind the proxy, on 5432 too)
+            proxy = _rds_proxy_of(g, host)
             if proxy is not None:
                 box_doc, box = proxy
                 hops.append(Hop(box.kind, box.label, box_doc, box.span, box))
-                out.append(_finish(g, _path(who, [f"{ep.who()} connects to {host}, the endpoint of {box.label}"], hops)))
+                evidence = [f"{ep.who()} connects to {host}, the endpoint of {box.label}"]
+                target = g.proxy_targets.get(id(box), False)
+                if target is False:
+                    # no target stated: the server here on the client's port, as before the proxy was named
+                    near = g.find(port, "", near=doc, kinds=("postgres",))
+                    target = (g, near, f"{ep.who()} connects to port {port}, where {near.label} listens") \
+                        if near is not None else None
+                if target is None:
+                    out.append(_finish(g, _path(who, evidence, hops)))
+                    continue
+                tg, lst, said = target
+                evidence.append(said)
+                hops.extend(_follow(tg, lst, evidence, dbname=dbname))
+                out.append(_finish(tg, _path(who, evidence, hops), also=g))
+                continue
+            local = (doc, ep) if loopback(host) else None
+            first = g.find(port, host, near=doc, local_to=local)
+            if first is None and local is not None:
+                # a loopback address or a socket reaches no Service, no load balancer, no server of
+                # another host: said when a server here listens on the port
+                away = [(lst, why) for lst in g.by_port.get(port, ()) if (why := elsewhere(lst, doc, ep))]
+                where = "a Unix socket" if host == "unix socket" else "a loopback address"
+                text = f"{ep.who()} connects to {ep.target()}, {where} of its own host"
+                text += (f"; {away[0][0].label} listens on port {port} but {away[0][1]}: not paired" if away
+                         else ", where no file here listens")
+                out.append(_finish(g, _path(who, [text], hops), local=True))
                 continue
             service = _service_of(g, host, port) if first is None else None
             if service is not None:
@@ -334,7 +407,7 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                 continue
             evidence = [f"{ep.who()} connects to port {port}, where {first.label} listens"]
             hops.extend(_follow(g, first, evidence, dbname=dbname))
-            out.append(_finish(g, _path(who, evidence, hops)))
+            out.append(_finish(g, _path(who, evidence, hops), local=local is not None))
     return out
 
 
@@ -355,14 +428,16 @@ def _server_paths(g: _Group) -> list[DeploymentPath]:
     return out
 
 
-def _finish(g: _Group, path: DeploymentPath, also: _Group | None = None, through: Hop | None = None) -> DeploymentPath:
+def _finish(g: _Group, path: DeploymentPath, also: _Group | None = None, through: Hop | None = None,
+            local: bool = False) -> DeploymentPath:
     """Middleboxes and host facts of the neighbourhood (and of the client's, when the path crosses
     into another folder) placed on the path; the folder said when every file is in one. `through`
     is a hop the client reaches through a middlebox's frontend port: that middlebox, already on
-    the path, is the one in front of it."""
+    the path, is the one in front of it. A client that connects to a loopback address (`local`)
+    crosses no middlebox."""
     if also is not None and also is not g:
-        _place_middleboxes(also, path, through)
-    _place_middleboxes(g, path, through)
+        _place_middleboxes(also, path, through, local)
+    _place_middleboxes(g, path, through, local)
     _apply_hosts(g, path)
     for doc in path.docs():
         merged = doc.meta.get("merged_over")
@@ -498,6 +573,57 @@ def _rds_proxy_of(g: _Group, host: str):
     return found[0] if len(found) == 1 else None
 
 
+def _proxy_targets(docs: list[ConfigDoc], groups: list[_Group], proxies: dict[str, list]
+                   ) -> dict[int, tuple[_Group, _Listener, str] | None]:
+    """id(RDS Proxy middlebox) -> (neighbourhood, listener, evidence) of the RDS instance or cluster
+    its target names, None when targets are stated but name none read (or several); a proxy with
+    no target stated is not listed. The target: an `aws_db_proxy_target` naming the proxy (by
+    address or name) and the instance (by address or identifier), that instance's parameter
+    group, and the PostgreSQL document of that group. Terraform addresses are unique within one module, a folder: every
+    link is looked up in the folder of the file that states it. An unresolved or ambiguous step
+    links nothing."""
+    folder = lambda path: os.path.dirname(os.path.normpath(path))  # noqa: E731
+    targets: dict[tuple[str, str], list[dict]] = {}  # (folder, proxy address or name) -> targets
+    instances: dict[tuple[str, str], list[dict]] = {}  # (folder, instance address or identifier) -> instances
+    for doc in docs:
+        where = folder(doc.path)
+        for entry in doc.meta.get("rds_proxy_targets", ()):
+            targets.setdefault((where, entry["proxy"]), []).append(entry)
+        for inst in doc.meta.get("db_instances", ()):
+            for key in {inst.get("id"), inst.get("identifier")} - {None}:
+                instances.setdefault((where, key), []).append(inst)
+    if not targets:
+        return {}
+    servers: dict[tuple[str, str], list[tuple[_Group, _Listener]]] = {}  # (folder, parameter group) -> servers
+    for g in groups:
+        for lst in g.listeners:
+            if lst.kind == "postgres" and lst.doc.meta.get("managed"):
+                for name in lst.doc.meta.get("parameter_group") or ():
+                    servers.setdefault((folder(lst.doc.path), name), []).append((g, lst))
+    out: dict[int, tuple[_Group, _Listener, str] | None] = {}
+    for found in proxies.values():
+        for box_doc, box in found:
+            where = folder(box_doc.path)
+            names = (box.name,) + tuple(box.aliases)
+            entries = [e for n in dict.fromkeys(names) for e in targets.get((where, n), ())]
+            reached = {}
+            for entry in entries:
+                for inst in instances.get((where, entry["target"]), ()):
+                    for group in inst.get("parameter_groups") or ():
+                        for tg, lst in servers.get((where, group), ()):
+                            reached[id(lst)] = (tg, lst, entry, inst, group)
+            if len(reached) != 1:
+                if entries:
+                    out[id(box)] = None  # targets stated, none (or several) read: nothing guessed
+                continue
+            tg, lst, entry, inst, group = next(iter(reached.values()))
+            span = entry.get("span") or {}
+            at = f"{span.get('file')}:{span.get('line')}" if span.get("line") else str(span.get("file") or "")
+            out[id(box)] = (tg, lst, f"{box.label} sends to {inst.get('id')} ({entry['address']}, {at}), whose "
+                                     f"parameter group {group} is {lst.label}")
+    return out
+
+
 def _box_ports(box) -> tuple[set[int], set[int]]:
     """(ports a middlebox listens on, ports it forwards to), as far as its file says."""
     listen = {_bind_port(t) for t in box.listens}
@@ -520,13 +646,14 @@ def _front_of(g: _Group, port: int | None, host: str):
     return found[0] if len(found) == 1 else None
 
 
-def _place_middleboxes(g: _Group, path: DeploymentPath, through: Hop | None = None) -> None:
+def _place_middleboxes(g: _Group, path: DeploymentPath, through: Hop | None = None, local: bool = False) -> None:
     """Put each middlebox of the neighbourhood in front of the hop whose port it targets. In front
     of a path's first hop too: the clients that cross it are then not read (an open leg). On a
     client's path a hop is reached at its own port, so a middlebox that says which ports it listens
     on is in front of it only when it listens on that port: a rule 5433 -> 5432 is not on the path
     of a client connecting to 5432. A hop reached through a middlebox's frontend (`through`) has
-    that one in front of it."""
+    that one in front of it. A client that connects to a loopback address (`local`) reaches its
+    first hop on its own host, through no middlebox."""
     if not g.boxes:
         return
     from_client = bool(path.hops) and path.hops[0].kind == "client"
@@ -537,7 +664,7 @@ def _place_middleboxes(g: _Group, path: DeploymentPath, through: Hop | None = No
         listen, target = _box_ports(box)
         ports = listen if from_client and listen else listen | target
         for i, hop in enumerate(path.hops):
-            if hop.kind not in ("pgbouncer", "haproxy", "postgres") or hop is through:
+            if hop.kind not in ("pgbouncer", "haproxy", "postgres") or hop is through or (local and i == 1):
                 continue
             if _hop_port(hop) in ports:
                 path.hops.insert(i, Hop(box.kind, box.label, doc, box.span, box))
