@@ -130,3 +130,74 @@ def test_a_compose_service_on_localhost_does_not_reach_another_service(tmp_path,
     (tmp_path / "compose.yaml").write_text(COMPOSE.format(host=host))
     assert hops(paths(tmp_path)) == ([[("client", "./compose.yaml"), ("postgres", "./compose.yaml")]] if paired
                                      else [])
+
+
+# ------------------------------------------------------------------------------------------------
+# D6: an exact IP:port or DNS name is evidence wherever the files are in the tree
+
+
+def test_haproxy_reaches_the_patroni_member_whose_connect_address_its_server_names(tmp_path):
+    folder = case(tmp_path, "s03")
+    found = paths(folder)
+    assert hops(found) == [[("haproxy", "./haproxy/haproxy.cfg"), ("postgres", "./patroni/patroni.yml")]] * 2
+    assert found[0]["evidence"][0].startswith(
+        "HAProxy listen primary sends to 10.10.1.11:5432 (server pg-1), the postgresql.connect_address of "
+        "PostgreSQL patroni.yml")
+    # the audit's PATH003 (45 min statement_timeout > HAProxy 30 min), found co-located before (r4)
+    assert [f for f in findings(folder) if f[0] == "PATH003"] == [("PATH003", "warning", "./patroni/patroni.yml")] * 2
+
+
+@pytest.mark.parametrize("written", ["annotation", "loadBalancerIP"])
+def test_a_client_at_a_services_load_balancer_ip_reaches_what_the_service_selects(tmp_path, written):
+    folder = case(tmp_path, "s05")
+    if written == "loadBalancerIP":  # the audit's s05c
+        service = folder / "deploy/postgres/service.yaml"
+        text = service.read_text().replace("    service.beta.kubernetes.io/azure-load-balancer-ipv4: 10.42.8.50\n", "")
+        service.write_text(text.replace("  type: LoadBalancer\n", "  type: LoadBalancer\n  loadBalancerIP: 10.42.8.50\n"))
+    found = paths(folder)
+    # (the StatefulSet runs the ConfigMap's postgresql.conf: one server, read from the ConfigMap)
+    assert hops(found) == [[("client", "./deploy/notifier/deployment.yaml"), ("azure-lb", "./deploy/postgres/service.yaml"),
+                            ("postgres", "./deploy/postgres/configmap.yaml")]]
+    assert found[0]["evidence"][0] == ("DATABASE_URL connects to 10.42.8.50:5432, an address of Azure Load Balancer "
+                                       "postgres-lb (./deploy/postgres/service.yaml)")
+    got = findings(folder)
+    # sslmode=require against the postgres image's ssl off (the audit's certain failure), and the
+    # Azure LB's 240 s against the ConfigMap's tcp_keepalives_idle 300
+    assert ("PATH004", "error", "./deploy/notifier/deployment.yaml") in got
+    assert ("PATH001", "warning", "./deploy/postgres/configmap.yaml") in got
+
+
+def test_a_client_at_an_external_dns_hostname_reaches_the_services_cluster(tmp_path):
+    folder = case(tmp_path, "s01")
+    found = paths(folder)
+    assert hops(found) == [[("client", "./app/src/main/resources/application.yml"),
+                            ("aws-nlb", "./k8s/db/external-service.yaml"), ("postgres", "./k8s/db/cluster.yaml")]]
+    assert ("PATH002", "info", "./app/src/main/resources/application.yml") in findings(folder)
+
+
+def test_a_route53_record_aliasing_an_nlb_puts_the_nlb_on_the_clients_path(tmp_path):
+    """The NLB's target (PgBouncer EC2 instances) names no file: the PgBouncer of the sibling
+    folder, on the NLB's target port but at no exact address, is not paired."""
+    folder = case(tmp_path, "s04")
+    found = paths(folder)
+    assert hops(found) == [[("client", "./ledger/.env"), ("aws-nlb", "./terraform/nlb.tf")]]
+    assert found[0]["evidence"] == [
+        "DATABASE_URL connects to ledger-db.internal.example.com:6432, the name aws_route53_record.pgbouncer "
+        "(./terraform/nlb.tf:46) gives AWS NLB aws_lb_listener.pgbouncer"]
+
+
+def test_an_address_two_servers_claim_links_nothing(tmp_path):
+    """Two Patroni members written with one connect_address: ambiguous, so no pairing."""
+    folder = case(tmp_path, "s03")
+    shutil.copytree(folder / "patroni", folder / "patroni-copy")
+    assert hops(paths(folder)) == []
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0:5432", "127.0.0.1:5432", "localhost:5432"])
+def test_wildcard_and_loopback_addresses_are_no_evidence(tmp_path, address):
+    folder = case(tmp_path, "s03")
+    patroni = folder / "patroni/patroni.yml"
+    patroni.write_text(patroni.read_text().replace("connect_address: 10.10.1.11:5432", f"connect_address: {address}"))
+    cfg = folder / "haproxy/haproxy.cfg"
+    cfg.write_text(cfg.read_text().replace("10.10.1.11:5432", address))
+    assert hops(paths(folder)) == []

@@ -697,6 +697,11 @@ def _read_patroni(f: _File, root: N) -> bool:
             **_patroni_meta(rejected, ignored)}
     if root.text("scope"):
         meta["scope"] = root.text("scope")
+    connect = root.get("postgresql", "connect_address")
+    if connect is not None and connect.kind == "scalar" and not f.is_unknown(str(connect.value or "")):
+        # the address other members and proxies reach this server at (path discovery: exact evidence)
+        meta["addresses"] = [{"address": str(connect.value).strip(), "said": "postgresql.connect_address",
+                              "span": connect.value_span(f.path).to_dict()}]
     f.pg_doc(entries, None, meta)  # (PG001 reads meta source: Patroni drops the names it does not know)
     return True
 
@@ -2010,14 +2015,39 @@ def _service_middlebox(f: _File, name: str, service: N | None, anchor: N, target
             ports.append(p.text("port"))
     if not ports and default_port:
         ports.append(default_port)
+    listens = [f"{name}:{p}" for p in ports] or [name]
+    # the exact addresses clients reach it at (path discovery): its load balancer's IP as the
+    # Service asks for it, the DNS names external-dns gives it, its status as applied
+    for address in _service_addresses(f, spec, notes, service):
+        listens.extend(f"{address}:{p}" for p in ports)
     box = Middlebox(kind, name, anchor.span(f.path), idle, on_expiry=on_expiry, facts=facts,
-                    listens=[f"{name}:{p}" for p in ports] or [name], targets=[target])
+                    listens=listens, targets=[target])
     doc = ConfigDoc(path=f.path, kind="kubernetes", files=[f.path], template=f.template,
                     model=MiddleboxFile("kubernetes", [box]))
     doc.meta["source"] = "Service type LoadBalancer"
     if kind == "cloud-lb":
         doc.meta["cloud_unknown"] = True
     f.docs.append(doc)
+
+
+_SERVICE_ADDRESSES = ("service.beta.kubernetes.io/azure-load-balancer-ipv4",
+                      "service.beta.kubernetes.io/azure-load-balancer-ipv6",
+                      "external-dns.alpha.kubernetes.io/hostname", "external-dns.alpha.kubernetes.io/internal-hostname")
+
+
+def _service_addresses(f: _File, spec: N | None, notes: dict, service: N | None) -> list[str]:
+    """The addresses a Service of type LoadBalancer is reached at, as written: spec.loadBalancerIP,
+    the Azure IP annotations, external-dns hostnames (comma-separated), status.loadBalancer.ingress."""
+    found: list[str] = []
+    if spec is not None and spec.text("loadBalancerIP"):
+        found.append(str(spec.text("loadBalancerIP")))
+    for key in _SERVICE_ADDRESSES:
+        found.extend(part for part in str(notes.get(key, ("", None))[0] or "").split(","))
+    status = service.get("status", "loadBalancer", "ingress") if service is not None else None
+    for item in status.seq() if status is not None and status.kind == "seq" else ():
+        if item.kind == "map":
+            found.extend(str(item.text(k)) for k in ("ip", "hostname") if item.text(k))
+    return [a.strip().rstrip(".") for a in found if a.strip() and not f.is_unknown(a.strip())]
 
 
 _AWS_TYPE = "service.beta.kubernetes.io/aws-load-balancer-type"

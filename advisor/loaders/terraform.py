@@ -15,7 +15,8 @@ spans, nested blocks) and then interpreted once (`_interpret`):
 
 Resources (see docs/cloud.md): aws_lb, aws_lb_listener, aws_elb, aws_db_proxy,
 aws_db_proxy_default_target_group, aws_db_proxy_target, aws_db_instance, aws_rds_cluster, aws_rds_cluster_instance,
-aws_db_parameter_group, aws_rds_cluster_parameter_group, google_compute_router_nat,
+aws_db_parameter_group, aws_rds_cluster_parameter_group, aws_route53_record (a name for a load
+balancer or an instance, which path discovery follows), google_compute_router_nat,
 google_compute_backend_service, google_compute_region_backend_service,
 google_sql_database_instance, azurerm_lb_rule, azurerm_lb_outbound_rule, azurerm_nat_gateway,
 azurerm_postgresql_flexible_server, azurerm_postgresql_flexible_server_configuration.
@@ -41,7 +42,7 @@ KIND = "terraform"
 RESOURCE_TYPES = (
     "aws_lb", "aws_alb", "aws_lb_listener", "aws_alb_listener", "aws_lb_target_group", "aws_alb_target_group", "aws_elb", "aws_db_proxy",
     "aws_db_proxy_default_target_group", "aws_db_proxy_target", "aws_db_instance", "aws_rds_cluster",
-    "aws_rds_cluster_instance", "aws_db_parameter_group", "aws_rds_cluster_parameter_group", "google_compute_router_nat",
+    "aws_rds_cluster_instance", "aws_db_parameter_group", "aws_route53_record", "aws_rds_cluster_parameter_group", "google_compute_router_nat",
     "google_compute_backend_service", "google_compute_region_backend_service", "google_sql_database_instance",
     "azurerm_lb_rule", "azurerm_lb_outbound_rule", "azurerm_nat_gateway", "azurerm_postgresql_flexible_server",
     "azurerm_postgresql_flexible_server_configuration",
@@ -521,6 +522,15 @@ def _ref_attr(value: Value | None) -> str | None:
     return m.group(1) if m else None
 
 
+def _dns_owner(value: Value | None) -> str | None:
+    """`aws_lb.pg` of `aws_lb.pg.dns_name` (`aws_db_instance.pg.address`, `aws_db_proxy.pg.endpoint`)."""
+    if value is None or value.known:
+        return None
+    m = re.search(r"\b((?:aws_lb|aws_alb|aws_elb|aws_db_instance|aws_rds_cluster|aws_db_proxy)\.[A-Za-z0-9_-]+)"
+                  r"(?:\[[^\]]*\])?\.(?:dns_name|address|endpoint)\b", str(getattr(value.value, "text", value.raw)))
+    return m.group(1) if m else None
+
+
 def _identifier(res: Resource, field: str) -> str | None:
     """The DB instance or cluster an `aws_db_proxy_target` names: the address of the resource its
     expression refers to (`aws_db_instance.pg` of `aws_db_instance.pg.identifier`, or the plan's
@@ -592,7 +602,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                                 f"{res.address}: tcp_idle_timeout_seconds can only be set on TCP listeners "
                                 f"(this one is {protocol}; a TLS listener's idle timeout is fixed at 350 s)",
                                 "remove tcp_idle_timeout_seconds, or use protocol = \"TCP\"")
-            lb = res.refs.get("load_balancer_arn") or _ref(res.get("load_balancer_arn"))
+            lb = _owner(res, "load_balancer_arn") or _ref(res.get("load_balancer_arn"))
             if lb:
                 facts["load_balancer"] = Value(lb, span=(res.get("load_balancer_arn") or res).span,
                                                key="load_balancer_arn")
@@ -629,6 +639,20 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 entry[field + "_origin"] = "set" if value is not None and value.known else \
                     ("unknown" if value is not None else "default")
             out.doc.meta.setdefault("rds_proxy_target_groups", []).append(entry)
+        elif t == "aws_route53_record":
+            # a DNS name for a resource of the run (an alias, or a CNAME to its DNS name): a client
+            # that connects to that name reaches the resource (path discovery)
+            name = res.literal("name")
+            target = None
+            for alias in res.blocks.get("alias", []):
+                target = alias.refs.get("name") or _dns_owner(alias.get("name"))
+            records = res.get("records")
+            if target is None and records is not None and str(res.literal("type", "")).upper() == "CNAME":
+                target = res.refs.get("records") or _dns_owner(records)
+            if isinstance(name, str) and name and target:
+                out.doc.meta.setdefault("dns_records", []).append(
+                    {"name": name.rstrip(".").lower(), "target": target, "address": res.address,
+                     "span": res.span.to_dict()})
         elif t == "aws_db_proxy_target":
             # which DB instance or cluster a proxy sends to (discovery puts it behind the proxy):
             # each side as the resource address its expression names, else the literal name

@@ -21,7 +21,14 @@ Two sources, never mixed within one deployment:
      (before any port: the instance behind the proxy listens on 5432 too), and behind it the
      instance its `aws_db_proxy_target` names; one that names the Kubernetes Service of an operator's cluster or pooler
      (`hippo-pgbouncer`, `db-rw.prod.svc`) reaches it, in any folder.
-  3. *Loopback.* A client at `localhost`, `127.0.0.1`, `::1` or a Unix socket reaches only its
+  3. *Exact addresses, in any folder.* A client (before any port), a PgBouncer database or an
+     HAProxy server (when its folder has no listener on the port) whose host:port is exactly an
+     address something of the run is reached at — a Patroni connect_address, a specific IP a
+     listener binds, a managed instance's endpoint, a Kubernetes Service's load balancer IP or
+     external-dns name, a Route53 record naming a load balancer — reaches it, and behind a
+     middlebox the hop its Service selects or its folder has on its target port (`_addresses`:
+     one dictionary per run). An address two things claim links nothing.
+  4. *Loopback.* A client at `localhost`, `127.0.0.1`, `::1` or a Unix socket reaches only its
      own network namespace: no managed server, no Kubernetes cluster or workload of another
      manifest, no other compose service (`elsewhere`), and no middlebox before its first hop.
   Files with no evidence are never paired: each stays a path of its own.
@@ -219,6 +226,8 @@ class _Group:
         self.rds_proxies: dict[str, list] = {}  # name -> [(document, middlebox)], across the run (discover)
         self.services: dict[str, list] = {}  # Kubernetes Service name -> [(group, listener)], across the run
         self.proxy_targets: dict[int, tuple | None] = {}  # id(RDS Proxy) -> (group, listener, evidence), across the run
+        self.exact: dict[tuple[str, int], list] = {}  # (host, port) -> what is reached there, across the run
+        self.group_of: dict[int, "_Group"] = {}  # id(document) -> its neighbourhood, across the run
         self.reached: set[int] = set()  # id() of listeners some path goes through
 
     def only(self, kind: str) -> _Listener | None:
@@ -327,8 +336,12 @@ def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
             for name in lst.doc.meta.get("services", ()):
                 services.setdefault(name.lower(), []).append((g, lst))
     behind = _proxy_targets(docs, groups, proxies) if proxies else {}
+    exact = _addresses(groups)
+    group_of = {id(doc): g for g in groups for doc in g.docs}
     for g in groups:
         g.proxy_targets = behind
+        g.exact = exact
+        g.group_of = group_of
     # clients first, in every neighbourhood, so that a server-side hop a client of another folder
     # reaches starts no path of its own
     client_paths = [(g, _client_paths(g)) for g in groups]
@@ -371,6 +384,11 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                 evidence.append(said)
                 hops.extend(_follow(tg, lst, evidence, dbname=dbname))
                 out.append(_finish(tg, _path(who, evidence, hops), also=g))
+                continue
+            reached = _exact_of(g, host, port)
+            if reached is not None:
+                evidence = [f"{ep.who()} connects to {host}:{port}, {reached[-1]}"]
+                out.append(_through_exact(g, reached, _path(who, evidence, hops), dbname))
                 continue
             local = (doc, ep) if loopback(host) else None
             first = g.find(port, host, near=doc, local_to=local)
@@ -437,6 +455,12 @@ def _finish(g: _Group, path: DeploymentPath, also: _Group | None = None, through
     crosses no middlebox."""
     if also is not None and also is not g:
         _place_middleboxes(also, path, through, local)
+    crossed = {id(g), id(also)}
+    for hop in path.hops:  # (a hop reached by its exact address in another folder: that folder's too)
+        other = g.group_of.get(id(hop.doc)) if hop.doc is not None else None
+        if other is not None and id(other) not in crossed:
+            crossed.add(id(other))
+            _place_middleboxes(other, path, through, local)
     _place_middleboxes(g, path, through, local)
     _apply_hosts(g, path)
     for doc in path.docs():
@@ -509,6 +533,13 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None =
             if nxt is not None:
                 evidence.append(f"{lst.label} names no server; {nxt.label} is the only PostgreSQL in its folder"
                                 + (", and in the same file" if nxt.doc.path == lst.doc.path else ""))
+        if nxt is None and entry is not None and _int(entry.value("port", 5432)) is not None:
+            host = str(entry.value("host", "") or "")
+            reached = _exact_listener(g, host, _int(entry.value("port", 5432)), ("haproxy", "postgres"))
+            if reached is not None:
+                g, nxt, said = reached
+                evidence.append(f"PgBouncer database {entry.name} connects to {host}:{_int(entry.value('port', 5432))}"
+                                f", {said}")
         return [hop] + (_follow(g, nxt, evidence, dbname, depth + 1) if nxt is not None else [])
     # haproxy
     route = lst.detail
@@ -520,6 +551,16 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None =
         if nxt is not None:
             evidence.append(f"HAProxy {route.label} sends to port {port}, where {nxt.label} listens")
             break
+    if nxt is None:
+        for server in route.back.servers:
+            if not isinstance(server.port, int):
+                continue
+            host = _split(str(server.address or ""))[0]
+            reached = _exact_listener(g, host, server.port, ("pgbouncer", "postgres"))
+            if reached is not None:
+                g, nxt, said = reached
+                evidence.append(f"HAProxy {route.label} sends to {host}:{server.port} (server {server.name}), {said}")
+                break
     if not route.back.servers:
         nxt = g.only("postgres")
         if nxt is not None:
@@ -622,6 +663,154 @@ def _proxy_targets(docs: list[ConfigDoc], groups: list[_Group], proxies: dict[st
             out[id(box)] = (tg, lst, f"{box.label} sends to {inst.get('id')} ({entry['address']}, {at}), whose "
                                      f"parameter group {group} is {lst.label}")
     return out
+
+
+def exact_host(host: str) -> bool:
+    """A host that names one machine or endpoint exactly: an IP address other than a wildcard or
+    loopback one, or a DNS name of two labels or more; not a placeholder, not a bare word (`db`,
+    a compose service or Kubernetes Service, resolved in its own project)."""
+    host = host.strip().lower()
+    if not host or "." not in host and ":" not in host or any(c in host for c in "${}%<>*/@ ,") or loopback(host):
+        return False
+    return host not in ("0.0.0.0", "::", "[::]") and not host.endswith((".svc", ".svc.cluster.local", ".local"))
+
+
+def _split(address: str) -> tuple[str, int | None]:
+    """(host, port) of `host:port`, `[v6]:port` or a bare host."""
+    address = address.strip()
+    if address.startswith("["):
+        host, _, rest = address[1:].partition("]")
+        return host, _int(rest.lstrip(":")) if rest.startswith(":") else None
+    if address.count(":") == 1:
+        host, _, port = address.partition(":")
+        return host, _int(port)
+    return address, None
+
+
+def _listener_addresses(lst: _Listener):
+    """(host, port, what says so) of the exact addresses a listener is reached at: a Patroni
+    member's connect_address, a managed instance's endpoint, a specific IP it binds."""
+    doc = lst.doc
+    for item in doc.meta.get("addresses", ()):
+        host, port = _split(item["address"])
+        span = item.get("span") or {}
+        where = f"{span.get('file')}:{span.get('line')}" if span.get("line") else doc.path
+        yield host, port, f"the {item['said']} of {lst.label} ({where})"
+    endpoint = (doc.meta.get("instance") or {}).get("endpoint")
+    if endpoint:
+        host, port = _split(str(endpoint))
+        yield host, port or lst.port, f"the endpoint of {lst.label}"
+    written = None
+    if lst.kind == "pgbouncer" and hasattr(doc.model, "value"):
+        written = doc.model.value("listen_addr")
+    elif lst.kind == "postgres" and not doc.meta.get("managed"):
+        setting = doc.get("listen_addresses")
+        written = setting.value if setting is not None else None
+    elif lst.kind == "haproxy":
+        for bind in lst.detail.front.binds:
+            host, port = _split(str(bind.address))
+            yield host, port, f"where {lst.label} binds ({bind.address})"
+    if isinstance(written, str) and lst.port is not None:
+        for host in written.split(","):
+            yield host.strip(), lst.port, f"where {lst.label} listens ({host.strip()}:{lst.port})"
+
+
+def _addresses(groups: list[_Group]) -> dict[tuple[str, int], list]:
+    """(host, port) -> what answers there, across the run: listeners at their exact addresses,
+    middleboxes at the addresses they listen on (a Service's load balancer IP or external-dns name,
+    an RDS Proxy's endpoint, a load balancer's DNS name or a Route53 record naming it). A key with
+    more than one answer is ambiguous and links nothing (`_exact_of`)."""
+    out: dict[tuple[str, int], list] = {}
+
+    def add(host: str, port: int | None, entry: tuple) -> None:
+        if port is not None and exact_host(host):
+            found = out.setdefault((host.strip().lower(), port), [])
+            if not any(e[1] is entry[1] for e in found):
+                found.append(entry)
+
+    by_lb: dict[tuple[str, str], list] = {}  # (folder, load balancer address) -> its middleboxes
+    records = []
+    for g in groups:
+        for lst in g.listeners:
+            for host, port, said in _listener_addresses(lst):
+                add(host, port, (g, lst, said))
+        for doc, box in g.boxes:
+            for text in box.listens:
+                host, port = _split(text)
+                add(host, port, (g, box, doc, f"an address of {box.label} ({doc.path})"))
+            folder = os.path.dirname(os.path.normpath(doc.path))
+            lb = box.facts.get("load_balancer")
+            for name in {box.name, *box.aliases, lb.value if lb is not None and lb.known else None} - {None}:
+                by_lb.setdefault((folder, str(name)), []).append((g, doc, box))
+        for doc in g.docs:
+            records.extend((doc, r) for r in doc.meta.get("dns_records", ()))
+    for doc, record in records:
+        folder = os.path.dirname(os.path.normpath(doc.path))
+        span = record.get("span") or {}
+        for g, box_doc, box in by_lb.get((folder, record["target"]), ()):
+            listen, _ = _box_ports(box)
+            for port in listen:
+                add(record["name"], port, (g, box, box_doc, f"the name {record['address']} "
+                                          f"({span.get('file')}:{span.get('line')}) gives {box.label}"))
+    return out
+
+
+def _exact_of(g: _Group, host: str, port: int | None):
+    """What a connection to host:port reaches by exact address, when one thing answers there:
+    (neighbourhood, listener, evidence) or (neighbourhood, middlebox, its document, evidence)."""
+    if port is None or not host or not exact_host(host):
+        return None
+    found = g.exact.get((host.strip().lower(), port), ())
+    return found[0] if len(found) == 1 else None
+
+
+def _exact_listener(g: _Group, host: str, port: int | None, kinds: tuple[str, ...]):
+    """(neighbourhood, listener, evidence) of a listener of `kinds` at exactly host:port (a proxy's
+    or pooler's next hop): one reached directly, or behind a middlebox that answers there."""
+    reached = _exact_of(g, host, port)
+    if reached is None:
+        return None
+    if len(reached) == 3:
+        tg, lst, said = reached
+        return (tg, lst, said) if lst.kind in kinds else None
+    tg, box, box_doc, said = reached
+    lst, target = _behind(tg, box, port)
+    if lst is None or lst.kind not in kinds:
+        return None
+    return tg, lst, f"{said}, which forwards to port {target}, where {lst.label} listens"
+
+
+def _behind(g: _Group, box, port: int) -> tuple[_Listener | None, int]:
+    """The listener of a middlebox's neighbourhood it forwards a connection on `port` to: the port
+    its targets name when they name one, else the same port (the evidence that already puts it in
+    front of that hop in its folder)."""
+    _, targets = _box_ports(box)
+    target = next(iter(targets)) if len(targets) == 1 else port
+    if box.kind in ("azure-lb", "aws-nlb", "aws-elb", "gcp-lb", "cloud-lb") and box.name in g.services:
+        # a Kubernetes Service's load balancer: the cluster, pooler or workload its selector picks
+        named = _service_of(g, box.name, None)
+        if named is not None:
+            return named[1], target
+    return g.find(target, ""), target
+
+
+def _through_exact(g: _Group, reached: tuple, path: DeploymentPath, dbname: str | None) -> DeploymentPath:
+    """A client's path to what answers at its exact address (`_exact_of`), in whatever folder."""
+    if len(reached) == 3:
+        tg, lst, _ = reached
+        path.hops.extend(_follow(tg, lst, path.evidence, dbname=dbname))
+        return _finish(tg, path, also=g)
+    tg, box, box_doc, _ = reached
+    path.hops.append(Hop(box.kind, box.label, box_doc, box.span, box))
+    listen, _ = _box_ports(box)
+    port = next(iter(listen)) if len(listen) == 1 else None
+    lst, target = _behind(tg, box, port) if port is not None else (None, None)
+    if lst is None:
+        return _finish(tg, path, also=g)
+    path.evidence.append(f"{box.label} forwards to port {target}, where {lst.label} listens")
+    behind = _follow(tg, lst, path.evidence, dbname=dbname)
+    path.hops.extend(behind)
+    return _finish(tg, path, also=g, through=behind[0])
 
 
 def _box_ports(box) -> tuple[set[int], set[int]]:
