@@ -201,3 +201,34 @@ def test_wildcard_and_loopback_addresses_are_no_evidence(tmp_path, address):
     cfg = folder / "haproxy/haproxy.cfg"
     cfg.write_text(cfg.read_text().replace("10.10.1.11:5432", address))
     assert hops(paths(folder)) == []
+
+
+# ------------------------------------------------------------------------------------------------
+# `check` says when clients and servers were read but not paired: `0 findings` is no clean bill
+
+
+def test_check_counts_the_clients_and_servers_on_no_path_and_path_says_why(tmp_path):
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db/postgresql.conf").write_text("port = 5432\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/.env").write_text("DATABASE_URL=postgresql://app@db.other.example.com:5432/app\n")
+    text = pgpath("check", ".", cwd=tmp_path).stdout.splitlines()
+    assert text[-1] == ("0 connection paths; 1 client and 1 server (PgBouncer, HAProxy or PostgreSQL) on no path: "
+                        "pgpath pairs files only on evidence (a port in one folder, an exact address or name in "
+                        "any), so no path rule checked them; `pgpath path` says why for each client, or name them "
+                        "on a deployment (deployments: in pgpath.yaml)")
+    summary = json.loads(pgpath("check", ".", "--format", "json", cwd=tmp_path).stdout)["summary"]
+    assert (summary["unpaired_clients"], summary["unpaired_servers"]) == (1, 1)
+    assert ("client on no path: .env: DATABASE_URL: DATABASE_URL connects to db.other.example.com:5432/app, which "
+            "no file here listens on") in pgpath("path", ".", cwd=tmp_path).stdout
+
+
+@pytest.mark.parametrize("files", [
+    {"postgresql.conf": "port = 5432\n"},                                       # a server alone: nothing to pair
+    {"postgresql.conf": "port = 5432\n", ".env": "DATABASE_URL=postgresql://app@db:5432/app\n"},  # paired
+])
+def test_no_unpaired_line_when_nothing_could_be_paired_or_everything_is(tmp_path, files):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    assert "on no path" not in pgpath("check", ".", cwd=tmp_path).stdout
+    assert "unpaired_clients" not in json.loads(pgpath("check", ".", "--format", "json", cwd=tmp_path).stdout)["summary"]

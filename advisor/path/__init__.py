@@ -64,6 +64,32 @@ def single_hops(paths: list[DeploymentPath]) -> list[DeploymentPath]:
     return [p for p in paths if len(p.hops) == 1 and any(not _unread_server(p, t) for t in p.timers)]
 
 
+def unpaired(paths: list[DeploymentPath]) -> tuple[list[DeploymentPath], list[DeploymentPath]]:
+    """(clients, servers) on no connection path, when the run read both (a lone postgresql.conf
+    is no pairing missed): each a one-hop path, a client's with the evidence of why it stayed alone.
+    `pgpath check` counts them, so that `0 findings` is not read as every path being checked."""
+    clients = [p for p in paths if len(p.hops) == 1 and p.hops[0].kind == "client"]
+    servers = [p for p in paths if len(p.hops) == 1 and p.hops[0].kind in ("pgbouncer", "haproxy", "postgres")]
+    kinds = {h.kind for p in paths for h in p.hops}
+    if "client" not in kinds or not kinds & {"pgbouncer", "haproxy", "postgres"}:
+        return [], []
+    return clients, servers
+
+
+def unpaired_note(paths: list[DeploymentPath]) -> str | None:
+    """`1 client and 2 servers on no path (...)`, or None when every one read is on a path."""
+    clients, servers = unpaired(paths)
+    if not clients and not servers:
+        return None
+    parts = ([f"{len(clients)} client{'s' if len(clients) != 1 else ''}"] if clients else []) + (
+        [f"{len(servers)} server{'s' if len(servers) != 1 else ''} (PgBouncer, HAProxy or PostgreSQL)"] if servers else [])
+    them = "them" if len(clients) + len(servers) != 1 else "it"
+    why = "`pgpath path` says why for each client, or " if clients else ""
+    return (f"{' and '.join(parts)} on no path: pgpath pairs files only on evidence (a port in one folder, an exact "
+            f"address or name in any), so no path rule checked {them}; {why}name {them} on a deployment "
+            "(deployments: in pgpath.yaml)")
+
+
 def _unread_server(path: DeploymentPath, timer) -> bool:
     """A lone server's or PgBouncer's idle timer that is unknown only because pgpath did not read
     all its settings (advisor.path.timers gives it a note saying where): no timer worth a single
@@ -72,4 +98,5 @@ def _unread_server(path: DeploymentPath, timer) -> bool:
     return timer.seconds is None and (kind == "postgres" or kind == "pgbouncer" and timer.name.endswith(" unknown"))
 
 
-__all__ = ["DeploymentPath", "Hop", "KeepalivePlan", "Leg", "Timer", "assemble", "connection_paths", "single_hops"]
+__all__ = ["DeploymentPath", "Hop", "KeepalivePlan", "Leg", "Timer", "assemble", "connection_paths", "single_hops",
+           "unpaired", "unpaired_note"]

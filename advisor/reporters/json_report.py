@@ -35,7 +35,8 @@ def render_chunks(report, **_: object):
         "summary": {"findings": len(report.findings), **report.counts(),
                     "files": len(files_read(report)),
                     "skipped": len(getattr(report, "skipped", None) or ()),
-                    "held_back": sum(h.count for h in getattr(report, "held_back", None) or ())},
+                    "held_back": sum(h.count for h in getattr(report, "held_back", None) or ()),
+                    **_unpaired(report)},
         "findings": jsontext.Items(f.to_dict() for f in report.findings),
         # info findings not reported because their file is for development or tests (advisor.development)
         "held_back": [h.to_dict() for h in getattr(report, "held_back", None) or ()],
@@ -65,6 +66,14 @@ def render_chunks(report, **_: object):
     }
     yield from jsontext.chunks(data, default=str)
     yield "\n"
+
+
+def _unpaired(report) -> dict:
+    """The clients and servers read that are on no path (advisor.path.unpaired), when any is."""
+    from advisor.path import unpaired
+
+    clients, servers = unpaired(list(getattr(report, "paths", ())))
+    return {"unpaired_clients": len(clients), "unpaired_servers": len(servers)} if clients or servers else {}
 
 
 def render(report, **kwargs: object) -> str:

@@ -89,6 +89,12 @@ def render(report, **_: object) -> str:
         else:
             lines.append("  closes first: nothing on this path closes an idle connection")
         lines.append("")
+    from advisor.path import unpaired
+
+    for path in unpaired(report.paths)[0]:  # why each client read stayed alone
+        lines.append(f"client on no path: {path.name}" + (f": {path.evidence[0]}" if path.evidence else ""))
+    if unpaired(report.paths)[0]:
+        lines.append("")
     on_path = {f for _, _, p in shown for h in p.hops if h.doc is not None for f in (h.doc.files or [h.doc.path])}
     alone = len(set(files_read(report)) - on_path)
     summary = f"{len(multi)} connection path{'s' if len(multi) != 1 else ''} (more than one hop, as `pgpath check` counts them)"

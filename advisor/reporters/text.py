@@ -85,6 +85,11 @@ def render(report, colour: bool = False, show_fix: bool = True) -> str:
             note += (f"; {bare} of them cross{'es' if bare == 1 else ''} no middlebox known, so "
                      f"{'its' if bare == 1 else 'their'} keepalives were not checked: declare load balancers and NATs")
         lines.append(note)
+    from advisor.path import unpaired_note
+
+    alone = unpaired_note(list(getattr(report, "paths", ())))
+    if alone:
+        lines.append(alone if shared else f"0 connection paths; {alone}")
     return "\n".join(lines) + "\n"
 
 
