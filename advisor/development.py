@@ -18,6 +18,11 @@ A file is for development or tests by evidence only, which the summary quotes:
   nothing it protects is secret, so its TLS and exposure findings protect nothing;
 - pgpath.yaml lists it under `development:` (globs).
 
+A section of a file is for development by the same kind of evidence: a document of a multi-document
+Spring `application.yml` that only development profiles activate (`spring.config.activate.on-profile:
+local`, or `spring.profiles: dev`; every profile named one of DEVELOPMENT_PROFILES, none negated)
+holds back the info findings on its lines, the rest of the file being checked as usual.
+
 Never held back: a file named on the command line (asked about by name), a file that a declared
 deployment of pgpath.yaml names, and a file matching `production:` (globs) of pgpath.yaml.
 """
@@ -34,6 +39,10 @@ DEVELOPMENT_WORDS = frozenset({
     "quickstart", "demo", "demos", "playground", "sandbox", "mock", "mocks",
 })
 _WORD = lazy_re.compile(r"[^-_.\s]+")
+# Spring profile names that say development or tests (a document of application.yml that only
+# such a profile activates is a development section): the words above, and `local`, Spring's
+# usual name for a developer's own machine (not a path word: /usr/local is no development folder)
+DEVELOPMENT_PROFILES = DEVELOPMENT_WORDS | {"local"}
 
 
 def path_words(relative: str) -> list[str]:
@@ -66,6 +75,10 @@ class DevelopmentFiles:
         self.named = named | declared
         self.development = development
         self.production = production
+
+    def exempt(self, path: str) -> bool:
+        """Named on the command line or by a declared deployment, or listed under production:."""
+        return os.path.realpath(path) in self.named or _listed(path, self.production)
 
     def reason(self, path: str, doc_reason: str | None) -> str | None:
         real = os.path.realpath(path)
@@ -113,13 +126,16 @@ def hold_back(findings: list, files: DevelopmentFiles, docs: list) -> tuple[list
     from advisor.findings import Severity
 
     doc_reasons: dict[str, str] = {}
+    sections: dict[str, list[dict]] = {}  # a file's development sections (a Spring `local` profile's document)
     for doc in docs:
         reason = doc.meta.get("development")
         if reason:
             doc_reasons.setdefault(os.path.realpath(doc.path), reason)
+        if doc.meta.get("development_sections"):
+            sections.setdefault(os.path.realpath(doc.path), []).extend(doc.meta["development_sections"])
     reasons: dict[str, str | None] = {}
     kept: list = []
-    held: dict[str, HeldBack] = {}
+    held: dict[tuple[str, str], HeldBack] = {}
     for finding in findings:
         path = finding.span.file
         if finding.severity != Severity.INFO or not path:
@@ -128,8 +144,12 @@ def hold_back(findings: list, files: DevelopmentFiles, docs: list) -> tuple[list
         if path not in reasons:
             reasons[path] = files.reason(path, doc_reasons.get(os.path.realpath(path)))
         reason = reasons[path]
+        if reason is None and finding.span.line is not None and not files.exempt(path):
+            line = finding.span.line
+            reason = next((s["reason"] for s in sections.get(os.path.realpath(path), ())
+                           if s["from"] <= line <= s["to"]), None)
         if reason is None:
             kept.append(finding)
             continue
-        held.setdefault(path, HeldBack(path, reason, [])).codes.append(finding.code)
-    return kept, sorted(held.values(), key=lambda h: h.file)
+        held.setdefault((path, reason), HeldBack(path, reason, [])).codes.append(finding.code)
+    return kept, sorted(held.values(), key=lambda h: (h.file, h.reason))

@@ -232,3 +232,40 @@ def test_no_unpaired_line_when_nothing_could_be_paired_or_everything_is(tmp_path
         (tmp_path / name).write_text(text)
     assert "on no path" not in pgpath("check", ".", cwd=tmp_path).stdout
     assert "unpaired_clients" not in json.loads(pgpath("check", ".", "--format", "json", cwd=tmp_path).stdout)["summary"]
+
+
+# ------------------------------------------------------------------------------------------------
+# the audit's D8, second part: a Spring document only a development profile activates is a
+# development section; its info findings are held back as a development file's are
+
+
+def dev_profile_case(tmp_path: Path) -> Path:
+    """r6b with the local profile's datasource on a developer's database server over the network
+    (APP003 reports only a host reached over a network: `localhost` draws none)."""
+    folder = case(tmp_path, "r6b")
+    yml = folder / "application.yml"
+    yml.write_text(yml.read_text().replace("jdbc:postgresql://localhost:5432/", "jdbc:postgresql://devdb.internal:5432/"))
+    return folder
+
+
+@pytest.mark.parametrize("profile,held", [("local", True), ("dev", True), ("local | test", True), ("prod", False),
+                                          ("!local", False), ("local, prod", False)])
+def test_a_spring_development_profiles_info_findings_are_held_back(tmp_path, profile, held):
+    folder = dev_profile_case(tmp_path)
+    yml = folder / "application.yml"
+    yml.write_text(yml.read_text().replace("on-profile: local", f"on-profile: \"{profile}\""))
+    data = json.loads(pgpath("check", ".", "--format", "json", cwd=folder).stdout)
+    app003 = sorted(f["span"]["line"] for f in data["findings"] if f["code"] == "APP003")
+    assert app003 == ([6] if held else [6, 22])  # the production datasource's stays
+    assert [(h["file"], h["codes"]) for h in data["held_back"]] == ([("./application.yml", ["APP001", "APP003"])]
+                                                                    if held else [])
+    if held:
+        assert data["held_back"][0]["reason"].startswith("its Spring profile ")
+        again = json.loads(pgpath("check", ".", "--format", "json", "--include-development", cwd=folder).stdout)
+        assert sorted(f["span"]["line"] for f in again["findings"] if f["code"] == "APP003") == [6, 22]
+
+
+def test_a_file_named_on_the_command_line_keeps_its_development_sections_findings(tmp_path):
+    folder = dev_profile_case(tmp_path)
+    data = json.loads(pgpath("check", "application.yml", "--format", "json", cwd=folder).stdout)
+    assert sorted(f["span"]["line"] for f in data["findings"] if f["code"] == "APP003") == [6, 22]

@@ -23,6 +23,8 @@ does not parse becomes a `syntax-error` diagnostic plus the line-by-line URL sca
 
 from __future__ import annotations
 
+import re
+
 import os
 
 from advisor.loaders.client_detect import format_of
@@ -122,7 +124,44 @@ def _read(doc: ConfigDoc, b, fmt: str, path: str, text: str):
             doc.diagnostics.append(Diagnostic("syntax-error", exc.span, exc.message))
         doc.meta["format"] = "text"
         return scan_text(doc, b, text, path)
+    if fmt == "yaml" and "profile" in text:
+        _profile_sections(doc, leaves)
     return extract(doc, leaves, b, env_file=fmt == "env")
+
+
+_ON_PROFILE = (("spring", "config", "activate", "on-profile"), ("spring", "profiles"))
+
+
+def _profile_sections(doc: ConfigDoc, leaves: list) -> None:
+    """The documents of a multi-document Spring YAML that only a development profile activates
+    (`spring.config.activate.on-profile: local`, Boot 2.4+, or the older `spring.profiles: dev`,
+    every profile named a development word, none negated): `doc.meta["development_sections"]`,
+    the lines of each and why, so that their info findings are held back as a development file's
+    are (advisor.development). The profile is the document's own statement of what it is for."""
+    from advisor.development import DEVELOPMENT_PROFILES
+
+    lines: dict[str, list[int]] = {}
+    profiles: dict[str, tuple[list[str], int]] = {}
+    for leaf in leaves:
+        if len(leaf.path) < 2 or not leaf.path[0].isdigit() or leaf.key_span.line is None:
+            continue  # (a single-document file has no index: its profile is the file's, not a section's)
+        lines.setdefault(leaf.path[0], []).append(leaf.key_span.line)
+        rest = leaf.path[1:]
+        if rest in _ON_PROFILE or (rest[:-1] in _ON_PROFILE and rest[-1].isdigit()):
+            if isinstance(leaf.value, str):
+                names, at = profiles.get(leaf.path[0], ([], leaf.key_span.line))
+                names.extend(p.strip().lower() for p in re.split(r"[|&,\s()]+", leaf.value) if p.strip())
+                profiles[leaf.path[0]] = (names, at)
+    sections = []
+    for index, (names, at) in profiles.items():
+        if not names or any(n.startswith("!") or n not in DEVELOPMENT_PROFILES for n in names):
+            continue
+        span = lines[index]
+        shown = ", ".join(dict.fromkeys(names))
+        sections.append({"from": min(span), "to": max(span),
+                         "reason": f"its Spring profile {shown!r} (line {at}) is for development or tests"})
+    if sections:
+        doc.meta["development_sections"] = sections
 
 
 def _hide_rejected_values(doc: ConfigDoc, diagnostics, hidden: list[str]) -> None:
