@@ -64,7 +64,8 @@ def _client_read_timeout(path, st: float, setting, where: str):
         "until it next writes) before PostgreSQL cancels it",
         f"{name}={want} (above statement_timeout, so PostgreSQL cancels first and the connection stays usable), "
         f"or {name}=0 (the driver's default: no read timeout)",
-        related=related(path, span) + [s for s in [setting.value_span or setting.span] if s is not None],
+        related=related(path, span) + [s for s in [setting.value_span or setting.span]
+                                       if s is not None and s not in related(path, span)],
     )
 
 
