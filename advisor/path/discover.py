@@ -227,7 +227,10 @@ class _Group:
         self.services: dict[str, list] = {}  # Kubernetes Service name -> [(group, listener)], across the run
         self.proxy_targets: dict[int, tuple | None] = {}  # id(RDS Proxy) -> (group, listener, evidence), across the run
         self.exact: dict[tuple[str, int], list] = {}  # (host, port) -> what is reached there, across the run
-        self.group_of: dict[int, "_Group"] = {}  # id(document) -> its neighbourhood, across the run
+        # id(document) -> its neighbourhood, across the run, for the neighbourhoods reached by an
+        # exact address (a path crossing into them places their middleboxes too); only those: a
+        # map of every document would cost 5 MiB on the fleet of 10,000 files for nothing
+        self.group_of: dict[int, "_Group"] = {}
         self.reached: set[int] = set()  # id() of listeners some path goes through
 
     def only(self, kind: str) -> _Listener | None:
@@ -337,7 +340,7 @@ def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
                 services.setdefault(name.lower(), []).append((g, lst))
     behind = _proxy_targets(docs, groups, proxies) if proxies else {}
     exact = _addresses(groups)
-    group_of = {id(doc): g for g in groups for doc in g.docs}
+    group_of: dict[int, _Group] = {}  # filled for the neighbourhoods an exact address reaches (`_remember`)
     for g in groups:
         g.proxy_targets = behind
         g.exact = exact
@@ -770,6 +773,7 @@ def _exact_listener(g: _Group, host: str, port: int | None, kinds: tuple[str, ..
     reached = _exact_of(g, host, port)
     if reached is None:
         return None
+    _remember(g, reached[0])
     if len(reached) == 3:
         tg, lst, said = reached
         return (tg, lst, said) if lst.kind in kinds else None
@@ -778,6 +782,14 @@ def _exact_listener(g: _Group, host: str, port: int | None, kinds: tuple[str, ..
     if lst is None or lst.kind not in kinds:
         return None
     return tg, lst, f"{said}, which forwards to port {target}, where {lst.label} listens"
+
+
+def _remember(g: _Group, reached: _Group) -> None:
+    """Say which neighbourhood the documents of `reached` are in (`_finish` places its middleboxes
+    on a path that crosses into it)."""
+    if reached.docs and id(reached.docs[0]) not in g.group_of:
+        for doc in reached.docs:
+            g.group_of[id(doc)] = reached
 
 
 def _behind(g: _Group, box, port: int) -> tuple[_Listener | None, int]:
@@ -796,6 +808,7 @@ def _behind(g: _Group, box, port: int) -> tuple[_Listener | None, int]:
 
 def _through_exact(g: _Group, reached: tuple, path: DeploymentPath, dbname: str | None) -> DeploymentPath:
     """A client's path to what answers at its exact address (`_exact_of`), in whatever folder."""
+    _remember(g, reached[0])
     if len(reached) == 3:
         tg, lst, _ = reached
         path.hops.extend(_follow(tg, lst, path.evidence, dbname=dbname))
