@@ -69,26 +69,25 @@ def is_overlay_name(name: str) -> bool:
     return name not in BASE_NAMES and bool(OVERLAY_NAME.match(name))
 
 
-def base_of(path: str) -> str | None:
-    """The base file `docker compose` reads in the overlay's folder (the first default name there),
-    or None when there is none."""
-    folder = os.path.dirname(path)
-    for name in BASE_NAMES:
+def _first_file(folder: str, names: tuple[str, ...]) -> str | None:
+    """The first of `names` that is a file in `folder`, as `docker compose` looks for them."""
+    for name in names:
         candidate = os.path.join(folder, name)
         if os.path.isfile(candidate):
             return candidate
     return None
+
+
+def base_of(path: str) -> str | None:
+    """The base file `docker compose` reads in the overlay's folder (the first default name there),
+    or None when there is none."""
+    return _first_file(os.path.dirname(path), BASE_NAMES)
 
 
 def override_of(base: str) -> str | None:
     """The override file `docker compose up` merges over the base file `base`: the first of the
     override names in its folder, or None."""
-    folder = os.path.dirname(base)
-    for name in OVERRIDE_NAMES:
-        candidate = os.path.join(folder, name)
-        if os.path.isfile(candidate):
-            return candidate
-    return None
+    return _first_file(os.path.dirname(base), OVERRIDE_NAMES)
 
 
 def automatic_override(path: str) -> bool:
