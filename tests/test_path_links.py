@@ -269,3 +269,17 @@ def test_a_file_named_on_the_command_line_keeps_its_development_sections_finding
     folder = dev_profile_case(tmp_path)
     data = json.loads(pgpath("check", "application.yml", "--format", "json", cwd=folder).stdout)
     assert sorted(f["span"]["line"] for f in data["findings"] if f["code"] == "APP003") == [6, 22]
+
+
+def test_a_connection_string_unknown_as_a_whole_is_paired_with_nothing(tmp_path):
+    """`DATABASE_URL=${DATABASE_URL}` names no host and no port: libpq's default 5432 is no evidence
+    of where it points, so the PostgreSQL beside it is not its server (as for a Python client whose
+    URL comes from the environment); the path view says why, and a literal URL is still paired."""
+    (tmp_path / ".env").write_text("DATABASE_URL=${DATABASE_URL}\n")
+    (tmp_path / "postgresql.conf").write_text("listen_addresses = '*'\nport = 5432\n")
+    r = pgpath("path", ".", cwd=tmp_path)
+    assert "client on no path: .env: DATABASE_URL" in r.stdout and "where it points is not known" in r.stdout, r.stdout
+    assert "0 connection paths" in r.stdout, r.stdout
+    (tmp_path / ".env").write_text("DATABASE_URL=postgresql://app@db.internal:5432/app\n")
+    r = pgpath("path", ".", cwd=tmp_path)
+    assert "path 1 (assumed): .env: DATABASE_URL" in r.stdout, r.stdout

@@ -360,7 +360,9 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
         for ep in client_endpoints(doc):
             if getattr(ep, "template", False) and not ep.ports and not ep.hosts:
                 continue
-            port = _target_port(ep.ports)
+            # a connection string unknown as a whole (`${DATABASE_URL}`) names no port: libpq's
+            # default 5432 is no evidence of where it points (as for Python code clients)
+            port = None if getattr(ep, "form", None) == "unknown" and not ep.ports else _target_port(ep.ports)
             host = ep.hosts[0].display if ep.hosts and ep.hosts[0].known else ""
             if any(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts):
                 host = "unix socket"
@@ -423,8 +425,10 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                 out.append(_finish(g, _path(who, evidence, hops), through=behind[0]))
                 continue
             if first is None:
-                out.append(_finish(g, _path(who, [f"{ep.who()} connects to {ep.target()}, which "
-                                                  "no file here listens on"], hops)))
+                why = (f"{ep.who()} connects to {ep.target()}, filled in where it runs: where it points is not "
+                       "known" if getattr(ep, "form", None) == "unknown" and port is None else
+                       f"{ep.who()} connects to {ep.target()}, which no file here listens on")
+                out.append(_finish(g, _path(who, [why], hops)))
                 continue
             evidence = [f"{ep.who()} connects to port {port}, where {first.label} listens"]
             hops.extend(_follow(g, first, evidence, dbname=dbname))
