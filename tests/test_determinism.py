@@ -155,3 +155,20 @@ def test_in_process_check_with_sockets_refused(monkeypatch, tmp_path):
     for fmt in _formats():
         assert render(report, fmt)
     shutil.rmtree(tree)
+
+
+def test_dump_of_a_patroni_file_is_the_same_whatever_the_hash_seed(tmp_path):
+    """`pgpath dump` of a Patroni configuration listed where each DCS-only parameter goes (meta
+    parameters_at_for) in set order, which PYTHONHASHSEED changes."""
+    conf = tmp_path / "patroni.yml"
+    conf.write_text("scope: demo\nbootstrap:\n  dcs:\n    postgresql:\n      parameters:\n        max_connections: 100\n"
+                    "postgresql:\n  listen: 0.0.0.0:5432\n  parameters:\n    work_mem: 8MB\n")
+    outs = set()
+    for seed in ("1", "2", "3", "4"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        r = subprocess.run([sys.executable, "-m", "advisor", "dump", str(conf)], capture_output=True, text=True,
+                           env=env, cwd=ROOT, timeout=60)
+        assert r.returncode == 0, r.stderr
+        outs.add(r.stdout)
+    assert len(outs) == 1
+    assert "parameters_at_for" in next(iter(outs))

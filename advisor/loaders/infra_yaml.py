@@ -693,7 +693,7 @@ def _read_patroni(f: _File, root: N) -> bool:
             entries.append(("port", port, listen.span(f.path), listen.value_span(f.path), False, "postgresql.listen"))
     meta = {"source": "patroni", "parameters_at": "postgresql.parameters" if local is not None else PATRONI_DCS,
             "parameters_at_for": {name: f"{PATRONI_DCS} (on a running cluster: patronictl edit-config)"
-                                  for name in PATRONI_DCS_ONLY},
+                                  for name in sorted(PATRONI_DCS_ONLY)},
             **_patroni_meta(rejected, ignored)}
     if root.text("scope"):
         meta["scope"] = root.text("scope")
@@ -817,7 +817,7 @@ def _read_ansible(f: _File, root: N) -> bool:
 
             meta["_patroni_ignored"] = meta.get("_patroni_ignored", []) + [e for e in listed
                                                                           if e[0].lower() in PATRONI_DCS_ONLY]
-            meta["parameters_at_for"] = {name: "postgresql_parameters" for name in PATRONI_DCS_ONLY}
+            meta["parameters_at_for"] = {name: "postgresql_parameters" for name in sorted(PATRONI_DCS_ONLY)}
             meta["parameters_forms"].setdefault("postgresql_parameters", "options")
             listed = [e for e in listed if e[0].lower() not in PATRONI_DCS_ONLY]
         entries += listed
