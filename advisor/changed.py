@@ -41,6 +41,7 @@ import re
 
 from advisor import lazy_re
 from advisor.model import is_known
+from advisor.model.middlebox import rds_proxy_name
 
 SERVER_KINDS = ("pgbouncer", "haproxy", "postgresql")  # (advisor.path.discover.SERVER_KINDS)
 # the Kubernetes kinds whose name a client reaches: a Service, and the custom resources an operator
@@ -55,8 +56,6 @@ _METADATA = lazy_re.compile(r"^metadata:[ \t]*(\{[^\n]*)?$", re.MULTILINE)
 _FLOW_NAME = lazy_re.compile(r"(?:\{|,)\s*name:\s*[\"']?([A-Za-z0-9][\w.-]*)")
 _BLOCK_NAME = lazy_re.compile(r"^([ \t]+)name:[ \t]*[\"']?([A-Za-z0-9][\w.-]*)")
 _TF_NAME = lazy_re.compile(r"(?:\bname|\"DBProxyName\")\s*[=:]\s*\"([A-Za-z0-9][\w.-]*)\"")
-# AWS writes a proxy's endpoint as <proxy name>.proxy-<id>.<region>.rds.amazonaws.com (advisor.path.discover)
-_RDS_PROXY_ENDPOINT = lazy_re.compile(r"^([a-z][a-z0-9-]*)\.proxy-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com(\.cn)?$")
 _NAME_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@+-")
 _RUNS = bytes(0x61 if c in _NAME_CHARS or c == 0x2F else 0x20 for c in range(256))
 
@@ -417,9 +416,9 @@ class Related:
             if not host:
                 continue
             names = {host.split(".")[0]}
-            m = _RDS_PROXY_ENDPOINT.match(host)
-            if m:
-                names.add(m.group(1))
+            proxy = rds_proxy_name(host)
+            if proxy:
+                names.add(proxy)
             for name in names - self._asked:
                 self._asked.add(name)
                 out.update(os.path.dirname(p) for p in self.definers(name))
@@ -495,8 +494,7 @@ def _host_names(ep, name: str) -> bool:
     host = str(hosts[0].value).lower() if hosts and hosts[0].known else ""
     if not host:
         return False
-    m = _RDS_PROXY_ENDPOINT.match(host)
-    return host.split(".")[0] == name or (m is not None and m.group(1) == name)
+    return host.split(".")[0] == name or rds_proxy_name(host) == name
 
 
 def _answered_here(path) -> bool:

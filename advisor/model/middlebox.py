@@ -23,8 +23,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from advisor import lazy_re
 from advisor.model import Record, Span
 from advisor.model.client import Value
+
+# AWS writes an RDS Proxy's endpoint as <proxy name>.proxy-<id>.<region>.rds.amazonaws.com(.cn)
+_RDS_PROXY_ENDPOINT = lazy_re.compile(r"^([a-z][a-z0-9-]*)\.proxy-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com(\.cn)?$")
+
+
+def rds_proxy_name(host: str) -> str | None:
+    """The name of the RDS Proxy whose endpoint `host` is, or None for any other host."""
+    m = _RDS_PROXY_ENDPOINT.match(host.lower())
+    return m.group(1) if m else None
 
 
 class MiddleboxKind(Record):

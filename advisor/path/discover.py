@@ -608,16 +608,15 @@ def database_entry(model, dbname: str | None):
     return entries[0] if len(entries) == 1 else None
 
 
-_RDS_PROXY_ENDPOINT = lazy_re.compile(r"^([a-z][a-z0-9-]*)\.proxy-[a-z0-9]+\.[a-z0-9-]+\.rds\.amazonaws\.com(\.cn)?$")
-
-
 def _rds_proxy_of(g: _Group, host: str):
     """(document, middlebox) of the RDS Proxy whose endpoint the client names: AWS writes a proxy's
     endpoint as <proxy name>.proxy-<id>.<region>.rds.amazonaws.com."""
-    m = _RDS_PROXY_ENDPOINT.match(host.lower())
-    if m is None:
+    from advisor.model.middlebox import rds_proxy_name
+
+    name = rds_proxy_name(host)
+    if name is None:
         return None
-    found = g.rds_proxies.get(m.group(1), [])
+    found = g.rds_proxies.get(name, [])
     return found[0] if len(found) == 1 else None
 
 
