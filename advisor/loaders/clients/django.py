@@ -34,13 +34,14 @@ NOT_LIBPQ_OPTIONS = {"pool", "isolation_level", "server_side_binding", "assume_r
 _ENV_CALLS = {"get", "getenv", "env", "config", "int", "bool", "str", "float", "db", "url", "get_value"}
 
 
-def _span(path: str, node: ast.AST) -> Span:
+def node_span(path: str, node: ast.AST) -> Span:
+    """Where a node of a Python module's syntax tree is written (1-based columns)."""
     return Span(path, node.lineno, node.col_offset + 1, getattr(node, "end_lineno", None),
                 (getattr(node, "end_col_offset", None) or 0) + 1)
 
 
 def _locator(path: str, text_lines: list[str], node: ast.AST, value: str) -> Locator:
-    whole = _span(path, node)
+    whole = node_span(path, node)
     if node.lineno == getattr(node, "end_lineno", None):
         src = text_lines[node.lineno - 1][node.col_offset:node.end_col_offset]
         prefix = 0
@@ -147,12 +148,12 @@ class _Reader:
 
     def value(self, key: str, node: ast.AST, secret: bool = False) -> Value:
         v, known, hint = evaluate(node)
-        span = _span(self.path, node)
+        span = node_span(self.path, node)
         if not known:
             src = self.segment(node) or "?"
             found = env_default(node)
             if found is not None:  # the default: its span, the constant's
-                return param_value(key, found[1], _span(self.path, found[2]), False, None, secret, assumed=found[0])
+                return param_value(key, found[1], node_span(self.path, found[2]), False, None, secret, assumed=found[0])
             return param_value(key, Unknown(src), span, True, hint, secret)
         return param_value(key, v, span, False, None, secret)
 
@@ -191,7 +192,7 @@ class _Reader:
                     params[k.value] = v
                 elif k.value in ("server_side_binding", "prepare_threshold"):
                     psycopg_kw[k.value] = v
-        ep = libpq_endpoint(self.b, section, _span(self.path, anchor), "django", params, driver="django")
+        ep = libpq_endpoint(self.b, section, node_span(self.path, anchor), "django", params, driver="django")
         ep.prepares = _django_prepares(psycopg_kw)
         for key in ("DISABLE_SERVER_SIDE_CURSORS", "ATOMIC_REQUESTS"):
             if key in entries:
@@ -244,7 +245,7 @@ class _Reader:
         return ServerCursors(used, a is not None and a.known and a.value is True, off)
 
     def _record(self, name: str, v: Value, node: ast.AST, section: str) -> None:
-        v.span = v.span or _span(self.path, node)
+        v.span = v.span or node_span(self.path, node)
         record(self.doc, name, v, section)
 
     def dj_database_url(self, alias: str, call: ast.Call) -> ClientEndpoint | None:
@@ -267,9 +268,9 @@ class _Reader:
                 _assume(ep, var)
         if ep is None:
             # config(): the URL comes from the DATABASE_URL variable at run time
-            unknown = Value(Unknown("DATABASE_URL"), "DATABASE_URL", _span(self.path, call), key="DATABASE_URL",
+            unknown = Value(Unknown("DATABASE_URL"), "DATABASE_URL", node_span(self.path, call), key="DATABASE_URL",
                             hint=None)
-            ep = ClientEndpoint("django", f"DATABASES[{alias!r}]", _span(self.path, call), "unknown", template=True)
+            ep = ClientEndpoint("django", f"DATABASES[{alias!r}]", node_span(self.path, call), "unknown", template=True)
             ep.hosts, ep.sslmode, ep.connect_timeout, ep.keepalive = [unknown], unknown, unknown, None
         ep.driver = "django"
         age = self.value("conn_max_age", kw["conn_max_age"]) if "conn_max_age" in kw else default(0.0)

@@ -34,10 +34,11 @@ from advisor.loaders.clients.build import (
     Builder, _syntax, libpq_endpoint, param_value, params_from_string, psycopg_pool_plan, psycopg_prepares,
     sqlalchemy_endpoint,
 )
+from advisor.loaders.clients.django import node_span
 from advisor.loaders.clients.extract import is_secret_key, record
 from advisor.loaders.clients.libpq import KNOWN_KEYWORDS
 from advisor.loaders.clients.strings import Locator, parse, redact_any
-from advisor.model import ConfigDoc, Span, Unknown
+from advisor.model import ConfigDoc, Unknown
 from advisor.model.client import ClientEndpoint, Value
 
 SQLA_CALLS = ("create_engine", "create_async_engine")
@@ -49,11 +50,6 @@ PSYCOPG_POOL_KEYS = ("max_lifetime", "max_idle", "check", "min_size", "max_size"
 # psycopg 3 connect() keywords SQLAlchemy's connect_args / psycopg_pool's kwargs may hold that are
 # no libpq keyword but that pgpath models
 _PSYCOPG_KEYWORDS = ("prepare_threshold",)
-
-def _span(path: str, node: ast.AST) -> Span:
-    return Span(path, node.lineno, node.col_offset + 1, getattr(node, "end_lineno", None),
-                (getattr(node, "end_col_offset", None) or 0) + 1)
-
 
 class _Imports:
     """The names the module binds to the constructors, and to the modules that hold them."""
@@ -192,7 +188,7 @@ class _CodeReader:
         resolved = self.resolve(url_node)
         url = self.value("url" if sqla else "conninfo", url_node)
         record(self.doc, "url" if sqla else "conninfo", url, section)
-        span = _span(self.path, call)
+        span = node_span(self.path, call)
         if url.known:
             text = str(url.value)
             if getattr(url, "assumed", None):  # os.getenv("DATABASE_URL", "postgresql://..."): in the default
@@ -258,13 +254,13 @@ class _CodeReader:
                               ("validation", "pool_pre_ping" if sqla else "check"),
                               ("max_idle", None if sqla else "max_idle")):
                 if key is not None and key not in kw:
-                    setattr(ep.pool, attr, Value(Unknown(said), said, _span(self.path, splat[0]), key=key))
+                    setattr(ep.pool, attr, Value(Unknown(said), said, node_span(self.path, splat[0]), key=key))
         return ep
 
     def check(self, node: ast.AST) -> Value:
         """psycopg_pool's `check=`: None is no check; any other expression is a callable that checks."""
         node = self.resolve(node)
-        span = _span(self.path, node)
+        span = node_span(self.path, node)
         if isinstance(node, ast.Constant) and node.value is None:
             return param_value("check", "None", span)
         src = self.values.segment(node) or "?"
