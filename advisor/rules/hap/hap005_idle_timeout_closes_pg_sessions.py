@@ -92,8 +92,7 @@ def check(ctx):
     report_up_to_ms = max(ctx.rule_option("HAP005", "report-up-to", 0) * 1000, warn_below_ms,
                           COMMON_POOL_RETIRE_S * 1000 + 1)
 
-    starts = None  # (id(document), route label) -> whether each path through it starts at a client read
-    clients = None  # (id(document), route label) -> the clients read on paths through it
+    through = None  # (id(document), route label) -> (pool judged, client label) of each path through it
     for doc in haproxy_docs(ctx):
         # routes whose sessions one and the same line closes (a `defaults` timeout inherited by
         # several proxies): one finding, since one change fixes them all
@@ -107,32 +106,18 @@ def check(ctx):
                 continue  # infinite: HAP001; unknown: a template value
             if idle.ms >= report_up_to_ms:
                 continue  # no client read shows a failure (see the rule's text)
-            if starts is None:
-                starts = _path_starts(ctx)
-            read = starts.get((id(doc), route.label))
-            if read and all(read) and not ctx.rule_option("HAP005", "report-up-to", 0):
+            if through is None:
+                through = _paths_through(ctx)
+            paths = through.get((id(doc), route.label), [])
+            if paths and all(judged for judged, _ in paths) and not ctx.rule_option("HAP005", "report-up-to", 0):
                 continue  # PATH002 judges each client read on its paths against this very timer
             # the line that sets the timer that closes the session, with the value as written there
             deciding = _deciding(route, idle)
             span = deciding.span if deciding is not None and deciding.span is not None else route.front.span
             groups.setdefault((span, idle.ms, idle.via_tunnel), []).append((route, idle, deciding))
-            if clients is None:
-                clients = _clients(ctx)
-            clients_read.setdefault(span, []).extend(clients.get((id(doc), route.label), ()))
+            clients_read.setdefault(span, []).extend(client for _, client in paths if client is not None)
         for (span, ms, via_tunnel), routes in groups.items():
             yield _finding(span, ms, via_tunnel, routes, warn_below_ms, list(dict.fromkeys(clients_read.get(span, []))))
-
-
-def _clients(ctx) -> dict:
-    """(id(document), route label) -> the clients read on the assembled paths through that HAProxy
-    route (their pools, when the files name none, are in the application's code). Built once per run."""
-    out: dict = {}
-    for path in ctx.paths:
-        if path.hops and path.hops[0].kind == "client":
-            for h in path.hops:
-                if h.kind == "haproxy" and h.doc is not None:
-                    out.setdefault((id(h.doc), getattr(h.detail, "label", None)), []).append(path.hops[0].label)
-    return out
 
 
 def _finding(span, ms, via_tunnel, routes, warn_below_ms, clients):
@@ -175,18 +160,19 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms, clients):
     )
 
 
-def _path_starts(ctx) -> dict:
+def _paths_through(ctx) -> dict:
     """For each HAProxy route on an assembled path, (id(document), route label) -> for each path
-    through it, whether the path starts at a client whose file was read (its pool's behaviour is
-    known: PATH002 judges it against the route's timer). Built once per run."""
+    through it: whether PATH002 judges the pool of the client it starts at (a persistent pool with a
+    known lifetime: a bare connection string names no pool, and the common pools HAP005 speaks for
+    may read it), and that client's label when the path starts at a client read (None otherwise).
+    Built once per run."""
     out: dict = {}
     for path in ctx.paths:
-        # a client whose pool PATH002 judges (a persistent pool with a known lifetime): a bare
-        # connection string names no pool, and the common pools HAP005 speaks for may read it
-        starts_at_client = pool_judged(path)
+        judged = pool_judged(path)
+        client = path.hops[0].label if path.hops and path.hops[0].kind == "client" else None
         for h in path.hops:
             if h.kind == "haproxy" and h.doc is not None:
-                out.setdefault((id(h.doc), getattr(h.detail, "label", None)), []).append(starts_at_client)
+                out.setdefault((id(h.doc), getattr(h.detail, "label", None)), []).append((judged, client))
     return out
 
 
