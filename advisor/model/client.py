@@ -50,6 +50,11 @@ COMMON_POOL_IDLE_S = 600
 # psycopg_pool's min_size connections, which it checks for expiry only when they are returned) meet it
 # after a quiet half hour: with no client read it is reported as info, saying which clients to give
 COMMON_POOL_RETIRE_S = 1800
+# how HAP005 and PATH002 say it, and what they ask for when no client was read
+COMMON_POOL_RETIRE_SAID = ("common pools keep an idle connection that long by default (HikariCP's maxLifetime and "
+                           "pgxpool's MaxConnIdleTime: 30 min)")
+GIVE_CLIENTS = ("give pgpath the clients' configuration (or declare them as client hops in pgpath.yaml's "
+                "deployments:) to have each pool checked against this timer")
 
 
 class Value(Record):

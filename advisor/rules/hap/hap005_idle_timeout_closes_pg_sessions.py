@@ -74,7 +74,8 @@ listen to the longest idle time sessions must survive.
 
 from advisor.findings import Severity
 from advisor.model import Unknown
-from advisor.model.client import COMMON_POOL_IDLE_S, COMMON_POOL_RETIRE_S
+from advisor.model.client import (COMMON_POOL_IDLE_S, COMMON_POOL_RETIRE_S, COMMON_POOL_RETIRE_SAID,
+                                  GIVE_CLIENTS)
 from advisor.rules.hap._common import haproxy_docs, is_postgres
 from advisor.rules.path import pool_judged
 from advisor.rules.rule import Rule, listed
@@ -135,8 +136,7 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms, clients):
     unread = ""
     if ms >= warn_below_ms:
         # info: no client of these routes was read (or report-up-to asked for it)
-        unread = (f"; common pools keep an idle connection that long by default (HikariCP's maxLifetime and "
-                  f"pgxpool's MaxConnIdleTime: 30 min), and pools that never retire idle connections and do "
+        unread = (f"; {COMMON_POOL_RETIRE_SAID}, and pools that never retire idle connections and do "
                   f"not validate on borrow (SQLAlchemy's default, psycopg_pool's min_size connections, Django's "
                   f"persistent ones) lend one closed after {seconds:g} s of quiet: `server closed the connection "
                   f"unexpectedly`" + ("; no client of this route was read" if not clients else
@@ -145,8 +145,7 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms, clients):
         keep = (f"keep client pools' lifetime below {seconds:g} s or have them validate on borrow "
                 f"(HikariCP maxLifetime={max(int(ms) - 30_000, 30_000)}, SQLAlchemy pool_pre_ping=True, "
                 f"psycopg_pool check=ConnectionPool.check_connection)")
-    tail = ("; and give pgpath the clients' configuration (or declare them as client hops in pgpath.yaml's "
-            "deployments:) to have each pool checked against this timer") if unread and not clients else ""
+    tail = f"; and {GIVE_CLIENTS}" if unread and not clients else ""
     return RULE.finding(
         span,
         f"{labels}: idle PostgreSQL sessions are closed after {shown} = {seconds:g} s "

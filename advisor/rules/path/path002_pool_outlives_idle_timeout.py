@@ -88,7 +88,8 @@ their own files, and this rule judges them against it once those files are on th
 import math
 
 from advisor.findings import Severity
-from advisor.model.client import COMMON_POOL_IDLE_S, COMMON_POOL_RETIRE_S
+from advisor.model.client import (COMMON_POOL_IDLE_S, COMMON_POOL_RETIRE_S, COMMON_POOL_RETIRE_SAID,
+                                  GIVE_CLIENTS)
 from advisor.rules.app.common import said
 from advisor.rules.path import hop_span, on_borrow, related, secs, timer_seconds
 from advisor.rules.rule import Rule
@@ -243,12 +244,9 @@ def _unread_clients(path, firing):
             keeps = f"common pools keep a connection idle longer (psycopg_pool's max_idle: {secs(COMMON_POOL_IDLE_S)})"
             severity, give = Severity.WARNING, ""
         else:  # as HAP005: within common pools' default retirement; say which files would decide
-            keeps = ("common pools keep a connection idle that long by default (HikariCP's maxLifetime and pgxpool's "
-                     "MaxConnIdleTime: 30 min), and some never retire idle ones (SQLAlchemy's default, psycopg_pool's "
-                     "min_size connections)")
-            severity = Severity.INFO
-            give = ("; and give pgpath the clients' configuration (or declare them as client hops in pgpath.yaml's "
-                    "deployments:) to have each pool checked against this timer")
+            keeps = (f"{COMMON_POOL_RETIRE_SAID}, and some never retire idle ones (SQLAlchemy's default, "
+                     "psycopg_pool's min_size connections)")
+            severity, give = Severity.INFO, f"; and {GIVE_CLIENTS}"
         yield RULE.finding(
             span,
             f"clients (not read) -> {to} cross {t.name}: it closes a connection idle {secs(t.seconds)} whatever "
