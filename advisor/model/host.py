@@ -12,8 +12,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from advisor import lazy_re
 from advisor.model import Record, Span
 from advisor.model.client import Value
+
+_LOOPBACK = lazy_re.compile(r"^(localhost|localhost\.localdomain|ip6-localhost|ip6-loopback|[\w.-]+\.localhost|"
+                            r"127(\.\d{1,3}){3}|\[?::1\]?|\[?0*:0*:0*:0*:0*:0*:0*:0*1\]?)$")
+
+
+def loopback(host: str) -> bool:
+    """A host or listen address that reaches only its own machine's (or container's) network
+    namespace: a loopback name or address (localhost, `*.localhost`, 127.0.0.0/8, ::1), a Unix
+    socket (a path, `@name` in the abstract namespace, or `unix socket` as the path model shows
+    one). An empty host is not known to be either (libpq's default is the socket, a URL left to
+    the environment may point anywhere): callers decide."""
+    host = host.strip()
+    return host == "unix socket" or host.startswith(("/", "@")) or bool(_LOOPBACK.match(host.lower()))
+
 
 # Linux defaults (tcp(7)): net.ipv4.tcp_keepalive_time / _intvl / _probes, tcp_retries2
 LINUX_KEEPALIVE_TIME = 7200

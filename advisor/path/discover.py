@@ -44,6 +44,7 @@ from typing import Any, Callable, Iterable, TypeVar
 from advisor import lazy_re
 from advisor.catalog import value_or_default
 from advisor.model import ConfigDoc, Span, Unknown, is_known
+from advisor.model.host import loopback
 from advisor.path.model import DeploymentPath, Hop, client_hop
 
 SERVER_KINDS = ("pgbouncer", "haproxy", "postgresql")
@@ -278,18 +279,10 @@ class _Group:
         return min(found, key=lambda lst: order[lst.kind])
 
 
-_LOOPBACK = lazy_re.compile(r"^(localhost|localhost\.localdomain|ip6-localhost|ip6-loopback|[\w.-]+\.localhost|"
-                            r"127(\.\d{1,3}){3}|\[?::1\]?|\[?0*:0*:0*:0*:0*:0*:0*:0*1\]?)$")
 # where a Kubernetes manifest's listener comes from: a pod of its own (an operator's cluster or
 # pooler, a workload, a ConfigMap that a workload mounts)
 _KUBERNETES_SOURCES = ("cloudnative-pg ", "zalando ", "StatefulSet", "Deployment", "DaemonSet", "ReplicaSet",
                        "Pod", "ConfigMap ", "PostgresCluster", "PerconaPGCluster", "helm values")
-
-
-def loopback(host: str) -> bool:
-    """A host that reaches only the connecting machine's own network namespace: a loopback name or
-    address, or a Unix socket (shown as `unix socket`)."""
-    return host == "unix socket" or bool(_LOOPBACK.match(host.lower()))
 
 
 def elsewhere(lst: _Listener, doc: ConfigDoc, ep) -> str | None:

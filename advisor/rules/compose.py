@@ -10,7 +10,7 @@ ufw.
 
 from __future__ import annotations
 
-from advisor.rules.rule import is_loopback
+from advisor.model.host import loopback
 
 # what a listener without TLS lets anyone on the network read (PGB017, TLS001)
 UNENCRYPTED = "queries and results cross the network unencrypted"
@@ -39,7 +39,7 @@ def published_to_network(exposure: dict, port: str) -> dict | None:
     """The first `ports:` entry that publishes container port `port` on a non-loopback host
     address ({"host_ip", "target", "text", "span"}), or None."""
     for p in exposure["published"]:
-        if covers(p["target"], port) and (not p["host_ip"] or not is_loopback(p["host_ip"])):
+        if covers(p["target"], port) and (not p["host_ip"] or not loopback(p["host_ip"])):
             return p
     return None
 
@@ -57,9 +57,9 @@ def publish_on_loopback(p: dict) -> str:
     if "target" in text:  # long syntax
         return "host_ip: 127.0.0.1 on that ports entry"
     parts = text.split(":")
-    loopback = ("127.0.0.1::" + text if len(parts) == 1 else "127.0.0.1:" + text if len(parts) == 2
+    entry = ("127.0.0.1::" + text if len(parts) == 1 else "127.0.0.1:" + text if len(parts) == 2
                 else "127.0.0.1:" + ":".join(parts[-2:]))
-    return f"publish it on loopback only ('{loopback}')"
+    return f"publish it on loopback only ('{entry}')"
 
 
 def published_said(what: str, port: str, p: dict) -> str:

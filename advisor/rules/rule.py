@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from advisor.findings import Finding, Severity
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span
+from advisor.model.host import loopback
 
 
 class Rule(Record):
@@ -150,27 +151,18 @@ NO_MIDDLEBOX = ("no load balancer, NAT or firewall is known on its path: declare
                 "so that their idle timeouts are checked against the keepalives")
 
 
-LOOPBACK = ("127.", "::1", "localhost")
-
-
-def is_loopback(host: str) -> bool:
-    """A host or listen address on this machine: loopback, a Unix socket path (`/run/...`, or
-    `@name` in the abstract namespace), or empty."""
-    return host.startswith(LOOPBACK) or host.startswith(("/", "@")) or host == ""
-
-
 def network_host(host: str) -> bool:
     """A host a connection reaches over a network: an IP address or a name with a domain. Loopback,
     Unix sockets and bare names (a compose service or a Kubernetes service beside it, a local
     alias) are not evidence of traffic leaving the machine or cluster."""
     host = host.strip().strip("[]")
-    return not is_loopback(host) and ("." in host or ":" in host)
+    return not loopback(host) and ("." in host or ":" in host)
 
 
 def any_network_address(addresses: str) -> bool:
     """A comma-separated listen address list (listen_addr, listen_addresses) that accepts clients
     from a network: `*`, `0.0.0.0` or an interface address, not only loopback or sockets."""
-    return any(not is_loopback(a.strip()) for a in addresses.split(","))
+    return any(a.strip() and not loopback(a) for a in addresses.split(","))
 
 
 def listed(words: list[str], last: str = "and") -> str:
