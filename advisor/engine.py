@@ -376,11 +376,15 @@ def make_settings(cli: dict[str, Any], config_path: str | None = None, use_confi
     for key in ("development", "production"):
         setattr(settings, key, [(os.path.join(os.path.abspath(base), p), p) for p in _split(merged.get(key) or [])])
     settings.extra = dict(merged.get("extra") or {})
-    for key in ("haproxy_binary", "cert_warn_days", "now", "cloud"):
+    for key in ("haproxy_binary", "cert_warn_days", "now", "cloud", "rule_docs_url"):
         if merged.get(key) is not None:
             settings.extra[key] = merged[key]
     if settings.extra.get("cloud") not in (None, *CLOUDS):
         raise UsageError(f"cloud must be one of {', '.join(CLOUDS)}, not {settings.extra['cloud']!r}")
+    docs_url = settings.extra.get("rule_docs_url")
+    if docs_url is not None and (not isinstance(docs_url, str) or "{code}" not in docs_url):
+        raise UsageError(f"rule-docs-url must be a URL with {{code}} where the rule code goes "
+                         f"(e.g. https://example.org/pgpath/rules/{{code}}.html), not {_shorten(str(docs_url))!r}")
     if "cert_warn_days" in settings.extra:
         days = settings.extra["cert_warn_days"]
         if isinstance(days, bool) or not isinstance(days, int) or days < 0:
@@ -966,8 +970,9 @@ def rule_infos(ran, findings: list[Finding], settings: Settings) -> list[RuleInf
     for entry in RULE_ENTRIES:
         if entry.code in codes:
             r = load_rule(entry)
+            docs_url = settings.extra.get("rule_docs_url")
             out.append(RuleInfo(r.code, r.name, settings.severity.get(r.code, r.severity), r.summary, r.doc,
-                                tuple(r.needs), r.security))
+                                tuple(r.needs), r.security, docs_url.replace("{code}", r.code) if docs_url else None))
     return out
 
 

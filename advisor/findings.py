@@ -75,10 +75,10 @@ class RuleInfo(Record):
     reporters never import `advisor.rules`. `severity` is the effective one (after overrides).
     """
 
-    __slots__ = ("code", "name", "severity", "summary", "doc", "needs", "security")
+    __slots__ = ("code", "name", "severity", "summary", "doc", "needs", "security", "help_uri")
 
     def __init__(self, code: str, name: str, severity: Severity, summary: str, doc: str = "",
-                 needs: tuple[str, ...] = (), security: bool = False) -> None:
+                 needs: tuple[str, ...] = (), security: bool = False, help_uri: str | None = None) -> None:
         self.code = code
         self.name = name
         self.severity = severity
@@ -86,14 +86,13 @@ class RuleInfo(Record):
         self.doc = doc
         self.needs = needs
         self.security = security  # an exposure, not a failure (advisor.rules.rule.Rule.security)
+        # where the rule's page is published (pgpath.yaml's rule-docs-url), or None: pgpath has no
+        # site of its own, so reports link nowhere unless a team says where it keeps the pages
+        self.help_uri = help_uri
 
-    @property
-    def help_uri(self) -> str:
-        return RULE_DOCS_URL.format(code=self.code)
 
-
-# Where each rule's page is published (the same pages as docs/rules/<CODE>.md and `pgpath explain`).
-RULE_DOCS_URL = "https://pgpath.dev/rules/{code}"
+# How a report tells a reader where a rule's documentation is when no rule-docs-url is set.
+EXPLAIN_HINT = "each rule's documentation: `pgpath explain CODE` (or docs/rules/CODE.md in pgpath's source)"
 
 _POSITIONS = None
 

@@ -72,7 +72,8 @@ def test_sarif_rules_levels_locations_and_related(risky):
     for r in rules:
         assert r["shortDescription"]["text"] and r["fullDescription"]["text"]
         assert "## What it checks" in r["help"]["text"] or r["id"].startswith("ADV"), r["id"]
-        assert r["helpUri"].endswith(r["id"])
+        assert "helpUri" not in r  # pgpath has no site of its own: no link unless rule-docs-url says where
+    assert "informationUri" not in run["tool"]["driver"]
     mem = next(r for r in results if r["ruleId"] == "MEM001")
     assert ids[mem["ruleIndex"]] == "MEM001"
     assert mem["level"] == "note"  # estimates that need every connection busy: info (a SARIF note)
@@ -211,7 +212,8 @@ def test_markdown_renders_as_github_flavoured_markdown(risky):
     assert re.search(rf"<h2>pgpath: {len(findings)} findings", html)
     files = {f["span"]["file"] for f in findings}
     assert len(re.findall(r"<h3><code>risky/", html)) == len(files) > 4  # one heading per file with findings
-    assert '<a href="https://pgpath.dev/rules/MEM001">MEM001</a>' in html
+    assert "MEM001" in html and "<a href" not in html  # no rule-docs-url: no link to a page that may not exist
+    assert "Each rule's documentation: <code>pgpath explain CODE</code>" in html
     # text from the files renders literally: underscores, tildes and angle brackets survive
     assert "idle_session_timeout = 0.5 rounds to 0ms" in html
     assert "(~/.postgresql/root.crt)" in html
@@ -300,3 +302,19 @@ def test_reporters_are_imported_only_when_chosen(tmp_path):
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert r.stderr.strip().splitlines()[-1] == "['advisor.reporters', 'advisor.reporters.text']"
+
+
+def test_rule_docs_url_links_each_rule_in_sarif_markdown_and_html(risky):
+    """A team that publishes the rule pages (rule-docs-url in pgpath.yaml) gets each rule linked there;
+    a URL without {code} is refused with the key's name, exit 2."""
+    (risky / "pgpath.yaml").write_text("rule-docs-url: https://wiki.example.org/pgpath/{code}.html\n")
+    r = pgpath("check", "risky", "--format", "sarif", cwd=risky)
+    rules = json.loads(r.stdout)["runs"][0]["tool"]["driver"]["rules"]
+    assert rules and all(x["helpUri"] == f"https://wiki.example.org/pgpath/{x['id']}.html" for x in rules)
+    for fmt, link in (("markdown", "[MEM001](https://wiki.example.org/pgpath/MEM001.html)"),
+                      ("html", '<a href="https://wiki.example.org/pgpath/MEM001.html">MEM001</a>')):
+        out = pgpath("check", "risky", "--format", fmt, cwd=risky).stdout
+        assert link in out and "pgpath explain CODE" not in out, fmt
+    (risky / "pgpath.yaml").write_text("rule-docs-url: https://wiki.example.org/pgpath/\n")
+    r = pgpath("check", "risky", cwd=risky)
+    assert r.returncode == 2 and "rule-docs-url" in r.stderr and "Traceback" not in r.stderr, r.stderr

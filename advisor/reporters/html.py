@@ -13,6 +13,7 @@ from html import escape
 from advisor import __version__
 from advisor.reporters import review as rv
 from advisor.reporters import notices, summary_line
+from advisor.findings import EXPLAIN_HINT
 from advisor.reporters._common import by_file, rules_by_code
 
 CSS = """
@@ -73,10 +74,15 @@ def render(report, review: bool = True, title: str = "pgpath report", paths=None
         for code, fs in sorted(per_rule.items(), key=lambda kv: (-max(f.severity for f in kv[1]), kv[0])):
             info = rules.get(code)
             sev = str(max(f.severity for f in fs))
-            link = f'<a href="{escape(info.help_uri)}">{code}</a> <code>{escape(info.name)}</code>' if info else code
+            link = (f'<a href="{escape(info.help_uri)}">{code}</a>' if info and info.help_uri else code) + \
+                (f" <code>{escape(info.name)}</code>" if info else "")
             out.append(f'<tr><td>{link}</td><td><span class="sev {sev}">{sev}</span></td><td>{len(fs)}</td>'
                        f"<td>{escape(info.summary) if info else ''}</td></tr>")
         out.append("</tbody></table>")
+        if not any(info.help_uri for info in rules.values()):
+            hint = EXPLAIN_HINT[0].upper() + EXPLAIN_HINT[1:]
+            parts = escape(hint).split("`")  # `pgpath explain CODE` as code
+            out.append('<p class="hint">' + "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)) + ".</p>")
     out.append('<h2>Findings by file</h2>')
     if not report.findings:
         out.append("<p>No findings.</p>")
@@ -87,7 +93,7 @@ def render(report, review: bool = True, title: str = "pgpath report", paths=None
         for f in findings:
             sev = str(f.severity)
             info = rules.get(f.code)
-            rule = (f'<a href="{escape(info.help_uri)}">{f.code}</a>' if info else f.code) + \
+            rule = (f'<a href="{escape(info.help_uri)}">{f.code}</a>' if info and info.help_uri else f.code) + \
                 f"<br><code>{escape(f.name)}</code>"
             body = f'<div class="msg">{escape(f.message)}</div>'
             if f.fix:

@@ -10,6 +10,7 @@ inputs read and skipped and the assumptions of the run follow.
 from __future__ import annotations
 
 from advisor.reporters import notices, summary_line
+from advisor.findings import EXPLAIN_HINT
 from advisor.reporters._common import by_file, rules_by_code
 
 _SPECIAL = set("\\`*_[]<>|~$")
@@ -68,15 +69,17 @@ def render(report, review: bool = False, title: str = "pgpath", **_: object) -> 
         lines += ["| Rule | Severity | Findings | What it finds |", "|---|---|---:|---|"]
         for c, fs in sorted(per_rule.items(), key=lambda kv: (-max(f.severity for f in kv[1]), kv[0])):
             info = rules.get(c)
-            label = f"[{c}]({info.help_uri}) {code(info.name)}" if info else c
+            label = (f"[{c}]({info.help_uri})" if info and info.help_uri else c) + (f" {code(info.name)}" if info else "")
             sev = str(max(f.severity for f in fs))
             lines.append(f"| {label} | {sev} | {len(fs)} | {md(info.summary) if info else ''} |")
         lines.append("")
+        if not any(info.help_uri for info in rules.values()):
+            lines += [EXPLAIN_HINT[0].upper() + EXPLAIN_HINT[1:] + ".", ""]
     for file, findings in by_file(report.findings).items():
         lines += [f"### {code(file)}", ""]
         for f in findings:
             info = rules.get(f.code)
-            rule = f"[{f.code}]({info.help_uri})" if info else f.code
+            rule = f"[{f.code}]({info.help_uri})" if info and info.help_uri else f.code
             sev = str(f.severity)
             lines.append(f"- {ICONS[sev]} **{sev}** {rule} `{f.name}` at {_where(f.span)}: {md(f.message)}")
             if f.fix:

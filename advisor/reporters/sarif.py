@@ -67,7 +67,7 @@ def _rule(info) -> dict:
         "shortDescription": {"text": info.summary},
         "fullDescription": {"text": title},
         "help": {"text": doc or info.summary, "markdown": doc or info.summary},
-        "helpUri": info.help_uri,
+        **({"helpUri": info.help_uri} if info.help_uri else {}),
         "defaultConfiguration": {"level": LEVELS[str(info.severity)]},
         "properties": {"tags": ["postgresql", "configuration"] + (["security"] if info.security else [])},
     }
@@ -123,7 +123,6 @@ def render(report, **_: object) -> str:
                 "name": "pgpath",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": "https://pgpath.dev",
                 "rules": [_rule(r) for r in rules],
             }},
             "originalUriBaseIds": {"%SRCROOT%": base},
