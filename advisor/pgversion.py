@@ -193,7 +193,7 @@ def candidates(skipped: list[str]) -> list[str]:
 # one major per document: the nearest evidence wins
 
 # where a document's major came from, nearest first (the JSON report's `source`)
-SOURCES = ("option", "topology", "file", "deployment", "neighbourhood", "default")
+SOURCES = ("option", "topology", "file", "deployment", "neighbourhood", "run", "default")
 # a compose/Kubernetes volume source that is a relative path: `./conf/postgresql.conf:/etc/...`
 _MOUNT = lazy_re.compile(r"(?<![\w/.-])(\.{1,2}/[\w./-]{1,300}):/")
 MAX_MOUNTS = 200
@@ -292,7 +292,10 @@ class Plan:
        family, Cloud SQL's databaseVersion, Azure's version, a /usr/lib/postgresql/NN path);
     4. the deployment: a compose file or manifest that mounts the file (`./postgresql.conf:/etc/...`);
     5. the neighbourhood (`neighbourhoods`): evidence in the files grouped with it;
-    6. else the newest supported major, said as such.
+    6. for SQL files only, the run: when every file that says a major (or is declared one) says
+       the same, a migration's `ALTER ROLE/DATABASE/SYSTEM ... SET` runs on a server of that major
+       (a server's own configuration with no evidence is another server: it stays the default);
+    7. else the newest supported major, said as such.
 
     Each file is read once (its first 1 MiB); the groups are built once: cost linear in files."""
 
@@ -362,6 +365,14 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
             if got is None:
                 got = decide(pooled, ", beside it")
             out.choices[key] = Choice(got[0], got[1], "neighbourhood", said=got[2])
+    said = [e for found_in in evidence.values() for e in found_in] + \
+        [(major, reason) for major, reason, _conflict in declared.values()]
+    if len({major for major, _ in said}) == 1:
+        major, reason = said[0]
+        got = supported(major, f"{reason}, the only major read")
+        for path, kind in found:
+            if kind == "sql":
+                out.choices.setdefault(_key(path), Choice(*got, "run", said=major))
     return out
 
 
@@ -370,6 +381,7 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
 
 _SOURCE_WORDS = {"option": "given", "topology": "declared in the topology", "file": "by their own evidence",
                  "deployment": "by the file that mounts them", "neighbourhood": "by the files beside them",
+                 "run": "as the others say",
                  "default": "by default"}
 
 

@@ -136,3 +136,26 @@ def test_a_configuration_named_for_its_major(tmp_path, name, major):
     assert doc.meta["pg_version"] == major, doc.meta.get("pg_version_reason")
     if major != 18:
         assert f"the file's name, {name}" in doc.meta["pg_version_reason"]
+
+
+def test_a_file_that_says_no_major_takes_the_only_one_the_run_says(tmp_path):
+    """A migration folder's `ALTER ROLE ... SET` says no major and has no neighbour that does; when
+    every file that says one says the same (the server's Debian path), it is checked as that major,
+    said as such. Two majors in the run: it stays the default, said as such."""
+    (tmp_path / "etc" / "postgresql" / "16" / "main").mkdir(parents=True)
+    (tmp_path / "etc/postgresql/16/main/postgresql.conf").write_text(
+        "data_directory = '/var/lib/postgresql/16/main'\nmax_connections = 100\n")
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations/V1__roles.sql").write_text("ALTER ROLE app SET statement_timeout = '30s';\n")
+
+    def sql_choice():
+        report = check(tmp_path)
+        doc = next(d for d in report.docs if d.path.endswith(".sql"))
+        return doc.meta["pg_version"], doc.meta["pg_version_source"], doc.meta["pg_version_reason"], report
+
+    major, source, reason, report = sql_choice()
+    assert (major, source) == (16, "run") and "/var/lib/postgresql/16" in reason and "the only major read" in reason
+    assert "1 as the others say: /var/lib/postgresql/16" in render(report, "text")
+    (tmp_path / "docker-compose.yml").write_text("services:\n  old:\n    image: postgres:14\n")
+    major, source, reason, _ = sql_choice()
+    assert (major, source) == (18, "default"), reason
