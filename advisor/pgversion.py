@@ -379,7 +379,7 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
 # ------------------------------------------------------------------------------------------------
 # what the output says about it
 
-_SOURCE_WORDS = {"option": "given", "topology": "declared in the topology", "file": "by their own evidence",
+_SOURCE_WORDS = {"option": "given", "topology": "by the topology", "file": "by their own evidence",
                  "deployment": "by the file that mounts them", "neighbourhood": "by the files beside them",
                  "run": "as the others say",
                  "default": "by default"}
