@@ -107,13 +107,13 @@ def evidence_in(path: str, text: str) -> list[tuple[int, str]]:
     for m in first(_FAMILY):
         out.append((int(m.group(1)), f"parameter group family {m.group(0)} in {path}:{lines.at(m.start())}"))
     for m in first(_ENGINE_VERSION):
-        out.append((int(m.group(1)), f"{m.group(0)} in {path}:{lines.at(m.start())}"))
+        out.append((int(m.group(1)), f"{_said(m.group(0))} in {path}:{lines.at(m.start())}"))
     for m in first(_ZALANDO_VERSION):
         out.append((int(m.group(1)), f"postgresql version {m.group(1)} in {path}:{lines.at(m.start())}"))
     if "azurerm_postgresql" in text or "DBforPostgreSQL" in text:
         for m in first(_AZURE_VERSION):
             if 9 <= int(m.group(1)) <= 30:
-                out.append((int(m.group(1)), f"Azure PostgreSQL {m.group(0)} in {path}:{lines.at(m.start())}"))
+                out.append((int(m.group(1)), f"Azure PostgreSQL {_said(m.group(0))} in {path}:{lines.at(m.start())}"))
     for m in first(_IMAGE):
         major = _major_of_tag(m.group(2))
         if major is None:
@@ -124,6 +124,11 @@ def evidence_in(path: str, text: str) -> list[tuple[int, str]]:
         image = text[start:m.start()] + m.group(1)
         out.append((major, f"image {image}:{m.group(2)} in {path}:{lines.at(m.start())}"))
     return out
+
+
+def _said(text: str) -> str:
+    """Matched text as a reason quotes it: `version = "16"`, not the file's alignment spaces."""
+    return " ".join(text.split())
 
 
 class _LineNumbers:

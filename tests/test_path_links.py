@@ -283,3 +283,27 @@ def test_a_connection_string_unknown_as_a_whole_is_paired_with_nothing(tmp_path)
     (tmp_path / ".env").write_text("DATABASE_URL=postgresql://app@db.internal:5432/app\n")
     r = pgpath("path", ".", cwd=tmp_path)
     assert "path 1 (assumed): .env: DATABASE_URL" in r.stdout, r.stdout
+
+
+def test_an_azure_flexible_server_is_reached_at_the_fqdn_its_name_gives(tmp_path):
+    """Azure names a flexible server's host <name>.postgres.database.azure.com: a client in another
+    folder that connects there is on its path (audit16 s02), one that names another server is not;
+    a server with no configuration resource is still a server (Azure's keepalive defaults)."""
+    (tmp_path / "terraform").mkdir()
+    (tmp_path / "terraform" / "postgres.tf").write_text(
+        'resource "azurerm_postgresql_flexible_server" "orders" {\n'
+        '  name                          = "Orders-Prod"\n'
+        '  version                       = "16"\n'
+        '  sku_name                      = "GP_Standard_D4ds_v5"\n}\n')
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / ".env").write_text(
+        "DATABASE_URL=postgresql://app@orders-prod.postgres.database.azure.com:5432/orders?sslmode=verify-full\n")
+    r = pgpath("path", ".", cwd=tmp_path)
+    assert "path 1 (assumed): .env: DATABASE_URL" in r.stdout, r.stdout
+    assert "the FQDN (orders-prod.postgres.database.azure.com) of PostgreSQL postgres.tf" in r.stdout, r.stdout
+    assert "tcp_keepalives_idle = 120" in r.stdout, r.stdout  # the platform's default, on the leg
+    assert 'Azure PostgreSQL version = "16" in' in r.stdout, r.stdout  # quoted without the alignment spaces
+    (tmp_path / "app" / ".env").write_text(
+        "DATABASE_URL=postgresql://app@orders-stage.postgres.database.azure.com:5432/orders?sslmode=verify-full\n")
+    r = pgpath("path", ".", cwd=tmp_path)
+    assert "0 connection paths" in r.stdout and "orders-stage.postgres.database.azure.com" in r.stdout, r.stdout

@@ -449,6 +449,9 @@ class _Out:
         self.path = path
         self.doc = ConfigDoc(path=path, kind=KIND, files=[path], model=MiddleboxFile(fmt))
         self.pg: list[tuple] = []  # (platform, entries, major, memory, name, group_names)
+        # name (as in self.pg) -> the exact addresses a managed server is reached at, for path
+        # discovery (doc.meta["addresses"]): an Azure flexible server's FQDN
+        self.addresses: dict[str, list[dict]] = {}
 
     def add(self, box: Middlebox, res: "Resource | None" = None) -> None:
         """Add a middlebox; `res`, the resource it was read from, gives it the other of its two names
@@ -760,7 +763,8 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
         elif t == "azurerm_postgresql_flexible_server_configuration":
             server = _ref(res.get("server_id")) or "(unknown server)"
             flexible_configs.setdefault(server, []).append(res)
-    for server, configs in flexible_configs.items():
+    for server in dict.fromkeys([*flexible_configs, *flexible_servers]):
+        configs = flexible_configs.get(server, [])
         entries = []
         for res in configs:
             name, value = res.get("name"), res.get("value")
@@ -776,6 +780,13 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 memory = Value(azure_sku_memory(str(sku.value)), raw=str(sku.value), span=sku.span, unit="B",
                                key=sku.key)
             major = _engine_major(host.literal("version"))
+            name = host.get("name")
+            if name is not None and name.known and isinstance(name.value, str) and name.value:
+                # Azure names the server's host <name>.postgres.database.azure.com, public or
+                # private access alike (a private DNS zone answers for the same name)
+                fqdn = f"{name.value.lower()}.postgres.database.azure.com"
+                out.addresses[server] = [{"address": f"{fqdn}:5432", "said": f"FQDN ({fqdn})",
+                                          "span": name.span.to_dict()}]
         out.pg.append(("azure-flexible", entries, major, memory, server, []))
     if instances:
         out.doc.meta["db_instances"] = instances
@@ -833,5 +844,7 @@ def load(path: str, options: dict | None = None):
         pg = register_managed(path, platform, entries, major, options, memory, name)
         if group_names:
             pg.meta["parameter_group"] = group_names
+        if name in out.addresses:
+            pg.meta["addresses"] = out.addresses[name]
         docs.append(pg)
     return docs if len(docs) > 1 else docs[0]
