@@ -520,7 +520,9 @@ def _read_cnpg_pooler(f: _File, root: N) -> None:
     if service_type is not None and service_type.text() == "LoadBalancer":
         # the operator's Service forwards port 5432, PgBouncer's listen_port it forces
         _service_middlebox(f, name, spec.get("serviceTemplate"), service_type, target="pgbouncer",
-                           default_port="5432")
+                           default_port="5432", exposure={
+                               "ranges_field": "spec.serviceTemplate.spec.loadBalancerSourceRanges",
+                               "annotations_field": "spec.serviceTemplate.metadata.annotations"})
 
 
 def _through_patroni_dcs(entries: list, anchor: Span) -> tuple[list, list, list]:
@@ -579,8 +581,17 @@ def _read_zalando(f: _File, root: N) -> None:
         if flag is not None and flag.text() in ("true", "True", "yes", "on"):
             # the operator's Services (the cluster's name for the primary, <name>-repl for the
             # replicas) forward port 5432, where Spilo's PostgreSQL listens
+            # (its load balancers admit spec.allowedSourceRanges; without them the operator locks them
+            # to 127.0.0.1/32: configureLoadBalanceService, pkg/cluster/k8sres.go)
+            role = "master" if "Master" in key else "replica"
             _service_middlebox(f, name if "Master" in key else f"{name}-repl", spec, flag,
-                               target="postgresql", annotations=spec.get("serviceAnnotations"), default_port="5432")
+                               target="postgresql", annotations=spec.get("serviceAnnotations"), default_port="5432",
+                               exposure={"ranges": spec.get("allowedSourceRanges"),
+                                         "ranges_field": "spec.allowedSourceRanges",
+                                         "annotations_field": f"spec.{role}ServiceAnnotations",
+                                         "operator_ranges": (("127.0.0.1/32",), "the operator's default without "
+                                                             "allowedSourceRanges"),
+                                         "more_annotations": (spec.get(f"{role}ServiceAnnotations"),)})
 
 
 def _read_pgo(f: _File, root: N) -> None:
@@ -1993,12 +2004,19 @@ def _read_nad(f: _File, root: N) -> None:
 
 
 def _service_middlebox(f: _File, name: str, service: N | None, anchor: N, target: str,
-                       annotations: N | None = None, default_port: str | None = None) -> None:
+                       annotations: N | None = None, default_port: str | None = None,
+                       exposure: dict | None = None) -> None:
+    """`exposure`: where the Service's source ranges and annotations are written when it is an
+    operator's (`ranges`: the node, `ranges_field`, `annotations_field`, `operator_ranges`: what
+    the operator sets without them, `more_annotations`: nodes merged over `annotations`)."""
     from advisor.model.middlebox import Middlebox, MiddleboxFile
 
     if annotations is None and service is not None:
         annotations = service.get("metadata", "annotations")
     notes = {k: (v.value, v) for k, _, v in annotations.items() if v.kind == "scalar"} if annotations is not None else {}
+    for more in (exposure or {}).get("more_annotations", ()):
+        if more is not None:
+            notes.update({k: (v.value, v) for k, _, v in more.items() if v.kind == "scalar"})
     cloud = f.options.get("cloud")
     kind, idle, facts = _lb_kind(f, notes, cloud)
     on_expiry = None
@@ -2010,6 +2028,7 @@ def _service_middlebox(f: _File, name: str, service: N | None, anchor: N, target
         facts["enable_tcp_reset"] = Value(reset, None, None, origin="default" if _AZURE_NO_RESET not in notes else "set")
     ports = []
     spec = service.get("spec") if service is not None and service.get("spec") is not None else service
+    facts.update(_exposure(f, spec, notes, exposure or {}))
     for p in (spec.get("ports").seq() if spec is not None and spec.get("ports") is not None else []):
         if p.text("port"):
             ports.append(p.text("port"))
@@ -2048,6 +2067,102 @@ def _service_addresses(f: _File, spec: N | None, notes: dict, service: N | None)
         if item.kind == "map":
             found.extend(str(item.text(k)) for k in ("ip", "hostname") if item.text(k))
     return [a.strip().rstrip(".") for a in found if a.strip() and not f.is_unknown(a.strip())]
+
+
+# Whether a Service of type LoadBalancer is reachable from the internet (CLD005). Each cloud's
+# controller gives it a public address unless an annotation or class asks for an internal one:
+# - AWS in-tree provider: service.beta.kubernetes.io/aws-load-balancer-internal, any value but
+#   "false" (kubernetes/website#15771); AWS Load Balancer Controller (type external / nlb-ip, class
+#   service.k8s.aws/nlb) and EKS Auto Mode (class eks.amazonaws.com/nlb): aws-load-balancer-scheme,
+#   default internal (LBC docs, "Secure by default" since v2.2.0);
+# - AKS: service.beta.kubernetes.io/azure-load-balancer-internal: "true" (AKS internal-lb);
+# - GKE: networking.gke.io/load-balancer-type: "Internal" (cloud.google.com/load-balancer-type
+#   before it), or class networking.gke.io/l4-regional-internal (GKE LoadBalancer parameters);
+# - OCI, OpenStack, Alibaba Cloud: their own internal annotations, honoured so as not to report them.
+# Its sources: spec.loadBalancerSourceRanges, else the service.beta.kubernetes.io/load-balancer-
+# source-ranges annotation (the Kubernetes Service API); AKS also restricts by azure-allowed-ip-ranges
+# and azure-allowed-service-tags.
+_AWS_SCHEME = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+_AWS_INTERNAL = "service.beta.kubernetes.io/aws-load-balancer-internal"
+_AZURE_INTERNAL = "service.beta.kubernetes.io/azure-load-balancer-internal"
+_GCP_TYPES = ("networking.gke.io/load-balancer-type", "cloud.google.com/load-balancer-type")
+_OTHER_INTERNAL = {"service.beta.kubernetes.io/oci-load-balancer-internal": "true",
+                   "oci-network-load-balancer.oraclecloud.com/internal": "true",
+                   "service.beta.kubernetes.io/openstack-internal-load-balancer": "true",
+                   "service.beta.kubernetes.io/alibaba-cloud-loadbalancer-address-type": "intranet"}
+_AWS_CONTROLLER_CLASSES = ("service.k8s.aws/nlb", "eks.amazonaws.com/nlb")
+_GCP_INTERNAL_CLASS = "networking.gke.io/l4-regional-internal"
+_SOURCE_RANGES = "service.beta.kubernetes.io/load-balancer-source-ranges"
+_AZURE_ALLOWED = ("service.beta.kubernetes.io/azure-allowed-ip-ranges",
+                  "service.beta.kubernetes.io/azure-allowed-service-tags")
+
+
+def _exposure(f: _File, spec: N | None, notes: dict, where: dict) -> dict[str, Value]:
+    """Facts of who can reach a Service of type LoadBalancer: `lb_scheme` ("internal" or
+    "internet-facing": as an annotation or class decides, origin set; the clouds' default,
+    internet-facing, origin default; Unknown for a class or a value pgpath cannot know),
+    `source_ranges` (the CIDRs it admits, as written or as the operator sets them; absent: every
+    source), and the fields a fix writes (`ranges_field`, `annotations_field`)."""
+    facts: dict[str, Value] = {
+        "ranges_field": Value(where.get("ranges_field", "spec.loadBalancerSourceRanges"), origin="default"),
+        "annotations_field": Value(where.get("annotations_field", "metadata.annotations"), origin="default")}
+
+    def note(key):
+        value, node = notes[key]
+        return str(value or ""), node.value_span(f.path)
+
+    found: list[Value] = []  # what the class and each annotation say
+    lb_class = spec.get("loadBalancerClass") if spec is not None else None
+    if lb_class is not None and lb_class.kind == "scalar" and lb_class.value and lb_class.tag != "null":
+        text, span = str(lb_class.value), lb_class.value_span(f.path)
+        if text == _GCP_INTERNAL_CLASS:
+            found.append(Value("internal", text, span, key="spec.loadBalancerClass"))
+        elif text in _AWS_CONTROLLER_CLASSES and _AWS_SCHEME not in notes:
+            found.append(Value("internal", text, span, key="spec.loadBalancerClass",
+                               hint="the default scheme of the AWS Load Balancer Controller and EKS Auto Mode"))
+        elif text not in _AWS_CONTROLLER_CLASSES:  # a template's value, or an implementation pgpath does not know
+            found.append(Value(Unknown(text), text, span, key="spec.loadBalancerClass"))
+    for key in notes:
+        text, span = note(key)
+        low = text.strip().lower()
+        decides = key in (_AWS_SCHEME, _AWS_INTERNAL, _AZURE_INTERNAL) + _GCP_TYPES or key in _OTHER_INTERNAL
+        if decides and f.is_unknown(text):
+            found.append(Value(Unknown(text), text, span, key=key))
+        elif key == _AWS_SCHEME and low in ("internal", "internet-facing"):
+            found.append(Value(low, text, span, key=key))
+        elif key == _AWS_INTERNAL and low != "false":
+            found.append(Value("internal", text, span, key=key))  # the in-tree provider: any value but "false"
+        elif key == _AZURE_INTERNAL and low == "true" or key in _GCP_TYPES and low == "internal" \
+                or _OTHER_INTERNAL.get(key) == low:
+            found.append(Value("internal", text, span, key=key))
+        elif key == _AWS_TYPE and low in ("external", "nlb-ip") and _AWS_SCHEME not in notes:
+            found.append(Value("internal", text, span, key=key,
+                               hint="the default scheme of the AWS Load Balancer Controller"))
+    # any internal marker makes it internal; else a value pgpath cannot know; else what is written
+    scheme = (next((v for v in found if v.value == "internal"), None)
+              or next((v for v in found if not v.known), None) or next(iter(found), None))
+    facts["lb_scheme"] = scheme or Value("internet-facing", origin="default")
+    ranges = where.get("ranges") if "ranges" in where else (
+        spec.get("loadBalancerSourceRanges") if spec is not None else None)
+    field = where.get("ranges_field", "spec.loadBalancerSourceRanges")
+    if ranges is not None and ranges.kind == "seq" and ranges.seq():
+        items = [str(n.value) for n in ranges.seq() if n.kind == "scalar"]
+        value = Unknown(" ".join(items)) if any(f.is_unknown(i) for i in items) or len(items) < len(ranges.seq()) \
+            else tuple(i.strip() for i in items)
+        facts["source_ranges"] = Value(value, ", ".join(items), ranges.span(f.path), key=field)
+    elif ranges is not None and ranges.kind == "scalar" and ranges.value and ranges.tag != "null":
+        facts["source_ranges"] = Value(Unknown(str(ranges.value)), str(ranges.value), ranges.value_span(f.path),
+                                       key=field)  # a template's value, or a string the API refuses
+    elif where.get("operator_ranges"):
+        operator, said = where["operator_ranges"]
+        facts["source_ranges"] = Value(operator, ", ".join(operator), None, origin="default", key=field, hint=said)
+    elif _SOURCE_RANGES in notes or any(k in notes for k in _AZURE_ALLOWED):
+        key = _SOURCE_RANGES if _SOURCE_RANGES in notes else next(k for k in _AZURE_ALLOWED if k in notes)
+        text, span = note(key)
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        value = Unknown(text) if f.is_unknown(text) or not parts or key != _SOURCE_RANGES else tuple(parts)
+        facts["source_ranges"] = Value(value, text, span, key=key)
+    return facts
 
 
 _AWS_TYPE = "service.beta.kubernetes.io/aws-load-balancer-type"

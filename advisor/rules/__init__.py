@@ -142,6 +142,8 @@ RULE_ENTRIES: list[RuleEntry] = [
               ("cloud|terraform",), ()),
     RuleEntry("CLD003", "managed-ssl-not-forced", "cld.cld003_managed_ssl_not_forced", ("postgresql",), ()),
     RuleEntry("CLD004", "azure-lb-no-tcp-reset", "cld.cld004_azure_lb_no_tcp_reset", ("cloud|terraform",), ()),
+    RuleEntry("CLD005", "load-balancer-open-to-internet", "cld.cld005_load_balancer_open_to_internet",
+              ("kubernetes",), ()),
 ]
 
 # PATH: rules on an assembled connection path (advisor.path)
