@@ -55,9 +55,12 @@ When every replica fills its pool (a deploy, a traffic peak, a slow database tha
 grow), connections beyond the limit are refused: PgBouncer answers `no more connections allowed
 (max_client_conn)`, PostgreSQL `sorry, too many clients already`. In session pooling the
 connections beyond the pool wait `query_wait_timeout` (120 s by default) for a server connection
-that another client holds until it disconnects, then fail with `query_wait_timeout`: an
-application pool such as HikariCP keeps its connections open, so they are never freed (pgpath's
-lab: a second client of a one-connection pool is refused after 2.3 s with `query_wait_timeout = 2`).
+that another client holds until it disconnects; then PgBouncer closes them with `FATAL:
+query_wait_timeout` (SQLSTATE 08P01; its log: `closing because: query_wait_timeout`): an
+application pool such as HikariCP keeps its connections open, so they are never freed. pgpath's
+lab (PgBouncer 1.18, `default_pool_size = 1`, `query_wait_timeout = 2`): while one client holds the
+pool's connection, a second one logs in at once, its first query waits, and after 2.3 s it gets
+that error and its connection is closed.
 
 Beyond HAProxy's global or proxy `maxconn` the listeners stop accepting: new connections complete
 the TCP handshake but wait unanswered in the kernel's listen queue, so the client's login hangs
@@ -90,6 +93,11 @@ from advisor.path.discover import database_entry
 from advisor.rules.path import hop_span
 from advisor.rules.pgb import assignment, copies, pool_capacity, source
 from advisor.rules.rule import Rule
+
+
+# what a client waiting past query_wait_timeout gets, as pgpath's lab saw it from PgBouncer 1.18
+# (tests/lab/test_lab_session_pool.py): an ErrorResponse, then the connection closed
+QUERY_WAIT_ERROR = "FATAL query_wait_timeout (SQLSTATE 08P01)"
 
 
 def _pool_size(ep) -> tuple[int | None, str]:
@@ -387,7 +395,7 @@ def _session_pools(pools: dict) -> Iterator:
             f"in session pooling each client connection holds one of its pool's server connections until it "
             f"disconnects: clients can open {parts} = {total} connections to {end.label} > {cap_text} server "
             f"connections for {p['name']}, so at peak {total - capacity} of them wait {waits} for one to be freed, "
-            "then fail (query_wait_timeout)",
+            f"then PgBouncer closes them: {QUERY_WAIT_ERROR}",
             f"{assignment(end.doc, model, 'pool_mode', 'transaction')} if the applications keep no session state "
             f"(SET, advisory locks, LISTEN; prepared statements need max_prepared_statements); otherwise {grow}"
             + (" in each copy" if count > 1 else "") + ", with the server's max_connections to match (PGB016 checks it)",
