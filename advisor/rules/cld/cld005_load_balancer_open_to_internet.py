@@ -25,13 +25,14 @@ Pooler's `serviceTemplate`, a Zalando cluster's `enableMasterLoadBalancer` /
 
 Services of type ClusterIP or NodePort are not judged.
 
-It is `info`: an exposed port is no failure of a connection. When the load balancer is meant to
-be reached only from inside the cloud network — a private cluster, a controller that makes it
-internal by default — the annotation that says so makes the manifest say it too.
+It is `info`: an exposed port is no failure of a connection. When the load balancer is in fact
+internal where it runs (a controller that makes it internal by default, a private cluster), write
+the internal annotation of that cloud on the Service: the manifest then says so, and pgpath
+reports nothing.
 
 ## Why it matters
 The cloud's load balancer forwards the database port from a public address to the pods: every
-host on the internet can open a connection, and scanners do within minutes. PostgreSQL and
+host on the internet can open a connection, and internet-wide scanners probe port 5432. PostgreSQL and
 PgBouncer then answer each one — password guessing against every role `pg_hba.conf` admits from
 any address, and any pre-authentication flaw of the server or of its TLS library — instead of the
 cloud network dropping them.
