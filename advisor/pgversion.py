@@ -127,8 +127,9 @@ def evidence_in(path: str, text: str) -> list[tuple[int, str]]:
 
 
 def _said(text: str) -> str:
-    """Matched text as a reason quotes it: `version = "16"`, not the file's alignment spaces."""
-    return " ".join(text.split())
+    """Matched text as a reason quotes it: `engine_version = 16`, without the file's alignment
+    spaces or the opening quote the pattern stops after."""
+    return " ".join(text.replace('"', "").replace("'", "").replace("`", "").split())
 
 
 class _LineNumbers:

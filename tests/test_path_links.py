@@ -302,8 +302,42 @@ def test_an_azure_flexible_server_is_reached_at_the_fqdn_its_name_gives(tmp_path
     assert "path 1 (assumed): .env: DATABASE_URL" in r.stdout, r.stdout
     assert "the FQDN (orders-prod.postgres.database.azure.com) of PostgreSQL postgres.tf" in r.stdout, r.stdout
     assert "tcp_keepalives_idle = 120" in r.stdout, r.stdout  # the platform's default, on the leg
-    assert 'Azure PostgreSQL version = "16" in' in r.stdout, r.stdout  # quoted without the alignment spaces
+    assert "Azure PostgreSQL version = 16 in" in r.stdout, r.stdout  # quoted without the alignment spaces
     (tmp_path / "app" / ".env").write_text(
         "DATABASE_URL=postgresql://app@orders-stage.postgres.database.azure.com:5432/orders?sslmode=verify-full\n")
     r = pgpath("path", ".", cwd=tmp_path)
     assert "0 connection paths" in r.stdout and "orders-stage.postgres.database.azure.com" in r.stdout, r.stdout
+
+
+RDS_TF = '''resource "aws_db_instance" "orders" {
+  identifier     = "orders-prod"
+  engine         = "postgres"
+  engine_version = "16.3"
+  instance_class = "db.r6g.large"
+}
+'''
+
+
+def test_an_rds_endpoint_names_the_instance_whose_identifier_it_starts_with(tmp_path):
+    """AWS writes an instance's endpoint <identifier>.<id>.<region>.rds.amazonaws.com: a client in
+    another folder that connects there reaches the instance of that identifier (audit16 s03); an
+    instance with no parameter group named has RDS's default one (default.postgres16: keepalives
+    every 300 s). Another identifier, an RDS Proxy endpoint, or two instances claiming the
+    identifier link nothing."""
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text(RDS_TF)
+    (tmp_path / "app").mkdir()
+    url = "DATABASE_URL=postgresql://app@{host}:5432/orders?sslmode=verify-full\n"
+    (tmp_path / "app" / ".env").write_text(url.format(host="orders-prod.cxyz123abc.eu-west-1.rds.amazonaws.com"))
+    r = pgpath("path", ".", cwd=tmp_path)
+    assert "the endpoint of DB instance orders-prod (aws_db_instance.orders, ./infra/main.tf:5), whose parameter " \
+           "group default.postgres16 is PostgreSQL main.tf" in r.stdout, r.stdout
+    assert "(tcp_keepalives_idle = 300)" in r.stdout and "engine_version = 16 in" in r.stdout, r.stdout
+    for host in ("orders-stage.cxyz123abc.eu-west-1.rds.amazonaws.com",
+                 "orders-prod.proxy-cxyz123abc.eu-west-1.rds.amazonaws.com"):
+        (tmp_path / "app" / ".env").write_text(url.format(host=host))
+        assert "0 connection paths" in pgpath("path", ".", cwd=tmp_path).stdout, host
+    (tmp_path / "app" / ".env").write_text(url.format(host="orders-prod.cxyz123abc.eu-west-1.rds.amazonaws.com"))
+    (tmp_path / "infra-eu").mkdir()
+    (tmp_path / "infra-eu" / "main.tf").write_text(RDS_TF)
+    assert "0 connection paths" in pgpath("path", ".", cwd=tmp_path).stdout

@@ -671,10 +671,17 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             groups = [g for g in (_ref(res.get("parameter_group_name")), _ref(res.get("db_parameter_group_name")),
                                   _ref(res.get("db_cluster_parameter_group_name"))) if g]
             identifier = res.literal("identifier") or res.literal("cluster_identifier")
+            major = _engine_major(res.literal("engine_version")) if "postgres" in engine else None
+            if not groups and t == "aws_db_instance" and engine == "postgres":
+                # no parameter group named: RDS gives the instance its family's default group
+                # (default.postgres16), whose values are the platform's defaults
+                default = f"default.postgres{major}" if major else f"(default parameter group of {res.address})"
+                groups = [default]
+                out.pg.append(("aws-rds", [], major, None, res.address, [default]))
             instances.append({
                 "id": res.address, "engine": engine,
                 "identifier": identifier if isinstance(identifier, str) else None,
-                "pg_major": _engine_major(res.literal("engine_version")) if "postgres" in engine else None,
+                "pg_major": major,
                 "instance_class": klass_name, "memory": rds_class_memory(klass_name) if klass_name else None,
                 "parameter_groups": groups,
                 "span": (klass.span if klass is not None else res.span).to_dict(),

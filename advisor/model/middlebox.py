@@ -37,6 +37,23 @@ def rds_proxy_name(host: str) -> str | None:
     return m.group(1) if m else None
 
 
+# and an instance's (or Aurora cluster's) endpoint as <identifier>.<id>.<region>.rds.amazonaws.com,
+# a cluster's as <cluster>.cluster-<id>..., its reader <cluster>.cluster-ro-<id>..., a custom one
+# <name>.cluster-custom-<id>... (the last names an endpoint, not a cluster: not matched)
+_RDS_ENDPOINT = lazy_re.compile(r"^([a-z][a-z0-9-]*)\.(?:cluster-(?:ro-)?)?[a-z0-9]+\.[a-z0-9-]+"
+                                r"\.rds\.amazonaws\.com(\.cn)?$")
+
+
+def rds_identifier(host: str) -> str | None:
+    """The DB instance or Aurora cluster identifier whose endpoint `host` is, or None for any
+    other host (an RDS Proxy's endpoint included)."""
+    host = host.lower()
+    if rds_proxy_name(host) is not None or ".cluster-custom-" in host:
+        return None
+    m = _RDS_ENDPOINT.match(host)
+    return m.group(1) if m else None
+
+
 class MiddleboxKind(Record):
     """The documented behaviour of one kind of middlebox."""
 

@@ -228,6 +228,7 @@ class _Group:
         self.services: dict[str, list] = {}  # Kubernetes Service name -> [(group, listener)], across the run
         self.proxy_targets: dict[int, tuple | None] = {}  # id(RDS Proxy) -> (group, listener, evidence), across the run
         self.exact: dict[tuple[str, int], list] = {}  # (host, port) -> what is reached there, across the run
+        self.rds_named: dict[str, tuple | None] = {}  # RDS identifier -> its server, across the run
         # id(document) -> its neighbourhood, across the run, for the neighbourhoods reached by an
         # exact address (a path crossing into them places their middleboxes too); only those: a
         # map of every document would cost 5 MiB on the fleet of 10,000 files for nothing
@@ -331,12 +332,15 @@ def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
         for lst in g.listeners:
             for name in lst.doc.meta.get("services", ()):
                 services.setdefault(name.lower(), []).append((g, lst))
-    behind = _proxy_targets(docs, groups, proxies) if proxies else {}
+    rds = _rds_servers(docs, groups)
+    behind = _proxy_targets(docs, rds, proxies) if proxies else {}
     exact = _addresses(groups)
+    rds_named = _rds_by_identifier(rds)
     group_of: dict[int, _Group] = {}  # filled for the neighbourhoods an exact address reaches (`_remember`)
     for g in groups:
         g.proxy_targets = behind
         g.exact = exact
+        g.rds_named = rds_named
         g.group_of = group_of
     # clients first, in every neighbourhood, so that a server-side hop a client of another folder
     # reaches starts no path of its own
@@ -613,26 +617,17 @@ def _rds_proxy_of(g: _Group, host: str):
     return found[0] if len(found) == 1 else None
 
 
-def _proxy_targets(docs: list[ConfigDoc], groups: list[_Group], proxies: dict[str, list]
-                   ) -> dict[int, tuple[_Group, _Listener, str] | None]:
-    """id(RDS Proxy middlebox) -> (neighbourhood, listener, evidence) of the RDS instance or cluster
-    its target names, None when targets are stated but name none read (or several); a proxy with
-    no target stated is not listed. The target: an `aws_db_proxy_target` naming the proxy (by
-    address or name) and the instance (by address or identifier), that instance's parameter
-    group, and the PostgreSQL document of that group. Terraform addresses are unique within one module, a folder: every
-    link is looked up in the folder of the file that states it. An unresolved or ambiguous step
-    links nothing."""
+def _rds_servers(docs: list[ConfigDoc], groups: list[_Group]) -> dict[tuple[str, str], list[tuple]]:
+    """(folder, DB instance or cluster address or identifier) -> (neighbourhood, listener, instance,
+    parameter group) of the PostgreSQL documents its parameter groups are, from the Terraform
+    `db_instances` of that folder (Terraform addresses are unique within one module, a folder)."""
     folder = lambda path: os.path.dirname(os.path.normpath(path))  # noqa: E731
-    targets: dict[tuple[str, str], list[dict]] = {}  # (folder, proxy address or name) -> targets
     instances: dict[tuple[str, str], list[dict]] = {}  # (folder, instance address or identifier) -> instances
     for doc in docs:
-        where = folder(doc.path)
-        for entry in doc.meta.get("rds_proxy_targets", ()):
-            targets.setdefault((where, entry["proxy"]), []).append(entry)
         for inst in doc.meta.get("db_instances", ()):
             for key in {inst.get("id"), inst.get("identifier")} - {None}:
-                instances.setdefault((where, key), []).append(inst)
-    if not targets:
+                instances.setdefault((folder(doc.path), key), []).append(inst)
+    if not instances:
         return {}
     servers: dict[tuple[str, str], list[tuple[_Group, _Listener]]] = {}  # (folder, parameter group) -> servers
     for g in groups:
@@ -640,6 +635,44 @@ def _proxy_targets(docs: list[ConfigDoc], groups: list[_Group], proxies: dict[st
             if lst.kind == "postgres" and lst.doc.meta.get("managed"):
                 for name in lst.doc.meta.get("parameter_group") or ():
                     servers.setdefault((folder(lst.doc.path), name), []).append((g, lst))
+    out: dict[tuple[str, str], list[tuple]] = {}
+    for (where, key), found in instances.items():
+        for inst in found:
+            for group in inst.get("parameter_groups") or ():
+                for tg, lst in servers.get((where, group), ()):
+                    out.setdefault((where, key), []).append((tg, lst, inst, group))
+    return out
+
+
+def _rds_by_identifier(rds: dict[tuple[str, str], list[tuple]]) -> dict[str, tuple | None]:
+    """DB instance or cluster identifier -> (neighbourhood, listener, instance, parameter group) of
+    its server, across the run (an endpoint <identifier>.<id>.<region>.rds.amazonaws.com names it
+    wherever the client is); None when two servers claim one identifier."""
+    out: dict[str, tuple | None] = {}
+    for (_, key), reached in rds.items():
+        for tg, lst, inst, group in reached:
+            if key != inst.get("identifier"):
+                continue
+            seen = out.get(key.lower(), False)
+            out[key.lower()] = (tg, lst, inst, group) if seen is False or (seen and seen[1] is lst) else None
+    return out
+
+
+def _proxy_targets(docs: list[ConfigDoc], rds: dict[tuple[str, str], list[tuple]], proxies: dict[str, list]
+                   ) -> dict[int, tuple[_Group, _Listener, str] | None]:
+    """id(RDS Proxy middlebox) -> (neighbourhood, listener, evidence) of the RDS instance or cluster
+    its target names, None when targets are stated but name none read (or several); a proxy with
+    no target stated is not listed. The target: an `aws_db_proxy_target` naming the proxy (by
+    address or name) and the instance (by address or identifier), that instance's parameter
+    group, and the PostgreSQL document of that group (`_rds_servers`). Every link is looked up in
+    the folder of the file that states it. An unresolved or ambiguous step links nothing."""
+    folder = lambda path: os.path.dirname(os.path.normpath(path))  # noqa: E731
+    targets: dict[tuple[str, str], list[dict]] = {}  # (folder, proxy address or name) -> targets
+    for doc in docs:
+        for entry in doc.meta.get("rds_proxy_targets", ()):
+            targets.setdefault((folder(doc.path), entry["proxy"]), []).append(entry)
+    if not targets:
+        return {}
     out: dict[int, tuple[_Group, _Listener, str] | None] = {}
     for found in proxies.values():
         for box_doc, box in found:
@@ -648,10 +681,8 @@ def _proxy_targets(docs: list[ConfigDoc], groups: list[_Group], proxies: dict[st
             entries = [e for n in dict.fromkeys(names) for e in targets.get((where, n), ())]
             reached = {}
             for entry in entries:
-                for inst in instances.get((where, entry["target"]), ()):
-                    for group in inst.get("parameter_groups") or ():
-                        for tg, lst in servers.get((where, group), ()):
-                            reached[id(lst)] = (tg, lst, entry, inst, group)
+                for tg, lst, inst, group in rds.get((where, entry["target"]), ()):
+                    reached[id(lst)] = (tg, lst, entry, inst, group)
             if len(reached) != 1:
                 if entries:
                     out[id(box)] = None  # targets stated, none (or several) read: nothing guessed
@@ -760,6 +791,16 @@ def _exact_of(g: _Group, host: str, port: int | None):
     if port is None or not host or not exact_host(host):
         return None
     found = g.exact.get((host.strip().lower(), port), ())
+    if not found:
+        from advisor.model.middlebox import rds_identifier
+
+        identifier = rds_identifier(host.strip())
+        server = g.rds_named.get(identifier) if identifier else None
+        if server:
+            tg, lst, inst, group = server
+            span = inst.get("span") or {}
+            return tg, lst, (f"the endpoint of DB instance {inst.get('identifier')} ({inst.get('id')}, "
+                             f"{span.get('file')}:{span.get('line')}), whose parameter group {group} is {lst.label}")
     return found[0] if len(found) == 1 else None
 
 
