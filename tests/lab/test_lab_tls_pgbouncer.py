@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 import pgbouncer_harness as harness
+import scenarios as sc
 from certgen import cert, pem
 from pg_server import running_postgres
 
@@ -275,3 +276,38 @@ def test_prefer_without_a_certificate_does_not_start(lab):
     client_tls_cert_file is refused at start (`TLS setup failed`), so a prefer that runs offers TLS."""
     with pgbouncer(lab, "client_tls_sslmode = prefer\nclient_tls_key_file =\nclient_tls_cert_file =\n") as (port, _, log):
         assert port is None and "client_tls_key_file and client_tls_cert_file must be set" in log()
+
+
+def _path004(tmp_path: Path, lab, port, ini: str, client: str) -> list:
+    """PATH004 on the files the daemons run with (as `_app002`)."""
+    from advisor.engine import make_settings, run
+
+    (tmp_path / "pgbouncer.ini").write_text(ini)
+    (tmp_path / "postgresql.conf").write_text(f"port = {lab['pg_port']}\nssl = on\n")
+    (tmp_path / ".env").write_text(f"DATABASE_URL=postgresql://postgres@127.0.0.1:{port}/postgres?{client}\n")
+    report = run(make_settings({"paths": [str(tmp_path)], "select": ["PATH004"], "pgbouncer_version": "1.18"},
+                               use_config=False))
+    assert report.paths, "the client, PgBouncer and server are one path"
+    return report.findings
+
+
+def test_a_client_that_never_uses_tls_is_refused_by_a_pgbouncer_that_requires_it(lab, tmp_path):
+    """`sslmode=disable` against `client_tls_sslmode = require`: PgBouncer answers `SSL required` and
+    no connection is made; `allow` tries without TLS, is refused, and connects with TLS. PATH004
+    predicts the first (error, at the client's sslmode) and says nothing of the second."""
+    with pgbouncer(lab, "client_tls_sslmode = require\nserver_tls_sslmode = disable\n") as (port, ini, _log):
+        assert port is not None
+        with pytest.raises(psycopg.OperationalError) as err:
+            _connect(port, "sslmode=disable")
+        assert "SSL required" in str(err.value)
+        with _connect(port, "sslmode=allow") as conn:
+            assert conn.pgconn.ssl_in_use
+        (finding,) = _path004(tmp_path, lab, port, ini, "sslmode=disable")
+        allow = _path004(tmp_path, lab, port, ini, "sslmode=allow")
+        sc.RULE_ROWS["TLS1"] = ("PATH004", "libpq sslmode=disable / allow -> PgBouncer client_tls_sslmode = require",
+                                f"disable: PATH004 {finding.severity}; allow: {'no finding' if not allow else allow}",
+                                f"disable: {str(err.value).strip().splitlines()[0][-40:]}; allow: connected with TLS",
+                                str(finding.severity) == "error" and not allow)
+        assert str(finding.severity) == "error" and "FATAL: SSL required" in finding.message
+        assert finding.span.file.endswith(".env") and "client_tls_sslmode = require" in finding.message
+        assert allow == []

@@ -10,6 +10,12 @@ behind it. For each such pair on an assembled path:
   `server_tls_sslmode` the same) and the accepting side does not offer it (PostgreSQL `ssl = off`,
   its default; PgBouncer `client_tls_sslmode = disable`, its default): every connection fails
   (`server does not support SSL, but SSL was required`) — **error**;
+- the connecting side never uses TLS (`sslmode=disable`; PgBouncer `server_tls_sslmode = disable`,
+  its default) and the accepting side requires it (PgBouncer `client_tls_sslmode` `require` or
+  stricter: `FATAL: SSL required`; RDS `rds.force_ssl = 1`, the default from PostgreSQL 15, and
+  Azure flexible server's `require_secure_transport = on`, its default: `no pg_hba.conf entry
+  for host ..., no encryption`): every connection fails — **error** (`prefer` and `allow` retry
+  with TLS and connect);
 - the client verifies the server (`verify-ca`/`verify-full`) but talks to a PgBouncer whose own
   connection to PostgreSQL is not verified (`server_tls_sslmode` below `verify-ca`): the client
   believes it verified the database, while the leg behind the pooler can be intercepted or is
@@ -20,7 +26,8 @@ The first case is a connection that certainly fails on deploy. The second is a s
 expectation the path does not meet: verification ends where TLS ends.
 
 ## Fix
-Offer TLS where it is required (`ssl = on` with `ssl_cert_file`/`ssl_key_file`; PgBouncer
+Use TLS where the other side requires it (`sslmode=verify-full` with the CA; PgBouncer
+`server_tls_sslmode = verify-full` with `server_tls_ca_file`, e.g. RDS's global bundle). Offer TLS where it is required (`ssl = on` with `ssl_cert_file`/`ssl_key_file`; PgBouncer
 `client_tls_sslmode = require` with `client_tls_key_file`/`client_tls_cert_file`), or stop
 requiring it on that leg; and verify behind the pooler (`server_tls_sslmode = verify-full` with
 `server_tls_ca_file`).
@@ -44,11 +51,48 @@ VERIFIES = ("verify-ca", "verify-full")
 
 
 def _next_tls_end(path, start: int):
+    """(index, hop) of the next hop that terminates TLS: PgBouncer, PostgreSQL, or an RDS Proxy
+    (which negotiates TLS with the client itself: its own rules are not modelled here)."""
     for j in range(start + 1, len(path.hops)):
         hop = path.hops[j]
-        if hop.kind in ("pgbouncer", "postgres"):
+        if hop.kind in ("pgbouncer", "postgres", "aws-rds-proxy"):
             return j, hop
     return None, None
+
+
+# what a managed server that requires TLS answers a connection without it (its pg_hba.conf has
+# only hostssl lines)
+NO_ENCRYPTION = 'FATAL: no pg_hba.conf entry for host "...", user "...", database "...", no encryption'
+
+
+def _requires(hop) -> tuple[str, str, Span] | None:
+    """(how it says so, what it answers, where) when the accepting side of a leg refuses a
+    connection without TLS: PgBouncer's client_tls_sslmode require or stricter, RDS's
+    rds.force_ssl, Azure flexible server's require_secure_transport."""
+    if hop.kind == "pgbouncer":
+        model = hop.doc.model
+        mode = model.value("client_tls_sslmode")
+        if is_known(mode) and str(mode).lower() in REQUIRES:
+            return f"client_tls_sslmode = {mode}", "FATAL: SSL required", \
+                model.span_of("client_tls_sslmode") or hop_span(hop)
+        return None
+    if hop.doc is None:
+        return None
+    managed = hop.doc.meta.get("managed")
+    if managed in ("aws-rds", "aws-aurora"):
+        setting = hop.doc.get("rds.force_ssl")
+        if setting is None or str(setting.raw).strip("'").lower() not in ("1", "on", "true"):
+            return None
+        default = " (default)" if "default of" in (setting.span.key or "") else ""
+        return f"rds.force_ssl = {setting.raw}{default}", NO_ENCRYPTION, setting.value_span or setting.span
+    if managed == "azure-flexible":
+        entry = (hop.doc.meta.get("platform") or {}).get("require_secure_transport")
+        if entry is None or str(entry.get("value")).lower() not in ("on", "1", "true"):
+            return None
+        span = Span(**entry["span"]) if entry.get("span") else hop_span(hop)
+        default = " (default)" if "default of" in (span.key or "") else ""
+        return f"require_secure_transport = {entry['value']}{default}", NO_ENCRYPTION, span
+    return None
 
 
 def _offers(hop) -> tuple[bool | None, str, Span]:
@@ -101,12 +145,27 @@ def check(ctx):
                 if not is_known(mode):
                     continue
                 wants = str(mode).lower()
-                want_text = f"PgBouncer server_tls_sslmode = {mode}"
+                want_text = f"PgBouncer server_tls_sslmode = {mode}" + (
+                    " (default)" if model.is_default("server_tls_sslmode") else "")
                 want_span = model.span_of("server_tls_sslmode") or hop_span(hop)
             else:
                 continue
             j, peer = _next_tls_end(path, i)
-            if peer is None:
+            if peer is None or peer.kind == "aws-rds-proxy":
+                continue
+            required = _requires(peer) if wants == "disable" else None
+            if required is not None:
+                req_text, answer, req_span = required
+                yield RULE.finding(
+                    want_span,
+                    f"{want_text} never uses TLS, but {peer.label} requires it ({req_text}): every connection on "
+                    f"this path is refused ({answer})",
+                    "sslmode=verify-full and sslrootcert=<CA file> (sslmode=require at least)" if hop.kind == "client"
+                    else pgbouncer_assignments(hop.doc, hop.doc.model, (("server_tls_sslmode", "verify-full"),
+                                                                        ("server_tls_ca_file", "<CA file>"))),
+                    related=[req_span] + related(path, want_span, req_span),
+                    severity=Severity.ERROR,
+                )
                 continue
             offers, offer_text, offer_span = _offers(peer)
             if wants in REQUIRES and offers is False:
