@@ -56,18 +56,26 @@ _METADATA = lazy_re.compile(r"^metadata:[ \t]*(\{[^\n]*)?$", re.MULTILINE)
 _FLOW_NAME = lazy_re.compile(r"(?:\{|,)\s*name:\s*[\"']?([A-Za-z0-9][\w.-]*)")
 _BLOCK_NAME = lazy_re.compile(r"^([ \t]+)name:[ \t]*[\"']?([A-Za-z0-9][\w.-]*)")
 _TF_NAME = lazy_re.compile(r"(?:\bname|\"DBProxyName\")\s*[=:]\s*\"([A-Za-z0-9][\w.-]*)\"")
+# an RDS instance's or Aurora cluster's identifier (Terraform, plan JSON, describe-db-instances),
+# the first label of its endpoint
+_RDS_IDENTIFIER = lazy_re.compile(r"(?:\b(?:cluster_)?identifier|\"DB(?:Instance|Cluster)Identifier\")\s*[=:]\s*"
+                                  r"\"([A-Za-z][\w-]*)\"")
 _NAME_CHARS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@+-")
 _RUNS = bytes(0x61 if c in _NAME_CHARS or c == 0x2F else 0x20 for c in range(256))
 
 def defined_names(path: str, data: bytes) -> set[str]:
     """The names (lower case) a client could reach something in this file by: the metadata names
     of Kubernetes Services and operator clusters and poolers (with the operators' Service
-    suffixes), the names of RDS Proxies in Terraform and in `aws rds describe-db-proxies` output."""
+    suffixes), the names of RDS Proxies in Terraform and in `aws rds describe-db-proxies` output,
+    the identifiers of RDS instances and Aurora clusters and the names of Azure flexible servers
+    (the first label of their endpoints)."""
     out: set[str] = set()
     lower = path.lower()
-    if b"aws_db_proxy" in data or b"DBProxyName" in data:
+    if b"aws_db_proxy" in data or b"DBProxyName" in data or b"azurerm_postgresql_flexible_server" in data:
         text = data.decode("utf-8", "replace")
         out.update(n.lower() for n in _TF_NAME.findall(text))
+    if b"dentifier" in data:
+        out.update(n.lower() for n in _RDS_IDENTIFIER.findall(data.decode("utf-8", "replace")))
     if not lower.endswith((".yml", ".yaml", ".json", ".tpl", ".tmpl", ".j2")) or b"kind" not in data:
         return out
     text = data.decode("utf-8", "replace")
@@ -427,6 +435,10 @@ class Related:
             for box in getattr(doc.model, "middleboxes", ()) or ():
                 if box.kind == "aws-rds-proxy" and is_known(box.name) and box.name:
                     names.add(str(box.name).lower())
+            # an RDS identifier, an Azure flexible server's name: the first label of its endpoint
+            names.update(str(i["identifier"]).lower() for i in doc.meta.get("db_instances", ()) if i.get("identifier"))
+            names.update(a["address"].split(".")[0].lower() for a in doc.meta.get("addresses", ())
+                         if ".postgres.database.azure.com:" in a["address"])
             for name in names - self._answered:
                 self._answered.add(name)
                 out.update(self.clients_naming(name, self.mentions(name) - self._seen_files()))

@@ -240,6 +240,19 @@ LOOP_REPO = {f"db/{n}": (ROOT / "tests/rules/ADV003/bad_include_loop" / n).read_
 _DJANGO = ROOT / "tests/rules/PATH007/bad_django_environ_defaults_through_pgbouncer"
 COMPOSE_HOME_REPO = {str(p.relative_to(_DJANGO)): p.read_text() for p in sorted(_DJANGO.rglob("*")) if p.is_file()}
 
+# an RDS instance in infra/ (RDS's default parameter group: rds.force_ssl = 1 from 15) and an Azure
+# flexible server in azure/ (require_secure_transport on), reached by their endpoints from app/ by
+# clients that never use TLS (PATH004)
+ENDPOINT_REPO = {
+    "infra/main.tf": 'resource "aws_db_instance" "orders" {\n  identifier     = "orders-prod"\n'
+                     '  engine         = "postgres"\n  engine_version = "16.3"\n  instance_class = "db.r6g.large"\n}\n',
+    "azure/postgres.tf": 'resource "azurerm_postgresql_flexible_server" "billing" {\n  name    = "billing-prod"\n'
+                         '  version = "16"\n}\n',
+    "app/.env": "DATABASE_URL=postgresql://app@orders-prod.cxyz123abc.eu-west-1.rds.amazonaws.com:5432/orders"
+                "?sslmode=disable\n",
+    "billing/.env": "DATABASE_URL=postgresql://app@billing-prod.postgres.database.azure.com:5432/billing"
+                    "?sslmode=disable\n"}
+
 
 def _witness(full, file: str, code: str):
     return [f for f in full.findings if f.code == code and os.path.normpath(f.span.file) == file]
@@ -269,10 +282,13 @@ WITNESSES = {
                                                                                  "PATH007")[0]),
     "rds-instance-class": lambda full: "aws/instances.json" in _related(_witness(full, "params/orders-pg16.json",
                                                                                  "MEM001")[0]),
+    "endpoints": lambda full: "infra/main.tf" in _related(_witness(full, "app/.env", "PATH004")[0])
+    and "azure/postgres.tf" in _related(_witness(full, "billing/.env", "PATH004")[0]),
 }
 REPOS = {"service": SERVICE_REPO, "mount": MOUNT_REPO, "deep-include": DEEP_REPO, "ambiguous-service": AMBIGUOUS_REPO,
          "rds-proxy": RDS_REPO, "cnpg-pooler": POOLER_REPO, "systemd-drop-in": SYSTEMD_REPO,
-         "rds-instance-class": RDS_SIZE_REPO, "include-loop": LOOP_REPO, "compose-home": COMPOSE_HOME_REPO}
+         "rds-instance-class": RDS_SIZE_REPO, "include-loop": LOOP_REPO, "compose-home": COMPOSE_HOME_REPO,
+         "endpoints": ENDPOINT_REPO}
 
 
 @pytest.mark.parametrize("name", list(REPOS))
