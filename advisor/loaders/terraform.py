@@ -452,6 +452,9 @@ class _Out:
         # name (as in self.pg) -> the exact addresses a managed server is reached at, for path
         # discovery (doc.meta["addresses"]): an Azure flexible server's FQDN
         self.addresses: dict[str, list[dict]] = {}
+        # name (as in self.pg) -> {parameter: how it is applied}: an RDS parameter block's
+        # apply_method (doc.meta["apply_methods"]), `immediate` when not written (the provider's default)
+        self.apply_methods: dict[str, dict[str, dict]] = {}
 
     def add(self, box: Middlebox, res: "Resource | None" = None) -> None:
         """Add a middlebox; `res`, the resource it was read from, gives it the other of its two names
@@ -691,12 +694,21 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             if family and "postgres" not in family:
                 continue
             entries = []
+            applied: dict[str, dict] = {}
             for p in res.blocks.get("parameter", []):
                 name, value = p.get("name"), p.get("value")
                 if name is None or not name.known or value is None:
                     continue
                 entries.append(Entry(str(name.value), value.value if value.known else value.raw, value.span,
                                      unknown=not value.known))
+                method = p.get("apply_method")
+                if method is None or method.known:
+                    applied[str(name.value).lower()] = {
+                        "value": str(method.value) if method is not None else "immediate",
+                        "span": (method.span if method is not None else name.span).to_dict(),
+                        "default": method is None}
+            if applied:
+                out.apply_methods[res.address] = applied
             platform = "aws-aurora" if t == "aws_rds_cluster_parameter_group" or "aurora" in family else "aws-rds"
             major = _engine_major(re.sub(r"^\D+", "", family)) if family else None
             names = [res.address] + ([str(res.literal("name"))] if res.literal("name") else [])
@@ -853,5 +865,7 @@ def load(path: str, options: dict | None = None):
             pg.meta["parameter_group"] = group_names
         if name in out.addresses:
             pg.meta["addresses"] = out.addresses[name]
+        if name in out.apply_methods:
+            pg.meta["apply_methods"] = out.apply_methods[name]
         docs.append(pg)
     return docs if len(docs) > 1 else docs[0]

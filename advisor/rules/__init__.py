@@ -144,6 +144,8 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("CLD004", "azure-lb-no-tcp-reset", "cld.cld004_azure_lb_no_tcp_reset", ("cloud|terraform",), ()),
     RuleEntry("CLD005", "load-balancer-open-to-internet", "cld.cld005_load_balancer_open_to_internet",
               ("kubernetes",), ()),
+    RuleEntry("CLD006", "static-parameter-applied-immediately", "cld.cld006_static_parameter_applied_immediately",
+              ("postgresql",), ()),
 ]
 
 # PATH: rules on an assembled connection path (advisor.path)
