@@ -123,26 +123,49 @@ def pool_capacity(model, entry) -> tuple[int | None, str, str]:
     return capacity, text, bound
 
 
-def assignment(doc: ConfigDoc, model, name: str, value: Any) -> str:
-    """A fix's `name = value` as the file that configures this PgBouncer writes it: the ini line, an
-    environment variable of the container image (image_variable), the Ansible variable the file
-    already sets, or a key of the operator's parameters (CloudNativePG Pooler, Percona)."""
-    made_by = doc.meta.get("generated_by")
+# the operators whose PgBouncer settings live in a mapping of their custom resource, and where
+_OPERATOR_MAPPINGS = {"cloudnative-pg": "spec.pgbouncer.parameters",
+                      "PostgresCluster": "spec.proxy.pgBouncer.config.global",
+                      "PerconaPGCluster": "spec.proxy.pgBouncer.config.global"}
+
+
+def _home(doc: ConfigDoc, name: str) -> tuple[str, str | None]:
+    """Where the file that configures this PgBouncer writes setting `name` (the one answer
+    `assignment` and `removal` word): ("environment", VARIABLE) of a container image;
+    ("mapping", path) of an operator's resource; ("pooler field", None) for CloudNativePG's
+    pool_mode; ("ansible", variable or None) of a role's template; ("mounted ini", None) for an
+    image with no variable for it; ("configuration", None) of another generator; ("ini", None)."""
     variable = image_variable(doc, name)
     if variable is not None:
-        return f"{variable}={value} in its environment"
-    if made_by == "edoburu/pgbouncer":
-        return f"{name} = {value} in a pgbouncer.ini mounted into the container (the image has no variable for it)"
-    if made_by == "cloudnative-pg":
-        if name == "pool_mode":  # a field of the Pooler, not a parameter (the operator's webhook refuses it there)
-            return f"poolMode: {value} in spec.pgbouncer"
-        return f'{name}: "{value}" in spec.pgbouncer.parameters'
+        return "environment", variable
+    made_by = doc.meta.get("generated_by")
+    if made_by == "cloudnative-pg" and name == "pool_mode":
+        return "pooler field", None  # a field of the Pooler (the operator's webhook refuses it as a parameter)
+    if made_by in _OPERATOR_MAPPINGS:
+        return "mapping", _OPERATOR_MAPPINGS[made_by]
     if made_by == "ansible role template":
-        var = doc.meta.get("_variables", {}).get(name)
-        return f"{var}: {value}" if var else f"{name} = {value} (in the role's pgbouncer.ini template)"
-    if made_by in ("PostgresCluster", "PerconaPGCluster"):  # a map of strings: a number needs quotes
-        return f'{name}: "{value}" in spec.proxy.pgBouncer.config.global'
-    if made_by:  # another operator's `config.global` mapping
+        return "ansible", doc.meta.get("_variables", {}).get(name)
+    if made_by == "edoburu/pgbouncer":
+        return "mounted ini", None
+    return ("configuration", None) if made_by else ("ini", None)
+
+
+def assignment(doc: ConfigDoc, model, name: str, value: Any) -> str:
+    """A fix's `name = value` as the file that configures this PgBouncer writes it (`_home`): the ini
+    line, an environment variable of the container image, the Ansible variable the file already
+    sets, or a key of the operator's parameters (CloudNativePG Pooler, Crunchy, Percona)."""
+    home, where = _home(doc, name)
+    if home == "environment":
+        return f"{where}={value} in its environment"
+    if home == "mounted ini":
+        return f"{name} = {value} in a pgbouncer.ini mounted into the container (the image has no variable for it)"
+    if home == "pooler field":
+        return f"poolMode: {value} in spec.pgbouncer"
+    if home == "mapping":  # a map of strings: a number needs quotes
+        return f'{name}: "{value}" in {where}'
+    if home == "ansible":
+        return f"{where}: {value}" if where else f"{name} = {value} (in the role's pgbouncer.ini template)"
+    if home == "configuration":
         return f"{name}: {value} in its PgBouncer configuration"
     return f"{name} = {value}"
 
@@ -171,21 +194,19 @@ def assignment_in(doc: ConfigDoc, model, name: str, value: Any) -> str:
 
 
 def removal(doc: ConfigDoc, model, name: str) -> str:
-    """A fix that takes a setting out, where the file that configures this PgBouncer sets it:
-    `remove server_reset_query` (ini), `remove SERVER_RESET_QUERY from its environment`, `remove
-    server_reset_query from spec.pgbouncer.parameters`."""
-    made_by = doc.meta.get("generated_by")
-    variable = image_variable(doc, name)
-    if variable is not None:
-        return f"remove {variable} from its environment"
-    if made_by == "cloudnative-pg":
-        return f"remove {name} from spec.pgbouncer.parameters"
-    if made_by in ("PostgresCluster", "PerconaPGCluster"):
-        return f"remove {name} from spec.proxy.pgBouncer.config.global"
-    if made_by == "ansible role template":
-        var = doc.meta.get("_variables", {}).get(name)
-        return f"remove {var}" if var else f"remove {name} (from the role's pgbouncer.ini template)"
-    if made_by and made_by != "edoburu/pgbouncer":
+    """A fix that takes a setting out, where the file that configures this PgBouncer sets it
+    (`_home`): `remove server_reset_query` (ini), `remove SERVER_RESET_QUERY from its environment`,
+    `remove server_reset_query from spec.pgbouncer.parameters`."""
+    home, where = _home(doc, name)
+    if home == "environment":
+        return f"remove {where} from its environment"
+    if home == "mapping":
+        return f"remove {name} from {where}"
+    if home == "pooler field":
+        return "poolMode: session (its default) in spec.pgbouncer"
+    if home == "ansible":
+        return f"remove {where}" if where else f"remove {name} (from the role's pgbouncer.ini template)"
+    if home == "configuration":
         return f"remove {name} from its PgBouncer configuration"
     return f"remove {name}"
 
