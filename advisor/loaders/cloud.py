@@ -802,8 +802,6 @@ def link(docs: list[ConfigDoc], options: dict) -> list[ConfigDoc]:
         new.meta["instance"] = {k: inst.get(k) for k in ("id", "instance_class", "endpoint")}
         if doc.meta.get("parameter_group"):
             new.meta["parameter_group"] = doc.meta["parameter_group"]  # (discovery puts it behind an RDS Proxy)
-        if doc.meta.get("apply_methods"):
-            new.meta["apply_methods"] = doc.meta["apply_methods"]  # (CLD006)
         new.meta["major_from"] = "option" if fixed else ("file" if major else (
             "instance" if inst.get("pg_major") else doc.meta["major_from"]))
         if not fixed and (major or inst.get("pg_major")):

@@ -452,9 +452,6 @@ class _Out:
         # name (as in self.pg) -> the exact addresses a managed server is reached at, for path
         # discovery (doc.meta["addresses"]): an Azure flexible server's FQDN
         self.addresses: dict[str, list[dict]] = {}
-        # name (as in self.pg) -> {parameter: how it is applied}: an RDS parameter block's
-        # apply_method (doc.meta["apply_methods"]), `immediate` when not written (the provider's default)
-        self.apply_methods: dict[str, dict[str, dict]] = {}
 
     def add(self, box: Middlebox, res: "Resource | None" = None) -> None:
         """Add a middlebox; `res`, the resource it was read from, gives it the other of its two names
@@ -708,7 +705,9 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                         "span": (method.span if method is not None else name.span).to_dict(),
                         "default": method is None}
             if applied:
-                out.apply_methods[res.address] = applied
+                # parameter group address -> {parameter: its block's apply_method, `immediate` when
+                # not written (the provider's default)}, for CLD006
+                out.doc.meta.setdefault("rds_apply_methods", {})[res.address] = applied
             platform = "aws-aurora" if t == "aws_rds_cluster_parameter_group" or "aurora" in family else "aws-rds"
             major = _engine_major(re.sub(r"^\D+", "", family)) if family else None
             names = [res.address] + ([str(res.literal("name"))] if res.literal("name") else [])
@@ -865,7 +864,5 @@ def load(path: str, options: dict | None = None):
             pg.meta["parameter_group"] = group_names
         if name in out.addresses:
             pg.meta["addresses"] = out.addresses[name]
-        if name in out.apply_methods:
-            pg.meta["apply_methods"] = out.apply_methods[name]
         docs.append(pg)
     return docs if len(docs) > 1 else docs[0]

@@ -145,7 +145,7 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("CLD005", "load-balancer-open-to-internet", "cld.cld005_load_balancer_open_to_internet",
               ("kubernetes",), ()),
     RuleEntry("CLD006", "static-parameter-applied-immediately", "cld.cld006_static_parameter_applied_immediately",
-              ("postgresql",), ()),
+              ("postgresql", "terraform"), ()),
 ]
 
 # PATH: rules on an assembled connection path (advisor.path)

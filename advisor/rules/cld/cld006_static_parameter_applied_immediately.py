@@ -44,27 +44,36 @@ RDS_STATIC = ("rds.logical_replication",)
 
 
 def check(ctx):
-    for doc in ctx.of_kind("postgresql"):
-        methods = doc.meta.get("apply_methods")
-        if not methods or doc.meta.get("managed") not in ("aws-rds", "aws-aurora"):
+    for tf in ctx.of_kind("terraform"):
+        groups = tf.meta.get("rds_apply_methods")
+        if not groups:
             continue
-        for setting in doc.settings:
-            method = methods.get(setting.name.lower()) or methods.get((setting.spelling or "").lower())
-            if method is None or method["value"] != "immediate":
+        for doc in ctx.of_kind("postgresql"):  # the parameter groups of that file, typed
+            if doc.path != tf.path or doc.meta.get("managed") not in ("aws-rds", "aws-aurora"):
                 continue
-            if setting.applies != "restart" and setting.name.lower() not in RDS_STATIC:
-                continue
-            written = "apply_method not set (the provider's default: immediate)" if method["default"] \
-                else "apply_method = \"immediate\""
-            yield RULE.finding(
-                Span(**method["span"]),
-                f"{setting.name} is static (RDS applies it only at a reboot), but its parameter block has {written}: "
-                "AWS refuses the parameter group (InvalidParameterCombination: cannot use immediate apply method for "
-                "static parameter) and terraform apply fails",
-                f'apply_method = "pending-reboot" in the parameter block of {setting.name} '
-                "(the instance takes it at its next reboot)",
-                related=[setting.span],
-            )
+            for address in doc.meta.get("parameter_group") or ():
+                if address in groups:
+                    yield from _static_immediate(doc, groups[address])
+
+
+def _static_immediate(doc, methods: dict):
+    for setting in doc.settings:
+        method = methods.get(setting.name.lower()) or methods.get((setting.spelling or "").lower())
+        if method is None or method["value"] != "immediate":
+            continue
+        if setting.applies != "restart" and setting.name.lower() not in RDS_STATIC:
+            continue
+        written = "apply_method not set (the provider's default: immediate)" if method["default"] \
+            else "apply_method = \"immediate\""
+        yield RULE.finding(
+            Span(**method["span"]),
+            f"{setting.name} is static (RDS applies it only at a reboot), but its parameter block has {written}: "
+            "AWS refuses the parameter group (InvalidParameterCombination: cannot use immediate apply method for "
+            "static parameter) and terraform apply fails",
+            f'apply_method = "pending-reboot" in the parameter block of {setting.name} '
+            "(the instance takes it at its next reboot)",
+            related=[setting.span],
+        )
 
 
 RULE = Rule(
@@ -72,7 +81,7 @@ RULE = Rule(
     name="static-parameter-applied-immediately",
     severity=Severity.ERROR,
     summary="An RDS parameter group applies a static parameter immediately: the API refuses it",
-    needs=("postgresql",),
+    needs=("postgresql", "terraform"),
     check=check,
     doc=__doc__,
 )
