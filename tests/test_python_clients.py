@@ -66,11 +66,18 @@ def test_r1a_literal_url_and_pool_size():
     assert ep.password.secret and ep.password.raw == "***"
 
 
-def test_r1b_f_string_url_is_unknown():
-    ep = only(load(str(AUDIT / "r1b" / "db.py")))
-    assert ep.driver == "sqlalchemy" and ep.form == "unknown"
-    assert len(ep.hosts) == 1 and isinstance(ep.hosts[0].value, Unknown)
-    assert ep.hosts[0].value.text.startswith('f"postgresql+psycopg2://')
+def test_r1b_f_string_url_is_read_part_by_part():
+    """f"postgresql+psycopg2://u:p@{DB_HOST}:5000/billing" with DB_HOST = os.getenv("DB_HOST",
+    "pg-haproxy"): the host is the default, assumed, spanned inside it; the rest of the URL is the
+    f-string's literal text, spanned there."""
+    path = AUDIT / "r1b" / "db.py"
+    ep = only(load(str(path)))
+    assert ep.driver == "sqlalchemy" and ep.form == "sqlalchemy" and ep.dbapi == "psycopg2"
+    assert [h.value for h in ep.hosts] == ["pg-haproxy"] and ep.hosts[0].assumed == "DB_HOST"
+    assert at(path, ep.hosts[0].span).startswith('pg-haproxy")')
+    assert [p.value for p in ep.ports] == ["5000"] and at(path, ep.ports[0].span).startswith("5000/billing")
+    assert ep.ports[0].assumed is None and ep.dbname.value == "billing"
+    assert ep.password.secret and ep.password.raw == "***"
     assert ep.pool.size.value == 10 and ep.pool.max_lifetime.value == math.inf
 
 
@@ -87,7 +94,12 @@ def test_s03_billing_engine_options_and_connect_args():
     path = AUDIT / "s03" / "db.py"
     doc = load(str(path))
     ep = only(doc)
-    assert ep.driver == "sqlalchemy" and ep.form == "unknown"  # DATABASE_URL is an f-string
+    # DATABASE_URL is an f-string of os.getenv defaults and os.environ["BILLING_DB_PASSWORD"]
+    assert ep.driver == "sqlalchemy" and ep.form == "sqlalchemy"
+    assert [h.value for h in ep.hosts] == ["pg-haproxy.billing.internal"] and ep.hosts[0].assumed == "BILLING_DB_HOST"
+    assert ep.user.value == "billing" and ep.user.assumed == "BILLING_DB_USER"
+    assert isinstance(ep.password.value, Unknown) and ep.password.raw == "***"
+    assert [p.value for p in ep.ports] == ["5000"] and ep.dbname.value == "billing"
     assert ep.pool.max_lifetime.value == 3600 and at(path, ep.pool.max_lifetime.span).startswith("3600,")
     assert ep.pool.validation.value is False and ep.pool.validation.origin == "default"
     assert ep.pool.size.value == 10

@@ -54,10 +54,14 @@ _HAP = lazy_re.compile(r"^(?:frontend|backend|listen|defaults|global)(?:[ \t]+[^
 # library and a call of its constructor whose first argument is no string literal of another
 # database (`create_engine("sqlite://")` is not claimed; a name, an f-string of a PostgreSQL URL,
 # `os.environ[...]` are)
-_PY_IMPORT = lazy_re.compile(r"^[ \t]*(?:from[ \t]+(?:sqlalchemy|psycopg_pool)\b[\w.]*[ \t]+import\b|"
-                             r"import[ \t]+(?:sqlalchemy|psycopg_pool)\b)", re.MULTILINE)
+_PY_IMPORT = lazy_re.compile(r"^[ \t]*(?:from[ \t]+(?:sqlalchemy|psycopg_pool|psycopg2?|asyncpg)\b[\w.]*[ \t]+import\b|"
+                             r"import[ \t]+(?:sqlalchemy|psycopg_pool|psycopg2?|asyncpg)\b)", re.MULTILINE)
 _PY_CALL = lazy_re.compile(r"\b(?:create_(?:async_)?engine|(?:Async)?ConnectionPool)[ \t]*\((?!\s*[rRuUbBfF]{0,2}"
                            r"[\"'](?!postgres|host=|dbname=|user=|port=|service=|[\"']))")
+# a plain connection (pycode: psycopg.connect, psycopg2.connect, asyncpg.connect, psycopg's
+# Connection.connect, or `connect(` imported from one of them)
+_PY_CONNECT = lazy_re.compile(r"\b(?:psycopg2?|asyncpg|Connection|AsyncConnection)[ \t]*\.[ \t]*connect[ \t]*\(")
+_PY_FROM_CONNECT = lazy_re.compile(r"^[ \t]*from[ \t]+(?:psycopg2?|asyncpg)[ \t]+import\b[^\n]*\bconnect\b", re.MULTILINE)
 _ENV_FILE_LINE = lazy_re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=", re.MULTILINE)
 
 _COMMENT_LINE = lazy_re.compile(r"^[ \t]*(#|//|!).*$", re.MULTILINE)
@@ -106,7 +110,8 @@ def detect(name: str, text: str | None) -> str | None:
             return "client"
         if _PY_IMPORT.search(head):
             head = _COMMENT_LINE.sub("", head)  # a commented-out example is no client
-            if _PY_CALL.search(head):
+            if _PY_CALL.search(head) or _PY_CONNECT.search(head) or (
+                    _PY_FROM_CONNECT.search(head) and re.search(r"\bconnect[ \t]*\(", head)):
                 return "client"
         return None
     if suffix in CONTENT_SUFFIXES:

@@ -31,7 +31,7 @@ OS_KEEPALIVE = (7200.0, 75.0, 9)
 # Go's net.Dialer default KeepAliveConfig (pgx dials with a zero net.Dialer)
 GO_KEEPALIVE = (15.0, 15.0, 9)
 
-DRIVERS = ("libpq", "pgjdbc", "sqlalchemy", "django", "psycopg_pool", "pgx", "node-postgres", "url")
+DRIVERS = ("libpq", "pgjdbc", "sqlalchemy", "django", "psycopg_pool", "pgx", "node-postgres", "url", "asyncpg")
 
 
 # libpq's per-connection TCP keepalive keys (a driver that does not know them may forward them to the server)

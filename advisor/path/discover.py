@@ -422,8 +422,10 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                 out.append(_finish(g, _path(who, evidence, hops), through=behind[0]))
                 continue
             if first is None:
+                # (a URL built in code whose host is unknown names no port either: pycode)
+                unknown = getattr(ep, "form", None) == "unknown" or (ep.hosts and not any(h.known for h in ep.hosts))
                 why = (f"{ep.who()} connects to {ep.target()}, filled in where it runs: where it points is not "
-                       "known" if getattr(ep, "form", None) == "unknown" and port is None else
+                       "known" if unknown and port is None else
                        f"{ep.who()} connects to {ep.target()}, which no file here listens on")
                 out.append(_finish(g, _path(who, [why], hops)))
                 continue

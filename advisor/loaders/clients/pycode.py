@@ -31,12 +31,13 @@ from __future__ import annotations
 import ast
 
 from advisor.loaders.clients.build import (
-    Builder, _syntax, libpq_endpoint, param_value, params_from_string, psycopg_pool_plan, psycopg_prepares,
+    SSLMODES, Builder, _syntax, libpq_endpoint, param_value, params_from_string, psycopg_pool_plan, psycopg_prepares,
     sqlalchemy_endpoint,
 )
 from advisor.loaders.clients.django import node_span
 from advisor.loaders.clients.extract import is_secret_key, record
 from advisor.loaders.clients.libpq import KNOWN_KEYWORDS
+from advisor.loaders.clients.pyurl import Composed, Composer
 from advisor.loaders.clients.strings import Locator, parse, redact_any
 from advisor.model import ConfigDoc, Unknown
 from advisor.model.client import ClientEndpoint, Value
@@ -50,13 +51,23 @@ PSYCOPG_POOL_KEYS = ("max_lifetime", "max_idle", "check", "min_size", "max_size"
 # psycopg 3 connect() keywords SQLAlchemy's connect_args / psycopg_pool's kwargs may hold that are
 # no libpq keyword but that pgpath models
 _PSYCOPG_KEYWORDS = ("prepare_threshold",)
+# plain connections (no pool): psycopg.connect() / psycopg2.connect() (libpq keywords as keyword
+# arguments over the conninfo) and asyncpg.connect() (its own keywords)
+CONNECT_MODULES = ("psycopg", "psycopg2", "asyncpg")
+CONNECT_CALLS = ("psycopg.connect", "psycopg2.connect", "asyncpg.connect")
+# asyncpg.connect()'s keyword arguments that say where and how it connects (asyncpg 0.31
+# connection.connect); `database` is its name for dbname
+ASYNCPG_CONNECT_KEYWORDS = ("host", "port", "user", "password", "passfile", "database", "ssl", "timeout",
+                            "command_timeout", "target_session_attrs", "statement_cache_size")
 
 class _Imports:
     """The names the module binds to the constructors, and to the modules that hold them."""
 
     def __init__(self, tree: ast.Module) -> None:
-        self.functions: dict[str, str] = {}  # local name -> create_engine / ConnectionPool ...
+        self.functions: dict[str, str] = {}  # local name -> create_engine / ConnectionPool / psycopg.connect ...
         self.modules: set[str] = set()  # local names of sqlalchemy / psycopg_pool (and their submodules)
+        self.drivers: dict[str, str] = {}  # local names of psycopg / psycopg2 / asyncpg -> which
+        self.classes: set[str] = set()  # psycopg's Connection / AsyncConnection, whose .connect() connects
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 if node.module in _SQLA_MODULES or node.module in _POOL_MODULES:
@@ -64,17 +75,35 @@ class _Imports:
                     for alias in node.names:
                         if alias.name in wanted:
                             self.functions[alias.asname or alias.name] = alias.name
+                elif node.module in CONNECT_MODULES:
+                    for alias in node.names:
+                        if alias.name == "connect":
+                            self.functions[alias.asname or alias.name] = f"{node.module}.connect"
+                        elif node.module == "psycopg" and alias.name in ("Connection", "AsyncConnection"):
+                            self.classes.add(alias.asname or alias.name)
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     top = alias.name.split(".")[0]
                     if top in ("sqlalchemy", "psycopg_pool"):
                         self.modules.add(alias.asname or top)
+                    elif top in CONNECT_MODULES:
+                        self.drivers[alias.asname or top] = top
 
     def which(self, call: ast.Call) -> str | None:
-        """`create_engine`, `ConnectionPool`... for a call of one of them, else None."""
+        """`create_engine`, `ConnectionPool`, `psycopg.connect`... for a call of one of them, else None."""
         func = call.func
         if isinstance(func, ast.Name):
             return self.functions.get(func.id)
+        if isinstance(func, ast.Attribute) and func.attr == "connect":
+            base = func.value
+            if isinstance(base, ast.Name) and base.id in self.drivers:  # psycopg2.connect(...)
+                return f"{self.drivers[base.id]}.connect"
+            if isinstance(base, ast.Name) and base.id in self.classes:  # Connection.connect(...)
+                return "psycopg.connect"
+            if isinstance(base, ast.Attribute) and base.attr in ("Connection", "AsyncConnection") \
+                    and isinstance(base.value, ast.Name) and self.drivers.get(base.value.id) == "psycopg":
+                return "psycopg.connect"
+            return None
         if isinstance(func, ast.Attribute) and func.attr in SQLA_CALLS + POOL_CALLS:
             base = func.value
             while isinstance(base, ast.Attribute):  # sqlalchemy.ext.asyncio.create_async_engine
@@ -124,6 +153,7 @@ class _CodeReader:
         self.values = _Reader(doc, b, path, text)  # Django's reading of an expression, shared
         self.lines = self.values.lines
         self.constants = _constants(tree)
+        self.composer = Composer(path, self.resolve, self.values.segment, self.locator, node_span)
 
     def resolve(self, node: ast.AST) -> ast.AST:
         """A module constant's assigned expression in place of its name (a chain of them too)."""
@@ -185,32 +215,27 @@ class _CodeReader:
         if "prepare_threshold" in connect:
             extra["prepare_threshold"] = connect["prepare_threshold"]
 
-        resolved = self.resolve(url_node)
-        url = self.value("url" if sqla else "conninfo", url_node)
-        record(self.doc, "url" if sqla else "conninfo", url, section)
+        key = "url" if sqla else "conninfo"
         span = node_span(self.path, call)
-        if url.known:
-            text = str(url.value)
-            if getattr(url, "assumed", None):  # os.getenv("DATABASE_URL", "postgresql://..."): in the default
-                from advisor.loaders.clients.django import env_default
-
-                found = env_default(resolved)
-                resolved = found[2] if found is not None else resolved
-            loc = self.locator(resolved, text)
-            parsed = parse(text, explicit=not sqla)
-            if parsed is None or (sqla and parsed.form not in ("uri", "sqlalchemy")):
+        target = self.string(url_node, key, section, explicit=not sqla)
+        if target is None:
+            return None  # another database (sqlite://, mysql://, f"sqlite:///{path}")
+        parsed, loc, url, composed, assumed = target
+        if parsed is not None and loc is not None:
+            if sqla and parsed.form not in ("uri", "sqlalchemy"):
                 return None  # another database (sqlite://, mysql://)
             params = {**params_from_string(parsed, loc), **libpq_over}
-            assumed = getattr(url, "assumed", None)
             if assumed:  # the URL is a variable's default: so is every part of it
-                for key in params:
-                    if key not in libpq_over:
-                        params[key].assumed = assumed
+                for k in params:
+                    if k not in libpq_over:
+                        params[k].assumed = assumed
             if sqla:
                 ep = sqlalchemy_endpoint(self.b, name, span, params, extra, parsed.dbapi, parsed)
             else:
                 ep = libpq_endpoint(self.b, name, span, parsed.form, params, driver="psycopg_pool")
                 _syntax(self.b, parsed, loc, name)
+            if composed is not None:
+                _unknown_host_links_nothing(ep)
         else:
             unknown = url
             params = {"host": unknown, **libpq_over}
@@ -257,6 +282,169 @@ class _CodeReader:
                     setattr(ep.pool, attr, Value(Unknown(said), said, node_span(self.path, splat[0]), key=key))
         return ep
 
+    def connect(self, func: str, call: ast.Call, name: str) -> ClientEndpoint | None:
+        """A plain connection: psycopg.connect(conninfo, **libpq keywords), psycopg2.connect(dsn,
+        **libpq keywords), asyncpg.connect(dsn, **its keywords). One connection, kept as long as the
+        code keeps it: no pool (ep.pool None), so only what applies to a single connection is
+        judged (keepalives against a middlebox, TLS, statement timeouts)."""
+        library = func.split(".")[0]
+        asyncpg = library == "asyncpg"
+        kw = {k.arg: k.value for k in call.keywords if k.arg}
+        splat = [k.value for k in call.keywords if k.arg is None]
+        section = f"{func}()"
+        dsn_key = "dsn" if library in ("psycopg2", "asyncpg") else "conninfo"
+        dsn_node = call.args[0] if call.args else kw.get(dsn_key)
+        params: dict[str, Value] = {}
+        form = "keyword"
+        url = None
+        if dsn_node is not None and not (isinstance(self.resolve(dsn_node), ast.Constant)
+                                         and self.resolve(dsn_node).value in (None, "")):
+            target = self.string(dsn_node, dsn_key, section, explicit=True)
+            if target is None:
+                return None
+            parsed, loc, url, _composed, assumed = target
+            if parsed is not None and loc is not None:
+                params = params_from_string(parsed, loc)
+                form = parsed.form
+                if assumed:
+                    for v in params.values():
+                        v.assumed = assumed
+                if not asyncpg:
+                    _syntax(self.b, parsed, loc, name)
+            else:
+                form = "unknown"
+        # keyword arguments win over the DSN's (psycopg's make_conninfo, psycopg2's make_dsn,
+        # asyncpg's _parse_connect_dsn_and_args); None is left out (not passed on)
+        keywords = ASYNCPG_CONNECT_KEYWORDS if asyncpg else KNOWN_KEYWORDS
+        for k, node in kw.items():
+            if k == dsn_key or (k not in keywords and k not in ("database", "prepare_threshold")):
+                continue
+            if isinstance(self.resolve(node), ast.Constant) and self.resolve(node).value is None \
+                    and k != "prepare_threshold":  # (prepare_threshold=None: psycopg never prepares)
+                continue
+            v = self.value(k, node, secret=is_secret_key(k))
+            record(self.doc, k, v, section)
+            target_key = "dbname" if k == "database" and (asyncpg or library == "psycopg2") else k
+            if k == "database" and library == "psycopg":
+                continue  # no libpq keyword: psycopg 3 passes it to libpq, which refuses it
+            params[target_key] = v
+        threshold = params.pop("prepare_threshold", None)
+        span = node_span(self.path, call)
+        if asyncpg:
+            ep = self.asyncpg_endpoint(name, span, form, params, kw)
+        else:
+            ep = libpq_endpoint(self.b, name, span, form, params, driver="libpq")
+            ep.dbapi = library
+        if splat or form == "unknown":
+            # **options, or a DSN unknown as a whole: what they may set is not known
+            said = url.raw if form == "unknown" and url is not None else \
+                ", ".join("**" + (self.values.segment(s) or "?") for s in splat)
+            hint = Value(Unknown(said or "?"), said, node_span(self.path, splat[0] if splat else dsn_node),
+                         key=dsn_key if form == "unknown" else None)
+            if not any(k in params for k in ("host", "hostaddr")):
+                ep.hosts = [hint]
+            for attr in ("sslmode", "connect_timeout"):
+                v = getattr(ep, attr)
+                if v is None or v.origin in ("default", "os-default"):
+                    setattr(ep, attr, Value(hint.value, hint.raw, hint.span, key=hint.key))
+            if ep.keepalive is not None and not asyncpg and not any(k.startswith("keepalives") for k in params):
+                ep.keepalive = None
+            if form == "unknown":
+                ep.template = True
+        _unknown_host_links_nothing(ep)
+        if library == "psycopg":
+            ep.prepares = psycopg_prepares(threshold, f"prepare_threshold=None in {func}()")
+            ep.prepares.read = True
+        return ep
+
+    def asyncpg_endpoint(self, name: str, span, form: str, params: dict[str, Value], kw: dict[str, ast.AST]) -> ClientEndpoint:
+        """asyncpg.connect(): host, port, user, password, database from the DSN or keywords; TLS from
+        `ssl` (True: ssl.create_default_context(), which verifies the certificate and the host name;
+        False: none; one of libpq's six mode names; an SSLContext: not known here), else the DSN's
+        `sslmode` (asyncpg reads it, and `sslrootcert`), else PGSSLMODE, else prefer. asyncpg has no
+        keepalive argument and sets no SO_KEEPALIVE on its socket (connect_utils: asyncio's
+        create_connection, then TCP_NODELAY only): its connection sends no keepalive probes.
+        `timeout` (default 60 s) bounds the connection attempt."""
+        from advisor.model.client import OS_KEEPALIVE, Keepalive, default
+
+        ep = ClientEndpoint("asyncpg", name, span, form, params=params, template=self.b.template)
+        ep.hosts = [Value(part, part, v.span, v.origin, "host", assumed=v.assumed) for v in [params["host"]]
+                    for part in str(v.value).split(",")] if "host" in params and params["host"].known else \
+            ([params["host"]] if "host" in params else [])
+        port = params.get("port")
+        ep.ports = [port] if port is not None else []
+        ep.dbname, ep.user, ep.password = params.get("dbname") or params.get("database"), params.get("user"), \
+            params.get("password")
+        ssl = params.get("ssl")
+        if ssl is not None:
+            node = self.resolve(kw["ssl"]) if "ssl" in kw else None
+            raw = ssl.raw
+            if isinstance(node, ast.Constant) and node.value is True:
+                mode = Value("verify-full", raw, ssl.span, ssl.origin, "ssl")
+            elif isinstance(node, ast.Constant) and node.value is False:
+                mode = Value("disable", raw, ssl.span, ssl.origin, "ssl")
+            elif ssl.known and str(ssl.value).lower() in SSLMODES:
+                mode = Value(str(ssl.value).lower(), raw, ssl.span, ssl.origin, "ssl", assumed=ssl.assumed)
+            else:  # an ssl.SSLContext, or a value asyncpg refuses
+                mode = Value(Unknown(raw or "ssl"), raw, ssl.span, "set", "ssl")
+            ep.sslmode = mode
+        elif "sslmode" in params:
+            v = params["sslmode"]
+            ep.sslmode = Value(str(v.value).lower(), v.raw, v.span, v.origin, "sslmode", assumed=v.assumed) \
+                if v.known and str(v.value).lower() in SSLMODES else Value(Unknown(v.raw or ""), v.raw, v.span, key="sslmode")
+        else:
+            ep.sslmode = default("prefer")
+        ep.sslrootcert = params.get("sslrootcert")
+        # asyncpg's own minimum when it makes the SSL context (connect_utils: TLSv1.2 unless the DSN's
+        # ssl_min_protocol_version or PGSSLMINPROTOCOLVERSION says otherwise)
+        ep.ssl_min_protocol_version = params.get("ssl_min_protocol_version") or default("TLSv1.2")
+        ep.ssl_max_protocol_version = params.get("ssl_max_protocol_version")
+        ep.keepalive = Keepalive(enabled=default(False), idle=default(OS_KEEPALIVE[0], "os-default"),
+                                 interval=default(OS_KEEPALIVE[1], "os-default"),
+                                 count=default(OS_KEEPALIVE[2], "os-default"),
+                                 note="asyncpg sets no SO_KEEPALIVE on its socket and has no keepalive argument")
+        timeout = params.get("timeout")
+        ep.connect_timeout = timeout if timeout is not None else default(60.0)
+        ep.tcp_user_timeout = default(0.0, "os-default")
+        return ep
+
+    def string(self, node: ast.AST, key: str, section: str, explicit: bool):
+        """(parsed, locator, the Value recorded, Composed or None, the variable a whole-string default
+        is assumed from) for a connection string argument; parsed and locator None when it is not
+        known (`os.environ["DATABASE_URL"]`); None when it is a string of another database."""
+        resolved = self.resolve(node)
+        composed = self.composer.compose(node)
+        if composed is not None:
+            # built from parts (an f-string, .format, %, +, URL.create): recorded as it reads,
+            # the password redacted
+            parsed = parse(composed.text, explicit=explicit)
+            shown = composed.shown
+            url = Value(Unknown(shown) if composed.unknown else shown, shown, node_span(self.path, resolved), key=key)
+            record(self.doc, key, url, section)
+            if parsed is None and (not composed.unknown or _scheme_known(composed)):
+                return None  # f"sqlite:///{path}"
+            if parsed is None:
+                return None, None, url, composed, None
+            for p in (*parsed.params, *parsed.unknown_keys):
+                if not p.unknown and p.start >= 0:
+                    p.assumed = composed.assumed_in(p.start, p.end) or p.assumed
+            return parsed, composed.loc, url, composed, None
+        url = self.value(key, node)
+        record(self.doc, key, url, section)
+        if not url.known:
+            return None, None, url, None, None
+        text = str(url.value)
+        assumed = getattr(url, "assumed", None)
+        if assumed:  # os.getenv("DATABASE_URL", "postgresql://..."): in the default
+            from advisor.loaders.clients.django import env_default
+
+            found = env_default(resolved)
+            resolved = found[2] if found is not None else resolved
+        parsed = parse(text, explicit=explicit)
+        if parsed is None:
+            return None  # sqlite://, mysql://
+        return parsed, self.locator(resolved, text), url, None, assumed
+
     def check(self, node: ast.AST) -> Value:
         """psycopg_pool's `check=`: None is no check; any other expression is a callable that checks."""
         node = self.resolve(node)
@@ -272,10 +460,30 @@ class _CodeReader:
         return _locator(self.path, self.lines, node, text)
 
 
+def _scheme_known(composed: Composed) -> bool:
+    """The text starts with a known scheme (`sqlite:///`, `mysql://`): another database, whatever
+    the unknown parts after it."""
+    first = composed.pieces[0] if composed.pieces else None
+    return first is not None and not first.unknown and "://" in first.text
+
+
+def _unknown_host_links_nothing(ep: ClientEndpoint) -> None:
+    """A URL built in code whose every host is unknown (`f"postgresql://app@{os.environ['DB_HOST']}:5432/app"`)
+    names no port to link by either: where it points is filled in where it runs (as for a URL
+    unknown as a whole: the s06 worker's os.environ["INGEST_DSN"] was the PgBouncer on 6432 its
+    compose file set, not the PostgreSQL on 5432 beside it). The port is kept as written, unknown."""
+    if not ep.hosts or any(h.known for h in ep.hosts):
+        return
+    said = "where it runs (its host is not known)"
+    ports = ep.ports or [Value("5432", None, None, "default", "port")]
+    ep.ports = [Value(Unknown(p.raw or str(p.value)), p.raw if p.raw is not None else str(p.value), p.span, p.origin,
+                      key="port", hint=said) for p in ports]
+
+
 def code_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str, tree: ast.Module) -> list[ClientEndpoint]:
     """One endpoint per SQLAlchemy engine or psycopg_pool pool the module creates."""
     imports = _Imports(tree)
-    if not imports.functions and not imports.modules:
+    if not imports.functions and not imports.modules and not imports.drivers and not imports.classes:
         return []
     reader: _CodeReader | None = None
     out: list[ClientEndpoint] = []
@@ -283,6 +491,9 @@ def code_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str, tree: ast.M
     for node in ast.walk(tree):
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Call):
             parents[id(node.value)] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Await) \
+                and isinstance(node.value.value, ast.Call):
+            parents[id(node.value.value)] = node  # conn = await asyncpg.connect(...)
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
@@ -291,7 +502,7 @@ def code_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str, tree: ast.M
             continue
         reader = reader or _CodeReader(doc, b, path, text, tree)
         name = _target_name(parents.get(id(node))) or f"{func}() line {node.lineno}"
-        ep = reader.call(func, node, name)
+        ep = reader.connect(func, node, name) if func in CONNECT_CALLS else reader.call(func, node, name)
         if ep is not None:
             out.append(ep)
     out.sort(key=lambda e: (e.span.line or 0, e.span.col or 0))

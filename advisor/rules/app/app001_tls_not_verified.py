@@ -20,7 +20,10 @@ the URL's query to `asyncpg.connect()`, whose argument is `ssl=<mode>` (default 
 `PGSSLMODE`); its `require` verifies like `verify-ca` only when `PGSSLROOTCERT` or
 `~/.postgresql/root.crt` gives a CA, and it takes no `sslrootcert` argument. A libpq
 `sslmode=` in such a URL is no asyncpg argument (the connection fails with a TypeError before
-any TLS), so it is not judged here.
+any TLS), so it is not judged here. `asyncpg.connect()` called in code (a plain connection) is
+told in the same terms, with what it reads itself: `ssl=` (`True`: a default SSL context, which
+verifies; a mode name), else its DSN's `sslmode` and `sslrootcert`, which asyncpg's own DSN parser
+takes (a `require` with an `sslrootcert` verifies like `verify-ca`: not reported).
 An explicit weak sslmode and an unset one (which what the file leaves open may still decide where
 the program runs: libpq reads `PGSSLMODE`; a service file's entry gives only what the caller's
 connection string does not) are the same exposure, reported alike.
@@ -63,11 +66,15 @@ ASYNCPG_FIX = ("ssl=verify-full in the URL, with the CA in PGSSLROOTCERT or ~/.p
                "takes no sslrootcert), or connect_args={\"ssl\": ssl.create_default_context(cafile=<CA file>)}")
 
 
+ASYNCPG_CONNECT_FIX = ("ssl=\"verify-full\" in asyncpg.connect(), with the CA in sslrootcert=<CA file> in its DSN, "
+                       "PGSSLROOTCERT or ~/.postgresql/root.crt; or ssl=ssl.create_default_context(cafile=<CA file>)")
+
+
 def _asyncpg(ep) -> bool:
-    return ep.driver == "sqlalchemy" and ep.dbapi == "asyncpg"
+    return ep.driver == "asyncpg" or (ep.driver == "sqlalchemy" and ep.dbapi == "asyncpg")
 
 
-def _asyncpg_finding(span, who, mode, unset):
+def _asyncpg_finding(span, who, mode, unset, plain=False):
     """asyncpg's own terms: its `ssl` argument, its default, where it takes a CA from
     (asyncpg connect_utils._parse_connect_dsn_and_args)."""
     value = str(mode.value)
@@ -76,7 +83,13 @@ def _asyncpg_finding(span, who, mode, unset):
                 "allow": "plaintext first, TLS only if the server insists, never verified",
                 "prefer": "TLS only if the server offers it, certificate never verified, plaintext fallback"}[value]
         head = (f"ssl not set: asyncpg defaults to {value} (PGSSLMODE where it is set)" if unset else f"ssl={value}")
-        return RULE.finding(span, f"{who}: {head} ({what})", ASYNCPG_FIX)
+        if plain and mode.key == "sslmode":
+            head = f"sslmode={value}"
+        return RULE.finding(span, f"{who}: {head} ({what})", ASYNCPG_CONNECT_FIX if plain else ASYNCPG_FIX)
+    if value == "require" and plain:
+        return RULE.finding(span, f"{who}: {mode.key or 'ssl'}=require encrypts but asyncpg does not verify the server "
+                                  "certificate unless sslrootcert, PGSSLROOTCERT or ~/.postgresql/root.crt gives it a "
+                                  "CA, in which case it verifies like verify-ca", ASYNCPG_CONNECT_FIX)
     if value == "require":
         return RULE.finding(span, f"{who}: ssl=require encrypts but asyncpg does not verify the server certificate "
                                   "unless PGSSLROOTCERT or ~/.postgresql/root.crt gives it a CA, in which case it "
@@ -91,10 +104,14 @@ def check(ctx):
         if mode is None or not mode.known or unix_only(ep) or not crosses_a_network(ep):
             continue
         if _asyncpg(ep):
-            if mode.key == "sslmode":
+            plain = ep.driver == "asyncpg"
+            if mode.key == "sslmode" and not plain:
                 continue  # libpq's name, no argument of asyncpg.connect(): the connection fails first (TypeError)
-            finding = _asyncpg_finding(where(mode, ep), f"{ep.who()} (sqlalchemy+asyncpg) to {ep.target()}", mode,
-                                       mode.origin == "default")
+            if plain and ep.sslrootcert is not None and str(mode.value) == "require":
+                continue  # a CA given: verified like verify-ca
+            label = "asyncpg" if plain else "sqlalchemy+asyncpg"
+            finding = _asyncpg_finding(where(mode, ep), f"{ep.who()} ({label}) to {ep.target()}", mode,
+                                       mode.origin == "default", plain)
             if finding is not None:
                 yield finding
             continue
@@ -103,7 +120,7 @@ def check(ctx):
         unset = mode.origin == "default"
         fix = ("sslmode=verify-full and sslrootcert=<CA file> (libpq 16+: sslrootcert=system)"
                if ep.driver != "node-postgres" else "ssl: { rejectUnauthorized: true, ca: <CA certificate> }")
-        if ep.driver in ("django", "sqlalchemy"):  # where its file keeps libpq's keys
+        if ep.driver in ("django", "sqlalchemy") or (ep.driver == "libpq" and ep.dbapi):  # where its file keeps libpq's keys
             fix = (libpq_keys(ep, (("sslmode", "verify-full"), ("sslrootcert", "<CA file>")))
                    + " (libpq 16+: sslrootcert may be system, the OS's CA store)")
         if ep.driver == "pgjdbc":

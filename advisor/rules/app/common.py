@@ -66,6 +66,10 @@ def libpq_keys(ep, pairs) -> str:
     if ep.driver == "sqlalchemy":
         return (f"{'&'.join(f'{k}={v}' for k, v in pairs)} in the query of the URL ({ep.who()}), or "
                 "the same keys in create_engine's connect_args")
+    if ep.driver == "libpq" and ep.dbapi in ("psycopg", "psycopg2"):
+        # a plain connection made in code: its keyword arguments are libpq's
+        args = ", ".join(f"{k}={v if isinstance(v, int) else json.dumps(str(v))}" for k, v in pairs)
+        return f"{args} in {ep.dbapi}.connect() ({ep.who()}; or the same keys in its connection string)"
     keys = " ".join(f"{k}={v}" for k, v in pairs)
     if ep.form == "service":
         return f"{keys} in [{ep.name.removeprefix('service ')}] of the service file (one key=value per line)"

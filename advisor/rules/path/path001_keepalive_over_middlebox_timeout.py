@@ -152,7 +152,7 @@ def _in_its_file(hop) -> bool:
     per-connection timers: the client host's sysctl), nor a hop declared without a file."""
     if hop.doc is None:
         return False
-    return not (hop.kind == "client" and getattr(hop.detail, "driver", None) in ("pgjdbc", "pgx"))
+    return not (hop.kind == "client" and getattr(hop.detail, "driver", None) in ("pgjdbc", "pgx", "asyncpg"))
 
 
 def _end_to_fix(path, leg, default):
@@ -180,7 +180,7 @@ def _alternatives(path, t, fixed_end, target: int) -> str:
     out = []
     for end in leg.ends:
         hop = path.hops[end.hop]
-        if hop is fixed_end or hop.doc is None or getattr(hop.detail, "driver", None) == "pgx":
+        if hop is fixed_end or hop.doc is None or getattr(hop.detail, "driver", None) in ("pgx", "asyncpg"):
             continue
         where = f", in {hop.doc.path}:" if _in_its_file(hop) else ":"
         out.append(f"; or at the other end{where} {keepalive_fix(hop, target)}")

@@ -137,7 +137,7 @@ def check(ctx):
                 if mode is None or not mode.known or getattr(ep, "driver", "") == "node-postgres":
                     continue
                 wants = str(mode.value).lower()
-                want_text = f"{ep.who()} sslmode={mode.value}" + (" (default)" if mode.origin == "default" else "")
+                want_text = f"{ep.who()} {mode.key if mode.key == 'ssl' else 'sslmode'}={mode.value}" + (" (default)" if mode.origin == "default" else "")
                 want_span = mode.span if mode.span is not None else hop_span(hop)
             elif hop.kind == "pgbouncer":
                 model = hop.doc.model
