@@ -438,3 +438,21 @@ def test_plain_connections_not_claimed(tmp_path, text):
     path = tmp_path / "module.py"
     path.write_text(text)
     assert detect_kind(str(path), text) != "client"
+
+
+def test_plain_psycopg_through_transaction_pooling(tmp_path):
+    """What PgBouncer does to one connection's prepared statements and startup parameters applies
+    to a plain connection too (PATH006, PATH007); prepare_threshold=None prepares nothing."""
+    (tmp_path / "app.py").write_text(textwrap.dedent("""
+        import psycopg
+        conn = psycopg.connect("host=pgbouncer port=6432 dbname=app user=app options='-c statement_timeout=30s'")
+        raw = psycopg.connect("host=pgbouncer port=6432 dbname=app user=app", prepare_threshold=None)
+    """).lstrip())
+    (tmp_path / "pgbouncer.ini").write_text("[databases]\napp = host=db port=5432 dbname=app\n[pgbouncer]\n"
+                                            "listen_addr = *\nlisten_port = 6432\npool_mode = transaction\n"
+                                            "max_prepared_statements = 0\n")
+    got = json.loads(pgpath("check", ".", "--format", "json", cwd=tmp_path).stdout)["findings"]
+    assert sorted((f["code"], f["span"]["line"]) for f in got if f["code"].startswith("PATH")) == [
+        ("PATH006", 2), ("PATH007", 2)]
+    (path006,) = [f for f in got if f["code"] == "PATH006"]
+    assert "prepare_threshold=None in psycopg.connect()" in path006["fix"]

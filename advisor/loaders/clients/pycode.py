@@ -15,13 +15,20 @@
 One endpoint per call, spanned at the call; each value is spanned where it is written (inside the
 URL literal, at a keyword's value) so that fixes point at the right line and column.
 
+- plain connections (no pool: `ep.pool` None): `psycopg.connect(conninfo, **kwargs)` (and
+  `Connection.connect`/`AsyncConnection.connect`), `psycopg2.connect(dsn, **kwargs)` (libpq keywords
+  over the conninfo's; psycopg2's `database` is dbname; psycopg 3's `prepare_threshold`), and
+  `asyncpg.connect(dsn, **kwargs)` (its own keywords; its DSN's sslmode/sslrootcert; no keepalives).
+
 Arguments are read as Django's settings are (advisor.loaders.clients.django): literals; a
 module-level name assigned once in the module is read as what it is assigned (`DATABASE_URL =
 "postgresql://..."` then `create_engine(DATABASE_URL)`: the URL, spanned in that literal);
-`os.environ["X"]`, `os.getenv("X")`, f-strings, calls and anything else are `Unknown` (named by
-their source text); `os.environ.get("X", "d")`/`os.getenv("X", "d")` are read as the Django
-reader reads them (django.env_default: the default, assumed, Value.assumed = "X"), and a URL that
-is such a default is assumed in every part. A `**options`
+`os.environ["X"]`, `os.getenv("X")`, calls and anything else are `Unknown` (named by their source
+text); `os.environ.get("X", "d")`/`os.getenv("X", "d")` are read as the Django reader reads them
+(django.env_default: the default, assumed, Value.assumed = "X"), and a URL that is such a default
+is assumed in every part. A URL built from parts (f-strings, `.format`, `%`, `+`, `URL.create`,
+`make_url`) is read part by part (advisor.loaders.clients.pyurl); one whose every host is unknown
+links nothing. A `**options`
 argument may hold any setting: those not written are then unknown rather than the library's
 defaults. A call whose URL is known and no PostgreSQL URL (`sqlite://`) is no client.
 """
