@@ -36,6 +36,7 @@ defaults. A call whose URL is known and no PostgreSQL URL (`sqlite://`) is no cl
 from __future__ import annotations
 
 import ast
+from typing import TYPE_CHECKING
 
 from advisor.loaders.clients.build import (
     SSLMODES, Builder, _syntax, libpq_endpoint, param_value, params_from_string, psycopg_pool_plan, psycopg_prepares,
@@ -44,10 +45,12 @@ from advisor.loaders.clients.build import (
 from advisor.loaders.clients.django import node_span
 from advisor.loaders.clients.extract import is_secret_key, record
 from advisor.loaders.clients.libpq import KNOWN_KEYWORDS
-from advisor.loaders.clients.pyurl import Composed, Composer
 from advisor.loaders.clients.strings import Locator, parse, redact_any
 from advisor.model import ConfigDoc, Unknown
 from advisor.model.client import ClientEndpoint, Value
+
+if TYPE_CHECKING:
+    from advisor.loaders.clients.pyurl import Composed
 
 SQLA_CALLS = ("create_engine", "create_async_engine")
 POOL_CALLS = ("ConnectionPool", "AsyncConnectionPool")
@@ -160,6 +163,8 @@ class _CodeReader:
         self.values = _Reader(doc, b, path, text)  # Django's reading of an expression, shared
         self.lines = self.values.lines
         self.constants = _constants(tree)
+        from advisor.loaders.clients.pyurl import Composer  # (only for a module that creates a client)
+
         self.composer = Composer(path, self.resolve, self.values.segment, self.locator, node_span)
 
     def resolve(self, node: ast.AST) -> ast.AST:

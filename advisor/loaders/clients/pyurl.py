@@ -27,15 +27,15 @@ from __future__ import annotations
 
 import ast
 import re
-import string
 from typing import Any, Callable
 
+from advisor import lazy_re
 from advisor.model import Record, Span
 from advisor.loaders.clients.strings import Locator, redact_any
 
-_NAME = re.compile(r"[^A-Za-z0-9_.]+")
+_NAME = lazy_re.compile(r"[^A-Za-z0-9_.]+")
 # printf-style conversions (`%(host)s`, `%d`, `%%`)
-_PERCENT = re.compile(r"%(?:\((?P<key>[^)]*)\))?(?P<spec>[#0\- +]*(?:\d+)?(?:\.\d+)?[hlL]?)(?P<type>[diouxXeEfFgGcrsa%])")
+_PERCENT = lazy_re.compile(r"%(?:\((?P<key>[^)]*)\))?(?P<spec>[#0\- +]*(?:\d+)?(?:\.\d+)?[hlL]?)(?P<type>[diouxXeEfFgGcrsa%])")
 URL_CREATE_ARGS = ("drivername", "username", "password", "host", "port", "database", "query")
 
 
@@ -246,6 +246,8 @@ class Composer:
         offset: int | None = 0 if "{{" not in text and "}}" not in text else None
         auto = 0
         pieces: list[Piece] = []
+        import string
+
         try:
             parsed = list(string.Formatter().parse(text))
         except ValueError:
