@@ -456,3 +456,18 @@ def test_plain_psycopg_through_transaction_pooling(tmp_path):
         ("PATH006", 2), ("PATH007", 2)]
     (path006,) = [f for f in got if f["code"] == "PATH006"]
     assert "prepare_threshold=None in psycopg.connect()" in path006["fix"]
+
+
+def test_a_password_value_with_url_delimiters_spills_into_nothing_shown(tmp_path):
+    """"postgresql://app:{}@{}/app".format("p@ss/wd", HOST) splits at run time after "p": the
+    parts the rest of the password lands in (host "ss", database "wd@...") are secret too."""
+    (tmp_path / "db.py").write_text(textwrap.dedent(f"""
+        from sqlalchemy import create_engine
+        HOST = "db.internal"
+        engine = create_engine("postgresql://app:{{}}@{{}}/app".format("{SECRET}@zz/qq", HOST))
+    """).lstrip())
+    ep = only(load(str(tmp_path / "db.py")))
+    assert isinstance(ep.hosts[0].value, Unknown) and ep.hosts[0].value.text == "***"
+    for args in (("dump", "db.py"), ("check", "."), ("path", ".")):
+        out = pgpath(*args, cwd=tmp_path).stdout
+        assert SECRET not in out and "zz" not in out and "qq" not in out, args

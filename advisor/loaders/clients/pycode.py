@@ -430,6 +430,8 @@ class _CodeReader:
             # built from parts (an f-string, .format, %, +, URL.create): recorded as it reads,
             # the password redacted
             parsed = parse(composed.text, explicit=explicit)
+            if parsed is not None:
+                composed.hide(parsed)
             shown = composed.shown
             url = Value(Unknown(shown) if composed.unknown else shown, shown, node_span(self.path, resolved), key=key)
             record(self.doc, key, url, section)

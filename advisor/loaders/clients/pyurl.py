@@ -43,13 +43,15 @@ class Piece(Record):
     """One part of the text: `text` as it is at run time (the default, for an assumed part), or
     `${name}` for an unknown one; `loc` maps an offset in the part to where it is written."""
 
-    __slots__ = ("text", "loc", "assumed", "unknown")
+    __slots__ = ("text", "loc", "assumed", "unknown", "value")
 
-    def __init__(self, text: str, loc: Locator, assumed: str | None = None, unknown: bool = False) -> None:
+    def __init__(self, text: str, loc: Locator, assumed: str | None = None, unknown: bool = False,
+                 value: bool = False) -> None:
         self.text = text
         self.loc = loc
         self.assumed = assumed
         self.unknown = unknown
+        self.value = value  # a value put into the text (a constant, a default), not the template's own text
 
 
 class Composed(Record):
@@ -66,6 +68,32 @@ class Composed(Record):
     @property
     def unknown(self) -> bool:
         return any(p.unknown for p in self.pieces)
+
+    def bounds(self):
+        pos = 0
+        for p in self.pieces:
+            yield pos, pos + len(p.text), p
+            pos += len(p.text)
+
+    def hide(self, parsed) -> None:
+        """Keep the password's text out of every other parameter and out of `shown`: a value put
+        into the password's place that holds URL delimiters (`"p@ss/word"` in
+        `"postgresql://app:{}@{}/app".format(PW, HOST)`) splits at run time into a password and
+        the next parts (host `ss`); those parts are secret too (`***`)."""
+        secret = [(s, e) for s, e, p in self.bounds() if p.value and not p.unknown and any(
+            q.key in ("password", "sslpassword") and q.start >= 0 and s < max(q.end, q.start + 1) and q.start < e
+            for q in parsed.params)]
+        if not secret:
+            return
+        for q in (*parsed.params, *parsed.unknown_keys):
+            if q.key in ("password", "sslpassword") or q.start < 0:
+                continue
+            if any(s < max(q.end, q.start + 1) and q.start < e for s, e in secret):
+                q.unknown, q.value, q.hint = True, "***", None
+        text = self.text
+        for s, e in reversed(secret):
+            text = text[:s] + "***" + text[e:]
+        self.shown = redact_any(text)
 
     def assumed_in(self, start: int, end: int) -> str | None:
         """The variables whose defaults make [start, end) of the text, or None."""
@@ -170,8 +198,8 @@ class Composer:
             if text is None:
                 return [self._unknown(node)]
             if isinstance(node.value, str) and text == node.value:
-                return [Piece(text, self.locate(node, text))]
-            return [Piece(text, Locator.approximate(span))]
+                return [Piece(text, self.locate(node, text), value=True)]
+            return [Piece(text, Locator.approximate(span), value=True)]
         found = env_default(node)
         if found is not None:
             var, value, where = found
@@ -180,7 +208,7 @@ class Composer:
                 return [self._unknown(node)]
             loc = (self.locate(where, text) if isinstance(where, ast.Constant) and where.value == text
                    else Locator.approximate(self.node_span(self.path, where)))
-            return [Piece(text, loc, assumed=var)]
+            return [Piece(text, loc, assumed=var, value=True)]
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "str" \
                 and len(node.args) == 1 and not node.keywords:
             return self._part(node.args[0], depth + 1, convert)
@@ -353,7 +381,7 @@ class Composer:
             out = []
             for p in self._part(given(name), depth + 1):  # type: ignore[arg-type]
                 q = p.text if p.unknown else quote(p.text, safe="")
-                out.append(p if q == p.text else Piece(q, Locator.approximate(p.loc.whole), p.assumed))
+                out.append(p if q == p.text else Piece(q, Locator.approximate(p.loc.whole), p.assumed, value=True))
             return out
 
         pieces = self._part(args["drivername"], depth + 1) + [Piece("://", whole)]
