@@ -471,3 +471,61 @@ def test_a_password_value_with_url_delimiters_spills_into_nothing_shown(tmp_path
     for args in (("dump", "db.py"), ("check", "."), ("path", ".")):
         out = pgpath(*args, cwd=tmp_path).stdout
         assert SECRET not in out and "zz" not in out and "qq" not in out, args
+
+
+# ------------------------------------------------------------------------------------------------
+# asyncpg.create_pool: a pool that closes connections idle max_inactive_connection_lifetime
+
+
+def test_asyncpg_create_pool_plan(tmp_path):
+    doc, _ = load_text(tmp_path, """
+        import asyncpg
+        from asyncpg import create_pool
+        async def main():
+            a = await asyncpg.create_pool("postgresql://app@pg.internal/app", max_size=20)
+            b = await create_pool(host="pg.internal", max_inactive_connection_lifetime=0, ssl=True)
+    """)
+    a, b = doc.model.endpoints
+    assert a.driver == "asyncpg" and a.pool.library == "asyncpg" and a.pool.size.value == 20
+    assert a.pool.max_idle.value == 300 and a.pool.max_idle.origin == "default" and a.pool.idle_bound() == 300
+    assert a.pool.validation.value is False and a.keepalive.enabled.value is False
+    assert b.pool.idle_bound() is None and b.sslmode.value == "verify-full"  # 0 disables the idle timer
+
+
+def test_asyncpg_pool_against_idle_timers(tmp_path):
+    """The default 300 s idle close keeps a pool inside HAProxy's 30 min (nothing to say); 3600 s
+    behind an Azure Load Balancer (240 s, silent) lends dead connections: PATH002 warning, fixed by
+    max_inactive_connection_lifetime below 240 s; behind HAProxy alone (which closes with a FIN the
+    pool sees) it only reconnects: info."""
+    (tmp_path / "app.py").write_text(textwrap.dedent("""
+        import asyncpg
+        async def main():
+            long = await asyncpg.create_pool("postgresql://app@pg.internal:5000/app", max_inactive_connection_lifetime=3600)
+            short = await asyncpg.create_pool("postgresql://app@pg.internal:5000/app")
+            bare = await asyncpg.create_pool("postgresql://app@pg.internal:5000/app", max_inactive_connection_lifetime=3600)
+    """).lstrip())
+    (tmp_path / "haproxy.cfg").write_text("defaults\n    mode tcp\n    timeout connect 4s\n    timeout client 30m\n"
+                                          "    timeout server 30m\nlisten pg\n    bind *:5000\n"
+                                          "    server pg1 10.0.0.5:5432 check\n")
+    (tmp_path / "pgpath.yaml").write_text(textwrap.dedent("""
+        deployments:
+          - name: long
+            hops:
+              - client: {file: app.py, variable: long}
+              - azure-lb: {}
+              - haproxy: {file: haproxy.cfg, proxy: pg}
+          - name: short
+            hops:
+              - client: {file: app.py, variable: short}
+              - haproxy: {file: haproxy.cfg, proxy: pg}
+          - name: bare
+            hops:
+              - client: {file: app.py, variable: bare}
+              - haproxy: {file: haproxy.cfg, proxy: pg}
+    """).lstrip())
+    got = json.loads(pgpath("check", ".", "--format", "json", "--select", "PATH002,HAP005", cwd=tmp_path).stdout)
+    by_line = {(f["code"], f["span"]["line"]): f for f in got["findings"]}
+    assert set(by_line) == {("PATH002", 3), ("PATH002", 5)}, sorted(by_line)
+    long, bare = by_line[("PATH002", 3)], by_line[("PATH002", 5)]
+    assert long["severity"] == "warning" and "max_inactive_connection_lifetime=210 in asyncpg.create_pool()" in long["fix"]
+    assert bare["severity"] == "info" and "sees it closed and opens a new one on acquire" in bare["message"]

@@ -60,8 +60,10 @@ _PY_CALL = lazy_re.compile(r"\b(?:create_(?:async_)?engine|(?:Async)?ConnectionP
                            r"[\"'](?!postgres|host=|dbname=|user=|port=|service=|[\"']))")
 # a plain connection (pycode: psycopg.connect, psycopg2.connect, asyncpg.connect, psycopg's
 # Connection.connect, or `connect(` imported from one of them)
-_PY_CONNECT = lazy_re.compile(r"\b(?:psycopg2?|asyncpg|Connection|AsyncConnection)[ \t]*\.[ \t]*connect[ \t]*\(")
-_PY_FROM_CONNECT = lazy_re.compile(r"^[ \t]*from[ \t]+(?:psycopg2?|asyncpg)[ \t]+import\b[^\n]*\bconnect\b", re.MULTILINE)
+_PY_CONNECT = lazy_re.compile(r"\b(?:(?:psycopg2?|asyncpg|Connection|AsyncConnection)[ \t]*\.[ \t]*connect|"
+                              r"asyncpg[ \t]*\.[ \t]*create_pool)[ \t]*\(")
+_PY_FROM_CONNECT = lazy_re.compile(r"^[ \t]*from[ \t]+(?:psycopg2?|asyncpg)[ \t]+import\b[^\n]*\b(?:connect|create_pool)\b",
+                                   re.MULTILINE)
 _ENV_FILE_LINE = lazy_re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=", re.MULTILINE)
 
 _COMMENT_LINE = lazy_re.compile(r"^[ \t]*(#|//|!).*$", re.MULTILINE)
@@ -111,7 +113,7 @@ def detect(name: str, text: str | None) -> str | None:
         if _PY_IMPORT.search(head):
             head = _COMMENT_LINE.sub("", head)  # a commented-out example is no client
             if _PY_CALL.search(head) or _PY_CONNECT.search(head) or (
-                    _PY_FROM_CONNECT.search(head) and re.search(r"\bconnect[ \t]*\(", head)):
+                    _PY_FROM_CONNECT.search(head) and re.search(r"\b(?:connect|create_pool)[ \t]*\(", head)):
                 return "client"
         return None
     if suffix in CONTENT_SUFFIXES:

@@ -230,6 +230,11 @@ class Pool(Record):
         self.retired_by_health_check = False
         self.version = ""  # the library's version as decided, for messages (`pgx v4 (... in go.mod:3)`)
 
+    @property
+    def idle_key(self) -> str:
+        """The library's name for the timer idle_bound() reads, for messages."""
+        return {"asyncpg": "max_inactive_connection_lifetime"}.get(self.library, "idleTimeoutMillis")
+
     def key(self, name: str) -> str:
         """The key a fix writes for the pool setting `name` (`maxLifetime`), as the file writes keys."""
         return written_key(name, self.key_prefix, self.kebab)
@@ -263,11 +268,20 @@ class Pool(Record):
         """Seconds within which the pool closes *every* connection left idle in it, so it never
         hands out one idle longer; None when some may idle longer (or it is not known).
 
-        Only pg-pool has such a timer: `idleTimeoutMillis` (default 10000; 0 disables it) is
+        asyncpg's pool has one for every connection (`max_inactive_connection_lifetime`, below);
+        otherwise only pg-pool: `idleTimeoutMillis` (default 10000; 0 disables it) is
         armed when a client is released while the pool holds more than `min` clients, and closes
         it unless it was checked out again. With `min` > 0 the clients released at or below `min`
         get no timer and idle for ever. (psycopg_pool's `max_idle` and HikariCP's `idleTimeout`
         likewise spare `min_size`/`minimumIdle` connections, so they bound no connection here.)"""
+        if self.library == "asyncpg":
+            # asyncpg's pool closes every connection idle max_inactive_connection_lifetime (300 s by
+            # default; 0 disables it), min_size ones included (PoolConnectionHolder's inactivity
+            # callback), and reconnects on the next acquire
+            idle = self.max_idle
+            if not idle.known or not isinstance(idle.value, (int, float)) or math.isinf(idle.value):
+                return None
+            return float(idle.value)
         if self.library != "pg-pool" or self.min_size is None or not self.min_size.known or self.min_size.value != 0:
             return None
         idle = self.max_idle

@@ -113,8 +113,10 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
         if ka is None:
             return KeepalivePlan(i, None, None, "client keepalives unknown", origin="default")
         if ka.enabled.known and not ka.enabled.value:
-            return KeepalivePlan(i, False, None, f"{_written(ka.enabled, 'keepalives')} (off)", ka.enabled.span,
-                                 ka.enabled.origin)
+            text = f"{_written(ka.enabled, 'keepalives')} (off)"
+            if hop.detail.driver == "asyncpg" and ka.note:  # no setting to name: say why
+                text = f"asyncpg: {ka.note}"
+            return KeepalivePlan(i, False, None, text, ka.enabled.span, ka.enabled.origin)
         interval = (_interval(hop, ka.interval.value) if ka.interval.origin != "os-default"
                     else _host_interval(hop)) if ka.interval.known else None
         if not ka.idle.known:

@@ -19,6 +19,9 @@ URL literal, at a keyword's value) so that fixes point at the right line and col
   `Connection.connect`/`AsyncConnection.connect`), `psycopg2.connect(dsn, **kwargs)` (libpq keywords
   over the conninfo's; psycopg2's `database` is dbname; psycopg 3's `prepare_threshold`), and
   `asyncpg.connect(dsn, **kwargs)` (its own keywords; its DSN's sslmode/sslrootcert; no keepalives).
+- asyncpg's pool: `asyncpg.create_pool(dsn, **kwargs)`: asyncpg.connect()'s keywords, and a pool
+  that closes every connection idle `max_inactive_connection_lifetime` (300 s; 0: never) and checks
+  none on acquire (but for a close it has seen).
 
 Arguments are read as Django's settings are (advisor.loaders.clients.django): literals; a
 module-level name assigned once in the module is read as what it is assigned (`DATABASE_URL =
@@ -64,7 +67,9 @@ _PSYCOPG_KEYWORDS = ("prepare_threshold",)
 # plain connections (no pool): psycopg.connect() / psycopg2.connect() (libpq keywords as keyword
 # arguments over the conninfo) and asyncpg.connect() (its own keywords)
 CONNECT_MODULES = ("psycopg", "psycopg2", "asyncpg")
-CONNECT_CALLS = ("psycopg.connect", "psycopg2.connect", "asyncpg.connect")
+CONNECT_CALLS = ("psycopg.connect", "psycopg2.connect", "asyncpg.connect", "asyncpg.create_pool")
+# asyncpg.create_pool()'s own keywords (asyncpg 0.31 pool.create_pool; the rest go to connect())
+ASYNCPG_POOL_KEYS = ("min_size", "max_size", "max_queries", "max_inactive_connection_lifetime")
 # asyncpg.connect()'s keyword arguments that say where and how it connects (asyncpg 0.31
 # connection.connect); `database` is its name for dbname
 ASYNCPG_CONNECT_KEYWORDS = ("host", "port", "user", "password", "passfile", "database", "ssl", "timeout",
@@ -87,8 +92,8 @@ class _Imports:
                             self.functions[alias.asname or alias.name] = alias.name
                 elif node.module in CONNECT_MODULES:
                     for alias in node.names:
-                        if alias.name == "connect":
-                            self.functions[alias.asname or alias.name] = f"{node.module}.connect"
+                        if alias.name == "connect" or (alias.name == "create_pool" and node.module == "asyncpg"):
+                            self.functions[alias.asname or alias.name] = f"{node.module}.{alias.name}"
                         elif node.module == "psycopg" and alias.name in ("Connection", "AsyncConnection"):
                             self.classes.add(alias.asname or alias.name)
             elif isinstance(node, ast.Import):
@@ -104,6 +109,10 @@ class _Imports:
         func = call.func
         if isinstance(func, ast.Name):
             return self.functions.get(func.id)
+        if isinstance(func, ast.Attribute) and func.attr == "create_pool":
+            base = func.value
+            return "asyncpg.create_pool" if isinstance(base, ast.Name) and self.drivers.get(base.id) == "asyncpg" \
+                else None
         if isinstance(func, ast.Attribute) and func.attr == "connect":
             base = func.value
             if isinstance(base, ast.Name) and base.id in self.drivers:  # psycopg2.connect(...)
@@ -367,7 +376,42 @@ class _CodeReader:
         if library == "psycopg":
             ep.prepares = psycopg_prepares(threshold, f"prepare_threshold=None in {func}()")
             ep.prepares.read = True
+        if func == "asyncpg.create_pool":
+            ep.pool = self.asyncpg_pool(kw, splat, section)
         return ep
+
+    def asyncpg_pool(self, kw: dict[str, ast.AST], splat: list[ast.AST], section: str):
+        """asyncpg.create_pool(): it closes every connection idle max_inactive_connection_lifetime
+        (default 300 s; 0: never), min_size ones included, and reopens it on the next acquire; it
+        checks nothing on acquire but whether it knows the connection closed (its event loop reads
+        an idle connection, so a FIN or RST is seen as it comes; a silently dropped flow is not);
+        it retires a connection after max_queries (50000) queries, not after a time; max_size 10."""
+        import math
+
+        from advisor.model.client import Pool, default
+        from advisor.units import js_parse_number
+
+        values: dict[str, Value] = {}
+        for key in ASYNCPG_POOL_KEYS:
+            if key in kw:
+                values[key] = self.value(key, kw[key])
+                record(self.doc, key, values[key], section)
+        idle = values.get("max_inactive_connection_lifetime")
+        if idle is not None:
+            idle = self.b.typed(idle, js_parse_number,
+                                lambda x: f'asyncpg max_inactive_connection_lifetime: "{x.raw}" is not a number of seconds',
+                                lambda x: "max_inactive_connection_lifetime=<seconds>", unit="s")
+            if idle is not None and idle.known and idle.value <= 0:
+                idle.value = math.inf  # 0 disables it
+        elif splat:
+            said = ", ".join("**" + (self.values.segment(s) or "?") for s in splat)
+            idle = Value(Unknown(said), said, node_span(self.path, splat[0]), key="max_inactive_connection_lifetime")
+        pool = Pool("asyncpg", default(math.inf), idle or default(300.0), default(False),
+                    "asyncpg's pool checks a connection on acquire only for a close it has seen (no query)",
+                    values.get("max_size") or default(10))
+        pool.min_size = values.get("min_size") or default(10)
+        pool.python = "call"
+        return pool
 
     def asyncpg_endpoint(self, name: str, span, form: str, params: dict[str, Value], kw: dict[str, ast.AST]) -> ClientEndpoint:
         """asyncpg.connect(): host, port, user, password, database from the DSN or keywords; TLS from
@@ -414,7 +458,7 @@ class _CodeReader:
         ep.keepalive = Keepalive(enabled=default(False), idle=default(OS_KEEPALIVE[0], "os-default"),
                                  interval=default(OS_KEEPALIVE[1], "os-default"),
                                  count=default(OS_KEEPALIVE[2], "os-default"),
-                                 note="asyncpg sets no SO_KEEPALIVE on its socket and has no keepalive argument")
+                                 note="no SO_KEEPALIVE on its socket, and no keepalive argument")
         timeout = params.get("timeout")
         ep.connect_timeout = timeout if timeout is not None else default(60.0)
         ep.tcp_user_timeout = default(0.0, "os-default")

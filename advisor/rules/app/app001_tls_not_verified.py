@@ -66,7 +66,7 @@ ASYNCPG_FIX = ("ssl=verify-full in the URL, with the CA in PGSSLROOTCERT or ~/.p
                "takes no sslrootcert), or connect_args={\"ssl\": ssl.create_default_context(cafile=<CA file>)}")
 
 
-ASYNCPG_CONNECT_FIX = ("ssl=\"verify-full\" in asyncpg.connect(), with the CA in sslrootcert=<CA file> in its DSN, "
+ASYNCPG_CONNECT_FIX = ("ssl=\"verify-full\" in asyncpg.connect() (or create_pool()), with the CA in sslrootcert=<CA file> in its DSN, "
                        "PGSSLROOTCERT or ~/.postgresql/root.crt; or ssl=ssl.create_default_context(cafile=<CA file>)")
 
 

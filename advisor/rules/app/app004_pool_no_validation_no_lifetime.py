@@ -7,7 +7,11 @@ Pools whose plan has no validation on borrow **and** no maximum lifetime:
 - psycopg_pool without `check=` and with no `max_lifetime` (`max_lifetime` defaults to 3600 s,
   so this fires only when it is set to never);
 - pgxpool (validates after 1 s idle: never reported) and HikariCP (always validates a
-  connection idle > 500 ms: never reported).
+  connection idle > 500 ms: never reported);
+- asyncpg's `create_pool` (no check on acquire beyond a close it has seen, no lifetime): its
+  `max_inactive_connection_lifetime` (default 300 s; 0 disables it, and the pool is then not
+  judged here) closes every idle connection, `min_size` ones included, and is judged as pg-pool's
+  `idleTimeoutMillis` below (its connections notice a close as pg-pool's do).
 
 SQLAlchemy and Django have their own rules (APP007, APP008).
 
@@ -42,9 +46,12 @@ validation it is handed to the application, and the first query on it fails
 ## Fix
 node-postgres: `idleTimeoutMillis` below the shortest idle timeout on the path (its default,
 10000 ms, is below every middlebox default), or `maxLifetimeSeconds` below that timeout when
-`min` keeps clients; psycopg_pool: `check=ConnectionPool.check_connection`.
+`min` keeps clients; psycopg_pool: `check=ConnectionPool.check_connection`; asyncpg:
+`max_inactive_connection_lifetime` below the shortest idle timeout on the path.
 
 ## References
+- asyncpg `create_pool` (`max_inactive_connection_lifetime`, PoolConnectionHolder):
+  https://magicstack.github.io/asyncpg/current/api/index.html#connection-pools
 - node-postgres pool options: https://node-postgres.com/apis/pool
 - pg-pool `_release` (idle timer armed only above `min`; default 10000 ms):
   https://github.com/brianc/node-postgres/blob/master/packages/pg-pool/index.js
@@ -103,12 +110,14 @@ def check(ctx):
         if not (v.known and v.value is False and life.known and math.isinf(life.value)):
             continue
         key = {"pg-pool": "maxLifetimeSeconds", "psycopg_pool": "max_lifetime"}.get(pool.library, "max lifetime")
+        if pool.library == "asyncpg" and pool.idle_bound() is None:
+            continue  # max_inactive_connection_lifetime=0 with max_queries: not judged here
         head = (f"{ep.who()} ({pool.library}): no validation on borrow and "
                 f"{key + ' not set (default: never)' if life.origin == 'default' else key + ' ' + secs(life.value)}")
         fix = FIXES.get(pool.library, "validate connections on borrow or set a maximum lifetime")
         bound = pool.idle_bound()
         if bound is not None:
-            idle = said(pool.max_idle, "idleTimeoutMillis")
+            idle = said(pool.max_idle, pool.idle_key)
             if index is None:
                 index = _silent_first(ctx)
             on_paths = index.get(id(ep))  # None: on no assembled path
@@ -130,7 +139,7 @@ def check(ctx):
             yield RULE.finding(where(pool.max_idle, ep),
                                f"{head}{why}: a connection whose flow such a timer drops while idle in the pool (the "
                                "client learns of it only at its next packet) is handed out and fails on first use",
-                               _idle_fix(shortest.seconds if shortest else None))
+                               _idle_fix(shortest.seconds if shortest else None, pool))
             continue
         if pool.library == "pg-pool":
             if index is None:
@@ -171,9 +180,14 @@ def _unbounded_note(pool) -> str:
     return ""
 
 
-def _idle_fix(timer: float | None) -> str:
+def _idle_fix(timer: float | None, pool=None) -> str:
     """pg-pool's idleTimeoutMillis below the path's shortest timer (30 s below it, or half of a
-    timer of a minute or less), or its default when no timer is known."""
+    timer of a minute or less), or its default when no timer is known; asyncpg's
+    max_inactive_connection_lifetime (seconds) alike."""
+    if pool is not None and pool.library == "asyncpg":
+        target = (timer - 30 if timer >= 60 else max(1, timer / 2)) if timer is not None else 120
+        below = f"below {secs(timer)}" if timer is not None else "below the shortest idle timeout on the path"
+        return f"max_inactive_connection_lifetime={int(target)} in asyncpg.create_pool() (s, {below})"
     if timer is None:
         return "idleTimeoutMillis: 10000 (pg-pool's default), below the shortest idle timeout on the path"
     target = timer - 30 if timer >= 60 else max(0.001, timer / 2)

@@ -2,12 +2,15 @@
 
 ## What it checks
 For each client with a connection pool (HikariCP, SQLAlchemy, psycopg_pool, Django persistent
-connections, pgxpool, node-postgres' pg-pool) on an assembled path, the pool's idle horizon —
+connections, pgxpool, node-postgres' pg-pool, asyncpg's `create_pool`) on an assembled path, the
+pool's idle horizon —
 how long a pooled connection may sit unused: its maximum lifetime, or sooner its keepalive
 query (HikariCP `keepaliveTime`, which HikariCP disables below 30000 ms or when not below
 `maxLifetime`) or pg-pool's `idleTimeoutMillis` (default 10000 ms, 0 disables
 it), which closes every client left idle that long unless `min` > 0 (a client released while
-the pool holds `min` or fewer gets no idle timer) — against every timer on the path that closes
+the pool holds `min` or fewer gets no idle timer), or asyncpg's `max_inactive_connection_lifetime`
+(default 300 s, 0 disables it), which closes every connection idle that long, `min_size` ones
+included — against every timer on the path that closes
 an idle client connection: HAProxy `timeout client/server` or `timeout tunnel`, PgBouncer `client_idle_timeout`
 (transaction or statement pooling), PostgreSQL `idle_session_timeout` (when no transaction
 pooler hides it), RDS Proxy `IdleClientTimeout`, and middlebox flow timers that keepalives on
@@ -58,8 +61,12 @@ that did nothing wrong.
 Retire pooled connections before the shortest timer: a maximum lifetime at least 30 s below it
 (HikariCP `maxLifetime`, SQLAlchemy `pool_recycle`, psycopg_pool `max_lifetime`, Django
 `CONN_MAX_AGE`, pgxpool `pool_max_conn_lifetime`, pg-pool `maxLifetimeSeconds`, or its
-`idleTimeoutMillis` when `min` is 0), and validate on borrow; or lengthen the timer (HAProxy
-`timeout tunnel`).
+`idleTimeoutMillis` when `min` is 0, asyncpg `max_inactive_connection_lifetime`), and validate on
+borrow; or lengthen the timer (HAProxy `timeout tunnel`). asyncpg's pool, like pg-pool, reads its
+idle connections: one closed with a FIN or RST (HAProxy's timeout, a server's) is seen closed and
+replaced on the next `acquire()` (PoolConnectionHolder.acquire: `is_closed()`), so such a timer
+costs a reconnect (info); a flow a middlebox drops silently is not seen, and the connection is
+lent dead (warning).
 
 A load balancer that counts data only (AWS Classic ELB, ALB, RDS Proxy) in front of a PgBouncer
 or server whose clients no file shows (a Kubernetes Service of type LoadBalancer with `cloud:
@@ -115,6 +122,8 @@ def _lifetime_fix(pool, seconds: float) -> str:
         return _health_check_fix(pool, seconds, target)
     if library == "pgxpool":
         return f"pool_max_conn_lifetime={target}s ({margin})"
+    if library == "asyncpg":  # its idle timer closes every idle connection; it has no lifetime
+        return f"max_inactive_connection_lifetime={target} in asyncpg.create_pool() ({margin})"
     if library == "pg-pool":  # node-postgres options, as a JS object or JSON writes them
         if pool.min_size is not None and pool.min_size.known and pool.min_size.value == 0:
             # its idle timer closes every idle client (one that is busy is not retired for nothing)
@@ -181,7 +190,7 @@ def check(ctx):
                 horizon, why = every, said(pool.keepalive_time, "keepaliveTime")
             bound = pool.idle_bound()  # pg-pool closes every client idle idleTimeoutMillis (with min 0)
             if bound is not None and bound < horizon:
-                horizon, why = bound, said(pool.max_idle, "idleTimeoutMillis")
+                horizon, why = bound, said(pool.max_idle, pool.idle_key)
             if pool.retired_by_health_check:  # pgx v4's pgxpool: closed only by its health check
                 horizon, why = _health_check_horizon(pool, horizon, why)
             if horizon < shortest.seconds:
@@ -201,6 +210,12 @@ def check(ctx):
             elif validated:
                 tail = (f": the connection is closed first, and the pool finds it dead when lending it "
                         f"({pool.validation_note or 'validation on borrow'}): a failed check per connection")
+                severity = Severity.INFO
+            elif pool.library == "asyncpg" and shortest.notifies:
+                # its event loop reads the idle connection: the close marks it closed, and acquire()
+                # opens a new one (PoolConnectionHolder.acquire: is_closed())
+                tail = (": the connection is closed first, as it happens, and asyncpg's pool sees it closed and "
+                        "opens a new one on acquire: no error, a reconnect per expired connection")
                 severity = Severity.INFO
             elif pool.library == "pg-pool" and shortest.notifies:
                 # pg-pool listens for the end of an idle client (makeIdleListener): it removes it and
