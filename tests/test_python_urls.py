@@ -529,3 +529,24 @@ def test_asyncpg_pool_against_idle_timers(tmp_path):
     long, bare = by_line[("PATH002", 3)], by_line[("PATH002", 5)]
     assert long["severity"] == "warning" and "max_inactive_connection_lifetime=210 in asyncpg.create_pool()" in long["fix"]
     assert bare["severity"] == "info" and "sees it closed and opens a new one on acquire" in bare["message"]
+
+
+def test_asyncpg_settings_are_startup_parameters(tmp_path):
+    """asyncpg.connect(server_settings={...}) and a DSN query key it does not read are sent at
+    connect time: a PostgreSQL setting among them is the session's (as libpq's options), and
+    through PgBouncer PATH007 judges it."""
+    doc, _ = load_text(tmp_path, """
+        import asyncpg
+        async def main():
+            a = await asyncpg.connect("postgresql://app@pgbouncer:6432/app?application_name=api",
+                                      server_settings={"statement_timeout": "30s"})
+    """)
+    ep = only(doc)
+    assert ep.session_setting("statement_timeout").value == "30s"
+    assert ep.session_setting("application_name").value == "api"
+    assert ep.session_setting("sslmode") is None  # asyncpg reads it itself
+    (tmp_path / "pgbouncer.ini").write_text("[databases]\napp = host=db port=5432 dbname=app\n[pgbouncer]\n"
+                                            "listen_addr = *\nlisten_port = 6432\npool_mode = transaction\n")
+    got = json.loads(pgpath("check", ".", "--format", "json", "--select", "PATH007", cwd=tmp_path).stdout)["findings"]
+    assert [(f["code"], f["severity"]) for f in got] == [("PATH007", "error")]
+    assert "statement_timeout" in got[0]["message"]

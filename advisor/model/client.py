@@ -31,6 +31,15 @@ OS_KEEPALIVE = (7200.0, 75.0, 9)
 # Go's net.Dialer default KeepAliveConfig (pgx dials with a zero net.Dialer)
 GO_KEEPALIVE = (15.0, 15.0, 9)
 
+# what asyncpg.connect() reads itself from a DSN's query (asyncpg 0.31 connect_utils
+# _parse_connect_dsn_and_args) and as its own keyword arguments; it sends every other query key to
+# the server as a setting (server_settings), as it does server_settings={...}
+ASYNCPG_READS = frozenset({
+    "host", "port", "dbname", "database", "user", "password", "passfile", "sslmode", "sslcert", "sslkey",
+    "sslrootcert", "sslnegotiation", "sslcrl", "sslpassword", "ssl_min_protocol_version", "ssl_max_protocol_version",
+    "target_session_attrs", "krbsrvname", "gsslib", "service", "servicefile",
+    "ssl", "timeout", "command_timeout", "statement_cache_size", "direct_tls"})
+
 DRIVERS = ("libpq", "pgjdbc", "sqlalchemy", "django", "psycopg_pool", "pgx", "node-postgres", "url", "asyncpg")
 
 
@@ -446,12 +455,15 @@ class ClientEndpoint(Record):
     def session_setting(self, name: str) -> Value | None:
         """A PostgreSQL parameter this client sets for its own sessions at connect time, as the
         text the server parses: a run-time parameter of the StartupMessage (pgx sends every DSN key
-        it does not read itself; node-postgres its `statement_timeout`), else `-c name=value` /
+        it does not read itself, asyncpg every DSN query key it does not read and its server_settings;
+        node-postgres its `statement_timeout`), else `-c name=value` /
         `--name=value` in the `options` parameter (libpq, pgjdbc, pgx, node-postgres). The server
         applies these after ALTER ROLE/DATABASE settings (source PGC_S_CLIENT), the run-time
         parameters after `options`."""
         if self.driver in ("pgx", "node-postgres") and name in self.params:
             return self.params[name]
+        if self.driver == "asyncpg" and name in self.params and name not in ASYNCPG_READS:
+            return self.params[name]  # a DSN query key or server_settings entry: sent as a setting
         options = self.params.get("options")
         if options is None or not options.known or not isinstance(options.value, str):
             return None

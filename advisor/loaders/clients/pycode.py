@@ -349,6 +349,9 @@ class _CodeReader:
             if k == "database" and library == "psycopg":
                 continue  # no libpq keyword: psycopg 3 passes it to libpq, which refuses it
             params[target_key] = v
+        if asyncpg and "server_settings" in kw:
+            # sent to the server as settings at connect time, over the DSN's unknown query keys
+            params.update(self.options(kw["server_settings"], "server_settings"))
         threshold = params.pop("prepare_threshold", None)
         span = node_span(self.path, call)
         if asyncpg:

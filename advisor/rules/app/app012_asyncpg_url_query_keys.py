@@ -7,6 +7,11 @@ a key that breaks every connection: a libpq keyword (`sslmode`, `keepalives_idle
 numeric or object arguments (`timeout`, `statement_cache_size`, `server_settings`...), or an
 `ssl` value that is no SSL mode.
 
+`asyncpg.connect()` and `asyncpg.create_pool()` called in code read their DSN themselves
+(advisor.loaders.clients.pycode): a query key asyncpg does not read (`keepalives_idle`,
+`connect_timeout`, ...) is sent to the server as a setting, and one that is no PostgreSQL setting
+is reported.
+
 ## Why it matters
 SQLAlchemy's asyncpg dialect hands every query key of the URL to `asyncpg.connect()` as a
 keyword argument, as text (`create_connect_args`: `opts.update(url.query)`; only `port` and
@@ -36,6 +41,14 @@ PostgreSQL 18, on PgBouncer 1.20 or later). Lab: `server_settings={"statement_ti
 through PgBouncer 1.18 fails with `ProtocolViolationError: unsupported startup parameter:
 statement_timeout`; `{"application_name": "api"}` connects (tests/test_asyncpg_url.py).
 
+asyncpg.connect()'s own DSN parser (connect_utils `_parse_connect_dsn_and_args`) reads host, port,
+user, password, database/dbname, passfile, the `ssl*` keys (sslmode, sslrootcert, sslcert, sslkey,
+sslcrl, sslpassword, sslnegotiation, ssl_min/max_protocol_version), target_session_attrs,
+krbsrvname, gsslib and service, and sends every other query key in the StartupMessage with its
+server_settings: `postgresql://app@db/app?keepalives_idle=30` draws `FATAL: unrecognized
+configuration parameter "keepalives_idle"` at every connect, while `?application_name=api` is
+applied as the session's setting.
+
 ## References
 - SQLAlchemy asyncpg dialect: https://docs.sqlalchemy.org/en/20/dialects/postgresql.html#module-sqlalchemy.dialects.postgresql.asyncpg
 - asyncpg.connect(): https://magicstack.github.io/asyncpg/current/api/index.html#connection
@@ -62,6 +75,9 @@ _SERVER_SETTINGS = frozenset({"application_name", "options", "search_path", "sta
 
 def check(ctx):
     for _doc, ep in endpoints(ctx):
+        if ep.driver == "asyncpg":
+            yield from _plain(ep)
+            continue
         if ep.driver != "sqlalchemy" or ep.dbapi != "asyncpg":
             continue
         for key, v in ep.params.items():
@@ -81,6 +97,31 @@ def check(ctx):
             if key in _SERVER_SETTINGS:
                 fix = _through_pgbouncer(ctx, ep, key, v, text) or fix
             yield RULE.finding(v.span or ep.span, f"{ep.who()}: {_why(key, text)}", fix)
+
+
+def _plain(ep):
+    """asyncpg.connect()/create_pool() called in code: its own DSN parser sends every query key it
+    does not read to the server as a setting, and PostgreSQL refuses a name that is no setting of
+    its own (nor an extension's `x.y`): `unrecognized configuration parameter`, at every connect."""
+    from advisor.catalog import load_catalog
+    from advisor.model.client import ASYNCPG_READS
+
+    catalog = None
+    for key, v in ep.params.items():
+        if key in ASYNCPG_READS or key in ("options", "replication") or "." in key or v.span is None:
+            continue
+        catalog = catalog or load_catalog()
+        if catalog.lookup(key) is not None:
+            continue  # a PostgreSQL setting (statement_timeout, application_name): sent, applied (PATH007)
+        text = v.display
+        fix = ("remove it: asyncpg has no keepalive setting (the server's tcp_keepalives_idle can probe the "
+               "connection)" if key.startswith("keepalives") else
+               f"remove it; asyncpg.connect(..., timeout={text})" if key == "connect_timeout" else
+               f"remove {key}={text}")
+        yield RULE.finding(v.span, f"{ep.who()} (asyncpg): {key}={text}: asyncpg reads no {key} and sends every "
+                                   "query key of its DSN it does not read to the server as a setting (server_settings), "
+                                   f"which PostgreSQL refuses: every connection fails with FATAL: unrecognized "
+                                   f"configuration parameter \"{key}\"", fix)
 
 
 def _through_pgbouncer(ctx, ep, key: str, v, text: str) -> str | None:

@@ -8,6 +8,8 @@ client puts in its StartupMessage:
   psycopg, psycopg2, SQLAlchemy and Django over them; pgjdbc's `options` property; pgx;
   node-postgres);
 - a pgx run-time parameter: a DSN key pgx does not read itself (`statement_timeout=900000`);
+- an asyncpg.connect() setting: a DSN query key asyncpg does not read itself, or an entry of its
+  `server_settings={...}` (both sent as startup parameters);
 - node-postgres' `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout`
   (sent when not 0).
 
@@ -111,6 +113,14 @@ def _sent(ep) -> tuple[list[Sent], object]:
     if ep.driver == "pgx":
         for key, value in ep.params.items():
             if key in PGX_READS or key.startswith(("pool_", "keepalives")) or key == "tcp_user_timeout":
+                continue
+            if value is not None and value.known:
+                out.append(Sent(key, str(value.value), value, False))
+    elif ep.driver == "asyncpg":
+        from advisor.model.client import ASYNCPG_READS
+
+        for key, value in ep.params.items():  # DSN query keys it does not read, and server_settings
+            if key in ASYNCPG_READS or key == "options":
                 continue
             if value is not None and value.known:
                 out.append(Sent(key, str(value.value), value, False))
