@@ -550,3 +550,21 @@ def test_asyncpg_settings_are_startup_parameters(tmp_path):
     got = json.loads(pgpath("check", ".", "--format", "json", "--select", "PATH007", cwd=tmp_path).stdout)["findings"]
     assert [(f["code"], f["severity"]) for f in got] == [("PATH007", "error")]
     assert "statement_timeout" in got[0]["message"]
+
+
+def test_sqlalchemy_asyncpg_sends_no_keepalives_either(tmp_path):
+    """SQLAlchemy's asyncpg dialect connects with asyncpg.connect(): no probes from its end, so
+    behind an NLB PATH001's fix is the server's tcp_keepalives_idle, never libpq keys in the URL."""
+    (tmp_path / "db.py").write_text(textwrap.dedent("""
+        from sqlalchemy.ext.asyncio import create_async_engine
+        engine = create_async_engine("postgresql+asyncpg://app@pg.internal:5432/app", pool_pre_ping=True)
+    """).lstrip())
+    ep = only(load(str(tmp_path / "db.py")))
+    assert ep.keepalive.enabled.value is False and ep.asyncpg
+    (tmp_path / "postgresql.conf").write_text("listen_addresses = '*'\nport = 5432\n")
+    (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: app\n    hops:\n"
+                                          "      - client: {file: db.py, variable: engine}\n"
+                                          "      - aws-nlb: {}\n      - postgres: {file: postgresql.conf}\n")
+    got = json.loads(pgpath("check", ".", "--format", "json", "--select", "PATH001", cwd=tmp_path).stdout)["findings"]
+    assert len(got) == 1 and got[0]["fix"].startswith("tcp_keepalives_idle = 170"), got
+    assert "query of the URL" not in got[0]["fix"] and "connect_args" not in got[0]["fix"]

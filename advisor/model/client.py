@@ -422,6 +422,11 @@ class ClientEndpoint(Record):
         # pgx: the major its Go module requires (advisor.loaders.clients.gomod.PgxVersion); None elsewhere
         self.pgx = None
 
+    @property
+    def asyncpg(self) -> bool:
+        """asyncpg makes the connection: asyncpg.connect() in code, or SQLAlchemy's asyncpg dialect."""
+        return self.driver == "asyncpg" or (self.driver == "sqlalchemy" and self.dbapi == "asyncpg")
+
     def who(self) -> str:
         """`DATABASE_URL`, or `electric: DATABASE_URL` when another compose service (or container) of
         the file sets DATABASE_URL too (only then: messages, and so baselines, stay as they were)."""

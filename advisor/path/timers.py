@@ -114,7 +114,7 @@ def _plan(hop: Hop, i: int, side: str) -> KeepalivePlan:
             return KeepalivePlan(i, None, None, "client keepalives unknown", origin="default")
         if ka.enabled.known and not ka.enabled.value:
             text = f"{_written(ka.enabled, 'keepalives')} (off)"
-            if hop.detail.driver == "asyncpg" and ka.note:  # no setting to name: say why
+            if getattr(hop.detail, "asyncpg", False) and ka.note:  # no setting to name: say why
                 text = f"asyncpg: {ka.note}"
             return KeepalivePlan(i, False, None, text, ka.enabled.span, ka.enabled.origin)
         interval = (_interval(hop, ka.interval.value) if ka.interval.origin != "os-default"

@@ -716,12 +716,13 @@ def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Val
     ep = libpq_endpoint(b, name, span, "sqlalchemy", params, driver="sqlalchemy", validate=libpq_family)
     ep.dbapi = dbapi or "psycopg2"
     if not libpq_family:
-        # asyncpg, pg8000: not libpq; their keepalive and TLS defaults are not modelled
+        # asyncpg, pg8000: not libpq; pg8000's keepalive and TLS defaults are not modelled
         ep.keepalive = None
         if ep.sslmode is not None and ep.sslmode.origin == "default":
             ep.sslmode = Value(Unknown(f"{dbapi} default"), None, None, origin="default")
         if dbapi == "asyncpg":
             _asyncpg_tls(ep, params)
+            ep.keepalive = asyncpg_keepalive()
     ep.pool = sqlalchemy_plan(b, extra, ini)
     if dbapi in ("psycopg", "psycopg_async"):
         # the dialect connects with psycopg.connect(): psycopg 3's prepare_threshold applies unless
@@ -750,6 +751,15 @@ def asyncpg_prepares(params: dict[str, Value], extra: dict[str, Value]) -> Prepa
                         "__asyncpg_stmt_1__", "prepared_statement_name_func", off)
     return Prepares("asyncpg", default("every statement"), 1, "__asyncpg_stmt_1__", "prepared_statement_name_func",
                     off, read=bool(extra))
+
+
+def asyncpg_keepalive() -> Keepalive:
+    """asyncpg has no keepalive argument and sets no SO_KEEPALIVE on its socket (asyncpg 0.31
+    connect_utils: asyncio's loop.create_connection, then TCP_NODELAY only; asyncio sets no
+    SO_KEEPALIVE on a client socket): its connections send no keepalive probes."""
+    return Keepalive(enabled=default(False), idle=default(OS_KEEPALIVE[0], "os-default"),
+                     interval=default(OS_KEEPALIVE[1], "os-default"), count=default(OS_KEEPALIVE[2], "os-default"),
+                     note="no SO_KEEPALIVE on its socket, and no keepalive argument")
 
 
 ASYNCPG_SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")

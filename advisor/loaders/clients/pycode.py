@@ -420,11 +420,11 @@ class _CodeReader:
         """asyncpg.connect(): host, port, user, password, database from the DSN or keywords; TLS from
         `ssl` (True: ssl.create_default_context(), which verifies the certificate and the host name;
         False: none; one of libpq's six mode names; an SSLContext: not known here), else the DSN's
-        `sslmode` (asyncpg reads it, and `sslrootcert`), else PGSSLMODE, else prefer. asyncpg has no
-        keepalive argument and sets no SO_KEEPALIVE on its socket (connect_utils: asyncio's
-        create_connection, then TCP_NODELAY only): its connection sends no keepalive probes.
+        `sslmode` (asyncpg reads it, and `sslrootcert`), else PGSSLMODE, else prefer. No keepalive
+        probes (build.asyncpg_keepalive).
         `timeout` (default 60 s) bounds the connection attempt."""
-        from advisor.model.client import OS_KEEPALIVE, Keepalive, default
+        from advisor.loaders.clients.build import asyncpg_keepalive
+        from advisor.model.client import default
 
         ep = ClientEndpoint("asyncpg", name, span, form, params=params, template=self.b.template)
         ep.hosts = [Value(part, part, v.span, v.origin, "host", assumed=v.assumed) for v in [params["host"]]
@@ -458,10 +458,7 @@ class _CodeReader:
         # ssl_min_protocol_version or PGSSLMINPROTOCOLVERSION says otherwise)
         ep.ssl_min_protocol_version = params.get("ssl_min_protocol_version") or default("TLSv1.2")
         ep.ssl_max_protocol_version = params.get("ssl_max_protocol_version")
-        ep.keepalive = Keepalive(enabled=default(False), idle=default(OS_KEEPALIVE[0], "os-default"),
-                                 interval=default(OS_KEEPALIVE[1], "os-default"),
-                                 count=default(OS_KEEPALIVE[2], "os-default"),
-                                 note="no SO_KEEPALIVE on its socket, and no keepalive argument")
+        ep.keepalive = asyncpg_keepalive()
         timeout = params.get("timeout")
         ep.connect_timeout = timeout if timeout is not None else default(60.0)
         ep.tcp_user_timeout = default(0.0, "os-default")

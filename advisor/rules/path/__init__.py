@@ -124,7 +124,7 @@ def keepalive_fix(hop, idle: int) -> str:
             return "pgx probes every 15 s by default (Go's net.Dialer); do not set libpq keepalive keys in its DSN"
         if ep.driver == "node-postgres":
             return f"keepAlive: true, keepAliveInitialDelayMillis: {idle * 1000}"
-        if ep.driver == "asyncpg":
+        if getattr(ep, "asyncpg", False):
             return (f"asyncpg has no keepalive setting and sets no SO_KEEPALIVE on its socket: probes every {idle} s "
                     "from the other end of the leg keep the flow")
         from advisor.rules.app.common import libpq_keys

@@ -67,7 +67,9 @@ the path (pgpath proposes half of it, at most 300 s, and an interval below that)
 `keepalives_idle=170 keepalives_interval=30 keepalives_count=3`, written where the client keeps
 libpq's keys (a Django database's `OPTIONS` dict: `"keepalives_idle": 170, ...`; a SQLAlchemy URL's
 query: `keepalives_idle=170&...`; a service file's section; else the connection string), for PgBouncer
-`tcp_keepidle = 170`, for PostgreSQL `tcp_keepalives_idle = 170`. pgjdbc has no per-connection
+`tcp_keepidle = 170`, for PostgreSQL `tcp_keepalives_idle = 170`. asyncpg (`asyncpg.connect()`,
+`create_pool()`, SQLAlchemy's asyncpg dialect) has no keepalive setting and sets no `SO_KEEPALIVE`:
+its end sends no probes, and the fix is at the other end. pgjdbc has no per-connection
 timers: its end takes the client host's `net.ipv4.tcp_keepalive_time` (and `tcp_keepalive_intvl`
 below Linux's 75 s), with `tcpKeepAlive=true` only when the URL does not have it already.
 
@@ -152,7 +154,8 @@ def _in_its_file(hop) -> bool:
     per-connection timers: the client host's sysctl), nor a hop declared without a file."""
     if hop.doc is None:
         return False
-    return not (hop.kind == "client" and getattr(hop.detail, "driver", None) in ("pgjdbc", "pgx", "asyncpg"))
+    return not (hop.kind == "client" and (getattr(hop.detail, "driver", None) in ("pgjdbc", "pgx")
+                                          or getattr(hop.detail, "asyncpg", False)))
 
 
 def _end_to_fix(path, leg, default):
@@ -180,7 +183,8 @@ def _alternatives(path, t, fixed_end, target: int) -> str:
     out = []
     for end in leg.ends:
         hop = path.hops[end.hop]
-        if hop is fixed_end or hop.doc is None or getattr(hop.detail, "driver", None) in ("pgx", "asyncpg"):
+        if hop is fixed_end or hop.doc is None or getattr(hop.detail, "driver", None) == "pgx" \
+                or getattr(hop.detail, "asyncpg", False):
             continue
         where = f", in {hop.doc.path}:" if _in_its_file(hop) else ":"
         out.append(f"; or at the other end{where} {keepalive_fix(hop, target)}")
