@@ -482,3 +482,55 @@ def test_an_application_load_balancers_listener_is_not_paired_with_the_nlb(tmp_p
     plan = tmp_path / "plan.json"
     plan.write_text(json.dumps(_plan(changes), indent=2))
     assert sorted(_seen(plan)) == ["aws_lb.pg", "aws_lb.web"]
+
+
+# ------------------------------------------------------------------------------------------------
+# NAT gateways: AWS (fixed 350 s, RST to the inside host), GCP Cloud NAT (default 1200 s)
+
+TF_NATS = '''
+resource "aws_nat_gateway" "egress" {
+  allocation_id = aws_eip.nat.id
+  subnet_id     = aws_subnet.public.id
+}
+
+resource "aws_nat_gateway" "private" {
+  connectivity_type = "private"
+  subnet_id         = aws_subnet.private.id
+}
+
+resource "google_compute_router_nat" "default_timers" {
+  name                               = "egress"
+  router                             = google_compute_router.r.name
+  nat_ip_allocate_option             = "AUTO_ONLY"
+  source_subnetwork_ip_ranges_to_nat = "ALL_SUBNETWORKS_ALL_IP_RANGES"
+}
+'''
+
+
+def test_tf_nat_gateways(tmp_path):
+    main = tmp_path / "main.tf"
+    main.write_text(TF_NATS)
+    assert detect_kind(str(main), main.read_text()) == "terraform"
+    boxes = _boxes(main)
+    aws = boxes["aws_nat_gateway.egress"]
+    assert (aws.kind, aws.idle_timeout.value, aws.idle_timeout.origin, aws.on_expiry, aws.keepalive_resets) == \
+        ("aws-nat", 350, "default", "rst", True)
+    assert aws.span.line == _line(main, 'resource "aws_nat_gateway" "egress"')
+    assert aws.facts["connectivity_type"].value == "public"  # the provider's default
+    assert boxes["aws_nat_gateway.private"].facts["connectivity_type"].value == "private"
+    gcp = boxes["egress"]  # named by its name attribute (and by its address)
+    assert (gcp.kind, gcp.idle_timeout.value, gcp.idle_timeout.origin) == ("gcp-cloud-nat", 1200, "default")
+    assert gcp.named("google_compute_router_nat.default_timers")
+
+
+def test_plan_aws_nat_gateway(tmp_path):
+    plan = {"format_version": "1.2", "terraform_version": "1.9.5", "planned_values": {"root_module": {"resources": []}},
+            "resource_changes": [
+                {"address": "aws_nat_gateway.etl", "mode": "managed", "type": "aws_nat_gateway", "name": "etl",
+                 "change": {"actions": ["create"],
+                            "after": {"allocation_id": None, "connectivity_type": "public", "subnet_id": None},
+                            "after_unknown": {"id": True, "allocation_id": True, "subnet_id": True}}}]}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    [box] = _boxes(path).values()
+    assert (box.kind, box.name, box.idle_timeout.value, box.on_expiry) == ("aws-nat", "aws_nat_gateway.etl", 350, "rst")

@@ -16,7 +16,7 @@ spans, nested blocks) and then interpreted once (`_interpret`):
 Resources (see docs/cloud.md): aws_lb, aws_lb_listener, aws_elb, aws_db_proxy,
 aws_db_proxy_default_target_group, aws_db_proxy_target, aws_db_instance, aws_rds_cluster, aws_rds_cluster_instance,
 aws_db_parameter_group, aws_rds_cluster_parameter_group, aws_route53_record (a name for a load
-balancer or an instance, which path discovery follows), google_compute_router_nat,
+balancer or an instance, which path discovery follows), aws_nat_gateway, google_compute_router_nat,
 google_compute_backend_service, google_compute_region_backend_service,
 google_sql_database_instance, azurerm_lb_rule, azurerm_lb_outbound_rule, azurerm_nat_gateway,
 azurerm_postgresql_flexible_server, azurerm_postgresql_flexible_server_configuration.
@@ -42,7 +42,8 @@ KIND = "terraform"
 RESOURCE_TYPES = (
     "aws_lb", "aws_alb", "aws_lb_listener", "aws_alb_listener", "aws_lb_target_group", "aws_alb_target_group", "aws_elb", "aws_db_proxy",
     "aws_db_proxy_default_target_group", "aws_db_proxy_target", "aws_db_instance", "aws_rds_cluster",
-    "aws_rds_cluster_instance", "aws_db_parameter_group", "aws_route53_record", "aws_rds_cluster_parameter_group", "google_compute_router_nat",
+    "aws_rds_cluster_instance", "aws_db_parameter_group", "aws_route53_record", "aws_rds_cluster_parameter_group",
+    "aws_nat_gateway", "google_compute_router_nat",
     "google_compute_backend_service", "google_compute_region_backend_service", "google_sql_database_instance",
     "azurerm_lb_rule", "azurerm_lb_outbound_rule", "azurerm_nat_gateway", "azurerm_postgresql_flexible_server",
     "azurerm_postgresql_flexible_server_configuration",
@@ -712,6 +713,17 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             major = _engine_major(re.sub(r"^\D+", "", family)) if family else None
             names = [res.address] + ([str(res.literal("name"))] if res.literal("name") else [])
             out.pg.append((platform, entries, major, None, res.address, names))
+        elif t == "aws_nat_gateway":
+            # an AWS NAT gateway's idle timeout is fixed (350 s) and after it the gateway answers the
+            # inside host's next packet with a RST (AWS VPC User Guide, nat-gateway-troubleshooting,
+            # "Internet connection drops after 350 seconds"): the kind's documented default, as for
+            # `aws ec2 describe-nat-gateways` output. connectivity_type is "public" unless set
+            # (registry.terraform.io, hashicorp/aws, aws_nat_gateway); a private NAT gateway
+            # translates addresses the same way, so it has the same timer.
+            kind = res.get("connectivity_type")
+            facts = {"connectivity_type": kind if kind is not None else Value("public", origin="default",
+                                                                              key="connectivity_type")}
+            out.add(Middlebox("aws-nat", res.address, res.span, facts=facts), res)
         elif t == "google_compute_router_nat":
             idle = _seconds(res, "tcp_established_idle_timeout_sec", out, 1, 2**31 - 1)
             facts = {}
