@@ -243,6 +243,20 @@ def test_backend_service_internal_passthrough(tmp_path):
                                         "protocol": "TCP", "connectionTrackingPolicy": {"idleTimeoutSec": 900}})
     [box] = _boxes(path)
     assert (box.kind, box.idle_timeout.value) == ("gcp-lb", 900)
+    # Google: a packet whose tracking entry expired is hashed to a backend again (same backend while
+    # the backend set is unchanged): the expiry ends no connection
+    assert box.on_expiry == "rehash" and box.facts["session_affinity"].value == "NONE"
+    path = _write(tmp_path, "bs2.json", {"kind": "compute#backendService", "name": "pg", "loadBalancingScheme": "INTERNAL",
+                                         "protocol": "TCP", "sessionAffinity": "CLIENT_IP",
+                                         "connectionTrackingPolicy": {"trackingMode": "PER_SESSION"}})
+    [box] = _boxes(path)
+    assert (box.idle_timeout.value, box.idle_timeout.origin) == (600, "default")
+    assert box.facts["session_affinity"].value == "CLIENT_IP" and box.facts["session_affinity"].span.line == 6
+    assert box.facts["tracking_mode"].value == "PER_SESSION"
+    # a proxy load balancer (it ends the TCP connection itself): not modelled, no middlebox
+    path = _write(tmp_path, "bs3.json", {"kind": "compute#backendService", "name": "web",
+                                         "loadBalancingScheme": "EXTERNAL_MANAGED", "protocol": "TCP"})
+    assert _boxes(path) == []
 
 
 def test_cloud_sql_flags_with_tier_memory(tmp_path):

@@ -1508,3 +1508,46 @@ def test_the_path_view_says_what_a_validating_pool_does_with_a_connection_the_nl
     text = render(_hikari_nlb(tmp_path, "", nlb="{}", box="azure-lb"))
     line = next(ln for ln in text.splitlines() if "Azure Load Balancer" in ln and "closed after" in ln)
     assert "its check on borrow gets no answer and waits" in line, line
+
+
+def test_a_gcp_passthrough_load_balancers_tracking_expiry_does_not_end_the_connection(tmp_path):
+    """Google's passthrough Network Load Balancers: a packet with no connection tracking entry
+    (expired after idleTimeoutSec, 600 s internal / 60 s external) goes through backend selection
+    again, by consistent hashing, so it reaches the same backend while the backends and their
+    health are unchanged: the idle connection continues, and no rule says it is cut. Only a change
+    of the backend set in the meantime can send it elsewhere (a RST), which `pgpath path` says."""
+    import json as _json
+
+    bs = {"kind": "compute#backendService", "name": "pg-ilb", "loadBalancingScheme": "INTERNAL", "protocol": "TCP",
+          "sessionAffinity": "NONE", "timeoutSec": 30}
+    write(tmp_path, {"postgresql.conf": PG, ".env": "DATABASE_URL=postgresql://app@10.0.0.9:5432/app\n",
+                     "bs.json": _json.dumps(bs, indent=2),
+                     "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: .env\n"
+                                    "      - gcp-lb: {file: bs.json}\n      - postgres: postgresql.conf\n"})
+    config = tmp_path / "pgpath.yaml"
+    report = report_of(tmp_path, config)
+    [path] = shared(report.paths)
+    [lb] = [t for t in path.timers if t.resets_on == "packets"]
+    assert lb.seconds == 600 and lb.expiry == "rehash" and not lb.closes_client and not lb.fires
+    assert path.first_close() is None
+    assert not [f for f in report.findings if f.code in ("PATH001", "PATH002", "APP004")]
+    text = pgpath("path", ".", cwd=tmp_path).stdout
+    assert "not seen by the client" in text and "same backend" in text and "backend set" in text
+    assert "closes first: nothing on this path closes an idle connection" in text
+    # the external passthrough load balancer (60 s, not settable) behaves the same way
+    bs.update(loadBalancingScheme="EXTERNAL")
+    write(tmp_path, {"bs.json": _json.dumps(bs, indent=2)})
+    [path] = shared(paths_of(tmp_path, config))
+    [lb] = [t for t in path.timers if t.resets_on == "packets"]
+    assert lb.seconds == 60 and lb.expiry == "rehash" and not lb.fires
+    # declared by kind: the same; with a declared drop (what the topology says wins) it is judged
+    write(tmp_path, {"pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: .env\n"
+                                    "      - gcp-lb: {}\n      - postgres: postgresql.conf\n"})
+    [path] = shared(paths_of(tmp_path, config))
+    [lb] = [t for t in path.timers if t.resets_on == "packets"]
+    assert lb.seconds == 600 and lb.expiry == "rehash" and not lb.fires
+    write(tmp_path, {"pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - client: .env\n"
+                                    "      - gcp-lb: {on_expiry: drop}\n      - postgres: postgresql.conf\n"})
+    [path] = shared(paths_of(tmp_path, config))
+    [lb] = [t for t in path.timers if t.resets_on == "packets"]
+    assert lb.expiry == "drop" and lb.fires

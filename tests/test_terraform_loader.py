@@ -534,3 +534,23 @@ def test_plan_aws_nat_gateway(tmp_path):
     path.write_text(json.dumps(plan, indent=2))
     [box] = _boxes(path).values()
     assert (box.kind, box.name, box.idle_timeout.value, box.on_expiry) == ("aws-nat", "aws_nat_gateway.etl", 350, "rst")
+
+
+def test_tf_gcp_passthrough_backend_service(tmp_path):
+    main = tmp_path / "main.tf"
+    main.write_text('''
+resource "google_compute_region_backend_service" "pgbouncer" {
+  name                  = "pgbouncer-ilb"
+  load_balancing_scheme = "INTERNAL"
+  protocol              = "TCP"
+  session_affinity      = "CLIENT_IP"
+  connection_tracking_policy {
+    tracking_mode    = "PER_SESSION"
+    idle_timeout_sec = 3600
+  }
+}
+''')
+    box = _boxes(main)["pgbouncer-ilb"]
+    assert (box.kind, box.idle_timeout.value, box.on_expiry) == ("gcp-lb", 3600, "rehash")
+    assert box.facts["session_affinity"].value == "CLIENT_IP"
+    assert box.facts["tracking_mode"].value == "PER_SESSION"

@@ -502,15 +502,23 @@ def _backend_service(reader: FileReader, data: dict, base: tuple, name: str) -> 
     if "timeoutSec" in data:
         facts["timeout_sec"] = reader.value(data["timeoutSec"], base + ("timeoutSec",), as_int, "s")
     policy = data.get("connectionTrackingPolicy") or {}
+    # what a packet whose tracking entry expired is hashed on (the session affinity; NONE = 5-tuple)
+    facts["session_affinity"] = reader.value(data["sessionAffinity"], base + ("sessionAffinity",)) \
+        if "sessionAffinity" in data else Value("NONE", origin="default", key="sessionAffinity")
+    if "trackingMode" in policy:
+        facts["tracking_mode"] = reader.value(policy["trackingMode"], base + ("connectionTrackingPolicy", "trackingMode"))
     idle = None
     if scheme == "INTERNAL" and protocol in ("TCP", "UDP", "UNSPECIFIED"):
-        # internal passthrough NLB: the connection tracking table's idle timeout (default 600 s)
+        # internal passthrough NLB: the connection tracking table's idle timeout (default 600 s);
+        # its expiry ends no connection (advisor.model.middlebox, gcp-lb: "rehash")
         if "idleTimeoutSec" in policy:
             idle = reader.value(policy["idleTimeoutSec"], base + ("connectionTrackingPolicy", "idleTimeoutSec"), as_int, "s")
     elif scheme == "EXTERNAL" and protocol in ("TCP", "UDP", "UNSPECIFIED"):
         idle = Value(60, origin="default", unit="s", key="external passthrough (fixed 60 s)")
     else:
-        return  # a proxy load balancer (HTTP(S), SSL, TCP proxy): timeoutSec semantics not modelled
+        # a proxy load balancer (HTTP(S), SSL, TCP proxy) ends the client's TCP connection itself:
+        # its timeoutSec means something else per type, not modelled (docs/cloud.md)
+        return
     reader.add(Middlebox("gcp-lb", data.get("name", name), reader.span(base), idle_timeout=idle, facts=facts))
 
 

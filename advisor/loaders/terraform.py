@@ -744,9 +744,14 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 idle = Value(60, origin="default", unit="s", key="external passthrough (fixed 60 s)")
             else:
                 continue  # a proxy load balancer: timeoutSec semantics not modelled
-            out.add(Middlebox("gcp-lb", res.literal("name") or res.address, res.span, idle_timeout=idle,
-                              facts={"load_balancing_scheme": Value(scheme, key="load_balancing_scheme"),
-                                     "protocol": Value(protocol, key="protocol")}), res)
+            facts = {"load_balancing_scheme": Value(scheme, key="load_balancing_scheme"),
+                     "protocol": Value(protocol, key="protocol"),
+                     "session_affinity": res.get("session_affinity") or Value("NONE", origin="default",
+                                                                             key="session_affinity")}
+            if policy is not None and policy.get("tracking_mode") is not None:
+                facts["tracking_mode"] = policy.get("tracking_mode")
+            out.add(Middlebox("gcp-lb", res.literal("name") or res.address, res.span, idle_timeout=idle, facts=facts),
+                    res)
         elif t == "google_sql_database_instance":
             version = str(res.literal("database_version", "") or "")
             if not version.startswith("POSTGRES"):

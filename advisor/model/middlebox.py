@@ -12,7 +12,11 @@ table; an entry idle longer than its timer is dropped. Two kinds of timer matter
 
 `on_expiry` says what an endpoint sees afterwards: `rst` (the next packet draws a reset:
 ECONNRESET at once), `drop` (silence: the next query hangs until a keepalive, TCP_USER_TIMEOUT
-or ~15 min of retransmissions gives up) or `close` (a proxy closes both sides: EOF).
+or ~15 min of retransmissions gives up), `close` (a proxy closes both sides: EOF) or `rehash`
+(Google's passthrough load balancers: the next packet of a flow whose tracking entry expired is
+sent through backend selection again, by consistent hashing, so it reaches the same backend while
+the backends and their health are unchanged: the connection continues; only a change of the
+backend set in the meantime can send it elsewhere).
 
 Facts and sources: ../shared/reference/connection-timeouts.md §0 and §5 (cited per kind below).
 Loaders for cloud JSON, Terraform and Kubernetes fill `Middlebox` objects; the path places them
@@ -92,9 +96,20 @@ KINDS: dict[str, MiddleboxKind] = {k.kind: k for k in (
     MiddleboxKind("gcp-cloud-nat", "GCP Cloud NAT", 1200, True, "drop", "tcpEstablishedIdleTimeoutSec",
                   "Compute API RouterNat.tcpEstablishedIdleTimeoutSec (default 1200 s); that keepalives "
                   "reset it is assumed as for every conntrack-based NAT (not stated by Google)"),
-    MiddleboxKind("gcp-lb", "GCP load balancer", 600, True, "drop",
-                  "connectionTrackingPolicy.idleTimeoutSec (internal passthrough: 600 s default)",
-                  "Compute API BackendServiceConnectionTrackingPolicy"),
+    # Google Cloud, "Traffic distribution for internal passthrough Network Load Balancers" (and the
+    # same section for external ones), Backend selection and connection tracking: a non-SYN packet
+    # that matches no connection tracking entry continues to "Identify eligible backends" and a
+    # backend is chosen by consistent hashing, as for a new connection; Compute API
+    # BackendServiceConnectionTrackingPolicy.idleTimeoutSec: internal passthrough 600 s (minimum and
+    # default) to 16 h, settable only below 5-tuple tracking (CLIENT_IP_NO_DESTINATION, CLIENT_IP,
+    # CLIENT_IP_PROTO with PER_SESSION); external passthrough 60 s, not publicly settable;
+    # connectionPersistenceOnUnhealthyBackends DEFAULT_FOR_PROTOCOL keeps TCP connections (with an
+    # entry) on a backend that becomes unhealthy. So the expiry alone ends no connection.
+    MiddleboxKind("gcp-lb", "GCP passthrough load balancer", 600, True, "rehash",
+                  "connectionTrackingPolicy.idleTimeoutSec (internal: 600 s default, settable 600 s-16 h below 5-tuple "
+                  "tracking only; external: 60 s)",
+                  "Google Cloud docs, passthrough Network Load Balancer traffic distribution (backend selection and "
+                  "connection tracking); Compute API BackendServiceConnectionTrackingPolicy"),
     MiddleboxKind("k8s-service", "Kubernetes Service (kube-proxy conntrack)", 86400, True, "drop",
                   "kube-proxy conntrack.tcpEstablishedTimeout",
                   "kube-proxy configuration: conntrack tcpEstablishedTimeout default 24h"),

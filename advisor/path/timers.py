@@ -28,6 +28,15 @@ EFFECT_CLOSE = "the next query fails: server closed the connection unexpectedly 
 EFFECT_RST = "the next packet draws a RST: the next query fails at once (server closed the connection unexpectedly)"
 EFFECT_DROP = ("the flow is dropped silently: the next query hangs until TCP gives up (about 15 min of "
                "retransmissions) unless keepalives or tcp_user_timeout detect it sooner")
+# a GCP passthrough load balancer's tracking entry expired (advisor.model.middlebox, gcp-lb)
+EFFECT_REHASH = ("its connection tracking entry expires, and the next packet goes through backend selection again "
+                 "(consistent hashing{on}): it reaches the same backend while the backends and their health are "
+                 "unchanged, so the connection continues; only if the backend set changed meanwhile (a backend added, "
+                 "removed or unhealthy, a failover) may it reach another backend, which knows no such connection and "
+                 "resets it")
+_AFFINITY_HASH = {"NONE": " on the 5-tuple", "CLIENT_IP_PORT_PROTO": " on the 5-tuple",
+                  "CLIENT_IP_PROTO": " on client IP, destination IP and protocol", "CLIENT_IP": " on client and "
+                  "destination IP", "CLIENT_IP_NO_DESTINATION": " on the client IP"}
 
 
 def build_legs(path: DeploymentPath) -> None:
@@ -284,6 +293,13 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
     seconds = _seconds(t.value) if t.known else None
     origin = {"default": " (documented default)"}.get(t.origin, "")
     name = f"{hop.label} idle timeout {_idle_shown(t, seconds)}{origin}"
+    if box.on_expiry == "rehash":
+        # the expiry ends no connection: shown on the path, judged by no rule
+        affinity = box.facts.get("session_affinity")
+        on = _AFFINITY_HASH.get(str(affinity.value), "") if affinity is not None and affinity.known else ""
+        return Timer(m, leg_index, f"{hop.label} connection tracking idle timeout {_idle_shown(t, seconds)}{origin}",
+                     seconds, "packets", False, EFFECT_REHASH.format(on=on), t.span or hop.span, notifies=False,
+                     expiry="rehash")
     effect = EFFECT_RST if box.on_expiry == "rst" else EFFECT_DROP if box.on_expiry == "drop" else EFFECT_CLOSE
     leg = path.legs[leg_index]
     closes_client = pooled_from is None or leg.a < pooled_from or leg.open_end == "client"

@@ -77,7 +77,7 @@ def shortest_silent_default_idle() -> tuple[float, str]:
     Classic ELB), so only those can have it lend a dead one."""
     from advisor.model.middlebox import KINDS
 
-    silent = [k for k in KINDS.values() if k.default_idle and k.on_expiry != "close"]
+    silent = [k for k in KINDS.values() if k.default_idle and k.on_expiry in ("rst", "drop")]
     least = min(k.default_idle for k in silent)
     return least, " or ".join(k.label for k in silent if k.default_idle == least)
 

@@ -28,10 +28,18 @@ the in-tree controller, a Classic ELB that closes a connection idle 60 s whateve
 on bare metal none. That leg is reported as an info, against Azure's 240 s (the shortest
 default of the load balancers whose expiry ends the connection), saying to name the cloud: the
 finding then becomes the cloud's own. Keepalive probes, or HikariCP's keepalive queries, more
-often than that keep the leg unreported. GCP's external passthrough load balancer keeps an idle
-flow's connection tracking entry 60 s, but what a later packet of a forgotten flow meets is not
-stated (it selects backends by consistent hashing, which suggests the same backend while the
-backends do not change); it is not counted.
+often than that keep the leg unreported.
+
+Google's passthrough load balancers (a backend service with `loadBalancingScheme` INTERNAL or
+EXTERNAL and protocol TCP; a GKE Service of type LoadBalancer) are not reported: their connection
+tracking entry expires after `connectionTrackingPolicy.idleTimeoutSec` (internal: 600 s, settable
+up to 16 h only below 5-tuple tracking; external: 60 s), but Google documents that a packet
+matching no entry goes through backend selection again, by consistent hashing, as a new connection
+would: with the backends and their health unchanged it reaches the same backend and the connection
+continues, whatever the session affinity. Only a change of the backend set while the connection
+was idle (a backend added, removed or unhealthy, a failover) may send it to a backend that knows no
+such connection and resets it; `pgpath path` says so on the hop. Proxy load balancers, which end the
+TCP connection themselves, are not modelled.
 
 ## Why it matters
 A middlebox forgets a flow that stays silent longer than its timer. The next query on that
@@ -84,6 +92,10 @@ the finding (tests/test_fixes_apply.py applies every one of them to the rule's f
 - AWS NLB idle timeout: https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html
 - AWS NAT gateway troubleshooting: https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html
 - Azure Load Balancer TCP idle timeout: https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-idle-timeout
+- GCP passthrough load balancers, backend selection and connection tracking:
+  https://cloud.google.com/load-balancing/docs/internal/int-netlb-traffic-distribution and
+  https://cloud.google.com/load-balancing/docs/network/ext-netlb-traffic-distribution; Compute API
+  BackendServiceConnectionTrackingPolicy.idleTimeoutSec
 - libpq keepalives: https://www.postgresql.org/docs/current/libpq-connect.html
 - HikariCP keepaliveTime: https://github.com/brettwooldridge/HikariCP#frequently-used (source @604d7d5:
   HikariPool.createPoolEntry and KeepaliveTask, HikariConfig.validateNumerics)
