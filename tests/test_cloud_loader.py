@@ -269,6 +269,21 @@ def test_cloud_sql_flags_with_tier_memory(tmp_path):
     assert doc.host.get("ram").value == 8192 * 1024**2
     assert doc.get("work_mem").value == 65536
     assert [d.kind for d in doc.diagnostics] == ["unknown-parameter"]  # max_conections: PG001 reports it
+    # Cloud SQL's own default shared_buffers: 33 % of the instance's memory (Cloud SQL for PostgreSQL,
+    # "Best practices for managing memory usage"), in 8 kB blocks; not PostgreSQL's 128 MB
+    shared = doc.get("shared_buffers")
+    assert shared.value == 8192 * 1024**2 * 33 // 100 // 8192 and "shared_buffers" in doc.meta["platform_defaults"]
+    # without the tier's memory: not known here, PostgreSQL's default stands
+    path = _write(tmp_path, "sql2.json", {"kind": "sql#instance", "name": "pg", "databaseVersion": "POSTGRES_15",
+                                          "settings": {"tier": "db-perf-optimized-N-8"}})
+    [doc] = _docs(path)
+    assert doc.get("shared_buffers") is None
+    # written as a flag, the flag wins
+    path = _write(tmp_path, "sql3.json", {"kind": "sql#instance", "name": "pg", "databaseVersion": "POSTGRES_15",
+                                          "settings": {"tier": "db-custom-2-8192", "databaseFlags": [
+                                              {"name": "shared_buffers", "value": "65536"}]}})
+    [doc] = _docs(path)
+    assert doc.get("shared_buffers").value == 65536
 
 
 # ------------------------------------------------------------------------------------------------

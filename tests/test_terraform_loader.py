@@ -257,6 +257,7 @@ def test_tf_managed_settings(tf_dir):
     sql = next(d for d in docs if d.kind == "postgresql" and d.meta["managed"] == "gcp-cloudsql")
     assert sql.meta["pg_version"] == 15 and sql.host.get("ram").value == 7680 * 1024**2
     assert sql.get("work_mem").value == 131072
+    assert sql.get("shared_buffers").value == 7680 * 1024**2 * 33 // 100 // 8192  # Cloud SQL's default: 33 %
     assert isinstance(sql.get("max_connections").value, Unknown)  # var with default null
     rds = next(d for d in docs if d.kind == "postgresql" and d.meta["managed"] == "aws-rds")
     assert rds.get("max_connections").value == 300

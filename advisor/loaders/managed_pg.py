@@ -41,12 +41,22 @@ LABELS = {"aws-rds": "Amazon RDS for PostgreSQL", "aws-aurora": "Aurora PostgreS
 # - Aurora PostgreSQL: tcp_keepalives_idle 300 (Aurora User Guide, dead connection handling).
 # - Azure flexible server: tcp_keepalives_idle 120, interval 30, count 9; ssl on
 #   (param-connections-authentication-tcp-settings; require_secure_transport on by default).
-# - Cloud SQL: the server always offers TLS.
+# - Cloud SQL: the server always offers TLS; shared_buffers defaults to 33 % of the instance's
+#   memory (Cloud SQL for PostgreSQL, "Best practices for managing memory usage",
+#   https://cloud.google.com/sql/docs/postgres/manage-memory-usage-best-practices: "the default is
+#   33% of the instance's memory"), set here when the tier's memory is known.
+# - Azure flexible server: shared_buffers depends on the SKU; its per-SKU values are not captured
+#   here, so PostgreSQL's default stands (a lower bound for MEM001).
 _RDS_MEMORY = {"shared_buffers": "{DBInstanceClassMemory/32768}",
                "max_connections": "LEAST({DBInstanceClassMemory/9531392},5000)"}
 
 
-def platform_defaults(platform: str, major: int) -> dict[str, str]:
+CLOUDSQL_SHARED_BUFFERS_PERCENT = 33
+
+
+def platform_defaults(platform: str, major: int, memory: int | None = None) -> dict[str, str]:
+    """The settings `platform` sets by default, as raw values in PostgreSQL's base units;
+    `memory` (bytes of the instance) for the defaults that depend on it."""
     if platform == "aws-rds":
         return {"ssl": "1", "tcp_keepalives_idle": "300", "tcp_keepalives_interval": "30",
                 "tcp_keepalives_count": "2", "rds.force_ssl": "1" if major >= 15 else "0", **_RDS_MEMORY}
@@ -56,7 +66,10 @@ def platform_defaults(platform: str, major: int) -> dict[str, str]:
         return {"ssl": "on", "tcp_keepalives_idle": "120", "tcp_keepalives_interval": "30", "tcp_keepalives_count": "9",
                 "require_secure_transport": "on"}
     if platform == "gcp-cloudsql":
-        return {"ssl": "on"}
+        out = {"ssl": "on"}
+        if memory:
+            out["shared_buffers"] = str(memory * CLOUDSQL_SHARED_BUFFERS_PERCENT // 100 // 8192)  # 8 kB blocks
+        return out
     return {}
 
 
@@ -141,7 +154,8 @@ def build(path: str, platform: str, entries: list[Entry], major: int | None, mem
     own = PLATFORM_NAMES.get(platform, set())
     given = {e.name.lower() for e in entries}
     defaults = []
-    for name, raw in platform_defaults(platform, catalog.major).items():
+    ram = memory.value if memory is not None and memory.known and isinstance(memory.value, int) else None
+    for name, raw in platform_defaults(platform, catalog.major, ram).items():
         if name.lower() not in given:
             defaults.append(Entry(name, raw, Span(path, key=f"(default of {LABELS[platform]})"), user_set=False))
     if defaults:

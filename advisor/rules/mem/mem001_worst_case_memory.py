@@ -25,7 +25,10 @@ container limit, compose `mem_limit` or `deploy.resources.limits.memory`: the OO
 the limit, whatever the node's RAM), or the memory of a managed server's instance class (an RDS
 `db.r6g.large` described in the same run, a Cloud SQL tier, an Azure SKU). Otherwise it is the
 machine's RAM, from `--ram 64GB`, `ram:` in pgpath.yaml, or a `# pgpath: ram=64GB` comment in
-postgresql.conf. Without any the rule says nothing. SYS005 compares the same floor, computed by
+postgresql.conf. A managed server's unset parameters take the platform's own defaults where they
+differ from PostgreSQL's (docs/cloud.md): RDS `shared_buffers` {DBInstanceClassMemory/32768} (a
+quarter of the memory) and its `max_connections` formula, Cloud SQL `shared_buffers` 33 % of the
+tier's memory. Without any the rule says nothing. SYS005 compares the same floor, computed by
 the same code (advisor/rules/memory.py), with a strict overcommit limit.
 
 Severity follows what is certain:
