@@ -26,6 +26,7 @@ SNIFF_SUFFIXES = {"", ".conf", ".cfg", ".ini", ".template", ".tmpl", ".tpl", ".j
                   ".sql", ".psql", ".pgsql",  # migrations and scripts (ALTER ... SET)
                   ".tf",  # Terraform (cloud JSON and plans are .json)
                   ".service",  # systemd units
+                  ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx",  # node-postgres in code
                   ".crt", ".pem", ".key", ".cer"}  # certificates and keys named by the configurations
 SNIFF_MAX_BYTES = 16 * 1024 * 1024  # the loaders' read limit: a large settings module is sniffed whole
 

@@ -58,7 +58,8 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 TARGET_COLD = 1.3  # cold start <= 1.3 x the typer-import floor
 TARGET_PARSE = 3.0  # throughput >= 3 x pgtoolkit
 # modules that must not be imported by a plain `pgpath check` run
-HEAVY = ("rich", "pydantic", "yaml", "jsonschema", "pglast", "psycopg", "pgtoolkit")
+HEAVY = ("rich", "pydantic", "yaml", "jsonschema", "pglast", "psycopg", "pgtoolkit",
+         "tree_sitter", "tree_sitter_javascript", "tree_sitter_typescript")  # (the last three: only with .js/.ts using pg)
 
 
 # ------------------------------------------------------------------------------------------------

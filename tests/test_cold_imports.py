@@ -31,7 +31,8 @@ from advisor.cli import main
 main()
 """
 
-HEAVY = ("yaml", "jsonschema", "pglast", "psycopg", "cryptography", "rich", "pydantic", "hcl2", "json", "pgtoolkit")
+HEAVY = ("yaml", "jsonschema", "pglast", "psycopg", "cryptography", "rich", "pydantic", "hcl2", "json", "pgtoolkit",
+         "tree_sitter", "tree_sitter_javascript", "tree_sitter_typescript")
 
 
 def modules_of(*args: str, cache: Path) -> set[str]:

@@ -65,6 +65,13 @@ FILES = {
     "pg_service.conf": "[main]\nhost=db.internal\nuser=app\npassword=PwService20xQ\nconnect_timeout=9s\n",
     "node/db.json": '{"database": {"host": "db", "user": "app", "password": "PwNode21xQ", "keepAlive": true,'
                     ' "connectionString": "postgres://app:PwNode22xQ@db/app", "max": 5}}\n',
+    "node/src/db.js": (
+        "const { Pool } = require('pg');\n"
+        "const pool = new Pool({ host: 'db', password: 'PwNodeJs49xQ', max: 5,\n"
+        "  connectionString: `postgres://app:PwNodeJs50xQ@db/app`,\n"
+        "  ssl: { key: 'PwNodeJs51xQ', passphrase: process.env.X || 'PwNodeJs52xQ', rejectUnauthorized: false } });\n"
+        "const other = new Pool({ host: process.env.H || 'db', password: process.env.P ?? 'PwNodeJs53xQ' });\n"
+    ),
     "pgx/config.yaml": "db:\n  dsn: \"host=db password=PwPgx23xQ pool_max_conns=5 keepalives_idle=30\"\n",
     "jdbc/application.properties": "spring.datasource.url=jdbc:postgresql://app:PwJdbcUser24xQ@db.internal/app\n",
     # the server side: connection-string settings, shell commands, PgBouncer entries, auth files
@@ -120,7 +127,7 @@ def run(*args: str, cwd: Path) -> str:
 
 
 def test_seeded_passwords_are_distinct():
-    assert len(PASSWORDS) == 48
+    assert len(PASSWORDS) == 53
 
 
 def test_every_seeded_file_is_loaded_as_client(tree):

@@ -171,7 +171,8 @@ def link_documents(docs: list, options: dict) -> list:
     with the ConfigMap of another file of its folder that it mounts): only when a loaded document
     asks for it (`meta["link"]`) or a workload is left (`options["workloads"]`, filled by
     advisor.loaders.infra_yaml), so other runs import nothing; a container with the configuration
-    file it mounts (advisor.loaders.mounts)."""
+    file it mounts (advisor.loaders.mounts); node-postgres code with the environment of the
+    container that runs it (advisor.loaders.clients.node_env)."""
     if options.get("compose_merged"):
         docs = _drop_merged_bases(docs, options["compose_merged"])
     if any("_replaced_by_override" in d.meta for d in docs):
@@ -182,6 +183,10 @@ def link_documents(docs: list, options: dict) -> list:
         from advisor.loaders.infra_yaml import link_workloads
 
         link_workloads(docs, options["workloads"], options.get("autoscalers", ()), options.get("services", ()))
+    if any("_node_calls" in d.meta for d in docs):
+        from advisor.loaders.clients.node_env import link as link_node_env
+
+        docs = link_node_env(docs, options)
     if any("_mount" in d.meta for d in docs):
         from advisor.loaders.mounts import merge
 

@@ -13,6 +13,7 @@ One kind for every client format; `doc.meta["format"]` says which reader was use
 | `properties` | Spring `application*.properties`, `hikari.properties`                  |
 | `django`     | Python settings modules (`DATABASES`), read with `ast`                 |
 | `python`     | Python modules creating SQLAlchemy engines / psycopg_pool pools, read with `ast` |
+| `javascript` | JavaScript/TypeScript modules constructing node-postgres `Pool`/`Client`, read with tree-sitter |
 | `service`    | `pg_service.conf`                                                     |
 | `text`       | anything else, or a structured file that does not parse (templates): URLs on each line |
 
@@ -46,6 +47,10 @@ def choose_format(path: str, text: str) -> str:
     suffix = os.path.splitext(name)[1]
     if suffix in _SUFFIX_FORMAT:
         return _SUFFIX_FORMAT[suffix]
+    from advisor.loaders.client_detect import JS_SUFFIXES
+
+    if suffix in JS_SUFFIXES:
+        return "javascript"
     if name.endswith(".conf"):
         return "text"
     from advisor.loaders.client_detect import _ENV_FILE_LINE
@@ -113,6 +118,10 @@ def _read(doc: ConfigDoc, b, fmt: str, path: str, text: str):
         return python_endpoints(doc, b, path, text)
     if fmt == "text":
         return scan_text(doc, b, text, path)
+    if fmt == "javascript":
+        from advisor.loaders.clients.jscode import code_endpoints
+
+        return code_endpoints(doc, b, path, text)
     readers = {
         "env": tree.iter_env_leaves, "yaml": tree.yaml_leaves, "json": tree.json_leaves, "toml": tree.toml_leaves,
         "ini": tree.ini_leaves, "properties": tree.properties_leaves,

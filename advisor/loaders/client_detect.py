@@ -9,7 +9,9 @@ only with a client signal: a PostgreSQL URL (`postgres://`, `postgresql+psycopg2
 `env:` entry, `- name: PGHOST`), a Spring datasource, SQLAlchemy or
 node-postgres pool options, a Django `DATABASES` with a PostgreSQL engine, or a Python module that
 imports SQLAlchemy or psycopg_pool and calls `create_engine()`/`create_async_engine()`/
-`ConnectionPool()`/`AsyncConnectionPool()` with no URL of another database. Never `.conf`
+`ConnectionPool()`/`AsyncConnectionPool()` with no URL of another database, or a JavaScript or
+TypeScript module (`.js .mjs .cjs .jsx .ts .mts .cts .tsx`) that imports `pg` or `pg-pool` and
+constructs a `Pool` or `Client` (`new Pool(`, `new pg.Client(`). Never `.conf`
 files other than pg_service.conf, never ini files with `[pgbouncer]`/`[databases]` (PgBouncer)
 or HAProxy sections, so postgresql.conf, pgbouncer.ini and haproxy.cfg are never claimed.
 """
@@ -64,6 +66,12 @@ _PY_CONNECT = lazy_re.compile(r"\b(?:(?:psycopg2?|asyncpg|Connection|AsyncConnec
                               r"asyncpg[ \t]*\.[ \t]*create_pool)[ \t]*\(")
 _PY_FROM_CONNECT = lazy_re.compile(r"^[ \t]*from[ \t]+(?:psycopg2?|asyncpg)[ \t]+import\b[^\n]*\b(?:connect|create_pool)\b",
                                    re.MULTILINE)
+# node-postgres configured in JavaScript/TypeScript (advisor.loaders.clients.jscode): an import of pg
+# or pg-pool (`require('pg')`, `from 'pg'`, `import('pg')`) and a constructor call (the reader decides
+# whether it is pg's Pool or Client)
+JS_SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
+_JS_USES_PG = lazy_re.compile(r"""(?:\brequire\s*\(\s*|\bfrom\s*|\bimport\s*\(?\s*)['"`]pg(?:-pool)?['"`]""")
+_JS_CALL = lazy_re.compile(r"\bnew\s+[\w$(]")  # any `new` (an alias: `new PgPool(`, `new (require('pg').Pool)(`)
 _ENV_FILE_LINE = lazy_re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=", re.MULTILINE)
 
 _COMMENT_LINE = lazy_re.compile(r"^[ \t]*(#|//|!).*$", re.MULTILINE)
@@ -85,6 +93,15 @@ def _pool(text: str) -> bool:
         if _LATER_KEY.search(text, m.end(), end):
             return True
         pos = end
+
+
+def js_candidate(name: str, text: str) -> bool:
+    """A JavaScript/TypeScript module that imports pg (or pg-pool) and constructs a Pool or Client
+    (two regexes, no parsing: a `new` of any name, which the reader sees bound or not to pg's
+constructors). Not type declarations (`.d.ts`) or minified bundles."""
+    if not name.endswith(JS_SUFFIXES) or name.endswith((".d.ts", ".d.mts", ".d.cts", ".min.js")):
+        return False
+    return bool(_JS_USES_PG.search(text)) and bool(_JS_CALL.search(text))
 
 
 def format_of(name: str) -> str | None:
@@ -116,6 +133,8 @@ def detect(name: str, text: str | None) -> str | None:
                     _PY_FROM_CONNECT.search(head) and re.search(r"\b(?:connect|create_pool)[ \t]*\(", head)):
                 return "client"
         return None
+    if suffix in JS_SUFFIXES:
+        return "client" if js_candidate(name, head) else None
     if suffix in CONTENT_SUFFIXES:
         head = _COMMENT_LINE.sub("", head)  # a commented-out example is no client
         if _URL.search(head) or _ENV_VAR.search(head) or _SPRING.search(head) or _pool(head) \

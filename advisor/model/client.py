@@ -204,7 +204,7 @@ class Pool(Record):
 
     __slots__ = ("library", "max_lifetime", "max_idle", "validation", "validation_note", "size", "keepalive_time",
                  "health_check_period", "persistent", "key_prefix", "kebab", "ini", "yaml", "python", "min_size",
-                 "validation_timeout", "borrow_timeout", "retired_by_health_check", "version")
+                 "validation_timeout", "borrow_timeout", "retired_by_health_check", "version", "error_listener")
 
     def __init__(self, library: str, max_lifetime: Value, max_idle: Value, validation: Value, validation_note: str = "",
                  size: Value | None = None, keepalive_time: Value | None = None,
@@ -238,6 +238,10 @@ class Pool(Record):
         # is closed only by the health check every health_check_period, and lent until then
         self.retired_by_health_check = False
         self.version = ""  # the library's version as decided, for messages (`pgx v4 (... in go.mod:3)`)
+        # pg-pool read in code (advisor.loaders.clients.jscode): where the module listens for the
+        # pool's 'error' event (`pool.on('error', ...)`), or a Span-less False when it does not;
+        # None when the code was not read
+        self.error_listener: Value | None = None
 
     @property
     def idle_key(self) -> str:

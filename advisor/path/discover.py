@@ -347,8 +347,21 @@ def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
     client_paths = [(g, _client_paths(g)) for g in groups]
     paths: list[DeploymentPath] = []
     for g, found in client_paths:
+        for path in found:
+            _environment_evidence(path)
         paths.extend(found + _server_paths(g))
     return paths
+
+
+def _environment_evidence(path: DeploymentPath) -> None:
+    """A client in code that reads where it connects from the environment of the container that runs
+    it (advisor.loaders.clients.node_env): that link first, for it is what makes the rest."""
+    hop = path.hops[0] if path.hops else None
+    if hop is None or hop.kind != "client" or hop.doc is None or "environment_of" not in hop.doc.meta:
+        return
+    said = hop.doc.meta["environment_of"].get(getattr(hop.detail, "name", None))
+    if said:
+        path.evidence.insert(0, f"{hop.detail.who()} reads where it connects from the environment of {said}")
 
 
 def _client_paths(g: _Group) -> list[DeploymentPath]:

@@ -845,7 +845,31 @@ NODE_KEYS = ("keepAlive", "keepAliveInitialDelayMillis", "idleTimeoutMillis", "c
              "idle_in_transaction_session_timeout", "max", "min", "ssl", "allowExitOnIdle", "maxUses")
 
 
-def node_endpoint(b: Builder, name: str, span: Span, opts: dict[str, Value], loc: Locator | None = None) -> ClientEndpoint:
+def _node_sslmode(mode: Value, params: dict[str, Value]) -> Value:
+    """A connection string's sslmode as pg-connection-string gives it to pg: any sslmode (or
+    sslcert/sslkey/sslrootcert) makes `ssl` an object, so TLS is required whatever the mode but
+    `disable` (prefer and allow never fall back to plaintext); `require`, `prefer`, `verify-ca` verify
+    like verify-full (pg 8's deprecated reading), `no-verify` does not verify; with
+    `uselibpqcompat=true`, `prefer` and `require` do not verify (without sslrootcert) and `verify-ca`
+    does not check the host name."""
+    m = str(mode.raw if mode.value is None else mode.value).strip().lower()  # (no-verify is no libpq mode)
+    compat = str(getattr(params.get("uselibpqcompat"), "value", "")).lower() == "true"
+    if m == "disable":
+        node = "disable"
+    elif m == "no-verify" or compat and m in ("prefer", "require") and "sslrootcert" not in params:
+        node = "require"
+    elif compat and m in ("verify-ca", "require"):
+        node = "verify-ca"
+    else:
+        node = "verify-full"
+    return Value(node, mode.raw, mode.span, mode.origin, "sslmode", assumed=mode.assumed)
+
+
+def node_endpoint(b: Builder, name: str, span: Span, opts: dict[str, Value], loc: Locator | None = None,
+                  pooled: bool | None = None) -> ClientEndpoint:
+    """A node-postgres client from its options. `pooled`: True for a `new Pool()` (pg-pool, with its
+    defaults), False for a `new Client()`, None when the options alone say (a JSON/YAML object:
+    pooled when it holds a pool option)."""
     params: dict[str, Value] = {}
     cs = opts.get("connectionString")
     if cs is not None and cs.known and loc is not None:
@@ -881,12 +905,17 @@ def node_endpoint(b: Builder, name: str, span: Span, opts: dict[str, Value], loc
     mode: Value
     if ssl is None:
         mode = ep.sslmode if ep.sslmode is not None and ep.sslmode.is_set else default("disable")
+        if mode.is_set and not mode.unknown:
+            mode = _node_sslmode(mode, params)
     elif ssl.unknown:
         mode = Value(Unknown(ssl.raw or ""), ssl.raw, ssl.span, key="ssl")
     elif isinstance(ssl.value, dict):
         reject = ssl.value.get("rejectUnauthorized")
-        mode = Value("require" if reject is False or str(reject).lower() == "false" else "verify-full",
-                     "{...}", ssl.span, key="ssl")
+        if isinstance(reject, Unknown):
+            mode = Value(Unknown(reject.text), ssl.raw or "{...}", ssl.span, key="ssl")
+        else:
+            mode = Value("require" if reject is False or str(reject).lower() == "false" else "verify-full",
+                         ssl.raw or "{...}", ssl.span, key="ssl")
     else:
         on = client_bool(str(ssl.value))
         mode = Value("verify-full" if on else "disable", ssl.raw, ssl.span, key="ssl")
@@ -904,7 +933,8 @@ def node_endpoint(b: Builder, name: str, span: Span, opts: dict[str, Value], loc
     least = num("min")
     if least is not None and least.known:
         least.value = max(0.0, least.value)  # pg-pool: `this._clients.length > this.options.min`
-    if any(k in opts for k in ("idleTimeoutMillis", "maxLifetimeSeconds", "max", "min", "allowExitOnIdle", "maxUses")):
+    if pooled or pooled is None and any(k in opts for k in ("idleTimeoutMillis", "maxLifetimeSeconds", "max", "min",
+                                                              "allowExitOnIdle", "maxUses")):
         ep.pool = Pool("pg-pool", life or default(math.inf), idle or default(10.0), default(False),
                        "pg-pool hands out idle clients without checking them", size or default(10))
         ep.pool.min_size = least or default(0.0)

@@ -126,13 +126,20 @@ def extract(doc: ConfigDoc, leaves: Iterable[Leaf], b: Builder, env_file: bool =
     # the image of a compose service or Kubernetes container, by its path (the owner of its env block)
     images = {lf.path[:-1]: lf.value for lf in leaves if len(lf.path) >= 2 and lf.path[-1] == "image"
               and isinstance(lf.value, str)}
+    # and the build context of a compose service (`build: ./app`, `build: {context: ./app}`)
+    builds = {lf.path[:-1]: lf.value for lf in leaves if len(lf.path) >= 2 and lf.path[-1] == "build"
+              and isinstance(lf.value, str)}
+    builds.update({lf.path[:-2]: lf.value for lf in leaves if len(lf.path) >= 3 and lf.path[-2:] == ("build", "context")
+                   and isinstance(lf.value, str)})
     from advisor.loaders.client_detect import POSTGRES_IMAGE
 
     for block, entries in _env_blocks(leaves, used):
         service = (block[1] if len(block) == 3 and block[0] == "services" and block[2] == "environment"
                    else containers.get(block[:-1], ""))
         server = bool(POSTGRES_IMAGE.search(images.get(block[:-1], "")))
-        endpoints.extend(env_endpoints(doc, b, ".".join(block), entries, service, server=server))
+        container = {"image": images.get(block[:-1], ""), "build": builds.get(block[:-1], ""), "block": ".".join(block),
+                     "service": service} if block and block[-1] in ("env", "environment") else None
+        endpoints.extend(env_endpoints(doc, b, ".".join(block), entries, service, server=server, container=container))
     # 2. Spring / HikariCP
     endpoints.extend(_spring(doc, b, leaves, used))
     # 3. everything else, mapping by mapping
@@ -194,17 +201,24 @@ def _env_blocks(leaves: list[Leaf], used: set[int]) -> Iterable[tuple[tuple[str,
 
 
 def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tuple[str, Leaf, Value]],
-                  service: str = "", server: bool = False) -> list[ClientEndpoint]:
+                  service: str = "", server: bool = False, container: dict | None = None) -> list[ClientEndpoint]:
     """The endpoints of one environment block. `entries` is read once (it may be a generator:
     a large .env is read without holding every variable); only the variables that may hold a
     connection string are kept for the second pass. `service`: the compose service or Kubernetes
     container whose environment it is. `server`: that container runs a PostgreSQL image, so PG*
     variables naming no host (PGUSER for pg_isready, psql) are its own tools', which libpq connects
-    over the server's Unix socket (where sslmode is ignored): no client of their own."""
+    over the server's Unix socket (where sslmode is ignored): no client of their own. `container`:
+    the image and build context of the compose service or Kubernetes container whose `env:` it
+    is; each endpoint made here is then remembered with it and the block's variables
+    (meta["_env_of"]), for the code that runs in that container to read them
+    (advisor.loaders.clients.node_env)."""
     endpoints: list[ClientEndpoint] = []
     pg: dict[str, Value] = {}
     candidates: list[tuple[str, Leaf, Value, str, bool, str | None]] = []
+    variables: dict[str, tuple[Value, Leaf]] | None = {} if container is not None else None
     for key, lf, v in entries:
+        if variables is not None:
+            variables[key] = (v, lf)
         secret = is_secret_key(key)
         if secret:
             v.secret = True
@@ -251,6 +265,10 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tupl
         first = next(v for v in pg.values())
         libpq_endpoint(b, "PG* environment", first.span or Span(doc.path), "env", dict(pg))
         _env_connect_checks(b, pg)
+    if variables is not None and endpoints and not server:
+        held = {**container, "env": variables, "pg": dict(pg)}
+        for ep in endpoints:
+            doc.meta.setdefault("_env_of", {})[id(ep)] = held
     return endpoints
 
 

@@ -48,7 +48,8 @@ client turns an unexpected end into an `error` event): a timer that closes the c
 expires (a FIN or RST sent then: HAProxy, PgBouncer, `idle_session_timeout`, RDS Proxy, an Azure
 Load Balancer with TCP reset) makes pg-pool remove it instead of lending it, and emit `error` on
 the pool, which ends a Node process that does not listen for it (`pool.on('error', ...)`): an
-**info** that says so. Against a timer the client learns of only at its next packet (an NLB's
+**info** that says so, or, for a pool read in JavaScript/TypeScript code whose module never
+listens for the event, a **warning** (the process exits each time). Against a timer the client learns of only at its next packet (an NLB's
 RST, a silent drop), pg-pool lends the dead connection like any pool: a warning.
 
 ## Why it matters
@@ -93,6 +94,7 @@ their own files, and this rule judges them against it once those files are on th
 """
 
 import math
+import os
 
 from advisor.findings import Severity
 from advisor.model.client import (COMMON_POOL_IDLE_S, COMMON_POOL_RETIRE_S, COMMON_POOL_RETIRE_SAID,
@@ -220,10 +222,19 @@ def check(ctx):
             elif pool.library == "pg-pool" and shortest.notifies:
                 # pg-pool listens for the end of an idle client (makeIdleListener): it removes it and
                 # emits 'error' on the pool, which Node turns into an exception without a listener
+                listener = pool.error_listener
                 tail = (": the connection is closed first, as it happens, and pg-pool removes it instead of lending "
-                        "it, emitting 'error' on the pool: an application without pool.on('error', ...) exits "
-                        "(Node's unhandled 'error' event)")
+                        "it, emitting 'error' on the pool: ")
                 severity = Severity.INFO
+                if listener is None:
+                    tail += "an application without pool.on('error', ...) exits (Node's unhandled 'error' event)"
+                elif listener.value:
+                    tail += (f"the module listens for it (pool.on('error', ...) at "
+                             f"{os.path.basename(listener.span.file)}:{listener.span.line})")
+                else:
+                    tail += ("the module never listens for it (no pool.on('error', ...)), so the Node process exits "
+                             "(Node's unhandled 'error' event)")
+                    severity = Severity.WARNING
             elif pool.retired_by_health_check:
                 tail = (f": the connection is closed first and the pool lends it unchecked ({pool.version}: its "
                         f"Acquire checks nothing, unlike pgx v5's ping on a connection idle for more than 1 s; "
@@ -234,7 +245,10 @@ def check(ctx):
                 severity = Severity.WARNING
             fix = _lifetime_fix(pool, shortest.seconds)
             if pool.library == "pg-pool" and shortest.notifies and not validated:
-                fix += "; and pool.on('error', ...) in the application (pgpath does not read its code)"
+                if pool.error_listener is None:
+                    fix += "; and pool.on('error', ...) in the application (pgpath does not read its code)"
+                elif not pool.error_listener.value:
+                    fix += "; and pool.on('error', (err) => ...) in the module that creates the pool"
             yield RULE.finding(span, head + tail, fix,
                                related=list(dict.fromkeys([s for s in [shortest.span] if s is not None]
                                                           + related(path, span))),

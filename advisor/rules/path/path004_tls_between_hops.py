@@ -7,11 +7,16 @@ or PostgreSQL after it (an HAProxy in TCP mode passes TLS through), then PgBounc
 behind it. For each such pair on an assembled path:
 
 - the connecting side requires TLS (`sslmode` `require`, `verify-ca`, `verify-full`; PgBouncer
-  `server_tls_sslmode` the same) and the accepting side does not offer it (PostgreSQL `ssl = off`,
-  its default; PgBouncer `client_tls_sslmode = disable`, its default): every connection fails
-  (`server does not support SSL, but SSL was required`) — **error**;
+  `server_tls_sslmode` the same; node-postgres `ssl: true` or any `ssl` object, `{
+  rejectUnauthorized: false }` included, a connection string's `sslmode` other than `disable`, or
+  the `PGSSLMODE` it reads when its options have no `ssl`: every mode but `disable` and `allow`)
+  and the accepting side does not offer it (PostgreSQL `ssl = off`, its default; PgBouncer
+  `client_tls_sslmode = disable`, its default): every connection fails (libpq: `server does not
+  support SSL, but SSL was required`; node-postgres ends the socket on the server's `N` and emits
+  `The server does not support SSL connections`) — **error**;
 - the connecting side never uses TLS (`sslmode=disable`; PgBouncer `server_tls_sslmode = disable`,
-  its default) and the accepting side requires it (PgBouncer `client_tls_sslmode` `require` or
+  its default; node-postgres without `ssl`, its default, or `ssl: false`) and the accepting side
+  requires it (PgBouncer `client_tls_sslmode` `require` or
   stricter: `FATAL: SSL required`; RDS `rds.force_ssl = 1`, the default from PostgreSQL 15, and
   Azure flexible server's `require_secure_transport = on`, its default: `no pg_hba.conf entry
   for host ..., no encryption`): every connection fails — **error** (`prefer` and `allow` retry
@@ -35,6 +40,9 @@ requiring it on that leg; and verify behind the pooler (`server_tls_sslmode = ve
 ## References
 - libpq SSL modes: https://www.postgresql.org/docs/current/libpq-ssl.html#LIBPQ-SSL-PROTECTION
 - PgBouncer TLS settings: https://www.pgbouncer.org/config.html#tls-settings
+- node-postgres `Connection.connect` (the server's `N` to the SSLRequest) and
+  `readSSLConfigFromEnvironment`: https://github.com/brianc/node-postgres/blob/master/packages/pg/lib/connection.js,
+  https://github.com/brianc/node-postgres/blob/master/packages/pg/lib/connection-parameters.js
 """
 
 import os
@@ -128,16 +136,34 @@ def _offer_fix(peer) -> str:
     return pgbouncer_assignments(peer.doc, peer.doc.model, CLIENT_TLS, listed)
 
 
+NODE_TLS_FIX = "ssl: { ca: <CA certificate> } in the options (ssl: { rejectUnauthorized: false } at least)"
+
+
+def _node_ssl(mode) -> str:
+    """node-postgres' `ssl` as written: `ssl: { rejectUnauthorized: false }`, `ssl: true`, or the
+    PGSSLMODE it was read from (pg's readSSLConfigFromEnvironment)."""
+    if mode.origin == "default":
+        return "without ssl (pg's default, with no PGSSLMODE: no TLS)"
+    raw = mode.raw or str(mode.value)
+    if mode.key == "sslmode":  # in its connection string (pg-connection-string)
+        return f"sslmode={raw} in its connection string (read by pg as an ssl object)"
+    if raw.startswith("PGSSLMODE="):
+        return f"{raw} (read by pg as ssl: {'true' if mode.value in VERIFIES else '{ rejectUnauthorized: false }'})"
+    return f"ssl: {raw}"
+
+
 def check(ctx):
     for path in ctx.paths:
         for i, hop in enumerate(path.hops):
             if hop.kind == "client":
                 ep = hop.detail
                 mode = ep.sslmode
-                if mode is None or not mode.known or getattr(ep, "driver", "") == "node-postgres":
+                if mode is None or not mode.known:
                     continue
                 wants = str(mode.value).lower()
                 want_text = f"{ep.who()} {mode.key if mode.key == 'ssl' else 'sslmode'}={mode.value}" + (" (default)" if mode.origin == "default" else "")
+                if getattr(ep, "driver", "") == "node-postgres":
+                    want_text = f"{ep.who()} (node-postgres) {_node_ssl(mode)}"
                 want_span = mode.span if mode.span is not None else hop_span(hop)
             elif hop.kind == "pgbouncer":
                 model = hop.doc.model
@@ -160,6 +186,7 @@ def check(ctx):
                     want_span,
                     f"{want_text} never uses TLS, but {peer.label} requires it ({req_text}): every connection on "
                     f"this path is refused ({answer})",
+                    NODE_TLS_FIX if getattr(hop.detail, "driver", "") == "node-postgres" else
                     "sslmode=verify-full and sslrootcert=<CA file> (sslmode=require at least)" if hop.kind == "client"
                     else pgbouncer_assignments(hop.doc, hop.doc.model, (("server_tls_sslmode", "verify-full"),
                                                                         ("server_tls_ca_file", "<CA file>"))),
@@ -169,10 +196,12 @@ def check(ctx):
                 continue
             offers, offer_text, offer_span = _offers(peer)
             if wants in REQUIRES and offers is False:
+                said = ("The server does not support SSL connections" if getattr(hop.detail, "driver", "") ==
+                        "node-postgres" else "server does not support SSL, but SSL was required")
                 yield RULE.finding(
                     want_span,
                     f"{want_text} requires TLS, but {peer.label} does not offer it ({offer_text}): every "
-                    "connection on this path fails (server does not support SSL, but SSL was required)",
+                    f"connection on this path fails ({said})",
                     _offer_fix(peer),
                     related=[offer_span] + related(path, want_span, offer_span),
                     severity=Severity.ERROR,
