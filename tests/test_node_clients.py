@@ -367,3 +367,22 @@ def test_sslmode_prefer_fails_against_a_server_without_ssl(tmp_path):
     text = pgpath("check", ".", "--select", "PATH004", cwd=tmp_path).stdout
     assert ("sslmode=prefer in its connection string (read by pg as an ssl object) requires TLS, but PostgreSQL "
             "postgresql.conf does not offer it") in text, text
+
+
+def test_no_ssl_against_a_pooler_that_requires_tls(tmp_path):
+    """pg without `ssl` (and no PGSSLMODE) sends no SSLRequest: a PgBouncer with client_tls_sslmode
+    = require refuses it (FATAL: SSL required)."""
+    write(tmp_path, "db.js", "const { Pool } = require('pg');\nnew Pool({ host: 'pgbouncer', port: 6432 });\n")
+    write(tmp_path, "pgbouncer.ini", """
+        [databases]
+        * = host=db port=5432
+        [pgbouncer]
+        listen_port = 6432
+        client_tls_sslmode = require
+        client_tls_key_file = /etc/pgbouncer/server.key
+        client_tls_cert_file = /etc/pgbouncer/server.crt
+    """)
+    text = pgpath("check", ".", "--select", "PATH004", cwd=tmp_path).stdout
+    assert "PATH004 error new Pool() line 2 (node-postgres) without ssl (pg's default, with no PGSSLMODE: no TLS) " \
+           "never uses TLS, but PgBouncer" in text, text
+    assert "fix: ssl: { ca: <CA certificate> } in the options" in text
