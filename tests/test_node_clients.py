@@ -386,3 +386,33 @@ def test_no_ssl_against_a_pooler_that_requires_tls(tmp_path):
     assert "PATH004 error new Pool() line 2 (node-postgres) without ssl (pg's default, with no PGSSLMODE: no TLS) " \
            "never uses TLS, but PgBouncer" in text, text
     assert "fix: ssl: { ca: <CA certificate> } in the options" in text
+
+
+def test_connection_string_from_the_containers_variable(tmp_path):
+    """`connectionString: process.env.DATABASE_URL`: the container's DATABASE_URL, read as
+    pg-connection-string reads it (sslmode=require: TLS required); the container's own libpq reading
+    of that variable is the same connection and is dropped."""
+    write(tmp_path, "app/package.json", '{"name": "api", "dependencies": {"pg": "8"}}')
+    write(tmp_path, "app/db.js", "const { Pool } = require('pg');\n"
+                                 "const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 40 });\n")
+    write(tmp_path, "postgresql.conf", "port = 5432\nmax_connections = 50\nssl = off\n")
+    write(tmp_path, "deploy.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: api}
+        spec:
+          replicas: 2
+          template:
+            spec:
+              containers:
+                - name: api
+                  image: ghcr.io/acme/api:1
+                  env:
+                    - {name: DATABASE_URL, value: "postgres://app@db:5432/app?sslmode=require"}
+    """)
+    got = sorted((f["code"], f["severity"], f["span"]["file"]) for f in findings(tmp_path))
+    assert got == [("PATH004", "error", "./deploy.yaml"), ("PATH005", "warning", "./postgresql.conf"),
+                   ("TLS001", "info", "./postgresql.conf")]
+    text = pgpath("check", ".", cwd=tmp_path).stdout
+    assert "sslmode=require in its connection string (read by pg as an ssl object) requires TLS" in text
+    assert "pool 40 × 2 replicas (replicas: 2 of Deployment api) = 80 connections" in text
