@@ -568,3 +568,21 @@ def test_sqlalchemy_asyncpg_sends_no_keepalives_either(tmp_path):
     got = json.loads(pgpath("check", ".", "--format", "json", "--select", "PATH001", cwd=tmp_path).stdout)["findings"]
     assert len(got) == 1 and got[0]["fix"].startswith("tcp_keepalives_idle = 170"), got
     assert "query of the URL" not in got[0]["fix"] and "connect_args" not in got[0]["fix"]
+
+
+def test_asyncpg_named_statements_through_transaction_pooling(tmp_path):
+    """asyncpg's statement cache (statement_cache_size, default 100) names the statements it
+    prepares: through PgBouncer transaction pooling that does not track them, PATH006; 0 names none."""
+    (tmp_path / "app.py").write_text(textwrap.dedent("""
+        import asyncpg
+        async def main():
+            a = await asyncpg.connect("postgresql://app@pgbouncer:6432/app")
+            b = await asyncpg.create_pool("postgresql://app@pgbouncer:6432/app", statement_cache_size=0)
+    """).lstrip())
+    (tmp_path / "pgbouncer.ini").write_text("[databases]\napp = host=db port=5432 dbname=app\n[pgbouncer]\n"
+                                            "listen_addr = *\nlisten_port = 6432\npool_mode = transaction\n"
+                                            "max_prepared_statements = 0\n")
+    got = json.loads(pgpath("check", ".", "--format", "json", "--select", "PATH006", cwd=tmp_path).stdout)["findings"]
+    assert [(f["span"]["line"], f["severity"]) for f in got] == [(3, "warning")]
+    assert got[0]["fix"].startswith("statement_cache_size=0 in asyncpg.connect()")
+    assert "__asyncpg_stmt_1__" in got[0]["message"]

@@ -379,6 +379,8 @@ class _CodeReader:
         if library == "psycopg":
             ep.prepares = psycopg_prepares(threshold, f"prepare_threshold=None in {func}()")
             ep.prepares.read = True
+        if asyncpg:
+            ep.prepares = _asyncpg_statements(params.get("statement_cache_size"), func, bool(splat))
         if func == "asyncpg.create_pool":
             ep.pool = self.asyncpg_pool(kw, splat, section)
         return ep
@@ -516,6 +518,24 @@ class _CodeReader:
         from advisor.loaders.clients.django import _locator
 
         return _locator(self.path, self.lines, node, text)
+
+
+def _asyncpg_statements(size: Value | None, func: str, splat: bool):
+    """asyncpg.connect()/create_pool() name the statements they cache: with statement_cache_size >
+    0 (default 100) every query with arguments (fetch, fetchrow, execute with args) is prepared
+    as `__asyncpg_stmt_<n>__` on first use on a connection and run by name later; with 0 it uses
+    the unnamed statement (asyncpg 0.31 connection._get_statement). None when it names none."""
+    from advisor.model.client import Prepares, default
+
+    off = f"statement_cache_size=0 in {func}()"
+    if size is None:
+        threshold = Value(Unknown("**options"), None, None, key="statement_cache_size") if splat \
+            else default(100)
+    elif size.known and str(size.value).strip() in ("0", "0.0", "False"):
+        return None
+    else:
+        threshold = Value(size.value, size.raw, size.span, size.origin, "statement_cache_size", assumed=size.assumed)
+    return Prepares("asyncpg", threshold, 1, "__asyncpg_stmt_1__", "statement_cache_size", off)
 
 
 def _scheme_known(composed: Composed) -> bool:

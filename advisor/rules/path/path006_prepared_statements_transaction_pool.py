@@ -29,6 +29,9 @@ What prepares named statements, as the client file sets it:
 
 pgx's major is read from the `go.mod` of the client file's Go module (as PATH002 says); without
 one, v5 is assumed and the finding says so.
+- asyncpg called in code (`asyncpg.connect()`, `create_pool()`): `statement_cache_size`, default
+  100: each query with arguments is prepared at its first execution on a connection as
+  `__asyncpg_stmt_<n>__` (numbered per connection); 0 uses the unnamed statement and names none.
 - asyncpg through SQLAlchemy (`postgresql+asyncpg://`): the dialect prepares every statement,
   which asyncpg names `__asyncpg_stmt_<n>__`, numbered per connection (so another connection's
   statement of that name may already be on the server connection it gets: `already exists`); only
@@ -152,6 +155,9 @@ def _what(prepares, pgx=None) -> str:
         who = f"{pgx.said()}: " if pgx is not None else "pgx "
         return f"{who}default_query_exec_mode {mode}{dflt}: the first execution of each SQL text prepares it as " \
                f"{name} (a hash of the SQL)"
+    if prepares.library == "asyncpg" and prepares.setting == "statement_cache_size":
+        return (f"asyncpg statement_cache_size {t.display}{dflt}: each query with arguments is prepared at its first "
+                f"execution on a connection as {name}, __asyncpg_stmt_2__... (numbered per connection)")
     if prepares.library == "asyncpg":
         return (f"SQLAlchemy's asyncpg dialect prepares every statement, which asyncpg names {name}, "
                 "__asyncpg_stmt_2__... per connection,")
