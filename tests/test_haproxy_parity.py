@@ -597,3 +597,236 @@ def test_server_names_one_finding_per_backend_and_its_fix_is_accepted(tmp_path):
     valid, output = haproxy_check([str(cfg)])
     assert valid, output
     assert [f for f in run(settings).findings if f.code == "HAP011"] == []
+
+
+# ------------------------------------------------------------------------------------------------
+# server and default-server keywords (audit 16, D4): every keyword a PostgreSQL backend uses, with
+# good and bad arguments, each judged by the real `haproxy -c`. A case is the body of `listen pg`
+# after its bind line -> None (HAProxy starts) or (line of the body, word) where pgpath reports the
+# error: the unknown keyword, the keyword whose argument is missing, the value refused, or the
+# server line (its first word) for what HAProxy checks once every section is read.
+
+S = "server a 127.0.0.1:5432"
+SERVER_CASES = {
+    # health checks
+    f"{S} check": None,
+    f"{S} check inter 2s fastinter 500ms downinter 5s rise 2 fall 3": None,
+    f"{S} check inter 2000": None,
+    f"{S} check inter 1us": None,
+    f"{S} check inter 24d": None,
+    f"{S} chekc": (0, "chekc"),
+    f"{S} check chekc inter 2s": (0, "chekc"),
+    f"{S} check inter": (0, "inter"),
+    f"{S} check inter 3x": (0, "3x"),
+    f"{S} check inter 1.5s": (0, "1.5s"),
+    f"{S} check inter -1": (0, "-1"),
+    f"{S} check inter 0": (0, "0"),
+    f"{S} check inter 0s": (0, "0s"),
+    f"{S} check inter 25d": (0, "25d"),
+    f"{S} check inter 2147483648": (0, "2147483648"),
+    f"{S} check inter port 5432": (0, "port"),
+    f"{S} check inter 2 s": (0, "s"),
+    f"{S} check 3": (0, "3"),
+    f"{S} check fastinter": (0, "fastinter"),
+    f"{S} check fastinter 0": (0, "0"),
+    f"{S} check downinter 5x": (0, "5x"),
+    f"{S} check rise 0": (0, "0"),
+    f"{S} check rise": (0, "rise"),
+    f"{S} check rise 3x": None,  # atol: 3
+    f"{S} check rise 0x10": (0, "0x10"),  # atol: 0
+    f"{S} check fall -1": (0, "-1"),
+    f"{S} check fall x": (0, "x"),
+    f"{S} check fall 3": None,
+    f"{S} check port 8008": None,
+    f"{S} check port": (0, "port"),
+    f"{S} check port 99999": None,  # HAProxy 2.6 does not check the range
+    f"{S} check addr 127.0.0.2 port 8008": None,
+    f"{S} check addr": (0, "addr"),
+    f"{S} check addr 300.1.1.1": (0, "300.1.1.1"),
+    f"{S} addr check": (0, "check"),
+    f"{S} check agent-check agent-port 5000 agent-inter 5s": None,
+    f"{S} check agent-check": (0, "server"),
+    f"{S} check agent-check no-agent-check": None,
+    f"{S} check agent-port": (0, "agent-port"),
+    f"{S} check observe layer4 on-error mark-down error-limit 10": None,
+    f"{S} check observe layer8": (0, "layer8"),
+    f"{S} check on-error fail": (0, "fail"),
+    f"{S} check on-marked-down shutdown-sessions": None,
+    f"{S} check on-marked-down shutdown": (0, "shutdown"),
+    f"{S} check on-marked-down": (0, "on-marked-down"),
+    f"{S} check on-marked-up shutdown-backup-sessions": None,
+    f"{S} check on-marked-up shutdown-sessions": (0, "shutdown-sessions"),
+    f"{S} check slowstart 30s": None,
+    f"{S} check slowstart 0": None,
+    f"{S} check slowstart 30x": (0, "30x"),
+    f"{S} check slowstart 25d": (0, "25d"),
+    f"{S} check inter 10ms1": None,  # a warning in 2.6
+    # weights and limits
+    f"{S} weight 256": None,
+    f"{S} weight 0": None,
+    f"{S} weight 999": (0, "999"),
+    f"{S} weight -1": (0, "-1"),
+    f"{S} weight x": None,  # atol: 0
+    f"{S} weight 4294967297": None,  # atol cut to an int: 1
+    f"{S} maxconn 100 maxqueue 10 minconn 5": None,
+    f"{S} maxconn": None,
+    f"{S} check error-limit 0": (0, "0"),
+    f"{S} id 0": (0, "0"),
+    f"{S} pool-max-conn -2": (0, "-2"),
+    f"{S} pool-max-conn -1": None,
+    f"{S} backup": None,
+    f"{S} backup no-backup disabled enabled non-stick": None,
+    f"{S} backpu": (0, "backpu"),
+    f"{S} check send-proxy-v2 proxy-v2-options ssl,unique-id": None,
+    f"{S} send-proxy": None,
+    f"{S} send-proxy-v2 proxy-v2-options foo": (0, "foo"),
+    f"{S} send-proxy-v2 proxy-v2-options": (0, "proxy-v2-options"),
+    f"{S} tcp-ut 20s pool-purge-delay 5s": None,
+    f"{S} tcp-ut 20x": (0, "20x"),
+    f"{S} pool-purge-delay 5x": (0, "5x"),
+    f"{S} source 127.0.0.1 usesrc clientip": None,
+    f"{S} usesrc clientip": (0, "usesrc"),
+    f"{S} source": (0, "source"),
+    # resolution
+    f"{S} resolvers dns init-addr last,libc,none resolve-prefer ipv4": None,
+    f"{S} resolvers nope": (0, "server"),
+    f"{S} resolvers": (0, "server"),
+    f"{S} init-addr none,10.0.0.1": None,
+    f"{S} init-addr last,dns": (0, "last,dns"),
+    f"{S} resolve-prefer ipv5": (0, "ipv5"),
+    f"{S} resolve-opts allow-dup-ip,ignore-weight": None,
+    f"{S} resolve-opts dup": (0, "dup"),
+    # TLS to PostgreSQL
+    f"{S} ssl verify none": None,
+    f"{S} ssl verify required ca-file {{pem}}": None,
+    f"{S} ssl ca-file {{pem}} ssl-min-ver TLSv1.2 ssl-max-ver TLSv1.3": None,
+    f"{S} ssl": (0, "server"),
+    f"{S} check check-ssl": (0, "server"),
+    f"{S} check check-ssl verify none": None,
+    f"{S} ssl verify maybe": (0, "maybe"),
+    f"{S} ssl verify": (0, "verify"),
+    f"{S} ssl verify none ssl-min-ver TLS1.2": (0, "TLS1.2"),
+    f"{S} ssl verify none ssl-max-ver": (0, "ssl-max-ver"),
+    f"{S} ssl verify none ca-file": (0, "ca-file"),
+    f"{S} ssl verify none sni str(db.example.com) verifyhost db.example.com": None,
+    f"{S} ssl verify none no-sslv3 no-tlsv10 force-tlsv12": None,
+    f"{S} ssl verify none crt": (0, "crt"),
+    # default-server: the same keywords, checked on its own line and inherited by servers
+    f"default-server check inter 2s rise 2 fall 3 on-marked-down shutdown-sessions\n{S}": None,
+    f"default-server chekc\n{S}": (0, "chekc"),
+    f"default-server inter\n{S}": (0, "inter"),
+    f"default-server inter 3x\n{S}": (0, "3x"),
+    f"default-server weight 999\n{S}": (0, "999"),
+    f"default-server port\n{S}": (0, "port"),
+    f"default-server id 3\n{S}": None,  # HAProxy says it ignores it, and starts (a warning)
+    f"default-server no-tlsv10\n{S}": None,
+    f"default-server resolvers nope\n{S}": (1, "server"),
+    f"default-server resolvers nope": None,  # checked on the servers only
+    f"default-server agent-check\n{S}": (1, "server"),
+    f"default-server agent-check agent-port 5000\n{S}": None,
+    f"default-server ssl\n{S} verify none": None,
+    f"default-server ssl\n{S}": (1, "server"),
+    f"default-server ssl verify none\n{S}": None,
+    f"default-server ssl verify none\n{S} verify required": (1, "server"),
+    f"default-server check-ssl\n{S} check": (1, "server"),
+    f"default-server init-addr libc,none resolvers dns\n{S}": None,
+    # several keywords: the first error is the one reported
+    f"{S} chekc inter": (0, "chekc"),
+    f"{S} weight 999 chekc": (0, "999"),
+    # server-template takes the same keywords
+    "server-template pg 2 127.0.0.1:5432 check inter 2s": None,
+    "server-template pg 2 127.0.0.1:5432 check inter": (0, "inter"),
+}
+_SERVER_HEAD = ("global\n  {global_line}\nresolvers dns\n  nameserver n 127.0.0.1:53\n"
+                "defaults\n  mode tcp\n  timeout client 5s\n  timeout server 5s\n  timeout connect 2s\n"
+                "listen pg\n  bind 127.0.0.1:15432\n")
+_SERVER_BODY_LINE = 12  # the first line of the case
+
+
+def _server_config(tmp_path: Path, body: str, global_line: str = "log stdout local0") -> Path:
+    pem = tmp_path / "pub1.pem"
+    if "{pem}" in body and not pem.exists():
+        _self_signed_pem(tmp_path)
+    path = tmp_path / "haproxy.cfg"
+    text = _SERVER_HEAD.format(global_line=global_line) + "".join(f"  {b}\n" for b in body.format(pem=pem).split("\n"))
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("body", sorted(SERVER_CASES))
+def test_server_keywords_agree(tmp_path, body):
+    if "{pem}" in body and shutil.which("openssl") is None:
+        pytest.skip("openssl is needed for a CA file")
+    path = _server_config(tmp_path, body)
+    valid, output = haproxy_check([str(path)])
+    expected = SERVER_CASES[body]
+    assert valid == (expected is None), f"the table is wrong about {body!r}:\n{output}"
+    assert_agree([str(path)])
+    if expected is None:
+        return
+    # the one error, at the word HAProxy refuses, in HAProxy's words
+    (error,) = loader_errors([str(path)])
+    offset, word = expected
+    line = body.format(pem=tmp_path / "pub1.pem").split("\n")[offset]
+    col = 3 + (0 if word == line.split()[0] else (" " + line + " ").index(f" {word} "))
+    assert (error.span.line, error.span.col) == (_SERVER_BODY_LINE + offset, col), (error, output)
+    said = re.search(r"\[ALERT\].*?: (?:config : )?(?:\[[^\]]*\] : )?(.*)", output).group(1).strip().rstrip(".")
+    mine = error.message.rstrip(".")
+    if body.startswith("server-template"):  # HAProxy names the server `(null)`, pgpath by its prefix
+        said = said.replace("'server pg/(null)'", "'server pg/pg'")
+    said = said.split(" maybe ?")[0]  # "did you mean 'check' maybe ?": pgpath says "did you mean 'check'?"
+    # the same words, except where HAProxy 2.6's own message is misleading (it names every check
+    # delay 'agent-inter'; an empty slowstart says "unexpected character ''") or very long
+    if "agent-inter" in said or "verify is enabled" in said or said.endswith("unexpected character '"):
+        key = said.split(":")[-1].split("'")[0].strip() or said[:20]
+        assert key.split()[0] in mine, (mine, said)
+    else:
+        assert mine.startswith(said.rstrip(".")), (mine, said)
+
+
+def test_server_tls_verify_follows_global_ssl_server_verify(tmp_path):
+    """`ssl-server-verify none` in global: an `ssl` server without a CA file is accepted."""
+    path = _server_config(tmp_path, f"{S} ssl", global_line="ssl-server-verify none")
+    assert haproxy_check([str(path)])[0]
+    assert_agree([str(path)])
+
+
+def test_server_keyword_fix_is_accepted(tmp_path):
+    """The did-you-mean of an unknown server keyword is the whole line, corrected; haproxy -c takes it."""
+    path = _server_config(tmp_path, f"{S} chekc inter 2s")
+    (error,) = loader_errors([str(path)])
+    assert error.kind == "haproxy-unknown-keyword" and error.fix == f"{S} check inter 2s"
+    path = _server_config(tmp_path, error.fix)
+    assert haproxy_check([str(path)])[0]
+    assert_agree([str(path)])
+
+
+def test_every_haproxy_server_keyword_is_known():
+    """The keyword table is the binary's: `haproxy -dKcfg` lists each server keyword and its argument count."""
+    from advisor.loaders import haproxy_keywords as KW
+
+    out = subprocess.run([HAPROXY, "-dKcfg", "-q", "-c", "-f", "/dev/null"], capture_output=True, text=True).stdout
+    listed = dict(re.findall(r"^\tserver <name> <addr> (\S+)(?: \+(-?\d+))?$", out, re.M))
+    assert len(listed) > 90
+    assert {k: int(v or 0) for k, v in listed.items()} == {k: v for k, v in KW.SERVER.items() if k in listed}
+
+
+SERVER_WORDS = st.sampled_from([
+    "check", "chekc", "no-check", "inter", "fastinter", "downinter", "2s", "500ms", "3x", "0", "-1", "1.5s", "25d",
+    "rise", "fall", "2", "weight", "999", "256", "port", "8008", "127.0.0.2", "backup", "no-backup",
+    "on-marked-down", "shutdown-sessions", "on-marked-up", "shutdown-backup-sessions", "on-error", "mark-down",
+    "observe", "layer4", "error-limit", "maxconn", "100", "slowstart", "30s", "resolvers", "dns", "nope", "init-addr",
+    "last,libc,none", "resolve-prefer", "ipv4", "send-proxy", "send-proxy-v2", "proxy-v2-options", "ssl,crc32c",
+    "ssl", "no-ssl", "check-ssl", "verify", "none", "required", "agent-check", "agent-port", "agent-inter", "tcp-ut",
+    "ssl-min-ver", "TLSv1.2", "usesrc", "disabled", "id", "pool-max-conn", "-2",
+])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(st.lists(SERVER_WORDS, max_size=6), st.lists(SERVER_WORDS, max_size=6), st.booleans())
+def test_generated_server_lines_agree(tmp_path, defaults, words, with_default):
+    """Random server and default-server lines: haproxy -c and the loader agree on each. (No `addr`:
+    HAProxy resolves a name given to it, `addr none`, when it starts; pgpath resolves no name.)"""
+    body = (f"default-server {' '.join(defaults)}\n" if with_default else "") + f"{S} {' '.join(words)}"
+    assert_agree([str(_server_config(tmp_path, body))])

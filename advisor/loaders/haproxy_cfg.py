@@ -16,6 +16,12 @@
   HAProxy documentation and the binary); misspelled keywords, options and timeout names get a
   did-you-mean. Time values follow `advisor.units.hap_parse_time` (ms by default, seconds for
   `clitcpka-idle/intvl` and `srvtcpka-idle/intvl`).
+- `server`, `server-template` and `default-server` options are read as HAProxy 2.6's
+  _srv_parse_kw reads them: each takes the number of words `KW.SERVER` gives it (the binary's
+  list), an unknown option or a refused argument stops the line with HAProxy's message
+  (`_server_argument`); `resolvers`, `agent-check` and `ssl` without a CA file are checked once
+  every section is read (`_Builder._check_servers`), on the options a server takes from its
+  default-server.
 - `.if/.elif/.else/.endif` are evaluated when the condition can be decided without the running
   process: integers, `streq/strneq` of known strings, `version_atleast/version_before` (against
   option `haproxy_version`; without it only versions up to 2.4, the first release with
@@ -637,6 +643,8 @@ class _Builder:
         self.model = HaproxyModel()
         self.named: dict[str, list[tuple[Proxy, Section]]] = {}
         self.names: dict[str, list[tuple[str, Span]]] = {}
+        # (proxy, server name, line, effective options) of each server line, for _check_servers
+        self.servers_read: list[tuple[Proxy, str, Line, dict[str, Val]]] = []
 
     def build(self) -> HaproxyModel:
         last: Proxy | None = None
@@ -664,8 +672,44 @@ class _Builder:
                 self._check_name(proxy, section)
                 self.model.proxies.append(proxy)
         self._check_links()
+        self._check_servers()
         self._tls()
         return self.model
+
+    def _check_servers(self) -> None:
+        """What HAProxy 2.6 checks on each server once every section is read (the options come
+        from the line and its default-server): the `resolvers` section named exists, an agent
+        check has a port, and a TLS connection that verifies the server has a CA file."""
+        if self.doc.template:
+            return
+        resolvers = {s.name for s in self.r.sections if s.kind == "resolvers"}
+        ssl_verify = self.model.global_settings.get("ssl-server-verify")
+        verify_default = "none" if ssl_verify is not None and ssl_verify.value == "none" else "required"
+        for proxy, name, line, opts in self.servers_read:
+            where = f"'server {proxy.name}/{name}' : "
+            r = opts.get("resolvers")
+            if r is not None and is_known(r.value) and r.value not in resolvers:
+                self.r.error("haproxy-config-error", line.span(),
+                             f"proxy '{proxy.name}', server '{name}': unable to find required resolvers '{r.value}'",
+                             f"declare `resolvers {r.value}` with a nameserver, or correct the name" if r.value else
+                             "resolvers <name of a resolvers section>")
+                continue
+            agent = opts.get("agent-check")
+            if agent is not None and agent.value is True and "agent-port" not in opts:
+                self.r.error("haproxy-config-error", line.span(),
+                             f"{where}server {name} does not have agent port. Agent check has been disabled.",
+                             "agent-port <port of the agent> (or remove agent-check)")
+                continue
+            ssl, check_ssl = opts.get("ssl"), opts.get("check-ssl")
+            uses_tls = (ssl is not None and ssl.value is True) or (check_ssl is not None and check_ssl.value is True)
+            verify = opts.get("verify")
+            verify_value = verify.value if verify is not None else verify_default
+            if uses_tls and verify_value == "required" and "ca-file" not in opts:
+                self.r.error("haproxy-config-error", line.span(),
+                             f"{where}verify is enabled by default but no CA file specified (HAProxy verifies the "
+                             "server's certificate and has nothing to verify it against)",
+                             "ca-file <the CA that signed the PostgreSQL server certificate> (or `verify none` on a "
+                             "network you trust)")
 
     def _tls(self) -> None:
         """The TLS version range of each `ssl` bind and server line, with where each end comes from."""
@@ -765,6 +809,8 @@ class _Builder:
                 self.model.global_settings[keyword] = Val(
                     _count_value(raw, not is_known(value)) if line.words[1:] else Unknown(""),
                     line.word_span(1) if line.words[1:] else line.span(), "global", raw=raw)
+            elif keyword == "ssl-server-verify":
+                self.model.global_settings[keyword] = Val(value, line.span(), "global")
             elif keyword in ("zero-warning", "strict-limits"):
                 self.model.global_settings[keyword] = Val(value if line.words[1:] else True, line.span(), "global")
             self._setting(line, keyword, raw, value, None, "global")
@@ -1019,45 +1065,116 @@ class _Builder:
         proxy.ka_params[keyword] = Val(value, line.span(), origin, raw)
         self._setting(line, keyword, raw, value, unit, origin, shift + 1)
 
-    def _server_options(self, words: list[str], unknown: bool, span: Span, origin: str, target: dict) -> None:
-        i = 0
+    def _server_options(self, line: Line, first: int, origin: str, target: dict, who: str | None) -> bool:
+        """Read the keywords of a `server` line (from word `first`, after the address) or of a
+        `default-server` line into `target`, as HAProxy 2.6 reads them (server.c _srv_parse_kw):
+        each keyword takes the number of words KW.SERVER gives it, whatever they are; an unknown
+        keyword, a missing or refused argument stops the line with HAProxy's error (the first one
+        only, as HAProxy). `who` is the server (`pg/a`) or None for default-server. False when
+        the line is refused."""
+        words = line.words
+        span = line.span()
+        conditional = line.conditional
+        label = "default-server" if who is None else who.partition("/")[2]
+        i = first
         while i < len(words):
-            w = words[i]
-            nxt = words[i + 1] if i + 1 < len(words) else None
-            if w in ("check", "no-check"):
-                target["check"] = Val(Unknown(w) if unknown else w == "check", span, origin)
-            elif w == "inter" and nxt is not None:
-                ms, error, _ = hap_parse_time(nxt, "ms")
-                if not unknown and (error == "timer overflow" or (ms is not None and ms > HAP_TIMER_MAX_MS)):
-                    self.r.error("haproxy-config-error", span,
-                                 f"timer overflow in argument <{nxt}> to <inter>, maximum value is {HAP_TIMER_MAX_MS} ms "
-                                 "(~24.8 days): HAProxy refuses to start", "inter 2s")
-                    ms = None
-                target["inter_ms"] = Val(Unknown(nxt) if unknown or ms is None else ms, span, origin)
-                i += 1
-            elif w == "port" and nxt is not None:
-                target["check_port"] = Val(int(nxt) if nxt.isdigit() and not unknown else Unknown(nxt), span, origin)
-                i += 1
-            elif w in ("ssl-min-ver", "ssl-max-ver") and nxt is not None:
-                target[w] = Val(nxt, span, origin)
-                i += 1
-            elif w in ("resolvers", "init-addr") and nxt is not None:
-                target[w] = Val(Unknown(nxt) if unknown else nxt, span, origin)
-                i += 1
-            elif w in ("ssl", "no-ssl"):
-                target["ssl"] = Val(w == "ssl", span, origin)
-            elif w in ("backup", "no-backup"):
-                target["backup"] = Val(w == "backup", span, origin)
-            elif w == "maxconn" and nxt is not None:
-                target["maxconn"] = Val(_count_value(nxt, unknown), span, origin, raw=nxt)
-                i += 1
-            elif w in _TLS_FLAGS:
-                flags = target.get("tls_flags")
-                target["tls_flags"] = Val((flags.value if flags else []) + [w], span, origin)
-            i += 1
+            word = words[i]
+            w = word.text
+            if word.unknown:
+                return True  # a generated keyword: how many words it takes is unknown
+            count = KW.SERVER.get(w)
+            if count is None:
+                if not conditional:
+                    self._server_unknown(line, i, who)
+                return conditional
+            if who is None and w in KW.SERVER_NOT_DEFAULT and not conditional:
+                # HAProxy says so and goes on (a non-fatal alert: haproxy -c still passes)
+                self.doc.diagnostics.append(Diagnostic(
+                    "haproxy-config-error", line.word_span(i),
+                    f"'{w}' option is not accepted in default-server sections (HAProxy ignores it)",
+                    f"write {w} on each server line instead", severity="warning"))
+                i += 1 + max(count, 0)  # skipped, its argument is not read
+                continue
+            if count < 0:  # `source <addr>[:<port>] [usesrc <addr>] [interface <name>]`
+                if i + 1 >= len(words) or not words[i + 1].text:
+                    if not conditional:
+                        self.r.error("haproxy-config-error", line.word_span(i), _srv_message(
+                            who, "'source' expects <addr>[:<port>[-<port>]], and optionally 'usesrc' <addr>, and "
+                            "'interface' <name> as argument."), "source <address> (or remove the keyword)")
+                    return conditional
+                i += 2
+                while i < len(words) and words[i].text in ("usesrc", "interface"):
+                    i += 2
+                continue
+            arg = words[i + 1] if count and i + 1 < len(words) else None
+            if not conditional and w in _SRV_CHECKED:
+                problem = _server_argument(w, arg, label, target)
+                if problem is not None:
+                    message, fix, at_value, severity = problem
+                    where = line.word_span(i + 1 if at_value and arg is not None else i)
+                    if severity == "warning":
+                        self.doc.diagnostics.append(Diagnostic("haproxy-config-error", where, _srv_message(who, message),
+                                                               fix, severity="warning"))
+                    else:
+                        self.r.error("haproxy-config-error", where, _srv_message(who, message), fix)
+                        return False
+            self._server_value(w, arg, conditional, span, origin, target)
+            i += 1 + count
+        return True
+
+    @staticmethod
+    def _server_value(w: str, arg: Word | None, unknown: bool, span: Span, origin: str, target: dict) -> None:
+        """Record what pgpath models of one keyword of a server or default-server line."""
+        nxt = arg.text if arg is not None else None
+        if arg is not None and arg.unknown:
+            unknown = True
+        if w in ("check", "no-check"):
+            target["check"] = Val(Unknown(w) if unknown else w == "check", span, origin)
+        elif w == "inter" and nxt is not None:
+            ms, error, _ = hap_parse_time(nxt, "ms")
+            if error is not None or (ms is not None and ms > HAP_TIMER_MAX_MS):
+                ms = None
+            target["inter_ms"] = Val(Unknown(nxt) if unknown or ms is None else ms, span, origin)
+        elif w == "port" and nxt is not None:
+            target["check_port"] = Val(int(nxt) if nxt.isdigit() and not unknown else Unknown(nxt), span, origin)
+        elif w in ("ssl-min-ver", "ssl-max-ver") and nxt is not None:
+            target[w] = Val(nxt, span, origin)
+        elif w == "resolvers" or (w == "init-addr" and nxt is not None):
+            # (`resolvers` alone names the section "", which does not exist)
+            target[w] = Val(Unknown(nxt) if unknown else nxt or "", span, origin)
+        elif w in ("ssl", "no-ssl"):
+            target["ssl"] = Val(w == "ssl", span, origin)
+        elif w in ("backup", "no-backup"):
+            target["backup"] = Val(w == "backup", span, origin)
+        elif w == "maxconn" and nxt is not None:
+            target["maxconn"] = Val(_count_value(nxt, unknown), span, origin, raw=nxt)
+        elif w in _TLS_FLAGS:
+            flags = target.get("tls_flags")
+            target["tls_flags"] = Val((flags.value if flags else []) + [w], span, origin)
+        # what the checks after the whole file need (HAProxy checks them once every section is read)
+        elif w in ("check-ssl", "no-check-ssl"):
+            target["check-ssl"] = Val(Unknown(w) if unknown else w == "check-ssl", span, origin)
+        elif w in ("agent-check", "no-agent-check"):
+            target["agent-check"] = Val(Unknown(w) if unknown else w == "agent-check", span, origin)
+        elif w in ("verify", "ca-file", "agent-port") and nxt is not None:
+            target[w] = Val(Unknown(nxt) if unknown else nxt, span, origin)
+
+    def _server_unknown(self, line: Line, index: int, who: str | None) -> None:
+        keyword = line.words[index].text
+        match = _closest(keyword, KW.SERVER, 0.75, self.r.errors)
+        message = f"unknown keyword '{keyword}'" + (f"; did you mean '{match[0]}'?" if match else "")
+        if match:
+            written = line.written(index)
+            text = " ".join(line.written(j) if j != index else match[0] for j in range(len(line.words))
+                            if j != index or written)
+            fix = text
+        else:
+            fix = ("remove it, or check the spelling against the server options of the HAProxy manual (5.2); "
+                   "each option takes a fixed number of arguments")
+        self.r.error("haproxy-unknown-keyword", line.word_span(index), _srv_message(who, message), fix)
 
     def _default_server(self, proxy, line, texts, unknown, origin) -> None:
-        self._server_options(texts, line.conditional, line.span(), origin, proxy.default_server)
+        self._server_options(line, len(line.words) - len(texts), origin, proxy.default_server, None)
 
     def _server(self, proxy, line, texts, shift, unknown, origin, template: bool) -> None:
         base = 1 + (1 if template else 0)  # server-template <prefix> <num> <addr>
@@ -1075,7 +1192,12 @@ class _Builder:
         if line.conditional or (addr_word.unknown and not has_port):
             port = Unknown(addr)
         opts: dict[str, Val] = dict(proxy.default_server)
-        self._server_options(texts[addr_i + 1:], line.conditional, line.span(), proxy.label, opts)
+        accepted = self._server_options(line, shift + addr_i + 1, proxy.label, opts, f"{proxy.name}/{name}")
+        if accepted and not line.conditional:  # (a line HAProxy refuses makes no server to check)
+            self.servers_read.append((proxy, name, line, opts))
+        if not accepted and "check" not in opts:
+            # what the rest of a refused line meant is unknown (`chekc`: HAP006 says it, not HAP003)
+            opts["check"] = Val(Unknown("the line is refused"), line.span(), proxy.label)
         server = Server(name=name, address=addr, port=port, span=line.span(), check=opts.get("check"),
                         inter_ms=opts.get("inter_ms"), check_port=opts.get("check_port"),
                         ssl=bool(opts.get("ssl").value) if opts.get("ssl") else False,
@@ -1115,6 +1237,192 @@ class _Builder:
             elif w in _TLS_FLAGS:
                 bind.tls_flags.append(w)
         proxy.binds.append(bind)
+
+
+# ------------------------------------------------------------------------------------------------
+# server and default-server keywords: the arguments HAProxy 2.6 refuses (server.c, check.c,
+# cfgparse-ssl.c, cfgparse-tcp.c), each message in HAProxy's words; measured with `haproxy -c`
+# (tests/test_haproxy_parity.py SERVER_CASES)
+
+_SRV_DELAYS = ("inter", "fastinter", "downinter", "agent-inter")
+# keyword -> what HAProxy says when its argument is missing (empty)
+_SRV_MISSING = {
+    "addr": "'addr' expects <ipv4|ipv6> as argument.",
+    "agent-addr": "'agent-addr' expects an address as argument.",
+    "agent-port": "'agent-port' expects a port number as argument.",
+    "agent-send": "'agent-send' expects a string as argument.",
+    "alpn": "'alpn' : missing the comma-delimited ALPN protocol suite.",
+    "check-alpn": "'check-alpn' : missing the comma-delimited ALPN protocol suite.",
+    "npn": "'npn' : missing the comma-delimited NPN protocol suite.",
+    "ca-file": "'ca-file' : missing CAfile path.",
+    "crl-file": "'crl-file' : missing CRLfile path.",
+    "crt": "'crt' : missing certificate file path.",
+    "check-proto": "'check-proto' : missing value.",
+    "proto": "'proto' : missing value.",
+    "check-sni": "'check-sni' : missing SNI.",
+    "ciphers": "'ciphers' : missing cipher suite.",
+    "ciphersuites": "'ciphersuites' : missing cipher suite.",
+    "cookie": "'cookie' expects <value> as argument.",
+    "error-limit": "'error-limit' expects an integer argument.",
+    "fall": "'fall' expects an integer argument.",
+    "rise": "'rise' expects an integer argument.",
+    "id": "'id' : expects an integer argument.",
+    "max-reuse": "'max-reuse' expects <value> as argument.",
+    "pool-low-conn": "'pool-low-conn' expects <value> as argument.",
+    "pool-max-conn": "'pool-max-conn' expects <value> as argument.",
+    "pool-purge-delay": "'pool-purge-delay' expects <value> as argument.",
+    "namespace": "'namespace' : expects <name> as argument.",
+    "port": "'port' expects a port number as argument.",
+    "redir": "'redir' expects <prefix> as argument.",
+    "resolve-net": "'resolve-net' expects a list of networks.",
+    "slowstart": "'slowstart' expects a delay as argument (HAProxy 2.6 says: unexpected character '')",
+    "sni": "'sni' : missing sni expression.",
+    "socks4": "'socks4' expects <addr>:<port> as argument.",
+    "ssl-max-ver": "'ssl-max-ver' : missing the ssl/tls version.",
+    "ssl-min-ver": "'ssl-min-ver' : missing the ssl/tls version.",
+    "tcp-ut": "'tcp-ut' : missing TCP User Timeout value.",
+    "track": "'track' expects [<proxy>/]<server> as argument.",
+    "verify": "'verify' : missing verify method.",
+    "verifyhost": "'verifyhost' : missing hostname to verify against.",
+}
+_SRV_MISSING.update({k: f"'{k}' expects a delay as argument." for k in _SRV_DELAYS})
+# keyword -> (the words it takes, HAProxy's message with {} for the word given)
+_SRV_CHOICES = {
+    "observe": (("none", "layer4", "layer7"), "'observe' expects one of 'none', 'layer4', 'layer7' but got '{}'."),
+    "on-error": (("fastinter", "fail-check", "sudden-death", "mark-down"),
+                 "'on-error' expects one of 'fastinter', 'fail-check', 'sudden-death' or 'mark-down' but got '{}'."),
+    "on-marked-down": (("shutdown-sessions",), "'on-marked-down' expects 'shutdown-sessions' but got '{}'."),
+    "on-marked-up": (("shutdown-backup-sessions",), "'on-marked-up' expects 'shutdown-backup-sessions' but got '{}'."),
+    "resolve-prefer": (("ipv4", "ipv6"), "'resolve-prefer' expects either ipv4 or ipv6 as argument."),
+    "verify": (("none", "required"), "'verify' : unknown verify method '{}', only 'none' and 'required' are supported."),
+    "log-proto": (("legacy", "octet-count"), "'log-proto' expects one of 'legacy' or 'octet-count' but got '{}'."),
+    "ws": (("auto", "h1", "h2"), "'ws' has to be 'auto', 'h1' or 'h2'."),
+    # (the versions: TLS_VERSIONS, below)
+    "ssl-min-ver": ((), "'{}' : unknown ssl/tls version."),
+    "ssl-max-ver": ((), "'{}' : unknown ssl/tls version."),
+}
+# keyword -> (the items of its comma-separated list, HAProxy's message with {} for the item refused)
+_SRV_LISTS = {
+    "init-addr": (("libc", "last", "none"),
+                  "'init-addr' : unknown init-addr method '{}', supported methods are 'libc', 'last', 'none'."),
+    "resolve-opts": (("allow-dup-ip", "ignore-weight", "prevent-dup-ip"),
+                     "'resolve-opts' : unknown resolve-opts option '{}', supported methods are 'allow-dup-ip', "
+                     "'ignore-weight', and 'prevent-dup-ip'."),
+    "proxy-v2-options": (("ssl", "cert-cn", "ssl-cipher", "cert-sig", "cert-key", "authority", "crc32c", "unique-id"),
+                         "'{}' : proxy v2 option not implemented."),
+}
+_SRV_CHECKED = frozenset(_SRV_MISSING) | frozenset(_SRV_CHOICES) | frozenset(_SRV_LISTS) | frozenset(
+    ("weight", "slowstart", "usesrc", "pool-max-conn"))
+
+
+def _srv_message(who: str | None, message: str) -> str:
+    """HAProxy's message, prefixed as HAProxy prefixes it for a server line (`'server pg/a' : `)."""
+    return message if who is None else f"'server {who}' : {message}"
+
+
+_ATOL = lazy_re.compile(r"[ \t\n\r\f\v]*([+-]?)(\d*)")
+_TIME_PREFIX = lazy_re.compile(r"\d+(?:us|ms|s|m|h|d)")
+
+
+def _c_atol_int(text: str) -> int:
+    """atol() stored in a C int, as HAProxy 2.6 reads `weight`, `rise` and `fall`: leading blanks,
+    a sign, digits (`3x` is 3, `x` and `0x10` are 0), cut to 32 bits (4294967297 is 1)."""
+    m = _ATOL.match(text)
+    value = min(int(m.group(2) or "0"), 2**63 - 1) * (-1 if m.group(1) == "-" else 1)
+    return (value + 2**31) % 2**32 - 2**31
+
+
+def _ip_item(text: str) -> bool:
+    """An IPv4 or IPv6 address, as `init-addr` takes one in its list."""
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _server_argument(w: str, arg: Word | None, label: str, target: dict):
+    """What HAProxy 2.6 says about keyword `w` of a server line given `arg` (None: the line ends):
+    None when it takes it, else (message, fix, at the value, "error" or "warning")."""
+    if w == "usesrc":
+        return ("'usesrc' only allowed after a 'source' statement.", "source <address> usesrc <address>", False,
+                "error")
+    text = arg.text if arg is not None else ""
+    if arg is not None and arg.unknown:
+        return None  # an environment variable or template value: HAProxy judges what it becomes
+    if w in _SRV_CHOICES:
+        allowed, message = _SRV_CHOICES[w]
+        if w in ("ssl-min-ver", "ssl-max-ver"):
+            allowed = TLS_VERSIONS[3:] + TLS_VERSIONS[:3]  # (the fix proposes TLSv1.2)
+        if not text and w in _SRV_MISSING:
+            return _SRV_MISSING[w], f"{w} {allowed[0]}", False, "error"
+        if text not in allowed:
+            return message.format(text), f"{w} {allowed[0]}", True, "error"
+        return None
+    if w in _SRV_LISTS:
+        allowed, message = _SRV_LISTS[w]
+        if w == "proxy-v2-options" and not text:
+            return message.format(""), "proxy-v2-options ssl", False, "error"
+        for item in text.split(","):
+            if item and item not in allowed and not (w == "init-addr" and _ip_item(item)):
+                return message.format(item), f"{w} {','.join(allowed)}" if w == "init-addr" else f"{w} {allowed[0]}", \
+                    True, "error"
+        return None
+    if not text:
+        if w in _SRV_MISSING:
+            return _SRV_MISSING[w], f"give {w} its argument, or remove it", False, "error"
+        return None  # weight, maxconn...: HAProxy reads an empty argument as 0
+    if w in _SRV_DELAYS or w in ("slowstart", "pool-purge-delay", "tcp-ut"):
+        ms, error, warning = hap_parse_time(text, "ms")
+        if error is None and ms is not None and ms > HAP_TIMER_MAX_MS:
+            error = "timer overflow"
+        if error == "timer overflow":
+            if w == "pool-purge-delay":
+                message = (f"timer overflow in argument '{text}' to 'pool-purge-delay' (maximum value is "
+                           f"{HAP_TIMER_MAX_MS} ms or ~24.8 days).")
+            elif w == "tcp-ut":
+                message = "'tcp-ut' : expects a positive delay in milliseconds."
+            else:
+                message = (f"{'timer ' if w != 'slowstart' else ''}overflow in argument <{text}> to <{w}> of server "
+                           f"{label}, maximum value is {HAP_TIMER_MAX_MS} ms (~24.8 days).")
+            return message, f"{w} 24d" if w != "tcp-ut" else "tcp-ut 20s", True, "error"
+        if error is not None:
+            if w == "tcp-ut":
+                message = "'tcp-ut' : expects a positive delay in milliseconds."
+            elif w == "pool-purge-delay":
+                message = f"{error} in argument to <pool-purge-delay>."
+            else:
+                # (HAProxy 2.6 names every delay 'agent-inter' in this message)
+                message = f"{error} in '{w}' argument of server {label} (time values are digits and one of us, ms, " \
+                          "s, m, h, d)"
+            return message, _time_fix(w, text, default="2s" if w != "slowstart" else "30s"), True, "error"
+        if ms == 0 and w in _SRV_DELAYS:
+            return f"invalid value 0 for argument '{w}' of server {label}.", f"{w} 2s", True, "error"
+        if warning is not None:
+            valid = _TIME_PREFIX.match(text)
+            return warning, f"{w} {valid.group() if valid else text}", True, "warning"
+        return None
+    if w in ("rise", "fall", "error-limit", "id"):
+        if _c_atol_int(text) <= 0:
+            message = {"error-limit": "error-limit has to be > 0.",
+                       "id": "'id' : custom id has to be > 0."}.get(w, f"'{w}' has to be > 0.")
+            return message, f"{w} {dict(rise=2, fall=3).get(w, 10 if w == 'error-limit' else 1)}", True, "error"
+        return None
+    if w == "pool-max-conn" and _c_atol_int(text) < -1:
+        return "'pool-max-conn' must be >= -1.", "pool-max-conn -1", True, "error"
+    if w == "weight":
+        value = _c_atol_int(text)
+        if not 0 <= value <= 256:
+            return (f"weight of server {label} is not within 0 and 256 ({value}).", "weight 256" if value > 0 else
+                    "weight 0", True, "error")
+        return None
+    if w == "addr" and (not _ip_literal_ok(text) or text in KW.SERVER):
+        # (a name is resolved by HAProxy at start, pgpath does not resolve it; a server keyword
+        # there, `addr check`, is a forgotten address: no such host)
+        return f"'addr' : invalid address: '{text}' in '{text}'.", "addr <IP address of the check>", True, "error"
+    return None
 
 
 # address prefixes of str2sa_range (HAProxy 2.6, src/tools.c): the IP ones get the port checks

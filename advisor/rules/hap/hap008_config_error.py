@@ -14,6 +14,23 @@ range (`5010-5000`), no port (`10.0.0.5`, `10.0.0.5:`), a port offset (`+1`), a 
 number (`:abc`), an empty element of the address list, a datagram family (`udp@`), an unknown
 family prefix or a malformed IP literal (`300.0.0.1`, `::1` without brackets).
 
+On `server`, `server-template` and `default-server` lines, the arguments of the options (each
+message in HAProxy's words, at the word refused; the first error of a line only, as HAProxy):
+an option whose argument is missing (`check inter`, `port`, `verify`); a delay that is not a
+time value or is 0 (`inter 3x`, `inter 1.5s`, `inter 0`, `fastinter`, `downinter`,
+`agent-inter`, `slowstart`) or above 24.8 days; `rise`, `fall`, `error-limit` not above 0 (read
+as C's atol: `rise 3x` is 3, `rise x` is 0); `weight` outside 0..256; a word outside the list
+of `on-marked-down` (shutdown-sessions), `on-marked-up` (shutdown-backup-sessions), `on-error`,
+`observe`, `resolve-prefer`, `verify`, `ssl-min-ver`/`ssl-max-ver`, `init-addr`,
+`resolve-opts`, `proxy-v2-options`; `usesrc` without `source`. Then what HAProxy checks on each
+server once every section is read, with the options the server takes from its default-server:
+`resolvers` naming no `resolvers` section; `agent-check` without `agent-port`; `ssl` or
+`check-ssl` verifying the server (`verify required`, the default unless global
+`ssl-server-verify none`) with no `ca-file`. An option `default-server` cannot take (`id`,
+`no-tlsv10`...) is a **warning**: HAProxy says so and ignores it. Not checked without the
+target machine: names given to `addr` (resolved at start), whether `ca-file`/`crt` files exist
+(HAP010 runs the real `haproxy -c`).
+
 A timeout written in a section that cannot use it (`timeout tunnel` or `timeout server` in a
 frontend, `timeout client` in a backend) is reported as a **warning**: HAProxy starts, ignores
 the line and says so (`'timeout tunnel' will be ignored because frontend 'pg_in' has no backend
@@ -27,6 +44,7 @@ The message quotes HAProxy's own error; the fix shows the corrected line.
 
 ## References
 - HAProxy configuration manual: 2.5 Time format, 4 Proxies — https://docs.haproxy.org/2.6/configuration.html#2.5
+- HAProxy configuration manual: 5.2 Server and default-server options — https://docs.haproxy.org/2.6/configuration.html#5.2
 """
 
 from advisor.findings import Severity
