@@ -968,6 +968,59 @@ def _looks_like_pg_conf(text: str) -> bool:
     return len(_PG_LINE.findall(text)) >= 2
 
 
+# bitnami/postgresql's `resourcesPreset` (bitnami/common templates/_resources.tpl): the container
+# memory limit each preset sets when `resources` is empty. The chart's default preset is "nano"
+# since chart 15.0.0 (March 2024, bitnami/charts#24171); "none" before, and "none" sets nothing.
+BITNAMI_PRESET_LIMITS = {"nano": "192Mi", "micro": "384Mi", "small": "768Mi", "medium": "1536Mi", "large": "3072Mi",
+                         "xlarge": "6144Mi", "2xlarge": "12288Mi"}
+BITNAMI_DEFAULT_PRESET = "nano"
+_BITNAMI_CONF_KEYS = ("extendedConfiguration", "configuration")
+_BITNAMI_SECTIONS = ("primary", "readReplicas")
+
+
+def _bitnami_postgresql(f: _File, root: N, path: tuple[str, ...]) -> tuple[int | None, HostFacts | None, dict]:
+    """(PostgreSQL major, container memory limit, meta) of the configuration at `path` when the
+    values are bitnami/postgresql's (`primary.extendedConfiguration`, `readReplicas.configuration`,
+    also under a parent chart's `postgresql:` key): the major from `image.tag` (16.4.0-debian-12-r9),
+    the limit from `<section>.resources.limits.memory`, else, with `resources` empty, from the
+    `resourcesPreset` the chart applies (its default "nano", 192Mi, when none is written)."""
+    if len(path) < 2 or path[-1] not in _BITNAMI_CONF_KEYS or path[-2] not in _BITNAMI_SECTIONS:
+        return None, None, {}
+    chart = root.get(*path[:-2]) if len(path) > 2 else root
+    section = chart.get(path[-2]) if chart is not None else None
+    if chart is None or section is None:
+        return None, None, {}
+    meta: dict = {"chart": "bitnami/postgresql"}
+    major = None
+    tag = chart.get("image", "tag")
+    if tag is not None and tag.kind == "scalar" and not f.is_unknown(tag.value):
+        major = major_from_image(":" + tag.value.strip())
+        if major:
+            meta["image"] = f"bitnami/postgresql:{tag.value.strip()}"
+    name = f"{'.'.join(path[:-1])} (bitnami/postgresql chart)"
+    resources = section.get("resources")
+    if resources is not None and resources.kind == "map" and resources.value:
+        return major, f.memory_host(name, resources.get("limits", "memory")), meta  # as written: no preset
+    if resources is not None and resources.kind == "scalar" and resources.value.strip() not in ("", "{}", "null", "~"):
+        return major, None, meta  # a template expression or another form: unknown
+    preset_node = section.get("resourcesPreset")
+    if preset_node is not None and preset_node.kind == "scalar" and f.is_unknown(preset_node.value):
+        return major, None, meta
+    preset = preset_node.value.strip() if preset_node is not None and preset_node.kind == "scalar" else None
+    limit = BITNAMI_PRESET_LIMITS.get(preset or BITNAMI_DEFAULT_PRESET)
+    if limit is None:  # "none" (no limit), or a preset the chart refuses
+        return major, None, meta
+    anchor = preset_node if preset_node is not None else (chart.key_node(path[-2]) or section)
+    host = HostFacts(name, anchor.span(f.path))
+    where = ".".join(path[:-1])
+    said = (f"set by {where}.resourcesPreset {preset}, as {where}.resources is empty" if preset else
+            f"set by the chart's default {where}.resourcesPreset {BITNAMI_DEFAULT_PRESET} (chart 15.0.0 and later), as "
+            f"{where}.resources is empty")
+    host.facts["memory_limit"] = Value(parse_k8s_size(limit), limit, anchor.span(f.path), key="resourcesPreset",
+                                       unit="B", origin="set" if preset else "default", hint=said)
+    return major, host, meta
+
+
 def _read_helm_values(f: _File, root: N) -> None:
     """Helm values: embedded conf text anywhere; maps whose keys are PgBouncer settings."""
     from advisor.catalogs.pgbouncer import BY_NAME
@@ -977,7 +1030,17 @@ def _read_helm_values(f: _File, root: N) -> None:
         if node.kind == "scalar" and path and "\n" in node.value:
             kind = _embedded_kind(path[-1], node)
             if kind:
-                f.embedded(node, kind, {"source": "helm values", "key": ".".join(path)})
+                meta: dict = {"source": "helm values", "key": ".".join(path)}
+                major, host, chart = _bitnami_postgresql(f, root, path) if kind == "postgresql" else (None, None, {})
+                meta.update(chart)
+                if major:
+                    meta["pg_major_hint"] = major
+                doc = f.embedded(node, kind, meta, host)
+                if doc is not None and major and not f.options.get("pg_major_fixed"):
+                    doc.meta["pg_version_found"] = (
+                        f"PostgreSQL {major} named for this configuration in {f.path} (image.tag)"
+                        + (f"; {doc.meta['pg_version']} is the nearest catalog pgpath has"
+                           if doc.meta.get("pg_version") != major else ""))
         elif node.kind == "map":
             keys = [(k, kn, v) for k, kn, v in node.items() if k in BY_NAME and v.kind == "scalar"]
             if len(keys) >= 2 and len(keys) * 2 >= len(node.value):

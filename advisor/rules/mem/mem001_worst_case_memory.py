@@ -21,7 +21,9 @@ Autovacuum memory is capped at 1 GB per worker before PostgreSQL 17.
 
 The memory that counts is the document's own host facts when the file states them: a container's
 or cgroup's memory limit (CloudNativePG / Zalando / PGO `resources.limits.memory`, a Kubernetes
-container limit, compose `mem_limit` or `deploy.resources.limits.memory`: the OOM killer acts at
+container limit, compose `mem_limit` or `deploy.resources.limits.memory`, a bitnami/postgresql
+chart's `primary.resources.limits.memory` or, with `resources` empty, the limit its
+`resourcesPreset` sets (the chart's default preset, nano, is 192Mi): the OOM killer acts at
 the limit, whatever the node's RAM), or the memory of a managed server's instance class (an RDS
 `db.r6g.large` described in the same run, a Cloud SQL tier, an Azure SKU). Otherwise it is the
 machine's RAM, from `--ram 64GB`, `ram:` in pgpath.yaml, or a `# pgpath: ram=64GB` comment in
@@ -113,13 +115,15 @@ MIN_CONNECTIONS = 10  # fewer than this behind a pooler is not a server: lower t
 
 
 def _memory(ctx, doc):
-    """(bytes, what they are, where they were set): the file's own container/cgroup memory limit
-    (doc.host, e.g. a CloudNativePG `resources.limits.memory`) first, else the declared RAM."""
+    """(bytes, what they are, where they were set, where the figure comes from when the file does
+    not write it): the file's own container/cgroup memory limit (doc.host, e.g. a CloudNativePG
+    `resources.limits.memory`, a bitnami chart's `resourcesPreset`) first, else the declared RAM."""
     host = getattr(doc, "host", None)
     fact = host.memory_bytes() if host is not None else None
     if fact is not None and fact.known and fact.value:
-        return fact.value, "memory limit" if host.get("memory_limit") is fact else "RAM", fact.span
-    return ctx.declared_ram(doc), "RAM", None
+        return (fact.value, "memory limit" if host.get("memory_limit") is fact else "RAM", fact.span,
+                getattr(fact, "hint", None))
+    return ctx.declared_ram(doc), "RAM", None, None
 
 
 def check(ctx):
@@ -127,7 +131,7 @@ def check(ctx):
     sort_nodes = ctx.rule_option("MEM001", "sort-nodes", SORT_NODES)
     hash_nodes = ctx.rule_option("MEM001", "hash-nodes", HASH_NODES)
     for doc in ctx.of_kind("postgresql"):
-        ram, label, limit_span = _memory(ctx, doc)
+        ram, label, limit_span, limit_note = _memory(ctx, doc)
         if not ram:
             continue
         terms = floor_of(doc)  # the floor's terms, as SYS005 reads them (advisor.rules.memory)
@@ -181,7 +185,8 @@ def check(ctx):
             f" + ({said('max_connections', s_conn, str(connections))} + {parallel}) × "
             f"{said('work_mem', s_work, format_bytes(work_mem))} = {format_bytes((connections + workers) * work_mem)}"
         )
-        message = (f"peak memory estimate {format_bytes(floor)} > {label} {format_bytes(ram)}, at one work_mem per "
+        message = (f"peak memory estimate {format_bytes(floor)} > {label} {format_bytes(ram)}"
+                   f"{f' ({limit_note})' if limit_note else ''}, at one work_mem per "
                    f"connection and parallel worker: {terms}")
         nodes = ("one sort and one hash" if (sort_nodes, hash_nodes) == (1, 1) else
                  f"{sort_nodes} sort and {hash_nodes} hash nodes")
