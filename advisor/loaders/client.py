@@ -41,6 +41,10 @@ _SUFFIX_FORMAT = {
 
 def choose_format(path: str, text: str) -> str:
     name = strip_template_suffix(os.path.basename(path)).lower()
+    from advisor.loaders.client_detect import rails_database_yml
+
+    if rails_database_yml(name, text):
+        return "rails"
     fmt = format_of(name)
     if fmt:
         return fmt
@@ -122,6 +126,16 @@ def _read(doc: ConfigDoc, b, fmt: str, path: str, text: str):
         from advisor.loaders.clients.jscode import code_endpoints
 
         return code_endpoints(doc, b, path, text)
+    if fmt == "rails":
+        from advisor.loaders.clients.rails import rails_endpoints
+
+        try:
+            return rails_endpoints(doc, b, path, text)
+        except tree.TreeError as exc:
+            if not doc.template:
+                doc.diagnostics.append(Diagnostic("syntax-error", exc.span, exc.message))
+            doc.meta["format"] = "text"
+            return scan_text(doc, b, text, path)
     readers = {
         "env": tree.iter_env_leaves, "yaml": tree.yaml_leaves, "json": tree.json_leaves, "toml": tree.toml_leaves,
         "ini": tree.ini_leaves, "properties": tree.properties_leaves,

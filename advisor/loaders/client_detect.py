@@ -72,6 +72,10 @@ _PY_FROM_CONNECT = lazy_re.compile(r"^[ \t]*from[ \t]+(?:psycopg2?|asyncpg)[ \t]
 JS_SUFFIXES = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
 _JS_USES_PG = lazy_re.compile(r"""(?:\brequire\s*\(\s*|\bfrom\s*|\bimport\s*\(?\s*)['"`]pg(?:-pool)?['"`]""")
 _JS_CALL = lazy_re.compile(r"\bnew\s+[\w$(]")  # any `new` (an alias: `new PgPool(`, `new (require('pg').Pool)(`)
+# Rails' config/database.yml with ActiveRecord's PostgreSQL adapter (advisor.loaders.clients.rails)
+RAILS_NAMES = ("database.yml", "database.yaml")
+_RAILS_ADAPTER = lazy_re.compile(r"^[ \t]*adapter[ \t]*:[ \t]*[\"']?(?:postgresql|postgis|postgres)[\"']?[ \t]*(?:#.*)?\r?$",
+                                 re.MULTILINE)
 _ENV_FILE_LINE = lazy_re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=", re.MULTILINE)
 
 _COMMENT_LINE = lazy_re.compile(r"^[ \t]*(#|//|!).*$", re.MULTILINE)
@@ -115,9 +119,19 @@ def format_of(name: str) -> str | None:
     return None
 
 
+def rails_database_yml(name: str, text: str | None) -> bool:
+    """A Rails database.yml with a PostgreSQL adapter or URL (on a line that is no comment)."""
+    if name not in RAILS_NAMES or text is None:
+        return False
+    head = _COMMENT_LINE.sub("", text)
+    return bool(_RAILS_ADAPTER.search(head) or _URL.search(head))
+
+
 def detect(name: str, text: str | None) -> str | None:
     if text is None:
         return "client" if format_of(name) else None
+    if rails_database_yml(name, text):
+        return "client"
     head = text  # (the whole file: a large settings module keeps DATABASES near its end; the patterns are linear)
     suffix = name[name.rfind("."):] if "." in name else ""
     if suffix in (".ini", ".cfg"):

@@ -40,7 +40,7 @@ ASYNCPG_READS = frozenset({
     "target_session_attrs", "krbsrvname", "gsslib", "service", "servicefile",
     "ssl", "timeout", "command_timeout", "statement_cache_size", "direct_tls"})
 
-DRIVERS = ("libpq", "pgjdbc", "sqlalchemy", "django", "psycopg_pool", "pgx", "node-postgres", "url", "asyncpg")
+DRIVERS = ("libpq", "pgjdbc", "sqlalchemy", "django", "psycopg_pool", "pgx", "node-postgres", "rails", "url", "asyncpg")
 
 
 # libpq's per-connection TCP keepalive keys (a driver that does not know them may forward them to the server)
@@ -204,7 +204,7 @@ class Pool(Record):
 
     __slots__ = ("library", "max_lifetime", "max_idle", "validation", "validation_note", "size", "keepalive_time",
                  "health_check_period", "persistent", "key_prefix", "kebab", "ini", "yaml", "python", "min_size",
-                 "validation_timeout", "borrow_timeout", "retired_by_health_check", "version", "error_listener")
+                 "validation_timeout", "borrow_timeout", "retired_by_health_check", "version", "error_listener", "section")
 
     def __init__(self, library: str, max_lifetime: Value, max_idle: Value, validation: Value, validation_note: str = "",
                  size: Value | None = None, keepalive_time: Value | None = None,
@@ -242,11 +242,14 @@ class Pool(Record):
         # pool's 'error' event (`pool.on('error', ...)`), or a Span-less False when it does not;
         # None when the code was not read
         self.error_listener: Value | None = None
+        # Rails: the database.yml environment whose keys these are (`idle_timeout: 270 under production`)
+        self.section = ""
 
     @property
     def idle_key(self) -> str:
         """The library's name for the timer idle_bound() reads, for messages."""
-        return {"asyncpg": "max_inactive_connection_lifetime"}.get(self.library, "idleTimeoutMillis")
+        return {"asyncpg": "max_inactive_connection_lifetime", "rails": "idle_timeout"}.get(self.library,
+                                                                                       "idleTimeoutMillis")
 
     def key(self, name: str) -> str:
         """The key a fix writes for the pool setting `name` (`maxLifetime`), as the file writes keys."""
@@ -255,6 +258,8 @@ class Pool(Record):
     def setting(self, name: str, value: Any) -> str:
         """`name=value` as the file writes it (`sqlalchemy.pool_pre_ping = true` in an ini file,
         `"CONN_MAX_AGE": 870` in a Django DATABASES entry)."""
+        if self.library == "rails":
+            return f"{name}: {value} under {self.section} in database.yml"
         if self.python:
             shown = repr(value) if isinstance(value, (bool, type(None), str)) else value
             return f'"{name}": {shown}' if self.python == "dict" else f"{name.lower()}={shown}"
@@ -286,7 +291,20 @@ class Pool(Record):
         armed when a client is released while the pool holds more than `min` clients, and closes
         it unless it was checked out again. With `min` > 0 the clients released at or below `min`
         get no timer and idle for ever. (psycopg_pool's `max_idle` and HikariCP's `idleTimeout`
-        likewise spare `min_size`/`minimumIdle` connections, so they bound no connection here.)"""
+        likewise spare `min_size`/`minimumIdle` connections, so they bound no connection here.)
+
+        Rails' pool reaper wakes every `reaping_frequency` (default 60 s; none when 0 or nil) and
+        closes every connection idle at least `idle_timeout` (default 300 s; 0 = never): a
+        connection idles at most their sum (ConnectionPool#flush, activerecord 7.1-8.0; 8.1's
+        `min_connections` > 0 keeps that many however long they idle)."""
+        if self.library == "rails":
+            least, idle, period = self.min_size, self.max_idle, self.health_check_period
+            if least is not None and (not least.known or least.value != 0):
+                return None
+            if period is None or not all(v.known and isinstance(v.value, (int, float)) and not math.isinf(v.value)
+                                         for v in (idle, period)):
+                return None
+            return float(idle.value) + float(period.value)
         if self.library == "asyncpg":
             # asyncpg's pool closes every connection idle max_inactive_connection_lifetime (300 s by
             # default; 0 disables it), min_size ones included (PoolConnectionHolder's inactivity
@@ -473,6 +491,11 @@ class ClientEndpoint(Record):
             return self.params[name]
         if self.driver == "asyncpg" and name in self.params and name not in ASYNCPG_READS:
             return self.params[name]  # a DSN query key or server_settings entry: sent as a setting
+        if self.driver == "rails" and f"variables.{name}" in self.params:
+            # Rails sends its `variables:` as `SET SESSION name TO value` right after connecting
+            v = self.params[f"variables.{name}"]
+            return Value(v.value if not v.known else str(v.value), v.raw, v.span, v.origin, key="variables",
+                         assumed=v.assumed)
         options = self.params.get("options")
         if options is None or not options.known or not isinstance(options.value, str):
             return None

@@ -58,9 +58,10 @@ class Placeholder(Record):
     `default` the default pgpath reads the value as (None: masked, unknown), `var` the variable
     (`${DB_HOST}`); `wstart`/`wend` where it sits in the text with defaults substituted."""
 
-    __slots__ = ("start", "end", "hint", "default", "var", "wstart", "wend")
+    __slots__ = ("start", "end", "hint", "default", "var", "wstart", "wend", "at")
 
-    def __init__(self, start: int, end: int, hint: str | None, default: str | None = None, var: str = "") -> None:
+    def __init__(self, start: int, end: int, hint: str | None, default: str | None = None, var: str = "",
+                 at: int | None = None) -> None:
         self.start = start
         self.end = end
         self.hint = hint
@@ -68,6 +69,9 @@ class Placeholder(Record):
         self.var = var
         self.wstart = start
         self.wend = end
+        # offset in the text of the default's first character: by default it ends at the closing
+        # brace (`${VAR:-default}`); an ERB tag's default sits inside it (`ENV.fetch("X") { 5 }`)
+        self.at = at if at is not None or default is None else end - 1 - len(default)
 
     def __hash__(self) -> int:
         return hash(self._field_values())
@@ -115,6 +119,12 @@ def find_placeholders(text: str) -> list[Placeholder]:
 
     for start, end, _, default in scan(text, _placeholder_forms()):
         usable, var = None, ""
+        if default is None and text.startswith("<%=", start):
+            found = erb_default(text[start:end])
+            if found is not None:
+                var, usable, at = found
+                out.append(Placeholder(start, end, usable, usable, var, start + at))
+                continue
         if default is not None:
             m = _PLACEHOLDER.fullmatch(text[start:end])
             var = "${" + m.group("var") + "}" if m and m.group("var") is not None else ""
@@ -148,7 +158,7 @@ def substitute(text: str) -> tuple[str, list[Placeholder], list[int] | None]:
         omap.extend(range(pos, h.start))
         h.wstart = len(omap)
         if h.default is not None:
-            d0 = h.end - 1 - len(h.default)  # the default ends at the closing brace
+            d0 = h.at  # where the default is written inside the placeholder
             out.append(h.default)
             omap.extend(range(d0, d0 + len(h.default)))
         else:
@@ -178,10 +188,42 @@ def placeholder_hint(text: str) -> str | None:
     return None
 
 
+# an ERB tag that reads an environment variable with a literal default (Rails' config/database.yml):
+# `<%= ENV.fetch("X") { 5 } %>`, `<%= ENV.fetch("X", "d") %>`, `<%= ENV["X"] || "d" %>`, also
+# inside Integer()/Float()/String() or followed by .to_i/.to_f/.to_s. Never run: read as its default
+_ERB_LITERAL = r"""-?\d+(?:\.\d+)?|"[^"\\#]*"|'[^'\\]*'|true|false"""
+_ERB_DEFAULT = lazy_re.compile(
+    r"<%=\s*(?:(?:Integer|Float|String)\(\s*)?ENV(?:"
+    r"\.fetch\(\s*(?P<q1>[\"'])(?P<v1>[A-Za-z_][A-Za-z0-9_]*)(?P=q1)\s*"
+    rf"(?:,\s*(?P<d1>{_ERB_LITERAL})\s*\)|\)\s*\{{\s*(?P<d2>{_ERB_LITERAL})\s*\}})"
+    r"|\[\s*(?P<q2>[\"'])(?P<v2>[A-Za-z_][A-Za-z0-9_]*)(?P=q2)\s*\]\s*\|\|\s*"
+    rf"(?P<d3>{_ERB_LITERAL}))"
+    r"\s*\)?\s*(?:\.to_[ifs]\s*)?\)?\s*-?%>")
+
+
+def erb_default(tag: str) -> tuple[str, str, int] | None:
+    """(`RAILS_MAX_THREADS`, "5", the default's offset in `tag`) for an ERB tag that reads an
+    environment variable with a literal default (`<%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>`);
+    None for any other tag (`<%= ENV["DATABASE_URL"] %>`, a computed default, code)."""
+    if "ENV" not in tag:
+        return None
+    m = _ERB_DEFAULT.fullmatch(tag)
+    if m is None:
+        return None
+    group = next(g for g in ("d1", "d2", "d3") if m.group(g) is not None)
+    var = m.group("v1") or m.group("v2")
+    text, at = m.group(group), m.start(group)
+    if text[0] in "\"'":
+        text, at = text[1:-1], at + 1
+    if not usable_default(text):
+        return None
+    return var, text, at
+
+
 def whole_default(text: str) -> tuple[str, str, int] | None:
     """(`${VAR}`, its default, the default's offset in `text`) when `text` is one placeholder
     with a usable default (blanks around it allowed), else None."""
-    if "${" not in text:
+    if "${" not in text and "<%=" not in text:
         return None
     lead = len(text) - len(text.lstrip())
     body = text.strip()
@@ -189,7 +231,7 @@ def whole_default(text: str) -> tuple[str, str, int] | None:
     if len(holders) != 1 or holders[0].start != 0 or holders[0].end != len(body) or holders[0].default is None:
         return None
     h = holders[0]
-    return h.var, h.default, lead + h.end - 1 - len(h.default)
+    return h.var, h.default, lead + h.at
 
 
 def mask(text: str) -> tuple[str, list[Placeholder]]:

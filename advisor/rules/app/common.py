@@ -48,7 +48,7 @@ def unix_only(ep) -> bool:
     return bool(ep.hosts) and all(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts)
 
 
-LIBPQ_FAMILY = ("libpq", "django", "psycopg_pool", "url")
+LIBPQ_FAMILY = ("libpq", "django", "psycopg_pool", "rails", "url")
 
 
 def libpq_keys(ep, pairs) -> str:
@@ -63,6 +63,9 @@ def libpq_keys(ep, pairs) -> str:
     if ep.driver == "django":
         entries = ", ".join(f'"{k}": {v if isinstance(v, int) else json.dumps(str(v))}' for k, v in pairs)
         return f"{entries} in {ep.name}['OPTIONS']"
+    if ep.driver == "rails":  # ActiveRecord hands libpq's keywords in database.yml to PG::Connection
+        entries = ", ".join(f"{k}: {v}" for k, v in pairs)
+        return f"{entries} under {ep.name} in database.yml"
     if ep.driver == "sqlalchemy":
         return (f"{'&'.join(f'{k}={v}' for k, v in pairs)} in the query of the URL ({ep.who()}), or "
                 "the same keys in create_engine's connect_args")

@@ -194,7 +194,8 @@ def client_statement_timeout(path, index: int):
     ms, error = pg_parse_int(str(value.value), "ms")
     if error is not None or ms is None:
         return None, None, ""
-    how = (" in its options" if value.key == "options" else " as a run-time parameter")
+    how = {"options": " in its options", "variables": " in its variables (SET SESSION at connect)"}.get(
+        value.key, " as a run-time parameter")
     return ms, _Said(value.raw, value.span), f", set by {first.detail.who()}{how}"
 
 

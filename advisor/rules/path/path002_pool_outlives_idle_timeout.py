@@ -104,7 +104,8 @@ from advisor.rules.path import hop_span, on_borrow, related, secs, timer_seconds
 from advisor.rules.rule import Rule
 
 LIFETIME_KEY = {"hikaricp": "maxLifetime", "sqlalchemy": "pool_recycle", "psycopg_pool": "max_lifetime",
-                "django": "CONN_MAX_AGE", "pgxpool": "pool_max_conn_lifetime", "pg-pool": "maxLifetimeSeconds"}
+                "django": "CONN_MAX_AGE", "pgxpool": "pool_max_conn_lifetime", "pg-pool": "maxLifetimeSeconds",
+                "rails": "idle_timeout"}
 
 
 def _lifetime_fix(pool, seconds: float) -> str:
@@ -120,6 +121,8 @@ def _lifetime_fix(pool, seconds: float) -> str:
             return (f"HikariCP cannot retire connections sooner than 30 s (maxLifetime minimum): lengthen the "
                     f"{seconds:g} s timer, and rely on HikariCP's validation on borrow")
         return f"{pool.setting('maxLifetime', target * 1000)} (ms, {margin})"
+    if library == "rails":  # the reaper closes a connection idle idle_timeout at its next round
+        return _rails_fix(pool, seconds, target, margin)
     if library == "pgxpool" and pool.retired_by_health_check:
         return _health_check_fix(pool, seconds, target)
     if library == "pgxpool":
@@ -134,6 +137,20 @@ def _lifetime_fix(pool, seconds: float) -> str:
         return f"maxLifetimeSeconds: {target} (s, {margin}: the clients `min` keeps get no idle timer)"
     written = pool.setting(key, target) if library in ("sqlalchemy", "django") else f"{key}={target}"
     return f"{written} (s, {margin})"
+
+
+def _rails_fix(pool, seconds: float, target: int, margin: str) -> str:
+    """idle_timeout plus reaping_frequency at the margin below the timer (a shorter
+    reaping_frequency when the default minute leaves no room)."""
+    period = pool.health_check_period
+    every = float(period.value) if period is not None and period.known and not math.isinf(period.value) else 60.0
+    idle = target - every
+    if idle >= max(1.0, every):
+        return (f"{pool.setting('idle_timeout', int(idle))} ({int(idle)} s + reaping_frequency {every:g} s = "
+                f"{target} s, {margin})")
+    half = max(1, target // 2)
+    return (f"{pool.setting('idle_timeout', half)} and reaping_frequency: {max(1, target - half)} "
+            f"({target} s in all, {margin})")
 
 
 def _health_check_horizon(pool, horizon: float, why: str) -> tuple[float, str]:
@@ -167,6 +184,15 @@ def _health_check_fix(pool, seconds: float, target: int) -> str:
             f"all, {seconds - target:g} s below {seconds:g} s){upgrade}")
 
 
+def _rails_never(pool) -> str:
+    """Why a Rails pool keeps an idle connection for ever."""
+    if pool.min_size is not None and pool.min_size.known and pool.min_size.value:
+        return f"{said(pool.min_size, 'min_connections')}: the reaper keeps that many however long they idle"
+    if pool.max_idle.known and math.isinf(pool.max_idle.value):
+        return f"{said(pool.max_idle, 'idle_timeout')}: the reaper closes no idle connection"
+    return f"{said(pool.health_check_period, 'reaping_frequency')}: no reaper closes idle connections"
+
+
 def check(ctx):
     for path in ctx.paths:
         firing = [t for t in path.timers if t.fires]
@@ -193,6 +219,10 @@ def check(ctx):
             bound = pool.idle_bound()  # pg-pool closes every client idle idleTimeoutMillis (with min 0)
             if bound is not None and bound < horizon:
                 horizon, why = bound, said(pool.max_idle, pool.idle_key)
+                if pool.library == "rails":  # Rails' reaper: every reaping_frequency
+                    why += f", closed by the reaper that runs every {said(pool.health_check_period, 'reaping_frequency')}"
+            elif pool.library == "rails" and (bound is None or math.isinf(bound)):
+                horizon, why = math.inf, _rails_never(pool)
             if pool.retired_by_health_check:  # pgx v4's pgxpool: closed only by its health check
                 horizon, why = _health_check_horizon(pool, horizon, why)
             if horizon < shortest.seconds:
@@ -200,7 +230,9 @@ def check(ctx):
             validated = pool.validation.known and pool.validation.value is True
             if validated and pool.library == "psycopg_pool":
                 continue  # its check is the remedy (a lifetime does not retire idle connections): nothing to add
-            span = pool.max_lifetime.span if pool.max_lifetime.span is not None else hop_span(hop)
+            written = [v for v in (pool.max_lifetime, pool.max_idle if pool.library == "rails" else None)
+                       if v is not None and v.span is not None]
+            span = written[0].span if written else hop_span(hop)
             where = f"{pool.library} pool of {ep.who()}"
             keeps = "forever" if math.isinf(horizon) else f"up to {secs(horizon)}"
             head = f"{where} keeps an idle connection {keeps} ({why}) ≥ {timer_seconds(shortest)}"

@@ -161,6 +161,10 @@ def _what(prepares, pgx=None) -> str:
     if prepares.library == "asyncpg":
         return (f"SQLAlchemy's asyncpg dialect prepares every statement, which asyncpg names {name}, "
                 "__asyncpg_stmt_2__... per connection,")
+    if prepares.library == "rails":
+        shown = "true (default)" if t.origin == "default" else f"prepared_statements: {t.display}"
+        return (f"Rails prepared_statements {shown}: the first execution of each query with binds on a connection "
+                f"prepares it as {name}, \"a2\"... (numbered per connection)")
     shown = t.value if t.origin == "default" else t.display
     first = _ordinal(prepares.first)
     if prepares.library == "pgjdbc":
@@ -225,7 +229,7 @@ def _prepared(ep, prepares, end, model, mode, mode_span):
         f"executions run it by name; {why}, and pool_mode = {mode} gives each {unit} any server connection, so an "
         f"execution that gets another one fails: prepared statement \"{prepares.name}\" does not exist"
         + (" (or already exists: each connection numbers its statements from 1, so another's may be on the server "
-           "connection it gets)" if prepares.library == "asyncpg" else "")
+           "connection it gets)" if prepares.library in ("asyncpg", "rails") else "")
         + (" (or already exists: every process names its first connection's statements lrupsc_1_<k>, so another "
            "process's may be on the server connection it gets)" if prepares.name.startswith("lrupsc") else "")
         + unread,

@@ -1,0 +1,303 @@
+"""Ruby on Rails `config/database.yml`: ActiveRecord's postgresql adapter (the `pg` gem, i.e. libpq).
+
+Read as Rails reads it (activerecord 7.1 to 8.0; facts and sources in docs/clients.md), never run:
+
+- each top-level key is an environment (`production`, `development`, ...); a section that other
+  sections merge (`default: &default` then `<<: *default`) is no environment of its own. YAML merge
+  keys are merged (shallow: a section's own `variables:` replaces the merged one). A three-tier
+  file (`production: {primary: {...}, replica: {...}}`) gives one client per database;
+- only the postgresql adapter (and postgis, built on it) is a client; another adapter is skipped;
+- `url:` is parsed like a `postgres://` URI, its query keys are configuration keys, and its values
+  win over the section's own keys (UrlConfig merges the URL's hash over the configuration);
+- `database` / `username` are libpq's `dbname` / `user`; every libpq keyword written
+  (`sslmode`, `sslrootcert`, `connect_timeout`, `keepalives*`, `options`, ...) goes to
+  PG::Connection as it is (PostgreSQLAdapter slices the configuration to PG's conndefaults keys);
+- the pool: `pool` (default 5), `idle_timeout` (default 300 s; 0 keeps connections for ever),
+  `reaping_frequency` (default 60 s; the reaper closes the connections idle at least
+  `idle_timeout` every `reaping_frequency`), `checkout_timeout` (default 5 s). A connection is
+  verified (`;`, a round trip: PostgreSQLAdapter#active?) before its first query after each
+  checkout, and reconnected when that fails;
+- `prepared_statements` (default true: each query with binds is parsed as `a1`, `a2`... on the
+  connection, numbered per connection) and `advisory_locks` (default true: migrations hold a
+  session advisory lock);
+- `variables:` are sent as `SET SESSION name TO value` after connecting (never in the
+  StartupMessage), kept as `variables.<name>` parameters.
+
+ERB is never executed: a tag that reads a variable with a literal default
+(`<%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>`, `ENV.fetch("X", 5)`, `ENV["X"] || 5`) is read as
+its default, assumed (Value.assumed = the variable); any other tag (`<%= ENV["DATABASE_URL"] %>`)
+is Unknown. A URL that is unknown makes an endpoint of form `unknown` (where it connects is not
+known), whose pool and prepared statements are still read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from advisor.loaders.clients.build import Builder, libpq_endpoint, params_from_string
+from advisor.loaders.clients.extract import is_secret_key, leaf_value, record
+from advisor.loaders.clients.strings import Locator, parse
+from advisor.loaders.clients.tree import Leaf, TreeError, _node_span, _yaml_leaf, mask_template_tags
+from advisor.model import ConfigDoc, Span, Unknown
+from advisor.model.client import ClientEndpoint, Pool, Prepares, Value, default
+
+ADAPTERS = ("postgresql", "postgis", "postgres")
+# configuration keys of ActiveRecord (not libpq's) that pgpath reads or keeps
+RAILS_KEYS = ("adapter", "url", "pool", "max_connections", "min_connections", "idle_timeout", "reaping_frequency",
+              "checkout_timeout", "prepared_statements", "statement_limit", "advisory_locks", "encoding",
+              "schema_search_path", "min_messages", "variables", "database", "username", "replica",
+              "database_tasks", "migrations_paths", "schema_dump", "max_threads", "min_threads", "keepalive",
+              "max_age")
+RENAMED = {"database": "dbname", "username": "user"}
+# the keys a section of a three-tier file has when it is a configuration itself
+_CONFIG_SIGNS = ("adapter", "url", "database", "host", "username", "pool", "port")
+DEFAULT_POOL, DEFAULT_IDLE, DEFAULT_REAPING, DEFAULT_CHECKOUT = 5, 300.0, 60.0, 5.0
+VALIDATION_NOTE = ("Rails verifies a connection (a `;` round trip, PostgreSQLAdapter#active?) before its first query "
+                   "after each checkout, and reconnects when that fails")
+
+
+def rails_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[ClientEndpoint]:
+    """The clients of a database.yml: one per environment (and per database of a three-tier one)
+    whose adapter is PostgreSQL's. Raises TreeError when the YAML does not parse."""
+    import yaml
+
+    masked = mask_template_tags(text) if "<%" in text else text
+    lines = (masked.split("\n"), text.split("\n"))
+    try:
+        root = yaml.compose(masked, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        span = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path, 1, 1)
+        raise TreeError(f"invalid YAML: {getattr(exc, 'problem', None) or 'cannot parse'}", span) from None
+    except RecursionError:
+        raise TreeError("invalid YAML: nesting too deep", Span(path, 1, 1)) from None
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    merged: set[int] = set()  # the nodes other sections merge: shared defaults, no environment
+    _merged_nodes(root, merged, 0)
+    reader = _Reader(doc, b, path, lines)
+    out: list[ClientEndpoint] = []
+    sections = []
+    for key_node, value_node in root.value:
+        if not isinstance(key_node, yaml.ScalarNode) or not isinstance(value_node, yaml.MappingNode):
+            continue
+        if id(value_node) in merged or key_node.value == "<<":
+            continue
+        env = str(key_node.value)
+        config = _flatten(value_node)
+        span = _node_span(path, key_node)
+        found = []
+        if any(k in config for k in _CONFIG_SIGNS) or not config:
+            found = [reader.endpoint(env, config, span)]
+        else:  # three tiers: production: {primary: {...}, animals: {...}}
+            for name, (k_node, v_node) in config.items():
+                if isinstance(v_node, yaml.MappingNode):
+                    found.append(reader.endpoint(f"{env}.{name}", _flatten(v_node), _node_span(path, k_node)))
+        found = [ep for ep in found if ep is not None]
+        out.extend(found)
+        if found:
+            mark = value_node.end_mark  # (0-based; at column 0 the section ended on the line before)
+            end = mark.line + (1 if mark.column else 0)
+            sections.append((env, key_node.start_mark.line + 1, max(key_node.start_mark.line + 1, end)))
+    _development_sections(doc, sections)
+    return out
+
+
+def _merged_nodes(node, out: set[int], depth: int) -> None:
+    import yaml
+
+    if depth > 32 or not isinstance(node, yaml.MappingNode):
+        return
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == "<<":
+            for m in (v.value if isinstance(v, yaml.SequenceNode) else [v]):
+                out.add(id(m))
+        _merged_nodes(v, out, depth + 1)
+
+
+def _flatten(node, depth: int = 0) -> dict[str, tuple[Any, Any]]:
+    """A mapping's keys as Rails sees them: merged sections first (`<<: *default`; of a list of
+    them, the first wins), then its own keys over them. key -> (key node, value node)."""
+    import yaml
+
+    out: dict[str, tuple[Any, Any]] = {}
+    if depth > 16 or not isinstance(node, yaml.MappingNode):
+        return out
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value == "<<":
+            merged: dict[str, tuple[Any, Any]] = {}
+            for m in reversed(v.value if isinstance(v, yaml.SequenceNode) else [v]):
+                merged.update(_flatten(m, depth + 1))
+            for key, pair in merged.items():
+                out.setdefault(key, pair)
+    for k, v in node.value:
+        if isinstance(k, yaml.ScalarNode) and k.value != "<<":
+            out[str(k.value)] = (k, v)
+    return out
+
+
+def _development_sections(doc: ConfigDoc, sections: list[tuple[str, int, int]]) -> None:
+    """Environments named for development or tests (`development`, `test`, `local`, ...): their
+    lines are development sections (advisor.development), whose info findings are held back."""
+    from advisor.development import DEVELOPMENT_PROFILES
+
+    held = []
+    for env, first, last in sections:
+        words = [w for w in re.split(r"[._-]", env.lower()) if w]
+        if words and words[0] in DEVELOPMENT_PROFILES:
+            held.append({"from": first, "to": last,
+                         "reason": f"its Rails environment {env!r} (line {first}) is for development or tests"})
+    if held:
+        doc.meta["development_sections"] = held
+
+
+def _ruby_number(v: Value, integer: bool) -> Value:
+    """Ruby's to_i / to_f of a configuration value (never an error: "5s".to_f is 5.0, "x" 0)."""
+    if not v.known or isinstance(v.value, (int, float)) and not isinstance(v.value, bool):
+        if v.known:
+            v.value = int(v.value) if integer else float(v.value)
+        return v
+    m = re.match(r"\s*[-+]?\d+(?:\.\d+)?" if not integer else r"\s*[-+]?\d+", str(v.value).replace("_", ""))
+    v.value = (int(m.group(0)) if integer else float(m.group(0))) if m else (0 if integer else 0.0)
+    return v
+
+
+def _ruby_bool(v: Value) -> Value:
+    """ActiveRecord's type_cast_config_to_boolean: the string "false" and YAML false are false;
+    anything else (including "0", "no" in quotes) is true."""
+    if v.known:
+        v.value = not (v.value is False or v.value is None or v.value == "false")
+    return v
+
+
+class _Reader:
+    def __init__(self, doc: ConfigDoc, b: Builder, path: str, lines) -> None:
+        self.doc, self.b, self.path, self.lines = doc, b, path, lines
+
+    def leaf(self, key_path: tuple[str, ...], pair) -> Value | None:
+        import yaml
+
+        k, v = pair
+        if not isinstance(v, yaml.ScalarNode):
+            return None
+        leaf: Leaf = _yaml_leaf(self.path, self.lines, key_path, v, _node_span(self.path, k))
+        value = leaf_value(leaf, key_path[-1], is_secret_key(key_path[-1]))
+        record(self.doc, ".".join(key_path), value, key_path[0])
+        return value
+
+    def endpoint(self, env: str, config: dict, span: Span) -> ClientEndpoint | None:
+        import yaml
+
+        values: dict[str, Value] = {}
+        variables: dict[str, Value] = {}
+        for key, pair in config.items():
+            if key == "variables" and isinstance(pair[1], yaml.MappingNode):
+                for name, vpair in _flatten(pair[1]).items():
+                    v = self.leaf((env, "variables", name), vpair)
+                    if v is not None:
+                        variables[name] = v
+                continue
+            v = self.leaf((env, key), pair)
+            if v is not None:
+                values[key] = v
+        adapter = values.get("adapter")
+        url = values.get("url")
+        url_params: dict[str, Value] = {}
+        url_unknown = False
+        if url is not None and url.unknown:
+            url_unknown = True
+        elif url is not None and url.known and isinstance(url.value, str) and url.value.strip():
+            parsed = parse(url.value)
+            if parsed is None:
+                return None  # another database's URL (mysql2://, sqlite3:)
+            loc = self._locator(config["url"][1], url)
+            url_params = params_from_string(parsed, loc)
+            if url.assumed:
+                for p in url_params.values():
+                    p.assumed = p.assumed or url.assumed
+        if adapter is not None and adapter.known and str(adapter.value).lower() not in ADAPTERS and not url_params:
+            return None
+        if adapter is None and url is None:
+            return None
+        # the URL's values win over the section's (UrlConfig: configuration_hash.merge(url hash))
+        merged = dict(values)
+        for key, v in url_params.items():
+            merged[{"dbname": "database", "user": "username"}.get(key, key)] = v
+        from advisor.loaders.clients.libpq import KNOWN_KEYWORDS
+
+        params: dict[str, Value] = {}
+        for key, v in merged.items():
+            target = RENAMED.get(key, key)
+            if target in KNOWN_KEYWORDS or key == "requiressl":
+                if v.known and isinstance(v.value, bool):
+                    v.value = "1" if v.value else "0"  # (Ruby hands true to PG as "true": not modelled)
+                elif v.known and v.value is None:
+                    continue  # conn_params.compact drops nil
+                params[target] = v
+        if url_unknown:
+            ep = ClientEndpoint("rails", env, span, "unknown", template=True)
+            unknown = Value(Unknown(url.raw or "url"), url.raw, url.span, key="url")
+            ep.hosts, ep.sslmode, ep.connect_timeout, ep.keepalive = [unknown], unknown, unknown, None
+            ep.params = params
+        else:
+            ep = libpq_endpoint(self.b, env, span, "rails", params, driver="rails")
+        for key in ("adapter", "pool", "idle_timeout", "reaping_frequency", "checkout_timeout",
+                    "prepared_statements", "advisory_locks", "statement_limit", "min_connections"):
+            if key in merged:
+                ep.params.setdefault(key, merged[key])
+        for name, v in variables.items():
+            ep.params[f"variables.{name}"] = v
+        ep.pool = self.pool(env, merged)
+        ep.prepares = self.prepares(env, merged.get("prepared_statements"))
+        return ep
+
+    def _locator(self, node, url: Value) -> Locator:
+        whole = url.span or _node_span(self.path, node)
+        s = node.start_mark
+        masked_lines, lines = self.lines
+        if node.style in (None, "'", '"') and s.line == node.end_mark.line and s.line < len(lines):
+            col = s.column + (1 if node.style else 0)
+            if lines[s.line][col:col + len(url.raw or "")] == url.raw:
+                return Locator(self.path, s.line + 1, col + 1, True, whole)
+        return Locator.approximate(whole)
+
+    def pool(self, env: str, merged: dict[str, Value]) -> Pool:
+        size = merged.get("pool") or merged.get("max_connections")
+        size = _ruby_number(size, True) if size is not None else default(DEFAULT_POOL)
+        idle = merged.get("idle_timeout")
+        idle = _ruby_number(idle, False) if idle is not None else default(DEFAULT_IDLE)
+        if idle.known and idle.value <= 0:
+            idle.value = math.inf  # HashConfig#idle_timeout: `timeout if timeout > 0`; nil: never flushed
+        reaping = merged.get("reaping_frequency")
+        if reaping is not None and reaping.known and reaping.value is None:
+            reaping.value = math.inf  # nil: no reaper
+        elif reaping is not None:
+            reaping = _ruby_number(reaping, False)
+            if reaping.known and reaping.value <= 0:
+                reaping.value = math.inf  # Reaper#run: `return unless frequency && frequency > 0`
+        checkout = merged.get("checkout_timeout")
+        checkout = _ruby_number(checkout, False) if checkout is not None else default(DEFAULT_CHECKOUT)
+        pool = Pool("rails", default(math.inf), idle, default(True), VALIDATION_NOTE, size,
+                    health_check_period=reaping or default(DEFAULT_REAPING))
+        pool.borrow_timeout = checkout
+        least = merged.get("min_connections")  # Rails 8.1: the idle connections flush spares
+        pool.min_size = _ruby_number(least, True) if least is not None else default(0)
+        pool.section = env
+        return pool
+
+    def prepares(self, env: str, v: Value | None) -> Prepares | None:
+        """Rails' PostgreSQL adapter prepares each query with binds at its first execution on a
+        connection, named `a1`, `a2`... per connection (StatementPool#next_key), unless
+        `prepared_statements: false`."""
+        off = f"prepared_statements: false under {env} in database.yml"
+        if v is None:
+            return Prepares("rails", default(1), 1, "a1", "prepared_statements", off)
+        v = _ruby_bool(Value(v.value, v.raw, v.span, v.origin, v.key, hint=v.hint, assumed=v.assumed))
+        if v.known and v.value is False:
+            return None
+        threshold = Value(1 if v.known else v.value, v.raw, v.span, v.origin, "prepared_statements",
+                          assumed=v.assumed)
+        return Prepares("rails", threshold, 1 if v.known else None, "a1", "prepared_statements", off)
+
