@@ -14,6 +14,7 @@ One kind for every client format; `doc.meta["format"]` says which reader was use
 | `django`     | Python settings modules (`DATABASES`), read with `ast`                 |
 | `python`     | Python modules creating SQLAlchemy engines / psycopg_pool pools, read with `ast` |
 | `javascript` | JavaScript/TypeScript modules constructing node-postgres `Pool`/`Client`, read with tree-sitter |
+| `rails`      | Rails `config/database.yml` (ActiveRecord's postgresql adapter)       |
 | `service`    | `pg_service.conf`                                                     |
 | `text`       | anything else, or a structured file that does not parse (templates): URLs on each line |
 

@@ -120,7 +120,7 @@ def check(ctx):
         unset = mode.origin == "default"
         fix = ("sslmode=verify-full and sslrootcert=<CA file> (libpq 16+: sslrootcert=system)"
                if ep.driver != "node-postgres" else "ssl: { rejectUnauthorized: true, ca: <CA certificate> }")
-        if ep.driver in ("django", "sqlalchemy") or (ep.driver == "libpq" and ep.dbapi):  # where its file keeps libpq's keys
+        if ep.driver in ("django", "sqlalchemy", "rails") or (ep.driver == "libpq" and ep.dbapi):  # where its file keeps libpq's keys
             fix = (libpq_keys(ep, (("sslmode", "verify-full"), ("sslrootcert", "<CA file>")))
                    + " (libpq 16+: sslrootcert may be system, the OS's CA store)")
         if ep.driver == "pgjdbc":

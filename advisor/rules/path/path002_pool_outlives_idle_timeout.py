@@ -2,7 +2,7 @@
 
 ## What it checks
 For each client with a connection pool (HikariCP, SQLAlchemy, psycopg_pool, Django persistent
-connections, pgxpool, node-postgres' pg-pool, asyncpg's `create_pool`) on an assembled path, the
+connections, pgxpool, node-postgres' pg-pool, asyncpg's `create_pool`, Rails' ActiveRecord pool) on an assembled path, the
 pool's idle horizon —
 how long a pooled connection may sit unused: its maximum lifetime, or sooner its keepalive
 query (HikariCP `keepaliveTime`, which HikariCP disables below 30000 ms or when not below
@@ -10,7 +10,8 @@ query (HikariCP `keepaliveTime`, which HikariCP disables below 30000 ms or when 
 it), which closes every client left idle that long unless `min` > 0 (a client released while
 the pool holds `min` or fewer gets no idle timer), or asyncpg's `max_inactive_connection_lifetime`
 (default 300 s, 0 disables it), which closes every connection idle that long, `min_size` ones
-included — against every timer on the path that closes
+included, or Rails' reaper, which every `reaping_frequency` (default 60 s) closes
+the connections idle at least `idle_timeout` (default 300 s; 0 = never) — against every timer on the path that closes
 an idle client connection: HAProxy `timeout client/server` or `timeout tunnel`, PgBouncer `client_idle_timeout`
 (transaction or statement pooling), PostgreSQL `idle_session_timeout` (when no transaction
 pooler hides it), RDS Proxy `IdleClientTimeout`, and middlebox flow timers that keepalives on
@@ -19,7 +20,8 @@ their leg do not refresh. The wording and severity are the same for every librar
 - **warning** when the pool does not validate a connection when it lends it: the application's
   next query on such a connection fails;
 - **info** when it does (HikariCP always, SQLAlchemy `pool_pre_ping`, Django
-  `CONN_HEALTH_CHECKS`, psycopg_pool `check`, pgx v5's pgxpool on acquire) and the check fails at
+  `CONN_HEALTH_CHECKS`, psycopg_pool `check`, pgx v5's pgxpool on acquire, Rails always: `verify!`
+  sends `;` before the first query after a checkout, and reconnects) and the check fails at
   once (a connection closed as its timer expired, a flow whose next packet draws a RST): the pool
   notices and replaces the connection, at the cost of a failed check and a server-side error per
   connection; its fix, a lifetime below the timer, avoids those;
@@ -62,7 +64,7 @@ that did nothing wrong.
 Retire pooled connections before the shortest timer: a maximum lifetime at least 30 s below it
 (HikariCP `maxLifetime`, SQLAlchemy `pool_recycle`, psycopg_pool `max_lifetime`, Django
 `CONN_MAX_AGE`, pgxpool `pool_max_conn_lifetime`, pg-pool `maxLifetimeSeconds`, or its
-`idleTimeoutMillis` when `min` is 0, asyncpg `max_inactive_connection_lifetime`), and validate on
+`idleTimeoutMillis` when `min` is 0, asyncpg `max_inactive_connection_lifetime`; Rails `idle_timeout` plus `reaping_frequency`), and validate on
 borrow; or lengthen the timer (HAProxy `timeout tunnel`). asyncpg's pool, like pg-pool, reads its
 idle connections: one closed with a FIN or RST (HAProxy's timeout, a server's) is seen closed and
 replaced on the next `acquire()` (PoolConnectionHolder.acquire: `is_closed()`), so such a timer
@@ -90,6 +92,10 @@ their own files, and this rule judges them against it once those files are on th
 - pgx v5 pgxpool (same repository, pgxpool/pool.go): Acquire checks a connection idle > 1 s with
   CheckConn from v5.0.0 (commit 03da9fce), Ping from v5.4.0 (commit 3ea2f57d), ShouldPing from
   v5.8.0
+- Rails (github.com/rails/rails, activerecord/lib/active_record, v7.1.0-v8.0.5):
+  connection_adapters/abstract/connection_pool.rb (`flush`, `checkout_and_verify` → `clean!`),
+  abstract_adapter.rb (`with_raw_connection` → `verify!`), postgresql_adapter.rb (`active?`:
+  `query ";"`), database_configurations/hash_config.rb (`idle_timeout` 300, `reaping_frequency` 60)
 - pgpath lab observations H1–H5, B1t, P1
 """
 

@@ -37,6 +37,10 @@ one, v5 is assumed and the finding says so.
   statement of that name may already be on the server connection it gets: `already exists`); only
   a `prepared_statement_name_func` giving unique names in connect_args avoids it.
 
+- Rails (config/database.yml): `prepared_statements`, default true: each query with binds is
+  parsed at its first execution on a connection as `a1`, `a2`... (numbered per connection, so
+  `already exists` too); `prepared_statements: false` makes none.
+
 psycopg2, libpq programs, node-postgres queries without a `name`, and connection strings whose
 driver the file does not show are not reported.
 
@@ -93,6 +97,9 @@ to the server directly or through session pooling for the code that needs stream
   (stmtcache/lru.go: `lrupsc_%d` per cache, `%s_%d` per statement, ModeDescribe prepares the
   unnamed statement); jackc/pgx issue #602 (`lrupsc_1_6 already exists` through PgBouncer; the
   maintainer: use describe)
+- Rails (github.com/rails/rails, v7.1.0-v8.1.0): activerecord connection_adapters/abstract_adapter.rb
+  (`prepared_statements` default true, type_cast_config_to_boolean), postgresql_adapter.rb
+  (`StatementPool#next_key` = "a#{@counter += 1}", `prepare_statement`, `statement_limit`)
 - Django psycopg 3 backend: `get_connection_params` (prepare_threshold None by default)
 - Django: Transaction pooling and server-side cursors —
   https://docs.djangoproject.com/en/stable/ref/databases/#transaction-pooling-server-side-cursors
