@@ -216,3 +216,33 @@ def test_info_on_a_development_environment_is_held_back(tmp_path):
     lines = sorted(f.span.line for f in result.findings if f.code == "APP001")
     assert lines and all(line > 4 for line in lines), lines  # only production's
     assert path.exists()
+
+
+def test_passwords_never_printed_and_app013_fix_in_rails_terms(tmp_path):
+    """A literal password, one inside url:, and an ERB default: APP013 on each, never printed."""
+    write(tmp_path, """
+        production:
+          adapter: postgresql
+          host: db.shop-internal.net
+          password: Sup3rS3cretPw9
+          url: postgres://app:An0therPw77@db.shop-internal.net/shop
+        staging:
+          adapter: postgresql
+          password: <%= ENV.fetch("PW") { "Def4ultPw11" } %>
+          host: db.shop-internal.net
+        """)
+    import subprocess
+    import sys
+
+    for args in (["check"], ["check", "--format", "json"], ["dump", str(tmp_path / "config/database.yml")]):
+        out = subprocess.run([sys.executable, "-m", "advisor", *args] + ([str(tmp_path)] if args[0] == "check" else []),
+                             capture_output=True, text=True, cwd=str(tmp_path))
+        text = out.stdout + out.stderr
+        assert "database.yml" in text
+        for secret in ("Sup3rS3cretPw9", "An0therPw77", "Def4ultPw11"):
+            assert secret not in text
+    result = run(make_settings({"paths": [str(tmp_path)], "select": ["APP013"]}, use_config=False))
+    fixes = sorted(f.fix for f in result.findings)
+    assert len(fixes) == 2
+    assert 'read PW with no default (<%= ENV["PW"] %>)' in fixes[0]
+    assert 'write <%= ENV["DATABASE_PASSWORD"] %> as the password under production' in fixes[1]

@@ -235,6 +235,8 @@ def _section(doc, ep) -> str:
 def _mechanism(doc, ep, pw) -> str:
     if pw.assumed and pw.assumed.startswith("${"):
         return f"write {pw.assumed} with no default, and give the value at deploy (the environment or a secret store)"
+    if pw.assumed and ep.driver == "rails":
+        return f'read {pw.assumed} with no default (<%= ENV["{pw.assumed}"] %>), and give the value at deploy'
     if pw.assumed:
         return f'read {pw.assumed} with no default (os.environ["{pw.assumed}"]), and give the value at deploy'
     fmt = doc.meta.get("format")
@@ -249,6 +251,9 @@ def _mechanism(doc, ep, pw) -> str:
                 f"not committed, or from a file mounted through Compose Secrets")
     if ep.service:
         return f"take {var} from a Kubernetes Secret, referenced from the container's env (valueFrom)"
+    if ep.driver == "rails":
+        return (f'write <%= ENV["DATABASE_PASSWORD"] %> as the password under {ep.name} of database.yml instead of the '
+                f'password written there (or leave it out: libpq then reads ~/.pgpass or PGPASSWORD)')
     if ep.driver == "django":
         return ('write "PASSWORD": os.environ["DB_PASSWORD"] (or leave it out: libpq then reads ~/.pgpass or '
                 'PGPASSWORD)')
