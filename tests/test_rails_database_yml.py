@@ -192,10 +192,13 @@ def test_audit16_s02_stays_healthy(tmp_path):
         shutil.copytree(S02, root)
         if copy == "without":
             (root / "pgpath.yaml").unlink()
-        result = run(make_settings({"paths": [str(root)]}, use_config=True))
+        config = root / "pgpath.yaml"
+        result = run(make_settings({"paths": [str(root)]}, config_path=str(config) if config.exists() else None,
+                                   use_config=config.exists()))
         assert [f for f in result.findings if f.severity.value in ("error", "warning")] == []
         assert result.findings == []
         assert any(doc.meta.get("format") == "rails" for doc in result.docs)
+        assert {p.name for p in result.paths} >= ({"orders-web", "orders-sidekiq"} if copy == "with" else set())
 
 
 def test_info_on_a_development_environment_is_held_back(tmp_path):
@@ -246,3 +249,43 @@ def test_passwords_never_printed_and_app013_fix_in_rails_terms(tmp_path):
     assert len(fixes) == 2
     assert 'read PW with no default (<%= ENV["PW"] %>)' in fixes[0]
     assert 'write <%= ENV["DATABASE_PASSWORD"] %> as the password under production' in fixes[1]
+
+
+def test_a_declared_hop_takes_production_unless_variable_names_an_environment(tmp_path):
+    """`client: {file: config/database.yml}` is the production environment (not development's
+    localhost); `variable: staging` picks that one; a three-tier environment gives its databases."""
+    write(tmp_path, """
+        development:
+          adapter: postgresql
+          host: localhost
+        staging:
+          adapter: postgresql
+          host: pgbouncer-staging.internal
+        production:
+          primary:
+            adapter: postgresql
+            host: pgbouncer.internal
+          replica:
+            adapter: postgresql
+            host: replica.internal
+        """)
+    from advisor.path.topology import rails_environment
+
+    _, eps = by_name(tmp_path / "config/database.yml")
+    every = list(eps.values())
+    assert [ep.name for ep in rails_environment(every, None)] == ["production.primary", "production.replica"]
+    assert rails_environment(every, "staging") == every  # the name filter follows
+    (tmp_path / "pgpath.yaml").write_text(textwrap.dedent("""
+        deployments:
+          - name: shop
+            hops:
+              - client: {file: config/database.yml}
+              - postgres: {version: 16}
+          - name: shop-staging
+            hops:
+              - client: {file: config/database.yml, variable: staging}
+              - postgres: {version: 16}
+        """))
+    result = run(make_settings({"paths": [str(tmp_path)]}, config_path=str(tmp_path / "pgpath.yaml")))
+    clients = sorted(h.detail.name for p in result.paths for _, h in p.hops_of("client"))
+    assert clients == ["production.primary", "production.replica", "staging"]

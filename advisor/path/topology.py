@@ -133,6 +133,16 @@ def _seconds(value: Any) -> float | None:
 
 
 # the options each kind of hop reads (the schema accepts any of them on any hop)
+def rails_environment(eps: list, var: str | None) -> list:
+    """The clients of a Rails database.yml a declared hop means: those of `variable:` (an
+    environment, or one database of a three-tier one: `production.primary`), else production's
+    (what a deployment runs; development and test are for a developer's machine), else all."""
+    if var is not None:
+        return eps
+    prod = [ep for ep in eps if ep.name == "production" or ep.name.startswith("production.")]
+    return prod or eps
+
+
 _OPTIONS_OF = {"client": {"file", "variable", "service", "replicas", "host"},
                "pgbouncer": {"file", "database", "host", "replicas"},
                "haproxy": {"file", "proxy", "host"},
@@ -304,9 +314,12 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
     if kind == "client":
         eps = list(getattr(doc.model, "endpoints", ()) or ())
         var = opts.get("variable")
+        if doc.meta.get("format") == "rails":
+            eps = rails_environment(eps, var)
         if var is not None:
             every = eps
-            eps = [ep for ep in eps if ep.name == var or ep.name.split(" ")[0] == var]
+            eps = [ep for ep in eps if ep.name == var or ep.name.split(" ")[0] == var
+                   or doc.meta.get("format") == "rails" and ep.name.startswith(var + ".")]
             if not eps:
                 problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no client setting {var!r}",
                                            f"variable: one of {_one_of(ep.name for ep in every)}"))
