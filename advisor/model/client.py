@@ -61,8 +61,8 @@ COMMON_POOL_IDLE_S = 600
 COMMON_POOL_RETIRE_S = 1800
 # how HAP005 and PATH002 say it, and what they ask for when no client was read
 COMMON_POOL_RETIRE_SAID = ("common pools keep an idle connection that long by default (HikariCP's maxLifetime and "
-                           "pgxpool's MaxConnIdleTime: 30 min; HikariCP and pgx v5 check a connection before lending it, so for them "
-                           "the cut costs a reconnect, not a failed query)")
+                           "pgxpool's MaxConnIdleTime: 30 min; HikariCP and pgx v5 check a connection before lending "
+                           "it, so for them the cut costs a reconnect, not a failed query)")
 GIVE_CLIENTS = ("give pgpath the clients' configuration (or declare them as client hops in pgpath.yaml's "
                 "deployments:) to have each pool checked against this timer")
 
