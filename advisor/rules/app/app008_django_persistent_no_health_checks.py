@@ -7,7 +7,9 @@ or `None` = unlimited; also `dj_database_url.config(conn_max_age=...)`) and with
 
 It is `info`: nothing read shows what would close a pooled connection (a server restart or
 failover, a timer on the path). When the client's path has a timer shorter than the pool keeps
-connections, PATH002 reports that as a warning.
+connections, PATH002 reports that as a warning. A database on the same machine (`localhost`,
+127.0.0.1, a Unix socket: `HOST` empty or a path) is not reported: no failover, NAT or load
+balancer sits on that path, and only a restart of the server itself closes the connections.
 
 ## Why it matters
 With persistent connections a worker reuses its connection across requests. Without health
@@ -27,14 +29,22 @@ path, as the entry writes it: `"CONN_MAX_AGE": 870`).
 """
 
 from advisor.findings import Severity
+from advisor.model.host import loopback
 from advisor.rules.app.common import endpoints, secs, where
 from advisor.rules.rule import Rule
+
+
+def _same_machine(ep) -> bool:
+    """Every host the entry names is this machine: loopback, a Unix socket, or empty (Django's and
+    libpq's default, the socket)."""
+    hosts = [str(h.value).strip() for h in ep.hosts if h.known]
+    return len(hosts) == len(ep.hosts) and all(not host or loopback(host) for host in hosts)
 
 
 def check(ctx):
     for doc, ep in endpoints(ctx):
         pool = ep.pool
-        if pool is None or pool.library != "django" or not pool.persistent:
+        if pool is None or pool.library != "django" or not pool.persistent or _same_machine(ep):
             continue
         age, hc = pool.max_lifetime, pool.validation
         if not age.known or not hc.known or hc.value is not False:
