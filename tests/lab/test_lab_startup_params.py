@@ -211,6 +211,133 @@ def test_runtime_application_name_is_tracked_and_pgpath_is_silent(lab):
     assert not findings, findings
 
 
+
+# pgjdbc and extra_float_digits. pgjdbc up to 42.7.4 puts extra_float_digits (2, or 3 with
+# assumeMinServerVersion >= 9.0) in every StartupMessage (ConnectionFactoryImpl.getParametersForStartup);
+# from 42.7.5 (pgjdbc#3476) it sends none and runs SET extra_float_digits after connecting, and only
+# to servers before 12. PgBouncer tracks no extra_float_digits (it is not GUC_REPORT), so unless
+# ignore_startup_parameters names it, the old drivers' StartupMessage is refused. The installed jar
+# here is a newer one (42.7.13), run for real; the old StartupMessage is sent byte by byte, as 42.7.4's
+# source writes it.
+
+PGJDBC_4274_STARTUP = {"client_encoding": "UTF8", "DateStyle": "ISO", "TimeZone": "UTC", "extra_float_digits": "2"}
+PGJDBC_JAR = Path.home() / ".m2/repository/org/postgresql/postgresql/42.7.13/postgresql-42.7.13.jar"
+_PROBE = """
+import java.sql.*;
+public class Probe {
+  public static void main(String[] a) {
+    try (Connection c = DriverManager.getConnection(a[0], "postgres", "")) {
+      try (ResultSet r = c.createStatement().executeQuery("SHOW extra_float_digits")) {
+        r.next();
+        System.out.println("connected; SHOW extra_float_digits = " + r.getString(1));
+      }
+    } catch (SQLException e) {
+      System.out.println("error: " + e.getMessage());
+    }
+  }
+}
+"""
+
+
+def _pgjdbc(lab, port: int) -> str:
+    """Connect with the real pgjdbc jar (Java's single-file launcher): what it printed."""
+    import shutil
+
+    if shutil.which("java") is None or not PGJDBC_JAR.exists():
+        pytest.skip(f"java or {PGJDBC_JAR} is not here")
+    probe = sc.write(lab.dir("pgjdbc-probe"), "Probe.java", _PROBE)
+    out = subprocess.run(["java", "-cp", str(PGJDBC_JAR), str(probe),
+                          f"jdbc:postgresql://127.0.0.1:{port}/labdb?sslmode=disable"],
+                         capture_output=True, text=True, timeout=120)
+    return (out.stdout.strip() or out.stderr.strip()).splitlines()[-1]
+
+
+def _spring(port: int) -> str:
+    return f"spring.datasource.url=jdbc:postgresql://127.0.0.1:{port}/labdb?sslmode=disable\n" \
+        "spring.datasource.username=postgres\n"
+
+
+def _pom(folder: Path, version: str) -> None:
+    sc.write(folder, "pom.xml", f"""<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>lab</groupId>
+  <artifactId>catalog</artifactId>
+  <version>1</version>
+  <properties>
+    <postgresql.version>{version}</postgresql.version>
+  </properties>
+  <dependencies>
+    <dependency>
+      <groupId>org.postgresql</groupId>
+      <artifactId>postgresql</artifactId>
+      <version>${{postgresql.version}}</version>
+    </dependency>
+  </dependencies>
+</project>
+""")
+
+
+def test_pgjdbc_42_7_4_startup_is_refused_without_extra_float_digits_ignored(lab):
+    folder, port = _setup(lab, "pgjdbc-old", "application.properties", _spring,
+                          {"ignore_startup_parameters": "options"})
+    _pom(folder, "42.7.4")
+    observed = _runtime(port, PGJDBC_4274_STARTUP, "extra_float_digits")
+    findings = sc.findings(folder, "PATH007")
+    _report("START8", "pgjdbc 42.7.4 (pom.xml) -> PgBouncer ignore_startup_parameters = options "
+            "(its StartupMessage: client_encoding, DateStyle, TimeZone, extra_float_digits=2)", findings,
+            observed["error"] or "connected", bool(findings) and findings[0]["severity"] == "error"
+            and observed["error"] is not None)
+    assert observed["error"] == "FATAL: unsupported startup parameter: extra_float_digits", observed
+    [finding] = findings
+    assert finding["severity"] == "error" and "extra_float_digits=2" in finding["message"], finding
+    assert "42.7.4" in finding["message"], finding
+    assert "ignore_startup_parameters = options, extra_float_digits" in finding["fix"], finding
+
+
+def test_pgjdbc_42_7_4_startup_connects_with_extra_float_digits_ignored(lab):
+    folder, port = _setup(lab, "pgjdbc-old-ignored", "application.properties", _spring,
+                          {"ignore_startup_parameters": "extra_float_digits,options"})
+    _pom(folder, "42.7.4")
+    observed = _runtime(port, PGJDBC_4274_STARTUP, "extra_float_digits")
+    findings = sc.findings(folder, "PATH007")
+    _report("START9", "the same with ignore_startup_parameters = extra_float_digits,options", findings,
+            observed["error"] or f"connected; SHOW extra_float_digits = {observed['value']}",
+            not findings and observed["error"] is None)
+    assert observed == {"error": None, "value": "1"}, observed  # dropped: the server's default 1
+    assert not findings, findings
+
+
+def test_pgjdbc_42_7_13_connects_and_pgpath_is_silent(lab):
+    folder, port = _setup(lab, "pgjdbc-new", "application.properties", _spring,
+                          {"ignore_startup_parameters": "options"})
+    _pom(folder, "42.7.13")
+    observed = _pgjdbc(lab, port)
+    findings = sc.findings(folder, "PATH007")
+    _report("START10", "pgjdbc 42.7.13 (pom.xml; the real driver) -> PgBouncer ignore_startup_parameters = options",
+            findings, observed, not findings and observed.startswith("connected"))
+    assert observed.startswith("connected"), observed
+    assert not findings, findings
+
+
+def test_pgjdbc_of_unknown_version_is_a_warning(lab):
+    folder, port = _setup(lab, "pgjdbc-unknown", "application.properties", _spring,
+                          {"ignore_startup_parameters": "options"})
+    old, new = _runtime(port, PGJDBC_4274_STARTUP, "extra_float_digits"), _pgjdbc(lab, port)
+    findings = sc.findings(folder, "PATH007")
+    _report("START11", "pgjdbc of no known version (no pom.xml or build.gradle) -> the same PgBouncer", findings,
+            f"42.7.4's StartupMessage: {old['error'] or 'connected'}; 42.7.13: {observed_short(new)}",
+            bool(findings) and findings[0]["severity"] == "warning" and old["error"] is not None
+            and new.startswith("connected"))
+    assert old["error"] == "FATAL: unsupported startup parameter: extra_float_digits", old
+    assert new.startswith("connected"), new
+    [finding] = findings
+    assert finding["severity"] == "warning" and "42.7.5" in finding["message"], finding
+
+
+def observed_short(text: str) -> str:
+    return text.split(";")[0]
+
+
 # APP012's fix for a postgresql+asyncpg URL moves a setting into asyncpg's server_settings, which
 # asyncpg sends as startup parameters: through PgBouncer that is PATH007's refusal again, so there
 # the fix must be the role's value on the server. application_name, which PgBouncer tracks, works.
