@@ -93,6 +93,8 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     doc.model = ClientFile(doc.meta["format"], endpoints)
     if b.pgx_read() is not None:  # the go.mod that says which pgx reads its DSNs was read for it
         doc.files.extend(f for f in b.pgx_read().files if f not in doc.files)
+    if b.pgjdbc_read() is not None:  # the build file that says which pgjdbc reads its JDBC URLs
+        doc.files.extend(f for f in b.pgjdbc_read().files if f not in doc.files)
     if any(literal_password(ep) for ep in endpoints):
         # a password written in a file git ignores is kept out of the repository (APP013)
         from advisor.loaders.git_ignored import git_ignores

@@ -1432,6 +1432,15 @@ def _pgbouncer_env(f: _File, service: str, image: str, envs: dict, source: str, 
         for default_name, default in (("listen_addr", "0.0.0.0"), ("listen_port", "6432")):
             if not any(e[0] == default_name for e in entries):
                 entries.insert(0, (default_name, default, _where_image(f, image), _where_image(f, image), False))
+        if not any(e[0] == "ignore_startup_parameters" for e in entries):
+            # the image's default (pgbouncer-env.sh) is extra_float_digits since bitnami/containers#52335
+            # (November 2023: every PgBouncer 1.22 image and later); before it, none. An older tag's
+            # default is not known here.
+            from advisor.pgbversion import image_version
+
+            version = image_version(image)
+            entries.append(("ignore_startup_parameters", "extra_float_digits", _where_image(f, image),
+                            _where_image(f, image), version is None or version < (1, 22)))
         if "POSTGRESQL_HOST" in envs:
             value, node = envs["POSTGRESQL_HOST"]
             port = envs.get("POSTGRESQL_PORT", ("5432", None))[0]

@@ -405,7 +405,7 @@ class ClientEndpoint(Record):
     __slots__ = ("driver", "name", "span", "form", "hosts", "ports", "dbname", "user", "password", "keepalive",
                  "tcp_user_timeout", "connect_timeout", "socket_timeout", "sslmode", "sslrootcert",
                  "ssl_min_protocol_version", "ssl_max_protocol_version", "pool", "params", "dbapi", "template",
-                 "service", "service_shown", "prepares", "server_cursors", "pgx")
+                 "service", "service_shown", "prepares", "server_cursors", "pgx", "pgjdbc")
 
     def __init__(self, driver: str, name: str, span: Span, form: str, hosts: list[Value] | None = None,
                  ports: list[Value] | None = None, dbname: Value | None = None, user: Value | None = None,
@@ -444,6 +444,8 @@ class ClientEndpoint(Record):
         self.server_cursors: ServerCursors | None = None  # Django's server-side cursors; None elsewhere
         # pgx: the major its Go module requires (advisor.loaders.clients.gomod.PgxVersion); None elsewhere
         self.pgx = None
+        # pgjdbc: the version its Java build names (advisor.loaders.clients.jdbcversion.PgjdbcVersion); None elsewhere
+        self.pgjdbc = None
 
     @property
     def asyncpg(self) -> bool:
@@ -540,6 +542,8 @@ class ClientEndpoint(Record):
             out["server_cursors"] = self.server_cursors.to_dict()
         if self.pgx is not None:
             out["pgx"] = self.pgx.to_dict()
+        if self.pgjdbc is not None:
+            out["pgjdbc"] = self.pgjdbc.to_dict()
         out["params"] = {k: v.to_dict() for k, v in self.params.items()}
         out["template"] = self.template
         return out

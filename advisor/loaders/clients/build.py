@@ -45,6 +45,7 @@ class Builder:
         self.path = path  # the file, whose neighbourhood may say which pgx it is read by
         self.options = options
         self._pgx = None
+        self._pgjdbc = None
 
     def pgx(self):
         """The pgx major of this file's Go module (advisor.loaders.clients.gomod), looked up once,
@@ -58,6 +59,20 @@ class Builder:
     def pgx_read(self):
         """The pgx major looked up for this file, None when it holds no pgx DSN."""
         return self._pgx
+
+    def pgjdbc(self):
+        """The pgjdbc version of this file's Java build (advisor.loaders.clients.jdbcversion),
+        looked up once, and only for a file that holds a JDBC URL; not known without a file."""
+        from advisor.loaders.clients.jdbcversion import PgjdbcVersion, pgjdbc_version
+
+        if self._pgjdbc is None:
+            self._pgjdbc = pgjdbc_version(self.path, self.options) if self.path else PgjdbcVersion(
+                reason="no build file read")
+        return self._pgjdbc
+
+    def pgjdbc_read(self):
+        """The pgjdbc version looked up for this file, None when it holds no JDBC URL."""
+        return self._pgjdbc
 
     def invalid(self, v: Value, message: str, fix: str | None = None) -> None:
         severity = None  # the rule's: the client refuses the value (error)
@@ -539,6 +554,7 @@ def jdbc_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], e
     else:
         off = "prepareThreshold=0 in the JDBC URL (jdbc:postgresql://host/db?prepareThreshold=0)"
     ep.prepares = pgjdbc_prepares(props, off)
+    ep.pgjdbc = b.pgjdbc()
     return ep
 
 

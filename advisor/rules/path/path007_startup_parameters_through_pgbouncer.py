@@ -11,13 +11,30 @@ client puts in its StartupMessage:
 - an asyncpg.connect() setting: a DSN query key asyncpg does not read itself, or an entry of its
   `server_settings={...}` (both sent as startup parameters);
 - node-postgres' `statement_timeout`, `lock_timeout` and `idle_in_transaction_session_timeout`
-  (sent when not 0).
+  (sent when not 0);
+- pgjdbc's `search_path` (its `currentSchema` property), and `extra_float_digits`, which pgjdbc up
+  to 42.7.4 puts in every StartupMessage by itself (`2`, or `3` with assumeMinServerVersion >= 9.0;
+  ConnectionFactoryImpl.getParametersForStartup) and 42.7.5 and later never do (pgjdbc#3476: they
+  run `SET extra_float_digits` after connecting, to servers before 12 only). The release is read
+  from the application's build (the nearest pom.xml, build.gradle or build.gradle.kts:
+  advisor.loaders.clients.jdbcversion); when no build file names it, a refusal of
+  extra_float_digits is a warning that says so. Drivers that send nothing beyond what PgBouncer
+  tracks unless told to: libpq (and psycopg, psycopg2, SQLAlchemy, Django over it), pgx,
+  node-postgres (pg's Client.getStartupConf), asyncpg without server_settings.
 
 The first PgBouncer on the path answers the StartupMessage itself (src/client.c,
 decide_startup_pool and set_startup_options). It accepts a parameter it tracks per client:
 `DateStyle`, `client_encoding`, `TimeZone`, `standard_conforming_strings`, `application_name`
 (exact spelling), and from 1.20 those named in `track_extra_parameters` (default `IntervalStyle`).
-Any other one:
+`extra_float_digits` is none of them in any version (PostgreSQL does not report it; PgBouncer's
+issue #909 is still open), so pgjdbc up to 42.7.4 needs it in ignore_startup_parameters, as
+PgBouncer's sample configuration and the operators' generated files have it (CloudNativePG,
+Crunchy, and the bitnami/pgbouncer image since November 2023, bitnami/containers#52335: its
+default `PGBOUNCER_IGNORE_STARTUP_PARAMETERS=extra_float_digits` is dropped when the variable is
+set to anything else; an image older than PgBouncer 1.22 leaves the default unknown). There it
+is no warning: pgjdbc sets it again with `SET` after connecting unless assumeMinServerVersion >=
+9.0, and from PostgreSQL 12 the server's default already prints floats exactly. Any other
+parameter:
 
 - is dropped without a word when its name is in `ignore_startup_parameters`, or, inside
   `options`, when `options` is (1.20.1 and later; 1.20.0 had a regression, not told apart here:
@@ -48,7 +65,10 @@ Lab (tests/lab/test_lab_startup_params.py), PgBouncer 1.18 in front of PostgreSQ
 `options=-c statement_timeout=10min` is refused (`unsupported startup parameter: options`), a
 run-time `statement_timeout` likewise (`unsupported startup parameter: statement_timeout`);
 with `ignore_startup_parameters = options` / `statement_timeout` the connection works and
-`SHOW statement_timeout` says `0`; an `application_name` run-time parameter is applied.
+`SHOW statement_timeout` says `0`; an `application_name` run-time parameter is applied. pgjdbc 42.7.4's StartupMessage (with
+`extra_float_digits=2`) is refused with `ignore_startup_parameters = options`
+(`unsupported startup parameter: extra_float_digits`) and connects with `extra_float_digits,options`;
+the real pgjdbc 42.7.13 connects through the first.
 
 ## Fix
 Set the value on the server for the role the client connects as, and drop it from the client:
@@ -56,7 +76,10 @@ Set the value on the server for the role the client connects as, and drop it fro
 run `SET statement_timeout = ...` in the application after connecting (in transaction pooling
 that lasts only the transaction: use `SET LOCAL` in each, or the role's value). For a parameter
 the server reports (`default_transaction_read_only`, `IntervalStyle`, `search_path` from
-PostgreSQL 18) on PgBouncer 1.20 or later: add it to `track_extra_parameters`.
+PostgreSQL 18) on PgBouncer 1.20 or later: add it to `track_extra_parameters`. For pgjdbc's
+`extra_float_digits`: add it to `ignore_startup_parameters` (`extra_float_digits, options`; in the
+bitnami image `PGBOUNCER_IGNORE_STARTUP_PARAMETERS=extra_float_digits,options`), or use pgjdbc
+42.7.5 or later.
 
 ## References
 - PgBouncer ignore_startup_parameters, track_extra_parameters:
@@ -68,12 +91,17 @@ PostgreSQL 18) on PgBouncer 1.20 or later: add it to `track_extra_parameters`.
   https://www.postgresql.org/docs/current/protocol-flow.html#PROTOCOL-ASYNC
 - pgx run-time parameters: https://pkg.go.dev/github.com/jackc/pgx/v5/pgconn#ParseConfig
 - node-postgres Client config (statement_timeout, lock_timeout, options): https://node-postgres.com/apis/client
+- pgjdbc ConnectionFactoryImpl.getParametersForStartup (42.7.4 and 42.7.5), pgjdbc#3476:
+  https://github.com/pgjdbc/pgjdbc/pull/3476
+- bitnami/pgbouncer's default ignore_startup_parameters: https://github.com/bitnami/containers/pull/52335
 """
+
+import re
 
 from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.rules.path import hop_span
-from advisor.rules.pgb import assignment
+from advisor.rules.pgb import assignment, image_variable
 from advisor.rules.rule import Rule
 
 OPTIONS_SINCE = (1, 20)  # PgBouncer reads -c words of `options`; before, `options` is an unknown parameter
@@ -96,13 +124,52 @@ NODE_SENDS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_
 
 class Sent:
     """One parameter in the client's StartupMessage: `name=value`, as a run-time parameter or a
-    word of `options`, with the Value (span, key) it comes from."""
+    word of `options`, with the Value (span, key) it comes from. `by` is set for one the driver
+    sends by itself (pgjdbc's extra_float_digits): how it is known (`pgjdbc 42.7.4 (...)`), and
+    `certain` False when the driver's version, which decides it, is not known."""
 
-    def __init__(self, name: str, text: str, source, in_options: bool, word: str = "") -> None:
+    def __init__(self, name: str, text: str, source, in_options: bool, word: str = "", by: str = "",
+                 certain: bool = True) -> None:
         self.name, self.text, self.source, self.in_options, self.word = name, text, source, in_options, word
+        self.by, self.certain = by, certain
 
     def written(self) -> str:
+        if self.by:
+            return f"{self.name}={self.text} ({self.by})"
         return f"{self.word} in its options" if self.in_options else f"{self.name}={self.text}"
+
+
+class _Where:
+    """The source of a parameter no setting writes: the client's own span."""
+
+    def __init__(self, span) -> None:
+        self.span, self.key = span, None
+
+
+def pgjdbc_sent(ep) -> list[Sent]:
+    """What pgjdbc puts in its StartupMessage beyond user, database and the parameters PgBouncer
+    tracks (client_encoding, DateStyle, TimeZone; application_name): `search_path` from
+    `currentSchema` (every release), and up to 42.7.4 `extra_float_digits` (2, or 3 with
+    assumeMinServerVersion >= 9.0). ConnectionFactoryImpl.getParametersForStartup."""
+    out: list[Sent] = []
+    schema = ep.params.get("currentSchema")
+    if schema is not None and schema.known and str(schema.value).strip():
+        out.append(Sent("search_path", str(schema.value), schema, False))
+    version = getattr(ep, "pgjdbc", None)
+    sends = version.sends_extra_float_digits() if version is not None else None
+    if sends is False:
+        return out
+    assume = ep.params.get("assumeMinServerVersion")
+    parts = [int(x) for x in re.findall(r"\d+", str(assume.value))[:2]] if assume is not None and assume.known else []
+    value = "3" if parts and (parts[0] > 9 or parts == [9, 0] or (parts[0] == 9 and len(parts) > 1)) else "2"
+    if sends:
+        by = f"{version.said()} sends it in every StartupMessage"
+    else:
+        why = version.reason if version is not None else "no build file read"
+        by = (f"pgjdbc up to 42.7.4 sends it in every StartupMessage, 42.7.5 and later do not; the version here is "
+              f"not known: {why}")
+    out.append(Sent("extra_float_digits", value, _Where(ep.span), False, by=by, certain=bool(sends)))
+    return out
 
 
 def _sent(ep) -> tuple[list[Sent], object]:
@@ -124,6 +191,8 @@ def _sent(ep) -> tuple[list[Sent], object]:
                 continue
             if value is not None and value.known:
                 out.append(Sent(key, str(value.value), value, False))
+    elif ep.driver == "pgjdbc":
+        out += pgjdbc_sent(ep)
     elif ep.driver == "node-postgres":
         for key in NODE_SENDS:
             value = ep.params.get(key)
@@ -181,8 +250,11 @@ def _names(value) -> list[str]:
 
 
 def verdict(sent: Sent, model) -> tuple[str, str]:
-    """("ok" | "ignored" | "refused", PgBouncer's words) for one parameter at this PgBouncer."""
+    """("ok" | "ignored" | "refused" | "unknown", PgBouncer's words) for one parameter at this
+    PgBouncer; "unknown" when ignore_startup_parameters is not known here (a placeholder)."""
     version = tuple(model.version[:2])
+    if not is_known(model.value("ignore_startup_parameters")):
+        return "unknown", ""
     ignored = _names(model.value("ignore_startup_parameters"))
     tracked = list(TRACKED) + (_names(model.value("track_extra_parameters")) if version >= OPTIONS_SINCE else [])
     if sent.in_options and version < OPTIONS_SINCE:
@@ -193,6 +265,11 @@ def verdict(sent: Sent, model) -> tuple[str, str]:
         allowed = "'-c config=val' and '--config=val' are" if version >= LONG_FORM_SINCE else "'-c config=val' is"
         return "refused", f"unsupported options startup parameter: only {allowed} allowed"
     if sent.name in tracked:
+        return "ok", ""
+    if sent.by and sent.name in ignored:
+        # dropped, as PgBouncer's documentation advises for it: pgjdbc then runs SET extra_float_digits
+        # itself (up to 42.7.4, unless assumeMinServerVersion >= 9.0), and from PostgreSQL 12 the
+        # server's default already gives exact float output
         return "ok", ""
     if sent.name in ignored or (sent.in_options and "options" in ignored):
         which = sent.name if sent.name in ignored else "options"
@@ -206,6 +283,12 @@ def pgbouncer_fix(sent: Sent, model, doc, pg_major: int | None) -> str | None:
     value on the server (said once for all of them by the caller)."""
     name = sent.name
     version = tuple(model.version[:2])
+    if sent.by:
+        names = _names(model.value("ignore_startup_parameters"))
+        sep = "," if image_variable(doc, "ignore_startup_parameters") else ", "  # an environment variable: no blank
+        return assignment(doc, model, "ignore_startup_parameters", sep.join(names + [name])) + \
+            " (PgBouncer then drops it; pgjdbc sets it again with SET after connecting); or pgjdbc 42.7.5 or later " \
+            "(sends none)"
     if sent.in_options and name in TRACKED and version < OPTIONS_SINCE:
         own = f"{name}={sent.text} as a connection parameter of its own instead of in options (PgBouncer tracks " \
             "it), or " if name == "application_name" else ""
@@ -235,7 +318,9 @@ def check(ctx):
             seen.add((id(ep), id(model)))
             role, pg_major = server_role(path, ep), server_major(path)
             verdicts = [(s, *verdict(s, model)) for s in sent]
-            for status in ("refused", "ignored"):
+            # a refusal that depends on a driver version not known here is said apart, as a warning
+            verdicts = [(s, "maybe refused" if st == "refused" and not s.certain else st, why) for s, st, why in verdicts]
+            for status in ("refused", "maybe refused", "ignored"):
                 hit = [(s, why) for s, st, why in verdicts if st == status]
                 if hit:
                     yield _finding(ep, end, model, hit, status, role, pg_major)
@@ -269,10 +354,17 @@ def _finding(ep, end, model, hit, status, role, pg_major):
     fix = "; or ".join(dict.fromkeys(fixes))
     ignore_setting = model.setting("ignore_startup_parameters")
     rel = [s for s in (ignore_setting.value_span or ignore_setting.span if ignore_setting is not None else None, hop_span(end)) if s is not None]
+    build = getattr(ep, "pgjdbc", None)
+    if build is not None and build.span is not None and any(s.by for s, _ in hit):
+        rel.append(build.span)  # the build file's line that names the pgjdbc release
     if status == "refused":
         message = (f"{ep.label()} -> {end.label} (PgBouncer {shown}): {said}; PgBouncer answers the StartupMessage "
                    f"itself and closes every connection of this client (FATAL)")
         return RULE.finding(span, message, fix, related=rel)
+    if status == "maybe refused":
+        message = (f"{ep.label()} -> {end.label} (PgBouncer {shown}): {said}; to a release that sends it, PgBouncer "
+                   f"answers the StartupMessage itself and closes every connection of this client (FATAL)")
+        return RULE.finding(span, message, fix, related=rel, severity=Severity.WARNING)
     names = ", ".join(s.name for s in settings) or "its options"
     message = (f"{ep.label()} -> {end.label} (PgBouncer {shown}): {said}; the connection works but {names} "
                f"{'is' if len(settings) == 1 else 'are'} never applied: the session runs with the role's or "
