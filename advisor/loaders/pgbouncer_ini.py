@@ -21,7 +21,8 @@
   spaces, `'quoted'` with `''` for a quote) parsed into their keys, each with its own span;
   `password` is secret. `*` (the fallback database) is read the same way, although PgBouncer
   only parses it when a client connects.
-- The auth file (`auth_file`, userlist.txt) is never opened: only its path is kept.
+- The auth file (`auth_file`, userlist.txt) is read only when it is among the files given to
+  check, and only the kind of each user's secret is kept (advisor.loaders.auth_file).
 - A file without a `[pgbouncer]` section is an include fragment: its keys are read in the
   section they appear in (a fragment without any header is read as `[pgbouncer]` keys) and no
   "main section missing" error is raised.
@@ -641,7 +642,22 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     reader.parse_file(path, 0, (), text)
     doc.model = build(doc, reader.items, version)
     check_hba_file(doc, doc.model, reader.cwd, options)
+    read_auth_file(doc, doc.model, options)
     return doc
+
+
+def read_auth_file(doc: ConfigDoc, model: PgBouncerModel, options: dict | None) -> None:
+    """The auth_file's users and the kind of each one's secret (advisor.loaders.auth_file), when
+    the file is among those given to check; never the secrets. A relative path is PgBouncer's
+    working directory's business (pgbouncer_cwd when given), else the ini's folder."""
+    from advisor.loaders import auth_file
+
+    named = model.value("auth_file")
+    if model.fragment or doc.template or doc.meta.get("sed_template") or not is_known(named) or not named:
+        return
+    model.auth_file = auth_file.read(str(named), doc.path, (options or {}).get("pgbouncer_cwd"), options)
+    if model.auth_file is not None:
+        doc.files.append(model.auth_file.path)
 
 
 def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerModel:

@@ -67,10 +67,31 @@ class Entry(Record):
         return out
 
 
+class AuthUser(Record):
+    """One user of PgBouncer's auth_file: the name, the kind of its secret as PgBouncer classifies
+    it ("md5", "scram", "plain", "empty"; the secret itself is never kept) and the entry's span."""
+
+    __slots__ = ("name", "kind", "span")
+
+    def __init__(self, name: str, kind: str, span: Span) -> None:
+        self.name, self.kind, self.span = name, kind, span
+
+
+class AuthFile(Record):
+    """The auth_file a pgbouncer.ini names, as read (advisor.loaders.auth_file): `path` the file
+    read, `named` the auth_file value, `how` ("" or `taken as /etc/pgbouncer/userlist.txt` for the
+    file of that name beside the ini), its users, and `broken` where PgBouncer stops reading it."""
+
+    __slots__ = ("path", "named", "how", "users", "broken")
+
+    def __init__(self, path: str, named: str, how: str, users: list[AuthUser], broken: Span | None) -> None:
+        self.path, self.named, self.how, self.users, self.broken = path, named, how, users, broken
+
+
 class PgBouncerModel(Record):
     """The configuration PgBouncer ends up with: every setting of the version, and the pools."""
 
-    __slots__ = ("version", "values", "set_in_file", "databases", "users", "peers", "fragment", "header")
+    __slots__ = ("version", "values", "set_in_file", "databases", "users", "peers", "fragment", "header", "auth_file")
 
     def __init__(self, version: Version, values: dict[str, Any], set_in_file: dict[str, Setting],
                  databases: list[Entry] | None = None, users: list[Entry] | None = None,
@@ -83,6 +104,7 @@ class PgBouncerModel(Record):
         self.peers = [] if peers is None else peers
         self.fragment = fragment
         self.header = header  # the [pgbouncer] header in force (the last one)
+        self.auth_file: AuthFile | None = None  # the auth_file read beside it (advisor.loaders.auth_file)
 
     def span_of(self, name: str) -> Span | None:
         """Where a setting was written, or the [pgbouncer] header when it takes its default."""

@@ -1,4 +1,4 @@
-"""The lab for PGB021: the secrets of PgBouncer's auth_file against its auth_type.
+"""The lab for PGB022: the secrets of PgBouncer's auth_file against its auth_type.
 
 Real PostgreSQL 15 (trust) behind the installed PgBouncer (1.18 here). The auth_file beside
 pgbouncer.ini holds one user's secret in one of PgBouncer's three forms (src/scram.c
@@ -8,12 +8,12 @@ secret (`SCRAM-SHA-256$4096:salt$StoredKey:ServerKey`, computed here as PostgreS
 (src/client.c):
 
 - auth_type = scram-sha-256 and an md5 secret: `SCRAM authentication failed: user has MD5
-  secret` (scram_client_first): every login of that user fails -> pgpath: PGB021 error;
+  secret` (scram_client_first): every login of that user fails -> pgpath: PGB022 error;
 - auth_type = md5 and a SCRAM secret: PgBouncer asks for SCRAM instead (handle_auth: "auth =
   AUTH_TYPE_SCRAM_SHA_256"), which libpq answers -> no finding;
 - a plain password with either -> no finding;
 - an empty secret with either: check_client_passwd refuses it ("disallow empty passwords") ->
-  PGB021 error;
+  PGB022 error;
 - an md5 secret computed with another user name: the client's answer never matches -> refused;
   pgpath cannot see it without the password (a library row, no prediction).
 """
@@ -97,11 +97,11 @@ def _login(port: int, log=None) -> str:
 
 
 def _row(sid: str, config: str, folder, observed: str, refused_expected: bool) -> list[dict]:
-    findings = sc.findings(folder, "PGB021")
-    predicted = "; ".join(f"{f['code']} {f['severity']}" for f in findings) or "no PGB021 finding"
+    findings = sc.findings(folder, "PGB022")
+    predicted = "; ".join(f"{f['code']} {f['severity']}" for f in findings) or "no PGB022 finding"
     refused = observed.startswith("refused")
     match = refused == refused_expected and bool(findings) == refused_expected
-    sc.RULE_ROWS[sid] = ("PGB021", config, predicted, observed, match)
+    sc.RULE_ROWS[sid] = ("PGB022", config, predicted, observed, match)
     return findings
 
 
@@ -142,7 +142,7 @@ def test_auth_type_against_the_secret_form(lab, sid, auth_type, kind, refused):
 def test_md5_secret_of_another_user_name_is_refused(lab):
     folder, port = _setup(lab, "md5-other-user", "md5", md5_secret(PASSWORD, "someone_else"))
     observed = _login(port, lab.dir("bouncer-md5-other-user") / "pgbouncer.log")
-    sc.RULE_ROWS["AUTH9"] = ("PGB021", "auth_type = md5, md5 secret computed with another user name (the behaviour: "
+    sc.RULE_ROWS["AUTH9"] = ("PGB022", "auth_type = md5, md5 secret computed with another user name (the behaviour: "
                              "the hash includes the user name)", "(not visible without the password)", observed,
                              observed.startswith("refused"))
     assert observed.startswith("refused"), observed
