@@ -48,6 +48,16 @@ def test_parse_stops_where_pgbouncer_does():
     assert [u.name for u in users] == ["a"] and broken.line == 2
 
 
+def test_the_users_pgbouncer_does_not_load_after_a_broken_line(tmp_path):
+    from advisor.loaders.auth_file import read
+
+    ini = tmp_path / "pgbouncer.ini"
+    ini.write_text("")
+    (tmp_path / "userlist.txt").write_text('"a" "x"\n# users\n"b" "y"\n  "c""d" ""\n"a" "z"\n')
+    got = read("userlist.txt", str(ini), None, {"check_roots": [str(tmp_path)]})
+    assert [u.name for u in got.users] == ["a"] and got.broken.line == 2 and got.lost == ["b", 'c"d']
+
+
 def test_locate_reads_only_files_given_to_check(tmp_path):
     ini = tmp_path / "pgbouncer" / "pgbouncer.ini"
     ini.parent.mkdir()

@@ -59,6 +59,17 @@ def _b64(text: str) -> bytes | None:
         return None
 
 
+def lost_after(text: str, line: int) -> list[str]:
+    """The user names of the entries from `line` on (lines that start with a double quote), which
+    PgBouncer does not load once it stopped before them: names only, read leniently."""
+    names = []
+    for row in text.split("\n")[line - 1:]:
+        m = re.match(r'\s*"((?:[^"]|"")*)"', row)
+        if m and m.group(1).replace('""', '"') not in names:
+            names.append(m.group(1).replace('""', '"'))
+    return names
+
+
 def parse(text: str, path: str) -> tuple[list[AuthUser], Span | None]:
     """The users of an auth file (name, kind of secret, span of the entry) and where PgBouncer
     stops reading it ("broken auth file"), None when it reads to the end."""
@@ -149,5 +160,10 @@ def read(named: str, ini_path: str, cwd: str | None, options: dict | None) -> Au
     if b"\0" in raw:
         return None
     shown = os.path.relpath(path) if not os.path.isabs(ini_path) else path
-    users, broken = parse(raw.decode("utf-8", errors="replace"), shown)
-    return AuthFile(shown, named, how, users, broken)
+    text = raw.decode("utf-8", errors="replace")
+    users, broken = parse(text, shown)
+    out = AuthFile(shown, named, how, users, broken)
+    if broken is not None:
+        loaded = {u.name for u in users}
+        out.lost = [name for name in lost_after(text, broken.line) if name not in loaded]
+    return out

@@ -82,10 +82,11 @@ class AuthFile(Record):
     read, `named` the auth_file value, `how` ("" or `taken as /etc/pgbouncer/userlist.txt` for the
     file of that name beside the ini), its users, and `broken` where PgBouncer stops reading it."""
 
-    __slots__ = ("path", "named", "how", "users", "broken")
+    __slots__ = ("path", "named", "how", "users", "broken", "lost")
 
     def __init__(self, path: str, named: str, how: str, users: list[AuthUser], broken: Span | None) -> None:
         self.path, self.named, self.how, self.users, self.broken = path, named, how, users, broken
+        self.lost: list[str] = []  # the names of the entries after `broken`, which PgBouncer does not load
 
 
 class PgBouncerModel(Record):

@@ -146,3 +146,24 @@ def test_md5_secret_of_another_user_name_is_refused(lab):
                              "the hash includes the user name)", "(not visible without the password)", observed,
                              observed.startswith("refused"))
     assert observed.startswith("refused"), observed
+
+
+def test_a_hash_comment_line_stops_pgbouncer_reading_the_auth_file(lab):
+    """`#` is no comment in an auth_file (only `;` is): PgBouncer logs "broken auth file" and loads
+    no entry after it, so the users below it cannot log in (no auth_user to look them up)."""
+    folder, port = _setup(lab, "hash-comment", "md5", PASSWORD)
+    (folder / "userlist.txt").write_text(f'# application users\n"{USER}" "{PASSWORD}"\n')
+    import subprocess
+    import time
+
+    pid = int((lab.dir("bouncer-hash-comment") / "pgbouncer.pid").read_text())
+    subprocess.run(["kill", "-HUP", str(pid)], check=True)  # RELOAD: PgBouncer reads the auth_file again
+    time.sleep(1)
+    log = (lab.dir("bouncer-hash-comment") / "pgbouncer.log").read_text(errors="replace")
+    assert "broken auth file" in log, log[-2000:]
+    observed = _login(port, lab.dir("bouncer-hash-comment") / "pgbouncer.log")
+    findings = _row("AUTH10", "auth_type = md5, a `# ...` line before the user's line in auth_file", folder,
+                    observed, True)
+    assert observed.startswith("refused"), observed
+    [finding] = findings
+    assert finding["severity"] == "error" and finding["span"]["line"] == 1, finding

@@ -16,6 +16,10 @@ secret itself is never kept or shown. For each user, against `auth_type`:
   of a user whose stored password is empty (check_client_passwd: "disallow empty passwords") ->
   error.
 
+- a line PgBouncer cannot read (a `#` comment: only `;` starts one; an entry without its
+  quotes): it logs `broken auth file` and loads nothing after it, so the users named below it
+  cannot log in -> error at that line, when no `auth_user` could look them up instead.
+
 Not reported, because PgBouncer logs these users in: `md5` with a SCRAM secret (PgBouncer asks
 the client for SCRAM instead), plain passwords with either. An md5 hash computed with another
 user name (md5 of password + user name) is refused too, but cannot be told from the hash
@@ -31,14 +35,15 @@ scram-sha-256 with an md5 secret is refused (`SASL authentication failed`; PgBou
 `SCRAM authentication failed: user has MD5 secret`), an empty secret with md5 or scram-sha-256
 is refused; md5 with a SCRAM secret, md5 with an md5 secret, plain secrets with either, and
 scram-sha-256 with a SCRAM secret log in. An md5 secret of another user name is refused
-(`password authentication failed`).
+(`password authentication failed`). A `# ...` line above a user's entry: `broken auth file` in
+PgBouncer's log (read again on SIGHUP), and that user is refused.
 
 ## Fix
 Put the user's SCRAM secret in the auth_file (`"app" "SCRAM-SHA-256$4096:..."`, what `SELECT
 rolpassword FROM pg_authid WHERE rolname = 'app'` shows once the role's password was set with
 `password_encryption = scram-sha-256`), or its plain password, or let `auth_query` look it up
 (with `auth_user`); or `auth_type = md5`, which logs md5 users in with md5 and SCRAM users with
-SCRAM. An empty secret: write the password, or remove the line.
+SCRAM. An empty secret: write the password, or remove the line. A broken line: `;` for a comment.
 
 ## References
 - PgBouncer auth_file format and auth_type: https://www.pgbouncer.org/config.html#authentication-file-format
@@ -63,6 +68,15 @@ def check(ctx):
         auth = str(auth).lower()
         shown = users.path + (f" ({users.how})" if users.how else "")
         related = [where(doc, model, "auth_type"), where(doc, model, "auth_file")]
+        if users.broken is not None and users.lost and not model.value("auth_user"):
+            names = ", ".join(users.lost)
+            yield RULE.finding(
+                users.broken,
+                f"PgBouncer stops reading {shown} at this line (it logs \"broken auth file\": an entry starts with "
+                f"a double quote, and only a line starting with ; is a comment), so the users after it are not "
+                f"loaded ({names}) and every login as them fails (FATAL: {REFUSED_BY[auth]})",
+                "start a comment with ; (not #), or fix the line: \"user\" \"secret\"",
+                related)
         for user in users.users:
             if auth == "scram-sha-256" and user.kind == "md5":
                 yield RULE.finding(
