@@ -133,11 +133,12 @@ def test_include_loop(tmp_path):
     assert kinds(doc) == ["include-error"] and "loop" in doc.diagnostics[0].message
 
 
-def test_auth_file_never_read(tmp_path):
+def test_auth_file_read_for_the_kind_of_each_secret_only(tmp_path):
     (tmp_path / "userlist.txt").write_text('"admin" "topsecret"\n')
     doc = load(write(tmp_path, f"[pgbouncer]\nauth_file = {tmp_path}/userlist.txt\n"))
-    assert "topsecret" not in json.dumps(doc.to_dict())
-    assert doc.files == [str(tmp_path / "pgbouncer.ini")]
+    assert "topsecret" not in json.dumps(doc.to_dict()) and "topsecret" not in repr(doc.model)
+    assert [(u.name, u.kind) for u in doc.model.auth_file.users] == [("admin", "plain")]
+    assert doc.files == [str(tmp_path / "pgbouncer.ini"), str(tmp_path / "userlist.txt")]
 
 
 def test_template_placeholders_are_unknown(tmp_path):

@@ -26,13 +26,16 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import re
 
+from advisor import lazy_re
 from advisor.model import Span
 from advisor.model.pgbouncer import AuthFile, AuthUser
 
 MAX_BYTES = 1 << 20
-_MD5 = re.compile(r"md5[0-9a-f]{32}")
+_MD5 = lazy_re.compile(r"md5[0-9a-f]{32}")
+_SCRAM = lazy_re.compile(r"\$*([^$]+)\$+([^:]+):+([^$]+)\$+([^:]+):+(.+)", 16)  # re.S
+_INTEGER = lazy_re.compile(r"[+-]?\d+")
+_ENTRY = lazy_re.compile(r'\s*"((?:[^"]|"")*)"')
 
 
 def secret_kind(secret: str) -> str:
@@ -46,8 +49,8 @@ def secret_kind(secret: str) -> str:
 
 def _is_scram(secret: str) -> bool:
     # parse_scram_secret: strtok on "$", ":", "$", ":" then the rest
-    m = re.fullmatch(r"\$*([^$]+)\$+([^:]+):+([^$]+)\$+([^:]+):+(.+)", secret, re.S)
-    if not m or m.group(1) != "SCRAM-SHA-256" or not re.fullmatch(r"[+-]?\d+", m.group(2).strip(" \t\n\r\f\v")):
+    m = _SCRAM.fullmatch(secret)
+    if not m or m.group(1) != "SCRAM-SHA-256" or not _INTEGER.fullmatch(m.group(2).strip(" \t\n\r\f\v")):
         return False
     return _b64(m.group(3)) is not None and len(_b64(m.group(4)) or b"") == 32 and len(_b64(m.group(5)) or b"") == 32
 
@@ -64,7 +67,7 @@ def lost_after(text: str, line: int) -> list[str]:
     PgBouncer does not load once it stopped before them: names only, read leniently."""
     names = []
     for row in text.split("\n")[line - 1:]:
-        m = re.match(r'\s*"((?:[^"]|"")*)"', row)
+        m = _ENTRY.match(row)
         if m and m.group(1).replace('""', '"') not in names:
             names.append(m.group(1).replace('""', '"'))
     return names

@@ -19,18 +19,19 @@ from __future__ import annotations
 import os
 import re
 
+from advisor import lazy_re
 from advisor.model import Record
 
 NEWEST = 5
 
 # `github.com/jackc/pgx/v5 v5.5.0`, in a `require` line or block (a `replace` or `exclude` line
 # does not choose the major: its module path is the required one's); `// indirect` allowed
-_REQUIRE = re.compile(r"^\s*(?:require\s+)?github\.com/jackc/pgx(/v(\d+))?\s+(v[0-9][^\s/]*)", re.M)
-_BLOCK = re.compile(r"^\s*(replace|exclude|retract)\s*\(.*?^\s*\)", re.M | re.S)
-_LINE = re.compile(r"^\s*(replace|exclude|retract)\b[^\n]*", re.M)
+_REQUIRE = lazy_re.compile(r"^\s*(?:require\s+)?github\.com/jackc/pgx(/v(\d+))?\s+(v[0-9][^\s/]*)", re.M)
+_BLOCK = lazy_re.compile(r"^\s*(replace|exclude|retract)\s*\(.*?^\s*\)", re.M | re.S)
+_LINE = lazy_re.compile(r"^\s*(replace|exclude|retract)\b[^\n]*", re.M)
 # a module whose code was downloaded (`h1:` of its zip); a `/go.mod` line only says that its
 # go.mod was read while resolving the module graph
-_SUM = re.compile(r"^github\.com/jackc/pgx(/v(\d+))?\s+(v[0-9][^\s/]*)\s+h1:", re.M)
+_SUM = lazy_re.compile(r"^github\.com/jackc/pgx(/v(\d+))?\s+(v[0-9][^\s/]*)\s+h1:", re.M)
 MAX_BYTES = 1 << 20  # a larger go.mod is not read
 
 

@@ -25,18 +25,24 @@ it say so.
 from __future__ import annotations
 
 import os
-import re
 
+from advisor import lazy_re
 from advisor.model import Record
 
 FIRST_WITHOUT_STARTUP_EFD = (42, 7, 5)  # pgjdbc#3476: extra_float_digits no longer in the StartupMessage
 BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
 MAX_BYTES = 1 << 20
 
-_DEPENDENCY = re.compile(r"<dependency>(.*?)</dependency>", re.S)
-_GRADLE = re.compile(r"""["']org\.postgresql:postgresql:([^"'$\s:@]+)""")
-_GRADLE_PROPERTY = re.compile(r"""(?:ext|extra)\s*\[\s*["']postgresql\.version["']\s*\]\s*=\s*["']([^"']+)["']""")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_DEPENDENCY = lazy_re.compile(r"<dependency>(.*?)</dependency>", 16)  # re.S
+_GRADLE = lazy_re.compile(r"""["']org\.postgresql:postgresql:([^"'$\s:@]+)""")
+_GRADLE_PROPERTY = lazy_re.compile(r"""(?:ext|extra)\s*\[\s*["']postgresql\.version["']\s*\]\s*=\s*["']([^"']+)["']""")
+_COMMENT = lazy_re.compile(r"<!--.*?-->", 16)  # re.S
+_VERSION = lazy_re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+_NOT_NEWLINE = lazy_re.compile(r"[^\n]")
+_PROPERTY = lazy_re.compile(r"<([\w.-]+)>([^<]*)</\1>")
+_PROPERTIES = lazy_re.compile(r"<properties>(.*?)</properties>", 16)  # re.S
+_REFERENCE = lazy_re.compile(r"\$\{([\w.-]+)\}")
+_TAGS = {name: lazy_re.compile(rf"<{name}>\s*([^<]*?)\s*</{name}>") for name in ("groupId", "artifactId", "version")}
 
 
 class PgjdbcVersion(Record):
@@ -56,7 +62,7 @@ class PgjdbcVersion(Record):
         self.span = None  # that line as a Span (files[0] as the client file was named), for findings
 
     def parts(self) -> tuple[int, ...] | None:
-        m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", self.version)
+        m = _VERSION.match(self.version)
         return tuple(int(g) for g in m.groups("0")) if m else None
 
     def sends_extra_float_digits(self) -> bool | None:
@@ -127,9 +133,8 @@ def _from_build(build: str) -> PgjdbcVersion:
 
 def maven(text: str) -> tuple[str, int] | None:
     """(version, offset of it) of the org.postgresql:postgresql dependency of a pom, or None."""
-    blanked = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
-    props = {m.group(1): (m.group(2).strip(), m.start(2))
-             for m in re.finditer(r"<([\w.-]+)>([^<]*)</\1>", _properties(blanked))}
+    blanked = _COMMENT.sub(lambda m: _NOT_NEWLINE.sub(" ", m.group(0)), text)
+    props = {m.group(1): (m.group(2).strip(), m.start(2)) for m in _PROPERTY.finditer(_properties(blanked))}
     offset_props = blanked.find("<properties>")
     for dep in _DEPENDENCY.finditer(blanked):
         body = dep.group(1)
@@ -138,7 +143,7 @@ def maven(text: str) -> tuple[str, int] | None:
         version = _tag(body, "version")
         if version is None:
             version = "${postgresql.version}"
-        m = re.fullmatch(r"\$\{([\w.-]+)\}", version)
+        m = _REFERENCE.fullmatch(version)
         if m:
             if m.group(1) not in props:
                 return None
@@ -149,12 +154,12 @@ def maven(text: str) -> tuple[str, int] | None:
 
 
 def _properties(text: str) -> str:
-    m = re.search(r"<properties>(.*?)</properties>", text, re.S)
+    m = _PROPERTIES.search(text)
     return m.group(1) if m else ""
 
 
 def _tag(body: str, name: str) -> str | None:
-    m = re.search(rf"<{name}>\s*([^<]*?)\s*</{name}>", body)
+    m = _TAGS[name].search(body)
     return m.group(1) if m else None
 
 

@@ -96,8 +96,7 @@ bitnami image `PGBOUNCER_IGNORE_STARTUP_PARAMETERS=extra_float_digits,options`),
 - bitnami/pgbouncer's default ignore_startup_parameters: https://github.com/bitnami/containers/pull/52335
 """
 
-import re
-
+from advisor import lazy_re
 from advisor.findings import Severity
 from advisor.model import is_known
 from advisor.rules.path import hop_span
@@ -119,6 +118,7 @@ PGX_READS = {"host", "port", "dbname", "database", "user", "password", "passfile
              "description_cache_capacity", "default_query_exec_mode", "options",
              # pgx v4's (in a v5 DSN, and v5's in a v4 one, they are sent: APP010 says so)
              "statement_cache_mode", "prefer_simple_protocol"}
+_NUMBER = lazy_re.compile(r"\d+")
 NODE_SENDS = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
 
 
@@ -160,7 +160,7 @@ def pgjdbc_sent(ep) -> list[Sent]:
     if sends is False:
         return out
     assume = ep.params.get("assumeMinServerVersion")
-    parts = [int(x) for x in re.findall(r"\d+", str(assume.value))[:2]] if assume is not None and assume.known else []
+    parts = [int(x) for x in _NUMBER.findall(str(assume.value))[:2]] if assume is not None and assume.known else []
     value = "3" if parts and (parts[0] > 9 or parts == [9, 0] or (parts[0] == 9 and len(parts) > 1)) else "2"
     if sends:
         by = f"{version.said()} sends it in every StartupMessage"
