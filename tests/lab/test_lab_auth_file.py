@@ -91,8 +91,10 @@ def _login(port: int, log=None) -> str:
     except psycopg.OperationalError as exc:
         m = re.search(r"FATAL:\s+(.*)", str(exc))
         said = m.group(1).strip() if m else str(exc).strip()
-        logged = [re.sub(r"^.*?C-0x[0-9a-f]+: \S+ ", "", line) for line in (log.read_text(errors="replace").splitlines() if log else [])
-                  if " ERROR " in line or "closing because" in line]
+        lines = log.read_text(errors="replace").splitlines() if log else []
+        # without the timestamp, pid and client prefix: the lab report stays the same from run to run
+        logged = [re.sub(r"^.*?C-0x[0-9a-f]+: \S+ ", "", re.sub(r"^\d{4}-\d\d-\d\d \S+ \S+ \[\d+\] ", "", line))
+                  for line in lines if " ERROR " in line or "closing because" in line]
         return f"refused: FATAL {said}" + (f" (PgBouncer's log: {logged[0]})" if logged else "")
 
 
