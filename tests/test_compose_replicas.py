@@ -166,7 +166,7 @@ def test_pgb016_and_path005_count_a_compose_services_copies(tmp_path):
     report = run(make_settings({"paths": [str(folder)], "select": ["PATH005", "PGB016"]}, use_config=False))
     messages = sorted((f.code, f.message) for f in report.findings)
     assert [c for c, _ in messages] == ["PATH005", "PGB016"], messages
-    assert "pool 30 × 4 replicas (deploy.replicas: 4 of compose service api) = 120 connections" in messages[0][1]
+    assert "(pool_max_conns 30) × 4 replicas (deploy.replicas: 4 of compose service api) = 120 connections" in messages[0][1]
     assert "max_client_conn = 50 × 2 containers (scale: 2, each with its own pools in the containers of compose " \
            "service pgbouncer) = 100" in messages[0][1]
     assert "= 60 server connections > PostgreSQL" in messages[1][1]
@@ -199,7 +199,7 @@ def test_a_compose_file_of_clients_alone_is_read_for_its_copies(tmp_path):
                                           "max_client_conn = 100\n")
     report = run(make_settings({"paths": [str(folder)], "select": ["PATH005"]}, use_config=False))
     [finding] = report.findings
-    assert "pool 30 × 4 replicas (deploy.replicas: 4 of compose service api) = 120 connections" in finding.message
+    assert "(pool_max_conns 30) × 4 replicas (deploy.replicas: 4 of compose service api) = 120 connections" in finding.message
     plain = _write(tmp_path / "plain", API.format(extra="", after=""))
     assert detect_kind(str(plain), plain.read_text()) != "kubernetes"  # as before: the client reader's
 
@@ -216,12 +216,12 @@ def test_a_connection_string_the_override_sets_again_is_one_client(tmp_path):
            "orders?sslmode=disable&pool_max_conns=40\n    deploy:\n      replicas: 3\n", "docker-compose.override.yml")
     report = run(make_settings({"paths": [str(folder)], "select": ["PATH005"]}, use_config=False))
     [finding] = report.findings
-    assert "clients can open DATABASE_URL pool 40 × 3 replicas (deploy.replicas: 3 of compose service api) = 120 " \
+    assert "clients can open DATABASE_URL (pool_max_conns 40) × 3 replicas (deploy.replicas: 3 of compose service api) = 120 " \
            "connections" in finding.message
     assert len([p for p in report.paths if p.hops[0].kind == "client"]) == 1
     report = run(make_settings({"paths": [str(base)], "select": ["PATH005"]}, use_config=False))
     [finding] = report.findings
-    assert "pool 30 × 3 replicas (deploy.replicas: 3 of compose service api) = 90 connections" in finding.message
+    assert "(pool_max_conns 30) × 3 replicas (deploy.replicas: 3 of compose service api) = 90 connections" in finding.message
 
 
 def test_a_count_that_is_no_number_is_not_known(tmp_path):

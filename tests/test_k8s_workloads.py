@@ -397,7 +397,7 @@ def test_path005_counts_the_pods_of_the_clients_workload(tmp_path, layout):
     files.update({"app/deployment.yaml": app + "---\n" + _client_hpa(8)} if layout == "one file"
                  else {"app/deployment.yaml": app, "app/hpa.yaml": _client_hpa(8)})
     [finding] = _run(tmp_path, files, ["PATH005"]).findings
-    assert ("pool 30 × 8 replicas (maxReplicas: 8 of HorizontalPodAutoscaler orders-api, which scales Deployment "
+    assert ("(pool_max_conns 30) × 8 replicas (maxReplicas: 8 of HorizontalPodAutoscaler orders-api, which scales Deployment "
             "orders-api) = 240 connections") in finding.message
     where = "app/hpa.yaml" if layout == "own files" else "app/deployment.yaml"
     line = files[where].split("\n").index("  maxReplicas: 8") + 1
@@ -408,7 +408,7 @@ def test_path005_client_workload_replicas_and_what_overrides_them(tmp_path):
     files = {"k8s/pgbouncer.yaml": CONFIGMAP + "---\n" + _deployment(replicas="  replicas: 1\n") + "---\n" + SERVICE,
              "app/deployment.yaml": CLIENT.format(replicas="  replicas: 5\n")}
     [finding] = _run(tmp_path / "five", files, ["PATH005"]).findings
-    assert "pool 30 × 5 replicas (replicas: 5 of Deployment orders-api) = 150 connections" in finding.message
+    assert "(pool_max_conns 30) × 5 replicas (replicas: 5 of Deployment orders-api) = 150 connections" in finding.message
     assert any(s.file.endswith("app/deployment.yaml") and s.line == 7 for s in finding.related)
     # one pod (replicas not written: the API server's 1), or a template value: the pool alone
     files["app/deployment.yaml"] = CLIENT.format(replicas="")

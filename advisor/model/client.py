@@ -205,7 +205,8 @@ class Pool(Record):
 
     __slots__ = ("library", "max_lifetime", "max_idle", "validation", "validation_note", "size", "keepalive_time",
                  "health_check_period", "persistent", "key_prefix", "kebab", "ini", "yaml", "python", "min_size",
-                 "validation_timeout", "borrow_timeout", "retired_by_health_check", "version", "error_listener", "section")
+                 "validation_timeout", "borrow_timeout", "retired_by_health_check", "version", "error_listener", "section",
+                 "overflow", "unread")
 
     def __init__(self, library: str, max_lifetime: Value, max_idle: Value, validation: Value, validation_note: str = "",
                  size: Value | None = None, keepalive_time: Value | None = None,
@@ -245,6 +246,64 @@ class Pool(Record):
         self.error_listener: Value | None = None
         # Rails: the database.yml environment whose keys these are (`idle_timeout: 270 under production`)
         self.section = ""
+        # SQLAlchemy's max_overflow: connections QueuePool opens beyond pool_size when every pooled one
+        # is checked out (None elsewhere)
+        self.overflow: Value | None = None
+        # why the pool's options are not known although its library is (a bare SQLAlchemy URL: the
+        # engine's options are create_engine's arguments, in code); "" when they were read
+        self.unread = ""
+
+    def most(self) -> tuple[int | None, str, bool]:
+        """The most connections the pool opens at once, how that is said (`pool_size 20 +
+        max_overflow 10 = 30`) and whether the figure is a lower bound (pgxpool's default depends on
+        the CPUs); None with the reason when no number bounds it or it is not known.
+
+        - SQLAlchemy QueuePool: pool_size (default 5) + max_overflow (default 10); pool_size 0 or
+          max_overflow -1: no limit (sqlalchemy/pool/impl.py QueuePool.__init__, 2.x);
+        - HikariCP: maximumPoolSize (default 10; HikariConfig.validateNumerics resets one below 1 to 10);
+        - psycopg_pool: max_size, which defaults to min_size (default 4) (psycopg_pool/base.py);
+        - pgxpool: pool_max_conns, default max(4, runtime.NumCPU()): at least 4;
+        - pg-pool: max (default 10);
+        - Django's own persistent connections: one per process or thread that runs queries."""
+        if self.unread:
+            return None, self.unread, False
+        size = self.size
+        if size is None:
+            if self.library == "django":
+                return 1, "1 connection per process or thread (how many run is not in the files read: counted once)", True
+            return 1, "1 connection", False
+        if not size.known or not isinstance(size.value, (int, float)) or isinstance(size.value, bool):
+            if self.library == "pgxpool" and size.origin == "default":
+                return 4, "pool_max_conns not set: max(4, NumCPU), at least 4", True
+            return None, f"{size.key or 'pool size'} not known ({size.display})", False
+        n = int(size.value)
+        dflt = " (default)" if size.origin == "default" else ""
+        if self.library == "sqlalchemy":
+            over = self.overflow if self.overflow is not None else Value(10, origin="default")
+            if not over.known or not isinstance(over.value, (int, float)):
+                return None, f"max_overflow not known ({over.display})", False
+            o = int(over.value)
+            odflt = " (default)" if over.origin == "default" else ""
+            if n == 0 or o < 0:
+                why = "pool_size 0" if n == 0 else f"max_overflow {o}"
+                return None, f"{why}: SQLAlchemy's QueuePool opens connections without a limit", False
+            return n + o, f"pool_size {n}{dflt} + max_overflow {o}{odflt} = {n + o}", False
+        if self.library == "hikaricp":
+            key = (size.key or "maximumPoolSize").rsplit(".", 1)[-1]
+            if n < 1:
+                return 10, f"{key} {n} (below 1: HikariCP uses 10)", False
+            return n, f"{key} {n}{dflt}", False
+        if self.library == "psycopg_pool":
+            if size.origin == "default":
+                return n, f"max_size not set = min_size {n} (default)", False
+            if size.key == "min_size":
+                return n, f"max_size not set = min_size {n}", False
+            return n, f"max_size {n}", False
+        if self.library == "pgxpool":
+            return n, f"pool_max_conns {n}", False
+        if self.library == "pg-pool":
+            return n, f"max {n}{dflt}", False
+        return n, f"pool {n}{dflt}", False
 
     @property
     def idle_key(self) -> str:
@@ -328,8 +387,12 @@ class Pool(Record):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value.to_dict()
+        if self.overflow is not None:
+            out["max_overflow"] = self.overflow.to_dict()
         if self.validation_note:
             out["validation_note"] = self.validation_note
+        if self.unread:
+            out["unread"] = self.unread
         return out
 
 

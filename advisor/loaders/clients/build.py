@@ -265,10 +265,13 @@ def _tls(b: Builder, ep: ClientEndpoint, params: dict[str, Value], default_mode:
 
 def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: dict[str, Value] | None = None,
                          driver_hint: str | None = None, explicit: bool = False,
-                         sqlalchemy_ini: bool = False) -> ClientEndpoint | None:
+                         sqlalchemy_ini: bool = False, engine_read: bool | None = None) -> ClientEndpoint | None:
     """The endpoint a connection string describes, with `extra` options written beside it
     (pool settings, Spring properties...). None when the text is no connection string.
     `sqlalchemy_ini`: a SQLAlchemy URL's options are `sqlalchemy.*` keys of an ini file.
+    `engine_read`: whether a SQLAlchemy URL's engine options are in this file (by default when
+    options are written beside it, or it is an ini file's `sqlalchemy.url`): else its pool plan is
+    unknown.
     `explicit`: the value of a connection variable, read as a connection string whatever it holds."""
     parsed = parse(text, explicit)
     if parsed is None:
@@ -279,7 +282,8 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
     if parsed.form == "jdbc":
         return jdbc_endpoint(b, name, span, params, extra)
     if parsed.form == "sqlalchemy":
-        return sqlalchemy_endpoint(b, name, span, params, extra, parsed.dbapi, parsed, ini=sqlalchemy_ini)
+        read = bool(extra) or sqlalchemy_ini if engine_read is None else engine_read
+        return sqlalchemy_endpoint(b, name, span, params, extra, parsed.dbapi, parsed, ini=sqlalchemy_ini, read=read)
     keys = set(params)
     if driver_hint == "pgx" or keys.intersection(PGX_POOL_KEYS) or extra.keys() & set(PGX_POOL_KEYS):
         return pgx_endpoint(b, name, span, parsed.form, {**params, **extra})
@@ -723,9 +727,11 @@ def pgx_prepares(params: dict[str, Value], off: str) -> Prepares:
 
 
 def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Value], extra: dict[str, Value],
-                        dbapi: str | None, parsed: ParsedString | None = None, ini: bool = False) -> ClientEndpoint:
+                        dbapi: str | None, parsed: ParsedString | None = None, ini: bool = False,
+                        read: bool = True) -> ClientEndpoint:
     """A SQLAlchemy engine; `ini`: its options are `sqlalchemy.*` keys of a Pyramid/Alembic ini file
-    (engine_from_config), which is how a fix writes them."""
+    (engine_from_config), which is how a fix writes them; `read` False: only its URL is in the file
+    (its pool plan is then unknown: sqlalchemy_plan)."""
     from advisor.loaders.clients.strings import PSYCOPG_DBAPIS
 
     libpq_family = dbapi is None or dbapi in PSYCOPG_DBAPIS
@@ -739,7 +745,7 @@ def sqlalchemy_endpoint(b: Builder, name: str, span: Span, params: dict[str, Val
         if dbapi == "asyncpg":
             _asyncpg_tls(ep, params)
             ep.keepalive = asyncpg_keepalive()
-    ep.pool = sqlalchemy_plan(b, extra, ini)
+    ep.pool = sqlalchemy_plan(b, extra, ini, read)
     if dbapi in ("psycopg", "psycopg_async"):
         # the dialect connects with psycopg.connect(): psycopg 3's prepare_threshold applies unless
         # create_engine(connect_args=...) sets it (where the caller knows the file holds them, it
@@ -799,7 +805,13 @@ def _asyncpg_tls(ep: ClientEndpoint, params: dict[str, Value]) -> None:
     ep.sslrootcert = None
 
 
-def sqlalchemy_plan(b: Builder, extra: dict[str, Value], ini: bool = False) -> Pool:
+# where a bare SQLAlchemy URL's engine options are
+UNREAD_ENGINE = "its engine options are create_engine()'s arguments in code"
+
+
+def sqlalchemy_plan(b: Builder, extra: dict[str, Value], ini: bool = False, read: bool = True) -> Pool:
+    """The engine's pool. `read` False: the file holds only the URL (an environment variable, a
+    line of text), so the options are not known (docs/clients.md)."""
     pool = Pool("sqlalchemy", default(math.inf), default(math.inf), default(False))
     if ini:
         pool.key_prefix, pool.ini = "sqlalchemy.", True
@@ -823,9 +835,18 @@ def sqlalchemy_plan(b: Builder, extra: dict[str, Value], ini: bool = False) -> P
     size = extra.get("pool_size")
     if size is not None:
         size = b.typed(size, java_parse_int, lambda x: f'SQLAlchemy pool_size: "{x.raw}" is not an integer')
+    overflow = extra.get("max_overflow")
+    if overflow is not None:
+        overflow = b.typed(overflow, java_parse_int, lambda x: f'SQLAlchemy max_overflow: "{x.raw}" is not an integer')
     pool.max_lifetime, pool.validation, pool.size = recycle or pool.max_lifetime, pre_ping or pool.validation, \
         size or default(5)
+    pool.overflow = overflow or default(10)
     pool.validation_note = "SQLAlchemy tests a connection on checkout only with pool_pre_ping=True"
+    if not read:
+        # a bare URL: create_engine's options are in code, not here; its defaults are not assumed
+        unknown = Value(Unknown("engine options not in this file"), None, None)
+        pool.max_lifetime = pool.validation = pool.size = pool.overflow = unknown
+        pool.unread = (f"{UNREAD_ENGINE} (pool_size, max_overflow, pool_recycle, pool_pre_ping), not in this file")
     return pool
 
 

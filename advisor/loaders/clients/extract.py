@@ -484,17 +484,16 @@ def _groups(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
                 from advisor.loaders.clients.build import params_from_string
 
                 params = params_from_string(parsed, lf.loc) if parsed else {}
-                ep = sqlalchemy_endpoint(b, name, lf.loc.whole, params, extra, None, ini=sqlalchemy_prefix and ini)
+                ep = sqlalchemy_endpoint(b, name, lf.loc.whole, params, extra, None, ini=sqlalchemy_prefix and ini,
+                                         read=bool(sqla) or sqlalchemy_prefix)
             elif ppool and form in ("uri", "keyword"):
                 ep = endpoint_from_string(b, name, text, lf.loc, extra, driver_hint="psycopg_pool")
             else:
-                ep = endpoint_from_string(b, name, text, lf.loc, extra, sqlalchemy_ini=sqlalchemy_prefix and ini)
+                # a bare URL: create_engine's options are in code, not here; no default is assumed
+                ep = endpoint_from_string(b, name, text, lf.loc, extra, sqlalchemy_ini=sqlalchemy_prefix and ini,
+                                          engine_read=bool(sqla) or sqlalchemy_prefix)
             if ep is None:
                 continue
-            if ep.driver == "sqlalchemy" and ep.pool is not None and not sqla and not sqlalchemy_prefix:
-                # a bare URL: create_engine's options are in code, not here; do not assume defaults
-                unknown = Value(Unknown("engine options not in this file"), None, None)
-                ep.pool.max_lifetime = ep.pool.validation = unknown
             if ep.prepares is not None and ep.prepares.library == "psycopg":
                 _psycopg_options_here(doc, ep, parent, "kwargs" if ep.driver == "psycopg_pool" else "connect_args",
                                       bool(sqla or ppool or prep or sqlalchemy_prefix and not ini))

@@ -6,6 +6,10 @@ SQLAlchemy engines configured in application config files (a `postgresql+<dbapi>
 where `pool_recycle` is -1 (the default: never recycle) and `pool_pre_ping` is false (the
 default).
 
+A SQLAlchemy URL alone (an environment variable of a container or `.env`, a line of text) is
+not judged: the engine's options are `create_engine()`'s arguments, in code, so its pool plan is
+unknown (docs/clients.md); the module that creates the engine is judged where pgpath reads it.
+
 It is `info`: nothing read shows what would close a pooled connection (a server restart or
 failover, a timer on the path). When the client's path has a timer shorter than the pool keeps
 connections, PATH002 reports that as a warning.

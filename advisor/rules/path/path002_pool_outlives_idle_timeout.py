@@ -71,6 +71,12 @@ replaced on the next `acquire()` (PoolConnectionHolder.acquire: `is_closed()`), 
 costs a reconnect (info); a flow a middlebox drops silently is not seen, and the connection is
 lent dead (warning).
 
+A client whose pool library is known but not its options — a SQLAlchemy URL in a container's
+environment, whose engine options are `create_engine()`'s arguments in code — is judged like the
+clients no file shows (below): a warning when the timer is below 600 s, info up to 30 min, saying
+that its plan is not known, what SQLAlchemy's defaults would do, and to give pgpath the module
+that creates the engine.
+
 A load balancer that counts data only (AWS Classic ELB, ALB, RDS Proxy) in front of a PgBouncer
 or server whose clients no file shows (a Kubernetes Service of type LoadBalancer with `cloud:
 aws`, where the in-tree controller makes a Classic ELB) is judged as HAP005 judges HAProxy: a
@@ -210,6 +216,9 @@ def check(ctx):
         for _i, hop in path.hops_of("client"):
             ep = hop.detail
             pool = getattr(ep, "pool", None)
+            if pool is not None and pool.unread:
+                yield from _unread_pool(path, hop, pool, shortest)
+                continue
             if pool is None or not pool.persistent or not pool.max_lifetime.known:
                 continue
             life = float(pool.max_lifetime.value)
@@ -291,6 +300,40 @@ def check(ctx):
                                related=list(dict.fromkeys([s for s in [shortest.span] if s is not None]
                                                           + related(path, span))),
                                severity=severity)
+
+
+# the defaults of a library whose options are not read (Pool.unread), as messages say them
+DEFAULTS_SAID = {"sqlalchemy": "SQLAlchemy's defaults (pool_recycle -1, pool_pre_ping False)"}
+
+
+def _unread_pool(path, hop, pool, shortest):
+    """A client whose pool's library is known but not its options (a bare SQLAlchemy URL in an
+    environment variable: create_engine's arguments are in code): judged as a client no file shows
+    is (_unread_clients), against what common pools keep idle, saying what is not known and which
+    file would decide; its library's defaults are not assumed (docs/clients.md)."""
+    if shortest.seconds > COMMON_POOL_RETIRE_S:
+        return
+    ep = hop.detail
+    if shortest.seconds < COMMON_POOL_IDLE_S:
+        severity, keeps = Severity.WARNING, (f"common pools keep a connection idle longer (psycopg_pool's max_idle: "
+                                             f"{secs(COMMON_POOL_IDLE_S)})")
+    else:
+        severity, keeps = Severity.INFO, COMMON_POOL_RETIRE_SAID
+    target = max(1, int(shortest.seconds) - 30)
+    span = hop_span(hop)
+    yield RULE.finding(
+        span,
+        f"{pool.library} pool of {ep.who()}: {pool.unread}, so how long it keeps an idle connection and whether it "
+        f"checks one before lending it are not known, against {timer_seconds(shortest)}; {keeps}, and "
+        f"{DEFAULTS_SAID.get(pool.library, 'its library defaults')} never retire an idle connection nor check it: "
+        f"such a pool lends it closed "
+        f"({shortest.effect})",
+        f"{pool.setting('pool_pre_ping', True)} or {pool.setting('pool_recycle', target)} where the engine is "
+        "created; and give pgpath the module that creates it (a client hop `file:` in pgpath.yaml's deployments:) to "
+        "have its pool checked against this timer",
+        related=list(dict.fromkeys([s for s in [shortest.span] if s is not None] + related(path, span))),
+        severity=severity,
+    )
 
 
 def _unread_clients(path, firing):

@@ -45,10 +45,17 @@ A PgBouncer whose server connections go to another PgBouncer (two-level pooling)
 that one: its server pool (`pool_capacity`: pool_size + reserve, or the cap, in each copy) counts
 against the second one's `max_client_conn`.
 
-Pool sizes are the libraries' own (HikariCP `maximumPoolSize`, default 10; SQLAlchemy
-`pool_size` + `max_overflow`; psycopg_pool `max_size`; pgxpool `pool_max_conns`; pg-pool `max`).
-Clients without a pool count once per replica. PgBouncer's own server-side budget against
-`max_connections` is PGB016.
+A client counts the most connections its pool opens at once, as the library bounds it, and the
+finding says the arithmetic (`engine (pool_size 20 + max_overflow 10 = 30) × 4 replicas = 120`):
+HikariCP `maximumPoolSize` (default 10; below 1, 10); SQLAlchemy's QueuePool `pool_size` +
+`max_overflow` (defaults 5 and 10: 15; `pool_size=0` or `max_overflow=-1` set no limit, and the
+client is not counted); psycopg_pool `max_size` (default: `min_size`, default 4); pgxpool
+`pool_max_conns` (default max(4, NumCPU): counted as 4, at least); pg-pool `max` (default 10).
+Django's own persistent connections are one per process or thread, whose number no file read
+shows: counted once per replica, and said. Clients without a pool count once per replica. A
+client whose pool size is not known (a SQLAlchemy URL in an environment variable: the engine's
+options are in code; a placeholder) is not counted, and a finding on the same limit names it.
+PgBouncer's own server-side budget against `max_connections` is PGB016.
 
 ## Why it matters
 When every replica fills its pool (a deploy, a traffic peak, a slow database that makes pools
@@ -101,14 +108,15 @@ QUERY_WAIT_ERROR = "FATAL query_wait_timeout (SQLSTATE 08P01)"
 
 
 def _pool_size(ep) -> tuple[int | None, str]:
+    """The most connections one copy of the client opens (advisor.model.client.Pool.most), said
+    with its arithmetic (`(pool_size 20 + max_overflow 10 = 30)`); None with why when not known."""
     pool = getattr(ep, "pool", None)
-    if pool is None or pool.size is None:
+    if pool is None:
         return 1, "1 connection"
-    if not pool.size.known:
-        return None, ""
-    size = int(pool.size.value)
-    default = " (default)" if pool.size.origin == "default" else ""
-    return size, f"pool {size}{default}"
+    most, said, _at_least = pool.most()
+    if most is None:
+        return None, said
+    return most, said if most == 1 else f"({said})"
 
 
 def _who(hop) -> str:
@@ -170,6 +178,9 @@ def check(ctx):
             end = next((h for h in path.hops[i + 1:] if h.kind in ("pgbouncer", "postgres")), None)
             size, text = _pool_size(hop.detail)
             if size is None:
+                if end is not None and end.doc is not None:
+                    b = budgets.setdefault(id(end.doc), {"hop": end, "clients": {}})
+                    b.setdefault("uncounted", {})[id(hop.detail)] = (hop, text)
                 continue
             for h in path.hops[i + 1:]:
                 if h is end:
@@ -246,10 +257,19 @@ def check(ctx):
         yield RULE.finding(
             span,
             f"clients can open {parts} = {total} connections to {end.label} > {limit_text}: connections beyond "
-            f"{limit} are refused at peak",
+            f"{limit} are refused at peak{_uncounted(b)}",
             fix,
-            related=_related(clients),
+            related=_related(clients) + [hop_span(hop) for hop, _ in b.get("uncounted", {}).values()],
         )
+
+
+def _uncounted(budget) -> str:
+    """`; not counted: DATABASE_URL (its engine options are ... not in this file)`: the clients on the
+    way to the same limit whose pool size is not known, which would only add to the total."""
+    uncounted = budget.get("uncounted")
+    if not uncounted:
+        return ""
+    return "; not counted, as their pool size is not known (they only add to the total): " + ", ".join(f"{hop.detail.who()} ({why})" for hop, why in uncounted.values())
 
 
 def _headroom(total: int) -> int:
