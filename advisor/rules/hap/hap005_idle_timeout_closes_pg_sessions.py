@@ -93,7 +93,7 @@ def check(ctx):
     report_up_to_ms = max(ctx.rule_option("HAP005", "report-up-to", 0) * 1000, warn_below_ms,
                           COMMON_POOL_RETIRE_S * 1000 + 1)
 
-    through = None  # (id(document), route label) -> (pool judged, client label) of each path through it
+    through = None  # (id(document), route label) -> (pool judged, client label, why its pool is unread) of each path
     for doc in haproxy_docs(ctx):
         # routes whose sessions one and the same line closes (a `defaults` timeout inherited by
         # several proxies): one finding, since one change fixes them all
@@ -110,15 +110,26 @@ def check(ctx):
             if through is None:
                 through = _paths_through(ctx)
             paths = through.get((id(doc), route.label), [])
-            if paths and all(judged for judged, _ in paths) and not ctx.rule_option("HAP005", "report-up-to", 0):
+            if paths and all(judged for judged, _, _ in paths) and not ctx.rule_option("HAP005", "report-up-to", 0):
                 continue  # PATH002 judges each client read on its paths against this very timer
             # the line that sets the timer that closes the session, with the value as written there
             deciding = _deciding(route, idle)
             span = deciding.span if deciding is not None and deciding.span is not None else route.front.span
             groups.setdefault((span, idle.ms, idle.via_tunnel), []).append((route, idle, deciding))
-            clients_read.setdefault(span, []).extend(client for _, client in paths if client is not None)
+            clients_read.setdefault(span, []).extend((client, unread) for _, client, unread in paths
+                                                     if client is not None)
         for (span, ms, via_tunnel), routes in groups.items():
             yield _finding(span, ms, via_tunnel, routes, warn_below_ms, list(dict.fromkeys(clients_read.get(span, []))))
+
+
+def _why_unread(clients) -> str:
+    """Why the pools of these clients are not known: a connection string names none; a bare
+    SQLAlchemy URL's engine options are in code (advisor.model.client.Pool.unread)."""
+    reasons = list(dict.fromkeys(unread for _, unread in clients if unread))
+    if not reasons:
+        return "a connection string names none"
+    bare = "" if all(unread for _, unread in clients) else "a connection string names none; "
+    return bare + "; ".join(reasons)
 
 
 def _finding(span, ms, via_tunnel, routes, warn_below_ms, clients):
@@ -140,8 +151,8 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms, clients):
                   f"not validate on borrow (SQLAlchemy's default, psycopg_pool's min_size connections, Django's "
                   f"persistent ones) lend one closed after {seconds:g} s of quiet: `server closed the connection "
                   f"unexpectedly`" + ("; no client of this route was read" if not clients else
-                                      f"; the pool of {listed(clients)} is not in the files read (a connection "
-                                      f"string names none)"))
+                                      f"; the pool of {listed([c for c, _ in clients])} is not in the files read "
+                                      f"({_why_unread(clients)})"))
         keep = (f"keep client pools' lifetime below {seconds:g} s or have them validate on borrow "
                 f"(HikariCP maxLifetime={max(int(ms) - 30_000, 30_000)}, SQLAlchemy pool_pre_ping=True, "
                 f"psycopg_pool check=ConnectionPool.check_connection)")
@@ -168,10 +179,12 @@ def _paths_through(ctx) -> dict:
     out: dict = {}
     for path in ctx.paths:
         judged = pool_judged(path)
+        pool = getattr(path.hops[0].detail, "pool", None) if path.hops and path.hops[0].kind == "client" else None
+        unread = pool.unread if pool is not None else ""
         client = path.hops[0].label if path.hops and path.hops[0].kind == "client" else None
         for h in path.hops:
             if h.kind == "haproxy" and h.doc is not None:
-                out.setdefault((id(h.doc), getattr(h.detail, "label", None)), []).append((judged, client))
+                out.setdefault((id(h.doc), getattr(h.detail, "label", None)), []).append((judged, client, unread))
     return out
 
 

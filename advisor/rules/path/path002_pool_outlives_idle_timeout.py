@@ -73,7 +73,8 @@ lent dead (warning).
 
 A client whose pool library is known but not its options — a SQLAlchemy URL in a container's
 environment, whose engine options are `create_engine()`'s arguments in code — is judged like the
-clients no file shows (below): a warning when the timer is below 600 s, info up to 30 min, saying
+clients no file shows (below): a warning when the timer is below 600 s, info up to 30 min (an
+HAProxy or PgBouncer timer is left to HAP005 and PGB015, which name such clients), saying
 that its plan is not known, what SQLAlchemy's defaults would do, and to give pgpath the module
 that creates the engine.
 
@@ -311,8 +312,9 @@ def _unread_pool(path, hop, pool, shortest):
     environment variable: create_engine's arguments are in code): judged as a client no file shows
     is (_unread_clients), against what common pools keep idle, saying what is not known and which
     file would decide; its library's defaults are not assumed (docs/clients.md)."""
-    if shortest.seconds > COMMON_POOL_RETIRE_S:
-        return
+    if shortest.seconds > COMMON_POOL_RETIRE_S or path.hops[shortest.hop].kind in ("haproxy", "pgbouncer"):
+        return  # (HAProxy's timeouts and PgBouncer's client_idle_timeout: HAP005 and PGB015 speak for the
+        # clients whose pool is not judged, advisor.rules.path.pool_judged, naming them)
     ep = hop.detail
     if shortest.seconds < COMMON_POOL_IDLE_S:
         severity, keeps = Severity.WARNING, (f"common pools keep a connection idle longer (psycopg_pool's max_idle: "
