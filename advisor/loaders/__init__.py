@@ -187,6 +187,11 @@ def link_documents(docs: list, options: dict) -> list:
         from advisor.loaders.clients.node_env import link as link_node_env
 
         docs = link_node_env(docs, options)
+    if any(getattr(ep, "spring", None) is not None for d in docs if d.kind == "client"
+           for ep in getattr(d.model, "endpoints", ())):
+        from advisor.loaders.clients.spring import link_overrides
+
+        link_overrides(docs)  # SPRING_DATASOURCE_URL over the same application's spring.datasource
     if any("_mount" in d.meta for d in docs):
         from advisor.loaders.mounts import merge
 

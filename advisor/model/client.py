@@ -468,7 +468,7 @@ class ClientEndpoint(Record):
     __slots__ = ("driver", "name", "span", "form", "hosts", "ports", "dbname", "user", "password", "keepalive",
                  "tcp_user_timeout", "connect_timeout", "socket_timeout", "sslmode", "sslrootcert",
                  "ssl_min_protocol_version", "ssl_max_protocol_version", "pool", "params", "dbapi", "template",
-                 "service", "service_shown", "prepares", "server_cursors", "pgx", "pgjdbc")
+                 "service", "service_shown", "prepares", "server_cursors", "pgx", "pgjdbc", "spring", "overrides")
 
     def __init__(self, driver: str, name: str, span: Span, form: str, hosts: list[Value] | None = None,
                  ports: list[Value] | None = None, dbname: Value | None = None, user: Value | None = None,
@@ -509,6 +509,14 @@ class ClientEndpoint(Record):
         self.pgx = None
         # pgjdbc: the version its Java build names (advisor.loaders.clients.jdbcversion.PgjdbcVersion); None elsewhere
         self.pgjdbc = None
+        # Spring Boot's spring.datasource of a properties/YAML file: (the options read beside its URL,
+        # as jdbc_endpoint takes them; spring.application.name as a Value or None), so that an
+        # environment override of the same application (SPRING_DATASOURCE_URL) is read with them
+        # (advisor.loaders.clients.spring); None elsewhere
+        self.spring: tuple[dict, Value | None] | None = None
+        # what this client's settings were merged from, said (`SPRING_DATASOURCE_URL overrides
+        # spring.datasource.url of app/application.yml ...`); "" when read from one place
+        self.overrides = ""
 
     @property
     def asyncpg(self) -> bool:
@@ -608,6 +616,8 @@ class ClientEndpoint(Record):
         if self.pgjdbc is not None:
             out["pgjdbc"] = self.pgjdbc.to_dict()
         out["params"] = {k: v.to_dict() for k, v in self.params.items()}
+        if self.overrides:
+            out["overrides"] = self.overrides
         out["template"] = self.template
         return out
 

@@ -313,9 +313,17 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
         return []
     if kind == "client":
         eps = list(getattr(doc.model, "endpoints", ()) or ())
+        # a Spring datasource merged with the environment override of the same application
+        # (advisor.loaders.clients.spring): its hop is the merged client, in the other file
+        merged = doc.meta.get("_spring_merged", {})
         var = opts.get("variable")
         if doc.meta.get("format") == "rails":
             eps = rails_environment(eps, var)
+        if var is not None and var in merged and not any(ep.name == var for ep in eps):
+            other, ep = merged[var]
+            return [client_hop(other, ep)]
+        if var is None and not eps and merged:
+            return [client_hop(other, ep) for other, ep in merged.values()]
         if var is not None:
             every = eps
             eps = [ep for ep in eps if ep.name == var or ep.name.split(" ")[0] == var

@@ -48,6 +48,8 @@ def render(report, **_: object) -> str:
         for i, hop in enumerate(path.hops):
             where = f"  [{hop.span}]" if hop.span is not None and hop.span.file else ""
             lines.append(f"  {i}. {hop.kind:<10} {hop.label}{where}")
+            if hop.kind == "client" and getattr(hop.detail, "overrides", ""):
+                lines.append(f"     {'':<10} {hop.detail.overrides}")
             version = hop.pg_version()
             if version is not None:
                 verb = "" if version["source"] in ("option", "topology") else " assumed"

@@ -421,6 +421,11 @@ def _spring(doc: ConfigDoc, b: Builder, leaves: list[Leaf], used: set[int]) -> l
                 ep.socket_timeout = unknown
                 ep.keepalive = None
         ep.params.pop("__hikari__", None)
+        if prefix.lower() == "spring.datasource" and ep.form == "jdbc":
+            # (the application's name: the evidence that ties an environment override to this file)
+            app = next((leaf_value(lf, "spring.application.name") for lf in leaves
+                        if lf.dotted.lower() == "spring.application.name" and isinstance(lf.value, str)), None)
+            ep.spring = (extra, app)
         endpoints.append(ep)
     return endpoints
 
