@@ -122,6 +122,9 @@ def _pool(library: str, size: Value | None, **attrs) -> Pool:
     (_pool("pgxpool", Value(25, key="pool_max_conns")), (25, "pool_max_conns 25", False)),
     # pg-pool: max, default 10
     (_pool("pg-pool", default(10)), (10, "max 10 (default)", False)),
+    # asyncpg.create_pool(): max_size, default 10
+    (_pool("asyncpg", default(10)), (10, "max_size 10 (default)", False)),
+    (_pool("asyncpg", Value(25, key="max_size")), (25, "max_size 25", False)),
     # Django's own connections: one per process or thread, their number not in the files
     (_pool("django", None), (1, "1 connection per process or thread (how many run is not in the files read: "
                                 "counted once)", True)),

@@ -264,6 +264,7 @@ class Pool(Record):
         - psycopg_pool: max_size, which defaults to min_size (default 4) (psycopg_pool/base.py);
         - pgxpool: pool_max_conns, default max(4, runtime.NumCPU()): at least 4;
         - pg-pool: max (default 10);
+        - asyncpg.create_pool(): max_size (default 10);
         - Django's own persistent connections: one per process or thread that runs queries."""
         if self.unread:
             return None, self.unread, False
@@ -303,6 +304,8 @@ class Pool(Record):
             return n, f"pool_max_conns {n}", False
         if self.library == "pg-pool":
             return n, f"max {n}{dflt}", False
+        if self.library == "asyncpg":
+            return n, f"max_size {n}{dflt}", False
         return n, f"pool {n}{dflt}", False
 
     @property

@@ -50,7 +50,8 @@ finding says the arithmetic (`engine (pool_size 20 + max_overflow 10 = 30) × 4 
 HikariCP `maximumPoolSize` (default 10; below 1, 10); SQLAlchemy's QueuePool `pool_size` +
 `max_overflow` (defaults 5 and 10: 15; `pool_size=0` or `max_overflow=-1` set no limit, and the
 client is not counted); psycopg_pool `max_size` (default: `min_size`, default 4); pgxpool
-`pool_max_conns` (default max(4, NumCPU): counted as 4, at least); pg-pool `max` (default 10).
+`pool_max_conns` (default max(4, NumCPU): counted as 4, at least); pg-pool `max` (default 10);
+asyncpg's `create_pool()` `max_size` (default 10).
 Django's own persistent connections are one per process or thread, whose number no file read
 shows: counted once per replica, and said. Clients without a pool count once per replica. A
 client whose pool size is not known (a SQLAlchemy URL in an environment variable: the engine's
