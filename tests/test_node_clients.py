@@ -89,7 +89,7 @@ def test_s05_the_notifier_is_read_with_its_deployments_environment(tmp_path):
     assert ("PATH004 error pool (node-postgres) ssl: { rejectUnauthorized: false } requires TLS, but PostgreSQL "
             "configmap.yaml does not offer it (ssl not set (default off)): every connection on this path fails "
             "(The server does not support SSL connections)") in text
-    assert "pool 25 × 10 replicas (replicas: 10 of Deployment notifier) = 250 connections" in text
+    assert "(max 25) × 10 replicas (replicas: 10 of Deployment notifier) = 250 connections" in text
     assert "> max_connections 200 − reserved 3 = 197" in text
     # node-postgres' keepAlive: true with no initial delay leaves the OS default: the fix is in its options
     assert "notifier/src/db.js: keepAlive: true, keepAliveInitialDelayMillis: 120000" in text
@@ -144,7 +144,7 @@ def test_s05_pool_max_from_the_containers_variable(tmp_path):
     assert got == []  # 10 × 15 = 150 ≤ 197
     dep.write_text(dep.read_text().replace('{name: PG_POOL_MAX, value: "15"}', ""))
     text = pgpath("check", ".", "--select", "PATH005", cwd=folder).stdout
-    assert "pool 25 × 10 replicas" in text  # the code's default, assumed
+    assert "(max 25) × 10 replicas" in text  # the code's default, assumed
 
 
 # ------------------------------------------------------------------------------------------------
@@ -335,7 +335,7 @@ def test_compose_build_context_runs_the_code(tmp_path):
             image: postgres:16
     """)
     text = pgpath("check", ".", "--select", "PATH005", cwd=tmp_path).stdout
-    assert "PATH005 warning" in text and "pool 30" in text, text
+    assert "PATH005 warning" in text and "(max 30)" in text, text
 
 
 def test_reading_no_javascript_imports_no_tree_sitter(tmp_path):
@@ -415,4 +415,4 @@ def test_connection_string_from_the_containers_variable(tmp_path):
                    ("TLS001", "info", "./postgresql.conf")]
     text = pgpath("check", ".", cwd=tmp_path).stdout
     assert "sslmode=require in its connection string (read by pg as an ssl object) requires TLS" in text
-    assert "pool 40 × 2 replicas (replicas: 2 of Deployment api) = 80 connections" in text
+    assert "(max 40) × 2 replicas (replicas: 2 of Deployment api) = 80 connections" in text
