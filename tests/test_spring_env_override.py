@@ -58,6 +58,21 @@ def test_one_client_with_the_url_of_the_variable_and_the_pool_of_the_file(tmp_pa
     assert prepared.span.file.endswith("catalog-service.yaml")  # the URL that runs: a fix goes there
 
 
+def test_the_pgjdbc_release_is_read_beside_the_application(tmp_path):
+    """pgjdbc 42.7.4 in the application's pom.xml (beside application.yml, not the manifests):
+    the merged client sends extra_float_digits, which this PgBouncer refuses (PATH007 error)."""
+    root = copy_case(tmp_path)
+    write(root / "app" / "pom.xml", """
+        <project><dependencies><dependency>
+          <groupId>org.postgresql</groupId><artifactId>postgresql</artifactId><version>42.7.4</version>
+        </dependency></dependencies></project>
+        """)
+    report = check(root, "PATH007")
+    (ep,) = clients(report)
+    assert ep.pgjdbc is not None and "42.7.4" in str(ep.pgjdbc.to_dict() if hasattr(ep.pgjdbc, "to_dict") else ep.pgjdbc)
+    assert [f.severity.name for f in report.findings] == ["ERROR"]
+
+
 def test_the_variable_wins_where_the_urls_differ(tmp_path):
     root = copy_case(tmp_path)
     yml = root / "app" / "application.yml"

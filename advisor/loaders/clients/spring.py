@@ -97,6 +97,8 @@ def _merged(env_doc, env, file_doc, spring_ep, name: str, w):
     params = {k: v for k, v in env.params.items()}
     merged = jdbc_endpoint(b, env.name, env.span, params, extra)
     merged.service, merged.service_shown, merged.template = env.service, env.service_shown, env.template
+    # the pgjdbc release is the application's, read from the build beside its source (the file's)
+    merged.pgjdbc = spring_ep.pgjdbc if getattr(spring_ep, "pgjdbc", None) is not None else merged.pgjdbc
     where = f" ({app.span.file}:{app.span.line})" if app.span is not None else ""
     compose = "compose" in os.path.basename(env_doc.path)
     who = (f"{w['kind']} {w['name']}" if w and w.get("name") == name
