@@ -332,6 +332,16 @@ def _fix(doc, ram, label, safe_share, fixed, work_mem, factor, per_query, connec
         lead = (f"{changes}{pooled} (fixed {format_bytes(fixed)} + ({c} + {p}) × {format_bytes(query)} = "
                 f"{format_bytes(fixed + (c + p) * query)} ≤ {safe_share:.0%} of {format_bytes(ram)})")
         return lead + (f"; or {work_mem_fix} at the current connections" if work_mem_fix else ""), c < connections
+    if shared > ram / 4:
+        # too few connections fit beside this shared_buffers: a quarter of the memory may leave room
+        fixed_quarter = fixed - shared + ram / 4
+        need = (connections + workers) * work_mem * factor
+        if fixed_quarter + need <= ram * safe_share:
+            parts = first + [("shared_buffers", pg_memory_literal(ram / 4))]
+            return (f"{assignments(doc, parts)} (about 25% of {label}: fixed {format_bytes(fixed_quarter)} + "
+                    f"({connections} + {workers}) × {format_bytes(work_mem * factor)} = "
+                    f"{format_bytes(fixed_quarter + need)} ≤ {safe_share:.0%} of {format_bytes(ram)})"
+                    + (f"; or {work_mem_fix}" if work_mem_fix else "")), False
     lower = "lower max_connections (a pooler such as PgBouncer in front)"
     if least > MIN_CONNECTIONS:
         lower = f"lower max_connections, not below {least}, Patroni's minimum (a pooler such as PgBouncer in front)"
