@@ -41,3 +41,32 @@ def repository_root(folder: str) -> str | None:
         if up == here:
             return None
         here = up
+
+
+def nearest_file(folder: str, names: tuple[str, ...], roots: list[str]) -> str | None:
+    """The first of `names` found in `folder` or a folder above it (a client's go.mod, pom.xml or
+    build.gradle), looking no higher than the repository's root (`repository_root`), else the
+    checked folder that holds `folder` (the deepest of `roots`), else `folder` alone."""
+    top = repository_root(folder)
+    if top is None:
+        inside = [r for r in (os.path.abspath(r) for r in roots)
+                  if folder == r or folder.startswith(r.rstrip(os.sep) + os.sep)]
+        top = max(inside, key=len) if inside else folder
+    here = folder
+    while True:
+        for name in names:
+            if os.path.isfile(os.path.join(here, name)):
+                return os.path.join(here, name)
+        up = os.path.dirname(here)
+        if here == top or up == here:
+            return None
+        here = up
+
+
+def relative(path: str) -> str:
+    """`path` relative to the working folder (as the files checked are named), or as it is on
+    another drive."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path

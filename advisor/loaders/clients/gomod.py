@@ -108,26 +108,6 @@ def _shown(path: str) -> str:
     return shown(path)
 
 
-def _relative(path: str) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # another drive
-        return path
-
-
-def _bound(folder: str, roots: list[str]) -> str:
-    """The highest folder to look in: the repository's root above `folder` (the nearest folder
-    holding `.git`), else the checked folder that holds it (the deepest one), else `folder`."""
-    from advisor.loaders.git_ignored import repository_root
-
-    root = repository_root(folder)
-    if root is not None:
-        return root
-    inside = [r for r in (os.path.abspath(r) for r in roots)
-              if folder == r or folder.startswith(r.rstrip(os.sep) + os.sep)]
-    return max(inside, key=len) if inside else folder
-
-
 def pgx_version(path: str, options: dict | None = None) -> PgxVersion:
     """The pgx major of the client file `path`, from the nearest go.mod (module) at or above its
     folder within the repository or the checked folder; v5 assumed without one. Each folder's
@@ -139,26 +119,19 @@ def pgx_version(path: str, options: dict | None = None) -> PgxVersion:
         return cache[folder]
     found = _decide(folder, options.get("check_roots") or [])
     if not os.path.isabs(path):  # the files read, in the form the client file was named (relative)
-        found.files = [_relative(f) for f in found.files]
+        from advisor.loaders.git_ignored import relative
+
+        found.files = [relative(f) for f in found.files]
     if cache is not None:
         cache[folder] = found
     return found
 
 
 def _decide(folder: str, roots: list[str]) -> PgxVersion:
-    top = _bound(folder, roots)
-    here = folder
-    while True:
-        gomod = os.path.join(here, "go.mod")
-        if os.path.isfile(gomod):
-            return _from_module(gomod)
-        if here == top:
-            break
-        up = os.path.dirname(here)
-        if up == here:
-            break
-        here = up
-    return assumed("no go.mod found at or above the file")
+    from advisor.loaders.git_ignored import nearest_file
+
+    gomod = nearest_file(folder, ("go.mod",), roots)
+    return _from_module(gomod) if gomod else assumed("no go.mod found at or above the file")
 
 
 def _from_module(gomod: str) -> PgxVersion:

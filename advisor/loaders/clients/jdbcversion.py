@@ -81,27 +81,17 @@ class PgjdbcVersion(Record):
 def pgjdbc_version(path: str, options: dict | None = None) -> PgjdbcVersion:
     """The pgjdbc version of the client file `path`, from the nearest build file at or above its
     folder; each folder's answer is kept in options["java_builds"] for the run."""
-    from advisor.loaders.clients.gomod import _bound, _relative
+    from advisor.loaders.git_ignored import nearest_file, relative
 
     options = options or {}
     cache = options.get("java_builds")
     folder = os.path.dirname(os.path.abspath(path))
     if cache is not None and folder in cache:
         return cache[folder]
-    top = _bound(folder, options.get("check_roots") or [])
-    found = PgjdbcVersion(reason="no pom.xml or build.gradle found at or above the file")
-    here = folder
-    while True:
-        names = [os.path.join(here, n) for n in BUILD_FILES if os.path.isfile(os.path.join(here, n))]
-        if names:
-            found = _from_build(names[0])
-            break
-        up = os.path.dirname(here)
-        if here == top or up == here:
-            break
-        here = up
+    build = nearest_file(folder, BUILD_FILES, options.get("check_roots") or [])
+    found = _from_build(build) if build else PgjdbcVersion(reason="no pom.xml or build.gradle found at or above the file")
     if not os.path.isabs(path):
-        found.files = [_relative(f) for f in found.files]
+        found.files = [relative(f) for f in found.files]
     if found.line and found.files:
         from advisor.model import Span
 

@@ -28,7 +28,7 @@ import json
 import os
 from typing import Any
 
-from advisor.model import ConfigDoc, Unknown
+from advisor.model import ConfigDoc
 from advisor.model.client import Value
 
 # pg's ConnectionParameters: option -> the variable val() falls back to

@@ -39,7 +39,7 @@ from typing import Any
 from advisor.loaders.clients.build import Builder, libpq_endpoint, params_from_string
 from advisor.loaders.clients.extract import is_secret_key, leaf_value, record
 from advisor.loaders.clients.strings import Locator, parse
-from advisor.loaders.clients.tree import Leaf, TreeError, _node_span, _yaml_leaf, mask_template_tags
+from advisor.loaders.clients.tree import Leaf, _node_span, _yaml_leaf, compose_yaml
 from advisor.model import ConfigDoc, Span, Unknown
 from advisor.model.client import ClientEndpoint, Pool, Prepares, Value, default
 
@@ -63,16 +63,8 @@ def rails_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[Cl
     whose adapter is PostgreSQL's. Raises TreeError when the YAML does not parse."""
     import yaml
 
-    masked = mask_template_tags(text) if "<%" in text else text
-    lines = (masked.split("\n"), text.split("\n"))
-    try:
-        root = yaml.compose(masked, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        span = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path, 1, 1)
-        raise TreeError(f"invalid YAML: {getattr(exc, 'problem', None) or 'cannot parse'}", span) from None
-    except RecursionError:
-        raise TreeError("invalid YAML: nesting too deep", Span(path, 1, 1)) from None
+    lines, docs = compose_yaml(path, text)
+    root = docs[0] if len(docs) == 1 else None  # (a database.yml is one document)
     if not isinstance(root, yaml.MappingNode):
         return []
     merged: set[int] = set()  # the nodes other sections merge: shared defaults, no environment

@@ -57,15 +57,16 @@ def _split(key: str) -> tuple[str, ...]:
 # YAML / JSON
 
 
-def yaml_leaves(path: str, text: str) -> list[Leaf]:
-    """Leaves of every document of a YAML (or JSON) text. Raises TreeError on invalid YAML."""
+def compose_yaml(path: str, text: str) -> tuple[tuple[list[str], list[str]], list]:
+    """The node trees of every document of a YAML (or JSON) text, its template tags (`{{ }}`,
+    `{% %}`, ERB's `<% %>`) masked so that it parses, with the lines (masked, as written) that
+    spans and values are read from. Raises TreeError on invalid YAML."""
     import yaml
 
     masked = mask_template_tags(text) if ("{{" in text or "{%" in text or "<%" in text) else text
     lines = (masked.split("\n"), text.split("\n"))
-    leaves: list[Leaf] = []
     try:
-        docs = list(yaml.compose_all(masked, Loader=yaml.SafeLoader))
+        return lines, list(yaml.compose_all(masked, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         span = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path, 1, 1)
@@ -73,6 +74,12 @@ def yaml_leaves(path: str, text: str) -> list[Leaf]:
         raise TreeError(f"invalid YAML: {getattr(exc, 'problem', None) or 'cannot parse'}", span) from None
     except RecursionError:
         raise TreeError("invalid YAML: nesting too deep", Span(path, 1, 1)) from None
+
+
+def yaml_leaves(path: str, text: str) -> list[Leaf]:
+    """Leaves of every document of a YAML (or JSON) text. Raises TreeError on invalid YAML."""
+    lines, docs = compose_yaml(path, text)
+    leaves: list[Leaf] = []
     budget = [_WALK_BUDGET_BASE + _WALK_BUDGET_PER_CHAR * len(text)]
     try:
         for index, node in enumerate(docs):

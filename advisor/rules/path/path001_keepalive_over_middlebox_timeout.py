@@ -120,7 +120,7 @@ def check(ctx):
                     yield from _cloud_not_known(path, t)
                 continue
             leg = path.legs[t.leg]
-            a, b = path.hops[leg.a], path.hops[leg.b]
+            a = path.hops[leg.a]
             best = leg.keepalive()
             if best is not None:
                 ka = f"keepalives leave it silent up to {secs(best.probes_every)} ({best.text})"

@@ -78,7 +78,7 @@ from advisor.model.host import LINUX_OVERCOMMIT_RATIO
 from advisor.rules.memory import floor_of
 from advisor.rules.pg.common import said
 from advisor.rules.rule import Rule, listed
-from advisor.units import format_bytes, pg_to_bytes
+from advisor.units import format_bytes
 
 RATIO_WITHOUT_RAM = 90  # proposed when the RAM is not known (a host without much swap)
 SPARE_POINTS = 10  # percent of RAM left for the OS and the host's other processes
@@ -245,7 +245,6 @@ def _least_ram(floor, swap: float, ratio: int) -> str | None:
     least = floor.least_ram(swap, ratio)
     if least == 0:
         return None
-    r = ratio / 100
     if floor.share is None:
         need = floor.total(floor.shared)
         if least is None:

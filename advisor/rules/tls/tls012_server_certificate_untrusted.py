@@ -63,7 +63,7 @@ def check(ctx):
                     + ("server login of PgBouncer" if pooler else "connection") + " fails the handshake",
                     "use the CA that issued the server certificate as root, or reissue the server certificate "
                     "(signed by this root" + (f", with {host} in its subjectAltName" if host else "") + ")"
-                    + (f", or connect by a name the certificate has (host= of the [databases] entry)"
+                    + (", or connect by a name the certificate has (host= of the [databases] entry)"
                        if pooler and host else ""),
                     [server.span, server.cert_doc.model.certs[0].span])
                 if not (pooler and host and all("not signed" not in p for p in problems)):
