@@ -152,18 +152,30 @@ def _lifetime_fix(pool, seconds: float) -> str:
     return f"{written} (s, {margin})"
 
 
-def _rails_fix(pool, seconds: float, target: int, margin: str) -> str:
-    """idle_timeout plus reaping_frequency at the margin below the timer (a shorter
-    reaping_frequency when the default minute leaves no room)."""
-    period = pool.health_check_period
-    every = float(period.value) if period is not None and period.known and not math.isinf(period.value) else 60.0
-    idle = target - every
-    if idle >= max(1.0, every):
-        return (f"{pool.setting('idle_timeout', int(idle))} ({int(idle)} s + reaping_frequency {every:g} s = "
-                f"{target} s, {margin})")
+def _periodic_period(period) -> float:
+    """The seconds between a pool's rounds (Rails' reaper, pgx v4's health check): a minute, both
+    libraries' default, when not known."""
+    if period is not None and period.known and isinstance(period.value, (int, float)) and not math.isinf(period.value):
+        return float(period.value)
+    return 60.0
+
+
+def _periodic_fix(written, idle_key: str, period_key: str, period: float, target: int, note: str) -> str:
+    """A pool whose idle or old connections are closed only at its next periodic round: the time
+    plus one period at `target`; a shorter period too when the default minute leaves no room.
+    `written(key, seconds)` writes a setting as the client's configuration does."""
+    idle = target - period
+    if idle >= max(1.0, period):
+        return f"{written(idle_key, int(idle))} ({int(idle)} s + {period_key} {period:g} s = {target} s, {note})"
     half = max(1, target // 2)
-    return (f"{pool.setting('idle_timeout', half)} and reaping_frequency: {max(1, target - half)} "
-            f"({target} s in all, {margin})")
+    return f"{written(idle_key, half)} and {written(period_key, max(1, target - half))} ({target} s in all, {note})"
+
+
+def _rails_fix(pool, seconds: float, target: int, margin: str) -> str:
+    """idle_timeout plus reaping_frequency at the margin below the timer (the reaper closes a
+    connection idle idle_timeout at its next round)."""
+    return _periodic_fix(pool.setting, "idle_timeout", "reaping_frequency", _periodic_period(pool.health_check_period),
+                         target, margin)
 
 
 def _health_check_horizon(pool, horizon: float, why: str) -> tuple[float, str]:
@@ -183,18 +195,12 @@ def _health_check_horizon(pool, horizon: float, why: str) -> tuple[float, str]:
 
 
 def _health_check_fix(pool, seconds: float, target: int) -> str:
-    """pgx v4: a lifetime plus the health check period at least the margin below the timer; a
-    shorter period when the default minute leaves no room; or pgx v5, which checks on Acquire."""
-    hc = pool.health_check_period
-    period = float(hc.value) if hc is not None and hc.known and isinstance(hc.value, (int, float)) else 60.0
+    """pgx v4: a lifetime plus the health check period at least the margin below the timer; or
+    pgx v5, which checks on Acquire."""
     upgrade = "; or pgx v5, whose pgxpool pings a connection idle for more than 1 s when lending it"
-    life = target - period
-    if life >= max(1.0, period):
-        return (f"pool_max_conn_lifetime={int(life)}s ({int(life)} s + pool_health_check_period {period:g} s = "
-                f"{target} s, {seconds - target:g} s below {seconds:g} s){upgrade}")
-    half = max(1, target // 2)
-    return (f"pool_max_conn_lifetime={half}s and pool_health_check_period={max(1, target - half)}s ({target} s in "
-            f"all, {seconds - target:g} s below {seconds:g} s){upgrade}")
+    return _periodic_fix(lambda key, value: f"{key}={value}s", "pool_max_conn_lifetime", "pool_health_check_period",
+                         _periodic_period(pool.health_check_period), target,
+                         f"{seconds - target:g} s below {seconds:g} s") + upgrade
 
 
 def _rails_never(pool) -> str:
