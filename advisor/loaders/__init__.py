@@ -30,6 +30,7 @@ LOADERS: dict[str, str] = {
     "kubernetes": "advisor.loaders.infra_yaml",
     "systemd": "advisor.loaders.systemd_unit",
     "certificate": "advisor.loaders.cert_file",
+    "keepalived": "advisor.loaders.keepalived_conf",
     # pgbouncer, haproxy and client formats add their lines here
 }
 
@@ -131,6 +132,26 @@ def _detect_haproxy(name: str, text: str | None) -> str | None:
 
 
 _EXTRA_DETECTORS.append(("haproxy", _detect_haproxy))
+
+_KEEPALIVED_NAME = lazy_re.compile(r"^keepalived[\w.-]*\.conf$")
+# a `vrrp_instance NAME {` line and a `virtual_ipaddress` block: keepalived's VRRP configuration
+_KEEPALIVED_INSTANCE = lazy_re.compile(r"^[ \t]*vrrp_instance[ \t]+\S+", re.MULTILINE)
+_KEEPALIVED_VIPS = lazy_re.compile(r"^[ \t]*virtual_ipaddress(?:_excluded)?[ \t]*(?:\{|\r?$)", re.MULTILINE)
+
+
+def _detect_keepalived(name: str, text: str | None) -> str | None:
+    """keepalived*.conf (and templates of it), or a .conf with a vrrp_instance and a virtual_ipaddress block."""
+    if text is None:
+        return "keepalived" if _KEEPALIVED_NAME.match(name) else None
+    if not name.endswith(".conf"):
+        return None
+    head = text[:200_000]
+    if _KEEPALIVED_INSTANCE.search(head) and _KEEPALIVED_VIPS.search(head):
+        return "keepalived"
+    return None
+
+
+_EXTRA_DETECTORS.append(("keepalived", _detect_keepalived))
 
 from advisor.loaders.infra_detect import (  # noqa: E402
     detect_certificate as _detect_certificate, detect_sql as _detect_sql, detect_systemd as _detect_systemd, detect_sysctl as _detect_sysctl,

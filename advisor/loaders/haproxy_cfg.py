@@ -1232,6 +1232,8 @@ class _Builder:
                 bind.files[w] = Val(rest[i + 1], line.word_span(shift + 3 + i), proxy.label)
             if w == "ssl":
                 bind.ssl = True
+            elif w == "transparent":
+                bind.transparent = True
             elif w in ("ssl-min-ver", "ssl-max-ver") and i + 1 < len(rest):
                 setattr(bind, w.replace("-", "_"), rest[i + 1])
             elif w in _TLS_FLAGS:

@@ -9,7 +9,8 @@ headers (tuned, saptune), only keys in `[sysctl]` or `[sysctl:...]` sections are
 
 The keys that matter on the connection path become `advisor.model.host.HostFacts` (doc.model):
 `net.ipv4.tcp_keepalive_time/intvl/probes` (the keepalive timers PostgreSQL, PgBouncer and libpq
-fall back to when their own are 0 or unset), `net.ipv4.tcp_retries2`, `vm.overcommit_memory`,
+fall back to when their own are 0 or unset), `net.ipv4.tcp_retries2`, `net.ipv4.ip_nonlocal_bind` and
+`net.ipv6.ip_nonlocal_bind` (whether HAProxy may bind a keepalived VIP the node does not hold), `vm.overcommit_memory`,
 `vm.overcommit_ratio`, `vm.overcommit_kbytes`. Every key is also a `Setting` (section = the ini section, if any).
 A value that is not an integer where the kernel wants one is an `invalid-value` diagnostic
 (reported by SYS001); template placeholders are unknown values.
@@ -37,6 +38,10 @@ FACTS = {
     "vm.overcommit_memory": ("overcommit_memory", None, 0, 2),
     "vm.overcommit_ratio": ("overcommit_ratio", None, 0, 2147483647),
     "vm.overcommit_kbytes": ("overcommit_kbytes", None, 0, 18446744073709551615),  # an unsigned long
+    # 0 or 1 in practice; the kernel's handler is proc_dou8vec_minmax with no bounds: 0..255 taken,
+    # any non-zero value lets a socket bind an address the host does not hold (a keepalived VIP)
+    "net.ipv4.ip_nonlocal_bind": ("ip_nonlocal_bind", None, 0, 255),
+    "net.ipv6.ip_nonlocal_bind": ("ipv6_nonlocal_bind", None, 0, 255),
 }
 _INTEGER = lazy_re.compile(r"[+-]?[0-9]+")
 

@@ -88,7 +88,8 @@ class Server(Record):
 
 
 class Bind(Record):
-    __slots__ = ("address", "span", "ssl", "ssl_min_ver", "ssl_max_ver", "tls_flags", "tls_range", "files")
+    __slots__ = ("address", "span", "ssl", "ssl_min_ver", "ssl_max_ver", "tls_flags", "tls_range", "files",
+                 "transparent")
 
     def __init__(self, address: str, span: Span, ssl: bool = False, ssl_min_ver: str | None = None,
                  ssl_max_ver: str | None = None, tls_flags: list[str] | None = None,
@@ -101,6 +102,9 @@ class Bind(Record):
         self.tls_flags = [] if tls_flags is None else tls_flags  # no-tlsv10, force-tlsv12, ...
         self.tls_range = {} if tls_range is None else tls_range  # effective "min"/"max" with where they come from
         self.files: dict[str, Val] = {}  # crt / ca-file as written, with the word's span
+        # `transparent`: the socket may bind an address the host does not hold (IP_TRANSPARENT /
+        # IP_FREEBIND; HAProxy 2.6 has no `freebind` keyword); needs root or CAP_NET_ADMIN
+        self.transparent = False
 
     @property
     def port(self) -> int | None:

@@ -38,7 +38,7 @@ LINUX_TCP_RETRIES2 = 15
 
 FACT_NAMES = ("ram", "memory_limit", "tcp_keepalive_time", "tcp_keepalive_intvl", "tcp_keepalive_probes",
               "tcp_retries2", "overcommit_memory", "overcommit_ratio", "overcommit_kbytes", "swap", "oom_score_adj",
-              "oom_adjust_children", "memory_high")
+              "oom_adjust_children", "memory_high", "ip_nonlocal_bind", "ipv6_nonlocal_bind")
 # Linux default of vm.overcommit_ratio (mm/util.c): the share of RAM strict overcommit lets be committed
 LINUX_OVERCOMMIT_RATIO = 50
 
@@ -86,3 +86,20 @@ class HostFacts(Record):
         if self.span is not None:
             out["span"] = self.span.to_dict()
         return out
+
+
+# the folders of one host's /etc that hold the files pgpath reads of it: a file in one of them
+# belongs to the host whose /etc is the folder above (etc/haproxy/haproxy.cfg and
+# etc/sysctl.d/90-net.conf are one host's); any other file to the host of its own folder
+ETC_FOLDERS = frozenset(("haproxy", "keepalived", "sysctl.d", "postgresql", "pgbouncer", "patroni", "systemd"))
+
+
+def host_root(path: str) -> str:
+    """The folder that stands for the machine a configuration file is on (see ETC_FOLDERS): the
+    file's folder, or the one above when the file's folder is one of a host's /etc folders."""
+    import os
+
+    folder = os.path.dirname(os.path.normpath(path))
+    if os.path.basename(folder) in ETC_FOLDERS:
+        folder = os.path.dirname(folder)
+    return folder
