@@ -341,11 +341,31 @@ class Related:
 
             unit = unit_name(path)
             out.update(os.path.dirname(p) for p in self._walk() if unit_name(p) == unit)
+        if kind in ("haproxy", "keepalived", "sysctl"):
+            out.update(self._vip_links(path, kind))
         if kind in ("cloud", "terraform"):
             data = self.text(os.path.abspath(path))
             for mine, theirs in ((_RDS_PARAMETERS, _RDS_INSTANCES), (_RDS_INSTANCES, _RDS_PARAMETERS)):
                 if any(m in data for m in mine):
                     out.update(os.path.dirname(p) for p, text in self.texts() if any(m in text for m in theirs))
+        return out
+
+    def _vip_links(self, path: str, kind: str) -> set[str]:
+        """HAP012 joins an HAProxy file with every keepalived.conf of the run whose VIP it binds, and
+        with the sysctl files of its host (`host_root`): the folders of the files of the same host,
+        for an HAProxy file those of every file that may hold a `vrrp_instance`, and for a
+        keepalived.conf those of every file that writes one of its VIPs (then theirs in turn)."""
+        from advisor.model.host import host_root
+
+        absolute = os.path.abspath(path)
+        root = host_root(absolute)
+        out = {os.path.dirname(p) for p in self._walk() if host_root(p) == root}
+        if kind == "haproxy":
+            out.update(os.path.dirname(p) for p, text in self.texts() if b"vrrp_instance" in text)
+        elif kind == "keepalived":
+            vips = {m.group(1) for m in _VIP_WORD.finditer(self.text(absolute))}
+            if vips:
+                out.update(os.path.dirname(p) for p, text in self.texts() if any(v in text for v in vips))
         return out
 
     def mentions(self, name: str) -> set[str]:
@@ -469,6 +489,10 @@ class Related:
         return out
 
 
+# the first word of a keepalived `virtual_ipaddress` line that may be an IP address (a superset:
+# a word that is none only reads a folder more)
+_VIP_WORD = lazy_re.compile(rb"^[ \t]*(?:@\^?\S+[ \t]+)?([0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]+)(?:/\d+)?(?:[ \t]|\r?$)",
+                            re.MULTILINE)
 # what may say an RDS parameter group's settings (describe-db-parameters, Terraform), and an
 # instance's class (describe-db-instances, Terraform): a superset
 _RDS_PARAMETERS = (b"ParameterName", b"aws_db_parameter_group", b"aws_rds_cluster_parameter_group")

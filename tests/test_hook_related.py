@@ -253,6 +253,14 @@ ENDPOINT_REPO = {
     "billing/.env": "DATABASE_URL=postgresql://app@billing-prod.postgres.database.azure.com:5432/billing"
                     "?sslmode=disable\n"}
 
+# keepalived's VIP bound by HAProxy (HAP012): one host's /etc copied into lb1/ (haproxy.cfg and the
+# sysctl file that does not set ip_nonlocal_bind, in sibling folders), the keepalived.conf in
+# another folder of the repository (its VIP is matched wherever it is)
+_VIP = ROOT / "tests/rules/HAP012/bad_etc_tree/etc"
+VIP_REPO = {"lb1/etc/haproxy/haproxy.cfg": (_VIP / "haproxy/haproxy.cfg").read_text(),
+            "lb1/etc/sysctl.d/90-pg-network.conf": (_VIP / "sysctl.d/90-pg-network.conf").read_text(),
+            "vrrp/keepalived.conf": (_VIP / "keepalived/keepalived.conf").read_text()}
+
 
 def _witness(full, file: str, code: str):
     return [f for f in full.findings if f.code == code and os.path.normpath(f.span.file) == file]
@@ -284,11 +292,13 @@ WITNESSES = {
                                                                                  "MEM001")[0]),
     "endpoints": lambda full: "infra/main.tf" in _related(_witness(full, "app/.env", "PATH004")[0])
     and "azure/postgres.tf" in _related(_witness(full, "billing/.env", "PATH004")[0]),
+    "keepalived-vip": lambda full: {"vrrp/keepalived.conf", "lb1/etc/sysctl.d/90-pg-network.conf"} <= _related(
+        _witness(full, "lb1/etc/haproxy/haproxy.cfg", "HAP012")[0]),
 }
 REPOS = {"service": SERVICE_REPO, "mount": MOUNT_REPO, "deep-include": DEEP_REPO, "ambiguous-service": AMBIGUOUS_REPO,
          "rds-proxy": RDS_REPO, "cnpg-pooler": POOLER_REPO, "systemd-drop-in": SYSTEMD_REPO,
          "rds-instance-class": RDS_SIZE_REPO, "include-loop": LOOP_REPO, "compose-home": COMPOSE_HOME_REPO,
-         "endpoints": ENDPOINT_REPO}
+         "endpoints": ENDPOINT_REPO, "keepalived-vip": VIP_REPO}
 
 
 @pytest.mark.parametrize("name", list(REPOS))

@@ -121,6 +121,8 @@ RULE_ENTRIES: list[RuleEntry] = [
               "hap.hap009_undecided_condition", ("haproxy",), ("haproxy-undecided-condition",)),
     RuleEntry("HAP010", "haproxy-check", "hap.hap010_haproxy_check", ("haproxy",), ("haproxy-check",)),
     RuleEntry("HAP011", "haproxy-server-name-resolved-once", "hap.hap011_server_name_resolved_once", ("haproxy",), ()),
+    RuleEntry("HAP012", "haproxy-bind-vip-without-nonlocal-bind", "hap.hap012_bind_vip_without_nonlocal_bind",
+              ("haproxy", "keepalived"), ()),
     # APP: client drivers and pools
     RuleEntry("APP001", "client-tls-not-verified", "app.app001_tls_not_verified", ("client",), ()),
     RuleEntry("APP002", "client-tls-range-unmet", "app.app002_client_tls_range_unmet", ("path",), ()),
