@@ -792,6 +792,12 @@ def render_doc(results: dict[str, Result]) -> str:
         "- **PGB022, auth_file secrets against auth_type** (tests/lab/test_lab_auth_file.py, rows AUTH): libpq",
         "  logs in with the right password through PgBouncer whose userlist.txt holds that user's secret as",
         "  md5, SCRAM, plain or empty, under `auth_type = md5` and `scram-sha-256`.",
+        "- **HAP012, an HAProxy bind on a keepalived VIP** (tests/lab/test_lab_keepalived_vip.py): HAP012's",
+        "  fixture host (etc/haproxy, etc/keepalived, etc/sysctl.d) with the VIP made 10.255.0.100 and HAProxy 2.6",
+        "  started in `unshare -n` (loopback only: the BACKUP, without the VIP) after `sysctl -p` of the host's",
+        "  file: without `ip_nonlocal_bind` it exits (`cannot bind socket (Cannot assign requested address)`) and",
+        "  pgpath warns quoting that ALERT; with `net.ipv4.ip_nonlocal_bind = 1` in the file, or `transparent` on",
+        "  the binds, it starts and pgpath says nothing.",
     ]
     if RULE_ROWS:
         out += ["", "| scenario | rule | config | predicted by pgpath (`pgpath check`) | observed | match |",
