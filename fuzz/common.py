@@ -37,6 +37,7 @@ NAMES = {
     "kubernetes": ["cluster.yaml", "docker-compose.yml", "patroni.yml", "group_vars.yml", "values.yaml"],
     "systemd": ["postgresql.service", "override.conf"],
     "certificate": ["server.crt", "root.crt", "server.key", "haproxy.pem"],
+    "keepalived": ["keepalived.conf", "keepalived-lb.conf.j2"],
 }
 
 _DIR = tempfile.mkdtemp(prefix="pgpath-fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)

@@ -37,6 +37,7 @@ NAMES = {
     "certificate": ["server.crt", "server.key"],
     "systemd": ["postgresql.service"],
     "kubernetes": ["cluster.yaml", "deployment.yaml"],
+    "keepalived": ["keepalived.conf", "vrrp.conf"],
 }
 
 # lines each format is made of, to build structured inputs from
@@ -77,6 +78,9 @@ VOCABULARY = {
                    "  imageName: ghcr.io/cloudnative-pg/postgresql:16", "  postgresql:", "    parameters:",
                    "      work_mem: 4MB", "  resources:", "    limits:", "      memory: 4Gi", "---", "kind: Pooler",
                    "      memory: 99999999999999999999Ei"],
+    "keepalived": ["vrrp_instance VI_1 {", "vrrp_instance {", "  state BACKUP", "  interface eth0",
+                   "  virtual_ipaddress {", "  virtual_ipaddress_excluded", "{", "}", "}}", "  10.0.0.1/24 dev eth0",
+                   "  fd00::1/64", "  @lb1 10.0.0.2", "  {{ vip }}", "  auth_pass x # c", "! c", "999.1.1.1/99"],
 }
 
 _DIR = tempfile.mkdtemp(prefix="pgpath-props-")
