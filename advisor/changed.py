@@ -363,7 +363,7 @@ class Related:
         if kind == "haproxy":
             out.update(os.path.dirname(p) for p, text in self.texts() if b"vrrp_instance" in text)
         elif kind == "keepalived":
-            vips = {m.group(1) for m in _VIP_WORD.finditer(self.text(absolute))}
+            vips = {m.group(1).encode() for m in _VIP_WORD.finditer(self.text(absolute).decode("utf-8", "replace"))}
             if vips:
                 out.update(os.path.dirname(p) for p, text in self.texts() if any(v in text for v in vips))
         return out
@@ -491,7 +491,7 @@ class Related:
 
 # the first word of a keepalived `virtual_ipaddress` line that may be an IP address (a superset:
 # a word that is none only reads a folder more)
-_VIP_WORD = lazy_re.compile(rb"^[ \t]*(?:@\^?\S+[ \t]+)?([0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]+)(?:/\d+)?(?:[ \t]|\r?$)",
+_VIP_WORD = lazy_re.compile(r"^[ \t]*(?:@\^?\S+[ \t]+)?([0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]+)(?:/\d+)?(?:[ \t]|\r?$)",
                             re.MULTILINE)
 # what may say an RDS parameter group's settings (describe-db-parameters, Terraform), and an
 # instance's class (describe-db-instances, Terraform): a superset
