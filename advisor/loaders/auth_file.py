@@ -153,17 +153,13 @@ def read(named: str, ini_path: str, cwd: str | None, options: dict | None) -> Au
     path, how = locate(named, ini_path, cwd, options)
     if path is None:
         return None
+    from advisor.loaders.source import InputError, read_text
+
     try:
-        if os.path.getsize(path) > MAX_BYTES:
-            return None
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError:
-        return None
-    if b"\0" in raw:
+        text = read_text(path, MAX_BYTES)
+    except InputError:  # too large, binary or unreadable: nothing to compare (PgBouncer refuses it too)
         return None
     shown = os.path.relpath(path) if not os.path.isabs(ini_path) else path
-    text = raw.decode("utf-8", errors="replace")
     users, broken = parse(text, shown)
     out = AuthFile(shown, named, how, users, broken)
     if broken is not None:

@@ -93,12 +93,13 @@ def summed(text: str) -> set[int]:
 
 
 def _read(path: str) -> str | None:
+    """The text of a go.mod or go.sum (advisor.loaders.source.read_text, at most MAX_BYTES), or None
+    when it cannot be read as text."""
+    from advisor.loaders.source import InputError, read_text
+
     try:
-        if os.path.getsize(path) > MAX_BYTES:
-            return None
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read()
-    except OSError:
+        return read_text(path, MAX_BYTES)
+    except InputError:
         return None
 
 

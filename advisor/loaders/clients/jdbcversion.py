@@ -104,13 +104,12 @@ def pgjdbc_version(path: str, options: dict | None = None) -> PgjdbcVersion:
 def _from_build(build: str) -> PgjdbcVersion:
     from advisor.pgversion import shown
 
+    from advisor.loaders.source import InputError, read_text
+
     try:
-        if os.path.getsize(build) > MAX_BYTES:
-            return PgjdbcVersion(reason=f"{shown(build)} is too large to read", files=[build])
-        with open(build, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError:
-        return PgjdbcVersion(reason=f"{shown(build)} could not be read", files=[build])
+        text = read_text(build, MAX_BYTES)
+    except InputError as exc:  # too large, binary, unreadable: said in the reason
+        return PgjdbcVersion(reason=f"{shown(build)} could not be read ({exc.message})", files=[build])
     found = maven(text) if build.endswith(".xml") else gradle(text)
     name = shown(build)
     if found is None:
