@@ -575,6 +575,16 @@ def hap_parse_time(text: str, default_unit: str = "ms") -> tuple[int | None, str
     return result, None, warning
 
 
+def hap_parse_timer(text: str, default_unit: str = "ms") -> tuple[int | None, str | None, str | None]:
+    """hap_parse_time for a keyword HAProxy stores in an int (timeouts, `inter`, `slowstart`,
+    `*tcpka-idle`...): above HAP_TIMER_MAX_MS in its unit, HAProxy 2.6 refuses it with "timer
+    overflow" (the value is still returned, for the message)."""
+    value, error, warning = hap_parse_time(text, default_unit)
+    if error is None and value is not None and value > HAP_TIMER_MAX_MS:
+        error = "timer overflow"
+    return value, error, warning
+
+
 def hap_format_ms(ms: float) -> str:
     """`30m`, `90s`, `1500ms`: the shortest exact HAProxy spelling of a time in milliseconds."""
     ms = int(ms)

@@ -14,7 +14,7 @@
   `log-forward`, `fcgi-app` and `acme` are recognised and their contents are not checked.
 - Keywords are checked against HAProxy's own lists (`haproxy_keywords.py`, generated from the
   HAProxy documentation and the binary); misspelled keywords, options and timeout names get a
-  did-you-mean. Time values follow `advisor.units.hap_parse_time` (ms by default, seconds for
+  did-you-mean. Time values follow `advisor.units.hap_parse_timer` (ms by default, seconds for
   `clitcpka-idle/intvl` and `srvtcpka-idle/intvl`).
 - `server`, `server-template` and `default-server` options are read as HAProxy 2.6's
   _srv_parse_kw reads them: each takes the number of words `KW.SERVER` gives it (the binary's
@@ -58,7 +58,7 @@ from advisor.loaders.source import InputError, lines_of, read_text
 from advisor.loaders.template import is_template, placeholders
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
 from advisor.model.haproxy import KA_PARAMS, Bind, HaproxyModel, Proxy, Server, Val
-from advisor.units import HAP_TIMER_MAX_MS, c_strtol, decimal, hap_format_ms, hap_parse_time
+from advisor.units import HAP_TIMER_MAX_MS, c_strtol, decimal, hap_format_ms, hap_parse_timer
 
 PROXY_SECTIONS = ("defaults", "frontend", "backend", "listen")
 OTHER_SECTIONS = (
@@ -995,9 +995,7 @@ class _Builder:
         if unknown or value_word.unknown:
             value: Any = Unknown(raw)
         else:
-            value, error, _warning = hap_parse_time(raw, "ms")
-            if error is None and value is not None and value > HAP_TIMER_MAX_MS:
-                error = "timer overflow"
+            value, error, _warning = hap_parse_timer(raw, "ms")
             if error is not None:
                 if error == "timer overflow":
                     message = (f"timer overflow in argument '{raw}' to '{keyword}' (maximum value is "
@@ -1047,11 +1045,9 @@ class _Builder:
             value = number
         else:
             unit = "s"
-            value, error, _warning = hap_parse_time(raw, "s")
-            if error is None and value is not None and value > HAP_TIMER_MAX_MS:
-                # HAProxy 2.6 checks the seconds against the same INT_MAX as a timeout's ms
-                # (`clitcpka-idle 2147483648` and `24856d` are refused by haproxy -c)
-                error = "timer overflow"
+            # HAProxy 2.6 checks the seconds against the same INT_MAX as a timeout's ms
+            # (`clitcpka-idle 2147483648` and `24856d` are refused by haproxy -c)
+            value, error, _warning = hap_parse_timer(raw, "s")
             if error == "timer overflow":
                 self.r.error("haproxy-config-error", line.word_span(shift + 1),
                              f"timer overflow in argument '{raw}' to '{keyword}' (maximum value is {HAP_TIMER_MAX_MS} "
@@ -1131,8 +1127,8 @@ class _Builder:
         if w in ("check", "no-check"):
             target["check"] = Val(Unknown(w) if unknown else w == "check", span, origin)
         elif w == "inter" and nxt is not None:
-            ms, error, _ = hap_parse_time(nxt, "ms")
-            if error is not None or (ms is not None and ms > HAP_TIMER_MAX_MS):
+            ms, error, _ = hap_parse_timer(nxt, "ms")
+            if error is not None:
                 ms = None
             target["inter_ms"] = Val(Unknown(nxt) if unknown or ms is None else ms, span, origin)
         elif w == "port" and nxt is not None:
@@ -1377,9 +1373,7 @@ def _server_argument(w: str, arg: Word | None, label: str, target: dict):
             return _SRV_MISSING[w], f"give {w} its argument, or remove it", False, "error"
         return None  # weight, maxconn...: HAProxy reads an empty argument as 0
     if w in _SRV_DELAYS or w in ("slowstart", "pool-purge-delay", "tcp-ut"):
-        ms, error, warning = hap_parse_time(text, "ms")
-        if error is None and ms is not None and ms > HAP_TIMER_MAX_MS:
-            error = "timer overflow"
+        ms, error, warning = hap_parse_timer(text, "ms")
         if error == "timer overflow":
             if w == "pool-purge-delay":
                 message = (f"timer overflow in argument '{text}' to 'pool-purge-delay' (maximum value is "
