@@ -50,12 +50,13 @@ def link(docs: list[ConfigDoc], options: dict | None = None) -> list[ConfigDoc]:
     if not calls or not containers:
         return docs
     packages: dict[str, dict | None] = {}
+    roots = (options or {}).get("check_roots") or []
     dropped: set[int] = set()
     for doc, ep, call in calls:
         wanted = _wanted(call)
         if wanted is None:
             continue
-        runs = _containers_of(doc.path, containers, packages)
+        runs = _containers_of(doc.path, containers, packages, roots)
         if len(runs) != 1:
             continue  # none, or two that claim it: nothing is linked
         held, evidence = runs[0]
@@ -95,10 +96,11 @@ def _consumes(ep, wanted: tuple[str, str]) -> bool:
     return ep.name == wanted[1]
 
 
-def _containers_of(path: str, containers: list, packages: dict[str, dict | None]) -> list[tuple[dict, str]]:
+def _containers_of(path: str, containers: list, packages: dict[str, dict | None],
+                   roots: list[str]) -> list[tuple[dict, str]]:
     """The distinct container environments that run the code file at `path`, each with its evidence."""
     real = os.path.realpath(path)
-    package = _package(os.path.dirname(real), packages)
+    package = _package(os.path.dirname(real), packages, roots)
     found: list[tuple[dict, str]] = []
     for cdoc, _ep, held in containers:
         if any(h is held for h, _ in found):
@@ -126,36 +128,24 @@ def _image_name(image: str) -> str:
     return last.split(":", 1)[0].lower()
 
 
-def _package(folder: str, cache: dict[str, dict | None]) -> dict | None:
-    """The nearest package.json at or above `folder` (within 8 levels, not above a .git folder)
-    when it depends on pg or pg-pool: {name, short (the name without its scope), rel}."""
-    seen: list[str] = []
-    found: dict | None = None
-    for _ in range(8):
-        if folder in cache:
-            found = cache[folder]
-            break
-        seen.append(folder)
-        candidate = os.path.join(folder, "package.json")
-        if os.path.isfile(candidate):
-            found = _read_package(candidate)
-            break
-        if os.path.isdir(os.path.join(folder, ".git")):
-            break
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            break
-        folder = parent
-    for f in seen:
-        cache[f] = found
-    return found
+def _package(folder: str, cache: dict[str, dict | None], roots: list[str]) -> dict | None:
+    """The nearest package.json at or above `folder` (git_ignored.nearest_file: not above the
+    repository or the checked folder) when it depends on pg or pg-pool: {name, short (the name
+    without its scope), rel}; each folder's answer kept in `cache` for the run."""
+    if folder not in cache:
+        from advisor.loaders.git_ignored import nearest_file
+
+        found = nearest_file(folder, ("package.json",), roots)
+        cache[folder] = _read_package(found) if found else None
+    return cache[folder]
 
 
 def _read_package(path: str) -> dict | None:
+    from advisor.loaders.source import InputError, read_text
+
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
+        data = json.loads(read_text(path, 1 << 20))
+    except (InputError, ValueError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         return None
