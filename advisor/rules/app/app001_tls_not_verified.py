@@ -53,13 +53,8 @@ CA in `PGSSLROOTCERT` or `~/.postgresql/root.crt`, or an `ssl.SSLContext` in `co
 """
 
 from advisor.findings import Severity
-from advisor.rules.app.common import endpoints, libpq_keys, unix_only, where
-from advisor.rules.rule import Rule, network_host
-
-
-def crosses_a_network(ep) -> bool:
-    """True when the client names a host reached over a network (advisor.rules.rule.network_host)."""
-    return any(network_host(host) for h in ep.hosts if h.known for host in str(h.value).split(","))
+from advisor.rules.app.common import crosses_a_network, endpoints, libpq_keys, unix_only, where
+from advisor.rules.rule import Rule
 
 
 ASYNCPG_FIX = ("ssl=verify-full in the URL, with the CA in PGSSLROOTCERT or ~/.postgresql/root.crt (asyncpg.connect() "

@@ -30,8 +30,8 @@ and set `net.ipv4.tcp_keepalive_time` below the shortest idle timeout on the pat
 """
 
 from advisor.findings import Severity
-from advisor.rules.app.common import endpoints, where
-from advisor.rules.rule import NO_MIDDLEBOX, Rule, network_host
+from advisor.rules.app.common import crosses_a_network, endpoints, where
+from advisor.rules.rule import NO_MIDDLEBOX, Rule
 
 
 def check(ctx):
@@ -41,7 +41,7 @@ def check(ctx):
         enabled = ep.keepalive.enabled
         if not enabled.known or enabled.value:
             continue
-        if not any(network_host(host) for h in ep.hosts if h.known for host in str(h.value).split(",")):
+        if not crosses_a_network(ep):
             continue  # loopback, a socket or a bare service name: no NAT or load balancer in between (as APP001)
         crossed = ctx.keepalive_legs(lambda hop, ep=ep: hop.kind == "client" and hop.detail is ep)
         if crossed:

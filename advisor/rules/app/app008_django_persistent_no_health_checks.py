@@ -29,22 +29,14 @@ path, as the entry writes it: `"CONN_MAX_AGE": 870`).
 """
 
 from advisor.findings import Severity
-from advisor.model.host import loopback
-from advisor.rules.app.common import endpoints, secs, where
+from advisor.rules.app.common import endpoints, same_machine, secs, where
 from advisor.rules.rule import Rule
-
-
-def _same_machine(ep) -> bool:
-    """Every host the entry names is this machine: loopback, a Unix socket, or empty (Django's and
-    libpq's default, the socket)."""
-    hosts = [str(h.value).strip() for h in ep.hosts if h.known]
-    return len(hosts) == len(ep.hosts) and all(not host or loopback(host) for host in hosts)
 
 
 def check(ctx):
     for doc, ep in endpoints(ctx):
         pool = ep.pool
-        if pool is None or pool.library != "django" or not pool.persistent or _same_machine(ep):
+        if pool is None or pool.library != "django" or not pool.persistent or same_machine(ep):
             continue
         age, hc = pool.max_lifetime, pool.validation
         if not age.known or not hc.known or hc.value is not False:

@@ -48,6 +48,23 @@ def unix_only(ep) -> bool:
     return bool(ep.hosts) and all(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts)
 
 
+def crosses_a_network(ep) -> bool:
+    """True when the client names a host reached over a network (advisor.rules.rule.network_host):
+    not loopback, a socket or a bare service name."""
+    from advisor.rules.rule import network_host
+
+    return any(network_host(host) for h in ep.hosts if h.known for host in str(h.value).split(","))
+
+
+def same_machine(ep) -> bool:
+    """Every host the client names is its own machine: loopback, a Unix socket, or empty (libpq's
+    and Django's default, the socket)."""
+    from advisor.model.host import loopback
+
+    hosts = [str(h.value).strip() for h in ep.hosts if h.known]
+    return len(hosts) == len(ep.hosts) and all(not host or loopback(host) for host in hosts)
+
+
 LIBPQ_FAMILY = ("libpq", "django", "psycopg_pool", "rails", "url")
 
 
