@@ -91,14 +91,14 @@ def _requires(hop) -> tuple[str, str, Span] | None:
         setting = hop.doc.get("rds.force_ssl")
         if setting is None or str(setting.raw).strip("'").lower() not in ("1", "on", "true"):
             return None
-        default = " (default)" if "default of" in (setting.span.key or "") else ""
+        default = " (default)" if "rds.force_ssl" in hop.doc.meta.get("platform_defaults", ()) else ""
         return f"rds.force_ssl = {setting.raw}{default}", NO_ENCRYPTION, setting.value_span or setting.span
     if managed == "azure-flexible":
         entry = (hop.doc.meta.get("platform") or {}).get("require_secure_transport")
         if entry is None or str(entry.get("value")).lower() not in ("on", "1", "true"):
             return None
         span = Span(**entry["span"]) if entry.get("span") else hop_span(hop)
-        default = " (default)" if "default of" in (span.key or "") else ""
+        default = " (default)" if "require_secure_transport" in hop.doc.meta.get("platform_defaults", ()) else ""
         return f"require_secure_transport = {entry['value']}{default}", NO_ENCRYPTION, span
     return None
 
