@@ -356,22 +356,32 @@ class _Reader:
     def object(self, key: str, node, span: Span) -> Value:
         """`ssl: {...}`: its constant keys with their values (known or not) as a dict."""
         out: dict[str, Any] = {}
-        for part in node.named_children:
-            if part.type == "pair":
-                k = self.key(part.child_by_field_name("key"))
-                val = part.child_by_field_name("value")
-                if k is None or val is None:
-                    continue
+        for kind, k, val in self.members(node):
+            if kind == "pair":
                 secret = k in _SECRET_TLS
                 v = self.value(f"{key}.{k}", val, secret=secret)
                 if v is not None:
                     out[k] = "***" if secret else v.value
-            elif part.type == "shorthand_property_identifier":
-                out[_text(part, self.src)] = Unknown(_text(part, self.src))
+            elif kind == "shorthand":
+                out[k] = Unknown(k)
         self.env.pop(f"{key}.rejectUnauthorized", None)
         src = " ".join(_text(node, self.src).split())
         secret = any(k in out for k in _SECRET_TLS)
         return Value(out, "{...}" if secret or len(src) > 80 else src, span, key=key)
+
+    def members(self, node):
+        """An object literal's members: ("pair", key, value node) for each `key: value` whose key is a
+        constant, ("shorthand", name, node) for `{ name }`, ("spread", source, node) for `...x`."""
+        for part in node.named_children:
+            if part.type == "pair":
+                k = self.key(part.child_by_field_name("key"))
+                val = part.child_by_field_name("value")
+                if k is not None and val is not None:
+                    yield "pair", k, val
+            elif part.type == "shorthand_property_identifier":
+                yield "shorthand", _text(part, self.src), part
+            elif part.type == "spread_element":
+                yield "spread", _text(part, self.src), part
 
     def key(self, node) -> str | None:
         if node is None:
@@ -386,30 +396,25 @@ class _Reader:
         opts: dict[str, Value] = {}
         spread: str | None = None
         node = self.m.resolve(node)
-        for part in node.named_children:
-            if part.type == "pair":
-                k = self.key(part.child_by_field_name("key"))
-                val = part.child_by_field_name("value")
-                if k is None or val is None:
-                    continue
-                v = self.value(k, val, secret=k == "password")
+        for kind, k, part in self.members(node):
+            if kind == "pair":
+                v = self.value(k, part, secret=k == "password")
                 if v is None:
                     opts.pop(k, None)
                 else:
                     opts[k] = v
-            elif part.type == "shorthand_property_identifier":  # { host } : a variable of that name
-                k = _text(part, self.src)
+            elif kind == "shorthand":  # { host } : a variable of that name
                 v = self.value(k, part, secret=k == "password")
                 if v is not None:
                     opts[k] = v
-            elif part.type == "spread_element":
+            else:
                 inner = self.m.resolve(part.named_children[0]) if part.named_children else None
                 if inner is not None and inner.type == "object":
                     more, more_spread = self.options(inner)
                     opts.update(more)
                     spread = spread or more_spread
                 else:
-                    spread = _text(part, self.src)
+                    spread = k
                     # (a later key still wins over it; one written before it may be overridden)
                     opts = {k: Value(Unknown(spread), spread, self.span(part), key=k) for k in opts}
         return opts, spread
