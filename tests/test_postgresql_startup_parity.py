@@ -190,10 +190,12 @@ def _alter_system_then_restart(cluster, conf: str, statements: list[str]) -> tup
 def test_alter_system_wal_level_minimal_refuses_the_restart_unless_the_files_turn_senders_off(
         cluster, tmp_path, files_set_senders):
     """PG004 on an init script: `ALTER SYSTEM SET wal_level = 'minimal'` alone is accepted, and the
-    next start refuses (max_wal_senders defaults to 10) unless postgresql.conf sets it to 0, which
-    pgpath cannot see beside the script: not known, so nothing is said (the restart right after the
-    init scripts shows the script's author which it is). The script setting it too passes; the
-    script setting it above 0 is an error whatever the files say."""
+    next start refuses (max_wal_senders defaults to 10) unless postgresql.conf sets it to 0. Read
+    alone, the script gets a warning (the files it runs with are not read: only they could set 0);
+    as the init script of a compose service whose postgresql.conf the run reads, the verdict is that
+    file's: an error when it leaves max_wal_senders above 0, nothing when it sets 0 — as the real
+    restart. The script setting it too passes; the script setting it above 0 is an error whatever
+    the files say."""
     conf = "max_wal_senders = 0\n" if files_set_senders else ""
     started, log = _alter_system_then_restart(cluster, conf, ["ALTER SYSTEM SET wal_level = 'minimal'"])
     assert started == files_set_senders, log
@@ -203,7 +205,21 @@ def test_alter_system_wal_level_minimal_refuses_the_restart_unless_the_files_tur
     script.write_text("ALTER SYSTEM SET wal_level = 'minimal';\n")
     findings = [f for f in run(make_settings({"paths": [str(script)], "pg_version": 15}, use_config=False)).findings
                 if f.code == "PG004"]
-    assert findings == []
+    assert [(str(f.severity), f.span.line) for f in findings] == [("warning", 1)]
+    # the same script mounted into /docker-entrypoint-initdb.d of a compose service that runs this
+    # postgresql.conf: the server's own verdict
+    project = tmp_path / "project"
+    (project / "initdb").mkdir(parents=True)
+    (project / "initdb" / "01_config.sql").write_text("ALTER SYSTEM SET wal_level = 'minimal';\n")
+    (project / "postgresql.conf").write_text("listen_addresses = '*'\n" + conf)
+    (project / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: postgres:15\n"
+        "    command: [postgres, -c, config_file=/etc/postgresql/postgresql.conf]\n"
+        "    volumes:\n      - ./postgresql.conf:/etc/postgresql/postgresql.conf\n"
+        "      - ./initdb:/docker-entrypoint-initdb.d\n")
+    findings = [f for f in run(make_settings({"paths": [str(project)]}, use_config=False)).findings
+                if f.code == "PG004"]
+    assert [str(f.severity) for f in findings] == ([] if started else ["error"]), findings
     script.write_text("ALTER SYSTEM SET wal_level = 'minimal';\nALTER SYSTEM SET max_wal_senders = 3;\n")
     findings = [f for f in run(make_settings({"paths": [str(script)], "pg_version": 15}, use_config=False)).findings
                 if f.code == "PG004"]

@@ -1213,7 +1213,7 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
                 meta["guessable_password"] = envs.get("POSTGRES_USER", ("postgres",))[0]
         if exposure is not None:
             meta["compose_exposure"] = exposure
-        initdb = _initdb_mounts(mounts)
+        initdb = _initdb_mounts(f, mounts)
         if initdb:
             meta["initdb_scripts"] = initdb
         if not entries and memory is None and mount is None and meta["_mount"] is None:
@@ -1326,11 +1326,20 @@ def _volume_mounts(f: _File, volumes: list[N]) -> list[tuple[str, str, Span]]:
     return out
 
 
-def _initdb_mounts(mounts: list[tuple[str, str, Span]]) -> list[dict]:
+def _initdb_mounts(f: _File, mounts: list[tuple[str, str, Span]]) -> list[dict]:
     """Spans of volumes mounted into /docker-entrypoint-initdb.d: scripts the official image runs
-    when it creates the cluster, which may ALTER SYSTEM anything (pgpath does not read them)."""
-    return [span.to_dict() for _, target, span in mounts
-            if target.rstrip("/").startswith("/docker-entrypoint-initdb.d")]
+    when it creates the cluster, which may ALTER SYSTEM anything; with `source` the folder or file
+    they come from when it is a path beside the compose file (the scripts of the run under it are
+    this server's: PG004)."""
+    out = []
+    for source, target, span in mounts:
+        if not target.rstrip("/").startswith("/docker-entrypoint-initdb.d"):
+            continue
+        entry = span.to_dict()
+        if source.startswith(("./", "../")):
+            entry["source"] = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(f.path)), source))
+        out.append(entry)
+    return out
 
 
 def _config_mount(f: _File, mounts: list[tuple[str, str, Span]], config_file: str | None, data_dir: str) -> dict | None:

@@ -21,11 +21,16 @@ the other lines as related places.
 In SQL scripts (migrations, `docker-entrypoint-initdb.d`), `ALTER SYSTEM SET wal_level =
 'minimal'` is checked against the script's own `ALTER SYSTEM` settings: postgresql.auto.conf is
 read after the configuration files, so `max_wal_senders` above 0 or `archive_mode = on` set there
-too is an error. `max_wal_senders` left to the configuration files, which are not read with the
-script, is not reported: whether they set it to 0 is not known (a script that sets
-`wal_level = minimal` is written for a configuration that does: the official image's entrypoint
-restarts the server right after its init scripts, so a script whose base configuration does not
-fails its author's first start), as a setting in an include pgpath did not read is not known.
+too is an error. When the script leaves `max_wal_senders` to the configuration files:
+
+- the script is mounted into `/docker-entrypoint-initdb.d` of a compose service whose server
+  settings are known (the image's own postgresql.conf, which leaves `max_wal_senders` at its
+  default 10, the command line's `-c` flags, a mounted configuration file the run read): an
+  **error** when they leave it above 0, nothing when they set 0;
+- otherwise (a script read alone, or a server whose configuration file was not read): a
+  **warning** — the default 10 refuses `wal_level = minimal`, and only a configuration file no
+  one showed pgpath could have set 0. `ALTER SYSTEM SET max_wal_senders = 0` in the same script
+  is right whatever the files say.
 
 ## Why it matters
 The server exits at start with `FATAL: WAL streaming ("max_wal_senders" > 0) requires "wal_level"
@@ -46,7 +51,7 @@ Make the settings agree: `max_wal_senders = 0` and `archive_mode = off` with
 
 from advisor.catalog import MAX_BACKENDS, catalog_of, process_terms, value_or_default
 from advisor.findings import Severity
-from advisor.model import is_known
+from advisor.model import Span, is_known
 from advisor.model.pg_parameters import assignment
 from advisor.rules.pg.common import describe, where
 from advisor.rules.rule import Rule
@@ -90,16 +95,31 @@ def check(ctx):
         if doc.template or doc.meta.get("sed_template"):
             continue  # its branches and placeholders decide the combination only when it is rendered
         yield from _check_doc(doc)
+    servers = [d for d in ctx.of_kind("postgresql") if d.meta.get("initdb_scripts")]
     for doc in ctx.of_kind("sql"):
         if not doc.template:
-            yield from _check_alter_system(doc)
+            yield from _check_alter_system(doc, servers)
 
 
-def _check_alter_system(doc):
+def _initdb_server(doc, servers):
+    """(the compose service's server document, the span of its initdb mount) that runs this script
+    from /docker-entrypoint-initdb.d, or (None, None)."""
+    import os
+
+    path = os.path.abspath(doc.path)
+    for server in servers:
+        for mount in server.meta["initdb_scripts"]:
+            source = mount.get("source")
+            if source and (path == source or path.startswith(source.rstrip(os.sep) + os.sep)):
+                return server, Span(**{k: v for k, v in mount.items() if k != "source"})
+    return None, None
+
+
+def _check_alter_system(doc, servers):
     """`ALTER SYSTEM SET wal_level = 'minimal'` in a migration or init script. postgresql.auto.conf
     is read after the configuration files, so what the script sets too decides for certain (an
-    error); `max_wal_senders`, which the script leaves to the files, is not known (they are not
-    read with the script): nothing is said about it."""
+    error); `max_wal_senders`, which the script leaves to the files, is the compose service's when
+    the script is its init script and its settings are known, else the default 10 with a hedge."""
     from advisor.model.sql import SYSTEM, RoleSettings
 
     system = RoleSettings.from_docs([doc]).by_section.get(SYSTEM, {})
@@ -115,6 +135,8 @@ def _check_alter_system(doc):
         yield RULE.finding(
             where(doc, senders), f"ALTER SYSTEM SET max_wal_senders = {senders.raw} with {said}: PostgreSQL refuses "
             f"to start at its next restart ({streaming})", fix, related=[level.value_span or level.span])
+    elif senders is None:
+        yield from _senders_left_to_files(doc, level, said, streaming, fix, servers)
     archive = system.get("archive_mode")
     if archive is not None and archive.value in ("on", "always"):
         yield RULE.finding(
@@ -122,6 +144,35 @@ def _check_alter_system(doc):
             f"start at its next restart ({_archival_refused(major)})",
             "ALTER SYSTEM SET archive_mode = off (or wal_level = 'replica' to archive WAL)",
             related=[level.value_span or level.span])
+
+
+def _senders_left_to_files(doc, level, said, streaming, fix, servers):
+    """wal_level = 'minimal' from the script, max_wal_senders from the configuration it runs with."""
+    span = level.value_span or level.span
+    server, mount = _initdb_server(doc, servers)
+    if server is not None:
+        value, setting = value_or_default(server, "max_wal_senders")
+        if is_known(value) and value == 0:
+            return
+        if is_known(value):
+            service = server.meta.get("service")
+            whose = f"compose service {service}" if service else "its server"
+            if setting is not None:
+                source = f"sets max_wal_senders = {setting.raw} ({setting.span.file}:{setting.span.line})"
+                related = [setting.value_span or setting.span, mount]
+            else:
+                source = (f"leaves max_wal_senders at its default {value} (neither "
+                          f"{server.meta.get('image') or 'the image'}'s postgresql.conf nor the command line sets it)")
+                related = [mount]
+            yield RULE.finding(
+                span, f"{said} in an init script of {whose} (mounted at {mount.file}:{mount.line}), whose server "
+                f"{source}: PostgreSQL refuses to start when the entrypoint starts it after the init scripts "
+                f"({streaming})", fix, related=related)
+            return
+    yield RULE.finding(
+        span, f"{said} with max_wal_senders not set in this script (default 10; the configuration files "
+        f"this server starts with are not read with it): PostgreSQL refuses to start at its next restart "
+        f"({streaming}) unless those files set max_wal_senders = 0", fix, severity=Severity.WARNING)
 
 
 def _check_doc(doc):
