@@ -12,7 +12,9 @@ Without `--pg-version` (or `pg_version:` in pgpath.yaml) the files themselves of
   `engine_version`/`database_version` (Terraform, cloud CLI JSON; Cloud SQL's `POSTGRES_15`);
 - a configuration named for its major: a role's per-version template `postgresql.conf-17.j2`;
 - a `postgresql.conf.sample`, whose parameter list belongs to one major: the supported catalog
-  that knows the most of its names, or "before 14" when it lists names removed earlier.
+  that knows the most of its names, or "before 14" when it lists names removed earlier;
+- last, for a configuration file nothing else dates, the parameters it sets: one the newest
+  major removed (`db_user_namespace`, gone in 17) makes it the newest major that knows them all.
 
 The most frequent major wins (the newest on a tie); one outside the supported range is mapped to
 the nearest catalog pgpath ships, and the reason says so. Reads only the files given (no
@@ -175,6 +177,35 @@ def sample_major(path: str, text: str) -> tuple[int, str] | None:
     return best[0], f"the parameter list of {path} (every name known to PostgreSQL {best[0]})"
 
 
+# an assignment on a line of its own, not commented out: `name = value` or `name value`
+_SETTING_NAME = lazy_re.compile(r"^[ \t]*([a-z_][a-z0-9_]*)[ \t]*(?:=|[ \t]+[^\s=#])", re.MULTILINE)
+
+
+def settings_major(path: str, text: str) -> tuple[int, str] | None:
+    """An older major for a configuration file with no other evidence whose settings the newest
+    catalog does not all know: the newest supported major that knows every parameter it sets
+    (`db_user_namespace`, removed in 17, makes it 16), when one knows them all; else None. Names
+    no supported major knows (typos, extensions' parameters) say nothing of the version. Older
+    catalogs are loaded only for a file that sets a name the newest does not know."""
+    from advisor.catalog import load_catalog
+
+    names = set(_SETTING_NAME.findall(text)) - {"include", "include_dir", "include_if_exists"}
+    newest = load_catalog(DEFAULT_MAJOR)
+    if all(newest.lookup(n) is not None for n in names) or names & REMOVED_BEFORE_14.keys():
+        return None  # (a name gone before 14: a file older than every catalog, as the default says)
+    known = {n: {m for m in SUPPORTED_MAJORS if load_catalog(m).lookup(n) is not None} for n in names}
+    fits = set(SUPPORTED_MAJORS)
+    for majors in known.values():
+        if majors:  # a name no supported major knows dates nothing
+            fits &= majors
+    if not fits or max(fits) == DEFAULT_MAJOR:
+        return None
+    major = max(fits)
+    removed = sorted(n for n, majors in known.items() if majors and major + 1 not in majors)
+    return major, (f"{path} sets {removed[0]}, which PostgreSQL {major + 1} removed: {major} is the newest "
+                   "major that knows every parameter it sets")
+
+
 def _read_head(path: str) -> bytes:
     """open(path, "rb").read(READ_LIMIT), asked for in the size the file has (+1 to notice one
     that grew) with plain system calls: the buffered reader and a megabyte allocated per file
@@ -301,7 +332,9 @@ class Plan:
     6. for SQL files only, the run: when every file that says a major (or is declared one) says
        the same, a migration's `ALTER ROLE/DATABASE/SYSTEM ... SET` runs on a server of that major
        (a server's own configuration with no evidence is another server: it stays the default);
-    7. else the newest supported major, said as such.
+    7. a configuration file's own settings, when the newest major does not know one of them and an
+       older one knows them all (`settings_major`);
+    8. else the newest supported major, said as such.
 
     Each file is read once (its first 1 MiB); the groups are built once: cost linear in files."""
 
@@ -319,13 +352,14 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
     (`skipped`: Dockerfiles, compose files, manifests no loader reads). `declared`: the
     topology's majors by file (advisor.path.topology.declared_versions)."""
     out = Plan()
+    texts: dict[str, tuple[str, str]] = {}  # configuration files with no evidence of their own (settings_major)
     if explicit is not None:
         out.default = Choice(explicit[0], explicit[1], "option", fixed=True)
         return out
     evidence: dict[str, list[tuple[int, str]]] = {}
     mounted: dict[str, list[tuple[int, str]]] = {}
     items: list[tuple[str, str | None]] = list(found) + [(p, None) for p in candidates(skipped)]
-    for path, _ in items:
+    for path, kind in items:
         try:
             data = _read_head(path)
         except OSError:
@@ -340,6 +374,8 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
             evidence[_key(path)] = own
             for target in _mounts(path, text):
                 mounted.setdefault(target, []).extend(own)
+        elif kind == "postgresql" and not path.endswith(".sample"):
+            texts[_key(path)] = (path, text)
     declared = declared or {}
     for path, _ in found:
         key = _key(path)
@@ -379,6 +415,11 @@ def plan(found: list[tuple[str, str]], skipped: list[str], explicit: tuple[int, 
         for path, kind in found:
             if kind == "sql":
                 out.choices.setdefault(_key(path), Choice(*got, "run", said=major))
+    for key, (path, text) in texts.items():
+        if key not in out.choices:
+            got = settings_major(shown(path), text)
+            if got is not None:
+                out.choices[key] = Choice(*got, "file")
     return out
 
 

@@ -111,19 +111,52 @@ def test_removed_parameter_is_worded_with_its_major_and_the_way_out(tmp_path):
     assert all("the server refuses to start with it" in f.message for f in report.findings)
 
 
-def test_supabase_template_from_corpus_is_an_error_against_18(tmp_path):
+def test_supabase_template_from_corpus_is_dated_by_its_settings(tmp_path):
     from conftest import CORPUS
 
     path = CORPUS / "postgresql" / "supabase_ansible_postgresql.conf.j2"
     if not path.is_file():
         pytest.skip("the corpus file is absent")
     report = run(make_settings({"paths": [str(path)], "select": ["PG001"]}, use_config=False))
-    found = [f for f in report.findings if "db_user_namespace" in f.message]
-    # the file names no version: an info that the server refuses it from 17 on (the version is in no file)
-    assert found and str(found[0].severity) == "info" and "removed in PostgreSQL 17" in found[0].message
+    # no version in any file, but it sets db_user_namespace (removed in 17): a file for 16 or older
+    # (Supabase built it for 15 and 16), not one PostgreSQL 18 refuses
+    [doc] = [d for d in report.docs if d.kind == "postgresql"]
+    assert (doc.meta["pg_version"], doc.meta["pg_version_source"]) == (16, "file")
+    assert "sets db_user_namespace, which PostgreSQL 17 removed" in doc.meta["pg_version_reason"]
+    assert not [f for f in report.findings if "db_user_namespace" in f.message]
     report = run(make_settings({"paths": [str(path)], "select": ["PG001"], "pg_version": "18"}, use_config=False))
     found = [f for f in report.findings if "db_user_namespace" in f.message]
     assert found and str(found[0].severity) == "error"
+
+
+@pytest.mark.parametrize("conf,major,finding", [
+    ("db_user_namespace = off\nwork_mem = 4MB\n", 16, None),
+    ("promote_trigger_file = '/tmp/promote'\ndb_user_namespace = off\n", 15, None),
+    # a name no supported major knows (a typo) dates nothing; the others still do
+    ("promote_trigger_file = '/tmp/x'\nwork_memm = 4MB\n", 15, "work_memm"),
+    # set by a newer and an older major at once: no major knows both, the default stays
+    ("db_user_namespace = off\ntransaction_timeout = 0\n", 18, "db_user_namespace"),
+    # commented out, it sets nothing
+    ("#db_user_namespace = off\n", 18, None),
+    # nothing the newest major does not know
+    ("summarize_wal = off\n", 18, None),
+])
+def test_a_configuration_with_no_evidence_is_dated_by_the_parameters_it_sets(tmp_path, conf, major, finding):
+    (tmp_path / "postgresql.conf").write_text(conf)
+    report = check(tmp_path, select=["PG001"])
+    [doc] = [d for d in report.docs if d.kind == "postgresql"]
+    assert doc.meta["pg_version"] == major, doc.meta.get("pg_version_reason")
+    assert doc.meta["pg_version_source"] == ("default" if major == 18 else "file")
+    assert [f.message.split('"')[1] for f in report.findings] == ([finding] if finding else [])
+
+
+def test_a_version_beside_the_file_wins_over_its_settings(tmp_path):
+    """Evidence of the deployment (an image tag beside it) says what runs: the removed parameter is
+    then the server's refusal, an error."""
+    (tmp_path / "postgresql.conf").write_text("db_user_namespace = off\n")
+    (tmp_path / "docker-compose.yml").write_text("services:\n  db:\n    image: postgres:18\n")
+    report = check(tmp_path, select=["PG001"])
+    assert [(str(f.severity), "db_user_namespace" in f.message) for f in report.findings] == [("error", True)]
 
 
 @pytest.mark.parametrize("name,major", [("postgresql.conf-17.j2", 17), ("anxs_postgresql.conf-16.j2", 16),
