@@ -830,3 +830,24 @@ def test_generated_server_lines_agree(tmp_path, defaults, words, with_default):
     HAProxy resolves a name given to it, `addr none`, when it starts; pgpath resolves no name.)"""
     body = (f"default-server {' '.join(defaults)}\n" if with_default else "") + f"{S} {' '.join(words)}"
     assert_agree([str(_server_config(tmp_path, body))])
+
+
+def test_server_name_fix_resolvers_section_is_accepted(tmp_path):
+    """The `resolvers dns` section HAP011's fix describes (parse-resolv-conf, hold valid 10s) passes
+    `haproxy -c` with the fixed server line, and pgpath is then silent."""
+    from advisor.engine import make_settings, run
+
+    cfg = tmp_path / "haproxy.cfg"
+    body = ("defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30m\n    timeout server 30m\n"
+            "listen pg\n    bind 127.0.0.1:15999\n    option pgsql-check user haproxy\n"
+            "    server pg1 db1.invalid:5432 check\n")
+    cfg.write_text(body)
+    settings = make_settings({"paths": [str(cfg)], "select": ["HAP011"]}, use_config=False)
+    [found] = run(settings).findings
+    assert "parse-resolv-conf" in found.fix and "hold valid 10s" in found.fix
+    cfg.write_text("resolvers dns\n    parse-resolv-conf\n    hold valid 10s\n"
+                   + body.replace("server pg1 db1.invalid:5432 check",
+                                  "server pg1 db1.invalid:5432 check resolvers dns init-addr last,libc,none"))
+    valid, output = haproxy_check([str(cfg)])
+    assert valid, output
+    assert run(settings).findings == []

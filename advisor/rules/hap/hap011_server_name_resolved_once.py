@@ -19,7 +19,9 @@ HAProxy resolves server names with the system resolver while it parses the confi
 (`init-addr last,libc` is the default). Without a `resolvers` section the address found then is
 used until HAProxy is restarted or reloaded: after a DNS-based failover (a Patroni/Consul DNS
 name, a cloud database endpoint such as an RDS or Cloud SQL host name moving to the new primary)
-HAProxy keeps sending connections to the old server, which is down or read-only. And a name that
+HAProxy keeps sending connections to the old server, which is down or read-only (with `check`,
+the old address fails its health check and the server stays DOWN: connections go to the other
+servers, or are refused when none is up, until HAProxy is reloaded). And a name that
 does not resolve at start is a fatal error: `could not resolve address 'db.internal'`, HAProxy
 refuses to start — unless `init-addr` ends in `none`.
 
@@ -29,7 +31,7 @@ cannot be resolved yet:
 
 ```
 resolvers dns
-    nameserver ns1 10.0.0.2:53
+    parse-resolv-conf         # the nameservers of /etc/resolv.conf (or: nameserver ns1 10.0.0.2:53)
     hold valid 10s
 backend pg
     server pg1 db.internal:5432 check resolvers dns init-addr last,libc,none
@@ -108,6 +110,19 @@ def check(ctx):
                 yield _resolved_once(proxy, once)
 
 
+def _then(servers) -> str:
+    """What HAProxy does once the address behind a name moved: with health checks the old address
+    fails them and the server stays DOWN (its connections go to the other servers, or are refused
+    when none is up); without, connections keep going to the old address and fail there."""
+    checked = [s for s in servers if s.check is not None and is_known(s.check.value) and s.check.value]
+    if len(checked) == len(servers):
+        it = "the server" if len(servers) == 1 else "each such server"
+        return (f"its health check fails at the old address and {it} stays DOWN, never reaching the new one: "
+                "PostgreSQL connections go to the other servers, or are refused when none is up, until HAProxy "
+                "is reloaded")
+    return "it keeps sending PostgreSQL connections to the old address, where they fail, until HAProxy is reloaded"
+
+
 def _resolved_once(proxy, once: list[tuple]):
     """One finding for every server of one backend that is resolved only at start (one fix serves them all)."""
     stuck = [(name, methods, default) for _, name, methods, default in once if methods is not None]
@@ -122,7 +137,8 @@ def _resolved_once(proxy, once: list[tuple]):
         names = list(dict.fromkeys(name for name, _, _ in stuck))
         start = (f"; and if {listed(names, 'or')} does not resolve when HAProxy starts, HAProxy refuses to start "
                  f"({why})")
-    section = "`resolvers dns` section: nameserver ns1 <resolver ip>:53, hold valid 10s"
+    section = ("`resolvers dns` section: parse-resolv-conf (the nameservers of the host's or container's "
+               "/etc/resolv.conf; or nameserver ns1 <resolver ip>:53), hold valid 10s")
     first = once[0][0]
     if len(once) == 1:
         server, name = once[0][0], once[0][1]
@@ -130,8 +146,7 @@ def _resolved_once(proxy, once: list[tuple]):
             server.span,
             f"{proxy.label}: server {server.name} {server.address}: HAProxy resolves {name} once, at start, "
             "and never again (no `resolvers` on the server): when the address behind the name changes (a "
-            f"DNS-based failover, a recreated container) it keeps sending PostgreSQL connections to the old "
-            f"address{start}",
+            f"DNS-based failover, a recreated container) {_then([server])}{start}",
             f"server {server.name} {server.address} check resolvers dns init-addr last,libc,none  (with a {section})",
         )
     servers = listed([server.name if server.name == name else f"{server.name} ({name})" for server, name, _, _ in once])
@@ -139,7 +154,7 @@ def _resolved_once(proxy, once: list[tuple]):
         first.span,
         f"{proxy.label}: HAProxy resolves the names of servers {servers} once, at start, and never again "
         "(no `resolvers` on them): when the address behind a name changes (a DNS-based failover, a recreated "
-        f"container) it keeps sending PostgreSQL connections to the old addresses{start}",
+        f"container) {_then([server for server, _, _, _ in once])}{start}",
         f"default-server resolvers dns init-addr last,libc,none in {proxy.label} (or resolvers dns init-addr "
         f"last,libc,none on each of its server lines), with a {section}",
         related=[server.span for server, _, _, _ in once[1:]],
