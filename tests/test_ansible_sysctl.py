@@ -153,7 +153,8 @@ import pytest  # noqa: E402
 def _least_ram(message: str) -> float:
     import re
 
-    m = re.search(r"these settings need at least ([\d.]+) GB of RAM under this host's overcommit limit", message)
+    m = re.search(r"the worst case of these settings \(every connection holding one work_mem at once\) fits under "
+                  r"this host's overcommit limit only from ([\d.]+) GB of RAM", message)
     assert m, message
     return float(m.group(1))
 
@@ -171,6 +172,12 @@ def test_corpus_autobase_settings_need_a_least_ram_under_the_overcommit_limit():
     assert "autovacuum_max_workers 5 × maintenance_work_mem 512MB = 2.5 GB" in finding.message
     assert "(50% − 25%)" in finding.message
     assert 240 < _least_ram(finding.message) < 250, finding.message
+    # autobase reserves huge pages for shared_buffers (huge_pages = try): out of the commit and of the
+    # RAM the ratio applies to, 4 GB + 50% × 75% × RAM covers the other 65 GB from (65 − 4) / 0.375
+    import re
+
+    huge = re.search(r"with shared_buffers in huge pages reserved for it .*?: from ([\d.]+) GB\)", finding.message)
+    assert huge and 160 < float(huge.group(1)) < 165, finding.message
     assert {r.line for r in finding.related} >= {342, 354, 436, 912}  # the settings and the swap it computed with
 
 
@@ -215,3 +222,20 @@ def test_shared_buffers_as_a_share_of_the_hosts_ram(tmp_path, raw, share):
     assert isinstance(value, Unknown) and (value.share if isinstance(value, RamShare) else None) == share
     from advisor.catalog import value_or_default
     assert value_or_default(pg, "shared_buffers")[0] is None  # still unknown to rules that compute in bytes
+
+
+@pytest.mark.parametrize("huge_pages,clause", [("", "from 17.4 GB"), ("huge_pages = off\n", None)])
+def test_the_least_ram_with_shared_buffers_in_huge_pages(tmp_path, huge_pages, clause):
+    """shared_buffers 4GB in huge pages leaves the commit and the ratio's RAM: 50% × (RAM − 4 GB)
+    must cover the other 6.7 GB (16 MB + 192 MB + 208 × 32 MB), from 6.7 / 0.5 + 4 = 17.4 GB (no swap),
+    against 21.4 GB without huge pages; with huge_pages = off there are none, and the message says
+    nothing of them."""
+    (tmp_path / "60-db.conf").write_text("vm.overcommit_memory = 2\n")
+    (tmp_path / "postgresql.conf").write_text(f"shared_buffers = 4GB\nmax_connections = 200\nwork_mem = 32MB\n{huge_pages}")
+    [finding] = run(make_settings({"paths": [str(tmp_path)], "select": ["SYS005"]}, use_config=False)).findings
+    assert 21 < _least_ram(finding.message) < 22, finding.message
+    if clause is None:
+        assert "huge pages" not in finding.message
+    else:
+        assert f"huge_pages = try — it is out of the commit and of the RAM the ratio applies to: {clause})" \
+            in finding.message, finding.message

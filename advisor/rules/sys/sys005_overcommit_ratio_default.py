@@ -149,16 +149,17 @@ def _judge(ctx, pg, host, ratio_fact):
                 "processes together (shared_buffers, every backend, every other process of the host)")
         why = WITHOUT_RAM
         floor = floor_of(pg, lower_bound=True) if not ram and swap is not None else None
-        needs = _least_ram(floor, swap, ratio) if floor is not None else None
+        huge = value_or_default(pg, "huge_pages")[0] if floor is not None else None
+        needs = _least_ram(floor, swap, ratio, huge) if floor is not None else None
         body += "; " + (needs if needs is not None else fails)  # the least RAM's text says how it fails
         if floor is not None:
             if needs is not None:
                 related += _spans(floor)
                 at_proposed = floor.least_ram(swap, RATIO_WITHOUT_RAM)
                 if at_proposed is not None and at_proposed > 0:
-                    why = (f"CommitLimit = swap + {RATIO_WITHOUT_RAM}% of RAM, on a host without much swap: these "
-                           f"settings then need at least {format_bytes(at_proposed)} of RAM; on a smaller host lower "
-                           "work_mem or max_connections too")
+                    why = (f"CommitLimit = swap + {RATIO_WITHOUT_RAM}% of RAM, on a host without much swap: the "
+                           f"worst case of these settings then fits from {format_bytes(at_proposed)} of RAM; on a "
+                           "smaller host lower work_mem or max_connections too")
         if not ram:
             body += ("; the host's RAM is not known: declare it (--ram, or ram: of the server's host under hosts: in "
                      "pgpath.yaml) to have the limit checked against the server's memory settings")
@@ -237,37 +238,63 @@ def _terms(floor, shared_bytes: float | None) -> str:
     return text + ")"
 
 
-def _least_ram(floor, swap: float, ratio: int) -> str | None:
-    """The RAM below which the floor does not fit under swap + ratio % × RAM, with its arithmetic
-    (the swap as a figure: where it is set is said before); None when the swap alone covers it (any
-    RAM does)."""
+def _least_ram(floor, swap: float, ratio: int, huge_pages=None) -> str | None:
+    """The RAM below which the floor — the worst case of the settings, every connection holding one
+    work_mem at once — does not fit under swap + ratio % × RAM, with its arithmetic (the swap as a
+    figure: where it is set is said before); None when the swap alone covers it (any RAM does).
+    Unless huge_pages is off, also the RAM it needs with shared_buffers in huge pages, which the
+    commit does not count and the ratio does not apply to."""
     swap_said = f"swap {format_bytes(swap)}" if swap else "swap 0"
     least = floor.least_ram(swap, ratio)
     if least == 0:
         return None
+    worst = "the worst case of these settings (every connection holding one work_mem at once)"
     if floor.share is None:
         need = floor.total(floor.shared)
         if least is None:
             return None
-        return (f"these settings need at least {format_bytes(least)} of RAM under this host's overcommit limit: "
-                f"{_terms(floor, floor.shared)} = {format_bytes(need)} ≤ {swap_said} + {ratio}% × RAM only from RAM ≥ "
-                f"{_less_swap(need, swap)} / {ratio}% = {format_bytes(least)}; on a host with less, " + _FAILS_SHORT)
+        huge = _huge_pages_ram(need - floor.shared, swap, ratio, floor.shared, None, huge_pages)
+        return (f"{worst} fits under this host's overcommit limit only from {format_bytes(least)} of RAM: "
+                f"{_terms(floor, floor.shared)} = {format_bytes(need)} ≤ {swap_said} + {ratio}% × RAM from RAM ≥ "
+                f"{_less_swap(need, swap)} / {ratio}% = {format_bytes(least)}{huge}; on a host with less, " + _FAILS_SHORT)
     if least is None:
-        return (f"these settings fit under this host's overcommit limit at no RAM: shared_buffers alone takes "
+        return (f"{worst} fits under this host's overcommit limit at no RAM: shared_buffers alone takes "
                 f"{floor.share:.0%} of it, the ratio's {ratio}% or more, and the rest is more than the swap: "
                 f"{_terms(floor, None)}")
     rest = floor.total(floor.share * least) - floor.share * least  # every term but shared_buffers, at that RAM
-    return (f"these settings need at least {format_bytes(least)} of RAM under this host's overcommit limit: "
+    huge = _huge_pages_ram(rest, swap, ratio, None, floor.share, huge_pages)
+    return (f"{worst} fits under this host's overcommit limit only from {format_bytes(least)} of RAM: "
             f"{_terms(floor, None)} = {floor.share:.0%} × RAM + {format_bytes(rest)} ≤ {swap_said} + {ratio}% × RAM "
-            f"only from RAM ≥ {_less_swap(rest, swap)} / ({ratio}% − {floor.share:.0%}) = "
-            f"{format_bytes(least)}; on a host with less, " + _FAILS_SHORT)
+            f"from RAM ≥ {_less_swap(rest, swap)} / ({ratio}% − {floor.share:.0%}) = "
+            f"{format_bytes(least)}{huge}; on a host with less, " + _FAILS_SHORT)
+
+
+def _huge_pages_ram(rest: float, swap: float, ratio: int, shared: float | None, share: float | None,
+                    huge_pages) -> str:
+    """` (with shared_buffers in huge pages ...: from 162.7 GB)`: the least RAM when shared_buffers
+    sits in huge pages reserved for it (vm.nr_hugepages): CommitLimit = swap + ratio % × (RAM −
+    huge pages) must cover every other term; "" when huge_pages is off or no RAM fits."""
+    if huge_pages == "off":
+        return ""
+    r = ratio / 100
+    if share is not None:
+        slope = r * (1 - share)
+        ram = (rest - swap) / slope if slope > 0 else None
+    else:
+        ram = max(rest - swap, 0) / r + shared
+    if ram is None or ram <= 0:
+        return ""
+    return (f" (with shared_buffers in huge pages reserved for it — vm.nr_hugepages, huge_pages = "
+            f"{huge_pages or 'try'} — it is out of the commit and of the RAM the ratio applies to: from "
+            f"{format_bytes(ram)})")
 
 
 def _less_swap(need: float, swap: float) -> str:
     return f"({format_bytes(need)} − {format_bytes(swap)})" if swap else format_bytes(need)
 
 
-_FAILS_SHORT = "connections and queries fail with `out of memory` or `could not fork` before the RAM is used up"
+_FAILS_SHORT = ("connections and queries fail with `out of memory` or `could not fork` once that much is committed, "
+                "before the RAM is used up")
 
 
 def _spans(floor) -> list:
