@@ -191,16 +191,25 @@ def test_outside_a_work_tree_no_git_is_run(tmp_path, monkeypatch):
     assert calls == []
 
 
-def test_corpus_example_is_reported_without_its_password():
-    """The audit's miss: a published .env.prod with a Neon DATABASE_URL (the corpus keeps the
-    upstream value as REDACTED, read here as the literal the upstream file had)."""
+def test_corpus_redacted_password_is_no_password():
+    """A published .env.prod with a Neon DATABASE_URL whose password the corpus scrubbed to
+    REDACTED: a value removed from a copy is no credential anyone would rotate (a blind corpus audit
+    asked for placeholders like it to be recognised); the same URL with a literal password is
+    reported, and the password never printed."""
     require_corpus()
     path = CORPUS / "clients" / "electric_linearlite-read-only.env.prod"
     report = run(make_settings({"paths": [str(path)], "select": ["APP013"]}, use_config=False))
+    assert [f for f in report.findings if f.code == "APP013"] == []
+
+
+def test_a_literal_neon_password_is_reported_without_it(tmp_path):
+    path = tmp_path / "app.env.prod"
+    path.write_text(f"DATABASE_URL=postgresql://neondb_owner:{PW}@ep-curly-truth-a43bi79a.us-east-1.aws.neon.tech"
+                    "/neondb?sslmode=require\n")
+    report = run(make_settings({"paths": [str(path)], "select": ["APP013"]}, use_config=False))
     (f,) = [f for f in report.findings if f.code == "APP013"]
     assert "neon.tech" in f.message and "neondb_owner" in f.message
-    out = render(report, "text")
-    assert "REDACTED" not in out
+    assert PW not in render(report, "text") and PW not in render(report, "json")
 
 
 @pytest.mark.parametrize("name", [".env.example", "app.sample.env", "env_example.env"])

@@ -30,8 +30,8 @@ Not reported, because the file does not hold a credential anyone would act on:
   (`advisor.model.DEVELOPMENT_PASSWORDS`: `postgres`, `password`, `secret`, `changeme`, `example`,
   `test`, `pass`, `admin`, `root`, `dev`, `demo`, `docker`, `local`, `tiger` of `scott:tiger`,
   `mysecretpassword` of the postgres image's documentation, ...); or a placeholder: it contains
-  `password`, `passwd`, `changeme`, `change_me`, `change-me`, `your`, `replace` or `placeholder`,
-  is written in `<angle>` or `[square]` brackets, or is one character repeated (`xxxxxx`);
+  `password`, `passwd`, `changeme`, `change_me`, `change-me`, `your`, `replace`, `placeholder` or
+  `redacted` (a value scrubbed from a published copy), is written in `<angle>` or `[square]` brackets, or is one character repeated (`xxxxxx`);
 - a file that git ignores (`git check-ignore`, asked only inside a work tree and only for a file
   holding a literal password): a `.env` kept out of the repository is where a password belongs.
 
@@ -90,7 +90,8 @@ from advisor.model import is_development_password
 from advisor.rules.app.common import endpoints
 from advisor.rules.rule import Rule
 
-PLACEHOLDER_WORDS = ("password", "passwd", "changeme", "change_me", "change-me", "your", "replace", "placeholder")
+PLACEHOLDER_WORDS = ("password", "passwd", "changeme", "change_me", "change-me", "your", "replace", "placeholder",
+                     "redacted")
 # references that a resolver replaces when the program starts (they are not the password)
 REFERENCE_PREFIXES = ("env:", "file:", "vault:", "secret:", "ssm:", "sm://", "op://", "enc(", "{cipher}")
 # what compose, shells, Jinja/Helm, ERB and configparser replace (a `$` before a digit or a
