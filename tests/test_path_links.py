@@ -341,3 +341,42 @@ def test_an_rds_endpoint_names_the_instance_whose_identifier_it_starts_with(tmp_
     (tmp_path / "infra-eu").mkdir()
     (tmp_path / "infra-eu" / "main.tf").write_text(RDS_TF)
     assert "0 connection paths" in pgpath("path", ".", cwd=tmp_path).stdout
+
+
+AURORA_TF = '''resource "aws_rds_cluster" "orders" {
+  cluster_identifier = "orders-prod"
+  engine             = "aurora-postgresql"
+  engine_version     = "16.4"
+  master_username    = "orders_admin"
+}
+
+resource "aws_rds_cluster_instance" "orders" {
+  count              = 2
+  identifier         = "orders-prod-${count.index}"
+  cluster_identifier = aws_rds_cluster.orders.id
+  instance_class     = "db.r6g.large"
+  engine             = aws_rds_cluster.orders.engine
+}
+'''
+
+
+def test_an_aurora_cluster_endpoint_names_the_cluster(tmp_path):
+    """AWS writes an Aurora cluster's writer endpoint <cluster>.cluster-<id>.<region>.rds.amazonaws.com
+    and its reader endpoint <cluster>.cluster-ro-<id>...: a client in another folder connecting to
+    either reaches the cluster whose cluster_identifier it starts with; a cluster naming no DB
+    cluster parameter group has Aurora's default one (keepalives 300/30/2); a custom endpoint
+    (.cluster-custom-) names an endpoint, not a cluster, and links nothing."""
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "main.tf").write_text(AURORA_TF)
+    (tmp_path / "app").mkdir()
+    url = "DATABASE_URL=postgresql://app@{host}:5432/orders?sslmode=verify-full\n"
+    for host, said in (("orders-prod.cluster-cxyz123abc.eu-west-1.rds.amazonaws.com", "the cluster endpoint"),
+                       ("orders-prod.cluster-ro-cxyz123abc.eu-west-1.rds.amazonaws.com", "the reader endpoint")):
+        (tmp_path / "app" / ".env").write_text(url.format(host=host))
+        r = pgpath("path", ".", cwd=tmp_path)
+        assert f"{said} of DB cluster orders-prod (aws_rds_cluster.orders, ./infra/main.tf:1), whose DB cluster " \
+               "parameter group default.aurora-postgresql16 is PostgreSQL main.tf" in r.stdout, r.stdout
+        assert "(tcp_keepalives_idle = 300)" in r.stdout, r.stdout
+    (tmp_path / "app" / ".env").write_text(
+        url.format(host="orders-reporting.cluster-custom-cxyz123abc.eu-west-1.rds.amazonaws.com"))
+    assert "0 connection paths" in pgpath("path", ".", cwd=tmp_path).stdout

@@ -555,3 +555,80 @@ resource "google_compute_region_backend_service" "pgbouncer" {
     assert (box.kind, box.idle_timeout.value, box.on_expiry) == ("gcp-lb", 3600, "rehash")
     assert box.facts["session_affinity"].value == "CLIENT_IP"
     assert box.facts["tracking_mode"].value == "PER_SESSION"
+
+
+AURORA_TF = (Path(__file__).parent / "rules" / "MEM001" / "bad_aurora_tf" / "aurora.tf").read_text()
+
+
+def test_aurora_cluster_groups_take_aurora_defaults_and_the_instances_memory(tmp_path):
+    """An Aurora cluster (aws_rds_cluster engine aurora-postgresql), its instances' class
+    (aws_rds_cluster_instance) and both parameter groups: each group is an aws-aurora document
+    with Aurora's own defaults (Aurora User Guide: shared_buffers SUM({DBInstanceClassMemory/12038},
+    -50003), max_connections LEAST({DBInstanceClassMemory/9531392},5000), keepalives 300/30/2,
+    rds.force_ssl 0 in the cluster group only), evaluated at the class's memory (db.r6g.large,
+    16 GiB), which the cluster takes from its instances."""
+    path = tmp_path / "aurora.tf"
+    path.write_text(AURORA_TF)
+    docs, _ = load_documents(make_settings({"paths": [str(tmp_path)]}, use_config=False), [(str(path), "terraform")])
+    groups = {d.meta["parameter_group"][0]: d for d in docs if d.kind == "postgresql"}
+    cluster, instance = groups["aws_rds_cluster_parameter_group.orders"], groups["aws_db_parameter_group.orders"]
+    memory = 16 * 1024**3
+    for doc in (cluster, instance):
+        assert doc.meta["managed"] == "aws-aurora" and doc.host.get("ram").value == memory
+        assert doc.get("shared_buffers").value == memory // 12038 - 50003  # 8 kB blocks: about 65 %
+        assert doc.get("max_connections").value == 1802
+        assert doc.get("maintenance_work_mem").value == memory // 63963136 * 1024  # kB
+        assert [doc.get(f"tcp_keepalives_{n}").value for n in ("idle", "interval", "count")] == [300, 30, 2]
+    assert (cluster.meta["aurora_scope"], instance.meta["aurora_scope"]) == ("cluster", "instance")
+    assert cluster.get("rds.force_ssl").raw == "1"  # the file's own value
+    assert instance.get("rds.force_ssl") is None  # a cluster-level parameter: no default in a DB parameter group
+    assert instance.get("work_mem").value == 65536
+    [tf] = [d for d in docs if d.kind == "terraform"]
+    by_id = {i["id"]: i for i in tf.meta["db_instances"]}
+    assert by_id["aws_rds_cluster.orders"]["identifier"] == "orders-prod"
+    assert by_id["aws_rds_cluster.orders"]["instance_class"] == "db.r6g.large"
+    assert by_id["aws_rds_cluster_instance.orders"]["identifier"] is None  # "orders-prod-${count.index}"
+    assert by_id["aws_rds_cluster_instance.orders"]["cluster"] == "aws_rds_cluster.orders"
+
+
+AURORA_PLAN = {
+    "format_version": "1.2",
+    "terraform_version": "1.9.5",
+    "planned_values": {"root_module": {"resources": []}},
+    "resource_changes": [
+        {"address": "aws_rds_cluster.orders", "mode": "managed", "type": "aws_rds_cluster", "name": "orders",
+         "change": {"actions": ["create"],
+                    "after": {"cluster_identifier": "orders-prod", "engine": "aurora-postgresql",
+                              "engine_version": "16.4", "master_username": "orders_admin",
+                              "master_password": "PlanAuroraPw9x", "db_cluster_parameter_group_name": None},
+                    "after_unknown": {"endpoint": True, "reader_endpoint": True, "arn": True},
+                    "after_sensitive": {"master_password": True}}},
+        {"address": "aws_rds_cluster_instance.orders[0]", "mode": "managed", "type": "aws_rds_cluster_instance",
+         "name": "orders", "index": 0,
+         "change": {"actions": ["create"],
+                    "after": {"identifier": "orders-prod-0", "cluster_identifier": "orders-prod",
+                              "instance_class": "db.r6g.xlarge", "engine": "aurora-postgresql",
+                              "engine_version": "16.4"},
+                    "after_unknown": {"endpoint": True, "db_parameter_group_name": True}}},
+    ],
+}
+
+
+def test_aurora_plan_cluster_without_groups_has_the_default_cluster_group(tmp_path):
+    """`terraform show -json`: a cluster naming no DB cluster parameter group has Aurora's default
+    one (default.aurora-postgresql16), sized by its instance's class (db.r6g.xlarge, 32 GiB); the
+    instance's cluster_identifier (known in a plan) names the cluster, not the instance, so the
+    cluster's identifier is claimed once."""
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(AURORA_PLAN, indent=2))
+    docs, _ = load_documents(make_settings({"paths": [str(tmp_path)]}, use_config=False), [(str(path), "terraform")])
+    [pg] = [d for d in docs if d.kind == "postgresql"]
+    assert pg.meta["managed"] == "aws-aurora" and pg.meta["parameter_group"] == ["default.aurora-postgresql16"]
+    assert pg.host.get("ram").value == 32 * 1024**3
+    assert pg.get("shared_buffers").value == 32 * 1024**3 // 12038 - 50003
+    assert pg.get("max_connections").value == 3604  # LEAST(32 GiB / 9531392, 5000)
+    assert pg.get("rds.force_ssl").raw == "0" and "rds.force_ssl" in pg.meta["platform_defaults"]
+    [tf] = [d for d in docs if d.kind == "terraform"]
+    identifiers = [i["identifier"] for i in tf.meta["db_instances"]]
+    assert identifiers == ["orders-prod", "orders-prod-0"]
+    assert "PlanAuroraPw9x" not in json.dumps([d.meta for d in docs], default=str)

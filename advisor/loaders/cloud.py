@@ -427,9 +427,13 @@ def _rds_parameters(reader: FileReader, data: dict, base: tuple, options: dict) 
         entry = Entry(p["ParameterName"], p["ParameterValue"], reader.span(where),
                       user_set=p.get("Source", "user") == "user")
         entries.append(entry)
-    aurora = "aurora" in (family or "") or "cluster" in os.path.basename(reader.path).lower()
+    cluster = "cluster" in os.path.basename(reader.path).lower()
+    aurora = "aurora" in (family or "") or cluster
     major = _engine_major(re.sub(r"^\D+", "", family or "")) if family else None
-    _managed(reader, "aws-aurora" if aurora else "aws-rds", entries, major, options)
+    # an Aurora DB parameter group (describe-db-parameters) holds no cluster-level parameter
+    scope = ("cluster" if cluster else "instance") if aurora else None
+    reader.extra_docs.append(register_managed(reader.path, "aws-aurora" if aurora else "aws-rds", entries, major,
+                                              options, scope=scope))
 
 
 def _managed(reader: FileReader, platform: str, entries: list, major: int | None, options: dict,
@@ -438,14 +442,14 @@ def _managed(reader: FileReader, platform: str, entries: list, major: int | None
 
 
 def register_managed(path: str, platform: str, entries: list, major: int | None, options: dict,
-                     memory: Value | None = None, host_name: str = "") -> ConfigDoc:
+                     memory: Value | None = None, host_name: str = "", scope: str | None = None) -> ConfigDoc:
     """Build the postgresql document now; `link` builds it again once the run's instances are known
     (RDS formulas need the instance class; the engine version gives the major)."""
     from advisor.loaders.managed_pg import build
 
     fixed = options.get("pg_major_fixed")  # given or declared: wins over the file's engine version
     doc = build(path, platform, entries, options.get("pg_major") if fixed else (major or options.get("pg_major")),
-                memory, host_name)
+                memory, host_name, scope=scope)
     doc.meta["major_from"] = "option" if fixed else ("file" if major else (
         "option" if options.get("pg_major") else "default"))
     if major and not fixed:
@@ -454,7 +458,7 @@ def register_managed(path: str, platform: str, entries: list, major: int | None,
         doc.meta["pg_version_found"] = f"PostgreSQL {major} named for this {LABELS.get(platform, platform)} in {path}"
     if platform in ("aws-rds", "aws-aurora") and memory is None:
         doc.meta["link"] = True
-        _PENDING[id(doc)] = (doc, platform, entries, major, memory, host_name, options)
+        _PENDING[id(doc)] = (doc, platform, entries, major, memory, host_name, options, scope)
     return doc
 
 
@@ -791,14 +795,15 @@ def link(docs: list[ConfigDoc], options: dict) -> list[ConfigDoc]:
         if pending is None or pending[0] is not doc or not pending[1].startswith("aws"):
             out.append(doc)
             continue
-        _, platform, entries, major, memory, host_name, opts = pending
+        _, platform, entries, major, memory, host_name, opts, scope = pending
         inst = _instance_for(doc, instances, options)
         if inst is None:
             out.append(doc)
             continue
         from advisor.loaders.managed_pg import build
 
-        span = Span(**inst["span"]) if inst.get("span") else Span(doc.path)
+        where = inst.get("class_span") or inst.get("span")  # (an Aurora cluster's class is its instances')
+        span = Span(**where) if where else Span(doc.path)
         ram = Value(inst["memory"], raw=inst.get("instance_class"), span=span, unit="B", key="DBInstanceClass") \
             if inst.get("memory") else None
         variables = {"DBInstanceClassMemory": inst["memory"]} if inst.get("memory") else {}
@@ -806,7 +811,7 @@ def link(docs: list[ConfigDoc], options: dict) -> list[ConfigDoc]:
             variables["EndPointPort"] = int(str(inst["endpoint"]).rsplit(":", 1)[1])
         fixed = opts.get("pg_major_fixed")
         chosen = opts.get("pg_major") if fixed else (major or inst.get("pg_major") or opts.get("pg_major"))
-        new = build(doc.path, platform, entries, chosen, ram, inst.get("id") or host_name, variables)
+        new = build(doc.path, platform, entries, chosen, ram, inst.get("id") or host_name, variables, scope)
         new.meta["instance"] = {k: inst.get(k) for k in ("id", "instance_class", "endpoint")}
         if doc.meta.get("parameter_group"):
             new.meta["parameter_group"] = doc.meta["parameter_group"]  # (discovery puts it behind an RDS Proxy)

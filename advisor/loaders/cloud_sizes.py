@@ -93,7 +93,8 @@ def azure_sku_memory(sku: str) -> int | None:
 
 # ------------------------------------------------------------------------------------------------
 # RDS parameter formulas: {DBInstanceClassMemory/32768}, LEAST({DBInstanceClassMemory/9531392},5000),
-# GREATEST(...), SUM(...), IF(...), log(...). Division and multiplication truncate to integers.
+# GREATEST(...), SUM(...), IF(...), log(...), negative numbers (SUM({DBInstanceClassMemory/12038},-50003)).
+# Division and multiplication truncate to integers.
 
 _TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(\S))")
 
@@ -158,6 +159,11 @@ def evaluate(text: str, variables: dict[str, int]) -> int:
             return value
         if tok[0] == "num":
             return take()[1]
+        if tok == ("op", "-"):
+            # a negative argument: Aurora PostgreSQL's shared_buffers default is
+            # SUM({DBInstanceClassMemory/12038},-50003)
+            take()
+            return -term()
         if tok[0] == "name":
             name = take()[1]
             if peek() == ("op", "("):

@@ -38,7 +38,25 @@ LABELS = {"aws-rds": "Amazon RDS for PostgreSQL", "aws-aurora": "Aurora PostgreS
 #   clients to connect using SSL/TLS"); rds.force_ssl default 1 from PostgreSQL 15, 0 before
 #   (PostgreSQL.Concepts.General.SSL); shared_buffers {DBInstanceClassMemory/32768} and
 #   max_connections LEAST({DBInstanceClassMemory/9531392},5000) in the default parameter groups.
-# - Aurora PostgreSQL: tcp_keepalives_idle 300 (Aurora User Guide, dead connection handling).
+# - Aurora PostgreSQL: tcp_keepalives_idle 300, tcp_keepalives_interval 30, tcp_keepalives_count 2
+#   (Aurora User Guide, "Dead connection handling in PostgreSQL",
+#   Appendix.PostgreSQL.CommonDBATasks.DeadConnectionHandling: "with Aurora PostgreSQL defaults, it
+#   takes about a minute (2 probes x 30 seconds) to detect a dead connection"); the default DB
+#   parameter group's memory formulas (Aurora User Guide, "Amazon Aurora PostgreSQL parameters",
+#   AuroraPostgreSQL.Reference.ParameterGroups, the tables for Aurora PostgreSQL 14; assumed for the
+#   other majors): shared_buffers SUM({DBInstanceClassMemory/12038},-50003) (about 65 % of the
+#   memory: Aurora reads no data through the OS page cache, so it is not PostgreSQL's 25 %),
+#   max_connections LEAST({DBInstanceClassMemory/9531392},5000) (also "Maximum connections to an
+#   Aurora PostgreSQL DB instance", AuroraPostgreSQL.Managing), maintenance_work_mem
+#   GREATEST({DBInstanceClassMemory/63963136*1024},65536), and in the cluster group
+#   autovacuum_work_mem GREATEST({DBInstanceClassMemory/32768},131072) and autovacuum_max_workers
+#   GREATEST({DBInstanceClassMemory/64371566592},3); rds.force_ssl 0 in the default DB cluster
+#   parameter group (same tables; "By default, the rds.force_ssl parameter is set to 0 (off)",
+#   ssl-certificate-rotation-aurora-postgresql). rds.force_ssl is a cluster-level parameter, so a DB
+#   parameter group of an Aurora instance (scope "instance") gets no default for it; the cluster
+#   group holds the defaults of the instance-level parameters too, and a DB parameter group's values
+#   override them (USER_WorkingWithDBClusterParamGroups, "Amazon Aurora DB cluster and DB instance
+#   parameters").
 # - Azure flexible server: tcp_keepalives_idle 120, interval 30, count 9; ssl on
 #   (param-connections-authentication-tcp-settings; require_secure_transport on by default).
 # - Cloud SQL: the server always offers TLS; shared_buffers defaults to 33 % of the instance's
@@ -49,19 +67,30 @@ LABELS = {"aws-rds": "Amazon RDS for PostgreSQL", "aws-aurora": "Aurora PostgreS
 #   here, so PostgreSQL's default stands (a lower bound for MEM001).
 _RDS_MEMORY = {"shared_buffers": "{DBInstanceClassMemory/32768}",
                "max_connections": "LEAST({DBInstanceClassMemory/9531392},5000)"}
+_AURORA_MEMORY = {"shared_buffers": "SUM({DBInstanceClassMemory/12038},-50003)",
+                  "max_connections": "LEAST({DBInstanceClassMemory/9531392},5000)",
+                  "maintenance_work_mem": "GREATEST({DBInstanceClassMemory/63963136*1024},65536)",
+                  "autovacuum_work_mem": "GREATEST({DBInstanceClassMemory/32768},131072)",
+                  "autovacuum_max_workers": "GREATEST({DBInstanceClassMemory/64371566592},3)"}
 
 
 CLOUDSQL_SHARED_BUFFERS_PERCENT = 33
 
 
-def platform_defaults(platform: str, major: int, memory: int | None = None) -> dict[str, str]:
+def platform_defaults(platform: str, major: int, memory: int | None = None, scope: str | None = None
+                      ) -> dict[str, str]:
     """The settings `platform` sets by default, as raw values in PostgreSQL's base units;
-    `memory` (bytes of the instance) for the defaults that depend on it."""
+    `memory` (bytes of the instance) for the defaults that depend on it; `scope` "instance" for an
+    Aurora DB parameter group (no cluster-level defaults), else a cluster group or unknown."""
     if platform == "aws-rds":
         return {"ssl": "1", "tcp_keepalives_idle": "300", "tcp_keepalives_interval": "30",
                 "tcp_keepalives_count": "2", "rds.force_ssl": "1" if major >= 15 else "0", **_RDS_MEMORY}
     if platform == "aws-aurora":
-        return {"ssl": "1", "tcp_keepalives_idle": "300"}
+        out = {"ssl": "1", "tcp_keepalives_idle": "300", "tcp_keepalives_interval": "30", "tcp_keepalives_count": "2",
+               **_AURORA_MEMORY}
+        if scope != "instance":
+            out["rds.force_ssl"] = "0"
+        return out
     if platform == "azure-flexible":
         return {"ssl": "on", "tcp_keepalives_idle": "120", "tcp_keepalives_interval": "30", "tcp_keepalives_count": "9",
                 "require_secure_transport": "on"}
@@ -133,8 +162,9 @@ def _hide_doubtful_values(doc: ConfigDoc) -> None:
 
 
 def build(path: str, platform: str, entries: list[Entry], major: int | None, memory: Value | None = None,
-          host_name: str = "", variables: dict[str, int] | None = None) -> ConfigDoc:
-    """The postgresql document for a managed server's parameters."""
+          host_name: str = "", variables: dict[str, int] | None = None, scope: str | None = None) -> ConfigDoc:
+    """The postgresql document for a managed server's parameters (`scope`: "cluster" or "instance"
+    for an Aurora DB cluster parameter group or DB parameter group, in `doc.meta["aurora_scope"]`)."""
     from advisor.loaders.cloud_sizes import FormulaError, evaluate, is_formula
     from advisor.loaders.postgresql_conf import type_settings
 
@@ -146,6 +176,8 @@ def build(path: str, platform: str, entries: list[Entry], major: int | None, mem
     doc = ConfigDoc(path=path, kind="postgresql", files=[path])
     doc.meta["pg_version"] = catalog.major
     doc.meta["managed"] = platform
+    if scope:
+        doc.meta["aurora_scope"] = scope
     if memory is not None and memory.known:
         doc.host = HostFacts(host_name or platform, memory.span, {"ram": memory})
         doc.meta["ram"] = format_bytes(memory.value)
@@ -155,7 +187,7 @@ def build(path: str, platform: str, entries: list[Entry], major: int | None, mem
     given = {e.name.lower() for e in entries}
     defaults = []
     ram = memory.value if memory is not None and memory.known and isinstance(memory.value, int) else None
-    for name, raw in platform_defaults(platform, catalog.major, ram).items():
+    for name, raw in platform_defaults(platform, catalog.major, ram, scope).items():
         if name.lower() not in given:
             defaults.append(Entry(name, raw, Span(path, key=f"(default of {LABELS[platform]})"), user_set=False))
     if defaults:

@@ -449,7 +449,8 @@ class _Out:
     def __init__(self, path: str, fmt: str) -> None:
         self.path = path
         self.doc = ConfigDoc(path=path, kind=KIND, files=[path], model=MiddleboxFile(fmt))
-        self.pg: list[tuple] = []  # (platform, entries, major, memory, name, group_names)
+        # (platform, entries, major, memory, name, group_names, Aurora scope "cluster"/"instance" or None)
+        self.pg: list[tuple] = []
         # name (as in self.pg) -> the exact addresses a managed server is reached at, for path
         # discovery (doc.meta["addresses"]): an Azure flexible server's FQDN
         self.addresses: dict[str, list[dict]] = {}
@@ -671,14 +672,23 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             klass_name = str(klass.value) if klass is not None and klass.known else None
             groups = [g for g in (_ref(res.get("parameter_group_name")), _ref(res.get("db_parameter_group_name")),
                                   _ref(res.get("db_cluster_parameter_group_name"))) if g]
-            identifier = res.literal("identifier") or res.literal("cluster_identifier")
+            # an Aurora instance's own identifier (its cluster_identifier names its cluster, whose
+            # endpoint is the cluster's, not the instance's)
+            identifier = res.literal("cluster_identifier") if t == "aws_rds_cluster" else res.literal("identifier")
             major = _engine_major(res.literal("engine_version")) if "postgres" in engine else None
             if not groups and t == "aws_db_instance" and engine == "postgres":
                 # no parameter group named: RDS gives the instance its family's default group
                 # (default.postgres16), whose values are the platform's defaults
                 default = f"default.postgres{major}" if major else f"(default parameter group of {res.address})"
                 groups = [default]
-                out.pg.append(("aws-rds", [], major, None, res.address, [default]))
+                out.pg.append(("aws-rds", [], major, None, res.address, [default], None))
+            if not groups and t == "aws_rds_cluster" and engine == "aurora-postgresql":
+                # likewise an Aurora cluster naming no DB cluster parameter group has its family's
+                # default one (default.aurora-postgresql16): Aurora's defaults
+                default = f"default.aurora-postgresql{major}" if major else \
+                    f"(default cluster parameter group of {res.address})"
+                groups = [default]
+                out.pg.append(("aws-aurora", [], major, None, res.address, [default], "cluster"))
             instances.append({
                 "id": res.address, "engine": engine,
                 "identifier": identifier if isinstance(identifier, str) else None,
@@ -687,6 +697,10 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 "parameter_groups": groups,
                 "span": (klass.span if klass is not None else res.span).to_dict(),
             })
+            if t == "aws_rds_cluster_instance":
+                instances[-1]["cluster"] = _identifier(res, "cluster_identifier")
+            elif t == "aws_rds_cluster":
+                instances[-1]["kind"] = "cluster"
         elif t in ("aws_db_parameter_group", "aws_rds_cluster_parameter_group"):
             family = str(res.literal("family", "") or "")
             if family and "postgres" not in family:
@@ -710,9 +724,11 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 # not written (the provider's default)}, for CLD006
                 out.doc.meta.setdefault("rds_apply_methods", {})[res.address] = applied
             platform = "aws-aurora" if t == "aws_rds_cluster_parameter_group" or "aurora" in family else "aws-rds"
+            scope = ("cluster" if t == "aws_rds_cluster_parameter_group" else "instance") \
+                if platform == "aws-aurora" else None
             major = _engine_major(re.sub(r"^\D+", "", family)) if family else None
             names = [res.address] + ([str(res.literal("name"))] if res.literal("name") else [])
-            out.pg.append((platform, entries, major, None, res.address, names))
+            out.pg.append((platform, entries, major, None, res.address, names, scope))
         elif t == "aws_nat_gateway":
             # an AWS NAT gateway's idle timeout is fixed (350 s) and after it the gateway answers the
             # inside host's next packet with a RST (AWS VPC User Guide, nat-gateway-troubleshooting,
@@ -769,7 +785,8 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 if tier is not None and tier.known and cloudsql_tier_memory(str(tier.value)):
                     memory = Value(cloudsql_tier_memory(str(tier.value)), raw=str(tier.value), span=tier.span,
                                    unit="B", key=tier.key)
-            out.pg.append(("gcp-cloudsql", entries, _engine_major(version.split("_")[-1]), memory, res.address, []))
+            out.pg.append(("gcp-cloudsql", entries, _engine_major(version.split("_")[-1]), memory, res.address, [],
+                           None))
         elif t in ("azurerm_lb_rule", "azurerm_lb_outbound_rule"):
             idle = _seconds(res, "idle_timeout_in_minutes", out, 4, 100 if t == "azurerm_lb_rule" else 120, 60, "min")
             reset = _bool(res, "tcp_reset_enabled", "enable_tcp_reset") or Value(False, origin="default",
@@ -822,10 +839,28 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 fqdn = f"{name.value.lower()}.postgres.database.azure.com"
                 out.addresses[server] = [{"address": f"{fqdn}:5432", "said": f"FQDN ({fqdn})",
                                           "span": name.span.to_dict()}]
-        out.pg.append(("azure-flexible", entries, major, memory, server, []))
+        out.pg.append(("azure-flexible", entries, major, memory, server, [], None))
+    _cluster_classes(instances)
     if instances:
         out.doc.meta["db_instances"] = instances
         out.doc.meta["link"] = True
+
+
+def _cluster_classes(instances: list[dict]) -> None:
+    """An Aurora cluster's memory is its instances' (`aws_rds_cluster_instance.instance_class`; the
+    cluster itself names none): a cluster whose instances of this file all have one class takes it,
+    so that its DB cluster parameter group's formulas and MEM001 see that memory. Instances of
+    several classes: none is chosen."""
+    for cluster in instances:
+        if cluster.get("kind") != "cluster" or cluster.get("instance_class"):
+            continue
+        names = {cluster["id"], cluster.get("identifier")} - {None}
+        members = [i for i in instances if i.get("cluster") in names]
+        classes = {i.get("instance_class") for i in members}
+        if len(classes) == 1 and None not in classes:
+            member = members[0]
+            cluster.update(instance_class=member["instance_class"], memory=member["memory"],
+                           class_span=member["span"])
 
 
 def _unexpected(path: str, exc: Exception) -> Diagnostic:
@@ -875,8 +910,8 @@ def load(path: str, options: dict | None = None):
     docs = [doc] if doc.model.middleboxes or doc.diagnostics or doc.meta or not out.pg else []
     from advisor.loaders.cloud import register_managed
 
-    for platform, entries, major, memory, name, group_names in out.pg:
-        pg = register_managed(path, platform, entries, major, options, memory, name)
+    for platform, entries, major, memory, name, group_names, scope in out.pg:
+        pg = register_managed(path, platform, entries, major, options, memory, name, scope)
         if group_names:
             pg.meta["parameter_group"] = group_names
         if name in out.addresses:

@@ -814,8 +814,16 @@ def _exact_of(g: _Group, host: str, port: int | None):
         if server:
             tg, lst, inst, group = server
             span = inst.get("span") or {}
-            return tg, lst, (f"the endpoint of DB instance {inst.get('identifier')} ({inst.get('id')}, "
-                             f"{span.get('file')}:{span.get('line')}), whose parameter group {group} is {lst.label}")
+            lowered = host.strip().lower()
+            # AWS names an Aurora cluster's writer endpoint <cluster>.cluster-<id>... and its reader
+            # endpoint <cluster>.cluster-ro-<id>...; both reach instances of the cluster, whose
+            # DB cluster parameter group (with the defaults of the instance-level parameters) is read
+            what = ("the reader endpoint of DB cluster" if ".cluster-ro-" in lowered else
+                    "the cluster endpoint of DB cluster" if ".cluster-" in lowered else
+                    "the endpoint of DB cluster" if inst.get("kind") == "cluster" else "the endpoint of DB instance")
+            group_kind = "DB cluster parameter group" if inst.get("kind") == "cluster" else "parameter group"
+            return tg, lst, (f"{what} {inst.get('identifier')} ({inst.get('id')}, "
+                             f"{span.get('file')}:{span.get('line')}), whose {group_kind} {group} is {lst.label}")
     return found[0] if len(found) == 1 else None
 
 

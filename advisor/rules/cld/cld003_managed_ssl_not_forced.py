@@ -3,10 +3,14 @@
 ## What it checks
 The parameter that makes a managed server refuse plaintext connections: `rds.force_ssl` on
 Amazon RDS for PostgreSQL (parameter groups, `describe-db-parameters`, Terraform
-`aws_db_parameter_group`), and `require_secure_transport` on Azure Database for PostgreSQL
-flexible server (`az postgres flexible-server parameter list`, Terraform
-`azurerm_postgresql_flexible_server_configuration`). Set to off, or, on RDS before
-PostgreSQL 15, not set at all (its default there is 0; from 15 on the default is 1).
+`aws_db_parameter_group`) and in an Aurora PostgreSQL DB cluster parameter group
+(`aws_rds_cluster_parameter_group`, or the default one of an `aws_rds_cluster` that names none),
+and `require_secure_transport` on Azure Database for PostgreSQL flexible server
+(`az postgres flexible-server parameter list`, Terraform
+`azurerm_postgresql_flexible_server_configuration`). Set to off, or not set at all where the
+platform's default is 0: RDS before PostgreSQL 15 (from 15 on the default is 1), and Aurora
+PostgreSQL (0 in its default DB cluster parameter group). An Aurora instance's DB parameter group
+cannot hold `rds.force_ssl` (a cluster-level parameter) and is not checked for it.
 
 ## Why it matters
 The server still offers TLS, but accepts clients that do not ask for it: a client with
@@ -15,10 +19,12 @@ handshake fails, and nothing tells anyone.
 
 ## Fix
 `rds.force_ssl = 1` in a custom DB parameter group attached to the instance (a default group
-cannot be changed); `require_secure_transport = on` on Azure.
+cannot be changed), or on Aurora in a custom DB cluster parameter group attached to the cluster;
+`require_secure_transport = on` on Azure.
 
 ## References
 - Amazon RDS: Using SSL with a PostgreSQL DB instance (rds.force_ssl; default 1 from PostgreSQL 15) — https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/PostgreSQL.Concepts.General.SSL.html
+- Aurora PostgreSQL parameters (default DB cluster parameter group: rds.force_ssl 0) — https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/AuroraPostgreSQL.Reference.ParameterGroups.html
 - Azure Database for PostgreSQL flexible server: secure connectivity with TLS — https://learn.microsoft.com/azure/postgresql/flexible-server/concepts-networking-ssl-tls
 """
 
@@ -43,7 +49,8 @@ def check(ctx):
             span = where(doc, setting)
             shown = f"{name} = {setting.raw}"
             if setting.span.line is None and setting.span.key and setting.span.key.startswith("(default"):
-                shown = f"{name} not set (default {setting.raw} before PostgreSQL 15)"
+                shown = (f"{name} not set (default {setting.raw} on Aurora PostgreSQL)" if platform == "aws-aurora"
+                         else f"{name} not set (default {setting.raw} before PostgreSQL 15)")
                 span = where(doc, None)
         else:
             found = doc.meta.get("platform", {}).get(name)
@@ -55,8 +62,11 @@ def check(ctx):
             shown = f"{name} = {found['value']}"
             if span.line is None and (span.key or "").startswith("(default"):
                 continue
-        fix = f"{name} = 1 in a custom parameter group attached to the instance" if name == "rds.force_ssl" \
-            else f"{name} = on"
+        fix = f"{name} = on"
+        if platform == "aws-aurora":
+            fix = f"{name} = 1 in a custom DB cluster parameter group attached to the cluster"
+        elif name == "rds.force_ssl":
+            fix = f"{name} = 1 in a custom parameter group attached to the instance"
         yield RULE.finding(
             span,
             f"{shown}: the server accepts connections without TLS; clients with sslmode=prefer (libpq's and pgjdbc's "

@@ -30,7 +30,11 @@ machine's RAM, from `--ram 64GB`, `ram:` in pgpath.yaml, or a `# pgpath: ram=64G
 postgresql.conf. A managed server's unset parameters take the platform's own defaults where they
 differ from PostgreSQL's (docs/cloud.md): RDS `shared_buffers` {DBInstanceClassMemory/32768} (a
 quarter of the memory) and its `max_connections` formula, Cloud SQL `shared_buffers` 33 % of the
-tier's memory. Without any the rule says nothing. SYS005 compares the same floor, computed by
+tier's memory, Aurora PostgreSQL `shared_buffers` SUM({DBInstanceClassMemory/12038},-50003) (about
+65 %), `max_connections`, `maintenance_work_mem`, `autovacuum_work_mem` and `autovacuum_max_workers`
+formulas. A floor made of the platform's defaults alone, with no parameter the file sets, is the
+platform's own sizing and is not reported (Aurora's defaults on a db.r6g.large reach 19.1 GB of
+16 GB). Without any memory figure the rule says nothing. SYS005 compares the same floor, computed by
 the same code (advisor/rules/memory.py), with a strict overcommit limit.
 
 Severity follows what is certain:
@@ -163,6 +167,12 @@ def check(ctx):
         total = fixed + (connections + workers) * per_query  # the busy-server bound: context only
 
         if floor <= ram:
+            continue
+        if doc.meta.get("managed") and all(v is None or v.name in doc.meta.get("platform_defaults", ())
+                                           for v in st.values()):
+            # the platform's own sizing, nothing the file chose: Aurora's default parameter group
+            # gives a db.r6g.large shared_buffers of 65 % of its memory beside max_connections 1802
+            # (19.1 GB at one 4MB work_mem each, of 16 GB); no parameter of the file takes part
             continue
 
         refused = refused_values(doc.meta)
