@@ -193,7 +193,8 @@ def link_documents(docs: list, options: dict) -> list:
     asks for it (`meta["link"]`) or a workload is left (`options["workloads"]`, filled by
     advisor.loaders.infra_yaml), so other runs import nothing; a container with the configuration
     file it mounts (advisor.loaders.mounts); node-postgres code with the environment of the
-    container that runs it (advisor.loaders.clients.node_env)."""
+    container that runs it (advisor.loaders.clients.node_env); Python code that reads its URL from a
+    variable with the one container that sets it (advisor.loaders.clients.env_join)."""
     if options.get("compose_merged"):
         docs = _drop_merged_bases(docs, options["compose_merged"])
     if any("_replaced_by_override" in d.meta for d in docs):
@@ -208,6 +209,10 @@ def link_documents(docs: list, options: dict) -> list:
         from advisor.loaders.clients.node_env import link as link_node_env
 
         docs = link_node_env(docs, options)
+    if any("_env_reads" in d.meta for d in docs):
+        from advisor.loaders.clients.env_join import join
+
+        docs = join(docs, options)  # Python code reading DATABASE_URL with the one container that sets it
     if any(getattr(ep, "spring", None) is not None for d in docs if d.kind == "client"
            for ep in getattr(d.model, "endpoints", ())):
         from advisor.loaders.clients.spring import link_overrides

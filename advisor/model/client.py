@@ -518,7 +518,8 @@ class ClientEndpoint(Record):
         # (advisor.loaders.clients.spring); None elsewhere
         self.spring: tuple[dict, Value | None] | None = None
         # what this client's settings were merged from, said (`SPRING_DATASOURCE_URL overrides
-        # spring.datasource.url of app/application.yml ...`); "" when read from one place
+        # spring.datasource.url of app/application.yml ...`, `DATABASE_URL from container api of
+        # Deployment ledger-api ...`: advisor.loaders.clients.env_join); "" when read from one place
         self.overrides = ""
 
     @property

@@ -143,9 +143,14 @@ def neighbourhoods(docs: list[ConfigDoc]) -> list[list[ConfigDoc]]:
 
 def home(doc: ConfigDoc) -> str:
     """The file a document's server is deployed by: the compose file or manifest of the container
-    that mounts its configuration file (advisor.loaders.mounts), else its own file."""
+    that mounts its configuration file (advisor.loaders.mounts), or that runs its code; else its own file."""
     mounted = doc.meta.get("mounted_in")
-    return mounted["file"] if mounted else doc.path
+    if mounted:
+        return mounted["file"]
+    # a code file whose clients were joined with the container that runs them (advisor.loaders.
+    # clients.env_join): the container's file, where the names of its URL resolve
+    runs = {c.path for c in doc.meta.get("_runs_in", {}).values()}
+    return runs.pop() if len(runs) == 1 else doc.path
 
 
 def group_neighbourhoods(items: list[T], path_of: Callable[[T], str], kind_of: Callable[[T], str | None]) -> list[list[T]]:
@@ -378,6 +383,9 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                 host = "unix socket"
             hops = [client_hop(doc, ep)]
             who = f"{_short(doc.path)}: {ep.who()}"
+            # code joined with the container that runs it (advisor.loaders.clients.env_join): its
+            # host names resolve where the container runs (its compose project, its pod)
+            runs = doc.meta.get("_runs_in", {}).get(id(ep), doc)
             dbname = ep.dbname.display if ep.dbname else None
             # an RDS Proxy's endpoint names the proxy exactly: that evidence wins over a port a
             # server beside the client listens on (the RDS instance behind the proxy, on 5432 too)
@@ -389,7 +397,7 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                 target = g.proxy_targets.get(id(box), False)
                 if target is False:
                     # no target stated: the server here on the client's port, as before the proxy was named
-                    near = g.find(port, "", near=doc, kinds=("postgres",))
+                    near = g.find(port, "", near=runs, kinds=("postgres",))
                     target = (g, near, f"{ep.who()} connects to port {port}, where {near.label} listens") \
                         if near is not None else None
                 if target is None:
@@ -405,12 +413,12 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                 evidence = [f"{ep.who()} connects to {host}:{port}, {reached[-1]}"]
                 out.append(_through_exact(g, reached, _path(who, evidence, hops), dbname))
                 continue
-            local = (doc, ep) if loopback(host) else None
-            first = g.find(port, host, near=doc, local_to=local)
+            local = (runs, ep) if loopback(host) else None
+            first = g.find(port, host, near=runs, local_to=local)
             if first is None and local is not None:
                 # a loopback address or a socket reaches no Service, no load balancer, no server of
                 # another host: said when a server here listens on the port
-                away = [(lst, why) for lst in g.by_port.get(port, ()) if (why := elsewhere(lst, doc, ep))]
+                away = [(lst, why) for lst in g.by_port.get(port, ()) if (why := elsewhere(lst, runs, ep))]
                 where = "a Unix socket" if host == "unix socket" else "a loopback address"
                 text = f"{ep.who()} connects to {ep.target()}, {where} of its own host"
                 text += (f"; {away[0][0].label} listens on port {port} but {away[0][1]}: not paired" if away
@@ -440,6 +448,9 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                 why = (f"{ep.who()} connects to {ep.target()}, filled in where it runs: where it points is not "
                        "known" if unknown and port is None else
                        f"{ep.who()} connects to {ep.target()}, which no file here listens on")
+                unjoined = doc.meta.get("_env_unjoined", {}).get(id(ep))
+                if unjoined:  # (advisor.loaders.clients.env_join)
+                    why += f"; not joined with a container's environment: {unjoined}"
                 out.append(_finish(g, _path(who, [why], hops)))
                 continue
             evidence = [f"{ep.who()} connects to port {port}, where {first.label} listens"]

@@ -314,8 +314,9 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
     if kind == "client":
         eps = list(getattr(doc.model, "endpoints", ()) or ())
         # a Spring datasource merged with the environment override of the same application
-        # (advisor.loaders.clients.spring): its hop is the merged client, in the other file
-        merged = doc.meta.get("_spring_merged", {})
+        # (advisor.loaders.clients.spring), a container's variable joined with the code that reads
+        # it (advisor.loaders.clients.env_join): its hop is the merged client, in the other file
+        merged = doc.meta.get("_joined", {})
         var = opts.get("variable")
         if doc.meta.get("format") == "rails":
             eps = rails_environment(eps, var)

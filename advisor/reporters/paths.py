@@ -94,7 +94,7 @@ def render(report, **_: object) -> str:
     from advisor.path import unpaired
 
     for path in unpaired(report.paths)[0]:  # why each client read stayed alone
-        lines.append(f"client on no path: {path.name}" + (f": {path.evidence[0]}" if path.evidence else ""))
+        lines.append(f"client on no path: {path.name}" + (f": {'; '.join(path.evidence)}" if path.evidence else ""))
     if unpaired(report.paths)[0]:
         lines.append("")
     on_path = {f for _, _, p in shown for h in p.hops if h.doc is not None for f in (h.doc.files or [h.doc.path])}

@@ -18,6 +18,7 @@ when the variable is unset. An empty or None default stays unknown (kept as a hi
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import re
 from typing import Any
@@ -248,16 +249,26 @@ class _Reader:
         v.span = v.span or node_span(self.path, node)
         record(self.doc, name, v, section)
 
-    def dj_database_url(self, alias: str, call: ast.Call) -> ClientEndpoint | None:
+    def dj_database_url(self, alias: str, call: ast.Call, given: tuple | None = None) -> ClientEndpoint | None:
+        """`given`: (text, locator) of the value the URL's variable has in the container that runs
+        the settings (advisor.loaders.clients.env_join), read in place of what the call says."""
         kw = {k.arg: k.value for k in call.keywords if k.arg}
         url_node = kw.get("default") or (call.args[0] if call.args else None)
         func = call.func.attr if isinstance(call.func, ast.Attribute) else ""
         ep = None
-        if func == "parse" and isinstance(url_node, ast.Constant) and isinstance(url_node.value, str):
+        variable = _dj_variable(func, call, kw)
+        if given is not None:
+            if given[0] is not None:
+                ep = endpoint_from_string(self.b, f"DATABASES[{alias!r}]", given[0], given[1], driver_hint="libpq")
+                if ep is None:
+                    return None
+                ep.span = node_span(self.path, call)  # (the client is the call; its URL's values are spanned in the manifest)
+        elif func == "parse" and isinstance(url_node, ast.Constant) and isinstance(url_node.value, str):
             loc = _locator(self.path, self.lines, url_node, url_node.value)
             ep = endpoint_from_string(self.b, f"DATABASES[{alias!r}]", url_node.value, loc, driver_hint="libpq")
         default_node = kw.get("default") or (call.args[1] if len(call.args) > 1 else None)
-        if func == "config" and isinstance(default_node, ast.Constant) and isinstance(default_node.value, str):
+        if given is None and func == "config" and isinstance(default_node, ast.Constant) \
+                and isinstance(default_node.value, str):
             # config(env="DATABASE_URL", default=...): the default is the URL while the variable is unset
             env_node = kw.get("env") or (call.args[0] if call.args else None)
             var = env_node.value if isinstance(env_node, ast.Constant) and isinstance(env_node.value, str) \
@@ -286,7 +297,34 @@ class _Reader:
         ep.server_cursors = self.server_cursors(kw.get("disable_server_side_cursors"), None,
                                                 f"disable_server_side_cursors=True in dj_database_url.{func or 'config'}() "
                                                 f"of DATABASES[{alias!r}]")
+        if given is None and variable:  # read where it runs (advisor.loaders.clients.env_join)
+            self.doc.meta.setdefault("_env_reads", {})[id(ep)] = {
+                "variable": variable, "rebuild": functools.partial(self._dj_rebuild, alias, call)}
         return ep
+
+    def _dj_rebuild(self, alias: str, call: ast.Call, text: str | None, loc, _url: Value) -> ClientEndpoint | None:
+        """The dj_database_url call read with the container's value of its variable; what the first
+        reading recorded and reported is not recorded again."""
+        settings, diagnostics, reported = len(self.doc.settings), len(self.doc.diagnostics), len(self.b.diagnostics)
+        try:
+            return self.dj_database_url(alias, call, (text, loc))
+        finally:
+            del self.doc.settings[settings:], self.doc.diagnostics[diagnostics:], self.b.diagnostics[reported:]
+
+
+def _dj_variable(func: str, call: ast.Call, kw: dict[str, ast.AST]) -> str | None:
+    """The variable a dj_database_url call reads its URL from: config()'s `env` (DATABASE_URL by
+    default); parse(os.environ["X"]) / parse(os.getenv("X")): X."""
+    if func == "config":
+        env = kw.get("env") or (call.args[0] if call.args else None)
+        if env is None:
+            return "DATABASE_URL"
+        return env.value if isinstance(env, ast.Constant) and isinstance(env.value, str) and env.value else None
+    if func == "parse" and call.args:
+        from advisor.loaders.clients.pycode import env_variable
+
+        return env_variable(call.args[0])
+    return None
 
 
 def _assume(ep: ClientEndpoint, var: str) -> None:

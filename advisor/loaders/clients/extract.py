@@ -238,6 +238,7 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tupl
     for key, lf, v, text, explicit, form in candidates:
         if form is None and v.unknown and explicit:
             endpoints.append(unknown_endpoint(b, "url", key, lf, v))
+            endpoints[-1].service = service
             continue
         if form is None and not explicit:
             continue

@@ -39,6 +39,7 @@ defaults. A call whose URL is known and no PostgreSQL URL (`sqlite://`) is no cl
 from __future__ import annotations
 
 import ast
+import functools
 from typing import TYPE_CHECKING
 
 from advisor.loaders.clients.build import (
@@ -175,6 +176,8 @@ class _CodeReader:
         from advisor.loaders.clients.pyurl import Composer  # (only for a module that creates a client)
 
         self.composer = Composer(path, self.resolve, self.values.segment, self.locator, node_span)
+        # (variable, its value's text, locator, Value) while `rebuild` reads a call with a container's value
+        self.given: tuple[str, str | None, Locator | None, Value] | None = None
 
     def resolve(self, node: ast.AST) -> ast.AST:
         """A module constant's assigned expression in place of its name (a chain of them too)."""
@@ -471,6 +474,14 @@ class _CodeReader:
         is assumed from) for a connection string argument; parsed and locator None when it is not
         known (`os.environ["DATABASE_URL"]`); None when it is a string of another database."""
         resolved = self.resolve(node)
+        if self.given is not None and env_variable(resolved) == self.given[0]:
+            # (rebuild: the value of the container that runs the code, spanned where it sets it)
+            _var, text, loc, given = self.given
+            url = Value(given.value, given.raw, given.span, given.origin, key, given.secret)
+            if text is None or loc is None:
+                return None, None, url, None, None
+            parsed = parse(text, explicit=explicit)
+            return None if parsed is None else (parsed, loc, url, None, None)
         composed = self.composer.compose(node)
         if composed is not None:
             # built from parts (an f-string, .format, %, +, URL.create): recorded as it reads,
@@ -504,6 +515,21 @@ class _CodeReader:
         if parsed is None:
             return None  # sqlite://, mysql://
         return parsed, self.locator(resolved, text), url, None, assumed
+
+    def rebuild(self, func: str, call: ast.Call, name: str, variable: str, text: str | None, loc: Locator | None,
+                url: Value) -> ClientEndpoint | None:
+        """The endpoint of `call` as it runs where `variable`, which it reads its URL from, is `text`
+        (spanned by `loc` in the file that sets it; None: set but not known, a Secret's): the
+        container's value in place of the read (advisor.loaders.clients.env_join). What the first
+        reading recorded and reported (settings, diagnostics) is not recorded again; the container's
+        file reports its own value."""
+        settings, diagnostics, reported = len(self.doc.settings), len(self.doc.diagnostics), len(self.b.diagnostics)
+        self.given = (variable, text, loc, url)
+        try:
+            return self.connect(func, call, name) if func in CONNECT_CALLS else self.call(func, call, name)
+        finally:
+            self.given = None
+            del self.doc.settings[settings:], self.doc.diagnostics[diagnostics:], self.b.diagnostics[reported:]
 
     def check(self, node: ast.AST) -> Value:
         """psycopg_pool's `check=`: None is no check; any other expression is a callable that checks."""
@@ -558,6 +584,37 @@ def _unknown_host_links_nothing(ep: ClientEndpoint) -> None:
                       key="port", hint=said) for p in ports]
 
 
+def _url_node(func: str, call: ast.Call) -> ast.AST | None:
+    """The argument a call takes its URL or conninfo from (as `call` and `connect` read it)."""
+    if call.args:
+        return call.args[0]
+    keys = ("url",) if func in SQLA_CALLS else ("conninfo",) if func in POOL_CALLS else ("dsn", "conninfo")
+    return next((k.value for k in call.keywords if k.arg in keys), None)
+
+
+def env_variable(node: ast.AST | None) -> str | None:
+    """`DATABASE_URL` for a read of that environment variable as a whole: `os.environ["DATABASE_URL"]`,
+    `environ["X"]`, `os.environ.get("X")`, `os.getenv("X")`, `getenv("X")` (with or without a default);
+    None for anything else (a URL built from parts, a settings object's attribute)."""
+    def environ(owner: ast.AST) -> bool:
+        return (isinstance(owner, ast.Attribute) and owner.attr == "environ" and isinstance(owner.value, ast.Name)
+                and owner.value.id == "os") or (isinstance(owner, ast.Name) and owner.id == "environ")
+
+    if isinstance(node, ast.Subscript) and environ(node.value):
+        key = node.slice
+    elif isinstance(node, ast.Call) and node.args and len(node.args) <= 2:
+        func = node.func
+        if not ((isinstance(func, ast.Attribute) and func.attr == "get" and environ(func.value))
+                or (isinstance(func, ast.Attribute) and func.attr == "getenv" and isinstance(func.value, ast.Name)
+                    and func.value.id == "os")
+                or (isinstance(func, ast.Name) and func.id == "getenv")):
+            return None
+        key = node.args[0]
+    else:
+        return None
+    return key.value if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value else None
+
+
 def code_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str, tree: ast.Module) -> list[ClientEndpoint]:
     """One endpoint per SQLAlchemy engine or psycopg_pool pool the module creates."""
     imports = _Imports(tree)
@@ -583,6 +640,11 @@ def code_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str, tree: ast.M
         ep = reader.connect(func, node, name) if func in CONNECT_CALLS else reader.call(func, node, name)
         if ep is not None:
             out.append(ep)
+            url = _url_node(func, node)
+            variable = env_variable(reader.resolve(url)) if url is not None else None
+            if variable:  # its URL is a variable of the environment it runs in (advisor.loaders.clients.env_join)
+                doc.meta.setdefault("_env_reads", {})[id(ep)] = {
+                    "variable": variable, "rebuild": functools.partial(reader.rebuild, func, node, name, variable)}
     out.sort(key=lambda e: (e.span.line or 0, e.span.col or 0))
     return out
 

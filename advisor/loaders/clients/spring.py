@@ -20,7 +20,7 @@ The merged client is the environment's endpoint (its URL, its span, its workload
 host) read with the file's other options (`jdbc_endpoint(params of the variable's URL, options of
 the file)`): a fix to the URL goes to the variable, whose value is the one that runs, and a fix to
 the pool to the file. The file's endpoint leaves its document (its settings and diagnostics stay);
-`doc.meta["_spring_merged"]` maps its name to the merged endpoint, so that a topology naming it
+`doc.meta["_joined"]` maps its name to the merged endpoint, so that a topology naming it
 (`client: {file: app/application.yml, variable: spring.datasource}`) finds the merged one.
 """
 
@@ -70,7 +70,7 @@ def link_overrides(docs: list) -> None:
             if file_doc.path not in d.files:  # read as well (not an include): on the client's path too
                 d.files = d.files + [file_doc.path]
                 d.meta["_also_read"] = d.meta.get("_also_read", []) + [file_doc.path]
-            file_doc.meta.setdefault("_spring_merged", {})[spring_ep.name] = (d, merged)
+            file_doc.meta.setdefault("_joined", {})[spring_ep.name] = (d, merged)
 
 
 def _other_overrides(doc, env, w) -> list[str]:

@@ -76,7 +76,9 @@ environment, whose engine options are `create_engine()`'s arguments in code — 
 clients no file shows (below): a warning when the timer is below 600 s, info up to 30 min (an
 HAProxy or PgBouncer timer is left to HAP005 and PGB015, which name such clients), saying
 that its plan is not known, what SQLAlchemy's defaults would do, and to give pgpath the module
-that creates the engine.
+that creates the engine. When the run shows that module (the only client of the repository that
+reads the variable, `create_engine(os.environ["DATABASE_URL"], ...)`, and the only container that
+sets it), the two are one client with the module's options (docs/clients.md), judged as above.
 
 A load balancer that counts data only (AWS Classic ELB, ALB, RDS Proxy) in front of a PgBouncer
 or server whose clients no file shows (a Kubernetes Service of type LoadBalancer with `cloud:

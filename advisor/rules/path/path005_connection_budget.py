@@ -55,7 +55,9 @@ asyncpg's `create_pool()` `max_size` (default 10).
 Django's own persistent connections are one per process or thread, whose number no file read
 shows: counted once per replica, and said. Clients without a pool count once per replica. A
 client whose pool size is not known (a SQLAlchemy URL in an environment variable: the engine's
-options are in code; a placeholder) is not counted, and a finding on the same limit names it.
+options are in code; a placeholder) is not counted, and a finding on the same limit names it;
+when the run shows the one module that reads that variable, the two are one client, counted with
+the module's pool and the container's replicas (docs/clients.md).
 PgBouncer's own server-side budget against `max_connections` is PGB016.
 
 ## Why it matters

@@ -1,0 +1,331 @@
+"""A Python client in code that reads its URL from an environment variable, joined with the one
+container that sets that variable (advisor.loaders.clients.env_join): one client, with the
+container's URL and replicas and the code's pool.
+
+tests/env_join/s01 is blind audit 16's scenario s01 as the auditor wrote it: a GKE Deployment
+(replicas 6, an HPA up to 15) whose `DATABASE_URL` points at its Cloud SQL Auth Proxy sidecar on
+127.0.0.1, app/db.py's `create_engine(os.environ["DATABASE_URL"], pool_size=20, max_overflow=15,
+pool_recycle=1800)`, Cloud SQL PostgreSQL 16 in Terraform (max_connections 400,
+idle_session_timeout 300 s), and the pgpath.yaml a team would write: the Deployment's variable
+as the client hop (not app/db.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+S01 = Path(__file__).resolve().parent / "env_join" / "s01"
+
+
+def pgpath(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "advisor", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return path
+
+
+def findings(folder: Path, *args: str) -> list[dict]:
+    r = pgpath("check", ".", "--format", "json", *args, cwd=folder)
+    assert r.returncode in (0, 1), r.stderr
+    return json.loads(r.stdout)["findings"]
+
+
+def s01(tmp_path: Path) -> Path:
+    shutil.copytree(S01, tmp_path / "s01")
+    return tmp_path / "s01"
+
+
+ENGINE = """
+    import os
+
+    from sqlalchemy import create_engine
+
+    engine = create_engine(os.environ["DATABASE_URL"], pool_size=20, max_overflow=15, pool_pre_ping=True)
+"""
+
+
+def compose_project(folder: Path, api_env: str = "DATABASE_URL: postgresql+psycopg2://ledger@db:5432/ledger") -> Path:
+    """A compose project: PostgreSQL (max_connections 100) and an api service built from ./app
+    (3 replicas) whose DATABASE_URL app/db.py's engine (pool 20 + overflow 15) reads."""
+    write(folder, "compose.yaml", f"""
+        services:
+          db:
+            image: postgres:16
+            command: ["postgres", "-c", "max_connections=100"]
+          api:
+            build: ./app
+            environment:
+              {api_env}
+            deploy:
+              replicas: 3
+    """)
+    write(folder, "app/db.py", ENGINE)
+    return folder
+
+
+# ------------------------------------------------------------------------------------------------
+# the audit's scenario s01
+
+
+def test_s01_the_deployments_variable_is_the_engine_of_app_db_py(tmp_path):
+    """With the topology naming the Deployment's DATABASE_URL (not app/db.py): PATH005 counts the
+    engine's pool_size + max_overflow per pod at the HPA's maxReplicas (GT-3: before, the
+    variable's pool was unknown and PATH005 silent), PATH002 says the engine's pool_recycle=1800
+    and points at it in the code (before: 'its engine options are create_engine()'s arguments in
+    code... not known', on the manifest)."""
+    folder = s01(tmp_path)
+    got = sorted((f["code"], f["severity"], f["span"]["file"], f["span"]["line"]) for f in findings(folder))
+    assert got == [
+        ("MEM001", "info", "terraform/cloudsql.tf", 44),
+        ("PATH002", "warning", "./app/db.py", 13),  # pool_recycle=1800, where the fix goes
+        ("PATH005", "warning", "terraform/cloudsql.tf", 40),
+        ("PG011", "warning", "terraform/cloudsql.tf", 49),
+    ]
+    text = pgpath("check", ".", cwd=folder).stdout
+    assert ("PATH005 warning clients can open engine (pool_size 20 + max_overflow 15 = 35) × 15 replicas (maxReplicas: "
+            "15 of HorizontalPodAutoscaler ledger-api, which scales Deployment ledger-api) = 525 connections to "
+            "PostgreSQL cloudsql.tf > max_connections 400 − reserved 3 = 397") in text, text
+    assert "see: k8s/deployment.yaml:48:16" in text  # the HPA's maxReplicas
+    assert "keeps an idle connection up to 1800 s (pool_recycle=1800 (1800 s))" in text
+    assert "fix: pool_recycle=270" in text
+    assert "ADV004" not in text and "APP007" not in text
+    path = pgpath("path", ".", cwd=folder).stdout
+    assert "0. client     engine (sqlalchemy)  [./app/db.py:9:10]" in path
+    assert ("DATABASE_URL from container api of Deployment ledger-api (k8s/deployment.yaml:21), the only one here "
+            "that sets DATABASE_URL, which only this code reads") in path
+
+
+def test_s01_without_a_topology_one_client_on_no_path(tmp_path):
+    """Without a topology the client stays on no path (127.0.0.1 is its pod's Auth Proxy sidecar,
+    which no file here listens as), but as one client, not two: the engine with the Deployment's
+    URL, and no finding on the variable."""
+    folder = s01(tmp_path)
+    r = pgpath("path", ".", "--no-config", cwd=folder)
+    lines = [line for line in r.stdout.splitlines() if line.startswith("client on no path")]
+    assert lines == [
+        "client on no path: db.py: engine: engine reads where it connects from the environment of container api of "
+        "Deployment ledger-api (./k8s/deployment.yaml:21), the only one here that sets DATABASE_URL, which only this "
+        "code reads; engine connects to 127.0.0.1:5432/ledger, a loopback address of its own host, where no file "
+        "here listens"], r.stdout
+    got = sorted((f["code"], f["span"]["file"]) for f in findings(folder, "--no-config"))
+    assert got == [("MEM001", "./terraform/cloudsql.tf"), ("PG011", "./terraform/cloudsql.tf")]
+
+
+# ------------------------------------------------------------------------------------------------
+# discovery without any pgpath.yaml
+
+
+def test_compose_service_and_its_code_are_one_client_on_the_path(tmp_path):
+    """The compose service's DATABASE_URL names db:5432; the code's engine has the pool: one client
+    on the path to the compose PostgreSQL, 35 × 3 replicas > 97 (before: the variable's client with
+    an unknown pool on the path, the engine on no path, no PATH005)."""
+    folder = compose_project(tmp_path)
+    got = [(f["code"], f["span"]["file"], [r["file"] for r in f["related"]]) for f in findings(folder, "--no-config")]
+    assert got == [("PATH005", "./compose.yaml", ["./app/db.py", "./compose.yaml"])]
+    text = pgpath("check", ".", "--no-config", cwd=folder).stdout
+    assert ("engine (pool_size 20 + max_overflow 15 = 35) × 3 replicas (deploy.replicas: 3 of compose service api) = "
+            "105 connections to PostgreSQL compose.yaml > max_connections 100 − reserved 3 = 97") in text
+    assert "on no path" not in text
+    path = json.loads(pgpath("path", ".", "--no-config", "--format", "json", cwd=folder).stdout)["paths"]
+    assert [[(h["kind"], h["file"]) for h in p["hops"]] for p in path] == [
+        [("client", "./app/db.py"), ("postgres", "./compose.yaml")]]
+    assert path[0]["evidence"][0].startswith("engine reads where it connects from the environment of compose service "
+                                             "api (./compose.yaml:8)")
+
+
+def test_the_urls_findings_point_at_the_manifest(tmp_path):
+    """A fix to the URL goes where the URL is written: the container's value (here sslmode=require
+    to a PostgreSQL without ssl: PATH004 at the sslmode in compose.yaml's line 8), not the code's
+    read of it; the pool's finding names the code."""
+    folder = compose_project(tmp_path, "DATABASE_URL: postgresql+psycopg2://ledger@db:5432/ledger?sslmode=require")
+    got = sorted((f["code"], f["span"]["file"], f["span"]["line"], f["span"]["col"])
+                 for f in findings(folder, "--no-config"))
+    assert got == [("PATH004", "./compose.yaml", 8, 73), ("PATH005", "./compose.yaml", 4, 50)], got
+    text = pgpath("check", ".", "--no-config", cwd=folder).stdout
+    assert "PATH004 error engine sslmode=require requires TLS, but PostgreSQL compose.yaml does not offer it" in text
+
+
+def test_a_variable_set_from_a_secret_still_joins(tmp_path):
+    """valueFrom a Secret: where it connects is not known, but it is still the engine's pool that runs
+    in the Deployment's pods: a topology naming the variable gets the pool and the replicas."""
+    write(tmp_path, "k8s/deploy.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: api}
+        spec:
+          replicas: 2
+          template:
+            spec:
+              containers:
+                - name: api
+                  image: ghcr.io/acme/api:1
+                  env:
+                    - name: DATABASE_URL
+                      valueFrom: {secretKeyRef: {name: db, key: url}}
+        ---
+        apiVersion: autoscaling/v2
+        kind: HorizontalPodAutoscaler
+        metadata: {name: api}
+        spec:
+          scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+          minReplicas: 2
+          maxReplicas: 4
+    """)
+    write(tmp_path, "app/db.py", ENGINE)
+    write(tmp_path, "db/postgresql.conf", "max_connections = 100\n")
+    write(tmp_path, "pgpath.yaml", """
+        deployments:
+          - name: api
+            hops:
+              - client: {file: k8s/deploy.yaml, variable: DATABASE_URL}
+              - postgres: {file: db/postgresql.conf}
+    """)
+    text = pgpath("check", ".", cwd=tmp_path).stdout
+    assert ("engine (pool_size 20 + max_overflow 15 = 35) × 4 replicas (maxReplicas: 4 of HorizontalPodAutoscaler api, "
+            "which scales Deployment api) = 140") in text, text
+
+
+def test_django_dj_database_url_config_reads_the_services_database_url(tmp_path):
+    """dj_database_url.config() reads DATABASE_URL: with the compose service's value its CONN_MAX_AGE
+    600 s meets the server's idle_session_timeout 300 s (PATH002, at conn_max_age in the settings;
+    before: the variable's client had no CONN_MAX_AGE, the settings' client no path)."""
+    write(tmp_path, "compose.yaml", """
+        services:
+          db:
+            image: postgres:16
+            command: ["postgres", "-c", "idle_session_timeout=300000"]
+          web:
+            build: ./app
+            environment:
+              DATABASE_URL: postgres://shop@db:5432/shop
+    """)
+    write(tmp_path, "app/shop/settings.py", """
+        import dj_database_url
+
+        DATABASES = {"default": dj_database_url.config(conn_max_age=600)}
+    """)
+    got = sorted((f["code"], f["span"]["file"], f["span"]["line"]) for f in findings(tmp_path, "--no-config"))
+    assert got == [("APP008", "./app/shop/settings.py", 3), ("PATH002", "./app/shop/settings.py", 3),
+                   ("PG011", "./compose.yaml", 4)], got
+    path = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert "0. client     DATABASES['default'] (django)  [./app/shop/settings.py:3:25]" in path, path
+
+
+# ------------------------------------------------------------------------------------------------
+# no evidence, no join
+
+
+def test_two_readers_of_the_variable_join_neither(tmp_path):
+    """Two pieces of code read DATABASE_URL: which one the container runs is not known. Both stay on
+    no path, as before, and `pgpath path` says why."""
+    folder = compose_project(tmp_path)
+    write(folder, "app/worker.py", """
+        import os
+
+        import psycopg_pool
+
+        pool = psycopg_pool.ConnectionPool(os.getenv("DATABASE_URL"), max_size=4)
+    """)
+    assert findings(folder, "--no-config") == []
+    text = pgpath("path", ".", "--no-config", cwd=folder).stdout
+    assert "path 1 (assumed): compose.yaml: DATABASE_URL" in text  # the variable's own client, as before
+    assert ("not joined with a container's environment: 2 clients here read DATABASE_URL (app/db.py, "
+            "app/worker.py): which one runs in the container that sets it is not known") in text, text
+
+
+def test_a_rails_application_reads_database_url_too(tmp_path):
+    """ActiveRecord reads DATABASE_URL whatever database.yml says: a Rails application beside a
+    Python script that reads it makes the compose service's variable no evidence for the script."""
+    folder = compose_project(tmp_path)
+    write(folder, "web/config/database.yml", """
+        production:
+          adapter: postgresql
+          url: <%= ENV["DATABASE_URL"] %>
+    """)
+    text = pgpath("path", ".", "--no-config", cwd=folder).stdout
+    assert ("not joined with a container's environment: 2 clients here read DATABASE_URL (app/db.py, "
+            "config/database.yml)") in text, text
+
+
+def test_two_containers_setting_the_variable_join_neither(tmp_path):
+    """Two containers set DATABASE_URL (web and worker of one manifest, different URLs), no build
+    context says which runs the code: not joined."""
+    write(tmp_path, "k8s/app.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web}
+        spec:
+          replicas: 3
+          template:
+            spec:
+              containers:
+                - name: web
+                  image: ghcr.io/acme/app:1
+                  env:
+                    - {name: DATABASE_URL, value: "postgresql://app@pg:5432/app"}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: worker}
+        spec:
+          replicas: 2
+          template:
+            spec:
+              containers:
+                - name: worker
+                  image: ghcr.io/acme/app:1
+                  env:
+                    - {name: DATABASE_URL, value: "postgresql://app@pg:5432/app?keepalives_idle=60"}
+    """)
+    write(tmp_path, "app/db.py", ENGINE)
+    write(tmp_path, "db/postgresql.conf", "max_connections = 100\n")
+    text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert "not joined with a container's environment: 2 containers set DATABASE_URL (k8s/app.yaml web, " \
+           "k8s/app.yaml worker)" in text, text
+
+
+def test_a_build_context_says_which_of_two_services_runs_the_code(tmp_path):
+    """Two compose services set DATABASE_URL; only one is built from the folder that holds the code."""
+    compose_project(tmp_path)
+    text = (tmp_path / "compose.yaml").read_text() + textwrap.indent(textwrap.dedent("""
+        admin:
+          image: ghcr.io/acme/admin:1
+          environment:
+            DATABASE_URL: postgresql://admin@db:5432/ledger
+    """).lstrip("\n"), "  ")
+    (tmp_path / "compose.yaml").write_text(text)
+    out = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout
+    assert "engine (pool_size 20 + max_overflow 15 = 35) × 3 replicas (deploy.replicas: 3 of compose service api)" \
+        in out, out
+
+
+def test_another_repository_is_no_evidence(tmp_path):
+    """The code and the container in two repositories checked together: a variable of the same name
+    is no evidence that one runs the other."""
+    write(tmp_path, "ops/.git/HEAD", "ref: refs/heads/main\n")
+    write(tmp_path, "svc/.git/HEAD", "ref: refs/heads/main\n")
+    write(tmp_path, "ops/compose.yaml", """
+        services:
+          db:
+            image: postgres:16
+            command: ["postgres", "-c", "max_connections=100"]
+          api:
+            image: ghcr.io/acme/api:1
+            environment:
+              DATABASE_URL: postgresql://ledger@db:5432/ledger
+            deploy:
+              replicas: 3
+    """)
+    write(tmp_path, "svc/app/db.py", ENGINE)
+    assert findings(tmp_path, "--no-config") == []
+    text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert "no container or compose service of the files read sets DATABASE_URL" in text, text
