@@ -57,4 +57,13 @@ def pytest_sessionfinish(session, exitstatus):
     path = session.config.getoption("--lab-report", None)
     lab = sys.modules.get("scenarios")
     if path and lab is not None and lab.REPORT:
-        Path(path).write_text(lab.render_doc(lab.REPORT), encoding="utf-8")
+        refused = lab.write_report(Path(path))
+        if refused:
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(refused, yellow=True)
+            else:
+                print(refused, file=sys.stderr)
+    elif path:
+        print(f"--lab-report: {path} not written: this run had no lab table (tests/lab/test_lab_loopback.py and "
+              "test_lab_middlebox.py make it; run the whole lab)", file=sys.stderr)

@@ -38,12 +38,13 @@ def test_scripts_test_installs_and_runs_pytest_in_a_virtual_environment(tmp_path
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     _stub(bin_dir, "python3", SYSTEM_PYTHON)
-    for name in ("pgbouncer", "haproxy", "ip", "nft", "conntrack", "git", "chromium"):
+    for name in ("pgbouncer", "haproxy", "ip", "nft", "conntrack", "git", "chromium", "java"):
         _stub(bin_dir, name)
+    (tmp_path / "postgresql.jar").write_bytes(b"")
     log = tmp_path / "log"
     venv = tmp_path / "venv"
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STUB_LOG": str(log), "PGPATH_VENV": str(venv),
-           "PGPATH_CHROMIUM": str(bin_dir / "chromium")}
+           "PGPATH_CHROMIUM": str(bin_dir / "chromium"), "PGPATH_PGJDBC_JAR": str(tmp_path / "postgresql.jar")}
     proc = subprocess.run([str(ROOT / "scripts" / "test"), "tests/test_cli.py", "-q"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -52,6 +53,28 @@ def test_scripts_test_installs_and_runs_pytest_in_a_virtual_environment(tmp_path
     assert f"python3 -m venv {venv}" in calls
     assert 'venv-python -m pip install -q --disable-pip-version-check -e .[test]' in calls
     assert calls[-1] == "venv-python -m pytest tests/test_cli.py -q"
+
+
+def test_scripts_test_installs_debians_pgjdbc_when_its_jar_is_absent(tmp_path):
+    """The lab's real old driver (tests/lab/test_lab_startup_params.py, START12-13) comes from Debian:
+    without the jar, scripts/test (as root) asks apt-get for libpostgresql-jdbc-java, and only for
+    what is missing."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _stub(bin_dir, "python3", SYSTEM_PYTHON)
+    for name in ("pgbouncer", "haproxy", "ip", "nft", "conntrack", "git", "chromium", "java", "service"):
+        _stub(bin_dir, name)
+    _stub(bin_dir, "id", "#!/bin/sh\necho 0\n")
+    _stub(bin_dir, "apt-get", '#!/bin/sh\necho "apt-get $*" >> "$STUB_LOG"\n')
+    log = tmp_path / "log"
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "STUB_LOG": str(log),
+           "PGPATH_VENV": str(tmp_path / "venv"), "PGPATH_CHROMIUM": str(bin_dir / "chromium"),
+           "PGPATH_PGJDBC_JAR": str(tmp_path / "absent.jar")}
+    proc = subprocess.run([str(ROOT / "scripts" / "test"), "-q"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    installs = [c for c in log.read_text().splitlines() if c.startswith("apt-get install")]
+    assert installs == ["apt-get install -y -qq --no-install-recommends libpostgresql-jdbc-java"], installs
 
 
 def test_readme_first_command_and_scripts_test_share_the_venv():

@@ -20,6 +20,7 @@ for the third.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import struct
@@ -216,12 +217,16 @@ def test_runtime_application_name_is_tracked_and_pgpath_is_silent(lab):
 # assumeMinServerVersion >= 9.0) in every StartupMessage (ConnectionFactoryImpl.getParametersForStartup);
 # from 42.7.5 (pgjdbc#3476) it sends none and runs SET extra_float_digits after connecting, and only
 # to servers before 12. PgBouncer tracks no extra_float_digits (it is not GUC_REPORT), so unless
-# ignore_startup_parameters names it, the old drivers' StartupMessage is refused. The installed jar
-# here is a newer one (42.7.13), run for real; the old StartupMessage is sent byte by byte, as 42.7.4's
-# source writes it.
+# ignore_startup_parameters names it, the old drivers' StartupMessage is refused. Two real drivers run:
+# Debian's own (libpostgresql-jdbc-java, 42.5.5 in bookworm: /usr/share/java/postgresql.jar, which
+# scripts/test installs with a Java runtime) and, where a local Maven repository has it, 42.7.13 (Maven
+# Central is not reachable here, so a fresh machine has no pgjdbc newer than Debian's); 42.7.4's
+# StartupMessage is also sent byte by byte, as its source writes it.
 
 PGJDBC_4274_STARTUP = {"client_encoding": "UTF8", "DateStyle": "ISO", "TimeZone": "UTC", "extra_float_digits": "2"}
 PGJDBC_JAR = Path.home() / ".m2/repository/org/postgresql/postgresql/42.7.13/postgresql-42.7.13.jar"
+# Debian's libpostgresql-jdbc-java (PGPATH_PGJDBC_JAR names another jar, as scripts/test reads it)
+DEBIAN_PGJDBC_JAR = Path(os.environ.get("PGPATH_PGJDBC_JAR", "/usr/share/java/postgresql.jar"))
 _PROBE = """
 import java.sql.*;
 public class Probe {
@@ -239,14 +244,26 @@ public class Probe {
 """
 
 
-def _pgjdbc(lab, port: int) -> str:
-    """Connect with the real pgjdbc jar (Java's single-file launcher): what it printed."""
+def _jar_version(jar: Path) -> str:
+    """The driver's release from its manifest (Implementation-Version, as pgjdbc's build writes it)."""
+    import zipfile
+
+    with zipfile.ZipFile(jar) as z:
+        manifest = z.read("META-INF/MANIFEST.MF").decode("utf-8", "replace")
+    m = re.search(r"^Implementation-Version: *(\S+)", manifest, re.M)
+    assert m, manifest
+    return m.group(1)
+
+
+def _pgjdbc(lab, port: int, jar: Path = PGJDBC_JAR) -> str:
+    """Connect with a real pgjdbc jar (Java's single-file launcher): what it printed."""
     import shutil
 
-    if shutil.which("java") is None or not PGJDBC_JAR.exists():
-        pytest.skip(f"java or {PGJDBC_JAR} is not here")
+    if shutil.which("java") is None or not jar.exists():
+        pytest.skip(f"java or {jar} is not here (scripts/test installs Debian's default-jre-headless and "
+                    "libpostgresql-jdbc-java)")
     probe = sc.write(lab.dir("pgjdbc-probe"), "Probe.java", _PROBE)
-    out = subprocess.run(["java", "-cp", str(PGJDBC_JAR), str(probe),
+    out = subprocess.run(["java", "-cp", str(jar), str(probe),
                           f"jdbc:postgresql://127.0.0.1:{port}/labdb?sslmode=disable"],
                          capture_output=True, text=True, timeout=120)
     return (out.stdout.strip() or out.stderr.strip()).splitlines()[-1]
@@ -332,6 +349,50 @@ def test_pgjdbc_of_unknown_version_is_a_warning(lab):
     assert new.startswith("connected"), new
     [finding] = findings
     assert finding["severity"] == "warning" and "42.7.5" in finding["message"], finding
+
+
+def _debian_pgjdbc() -> str:
+    """The release of Debian's pgjdbc jar, or skip where it is not installed."""
+    import shutil
+
+    if shutil.which("java") is None or not DEBIAN_PGJDBC_JAR.exists():
+        pytest.skip(f"java or {DEBIAN_PGJDBC_JAR} is not here (scripts/test installs Debian's default-jre-headless "
+                    "and libpostgresql-jdbc-java)")
+    return _jar_version(DEBIAN_PGJDBC_JAR)
+
+
+def test_debian_pgjdbc_is_refused_as_predicted(lab):
+    version = _debian_pgjdbc()
+    folder, port = _setup(lab, "pgjdbc-debian", "application.properties", _spring,
+                          {"ignore_startup_parameters": "options"})
+    _pom(folder, version)
+    observed = _pgjdbc(lab, port, DEBIAN_PGJDBC_JAR)
+    findings = sc.findings(folder, "PATH007")
+    _report("START12", f"pgjdbc {version} (Debian's libpostgresql-jdbc-java, the real driver; its release in pom.xml) "
+            "-> PgBouncer ignore_startup_parameters = options", findings, observed,
+            bool(findings) and findings[0]["severity"] == "error" and "extra_float_digits" in observed)
+    assert version.startswith("42.") and tuple(map(int, version.split(".")[1:3])) < (7, 5), version  # sends it
+    assert observed == "error: FATAL: unsupported startup parameter: extra_float_digits", observed
+    [finding] = findings
+    assert finding["severity"] == "error", finding
+    assert f"pgjdbc {version}" in finding["message"] and "extra_float_digits=2" in finding["message"], finding
+    assert "unsupported startup parameter: extra_float_digits" in finding["message"], finding
+    assert "ignore_startup_parameters = options, extra_float_digits" in finding["fix"], finding
+
+
+def test_debian_pgjdbc_connects_with_extra_float_digits_ignored(lab):
+    version = _debian_pgjdbc()
+    folder, port = _setup(lab, "pgjdbc-debian-ignored", "application.properties", _spring,
+                          {"ignore_startup_parameters": "extra_float_digits,options"})
+    _pom(folder, version)
+    observed = _pgjdbc(lab, port, DEBIAN_PGJDBC_JAR)
+    findings = sc.findings(folder, "PATH007")
+    _report("START13", f"the same pgjdbc {version} with ignore_startup_parameters = extra_float_digits,options",
+            findings, observed, not findings and observed.startswith("connected"))
+    # PgBouncer drops the 2 of the StartupMessage; before 42.7.5 pgjdbc then runs SET extra_float_digits = 3
+    # itself to a 9.0+ server (ConnectionFactoryImpl.runInitialQueries), so the session has 3, not the default 1
+    assert observed == "connected; SHOW extra_float_digits = 3", observed
+    assert not findings, findings
 
 
 def observed_short(text: str) -> str:
