@@ -651,6 +651,7 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
     # folder -> the pgx major its go.mod names (advisor.loaders.clients.gomod), for this run only
     options["go_modules"] = {}
     options["java_builds"] = {}  # folder -> the pgjdbc version its Java build names (loaders.clients.jdbcversion)
+    options["ruby_locks"] = {}  # folder -> the activerecord its Gemfile.lock names (loaders.clients.gemlock)
     # Kubernetes workloads that mount a ConfigMap or run a PgBouncer, for link_documents to tie to
     # another file of their folder (the Kubernetes loader adds them; a per-file copy of the options
     # shares these lists)

@@ -336,6 +336,8 @@ class Pool(Record):
         pool, never one the application holds. HikariConfig.validateNumerics disables a
         keepaliveTime below 30000 ms or not below a maxLifetime that is set (HikariCP @604d7d5)."""
         keep = self.keepalive_time
+        if self.library == "rails":
+            return self._rails_keepalive_every()
         if self.library != "hikaricp" or keep is None or not keep.known or not isinstance(keep.value, (int, float)):
             return None
         if keep.value < 30:  # 0: off
@@ -344,6 +346,19 @@ class Pool(Record):
         if life.known and isinstance(life.value, (int, float)) and not math.isinf(life.value) and keep.value >= life.value:
             return None
         return float(keep.value)
+
+    def _rails_keepalive_every(self) -> float | None:
+        """activerecord 8.1's keepalive: each reaper round (every reaping_frequency) sends `;` on the
+        connections idle in the pool for more than `keepalive` (less a jitter of up to 20 %:
+        ConnectionPool#keep_alive), so one sits silent at most keepalive + reaping_frequency; None
+        before 8.1, with keepalive 0, or without a reaper."""
+        keep, period = self.keepalive_time, self.health_check_period
+        if keep is None or period is None:
+            return None
+        if not all(v.known and isinstance(v.value, (int, float)) and not isinstance(v.value, bool)
+                   and not math.isinf(v.value) for v in (keep, period)):
+            return None
+        return float(keep.value) + float(period.value)
 
     def idle_bound(self) -> float | None:
         """Seconds within which the pool closes *every* connection left idle in it, so it never
@@ -356,18 +371,23 @@ class Pool(Record):
         get no timer and idle for ever. (psycopg_pool's `max_idle` and HikariCP's `idleTimeout`
         likewise spare `min_size`/`minimumIdle` connections, so they bound no connection here.)
 
-        Rails' pool reaper wakes every `reaping_frequency` (default 60 s; none when 0 or nil) and
-        closes every connection idle at least `idle_timeout` (default 300 s; 0 = never): a
-        connection idles at most their sum (ConnectionPool#flush, activerecord 7.1-8.0; 8.1's
-        `min_connections` > 0 keeps that many however long they idle)."""
+        Rails' pool reaper wakes every `reaping_frequency` (default 60 s, 20 s from 8.1; none when 0
+        or nil) and closes every connection idle at least `idle_timeout` (default 300 s; 0 = never):
+        a connection idles at most their sum (ConnectionPool#flush, activerecord 7.1-8.1; 8.1's
+        `min_connections` > 0 keeps that many however long they idle, and its `max_age` retires idle
+        connections of that age at a round, min_connections ones too)."""
         if self.library == "rails":
-            least, idle, period = self.min_size, self.max_idle, self.health_check_period
-            if least is not None and (not least.known or least.value != 0):
+            least, idle, period, age = self.min_size, self.max_idle, self.health_check_period, self.max_lifetime
+
+            def finite(v) -> bool:
+                return v is not None and v.known and isinstance(v.value, (int, float)) and not math.isinf(v.value)
+
+            if not finite(period):
                 return None
-            if period is None or not all(v.known and isinstance(v.value, (int, float)) and not math.isinf(v.value)
-                                         for v in (idle, period)):
-                return None
-            return float(idle.value) + float(period.value)
+            bounds = [float(age.value)] if finite(age) else []  # 8.1 max_age: retired at a round, idle or not
+            if finite(idle) and least is not None and least.known and least.value == 0:
+                bounds.append(float(idle.value))
+            return min(bounds) + float(period.value) if bounds else None
         if self.library == "asyncpg":
             # asyncpg's pool closes every connection idle max_inactive_connection_lifetime (300 s by
             # default; 0 disables it), min_size ones included (PoolConnectionHolder's inactivity

@@ -334,10 +334,19 @@ def _middlebox_timer(path: DeploymentPath, m: int, leg_index: int, best: Keepali
         # HikariCP's keepalive task validates each idle pooled connection: real traffic on every
         # leg the client's queries cross, which refreshes the flow as any packet does
         defeated, kept_by = True, "pool keepalive"
-        keep = client.detail.pool.keepalive_time
-        written = f"{_written(keep, 'keepaliveTime')}" if keep.origin in ("set", "env") else f"keepaliveTime {_fmt(every)}"
-        note = (f"kept open for pooled connections by HikariCP's keepalive, which validates each connection idle in "
-                f"the pool every {_fmt(every)} at most ({written}); a connection the application itself holds "
+        pool = client.detail.pool
+        keep = pool.keepalive_time
+        if pool.library == "rails":  # activerecord 8.1: its reaper sends `;` on connections idle `keepalive`
+            written = f"{_written(keep, 'keepalive')}" if keep.origin in ("set", "env") else \
+                f"keepalive {_fmt(float(keep.value))}"
+            who = (f"Rails' pool keepalive, whose reaper sends `;` on each connection idle in the pool, every "
+                   f"{_fmt(every)} at most ({written} + reaping_frequency; {pool.version})")
+        else:
+            written = f"{_written(keep, 'keepaliveTime')}" if keep.origin in ("set", "env") else \
+                f"keepaliveTime {_fmt(every)}"
+            who = (f"HikariCP's keepalive, which validates each connection idle in the pool every {_fmt(every)} at "
+                   f"most ({written})")
+        note = (f"kept open for pooled connections by {who}; a connection the application itself holds "
                 f"idle for {_fmt(seconds)} is not pinged, and its next query meets the expired flow")
     return Timer(m, leg_index, name, seconds, "packets", closes_client, effect, t.span or hop.span, defeated, note,
                  notifies=notifies, kept_by=kept_by, expiry=box.on_expiry or "close")

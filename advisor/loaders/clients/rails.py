@@ -1,6 +1,7 @@
 """Ruby on Rails `config/database.yml`: ActiveRecord's postgresql adapter (the `pg` gem, i.e. libpq).
 
-Read as Rails reads it (activerecord 7.1 to 8.0; facts and sources in docs/clients.md), never run:
+Read as Rails reads it (activerecord 7.1 to 8.1, the pool as the application's Gemfile.lock says:
+advisor.loaders.clients.gemlock; facts and sources in docs/clients.md), never run:
 
 - each top-level key is an environment (`production`, `development`, ...); a section that other
   sections merge (`default: &default` then `<<: *default`) is no environment of its own. YAML merge
@@ -16,7 +17,10 @@ Read as Rails reads it (activerecord 7.1 to 8.0; facts and sources in docs/clien
   `reaping_frequency` (default 60 s; the reaper closes the connections idle at least
   `idle_timeout` every `reaping_frequency`), `checkout_timeout` (default 5 s). A connection is
   verified (`;`, a round trip: PostgreSQLAdapter#active?) before its first query after each
-  checkout, and reconnected when that fails;
+  checkout (before 7.1: at each checkout), and reconnected when that fails. 8.1 also reads
+  `max_connections` (before `pool`), `min_connections`, `max_age` and `keepalive` (default 600 s:
+  the reaper sends `;` on a connection idle that long), and reaps every
+  min(20, idle_timeout, max_age, keepalive) s by default;
 - `prepared_statements` (default true: each query with binds is parsed as `a1`, `a2`... on the
   connection, numbered per connection) and `advisory_locks` (default true: migrations hold a
   session advisory lock);
@@ -54,8 +58,14 @@ RENAMED = {"database": "dbname", "username": "user"}
 # the keys a section of a three-tier file has when it is a configuration itself
 _CONFIG_SIGNS = ("adapter", "url", "database", "host", "username", "pool", "port")
 DEFAULT_POOL, DEFAULT_IDLE, DEFAULT_REAPING, DEFAULT_CHECKOUT = 5, 300.0, 60.0, 5.0
+# activerecord 8.1 (database_configurations/hash_config.rb): keepalive 600 s, and the reaper runs
+# every min(20, idle_timeout, max_age, keepalive) unless reaping_frequency is written
+DEFAULT_KEEPALIVE_81, REAPING_CAP_81 = 600.0, 20.0
 VALIDATION_NOTE = ("Rails verifies a connection (a `;` round trip, PostgreSQLAdapter#active?) before its first query "
                    "after each checkout, and reconnects when that fails")
+# before 7.1 ConnectionPool#checkout_and_verify ran verify! itself, at every checkout
+VALIDATION_NOTE_70 = ("Rails verifies a connection at each checkout (verify!: a `;` round trip, "
+                      "PostgreSQLAdapter#active?), and reconnects when that fails")
 
 
 def rails_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[ClientEndpoint]:
@@ -167,6 +177,20 @@ def _ruby_bool(v: Value) -> Value:
 class _Reader:
     def __init__(self, doc: ConfigDoc, b: Builder, path: str, lines) -> None:
         self.doc, self.b, self.path, self.lines = doc, b, path, lines
+        self._version = None
+
+    def version(self):
+        """The activerecord of this file's application (advisor.loaders.clients.gemlock), looked
+        up once per file."""
+        from advisor.loaders.clients.gemlock import RailsVersion, rails_version
+
+        if self._version is None:
+            self._version = rails_version(self.b.path, self.b.options) if self.b.path else RailsVersion(
+                reason="no file read")
+            self.doc.meta["activerecord"] = self._version.to_dict()
+            # the Gemfile.lock that says which activerecord reads the file is read for it
+            self.doc.files.extend(f for f in self._version.files if f not in self.doc.files)
+        return self._version
 
     def leaf(self, key_path: tuple[str, ...], pair) -> Value | None:
         import yaml
@@ -256,12 +280,36 @@ class _Reader:
         return Locator.approximate(whole)
 
     def pool(self, env: str, merged: dict[str, Value]) -> Pool:
-        size = merged.get("pool") or merged.get("max_connections")
+        """The pool plan of the activerecord the application locks (gemlock), or of 7.1-8.0 when
+        not known. 8.1 (HashConfig, ConnectionPool and its Reaper at v8.1.0) reads `max_connections`
+        before `pool`, `min_connections`, `max_age` (seconds, to_i; default never) and `keepalive`
+        (default 600 s, 0 off: the reaper sends `;` on a connection idle that long), and reaps every
+        min(20, idle_timeout, max_age, keepalive) s by default instead of 60; earlier releases read
+        none of these keys. Before 7.1 a connection is verified at each checkout."""
+        version = self.version()
+        newest = version.at_least(8, 1)  # None: not known, read as 7.1-8.0 (max_connections/min_connections kept)
+        if newest:
+            size = merged.get("max_connections") or merged.get("pool")
+        else:
+            size = merged.get("pool") or (merged.get("max_connections") if newest is None else None)
         size = _ruby_number(size, True) if size is not None else default(DEFAULT_POOL)
         idle = merged.get("idle_timeout")
         idle = _ruby_number(idle, False) if idle is not None else default(DEFAULT_IDLE)
         if idle.known and idle.value <= 0:
             idle.value = math.inf  # HashConfig#idle_timeout: `timeout if timeout > 0`; nil: never flushed
+        life, keepalive = default(math.inf), None
+        if newest:
+            age = merged.get("max_age")  # HashConfig#max_age: `to_i`, Float::INFINITY unless > 0
+            if age is not None:
+                life = _ruby_number(age, True)
+                if life.known and life.value <= 0:
+                    life.value = math.inf
+            keep = merged.get("keepalive")  # HashConfig#keepalive: `(keepalive || 600).to_f`, nil unless > 0
+            if keep is not None and keep.known and (keep.value is None or keep.value is False):
+                keep = None  # nil or false: Ruby's `||` takes the 600
+            keepalive = _ruby_number(keep, False) if keep is not None else default(DEFAULT_KEEPALIVE_81)
+            if keepalive.known and keepalive.value <= 0:
+                keepalive.value = math.inf
         reaping = merged.get("reaping_frequency")
         if reaping is not None and reaping.known and reaping.value is None:
             reaping.value = math.inf  # nil: no reaper
@@ -269,14 +317,20 @@ class _Reader:
             reaping = _ruby_number(reaping, False)
             if reaping.known and reaping.value <= 0:
                 reaping.value = math.inf  # Reaper#run: `return unless frequency && frequency > 0`
+        elif newest:  # HashConfig#default_reaping_frequency: [20, idle_timeout, max_age, keepalive].compact.min
+            shorter = [v.value for v in (idle, life, keepalive) if v is not None and v.known
+                       and isinstance(v.value, (int, float)) and not math.isinf(v.value)]
+            reaping = default(float(min([REAPING_CAP_81, *shorter])))
         checkout = merged.get("checkout_timeout")
         checkout = _ruby_number(checkout, False) if checkout is not None else default(DEFAULT_CHECKOUT)
-        pool = Pool("rails", default(math.inf), idle, default(True), VALIDATION_NOTE, size,
+        note = VALIDATION_NOTE_70 if version.at_least(7, 1) is False else VALIDATION_NOTE
+        pool = Pool("rails", life, idle, default(True), note, size, keepalive_time=keepalive,
                     health_check_period=reaping or default(DEFAULT_REAPING))
         pool.borrow_timeout = checkout
-        least = merged.get("min_connections")  # Rails 8.1: the idle connections flush spares
+        least = merged.get("min_connections") if newest is not False else None  # 8.1: the idle connections flush spares
         pool.min_size = _ruby_number(least, True) if least is not None else default(0)
         pool.section = env
+        pool.version = version.said()
         return pool
 
     def prepares(self, env: str, v: Value | None) -> Prepares | None:

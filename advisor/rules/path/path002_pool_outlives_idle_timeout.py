@@ -10,8 +10,9 @@ query (HikariCP `keepaliveTime`, which HikariCP disables below 30000 ms or when 
 it), which closes every client left idle that long unless `min` > 0 (a client released while
 the pool holds `min` or fewer gets no idle timer), or asyncpg's `max_inactive_connection_lifetime`
 (default 300 s, 0 disables it), which closes every connection idle that long, `min_size` ones
-included, or Rails' reaper, which every `reaping_frequency` (default 60 s) closes
-the connections idle at least `idle_timeout` (default 300 s; 0 = never) — against every timer on the path that closes
+included, or Rails' reaper, which every `reaping_frequency` (default 60 s; 20 s from activerecord 8.1)
+closes the connections idle at least `idle_timeout` (default 300 s; 0 = never) and, from 8.1, retires
+those older than `max_age` and sends `;` on those idle longer than `keepalive` (default 600 s) — against every timer on the path that closes
 an idle client connection: HAProxy `timeout client/server` or `timeout tunnel`, PgBouncer `client_idle_timeout`
 (transaction or statement pooling), PostgreSQL `idle_session_timeout` (when no transaction
 pooler hides it), RDS Proxy `IdleClientTimeout`, and middlebox flow timers that keepalives on
@@ -21,7 +22,8 @@ their leg do not refresh. The wording and severity are the same for every librar
   next query on such a connection fails;
 - **info** when it does (HikariCP always, SQLAlchemy `pool_pre_ping`, Django
   `CONN_HEALTH_CHECKS`, psycopg_pool `check`, pgx v5's pgxpool on acquire, Rails always: `verify!`
-  sends `;` before the first query after a checkout, and reconnects) and the check fails at
+  sends `;` before the first query after a checkout, at the checkout itself before 7.1, and
+  reconnects) and the check fails at
   once (a connection closed as its timer expired, a flow whose next packet draws a RST): the pool
   notices and replaces the connection, at the cost of a failed check and a server-side error per
   connection; its fix, a lifetime below the timer, avoids those;
@@ -101,10 +103,14 @@ their own files, and this rule judges them against it once those files are on th
 - pgx v5 pgxpool (same repository, pgxpool/pool.go): Acquire checks a connection idle > 1 s with
   CheckConn from v5.0.0 (commit 03da9fce), Ping from v5.4.0 (commit 3ea2f57d), ShouldPing from
   v5.8.0
-- Rails (github.com/rails/rails, activerecord/lib/active_record, v7.1.0-v8.0.5):
-  connection_adapters/abstract/connection_pool.rb (`flush`, `checkout_and_verify` → `clean!`),
-  abstract_adapter.rb (`with_raw_connection` → `verify!`), postgresql_adapter.rb (`active?`:
-  `query ";"`), database_configurations/hash_config.rb (`idle_timeout` 300, `reaping_frequency` 60)
+- Rails (github.com/rails/rails, activerecord/lib/active_record, v7.0.8-v8.1.0):
+  connection_adapters/abstract/connection_pool.rb (`flush`, `checkout_and_verify`: `verify!` up to
+  7.0, `clean!` from 7.1; 8.1's `retire_old_connections`, `keep_alive`), abstract_adapter.rb
+  (`with_raw_connection` → `verify!`), postgresql_adapter.rb (`active?`: `query ";"`),
+  database_configurations/hash_config.rb (`idle_timeout` 300, `reaping_frequency` 60; 8.1:
+  `keepalive` 600, `max_age`, `default_reaping_frequency` min(20, idle_timeout, max_age, keepalive)).
+  The release is the application's Gemfile.lock's (advisor.loaders.clients.gemlock), said in the
+  message (`activerecord 8.0.4 (Gemfile.lock:6)`); 7.1-8.0's plan when none is found.
 - pgpath lab observations H1–H5, B1t, P1
 """
 
@@ -175,9 +181,42 @@ def _periodic_fix(written, idle_key: str, period_key: str, period: float, target
 
 def _rails_fix(pool, seconds: float, target: int, margin: str) -> str:
     """idle_timeout plus reaping_frequency at the margin below the timer (the reaper closes a
-    connection idle idle_timeout at its next round)."""
-    return _periodic_fix(pool.setting, "idle_timeout", "reaping_frequency", _periodic_period(pool.health_check_period),
-                         target, margin)
+    connection idle idle_timeout at its next round); from activerecord 8.1, keepalive instead where
+    idle_timeout spares the connection (min_connections, idle_timeout 0): the reaper's `;` is real
+    traffic, which resets the timer."""
+    period = _periodic_period(pool.health_check_period)
+    spared = (pool.min_size is not None and (not pool.min_size.known or pool.min_size.value != 0)) or \
+        (pool.max_idle.known and math.isinf(pool.max_idle.value))
+    if pool.keepalive_time is not None and spared:
+        return _periodic_fix(pool.setting, "keepalive", "reaping_frequency", period, target, margin)
+    return _periodic_fix(pool.setting, "idle_timeout", "reaping_frequency", period, target, margin)
+
+
+def _rails_horizon(pool) -> tuple[float, str, object]:
+    """How long a Rails pool leaves a connection silent, why (with the activerecord version that
+    decided its defaults), and the setting it comes from: at each reaper round (every reaping_frequency) ConnectionPool#flush
+    closes those idle at least idle_timeout (above min_connections), and from 8.1
+    retire_old_connections those older than max_age and keep_alive sends `;` on those idle more
+    than keepalive (both less a jitter of up to 20 %, which only makes them sooner)."""
+    def finite(v) -> bool:
+        return v is not None and v.known and isinstance(v.value, (int, float)) and not isinstance(v.value, bool) \
+            and not math.isinf(v.value)
+
+    period, idle, age, least = pool.health_check_period, pool.max_idle, pool.max_lifetime, pool.min_size
+    reaper = f"the reaper that runs every {said(period, 'reaping_frequency')}"
+    ways = []
+    if finite(period):
+        if finite(age):
+            ways.append((float(age.value) + float(period.value), f"{said(age, 'max_age')}, retired by {reaper}", age))
+        if finite(idle) and least is not None and least.known and least.value == 0:
+            ways.append((float(idle.value) + float(period.value), f"{said(idle, 'idle_timeout')}, closed by {reaper}",
+                         idle))
+        every = pool.keepalive_every()
+        if every is not None:
+            ways.append((every, f"{said(pool.keepalive_time, 'keepalive')}: {reaper} sends `;` on a connection "
+                                "idle that long", pool.keepalive_time))
+    horizon, why, decided = min(ways, key=lambda w: w[0]) if ways else (math.inf, _rails_never(pool), None)
+    return horizon, f"{why}; {pool.version}" if pool.version else why, decided
 
 
 def _health_check_horizon(pool, horizon: float, why: str) -> tuple[float, str]:
@@ -238,15 +277,14 @@ def check(ctx):
                 # connections however long they idle (max_idle shrinks only above min_size)
                 horizon, why = math.inf, f"{why}, applied only when a connection is returned; min_size connections are never closed for idleness"
             every = pool.keepalive_every()  # None where HikariCP disables it (below 30 s, not below maxLifetime)
-            if every is not None and every < horizon:
+            decided = None  # (Rails) the setting the horizon comes from, whose line the finding takes when written
+            if pool.library == "rails":  # everything is done by its reaper, every reaping_frequency
+                horizon, why, decided = _rails_horizon(pool)
+            elif every is not None and every < horizon:
                 horizon, why = every, said(pool.keepalive_time, "keepaliveTime")
-            bound = pool.idle_bound()  # pg-pool closes every client idle idleTimeoutMillis (with min 0)
+            bound = pool.idle_bound() if pool.library != "rails" else None  # pg-pool: idleTimeoutMillis (min 0)
             if bound is not None and bound < horizon:
                 horizon, why = bound, said(pool.max_idle, pool.idle_key)
-                if pool.library == "rails":  # Rails' reaper: every reaping_frequency
-                    why += f", closed by the reaper that runs every {said(pool.health_check_period, 'reaping_frequency')}"
-            elif pool.library == "rails" and (bound is None or math.isinf(bound)):
-                horizon, why = math.inf, _rails_never(pool)
             if pool.retired_by_health_check:  # pgx v4's pgxpool: closed only by its health check
                 horizon, why = _health_check_horizon(pool, horizon, why)
             if horizon < shortest.seconds:
@@ -254,8 +292,8 @@ def check(ctx):
             validated = pool.validation.known and pool.validation.value is True
             if validated and pool.library == "psycopg_pool":
                 continue  # its check is the remedy (a lifetime does not retire idle connections): nothing to add
-            written = [v for v in (pool.max_lifetime, pool.max_idle if pool.library == "rails" else None)
-                       if v is not None and v.span is not None]
+            written = [v for v in ((decided, pool.max_idle, pool.min_size) if pool.library == "rails"
+                                   else (pool.max_lifetime,)) if v is not None and v.span is not None]
             span = written[0].span if written else hop_span(hop)
             where = f"{pool.library} pool of {ep.who()}"
             keeps = "forever" if math.isinf(horizon) else f"up to {secs(horizon)}"
