@@ -25,6 +25,8 @@ def test_row_ids_are_the_first_cells_of_both_tables():
 def test_a_partial_run_leaves_the_report_and_names_the_rows_it_lacks(tmp_path, monkeypatch):
     monkeypatch.setattr(sc, "RULE_ROWS", {"START12": ("PATH007", "pgjdbc 42.5.5", "PATH007 error", "error: FATAL", True)})
     monkeypatch.setattr(sc, "versions", lambda: "test")
+    monkeypatch.setattr(sc, "REPORT", {})  # (the lab's own run, earlier in the same session, is not this one)
+    monkeypatch.setattr(sc, "DURATIONS", {})
     doc = tmp_path / "lab.md"
     doc.write_text(OLD, encoding="utf-8")
     refused = sc.write_report(doc)
