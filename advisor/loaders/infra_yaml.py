@@ -1750,7 +1750,10 @@ def _workload(f: _File, root: N, pod: N, name: str, runs: list[ConfigDoc], sysct
     elif kind == "DaemonSet":
         replicas = {"count": None, "raw": "one per node (DaemonSet)", "variable": "pods", "span": anchor}
     labels = root.get("spec", "template", "metadata", "labels") if kind != "Pod" else root.get("metadata", "labels")
-    return {"kind": kind, "name": name, "namespace": _namespace(root),
+    # a StatefulSet's pods are named <name>-<ordinal> and have DNS names under the headless Service
+    # its serviceName names: <name>-0.<serviceName>.<namespace>.svc (advisor.path.discover)
+    headless = spec.text("serviceName") if kind == "StatefulSet" and spec is not None else None
+    return {"kind": kind, "name": name, "namespace": _namespace(root), "service_name": headless or None,
             "labels": {k: v.value for k, _, v in labels.items() if v.kind == "scalar"} if labels is not None else {},
             "folder": os.path.dirname(os.path.realpath(f.path)), "configmaps": _mounted_configmaps(pod),
             "runs": runs, "host": host, "replicas": replicas, "sysctl_doc": sysctl_doc, "docs": [],

@@ -45,7 +45,7 @@ RESOURCE_TYPES = (
     "aws_rds_cluster_instance", "aws_db_parameter_group", "aws_route53_record", "aws_rds_cluster_parameter_group",
     "aws_nat_gateway", "google_compute_router_nat",
     "google_compute_backend_service", "google_compute_region_backend_service", "google_sql_database_instance",
-    "azurerm_lb_rule", "azurerm_lb_outbound_rule", "azurerm_nat_gateway", "azurerm_postgresql_flexible_server",
+    "azurerm_lb", "azurerm_lb_rule", "azurerm_lb_outbound_rule", "azurerm_nat_gateway", "azurerm_postgresql_flexible_server",
     "azurerm_postgresql_flexible_server_configuration",
 )
 _TF_SIGNAL = lazy_re.compile(r'^\s*(?:resource\s+"(?:' + "|".join(RESOURCE_TYPES) + r')"|variable\s+"[\w-]+")',
@@ -557,6 +557,28 @@ def _owner(res: Resource, field: str) -> str | None:
     return res.refs.get(field) or _ref_attr(res.get(field))
 
 
+def _fixed_private_ips(resources: list[Resource]) -> dict:
+    """The static private addresses of this file's load balancers, for path discovery: an
+    `azurerm_lb`'s frontend_ip_configuration with a literal `private_ip_address` allocated `Static`
+    (Azure assigns a `Dynamic` one itself, the default), keyed (load balancer address, frontend name), one Value; an `aws_lb`'s
+    `subnet_mapping` `private_ipv4_address`es (an internal NLB), keyed by its address, a list."""
+    out: dict = {}
+    for res in resources:
+        if res.type == "azurerm_lb":
+            for front in res.blocks.get("frontend_ip_configuration", []):
+                ip, name = front.get("private_ip_address"), front.literal("name")
+                allocation = str(front.literal("private_ip_address_allocation", "") or "").lower()  # (default Dynamic)
+                if ip is not None and ip.known and isinstance(ip.value, str) and isinstance(name, str) \
+                        and allocation == "static":
+                    out[(res.address, name)] = ip
+        elif res.type in ("aws_lb", "aws_alb"):
+            ips = [b.get("private_ipv4_address") for b in res.blocks.get("subnet_mapping", [])]
+            ips = [ip for ip in ips if ip is not None and ip.known and isinstance(ip.value, str)]
+            if ips:
+                out[res.address] = ips
+    return out
+
+
 def _interpret(resources: list[Resource], out: _Out) -> None:
     from advisor.loaders.cloud_sizes import azure_sku_memory, cloudsql_tier_memory, rds_class_memory
     from advisor.loaders.managed_pg import Entry
@@ -568,6 +590,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             target_ports.setdefault(_base(res.address), set()).add(res.literal("port"))
     # the load balancers that listeners of this file belong to (by reference, as written)
     owned = {_owner(r, "load_balancer_arn") for r in resources if r.type in _LISTENERS}
+    fixed_ips = _fixed_private_ips(resources)
     flexible_servers: dict[str, Resource] = {}
     flexible_configs: dict[str, list[Resource]] = {}
     for res in resources:
@@ -612,6 +635,9 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 facts["load_balancer"] = Value(lb, span=(res.get("load_balancer_arn") or res).span,
                                                key="load_balancer_arn")
             listens = [f"*:{port.value}"] if port is not None and port.known else []
+            for ip in fixed_ips.get(lb, ()) if listens else ():  # an internal NLB's static subnet addresses
+                listens.append(f"{ip.value}:{port.value}")
+                facts.setdefault("frontend_ip", ip)
             targets = []
             for action in res.blocks.get("default_action", []):
                 ports = target_ports.get(_owner(action, "target_group_arn"), set())
@@ -804,8 +830,17 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                     facts[field] = res.get(field)
             expiry = "rst" if reset.known and reset.value else ("drop" if reset.known else None)
             port, backend = res.literal("frontend_port"), res.literal("backend_port")
+            listens = [f"*:{port}"] if isinstance(port, int) and port else []
+            # the frontend's static private IP, when the rule names a frontend of a load balancer here
+            front = res.literal("frontend_ip_configuration_name")
+            ip = fixed_ips.get((_owner(res, "loadbalancer_id"), front)) if listens and isinstance(front, str) else None
+            if ip is not None:
+                listens.append(f"{ip.value}:{port}")
+                facts["frontend_ip"] = ip
+                facts["frontend_name"] = Value(front, span=res.get("frontend_ip_configuration_name").span,
+                                               key="frontend_ip_configuration_name")
             out.add(Middlebox("azure-lb", res.address, res.span, idle_timeout=idle, on_expiry=expiry, facts=facts,
-                              listens=[f"*:{port}"] if isinstance(port, int) and port else [],
+                              listens=listens,
                               targets=[f"*:{backend}"] if isinstance(backend, int) and backend else []), res)
         elif t == "azurerm_nat_gateway":
             idle = _seconds(res, "idle_timeout_in_minutes", out, 4, 120, 60, "min")

@@ -27,10 +27,16 @@ Two sources, never mixed within one deployment:
      listener binds, a managed instance's endpoint, a Kubernetes Service's load balancer IP or
      external-dns name, a Route53 record naming a load balancer — reaches it, and behind a
      middlebox the hop its Service selects or its folder has on its target port (`_addresses`:
-     one dictionary per run). An address two things claim links nothing.
+     one dictionary per run). An address two things claim links nothing. An IP address is
+     evidence only where a file gives it (a listen address, a connect_address, a load balancer's
+     static private IP): a postgresql.conf listening on `*` is at no address.
   4. *Loopback.* A client at `localhost`, `127.0.0.1`, `::1` or a Unix socket reaches only its
      own network namespace: no managed server, no Kubernetes cluster or workload of another
      manifest, no other compose service (`elsewhere`), and no middlebox before its first hop.
+  5. *Kubernetes names, in any folder.* A PgBouncer database or an HAProxy server whose folder has
+     nothing on its port reaches the Service or StatefulSet pod its host names, by the lookup a
+     client's host goes through (`_service_of`). A next hop found nowhere is said on the hop
+     (`Hop.next_hop`): the path ends there, and `pgpath path` and `pgpath init` say so.
   Files with no evidence are never paired: each stays a path of its own.
 
 Cost is linear in the number of files: every lookup goes through a dictionary built once.
@@ -234,6 +240,7 @@ class _Group:
         self.proxy_targets: dict[int, tuple | None] = {}  # id(RDS Proxy) -> (group, listener, evidence), across the run
         self.exact: dict[tuple[str, int], list] = {}  # (host, port) -> what is reached there, across the run
         self.rds_named: dict[str, tuple | None] = {}  # RDS identifier -> its server, across the run
+        self.on_port: dict[int, list] = {}  # port -> [(group, PgBouncer or HAProxy listener)], across the run
         # id(document) -> its neighbourhood, across the run, for the neighbourhoods reached by an
         # exact address (a path crossing into them places their middleboxes too); only those: a
         # map of every document would cost 5 MiB on the fleet of 10,000 files for nothing
@@ -342,11 +349,17 @@ def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
     exact = _addresses(groups)
     rds_named = _rds_by_identifier(rds)
     group_of: dict[int, _Group] = {}  # filled for the neighbourhoods an exact address reaches (`_remember`)
+    on_port: dict[int, list] = {}
+    for g in groups:
+        for lst in g.listeners:
+            if lst.kind in ("pgbouncer", "haproxy") and lst.port is not None:
+                on_port.setdefault(lst.port, []).append((g, lst))
     for g in groups:
         g.proxy_targets = behind
         g.exact = exact
         g.rds_named = rds_named
         g.group_of = group_of
+        g.on_port = on_port
     # clients first, in every neighbourhood, so that a server-side hop a client of another folder
     # reaches starts no path of its own
     client_paths = [(g, _client_paths(g)) for g in groups]
@@ -506,30 +519,76 @@ def _finish(g: _Group, path: DeploymentPath, also: _Group | None = None, through
     return path
 
 
-def _service_of(g: _Group, host: str, port: int | None) -> tuple[_Group, _Listener, str] | None:
-    """(neighbourhood, listener, evidence) of the operator cluster or pooler whose Kubernetes
-    Service a client's host names: `<service>`, `<service>.<namespace>`, or
-    `<service>.<namespace>.svc[.cluster.local]`; one that answers on the client's port, in the
-    namespace the host names when the manifest says its own. None when no single one is."""
-    labels = host.lower().split(".") if host and host != "unix socket" else []
-    if not labels or (len(labels) > 2 and labels[2] != "svc"):
+def _service_of(g: _Group, host: str, port: int | None, kinds: tuple[str, ...] = ("pgbouncer", "haproxy", "postgres"),
+                exclude: ConfigDoc | None = None) -> tuple[_Group, _Listener, str] | None:
+    """(neighbourhood, listener, evidence) of the server a Kubernetes name reaches, in any folder:
+    a Service that selects its pods (an operator's cluster or pooler, a workload's), written
+    `<service>`, `<service>.<namespace>` or `<service>.<namespace>.svc[.cluster.local]`; else a
+    StatefulSet's pod through its headless Service, `<statefulset>-<ordinal>.<service>` and the
+    same suffixes (Kubernetes names a StatefulSet's pods so under the Service its serviceName
+    names). One that answers on the port, in the namespace the name says when the manifest says
+    its own, of `kinds`, not `exclude`'s own. None when no single one is. The one lookup for a
+    client's host, a PgBouncer [databases] host and an HAProxy server."""
+    labels = host.lower().rstrip(".").split(".") if host and host != "unix socket" else []  # (an absolute name)
+    if not labels or not all(labels):
         return None
-    namespace = labels[1] if len(labels) > 1 else None
-    found = []
-    for target, lst in g.services.get(labels[0], ()):
+
+    def fits(lst: _Listener, namespace: str | None) -> bool:
         own = lst.doc.meta.get("namespace")
-        if namespace is not None and own and own.lower() != namespace:
-            continue
-        if namespace is None and labels[0] in lst.doc.meta.get("services_qualified", ()):
-            continue  # a bare cluster name (Zalando's primary Service) is too common a word alone
-        if port is not None and lst.port is not None and lst.port != port:
-            continue
-        found.append((target, lst))
-    if len(found) != 1:
-        return None
-    target, lst = found[0]
-    where = f" in namespace {lst.doc.meta['namespace']}" if lst.doc.meta.get("namespace") else ""
-    return target, lst, f"the Service {labels[0]}{where} of {lst.label}"
+        return (lst.kind in kinds and lst.doc is not exclude and not (namespace and own and own.lower() != namespace)
+                and not (port is not None and lst.port is not None and lst.port != port))
+
+    found: list[tuple[_Group, _Listener, str]] = []
+    if len(labels) <= 2 or labels[2] == "svc":
+        namespace = labels[1] if len(labels) > 1 else None
+        for target, lst in g.services.get(labels[0], ()):
+            if namespace is None and labels[0] in lst.doc.meta.get("services_qualified", ()):
+                continue  # a bare cluster name (Zalando's primary Service) is too common a word alone
+            if fits(lst, namespace):
+                where = f" in namespace {lst.doc.meta['namespace']}" if lst.doc.meta.get("namespace") else ""
+                found.append((target, lst, f"the Service {labels[0]}{where} of {lst.label}"))
+    if not found and len(labels) >= 2 and (len(labels) <= 3 or labels[3] == "svc"):
+        pod, service, namespace = labels[0], labels[1], (labels[2] if len(labels) > 2 else None)
+        for target, lst in g.services.get(service, ()):
+            if not fits(lst, namespace):
+                continue
+            for w in lst.doc.meta.get("_workloads", ()):
+                ordinal = pod[len(w["name"]) + 1:] if pod.startswith(f"{str(w['name']).lower()}-") else ""
+                count = (w.get("replicas") or {}).get("count")
+                if (w["kind"] != "StatefulSet" or str(w.get("service_name") or "").lower() != service
+                        or not ordinal.isdigit() or isinstance(count, int) and int(ordinal) >= count):
+                    continue
+                where = f" in namespace {w['namespace']}" if w.get("namespace") else ""
+                found.append((target, lst, f"the pod {pod} of StatefulSet {w['name']} through its headless Service "
+                                           f"{service}{where} of {lst.label}"))
+                break
+    return found[0] if len(found) == 1 else None
+
+
+def _next_hop(g: _Group, host: str, port: int | None, kinds: tuple[str, ...], exclude: ConfigDoc
+              ) -> tuple[_Group, _Listener, str] | None:
+    """(neighbourhood, listener, evidence) of what a PgBouncer database or an HAProxy server at
+    host:port reaches outside its own folder: the thing at exactly that address, else the
+    Kubernetes Service or StatefulSet pod the host names (`_service_of`, as for a client)."""
+    reached = _exact_listener(g, host, port, kinds)
+    if reached is None:
+        reached = _service_of(g, host, port, kinds, exclude)
+        if reached is not None:
+            _remember(g, reached[0])
+    return reached
+
+
+def _unresolved(hop: Hop, verb: str, named: list[tuple[str, str | None]]) -> None:
+    """Say on a proxy's or pooler's hop that the next hop it names (`named`: address, HAProxy
+    server name) is in no file read: `pgpath path` shows it on the hop, `pgpath init` leaves a
+    placeholder for it. An address still a template's is filled in where the file is deployed."""
+    said = [a + (f" (server {n})" if n else "") for a, n in named[:3]] + (
+        [f"{len(named) - 3} more"] if len(named) > 3 else [])
+    listed = ", ".join(said[:-1]) + (" and " if len(said) > 1 else "") + said[-1]
+    templated = any(mark in a for a, _ in named for mark in ("{{", "{%", "${", "<%"))
+    tail = (", filled in where the file is deployed: where it points is not known here" if templated else
+            ", which no file read listens on")
+    hop.next_hop = {"found": False, "addresses": [a for a, _ in named], "why": f"{hop.label} {verb} {listed}{tail}"}
 
 
 def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None = None,
@@ -564,12 +623,15 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None =
                 evidence.append(f"{lst.label} names no server; {nxt.label} is the only PostgreSQL in its folder"
                                 + (", and in the same file" if nxt.doc.path == lst.doc.path else ""))
         if nxt is None and entry is not None and _int(entry.value("port", 5432)) is not None:
-            host = str(entry.value("host", "") or "")
-            reached = _exact_listener(g, host, _int(entry.value("port", 5432)), ("haproxy", "postgres"))
+            host, port = str(entry.value("host", "") or ""), _int(entry.value("port", 5432))
+            reached = _next_hop(g, host, port, ("haproxy", "postgres"), lst.doc)
             if reached is not None:
                 g, nxt, said = reached
-                evidence.append(f"PgBouncer database {entry.name} connects to {host}:{_int(entry.value('port', 5432))}"
-                                f", {said}")
+                evidence.append(f"PgBouncer database {entry.name} connects to {host}:{port}, {said}")
+            else:
+                where = f"{host}:{port}" if host and not host.startswith("/") else \
+                    f"port {port} through a Unix socket ({host or 'the default directory'})"
+                _unresolved(hop, "connects to", [(where, None)])
         return [hop] + (_follow(g, nxt, evidence, dbname, depth + 1) if nxt is not None else [])
     # haproxy
     route = lst.detail
@@ -586,7 +648,7 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None =
             if not isinstance(server.port, int):
                 continue
             host = _split(str(server.address or ""))[0]
-            reached = _exact_listener(g, host, server.port, ("pgbouncer", "postgres"))
+            reached = _next_hop(g, host, server.port, ("pgbouncer", "postgres"), lst.doc)
             if reached is not None:
                 g, nxt, said = reached
                 evidence.append(f"HAProxy {route.label} sends to {host}:{server.port} (server {server.name}), {said}")
@@ -596,6 +658,10 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None =
         if nxt is not None:
             evidence.append(f"HAProxy {route.label} names no server; {nxt.label} is the only PostgreSQL in its folder"
                             + (", and in the same file" if nxt.doc.path == lst.doc.path else ""))
+    elif nxt is None:
+        named = [(f"{_split(str(s.address or ''))[0]}:{s.port}" if isinstance(s.port, int) else str(s.address or ""),
+                  s.name) for s in route.back.servers]
+        _unresolved(hop, "sends to", named)
     return [hop] + (_follow(g, nxt, evidence, dbname, depth + 1) if nxt is not None else [])
 
 
@@ -791,9 +857,16 @@ def _addresses(groups: list[_Group]) -> dict[tuple[str, int], list]:
             for host, port, said in _listener_addresses(lst):
                 add(host, port, (g, lst, said))
         for doc, box in g.boxes:
+            front = box.facts.get("frontend_ip")
             for text in box.listens:
                 host, port = _split(text)
-                add(host, port, (g, box, doc, f"an address of {box.label} ({doc.path})"))
+                if front is not None and host == front.value and front.span is not None:
+                    name = box.facts.get("frontend_name")
+                    said = (f"the frontend{f' {name.value}' if name is not None else ''} of {box.label} (private IP "
+                            f"{host}, {front.span.file}:{front.span.line})")
+                else:
+                    said = f"an address of {box.label} ({doc.path})"
+                add(host, port, (g, box, doc, said))
             folder = os.path.dirname(os.path.normpath(doc.path))
             lb = box.facts.get("load_balancer")
             for name in {box.name, *box.aliases, lb.value if lb is not None and lb.known else None} - {None}:
@@ -849,10 +922,11 @@ def _exact_listener(g: _Group, host: str, port: int | None, kinds: tuple[str, ..
         tg, lst, said = reached
         return (tg, lst, said) if lst.kind in kinds else None
     tg, box, box_doc, said = reached
-    lst, target = _behind(tg, box, port)
+    bg, lst, target = _behind(tg, box, port)
     if lst is None or lst.kind not in kinds:
         return None
-    return tg, lst, f"{said}, which forwards to port {target}, where {lst.label} listens"
+    _remember(g, bg)
+    return bg, lst, f"{said}, which forwards to port {target}, where {lst.label} listens"
 
 
 def _remember(g: _Group, reached: _Group) -> None:
@@ -863,18 +937,46 @@ def _remember(g: _Group, reached: _Group) -> None:
             g.group_of[id(doc)] = reached
 
 
-def _behind(g: _Group, box, port: int) -> tuple[_Listener | None, int]:
-    """The listener of a middlebox's neighbourhood it forwards a connection on `port` to: the port
-    its targets name when they name one, else the same port (the evidence that already puts it in
-    front of that hop in its folder)."""
+def _behind(g: _Group, box, port: int) -> tuple[_Group, _Listener | None, int]:
+    """(neighbourhood, listener, port) a middlebox of neighbourhood `g` forwards a connection on
+    `port` to: the port its targets name when they name one, else the same port (the evidence
+    that already puts it in front of that hop in its folder); the listener there in its folder,
+    else the one PgBouncer or HAProxy elsewhere whose server is in its folder (`_serving`)."""
     _, targets = _box_ports(box)
     target = next(iter(targets)) if len(targets) == 1 else port
     if box.kind in ("azure-lb", "aws-nlb", "aws-elb", "gcp-lb", "cloud-lb") and box.name in g.services:
         # a Kubernetes Service's load balancer: the cluster, pooler or workload its selector picks
         named = _service_of(g, box.name, None)
         if named is not None:
-            return named[1], target
-    return g.find(target, ""), target
+            return g, named[1], target
+    found = g.find(target, "")
+    if found is not None:
+        return g, found, target
+    serving = _serving(g, target)
+    return (serving[0], serving[1], target) if serving is not None else (g, None, target)
+
+
+def _serving(g: _Group, port: int) -> tuple[_Group, _Listener] | None:
+    """The one PgBouncer or HAProxy of another folder that listens on `port` and whose next hop is
+    a server of the neighbourhood `g` (a PgBouncer on VMs whose [databases] host is the managed
+    server the load balancer's Terraform beside it creates): the load balancer of `g` that
+    forwards to `port` is in front of it, as `_place_middleboxes` puts it on that PgBouncer's own
+    path. None when no single one is."""
+    found = []
+    for tg, lst in g.on_port.get(port, ()):
+        if tg is g:
+            continue
+        if lst.kind == "pgbouncer":
+            entries = lst.doc.model.effective_databases()
+            ends = [(str(e.value("host", "") or ""), _int(e.value("port", 5432))) for e in entries]
+        else:
+            ends = [(_split(str(s.address or ""))[0], s.port) for s in lst.detail.back.servers if isinstance(s.port, int)]
+        for host, at in ends:
+            reached = _exact_of(tg, host, at) or _service_of(tg, host, at)
+            if reached is not None and reached[0] is g:
+                found.append((tg, lst))
+                break
+    return found[0] if len(found) == 1 else None
 
 
 def _through_exact(g: _Group, reached: tuple, path: DeploymentPath, dbname: str | None) -> DeploymentPath:
@@ -888,13 +990,16 @@ def _through_exact(g: _Group, reached: tuple, path: DeploymentPath, dbname: str 
     path.hops.append(Hop(box.kind, box.label, box_doc, box.span, box))
     listen, _ = _box_ports(box)
     port = next(iter(listen)) if len(listen) == 1 else None
-    lst, target = _behind(tg, box, port) if port is not None else (None, None)
+    bg, lst, target = _behind(tg, box, port) if port is not None else (tg, None, None)
     if lst is None:
         return _finish(tg, path, also=g)
-    path.evidence.append(f"{box.label} forwards to port {target}, where {lst.label} listens")
-    behind = _follow(tg, lst, path.evidence, dbname=dbname)
+    _remember(g, bg)
+    elsewhere = (f", whose server is in the load balancer's folder ({os.path.dirname(box_doc.path)})"
+                 if bg is not tg else "")
+    path.evidence.append(f"{box.label} forwards to port {target}, where {lst.label} listens{elsewhere}")
+    behind = _follow(bg, lst, path.evidence, dbname=dbname)
     path.hops.extend(behind)
-    return _finish(tg, path, also=g, through=behind[0])
+    return _finish(bg, path, also=g, through=behind[0])
 
 
 def _box_ports(box) -> tuple[set[int], set[int]]:

@@ -32,7 +32,7 @@ class Hop(Record):
     None for PostgreSQL. `declared` is True when the topology names the hop without a file."""
 
     __slots__ = ("kind", "label", "doc", "span", "detail", "declared", "host", "replicas", "sql", "replicas_from",
-                 "replicas_unknown")
+                 "replicas_unknown", "next_hop")
 
     def __init__(self, kind: str, label: str, doc: ConfigDoc | None = None, span: Span | None = None,
                  detail: Any = None, declared: bool = False, host: Any = None, replicas: int = 1,
@@ -53,6 +53,9 @@ class Hop(Record):
         # docker compose refuses): the client then counts once, and the rules that count say so
         self.replicas_unknown = replicas_unknown
         self.sql = [] if sql is None else sql  # PostgreSQL: `sql` documents (ALTER ROLE/DATABASE ... SET) of this server
+        # a proxy's or pooler's next hop that names something no file read is: {"found": False,
+        # "addresses": [host:port, ...], "why": text} (advisor.path.discover), else None
+        self.next_hop: dict[str, Any] | None = None
 
     @property
     def file(self) -> str | None:
@@ -72,6 +75,8 @@ class Hop(Record):
         version = self.pg_version()
         if version is not None:
             out["pg_version"] = version
+        if self.next_hop is not None:
+            out["next_hop"] = dict(self.next_hop)
         return out
 
     def pg_version(self) -> dict[str, Any] | None:

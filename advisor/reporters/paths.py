@@ -61,6 +61,8 @@ def render(report, **_: object) -> str:
                 if bouncer is not None:
                     verb = "" if bouncer["source"] == "option" else " assumed"
                     lines.append(f"     {'':<10} PgBouncer {bouncer['version']}{verb} ({bouncer['reason']})")
+            if hop.next_hop is not None:
+                lines.append(f"     {'':<10} next hop: {hop.next_hop['why']}")
         for leg in path.legs:
             a, b = leg.labels(path.hops)
             best = leg.keepalive()
@@ -126,6 +128,9 @@ def render_topology(report, base: str = ".") -> str:
     shown = connection_paths(report.paths)
     if not shown:
         lines.append("  []  # no files shared a path; list your deployments here")
+    servers = [p.hops[0].doc for p in report.paths
+               if len(p.hops) == 1 and p.hops[0].kind == "postgres" and p.hops[0].doc is not None]
+    alone = os.path.relpath(servers[0].path, base) if len(servers) == 1 else None
     used: set[str] = set()
     for n, path in enumerate(shown, 1):
         name = _yaml_str(path.name or f"deployment-{n}")
@@ -164,6 +169,13 @@ def render_topology(report, base: str = ".") -> str:
                 major = hop.doc.meta.get("pg_version_said") or version["major"]
                 opts.append(f"version: {major}")
             lines.append(f"      - {hop.kind}: {{{', '.join(opts)}}}")
+            if hop.next_hop is not None:
+                # where the path stops: the user names the server pgpath found no file of (the one
+                # PostgreSQL read on no path is offered, commented: nothing says it is that server)
+                lines.append(f"      # next hop: {hop.next_hop['why']}: name its configuration, e.g."
+                             + (" (the PostgreSQL read on no path)" if alone else ""))
+                lines.append(f"      # - postgres: {{file: {_yaml_str(alone)}}}" if alone else
+                             '      # - postgres: {file: "<path of its postgresql.conf>"}')
     return "\n".join(lines) + "\n"
 
 
