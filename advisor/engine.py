@@ -662,6 +662,7 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
     # service), whose base-only documents link_documents drops; and each base file read once
     options["compose_merged"] = []
     options["compose_bases"] = {}
+    options["ansible_projects"] = {}  # project folder -> its variables (loaders.ansible_vars), read once
     docs: list[ConfigDoc] = []
     errors: list[InputError] = []
     # Files are loaded kind by kind (each kind's files in the order found), and their documents
@@ -866,6 +867,7 @@ def run(settings: Settings, progress=None) -> Report:
             continue  # it only reports loader diagnostics, and there are none of its kinds
         ran.append(entry)
         findings.extend(load_rule(entry).check(ctx))
+    findings = _with_rendered_sources(findings, docs)
     findings = apply_suppressions(findings, docs, rules, inline=settings.inline_ignores)
     if settings.per_file_ignores:
         findings = apply_per_file_ignores(findings, settings.per_file_ignores)
@@ -900,6 +902,27 @@ def run(settings: Settings, progress=None) -> Report:
         except baseline.BaselineError as exc:
             raise UsageError(str(exc)) from None
     return report
+
+
+def _with_rendered_sources(findings: list[Finding], docs: list[ConfigDoc]) -> list[Finding]:
+    """A finding on a template line whose value pgpath rendered from the Ansible project's variables
+    (advisor.loaders.ansible_vars) names where that value is set, as a related location: the fix
+    is made there."""
+    at: dict[tuple[str, int], list[Span]] = {}
+    for doc in docs:
+        for path, entries in (doc.meta.get("ansible_rendered") or {}).items():
+            for e in entries:
+                if "set_at" in e:
+                    at.setdefault((path, e["line"]), []).append(Span(**e["set_at"]))
+    if not at:
+        return findings
+    out = []
+    for f in findings:
+        extra = [s for span in (f.span, *f.related) for s in at.get((span.file, span.line), ())]
+        extra = [s for s in dict.fromkeys(extra) if s not in f.related and s != f.span]
+        out.append(f if not extra else Finding(f.code, f.name, f.severity, f.message, f.span, f.fix,
+                                               tuple(f.related) + tuple(extra)))
+    return out
 
 
 def _read(settings: Settings, found: list[tuple[str, str]], skipped: list[str], marks: dict[str, Span], progress

@@ -55,6 +55,7 @@ from advisor import lazy_re
 from advisor.loaders import haproxy_keywords as KW
 from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, lines_of, read_text
+from advisor.loaders.ansible_vars import rendered_text
 from advisor.loaders.template import is_template, placeholders
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
 from advisor.model.haproxy import KA_PARAMS, Bind, HaproxyModel, Proxy, Server, Val
@@ -1677,7 +1678,15 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
             texts[other] = read_text(other)
         except InputError:
             continue
-    return _load([p for p in order if p in texts], texts, options, main=path)
+    rendered = {}
+    for other, other_text in texts.items():
+        texts[other], done = rendered_text(other, other_text, options)
+        if done:
+            rendered[other] = done
+    doc = _load([p for p in order if p in texts], texts, options, main=path)
+    if rendered:
+        doc.meta["ansible_rendered"] = rendered
+    return doc
 
 
 def load_many(paths: list[str], options: dict | None = None) -> ConfigDoc:

@@ -38,6 +38,7 @@ import re
 from typing import Any
 
 from advisor import lazy_re
+from advisor.loaders.ansible_vars import rendered_text
 from advisor.loaders.directives import read_comment
 from advisor.catalogs.pgbouncer import (
     BY_NAME, DATABASE_KEYS, ENUM, INT, NEWEST, PARAMS, PEER_KEYS, RESERVED_DATABASES, SECTIONS, TIME,
@@ -630,6 +631,9 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     text = read_text(path)
     doc = ConfigDoc(path=path, kind="pgbouncer")
     doc.template = is_template(path, text)
+    text, rendered = rendered_text(path, text, options)
+    if rendered:
+        doc.meta["ansible_rendered"] = {path: rendered}
     if not doc.template and is_sed_template(text):
         doc.meta["sed_template"] = True
     try:

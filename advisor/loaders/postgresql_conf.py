@@ -28,6 +28,7 @@ from itertools import chain
 
 from advisor import lazy_re
 from advisor.catalog import DEFAULT_MAJOR, MAX_BACKENDS, Catalog, Parameter, load_catalog, process_terms
+from advisor.loaders.ansible_vars import rendered_text
 from advisor.loaders.directives import read_comment
 from advisor.loaders.source import InputError, inside_checked_tree, read_text_bom
 from advisor.model.pg_parameters import in_place, removal
@@ -596,6 +597,9 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     text, bom = read_text_bom(path)
     doc = ConfigDoc(path=path, kind="postgresql")
     doc.template = is_template(path, text)
+    text, rendered = rendered_text(path, text, options)
+    if rendered:
+        doc.meta["ansible_rendered"] = {path: rendered}
     if not doc.template and is_sed_template(text):
         doc.meta["sed_template"] = True
     doc.meta["pg_version"] = catalog.major
