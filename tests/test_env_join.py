@@ -7,7 +7,13 @@ tests/env_join/s01 is blind audit 16's scenario s01 as the auditor wrote it: a G
 127.0.0.1, app/db.py's `create_engine(os.environ["DATABASE_URL"], pool_size=20, max_overflow=15,
 pool_recycle=1800)`, Cloud SQL PostgreSQL 16 in Terraform (max_connections 400,
 idle_session_timeout 300 s), and the pgpath.yaml a team would write: the Deployment's variable
-as the client hop (not app/db.py)."""
+as the client hop (not app/db.py).
+
+tests/env_join/s02 is blind audit 17's scenario s02: a compose project (PostgreSQL 16.4, edoburu
+PgBouncer 1.22 in transaction pooling, an api service built from ./app, 3 replicas, whose
+DATABASE_URL names pgbouncer:5432 with a password) and app/db.py's
+`create_async_engine(os.environ.get("DATABASE_URL", "<fallback URL>"), pool_size=10, max_overflow=5)`:
+the fallback never runs where the service sets the variable."""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ import textwrap
 from pathlib import Path
 
 S01 = Path(__file__).resolve().parent / "env_join" / "s01"
+S02 = Path(__file__).resolve().parent / "env_join" / "s02"
 
 
 def pgpath(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -118,6 +125,95 @@ def test_s01_without_a_topology_one_client_on_no_path(tmp_path):
         "here listens"], r.stdout
     got = sorted((f["code"], f["span"]["file"]) for f in findings(folder, "--no-config"))
     assert got == [("MEM001", "./terraform/cloudsql.tf"), ("PG011", "./terraform/cloudsql.tf")]
+
+
+def s02(tmp_path: Path) -> Path:
+    shutil.copytree(S02, tmp_path / "s02")
+    return tmp_path / "s02"
+
+
+def test_s02_the_services_value_and_the_codes_fallback_are_one_client(tmp_path):
+    """Audit 17 D7: PATH006 once, a warning, for the engine as the api service runs it (the
+    service's URL, the code's asyncpg dialect and pool), not a warning on the code's fallback
+    ("assumed: the default of DATABASE_URL") and an info on the service's variable; one path, and
+    `pgpath init` writes one deployment."""
+    folder = s02(tmp_path)
+    got = sorted((f["code"], f["severity"], f["span"]["file"], f["span"]["line"]) for f in findings(folder))
+    assert got == [("APP013", "info", "./docker-compose.yml", 39), ("PATH006", "warning", "./app/db.py", 5),
+                   ("PG011", "info", "./docker-compose.yml", 11), ("PGB003", "error", "./docker-compose.yml", 33)]
+    text = pgpath("check", ".", cwd=folder).stdout
+    assert "default of DATABASE_URL" not in text and "is not in this file" not in text
+    paths = json.loads(pgpath("path", ".", "--format", "json", cwd=folder).stdout)["paths"]
+    assert [[(h["kind"], h["file"]) for h in p["hops"]] for p in paths] == [
+        [("client", "./app/db.py"), ("pgbouncer", "./docker-compose.yml"), ("postgres", "./docker-compose.yml")]]
+    r = pgpath("init", ".", "-o", "topology.yaml", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    topology = (folder / "topology.yaml").read_text()
+    assert topology.count("- client:") == 1 and 'service: "api"' in topology, topology
+
+
+def test_s02_the_replicas_are_the_services(tmp_path):
+    """The joined client is the engine's pool (10 + 5) times the api service's 3 replicas."""
+    folder = s02(tmp_path)
+    compose = folder / "docker-compose.yml"
+    compose.write_text(compose.read_text().replace('MAX_CLIENT_CONN: "500"', 'MAX_CLIENT_CONN: "40"'))
+    text = pgpath("check", ".", cwd=folder).stdout
+    assert ("engine (pool_size 10 + max_overflow 5 = 15) × 3 replicas (deploy.replicas: 3 of compose service api) = "
+            "45 connections to PgBouncer docker-compose.yml [catalog] > max_client_conn = 40") in text
+
+
+def test_s02_a_password_in_the_services_value_is_the_services(tmp_path):
+    """APP013 on the service's DATABASE_URL names the variable and a compose file's remedy (it said
+    'take engine from a Kubernetes Secret' once the code's engine carried the service's URL)."""
+    folder = s02(tmp_path)
+    text = pgpath("check", ".", "--select", "APP013", cwd=folder).stdout
+    assert ("./docker-compose.yml:39:51: APP013 info DATABASE_URL of compose service api (read by engine in "
+            "app/db.py; sqlalchemy) to pgbouncer/catalog: the password of user catalog is written in this file") in text
+    assert ("fix: move it out of the file: set DATABASE_URL to ${DATABASE_URL} in the compose file and give the value "
+            "from an env_file or .env that is not committed") in text
+    assert "Kubernetes" not in text
+
+
+def test_a_password_in_a_deployments_value_read_by_code_is_the_deployments(tmp_path):
+    """The same on Kubernetes: APP013 at the Deployment's DATABASE_URL, named so, with a Secret as the
+    remedy."""
+    write(tmp_path, "k8s/deploy.yaml", """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: ledger}
+        spec:
+          replicas: 2
+          template:
+            spec:
+              containers:
+                - name: api
+                  image: ghcr.io/acme/api:1
+                  env:
+                    - name: DATABASE_URL
+                      value: postgresql+psycopg2://ledger:Qz8-k8s-pw-31@ledger-db.internal:5432/ledger
+    """)
+    write(tmp_path, "app/db.py", ENGINE)
+    text = pgpath("check", ".", "--select", "APP013", cwd=tmp_path).stdout
+    assert ("./k8s/deploy.yaml:13:51: APP013 info DATABASE_URL of container api of Deployment ledger (read by engine "
+            "in app/db.py; sqlalchemy) to ledger-db.internal/ledger") in text, text
+    assert ("fix: move it out of the file: take DATABASE_URL from a Kubernetes Secret, referenced from the container's "
+            "env (valueFrom)") in text, text
+    assert "Qz8" not in text
+
+
+def test_s02_a_password_in_the_codes_fallback_is_still_reported(tmp_path):
+    """The fallback does not run where the service sets the variable, so it is on no path and no path
+    rule reads it; but a password written in it is in the repository all the same (it runs wherever
+    DATABASE_URL is unset): APP013 still reports it, as the variable's default."""
+    folder = s02(tmp_path)
+    code = folder / "app" / "db.py"
+    code.write_text(code.read_text().replace("asyncpg://catalog@pgbouncer", "asyncpg://catalog:Xk9-fallback-77@db"))
+    got = sorted((f["code"], f["span"]["file"], f["span"]["line"]) for f in findings(folder, "--select", "APP013"))
+    assert got == [("APP013", "./app/db.py", 6), ("APP013", "./docker-compose.yml", 39)], got
+    text = pgpath("check", ".", "--select", "APP013", cwd=folder).stdout
+    assert "as the default of DATABASE_URL" in text and "Xk9-fallback-77" not in text
+    path = pgpath("path", ".", cwd=folder).stdout
+    assert "Xk9" not in path and "on no path" not in path and path.count("0. client") == 1, path
 
 
 # ------------------------------------------------------------------------------------------------

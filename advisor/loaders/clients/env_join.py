@@ -26,7 +26,10 @@ the manifest, where a fix to the URL goes; its pool spanned in the code, where a
 goes; the container's workload (replicas, an autoscaler's maxReplicas) and pod host facts. The
 container's own endpoint for the variable is dropped from its file (its settings stay, for APP013);
 `meta["_joined"]` of that file maps the variable to the joined client, so that a topology naming
-`client: {file: k8s/deployment.yaml, variable: DATABASE_URL}` gets it. A reader left unjoined says
+`client: {file: k8s/deployment.yaml, variable: DATABASE_URL}` gets it. A default URL in the code
+(`os.environ.get("DATABASE_URL", "postgresql://...")`) runs only where the variable is unset, never
+in that container: it is no client of any path; the endpoint it gives is kept apart in the code's
+`meta["_fallbacks"]`, for APP013 (a password written in it is in the repository all the same). A reader left unjoined says
 why (`meta["_env_unjoined"]`, shown by `pgpath path` for a client on no path).
 """
 
@@ -154,6 +157,13 @@ def _read_with(doc: ConfigDoc, ep, read: dict, cdoc: ConfigDoc, cep, held: dict,
                             Value(value.value, value.raw, leaf.loc.whole, "env", variable, value.secret))
     if fresh is None:
         return False
+    if any(v is not None and v.assumed for v in (ep.password, ep.user, ep.dbname, *ep.hosts)):
+        # os.environ.get("X", "<url>"): the default runs only where X is unset, so no path reads it;
+        # what it writes is in the repository all the same (APP013 reads `_fallbacks`)
+        fallback = object.__new__(type(ep))
+        for slot in type(ep).__slots__:
+            setattr(fallback, slot, getattr(ep, slot))
+        doc.meta.setdefault("_fallbacks", []).append(fallback)
     for slot in type(fresh).__slots__:
         setattr(ep, slot, getattr(fresh, slot))
     ep.service, ep.service_shown = cep.service, False
@@ -164,6 +174,7 @@ def _read_with(doc: ConfigDoc, ep, read: dict, cdoc: ConfigDoc, cep, held: dict,
            else f"container {cep.service}" if cep.service else "the environment")
     where = f"{cdoc.path}:{cep.span.line}" if cep.span is not None and cep.span.line else cdoc.path
     evidence = f"{who} ({where}), the only one here that sets {variable}, which only this code reads"
+    read["set_by"] = who  # (APP013 names the variable where it is written)
     ep.overrides = f"{variable} from {evidence}"
     for key in ("_endpoint_workloads", "_endpoint_hosts"):
         found = cdoc.meta.get(key, {}).get(id(cep))

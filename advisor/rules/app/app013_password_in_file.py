@@ -35,6 +35,13 @@ Not reported, because the file does not hold a credential anyone would act on:
 - a file that git ignores (`git check-ignore`, asked only inside a work tree and only for a file
   holding a literal password): a `.env` kept out of the repository is where a password belongs.
 
+Code that reads its URL from a variable the one container here sets is one client with that
+container's value (advisor.loaders.clients.env_join; docs/clients.md): a password in that value
+is reported at the variable, named with its container and the code that reads it, with the
+container's remedy; one in the code's default URL (`os.environ.get("DATABASE_URL",
+"postgresql://app:s3cret@db/app")`) is reported too, as the variable's default, although it runs
+only where the variable is unset.
+
 A file pgpath reads outside any git work tree (a downloaded copy, a corpus) is reported: nothing
 shows it is kept out of a repository. A file whose name says it is an example to copy (`example`
 or `sample` in it: `.env.example`) is reported with its own fix: whether the password is real or
@@ -87,7 +94,7 @@ import os
 from advisor import lazy_re
 from advisor.findings import Severity
 from advisor.model import is_development_password
-from advisor.rules.app.common import endpoints
+from advisor.rules.app.common import endpoints, fallbacks
 from advisor.rules.rule import Rule
 
 PLACEHOLDER_WORDS = ("password", "passwd", "changeme", "change_me", "change-me", "your", "replace", "placeholder",
@@ -104,9 +111,11 @@ LIBPQ_READERS = ("libpq", "psycopg_pool", "pgx", "node-postgres")  # drivers tha
 
 
 def check(ctx):
-    for doc, ep in endpoints(ctx):
+    for doc, ep in [*endpoints(ctx), *fallbacks(ctx)]:
         pw = ep.password
-        if not _literal(pw) or doc.meta.get("_git_ignored") is True:
+        home = doc.meta.get("_runs_in", {}).get(id(ep))  # code that reads its URL from a container's variable
+        read = doc.meta.get("_env_reads", {}).get(id(ep)) if home is not None else None
+        if not _literal(pw) or (home or doc).meta.get("_git_ignored") is True:
             continue
         text = pw.value.strip()
         if _development(text, ep) or _not_a_password(text):
@@ -118,17 +127,22 @@ def check(ctx):
         place = _place(doc, ep, pw)
         if pw.assumed:  # `${DB_PASSWORD:s3cret}`: written here as the default, used wherever the variable is unset
             place += f", as the default of {pw.assumed}"
-        message = (f"{ep.who()} ({ep.driver}) to {_hosts(ep)}: the password of "
+        who = f"{ep.who()} ({ep.driver})"
+        if read is not None:  # the password is in the container's value, where the message points
+            code = os.path.normpath(doc.path)
+            who = f"{read['variable']} of {read.get('set_by', 'its container')} (read by {ep.name} in {code}; {ep.driver})"
+        message = (f"{who} to {_hosts(ep)}: the password of "
                    f"{'user ' + user if user else 'its user'} is written in this file ({place}): everyone who can "
                    f"read the repository, a clone or its history has it")
         rotate = (f"(ALTER ROLE {user or '<user>'} PASSWORD ..., or the managed service's reset), since the one "
                   f"written here stays in the repository's history")
-        if _example_file(doc.path):
+        if _example_file((home or doc).path):
             message += "; an example file hands it to everyone who copies the file"
             fix = (f"write a placeholder instead (<password>), so that no copy runs with a published password; "
                    f"if it is a real password, rotate it {rotate}")
         else:
-            fix = f"move it out of the file: {_mechanism(doc, ep, pw)}; then rotate it {rotate}"
+            fix = (f"move it out of the file: {_mechanism(home, ep, pw, read['variable'])}" if read is not None
+                   else f"move it out of the file: {_mechanism(doc, ep, pw)}") + f"; then rotate it {rotate}"
         yield RULE.finding(pw.span or ep.span, message, fix)
 
 
@@ -220,10 +234,9 @@ def _place(doc, ep, pw) -> str:
     return "its password setting"
 
 
-def _section(doc, ep) -> str:
-    """The environment block the endpoint was read from (`services.web.environment`,
+def _section(doc, line) -> str:
+    """The environment block of the variable on `line` (`services.web.environment`,
     `spec.template.spec.containers.0.env`), else ""."""
-    line = ep.span.line
     for s in doc.settings:
         if s.section and s.span is not None and s.span.line == line:
             return s.section
@@ -233,7 +246,9 @@ def _section(doc, ep) -> str:
     return ""
 
 
-def _mechanism(doc, ep, pw) -> str:
+def _mechanism(doc, ep, pw, variable: str | None = None) -> str:
+    """How the file gives the password at deploy instead; `variable` when `ep` is code reading its URL
+    from a container's variable, and `doc` the container's file, where the password is."""
     if pw.assumed and pw.assumed.startswith("${"):
         return f"write {pw.assumed} with no default, and give the value at deploy (the environment or a secret store)"
     if pw.assumed and ep.driver == "rails":
@@ -241,8 +256,9 @@ def _mechanism(doc, ep, pw) -> str:
     if pw.assumed:
         return f'read {pw.assumed} with no default (os.environ["{pw.assumed}"]), and give the value at deploy'
     fmt = doc.meta.get("format")
-    var = pw.key if pw.key == "PGPASSWORD" else ep.name
-    section = _section(doc, ep) if ep.service else ""
+    var = pw.key if pw.key == "PGPASSWORD" else variable or ep.name
+    line = pw.span.line if variable and pw.span is not None else ep.span.line
+    section = _section(doc, line) if ep.service else ""
     if fmt == "env":
         return (f"keep {os.path.basename(doc.path)} out of the repository (list it in .gitignore, "
                 f"git rm --cached it) and have the deploy set {var} (the hosting platform's protected "

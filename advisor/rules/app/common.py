@@ -16,6 +16,16 @@ def endpoints(ctx) -> Iterator[tuple[ConfigDoc, object]]:
             yield doc, ep
 
 
+def fallbacks(ctx) -> Iterator[tuple[ConfigDoc, object]]:
+    """(document, endpoint) for each default URL in code that reads its URL from a variable a
+    container sets (`os.environ.get("DATABASE_URL", "postgresql://...")`): it runs only where the
+    variable is unset, so it is on no path, but it is written in the file
+    (advisor.loaders.clients.env_join)."""
+    for doc in ctx.of_kind("client"):
+        for ep in doc.meta.get("_fallbacks", ()):
+            yield doc, ep
+
+
 def where(value, ep) -> Span:
     """The span of a value when it was written, else the endpoint's."""
     if value is not None and getattr(value, "span", None) is not None and value.origin in ("set", "env"):
