@@ -223,6 +223,25 @@ def test_other_sizes():
     assert azure_sku_memory("GP_Standard_D4s_v3") == 16 * 1024**3
     assert azure_sku_memory("Standard_E8ds_v5") == 64 * 1024**3
     assert azure_sku_memory("Standard_B1ms") == 2 * 1024**3
+    assert azure_sku_memory("MO_Standard_E96ds_v5") == 672 * 1024**3  # not 8 GiB per vCore (concepts-compute)
+    assert azure_sku_memory("MO_Standard_E64ds_v4") == 432 * 1024**3
+
+
+# Azure's own table of the defaults it computes from the SKU's memory (server parameters, "Azure-specific
+# notes" of shared_buffers, max_connections and maintenance_work_mem): GiB -> (8 kB blocks, connections, kB)
+AZURE_DEFAULTS = {2: (32768, 50, 99328), 4: (131072, 429, 157696), 8: (262144, 859, 216064),
+                  16: (524288, 1718, 274432), 32: (1048576, 3437, 332800), 48: (1572864, 5000, 367616),
+                  64: (2097152, 5000, 392192), 128: (4194304, 5000, 450560), 432: (14155776, 5000, 552960),
+                  672: (22020096, 5000, 590848)}
+
+
+@pytest.mark.parametrize("gib", sorted(AZURE_DEFAULTS))
+def test_azure_memory_defaults_match_azures_table(gib):
+    from advisor.loaders.managed_pg import azure_memory_defaults
+
+    got = azure_memory_defaults(gib * 1024**3)
+    assert (int(got["shared_buffers"]), int(got["max_connections"]), int(got["maintenance_work_mem"])) \
+        == AZURE_DEFAULTS[gib]
 
 
 # ------------------------------------------------------------------------------------------------

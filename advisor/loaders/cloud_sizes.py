@@ -16,7 +16,8 @@ Sources (checked 2026-12):
 - Azure: Database for PostgreSQL flexible server compute (learn.microsoft.com
   .../flexible-server/concepts-compute): Burstable B1ms 2 GiB, B2s 4, B2ms 8, B4ms 16, B8ms 32,
   B12ms 48, B16ms 64, B20ms 80; General Purpose D*s/ds/ads_v3..v5 4 GiB per vCore;
-  Memory Optimized E*s/ds/ads_v3..v5 8 GiB per vCore (E64 v3/v4: 432 GiB).
+  Memory Optimized E*s/ds/ads_v3..v5 8 GiB per vCore (E64 v3/v4: 432 GiB; E96ds_v5/E96ads_v5:
+  672 GiB, checked 2026-12 in MicrosoftDocs/azure-databases-docs concepts-compute).
 
 **DBInstanceClassMemory**, the variable of RDS parameter formulas, is *less* than the class's
 memory: RDS subtracts what the operating system and its own processes reserve, by an amount
@@ -88,6 +89,8 @@ def azure_sku_memory(sku: str) -> int | None:
     series, cores = m.group(1), int(m.group(2))
     if series == "e" and cores == 64 and m.group(4) in ("3", "4"):
         return 432 * GIB
+    if series == "e" and cores == 96:
+        return 672 * GIB  # E96ds_v5 / E96ads_v5: 672 GiB, not 8 per vCore (concepts-compute)
     return (4 if series == "d" else 8) * cores * GIB
 
 

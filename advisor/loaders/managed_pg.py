@@ -63,8 +63,17 @@ LABELS = {"aws-rds": "Amazon RDS for PostgreSQL", "aws-aurora": "Aurora PostgreS
 #   memory (Cloud SQL for PostgreSQL, "Best practices for managing memory usage",
 #   https://cloud.google.com/sql/docs/postgres/manage-memory-usage-best-practices: "the default is
 #   33% of the instance's memory"), set here when the tier's memory is known.
-# - Azure flexible server: shared_buffers depends on the SKU; its per-SKU values are not captured
-#   here, so PostgreSQL's default stands (a lower bound for MEM001).
+# - Azure flexible server: shared_buffers, max_connections and maintenance_work_mem are computed
+#   from the memory of the SKU chosen when the server is provisioned (Azure Database for
+#   PostgreSQL, server parameters, "Azure-specific notes" of each; MicrosoftDocs/azure-databases-docs
+#   articles/postgresql/server-parameters/includes/server-parameters-azure-notes-shared-buffers.md,
+#   -max-connections.md, -maintenance-work-mem.md): shared_buffers memoryGiB * 16384 (8 kB blocks:
+#   12.5 %) up to 2 GiB, memoryGiB * 32768 (25 %) above; max_connections memoryGiB * 25 up to
+#   2 GiB, else MIN(memory in MiB * 0.1049164697034809, 5000) (the page writes memoryGib, but its
+#   table, 4 GiB 429 ... 32 GiB 3437, 48 GiB and more 5000, is in MiB; concepts-limits lists the
+#   same figures per SKU); maintenance_work_mem (long)(82.5 * ln(memoryGiB) + 40) * 1024 kB. A
+#   later change of SKU does not change these defaults: pgpath takes the server as provisioned at
+#   the sku_name the file names.
 _RDS_MEMORY = {"shared_buffers": "{DBInstanceClassMemory/32768}",
                "max_connections": "LEAST({DBInstanceClassMemory/9531392},5000)"}
 _AURORA_MEMORY = {"shared_buffers": "SUM({DBInstanceClassMemory/12038},-50003)",
@@ -92,14 +101,28 @@ def platform_defaults(platform: str, major: int, memory: int | None = None, scop
             out["rds.force_ssl"] = "0"
         return out
     if platform == "azure-flexible":
-        return {"ssl": "on", "tcp_keepalives_idle": "120", "tcp_keepalives_interval": "30", "tcp_keepalives_count": "9",
-                "require_secure_transport": "on"}
+        out = {"ssl": "on", "tcp_keepalives_idle": "120", "tcp_keepalives_interval": "30", "tcp_keepalives_count": "9",
+               "require_secure_transport": "on"}
+        if memory:
+            out.update(azure_memory_defaults(memory))
+        return out
     if platform == "gcp-cloudsql":
         out = {"ssl": "on"}
         if memory:
             out["shared_buffers"] = str(memory * CLOUDSQL_SHARED_BUFFERS_PERCENT // 100 // 8192)  # 8 kB blocks
         return out
     return {}
+
+
+def azure_memory_defaults(memory: int) -> dict[str, str]:
+    """Azure flexible server's memory-dependent defaults for a SKU of `memory` bytes (see above)."""
+    import math
+
+    gib = memory / 1024**3
+    small = gib <= 2
+    return {"shared_buffers": str(int(gib * (16384 if small else 32768))),
+            "max_connections": str(int(gib * 25) if small else min(int(gib * 1024 * 0.1049164697034809), 5000)),
+            "maintenance_work_mem": str(int(82.5 * math.log(gib) + 40) * 1024)}
 
 
 # names a platform has beside PostgreSQL's own (not PostgreSQL parameters, no dot)

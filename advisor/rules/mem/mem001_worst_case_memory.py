@@ -32,7 +32,8 @@ differ from PostgreSQL's (docs/cloud.md): RDS `shared_buffers` {DBInstanceClassM
 quarter of the memory) and its `max_connections` formula, Cloud SQL `shared_buffers` 33 % of the
 tier's memory, Aurora PostgreSQL `shared_buffers` SUM({DBInstanceClassMemory/12038},-50003) (about
 65 %), `max_connections`, `maintenance_work_mem`, `autovacuum_work_mem` and `autovacuum_max_workers`
-formulas. A floor made of the platform's defaults alone, with no parameter the file sets, is the
+formulas, Azure flexible server's `shared_buffers` (25 % of the SKU's memory above 2 GiB),
+`max_connections` (859 on 8 GiB, 5000 from 48 GiB) and `maintenance_work_mem`. A floor made of the platform's defaults alone, with no parameter the file sets, is the
 platform's own sizing and is not reported (Aurora's defaults on a db.r6g.large reach 19.1 GB of
 16 GB). Without any memory figure the rule says nothing. SYS005 compares the same floor, computed by
 the same code (advisor/rules/memory.py), with a strict overcommit limit.
