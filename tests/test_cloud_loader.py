@@ -272,10 +272,36 @@ def test_backend_service_internal_passthrough(tmp_path):
     assert (box.idle_timeout.value, box.idle_timeout.origin) == (600, "default")
     assert box.facts["session_affinity"].value == "CLIENT_IP" and box.facts["session_affinity"].span.line == 6
     assert box.facts["tracking_mode"].value == "PER_SESSION"
-    # a proxy load balancer (it ends the TCP connection itself): not modelled, no middlebox
+    # an Application Load Balancer's (HTTP): its timeoutSec is a response timeout, not modelled
     path = _write(tmp_path, "bs3.json", {"kind": "compute#backendService", "name": "web",
-                                         "loadBalancingScheme": "EXTERNAL_MANAGED", "protocol": "TCP"})
+                                         "loadBalancingScheme": "EXTERNAL_MANAGED", "protocol": "HTTP"})
     assert _boxes(path) == []
+
+
+@pytest.mark.parametrize("data, proxy", [
+    ({"loadBalancingScheme": "EXTERNAL_MANAGED", "protocol": "TCP"}, True),   # global external proxy NLB
+    ({"loadBalancingScheme": "INTERNAL_MANAGED", "protocol": "TCP",
+      "region": "https://www.googleapis.com/compute/v1/projects/p/regions/us-central1"}, True),  # regional internal
+    ({"loadBalancingScheme": "EXTERNAL", "protocol": "SSL"}, True),            # classic SSL proxy
+    ({"loadBalancingScheme": "EXTERNAL", "protocol": "TCP",                   # classic TCP proxy: global
+      "selfLink": "https://www.googleapis.com/compute/v1/projects/p/global/backendServices/pg"}, True),
+    ({"loadBalancingScheme": "EXTERNAL", "protocol": "TCP",                   # external passthrough: regional
+      "selfLink": "https://www.googleapis.com/compute/v1/projects/p/regions/us-central1/backendServices/pg"}, False),
+])
+def test_backend_service_proxy_network_load_balancer(tmp_path, data, proxy):
+    """A proxy Network Load Balancer's backend service (TCP or SSL proxy) closes a connection idle
+    for its timeoutSec, 30 s by default (Compute API default; the idle-close behaviour from users'
+    reports: advisor.model.middlebox, gcp-proxy-lb); a passthrough one's is the rehash kind."""
+    path = _write(tmp_path, "bs.json", {"kind": "compute#backendService", "name": "pg", **data})
+    [box] = _boxes(path)
+    if not proxy:
+        assert box.kind == "gcp-lb"
+        return
+    assert (box.kind, box.idle_timeout.value, box.idle_timeout.origin) == ("gcp-proxy-lb", 30, "default")
+    assert box.keepalive_resets is False and box.on_expiry == "close"
+    path = _write(tmp_path, "bs2.json", {"kind": "compute#backendService", "name": "pg", **data, "timeoutSec": 86400})
+    [box] = _boxes(path)
+    assert (box.idle_timeout.value, box.idle_timeout.origin) == (86400, "set")
 
 
 def test_cloud_sql_flags_with_tier_memory(tmp_path):

@@ -557,6 +557,48 @@ resource "google_compute_region_backend_service" "pgbouncer" {
     assert box.facts["tracking_mode"].value == "PER_SESSION"
 
 
+def test_tf_gcp_proxy_network_load_balancer(tmp_path):
+    """A global backend service with protocol TCP (classic TCP proxy, scheme EXTERNAL by default) or a
+    regional one with a managed scheme (Envoy proxy NLB) is a proxy Network Load Balancer: its
+    timeout_sec (default 30 s) closes idle connections; a regional EXTERNAL or INTERNAL one stays
+    passthrough (gcp-lb). Before, the global one was read as an external passthrough (60 s, rehash)."""
+    main = tmp_path / "main.tf"
+    main.write_text('''
+resource "google_compute_backend_service" "classic" {
+  name     = "pg-tcp-proxy"
+  protocol = "TCP"
+}
+
+resource "google_compute_region_backend_service" "internal" {
+  name                  = "pg-internal-proxy"
+  region                = "us-central1"
+  load_balancing_scheme = "INTERNAL_MANAGED"
+  protocol              = "TCP"
+  timeout_sec           = 3600
+}
+
+resource "google_compute_region_backend_service" "passthrough" {
+  name                  = "pg-external-nlb"
+  region                = "us-central1"
+  load_balancing_scheme = "EXTERNAL"
+  protocol              = "TCP"
+}
+
+resource "google_compute_backend_service" "web" {
+  name     = "web"
+  protocol = "HTTPS"
+}
+''')
+    boxes = _boxes(main)
+    classic, internal = boxes["pg-tcp-proxy"], boxes["pg-internal-proxy"]
+    assert (classic.kind, classic.idle_timeout.value, classic.idle_timeout.origin) == ("gcp-proxy-lb", 30, "default")
+    assert classic.keepalive_resets is False and classic.on_expiry == "close"
+    assert (internal.kind, internal.idle_timeout.value) == ("gcp-proxy-lb", 3600)
+    assert internal.idle_timeout.span.line == _line(main, "timeout_sec           = 3600")
+    assert (boxes["pg-external-nlb"].kind, boxes["pg-external-nlb"].on_expiry) == ("gcp-lb", "rehash")
+    assert "web" not in boxes  # an Application Load Balancer's: a response timeout, not modelled
+
+
 AURORA_TF = (Path(__file__).parent / "rules" / "MEM001" / "bad_aurora_tf" / "aurora.tf").read_text()
 
 

@@ -511,6 +511,17 @@ def _backend_service(reader: FileReader, data: dict, base: tuple, name: str) -> 
         if "sessionAffinity" in data else Value("NONE", origin="default", key="sessionAffinity")
     if "trackingMode" in policy:
         facts["tracking_mode"] = reader.value(policy["trackingMode"], base + ("connectionTrackingPolicy", "trackingMode"))
+    link = str(data.get("selfLink") or "")
+    scope = "regional" if "region" in data or "/regions/" in link else "global" if "/global/" in link else None
+    from advisor.loaders.terraform import gcp_proxy_nlb
+
+    if gcp_proxy_nlb(scheme, protocol, scope):
+        # a proxy Network Load Balancer (TCP or SSL proxy): it closes a connection idle for the
+        # backend service's timeoutSec (default 30 s; advisor.model.middlebox, gcp-proxy-lb)
+        reader.add(Middlebox("gcp-proxy-lb", data.get("name", name), reader.span(base),
+                             idle_timeout=facts.get("timeout_sec"),
+                             facts={k: facts[k] for k in ("load_balancing_scheme", "protocol")}))
+        return
     idle = None
     if scheme == "INTERNAL" and protocol in ("TCP", "UDP", "UNSPECIFIED"):
         # internal passthrough NLB: the connection tracking table's idle timeout (default 600 s);
@@ -520,8 +531,8 @@ def _backend_service(reader: FileReader, data: dict, base: tuple, name: str) -> 
     elif scheme == "EXTERNAL" and protocol in ("TCP", "UDP", "UNSPECIFIED"):
         idle = Value(60, origin="default", unit="s", key="external passthrough (fixed 60 s)")
     else:
-        # a proxy load balancer (HTTP(S), SSL, TCP proxy) ends the client's TCP connection itself:
-        # its timeoutSec means something else per type, not modelled (docs/cloud.md)
+        # an Application Load Balancer (HTTP(S)): its timeoutSec is a response timeout, not
+        # modelled (docs/cloud.md)
         return
     reader.add(Middlebox("gcp-lb", data.get("name", name), reader.span(base), idle_timeout=idle, facts=facts))
 

@@ -780,6 +780,13 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                                  else "INTERNAL")
             protocol = res.literal("protocol", "HTTP" if t == "google_compute_backend_service" else "TCP")
             policy = (res.blocks.get("connection_tracking_policy") or [None])[0]
+            if gcp_proxy_nlb(scheme, protocol, "global" if t == "google_compute_backend_service" else "regional"):
+                idle = _seconds(res, "timeout_sec", out, 1, 2**31 - 1)
+                facts = {"load_balancing_scheme": Value(scheme, key="load_balancing_scheme"),
+                         "protocol": Value(protocol, key="protocol")}
+                out.add(Middlebox("gcp-proxy-lb", res.literal("name") or res.address, res.span, idle_timeout=idle,
+                                  facts=facts), res)
+                continue
             if scheme == "INTERNAL" and protocol in ("TCP", "UDP", "UNSPECIFIED"):
                 idle = _seconds(policy, "idle_timeout_sec", out, 1, 2**31 - 1) if policy is not None else None
             elif scheme == "EXTERNAL" and protocol in ("TCP", "UDP", "UNSPECIFIED"):
@@ -896,6 +903,22 @@ def _cluster_classes(instances: list[dict]) -> None:
             member = members[0]
             cluster.update(instance_class=member["instance_class"], memory=member["memory"],
                            class_span=member["span"])
+
+
+_PROXY_SCHEMES = ("EXTERNAL_MANAGED", "INTERNAL_MANAGED")
+
+
+def gcp_proxy_nlb(scheme, protocol, scope: str | None) -> bool:
+    """Whether a backend service (scheme, protocol, scope "global"/"regional"/None when not known)
+    is a proxy Network Load Balancer's: protocol SSL (only proxies take it), TCP with a managed
+    (Envoy or GFE proxy) scheme, or TCP on a global backend service (a passthrough Network Load
+    Balancer's backend service is regional; the Compute API's Backend.balancingMode text:
+    "EXTERNAL (SSL Proxy and TCP Proxy load balancers)"). HTTP(S), HTTP2, gRPC and UDP are not."""
+    if protocol == "SSL":
+        return True
+    if protocol != "TCP":
+        return False
+    return scheme in _PROXY_SCHEMES or (scope == "global" and scheme == "EXTERNAL")
 
 
 def _unexpected(path: str, exc: Exception) -> Diagnostic:

@@ -110,6 +110,23 @@ KINDS: dict[str, MiddleboxKind] = {k.kind: k for k in (
                   "tracking only; external: 60 s)",
                   "Google Cloud docs, passthrough Network Load Balancer traffic distribution (backend selection and "
                   "connection tracking); Compute API BackendServiceConnectionTrackingPolicy"),
+    # A proxy Network Load Balancer (classic TCP/SSL proxy, global or regional external or internal
+    # proxy NLB) ends the client's TCP connection and opens its own to the backend. Compute API
+    # BackendService.timeoutSec: "has a different meaning depending on the type of load balancer",
+    # default 30 s, 1-2147483647 s. That for a TCP/SSL proxy it closes connections with no data for
+    # that long (a query running past it included) is from users' reports, Google's own page on it
+    # not being stored here: dbeaver/dbeaver#6080 (a query through a GCP TCP load balancer cut at
+    # exactly 30 s; a longer timeout fixed it), poseidon/typhoon#361 (kubectl port-forward closed
+    # after the timeout; raised to 5 min), gravitational/teleport#52312 (the default 30 s drops
+    # agents whose keepalive interval is 300 s), cockroachdb/docs#2687. A proxy answers the probes
+    # of TCP keepalives itself: whether they count is not documented, so only traffic is assumed to
+    # reset it (as for RDS Proxy).
+    MiddleboxKind("gcp-proxy-lb", "GCP proxy Network Load Balancer", 30, False, "close",
+                  "backend service timeoutSec, 1-2147483647 s (default 30)",
+                  "Compute API BackendService.timeoutSec (default 30 s, meaning per load balancer type); its "
+                  "idle-close behaviour for TCP/SSL proxies from users' reports (dbeaver#6080, typhoon#361, "
+                  "teleport#52312), not a Google page; whether keepalives count is not documented, so only "
+                  "traffic is assumed to reset it"),
     MiddleboxKind("k8s-service", "Kubernetes Service (kube-proxy conntrack)", 86400, True, "drop",
                   "kube-proxy conntrack.tcpEstablishedTimeout",
                   "kube-proxy configuration: conntrack tcpEstablishedTimeout default 24h"),

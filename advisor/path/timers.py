@@ -260,7 +260,7 @@ def build_timers(path: DeploymentPath) -> None:
             timers.extend(_pgbouncer_timers(hop, i, behind_pooler))
         elif hop.kind == "postgres" and hop.doc is not None:
             timers.extend(_postgres_timers(path, hop, i, pooled_from))
-        elif hop.detail is not None and hop.kind in ("aws-rds-proxy", "aws-alb", "aws-elb"):
+        elif hop.detail is not None and hop.kind in ("aws-rds-proxy", "aws-alb", "aws-elb", "gcp-proxy-lb"):
             timers.append(_terminating_timer(hop, i, behind_pooler))
     path.timers = timers
 

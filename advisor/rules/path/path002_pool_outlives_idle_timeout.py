@@ -423,7 +423,8 @@ def _idle_setting(hop) -> str:
         return 'service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout: "3600" on the Service'
     return {"aws-elb": "ConnectionSettings.IdleTimeout, up to 3600 s",
             "aws-alb": "idle_timeout.timeout_seconds, up to 4000 s",
-            "aws-rds-proxy": "IdleClientTimeout, up to 28800 s"}.get(hop.kind, "its idle timeout")
+            "aws-rds-proxy": "IdleClientTimeout, up to 28800 s",
+            "gcp-proxy-lb": "the backend service's timeout_sec (timeoutSec)"}.get(hop.kind, "its idle timeout")
 
 
 RULE = Rule(
