@@ -1551,3 +1551,29 @@ def test_a_gcp_passthrough_load_balancers_tracking_expiry_does_not_end_the_conne
     [path] = shared(paths_of(tmp_path, config))
     [lb] = [t for t in path.timers if t.resets_on == "packets"]
     assert lb.expiry == "drop" and lb.fires
+
+
+def test_an_haproxy_that_ends_tls_is_the_tls_end_of_its_legs(tmp_path):
+    """audit17 s04 (D1): `bind ... ssl crt` makes HAProxy the TLS end of the client's leg and sends
+    the decrypted stream on in plaintext; `pgpath path` says both (text and JSON), PATH004 no longer
+    compares the client's sslmode with PostgreSQL's ssl across it, and HAP013 reports the bind."""
+    hap = HAP.replace("bind *:5000", "bind *:5443 ssl crt /etc/haproxy/db.pem").replace("pgb.internal:6432",
+                                                                                       "db.internal:5432")
+    write(tmp_path, {"postgresql.conf": PG + "ssl = off\n", "haproxy.cfg": hap,
+                     ".env": "DATABASE_URL=postgresql://app@lb.internal:5443/app?sslmode=require\n"})
+    [path] = shared(paths_of(tmp_path))
+    assert [h.kind for h in path.hops] == ["client", "haproxy", "postgres"]
+    front, back = path.legs
+    assert front.tls.startswith("TLS ends at HAProxy listen pg, bind *:5443 ssl (haproxy.cfg:8), no alpn")
+    assert back.tls.startswith("no TLS: HAProxy ended the client's TLS")
+    out = pgpath("path", ".", cwd=tmp_path).stdout
+    assert "      TLS ends at HAProxy listen pg, bind *:5443 ssl (haproxy.cfg:8)" in out, out
+    data = json.loads(pgpath("path", ".", "--format", "json", cwd=tmp_path).stdout)
+    assert validate(data, "path.schema.json") is None and data["paths"][0]["legs"][0]["tls"] == front.tls
+    codes = [f.code for f in report_of(tmp_path).findings if f.code in ("PATH004", "HAP013")]
+    assert codes == ["HAP013"], codes
+    # with TLS left to PostgreSQL, the legs say nothing of TLS and PATH004 compares the two ends again
+    write(tmp_path, {"haproxy.cfg": hap.replace(" ssl crt /etc/haproxy/db.pem", "")})
+    [path] = shared(paths_of(tmp_path))
+    assert [leg.tls for leg in path.legs] == ["", ""]
+    assert [f.code for f in report_of(tmp_path).findings if f.code in ("PATH004", "HAP013")] == ["PATH004"]

@@ -1141,6 +1141,8 @@ class _Builder:
             target[w] = Val(Unknown(nxt) if unknown else nxt or "", span, origin)
         elif w in ("ssl", "no-ssl"):
             target["ssl"] = Val(w == "ssl", span, origin)
+        elif w == "alpn" and nxt is not None:
+            target["alpn"] = Val(Unknown(nxt) if unknown else nxt, span, origin, raw=nxt)
         elif w in ("backup", "no-backup"):
             target["backup"] = Val(w == "backup", span, origin)
         elif w == "maxconn" and nxt is not None:
@@ -1203,6 +1205,7 @@ class _Builder:
                         backup=bool(opts.get("backup").value) if opts.get("backup") else False,
                         tls_flags=list(opts["tls_flags"].value) if "tls_flags" in opts else [],
                         resolvers=opts.get("resolvers"), init_addr=opts.get("init-addr"), maxconn=opts.get("maxconn"))
+        server.alpn = opts.get("alpn")
         proxy.servers.append(server)
         self._setting(line, texts[0], " ".join(texts[1:]), Unknown(addr) if unknown else addr, None, origin, shift + addr_i)
 
@@ -1231,6 +1234,10 @@ class _Builder:
                 bind.ssl = True
             elif w == "transparent":
                 bind.transparent = True
+            elif w == "alpn" and i + 1 < len(rest):
+                word = line.words[shift + 3 + i]
+                bind.alpn = Val(Unknown(rest[i + 1]) if word.unknown else rest[i + 1], line.word_span(shift + 2 + i),
+                                proxy.label, raw=rest[i + 1])
             elif w in ("ssl-min-ver", "ssl-max-ver") and i + 1 < len(rest):
                 setattr(bind, w.replace("-", "_"), rest[i + 1])
             elif w in _TLS_FLAGS:

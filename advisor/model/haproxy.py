@@ -44,7 +44,7 @@ class Val(Record):
 
 class Server(Record):
     __slots__ = ("name", "address", "port", "span", "check", "inter_ms", "check_port", "ssl", "ssl_min_ver",
-                 "ssl_max_ver", "backup", "tls_flags", "tls_range", "resolvers", "init_addr", "maxconn")
+                 "ssl_max_ver", "backup", "tls_flags", "tls_range", "resolvers", "init_addr", "maxconn", "alpn")
 
     def __init__(self, name: str, address: str, port: int | None | Unknown, span: Span, check: Val | None = None,
                  inter_ms: Val | None = None, check_port: Val | None = None, ssl: bool = False,
@@ -69,6 +69,9 @@ class Server(Record):
         # `maxconn N`: connections sent to it at once; more wait in the backend's queue (`timeout
         # queue`, else `timeout connect`) and are then dropped; 0 or None: unlimited
         self.maxconn = maxconn
+        # `alpn <list>`: the protocols HAProxy offers in its TLS ClientHello to this server (a `Val`
+        # of the list as written); None when not set: no ALPN extension is sent
+        self.alpn: Val | None = None
 
     def to_dict(self) -> dict[str, Any]:
         port = {"unknown": self.port.text} if isinstance(self.port, Unknown) else self.port
@@ -89,7 +92,7 @@ class Server(Record):
 
 class Bind(Record):
     __slots__ = ("address", "span", "ssl", "ssl_min_ver", "ssl_max_ver", "tls_flags", "tls_range", "files",
-                 "transparent")
+                 "transparent", "alpn")
 
     def __init__(self, address: str, span: Span, ssl: bool = False, ssl_min_ver: str | None = None,
                  ssl_max_ver: str | None = None, tls_flags: list[str] | None = None,
@@ -105,6 +108,9 @@ class Bind(Record):
         # `transparent`: the socket may bind an address the host does not hold (IP_TRANSPARENT /
         # IP_FREEBIND; HAProxy 2.6 has no `freebind` keyword); needs root or CAP_NET_ADMIN
         self.transparent = False
+        # `alpn <list>`: the protocols HAProxy accepts in a client's ALPN extension on an `ssl` bind
+        # (a `Val` of the list as written); None when not set: HAProxy selects no protocol
+        self.alpn: Val | None = None
 
     @property
     def port(self) -> int | None:
@@ -124,6 +130,26 @@ class Bind(Record):
 
 _KA_OPTIONS = ("clitcpka", "srvtcpka", "tcpka")
 KA_PARAMS = ("clitcpka-idle", "clitcpka-intvl", "clitcpka-cnt", "srvtcpka-idle", "srvtcpka-intvl", "srvtcpka-cnt")
+def offers_alpn(val: Val | None, protocol: str = "postgresql") -> bool | None:
+    """Whether an `alpn` list (of a bind or a server line) has `protocol`: True or False, None
+    when the list is a placeholder pgpath cannot read."""
+    if val is None:
+        return False
+    if not is_known(val.value):
+        return None
+    return protocol in [p.strip() for p in str(val.value).split(",")]
+
+
+def binds_used(front: "Proxy", port: Any = None) -> list[Bind]:
+    """The binds of a frontend (or listen) a client connecting to `port` reaches: those on that
+    port when one is, else every bind (the port is not known, or no bind is on it)."""
+    if isinstance(port, int):
+        on_port = [b for b in front.binds if b.port == port]
+        if on_port:
+            return on_port
+    return list(front.binds)
+
+
 class Proxy(Record):
     """One `defaults`, `frontend`, `backend` or `listen` section after inheritance."""
 

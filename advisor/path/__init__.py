@@ -19,6 +19,7 @@ def assemble(docs: list[ConfigDoc], config: dict | None = None, config_path: str
     """(paths, topology problems) for the loaded documents."""
     from advisor.path import discover as discovery
     from advisor.path.timers import analyse
+    from advisor.path.tls import describe
 
     paths: list[DeploymentPath] = []
     problems: list[Diagnostic] = []
@@ -32,6 +33,7 @@ def assemble(docs: list[ConfigDoc], config: dict | None = None, config_path: str
     for path in paths:
         _distinct_labels(path)
         analyse(path)
+        describe(path)
     return paths, problems
 
 

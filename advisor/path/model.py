@@ -164,7 +164,7 @@ class Leg(Record):
     "client" when middleboxes sit in front of the first hop and no client file was read (the
     clients' keepalives are unknown), "server" when they sit after the last hop."""
 
-    __slots__ = ("a", "b", "middleboxes", "ends", "open_end", "socket")
+    __slots__ = ("a", "b", "middleboxes", "ends", "open_end", "socket", "tls")
 
     def __init__(self, a: int, b: int, middleboxes: list[int] | None = None,
                  ends: list[KeepalivePlan] | None = None, open_end: str | None = None,
@@ -175,6 +175,9 @@ class Leg(Record):
         self.ends = [] if ends is None else ends
         self.open_end = open_end
         self.socket = socket  # the Unix socket directory it connects through: no TCP, no keepalives
+        # where TLS ends on it, said when an HAProxy terminates or originates TLS (advisor.path.tls);
+        # "" elsewhere
+        self.tls = ""
 
     def labels(self, hops: list) -> tuple[str, str]:
         """The two ends' labels, the missing one named for what it is."""
@@ -203,6 +206,8 @@ class Leg(Record):
             out["open_end"] = self.open_end
         if self.socket:
             out["socket"] = self.socket
+        if self.tls:
+            out["tls"] = self.tls
         return out
 
 

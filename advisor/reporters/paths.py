@@ -72,6 +72,8 @@ def render(report, **_: object) -> str:
             if leg.socket:
                 ka = f"a Unix socket ({leg.socket}): no TCP, so no keepalives and no middlebox"
             lines.append(f"  leg {a} -> {b}{via}: {ka}")
+            if leg.tls:
+                lines.append(f"      {leg.tls}")
         if path.timers:
             lines.append("  an idle connection:")
             for t in sorted(path.timers, key=lambda t: (t.seconds is None, t.seconds or 0)):

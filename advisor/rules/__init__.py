@@ -123,6 +123,8 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("HAP011", "haproxy-server-name-resolved-once", "hap.hap011_server_name_resolved_once", ("haproxy",), ()),
     RuleEntry("HAP012", "haproxy-bind-vip-without-nonlocal-bind", "hap.hap012_bind_vip_without_nonlocal_bind",
               ("haproxy", "keepalived"), ()),
+    RuleEntry("HAP013", "haproxy-tls-breaks-postgres-negotiation", "hap.hap013_tls_breaks_postgres_negotiation",
+              ("haproxy",), ()),
     # APP: client drivers and pools
     RuleEntry("APP001", "client-tls-not-verified", "app.app001_tls_not_verified", ("client",), ()),
     RuleEntry("APP002", "client-tls-range-unmet", "app.app002_client_tls_range_unmet", ("path",), ()),

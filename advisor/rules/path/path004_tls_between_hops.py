@@ -4,7 +4,9 @@ verification that ends at a pooler.
 ## What it checks
 TLS is negotiated per leg between the hops that terminate it: the client and the first PgBouncer
 or PostgreSQL after it (an HAProxy in TCP mode passes TLS through), then PgBouncer and the server
-behind it. For each such pair on an assembled path:
+behind it. A leg through an HAProxy that ends or starts TLS itself (`ssl` on its bind or server
+lines) is HAP013's: PostgreSQL's own negotiation does not reach across it. For each such pair
+on an assembled path:
 
 - the connecting side requires TLS (`sslmode` `require`, `verify-ca`, `verify-full`; PgBouncer
   `server_tls_sslmode` the same; node-postgres `ssl: true` or any `ssl` object, `{
@@ -61,10 +63,15 @@ VERIFIES = ("verify-ca", "verify-full")
 def _next_tls_end(path, start: int):
     """(index, hop) of the next hop that terminates TLS: PgBouncer, PostgreSQL, or an RDS Proxy
     (which negotiates TLS with the client itself: its own rules are not modelled here)."""
+    from advisor.path.tls import haproxy_tls_binds
+
     for j in range(start + 1, len(path.hops)):
         hop = path.hops[j]
         if hop.kind in ("pgbouncer", "postgres", "aws-rds-proxy"):
             return j, hop
+        if hop.kind == "haproxy" and hop.detail is not None and (
+                haproxy_tls_binds(path, j) or any(s.ssl for s in hop.detail.back.servers)):
+            return None, None  # HAProxy ends or starts TLS itself: HAP013 judges that leg
     return None, None
 
 
