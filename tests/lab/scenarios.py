@@ -824,6 +824,14 @@ def render_doc(results: dict[str, Result]) -> str:
         "  file: without `ip_nonlocal_bind` it exits (`cannot bind socket (Cannot assign requested address)`) and",
         "  pgpath warns quoting that ALERT; with `net.ipv4.ip_nonlocal_bind = 1` in the file, or `transparent` on",
         "  the binds, it starts and pgpath says nothing.",
+        "- **HAP013, HAProxy as a TLS end on PostgreSQL traffic** (tests/lab/test_lab_haproxy_tls.py, rows HTLS):",
+        "  `bind ... ssl crt` in front of PostgreSQL 15: libpq's SSLRequest (sslmode verify-full or disable) gets",
+        "  `server closed the connection unexpectedly`, libpq 17+ `sslnegotiation=direct` fails without ALPN and",
+        "  connects once the bind has `alpn postgresql` (PostgreSQL then sees plaintext from HAProxy), asyncpg's",
+        "  `direct_tls=True` connects without it (it offers ALPN and does not check it); without",
+        "  `ssl crt` verify-full connects with TLS at PostgreSQL; `server ... ssl` (with or without `alpn",
+        "  postgresql`) toward PostgreSQL 15 fails (`invalid length of startup packet`). pgpath's HAP013 error",
+        "  quotes what each client gets, and it says nothing where the client connects.",
     ]
     if RULE_ROWS:
         out += ["", "| scenario | rule | config | predicted by pgpath (`pgpath check`) | observed | match |",

@@ -74,7 +74,7 @@ ASYNCPG_POOL_KEYS = ("min_size", "max_size", "max_queries", "max_inactive_connec
 # asyncpg.connect()'s keyword arguments that say where and how it connects (asyncpg 0.31
 # connection.connect); `database` is its name for dbname
 ASYNCPG_CONNECT_KEYWORDS = ("host", "port", "user", "password", "passfile", "database", "ssl", "timeout",
-                            "command_timeout", "target_session_attrs", "statement_cache_size")
+                            "command_timeout", "target_session_attrs", "statement_cache_size", "direct_tls")
 
 class _Imports:
     """The names the module binds to the constructors, and to the modules that hold them."""

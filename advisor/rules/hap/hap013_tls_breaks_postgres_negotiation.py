@@ -38,8 +38,8 @@ certificate, `sslmode` or `verify` setting: the two ends do not speak the same f
 passes, so the servers look up while no client gets in. Measured (tests/lab/test_lab_haproxy_tls.py,
 HAProxy 2.6, PostgreSQL 15): through `bind ... ssl crt` libpq 15 and 18 fail with `sslmode`
 require, verify-full and disable; libpq 18 `sslnegotiation=direct` fails without ALPN and connects
-once the bind has `alpn postgresql`; `server ... ssl` toward PostgreSQL 15 fails with and without
-`alpn postgresql`.
+once the bind has `alpn postgresql`; asyncpg 0.32 with `direct_tls=True` connects without it;
+`server ... ssl` toward PostgreSQL 15 fails with and without `alpn postgresql`.
 
 ## Fix
 Let PostgreSQL (or PgBouncer) terminate TLS: remove `ssl crt ...` from the bind; HAProxy in mode
