@@ -24,6 +24,9 @@ advisor/pgbversion.py, the loaders); each kind of link is followed here, from fi
   `../db/pgbouncer.ini:/etc/...`, whose image then says the version; a postgresql.conf
   `include '../common/memory.conf'`; `ssl_cert_file = '../certs/server.crt'`; a compose
   `env_file`) brings the group of that file or folder, and is brought by it.
+- **the host** (`host_root`): a server's file and the sysctl files and systemd units of its host
+  (beside it, or in the same copy of the host's file system: `etc/postgresql/16/main/` and
+  `etc/systemd/system/`), which give it its host facts (advisor.path.hosts), bring each other.
 - **the run as a whole**: SYS003 merges a systemd unit with its drop-ins by name wherever they
   are, and an RDS parameter group takes the run's only instance class: such files bring each
   other (`alike`).
@@ -138,6 +141,7 @@ class Related:
         self._lower: dict[str, bytes] = {}
         self._names: dict[str, set[str]] = {}
         self._runs_server: dict[str, bool] = {}
+        self._hosts: dict[str, set[str]] | None = None  # host root -> folders of its files (_same_host)
         self._seen: set[str] = set()  # folders whose group is read
         self._groups: set[str] = set()
         self._found: list[tuple[str, str]] = []
@@ -341,7 +345,9 @@ class Related:
 
             unit = unit_name(path)
             out.update(os.path.dirname(p) for p in self._walk() if unit_name(p) == unit)
-        if kind in ("haproxy", "keepalived", "sysctl"):
+        if kind in _HOST_KINDS:
+            out.update(self._same_host(path))
+        if kind in ("haproxy", "keepalived"):
             out.update(self._vip_links(path, kind))
         if kind in ("cloud", "terraform"):
             data = self.text(os.path.abspath(path))
@@ -350,16 +356,25 @@ class Related:
                     out.update(os.path.dirname(p) for p, text in self.texts() if any(m in text for m in theirs))
         return out
 
-    def _vip_links(self, path: str, kind: str) -> set[str]:
-        """HAP012 joins an HAProxy file with every keepalived.conf of the run whose VIP it binds, and
-        with the sysctl files of its host (`host_root`): the folders of the files of the same host,
-        for an HAProxy file those of every file that may hold a `vrrp_instance`, and for a
-        keepalived.conf those of every file that writes one of its VIPs (then theirs in turn)."""
+    def _same_host(self, path: str) -> set[str]:
+        """The folders of the files of the same host (`host_root`): a server takes the sysctl files
+        and systemd units of its host wherever they sit in the copy of its file system
+        (advisor.path.hosts), HAP012 the sysctl files of an HAProxy's host. Grouped once a run."""
         from advisor.model.host import host_root
 
+        if self._hosts is None:
+            self._hosts = {}
+            for p in self._walk():
+                self._hosts.setdefault(host_root(p), set()).add(os.path.dirname(p))
+        return self._hosts.get(host_root(os.path.abspath(path)), set())
+
+    def _vip_links(self, path: str, kind: str) -> set[str]:
+        """HAP012 joins an HAProxy file with every keepalived.conf of the run whose VIP it binds
+        (and with the sysctl files of its host, `_same_host`): for an HAProxy file the folders of
+        every file that may hold a `vrrp_instance`, and for a keepalived.conf those of every file
+        that writes one of its VIPs (then theirs in turn)."""
         absolute = os.path.abspath(path)
-        root = host_root(absolute)
-        out = {os.path.dirname(p) for p in self._walk() if host_root(p) == root}
+        out: set[str] = set()
         if kind == "haproxy":
             out.update(os.path.dirname(p) for p, text in self.texts() if b"vrrp_instance" in text)
         elif kind == "keepalived":
@@ -501,6 +516,8 @@ _RDS_INSTANCES = (b"DBInstanceClass", b"DBClusterInstanceClass", b"instance_clas
 # relative path in them is followed by a full check
 _NO_PATHS = frozenset((".py", ".json", ".properties", ".toml", ".sql", ".psql", ".pgsql", ".crt", ".pem", ".key",
                        ".cer"))
+# the kinds whose files take facts of their host's files, or give them (advisor.path.hosts, HAP012)
+_HOST_KINDS = ("postgresql", "pgbouncer", "haproxy", "keepalived", "sysctl", "systemd")
 _NO_CLIENTS = ("postgresql", "pgbouncer", "haproxy", "sql", "sysctl", "systemd", "certificate")
 
 

@@ -261,6 +261,16 @@ VIP_REPO = {"lb1/etc/haproxy/haproxy.cfg": (_VIP / "haproxy/haproxy.cfg").read_t
             "lb1/etc/sysctl.d/90-pg-network.conf": (_VIP / "sysctl.d/90-pg-network.conf").read_text(),
             "vrrp/keepalived.conf": (_VIP / "keepalived/keepalived.conf").read_text()}
 
+# a copy of a database host's file system (scenario audit 17, s06): the MemoryMax= of the drop-in in
+# etc/systemd/system limits the cluster of etc/postgresql/16/main (MEM001), and a sysctl file of the
+# same host sets vm.overcommit_memory (SYS002)
+_HOST = ROOT / "tests/rules/MEM001/bad_memorymax_host_tree/etc"
+HOST_TREE_REPO = {
+    "db-host/etc/postgresql/16/main/postgresql.conf": (_HOST / "postgresql/16/main/postgresql.conf").read_text(),
+    "db-host/etc/systemd/system/postgresql@16-main.service.d/override.conf":
+        (_HOST / "systemd/system/postgresql@16-main.service.d/override.conf").read_text(),
+    "db-host/etc/sysctl.d/30-postgresql.conf": "vm.overcommit_memory = 0\n"}
+
 
 def _witness(full, file: str, code: str):
     return [f for f in full.findings if f.code == code and os.path.normpath(f.span.file) == file]
@@ -294,11 +304,14 @@ WITNESSES = {
     and "azure/postgres.tf" in _related(_witness(full, "billing/.env", "PATH004")[0]),
     "keepalived-vip": lambda full: {"vrrp/keepalived.conf", "lb1/etc/sysctl.d/90-pg-network.conf"} <= _related(
         _witness(full, "lb1/etc/haproxy/haproxy.cfg", "HAP012")[0]),
+    "host-tree": lambda full: "db-host/etc/systemd/system/postgresql@16-main.service.d/override.conf" in _related(
+        _witness(full, "db-host/etc/postgresql/16/main/postgresql.conf", "MEM001")[0])
+    and _witness(full, "db-host/etc/sysctl.d/30-postgresql.conf", "SYS002"),
 }
 REPOS = {"service": SERVICE_REPO, "mount": MOUNT_REPO, "deep-include": DEEP_REPO, "ambiguous-service": AMBIGUOUS_REPO,
          "rds-proxy": RDS_REPO, "cnpg-pooler": POOLER_REPO, "systemd-drop-in": SYSTEMD_REPO,
          "rds-instance-class": RDS_SIZE_REPO, "include-loop": LOOP_REPO, "compose-home": COMPOSE_HOME_REPO,
-         "endpoints": ENDPOINT_REPO, "keepalived-vip": VIP_REPO}
+         "endpoints": ENDPOINT_REPO, "keepalived-vip": VIP_REPO, "host-tree": HOST_TREE_REPO}
 
 
 @pytest.mark.parametrize("name", list(REPOS))

@@ -6,7 +6,8 @@ Read as systemd reads unit files (systemd.syntax(7)): `[Section]` headers, `Key=
 key wins, and an empty assignment (`Environment=`) resets a list. `Environment=` takes several
 space-separated, optionally quoted `NAME=value` words.
 
-Facts (`advisor.model.host.HostFacts`, the doc's model; the unit name in meta["unit"]):
+Facts (`advisor.model.host.HostFacts`, the doc's model; the unit name in meta["unit"], the data
+directory its ExecStart `-D` or `Environment=PGDATA=` names in meta["data_directory"]):
 - `oom_score_adj` from `OOMScoreAdjust=` (-1000..1000; -1000 = never chosen by the OOM killer);
 - `oom_adjust_children` True when `Environment=PG_OOM_ADJUST_FILE=...` makes the postmaster reset
   its children's score (to PG_OOM_ADJUST_VALUE, default 0), so backends stay killable;
@@ -31,6 +32,9 @@ from advisor.model.client import Value
 from advisor.model.host import HostFacts
 
 _SIZE = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*([KMGTPEB])?$")
+# the data directory an ExecStart gives postgres or pg_ctl(cluster): `-D /var/lib/pgsql/16/data`,
+# `--pgdata=...`, `-D/path`; which cluster the unit runs when its name does not say
+_DATA_OPTION = re.compile(r"(?:^|\s)(?:-D\s*|--pgdata[=\s]\s*)['\"]?([^\s'\"]+)")
 _FACTORS = {None: 1, "B": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4, "P": 1024**5, "E": 1024**6}
 
 
@@ -99,6 +103,10 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
             _oom(doc, host, value, vspan, unknown)
         elif key in ("MemoryMax", "MemoryLimit", "MemoryHigh"):
             _memory(doc, host, key, value, vspan, unknown)
+        elif key == "ExecStart":
+            data = _DATA_OPTION.search(value)
+            if data:
+                doc.meta["data_directory"] = data.group(1)
         elif key == "Environment":
             if not value:
                 env.clear()
@@ -118,6 +126,8 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
         adjust = env.get("PG_OOM_ADJUST_VALUE")
         doc.meta["children_oom_score_adj"] = adjust[0] if adjust else "0"
     doc.meta["environment"] = sorted(env)
+    if "PGDATA" in env and "data_directory" not in doc.meta:
+        doc.meta["data_directory"] = env["PGDATA"][0]
     doc.model = host
     return doc
 

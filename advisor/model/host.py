@@ -52,22 +52,29 @@ class HostFacts(Record):
     `oom_adjust_children` True when PG_OOM_ADJUST_FILE makes backends killable again.
     """
 
-    __slots__ = ("name", "span", "facts")
+    __slots__ = ("name", "span", "facts", "overridden")
 
     def __init__(self, name: str, span: Span | None = None, facts: dict[str, Value] | None = None) -> None:
         self.name = name
         self.span = span
         self.facts = {} if facts is None else facts
+        # fact name -> a value read from a file that a declared one replaced (with_declared)
+        self.overridden: dict[str, Value] = {}
 
     def get(self, name: str) -> Value | None:
         return self.facts.get(name)
 
     def memory_bytes(self) -> Value | None:
-        """The memory that counts for the OOM killer: the container/cgroup limit, else the RAM."""
+        """The memory that counts for the OOM killer: the container/cgroup limit, else the RAM;
+        the smaller when both are known (a MemoryMax= above the machine's RAM limits nothing)."""
         limit = self.facts.get("memory_limit")
+        ram = self.facts.get("ram")
         if limit is not None and limit.known:
+            if ram is not None and ram.known and isinstance(ram.value, (int, float)) and \
+                    isinstance(limit.value, (int, float)) and 0 < ram.value < limit.value:
+                return ram
             return limit
-        return self.facts.get("ram")
+        return ram
 
     def keepalive(self) -> tuple[Value, Value, Value]:
         """(time, intvl, probes) this host gives sockets that do not set their own."""
@@ -83,6 +90,8 @@ class HostFacts(Record):
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "facts": {k: v.to_dict() for k, v in self.facts.items()}}
+        if self.overridden:
+            out["overridden"] = {k: v.to_dict() for k, v in self.overridden.items()}
         if self.span is not None:
             out["span"] = self.span.to_dict()
         return out
@@ -92,14 +101,105 @@ class HostFacts(Record):
 # belongs to the host whose /etc is the folder above (etc/haproxy/haproxy.cfg and
 # etc/sysctl.d/90-net.conf are one host's); any other file to the host of its own folder
 ETC_FOLDERS = frozenset(("haproxy", "keepalived", "sysctl.d", "postgresql", "pgbouncer", "patroni", "systemd"))
+# a copy of a host's file system: `etc/<one of ETC_FOLDERS>/...` (etc/postgresql/16/main,
+# etc/systemd/system/postgresql@16-main.service.d), a file right in `etc/` (etc/sysctl.conf),
+# PostgreSQL's data directories (var/lib/postgresql/16/main, PGDG's var/lib/pgsql/16/data) and the
+# packages' units (usr/lib/systemd/system, lib/systemd/system): the host is the folder above
+_DATA_TREES = (("var", "lib", "postgresql"), ("var", "lib", "pgsql"), ("usr", "lib", "systemd"), ("lib", "systemd"))
 
 
 def host_root(path: str) -> str:
-    """The folder that stands for the machine a configuration file is on (see ETC_FOLDERS): the
-    file's folder, or the one above when the file's folder is one of a host's /etc folders."""
+    """The folder that stands for the machine a configuration file is on: the one function that
+    says which files are of one host (sysctl files, systemd units and the servers they apply to;
+    HAProxy and keepalived for HAP012). The folder above a copy of the host's file system (see
+    _DATA_TREES: `db-host/etc/postgresql/16/main/postgresql.conf` and
+    `db-host/etc/systemd/system/postgresql@16-main.service.d/override.conf` are both `db-host`'s);
+    else the file's folder, or the one above when that folder is one of a host's /etc folders or a
+    unit's drop-in folder (`haproxy/haproxy.cfg` beside `sysctl.d/90-net.conf`,
+    `postgresql.service.d/memory.conf` beside `postgresql.conf`). An absolute and a relative path
+    of one file give the same root only when both are made absolute first (callers comparing
+    paths of several origins use os.path.abspath)."""
     import os
 
     folder = os.path.dirname(os.path.normpath(path))
+    parts = folder.split(os.sep) if folder else []
+    for i in range(len(parts) - 1, -1, -1):  # the deepest copy of a host's tree
+        name = parts[i]
+        tree = name == "etc" and (i + 1 == len(parts) or parts[i + 1] in ETC_FOLDERS)
+        tree = tree or any(tuple(parts[i:i + len(t)]) == t for t in _DATA_TREES)
+        if tree and not (name == "lib" and i > 0 and parts[i - 1] == "usr"):
+            return os.sep.join(parts[:i]) or (os.sep if folder.startswith(os.sep) else ".")
+    if folder.endswith(".service.d") or os.path.basename(folder) == "system" and \
+            os.path.basename(os.path.dirname(folder)) == "systemd":
+        folder = os.path.dirname(folder)  # a drop-in folder, systemd/system
+        if os.path.basename(folder) == "system" and os.path.basename(os.path.dirname(folder)) == "systemd":
+            folder = os.path.dirname(folder)
     if os.path.basename(folder) in ETC_FOLDERS:
         folder = os.path.dirname(folder)
-    return folder
+    return folder or "."
+
+
+# where a PostgreSQL cluster lives in the packages' layouts: Debian/Ubuntu's configuration and data
+# directories (/etc/postgresql/16/main, /var/lib/postgresql/16/main: major and cluster name) and
+# the PGDG/RHEL data directory (/var/lib/pgsql/16/data: the major; one cluster per major)
+_DEBIAN_CLUSTER = lazy_re.compile(r"(?:^|/)(?:etc|var/lib)/postgresql/(\d{1,2})/([^/\s'\"]+)")
+_PGDG_DATA = lazy_re.compile(r"(?:^|/)var/lib/pgsql/(\d{1,2})/data(?:/|$|[\s'\"])")
+# the units that run one: Debian's postgresql@16-main.service, PGDG's postgresql-16.service
+_DEBIAN_UNIT = lazy_re.compile(r"^postgresql@(\d{1,2})-(.+)\.service$")
+_PGDG_UNIT = lazy_re.compile(r"^postgresql-(\d{1,2})\.service$")
+
+
+def pg_cluster(path: str) -> tuple[int, str | None] | None:
+    """(major, cluster name or None) a path of the packages' layouts names (see above), else None:
+    `etc/postgresql/16/main/postgresql.conf` -> (16, "main"), `/var/lib/pgsql/15/data` -> (15, None)."""
+    path = path.replace("\\", "/")
+    m = _DEBIAN_CLUSTER.search(path)
+    if m:
+        return int(m.group(1)), m.group(2)
+    m = _PGDG_DATA.search(path)
+    return (int(m.group(1)), None) if m else None
+
+
+def unit_program(unit: str) -> str:
+    """The server a unit runs, by its name: `pgbouncer`, `haproxy`, else `postgresql` (the systemd
+    loader reads only the units and drop-ins of those; a drop-in outside a `<unit>.d` folder, whose
+    unit is not named, is taken for PostgreSQL's)."""
+    name = unit.lower()
+    for program in ("pgbouncer", "haproxy"):
+        if name.startswith(program):
+            return program
+    return "postgresql"
+
+
+def unit_cluster(unit: str, data_directory: str | None = None) -> tuple[int, str | None] | None:
+    """(major, cluster or None) of the one cluster a PostgreSQL unit runs: its name
+    (`postgresql@16-main.service`, `postgresql-16.service`), else the data directory its
+    ExecStart `-D` or `PGDATA` names; None for a unit of every cluster (`postgresql@.service`,
+    `postgresql.service`, `patroni.service`) or one that does not say."""
+    m = _DEBIAN_UNIT.match(unit)
+    if m:
+        return int(m.group(1)), m.group(2)
+    m = _PGDG_UNIT.match(unit)
+    if m:
+        return int(m.group(1)), None
+    return pg_cluster(data_directory) if data_directory else None
+
+
+def same_cluster(a: tuple[int, str | None], b: tuple[int, str | None]) -> bool:
+    """Two (major, cluster) name one cluster: the same major, and the same name when both have one."""
+    return a[0] == b[0] and (a[1] is None or b[1] is None or a[1] == b[1])
+
+
+def with_declared(base: "HostFacts | None", declared: "HostFacts") -> "HostFacts":
+    """A host the topology declares, over what the files of the host say (`base`): every fact of
+    both, the declared value winning; a file's value it replaces is kept in `overridden` (said by
+    `pgpath path`), never dropped unseen."""
+    out = HostFacts(declared.name, declared.span, dict(base.facts) if base is not None else {})
+    for name, value in declared.facts.items():
+        earlier = out.facts.get(name)
+        if earlier is not None and earlier.origin != "declared" and earlier.value != value.value:
+            out.overridden[name] = earlier
+        out.facts[name] = value
+    if base is not None:
+        out.overridden = {**base.overridden, **out.overridden}
+    return out

@@ -18,8 +18,11 @@ def assemble(docs: list[ConfigDoc], config: dict | None = None, config_path: str
              marks: dict[str, Span] | None = None) -> tuple[list[DeploymentPath], list[Diagnostic]]:
     """(paths, topology problems) for the loaded documents."""
     from advisor.path import discover as discovery
+    from advisor.path.hosts import attach
     from advisor.path.timers import analyse
     from advisor.path.tls import describe
+
+    attach(docs)  # each server's host facts from its host's files, for declared and discovered paths alike
 
     paths: list[DeploymentPath] = []
     problems: list[Diagnostic] = []

@@ -231,9 +231,6 @@ class _Group:
             listen, target = _box_ports(box)
             for port in listen if target else ():
                 self.fronts.setdefault(port, []).append((doc, box, target))
-        # (not a pod's sysctls that went to the servers it runs: another pod has its own network namespace)
-        self.hosts = [doc.model for doc in docs if doc.kind in ("sysctl", "systemd") and doc.model is not None
-                      and not doc.meta.get("_pod_of")]
         self.sql = [doc for doc in docs if doc.kind == "sql"]  # ALTER ROLE/DATABASE ... SET beside the server
         self.rds_proxies: dict[str, list] = {}  # name -> [(document, middlebox)], across the run (discover)
         self.services: dict[str, list] = {}  # Kubernetes Service name -> [(group, listener)], across the run
@@ -505,7 +502,7 @@ def _finish(g: _Group, path: DeploymentPath, also: _Group | None = None, through
             crossed.add(id(other))
             _place_middleboxes(other, path, through, local)
     _place_middleboxes(g, path, through, local)
-    _apply_hosts(g, path)
+    _apply_hosts(path)
     for doc in path.docs():
         merged = doc.meta.get("merged_over")
         if merged and merged["text"] not in path.evidence:
@@ -1061,22 +1058,12 @@ def _hop_port(hop: Hop) -> int | None:
     return None
 
 
-def _apply_hosts(g: _Group, path: DeploymentPath) -> None:
-    """Host facts of the neighbourhood (a sysctl drop-in, a systemd unit beside the server's files)
-    go to the server-side hops; the server's own document takes them too, so the memory rule
-    compares with a cgroup limit (MemoryMax=) written in the unit beside postgresql.conf."""
+def _apply_hosts(path: DeploymentPath) -> None:
+    """The host facts of each hop's document (advisor.path.hosts: the sysctl files and systemd
+    units of its host, or its container's) on the hop."""
     for hop in path.hops:
         if hop.doc is not None and hop.doc.host is not None:
             hop.host = hop.doc.host
-        elif g.hosts and hop.kind in ("pgbouncer", "postgres", "haproxy"):
-            from advisor.model.host import HostFacts
-
-            merged = HostFacts(g.hosts[0].name, g.hosts[0].span)
-            for facts in g.hosts:  # in file order: a later file's value wins, as for sysctl.d
-                merged.merge(facts)
-            hop.host = merged
-            if hop.kind == "postgres" and hop.doc is not None:
-                hop.doc.host = merged
 
 
 def _path(name: str, evidence: list[str], hops: list[Hop], source: str = "discovered") -> DeploymentPath:

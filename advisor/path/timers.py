@@ -91,15 +91,15 @@ def _interval(hop: Hop, own: Any) -> float:
 
 
 def _host_said(host, time) -> str:
-    """`host db1: net.ipv4.tcp_keepalive_time = 60` for a host the topology names; a sysctl file
-    discovered beside the server names no host: the file and line the value was read at."""
+    """`host db1: net.ipv4.tcp_keepalive_time = 60` for a host the topology names and declares it
+    for; a value read from a sysctl file of the host also says the file and line it was read at
+    (`host: ... in etc/sysctl.d/60-net.conf:2` when no host is named)."""
     setting = f"net.ipv4.tcp_keepalive_time = {time.value:g}"
-    if host.name:
-        return f"host {host.name}: {setting}"
     span = time.span
-    if span is not None and span.file:
-        return f"host: {setting} in {span.file}" + (f":{span.line}" if span.line else "")
-    return f"host: {setting}"
+    where = ""
+    if time.origin != "declared" and span is not None and span.file:  # read from a file of the host
+        where = f" in {span.file}" + (f":{span.line}" if span.line else "")
+    return (f"host {host.name}: " if host.name else "host: ") + setting + where
 
 
 def _os_idle(hop: Hop, i: int, what: str, interval: float | None = None) -> KeepalivePlan:

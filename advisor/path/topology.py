@@ -181,6 +181,8 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
     paths: list[DeploymentPath] = []
     covered: set[int] = set()
     problems: list[Diagnostic] = []
+    files_of: dict[int, HostFacts | None] = {}  # id(server document) -> its host facts before any declaration
+    declared_on: dict[int, HostFacts] = {}  # id(server document) -> those with the first host declared for it
     for d, dep in enumerate(config.get("deployments") or ()):
         name = dep.get("name") or f"deployment {d + 1}"
         variants: list[list[Hop]] = [[]]
@@ -205,13 +207,7 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
                 complete = False  # go on: report every hop that does not resolve
                 continue
             for hop in hops:
-                if host is not None:
-                    hop.host = host
-                    if hop.doc is not None and hop.doc.host is None and hop.kind == "postgres":
-                        hop.doc.host = host  # the memory rules read the server's own host facts
-                elif hop.doc is not None and hop.doc.host is not None and hop.kind in ("pgbouncer", "postgres",
-                                                                                     "haproxy"):
-                    hop.host = hop.doc.host  # what its own files say (a pod's sysctls, an Ansible sysctl_conf)
+                _place_host(hop, host, files_of, declared_on)
                 if kind == "client" and opts.get("replicas"):
                     hop.replicas, hop.replicas_from, hop.replicas_unknown = int(opts["replicas"]), None, None
                 if kind == "pgbouncer" and opts.get("replicas") and hop.doc is not None:
@@ -223,7 +219,35 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
         for hops in variants if complete else ():
             label = name if len(variants) == 1 else f"{name}: {hops[0].label}"
             paths.append(DeploymentPath(label, "topology", [f"declared in {os.path.basename(config_path)}"], hops))
+    for path in paths:
+        for hop in path.hops:
+            if hop.host is None and hop.doc is not None and hop.kind in _SERVER_HOPS:
+                hop.host = hop.doc.host  # its host files' facts, or those another deployment declared over them
     return paths, covered, problems
+
+
+_SERVER_HOPS = ("pgbouncer", "postgres", "haproxy")
+
+
+def _place_host(hop: Hop, declared: HostFacts | None, files_of: dict[int, HostFacts | None],
+                declared_on: dict[int, HostFacts]) -> None:
+    """The host the topology declares on a hop, laid over what the files say (`with_declared`: the
+    declared value wins, no fact of either is lost): a server's host files and container
+    (advisor.path.hosts), a client's pod. A server's document takes the first declaration made for
+    it: the memory rules read the server's own host facts. A server hop with no host declared
+    takes its document's when every deployment is built (`build`)."""
+    from advisor.model.host import with_declared
+
+    if declared is None:
+        return
+    if hop.doc is None or hop.kind not in _SERVER_HOPS:
+        hop.host = with_declared(hop.host, declared)
+        return
+    base = files_of.setdefault(id(hop.doc), hop.doc.host)
+    first = declared_on.get(id(hop.doc))
+    if first is None:
+        first = declared_on[id(hop.doc)] = hop.doc.host = with_declared(base, declared)
+    hop.host = first if first.name == declared.name else with_declared(base, declared)
 
 
 def _declare_copies(doc: ConfigDoc, count: int, span: Span, config_path: str) -> None:

@@ -54,6 +54,12 @@ def render(report, **_: object) -> str:
             if version is not None:
                 verb = "" if version["source"] in ("option", "topology") else " assumed"
                 lines.append(f"     {'':<10} PostgreSQL {version['major']}{verb} ({version['reason']})")
+            for name, was in sorted((getattr(hop.host, "overridden", None) or {}).items()):
+                # a file's host fact the topology's hosts: replaced: said, not dropped unseen
+                now = hop.host.get(name)
+                at = f" in {was.span.file}:{was.span.line}" if was.span is not None and was.span.line else ""
+                lines.append(f"     {'':<10} host {hop.host.name}: {name} {now.raw if now is not None else '?'} "
+                             f"declared in the topology, over {was.key or name} = {was.raw}{at}")
             if hop.kind == "pgbouncer" and hop.doc is not None:
                 from advisor.pgbversion import version_of
 
@@ -102,6 +108,9 @@ def render(report, **_: object) -> str:
     if unpaired(report.paths)[0]:
         lines.append("")
     on_path = {f for _, _, p in shown for h in p.hops if h.doc is not None for f in (h.doc.files or [h.doc.path])}
+    # (the sysctl files and systemd units a hop's host facts come from are on its path too)
+    on_path |= {v.span.file for _, _, p in shown for h in p.hops if h.host is not None
+                for v in h.host.facts.values() if v.span is not None and v.span.file}
     alone = len(set(files_read(report)) - on_path)
     summary = f"{len(multi)} connection path{'s' if len(multi) != 1 else ''} (more than one hop, as `pgpath check` counts them)"
     if single:

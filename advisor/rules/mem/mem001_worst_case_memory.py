@@ -23,8 +23,12 @@ The memory that counts is the document's own host facts when the file states the
 or cgroup's memory limit (CloudNativePG / Zalando / PGO `resources.limits.memory`, a Kubernetes
 container limit, compose `mem_limit` or `deploy.resources.limits.memory`, a bitnami/postgresql
 chart's `primary.resources.limits.memory` or, with `resources` empty, the limit its
-`resourcesPreset` sets (the chart's default preset, nano, is 192Mi): the OOM killer acts at
-the limit, whatever the node's RAM), or the memory of a managed server's instance class (an RDS
+`resourcesPreset` sets (the chart's default preset, nano, is 192Mi), the systemd `MemoryMax=` of
+the unit that runs the server — a unit or drop-in beside postgresql.conf or in the same copy of the
+host's /etc (`etc/systemd/system/postgresql@16-main.service.d/` for `etc/postgresql/16/main/`,
+`postgresql-16.service` for `var/lib/pgsql/16/data/`; a unit of another cluster does not count):
+the OOM killer acts at the limit, whatever the machine's RAM, and a topology's `hosts:` RAM does
+not replace it), or the memory of a managed server's instance class (an RDS
 `db.r6g.large` described in the same run, a Cloud SQL tier, an Azure SKU). Otherwise it is the
 machine's RAM, from `--ram 64GB`, `ram:` in pgpath.yaml, or a `# pgpath: ram=64GB` comment in
 postgresql.conf. A managed server's unset parameters take the platform's own defaults where they

@@ -2,8 +2,8 @@
 
 ## What it checks
 A sysctl file (sysctl.d, tuned profile, saptune note) of a PostgreSQL server's host — beside its
-configuration (discovery gives the files of one folder the same host), or named for the server's
-host in the topology — which sets `vm.overcommit_memory` to 0 (heuristic overcommit, the kernel's
+configuration, or in the same copy of the host's file system (`db-host/etc/sysctl.d/` for
+`db-host/etc/postgresql/16/main/`), with or without a topology naming the server's host — which sets `vm.overcommit_memory` to 0 (heuristic overcommit, the kernel's
 default) or 1 (always overcommit). A sysctl file on no server's host is not reported. The rule only speaks when the file sets the key: an absent key is the
 kernel's default, and pgpath cannot tell that the host is dedicated to the database from nothing.
 

@@ -1,8 +1,9 @@
 """Strict overcommit on the database host with the kernel's default ratio: only half the RAM (plus swap) can be committed.
 
 ## What it checks
-The host of a PostgreSQL server — a sysctl file beside its configuration or named for its host
-in the topology, Kubernetes/compose `sysctls`, or the database hosts' `sysctl_conf` of the same
+The host of a PostgreSQL server — a sysctl file of its host (beside its configuration, or in the
+same copy of the host's file system: `db-host/etc/sysctl.d/` for `db-host/etc/postgresql/16/main/`;
+with or without a topology, whose `hosts:` facts are laid over it), Kubernetes/compose `sysctls`, or the database hosts' `sysctl_conf` of the same
 Ansible variables (autobase) — sets `vm.overcommit_memory = 2` (strict overcommit) and leaves
 `vm.overcommit_ratio` at the kernel's default of 50 (or sets it to 50 or less), with no
 `vm.overcommit_kbytes`. In this mode the kernel refuses any allocation that would take the
