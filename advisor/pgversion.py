@@ -464,7 +464,11 @@ def summary_of(rows: list[dict], product: str, key: str, sources, words: dict, g
     """Summary lines of versions found per file (PostgreSQL majors here, PgBouncer versions in
     advisor.pgbversion): one line when one version and one reason cover every file, said as
     assumed unless `given` by the user; else a line per version with its file count and, per
-    source, an example reason (`first`, a sort key, orders the examples)."""
+    source, its file count and its reason in parentheses, or, when its files have several, how
+    many and an example (`first`, a sort key, orders the examples): `PostgreSQL 15 for 2 files:
+    2 by the topology (2 different reasons, e.g. declared in pgpath.yaml:6: ...)`. The sources'
+    counts add up to the line's; a count of reasons is never read as one of files (scenario
+    audit 17, D11: "...; and 1 other reason" after "2 by the topology" read as a third file)."""
     if not rows:
         return []
     if len(rows) == 1 and len(rows[0]["reasons"]) == 1:
@@ -486,8 +490,7 @@ def summary_of(rows: list[dict], product: str, key: str, sources, words: dict, g
             reasons = [r for r, s in row["reasons"] if s == source]
             if first is not None:
                 reasons.sort(key=first)
-            example = reasons[0] + (f"; and {len(reasons) - 1} other reason{'s' if len(reasons) > 2 else ''}"
-                                    if len(reasons) > 1 else "")
-            parts.append(f"{count} {words[source]}: {example}")
+            said = reasons[0] if len(reasons) == 1 else f"{len(reasons)} different reasons, e.g. {reasons[0]}"
+            parts.append(f"{count} {words[source]} ({said})")
         out.append(f"{head}: " + "; ".join(parts))
     return out
