@@ -3,7 +3,10 @@
 Without `--pg-version` (or `pg_version:` in pgpath.yaml) the files themselves often say:
 
 - a Debian/Ubuntu path with the major in it: `/usr/lib/postgresql/13/bin`,
-  `/var/lib/postgresql/15/main`, `/etc/postgresql/16/main/pg_hba.conf`;
+  `/var/lib/postgresql/15/main`, `/etc/postgresql/16/main/pg_hba.conf`; a PGDG/RHEL one:
+  `/var/lib/pgsql/16/data`, `/usr/pgsql-16/bin`; written in the file, or the file's own path
+  (`etc/postgresql/16/main/postgresql.conf`, `db/var/lib/pgsql/16/data/postgresql.conf`: a copy
+  of a host's tree);
 - a container image of PostgreSQL with a tag: `postgres:13`, `postgres:15.6-alpine`,
   `postgis/postgis:15-3.4`, `timescale/timescaledb:2.14.2-pg16`, `pgvector/pgvector:pg17`,
   CloudNativePG's `ghcr.io/cloudnative-pg/postgresql:16.2` (docker-compose, Kubernetes,
@@ -32,7 +35,9 @@ from advisor.catalog import DEFAULT_MAJOR, SUPPORTED_MAJORS
 from advisor.model import DEFAULT_PG_VERSION_REASON, pg_version_of
 
 READ_LIMIT = 1024 * 1024
-_PATH = lazy_re.compile(r"/(?:usr/lib|var/lib|etc|usr/share|var/log|run|var/run)/postgresql/(\d{1,2})(?:[/\s'\"]|$)")
+_PATH = lazy_re.compile(r"/(?:usr/lib|var/lib|etc|usr/share|var/log|run|var/run)/postgresql/(\d{1,2})(?:[/\s'\"]|$)"
+                        # PGDG/RHEL: the data directory /var/lib/pgsql/16/data, the binaries /usr/pgsql-16/bin
+                        r"|/var/lib/pgsql/(\d{1,2})/(?:data|backups)(?:[/\s'\"]|$)|/usr/pgsql-(\d{1,2})/")
 # the image's own name (the repository part before it is read backwards, at most 200 characters)
 _IMAGE = lazy_re.compile(r"(?<![\w-])(postgres|postgresql|postgis|timescaledb(?:-ha)?|pgvector|supabase-postgres|"
                          r"crunchy-postgres(?:-gis)?)[:@]([\w.-]{1,64})")
@@ -93,9 +98,10 @@ def evidence_in(path: str, text: str) -> list[tuple[int, str]]:
     named = _NAMED_MAJOR.search(os.path.basename(path))
     if named and 9 <= int(named.group(1)) <= 30:
         out.append((int(named.group(1)), f"the file's name, {os.path.basename(path)}"))
+    layout = _layout(path)  # after what the text says: a line to point at is the better reason
     if ("postgres" not in text and "timescale" not in text and "pgvector" not in text and "PostgreSQL" not in text
             and "POSTGRES" not in text):
-        return out
+        return out + layout
     lines = _LineNumbers(text)
 
     def first(pattern):
@@ -105,7 +111,8 @@ def evidence_in(path: str, text: str) -> list[tuple[int, str]]:
             yield m
 
     for m in first(_PATH):
-        out.append((int(m.group(1)), f"{m.group(0).rstrip('/ ')} in {path}:{lines.at(m.start())}"))
+        major = next(int(g) for g in m.groups() if g)
+        out.append((major, f"{m.group(0).rstrip('/ ')} in {path}:{lines.at(m.start())}"))
     for m in first(_FAMILY):
         out.append((int(m.group(1)), f"parameter group family {m.group(0)} in {path}:{lines.at(m.start())}"))
     for m in first(_ENGINE_VERSION):
@@ -125,7 +132,22 @@ def evidence_in(path: str, text: str) -> list[tuple[int, str]]:
             start -= 1
         image = text[start:m.start()] + m.group(1)
         out.append((major, f"image {image}:{m.group(2)} in {path}:{lines.at(m.start())}"))
-    return out
+    return out + layout
+
+
+def _layout(path: str) -> list[tuple[int, str]]:
+    """The major the file's own path names in a package's layout (advisor.model.host.pg_cluster):
+    Debian's `etc/postgresql/16/main/`, `var/lib/postgresql/16/main/`, PGDG/RHEL's
+    `var/lib/pgsql/16/data/` — a copy of a host's tree in a repository included (the path as
+    given, made absolute: `db/var/lib/pgsql/16/data/postgresql.conf`)."""
+    from advisor.model.host import pg_cluster
+
+    got = pg_cluster(os.path.dirname(os.path.abspath(path)))
+    if got is None:
+        return []
+    major, cluster = got
+    layout = f"Debian's cluster {major}/{cluster}" if cluster else f"the PGDG/RHEL data directory of {major}"
+    return [(major, f"its path, {path} ({layout})")]
 
 
 def _said(text: str) -> str:

@@ -172,6 +172,7 @@ def test_unit_cluster(unit, data, cluster):
 
 
 def test_pg_cluster_reads_the_packages_layouts():
-    assert pg_cluster("x/etc/postgresql/16/main/postgresql.conf") == (16, "main")
+    assert pg_cluster("x/etc/postgresql/16/main") == (16, "main")
+    assert pg_cluster("x/etc/postgresql/16") is None  # (etc/postgresql/16/pg_hba.conf's folder: no cluster)
     assert pg_cluster("/var/lib/pgsql/15/data") == (15, None)
     assert pg_cluster("/srv/pg/data/postgresql.conf") is None

@@ -192,3 +192,43 @@ def test_a_file_that_says_no_major_takes_the_only_one_the_run_says(tmp_path):
     (tmp_path / "docker-compose.yml").write_text("services:\n  old:\n    image: postgres:14\n")
     major, source, reason, _ = sql_choice()
     assert (major, source) == (18, "default"), reason
+
+
+# ------------------------------------------------------------------------------------------------
+# the packages' layouts: PGDG/RHEL as well as Debian, in the text or in the file's own path
+# (scenario audit 17, D13: s08's db/var/lib/pgsql/16/data/postgresql.conf was "PostgreSQL 18 assumed")
+
+@pytest.mark.parametrize("text,found", [
+    ("data_directory = '/var/lib/pgsql/16/data'\n", [16]),
+    ("# billing db01 - /var/lib/pgsql/15/data/postgresql.conf\n", [15]),
+    ("ExecStart=/usr/pgsql-14/bin/postmaster -D ${PGDATA}\n", [14]),
+    ("archive_command = 'cp %p /var/lib/pgsql/13/backups/%f'\n", [13]),
+    ("data_directory = '/var/lib/pgsql/data'\n", []),  # the distribution's own package: no major in it
+])
+def test_pgdg_paths_in_the_text_are_evidence(text, found):
+    from advisor.pgversion import evidence_in
+
+    assert [major for major, _ in evidence_in("x.conf", "postgres\n" + text)] == found
+
+
+@pytest.mark.parametrize("path,major,why", [
+    ("db/var/lib/pgsql/16/data/postgresql.conf", 16, "the PGDG/RHEL data directory of 16"),
+    ("db-host/etc/postgresql/15/main/postgresql.conf", 15, "Debian's cluster 15/main"),
+    ("var/lib/postgresql/14/main/postgresql.auto.conf", 14, "Debian's cluster 14/main"),
+])
+def test_a_files_own_path_in_a_packages_layout_says_its_major(tmp_path, path, major, why):
+    (tmp_path / path).parent.mkdir(parents=True)
+    (tmp_path / path).write_text("port = 5432\n")
+    [conf] = check(tmp_path).docs
+    assert conf.meta["pg_version"] == major and conf.meta["pg_version_source"] == "file", conf.meta
+    assert why in conf.meta["pg_version_reason"] and "its path, " in conf.meta["pg_version_reason"]
+
+
+def test_s08s_pgdg_server_is_checked_as_16(tmp_path, monkeypatch):
+    import shutil
+    from pathlib import Path
+
+    shutil.copytree(Path(__file__).resolve().parent / "scenarios" / "audit17" / "s08", tmp_path / "s08")
+    monkeypatch.chdir(tmp_path / "s08")
+    text = render(run(make_settings({"paths": ["."]}, config_path="pgpath.yaml")), "text")
+    assert "PostgreSQL 16 assumed (/var/lib/pgsql/16/data in db/var/lib/pgsql/16/data/postgresql.conf:1)" in text, text

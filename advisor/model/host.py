@@ -142,7 +142,7 @@ def host_root(path: str) -> str:
 # where a PostgreSQL cluster lives in the packages' layouts: Debian/Ubuntu's configuration and data
 # directories (/etc/postgresql/16/main, /var/lib/postgresql/16/main: major and cluster name) and
 # the PGDG/RHEL data directory (/var/lib/pgsql/16/data: the major; one cluster per major)
-_DEBIAN_CLUSTER = lazy_re.compile(r"(?:^|/)(?:etc|var/lib)/postgresql/(\d{1,2})/([^/\s'\"]+)")
+_DEBIAN_CLUSTER = lazy_re.compile(r"(?:^|/)(?:etc|var/lib)/postgresql/(\d{1,2})/([^/\s'\"]+)(?:/|$|[\s'\"])")
 _PGDG_DATA = lazy_re.compile(r"(?:^|/)var/lib/pgsql/(\d{1,2})/data(?:/|$|[\s'\"])")
 # the units that run one: Debian's postgresql@16-main.service, PGDG's postgresql-16.service
 _DEBIAN_UNIT = lazy_re.compile(r"^postgresql@(\d{1,2})-(.+)\.service$")
@@ -150,8 +150,9 @@ _PGDG_UNIT = lazy_re.compile(r"^postgresql-(\d{1,2})\.service$")
 
 
 def pg_cluster(path: str) -> tuple[int, str | None] | None:
-    """(major, cluster name or None) a path of the packages' layouts names (see above), else None:
-    `etc/postgresql/16/main/postgresql.conf` -> (16, "main"), `/var/lib/pgsql/15/data` -> (15, None)."""
+    """(major, cluster name or None) a folder of the packages' layouts names (see above), else
+    None: `etc/postgresql/16/main` -> (16, "main"), `/var/lib/pgsql/15/data` -> (15, None). Give a
+    file's folder, not the file (`etc/postgresql/16/pg_hba.conf` names no cluster)."""
     path = path.replace("\\", "/")
     m = _DEBIAN_CLUSTER.search(path)
     if m:

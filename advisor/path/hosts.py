@@ -64,7 +64,7 @@ def facts_of(server: ConfigDoc, files: list[ConfigDoc]) -> HostFacts:
 def cluster_of(server: ConfigDoc) -> tuple[int, str | None] | None:
     """(major, cluster) of a PostgreSQL server from the packages' layout of its path
     (`etc/postgresql/16/main`, `var/lib/pgsql/16/data`), else of its `data_directory`."""
-    got = pg_cluster(os.path.abspath(server.path))
+    got = pg_cluster(os.path.dirname(os.path.abspath(server.path)))
     if got is not None:
         return got
     from advisor.catalog import value_or_default
