@@ -197,7 +197,10 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
                                            "nowhere)", "remove it, or move it to the hop it describes (docs/path.md)"))
             host = hosts.get(opts.get("host")) if opts.get("host") else None
             if opts.get("host") and host is None:
-                problems.append(Diagnostic(KIND, where, f"deployment {name}: host {opts['host']!r} is not in hosts:",
+                near = near_miss(opts["host"], hosts)
+                problems.append(Diagnostic(KIND, where, f"deployment {name}: host {opts['host']!r} is not in hosts:"
+                                           + _did_you_mean(near),
+                                           f"host: {near} (or add {opts['host']} under hosts:)" if near else
                                            f"add it under hosts: or remove host: {opts['host']}"))
             if kind in MIDDLEBOX_KINDS:
                 hops = _middlebox_hops(kind, opts, where, by_path, base, name, problems)
@@ -291,15 +294,54 @@ def _doc_for(opts: dict, base: str, by_path: dict, kind: str, where: Span, name:
         return None
     path = file if os.path.isabs(file) else os.path.normpath(os.path.join(base, file))
     want = FILE_KINDS.get(kind)
-    found = [d for d in by_path.get(os.path.realpath(path), ()) if want is None or d.kind == want]
+    read = by_path.get(os.path.realpath(path), ())
+    found = [d for d in read if want is None or d.kind == want]
     if not found:
-        problems.append(Diagnostic(KIND, where, f"deployment {name}: {file} was not read as a {want or kind} file "
-                                   "(missing, unreadable, or of another kind)",
-                                   "check the path (relative to pgpath.yaml) and the file's kind"))
+        problems.append(_not_read(file, path, want or kind, read, base, by_path, where, name))
         return None
     if kind in MIDDLEBOX_KINDS:  # a manifest holds its Services beside its servers: the one with middleboxes
         return next((d for d in found if getattr(d.model, "middleboxes", None)), found[0])
     return found[0]
+
+
+def near_miss(word: str, names) -> str | None:
+    """The name a misspelt one most likely meant (advisor.suggest.closest: difflib's ratio, 0.75 or
+    more): `db-01` for `db01`, `postgresql.con` for `postgresql.conf`; None when none is that close."""
+    from advisor.suggest import closest
+
+    names = [str(n) for n in dict.fromkeys(names) if n and str(n) != str(word)]
+    return closest(str(word), names) if names else None
+
+
+def _did_you_mean(near: str | None) -> str:
+    return f" (did you mean {near!r}?)" if near else ""
+
+
+def _not_read(file: str, path: str, want: str, read, base: str, by_path: dict, where: Span,
+              name: str) -> Diagnostic:
+    """ADV004 for a hop's file that gave no document of its kind: the file is missing (and the
+    file of that kind it most likely meant: one in its folder, else one read anywhere), or it was
+    read as another kind, or it exists and was not read as one."""
+    if not os.path.exists(path):
+        folder = os.path.dirname(path) or "."
+        if os.path.isdir(folder):
+            try:
+                names = sorted(os.listdir(folder))
+            except OSError:
+                names = []
+            near = near_miss(os.path.basename(path), names)
+            meant = os.path.join(os.path.dirname(file), near) if near else None
+        else:  # a folder misspelt: the files of this kind that were read, as pgpath.yaml names them
+            shown = {os.path.relpath(d.path, base): d for docs in by_path.values() for d in docs if d.kind == want}
+            meant = near_miss(os.path.normpath(file), shown)
+        return Diagnostic(KIND, where, f"deployment {name}: {file} does not exist" + _did_you_mean(meant),
+                          f"file: {meant}" if meant else "check the path (relative to pgpath.yaml)")
+    kinds = sorted({d.kind for d in read})
+    if kinds:
+        return Diagnostic(KIND, where, f"deployment {name}: {file} was read as a {' and '.join(kinds)} file, not a "
+                          f"{want} file", f"name it on a hop of its kind ({', '.join(kinds)}), or the {want} file here")
+    return Diagnostic(KIND, where, f"deployment {name}: {file} was not read as a {want} file (unreadable, or not "
+                      "recognised as one)", f"check the file, or name its kind: pgpath check --kind {want} {file}")
 
 
 def _sql_docs(opts: dict, base: str, by_path: dict, where: Span, name: str,
@@ -309,7 +351,9 @@ def _sql_docs(opts: dict, base: str, by_path: dict, where: Span, name: str,
     for file in opts.get("files", ()):
         path = file if os.path.isabs(file) else os.path.normpath(os.path.join(base, file))
         found = [d for d in by_path.get(os.path.realpath(path), ()) if d.kind == "sql"]
-        if not found:
+        if not found and not os.path.exists(path):
+            problems.append(_not_read(file, path, "sql", (), base, by_path, where, name))
+        elif not found:
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {file} was not read as a SQL file "
                                        "(ALTER ROLE/DATABASE/SYSTEM ... SET)", "name .sql files under files:"))
         out.extend(found)
@@ -354,7 +398,8 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
             eps = [ep for ep in eps if ep.name == var or ep.name.split(" ")[0] == var
                    or doc.meta.get("format") == "rails" and ep.name.startswith(var + ".")]
             if not eps:
-                problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no client setting {var!r}",
+                problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no client setting {var!r}"
+                                           + _did_you_mean(near_miss(var, (ep.name for ep in every))),
                                            f"variable: one of {_one_of(ep.name for ep in every)}"))
                 return []
         svc = opts.get("service")
@@ -363,7 +408,8 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
             eps = [ep for ep in eps if ep.service == svc]
             if not eps:
                 problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no client setting"
-                                           f"{' ' + repr(var) if var is not None else ''} in service {svc!r}",
+                                           f"{' ' + repr(var) if var is not None else ''} in service {svc!r}"
+                                           + _did_you_mean(near_miss(svc, (ep.service for ep in every))),
                                            f"service: one of {_one_of(ep.service for ep in every)} (the compose "
                                            "services whose environment holds it)"))
                 return []
@@ -382,7 +428,9 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
             if entry is None:
                 names = _one_of(e.name for e in model.effective_databases())
                 problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no [databases] entry "
-                                           f"{db!r}", f"database: one of {names}"))
+                                           f"{db!r}" + _did_you_mean(near_miss(db, (e.name for e in
+                                                                                   model.effective_databases()))),
+                                           f"database: one of {names}"))
                 return []
         label = f"PgBouncer {os.path.basename(doc.path)}" + (f" [{entry.name}]" if entry else "")
         return [Hop("pgbouncer", label, doc, entry.span if entry else (model.header or Span(doc.path)), entry)]
@@ -390,11 +438,13 @@ def _file_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str, nam
     routes = [r for r in doc.model.routes()]
     proxy = opts.get("proxy")
     if proxy is not None:
-        names = _one_of(sorted({r.front.name or "" for r in routes}))
+        every = sorted({r.front.name or "" for r in routes})
+        names = _one_of(every)
         routes = [r for r in routes if r.front.name == proxy or r.back.name == proxy]
         if not routes:
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no frontend or listen "
-                                       f"{proxy!r} routing to a backend", f"proxy: one of {names}"))
+                                       f"{proxy!r} routing to a backend" + _did_you_mean(near_miss(proxy, every)),
+                                       f"proxy: one of {names}"))
             return []
     if not routes:
         problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} has no frontend/listen that "
@@ -417,12 +467,16 @@ def _middlebox_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str
         # what the file does have: the names of this kind, else the other kinds with their names
         have = (f"name: one of {_one_of(_names(b) for b in boxes)}" if any(b.name for b in boxes)
                 else f"it describes {_one_of(f'{b.kind} {b.name}'.strip() for b in every)}" if every else None)
+        boxes_of_kind = boxes
         if opts.get("name"):
             # its name or an alias: a Terraform resource's address or its own `name` attribute
             boxes = [b for b in boxes if b.named(str(opts["name"]))]
         if not boxes:
+            near = near_miss(opts["name"], [n for b in boxes_of_kind for n in (b.name, *b.aliases)]) \
+                if opts.get("name") else None
             problems.append(Diagnostic(KIND, where, f"deployment {name}: {doc.path} describes no {kind}"
-                                       + (f" named {opts['name']!r}" if opts.get("name") else ""), have))
+                                       + (f" named {opts['name']!r}" if opts.get("name") else "") + _did_you_mean(near),
+                                       have))
             return []
         if len(boxes) > 1:
             # which one the connections cross is not in the file: never the first by position

@@ -11,8 +11,12 @@ NLB listeners) must say which with `name:`, since taking the first by position w
 path against a timer it may not cross. That `name:` is the middlebox's name in its file, in
 either form: a Terraform resource's address (`azurerm_lb_rule.pg`) or its own `name` attribute
 (`name = "postgres"`); a name that fits none, or several (two load balancers each with a rule
-named `postgres`), is reported with the names the file has. The finding points at the hop's line
-in pgpath.yaml.
+named `postgres`), is reported with the names the file has. A name that does not resolve is
+given with the one it most likely meant, when one is close (difflib's ratio 0.75 or more, as
+`advisor.suggest.closest` does for parameters): a missing `postgresql.con` beside
+`postgresql.conf`, a host `db-01` when `hosts:` has `db01`, a variable, proxy, database or
+middlebox name; a missing file is said to be missing, a file read as another kind says which.
+The finding points at the hop's line in pgpath.yaml.
 
 ## Why it matters
 A hop that cannot be resolved leaves its deployment without a path, so none of the path rules
