@@ -456,7 +456,7 @@ def test_checking_one_folder_reads_only_its_deployments(tmp_path):
     (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: a\n    hops:\n      - postgres: a/missing.conf\n"
                                           "      - postgres: a/postgresql.conf\n")
     r = pgpath("check", "a", cwd=tmp_path)
-    assert "ADV004 error deployment a: a/missing.conf was not read" in r.stdout, r.stdout
+    assert "ADV004 error deployment a: a/missing.conf does not exist" in r.stdout, r.stdout
 
 
 def test_checking_the_topologys_tree_reports_the_files_it_names_outside_it(tmp_path):
@@ -486,7 +486,7 @@ def test_topology_errors_name_the_line(tmp_path):
     write(tmp_path, {"postgresql.conf": PG,
                      "pgpath.yaml": "deployments:\n  - name: d\n    hops:\n      - postgres: missing.conf\n"})
     r = pgpath("check", ".", "--config", "pgpath.yaml", cwd=tmp_path)
-    assert "pgpath.yaml:4:9: ADV004 error deployment d: missing.conf was not read" in r.stdout, r.stdout
+    assert "pgpath.yaml:4:9: ADV004 error deployment d: missing.conf does not exist" in r.stdout, r.stdout
     # an option of another kind of hop is read nowhere: said, not silently ignored
     (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: d\n    hops:\n"
                                           "      - postgres: {file: postgresql.conf, service: db, proxy: pg}\n")

@@ -45,6 +45,10 @@ def test_a_file_read_as_another_kind_says_which(tmp_path, monkeypatch):
     ("postgresql.con", ["postgresql.conf", "pg_hba.conf", "server.crt"], "postgresql.conf"),
     ("pg_replica", ["pg_primary"], None),  # another name, not a misspelling
     ("db1", [], None),
+    # another number is another thing: a host not declared, another listener, another cluster's file
+    ("db2", ["db1"], None),
+    ("pg-6432", ["pg-5432"], None),
+    ("postgresql-15.conf", ["postgresql-16.conf"], None),
 ])
 def test_near_miss(word, names, meant):
     assert near_miss(word, names) == meant

@@ -306,10 +306,16 @@ def _doc_for(opts: dict, base: str, by_path: dict, kind: str, where: Span, name:
 
 def near_miss(word: str, names) -> str | None:
     """The name a misspelt one most likely meant (advisor.suggest.closest: difflib's ratio, 0.75 or
-    more): `db-01` for `db01`, `postgresql.con` for `postgresql.conf`; None when none is that close."""
+    more): `db-01` for `db01`, `postgresql.con` for `postgresql.conf`; None when none is that close,
+    and never a name that differs only in its numbers (`db2` is another host than `db1`)."""
+    import re
+
     from advisor.suggest import closest
 
-    names = [str(n) for n in dict.fromkeys(names) if n and str(n) != str(word)]
+    def numbers_apart(name: str) -> bool:  # db1/db2, pg-5432/pg-6432, postgresql-15/-16: other things
+        return re.sub(r"\d+", "#", name) == re.sub(r"\d+", "#", str(word))
+
+    names = [str(n) for n in dict.fromkeys(names) if n and str(n) != str(word) and not numbers_apart(str(n))]
     return closest(str(word), names) if names else None
 
 
