@@ -75,3 +75,25 @@ def test_harness_takes_its_seeds(kind):
         one = common.setup(kind, every_rule=every)
         for data in itertools.islice(SEEDS[kind], 6):
             one(data[:4096])
+
+
+def test_folder_harness_keeps_files_inside_and_takes_its_seeds():
+    """fuzz/folder.py: a record's name never leaves the scratch folder (no `..`, no absolute path,
+    no other characters), a name that is also a folder is dropped, and a few of its seeds (rule
+    case folders with several files) go through a whole check of the folder and a reporter."""
+    from fuzz import folder
+
+    files = folder.unpack(folder.pack([("../../etc/passwd", b"x"), ("/abs/postgresql.conf", b"a"),
+                                       ("conf.d", b"file"), ("conf.d/10.conf", b"b"), ("we ird\x00", b"c")]))
+    assert [n for n, _ in files] == ["etc/passwd", "abs/postgresql.conf", "conf.d/10.conf", "f4"]
+    seeds_ = list(itertools.islice(folder.seeds(), 40))
+    assert len(seeds_) >= 20 and all(folder.RS in s for s in seeds_)
+    one = folder.setup()
+    for data in seeds_[::8]:
+        one(data)
+    # the structured mutations keep the record format
+    import random
+
+    rnd = random.Random(3)
+    for data in seeds_[:5]:
+        assert len(folder.unpack(folder.mutate_folder(rnd, data))) >= 1
