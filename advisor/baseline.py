@@ -77,6 +77,8 @@ def read(path: str) -> dict[tuple, int]:
         raise BaselineError(f"{path}: cannot read the baseline: {exc.strerror}") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: not a pgpath baseline (invalid JSON: {exc})") from None
+    except RecursionError:  # json's C scanner on `[[[[...` 1,000 deep
+        raise BaselineError(f"{path}: not a pgpath baseline (invalid JSON: nested too deeply)") from None
     from advisor.schemas import validate
 
     problem = validate(data, "baseline.schema.json")

@@ -34,6 +34,17 @@ def decimal(text: str) -> int:
         text = text[: len(text) - len(text.lstrip("+-"))] + (body or "0")
     return int(text)
 
+def scaled(number: str, factor: int = 1, divisor: int = 1) -> int:
+    """`int(float(number) * factor / divisor)` for a non-negative `123` or `1.5`, exactly and for
+    any length: float() of 400 digits is infinity (an OverflowError in int()) and rounds a
+    20-digit count. Digits past the 40th after the point are dropped (no byte count or timer
+    pgpath compares moves); a number too long for Python is 10**4000 (decimal())."""
+    whole, _, frac = number.partition(".")
+    frac = frac[:40]
+    total = decimal(whole or "0") * 10 ** len(frac) + (int(frac) if frac else 0)
+    return total * factor // (divisor * 10 ** len(frac))
+
+
 # ---------------------------------------------------------------------------------------------
 # C library number prefixes (strtol with base 0, strtod), as PostgreSQL and PgBouncer use them.
 

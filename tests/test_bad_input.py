@@ -218,3 +218,126 @@ def test_numbers_longer_than_python_converts(tmp_path):
     found = codes_at(r)
     for expected in ("PG002 ", "PGB002 ", "HAP008 ", "APP009 "):
         assert any(c.startswith(expected) for c in found), (expected, found)
+
+
+# ------------------------------------------------------------------------------------------------
+# found by the folder harness (fuzz/folder.py, session 15): each input minimised, each run through
+# the command line (pgpath() asserts no traceback and no internal error); the message, its line
+# and the exit code are asserted
+
+BIG = "1" + "0" * 400  # float() of it is infinity; float(int(it)) an OverflowError
+
+
+def check_here(folder: Path, *extra: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """`pgpath check .` run in `folder`: the result, and each finding's `CODE file:line:col`."""
+    r = pgpath("check", "--no-config", "--pg-version", "15", *extra, ".", cwd=folder)
+    return r, sorted(c.replace(" ./", " ") for c in codes_at(r) if c.split(" ")[0][-3:].isdigit())
+
+
+def test_systemd_size_past_uint64(tmp_path):
+    (tmp_path / "postgresql.service").write_text(
+        f"[Service]\nExecStart=/usr/lib/postgresql/16/bin/postgres\nMemoryMax={BIG}\nMemoryHigh=1.5G\n")
+    r, found = check_here(tmp_path, "--select", "SYS004")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["SYS004 postgresql.service:3:11"]
+    assert "MemoryMax=1000000000000000000000000000000000000000... (401 characters): too large" in r.stdout
+    assert "systemd ignores the line" in r.stdout
+
+
+def test_kubernetes_and_compose_memory_limit_past_int64(tmp_path):
+    (tmp_path / "pg.yaml").write_text(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: pg\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: postgres\n          image: postgres:16\n          resources:\n"
+        f"            limits:\n              memory: {BIG}Ei\n")
+    (tmp_path / "docker-compose.yml").write_text(
+        f"services:\n  db:\n    image: postgres:16\n    mem_limit: {BIG}g\n")
+    r, found = check_here(tmp_path, "--select", "PG002")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["PG002 docker-compose.yml:4:16", "PG002 pg.yaml:13:23"], r.stdout
+    assert r.stdout.count("over 8 EiB") == 2
+
+
+def test_django_conn_max_age_past_a_float(tmp_path):
+    (tmp_path / "settings.py").write_text(
+        'DATABASES = {\n    "default": {\n        "ENGINE": "django.db.backends.postgresql",\n'
+        f'        "HOST": "db.internal",\n        "NAME": "app",\n        "CONN_MAX_AGE": {BIG},\n    }}\n}}\n')
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "settings.py").write_text(
+        "import dj_database_url\nDATABASES = {\"default\": dj_database_url.config("
+        f"default=\"postgres://u@db.internal/app\", conn_max_age={BIG})}}\n")
+    r, found = check_here(tmp_path, "--select", "APP009")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["APP009 other/settings.py:2:101", "APP009 settings.py:6:25"], r.stdout
+    assert "CONN_MAX_AGE 1000000000000000000000000000000000000000... (401 characters) is too large" in r.stdout
+    assert "conn_max_age 1000000000000000000000000000000000000000... (401 characters) is too large" in r.stdout
+
+
+def test_terraform_timeout_past_a_float(tmp_path):
+    (tmp_path / "nlb.tf").write_text(
+        'resource "aws_lb_listener" "primary" {\n  load_balancer_arn = aws_lb.pg.arn\n  port = 5432\n'
+        f'  protocol = "TCP"\n  tcp_idle_timeout_seconds = {BIG}\n}}\n')
+    r, found = check_here(tmp_path, "--select", "CLD001")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["CLD001 nlb.tf:5:30"], r.stdout
+    assert "tcp_idle_timeout_seconds = 1000000000000000000000000000000000000000... (401 characters) is outside " \
+           "the range the provider accepts (60-6000 s)" in r.stdout
+
+
+def test_statement_pooling_user_without_a_databases_entry(tmp_path):
+    """PATH008 when the user's [users] line sets pool_mode=statement and no [databases] entry
+    serves the client's database (was AttributeError on entry.name)."""
+    (tmp_path / ".env").write_text("DATABASE_URL=postgresql+psycopg://billing@pgbouncer.internal:6432/billing\n")
+    (tmp_path / "pgbouncer.ini").write_text("[users]\nbilling = pool_mode=statement\n\n[pgbouncer]\nlisten_addr = *\n"
+                                            "listen_port = 6432\npool_mode = transaction\n")
+    r, found = check_here(tmp_path, "--select", "PATH008")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["PATH008 .env:1:14"], r.stdout
+    assert "fix: pool_mode=transaction in the [users] entry of billing" in r.stdout
+
+
+@pytest.mark.parametrize("yml", [
+    # a section that merges itself twice: walked 2^32 times (a hang)
+    "default: &default\n  adapter: postgresql\n  host: db.internal\n  <<: *default\n  <<: *default\n\n"
+    "production:\n  <<: *default\n  database: shop\n",
+    # fifteen anchors, each merging the one before four times: 4^15 flattenings (3^15 took 17 s)
+    "a0: &a0\n  adapter: postgresql\n  host: db.internal\n"
+    + "".join(f"a{i}: &a{i} {{<<: [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]}}\n" for i in range(1, 16))
+    + "production:\n  <<: *a15\n  database: shop\n",
+])
+def test_rails_merge_keys_that_repeat_or_loop(tmp_path, yml):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "database.yml").write_text(yml)
+    r, found = check_here(tmp_path, "--select", "APP001")  # (timeout 120 s)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert len(found) == 1 and found[0].startswith("APP001 config/database.yml:"), r.stdout
+    assert "production (rails) to db.internal/shop" in r.stdout
+
+
+def test_json_nested_past_pythons_stack(tmp_path):
+    """Cloud JSON (read with positions, two Python frames a level) nested 250 deep, a client's
+    JSON 3,000 deep (json's C scanner: RecursionError), a package.json 3,000 deep beside
+    node-postgres code, and a baseline 100,000 deep: messages with file:line, no internal error."""
+    deep = "[" * 3000 + "]" * 3000
+    (tmp_path / "proxies.json").write_text('{"LoadBalancers": [{"Type": "network", "x": ' + "[" * 250 + "]" * 250 + "}]}")
+    (tmp_path / "db.json").write_text('{"DATABASE_URL": "postgres://u@h/d", "x": ' + deep + "}")
+    r, found = check_here(tmp_path, "--select", "ADV001")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["ADV001 db.json:1:1", "ADV001 proxies.json:1:243"], r.stdout
+    assert "db.json:1:1: ADV001 error invalid JSON: nested too deeply" in r.stdout
+    assert "proxies.json:1:243: ADV001 error invalid JSON: nested more than 200 levels deep" in r.stdout
+
+    node = tmp_path / "node"
+    (node / "app" / "src").mkdir(parents=True)
+    (node / "app" / "package.json").write_text('{"name": "@shop/api", "dependencies": {"pg": ' + deep + "}}")
+    (node / "app" / "src" / "db.js").write_text("const { Pool } = require('pg');\nmodule.exports = new Pool({max: 10});\n")
+    (node / "deployment.yaml").write_text(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n"
+        "      containers:\n        - name: api\n          image: registry.example.com/shop/api:2.1.0\n"
+        "          env:\n            - {name: PGHOST, value: db}\n")
+    r, found = check_here(node)
+    assert r.returncode == 0 and found == [], r.stdout + r.stderr
+    assert "0 findings (0 error, 0 warning, 0 info) in 2 files" in r.stdout  # the code and the Deployment
+
+    (tmp_path / "baseline.json").write_text("[" * 100_000)
+    r = pgpath("check", "--no-config", "--baseline", "baseline.json", "db.json", cwd=tmp_path)
+    assert r.returncode == 2 and "baseline.json: not a pgpath baseline (invalid JSON: nested too deeply)" in r.stderr

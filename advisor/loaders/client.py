@@ -32,7 +32,7 @@ import os
 from advisor.loaders.client_detect import format_of
 from advisor.loaders.source import read_text
 from advisor.loaders.template import is_template, strip_template_suffix
-from advisor.model import ConfigDoc, Diagnostic
+from advisor.model import ConfigDoc, Diagnostic, Span
 
 _SUFFIX_FORMAT = {
     ".yml": "yaml", ".yaml": "yaml", ".json": "json", ".toml": "toml", ".ini": "ini", ".cfg": "ini",
@@ -78,8 +78,11 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     b = Builder(template=doc.template, path=path, options=options)
     try:
         endpoints = _read(doc, b, fmt, path, text)
-    except RecursionError:
+    except RecursionError:  # a reader's own recursion (the readers of the parsed tree) on a nesting past Python's stack
         endpoints = []
+        doc.diagnostics.append(Diagnostic("syntax-error", Span(path, 1, 1),
+                                          "nested too deeply to read (past Python's recursion limit): no "
+                                          "connection setting of this file was read"))
     doc.meta["format"] = doc.meta.get("format", fmt)
     # a value no reader could parse is quoted by its first characters only (it may be a secret)
     from advisor.loaders.clients.strings import short_quotes
@@ -222,7 +225,6 @@ def _suppressions(doc: ConfigDoc, text: str, path: str) -> None:
     if "pgpath" not in text:
         return
     from advisor.loaders.directives import read_comment
-    from advisor.model import Span
 
     for lineno, line in enumerate(text.split("\n"), start=1):
         if "pgpath" not in line:

@@ -64,12 +64,13 @@ from typing import Any
 from advisor import lazy_re
 from advisor.loaders.client_detect import POSTGRES_IMAGE
 from advisor.loaders.compose_merge import file_of
-from advisor.loaders.source import read_text
+from advisor.loaders.source import json_loads, read_text, shorten
 from advisor.loaders.template import is_template
 from advisor.loaders.yaml_nodes import N, TooLarge, YamlError, compose, walk
 from advisor.model import KUBERNETES_WORKLOADS, ConfigDoc, Diagnostic, RamShare, Setting, Span, Unknown
 from advisor.model.client import Value
 from advisor.model.host import HostFacts
+from advisor.units import scaled
 
 # CloudNativePG (pkg/postgres/configuration.go): defaults the user may override, then values the
 # operator always sets (user values for them are ignored)
@@ -129,7 +130,7 @@ def spilo_memory_defaults(limit_bytes: int) -> tuple[tuple[str, str], ...]:
 
 _IMAGE_MAJOR = re.compile(r"(?:postgres(?:ql)?|spilo|ppg|pg)[-_]?(\d{2})(?!\d)|:(\d{2})(?:[.\-_]|$)")
 _SIZE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E|m|kb|mb|gb|KB|MB|GB|b|B)?\s*$")
-_SIZE_FACTORS = {None: 1, "b": 1, "B": 1, "m": 0.001, "k": 1000, "K": 1000, "M": 1000**2, "G": 1000**3,
+_SIZE_FACTORS = {None: 1, "b": 1, "B": 1, "k": 1000, "K": 1000, "M": 1000**2, "G": 1000**3,
                  "T": 1000**4, "P": 1000**5, "E": 1000**6, "Ki": 1024, "Mi": 1024**2, "Gi": 1024**3,
                  "Ti": 1024**4, "Pi": 1024**5, "Ei": 1024**6, "kb": 1024, "KB": 1024, "mb": 1024**2,
                  "MB": 1024**2, "gb": 1024**3, "GB": 1024**3}
@@ -147,12 +148,17 @@ CONTAINER_SECURITY_CONTEXT = ("allowPrivilegeEscalation", "appArmorProfile", "ca
                               "seccompProfile", "windowsOptions")
 
 
+MAX_MEMORY_LIMIT = 2**63 - 1
+
+
 def parse_k8s_size(text: str) -> int | None:
     """Kubernetes quantity (`1Gi`, `512Mi`, `1e9`, `500M`) or compose size (`1g`, `512m`, `1gb`) in bytes."""
     m = _SIZE.match(text)
     if not m:
         return None
-    return int(float(m.group(1)) * _SIZE_FACTORS[m.group(2)])
+    if m.group(2) == "m":  # milli: `1500m` is 1.5 bytes
+        return scaled(m.group(1), 1, 1000)
+    return scaled(m.group(1), _SIZE_FACTORS[m.group(2)])
 
 
 def parse_compose_size(text: str) -> int | None:
@@ -161,7 +167,7 @@ def parse_compose_size(text: str) -> int | None:
     if not m:
         return None
     factor = {None: 1, "b": 1, "k": 1024, "kb": 1024, "m": 1024**2, "mb": 1024**2, "g": 1024**3, "gb": 1024**3}
-    return int(float(m.group(1)) * factor[m.group(2)])
+    return scaled(m.group(1), factor[m.group(2)])
 
 
 def major_from_image(image: str | None) -> int | None:
@@ -308,7 +314,12 @@ class _File:
         elif value is None:
             self.diagnostics.append(Diagnostic(
                 "invalid-value", node.value_span(self.path),
-                f'invalid memory limit "{text}": not a quantity (write e.g. 1Gi or 512Mi)', "memory: 1Gi"))
+                f'invalid memory limit "{shorten(text)}": not a quantity (write e.g. 1Gi or 512Mi)', "memory: 1Gi"))
+        elif value > MAX_MEMORY_LIMIT:
+            self.diagnostics.append(Diagnostic(
+                "invalid-value", node.value_span(self.path),
+                f'invalid memory limit "{shorten(text)}": over 8 EiB (2^63-1 bytes), more than the signed 64-bit byte '
+                "count the kubelet and Docker hold a limit in", "memory: 1Gi"))
         else:
             host.facts["memory_limit"] = Value(value, text, node.value_span(self.path), key="memory", unit="B")
         return host
@@ -2055,13 +2066,11 @@ def _sysctls_doc(f: _File, name: str, node: N, source: str = "securityContext.sy
 
 def _read_nad(f: _File, root: N) -> None:
     """Multus NetworkAttachmentDefinition: the CNI `tuning` plugin's `sysctl` map inside spec.config (JSON text)."""
-    import json
-
     config = root.get("spec", "config")
     if config is None or config.kind != "scalar":
         return
     try:
-        data = json.loads(config.value)
+        data = json_loads(config.value)
     except ValueError:
         return
     plugins = data.get("plugins", [data]) if isinstance(data, dict) else []

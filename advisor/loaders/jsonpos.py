@@ -22,7 +22,9 @@ _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _STRING_CHUNK = re.compile(r'[^"\\\x00-\x1f]*')
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-MAX_DEPTH = 500
+# two Python frames a level (value, then obj or arr): 500 levels took all of Python's 1,000 and
+# ended in a RecursionError under the engine's own frames; cloud outputs and plans nest < 30
+MAX_DEPTH = 200
 
 
 class JsonError(Exception):

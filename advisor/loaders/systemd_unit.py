@@ -25,7 +25,8 @@ import os
 import re
 import shlex
 
-from advisor.loaders.source import read_text
+from advisor.loaders.source import read_text, shorten
+from advisor.units import scaled
 from advisor.loaders.template import is_template
 from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown
 from advisor.model.client import Value
@@ -47,11 +48,17 @@ def unit_name(path: str) -> str:
     return base
 
 
+# systemd parses sizes into a uint64_t (parse_size): a larger one is refused with ERANGE
+MAX_SIZE = 2**64 - 1
+
+
 def parse_size(text: str) -> int | None:
+    """Bytes of a systemd size (`4G`, `1.5G`, `512`), exactly (a float overflowed on 400 digits and
+    rounded large ones); None when it is no size."""
     m = _SIZE.match(text.strip())
     if not m:
         return None
-    return int(float(m.group(1)) * _FACTORS[m.group(2)])
+    return scaled(m.group(1), _FACTORS[m.group(2)])
 
 
 def load(path: str, options: dict | None = None) -> ConfigDoc:
@@ -166,6 +173,12 @@ def _memory(doc: ConfigDoc, host: HostFacts, key: str, value: str, span: Span, u
             "systemd-invalid-value", span,
             f"{key}={value}: not a size (bytes with an optional K, M, G or T suffix, a percentage, or infinity); "
             "systemd ignores the line, so the limit is not set", f"{key}={_size_fix(value)}"))
+        return
+    if size > MAX_SIZE:
+        doc.diagnostics.append(Diagnostic(
+            "systemd-invalid-value", span,
+            f"{key}={shorten(value)}: too large (systemd's sizes end at 2^64-1 bytes, 16 EiB); systemd ignores "
+            "the line, so the limit is not set", f"{key}=infinity  (no limit), or a size such as 4G"))
         return
     host.facts[fact] = Value(size, value, span, key=key, unit="B")
 

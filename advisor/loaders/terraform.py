@@ -32,7 +32,7 @@ import re
 from typing import Any
 
 from advisor import lazy_re
-from advisor.loaders.source import InputError, read_text
+from advisor.loaders.source import InputError, read_text, shorten
 from advisor.model import ConfigDoc, Diagnostic, Span, Unknown
 from advisor.model.client import Value
 from advisor.model.middlebox import Middlebox, MiddleboxFile
@@ -485,7 +485,9 @@ def _seconds(res: Resource, field: str, out: _Out, lo: int, hi: int, factor: int
         out.invalid(value, f"{res.address}: {field} = {shown} is not a number", f"{field} = {lo}..{hi}")
         return Value(Unknown(shown), raw=shown, span=value.span, key=value.key, unit=unit, error="not a number")
     if not lo <= number <= hi:
-        out.invalid(value, f"{res.address}: {field} = {number:g} is outside the range the provider accepts "
+        # (an int literal of 400 digits has no float to format with :g)
+        shown = f"{number:g}" if isinstance(number, float) else shorten(str(number))
+        out.invalid(value, f"{res.address}: {field} = {shown} is outside the range the provider accepts "
                            f"({lo}-{hi} {'min' if factor == 60 else 's'})",
                     f"{field} = {min(max(number, lo), hi):g}")
         # the provider refuses it: what the middlebox will use is not known (never the default)

@@ -27,6 +27,7 @@ from advisor.loaders.clients.build import Builder, endpoint_from_string, libpq_e
 from advisor.model.client import ClientEndpoint, Pool, ServerCursors, Value, default
 from advisor.loaders.clients.extract import is_secret_key, record
 from advisor.loaders.clients.strings import Locator
+from advisor.loaders.source import shorten
 from advisor.model import ConfigDoc, Diagnostic, Span, Unknown
 from advisor.units import client_bool
 
@@ -212,7 +213,7 @@ class _Reader:
                                    '"CONN_MAX_AGE": 60')
                     age.value = None
                 else:
-                    age.value = float(age.value)
+                    self._age_seconds(age, "CONN_MAX_AGE", '"CONN_MAX_AGE": None')
         hc = self.value("CONN_HEALTH_CHECKS", hc_node) if hc_node is not None else default(False)
         if hc_node is not None:
             self._record("CONN_HEALTH_CHECKS", hc, hc_node, section)
@@ -248,6 +249,18 @@ class _Reader:
     def _record(self, name: str, v: Value, node: ast.AST, section: str) -> None:
         v.span = v.span or node_span(self.path, node)
         record(self.doc, name, v, section)
+
+    def _age_seconds(self, age: Value, key: str, fix: str) -> None:
+        """A number of seconds CONN_MAX_AGE (conn_max_age of dj-database-url) as a float; an int
+        past a float (10**400) is refused as Django refuses it: it adds it to time.monotonic()
+        when it connects, an OverflowError (int too large to convert to float)."""
+        try:
+            age.value = float(age.value)
+        except OverflowError:
+            self.b.invalid(age, f"{key} {shorten(age.raw)} is too large: Django adds it to time.monotonic() on "
+                           "connecting and raises OverflowError (int too large to convert to float)",
+                           f"{fix}  (connections kept open)")
+            age.value = None
 
     def dj_database_url(self, alias: str, call: ast.Call, given: tuple | None = None) -> ClientEndpoint | None:
         """`given`: (text, locator) of the value the URL's variable has in the container that runs
@@ -288,7 +301,7 @@ class _Reader:
         if isinstance(kw.get("conn_max_age"), ast.Constant) and kw["conn_max_age"].value is None:
             age.value = math.inf
         elif age.known and isinstance(age.value, (int, float)):
-            age.value = float(age.value)
+            self._age_seconds(age, "conn_max_age", "conn_max_age=None")
         hc = self.value("conn_health_checks", kw["conn_health_checks"]) if "conn_health_checks" in kw else default(False)
         ep.pool = Pool("django", age, default(math.inf), hc,
                        "Django checks a persistent connection before reusing it only with CONN_HEALTH_CHECKS=True",

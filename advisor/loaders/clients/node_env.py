@@ -24,7 +24,6 @@ place in the container's pods (its replicas and host facts, advisor.path.model.c
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -141,10 +140,10 @@ def _package(folder: str, cache: dict[str, dict | None], roots: list[str]) -> di
 
 
 def _read_package(path: str) -> dict | None:
-    from advisor.loaders.source import InputError, read_text
+    from advisor.loaders.source import InputError, json_loads, read_text
 
     try:
-        data = json.loads(read_text(path, 1 << 20))
+        data = json_loads(read_text(path, 1 << 20))
     except (InputError, ValueError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):

@@ -78,7 +78,7 @@ def rails_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[Cl
     if not isinstance(root, yaml.MappingNode):
         return []
     merged: set[int] = set()  # the nodes other sections merge: shared defaults, no environment
-    _merged_nodes(root, merged, 0)
+    _merged_nodes(root, merged)
     reader = _Reader(doc, b, path, lines)
     out: list[ClientEndpoint] = []
     sections = []
@@ -107,31 +107,49 @@ def rails_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[Cl
     return out
 
 
-def _merged_nodes(node, out: set[int], depth: int) -> None:
+def _merged_nodes(root, out: set[int]) -> None:
+    """The ids of the mappings that a merge key (`<<`) names anywhere under `root`. Each mapping is
+    visited once: an alias names a node already composed, so a section that merges itself
+    (`default: &default {<<: *default, <<: *default}`) was walked 2^32 times."""
     import yaml
 
-    if depth > 32 or not isinstance(node, yaml.MappingNode):
-        return
-    for k, v in node.value:
-        if isinstance(k, yaml.ScalarNode) and k.value == "<<":
-            for m in (v.value if isinstance(v, yaml.SequenceNode) else [v]):
-                out.add(id(m))
-        _merged_nodes(v, out, depth + 1)
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or not isinstance(node, yaml.MappingNode):
+            continue
+        seen.add(id(node))
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode) and k.value == "<<":
+                for m in (v.value if isinstance(v, yaml.SequenceNode) else [v]):
+                    out.add(id(m))
+            stack.append(v)
 
 
-def _flatten(node, depth: int = 0) -> dict[str, tuple[Any, Any]]:
+def _flatten(node, depth: int = 0, memo: dict | None = None) -> dict[str, tuple[Any, Any]]:
     """A mapping's keys as Rails sees them: merged sections first (`<<: *default`; of a list of
-    them, the first wins), then its own keys over them. key -> (key node, value node)."""
+    them, the first wins), then its own keys over them. key -> (key node, value node).
+
+    Each mapping is flattened once (`memo`: anchors merging an earlier one twice, ten deep, cost
+    2^10 otherwise). A mapping that merges itself, directly or through others, gets nothing from
+    that merge: Psych merges the hash it is still building into itself, which adds no key."""
     import yaml
 
-    out: dict[str, tuple[Any, Any]] = {}
+    memo = {} if memo is None else memo
     if depth > 16 or not isinstance(node, yaml.MappingNode):
-        return out
+        return {}
+    done = memo.get(id(node))
+    if done is not None:
+        return done
+    out: dict[str, tuple[Any, Any]] = {}
+    memo[id(node)] = out  # (while it is being built: a merge of itself sees what it has so far)
     for k, v in node.value:
         if isinstance(k, yaml.ScalarNode) and k.value == "<<":
             merged: dict[str, tuple[Any, Any]] = {}
             for m in reversed(v.value if isinstance(v, yaml.SequenceNode) else [v]):
-                merged.update(_flatten(m, depth + 1))
+                if m is not node:
+                    merged.update(_flatten(m, depth + 1, memo))
             for key, pair in merged.items():
                 out.setdefault(key, pair)
     for k, v in node.value:

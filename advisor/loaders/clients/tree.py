@@ -227,8 +227,10 @@ def json_leaves(path: str, text: str) -> list[Leaf]:
         pass
     import json
 
+    from advisor.loaders.source import json_loads
+
     try:
-        data = json.loads(text)
+        data = json_loads(text)
     except ValueError as exc:
         raise TreeError(f"invalid JSON: {exc}", Span(path, getattr(exc, "lineno", 1), getattr(exc, "colno", 1))) from None
     out: list[Leaf] = []

@@ -102,7 +102,9 @@ def check(ctx):
             seen.add((id(ep), id(model)))
             own = model.pool_mode_setting(entry, user)
             mode_span = setting_span(own) if own is not None else model.span_of("pool_mode")
-            in_users = own is not None and entry is not None and own is not entry.params.get("pool_mode")
+            # a mode set but not by the [databases] entry (or with no entry: the client's database is
+            # served by none, PgBouncer refuses it, yet the user's mode is what the line sets) is the user's
+            in_users = own is not None and (entry is None or own is not entry.params.get("pool_mode"))
             fix = (f"pool_mode=transaction in the [users] entry of {user}" if in_users else
                    f"pool_mode=transaction in the [databases] entry {entry.name}" if own is not None
                    else assignment(end.doc, model, "pool_mode", "transaction"))
