@@ -447,11 +447,13 @@ def selected_rules(settings: Settings):
 # discovery and loading
 
 
-def discover(settings: Settings, skipped: list[str] | None = None, only: set[int] | None = None
-             ) -> tuple[list[tuple[str, str]], list[str], list[InputError]]:
+def discover(settings: Settings, skipped: list[str] | None = None, only: set[int] | None = None,
+             links: list[str] | None = None) -> tuple[list[tuple[str, str]], list[str], list[InputError]]:
     """(path, kind) of each configuration file under the given paths, the files named on the
     command line that pgpath cannot read as any kind, and paths that do not exist. Files in the
-    folders walked that are no configuration pgpath reads are added to `skipped` when given.
+    folders walked that are no configuration pgpath reads are added to `skipped` when given, and
+    the symbolic links to folders that the walk does not follow (as advisor.changed does not: a
+    link may loop, or lead out of the repository) to `links`.
     `only`: the topology's deployments whose files are read (None: all of them)."""
     found: list[tuple[str, str]] = []
     unknown: list[str] = []
@@ -473,11 +475,15 @@ def discover(settings: Settings, skipped: list[str] | None = None, only: set[int
 
     for given in map(shown, settings.paths):
         if not os.path.exists(given):
-            errors.append(InputError(given, "no such file or directory"))
+            from advisor.loaders.source import link_problem
+
+            errors.append(InputError(given, link_problem(given) or "no such file or directory"))
             continue
         if os.path.isdir(given):
             for root, dirs, files in os.walk(given):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                if links is not None:
+                    links.extend(os.path.join(root, d) for d in dirs if os.path.islink(os.path.join(root, d)))
                 for name in sorted(files):
                     path = os.path.join(root, name)
                     if _excluded(path, settings):
@@ -817,6 +823,7 @@ def run(settings: Settings, progress=None) -> Report:
     from advisor.rules import Context, load_rule, needs_met
 
     skipped: list[str] = []
+    links: list[str] = []  # linked folders not followed: listed with the skipped files (after the version plan reads those)
     changed: set[str] | None = None
     evidence_only: list[str] = []  # --hook: files beside the changed ones that only say a version
     narrowed = None
@@ -826,7 +833,7 @@ def run(settings: Settings, progress=None) -> Report:
         unknown, errors = [], []
     else:
         narrowed = _narrowed(settings)
-        found, unknown, errors = discover(settings, skipped, narrowed[1] if narrowed else None)
+        found, unknown, errors = discover(settings, skipped, narrowed[1] if narrowed else None, links)
     for path in unknown:
         from advisor.loaders import skip_reason
 
@@ -843,7 +850,7 @@ def run(settings: Settings, progress=None) -> Report:
         # defined elsewhere, or a Service here is named by clients elsewhere): read again with them
         evidence_only = []
         found, _, related = discover_changed(settings, evidence_only, related)
-    skipped = _not_included(skipped, docs)
+    skipped = _not_included(skipped, docs) + links
     if progress is not None:
         progress(len(found), len(found), None)
     errors.extend(load_errors)

@@ -341,3 +341,25 @@ def test_json_nested_past_pythons_stack(tmp_path):
     (tmp_path / "baseline.json").write_text("[" * 100_000)
     r = pgpath("check", "--no-config", "--baseline", "baseline.json", "db.json", cwd=tmp_path)
     assert r.returncode == 2 and "baseline.json: not a pgpath baseline (invalid JSON: nested too deeply)" in r.stderr
+
+
+def test_symbolic_link_loops_and_broken_links(tmp_path):
+    """A folder with a link to its parent (a loop os.walk does not follow), a link to itself, a
+    broken link and a looping link under configuration names: each is said with its path, never
+    followed, and named ones are unreadable (exit 2), with what is wrong with the link."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "up").symlink_to("..")
+    (tmp_path / "self").symlink_to("self")
+    (tmp_path / "postgresql.conf").symlink_to("nowhere.conf")
+    (tmp_path / "pgbouncer.ini").symlink_to("pgbouncer.ini")
+    (tmp_path / "haproxy.cfg").write_text("defaults\n  mode tcp\n")
+    r = pgpath("check", "--no-config", "--verbose", ".", cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "pgbouncer.ini: cannot read: a symbolic link that loops (too many levels of symbolic links)" in r.stdout
+    assert "postgresql.conf: cannot read: a broken symbolic link (to nowhere.conf, which does not exist)" in r.stdout
+    assert "in 1 file (2 other files skipped, not configuration pgpath reads); 2 unreadable" in r.stdout
+    assert "pgpath: skipped ./self: a symbolic link that loops (too many levels of symbolic links)" in r.stderr
+    assert "pgpath: skipped ./a/up: a symbolic link to a folder, not followed" in r.stderr
+
+    r = pgpath("check", "--no-config", "self", cwd=tmp_path)  # named: unreadable, not "no such file"
+    assert r.returncode == 2 and "self: cannot read: a symbolic link that loops" in r.stdout, r.stdout

@@ -246,6 +246,16 @@ _HTTP_LOG = lazy_re.compile(r"^(?:GET|POST|PUT|PATCH|DELETE|HEAD) https?://\S+",
 
 def skip_reason(path: str) -> str:
     """Why pgpath does not read a file (for --verbose and for a file named on the command line)."""
+    import os
+
+    from advisor.loaders.source import link_problem
+
+    problem = link_problem(path)
+    if problem:
+        return problem
+    if os.path.islink(path) and os.path.isdir(path):
+        return ("a symbolic link to a folder, not followed (it may loop or lead out of the repository): "
+                "name the folder it points to to check it")
     name = Path(path).name.lower()
     suffix = Path(name).suffix
     head = ""

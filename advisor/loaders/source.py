@@ -19,6 +19,26 @@ class InputError(Exception):
         self.line = line
 
 
+def link_problem(path: str) -> str | None:
+    """Why a symbolic link cannot be followed (it loops, or its target is missing), or None when
+    `path` is no such link."""
+    import errno
+
+    if not os.path.islink(path):
+        return None
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link that loops (too many levels of symbolic links)"
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        return f"a broken symbolic link (to {target}, which does not exist)"
+    return None
+
+
 def read_text(path: str, max_bytes: int = MAX_BYTES) -> str:
     """The text of a configuration file, or InputError saying why it cannot be read."""
     return read_text_bom(path, max_bytes)[0]
@@ -44,13 +64,13 @@ def read_text_bom(path: str, max_bytes: int = MAX_BYTES) -> tuple[str, bool]:
         # whose making costs more than reading a small file)
         data = read_head(path, size + 1, max_bytes + 1)
     except FileNotFoundError:
-        raise InputError(path, "no such file") from None
+        raise InputError(path, link_problem(path) or "no such file") from None
     except PermissionError:
         raise InputError(path, "permission denied") from None
     except IsADirectoryError:
         raise InputError(path, "is a directory, not a file") from None
     except OSError as exc:
-        raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+        raise InputError(path, link_problem(path) or f"cannot read: {exc.strerror or exc}") from None
     nul = data.find(b"\0")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
