@@ -14,8 +14,10 @@ becomes blanks.
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
+from advisor import lazy_re
 from advisor.model import Record, Span
 
 MAX_NODES = 500_000
@@ -108,10 +110,68 @@ class N(Record):
         return self.span(path)
 
 
+# PyYAML's scanner keeps a possible simple key per open flow collection and walks all of them for
+# every token: `[[[[...` costs the square of the depth until the parser's recursion ends it (4 s
+# of CPU, 20 s on a loaded machine, for a line of 20,000 `[`; then "nesting too deep" anyway)
+MAX_FLOW_DEPTH = 200
+_FLOW_TOKEN = lazy_re.compile(r"""[\[\]{}"'#]""")
+_INDICATORS = lazy_re.compile(r"[ \t]*(?:[-?][ \t]+)*")
+_QUOTED = {'"': lazy_re.compile(r'"(?:[^"\\]|\\.)*"', re.S), "'": lazy_re.compile(r"'(?:[^']|'')*'")}
+
+
+def flow_too_deep(text: str, limit: int = MAX_FLOW_DEPTH) -> tuple[int, int] | None:
+    """(line, column) of the first flow collection (`[`, `{`) nested more than `limit` deep, or
+    None. Linear, and it never counts too many: a bracket in a comment or a quoted scalar is not
+    counted, nor one inside a block-context plain scalar (`key: a[b`); where it cannot tell (a
+    quote or `#` inside a plain scalar) it skips text, which can only count fewer."""
+    if text.count("[") + text.count("{") <= limit:
+        return None
+    depth, pos, line_start = 0, 0, 0
+    while True:
+        m = _FLOW_TOKEN.search(text, pos)
+        if m is None:
+            return None
+        c, at = m.group(), m.start()
+        line_start = max(line_start, text.rfind("\n", pos, at) + 1)  # (only the text passed over: linear)
+        pos = at + 1
+        if c in "[{":
+            if depth == 0:  # a collection starts a node: at the line's start, or after `- `, `key: `, `? `
+                k = at - 1
+                while k >= line_start and text[k] in " \t":
+                    k -= 1
+                # (`key: [`, `- [`, `? [`: the indicator then a blank; `-` and `?` only after indentation or
+                # other such indicators; at most two such slices a line: one opener, then its line is skipped)
+                if k >= line_start and not (k < at - 1 and (text[k] == ":" or text[k] in "-?" and _INDICATORS.fullmatch(
+                        text, line_start, k))):
+                    end = text.find("\n", at)  # a plain scalar of the block context, to its line's end
+                    if end < 0:
+                        return None
+                    pos = end + 1
+                    continue
+            depth += 1
+            if depth > limit:
+                return text.count("\n", 0, at) + 1, at - line_start + 1
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        elif c == "#":
+            end = text.find("\n", at)
+            if end < 0:
+                return None
+            pos = end + 1
+        else:
+            q = _QUOTED[c].match(text, at)
+            if q is None:
+                return None  # an unterminated quote: PyYAML stops there quickly
+            pos = q.end()
+
+
 def compose(text: str) -> list[N | None]:
     """Every document of a YAML text as `N` nodes; YamlError on invalid YAML, TooLarge past MAX_NODES."""
     import yaml
 
+    deep = flow_too_deep(text)
+    if deep is not None:
+        raise YamlError(f"invalid YAML: flow collections ([ or {{) nested more than {MAX_FLOW_DEPTH} deep", *deep)
     try:
         roots = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:

@@ -65,6 +65,12 @@ def compose_yaml(path: str, text: str) -> tuple[tuple[list[str], list[str]], lis
 
     masked = mask_template_tags(text) if ("{{" in text or "{%" in text or "<%" in text) else text
     lines = (masked.split("\n"), text.split("\n"))
+    from advisor.loaders.yaml_nodes import MAX_FLOW_DEPTH, flow_too_deep
+
+    deep = flow_too_deep(masked)
+    if deep is not None:
+        raise TreeError(f"invalid YAML: flow collections ([ or {{) nested more than {MAX_FLOW_DEPTH} deep",
+                        Span(path, *deep))
     try:
         return lines, list(yaml.compose_all(masked, Loader=yaml.SafeLoader))
     except yaml.YAMLError as exc:
