@@ -306,6 +306,12 @@ def parse_size(text: str) -> int | None:
 MAX_RAM_BYTES = 2**60  # 1 EiB: larger sizes are refused as RAM sizes
 
 
+def shorten(value: str, limit: int = 40) -> str:
+    """A value as a message echoes it: whole up to `limit` characters, else its start and its
+    length (a 400-digit number or a 70,000-character line is not printed whole)."""
+    return value if len(value) <= limit else value[:limit] + f"... ({len(value)} characters)"
+
+
 def format_bytes(n: float) -> str:
     """`12 GB`, `1.5 MB`: binary multiples, written the way PostgreSQL spells them."""
     for unit, size in (("TB", _KB**4), ("GB", _KB**3), ("MB", _KB**2), ("kB", _KB)):

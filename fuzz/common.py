@@ -28,7 +28,9 @@ NAMES = {
     "pgbouncer": ["pgbouncer.ini", "pgbouncer.ini.erb"],
     "haproxy": ["haproxy.cfg", "haproxy.cfg.tmpl"],
     "client": [".env", "application.properties", "application.yml", "settings.py", "pg_service.conf", "db.json",
-               "alembic.ini", "docker-compose.yml", "values.yaml.tmpl", "config.toml", "app.env.j2"],
+               "alembic.ini", "docker-compose.yml", "values.yaml.tmpl", "config.toml", "app.env.j2",
+               # node-postgres code (tree-sitter) and Rails (after the others: earlier seeds keep their name)
+               "db.js", "pool.ts", "database.yml"],
     "sql": ["init.sql"],
     "sysctl": ["99-sysctl.conf"],
     "text": ["notes.txt"],

@@ -83,7 +83,7 @@ def setup():
 def seeds():
     """Every folder of the tests' rule cases, samples/ and ../shared/corpus that holds two files or
     more (at most 64 KiB each), with its sub-folders."""
-    bases = [ROOT / "samples", ROOT / "tests" / "rules", ROOT / "tests" / "fixtures", ROOT.parent / "shared" / "corpus"]
+    from fuzz.seeds import SOURCES as bases
     for base in bases:
         if not base.is_dir():
             continue

@@ -20,7 +20,8 @@ sys.path.insert(0, str(ROOT))
 from advisor.engine import _kind_of  # noqa: E402
 from fuzz.common import NAMES  # noqa: E402
 
-SOURCES = [ROOT / "samples", ROOT / "tests" / "rules", ROOT / "tests" / "fixtures", ROOT.parent / "shared" / "corpus"]
+SOURCES = [ROOT / "samples", ROOT / "tests" / "rules", ROOT / "tests" / "fixtures", ROOT / "tests" / "node_clients",
+           ROOT / "tests" / "python_clients", ROOT.parent / "shared" / "corpus"]
 # what no detector claims but may quote a connection string: the `text` kind's seeds
 _TEXT_SUFFIXES = ("", ".txt", ".md", ".log", ".rst", ".cfg", ".conf", ".ini")
 

@@ -363,3 +363,47 @@ def test_symbolic_link_loops_and_broken_links(tmp_path):
 
     r = pgpath("check", "--no-config", "self", cwd=tmp_path)  # named: unreadable, not "no such file"
     assert r.returncode == 2 and "self: cannot read: a symbolic link that loops" in r.stdout, r.stdout
+
+
+def test_yaml_flow_collections_nested_20000_deep(tmp_path):
+    """A line of 20,000 `[` in a compose file and a Spring application.yml (the folder harness's
+    Ansible defaults input timed out): refused at the bracket past 200 levels, before PyYAML's
+    scanner spends the square of the depth on it (was "nesting too deep" at 1:1, after 1 s a file)."""
+    deep = "[" * 20_000 + "]" * 20_000
+    (tmp_path / "docker-compose.yml").write_text(f"services:\n  db:\n    image: postgres:16\n    x: {deep}\n")
+    (tmp_path / "application.yml").write_text(f"spring:\n  datasource:\n    url: jdbc:postgresql://db/app\n    x: {deep}\n")
+    r, found = check_here(tmp_path, "--select", "ADV001")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["ADV001 application.yml:4:208", "ADV001 docker-compose.yml:4:208"], r.stdout
+    assert r.stdout.count("invalid YAML: flow collections ([ or {) nested more than 200 deep") == 2
+
+
+@pytest.mark.parametrize("value, shown", [
+    (BIG, "1000000000000000000000000000000000000000... (401 characters)"),  # was OverflowError in float()
+    ("-5", "-5"), (".nan", "nan"), (".inf", "inf"),  # were taken as timers of -5 s, nan s, and no timeout
+])
+def test_topology_timers_that_are_no_duration(tmp_path, value, shown):
+    """A hop's idle_timeout and a host's tcp_keepalive_time (an integer or a string in the schema,
+    which refuses .nan and .inf itself) that are no duration are ADV004 at their line; a host's was
+    left unknown silently."""
+    host_value = value if value.lstrip("-").isdigit() else "300"
+    (tmp_path / "app.env").write_text("DATABASE_URL=postgresql://app@10.0.0.5:5432/orders\n")
+    (tmp_path / "postgresql.conf").write_text("port = 5432\n")
+    (tmp_path / "pgpath.yaml").write_text(
+        "deployments:\n  - name: orders\n    hops:\n      - client: app.env\n"
+        f"      - azure-lb: {{idle_timeout: {value}}}\n      - postgres: {{file: postgresql.conf, host: db1}}\n"
+        f"hosts:\n  db1: {{ram: 16GB, tcp_keepalive_time: {host_value}}}\n")
+    r = pgpath("check", "--select", "ADV004", ".", cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert f"pgpath.yaml:5:9: ADV004 error deployment orders: cannot read idle_timeout {shown}: not a duration of " \
+           "0 to 1,000,000,000 s" in r.stdout
+    said = f"pgpath.yaml:8:3: ADV004 error host db1: cannot read tcp_keepalive_time {shown}: not a duration"
+    assert (said in r.stdout) == (host_value == value), r.stdout
+
+
+def test_topology_number_longer_than_python_converts(tmp_path):
+    (tmp_path / "pgpath.yaml").write_text("deployments:\n  - name: orders\n    hops:\n"
+                                          f"      - azure-lb: {{idle_timeout: {'9' * 5000}}}\n")
+    r = pgpath("check", ".", cwd=tmp_path)  # was ValueError out of PyYAML's int constructor
+    assert r.returncode == 2
+    assert "pgpath: error: pgpath.yaml:4:34: invalid YAML: a number of 5000 digits (pgpath reads up to 4000)" in r.stderr

@@ -64,13 +64,13 @@ from typing import Any
 from advisor import lazy_re
 from advisor.loaders.client_detect import POSTGRES_IMAGE
 from advisor.loaders.compose_merge import file_of
-from advisor.loaders.source import json_loads, read_text, shorten
+from advisor.loaders.source import json_loads, read_text
 from advisor.loaders.template import is_template
 from advisor.loaders.yaml_nodes import N, TooLarge, YamlError, compose, walk
 from advisor.model import KUBERNETES_WORKLOADS, ConfigDoc, Diagnostic, RamShare, Setting, Span, Unknown
 from advisor.model.client import Value
 from advisor.model.host import HostFacts
-from advisor.units import scaled
+from advisor.units import scaled, shorten
 
 # CloudNativePG (pkg/postgres/configuration.go): defaults the user may override, then values the
 # operator always sets (user values for them are ignored)

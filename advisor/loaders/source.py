@@ -122,12 +122,6 @@ def json_loads(text: str):
         raise ValueError("nested too deeply") from None
 
 
-def shorten(value: str, limit: int = 40) -> str:
-    """A value as a message echoes it: whole up to `limit` characters, else its start and its
-    length (a 400-digit number or a 70,000-character line is not printed whole)."""
-    return value if len(value) <= limit else value[:limit] + f"... ({len(value)} characters)"
-
-
 def lines_of(text: str) -> Iterator[str]:
     """The lines of `text.split("\\n")`, one at a time: a loader reading a large file line by
     line then holds one line, not a list of all of them besides what it makes of them."""

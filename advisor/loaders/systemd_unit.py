@@ -25,8 +25,8 @@ import os
 import re
 import shlex
 
-from advisor.loaders.source import read_text, shorten
-from advisor.units import scaled
+from advisor.loaders.source import read_text
+from advisor.units import scaled, shorten
 from advisor.loaders.template import is_template
 from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown
 from advisor.model.client import Value

@@ -32,7 +32,8 @@ import re
 from typing import Any
 
 from advisor import lazy_re
-from advisor.loaders.source import InputError, read_text, shorten
+from advisor.loaders.source import InputError, read_text
+from advisor.units import shorten
 from advisor.model import ConfigDoc, Diagnostic, Span, Unknown
 from advisor.model.client import Value
 from advisor.model.middlebox import Middlebox, MiddleboxFile

@@ -121,15 +121,23 @@ def version_major(value: Any) -> int | None:
     return int(m.group(1)) if m else None
 
 
+MAX_SECONDS = 10**9  # 31 years: a declared timer past it is a mistake (400 digits overflowed float())
+
+
 def _seconds(value: Any) -> float | None:
-    """A declared duration: a number of seconds, or text with a unit (350s, 4min, 2h)."""
+    """A declared duration: a number of seconds, or text with a unit (350s, 4min, 2h); None when it
+    is none, or is negative, not finite (.nan, .inf) or past MAX_SECONDS."""
     from advisor.units import parse_duration_seconds
 
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
-    return parse_duration_seconds(str(value))
+        seconds = value
+    else:
+        seconds = parse_duration_seconds(str(value))
+        if seconds is None:
+            return None
+    return float(seconds) if 0 <= seconds <= MAX_SECONDS else None  # (False for NaN)
 
 
 # the options each kind of hop reads (the schema accepts any of them on any hop)
@@ -150,16 +158,33 @@ _OPTIONS_OF = {"client": {"file", "variable", "service", "replicas", "host"},
 _MIDDLEBOX_OPTIONS = {"file", "name", "idle_timeout", "on_expiry", "keepalive_resets", "host"}
 
 
-def host_facts(name: str, spec: dict, span: Span | None) -> HostFacts:
-    from advisor.units import parse_size
+def host_facts(name: str, spec: dict, span: Span | None, problems: list[Diagnostic] | None = None) -> HostFacts:
+    """A declared host's facts; a value that is no size or duration (`-5`, `abc`, 400 digits) is
+    left out, so the OS default counts, and said in `problems` (it was left as an unknown silently)."""
+    from advisor.units import parse_size, shorten
 
     facts: dict[str, Value] = {}
+
+    def refused(key: str, what: str) -> None:
+        if problems is not None:
+            problems.append(Diagnostic(KIND, span or Span("pgpath.yaml"),
+                                       f"host {name}: cannot read {key} {shorten(str(spec[key]))}: not {what}",
+                                       f"{key}: {'64GB' if what.startswith('a size') else '300'}"))
+
     for key in ("ram", "memory_limit", "swap"):
         if key in spec:
-            facts[key] = Value(parse_size(str(spec[key])), str(spec[key]), span, "declared", key, unit="B")
+            size = parse_size(str(spec[key]))
+            if size is None:
+                refused(key, "a size (64GB, 512MB), below 1 EiB")
+                continue
+            facts[key] = Value(size, str(spec[key]), span, "declared", key, unit="B")
     for key in ("tcp_keepalive_time", "tcp_keepalive_intvl"):
         if key in spec:
-            facts[key] = Value(_seconds(spec[key]), str(spec[key]), span, "declared", key, unit="s")
+            seconds = _seconds(spec[key])
+            if seconds is None:
+                refused(key, f"a duration of 0 to {MAX_SECONDS:,} s (300, 5min)")
+                continue
+            facts[key] = Value(seconds, str(spec[key]), span, "declared", key, unit="s")
     for key in ("tcp_keepalive_probes", "overcommit_memory", "overcommit_ratio", "overcommit_kbytes", "tcp_retries2"):
         if key in spec:
             facts[key] = Value(int(spec[key]), str(spec[key]), span, "declared", key)
@@ -176,11 +201,11 @@ def build(config: dict, config_path: str, docs: list[ConfigDoc], marks: dict[str
     for doc in docs:
         for f in doc.files or [doc.path]:
             by_path.setdefault(os.path.realpath(f), []).append(doc)
-    hosts = {name: host_facts(name, spec or {}, marks.get(f"hosts/{name}"))
+    problems: list[Diagnostic] = []
+    hosts = {name: host_facts(name, spec or {}, marks.get(f"hosts/{name}"), problems)
              for name, spec in (config.get("hosts") or {}).items()}
     paths: list[DeploymentPath] = []
     covered: set[int] = set()
-    problems: list[Diagnostic] = []
     files_of: dict[int, HostFacts | None] = {}  # id(server document) -> its host facts before any declaration
     declared_on: dict[int, HostFacts] = {}  # id(server document) -> those with the first host declared for it
     for d, dep in enumerate(config.get("deployments") or ()):
@@ -499,10 +524,13 @@ def _middlebox_hops(kind: str, opts: dict, where: Span, by_path: dict, base: str
         return [Hop(b.kind, b.label, doc, b.span, b) for b in boxes]
     idle = None
     if "idle_timeout" in opts:
+        from advisor.units import shorten
+
         seconds = _seconds(opts["idle_timeout"])
         if seconds is None:
             problems.append(Diagnostic(KIND, where, f"deployment {name}: cannot read idle_timeout "
-                                       f"{opts['idle_timeout']!r}", "write seconds (350) or with a unit (350s, 4min)"))
+                                       f"{shorten(repr(opts['idle_timeout']))}: not a duration of 0 to "
+                                       f"{MAX_SECONDS:,} s", "write seconds (350) or with a unit (350s, 4min)"))
             seconds = Unknown(str(opts["idle_timeout"]))
         idle = Value(seconds, str(opts["idle_timeout"]), where, "declared", "idle_timeout", unit="s")
     elif kind == "cloud-lb":

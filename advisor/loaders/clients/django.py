@@ -27,9 +27,8 @@ from advisor.loaders.clients.build import Builder, endpoint_from_string, libpq_e
 from advisor.model.client import ClientEndpoint, Pool, ServerCursors, Value, default
 from advisor.loaders.clients.extract import is_secret_key, record
 from advisor.loaders.clients.strings import Locator
-from advisor.loaders.source import shorten
 from advisor.model import ConfigDoc, Diagnostic, Span, Unknown
-from advisor.units import client_bool
+from advisor.units import client_bool, shorten
 
 NOT_LIBPQ_OPTIONS = {"pool", "isolation_level", "server_side_binding", "assume_role", "cursor_factory", "context",
                      "prepare_threshold"}
