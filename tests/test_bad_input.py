@@ -407,3 +407,21 @@ def test_topology_number_longer_than_python_converts(tmp_path):
     r = pgpath("check", ".", cwd=tmp_path)  # was ValueError out of PyYAML's int constructor
     assert r.returncode == 2
     assert "pgpath: error: pgpath.yaml:4:34: invalid YAML: a number of 5000 digits (pgpath reads up to 4000)" in r.stderr
+
+
+@pytest.mark.parametrize("make, said", [
+    (lambda p: p.mkdir(), "is a directory, not a file"),
+    (lambda p: p.write_bytes(b'"app" "md5x"\n\x00\x00'), "binary file (NUL byte at offset 13)"),
+    (lambda p: p.symlink_to(p.name), "a symbolic link that loops"),
+])
+def test_pgbouncer_auth_file_that_cannot_be_read(tmp_path, make, said):
+    """An auth_file among the checked files that is a folder, binary or a looping link: ADV003
+    warning at auth_file's value (it was left out without a word, PGB022 silently not checked)."""
+    (tmp_path / "pgbouncer.ini").write_text("[databases]\n* = host=db\n[pgbouncer]\nlisten_port = 6432\n"
+                                            "auth_type = scram-sha-256\nauth_file = userlist.txt\n")
+    make(tmp_path / "userlist.txt")
+    r, found = check_here(tmp_path, "--select", "ADV003")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["ADV003 pgbouncer.ini:6:13"], r.stdout
+    assert f"warning auth_file userlist.txt: cannot read userlist.txt: {said}" in r.stdout
+    assert "PGB022 not checked" in r.stdout

@@ -134,7 +134,7 @@ def locate(named: str, ini_path: str, cwd: str | None, options: dict | None) -> 
 
     here = os.path.dirname(ini_path)
     if os.path.isabs(named):
-        if inside_checked_tree(named, ini_path, options) and os.path.isfile(named):
+        if inside_checked_tree(named, ini_path, options) and os.path.lexists(named):
             return named, ""
         beside = os.path.join(here, os.path.basename(named))
         if os.path.isfile(beside) and inside_checked_tree(beside, ini_path, options):
@@ -142,14 +142,16 @@ def locate(named: str, ini_path: str, cwd: str | None, options: dict | None) -> 
         return None, f"{named} is not among the files given to check"
     for base in ([cwd] if cwd else []) + [here]:
         candidate = os.path.join(base, named)
-        if os.path.isfile(candidate) and inside_checked_tree(candidate, ini_path, options):
+        # (a folder or a link that loops under that name is the file, unreadable: read() says so)
+        if os.path.lexists(candidate) and inside_checked_tree(candidate, ini_path, options):
             return candidate, ""
     return None, f"{named} is not among the files given to check"
 
 
-def read(named: str, ini_path: str, cwd: str | None, options: dict | None) -> AuthFile | None:
+def read(named: str, ini_path: str, cwd: str | None, options: dict | None) -> AuthFile | str | None:
     """The auth file PgBouncer would read for `auth_file = named`, classified; None when no file
-    among those given to check is it, or it cannot be read."""
+    among those given to check is it; why, when that file cannot be read (too large, binary, a
+    folder, a link that loops: it was left out without a word)."""
     path, how = locate(named, ini_path, cwd, options)
     if path is None:
         return None
@@ -157,8 +159,9 @@ def read(named: str, ini_path: str, cwd: str | None, options: dict | None) -> Au
 
     try:
         text = read_text(path, MAX_BYTES)
-    except InputError:  # too large, binary or unreadable: nothing to compare (PgBouncer refuses it too)
-        return None
+    except InputError as exc:
+        shown = os.path.relpath(path) if not os.path.isabs(ini_path) else path
+        return f"{shown}: {exc.message}"
     shown = os.path.relpath(path) if not os.path.isabs(ini_path) else path
     users, broken = parse(text, shown)
     out = AuthFile(shown, named, how, users, broken)

@@ -659,9 +659,17 @@ def read_auth_file(doc: ConfigDoc, model: PgBouncerModel, options: dict | None) 
     named = model.value("auth_file")
     if model.fragment or doc.template or doc.meta.get("sed_template") or not is_known(named) or not named:
         return
-    model.auth_file = auth_file.read(str(named), doc.path, (options or {}).get("pgbouncer_cwd"), options)
-    if model.auth_file is not None:
-        doc.files.append(model.auth_file.path)
+    found = auth_file.read(str(named), doc.path, (options or {}).get("pgbouncer_cwd"), options)
+    if isinstance(found, str):  # the file is among those checked but cannot be read
+        doc.diagnostics.append(Diagnostic(
+            "include-error", model.span_of("auth_file") or Span(doc.path, 1, 1),
+            f"auth_file {named}: cannot read {found}; its users and the kind of their secrets are not known "
+            "(PGB022 not checked)", "point auth_file at the userlist.txt file (\"user\" \"secret\" lines)",
+            severity="warning"))
+        return
+    model.auth_file = found
+    if found is not None:
+        doc.files.append(found.path)
 
 
 def build(doc: ConfigDoc, items: list[_Item], version: Version) -> PgBouncerModel:
