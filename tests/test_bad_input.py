@@ -272,15 +272,18 @@ def test_django_conn_max_age_past_a_float(tmp_path):
     assert "conn_max_age 1000000000000000000000000000000000000000... (401 characters) is too large" in r.stdout
 
 
-def test_terraform_timeout_past_a_float(tmp_path):
+@pytest.mark.parametrize("number, shown", [
+    (BIG, "1000000000000000000000000000000000000000... (401 characters)"),  # was OverflowError in {:g}
+    ("9" * 5000, "9999999999999999999999999999999999999999... (5000 characters)"),  # was unknown, not a word
+])
+def test_terraform_timeout_past_a_float(tmp_path, number, shown):
     (tmp_path / "nlb.tf").write_text(
         'resource "aws_lb_listener" "primary" {\n  load_balancer_arn = aws_lb.pg.arn\n  port = 5432\n'
-        f'  protocol = "TCP"\n  tcp_idle_timeout_seconds = {BIG}\n}}\n')
+        f'  protocol = "TCP"\n  tcp_idle_timeout_seconds = {number}\n}}\n')
     r, found = check_here(tmp_path, "--select", "CLD001")
     assert r.returncode == 1, r.stdout + r.stderr
     assert found == ["CLD001 nlb.tf:5:30"], r.stdout
-    assert "tcp_idle_timeout_seconds = 1000000000000000000000000000000000000000... (401 characters) is outside " \
-           "the range the provider accepts (60-6000 s)" in r.stdout
+    assert f"tcp_idle_timeout_seconds = {shown} is outside the range the provider accepts (60-6000 s)" in r.stdout
 
 
 def test_statement_pooling_user_without_a_databases_entry(tmp_path):

@@ -33,7 +33,7 @@ from typing import Any
 
 from advisor import lazy_re
 from advisor.loaders.source import InputError, read_text
-from advisor.units import shorten
+from advisor.units import decimal, shorten
 from advisor.model import ConfigDoc, Diagnostic, Span, Unknown
 from advisor.model.client import Value
 from advisor.model.middlebox import Middlebox, MiddleboxFile
@@ -336,6 +336,19 @@ def _convert(raw: Any, variables: _Vars | None) -> tuple[Any, Span | None]:
     return Unknown(str(raw)), None
 
 
+def _int_literal(expression) -> str | None:
+    """The digits of an expression that is one integer literal (python-hcl2's int() refuses more
+    than 4300 of them), else None."""
+    from hcl2.rules.literal_rules import IntLitRule
+
+    parts = [c for c in getattr(expression, "children", None) or () if c is not None]
+    if len(parts) == 1 and isinstance(parts[0], IntLitRule):
+        token = next((t for t in parts[0].children or () if t is not None), None)
+        text = str(getattr(token, "value", ""))
+        return text if text.isdigit() else None
+    return None
+
+
 def _tf_body(path: str, block_body, rtype: str, name: str, address: str, span: Span, variables: _Vars) -> Resource:
     from hcl2.rules.base import AttributeRule, BlockRule
 
@@ -347,12 +360,16 @@ def _tf_body(path: str, block_body, rtype: str, name: str, address: str, span: S
             line, col = _line_col(child)
             vline, vcol = _line_col(child.expression)
             key = f"{address}.{field}"
+            literal = None
             try:
                 raw = child.expression.serialize()
             except Exception:  # an expression python-hcl2 cannot render: unknown, never a traceback
-                raw = "${...}"
+                # (but an integer past Python's 4300 digits, which HCL's numbers hold, is that number:
+                # the provider's range check refuses it, and so does pgpath's)
+                literal = _int_literal(child.expression)
+                raw = "${...}" if literal is None else decimal(literal)
             value, from_var = _convert(raw, variables)
-            shown = raw if isinstance(raw, str) else _raw(raw)
+            shown = literal or (raw if isinstance(raw, str) else _raw(raw))
             attrs[field] = Value(value, raw=shown, span=Span(path, vline or line, vcol or col, key=key), key=key,
                                  hint=str(from_var) if from_var is not None else None)
             if isinstance(value, dict):  # an object attribute (tags = {...}): not read
@@ -478,7 +495,7 @@ def _seconds(res: Resource, field: str, out: _Out, lo: int, hi: int, factor: int
         return Value(value.value, raw=value.raw, span=value.span, key=value.key, unit=unit)
     number = value.value
     if isinstance(number, str) and re.fullmatch(r"\s*\d+\s*", number):
-        number = int(number)  # a string the provider converts ("1200" in a variable default)
+        number = decimal(number.strip())  # a string the provider converts ("1200" in a variable default)
     if isinstance(number, bool) or not isinstance(number, (int, float)):
         from advisor.loaders.cloud import harmless
 
@@ -487,7 +504,7 @@ def _seconds(res: Resource, field: str, out: _Out, lo: int, hi: int, factor: int
         return Value(Unknown(shown), raw=shown, span=value.span, key=value.key, unit=unit, error="not a number")
     if not lo <= number <= hi:
         # (an int literal of 400 digits has no float to format with :g)
-        shown = f"{number:g}" if isinstance(number, float) else shorten(str(number))
+        shown = f"{number:g}" if isinstance(number, float) else shorten(str(value.raw or number))
         out.invalid(value, f"{res.address}: {field} = {shown} is outside the range the provider accepts "
                            f"({lo}-{hi} {'min' if factor == 60 else 's'})",
                     f"{field} = {min(max(number, lo), hi):g}")
