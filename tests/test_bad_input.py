@@ -428,3 +428,47 @@ def test_pgbouncer_auth_file_that_cannot_be_read(tmp_path, make, said):
     assert found == ["ADV003 pgbouncer.ini:6:13"], r.stdout
     assert f"warning auth_file userlist.txt: cannot read userlist.txt: {said}" in r.stdout
     assert "PGB022 not checked" in r.stdout
+
+
+# found by a sweep of the folder seeds with every number replaced by one of fuzz.folder.NUMBERS
+
+
+def test_pgbouncer_pool_size_of_two_billion(tmp_path):
+    """PGB016's fix counted a pool_size down one by one to the largest that fits (a hang for
+    2,000,000,000); it bisects: the same answer in 31 steps."""
+    (tmp_path / "pgbouncer.ini").write_text(
+        "[databases]\norders = host=127.0.0.1 port=5432 dbname=orders pool_size=2000000000\n"
+        "billing = host=127.0.0.1 port=5432 dbname=billing pool_size=20\n\n[pgbouncer]\nlisten_addr = *\n"
+        "listen_port = 6432\n")
+    (tmp_path / "postgresql.conf").write_text("listen_addresses = '*'\nport = 5432\nmax_connections = 100\n")
+    r, found = check_here(tmp_path, "--select", "PGB016")  # (timeout 120 s)
+    assert r.returncode == 1 and found == ["PGB016 pgbouncer.ini:2:49"], r.stdout + r.stderr
+    assert "orders 2000000000 + 0 + billing 20 + 0 = 2000000020 server connections" in r.stdout
+    assert "fix: pool_size=77 in the [databases] line of orders (the sum stays within 97)" in r.stdout
+
+
+def test_pgbouncer_deployment_scaled_to_zero(tmp_path):
+    """A PgBouncer Deployment of replicas: 0 behind an autoscaled client: PATH005 divided the
+    clients among 0 copies (ZeroDivisionError); none run, so there is no budget to check."""
+    import shutil
+
+    shutil.copytree(ROOT / "tests" / "rules" / "PATH005" / "bad_client_autoscaled", tmp_path / "case")
+    deployment = tmp_path / "case" / "pgbouncer" / "deployment.yaml"
+    text = deployment.read_text()
+    assert "\n  replicas: " in text
+    deployment.write_text("".join(("  replicas: 0\n" if line.startswith("  replicas: ") else line + "\n")
+                                  for line in text.splitlines()))
+    r, found = check_here(tmp_path / "case", "--select", "PATH005,PGB016")
+    assert r.returncode == 0 and found == [], r.stdout + r.stderr
+    assert "0 findings (0 error, 0 warning, 0 info) in 2 files" in r.stdout
+
+
+def test_cloudsql_custom_tier_of_400_digits(tmp_path):
+    """db-custom-2-<400 digits> MiB: no machine has it (format_bytes overflowed a float); the tier
+    is unknown, as any tier pgpath does not know, and the rest of the file is checked."""
+    (tmp_path / "cloudsql.tf").write_text(
+        'resource "google_sql_database_instance" "ledger" {\n  name = "ledger"\n  database_version = "POSTGRES_16"\n'
+        f'  settings {{\n    tier = "db-custom-2-{BIG}"\n    database_flags {{\n      name  = "idle_session_timeout"\n'
+        '      value = "300000"\n    }\n  }\n}\n')
+    r, found = check_here(tmp_path)
+    assert r.returncode == 1 and found == ["PG011 cloudsql.tf:8:15"], r.stdout + r.stderr

@@ -69,7 +69,11 @@ def cloudsql_tier_memory(tier: str) -> int | None:
     tier = str(tier).strip().lower()
     m = re.fullmatch(r"db-custom-(\d+)-(\d+)", tier)
     if m:
-        return int(m.group(2)) * 1024**2
+        from advisor.units import MAX_RAM_BYTES
+
+        # no machine has 1 EiB: such a tier does not exist (and 400 digits overflowed format_bytes)
+        mib = int(m.group(2)) if len(m.group(2)) <= 15 else MAX_RAM_BYTES
+        return mib * 1024**2 if mib * 1024**2 < MAX_RAM_BYTES else None
     return {"db-f1-micro": int(0.6 * 1000**3), "db-g1-small": int(1.7 * 1000**3)}.get(tier)
 
 

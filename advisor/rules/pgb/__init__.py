@@ -77,7 +77,8 @@ def copies(doc: ConfigDoc, least: bool = False) -> tuple[int | None, str, list[S
     CloudNativePG Pooler's `instances`, a Kubernetes workload's `replicas`, a docker compose
     service's `deploy.replicas` or `scale`, a pgbouncer hop's `replicas:` in pgpath.yaml); (1, "", []) for one; count None when not known. `least`: the
     fewest that run when an autoscaler scales them (minReplicas; the count is then maxReplicas):
-    what the clients find at the least (max_client_conn), not what the pools add up to at most."""
+    what the clients find at the least (max_client_conn), not what the pools add up to at most.
+    None also when none run (0 copies)."""
     found = doc.meta.get("processes")
     if not found:
         return 1, "", []
@@ -85,8 +86,12 @@ def copies(doc: ConfigDoc, least: bool = False) -> tuple[int | None, str, list[S
     if fewest:
         found = found["least"]
     count = found["count"]
+    if count is not None and count < 1:
+        # none run (replicas: 0, an autoscaler's minReplicas: 0): no pools to add up and no per-copy
+        # share of a budget (the rules divided by it: ZeroDivisionError); as unknown, each rule skips it
+        return None, "", []
     # (one pod an autoscaler may scale down to is said: the file's own replicas may say more)
-    if count is None or count < 1 or count == 1 and not fewest:
+    if count is None or count == 1 and not fewest:
         return count, "", []
     what = found.get("what", "processes")
     if count == 1 and what.endswith("s"):

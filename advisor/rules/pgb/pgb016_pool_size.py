@@ -223,10 +223,21 @@ def _lower_own_sizes(pools_of: list[_Pools], budget: int) -> tuple[int, list[str
     of at least 1 does, or when an entry is bounded by its cap instead."""
     if any(p.count != p.pools * (p.size + p.reserve) for p in pools_of):
         return None  # a max_db_connections bounds one: lowering its pool_size may change nothing
-    for size in range(max(p.size for p in pools_of) - 1, 0, -1):
-        if sum(p.pools * (min(p.size, size) + p.reserve) for p in pools_of) <= budget:
-            return size, [p.name for p in pools_of if p.size > size]
-    return None
+    def fits(size: int) -> bool:
+        return sum(p.pools * (min(p.size, size) + p.reserve) for p in pools_of) <= budget
+
+    # the sum grows with the size: the largest size that fits, by bisection (counting down from a
+    # pool_size of 99999999999999999999 one by one was a hang)
+    low, high = 1, max(p.size for p in pools_of) - 1  # fits(low) holds; high is the largest candidate
+    if high < 1 or not fits(1):
+        return None
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(mid):
+            low = mid
+        else:
+            high = mid - 1
+    return low, [p.name for p in pools_of if p.size > low]
 
 
 def _cap_fix(doc, model, limit: int, procs: int) -> str:
