@@ -108,7 +108,8 @@ def main() -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# structured mutation (uninstrumented): `python fuzz/folder.py --mutate SECONDS [SEED]`
+# structured mutation (uninstrumented): `python fuzz/folder.py --mutate SECONDS [SEED]`, and the
+# number sweep: `python fuzz/folder.py --sweep`
 
 NUMBERS = [b"1e400", b"-1e400", b"99999999999999999999", b"-99999999999999999999", b"0", b"-0", b"-1", b"-5s",
            b"0ms", b"1e-400", b"nan", b"inf", b"-inf", b"0x7fffffffffffffff", b"9" * 400, b"1.5", b"1_000",
@@ -247,6 +248,54 @@ def mutate_main(seconds: float, seed: int) -> None:
         print(f"  {n:5d}  {where[:200]}", flush=True)
 
 
+def sweep_main() -> None:
+    """Every folder seed with all its numbers replaced at once by one special value, for each of
+    NUMBERS and SWEEP_EXTRA: deterministic, a few minutes (found a hang and two crashes that random
+    mutation had not). Failures are saved under fuzz/artifacts/folder-sweep-<n>, one per distinct one."""
+    import signal
+    import time
+    import traceback
+
+    one = setup()
+    pool = list(seeds())
+    artifacts = ROOT / "fuzz" / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+
+    class Hang(Exception):
+        pass
+
+    def alarm(*_):
+        raise Hang()
+
+    signal.signal(signal.SIGALRM, alarm)
+    start, runs, found = time.time(), 0, {}
+    for value in NUMBERS + SWEEP_EXTRA:
+        for data in pool:
+            mutated = pack([(n, _NUMBER.sub(lambda m: value, b)) for n, b in unpack(data)])
+            signal.alarm(30)
+            try:
+                one(mutated)
+            except BaseException as exc:  # noqa: BLE001 - every escape is a finding
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                lines = traceback.format_exc().strip().splitlines()
+                key = ("HANG " + lines[-3]) if isinstance(exc, Hang) else lines[-1]
+                if key not in found:
+                    found[key] = value
+                    name = artifacts / f"folder-sweep-{len(found)}"
+                    name.write_bytes(mutated)
+                    name.with_suffix(".txt").write_text("\n".join(lines))
+                    print(f"{len(found)} {value[:20]!r} {key[:200]}", flush=True)
+            finally:
+                signal.alarm(0)
+            runs += 1
+    print(f"folder sweep: {runs} checks in {time.time() - start:.0f} s, {len(found)} distinct failures", flush=True)
+
+
+SWEEP_EXTRA = [b"-1.5", b"0.0001", b"00000000000000000000000000001", b"1e9999", b".5", b"5.", b"+5", b"0x10", b"1_0",
+               b"\xd9\xa5"]
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT))
     if sys.argv[1:2] == ["--seeds"]:
@@ -259,6 +308,8 @@ if __name__ == "__main__":
             (out / hashlib.sha1(data).hexdigest()[:16]).write_bytes(data)
             n += 1
         print(f"folder: {n} seeds")
+    elif sys.argv[1:2] == ["--sweep"]:
+        sweep_main()
     elif sys.argv[1:2] == ["--mutate"]:
         mutate_main(float(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1)
     else:

@@ -472,3 +472,16 @@ def test_cloudsql_custom_tier_of_400_digits(tmp_path):
         '      value = "300000"\n    }\n  }\n}\n')
     r, found = check_here(tmp_path)
     assert r.returncode == 1 and found == ["PG011 cloudsql.tf:8:15"], r.stdout + r.stderr
+
+
+def test_rails_timers_past_a_float_and_a_pool_past_4300_digits(tmp_path):
+    """database.yml idle_timeout and checkout_timeout of 400 digits (Ruby's to_f: Infinity; was an
+    OverflowError) and a pool of 5000 digits (Ruby's to_i takes it; int() refused it)."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "database.yml").write_text(
+        f"production:\n  adapter: postgresql\n  host: db.internal\n  database: shop\n  pool: {'9' * 5000}\n"
+        f"  idle_timeout: {BIG}\n  checkout_timeout: {BIG}\n")
+    r, found = check_here(tmp_path)
+    assert r.returncode == 0 and found == ["APP001 config/database.yml:1:1"], r.stdout + r.stderr
+    r = pgpath("dump", "config/database.yml", cwd=tmp_path)
+    assert r.returncode == 0 and '"value": "never"' in r.stdout  # the checkout wait: Infinity, as Ruby reads it

@@ -175,13 +175,24 @@ def _development_sections(doc: ConfigDoc, sections: list[tuple[str, int, int]]) 
 
 def _ruby_number(v: Value, integer: bool) -> Value:
     """Ruby's to_i / to_f of a configuration value (never an error: "5s".to_f is 5.0, "x" 0)."""
+    from advisor.units import decimal
+
     if not v.known or isinstance(v.value, (int, float)) and not isinstance(v.value, bool):
         if v.known:
-            v.value = int(v.value) if integer else float(v.value)
+            v.value = int(v.value) if integer else _to_f(v.value)
         return v
     m = re.match(r"\s*[-+]?\d+(?:\.\d+)?" if not integer else r"\s*[-+]?\d+", str(v.value).replace("_", ""))
-    v.value = (int(m.group(0)) if integer else float(m.group(0))) if m else (0 if integer else 0.0)
+    # (decimal: int() refuses more than 4300 digits; float() of many digits is infinity, as to_f's)
+    v.value = (decimal(m.group(0).strip()) if integer else float(m.group(0))) if m else (0 if integer else 0.0)
     return v
+
+
+def _to_f(number: int | float) -> float:
+    """Ruby's Integer#to_f: past a float it is Infinity (Python's float() raises OverflowError)."""
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
 
 
 def _ruby_bool(v: Value) -> Value:
