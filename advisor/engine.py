@@ -314,8 +314,8 @@ def _config_loader(yaml):
         def construct_yaml_int(self, node):
             # Python converts at most 4300 digits (a ValueError that no YAMLError handler catches)
             if len(node.value) > 4000:
-                raise yaml.constructor.ConstructorError(None, None, f"a number of {len(node.value)} digits (pgpath reads up to 4000)",
-                                                        node.start_mark)
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"a number of {len(node.value)} digits (pgpath reads up to 4000)", node.start_mark)
             return super().construct_yaml_int(node)
 
     ConfigLoader.add_constructor("tag:yaml.org,2002:int", ConfigLoader.construct_yaml_int)

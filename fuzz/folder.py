@@ -250,8 +250,10 @@ def mutate_main(seconds: float, seed: int) -> None:
 
 def sweep_main() -> None:
     """Every folder seed with all its numbers replaced at once by one special value, for each of
-    NUMBERS and SWEEP_EXTRA: deterministic, a few minutes (found a hang and two crashes that random
-    mutation had not). Failures are saved under fuzz/artifacts/folder-sweep-<n>, one per distinct one."""
+    NUMBERS and SWEEP_EXTRA; then with every value of its YAML/JSON files replaced by each of
+    YAML_VALUES (wrong types) and every `= value` of its other files by each of INI_VALUES:
+    deterministic, about 4 minutes (the numbers found a hang and three crashes that random mutation
+    had not). Failures are saved under fuzz/artifacts/folder-sweep-<n>, one per distinct one."""
     import signal
     import time
     import traceback
@@ -267,31 +269,48 @@ def sweep_main() -> None:
     def alarm(*_):
         raise Hang()
 
+    def variants():
+        for value in NUMBERS + SWEEP_EXTRA:  # every number of the folder replaced
+            for data in pool:
+                yield value, pack([(n, _NUMBER.sub(lambda m: value, b)) for n, b in unpack(data)])
+        for data in pool:  # every value of its YAML/JSON files, or of its other files' `key = value` lines
+            files = unpack(data)
+            for value in YAML_VALUES:
+                yield value, pack([(n, _YAML_VALUE.sub(lambda m: m.group(1) + value, b) if n.endswith(_YAML) else b)
+                                   for n, b in files])
+            for value in INI_VALUES:
+                yield value, pack([(n, b if n.endswith(_YAML) else _INI_VALUE.sub(lambda m: m.group(1) + value, b))
+                                   for n, b in files])
+
     signal.signal(signal.SIGALRM, alarm)
     start, runs, found = time.time(), 0, {}
-    for value in NUMBERS + SWEEP_EXTRA:
-        for data in pool:
-            mutated = pack([(n, _NUMBER.sub(lambda m: value, b)) for n, b in unpack(data)])
-            signal.alarm(30)
-            try:
-                one(mutated)
-            except BaseException as exc:  # noqa: BLE001 - every escape is a finding
-                if isinstance(exc, KeyboardInterrupt):
-                    raise
-                lines = traceback.format_exc().strip().splitlines()
-                key = ("HANG " + lines[-3]) if isinstance(exc, Hang) else lines[-1]
-                if key not in found:
-                    found[key] = value
-                    name = artifacts / f"folder-sweep-{len(found)}"
-                    name.write_bytes(mutated)
-                    name.with_suffix(".txt").write_text("\n".join(lines))
-                    print(f"{len(found)} {value[:20]!r} {key[:200]}", flush=True)
-            finally:
-                signal.alarm(0)
-            runs += 1
+    for value, mutated in variants():
+        signal.alarm(30)
+        try:
+            one(mutated)
+        except BaseException as exc:  # noqa: BLE001 - every escape is a finding
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            lines = traceback.format_exc().strip().splitlines()
+            key = ("HANG " + lines[-3]) if isinstance(exc, Hang) else lines[-1]
+            if key not in found:
+                found[key] = value
+                name = artifacts / f"folder-sweep-{len(found)}"
+                name.write_bytes(mutated)
+                name.with_suffix(".txt").write_text("\n".join(lines))
+                print(f"{len(found)} {value[:20]!r} {key[:200]}", flush=True)
+        finally:
+            signal.alarm(0)
+        runs += 1
     print(f"folder sweep: {runs} checks in {time.time() - start:.0f} s, {len(found)} distinct failures", flush=True)
 
 
+_YAML = (".yml", ".yaml", ".json")
+_YAML_VALUE = re.compile(rb"(:[ \t]+)([^\n#]*)")
+_INI_VALUE = re.compile(rb"(=[ \t]*)([^\n]*)")
+# wrong types and broken values
+YAML_VALUES = [b"[1, 2]", b"{a: 1}", b"null", b"", b"~", b"true", b"[]", b"{}", b"- x", b"'", b"0", b"-1", b"[[[[", b"1e400"]
+INI_VALUES = [b"", b"''", b"'", b'"', b"-1", b"0", b"${X}", b"{{ x }}", b"%(x)s", b"\\"]
 SWEEP_EXTRA = [b"-1.5", b"0.0001", b"00000000000000000000000000001", b"1e9999", b".5", b"5.", b"+5", b"0x10", b"1_0",
                b"\xd9\xa5"]
 
