@@ -84,7 +84,7 @@ def render(report, **_: object) -> str:
             lines.append("  an idle connection:")
             for t in sorted(path.timers, key=lambda t: (t.seconds is None, t.seconds or 0)):
                 if t.defeated:
-                    state = f"kept open: {t.note}"
+                    state = t.note or "kept open"  # (the note says "kept open by ...")
                 elif not t.closes_client:
                     state = f"not seen by the client: {t.effect}" + (f" ({t.note})" if t.note else "")
                 elif t.seconds is None:

@@ -32,7 +32,10 @@ shorter than the idle timeout on either end (`tcp_keepalives_idle` on the server
 
 A warning while some connection across it can go idle that long; an **info** when every leg
 that crosses it, on every assembled path through it, has an end whose keepalives probe sooner
-(nothing read is dropped; TCP reset remains good hygiene).
+(nothing read is dropped; TCP reset remains good hygiene). The rule reads this from the path's
+timer for the load balancer, the one `pgpath path` shows, so a topology and discovery judge alike:
+when no client file is read, the far end's probes alone (a PgBouncer's `tcp_keepidle` applies to
+the client sockets it accepts) keep the flow.
 
 ## References
 - Azure: Load Balancer TCP reset and idle timeout — https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-reset
@@ -59,7 +62,6 @@ def _carries_postgres(ctx, box) -> bool:
 
 
 def check(ctx):
-    legs = None  # id(middlebox) -> the legs across it, built when first needed
     for doc, box in middleboxes(ctx, "azure-lb"):
         reset = box.facts.get("enable_tcp_reset")
         if reset is None or not reset.known or reset.value is not False:
@@ -78,9 +80,7 @@ def check(ctx):
         related = [idle.span] if idle.span is not None and idle.origin == "set" else []
         if not _carries_postgres(ctx, box):
             continue  # nothing shows PostgreSQL behind it (a generic module, an HA-ports rule): not pgpath's to judge
-        if legs is None:
-            legs = _legs_across(ctx)
-        kept = _kept_busy(legs, box)
+        kept = _kept_busy(ctx, box)
         message = (f"{box.label}: {how}: a flow idle {timer} is dropped without telling either end; the next query "
                    "on that connection hangs until a keepalive or TCP retransmission timeout gives up")
         if kept is not None:
@@ -90,31 +90,22 @@ def check(ctx):
                            severity=Severity.INFO if kept is not None else None)
 
 
-def _kept_busy(legs, box) -> str | None:
-    """What keeps every leg that crosses the rule busier than its idle timer, on every assembled
-    path through it (keepalive probes from either end refresh an Azure flow), or None when a leg
-    may go idle that long or no path shows it (its clients not read, the timer not known).
-    `legs`: id(middlebox) -> the legs that cross it (_legs_across)."""
-    idle = box.idle_timeout
-    if not idle.known:
-        return None
+def _kept_busy(ctx, box) -> str | None:
+    """What keeps the rule's flows busier than its idle timer on every assembled path through it,
+    as the path's own timer for it says (keepalive probes from either end of the leg refresh an
+    Azure flow: the far end's alone do when the clients are not read), or None when a flow may go
+    idle that long or no path shows it. A pool's keepalive queries (HikariCP) keep only pooled
+    connections, not one the application holds: they are not enough here."""
     keepers = []
-    for leg in legs.get(id(box), ()):
-        best = leg.keepalive()
-        if leg.open_end is not None or best is None or best.probes_every >= idle.value:
-            return None
-        keepers.append(best.text)
-    return " and ".join(dict.fromkeys(keepers)) or None
-
-
-def _legs_across(ctx) -> dict:
-    """id(middlebox) -> the legs of every assembled path that cross it, built once per run."""
-    out: dict = {}
     for path in ctx.paths or ():
-        for leg in path.legs:
-            for i in leg.middleboxes:
-                out.setdefault(id(path.hops[i].detail), []).append(leg)
-    return out
+        for timer in path.timers:
+            if path.hops[timer.hop].detail is not box:
+                continue
+            best = path.legs[timer.leg].keepalive() if timer.leg is not None else None
+            if not timer.defeated or timer.kept_by != "keepalive probes" or best is None:
+                return None
+            keepers.append(best.text)
+    return " and ".join(dict.fromkeys(keepers)) or None
 
 
 def _fix(doc, box, era) -> str:
