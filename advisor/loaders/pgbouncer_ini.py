@@ -49,7 +49,7 @@ from advisor.loaders.template import (
     is_sed_template, is_template, looks_like_caps_placeholder, looks_like_sed_target, placeholders,
 )
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
-from advisor.model.pgbouncer import Entry, PgBouncerModel, tls_protocol_words_refused, version_text
+from advisor.model.pgbouncer import Entry, PgBouncerModel, ini_fix, tls_protocol_words_refused, version_text
 from advisor.units import (
     pgb_atoi, pgb_parse_int, pgb_parse_time, pgb_parse_uint, pgb_unit_suffix,
 )
@@ -318,6 +318,11 @@ class _Reader:
 
 
 # ------------------------------------------------------------------------------------------------
+def _fixed(kind: str, span: Span, message: str, fix: tuple[str, tuple], related=(), severity=None) -> Diagnostic:
+    """A Diagnostic whose fix is ini_fix()'s (text, parts)."""
+    return Diagnostic(kind, span, message, fix[0], tuple(related), severity, fix_parts=fix[1])
+
+
 # typing
 
 
@@ -328,8 +333,10 @@ class _Typer:
         self.vtext = version_text(version)
         self.template = template
 
-    def diag(self, kind: str, span: Span, message: str, fix: str | None = None, related=()) -> None:
-        self.doc.diagnostics.append(Diagnostic(kind, span, message, fix, tuple(related)))
+    def diag(self, kind: str, span: Span, message: str, fix: str | tuple | None = None, related=()) -> None:
+        """`fix`: text, or ini_fix()'s (text, parts) for a fix of settings."""
+        fix, parts = fix if isinstance(fix, tuple) else (fix, ())
+        self.doc.diagnostics.append(Diagnostic(kind, span, message, fix, tuple(related), fix_parts=parts))
 
     def is_placeholder(self, item_template: bool, value: str) -> bool:
         if item_template or _TAG_CHAR in value:
@@ -362,7 +369,8 @@ class _Typer:
                     else f"removed in {version_text(param.until)}")
             self.diag(KIND_UNKNOWN, item.span,
                       f'unknown parameter "{item.name}" in PgBouncer {self.vtext} ({when}); PgBouncer refuses to start',
-                      "remove the line, or lint for the PgBouncer version you run (--pgbouncer-version)")
+                      ini_fix(("remove", item.name, "remove the line"),
+                              ", or lint for the PgBouncer version you run (--pgbouncer-version)"))
             return
         if item.name == "":
             self.diag(KIND_UNKNOWN, item.span, "a setting without a name; PgBouncer refuses to start",
@@ -373,7 +381,8 @@ class _Typer:
             message = f'unknown parameter "{item.name}": PgBouncer keys are case-sensitive; PgBouncer refuses to start'
         else:
             message = f'unknown parameter "{item.name}" (PgBouncer {self.vtext}); PgBouncer refuses to start'
-        fix = f"did you mean {hint}? ({hint} = {item.raw})" if hint else "remove the line, or check the name for a typo"
+        fix = (ini_fix(f"did you mean {hint}? (", ("set", ((hint, item.raw),)), ")") if hint else
+               ini_fix(("remove", item.name, "remove the line"), ", or check the name for a typo"))
         self.diag(KIND_UNKNOWN, item.span, message, fix)
 
     def typed(self, param: Param, item: _Item) -> Any:
@@ -395,7 +404,8 @@ class _Typer:
             fix = None
             m = _TRAILING_COMMENT.match(text)
             if m and m.group(1) and m.group(1).lower() in param.choices:
-                fix = f"{param.name} = {m.group(1).lower()}  (and put the comment on a line of its own, starting with ;)"
+                fix = ini_fix(("set", ((param.name, m.group(1).lower()),)),
+                              ("ini", "  (and put the comment on a line of its own, starting with ;)"))
             self.diag(KIND_INVALID, item.value_span,
                       f'invalid value "{text}" for parameter {param.name} (one of {", ".join(param.choices)}); '
                       "PgBouncer refuses to start", fix or f"use one of: {', '.join(param.choices)}")
@@ -406,7 +416,8 @@ class _Typer:
             self.diag(KIND_COMMENT, item.value_span,
                       f"{param.name} is \"{'***' if param.secret else text}\": PgBouncer reads ';' and '#' as comments "
                       "only at the start of a line, so the comment is part of the value",
-                      f"{param.name} = {'***' if param.secret else m.group(1)}  (and put the comment on a line of its own)")
+                      ini_fix(("set", ((param.name, '***' if param.secret else m.group(1)),)),
+                              ("ini", "  (and put the comment on a line of its own)")))
         return text
 
     def invalid_number(self, param: Param, item: _Item, what: str) -> None:
@@ -423,14 +434,14 @@ class _Typer:
             self.diag(KIND_UNIT, span,
                       f'{param.name} = {text}: PgBouncer takes a plain number of {unit_name} with no unit suffix, '
                       f'"{unit_text}" makes the value invalid and PgBouncer refuses to start',
-                      f"{param.name} = {shown}")
+                      ini_fix(("set", ((param.name, shown),))))
             return
         low = text.strip().lower()
         if param.type in (INT, UINT) and low in _BOOL_WORDS:
             self.diag(KIND_INVALID, span,
                       f'invalid value "{text}" for parameter {param.name}: PgBouncer reads it with strtol, '
                       "only numbers (1 or 0) are accepted; PgBouncer refuses to start",
-                      f"{param.name} = {_BOOL_WORDS[low]}")
+                      ini_fix(("set", ((param.name, _BOOL_WORDS[low]),))))
             return
         m = _TRAILING_COMMENT.match(text)
         if m and m.group(1):
@@ -440,7 +451,8 @@ class _Typer:
                 self.diag(KIND_INVALID, span,
                           f'invalid value "{text}" for parameter {param.name}: PgBouncer reads ";" and "#" as a '
                           "comment only at the start of a line; PgBouncer refuses to start",
-                          f"{param.name} = {head}  (and put the comment on a line of its own, starting with ;)")
+                          ini_fix(("set", ((param.name, head),)),
+                                  ("ini", "  (and put the comment on a line of its own, starting with ;)")))
                 return
             head_suffix = pgb_unit_suffix(head, param.unit)
             if head_suffix is not None:
@@ -449,7 +461,8 @@ class _Typer:
                           f'invalid value "{text}" for parameter {param.name}: PgBouncer takes a plain number '
                           f'with no unit suffix ("{head_suffix[1]}"), and ";" or "#" starts a comment only at the '
                           "start of a line; PgBouncer refuses to start",
-                          f"{param.name} = {number:g}  (and put the comment on a line of its own, starting with ;)")
+                          ini_fix(("set", ((param.name, f"{number:g}"),)),
+                                  ("ini", "  (and put the comment on a line of its own, starting with ;)")))
                 return
         reason = ""
         if param.type == TIME:
@@ -461,8 +474,8 @@ class _Typer:
         self.diag(KIND_INVALID, span,
                   f'invalid value "{text}" for parameter {param.name}: {what} is required{reason}; '
                   "PgBouncer refuses to start",
-                  f"{param.name} = {param.default(self.version) or 0}  (the default)" if param.default(self.version)
-                  else f"write {what}")
+                  ini_fix(("set", ((param.name, param.default(self.version) or 0),)), "  (the default)")
+                  if param.default(self.version) else f"write {what}")
 
     # -- connection strings ------------------------------------------------------------------
 
@@ -801,9 +814,10 @@ def check_hba_file(doc: ConfigDoc, model: PgBouncerModel, cwd: str, options: dic
                "rejected), the admin console's too")
     hba_setting = model.setting("auth_hba_file")
     if not hba:
-        doc.diagnostics.append(Diagnostic(
+        doc.diagnostics.append(_fixed(
             KIND_HBA, span, f"{said} without auth_hba_file: {outcome}",
-            "auth_hba_file = /etc/pgbouncer/pg_hba.conf (rules in pg_hba.conf format), or another auth_type"))
+            ini_fix(("set", (("auth_hba_file", "/etc/pgbouncer/pg_hba.conf"),)),
+                     " (rules in pg_hba.conf format), or another auth_type")))
         return
     # a relative path is PgBouncer's working directory's business; the ini's folder is accepted too
     candidates = [hba] if os.path.isabs(hba) else [os.path.join(cwd, hba), os.path.join(os.path.dirname(doc.path), hba)]
@@ -846,11 +860,11 @@ def _check_socket_options(doc: ConfigDoc, model: PgBouncerModel) -> None:
         if bad:
             limit = f"{low if low is not None else 'up to'}..{high}" if high is not None else f">= {low}"
             limit = limit.replace("up to..", "at most ")
-            doc.diagnostics.append(Diagnostic(
+            doc.diagnostics.append(_fixed(
                 KIND_INVALID, setting.value_span or setting.span,
                 f"{name} = {value} is outside what Linux accepts ({limit}): setsockopt fails with EINVAL, so "
                 "PgBouncer cannot listen on TCP (it starts and serves only its Unix socket)",
-                f"{name} = {high if high is not None and value > high else (low or 0)}"))
+                ini_fix(("set", ((name, high if high is not None and value > high else (low or 0)),)))))
 
 
 _TYPED_DEFAULTS: dict[Version, dict[str, Any]] = {}
@@ -933,37 +947,39 @@ def _check_tls_setup(doc: ConfigDoc, model: PgBouncerModel) -> None:
         missing = [f"client_tls_{n}" for n in ("key_file", "cert_file") if not files[n]]
         if missing:
             span, related = place("client_tls_sslmode")
-            doc.diagnostics.append(Diagnostic(
+            doc.diagnostics.append(_fixed(
                 KIND_INVALID, span,
                 f"{said('client_tls_sslmode')} turns on TLS for clients, but {' and '.join(missing)} "
                 f"{'is' if len(missing) == 1 else 'are'} not set:{refusal} (\"To allow TLS connections from "
                 f"clients, client_tls_key_file and client_tls_cert_file must be set.\")",
-                "client_tls_key_file = /etc/pgbouncer/server.key and client_tls_cert_file = /etc/pgbouncer/server.crt "
-                "(or client_tls_sslmode = disable)", related))
+                ini_fix(("set", (("client_tls_key_file", "/etc/pgbouncer/server.key"),
+                                  ("client_tls_cert_file", "/etc/pgbouncer/server.crt"))),
+                         " (or ", ("set", (("client_tls_sslmode", "disable"),)), ")"), related))
             return
     if auth == "cert":
         if mode != "verify-full":
             span, related = place("auth_type", "client_tls_sslmode")
-            doc.diagnostics.append(Diagnostic(
+            doc.diagnostics.append(_fixed(
                 KIND_INVALID, span,
                 f"auth_type = cert with {said('client_tls_sslmode')}: client certificates are only checked with "
                 f"verify-full;{refusal} (\"auth_type=cert requires client_tls_sslmode=SSLMODE_VERIFY_FULL\")",
-                "client_tls_sslmode = verify-full (with client_tls_ca_file, client_tls_key_file, client_tls_cert_file)",
-                related))
+                ini_fix(("set", (("client_tls_sslmode", "verify-full"),)),
+                         " (with client_tls_ca_file, client_tls_key_file, client_tls_cert_file)"), related))
         elif not files["ca_file"]:
             span, related = place("auth_type", "client_tls_sslmode")
-            doc.diagnostics.append(Diagnostic(
+            doc.diagnostics.append(_fixed(
                 KIND_INVALID, span,
                 f"auth_type = cert without client_tls_ca_file (the CA that signs client certificates):{refusal} "
                 "(\"auth_type=cert requires client_tls_ca_file\")",
-                "client_tls_ca_file = /etc/pgbouncer/client-ca.crt", related))
+                ini_fix(("set", (("client_tls_ca_file", "/etc/pgbouncer/client-ca.crt"),))), related))
     elif mode == "verify-full" and not files["ca_file"]:
         span, related = place("client_tls_sslmode")
-        doc.diagnostics.append(Diagnostic(
+        doc.diagnostics.append(_fixed(
             KIND_INVALID, span,
             f"client_tls_sslmode = verify-full without client_tls_ca_file (the CA that signs client certificates):"
             f"{refusal} (\"client_tls_sslmode requires client_tls_ca_file\")",
-            "client_tls_ca_file = /etc/pgbouncer/client-ca.crt (or client_tls_sslmode = require)", related))
+            ini_fix(("set", (("client_tls_ca_file", "/etc/pgbouncer/client-ca.crt"),)),
+                     " (or ", ("set", (("client_tls_sslmode", "require"),)), ")"), related))
 
 
 def _check_tls_protocols(doc: ConfigDoc, model: PgBouncerModel) -> None:
@@ -977,11 +993,11 @@ def _check_tls_protocols(doc: ConfigDoc, model: PgBouncerModel) -> None:
         bad = tls_protocol_words_refused(setting.value, model.version)
         if bad:
             legacy = any(w.lstrip("!").lower() == "legacy" for w in bad)
-            doc.diagnostics.append(Diagnostic(
+            doc.diagnostics.append(_fixed(
                 KIND_INVALID, setting.value_span or setting.span,
                 f'invalid {side}_tls_protocols "{setting.value}" ({side}_tls_sslmode = {mode}): '
                 f"unknown {', '.join(bad)}"
                 + (" (legacy was dropped in PgBouncer 1.21)" if legacy else "")
                 + "; words are separated by commas (a blank after a word makes it unknown); PgBouncer says "
                   "\"TLS setup failed\" and refuses to start",
-                f"{side}_tls_protocols = secure"))
+                ini_fix(("set", ((f"{side}_tls_protocols", "secure"),)))))

@@ -226,15 +226,19 @@ class Diagnostic(Record):
     every message the tool prints belongs to a documented, selectable rule.
     """
 
-    __slots__ = ("kind", "span", "message", "fix", "related", "severity", "removed_in")
+    __slots__ = ("kind", "span", "message", "fix", "related", "severity", "removed_in", "fix_parts")
 
     def __init__(self, kind: str, span: Span, message: str, fix: str | None = None,
                  related: tuple[Span, ...] = (), severity: str | None = None,
-                 removed_in: float | None = None) -> None:
+                 removed_in: float | None = None, fix_parts: tuple = ()) -> None:
         self.kind = kind
         self.span = span
         self.message = message
         self.fix = fix
+        # the fix as settings to write or remove and the words between them (`FixParts`), for a
+        # rule to word where the settings live (a PgBouncer image's environment variables, an
+        # operator's parameters); `fix` is the same said in the file's own syntax
+        self.fix_parts = fix_parts
         self.related = related
         self.severity = severity  # "error"/"warning"/"info" when not the reporting rule's default
         # an unknown parameter that an older PostgreSQL had: the major that removed (or renamed)

@@ -248,3 +248,23 @@ def _tls_words(value: str, version: Version):
         negate = word.startswith("!")
         name = word[1:] if negate else word
         yield word, negate, words.get(name.lower())
+
+
+def ini_fix(*parts) -> tuple[str, tuple]:
+    """A fix of PgBouncer settings (Diagnostic.fix and .fix_parts): the text a pgbouncer.ini takes,
+    and the parts from which advisor.rules.pgb words it where this PgBouncer's settings live (an
+    image's environment variables, an operator's parameters). A part is text said everywhere;
+    ("set", ((name, value), ...)): `name = value and name2 = value2` in an ini file;
+    ("remove", name, ini text): `remove the line` in an ini file; ("ini", text): said only of an ini file
+    (how a comment is written there)."""
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif part[0] == "set":
+            out.append(" and ".join(f"{name} = {value}" for name, value in part[1]))
+        elif part[0] == "remove":
+            out.append(part[2])
+        else:
+            out.append(part[1])
+    return "".join(out), tuple(parts)

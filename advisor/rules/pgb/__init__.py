@@ -216,6 +216,40 @@ def removal(doc: ConfigDoc, model, name: str) -> str:
     return f"remove {name}"
 
 
+def worded(doc: ConfigDoc, model, parts) -> str:
+    """A loader's fix (Diagnostic.fix_parts, advisor.model.pgbouncer.ini_fix) worded where the file
+    that configures this PgBouncer writes each setting (`assignments`, `removal`): `SERVER_IDLE_TIMEOUT=30
+    in its environment` for an image configured by its environment, `server_idle_timeout = 30` in an
+    ini file. What only an ini file needs (how a comment is written there) is said only of one."""
+    in_ini = not doc.meta.get("generated_by")
+    out = []
+    for part in parts:
+        if isinstance(part, str):
+            out.append(part)
+        elif part[0] == "set":
+            out.append(assignments(doc, model, part[1], " and ".join))
+        elif part[0] == "remove":
+            out.append(part[2] if in_ini else removal(doc, model, part[1]))
+        elif in_ini:
+            out.append(part[1])
+    return "".join(out)
+
+
+def report(rule, ctx, kind: str):
+    """The findings of a rule that reports what the PgBouncer loader found (report_diagnostics), each
+    fix worded where this PgBouncer's settings live (`worded`)."""
+    from advisor.rules.rule import report_diagnostics
+
+    def judge(doc, d):
+        if not d.fix_parts:
+            return rule.from_diagnostic(d)
+        finding = rule.from_diagnostic(d)
+        finding.fix = worded(doc, doc.model, d.fix_parts)
+        return finding
+
+    return report_diagnostics(rule, ctx, kind, ("pgbouncer",), judge)
+
+
 def server_over_network(model) -> bool:
     """Whether a [databases] entry sends PgBouncer's server connections over a network: a known
     host with a domain or an IP address that is not loopback. A bare name (`db`, `postgres`) is a

@@ -22,11 +22,12 @@ Correct the spelling (and the case), or remove the setting for the version you r
 """
 
 from advisor.findings import Severity
-from advisor.rules.rule import Rule, report_diagnostics
+from advisor.rules.pgb import report
+from advisor.rules.rule import Rule
 
 
 def check(ctx):
-    return report_diagnostics(RULE, ctx, "pgbouncer-unknown-key", ("pgbouncer",))
+    return report(RULE, ctx, "pgbouncer-unknown-key")
 
 
 RULE = Rule(

@@ -25,11 +25,12 @@ their own, starting with `;`.
 """
 
 from advisor.findings import Severity
-from advisor.rules.rule import Rule, report_diagnostics
+from advisor.rules.pgb import report
+from advisor.rules.rule import Rule
 
 
 def check(ctx):
-    return report_diagnostics(RULE, ctx, "pgbouncer-invalid-value", ("pgbouncer",))
+    return report(RULE, ctx, "pgbouncer-invalid-value")
 
 
 RULE = Rule(

@@ -22,11 +22,12 @@ Write the number alone, in the setting's unit: `query_timeout = 30`, `server_lif
 """
 
 from advisor.findings import Severity
-from advisor.rules.rule import Rule, report_diagnostics
+from advisor.rules.pgb import report
+from advisor.rules.rule import Rule
 
 
 def check(ctx):
-    return report_diagnostics(RULE, ctx, "pgbouncer-unit-suffix", ("pgbouncer",))
+    return report(RULE, ctx, "pgbouncer-unit-suffix")
 
 
 RULE = Rule(

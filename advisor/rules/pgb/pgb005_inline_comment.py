@@ -18,11 +18,12 @@ Move the comment to a line of its own, starting with `;`.
 """
 
 from advisor.findings import Severity
-from advisor.rules.rule import Rule, report_diagnostics
+from advisor.rules.pgb import report
+from advisor.rules.rule import Rule
 
 
 def check(ctx):
-    return report_diagnostics(RULE, ctx, "pgbouncer-inline-comment", ("pgbouncer",))
+    return report(RULE, ctx, "pgbouncer-inline-comment")
 
 
 RULE = Rule(

@@ -21,11 +21,12 @@ connection on this path fails, so it is an error.
 """
 
 from advisor.findings import Severity
-from advisor.rules.rule import Rule, report_diagnostics
+from advisor.rules.pgb import report
+from advisor.rules.rule import Rule
 
 
 def check(ctx):
-    return report_diagnostics(RULE, ctx, "pgbouncer-hba-file", ("pgbouncer",))
+    return report(RULE, ctx, "pgbouncer-hba-file")
 
 
 RULE = Rule(

@@ -32,7 +32,7 @@ timeout on the path, e.g. `tcp_keepidle = 300`, `tcp_keepintvl = 30`, `tcp_keepc
 """
 
 from advisor.findings import Severity
-from advisor.rules.pgb import assignment, bouncers, clients_over_network, server_over_network, where
+from advisor.rules.pgb import assignment, assignments, bouncers, clients_over_network, server_over_network, where
 from advisor.rules.rule import NO_MIDDLEBOX, Rule
 
 
@@ -46,8 +46,8 @@ def check(ctx):
                 where(doc, model, "tcp_keepalive"),
                 "tcp_keepalive = 0: PgBouncer's client and server sockets send no TCP keepalives, so a dead peer "
                 "or a middlebox that dropped the idle flow is only noticed when data is next sent; " + NO_MIDDLEBOX,
-                f"{assignment(doc, model, 'tcp_keepalive', 1)} and {assignment(doc, model, 'tcp_keepidle', 300)} "
-                "(below the shortest idle timeout on the path)",
+                assignments(doc, model, (("tcp_keepalive", 1), ("tcp_keepidle", 300)), " and ".join)
+                + " (below the shortest idle timeout on the path)",
             )
 
 
