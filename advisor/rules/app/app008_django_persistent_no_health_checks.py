@@ -7,7 +7,8 @@ or `None` = unlimited; also `dj_database_url.config(conn_max_age=...)`) and with
 
 It is `info`: nothing read shows what would close a pooled connection (a server restart or
 failover, a timer on the path). When the client's path has a timer shorter than the pool keeps
-connections, PATH002 reports that as a warning. A database on the same machine (`localhost`,
+connections, PATH002 reports that as a warning, with `CONN_HEALTH_CHECKS` among its fixes, and
+this rule says nothing more of that entry: one finding for one thing to change. A database on the same machine (`localhost`,
 127.0.0.1, a Unix socket: `HOST` empty or a path) is not reported: no failover, NAT or load
 balancer sits on that path, and only a restart of the server itself closes the connections.
 
@@ -41,6 +42,8 @@ def check(ctx):
         age, hc = pool.max_lifetime, pool.validation
         if not age.known or not hc.known or hc.value is not False:
             continue
+        if _outlives_a_timer(ctx, ep, age.value):
+            continue  # PATH002 reports the same failure on this entry, with the timer and this fix
         shown = "None (unlimited)" if age.raw in ("None", "", None) and age.value == float("inf") else secs(age.value)
         # as the settings module writes it (`"CONN_HEALTH_CHECKS": False`, not the normalised `false`)
         written = "False" if hc.raw in ("false", "False") else hc.raw
@@ -49,6 +52,18 @@ def check(ctx):
         yield RULE.finding(where(age, ep), f"{ep.who()}: CONN_MAX_AGE {shown} keeps connections across requests and "
                                            f"{hc_text}: a connection closed while idle fails the next request's first query",
                            pool.setting("CONN_HEALTH_CHECKS", True), related=[where(hc, ep)] if hc.origin == "set" else [])
+
+
+def _outlives_a_timer(ctx, ep, age: float) -> bool:
+    """The entry is a client of an assembled path on which a timer closes its idle connections
+    before CONN_MAX_AGE retires them: what PATH002 reports (a warning, this rule's fix among its own)."""
+    for path in ctx.paths or ():
+        if not any(hop.detail is ep for _, hop in path.hops_of("client")):
+            continue
+        firing = [t.seconds for t in path.timers if t.fires]
+        if firing and age >= min(firing):
+            return True
+    return False
 
 
 RULE = Rule(

@@ -19,7 +19,8 @@ pooler hides it), RDS Proxy `IdleClientTimeout`, and middlebox flow timers that 
 their leg do not refresh. The wording and severity are the same for every library:
 
 - **warning** when the pool does not validate a connection when it lends it: the application's
-  next query on such a connection fails;
+  next query on such a connection fails (for Django, the fix names `CONN_HEALTH_CHECKS` too, and
+  APP008 says nothing more of that entry);
 - **info** when it does (HikariCP always, SQLAlchemy `pool_pre_ping`, Django
   `CONN_HEALTH_CHECKS`, psycopg_pool `check`, pgx v5's pgxpool on acquire, Rails always: `verify!`
   sends `;` before the first query after a checkout, at the checkout itself before 7.1, and
@@ -338,6 +339,11 @@ def check(ctx):
                 tail = f": the connection is closed first and the pool lends it unchecked ({shortest.effect})"
                 severity = Severity.WARNING
             fix = _lifetime_fix(pool, shortest.seconds)
+            if pool.library == "django" and not validated and shortest.expiry != "drop":
+                # APP008's fix, which that rule leaves to this finding on a path (one finding per change);
+                # not against a silent drop, where the check itself waits for TCP to give up
+                fix += (f", or {pool.setting('CONN_HEALTH_CHECKS', True)} (Django 4.1+: a reused connection is "
+                        "checked at the start of each request, and replaced if closed)")
             if pool.library == "pg-pool" and shortest.notifies and not validated:
                 if pool.error_listener is None:
                     fix += "; and pool.on('error', ...) in the application (pgpath does not read its code)"
