@@ -126,6 +126,22 @@ def test_s05_without_evidence_of_the_container_nothing_is_linked(tmp_path):
     assert ("APP004", "./notifier/src/db.js") in got and ("APP001", "./notifier/src/db.js") not in got
 
 
+def test_s05_a_host_read_from_pghost_with_a_default_takes_the_containers_pg_variables(tmp_path):
+    """`host: process.env.PGHOST ?? '10.9.9.9'` (audit 17 s03): the literal is only the default; the
+    container's PGHOST is what pg connects to, and its PG* variables are that client's settings, not a
+    libpq client of their own (whose APP001 said "libpq defaults to prefer": node-postgres has no TLS
+    without ssl or PGSSLMODE)."""
+    folder = s05(tmp_path)
+    code = folder / "notifier" / "src" / "db.js"
+    code.write_text(code.read_text().replace("const pool = new Pool({\n",
+                                             "const pool = new Pool({\n  host: process.env.PGHOST ?? '10.9.9.9',\n"))
+    got = sorted((f["code"], f["span"]["file"]) for f in findings(folder))
+    assert ("APP001", "./deploy/notifier/deployment.yaml") not in got
+    assert ("PATH004", "./notifier/src/db.js") in got  # the container's PGHOST reaches the server
+    text = pgpath("path", ".", cwd=folder).stdout
+    assert "10.9.9.9" not in text and "PG* environment" not in text
+
+
 def test_s05_two_containers_of_the_image_link_nothing(tmp_path):
     folder = s05(tmp_path)
     dep = folder / "deploy" / "notifier" / "deployment.yaml"

@@ -78,9 +78,11 @@ def link(docs: list[ConfigDoc], options: dict | None = None) -> list[ConfigDoc]:
 
 def _wanted(call: dict) -> tuple[str, str] | None:
     """What the call takes from its environment: ("pg", "") for the PG* variables (no host and no
-    connection string in the options), ("url", X) for `connectionString: process.env.X`."""
+    connection string in the options, or a host the code reads from the environment:
+    `host: process.env.PGHOST ?? '10.0.0.5'`, whose literal is only the default),
+    ("url", X) for `connectionString: process.env.X`."""
     opts = call["opts"]
-    if "host" in opts and opts["host"].known:
+    if "host" in opts and opts["host"].known and not call["env"].get("host"):
         return None
     cs = opts.get("connectionString")
     if cs is None:
