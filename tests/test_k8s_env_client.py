@@ -56,13 +56,15 @@ spec:
 """
 
 
-def test_deployment_pg_variables_are_a_libpq_client(tmp_path):
+def test_deployment_pg_variables_are_a_client_of_unknown_driver(tmp_path):
+    """libpq, node-postgres, pgx and asyncpg all read PG* variables: the container's code is not read, so
+    which driver (and which defaults) is not known (audit 17 D9)."""
     path = write(tmp_path, "deployment.yaml", DEPLOYMENT.replace("PORT_VALUE", "5432"))
     loaded = load_file(str(path), detect_kind(str(path), path.read_text()), {})
     docs = [d for d in (loaded if isinstance(loaded, list) else [loaded]) if d.kind == "client"]
     assert len(docs) == 1
     (ep,) = docs[0].model.endpoints
-    assert (ep.driver, ep.form, ep.service) == ("libpq", "env", "notifier")
+    assert (ep.driver, ep.form, ep.service) == ("url", "env", "notifier") and ep.driver_said() == "driver unknown"
     assert [h.value for h in ep.hosts] == ["10.42.8.50"] and [p.value for p in ep.ports] == ["5432"]
     assert ep.dbname.value == "notify" and ep.sslmode.value == "require" and ep.sslmode.origin == "env"
     assert ep.connect_timeout.value == 10.0
@@ -88,7 +90,7 @@ def test_deployment_pg_variables_reach_the_pgbouncer_beside_them(tmp_path):
     report = run(make_settings({"paths": [str(tmp_path)], "select": ["PATH007"]}, use_config=False))
     (finding,) = report.findings
     assert finding.span.file.endswith("deployment.yaml")
-    assert finding.message.startswith("PG* environment (libpq) -> PgBouncer pgbouncer.ini")
+    assert finding.message.startswith("PG* environment (driver unknown) -> PgBouncer pgbouncer.ini")
     assert "statement_timeout" in finding.message
 
 

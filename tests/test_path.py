@@ -400,7 +400,7 @@ def test_one_service_keeps_its_variables_name_and_the_budget_names_each_service(
                        "  cron2:\n    image: cron\n    environment:\n      PGHOST: db\n"})
     report = run(make_settings({"paths": [str(tmp_path)], "select": ["PATH005"]}, use_config=False))
     labels = sorted(p.hops[0].label for p in shared(report.paths))
-    assert labels == ["api: DATABASE_URL (libpq)", "cron2: PG* environment (libpq)", "cron: PG* environment (libpq)",
+    assert labels == ["api: DATABASE_URL (libpq)", "cron2: PG* environment (driver unknown)", "cron: PG* environment (driver unknown)",
                       "worker: DATABASE_URL (libpq)"], labels
     [budget] = report.findings
     assert "api: DATABASE_URL 1 connection" in budget.message and "worker: DATABASE_URL" in budget.message, \

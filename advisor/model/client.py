@@ -557,7 +557,13 @@ class ClientEndpoint(Record):
         `DATABASES['default'] (django; assumed: the defaults of DB_HOST, DB_PORT)` when where it
         connects is a placeholder's default (a path through it holds only with those unset)."""
         note = self.assumed_target()
-        return f"{self.who()} ({self.driver}{'; ' + note if note else ''})"
+        return f"{self.who()} ({self.driver_said()}{'; ' + note if note else ''})"
+
+    def driver_said(self) -> str:
+        """The driver as messages name it: `libpq`, `node-postgres`...; `driver unknown` for PG*
+        variables of a container whose code is not read (libpq, node-postgres, pgx and asyncpg all
+        read them, each with its own defaults); `url` for a URL some library strips its own keys from."""
+        return "driver unknown" if self.driver == "url" and self.form == "env" else self.driver
 
     def assumed_target(self) -> str:
         """`assumed: the default of ${DB_HOST}` when a host or port this client connects to is the

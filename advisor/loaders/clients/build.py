@@ -299,20 +299,24 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
     if parsed.unknown_keys and driver_hint != "libpq" and not _no_reader_takes(parsed):
         # parameters libpq would reject: the string is read by another library (an ORM, pop,
         # a Go driver...) that strips its own keys; keep what libpq would make of the rest
-        ep = libpq_endpoint(b, name, span, parsed.form, params, driver="url", validate=False)
-        ep.keepalive = None
-        # the library is unknown: so are its defaults
-        for attr in ("sslmode", "connect_timeout", "tcp_user_timeout", "ssl_min_protocol_version"):
-            v = getattr(ep, attr)
-            if v is not None and v.origin == "default":
-                setattr(ep, attr, Value(Unknown("library default"), None, None, origin="default"))
-        return ep
+        return library_unknown(libpq_endpoint(b, name, span, parsed.form, params, driver="url", validate=False))
     sub = Builder(b.template, b.path, b.options)
     ep = libpq_endpoint(sub, name, span, parsed.form, params, driver=driver_hint or "libpq")
     if parsed.error is None:  # libpq checks values only in a string it could parse
         checks = libpq_connect_checks(text, loc)
         b.diagnostics.extend(sub.diagnostics if checks is None else checks)
     _syntax(b, parsed, loc, name)
+    return ep
+
+
+def library_unknown(ep: ClientEndpoint) -> ClientEndpoint:
+    """An endpoint whose library is not known (driver "url"): its keepalives and the defaults of
+    what the settings leave unset are unknown, not libpq's."""
+    ep.keepalive = None
+    for attr in ("sslmode", "connect_timeout", "tcp_user_timeout", "ssl_min_protocol_version"):
+        v = getattr(ep, attr)
+        if v is not None and v.origin == "default":
+            setattr(ep, attr, Value(Unknown("library default"), None, None, origin="default"))
     return ep
 
 

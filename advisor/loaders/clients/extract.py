@@ -24,8 +24,8 @@ from typing import Iterable
 
 from advisor import lazy_re
 from advisor.loaders.clients.build import (
-    NODE_KEYS, Builder, canonical_hikari, endpoint_from_string, jdbc_endpoint, libpq_endpoint, node_endpoint,
-    param_value, sqlalchemy_endpoint,
+    NODE_KEYS, Builder, canonical_hikari, endpoint_from_string, jdbc_endpoint, libpq_endpoint, library_unknown,
+    node_endpoint, param_value, sqlalchemy_endpoint,
 )
 from advisor.model.client import ClientEndpoint, Value
 from advisor.loaders.clients.strings import Locator, kind_of, parse, placeholder_hint, redact_any
@@ -257,7 +257,15 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tupl
     elif pg and not endpoints:
         first = next(v for v in pg.values())
         span = first.span or Span(doc.path)
-        endpoints.append(libpq_endpoint(b, "PG* environment", span, "env", dict(pg)))
+        if container is not None:
+            # a container's PG* variables: libpq reads them, and so do node-postgres, pgx and asyncpg,
+            # each with its own defaults (node-postgres: no TLS without PGSSLMODE); the code that
+            # runs there is not read (advisor.loaders.clients.node_env links it when it is): the
+            # driver is unknown, and so are the defaults it leaves unset
+            endpoints.append(library_unknown(libpq_endpoint(b, "PG* environment", span, "env", dict(pg), driver="url",
+                                                            validate=False)))
+        else:
+            endpoints.append(libpq_endpoint(b, "PG* environment", span, "env", dict(pg)))
         endpoints[-1].service = service
         _env_connect_checks(b, pg)
     elif pg and any(ep.driver == "libpq" for ep in endpoints):

@@ -24,6 +24,13 @@ any TLS), so it is not judged here. `asyncpg.connect()` called in code (a plain 
 told in the same terms, with what it reads itself: `ssl=` (`True`: a default SSL context, which
 verifies; a mode name), else its DSN's `sslmode` and `sslrootcert`, which asyncpg's own DSN parser
 takes (a `require` with an `sslrootcert` verifies like `verify-ca`: not reported).
+The `PG*` variables of a container whose code is not read (a compose service's `environment:`,
+a Kubernetes container's `env:`) name no driver: libpq, node-postgres, pgx and asyncpg all read
+them, with their own defaults (node-postgres, pg's `readSSLConfigFromEnvironment`: no TLS without
+`PGSSLMODE`, and `prefer` or `require` read as `ssl: true`, which verifies). The finding says
+"driver unknown" and what each makes of `PGSSLMODE`, and its fix is the variable; when the code
+that runs there is read (node-postgres with the container's environment), the variables are that
+client's settings and it is judged as such.
 An explicit weak sslmode and an unset one (which what the file leaves open may still decide where
 the program runs: libpq reads `PGSSLMODE`; a service file's entry gives only what the caller's
 connection string does not) are the same exposure, reported alike.
@@ -93,9 +100,43 @@ def _asyncpg_finding(span, who, mode, unset, plain=False):
     return None
 
 
+# PG* variables whose reader is not known (driver "url", form "env"): each driver's reading of PGSSLMODE
+PG_ENV_FIX = ("PGSSLMODE=verify-full in its environment (with PGSSLROOTCERT=<CA file> for libpq, pgx and asyncpg; "
+              "node-postgres verifies against Node's CA store)")
+_PG_ENV_SAID = {
+    None: ("PGSSLMODE not set: libpq, pgx and asyncpg then use prefer (TLS only if the server offers it, certificate "
+           "never verified, plaintext fallback), node-postgres no TLS at all"),
+    "disable": "PGSSLMODE=disable: no TLS at all, whichever driver reads it",
+    "allow": ("PGSSLMODE=allow: libpq, pgx and asyncpg send plaintext first (TLS only if the server insists, never "
+              "verified), node-postgres uses no TLS at all"),
+    "prefer": ("PGSSLMODE=prefer: libpq, pgx and asyncpg use TLS only if the server offers it and never verify the "
+               "certificate (node-postgres reads it as ssl: true, which verifies)"),
+    "require": ("PGSSLMODE=require: libpq, pgx and asyncpg encrypt but do not verify the server certificate unless "
+                "a root CA file is given (node-postgres reads it as ssl: true, which verifies)"),
+}
+
+
+def _pg_env_unknown_driver(ep, mode):
+    """PG* variables of a container whose code is not read: libpq, node-postgres, pgx and asyncpg all
+    read them, each with its own defaults (node-postgres: pg's readSSLConfigFromEnvironment); the
+    finding says what each makes of them rather than assert libpq's."""
+    value = None if mode.origin == "default" or not mode.known else str(mode.value)
+    said = _PG_ENV_SAID.get(value)
+    if said is None:
+        return None
+    return RULE.finding(where(mode, ep) if mode.span is not None else ep.span,
+                        f"{ep.who()} ({ep.driver_said()}) to {ep.target()}: {said}", PG_ENV_FIX)
+
+
 def check(ctx):
     for doc, ep in endpoints(ctx):
         mode = ep.sslmode
+        if mode is not None and ep.driver == "url" and ep.form == "env" and not unix_only(ep) \
+                and crosses_a_network(ep):
+            finding = _pg_env_unknown_driver(ep, mode)
+            if finding is not None:
+                yield finding
+            continue
         if mode is None or not mode.known or unix_only(ep) or not crosses_a_network(ep):
             continue
         if _asyncpg(ep):
@@ -120,7 +161,7 @@ def check(ctx):
                    + " (libpq 16+: sslrootcert may be system, the OS's CA store)")
         if ep.driver == "pgjdbc":
             fix = "sslmode=verify-full in the JDBC URL (with sslrootcert=<CA file> unless the default ~/.postgresql/root.crt)"
-        who = f"{ep.who()} ({ep.driver}) to {ep.target()}"
+        who = f"{ep.who()} ({ep.driver_said()}) to {ep.target()}"
         if value in ("disable", "allow", "prefer"):
             what = {
                 "disable": "no TLS at all",

@@ -127,7 +127,7 @@ def check(ctx):
         place = _place(doc, ep, pw)
         if pw.assumed:  # `${DB_PASSWORD:s3cret}`: written here as the default, used wherever the variable is unset
             place += f", as the default of {pw.assumed}"
-        who = f"{ep.who()} ({ep.driver})"
+        who = f"{ep.who()} ({ep.driver_said()})"
         if read is not None:  # the password is in the container's value, where the message points
             code = os.path.normpath(doc.path)
             who = f"{read['variable']} of {read.get('set_by', 'its container')} (read by {ep.name} in {code}; {ep.driver})"
