@@ -18,7 +18,8 @@ from rule_cases import run_case
 ROOT = Path(__file__).resolve().parent.parent
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 SECTIONS = ("## What it checks", "## Why it matters", "## Fix", "## References")
-REPORT_CALL = re.compile(r'report_diagnostics\(RULE, ctx, "([^"]+)"')
+# (PgBouncer's go through advisor.rules.pgb.report, which words their fixes where the settings live)
+REPORT_CALL = re.compile(r'\b(?:report_diagnostics|report)\(RULE, ctx, "([^"]+)"')
 
 
 def rule_modules():
