@@ -95,7 +95,7 @@ def test_s01_the_deployments_variable_is_the_engine_of_app_db_py(tmp_path):
         ("MEM001", "info", "terraform/cloudsql.tf", 44),
         ("PATH002", "warning", "./app/db.py", 13),  # pool_recycle=1800, where the fix goes
         ("PATH005", "warning", "terraform/cloudsql.tf", 40),
-        ("PG011", "warning", "terraform/cloudsql.tf", 49),
+        ("PG011", "info", "terraform/cloudsql.tf", 49),  # the cause; PATH002 reports the client it cuts (audit 17 D10)
     ]
     text = pgpath("check", ".", cwd=folder).stdout
     assert ("PATH005 warning clients can open engine (pool_size 20 + max_overflow 15 = 35) × 15 replicas (maxReplicas: "
@@ -310,8 +310,8 @@ def test_django_dj_database_url_config_reads_the_services_database_url(tmp_path)
         DATABASES = {"default": dj_database_url.config(conn_max_age=600)}
     """)
     got = sorted((f["code"], f["span"]["file"], f["span"]["line"]) for f in findings(tmp_path, "--no-config"))
-    assert got == [("APP008", "./app/shop/settings.py", 3), ("PATH002", "./app/shop/settings.py", 3),
-                   ("PG011", "./compose.yaml", 4)], got
+    # (APP008 leaves the entry to PATH002, whose fix names CONN_HEALTH_CHECKS too: audit 17 D10)
+    assert got == [("PATH002", "./app/shop/settings.py", 3), ("PG011", "./compose.yaml", 4)], got
     path = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
     assert "0. client     DATABASES['default'] (django)  [./app/shop/settings.py:3:25]" in path, path
 

@@ -185,7 +185,9 @@ def test_a_client_at_the_azure_lb_frontend_reaches_the_pgbouncer_behind_it(tmp_p
     found = paths(folder)
     assert S03_PATH in hops(found)
     [path] = [p for p in found if p["hops"][0]["file"] == "./api/src/db.ts"]
-    assert path["evidence"][:2] == [
+    # (first, that the code reads its PGHOST from the Deployment's environment: advisor.loaders.clients.node_env)
+    assert path["evidence"][0].startswith("pool reads where it connects from the environment of api")
+    assert path["evidence"][1:3] == [
         "pool connects to 10.20.4.10:6432, the frontend pgbouncer-fe of Azure Load Balancer azurerm_lb_rule.pgbouncer "
         "(private IP 10.20.4.10, ./terraform/lb.tf:10)",
         "Azure Load Balancer azurerm_lb_rule.pgbouncer forwards to port 6432, where PgBouncer pgbouncer.ini listens, "
@@ -198,8 +200,9 @@ def test_a_client_at_the_azure_lb_frontend_reaches_the_pgbouncer_behind_it(tmp_p
 @pytest.mark.parametrize("change", ["another address", "another port", "another frontend"])
 def test_a_client_at_another_address_or_frontend_is_not_paired(tmp_path, change):
     folder = case(tmp_path, "s03")
-    if change == "another address":
+    if change == "another address":  # the code's default and the Deployment's PGHOST, which pg reads first
         edit(folder / "api/src/db.ts", "'10.20.4.10'", "'10.20.4.11'")
+        edit(folder / "k8s/payments-api.yaml", '"10.20.4.10"', '"10.20.4.11"')
     elif change == "another port":
         edit(folder / "api/src/db.ts", "port: 6432", "port: 6433")
     else:
