@@ -214,7 +214,6 @@ def _pyc_entry(name: str, mtime_ns: int):
 def save() -> None:
     """Record the modules this run imported the usual way (the CLI calls it once, at the end of a
     run); any problem only means they are imported the usual way next time."""
-    global _fd
     if _finder is None or not _missed:
         return
     new = {}

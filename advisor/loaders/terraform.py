@@ -270,7 +270,6 @@ class _Hcl:
 
     def __init__(self, path: str, text: str) -> None:
         import hcl2
-        from hcl2.rules.base import AttributeRule, BlockRule  # noqa: F401  (the tree's node types)
 
         self.path = path
         self.tree = hcl2.api.parses(text)

@@ -169,7 +169,7 @@ def _judge(doc, version: int, binds: list, sysctls: list):
         bind.span,
         f"{facts}; no sysctl file of this host was read, so whether it sets {key} = 1 is not known: unless it "
         f"does, {fails}",
-        fix + f"; or give pgpath the host's sysctl files (etc/sysctl.d/*.conf beside etc/haproxy/) so it can tell",
+        fix + "; or give pgpath the host's sysctl files (etc/sysctl.d/*.conf beside etc/haproxy/) so it can tell",
         related, severity=Severity.INFO)
 
 

@@ -32,7 +32,7 @@ timeout on the path, e.g. `tcp_keepidle = 300`, `tcp_keepintvl = 30`, `tcp_keepc
 """
 
 from advisor.findings import Severity
-from advisor.rules.pgb import assignment, assignments, bouncers, clients_over_network, server_over_network, where
+from advisor.rules.pgb import assignments, bouncers, clients_over_network, server_over_network, where
 from advisor.rules.rule import NO_MIDDLEBOX, Rule
 
 
