@@ -311,3 +311,35 @@ def test_a_client_that_never_uses_tls_is_refused_by_a_pgbouncer_that_requires_it
         assert str(finding.severity) == "error" and "FATAL: SSL required" in finding.message
         assert finding.span.file.endswith(".env") and "client_tls_sslmode = require" in finding.message
         assert allow == []
+
+
+@pytest.mark.parametrize("mode, connects", [("require", True), ("verify-ca", False)])
+def test_a_ca_file_under_require_is_never_used_and_the_rule_says_so(lab, tmp_path, mode, connects):
+    """server_tls_sslmode = require with a server_tls_ca_file of a CA that did not sign the server's
+    certificate: PgBouncer logs in all the same (it checks the certificate only from verify-ca:
+    src/sbuf.c tls_setup sets noverifycert below it); with verify-ca the same file fails the TLS
+    handshake. PGB018 reports the first (the CA file is written, nothing verifies) and not the second."""
+    from advisor.engine import make_settings, run
+
+    other, _ = cert("another CA", ca=True)
+    Path(lab["ws"], "other-ca.crt").write_text(pem(other))
+    os.chmod(Path(lab["ws"], "other-ca.crt"), 0o644)
+    tls = (f"client_tls_sslmode = require\nserver_tls_sslmode = {mode}\nserver_tls_ca_file = other-ca.crt\n"
+           "query_wait_timeout = 2\n")
+    with pgbouncer(lab, tls, host="localhost") as (port, ini, log):
+        if connects:
+            with _connect(port, "sslmode=require") as conn:
+                assert conn.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone() == (True,)
+        else:
+            with pytest.raises(psycopg.OperationalError) as err:
+                _connect(port, "sslmode=require")
+            assert "query_wait_timeout" in str(err.value) and "TLS handshake error" in log()
+    # the same ini as deployed, its server on the network (a loopback server is not judged)
+    (tmp_path / "pgbouncer.ini").write_text(ini.replace("host=localhost", "host=db.internal.example"))
+    report = run(make_settings({"paths": [str(tmp_path / "pgbouncer.ini")], "select": ["PGB018"],
+                                "pgbouncer_version": "1.18"}, use_config=False))
+    if connects:
+        (finding,) = report.findings
+        assert "CA file is never used" in finding.message and finding.fix.startswith("server_tls_sslmode = verify-full")
+    else:
+        assert report.findings == []
