@@ -376,11 +376,23 @@ class Related:
         absolute = os.path.abspath(path)
         out: set[str] = set()
         if kind == "haproxy":
-            out.update(os.path.dirname(p) for p, text in self.texts() if b"vrrp_instance" in text)
+            # the keepalived.conf files that name an address this HAProxy binds (only a .conf is
+            # read as one: a test or a script that mentions one is not)
+            from advisor.loaders.template import strip_template_suffix
+
+            binds = {m.group(1).encode() for m in _BIND_ADDRESS.finditer(self.text(absolute).decode("utf-8", "replace"))}
+            if binds:
+                out.update(os.path.dirname(p) for p, text in self.texts()
+                           if b"vrrp_instance" in text and strip_template_suffix(os.path.basename(p)).endswith(".conf")
+                           and any(b in text for b in binds))
         elif kind == "keepalived":
             vips = {m.group(1).encode() for m in _VIP_WORD.finditer(self.text(absolute).decode("utf-8", "replace"))}
             if vips:
-                out.update(os.path.dirname(p) for p, text in self.texts() if any(v in text for v in vips))
+                # (an HAProxy configuration that binds one: a test or a script that writes it is not)
+                from advisor.loaders import detect_kind
+
+                out.update(os.path.dirname(p) for p, text in self.texts() if any(v in text for v in vips)
+                           and detect_kind(p, text.decode("utf-8", "replace")) == "haproxy")
         return out
 
     def mentions(self, name: str) -> set[str]:
@@ -506,6 +518,10 @@ class Related:
 
 # the first word of a keepalived `virtual_ipaddress` line that may be an IP address (a superset:
 # a word that is none only reads a folder more)
+# an address an HAProxy `bind` line names (`bind 10.20.0.100:5000`, `bind [fd00::10]:5000`): no
+# wildcard, which any host can bind
+_BIND_ADDRESS = lazy_re.compile(r"^[ \t]*bind[ \t]+\[?((?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]*:[0-9A-Fa-f:]+)\]?:",
+                                re.MULTILINE)
 _VIP_WORD = lazy_re.compile(r"^[ \t]*(?:@\^?\S+[ \t]+)?([0-9A-Fa-f.:]*[.:][0-9A-Fa-f.:]+)(?:/\d+)?(?:[ \t]|\r?$)",
                             re.MULTILINE)
 # what may say an RDS parameter group's settings (describe-db-parameters, Terraform), and an

@@ -341,3 +341,32 @@ def test_hook_findings_are_the_full_checks_on_the_corpus(monkeypatch):
         pytest.skip(f"{CORPUS} (the shared corpus of real configurations) is not on this machine")
     monkeypatch.chdir(CORPUS)
     assert _same_as_full(CORPUS, every=3) == []
+
+
+def test_hook_reads_only_the_keepalived_files_of_the_addresses_an_haproxy_binds(tmp_path, monkeypatch):
+    """An HAProxy change reads the keepalived.conf files that name an address it binds, and those
+    only: not a script or a test that writes `vrrp_instance` and the VIP (it is read as no
+    keepalived.conf), nor another keepalived.conf of the repository, nor any for an HAProxy that
+    binds only a wildcard (the benchmark's hook at this repository's root read 53 files, tests
+    included, for the samples' haproxy.cfg)."""
+    write(tmp_path, VIP_REPO)
+    vip = re.search(r"^\s*(\d+\.\d+\.\d+\.\d+)", (tmp_path / "vrrp/keepalived.conf").read_text(), re.M)
+    assert vip, "the fixture's keepalived.conf names a VIP"
+    write(tmp_path, {"tools/make_vip.py": f'CONF = """vrrp_instance VI_1 {{\n  virtual_ipaddress {{\n'
+                                          f'    {vip.group(1)}\n  }}\n}}"""\n'
+                                          'DSN = "postgresql://app@db.internal:5432/app"\n',
+                     "other/keepalived.conf": "vrrp_instance VI_9 {\n  virtual_ipaddress {\n    10.99.99.99\n  }\n}\n",
+                     "wild/haproxy.cfg": "listen pg\n    mode tcp\n    bind *:5000\n    server a 10.0.0.9:5432\n"})
+    monkeypatch.chdir(tmp_path)
+
+    def read(changed: str) -> set[str]:
+        settings = make_settings({}, use_config=False)
+        settings.changed, settings.paths = [changed], []
+        report = run(settings)
+        return {os.path.relpath(d.path) for d in report.docs}, report.findings
+
+    docs, findings = read("lb1/etc/haproxy/haproxy.cfg")
+    assert "vrrp/keepalived.conf" in docs and any(f.code == "HAP012" for f in findings), docs
+    assert not {"tools/make_vip.py", "other/keepalived.conf"} & docs, docs
+    docs, _ = read("wild/haproxy.cfg")
+    assert not [d for d in docs if "keepalived" in d or d.startswith("tools")], docs

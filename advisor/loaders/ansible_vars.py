@@ -286,7 +286,7 @@ def render(path: str, text: str, variables: Variables) -> tuple[str, list[dict]]
 def rendered_text(path: str, text: str, options: dict | None) -> tuple[str, list[dict]]:
     """`render` with the variables of the template's project (read once per run and project, kept
     in options["ansible_projects"]); the text unchanged for a file that is no role template."""
-    if options is None or "{{" not in text or not path.lower().endswith((".j2", ".jinja", ".jinja2")):
+    if options is None or not path.lower().endswith((".j2", ".jinja", ".jinja2")) or "{{" not in text:
         return text, []
     root = project_root(path)
     if root is None:
