@@ -364,8 +364,13 @@ class Related:
 
         if self._hosts is None:
             self._hosts = {}
+            roots: dict[str, str] = {}  # folder -> its host (host_root depends on the folder alone)
             for p in self._walk():
-                self._hosts.setdefault(host_root(p), set()).add(os.path.dirname(p))
+                folder = os.path.dirname(p)
+                root = roots.get(folder)
+                if root is None:
+                    root = roots[folder] = host_root(p)
+                self._hosts.setdefault(root, set()).add(folder)
         return self._hosts.get(host_root(os.path.abspath(path)), set())
 
     def _vip_links(self, path: str, kind: str) -> set[str]:
