@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 
 from advisor import lazy_re
+from advisor.model import within
 
 # words of a path (folders, and the parts of a file name split at - _ .) that say development or tests
 DEVELOPMENT_WORDS = frozenset({
@@ -86,7 +87,7 @@ class DevelopmentFiles:
             return None
         if _listed(path, self.development):
             return "pgpath.yaml lists it under development:"
-        root = next((r for r in self.roots if real == r or real.startswith(r.rstrip(os.sep) + os.sep)), None)
+        root = next((r for r in self.roots if within(real, r)), None)
         relative = os.path.relpath(real, root) if root else os.path.basename(real)
         return reason_from_path(relative) or doc_reason
 

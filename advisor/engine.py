@@ -557,7 +557,9 @@ def discover_changed(settings: Settings, unread: list[str] | None = None, relate
 
 
 def _under(real: str, roots: list[str]) -> bool:
-    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+    from advisor.model import within
+
+    return any(within(real, r) for r in roots)
 
 
 def _narrowed(settings: Settings) -> tuple[list[str], set[int]] | None:

@@ -43,15 +43,22 @@ def repository_root(folder: str) -> str | None:
         here = up
 
 
-def nearest_file(folder: str, names: tuple[str, ...], roots: list[str]) -> str | None:
-    """The first of `names` found in `folder` or a folder above it (a client's go.mod, pom.xml or
-    build.gradle), looking no higher than the repository's root (`repository_root`), else the
-    checked folder that holds `folder` (the deepest of `roots`), else `folder` alone."""
+def project_top(folder: str, roots: list[str]) -> str:
+    """The top of the project an absolute folder belongs to: its repository's root
+    (`repository_root`), else the deepest checked folder (`roots`) that holds it, else itself."""
+    from advisor.model import within
+
     top = repository_root(folder)
     if top is None:
-        inside = [r for r in (os.path.abspath(r) for r in roots)
-                  if folder == r or folder.startswith(r.rstrip(os.sep) + os.sep)]
+        inside = [r for r in (os.path.abspath(r) for r in roots) if within(folder, r)]
         top = max(inside, key=len) if inside else folder
+    return top
+
+
+def nearest_file(folder: str, names: tuple[str, ...], roots: list[str]) -> str | None:
+    """The first of `names` found in `folder` or a folder above it (a client's go.mod, pom.xml or
+    build.gradle), looking no higher than the project's top (`project_top`)."""
+    top = project_top(folder, roots)
     here = folder
     while True:
         for name in names:

@@ -143,10 +143,12 @@ def inside_checked_tree(target: str, main_path: str, options: dict | None) -> bo
     time: pgpath cannot tell whether it will exist, so it warns; a missing target inside the
     checked tree is missing from the repository, an error.
     """
+    from advisor.model import within
+
     roots = (options or {}).get("check_roots") or [os.path.dirname(os.path.abspath(main_path))]
     where = os.path.abspath(target)
     for root in roots:
         root = os.path.abspath(root)
-        if where == root or where.startswith(root.rstrip(os.sep) + os.sep):
+        if within(where, root):
             return True
     return False

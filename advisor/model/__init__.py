@@ -121,6 +121,14 @@ def _slot_names(cls: type) -> tuple[str, ...]:
     return tuple(names)
 
 
+def within(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or lies under it (both written the same way: absolute, or real
+    paths)."""
+    import os
+
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
 def is_known(value: Any) -> bool:
     """True when the value is a real value (not a placeholder, not invalid)."""
     return value is not None and not isinstance(value, Unknown)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from advisor.model import ConfigDoc, Diagnostic, Span, Unknown
+from advisor.model import ConfigDoc, Diagnostic, Span, Unknown, within
 from advisor.model.client import Value
 from advisor.model.host import HostFacts
 from advisor.model.middlebox import KINDS as MIDDLEBOX_KINDS
@@ -62,7 +62,7 @@ def _shown(path: str) -> str:
     from inside the repository shows `x.ini`, not `/abs/../repo/x.ini`), else as joined."""
     full = os.path.abspath(path)
     here = os.getcwd()
-    if full == here or full.startswith(here.rstrip(os.sep) + os.sep):
+    if within(full, here):
         return os.path.relpath(full)
     return path
 

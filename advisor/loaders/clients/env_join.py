@@ -39,7 +39,7 @@ import os
 from typing import Any
 
 from advisor import lazy_re
-from advisor.model import ConfigDoc
+from advisor.model import ConfigDoc, within
 from advisor.model.client import Value
 
 _ERB_ENV = lazy_re.compile(r"""ENV(?:\[|\.fetch\(\s*)["'](\w+)["']""")
@@ -119,16 +119,11 @@ def join(docs: list[ConfigDoc], options: dict | None = None) -> list[ConfigDoc]:
 
 
 def _scope(path: str, roots: list[str]) -> str:
-    """The repository that holds `path` (git_ignored.repository_root), else the deepest checked
-    folder that does, else its own folder."""
-    from advisor.loaders.git_ignored import repository_root
+    """The project that holds `path` (git_ignored.project_top: its repository, else the deepest
+    checked folder that holds it, else its own folder)."""
+    from advisor.loaders.git_ignored import project_top
 
-    folder = os.path.dirname(os.path.abspath(path))
-    top = repository_root(folder)
-    if top is not None:
-        return top
-    inside = [r for r in roots if folder == r or folder.startswith(r.rstrip(os.sep) + os.sep)]
-    return max(inside, key=len) if inside else folder
+    return project_top(os.path.dirname(os.path.abspath(path)), roots)
 
 
 def _may_run(held: dict, manifest: str, code: str) -> bool:
@@ -137,7 +132,7 @@ def _may_run(held: dict, manifest: str, code: str) -> bool:
     if not build:
         return True
     context = os.path.realpath(os.path.join(os.path.dirname(os.path.realpath(manifest)), build))
-    return os.path.realpath(code).startswith(context.rstrip(os.sep) + os.sep)
+    return within(os.path.realpath(code), context) and os.path.realpath(code) != context
 
 
 def _short(path: str) -> str:

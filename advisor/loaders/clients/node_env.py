@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from advisor.model import ConfigDoc
+from advisor.model import ConfigDoc, within
 from advisor.model.client import Value
 
 # pg's ConnectionParameters: option -> the variable val() falls back to
@@ -109,7 +109,7 @@ def _containers_of(path: str, containers: list, packages: dict[str, dict | None]
         build = held.get("build")
         if build:
             context = os.path.realpath(os.path.join(os.path.dirname(os.path.realpath(cdoc.path)), build))
-            if real.startswith(context.rstrip(os.sep) + os.sep):
+            if within(real, context) and real != context:
                 found.append((held, f"build context {build} holds it"))
                 continue
         image = held.get("image") or ""

@@ -51,7 +51,7 @@ Make the settings agree: `max_wal_senders = 0` and `archive_mode = off` with
 
 from advisor.catalog import MAX_BACKENDS, catalog_of, process_terms, value_or_default
 from advisor.findings import Severity
-from advisor.model import Span, is_known
+from advisor.model import Span, is_known, within
 from advisor.model.pg_parameters import assignment
 from advisor.rules.pg.common import describe, where
 from advisor.rules.rule import Rule
@@ -110,7 +110,7 @@ def _initdb_server(doc, servers):
     for server in servers:
         for mount in server.meta["initdb_scripts"]:
             source = mount.get("source")
-            if source and (path == source or path.startswith(source.rstrip(os.sep) + os.sep)):
+            if source and within(path, source):
                 return server, Span(**{k: v for k, v in mount.items() if k != "source"})
     return None, None
 
