@@ -12,6 +12,18 @@ of the same host and nothing is reported; with a port published on every interfa
 no host IP) the finding names the `ports:` entry, since Docker's published ports are reachable
 from the network even past a host firewall such as ufw.
 
+A PgBouncer in a Kubernetes container (an image configured by its environment, or a
+pgbouncer.ini mounted into one), and a pgbouncer.ini written for a container (`logfile =
+/dev/stdout` or `/dev/stderr`: its log goes to the container runtime), listens on `*` inside its
+container too: who reaches it is decided by how the container is published, which the file does
+not say. Where every login is a challenge-response (`md5`, `scram-sha-256`) it is then reported
+only when a Service of type LoadBalancer (or a cloud load balancer) on its path takes clients
+from outside the cluster: unencrypted pod-to-pod traffic with md5 or SCRAM logins is the common
+in-cluster setup, not a finding without that evidence. A method that asks no password or sends
+it in clear text (`trust`, `any`, `plain`, `pam`, `ldap`), or an `auth_hba_file` pgpath does not
+read, is reported all the same: any pod of the cluster then connects without a password, or
+shows it to whoever watches the pod network.
+
 A CloudNativePG `Pooler` listens on `*` inside its pods: clients outside the cluster reach it only
 when its `serviceTemplate` makes the Service a `LoadBalancer` or `NodePort`, and only then is it
 reported. The operator's defaults are `client_tls_sslmode = prefer` and `auth_type = hba` with a
@@ -215,20 +227,57 @@ def check(ctx):
         if operated:
             yield _operated(doc, model, kind, login)
             continue
+        container = _in_a_container(doc, model)
+        balancer = _behind_a_load_balancer(ctx, doc) if container else None
+        if container and balancer is None and _challenge_response(model, None):
+            continue  # md5/SCRAM inside a container network, no evidence it is reached from outside
+        reached = f"listen_addr = {addr} accepts network clients"
+        if balancer is not None:
+            reached = f"listen_addr = {addr} in its container takes the clients of {balancer.label}"
         tls = assignments(doc, model, CLIENT_TLS)
         spans = [where(doc, model, "client_tls_sslmode"), where(doc, model, "listen_addr")]
         if kind == "open":
-            message = exposure_message(kind, f"listen_addr = {addr} accepts network clients",
-                                       source(model, "client_tls_sslmode"), login, _unless_asked(mode))
+            message = exposure_message(kind, reached, source(model, "client_tls_sslmode"), login, _unless_asked(mode))
             fix = f"{_authenticate(doc, model)}; and {tls}"
             spans = auth_span + spans
         else:
-            message = exposure_message(kind, f"listen_addr = {addr} accepts network clients",
-                                       source(model, "client_tls_sslmode"), login)
+            message = exposure_message(kind, reached, source(model, "client_tls_sslmode"), login)
             fix = f"{tls}; and {_authenticate(doc, model)}" if model.value("auth_type") == "plain" else tls
             spans = spans + auth_span
+        if balancer is not None and balancer.span is not None:
+            spans.append(balancer.span)
         spans = list(dict.fromkeys(spans))
         yield RULE.finding(spans[0], message, fix, spans[1:])
+
+
+# where a PgBouncer that runs in a container writes its log: the container runtime's
+LOG_TO_RUNTIME = ("/dev/stdout", "/dev/stderr", "/proc/self/fd/1", "/proc/self/fd/2")
+
+
+def _in_a_container(doc, model) -> bool:
+    """This PgBouncer runs in a container whose publishing the file does not show: a Kubernetes
+    container (its image known, no compose service: those have compose_exposure), or a pgbouncer.ini
+    written for a container (its log goes to the runtime)."""
+    if doc.meta.get("compose_exposure") is not None:
+        return False
+    if doc.meta.get("image"):
+        return True
+    logfile = model.value("logfile")
+    return is_known(logfile) and str(logfile) in LOG_TO_RUNTIME
+
+
+def _behind_a_load_balancer(ctx, doc):
+    """The middlebox hop (a Service of type LoadBalancer, a cloud load balancer) through which a path
+    reaches this PgBouncer, else None: clients from outside the cluster or host reach it."""
+    from advisor.path.model import ENDPOINT_KINDS
+
+    for path in ctx.paths:
+        for i, hop in enumerate(path.hops):
+            if hop.doc is doc and hop.kind == "pgbouncer":
+                before = [h for h in path.hops[:i] if h.kind not in ENDPOINT_KINDS]
+                if before:
+                    return before[-1]
+    return None
 
 
 def _operated(doc, model, kind, login):
