@@ -491,7 +491,8 @@ class ClientEndpoint(Record):
     __slots__ = ("driver", "name", "span", "form", "hosts", "ports", "dbname", "user", "password", "keepalive",
                  "tcp_user_timeout", "connect_timeout", "socket_timeout", "sslmode", "sslrootcert",
                  "ssl_min_protocol_version", "ssl_max_protocol_version", "pool", "params", "dbapi", "template",
-                 "service", "service_shown", "prepares", "server_cursors", "pgx", "pgjdbc", "spring", "overrides")
+                 "service", "service_shown", "prepares", "server_cursors", "pgx", "pgjdbc", "spring", "overrides",
+                 "driver_assumed")
 
     def __init__(self, driver: str, name: str, span: Span, form: str, hosts: list[Value] | None = None,
                  ports: list[Value] | None = None, dbname: Value | None = None, user: Value | None = None,
@@ -541,6 +542,10 @@ class ClientEndpoint(Record):
         # spring.datasource.url of app/application.yml ...`, `DATABASE_URL from container api of
         # Deployment ledger-api ...`: advisor.loaders.clients.env_join); "" when read from one place
         self.overrides = ""
+        # True when no evidence names the library that reads this string (a URL in an environment
+        # block, a .env file, a YAML value): it is read as libpq reads it, but what a library decides
+        # for itself (whether sslmode=require verifies: node-postgres does) is not known
+        self.driver_assumed = False
 
     @property
     def asyncpg(self) -> bool:

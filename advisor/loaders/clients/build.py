@@ -302,6 +302,7 @@ def endpoint_from_string(b: Builder, name: str, text: str, loc: Locator, extra: 
         return library_unknown(libpq_endpoint(b, name, span, parsed.form, params, driver="url", validate=False))
     sub = Builder(b.template, b.path, b.options)
     ep = libpq_endpoint(sub, name, span, parsed.form, params, driver=driver_hint or "libpq")
+    ep.driver_assumed = driver_hint is None
     if parsed.error is None:  # libpq checks values only in a string it could parse
         checks = libpq_connect_checks(text, loc)
         b.diagnostics.extend(sub.diagnostics if checks is None else checks)

@@ -31,6 +31,16 @@ them, with their own defaults (node-postgres, pg's `readSSLConfigFromEnvironment
 "driver unknown" and what each makes of `PGSSLMODE`, and its fix is the variable; when the code
 that runs there is read (node-postgres with the container's environment), the variables are that
 client's settings and it is judged as such.
+`sslmode=require` where no evidence names the program that reads it — a bare URL in a `.env` file,
+a container's environment or a YAML value, or `PGSSLMODE=require` among a container's `PG*`
+variables, with no code read that uses them — is not reported: whether `require` verifies is
+that program's choice (libpq, pgx, asyncpg and pgjdbc do not verify; node-postgres 8 reads it as
+`ssl: true` and verifies against Node's CA store), and the connection is encrypted either way.
+Where the code that reads the variable is read and joined with it (advisor.loaders.clients.env_join,
+node_env), the client is judged as that driver. A weaker mode (`disable`, `allow`, `prefer`,
+unset) is reported whoever reads it: libpq and the drivers that follow it then send plaintext
+when the server (or whoever answers in its place) offers no TLS, and node-postgres uses no TLS at
+all unless `prefer` is written (which it reads as `ssl: true`).
 An explicit weak sslmode and an unset one (which what the file leaves open may still decide where
 the program runs: libpq reads `PGSSLMODE`; a service file's entry gives only what the caller's
 connection string does not) are the same exposure, reported alike.
@@ -111,8 +121,6 @@ _PG_ENV_SAID = {
               "verified), node-postgres uses no TLS at all"),
     "prefer": ("PGSSLMODE=prefer: libpq, pgx and asyncpg use TLS only if the server offers it and never verify the "
                "certificate (node-postgres reads it as ssl: true, which verifies)"),
-    "require": ("PGSSLMODE=require: libpq, pgx and asyncpg encrypt but do not verify the server certificate unless "
-                "a root CA file is given (node-postgres reads it as ssl: true, which verifies)"),
 }
 
 
@@ -170,6 +178,10 @@ def check(ctx):
             }[value]
             if ep.driver == "node-postgres" and unset:
                 head = "node-postgres without `ssl` uses no TLS"
+            elif unset and ep.driver_assumed:
+                yield RULE.finding(span, f"{who}: sslmode not set: libpq defaults to {value} ({what}); node-postgres, "
+                                         "if it is the program that reads this URL, uses no TLS at all", fix)
+                continue
             elif unset:
                 lib = "pgjdbc" if ep.driver == "pgjdbc" else "libpq"
                 head = f"sslmode not set: {lib} defaults to {value}"
@@ -184,14 +196,10 @@ def check(ctx):
             elif ep.driver == "node-postgres":
                 yield RULE.finding(span, f"{who}: ssl.rejectUnauthorized=false encrypts but accepts any server "
                                          "certificate", fix)
-            elif root is None:
-                # a bare URI (an environment variable, a .env file) names no library: read as libpq
-                # reads it, which node-postgres does not (pg 8 treats require as verify-full)
-                reader = (" (as libpq and the drivers built on it read it; node-postgres 8 verifies with require)"
-                          if ep.form == "uri" else "")
+            elif root is None and not ep.driver_assumed:
                 yield RULE.finding(span, f"{who}: sslmode=require encrypts but does not verify the server certificate "
                                          "unless a root CA file exists (~/.postgresql/root.crt), in which case libpq "
-                                         f"verifies like verify-ca; no sslrootcert is set here{reader}", fix)
+                                         "verifies like verify-ca; no sslrootcert is set here", fix)
 
 
 RULE = Rule(
