@@ -250,8 +250,15 @@ def check(ctx):
             if label == "memory limit" and pooled:
                 # fewer connections is a redesign; a container's limit is one line
                 fix += "; " + _raised_limit(doc.host.memory_bytes(), floor, safe_share)
-        primary = s_work or s_conn or s_shared
-        related = [s.value_span or s.span for s in (s_shared, s_conn, s_maint, s_av_mem, s_workers,
+        if fixed > ram:
+            # the fixed part alone is above the memory: the finding sits on its largest term, which
+            # the fix lowers (shared_buffers, else autovacuum's reservation), not on work_mem
+            av_setting = s_maint if av_name == "maintenance_work_mem" else s_av_mem
+            largest = s_shared if shared >= av_workers * av_each else (av_setting or s_av)
+            primary = largest or s_shared or s_work or s_conn
+        else:
+            primary = s_work or s_conn or s_shared
+        related = [s.value_span or s.span for s in (s_work, s_shared, s_conn, s_maint, s_av_mem, s_workers,
                                                     s_processes if capped else None, s_av, s_hash, s_wal)
                    if s is not None and s is not primary]
         if limit_span is not None:
