@@ -674,6 +674,9 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
     options["workloads"] = []
     options["autoscalers"] = []  # and the HorizontalPodAutoscalers that scale them
     options["services"] = []  # and the Services that select their pods (a client names them)
+    # compose services built from a folder of the run (infra_yaml._compose_build), for
+    # advisor.loaders.clients.rails_build to tie a Rails application there to their containers
+    options["compose_builds"] = []
     # compose services an override file merges over its folder's base file: (real base path,
     # service), whose base-only documents link_documents drops; and each base file read once
     options["compose_merged"] = []

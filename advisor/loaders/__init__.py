@@ -194,7 +194,8 @@ def link_documents(docs: list, options: dict) -> list:
     advisor.loaders.infra_yaml), so other runs import nothing; a container with the configuration
     file it mounts (advisor.loaders.mounts); node-postgres code with the environment of the
     container that runs it (advisor.loaders.clients.node_env); Python code that reads its URL from a
-    variable with the one container that sets it (advisor.loaders.clients.env_join)."""
+    variable with the one container that sets it (advisor.loaders.clients.env_join); a Rails
+    config/database.yml with the one compose service built from its root (advisor.loaders.clients.rails_build)."""
     if options.get("compose_merged"):
         docs = _drop_merged_bases(docs, options["compose_merged"])
     if any("_replaced_by_override" in d.meta for d in docs):
@@ -213,6 +214,10 @@ def link_documents(docs: list, options: dict) -> list:
         from advisor.loaders.clients.env_join import join
 
         docs = join(docs, options)  # Python code reading DATABASE_URL with the one container that sets it
+    if options.get("compose_builds") and any(d.meta.get("format") == "rails" for d in docs):
+        from advisor.loaders.clients.rails_build import link as link_rails_build
+
+        link_rails_build(docs, options["compose_builds"])  # a Rails root and the compose service built from it
     if any(getattr(ep, "spring", None) is not None for d in docs if d.kind == "client"
            for ep in getattr(d.model, "endpoints", ())):
         from advisor.loaders.clients.spring import link_overrides

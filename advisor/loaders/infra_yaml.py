@@ -1602,10 +1602,42 @@ def _compose_service(f: _File, name: str, key: N, own: N, service: N, runs: list
     """A compose service as a workload (_workload): the documents its containers made and how many
     containers `docker compose up` runs. `own`: the service as this file writes it (its lines hold
     the clients' connection strings); `service`: merged with the files merged over or under it."""
-    return {"kind": "compose service", "name": name, "namespace": None, "labels": {},
-            "folder": os.path.dirname(os.path.realpath(f.path)), "configmaps": set(), "runs": runs, "host": None,
-            "replicas": _compose_replicas(f, service), "sysctl_doc": None, "docs": [], "units": "containers",
-            "lines": (key.line, own.end_line)}
+    w = {"kind": "compose service", "name": name, "namespace": None, "labels": {},
+         "folder": os.path.dirname(os.path.realpath(f.path)), "configmaps": set(), "runs": runs, "host": None,
+         "replicas": _compose_replicas(f, service), "sysctl_doc": None, "docs": [], "units": "containers",
+         "lines": (key.line, own.end_line)}
+    _compose_build(f, w, key, service)
+    return w
+
+
+# what a compose service's environment may say about the application its build context holds
+# (advisor.loaders.clients.rails_build): the Rails environment it runs, and the pool size the
+# default database.yml reads (`pool: <%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>`)
+_BUILT_APP_VARIABLES = ("RAILS_ENV", "RACK_ENV", "RAILS_MAX_THREADS")
+
+
+def _compose_build(f: _File, w: dict, key: N, service: N) -> None:
+    """A compose service built from a folder (`build: .`, `build: {context: ./web, dockerfile: ...}`):
+    w["build"] = {"context" (its real path), "written", "dockerfile" (real path), "file", "line",
+    "env" (the variables of _BUILT_APP_VARIABLES its environment sets: name -> (value, Span))}, for
+    the run to tie the application the context holds to this service's containers (the run's
+    options["compose_builds"]); None without a build."""
+    build = service.get("build")
+    context = dockerfile = None
+    if build is not None and build.kind == "scalar":
+        context = build.value
+    elif build is not None and build.kind == "map":
+        context, dockerfile = build.text("context") or ".", build.text("dockerfile")
+    if not context or "$" in context or "://" in context:
+        w["build"] = None  # a variable, or a Git or URL context: no folder of the run
+        return
+    root = os.path.realpath(os.path.join(os.path.dirname(os.path.realpath(f.path)), context))
+    env = {}
+    for name, (value, node) in _env_map(service.get("environment")).items():
+        if name in _BUILT_APP_VARIABLES:
+            env[name] = (value, _env_span(f, name, value, node)[1])
+    w["build"] = {"context": root, "written": context, "file": f.path, "line": key.line, "env": env,
+                  "dockerfile": os.path.join(root, dockerfile or "Dockerfile")}
 
 
 _COMPOSE_REFUSES_DISTINCT = "which docker compose refuses: can't set distinct values on 'scale' and 'deploy.replicas'"
@@ -2373,6 +2405,9 @@ def load(path: str, options: dict | None = None):
     clients = _client_docs(path, options, f)
     _replaced_by_override(f, clients)
     _client_hosts(f, clients)
+    if isinstance(options.get("compose_builds"), list):
+        # compose services built from a folder: the application it holds runs in their containers
+        options["compose_builds"].extend(w for w in f.workloads if w["kind"] == "compose service" and w.get("build"))
     if isinstance(options.get("workloads"), list):
         # a ConfigMap or autoscaler of another file of the folder: the run links them (link_documents);
         # an autoscaler of another file scales a client's workload too (its replicas: _client_hosts)

@@ -372,7 +372,12 @@ def _environment_evidence(path: DeploymentPath) -> None:
     """A client in code that reads where it connects from the environment of the container that runs
     it (advisor.loaders.clients.node_env): that link first, for it is what makes the rest."""
     hop = path.hops[0] if path.hops else None
-    if hop is None or hop.kind != "client" or hop.doc is None or "environment_of" not in hop.doc.meta:
+    if hop is None or hop.kind != "client" or hop.doc is None:
+        return
+    runs = hop.doc.meta.get("runs_in", {}).get(getattr(hop.detail, "name", None))
+    if runs:  # a Rails database.yml run by the compose service built from its root (loaders.clients.rails_build)
+        path.evidence.insert(0, f"{hop.detail.who()} runs in {runs}")
+    if "environment_of" not in hop.doc.meta:
         return
     said = hop.doc.meta["environment_of"].get(getattr(hop.detail, "name", None))
     if said:

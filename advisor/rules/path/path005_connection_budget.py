@@ -8,7 +8,9 @@ a client whose connection string is in a Kubernetes container's environment, the
 its Deployment, StatefulSet or ReplicaSet — the `maxReplicas` of a HorizontalPodAutoscaler that
 scales it, the most pods and so the most connections —; for one in a docker compose service's
 environment, its `deploy.replicas` or `scale` — the override file's, which `docker compose up`
-merges over the base file —; else 1; a count the file gives but pgpath cannot know, a template or
+merges over the base file —; for the configuration of a Rails config/database.yml that the
+containers run (RAILS_ENV), those of the one compose service built from the application's root
+(`build: .` beside config/); else 1; a count the file gives but pgpath cannot know, a template or
 shell variable, or `scale` and `deploy.replicas` set to different numbers, which docker compose
 refuses, is counted as 1 and the finding says so):
 

@@ -1,0 +1,140 @@
+"""A Rails application's config/database.yml, run by the compose service built from its root.
+
+A compose service `web: {build: ., deploy: {replicas: 6}}` whose build context is the folder that
+holds `config/database.yml` runs that application: six containers, each with its own connection
+pool. Nothing in database.yml says so, and the service need not set DATABASE_URL (the file says
+where it connects), so advisor.loaders.clients.env_join, which joins on the variable, does not
+link them. The build context is the evidence, as it is for Python and node-postgres code
+(env_join, node_env): the Rails root is the context (`<context>/config/database.yml`, where
+`bin/rails` reads it), and the link is made only when exactly one compose service of the run is
+built from that folder (a `worker` built from it too runs the application as well, with its own
+pool: which count is whose is not known, so none is taken).
+
+The configuration that runs is the one of the environment the containers run: RAILS_ENV (else
+RACK_ENV) in the service's `environment:`, else an `ENV RAILS_ENV=...` of the Dockerfile the
+service builds with (Rails' generated Dockerfile writes `ENV RAILS_ENV="production"`), else the
+only environment of the file other than development and test; otherwise none is linked. Its
+clients (one per database of a three-tier configuration) then run once in each container: the
+service's `deploy.replicas` or `scale` (meta["_endpoint_workloads"], read by
+advisor.path.model.client_hop), said with the evidence. A pool the file reads from
+RAILS_MAX_THREADS with a literal default (`pool: <%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>`,
+read as 5, assumed) is the service's value of that variable when its environment sets one.
+
+A client already run by a container on other evidence (a `url:` joined with the container that
+sets its variable: env_join) keeps that container.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+from advisor.model import ConfigDoc
+from advisor.model.client import Value
+
+_ENV_INSTRUCTION = re.compile(r"^[ \t]*ENV[ \t]+((?:[^\n]*\\\n)*[^\n]*)", re.MULTILINE | re.IGNORECASE)
+_RAILS_ENV = re.compile(r"""(?:^|\s)(RAILS_ENV|RACK_ENV)(?:=|\s+)["']?([\w.-]+)""")
+_NOT_DEPLOYED = ("development", "test")
+
+
+def link(docs: list[ConfigDoc], services: list[dict]) -> None:
+    """Give the clients of each config/database.yml whose Rails root exactly one compose service is
+    built from that service's containers (module docstring); in place."""
+    by_root: dict[str, dict[tuple[str, str], dict]] = {}
+    for w in services:
+        # (a service read in the base file and merged in its override file is one service)
+        by_root.setdefault(w["build"]["context"], {}).setdefault((w["folder"], w["name"]), w)
+    for doc in docs:
+        if doc.kind != "client" or doc.meta.get("format") != "rails" or doc.model is None:
+            continue
+        real = os.path.realpath(doc.path)
+        config = os.path.dirname(real)
+        if os.path.basename(config) != "config" or os.path.basename(real) != "database.yml":
+            continue
+        built = list(by_root.get(os.path.dirname(config), {}).values())
+        if len(built) != 1:
+            continue
+        w = built[0]
+        env, why = _environment(doc, w)
+        if env is None:
+            continue
+        for ep in doc.model.endpoints:
+            if str(ep.name).split(".", 1)[0] != env or id(ep) in doc.meta.get("_endpoint_workloads", {}) \
+                    or id(ep) in doc.meta.get("_runs_in", {}):
+                continue
+            _runs_in(doc, ep, w, why)
+
+
+def _environment(doc: ConfigDoc, w: dict) -> tuple[str | None, str]:
+    """The Rails environment the service's containers run, and what says so."""
+    build = w["build"]
+    for name in ("RAILS_ENV", "RACK_ENV"):
+        if name in build["env"]:
+            value, span = build["env"][name]
+            if not value or "$" in value:
+                return None, ""  # known where it is deployed only
+            return value.strip(), f"{name}: {value.strip()} in its environment, {_at(span)}"
+    found = _dockerfile_env(build["dockerfile"])
+    if found is not None:
+        name, value, line = found
+        return value, f"ENV {name}={value} in {_rel(build['dockerfile'], w)}:{line}"
+    envs = {str(ep.name).split(".", 1)[0] for ep in doc.model.endpoints} - set(_NOT_DEPLOYED)
+    if len(envs) == 1:
+        env = envs.pop()
+        return env, "the only environment of the file other than development and test; no RAILS_ENV read"
+    return None, ""
+
+
+def _dockerfile_env(path: str) -> tuple[str, str, int] | None:
+    """(variable, value, line) of the last RAILS_ENV (else RACK_ENV) an ENV instruction of the
+    Dockerfile sets; None when it sets neither or cannot be read."""
+    from advisor.loaders.source import InputError, read_text
+
+    try:
+        text = read_text(path, 1 << 20)
+    except (InputError, OSError):
+        return None
+    found: dict[str, tuple[str, int]] = {}
+    for m in _ENV_INSTRUCTION.finditer(text):
+        for v in _RAILS_ENV.finditer(m.group(1).replace("\\\n", " ")):
+            if "$" not in v.group(2):
+                found[v.group(1)] = (v.group(2), text.count("\n", 0, m.start()) + 1)
+    for name in ("RAILS_ENV", "RACK_ENV"):
+        if name in found:
+            return name, found[name][0], found[name][1]
+    return None
+
+
+def _runs_in(doc: ConfigDoc, ep: Any, w: dict, why: str) -> None:
+    build = w["build"]
+    service = f"compose service {w['name']} ({os.path.normpath(build['file'])}:{build['line']})"
+    said = (f"{service}, whose build context {build['written']} is the Rails root of {_rel(doc.path, w)}, "
+            f"as {ep.name.split('.', 1)[0]} ({why})")
+    if w["replicas"] is not None:
+        found = dict(w["replicas"])
+        found["why"] = "; ".join(x for x in (found.get("why"), f"built from {build['written']}, the Rails root "
+                                             f"of {_rel(doc.path, w)}") if x)
+        doc.meta.setdefault("_endpoint_workloads", {})[id(ep)] = dict(w, replicas=found)
+    threads = build["env"].get("RAILS_MAX_THREADS")
+    size = ep.pool.size if ep.pool is not None else None
+    if threads is not None and size is not None and size.assumed == "RAILS_MAX_THREADS":
+        text, span = threads
+        try:
+            count = int(str(text).strip())
+        except ValueError:
+            count = None
+        if count is not None:
+            ep.pool.size = Value(count, str(text).strip(), span, size.origin, size.key)
+            said += f"; its pool is RAILS_MAX_THREADS: {count} of that environment ({_at(span)})"
+    doc.meta.setdefault("runs_in", {})[ep.name] = said
+
+
+def _at(span) -> str:
+    return f"{os.path.normpath(span.file)}:{span.line}" if span is not None and span.line else ""
+
+
+def _rel(path: str, w: dict) -> str:
+    """`path` as written from the compose file's folder (`config/database.yml`, `Dockerfile`)."""
+    rel = os.path.relpath(os.path.realpath(path), w["folder"])
+    return path if rel.startswith("..") else rel

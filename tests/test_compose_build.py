@@ -1,0 +1,122 @@
+"""A compose project's Rails application and its bitnami/pgbouncer, as blind audit 18 wrote them
+(scenario s04, tests/compose_build/s04: the password of database.yml replaced by an ERB read).
+
+- D5: `web: {build: ., deploy: {replicas: 6}}` builds the folder whose config/database.yml says
+  `pool: 25` for production (RAILS_ENV: production in the service): six containers of 25
+  connections each, 150, through a PgBouncer of max_client_conn = 100
+  (advisor.loaders.clients.rails_build). Before: the client counted once, 25 <= 100, nothing said.
+- D7: the same pgbouncer.ini bind-mounted at /opt/bitnami/pgbouncer/conf/pgbouncer.ini, where the
+  image's setup deletes it at every start (PGB023). Before: the container read as the image's
+  defaults (session pooling, default_pool_size 20: a PATH005 on a basis that never runs) and the
+  ini as a server on no path, with no reason.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+S04 = Path(__file__).resolve().parent / "compose_build" / "s04"
+
+
+def pgpath(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "advisor", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def report(folder: Path) -> dict:
+    r = pgpath("check", ".", "--format", "json", cwd=folder)
+    assert r.returncode in (0, 1), r.stderr
+    return json.loads(r.stdout)
+
+
+def s04(tmp_path: Path) -> Path:
+    shutil.copytree(S04, tmp_path / "s04")
+    return tmp_path / "s04"
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"))
+
+
+def budget(found: list[dict]) -> list[dict]:
+    return [f for f in found if f["code"] == "PATH005"]
+
+
+def test_s04_the_web_services_six_containers_each_open_the_rails_pool(tmp_path):
+    found = budget(report(s04(tmp_path))["findings"])
+    assert len(found) == 1, found
+    f = found[0]
+    assert f["severity"] == "warning"
+    assert "production (pool 25) × 6 replicas (deploy.replicas: 6 of compose service web" in f["message"]
+    assert "= 150 connections" in f["message"] and "> max_client_conn = 100" in f["message"]
+    assert f["span"]["file"].endswith("pgbouncer/pgbouncer.ini")
+    assert ("docker-compose.yml", 10) in {(Path(r["file"]).name, r["line"]) for r in f["related"]}
+
+
+def test_s04_pgpath_path_says_which_service_runs_database_yml(tmp_path):
+    r = pgpath("path", ".", cwd=s04(tmp_path))
+    assert ("production runs in compose service web (docker-compose.yml:2), whose build context . is the Rails "
+            "root of config/database.yml, as production (RAILS_ENV: production in its environment") in r.stdout
+
+
+def test_two_services_built_from_the_rails_root_give_neither_count(tmp_path):
+    folder = s04(tmp_path)
+    text = (folder / "docker-compose.yml").read_text()
+    worker = "  worker:\n    build: .\n    command: bundle exec sidekiq\n    environment:\n      RAILS_ENV: production\n\n"
+    (folder / "docker-compose.yml").write_text(text.replace("  pgbouncer:\n", worker + "  pgbouncer:\n", 1))
+    assert budget(report(folder)["findings"]) == []
+
+
+def test_a_service_built_from_another_folder_does_not_run_it(tmp_path):
+    folder = s04(tmp_path)
+    text = (folder / "docker-compose.yml").read_text()
+    (folder / "docker-compose.yml").write_text(text.replace("build: .", "build: ./frontend", 1))
+    (folder / "frontend").mkdir()
+    assert budget(report(folder)["findings"]) == []
+
+
+def test_the_environment_the_containers_run_is_the_one_counted(tmp_path):
+    folder = s04(tmp_path)
+    text = (folder / "docker-compose.yml").read_text()
+    (folder / "docker-compose.yml").write_text(text.replace("RAILS_ENV: production", "RAILS_ENV: staging"))
+    assert budget(report(folder)["findings"]) == []  # no staging configuration: production is not run
+    (folder / "docker-compose.yml").write_text(text.replace("RAILS_ENV: production", "RAILS_ENV: ${RAILS_ENV}"))
+    assert budget(report(folder)["findings"]) == []  # known where it is deployed only
+
+
+def test_the_dockerfiles_rails_env_when_the_service_sets_none(tmp_path):
+    folder = s04(tmp_path)
+    text = (folder / "docker-compose.yml").read_text()
+    (folder / "docker-compose.yml").write_text(text.replace("      RAILS_ENV: production\n", ""))
+    (folder / "config" / "database.yml").write_text((folder / "config" / "database.yml").read_text()
+                                                    + "\nstaging:\n  <<: *default\n  host: elsewhere\n")
+    assert budget(report(folder)["findings"]) == []  # production or staging: not known
+    write(folder, "Dockerfile", """
+        FROM ruby:3.3.1-slim
+        WORKDIR /rails
+        ENV RAILS_ENV="production" \\
+            BUNDLE_DEPLOYMENT="1"
+        COPY . .
+    """)
+    found = budget(report(folder)["findings"])
+    assert len(found) == 1 and "× 6 replicas" in found[0]["message"]
+    r = pgpath("path", ".", cwd=folder)
+    assert "as production (ENV RAILS_ENV=production in Dockerfile:3)" in r.stdout
+
+
+def test_the_services_rails_max_threads_is_the_pool_the_default_reads(tmp_path):
+    folder = s04(tmp_path)
+    db = folder / "config" / "database.yml"
+    db.write_text(db.read_text().replace("  pool: 25\n", ""))  # pool: <%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>
+    found = budget(report(folder)["findings"])
+    assert len(found) == 1, found
+    assert "production (pool 25) × 6 replicas" in found[0]["message"], found[0]["message"]
+    r = pgpath("path", ".", cwd=folder)
+    assert "; its pool is RAILS_MAX_THREADS: 25 of that environment (docker-compose.yml:8)" in r.stdout
