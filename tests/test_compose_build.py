@@ -120,3 +120,39 @@ def test_the_services_rails_max_threads_is_the_pool_the_default_reads(tmp_path):
     assert "production (pool 25) × 6 replicas" in found[0]["message"], found[0]["message"]
     r = pgpath("path", ".", cwd=folder)
     assert "; its pool is RAILS_MAX_THREADS: 25 of that environment (docker-compose.yml:8)" in r.stdout
+
+
+def original_mount(tmp_path: Path) -> Path:
+    """The auditor's first compose file: the ini and the auth file at /opt/bitnami/pgbouncer/conf."""
+    folder = s04(tmp_path)
+    text = (folder / "docker-compose.yml").read_text()
+    (folder / "docker-compose.yml").write_text(text.replace(":/bitnami/pgbouncer/conf/",
+                                                            ":/opt/bitnami/pgbouncer/conf/"))
+    return folder
+
+
+def test_s04_original_mount_the_container_does_not_start(tmp_path):
+    got = report(original_mount(tmp_path))
+    errors = [f for f in got["findings"] if f["code"] == "PGB023"]
+    assert [(Path(f["span"]["file"]).name, f["span"]["line"], f["severity"]) for f in errors] == [
+        ("docker-compose.yml", 17, "error"), ("docker-compose.yml", 18, "error")]
+    assert "Device or resource busy" in errors[0]["message"]
+    assert errors[0]["fix"].startswith("mount it at /bitnami/pgbouncer/conf/pgbouncer.ini")
+
+
+def test_s04_original_mount_judges_neither_the_images_defaults_nor_the_file_as_running(tmp_path):
+    folder = original_mount(tmp_path)
+    got = report(folder)
+    # the image's defaults (session pooling, default_pool_size 20) never run: no PATH005 or
+    # PATH006 on them, nor on the mounted file's transaction pooling
+    assert not [f for f in got["findings"] if f["code"].startswith("PATH")], got["findings"]
+    r = pgpath("check", ".", cwd=folder)
+    assert "on no path" not in r.stdout  # the ini is no server of its own either
+    r = pgpath("path", ".", cwd=folder)
+    assert "pgbouncer.ini" not in r.stdout.replace("mounts", "")
+
+
+def test_s04_as_corrected_runs_the_mounted_file(tmp_path):
+    got = report(s04(tmp_path))
+    assert not [f for f in got["findings"] if f["code"] == "PGB023"]
+    assert sorted(f["code"] for f in got["findings"] if f["code"].startswith("PATH")) == ["PATH005", "PATH006"]

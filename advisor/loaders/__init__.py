@@ -223,7 +223,7 @@ def link_documents(docs: list, options: dict) -> list:
         from advisor.loaders.clients.spring import link_overrides
 
         link_overrides(docs)  # SPRING_DATASOURCE_URL over the same application's spring.datasource
-    if any("_mount" in d.meta for d in docs):
+    if any("_mount" in d.meta or "_regenerated" in d.meta for d in docs):
         from advisor.loaders.mounts import merge
 
         docs = merge(docs)  # a container and the configuration file it mounts: one server

@@ -1242,6 +1242,8 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
         if mounted is not None:
             for doc in f.docs[before:]:
                 doc.meta["_mount"] = mounted
+        if _PGB_BITNAMI.search(image) and not entrypoint and words[:1] in ([], [_BITNAMI_RUN]):
+            _bitnami_regenerated(f, f.docs[before:], image, volumes, configmaps)
 
 
 # the pgbouncer.ini each image runs when its command names none: edoburu/pgbouncer's CMD, which its
@@ -1251,6 +1253,103 @@ def _container(f: _File, service: str, image: str, command: N | None, env: N | N
 # gets the variables written into it, so it is not one the image runs as written)
 _PGB_EDOBURU_INI = ("/etc/pgbouncer/pgbouncer.ini",)
 _PGB_BITNAMI_INI = ("/bitnami/pgbouncer/conf/pgbouncer.ini",)
+# bitnami/pgbouncer (pgbouncer-env.sh): the files its setup deletes and writes again at every start
+# (libpgbouncer.sh pgbouncer_initialize: `rm -f "$PGBOUNCER_PID_FILE" "$PGBOUNCER_LOG_FILE"
+# "$PGBOUNCER_AUTH_FILE" "$PGBOUNCER_CONF_FILE"`, then the files of /bitnami/pgbouncer/conf copied
+# over them, then the ones not found there written from the variables), and the command that runs
+# the setup (entrypoint.sh runs setup.sh only when its command is run.sh, the image's CMD)
+_BITNAMI_CONF_DIR = "/opt/bitnami/pgbouncer/conf"
+_BITNAMI_REGENERATED = ("pgbouncer.ini", "userlist.txt")
+_BITNAMI_RUN = "/opt/bitnami/scripts/pgbouncer/run.sh"
+
+
+_BUSY = "a file mounted there is a mount point, which cannot be deleted (Device or resource busy)"
+_READ_ONLY = "the folder is mounted read-only (Read-only file system)"
+_READ_ONLY_CONFIGMAP = "a ConfigMap volume is read-only (Read-only file system)"
+
+
+def _bitnami_regenerated(f: _File, docs: list[ConfigDoc], image: str, volumes: list[N], configmaps: list[dict]) -> None:
+    """A file mounted where bitnami/pgbouncer's setup deletes it to write it again (its
+    pgbouncer.ini or userlist.txt at /opt/bitnami/pgbouncer/conf, or that folder): a
+    `pgbouncer-config-replaced` diagnostic on the container's document. The setup script runs
+    under `set -o errexit`, so a delete that fails ends it and the container: a file bind-mounted
+    there is a mount point (unlink: EBUSY), a read-only folder refuses it (EROFS), and a Kubernetes
+    ConfigMap volume is read-only, with or without subPath. A writable folder is emptied of the file,
+    which is written again from the PGBOUNCER_* variables: the file's settings never run. Either
+    way the mounted file is no configuration this PgBouncer runs (meta["_regenerated"], for
+    advisor.loaders.mounts); where the container cannot start, it runs no setting at all."""
+    # (name, written source, target, span, why it fails (None: it is replaced), the file of the run or
+    # the ConfigMap key (namespace, name, key))
+    found = []
+    for node in volumes:
+        source = target = None
+        read_only = False
+        if node.kind == "scalar":
+            parts = str(node.value).split(":")
+            if len(parts) >= 2:
+                source, target = parts[0], parts[1]
+                read_only = len(parts) >= 3 and "ro" in parts[2].split(",")
+            span = node.value_span(f.path)
+        elif node.kind == "map":
+            source, target = node.text("source") or "", node.text("target")
+            read_only = (node.text("read_only") or "").lower() == "true"
+            span = node.span(f.path)
+        if not source or not target or not source.startswith(("./", "../", "/", "~")):
+            continue  # a named volume: no file of the run
+        target = target.rstrip("/")
+        here = os.path.dirname(f.path)
+        for name in _BITNAMI_REGENERATED:
+            at = f"{_BITNAMI_CONF_DIR}/{name}"
+            if target == at:
+                path = os.path.normpath(os.path.join(here, source)) if source.startswith(".") else None
+                found.append((name, source, at, span, _BUSY, path))
+            elif target == _BITNAMI_CONF_DIR:
+                path = os.path.normpath(os.path.join(here, source, name)) if source.startswith(".") else None
+                if path is not None and os.path.isfile(path):
+                    found.append((name, source, target, span,
+                                  _READ_ONLY if read_only else None, path))
+    for m in configmaps:
+        at = m["at"].rstrip("/")
+        if at == _BITNAMI_CONF_DIR and m["subpath"] is None:  # (the setup writes there: whatever its keys, it fails)
+            found.append(("pgbouncer.ini", f"ConfigMap {m['name']}", at, Span(**m["span"]), _READ_ONLY_CONFIGMAP,
+                          (m["namespace"], m["name"], (m["items"] or {}).get("pgbouncer.ini", "pgbouncer.ini"))))
+        elif at.startswith(_BITNAMI_CONF_DIR + "/") and at[len(_BITNAMI_CONF_DIR) + 1:] in _BITNAMI_REGENERATED \
+                and m["subpath"] is not None:
+            key = (m["items"] or {}).get(m["subpath"], m["subpath"])
+            found.append((at[len(_BITNAMI_CONF_DIR) + 1:], f"key {key} of ConfigMap {m['name']}", at,
+                          Span(**m["span"]), _BUSY, (m["namespace"], m["name"], key)))
+    by_mount: dict[tuple, list] = {}
+    for item in found:
+        by_mount.setdefault((item[3].file, item[3].line, item[3].col), []).append(item)
+    for items in by_mount.values():
+        names = [item[0] for item in items]
+        _, source, where, span, fails, _ = items[0]
+        what = {"pgbouncer.ini": "pgbouncer.ini, the configuration PgBouncer runs ($PGBOUNCER_CONF_FILE)",
+                "userlist.txt": "userlist.txt, its auth_file ($PGBOUNCER_AUTH_FILE)"}
+        shown = source if where != _BITNAMI_CONF_DIR or items[0][5] is None or isinstance(items[0][5], tuple) \
+            else f"{source}, which holds {' and '.join(names)},"
+        said = (f"{shown} is mounted at {where}: {' and '.join(what[n] for n in names)} of {image}, whose setup deletes "
+                f"{'them' if len(items) > 1 else 'it'} at every start (libpgbouncer.sh pgbouncer_initialize: rm -f) "
+                "to copy in the files of /bitnami/pgbouncer/conf/ and write the others from its variables "
+                "(PGBOUNCER_*, POSTGRESQL_USERNAME and POSTGRESQL_PASSWORD)")
+        if fails:
+            said += (f": {fails}, and the setup script runs under set -o errexit, so it stops and the container "
+                     "exits before PgBouncer starts")
+        else:
+            said += (": the mounted folder's file is deleted and written again from the variables, so the settings "
+                     "written in it never run")
+        target = ("the folder at /bitnami/pgbouncer/conf" if where == _BITNAMI_CONF_DIR
+                  else f"it at /bitnami/pgbouncer/conf/{names[0]}")
+        fix = (f"mount {target} (the image's mounted configuration folder: its files are copied to "
+               f"{_BITNAMI_CONF_DIR} at every start and run as written, without the variables), not at {where}")
+        for doc in docs:
+            doc.diagnostics.append(Diagnostic("pgbouncer-config-replaced", span, said, fix,
+                                              severity="error" if fails else "warning"))
+            for item in items:
+                doc.meta.setdefault("_regenerated", []).append({
+                    "file": item[5] if isinstance(item[5], str) else None, "fails": bool(fails), "at": where,
+                    "span": span.to_dict(), "configmap": item[5] if isinstance(item[5], tuple) else None,
+                    "folder": os.path.dirname(os.path.realpath(f.path))})
 
 
 def _mounted_file(f: _File, mounts: list[tuple[str, str, Span]], configmaps: list[dict],

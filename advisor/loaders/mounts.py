@@ -52,6 +52,9 @@ def merge(docs: list[ConfigDoc]) -> list[ConfigDoc]:
             configmaps.setdefault((d.meta["_configmap"][1], d.meta.get("key")), []).append(d)
         elif not d.meta.get("source") and "_mount" not in d.meta:
             files.setdefault(os.path.realpath(d.path), []).append(d)
+    for c in docs:
+        if "_regenerated" in c.meta:
+            _regenerated(c, c.meta.pop("_regenerated"), files, configmaps)
     replaced: dict[int, ConfigDoc] = {}
     taken: set[int] = set()
     for c in docs:
@@ -191,14 +194,51 @@ def _not_read(c: ConfigDoc, mount: dict) -> None:
         "line's are known)")))
 
 
+def _regenerated(c: ConfigDoc, entries: list[dict], files: dict, configmaps: dict) -> None:
+    """A bitnami/pgbouncer container that deletes a file mounted in its configuration folder to write
+    it again (advisor.loaders.infra_yaml._bitnami_regenerated): the mounted file of the run is no
+    configuration a PgBouncer runs (meta["replaced_by_image"]: the path leaves it out, and says
+    why); where the delete fails, the container does not start, so no setting of it runs (every
+    setting unknown: no path rule judges the image's defaults), and a file it also mounts at
+    /bitnami/pgbouncer/conf is not run either."""
+    for entry in entries:
+        mounted = list(files.get(os.path.realpath(entry["file"]), ())) if entry["file"] else []
+        if entry.get("configmap"):
+            mounted += [d for d in configmaps.get(entry["configmap"][1:], ())
+                        if os.path.dirname(os.path.realpath(d.path)) == entry["folder"]
+                        and (None in (d.meta["_configmap"][0], entry["configmap"][0])
+                             or d.meta["_configmap"][0] == entry["configmap"][0])]
+        for doc in mounted:
+            if doc.kind == "pgbouncer":
+                doc.meta["replaced_by_image"] = {"file": c.path, "service": c.meta.get("service"), "at": entry["at"],
+                                                 "span": entry["span"], "fails": entry["fails"]}
+    failing = [e for e in entries if e["fails"]]
+    if failing:
+        c.meta.pop("_mount", None)
+        # (where its clients would reach it is still the container's: its port, its service name)
+        _opaque(c, failing[0]["span"], keep=("listen_addr", "listen_port"))
+
+
+def _opaque(c: ConfigDoc, span: dict, keep: tuple[str, ...] = ()) -> None:
+    """Every setting of a PgBouncer container's document unknown (an opaque line at `span`,
+    advisor.loaders.pgbouncer_ini.build) but those named in `keep`; its fixes are no longer its
+    image's variables."""
+    from advisor.loaders.pgbouncer_ini import _Item, build
+    from advisor.model import Span
+
+    at = Span(**span)
+    kept = [_Item("key", s.name, str(s.raw), str(s.raw), s.span, s.value_span, False)
+            for s in c.settings if s.name in keep and s.effective and isinstance(s.raw, str)]
+    c.settings = []
+    c.model = build(c, [_Item("section", "pgbouncer", "", "[pgbouncer]", at, None, False),
+                        _Item("opaque", "", "", "", at, None, True)] + kept, c.model.version)
+    c.meta.pop("generated_by", None)
+
+
 def _pgbouncer_not_read(c: ConfigDoc, mount: dict) -> None:
     """A PgBouncer image's container that runs a mounted pgbouncer.ini the run did not read: the
     settings its variables would have written are not what runs, so none is known (an opaque line
     at the mount: every setting unknown, advisor.loaders.pgbouncer_ini.build), and a notice says so."""
-    from advisor.loaders.pgbouncer_ini import _Item, build
-    from advisor.model import Span
-
-    span = Span(**mount["span"])
     if mount.get("file"):
         shown = mount.get("written") or mount["file"]
         where = ("not beside this compose file" if not os.path.isfile(mount["file"])
@@ -207,10 +247,7 @@ def _pgbouncer_not_read(c: ConfigDoc, mount: dict) -> None:
         namespace, name, key = mount["configmap"]
         shown = f"ConfigMap {name}" + (f" of namespace {namespace}" if namespace else "") + f", key {key},"
         where = "in no file checked beside this manifest"
-    c.settings = []
-    c.model = build(c, [_Item("section", "pgbouncer", "", "[pgbouncer]", span, None, False),
-                        _Item("opaque", "", "", "", span, None, True)], c.model.version)
-    c.meta.pop("generated_by", None)  # (its fixes are lines of that file, not the image's variables)
+    _opaque(c, mount["span"])  # (its fixes are lines of that file, not the image's variables)
     c.meta.setdefault("unresolved_includes", []).append(dict(mount["span"], message=(
         f"{shown} mounted at {mount['at']}: the pgbouncer.ini PgBouncer runs (the image writes one from its "
         f"variables only when none is there), {where}; not read, so its settings are unknown")))

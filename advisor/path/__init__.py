@@ -31,7 +31,8 @@ def assemble(docs: list[ConfigDoc], config: dict | None = None, config_path: str
         from advisor.path.topology import build
 
         paths, covered, problems = build(config, config_path or "pgpath.yaml", docs, marks or {})
-    rest = [d for d in docs if id(d) not in covered]
+    # (a pgbouncer.ini mounted where its image deletes it runs nowhere: advisor.loaders.mounts._regenerated)
+    rest = [d for d in docs if id(d) not in covered and "replaced_by_image" not in d.meta]
     paths.extend(discovery.discover(rest))
     for path in paths:
         _distinct_labels(path)

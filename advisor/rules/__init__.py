@@ -103,6 +103,8 @@ RULE_ENTRIES: list[RuleEntry] = [
     RuleEntry("PGB019", "pgbouncer-tls-legacy-protocols", "pgb.pgb019_tls_protocols", ("pgbouncer",), ()),
     RuleEntry("PGB020", "pgbouncer-reset-query-ignored", "pgb.pgb020_reset_query_transaction", ("pgbouncer",), ()),
     RuleEntry("PGB022", "pgbouncer-auth-file-secret-refused", "pgb.pgb022_auth_file_secret", ("pgbouncer",), ()),
+    RuleEntry("PGB023", "pgbouncer-mounted-config-replaced", "pgb.pgb023_mounted_config_replaced", ("pgbouncer",),
+              ("pgbouncer-config-replaced",)),
     # HAP: HAProxy
     RuleEntry("HAP001", "haproxy-missing-timeout", "hap.hap001_missing_timeout", ("haproxy",), ()),
     RuleEntry("HAP002", "haproxy-client-server-timeout-mismatch",
