@@ -186,8 +186,8 @@ def test_a_topology_of_corpus_files_pairs_only_files_of_one_deployment(tmp_path)
     """Deployments declared over the published files (unrelated projects, put on one path as a
     user's topology would): every finding that names more than one file names files of one path
     (its hops, the files they include, the topology that declares a middlebox), and the declared
-    paths get their cross-file findings (keepalives vs the declared NLB, the pool's lifetime) — the
-    rest of the corpus gets none. (PgBouncer's sample pools in session mode: no idle-transaction
+    paths get their cross-file findings (keepalives vs the declared NLB, with what the pool does on
+    borrow: one cause, one finding, PATH001's, not also PATH002's) — the rest of the corpus gets none. (PgBouncer's sample pools in session mode: no idle-transaction
     finding, PGB014 being about transaction pooling.)"""
     require_corpus()
     c = CORPUS.resolve()
@@ -224,7 +224,7 @@ def test_a_topology_of_corpus_files_pairs_only_files_of_one_deployment(tmp_path)
             assert any(files <= p for p in on_path), (f.code, sorted(files))
             crossing.append((f.code, sorted(os.path.basename(x) for x in files)))
     pooled = {code for code, files in crossing if "pgbouncer_etc_pgbouncer.ini" in files}
-    assert {"PATH001", "PATH002"} <= pooled and "PGB014" not in pooled, crossing
+    assert "PATH001" in pooled and "PATH002" not in pooled and "PGB014" not in pooled, crossing
     # no finding pairs a declared file with any other corpus file
     declared = {"spring-petclinic_application-postgres.properties", "pgbouncer_etc_pgbouncer.ini",
                 "cardano-grest_postgresql.conf", "netbox_configuration_example.py", "patroni_haproxy.cfg",
@@ -996,7 +996,7 @@ def test_topology_error_lists_at_most_eight_names(tmp_path):
 
 
 def test_a_timer_duration_is_converted_once(tmp_path):
-    """U4: PATH002 says `idle timeout 4 min = 240 s`, not `4 min = 240 s = 240 s` (an Azure LB's
+    """U4: PATH001 says `idle timeout 4 min = 240 s`, not `4 min = 240 s = 240 s` (an Azure LB's
     idleTimeoutInMinutes), and a bare seconds field (RDS Proxy `IdleClientTimeout: 1800`) once."""
     write(tmp_path, {"infra/lb.json": AZURE_LB, "postgresql.conf": PG,
                      "app/application.properties": "spring.datasource.url=jdbc:postgresql://10.1.0.100:5432/app\n"
@@ -1005,9 +1005,9 @@ def test_a_timer_duration_is_converted_once(tmp_path):
                                     "      - client: {file: app/application.properties}\n"
                                     "      - azure-lb: {file: infra/lb.json, name: pg-ilb/pg-5432}\n"
                                     "      - postgres: postgresql.conf\n"})
-    r = pgpath("check", ".", "--select", "PATH002", cwd=tmp_path)
-    line = next(ln for ln in r.stdout.splitlines() if "PATH002" in ln)
-    assert "≥ Azure Load Balancer pg-ilb/pg-5432 idle timeout 4 min = 240 s: " in line, line
+    r = pgpath("check", ".", "--select", "PATH001", cwd=tmp_path)
+    line = next(ln for ln in r.stdout.splitlines() if "PATH001" in ln)
+    assert "crosses Azure Load Balancer pg-ilb/pg-5432 idle timeout 4 min = 240 s: " in line, line
     assert "240 s = 240 s" not in line
 
 
@@ -1269,14 +1269,15 @@ def test_a_hikari_keepalive_that_does_not_run_in_time_keeps_no_flow(tmp_path, hi
     report = _hikari_nlb(tmp_path, hikari, nlb="{}")
     [nlb] = [t for t in report.paths[0].timers if t.resets_on == "packets"]
     assert not nlb.defeated and nlb.seconds == 350
-    codes = [f.code for f in report.findings]
-    assert "PATH001" in codes
-    if why is not None:  # PATH002 credits no keepalive HikariCP disables either: its lifetime is the horizon
-        assert "PATH002" in codes, why
+    [f] = [f for f in report.findings if f.code == "PATH001"]
+    # the NLB's flow timer is PATH001's alone (one cause, one finding); it offers HikariCP's
+    # keepaliveTime as a fix, never the one HikariCP disables or runs too late
+    assert "PATH002" not in [f.code for f in report.findings]
+    assert "keepalive-time=170000" in f.fix, (why, f.fix)
 
 
 def _consequence(message: str) -> str:
-    """What a PATH001 / PATH002 message says happens to the pooled connection: from the pool's check on."""
+    """What a PATH001 message says happens to the pooled connection: from the pool's check on."""
     at = message.index("the pool checks the connection when lending it")
     return message[at:]
 
@@ -1286,31 +1287,33 @@ def test_a_pool_that_validates_on_borrow_replaces_a_connection_an_nlb_reset(tmp_
     500 ms before lending it (HikariPool.getConnection, aliveBypassWindowMs); on an NLB the check
     draws the RST and fails at once, so the pool opens a new connection and the application sees no
     error: churn, an info, when no statement runs longer than the NLB keeps a silent flow
-    (statement_timeout 5 min < 350 s). PATH001 and PATH002 say the same about that pool."""
+    (statement_timeout 5 min < 350 s). PATH001 says it of that pool; PATH002 says nothing more (the
+    NLB's flow timer: one cause, one finding)."""
     report = _hikari_nlb(tmp_path, "spring.datasource.hikari.maximum-pool-size=25\n", nlb="{}",
                          pg=PG + "statement_timeout = 5min\n")
     by_code = {f.code: f for f in report.findings}
-    assert set(by_code) == {"PATH001", "PATH002"}, [f.message for f in report.findings]
-    path001, path002 = by_code["PATH001"], by_code["PATH002"]
-    assert str(path001.severity) == str(path002.severity) == "info"
+    assert set(by_code) == {"PATH001"}, [f.message for f in report.findings]
+    path001 = by_code["PATH001"]
+    assert str(path001.severity) == "info"
     assert "fails at once" in path001.message and "opens a new one" in path001.message
     assert "holds idle" in path001.message  # what the check does not cover
-    assert _consequence(path001.message) == _consequence(path002.message)
+    assert _consequence(path001.message).startswith("the pool checks the connection when lending it (HikariCP")
 
 
 def test_a_statement_longer_than_the_nlb_timer_makes_the_keepalive_finding_a_warning(tmp_path):
     """Audit 15's D9: with no statement_timeout (or one above the NLB's 350 s) a statement that
     returns no rows for 350 s loses its flow while it runs, which no check on borrow reaches (lab
     N12: the result never reaches the client; N13: keepalives keep it): PATH001, whose keepalive
-    fix prevents it, is a warning; PATH002 (the pool's lifetime, which does not) stays info."""
+    fix prevents it, is a warning, and says what the pool does on borrow (PATH002 says nothing more)."""
     for pg, said in ((PG, "statement_timeout not set: no limit"),
                      (PG + "statement_timeout = 10min\n", "statement_timeout = 10min")):
         report = _hikari_nlb(tmp_path, "spring.datasource.hikari.maximum-pool-size=25\n", nlb="{}", pg=pg)
         by_code = {f.code: f for f in report.findings}
-        path001, path002 = by_code["PATH001"], by_code["PATH002"]
-        assert (str(path001.severity), str(path002.severity)) == ("warning", "info")
+        assert set(by_code) == {"PATH001"}, [f.message for f in report.findings]
+        path001 = by_code["PATH001"]
+        assert str(path001.severity) == "warning"
         assert f"a statement that runs longer than 350 s without returning rows ({said})" in path001.message
-        assert _consequence(path001.message).startswith(_consequence(path002.message))
+        assert "fails at once" in _consequence(path001.message)
 
 
 @pytest.mark.parametrize("hikari,stall,fails", [
@@ -1322,14 +1325,13 @@ def test_a_validating_pool_stalls_on_a_silently_dropped_flow(tmp_path, hikari, s
     """On a middlebox that drops an expired flow silently, HikariCP's check gets no answer and
     fails only after validationTimeout (PoolBase.isConnectionDead sets it as the network timeout),
     so each dead connection a borrow meets costs that long, and the borrow fails once they add up to
-    connectionTimeout: a warning, in PATH001 and PATH002 alike."""
+    connectionTimeout: a warning, PATH001's (one cause, one finding: not also PATH002's)."""
     report = _hikari_nlb(tmp_path, hikari, nlb="{}", box="azure-lb")  # 4 min, no TCP reset: a silent drop
     by_code = {f.code: f for f in report.findings}
-    assert set(by_code) == {"PATH001", "PATH002"}, [f.message for f in report.findings]
-    assert str(by_code["PATH001"].severity) == str(by_code["PATH002"].severity) == "warning"
+    assert set(by_code) == {"PATH001"}, [f.message for f in report.findings]
+    assert str(by_code["PATH001"].severity) == "warning"
     message = by_code["PATH001"].message
     assert f"only after validationTimeout {stall}" in message and fails in message, message
-    assert _consequence(message) == _consequence(by_code["PATH002"].message)
 
 
 def test_a_pool_without_a_check_timeout_hangs_on_a_silently_dropped_flow(tmp_path):

@@ -494,9 +494,9 @@ def test_asyncpg_create_pool_plan(tmp_path):
 
 def test_asyncpg_pool_against_idle_timers(tmp_path):
     """The default 300 s idle close keeps a pool inside HAProxy's 30 min (nothing to say); 3600 s
-    behind an Azure Load Balancer (240 s, silent) lends dead connections: PATH002 warning, fixed by
-    max_inactive_connection_lifetime below 240 s; behind HAProxy alone (which closes with a FIN the
-    pool sees) it only reconnects: info."""
+    behind an Azure Load Balancer (240 s, silent) loses its flows: PATH001's warning (the flow timer,
+    one cause, one finding), and against HAProxy's 30 min, which closes with a FIN the pool sees, it
+    only reconnects: a PATH002 info, with or without the load balancer."""
     (tmp_path / "app.py").write_text(textwrap.dedent("""
         import asyncpg
         async def main():
@@ -523,12 +523,16 @@ def test_asyncpg_pool_against_idle_timers(tmp_path):
               - client: {file: app.py, variable: bare}
               - haproxy: {file: haproxy.cfg, proxy: pg}
     """).lstrip())
-    got = json.loads(pgpath("check", ".", "--format", "json", "--select", "PATH002,HAP005", cwd=tmp_path).stdout)
+    got = json.loads(pgpath("check", ".", "--format", "json", "--select", "PATH001,PATH002,HAP005",
+                            cwd=tmp_path).stdout)
     by_line = {(f["code"], f["span"]["line"]): f for f in got["findings"]}
-    assert set(by_line) == {("PATH002", 3), ("PATH002", 5)}, sorted(by_line)
+    assert {k for k in by_line if k[0] == "PATH002"} == {("PATH002", 3), ("PATH002", 5)}, sorted(by_line)
+    assert any(code == "PATH001" and f["severity"] == "warning" and "Azure Load Balancer" in f["message"]
+               for (code, _line), f in by_line.items()), sorted(by_line)
     long, bare = by_line[("PATH002", 3)], by_line[("PATH002", 5)]
-    assert long["severity"] == "warning" and "max_inactive_connection_lifetime=210 in asyncpg.create_pool()" in long["fix"]
-    assert bare["severity"] == "info" and "sees it closed and opens a new one on acquire" in bare["message"]
+    for pool in (long, bare):
+        assert pool["severity"] == "info" and "sees it closed and opens a new one on acquire" in pool["message"]
+        assert "max_inactive_connection_lifetime=1770 in asyncpg.create_pool()" in pool["fix"], pool["fix"]
 
 
 def test_asyncpg_settings_are_startup_parameters(tmp_path):

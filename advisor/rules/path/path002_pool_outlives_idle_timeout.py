@@ -15,8 +15,9 @@ closes the connections idle at least `idle_timeout` (default 300 s; 0 = never) a
 those older than `max_age` and sends `;` on those idle longer than `keepalive` (default 600 s) — against every timer on the path that closes
 an idle client connection: HAProxy `timeout client/server` or `timeout tunnel`, PgBouncer `client_idle_timeout`
 (transaction or statement pooling), PostgreSQL `idle_session_timeout` (when no transaction
-pooler hides it), RDS Proxy `IdleClientTimeout`, and middlebox flow timers that keepalives on
-their leg do not refresh. The wording and severity are the same for every library:
+pooler hides it), RDS Proxy `IdleClientTimeout` (middlebox flow timers are PATH001's, with one
+exception, below).
+The wording and severity are the same for every library:
 
 - **warning** when the pool does not validate a connection when it lends it: the application's
   next query on such a connection fails (for Django, the fix names `CONN_HEALTH_CHECKS` too, and
@@ -27,11 +28,14 @@ their leg do not refresh. The wording and severity are the same for every librar
   reconnects) and the check fails at
   once (a connection closed as its timer expired, a flow whose next packet draws a RST): the pool
   notices and replaces the connection, at the cost of a failed check and a server-side error per
-  connection; its fix, a lifetime below the timer, avoids those;
-- **warning** when it does but the timer is a middlebox's that drops the flow silently: the
-  check gets no answer, so each dead connection stalls a borrow for HikariCP's
-  `validationTimeout` (5 s by default; a borrow fails after `connectionTimeout`, 30 s), or until
-  TCP gives up for the checks with no timeout of their own. PATH001 says the same of that pool.
+  connection; its fix, a lifetime below the timer, avoids those.
+
+A middlebox's flow timer that the keepalives on its leg do not beat (an NLB, a NAT, an Azure
+Load Balancer) is PATH001's finding, which says what the pool on the path does on borrow: its
+keepalive fix keeps the flow, after which no pool outlives the timer (one cause, one finding).
+This rule judges the timers keepalives never reset, and a flow timer that resets both ends as it
+expires (an Azure Load Balancer with TCP reset) for a pool that sees that close: pg-pool and
+asyncpg, below.
 
 pgxpool's behaviour depends on pgx's major, read from the `go.mod` of the Go module the client
 file belongs to (the nearest one at or above its folder, within the repository, or within the
@@ -245,6 +249,18 @@ def _health_check_fix(pool, seconds: float, target: int) -> str:
                          f"{seconds - target:g} s below {seconds:g} s") + upgrade
 
 
+def _left_to_path001(t, pool) -> bool:
+    """A middlebox's flow timer that the keepalives on its leg do not beat: PATH001 reports that
+    dropped flow, with what the path's pool does on borrow, and its keepalive fix (or HikariCP's
+    keepaliveTime) keeps the flow, after which no pool outlives the timer. One cause, one finding
+    (audit 18, D9: both rules warned on one Cloud NAT drop). Kept here: a flow timer that resets
+    both ends as it expires (an Azure LB with TCP reset) with a pool that sees the close (pg-pool
+    removes the client and emits 'error', asyncpg reconnects), which only this rule words."""
+    if t.resets_on != "packets":
+        return False
+    return not (t.notifies and pool is not None and pool.library in ("pg-pool", "asyncpg"))
+
+
 def _rails_never(pool) -> str:
     """Why a Rails pool keeps an idle connection for ever."""
     if pool.min_size is not None and pool.min_size.known and pool.min_size.value:
@@ -259,12 +275,15 @@ def check(ctx):
         firing = [t for t in path.timers if t.fires]
         if not firing:
             continue
-        shortest = min(firing, key=lambda t: t.seconds)
         if not path.hops_of("client"):
             yield from _unread_clients(path, firing)
-        for _i, hop in path.hops_of("client"):
+        for _index, hop in path.hops_of("client"):
             ep = hop.detail
             pool = getattr(ep, "pool", None)
+            timers = [t for t in firing if not _left_to_path001(t, pool)]
+            if not timers:
+                continue
+            shortest = min(timers, key=lambda t: t.seconds)
             if pool is not None and pool.unread:
                 yield from _unread_pool(path, hop, pool, shortest)
                 continue
