@@ -251,3 +251,20 @@ def test_a_client_at_an_internal_nlbs_static_subnet_address_goes_through_it(tmp_
     got = [p for p in hops(paths(tmp_path)) if p[0][0] == "client"]
     assert got == ([[("client", "./app/.env"), ("aws-nlb", "./infra/nlb.tf"), ("pgbouncer", "./infra/pgbouncer.ini")]]
                    if paired else [])
+
+
+def test_a_loopback_next_hop_says_it_pairs_only_in_its_folder(tmp_path):
+    """Corpus audit 19: HAProxy's `server ... 127.0.0.1:5432` said "which no file read listens on" while
+    a Patroni file of another folder listens there. A loopback address is paired only with files of
+    one folder: the next hop says so, and does not claim no file listens."""
+    (tmp_path / "haproxy").mkdir()
+    (tmp_path / "postgres").mkdir()
+    (tmp_path / "haproxy" / "haproxy.cfg").write_text(
+        "defaults\n    mode tcp\n    timeout client 30m\n    timeout server 30m\n    timeout connect 4s\n"
+        "listen batman\n    bind *:5000\n    server pg0 127.0.0.1:5432 check\n")
+    (tmp_path / "postgres" / "postgresql.conf").write_text("listen_addresses = '127.0.0.1'\nport = 5432\n")
+    r = pgpath("path", ".", cwd=tmp_path)
+    assert ("next hop: HAProxy listen batman sends to 127.0.0.1:5432 (server pg0), a loopback address of its own "
+            "host, where no file of its folder listens (a loopback address is paired only with files of one "
+            "folder)") in r.stdout, r.stdout
+    assert "which no file read listens on" not in r.stdout

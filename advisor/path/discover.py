@@ -588,8 +588,15 @@ def _unresolved(hop: Hop, verb: str, named: list[tuple[str, str | None]]) -> Non
         [f"{len(named) - 3} more"] if len(named) > 3 else [])
     listed = ", ".join(said[:-1]) + (" and " if len(said) > 1 else "") + said[-1]
     templated = any(mark in a for a, _ in named for mark in ("{{", "{%", "${", "<%"))
-    tail = (", filled in where the file is deployed: where it points is not known here" if templated else
-            ", which no file read listens on")
+    hosts = [a.rsplit(":", 1)[0].strip("[]") for a, _ in named]
+    if templated:
+        tail = ", filled in where the file is deployed: where it points is not known here"
+    elif hosts and all(loopback(h) for h in hosts):
+        # a file of another folder may listen there, but on another host as far as the files show
+        tail = (f", {'a loopback address' if len(named) == 1 else 'loopback addresses'} of its own host, where no "
+                "file of its folder listens (a loopback address is paired only with files of one folder)")
+    else:
+        tail = ", which no file read listens on"
     hop.next_hop = {"found": False, "addresses": [a for a, _ in named], "why": f"{hop.label} {verb} {listed}{tail}"}
 
 
