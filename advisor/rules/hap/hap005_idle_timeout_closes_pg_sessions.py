@@ -163,11 +163,15 @@ def _finding(span, ms, via_tunnel, routes, warn_below_ms, clients):
         f"({reason}); TCP keepalives do not reset this timer, so a pooled connection idle longer "
         f"than {seconds:g} s is cut and its next query fails, and so is a statement that runs longer "
         f"without returning rows (a report, an index build, a lock wait){unread}",
-        (f"{keep}, or raise timeout tunnel in {backs} (e.g. timeout tunnel {longer})" if via_tunnel else
-         f"{keep}, or add timeout tunnel {longer} to {backs}") + tail,
+        (f"{keep}, or raise timeout tunnel in {backs} (e.g. timeout tunnel {longer}{LATER})" if via_tunnel else
+         f"{keep}, or add timeout tunnel {longer} to {backs} ({LATER.lstrip(', ')})") + tail,
         related=list(dict.fromkeys(related)),
         severity=Severity.WARNING if ms < warn_below_ms else Severity.INFO,
     )
+
+
+# what a longer tunnel timer does and does not do (corpus audit 19: offered as if it were a fix)
+LATER = ", a mitigation: a pool that never retires idle connections meets the longer timer later"
 
 
 def _paths_through(ctx) -> dict:
