@@ -850,3 +850,30 @@ def test_server_name_fix_resolvers_section_is_accepted(tmp_path):
     valid, output = haproxy_check([str(cfg)])
     assert valid, output
     assert run(settings).findings == []
+
+
+def test_an_unresolvable_name_with_init_addr_none_disables_the_server_as_hap011_says(tmp_path):
+    """Corpus audit 19: with `init-addr last,libc,none` and no resolvers, real HAProxy accepts a name
+    that does not resolve and disables that server (`could not resolve address ..., disabling
+    server.`), and HAP011 says so, naming the default-server line that sets it; without `none`
+    HAProxy refuses the configuration, and HAP011 says that instead."""
+    from advisor.engine import make_settings, run
+
+    cfg = tmp_path / "haproxy.cfg"
+    body = ("defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30m\n    timeout server 30m\n"
+            "    default-server init-addr last,libc,none\n"
+            "listen pg\n    bind 127.0.0.1:15999\n    server pg1 db1.invalid:5432 check\n")
+    cfg.write_text(body)
+    valid, output = haproxy_check([str(cfg)])
+    assert valid and "could not resolve address 'db1.invalid', disabling server" in output, output
+    settings = make_settings({"paths": [str(cfg)], "select": ["HAP011"]}, use_config=False)
+    [found] = run(settings).findings
+    assert "lets HAProxy start with that server disabled, without an address, until HAProxy is reloaded" \
+        in found.message and "refuses to start" not in found.message, found.message
+    assert [(s.line, s.col) for s in found.related] == [(6, 5)]
+
+    cfg.write_text(body.replace("    default-server init-addr last,libc,none\n", ""))
+    valid, output = haproxy_check([str(cfg)])
+    assert not valid and "could not resolve address 'db1.invalid'" in output, output
+    [found] = run(settings).findings
+    assert "HAProxy refuses to start" in found.message and "disabling" not in found.message, found.message

@@ -23,7 +23,10 @@ HAProxy keeps sending connections to the old server, which is down or read-only 
 the old address fails its health check and the server stays DOWN: connections go to the other
 servers, or are refused when none is up, until HAProxy is reloaded). And a name that
 does not resolve at start is a fatal error: `could not resolve address 'db.internal'`, HAProxy
-refuses to start — unless `init-addr` ends in `none`.
+refuses to start — unless `init-addr` ends in `none`, with which HAProxy starts but leaves that
+server disabled, without an address, until it is reloaded (`haproxy -c`: `could not resolve address
+'db', disabling server.`): a container or host not up yet when HAProxy starts is enough, and the
+finding says so, naming the line (often a `default-server` of another file) that sets it.
 
 ## Fix
 Declare a `resolvers` section and use it on the server, letting HAProxy start while the name
@@ -127,6 +130,18 @@ def _resolved_once(proxy, once: list[tuple]):
     """One finding for every server of one backend that is resolved only at start (one fix serves them all)."""
     stuck = [(name, methods, default) for _, name, methods, default in once if methods is not None]
     start = ""
+    disabled = [server for server, _, methods, _ in once if methods is None]
+    if disabled:
+        # init-addr ending in none without resolvers: HAProxy starts, but a name that does not resolve
+        # then leaves its server disabled until a reload (haproxy -c: "could not resolve address
+        # 'x', disabling server."); a container or host not up yet when HAProxy starts is the common
+        # case (corpus audit 19: harisekhon's default-server init-addr last,libc,none)
+        said = {str(s.init_addr.value) for s in disabled if s.init_addr is not None}
+        how = f"init-addr {said.pop()}" if len(said) == 1 else "their init-addr"
+        names = listed(list(dict.fromkeys(host_name(s.address) for s in disabled)), "or")
+        start = (f"; and if {names} does not resolve when HAProxy starts (a container or host not up yet), {how} "
+                 "lets HAProxy start with that server disabled, without an address, until HAProxy is reloaded "
+                 "(`could not resolve address ..., disabling server`)")
     if stuck:
         kinds = {(methods, default) for _, methods, default in stuck}
         if len(kinds) == 1:
@@ -135,8 +150,8 @@ def _resolved_once(proxy, once: list[tuple]):
         else:
             why = "their init-addr has no `none`"
         names = list(dict.fromkeys(name for name, _, _ in stuck))
-        start = (f"; and if {listed(names, 'or')} does not resolve when HAProxy starts, HAProxy refuses to start "
-                 f"({why})")
+        start += (f"; and if {listed(names, 'or')} does not resolve when HAProxy starts, HAProxy refuses to start "
+                  f"({why})")
     section = ("`resolvers dns` section: parse-resolv-conf (the nameservers of the host's or container's "
                "/etc/resolv.conf; or nameserver ns1 <resolver ip>:53), hold valid 10s")
     first = once[0][0]
@@ -148,6 +163,7 @@ def _resolved_once(proxy, once: list[tuple]):
             "and never again (no `resolvers` on the server): when the address behind the name changes (a "
             f"DNS-based failover, a recreated container) {_then([server])}{start}",
             f"server {server.name} {server.address} check resolvers dns init-addr last,libc,none  (with a {section})",
+            related=_init_addr_spans(once),
         )
     servers = listed([server.name if server.name == name else f"{server.name} ({name})" for server, name, _, _ in once])
     return RULE.finding(
@@ -157,8 +173,16 @@ def _resolved_once(proxy, once: list[tuple]):
         f"container) {_then([server for server, _, _, _ in once])}{start}",
         f"default-server resolvers dns init-addr last,libc,none in {proxy.label} (or resolvers dns init-addr "
         f"last,libc,none on each of its server lines), with a {section}",
-        related=[server.span for server, _, _, _ in once[1:]],
+        related=list(dict.fromkeys([server.span for server, _, _, _ in once[1:]] + _init_addr_spans(once))),
     )
+
+
+def _init_addr_spans(once) -> list:
+    """Where the `init-addr ... none` of servers that may start without an address is written (a
+    `default-server` line, possibly of another file), when it is not on the server line itself."""
+    return [s.init_addr.span for s, _, methods, _ in once
+            if methods is None and s.init_addr is not None and s.init_addr.span is not None
+            and (s.init_addr.span.file, s.init_addr.span.line) != (s.span.file, s.span.line)]
 
 
 RULE = Rule(
