@@ -2,9 +2,9 @@
 verification that ends at a pooler.
 
 ## What it checks
-TLS is negotiated per leg between the hops that terminate it: the client and the first PgBouncer
-or PostgreSQL after it (an HAProxy in TCP mode passes TLS through), then PgBouncer and the server
-behind it. A leg through an HAProxy that ends or starts TLS itself (`ssl` on its bind or server
+TLS is negotiated per leg between the hops that terminate it: the client and the first PgBouncer,
+RDS Proxy or PostgreSQL after it (an HAProxy in TCP mode passes TLS through), then PgBouncer and
+the server behind it. A leg through an HAProxy that ends or starts TLS itself (`ssl` on its bind or server
 lines) is HAP013's: PostgreSQL's own negotiation does not reach across it. For each such pair
 on an assembled path:
 
@@ -21,8 +21,10 @@ on an assembled path:
   requires it (PgBouncer `client_tls_sslmode` `require` or
   stricter: `FATAL: SSL required`; RDS `rds.force_ssl = 1`, the default from PostgreSQL 15, and
   Azure flexible server's `require_secure_transport = on`, its default: `no pg_hba.conf entry
-  for host ..., no encryption`): every connection fails — **error** (`prefer` and `allow` retry
-  with TLS and connect);
+  for host ..., no encryption`; an RDS Proxy with `RequireTLS` true (Terraform `require_tls =
+  true`; the API's default is false): `FATAL: This RDS Proxy requires TLS connections`): every
+  connection fails — **error** (`prefer` and `allow` retry with TLS and connect; an RDS Proxy
+  always offers TLS, so a client that requires it is served);
 - the client verifies the server (`verify-ca`/`verify-full`) but talks to a PgBouncer whose own
   connection to PostgreSQL is not verified (`server_tls_sslmode` below `verify-ca`): the client
   believes it verified the database, while the leg behind the pooler can be intercepted or is
@@ -41,6 +43,11 @@ requiring it on that leg; and verify behind the pooler (`server_tls_sslmode = ve
 
 ## References
 - libpq SSL modes: https://www.postgresql.org/docs/current/libpq-ssl.html#LIBPQ-SSL-PROTECTION
+- Amazon RDS API, CreateDBProxy `RequireTLS` ("whether Transport Layer Security (TLS) encryption is
+  required for connections to the proxy"): https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBProxy.html;
+  the refusal a client without TLS gets, as users report it:
+  https://github.com/aws-samples/aws-secrets-manager-rotation-lambdas/issues/103,
+  https://github.com/oban-bg/oban/issues/869
 - PgBouncer TLS settings: https://www.pgbouncer.org/config.html#tls-settings
 - node-postgres `Connection.connect` (the server's `N` to the SSLRequest) and
   `readSSLConfigFromEnvironment`: https://github.com/brianc/node-postgres/blob/master/packages/pg/lib/connection.js,
@@ -62,7 +69,8 @@ VERIFIES = ("verify-ca", "verify-full")
 
 def _next_tls_end(path, start: int):
     """(index, hop) of the next hop that terminates TLS: PgBouncer, PostgreSQL, or an RDS Proxy
-    (which negotiates TLS with the client itself: its own rules are not modelled here)."""
+    (which negotiates TLS with the client itself, and always offers it: only its `RequireTLS` is
+    judged here; its own connection to the database is not modelled)."""
     from advisor.path.tls import haproxy_tls_binds
 
     for j in range(start + 1, len(path.hops)):
@@ -78,12 +86,26 @@ def _next_tls_end(path, start: int):
 # what a managed server that requires TLS answers a connection without it (its pg_hba.conf has
 # only hostssl lines)
 NO_ENCRYPTION = 'FATAL: no pg_hba.conf entry for host "...", user "...", database "...", no encryption'
+# and what an RDS Proxy with RequireTLS answers one (SQLSTATE 28000), as users report it:
+# aws-samples/aws-secrets-manager-rotation-lambdas#103, oban-bg/oban#869 (Postgrex: FATAL 28000
+# (invalid_authorization_specification)), cweijan/vscode-database-client#808
+PROXY_REFUSES = "FATAL: This RDS Proxy requires TLS connections"
 
 
 def _requires(hop) -> tuple[str, str, Span] | None:
     """(how it says so, what it answers, where) when the accepting side of a leg refuses a
-    connection without TLS: PgBouncer's client_tls_sslmode require or stricter, RDS's
-    rds.force_ssl, Azure flexible server's require_secure_transport."""
+    connection without TLS: an RDS Proxy's RequireTLS (Terraform require_tls), PgBouncer's
+    client_tls_sslmode require or stricter, RDS's rds.force_ssl, Azure flexible server's
+    require_secure_transport."""
+    if hop.kind == "aws-rds-proxy":
+        box = hop.detail
+        tls = box.facts.get("require_tls") if box is not None else None
+        if tls is None or not tls.known or tls.value is not True or hop.doc is None:
+            return None
+        from advisor.rules.cld.common import fact_span, field_name
+
+        name = field_name(hop.doc, tls, "RequireTLS", "require_tls")  # as the file writes it
+        return f"{name} = {tls.display}", PROXY_REFUSES, fact_span(box, "require_tls")
     if hop.kind == "pgbouncer":
         model = hop.doc.model
         mode = model.value("client_tls_sslmode")
@@ -184,7 +206,7 @@ def check(ctx):
             else:
                 continue
             j, peer = _next_tls_end(path, i)
-            if peer is None or peer.kind == "aws-rds-proxy":
+            if peer is None:
                 continue
             required = _requires(peer) if wants == "disable" else None
             if required is not None:
@@ -201,6 +223,8 @@ def check(ctx):
                     severity=Severity.ERROR,
                 )
                 continue
+            if peer.kind == "aws-rds-proxy":
+                continue  # it offers TLS to every client: one that requires TLS is served
             offers, offer_text, offer_span = _offers(peer)
             if wants in REQUIRES and offers is False:
                 said = ("The server does not support SSL connections" if getattr(hop.detail, "driver", "") ==
