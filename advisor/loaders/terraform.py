@@ -576,6 +576,13 @@ def _owner(res: Resource, field: str) -> str | None:
     return res.refs.get(field) or _ref_attr(res.get(field))
 
 
+def _lb_name(name: Value | None) -> dict[str, Value]:
+    """The `lb_name` fact of a load balancer's middlebox: its own `name` as written, when known."""
+    if name is None or not name.known or not isinstance(name.value, str) or not name.value:
+        return {}
+    return {"lb_name": name}
+
+
 def _fixed_private_ips(resources: list[Resource]) -> dict:
     """The static private addresses of this file's load balancers, for path discovery: an
     `azurerm_lb`'s frontend_ip_configuration with a literal `private_ip_address` allocated `Static`
@@ -610,6 +617,8 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
     # the load balancers that listeners of this file belong to (by reference, as written)
     owned = {_owner(r, "load_balancer_arn") for r in resources if r.type in _LISTENERS}
     fixed_ips = _fixed_private_ips(resources)
+    # each load balancer's own `name` (AWS builds its DNS name from it: path discovery), by address
+    lb_names = {_base(r.address): r.get("name") for r in resources if r.type in ("aws_lb", "aws_alb")}
     flexible_servers: dict[str, Resource] = {}
     flexible_configs: dict[str, list[Resource]] = {}
     for res in resources:
@@ -619,7 +628,8 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             if lb_type == "application":
                 idle = _seconds(res, "idle_timeout", out, 1, 4000)
                 dns = res.literal("dns_name")
-                out.add(Middlebox("aws-alb", res.address, res.span, idle_timeout=idle, listens=[dns] if dns else []), res)
+                out.add(Middlebox("aws-alb", res.address, res.span, idle_timeout=idle, facts=_lb_name(res.get("name")),
+                                  listens=[dns] if dns else []), res)
             elif lb_type == "network":
                 # the NLB's timers are its listeners' (one middlebox each, below); the load balancer
                 # itself is a middlebox only when no listener of this file belongs to it.
@@ -627,7 +637,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
                 if _base(res.address) in owned:
                     continue
                 dns = res.literal("dns_name")
-                facts = {}
+                facts = _lb_name(res.get("name"))
                 if res.get("idle_timeout") is not None:
                     facts["ignored_idle_timeout"] = res.get("idle_timeout")
                 out.add(Middlebox("aws-nlb", res.address, res.span, facts=facts, listens=[dns] if dns else []), res)
@@ -653,6 +663,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             if lb:
                 facts["load_balancer"] = Value(lb, span=(res.get("load_balancer_arn") or res).span,
                                                key="load_balancer_arn")
+                facts.update(_lb_name(lb_names.get(lb)))
             listens = [f"*:{port.value}"] if port is not None and port.known else []
             for ip in fixed_ips.get(lb, ()) if listens else ():  # an internal NLB's static subnet addresses
                 listens.append(f"{ip.value}:{port.value}")
@@ -668,7 +679,7 @@ def _interpret(resources: list[Resource], out: _Out) -> None:
             idle = _seconds(res, "idle_timeout", out, 1, 4000)
             ports = [b.literal("lb_port") for b in res.blocks.get("listener", []) if b.literal("lb_port")]
             dns = res.literal("dns_name")
-            out.add(Middlebox("aws-elb", res.address, res.span, idle_timeout=idle,
+            out.add(Middlebox("aws-elb", res.address, res.span, idle_timeout=idle, facts=_lb_name(res.get("name")),
                               listens=[f"{dns}:{p}" for p in ports] if dns else []), res)
         elif t == "aws_db_proxy":
             idle = _seconds(res, "idle_client_timeout", out, 1, 28800)

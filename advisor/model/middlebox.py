@@ -58,6 +58,30 @@ def rds_identifier(host: str) -> str | None:
     return m.group(1) if m else None
 
 
+# and the DNS name Elastic Load Balancing gives a load balancer: a Network Load Balancer's is
+# <name>-<id>.elb.<region>.amazonaws.com (my-load-balancer-1234567890abcdef.elb.us-east-2...), an
+# Application or Classic Load Balancer's <name>-<id>.<region>.elb.amazonaws.com; an internal ALB or
+# CLB's begins with internal- (a load balancer's name may not), a Classic one's IPv6 forms with
+# dualstack. or ipv6.; China's regions end in .amazonaws.com.cn
+_ELB_NLB = lazy_re.compile(r"^(?:(?:dualstack|ipv6)\.)?(?:internal-)?([a-z0-9][a-z0-9-]*)-([0-9a-f]+)"
+                           r"\.elb\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
+_ELB_OTHER = lazy_re.compile(r"^(?:(?:dualstack|ipv6)\.)?(?:internal-)?([a-z0-9][a-z0-9-]*)-([0-9a-f]+)"
+                             r"\.([a-z0-9-]+)\.elb\.amazonaws\.com(?:\.cn)?$")
+
+
+def elb_dns_name(host: str) -> tuple[str, str, str] | None:
+    """(load balancer name, region, "network" or "application/classic") of the DNS name AWS gives a
+    load balancer, or None for any other host. The name is the part before the last `-<id>`."""
+    host = host.strip().lower().rstrip(".")
+    m = _ELB_NLB.match(host)
+    if m:
+        return m.group(1), m.group(3), "network"
+    m = _ELB_OTHER.match(host)
+    if m:
+        return m.group(1), m.group(3), "application/classic"
+    return None
+
+
 class MiddleboxKind(Record):
     """The documented behaviour of one kind of middlebox."""
 

@@ -237,6 +237,9 @@ class _Group:
         self.proxy_targets: dict[int, tuple | None] = {}  # id(RDS Proxy) -> (group, listener, evidence), across the run
         self.exact: dict[tuple[str, int], list] = {}  # (host, port) -> what is reached there, across the run
         self.rds_named: dict[str, tuple | None] = {}  # RDS identifier -> its server, across the run
+        # a load balancer's own name -> [(group, document, middlebox)] of NLB listeners, NLBs and Classic
+        # ELBs, across the run: a client at the DNS name AWS gives it reaches it (`_elb_named`)
+        self.elb_named: dict[str, list] = {}
         self.on_port: dict[int, list] = {}  # port -> [(group, PgBouncer or HAProxy listener)], across the run
         # id(document) -> its neighbourhood, across the run, for the neighbourhoods reached by an
         # exact address (a path crossing into them places their middleboxes too); only those: a
@@ -345,6 +348,12 @@ def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
     behind = _proxy_targets(docs, rds, proxies) if proxies else {}
     exact = _addresses(groups)
     rds_named = _rds_by_identifier(rds)
+    elb_named: dict[str, list] = {}
+    for g in groups:
+        for doc, box in g.boxes:
+            name = box.facts.get("lb_name")
+            if box.kind in ("aws-nlb", "aws-elb") and name is not None and name.known:
+                elb_named.setdefault(str(name.value).lower(), []).append((g, doc, box))
     group_of: dict[int, _Group] = {}  # filled for the neighbourhoods an exact address reaches (`_remember`)
     on_port: dict[int, list] = {}
     for g in groups:
@@ -355,6 +364,7 @@ def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
         g.proxy_targets = behind
         g.exact = exact
         g.rds_named = rds_named
+        g.elb_named = elb_named
         g.group_of = group_of
         g.on_port = on_port
     # clients first, in every neighbourhood, so that a server-side hop a client of another folder
@@ -917,7 +927,41 @@ def _exact_of(g: _Group, host: str, port: int | None):
             group_kind = "DB cluster parameter group" if inst.get("kind") == "cluster" else "parameter group"
             return tg, lst, (f"{what} {inst.get('identifier')} ({inst.get('id')}, "
                              f"{span.get('file')}:{span.get('line')}), whose {group_kind} {group} is {lst.label}")
+        return _elb_named(g, host, port)
     return found[0] if len(found) == 1 else None
+
+
+def _elb_named(g: _Group, host: str, port: int):
+    """(neighbourhood, middlebox, its document, evidence) of the load balancer whose AWS DNS name
+    the host is: a Network Load Balancer's `<name>-<id>.elb.<region>.amazonaws.com` names an NLB
+    (its listener on the client's port, when the file has listeners), an Application or Classic
+    one's `<name>-<id>.<region>.elb.amazonaws.com` a Classic ELB (an ALB carries no PostgreSQL),
+    the name being the evidence; None when no load balancer read has that name, or several do."""
+    from advisor.model.middlebox import elb_dns_name
+
+    parsed = elb_dns_name(host)
+    if parsed is None:
+        return None
+    name, _, family = parsed
+    kind = "aws-nlb" if family == "network" else "aws-elb"
+    found = []
+    for tg, doc, box in g.elb_named.get(name, ()):
+        listen, _ = _box_ports(box)
+        if box.kind == kind and (port in listen or not listen):
+            found.append((tg, doc, box))
+    if len({id(box.facts["lb_name"]) for _, _, box in found}) != 1:
+        return None  # no load balancer of that name, or two (another region's, another account's)
+    if len(found) > 1:
+        return None  # two listeners of it on that port
+    tg, doc, box = found[0]
+    said = box.facts["lb_name"]
+    lb = box.facts.get("load_balancer")
+    owner = lb.value if lb is not None and lb.known else box.name
+    where = f", {said.span.file}:{said.span.line}" if said.span is not None else ""
+    text = f"the DNS name AWS gives load balancer {said.value} ({owner}{where})"
+    if box.name != owner:
+        text += f", whose listener {box.label} listens on port {port}"
+    return tg, box, doc, text
 
 
 def _exact_listener(g: _Group, host: str, port: int | None, kinds: tuple[str, ...]):
