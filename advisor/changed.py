@@ -543,7 +543,7 @@ _NO_CLIENTS = ("postgresql", "pgbouncer", "haproxy", "sql", "sysctl", "systemd",
 
 
 _ALONE = {"workloads": [], "autoscalers": [], "services": [], "compose_merged": [], "compose_bases": {},
-          "folder_listings": {}}
+          "folder_listings": {}, "env_file_services": []}
 
 
 def _load_alone(path: str, kind: str) -> list:

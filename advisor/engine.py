@@ -677,6 +677,8 @@ def load_documents(settings: Settings, found: list[tuple[str, str]], progress=No
     # compose services built from a folder of the run (infra_yaml._compose_build), for
     # advisor.loaders.clients.rails_build to tie a Rails application there to their containers
     options["compose_builds"] = []
+    # compose services that read a dotenv file (`env_file:`), for advisor.loaders.clients.env_join
+    options["env_file_services"] = []
     # compose services an override file merges over its folder's base file: (real base path,
     # service), whose base-only documents link_documents drops; and each base file read once
     options["compose_merged"] = []

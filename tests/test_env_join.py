@@ -334,7 +334,7 @@ def test_two_readers_of_the_variable_join_neither(tmp_path):
     assert findings(folder, "--no-config") == []
     text = pgpath("path", ".", "--no-config", cwd=folder).stdout
     assert "path 1 (assumed): compose.yaml: DATABASE_URL" in text  # the variable's own client, as before
-    assert ("not joined with a container's environment: 2 clients here read DATABASE_URL (app/db.py, "
+    assert ("not joined with a container or dotenv file that sets its variable: 2 clients here read DATABASE_URL (app/db.py, "
             "app/worker.py): which one runs in the container that sets it is not known") in text, text
 
 
@@ -348,7 +348,7 @@ def test_a_rails_application_reads_database_url_too(tmp_path):
           url: <%= ENV["DATABASE_URL"] %>
     """)
     text = pgpath("path", ".", "--no-config", cwd=folder).stdout
-    assert ("not joined with a container's environment: 2 clients here read DATABASE_URL (app/db.py, "
+    assert ("not joined with a container or dotenv file that sets its variable: 2 clients here read DATABASE_URL (app/db.py, "
             "config/database.yml)") in text, text
 
 
@@ -385,7 +385,7 @@ def test_two_containers_setting_the_variable_join_neither(tmp_path):
     write(tmp_path, "app/db.py", ENGINE)
     write(tmp_path, "db/postgresql.conf", "max_connections = 100\n")
     text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
-    assert "not joined with a container's environment: 2 containers set DATABASE_URL (k8s/app.yaml web, " \
+    assert "not joined with a container or dotenv file that sets its variable: 2 containers set DATABASE_URL (k8s/app.yaml web, " \
            "k8s/app.yaml worker)" in text, text
 
 
@@ -424,4 +424,139 @@ def test_another_repository_is_no_evidence(tmp_path):
     write(tmp_path, "svc/app/db.py", ENGINE)
     assert findings(tmp_path, "--no-config") == []
     text = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
-    assert "no container or compose service of the files read sets DATABASE_URL" in text, text
+    assert "no container, compose service or dotenv file of the files read sets DATABASE_URL" in text, text
+
+
+# ------------------------------------------------------------------------------------------------
+# a dotenv file sets the variable
+
+
+def paths_of(folder: Path) -> list[dict]:
+    r = pgpath("path", ".", "--no-config", "--format", "json", cwd=folder)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)["paths"]
+
+
+def unjoined(folder: Path) -> str:
+    """Why the engine of app/db.py is not joined (`pgpath path`'s evidence of its path)."""
+    engine = [p for p in paths_of(folder) if p["name"] == "db.py: engine"]
+    assert len(engine) == 1, engine
+    said = [e for e in engine[0]["evidence"] if "not joined" in e]
+    assert said, engine[0]["evidence"]
+    return said[0].split("not joined with a container or dotenv file that sets its variable: ", 1)[1]
+
+
+DOTENV = "DATABASE_URL=postgresql://ledger:Qz8-dotenv-pw-12@ledger-db.internal:5432/ledger?sslmode=require\n"
+
+
+def test_a_dotenv_file_above_the_code_is_its_setter(tmp_path):
+    """`.env` sets DATABASE_URL, app/db.py's engine reads it (python-dotenv's find_dotenv looks from
+    the code's folder up): one client, the engine (sqlalchemy, psycopg2) with the file's URL. APP001
+    judges it as the engine (its fix in the URL or connect_args), not as a bare libpq URL, and
+    points at the sslmode in .env; APP013 names the variable and the file (before: two clients, the
+    file's URL as libpq on one path and the engine on another, its target unknown)."""
+    write(tmp_path, ".env", DOTENV)
+    write(tmp_path, "app/db.py", ENGINE)
+    got = sorted((f["code"], f["span"]["file"], f["span"]["line"]) for f in findings(tmp_path, "--no-config"))
+    assert got == [("APP001", "./.env", 1), ("APP013", "./.env", 1)], got
+    text = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout
+    assert "APP001 info engine (sqlalchemy) to ledger-db.internal:5432/ledger: sslmode=require" in text, text
+    assert ("APP013 info DATABASE_URL of dotenv file .env (read by engine in app/db.py; sqlalchemy) to "
+            "ledger-db.internal/ledger") in text, text
+    assert "keep .env out of the repository" in text and "Qz8" not in text
+    paths = paths_of(tmp_path)
+    assert [(p["name"], [(h["label"], h["file"]) for h in p["hops"]]) for p in paths] == [
+        ("db.py: engine", [("engine (sqlalchemy)", "./app/db.py")])], paths
+    assert paths[0]["evidence"][0] == (
+        "engine reads where it connects from the environment of dotenv file .env (./.env:1), the only one here "
+        "that sets DATABASE_URL, which only this code reads")
+    assert paths[0]["evidence"][1] == "engine connects to ledger-db.internal:5432/ledger, which no file here listens on"
+
+
+def test_an_example_dotenv_file_is_no_setter(tmp_path):
+    """`.env.example` (and .sample, .template, .dist, .test) is a file to copy or a test's: beside
+    `.env` it is not a second setter (the engine takes .env's URL); alone it sets nothing the code
+    runs with, and `pgpath path` says so. Its own URL stays a client of its own, as before."""
+    write(tmp_path, ".env", DOTENV)
+    write(tmp_path, ".env.example", "DATABASE_URL=postgresql://ledger@localhost:5432/ledger\n")
+    write(tmp_path, "app/db.py", ENGINE)
+    engine = [p for p in paths_of(tmp_path) if p["name"] == "db.py: engine"]
+    assert engine[0]["evidence"][0].startswith("engine reads where it connects from the environment of dotenv "
+                                               "file .env (./.env:1)"), engine
+    (tmp_path / ".env").unlink()
+    write(tmp_path, ".env.test", "DATABASE_URL=postgresql://ledger@localhost:5432/ledger_test\n")
+    assert unjoined(tmp_path) == ("only ./.env.example, ./.env.test set DATABASE_URL, files to copy (examples, "
+                                  "templates or test files), not what the code runs with")
+
+
+def test_two_dotenv_files_join_neither(tmp_path):
+    """`.env` and `.env.production` both set it: which one the code runs with is not known."""
+    write(tmp_path, ".env", DOTENV)
+    write(tmp_path, ".env.production", DOTENV.replace("ledger-db.internal", "ledger-db.prod.internal"))
+    write(tmp_path, "app/db.py", ENGINE)
+    assert unjoined(tmp_path).startswith("2 dotenv files set DATABASE_URL (./.env, ./.env.production): which "
+                                         "one runs it is not known")
+
+
+def test_a_dotenv_file_beside_other_code_is_no_evidence(tmp_path):
+    """web/.env does not hold app/db.py: nothing joins, and `pgpath path` names the file."""
+    write(tmp_path, "web/.env", DOTENV)
+    write(tmp_path, "app/db.py", ENGINE)
+    assert unjoined(tmp_path) == ("no container, compose service or dotenv file of the files read sets "
+                                  "DATABASE_URL; web/.env sets it, in a folder that does not hold app/db.py")
+
+
+def test_a_dotenv_file_and_a_container_join_neither_unless_built_from_the_code(tmp_path):
+    """`.env` and a compose service (an image, no build) both set DATABASE_URL: two setters, no join.
+    A service built from ./app (which holds the code) runs it: its value, as before the dotenv file
+    was a setter."""
+    compose_project(tmp_path)
+    write(tmp_path, ".env", DOTENV)
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(compose.read_text().replace("build: ./app", "image: ghcr.io/acme/ledger:1"))
+    assert unjoined(tmp_path) == ("2 containers and dotenv files set DATABASE_URL (./.env, ./compose.yaml api): "
+                                  "which one runs it is not known (a pgpath.yaml client hop `file:` names it)")
+    compose.write_text(compose.read_text().replace("image: ghcr.io/acme/ledger:1", "build: ./app"))
+    text = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout
+    assert "engine (pool_size 20 + max_overflow 15 = 35) × 3 replicas (deploy.replicas: 3 of compose service api)" \
+        in text, text
+
+
+def test_a_compose_services_env_file_runs_the_code_it_is_built_from(tmp_path):
+    """The strongest evidence: the compose service built from ./app gives its containers
+    deploy/prod.env (`env_file:`), which sets DATABASE_URL. The engine runs there with that URL and
+    the service's 3 replicas: PATH005 counts 35 × 3 = 105 > 97, and PATH004 points at the sslmode in
+    the file (before: the file's URL a client with an unknown pool, the engine on no path)."""
+    write(tmp_path, "compose.yaml", """
+        services:
+          db:
+            image: postgres:16
+            command: ["postgres", "-c", "max_connections=100"]
+          api:
+            build:
+              context: ./app
+            env_file:
+              - path: deploy/prod.env
+                required: true
+            deploy:
+              replicas: 3
+    """)
+    write(tmp_path, "deploy/prod.env", "DATABASE_URL=postgresql://ledger@db:5432/ledger?sslmode=require\n")
+    write(tmp_path, "app/db.py", ENGINE)
+    got = sorted((f["code"], f["span"]["file"], f["span"]["line"]) for f in findings(tmp_path, "--no-config"))
+    assert ("PATH004", "./deploy/prod.env", 1) in got and ("PATH005", "./compose.yaml", 4) in got, got
+    text = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout
+    assert ("engine (pool_size 20 + max_overflow 15 = 35) × 3 replicas (deploy.replicas: 3 of compose service api) = "
+            "105 connections to PostgreSQL compose.yaml > max_connections 100 − reserved 3 = 97") in text, text
+    assert "PATH004 error engine sslmode=require requires TLS" in text, text
+    engine = [p for p in paths_of(tmp_path) if p["name"] == "db.py: engine"]
+    assert engine[0]["evidence"][0] == (
+        "engine reads where it connects from the environment of compose service api (./compose.yaml:9), through its "
+        "env_file prod.env (./deploy/prod.env:1), the only one here that sets DATABASE_URL, which only this code reads")
+    # the service's own environment sets it over the file (compose's precedence): its value, not the file's
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(compose.read_text().replace("    deploy:\n", "    environment:\n      DATABASE_URL: "
+                                                   "postgresql://ledger@db:5432/ledger?sslmode=disable\n    deploy:\n"))
+    text = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout
+    assert "PATH004 error engine" not in text, text  # (the file's URL is a client of its own again, as before)
+    assert "engine (pool_size 20 + max_overflow 15 = 35) × 3 replicas" in text, text

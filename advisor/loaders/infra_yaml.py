@@ -1636,6 +1636,8 @@ def _read_compose(f: _File, root: N) -> None:
             counted = compose_merge.merge_service(own, override["services"][name], f.path, override["path"])
         f.workloads.append(_compose_service(f, name, key, own, counted,
                                             [d for d in f.docs[before:] if d.kind in ("pgbouncer", "postgresql")]))
+        if service.get("env_file") is not None:
+            _env_files(f, f.workloads[-1], service)
         sysctls = service.get("sysctls")
         if sysctls is not None and own.get("sysctls") is not None:
             _sysctls_doc(f, name, sysctls)
@@ -1737,6 +1739,34 @@ def _compose_build(f: _File, w: dict, key: N, service: N) -> None:
             env[name] = (value, _env_span(f, name, value, node)[1])
     w["build"] = {"context": root, "written": context, "file": f.path, "line": key.line, "env": env,
                   "dockerfile": os.path.join(root, dockerfile or "Dockerfile")}
+
+
+def _env_files(f: _File, w: dict, service: N) -> None:
+    """The dotenv files a compose service's `env_file:` gives its containers (`env_file: .env`, a
+    list, or `- path: .env` entries), as real paths relative to the compose file (w["env_files"]),
+    with its build context (w["build_context"]), the variables its `environment:` sets over them
+    (w["env_names"]: compose's precedence) and the line of its `env_file:` (w["env_file_line"]): a
+    Python client that reads one of their variables runs in this service when the build context
+    holds its code (advisor.loaders.clients.env_join)."""
+    node = service.get("env_file")
+    items = [node] if node.kind == "scalar" else node.seq() if node.kind == "seq" else []
+    here = os.path.dirname(os.path.realpath(f.path))
+    paths = []
+    for item in items:
+        if item.kind == "map":
+            item = item.get("path")
+        if item is not None and item.kind == "scalar" and item.value and "$" not in item.value:
+            paths.append(os.path.realpath(os.path.join(here, item.value)))
+    build = service.get("build")
+    context = build.text("context") if build is not None and build.kind == "map" else \
+        build.value if build is not None and build.kind == "scalar" else None
+    w["env_files"] = paths
+    w["build_context"] = os.path.realpath(os.path.join(here, context)) if context else None
+    w["env_names"] = _env_names(service.get("environment"))
+    w["env_file_line"] = node.line
+    w["file"] = f.path
+    if paths and isinstance(f.options.get("env_file_services"), list):
+        f.options["env_file_services"].append(w)
 
 
 _COMPOSE_REFUSES_DISTINCT = "which docker compose refuses: can't set distinct values on 'scale' and 'deploy.replicas'"

@@ -475,7 +475,7 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                        f"{ep.who()} connects to {ep.target()}, which no file here listens on")
                 unjoined = doc.meta.get("_env_unjoined", {}).get(id(ep))
                 if unjoined:  # (advisor.loaders.clients.env_join)
-                    why += f"; not joined with a container's environment: {unjoined}"
+                    why += f"; not joined with a container or dotenv file that sets its variable: {unjoined}"
                 out.append(_finish(g, _path(who, [why], hops)))
                 continue
             evidence = [f"{ep.who()} connects to port {port}, where {first.label} listens"]

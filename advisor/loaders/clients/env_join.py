@@ -1,10 +1,11 @@
 """A client in Python code that reads its URL from an environment variable, joined with the container
-that sets that variable: one client, not two.
+(or dotenv file) that sets that variable: one client, not two.
 
 `create_engine(os.environ["DATABASE_URL"], pool_size=20, max_overflow=15)` in app/db.py knows the
 pool and not where it connects; `DATABASE_URL` in the `env:` of a Kubernetes container (or the
-`environment:` of a compose service) knows where it connects and how many pods run it, not the
-pool. Read apart they are two clients: one on a path with an unknown pool plan, one on no path.
+`environment:` of a compose service, or a `.env` file) knows where it connects and how many pods run
+it, not the pool. Read apart they are two clients: one on a path with an unknown pool plan, one on
+no path.
 
 Which code runs in which container is not in the files: the two are joined only on evidence, the
 variable's name and its uniqueness in one repository (the nearest folder above both holding
@@ -15,15 +16,28 @@ variable's name and its uniqueness in one repository (the nearest folder above b
   advisor.loaders.clients.django `dj_database_url.config()` (DATABASE_URL, or its `env=`) and
   `dj_database_url.parse(os.environ["X"])`; a node-postgres `connectionString: process.env.X` and a
   Rails config/database.yml (DATABASE_URL always, and the variable of an `ENV["X"]` in a `url:`)
-  count as readers too, though they are not joined here); and
-- exactly one container or compose service there sets it (two that set it link nothing, unless
-  exactly one of them is a compose service whose `build:` context holds the code file; a compose
-  service whose build context does not hold it is not a candidate).
+  count as readers too, though they are not joined here: node-postgres code is read with the
+  environment of the container that runs it by advisor.loaders.clients.node_env); and
+- exactly one setter there may run it: a container or compose service that sets it, or a dotenv
+  file (`.env`, `.env.production`, `prod.env`: a file advisor reads as one environment block) that
+  sets it. A compose service whose `build:` context does not hold the code file never runs it; a
+  dotenv file is a candidate when its folder holds the code file (python-dotenv's `load_dotenv()`
+  looks for `.env` from the code's folder up) or when exactly one compose service built from a
+  folder that holds the code gives it to its containers (`env_file:`) without setting the variable
+  in its own `environment:` (which compose puts over the file's). A dotenv file named as a file to
+  copy or a test's (`.env.example`, `.env.sample`, `.env.template`, `.env.tpl`, `.env.dist`,
+  `.env.test`, `.env.ci`: a word of its name) sets nothing the code runs with: it is never a
+  candidate (its URL stays a client of its own, as before), so `.env` beside `.env.example` is the
+  one setter, and `.env.example` alone is none. Of two or more candidates, the one whose build
+  context holds the code (a compose service's own, or the service's that reads a dotenv file through
+  `env_file:`, the strongest evidence) when exactly one is; else nothing is joined (`.env` and
+  `.env.production`; `.env` and a Kubernetes container: which one runs it is not known).
 
 The joined client is the code's endpoint read with the container's value in place of the read
 (`pycode._CodeReader.rebuild`): where it connects (host, port, sslmode, keepalives...) spanned in
-the manifest, where a fix to the URL goes; its pool spanned in the code, where a fix to the pool
-goes; the container's workload (replicas, an autoscaler's maxReplicas) and pod host facts. The
+the manifest (or the dotenv file), where a fix to the URL goes; its pool spanned in the code, where
+a fix to the pool goes; the container's workload (replicas, an autoscaler's maxReplicas; the
+compose service's that reads a dotenv file) and pod host facts. The
 container's own endpoint for the variable is dropped from its file (its settings stay, for APP013);
 `meta["_joined"]` of that file maps the variable to the joined client, so that a topology naming
 `client: {file: k8s/deployment.yaml, variable: DATABASE_URL}` gets it. A default URL in the code
@@ -79,6 +93,7 @@ def join(docs: list[ConfigDoc], options: dict | None = None) -> list[ConfigDoc]:
             if id(ep) in held and ep.name in readers and ep.name in held[id(ep)]["env"]:
                 setters.setdefault(ep.name, []).append((d, ep, held[id(ep)]))
     roots = [os.path.abspath(r) for r in (options or {}).get("check_roots") or []]
+    services = (options or {}).get("env_file_services") or []  # (advisor.loaders.infra_yaml._env_files)
     dropped: set[int] = set()
     for variable, found in readers.items():
         for doc, ep, read in found:
@@ -92,21 +107,29 @@ def join(docs: list[ConfigDoc], options: dict | None = None) -> list[ConfigDoc]:
                           f"({', '.join(_short(p) for p in sorted({doc.path, *(o[0].path for o in others)}))}): "
                           "which one runs in the container that sets it is not known")
                 continue
-            runs = [s for s in setters.get(variable, ()) if _scope(s[0].path, roots) == scope
-                    and _may_run(s[2], s[0].path, doc.path)]
+            here = [s for s in setters.get(variable, ()) if _scope(s[0].path, roots) == scope]
+            # a dotenv file that a compose service built from the code's folder reads (`env_file:`)
+            via = {id(s[2]): w for s in here if s[2].get("dotenv")
+                   for w in [_service_reading(s[0].path, variable, doc.path, services)] if w is not None}
+            runs = [s for s in here if id(s[2]) in via or _may_run(s[2], s[0].path, doc.path)]
+            copies = [s for s in runs if s[2].get("dotenv") and _example(s[0].path) and id(s[2]) not in via]
+            runs = [s for s in runs if s not in copies]
             if len(runs) > 1:
-                built = [s for s in runs if s[2].get("build")]  # (a build context that holds the code)
+                # (a build context that holds the code: the service's own, or of one reading the file)
+                built = [s for s in runs if s[2].get("build") or id(s[2]) in via]
                 runs = built if len(built) == 1 else runs
             if not runs:
-                _unjoined(doc, ep, f"no container or compose service of the files read sets {variable}")
+                _unjoined(doc, ep, _none_sets(variable, here, copies, doc.path))
                 continue
             if len(runs) > 1:
-                _unjoined(doc, ep, f"{len(runs)} containers set {variable} ("
-                          + ", ".join(f"{_short(s[0].path)} {s[1].service or '?'}" for s in runs)
+                dotenvs = sum(1 for s in runs if s[2].get("dotenv"))
+                _unjoined(doc, ep, f"{len(runs)} " + ("dotenv files" if dotenvs == len(runs) else "containers"
+                                                      if not dotenvs else "containers and dotenv files")
+                          + f" set {variable} (" + ", ".join(_setter(s) for s in runs)
                           + "): which one runs it is not known (a pgpath.yaml client hop `file:` names it)")
                 continue
             cdoc, cep, held = runs[0]
-            if _read_with(doc, ep, read, cdoc, cep, held, variable):
+            if _read_with(doc, ep, read, cdoc, cep, held, variable, via.get(id(held))):
                 dropped.add(id(cep))
                 cdoc.meta.setdefault("_joined", {})[variable] = (doc, ep)
             else:
@@ -126,13 +149,59 @@ def _scope(path: str, roots: list[str]) -> str:
     return project_top(os.path.dirname(os.path.abspath(path)), roots)
 
 
+def _service_reading(dotenv: str, variable: str, code: str, services: list[dict]) -> dict | None:
+    """The one compose service that gives its containers the dotenv file's variables (`env_file:`),
+    does not set `variable` itself (its `environment:` wins over the file), and is built from a
+    folder that holds the code; None when none or several are."""
+    real, code = os.path.realpath(dotenv), os.path.realpath(code)
+    found = [w for w in services if real in w["env_files"] and variable not in w["env_names"]
+             and w["build_context"] and within(code, w["build_context"]) and code != w["build_context"]]
+    return found[0] if len(found) == 1 else None
+
+
 def _may_run(held: dict, manifest: str, code: str) -> bool:
-    """False when the container is a compose service built from a folder that does not hold the code."""
+    """False when the container is a compose service built from a folder that does not hold the code,
+    or the setter a dotenv file whose folder does not hold it (python-dotenv's find_dotenv looks
+    for `.env` from the code's folder up; a file beside other code is no evidence for this code)."""
+    if held.get("dotenv"):
+        return within(os.path.realpath(code), os.path.dirname(os.path.realpath(manifest)))
     build = held.get("build")
     if not build:
         return True
     context = os.path.realpath(os.path.join(os.path.dirname(os.path.realpath(manifest)), build))
     return within(os.path.realpath(code), context) and os.path.realpath(code) != context
+
+
+# words of a dotenv file's name that say it is a file to copy or a test's, not what the code runs with
+_COPY_WORDS = frozenset({"example", "examples", "sample", "samples", "template", "templates", "tpl", "dist", "test",
+                         "tests", "testing", "ci"})
+
+
+def _example(path: str) -> bool:
+    """`.env.example`, `.env.sample`, `.env.template`, `.env.dist`, `.env.test`, `example.env`: a
+    dotenv file published to be copied (or a test run's), which sets nothing the code runs with."""
+    from advisor.development import path_words
+
+    return any(w in _COPY_WORDS for w in path_words(os.path.basename(path)))
+
+
+def _setter(s: tuple) -> str:
+    return _short(s[0].path) if s[2].get("dotenv") else f"{_short(s[0].path)} {s[1].service or '?'}"
+
+
+def _none_sets(variable: str, here: list, copies: list, code: str) -> str:
+    """Why no setter of the variable runs the code (the reader's `_env_unjoined`)."""
+    why = f"no container, compose service or dotenv file of the files read sets {variable}"
+    if copies:
+        why = (f"only {', '.join(sorted({_short(s[0].path) for s in copies}))} "
+               + (f"sets {variable}, a file to copy (an example, template or test file)" if len(copies) == 1 else
+                  f"set {variable}, files to copy (examples, templates or test files)")
+               + ", not what the code runs with")
+    away = sorted({_short(s[0].path) for s in here if s[2].get("dotenv") and s not in copies})
+    if away:
+        why += (f"; {', '.join(away)} set{'s' if len(away) == 1 else ''} it, in a folder that does not hold "
+                f"{_short(code)}")
+    return why
 
 
 def _short(path: str) -> str:
@@ -143,9 +212,11 @@ def _unjoined(doc: ConfigDoc, ep, why: str) -> None:
     doc.meta.setdefault("_env_unjoined", {})[id(ep)] = why
 
 
-def _read_with(doc: ConfigDoc, ep, read: dict, cdoc: ConfigDoc, cep, held: dict, variable: str) -> bool:
+def _read_with(doc: ConfigDoc, ep, read: dict, cdoc: ConfigDoc, cep, held: dict, variable: str,
+               service: dict | None = None) -> bool:
     """The code's endpoint read with the container's value of `variable`, in place (its identity is
-    what the document's tables key on); False when that value is no URL the code reads."""
+    what the document's tables key on); False when that value is no URL the code reads. `service`:
+    the compose service (its workload) that reads the dotenv file `cdoc` through `env_file:`."""
     value, leaf = held["env"][variable]
     text = leaf.value if isinstance(leaf.value, str) and not value.unknown else None
     fresh = read["rebuild"](text, leaf.loc if text is not None else None,
@@ -166,7 +237,11 @@ def _read_with(doc: ConfigDoc, ep, read: dict, cdoc: ConfigDoc, cep, held: dict,
     who = (f"container {cep.service} of {w['kind']} {w['name']}" if w and cep.service and cep.service != w["name"]
            else f"{w['kind']} {w['name']}" if w else
            f"compose service {cep.service}" if cep.service and "compose" in os.path.basename(cdoc.path)
-           else f"container {cep.service}" if cep.service else "the environment")
+           else f"container {cep.service}" if cep.service
+           else f"dotenv file {os.path.basename(cdoc.path)}" if held.get("dotenv") else "the environment")
+    if service is not None:
+        who = (f"compose service {service['name']} ({service['file']}:{service['env_file_line']}), through its "
+               f"env_file {os.path.basename(cdoc.path)}")
     where = f"{cdoc.path}:{cep.span.line}" if cep.span is not None and cep.span.line else cdoc.path
     evidence = f"{who} ({where}), the only one here that sets {variable}, which only this code reads"
     read["set_by"] = who  # (APP013 names the variable where it is written)
@@ -175,6 +250,8 @@ def _read_with(doc: ConfigDoc, ep, read: dict, cdoc: ConfigDoc, cep, held: dict,
         found = cdoc.meta.get(key, {}).get(id(cep))
         if found is not None:
             doc.meta.setdefault(key, {})[id(ep)] = found
+    if service is not None and service["replicas"] is not None:  # (its containers: advisor.path.model.client_hop)
+        doc.meta.setdefault("_endpoint_workloads", {})[id(ep)] = service
     doc.meta.setdefault("_runs_in", {})[id(ep)] = cdoc
     doc.meta.setdefault("environment_of", {})[ep.name] = evidence
     if cdoc.path not in doc.files:  # read for this client (not an include: advisor.engine.load_documents)

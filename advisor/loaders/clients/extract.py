@@ -113,7 +113,8 @@ def extract(doc: ConfigDoc, leaves: Iterable[Leaf], b: Builder, env_file: bool =
     one environment block, and the leaves may come one at a time (nothing else claims them: the
     Spring and mapping readers see only used leaves)."""
     if env_file:
-        endpoints = env_endpoints(doc, b, "environment", ((lf.key, lf, leaf_value(lf, lf.key)) for lf in leaves))
+        endpoints = env_endpoints(doc, b, "environment", ((lf.key, lf, leaf_value(lf, lf.key)) for lf in leaves),
+                                  dotenv=True)
         endpoints.sort(key=lambda e: (e.span.line or 0, e.span.col or 0))
         return endpoints
     leaves = list(leaves)
@@ -201,7 +202,8 @@ def _env_blocks(leaves: list[Leaf], used: set[int]) -> Iterable[tuple[tuple[str,
 
 
 def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tuple[str, Leaf, Value]],
-                  service: str = "", server: bool = False, container: dict | None = None) -> list[ClientEndpoint]:
+                  service: str = "", server: bool = False, container: dict | None = None,
+                  dotenv: bool = False) -> list[ClientEndpoint]:
     """The endpoints of one environment block. `entries` is read once (it may be a generator:
     a large .env is read without holding every variable); only the variables that may hold a
     connection string are kept for the second pass. `service`: the compose service or Kubernetes
@@ -211,7 +213,10 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tupl
     the image and build context of the compose service or Kubernetes container whose `env:` it
     is; each endpoint made here is then remembered with it and the block's variables
     (meta["_env_of"]), for the code that runs in that container to read them
-    (advisor.loaders.clients.node_env)."""
+    (advisor.loaders.clients.node_env). `dotenv`: the block is a dotenv file's, whose connection
+    strings are remembered the same way (meta["_env_of"], `dotenv` set, only those variables held),
+    for the one piece of code that reads them (advisor.loaders.clients.env_join); its PG* variables
+    stay libpq's reading."""
     endpoints: list[ClientEndpoint] = []
     pg: dict[str, Value] = {}
     candidates: list[tuple[str, Leaf, Value, str, bool, str | None]] = []
@@ -278,6 +283,12 @@ def env_endpoints(doc: ConfigDoc, b: Builder, block: str, entries: Iterable[tupl
         held = {**container, "env": variables, "pg": dict(pg)}
         for ep in endpoints:
             doc.meta.setdefault("_env_of", {})[id(ep)] = held
+    elif dotenv and endpoints:
+        held = {"image": "", "build": "", "block": block, "service": "", "dotenv": True, "pg": dict(pg),
+                "env": {key: (v, lf) for key, lf, v, *_ in candidates if any(ep.name == key for ep in endpoints)}}
+        for ep in endpoints:
+            if ep.name in held["env"]:
+                doc.meta.setdefault("_env_of", {})[id(ep)] = held
     return endpoints
 
 
