@@ -560,3 +560,26 @@ def test_a_compose_services_env_file_runs_the_code_it_is_built_from(tmp_path):
     text = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout
     assert "PATH004 error engine" not in text, text  # (the file's URL is a client of its own again, as before)
     assert "engine (pool_size 20 + max_overflow 15 = 35) × 3 replicas" in text, text
+
+
+def test_a_compose_services_reference_takes_the_value_of_the_env_beside_it(tmp_path):
+    """`DATABASE_URL: ${DATABASE_URL}` in a compose service (an image, no build) and `.env` beside
+    compose.yaml setting it: compose interpolates the file with that .env, so the two are one
+    setter, not two rivals. The engine runs in the service (3 replicas) with .env's URL: PATH004
+    at the sslmode in .env, PATH005 35 × 3 (before this change: the engine with the service's
+    unknown URL, and .env's URL a second client counted beside it)."""
+    compose_project(tmp_path, "DATABASE_URL: ${DATABASE_URL}")
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(compose.read_text().replace("build: ./app", "image: ghcr.io/acme/ledger:1"))
+    write(tmp_path, ".env", "DATABASE_URL=postgresql+psycopg2://ledger@db:5432/ledger?sslmode=require\n")
+    got = sorted((f["code"], f["span"]["file"], f["span"]["line"]) for f in findings(tmp_path, "--no-config"))
+    assert got == [("PATH004", "./.env", 1), ("PATH005", "./compose.yaml", 4)], got
+    text = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout
+    assert ("clients can open engine (pool_size 20 + max_overflow 15 = 35) × 3 replicas (deploy.replicas: 3 of compose "
+            "service api) = 105 connections") in text, text
+    engine = paths_of(tmp_path)
+    assert [p["name"] for p in engine] == ["db.py: engine"], engine
+    assert engine[0]["evidence"][0] == (
+        "engine reads where it connects from the environment of compose service api (./compose.yaml:8; its "
+        "${DATABASE_URL} from ./.env:1, as compose interpolates it), the only one here that sets DATABASE_URL, "
+        "which only this code reads")

@@ -31,7 +31,10 @@ variable's name and its uniqueness in one repository (the nearest folder above b
   one setter, and `.env.example` alone is none. Of two or more candidates, the one whose build
   context holds the code (a compose service's own, or the service's that reads a dotenv file through
   `env_file:`, the strongest evidence) when exactly one is; else nothing is joined (`.env` and
-  `.env.production`; `.env` and a Kubernetes container: which one runs it is not known).
+  `.env.production`; `.env` and a Kubernetes container: which one runs it is not known). A
+  compose service whose value is `${X}` as a whole and the `.env` beside its compose file are one
+  setter, not two: compose interpolates the compose file with that `.env` (unless the shell that
+  runs compose sets X), so the service runs with the file's value, which the join reads.
 
 The joined client is the code's endpoint read with the container's value in place of the read
 (`pycode._CodeReader.rebuild`): where it connects (host, port, sslmode, keepalives...) spanned in
@@ -112,6 +115,9 @@ def join(docs: list[ConfigDoc], options: dict | None = None) -> list[ConfigDoc]:
             via = {id(s[2]): w for s in here if s[2].get("dotenv")
                    for w in [_service_reading(s[0].path, variable, doc.path, services)] if w is not None}
             runs = [s for s in here if id(s[2]) in via or _may_run(s[2], s[0].path, doc.path)]
+            # a compose service whose value is `${X}` takes it from the .env of the compose file's folder
+            sourced = {id(s[2]): d for s in runs for d in [_interpolated_from(s, variable, here)] if d is not None}
+            runs = [s for s in runs if not any(d is s for d in sourced.values())]
             copies = [s for s in runs if s[2].get("dotenv") and _example(s[0].path) and id(s[2]) not in via]
             runs = [s for s in runs if s not in copies]
             if len(runs) > 1:
@@ -129,8 +135,11 @@ def join(docs: list[ConfigDoc], options: dict | None = None) -> list[ConfigDoc]:
                           + "): which one runs it is not known (a pgpath.yaml client hop `file:` names it)")
                 continue
             cdoc, cep, held = runs[0]
-            if _read_with(doc, ep, read, cdoc, cep, held, variable, via.get(id(held))):
+            source = sourced.get(id(held))
+            if _read_with(doc, ep, read, cdoc, cep, held, variable, via.get(id(held)), source):
                 dropped.add(id(cep))
+                if source is not None:
+                    dropped.add(id(source[1]))
                 cdoc.meta.setdefault("_joined", {})[variable] = (doc, ep)
             else:
                 _unjoined(doc, ep, f"the value of {variable} in {_short(cdoc.path)} is no URL this code reads")
@@ -147,6 +156,27 @@ def _scope(path: str, roots: list[str]) -> str:
     from advisor.loaders.git_ignored import project_top
 
     return project_top(os.path.dirname(os.path.abspath(path)), roots)
+
+
+def _interpolated_from(setter: tuple, variable: str, here: list) -> tuple | None:
+    """The dotenv setter `.env` beside the compose file of `setter` when that compose service's value
+    of `variable` is `${variable}` as a whole (`$X`, `${X:-default}`, `${X:?message}`): docker
+    compose interpolates the compose file with the `.env` of its folder (the project directory),
+    so the service runs with that file's value (unless the shell that runs compose sets the
+    variable): one setter, not two."""
+    cdoc, _cep, held = setter
+    if held.get("dotenv") or "compose" not in os.path.basename(cdoc.path):
+        return None
+    text = held["env"][variable][1].value
+    if not isinstance(text, str) or not _WHOLE_REFERENCE.match(text.strip()) or \
+            _WHOLE_REFERENCE.match(text.strip()).group(1 if text.strip().startswith("${") else 2) != variable:
+        return None
+    beside = os.path.join(os.path.dirname(os.path.realpath(cdoc.path)), ".env")
+    found = [s for s in here if s[2].get("dotenv") and os.path.realpath(s[0].path) == beside]
+    return found[0] if found else None
+
+
+_WHOLE_REFERENCE = lazy_re.compile(r"^(?:\$\{(\w+)(?::?[-?][^}]*)?\}|\$(\w+))$")
 
 
 def _service_reading(dotenv: str, variable: str, code: str, services: list[dict]) -> dict | None:
@@ -213,11 +243,13 @@ def _unjoined(doc: ConfigDoc, ep, why: str) -> None:
 
 
 def _read_with(doc: ConfigDoc, ep, read: dict, cdoc: ConfigDoc, cep, held: dict, variable: str,
-               service: dict | None = None) -> bool:
+               service: dict | None = None, source: tuple | None = None) -> bool:
     """The code's endpoint read with the container's value of `variable`, in place (its identity is
     what the document's tables key on); False when that value is no URL the code reads. `service`:
-    the compose service (its workload) that reads the dotenv file `cdoc` through `env_file:`."""
-    value, leaf = held["env"][variable]
+    the compose service (its workload) that reads the dotenv file `cdoc` through `env_file:`;
+    `source`: the dotenv setter (`.env` beside the compose file) whose value the compose service's
+    `${variable}` takes."""
+    value, leaf = (source[2] if source is not None else held)["env"][variable]
     text = leaf.value if isinstance(leaf.value, str) and not value.unknown else None
     fresh = read["rebuild"](text, leaf.loc if text is not None else None,
                             Value(value.value, value.raw, leaf.loc.whole, "env", variable, value.secret))
@@ -243,6 +275,8 @@ def _read_with(doc: ConfigDoc, ep, read: dict, cdoc: ConfigDoc, cep, held: dict,
         who = (f"compose service {service['name']} ({service['file']}:{service['env_file_line']}), through its "
                f"env_file {os.path.basename(cdoc.path)}")
     where = f"{cdoc.path}:{cep.span.line}" if cep.span is not None and cep.span.line else cdoc.path
+    if source is not None:
+        where += f"; its ${{{variable}}} from {source[0].path}:{leaf.loc.line}, as compose interpolates it"
     evidence = f"{who} ({where}), the only one here that sets {variable}, which only this code reads"
     read["set_by"] = who  # (APP013 names the variable where it is written)
     ep.overrides = f"{variable} from {evidence}"
