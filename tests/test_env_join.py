@@ -583,3 +583,86 @@ def test_a_compose_services_reference_takes_the_value_of_the_env_beside_it(tmp_p
         "engine reads where it connects from the environment of compose service api (./compose.yaml:8; its "
         "${DATABASE_URL} from ./.env:1, as compose interpolates it), the only one here that sets DATABASE_URL, "
         "which only this code reads")
+
+
+# ------------------------------------------------------------------------------------------------
+# Rails: a configuration whose url: is the variable
+
+
+RAILS_DATABASE_YML = """
+    default: &default
+      adapter: postgresql
+      pool: <%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>
+
+    development:
+      <<: *default
+      url: <%= ENV["DATABASE_URL"] %>
+
+    test:
+      <<: *default
+      database: shop_test
+
+    production:
+      <<: *default
+      url: <%= ENV["DATABASE_URL"] %>
+      pool: 30
+"""
+
+
+def test_a_rails_configurations_url_is_the_services_database_url(tmp_path):
+    """config/database.yml's production reads its URL from DATABASE_URL, which the compose service
+    built from ./web sets: one client, the service's URL with production's pool (30) in its 4
+    containers, PATH005 120 > 97 (before: production on no path, its URL unknown, and the
+    service's URL a client with an unknown pool plan, PATH005 silent). The development section
+    that reads it too is not what a container runs (RAILS_ENV): no second reader."""
+    write(tmp_path, "compose.yaml", """
+        services:
+          db:
+            image: postgres:16
+            command: ["postgres", "-c", "max_connections=100"]
+          web:
+            build: ./web
+            environment:
+              DATABASE_URL: postgres://shop@db:5432/shop
+            deploy:
+              replicas: 4
+    """)
+    write(tmp_path, "web/config/database.yml", RAILS_DATABASE_YML)
+    got = sorted((f["code"], f["span"]["file"], f["span"]["line"]) for f in findings(tmp_path, "--no-config"))
+    assert got == [("PATH005", "./compose.yaml", 4)], got
+    text = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout
+    assert ("clients can open production (pool 30) × 4 replicas (deploy.replicas: 4 of compose service web) = 120 "
+            "connections to PostgreSQL compose.yaml > max_connections 100 − reserved 3 = 97") in text, text
+    paths = [p for p in paths_of(tmp_path) if p["name"] == "database.yml: production"]
+    assert [[(h["label"], h["file"]) for h in p["hops"]] for p in paths] == [
+        [("production (rails)", "./web/config/database.yml"), ("PostgreSQL compose.yaml", "./compose.yaml")]], paths
+    assert paths[0]["evidence"][0] == (
+        "production reads where it connects from the environment of compose service web (./compose.yaml:8), the "
+        "only one here that sets DATABASE_URL, which only this code reads")
+
+
+def test_a_rails_configurations_url_from_a_dotenv_file(tmp_path):
+    """The same with web/.env: APP001 judges its sslmode=require as production's (Rails, libpq), at .env."""
+    write(tmp_path, "web/config/database.yml", RAILS_DATABASE_YML)
+    write(tmp_path, "web/.env", "DATABASE_URL=postgres://shop@db.internal:5432/shop?sslmode=require\n")
+    got = sorted((f["code"], f["span"]["file"], f["span"]["line"]) for f in findings(tmp_path, "--no-config"))
+    assert got == [("APP001", "./web/.env", 1)], got
+    text = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout
+    assert "APP001 info production (rails) to db.internal:5432/shop: sslmode=require" in text, text
+    # (development, which a container does not run, stays a client of its own, its URL unknown, as before)
+    assert [p["name"] for p in paths_of(tmp_path)] == ["database.yml: development", "database.yml: production"]
+
+
+def test_two_rails_configurations_reading_the_url_join_neither(tmp_path):
+    """staging and production both read DATABASE_URL: which one a container runs (RAILS_ENV) is not
+    in the files."""
+    write(tmp_path, "web/config/database.yml", RAILS_DATABASE_YML + """
+    staging:
+      <<: *default
+      url: <%= ENV.fetch("DATABASE_URL") %>
+    """)
+    write(tmp_path, "web/.env", "DATABASE_URL=postgres://shop@db.internal:5432/shop?sslmode=require\n")
+    paths = paths_of(tmp_path)
+    said = [e for p in paths if p["name"] == "database.yml: production" for e in p["evidence"]]
+    assert any("not joined with a container or dotenv file that sets its variable: 2 clients here read "
+               "DATABASE_URL" in e for e in said), said

@@ -1,5 +1,5 @@
-"""A client in Python code that reads its URL from an environment variable, joined with the container
-(or dotenv file) that sets that variable: one client, not two.
+"""A client in Python code (or a Rails database.yml) that reads its URL from an environment variable,
+joined with the container (or dotenv file) that sets that variable: one client, not two.
 
 `create_engine(os.environ["DATABASE_URL"], pool_size=20, max_overflow=15)` in app/db.py knows the
 pool and not where it connects; `DATABASE_URL` in the `env:` of a Kubernetes container (or the
@@ -14,10 +14,15 @@ variable's name and its uniqueness in one repository (the nearest folder above b
 - exactly one piece of code there reads the variable as its whole URL (advisor.loaders.clients.pycode
   marks `os.environ["X"]`, `os.environ.get("X", ...)`, `os.getenv("X", ...)`, and
   advisor.loaders.clients.django `dj_database_url.config()` (DATABASE_URL, or its `env=`) and
-  `dj_database_url.parse(os.environ["X"])`; a node-postgres `connectionString: process.env.X` and a
-  Rails config/database.yml (DATABASE_URL always, and the variable of an `ENV["X"]` in a `url:`)
-  count as readers too, though they are not joined here: node-postgres code is read with the
-  environment of the container that runs it by advisor.loaders.clients.node_env); and
+  `dj_database_url.parse(os.environ["X"])`; advisor.loaders.clients.rails a config/database.yml
+  configuration whose `url:` is `<%= ENV["X"] %>` or `<%= ENV.fetch("X") ... %>` as a whole,
+  outside the development and test environments, which a deployed container does not run
+  (RAILS_ENV); a node-postgres `connectionString: process.env.X` and any other Rails
+  config/database.yml (ActiveRecord merges DATABASE_URL over the environment it runs, whatever the
+  file says; which environment runs is not in the files) count as readers too, though they are
+  not joined here: node-postgres code is read with the environment of the container that runs it
+  by advisor.loaders.clients.node_env, on its own evidence (a build context, an image named as its
+  package), and a dotenv file is none of it); and
 - exactly one setter there may run it: a container or compose service that sets it, or a dotenv
   file (`.env`, `.env.production`, `prod.env`: a file advisor reads as one environment block) that
   sets it. A compose service whose `build:` context does not hold the code file never runs it; a
@@ -80,10 +85,11 @@ def join(docs: list[ConfigDoc], options: dict | None = None) -> list[ConfigDoc]:
                 readers.setdefault(name, []).append((d, None, None))
         if d.meta.get("format") == "rails":
             # ActiveRecord merges DATABASE_URL over the current environment's entry whatever the
-            # file says, and a `url: <%= ENV["X"] %>` reads X
+            # file says, and a `url: <%= ENV["X"] %>` reads X: a reader, joined when it is a
+            # configuration's whole `url:` (advisor.loaders.clients.rails, in `_env_reads` above)
             names = {"DATABASE_URL"} | {m.group(1) for st in d.settings if str(st.name).endswith(".url")
                                         for m in _ERB_ENV.finditer(str(st.raw or ""))}
-            for name in names:
+            for name in names - {r["variable"] for r in (reads or {}).values()}:
                 readers.setdefault(name, []).append((d, None, None))
     if not any(read is not None for found in readers.values() for _d, _ep, read in found):
         return docs

@@ -31,15 +31,20 @@ ERB is never executed: a tag that reads a variable with a literal default
 (`<%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>`, `ENV.fetch("X", 5)`, `ENV["X"] || 5`) is read as
 its default, assumed (Value.assumed = the variable); any other tag (`<%= ENV["DATABASE_URL"] %>`)
 is Unknown. A URL that is unknown makes an endpoint of form `unknown` (where it connects is not
-known), whose pool and prepared statements are still read.
+known), whose pool and prepared statements are still read. A `url:` that is a variable as a whole
+(`<%= ENV["DATABASE_URL"] %>`), outside development and test, is read again with the value of the
+one container or dotenv file that sets it (advisor.loaders.clients.env_join): the URL's values
+from there, over the section's as ActiveRecord merges them, the pool from the file.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any
 
+from advisor import lazy_re
 from advisor.loaders.clients.build import Builder, libpq_endpoint, params_from_string
 from advisor.loaders.clients.extract import is_secret_key, leaf_value, record
 from advisor.loaders.clients.strings import Locator, parse
@@ -92,11 +97,11 @@ def rails_endpoints(doc: ConfigDoc, b: Builder, path: str, text: str) -> list[Cl
         span = _node_span(path, key_node)
         found = []
         if any(k in config for k in _CONFIG_SIGNS) or not config:
-            found = [reader.endpoint(env, config, span)]
+            found = [reader.read(env, config, span)]
         else:  # three tiers: production: {primary: {...}, animals: {...}}
             for name, (k_node, v_node) in config.items():
                 if isinstance(v_node, yaml.MappingNode):
-                    found.append(reader.endpoint(f"{env}.{name}", _flatten(v_node), _node_span(path, k_node)))
+                    found.append(reader.read(f"{env}.{name}", _flatten(v_node), _node_span(path, k_node)))
         found = [ep for ep in found if ep is not None]
         out.extend(found)
         if found:
@@ -203,10 +208,27 @@ def _ruby_bool(v: Value) -> Value:
     return v
 
 
+# a `url:` that is an environment variable as a whole: `<%= ENV["X"] %>`, `<%= ENV.fetch("X") %>`,
+# `<%= ENV.fetch("X") { "d" } %>`, `<%= ENV.fetch("X", "d") %>`, `<%= ENV["X"] || "d" %>`
+_URL_VARIABLE = lazy_re.compile(r"""<%=\s*ENV(?:\[\s*["'](\w+)["']\s*\]|\.fetch\(\s*["'](\w+)["'])(?:[^%]|%(?!>))*%>""")
+
+
+def _url_variable(raw: str | None) -> str | None:
+    """The variable a configuration's `url:` reads as a whole (None: a URL, or built from parts)."""
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip().strip("\"'").strip()
+    m = _URL_VARIABLE.fullmatch(text)
+    if m is None or text.count("<%") != 1:
+        return None
+    return m.group(1) or m.group(2)
+
+
 class _Reader:
     def __init__(self, doc: ConfigDoc, b: Builder, path: str, lines) -> None:
         self.doc, self.b, self.path, self.lines = doc, b, path, lines
         self._version = None
+        self.url: Value | None = None
 
     def version(self):
         """The activerecord of this file's application (advisor.loaders.clients.gemlock), looked
@@ -232,7 +254,32 @@ class _Reader:
         record(self.doc, ".".join(key_path), value, key_path[0])
         return value
 
-    def endpoint(self, env: str, config: dict, span: Span) -> ClientEndpoint | None:
+    def read(self, env: str, config: dict, span: Span) -> ClientEndpoint | None:
+        """The endpoint of one configuration; when its `url:` is an environment variable as a whole
+        (`<%= ENV["DATABASE_URL"] %>`, `<%= ENV.fetch("X") %>`, with a literal default or not) in an
+        environment other than development or test, the variable is remembered with how to read the
+        configuration with the value that sets it (meta["_env_reads"], advisor.loaders.clients.env_join)."""
+        self.url = None
+        ep = self.endpoint(env, config, span)
+        variable = _url_variable(self.url.raw if self.url is not None else None)
+        if ep is not None and variable and env.split(".", 1)[0] not in ("development", "test"):
+            self.doc.meta.setdefault("_env_reads", {})[id(ep)] = {
+                "variable": variable, "rebuild": functools.partial(self.rebuild, env, config, span)}
+        return ep
+
+    def rebuild(self, env: str, config: dict, span: Span, text: str | None, loc: Locator | None,
+                url: Value) -> ClientEndpoint | None:
+        """The configuration as it runs where its URL's variable is `text` (spanned by `loc` in the
+        file that sets it; None: set but not known, a Secret's); what the first reading recorded and
+        reported is not recorded again."""
+        settings, diagnostics, reported = len(self.doc.settings), len(self.doc.diagnostics), len(self.b.diagnostics)
+        try:
+            return self.endpoint(env, config, span, (text, loc, url))
+        finally:
+            del self.doc.settings[settings:], self.doc.diagnostics[diagnostics:], self.b.diagnostics[reported:]
+
+    def endpoint(self, env: str, config: dict, span: Span,
+                 given: tuple[str | None, Locator | None, Value] | None = None) -> ClientEndpoint | None:
         import yaml
 
         values: dict[str, Value] = {}
@@ -248,16 +295,19 @@ class _Reader:
             if v is not None:
                 values[key] = v
         adapter = values.get("adapter")
-        url = values.get("url")
+        self.url = values.get("url")  # (as written: read() looks for a variable in it)
+        url = values.get("url") if given is None else given[2]
         url_params: dict[str, Value] = {}
         url_unknown = False
-        if url is not None and url.unknown:
+        if given is not None and given[0] is None:
+            url_unknown = True  # (set where it runs, its value not known: a Secret's)
+        elif url is not None and url.unknown and given is None:
             url_unknown = True
-        elif url is not None and url.known and isinstance(url.value, str) and url.value.strip():
-            parsed = parse(url.value)
+        elif url is not None and (given is not None or url.known and isinstance(url.value, str) and url.value.strip()):
+            parsed = parse(given[0] if given is not None else url.value)
             if parsed is None:
                 return None  # another database's URL (mysql2://, sqlite3:)
-            loc = self._locator(config["url"][1], url)
+            loc = given[1] if given is not None else self._locator(config["url"][1], url)
             url_params = params_from_string(parsed, loc)
             if url.assumed:
                 for p in url_params.values():
