@@ -666,3 +666,26 @@ def test_two_rails_configurations_reading_the_url_join_neither(tmp_path):
     said = [e for p in paths if p["name"] == "database.yml: production" for e in p["evidence"]]
     assert any("not joined with a container or dotenv file that sets its variable: 2 clients here read "
                "DATABASE_URL" in e for e in said), said
+
+
+def test_a_rails_url_joined_with_a_dotenv_file_still_runs_in_the_service_built_from_its_root(tmp_path):
+    """The compose service built from the Rails root runs production (advisor.loaders.clients.
+    rails_build) whether or not its url: was joined with `.env`'s value: 30 × 4 = 120 > 97, with
+    .env's URL (a join with a dotenv file gives no containers of its own)."""
+    write(tmp_path, "compose.yaml", """
+        services:
+          db:
+            image: postgres:16
+            command: ["postgres", "-c", "max_connections=100"]
+          web:
+            build: .
+            deploy:
+              replicas: 4
+    """)
+    write(tmp_path, "config/database.yml", RAILS_DATABASE_YML)
+    write(tmp_path, ".env", "DATABASE_URL=postgres://shop@db:5432/shop\n")
+    text = pgpath("check", ".", "--no-config", cwd=tmp_path).stdout
+    assert ("clients can open production (pool 30) × 4 replicas (deploy.replicas: 4 of compose service web, built from "
+            ".") in text, text
+    path = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
+    assert "DATABASE_URL from dotenv file .env (./.env:1)" in path, path

@@ -21,7 +21,8 @@ RAILS_MAX_THREADS with a literal default (`pool: <%= ENV.fetch("RAILS_MAX_THREAD
 read as 5, assumed) is the service's value of that variable when its environment sets one.
 
 A client already run by a container on other evidence (a `url:` joined with the container that
-sets its variable: env_join) keeps that container.
+sets its variable: env_join) keeps that container; one whose `url:` was joined with a dotenv
+file's value (env_join) still runs in the service's containers.
 """
 
 from __future__ import annotations
@@ -60,9 +61,10 @@ def link(docs: list[ConfigDoc], services: list[dict]) -> None:
         if env is None:
             continue
         for ep in doc.model.endpoints:
+            home = doc.meta.get("_runs_in", {}).get(id(ep))
             if str(ep.name).split(".", 1)[0] != env or id(ep) in doc.meta.get("_endpoint_workloads", {}) \
-                    or id(ep) in doc.meta.get("_runs_in", {}):
-                continue
+                    or (home is not None and home.meta.get("format") != "env"):
+                continue  # (a URL joined with a dotenv file's value still runs in the service's containers)
             _runs_in(doc, ep, w, why)
 
 
