@@ -689,3 +689,26 @@ def test_a_rails_url_joined_with_a_dotenv_file_still_runs_in_the_service_built_f
             ".") in text, text
     path = pgpath("path", ".", "--no-config", cwd=tmp_path).stdout
     assert "DATABASE_URL from dotenv file .env (./.env:1)" in path, path
+
+
+PGB_30 = ("[databases]\napp = host=10.0.0.5 port=5432\n[pgbouncer]\nlisten_addr = *\nlisten_port = 6432\n"
+          "auth_type = scram-sha-256\nauth_file = /etc/pgbouncer/userlist.txt\npool_mode = transaction\n"
+          "max_client_conn = 30\ndefault_pool_size = 20\n")
+
+
+def test_an_example_dotenv_beside_the_real_one_is_the_same_client(tmp_path):
+    """.env.example beside .env, both setting DATABASE_URL: one client on one path, counted once in a
+    connection budget (before: two paths, and the example's URL added to PATH005's sum); alone, the
+    example is the only description of its client and stays one."""
+    write(tmp_path, "pgbouncer.ini", PGB_30)
+    write(tmp_path, ".env.example", "DATABASE_URL=postgresql://app@localhost:6432/app\n")
+    alone = json.loads(pgpath("path", ".", "--format", "json", cwd=tmp_path).stdout)
+    assert [p["hops"][0]["file"] for p in alone["paths"]] == ["./.env.example"], alone["paths"]
+    write(tmp_path, ".env", "DATABASE_URL=postgresql://app@localhost:6432/app\n")
+    both = json.loads(pgpath("path", ".", "--format", "json", cwd=tmp_path).stdout)
+    assert [p["hops"][0]["file"] for p in both["paths"]] == ["./.env"], both["paths"]
+    # a variable the real .env does not set stays the example's own client
+    write(tmp_path, ".env.example", "DATABASE_URL=postgresql://app@localhost:6432/app\n"
+                                    "REPORTS_URL=postgresql://reports@localhost:6432/app\n")
+    kept = json.loads(pgpath("path", ".", "--format", "json", cwd=tmp_path).stdout)
+    assert sorted(p["hops"][0]["file"] for p in kept["paths"]) == ["./.env", "./.env.example"], kept["paths"]

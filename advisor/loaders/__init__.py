@@ -214,6 +214,10 @@ def link_documents(docs: list, options: dict) -> list:
         from advisor.loaders.clients.env_join import join
 
         docs = join(docs, options)  # Python code reading DATABASE_URL with the one container that sets it
+    if any(d.meta.get("_env_of") for d in docs if d.kind == "client"):
+        from advisor.loaders.clients.env_join import drop_example_copies
+
+        drop_example_copies(docs)  # .env.example beside .env: one client, not two
     if options.get("compose_builds") and any(d.meta.get("format") == "rails" for d in docs):
         from advisor.loaders.clients.rails_build import link as link_rails_build
 

@@ -208,6 +208,33 @@ def _may_run(held: dict, manifest: str, code: str) -> bool:
     return within(os.path.realpath(code), context) and os.path.realpath(code) != context
 
 
+def drop_example_copies(docs: list[ConfigDoc]) -> None:
+    """A dotenv file to copy (`.env.example`, `.env.sample`...) beside a dotenv file the code runs with
+    (`.env`) that sets the same variable describes the same client, not another: its endpoint for
+    that variable leaves its file's clients (its settings stay, for APP013), so that a path, and a
+    connection budget, count the client once. Alone, an example is the only description of its
+    client, and stays one."""
+    def dotenv_variables(d: ConfigDoc) -> set[str]:
+        return {name for held in (d.meta.get("_env_of") or {}).values() if held.get("dotenv")
+                for name in held.get("env", ())}
+
+    run_with: dict[str, set[str]] = {}  # folder -> variables its non-example dotenv files set
+    for d in docs:
+        if d.kind == "client" and d.meta.get("_env_of") and not _example(d.path):
+            run_with.setdefault(os.path.dirname(os.path.abspath(d.path)), set()).update(dotenv_variables(d))
+    if not run_with:
+        return
+    for d in docs:
+        if d.kind != "client" or d.model is None or not d.meta.get("_env_of") or not _example(d.path):
+            continue
+        beside = run_with.get(os.path.dirname(os.path.abspath(d.path)), set())
+        held = d.meta["_env_of"]
+        copies = [ep for ep in d.model.endpoints if id(ep) in held and held[id(ep)].get("dotenv") and ep.name in beside]
+        if copies:
+            d.model.endpoints = [ep for ep in d.model.endpoints if all(ep is not c for c in copies)]
+            d.meta["_copies_of"] = sorted(ep.name for ep in copies)
+
+
 # words of a dotenv file's name that say it is a file to copy or a test's, not what the code runs with
 _COPY_WORDS = frozenset({"example", "examples", "sample", "samples", "template", "templates", "tpl", "dist", "test",
                          "tests", "testing", "ci"})
