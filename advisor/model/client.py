@@ -492,7 +492,7 @@ class ClientEndpoint(Record):
                  "tcp_user_timeout", "connect_timeout", "socket_timeout", "sslmode", "sslrootcert",
                  "ssl_min_protocol_version", "ssl_max_protocol_version", "pool", "params", "dbapi", "template",
                  "service", "service_shown", "prepares", "server_cursors", "pgx", "pgjdbc", "spring", "overrides",
-                 "driver_assumed")
+                 "driver_assumed", "url_keys")
 
     def __init__(self, driver: str, name: str, span: Span, form: str, hosts: list[Value] | None = None,
                  ports: list[Value] | None = None, dbname: Value | None = None, user: Value | None = None,
@@ -546,6 +546,10 @@ class ClientEndpoint(Record):
         # block, a .env file, a YAML value): it is read as libpq reads it, but what a library decides
         # for itself (whether sslmode=require verifies: node-postgres does) is not known
         self.driver_assumed = False
+        # the libpq keys a Rails configuration's URL sets, whose values win over its section's keys
+        # (ActiveRecord's UrlConfig merges the URL's hash over the section's): a fix to one of them
+        # goes in the URL
+        self.url_keys: frozenset[str] = frozenset()
 
     @property
     def asyncpg(self) -> bool:

@@ -346,6 +346,7 @@ class _Reader:
             ep.params[f"variables.{name}"] = v
         ep.pool = self.pool(env, merged)
         ep.prepares = self.prepares(env, merged.get("prepared_statements"))
+        ep.url_keys = frozenset(RENAMED.get(k, k) for k in url_params)
         return ep
 
     def _locator(self, node, url: Value) -> Locator:

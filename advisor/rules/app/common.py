@@ -90,6 +90,10 @@ def libpq_keys(ep, pairs) -> str:
     if ep.driver == "django":
         entries = ", ".join(f'"{k}": {v if isinstance(v, int) else json.dumps(str(v))}' for k, v in pairs)
         return f"{entries} in {ep.name}['OPTIONS']"
+    if ep.driver == "rails" and any(k in ep.url_keys for k, _ in pairs):
+        # the URL's values win over the section's (ActiveRecord's UrlConfig): the fix goes in the URL
+        return (f"{'&'.join(f'{k}={v}' for k, v in pairs)} in the query of its URL (whose values win over the keys "
+                f"under {ep.name} in database.yml)")
     if ep.driver == "rails":  # ActiveRecord hands libpq's keywords in database.yml to PG::Connection
         entries = ", ".join(f"{k}: {v}" for k, v in pairs)
         return f"{entries} under {ep.name} in database.yml"
