@@ -645,9 +645,39 @@ def _kind_of(path: str, sniff: bool, explicit: bool = False) -> str | None:
         return None
     try:
         text = read_text(path)  # (up to the 16 MiB every loader reads: a large settings module is sniffed too)
-    except (InputError, OSError):
+    except InputError:
+        # a file the loaders refuse (over the read limit, a NUL byte, UTF-16) is sniffed from its
+        # head all the same: one of a kind pgpath reads goes to its loader, which says why it
+        # cannot be read (exit 2), where it was skipped as "Terraform without any resource"
+        text = _refused_head(path, suffix)
+        if text is None:
+            return None
+    except OSError:
         return None
     return detect_kind(path, text)
+
+
+_SNIFF_HEAD = 2_000_000  # what the detectors look at, at most (advisor.loaders.infra_detect.detect_yaml)
+
+
+def _refused_head(path: str, suffix: str) -> str | None:
+    """The first 2 MB of a regular file that read_text refused, as text for the detectors:
+    decoded as UTF-16/32 after such a byte order mark (a Windows PowerShell `>` writes UTF-16),
+    else byte for byte. None for a file without a suffix that is not UTF-16 (a program or data
+    file is no configuration however its strings read) and for what is not a regular file."""
+    from advisor.loaders.source import read_head
+
+    try:
+        if not os.path.isfile(path):
+            return None  # a FIFO or device would block
+        data = read_head(path, _SNIFF_HEAD, _SNIFF_HEAD)
+    except OSError:
+        return None
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return data[:len(data) // 4 * 4].decode("utf-32", "replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data[:len(data) // 2 * 2].decode("utf-16", "replace")
+    return data.decode("latin-1") if suffix else None
 
 
 def load_documents(settings: Settings, found: list[tuple[str, str]], progress=None, plan=None, pgb_plan=None

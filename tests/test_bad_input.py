@@ -485,3 +485,47 @@ def test_rails_timers_past_a_float_and_a_pool_past_4300_digits(tmp_path):
     assert r.returncode == 0 and found == ["APP001 config/database.yml:1:1"], r.stdout + r.stderr
     r = pgpath("dump", "config/database.yml", cwd=tmp_path)
     assert r.returncode == 0 and '"value": "never"' in r.stdout  # the checkout wait: Infinity, as Ruby reads it
+
+
+# session 16 (fuzz/targeted.py and hand-made inputs aimed at Terraform, cloud JSON, Kubernetes,
+# SQL, client code, host files and certificates)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("lb.json", (ROOT / "tests" / "rules" / "CLD004" / "bad_lb.json").read_text()),
+    ("nlb.tf", (ROOT / "samples" / "risky" / "infra" / "nlb.tf").read_text()),
+    ("init.sql", "ALTER SYSTEM SET idle_session_timeout = '5min';\n"),
+])
+def test_utf16_files_of_sniffed_kinds(tmp_path, name, text):
+    """A cloud output, Terraform file or SQL script saved as UTF-16 (Windows PowerShell 5's `>`)
+    was skipped as "JSON with no shape pgpath reads" / "Terraform without any resource": it is
+    sniffed from its UTF-16 text and reported unreadable, saying why (exit 2)."""
+    (tmp_path / name).write_bytes(text.encode("utf-16"))
+    (tmp_path / "postgresql.conf").write_bytes("port = 5432\n".encode("utf-16"))
+    r = check_here(tmp_path)[0]
+    assert r.returncode == 2, r.stdout + r.stderr
+    for file in (name, "postgresql.conf"):
+        assert f"{file}:1: cannot read: UTF-16 text (it starts with a UTF-16 byte order mark), not UTF-8: save it " \
+               "as UTF-8" in r.stdout + r.stderr, r.stdout + r.stderr
+    assert "0 findings (0 error, 0 warning, 0 info) in 0 files; 2 unreadable" in r.stdout
+    assert "skipped" not in r.stdout + r.stderr
+
+
+def test_sniffed_files_over_the_read_limit_or_binary(tmp_path):
+    """A Terraform file or plan over the 16 MiB read limit, or a plan with a NUL byte, was skipped
+    as holding nothing pgpath reads; a large or binary file of no kind is still skipped."""
+    lb = 'resource "aws_lb" "db" {\n  load_balancer_type = "network"\n}\n'
+    (tmp_path / "main.tf").write_text(lb + "# " + "x" * (17 * 1024 * 1024) + "\n")
+    plan = (ROOT / "tests" / "rules" / "CLD006" / "bad_plan_json" / "plan.json").read_bytes()
+    (tmp_path / "plan.json").write_bytes(plan[:-2] + b"\x00" + plan[-2:])
+    (tmp_path / "data.json").write_text("[" + "1," * (9 * 1024 * 1024) + "1]")  # no shape pgpath reads
+    (tmp_path / "blob").write_bytes(b"\x00\x01[pgbouncer]\nlisten_port = 6432\n")  # no suffix: a program's data
+    r = pgpath("check", "--no-config", "-v", ".", cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert "main.tf: cannot read: file is too large (17.0 MiB; the limit is 16 MiB)" in out, out
+    line = plan[:-2].count(b"\n") + 1
+    assert f"plan.json:{line}: cannot read: binary file (NUL byte at offset {len(plan) - 2})" in out
+    assert "skipped ./data.json: JSON with no shape pgpath reads" in out
+    assert "skipped ./blob:" in out
+    assert "2 unreadable" in r.stdout

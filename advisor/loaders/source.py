@@ -71,6 +71,12 @@ def read_text_bom(path: str, max_bytes: int = MAX_BYTES) -> tuple[str, bool]:
         raise InputError(path, "is a directory, not a file") from None
     except OSError as exc:
         raise InputError(path, link_problem(path) or f"cannot read: {exc.strerror or exc}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # (UTF-32's marks start alike)
+        # what Windows PowerShell 5's `>` and Out-File write; PostgreSQL, PgBouncer, HAProxy,
+        # Terraform and every JSON reader pgpath stands for read UTF-8 (or bytes)
+        utf = "UTF-32" if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) else "UTF-16"
+        raise InputError(path, f"{utf} text (it starts with a {utf} byte order mark), not UTF-8: save it as UTF-8 "
+                               "(PowerShell: `Out-File -Encoding utf8`, or `Set-Content -Encoding utf8`)", 1)
     nul = data.find(b"\0")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
