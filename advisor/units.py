@@ -34,6 +34,15 @@ def decimal(text: str) -> int:
         text = text[: len(text) - len(text.lstrip("+-"))] + (body or "0")
     return int(text)
 
+def digits(text: str) -> int | None:
+    """A whole number written in ASCII digits only (`16`, `0042`), of any length; else None.
+
+    `str.isdigit()` also takes ², ① and other digits that int() refuses (a ValueError), and
+    Unicode decimal digits (٣) that no Go, C or Ruby reader takes; Python converts at most 4300
+    digits, decimal() any number."""
+    return decimal(text) if text.isascii() and text.isdigit() else None
+
+
 def scaled(number: str, factor: int = 1, divisor: int = 1) -> int:
     """`int(float(number) * factor / divisor)` for a non-negative `123` or `1.5`, exactly and for
     any length: float() of 400 digits is infinity (an OverflowError in int()) and rounds a

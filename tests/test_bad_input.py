@@ -529,3 +529,87 @@ def test_sniffed_files_over_the_read_limit_or_binary(tmp_path):
     assert "skipped ./data.json: JSON with no shape pgpath reads" in out
     assert "skipped ./blob:" in out
     assert "2 unreadable" in r.stdout
+
+
+_MANIFESTS = """apiVersion: postgresql.cnpg.io/v1
+kind: Pooler
+metadata:
+  name: app-pooler-rw
+spec:
+  cluster:
+    name: app
+  instances: {v}
+  type: rw
+  pgbouncer:
+    poolMode: transaction
+---
+apiVersion: acid.zalan.do/v1
+kind: postgresql
+metadata:
+  name: acid-orders
+spec:
+  teamId: acid
+  numberOfInstances: 2
+  postgresql:
+    version: "{v}"
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: postgres-external
+  annotations:
+    service.beta.kubernetes.io/azure-load-balancer-tcp-idle-timeout: "{v}"
+spec:
+  type: LoadBalancer
+  selector:
+    app: postgres
+  ports:
+    - port: {v}
+      targetPort: 5432
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: pgbouncer
+spec:
+  replicas: {v}
+  template:
+    spec:
+      containers:
+        - name: pgbouncer
+          image: bitnami/pgbouncer:1.22.0
+          env:
+            - {{name: POSTGRESQL_HOST, value: db}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: pgbouncer
+spec:
+  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: pgbouncer}}
+  minReplicas: 1
+  maxReplicas: {v}
+"""
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u2460", "9" * 5000])
+def test_kubernetes_compose_ansible_counts_that_int_refuses(tmp_path, value):
+    """A CloudNativePG Pooler's instances, a Zalando version, a Service port and Azure idle-timeout
+    annotation, a Deployment's replicas, an HPA's maxReplicas, compose replicas and a published
+    port range, Ansible's pgbouncer_processes and swap_file_size_mb written as ² or ① (which
+    str.isdigit() takes and int() refuses) or with 5000 digits (past Python's conversion limit)
+    were internal errors (ValueError): they are no count pgpath knows, as Kubernetes, compose and
+    Ansible refuse them, and the rest of each file is checked."""
+    (tmp_path / "manifests.yaml").write_text(_MANIFESTS.format(v=value))
+    (tmp_path / "docker-compose.yml").write_text(
+        f"services:\n  pgbouncer:\n    image: bitnami/pgbouncer:1.24.0\n    deploy:\n      replicas: {value}\n"
+        f"    ports:\n      - \"{value}:6432-{value}\"\n    environment:\n      POSTGRESQL_HOST: db\n"
+        "      PGBOUNCER_AUTH_TYPE: trust\n")
+    (tmp_path / "vars.yml").write_text(
+        'postgresql_parameters:\n  - { option: "max_connections", value: "200" }\npgbouncer_install: true\n'
+        f"pgbouncer_processes: {value}\npgbouncer_listen_port: 6432\nswap_file_size_mb: {value}\n")
+    r, found = check_here(tmp_path, "--select", "CLD005,PGB017")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert found == ["CLD005 manifests.yaml:30:9", "PGB017 docker-compose.yml:7:10"]
+    assert f"forwards PostgreSQL's port {value[:40]}" in r.stdout
+    assert "in 3 files" in r.stdout

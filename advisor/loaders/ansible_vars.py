@@ -34,6 +34,7 @@ import os
 
 from advisor import lazy_re
 from advisor.model import Span
+from advisor.units import digits
 
 MAX_VAR_FILE_BYTES = 2 * 1024 * 1024
 _ROLE_DEFAULTS, _GROUP_ALL, _ROLE_VARS = 1, 2, 3  # Ansible's order among the files read here
@@ -215,8 +216,8 @@ def _evaluate(expression: str, variables: Variables, depth: int = 0, seen: froze
                 break
             if node.kind == "map":
                 node = node.get(key)
-            elif node.kind == "seq" and key.isdigit() and int(key) < len(node.seq()):
-                node = node.seq()[int(key)]
+            elif node.kind == "seq" and digits(key) is not None and digits(key) < len(node.seq()):
+                node = node.seq()[digits(key)]
             else:
                 node = None
     text = _value(node, depth, variables, seen | {name}) if node is not None else None

@@ -70,7 +70,7 @@ from advisor.loaders.yaml_nodes import N, TooLarge, YamlError, compose, walk
 from advisor.model import KUBERNETES_WORKLOADS, ConfigDoc, Diagnostic, RamShare, Setting, Span, Unknown
 from advisor.model.client import Value
 from advisor.model.host import HostFacts
-from advisor.units import scaled, shorten
+from advisor.units import digits, scaled, shorten
 
 # CloudNativePG (pkg/postgres/configuration.go): defaults the user may override, then values the
 # operator always sets (user values for them are ignored)
@@ -473,7 +473,7 @@ def _name(root: N, default: str | None) -> str | None:
 
 def _major(version: N | None) -> int | None:
     """A PostgreSQL major written as a whole number (`postgresVersion: 16`), else None."""
-    return int(version.value) if version is not None and version.kind == "scalar" and version.value.isdigit() else None
+    return digits(version.value) if version is not None and version.kind == "scalar" else None
 
 
 def _read_cnpg_pooler(f: _File, root: N) -> None:
@@ -512,7 +512,7 @@ def _read_cnpg_pooler(f: _File, root: N) -> None:
     instances = spec.get("instances")
     if instances is not None and instances.kind == "scalar":
         # each pod runs its own PgBouncer with its own pools, behind the one Service
-        meta["processes"] = {"count": int(instances.value) if instances.value.isdigit() else None,
+        meta["processes"] = {"count": digits(instances.value),
                              "variable": "instances", "raw": instances.value, "what": "pods",
                              "where": " behind the Pooler's Service", "span": instances.value_span(f.path).to_dict()}
     service_type = spec.get("serviceTemplate", "spec", "type")
@@ -649,7 +649,7 @@ def _read_pgo_pgbouncer(f: _File, root: N, spec: N, pgb: N, name: str) -> None:
     replicas = pgb.get("replicas")
     if replicas is not None and replicas.kind == "scalar":
         # each pod runs its own PgBouncer with its own pools, behind the one Service <name>-pgbouncer
-        meta["processes"] = {"count": int(replicas.value) if replicas.value.isdigit() else None,
+        meta["processes"] = {"count": digits(replicas.value),
                              "variable": "replicas", "raw": replicas.value, "what": "pods",
                              "where": f" behind the Service {name}-pgbouncer",
                              "span": replicas.value_span(f.path).to_dict()}
@@ -879,7 +879,7 @@ def _read_ansible(f: _File, root: N) -> bool:
         if processes is not None and processes.kind == "scalar":
             # autobase runs that many PgBouncer processes on one port (so_reuseport), each with its
             # own pools: what reaches the server is that many times one process's pools
-            count = int(processes.value) if processes.value.isdigit() else None
+            count = digits(processes.value)
             meta["processes"] = {"count": count, "variable": "pgbouncer_processes", "raw": processes.value,
                                  "span": processes.value_span(f.path).to_dict()}
         if autobase:
@@ -926,8 +926,8 @@ def _ansible_host(f: _File, root: N) -> HostFacts | None:
             host = HostFacts(f"{_ANSIBLE_DB_GROUP} (ansible variables)", size.span(f.path))
         if f.is_unknown(text):
             host.facts["swap"] = Value(Unknown(text), text, size.value_span(f.path), key="swap_file_size_mb", unit="B")
-        elif text.strip().isdigit():
-            host.facts["swap"] = Value(int(text) * 1024**2, text, size.value_span(f.path), key="swap_file_size_mb",
+        elif digits(text.strip()) is not None:
+            host.facts["swap"] = Value(digits(text.strip()) * 1024**2, text, size.value_span(f.path), key="swap_file_size_mb",
                                        unit="B")
     return host
 
@@ -1788,7 +1788,7 @@ def _compose_replicas(f: _File, service: N) -> dict | None:
         lines = f.lines_of(file_of(node, f.path))
         shown = node.value if node.kind == "scalar" else \
             lines[node.line - 1][node.col - 1:].strip() if node.line <= len(lines) else "(not a number)"
-        count = int(text) if text.isdigit() and not f.is_unknown(text) else None
+        count = digits(text) if not f.is_unknown(text) else None
         span = (node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict()
         written.append((variable, count, shown, span))
     if not written:
@@ -1916,7 +1916,7 @@ def _workload(f: _File, root: N, pod: N, name: str, runs: list[ConfigDoc], sysct
             replicas = {"count": 1, "raw": "not set (1)", "span": anchor}
         else:  # a number, or a template value (`{{ .Values.replicas }}` even reads as a YAML mapping)
             text = node.value.strip() if node.kind == "scalar" else ""
-            replicas = {"count": int(text) if text.isdigit() else None,
+            replicas = {"count": digits(text),
                         "raw": node.value if node.kind == "scalar" else f.lines[node.line - 1][node.col - 1:].strip(),
                         "span": (node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict()}
     elif kind == "DaemonSet":
@@ -2094,7 +2094,7 @@ def _read_autoscaler(f: _File, root: N) -> None:
                 (root.get("kind") or root).span(f.path).to_dict()
         text = node.value.strip() if node.kind == "scalar" else ""
         shown = node.value if node.kind == "scalar" else f.lines[node.line - 1][node.col - 1:].strip()
-        return (int(text) if text.isdigit() else None), shown, \
+        return digits(text), shown, \
             (node.value_span(f.path) if node.kind == "scalar" else node.span(f.path)).to_dict()
 
     f.autoscalers.append({"name": _name(root, "autoscaler"), "namespace": _namespace(root),
@@ -2450,14 +2450,14 @@ def _lb_kind(f: _File, notes: dict, cloud: str | None):
         idle = None
         if _AWS_CLB_IDLE in notes:
             text, span = val(_AWS_CLB_IDLE)
-            idle = Value(int(text), text, span, key=_AWS_CLB_IDLE, unit="s") if text.isdigit() else \
+            idle = Value(digits(text), text, span, key=_AWS_CLB_IDLE, unit="s") if digits(text) is not None else \
                 Value(Unknown(text), text, span, key=_AWS_CLB_IDLE, unit="s")
         return "aws-elb", idle, facts
     if any(k.startswith(_AZURE_PREFIX) for k in notes):
         idle = None
         if _AZURE_IDLE in notes:
             text, span = val(_AZURE_IDLE)
-            idle = Value(int(text) * 60, text, span, key=_AZURE_IDLE, unit="min") if text.isdigit() else \
+            idle = Value(digits(text) * 60, text, span, key=_AZURE_IDLE, unit="min") if digits(text) is not None else \
                 Value(Unknown(text), text, span, key=_AZURE_IDLE, unit="min")
         return "azure-lb", idle, facts
     if any(k.startswith(_GCP_PREFIXES) for k in notes) or cloud == "gcp":

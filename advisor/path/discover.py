@@ -52,11 +52,12 @@ from advisor.catalog import value_or_default
 from advisor.model import ConfigDoc, Span, Unknown, is_known
 from advisor.model.host import loopback
 from advisor.path.model import DeploymentPath, Hop, client_hop
+from advisor.units import decimal, digits
 
 SERVER_KINDS = ("pgbouncer", "haproxy", "postgresql")
 T = TypeVar("T")
 _DIGITS = lazy_re.compile(r"\d+")
-_BIND_PORT = lazy_re.compile(r":(\d+)(?:-\d+)?$")
+_BIND_PORT = lazy_re.compile(r":([0-9]+)(?:-[0-9]+)?$")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ def _int(value: Any) -> int | None:
 
 def _bind_port(address: str) -> int | None:
     m = _BIND_PORT.search(address or "")
-    return int(m.group(1)) if m else None
+    return decimal(m.group(1)) if m else None
 
 
 class _Listener:
@@ -568,7 +569,7 @@ def _service_of(g: _Group, host: str, port: int | None, kinds: tuple[str, ...] =
                 ordinal = pod[len(w["name"]) + 1:] if pod.startswith(f"{str(w['name']).lower()}-") else ""
                 count = (w.get("replicas") or {}).get("count")
                 if (w["kind"] != "StatefulSet" or str(w.get("service_name") or "").lower() != service
-                        or not ordinal.isdigit() or isinstance(count, int) and int(ordinal) >= count):
+                        or digits(ordinal) is None or isinstance(count, int) and digits(ordinal) >= count):
                     continue
                 where = f" in namespace {w['namespace']}" if w.get("namespace") else ""
                 found.append((target, lst, f"the pod {pod} of StatefulSet {w['name']} through its headless Service "

@@ -11,6 +11,7 @@ ufw.
 from __future__ import annotations
 
 from advisor.model.host import loopback
+from advisor.units import digits
 
 # what a listener without TLS lets anyone on the network read (PGB017, TLS001)
 UNENCRYPTED = "queries and results cross the network unencrypted"
@@ -30,9 +31,9 @@ def exposure_message(kind: str, reached: str, weak: str, login: str, unless: str
 def covers(target: str, port: str) -> bool:
     """A compose container port (`6432`, or a range `6432-6440`) covers `port`."""
     low, _, high = target.partition("-")
-    if not port.isdigit() or not low.isdigit():
+    if digits(port) is None or digits(low) is None:
         return False
-    return int(low) <= int(port) <= int(high if high.isdigit() else low)
+    return digits(low) <= digits(port) <= digits(high if digits(high) is not None else low)
 
 
 def published_to_network(exposure: dict, port: str) -> dict | None:
