@@ -613,3 +613,18 @@ def test_kubernetes_compose_ansible_counts_that_int_refuses(tmp_path, value):
     assert found == ["CLD005 manifests.yaml:30:9", "PGB017 docker-compose.yml:7:10"]
     assert f"forwards PostgreSQL's port {value[:40]}" in r.stdout
     assert "in 3 files" in r.stdout
+
+
+def test_haproxy_numbers_past_int_conversion(tmp_path):
+    """A global maxconn, a bind address's port and IPv4 part, a server's `port` and `weight` of
+    5000 digits (past Python's 4300-digit conversion limit), and a check port written `²`, were
+    internal errors (ValueError): they are read as HAProxy's C conversions read them."""
+    big = "9" * 5000
+    (tmp_path / "haproxy.cfg").write_text(
+        f"global\n  maxconn {big}\ndefaults\n  mode tcp\n  timeout client 30m\n  timeout server 30m\n"
+        f"  timeout connect 5s\nlisten pg\n  bind {big}.1.1.1:{big}\n  server db 10.0.0.5:5432 check port {big} "
+        f"weight {big}\n  server db2 10.0.0.6:5432 check port \u00b2\n")
+    r, found = check_here(tmp_path, "--select", "HAP008")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == [f"HAP008 haproxy.cfg:10:{len(big) + 46}", "HAP008 haproxy.cfg:9:8"], r.stdout
+    assert "weight of server db is not within 0 and 256 (-1)" in r.stdout  # atol: LONG_MAX, cut to 32 bits

@@ -59,7 +59,7 @@ from advisor.loaders.ansible_vars import rendered_text
 from advisor.loaders.template import is_template, placeholders
 from advisor.model import ConfigDoc, Diagnostic, Record, Setting, Span, Unknown, is_known
 from advisor.model.haproxy import KA_PARAMS, Bind, HaproxyModel, Proxy, Server, Val
-from advisor.units import HAP_TIMER_MAX_MS, c_strtol, decimal, hap_format_ms, hap_parse_timer
+from advisor.units import HAP_TIMER_MAX_MS, c_strtol, decimal, digits, hap_format_ms, hap_parse_timer
 
 PROXY_SECTIONS = ("defaults", "frontend", "backend", "listen")
 OTHER_SECTIONS = (
@@ -450,7 +450,7 @@ def _count_value(text: str, unknown: bool):
     text = text.strip()
     if unknown or not text.isascii() or not text.isdigit():
         return Unknown(text)
-    return int(text)
+    return decimal(text)  # (5000 digits: past int()'s limit, far past any maxconn)
 
 
 def _closest(word: str, known, cutoff: float, problems_so_far: int) -> list[str]:
@@ -1133,7 +1133,7 @@ class _Builder:
                 ms = None
             target["inter_ms"] = Val(Unknown(nxt) if unknown or ms is None else ms, span, origin)
         elif w == "port" and nxt is not None:
-            target["check_port"] = Val(int(nxt) if nxt.isdigit() and not unknown else Unknown(nxt), span, origin)
+            target["check_port"] = Val(Unknown(nxt) if unknown or digits(nxt) is None else digits(nxt), span, origin)
         elif w in ("ssl-min-ver", "ssl-max-ver") and nxt is not None:
             target[w] = Val(nxt, span, origin)
         elif w == "resolvers" or (w == "init-addr" and nxt is not None):
@@ -1326,7 +1326,7 @@ def _srv_message(who: str | None, message: str) -> str:
     return message if who is None else f"'server {who}' : {message}"
 
 
-_ATOL = lazy_re.compile(r"[ \t\n\r\f\v]*([+-]?)(\d*)")
+_ATOL = lazy_re.compile(r"[ \t\n\r\f\v]*([+-]?)([0-9]*)")
 _TIME_PREFIX = lazy_re.compile(r"\d+(?:us|ms|s|m|h|d)")
 
 
@@ -1334,7 +1334,7 @@ def _c_atol_int(text: str) -> int:
     """atol() stored in a C int, as HAProxy 2.6 reads `weight`, `rise` and `fall`: leading blanks,
     a sign, digits (`3x` is 3, `x` and `0x10` are 0), cut to 32 bits (4294967297 is 1)."""
     m = _ATOL.match(text)
-    value = min(int(m.group(2) or "0"), 2**63 - 1) * (-1 if m.group(1) == "-" else 1)
+    value = min(decimal(m.group(2) or "0"), 2**63 - 1) * (-1 if m.group(1) == "-" else 1)
     return (value + 2**31) % 2**32 - 2**31
 
 
@@ -1445,7 +1445,7 @@ def _c_atoi(text: str) -> int:
         if not ch.isdigit() or not ch.isascii():
             break
         digits += ch
-    value = min(int(digits or "0"), 2**63 - 1)  # strtol saturates at LONG_MAX
+    value = min(decimal(digits or "0"), 2**63 - 1)  # strtol saturates at LONG_MAX
     return (value + 2**31) % 2**32 - 2**31
 
 
@@ -1525,7 +1525,7 @@ def _ip_literal_ok(host: str) -> bool:
         return True
     parts = host.split(".")
     if len(parts) == 4 and all(p.isdigit() and p.isascii() for p in parts):
-        return all(int(p) <= 255 for p in parts)
+        return all(decimal(p) <= 255 for p in parts)
     return True
 
 
