@@ -628,3 +628,22 @@ def test_haproxy_numbers_past_int_conversion(tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     assert found == [f"HAP008 haproxy.cfg:10:{len(big) + 46}", "HAP008 haproxy.cfg:9:8"], r.stdout
     assert "weight of server db is not within 0 and 256 (-1)" in r.stdout  # atol: LONG_MAX, cut to 32 bits
+
+
+def test_sysctl_value_past_int_conversion(tmp_path):
+    """A sysctl value of 5000 digits in a sysctl.d file or a pod's securityContext sysctls was an
+    internal error (ValueError out of int()); it is outside the kernel's range (SYS001 at the
+    value), the message shortening it."""
+    big = "9" * 5000
+    (tmp_path / "99-pg.conf").write_text(f"net.ipv4.tcp_keepalive_time = {big}\nvm.overcommit_memory = 2\n")
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: db\nspec:\n  securityContext:\n    sysctls:\n"
+        f"      - name: net.ipv4.tcp_keepalive_time\n        value: \"{big}\"\n  containers:\n"
+        "    - name: postgres\n      image: postgres:16\n")
+    r, found = check_here(tmp_path, "--select", "SYS001")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["SYS001 99-pg.conf:1:31", "SYS001 pod.yaml:9:17"], r.stdout
+    assert r.stdout.count(f"net.ipv4.tcp_keepalive_time = {big[:40]}... (5000 characters): outside 0..2147483647; "
+                          ) == 2, r.stdout
+    assert "the kernel refuses it and systemd-sysctl logs an error" in r.stdout
+    assert "the pod cannot start (the kubelet rejects the sysctl)" in r.stdout

@@ -2213,7 +2213,7 @@ def _sysctls_doc(f: _File, name: str, node: N, source: str = "securityContext.sy
             continue
         if why:
             if applied:
-                doc.diagnostics.append(Diagnostic("sysctl-invalid-value", vspan, f"{key} = {text}: {why}; {refused}",
+                doc.diagnostics.append(Diagnostic("sysctl-invalid-value", vspan, f"{key} = {shorten(text)}: {why}; {refused}",
                                                   f"{key}: \"<integer>\""))
             setting.value = None
             continue

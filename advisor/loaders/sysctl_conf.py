@@ -27,6 +27,7 @@ from advisor.loaders.template import is_template, placeholders
 from advisor.model import ConfigDoc, Diagnostic, Setting, Span, Unknown
 from advisor.model.client import Value
 from advisor.model.host import HostFacts
+from advisor.units import decimal, shorten
 
 # sysctl key -> (HostFacts name, unit, minimum, maximum): what the kernel's handler accepts
 # (keepalive_time/intvl: proc_dointvec_jiffies, an int; probes: a u8; overcommit_memory: 0..2)
@@ -55,7 +56,7 @@ def parse_fact(key: str, text: str) -> tuple[str, str | None, int | None, str] |
     if fact is None:
         return None
     name, unit, low, high = fact
-    number = int(text, 10) if _INTEGER.fullmatch(text.strip()) else None
+    number = decimal(text.strip()) if _INTEGER.fullmatch(text.strip()) else None  # (of any length)
     if number is None:
         return name, unit, None, "not an integer"
     if not low <= number <= high:
@@ -137,7 +138,7 @@ def read_lines(doc: ConfigDoc, host: HostFacts, path: str, text: str, line_offse
         if why:
             doc.diagnostics.append(Diagnostic(
                 "sysctl-invalid-value", value_span,
-                f"{key} = {value_text}: {why}; the kernel refuses it"
+                f"{key} = {shorten(value_text)}: {why}; the kernel refuses it"
                 + (" (the leading '-' hides the failure)" if ignore_failure else " and systemd-sysctl logs an error"),
                 f"{key} = {_suggest(key, value_text, number, fact[2], fact[3])}"))
             setting.value = None
