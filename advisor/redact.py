@@ -6,7 +6,8 @@ they print through a `Redactor` made from the loaded documents:
 - every string (finding messages and fixes, setting values, document data) has its passwords
   replaced by `***` wherever a pattern shows them: libpq keyword/value `password=`, URL
   user-info `scheme://user:password@` (JDBC, SQLAlchemy, libpq URIs), `password=` query
-  parameters, `PGPASSWORD=...`-style variables and `--password x`/`pass:x` options in commands;
+  parameters, `PGPASSWORD=...`-style variables, `--password x`/`pass:x` options in commands and
+  SQL's `PASSWORD 'x'` (a role's, quoted by a parser error that runs on past its statement);
 - every secret value the loaders read (a setting marked secret, a client's password, a bare
   value of a connection variable that no reader could parse (`DATABASE_URL=<a token>`), the
   password inside `primary_conninfo` and any other connection-string setting, the whole of
@@ -59,6 +60,10 @@ _OPTION_SECRET = lazy_re.compile(r"(--?(?:password|passwd|passphrase|secret(?:-?
                                  r"(?:[= ]|\s+))"
                                  r"('[^']*'?|\"[^\"]*\"?|[^\s;&|'\"]+)", re.IGNORECASE)
 _PASS_PREFIX = lazy_re.compile(r"\b(pass:)(\S+)")  # openssl -passin pass:secret
+# SQL: CREATE/ALTER ROLE|USER ... [ENCRYPTED] PASSWORD 'secret' (a quoted literal, '' inside it; an
+# E'' string; up to the end of the text when it does not close, as a parser error quotes it); not
+# a placeholder of a fix (`PASSWORD '<new>'`)
+_SQL_PASSWORD = lazy_re.compile(r"\b(PASSWORD\s+[EeUu&]{0,2})(?!'<[^'<>]*>')('(?:[^']|'')*'?)", re.IGNORECASE)
 _SECRET_KEY = lazy_re.compile(_SECRET_WORD, re.IGNORECASE)  # a JSON key whose value is a secret (fullmatch)
 # `user:password@host` without a scheme (pgjdbc reads `jdbc:postgresql://user:pw@db` as a host
 # name, and messages print it); `[^...]+` runs cannot overlap, so the search stays linear
@@ -90,6 +95,7 @@ def redact_patterns(text: str) -> str:
         out = _QUOTED_SECRET.sub(lambda m: m.group(1) + m.group(2) + "***", out)
         out = _OPTION_SECRET.sub(lambda m: m.group(1) + "***", out)
         out = _PASS_PREFIX.sub(lambda m: m.group(1) + "***", out)
+        out = _SQL_PASSWORD.sub(lambda m: m.group(1) + "'***'", out)
     return out
 
 

@@ -647,3 +647,19 @@ def test_sysctl_value_past_int_conversion(tmp_path):
                           ) == 2, r.stdout
     assert "the kernel refuses it and systemd-sysctl logs an error" in r.stdout
     assert "the pod cannot start (the kubelet rejects the sysctl)" in r.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "html", "markdown", "junit"])
+def test_sql_syntax_error_quoting_a_role_password(tmp_path, fmt):
+    """An unterminated dollar quote makes PostgreSQL's parser quote the rest of the script "at or
+    near" it, a later ALTER ROLE ... PASSWORD 'x' included: the password was in every format."""
+    (tmp_path / "init.sql").write_text(
+        "ALTER SYSTEM SET work_mem = '4MB';\nDO $$ BEGIN\nALTER SYSTEM SET max_wal_size = '4GB';\n"
+        "ALTER ROLE app WITH LOGIN PASSWORD 'Kq7-secret-role';\nCREATE USER bob ENCRYPTED PASSWORD E'it''s-Zx9';\n")
+    r = pgpath("check", "--no-config", "--format", fmt, ".", cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Kq7-secret-role" not in r.stdout + r.stderr and "Zx9" not in r.stdout + r.stderr
+    assert "unterminated dollar-quoted string" in r.stdout
+    if fmt == "text":
+        assert "init.sql:2:4: ADV001 error SQL unterminated dollar-quoted string at or near" in r.stdout
+        assert "PASSWORD '***'" in r.stdout
