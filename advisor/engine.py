@@ -245,6 +245,9 @@ def _read_toml(path: str, text: str) -> Any:
     tool = data.get("tool")
     if not isinstance(tool, dict) or "pgpath" not in tool:
         raise UsageError(f"{path}: no [tool.pgpath] table")
+    nul = _nul_key(tool["pgpath"])
+    if nul:
+        raise UsageError(f"{path}: [tool.pgpath] at {nul}: {_NUL_IN_CONFIG.replace('pgpath.yaml', 'it')}")
     return tool["pgpath"]
 
 
@@ -299,6 +302,23 @@ def _marks(path: str, text: str, limit: int) -> dict[str, Span]:
     return marks
 
 
+_NUL_IN_CONFIG = "a NUL character (\\0) in a string: pgpath.yaml names files, hosts and patterns, which cannot hold one"
+
+
+def _nul_key(data: Any, key: str = "") -> str | None:
+    """The key path of the first string holding a NUL character in TOML settings, else None."""
+    if isinstance(data, str):
+        return key or "(top level)" if "\0" in data else None
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for k, v in items:
+        if isinstance(k, str) and "\0" in k:
+            return f"{key}/{k}" if key else k
+        found = _nul_key(v, f"{key}/{k}" if key else str(k))
+        if found:
+            return found
+    return None
+
+
 def _config_loader(yaml):
     """yaml.SafeLoader that refuses aliases: pgpath.yaml needs none, and ten aliases of ten
     aliases of ... (a 400-byte file) expand to 10^9 values for the schema check to walk."""
@@ -318,7 +338,14 @@ def _config_loader(yaml):
                     None, None, f"a number of {len(node.value)} digits (pgpath reads up to 4000)", node.start_mark)
             return super().construct_yaml_int(node)
 
+        def construct_yaml_str(self, node):
+            value = super().construct_yaml_str(node)
+            if "\0" in value:  # ("\0" in YAML): os functions refuse it in a path (a ValueError)
+                raise yaml.constructor.ConstructorError(None, None, _NUL_IN_CONFIG, node.start_mark)
+            return value
+
     ConfigLoader.add_constructor("tag:yaml.org,2002:int", ConfigLoader.construct_yaml_int)
+    ConfigLoader.add_constructor("tag:yaml.org,2002:str", ConfigLoader.construct_yaml_str)
     return ConfigLoader
 
 

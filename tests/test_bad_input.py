@@ -663,3 +663,21 @@ def test_sql_syntax_error_quoting_a_role_password(tmp_path, fmt):
     if fmt == "text":
         assert "init.sql:2:4: ADV001 error SQL unterminated dollar-quoted string at or near" in r.stdout
         assert "PASSWORD '***'" in r.stdout
+
+
+def test_nul_character_in_pgpath_settings(tmp_path):
+    """A hop's file written "\\0" in pgpath.yaml (or any string of [tool.pgpath]) was an internal
+    error (ValueError: embedded null byte, out of os.path.realpath); a usage error at the value."""
+    (tmp_path / "postgresql.conf").write_text("port = 5432\n")
+    (tmp_path / "pgpath.yaml").write_text(
+        'deployments:\n  - name: orders\n    hops:\n      - client: {file: app.env}\n      - haproxy: "\\0"\n'
+        "      - postgres: postgresql.conf\n")
+    r = pgpath("check", ".", cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "pgpath: error: pgpath.yaml:5:18: invalid YAML: a NUL character (\\0) in a string: pgpath.yaml names " \
+           "files, hosts and patterns, which cannot hold one" in r.stderr
+    (tmp_path / "pgpath.yaml").unlink()
+    (tmp_path / "pyproject.toml").write_text('[tool.pgpath]\nexclude = ["ok", "a\\u0000b"]\n')
+    r = pgpath("check", ".", cwd=tmp_path)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "pgpath: error: pyproject.toml: [tool.pgpath] at exclude/1: a NUL character (\\0) in a string" in r.stderr
