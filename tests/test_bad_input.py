@@ -681,3 +681,31 @@ def test_nul_character_in_pgpath_settings(tmp_path):
     r = pgpath("check", ".", cwd=tmp_path)
     assert r.returncode == 2, r.stdout + r.stderr
     assert "pgpath: error: pyproject.toml: [tool.pgpath] at exclude/1: a NUL character (\\0) in a string" in r.stderr
+
+
+def test_certificate_file_of_unterminated_begin_lines(tmp_path):
+    """20,000 `-----BEGIN CERTIFICATE-----` lines with no END (a truncated or concatenated bundle):
+    the block regex scanned to the end of the file from each (2,000 lines took 5 s, 20,000 about
+    8 minutes); the block after them is still found, at its line."""
+    (tmp_path / "server.crt").write_text("-----BEGIN CERTIFICATE-----\n" * 20_000
+                                         + "-----BEGIN X509 CERTIFICATE-----\nAAAA\n-----END X509 CERTIFICATE-----\n")
+    r, found = check_here(tmp_path, "--select", "TLS014")  # (timeout 120 s)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["TLS014 server.crt:20001:1"], r.stdout
+    assert "certificate cannot be read (ValueError)" in r.stdout
+
+
+def test_certificate_blocks_as_the_regex_found_them():
+    import random
+    import re
+
+    from advisor.loaders.cert_file import blocks
+
+    regex = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----", re.S)
+    pieces = ["-----BEGIN CERTIFICATE-----\n", "-----END CERTIFICATE-----", "-----BEGIN RSA PRIVATE KEY-----\r\n",
+              "-----END RSA PRIVATE KEY-----", "abc\n", "\n", "-----BEGIN A-----", "-----END A-----",
+              "-----BEGIN A-----\n", "-----", "BEGIN ", "X", " "]
+    rnd = random.Random(16)
+    for _ in range(5000):
+        text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
+        assert list(blocks(text)) == [(m.group(1), m.start(), m.end()) for m in regex.finditer(text)], text
