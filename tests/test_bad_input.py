@@ -709,3 +709,18 @@ def test_certificate_blocks_as_the_regex_found_them():
     for _ in range(5000):
         text = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14)))
         assert list(blocks(text)) == [(m.group(1), m.start(), m.end()) for m in regex.finditer(text)], text
+
+
+def test_pom_with_unclosed_comments(tmp_path):
+    """A pom.xml ending in 50,000 unclosed `<!--` (or `<dependency>`): the comment and dependency
+    regexes (`<!--.*?-->`, re.S) scanned to the end of the file from each opener (10,000 took
+    10 s, 50,000 minutes); the pgjdbc version before them is still read."""
+    import shutil
+
+    shutil.copytree(ROOT / "tests" / "rules" / "PATH007" / "bad_pgjdbc_42_7_4_extra_float_digits", tmp_path / "case")
+    pom = tmp_path / "case" / "pom.xml"
+    pom.write_text(pom.read_text() + "<!-- " * 50_000 + "<dependency> " * 50_000)
+    r, found = check_here(tmp_path / "case", "--select", "PATH007")  # (timeout 120 s)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["PATH007 src/main/resources/application.properties:1:23"], r.stdout
+    assert "pgjdbc 42.7.4 (org.postgresql:postgresql 42.7.4 in pom.xml:8)" in r.stdout, r.stdout

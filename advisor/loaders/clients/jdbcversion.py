@@ -33,16 +33,13 @@ FIRST_WITHOUT_STARTUP_EFD = (42, 7, 5)  # pgjdbc#3476: extra_float_digits no lon
 BUILD_FILES = ("pom.xml", "build.gradle", "build.gradle.kts")
 MAX_BYTES = 1 << 20
 
-_DEPENDENCY = lazy_re.compile(r"<dependency>(.*?)</dependency>", 16)  # re.S
 _GRADLE = lazy_re.compile(r"""["']org\.postgresql:postgresql:([^"'$\s:@]+)""")
 _GRADLE_PROPERTY = lazy_re.compile(r"""(?:ext|extra)\s*\[\s*["']postgresql\.version["']\s*\]\s*=\s*["']([^"']+)["']""")
-_COMMENT = lazy_re.compile(r"<!--.*?-->", 16)  # re.S
 _VERSION = lazy_re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
 _NOT_NEWLINE = lazy_re.compile(r"[^\n]")
 _PROPERTY = lazy_re.compile(r"<([\w.-]+)>([^<]*)</\1>")
 _PROPERTIES = lazy_re.compile(r"<properties>(.*?)</properties>", 16)  # re.S
 _REFERENCE = lazy_re.compile(r"\$\{([\w.-]+)\}")
-_TAGS = {name: lazy_re.compile(rf"<{name}>\s*([^<]*?)\s*</{name}>") for name in ("groupId", "artifactId", "version")}
 
 
 class PgjdbcVersion(Record):
@@ -122,11 +119,11 @@ def _from_build(build: str) -> PgjdbcVersion:
 
 def maven(text: str) -> tuple[str, int] | None:
     """(version, offset of it) of the org.postgresql:postgresql dependency of a pom, or None."""
-    blanked = _COMMENT.sub(lambda m: _NOT_NEWLINE.sub(" ", m.group(0)), text)
+    blanked = "".join(_NOT_NEWLINE.sub(" ", part) if i % 2 else part
+                      for i, part in enumerate(_split(text, "<!--", "-->")))
     props = {m.group(1): (m.group(2).strip(), m.start(2)) for m in _PROPERTY.finditer(_properties(blanked))}
     offset_props = blanked.find("<properties>")
-    for dep in _DEPENDENCY.finditer(blanked):
-        body = dep.group(1)
+    for start, body in _elements(blanked, "<dependency>", "</dependency>"):
         if _tag(body, "groupId") != "org.postgresql" or _tag(body, "artifactId") != "postgresql":
             continue
         version = _tag(body, "version")
@@ -138,7 +135,7 @@ def maven(text: str) -> tuple[str, int] | None:
                 return None
             value, at = props[m.group(1)]
             return value, offset_props + len("<properties>") + at
-        return version, dep.start(1) + body.find(version)
+        return version, start + body.find(version)
     return None
 
 
@@ -147,9 +144,48 @@ def _properties(text: str) -> str:
     return m.group(1) if m else ""
 
 
+def _split(text: str, opener: str, closer: str) -> list[str]:
+    """text cut into outside, element, outside, element, ...: each element from an opener to the
+    first closer after it (as `opener.*?closer` finds them, re.S). Linear: that regex scans to
+    the end of the text from every opener without a closer (20,000 unclosed `<dependency>` took
+    minutes); once one opener has no closer after it, no later one has."""
+    parts, pos = [], 0
+    while True:
+        i = text.find(opener, pos)
+        j = text.find(closer, i + len(opener)) if i >= 0 else -1
+        if j < 0:
+            parts.append(text[pos:])
+            return parts
+        parts += [text[pos:i], text[i:j + len(closer)]]
+        pos = j + len(closer)
+
+
+def _elements(text: str, opener: str, closer: str):
+    """(offset of the body, body) of each `opener body closer` (see _split)."""
+    offset = 0
+    for i, part in enumerate(_split(text, opener, closer)):
+        if i % 2:
+            yield offset + len(opener), part[len(opener):-len(closer)]
+        offset += len(part)
+
+
 def _tag(body: str, name: str) -> str | None:
-    m = _TAGS[name].search(body)
-    return m.group(1) if m else None
+    """The text of the first `<name> text </name>` without markup inside, stripped (what
+    `<name>\\s*([^<]*?)\\s*</name>` finds, in linear time: that regex took quadratic time over
+    a long run of blanks)."""
+    opener, closer = f"<{name}>", f"</{name}>"
+    pos = 0
+    while True:
+        i = body.find(opener, pos)
+        if i < 0:
+            return None
+        start = i + len(opener)
+        end = body.find("<", start)
+        if end < 0:
+            return None
+        if body.startswith(closer, end):
+            return body[start:end].strip()
+        pos = start
 
 
 def gradle(text: str) -> tuple[str, int] | None:
