@@ -724,3 +724,17 @@ def test_pom_with_unclosed_comments(tmp_path):
     assert r.returncode == 1, r.stdout + r.stderr
     assert found == ["PATH007 src/main/resources/application.properties:1:23"], r.stdout
     assert "pgjdbc 42.7.4 (org.postgresql:postgresql 42.7.4 in pom.xml:8)" in r.stdout, r.stdout
+
+
+def test_helm_template_line_of_unclosed_tags(tmp_path):
+    """A Helm-templated manifest (read with its tags masked) with a line of 40,000 `{{` that no
+    `}}` closes: the masking regex restarted at each of them (20,000 took 55 s); the Pooler is
+    still read."""
+    (tmp_path / "pooler.yaml").write_text(
+        "apiVersion: postgresql.cnpg.io/v1\nkind: Pooler\nmetadata:\n  name: {{ .Release.Name }}-pooler\nspec:\n"
+        "  cluster:\n    name: app\n  instances: {{ .Values.pooler.instances }}\n  type: rw\n"
+        f"  # {'{{' * 40_000}\n  pgbouncer:\n    poolMode: transaction\n")
+    r = pgpath("check", "--no-config", ".", cwd=tmp_path)  # (timeout 120 s)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 findings (0 error, 0 warning, 0 info) in 1 file; PgBouncer " in r.stdout
+    assert "the operator runs its default image" in r.stdout

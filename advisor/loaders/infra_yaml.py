@@ -2667,7 +2667,6 @@ def _client_hosts(f: _File, clients: list[ConfigDoc]) -> None:
                     w["sysctl_doc"].meta["_pod_of"] = True
 
 
-_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>")
 _STATEMENT = re.compile(r"^(\{\{-?\s*(if|else|end|range|with|define|block|template|include|/\*)\b|\{%|\{#|<%[^=])")
 PLACEHOLDER = "\ue000"  # stands in for each character of a template expression (valid in any YAML scalar)
 
@@ -2676,11 +2675,19 @@ def _mask_lines(text: str) -> str:
     """Template tags made harmless one line at a time (a tag never swallows the `#` of the next
     line): an expression becomes private characters of the same width (an unknown value, valid in
     flow collections too), a statement becomes blanks."""
-    def repl(m: re.Match) -> str:
-        tag = m.group()
-        return " " * len(tag) if _STATEMENT.match(tag) else PLACEHOLDER * len(tag)
+    if "{" not in text and "<%" not in text:
+        return text
+    from advisor.tags import Pair, scan
 
-    return "\n".join(_TAG.sub(repl, line) if ("{" in line or "<%" in line) else line for line in text.split("\n"))
+    # the tags `\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|<%.*?%>` finds on each line, in one pass (that regex
+    # restarted at every `{{` of a line with no `}}`: 20,000 of them took 15 s)
+    out, pos = [], 0
+    for start, end, _, _ in scan(text, (Pair("{{", "}}"), Pair("{%", "%}"), Pair("{#", "#}"), Pair("<%", "%>"))):
+        tag = text[start:end]
+        out += [text[pos:start], " " * len(tag) if _STATEMENT.match(tag) else PLACEHOLDER * len(tag)]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def _unmask(f: _File, roots: list) -> None:
