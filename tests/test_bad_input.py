@@ -738,3 +738,21 @@ def test_helm_template_line_of_unclosed_tags(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     assert "0 findings (0 error, 0 warning, 0 info) in 1 file; PgBouncer " in r.stdout
     assert "the operator runs its default image" in r.stdout
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "0", "4001", "\u00b2"])
+def test_classic_elb_idle_annotation_outside_what_aws_takes(tmp_path, value):
+    """aws-load-balancer-connection-idle-timeout of 5000 digits was an internal error on the path
+    (OverflowError: int too large to convert to float); 0 and 4001 were taken as the ELB's timer,
+    which AWS refuses (1 to 4000 s), as Azure's idle timeout outside 4 to 100 min and an NLB's
+    tcp.idle_timeout.seconds outside 60 to 6000 s: the timer is not known."""
+    import shutil
+
+    case = tmp_path / "case"
+    shutil.copytree(ROOT / "tests" / "rules" / "PATH002" / "bad_classic_elb_20min_unread_clients", case)
+    manifest = case / "pooler.yaml"
+    assert 'idle-timeout: "1200"' in manifest.read_text()
+    manifest.write_text(manifest.read_text().replace('idle-timeout: "1200"', f'idle-timeout: "{value}"'))
+    r = pgpath("path", ".", cwd=case)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"closes first: not known: AWS Classic ELB pooler-rw idle timeout {value}" in r.stdout, r.stdout

@@ -2429,6 +2429,13 @@ _AZURE_NO_RESET = "service.beta.kubernetes.io/azure-load-balancer-disable-tcp-re
 _GCP_PREFIXES = ("cloud.google.com/", "networking.gke.io/")
 
 
+def _idle(text: str, span: Span, key: str, unit: str, seconds: int, low: int, high: int) -> Value:
+    """An idle-timeout annotation: whole `unit`s from `low` to `high` (what the cloud's API takes;
+    the controller refuses another value, so the load balancer's timer is not known), in seconds."""
+    n = digits(text.strip())
+    return Value(n * seconds if n is not None and low <= n <= high else Unknown(text), text, span, key=key, unit=unit)
+
+
 def _lb_kind(f: _File, notes: dict, cloud: str | None):
     """(middlebox kind, idle Value or None for the kind's default, facts) from the annotations."""
     def val(key):
@@ -2443,22 +2450,20 @@ def _lb_kind(f: _File, notes: dict, cloud: str | None):
             idle = None
             if _AWS_ATTRIBUTES in notes:
                 text, span = val(_AWS_ATTRIBUTES)
-                m = re.search(r"tcp\.idle_timeout\.seconds=(\d+)", text)
+                m = re.search(r"tcp\.idle_timeout\.seconds=([0-9]+)", text)
                 if m:
-                    idle = Value(int(m.group(1)), m.group(1), span, key="tcp.idle_timeout.seconds", unit="s")
+                    idle = _idle(m.group(1), span, "tcp.idle_timeout.seconds", "s", 1, 60, 6000)
             return "aws-nlb", idle, facts
         idle = None
         if _AWS_CLB_IDLE in notes:
             text, span = val(_AWS_CLB_IDLE)
-            idle = Value(digits(text), text, span, key=_AWS_CLB_IDLE, unit="s") if digits(text) is not None else \
-                Value(Unknown(text), text, span, key=_AWS_CLB_IDLE, unit="s")
+            idle = _idle(text, span, _AWS_CLB_IDLE, "s", 1, 1, 4000)
         return "aws-elb", idle, facts
     if any(k.startswith(_AZURE_PREFIX) for k in notes):
         idle = None
         if _AZURE_IDLE in notes:
             text, span = val(_AZURE_IDLE)
-            idle = Value(digits(text) * 60, text, span, key=_AZURE_IDLE, unit="min") if digits(text) is not None else \
-                Value(Unknown(text), text, span, key=_AZURE_IDLE, unit="min")
+            idle = _idle(text, span, _AZURE_IDLE, "min", 60, 4, 100)
         return "azure-lb", idle, facts
     if any(k.startswith(_GCP_PREFIXES) for k in notes) or cloud == "gcp":
         return "gcp-lb", None, facts
