@@ -756,3 +756,22 @@ def test_classic_elb_idle_annotation_outside_what_aws_takes(tmp_path, value):
     r = pgpath("path", ".", cwd=case)
     assert r.returncode == 0, r.stdout + r.stderr
     assert f"closes first: not known: AWS Classic ELB pooler-rw idle timeout {value}" in r.stdout, r.stdout
+
+
+def test_compose_build_context_with_a_nul_character(tmp_path):
+    """A compose service built from "./api\\0" (or `context: "./w\\0"`) beside node-postgres and
+    Python code that read DATABASE_URL: joining the code with the container that builds it was an
+    internal error (ValueError: embedded null byte); such a context is no folder."""
+    (tmp_path / "api").mkdir()
+    (tmp_path / "docker-compose.yml").write_text(
+        'services:\n  api:\n    build: "./api\\0"\n    environment:\n      DATABASE_URL: postgres://app@haproxy:5432/app\n'
+        '  worker:\n    build:\n      context: "./w\\0"\n    environment:\n'
+        "      DATABASE_URL: postgres://app@haproxy:5432/app\n")
+    (tmp_path / "api" / "db.js").write_text(
+        "const { Pool } = require('pg');\nconst pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 25 });\n")
+    (tmp_path / "api" / "package.json").write_text('{"name": "api", "dependencies": {"pg": "^8.11.3"}}\n')
+    (tmp_path / "api" / "db.py").write_text(
+        'import os\nfrom sqlalchemy import create_engine\nengine = create_engine(os.environ["DATABASE_URL"], pool_size=5)\n')
+    r, found = check_here(tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert found == ["APP007 api/db.py:3:10"], r.stdout

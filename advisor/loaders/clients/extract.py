@@ -127,11 +127,12 @@ def extract(doc: ConfigDoc, leaves: Iterable[Leaf], b: Builder, env_file: bool =
     # the image of a compose service or Kubernetes container, by its path (the owner of its env block)
     images = {lf.path[:-1]: lf.value for lf in leaves if len(lf.path) >= 2 and lf.path[-1] == "image"
               and isinstance(lf.value, str)}
-    # and the build context of a compose service (`build: ./app`, `build: {context: ./app}`)
+    # and the build context of a compose service (`build: ./app`, `build: {context: ./app}`); one
+    # holding a NUL character is no folder (compose refuses it; os.path a ValueError)
     builds = {lf.path[:-1]: lf.value for lf in leaves if len(lf.path) >= 2 and lf.path[-1] == "build"
-              and isinstance(lf.value, str)}
+              and isinstance(lf.value, str) and "\0" not in lf.value}
     builds.update({lf.path[:-2]: lf.value for lf in leaves if len(lf.path) >= 3 and lf.path[-2:] == ("build", "context")
-                   and isinstance(lf.value, str)})
+                   and isinstance(lf.value, str) and "\0" not in lf.value})
     from advisor.loaders.client_detect import POSTGRES_IMAGE
 
     for block, entries in _env_blocks(leaves, used):
