@@ -775,3 +775,28 @@ def test_compose_build_context_with_a_nul_character(tmp_path):
     r, found = check_here(tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     assert found == ["APP007 api/db.py:3:10"], r.stdout
+
+
+@pytest.mark.parametrize("make, line, said", [
+    (lambda p: p.write_text("idle_timeout = [[[\n"), 2, "not valid HCL: Unexpected token"),
+    (lambda p: p.write_bytes(b"idle_timeout = 5\x00\n"), 1, "binary file (NUL byte at offset 16)"),
+    (lambda p: p.write_bytes("idle_timeout = 5\n".encode("utf-16")), 1, "UTF-16 text"),
+    (lambda p: p.mkdir(), 1, "is a directory, not a file"),
+])
+def test_terraform_tfvars_that_cannot_be_read(tmp_path, make, line, said):
+    """A terraform.tfvars that is no HCL, binary, UTF-16 or a folder was passed over without a word,
+    and var.idle_timeout read as its default (100 s) though Terraform refuses to plan and the file
+    may set it: ADV003 at the file, and the load balancer's timer is not known."""
+    (tmp_path / "main.tf").write_text(
+        'variable "idle_timeout" {\n  default = 100\n}\n\nresource "aws_lb" "api" {\n  load_balancer_type = '
+        '"application"\n  internal = true\n  idle_timeout = var.idle_timeout\n}\n')
+    make(tmp_path / "terraform.tfvars")
+    r, found = check_here(tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == [f"ADV003 terraform.tfvars:{line}:1"], r.stdout
+    assert f"error cannot read terraform.tfvars: {said}" in r.stdout
+    assert "Terraform loads it for every plan of this folder (terraform plan fails), so no var.* value of the " \
+           "folder is known" in r.stdout
+    dumped = json.loads(pgpath("dump", "main.tf", cwd=tmp_path).stdout)
+    idle = dumped["model"]["middleboxes"][0]["idle_timeout"]
+    assert idle["value"] != 100 and idle["raw"] == "${var.idle_timeout}", idle

@@ -302,8 +302,10 @@ class _Vars:
         self.declared: set[str] = set()
         self.null: set[str] = set()  # declared with `default = null`: no value unless set elsewhere
 
+        self.unreadable: tuple[str, str, int, int] | None = None  # a .tfvars Terraform loads that cannot be read
+
     def resolve(self, name: str) -> tuple[Any, Span] | None:
-        return self.values.get(name)
+        return None if self.unreadable else self.values.get(name)
 
 
 def _convert(raw: Any, variables: _Vars | None) -> tuple[Any, Span | None]:
@@ -412,13 +414,22 @@ def _directory_vars(path: str, options: dict) -> _Vars:
             elif default is not None and not isinstance(default.value, Unknown):
                 variables.values[name] = (default.value, default.span)
     tfvars = sorted(glob.glob(os.path.join(folder, "*.auto.tfvars")))
-    if os.path.isfile(os.path.join(folder, "terraform.tfvars")):
+    if os.path.lexists(os.path.join(folder, "terraform.tfvars")):  # (a folder or looping link: unreadable)
         tfvars.insert(0, os.path.join(folder, "terraform.tfvars"))
     for tv in tfvars:  # later files win, as Terraform loads them (terraform.tfvars, then *.auto.tfvars)
+        # one that cannot be read (not HCL, binary, UTF-16, too large, a folder or looping link) makes
+        # `terraform plan` fail, and may set any variable: no var.x is known (a default was taken)
         try:
             hcl = _Hcl(tv, read_text(tv))
-        except Exception:
-            continue
+        except InputError as exc:
+            variables.unreadable = (tv, exc.message, exc.line or 1, 1)
+            break
+        except Exception as exc:  # noqa: BLE001 - python-hcl2 (lark) raises its own errors
+            line, col = getattr(exc, "line", None), getattr(exc, "column", None)
+            message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            variables.unreadable = (tv, f"not valid HCL: {message}", line if isinstance(line, int) else 1,
+                                    col if isinstance(col, int) else 1)
+            break
         body = _tf_body(tv, hcl.tree.body, "tfvars", "", "tfvars", Span(tv), _Vars())
         for name, value in body.attrs.items():
             if value.known:
@@ -429,6 +440,14 @@ def _directory_vars(path: str, options: dict) -> _Vars:
 def _tf_resources(path: str, text: str, options: dict, doc: ConfigDoc) -> list[Resource]:
     hcl = _Hcl(path, text)
     variables = _directory_vars(path, options)
+    if variables.unreadable and "var." in text:
+        tv, why, line, col = variables.unreadable
+        name = os.path.basename(tv)
+        doc.diagnostics.append(Diagnostic(
+            "include-error", Span(os.path.join(os.path.dirname(path), name), line, col),
+            f"cannot read {name}: {why}; Terraform loads it for every plan of this folder (terraform plan "
+            "fails), so no var.* value of the folder is known",
+            f"correct {name} (terraform fmt / terraform validate show the error)"))
     out = []
     declared = []
     for block in hcl.blocks():

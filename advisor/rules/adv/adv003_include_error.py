@@ -4,7 +4,10 @@
 `include` of a file that does not exist, `include_dir` of a missing directory, a chain of
 includes that leads back to a file already being read, nesting deeper than the software allows
 (PostgreSQL: 10 levels), and included files that cannot be read (binary, too large, no
-permission). `include_if_exists` of a missing file is not a problem.
+permission). `include_if_exists` of a missing file is not a problem. A `terraform.tfvars` or
+`*.auto.tfvars` beside checked Terraform files that cannot be read (not HCL, binary, UTF-16, too
+large, a folder) is one too: Terraform loads it for every plan, which fails, and it may set any
+variable, so no `var.x` of the folder is known (a variable's default is not taken for it).
 
 An include whose target is made where the file is deployed — in a template, or a path outside
 the files given to check (`/etc/pgbouncer-custom/overrides.ini`) — is not a finding: pgpath
