@@ -800,3 +800,29 @@ def test_terraform_tfvars_that_cannot_be_read(tmp_path, make, line, said):
     dumped = json.loads(pgpath("dump", "main.tf", cwd=tmp_path).stdout)
     idle = dumped["model"]["middleboxes"][0]["idle_timeout"]
     assert idle["value"] != 100 and idle["raw"] == "${var.idle_timeout}", idle
+
+
+@pytest.mark.parametrize("write, line, said", [
+    (lambda p: p.write_text("idle: [[[\n"), 2, "invalid YAML: expected the node content, but found '<stream end>'"),
+    (lambda p: p.write_bytes(b"idle: 30\x00\n"), 1, "binary file (NUL byte at offset 8), not a configuration file"),
+])
+def test_ansible_group_vars_that_cannot_be_read(tmp_path, write, line, said):
+    """group_vars/all.yml that does not parse was left out without a word, and the template was
+    rendered with the role default it overrides (server_idle_timeout 600 where the play, which
+    fails on that file, sets 30): ADV003 at the file, and the template's variables are unknown."""
+    role = tmp_path / "roles" / "pgbouncer"
+    (role / "templates").mkdir(parents=True)
+    (role / "defaults").mkdir()
+    (tmp_path / "group_vars").mkdir()
+    (role / "templates" / "pgbouncer.ini.j2").write_text(
+        "[databases]\n* = host=10.0.0.5\n[pgbouncer]\nlisten_port = 6432\npool_mode = transaction\n"
+        "server_idle_timeout = {{ idle }}\nauth_type = scram-sha-256\n")
+    (role / "defaults" / "main.yml").write_text("idle: 600\n")
+    write(tmp_path / "group_vars" / "all.yml")
+    r, found = check_here(tmp_path, "--select", "ADV003")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == [f"ADV003 group_vars/all.yml:{line}:1"], r.stdout
+    assert f"error cannot read group_vars/all.yml: {said}; Ansible loads it for this role's hosts (the play " \
+           "fails on it), so no variable of the project is known for this template" in r.stdout
+    dumped = pgpath("dump", "roles/pgbouncer/templates/pgbouncer.ini.j2", cwd=tmp_path).stdout
+    assert '"raw": "600"' not in dumped and "{{ idle }}" in dumped

@@ -64,6 +64,9 @@ class Variables:
         self.defs: dict[str, tuple] = {}
         self.varies: set[str] = set()
         self.ambiguous: set[str] = set()
+        # variable files Ansible loads that cannot be read: (path, why, line); any of them may set
+        # any variable (and the play fails on it), so then no variable is known
+        self.unreadable: list[tuple[str, str, int]] = []
 
     def add(self, name: str, node, path: str, level: int) -> None:
         have = self.defs.get(name)
@@ -75,7 +78,7 @@ class Variables:
 
     def lookup(self, name: str):
         """(node, path) of a variable known for every host, else None."""
-        if name in self.varies or name in self.ambiguous:
+        if self.unreadable or name in self.varies or name in self.ambiguous:
             return None
         have = self.defs.get(name)
         return None if have is None else (have[0], have[1])
@@ -86,8 +89,9 @@ def _same(a, b) -> bool:
 
 
 def variables_of(root: str) -> Variables:
-    """Read the project's variable files (each at most 2 MiB; one that does not parse is left out:
-    its own loader, if the run reads it, reports it)."""
+    """Read the project's variable files (each at most 2 MiB). One of the files every host loads
+    (defaults, vars, group_vars/all) that cannot be read is in `unreadable`, and then no variable
+    is known; another group's or host's file that cannot be read is left out (it varies anyway)."""
     import glob
 
     out = Variables()
@@ -140,20 +144,30 @@ def _folders_named(root: str, name: str, depth: int = 3) -> list[str]:
     return out
 
 
-def _root_map(path: str):
+def _root_map(path: str, problems: list | None = None):
     from advisor.loaders.source import InputError, read_text
     from advisor.loaders.yaml_nodes import TooLarge, YamlError, compose
 
     try:
         docs = compose(read_text(path, MAX_VAR_FILE_BYTES))
-    except (InputError, YamlError, TooLarge, UnicodeError, ValueError):
+    except InputError as exc:
+        if problems is not None:
+            problems.append((path, exc.message, exc.line or 1))
+        return None
+    except YamlError as exc:
+        if problems is not None:
+            problems.append((path, exc.message, exc.line))
+        return None
+    except (TooLarge, UnicodeError, ValueError) as exc:
+        if problems is not None:
+            problems.append((path, f"not read ({type(exc).__name__})", 1))
         return None
     root = docs[0] if docs else None
     return root if root is not None and root.kind == "map" else None
 
 
 def _read_into(out: Variables, path: str, level: int) -> None:
-    root = _root_map(path)
+    root = _root_map(path, out.unreadable)
     if root is None:
         return
     for name, _key, value in root.items():
@@ -284,9 +298,12 @@ def render(path: str, text: str, variables: Variables) -> tuple[str, list[dict]]
     return "\n".join(lines), rendered
 
 
-def rendered_text(path: str, text: str, options: dict | None) -> tuple[str, list[dict]]:
+def rendered_text(path: str, text: str, options: dict | None,
+                  diagnostics: list | None = None) -> tuple[str, list[dict]]:
     """`render` with the variables of the template's project (read once per run and project, kept
-    in options["ansible_projects"]); the text unchanged for a file that is no role template."""
+    in options["ansible_projects"]); the text unchanged for a file that is no role template. A
+    variable file of the project that cannot be read is an include-error (ADV003) in `diagnostics`
+    (the template is then not rendered: that file may set any of its variables)."""
     if options is None or not path.lower().endswith((".j2", ".jinja", ".jinja2")) or "{{" not in text:
         return text, []
     root = project_root(path)
@@ -300,6 +317,15 @@ def rendered_text(path: str, text: str, options: dict | None) -> tuple[str, list
     variables = projects.get(root)
     if variables is None:
         variables = projects[root] = variables_of(root)
-    if not variables.defs:
+    if variables.unreadable and diagnostics is not None:
+        from advisor.model import Diagnostic, Span
+
+        for file, why, line in variables.unreadable:
+            diagnostics.append(Diagnostic(
+                "include-error", Span(file, line, 1),
+                f"cannot read {os.path.relpath(file, root)}: {why}; Ansible loads it for this role's hosts (the "
+                "play fails on it), so no variable of the project is known for this template",
+                "correct the file (ansible-inventory --list or the play itself shows the error)"))
+    if not variables.defs or variables.unreadable:
         return text, []
     return render(path, text, variables)

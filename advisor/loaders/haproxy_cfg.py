@@ -1686,11 +1686,13 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
         except InputError:
             continue
     rendered = {}
+    unread: list = []  # variable files of the Ansible project that cannot be read (ADV003)
     for other, other_text in texts.items():
-        texts[other], done = rendered_text(other, other_text, options)
+        texts[other], done = rendered_text(other, other_text, options, unread)
         if done:
             rendered[other] = done
     doc = _load([p for p in order if p in texts], texts, options, main=path)
+    doc.diagnostics.extend(unread)
     if rendered:
         doc.meta["ansible_rendered"] = rendered
     return doc

@@ -597,7 +597,7 @@ def load(path: str, options: dict | None = None) -> ConfigDoc:
     text, bom = read_text_bom(path)
     doc = ConfigDoc(path=path, kind="postgresql")
     doc.template = is_template(path, text)
-    text, rendered = rendered_text(path, text, options)
+    text, rendered = rendered_text(path, text, options, doc.diagnostics)
     if rendered:
         doc.meta["ansible_rendered"] = {path: rendered}
     if not doc.template and is_sed_template(text):

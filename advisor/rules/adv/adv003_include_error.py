@@ -7,7 +7,10 @@ includes that leads back to a file already being read, nesting deeper than the s
 permission). `include_if_exists` of a missing file is not a problem. A `terraform.tfvars` or
 `*.auto.tfvars` beside checked Terraform files that cannot be read (not HCL, binary, UTF-16, too
 large, a folder) is one too: Terraform loads it for every plan, which fails, and it may set any
-variable, so no `var.x` of the folder is known (a variable's default is not taken for it).
+variable, so no `var.x` of the folder is known (a variable's default is not taken for it). So is
+an Ansible variable file every host of a role template's project loads (a role's
+`defaults/main.yml` or `vars/main.yml`, `group_vars/all.yml`) that cannot be read: the play fails
+on it, and the template is not rendered with the values it may override.
 
 An include whose target is made where the file is deployed — in a template, or a path outside
 the files given to check (`/etc/pgbouncer-custom/overrides.ini`) — is not a finding: pgpath
