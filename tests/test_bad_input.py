@@ -778,7 +778,7 @@ def test_compose_build_context_with_a_nul_character(tmp_path):
 
 
 @pytest.mark.parametrize("make, line, said", [
-    (lambda p: p.write_text("idle_timeout = [[[\n"), 2, "not valid HCL: Unexpected token"),
+    (lambda p: p.write_text("idle_timeout = [[[\n"), 2, "not valid HCL: unexpected end of file at line 2, column 1"),
     (lambda p: p.write_bytes(b"idle_timeout = 5\x00\n"), 1, "binary file (NUL byte at offset 16)"),
     (lambda p: p.write_bytes("idle_timeout = 5\n".encode("utf-16")), 1, "UTF-16 text"),
     (lambda p: p.mkdir(), 1, "is a directory, not a file"),
@@ -826,3 +826,18 @@ def test_ansible_group_vars_that_cannot_be_read(tmp_path, write, line, said):
            "fails on it), so no variable of the project is known for this template" in r.stdout
     dumped = pgpath("dump", "roles/pgbouncer/templates/pgbouncer.ini.j2", cwd=tmp_path).stdout
     assert '"raw": "600"' not in dumped and "{{ idle }}" in dumped
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif"])
+def test_hcl_error_after_an_unterminated_heredoc_password(tmp_path, fmt):
+    """python-hcl2's error quoted the token it stopped at, whole: an unterminated heredoc
+    `password = <<EOT` ran on over the secret (`Token('STRING_CHARS', '<<EOT\\nsecret...')`). The
+    token is named by its kind."""
+    (tmp_path / "main.tf").write_text('resource "aws_db_instance" "db" {\n  engine = "postgres"\n'
+                                      "  password = <<EOT\nVq8-heredoc-secret\n")
+    r = pgpath("check", "--no-config", "--format", fmt, ".", cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Vq8-heredoc-secret" not in r.stdout + r.stderr
+    assert "not valid HCL: unexpected STRING_CHARS at line 3, column 14" in r.stdout
+    if fmt == "text":
+        assert "main.tf:3:14: ADV001 error" in r.stdout

@@ -426,7 +426,7 @@ def _directory_vars(path: str, options: dict) -> _Vars:
             break
         except Exception as exc:  # noqa: BLE001 - python-hcl2 (lark) raises its own errors
             line, col = getattr(exc, "line", None), getattr(exc, "column", None)
-            message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            message = _hcl_error(exc)
             variables.unreadable = (tv, f"not valid HCL: {message}", line if isinstance(line, int) else 1,
                                     col if isinstance(col, int) else 1)
             break
@@ -970,6 +970,22 @@ def gcp_proxy_nlb(scheme, protocol, scope: str | None) -> bool:
     return scheme in _PROXY_SCHEMES or (scope == "global" and scheme == "EXTERNAL")
 
 
+def _hcl_error(exc: Exception) -> str:
+    """python-hcl2's (lark's) error in one line, without the text of the token it stopped at:
+    lark quotes it whole (`Unexpected token Token('STRING_CHARS', '<<EOT\\nsecret...')`), and an
+    unterminated string or heredoc runs on over the values after it, a password included. The
+    token is named by its kind, and shown only when it is punctuation (`}`, `=`)."""
+    token = getattr(exc, "token", None)
+    kind = getattr(token, "type", None)
+    if isinstance(kind, str):
+        text = str(token)
+        shown = f" '{text}'" if text and len(text) <= 3 and not any(c.isalnum() for c in text) else ""
+        where = f" at line {exc.line}, column {exc.column}" if isinstance(getattr(exc, "line", None), int) else ""
+        return f"unexpected {'end of file' if kind == '$END' else kind}{shown}{where}"
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return first[:200]
+
+
 def _unexpected(path: str, exc: Exception) -> Diagnostic:
     # a structure no check foresaw: said at the file, never a traceback (tests/test_cloud_properties.py
     # looks for this message to find such holes)
@@ -1002,7 +1018,7 @@ def load(path: str, options: dict | None = None):
             resources = _tf_resources(path, text, options, out.doc)
         except Exception as exc:  # python-hcl2 (lark) raises its own errors on text that is not HCL
             line, col = getattr(exc, "line", None), getattr(exc, "column", None)
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            message = _hcl_error(exc)
             out.doc.diagnostics.append(Diagnostic("syntax-error", Span(path, line if isinstance(line, int) else 1,
                                                                         col if isinstance(col, int) else 1),
                                                   f"not valid HCL: {message[:200]}",
