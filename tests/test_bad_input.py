@@ -841,3 +841,18 @@ def test_hcl_error_after_an_unterminated_heredoc_password(tmp_path, fmt):
     assert "not valid HCL: unexpected STRING_CHARS at line 3, column 14" in r.stdout
     if fmt == "text":
         assert "main.tf:3:14: ADV001 error" in r.stdout
+
+
+def test_patroni_refused_max_connections_of_400_digits(tmp_path):
+    """A Zalando manifest's max_connections of 400 digits, which Patroni refuses: MEM001 weighed
+    the memory at that many connections (OverflowError: int too large to convert to float); it
+    counts at most PostgreSQL's 262,143 backends."""
+    (tmp_path / "pg.yaml").write_text(
+        "apiVersion: acid.zalan.do/v1\nkind: postgresql\nmetadata:\n  name: acid-small\nspec:\n  teamId: acid\n"
+        "  numberOfInstances: 2\n  postgresql:\n    version: '17'\n    parameters:\n      shared_buffers: 32MB\n"
+        f"      max_connections: \"{BIG}\"\n  resources:\n    limits:\n      memory: 500Mi\n")
+    r, found = check_here(tmp_path, "--select", "PG014,MEM001")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert found == ["MEM001 pg.yaml:2:7", "PG014 pg.yaml:12:7"], r.stdout
+    assert "max_connections 100 (Patroni's default: it refuses the 1000" in r.stdout
+    assert "peak memory estimate" in r.stdout

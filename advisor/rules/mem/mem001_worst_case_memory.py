@@ -184,7 +184,8 @@ def check(ctx):
         if "max_connections" in refused:
             # Patroni refused the max_connections written (PG014 says so, and proposes the least it
             # accepts): one cause, one finding, unless the floor is above the memory at that value too
-            accepted = max(PATRONI_MINIMUMS["max_connections"], _int(refused["max_connections"]) or 0)
+            # (at most PostgreSQL's 262,143 backends: a value of 400 digits times work_mem is past a float)
+            accepted = max(PATRONI_MINIMUMS["max_connections"], min(_int(refused["max_connections"]) or 0, 262_143))
             if fixed + (accepted + workers) * work_mem <= ram:
                 continue
 
