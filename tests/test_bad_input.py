@@ -856,3 +856,14 @@ def test_patroni_refused_max_connections_of_400_digits(tmp_path):
     assert found == ["MEM001 pg.yaml:2:7", "PG014 pg.yaml:12:7"], r.stdout
     assert "max_connections 100 (Patroni's default: it refuses the 1000" in r.stdout
     assert "peak memory estimate" in r.stdout
+
+
+def test_compose_build_context_with_a_nul_character_beside_a_server(tmp_path):
+    """The same context beside a PostgreSQL service (the compose file read for its servers, each
+    built service's context tied to the application it holds): ValueError, an internal error."""
+    (tmp_path / "docker-compose.yml").write_text(
+        'services:\n  db:\n    image: postgres:16\n    command: ["postgres", "-c", "work_mem=1"]\n'
+        '  web:\n    build: "./w\\0"\n  worker:\n    build:\n      context: "./x\\0"\n')
+    r, found = check_here(tmp_path, "--select", "PG003")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert found == ["PG003 docker-compose.yml:4:43"], r.stdout

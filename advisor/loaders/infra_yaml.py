@@ -1729,8 +1729,8 @@ def _compose_build(f: _File, w: dict, key: N, service: N) -> None:
         context = build.value
     elif build is not None and build.kind == "map":
         context, dockerfile = build.text("context") or ".", build.text("dockerfile")
-    if not context or "$" in context or "://" in context:
-        w["build"] = None  # a variable, or a Git or URL context: no folder of the run
+    if not context or "$" in context or "://" in context or "\0" in context:
+        w["build"] = None  # a variable, or a Git or URL context (or one with a NUL, which compose refuses): no folder
         return
     root = os.path.realpath(os.path.join(os.path.dirname(os.path.realpath(f.path)), context))
     env = {}
