@@ -42,7 +42,15 @@ NAMES = {
     "keepalived": ["keepalived.conf", "keepalived-lb.conf.j2"],
 }
 
-_DIR = tempfile.mkdtemp(prefix="pgpath-fuzz-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+def scratch(prefix: str) -> str:
+    """A scratch folder (in /dev/shm where there is one), made when a harness runs rather than when
+    its module is imported (the test suite imports them), and removed when the process exits."""
+    import atexit
+    import shutil
+
+    folder = tempfile.mkdtemp(prefix=prefix, dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 def import_advisor() -> None:
@@ -71,9 +79,10 @@ def setup(kind: str, every_rule: int = 8):
     # one folder per name, each holding only its file: no input sees a file an earlier input left
     # beside it (a postgresql.conf would otherwise also read the last postgresql.auto.conf)
     paths = []
+    top = scratch("pgpath-fuzz-")
     for i, name in enumerate(names):
-        os.makedirs(os.path.join(_DIR, str(i)), exist_ok=True)
-        paths.append(os.path.join(_DIR, str(i), name))
+        os.makedirs(os.path.join(top, str(i)), exist_ok=True)
+        paths.append(os.path.join(top, str(i), name))
     formats = sorted(FORMATS)
     counter = [0]
 

@@ -23,13 +23,11 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RS = b"\n\x1e\x1e\n"  # between records: a newline, two ASCII record separators, a newline
 _PART = re.compile(rb"^[A-Za-z0-9_.+-]{1,60}$")
-_SCRATCH = tempfile.mkdtemp(prefix="pgpath-fuzz-folder-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
 
 
 def pack(files: list[tuple[str, bytes]]) -> bytes:
@@ -51,16 +49,18 @@ def unpack(data: bytes) -> list[tuple[str, bytes]]:
 def setup():
     from advisor.engine import UsageError, make_settings, run
     from advisor.reporters import FORMATS, render
+    from fuzz.common import scratch
 
     formats = sorted(FORMATS)
     counter = [0]
+    top = scratch("pgpath-fuzz-folder-")
 
     def one(data: bytes) -> None:
         files = unpack(data)
         if not files:
             return
         counter[0] += 1
-        folder = os.path.join(_SCRATCH, "t")
+        folder = os.path.join(top, "t")
         shutil.rmtree(folder, ignore_errors=True)
         for name, body in files:
             path = os.path.join(folder, name)

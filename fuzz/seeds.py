@@ -10,7 +10,6 @@ NAMES), then the file's bytes.
 from __future__ import annotations
 
 import hashlib
-import os
 import sys
 from pathlib import Path
 
