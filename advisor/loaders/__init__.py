@@ -89,6 +89,10 @@ _PGB_MAIN = lazy_re.compile(r"^[ \t]*\[pgbouncer\][ \t]*\r?$", re.MULTILINE)
 _PGB_DATABASES = lazy_re.compile(r"^[ \t]*\[databases\][ \t]*\r?$", re.MULTILINE)
 _PGB_CONNSTR = lazy_re.compile(r"^[ \t]*[\w.*-]+[ \t]*=.*\b(host|dbname|port|pool_size|auth_user)=", re.MULTILINE)
 _PGB_TEMPLATE_ENTRY = lazy_re.compile(r"^[ \t]*(<%=|\{\{).*=", re.MULTILINE)
+# an Ansible INI inventory: a `[group:children]` or `[group:vars]` section, or a host line with an
+# `ansible_*=` variable (its group may be named [pgbouncer]: no PgBouncer file)
+_ANSIBLE_INVENTORY = lazy_re.compile(r"^[ \t]*\[[\w.-]+:(?:children|vars)\][ \t]*\r?$|^[ \t]*\S+[ \t]+ansible_\w+=",
+                                     re.MULTILINE)
 
 
 def _detect_pgbouncer(name: str, text: str | None) -> str | None:
@@ -98,6 +102,8 @@ def _detect_pgbouncer(name: str, text: str | None) -> str | None:
     if name.endswith(_NOT_CONFIG_SUFFIXES):
         return None
     head = text[:200_000]
+    if _ANSIBLE_INVENTORY.search(head):
+        return None
     if _PGB_MAIN.search(head) or (
         _PGB_DATABASES.search(head) and (_PGB_CONNSTR.search(head) or _PGB_TEMPLATE_ENTRY.search(head))
     ):
@@ -227,6 +233,14 @@ def link_documents(docs: list, options: dict) -> list:
         from advisor.loaders.clients.spring import link_overrides
 
         link_overrides(docs)  # SPRING_DATASOURCE_URL over the same application's spring.datasource
+    import os
+
+    if any(d.kind in ("pgbouncer", "haproxy", "postgresql") and "roles" in d.path
+           and f"{os.sep}roles{os.sep}" in os.path.abspath(d.path)
+           for d in docs):
+        from advisor.loaders.ansible_inventory import place
+
+        place(docs, options)  # a role's files on the inventory hosts its playbook applies it to
     if any("_mount" in d.meta or "_regenerated" in d.meta for d in docs):
         from advisor.loaders.mounts import merge
 

@@ -37,6 +37,12 @@ Two sources, never mixed within one deployment:
      nothing on its port reaches the Service or StatefulSet pod its host names, by the lookup a
      client's host goes through (`_service_of`). A next hop found nowhere is said on the hop
      (`Hop.next_hop`): the path ends there, and `pgpath path` and `pgpath init` say so.
+  6. *Ansible roles.* A role's file (`roles/<role>/files|templates/`) runs on the inventory hosts
+     the playbook applying its role names, or the group named like it when no playbook names it
+     (advisor.loaders.ansible_inventory, `meta["_ansible"]`): it is at those hosts' addresses, and at
+     a `vip` variable of a group whose every host runs it (`_placed_addresses`); its loopback next
+     hop is the one file of another role on that port on all its hosts (`_colocated`). Where these
+     are missing, `pgpath path` says so (`_inventory_note`, `_role_port_note`).
   Files with no evidence are never paired: each stays a path of its own.
 
 Cost is linear in the number of files: every lookup goes through a dictionary built once.
@@ -247,6 +253,10 @@ class _Group:
         # map of every document would cost 5 MiB on the fleet of 10,000 files for nothing
         self.group_of: dict[int, "_Group"] = {}
         self.reached: set[int] = set()  # id() of listeners some path goes through
+        # (Ansible project, inventory host) -> [(group, listener)] of the role files placed on that
+        # host, and project -> every role file's listener, placed or not (advisor.loaders.ansible_inventory)
+        self.colocated: dict[tuple[str, str], list] = {}
+        self.role_files: dict[str, list] = {}
 
     def only(self, kind: str) -> _Listener | None:
         """The one listener of `kind` in the neighbourhood, or None when there are none or several."""
@@ -361,7 +371,18 @@ def discover(docs: list[ConfigDoc]) -> list[DeploymentPath]:
         for lst in g.listeners:
             if lst.kind in ("pgbouncer", "haproxy") and lst.port is not None:
                 on_port.setdefault(lst.port, []).append((g, lst))
+    colocated: dict[tuple[str, str], list] = {}
+    role_files: dict[str, list] = {}
     for g in groups:
+        for lst in g.listeners:
+            placed = lst.doc.meta.get("_ansible")
+            if placed:
+                role_files.setdefault(placed["project"].root, []).append((g, lst))
+                for h in placed.get("hosts", ()):
+                    colocated.setdefault((placed["project"].root, h.name), []).append((g, lst))
+    for g in groups:
+        g.colocated = colocated
+        g.role_files = role_files
         g.proxy_targets = behind
         g.exact = exact
         g.rds_named = rds_named
@@ -477,6 +498,8 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                 unjoined = doc.meta.get("_env_unjoined", {}).get(id(ep))
                 if unjoined:  # (advisor.loaders.clients.env_join)
                     why += f"; not joined with a container or dotenv file that sets its variable: {unjoined}"
+                elif not unknown:
+                    why += _role_port_note(g, host, port)
                 out.append(_finish(g, _path(who, [why], hops)))
                 continue
             evidence = [f"{ep.who()} connects to port {port}, where {first.label} listens"]
@@ -591,7 +614,7 @@ def _next_hop(g: _Group, host: str, port: int | None, kinds: tuple[str, ...], ex
     return reached
 
 
-def _unresolved(hop: Hop, verb: str, named: list[tuple[str, str | None]]) -> None:
+def _unresolved(hop: Hop, verb: str, named: list[tuple[str, str | None]], note: str = "") -> None:
     """Say on a proxy's or pooler's hop that the next hop it names (`named`: address, HAProxy
     server name) is in no file read: `pgpath path` shows it on the hop, `pgpath init` leaves a
     placeholder for it. An address still a template's is filled in where the file is deployed."""
@@ -604,11 +627,16 @@ def _unresolved(hop: Hop, verb: str, named: list[tuple[str, str | None]]) -> Non
         tail = ", filled in where the file is deployed: where it points is not known here"
     elif hosts and all(loopback(h) for h in hosts):
         # a file of another folder may listen there, but on another host as far as the files show
+        # (an Ansible role's file: one of another role on each of its hosts, `_colocated`, which `note` explains)
+        also = ", nor a file of a role that runs on each of its hosts" if hop.doc is not None and \
+            hop.doc.meta.get("_ansible") else ""
         tail = (f", {'a loopback address' if len(named) == 1 else 'loopback addresses'} of its own host, where no "
-                "file of its folder listens (a loopback address is paired only with files of one folder)")
+                f"file of its folder listens{also} (a loopback address is paired only with files of one folder"
+                f"{' or of one host' if also else ''})")
     else:
         tail = ", which no file read listens on"
-    hop.next_hop = {"found": False, "addresses": [a for a, _ in named], "why": f"{hop.label} {verb} {listed}{tail}"}
+    hop.next_hop = {"found": False, "addresses": [a for a, _ in named],
+                    "why": f"{hop.label} {verb} {listed}{tail}{'' if templated else note}"}
 
 
 def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None = None,
@@ -645,13 +673,15 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None =
         if nxt is None and entry is not None and _int(entry.value("port", 5432)) is not None:
             host, port = str(entry.value("host", "") or ""), _int(entry.value("port", 5432))
             reached = _next_hop(g, host, port, ("haproxy", "postgres"), lst.doc)
+            if reached is None and (not host or host.startswith("/") or loopback(host)):
+                reached = _colocated(g, lst, port, ("haproxy", "postgres"))
             if reached is not None:
                 g, nxt, said = reached
-                evidence.append(f"PgBouncer database {entry.name} connects to {host}:{port}, {said}")
+                evidence.append(f"PgBouncer database {entry.name} connects to {host or 'its socket'}:{port}, {said}")
             else:
                 where = f"{host}:{port}" if host and not host.startswith("/") else \
                     f"port {port} through a Unix socket ({host or 'the default directory'})"
-                _unresolved(hop, "connects to", [(where, None)])
+                _unresolved(hop, "connects to", [(where, None)], _inventory_note(g, lst, [(host, port)]))
         return [hop] + (_follow(g, nxt, evidence, dbname, depth + 1) if nxt is not None else [])
     # haproxy
     route = lst.detail
@@ -669,6 +699,8 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None =
                 continue
             host = _split(str(server.address or ""))[0]
             reached = _next_hop(g, host, server.port, ("pgbouncer", "postgres"), lst.doc)
+            if reached is None and loopback(host):
+                reached = _colocated(g, lst, server.port, ("pgbouncer", "postgres"))
             if reached is not None:
                 g, nxt, said = reached
                 evidence.append(f"HAProxy {route.label} sends to {host}:{server.port} (server {server.name}), {said}")
@@ -681,7 +713,8 @@ def _follow(g: _Group, lst: _Listener, evidence: list[str], dbname: str | None =
     elif nxt is None:
         named = [(f"{_split(str(s.address or ''))[0]}:{s.port}" if isinstance(s.port, int) else str(s.address or ""),
                   s.name) for s in route.back.servers]
-        _unresolved(hop, "sends to", named)
+        _unresolved(hop, "sends to", named, _inventory_note(
+            g, lst, [(_split(str(s.address or ""))[0], s.port) for s in route.back.servers if isinstance(s.port, int)]))
     return [hop] + (_follow(g, nxt, evidence, dbname, depth + 1) if nxt is not None else [])
 
 
@@ -855,6 +888,118 @@ def _listener_addresses(lst: _Listener):
     if isinstance(written, str) and lst.port is not None:
         for host in written.split(","):
             yield host.strip(), lst.port, f"where {lst.label} listens ({host.strip()}:{lst.port})"
+    if doc.meta.get("_ansible", {}).get("hosts") and lst.port is not None:
+        yield from _placed_addresses(lst, written)
+
+
+_WILDCARDS = ("", "*", "0.0.0.0", "::", "[::]")
+
+
+def _placed_addresses(lst: _Listener, written: Any):
+    """(host, port, what says so) of a role's file at the addresses of the inventory hosts its
+    playbook runs it on (advisor.loaders.ansible_inventory), where it listens on every address
+    or on that one: a PgBouncer's `listen_addr`, an HAProxy `bind`, a PostgreSQL's
+    `listen_addresses`; and at the virtual addresses the inventory gives every one of those hosts."""
+    placed = lst.doc.meta["_ansible"]
+    if lst.kind == "haproxy":
+        written = ",".join(_split(str(b.address))[0] for b in lst.detail.front.binds
+                           if _bind_port(str(b.address)) == lst.port)
+    if not isinstance(written, str):
+        return
+    bound = {w.strip().lower() for w in written.split(",")}
+    everywhere = bool(bound & set(_WILDCARDS)) if lst.kind == "haproxy" else bool(bound & {"*", "0.0.0.0", "::"})
+    inventory = placed["project"].inventory
+    for h in placed["hosts"]:
+        if h.address and (everywhere or h.address.lower() in bound):
+            yield h.address, lst.port, (f"host {h.name} of {inventory} ({h.at()}), where {lst.label} of role "
+                                        f"{placed['role']} listens on port {lst.port} ({placed['how']})")
+    for value, owner, key, where in placed.get("vips", ()):
+        if everywhere or value.lower() in bound:
+            whose = f"host {owner[5:]}" if owner.startswith("host:") else f"group {owner}"
+            yield value, lst.port, (f"the virtual address {key} of {whose} ({where}), whose hosts all run {lst.label} "
+                                    f"of role {placed['role']} on port {lst.port} ({placed['how']})")
+
+
+def _colocated(g: _Group, lst: _Listener, port: int | None, kinds: tuple[str, ...]):
+    """(neighbourhood, listener, evidence) of what a role's file reaches at a loopback address or a
+    Unix socket on `port`: the one file of another role that listens there on every inventory host
+    the first runs on (advisor.loaders.ansible_inventory); None when none or several do."""
+    placed = lst.doc.meta.get("_ansible")
+    if port is None or not placed or not placed.get("hosts"):
+        return None
+    root = placed["project"].root
+    common: dict[int, tuple] | None = None
+    for h in placed["hosts"]:
+        here = {id(other): (tg, other) for tg, other in g.colocated.get((root, h.name), ())
+                if other.kind in kinds and other.port == port and other.doc is not lst.doc}
+        common = here if common is None else {k: v for k, v in common.items() if k in here}
+    if not common or len(common) != 1:
+        return None
+    tg, other = next(iter(common.values()))
+    theirs = other.doc.meta["_ansible"]
+    names = ", ".join(h.name for h in placed["hosts"])
+    _remember(g, tg)
+    return tg, other, (f"its own host: on each host {lst.label} runs on ({names}: {placed['how']}), {other.label} "
+                       f"of role {theirs['role']} listens on port {port} ({theirs['how']})")
+
+
+def _role_said(lst: _Listener) -> str:
+    """`<file> of role <role> (<path>) listens on port <port>, on hosts ... (how) | placed on no host: why`."""
+    placed = lst.doc.meta["_ansible"]
+    where = (f"on hosts {', '.join(h.name for h in placed['hosts'])} ({placed['how']})" if placed.get("hosts") else
+             f"placed on no host: {placed['why']}")
+    return (f"{lst.label} of role {placed['role']} ({_shown_path(lst.doc.path, placed['project'].root)}) listens on "
+            f"port {lst.port}, {where}")
+
+
+def _shown_path(path: str, root: str) -> str:
+    rel = os.path.relpath(path, root)
+    return rel if not rel.startswith("..") else path
+
+
+def _inventory_note(g: _Group, lst: _Listener, ends: list[tuple[str, int | None]]) -> str:
+    """What the Ansible project of a role's file says about a next hop it names and no file was
+    found at: the inventory host of that address, and the role files listening on its port with
+    the hosts they run on (or why none are known). Empty for a file of no role."""
+    placed = lst.doc.meta.get("_ansible")
+    if not placed:
+        return ""
+    project = placed["project"]
+    for host, port in ends:
+        others = [other for _, other in g.role_files.get(project.root, ())
+                  if other.port == port and other.doc is not lst.doc]
+        h = project.by_address.get(host.lower()) if project.inventory and host else None
+        if h is None and not others:
+            continue
+        note = ""
+        if h is not None:
+            note += f"; {host} is host {h.name} of {project.inventory} ({h.at()}, group {', '.join(sorted(h.groups))})"
+        elif loopback(host) or not host or host.startswith("/"):
+            note += f"; {lst.label} of role {placed['role']} is " + (
+                f"on hosts {', '.join(x.name for x in placed['hosts'])}" if placed.get("hosts") else
+                f"placed on no host: {placed['why']}")
+        for other in others[:3]:
+            note += f"; {_role_said(other)}"
+        if not others and h is not None:
+            note += f"; no file of a role listens on port {port}"
+        return note
+    if not project.inventory:
+        return f"; {lst.label} of role {placed['role']}: {placed.get('why')}"
+    return ""
+
+
+def _role_port_note(g: _Group, host: str, port: int | None) -> str:
+    """For a client that reaches nothing: the role files of an Ansible project that listen on its
+    port, and what is missing to tie its host to them."""
+    if port is None or not host or loopback(host) or host == "unix socket":
+        return ""
+    found = [other for files in g.role_files.values() for _, other in files if other.port == port]
+    if not found:
+        return ""
+    said = "; ".join(_role_said(other) for other in found[:3])
+    return (f"; {said}; but no file says that {host} is an address of a host it runs on: give it "
+            "as a virtual address of their inventory group (a `vip` variable, e.g. in group_vars/<group>.yml), or "
+            "declare the client hop in pgpath.yaml (`pgpath init` writes the rest of the path)")
 
 
 def _addresses(groups: list[_Group]) -> dict[tuple[str, int], list]:

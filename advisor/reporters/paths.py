@@ -150,6 +150,8 @@ def render_topology(report, base: str = ".") -> str:
         used.add(name)
         lines.append(f"  - name: {name}")
         lines.append("    hops:")
+        if path.hops and path.hops[0].kind in ("pgbouncer", "haproxy", "postgres"):
+            lines.extend(_client_to_fill(report.paths, path.hops[0], base))
         for hop in path.hops:
             if hop.kind == "cloud-lb":
                 # which cloud it is, pgpath does not know: kept as read from the manifest, to be named
@@ -187,7 +189,35 @@ def render_topology(report, base: str = ".") -> str:
                              + (" (the PostgreSQL read on no path)" if alone else ""))
                 lines.append(f"      # - postgres: {{file: {_yaml_str(alone)}}}" if alone else
                              '      # - postgres: {file: "<path of its postgresql.conf>"}')
+    alone = [p.hops[0] for p in report.paths if len(p.hops) == 1 and p.hops[0].next_hop is not None
+             and p.hops[0].doc is not None]
+    if alone:
+        # a proxy or pooler whose next hop was not found is no path to write: what is missing is said
+        lines.append("# read alone, not written (its next hop was not found):")
+        for hop in alone:
+            lines.append(f"#   {hop.label} ({os.path.relpath(hop.doc.path, base)}): {hop.next_hop['why']}")
     return "\n".join(lines) + "\n"
+
+
+def _client_to_fill(paths, first, base: str) -> list[str]:
+    """Commented lines for the client hop of a path that starts at a proxy, pooler or server: the
+    one client read on no path that connects to that hop's port is offered (commented: nothing
+    says it is that hop's client), else a placeholder."""
+    from advisor.path.discover import _hop_port, _target_port
+
+    port = _hop_port(first)
+    offered = [p.hops[0] for p in paths if len(p.hops) == 1 and p.hops[0].kind == "client"
+               and p.hops[0].doc is not None and p.hops[0].detail is not None and port is not None
+               and _target_port(getattr(p.hops[0].detail, "ports", ())) == port]
+    out = ["      # client: no client read was found to connect here; name the application's, e.g."
+           + (f" (the client read on no path that connects to port {port})" if len(offered) == 1 else "")]
+    if len(offered) == 1:
+        hop = offered[0]
+        out.append(f"      # - client: {{file: {_yaml_str(os.path.relpath(hop.doc.path, base))}, "
+                   f"variable: {_yaml_str(hop.detail.name)}}}")
+    else:
+        out.append('      # - client: {file: "<the application\'s file>", variable: "<its connection setting>"}')
+    return out
 
 
 def _yaml_str(text: str) -> str:
