@@ -145,6 +145,24 @@ def test_roles_placed_on_inventory_hosts_form_the_server_path(tmp_path, site, fi
             '      - postgres: {file: "roles/patroni/files/patroni.yml", version: 15}\n') in written
 
 
+def test_haproxy_servers_at_the_hosts_of_the_patroni_role_reach_it(tmp_path):
+    """HAProxy straight to Patroni on 5432, at hosts whose address no connect_address gives (the
+    file's is pg1's): Patroni listens on 0.0.0.0:5432 on every host its play covers."""
+    folder = case(tmp_path, site=SITE)
+    cfg = folder / "roles/haproxy/files/haproxy.cfg"
+    text = cfg.read_text().replace("    server pg1 10.20.0.11:6432 maxconn 400 check port 8008\n", "")
+    cfg.write_text(text.replace(":6432", ":5432"))
+    found = paths(folder)
+    assert sorted(hops(found)) == [[SERVERS[0], SERVERS[2]], SERVERS[1:]]  # (the PgBouncer no server names: alone)
+    [path] = [p for p in found if p["hops"][0]["kind"] == "haproxy"]
+    assert path["evidence"][0].startswith("HAProxy listen billing_primary sends to 10.20.0.12:5432 (server pg2), host "
+                                          "pg2 of inventory/hosts.ini (inventory/hosts.ini:3), where PostgreSQL "
+                                          "patroni.yml of role patroni listens on port 5432")
+    (folder / "roles/patroni/files/patroni.yml").write_text(
+        (folder / "roles/patroni/files/patroni.yml").read_text().replace("listen: 0.0.0.0:5432", "listen: 10.20.0.11:5432"))
+    assert [SERVERS[0], SERVERS[2]] not in hops(paths(folder))  # listening on pg1's address only: not at pg2's
+
+
 # ------------------------------------------------------------------------------------------------
 # the client's name as a virtual address of the HAProxy hosts' group: the full path, and its findings
 

@@ -719,6 +719,11 @@ def _read_patroni(f: _File, root: N) -> bool:
             **_patroni_meta(rejected, ignored)}
     if root.text("scope"):
         meta["scope"] = root.text("scope")
+    if listen is not None and listen.kind == "scalar" and ":" in (listen.value or "") \
+            and not f.is_unknown(str(listen.value)):
+        # Patroni passes --listen_addresses from postgresql.listen: where a role's Patroni listens on
+        # the inventory hosts it runs on (advisor.path.discover._placed_addresses)
+        meta["_listen_host"] = str(listen.value).rsplit(":", 1)[0].strip()
     connect = root.get("postgresql", "connect_address")
     if connect is not None and connect.kind == "scalar" and not f.is_unknown(str(connect.value or "")):
         # the address other members and proxies reach this server at (path discovery: exact evidence)

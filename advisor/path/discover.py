@@ -889,7 +889,7 @@ def _listener_addresses(lst: _Listener):
         for host in written.split(","):
             yield host.strip(), lst.port, f"where {lst.label} listens ({host.strip()}:{lst.port})"
     if doc.meta.get("_ansible", {}).get("hosts") and lst.port is not None:
-        yield from _placed_addresses(lst, written)
+        yield from _placed_addresses(lst, written if written is not None else doc.meta.get("_listen_host"))
 
 
 _WILDCARDS = ("", "*", "0.0.0.0", "::", "[::]")
