@@ -177,7 +177,7 @@ def _expand(name: str) -> list[str]:
     if m is None:
         return [name]
     lo, hi = m.group(1), m.group(2)
-    if int(hi) < int(lo) or int(hi) - int(lo) > 1000:
+    if len(lo) > 6 or len(hi) > 6 or int(hi) < int(lo) or int(hi) - int(lo) > 1000:  # (5000 digits: int() refuses)
         return []
     width = len(lo) if lo.startswith("0") else 0
     return [y for n in range(int(lo), int(hi) + 1)
