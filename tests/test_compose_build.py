@@ -5,6 +5,8 @@
   `pool: 25` for production (RAILS_ENV: production in the service): six containers of 25
   connections each, 150, through a PgBouncer of max_client_conn = 100
   (advisor.loaders.clients.rails_build). Before: the client counted once, 25 <= 100, nothing said.
+  A sidekiq `worker` built from the same root runs the application too, with its own pool and
+  replicas: each service counts (web: production (pool 25) × 6 + worker: production (pool 10) × 2).
 - D7: the same pgbouncer.ini bind-mounted at /opt/bitnami/pgbouncer/conf/pgbouncer.ini, where the
   image's setup deletes it at every start (PGB023). Before: the container read as the image's
   defaults (session pooling, default_pool_size 20: a PATH005 on a basis that never runs) and the
@@ -66,12 +68,77 @@ def test_s04_pgpath_path_says_which_service_runs_database_yml(tmp_path):
             "root of config/database.yml, as production (RAILS_ENV: production in its environment") in r.stdout
 
 
-def test_two_services_built_from_the_rails_root_give_neither_count(tmp_path):
+def web_and_worker(tmp_path: Path, worker_env: str = "      RAILS_ENV: production\n      RAILS_MAX_THREADS: \"10\"\n",
+                   replicas: str = "    deploy:\n      replicas: 2\n") -> Path:
+    """s04 with database.yml's production pool read from RAILS_MAX_THREADS (default 5) and a sidekiq
+    worker built from the Rails root beside web (RAILS_MAX_THREADS 25, 6 replicas)."""
     folder = s04(tmp_path)
+    db = folder / "config" / "database.yml"
+    db.write_text(db.read_text().replace("  pool: 25\n", ""))
     text = (folder / "docker-compose.yml").read_text()
-    worker = "  worker:\n    build: .\n    command: bundle exec sidekiq\n    environment:\n      RAILS_ENV: production\n\n"
+    worker = f"  worker:\n    build: .\n    command: bundle exec sidekiq\n    environment:\n{worker_env}{replicas}\n"
     (folder / "docker-compose.yml").write_text(text.replace("  pgbouncer:\n", worker + "  pgbouncer:\n", 1))
+    return folder
+
+
+def test_web_and_worker_built_from_the_rails_root_each_count_their_pool(tmp_path):
+    # audit18 D5's second half: puma and sidekiq both run the application, each container with its
+    # own pool: 25 × 6 + 10 × 2 = 170 (before: neither service's count, 5 once)
+    found = budget(report(web_and_worker(tmp_path))["findings"])
+    assert len(found) == 1, found
+    m = found[0]["message"]
+    assert "web: production (pool 25) × 6 replicas (deploy.replicas: 6 of compose service web" in m, m
+    assert "+ worker: production (pool 10) × 2 replicas (deploy.replicas: 2 of compose service worker" in m, m
+    assert "= 170 connections" in m and "> max_client_conn = 100" in m
+    lines = {(Path(r["file"]).name, r["line"]) for r in found[0]["related"]}
+    assert {("docker-compose.yml", 10), ("docker-compose.yml", 21)} <= lines, lines
+
+
+def test_pgpath_path_shows_one_client_per_service(tmp_path):
+    r = pgpath("path", ".", cwd=web_and_worker(tmp_path))
+    assert "production runs in compose service web (docker-compose.yml:2)" in r.stdout, r.stdout
+    assert "production runs in compose service worker (docker-compose.yml:14)" in r.stdout, r.stdout
+    assert "its pool is RAILS_MAX_THREADS: 10 of that environment (docker-compose.yml:19)" in r.stdout
+    assert "web: production (rails)" in r.stdout and "worker: production (rails)" in r.stdout
+
+
+def test_a_worker_that_sets_no_rails_max_threads_counts_the_default_and_says_so(tmp_path):
+    folder = web_and_worker(tmp_path, worker_env="      RAILS_ENV: production\n      SIDEKIQ_CONCURRENCY: \"10\"\n")
+    found = budget(report(folder)["findings"])
+    assert len(found) == 1, found
+    m = found[0]["message"]
+    assert ("worker: production (pool 5: the default of RAILS_MAX_THREADS in config/database.yml, which compose "
+            "service worker does not set) × 2 replicas") in m, m
+    assert "= 160 connections" in m
+
+
+def test_a_worker_whose_rails_max_threads_is_not_known_counts_the_default_and_says_so(tmp_path):
+    folder = web_and_worker(tmp_path, worker_env="      RAILS_ENV: production\n      RAILS_MAX_THREADS: ${THREADS}\n")
+    found = budget(report(folder)["findings"])
+    assert len(found) == 1, found
+    assert ("worker: production (pool 5: the default of RAILS_MAX_THREADS in config/database.yml; compose service "
+            "worker sets RAILS_MAX_THREADS: ${THREADS} (docker-compose.yml:19), not known) × 2 replicas"
+            ) in found[0]["message"], found[0]["message"]
+
+
+def test_a_worker_whose_environment_is_not_known_links_neither(tmp_path):
+    # which configuration the worker runs is known where it is deployed only: the services'
+    # counts are not taken, the client counts once (5 <= 100), as before
+    folder = web_and_worker(tmp_path, worker_env="      RAILS_ENV: ${RAILS_ENV}\n")
     assert budget(report(folder)["findings"]) == []
+    r = pgpath("path", ".", cwd=folder)
+    assert "runs in compose service" not in r.stdout
+
+
+def test_a_service_of_an_image_beside_them_runs_no_rails(tmp_path):
+    folder = web_and_worker(tmp_path, replicas="")
+    text = (folder / "docker-compose.yml").read_text()
+    redis = "  redis:\n    image: redis:7\n    command: redis-server --appendonly yes\n\n"
+    (folder / "docker-compose.yml").write_text(text.replace("  pgbouncer:\n", redis + "  pgbouncer:\n", 1))
+    found = budget(report(folder)["findings"])
+    assert len(found) == 1, found
+    assert "+ worker: production (pool 10) = 160 connections" in found[0]["message"], found[0]["message"]
+    assert "redis" not in found[0]["message"]
 
 
 def test_a_service_built_from_another_folder_does_not_run_it(tmp_path):

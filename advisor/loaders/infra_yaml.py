@@ -1717,15 +1717,15 @@ def _compose_service(f: _File, name: str, key: N, own: N, service: N, runs: list
 
 
 # what a compose service's environment may say about the application its build context holds
-# (advisor.loaders.clients.rails_build): the Rails environment it runs, and the pool size the
-# default database.yml reads (`pool: <%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>`)
-_BUILT_APP_VARIABLES = ("RAILS_ENV", "RACK_ENV", "RAILS_MAX_THREADS")
+# (advisor.loaders.clients.rails_build): the Rails environment it runs (RAILS_ENV, RACK_ENV), and
+# the variable whose default the pool size is (`pool: <%= ENV.fetch("RAILS_MAX_THREADS") { 5 } %>`):
+# any variable of its environment
 
 
 def _compose_build(f: _File, w: dict, key: N, service: N) -> None:
     """A compose service built from a folder (`build: .`, `build: {context: ./web, dockerfile: ...}`):
     w["build"] = {"context" (its real path), "written", "dockerfile" (real path), "file", "line",
-    "env" (the variables of _BUILT_APP_VARIABLES its environment sets: name -> (value, Span))}, for
+    "env" (the variables its environment sets: name -> (value, Span))}, for
     the run to tie the application the context holds to this service's containers (the run's
     options["compose_builds"]); None without a build."""
     build = service.get("build")
@@ -1740,8 +1740,7 @@ def _compose_build(f: _File, w: dict, key: N, service: N) -> None:
     root = os.path.realpath(os.path.join(os.path.dirname(os.path.realpath(f.path)), context))
     env = {}
     for name, (value, node) in _env_map(service.get("environment")).items():
-        if name in _BUILT_APP_VARIABLES:
-            env[name] = (value, _env_span(f, name, value, node)[1])
+        env[name] = (value, _env_span(f, name, value, node)[1])
     w["build"] = {"context": root, "written": context, "file": f.path, "line": key.line, "env": env,
                   "dockerfile": os.path.join(root, dockerfile or "Dockerfile")}
 

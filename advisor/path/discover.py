@@ -406,9 +406,9 @@ def _environment_evidence(path: DeploymentPath) -> None:
     hop = path.hops[0] if path.hops else None
     if hop is None or hop.kind != "client" or hop.doc is None:
         return
-    runs = hop.doc.meta.get("runs_in", {}).get(getattr(hop.detail, "name", None))
-    if runs:  # a Rails database.yml run by the compose service built from its root (loaders.clients.rails_build)
-        path.evidence.insert(0, f"{hop.detail.who()} runs in {runs}")
+    if hop.run_by is not None:  # a Rails database.yml run by a compose service built from its root
+        # (advisor.loaders.clients.rails_build)
+        path.evidence.insert(0, f"{hop.detail.who()} runs in {hop.run_by['said']}")
     if "environment_of" not in hop.doc.meta:
         return
     said = hop.doc.meta["environment_of"].get(getattr(hop.detail, "name", None))
@@ -419,7 +419,10 @@ def _environment_evidence(path: DeploymentPath) -> None:
 def _client_paths(g: _Group) -> list[DeploymentPath]:
     out: list[DeploymentPath] = []
     for doc in g.docs:
-        for ep in client_endpoints(doc):
+        # a client run by several compose services (a Rails application's web and worker): a path
+        # for each, whose client hop counts its containers (advisor.loaders.clients.rails_build)
+        run_by_of = doc.meta.get("_run_by", {})
+        for ep, run_by in [(ep, r) for ep in client_endpoints(doc) for r in run_by_of.get(id(ep), [None])]:
             if getattr(ep, "template", False) and not ep.ports and not ep.hosts:
                 continue
             # a connection string unknown as a whole (`${DATABASE_URL}`) names no port: libpq's
@@ -428,8 +431,10 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
             host = ep.hosts[0].display if ep.hosts and ep.hosts[0].known else ""
             if any(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts):
                 host = "unix socket"
-            hops = [client_hop(doc, ep)]
+            hops = [client_hop(doc, ep, run_by)]
             who = f"{_short(doc.path)}: {ep.who()}"
+            if run_by is not None and run_by["service"]:
+                who += f" in {run_by['service']}"  # (one path per compose service that runs it)
             # code joined with the container that runs it (advisor.loaders.clients.env_join): its
             # host names resolve where the container runs (its compose project, its pod)
             runs = doc.meta.get("_runs_in", {}).get(id(ep), doc)

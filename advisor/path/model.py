@@ -32,7 +32,7 @@ class Hop(Record):
     None for PostgreSQL. `declared` is True when the topology names the hop without a file."""
 
     __slots__ = ("kind", "label", "doc", "span", "detail", "declared", "host", "replicas", "sql", "replicas_from",
-                 "replicas_unknown", "next_hop")
+                 "replicas_unknown", "next_hop", "run_by")
 
     def __init__(self, kind: str, label: str, doc: ConfigDoc | None = None, span: Span | None = None,
                  detail: Any = None, declared: bool = False, host: Any = None, replicas: int = 1,
@@ -56,6 +56,11 @@ class Hop(Record):
         # a proxy's or pooler's next hop that names something no file read is: {"found": False,
         # "addresses": [host:port, ...], "why": text} (advisor.path.discover), else None
         self.next_hop: dict[str, Any] | None = None
+        # a client run by a compose service built from its application's root
+        # (advisor.loaders.clients.rails_build): {"service": its name when several services run the
+        # same client, each a hop of its own, else "", "said": what says so, "pool": the pool each
+        # container opens, "note": what to say of its size}; None elsewhere
+        self.run_by: dict[str, Any] | None = None
 
     @property
     def file(self) -> str | None:
@@ -84,7 +89,7 @@ class Hop(Record):
         return pg_version_of(self.doc) if self.doc is not None else None
 
 
-def client_hop(doc: ConfigDoc, ep: Any) -> Hop:
+def client_hop(doc: ConfigDoc, ep: Any, run_by: dict[str, Any] | None = None) -> Hop:
     """The hop of a client endpoint of `doc`. A client in a Kubernetes container or a docker
     compose service (the loader's meta["_endpoint_hosts"] and meta["_endpoint_workloads"]) has its
     pod's host facts and runs once in each of the workload's pods or the service's containers:
@@ -92,9 +97,15 @@ def client_hop(doc: ConfigDoc, ep: Any) -> Hop:
     HorizontalPodAutoscaler that scales it (the most connections the clients open), a compose
     service's `deploy.replicas` or `scale`; unknown counts (a template value, a DaemonSet, a shell
     variable) leave 1, and `replicas_unknown` says where. pgpath.yaml's `replicas:` on the hop wins
-    (advisor.path.topology)."""
+    (advisor.path.topology). `run_by`: one of the compose services that run the client
+    (doc.meta["_run_by"], advisor.loaders.clients.rails_build), whose containers the hop counts; the
+    hop's label names it when several do."""
     hop = Hop("client", ep.label(), doc, ep.span, ep, host=doc.meta.get("_endpoint_hosts", {}).get(id(ep)))
-    w = doc.meta.get("_endpoint_workloads", {}).get(id(ep))
+    hop.run_by = run_by
+    if run_by is not None and run_by["service"]:
+        hop.label = f"{run_by['service']}: {hop.label}"
+    w = run_by["workload"] if run_by is not None and run_by["workload"] is not None else \
+        doc.meta.get("_endpoint_workloads", {}).get(id(ep))
     found = w["replicas"] if w is not None else None
     if found is None:
         return hop

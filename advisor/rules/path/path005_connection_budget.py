@@ -9,8 +9,11 @@ its Deployment, StatefulSet or ReplicaSet — the `maxReplicas` of a HorizontalP
 scales it, the most pods and so the most connections —; for one in a docker compose service's
 environment, its `deploy.replicas` or `scale` — the override file's, which `docker compose up`
 merges over the base file —; for the configuration of a Rails config/database.yml that the
-containers run (RAILS_ENV), those of the one compose service built from the application's root
-(`build: .` beside config/); else 1; a count the file gives but pgpath cannot know, a template or
+containers run (RAILS_ENV), those of the compose service built from the application's root
+(`build: .` beside config/), each service a client of its own when several are (a puma `web` and
+a sidekiq `worker`: `web: production (pool 5) × 3 replicas + worker: production (pool 10) × 2
+replicas`, each pool the service's RAILS_MAX_THREADS, or the file's default of it, said as such);
+else 1; a count the file gives but pgpath cannot know, a template or
 shell variable, or `scale` and `deploy.replicas` set to different numbers, which docker compose
 refuses, is counted as 1 and the finding says so):
 
@@ -112,22 +115,36 @@ from advisor.rules.rule import Rule
 QUERY_WAIT_ERROR = "FATAL query_wait_timeout (SQLSTATE 08P01)"
 
 
-def _pool_size(ep) -> tuple[int | None, str]:
+def _pool_size(hop) -> tuple[int | None, str]:
     """The most connections one copy of the client opens (advisor.model.client.Pool.most), said
-    with its arithmetic (`(pool_size 20 + max_overflow 10 = 30)`); None with why when not known."""
-    pool = getattr(ep, "pool", None)
+    with its arithmetic (`(pool_size 20 + max_overflow 10 = 30)`); None with why when not known. A
+    client run by a compose service built from its root opens that service's pool (its
+    RAILS_MAX_THREADS: advisor.loaders.clients.rails_build), and a size that is the default of a
+    variable the service does not set is said so."""
+    run_by = hop.run_by
+    pool = run_by["pool"] if run_by is not None else getattr(hop.detail, "pool", None)
     if pool is None:
         return 1, "1 connection"
     most, said, _at_least = pool.most()
     if most is None:
         return None, said
+    if run_by is not None and run_by["note"]:
+        return most, f"({said}: {run_by['note']})"
     return most, said if most == 1 else f"({said})"
 
 
+def _key(hop) -> tuple:
+    """One client: its endpoint, in the containers of one compose service when several run it."""
+    return id(hop.detail), hop.run_by["service"] if hop.run_by is not None else ""
+
+
 def _who(hop) -> str:
-    """Who opens the connections: the client, or the PgBouncer in front of another one."""
+    """Who opens the connections: the client (`worker: production` when several compose services
+    run it), or the PgBouncer in front of another one."""
     if hop.kind == "pgbouncer":
         return f"PgBouncer {hop.doc.path}" + (f" [{hop.detail.name}]" if hop.detail is not None else "")
+    if hop.run_by is not None and hop.run_by["service"]:
+        return f"{hop.run_by['service']}: {hop.detail.who()}"
     return hop.detail.who()
 
 
@@ -151,7 +168,8 @@ def _related(clients) -> list:
         said = getattr(hop, "replicas_from", None) if hop.replicas > 1 else getattr(hop, "replicas_unknown", None)
         if said:
             out.append(said[1])
-    return out
+    # (a client run by several compose services is one place, said once)
+    return [s for i, s in enumerate(out) if s not in out[:i]]
 
 
 def _session_pool(end, client) -> tuple[Any, Any, str] | None:
@@ -181,11 +199,11 @@ def check(ctx):
     for path in ctx.paths:
         for i, hop in path.hops_of("client"):
             end = next((h for h in path.hops[i + 1:] if h.kind in ("pgbouncer", "postgres")), None)
-            size, text = _pool_size(hop.detail)
+            size, text = _pool_size(hop)
             if size is None:
                 if end is not None and end.doc is not None:
                     b = budgets.setdefault(id(end.doc), {"hop": end, "clients": {}})
-                    b.setdefault("uncounted", {})[id(hop.detail)] = (hop, text)
+                    b.setdefault("uncounted", {})[_key(hop)] = (hop, text)
                 continue
             for h in path.hops[i + 1:]:
                 if h is end:
@@ -194,16 +212,16 @@ def check(ctx):
                     px = proxies.setdefault(id(h.doc), {"doc": h.doc, "routes": {}})
                     r = px["routes"].setdefault(id(h.detail.front), {"route": h.detail, "hop": h, "clients": {},
                                                                     "backs": {}})
-                    r["clients"][id(hop.detail)] = (hop, size, text)
-                    r["backs"].setdefault(id(h.detail.back), (h.detail.back, {}))[1][id(hop.detail)] = (hop, size, text)
+                    r["clients"][_key(hop)] = (hop, size, text)
+                    r["backs"].setdefault(id(h.detail.back), (h.detail.back, {}))[1][_key(hop)] = (hop, size, text)
             if end is None or end.doc is None:
                 continue
             b = budgets.setdefault(id(end.doc), {"hop": end, "clients": {}})
-            b["clients"][id(hop.detail)] = (hop, size, text)
+            b["clients"][_key(hop)] = (hop, size, text)
             pool = _session_pool(end, hop)
             if pool is not None:
                 p = pools.setdefault(pool[0], {"hop": end, "entry": pool[1], "name": pool[2], "clients": {}})
-                p["clients"][id(hop.detail)] = (hop, size, text)
+                p["clients"][_key(hop)] = (hop, size, text)
         for i, hop in path.hops_of("pgbouncer"):
             # a PgBouncer whose server connections go to another PgBouncer is that one's client: its
             # pools (one per database entry and user, in each copy) are the connections it opens
@@ -274,7 +292,7 @@ def _uncounted(budget) -> str:
     uncounted = budget.get("uncounted")
     if not uncounted:
         return ""
-    return "; not counted, as their pool size is not known (they only add to the total): " + ", ".join(f"{hop.detail.who()} ({why})" for hop, why in uncounted.values())
+    return "; not counted, as their pool size is not known (they only add to the total): " + ", ".join(f"{_who(hop)} ({why})" for hop, why in uncounted.values())
 
 
 def _headroom(total: int) -> int:
