@@ -542,20 +542,29 @@ def main(seconds: float, seed: int) -> None:
         problem, detail = one(folder, files, links, runs)
         runs += 1
         if problem:
-            key = key_of(problem, detail)
-            if key not in found:
-                found[key] = 1
-                out = artifacts / f"targeted-{seed}-{len(found)}"
-                shutil.rmtree(out, ignore_errors=True)
-                shutil.copytree(folder, out, symlinks=True)
-                (artifacts / f"targeted-{seed}-{len(found)}.txt").write_text(f"{origin}\n{detail}")
-                print(f"[{runs}] {len(found)} {key[:220]}  ({origin})", flush=True)
-            else:
-                found[key] += 1
-    print(f"targeted: {runs} runs in {time.time() - start:.0f} s, {len(found)} distinct problems", flush=True)
+            _keep(found, key_of(problem, detail), folder, artifacts / f"targeted-{seed}", f"{origin}\n{detail}",
+                  f"[{runs}]", f"({origin})")
+    _summary("targeted", runs, start, found)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _keep(found: dict, key: str, folder: str, stem: Path, text: str, before: str, after: str) -> None:
+    """Count a problem; the first time, keep its folder and what made it (artifacts/<stem>-N)."""
+    if key in found:
+        found[key] += 1
+        return
+    found[key] = 1
+    out = Path(f"{stem}-{len(found)}")
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(folder, out, symlinks=True)
+    Path(f"{out}.txt").write_text(text)
+    print(f"{before} {len(found)} {key[:220]}  {after}", flush=True)
+
+
+def _summary(kind: str, runs: int, start: float, found: dict) -> None:
+    print(f"{kind}: {runs} runs in {time.time() - start:.0f} s, {len(found)} distinct problems", flush=True)
     for k, v in sorted(found.items(), key=lambda x: -x[1]):
         print(f"  {v:5d}  {k[:220]}", flush=True)
-    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def sweep(values: list[bytes], seed_filter: str = "") -> None:
@@ -590,25 +599,14 @@ def sweep(values: list[bytes], seed_filter: str = "") -> None:
                                        else _INI_VALUE.sub(lambda m: m.group(1) + value, b)) for n, b in files]
 
     for origin, value, mutated in variants():
-        if True:
-            if mutated == dict(pool).get(origin):
-                continue
-            problem, detail = one(folder, mutated, [], runs)
-            runs += 1
-            if problem:
-                key = key_of(problem, detail)
-                if key not in found:
-                    found[key] = 1
-                    out = artifacts / f"sweep-{len(found)}"
-                    shutil.rmtree(out, ignore_errors=True)
-                    shutil.copytree(folder, out, symlinks=True)
-                    (artifacts / f"sweep-{len(found)}.txt").write_text(f"{origin}\n{value!r}\n{detail}")
-                    print(f"[{runs}] {len(found)} {value[:10]!r} {key[:220]}  ({origin})", flush=True)
-                else:
-                    found[key] += 1
-    print(f"sweep: {runs} runs in {time.time() - start:.0f} s, {len(found)} distinct problems", flush=True)
-    for k, v in sorted(found.items(), key=lambda x: -x[1]):
-        print(f"  {v:5d}  {k[:220]}", flush=True)
+        if mutated == dict(pool).get(origin):
+            continue
+        problem, detail = one(folder, mutated, [], runs)
+        runs += 1
+        if problem:
+            _keep(found, key_of(problem, detail), folder, artifacts / "sweep", f"{origin}\n{value!r}\n{detail}",
+                  f"[{runs}]", f"{value[:10]!r} ({origin})")
+    _summary("sweep", runs, start, found)
     shutil.rmtree(scratch, ignore_errors=True)
 
 
