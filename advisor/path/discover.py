@@ -129,7 +129,7 @@ def middleboxes(doc: ConfigDoc) -> list:
     return list(getattr(doc.model, "middleboxes", ()) or ())
 
 
-def _target_port(values: Iterable, default: int = 5432) -> int | None:
+def target_port(values: Iterable, default: int = 5432) -> int | None:
     """The first port a client names (libpq's default when it names none); None when unknown."""
     values = list(values)
     if not values:
@@ -427,7 +427,7 @@ def _client_paths(g: _Group) -> list[DeploymentPath]:
                 continue
             # a connection string unknown as a whole (`${DATABASE_URL}`) names no port: libpq's
             # default 5432 is no evidence of where it points (as for Python code clients)
-            port = None if getattr(ep, "form", None) == "unknown" and not ep.ports else _target_port(ep.ports)
+            port = None if getattr(ep, "form", None) == "unknown" and not ep.ports else target_port(ep.ports)
             host = ep.hosts[0].display if ep.hosts and ep.hosts[0].known else ""
             if any(h.known and str(h.value).startswith(("/", "@")) for h in ep.hosts):
                 host = "unix socket"
@@ -1248,13 +1248,15 @@ def _place_middleboxes(g: _Group, path: DeploymentPath, through: Hop | None = No
         for i, hop in enumerate(path.hops):
             if hop.kind not in ("pgbouncer", "haproxy", "postgres") or hop is through or (local and i == 1):
                 continue
-            if _hop_port(hop) in ports:
+            if hop_port(hop) in ports:
                 path.hops.insert(i, Hop(box.kind, box.label, doc, box.span, box))
-                path.evidence.append(f"{box.label} targets port {_hop_port(hop)} of {hop.label}")
+                path.evidence.append(f"{box.label} targets port {hop_port(hop)} of {hop.label}")
                 break
 
 
-def _hop_port(hop: Hop) -> int | None:
+def hop_port(hop: Hop) -> int | None:
+    """The port a hop listens on (a PgBouncer's listen_port, a server's port, an HAProxy route's
+    first bind), None when unknown: what a middlebox or a client's port is matched against."""
     if hop.kind == "pgbouncer":
         return _int(hop.doc.model.value("listen_port"))
     if hop.kind == "postgres" and hop.doc is not None:

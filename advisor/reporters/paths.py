@@ -203,12 +203,12 @@ def _client_to_fill(paths, first, base: str) -> list[str]:
     """Commented lines for the client hop of a path that starts at a proxy, pooler or server: the
     one client read on no path that connects to that hop's port is offered (commented: nothing
     says it is that hop's client), else a placeholder."""
-    from advisor.path.discover import _hop_port, _target_port
+    from advisor.path.discover import hop_port, target_port
 
-    port = _hop_port(first)
+    port = hop_port(first)
     offered = [p.hops[0] for p in paths if len(p.hops) == 1 and p.hops[0].kind == "client"
                and p.hops[0].doc is not None and p.hops[0].detail is not None and port is not None
-               and _target_port(getattr(p.hops[0].detail, "ports", ())) == port]
+               and target_port(getattr(p.hops[0].detail, "ports", ())) == port]
     out = ["      # client: no client read was found to connect here; name the application's, e.g."
            + (f" (the client read on no path that connects to port {port})" if len(offered) == 1 else "")]
     if len(offered) == 1:
