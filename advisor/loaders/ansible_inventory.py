@@ -47,11 +47,12 @@ _RANGE = re.compile(r"\[(\d+):(\d+)\]")
 _PLAIN = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
-def project_role(path: str) -> tuple[str, str] | None:
-    """(project folder, role) of a file under `roles/<role>/files/` or `roles/<role>/templates/`."""
+def project_role(path: str, kinds: tuple[str, ...] = _ROLE_DIRS) -> tuple[str, str] | None:
+    """(project folder, role) of a file under `roles/<role>/files/` or `roles/<role>/templates/`
+    (`kinds`: which of the two)."""
     parts = os.path.abspath(path).split(os.sep)
     for i in range(len(parts) - 4, 0, -1):
-        if parts[i] == "roles" and parts[i + 2] in _ROLE_DIRS:
+        if parts[i] == "roles" and parts[i + 2] in kinds:
             return os.sep.join(parts[:i]) or os.sep, parts[i + 1]
     return None
 
@@ -149,16 +150,11 @@ def _read(path: str) -> str | None:
 
 
 def _yaml(path: str):
-    from advisor.loaders.yaml_nodes import TooLarge, YamlError, compose
+    """The first document of a YAML file (an inventory, a playbook, a variable file), None when it
+    cannot be read (advisor.loaders.ansible_vars.first_document)."""
+    from advisor.loaders.ansible_vars import first_document
 
-    text = _read(path)
-    if text is None:
-        return None
-    try:
-        docs = compose(text)
-    except (YamlError, TooLarge):
-        return None
-    return docs[0] if docs else None
+    return first_document(path)
 
 
 def _shown(path: str, root: str) -> str:

@@ -49,11 +49,10 @@ _STEP = lazy_re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[\s*(?:'([^']*)'|\"([^\"]*
 
 def project_root(path: str) -> str | None:
     """The Ansible project a template belongs to: the folder above `roles/<role>/templates/`."""
-    parts = os.path.abspath(path).split(os.sep)
-    for i in range(len(parts) - 3, 0, -1):
-        if parts[i] == "roles" and parts[i + 2] == "templates":
-            return os.sep.join(parts[:i]) or os.sep
-    return None
+    from advisor.loaders.ansible_inventory import project_role
+
+    found = project_role(path, ("templates",))
+    return found[0] if found is not None else None
 
 
 class Variables:
@@ -144,7 +143,10 @@ def _folders_named(root: str, name: str, depth: int = 3) -> list[str]:
     return out
 
 
-def _root_map(path: str, problems: list | None = None):
+def first_document(path: str, problems: list | None = None):
+    """The first document of an Ansible YAML file (a variable file, an inventory, a playbook), None
+    when there is none or it cannot be read; why not is appended to `problems` as (path, message,
+    line) when given."""
     from advisor.loaders.source import InputError, read_text
     from advisor.loaders.yaml_nodes import TooLarge, YamlError, compose
 
@@ -158,11 +160,15 @@ def _root_map(path: str, problems: list | None = None):
         if problems is not None:
             problems.append((path, exc.message, exc.line))
         return None
-    except (TooLarge, UnicodeError, ValueError) as exc:
+    except (TooLarge, OSError, UnicodeError, ValueError) as exc:
         if problems is not None:
             problems.append((path, f"not read ({type(exc).__name__})", 1))
         return None
-    root = docs[0] if docs else None
+    return docs[0] if docs else None
+
+
+def _root_map(path: str, problems: list | None = None):
+    root = first_document(path, problems)
     return root if root is not None and root.kind == "map" else None
 
 
