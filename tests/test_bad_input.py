@@ -867,3 +867,14 @@ def test_compose_build_context_with_a_nul_character_beside_a_server(tmp_path):
     r, found = check_here(tmp_path, "--select", "PG003")
     assert r.returncode == 1, r.stdout + r.stderr
     assert found == ["PG003 docker-compose.yml:4:43"], r.stdout
+
+
+def test_an_azure_lb_rule_port_written_superscript_is_no_postgres_port(tmp_path):
+    """A Terraform azurerm_lb_rule whose frontend_port is "²": str.isdigit() took it and int() refused
+    it, an internal error (exit 3) in CLD004 (found reading the change again). It is no port: no
+    finding, no error."""
+    (tmp_path / "lb.tf").write_text(
+        'resource "azurerm_lb_rule" "pg" {\n  name = "pg"\n  loadbalancer_id = "x"\n  protocol = "Tcp"\n'
+        '  frontend_port = "\u00b2"\n  backend_port = "\u00b2"\n  frontend_ip_configuration_name = "fe"\n}\n')
+    r = check(tmp_path)
+    assert r.returncode == 0 and "internal error" not in r.stderr, r.stdout + r.stderr

@@ -40,6 +40,7 @@ from typing import Any
 
 from advisor.model import ConfigDoc
 from advisor.model.client import Value
+from advisor.units import digits
 
 _ENV_INSTRUCTION = re.compile(r"^[ \t]*ENV[ \t]+((?:[^\n]*\\\n)*[^\n]*)", re.MULTILINE | re.IGNORECASE)
 _RAILS_ENV = re.compile(r"""(?:^|\s)(RAILS_ENV|RACK_ENV)(?:=|\s+)["']?([\w.-]+)""")
@@ -154,10 +155,7 @@ def _runs_in(doc: ConfigDoc, ep: Any, w: dict, why: str) -> tuple[str, Any, str]
     count = None
     if found is not None:
         text, span = found
-        try:
-            count = int(str(text).strip())
-        except ValueError:
-            count = None
+        count = digits(str(text).strip())  # (ASCII digits only, as Ruby's Integer() reads a count)
     if count is not None:
         pool.size = Value(count, str(text).strip(), span, size.origin, size.key)
         said += f"; its pool is {variable}: {count} of that environment ({_at(span)})"

@@ -46,7 +46,7 @@ from advisor.findings import Severity
 from advisor.model import PG_PORTS
 from advisor.rules.cld.common import fact_span, field_name, middleboxes
 from advisor.rules.rule import Rule
-from advisor.units import format_seconds
+from advisor.units import digits, format_seconds
 
 
 def _carries_postgres(ctx, box) -> bool:
@@ -55,9 +55,8 @@ def _carries_postgres(ctx, box) -> bool:
         return True
     for name in ("frontend_port", "frontendPort", "backend_port", "backendPort"):
         value = box.facts.get(name)
-        if value is not None and value.known and str(value.value).strip().isdigit() and \
-                int(str(value.value).strip()) in PG_PORTS:  # (an HA-ports rule, 0, shows none)
-            return True
+        if value is not None and value.known and digits(str(value.value).strip()) in PG_PORTS:
+            return True  # (an HA-ports rule, 0, shows none)
     return False
 
 
