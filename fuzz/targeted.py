@@ -27,7 +27,6 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -35,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from fuzz.common import scratch as make_scratch  # noqa: E402
 from fuzz.folder import _mutate_text  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -521,7 +521,7 @@ def main(seconds: float, seed: int) -> None:
     rnd = random.Random(seed)
     artifacts = ROOT / "fuzz" / "artifacts"
     artifacts.mkdir(exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix="pgpath-targeted-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    scratch = make_scratch("pgpath-targeted-")
     folder = os.path.join(scratch, "t")
     signal.signal(signal.SIGALRM, _alarm)
     start, runs, found = time.time(), 0, {}
@@ -579,7 +579,7 @@ def sweep(values: list[bytes], seed_filter: str = "") -> None:
     pool = [(o, f) for o, f in seed_folders() if seed_filter in o]
     artifacts = ROOT / "fuzz" / "artifacts"
     artifacts.mkdir(exist_ok=True)
-    scratch = tempfile.mkdtemp(prefix="pgpath-targeted-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    scratch = make_scratch("pgpath-targeted-")
     folder = os.path.join(scratch, "t")
     signal.signal(signal.SIGALRM, _alarm)
     start, runs, found = time.time(), 0, {}
