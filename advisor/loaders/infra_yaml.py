@@ -1748,7 +1748,7 @@ def _compose_build(f: _File, w: dict, key: N, service: N) -> None:
 def _env_files(f: _File, w: dict, service: N) -> None:
     """The dotenv files a compose service's `env_file:` gives its containers (`env_file: .env`, a
     list, or `- path: .env` entries), as real paths relative to the compose file (w["env_files"]),
-    with its build context (w["build_context"]), the variables its `environment:` sets over them
+    with its build context (w["build_context"], _compose_build's real path), the variables its `environment:` sets over them
     (w["env_names"]: compose's precedence) and the line of its `env_file:` (w["env_file_line"]): a
     Python client that reads one of their variables runs in this service when the build context
     holds its code (advisor.loaders.clients.env_join)."""
@@ -1761,11 +1761,8 @@ def _env_files(f: _File, w: dict, service: N) -> None:
             item = item.get("path")
         if item is not None and item.kind == "scalar" and item.value and "$" not in item.value:
             paths.append(os.path.realpath(os.path.join(here, item.value)))
-    build = service.get("build")
-    context = build.text("context") if build is not None and build.kind == "map" else \
-        build.value if build is not None and build.kind == "scalar" else None
     w["env_files"] = paths
-    w["build_context"] = os.path.realpath(os.path.join(here, context)) if context else None
+    w["build_context"] = (w.get("build") or {}).get("context")  # (_compose_build's: no folder for a variable or URL)
     w["env_names"] = _env_names(service.get("environment"))
     w["env_file_line"] = node.line
     w["file"] = f.path
